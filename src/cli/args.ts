@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { CliError } from '../errors.ts';
+import type { OptionSpec, OptionValues } from './command.ts';
+
+export const GLOBAL_OPTIONS: OptionSpec = {
+  json: { type: 'boolean' },
+  'tasks-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export function parseCommandArgs(
+  argv: string[],
+  options: OptionSpec,
+  allowPositionals: boolean,
+  usage: string,
+): { values: OptionValues; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...options },
+      strict: true,
+      allowPositionals,
+    });
+    return { values: values as OptionValues, positionals };
+  } catch (error) {
+    const raw = (error as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(raw);
+    const message = unknown ? `unknown option ${unknown[1]}` : raw.split('\n')[0]!.replace(/\.$/, '');
+    throw new CliError('E_USAGE', `${message}; usage: ${usage}`);
+  }
+}
+
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function requireString(values: OptionValues, name: string, usage: string): string {
+  const value = stringOption(values, name);
+  if (value === undefined || value === '') {
+    throw new CliError('E_USAGE', `missing --${name}; usage: ${usage}`);
+  }
+  return value;
+}
+
+/** `a,b , c` -> ['a','b','c']; empty entries are dropped. */
+export function listOption(values: OptionValues, name: string): string[] {
+  const value = stringOption(values, name);
+  if (value === undefined) return [];
+  return value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+export function integerOption(values: OptionValues, name: string, min: number, fallback?: number): number | undefined {
+  const value = stringOption(values, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new CliError('E_USAGE', `--${name} must be a whole number >= ${min} (got "${value}")`);
+  }
+  return Number(value);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `500ms`, `30s`, `30m`, `2h` (a bare number means seconds) into milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) {
+    throw new CliError('E_USAGE', `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
+  }
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!);
+}
+
+export function durationOption(values: OptionValues, name: string, fallbackMs: number): number {
+  const value = stringOption(values, name);
+  return value === undefined ? fallbackMs : parseDuration(value, name);
+}

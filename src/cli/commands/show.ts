@@ -1,0 +1,11 @@
+import { CliError } from '../../errors.ts';
+import type { CommandModule } from '../command.ts';
+
+export const command: CommandModule = {
+  usage: 'parallel-agents show',
+  options: {},
+  allowPositionals: true,
+  async run() {
+    throw new CliError('E_USAGE', '"show" is not implemented yet');
+  },
+};

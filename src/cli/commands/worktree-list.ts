@@ -1,0 +1,12 @@
+import { CliError } from '../../errors.ts';
+import type { CommandModule } from '../command.ts';
+
+// Placeholder until its issue lands: the command exists so --help and the table stay complete.
+export const command: CommandModule = {
+  usage: 'parallel-agents worktree list',
+  options: {},
+  allowPositionals: true,
+  async run() {
+    throw new CliError('E_USAGE', '"worktree list" is not implemented yet');
+  },
+};

@@ -1,0 +1,92 @@
+import { EXIT, EXIT_CODE_HELP, CliError } from '../errors.ts';
+import { COMMANDS, COMMAND_GROUPS } from './command-table.ts';
+import { parseCommandArgs } from './args.ts';
+import { describeError, reportError, writeJson } from './output.ts';
+import type { CommandContext } from './command.ts';
+
+function topLevelHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  const exits = EXIT_CODE_HELP.map(([code, meaning]) => `  ${code}  ${meaning}`);
+  return [
+    'usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    'Every command takes --json (one JSON document on stdout, progress as JSON lines) and',
+    '--tasks-dir DIR (or PARALLEL_TASKS_DIR); the default store is _tasks/ at the root of the',
+    "repository's main worktree.",
+    '',
+    'Exit codes (the same for every command):',
+    ...exits,
+    '',
+  ].join('\n');
+}
+
+function resolveCommandName(argv: string[]): { name: string; rest: string[] } | undefined {
+  const [first, second] = argv;
+  if (first === undefined) return undefined;
+  if (COMMAND_GROUPS.has(first) && second !== undefined && !second.startsWith('-')) {
+    return { name: `${first} ${second}`, rest: argv.slice(2) };
+  }
+  return { name: first, rest: argv.slice(1) };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      process.stdout.write(topLevelHelp());
+      return EXIT.ok;
+    }
+    if (argv[0] === '--version') {
+      process.stdout.write(`${process.env.PARALLEL_AGENTS_VERSION ?? '0.1.0'}\n`);
+      return EXIT.ok;
+    }
+    const resolved = resolveCommandName(argv);
+    const entry = resolved ? COMMANDS[resolved.name] : undefined;
+    if (!resolved || !entry) {
+      const group = argv[0] && COMMAND_GROUPS.has(argv[0]);
+      const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));
+      throw new CliError('E_USAGE', `unknown command "${argv.slice(0, group ? 2 : 1).join(' ')}"; try one of: ${known.join(', ')}`);
+    }
+    const { command } = await entry.load();
+    const { values, positionals } = parseCommandArgs(resolved.rest, command.options, command.allowPositionals ?? false, command.usage);
+    if (values.help) {
+      process.stdout.write(`usage: ${command.usage}\n\n${entry.summary}\n`);
+      return EXIT.ok;
+    }
+    const ctx: CommandContext = {
+      values,
+      positionals,
+      json,
+      cwd: process.cwd(),
+      env: process.env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      emit(event, human) {
+        if (json) writeJson(process.stdout, event);
+        else if (human !== undefined) process.stderr.write(`${human}\n`);
+      },
+    };
+    const result = await command.run(ctx);
+    if (json) writeJson(process.stdout, result.data);
+    else if (result.text.length > 0) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    return result.exitCode ?? EXIT.ok;
+  } catch (error) {
+    const cliError = describeError(error);
+    reportError(cliError, json, error);
+    return cliError.exitCode;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`parallel-agents: internal error: ${String(error)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);
