@@ -122,16 +122,26 @@ var init_atomic_write = __esm({
 });
 
 // src/store/events.ts
-function appendEvent(path, event) {
-  const line = `${JSON.stringify({ ts: (/* @__PURE__ */ new Date()).toISOString(), ...event })}
+function formatEvent(event) {
+  return `${JSON.stringify({ ts: (/* @__PURE__ */ new Date()).toISOString(), ...event })}
 `;
-  (0, import_node_fs2.appendFileSync)(path, line);
 }
-var import_node_fs2;
+var import_node_fs2, EventJournal;
 var init_events = __esm({
   "src/store/events.ts"() {
     "use strict";
     import_node_fs2 = require("node:fs");
+    EventJournal = class {
+      fd;
+      path;
+      constructor(path) {
+        this.path = path;
+      }
+      append(event) {
+        this.fd ??= (0, import_node_fs2.openSync)(this.path, "a");
+        (0, import_node_fs2.writeSync)(this.fd, formatEvent(event));
+      }
+    };
   }
 });
 
@@ -5723,6 +5733,7 @@ var init_task_store = __esm({
       knownCompleted = /* @__PURE__ */ new Set();
       /** Long-lived callers reuse their last listing; a lost race costs one failed rename, not a readdir. */
       candidateCache;
+      journal;
       /** Fault injection for crash tests: called between the protocol's steps. */
       onStep;
       constructor(location) {
@@ -5767,7 +5778,8 @@ var init_task_store = __esm({
         }
       }
       appendEvent(event) {
-        appendEvent(this.eventsPath, event);
+        this.journal ??= new EventJournal(this.eventsPath);
+        this.journal.append(event);
       }
       // ---------------------------------------------------------------- reading
       listNames(state) {
@@ -6003,7 +6015,7 @@ var init_task_store = __esm({
         try {
           const parsed = this.parseFile((0, import_node_path4.join)(this.stateDir(state), name));
           if (parsed.frontmatter.id !== id) return void 0;
-          const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on };
+          const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
           this.claimMeta.set(id, meta2);
           return meta2;
         } catch {
@@ -6093,7 +6105,9 @@ var init_task_store = __esm({
             gone.add(index);
             this.candidateCache = candidates.filter((_, i) => !gone.has(i));
             const claimName = claimFileName(candidate.name.slice(0, -3), request.agent, token);
-            const task = this.toTask(this.parseFile(claimedPath), "claimed", claimedPath, claimName);
+            const parsed = candidate.state === "available" ? meta2.parsed : this.parseFile(claimedPath);
+            this.claimMeta.delete(parsed.frontmatter.id);
+            const task = this.toTask(parsed, "claimed", claimedPath, claimName);
             this.appendEvent({ event: "claim", task: task.id, agent: request.agent, attempt: task.attempts + 1, token });
             this.onStep?.("claim:recorded");
             return { task, token };
@@ -6104,43 +6118,60 @@ var init_task_store = __esm({
         this.candidateCache = void 0;
         throw this.nothingClaimable(request);
       }
-      /** Tells "wait, work remains" (exit 3) from "nothing will ever be claimable" (exit 4). */
+      /**
+       * Tells "wait, work remains" (exit 3) from "nothing will ever be claimable" (exit 4). Works from
+       * file names plus the open tasks' dependencies: every contender ends here once the queue drains,
+       * so it must not parse the whole store.
+       */
       nothingClaimable(request) {
-        const { tasks } = this.listAll();
-        const byId = new Map(tasks.map((task) => [task.id, task]));
-        const open = tasks.filter((task) => task.state === "available" || task.state === "failed");
-        const claimed = tasks.filter((task) => task.state === "claimed");
+        const stateOf = /* @__PURE__ */ new Map();
+        const claimedBy = /* @__PURE__ */ new Map();
+        const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+        for (const state of TASK_STATES) {
+          for (const entry of this.listNames(state)) {
+            if (!isTaskFileName(entry.name)) continue;
+            let id = entry.name.slice(0, -3);
+            if (state === "claimed") {
+              const claim2 = parseClaimFileName(entry.name);
+              if (!claim2) continue;
+              id = claim2.id;
+              claimedBy.set(id, claim2.agent);
+            }
+            stateOf.set(id, state);
+            counts[state]++;
+          }
+        }
+        const open = [...stateOf].filter(([, state]) => state === "available" || state === "failed").map(([id, state]) => ({ id, state }));
+        const dependsOn = new Map(open.map(({ id, state }) => [id, this.claimMetaFor(state, `${id}.md`)?.depends_on ?? []]));
         const stuck = /* @__PURE__ */ new Set();
         let changed = true;
         while (changed) {
           changed = false;
-          for (const task of open) {
-            if (stuck.has(task.id)) continue;
-            if (task.depends_on.some((dep) => !byId.has(dep) || byId.get(dep).state === "blocked" || stuck.has(dep))) {
-              stuck.add(task.id);
+          for (const { id } of open) {
+            if (stuck.has(id)) continue;
+            if (dependsOn.get(id).some((dep) => !stateOf.has(dep) || stateOf.get(dep) === "blocked" || stuck.has(dep))) {
+              stuck.add(id);
               changed = true;
             }
           }
         }
         if (request.task) {
-          const task = byId.get(request.task);
-          if (!task) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${this.dir}`);
-          if (task.state === "completed" || task.state === "blocked") {
-            return new CliError("E_NO_WORK", `task "${request.task}" is ${task.state}; nothing to claim`);
+          const state = stateOf.get(request.task);
+          if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${this.dir}`);
+          if (state === "completed" || state === "blocked") {
+            return new CliError("E_NO_WORK", `task "${request.task}" is ${state}; nothing to claim`);
           }
-          return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${task.state === "claimed" ? `held by ${task.claim?.agent}` : "waiting on depends_on or another role"})`);
+          return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${state === "claimed" ? `held by ${claimedBy.get(request.task)}` : "waiting on depends_on or another role"})`);
         }
-        const waiting = open.filter((task) => !stuck.has(task.id));
-        if (waiting.length === 0 && claimed.length === 0) {
-          const completed = tasks.filter((task) => task.state === "completed").length;
-          const blocked = tasks.filter((task) => task.state === "blocked").length;
+        const waiting = open.filter(({ id }) => !stuck.has(id));
+        if (waiting.length === 0 && counts.claimed === 0) {
           const suffix = stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : "";
-          return new CliError("E_NO_WORK", `no work left: ${completed} completed, ${blocked} blocked${suffix}`);
+          return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${suffix}`);
         }
         const forRole = request.role ? ` for role ${request.role}` : "";
         return new CliError(
           "E_NOTHING_CLAIMABLE",
-          `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${claimed.length} held by agents; retry later`
+          `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
         );
       }
       // ---------------------------------------------------------------- holder operations
@@ -6148,6 +6179,12 @@ var init_task_store = __esm({
         validateAgentName(request.agent);
         validateTaskId(request.task, "--task");
         this.requireStore();
+        if (request.token !== void 0) {
+          const name = claimFileName(request.task, request.agent, request.token);
+          const path = (0, import_node_path4.join)(this.stateDir("claimed"), name);
+          if (!(0, import_node_fs6.existsSync)(path)) throw this.notHolder(request);
+          return { path, name, token: request.token };
+        }
         const prefix = `${request.task}~${request.agent}~`;
         let found;
         for (const entry of this.listNames("claimed")) {
