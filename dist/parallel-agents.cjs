@@ -1850,6 +1850,15 @@ function array(element, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
+function object(shape, params) {
+  const def = {
+    type: "object",
+    shape: shape ?? {},
+    ...normalizeParams(params)
+  };
+  return new ZodMiniObject(def);
+}
+// @__NO_SIDE_EFFECTS__
 function strictObject(shape, params) {
   return new ZodMiniObject({
     type: "object",
@@ -2703,8 +2712,8 @@ var require_null = __commonJS({
     function constructYamlNull() {
       return null;
     }
-    function isNull(object) {
-      return object === null;
+    function isNull(object2) {
+      return object2 === null;
     }
     module2.exports = new Type("tag:yaml.org,2002:null", {
       kind: "scalar",
@@ -2743,8 +2752,8 @@ var require_bool = __commonJS({
     function constructYamlBoolean(data) {
       return data === "true" || data === "True" || data === "TRUE";
     }
-    function isBoolean(object) {
-      return Object.prototype.toString.call(object) === "[object Boolean]";
+    function isBoolean(object2) {
+      return Object.prototype.toString.call(object2) === "[object Boolean]";
     }
     module2.exports = new Type("tag:yaml.org,2002:bool", {
       kind: "scalar",
@@ -2752,14 +2761,14 @@ var require_bool = __commonJS({
       construct: constructYamlBoolean,
       predicate: isBoolean,
       represent: {
-        lowercase: function(object) {
-          return object ? "true" : "false";
+        lowercase: function(object2) {
+          return object2 ? "true" : "false";
         },
-        uppercase: function(object) {
-          return object ? "TRUE" : "FALSE";
+        uppercase: function(object2) {
+          return object2 ? "TRUE" : "FALSE";
         },
-        camelcase: function(object) {
-          return object ? "True" : "False";
+        camelcase: function(object2) {
+          return object2 ? "True" : "False";
         }
       },
       defaultStyle: "lowercase"
@@ -2866,8 +2875,8 @@ var require_int = __commonJS({
       }
       return sign * parseInt(value, 10);
     }
-    function isInteger(object) {
-      return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common.isNegativeZero(object));
+    function isInteger(object2) {
+      return Object.prototype.toString.call(object2) === "[object Number]" && (object2 % 1 === 0 && !common.isNegativeZero(object2));
     }
     module2.exports = new Type("tag:yaml.org,2002:int", {
       kind: "scalar",
@@ -2946,9 +2955,9 @@ var require_float = __commonJS({
       return sign * parseFloat(value, 10);
     }
     var SCIENTIFIC_WITHOUT_DOT = /^[-+]?[0-9]+e/;
-    function representYamlFloat(object, style) {
+    function representYamlFloat(object2, style) {
       var res;
-      if (isNaN(object)) {
+      if (isNaN(object2)) {
         switch (style) {
           case "lowercase":
             return ".nan";
@@ -2957,7 +2966,7 @@ var require_float = __commonJS({
           case "camelcase":
             return ".NaN";
         }
-      } else if (Number.POSITIVE_INFINITY === object) {
+      } else if (Number.POSITIVE_INFINITY === object2) {
         switch (style) {
           case "lowercase":
             return ".inf";
@@ -2966,7 +2975,7 @@ var require_float = __commonJS({
           case "camelcase":
             return ".Inf";
         }
-      } else if (Number.NEGATIVE_INFINITY === object) {
+      } else if (Number.NEGATIVE_INFINITY === object2) {
         switch (style) {
           case "lowercase":
             return "-.inf";
@@ -2975,14 +2984,14 @@ var require_float = __commonJS({
           case "camelcase":
             return "-.Inf";
         }
-      } else if (common.isNegativeZero(object)) {
+      } else if (common.isNegativeZero(object2)) {
         return "-0.0";
       }
-      res = object.toString(10);
+      res = object2.toString(10);
       return SCIENTIFIC_WITHOUT_DOT.test(res) ? res.replace("e", ".e") : res;
     }
-    function isFloat(object) {
-      return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common.isNegativeZero(object));
+    function isFloat(object2) {
+      return Object.prototype.toString.call(object2) === "[object Number]" && (object2 % 1 !== 0 || common.isNegativeZero(object2));
     }
     module2.exports = new Type("tag:yaml.org,2002:float", {
       kind: "scalar",
@@ -3075,8 +3084,8 @@ var require_timestamp = __commonJS({
       if (delta) date2.setTime(date2.getTime() - delta);
       return date2;
     }
-    function representYamlTimestamp(object) {
-      return object.toISOString();
+    function representYamlTimestamp(object2) {
+      return object2.toISOString();
     }
     module2.exports = new Type("tag:yaml.org,2002:timestamp", {
       kind: "scalar",
@@ -3153,8 +3162,8 @@ var require_binary = __commonJS({
       }
       return result;
     }
-    function representYamlBinary(object) {
-      var result = "", bits = 0, idx, tail, max = object.length, map = BASE64_MAP;
+    function representYamlBinary(object2) {
+      var result = "", bits = 0, idx, tail, max = object2.length, map = BASE64_MAP;
       for (idx = 0; idx < max; idx++) {
         if (idx % 3 === 0 && idx) {
           result += map[bits >> 18 & 63];
@@ -3162,7 +3171,7 @@ var require_binary = __commonJS({
           result += map[bits >> 6 & 63];
           result += map[bits & 63];
         }
-        bits = (bits << 8) + object[idx];
+        bits = (bits << 8) + object2[idx];
       }
       tail = max % 3;
       if (tail === 0) {
@@ -3183,8 +3192,8 @@ var require_binary = __commonJS({
       }
       return result;
     }
-    function isBinary(object) {
-      return NodeBuffer && NodeBuffer.isBuffer(object);
+    function isBinary(object2) {
+      return NodeBuffer && NodeBuffer.isBuffer(object2);
     }
     module2.exports = new Type("tag:yaml.org,2002:binary", {
       kind: "scalar",
@@ -3205,9 +3214,9 @@ var require_omap = __commonJS({
     var _toString = Object.prototype.toString;
     function resolveYamlOmap(data) {
       if (data === null) return true;
-      var objectKeys = {}, index, length, pair, pairKey, pairHasKey, object = data;
-      for (index = 0, length = object.length; index < length; index += 1) {
-        pair = object[index];
+      var objectKeys = {}, index, length, pair, pairKey, pairHasKey, object2 = data;
+      for (index = 0, length = object2.length; index < length; index += 1) {
+        pair = object2[index];
         pairHasKey = false;
         if (_toString.call(pair) !== "[object Object]") return false;
         for (pairKey in pair) {
@@ -3241,10 +3250,10 @@ var require_pairs = __commonJS({
     var _toString = Object.prototype.toString;
     function resolveYamlPairs(data) {
       if (data === null) return true;
-      var index, length, pair, keys, result, object = data;
-      result = new Array(object.length);
-      for (index = 0, length = object.length; index < length; index += 1) {
-        pair = object[index];
+      var index, length, pair, keys, result, object2 = data;
+      result = new Array(object2.length);
+      for (index = 0, length = object2.length; index < length; index += 1) {
+        pair = object2[index];
         if (_toString.call(pair) !== "[object Object]") return false;
         keys = Object.keys(pair);
         if (keys.length !== 1) return false;
@@ -3254,10 +3263,10 @@ var require_pairs = __commonJS({
     }
     function constructYamlPairs(data) {
       if (data === null) return [];
-      var index, length, pair, keys, result, object = data;
-      result = new Array(object.length);
-      for (index = 0, length = object.length; index < length; index += 1) {
-        pair = object[index];
+      var index, length, pair, keys, result, object2 = data;
+      result = new Array(object2.length);
+      for (index = 0, length = object2.length; index < length; index += 1) {
+        pair = object2[index];
         keys = Object.keys(pair);
         result[index] = [keys[0], pair[keys[0]]];
       }
@@ -3279,10 +3288,10 @@ var require_set = __commonJS({
     var _hasOwnProperty = Object.prototype.hasOwnProperty;
     function resolveYamlSet(data) {
       if (data === null) return true;
-      var key, object = data;
-      for (key in object) {
-        if (_hasOwnProperty.call(object, key)) {
-          if (object[key] !== null) return false;
+      var key, object2 = data;
+      for (key in object2) {
+        if (_hasOwnProperty.call(object2, key)) {
+          if (object2[key] !== null) return false;
         }
       }
       return true;
@@ -3335,8 +3344,8 @@ var require_undefined = __commonJS({
     function representJavascriptUndefined() {
       return "";
     }
-    function isUndefined(object) {
-      return typeof object === "undefined";
+    function isUndefined(object2) {
+      return typeof object2 === "undefined";
     }
     module2.exports = new Type("tag:yaml.org,2002:js/undefined", {
       kind: "scalar",
@@ -3372,15 +3381,15 @@ var require_regexp = __commonJS({
       }
       return new RegExp(regexp, modifiers);
     }
-    function representJavascriptRegExp(object) {
-      var result = "/" + object.source + "/";
-      if (object.global) result += "g";
-      if (object.multiline) result += "m";
-      if (object.ignoreCase) result += "i";
+    function representJavascriptRegExp(object2) {
+      var result = "/" + object2.source + "/";
+      if (object2.global) result += "g";
+      if (object2.multiline) result += "m";
+      if (object2.ignoreCase) result += "i";
       return result;
     }
-    function isRegExp(object) {
-      return Object.prototype.toString.call(object) === "[object RegExp]";
+    function isRegExp(object2) {
+      return Object.prototype.toString.call(object2) === "[object RegExp]";
     }
     module2.exports = new Type("tag:yaml.org,2002:js/regexp", {
       kind: "scalar",
@@ -3431,11 +3440,11 @@ var require_function = __commonJS({
       }
       return new Function(params, "return " + source.slice(body[0], body[1]));
     }
-    function representJavascriptFunction(object) {
-      return object.toString();
+    function representJavascriptFunction(object2) {
+      return object2.toString();
     }
-    function isFunction(object) {
-      return Object.prototype.toString.call(object) === "[object Function]";
+    function isFunction(object2) {
+      return Object.prototype.toString.call(object2) === "[object Function]";
     }
     module2.exports = new Type("tag:yaml.org,2002:js/function", {
       kind: "scalar",
@@ -3543,16 +3552,16 @@ var require_loader = __commonJS({
         (c - 65536 & 1023) + 56320
       );
     }
-    function setProperty(object, key, value) {
+    function setProperty(object2, key, value) {
       if (key === "__proto__") {
-        Object.defineProperty(object, key, {
+        Object.defineProperty(object2, key, {
           configurable: true,
           enumerable: true,
           writable: true,
           value
         });
       } else {
-        object[key] = value;
+        object2[key] = value;
       }
     }
     var simpleEscapeCheck = new Array(256);
@@ -4917,10 +4926,10 @@ var require_dumper = __commonJS({
       }
       return result;
     }
-    function writeFlowSequence(state, level, object) {
+    function writeFlowSequence(state, level, object2) {
       var _result = "", _tag = state.tag, index, length;
-      for (index = 0, length = object.length; index < length; index += 1) {
-        if (writeNode(state, level, object[index], false, false)) {
+      for (index = 0, length = object2.length; index < length; index += 1) {
+        if (writeNode(state, level, object2[index], false, false)) {
           if (index !== 0) _result += "," + (!state.condenseFlow ? " " : "");
           _result += state.dump;
         }
@@ -4928,10 +4937,10 @@ var require_dumper = __commonJS({
       state.tag = _tag;
       state.dump = "[" + _result + "]";
     }
-    function writeBlockSequence(state, level, object, compact) {
+    function writeBlockSequence(state, level, object2, compact) {
       var _result = "", _tag = state.tag, index, length;
-      for (index = 0, length = object.length; index < length; index += 1) {
-        if (writeNode(state, level + 1, object[index], true, true)) {
+      for (index = 0, length = object2.length; index < length; index += 1) {
+        if (writeNode(state, level + 1, object2[index], true, true)) {
           if (!compact || index !== 0) {
             _result += generateNextLine(state, level);
           }
@@ -4946,14 +4955,14 @@ var require_dumper = __commonJS({
       state.tag = _tag;
       state.dump = _result || "[]";
     }
-    function writeFlowMapping(state, level, object) {
-      var _result = "", _tag = state.tag, objectKeyList = Object.keys(object), index, length, objectKey, objectValue, pairBuffer;
+    function writeFlowMapping(state, level, object2) {
+      var _result = "", _tag = state.tag, objectKeyList = Object.keys(object2), index, length, objectKey, objectValue, pairBuffer;
       for (index = 0, length = objectKeyList.length; index < length; index += 1) {
         pairBuffer = "";
         if (index !== 0) pairBuffer += ", ";
         if (state.condenseFlow) pairBuffer += '"';
         objectKey = objectKeyList[index];
-        objectValue = object[objectKey];
+        objectValue = object2[objectKey];
         if (!writeNode(state, level, objectKey, false, false)) {
           continue;
         }
@@ -4968,8 +4977,8 @@ var require_dumper = __commonJS({
       state.tag = _tag;
       state.dump = "{" + _result + "}";
     }
-    function writeBlockMapping(state, level, object, compact) {
-      var _result = "", _tag = state.tag, objectKeyList = Object.keys(object), index, length, objectKey, objectValue, explicitPair, pairBuffer;
+    function writeBlockMapping(state, level, object2, compact) {
+      var _result = "", _tag = state.tag, objectKeyList = Object.keys(object2), index, length, objectKey, objectValue, explicitPair, pairBuffer;
       if (state.sortKeys === true) {
         objectKeyList.sort();
       } else if (typeof state.sortKeys === "function") {
@@ -4983,7 +4992,7 @@ var require_dumper = __commonJS({
           pairBuffer += generateNextLine(state, level);
         }
         objectKey = objectKeyList[index];
-        objectValue = object[objectKey];
+        objectValue = object2[objectKey];
         if (!writeNode(state, level + 1, objectKey, true, true, true)) {
           continue;
         }
@@ -5013,19 +5022,19 @@ var require_dumper = __commonJS({
       state.tag = _tag;
       state.dump = _result || "{}";
     }
-    function detectType(state, object, explicit) {
+    function detectType(state, object2, explicit) {
       var _result, typeList, index, length, type, style;
       typeList = explicit ? state.explicitTypes : state.implicitTypes;
       for (index = 0, length = typeList.length; index < length; index += 1) {
         type = typeList[index];
-        if ((type.instanceOf || type.predicate) && (!type.instanceOf || typeof object === "object" && object instanceof type.instanceOf) && (!type.predicate || type.predicate(object))) {
+        if ((type.instanceOf || type.predicate) && (!type.instanceOf || typeof object2 === "object" && object2 instanceof type.instanceOf) && (!type.predicate || type.predicate(object2))) {
           state.tag = explicit ? type.tag : "?";
           if (type.represent) {
             style = state.styleMap[type.tag] || type.defaultStyle;
             if (_toString.call(type.represent) === "[object Function]") {
-              _result = type.represent(object, style);
+              _result = type.represent(object2, style);
             } else if (_hasOwnProperty.call(type.represent, style)) {
-              _result = type.represent[style](object, style);
+              _result = type.represent[style](object2, style);
             } else {
               throw new YAMLException("!<" + type.tag + '> tag resolver accepts not "' + style + '" style');
             }
@@ -5036,11 +5045,11 @@ var require_dumper = __commonJS({
       }
       return false;
     }
-    function writeNode(state, level, object, block, compact, iskey) {
+    function writeNode(state, level, object2, block, compact, iskey) {
       state.tag = null;
-      state.dump = object;
-      if (!detectType(state, object, false)) {
-        detectType(state, object, true);
+      state.dump = object2;
+      if (!detectType(state, object2, false)) {
+        detectType(state, object2, true);
       }
       var type = _toString.call(state.dump);
       if (block) {
@@ -5048,7 +5057,7 @@ var require_dumper = __commonJS({
       }
       var objectOrArray = type === "[object Object]" || type === "[object Array]", duplicateIndex, duplicate;
       if (objectOrArray) {
-        duplicateIndex = state.duplicates.indexOf(object);
+        duplicateIndex = state.duplicates.indexOf(object2);
         duplicate = duplicateIndex !== -1;
       }
       if (state.tag !== null && state.tag !== "?" || duplicate || state.indent !== 2 && level > 0) {
@@ -5099,32 +5108,32 @@ var require_dumper = __commonJS({
       }
       return true;
     }
-    function getDuplicateReferences(object, state) {
+    function getDuplicateReferences(object2, state) {
       var objects = [], duplicatesIndexes = [], index, length;
-      inspectNode(object, objects, duplicatesIndexes);
+      inspectNode(object2, objects, duplicatesIndexes);
       for (index = 0, length = duplicatesIndexes.length; index < length; index += 1) {
         state.duplicates.push(objects[duplicatesIndexes[index]]);
       }
       state.usedDuplicates = new Array(length);
     }
-    function inspectNode(object, objects, duplicatesIndexes) {
+    function inspectNode(object2, objects, duplicatesIndexes) {
       var objectKeyList, index, length;
-      if (object !== null && typeof object === "object") {
-        index = objects.indexOf(object);
+      if (object2 !== null && typeof object2 === "object") {
+        index = objects.indexOf(object2);
         if (index !== -1) {
           if (duplicatesIndexes.indexOf(index) === -1) {
             duplicatesIndexes.push(index);
           }
         } else {
-          objects.push(object);
-          if (Array.isArray(object)) {
-            for (index = 0, length = object.length; index < length; index += 1) {
-              inspectNode(object[index], objects, duplicatesIndexes);
+          objects.push(object2);
+          if (Array.isArray(object2)) {
+            for (index = 0, length = object2.length; index < length; index += 1) {
+              inspectNode(object2[index], objects, duplicatesIndexes);
             }
           } else {
-            objectKeyList = Object.keys(object);
+            objectKeyList = Object.keys(object2);
             for (index = 0, length = objectKeyList.length; index < length; index += 1) {
-              inspectNode(object[objectKeyList[index]], objects, duplicatesIndexes);
+              inspectNode(object2[objectKeyList[index]], objects, duplicatesIndexes);
             }
           }
         }
@@ -5399,11 +5408,11 @@ var require_excerpt = __commonJS({
       if (typeof opts.excerpt === "function") {
         return opts.excerpt(file, opts);
       }
-      const sep = file.data.excerpt_separator || opts.excerpt_separator;
-      if (sep == null && (opts.excerpt === false || opts.excerpt == null)) {
+      const sep2 = file.data.excerpt_separator || opts.excerpt_separator;
+      if (sep2 == null && (opts.excerpt === false || opts.excerpt == null)) {
         return file;
       }
-      const delimiter = typeof opts.excerpt === "string" ? opts.excerpt : sep || opts.delimiters[0];
+      const delimiter = typeof opts.excerpt === "string" ? opts.excerpt : sep2 || opts.delimiters[0];
       const idx = file.content.indexOf(delimiter);
       if (idx !== -1) {
         file.excerpt = file.content.slice(0, idx);
@@ -6451,7 +6460,7 @@ var init_task_store = __esm({
 });
 
 // src/cli/args.ts
-function parseCommandArgs(argv, options2, allowPositionals, usage10) {
+function parseCommandArgs(argv, options2, allowPositionals, usage13) {
   try {
     const { values, positionals } = (0, import_node_util.parseArgs)({
       args: argv,
@@ -6464,17 +6473,17 @@ function parseCommandArgs(argv, options2, allowPositionals, usage10) {
     const raw = error.message;
     const unknown2 = /Unknown option '([^']+)'/.exec(raw);
     const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
-    throw new CliError("E_USAGE", `${message}; usage: ${usage10}`);
+    throw new CliError("E_USAGE", `${message}; usage: ${usage13}`);
   }
 }
 function stringOption(values, name) {
   const value = values[name];
   return typeof value === "string" ? value : void 0;
 }
-function requireString(values, name, usage10) {
+function requireString(values, name, usage13) {
   const value = stringOption(values, name);
   if (value === void 0 || value === "") {
-    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage10}`);
+    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage13}`);
   }
   return value;
 }
@@ -6742,13 +6751,244 @@ var init_heartbeat = __esm({
   }
 });
 
-// src/git/evidence.ts
-async function verifyCommitEvidence(_store, _taskId, commit) {
-  return commit;
+// src/git/run-git.ts
+function runGit(args, options2) {
+  const result = (0, import_node_child_process2.spawnSync)("git", args, {
+    cwd: options2.cwd,
+    input: options2.input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, ...options2.env, ...QUIET_ENV },
+    maxBuffer: 256 * 1024 * 1024
+  });
+  if (result.error) {
+    throw new CliError("E_GIT", `could not run git in ${options2.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
+  }
+  const exitCode = result.status ?? 128;
+  if (exitCode !== 0 && !(options2.okExitCodes ?? []).includes(exitCode)) {
+    throw new GitError(args, exitCode, result.stderr, options2.cwd);
+  }
+  return { stdout: result.stdout, stderr: result.stderr, exitCode };
 }
+function gitOutput(args, options2) {
+  return runGit(args, options2).stdout.replace(/\n$/, "");
+}
+function gitTest(args, options2) {
+  return runGit(args, { ...options2, okExitCodes: [1] }).exitCode === 0;
+}
+function resolveCommit(rev, cwd) {
+  if (rev.startsWith("-")) return void 0;
+  const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
+}
+function requireMergeTreeSupport(cwd) {
+  if (mergeTreeChecked) return;
+  const version2 = gitOutput(["version"], { cwd });
+  const match = /(\d+)\.(\d+)/.exec(version2);
+  const major = Number(match?.[1] ?? 0);
+  const minor = Number(match?.[2] ?? 0);
+  if (major < 2 || major === 2 && minor < 38) {
+    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version2}"); upgrade git`);
+  }
+  mergeTreeChecked = true;
+}
+var import_node_child_process2, GitError, QUIET_ENV, mergeTreeChecked;
+var init_run_git = __esm({
+  "src/git/run-git.ts"() {
+    "use strict";
+    import_node_child_process2 = require("node:child_process");
+    init_errors();
+    GitError = class extends CliError {
+      args;
+      gitExitCode;
+      stderr;
+      constructor(args, gitExitCode, stderr, cwd) {
+        const firstLine = stderr.trim().split("\n").find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
+        super("E_GIT", `git ${args.slice(0, 3).join(" ")} failed in ${cwd}: ${firstLine}`, {
+          git_args: [...args],
+          git_exit: gitExitCode
+        });
+        this.name = "GitError";
+        this.args = args;
+        this.gitExitCode = gitExitCode;
+        this.stderr = stderr;
+      }
+    };
+    QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+    mergeTreeChecked = false;
+  }
+});
+
+// src/git/repo-context.ts
+function openRepoContext(options2) {
+  const env = options2.env ?? process.env;
+  const location = locateStore({ cwd: options2.cwd, tasksDir: options2.tasksDir, env });
+  if (!location.repoRoot || !location.gitCommonDir) {
+    throw new CliError("E_GIT", `${options2.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
+  }
+  const configured = options2.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
+  const worktreesDir = (0, import_node_path6.isAbsolute)(configured) ? configured : (0, import_node_path6.resolve)(location.repoRoot, configured);
+  return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
+}
+function excludeLineFor(context) {
+  const rel = (0, import_node_path6.relative)(context.repoRoot, context.worktreesDir);
+  if (rel === "" || rel.startsWith("..") || (0, import_node_path6.isAbsolute)(rel)) return void 0;
+  return `/${rel.split(import_node_path6.sep).join("/")}/`;
+}
+function ensureWorktreesExcluded(context) {
+  const line = excludeLineFor(context);
+  if (line) addToGitExclude(context.gitCommonDir, line);
+}
+function isWorktreesExcluded(context) {
+  const line = excludeLineFor(context);
+  if (!line) return true;
+  try {
+    return (0, import_node_fs8.readFileSync)((0, import_node_path6.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
+  } catch {
+    return false;
+  }
+}
+function currentBranch(repoRoot) {
+  const result = runGit(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: repoRoot, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
+}
+function branchRefName(branch) {
+  return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
+}
+var import_node_fs8, import_node_path6, DEFAULT_WORKTREES_DIR;
+var init_repo_context = __esm({
+  "src/git/repo-context.ts"() {
+    "use strict";
+    import_node_fs8 = require("node:fs");
+    import_node_path6 = require("node:path");
+    init_errors();
+    init_git_exclude();
+    init_locate();
+    init_run_git();
+    DEFAULT_WORKTREES_DIR = (0, import_node_path6.join)(".parallel", "worktrees");
+  }
+});
+
+// src/git/worktree-registry.ts
+function recordsDir(storeDir) {
+  return (0, import_node_path7.join)(storeDir, WORKTREE_RECORDS_DIR);
+}
+function recordFile(storeDir, taskId) {
+  validateTaskId(taskId);
+  return (0, import_node_path7.join)(recordsDir(storeDir), `${taskId}.json`);
+}
+function readWorktreeRecord(storeDir, taskId) {
+  const file = recordFile(storeDir, taskId);
+  let text;
+  try {
+    text = (0, import_node_fs9.readFileSync)(file, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return void 0;
+    throw error;
+  }
+  return parseRecord(file, text);
+}
+function parseRecord(file, text) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new CliError("E_INVALID", `${file} is not valid JSON; delete it and run "parallel-agents worktree prune"`);
+  }
+  const parsed = worktreeRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new CliError("E_INVALID", `${file}: ${describeIssues(parsed.error)}; delete it and run "parallel-agents worktree prune"`);
+  }
+  return parsed.data;
+}
+function writeWorktreeRecord(storeDir, record) {
+  writeFileAtomic(recordFile(storeDir, record.task), `${JSON.stringify(record, null, 2)}
+`);
+}
+function deleteWorktreeRecord(storeDir, taskId) {
+  try {
+    (0, import_node_fs9.unlinkSync)(recordFile(storeDir, taskId));
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+}
+function listWorktreeRecords(storeDir) {
+  const dir = recordsDir(storeDir);
+  let names;
+  try {
+    names = (0, import_node_fs9.readdirSync)(dir);
+  } catch (error) {
+    if (error.code === "ENOENT") return { records: [], problems: [] };
+    throw error;
+  }
+  const records = [];
+  const problems = [];
+  for (const name of names.sort()) {
+    if (!name.endsWith(".json") || name.startsWith(".")) continue;
+    const file = (0, import_node_path7.join)(dir, name);
+    try {
+      records.push(parseRecord(file, (0, import_node_fs9.readFileSync)(file, "utf8")));
+    } catch (error) {
+      problems.push({ file, message: error.message });
+    }
+  }
+  return { records, problems };
+}
+var import_node_fs9, import_node_path7, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var init_worktree_registry = __esm({
+  "src/git/worktree-registry.ts"() {
+    "use strict";
+    import_node_fs9 = require("node:fs");
+    import_node_path7 = require("node:path");
+    init_mini();
+    init_errors();
+    init_atomic_write();
+    init_task_schema();
+    WORKTREE_RECORDS_DIR = "worktrees";
+    worktreeRecordSchema = object({
+      task: taskIdSchema,
+      path: string2().check(_minLength(1)),
+      branch: string2().check(_minLength(1)),
+      /** Commit the branch started from. */
+      base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
+      /** What the user asked for (--base), for display. */
+      base_ref: string2(),
+      created_at: string2(),
+      sparse: _default(array(string2()), [])
+    });
+  }
+});
+
+// src/git/evidence.ts
+async function verifyCommitEvidence(store, taskId, commit) {
+  validateTaskId(taskId);
+  const record = readWorktreeRecord(store.dir, taskId);
+  if (!record) return commit;
+  const repoRoot = store.repoRoot;
+  if (!repoRoot) throw new CliError("E_EVIDENCE", `task ${taskId} has a worktree record but the store is not inside a git repository; run complete from the project`);
+  const resolveIn = (0, import_node_fs10.existsSync)(record.path) ? record.path : repoRoot;
+  const full = resolveCommit(commit, resolveIn);
+  if (!full) {
+    throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
+  }
+  const head = resolveCommit(branchRefName(record.branch), repoRoot);
+  if (!head) {
+    throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${taskId} no longer exists; the commit cannot be checked against it`);
+  }
+  if (!gitTest(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${taskId}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
+  }
+  return full;
+}
+var import_node_fs10;
 var init_evidence = __esm({
   "src/git/evidence.ts"() {
     "use strict";
+    import_node_fs10 = require("node:fs");
+    init_errors();
+    init_task_schema();
+    init_repo_context();
+    init_run_git();
+    init_worktree_registry();
   }
 });
 
@@ -6941,7 +7181,7 @@ async function watch(ctx, store, staleAfterMs) {
     }
     last = key;
     if (snap.done) return snap;
-    await new Promise((resolve5) => setTimeout(resolve5, 1e3));
+    await new Promise((resolve6) => setTimeout(resolve6, 1e3));
   }
 }
 var LONG_CLAIM_MS, command9;
@@ -7292,6 +7532,18 @@ function globToRegExp(entry) {
   if (trailingAny) source += "(?:/.*)?";
   return new RegExp(`${source}$`);
 }
+function compile(entry) {
+  let regex = compiled.get(entry);
+  if (!regex) {
+    regex = globToRegExp(entry);
+    compiled.set(entry, regex);
+  }
+  return regex;
+}
+function matchesScope(path, scope) {
+  const normalized = normalizeScopeEntry(path);
+  return scope.some((entry) => compile(entry).test(normalized));
+}
 function scopeEntryProblem(entry) {
   const normalized = normalizeScopeEntry(entry);
   if (normalized === "" || normalized === "." || normalized === "/") return "names no path (use ** for the whole repository)";
@@ -7319,12 +7571,13 @@ function scopeEntryProblem(entry) {
   }
   return void 0;
 }
-var GLOB_CHARS, NEEDS_NORMALIZING;
+var GLOB_CHARS, NEEDS_NORMALIZING, compiled;
 var init_glob = __esm({
   "src/scope/glob.ts"() {
     "use strict";
     GLOB_CHARS = /[*?[\]{}]/;
     NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+    compiled = /* @__PURE__ */ new Map();
   }
 });
 
@@ -8050,7 +8303,7 @@ async function parseYaml2(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path6.extname)(source).toLowerCase() === ".json" || (0, import_node_path6.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path8.extname)(source).toLowerCase() === ".json" || (0, import_node_path8.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? await parseJson(text, source) : await parseYaml2(text, source);
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -8074,19 +8327,19 @@ async function loadPlan(path, options2 = {}) {
   const source = options2.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs8.readFileSync)(path, "utf8");
+    text = (0, import_node_fs11.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs8, import_node_path6;
+var import_node_fs11, import_node_path8;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs8 = require("node:fs");
-    import_node_path6 = require("node:path");
+    import_node_fs11 = require("node:fs");
+    import_node_path8 = require("node:path");
     init_errors();
     init_task_schema();
     init_plan_schema();
@@ -8187,11 +8440,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path7, usage8, FORMATS, command11;
+var import_node_path9, usage8, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path7 = require("node:path");
+    import_node_path9 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -8218,7 +8471,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path7.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path9.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const data = { schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} };
         const text = format === "json" ? JSON.stringify(data, null, 2) : format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis);
@@ -8315,11 +8568,11 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path8, usage9, command12;
+var import_node_path10, usage9, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path8 = require("node:path");
+    import_node_path10 = require("node:path");
     init_errors();
     init_args();
     init_open_store();
@@ -8337,7 +8590,7 @@ var init_plan_publish = __esm({
       async run(ctx) {
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path8.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path10.resolve)(ctx.cwd, path), { source: path });
         const store = openStore(ctx);
         const result = publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -8361,22 +8614,1961 @@ var init_plan_publish = __esm({
   }
 });
 
+// src/git/backup-ref.ts
+function backupRefName(taskId, now = /* @__PURE__ */ new Date()) {
+  validateTaskId(taskId);
+  const stamp = now.toISOString().replace(/:/g, "-");
+  return `${BACKUP_REF_PREFIX}/${taskId}/${stamp}`;
+}
+function createBackupRef(cwd, taskId, commit, suffix = "") {
+  let ref = backupRefName(taskId) + suffix;
+  for (let attempt = 1; ; attempt++) {
+    const result = runGit(["update-ref", "--no-deref", ref, commit, ""], { cwd, okExitCodes: [128] });
+    if (result.exitCode === 0) return ref;
+    if (attempt >= 5) {
+      runGit(["update-ref", "--no-deref", ref, commit, ""], { cwd });
+    }
+    ref = `${backupRefName(taskId)}${suffix}-${attempt}`;
+  }
+}
+var BACKUP_REF_PREFIX;
+var init_backup_ref = __esm({
+  "src/git/backup-ref.ts"() {
+    "use strict";
+    init_task_schema();
+    init_run_git();
+    BACKUP_REF_PREFIX = "refs/parallel/backup";
+  }
+});
+
+// node_modules/graceful-fs/polyfills.js
+var require_polyfills = __commonJS({
+  "node_modules/graceful-fs/polyfills.js"(exports2, module2) {
+    var constants = require("constants");
+    var origCwd = process.cwd;
+    var cwd = null;
+    var platform = process.env.GRACEFUL_FS_PLATFORM || process.platform;
+    process.cwd = function() {
+      if (!cwd)
+        cwd = origCwd.call(process);
+      return cwd;
+    };
+    try {
+      process.cwd();
+    } catch (er) {
+    }
+    if (typeof process.chdir === "function") {
+      chdir = process.chdir;
+      process.chdir = function(d) {
+        cwd = null;
+        chdir.call(process, d);
+      };
+      if (Object.setPrototypeOf) Object.setPrototypeOf(process.chdir, chdir);
+    }
+    var chdir;
+    module2.exports = patch;
+    function patch(fs) {
+      if (constants.hasOwnProperty("O_SYMLINK") && process.version.match(/^v0\.6\.[0-2]|^v0\.5\./)) {
+        patchLchmod(fs);
+      }
+      if (!fs.lutimes) {
+        patchLutimes(fs);
+      }
+      fs.chown = chownFix(fs.chown);
+      fs.fchown = chownFix(fs.fchown);
+      fs.lchown = chownFix(fs.lchown);
+      fs.chmod = chmodFix(fs.chmod);
+      fs.fchmod = chmodFix(fs.fchmod);
+      fs.lchmod = chmodFix(fs.lchmod);
+      fs.chownSync = chownFixSync(fs.chownSync);
+      fs.fchownSync = chownFixSync(fs.fchownSync);
+      fs.lchownSync = chownFixSync(fs.lchownSync);
+      fs.chmodSync = chmodFixSync(fs.chmodSync);
+      fs.fchmodSync = chmodFixSync(fs.fchmodSync);
+      fs.lchmodSync = chmodFixSync(fs.lchmodSync);
+      fs.stat = statFix(fs.stat);
+      fs.fstat = statFix(fs.fstat);
+      fs.lstat = statFix(fs.lstat);
+      fs.statSync = statFixSync(fs.statSync);
+      fs.fstatSync = statFixSync(fs.fstatSync);
+      fs.lstatSync = statFixSync(fs.lstatSync);
+      if (fs.chmod && !fs.lchmod) {
+        fs.lchmod = function(path, mode, cb) {
+          if (cb) process.nextTick(cb);
+        };
+        fs.lchmodSync = function() {
+        };
+      }
+      if (fs.chown && !fs.lchown) {
+        fs.lchown = function(path, uid, gid, cb) {
+          if (cb) process.nextTick(cb);
+        };
+        fs.lchownSync = function() {
+        };
+      }
+      if (platform === "win32") {
+        fs.rename = typeof fs.rename !== "function" ? fs.rename : (function(fs$rename) {
+          function rename(from, to, cb) {
+            var start = Date.now();
+            var backoff = 0;
+            fs$rename(from, to, function CB(er) {
+              if (er && (er.code === "EACCES" || er.code === "EPERM" || er.code === "EBUSY") && Date.now() - start < 6e4) {
+                setTimeout(function() {
+                  fs.stat(to, function(stater, st) {
+                    if (stater && stater.code === "ENOENT")
+                      fs$rename(from, to, CB);
+                    else
+                      cb(er);
+                  });
+                }, backoff);
+                if (backoff < 100)
+                  backoff += 10;
+                return;
+              }
+              if (cb) cb(er);
+            });
+          }
+          if (Object.setPrototypeOf) Object.setPrototypeOf(rename, fs$rename);
+          return rename;
+        })(fs.rename);
+      }
+      fs.read = typeof fs.read !== "function" ? fs.read : (function(fs$read) {
+        function read(fd, buffer, offset, length, position, callback_) {
+          var callback;
+          if (callback_ && typeof callback_ === "function") {
+            var eagCounter = 0;
+            callback = function(er, _, __) {
+              if (er && er.code === "EAGAIN" && eagCounter < 10) {
+                eagCounter++;
+                return fs$read.call(fs, fd, buffer, offset, length, position, callback);
+              }
+              callback_.apply(this, arguments);
+            };
+          }
+          return fs$read.call(fs, fd, buffer, offset, length, position, callback);
+        }
+        if (Object.setPrototypeOf) Object.setPrototypeOf(read, fs$read);
+        return read;
+      })(fs.read);
+      fs.readSync = typeof fs.readSync !== "function" ? fs.readSync : /* @__PURE__ */ (function(fs$readSync) {
+        return function(fd, buffer, offset, length, position) {
+          var eagCounter = 0;
+          while (true) {
+            try {
+              return fs$readSync.call(fs, fd, buffer, offset, length, position);
+            } catch (er) {
+              if (er.code === "EAGAIN" && eagCounter < 10) {
+                eagCounter++;
+                continue;
+              }
+              throw er;
+            }
+          }
+        };
+      })(fs.readSync);
+      function patchLchmod(fs2) {
+        fs2.lchmod = function(path, mode, callback) {
+          fs2.open(
+            path,
+            constants.O_WRONLY | constants.O_SYMLINK,
+            mode,
+            function(err, fd) {
+              if (err) {
+                if (callback) callback(err);
+                return;
+              }
+              fs2.fchmod(fd, mode, function(err2) {
+                fs2.close(fd, function(err22) {
+                  if (callback) callback(err2 || err22);
+                });
+              });
+            }
+          );
+        };
+        fs2.lchmodSync = function(path, mode) {
+          var fd = fs2.openSync(path, constants.O_WRONLY | constants.O_SYMLINK, mode);
+          var threw = true;
+          var ret;
+          try {
+            ret = fs2.fchmodSync(fd, mode);
+            threw = false;
+          } finally {
+            if (threw) {
+              try {
+                fs2.closeSync(fd);
+              } catch (er) {
+              }
+            } else {
+              fs2.closeSync(fd);
+            }
+          }
+          return ret;
+        };
+      }
+      function patchLutimes(fs2) {
+        if (constants.hasOwnProperty("O_SYMLINK") && fs2.futimes) {
+          fs2.lutimes = function(path, at, mt, cb) {
+            fs2.open(path, constants.O_SYMLINK, function(er, fd) {
+              if (er) {
+                if (cb) cb(er);
+                return;
+              }
+              fs2.futimes(fd, at, mt, function(er2) {
+                fs2.close(fd, function(er22) {
+                  if (cb) cb(er2 || er22);
+                });
+              });
+            });
+          };
+          fs2.lutimesSync = function(path, at, mt) {
+            var fd = fs2.openSync(path, constants.O_SYMLINK);
+            var ret;
+            var threw = true;
+            try {
+              ret = fs2.futimesSync(fd, at, mt);
+              threw = false;
+            } finally {
+              if (threw) {
+                try {
+                  fs2.closeSync(fd);
+                } catch (er) {
+                }
+              } else {
+                fs2.closeSync(fd);
+              }
+            }
+            return ret;
+          };
+        } else if (fs2.futimes) {
+          fs2.lutimes = function(_a3, _b, _c, cb) {
+            if (cb) process.nextTick(cb);
+          };
+          fs2.lutimesSync = function() {
+          };
+        }
+      }
+      function chmodFix(orig) {
+        if (!orig) return orig;
+        return function(target, mode, cb) {
+          return orig.call(fs, target, mode, function(er) {
+            if (chownErOk(er)) er = null;
+            if (cb) cb.apply(this, arguments);
+          });
+        };
+      }
+      function chmodFixSync(orig) {
+        if (!orig) return orig;
+        return function(target, mode) {
+          try {
+            return orig.call(fs, target, mode);
+          } catch (er) {
+            if (!chownErOk(er)) throw er;
+          }
+        };
+      }
+      function chownFix(orig) {
+        if (!orig) return orig;
+        return function(target, uid, gid, cb) {
+          return orig.call(fs, target, uid, gid, function(er) {
+            if (chownErOk(er)) er = null;
+            if (cb) cb.apply(this, arguments);
+          });
+        };
+      }
+      function chownFixSync(orig) {
+        if (!orig) return orig;
+        return function(target, uid, gid) {
+          try {
+            return orig.call(fs, target, uid, gid);
+          } catch (er) {
+            if (!chownErOk(er)) throw er;
+          }
+        };
+      }
+      function statFix(orig) {
+        if (!orig) return orig;
+        return function(target, options2, cb) {
+          if (typeof options2 === "function") {
+            cb = options2;
+            options2 = null;
+          }
+          function callback(er, stats) {
+            if (stats) {
+              if (stats.uid < 0) stats.uid += 4294967296;
+              if (stats.gid < 0) stats.gid += 4294967296;
+            }
+            if (cb) cb.apply(this, arguments);
+          }
+          return options2 ? orig.call(fs, target, options2, callback) : orig.call(fs, target, callback);
+        };
+      }
+      function statFixSync(orig) {
+        if (!orig) return orig;
+        return function(target, options2) {
+          var stats = options2 ? orig.call(fs, target, options2) : orig.call(fs, target);
+          if (stats) {
+            if (stats.uid < 0) stats.uid += 4294967296;
+            if (stats.gid < 0) stats.gid += 4294967296;
+          }
+          return stats;
+        };
+      }
+      function chownErOk(er) {
+        if (!er)
+          return true;
+        if (er.code === "ENOSYS")
+          return true;
+        var nonroot = !process.getuid || process.getuid() !== 0;
+        if (nonroot) {
+          if (er.code === "EINVAL" || er.code === "EPERM")
+            return true;
+        }
+        return false;
+      }
+    }
+  }
+});
+
+// node_modules/graceful-fs/legacy-streams.js
+var require_legacy_streams = __commonJS({
+  "node_modules/graceful-fs/legacy-streams.js"(exports2, module2) {
+    var Stream = require("stream").Stream;
+    module2.exports = legacy;
+    function legacy(fs) {
+      return {
+        ReadStream,
+        WriteStream
+      };
+      function ReadStream(path, options2) {
+        if (!(this instanceof ReadStream)) return new ReadStream(path, options2);
+        Stream.call(this);
+        var self = this;
+        this.path = path;
+        this.fd = null;
+        this.readable = true;
+        this.paused = false;
+        this.flags = "r";
+        this.mode = 438;
+        this.bufferSize = 64 * 1024;
+        options2 = options2 || {};
+        var keys = Object.keys(options2);
+        for (var index = 0, length = keys.length; index < length; index++) {
+          var key = keys[index];
+          this[key] = options2[key];
+        }
+        if (this.encoding) this.setEncoding(this.encoding);
+        if (this.start !== void 0) {
+          if ("number" !== typeof this.start) {
+            throw TypeError("start must be a Number");
+          }
+          if (this.end === void 0) {
+            this.end = Infinity;
+          } else if ("number" !== typeof this.end) {
+            throw TypeError("end must be a Number");
+          }
+          if (this.start > this.end) {
+            throw new Error("start must be <= end");
+          }
+          this.pos = this.start;
+        }
+        if (this.fd !== null) {
+          process.nextTick(function() {
+            self._read();
+          });
+          return;
+        }
+        fs.open(this.path, this.flags, this.mode, function(err, fd) {
+          if (err) {
+            self.emit("error", err);
+            self.readable = false;
+            return;
+          }
+          self.fd = fd;
+          self.emit("open", fd);
+          self._read();
+        });
+      }
+      function WriteStream(path, options2) {
+        if (!(this instanceof WriteStream)) return new WriteStream(path, options2);
+        Stream.call(this);
+        this.path = path;
+        this.fd = null;
+        this.writable = true;
+        this.flags = "w";
+        this.encoding = "binary";
+        this.mode = 438;
+        this.bytesWritten = 0;
+        options2 = options2 || {};
+        var keys = Object.keys(options2);
+        for (var index = 0, length = keys.length; index < length; index++) {
+          var key = keys[index];
+          this[key] = options2[key];
+        }
+        if (this.start !== void 0) {
+          if ("number" !== typeof this.start) {
+            throw TypeError("start must be a Number");
+          }
+          if (this.start < 0) {
+            throw new Error("start must be >= zero");
+          }
+          this.pos = this.start;
+        }
+        this.busy = false;
+        this._queue = [];
+        if (this.fd === null) {
+          this._open = fs.open;
+          this._queue.push([this._open, this.path, this.flags, this.mode, void 0]);
+          this.flush();
+        }
+      }
+    }
+  }
+});
+
+// node_modules/graceful-fs/clone.js
+var require_clone = __commonJS({
+  "node_modules/graceful-fs/clone.js"(exports2, module2) {
+    "use strict";
+    module2.exports = clone2;
+    var getPrototypeOf = Object.getPrototypeOf || function(obj) {
+      return obj.__proto__;
+    };
+    function clone2(obj) {
+      if (obj === null || typeof obj !== "object")
+        return obj;
+      if (obj instanceof Object)
+        var copy = { __proto__: getPrototypeOf(obj) };
+      else
+        var copy = /* @__PURE__ */ Object.create(null);
+      Object.getOwnPropertyNames(obj).forEach(function(key) {
+        Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(obj, key));
+      });
+      return copy;
+    }
+  }
+});
+
+// node_modules/graceful-fs/graceful-fs.js
+var require_graceful_fs = __commonJS({
+  "node_modules/graceful-fs/graceful-fs.js"(exports2, module2) {
+    var fs = require("fs");
+    var polyfills = require_polyfills();
+    var legacy = require_legacy_streams();
+    var clone2 = require_clone();
+    var util = require("util");
+    var gracefulQueue;
+    var previousSymbol;
+    if (typeof Symbol === "function" && typeof Symbol.for === "function") {
+      gracefulQueue = /* @__PURE__ */ Symbol.for("graceful-fs.queue");
+      previousSymbol = /* @__PURE__ */ Symbol.for("graceful-fs.previous");
+    } else {
+      gracefulQueue = "___graceful-fs.queue";
+      previousSymbol = "___graceful-fs.previous";
+    }
+    function noop() {
+    }
+    function publishQueue(context, queue2) {
+      Object.defineProperty(context, gracefulQueue, {
+        get: function() {
+          return queue2;
+        }
+      });
+    }
+    var debug = noop;
+    if (util.debuglog)
+      debug = util.debuglog("gfs4");
+    else if (/\bgfs4\b/i.test(process.env.NODE_DEBUG || ""))
+      debug = function() {
+        var m = util.format.apply(util, arguments);
+        m = "GFS4: " + m.split(/\n/).join("\nGFS4: ");
+        console.error(m);
+      };
+    if (!fs[gracefulQueue]) {
+      queue = global[gracefulQueue] || [];
+      publishQueue(fs, queue);
+      fs.close = (function(fs$close) {
+        function close(fd, cb) {
+          return fs$close.call(fs, fd, function(err) {
+            if (!err) {
+              resetQueue();
+            }
+            if (typeof cb === "function")
+              cb.apply(this, arguments);
+          });
+        }
+        Object.defineProperty(close, previousSymbol, {
+          value: fs$close
+        });
+        return close;
+      })(fs.close);
+      fs.closeSync = (function(fs$closeSync) {
+        function closeSync3(fd) {
+          fs$closeSync.apply(fs, arguments);
+          resetQueue();
+        }
+        Object.defineProperty(closeSync3, previousSymbol, {
+          value: fs$closeSync
+        });
+        return closeSync3;
+      })(fs.closeSync);
+      if (/\bgfs4\b/i.test(process.env.NODE_DEBUG || "")) {
+        process.on("exit", function() {
+          debug(fs[gracefulQueue]);
+          require("assert").equal(fs[gracefulQueue].length, 0);
+        });
+      }
+    }
+    var queue;
+    if (!global[gracefulQueue]) {
+      publishQueue(global, fs[gracefulQueue]);
+    }
+    module2.exports = patch(clone2(fs));
+    if (process.env.TEST_GRACEFUL_FS_GLOBAL_PATCH && !fs.__patched) {
+      module2.exports = patch(fs);
+      fs.__patched = true;
+    }
+    function patch(fs2) {
+      polyfills(fs2);
+      fs2.gracefulify = patch;
+      fs2.createReadStream = createReadStream;
+      fs2.createWriteStream = createWriteStream;
+      var fs$readFile = fs2.readFile;
+      fs2.readFile = readFile;
+      function readFile(path, options2, cb) {
+        if (typeof options2 === "function")
+          cb = options2, options2 = null;
+        return go$readFile(path, options2, cb);
+        function go$readFile(path2, options3, cb2, startTime) {
+          return fs$readFile(path2, options3, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$readFile, [path2, options3, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$writeFile = fs2.writeFile;
+      fs2.writeFile = writeFile;
+      function writeFile(path, data, options2, cb) {
+        if (typeof options2 === "function")
+          cb = options2, options2 = null;
+        return go$writeFile(path, data, options2, cb);
+        function go$writeFile(path2, data2, options3, cb2, startTime) {
+          return fs$writeFile(path2, data2, options3, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$writeFile, [path2, data2, options3, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$appendFile = fs2.appendFile;
+      if (fs$appendFile)
+        fs2.appendFile = appendFile;
+      function appendFile(path, data, options2, cb) {
+        if (typeof options2 === "function")
+          cb = options2, options2 = null;
+        return go$appendFile(path, data, options2, cb);
+        function go$appendFile(path2, data2, options3, cb2, startTime) {
+          return fs$appendFile(path2, data2, options3, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$appendFile, [path2, data2, options3, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$copyFile = fs2.copyFile;
+      if (fs$copyFile)
+        fs2.copyFile = copyFile;
+      function copyFile(src, dest, flags, cb) {
+        if (typeof flags === "function") {
+          cb = flags;
+          flags = 0;
+        }
+        return go$copyFile(src, dest, flags, cb);
+        function go$copyFile(src2, dest2, flags2, cb2, startTime) {
+          return fs$copyFile(src2, dest2, flags2, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$copyFile, [src2, dest2, flags2, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$readdir = fs2.readdir;
+      fs2.readdir = readdir;
+      var noReaddirOptionVersions = /^v[0-5]\./;
+      function readdir(path, options2, cb) {
+        if (typeof options2 === "function")
+          cb = options2, options2 = null;
+        var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path2, options3, cb2, startTime) {
+          return fs$readdir(path2, fs$readdirCallback(
+            path2,
+            options3,
+            cb2,
+            startTime
+          ));
+        } : function go$readdir2(path2, options3, cb2, startTime) {
+          return fs$readdir(path2, options3, fs$readdirCallback(
+            path2,
+            options3,
+            cb2,
+            startTime
+          ));
+        };
+        return go$readdir(path, options2, cb);
+        function fs$readdirCallback(path2, options3, cb2, startTime) {
+          return function(err, files) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([
+                go$readdir,
+                [path2, options3, cb2],
+                err,
+                startTime || Date.now(),
+                Date.now()
+              ]);
+            else {
+              if (files && files.sort)
+                files.sort();
+              if (typeof cb2 === "function")
+                cb2.call(this, err, files);
+            }
+          };
+        }
+      }
+      if (process.version.substr(0, 4) === "v0.8") {
+        var legStreams = legacy(fs2);
+        ReadStream = legStreams.ReadStream;
+        WriteStream = legStreams.WriteStream;
+      }
+      var fs$ReadStream = fs2.ReadStream;
+      if (fs$ReadStream) {
+        ReadStream.prototype = Object.create(fs$ReadStream.prototype);
+        ReadStream.prototype.open = ReadStream$open;
+      }
+      var fs$WriteStream = fs2.WriteStream;
+      if (fs$WriteStream) {
+        WriteStream.prototype = Object.create(fs$WriteStream.prototype);
+        WriteStream.prototype.open = WriteStream$open;
+      }
+      Object.defineProperty(fs2, "ReadStream", {
+        get: function() {
+          return ReadStream;
+        },
+        set: function(val) {
+          ReadStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      Object.defineProperty(fs2, "WriteStream", {
+        get: function() {
+          return WriteStream;
+        },
+        set: function(val) {
+          WriteStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      var FileReadStream = ReadStream;
+      Object.defineProperty(fs2, "FileReadStream", {
+        get: function() {
+          return FileReadStream;
+        },
+        set: function(val) {
+          FileReadStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      var FileWriteStream = WriteStream;
+      Object.defineProperty(fs2, "FileWriteStream", {
+        get: function() {
+          return FileWriteStream;
+        },
+        set: function(val) {
+          FileWriteStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      function ReadStream(path, options2) {
+        if (this instanceof ReadStream)
+          return fs$ReadStream.apply(this, arguments), this;
+        else
+          return ReadStream.apply(Object.create(ReadStream.prototype), arguments);
+      }
+      function ReadStream$open() {
+        var that = this;
+        open(that.path, that.flags, that.mode, function(err, fd) {
+          if (err) {
+            if (that.autoClose)
+              that.destroy();
+            that.emit("error", err);
+          } else {
+            that.fd = fd;
+            that.emit("open", fd);
+            that.read();
+          }
+        });
+      }
+      function WriteStream(path, options2) {
+        if (this instanceof WriteStream)
+          return fs$WriteStream.apply(this, arguments), this;
+        else
+          return WriteStream.apply(Object.create(WriteStream.prototype), arguments);
+      }
+      function WriteStream$open() {
+        var that = this;
+        open(that.path, that.flags, that.mode, function(err, fd) {
+          if (err) {
+            that.destroy();
+            that.emit("error", err);
+          } else {
+            that.fd = fd;
+            that.emit("open", fd);
+          }
+        });
+      }
+      function createReadStream(path, options2) {
+        return new fs2.ReadStream(path, options2);
+      }
+      function createWriteStream(path, options2) {
+        return new fs2.WriteStream(path, options2);
+      }
+      var fs$open = fs2.open;
+      fs2.open = open;
+      function open(path, flags, mode, cb) {
+        if (typeof mode === "function")
+          cb = mode, mode = null;
+        return go$open(path, flags, mode, cb);
+        function go$open(path2, flags2, mode2, cb2, startTime) {
+          return fs$open(path2, flags2, mode2, function(err, fd) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$open, [path2, flags2, mode2, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      return fs2;
+    }
+    function enqueue(elem) {
+      debug("ENQUEUE", elem[0].name, elem[1]);
+      fs[gracefulQueue].push(elem);
+      retry();
+    }
+    var retryTimer;
+    function resetQueue() {
+      var now = Date.now();
+      for (var i = 0; i < fs[gracefulQueue].length; ++i) {
+        if (fs[gracefulQueue][i].length > 2) {
+          fs[gracefulQueue][i][3] = now;
+          fs[gracefulQueue][i][4] = now;
+        }
+      }
+      retry();
+    }
+    function retry() {
+      clearTimeout(retryTimer);
+      retryTimer = void 0;
+      if (fs[gracefulQueue].length === 0)
+        return;
+      var elem = fs[gracefulQueue].shift();
+      var fn = elem[0];
+      var args = elem[1];
+      var err = elem[2];
+      var startTime = elem[3];
+      var lastTime = elem[4];
+      if (startTime === void 0) {
+        debug("RETRY", fn.name, args);
+        fn.apply(null, args);
+      } else if (Date.now() - startTime >= 6e4) {
+        debug("TIMEOUT", fn.name, args);
+        var cb = args.pop();
+        if (typeof cb === "function")
+          cb.call(null, err);
+      } else {
+        var sinceAttempt = Date.now() - lastTime;
+        var sinceStart = Math.max(lastTime - startTime, 1);
+        var desiredDelay = Math.min(sinceStart * 1.2, 100);
+        if (sinceAttempt >= desiredDelay) {
+          debug("RETRY", fn.name, args);
+          fn.apply(null, args.concat([startTime]));
+        } else {
+          fs[gracefulQueue].push(elem);
+        }
+      }
+      if (retryTimer === void 0) {
+        retryTimer = setTimeout(retry, 0);
+      }
+    }
+  }
+});
+
+// node_modules/retry/lib/retry_operation.js
+var require_retry_operation = __commonJS({
+  "node_modules/retry/lib/retry_operation.js"(exports2, module2) {
+    function RetryOperation(timeouts, options2) {
+      if (typeof options2 === "boolean") {
+        options2 = { forever: options2 };
+      }
+      this._originalTimeouts = JSON.parse(JSON.stringify(timeouts));
+      this._timeouts = timeouts;
+      this._options = options2 || {};
+      this._maxRetryTime = options2 && options2.maxRetryTime || Infinity;
+      this._fn = null;
+      this._errors = [];
+      this._attempts = 1;
+      this._operationTimeout = null;
+      this._operationTimeoutCb = null;
+      this._timeout = null;
+      this._operationStart = null;
+      if (this._options.forever) {
+        this._cachedTimeouts = this._timeouts.slice(0);
+      }
+    }
+    module2.exports = RetryOperation;
+    RetryOperation.prototype.reset = function() {
+      this._attempts = 1;
+      this._timeouts = this._originalTimeouts;
+    };
+    RetryOperation.prototype.stop = function() {
+      if (this._timeout) {
+        clearTimeout(this._timeout);
+      }
+      this._timeouts = [];
+      this._cachedTimeouts = null;
+    };
+    RetryOperation.prototype.retry = function(err) {
+      if (this._timeout) {
+        clearTimeout(this._timeout);
+      }
+      if (!err) {
+        return false;
+      }
+      var currentTime = (/* @__PURE__ */ new Date()).getTime();
+      if (err && currentTime - this._operationStart >= this._maxRetryTime) {
+        this._errors.unshift(new Error("RetryOperation timeout occurred"));
+        return false;
+      }
+      this._errors.push(err);
+      var timeout = this._timeouts.shift();
+      if (timeout === void 0) {
+        if (this._cachedTimeouts) {
+          this._errors.splice(this._errors.length - 1, this._errors.length);
+          this._timeouts = this._cachedTimeouts.slice(0);
+          timeout = this._timeouts.shift();
+        } else {
+          return false;
+        }
+      }
+      var self = this;
+      var timer = setTimeout(function() {
+        self._attempts++;
+        if (self._operationTimeoutCb) {
+          self._timeout = setTimeout(function() {
+            self._operationTimeoutCb(self._attempts);
+          }, self._operationTimeout);
+          if (self._options.unref) {
+            self._timeout.unref();
+          }
+        }
+        self._fn(self._attempts);
+      }, timeout);
+      if (this._options.unref) {
+        timer.unref();
+      }
+      return true;
+    };
+    RetryOperation.prototype.attempt = function(fn, timeoutOps) {
+      this._fn = fn;
+      if (timeoutOps) {
+        if (timeoutOps.timeout) {
+          this._operationTimeout = timeoutOps.timeout;
+        }
+        if (timeoutOps.cb) {
+          this._operationTimeoutCb = timeoutOps.cb;
+        }
+      }
+      var self = this;
+      if (this._operationTimeoutCb) {
+        this._timeout = setTimeout(function() {
+          self._operationTimeoutCb();
+        }, self._operationTimeout);
+      }
+      this._operationStart = (/* @__PURE__ */ new Date()).getTime();
+      this._fn(this._attempts);
+    };
+    RetryOperation.prototype.try = function(fn) {
+      console.log("Using RetryOperation.try() is deprecated");
+      this.attempt(fn);
+    };
+    RetryOperation.prototype.start = function(fn) {
+      console.log("Using RetryOperation.start() is deprecated");
+      this.attempt(fn);
+    };
+    RetryOperation.prototype.start = RetryOperation.prototype.try;
+    RetryOperation.prototype.errors = function() {
+      return this._errors;
+    };
+    RetryOperation.prototype.attempts = function() {
+      return this._attempts;
+    };
+    RetryOperation.prototype.mainError = function() {
+      if (this._errors.length === 0) {
+        return null;
+      }
+      var counts = {};
+      var mainError = null;
+      var mainErrorCount = 0;
+      for (var i = 0; i < this._errors.length; i++) {
+        var error = this._errors[i];
+        var message = error.message;
+        var count = (counts[message] || 0) + 1;
+        counts[message] = count;
+        if (count >= mainErrorCount) {
+          mainError = error;
+          mainErrorCount = count;
+        }
+      }
+      return mainError;
+    };
+  }
+});
+
+// node_modules/retry/lib/retry.js
+var require_retry = __commonJS({
+  "node_modules/retry/lib/retry.js"(exports2) {
+    var RetryOperation = require_retry_operation();
+    exports2.operation = function(options2) {
+      var timeouts = exports2.timeouts(options2);
+      return new RetryOperation(timeouts, {
+        forever: options2 && options2.forever,
+        unref: options2 && options2.unref,
+        maxRetryTime: options2 && options2.maxRetryTime
+      });
+    };
+    exports2.timeouts = function(options2) {
+      if (options2 instanceof Array) {
+        return [].concat(options2);
+      }
+      var opts = {
+        retries: 10,
+        factor: 2,
+        minTimeout: 1 * 1e3,
+        maxTimeout: Infinity,
+        randomize: false
+      };
+      for (var key in options2) {
+        opts[key] = options2[key];
+      }
+      if (opts.minTimeout > opts.maxTimeout) {
+        throw new Error("minTimeout is greater than maxTimeout");
+      }
+      var timeouts = [];
+      for (var i = 0; i < opts.retries; i++) {
+        timeouts.push(this.createTimeout(i, opts));
+      }
+      if (options2 && options2.forever && !timeouts.length) {
+        timeouts.push(this.createTimeout(i, opts));
+      }
+      timeouts.sort(function(a, b) {
+        return a - b;
+      });
+      return timeouts;
+    };
+    exports2.createTimeout = function(attempt, opts) {
+      var random = opts.randomize ? Math.random() + 1 : 1;
+      var timeout = Math.round(random * opts.minTimeout * Math.pow(opts.factor, attempt));
+      timeout = Math.min(timeout, opts.maxTimeout);
+      return timeout;
+    };
+    exports2.wrap = function(obj, options2, methods) {
+      if (options2 instanceof Array) {
+        methods = options2;
+        options2 = null;
+      }
+      if (!methods) {
+        methods = [];
+        for (var key in obj) {
+          if (typeof obj[key] === "function") {
+            methods.push(key);
+          }
+        }
+      }
+      for (var i = 0; i < methods.length; i++) {
+        var method = methods[i];
+        var original = obj[method];
+        obj[method] = function retryWrapper(original2) {
+          var op = exports2.operation(options2);
+          var args = Array.prototype.slice.call(arguments, 1);
+          var callback = args.pop();
+          args.push(function(err) {
+            if (op.retry(err)) {
+              return;
+            }
+            if (err) {
+              arguments[0] = op.mainError();
+            }
+            callback.apply(this, arguments);
+          });
+          op.attempt(function() {
+            original2.apply(obj, args);
+          });
+        }.bind(obj, original);
+        obj[method].options = options2;
+      }
+    };
+  }
+});
+
+// node_modules/retry/index.js
+var require_retry2 = __commonJS({
+  "node_modules/retry/index.js"(exports2, module2) {
+    module2.exports = require_retry();
+  }
+});
+
+// node_modules/signal-exit/signals.js
+var require_signals = __commonJS({
+  "node_modules/signal-exit/signals.js"(exports2, module2) {
+    module2.exports = [
+      "SIGABRT",
+      "SIGALRM",
+      "SIGHUP",
+      "SIGINT",
+      "SIGTERM"
+    ];
+    if (process.platform !== "win32") {
+      module2.exports.push(
+        "SIGVTALRM",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGUSR2",
+        "SIGTRAP",
+        "SIGSYS",
+        "SIGQUIT",
+        "SIGIOT"
+        // should detect profiler and enable/disable accordingly.
+        // see #21
+        // 'SIGPROF'
+      );
+    }
+    if (process.platform === "linux") {
+      module2.exports.push(
+        "SIGIO",
+        "SIGPOLL",
+        "SIGPWR",
+        "SIGSTKFLT",
+        "SIGUNUSED"
+      );
+    }
+  }
+});
+
+// node_modules/signal-exit/index.js
+var require_signal_exit = __commonJS({
+  "node_modules/signal-exit/index.js"(exports2, module2) {
+    var process2 = global.process;
+    var processOk = function(process3) {
+      return process3 && typeof process3 === "object" && typeof process3.removeListener === "function" && typeof process3.emit === "function" && typeof process3.reallyExit === "function" && typeof process3.listeners === "function" && typeof process3.kill === "function" && typeof process3.pid === "number" && typeof process3.on === "function";
+    };
+    if (!processOk(process2)) {
+      module2.exports = function() {
+        return function() {
+        };
+      };
+    } else {
+      assert = require("assert");
+      signals = require_signals();
+      isWin = /^win/i.test(process2.platform);
+      EE = require("events");
+      if (typeof EE !== "function") {
+        EE = EE.EventEmitter;
+      }
+      if (process2.__signal_exit_emitter__) {
+        emitter = process2.__signal_exit_emitter__;
+      } else {
+        emitter = process2.__signal_exit_emitter__ = new EE();
+        emitter.count = 0;
+        emitter.emitted = {};
+      }
+      if (!emitter.infinite) {
+        emitter.setMaxListeners(Infinity);
+        emitter.infinite = true;
+      }
+      module2.exports = function(cb, opts) {
+        if (!processOk(global.process)) {
+          return function() {
+          };
+        }
+        assert.equal(typeof cb, "function", "a callback must be provided for exit handler");
+        if (loaded === false) {
+          load();
+        }
+        var ev = "exit";
+        if (opts && opts.alwaysLast) {
+          ev = "afterexit";
+        }
+        var remove = function() {
+          emitter.removeListener(ev, cb);
+          if (emitter.listeners("exit").length === 0 && emitter.listeners("afterexit").length === 0) {
+            unload();
+          }
+        };
+        emitter.on(ev, cb);
+        return remove;
+      };
+      unload = function unload2() {
+        if (!loaded || !processOk(global.process)) {
+          return;
+        }
+        loaded = false;
+        signals.forEach(function(sig) {
+          try {
+            process2.removeListener(sig, sigListeners[sig]);
+          } catch (er) {
+          }
+        });
+        process2.emit = originalProcessEmit;
+        process2.reallyExit = originalProcessReallyExit;
+        emitter.count -= 1;
+      };
+      module2.exports.unload = unload;
+      emit = function emit2(event, code, signal) {
+        if (emitter.emitted[event]) {
+          return;
+        }
+        emitter.emitted[event] = true;
+        emitter.emit(event, code, signal);
+      };
+      sigListeners = {};
+      signals.forEach(function(sig) {
+        sigListeners[sig] = function listener() {
+          if (!processOk(global.process)) {
+            return;
+          }
+          var listeners = process2.listeners(sig);
+          if (listeners.length === emitter.count) {
+            unload();
+            emit("exit", null, sig);
+            emit("afterexit", null, sig);
+            if (isWin && sig === "SIGHUP") {
+              sig = "SIGINT";
+            }
+            process2.kill(process2.pid, sig);
+          }
+        };
+      });
+      module2.exports.signals = function() {
+        return signals;
+      };
+      loaded = false;
+      load = function load2() {
+        if (loaded || !processOk(global.process)) {
+          return;
+        }
+        loaded = true;
+        emitter.count += 1;
+        signals = signals.filter(function(sig) {
+          try {
+            process2.on(sig, sigListeners[sig]);
+            return true;
+          } catch (er) {
+            return false;
+          }
+        });
+        process2.emit = processEmit;
+        process2.reallyExit = processReallyExit;
+      };
+      module2.exports.load = load;
+      originalProcessReallyExit = process2.reallyExit;
+      processReallyExit = function processReallyExit2(code) {
+        if (!processOk(global.process)) {
+          return;
+        }
+        process2.exitCode = code || /* istanbul ignore next */
+        0;
+        emit("exit", process2.exitCode, null);
+        emit("afterexit", process2.exitCode, null);
+        originalProcessReallyExit.call(process2, process2.exitCode);
+      };
+      originalProcessEmit = process2.emit;
+      processEmit = function processEmit2(ev, arg) {
+        if (ev === "exit" && processOk(global.process)) {
+          if (arg !== void 0) {
+            process2.exitCode = arg;
+          }
+          var ret = originalProcessEmit.apply(this, arguments);
+          emit("exit", process2.exitCode, null);
+          emit("afterexit", process2.exitCode, null);
+          return ret;
+        } else {
+          return originalProcessEmit.apply(this, arguments);
+        }
+      };
+    }
+    var assert;
+    var signals;
+    var isWin;
+    var EE;
+    var emitter;
+    var unload;
+    var emit;
+    var sigListeners;
+    var loaded;
+    var load;
+    var originalProcessReallyExit;
+    var processReallyExit;
+    var originalProcessEmit;
+    var processEmit;
+  }
+});
+
+// node_modules/proper-lockfile/lib/mtime-precision.js
+var require_mtime_precision = __commonJS({
+  "node_modules/proper-lockfile/lib/mtime-precision.js"(exports2, module2) {
+    "use strict";
+    var cacheSymbol = /* @__PURE__ */ Symbol();
+    function probe(file, fs, callback) {
+      const cachedPrecision = fs[cacheSymbol];
+      if (cachedPrecision) {
+        return fs.stat(file, (err, stat) => {
+          if (err) {
+            return callback(err);
+          }
+          callback(null, stat.mtime, cachedPrecision);
+        });
+      }
+      const mtime = new Date(Math.ceil(Date.now() / 1e3) * 1e3 + 5);
+      fs.utimes(file, mtime, mtime, (err) => {
+        if (err) {
+          return callback(err);
+        }
+        fs.stat(file, (err2, stat) => {
+          if (err2) {
+            return callback(err2);
+          }
+          const precision = stat.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
+          Object.defineProperty(fs, cacheSymbol, { value: precision });
+          callback(null, stat.mtime, precision);
+        });
+      });
+    }
+    function getMtime(precision) {
+      let now = Date.now();
+      if (precision === "s") {
+        now = Math.ceil(now / 1e3) * 1e3;
+      }
+      return new Date(now);
+    }
+    module2.exports.probe = probe;
+    module2.exports.getMtime = getMtime;
+  }
+});
+
+// node_modules/proper-lockfile/lib/lockfile.js
+var require_lockfile = __commonJS({
+  "node_modules/proper-lockfile/lib/lockfile.js"(exports2, module2) {
+    "use strict";
+    var path = require("path");
+    var fs = require_graceful_fs();
+    var retry = require_retry2();
+    var onExit = require_signal_exit();
+    var mtimePrecision = require_mtime_precision();
+    var locks = {};
+    function getLockFile(file, options2) {
+      return options2.lockfilePath || `${file}.lock`;
+    }
+    function resolveCanonicalPath(file, options2, callback) {
+      if (!options2.realpath) {
+        return callback(null, path.resolve(file));
+      }
+      options2.fs.realpath(file, callback);
+    }
+    function acquireLock(file, options2, callback) {
+      const lockfilePath = getLockFile(file, options2);
+      options2.fs.mkdir(lockfilePath, (err) => {
+        if (!err) {
+          return mtimePrecision.probe(lockfilePath, options2.fs, (err2, mtime, mtimePrecision2) => {
+            if (err2) {
+              options2.fs.rmdir(lockfilePath, () => {
+              });
+              return callback(err2);
+            }
+            callback(null, mtime, mtimePrecision2);
+          });
+        }
+        if (err.code !== "EEXIST") {
+          return callback(err);
+        }
+        if (options2.stale <= 0) {
+          return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
+        }
+        options2.fs.stat(lockfilePath, (err2, stat) => {
+          if (err2) {
+            if (err2.code === "ENOENT") {
+              return acquireLock(file, { ...options2, stale: 0 }, callback);
+            }
+            return callback(err2);
+          }
+          if (!isLockStale(stat, options2)) {
+            return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
+          }
+          removeLock(file, options2, (err3) => {
+            if (err3) {
+              return callback(err3);
+            }
+            acquireLock(file, { ...options2, stale: 0 }, callback);
+          });
+        });
+      });
+    }
+    function isLockStale(stat, options2) {
+      return stat.mtime.getTime() < Date.now() - options2.stale;
+    }
+    function removeLock(file, options2, callback) {
+      options2.fs.rmdir(getLockFile(file, options2), (err) => {
+        if (err && err.code !== "ENOENT") {
+          return callback(err);
+        }
+        callback();
+      });
+    }
+    function updateLock(file, options2) {
+      const lock2 = locks[file];
+      if (lock2.updateTimeout) {
+        return;
+      }
+      lock2.updateDelay = lock2.updateDelay || options2.update;
+      lock2.updateTimeout = setTimeout(() => {
+        lock2.updateTimeout = null;
+        options2.fs.stat(lock2.lockfilePath, (err, stat) => {
+          const isOverThreshold = lock2.lastUpdate + options2.stale < Date.now();
+          if (err) {
+            if (err.code === "ENOENT" || isOverThreshold) {
+              return setLockAsCompromised(file, lock2, Object.assign(err, { code: "ECOMPROMISED" }));
+            }
+            lock2.updateDelay = 1e3;
+            return updateLock(file, options2);
+          }
+          const isMtimeOurs = lock2.mtime.getTime() === stat.mtime.getTime();
+          if (!isMtimeOurs) {
+            return setLockAsCompromised(
+              file,
+              lock2,
+              Object.assign(
+                new Error("Unable to update lock within the stale threshold"),
+                { code: "ECOMPROMISED" }
+              )
+            );
+          }
+          const mtime = mtimePrecision.getMtime(lock2.mtimePrecision);
+          options2.fs.utimes(lock2.lockfilePath, mtime, mtime, (err2) => {
+            const isOverThreshold2 = lock2.lastUpdate + options2.stale < Date.now();
+            if (lock2.released) {
+              return;
+            }
+            if (err2) {
+              if (err2.code === "ENOENT" || isOverThreshold2) {
+                return setLockAsCompromised(file, lock2, Object.assign(err2, { code: "ECOMPROMISED" }));
+              }
+              lock2.updateDelay = 1e3;
+              return updateLock(file, options2);
+            }
+            lock2.mtime = mtime;
+            lock2.lastUpdate = Date.now();
+            lock2.updateDelay = null;
+            updateLock(file, options2);
+          });
+        });
+      }, lock2.updateDelay);
+      if (lock2.updateTimeout.unref) {
+        lock2.updateTimeout.unref();
+      }
+    }
+    function setLockAsCompromised(file, lock2, err) {
+      lock2.released = true;
+      if (lock2.updateTimeout) {
+        clearTimeout(lock2.updateTimeout);
+      }
+      if (locks[file] === lock2) {
+        delete locks[file];
+      }
+      lock2.options.onCompromised(err);
+    }
+    function lock(file, options2, callback) {
+      options2 = {
+        stale: 1e4,
+        update: null,
+        realpath: true,
+        retries: 0,
+        fs,
+        onCompromised: (err) => {
+          throw err;
+        },
+        ...options2
+      };
+      options2.retries = options2.retries || 0;
+      options2.retries = typeof options2.retries === "number" ? { retries: options2.retries } : options2.retries;
+      options2.stale = Math.max(options2.stale || 0, 2e3);
+      options2.update = options2.update == null ? options2.stale / 2 : options2.update || 0;
+      options2.update = Math.max(Math.min(options2.update, options2.stale / 2), 1e3);
+      resolveCanonicalPath(file, options2, (err, file2) => {
+        if (err) {
+          return callback(err);
+        }
+        const operation = retry.operation(options2.retries);
+        operation.attempt(() => {
+          acquireLock(file2, options2, (err2, mtime, mtimePrecision2) => {
+            if (operation.retry(err2)) {
+              return;
+            }
+            if (err2) {
+              return callback(operation.mainError());
+            }
+            const lock2 = locks[file2] = {
+              lockfilePath: getLockFile(file2, options2),
+              mtime,
+              mtimePrecision: mtimePrecision2,
+              options: options2,
+              lastUpdate: Date.now()
+            };
+            updateLock(file2, options2);
+            callback(null, (releasedCallback) => {
+              if (lock2.released) {
+                return releasedCallback && releasedCallback(Object.assign(new Error("Lock is already released"), { code: "ERELEASED" }));
+              }
+              unlock(file2, { ...options2, realpath: false }, releasedCallback);
+            });
+          });
+        });
+      });
+    }
+    function unlock(file, options2, callback) {
+      options2 = {
+        fs,
+        realpath: true,
+        ...options2
+      };
+      resolveCanonicalPath(file, options2, (err, file2) => {
+        if (err) {
+          return callback(err);
+        }
+        const lock2 = locks[file2];
+        if (!lock2) {
+          return callback(Object.assign(new Error("Lock is not acquired/owned by you"), { code: "ENOTACQUIRED" }));
+        }
+        lock2.updateTimeout && clearTimeout(lock2.updateTimeout);
+        lock2.released = true;
+        delete locks[file2];
+        removeLock(file2, options2, callback);
+      });
+    }
+    function check(file, options2, callback) {
+      options2 = {
+        stale: 1e4,
+        realpath: true,
+        fs,
+        ...options2
+      };
+      options2.stale = Math.max(options2.stale || 0, 2e3);
+      resolveCanonicalPath(file, options2, (err, file2) => {
+        if (err) {
+          return callback(err);
+        }
+        options2.fs.stat(getLockFile(file2, options2), (err2, stat) => {
+          if (err2) {
+            return err2.code === "ENOENT" ? callback(null, false) : callback(err2);
+          }
+          return callback(null, !isLockStale(stat, options2));
+        });
+      });
+    }
+    function getLocks() {
+      return locks;
+    }
+    onExit(() => {
+      for (const file in locks) {
+        const options2 = locks[file].options;
+        try {
+          options2.fs.rmdirSync(getLockFile(file, options2));
+        } catch (e) {
+        }
+      }
+    });
+    module2.exports.lock = lock;
+    module2.exports.unlock = unlock;
+    module2.exports.check = check;
+    module2.exports.getLocks = getLocks;
+  }
+});
+
+// node_modules/proper-lockfile/lib/adapter.js
+var require_adapter = __commonJS({
+  "node_modules/proper-lockfile/lib/adapter.js"(exports2, module2) {
+    "use strict";
+    var fs = require_graceful_fs();
+    function createSyncFs(fs2) {
+      const methods = ["mkdir", "realpath", "stat", "rmdir", "utimes"];
+      const newFs = { ...fs2 };
+      methods.forEach((method) => {
+        newFs[method] = (...args) => {
+          const callback = args.pop();
+          let ret;
+          try {
+            ret = fs2[`${method}Sync`](...args);
+          } catch (err) {
+            return callback(err);
+          }
+          callback(null, ret);
+        };
+      });
+      return newFs;
+    }
+    function toPromise(method) {
+      return (...args) => new Promise((resolve6, reject) => {
+        args.push((err, result) => {
+          if (err) {
+            reject(err);
+          } else {
+            resolve6(result);
+          }
+        });
+        method(...args);
+      });
+    }
+    function toSync(method) {
+      return (...args) => {
+        let err;
+        let result;
+        args.push((_err, _result) => {
+          err = _err;
+          result = _result;
+        });
+        method(...args);
+        if (err) {
+          throw err;
+        }
+        return result;
+      };
+    }
+    function toSyncOptions(options2) {
+      options2 = { ...options2 };
+      options2.fs = createSyncFs(options2.fs || fs);
+      if (typeof options2.retries === "number" && options2.retries > 0 || options2.retries && typeof options2.retries.retries === "number" && options2.retries.retries > 0) {
+        throw Object.assign(new Error("Cannot use retries with the sync api"), { code: "ESYNC" });
+      }
+      return options2;
+    }
+    module2.exports = {
+      toPromise,
+      toSync,
+      toSyncOptions
+    };
+  }
+});
+
+// node_modules/proper-lockfile/index.js
+var require_proper_lockfile = __commonJS({
+  "node_modules/proper-lockfile/index.js"(exports2, module2) {
+    "use strict";
+    var lockfile = require_lockfile();
+    var { toPromise, toSync, toSyncOptions } = require_adapter();
+    async function lock(file, options2) {
+      const release = await toPromise(lockfile.lock)(file, options2);
+      return toPromise(release);
+    }
+    function lockSync(file, options2) {
+      const release = toSync(lockfile.lock)(file, toSyncOptions(options2));
+      return toSync(release);
+    }
+    function unlock(file, options2) {
+      return toPromise(lockfile.unlock)(file, options2);
+    }
+    function unlockSync(file, options2) {
+      return toSync(lockfile.unlock)(file, toSyncOptions(options2));
+    }
+    function check(file, options2) {
+      return toPromise(lockfile.check)(file, options2);
+    }
+    function checkSync(file, options2) {
+      return toSync(lockfile.check)(file, toSyncOptions(options2));
+    }
+    module2.exports = lock;
+    module2.exports.lock = lock;
+    module2.exports.unlock = unlock;
+    module2.exports.lockSync = lockSync;
+    module2.exports.unlockSync = unlockSync;
+    module2.exports.check = check;
+    module2.exports.checkSync = checkSync;
+  }
+});
+
+// src/git/repo-lock.ts
+async function withRepoLock(options2, critical) {
+  const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
+  const lockfilePath = (0, import_node_path11.join)(options2.gitCommonDir, REPO_LOCK_NAME);
+  const deadline = Date.now() + (options2.waitMs ?? lockWaitFromEnv());
+  let compromised;
+  let release;
+  let delay = 5;
+  while (!release) {
+    try {
+      release = await lock(options2.gitCommonDir, {
+        lockfilePath,
+        realpath: false,
+        retries: 0,
+        stale: STALE_MS,
+        onCompromised: (error) => {
+          compromised = error;
+        }
+      });
+    } catch (error) {
+      if (error.code !== "ELOCKED") throw error;
+      if (Date.now() >= deadline) {
+        throw new CliError("E_GIT", `timed out waiting for the repository lock ${lockfilePath}; another parallel-agents git operation is running (remove the folder if no such process exists)`);
+      }
+      await (0, import_promises.setTimeout)(delay + Math.random() * delay);
+      delay = Math.min(delay * 1.5, 50);
+    }
+  }
+  try {
+    return await critical();
+  } finally {
+    try {
+      await release();
+    } catch {
+    }
+    if (compromised) process.emitWarning(`repository lock was compromised: ${compromised.message}`);
+  }
+}
+function lockWaitFromEnv() {
+  const raw = process.env.PARALLEL_LOCK_WAIT_MS;
+  const value = raw === void 0 ? NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
+}
+var import_node_path11, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var init_repo_lock = __esm({
+  "src/git/repo-lock.ts"() {
+    "use strict";
+    import_node_path11 = require("node:path");
+    import_promises = require("node:timers/promises");
+    init_errors();
+    REPO_LOCK_NAME = "parallel-agents.lock";
+    DEFAULT_WAIT_MS = 12e4;
+    STALE_MS = 3e4;
+  }
+});
+
+// src/git/worktree-state.ts
+function listGitWorktrees(cwd) {
+  const tokens = runGit(["worktree", "list", "--porcelain", "-z"], { cwd }).stdout.split("\0");
+  const worktrees = [];
+  let current;
+  for (const token of tokens) {
+    if (token === "") {
+      if (current) worktrees.push(current);
+      current = void 0;
+      continue;
+    }
+    const space = token.indexOf(" ");
+    const key = space < 0 ? token : token.slice(0, space);
+    const value = space < 0 ? "" : token.slice(space + 1);
+    if (key === "worktree") current = { path: value, head: void 0, branch: void 0, bare: false, locked: false, prunable: false };
+    else if (!current) continue;
+    else if (key === "HEAD") current.head = value;
+    else if (key === "branch") current.branch = value;
+    else if (key === "bare") current.bare = true;
+    else if (key === "locked") current.locked = true;
+    else if (key === "prunable") current.prunable = true;
+  }
+  if (current) worktrees.push(current);
+  return worktrees;
+}
+function uncommittedPaths(worktreePath, options2 = {}) {
+  const args = ["status", "--porcelain=v1", "-z", options2.trackedOnly ? "--untracked-files=no" : "--untracked-files=all"];
+  const tokens = runGit(args, { cwd: worktreePath }).stdout.split("\0");
+  const paths = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const entry = tokens[i];
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === "R" || entry[0] === "C") i++;
+  }
+  return paths;
+}
+function commitsNotIn(cwd, target, head) {
+  return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
+}
+function snapshotWorkingTree(worktreePath, message) {
+  const scratch = (0, import_node_fs12.mkdtempSync)((0, import_node_path12.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path12.join)(scratch, "index") };
+  try {
+    const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
+    runGit(["read-tree", head], { cwd: worktreePath, env });
+    runGit(["add", "--all", "--", "."], { cwd: worktreePath, env });
+    const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
+    return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
+  } finally {
+    (0, import_node_fs12.rmSync)(scratch, { recursive: true, force: true });
+  }
+}
+function identityFallback(cwd) {
+  const hasName = runGit(["config", "user.name"], { cwd, okExitCodes: [1] }).exitCode === 0;
+  const hasEmail = runGit(["config", "user.email"], { cwd, okExitCodes: [1] }).exitCode === 0;
+  return {
+    ...hasName || process.env.GIT_AUTHOR_NAME ? {} : { GIT_AUTHOR_NAME: "parallel-agents", GIT_COMMITTER_NAME: "parallel-agents" },
+    ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
+  };
+}
+var import_node_fs12, import_node_os2, import_node_path12;
+var init_worktree_state = __esm({
+  "src/git/worktree-state.ts"() {
+    "use strict";
+    import_node_fs12 = require("node:fs");
+    import_node_os2 = require("node:os");
+    import_node_path12 = require("node:path");
+    init_run_git();
+  }
+});
+
+// src/git/worktree.ts
+function taskBranch(taskId) {
+  return `${TASK_BRANCH_PREFIX}${validateTaskId(taskId)}`;
+}
+async function addWorktree(context, options2) {
+  const taskId = validateTaskId(options2.taskId);
+  const sparse = (options2.sparse ?? []).map((dir) => validateSparseDir(dir));
+  const existing = readWorktreeRecord(context.storeDir, taskId);
+  if (existing) {
+    throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
+  }
+  const path = (0, import_node_path13.join)(context.worktreesDir, taskId);
+  if ((0, import_node_fs13.existsSync)(path)) {
+    throw new CliError("E_EXISTS", `${path} already exists but no worktree record names it; move it away or run "parallel-agents worktree prune"`);
+  }
+  const baseRef = options2.base ?? "HEAD";
+  const baseCommit = resolveCommit(baseRef, context.repoRoot);
+  if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
+  const branch = taskBranch(taskId);
+  let startCommit = baseCommit;
+  await withRepoLock(context, () => {
+    if (!isWorktreesExcluded(context)) ensureWorktreesExcluded(context);
+    const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);
+    if (branchHead) {
+      const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
+      if (holder) throw new CliError("E_EXISTS", `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
+      startCommit = gitOutput(["merge-base", baseCommit, branchHead], { cwd: context.repoRoot });
+      runGit(["worktree", "add", "--no-checkout", path, branch], { cwd: context.repoRoot });
+    } else {
+      runGit(["worktree", "add", "--no-checkout", "-b", branch, path, baseCommit], { cwd: context.repoRoot });
+    }
+    if (sparse.length > 0) runGit(["sparse-checkout", "set", "--cone", ...sparse], { cwd: path });
+  });
+  runGit(["read-tree", "-mu", "HEAD"], { cwd: path });
+  const record = {
+    task: taskId,
+    path,
+    branch,
+    base: startCommit,
+    base_ref: baseRef,
+    created_at: (/* @__PURE__ */ new Date()).toISOString(),
+    sparse
+  };
+  writeWorktreeRecord(context.storeDir, record);
+  return record;
+}
+function validateSparseDir(dir) {
+  const parsed = scopeEntrySchema.safeParse(dir);
+  if (!parsed.success || /[*?[\]{}]/.test(dir)) {
+    throw new CliError("E_INVALID", `--sparse "${dir}" must be a repository-relative folder (no globs, no "..", not absolute)`);
+  }
+  return dir.replace(/\/+$/, "");
+}
+function listWorktrees(context) {
+  const { records, problems } = listWorktreeRecords(context.storeDir);
+  const known = new Map(listGitWorktrees(context.repoRoot).map((worktree) => [worktree.path, worktree]));
+  const worktrees = records.map((record) => ({
+    ...record,
+    head: resolveCommit(branchRefName(record.branch), context.repoRoot),
+    registered: known.has(record.path),
+    missing: !(0, import_node_fs13.existsSync)(record.path)
+  }));
+  return { worktrees, problems };
+}
+async function removeWorktree(context, options2) {
+  const taskId = validateTaskId(options2.taskId);
+  const record = readWorktreeRecord(context.storeDir, taskId);
+  if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree record; "parallel-agents worktree list" shows the ones that exist`);
+  const target = options2.target ?? currentBranch(context.repoRoot);
+  if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
+  const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
+  if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
+  const present = (0, import_node_fs13.existsSync)(record.path);
+  const uncommitted = present ? uncommittedPaths(record.path) : [];
+  const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
+  const unmerged = branchHead ? commitsNotIn(context.repoRoot, targetCommit, branchHead) : 0;
+  if (!options2.force && (uncommitted.length > 0 || unmerged > 0)) {
+    const reasons = [
+      ...uncommitted.length > 0 ? [`${uncommitted.length} uncommitted path(s) in ${record.path} (e.g. ${uncommitted[0]})`] : [],
+      ...unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch} not in ${target}`] : []
+    ];
+    throw new CliError("E_REFUSED", `refusing to remove the worktree of task ${taskId}: ${reasons.join("; ")}; merge or commit the work, or pass --force (the work is then kept under refs/parallel/backup/${taskId}/)`, { uncommitted, unmerged_commits: unmerged });
+  }
+  const backupRefs = [];
+  if (uncommitted.length > 0) {
+    const snapshot2 = snapshotWorkingTree(record.path, `parallel-agents: uncommitted work of task ${taskId} before forced worktree removal`);
+    backupRefs.push(createBackupRef(context.repoRoot, taskId, snapshot2, "-uncommitted"));
+  }
+  if (branchHead && unmerged > 0) backupRefs.push(createBackupRef(context.repoRoot, taskId, branchHead));
+  let branchDeleted = false;
+  await withRepoLock(context, () => {
+    if (listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
+      runGit(["worktree", "remove", "--force", record.path], { cwd: context.repoRoot });
+    } else {
+      runGit(["worktree", "prune"], { cwd: context.repoRoot });
+    }
+    if (branchHead && unmerged === 0) {
+      runGit(["update-ref", "-d", branchRefName(record.branch), branchHead], { cwd: context.repoRoot });
+      branchDeleted = true;
+    }
+  });
+  deleteWorktreeRecord(context.storeDir, taskId);
+  return {
+    task: taskId,
+    path: record.path,
+    branch: record.branch,
+    target,
+    uncommitted,
+    unmerged_commits: unmerged,
+    backup_refs: backupRefs,
+    branch_deleted: branchDeleted
+  };
+}
+async function pruneWorktrees(context) {
+  const forgotten = [];
+  const removed = [];
+  await withRepoLock(context, () => {
+    for (const path of deadIntegrationWorktrees(context)) {
+      runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
+      removed.push(path);
+    }
+    runGit(["worktree", "prune"], { cwd: context.repoRoot });
+  });
+  for (const record of listWorktreeRecords(context.storeDir).records) {
+    if ((0, import_node_fs13.existsSync)(record.path)) continue;
+    deleteWorktreeRecord(context.storeDir, record.task);
+    forgotten.push({ task: record.task, path: record.path, branch: record.branch });
+  }
+  return { forgotten, integration_worktrees_removed: removed };
+}
+function deadIntegrationWorktrees(context) {
+  let names;
+  try {
+    names = (0, import_node_fs13.readdirSync)(context.worktreesDir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path13.join)(context.worktreesDir, name));
+}
+function isAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+function displayPath(context, path) {
+  const rel = (0, import_node_path13.relative)(context.repoRoot, path);
+  return rel.startsWith("..") ? path : rel;
+}
+var import_node_fs13, import_node_path13, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var init_worktree = __esm({
+  "src/git/worktree.ts"() {
+    "use strict";
+    import_node_fs13 = require("node:fs");
+    import_node_path13 = require("node:path");
+    init_errors();
+    init_task_schema();
+    init_backup_ref();
+    init_repo_lock();
+    init_repo_context();
+    init_run_git();
+    init_worktree_state();
+    init_worktree_registry();
+    TASK_BRANCH_PREFIX = "parallel/";
+    INTEGRATION_WORKTREE_PREFIX = ".integration-";
+  }
+});
+
 // src/cli/commands/worktree-add.ts
 var worktree_add_exports = {};
 __export(worktree_add_exports, {
   command: () => command13
 });
-var command13;
+var usage10, command13;
 var init_worktree_add = __esm({
   "src/cli/commands/worktree-add.ts"() {
     "use strict";
+    init_args();
+    init_repo_context();
+    init_worktree();
     init_errors();
+    init_task_store();
+    init_task_schema();
+    usage10 = "parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
     command13 = {
-      usage: "parallel-agents worktree add",
-      options: {},
-      allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"worktree add" is not implemented yet');
+      usage: usage10,
+      options: {
+        task: { type: "string" },
+        base: { type: "string" },
+        sparse: { type: "string" },
+        "worktrees-dir": { type: "string" }
+      },
+      async run(ctx) {
+        const taskId = requireString(ctx.values, "task", usage10);
+        const context = openRepoContext({
+          cwd: ctx.cwd,
+          env: ctx.env,
+          tasksDir: stringOption(ctx.values, "tasks-dir"),
+          worktreesDir: stringOption(ctx.values, "worktrees-dir")
+        });
+        const store = TaskStore.open({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), env: ctx.env });
+        if (store.exists() && !store.locate(validateTaskId(taskId))) {
+          throw new CliError("E_NOT_FOUND", `task "${taskId}" is not in ${store.dir}; check the id with "parallel-agents status" or add the task first`);
+        }
+        const record = await addWorktree(context, {
+          taskId,
+          base: stringOption(ctx.values, "base"),
+          sparse: listOption(ctx.values, "sparse")
+        });
+        const sparseNote = record.sparse.length > 0 ? `
+sparse:  ${record.sparse.join(", ")}` : "";
+        return {
+          data: record,
+          text: `worktree for task ${record.task}
+path:    ${displayPath(context, record.path)}
+branch:  ${record.branch}
+base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}
+
+cd ${record.path}`
+        };
       }
     };
   }
@@ -8391,13 +10583,24 @@ var command14;
 var init_worktree_list = __esm({
   "src/cli/commands/worktree-list.ts"() {
     "use strict";
-    init_errors();
+    init_args();
+    init_repo_context();
+    init_worktree();
     command14 = {
-      usage: "parallel-agents worktree list",
+      usage: "parallel-agents worktree list [--json]",
       options: {},
-      allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"worktree list" is not implemented yet');
+      async run(ctx) {
+        const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
+        const { worktrees, problems } = listWorktrees(context);
+        const rows = worktrees.map((worktree) => {
+          const state = worktree.missing ? "missing (run worktree prune)" : worktree.registered ? "ok" : "not registered in git";
+          return `${worktree.task}	${worktree.branch}	${worktree.head?.slice(0, 12) ?? "-"}	${displayPath(context, worktree.path)}	${state}`;
+        });
+        const text = [
+          worktrees.length === 0 ? "no task worktrees" : ["task	branch	head	path	state", ...rows].join("\n"),
+          ...problems.map((problem) => `problem: ${problem.message}`)
+        ].join("\n");
+        return { data: { worktrees, problems }, text };
       }
     };
   }
@@ -8408,17 +10611,33 @@ var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
   command: () => command15
 });
-var command15;
+var usage11, command15;
 var init_worktree_remove = __esm({
   "src/cli/commands/worktree-remove.ts"() {
     "use strict";
-    init_errors();
+    init_args();
+    init_repo_context();
+    init_worktree();
+    usage11 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
     command15 = {
-      usage: "parallel-agents worktree remove",
-      options: {},
-      allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"worktree remove" is not implemented yet');
+      usage: usage11,
+      options: {
+        task: { type: "string" },
+        into: { type: "string" },
+        force: { type: "boolean" }
+      },
+      async run(ctx) {
+        const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
+        const result = await removeWorktree(context, {
+          taskId: requireString(ctx.values, "task", usage11),
+          target: stringOption(ctx.values, "into"),
+          force: ctx.values.force === true
+        });
+        const lines = [`removed the worktree of task ${result.task} (${result.path})`];
+        if (result.branch_deleted) lines.push(`deleted branch ${result.branch}: all its commits are in ${result.target}`);
+        else lines.push(`kept branch ${result.branch}${result.unmerged_commits > 0 ? `: ${result.unmerged_commits} commit(s) not in ${result.target}` : ""}`);
+        for (const ref of result.backup_refs) lines.push(`backup: ${ref}`);
+        return { data: result, text: lines.join("\n") };
       }
     };
   }
@@ -8433,34 +10652,663 @@ var command16;
 var init_worktree_prune = __esm({
   "src/cli/commands/worktree-prune.ts"() {
     "use strict";
-    init_errors();
+    init_args();
+    init_repo_context();
+    init_worktree();
     command16 = {
-      usage: "parallel-agents worktree prune",
-      options: {},
-      allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"worktree prune" is not implemented yet');
+      usage: "parallel-agents worktree prune [--worktrees-dir DIR] [--json]",
+      options: { "worktrees-dir": { type: "string" } },
+      async run(ctx) {
+        const context = openRepoContext({
+          cwd: ctx.cwd,
+          env: ctx.env,
+          tasksDir: stringOption(ctx.values, "tasks-dir"),
+          worktreesDir: stringOption(ctx.values, "worktrees-dir")
+        });
+        const result = await pruneWorktrees(context);
+        const lines = [
+          ...result.forgotten.map((entry) => `forgot task ${entry.task}: ${entry.path} is gone (branch ${entry.branch} kept)`),
+          ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`)
+        ];
+        return { data: result, text: lines.length > 0 ? lines.join("\n") : "nothing to prune" };
       }
     };
+  }
+});
+
+// src/git/verify-candidates.ts
+function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
+  const selection = { candidates: [], skipped: [], cleanup: [] };
+  const records = new Map(listWorktreeRecords(storeDir).records.map((record) => [record.task, record]));
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  for (const task of tasks) {
+    const record = records.get(task.id);
+    if (task.state !== "completed") {
+      if (record) selection.skipped.push({ task: task.id, reason: `task is ${task.state}, not completed` });
+      continue;
+    }
+    let branch;
+    let head;
+    if (record) {
+      branch = record.branch;
+      head = resolveCommit(branchRefName(record.branch), repoRoot);
+      if (!head) {
+        selection.skipped.push({ task: task.id, reason: `branch ${record.branch} no longer exists` });
+        continue;
+      }
+    } else if (task.commit) {
+      branch = task.commit;
+      head = resolveCommit(task.commit, repoRoot);
+      if (!head) {
+        selection.skipped.push({ task: task.id, reason: `recorded commit ${task.commit} does not exist in this repository` });
+        continue;
+      }
+    } else {
+      selection.skipped.push({ task: task.id, reason: "completed without a worktree or a commit: nothing to merge" });
+      continue;
+    }
+    if (gitTest(["merge-base", "--is-ancestor", head, targetCommit], { cwd: repoRoot })) {
+      selection.skipped.push({ task: task.id, reason: "already in the target" });
+      if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
+      continue;
+    }
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path });
+  }
+  for (const record of records.values()) {
+    if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: "has a worktree but no task in the store" });
+  }
+  return selection;
+}
+var init_verify_candidates = __esm({
+  "src/git/verify-candidates.ts"() {
+    "use strict";
+    init_repo_context();
+    init_run_git();
+    init_worktree_registry();
+  }
+});
+
+// src/git/ownership.ts
+function changesFromMergedTrees(cwd, targetTree, mergedTrees) {
+  if (mergedTrees.length === 0) return [];
+  const headers = mergedTrees.map((tree) => `${targetTree} ${tree}
+`);
+  const output = runGit(["diff-tree", "--stdin", "-r", "-z", "--name-status", "--no-renames"], { cwd, input: headers.join("") }).stdout;
+  const results = [];
+  let pos = 0;
+  for (const header of headers) {
+    if (!output.startsWith(header, pos)) throw new Error(`unexpected diff-tree output at offset ${pos}`);
+    pos += header.length;
+    const changes = { changed: [], deleted: [] };
+    while (pos < output.length && /[A-Z]/.test(output[pos])) {
+      const statusEnd = output.indexOf("\0", pos);
+      const pathEnd = output.indexOf("\0", statusEnd + 1);
+      const status = output.slice(pos, statusEnd);
+      const path = output.slice(statusEnd + 1, pathEnd);
+      changes.changed.push(path);
+      if (status === "D") changes.deleted.push(path);
+      pos = pathEnd + 1;
+    }
+    results.push(changes);
+  }
+  return results;
+}
+function scopeViolations(changed, scope) {
+  if (scope.length === 0) return [];
+  return changed.filter((path) => !matchesScope(path, scope));
+}
+var init_ownership = __esm({
+  "src/git/ownership.ts"() {
+    "use strict";
+    init_glob();
+    init_run_git();
+  }
+});
+
+// src/git/conflict-precheck.ts
+function pairsSharingPaths(changes) {
+  const writers = /* @__PURE__ */ new Map();
+  changes.forEach((branch, index) => {
+    for (const path of branch.changed) {
+      const list = writers.get(path);
+      if (list) list.push(index);
+      else writers.set(path, [index]);
+    }
+  });
+  const seen = /* @__PURE__ */ new Set();
+  const pairs = [];
+  for (const list of writers.values()) {
+    for (let a = 0; a < list.length; a++) {
+      for (let b = a + 1; b < list.length; b++) {
+        const key = list[a] * changes.length + list[b];
+        if (seen.has(key)) continue;
+        seen.add(key);
+        pairs.push([list[a], list[b]]);
+      }
+    }
+  }
+  return pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+}
+function precheckConflicts(cwd, targetCommit, branches) {
+  const allPairs = branches.length * (branches.length - 1) / 2;
+  if (branches.length === 0) return { conflicts: [], changes: [], merges_checked: 0, pairs_skipped: 0 };
+  const conflicts = [];
+  const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]));
+  againstTarget.forEach((outcome, index) => {
+    if (!outcome.clean) conflicts.push({ tasks: [branches[index].task], against: "target", files: outcome.files, kinds: outcome.kinds });
+  });
+  const targetTree = gitOutput(["rev-parse", `${targetCommit}^{tree}`], { cwd });
+  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree));
+  const pairs = pairsSharingPaths(changes);
+  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a].head, branches[b].head]));
+  pairOutcomes.forEach((outcome, index) => {
+    if (outcome.clean) return;
+    const [a, b] = pairs[index];
+    conflicts.push({ tasks: [branches[a].task, branches[b].task], against: "branch", files: outcome.files, kinds: outcome.kinds });
+  });
+  return { conflicts, changes, merges_checked: branches.length + pairs.length, pairs_skipped: allPairs - pairs.length };
+}
+function mergeBatch(cwd, merges) {
+  if (merges.length === 0) return [];
+  const input = merges.map(([ours, theirs]) => `${ours} ${theirs}
+`).join("");
+  const outcomes = parseBatchOutput(runGit(["merge-tree", "--write-tree", "--stdin", "--name-only"], { cwd, input }).stdout);
+  if (outcomes.length !== merges.length) {
+    throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${merges.length} requests`);
+  }
+  return outcomes;
+}
+function parseBatchOutput(output) {
+  const tokens = output.split("\0");
+  const outcomes = [];
+  let i = 0;
+  while (i < tokens.length && tokens[i] !== "") {
+    const clean = tokens[i++] === "1";
+    const tree = tokens[i++];
+    const files = [];
+    const kinds = /* @__PURE__ */ new Set();
+    if (!clean) {
+      while (i < tokens.length && tokens[i] !== "") files.push(tokens[i++]);
+      i++;
+      while (i < tokens.length && tokens[i] !== "") {
+        const count = Number(tokens[i++]);
+        i += count;
+        const kind = tokens[i++];
+        i++;
+        if (kind.startsWith("CONFLICT")) kinds.add(kind);
+      }
+    }
+    i++;
+    outcomes.push({ clean, tree, files, kinds: [...kinds] });
+  }
+  return outcomes;
+}
+var init_conflict_precheck = __esm({
+  "src/git/conflict-precheck.ts"() {
+    "use strict";
+    init_run_git();
+    init_ownership();
+  }
+});
+
+// src/git/integrate.ts
+function orderByDependencies(items) {
+  const byId = new Map(items.map((item) => [item.task, item]));
+  const pending = new Map(items.map((item) => [item.task, item.depends_on.filter((dep) => byId.has(dep) && dep !== item.task).length]));
+  const dependents = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    for (const dep of item.depends_on) {
+      if (!byId.has(dep) || dep === item.task) continue;
+      dependents.set(dep, [...dependents.get(dep) ?? [], item.task]);
+    }
+  }
+  const ready = [...pending].filter(([, count]) => count === 0).map(([id]) => id).sort();
+  const ordered = [];
+  while (ready.length > 0) {
+    const id = ready.shift();
+    ordered.push(byId.get(id));
+    for (const next of dependents.get(id) ?? []) {
+      const left = pending.get(next) - 1;
+      pending.set(next, left);
+      if (left === 0) {
+        ready.push(next);
+        ready.sort();
+      }
+    }
+  }
+  if (ordered.length !== items.length) {
+    const stuck = [...pending].filter(([, count]) => count > 0).map(([id]) => id).sort();
+    throw new CliError("E_CYCLE", `depends_on forms a cycle among tasks ${stuck.join(", ")}; fix the plan's depends_on fields`);
+  }
+  return ordered;
+}
+function integrationRefName(now = /* @__PURE__ */ new Date()) {
+  return `${INTEGRATION_REF_PREFIX}/${now.toISOString().replace(/:/g, "-")}-${process.pid}`;
+}
+function buildIntegrationChain(cwd, targetCommit, branches, options2) {
+  const env = identityFallback(cwd);
+  const steps = [];
+  let current = targetCommit;
+  for (const branch of branches) {
+    let step;
+    if (gitTest(["merge-base", "--is-ancestor", branch.head, current], { cwd })) {
+      step = { task: branch.task, how: "already-contained", commit: current };
+    } else if (gitTest(["merge-base", "--is-ancestor", current, branch.head], { cwd })) {
+      step = { task: branch.task, how: "fast-forward", commit: branch.head };
+    } else {
+      const merge2 = runGit(["merge-tree", "--write-tree", "--name-only", "-z", current, branch.head], { cwd, okExitCodes: [1] });
+      const tokens = merge2.stdout.split("\0");
+      if (merge2.exitCode === 1) {
+        return { steps, conflict: { task: branch.task, after: steps.map((done) => done.task), ...conflictDetails(tokens) }, head: current };
+      }
+      const message = `Merge task ${branch.task}: ${branch.title}
+
+branch ${branch.branch} at ${branch.head}
+merged by parallel-agents verify`;
+      const commit = gitOutput(["commit-tree", tokens[0], "-p", current, "-p", branch.head, "-m", message], { cwd, env });
+      step = { task: branch.task, how: "merge", commit };
+    }
+    current = step.commit;
+    runGit(["update-ref", "--no-deref", options2.ref, current], { cwd });
+    steps.push(step);
+    options2.onStep?.(step);
+  }
+  return { steps, conflict: void 0, head: current };
+}
+function conflictDetails(tokens) {
+  const files = [];
+  let i = 1;
+  while (i < tokens.length && tokens[i] !== "") files.push(tokens[i++]);
+  i++;
+  const kinds = /* @__PURE__ */ new Set();
+  while (i < tokens.length && tokens[i] !== "") {
+    const count = Number(tokens[i++]);
+    i += count;
+    const kind = tokens[i++] ?? "";
+    i++;
+    if (kind.startsWith("CONFLICT")) kinds.add(kind);
+  }
+  return { files, kinds: [...kinds] };
+}
+var INTEGRATION_REF_PREFIX;
+var init_integrate = __esm({
+  "src/git/integrate.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_worktree_state();
+    INTEGRATION_REF_PREFIX = "refs/parallel/integration";
+  }
+});
+
+// src/git/target-update.ts
+async function fastForwardTarget(context, target, expected, next) {
+  return withRepoLock(context, () => {
+    const ref = branchRefName(target);
+    const checkedOut = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === ref);
+    if (!checkedOut) {
+      runGit(["update-ref", "-m", "parallel-agents verify: fast-forward", ref, next, expected], { cwd: context.repoRoot });
+      return { worktree: void 0 };
+    }
+    const dirty = uncommittedPaths(checkedOut.path, { trackedOnly: true });
+    if (dirty.length > 0) {
+      throw new CliError("E_REFUSED", `${target} is checked out at ${checkedOut.path} with uncommitted changes (e.g. ${dirty[0]}); commit or stash them, then run verify again`, { dirty });
+    }
+    const head = gitOutput(["rev-parse", "HEAD"], { cwd: checkedOut.path });
+    if (head !== expected) {
+      throw new CliError("E_REFUSED", `${target} moved from ${expected.slice(0, 12)} to ${head.slice(0, 12)} while verify ran; run verify again`);
+    }
+    runGit(["merge", "--ff-only", "--quiet", next], { cwd: checkedOut.path });
+    return { worktree: checkedOut.path };
+  });
+}
+var init_target_update = __esm({
+  "src/git/target-update.ts"() {
+    "use strict";
+    init_errors();
+    init_repo_lock();
+    init_repo_context();
+    init_run_git();
+    init_worktree_state();
+  }
+});
+
+// src/git/test-gate.ts
+async function runTestGate(context, targetCommit, steps, options2) {
+  const result = { command: options2.command, mode: options2.mode, runs: [], failed_task: void 0, failed_run: void 0 };
+  const tested = steps.filter((step) => step.how !== "already-contained");
+  if (tested.length === 0) return result;
+  const worktree = await createTestWorktree(context, tested[0].commit);
+  try {
+    const test = async (task, commit) => {
+      const run = await runTestAt(worktree, task, commit, options2);
+      result.runs.push(run);
+      return run;
+    };
+    const blame = async (index, run) => {
+      if (index === 0) {
+        const baseline = await test(TARGET_LABEL, targetCommit);
+        if (baseline.exit_code !== 0) {
+          result.failed_task = TARGET_LABEL;
+          result.failed_run = baseline;
+          return;
+        }
+      }
+      result.failed_task = tested[index].task;
+      result.failed_run = run;
+    };
+    if (options2.mode === "each") {
+      for (let index = 0; index < tested.length; index++) {
+        const run = await test(tested[index].task, tested[index].commit);
+        if (run.exit_code !== 0) {
+          await blame(index, run);
+          break;
+        }
+      }
+    } else {
+      const last = tested.length - 1;
+      const final = await test(tested[last].task, tested[last].commit);
+      if (final.exit_code !== 0) {
+        let good = -1;
+        let bad = last;
+        let badRun = final;
+        while (bad - good > 1) {
+          const mid = Math.floor((good + bad) / 2);
+          const run = await test(tested[mid].task, tested[mid].commit);
+          if (run.exit_code === 0) good = mid;
+          else {
+            bad = mid;
+            badRun = run;
+          }
+        }
+        await blame(bad, badRun);
+      }
+    }
+  } finally {
+    await removeTestWorktree(context, worktree);
+  }
+  return result;
+}
+async function createTestWorktree(context, commit) {
+  (0, import_node_fs14.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path14.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto5.randomBytes)(3).toString("hex")}`);
+  await withRepoLock(context, () => {
+    runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
+  });
+  runGit(["read-tree", "-mu", "HEAD"], { cwd: path });
+  return path;
+}
+async function removeTestWorktree(context, path) {
+  await withRepoLock(context, () => {
+    runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
+  });
+  (0, import_node_fs14.rmSync)(path, { recursive: true, force: true });
+}
+async function runTestAt(worktree, task, commit, options2) {
+  runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
+  runGit(["clean", "-fdq"], { cwd: worktree });
+  options2.onRun?.("start", { task, commit });
+  const started = Date.now();
+  const outcome = await runShell(options2.command, worktree, {
+    PARALLEL_VERIFY_TASK: task,
+    PARALLEL_VERIFY_COMMIT: commit
+  }, options2.timeoutMs);
+  const run = { task, commit, exit_code: outcome.exitCode, signal: outcome.signal, duration_ms: Date.now() - started, output_tail: tailLines(outcome.output, OUTPUT_TAIL_LINES) };
+  options2.onRun?.("end", run);
+  return run;
+}
+function runShell(command21, cwd, extraEnv, timeoutMs) {
+  return new Promise((resolve6) => {
+    const child = (0, import_node_child_process3.spawn)("sh", ["-c", command21], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (chunk) => {
+      output += chunk.toString("utf8");
+      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const timer = setTimeout(() => {
+      output += `
+[parallel-agents] test command timed out after ${Math.round(timeoutMs / 1e3)} s
+`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve6({ exitCode: 127, signal: void 0, output: `${output}
+${error.message}` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve6({ exitCode: code ?? 128, signal: signal ?? void 0, output });
+    });
+  });
+}
+function tailLines(text, lines) {
+  const all = text.replace(/\s+$/, "").split("\n");
+  return all.slice(-lines).join("\n");
+}
+var import_node_child_process3, import_node_fs14, import_node_path14, import_node_crypto5, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var init_test_gate = __esm({
+  "src/git/test-gate.ts"() {
+    "use strict";
+    import_node_child_process3 = require("node:child_process");
+    import_node_fs14 = require("node:fs");
+    import_node_path14 = require("node:path");
+    import_node_crypto5 = require("node:crypto");
+    init_repo_lock();
+    init_run_git();
+    init_worktree();
+    OUTPUT_TAIL_LINES = 40;
+    OUTPUT_KEEP_BYTES = 64 * 1024;
+    TARGET_LABEL = "(target)";
+  }
+});
+
+// src/git/verify-run.ts
+async function runVerify(context, options2) {
+  const started = Date.now();
+  const emit = options2.emit ?? (() => void 0);
+  const cwd = context.repoRoot;
+  requireMergeTreeSupport(cwd);
+  const before = resolveCommit(branchRefName(options2.target), cwd);
+  if (!before) throw new CliError("E_NOT_FOUND", `target branch "${options2.target}" does not exist; name an existing branch with --into`);
+  const ordered = orderByDependencies(options2.candidates);
+  const report = {
+    status: "stopped",
+    stopped_because: [],
+    target: { branch: options2.target, before, after: before, updated_worktree: void 0 },
+    order: ordered.map((candidate) => candidate.task),
+    merged: [],
+    changes: [],
+    skipped: options2.skipped ?? [],
+    violations: [],
+    scope_drift_allowed: options2.allowScopeDrift === true,
+    conflicts: [],
+    precheck: { merges_checked: 0, pairs_skipped: 0, duration_ms: 0 },
+    test: void 0,
+    cleanup: [],
+    duration_ms: 0
+  };
+  const finish = () => {
+    report.duration_ms = Date.now() - started;
+    return report;
+  };
+  if (ordered.length === 0) {
+    report.status = "nothing-to-merge";
+    return finish();
+  }
+  const precheckStart = Date.now();
+  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head })));
+  report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
+  ordered.forEach((candidate, index) => {
+    const changes = precheck.changes[index];
+    report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
+    const outside = scopeViolations(changes.changed, candidate.scope);
+    if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
+  });
+  emit({ event: "ownership", violations: report.violations.length }, `ownership: ${report.violations.length === 0 ? "every branch stays in its scope" : `${report.violations.length} task(s) changed files outside their scope`}`);
+  if (report.violations.length > 0 && !options2.allowScopeDrift) report.stopped_because.push("scope-violations");
+  report.conflicts.push(...precheck.conflicts);
+  emit({ event: "precheck", ...report.precheck, conflicts: precheck.conflicts.length }, `conflict pre-check: ${precheck.merges_checked} merge(s) checked, ${precheck.conflicts.length} conflict(s)`);
+  if (precheck.conflicts.length > 0) report.stopped_because.push("conflicts");
+  if (report.stopped_because.length > 0) return finish();
+  const ref = integrationRefName();
+  try {
+    const chain = buildIntegrationChain(cwd, before, ordered, {
+      ref,
+      onStep: (step) => emit({ event: "merged", task: step.task, how: step.how, commit: step.commit }, `integrated ${step.task} (${step.how})`)
+    });
+    if (chain.conflict) {
+      report.conflicts.push({ tasks: [...chain.conflict.after, chain.conflict.task], against: "integration", files: chain.conflict.files, kinds: chain.conflict.kinds });
+      report.stopped_because.push("conflicts");
+      return finish();
+    }
+    if (options2.test) {
+      const gate = await runTestGate(context, before, chain.steps, {
+        ...options2.test,
+        onRun: (phase, run) => {
+          if (phase === "start") emit({ event: "test-start", task: run.task, commit: run.commit }, `testing after ${run.task}...`);
+          else emit({ event: "test-end", task: run.task, exit_code: run.exit_code, duration_ms: run.duration_ms }, `test after ${run.task}: exit ${run.exit_code} (${run.duration_ms} ms)`);
+        }
+      });
+      const last = gate.failed_run ?? gate.runs[gate.runs.length - 1];
+      const { failed_run: _unused, ...rest } = gate;
+      report.test = { ...rest, exit_code: last?.exit_code, output_tail: last?.output_tail ?? "" };
+      if (gate.failed_task) {
+        report.stopped_because.push("test-failure");
+        return finish();
+      }
+    }
+    const byTask = new Map(ordered.map((candidate) => [candidate.task, candidate]));
+    report.merged = chain.steps.map((step) => ({ task: step.task, branch: byTask.get(step.task).branch, head: byTask.get(step.task).head, how: step.how }));
+    report.cleanup = ordered.filter((candidate) => candidate.worktree).map((candidate) => ({ task: candidate.task, worktree: candidate.worktree, command: `parallel-agents worktree remove --task ${candidate.task}` }));
+    if (options2.dryRun) {
+      report.status = "clean-dry-run";
+      report.target.after = before;
+      return finish();
+    }
+    try {
+      const updated = await fastForwardTarget(context, options2.target, before, chain.head);
+      report.target.updated_worktree = updated.worktree;
+    } catch (error) {
+      if (!(error instanceof CliError) || error.code !== "E_REFUSED") throw error;
+      report.stopped_because.push("target-refused");
+      report.refusal = error.message;
+      report.merged = [];
+      report.cleanup = [];
+      return finish();
+    }
+    report.target.after = chain.head;
+    report.status = "merged";
+    return finish();
+  } finally {
+    runGit(["update-ref", "-d", ref], { cwd, okExitCodes: [1, 128] });
+  }
+}
+var init_verify_run = __esm({
+  "src/git/verify-run.ts"() {
+    "use strict";
+    init_errors();
+    init_ownership();
+    init_conflict_precheck();
+    init_integrate();
+    init_repo_context();
+    init_run_git();
+    init_target_update();
+    init_test_gate();
   }
 });
 
 // src/cli/commands/verify.ts
 var verify_exports = {};
 __export(verify_exports, {
-  command: () => command17
+  command: () => command17,
+  renderReport: () => renderReport
 });
-var command17;
+function short(commit) {
+  return commit.slice(0, 12);
+}
+function renderReport(report, problemCount) {
+  const lines = [];
+  const headline = {
+    merged: `MERGED ${report.merged.length} task(s) into ${report.target.branch}`,
+    "clean-dry-run": `CLEAN (dry run): ${report.order.length} task(s) would merge into ${report.target.branch}`,
+    "nothing-to-merge": `nothing to merge into ${report.target.branch}`,
+    stopped: `STOPPED (${report.stopped_because.join(", ")}): ${report.target.branch} left unchanged`
+  };
+  lines.push(headline[report.status]);
+  lines.push(`target ${report.target.branch}: ${short(report.target.before)} -> ${short(report.target.after)}`);
+  if (report.order.length > 0) lines.push(`order: ${report.order.join(" -> ")}`);
+  for (const entry of report.merged) lines.push(`  merged ${entry.task} (${entry.branch === entry.head ? short(entry.head) : entry.branch}, ${entry.how})`);
+  for (const violation of report.violations) {
+    lines.push(`${report.scope_drift_allowed ? "warning" : "violation"}: ${violation.task} changed ${violation.files.length} file(s) outside its scope: ${violation.files.slice(0, 10).join(", ")}${violation.files.length > 10 ? ", ..." : ""}`);
+  }
+  for (const conflict of report.conflicts) {
+    const who = conflict.against === "target" ? `${conflict.tasks[0]} vs ${report.target.branch}` : conflict.against === "branch" ? `${conflict.tasks.join(" vs ")}` : `${conflict.tasks[conflict.tasks.length - 1]} after ${conflict.tasks.slice(0, -1).join(", ") || report.target.branch}`;
+    lines.push(`conflict: ${who}: ${conflict.files.join(", ")}${conflict.kinds.length > 0 ? ` [${conflict.kinds.join("; ")}]` : ""}`);
+  }
+  if (report.test) {
+    const verdict = report.test.failed_task ? `FAILED, caused by ${report.test.failed_task}` : "passed";
+    lines.push(`test (${report.test.mode}): ${report.test.command} -> exit ${report.test.exit_code ?? "-"} (${verdict}; ${report.test.runs.length} run(s))`);
+    if (report.test.failed_task && report.test.output_tail) lines.push(...report.test.output_tail.split("\n").map((line) => `  | ${line}`));
+  }
+  if (report.refusal) lines.push(`refused: ${report.refusal}`);
+  for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
+  if (report.cleanup.length > 0) lines.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join("; ")}`);
+  if (problemCount > 0) lines.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);
+  lines.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
+  return lines.join("\n");
+}
+var usage12, command17;
 var init_verify = __esm({
   "src/cli/commands/verify.ts"() {
     "use strict";
+    init_args();
     init_errors();
+    init_repo_context();
+    init_run_git();
+    init_verify_candidates();
+    init_verify_run();
+    init_task_store();
+    usage12 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
     command17 = {
-      usage: "parallel-agents verify",
-      options: {},
-      allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"verify" is not implemented yet');
+      usage: usage12,
+      options: {
+        into: { type: "string" },
+        test: { type: "string" },
+        "test-mode": { type: "string" },
+        "test-timeout": { type: "string" },
+        "dry-run": { type: "boolean" },
+        "allow-scope-drift": { type: "boolean" },
+        "worktrees-dir": { type: "string" }
+      },
+      async run(ctx) {
+        const tasksDir = stringOption(ctx.values, "tasks-dir");
+        const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir, worktreesDir: stringOption(ctx.values, "worktrees-dir") });
+        const target = stringOption(ctx.values, "into") ?? currentBranch(context.repoRoot);
+        if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the branch to merge into with --into BRANCH`);
+        const mode = stringOption(ctx.values, "test-mode") ?? "each";
+        if (mode !== "each" && mode !== "once") throw new CliError("E_USAGE", `--test-mode must be "each" (test after every merge) or "once" (test the result, bisect on failure); got "${mode}"`);
+        const testCommand = stringOption(ctx.values, "test");
+        const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
+        if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name an existing branch with --into`);
+        const store = TaskStore.open({ cwd: ctx.cwd, tasksDir, env: ctx.env });
+        if (!store.exists()) throw new CliError("E_NOT_FOUND", `no task store at ${store.dir}; run "parallel-agents init" (or pass --tasks-dir): verify merges the branches of completed tasks`);
+        const { tasks, problems } = store.listAll();
+        const selection = selectCandidates(context.repoRoot, context.storeDir, tasks, targetCommit);
+        const report = await runVerify(context, {
+          target,
+          candidates: selection.candidates,
+          skipped: selection.skipped,
+          test: testCommand ? { command: testCommand, mode, timeoutMs: durationOption(ctx.values, "test-timeout", 30 * 6e4) } : void 0,
+          dryRun: ctx.values["dry-run"] === true,
+          allowScopeDrift: ctx.values["allow-scope-drift"] === true,
+          emit: ctx.emit
+        });
+        if (report.status === "merged" || report.status === "nothing-to-merge") report.cleanup.push(...selection.cleanup);
+        const data = { ...report, store_problems: problems };
+        return { data, text: renderReport(report, problems.length), exitCode: report.status === "stopped" ? 1 : 0 };
       }
     };
   }
