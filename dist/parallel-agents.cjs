@@ -6095,9 +6095,8 @@ var init_task_store = __esm({
       readCandidates() {
         const candidates = [];
         for (const state of CLAIMABLE_STATES) {
-          for (const entry of this.listNames(state)) {
-            if (entry.isFile() && isTaskFileName(entry.name)) candidates.push({ state, name: entry.name });
-          }
+          const names = this.listNames(state).filter((entry) => entry.isFile() && isTaskFileName(entry.name)).map((entry) => entry.name);
+          for (const name of names.sort()) candidates.push({ state, name });
         }
         return candidates;
       }
@@ -6138,10 +6137,8 @@ var init_task_store = __esm({
           this.candidateCache = candidates;
           const wanted = request.task ? `${request.task}.md` : void 0;
           const count = candidates.length;
-          const offset = count > 0 ? Math.floor(Math.random() * count) : 0;
           const gone = /* @__PURE__ */ new Set();
-          for (let step = 0; step < count; step++) {
-            const index = (offset + step) % count;
+          for (let index = 0; index < count; index++) {
             const candidate = candidates[index];
             if (wanted && candidate.name !== wanted) continue;
             const meta2 = this.claimMetaFor(candidate.state, candidate.name);

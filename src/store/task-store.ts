@@ -417,9 +417,8 @@ export class TaskStore implements TaskBackend {
   private readCandidates(): { state: TaskState; name: string }[] {
     const candidates: { state: TaskState; name: string }[] = [];
     for (const state of CLAIMABLE_STATES) {
-      for (const entry of this.listNames(state)) {
-        if (entry.isFile() && isTaskFileName(entry.name)) candidates.push({ state, name: entry.name });
-      }
+      const names = this.listNames(state).filter((entry) => entry.isFile() && isTaskFileName(entry.name)).map((entry) => entry.name);
+      for (const name of names.sort()) candidates.push({ state, name });
     }
     return candidates;
   }
@@ -462,11 +461,10 @@ export class TaskStore implements TaskBackend {
       this.candidateCache = candidates;
       const wanted = request.task ? `${request.task}.md` : undefined;
       const count = candidates.length;
-      // Contenders start at different offsets so they rarely race for the same file.
-      const offset = count > 0 ? Math.floor(Math.random() * count) : 0;
       const gone = new Set<number>();
-      for (let step = 0; step < count; step++) {
-        const index = (offset + step) % count;
+      // Deterministic order (available before failed, then by id) so people and agents can predict
+      // what they get; contenders that lose a race pay one failed rename (~7 us) and move on.
+      for (let index = 0; index < count; index++) {
         const candidate = candidates[index]!;
         if (wanted && candidate.name !== wanted) continue;
         const meta = this.claimMetaFor(candidate.state, candidate.name);
