@@ -4,7 +4,7 @@ import type { PlanAnalysis } from './plan-analysis.ts';
 // Mermaid reads as syntax, so nodes get positional names and carry the id as their label.
 
 function label(text: string): string {
-  return text.replace(/"/g, '#quot;').replace(/[|<>]/g, ' ');
+  return text.replace(/"/g, '#quot;').replace(/[|<>\r\n]+/g, ' ');
 }
 
 export function renderPlanMermaid(analysis: PlanAnalysis): string {

@@ -246,6 +246,8 @@ export function describeSharedScope(a: ScopePattern, b: ScopePattern): string {
   if (a.literal !== b.literal) {
     const literal = a.literal ? a : b;
     const glob = a.literal ? b : a;
+    // A file overlaps a glob only by being matched by it.
+    if (literal.file) return literal.entry;
     if (isPathPrefix(literal.base, glob.base)) return glob.entry;
     if (glob.matcher?.test(literal.entry)) return literal.entry;
     return `${glob.entry} & ${literal.entry}`;
