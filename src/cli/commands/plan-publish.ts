@@ -7,7 +7,7 @@ import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
 import { loadPlan } from '../../plan/load-plan.ts';
 import { publishPlan } from '../../plan/publish-plan.ts';
 
-const usage = 'parallel-agents plan publish PLAN [--allow-mixed] [--json] [--tasks-dir DIR]';
+const usage = 'parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]';
 
 export const command: CommandModule = {
   usage,
