@@ -24,6 +24,10 @@ export interface ScopePattern {
   segments: SegmentPattern[] | undefined;
   /** For globs: the same matcher matchesScope uses, to test a file path in one call. */
   matcher: RegExp | undefined;
+  /** Covers its base and everything beneath it: a literal, or a glob like `dir/**`. */
+  coversBase: boolean;
+  /** For `dir/**\/*.ts`-shaped globs: the literal end of the name (".ts"), which decides a file in one test. */
+  suffix: string | undefined;
 }
 
 /**
@@ -44,11 +48,14 @@ export function compileScopePattern(rawEntry: string): ScopePattern {
       throw new Error(`scope entry "${rawEntry}" ${scopeEntryProblem(rawEntry) ?? 'is invalid'}`);
     }
     const last = entry.slice(entry.lastIndexOf('/') + 1);
-    return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: undefined, matcher: undefined };
+    return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: undefined, matcher: undefined, coversBase: true, suffix: undefined };
   }
   const problem = scopeEntryProblem(entry);
   if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
-  return { entry, base: staticBase(entry), literal: false, file: false, segments: undefined, matcher: globToRegExp(entry) };
+  const base = staticBase(entry);
+  const rest = base === '' ? entry : entry.slice(base.length + 1);
+  const suffix = rest.startsWith('**/*') && !isGlob(rest.slice(4)) && !rest.slice(4).includes('/') ? rest.slice(4) : undefined;
+  return { entry, base, literal: false, file: false, segments: undefined, matcher: globToRegExp(entry), coversBase: rest === '**', suffix };
 }
 
 /** Segment patterns, built on first use: most comparisons never need them. */
@@ -79,13 +86,13 @@ function segmentsMeet(a: SegmentPattern, b: SegmentPattern): boolean {
 
 /** True when both entries can name a common path, whether or not that file exists yet. */
 export function patternsOverlap(a: ScopePattern, b: ScopePattern): boolean {
-  // Fast path: a literal folder or file whose path prefixes the other's base covers all of it.
-  if (a.literal && isPathPrefix(a.base, b.base)) return true;
-  if (b.literal && isPathPrefix(b.base, a.base)) return true;
+  // Fast path: a literal or `dir/**` whose base prefixes the other's base covers all of it.
+  if (a.coversBase && isPathPrefix(a.base, b.base)) return true;
+  if (b.coversBase && isPathPrefix(b.base, a.base)) return true;
   if (!isPathPrefix(a.base, b.base) && !isPathPrefix(b.base, a.base)) return false;
-  // The common case in a real plan, a file against a folder glob, is one regex test.
-  if (a.file && b.matcher) return b.matcher.test(a.entry);
-  if (b.file && a.matcher) return a.matcher.test(b.entry);
+  // The common case in a real plan, a file against a folder glob, is one test.
+  if (a.file && !b.literal) return fileMatches(a.entry, b);
+  if (b.file && !a.literal) return fileMatches(b.entry, a);
   const sa = segmentsOf(a);
   const sb = segmentsOf(b);
   const width = sb.length + 1;
@@ -110,6 +117,13 @@ export function patternsOverlap(a: ScopePattern, b: ScopePattern): boolean {
     }
   }
   return reach[sa.length * width + sb.length] === 1;
+}
+
+function fileMatches(path: string, glob: ScopePattern): boolean {
+  if (glob.suffix !== undefined) {
+    return path.endsWith(glob.suffix) && (glob.base === '' || (path.length > glob.base.length && isPathPrefix(glob.base, path)));
+  }
+  return glob.matcher!.test(path);
 }
 
 /** "a" is "a", "a/b", or any segment-wise prefix of it ("" prefixes everything). */

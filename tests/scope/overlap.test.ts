@@ -54,8 +54,8 @@ describe('scopeEntriesOverlap', () => {
   });
 
   it('agrees with matchesScope whenever one side is a concrete file path', () => {
-    const globs = ['src/**', 'src/*.ts', 'src/**/*.ts', 'src/{api,ui}/*.ts', 'src/[a-c]*/**', '**/index.ts', 'src/api', '*.md'];
-    const files = ['src/a.ts', 'src/api/x.ts', 'src/ui/y.ts', 'src/db/z.ts', 'src/api/v1/index.ts', 'README.md', 'docs/x.md', 'src/b.md'];
+    const globs = ['src/**', 'src/*.ts', 'src/**/*.ts', 'src/{api,ui}/*.ts', 'src/[a-c]*/**', '**/index.ts', 'src/api', '*.md', '**/*.md', 'src/**/*.test.ts', 'src/api/**', '**'];
+    const files = ['src/a.ts', 'src/api/x.ts', 'src/ui/y.ts', 'src/db/z.ts', 'src/api/v1/index.ts', 'README.md', 'docs/x.md', 'src/b.md', 'src/a.test.ts', 'src/api/deep/x.test.ts', 'srcx/a.ts', 'src.ts'];
     const viaOverlap = globs.map((glob) => files.map((file) => scopeEntriesOverlap(glob, file)));
     const viaMatch = globs.map((glob) => files.map((file) => matchesScope(file, [glob])));
     expect(viaOverlap).toStrictEqual(viaMatch);
