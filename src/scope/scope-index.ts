@@ -20,7 +20,7 @@ export class ScopeIndex {
     const existing = this.idByEntry.get(rawEntry);
     if (existing !== undefined) return existing;
     const normalized = normalizeScopeEntry(rawEntry);
-    let id = this.idByEntry.get(normalized);
+    let id = normalized === rawEntry ? undefined : this.idByEntry.get(normalized);
     if (id === undefined) {
       const pattern = compileScopePattern(normalized);
       id = this.patterns.length;
