@@ -3,6 +3,7 @@ import { CliError } from '../../src/errors.ts';
 import { checkPlan } from '../../src/plan/check-plan.ts';
 import type { Plan, PlanTask } from '../../src/plan/plan-schema.ts';
 import type { PlanAnalysis } from '../../src/plan/plan-analysis.ts';
+import { scopeEntriesOverlap } from '../../src/scope/overlap.ts';
 
 type TaskSpec = Partial<PlanTask> & { id: string; files: string[] };
 
@@ -359,7 +360,6 @@ describe('checkPlan: chained edges order every conflicting pair', () => {
         reach.set(from, found);
         return found;
       };
-      const { scopeEntriesOverlap } = scopeModule;
       const unordered: string[] = [];
       for (let i = 0; i < count; i++) {
         for (let j = i + 1; j < count; j++) {
@@ -377,4 +377,3 @@ describe('checkPlan: chained edges order every conflicting pair', () => {
   });
 });
 
-const scopeModule = await import('../../src/scope/overlap.ts');
