@@ -6562,7 +6562,7 @@ var init_init = __esm({
 });
 
 // src/cli/task-view.ts
-function taskJson(task, now = Date.now()) {
+function taskJson(task, now = Date.now(), worktree) {
   const view = {
     id: task.id,
     title: task.title,
@@ -6593,11 +6593,13 @@ function taskJson(task, now = Date.now()) {
       holder: task.claim.holder
     };
   }
+  if (worktree) view.worktree = { path: worktree.path, branch: worktree.branch, base: worktree.base };
   for (const key of Object.keys(view)) if (view[key] === void 0) delete view[key];
   return view;
 }
-function taskText(task, now = Date.now()) {
+function taskText(task, now = Date.now(), worktree) {
   const lines = [`${task.id} [${task.state}] ${task.title}`];
+  if (worktree) lines.push(`worktree: ${worktree.path} (branch ${worktree.branch})`);
   if (task.role) lines.push(`role: ${task.role}`);
   if (task.files.length > 0) lines.push(`files: ${task.files.join(", ")}`);
   if (task.depends_on.length > 0) lines.push(`depends on: ${task.depends_on.join(", ")}`);
@@ -7138,10 +7140,11 @@ function snapshot(store, staleAfterMs) {
       else if (task.claim.holder && holderLiveness(task.claim.holder) === "gone") flags.push({ id: task.id, flag: `stale: holder process ${task.claim.holder.pid} is gone` });
     }
   }
+  const worktrees = new Map(listWorktreeRecords(store.dir).records.map((record) => [record.task, record]));
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
-  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now)), flags, problems, list: tasks };
+  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now, worktrees.get(task.id))), flags, problems, list: tasks };
 }
 function render(store, snap, tasks) {
   const now = Date.now();
@@ -7190,6 +7193,7 @@ var init_status = __esm({
     init_task_view();
     init_task_store();
     init_holder();
+    init_worktree_registry();
     LONG_CLAIM_MS = 30 * 6e4;
     command9 = {
       usage: "parallel-agents status [--watch] [--stale-after 30m] [--json]",
@@ -7217,6 +7221,7 @@ var init_show = __esm({
     init_args();
     init_open_store();
     init_task_view();
+    init_worktree_registry();
     usage7 = "parallel-agents show --task ID [--json]";
     command10 = {
       usage: usage7,
@@ -7226,7 +7231,8 @@ var init_show = __esm({
         const store = openStore(ctx);
         const task = store.get(id);
         if (!task) throw new CliError("E_NOT_FOUND", `task "${id}" does not exist in ${store.dir}`);
-        return { data: { task: { ...taskJson(task), body: task.body } }, text: taskText(task) };
+        const worktree = readWorktreeRecord(store.dir, id);
+        return { data: { task: { ...taskJson(task, Date.now(), worktree), body: task.body } }, text: taskText(task, Date.now(), worktree) };
       }
     };
   }
