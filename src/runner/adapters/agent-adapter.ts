@@ -16,6 +16,8 @@ export interface AgentAttempt {
   attempt: number;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Called with the agent's pid (its process group id) once it runs. */
+  onStart?: ((pid: number) => void) | undefined;
 }
 
 export type AttemptStatus = 'ok' | 'failed' | 'rate-limited' | 'timeout' | 'interrupted';

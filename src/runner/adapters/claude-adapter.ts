@@ -85,6 +85,7 @@ export function claudeAdapter(options: ClaudeAdapterOptions = {}): AgentAdapter 
         signal: attempt.signal,
         ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
       });
+      if (agent.pid !== undefined) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
       const result = parseClaudeResult(exit.stdout);
       const usage = usageOf(result);

@@ -21,6 +21,7 @@ export function commandAdapter(argv: readonly string[], killGraceMs?: number): A
         signal: attempt.signal,
         ...(killGraceMs !== undefined ? { killGraceMs } : {}),
       });
+      if (agent.pid !== undefined) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
       const usage = usageFromLastLine(exit.stdout);
       const outcome = classifyExit(exit, attempt.timeoutMs);
