@@ -148,7 +148,8 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
 
     let prepared: PreparedWorkspace;
     try {
-      prepared = await workspace.prepare(id);
+      const depCommits = task.depends_on.map((dep) => finalCommitOf(dep)).filter((commit): commit is string => commit !== undefined);
+      prepared = await workspace.prepare(id, depCommits);
     } catch (error) {
       const reason = `could not prepare the worktree: ${(error as Error).message}`;
       attempts.push({ task: id, attempt, agent, startedAt: started, endedAt: now(), status: 'setup-failed', reason, usage: {} });
@@ -220,12 +221,19 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
         return;
       }
       controller.onSuccess();
+      completedCommits.set(id, head);
       scheduler.complete(id);
       view.event({ event: 'task-complete', task: id, agent, attempt, ms: ended - started, commit: head });
       return;
     }
     const reason = outcome.reason ?? outcome.status;
     finishFailure(id, agent, attempt, started, reason, await store.fail({ ...holder, reason }).catch(() => undefined));
+  }
+
+  const completedCommits = new Map<string, string>();
+  for (const task of listed) if (task.state === 'completed' && task.commit) completedCommits.set(task.id, task.commit);
+  function finalCommitOf(id: string): string | undefined {
+    return completedCommits.get(id);
   }
 
   function finishFailure(id: string, agent: string, attempt: number, started: number, reason: string, after: Task | undefined): void {

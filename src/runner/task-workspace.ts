@@ -1,11 +1,14 @@
+import { CliError } from '../errors.ts';
 import { addWorktree } from '../git/worktree.ts';
 import { readWorktreeRecord } from '../git/worktree-registry.ts';
 import type { RepoContext } from '../git/repo-context.ts';
-import { gitOutput, runGit } from '../git/run-git.ts';
+import { gitOutput, gitTest, runGit } from '../git/run-git.ts';
 import { identityFallback, uncommittedPaths } from '../git/worktree-state.ts';
 
 // Where an attempt runs and how its result becomes a commit. One worktree per task (not per agent
 // slot): a retry, or a resumed run, continues from what the earlier attempt left on the branch.
+// A dependent task starts from its dependencies' commits, not from the run's base: it builds on
+// their work, and verify later merges the stacked branches in dependency order without conflict.
 
 export interface PreparedWorkspace {
   path: string;
@@ -15,15 +18,47 @@ export interface PreparedWorkspace {
 }
 
 export interface TaskWorkspace {
-  prepare(taskId: string): Promise<PreparedWorkspace>;
+  /** `dependencyCommits`: the evidence commits of the task's (completed) dependencies. */
+  prepare(taskId: string, dependencyCommits: readonly string[]): Promise<PreparedWorkspace>;
   /** Commits whatever the agent left uncommitted; returns the branch head afterwards. */
   commitLeftovers(workspace: PreparedWorkspace, message: string): string;
 }
 
-export function gitTaskWorkspace(context: RepoContext, base?: string): TaskWorkspace {
+/**
+ * One commit holding the run's base and every dependency commit: the base itself when there are
+ * none, the one commit when the others are its ancestors, else an in-memory merge (merge-tree,
+ * no worktree touched). Dependencies that conflict with each other cannot be stacked: that is an
+ * error for the plan, never something to resolve automatically.
+ */
+export function stackedBase(cwd: string, runBase: string, dependencyCommits: readonly string[]): string {
+  const heads: string[] = [];
+  for (const commit of [runBase, ...dependencyCommits]) {
+    if (heads.includes(commit)) continue;
+    if (heads.some((head) => gitTest(['merge-base', '--is-ancestor', commit, head], { cwd }))) continue;
+    for (let index = heads.length - 1; index >= 0; index--) {
+      if (gitTest(['merge-base', '--is-ancestor', heads[index]!, commit], { cwd })) heads.splice(index, 1);
+    }
+    heads.push(commit);
+  }
+  let merged = heads[0]!;
+  for (const next of heads.slice(1)) {
+    const result = runGit(['merge-tree', '--write-tree', '--name-only', '--no-messages', merged, next], { cwd, okExitCodes: [1] });
+    const [tree, ...conflicts] = result.stdout.trim().split('\n');
+    if (result.exitCode === 1) {
+      throw new CliError('E_REFUSED', `the dependencies' commits ${merged.slice(0, 10)} and ${next.slice(0, 10)} conflict in ${conflicts.filter(Boolean).join(', ')}; the task cannot start from both`);
+    }
+    merged = gitOutput(['commit-tree', tree!, '-p', merged, '-p', next, '-m', 'parallel-agents: base for a task with several dependencies'], { cwd, env: identityFallback(cwd) });
+  }
+  return merged;
+}
+
+export function gitTaskWorkspace(context: RepoContext, runBase: string): TaskWorkspace {
   return {
-    async prepare(taskId) {
-      const record = readWorktreeRecord(context.storeDir, taskId) ?? (await addWorktree(context, { taskId, base }));
+    async prepare(taskId, dependencyCommits) {
+      const existing = readWorktreeRecord(context.storeDir, taskId);
+      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base };
+      const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
+      const record = await addWorktree(context, { taskId, base });
       return { path: record.path, branch: record.branch, base: record.base };
     },
     commitLeftovers(workspace, message) {
