@@ -21,6 +21,11 @@ export interface VerifyCandidate {
   /** Declared write scope; empty = undeclared (not checked). */
   scope: readonly string[];
   depends_on: readonly string[];
+  /**
+   * Commit the task's branch started from, when it did not start from the target (a task stacked
+   * on its dependencies' commits): ownership counts only what the task itself changed after it.
+   */
+  base?: string | undefined;
   /** Task worktree, for the cleanup hint. */
   worktree?: string | undefined;
 }
@@ -95,7 +100,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   // 1. Ownership.
   const changed = new Map<string, string[]>();
   for (const candidate of ordered) {
-    const changes = branchChanges(cwd, before, candidate.head);
+    const changes = branchChanges(cwd, candidate.base ?? before, candidate.head);
     changed.set(candidate.task, changes.changed);
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import type { ClaimRequest, ClaimResult, Task, TaskBackend } from '../store/types.ts';
+import type { ClaimResult, Task, TaskBackend } from '../store/types.ts';
 import type { AgentAdapter, AttemptOutcome } from './adapters/agent-adapter.ts';
 import { Budget } from './budget.ts';
 import type { ProgressView } from './progress-view.ts';
@@ -21,8 +21,6 @@ export interface RunnerStore extends TaskBackend {
   dir: string;
 }
 
-/** A claim may name the task the scheduler picked; a store that ignores it still works (any ready task). */
-type TargetedClaim = ClaimRequest & { task?: string };
 
 export interface RunnerOptions {
   /** Ids of the plan's tasks, in plan order. */
@@ -123,7 +121,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   async function attemptTask(agent: string, wanted: string): Promise<void> {
     let claim: ClaimResult;
     try {
-      claim = await store.claim({ agent, holderPid: process.pid, task: wanted } as TargetedClaim);
+      claim = await store.claim({ agent, holderPid: process.pid, task: wanted });
     } catch (error) {
       if (!isCode(error, 'E_NOTHING_CLAIMABLE', 'E_NO_WORK')) throw error;
       // Someone outside this run holds it (or finished it): leave it to them.
