@@ -33,7 +33,7 @@ export function renderPlanText(analysis: PlanAnalysis): string {
   const basis = analysis.criticalPath.basis === 'estimate' ? 'by estimate' : 'by task count (no estimates)';
   lines.push(`Critical path (${basis}): ${analysis.criticalPath.tasks.join(' -> ')} = ${analysis.criticalPath.length.text}`);
   lines.push(`Total work: ${analysis.totalWork.text} (parallelism ${analysis.agents.parallelism})`);
-  lines.push(`Agents: ${analysis.agents.recommended}: ${analysis.agents.reason}`);
+  lines.push(`Agents: ${analysis.agents.reason}`);
   lines.push(`Strategy: ${analysis.strategy.kind}: ${analysis.strategy.reason}`);
   lines.push(`Isolation: ${analysis.isolation.kind}: ${analysis.isolation.reason}`);
   for (const warning of analysis.warnings) lines.push(`Warning: ${warning}`);

@@ -39,7 +39,10 @@ export function chooseIsolation(tasks: readonly PlanTask[], edges: PlanEdge[], a
   if (agents <= 1) return { kind: 'worktree-per-agent', reason: 'one agent: a worktree of its own keeps the main checkout clean until verify merges it' };
   const overlapping = edges.filter((edge) => edge.kinds.includes('scope') || edge.kinds.includes('reads')).length;
   if (overlapping > 0) {
-    return { kind: 'worktree-per-agent', reason: `${overlapping} ordering edge${overlapping === 1 ? '' : 's'} come from shared files: give each agent its own worktree and merge through verify` };
+    return {
+      kind: 'worktree-per-agent',
+      reason: `scopes are not disjoint (${overlapping} edge${overlapping === 1 ? '' : 's'} from shared files): give each agent its own worktree and merge through verify`,
+    };
   }
   const broad = tasks.flatMap((task) => task.files).find((entry) => !isNarrow(entry));
   if (broad !== undefined) {

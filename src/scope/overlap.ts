@@ -1,4 +1,4 @@
-import { isGlob, normalizeScopeEntry, staticBase, scopeEntryProblem } from './glob.ts';
+import { isGlob, matchesScope, normalizeScopeEntry, staticBase, scopeEntryProblem } from './glob.ts';
 
 // Whether two scope entries can name a common path, decided from the patterns alone: a file that
 // does not exist yet is as much at risk as one that does. The semantics are exactly those of
@@ -77,6 +77,15 @@ function parseSegment(segment: string): CharToken[][] {
   return alternatives;
 }
 
+/**
+ * A literal entry covers its path and everything beneath it, as matchesScope says. For overlap
+ * that would make `src/a.ts` collide with `src/**\/*.test.ts` (through "src/a.ts/x.test.ts"), so
+ * a last segment with an extension is taken as a file. Write `dir.v2/**` for a dotted folder.
+ */
+function looksLikeFile(segment: string): boolean {
+  return /^[^.].*\.[^.]+$/.test(segment);
+}
+
 /** Compiles a scope entry; throws on an entry scopeEntryProblem rejects (the schema reports those first). */
 export function compileScopePattern(rawEntry: string): ScopePattern {
   const problem = scopeEntryProblem(rawEntry);
@@ -84,7 +93,8 @@ export function compileScopePattern(rawEntry: string): ScopePattern {
   const entry = normalizeScopeEntry(rawEntry);
   const parts = entry.split('/');
   if (!isGlob(entry)) {
-    return { entry, base: entry, literal: true, segments: [...parts.map((text) => ({ kind: 'literal' as const, text })), { kind: 'globstar' }] };
+    const exact = parts.map((text) => ({ kind: 'literal' as const, text }));
+    return { entry, base: entry, literal: true, segments: looksLikeFile(parts[parts.length - 1]!) ? exact : [...exact, { kind: 'globstar' }] };
   }
   const segments: SegmentPattern[] = parts.map((part) => {
     if (part === '**') return { kind: 'globstar' };
@@ -212,7 +222,7 @@ export function describeSharedScope(a: ScopePattern, b: ScopePattern): string {
     const literal = a.literal ? a : b;
     const glob = a.literal ? b : a;
     if (isPathPrefix(literal.base, glob.base)) return glob.entry;
-    if (patternsOverlap({ ...literal, literal: false, segments: literal.segments.slice(0, -1) }, glob)) return literal.entry;
+    if (matchesScope(literal.entry, [glob.entry])) return literal.entry;
     return `${glob.entry} & ${literal.entry}`;
   }
   const [first, second] = a.entry < b.entry ? [a, b] : [b, a];
