@@ -119,6 +119,8 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   view.event({ event: 'run-start', total: ordered.length, toRun: ordered.length - scheduler.count('done'), agents: options.agents, adapter: adapter.name });
 
   async function attemptTask(agent: string, wanted: string): Promise<void> {
+    // Task time runs from the claim to the final transition: orchestration counts as work.
+    const started = now();
     let claim: ClaimResult;
     try {
       claim = await store.claim({ agent, holderPid: process.pid, task: wanted });
@@ -141,13 +143,18 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     const task = claim.task;
     const attempt = task.attempts + 1;
     const holder = { agent, task: id, token: claim.token };
-    const started = now();
     view.event({ event: 'task-start', task: id, agent, attempt });
 
     let prepared: PreparedWorkspace;
     try {
-      const depCommits = task.depends_on.map((dep) => finalCommitOf(dep)).filter((commit): commit is string => commit !== undefined);
-      prepared = await workspace.prepare(id, depCommits);
+      starting++;
+      try {
+        prepared = await prepareWorkspace(id, task.depends_on);
+      } finally {
+        starting--;
+        // Preparing ahead waits for started tasks (they share one repo lock): let it go now.
+        notify();
+      }
     } catch (error) {
       const reason = `could not prepare the worktree: ${(error as Error).message}`;
       attempts.push({ task: id, attempt, agent, startedAt: started, endedAt: now(), status: 'setup-failed', reason, usage: {} });
@@ -188,7 +195,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     }
     if (outcome.status === 'rate-limited') {
       // Not the task's fault: keep what it did (committed on its branch) and give the claim back.
-      workspace.commitLeftovers(prepared, `parallel-agents: work in progress on ${id} (rate limited, attempt ${attempt})`);
+      await workspace.commitLeftovers(prepared, `parallel-agents: work in progress on ${id} (rate limited, attempt ${attempt})`);
       await store.release(holder);
       scheduler.requeue(id);
       const decision = controller.onRateLimited(now());
@@ -198,7 +205,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     if (outcome.status === 'ok') {
       let head: string;
       try {
-        head = workspace.commitLeftovers(prepared, `${id}: ${task.title}`);
+        head = await workspace.commitLeftovers(prepared, `${id}: ${task.title}`);
       } catch (error) {
         const reason = `could not commit the agent's changes: ${(error as Error).message}`;
         finishFailure(id, agent, attempt, started, reason, await store.fail({ ...holder, reason }));
@@ -234,6 +241,28 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     return completedCommits.get(id);
   }
 
+  // Worktrees of ready tasks are created ahead, while the agents work, so a free agent starts at
+  // once instead of waiting on git. One promise per task: the attempt awaits the same one.
+  const preparing = new Map<string, Promise<PreparedWorkspace>>();
+  function prepareWorkspace(id: string, dependsOn: readonly string[]): Promise<PreparedWorkspace> {
+    let pending = preparing.get(id);
+    if (!pending) {
+      const depCommits = dependsOn.map((dep) => finalCommitOf(dep)).filter((commit): commit is string => commit !== undefined);
+      pending = workspace.prepare(id, depCommits);
+      preparing.set(id, pending);
+      // A failed preparation is retried by the next attempt, not cached.
+      pending.catch(() => preparing.delete(id));
+    }
+    return pending;
+  }
+  let starting = 0;
+  function prepareAhead(): void {
+    if (starting > 0) return;
+    for (const id of scheduler.ready().slice(0, options.agents)) {
+      if (!preparing.has(id)) prepareWorkspace(id, byId.get(id)!.depends_on).catch(() => {});
+    }
+  }
+
   function finishFailure(id: string, agent: string, attempt: number, started: number, reason: string, after: Task | undefined): void {
     const blocked = after === undefined || after.state === 'blocked';
     if (blocked) scheduler.block(id);
@@ -267,6 +296,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
         });
       running.add(promise);
     }
+    if (!stopping) prepareAhead();
     if (running.size === 0) {
       const pause = controller.pauseRemaining(now());
       const canContinue = !stopping && !budget.exhausted && scheduler.next() !== undefined;
@@ -280,6 +310,8 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     await Promise.race(waits);
   }
   options.signal.removeEventListener('abort', notify);
+  // Worktrees being created ahead finish (and are recorded) before the run reports and exits.
+  await Promise.allSettled(preparing.values());
   if (failure !== undefined) throw failure;
 
   const endedAt = attempts.reduce((latest, record) => Math.max(latest, record.endedAt), startedAt);

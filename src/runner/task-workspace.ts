@@ -1,9 +1,10 @@
+import { execFile } from 'node:child_process';
 import { CliError } from '../errors.ts';
 import { addWorktree } from '../git/worktree.ts';
 import { readWorktreeRecord } from '../git/worktree-registry.ts';
 import type { RepoContext } from '../git/repo-context.ts';
-import { gitOutput, gitTest, runGit } from '../git/run-git.ts';
-import { identityFallback, uncommittedPaths } from '../git/worktree-state.ts';
+import { GitError, gitOutput, gitTest, runGit } from '../git/run-git.ts';
+import { identityFallback } from '../git/worktree-state.ts';
 
 // Where an attempt runs and how its result becomes a commit. One worktree per task (not per agent
 // slot): a retry, or a resumed run, continues from what the earlier attempt left on the branch.
@@ -21,7 +22,7 @@ export interface TaskWorkspace {
   /** `dependencyCommits`: the evidence commits of the task's (completed) dependencies. */
   prepare(taskId: string, dependencyCommits: readonly string[]): Promise<PreparedWorkspace>;
   /** Commits whatever the agent left uncommitted; returns the branch head afterwards. */
-  commitLeftovers(workspace: PreparedWorkspace, message: string): string;
+  commitLeftovers(workspace: PreparedWorkspace, message: string): Promise<string>;
 }
 
 /**
@@ -52,7 +53,21 @@ export function stackedBase(cwd: string, runBase: string, dependencyCommits: rea
   return merged;
 }
 
+function gitAsync(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, okExitCodes: readonly number[] = []): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
+      if (code !== 0 && !okExitCodes.includes(code)) {
+        reject(new GitError(args, code, stderr, cwd));
+        return;
+      }
+      resolve(stdout);
+    });
+  });
+}
+
 export function gitTaskWorkspace(context: RepoContext, runBase: string): TaskWorkspace {
+  let identity: NodeJS.ProcessEnv | undefined;
   return {
     async prepare(taskId, dependencyCommits) {
       const existing = readWorktreeRecord(context.storeDir, taskId);
@@ -61,13 +76,15 @@ export function gitTaskWorkspace(context: RepoContext, runBase: string): TaskWor
       const record = await addWorktree(context, { taskId, base });
       return { path: record.path, branch: record.branch, base: record.base };
     },
-    commitLeftovers(workspace, message) {
-      if (uncommittedPaths(workspace.path).length > 0) {
-        runGit(['add', '--all', '--', '.'], { cwd: workspace.path });
-        // The agent's own hooks already had their chance on its commits; verify runs the tests.
-        runGit(['commit', '--quiet', '--no-verify', '-m', message], { cwd: workspace.path, env: identityFallback(workspace.path) });
-      }
-      return gitOutput(['rev-parse', '--verify', 'HEAD'], { cwd: workspace.path });
+    async commitLeftovers(workspace, message) {
+      // Asynchronous on purpose: several agents finish at once, and a blocking git call here would
+      // hold up every other agent's bookkeeping (and the heartbeats) for its whole duration.
+      identity ??= identityFallback(context.repoRoot);
+      await gitAsync(['add', '--all', '--', '.'], workspace.path);
+      // Exit 1 = nothing to commit: the agent committed everything itself.
+      // The agent's own hooks already had their chance on its commits; verify runs the tests.
+      await gitAsync(['commit', '--quiet', '--no-verify', '-m', message], workspace.path, identity, [1]);
+      return (await gitAsync(['rev-parse', '--verify', 'HEAD'], workspace.path)).trim();
     },
   };
 }
