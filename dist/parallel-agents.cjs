@@ -5676,6 +5676,9 @@ function taskFileName(id) {
 function isTaskFileName(name) {
   return name.endsWith(".md") && !name.startsWith(".");
 }
+function contentDigest(text) {
+  return (0, import_node_crypto4.createHash)("sha1").update(text).digest("hex").slice(0, 12);
+}
 function validateTaskIdsUnique(inputs) {
   const seen = /* @__PURE__ */ new Set();
   for (const input of inputs) {
@@ -6185,17 +6188,18 @@ var init_task_store = __esm({
        * `recover` finishes the last step if we die between the two renames.
        */
       transition(claim2, to, update, request) {
-        let parsed;
+        let source;
         try {
-          parsed = this.parseFile(claim2.path);
+          source = (0, import_node_fs6.readFileSync)(claim2.path, "utf8");
         } catch (error) {
           if (isMissing(error)) throw this.notHolder(request);
           throw error;
         }
+        const parsed = parseTaskText(source, claim2.path);
         const id = parsed.frontmatter.id;
         const text = serializeTask(update(parsed), parsed.body);
         const destination = (0, import_node_path4.join)(this.stateDir(to), taskFileName(id));
-        const pending = (0, import_node_path4.join)(this.stateDir(to), `.pending~${id}~${claim2.token}~${process.pid}.md`);
+        const pending = (0, import_node_path4.join)(this.stateDir(to), `.pending~${id}~${claim2.token}~${process.pid}~${contentDigest(source)}.md`);
         const fd = (0, import_node_fs6.openSync)(pending, "wx");
         try {
           (0, import_node_fs6.writeSync)(fd, text);
@@ -6321,8 +6325,8 @@ var init_task_store = __esm({
             const name = entry.name;
             const path = (0, import_node_path4.join)(this.stateDir(state), name);
             if (name.startsWith(".pending~")) {
-              const [, id, token, pidText] = name.slice(0, -3).split("~");
-              if (!id || !token || !pidText) continue;
+              const [, id, token, pidText, digest] = name.slice(0, -3).split("~");
+              if (!id || !token || !pidText || !digest) continue;
               if (isProcessAlive(Number(pidText))) continue;
               const claimStillHeld = this.listNames("claimed").some((claimed) => {
                 const claim2 = parseClaimFileName(claimed.name);
@@ -6331,7 +6335,7 @@ var init_task_store = __esm({
               const destination = (0, import_node_path4.join)(this.stateDir(state), taskFileName(id));
               let installed = false;
               if (!claimStillHeld && (0, import_node_fs6.existsSync)(destination)) {
-                if ((0, import_node_fs6.statSync)(destination).mtimeMs <= (0, import_node_fs6.statSync)(path).mtimeMs) {
+                if (contentDigest((0, import_node_fs6.readFileSync)(destination, "utf8")) === digest) {
                   (0, import_node_fs6.renameSync)(path, destination);
                   installed = true;
                   repaired.push(`${state}/${id}: finished an interrupted move`);

@@ -15,7 +15,7 @@ import {
   type Dirent,
 } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { appendEvent } from './events.ts';
@@ -588,17 +588,20 @@ export class TaskStore implements TaskBackend {
     update: (parsed: ParsedTask) => Record<string, unknown>,
     request: HolderRequest,
   ): Task {
-    let parsed: ParsedTask;
+    let source: string;
     try {
-      parsed = this.parseFile(claim.path);
+      source = readFileSync(claim.path, 'utf8');
     } catch (error) {
       if (isMissing(error)) throw this.notHolder(request);
       throw error;
     }
+    const parsed = parseTaskText(source, claim.path);
     const id = parsed.frontmatter.id;
     const text = serializeTask(update(parsed), parsed.body);
     const destination = join(this.stateDir(to), taskFileName(id));
-    const pending = join(this.stateDir(to), `.pending~${id}~${claim.token}~${process.pid}.md`);
+    // The name carries a digest of the content it replaces, so recovery can tell whether the
+    // destination still holds exactly that content (the move happened, nothing came after).
+    const pending = join(this.stateDir(to), `.pending~${id}~${claim.token}~${process.pid}~${contentDigest(source)}.md`);
     const fd = openSync(pending, 'wx');
     try {
       writeSync(fd, text);
@@ -730,8 +733,8 @@ export class TaskStore implements TaskBackend {
         const name = entry.name;
         const path = join(this.stateDir(state), name);
         if (name.startsWith('.pending~')) {
-          const [, id, token, pidText] = name.slice(0, -3).split('~');
-          if (!id || !token || !pidText) continue;
+          const [, id, token, pidText, digest] = name.slice(0, -3).split('~');
+          if (!id || !token || !pidText || !digest) continue;
           if (isProcessAlive(Number(pidText))) continue;
           const claimStillHeld = this.listNames('claimed').some((claimed) => {
             const claim = parseClaimFileName(claimed.name);
@@ -740,8 +743,8 @@ export class TaskStore implements TaskBackend {
           const destination = join(this.stateDir(state), taskFileName(id));
           let installed = false;
           if (!claimStillHeld && existsSync(destination)) {
-            // Only if nothing newer replaced the moved claim since (its mtime is the claim's last heartbeat).
-            if (statSync(destination).mtimeMs <= statSync(path).mtimeMs) {
+            // Only if the destination is still the moved claim, not something a later transition wrote.
+            if (contentDigest(readFileSync(destination, 'utf8')) === digest) {
               renameSync(path, destination);
               installed = true;
               repaired.push(`${state}/${id}: finished an interrupted move`);
@@ -763,6 +766,10 @@ export class TaskStore implements TaskBackend {
     }
     return repaired;
   }
+}
+
+function contentDigest(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 12);
 }
 
 function validateTaskIdsUnique(inputs: TaskInput[]): void {

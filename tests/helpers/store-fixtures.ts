@@ -11,9 +11,9 @@ export function openTestStore(dir: string): TaskStore {
   return store;
 }
 
-export function seedTasks(store: TaskStore, count: number, prefix = 't'): string[] {
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
-  store.addMany(ids.map((id) => ({ id, title: `task ${id}` })));
+export function seedTasks(store: TaskStore, count: number, options: { prefix?: string; maxAttempts?: number } = {}): string[] {
+  const ids = Array.from({ length: count }, (_, i) => `${options.prefix ?? 't'}${String(i).padStart(4, '0')}`);
+  store.addMany(ids.map((id) => ({ id, title: `task ${id}`, max_attempts: options.maxAttempts })));
   return ids;
 }
 
