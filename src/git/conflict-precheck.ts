@@ -1,14 +1,17 @@
-import { runGit } from './run-git.ts';
+import { gitOutput, runGit } from './run-git.ts';
+import { changesFromMergedTrees, type BranchChanges } from './ownership.ts';
 
 // Finds conflicts before anything is merged: each branch against the target and every pair of
-// branches that share a changed path, all in ONE `git merge-tree --stdin` process (spawning git per
-// merge costs ~3 ms; a batched merge ~0.1 ms, MEASUREMENTS §3). Branches with disjoint changes
-// cannot conflict textually, so those pairs are never merged.
+// branches that share a changed path. Three git processes in all, whatever the number of branches
+// (spawning git per merge costs ~3 ms; a batched merge ~0.1 ms, MEASUREMENTS §3):
+//   1. `merge-tree --stdin`: every branch against the target;
+//   2. `diff-tree --stdin`: what each branch changes (target tree vs its merged tree);
+//   3. `merge-tree --stdin`: the pairs that share a changed path. Disjoint pairs cannot conflict
+//      textually, so they are never merged.
 
 export interface PrecheckBranch {
   task: string;
   head: string;
-  changed: readonly string[];
 }
 
 export interface PrecheckConflict {
@@ -22,21 +25,16 @@ export interface PrecheckConflict {
 
 export interface PrecheckResult {
   conflicts: PrecheckConflict[];
+  /** Per branch, in input order. */
+  changes: BranchChanges[];
   merges_checked: number;
   /** Pairs skipped because their changed paths are disjoint. */
   pairs_skipped: number;
 }
 
-interface MergeRequest {
-  tasks: string[];
-  against: 'target' | 'branch';
-  ours: string;
-  theirs: string;
-}
-
-export function pairsSharingPaths(branches: readonly PrecheckBranch[]): [number, number][] {
+export function pairsSharingPaths(changes: readonly BranchChanges[]): [number, number][] {
   const writers = new Map<string, number[]>();
-  branches.forEach((branch, index) => {
+  changes.forEach((branch, index) => {
     for (const path of branch.changed) {
       const list = writers.get(path);
       if (list) list.push(index);
@@ -48,7 +46,7 @@ export function pairsSharingPaths(branches: readonly PrecheckBranch[]): [number,
   for (const list of writers.values()) {
     for (let a = 0; a < list.length; a++) {
       for (let b = a + 1; b < list.length; b++) {
-        const key = list[a]! * branches.length + list[b]!;
+        const key = list[a]! * changes.length + list[b]!;
         if (seen.has(key)) continue;
         seen.add(key);
         pairs.push([list[a]!, list[b]!]);
@@ -59,26 +57,25 @@ export function pairsSharingPaths(branches: readonly PrecheckBranch[]): [number,
 }
 
 export function precheckConflicts(cwd: string, targetCommit: string, branches: readonly PrecheckBranch[]): PrecheckResult {
-  const requests: MergeRequest[] = branches.map((branch) => ({ tasks: [branch.task], against: 'target', ours: targetCommit, theirs: branch.head }));
-  const pairs = pairsSharingPaths(branches);
-  for (const [a, b] of pairs) {
-    requests.push({ tasks: [branches[a]!.task, branches[b]!.task], against: 'branch', ours: branches[a]!.head, theirs: branches[b]!.head });
-  }
   const allPairs = (branches.length * (branches.length - 1)) / 2;
-  if (requests.length === 0) return { conflicts: [], merges_checked: 0, pairs_skipped: allPairs };
-  const input = requests.map((request) => `${request.ours} ${request.theirs}\n`).join('');
-  const output = runGit(['merge-tree', '--write-tree', '--stdin', '--name-only'], { cwd, input }).stdout;
-  const results = parseBatchOutput(output);
-  if (results.length !== requests.length) {
-    throw new Error(`merge-tree --stdin answered ${results.length} merges for ${requests.length} requests`);
-  }
+  if (branches.length === 0) return { conflicts: [], changes: [], merges_checked: 0, pairs_skipped: 0 };
   const conflicts: PrecheckConflict[] = [];
-  results.forEach((result, index) => {
-    if (result.clean) return;
-    const request = requests[index]!;
-    conflicts.push({ tasks: request.tasks, against: request.against, files: result.files, kinds: result.kinds });
+
+  const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]));
+  againstTarget.forEach((outcome, index) => {
+    if (!outcome.clean) conflicts.push({ tasks: [branches[index]!.task], against: 'target', files: outcome.files, kinds: outcome.kinds });
   });
-  return { conflicts, merges_checked: requests.length, pairs_skipped: allPairs - pairs.length };
+  const targetTree = gitOutput(['rev-parse', `${targetCommit}^{tree}`], { cwd });
+  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree));
+
+  const pairs = pairsSharingPaths(changes);
+  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a]!.head, branches[b]!.head]));
+  pairOutcomes.forEach((outcome, index) => {
+    if (outcome.clean) return;
+    const [a, b] = pairs[index]!;
+    conflicts.push({ tasks: [branches[a]!.task, branches[b]!.task], against: 'branch', files: outcome.files, kinds: outcome.kinds });
+  });
+  return { conflicts, changes, merges_checked: branches.length + pairs.length, pairs_skipped: allPairs - pairs.length };
 }
 
 export interface MergeTreeOutcome {
@@ -86,6 +83,17 @@ export interface MergeTreeOutcome {
   tree: string;
   files: string[];
   kinds: string[];
+}
+
+/** Many merges in one `git merge-tree --write-tree --stdin` process; nothing but objects is written. */
+export function mergeBatch(cwd: string, merges: readonly (readonly [string, string])[]): MergeTreeOutcome[] {
+  if (merges.length === 0) return [];
+  const input = merges.map(([ours, theirs]) => `${ours} ${theirs}\n`).join('');
+  const outcomes = parseBatchOutput(runGit(['merge-tree', '--write-tree', '--stdin', '--name-only'], { cwd, input }).stdout);
+  if (outcomes.length !== merges.length) {
+    throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${merges.length} requests`);
+  }
+  return outcomes;
 }
 
 /**

@@ -10,13 +10,14 @@ import { readWorktreeRecord } from './worktree-registry.ts';
  * the commit must exist and be the branch head or one of its ancestors. This stops "done" claims
  * backed by nothing, or by a commit that landed on another agent's branch.
  *
- * Returns the full commit id when the task has a worktree record (the check ran), undefined when it
- * has none (nothing to check against). Throws CliError E_EVIDENCE when the check fails.
+ * Resolves to the full commit id when the task has a worktree record (the check ran), and to the
+ * commit as given when it has none (no branch to check against). Rejects with CliError E_EVIDENCE
+ * when the check fails.
  */
-export function verifyCommitEvidence(store: { dir: string; repoRoot?: string | undefined }, taskId: string, commit: string): string | undefined {
+export async function verifyCommitEvidence(store: { dir: string; repoRoot?: string | undefined }, taskId: string, commit: string): Promise<string> {
   validateTaskId(taskId);
   const record = readWorktreeRecord(store.dir, taskId);
-  if (!record) return undefined;
+  if (!record) return commit;
   const repoRoot = store.repoRoot;
   if (!repoRoot) throw new CliError('E_EVIDENCE', `task ${taskId} has a worktree record but the store is not inside a git repository; run complete from the project`);
   // Relative names (HEAD, HEAD~1) mean the task's own worktree, where the agent made them.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CliError } from '../errors.ts';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { addToGitExclude } from '../store/git-exclude.ts';
 import { locateStore } from '../store/locate.ts';
 import { gitOutput, runGit } from './run-git.ts';
 
@@ -42,17 +42,7 @@ export function excludeLineFor(context: RepoContext): string | undefined {
 /** Adds the exclude line once. Call under the repo lock: info/exclude is shared by every worktree. */
 export function ensureWorktreesExcluded(context: RepoContext): void {
   const line = excludeLineFor(context);
-  if (!line) return;
-  const file = join(context.gitCommonDir, 'info', 'exclude');
-  let current = '';
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  if (current.split('\n').some((existing) => existing.trim() === line)) return;
-  const prefix = current.length === 0 || current.endsWith('\n') ? current : `${current}\n`;
-  writeFileAtomic(file, `${prefix}# parallel-agents task worktrees\n${line}\n`);
+  if (line) addToGitExclude(context.gitCommonDir, line);
 }
 
 export function isWorktreesExcluded(context: RepoContext): boolean {

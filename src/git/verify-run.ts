@@ -1,5 +1,5 @@
 import { CliError } from '../errors.ts';
-import { branchChanges, scopeViolations } from './ownership.ts';
+import { changesFromMergedTrees, scopeViolations } from './ownership.ts';
 import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts';
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
@@ -22,8 +22,9 @@ export interface VerifyCandidate {
   scope: readonly string[];
   depends_on: readonly string[];
   /**
-   * Commit the task's branch started from, when it did not start from the target (a task stacked
-   * on its dependencies' commits): ownership counts only what the task itself changed after it.
+   * Commit the task's branch started from, when it did not start from the target (the runner
+   * stacks a task on its dependencies' commits): ownership counts only what the task itself
+   * changed after that commit, not its dependencies' work.
    */
   base?: string | undefined;
   /** Task worktree, for the cleanup hint. */
@@ -97,23 +98,21 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
     return finish();
   }
 
-  // 1. Ownership.
-  const changed = new Map<string, string[]>();
-  for (const candidate of ordered) {
-    const changes = branchChanges(cwd, candidate.base ?? before, candidate.head);
-    changed.set(candidate.task, changes.changed);
+  // 1+2. One batched pre-check yields both what each branch changes (ownership) and every conflict
+  // against the target or between branches; both always run, so one report lists every problem.
+  const precheckStart = Date.now();
+  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head })));
+  report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
+  ordered.forEach((candidate, index) => {
+    const stacked = candidate.base !== undefined && candidate.base !== before;
+    const changes = stacked ? changesFromMergedTrees(cwd, candidate.base!, [candidate.head])[0]! : precheck.changes[index]!;
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
-  }
+  });
   emit({ event: 'ownership', violations: report.violations.length }, `ownership: ${report.violations.length === 0 ? 'every branch stays in its scope' : `${report.violations.length} task(s) changed files outside their scope`}`);
   if (report.violations.length > 0 && !options.allowScopeDrift) report.stopped_because.push('scope-violations');
-
-  // 2. Conflict pre-check (always runs, so one report lists every problem at once).
-  const precheckStart = Date.now();
-  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, changed: changed.get(candidate.task) ?? [] })));
   report.conflicts.push(...precheck.conflicts);
-  report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   emit({ event: 'precheck', ...report.precheck, conflicts: precheck.conflicts.length }, `conflict pre-check: ${precheck.merges_checked} merge(s) checked, ${precheck.conflicts.length} conflict(s)`);
   if (precheck.conflicts.length > 0) report.stopped_because.push('conflicts');
   if (report.stopped_because.length > 0) return finish();

@@ -25,7 +25,7 @@ export const command: CommandModule = {
       summary: stringOption(ctx.values, 'summary'),
     };
     // "Done" needs evidence: a commit on the task's own branch, checked before the state moves.
-    if (request.commit !== undefined) request.commit = verifyCommitEvidence(store, request.task, request.commit) ?? request.commit;
+    if (request.commit !== undefined) request.commit = await verifyCommitEvidence(store, request.task, request.commit);
     const task = await store.complete(request);
     return {
       data: { task: taskJson(task) },

@@ -2,6 +2,9 @@ import { listOption, requireString, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { addWorktree, displayPath } from '../../git/worktree.ts';
+import { CliError } from '../../errors.ts';
+import { TaskStore } from '../../store/task-store.ts';
+import { validateTaskId } from '../../store/task-schema.ts';
 
 const usage = 'parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
 
@@ -21,6 +24,12 @@ export const command: CommandModule = {
       tasksDir: stringOption(ctx.values, 'tasks-dir'),
       worktreesDir: stringOption(ctx.values, 'worktrees-dir'),
     });
+    // With a store, the id must name a task (a typo would otherwise create an orphan branch);
+    // without one, worktrees work for ad-hoc ids too.
+    const store = TaskStore.open({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, 'tasks-dir'), env: ctx.env });
+    if (store.exists() && !store.locate(validateTaskId(taskId))) {
+      throw new CliError('E_NOT_FOUND', `task "${taskId}" is not in ${store.dir}; check the id with "parallel-agents status" or add the task first`);
+    }
     const record = await addWorktree(context, {
       taskId,
       base: stringOption(ctx.values, 'base'),
