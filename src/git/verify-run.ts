@@ -1,10 +1,10 @@
 import { CliError } from '../errors.ts';
-import { changesFromMergedTrees, scopeViolations } from './ownership.ts';
+import { changesFromMergedTrees, scopeViolations, type BranchChanges } from './ownership.ts';
 import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts';
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
 import { branchRefName } from './repo-context.ts';
-import { requireMergeTreeSupport, resolveCommit, runGit } from './run-git.ts';
+import { gitOutput, requireMergeTreeSupport, resolveCommit, runGit } from './run-git.ts';
 import { fastForwardTarget } from './target-update.ts';
 import { runTestGate, type TestGateResult } from './test-gate.ts';
 
@@ -64,6 +64,12 @@ export interface VerifyReport {
   duration_ms: number;
 }
 
+/** What a stacked branch changed after its own base (diff-tree --stdin wants trees, not commits). */
+function ownChanges(cwd: string, base: string, head: string): BranchChanges {
+  const [baseTree, headTree] = gitOutput(['rev-parse', `${base}^{tree}`, `${head}^{tree}`], { cwd }).split('\n');
+  return changesFromMergedTrees(cwd, baseTree!, [headTree!])[0]!;
+}
+
 export async function runVerify(context: RepoContext, options: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   const emit = options.emit ?? (() => undefined);
@@ -105,7 +111,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
     const stacked = candidate.base !== undefined && candidate.base !== before;
-    const changes = stacked ? changesFromMergedTrees(cwd, candidate.base!, [candidate.head])[0]! : precheck.changes[index]!;
+    const changes = stacked ? ownChanges(cwd, candidate.base!, candidate.head) : precheck.changes[index]!;
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });

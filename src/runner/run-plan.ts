@@ -3,6 +3,7 @@ import { CliError, EXIT } from '../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
 import { resolveCommit } from '../git/run-git.ts';
 import { runVerify, type VerifyCandidate, type VerifyReport } from '../git/verify-run.ts';
+import { selectCandidates } from '../git/verify-candidates.ts';
 import { readWorktreeRecord } from '../git/worktree-registry.ts';
 import { parseEstimate } from '../plan/estimate.ts';
 import { loadPlan } from '../plan/load-plan.ts';
@@ -54,25 +55,11 @@ export interface RunPlanResult {
   text: string;
 }
 
-function verifyCandidates(storeDir: string, tasks: readonly Task[]): { candidates: VerifyCandidate[]; skipped: { task: string; reason: string }[] } {
-  const candidates: VerifyCandidate[] = [];
-  const skipped: { task: string; reason: string }[] = [];
-  for (const task of tasks) {
-    if (task.state !== 'completed') {
-      skipped.push({ task: task.id, reason: `${task.state}, not completed` });
-      continue;
-    }
-    const record = readWorktreeRecord(storeDir, task.id);
-    if (!task.commit || !record) {
-      skipped.push({ task: task.id, reason: 'no commit or worktree record' });
-      continue;
-    }
-    candidates.push({
-      task: task.id, title: task.title, branch: record.branch, head: task.commit, scope: task.files,
-      depends_on: task.depends_on, worktree: record.path, base: record.base,
-    });
-  }
-  return { candidates, skipped };
+/** verify's own selection, plus each stacked task's base so ownership counts only its own changes. */
+function verifyCandidates(repoRoot: string, storeDir: string, tasks: readonly Task[], targetCommit: string): { candidates: VerifyCandidate[]; skipped: { task: string; reason: string }[] } {
+  const selection = selectCandidates(repoRoot, storeDir, tasks, targetCommit);
+  const candidates = selection.candidates.map((candidate) => ({ ...candidate, base: readWorktreeRecord(storeDir, candidate.task)?.base }));
+  return { candidates, skipped: selection.skipped };
 }
 
 export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
@@ -129,7 +116,9 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     verifyNote = 'not run: the run was interrupted (continue with --resume)';
   } else {
     const allDone = outcome.tasks.every((task) => task.state === 'completed');
-    const { candidates, skipped } = verifyCandidates(store.dir, outcome.tasks);
+    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
+    if (!targetCommit) throw new CliError('E_NOT_FOUND', `target branch "${target}" disappeared during the run`);
+    const { candidates, skipped } = verifyCandidates(context.repoRoot, store.dir, outcome.tasks, targetCommit);
     options.view.event({ event: 'verify-start', tasks: candidates.length });
     // A partial run is checked (conflicts, tests) but not merged: the target only ever moves to
     // a state where the whole plan is done and tested.
