@@ -118,8 +118,18 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
 
   view.event({ event: 'run-start', total: ordered.length, toRun: ordered.length - scheduler.count('done'), agents: options.agents, adapter: adapter.name });
 
+  // Task time runs from the claim to the final store transition (commit and complete included):
+  // orchestration is part of the work, so the report's utilization and overhead are honest.
   async function attemptTask(agent: string, wanted: string): Promise<void> {
-    // Task time runs from the claim to the final transition: orchestration counts as work.
+    const tracked: { record?: AttemptRecord } = {};
+    try {
+      await attemptTaskSteps(agent, wanted, tracked);
+    } finally {
+      if (tracked.record) tracked.record.endedAt = now();
+    }
+  }
+
+  async function attemptTaskSteps(agent: string, wanted: string, tracked: { record?: AttemptRecord }): Promise<void> {
     const started = now();
     let claim: ClaimResult;
     try {
@@ -157,7 +167,8 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       }
     } catch (error) {
       const reason = `could not prepare the worktree: ${(error as Error).message}`;
-      attempts.push({ task: id, attempt, agent, startedAt: started, endedAt: now(), status: 'setup-failed', reason, usage: {} });
+      tracked.record = { task: id, attempt, agent, startedAt: started, endedAt: now(), status: 'setup-failed', reason, usage: {} };
+      attempts.push(tracked.record);
       const after = await store.fail({ ...holder, reason });
       finishFailure(id, agent, attempt, started, reason, after);
       return;
@@ -184,7 +195,8 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     }
     const ended = now();
     budget.record(outcome.usage.costUsd);
-    attempts.push({ task: id, attempt, agent, startedAt: started, endedAt: ended, status: outcome.status, reason: outcome.reason, usage: outcome.usage });
+    tracked.record = { task: id, attempt, agent, startedAt: started, endedAt: ended, status: outcome.status, reason: outcome.reason, usage: outcome.usage };
+    attempts.push(tracked.record);
 
     if (outcome.status === 'interrupted') {
       // Ctrl-C: the work in the worktree stays as it is for the resumed run.
@@ -228,7 +240,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       controller.onSuccess();
       completedCommits.set(id, head);
       scheduler.complete(id);
-      view.event({ event: 'task-complete', task: id, agent, attempt, ms: ended - started, commit: head });
+      view.event({ event: 'task-complete', task: id, agent, attempt, ms: now() - started, commit: head });
       return;
     }
     const reason = outcome.reason ?? outcome.status;
