@@ -82,5 +82,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const where = kept
     ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)`
     : 'demo repository removed (pass --keep to look around)';
-  return { ...result, text: `${result.text}\n${where}`, repo, kept };
+  // The report file went with the repository unless it was kept.
+  const text = kept ? result.text : result.text.split('\n').filter((line) => !line.startsWith('report: ')).join('\n');
+  return { ...result, text: `${text}\n${where}`, repo, kept };
 }

@@ -65,7 +65,17 @@ class LiveView implements ProgressView {
   }
 
   event(event: RunnerEvent): void {
+    if (this.frozen) {
+      this.stream.write(`${describeEvent(event)}\n`);
+      return;
+    }
     switch (event.event) {
+      case 'run-end':
+        // Verify prints its own lines next: leave the last frame in place and stop redrawing.
+        this.log.push(describeEvent(event));
+        this.draw();
+        this.freeze();
+        return;
       case 'run-start':
         this.total = event.total;
         this.toRun = event.toRun;
@@ -117,9 +127,17 @@ class LiveView implements ProgressView {
     this.stream.write(out);
   }
 
-  close(): void {
+  private frozen = false;
+
+  private freeze(): void {
     clearInterval(this.timer);
+    this.frozen = true;
+  }
+
+  close(): void {
+    if (this.frozen) return;
     this.draw();
+    this.freeze();
   }
 }
 

@@ -159,9 +159,12 @@ export function formatRunReport(report: RunReport): string {
     lines.push(`cost $${report.costUsd.toFixed(4)}${report.budgetUsd !== undefined ? ` of a $${report.budgetUsd} budget${report.budgetStopped ? ' (budget reached: no new attempts were started)' : ''}` : ''}`);
   }
   const width = Math.max(4, ...report.tasks.map((task) => task.id.length));
-  lines.push('', `${'task'.padEnd(width)}  state      attempts  time     cost      commit`);
+  // Agents that report no cost (a plain --agent-cmd) get no cost column full of zeros.
+  const showCost = report.costUsd > 0;
+  lines.push('', `${'task'.padEnd(width)}  state      attempts  time     ${showCost ? 'cost      ' : ''}commit`);
   for (const task of report.tasks) {
-    lines.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${seconds(task.timeMs).padStart(7)}  ${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : '-')}`);
+    const cost = showCost ? `${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ` : '';
+    lines.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${seconds(task.timeMs).padStart(7)}  ${cost}${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : '-')}`);
   }
   return lines.join('\n');
 }

@@ -20,7 +20,7 @@ export interface ClaudeAdapterOptions {
 }
 
 export const DEFAULT_ALLOWED_TOOLS = [
-  'Read', 'Edit', 'Write', 'Glob', 'Grep', 'TodoWrite',
+  'Read', 'Edit', 'Write', 'TodoWrite',
   'Bash(git add:*)', 'Bash(git commit:*)', 'Bash(git status:*)', 'Bash(git diff:*)', 'Bash(git log:*)',
   'Bash(parallel-agents:*)', 'Bash(npm test:*)', 'Bash(npm run:*)', 'Bash(node:*)', 'Bash(ls:*)',
 ].join(',');
