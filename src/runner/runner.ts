@@ -140,7 +140,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       scheduler.block(wanted);
       return;
     }
-    let id = claim.task.id;
+    const id = claim.task.id;
     if (id !== wanted) {
       scheduler.requeue(wanted);
       if (scheduler.stateOf(id) !== 'ready') {
@@ -169,8 +169,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       const reason = `could not prepare the worktree: ${(error as Error).message}`;
       tracked.record = { task: id, attempt, agent, startedAt: started, endedAt: now(), status: 'setup-failed', reason, usage: {} };
       attempts.push(tracked.record);
-      const after = await store.fail({ ...holder, reason });
-      finishFailure(id, agent, attempt, started, reason, after);
+      finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
       return;
     }
     const prompt = buildPrompt(task, prepared);
@@ -207,8 +206,9 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     }
     if (outcome.status === 'rate-limited') {
       // Not the task's fault: keep what it did (committed on its branch) and give the claim back.
-      await workspace.commitLeftovers(prepared, `parallel-agents: work in progress on ${id} (rate limited, attempt ${attempt})`);
-      await store.release(holder);
+      // Best effort: if the commit fails, the changes still sit in the worktree for the retry.
+      await workspace.commitLeftovers(prepared, `parallel-agents: work in progress on ${id} (rate limited, attempt ${attempt})`).catch(() => undefined);
+      await store.release(holder).catch(() => {});
       scheduler.requeue(id);
       const decision = controller.onRateLimited(now());
       view.event({ event: 'rate-limited', task: id, agent, limit: decision.limit, delayMs: decision.delayMs });
@@ -220,12 +220,12 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
         head = await workspace.commitLeftovers(prepared, `${id}: ${task.title}`);
       } catch (error) {
         const reason = `could not commit the agent's changes: ${(error as Error).message}`;
-        finishFailure(id, agent, attempt, started, reason, await store.fail({ ...holder, reason }));
+        finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
         return;
       }
       if (head === prepared.base) {
         const reason = 'agent exited 0 but changed nothing: no commit to use as evidence';
-        finishFailure(id, agent, attempt, started, reason, await store.fail({ ...holder, reason }));
+        finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
         return;
       }
       try {
@@ -233,7 +233,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       } catch (error) {
         if (!isCode(error, 'E_NOT_HOLDER', 'E_EVIDENCE')) throw error;
         const reason = `completion refused: ${(error as Error).message}`;
-        const after = isCode(error, 'E_EVIDENCE') ? await store.fail({ ...holder, reason }) : undefined;
+        const after = isCode(error, 'E_EVIDENCE') ? await failClaim(holder, reason) : undefined;
         finishFailure(id, agent, attempt, started, reason, after);
         return;
       }
@@ -244,7 +244,17 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       return;
     }
     const reason = outcome.reason ?? outcome.status;
-    finishFailure(id, agent, attempt, started, reason, await store.fail({ ...holder, reason }).catch(() => undefined));
+    finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
+  }
+
+  /** Records the failure; undefined when the claim was already taken from us (recovered as stale). */
+  async function failClaim(holder: { agent: string; task: string; token: string }, reason: string): Promise<Task | undefined> {
+    try {
+      return await store.fail({ ...holder, reason });
+    } catch (error) {
+      if (isCode(error, 'E_NOT_HOLDER', 'E_NOT_FOUND')) return undefined;
+      throw error;
+    }
   }
 
   const completedCommits = new Map<string, string>();
