@@ -16,6 +16,7 @@ describe('parallel-agents demo', () => {
     onTestFinished(() => rmSync(final.repo, { recursive: true, force: true }));
     expect(result.exitCode).toBe(0);
     expect(final.kept).toBe(true);
+    expect(lines[0]).toEqual({ event: 'demo-repo', repo: final.repo });
     expect(final.report.counts).toMatchObject({ total: 10, completed: 10 });
     expect(final.report.verify.status).toBe('merged');
     expect(final.report.verify.test.exit_code).toBe(0);
@@ -30,17 +31,6 @@ describe('parallel-agents demo', () => {
     expect(tests.stdout).toContain('10 passed, 0 failed');
     expect(git(repo, 'status', '--porcelain')).toBe('');
     expect(git(repo, 'log', '--oneline', 'main')).toContain('Merge task docs');
-  });
-
-  it('removes the repository without --keep and says so', async () => {
-    const cwd = tempDir();
-    const result = await runCliAsync(['demo', '--agents', '5'], { cwd, env: { PARALLEL_DEMO_SPEED: '0.05' } });
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('10/10 tasks completed with 5 agents');
-    expect(result.stdout).toContain('demo repository removed (pass --keep to look around)');
-    const repo = /sample project in (\S+)/.exec(result.stderr)?.[1];
-    expect(repo).toBeDefined();
-    expect(existsSync(repo!)).toBe(false);
   });
 
   it('the scripted agent refuses a task it does not know', async () => {
