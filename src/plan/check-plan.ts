@@ -2,8 +2,8 @@ import { recommendAgents, DEFAULT_MAX_AGENTS } from './agent-count.ts';
 import { BY_DEPENDS_ON, BY_READ_AFTER_WRITE, BY_SCOPE, BY_WRITE_AFTER_READ, EdgeSet } from './edge-set.ts';
 import { formatDuration, parseEstimate } from './estimate.ts';
 import type { EdgeKind, PlanAnalysis, PlanEdge, PlanTaskAnalysis, WorkAmount } from './plan-analysis.ts';
-import type { Plan } from './plan-schema.ts';
-import { scheduleShape } from './schedule-shape.ts';
+import type { Plan, PlanTask } from './plan-schema.ts';
+import { scheduleShape, type Predecessors } from './schedule-shape.ts';
 import { addScopeEdges } from './scope-edges.ts';
 import { chooseIsolation, chooseStrategy } from './strategy.ts';
 import { orderTasks } from './task-order.ts';
@@ -35,6 +35,18 @@ function edgeReason(from: string, to: string, reasons: number, files: string[]):
   return parts.join('; ');
 }
 
+/** Edge numbers by (rank of from, rank of to), so output and tests are stable: bucket, then sort each small bucket. */
+function sortEdges(edges: EdgeSet, rank: Int32Array): number[] {
+  const buckets: number[][] = Array.from({ length: rank.length }, () => []);
+  for (let index = 0; index < edges.size; index++) buckets[rank[edges.from[index]!]!]!.push(index);
+  const sorted: number[] = [];
+  for (const bucket of buckets) {
+    if (bucket.length > 1) bucket.sort((a, b) => rank[edges.to[a]!]! - rank[edges.to[b]!]!);
+    for (const index of bucket) sorted.push(index);
+  }
+  return sorted;
+}
+
 /** Validates the graph and classifies the plan. Throws CliError E_DUPLICATE_ID, E_UNKNOWN_DEP or E_CYCLE. */
 export function checkPlan(plan: Plan, options: CheckPlanOptions = {}): PlanAnalysis {
   const maxAgents = options.maxAgents ?? DEFAULT_MAX_AGENTS;
@@ -43,31 +55,18 @@ export function checkPlan(plan: Plan, options: CheckPlanOptions = {}): PlanAnaly
   const taskOrder = orderTasks(plan);
   const { order, rank, dependencies } = taskOrder;
 
-  const edges = new EdgeSet(count);
+  const edges = new EdgeSet();
   dependencies.forEach((list, task) => {
     for (const dependency of list) edges.add(dependency, task, BY_DEPENDS_ON);
   });
   addScopeEdges(plan, taskOrder, edges);
 
-  // Sorted by the task order so output and tests are stable.
-  const edgeOrder = Array.from({ length: edges.size }, (_, index) => index).sort(
-    (a, b) => rank[edges.from[a]!]! - rank[edges.from[b]!]! || rank[edges.to[a]!]! - rank[edges.to[b]!]!,
-  );
-  const predecessors: number[][] = Array.from({ length: count }, () => []);
+  const predecessors = predecessorsOf(edges, rank);
   const touched = new Uint8Array(count);
-  const planEdges: PlanEdge[] = edgeOrder.map((index) => {
-    const from = edges.from[index]!;
-    const to = edges.to[index]!;
-    const reasons = edges.reasons[index]!;
-    const files = edges.files[index] ?? [];
-    predecessors[to]!.push(from);
-    touched[from] = 1;
-    touched[to] = 1;
-    const kinds = edgeKinds(reasons);
-    const fromId = tasks[from]!.id;
-    const toId = tasks[to]!.id;
-    return { from: fromId, to: toId, kind: kinds[0]!, kinds, reason: edgeReason(fromId, toId, reasons, files), files: [...files] };
-  });
+  for (let index = 0; index < edges.size; index++) {
+    touched[edges.from[index]!] = 1;
+    touched[edges.to[index]!] = 1;
+  }
 
   const warnings: string[] = [];
   const estimates = tasks.map((task) => (task.estimate === undefined ? undefined : parseEstimate(task.estimate)));
@@ -104,7 +103,7 @@ export function checkPlan(plan: Plan, options: CheckPlanOptions = {}): PlanAnaly
       ...(task.role === undefined ? {} : { role: task.role }),
       wave: shape.wave[index]! + 1,
       class: touched[index] ? 'dependent' : 'independent',
-      after: predecessors[index]!.map((predecessor) => tasks[predecessor]!.id),
+      after: idsBetween(tasks, predecessors.list, predecessors.start[index]!, predecessors.start[index + 1]!),
       ...(task.estimate === undefined ? {} : { estimate: task.estimate }),
       weight: weight[index]!,
     };
@@ -114,18 +113,71 @@ export function checkPlan(plan: Plan, options: CheckPlanOptions = {}): PlanAnaly
     warnings.push(`${count} tasks: plans above about ${LARGE_PLAN} tasks are hard to review and tend to collapse into long chains; consider splitting it`);
   }
   const agents = recommendAgents(shape.criticalLength, totalWork, maxAgents, amount);
-  return {
+  const edgeCount = edges.size;
+  let planEdges: PlanEdge[] | undefined;
+  // Edge records are for people and JSON; a 100,000-task plan implies over a million edges, so
+  // they are built on first read. Everything the schedule needs is already in tasks[].after.
+  const materialize = (): PlanEdge[] => (planEdges ??= planEdgesOf(tasks, edges, rank));
+  const analysis: PlanAnalysis = {
     name: plan.name,
     ...(plan.base === undefined ? {} : { base: plan.base }),
     ...(plan.source === undefined ? {} : { source: plan.source }),
     tasks: taskAnalyses,
-    edges: planEdges,
+    get edges(): PlanEdge[] {
+      return materialize();
+    },
+    edgeCount,
     waves,
     criticalPath: { tasks: shape.criticalPath.map((index) => tasks[index]!.id), length: amount(shape.criticalLength), basis },
     totalWork: amount(totalWork),
     agents,
-    strategy: chooseStrategy(tasks, waves, planEdges, independentCount),
-    isolation: chooseIsolation(tasks, planEdges, agents.recommended),
+    strategy: chooseStrategy(tasks, waves, edgeCount, () => sharedByAll(edges), independentCount),
+    isolation: chooseIsolation(tasks, edges.count(BY_SCOPE | BY_READ_AFTER_WRITE | BY_WRITE_AFTER_READ), agents.recommended),
     warnings,
   };
+  return analysis;
+}
+
+function idsBetween(tasks: readonly PlanTask[], list: Int32Array, from: number, to: number): string[] {
+  const ids: string[] = new Array(to - from);
+  for (let at = from; at < to; at++) ids[at - from] = tasks[list[at]!]!.id;
+  return ids;
+}
+
+/** Each task's predecessors, in task order, as one flat array with offsets. */
+function predecessorsOf(edges: EdgeSet, rank: Int32Array): Predecessors {
+  const count = rank.length;
+  const start = new Int32Array(count + 1);
+  for (let index = 0; index < edges.size; index++) start[edges.to[index]! + 1]!++;
+  for (let task = 0; task < count; task++) start[task + 1]! += start[task]!;
+  const fill = start.slice(0, count);
+  const list = new Int32Array(edges.size);
+  for (let index = 0; index < edges.size; index++) list[fill[edges.to[index]!]!++] = edges.from[index]!;
+  for (let task = 0; task < count; task++) {
+    if (start[task + 1]! - start[task]! > 1) list.subarray(start[task]!, start[task + 1]!).sort((a, b) => rank[a]! - rank[b]!);
+  }
+  return { start, list };
+}
+
+/** Files every scope edge shares, for "every task writes X"; computed only for sequential plans. */
+function sharedByAll(edges: EdgeSet): string[] {
+  let common: Set<string> | undefined;
+  for (let index = 0; index < edges.size; index++) {
+    if (!(edges.reasons[index]! & BY_SCOPE)) return [];
+    const files = edges.files(index);
+    common = common ? new Set(files.filter((file) => common!.has(file))) : new Set(files);
+    if (common.size === 0) return [];
+  }
+  return [...(common ?? [])];
+}
+
+function planEdgesOf(tasks: readonly PlanTask[], edges: EdgeSet, rank: Int32Array): PlanEdge[] {
+  return sortEdges(edges, rank).map((index) => {
+    const reasons = edges.reasons[index]!;
+    const kinds = edgeKinds(reasons);
+    const from = tasks[edges.from[index]!]!.id;
+    const to = tasks[edges.to[index]!]!.id;
+    const files = edges.files(index);
+    return { from, to, kind: kinds[0]!, kinds, reason: edgeReason(from, to, reasons, files), files };
+  });
 }

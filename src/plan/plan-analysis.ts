@@ -56,7 +56,9 @@ export interface PlanAnalysis {
   base?: string | undefined;
   source?: string | undefined;
   tasks: PlanTaskAnalysis[];
-  edges: PlanEdge[];
+  /** Sorted by the task order. Built on first read (a getter), since huge plans imply millions. */
+  readonly edges: PlanEdge[];
+  edgeCount: number;
   waves: string[][];
   criticalPath: { tasks: string[]; length: WorkAmount; basis: 'estimate' | 'count' };
   totalWork: WorkAmount;

@@ -10,7 +10,14 @@ export interface ScheduleShape {
   criticalLength: number;
 }
 
-export function scheduleShape(order: Int32Array, predecessors: number[][], weight: Float64Array): ScheduleShape {
+/** Predecessors in compressed form: task t's are list[start[t]] .. list[start[t + 1] - 1]. */
+export interface Predecessors {
+  start: Int32Array;
+  list: Int32Array;
+}
+
+export function scheduleShape(order: Int32Array, predecessors: Predecessors, weight: Float64Array): ScheduleShape {
+  const { start: first, list } = predecessors;
   const count = order.length;
   const wave = new Int32Array(count);
   const finish = new Float64Array(count);
@@ -21,7 +28,8 @@ export function scheduleShape(order: Int32Array, predecessors: number[][], weigh
     const task = order[position]!;
     let level = 0;
     let start = 0;
-    for (const predecessor of predecessors[task]!) {
+    for (let at = first[task]!; at < first[task + 1]!; at++) {
+      const predecessor = list[at]!;
       if (wave[predecessor]! + 1 > level) level = wave[predecessor]! + 1;
       if (finish[predecessor]! > start) {
         start = finish[predecessor]!;

@@ -1,21 +1,25 @@
 import { isGlob, normalizeScopeEntry, staticBase } from '../scope/glob.ts';
-import type { PlanAnalysis, PlanEdge } from './plan-analysis.ts';
+import type { PlanAnalysis } from './plan-analysis.ts';
 import type { PlanTask } from './plan-schema.ts';
 
 // How to run the plan, said plainly: all at once, in a chain, or a mix; and whether agents need a
 // worktree each or can safely share one checkout.
 
-export function chooseStrategy(tasks: readonly PlanTask[], waves: string[][], edges: PlanEdge[], independentCount: number): PlanAnalysis['strategy'] {
+export function chooseStrategy(
+  tasks: readonly PlanTask[],
+  waves: string[][],
+  edgeCount: number,
+  sharedByAll: () => string[],
+  independentCount: number,
+): PlanAnalysis['strategy'] {
   if (tasks.length === 1) return { kind: 'sequential', reason: 'a single task: one agent' };
-  if (edges.length === 0) {
+  if (edgeCount === 0) {
     return { kind: 'parallel', reason: `no task depends on or overlaps another: all ${tasks.length} tasks can run at the same time` };
   }
   if (waves.length === tasks.length) {
-    const scopeEdges = edges.filter((edge) => edge.kinds.includes('scope'));
-    if (scopeEdges.length === edges.length) {
-      const shared = scopeEdges.map((edge) => new Set(edge.files)).reduce((common, files) => new Set([...common].filter((file) => files.has(file))));
-      const what = shared.size > 0 ? `every task writes ${[...shared].slice(0, 3).join(', ')}` : 'each task writes files the next one writes';
-      return { kind: 'sequential', reason: `${what}: run them one after another with one agent (parallel agents would only wait or conflict)` };
+    const shared = sharedByAll();
+    if (shared.length > 0) {
+      return { kind: 'sequential', reason: `every task writes ${shared.slice(0, 3).join(', ')}: run them one after another with one agent (parallel agents would only wait or conflict)` };
     }
     return { kind: 'sequential', reason: `every task waits for the one before it (a chain of ${tasks.length}): one agent` };
   }
@@ -35,9 +39,8 @@ function isNarrow(entry: string): boolean {
   return base.split('/').filter((segment) => segment.length > 0).length >= 2;
 }
 
-export function chooseIsolation(tasks: readonly PlanTask[], edges: PlanEdge[], agents: number): PlanAnalysis['isolation'] {
+export function chooseIsolation(tasks: readonly PlanTask[], overlapping: number, agents: number): PlanAnalysis['isolation'] {
   if (agents <= 1) return { kind: 'worktree-per-agent', reason: 'one agent: a worktree of its own keeps the main checkout clean until verify merges it' };
-  const overlapping = edges.filter((edge) => edge.kinds.includes('scope') || edge.kinds.includes('reads')).length;
   if (overlapping > 0) {
     return {
       kind: 'worktree-per-agent',

@@ -9,8 +9,12 @@ export function isGlob(entry: string): boolean {
   return GLOB_CHARS.test(entry);
 }
 
+const NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+
 /** Drops "./" prefixes, duplicate and trailing slashes. */
 export function normalizeScopeEntry(entry: string): string {
+  // Most entries are already clean; skip the rewriting (it runs for every entry of every task).
+  if (!NEEDS_NORMALIZING.test(entry)) return entry;
   let normalized = entry.trim().replace(/\/{2,}/g, '/');
   while (normalized.startsWith('./')) normalized = normalized.slice(2);
   if (normalized.length > 1 && normalized.endsWith('/')) normalized = normalized.slice(0, -1);

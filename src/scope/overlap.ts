@@ -1,4 +1,4 @@
-import { isGlob, matchesScope, normalizeScopeEntry, staticBase, scopeEntryProblem } from './glob.ts';
+import { globToRegExp, isGlob, normalizeScopeEntry, staticBase, scopeEntryProblem } from './glob.ts';
 
 // Whether two scope entries can name a common path, decided from the patterns alone: a file that
 // does not exist yet is as much at risk as one that does. The semantics are exactly those of
@@ -22,7 +22,12 @@ export interface ScopePattern {
   /** The literal folder prefix (the whole path for a literal entry). */
   base: string;
   literal: boolean;
-  segments: SegmentPattern[];
+  /** A literal whose last segment names a file: it covers nothing beneath it. */
+  file: boolean;
+  /** Built on first use by segmentsOf. */
+  segments: SegmentPattern[] | undefined;
+  /** For globs: the same matcher matchesScope uses, to test a file path in one call. */
+  matcher: RegExp | undefined;
 }
 
 // Brace groups multiply; a pattern with more alternatives than this is treated as "any string"
@@ -88,20 +93,37 @@ function looksLikeFile(segment: string): boolean {
 
 /** Compiles a scope entry; throws on an entry scopeEntryProblem rejects (the schema reports those first). */
 export function compileScopePattern(rawEntry: string): ScopePattern {
-  const problem = scopeEntryProblem(rawEntry);
-  if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
   const entry = normalizeScopeEntry(rawEntry);
-  const parts = entry.split('/');
   if (!isGlob(entry)) {
-    const exact = parts.map((text) => ({ kind: 'literal' as const, text }));
-    return { entry, base: entry, literal: true, segments: looksLikeFile(parts[parts.length - 1]!) ? exact : [...exact, { kind: 'globstar' }] };
+    // Literal paths are most entries; only the checks that can apply to them run here.
+    if (entry === '' || entry === '.' || entry === '/' || entry.startsWith('!') || entry.includes('/./') || entry.startsWith('./') || entry.endsWith('/.')) {
+      throw new Error(`scope entry "${rawEntry}" ${scopeEntryProblem(rawEntry) ?? 'is invalid'}`);
+    }
+    const last = entry.slice(entry.lastIndexOf('/') + 1);
+    return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: undefined, matcher: undefined };
   }
-  const segments: SegmentPattern[] = parts.map((part) => {
-    if (part === '**') return { kind: 'globstar' };
-    if (!isGlob(part)) return { kind: 'literal', text: part };
-    return { kind: 'glob', alternatives: parseSegment(part) };
-  });
-  return { entry, base: staticBase(entry), literal: false, segments };
+  const problem = scopeEntryProblem(entry);
+  if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
+  return { entry, base: staticBase(entry), literal: false, file: false, segments: undefined, matcher: globToRegExp(entry) };
+}
+
+/** Segment patterns, built on first use: most comparisons never need them. */
+function segmentsOf(pattern: ScopePattern): SegmentPattern[] {
+  if (pattern.segments) return pattern.segments;
+  const parts = pattern.entry.split('/');
+  let segments: SegmentPattern[];
+  if (pattern.literal) {
+    segments = parts.map((text) => ({ kind: 'literal', text }));
+    if (!pattern.file) segments.push({ kind: 'globstar' });
+  } else {
+    segments = parts.map((part) => {
+      if (part === '**') return { kind: 'globstar' };
+      if (!isGlob(part)) return { kind: 'literal', text: part };
+      return { kind: 'glob', alternatives: parseSegment(part) };
+    });
+  }
+  pattern.segments = segments;
+  return segments;
 }
 
 function classHas(token: { negated: boolean; ranges: Array<[number, number]> }, code: number): boolean {
@@ -174,8 +196,11 @@ export function patternsOverlap(a: ScopePattern, b: ScopePattern): boolean {
   if (a.literal && isPathPrefix(a.base, b.base)) return true;
   if (b.literal && isPathPrefix(b.base, a.base)) return true;
   if (!isPathPrefix(a.base, b.base) && !isPathPrefix(b.base, a.base)) return false;
-  const sa = a.segments;
-  const sb = b.segments;
+  // The common case in a real plan, a file against a folder glob, is one regex test.
+  if (a.file && b.matcher) return b.matcher.test(a.entry);
+  if (b.file && a.matcher) return a.matcher.test(b.entry);
+  const sa = segmentsOf(a);
+  const sb = segmentsOf(b);
   const width = sb.length + 1;
   const reach = new Uint8Array((sa.length + 1) * width);
   reach[0] = 1;
@@ -222,7 +247,7 @@ export function describeSharedScope(a: ScopePattern, b: ScopePattern): string {
     const literal = a.literal ? a : b;
     const glob = a.literal ? b : a;
     if (isPathPrefix(literal.base, glob.base)) return glob.entry;
-    if (matchesScope(literal.entry, [glob.entry])) return literal.entry;
+    if (glob.matcher?.test(literal.entry)) return literal.entry;
     return `${glob.entry} & ${literal.entry}`;
   }
   const [first, second] = a.entry < b.entry ? [a, b] : [b, a];

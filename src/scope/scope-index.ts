@@ -3,13 +3,17 @@ import { compileScopePattern, patternsOverlap, type ScopePattern } from './overl
 
 // Comparing every entry with every other is O(n²): about 67 s for 10,000 tasks (MEASUREMENTS §4).
 // Two entries can only share a path when one's static base is a segment-wise prefix of the
-// other's, so each entry is compared only with the entries filed under its own base or one of
-// its ancestors: a handful per entry in a real repository.
+// other's, so entries are filed in a tree of base folders and each one is compared only with the
+// entries filed at its own folder or above it: a handful per entry in a real repository.
 
 export class ScopeIndex {
   readonly patterns: ScopePattern[] = [];
   private readonly idByEntry = new Map<string, number>();
-  private readonly idsByBase = new Map<string, number[]>();
+  /** Folder tree of static bases: node 0 is the repository root (""). */
+  private readonly nodeByBase = new Map<string, number>([['', 0]]);
+  private readonly parentOf: number[] = [-1];
+  private readonly idsAt: Array<number[] | undefined> = [undefined];
+  private readonly nodeOfPattern: number[] = [];
 
   /** Files an entry once (duplicates share one id) and returns its id. */
   add(rawEntry: string): number {
@@ -22,42 +26,44 @@ export class ScopeIndex {
       id = this.patterns.length;
       this.patterns.push(pattern);
       this.idByEntry.set(normalized, id);
-      const siblings = this.idsByBase.get(pattern.base);
-      if (siblings) siblings.push(id);
-      else this.idsByBase.set(pattern.base, [id]);
+      const node = this.nodeFor(pattern.base);
+      this.nodeOfPattern.push(node);
+      const here = this.idsAt[node];
+      if (here) here.push(id);
+      else this.idsAt[node] = [id];
     }
-    this.idByEntry.set(rawEntry, id);
+    if (rawEntry !== normalized) this.idByEntry.set(rawEntry, id);
     return id;
+  }
+
+  private nodeFor(base: string): number {
+    const known = this.nodeByBase.get(base);
+    if (known !== undefined) return known;
+    const slash = base.lastIndexOf('/');
+    const parent = this.nodeFor(slash < 0 ? '' : base.slice(0, slash));
+    const node = this.parentOf.length;
+    this.parentOf.push(parent);
+    this.idsAt.push(undefined);
+    this.nodeByBase.set(base, node);
+    return node;
   }
 
   /** Calls `visit` once for every unordered pair of distinct entries that can share a path. */
   forEachOverlap(visit: (a: number, b: number) => void): void {
-    for (let id = 0; id < this.patterns.length; id++) {
-      const pattern = this.patterns[id]!;
-      for (const prefix of basePrefixes(pattern.base)) {
-        const candidates = this.idsByBase.get(prefix);
+    const { patterns, parentOf, idsAt } = this;
+    for (let id = 0; id < patterns.length; id++) {
+      const pattern = patterns[id]!;
+      const home = this.nodeOfPattern[id]!;
+      for (let node = home; node >= 0; node = parentOf[node]!) {
+        const candidates = idsAt[node];
         if (!candidates) continue;
-        const sameBase = prefix === pattern.base;
         for (const other of candidates) {
-          // Same base: visit each pair once (from its later member). Ancestors: always, since the
-          // ancestor never looks downwards.
-          if (sameBase ? other >= id : false) continue;
-          if (patternsOverlap(this.patterns[other]!, pattern)) visit(other, id);
+          // At its own folder, visit each pair once (from its later member). Above it, always:
+          // an entry never looks downwards.
+          if (node === home && other >= id) break;
+          if (patternsOverlap(patterns[other]!, pattern)) visit(other, id);
         }
       }
     }
   }
-}
-
-/** "" then every segment-wise prefix of base, ending with base itself: "a/b" -> "", "a", "a/b". */
-function basePrefixes(base: string): string[] {
-  const prefixes = [''];
-  if (base === '') return prefixes;
-  let slash = base.indexOf('/');
-  while (slash >= 0) {
-    prefixes.push(base.slice(0, slash));
-    slash = base.indexOf('/', slash + 1);
-  }
-  prefixes.push(base);
-  return prefixes;
 }
