@@ -29,7 +29,8 @@ export interface RunPlanOptions {
   tasksDir?: string | undefined;
   env: NodeJS.ProcessEnv;
   planPath: string;
-  agents: number;
+  /** Default: the count `plan check` recommends for this plan. */
+  agents?: number | undefined;
   adapter: AgentAdapter;
   timeoutMs: number;
   heartbeatMs?: number;
@@ -91,6 +92,10 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const published = publishPlan(store, plan);
   options.emit?.({ event: 'publish', plan: published.plan, published: published.published, skipped: published.skipped },
     `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`);
+  const agents = options.agents ?? published.analysis.agents.recommended;
+  if (options.agents === undefined) {
+    options.emit?.({ event: 'agents', agents, reason: published.analysis.agents.reason }, `agents: ${agents} (${published.analysis.agents.reason})`);
+  }
   const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseEstimate(task.estimate) : undefined]));
   const known = [...estimates.values()].filter((value): value is number => value !== undefined);
   const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
@@ -99,7 +104,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     { store, workspace: gitTaskWorkspace(context, runBase), adapter: options.adapter, view: options.view },
     {
       taskIds: ids,
-      agents: options.agents,
+      agents,
       timeoutMs: options.timeoutMs,
       heartbeatMs: options.heartbeatMs ?? 30_000,
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),

@@ -122,3 +122,31 @@ describe('parallel-agents run', () => {
     expect(again.stderr).toContain('--resume');
   });
 });
+
+describe('parallel-agents run, human output and usage', () => {
+  it('defaults the agent count to the plan recommendation and prints the report', async () => {
+    const { repo, plan, scratch } = planFixture([{ id: 'x' }, { id: 'y' }]);
+    const agent = agentScript(scratch, 'agent.sh', `cat > /dev/null\n${WRITE_OUT}`);
+    const result = await runCliAsync(['run', plan, '--agent-cmd', agent], { cwd: repo });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/^agents: 2 \(/m);
+    expect(result.stdout).toContain('2/2 tasks completed with 2 agents (command)');
+    expect(result.stdout).toMatch(/efficiency \d\.\d\d/);
+    expect(result.stdout).toContain('verify: merged');
+    expect(result.stdout).toContain(`report: ${join(repo, '_tasks', 'run-report.json')}`);
+  });
+
+  it('refuses a missing or doubled agent choice and a bad budget, in one line', () => {
+    const { repo, plan } = planFixture([{ id: 'x' }]);
+    const none = runCli(['run', plan], { cwd: repo });
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain('exactly one of --agent-cmd CMD or --claude');
+    const both = runCli(['run', plan, '--claude', '--agent-cmd', 'true'], { cwd: repo });
+    expect(both.exitCode).toBe(2);
+    const budget = runCli(['run', plan, '--claude', '--budget-usd', 'lots'], { cwd: repo });
+    expect(budget.stderr.trim().split('\n')).toEqual(['parallel-agents: --budget-usd must be a positive amount in dollars such as 5 or 2.50 (got "lots")']);
+    const quote = runCli(['run', plan, '--agent-cmd', 'node "unclosed'], { cwd: repo });
+    expect(quote.exitCode).toBe(2);
+    expect(quote.stderr).toContain('unterminated');
+  });
+});

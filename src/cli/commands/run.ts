@@ -2,7 +2,8 @@ import { CliError } from '../../errors.ts';
 import { durationOption, integerOption, stringOption } from '../args.ts';
 import type { CommandContext, CommandModule } from '../command.ts';
 
-const usage = 'parallel-agents run PLAN (--agent-cmd CMD | --claude) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--budget-usd X] [--into BRANCH] [--resume] [--json]';
+// One line: errors quote it, and every error is one line.
+const usage = 'parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]';
 
 function budgetOption(ctx: CommandContext): number | undefined {
   const text = stringOption(ctx.values, 'budget-usd');
@@ -56,7 +57,7 @@ export const command: CommandModule = {
     if ((agentCmd === undefined) === !claude) throw new CliError('E_USAGE', `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage}`);
     const { splitCommandLine } = await import('../../runner/command-line.ts');
     const argv = agentCmd !== undefined ? splitCommandLine(agentCmd) : undefined;
-    const agents = integerOption(ctx.values, 'agents', 1, 3)!;
+    const agents = integerOption(ctx.values, 'agents', 1);
     const options = {
       timeoutMs: durationOption(ctx.values, 'timeout', 30 * 60_000),
       maxAttempts: integerOption(ctx.values, 'max-attempts', 1),
