@@ -4,7 +4,7 @@ import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
 import { branchRefName } from './repo-context.ts';
-import { gitOutput, requireMergeTreeSupport, resolveCommit, runGit } from './run-git.ts';
+import { requireMergeTreeSupport, resolveCommit, runGit } from './run-git.ts';
 import { fastForwardTarget } from './target-update.ts';
 import { runTestGate, type TestGateResult } from './test-gate.ts';
 
@@ -64,10 +64,19 @@ export interface VerifyReport {
   duration_ms: number;
 }
 
-/** What a stacked branch changed after its own base (diff-tree --stdin wants trees, not commits). */
-function ownChanges(cwd: string, base: string, head: string): BranchChanges {
-  const [baseTree, headTree] = gitOutput(['rev-parse', `${base}^{tree}`, `${head}^{tree}`], { cwd }).split('\n');
-  return changesFromMergedTrees(cwd, baseTree!, [headTree!])[0]!;
+/**
+ * What a branch that did not start from the target changed itself: diff(merge(target, base),
+ * merge(target, head)). For a task stacked on its dependencies' commits this leaves out their work;
+ * for a base the target already contains it equals the pre-check's diff(target, merge(target, head)).
+ */
+function ownChanges(cwd: string, target: string, base: string, head: string): BranchChanges | undefined {
+  const trees: string[] = [];
+  for (const side of [base, head]) {
+    const merged = runGit(['merge-tree', '--write-tree', '--no-messages', target, side], { cwd, okExitCodes: [1] });
+    if (merged.exitCode !== 0) return undefined;
+    trees.push(merged.stdout.split('\n')[0]!);
+  }
+  return changesFromMergedTrees(cwd, trees[0]!, [trees[1]!])[0];
 }
 
 export async function runVerify(context: RepoContext, options: VerifyOptions): Promise<VerifyReport> {
@@ -111,7 +120,8 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
     const stacked = candidate.base !== undefined && candidate.base !== before;
-    const changes = stacked ? ownChanges(cwd, candidate.base!, candidate.head) : precheck.changes[index]!;
+    // A conflicting merge cannot tell whose change is whose; the pre-check reports the conflict.
+    const changes = (stacked ? ownChanges(cwd, before, candidate.base!, candidate.head) : undefined) ?? precheck.changes[index]!;
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });

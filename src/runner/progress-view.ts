@@ -46,7 +46,6 @@ export function describeEvent(event: RunnerEvent): string {
 class LiveView implements ProgressView {
   private readonly running = new Map<string, { task: string; since: number; attempt: number }>();
   private total = 0;
-  private toRun = 0;
   private done = 0;
   private failures = 0;
   private agents: string[] = [];
@@ -78,7 +77,6 @@ class LiveView implements ProgressView {
         return;
       case 'run-start':
         this.total = event.total;
-        this.toRun = event.toRun;
         this.done = event.total - event.toRun;
         this.agents = Array.from({ length: event.agents }, (_, index) => `agent-${index + 1}`);
         break;

@@ -2,14 +2,12 @@ import { join } from 'node:path';
 import { CliError, EXIT } from '../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
 import { resolveCommit } from '../git/run-git.ts';
-import { runVerify, type VerifyCandidate, type VerifyReport } from '../git/verify-run.ts';
+import { runVerify, type VerifyReport } from '../git/verify-run.ts';
 import { selectCandidates } from '../git/verify-candidates.ts';
-import { readWorktreeRecord } from '../git/worktree-registry.ts';
 import { parseEstimate } from '../plan/estimate.ts';
 import { loadPlan } from '../plan/load-plan.ts';
 import { publishPlan } from '../plan/publish-plan.ts';
 import { TaskStore } from '../store/task-store.ts';
-import type { Task } from '../store/types.ts';
 import type { AgentAdapter } from './adapters/agent-adapter.ts';
 import { reapOrphanAgents } from './orphan-agents.ts';
 import type { ProgressView } from './progress-view.ts';
@@ -54,13 +52,6 @@ export interface RunPlanResult {
   reportPath: string;
   exitCode: number;
   text: string;
-}
-
-/** verify's own selection, plus each stacked task's base so ownership counts only its own changes. */
-function verifyCandidates(repoRoot: string, storeDir: string, tasks: readonly Task[], targetCommit: string): { candidates: VerifyCandidate[]; skipped: { task: string; reason: string }[] } {
-  const selection = selectCandidates(repoRoot, storeDir, tasks, targetCommit);
-  const candidates = selection.candidates.map((candidate) => ({ ...candidate, base: readWorktreeRecord(storeDir, candidate.task)?.base }));
-  return { candidates, skipped: selection.skipped };
 }
 
 export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
@@ -123,7 +114,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     const allDone = outcome.tasks.every((task) => task.state === 'completed');
     const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
     if (!targetCommit) throw new CliError('E_NOT_FOUND', `target branch "${target}" disappeared during the run`);
-    const { candidates, skipped } = verifyCandidates(context.repoRoot, store.dir, outcome.tasks, targetCommit);
+    const { candidates, skipped } = selectCandidates(context.repoRoot, store.dir, outcome.tasks, targetCommit);
     options.view.event({ event: 'verify-start', tasks: candidates.length });
     // A partial run is checked (conflicts, tests) but not merged: the target only ever moves to
     // a state where the whole plan is done and tested.

@@ -150,3 +150,22 @@ describe('parallel-agents run, human output and usage', () => {
     expect(quote.stderr).toContain('unterminated');
   });
 });
+
+describe('run then verify', () => {
+  it('a failing test gate leaves the target alone, and verify later merges the stacked branches without scope violations', async () => {
+    const { repo, plan, scratch } = planFixture([{ id: 'a' }, { id: 'b', depends_on: ['a'] }]);
+    const agent = agentScript(scratch, 'agent.sh', `cat > /dev/null\n${WRITE_OUT}`);
+    const before = git(repo, 'rev-parse', 'main');
+    const run = await runCliAsync(['run', plan, '--agent-cmd', agent, '--agents', '2', '--test', 'exit 3'], { cwd: repo });
+    expect(run.exitCode).toBe(1);
+    expect(readReport(repo).verify.stopped_because).toEqual(['test-failure']);
+    expect(git(repo, 'rev-parse', 'main')).toBe(before);
+    // b's branch holds a's commit too (it started from it); ownership must count only b's file.
+    const verify = runCli(['verify', '--json'], { cwd: repo });
+    const report = JSON.parse(verify.stdout.trim().split('\n').at(-1)!);
+    expect(report.violations).toEqual([]);
+    expect(report.status).toBe('merged');
+    expect(verify.exitCode).toBe(0);
+    expect(git(repo, 'ls-files', 'out').split('\n').sort()).toEqual(['out/a.txt', 'out/b.txt']);
+  });
+});
