@@ -120,7 +120,9 @@ class LiveView implements ProgressView {
       const current = this.running.get(agent);
       block.push(`  ${agent}  ${current ? `${current.task} (attempt ${current.attempt}) ${seconds(this.now() - current.since)}` : 'idle'}`);
     }
-    out += `${block.join('\n')}\n`;
+    // A wrapped line would throw off the cursor-up count of the next redraw: cut to the width.
+    const width = Math.max(20, (this.stream.columns ?? 120) - 1);
+    out += `${block.map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line)).join('\n')}\n`;
     this.drawnLines = block.length;
     this.stream.write(out);
   }
