@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { estimateSchema, roleSchema, scopeEntrySchema, taskFieldsShape, taskIdSchema } from '../store/task-schema.ts';
 import { scopeEntryProblem } from '../scope/glob.ts';
 

@@ -6,6 +6,7 @@ import { JSON_SCHEMA_VERSION } from '../output.ts';
 import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
 import { checkPlan } from '../../plan/check-plan.ts';
 import { loadPlan } from '../../plan/load-plan.ts';
+import { planJson } from '../../plan/render-json.ts';
 import { renderPlanMermaid } from '../../plan/render-mermaid.ts';
 import { renderPlanText } from '../../plan/render-text.ts';
 
@@ -29,7 +30,7 @@ export const command: CommandModule = {
     const path = ctx.positionals[0]!;
     const plan = await loadPlan(resolve(ctx.cwd, path), { source: path });
     const analysis = checkPlan(plan, { maxAgents });
-    const data = { schema: JSON_SCHEMA_VERSION, ...analysis, ...(format === 'mermaid' ? { mermaid: renderPlanMermaid(analysis) } : {}) };
+    const data = { schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...(format === 'mermaid' ? { mermaid: renderPlanMermaid(analysis) } : {}) };
     const text = format === 'json' ? JSON.stringify(data, null, 2) : format === 'mermaid' ? renderPlanMermaid(analysis) : renderPlanText(analysis);
     return { data, text };
   },
