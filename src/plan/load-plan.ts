@@ -30,28 +30,45 @@ function isYamlException(error: unknown): error is YamlException {
 function lineOfOffset(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
   const lastBreak = before.lastIndexOf('\n');
-  return { line: before.split('\n').length, column: offset - lastBreak };
+  return { line: before.split('\n').length, column: before.length - lastBreak };
 }
 
-async function parseJson(text: string, source: string): Promise<unknown> {
+/** Whether JSON.parse fails on `text` for a reason other than running out of input. */
+function failsBeforeEnd(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return false;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/end of JSON input/.test(message)) return false;
+    const position = /at position (\d+)/.exec(message);
+    return !position || Number(position[1]) < text.length;
+  }
+}
+
+function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!;
+    const message = (error as Error).message;
     const position = /at position (\d+)/.exec(message);
-    let where: { line: number; column: number };
-    if (position) where = lineOfOffset(text, Number(position[1]));
-    else if (/end of JSON input/.test(message)) where = lineOfOffset(text, text.trimEnd().length);
+    let offset: number;
+    if (position) offset = Number(position[1]);
+    else if (/end of JSON input/.test(message)) offset = text.trimEnd().length;
     else {
-      // Some V8 messages carry no position; the YAML parser (JSON is nearly YAML) usually can.
-      where = { line: 1, column: 1 };
-      try {
-        (await yamlEngine()).parse(text);
-      } catch (yamlError) {
-        if (isYamlException(yamlError) && yamlError.mark) where = { line: yamlError.mark.line + 1, column: yamlError.mark.column + 1 };
+      // Some V8 messages carry no position. The shortest prefix that fails for a reason other
+      // than ending early ends at the culprit; prefixes fail that way monotonically, so bisect.
+      let low = 1;
+      let high = text.length;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (failsBeforeEnd(text.slice(0, middle))) high = middle;
+        else low = middle + 1;
       }
+      offset = low - 1;
     }
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/, '');
+    const where = lineOfOffset(text, offset);
+    const reason = message.replace(/ in JSON at position \d+[\s\S]*$/, '').replace(/, [\s\S]* is not valid JSON$/, '').replace(/\s+/g, ' ');
     throw new CliError('E_INVALID', `${source}:${where.line}:${where.column}: malformed JSON: ${reason}; fix the file and run plan check again`);
   }
 }
@@ -70,7 +87,7 @@ async function parseYaml(text: string, source: string): Promise<unknown> {
 /** Parses plan text (YAML, or JSON when the name ends in .json or the text starts with "{"). */
 export async function parsePlanText(text: string, source: string): Promise<Plan> {
   const json = extname(source).toLowerCase() === '.json' || (extname(source) === '' && text.trimStart().startsWith('{'));
-  const raw = json ? await parseJson(text, source) : await parseYaml(text, source);
+  const raw = json ? parseJson(text, source) : await parseYaml(text, source);
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CliError('E_INVALID', `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : typeof raw})`);
   }

@@ -9,7 +9,7 @@ export interface PlanEdge {
   to: string;
   /** The strongest reason: depends_on, then scope (both write), then reads. */
   kind: EdgeKind;
-  kinds: EdgeKind[];
+  kinds: readonly EdgeKind[];
   reason: string;
   /** What the two tasks share (at most a few examples); empty for a pure depends_on edge. */
   files: string[];

@@ -1,3 +1,4 @@
+import { CliError } from '../errors.ts';
 import { ScopeIndex } from '../scope/scope-index.ts';
 import { describeSharedScope } from '../scope/overlap.ts';
 import { BY_READ_AFTER_WRITE, BY_SCOPE, BY_WRITE_AFTER_READ, type EdgeSet } from './edge-set.ts';
@@ -38,8 +39,16 @@ export function addScopeEdges(plan: Plan, taskOrder: TaskOrder, edges: EdgeSet):
   const readers: PositionLists = [];
   for (let position = 0; position < order.length; position++) {
     const task = plan.tasks[order[position]!]!;
-    for (const entry of task.files) register(writers, index.add(entry), position);
-    for (const entry of task.reads) register(readers, index.add(entry), position);
+    if (task.files.length === 0) {
+      throw new CliError('E_INVALID', `${plan.source ?? 'plan'}: task "${task.id}" files: must list at least one path or glob the task writes (its write scope)`);
+    }
+    try {
+      for (const entry of task.files) register(writers, index.add(entry), position);
+      for (const entry of task.reads) register(readers, index.add(entry), position);
+    } catch (error) {
+      // loadPlan's schema reports these first; a plan built in code gets the same one-line error.
+      throw new CliError('E_INVALID', `${plan.source ?? 'plan'}: task "${task.id}": ${(error as Error).message}`);
+    }
   }
 
   // Put `position` between its neighbours in a chain of writers (never next to itself).
