@@ -100,10 +100,32 @@ var init_errors = __esm({
   }
 });
 
+// src/store/fingerprint.ts
+function fingerprint(text) {
+  let a = 2166136261;
+  let b = 16777619 ^ 1540483477;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 16777619) >>> 0;
+    b = Math.imul(b ^ code, 1540483477) >>> 0;
+  }
+  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
+}
+function randomHex(length) {
+  let out = "";
+  while (out.length < length) out += Math.floor(Math.random() * 4294967296).toString(16).padStart(8, "0");
+  return out.slice(0, length);
+}
+var init_fingerprint = __esm({
+  "src/store/fingerprint.ts"() {
+    "use strict";
+  }
+});
+
 // src/fs/atomic-write.ts
 function writeFileAtomic(path, data, options2 = {}) {
   (0, import_node_fs.mkdirSync)((0, import_node_path.dirname)(path), { recursive: true });
-  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), `.tmp~${(0, import_node_path.basename)(path)}~${process.pid}~${(0, import_node_crypto.randomBytes)(4).toString("hex")}`);
+  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), `.tmp~${(0, import_node_path.basename)(path)}~${process.pid}~${randomHex(8)}`);
   const fd = (0, import_node_fs.openSync)(tmp, "wx");
   try {
     (0, import_node_fs.writeSync)(fd, data);
@@ -121,13 +143,13 @@ function writeFileAtomic(path, data, options2 = {}) {
     throw error;
   }
 }
-var import_node_fs, import_node_path, import_node_crypto;
+var import_node_fs, import_node_path;
 var init_atomic_write = __esm({
   "src/fs/atomic-write.ts"() {
     "use strict";
     import_node_fs = require("node:fs");
     import_node_path = require("node:path");
-    import_node_crypto = require("node:crypto");
+    init_fingerprint();
   }
 });
 
@@ -157,7 +179,7 @@ var init_events = __esm({
 
 // src/store/claim-name.ts
 function newToken(now, holder) {
-  const base = `${now.toString(36)}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`;
+  const base = `${now.toString(36)}-${randomHex(8)}`;
   if (!holder) return base;
   return `${base}-${holder.pid}-${holder.start ?? "0"}-${holder.host}`;
 }
@@ -181,17 +203,16 @@ function parseClaimFileName(name) {
   }
   return { id, agent, token, claimedAt, holder };
 }
-var import_node_crypto2;
 var init_claim_name = __esm({
   "src/store/claim-name.ts"() {
     "use strict";
-    import_node_crypto2 = require("node:crypto");
+    init_fingerprint();
   }
 });
 
 // src/store/holder.ts
 function hostId() {
-  cachedHost ??= (0, import_node_crypto3.createHash)("sha1").update((0, import_node_os.hostname)()).digest("hex").slice(0, 8);
+  cachedHost ??= fingerprint((0, import_node_os.hostname)()).slice(0, 8);
   return cachedHost;
 }
 function processStartTime(pid) {
@@ -231,13 +252,13 @@ function holderLiveness(holder) {
   }
   return "alive";
 }
-var import_node_fs3, import_node_os, import_node_crypto3, cachedHost;
+var import_node_fs3, import_node_os, cachedHost;
 var init_holder = __esm({
   "src/store/holder.ts"() {
     "use strict";
     import_node_fs3 = require("node:fs");
     import_node_os = require("node:os");
-    import_node_crypto3 = require("node:crypto");
+    init_fingerprint();
   }
 });
 
@@ -278,8 +299,9 @@ function findRepo(cwd) {
     if (onDisk) return onDisk;
   }
   let output;
+  const { execFileSync: execFileSync3 } = typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
   try {
-    output = (0, import_node_child_process.execFileSync)("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
+    output = execFileSync3("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
       cwd,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"]
@@ -305,13 +327,14 @@ function locateStore(options2) {
   const root = repo?.repoRoot ?? options2.cwd;
   return { dir: (0, import_node_path2.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_child_process, import_node_fs4, import_node_path2, STORE_DIR_NAME;
+var import_node_module, import_node_fs4, import_node_path2, import_meta, STORE_DIR_NAME;
 var init_locate = __esm({
   "src/store/locate.ts"() {
     "use strict";
-    import_node_child_process = require("node:child_process");
+    import_node_module = require("node:module");
     import_node_fs4 = require("node:fs");
     import_node_path2 = require("node:path");
+    import_meta = {};
     STORE_DIR_NAME = "_tasks";
   }
 });
@@ -2037,6 +2060,31 @@ var init_mini = __esm({
 });
 
 // src/store/task-schema.ts
+function isScopeList(value) {
+  return Array.isArray(value) && value.every((entry) => typeof entry === "string" && SCOPE_RULES.every(([rule]) => rule(entry)));
+}
+function isIntegerIn(value, min, max) {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max;
+}
+function quickParseFrontmatter(data) {
+  const { id, title, role, estimate } = data;
+  if (typeof id !== "string" || !TASK_ID_PATTERN.test(id)) return void 0;
+  if (typeof title !== "string" || title.length === 0) return void 0;
+  if (role !== void 0 && !(typeof role === "string" && AGENT_NAME_PATTERN.test(role))) return void 0;
+  if (estimate !== void 0 && !(typeof estimate === "string" && ESTIMATE_PATTERN.test(estimate))) return void 0;
+  const files = data.files === void 0 ? [] : data.files;
+  const reads = data.reads === void 0 ? [] : data.reads;
+  const dependsOn = data.depends_on === void 0 ? [] : data.depends_on;
+  const maxAttempts = data.max_attempts === void 0 ? 2 : data.max_attempts;
+  const attempts = data.attempts === void 0 ? 0 : data.attempts;
+  if (!isScopeList(files) || !isScopeList(reads)) return void 0;
+  if (!Array.isArray(dependsOn) || !dependsOn.every((dep) => typeof dep === "string" && TASK_ID_PATTERN.test(dep))) return void 0;
+  if (!isIntegerIn(maxAttempts, 1, 100) || !isIntegerIn(attempts, 0, Number.MAX_SAFE_INTEGER)) return void 0;
+  for (const field of OPTIONAL_TEXT_FIELDS) {
+    if (data[field] !== void 0 && typeof data[field] !== "string") return void 0;
+  }
+  return { ...data, id, title, files, reads, depends_on: dependsOn, max_attempts: maxAttempts, attempts };
+}
 function describeIssues(error) {
   return error.issues.map((issue2) => `${issue2.path.length > 0 ? issue2.path.map(String).join(".") : "(root)"}: ${issue2.message}`).join("; ");
 }
@@ -2052,7 +2100,7 @@ function validateAgentName(name, flag = "--agent") {
   }
   return name;
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, estimateSchema, taskFieldsShape, taskFrontmatterSchema;
+var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, SCOPE_RULES, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
@@ -2062,14 +2110,16 @@ var init_task_schema = __esm({
     AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
     taskIdSchema = string2().check(_regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
     roleSchema = string2().check(_regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
-    scopeEntrySchema = string2().check(
-      _minLength(1, "must not be empty"),
-      refine((entry) => !entry.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(entry), "must be relative to the repository root, not absolute"),
-      refine((entry) => !entry.split(/[\\/]/).includes(".."), 'must not contain ".." (scopes stay inside the repository)'),
-      refine((entry) => !entry.includes("\\"), 'must use "/" as the separator')
-    );
+    SCOPE_RULES = [
+      [(entry) => entry.length >= 1, "must not be empty"],
+      [(entry) => !entry.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(entry), "must be relative to the repository root, not absolute"],
+      [(entry) => !entry.split(/[\\/]/).includes(".."), 'must not contain ".." (scopes stay inside the repository)'],
+      [(entry) => !entry.includes("\\"), 'must use "/" as the separator']
+    ];
+    scopeEntrySchema = string2().check(...SCOPE_RULES.map(([rule, message]) => refine(rule, message)));
     scopeListSchema = array(scopeEntrySchema);
-    estimateSchema = string2().check(_regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "must be a duration such as 90s, 20m or 1.5h"));
+    ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
+    estimateSchema = string2().check(_regex(ESTIMATE_PATTERN, "must be a duration such as 90s, 20m or 1.5h"));
     taskFieldsShape = {
       id: taskIdSchema,
       title: string2().check(_minLength(1, "must not be empty")),
@@ -2090,6 +2140,7 @@ var init_task_schema = __esm({
       completed_at: optional(string2()),
       last_error: optional(string2())
     });
+    OPTIONAL_TEXT_FIELDS = ["plan", "commit", "summary", "completed_by", "completed_at", "last_error"];
   }
 });
 
@@ -5620,7 +5671,7 @@ function parseJsonLines(yaml2) {
 }
 function loadYamlParser() {
   if (!yamlParse) {
-    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module.createRequire)(import_meta.url)("gray-matter");
+    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module2.createRequire)(import_meta2.url)("gray-matter");
     const engine = matter.engines?.yaml?.parse;
     if (!engine) throw new Error("gray-matter has no YAML engine");
     yamlParse = engine;
@@ -5646,6 +5697,8 @@ function parseTaskText(text, file) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${file}: frontmatter must be a mapping of fields (id, title, files, ...)`);
   }
+  const quick = quickParseFrontmatter(data);
+  if (quick) return { frontmatter: quick, body: split.body };
   const result = taskFrontmatterSchema.safeParse(data);
   if (!result.success) {
     throw new CliError("E_INVALID", `${file}: ${describeIssues(result.error)}`);
@@ -5669,14 +5722,14 @@ function serializeTask(frontmatter, body) {
   return `${lines3.join("\n")}
 ${text}`;
 }
-var import_node_module, import_meta, FIELD_ORDER, yamlParse;
+var import_node_module2, import_meta2, FIELD_ORDER, yamlParse;
 var init_task_file = __esm({
   "src/store/task-file.ts"() {
     "use strict";
-    import_node_module = require("node:module");
+    import_node_module2 = require("node:module");
     init_errors();
     init_task_schema();
-    import_meta = {};
+    import_meta2 = {};
     FIELD_ORDER = [
       "id",
       "title",
@@ -5742,7 +5795,7 @@ function isTaskFileName(name) {
   return name.endsWith(".md") && !name.startsWith(".");
 }
 function contentDigest(text) {
-  return (0, import_node_crypto4.createHash)("sha1").update(text).digest("hex").slice(0, 12);
+  return fingerprint(text);
 }
 function validateTaskIdsUnique(inputs) {
   const seen = /* @__PURE__ */ new Set();
@@ -5759,13 +5812,12 @@ function formatAge(ms) {
   const hours = Math.floor(minutes / 60);
   return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ""}`;
 }
-var import_node_fs6, import_node_path4, import_node_crypto4, CLAIMABLE_STATES, TaskStore;
+var import_node_fs6, import_node_path4, CLAIMABLE_STATES, TaskStore;
 var init_task_store = __esm({
   "src/store/task-store.ts"() {
     "use strict";
     import_node_fs6 = require("node:fs");
     import_node_path4 = require("node:path");
-    import_node_crypto4 = require("node:crypto");
     init_errors();
     init_atomic_write();
     init_events();
@@ -5775,6 +5827,7 @@ var init_task_store = __esm({
     init_task_file();
     init_task_schema();
     init_git_exclude();
+    init_fingerprint();
     init_types();
     CLAIMABLE_STATES = ["available", "failed"];
     TaskStore = class _TaskStore {
@@ -6042,7 +6095,7 @@ var init_task_store = __esm({
         const added = [];
         for (const { id, text } of prepared) {
           const path = (0, import_node_path4.join)(this.stateDir("available"), taskFileName(id));
-          const tmp = (0, import_node_path4.join)(this.stateDir("available"), `.tmp~${id}~${process.pid}~${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`);
+          const tmp = (0, import_node_path4.join)(this.stateDir("available"), `.tmp~${id}~${process.pid}~${randomHex(8)}`);
           writeFileAtomic(tmp, text);
           try {
             (0, import_node_fs6.linkSync)(tmp, path);
@@ -6752,7 +6805,7 @@ var init_heartbeat = __esm({
 
 // src/git/run-git.ts
 function runGit(args, options2) {
-  const result = (0, import_node_child_process2.spawnSync)("git", args, {
+  const result = (0, import_node_child_process.spawnSync)("git", args, {
     cwd: options2.cwd,
     input: options2.input ?? "",
     encoding: "utf8",
@@ -6790,11 +6843,11 @@ function requireMergeTreeSupport(cwd) {
   }
   mergeTreeChecked = true;
 }
-var import_node_child_process2, GitError, QUIET_ENV, mergeTreeChecked;
+var import_node_child_process, GitError, QUIET_ENV, mergeTreeChecked;
 var init_run_git = __esm({
   "src/git/run-git.ts"() {
     "use strict";
-    import_node_child_process2 = require("node:child_process");
+    import_node_child_process = require("node:child_process");
     init_errors();
     GitError = class extends CliError {
       args;
@@ -11094,7 +11147,7 @@ async function runTestGate(context, targetCommit, steps, options2) {
 }
 async function createTestWorktree(context, commit) {
   (0, import_node_fs15.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path15.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto5.randomBytes)(3).toString("hex")}`);
+  const path = (0, import_node_path15.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -11123,7 +11176,7 @@ async function runTestAt(worktree, task, commit, options2) {
 }
 function runShell(command21, cwd, extraEnv, timeoutMs) {
   return new Promise((resolve7) => {
-    const child = (0, import_node_child_process3.spawn)("sh", ["-c", command21], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command21], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const keep = (chunk) => {
       output += chunk.toString("utf8");
@@ -11152,14 +11205,14 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process3, import_node_fs15, import_node_path15, import_node_crypto5, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var import_node_child_process2, import_node_fs15, import_node_path15, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
+    import_node_child_process2 = require("node:child_process");
     import_node_fs15 = require("node:fs");
     import_node_path15 = require("node:path");
-    import_node_crypto5 = require("node:crypto");
+    import_node_crypto = require("node:crypto");
     init_repo_lock();
     init_repo_context();
     init_run_git();
@@ -11452,7 +11505,7 @@ function startAgentProcess(launch) {
   const started = Date.now();
   const [program, ...args] = launch.argv;
   if (program === void 0) throw new Error("agent command is empty");
-  const child = (0, import_node_child_process4.spawn)(program, args, {
+  const child = (0, import_node_child_process3.spawn)(program, args, {
     cwd: launch.cwd,
     env: { ...process.env, ...launch.env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -11527,11 +11580,11 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process4, STDERR_TAIL_BYTES;
+var import_node_child_process3, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
-    import_node_child_process4 = require("node:child_process");
+    import_node_child_process3 = require("node:child_process");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -12432,7 +12485,7 @@ function stackedBase(cwd, runBase, dependencyCommits) {
 }
 function gitAsync(args, cwd, env = {}, okExitCodes = []) {
   return new Promise((resolve7, reject) => {
-    (0, import_node_child_process5.execFile)("git", args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    (0, import_node_child_process4.execFile)("git", args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? typeof error.code === "number" ? error.code : 128 : 0;
       if (code !== 0 && !okExitCodes.includes(code)) {
         reject(new GitError(args, code, stderr, cwd));
@@ -12468,11 +12521,11 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_child_process5, import_node_fs18, import_node_path18;
+var import_node_child_process4, import_node_fs18, import_node_path18;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_child_process5 = require("node:child_process");
+    import_node_child_process4 = require("node:child_process");
     import_node_fs18 = require("node:fs");
     import_node_path18 = require("node:path");
     init_errors();
@@ -12880,16 +12933,16 @@ async function runScriptedAgent(env, cwd) {
     return { exitCode: 1, message: `scripted agent: ${error.message}` };
   }
   if (script.commit) {
-    (0, import_node_child_process6.execFileSync)("git", ["add", "--all", "--", "."], { cwd, stdio: "ignore" });
-    (0, import_node_child_process6.execFileSync)("git", ["commit", "--quiet", "-m", `${taskId}: scripted edit`], { cwd, stdio: "ignore" });
+    (0, import_node_child_process5.execFileSync)("git", ["add", "--all", "--", "."], { cwd, stdio: "ignore" });
+    (0, import_node_child_process5.execFileSync)("git", ["commit", "--quiet", "-m", `${taskId}: scripted edit`], { cwd, stdio: "ignore" });
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_child_process6, import_node_fs19, import_node_path20, lines, DEMO_SCRIPTS;
+var import_node_child_process5, import_node_fs19, import_node_path20, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_child_process6 = require("node:child_process");
+    import_node_child_process5 = require("node:child_process");
     import_node_fs19 = require("node:fs");
     import_node_path20 = require("node:path");
     lines = (...text) => `${text.join("\n")}
@@ -13208,7 +13261,7 @@ function createDemoRepo() {
     (0, import_node_fs20.writeFileSync)((0, import_node_path21.join)(dir, path), content);
   }
   const git = (...args) => {
-    (0, import_node_child_process7.execFileSync)("git", args, { cwd: dir, stdio: "ignore" });
+    (0, import_node_child_process6.execFileSync)("git", args, { cwd: dir, stdio: "ignore" });
   };
   git("init", "-q", "-b", "main");
   git("config", "user.name", "parallel-agents demo");
@@ -13251,11 +13304,11 @@ async function runDemo(options2) {
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_child_process7, import_node_fs20, import_node_os4, import_node_path21, PLAN_FILE;
+var import_node_child_process6, import_node_fs20, import_node_os4, import_node_path21, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
-    import_node_child_process7 = require("node:child_process");
+    import_node_child_process6 = require("node:child_process");
     import_node_fs20 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path21 = require("node:path");
