@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { isAbsolute, resolve, dirname, basename } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve, dirname, basename, join } from 'node:path';
 
 export const STORE_DIR_NAME = '_tasks';
 
@@ -13,10 +14,51 @@ export interface StoreLocation {
 }
 
 /**
+ * Reads the layout git leaves on disk (a `.git` folder, or a `.git` file pointing at
+ * `<common>/worktrees/<name>` with a `commondir` file) instead of spawning git: every CLI call
+ * resolves the store, and a git process costs more than the rest of `status` (MEASUREMENTS §1).
+ * Returns undefined for anything unusual, and the caller asks git itself.
+ */
+function findRepoOnDisk(cwd: string): { repoRoot: string; gitCommonDir: string } | 'not-found' | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    const dotGit = join(dir, '.git');
+    let stat;
+    try {
+      stat = statSync(dotGit);
+    } catch {
+      stat = undefined;
+    }
+    if (stat?.isDirectory()) return { repoRoot: dir, gitCommonDir: dotGit };
+    if (stat?.isFile()) {
+      const match = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
+      if (!match) return undefined;
+      const gitDir = resolve(dir, match[1]!.trim());
+      let commonDir: string;
+      try {
+        commonDir = resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+      } catch {
+        return undefined; // a submodule or another layout: let git decide
+      }
+      if (basename(commonDir) !== '.git') return undefined;
+      return { repoRoot: dirname(commonDir), gitCommonDir: commonDir };
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'not-found';
+    dir = parent;
+  }
+}
+
+/**
  * Finds the main worktree through git's common dir, so an agent in any linked worktree sees the
- * same store as the orchestrator. Costs one `git rev-parse` (~2 ms).
+ * same store as the orchestrator.
  */
 export function findRepo(cwd: string): { repoRoot: string; gitCommonDir: string } | undefined {
+  if (!process.env.GIT_DIR && !process.env.GIT_WORK_TREE) {
+    const onDisk = findRepoOnDisk(cwd);
+    if (onDisk === 'not-found') return undefined;
+    if (onDisk) return onDisk;
+  }
   let output: string;
   try {
     output = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], {

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CliError } from '../errors.ts';
 
 // zod/mini, not full zod: the full build adds ~25 ms to every CLI start (MEASUREMENTS §1).

@@ -72,6 +72,8 @@ export interface ClaimRequest {
   role?: string | undefined;
   /** Long-lived process that holds the claim (e.g. the agent session); its death makes the claim stale. */
   holderPid?: number | undefined;
+  /** Claim this task only (a scheduler that picks its own order). */
+  task?: string | undefined;
 }
 
 export interface HolderRequest {

@@ -1,11 +1,19 @@
-import { CliError } from '../../errors.ts';
 import type { CommandModule } from '../command.ts';
+import { requireString, stringOption } from '../args.ts';
+import { openStore } from '../open-store.ts';
+import { taskJson } from '../task-view.ts';
+
+const usage = 'parallel-agents heartbeat --agent NAME --task ID [--token TOKEN] [--json]';
 
 export const command: CommandModule = {
-  usage: 'parallel-agents heartbeat',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"heartbeat" is not implemented yet');
+  usage,
+  options: { agent: { type: 'string' }, task: { type: 'string' }, token: { type: 'string' } },
+  async run(ctx) {
+    const task = await openStore(ctx).heartbeat({
+      agent: requireString(ctx.values, 'agent', usage),
+      task: requireString(ctx.values, 'task', usage),
+      token: stringOption(ctx.values, 'token'),
+    });
+    return { data: { task: taskJson(task) }, text: `lease renewed on ${task.id}` };
   },
 };

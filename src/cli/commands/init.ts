@@ -1,11 +1,16 @@
-import { CliError } from '../../errors.ts';
 import type { CommandModule } from '../command.ts';
+import { openStore } from '../open-store.ts';
 
 export const command: CommandModule = {
-  usage: 'parallel-agents init',
+  usage: 'parallel-agents init [--tasks-dir DIR] [--json]',
   options: {},
-  allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"init" is not implemented yet');
+  async run(ctx) {
+    const store = openStore(ctx);
+    const result = store.init();
+    const text = [
+      `${result.created ? 'created' : 'store already at'} ${result.dir}`,
+      result.excludeAdded ? 'added the store to .git/info/exclude' : '',
+    ].filter(Boolean).join('\n');
+    return { data: result, text };
   },
 };

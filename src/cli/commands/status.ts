@@ -1,11 +1,90 @@
-import { CliError } from '../../errors.ts';
-import type { CommandModule } from '../command.ts';
+import type { CommandModule, CommandContext } from '../command.ts';
+import { durationOption } from '../args.ts';
+import { openStore } from '../open-store.ts';
+import { taskJson } from '../task-view.ts';
+import { formatAge, type TaskStore } from '../../store/task-store.ts';
+import type { Task, TaskProblem } from '../../store/types.ts';
+import { holderLiveness } from '../../store/holder.ts';
+
+// The seeds' monitoring rule: report "N completed / M total (K in progress, F failed)" and flag
+// any claim held for more than 30 minutes.
+const LONG_CLAIM_MS = 30 * 60_000;
+
+interface StatusSnapshot {
+  summary: string;
+  counts: Record<string, number>;
+  total: number;
+  done: boolean;
+  tasks: Record<string, unknown>[];
+  flags: { id: string; flag: string }[];
+  problems: TaskProblem[];
+}
+
+function snapshot(store: TaskStore, staleAfterMs: number): StatusSnapshot & { list: Task[] } {
+  const now = Date.now();
+  const { tasks, problems } = store.listAll();
+  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+  const flags: { id: string; flag: string }[] = [];
+  for (const task of tasks) {
+    counts[task.state]++;
+    if (task.claim) {
+      if (now - task.claim.claimedAt > LONG_CLAIM_MS) flags.push({ id: task.id, flag: `claimed ${formatAge(now - task.claim.claimedAt)} ago` });
+      if (now - task.claim.heartbeatAt > staleAfterMs) flags.push({ id: task.id, flag: `stale: no heartbeat for ${formatAge(now - task.claim.heartbeatAt)}` });
+      else if (task.claim.holder && holderLiveness(task.claim.holder) === 'gone') flags.push({ id: task.id, flag: `stale: holder process ${task.claim.holder.pid} is gone` });
+    }
+  }
+  const total = tasks.length;
+  const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
+  const done = counts.available + counts.claimed + counts.failed === 0;
+  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now)), flags, problems, list: tasks };
+}
+
+function render(store: TaskStore, snap: StatusSnapshot, tasks: Task[]): string {
+  const now = Date.now();
+  const flagged = new Map<string, string[]>();
+  for (const { id, flag } of snap.flags) flagged.set(id, [...(flagged.get(id) ?? []), flag]);
+  const rows = tasks.map((task) => [
+    task.id,
+    task.state,
+    task.claim?.agent ?? task.completed_by ?? '',
+    `${task.attempts}/${task.max_attempts}`,
+    task.claim ? formatAge(now - task.claim.claimedAt) : '',
+    (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join('; ') || (task.state === 'blocked' || task.state === 'failed' ? task.last_error ?? '' : ''),
+  ]);
+  const header = ['TASK', 'STATE', 'AGENT', 'TRIES', 'AGE', 'NOTE'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const format = (row: string[]): string => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const lines = [snap.summary, '', format(header), ...rows.map(format)];
+  if (tasks.length === 0) lines.push(`(no tasks in ${store.dir})`);
+  for (const problem of snap.problems) lines.push(`problem: ${problem.message}`);
+  return lines.join('\n');
+}
+
+async function watch(ctx: CommandContext, store: TaskStore, staleAfterMs: number): Promise<ReturnType<typeof snapshot>> {
+  const tty = !ctx.json && ctx.stdout.isTTY;
+  let last = '';
+  for (;;) {
+    const snap = snapshot(store, staleAfterMs);
+    const tasks = snap.list;
+    const key = JSON.stringify([snap.counts, snap.flags]);
+    if (tty) {
+      ctx.stdout.write(`\x1b[H\x1b[2J${render(store, snap, tasks)}\n`);
+    } else if (key !== last) {
+      ctx.emit({ event: 'status', summary: snap.summary, counts: snap.counts, flags: snap.flags }, snap.summary);
+    }
+    last = key;
+    if (snap.done) return snap;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 export const command: CommandModule = {
-  usage: 'parallel-agents status',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"status" is not implemented yet');
+  usage: 'parallel-agents status [--watch] [--stale-after 30m] [--json]',
+  options: { watch: { type: 'boolean' }, 'stale-after': { type: 'string' } },
+  async run(ctx) {
+    const store = openStore(ctx);
+    const staleAfterMs = durationOption(ctx.values, 'stale-after', LONG_CLAIM_MS);
+    const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : snapshot(store, staleAfterMs);
+    return { data: snap, text: ctx.values.watch && ctx.stdout.isTTY ? '' : render(store, snap, list) };
   },
 };

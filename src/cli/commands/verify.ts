@@ -1,12 +1,87 @@
-import { CliError } from '../../errors.ts';
+import { durationOption, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
+import { CliError } from '../../errors.ts';
+import { branchRefName, currentBranch, openRepoContext } from '../../git/repo-context.ts';
+import { resolveCommit } from '../../git/run-git.ts';
+import { selectCandidates } from '../../git/verify-candidates.ts';
+import { runVerify, type VerifyReport } from '../../git/verify-run.ts';
+import { TaskStore } from '../../store/task-store.ts';
 
-// Placeholder until its issue lands: the command exists so --help and the table stay complete.
+const usage = 'parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]';
+
 export const command: CommandModule = {
-  usage: 'parallel-agents verify',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"verify" is not implemented yet');
+  usage,
+  options: {
+    into: { type: 'string' },
+    test: { type: 'string' },
+    'test-mode': { type: 'string' },
+    'test-timeout': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'allow-scope-drift': { type: 'boolean' },
+    'worktrees-dir': { type: 'string' },
+  },
+  async run(ctx) {
+    const tasksDir = stringOption(ctx.values, 'tasks-dir');
+    const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir, worktreesDir: stringOption(ctx.values, 'worktrees-dir') });
+    const target = stringOption(ctx.values, 'into') ?? currentBranch(context.repoRoot);
+    if (!target) throw new CliError('E_USAGE', `the main worktree has no branch checked out; name the branch to merge into with --into BRANCH`);
+    const mode = stringOption(ctx.values, 'test-mode') ?? 'each';
+    if (mode !== 'each' && mode !== 'once') throw new CliError('E_USAGE', `--test-mode must be "each" (test after every merge) or "once" (test the result, bisect on failure); got "${mode}"`);
+    const testCommand = stringOption(ctx.values, 'test');
+    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
+    if (!targetCommit) throw new CliError('E_NOT_FOUND', `target branch "${target}" does not exist; name an existing branch with --into`);
+
+    const store = TaskStore.open({ cwd: ctx.cwd, tasksDir, env: ctx.env });
+    if (!store.exists()) throw new CliError('E_NOT_FOUND', `no task store at ${store.dir}; run "parallel-agents init" (or pass --tasks-dir): verify merges the branches of completed tasks`);
+    const { tasks, problems } = store.listAll();
+    const selection = selectCandidates(context.repoRoot, context.storeDir, tasks, targetCommit);
+    const report = await runVerify(context, {
+      target,
+      candidates: selection.candidates,
+      skipped: selection.skipped,
+      test: testCommand ? { command: testCommand, mode, timeoutMs: durationOption(ctx.values, 'test-timeout', 30 * 60_000) } : undefined,
+      dryRun: ctx.values['dry-run'] === true,
+      allowScopeDrift: ctx.values['allow-scope-drift'] === true,
+      emit: ctx.emit,
+    });
+    if (report.status === 'merged' || report.status === 'nothing-to-merge') report.cleanup.push(...selection.cleanup);
+    const data = { ...report, store_problems: problems };
+    return { data, text: renderReport(report, problems.length), exitCode: report.status === 'stopped' ? 1 : 0 };
   },
 };
+
+function short(commit: string): string {
+  return commit.slice(0, 12);
+}
+
+export function renderReport(report: VerifyReport, problemCount: number): string {
+  const lines: string[] = [];
+  const headline: Record<VerifyReport['status'], string> = {
+    merged: `MERGED ${report.merged.length} task(s) into ${report.target.branch}`,
+    'clean-dry-run': `CLEAN (dry run): ${report.order.length} task(s) would merge into ${report.target.branch}`,
+    'nothing-to-merge': `nothing to merge into ${report.target.branch}`,
+    stopped: `STOPPED (${report.stopped_because.join(', ')}): ${report.target.branch} left unchanged`,
+  };
+  lines.push(headline[report.status]);
+  lines.push(`target ${report.target.branch}: ${short(report.target.before)} -> ${short(report.target.after)}`);
+  if (report.order.length > 0) lines.push(`order: ${report.order.join(' -> ')}`);
+  for (const entry of report.merged) lines.push(`  merged ${entry.task} (${entry.branch === entry.head ? short(entry.head) : entry.branch}, ${entry.how})`);
+  for (const violation of report.violations) {
+    lines.push(`${report.scope_drift_allowed ? 'warning' : 'violation'}: ${violation.task} changed ${violation.files.length} file(s) outside its scope: ${violation.files.slice(0, 10).join(', ')}${violation.files.length > 10 ? ', ...' : ''}`);
+  }
+  for (const conflict of report.conflicts) {
+    const who = conflict.against === 'target' ? `${conflict.tasks[0]} vs ${report.target.branch}` : conflict.against === 'branch' ? `${conflict.tasks.join(' vs ')}` : `${conflict.tasks[conflict.tasks.length - 1]} after ${conflict.tasks.slice(0, -1).join(', ') || report.target.branch}`;
+    lines.push(`conflict: ${who}: ${conflict.files.join(', ')}${conflict.kinds.length > 0 ? ` [${conflict.kinds.join('; ')}]` : ''}`);
+  }
+  if (report.test) {
+    const verdict = report.test.failed_task ? `FAILED, caused by ${report.test.failed_task}` : 'passed';
+    lines.push(`test (${report.test.mode}): ${report.test.command} -> exit ${report.test.exit_code ?? '-'} (${verdict}; ${report.test.runs.length} run(s))`);
+    if (report.test.failed_task && report.test.output_tail) lines.push(...report.test.output_tail.split('\n').map((line) => `  | ${line}`));
+  }
+  if (report.refusal) lines.push(`refused: ${report.refusal}`);
+  for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
+  if (report.cleanup.length > 0) lines.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join('; ')}`);
+  if (problemCount > 0) lines.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);
+  lines.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
+  return lines.join('\n');
+}

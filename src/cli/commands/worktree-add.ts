@@ -1,12 +1,44 @@
-import { CliError } from '../../errors.ts';
+import { listOption, requireString, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
+import { openRepoContext } from '../../git/repo-context.ts';
+import { addWorktree, displayPath } from '../../git/worktree.ts';
+import { CliError } from '../../errors.ts';
+import { TaskStore } from '../../store/task-store.ts';
+import { validateTaskId } from '../../store/task-schema.ts';
 
-// Placeholder until its issue lands: the command exists so --help and the table stay complete.
+const usage = 'parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
+
 export const command: CommandModule = {
-  usage: 'parallel-agents worktree add',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"worktree add" is not implemented yet');
+  usage,
+  options: {
+    task: { type: 'string' },
+    base: { type: 'string' },
+    sparse: { type: 'string' },
+    'worktrees-dir': { type: 'string' },
+  },
+  async run(ctx) {
+    const taskId = requireString(ctx.values, 'task', usage);
+    const context = openRepoContext({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      tasksDir: stringOption(ctx.values, 'tasks-dir'),
+      worktreesDir: stringOption(ctx.values, 'worktrees-dir'),
+    });
+    // With a store, the id must name a task (a typo would otherwise create an orphan branch);
+    // without one, worktrees work for ad-hoc ids too.
+    const store = TaskStore.open({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, 'tasks-dir'), env: ctx.env });
+    if (store.exists() && !store.locate(validateTaskId(taskId))) {
+      throw new CliError('E_NOT_FOUND', `task "${taskId}" is not in ${store.dir}; check the id with "parallel-agents status" or add the task first`);
+    }
+    const record = await addWorktree(context, {
+      taskId,
+      base: stringOption(ctx.values, 'base'),
+      sparse: listOption(ctx.values, 'sparse'),
+    });
+    const sparseNote = record.sparse.length > 0 ? `\nsparse:  ${record.sparse.join(', ')}` : '';
+    return {
+      data: record,
+      text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}\n\ncd ${record.path}`,
+    };
   },
 };

@@ -1,12 +1,22 @@
-import { CliError } from '../../errors.ts';
+import { stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
+import { openRepoContext } from '../../git/repo-context.ts';
+import { displayPath, listWorktrees } from '../../git/worktree.ts';
 
-// Placeholder until its issue lands: the command exists so --help and the table stay complete.
 export const command: CommandModule = {
-  usage: 'parallel-agents worktree list',
+  usage: 'parallel-agents worktree list [--json]',
   options: {},
-  allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"worktree list" is not implemented yet');
+  async run(ctx) {
+    const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir') });
+    const { worktrees, problems } = listWorktrees(context);
+    const rows = worktrees.map((worktree) => {
+      const state = worktree.missing ? 'missing (run worktree prune)' : worktree.registered ? 'ok' : 'not registered in git';
+      return `${worktree.task}\t${worktree.branch}\t${worktree.head?.slice(0, 12) ?? '-'}\t${displayPath(context, worktree.path)}\t${state}`;
+    });
+    const text = [
+      worktrees.length === 0 ? 'no task worktrees' : ['task\tbranch\thead\tpath\tstate', ...rows].join('\n'),
+      ...problems.map((problem) => `problem: ${problem.message}`),
+    ].join('\n');
+    return { data: { worktrees, problems }, text };
   },
 };

@@ -1,12 +1,23 @@
-import { CliError } from '../../errors.ts';
+import { stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
+import { openRepoContext } from '../../git/repo-context.ts';
+import { pruneWorktrees } from '../../git/worktree.ts';
 
-// Placeholder until its issue lands: the command exists so --help and the table stay complete.
 export const command: CommandModule = {
-  usage: 'parallel-agents worktree prune',
-  options: {},
-  allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"worktree prune" is not implemented yet');
+  usage: 'parallel-agents worktree prune [--worktrees-dir DIR] [--json]',
+  options: { 'worktrees-dir': { type: 'string' } },
+  async run(ctx) {
+    const context = openRepoContext({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      tasksDir: stringOption(ctx.values, 'tasks-dir'),
+      worktreesDir: stringOption(ctx.values, 'worktrees-dir'),
+    });
+    const result = await pruneWorktrees(context);
+    const lines = [
+      ...result.forgotten.map((entry) => `forgot task ${entry.task}: ${entry.path} is gone (branch ${entry.branch} kept)`),
+      ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`),
+    ];
+    return { data: result, text: lines.length > 0 ? lines.join('\n') : 'nothing to prune' };
   },
 };

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { CliError } from '../errors.ts';
+import { addToGitExclude } from '../store/git-exclude.ts';
+import { locateStore } from '../store/locate.ts';
+import { gitOutput, runGit } from './run-git.ts';
+
+/** Where a git command of the runtime acts: the main worktree, its shared git dir, the task store. */
+export interface RepoContext {
+  repoRoot: string;
+  gitCommonDir: string;
+  storeDir: string;
+  worktreesDir: string;
+}
+
+export const DEFAULT_WORKTREES_DIR = join('.parallel', 'worktrees');
+
+export function openRepoContext(options: {
+  cwd: string;
+  tasksDir?: string | undefined;
+  worktreesDir?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+}): RepoContext {
+  const env = options.env ?? process.env;
+  const location = locateStore({ cwd: options.cwd, tasksDir: options.tasksDir, env });
+  if (!location.repoRoot || !location.gitCommonDir) {
+    throw new CliError('E_GIT', `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
+  }
+  // Inside the project by default, so agents confined to the project directory can work there.
+  const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
+  const worktreesDir = isAbsolute(configured) ? configured : resolve(location.repoRoot, configured);
+  return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
+}
+
+/** The `info/exclude` line that hides the worktrees folder from the main worktree, if it lies inside it. */
+export function excludeLineFor(context: RepoContext): string | undefined {
+  const rel = relative(context.repoRoot, context.worktreesDir);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  return `/${rel.split(sep).join('/')}/`;
+}
+
+/** Adds the exclude line once. Call under the repo lock: info/exclude is shared by every worktree. */
+export function ensureWorktreesExcluded(context: RepoContext): void {
+  const line = excludeLineFor(context);
+  if (line) addToGitExclude(context.gitCommonDir, line);
+}
+
+export function isWorktreesExcluded(context: RepoContext): boolean {
+  const line = excludeLineFor(context);
+  if (!line) return true;
+  try {
+    return readFileSync(join(context.gitCommonDir, 'info', 'exclude'), 'utf8').split('\n').some((existing) => existing.trim() === line);
+  } catch {
+    return false;
+  }
+}
+
+/** The branch checked out in the main worktree: the natural merge target. */
+export function currentBranch(repoRoot: string): string | undefined {
+  const result = runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: repoRoot, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+export function branchRefName(branch: string): string {
+  return branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
+}
+
+/** Rejects a branch name git would not accept, or one that could pass for an option. */
+export function validateBranchName(branch: string, cwd: string, flag: string): string {
+  if (branch.startsWith('-') || runGit(['check-ref-format', '--branch', branch], { cwd, okExitCodes: [1, 128] }).exitCode !== 0) {
+    throw new CliError('E_INVALID', `${flag} "${branch}" is not a valid branch name`);
+  }
+  return gitOutput(['check-ref-format', '--branch', branch], { cwd });
+}

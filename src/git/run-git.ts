@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { CliError } from '../errors.ts';
+
+/** A git command that failed; it is a CliError (E_GIT) so the CLI reports it in one line. */
+export class GitError extends CliError {
+  readonly args: readonly string[];
+  readonly gitExitCode: number;
+  readonly stderr: string;
+
+  constructor(args: readonly string[], gitExitCode: number, stderr: string, cwd: string) {
+    const firstLine = stderr.trim().split('\n').find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
+    super('E_GIT', `git ${args.slice(0, 3).join(' ')} failed in ${cwd}: ${firstLine}`, {
+      git_args: [...args],
+      git_exit: gitExitCode,
+    });
+    this.name = 'GitError';
+    this.args = args;
+    this.gitExitCode = gitExitCode;
+    this.stderr = stderr;
+  }
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface GitOptions {
+  /** Always explicit: git resolves everything relative to it. */
+  cwd: string;
+  input?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Exit codes that are answers rather than failures (merge-tree's 1 = conflicts). */
+  okExitCodes?: readonly number[] | undefined;
+}
+
+// Hooks, pagers and prompts must never run inside the runtime's git calls, and messages must be
+// parseable whatever the user's locale.
+const QUIET_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
+
+/** Runs git with an argument vector (never a shell), output captured. */
+export function runGit(args: readonly string[], options: GitOptions): GitResult {
+  const result = spawnSync('git', args, {
+    cwd: options.cwd,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env, ...QUIET_ENV },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.error) {
+    throw new CliError('E_GIT', `could not run git in ${options.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
+  }
+  const exitCode = result.status ?? 128;
+  if (exitCode !== 0 && !(options.okExitCodes ?? []).includes(exitCode)) {
+    throw new GitError(args, exitCode, result.stderr, options.cwd);
+  }
+  return { stdout: result.stdout, stderr: result.stderr, exitCode };
+}
+
+/** stdout of a successful git call with the trailing newline removed. */
+export function gitOutput(args: readonly string[], options: GitOptions): string {
+  return runGit(args, options).stdout.replace(/\n$/, '');
+}
+
+/** True when git exits 0, false on exit 1; anything else is an error. */
+export function gitTest(args: readonly string[], options: GitOptions): boolean {
+  return runGit(args, { ...options, okExitCodes: [1] }).exitCode === 0;
+}
+
+/** Full commit id of a revision, or undefined when it names no commit. */
+export function resolveCommit(rev: string, cwd: string): string | undefined {
+  if (rev.startsWith('-')) return undefined;
+  const result = runGit(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+let mergeTreeChecked = false;
+
+/** `merge-tree --write-tree` (and its --stdin batch mode) arrived in git 2.38. */
+export function requireMergeTreeSupport(cwd: string): void {
+  if (mergeTreeChecked) return;
+  const version = gitOutput(['version'], { cwd });
+  const match = /(\d+)\.(\d+)/.exec(version);
+  const major = Number(match?.[1] ?? 0);
+  const minor = Number(match?.[2] ?? 0);
+  if (major < 2 || (major === 2 && minor < 38)) {
+    throw new CliError('E_GIT', `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version}"); upgrade git`);
+  }
+  mergeTreeChecked = true;
+}

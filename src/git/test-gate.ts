@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { withRepoLock } from './repo-lock.ts';
+import type { RepoContext } from './repo-context.ts';
+import { runGit } from './run-git.ts';
+import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
+import type { IntegrationStep } from './integrate.ts';
+
+// The user's test command (their own input, run through `sh -c` like a Makefile line) runs in a
+// temporary detached worktree of the integration commit, never in the user's or an agent's tree.
+
+export const OUTPUT_TAIL_LINES = 40;
+const OUTPUT_KEEP_BYTES = 64 * 1024;
+
+export interface TestRun {
+  /** The task whose merge produced the tested commit; "(target)" for the target itself. */
+  task: string;
+  commit: string;
+  exit_code: number;
+  signal: string | undefined;
+  duration_ms: number;
+  output_tail: string;
+}
+
+export interface TestGateResult {
+  command: string;
+  mode: 'each' | 'once';
+  runs: TestRun[];
+  /** The task that made the test fail; "(target)" when the target already fails. */
+  failed_task: string | undefined;
+  failed_run: TestRun | undefined;
+}
+
+export const TARGET_LABEL = '(target)';
+
+export interface TestGateOptions {
+  command: string;
+  mode: 'each' | 'once';
+  timeoutMs: number;
+  onRun?: (phase: 'start' | 'end', run: Partial<TestRun> & { task: string; commit: string }) => void;
+}
+
+export async function runTestGate(context: RepoContext, targetCommit: string, steps: readonly IntegrationStep[], options: TestGateOptions): Promise<TestGateResult> {
+  const result: TestGateResult = { command: options.command, mode: options.mode, runs: [], failed_task: undefined, failed_run: undefined };
+  const tested = steps.filter((step) => step.how !== 'already-contained');
+  if (tested.length === 0) return result;
+  const worktree = await createTestWorktree(context, tested[0]!.commit);
+  try {
+    const test = async (task: string, commit: string): Promise<TestRun> => {
+      const run = await runTestAt(worktree, task, commit, options);
+      result.runs.push(run);
+      return run;
+    };
+    const blame = async (index: number, run: TestRun): Promise<void> => {
+      // A failure on the first merge may be the target's own: check before blaming the task.
+      if (index === 0) {
+        const baseline = await test(TARGET_LABEL, targetCommit);
+        if (baseline.exit_code !== 0) {
+          result.failed_task = TARGET_LABEL;
+          result.failed_run = baseline;
+          return;
+        }
+      }
+      result.failed_task = tested[index]!.task;
+      result.failed_run = run;
+    };
+    if (options.mode === 'each') {
+      for (let index = 0; index < tested.length; index++) {
+        const run = await test(tested[index]!.task, tested[index]!.commit);
+        if (run.exit_code !== 0) {
+          await blame(index, run);
+          break;
+        }
+      }
+    } else {
+      const last = tested.length - 1;
+      const final = await test(tested[last]!.task, tested[last]!.commit);
+      if (final.exit_code !== 0) {
+        // Bisect the chain: the first merge whose commit fails is the one that broke the test.
+        let good = -1;
+        let bad = last;
+        let badRun = final;
+        while (bad - good > 1) {
+          const mid = Math.floor((good + bad) / 2);
+          const run = await test(tested[mid]!.task, tested[mid]!.commit);
+          if (run.exit_code === 0) good = mid;
+          else {
+            bad = mid;
+            badRun = run;
+          }
+        }
+        await blame(bad, badRun);
+      }
+    }
+  } finally {
+    await removeTestWorktree(context, worktree);
+  }
+  return result;
+}
+
+async function createTestWorktree(context: RepoContext, commit: string): Promise<string> {
+  mkdirSync(context.worktreesDir, { recursive: true });
+  const path = join(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`);
+  await withRepoLock(context, () => {
+    runGit(['worktree', 'add', '--detach', '--no-checkout', path, commit], { cwd: context.repoRoot });
+  });
+  runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });
+  return path;
+}
+
+async function removeTestWorktree(context: RepoContext, path: string): Promise<void> {
+  await withRepoLock(context, () => {
+    runGit(['worktree', 'remove', '--force', path], { cwd: context.repoRoot, okExitCodes: [128] });
+  });
+  rmSync(path, { recursive: true, force: true });
+}
+
+async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions): Promise<TestRun> {
+  // Whatever the previous run built or changed must not leak into this one (ignored files such as
+  // dependency folders stay, as they would in a normal checkout).
+  runGit(['checkout', '--force', '--detach', '--quiet', commit], { cwd: worktree });
+  runGit(['clean', '-fdq'], { cwd: worktree });
+  options.onRun?.('start', { task, commit });
+  const started = Date.now();
+  const outcome = await runShell(options.command, worktree, {
+    PARALLEL_VERIFY_TASK: task,
+    PARALLEL_VERIFY_COMMIT: commit,
+  }, options.timeoutMs);
+  const run: TestRun = { task, commit, exit_code: outcome.exitCode, signal: outcome.signal, duration_ms: Date.now() - started, output_tail: tailLines(outcome.output, OUTPUT_TAIL_LINES) };
+  options.onRun?.('end', run);
+  return run;
+}
+
+function runShell(command: string, cwd: string, extraEnv: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; signal: string | undefined; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => {
+      output += `\n[parallel-agents] test command timed out after ${Math.round(timeoutMs / 1000)} s\n`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ exitCode: 127, signal: undefined, output: `${output}\n${error.message}` });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? 128, signal: signal ?? undefined, output });
+    });
+  });
+}
+
+export function tailLines(text: string, lines: number): string {
+  const all = text.replace(/\s+$/, '').split('\n');
+  return all.slice(-lines).join('\n');
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitOutput, runGit } from './run-git.ts';
+
+export interface GitWorktree {
+  path: string;
+  head: string | undefined;
+  /** Full ref name (refs/heads/...) when a branch is checked out. */
+  branch: string | undefined;
+  bare: boolean;
+  locked: boolean;
+  prunable: boolean;
+}
+
+/** `git worktree list --porcelain -z`: one record per worktree, the main one first. */
+export function listGitWorktrees(cwd: string): GitWorktree[] {
+  const tokens = runGit(['worktree', 'list', '--porcelain', '-z'], { cwd }).stdout.split('\0');
+  const worktrees: GitWorktree[] = [];
+  let current: GitWorktree | undefined;
+  for (const token of tokens) {
+    if (token === '') {
+      if (current) worktrees.push(current);
+      current = undefined;
+      continue;
+    }
+    const space = token.indexOf(' ');
+    const key = space < 0 ? token : token.slice(0, space);
+    const value = space < 0 ? '' : token.slice(space + 1);
+    if (key === 'worktree') current = { path: value, head: undefined, branch: undefined, bare: false, locked: false, prunable: false };
+    else if (!current) continue;
+    else if (key === 'HEAD') current.head = value;
+    else if (key === 'branch') current.branch = value;
+    else if (key === 'bare') current.bare = true;
+    else if (key === 'locked') current.locked = true;
+    else if (key === 'prunable') current.prunable = true;
+  }
+  if (current) worktrees.push(current);
+  return worktrees;
+}
+
+/**
+ * Paths with uncommitted changes, untracked files included (ignored files are not work).
+ * `trackedOnly` is for a fast-forward, where untracked files are git's own business to protect.
+ */
+export function uncommittedPaths(worktreePath: string, options: { trackedOnly?: boolean } = {}): string[] {
+  const args = ['status', '--porcelain=v1', '-z', options.trackedOnly ? '--untracked-files=no' : '--untracked-files=all'];
+  const tokens = runGit(args, { cwd: worktreePath }).stdout.split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const entry = tokens[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    // A rename or copy is followed by its source path as a separate token.
+    if (entry[0] === 'R' || entry[0] === 'C') i++;
+  }
+  return paths;
+}
+
+/** Commits reachable from `head` but not from `target`. */
+export function commitsNotIn(cwd: string, target: string, head: string): number {
+  return Number(gitOutput(['rev-list', '--count', head, '--not', target], { cwd }));
+}
+
+/**
+ * Records everything in a worktree (staged, unstaged, untracked; not ignored) as a commit on top of
+ * its HEAD, without touching its index or files, so a forced removal can keep it behind a ref.
+ */
+export function snapshotWorkingTree(worktreePath: string, message: string): string {
+  const scratch = mkdtempSync(join(tmpdir(), 'pa-snapshot-'));
+  const env = { GIT_INDEX_FILE: join(scratch, 'index') };
+  try {
+    const head = gitOutput(['rev-parse', '--verify', 'HEAD'], { cwd: worktreePath });
+    runGit(['read-tree', head], { cwd: worktreePath, env });
+    runGit(['add', '--all', '--', '.'], { cwd: worktreePath, env });
+    const tree = gitOutput(['write-tree'], { cwd: worktreePath, env });
+    return gitOutput(['commit-tree', tree, '-p', head, '-m', message], { cwd: worktreePath, env: identityFallback(worktreePath) });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** commit-tree refuses to run without an identity; the runtime's own commits get a neutral one. */
+export function identityFallback(cwd: string): NodeJS.ProcessEnv {
+  const hasName = runGit(['config', 'user.name'], { cwd, okExitCodes: [1] }).exitCode === 0;
+  const hasEmail = runGit(['config', 'user.email'], { cwd, okExitCodes: [1] }).exitCode === 0;
+  return {
+    ...(hasName || process.env.GIT_AUTHOR_NAME ? {} : { GIT_AUTHOR_NAME: 'parallel-agents', GIT_COMMITTER_NAME: 'parallel-agents' }),
+    ...(hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: 'parallel-agents@localhost', GIT_COMMITTER_EMAIL: 'parallel-agents@localhost' }),
+  };
+}

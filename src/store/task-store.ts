@@ -1,0 +1,790 @@
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+  type Dirent,
+} from 'node:fs';
+import { join, relative, isAbsolute } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { CliError } from '../errors.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { appendEvent } from './events.ts';
+import { claimFileName, newToken, parseClaimFileName } from './claim-name.ts';
+import { describeHolder, holderLiveness, isProcessAlive } from './holder.ts';
+import { locateStore, type StoreLocation } from './locate.ts';
+import { parseTaskText, serializeTask, type ParsedTask } from './task-file.ts';
+import { describeIssues, taskFrontmatterSchema, validateAgentName, validateTaskId } from './task-schema.ts';
+import { addToGitExclude } from './git-exclude.ts';
+import {
+  TASK_STATES,
+  type ClaimRequest,
+  type ClaimResult,
+  type CompleteRequest,
+  type FailRequest,
+  type HolderRequest,
+  type RecoverReport,
+  type RecoveredClaim,
+  type Task,
+  type TaskBackend,
+  type TaskEvent,
+  type TaskInput,
+  type TaskProblem,
+  type TaskState,
+} from './types.ts';
+
+const CLAIMABLE_STATES = ['available', 'failed'] as const;
+
+interface ClaimLocation {
+  path: string;
+  name: string;
+  token: string;
+}
+
+interface ClaimMeta {
+  role: string | undefined;
+  depends_on: string[];
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function taskFileName(id: string): string {
+  return `${id}.md`;
+}
+
+function isTaskFileName(name: string): boolean {
+  return name.endsWith('.md') && !name.startsWith('.');
+}
+
+/** The local-disk implementation of the protocol: one folder per state, claims by atomic rename. */
+export class TaskStore implements TaskBackend {
+  readonly dir: string;
+  readonly repoRoot: string | undefined;
+  readonly gitCommonDir: string | undefined;
+  private layoutReady = false;
+  /** role and depends_on never change after a task is added, so claim may cache them. */
+  private readonly claimMeta = new Map<string, ClaimMeta>();
+  /** Completed is a final state: once seen, an id stays completed. */
+  private readonly knownCompleted = new Set<string>();
+  /** Long-lived callers reuse their last listing; a lost race costs one failed rename, not a readdir. */
+  private candidateCache: { state: TaskState; name: string }[] | undefined;
+  /** Fault injection for crash tests: called between the protocol's steps. */
+  onStep: ((step: string) => void) | undefined;
+
+  constructor(location: StoreLocation) {
+    this.dir = location.dir;
+    this.repoRoot = location.repoRoot;
+    this.gitCommonDir = location.gitCommonDir;
+  }
+
+  static open(options: { cwd: string; tasksDir?: string | undefined; env?: NodeJS.ProcessEnv }): TaskStore {
+    return new TaskStore(locateStore(options));
+  }
+
+  // ---------------------------------------------------------------- layout
+
+  stateDir(state: TaskState): string {
+    return join(this.dir, state);
+  }
+
+  get eventsPath(): string {
+    return join(this.dir, 'events.jsonl');
+  }
+
+  exists(): boolean {
+    return existsSync(this.stateDir('available'));
+  }
+
+  /** Creates the folders and hides the store from git. Safe to run any number of times. */
+  init(): { dir: string; created: boolean; excludeAdded: boolean } {
+    const created = !this.exists();
+    this.ensureLayout();
+    let excludeAdded = false;
+    if (this.gitCommonDir && this.repoRoot) {
+      const rel = relative(this.repoRoot, this.dir);
+      if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) {
+        excludeAdded = addToGitExclude(this.gitCommonDir, `/${rel.split('\\').join('/')}/`);
+      }
+    }
+    return { dir: this.dir, created, excludeAdded };
+  }
+
+  private ensureLayout(): void {
+    if (this.layoutReady) return;
+    for (const state of TASK_STATES) mkdirSync(this.stateDir(state), { recursive: true });
+    this.layoutReady = true;
+  }
+
+  private requireStore(): void {
+    if (!this.exists()) {
+      throw new CliError('E_NOT_FOUND', `no task store at ${this.dir}; run \`parallel-agents init\` (or pass --tasks-dir)`);
+    }
+  }
+
+  appendEvent(event: Omit<TaskEvent, 'ts'>): void {
+    appendEvent(this.eventsPath, event);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private listNames(state: TaskState): Dirent[] {
+    try {
+      return readdirSync(this.stateDir(state), { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
+  /** Refuses symlinks: a task file must be a regular file inside the store. */
+  private checkRegular(entry: Dirent, path: string): string | undefined {
+    if (!entry.isSymbolicLink()) return undefined;
+    let target: string;
+    try {
+      target = realpathSync(path);
+    } catch {
+      return `${path}: dangling symlink; replace it with a regular task file`;
+    }
+    const rel = relative(realpathSync(this.dir), target);
+    if (rel.startsWith('..') || isAbsolute(rel)) {
+      return `${path}: symlink leads out of the store (to ${target}); replace it with a regular task file`;
+    }
+    return `${path}: task files must be regular files, not symlinks; replace it with a copy`;
+  }
+
+  private parseFile(path: string): ParsedTask {
+    return parseTaskText(readFileSync(path, 'utf8'), path);
+  }
+
+  private toTask(parsed: ParsedTask, state: TaskState, path: string, claimName?: string): Task {
+    const fm = parsed.frontmatter;
+    const task: Task = {
+      id: fm.id,
+      title: fm.title,
+      role: fm.role,
+      files: fm.files,
+      reads: fm.reads,
+      depends_on: fm.depends_on,
+      attempts: fm.attempts,
+      max_attempts: fm.max_attempts,
+      estimate: fm.estimate,
+      plan: fm.plan,
+      commit: fm.commit,
+      summary: fm.summary,
+      completed_by: fm.completed_by,
+      completed_at: fm.completed_at,
+      last_error: fm.last_error,
+      body: parsed.body,
+      state,
+      file: path,
+    };
+    if (claimName) {
+      const claim = parseClaimFileName(claimName);
+      if (claim) {
+        let heartbeatAt = claim.claimedAt;
+        try {
+          const stat = statSync(path);
+          heartbeatAt = Math.max(stat.mtimeMs, stat.ctimeMs);
+        } catch {
+          // Released or recovered while we read it: keep the claim time.
+        }
+        task.claim = { agent: claim.agent, token: claim.token, claimedAt: claim.claimedAt, heartbeatAt, holder: claim.holder };
+      }
+    }
+    return task;
+  }
+
+  /** Every task in every state, plus the files that could not be read (which never block the rest). */
+  listAll(): { tasks: Task[]; problems: TaskProblem[] } {
+    const tasks: Task[] = [];
+    const problems: TaskProblem[] = [];
+    const seen = new Map<string, string>();
+    for (const state of TASK_STATES) {
+      for (const entry of this.listNames(state)) {
+        if (!isTaskFileName(entry.name)) continue;
+        const path = join(this.stateDir(state), entry.name);
+        const symlinkProblem = this.checkRegular(entry, path);
+        if (symlinkProblem) {
+          problems.push({ file: path, message: symlinkProblem });
+          continue;
+        }
+        let expectedId: string;
+        if (state === 'claimed') {
+          const claim = parseClaimFileName(entry.name);
+          if (!claim) {
+            problems.push({ file: path, message: `${path}: not a claim file name (<id>~<agent>~<token>.md); move it back to available/` });
+            continue;
+          }
+          expectedId = claim.id;
+        } else {
+          expectedId = entry.name.slice(0, -3);
+        }
+        let task: Task;
+        try {
+          task = this.toTask(this.parseFile(path), state, path, state === 'claimed' ? entry.name : undefined);
+        } catch (error) {
+          if (isMissing(error)) continue;
+          problems.push({ file: path, message: error instanceof CliError ? error.message : `${path}: ${(error as Error).message}` });
+          continue;
+        }
+        if (task.id !== expectedId) {
+          problems.push({ file: path, message: `${path}: id: "${task.id}" does not match the file name; rename the file to ${task.id}.md or fix the id` });
+          continue;
+        }
+        const earlier = seen.get(task.id);
+        if (earlier) {
+          problems.push({ file: path, message: `${path}: task "${task.id}" is also in ${earlier}; keep only one copy` });
+          continue;
+        }
+        seen.set(task.id, state);
+        tasks.push(task);
+      }
+    }
+    const known = new Set(tasks.map((task) => task.id));
+    for (const task of tasks) {
+      const unknown = task.depends_on.filter((dep) => !known.has(dep));
+      if (unknown.length > 0 && task.state !== 'completed') {
+        problems.push({ file: task.file, message: `${task.file}: depends_on: names no task: ${unknown.join(', ')}; add those tasks or remove them from depends_on` });
+      }
+    }
+    tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { tasks, problems };
+  }
+
+  async list(): Promise<{ tasks: Task[]; problems: TaskProblem[] }> {
+    return this.listAll();
+  }
+
+  /** Where a task is, by file name only (no parsing). */
+  locate(id: string): { state: TaskState; path: string; name: string } | undefined {
+    for (const state of TASK_STATES) {
+      if (state === 'claimed') {
+        const prefix = `${id}~`;
+        for (const entry of this.listNames('claimed')) {
+          if (entry.name.startsWith(prefix) && isTaskFileName(entry.name)) {
+            return { state, path: join(this.stateDir(state), entry.name), name: entry.name };
+          }
+        }
+        continue;
+      }
+      const path = join(this.stateDir(state), taskFileName(id));
+      if (existsSync(path)) return { state, path, name: taskFileName(id) };
+    }
+    return undefined;
+  }
+
+  get(id: string): Task | undefined {
+    validateTaskId(id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const where = this.locate(id);
+      if (!where) return undefined;
+      try {
+        return this.toTask(this.parseFile(where.path), where.state, where.path, where.state === 'claimed' ? where.name : undefined);
+      } catch (error) {
+        // It moved between locate and read (someone claimed or finished it): look again.
+        if (!isMissing(error)) throw error;
+      }
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- adding
+
+  private normalizeInput(input: TaskInput): Record<string, unknown> {
+    const candidate = {
+      id: input.id,
+      title: input.title,
+      role: input.role,
+      plan: input.plan,
+      files: input.files ?? [],
+      reads: input.reads ?? [],
+      depends_on: input.depends_on ?? [],
+      estimate: input.estimate,
+      attempts: 0,
+      max_attempts: input.max_attempts ?? 2,
+    };
+    const result = taskFrontmatterSchema.safeParse(candidate);
+    if (!result.success) {
+      throw new CliError('E_INVALID', `task "${input.id}": ${describeIssues(result.error)}`);
+    }
+    const data = result.data as Record<string, unknown>;
+    for (const key of Object.keys(data)) if (data[key] === undefined) delete data[key];
+    return data;
+  }
+
+  add(input: TaskInput): Task {
+    return this.addMany([input])[0]!;
+  }
+
+  /**
+   * Adds tasks to available/. Dependencies may name tasks already in the store or in the same
+   * batch. Each file appears atomically and never overwrites: a concurrent add of the same id
+   * loses with E_EXISTS.
+   */
+  addMany(inputs: TaskInput[]): Task[] {
+    this.init();
+    validateTaskIdsUnique(inputs);
+    const existing = new Set(this.listAll().tasks.map((task) => task.id));
+    const batch = new Set(inputs.map((input) => input.id));
+    const prepared = inputs.map((input) => {
+      validateTaskId(input.id);
+      if (existing.has(input.id)) {
+        throw new CliError('E_EXISTS', `task "${input.id}" already exists in ${this.dir}; choose another id`);
+      }
+      const data = this.normalizeInput(input);
+      for (const dep of data.depends_on as string[]) {
+        if (!existing.has(dep) && !batch.has(dep)) {
+          throw new CliError('E_UNKNOWN_DEP', `task "${input.id}": depends_on: "${dep}" names no task; add it first or fix the id`);
+        }
+        if (dep === input.id) {
+          throw new CliError('E_CYCLE', `task "${input.id}": depends_on names the task itself`);
+        }
+      }
+      return { id: input.id, text: serializeTask(data, input.body ?? '') };
+    });
+    const added: Task[] = [];
+    for (const { id, text } of prepared) {
+      const path = join(this.stateDir('available'), taskFileName(id));
+      const tmp = join(this.stateDir('available'), `.tmp~${id}~${process.pid}~${randomBytes(4).toString('hex')}`);
+      writeFileAtomic(tmp, text);
+      try {
+        linkSync(tmp, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+          throw new CliError('E_EXISTS', `task "${id}" already exists in ${this.dir}; choose another id`);
+        }
+        throw error;
+      } finally {
+        try { unlinkSync(tmp); } catch { /* gone */ }
+      }
+      this.appendEvent({ event: 'add', task: id });
+      added.push(this.toTask(parseTaskText(text, path), 'available', path));
+    }
+    return added;
+  }
+
+  // ---------------------------------------------------------------- claiming
+
+  private claimMetaFor(state: TaskState, name: string): ClaimMeta | undefined {
+    const id = name.slice(0, -3);
+    const cached = this.claimMeta.get(id);
+    if (cached) return cached;
+    try {
+      const parsed = this.parseFile(join(this.stateDir(state), name));
+      if (parsed.frontmatter.id !== id) return undefined;
+      const meta = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on };
+      this.claimMeta.set(id, meta);
+      return meta;
+    } catch {
+      // Gone (claimed by someone else) or broken (reported by status): not claimable here.
+      return undefined;
+    }
+  }
+
+  private completedIds(refresh: boolean): Set<string> {
+    if (refresh || this.knownCompleted.size === 0) {
+      for (const entry of this.listNames('completed')) {
+        if (isTaskFileName(entry.name)) this.knownCompleted.add(entry.name.slice(0, -3));
+      }
+    }
+    return this.knownCompleted;
+  }
+
+  private dependenciesMet(meta: ClaimMeta): boolean {
+    if (meta.depends_on.length === 0) return true;
+    const completed = this.completedIds(false);
+    if (meta.depends_on.every((dep) => completed.has(dep))) return true;
+    const fresh = this.completedIds(true);
+    return meta.depends_on.every((dep) => fresh.has(dep));
+  }
+
+  private readCandidates(): { state: TaskState; name: string }[] {
+    const candidates: { state: TaskState; name: string }[] = [];
+    for (const state of CLAIMABLE_STATES) {
+      for (const entry of this.listNames(state)) {
+        if (entry.isFile() && isTaskFileName(entry.name)) candidates.push({ state, name: entry.name });
+      }
+    }
+    return candidates;
+  }
+
+  private tryClaimFrom(state: TaskState, name: string, agent: string, token: string): string | undefined {
+    const target = join(this.stateDir('claimed'), claimFileName(name.slice(0, -3), agent, token));
+    try {
+      renameSync(join(this.stateDir(state), name), target);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    this.onStep?.('claim:renamed');
+    // The rename kept the old mtime; stamp the lease so the claim starts fresh.
+    const now = new Date();
+    try { utimesSync(target, now, now); } catch { /* recovered already: the caller finds out on its next call */ }
+    return target;
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.claimSync(request);
+  }
+
+  claimSync(request: ClaimRequest): ClaimResult {
+    validateAgentName(request.agent);
+    if (request.role !== undefined) validateAgentName(request.role, '--role');
+    if (request.task !== undefined) validateTaskId(request.task);
+    this.requireStore();
+    let holder;
+    if (request.holderPid !== undefined) {
+      if (!isProcessAlive(request.holderPid)) {
+        throw new CliError('E_INVALID', `--holder-pid ${request.holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
+      }
+      holder = describeHolder(request.holderPid);
+    }
+
+    for (let pass = 0; pass < 2; pass++) {
+      const fresh = pass === 1 || this.candidateCache === undefined;
+      const candidates = fresh ? this.readCandidates() : this.candidateCache!;
+      this.candidateCache = candidates;
+      const wanted = request.task ? `${request.task}.md` : undefined;
+      const count = candidates.length;
+      // Contenders start at different offsets so they rarely race for the same file.
+      const offset = count > 0 ? Math.floor(Math.random() * count) : 0;
+      const gone = new Set<number>();
+      for (let step = 0; step < count; step++) {
+        const index = (offset + step) % count;
+        const candidate = candidates[index]!;
+        if (wanted && candidate.name !== wanted) continue;
+        const meta = this.claimMetaFor(candidate.state, candidate.name);
+        if (!meta) {
+          gone.add(index);
+          continue;
+        }
+        if (request.role !== undefined && meta.role !== request.role) continue;
+        if (!this.dependenciesMet(meta)) continue;
+        const token = newToken(Date.now(), holder);
+        const claimedPath = this.tryClaimFrom(candidate.state, candidate.name, request.agent, token);
+        if (!claimedPath) {
+          gone.add(index);
+          continue;
+        }
+        gone.add(index);
+        this.candidateCache = candidates.filter((_, i) => !gone.has(i));
+        const claimName = claimFileName(candidate.name.slice(0, -3), request.agent, token);
+        const task = this.toTask(this.parseFile(claimedPath), 'claimed', claimedPath, claimName);
+        this.appendEvent({ event: 'claim', task: task.id, agent: request.agent, attempt: task.attempts + 1, token });
+        this.onStep?.('claim:recorded');
+        return { task, token };
+      }
+      this.candidateCache = candidates.filter((_, i) => !gone.has(i));
+      if (fresh) break;
+    }
+    this.candidateCache = undefined;
+    throw this.nothingClaimable(request);
+  }
+
+  /** Tells "wait, work remains" (exit 3) from "nothing will ever be claimable" (exit 4). */
+  private nothingClaimable(request: ClaimRequest): CliError {
+    const { tasks } = this.listAll();
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    const open = tasks.filter((task) => task.state === 'available' || task.state === 'failed');
+    const claimed = tasks.filter((task) => task.state === 'claimed');
+    // A task is stuck when it waits, directly or not, on a blocked or missing task.
+    const stuck = new Set<string>();
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const task of open) {
+        if (stuck.has(task.id)) continue;
+        if (task.depends_on.some((dep) => !byId.has(dep) || byId.get(dep)!.state === 'blocked' || stuck.has(dep))) {
+          stuck.add(task.id);
+          changed = true;
+        }
+      }
+    }
+    if (request.task) {
+      const task = byId.get(request.task);
+      if (!task) return new CliError('E_NOT_FOUND', `task "${request.task}" does not exist in ${this.dir}`);
+      if (task.state === 'completed' || task.state === 'blocked') {
+        return new CliError('E_NO_WORK', `task "${request.task}" is ${task.state}; nothing to claim`);
+      }
+      return new CliError('E_NOTHING_CLAIMABLE', `task "${request.task}" is not claimable now (${task.state === 'claimed' ? `held by ${task.claim?.agent}` : 'waiting on depends_on or another role'})`);
+    }
+    const waiting = open.filter((task) => !stuck.has(task.id));
+    if (waiting.length === 0 && claimed.length === 0) {
+      const completed = tasks.filter((task) => task.state === 'completed').length;
+      const blocked = tasks.filter((task) => task.state === 'blocked').length;
+      const suffix = stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : '';
+      return new CliError('E_NO_WORK', `no work left: ${completed} completed, ${blocked} blocked${suffix}`);
+    }
+    const forRole = request.role ? ` for role ${request.role}` : '';
+    return new CliError(
+      'E_NOTHING_CLAIMABLE',
+      `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? ' or other roles' : ''}), ${claimed.length} held by agents; retry later`,
+    );
+  }
+
+  // ---------------------------------------------------------------- holder operations
+
+  private findClaim(request: HolderRequest): ClaimLocation {
+    validateAgentName(request.agent);
+    validateTaskId(request.task, '--task');
+    this.requireStore();
+    const prefix = `${request.task}~${request.agent}~`;
+    let found: ClaimLocation | undefined;
+    for (const entry of this.listNames('claimed')) {
+      if (!entry.name.startsWith(prefix) || !isTaskFileName(entry.name)) continue;
+      const claim = parseClaimFileName(entry.name);
+      if (!claim || claim.id !== request.task || claim.agent !== request.agent) continue;
+      if (request.token !== undefined && claim.token !== request.token) continue;
+      found = { path: join(this.stateDir('claimed'), entry.name), name: entry.name, token: claim.token };
+    }
+    if (!found) throw this.notHolder(request);
+    return found;
+  }
+
+  private notHolder(request: HolderRequest): CliError {
+    const where = this.locate(request.task);
+    let state: string;
+    if (!where) state = 'does not exist';
+    else if (where.state === 'claimed') {
+      const claim = parseClaimFileName(where.name);
+      state = claim?.agent === request.agent ? 'is held by this agent under another token (re-claimed after a recovery)' : `is held by ${claim?.agent ?? 'another agent'}`;
+    } else state = `is ${where.state}`;
+    return new CliError('E_NOT_HOLDER', `agent ${request.agent} does not hold task "${request.task}": it ${state}; do not merge this work, claim again`);
+  }
+
+  async heartbeat(request: HolderRequest): Promise<Task> {
+    const claim = this.findClaim(request);
+    const now = new Date();
+    try {
+      utimesSync(claim.path, now, now);
+    } catch (error) {
+      if (isMissing(error)) throw this.notHolder(request);
+      throw error;
+    }
+    return this.toTask(this.parseFile(claim.path), 'claimed', claim.path, claim.name);
+  }
+
+  /**
+   * Moves a held claim to its next state with new content. The new content is written first,
+   * under a name that ties it to this claim; the rename of the claimed file is the ownership
+   * check (exactly one of holder and recoverer wins it); a final rename installs the content.
+   * `recover` finishes the last step if we die between the two renames.
+   */
+  private transition(
+    claim: ClaimLocation,
+    to: TaskState,
+    update: (parsed: ParsedTask) => Record<string, unknown>,
+    request: HolderRequest,
+  ): Task {
+    let source: string;
+    try {
+      source = readFileSync(claim.path, 'utf8');
+    } catch (error) {
+      if (isMissing(error)) throw this.notHolder(request);
+      throw error;
+    }
+    const parsed = parseTaskText(source, claim.path);
+    const id = parsed.frontmatter.id;
+    const text = serializeTask(update(parsed), parsed.body);
+    const destination = join(this.stateDir(to), taskFileName(id));
+    // The name carries a digest of the content it replaces, so recovery can tell whether the
+    // destination still holds exactly that content (the move happened, nothing came after).
+    const pending = join(this.stateDir(to), `.pending~${id}~${claim.token}~${process.pid}~${contentDigest(source)}.md`);
+    const fd = openSync(pending, 'wx');
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    this.onStep?.('transition:pending-written');
+    try {
+      renameSync(claim.path, destination);
+    } catch (error) {
+      try { unlinkSync(pending); } catch { /* gone */ }
+      if (isMissing(error)) throw this.notHolder(request);
+      throw error;
+    }
+    this.onStep?.('transition:moved');
+    renameSync(pending, destination);
+    this.onStep?.('transition:installed');
+    return this.toTask(parseTaskText(text, destination), to, destination);
+  }
+
+  async complete(request: CompleteRequest): Promise<Task> {
+    if (request.commit !== undefined && !/^[0-9a-f]{4,64}$/i.test(request.commit)) {
+      throw new CliError('E_INVALID', `--commit "${request.commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
+    }
+    const claim = this.findClaim(request);
+    const task = this.transition(claim, 'completed', ({ frontmatter }) => {
+      const next: Record<string, unknown> = { ...frontmatter };
+      next.commit = request.commit;
+      next.summary = request.summary;
+      next.completed_by = request.agent;
+      next.completed_at = new Date().toISOString();
+      delete next.last_error;
+      return next;
+    }, request);
+    this.appendEvent({ event: 'complete', task: task.id, agent: request.agent, attempt: task.attempts + 1, commit: request.commit });
+    return task;
+  }
+
+  async fail(request: FailRequest): Promise<Task> {
+    const reason = request.reason.trim();
+    if (reason === '') throw new CliError('E_USAGE', '--reason must say why the task failed');
+    const claim = this.findClaim(request);
+    const parsed = this.parseFile(claim.path);
+    const attempts = parsed.frontmatter.attempts + 1;
+    const to: TaskState = attempts >= parsed.frontmatter.max_attempts ? 'blocked' : 'failed';
+    const task = this.transition(claim, to, ({ frontmatter }) => ({ ...frontmatter, attempts, last_error: reason }), request);
+    this.appendEvent({ event: to === 'blocked' ? 'block' : 'fail', task: task.id, agent: request.agent, attempt: attempts, reason });
+    return task;
+  }
+
+  async release(request: HolderRequest): Promise<Task> {
+    const claim = this.findClaim(request);
+    const parsed = this.parseFile(claim.path);
+    // A released task keeps its attempt count; it goes back where a claimer will look for it.
+    const to: TaskState = parsed.frontmatter.attempts > 0 ? 'failed' : 'available';
+    const destination = join(this.stateDir(to), taskFileName(parsed.frontmatter.id));
+    try {
+      renameSync(claim.path, destination);
+    } catch (error) {
+      if (isMissing(error)) throw this.notHolder(request);
+      throw error;
+    }
+    this.appendEvent({ event: 'release', task: parsed.frontmatter.id, agent: request.agent, attempt: parsed.frontmatter.attempts + 1 });
+    return this.toTask(parsed, to, destination);
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  async recover(options: { staleAfterMs: number; now?: number }): Promise<RecoverReport> {
+    return this.recoverSync(options);
+  }
+
+  recoverSync(options: { staleAfterMs: number; now?: number }): RecoverReport {
+    this.requireStore();
+    const repaired = this.repairInterrupted();
+    const recovered: RecoveredClaim[] = [];
+    const now = options.now ?? Date.now();
+    for (const entry of this.listNames('claimed')) {
+      const claim = parseClaimFileName(entry.name);
+      if (!claim) continue;
+      const path = join(this.stateDir('claimed'), entry.name);
+      let lastSign: number;
+      try {
+        const stat = statSync(path);
+        lastSign = Math.max(stat.mtimeMs, stat.ctimeMs);
+      } catch {
+        continue;
+      }
+      let reason: string | undefined;
+      if (claim.holder && holderLiveness(claim.holder) === 'gone') {
+        reason = `holder process ${claim.holder.pid} is gone`;
+      } else if (now - lastSign > options.staleAfterMs) {
+        reason = `no heartbeat for ${formatAge(now - lastSign)} (limit ${formatAge(options.staleAfterMs)})`;
+      }
+      if (!reason) continue;
+      const request = { agent: claim.agent, task: claim.id, token: claim.token };
+      const location = { path, name: entry.name, token: claim.token };
+      let parsed: ParsedTask;
+      try {
+        parsed = this.parseFile(path);
+      } catch {
+        continue;
+      }
+      const attempts = parsed.frontmatter.attempts + 1;
+      const to: TaskState = attempts >= parsed.frontmatter.max_attempts ? 'blocked' : 'failed';
+      const lastError = `stale claim by ${claim.agent}: ${reason}`;
+      try {
+        this.transition(location, to, ({ frontmatter }) => ({ ...frontmatter, attempts, last_error: lastError }), request);
+      } catch (error) {
+        // Another recoverer, or the holder finishing, won the rename: nothing to do.
+        if (error instanceof CliError && error.code === 'E_NOT_HOLDER') continue;
+        throw error;
+      }
+      this.appendEvent({ event: 'recover', task: claim.id, agent: claim.agent, attempt: attempts, reason: lastError, to });
+      recovered.push({ id: claim.id, agent: claim.agent, reason: lastError, to: to as 'failed' | 'blocked', attempts });
+    }
+    return { recovered, repaired };
+  }
+
+  /**
+   * Finishes or rolls back transitions a crash cut short. Pending content whose writer is gone is
+   * installed when its claim already moved (the ownership rename happened) and dropped when the
+   * claim is still in place (it did not); stray temp files of dead writers are removed.
+   */
+  private repairInterrupted(): string[] {
+    const repaired: string[] = [];
+    for (const state of TASK_STATES) {
+      for (const entry of this.listNames(state)) {
+        const name = entry.name;
+        const path = join(this.stateDir(state), name);
+        if (name.startsWith('.pending~')) {
+          const [, id, token, pidText, digest] = name.slice(0, -3).split('~');
+          if (!id || !token || !pidText || !digest) continue;
+          if (isProcessAlive(Number(pidText))) continue;
+          const claimStillHeld = this.listNames('claimed').some((claimed) => {
+            const claim = parseClaimFileName(claimed.name);
+            return claim?.id === id && claim.token === token;
+          });
+          const destination = join(this.stateDir(state), taskFileName(id));
+          let installed = false;
+          if (!claimStillHeld && existsSync(destination)) {
+            // Only if the destination is still the moved claim, not something a later transition wrote.
+            if (contentDigest(readFileSync(destination, 'utf8')) === digest) {
+              renameSync(path, destination);
+              installed = true;
+              repaired.push(`${state}/${id}: finished an interrupted move`);
+              this.appendEvent({ event: 'repair', task: id, reason: `finished interrupted transition to ${state}` });
+            }
+          }
+          if (!installed) {
+            try { unlinkSync(path); } catch { /* gone */ }
+            repaired.push(`${state}/${id}: dropped an unfinished transition`);
+          }
+        } else if (name.startsWith('.tmp~')) {
+          const pid = Number(name.split('~')[2]);
+          if (Number.isInteger(pid) && !isProcessAlive(pid)) {
+            try { unlinkSync(path); } catch { /* gone */ }
+            repaired.push(`${state}/${name}: removed a stray temp file`);
+          }
+        }
+      }
+    }
+    return repaired;
+  }
+}
+
+function contentDigest(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 12);
+}
+
+function validateTaskIdsUnique(inputs: TaskInput[]): void {
+  const seen = new Set<string>();
+  for (const input of inputs) {
+    if (seen.has(input.id)) throw new CliError('E_DUPLICATE_ID', `task id "${input.id}" appears twice; ids must be unique`);
+    seen.add(input.id);
+  }
+}
+
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${seconds % 60 ? `${seconds % 60}s` : ''}`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
+}

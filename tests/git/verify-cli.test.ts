@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { TEST_BUNDLE } from '../helpers/paths.ts';
+
+/** verify --json prints progress events as JSON lines, then the report as the last line. */
+function lastJson(stdout: string): any {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!);
+}
+
+/** A store with tasks api -> ui (ui depends on api), each done by an agent in its own worktree. */
+function projectWithCompletedTasks(): { repo: string; worktrees: Record<string, string> } {
+  const repo = gitRepo({ 'src/api/index.ts': 'export const api = 1;\n', 'src/ui/index.ts': 'export const ui = 1;\n', 'README.md': '# app\n' });
+  const cli = (args: string[], cwd = repo) => {
+    const result = runCli(args, { cwd });
+    expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    return result;
+  };
+  cli(['init']);
+  cli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**']);
+  cli(['add', '--id', 'ui', '--title', 'UI', '--files', 'src/ui/**', '--depends-on', 'api']);
+  const worktrees: Record<string, string> = {};
+  for (const [id, file] of [['api', 'src/api/index.ts'], ['ui', 'src/ui/index.ts']] as const) {
+    expect(cli(['claim', '--agent', `agent-${id}`, '--json']).json.task.id).toBe(id);
+    const path = cli(['worktree', 'add', '--task', id, '--json']).json.path as string;
+    worktrees[id] = path;
+    writeFiles(path, { [file]: `export const ${id} = 2;\n` });
+    git(path, 'commit', '-qam', `${id} v2`);
+    // Evidence is checked against the task's own branch; HEAD means the agent's worktree HEAD.
+    const done = cli(['complete', '--agent', `agent-${id}`, '--task', id, '--commit', 'HEAD', '--json'], path);
+    expect(done.json.task.commit).toBe(git(path, 'rev-parse', 'HEAD'));
+  }
+  return { repo, worktrees };
+}
+
+describe('verify through the CLI', () => {
+  test('merges completed task branches behind the test gate and offers cleanup', () => {
+    const { repo, worktrees } = projectWithCompletedTasks();
+    const before = git(repo, 'rev-parse', 'main');
+    const result = runCli(['verify', '--test', 'grep -q "api = 2" src/api/index.ts', '--json'], { cwd: repo });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const report = lines[lines.length - 1];
+    expect(lines.slice(0, -1).every((line) => typeof line.event === 'string')).toBe(true);
+    expect(report).toMatchObject({ status: 'merged', order: ['api', 'ui'], target: { branch: 'main', before } });
+    expect(report.merged.map((entry: { task: string }) => entry.task)).toEqual(['api', 'ui']);
+    expect(report.target.after).toBe(git(repo, 'rev-parse', 'main'));
+    expect(readFileSync(join(repo, 'src/ui/index.ts'), 'utf8')).toBe('export const ui = 2;\n');
+    expect(report.test).toMatchObject({ exit_code: 0, command: 'grep -q "api = 2" src/api/index.ts' });
+    expect(report.cleanup.map((entry: { task: string }) => entry.task)).toEqual(['api', 'ui']);
+    expect(existsSync(worktrees.api!)).toBe(true);
+
+    const again = runCli(['verify', '--json'], { cwd: repo });
+    expect(again.exitCode).toBe(0);
+    expect(lastJson(again.stdout)).toMatchObject({ status: 'nothing-to-merge' });
+    expect(lastJson(again.stdout).skipped).toEqual([{ task: 'api', reason: 'already in the target' }, { task: 'ui', reason: 'already in the target' }]);
+    // Merged now, so removal needs no --force and the branch goes.
+    expect(runCli(['worktree', 'remove', '--task', 'api', '--json'], { cwd: repo }).json).toMatchObject({ branch_deleted: true });
+  });
+
+  test('complete refuses a commit that is not on the task branch', () => {
+    const repo = gitRepo({ 'a.txt': 'a\n' });
+    runCli(['init'], { cwd: repo });
+    runCli(['add', '--id', 'one', '--title', 'One'], { cwd: repo });
+    runCli(['add', '--id', 'two', '--title', 'Two'], { cwd: repo });
+    runCli(['claim', '--agent', 'x'], { cwd: repo });
+    const one = runCli(['worktree', 'add', '--task', 'one', '--json'], { cwd: repo }).json.path as string;
+    const two = runCli(['worktree', 'add', '--task', 'two', '--json'], { cwd: repo }).json.path as string;
+    writeFiles(two, { 'b.txt': 'b\n' });
+    git(two, 'add', '-A');
+    git(two, 'commit', '-qm', 'work of two');
+    const foreign = git(two, 'rev-parse', 'HEAD');
+    const result = runCli(['complete', '--agent', 'x', '--task', 'one', '--commit', foreign, '--json'], { cwd: one });
+    expect(result.exitCode).toBe(1);
+    expect(result.json.error.code).toBe('E_EVIDENCE');
+    expect(result.json.error.message).toContain('is not on branch parallel/one');
+    expect(runCli(['show', '--task', 'one', '--json'], { cwd: repo }).json.task.state).toBe('claimed');
+  });
+
+  test('a verify killed between merges leaves target, branches and worktrees as they were', async () => {
+    const { repo, worktrees } = projectWithCompletedTasks();
+    const snapshot = () => ({
+      main: git(repo, 'rev-parse', 'main'),
+      branches: git(repo, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads'),
+      api: git(worktrees.api!, 'rev-parse', 'HEAD'),
+      ui: git(worktrees.ui!, 'rev-parse', 'HEAD'),
+      mainFiles: git(repo, 'status', '--porcelain', '--untracked-files=no'),
+    });
+    const before = snapshot();
+    const ready = join(repo, '.parallel', 'test-started');
+    // The test command announces itself, then waits to be killed; that is after the first merge.
+    const child = spawn(process.execPath, [TEST_BUNDLE, 'verify', '--test', `touch '${ready}' && exec sleep 600`, '--json'], {
+      cwd: repo,
+      detached: true,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    await new Promise<void>((resolve) => {
+      const watcher = watch(join(repo, '.parallel'), () => {
+        if (existsSync(ready)) {
+          watcher.close();
+          resolve();
+        }
+      });
+      if (existsSync(ready)) {
+        watcher.close();
+        resolve();
+      }
+    });
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+
+    expect(snapshot()).toEqual(before);
+    expect(git(repo, 'for-each-ref', 'refs/parallel/integration')).not.toBe('');
+    const prune = runCli(['worktree', 'prune', '--json'], { cwd: repo });
+    expect(prune.exitCode, prune.stderr).toBe(0);
+    expect(prune.json.integration_worktrees_removed).toHaveLength(1);
+    expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('.integration-');
+
+    const rerun = runCli(['verify', '--json'], { cwd: repo });
+    expect(rerun.exitCode, rerun.stderr).toBe(0);
+    expect(lastJson(rerun.stdout).status).toBe('merged');
+  });
+
+  test('stops on a scope violation with exit 1 and a readable report', () => {
+    const repo = gitRepo({ 'src/api/index.ts': 'a\n', 'README.md': '# app\n' });
+    runCli(['init'], { cwd: repo });
+    runCli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**'], { cwd: repo });
+    runCli(['claim', '--agent', 'a'], { cwd: repo });
+    const path = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo }).json.path as string;
+    writeFiles(path, { 'README.md': '# hijacked\n', 'src/api/index.ts': 'b\n' });
+    git(path, 'commit', '-qam', 'too much');
+    runCli(['complete', '--agent', 'a', '--task', 'api', '--commit', 'HEAD'], { cwd: path });
+    const before = git(repo, 'rev-parse', 'main');
+    const result = runCli(['verify'], { cwd: repo });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('STOPPED (scope-violations): main left unchanged');
+    expect(result.stdout).toContain('violation: api changed 1 file(s) outside its scope: README.md');
+    expect(git(repo, 'rev-parse', 'main')).toBe(before);
+    const drift = runCli(['verify', '--allow-scope-drift', '--json'], { cwd: repo });
+    expect(drift.exitCode).toBe(0);
+    expect(lastJson(drift.stdout).violations).toEqual([{ task: 'api', files: ['README.md'] }]);
+  });
+});

@@ -1,0 +1,186 @@
+import { mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { gitRepo, git } from '../helpers/git-repo.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { TaskStore } from '../../src/store/task-store.ts';
+
+function storeIn(cwd: string): (args: string[]) => ReturnType<typeof runCli> {
+  return (args) => runCli(args, { cwd });
+}
+
+describe('protocol through the CLI', () => {
+  it('claims, heartbeats, completes with evidence and reports status', () => {
+    const repo = gitRepo();
+    const cli = storeIn(repo);
+    expect(cli(['init', '--json']).json).toMatchObject({ created: true, excludeAdded: true });
+    expect(cli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**', '--role', 'backend-developer']).exitCode).toBe(0);
+    expect(cli(['add', '--id', 'ui', '--title', 'UI', '--depends-on', 'api']).exitCode).toBe(0);
+
+    const wrongRole = cli(['claim', '--agent', 'fe', '--role', 'frontend-designer', '--json']);
+    expect(wrongRole.exitCode).toBe(3);
+    expect(wrongRole.json.error.code).toBe('E_NOTHING_CLAIMABLE');
+
+    const claim = cli(['claim', '--agent', 'be', '--role', 'backend-developer', '--json']);
+    expect(claim.exitCode).toBe(0);
+    expect(claim.json.task).toMatchObject({ id: 'api', state: 'claimed', files: ['src/api/**'], claim: { agent: 'be' } });
+
+    // ui waits on api: nothing claimable now, but work remains.
+    expect(cli(['claim', '--agent', 'x']).exitCode).toBe(3);
+    expect(cli(['heartbeat', '--agent', 'be', '--task', 'api']).exitCode).toBe(0);
+    const intruder = cli(['complete', '--agent', 'other', '--task', 'api', '--json']);
+    expect(intruder.exitCode).toBe(5);
+    expect(intruder.json.error.message).toContain('is held by be');
+
+    const done = cli(['complete', '--agent', 'be', '--task', 'api', '--commit', 'abc1234', '--summary', 'built', '--json']);
+    expect(done.json.task).toMatchObject({ state: 'completed', commit: 'abc1234', summary: 'built', completed_by: 'be' });
+
+    const status = cli(['status', '--json']).json;
+    expect(status.summary).toBe('1 completed / 2 total (0 in progress, 0 failed, 0 blocked)');
+    expect(cli(['claim', '--agent', 'fe', '--json']).json.task.id).toBe('ui');
+    expect(cli(['release', '--agent', 'fe', '--task', 'ui']).exitCode).toBe(0);
+    expect(cli(['show', '--task', 'ui', '--json']).json.task).toMatchObject({ state: 'available', attempts: 0 });
+
+    const exclude = readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8');
+    expect(exclude.split('\n').filter((line) => line === '/_tasks/')).toHaveLength(1);
+    cli(['init']);
+    expect(readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8')).toBe(exclude);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('fails twice then blocks, and reports no work left with exit 4', () => {
+    const cli = storeIn(gitRepo());
+    cli(['add', '--id', 'flaky', '--title', 'Flaky']);
+    cli(['claim', '--agent', 'a']);
+    expect(cli(['fail', '--agent', 'a', '--task', 'flaky', '--reason', 'tests red', '--json']).json.task).toMatchObject({ state: 'failed', attempts: 1, last_error: 'tests red' });
+    expect(cli(['claim', '--agent', 'b', '--json']).json.task).toMatchObject({ id: 'flaky', attempts: 1 });
+    expect(cli(['fail', '--agent', 'b', '--task', 'flaky', '--reason', 'still red', '--json']).json.task).toMatchObject({ state: 'blocked', attempts: 2 });
+    const none = cli(['claim', '--agent', 'c', '--json']);
+    expect(none.exitCode).toBe(4);
+    expect(none.json.error.message).toBe('no work left: 0 completed, 1 blocked');
+  });
+
+  it('recovers a claim whose holder process died, and refuses the old holder afterwards', async () => {
+    const repo = gitRepo();
+    const cli = storeIn(repo);
+    cli(['add', '--id', 'job', '--title', 'Job']);
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const claim = cli(['claim', '--agent', 'ghost', '--holder-pid', String(holder.pid), '--json']);
+    expect(claim.exitCode).toBe(0);
+    expect(cli(['recover', '--json']).json.recovered).toStrictEqual([]);
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    holder.kill('SIGKILL');
+    await exited;
+    const recovered = cli(['recover', '--json']).json.recovered;
+    expect(recovered).toStrictEqual([{ id: 'job', agent: 'ghost', reason: `stale claim by ghost: holder process ${holder.pid} is gone`, to: 'failed', attempts: 1 }]);
+    for (const args of [['complete', '--commit', 'abcd'], ['heartbeat'], ['fail', '--reason', 'x'], ['release']]) {
+      const result = cli([args[0]!, '--agent', 'ghost', '--task', 'job', ...args.slice(1), '--json']);
+      expect(result.exitCode).toBe(5);
+      expect(result.json.error.code).toBe('E_NOT_HOLDER');
+    }
+  });
+
+  it('recovers a claim whose lease expired (heartbeat older than --stale-after)', () => {
+    const repo = gitRepo();
+    runCli(['add', '--id', 'slow', '--title', 'Slow'], { cwd: repo });
+    runCli(['claim', '--agent', 'sleepy'], { cwd: repo });
+    const store = TaskStore.open({ cwd: repo });
+    expect(store.recoverSync({ staleAfterMs: 30 * 60_000 }).recovered).toStrictEqual([]);
+    const report = store.recoverSync({ staleAfterMs: 30 * 60_000, now: Date.now() + 31 * 60_000 });
+    expect(report.recovered[0]).toMatchObject({ id: 'slow', agent: 'sleepy', to: 'failed' });
+    expect(report.recovered[0]!.reason).toMatch(/no heartbeat for 31m/);
+  });
+
+  it('every linked worktree sees the one store at the main worktree root', () => {
+    const repo = gitRepo();
+    git(repo, 'worktree', 'add', '-q', '-b', 'side', join(repo, '..', `${repo.split('/').pop()}-side`));
+    const side = join(repo, '..', `${repo.split('/').pop()}-side`);
+    try {
+      runCli(['add', '--id', 'shared', '--title', 'Shared'], { cwd: side });
+      expect(runCli(['show', '--task', 'shared', '--json'], { cwd: join(repo) }).json.task.file).toBe(join(repo, '_tasks', 'available', 'shared.md'));
+    } finally {
+      git(repo, 'worktree', 'remove', '--force', side);
+    }
+  });
+
+  it('honours --tasks-dir and PARALLEL_TASKS_DIR, and uses the current folder outside git', () => {
+    const plain = tempDir();
+    runCli(['add', '--id', 'here', '--title', 'Here'], { cwd: plain });
+    expect(runCli(['show', '--task', 'here', '--json'], { cwd: plain }).json.task.file).toBe(join(plain, '_tasks', 'available', 'here.md'));
+    runCli(['add', '--id', 'elsewhere', '--title', 'E', '--tasks-dir', 'custom'], { cwd: plain });
+    expect(runCli(['show', '--task', 'elsewhere', '--json'], { cwd: plain, env: { PARALLEL_TASKS_DIR: join(plain, 'custom') } }).json.task.state).toBe('available');
+  });
+});
+
+describe('bad input: one line naming the file, field and fix, with a documented exit code', () => {
+  function brokenStore(): { cwd: string; dir: string } {
+    const cwd = gitRepo();
+    runCli(['add', '--id', 'good', '--title', 'Good'], { cwd });
+    return { cwd, dir: join(cwd, '_tasks') };
+  }
+
+  const cases: { name: string; setup?: (dir: string) => void; args: string[]; exit: number; message: RegExp }[] = [
+    { name: 'unknown flag', args: ['claim', '--agent', 'a', '--bogus'], exit: 2, message: /unknown option --bogus; usage: parallel-agents claim/ },
+    { name: 'missing flag', args: ['claim'], exit: 2, message: /missing --agent; usage/ },
+    { name: 'unknown command', args: ['clam'], exit: 2, message: /unknown command "clam"/ },
+    { name: 'id with a slash', args: ['add', '--id', 'a/b', '--title', 'x'], exit: 2, message: /task id "a\/b" is invalid/ },
+    { name: 'id with ..', args: ['add', '--id', '..', '--title', 'x'], exit: 2, message: /task id "\.\." is invalid/ },
+    { name: 'task id with .. on claim', args: ['claim', '--agent', 'a', '--task', '../x'], exit: 2, message: /task id "\.\.\/x" is invalid/ },
+    { name: 'agent with ~', args: ['claim', '--agent', 'a~b'], exit: 2, message: /--agent "a~b" is invalid/ },
+    { name: 'depends_on naming no task', args: ['add', '--id', 'x', '--title', 'x', '--depends-on', 'ghost'], exit: 2, message: /depends_on: "ghost" names no task/ },
+    { name: 'duplicate id', args: ['add', '--id', 'good', '--title', 'again'], exit: 2, message: /task "good" already exists/ },
+    { name: 'scope escaping the repo', args: ['add', '--id', 'x', '--title', 'x', '--files', '../etc/**'], exit: 2, message: /files\.0: must not contain "\.\."/ },
+    { name: 'bad duration', args: ['recover', '--stale-after', 'soon'], exit: 2, message: /--stale-after must be a duration/ },
+    { name: 'bad commit', args: ['complete', '--agent', 'a', '--task', 'good', '--commit', 'not a sha'], exit: 2, message: /--commit "not a sha" is not a commit id/ },
+    { name: 'not the holder', args: ['complete', '--agent', 'a', '--task', 'good'], exit: 5, message: /does not hold task "good": it is available/ },
+    {
+      name: 'malformed YAML task file',
+      setup: (dir) => writeFileSync(join(dir, 'available', 'bad.md'), '---\nid: bad\ntitle: [unclosed\n---\nbody\n'),
+      args: ['show', '--task', 'bad'], exit: 2, message: /available\/bad\.md: line \d+: malformed YAML/,
+    },
+    {
+      name: 'schema violation in a task file',
+      setup: (dir) => writeFileSync(join(dir, 'available', 'zero.md'), '---\nid: zero\ntitle: Zero\nmax_attempts: 0\n---\n'),
+      args: ['show', '--task', 'zero'], exit: 2, message: /zero\.md: max_attempts: must be at least 1/,
+    },
+  ];
+
+  for (const testCase of cases) {
+    it(testCase.name, () => {
+      const { cwd, dir } = brokenStore();
+      testCase.setup?.(dir);
+      const result = runCli([...testCase.args, '--json'], { cwd });
+      expect(result.exitCode).toBe(testCase.exit);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(testCase.message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.json.error.exit).toBe(testCase.exit);
+    });
+  }
+
+  it('broken files never stop the others from being served, and status names each one', () => {
+    const { cwd, dir } = brokenStore();
+    writeFileSync(join(dir, 'available', 'bad.md'), '---\nid: bad\ntitle: [unclosed\n---\n');
+    writeFileSync(join(dir, 'available', 'noframe.md'), 'just text\n');
+    writeFileSync(join(dir, 'available', 'renamed.md'), '---\nid: other\ntitle: T\n---\n');
+    const outside = tempDir();
+    mkdirSync(join(outside, 'x'));
+    writeFileSync(join(outside, 'x', 'evil.md'), '---\nid: evil\ntitle: Evil\n---\n');
+    symlinkSync(join(outside, 'x', 'evil.md'), join(dir, 'available', 'evil.md'));
+
+    const status = runCli(['status', '--json'], { cwd }).json;
+    const messages = status.problems.map((problem: { message: string }) => problem.message).join('\n');
+    expect(messages).toMatch(/bad\.md: line \d+: malformed YAML/);
+    expect(messages).toMatch(/noframe\.md: no YAML frontmatter/);
+    expect(messages).toMatch(/renamed\.md: id: "other" does not match the file name/);
+    expect(messages).toMatch(/evil\.md: symlink leads out of the store/);
+    expect(status.total).toBe(1);
+
+    const claim = runCli(['claim', '--agent', 'a', '--json'], { cwd });
+    expect(claim.json.task.id).toBe('good');
+    expect(runCli(['claim', '--agent', 'b'], { cwd }).exitCode).toBe(3);
+    expect(readFileSync(join(outside, 'x', 'evil.md'), 'utf8')).toContain('id: evil');
+  });
+});

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { idsByState, openTestStore, raceWorkers, seedTasks } from '../helpers/store-fixtures.ts';
+import { readEvents } from '../../src/store/events.ts';
+
+function countLines(logs: string[], kind: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const log of logs) {
+    for (const line of log.split('\n')) {
+      const [event, id] = line.split(' ');
+      if (event === kind && id) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+describe('claim race through the library API', () => {
+  // Two rounds: a race that passes once by luck should not pass twice.
+  for (const round of [1, 2]) {
+    it(`16 processes claim and complete 600 tasks: each exactly once (round ${round})`, async () => {
+      const dir = tempDir();
+      const store = openTestStore(join(dir, '_tasks'));
+      const ids = seedTasks(store, 600);
+      const logs = Array.from({ length: 16 }, (_, i) => join(dir, `worker-${i}.log`));
+      const exits = await raceWorkers(16, (i) => [store.dir, `agent-${i}`, logs[i]!]);
+      expect(exits.every((exit) => exit.code === 0)).toBe(true);
+
+      const texts = logs.map((log) => { try { return readFileSync(log, 'utf8'); } catch { return ''; } });
+      const claims = countLines(texts, 'claim');
+      const completes = countLines(texts, 'complete');
+      expect([...claims.values()].every((n) => n === 1)).toBe(true);
+      expect([...completes.keys()].sort()).toStrictEqual(ids);
+      expect([...completes.values()].every((n) => n === 1)).toBe(true);
+
+      const { byState, duplicates, leftovers } = idsByState(store.dir);
+      expect(byState.completed!.sort()).toStrictEqual(ids);
+      expect(byState.available).toStrictEqual([]);
+      expect(byState.claimed).toStrictEqual([]);
+      expect(duplicates).toStrictEqual([]);
+      expect(leftovers).toStrictEqual([]);
+
+      const events = readEvents(store.eventsPath);
+      expect(events.filter((event) => event.event === 'claim')).toHaveLength(600);
+      expect(events.filter((event) => event.event === 'complete')).toHaveLength(600);
+      // Spread: more than one contender actually won work.
+      expect(texts.filter((text) => text.includes('complete')).length).toBeGreaterThan(1);
+    });
+  }
+
+  it('8 recoverers racing over the same stale claims: each claim is recovered exactly once', async () => {
+    const dir = tempDir();
+    const store = openTestStore(join(dir, '_tasks'));
+    seedTasks(store, 20);
+    for (let i = 0; i < 20; i++) await store.claim({ agent: `holder-${i}` });
+    const logs = Array.from({ length: 8 }, (_, i) => join(dir, `recover-${i}.log`));
+    const exits = await raceWorkers(8, (i) => [store.dir, `r${i}`, logs[i]!], { WORKER_MODE: 'recover' });
+    expect(exits.every((exit) => exit.code === 0)).toBe(true);
+    const texts = logs.map((log) => { try { return readFileSync(log, 'utf8'); } catch { return ''; } });
+    const recovered = countLines(texts, 'recovered');
+    expect(recovered.size).toBe(20);
+    expect([...recovered.values()].every((n) => n === 1)).toBe(true);
+    const { tasks } = store.listAll();
+    expect(tasks.every((task) => task.state === 'failed' && task.attempts === 1)).toBe(true);
+    expect(readEvents(store.eventsPath).filter((event) => event.event === 'recover')).toHaveLength(20);
+  });
+});
