@@ -1,0 +1,137 @@
+// The hook handlers as Claude Code runs them: the bundled CLI, a payload on stdin, a real store in a
+// real repository. Payload shapes follow what 2.1.197 sends (agent_id only inside subagents).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { claimAgentNames } from '../../src/hooks/claim-call.ts';
+import { git, gitRepo } from '../helpers/git-repo.ts';
+import { runCli } from '../helpers/run-cli.ts';
+
+function hook(event: string, repo: string, payload: Record<string, unknown>) {
+  return runCli(['hook', event], { cwd: repo, input: JSON.stringify({ session_id: 'sess-1', cwd: repo, ...payload }) });
+}
+
+function preBash(repo: string, agentId: string, command: string) {
+  return hook('pre-tool-use', repo, { hook_event_name: 'PreToolUse', agent_id: agentId, agent_type: 'parallel:backend-developer', tool_name: 'Bash', tool_input: { command } });
+}
+
+function preWrite(repo: string, agentId: string | undefined, filePath: string) {
+  return hook('pre-tool-use', repo, {
+    hook_event_name: 'PreToolUse',
+    ...(agentId ? { agent_id: agentId, agent_type: 'parallel:backend-developer' } : {}),
+    tool_name: 'Write',
+    tool_input: { file_path: filePath, content: 'x' },
+  });
+}
+
+function denial(run: { stdout: string }): string | undefined {
+  if (run.stdout.trim() === '') return undefined;
+  const output = JSON.parse(run.stdout);
+  expect(output.hookSpecificOutput.permissionDecision).toBe('deny');
+  return output.hookSpecificOutput.permissionDecisionReason as string;
+}
+
+/** A repo with a store holding api (src/api/**) and ui (src/ui/**), api claimed by backend-1. */
+function runWithClaim(): string {
+  const repo = gitRepo({ 'README.md': '# t\n', 'src/api/a.ts': 'export {}\n' });
+  expect(runCli(['init'], { cwd: repo }).exitCode).toBe(0);
+  expect(runCli(['add', '--id', 'api', '--title', 'API', '--role', 'backend-developer', '--files', 'src/api/**'], { cwd: repo }).exitCode).toBe(0);
+  expect(runCli(['add', '--id', 'ui', '--title', 'UI', '--role', 'frontend-designer', '--files', 'src/ui/**'], { cwd: repo }).exitCode).toBe(0);
+  expect(preBash(repo, 'agent-a', 'cd /x && parallel-agents claim --agent backend-1 --role backend-developer --json').exitCode).toBe(0);
+  expect(runCli(['claim', '--agent', 'backend-1', '--role', 'backend-developer'], { cwd: repo }).exitCode).toBe(0);
+  return repo;
+}
+
+describe('claimAgentNames', () => {
+  it.each([
+    ['parallel-agents claim --agent backend-1 --role backend-developer --json', ['backend-1']],
+    ['cd "/a b" && parallel-agents claim --agent=qa-2', ['qa-2']],
+    ["/p/bin/parallel-agents claim --role x --agent 'front 1'", ['front 1']],
+    ['parallel-agents status --json && parallel-agents claim --agent a1; echo --agent nope', ['a1']],
+    ['parallel-agents claim --agent "$AGENT"', []],
+    ['echo parallel-agents claim --agent x', []],
+    ['parallel-agents complete --agent backend-1 --task api', []],
+  ])('%s', (command, names) => {
+    expect(claimAgentNames(command)).toEqual(names);
+  });
+});
+
+describe('hook pre-tool-use', () => {
+  it('lets a claimed agent edit inside its scope and denies outside it, with a fix to act on', () => {
+    const repo = runWithClaim();
+    expect(denial(preWrite(repo, 'agent-a', join(repo, 'src/api/new.ts')))).toBeUndefined();
+    const reason = denial(preWrite(repo, 'agent-a', join(repo, 'src/ui/page.ts')));
+    expect(reason).toMatch(/src\/ui\/page\.ts is outside the write scope of the task you hold \(api: src\/api\/\*\*\)/);
+    expect(reason).toMatch(/parallel-agents fail --agent backend-1 --task api/);
+    expect(denial(preWrite(repo, 'agent-a', '/etc/passwd'))).toMatch(/outside this repository/);
+  });
+
+  it('denies an edit in another checkout than the task worktree', () => {
+    const repo = runWithClaim();
+    const added = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo });
+    expect(added.exitCode, added.stderr).toBe(0);
+    const worktree = added.json.path as string;
+    expect(denial(preWrite(repo, 'agent-a', join(worktree, 'src/api/x.ts')))).toBeUndefined();
+    expect(denial(preWrite(repo, 'agent-a', join(repo, 'src/api/x.ts')))).toMatch(/not in the worktree of task api/);
+  });
+
+  it('leaves sessions that never claimed alone: the main thread and agents used directly', () => {
+    const repo = runWithClaim();
+    expect(denial(preWrite(repo, undefined, join(repo, 'anything.ts')))).toBeUndefined();
+    expect(denial(preWrite(repo, 'agent-never-claimed', join(repo, 'anything.ts')))).toBeUndefined();
+  });
+
+  it('denies edits once the agent holds nothing, and a second live agent claiming under the same name', () => {
+    const repo = runWithClaim();
+    expect(runCli(['complete', '--agent', 'backend-1', '--task', 'api'], { cwd: repo }).exitCode).toBe(0);
+    expect(denial(preWrite(repo, 'agent-a', join(repo, 'src/api/a.ts')))).toMatch(/hold no task/);
+    expect(denial(preBash(repo, 'agent-b', 'parallel-agents claim --agent backend-1'))).toMatch(/already used by another running agent/);
+    expect(denial(preBash(repo, 'agent-a', 'parallel-agents claim --agent other-name'))).toMatch(/keep using --agent backend-1/);
+  });
+
+  it('does nothing without a store', () => {
+    const repo = gitRepo();
+    const run = preBash(repo, 'agent-a', 'parallel-agents claim --agent a');
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(existsSync(join(repo, '_tasks'))).toBe(false);
+  });
+});
+
+describe('hook subagent-stop', () => {
+  it('fails the claim a stopped subagent still holds, with a reason naming it', () => {
+    const repo = runWithClaim();
+    const run = hook('subagent-stop', repo, { hook_event_name: 'SubagentStop', agent_id: 'agent-a', agent_type: 'parallel:backend-developer', last_assistant_message: 'I give up' });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe('');
+    const task = runCli(['show', '--task', 'api', '--json'], { cwd: repo }).json.task ?? runCli(['show', '--task', 'api', '--json'], { cwd: repo }).json;
+    expect(task.state).toBe('failed');
+    expect(task.attempts).toBe(1);
+    expect(task.last_error).toMatch(/agent backend-1 \(parallel:backend-developer agent-a\) stopped while still holding this task.*I give up/);
+    expect(existsSync(join(repo, '_tasks', 'subagents', 'agent-a.json'))).toBe(false);
+    // The other task and other subagents are untouched.
+    const events = readFileSync(join(repo, '_tasks', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(events.filter((event) => event.event === 'fail').map((event) => event.task)).toEqual(['api']);
+  });
+
+  it('leaves a subagent that finished its claim alone', () => {
+    const repo = runWithClaim();
+    expect(runCli(['complete', '--agent', 'backend-1', '--task', 'api'], { cwd: repo }).exitCode).toBe(0);
+    expect(hook('subagent-stop', repo, { hook_event_name: 'SubagentStop', agent_id: 'agent-a' }).exitCode).toBe(0);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    expect(runCli(['show', '--task', 'api', '--json'], { cwd: repo }).stdout).toMatch(/"completed"/);
+  });
+});
+
+describe('hooks fail open', () => {
+  it.each([
+    ['pre-tool-use', 'not json'],
+    ['subagent-stop', '{"agent_id": 42}'],
+    ['no-such-event', '{}'],
+  ])('%s with %s exits 0 with no decision', (event, input) => {
+    const repo = gitRepo();
+    const run = runCli(['hook', event], { cwd: repo, input });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe('');
+  });
+});
