@@ -20,6 +20,8 @@ export type ReplyBlock = ContentText | ContentToolUse;
 /** One request as the CLI sent it, with the views rules need. */
 export interface MockRequest {
   index: number;
+  /** Arrival time (ms since epoch): lets tests measure how concurrent subagents really were. */
+  receivedAt: number;
   body: any;
   model: string;
   /** All system text: system blocks plus role:"system" messages (agent and skill listings). */
@@ -85,6 +87,7 @@ export function parseRequest(body: any, index: number): MockRequest {
   }
   return {
     index,
+    receivedAt: Date.now(),
     body,
     model: String(body.model ?? ''),
     systemText: [system, ...systemMessages].join('\n'),
