@@ -56,6 +56,22 @@ describe('plugin inside Claude Code 2.1.197', () => {
     }
   });
 
+  it('installs from the repository as its own marketplace and loads without --plugin-dir', async () => {
+    const plugin = buildTestPlugin();
+    const home = tempDir('pa-home-');
+    const add = await runClaude(['plugin', 'marketplace', 'add', plugin], { cwd: home, home });
+    expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    expect(add.stdout).toMatch(/Successfully added marketplace: parallel-agents/);
+    const install = await runClaude(['plugin', 'install', 'parallel@parallel-agents'], { cwd: home, home });
+    expect(install.exitCode, install.stdout + install.stderr).toBe(0);
+    expect(install.stdout).toMatch(/Successfully installed plugin: parallel@parallel-agents/);
+    mock = await startMockModel([{ name: 'answer', when: () => true, reply: [text('HELLO')] }]);
+    const run = await runClaude(['-p', 'hello', '--output-format', 'stream-json', '--verbose'], { cwd: gitRepo(), home, modelUrl: mock.url });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.init.plugins.map((p: any) => p.name)).toContain('parallel');
+    expect(run.init.agents).toContain('parallel:backend-developer');
+  });
+
   it('loads, answers /parallel typed bare with the flow, and runs the CLI from bin/', async () => {
     const plugin = buildTestPlugin();
     const repo = gitRepo({ 'README.md': '# app\n' });
@@ -152,6 +168,12 @@ describe('plugin inside Claude Code 2.1.197', () => {
     expect(spread).toBeLessThan(5_000);
     const overlapping = starts.filter((r) => r.receivedAt < Math.min(...mock!.requests.filter((x) => x.fromSubagent && x.toolResultCount === 2).map((x) => x.receivedAt)));
     expect(overlapping.length).toBe(4);
+
+    // Each subagent ran as the plugin's agent: its body as system prompt, only its tools.
+    const backend = starts[0]!;
+    expect(backend.systemText).toContain('# Backend developer');
+    expect(backend.toolNames).toContain('Write');
+    expect(backend.toolNames).not.toContain('Agent');
 
     // Three completed with their commit as evidence, on their own branches.
     for (const task of [api, ui, qa]) {
