@@ -10,7 +10,9 @@ import { buildTestPlugin, runClaude, runPrompt } from '../helpers/claude-code.ts
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { bash, startMockModel, text, tool, type MockModel, type MockRequest, type MockRule } from '../helpers/mock-model.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { TaskStore } from '../../src/store/task-store.ts';
+import { openRepoContext } from '../../src/git/repo-context.ts';
+import { addWorktree } from '../../src/git/worktree.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 // The project's own test: every file an agent wrote carries its task's marker. verify runs it after
@@ -112,12 +114,10 @@ describe('plugin inside Claude Code 2.1.197', () => {
       'check.js': CHECK_JS,
     });
     const home = tempDir('pa-home-');
-    const cli = (...args: string[]) => {
-      const result = runCli([...args, '--json'], { cwd: repo });
-      expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
-      return result.json;
-    };
-    cli('init');
+    // Set-up in-process (the CLI itself is exercised by the agents inside Claude Code below).
+    const store = TaskStore.open({ cwd: repo });
+    store.init();
+    const context = openRepoContext({ cwd: repo, env: {} });
     const tasks = [
       { id: 'api', role: 'backend-developer', files: 'src/api/**', agent: 'backend-1', file: 'src/api/health.js' },
       { id: 'ui', role: 'frontend-designer', files: 'src/ui/**', agent: 'frontend-1', file: 'src/ui/health.js' },
@@ -126,8 +126,8 @@ describe('plugin inside Claude Code 2.1.197', () => {
     ];
     const worktrees: Record<string, string> = {};
     for (const task of tasks) {
-      cli('add', '--id', task.id, '--title', `health ${task.id}`, '--role', task.role, '--files', task.files);
-      worktrees[task.id] = cli('worktree', 'add', '--task', task.id).path;
+      store.add({ id: task.id, title: `health ${task.id}`, role: task.role, files: [task.files] });
+      worktrees[task.id] = (await addWorktree(context, { taskId: task.id })).path;
     }
     const worker = (task: (typeof tasks)[number], extra: Array<MockRule['reply']> = []) =>
       subagentScript(`Agent name: ${task.agent}`, [
@@ -177,8 +177,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
 
     // Three completed with their commit as evidence, on their own branches.
     for (const task of [api, ui, qa]) {
-      const shown = cli('show', '--task', task.id);
-      const view = shown.task ?? shown;
+      const view = store.get(task.id)!;
       expect(view.state, task.id).toBe('completed');
       expect(view.commit).toBe(git(worktrees[task.id]!, 'rev-parse', 'HEAD'));
       expect(git(worktrees[task.id]!, 'show', '--name-only', '--format=', 'HEAD')).toBe(task.file);
@@ -188,8 +187,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
     expect(denied?.content).toMatch(/src\/api\/health\.js is outside the write scope of the task you hold \(tests: tests\/\*\*\)/);
     expect(existsSync(join(worktrees.tests!, 'src/api/health.js'))).toBe(false);
     // The quitter's claim was released as failed, with the reason.
-    const reqs = cli('show', '--task', 'reqs');
-    const reqsView = reqs.task ?? reqs;
+    const reqsView = store.get('reqs')!;
     expect(reqsView.state).toBe('failed');
     expect(reqsView.last_error).toMatch(/agent pm-1 \(parallel:product-manager \S+\) stopped while still holding this task/);
 

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claimAgentNames } from '../../src/hooks/claim-call.ts';
+import { TaskStore } from '../../src/store/task-store.ts';
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
@@ -34,11 +35,13 @@ function denial(run: { stdout: string }): string | undefined {
 /** A repo with a store holding api (src/api/**) and ui (src/ui/**), api claimed by backend-1. */
 function runWithClaim(): string {
   const repo = gitRepo({ 'README.md': '# t\n', 'src/api/a.ts': 'export {}\n' });
-  expect(runCli(['init'], { cwd: repo }).exitCode).toBe(0);
-  expect(runCli(['add', '--id', 'api', '--title', 'API', '--role', 'backend-developer', '--files', 'src/api/**'], { cwd: repo }).exitCode).toBe(0);
-  expect(runCli(['add', '--id', 'ui', '--title', 'UI', '--role', 'frontend-designer', '--files', 'src/ui/**'], { cwd: repo }).exitCode).toBe(0);
+  // The store is set up in-process (fast); the hooks themselves always run as the real CLI.
+  const store = TaskStore.open({ cwd: repo });
+  store.init();
+  store.add({ id: 'api', title: 'API', role: 'backend-developer', files: ['src/api/**'] });
+  store.add({ id: 'ui', title: 'UI', role: 'frontend-designer', files: ['src/ui/**'] });
   expect(preBash(repo, 'agent-a', 'cd /x && parallel-agents claim --agent backend-1 --role backend-developer --json').exitCode).toBe(0);
-  expect(runCli(['claim', '--agent', 'backend-1', '--role', 'backend-developer'], { cwd: repo }).exitCode).toBe(0);
+  expect(store.claimSync({ agent: 'backend-1', role: 'backend-developer' }).task.id).toBe('api');
   return repo;
 }
 
@@ -81,9 +84,9 @@ describe('hook pre-tool-use', () => {
     expect(denial(preWrite(repo, 'agent-never-claimed', join(repo, 'anything.ts')))).toBeUndefined();
   });
 
-  it('denies edits once the agent holds nothing, and a second live agent claiming under the same name', () => {
+  it('denies edits once the agent holds nothing, and a second live agent claiming under the same name', async () => {
     const repo = runWithClaim();
-    expect(runCli(['complete', '--agent', 'backend-1', '--task', 'api'], { cwd: repo }).exitCode).toBe(0);
+    await TaskStore.open({ cwd: repo }).complete({ agent: 'backend-1', task: 'api' });
     expect(denial(preWrite(repo, 'agent-a', join(repo, 'src/api/a.ts')))).toMatch(/hold no task/);
     expect(denial(preBash(repo, 'agent-b', 'parallel-agents claim --agent backend-1'))).toMatch(/already used by another running agent/);
     expect(denial(preBash(repo, 'agent-a', 'parallel-agents claim --agent other-name'))).toMatch(/keep using --agent backend-1/);
@@ -104,7 +107,7 @@ describe('hook subagent-stop', () => {
     const run = hook('subagent-stop', repo, { hook_event_name: 'SubagentStop', agent_id: 'agent-a', agent_type: 'parallel:backend-developer', last_assistant_message: 'I give up' });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe('');
-    const task = runCli(['show', '--task', 'api', '--json'], { cwd: repo }).json.task ?? runCli(['show', '--task', 'api', '--json'], { cwd: repo }).json;
+    const task = TaskStore.open({ cwd: repo }).get('api')!;
     expect(task.state).toBe('failed');
     expect(task.attempts).toBe(1);
     expect(task.last_error).toMatch(/agent backend-1 \(parallel:backend-developer agent-a\) stopped while still holding this task.*I give up/);
@@ -114,12 +117,12 @@ describe('hook subagent-stop', () => {
     expect(events.filter((event) => event.event === 'fail').map((event) => event.task)).toEqual(['api']);
   });
 
-  it('leaves a subagent that finished its claim alone', () => {
+  it('leaves a subagent that finished its claim alone', async () => {
     const repo = runWithClaim();
-    expect(runCli(['complete', '--agent', 'backend-1', '--task', 'api'], { cwd: repo }).exitCode).toBe(0);
+    await TaskStore.open({ cwd: repo }).complete({ agent: 'backend-1', task: 'api' });
     expect(hook('subagent-stop', repo, { hook_event_name: 'SubagentStop', agent_id: 'agent-a' }).exitCode).toBe(0);
     expect(git(repo, 'status', '--porcelain')).toBe('');
-    expect(runCli(['show', '--task', 'api', '--json'], { cwd: repo }).stdout).toMatch(/"completed"/);
+    expect(TaskStore.open({ cwd: repo }).get('api')!.state).toBe('completed');
   });
 });
 
