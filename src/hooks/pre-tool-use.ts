@@ -1,6 +1,7 @@
 // PreToolUse, inside subagents only (the main session has no agent_id and never claims):
 // - Bash running `parallel-agents claim --agent NAME`: remember agent_id -> NAME, refusing a name
-//   another live subagent of this session already uses (the SubagentStop release depends on it);
+//   another live subagent of this session already uses (the SubagentStop release depends on it)
+//   and a second claim while the first is unfinished;
 // - Edit/Write/MultiEdit/NotebookEdit: deny an edit outside the scope of the task that agent holds.
 import { readWorktreeRecord } from '../git/worktree-registry.ts';
 import { TaskStore } from '../store/task-store.ts';
@@ -45,6 +46,12 @@ export function preToolUse(payload: HookPayload, env: NodeJS.ProcessEnv): PreToo
     const clash = sessionSubagents(store.dir, payload.sessionId).find((record) => record.agent === name && record.agentId !== agentId);
     if (clash) {
       return { deny: `parallel-agents: agent name "${name}" is already used by another running agent (${clash.agentType ?? 'subagent'} ${clash.agentId}); claim with a unique --agent name, for example ${name}-${agentId.slice(0, 6)}.` };
+    }
+    // The seeds' "release before picking up new work", enforced rather than requested.
+    const unfinished = heldTasks(store, name);
+    if (unfinished.length > 0) {
+      const ids = unfinished.map((task) => task.id).join(', ');
+      return { deny: `parallel-agents: finish what you hold before claiming again: you (agent "${name}") still hold ${ids}. Run parallel-agents complete --agent ${name} --task ${unfinished[0]!.id} --commit <sha> --json, or parallel-agents fail --agent ${name} --task ${unfinished[0]!.id} --reason "<why>" --json, then claim.` };
     }
     if (!current) {
       writeSubagent(store.dir, { agentId, agentType: payload.agentType, sessionId: payload.sessionId, agent: name, recordedAt: new Date().toISOString() });

@@ -90,6 +90,15 @@ describe('hook pre-tool-use', () => {
     expect(denial(preWrite(repo, 'agent-a', join(repo, 'src/api/a.ts')))).toMatch(/hold no task/);
     expect(denial(preBash(repo, 'agent-b', 'parallel-agents claim --agent backend-1'))).toMatch(/already used by another running agent/);
     expect(denial(preBash(repo, 'agent-a', 'parallel-agents claim --agent other-name'))).toMatch(/keep using --agent backend-1/);
+    // Finished: claiming the next task is allowed again.
+    expect(denial(preBash(repo, 'agent-a', 'parallel-agents claim --agent backend-1 --json'))).toBeUndefined();
+  });
+
+  it('denies a second claim while the agent still holds an unfinished task', () => {
+    const repo = runWithClaim();
+    const reason = denial(preBash(repo, 'agent-a', 'parallel-agents claim --agent backend-1 --role backend-developer --json'));
+    expect(reason).toMatch(/finish what you hold before claiming again: you \(agent "backend-1"\) still hold api/);
+    expect(reason).toMatch(/parallel-agents complete --agent backend-1 --task api/);
   });
 
   it('does nothing without a store', () => {
