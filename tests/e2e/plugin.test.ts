@@ -153,6 +153,8 @@ describe('plugin inside Claude Code 2.1.197', () => {
       ...subagentScript(`Agent name: ${pm.agent}`, [[bash(`parallel-agents claim --agent ${pm.agent} --role ${pm.role} --json`)], [text('Status: BLOCKED\nNotes: stopping early')]]),
       { name: 'orchestrator launches all agents in one message', when: (r) => isMain(r) && invoked(r, 'parallel:parallel') && r.toolResultCount === 0, reply: [text('Launching.'), launch(api), launch(ui), launch(qa), launch(pm)] },
       { name: 'orchestrator reports', when: (r) => isMain(r) && invoked(r, 'parallel:parallel') && r.toolResultCount === 4, reply: [text('RUN-REPORTED')] },
+      { name: 'status reports', when: (r) => isMain(r) && invoked(r, 'parallel:status'), reply: [text('STATUS-REPORTED')] },
+      { name: 'resume reports', when: (r) => isMain(r) && invoked(r, 'parallel:resume'), reply: [text('RESUME-REPORTED')] },
       { name: 'merge runs verify', when: (r) => isMain(r) && invoked(r, 'parallel:merge') && r.toolResultCount === 0, reply: [bash('parallel-agents verify --test "node check.js" --json')] },
       { name: 'merge reports', when: (r) => isMain(r) && invoked(r, 'parallel:merge') && r.toolResultCount === 1, reply: [text('MERGE-REPORTED')] },
     ]);
@@ -202,5 +204,16 @@ describe('plugin inside Claude Code 2.1.197', () => {
     for (const task of [api, ui, qa]) expect(git(repo, 'show', `main:${task.file}`)).toBe(`// ${task.id}`);
     // Progress JSON lines first, the report last.
     expect(JSON.parse(verifyResult.content.trim().split('\n').at(-1)!).status).toBe('merged');
+
+    // status and resume read the run from the store through their pre-executed CLI lines alone.
+    const [status, resume] = await Promise.all(
+      ['/parallel:status', '/parallel:resume'].map((prompt) => runPrompt(plugin, prompt, { cwd: repo, home, modelUrl: mock!.url })),
+    );
+    expect(status!.result.result).toContain('STATUS-REPORTED');
+    expect(resume!.result.result).toContain('RESUME-REPORTED');
+    const seen = (command: string) => mock!.requests.find((r) => invoked(r, command))!.lastUserText;
+    expect(seen('parallel:status')).toContain('"summary":"3 completed / 4 total (0 in progress, 1 failed, 0 blocked)"');
+    expect(seen('parallel:resume')).toContain('"summary":"3 completed / 4 total');
+    expect(seen('parallel:resume')).toMatch(/"worktrees":\[\{"task":"api"/);
   });
 });
