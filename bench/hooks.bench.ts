@@ -4,7 +4,7 @@
 // timed side by side with `node -e 0`, interleaved, medians of ROUNDS runs each.
 //   npm run bench -- hooks          (BENCH_HOOK_ROUNDS=15 by default)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle } from '../scripts/build.mjs';
@@ -21,8 +21,14 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'pa-bench-hooks-'));
   try {
-    const cli = join(root, 'parallel-agents.cjs');
-    writeFileSync(cli, await bundle());
+    // The plugin's layout: hooks.json runs hooks/run-hook.cjs, which loads bin/ -> dist/ when needed.
+    const plugin = join(root, 'plugin');
+    mkdirSync(join(plugin, 'dist'), { recursive: true });
+    writeFileSync(join(plugin, 'dist', 'parallel-agents.cjs'), await bundle());
+    cpSync(join(import.meta.dirname, '..', 'bin'), join(plugin, 'bin'), { recursive: true });
+    cpSync(join(import.meta.dirname, '..', 'hooks'), join(plugin, 'hooks'), { recursive: true });
+    const entry = join(plugin, 'hooks', 'run-hook.cjs');
+    const cli = join(plugin, 'dist', 'parallel-agents.cjs');
     const repo = join(root, 'repo');
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
     const store = TaskStore.open({ cwd: repo });
@@ -33,8 +39,10 @@ async function main(): Promise<void> {
     const base = { session_id: 's', cwd: repo, hook_event_name: 'PreToolUse' };
     const variants: Array<[string, string[], string]> = [
       ['node -e 0', ['-e', '0'], ''],
-      ['hook, main-thread Bash (fast path)', [cli, 'hook', 'pre-tool-use'], JSON.stringify({ ...base, tool_name: 'Bash', tool_input: { command: 'ls' } })],
-      ['hook, subagent Write in scope (200 tasks)', [cli, 'hook', 'pre-tool-use'], JSON.stringify({ ...base, agent_id: 'abench', tool_name: 'Write', tool_input: { file_path: join(repo, held.files[0]!.replace('**', 'x.ts')), content: '' } })],
+      ['CLI hook, main-thread Bash (no pre-filter)', [cli, 'hook', 'pre-tool-use'], JSON.stringify({ ...base, tool_name: 'Bash', tool_input: { command: 'ls' } })],
+      ['run-hook.cjs, main-thread Bash (pre-filtered)', [entry, 'pre-tool-use'], JSON.stringify({ ...base, tool_name: 'Bash', tool_input: { command: 'ls' } })],
+      ['run-hook.cjs, subagent Bash, not a claim', [entry, 'pre-tool-use'], JSON.stringify({ ...base, agent_id: 'abench', tool_name: 'Bash', tool_input: { command: 'git status' } })],
+      ['run-hook.cjs, subagent Write in scope (200 tasks)', [entry, 'pre-tool-use'], JSON.stringify({ ...base, agent_id: 'abench', tool_name: 'Write', tool_input: { file_path: join(repo, held.files[0]!.replace('**', 'x.ts')), content: '' } })],
     ];
     const times = new Map<string, number[]>(variants.map(([name]) => [name, []]));
     for (let round = 0; round < ROUNDS; round++) {

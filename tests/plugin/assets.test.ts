@@ -180,11 +180,11 @@ describe('hooks.json', () => {
     expect(hooks.SubagentStop).toBeDefined();
   });
 
-  it.each(handlers)('%s runs the bundled CLI in exec form with a timeout', (_event, handler) => {
+  it.each(handlers)('%s runs the hook entry in exec form with a timeout', (_event, handler) => {
     expect(handler.type).toBe('command');
     expect(handler.command).toBe('node');
-    expect(handler.args.slice(0, 2)).toEqual(['${CLAUDE_PLUGIN_ROOT}/bin/parallel-agents', 'hook']);
-    expect(['pre-tool-use', 'subagent-stop']).toContain(handler.args[2]);
+    expect(handler.args[0]).toBe('${CLAUDE_PLUGIN_ROOT}/hooks/run-hook.cjs');
+    expect(['pre-tool-use', 'subagent-stop']).toContain(handler.args[1]);
     expect(handler.timeout).toBeGreaterThan(0);
     expect(handler.timeout).toBeLessThanOrEqual(30);
   });

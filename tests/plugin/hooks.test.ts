@@ -1,10 +1,12 @@
 // The hook handlers as Claude Code runs them: the bundled CLI, a payload on stdin, a real store in a
 // real repository. Payload shapes follow what 2.1.197 sends (agent_id only inside subagents).
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claimAgentNames } from '../../src/hooks/claim-call.ts';
 import { TaskStore } from '../../src/store/task-store.ts';
+import { buildTestPlugin } from '../helpers/claude-code.ts';
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
@@ -145,5 +147,36 @@ describe('hooks fail open', () => {
     const run = runCli(['hook', event], { cwd: repo, input });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe('');
+  });
+});
+
+describe('hooks/run-hook.cjs (the entry hooks.json runs)', () => {
+  function entry(plugin: string, event: string, payload: Record<string, unknown>) {
+    const result = spawnSync(process.execPath, [join(plugin, 'hooks', 'run-hook.cjs'), event], { input: JSON.stringify(payload), encoding: 'utf8' });
+    return { exitCode: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it('skips loading the CLI when there is nothing to check, and fails open when the CLI is missing', () => {
+    const plugin = buildTestPlugin();
+    rmSync(join(plugin, 'dist'), { recursive: true });
+    const repo = gitRepo();
+    const mainThread = entry(plugin, 'pre-tool-use', { cwd: repo, tool_name: 'Write', tool_input: { file_path: join(repo, 'x') } });
+    const plainBash = entry(plugin, 'pre-tool-use', { cwd: repo, agent_id: 'a1', tool_name: 'Bash', tool_input: { command: 'git status' } });
+    for (const run of [mainThread, plainBash]) expect(run).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    const guarded = entry(plugin, 'pre-tool-use', { cwd: repo, agent_id: 'a1', tool_name: 'Write', tool_input: { file_path: join(repo, 'x') } });
+    expect(guarded.exitCode).toBe(0);
+    expect(guarded.stdout).toBe('');
+    expect(guarded.stderr).toMatch(/cannot run the CLI.*fail open/);
+  });
+
+  it('hands the payload it read to the CLI', () => {
+    const plugin = buildTestPlugin();
+    const repo = runWithClaim();
+    const run = entry(plugin, 'pre-tool-use', { session_id: 'sess-1', cwd: repo, agent_id: 'agent-a', tool_name: 'Write', tool_input: { file_path: join(repo, 'src/ui/x.ts') } });
+    expect(run.exitCode).toBe(0);
+    expect(denial(run)).toMatch(/outside the write scope of the task you hold \(api: src\/api\/\*\*\)/);
+    const stop = entry(plugin, 'subagent-stop', { session_id: 'sess-1', cwd: repo, agent_id: 'agent-a' });
+    expect(stop.exitCode).toBe(0);
+    expect(TaskStore.open({ cwd: repo }).get('api')!.state).toBe('failed');
   });
 });

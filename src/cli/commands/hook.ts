@@ -72,7 +72,8 @@ export const command: CommandModule = {
       return { data: {}, text: '' };
     }
     try {
-      const stdin = await readStdin(STDIN_LIMIT_MS);
+      // hooks/run-hook.cjs has already read stdin to decide whether to load the CLI at all.
+      const stdin = ctx.env.PARALLEL_HOOK_PAYLOAD ?? (await readStdin(STDIN_LIMIT_MS));
       const { stdout, note } = await withLimit(handle(event, stdin, ctx.cwd, ctx.env), HANDLER_LIMIT_MS, `hook ${event}`);
       if (note) ctx.stderr.write(`parallel-agents hook ${event}: ${note}\n`);
       return { data: stdout ? JSON.parse(stdout) : {}, text: stdout };
