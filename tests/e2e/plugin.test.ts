@@ -107,7 +107,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
     expect(run.result.result).toContain('PLAN-SHOWN');
   });
 
-  it('runs three specialists at once, each claiming, editing, committing and completing; hooks deny out-of-scope edits and release a quitter; /parallel:merge verifies and merges', async () => {
+  it('runs three specialists at once in the background, each claiming, editing, committing and completing; hooks deny out-of-scope edits and release a quitter; /parallel:merge verifies and merges', async () => {
     const plugin = buildTestPlugin();
     const repo = gitRepo({
       'README.md': '# app\n',
@@ -143,6 +143,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
         description: `health ${task.id}`,
         subagent_type: `parallel:${task.role}`,
         prompt: `Agent name: ${task.agent}\nRole to claim with: ${task.role}\nRun goal: health endpoint\nFollow your protocol.`,
+        run_in_background: true,
       });
     mock = await startMockModel([
       ...worker(api),
@@ -152,7 +153,10 @@ describe('plugin inside Claude Code 2.1.197', () => {
       // The product manager claims, then stops without finishing: SubagentStop must release it.
       ...subagentScript(`Agent name: ${pm.agent}`, [[bash(`parallel-agents claim --agent ${pm.agent} --role ${pm.role} --json`)], [text('Status: BLOCKED\nNotes: stopping early')]]),
       { name: 'orchestrator launches all agents in one message', when: (r) => isMain(r) && invoked(r, 'parallel:parallel') && r.toolResultCount === 0, reply: [text('Launching.'), launch(api), launch(ui), launch(qa), launch(pm)] },
-      { name: 'orchestrator reports', when: (r) => isMain(r) && invoked(r, 'parallel:parallel') && r.toolResultCount === 4, reply: [text('RUN-REPORTED')] },
+      // Background agents: the launch returns at once, then each finished agent arrives as a
+      // <task-notification> turn; the orchestrator answers each (the -p run waits for all of them).
+      { name: 'orchestrator waits', when: (r) => isMain(r) && invoked(r, 'parallel:parallel') && r.toolResultCount === 4 && !r.lastUserText.includes('<task-notification>'), reply: [text('LAUNCHED')] },
+      { name: 'orchestrator reports', when: (r) => isMain(r) && invoked(r, 'parallel:parallel') && r.lastUserText.includes('<task-notification>'), reply: [text('RUN-REPORTED')] },
       { name: 'status reports', when: (r) => isMain(r) && invoked(r, 'parallel:status'), reply: [text('STATUS-REPORTED')] },
       { name: 'resume reports', when: (r) => isMain(r) && invoked(r, 'parallel:resume'), reply: [text('RESUME-REPORTED')] },
       { name: 'merge runs verify', when: (r) => isMain(r) && invoked(r, 'parallel:merge') && r.toolResultCount === 0, reply: [bash('parallel-agents verify --test "node check.js" --json')] },
@@ -162,6 +166,11 @@ describe('plugin inside Claude Code 2.1.197', () => {
     const run = await runPrompt(plugin, '/parallel add a health endpoint (plan approved)', { cwd: repo, home, modelUrl: mock.url, allowedTools, timeoutMs: 90_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.result.result, JSON.stringify(mock.answeredBy)).toContain('RUN-REPORTED');
+
+    // Launched in the background: the launch returned at once, the results came as notifications.
+    const launched = mock.requests.find((r) => isMain(r) && r.toolResultCount === 4)!;
+    expect(launched.lastToolResults.map((result) => result.content)).toEqual(Array(4).fill(expect.stringContaining('Async agent launched')));
+    expect(mock.requests.some((r) => isMain(r) && r.lastUserText.includes('<task-notification>'))).toBe(true);
 
     // All four subagents started together, from one message.
     const starts = tasks.map((task) => mock!.requests.find((r) => r.fromSubagent && r.firstUserText.includes(`Agent name: ${task.agent}`))!);
