@@ -11,6 +11,8 @@ export interface HookPayload {
   toolName: string | undefined;
   toolInput: Record<string, unknown>;
   lastAssistantMessage: string | undefined;
+  /** SubagentStop/Stop: the agent is already continuing because a stop hook blocked it. */
+  stopHookActive: boolean;
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -37,5 +39,6 @@ export function parseHookPayload(text: string, fallbackCwd: string): HookPayload
     toolName: optionalString(data.tool_name),
     toolInput: toolInput !== null && typeof toolInput === 'object' ? (toolInput as Record<string, unknown>) : {},
     lastAssistantMessage: optionalString(data.last_assistant_message),
+    stopHookActive: data.stop_hook_active === true,
   };
 }

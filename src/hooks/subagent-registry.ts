@@ -16,6 +16,8 @@ export interface SubagentRecord {
   /** The --agent name the subagent claims with. */
   agent: string;
   recordedAt: string;
+  /** When SubagentStop last sent it back to finish a claim it still held. */
+  remindedAt?: string | undefined;
 }
 
 function recordPath(storeDir: string, agentId: string): string | undefined {

@@ -197,10 +197,12 @@ describe('plugin inside Claude Code 2.1.197', () => {
     const denied = mock.requests.flatMap((r) => r.lastToolResults).find((result) => result.is_error && /outside the write scope/.test(result.content));
     expect(denied?.content).toMatch(/src\/api\/health\.js is outside the write scope of the task you hold \(tests: tests\/\*\*\)/);
     expect(existsSync(join(worktrees.tests!, 'src/api/health.js'))).toBe(false);
-    // The quitter's claim was released as failed, with the reason.
+    // The quitter was sent back once to finish its claim, stopped again, and its claim was
+    // released as failed, with the reason.
+    expect(mock.requests.some((r) => r.fromSubagent && r.firstUserText.includes('Agent name: pm-1') && /Stop hook feedback:[\s\S]*you still hold reqs/.test(r.lastUserText))).toBe(true);
     const reqsView = store.get('reqs')!;
     expect(reqsView.state).toBe('failed');
-    expect(reqsView.last_error).toMatch(/agent pm-1 \(parallel:product-manager \S+\) stopped while still holding this task/);
+    expect(reqsView.last_error).toMatch(/agent pm-1 \(parallel:product-manager \S+\) stopped while still holding this task, without complete or fail, even after a reminder/);
 
     const before = git(repo, 'rev-parse', 'main');
     const merge = await runPrompt(plugin, '/parallel:merge node check.js', { cwd: repo, home, modelUrl: mock.url, allowedTools: ['Bash(parallel-agents:*)'] });

@@ -113,19 +113,34 @@ describe('hook pre-tool-use', () => {
 });
 
 describe('hook subagent-stop', () => {
-  it('fails the claim a stopped subagent still holds, with a reason naming it', () => {
+  it('sends a subagent that stops holding a claim back once, then fails the claim with a reason naming it', () => {
     const repo = runWithClaim();
-    const run = hook('subagent-stop', repo, { hook_event_name: 'SubagentStop', agent_id: 'agent-a', agent_type: 'parallel:backend-developer', last_assistant_message: 'I give up' });
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout).toBe('');
+    const stop = { hook_event_name: 'SubagentStop', agent_id: 'agent-a', agent_type: 'parallel:backend-developer', last_assistant_message: 'I give up' };
+    const first = hook('subagent-stop', repo, stop);
+    expect(first.exitCode).toBe(0);
+    const decision = JSON.parse(first.stdout);
+    expect(decision.decision).toBe('block');
+    expect(decision.reason).toMatch(/you still hold api\. Finish each claim before you stop.*parallel-agents complete --agent backend-1 --task api/);
+    expect(TaskStore.open({ cwd: repo }).get('api')!.state).toBe('claimed');
+
+    const second = hook('subagent-stop', repo, { ...stop, stop_hook_active: true });
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toBe('');
     const task = TaskStore.open({ cwd: repo }).get('api')!;
     expect(task.state).toBe('failed');
     expect(task.attempts).toBe(1);
-    expect(task.last_error).toMatch(/agent backend-1 \(parallel:backend-developer agent-a\) stopped while still holding this task.*I give up/);
+    expect(task.last_error).toMatch(/agent backend-1 \(parallel:backend-developer agent-a\) stopped while still holding this task, without complete or fail, even after a reminder.*I give up/);
     expect(existsSync(join(repo, '_tasks', 'subagents', 'agent-a.json'))).toBe(false);
-    // The other task and other subagents are untouched.
     const events = readFileSync(join(repo, '_tasks', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(events.filter((event) => event.event === 'fail').map((event) => event.task)).toEqual(['api']);
+  });
+
+  it('never reminds twice, even when the host does not report stop_hook_active', () => {
+    const repo = runWithClaim();
+    const stop = { hook_event_name: 'SubagentStop', agent_id: 'agent-a' };
+    expect(JSON.parse(hook('subagent-stop', repo, stop).stdout).decision).toBe('block');
+    expect(hook('subagent-stop', repo, stop).stdout).toBe('');
+    expect(TaskStore.open({ cwd: repo }).get('api')!.state).toBe('failed');
   });
 
   it('leaves a subagent that finished its claim alone', async () => {
@@ -175,7 +190,7 @@ describe('hooks/run-hook.cjs (the entry hooks.json runs)', () => {
     const run = entry(plugin, 'pre-tool-use', { session_id: 'sess-1', cwd: repo, agent_id: 'agent-a', tool_name: 'Write', tool_input: { file_path: join(repo, 'src/ui/x.ts') } });
     expect(run.exitCode).toBe(0);
     expect(denial(run)).toMatch(/outside the write scope of the task you hold \(api: src\/api\/\*\*\)/);
-    const stop = entry(plugin, 'subagent-stop', { session_id: 'sess-1', cwd: repo, agent_id: 'agent-a' });
+    const stop = entry(plugin, 'subagent-stop', { session_id: 'sess-1', cwd: repo, agent_id: 'agent-a', stop_hook_active: true });
     expect(stop.exitCode).toBe(0);
     expect(TaskStore.open({ cwd: repo }).get('api')!.state).toBe('failed');
   });

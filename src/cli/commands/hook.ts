@@ -57,8 +57,9 @@ async function handle(event: string, stdin: string, cwd: string, env: NodeJS.Pro
     return { stdout: '', note: outcome.note ?? '' };
   }
   const { subagentStop } = await import('../../hooks/subagent-stop.ts');
-  const released = await subagentStop(payload, env);
-  return { stdout: '', note: released.map((claim) => `released ${claim.task} (${claim.agent}) to ${claim.to}`).join('; ') };
+  const outcome = await subagentStop(payload, env);
+  if (outcome.block) return { stdout: JSON.stringify({ decision: 'block', reason: outcome.block }), note: 'sent back to finish its claim' };
+  return { stdout: '', note: outcome.released.map((claim) => `released ${claim.task} (${claim.agent}) to ${claim.to}`).join('; ') };
 }
 
 export const command: CommandModule = {
