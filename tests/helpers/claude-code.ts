@@ -3,7 +3,7 @@
 // the committed dist/ is rebuilt only on main and would test yesterday's CLI.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
 import { REPO_ROOT, TEST_BUNDLE } from './paths.ts';
 import { tempDir } from './temp-dir.ts';
@@ -43,8 +43,12 @@ export interface ClaudeOptions {
 export function offlineEnv(options: ClaudeOptions): NodeJS.ProcessEnv {
   // PATH keeps node and git but never a globally installed parallel-agents: tests must prove the
   // plugin's bin/ is what the model's Bash calls reach.
+  const path = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => dir !== '' && !existsSync(join(dir, 'parallel-agents')))
+    .join(delimiter);
   return {
-    PATH: process.env.PATH,
+    PATH: path,
     HOME: options.home,
     ANTHROPIC_API_KEY: 'sk-test',
     ...(options.modelUrl ? { ANTHROPIC_BASE_URL: options.modelUrl } : {}),
