@@ -23,6 +23,29 @@ for (const [file, id] of [['src/api/health.js', 'api'], ['src/ui/health.js', 'ui
 }
 `;
 
+const HEALTH_PLAN = `name: health
+tasks:
+  - id: api
+    title: Health endpoint
+    role: backend-developer
+    files: [src/api/**]
+    estimate: 20m
+    prompt: Add GET /health returning 200.
+  - id: ui
+    title: Health badge
+    role: frontend-designer
+    files: [src/ui/**]
+    estimate: 10m
+    prompt: Show the health in the header.
+  - id: tests
+    title: Health tests
+    role: qa-engineer
+    files: [tests/**]
+    depends_on: [api]
+    estimate: 10m
+    prompt: Test GET /health.
+`;
+
 const AGENTS = ['backend-developer', 'frontend-designer', 'product-manager', 'qa-engineer', 'coordinator'];
 
 let mock: MockModel | undefined;
@@ -74,15 +97,18 @@ describe('plugin inside Claude Code 2.1.197', () => {
     expect(run.init.agents).toContain('parallel:backend-developer');
   });
 
-  it('loads, answers /parallel typed bare with the flow, and runs the CLI from bin/', async () => {
+  it('loads, answers /parallel typed bare with the flow, and walks step 1 (plan, check, stop) on the skill\'s own allowed-tools', async () => {
     const plugin = buildTestPlugin();
     const repo = gitRepo({ 'README.md': '# app\n' });
     const home = tempDir('pa-home-');
+    const planPath = join(repo, '.parallel', 'plans', 'health.yaml');
     mock = await startMockModel([
-      { name: 'orchestrator runs the CLI', when: (r) => isMain(r) && r.toolResultCount === 0, reply: [text('Checking the store.'), bash('parallel-agents init --json')] },
-      { name: 'orchestrator stops for the user', when: (r) => isMain(r) && r.toolResultCount === 1, reply: [text('PLAN-SHOWN: waiting for your yes.')] },
+      { name: 'orchestrator writes the plan', when: (r) => isMain(r) && r.toolResultCount === 0, reply: [text('Planning.'), tool('Write', { file_path: planPath, content: HEALTH_PLAN })] },
+      { name: 'orchestrator checks it', when: (r) => isMain(r) && r.toolResultCount === 1, reply: [bash('parallel-agents plan check .parallel/plans/health.yaml --json')] },
+      { name: 'orchestrator stops for the user', when: (r) => isMain(r) && r.toolResultCount === 2, reply: [text('PLAN-SHOWN: launch 2 agents with A, B or C?')] },
     ]);
-    const run = await runPrompt(plugin, '/parallel add a health endpoint', { cwd: repo, home, modelUrl: mock.url, allowedTools: ['Bash(parallel-agents:*)'] });
+    // No --allowedTools: the skill's allowed-tools must be enough for its own steps.
+    const run = await runPrompt(plugin, '/parallel add a health endpoint', { cwd: repo, home, modelUrl: mock.url });
     expect(run.exitCode, run.stderr).toBe(0);
 
     const init = run.init;
@@ -100,11 +126,15 @@ describe('plugin inside Claude Code 2.1.197', () => {
     // The `!` status line ran before the model call and its JSON reached the model.
     expect(first.lastUserText).toContain('"summary":"0 completed / 0 total');
 
-    const afterBash = mock.requests[1]!;
-    expect(afterBash.lastToolResults[0]!.is_error).toBe(false);
-    expect(JSON.parse(afterBash.lastToolResults[0]!.content).dir).toBe(join(repo, '_tasks'));
-    expect(existsSync(join(repo, '_tasks', 'available'))).toBe(true);
+    expect(mock.requests[1]!.lastToolResults[0]!.is_error, mock.requests[1]!.lastToolResults[0]!.content).toBe(false);
+    const checked = mock.requests[2]!.lastToolResults[0]!;
+    expect(checked.is_error, checked.content).toBe(false);
+    const report = JSON.parse(checked.content);
+    expect(report.waves).toEqual([['api', 'ui'], ['tests']]);
+    expect(report.agents.recommended).toBe(2);
     expect(run.result.result).toContain('PLAN-SHOWN');
+    // Step 1 ends the turn: nothing published, no store yet.
+    expect(existsSync(join(repo, '_tasks', 'available'))).toBe(false);
   });
 
   it('runs three specialists at once in the background, each claiming, editing, committing and completing; hooks deny out-of-scope edits and release a quitter; /parallel:merge verifies and merges', async () => {
