@@ -299,9 +299,9 @@ function findRepo(cwd) {
     if (onDisk) return onDisk;
   }
   let output;
-  const { execFileSync: execFileSync3 } = typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
+  const { execFileSync: execFileSync4 } = typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
   try {
-    output = execFileSync3("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
+    output = execFileSync4("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
       cwd,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"]
@@ -3680,22 +3680,22 @@ var require_loader = __commonJS({
         }
       },
       TAG: function handleTagDirective(state, name, args) {
-        var handle, prefix;
+        var handle2, prefix;
         if (args.length !== 2) {
           throwError(state, "TAG directive accepts exactly two arguments");
         }
-        handle = args[0];
+        handle2 = args[0];
         prefix = args[1];
-        if (!PATTERN_TAG_HANDLE.test(handle)) {
+        if (!PATTERN_TAG_HANDLE.test(handle2)) {
           throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
         }
-        if (_hasOwnProperty.call(state.tagMap, handle)) {
-          throwError(state, 'there is a previously declared suffix for "' + handle + '" tag handle');
+        if (_hasOwnProperty.call(state.tagMap, handle2)) {
+          throwError(state, 'there is a previously declared suffix for "' + handle2 + '" tag handle');
         }
         if (!PATTERN_TAG_URI.test(prefix)) {
           throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
         }
-        state.tagMap[handle] = prefix;
+        state.tagMap[handle2] = prefix;
       }
     };
     function captureSegment(state, start, end, checkJson) {
@@ -4745,21 +4745,21 @@ var require_dumper = __commonJS({
       return result;
     }
     function encodeHex(character) {
-      var string3, handle, length;
+      var string3, handle2, length;
       string3 = character.toString(16).toUpperCase();
       if (character <= 255) {
-        handle = "x";
+        handle2 = "x";
         length = 2;
       } else if (character <= 65535) {
-        handle = "u";
+        handle2 = "u";
         length = 4;
       } else if (character <= 4294967295) {
-        handle = "U";
+        handle2 = "U";
         length = 8;
       } else {
         throw new YAMLException("code point within a string may not be greater than 0xFFFFFFFF");
       }
-      return "\\" + handle + common.repeat("0", length - string3.length) + string3;
+      return "\\" + handle2 + common.repeat("0", length - string3.length) + string3;
     }
     function State(options2) {
       this.schema = options2["schema"] || DEFAULT_FULL_SCHEMA;
@@ -6510,7 +6510,7 @@ var init_task_store = __esm({
 });
 
 // src/cli/args.ts
-function parseCommandArgs(argv, options2, allowPositionals, usage15) {
+function parseCommandArgs(argv, options2, allowPositionals, usage16) {
   try {
     const { values, positionals } = (0, import_node_util.parseArgs)({
       args: argv,
@@ -6523,17 +6523,17 @@ function parseCommandArgs(argv, options2, allowPositionals, usage15) {
     const raw = error.message;
     const unknown2 = /Unknown option '([^']+)'/.exec(raw);
     const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
-    throw new CliError("E_USAGE", `${message}; usage: ${usage15}`);
+    throw new CliError("E_USAGE", `${message}; usage: ${usage16}`);
   }
 }
 function stringOption(values, name) {
   const value = values[name];
   return typeof value === "string" ? value : void 0;
 }
-function requireString(values, name, usage15) {
+function requireString(values, name, usage16) {
   const value = stringOption(values, name);
   if (value === void 0 || value === "") {
-    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage15}`);
+    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage16}`);
   }
   return value;
 }
@@ -7234,7 +7234,7 @@ async function watch(ctx, store, staleAfterMs) {
     }
     last = key;
     if (snap.done) return snap;
-    await new Promise((resolve7) => setTimeout(resolve7, 1e3));
+    await new Promise((resolve8) => setTimeout(resolve8, 1e3));
   }
 }
 var LONG_CLAIM_MS, command9;
@@ -10238,12 +10238,12 @@ var require_adapter = __commonJS({
       return newFs;
     }
     function toPromise(method) {
-      return (...args) => new Promise((resolve7, reject) => {
+      return (...args) => new Promise((resolve8, reject) => {
         args.push((err, result) => {
           if (err) {
             reject(err);
           } else {
-            resolve7(result);
+            resolve8(result);
           }
         });
         method(...args);
@@ -11175,7 +11175,7 @@ async function runTestAt(worktree, task, commit, options2) {
   return run;
 }
 function runShell(command21, cwd, extraEnv, timeoutMs) {
-  return new Promise((resolve7) => {
+  return new Promise((resolve8) => {
     const child = (0, import_node_child_process2.spawn)("sh", ["-c", command21], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const keep = (chunk) => {
@@ -11192,12 +11192,12 @@ function runShell(command21, cwd, extraEnv, timeoutMs) {
     }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
-      resolve7({ exitCode: 127, signal: void 0, output: `${output}
+      resolve8({ exitCode: 127, signal: void 0, output: `${output}
 ${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve7({ exitCode: code ?? 128, signal: signal ?? void 0, output });
+      resolve8({ exitCode: code ?? 128, signal: signal ?? void 0, output });
     });
   });
 }
@@ -11546,7 +11546,7 @@ function startAgentProcess(launch) {
   };
   if (launch.signal?.aborted) onAbort();
   else launch.signal?.addEventListener("abort", onAbort, { once: true });
-  const done = new Promise((resolve7) => {
+  const done = new Promise((resolve8) => {
     let exited;
     let finished = false;
     const finish = () => {
@@ -11555,7 +11555,7 @@ function startAgentProcess(launch) {
       clearTimeout(timeout);
       if (killTimer) clearTimeout(killTimer);
       launch.signal?.removeEventListener("abort", onAbort);
-      resolve7({
+      resolve8({
         exitCode: exited?.code ?? null,
         signal: exited?.signal ?? null,
         timedOut,
@@ -11644,12 +11644,12 @@ function commandAdapter(argv, killGraceMs) {
       });
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
-      const usage15 = usageFromLastLine(exit.stdout);
+      const usage16 = usageFromLastLine(exit.stdout);
       const outcome = classifyExit(exit, attempt.timeoutMs);
       if (outcome.status === "failed" && exit.spawnError === void 0 && looksRateLimited(exit.stderrTail)) {
-        return { status: "rate-limited", reason: outcome.reason, usage: usage15, exit };
+        return { status: "rate-limited", reason: outcome.reason, usage: usage16, exit };
       }
-      return { ...outcome, usage: usage15, exit };
+      return { ...outcome, usage: usage16, exit };
     }
   };
 }
@@ -11704,12 +11704,12 @@ function parseClaudeResult(stdout) {
 }
 function usageOf(result) {
   if (!result) return {};
-  const usage15 = result.usage ?? {};
-  const input = (usage15.input_tokens ?? 0) + (usage15.cache_creation_input_tokens ?? 0) + (usage15.cache_read_input_tokens ?? 0);
+  const usage16 = result.usage ?? {};
+  const input = (usage16.input_tokens ?? 0) + (usage16.cache_creation_input_tokens ?? 0) + (usage16.cache_read_input_tokens ?? 0);
   return {
     costUsd: typeof result.total_cost_usd === "number" ? result.total_cost_usd : void 0,
     inputTokens: result.usage ? input : void 0,
-    outputTokens: usage15.output_tokens,
+    outputTokens: usage16.output_tokens,
     turns: result.num_turns
   };
 }
@@ -11729,20 +11729,20 @@ function claudeAdapter(options2 = {}) {
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
       const result = parseClaudeResult(exit.stdout);
-      const usage15 = usageOf(result);
+      const usage16 = usageOf(result);
       const base = classifyExit(exit, attempt.timeoutMs);
-      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage15, exit };
+      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage16, exit };
       const status = result?.api_error_status;
       if (status === 429 || status === 529) {
-        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage15, exit };
+        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage16, exit };
       }
       if (result?.is_error || base.status === "failed") {
         const text = result?.result ?? "";
-        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage15, exit };
-        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage15, exit };
+        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage16, exit };
+        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage16, exit };
       }
-      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage15, exit };
-      return { status: "ok", usage: usage15, exit };
+      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage16, exit };
+      return { status: "ok", usage: usage16, exit };
     }
   };
 }
@@ -11984,10 +11984,10 @@ function buildRunReport(input) {
       state: task.state,
       attempts: records.length,
       timeMs: timeOf(task.id),
-      costUsd: round(sum((usage15) => usage15.costUsd), 6),
-      inputTokens: sum((usage15) => usage15.inputTokens),
-      outputTokens: sum((usage15) => usage15.outputTokens),
-      turns: sum((usage15) => usage15.turns),
+      costUsd: round(sum((usage16) => usage16.costUsd), 6),
+      inputTokens: sum((usage16) => usage16.inputTokens),
+      outputTokens: sum((usage16) => usage16.outputTokens),
+      turns: sum((usage16) => usage16.turns),
       ...task.commit ? { commit: task.commit } : {},
       ...lastError && task.state !== "completed" ? { lastError } : {}
     };
@@ -12212,10 +12212,10 @@ async function runTasks(deps, options2) {
   (0, import_node_fs17.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
-  let wakeup = new Promise((resolve7) => wake = resolve7);
+  let wakeup = new Promise((resolve8) => wake = resolve8);
   const notify = () => {
     wake();
-    wakeup = new Promise((resolve7) => wake = resolve7);
+    wakeup = new Promise((resolve8) => wake = resolve8);
   };
   options2.signal.addEventListener("abort", notify, { once: true });
   view.event({ event: "run-start", total: ordered.length, toRun: ordered.length - scheduler.count("done"), agents: options2.agents, adapter: adapter.name });
@@ -12413,12 +12413,12 @@ async function runTasks(deps, options2) {
       const pause2 = controller.pauseRemaining(now());
       const canContinue = !stopping && !budget.exhausted && scheduler.next() !== void 0;
       if (!canContinue) break;
-      if (pause2 > 0) await Promise.race([wakeup, new Promise((resolve7) => setTimeout(resolve7, pause2))]);
+      if (pause2 > 0) await Promise.race([wakeup, new Promise((resolve8) => setTimeout(resolve8, pause2))]);
       continue;
     }
     const pause = controller.pauseRemaining(now());
     const waits = [wakeup];
-    if (pause > 0 && freeAgents.length > 0) waits.push(new Promise((resolve7) => setTimeout(resolve7, pause)));
+    if (pause > 0 && freeAgents.length > 0) waits.push(new Promise((resolve8) => setTimeout(resolve8, pause)));
     await Promise.race(waits);
   }
   options2.signal.removeEventListener("abort", notify);
@@ -12484,14 +12484,14 @@ function stackedBase(cwd, runBase, dependencyCommits) {
   return merged;
 }
 function gitAsync(args, cwd, env = {}, okExitCodes = []) {
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     (0, import_node_child_process4.execFile)("git", args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? typeof error.code === "number" ? error.code : 128 : 0;
       if (code !== 0 && !okExitCodes.includes(code)) {
         reject(new GitError(args, code, stderr, cwd));
         return;
       }
-      resolve7(stdout);
+      resolve8(stdout);
     });
   });
 }
@@ -12911,12 +12911,12 @@ function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
 }
 function readAllStdin() {
-  return new Promise((resolve7) => {
+  return new Promise((resolve8) => {
     let text = "";
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk) => text += chunk);
-    process.stdin.on("end", () => resolve7(text));
-    process.stdin.on("error", () => resolve7(text));
+    process.stdin.on("end", () => resolve8(text));
+    process.stdin.on("error", () => resolve8(text));
   });
 }
 async function runScriptedAgent(env, cwd) {
@@ -12926,7 +12926,7 @@ async function runScriptedAgent(env, cwd) {
   const prompt = await readAllStdin();
   if (!prompt.includes(`Task ${taskId}`)) return { exitCode: 2, message: `scripted agent: the prompt on stdin does not name task ${taskId}` };
   const speed = Number(env.PARALLEL_DEMO_SPEED ?? "1");
-  await new Promise((resolve7) => setTimeout(resolve7, script.thinkMs * (Number.isFinite(speed) && speed > 0 ? speed : 1)));
+  await new Promise((resolve8) => setTimeout(resolve8, script.thinkMs * (Number.isFinite(speed) && speed > 0 ? speed : 1)));
   try {
     script.edit(cwd);
   } catch (error) {
@@ -13379,22 +13379,486 @@ var init_demo = __esm({
   }
 });
 
+// src/hooks/hook-payload.ts
+function optionalString(value) {
+  return typeof value === "string" && value.length > 0 ? value : void 0;
+}
+function parseHookPayload(text, fallbackCwd) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return void 0;
+  }
+  if (raw === null || typeof raw !== "object") return void 0;
+  const data = raw;
+  const toolInput = data.tool_input;
+  return {
+    hookEventName: optionalString(data.hook_event_name) ?? "",
+    sessionId: optionalString(data.session_id) ?? "",
+    cwd: optionalString(data.cwd) ?? fallbackCwd,
+    agentId: optionalString(data.agent_id),
+    agentType: optionalString(data.agent_type),
+    toolName: optionalString(data.tool_name),
+    toolInput: toolInput !== null && typeof toolInput === "object" ? toolInput : {},
+    lastAssistantMessage: optionalString(data.last_assistant_message),
+    stopHookActive: data.stop_hook_active === true
+  };
+}
+var init_hook_payload = __esm({
+  "src/hooks/hook-payload.ts"() {
+    "use strict";
+  }
+});
+
+// src/hooks/claim-call.ts
+function splitShellWords(command21) {
+  const words = [];
+  let word = "";
+  let inWord = false;
+  for (let i = 0; i < command21.length; i++) {
+    const char = command21[i];
+    if (char === "'") {
+      const end = command21.indexOf("'", i + 1);
+      word += end < 0 ? command21.slice(i + 1) : command21.slice(i + 1, end);
+      i = end < 0 ? command21.length : end;
+      inWord = true;
+    } else if (char === '"') {
+      let j = i + 1;
+      while (j < command21.length && command21[j] !== '"') {
+        if (command21[j] === "\\" && j + 1 < command21.length) j++;
+        word += command21[j];
+        j++;
+      }
+      i = j;
+      inWord = true;
+    } else if (char === "\\" && i + 1 < command21.length) {
+      word += command21[++i];
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else if ("&|;()".includes(char)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+      const two = command21.slice(i, i + 2);
+      if (two === "&&" || two === "||") {
+        words.push(two);
+        i++;
+      } else words.push(char);
+    } else {
+      word += char;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+function isCli(word) {
+  return word === "parallel-agents" || word.endsWith("/parallel-agents") || word.endsWith("/parallel-agents.cjs");
+}
+function claimAgentNames(command21) {
+  const words = splitShellWords(command21);
+  const names = [];
+  for (let i = 0; i < words.length; i++) {
+    const atCommandStart = i === 0 || OPERATORS.has(words[i - 1]);
+    if (!atCommandStart || !isCli(words[i]) || words[i + 1] !== "claim") continue;
+    for (let j = i + 2; j < words.length && !OPERATORS.has(words[j]); j++) {
+      const word = words[j];
+      let value;
+      if (word === "--agent") value = words[j + 1];
+      else if (word.startsWith("--agent=")) value = word.slice("--agent=".length);
+      if (value !== void 0 && value.length > 0 && !value.includes("$") && !value.includes("`")) names.push(value);
+    }
+  }
+  return names;
+}
+var OPERATORS;
+var init_claim_call = __esm({
+  "src/hooks/claim-call.ts"() {
+    "use strict";
+    OPERATORS = /* @__PURE__ */ new Set(["&&", "||", ";", "|", "&", "(", ")"]);
+  }
+});
+
+// src/hooks/edit-scope.ts
+function physicalPath(path) {
+  const rest = [];
+  let current = path;
+  while (!(0, import_node_fs21.existsSync)(current)) {
+    const parent = (0, import_node_path22.dirname)(current);
+    if (parent === current) break;
+    rest.unshift((0, import_node_path22.basename)(current));
+    current = parent;
+  }
+  return (0, import_node_path22.join)((0, import_node_fs21.realpathSync)(current), ...rest);
+}
+function locateFile(file) {
+  const physical = physicalPath(file);
+  let dir = (0, import_node_path22.dirname)(physical);
+  while (!(0, import_node_fs21.existsSync)(dir)) dir = (0, import_node_path22.dirname)(dir);
+  let output;
+  try {
+    output = (0, import_node_child_process7.execFileSync)("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
+      cwd: dir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"]
+    });
+  } catch {
+    return void 0;
+  }
+  const [commonDir, toplevel] = output.trim().split("\n");
+  if (!commonDir || !toplevel) return void 0;
+  const path = (0, import_node_path22.relative)(toplevel, physical).split("\\").join("/");
+  if (path.startsWith("..") || (0, import_node_path22.isAbsolute)(path)) return void 0;
+  return { toplevel: (0, import_node_fs21.realpathSync)(toplevel), commonDir: (0, import_node_fs21.realpathSync)(commonDir), path };
+}
+function sameDir(a, b) {
+  try {
+    return (0, import_node_fs21.realpathSync)(a) === (0, import_node_fs21.realpathSync)(b);
+  } catch {
+    return false;
+  }
+}
+function scopeList(task) {
+  return task.files.length > 0 ? task.files.join(", ") : "(none declared)";
+}
+function decideEdit(request) {
+  const { agent, held } = request;
+  if (held.length === 0) {
+    return {
+      allow: false,
+      reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: parallel-agents claim --agent ${agent} --role <your role> --json; when claim exits 3 or 4 there is nothing for you to do, so report and stop.`
+    };
+  }
+  const file = (0, import_node_path22.isAbsolute)(request.file) ? request.file : (0, import_node_path22.resolve)(request.cwd, request.file);
+  const location = locateFile(file);
+  const failHint = (what) => `If the task cannot be done without it, do not work around the scope: run parallel-agents fail --agent ${agent} --task ${held[0].id} --reason "needs ${what}, outside its write scope" and report NEEDS_CONTEXT.`;
+  if (!location || request.gitCommonDir !== void 0 && !sameDir(location.commonDir, request.gitCommonDir)) {
+    return {
+      allow: false,
+      reason: `parallel-agents: ${file} is outside this repository. Task ${held[0].id} may change only: ${scopeList(held[0])}. ${failHint(file)}`
+    };
+  }
+  const wrongWorktree = [];
+  for (const task of held) {
+    const worktree = request.worktreeOf(task.id);
+    if (worktree !== void 0 && !sameDir(worktree, location.toplevel)) {
+      if (matchesScope(location.path, task.files)) wrongWorktree.push(`${task.id} (worktree ${worktree})`);
+      continue;
+    }
+    if (matchesScope(location.path, task.files)) return { allow: true };
+  }
+  if (wrongWorktree.length > 0) {
+    return {
+      allow: false,
+      reason: `parallel-agents: ${location.path} is in scope, but you are editing it in ${location.toplevel}, not in the worktree of task ${wrongWorktree.join(", ")}. Edit the same path under that worktree instead.`
+    };
+  }
+  const scopes = held.map((task) => `${task.id}: ${scopeList(task)}`).join("; ");
+  return {
+    allow: false,
+    reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}`
+  };
+}
+var import_node_child_process7, import_node_fs21, import_node_path22;
+var init_edit_scope = __esm({
+  "src/hooks/edit-scope.ts"() {
+    "use strict";
+    import_node_child_process7 = require("node:child_process");
+    import_node_fs21 = require("node:fs");
+    import_node_path22 = require("node:path");
+    init_glob();
+  }
+});
+
+// src/hooks/held-tasks.ts
+function heldTasks(store, agent) {
+  let names;
+  try {
+    names = (0, import_node_fs22.readdirSync)(store.stateDir("claimed"));
+  } catch {
+    return [];
+  }
+  const tasks = [];
+  for (const name of names.sort()) {
+    const claim2 = parseClaimFileName(name);
+    if (!claim2 || claim2.agent !== agent) continue;
+    const task = store.get(claim2.id);
+    if (task && task.state === "claimed" && task.claim?.agent === agent) tasks.push(task);
+  }
+  return tasks;
+}
+var import_node_fs22;
+var init_held_tasks = __esm({
+  "src/hooks/held-tasks.ts"() {
+    "use strict";
+    import_node_fs22 = require("node:fs");
+    init_claim_name();
+  }
+});
+
+// src/hooks/subagent-registry.ts
+function recordPath(storeDir, agentId) {
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path23.join)(storeDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+}
+function readSubagent(storeDir, agentId) {
+  const path = recordPath(storeDir, agentId);
+  if (!path) return void 0;
+  try {
+    const data = JSON.parse((0, import_node_fs23.readFileSync)(path, "utf8"));
+    return typeof data.agent === "string" ? data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function writeSubagent(storeDir, record) {
+  const path = recordPath(storeDir, record.agentId);
+  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
+`);
+}
+function forgetSubagent(storeDir, agentId) {
+  const path = recordPath(storeDir, agentId);
+  if (!path) return;
+  try {
+    (0, import_node_fs23.unlinkSync)(path);
+  } catch {
+  }
+}
+function sessionSubagents(storeDir, sessionId) {
+  let names;
+  try {
+    names = (0, import_node_fs23.readdirSync)((0, import_node_path23.join)(storeDir, SUBAGENTS_DIR));
+  } catch {
+    return [];
+  }
+  const records = [];
+  for (const name of names) {
+    if (!name.endsWith(".json")) continue;
+    const record = readSubagent(storeDir, name.slice(0, -".json".length));
+    if (record && record.sessionId === sessionId) records.push(record);
+  }
+  return records;
+}
+var import_node_fs23, import_node_path23, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var init_subagent_registry = __esm({
+  "src/hooks/subagent-registry.ts"() {
+    "use strict";
+    import_node_fs23 = require("node:fs");
+    import_node_path23 = require("node:path");
+    init_atomic_write();
+    SUBAGENTS_DIR = "subagents";
+    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+  }
+});
+
+// src/hooks/pre-tool-use.ts
+var pre_tool_use_exports = {};
+__export(pre_tool_use_exports, {
+  EDIT_TOOLS: () => EDIT_TOOLS,
+  preToolUse: () => preToolUse
+});
+function worktreeOf(storeDir) {
+  return (taskId) => {
+    try {
+      return readWorktreeRecord(storeDir, taskId)?.path;
+    } catch {
+      return void 0;
+    }
+  };
+}
+function preToolUse(payload, env) {
+  const agentId = payload.agentId;
+  if (!agentId) return {};
+  const store = TaskStore.open({ cwd: payload.cwd, env });
+  if (!store.exists()) return {};
+  if (payload.toolName === "Bash") {
+    const command21 = typeof payload.toolInput.command === "string" ? payload.toolInput.command : "";
+    const [name] = claimAgentNames(command21);
+    if (name === void 0) return {};
+    const current = readSubagent(store.dir, agentId);
+    if (current && current.agent !== name) {
+      return { deny: `parallel-agents: you already claim as agent "${current.agent}"; keep using --agent ${current.agent} (one name per agent, so your claims can be released if you stop).` };
+    }
+    const clash = sessionSubagents(store.dir, payload.sessionId).find((record) => record.agent === name && record.agentId !== agentId);
+    if (clash) {
+      return { deny: `parallel-agents: agent name "${name}" is already used by another running agent (${clash.agentType ?? "subagent"} ${clash.agentId}); claim with a unique --agent name, for example ${name}-${agentId.slice(0, 6)}.` };
+    }
+    const unfinished = heldTasks(store, name);
+    if (unfinished.length > 0) {
+      const ids = unfinished.map((task) => task.id).join(", ");
+      return { deny: `parallel-agents: finish what you hold before claiming again: you (agent "${name}") still hold ${ids}. Run parallel-agents complete --agent ${name} --task ${unfinished[0].id} --commit <sha> --json, or parallel-agents fail --agent ${name} --task ${unfinished[0].id} --reason "<why>" --json, then claim.` };
+    }
+    if (!current) {
+      writeSubagent(store.dir, { agentId, agentType: payload.agentType, sessionId: payload.sessionId, agent: name, recordedAt: (/* @__PURE__ */ new Date()).toISOString() });
+    }
+    return { note: `subagent ${agentId} claims as ${name}` };
+  }
+  if (payload.toolName && EDIT_TOOLS.has(payload.toolName)) {
+    const record = readSubagent(store.dir, agentId);
+    if (!record) return {};
+    const file = payload.toolInput.file_path ?? payload.toolInput.notebook_path;
+    if (typeof file !== "string" || file.length === 0) return {};
+    const decision = decideEdit({
+      agent: record.agent,
+      file,
+      cwd: payload.cwd,
+      held: heldTasks(store, record.agent),
+      gitCommonDir: store.gitCommonDir,
+      worktreeOf: worktreeOf(store.dir)
+    });
+    return decision.allow ? {} : { deny: decision.reason };
+  }
+  return {};
+}
+var EDIT_TOOLS;
+var init_pre_tool_use = __esm({
+  "src/hooks/pre-tool-use.ts"() {
+    "use strict";
+    init_worktree_registry();
+    init_task_store();
+    init_claim_call();
+    init_edit_scope();
+    init_held_tasks();
+    init_subagent_registry();
+    EDIT_TOOLS = /* @__PURE__ */ new Set(["Edit", "Write", "MultiEdit", "NotebookEdit"]);
+  }
+});
+
+// src/hooks/subagent-stop.ts
+var subagent_stop_exports = {};
+__export(subagent_stop_exports, {
+  subagentStop: () => subagentStop
+});
+function oneLine2(text, max) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
+}
+async function subagentStop(payload, env) {
+  const agentId = payload.agentId;
+  if (!agentId) return { released: [] };
+  const store = TaskStore.open({ cwd: payload.cwd, env });
+  if (!store.exists()) return { released: [] };
+  const record = readSubagent(store.dir, agentId);
+  if (!record) return { released: [] };
+  const held = heldTasks(store, record.agent);
+  if (held.length > 0 && !record.remindedAt && !payload.stopHookActive) {
+    writeSubagent(store.dir, { ...record, remindedAt: (/* @__PURE__ */ new Date()).toISOString() });
+    const first = held[0].id;
+    return {
+      block: `parallel-agents: you still hold ${held.map((task) => task.id).join(", ")}. Finish each claim before you stop: commit your work in the task's worktree and run parallel-agents complete --agent ${record.agent} --task ${first} --commit <sha> --summary "<one line>" --json, or parallel-agents fail --agent ${record.agent} --task ${first} --reason "<why>" --json. If you stop again without doing so, the claim is failed for you.`,
+      released: []
+    };
+  }
+  const released = [];
+  const last = payload.lastAssistantMessage ? ` Its last message: "${oneLine2(payload.lastAssistantMessage, 200)}".` : "";
+  for (const task of held) {
+    const reason = `agent ${record.agent} (${payload.agentType ?? record.agentType ?? "subagent"} ${agentId}) stopped while still holding this task, without complete or fail${record.remindedAt ? ", even after a reminder" : ""}; released as failed by the SubagentStop hook.${last} Commits on the task's branch are kept.`;
+    try {
+      const failed = await store.fail({ agent: record.agent, task: task.id, reason });
+      released.push({ task: task.id, agent: record.agent, to: failed.state });
+    } catch {
+    }
+  }
+  forgetSubagent(store.dir, agentId);
+  return { released };
+}
+var init_subagent_stop = __esm({
+  "src/hooks/subagent-stop.ts"() {
+    "use strict";
+    init_task_store();
+    init_held_tasks();
+    init_subagent_registry();
+  }
+});
+
 // src/cli/commands/hook.ts
 var hook_exports = {};
 __export(hook_exports, {
   command: () => command20
 });
-var command20;
+function readStdin(limitMs) {
+  return new Promise((resolve8) => {
+    let text = "";
+    const timer = setTimeout(() => resolve8(text), limitMs);
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => text += chunk);
+    process.stdin.on("end", () => {
+      clearTimeout(timer);
+      resolve8(text);
+    });
+    process.stdin.on("error", () => {
+      clearTimeout(timer);
+      resolve8(text);
+    });
+  });
+}
+function withLimit(work, limitMs, what) {
+  return new Promise((resolve8, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took longer than ${limitMs} ms`)), limitMs);
+    timer.unref();
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve8(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      }
+    );
+  });
+}
+async function handle(event, stdin, cwd, env) {
+  const payload = parseHookPayload(stdin, cwd);
+  if (!payload) return { stdout: "", note: "no hook payload on stdin" };
+  if (event === "pre-tool-use") {
+    const { preToolUse: preToolUse2 } = await Promise.resolve().then(() => (init_pre_tool_use(), pre_tool_use_exports));
+    const outcome2 = preToolUse2(payload, env);
+    if (outcome2.deny) {
+      const decision = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: outcome2.deny } };
+      return { stdout: JSON.stringify(decision), note: `denied ${payload.toolName ?? "tool"}` };
+    }
+    return { stdout: "", note: outcome2.note ?? "" };
+  }
+  const { subagentStop: subagentStop2 } = await Promise.resolve().then(() => (init_subagent_stop(), subagent_stop_exports));
+  const outcome = await subagentStop2(payload, env);
+  if (outcome.block) return { stdout: JSON.stringify({ decision: "block", reason: outcome.block }), note: "sent back to finish its claim" };
+  return { stdout: "", note: outcome.released.map((claim2) => `released ${claim2.task} (${claim2.agent}) to ${claim2.to}`).join("; ") };
+}
+var EVENTS, usage15, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command20;
 var init_hook = __esm({
   "src/cli/commands/hook.ts"() {
     "use strict";
-    init_errors();
+    init_hook_payload();
+    EVENTS = ["pre-tool-use", "subagent-stop"];
+    usage15 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
+    STDIN_LIMIT_MS = 3e3;
+    HANDLER_LIMIT_MS = 8e3;
     command20 = {
-      usage: "parallel-agents hook",
+      usage: usage15,
       options: {},
       allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"hook" is not implemented yet');
+      async run(ctx) {
+        const event = ctx.positionals[0] ?? "";
+        if (!EVENTS.includes(event)) {
+          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage15}
+`);
+          return { data: {}, text: "" };
+        }
+        try {
+          const stdin = ctx.env.PARALLEL_HOOK_PAYLOAD ?? await readStdin(STDIN_LIMIT_MS);
+          const { stdout, note } = await withLimit(handle(event, stdin, ctx.cwd, ctx.env), HANDLER_LIMIT_MS, `hook ${event}`);
+          if (note) ctx.stderr.write(`parallel-agents hook ${event}: ${note}
+`);
+          return { data: stdout ? JSON.parse(stdout) : {}, text: stdout };
+        } catch (error) {
+          ctx.stderr.write(`parallel-agents hook ${event}: ${error instanceof Error ? error.message : String(error)} (allowed: hooks fail open)
+`);
+          return { data: {}, text: "" };
+        }
       }
     };
   }
