@@ -3,7 +3,7 @@
 // more commit on main so every merge is a real 3-way merge.
 //   npm run bench -- git            (BENCH_GIT_REPS=3 by default; BENCH_GIT_SKIP_WORKTREES=1 skips part 2)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { precheckConflicts } from '../src/git/conflict-precheck.ts';
@@ -35,8 +35,8 @@ function path(d: number, f: number): string {
  * `shared-i` does the same plus line i of a common file (so every pair shares a path and must be
  * merged; still clean), and `shared-0`/`shared-1` both rewrite line 100, the one real conflict.
  */
-function makeRepo(branches: number): string {
-  const repo = mkdtempSync(join(tmpdir(), 'pa-bench-git-'));
+function makeRepo(branches: number, parent = tmpdir()): string {
+  const repo = mkdtempSync(join(parent, 'pa-bench-git-'));
   git(repo, 'init', '-q', '-b', 'main');
   git(repo, 'config', 'gc.auto', '0');
   git(repo, 'config', 'user.name', 'Bench');
@@ -143,7 +143,8 @@ function cleanupWorktrees(repo: string): void {
   for (const branch of git(repo, 'branch', '--format=%(refname:short)').split('\n')) {
     if (branch.startsWith('parallel/') || branch.startsWith('plain-')) git(repo, 'branch', '-q', '-D', branch);
   }
-  git(repo, 'config', '--unset-all', 'extensions.worktreeConfig');
+  // Sparse worktrees turn this on in the shared config; every variant must start from the same state.
+  spawnSync('git', ['config', '--unset-all', 'extensions.worktreeConfig'], { cwd: repo });
   spawnSync('sync');
 }
 
@@ -184,7 +185,7 @@ async function worktreeBench(repo: string, cli: string): Promise<void> {
   const names = Object.keys(variants);
   const times = new Map<string, number[]>(names.map((name) => [name, []]));
   const disk = new Map<string, number>();
-  const worktreeReps = Number(process.env.BENCH_GIT_WT_REPS ?? 2);
+  const worktreeReps = Number(process.env.BENCH_GIT_WT_REPS ?? 3);
   for (let rep = 0; rep < worktreeReps; rep++) {
     // Rotate the order each rep: this VM's disk slows down after heavy churn (MEASUREMENTS §0).
     const order = names.map((_, i) => names[(i + rep) % names.length]!);
@@ -222,10 +223,17 @@ async function main(): Promise<void> {
       const cliDir = mkdtempSync(join(tmpdir(), 'pa-bench-cli-'));
       const cli = join(cliDir, 'parallel-agents.cjs');
       writeFileSync(cli, await bundle());
+      // On this VM, ext4 with `discard` slows down for minutes after worktrees are deleted
+      // (MEASUREMENTS §0), which swamps the overhead being measured; tmpfs isolates it.
+      // BENCH_GIT_WT_DIR picks another parent folder (e.g. one on the real disk).
+      const parent = process.env.BENCH_GIT_WT_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+      const wtRepo = makeRepo(0, parent);
+      console.log(`worktree repo under ${parent}\n`);
       try {
-        await worktreeBench(repo, cli);
+        await worktreeBench(wtRepo, cli);
       } finally {
         rmSync(cliDir, { recursive: true, force: true });
+        rmSync(wtRepo, { recursive: true, force: true });
       }
     }
   } finally {

@@ -100,10 +100,32 @@ var init_errors = __esm({
   }
 });
 
+// src/store/fingerprint.ts
+function fingerprint(text) {
+  let a = 2166136261;
+  let b = 16777619 ^ 1540483477;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 16777619) >>> 0;
+    b = Math.imul(b ^ code, 1540483477) >>> 0;
+  }
+  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
+}
+function randomHex(length) {
+  let out = "";
+  while (out.length < length) out += Math.floor(Math.random() * 4294967296).toString(16).padStart(8, "0");
+  return out.slice(0, length);
+}
+var init_fingerprint = __esm({
+  "src/store/fingerprint.ts"() {
+    "use strict";
+  }
+});
+
 // src/fs/atomic-write.ts
 function writeFileAtomic(path, data, options2 = {}) {
   (0, import_node_fs.mkdirSync)((0, import_node_path.dirname)(path), { recursive: true });
-  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), `.tmp~${(0, import_node_path.basename)(path)}~${process.pid}~${(0, import_node_crypto.randomBytes)(4).toString("hex")}`);
+  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), `.tmp~${(0, import_node_path.basename)(path)}~${process.pid}~${randomHex(8)}`);
   const fd = (0, import_node_fs.openSync)(tmp, "wx");
   try {
     (0, import_node_fs.writeSync)(fd, data);
@@ -121,13 +143,13 @@ function writeFileAtomic(path, data, options2 = {}) {
     throw error;
   }
 }
-var import_node_fs, import_node_path, import_node_crypto;
+var import_node_fs, import_node_path;
 var init_atomic_write = __esm({
   "src/fs/atomic-write.ts"() {
     "use strict";
     import_node_fs = require("node:fs");
     import_node_path = require("node:path");
-    import_node_crypto = require("node:crypto");
+    init_fingerprint();
   }
 });
 
@@ -157,7 +179,7 @@ var init_events = __esm({
 
 // src/store/claim-name.ts
 function newToken(now, holder) {
-  const base = `${now.toString(36)}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`;
+  const base = `${now.toString(36)}-${randomHex(8)}`;
   if (!holder) return base;
   return `${base}-${holder.pid}-${holder.start ?? "0"}-${holder.host}`;
 }
@@ -181,17 +203,16 @@ function parseClaimFileName(name) {
   }
   return { id, agent, token, claimedAt, holder };
 }
-var import_node_crypto2;
 var init_claim_name = __esm({
   "src/store/claim-name.ts"() {
     "use strict";
-    import_node_crypto2 = require("node:crypto");
+    init_fingerprint();
   }
 });
 
 // src/store/holder.ts
 function hostId() {
-  cachedHost ??= (0, import_node_crypto3.createHash)("sha1").update((0, import_node_os.hostname)()).digest("hex").slice(0, 8);
+  cachedHost ??= fingerprint((0, import_node_os.hostname)()).slice(0, 8);
   return cachedHost;
 }
 function processStartTime(pid) {
@@ -231,13 +252,13 @@ function holderLiveness(holder) {
   }
   return "alive";
 }
-var import_node_fs3, import_node_os, import_node_crypto3, cachedHost;
+var import_node_fs3, import_node_os, cachedHost;
 var init_holder = __esm({
   "src/store/holder.ts"() {
     "use strict";
     import_node_fs3 = require("node:fs");
     import_node_os = require("node:os");
-    import_node_crypto3 = require("node:crypto");
+    init_fingerprint();
   }
 });
 
@@ -278,8 +299,9 @@ function findRepo(cwd) {
     if (onDisk) return onDisk;
   }
   let output;
+  const { execFileSync: execFileSync4 } = typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
   try {
-    output = (0, import_node_child_process.execFileSync)("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
+    output = execFileSync4("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
       cwd,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"]
@@ -305,13 +327,14 @@ function locateStore(options2) {
   const root = repo?.repoRoot ?? options2.cwd;
   return { dir: (0, import_node_path2.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_child_process, import_node_fs4, import_node_path2, STORE_DIR_NAME;
+var import_node_module, import_node_fs4, import_node_path2, import_meta, STORE_DIR_NAME;
 var init_locate = __esm({
   "src/store/locate.ts"() {
     "use strict";
-    import_node_child_process = require("node:child_process");
+    import_node_module = require("node:module");
     import_node_fs4 = require("node:fs");
     import_node_path2 = require("node:path");
+    import_meta = {};
     STORE_DIR_NAME = "_tasks";
   }
 });
@@ -2037,6 +2060,31 @@ var init_mini = __esm({
 });
 
 // src/store/task-schema.ts
+function isScopeList(value) {
+  return Array.isArray(value) && value.every((entry) => typeof entry === "string" && SCOPE_RULES.every(([rule]) => rule(entry)));
+}
+function isIntegerIn(value, min, max) {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max;
+}
+function quickParseFrontmatter(data) {
+  const { id, title, role, estimate } = data;
+  if (typeof id !== "string" || !TASK_ID_PATTERN.test(id)) return void 0;
+  if (typeof title !== "string" || title.length === 0) return void 0;
+  if (role !== void 0 && !(typeof role === "string" && AGENT_NAME_PATTERN.test(role))) return void 0;
+  if (estimate !== void 0 && !(typeof estimate === "string" && ESTIMATE_PATTERN.test(estimate))) return void 0;
+  const files = data.files === void 0 ? [] : data.files;
+  const reads = data.reads === void 0 ? [] : data.reads;
+  const dependsOn = data.depends_on === void 0 ? [] : data.depends_on;
+  const maxAttempts = data.max_attempts === void 0 ? 2 : data.max_attempts;
+  const attempts = data.attempts === void 0 ? 0 : data.attempts;
+  if (!isScopeList(files) || !isScopeList(reads)) return void 0;
+  if (!Array.isArray(dependsOn) || !dependsOn.every((dep) => typeof dep === "string" && TASK_ID_PATTERN.test(dep))) return void 0;
+  if (!isIntegerIn(maxAttempts, 1, 100) || !isIntegerIn(attempts, 0, Number.MAX_SAFE_INTEGER)) return void 0;
+  for (const field of OPTIONAL_TEXT_FIELDS) {
+    if (data[field] !== void 0 && typeof data[field] !== "string") return void 0;
+  }
+  return { ...data, id, title, files, reads, depends_on: dependsOn, max_attempts: maxAttempts, attempts };
+}
 function describeIssues(error) {
   return error.issues.map((issue2) => `${issue2.path.length > 0 ? issue2.path.map(String).join(".") : "(root)"}: ${issue2.message}`).join("; ");
 }
@@ -2052,7 +2100,7 @@ function validateAgentName(name, flag = "--agent") {
   }
   return name;
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, estimateSchema, taskFieldsShape, taskFrontmatterSchema;
+var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, SCOPE_RULES, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
@@ -2062,14 +2110,16 @@ var init_task_schema = __esm({
     AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
     taskIdSchema = string2().check(_regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
     roleSchema = string2().check(_regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
-    scopeEntrySchema = string2().check(
-      _minLength(1, "must not be empty"),
-      refine((entry) => !entry.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(entry), "must be relative to the repository root, not absolute"),
-      refine((entry) => !entry.split(/[\\/]/).includes(".."), 'must not contain ".." (scopes stay inside the repository)'),
-      refine((entry) => !entry.includes("\\"), 'must use "/" as the separator')
-    );
+    SCOPE_RULES = [
+      [(entry) => entry.length >= 1, "must not be empty"],
+      [(entry) => !entry.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(entry), "must be relative to the repository root, not absolute"],
+      [(entry) => !entry.split(/[\\/]/).includes(".."), 'must not contain ".." (scopes stay inside the repository)'],
+      [(entry) => !entry.includes("\\"), 'must use "/" as the separator']
+    ];
+    scopeEntrySchema = string2().check(...SCOPE_RULES.map(([rule, message]) => refine(rule, message)));
     scopeListSchema = array(scopeEntrySchema);
-    estimateSchema = string2().check(_regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "must be a duration such as 90s, 20m or 1.5h"));
+    ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
+    estimateSchema = string2().check(_regex(ESTIMATE_PATTERN, "must be a duration such as 90s, 20m or 1.5h"));
     taskFieldsShape = {
       id: taskIdSchema,
       title: string2().check(_minLength(1, "must not be empty")),
@@ -2090,6 +2140,7 @@ var init_task_schema = __esm({
       completed_at: optional(string2()),
       last_error: optional(string2())
     });
+    OPTIONAL_TEXT_FIELDS = ["plan", "commit", "summary", "completed_by", "completed_at", "last_error"];
   }
 });
 
@@ -2269,7 +2320,7 @@ var require_section_matter = __commonJS({
       var defaults = { section_delimiter: "---", parse: identity };
       var opts = extend2({}, defaults, options2);
       var delim = opts.section_delimiter;
-      var lines = file.content.split(/\r?\n/);
+      var lines3 = file.content.split(/\r?\n/);
       var sections = null;
       var section = createSection();
       var content = [];
@@ -2290,8 +2341,8 @@ var require_section_matter = __commonJS({
           stack = [];
         }
       }
-      for (var i = 0; i < lines.length; i++) {
-        var line = lines[i];
+      for (var i = 0; i < lines3.length; i++) {
+        var line = lines3[i];
         var len = stack.length;
         var ln = line.trim();
         if (isDelimiter(ln, delim)) {
@@ -3629,22 +3680,22 @@ var require_loader = __commonJS({
         }
       },
       TAG: function handleTagDirective(state, name, args) {
-        var handle, prefix;
+        var handle2, prefix;
         if (args.length !== 2) {
           throwError(state, "TAG directive accepts exactly two arguments");
         }
-        handle = args[0];
+        handle2 = args[0];
         prefix = args[1];
-        if (!PATTERN_TAG_HANDLE.test(handle)) {
+        if (!PATTERN_TAG_HANDLE.test(handle2)) {
           throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
         }
-        if (_hasOwnProperty.call(state.tagMap, handle)) {
-          throwError(state, 'there is a previously declared suffix for "' + handle + '" tag handle');
+        if (_hasOwnProperty.call(state.tagMap, handle2)) {
+          throwError(state, 'there is a previously declared suffix for "' + handle2 + '" tag handle');
         }
         if (!PATTERN_TAG_URI.test(prefix)) {
           throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
         }
-        state.tagMap[handle] = prefix;
+        state.tagMap[handle2] = prefix;
       }
     };
     function captureSegment(state, start, end, checkJson) {
@@ -4694,21 +4745,21 @@ var require_dumper = __commonJS({
       return result;
     }
     function encodeHex(character) {
-      var string3, handle, length;
+      var string3, handle2, length;
       string3 = character.toString(16).toUpperCase();
       if (character <= 255) {
-        handle = "x";
+        handle2 = "x";
         length = 2;
       } else if (character <= 65535) {
-        handle = "u";
+        handle2 = "u";
         length = 4;
       } else if (character <= 4294967295) {
-        handle = "U";
+        handle2 = "U";
         length = 8;
       } else {
         throw new YAMLException("code point within a string may not be greater than 0xFFFFFFFF");
       }
-      return "\\" + handle + common.repeat("0", length - string3.length) + string3;
+      return "\\" + handle2 + common.repeat("0", length - string3.length) + string3;
     }
     function State(options2) {
       this.schema = options2["schema"] || DEFAULT_FULL_SCHEMA;
@@ -5412,8 +5463,8 @@ var require_excerpt = __commonJS({
       if (sep2 == null && (opts.excerpt === false || opts.excerpt == null)) {
         return file;
       }
-      const delimiter = typeof opts.excerpt === "string" ? opts.excerpt : sep2 || opts.delimiters[0];
-      const idx = file.content.indexOf(delimiter);
+      const delimiter2 = typeof opts.excerpt === "string" ? opts.excerpt : sep2 || opts.delimiters[0];
+      const idx = file.content.indexOf(delimiter2);
       if (idx !== -1) {
         file.excerpt = file.content.slice(0, idx);
       }
@@ -5620,7 +5671,7 @@ function parseJsonLines(yaml2) {
 }
 function loadYamlParser() {
   if (!yamlParse) {
-    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module.createRequire)(import_meta.url)("gray-matter");
+    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module2.createRequire)(import_meta2.url)("gray-matter");
     const engine = matter.engines?.yaml?.parse;
     if (!engine) throw new Error("gray-matter has no YAML engine");
     yamlParse = engine;
@@ -5646,6 +5697,8 @@ function parseTaskText(text, file) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${file}: frontmatter must be a mapping of fields (id, title, files, ...)`);
   }
+  const quick = quickParseFrontmatter(data);
+  if (quick) return { frontmatter: quick, body: split.body };
   const result = taskFrontmatterSchema.safeParse(data);
   if (!result.success) {
     throw new CliError("E_INVALID", `${file}: ${describeIssues(result.error)}`);
@@ -5653,30 +5706,30 @@ function parseTaskText(text, file) {
   return { frontmatter: result.data, body: split.body };
 }
 function serializeTask(frontmatter, body) {
-  const lines = ["---"];
+  const lines3 = ["---"];
   const seen = /* @__PURE__ */ new Set();
   const emit = (key) => {
     seen.add(key);
     const value = frontmatter[key];
     if (value === void 0) return;
-    lines.push(`${key}: ${JSON.stringify(value)}`);
+    lines3.push(`${key}: ${JSON.stringify(value)}`);
   };
   for (const key of FIELD_ORDER) emit(key);
   for (const key of Object.keys(frontmatter).sort()) if (!seen.has(key)) emit(key);
-  lines.push("---");
+  lines3.push("---");
   const text = body.length === 0 || body.endsWith("\n") ? body : `${body}
 `;
-  return `${lines.join("\n")}
+  return `${lines3.join("\n")}
 ${text}`;
 }
-var import_node_module, import_meta, FIELD_ORDER, yamlParse;
+var import_node_module2, import_meta2, FIELD_ORDER, yamlParse;
 var init_task_file = __esm({
   "src/store/task-file.ts"() {
     "use strict";
-    import_node_module = require("node:module");
+    import_node_module2 = require("node:module");
     init_errors();
     init_task_schema();
-    import_meta = {};
+    import_meta2 = {};
     FIELD_ORDER = [
       "id",
       "title",
@@ -5742,7 +5795,7 @@ function isTaskFileName(name) {
   return name.endsWith(".md") && !name.startsWith(".");
 }
 function contentDigest(text) {
-  return (0, import_node_crypto4.createHash)("sha1").update(text).digest("hex").slice(0, 12);
+  return fingerprint(text);
 }
 function validateTaskIdsUnique(inputs) {
   const seen = /* @__PURE__ */ new Set();
@@ -5752,20 +5805,19 @@ function validateTaskIdsUnique(inputs) {
   }
 }
 function formatAge(ms) {
-  const seconds = Math.max(0, Math.round(ms / 1e3));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${seconds % 60 ? `${seconds % 60}s` : ""}`;
+  const seconds3 = Math.max(0, Math.round(ms / 1e3));
+  if (seconds3 < 60) return `${seconds3}s`;
+  const minutes = Math.floor(seconds3 / 60);
+  if (minutes < 60) return `${minutes}m${seconds3 % 60 ? `${seconds3 % 60}s` : ""}`;
   const hours = Math.floor(minutes / 60);
   return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ""}`;
 }
-var import_node_fs6, import_node_path4, import_node_crypto4, CLAIMABLE_STATES, TaskStore;
+var import_node_fs6, import_node_path4, CLAIMABLE_STATES, TaskStore;
 var init_task_store = __esm({
   "src/store/task-store.ts"() {
     "use strict";
     import_node_fs6 = require("node:fs");
     import_node_path4 = require("node:path");
-    import_node_crypto4 = require("node:crypto");
     init_errors();
     init_atomic_write();
     init_events();
@@ -5775,6 +5827,7 @@ var init_task_store = __esm({
     init_task_file();
     init_task_schema();
     init_git_exclude();
+    init_fingerprint();
     init_types();
     CLAIMABLE_STATES = ["available", "failed"];
     TaskStore = class _TaskStore {
@@ -6042,7 +6095,7 @@ var init_task_store = __esm({
         const added = [];
         for (const { id, text } of prepared) {
           const path = (0, import_node_path4.join)(this.stateDir("available"), taskFileName(id));
-          const tmp = (0, import_node_path4.join)(this.stateDir("available"), `.tmp~${id}~${process.pid}~${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`);
+          const tmp = (0, import_node_path4.join)(this.stateDir("available"), `.tmp~${id}~${process.pid}~${randomHex(8)}`);
           writeFileAtomic(tmp, text);
           try {
             (0, import_node_fs6.linkSync)(tmp, path);
@@ -6457,7 +6510,7 @@ var init_task_store = __esm({
 });
 
 // src/cli/args.ts
-function parseCommandArgs(argv, options2, allowPositionals, usage13) {
+function parseCommandArgs(argv, options2, allowPositionals, usage16) {
   try {
     const { values, positionals } = (0, import_node_util.parseArgs)({
       args: argv,
@@ -6470,17 +6523,17 @@ function parseCommandArgs(argv, options2, allowPositionals, usage13) {
     const raw = error.message;
     const unknown2 = /Unknown option '([^']+)'/.exec(raw);
     const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
-    throw new CliError("E_USAGE", `${message}; usage: ${usage13}`);
+    throw new CliError("E_USAGE", `${message}; usage: ${usage16}`);
   }
 }
 function stringOption(values, name) {
   const value = values[name];
   return typeof value === "string" ? value : void 0;
 }
-function requireString(values, name, usage13) {
+function requireString(values, name, usage16) {
   const value = stringOption(values, name);
   if (value === void 0 || value === "") {
-    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage13}`);
+    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage16}`);
   }
   return value;
 }
@@ -6562,7 +6615,7 @@ var init_init = __esm({
 });
 
 // src/cli/task-view.ts
-function taskJson(task, now = Date.now()) {
+function taskJson(task, now = Date.now(), worktree) {
   const view = {
     id: task.id,
     title: task.title,
@@ -6593,23 +6646,25 @@ function taskJson(task, now = Date.now()) {
       holder: task.claim.holder
     };
   }
+  if (worktree) view.worktree = { path: worktree.path, branch: worktree.branch, base: worktree.base };
   for (const key of Object.keys(view)) if (view[key] === void 0) delete view[key];
   return view;
 }
-function taskText(task, now = Date.now()) {
-  const lines = [`${task.id} [${task.state}] ${task.title}`];
-  if (task.role) lines.push(`role: ${task.role}`);
-  if (task.files.length > 0) lines.push(`files: ${task.files.join(", ")}`);
-  if (task.depends_on.length > 0) lines.push(`depends on: ${task.depends_on.join(", ")}`);
-  lines.push(`attempts: ${task.attempts}/${task.max_attempts}`);
+function taskText(task, now = Date.now(), worktree) {
+  const lines3 = [`${task.id} [${task.state}] ${task.title}`];
+  if (worktree) lines3.push(`worktree: ${worktree.path} (branch ${worktree.branch})`);
+  if (task.role) lines3.push(`role: ${task.role}`);
+  if (task.files.length > 0) lines3.push(`files: ${task.files.join(", ")}`);
+  if (task.depends_on.length > 0) lines3.push(`depends on: ${task.depends_on.join(", ")}`);
+  lines3.push(`attempts: ${task.attempts}/${task.max_attempts}`);
   if (task.claim) {
-    lines.push(`claimed by ${task.claim.agent} ${formatAge(now - task.claim.claimedAt)} ago (token ${task.claim.token})`);
+    lines3.push(`claimed by ${task.claim.agent} ${formatAge(now - task.claim.claimedAt)} ago (token ${task.claim.token})`);
   }
-  if (task.commit) lines.push(`commit: ${task.commit}`);
-  if (task.summary) lines.push(`summary: ${task.summary}`);
-  if (task.last_error) lines.push(`last error: ${task.last_error}`);
-  if (task.body.trim().length > 0) lines.push("", task.body.trimEnd());
-  return lines.join("\n");
+  if (task.commit) lines3.push(`commit: ${task.commit}`);
+  if (task.summary) lines3.push(`summary: ${task.summary}`);
+  if (task.last_error) lines3.push(`last error: ${task.last_error}`);
+  if (task.body.trim().length > 0) lines3.push("", task.body.trimEnd());
+  return lines3.join("\n");
 }
 var init_task_view = __esm({
   "src/cli/task-view.ts"() {
@@ -6750,7 +6805,7 @@ var init_heartbeat = __esm({
 
 // src/git/run-git.ts
 function runGit(args, options2) {
-  const result = (0, import_node_child_process2.spawnSync)("git", args, {
+  const result = (0, import_node_child_process.spawnSync)("git", args, {
     cwd: options2.cwd,
     input: options2.input ?? "",
     encoding: "utf8",
@@ -6788,11 +6843,11 @@ function requireMergeTreeSupport(cwd) {
   }
   mergeTreeChecked = true;
 }
-var import_node_child_process2, GitError, QUIET_ENV, mergeTreeChecked;
+var import_node_child_process, GitError, QUIET_ENV, mergeTreeChecked;
 var init_run_git = __esm({
   "src/git/run-git.ts"() {
     "use strict";
-    import_node_child_process2 = require("node:child_process");
+    import_node_child_process = require("node:child_process");
     init_errors();
     GitError = class extends CliError {
       args;
@@ -7109,12 +7164,12 @@ var init_recover = __esm({
       async run(ctx) {
         const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_STALE_MS);
         const report = await openStore(ctx).recover({ staleAfterMs });
-        const lines = [
+        const lines3 = [
           ...report.recovered.map((item) => `recovered ${item.id} from ${item.agent} -> ${item.to} (attempt ${item.attempts}): ${item.reason}`),
           ...report.repaired
         ];
-        if (lines.length === 0) lines.push("nothing to recover");
-        return { data: report, text: lines.join("\n") };
+        if (lines3.length === 0) lines3.push("nothing to recover");
+        return { data: report, text: lines3.join("\n") };
       }
     };
   }
@@ -7138,10 +7193,11 @@ function snapshot(store, staleAfterMs) {
       else if (task.claim.holder && holderLiveness(task.claim.holder) === "gone") flags.push({ id: task.id, flag: `stale: holder process ${task.claim.holder.pid} is gone` });
     }
   }
+  const worktrees = new Map(listWorktreeRecords(store.dir).records.map((record) => [record.task, record]));
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
-  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now)), flags, problems, list: tasks };
+  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now, worktrees.get(task.id))), flags, problems, list: tasks };
 }
 function render(store, snap, tasks) {
   const now = Date.now();
@@ -7158,10 +7214,10 @@ function render(store, snap, tasks) {
   const header = ["TASK", "STATE", "AGENT", "TRIES", "AGE", "NOTE"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const format = (row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
-  const lines = [snap.summary, "", format(header), ...rows.map(format)];
-  if (tasks.length === 0) lines.push(`(no tasks in ${store.dir})`);
-  for (const problem of snap.problems) lines.push(`problem: ${problem.message}`);
-  return lines.join("\n");
+  const lines3 = [snap.summary, "", format(header), ...rows.map(format)];
+  if (tasks.length === 0) lines3.push(`(no tasks in ${store.dir})`);
+  for (const problem of snap.problems) lines3.push(`problem: ${problem.message}`);
+  return lines3.join("\n");
 }
 async function watch(ctx, store, staleAfterMs) {
   const tty = !ctx.json && ctx.stdout.isTTY;
@@ -7178,7 +7234,7 @@ async function watch(ctx, store, staleAfterMs) {
     }
     last = key;
     if (snap.done) return snap;
-    await new Promise((resolve6) => setTimeout(resolve6, 1e3));
+    await new Promise((resolve8) => setTimeout(resolve8, 1e3));
   }
 }
 var LONG_CLAIM_MS, command9;
@@ -7190,6 +7246,7 @@ var init_status = __esm({
     init_task_view();
     init_task_store();
     init_holder();
+    init_worktree_registry();
     LONG_CLAIM_MS = 30 * 6e4;
     command9 = {
       usage: "parallel-agents status [--watch] [--stale-after 30m] [--json]",
@@ -7217,6 +7274,7 @@ var init_show = __esm({
     init_args();
     init_open_store();
     init_task_view();
+    init_worktree_registry();
     usage7 = "parallel-agents show --task ID [--json]";
     command10 = {
       usage: usage7,
@@ -7226,7 +7284,8 @@ var init_show = __esm({
         const store = openStore(ctx);
         const task = store.get(id);
         if (!task) throw new CliError("E_NOT_FOUND", `task "${id}" does not exist in ${store.dir}`);
-        return { data: { task: { ...taskJson(task), body: task.body } }, text: taskText(task) };
+        const worktree = readWorktreeRecord(store.dir, id);
+        return { data: { task: { ...taskJson(task, Date.now(), worktree), body: task.body } }, text: taskText(task, Date.now(), worktree) };
       }
     };
   }
@@ -7410,10 +7469,10 @@ function formatDuration(ms) {
   const totalSeconds = Math.round(ms / 1e3);
   const hours = Math.floor(totalSeconds / 3600);
   const minutes = Math.floor(totalSeconds % 3600 / 60);
-  const seconds = totalSeconds % 60;
+  const seconds3 = totalSeconds % 60;
   if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
-  return `${seconds}s`;
+  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
+  return `${seconds3}s`;
 }
 var UNIT_MS;
 var init_estimate = __esm({
@@ -7861,8 +7920,15 @@ function addScopeEdges(plan, taskOrder, edges) {
   const readers = [];
   for (let position = 0; position < order.length; position++) {
     const task = plan.tasks[order[position]];
-    for (const entry of task.files) register(writers, index.add(entry), position);
-    for (const entry of task.reads) register(readers, index.add(entry), position);
+    if (task.files.length === 0) {
+      throw new CliError("E_INVALID", `${plan.source ?? "plan"}: task "${task.id}" files: must list at least one path or glob the task writes (its write scope)`);
+    }
+    try {
+      for (const entry of task.files) register(writers, index.add(entry), position);
+      for (const entry of task.reads) register(readers, index.add(entry), position);
+    } catch (error) {
+      throw new CliError("E_INVALID", `${plan.source ?? "plan"}: task "${task.id}": ${error.message}`);
+    }
   }
   const hook = (position, chain, file, before, after) => {
     const at = lowerBound2(chain, position);
@@ -7898,6 +7964,7 @@ function addScopeEdges(plan, taskOrder, edges) {
 var init_scope_edges = __esm({
   "src/plan/scope-edges.ts"() {
     "use strict";
+    init_errors();
     init_scope_index();
     init_overlap();
     init_edge_set();
@@ -8064,15 +8131,25 @@ var init_task_order = __esm({
 });
 
 // src/plan/check-plan.ts
-function edgeKinds(reasons) {
+function kindsOf(reasons) {
   const kinds = [];
   if (reasons & BY_DEPENDS_ON) kinds.push("depends_on");
   if (reasons & BY_SCOPE) kinds.push("scope");
   if (reasons & (BY_READ_AFTER_WRITE | BY_WRITE_AFTER_READ)) kinds.push("reads");
-  return kinds;
+  return Object.freeze(kinds);
 }
 function edgeReason(from, to, reasons, files) {
-  const shared = files.join(", ");
+  const shared = files.length === 1 ? files[0] : files.join(", ");
+  switch (reasons) {
+    case BY_DEPENDS_ON:
+      return `${to} depends on ${from}`;
+    case BY_SCOPE:
+      return `both write ${shared}: ${to} runs after ${from} (plan order)`;
+    case BY_READ_AFTER_WRITE:
+      return `${to} reads ${shared}, which ${from} writes`;
+    case BY_WRITE_AFTER_READ:
+      return `${from} reads ${shared}, which ${to} writes: ${to} waits (plan order)`;
+  }
   const parts = [];
   if (reasons & BY_DEPENDS_ON) parts.push(`${to} depends on ${from}`);
   if (reasons & BY_SCOPE) parts.push(`both write ${shared}: ${to} runs after ${from} (plan order)`);
@@ -8081,12 +8158,17 @@ function edgeReason(from, to, reasons, files) {
   return parts.join("; ");
 }
 function sortEdges(edges, rank) {
-  const buckets = Array.from({ length: rank.length }, () => []);
-  for (let index = 0; index < edges.size; index++) buckets[rank[edges.from[index]]].push(index);
-  const sorted = [];
-  for (const bucket of buckets) {
-    if (bucket.length > 1) bucket.sort((a, b) => rank[edges.to[a]] - rank[edges.to[b]]);
-    for (const index of bucket) sorted.push(index);
+  const count = rank.length;
+  const start = new Int32Array(count + 1);
+  for (let index = 0; index < edges.size; index++) start[rank[edges.from[index]] + 1]++;
+  for (let position = 0; position < count; position++) start[position + 1] += start[position];
+  const fill = start.slice(0, count);
+  const sorted = new Int32Array(edges.size);
+  for (let index = 0; index < edges.size; index++) sorted[fill[rank[edges.from[index]]]++] = index;
+  for (let position = 0; position < count; position++) {
+    if (start[position + 1] - start[position] > 1) {
+      sorted.subarray(start[position], start[position + 1]).sort((a, b) => rank[edges.to[a]] - rank[edges.to[b]]);
+    }
   }
   return sorted;
 }
@@ -8197,16 +8279,20 @@ function sharedByAll(edges) {
   return [...common ?? []];
 }
 function planEdgesOf(tasks, edges, rank) {
-  return sortEdges(edges, rank).map((index) => {
+  const sorted = sortEdges(edges, rank);
+  const records = new Array(sorted.length);
+  for (let at = 0; at < sorted.length; at++) {
+    const index = sorted[at];
     const reasons = edges.reasons[index];
-    const kinds = edgeKinds(reasons);
+    const kinds = KINDS_BY_REASONS[reasons];
     const from = tasks[edges.from[index]].id;
     const to = tasks[edges.to[index]].id;
     const files = edges.files(index);
-    return { from, to, kind: kinds[0], kinds, reason: edgeReason(from, to, reasons, files), files };
-  });
+    records[at] = { from, to, kind: kinds[0], kinds, reason: edgeReason(from, to, reasons, files), files };
+  }
+  return records;
 }
-var LARGE_PLAN;
+var LARGE_PLAN, KINDS_BY_REASONS;
 var init_check_plan = __esm({
   "src/plan/check-plan.ts"() {
     "use strict";
@@ -8218,6 +8304,7 @@ var init_check_plan = __esm({
     init_strategy();
     init_task_order();
     LARGE_PLAN = 200;
+    KINDS_BY_REASONS = Array.from({ length: 16 }, (_, reasons) => kindsOf(reasons));
   }
 });
 
@@ -8266,26 +8353,40 @@ function isYamlException(error) {
 function lineOfOffset(text, offset) {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
   const lastBreak = before.lastIndexOf("\n");
-  return { line: before.split("\n").length, column: offset - lastBreak };
+  return { line: before.split("\n").length, column: before.length - lastBreak };
 }
-async function parseJson(text, source) {
+function failsBeforeEnd(text) {
+  try {
+    JSON.parse(text);
+    return false;
+  } catch (error) {
+    const message = error.message;
+    if (/end of JSON input/.test(message)) return false;
+    const position = /at position (\d+)/.exec(message);
+    return !position || Number(position[1]) < text.length;
+  }
+}
+function parseJson(text, source) {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const message = error.message.split("\n")[0];
+    const message = error.message;
     const position = /at position (\d+)/.exec(message);
-    let where2;
-    if (position) where2 = lineOfOffset(text, Number(position[1]));
-    else if (/end of JSON input/.test(message)) where2 = lineOfOffset(text, text.trimEnd().length);
+    let offset;
+    if (position) offset = Number(position[1]);
+    else if (/end of JSON input/.test(message)) offset = text.trimEnd().length;
     else {
-      where2 = { line: 1, column: 1 };
-      try {
-        (await yamlEngine()).parse(text);
-      } catch (yamlError) {
-        if (isYamlException(yamlError) && yamlError.mark) where2 = { line: yamlError.mark.line + 1, column: yamlError.mark.column + 1 };
+      let low = 1;
+      let high = text.length;
+      while (low < high) {
+        const middle = low + high >> 1;
+        if (failsBeforeEnd(text.slice(0, middle))) high = middle;
+        else low = middle + 1;
       }
+      offset = low - 1;
     }
-    const reason = message.replace(/ in JSON at position \d+.*$/, "").replace(/, ".*" is not valid JSON$/, "");
+    const where2 = lineOfOffset(text, offset);
+    const reason = message.replace(/ in JSON at position \d+[\s\S]*$/, "").replace(/, [\s\S]* is not valid JSON$/, "").replace(/\s+/g, " ");
     throw new CliError("E_INVALID", `${source}:${where2.line}:${where2.column}: malformed JSON: ${reason}; fix the file and run plan check again`);
   }
 }
@@ -8301,7 +8402,7 @@ async function parseYaml2(text, source) {
 }
 async function parsePlanText(text, source) {
   const json = (0, import_node_path8.extname)(source).toLowerCase() === ".json" || (0, import_node_path8.extname)(source) === "" && text.trimStart().startsWith("{");
-  const raw = json ? await parseJson(text, source) : await parseYaml2(text, source);
+  const raw = json ? parseJson(text, source) : await parseYaml2(text, source);
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
   }
@@ -8359,27 +8460,27 @@ function label(text) {
 }
 function renderPlanMermaid(analysis) {
   const node = new Map(analysis.tasks.map((task, index) => [task.id, `t${index}`]));
-  const lines = ["graph TD"];
+  const lines3 = ["graph TD"];
   analysis.waves.forEach((wave, index) => {
-    lines.push(`  subgraph wave${index + 1}["wave ${index + 1}"]`);
+    lines3.push(`  subgraph wave${index + 1}["wave ${index + 1}"]`);
     for (const id of wave) {
       const task = analysis.tasks[Number(node.get(id).slice(1))];
-      lines.push(`    ${node.get(id)}["${label(task.id)}: ${label(task.title)}${task.estimate ? ` (${task.estimate})` : ""}"]`);
+      lines3.push(`    ${node.get(id)}["${label(task.id)}: ${label(task.title)}${task.estimate ? ` (${task.estimate})` : ""}"]`);
     }
-    lines.push("  end");
+    lines3.push("  end");
   });
   for (const edge of analysis.edges) {
     const from = node.get(edge.from);
     const to = node.get(edge.to);
-    if (edge.kind === "depends_on") lines.push(`  ${from} --> ${to}`);
-    else lines.push(`  ${from} -.->|"${edge.kind}: ${label(edge.files.join(", "))}"| ${to}`);
+    if (edge.kind === "depends_on") lines3.push(`  ${from} --> ${to}`);
+    else lines3.push(`  ${from} -.->|"${edge.kind}: ${label(edge.files.join(", "))}"| ${to}`);
   }
   const critical = analysis.criticalPath.tasks.map((id) => node.get(id));
   if (critical.length > 0) {
-    lines.push("  classDef critical stroke-width:3px");
-    lines.push(`  class ${critical.join(",")} critical`);
+    lines3.push("  classDef critical stroke-width:3px");
+    lines3.push(`  class ${critical.join(",")} critical`);
   }
-  return lines.join("\n");
+  return lines3.join("\n");
 }
 var init_render_mermaid = __esm({
   "src/plan/render-mermaid.ts"() {
@@ -8393,12 +8494,12 @@ function table(rows) {
   return rows.map((row) => row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column])).join("  ").trimEnd());
 }
 function renderPlanText(analysis) {
-  const lines = [];
+  const lines3 = [];
   const independent = analysis.tasks.filter((task) => task.class === "independent").map((task) => task.id);
-  lines.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? "" : "s"}, ${analysis.edgeCount} edge${analysis.edgeCount === 1 ? "" : "s"}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? "" : "s"}`);
-  lines.push("");
+  lines3.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? "" : "s"}, ${analysis.edgeCount} edge${analysis.edgeCount === 1 ? "" : "s"}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? "" : "s"}`);
+  lines3.push("");
   const estimateOf = new Map(analysis.tasks.map((task) => [task.id, task.estimate]));
-  lines.push(
+  lines3.push(
     ...table([
       ["wave", "tasks", "ids"],
       ...analysis.waves.map((wave, index) => [
@@ -8408,21 +8509,21 @@ function renderPlanText(analysis) {
       ])
     ]).map((line) => `  ${line}`)
   );
-  lines.push("");
-  lines.push("Graph (first -> then: why):");
-  if (analysis.edgeCount === 0) lines.push("  (no edges: every task is independent)");
-  for (const edge of analysis.edges.slice(0, MAX_EDGE_LINES)) lines.push(`  ${edge.from} -> ${edge.to}  [${edge.kinds.join("+")}] ${edge.reason}`);
-  if (analysis.edgeCount > MAX_EDGE_LINES) lines.push(`  ... and ${analysis.edgeCount - MAX_EDGE_LINES} more edges (--format json lists them all)`);
-  lines.push(`  independent: ${independent.length > 0 ? independent.join(", ") : "(none)"}`);
-  lines.push("");
+  lines3.push("");
+  lines3.push("Graph (first -> then: why):");
+  if (analysis.edgeCount === 0) lines3.push("  (no edges: every task is independent)");
+  for (const edge of analysis.edges.slice(0, MAX_EDGE_LINES)) lines3.push(`  ${edge.from} -> ${edge.to}  [${edge.kinds.join("+")}] ${edge.reason}`);
+  if (analysis.edgeCount > MAX_EDGE_LINES) lines3.push(`  ... and ${analysis.edgeCount - MAX_EDGE_LINES} more edges (--format json lists them all)`);
+  lines3.push(`  independent: ${independent.length > 0 ? independent.join(", ") : "(none)"}`);
+  lines3.push("");
   const basis = analysis.criticalPath.basis === "estimate" ? "by estimate" : "by task count (no estimates)";
-  lines.push(`Critical path (${basis}): ${analysis.criticalPath.tasks.join(" -> ")} = ${analysis.criticalPath.length.text}`);
-  lines.push(`Total work: ${analysis.totalWork.text} (parallelism ${analysis.agents.parallelism})`);
-  lines.push(`Agents: ${analysis.agents.reason}`);
-  lines.push(`Strategy: ${analysis.strategy.kind}: ${analysis.strategy.reason}`);
-  lines.push(`Isolation: ${analysis.isolation.kind}: ${analysis.isolation.reason}`);
-  for (const warning of analysis.warnings) lines.push(`Warning: ${warning}`);
-  return lines.join("\n");
+  lines3.push(`Critical path (${basis}): ${analysis.criticalPath.tasks.join(" -> ")} = ${analysis.criticalPath.length.text}`);
+  lines3.push(`Total work: ${analysis.totalWork.text} (parallelism ${analysis.agents.parallelism})`);
+  lines3.push(`Agents: ${analysis.agents.reason}`);
+  lines3.push(`Strategy: ${analysis.strategy.kind}: ${analysis.strategy.reason}`);
+  lines3.push(`Isolation: ${analysis.isolation.kind}: ${analysis.isolation.reason}`);
+  for (const warning of analysis.warnings) lines3.push(`Warning: ${warning}`);
+  return lines3.join("\n");
 }
 var MAX_EDGE_LINES;
 var init_render_text = __esm({
@@ -10137,12 +10238,12 @@ var require_adapter = __commonJS({
       return newFs;
     }
     function toPromise(method) {
-      return (...args) => new Promise((resolve6, reject) => {
+      return (...args) => new Promise((resolve8, reject) => {
         args.push((err, result) => {
           if (err) {
             reject(err);
           } else {
-            resolve6(result);
+            resolve8(result);
           }
         });
         method(...args);
@@ -10462,6 +10563,7 @@ async function pruneWorktrees(context) {
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
+      (0, import_node_fs13.rmSync)(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
@@ -10630,11 +10732,11 @@ var init_worktree_remove = __esm({
           target: stringOption(ctx.values, "into"),
           force: ctx.values.force === true
         });
-        const lines = [`removed the worktree of task ${result.task} (${result.path})`];
-        if (result.branch_deleted) lines.push(`deleted branch ${result.branch}: all its commits are in ${result.target}`);
-        else lines.push(`kept branch ${result.branch}${result.unmerged_commits > 0 ? `: ${result.unmerged_commits} commit(s) not in ${result.target}` : ""}`);
-        for (const ref of result.backup_refs) lines.push(`backup: ${ref}`);
-        return { data: result, text: lines.join("\n") };
+        const lines3 = [`removed the worktree of task ${result.task} (${result.path})`];
+        if (result.branch_deleted) lines3.push(`deleted branch ${result.branch}: all its commits are in ${result.target}`);
+        else lines3.push(`kept branch ${result.branch}${result.unmerged_commits > 0 ? `: ${result.unmerged_commits} commit(s) not in ${result.target}` : ""}`);
+        for (const ref of result.backup_refs) lines3.push(`backup: ${ref}`);
+        return { data: result, text: lines3.join("\n") };
       }
     };
   }
@@ -10663,11 +10765,11 @@ var init_worktree_prune = __esm({
           worktreesDir: stringOption(ctx.values, "worktrees-dir")
         });
         const result = await pruneWorktrees(context);
-        const lines = [
+        const lines3 = [
           ...result.forgotten.map((entry) => `forgot task ${entry.task}: ${entry.path} is gone (branch ${entry.branch} kept)`),
           ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`)
         ];
-        return { data: result, text: lines.length > 0 ? lines.join("\n") : "nothing to prune" };
+        return { data: result, text: lines3.length > 0 ? lines3.join("\n") : "nothing to prune" };
       }
     };
   }
@@ -10709,7 +10811,7 @@ function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
       if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
       continue;
     }
-    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path });
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base });
   }
   for (const record of records.values()) {
     if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: "has a worktree but no task in the store" });
@@ -10726,11 +10828,11 @@ var init_verify_candidates = __esm({
 });
 
 // src/git/ownership.ts
-function changesFromMergedTrees(cwd, targetTree, mergedTrees) {
+function changesFromMergedTrees(cwd, targetTree, mergedTrees, env) {
   if (mergedTrees.length === 0) return [];
   const headers = mergedTrees.map((tree) => `${targetTree} ${tree}
 `);
-  const output = runGit(["diff-tree", "--stdin", "-r", "-z", "--name-status", "--no-renames"], { cwd, input: headers.join("") }).stdout;
+  const output = runGit(["diff-tree", "--stdin", "-r", "-z", "--name-status", "--no-renames"], { cwd, input: headers.join(""), env }).stdout;
   const results = [];
   let pos = 0;
   for (const header of headers) {
@@ -10787,17 +10889,30 @@ function pairsSharingPaths(changes) {
   return pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
 }
 function precheckConflicts(cwd, targetCommit, branches) {
-  const allPairs = branches.length * (branches.length - 1) / 2;
   if (branches.length === 0) return { conflicts: [], changes: [], merges_checked: 0, pairs_skipped: 0 };
+  return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
+}
+function withScratchObjects(cwd, run) {
+  const objects = (0, import_node_path14.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path14.join)((0, import_node_os3.tmpdir)(), "pa-precheck-objects-"));
+  const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
+  try {
+    return run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path14.delimiter}${inherited}` : objects });
+  } finally {
+    (0, import_node_fs14.rmSync)(scratch, { recursive: true, force: true });
+  }
+}
+function precheckWith(cwd, env, targetCommit, branches) {
+  const allPairs = branches.length * (branches.length - 1) / 2;
   const conflicts = [];
-  const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]));
+  const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]), env);
   againstTarget.forEach((outcome, index) => {
     if (!outcome.clean) conflicts.push({ tasks: [branches[index].task], against: "target", files: outcome.files, kinds: outcome.kinds });
   });
   const targetTree = gitOutput(["rev-parse", `${targetCommit}^{tree}`], { cwd });
-  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree));
+  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree), env);
   const pairs = pairsSharingPaths(changes);
-  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a].head, branches[b].head]));
+  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a].head, branches[b].head]), env);
   pairOutcomes.forEach((outcome, index) => {
     if (outcome.clean) return;
     const [a, b] = pairs[index];
@@ -10805,11 +10920,11 @@ function precheckConflicts(cwd, targetCommit, branches) {
   });
   return { conflicts, changes, merges_checked: branches.length + pairs.length, pairs_skipped: allPairs - pairs.length };
 }
-function mergeBatch(cwd, merges) {
+function mergeBatch(cwd, merges, env) {
   if (merges.length === 0) return [];
   const input = merges.map(([ours, theirs]) => `${ours} ${theirs}
 `).join("");
-  const outcomes = parseBatchOutput(runGit(["merge-tree", "--write-tree", "--stdin", "--name-only"], { cwd, input }).stdout);
+  const outcomes = parseBatchOutput(runGit(["merge-tree", "--write-tree", "--stdin", "--name-only"], { cwd, input, env }).stdout);
   if (outcomes.length !== merges.length) {
     throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${merges.length} requests`);
   }
@@ -10840,9 +10955,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
+var import_node_fs14, import_node_os3, import_node_path14;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
+    import_node_fs14 = require("node:fs");
+    import_node_os3 = require("node:os");
+    import_node_path14 = require("node:path");
     init_run_git();
     init_ownership();
   }
@@ -10977,14 +11096,14 @@ async function runTestGate(context, targetCommit, steps, options2) {
   if (tested.length === 0) return result;
   const worktree = await createTestWorktree(context, tested[0].commit);
   try {
-    const test = async (task, commit) => {
+    const test2 = async (task, commit) => {
       const run = await runTestAt(worktree, task, commit, options2);
       result.runs.push(run);
       return run;
     };
     const blame = async (index, run) => {
       if (index === 0) {
-        const baseline = await test(TARGET_LABEL, targetCommit);
+        const baseline = await test2(TARGET_LABEL, targetCommit);
         if (baseline.exit_code !== 0) {
           result.failed_task = TARGET_LABEL;
           result.failed_run = baseline;
@@ -10996,7 +11115,7 @@ async function runTestGate(context, targetCommit, steps, options2) {
     };
     if (options2.mode === "each") {
       for (let index = 0; index < tested.length; index++) {
-        const run = await test(tested[index].task, tested[index].commit);
+        const run = await test2(tested[index].task, tested[index].commit);
         if (run.exit_code !== 0) {
           await blame(index, run);
           break;
@@ -11004,14 +11123,14 @@ async function runTestGate(context, targetCommit, steps, options2) {
       }
     } else {
       const last = tested.length - 1;
-      const final = await test(tested[last].task, tested[last].commit);
+      const final = await test2(tested[last].task, tested[last].commit);
       if (final.exit_code !== 0) {
         let good = -1;
         let bad = last;
         let badRun = final;
         while (bad - good > 1) {
           const mid = Math.floor((good + bad) / 2);
-          const run = await test(tested[mid].task, tested[mid].commit);
+          const run = await test2(tested[mid].task, tested[mid].commit);
           if (run.exit_code === 0) good = mid;
           else {
             bad = mid;
@@ -11027,9 +11146,10 @@ async function runTestGate(context, targetCommit, steps, options2) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs14.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path14.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto5.randomBytes)(3).toString("hex")}`);
+  (0, import_node_fs15.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path15.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
+    ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
   });
   runGit(["read-tree", "-mu", "HEAD"], { cwd: path });
@@ -11039,7 +11159,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs14.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs15.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options2) {
   runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
@@ -11055,8 +11175,8 @@ async function runTestAt(worktree, task, commit, options2) {
   return run;
 }
 function runShell(command21, cwd, extraEnv, timeoutMs) {
-  return new Promise((resolve6) => {
-    const child = (0, import_node_child_process3.spawn)("sh", ["-c", command21], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve8) => {
+    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command21], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const keep = (chunk) => {
       output += chunk.toString("utf8");
@@ -11072,28 +11192,29 @@ function runShell(command21, cwd, extraEnv, timeoutMs) {
     }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
-      resolve6({ exitCode: 127, signal: void 0, output: `${output}
+      resolve8({ exitCode: 127, signal: void 0, output: `${output}
 ${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve6({ exitCode: code ?? 128, signal: signal ?? void 0, output });
+      resolve8({ exitCode: code ?? 128, signal: signal ?? void 0, output });
     });
   });
 }
-function tailLines(text, lines) {
+function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
-  return all.slice(-lines).join("\n");
+  return all.slice(-lines3).join("\n");
 }
-var import_node_child_process3, import_node_fs14, import_node_path14, import_node_crypto5, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var import_node_child_process2, import_node_fs15, import_node_path15, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
-    import_node_fs14 = require("node:fs");
-    import_node_path14 = require("node:path");
-    import_node_crypto5 = require("node:crypto");
+    import_node_child_process2 = require("node:child_process");
+    import_node_fs15 = require("node:fs");
+    import_node_path15 = require("node:path");
+    import_node_crypto = require("node:crypto");
     init_repo_lock();
+    init_repo_context();
     init_run_git();
     init_worktree();
     OUTPUT_TAIL_LINES = 40;
@@ -11103,6 +11224,15 @@ var init_test_gate = __esm({
 });
 
 // src/git/verify-run.ts
+function ownChanges(cwd, target, base, head) {
+  const trees = [];
+  for (const side of [base, head]) {
+    const merged = runGit(["merge-tree", "--write-tree", "--no-messages", target, side], { cwd, okExitCodes: [1] });
+    if (merged.exitCode !== 0) return void 0;
+    trees.push(merged.stdout.split("\n")[0]);
+  }
+  return changesFromMergedTrees(cwd, trees[0], [trees[1]])[0];
+}
 async function runVerify(context, options2) {
   const started = Date.now();
   const emit = options2.emit ?? (() => void 0);
@@ -11139,7 +11269,8 @@ async function runVerify(context, options2) {
   const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
-    const changes = precheck.changes[index];
+    const stacked = candidate.base !== void 0 && candidate.base !== before;
+    const changes = (stacked ? ownChanges(cwd, before, candidate.base, candidate.head) : void 0) ?? precheck.changes[index];
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
@@ -11227,35 +11358,35 @@ function short(commit) {
   return commit.slice(0, 12);
 }
 function renderReport(report, problemCount) {
-  const lines = [];
+  const lines3 = [];
   const headline = {
     merged: `MERGED ${report.merged.length} task(s) into ${report.target.branch}`,
     "clean-dry-run": `CLEAN (dry run): ${report.order.length} task(s) would merge into ${report.target.branch}`,
     "nothing-to-merge": `nothing to merge into ${report.target.branch}`,
     stopped: `STOPPED (${report.stopped_because.join(", ")}): ${report.target.branch} left unchanged`
   };
-  lines.push(headline[report.status]);
-  lines.push(`target ${report.target.branch}: ${short(report.target.before)} -> ${short(report.target.after)}`);
-  if (report.order.length > 0) lines.push(`order: ${report.order.join(" -> ")}`);
-  for (const entry of report.merged) lines.push(`  merged ${entry.task} (${entry.branch === entry.head ? short(entry.head) : entry.branch}, ${entry.how})`);
+  lines3.push(headline[report.status]);
+  lines3.push(`target ${report.target.branch}: ${short(report.target.before)} -> ${short(report.target.after)}`);
+  if (report.order.length > 0) lines3.push(`order: ${report.order.join(" -> ")}`);
+  for (const entry of report.merged) lines3.push(`  merged ${entry.task} (${entry.branch === entry.head ? short(entry.head) : entry.branch}, ${entry.how})`);
   for (const violation of report.violations) {
-    lines.push(`${report.scope_drift_allowed ? "warning" : "violation"}: ${violation.task} changed ${violation.files.length} file(s) outside its scope: ${violation.files.slice(0, 10).join(", ")}${violation.files.length > 10 ? ", ..." : ""}`);
+    lines3.push(`${report.scope_drift_allowed ? "warning" : "violation"}: ${violation.task} changed ${violation.files.length} file(s) outside its scope: ${violation.files.slice(0, 10).join(", ")}${violation.files.length > 10 ? ", ..." : ""}`);
   }
   for (const conflict of report.conflicts) {
     const who = conflict.against === "target" ? `${conflict.tasks[0]} vs ${report.target.branch}` : conflict.against === "branch" ? `${conflict.tasks.join(" vs ")}` : `${conflict.tasks[conflict.tasks.length - 1]} after ${conflict.tasks.slice(0, -1).join(", ") || report.target.branch}`;
-    lines.push(`conflict: ${who}: ${conflict.files.join(", ")}${conflict.kinds.length > 0 ? ` [${conflict.kinds.join("; ")}]` : ""}`);
+    lines3.push(`conflict: ${who}: ${conflict.files.join(", ")}${conflict.kinds.length > 0 ? ` [${conflict.kinds.join("; ")}]` : ""}`);
   }
   if (report.test) {
     const verdict = report.test.failed_task ? `FAILED, caused by ${report.test.failed_task}` : "passed";
-    lines.push(`test (${report.test.mode}): ${report.test.command} -> exit ${report.test.exit_code ?? "-"} (${verdict}; ${report.test.runs.length} run(s))`);
-    if (report.test.failed_task && report.test.output_tail) lines.push(...report.test.output_tail.split("\n").map((line) => `  | ${line}`));
+    lines3.push(`test (${report.test.mode}): ${report.test.command} -> exit ${report.test.exit_code ?? "-"} (${verdict}; ${report.test.runs.length} run(s))`);
+    if (report.test.failed_task && report.test.output_tail) lines3.push(...report.test.output_tail.split("\n").map((line) => `  | ${line}`));
   }
-  if (report.refusal) lines.push(`refused: ${report.refusal}`);
-  for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
-  if (report.cleanup.length > 0) lines.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join("; ")}`);
-  if (problemCount > 0) lines.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);
-  lines.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
-  return lines.join("\n");
+  if (report.refusal) lines3.push(`refused: ${report.refusal}`);
+  for (const entry of report.skipped) lines3.push(`skipped ${entry.task}: ${entry.reason}`);
+  if (report.cleanup.length > 0) lines3.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join("; ")}`);
+  if (problemCount > 0) lines3.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);
+  lines3.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
+  return lines3.join("\n");
 }
 var usage12, command17;
 var init_verify = __esm({
@@ -11311,24 +11442,1880 @@ var init_verify = __esm({
   }
 });
 
+// src/runner/command-line.ts
+var command_line_exports = {};
+__export(command_line_exports, {
+  splitCommandLine: () => splitCommandLine
+});
+function splitCommandLine(text, flag = "--agent-cmd") {
+  const words = [];
+  let current = "";
+  let inWord = false;
+  let quote;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (quote === "'") {
+      if (char === "'") quote = void 0;
+      else current += char;
+      continue;
+    }
+    if (quote === '"') {
+      if (char === '"') quote = void 0;
+      else if (char === "\\" && index + 1 < text.length && '"\\$`'.includes(text[index + 1])) current += text[++index];
+      else current += char;
+      continue;
+    }
+    if (char === "'" || char === '"') {
+      quote = char;
+      inWord = true;
+    } else if (char === "\\" && index + 1 < text.length) {
+      current += text[++index];
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(current);
+      current = "";
+      inWord = false;
+    } else {
+      current += char;
+      inWord = true;
+    }
+  }
+  if (quote) throw new CliError("E_USAGE", `${flag} has an unterminated ${quote} quote: ${text}`);
+  if (inWord) words.push(current);
+  if (words.length === 0) throw new CliError("E_USAGE", `${flag} is empty; give a program and its arguments`);
+  return words;
+}
+var init_command_line = __esm({
+  "src/runner/command-line.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// src/runner/agent-process.ts
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function startAgentProcess(launch) {
+  const started = Date.now();
+  const [program, ...args] = launch.argv;
+  if (program === void 0) throw new Error("agent command is empty");
+  const child = (0, import_node_child_process3.spawn)(program, args, {
+    cwd: launch.cwd,
+    env: { ...process.env, ...launch.env },
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+    shell: false
+  });
+  const stdoutLimit = launch.stdoutLimit ?? 4 * 1024 * 1024;
+  let stdout = "";
+  let stderrTail = "";
+  let timedOut = false;
+  let interrupted = false;
+  let killTimer;
+  let spawnError;
+  child.stdout.setEncoding("utf8").on("data", (chunk) => {
+    if (stdout.length < stdoutLimit) stdout += chunk.slice(0, stdoutLimit - stdout.length);
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+  });
+  child.stdin.on("error", () => {
+  });
+  child.stdin.end(launch.stdin);
+  const terminate = () => {
+    if (child.pid === void 0 || killTimer !== void 0) return;
+    killGroup(child.pid, "SIGTERM");
+    killTimer = setTimeout(() => {
+      if (child.pid !== void 0) killGroup(child.pid, "SIGKILL");
+    }, launch.killGraceMs ?? 2e3);
+    killTimer.unref();
+  };
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    terminate();
+  }, launch.timeoutMs);
+  const onAbort = () => {
+    interrupted = true;
+    terminate();
+  };
+  if (launch.signal?.aborted) onAbort();
+  else launch.signal?.addEventListener("abort", onAbort, { once: true });
+  const done = new Promise((resolve8) => {
+    let exited;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timeout);
+      if (killTimer) clearTimeout(killTimer);
+      launch.signal?.removeEventListener("abort", onAbort);
+      resolve8({
+        exitCode: exited?.code ?? null,
+        signal: exited?.signal ?? null,
+        timedOut,
+        interrupted,
+        durationMs: Date.now() - started,
+        stdout,
+        stderrTail,
+        ...spawnError !== void 0 ? { spawnError } : {},
+        pid: child.pid
+      });
+    };
+    child.on("error", (error) => {
+      spawnError = error.message;
+      if (child.pid === void 0) finish();
+    });
+    child.on("exit", (code, signal) => {
+      exited = { code, signal };
+      if (child.pid !== void 0) killGroup(child.pid, "SIGKILL");
+      setTimeout(finish, 2e3).unref();
+    });
+    child.on("close", () => finish());
+  });
+  return { pid: child.pid, done, terminate };
+}
+var import_node_child_process3, STDERR_TAIL_BYTES;
+var init_agent_process = __esm({
+  "src/runner/agent-process.ts"() {
+    "use strict";
+    import_node_child_process3 = require("node:child_process");
+    STDERR_TAIL_BYTES = 4096;
+  }
+});
+
+// src/runner/adapters/agent-adapter.ts
+function agentEnvironment(attempt) {
+  return {
+    PARALLEL_TASK_ID: attempt.taskId,
+    PARALLEL_TASK_FILE: attempt.taskFile,
+    PARALLEL_WORKTREE: attempt.worktree,
+    PARALLEL_PROMPT_FILE: attempt.promptFile,
+    PARALLEL_ATTEMPT: String(attempt.attempt)
+  };
+}
+function looksRateLimited(text) {
+  return RATE_LIMIT_TEXT.test(text);
+}
+function oneLine(text, max = 300) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `\u2026${flat.slice(-max)}` : flat;
+}
+function classifyExit(exit, timeoutMs) {
+  if (exit.interrupted) return { status: "interrupted", reason: "interrupted: the runner was stopped" };
+  if (exit.timedOut) {
+    return { status: "timeout", reason: `timed out after ${Math.round(timeoutMs / 1e3)}s; the process group was killed${exit.stderrTail ? `; stderr: ${oneLine(exit.stderrTail)}` : ""}` };
+  }
+  if (exit.spawnError !== void 0) return { status: "failed", reason: `agent could not start: ${exit.spawnError}` };
+  if (exit.exitCode === 0) return { status: "ok" };
+  const how = exit.exitCode !== null ? `exit code ${exit.exitCode}` : `killed by ${exit.signal ?? "a signal"}`;
+  return { status: "failed", reason: `agent failed (${how})${exit.stderrTail ? `; stderr: ${oneLine(exit.stderrTail)}` : ""}` };
+}
+var RATE_LIMIT_TEXT;
+var init_agent_adapter = __esm({
+  "src/runner/adapters/agent-adapter.ts"() {
+    "use strict";
+    RATE_LIMIT_TEXT = /\b(429|529)\b|rate[ -]?limit|too many requests|overloaded|temporarily limiting requests/i;
+  }
+});
+
+// src/runner/adapters/command-adapter.ts
+var command_adapter_exports = {};
+__export(command_adapter_exports, {
+  commandAdapter: () => commandAdapter
+});
+function commandAdapter(argv, killGraceMs) {
+  return {
+    name: "command",
+    async run(attempt) {
+      const agent = startAgentProcess({
+        argv,
+        cwd: attempt.worktree,
+        env: agentEnvironment(attempt),
+        stdin: attempt.prompt,
+        timeoutMs: attempt.timeoutMs,
+        signal: attempt.signal,
+        ...killGraceMs !== void 0 ? { killGraceMs } : {}
+      });
+      if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
+      const exit = await agent.done;
+      const usage16 = usageFromLastLine(exit.stdout);
+      const outcome = classifyExit(exit, attempt.timeoutMs);
+      if (outcome.status === "failed" && exit.spawnError === void 0 && looksRateLimited(exit.stderrTail)) {
+        return { status: "rate-limited", reason: outcome.reason, usage: usage16, exit };
+      }
+      return { ...outcome, usage: usage16, exit };
+    }
+  };
+}
+function usageFromLastLine(stdout) {
+  const last = stdout.trimEnd().split("\n").at(-1)?.trim();
+  if (!last?.startsWith("{")) return {};
+  try {
+    const parsed = JSON.parse(last);
+    return typeof parsed.total_cost_usd === "number" ? { costUsd: parsed.total_cost_usd } : {};
+  } catch {
+    return {};
+  }
+}
+var init_command_adapter = __esm({
+  "src/runner/adapters/command-adapter.ts"() {
+    "use strict";
+    init_agent_process();
+    init_agent_adapter();
+  }
+});
+
+// src/runner/adapters/claude-adapter.ts
+var claude_adapter_exports = {};
+__export(claude_adapter_exports, {
+  DEFAULT_ALLOWED_TOOLS: () => DEFAULT_ALLOWED_TOOLS,
+  claudeAdapter: () => claudeAdapter,
+  claudeArgv: () => claudeArgv,
+  parseClaudeResult: () => parseClaudeResult
+});
+function claudeArgv(attempt, options2 = {}) {
+  const argv = [options2.program ?? "claude", "-p"];
+  if (options2.pluginDir) argv.push("--plugin-dir", options2.pluginDir);
+  const role = attempt.role ?? options2.defaultRole;
+  if (role) argv.push("--agent", role.includes(":") ? role : `parallel:${role}`);
+  argv.push("--permission-mode", options2.permissionMode ?? "acceptEdits");
+  argv.push("--allowedTools", options2.allowedTools ?? DEFAULT_ALLOWED_TOOLS);
+  argv.push("--output-format", "json");
+  return argv;
+}
+function parseClaudeResult(stdout) {
+  const text = stdout.trim();
+  if (!text) return void 0;
+  const candidates = [text, text.split("\n").at(-1)];
+  for (const candidate of candidates) {
+    try {
+      const parsed = JSON.parse(candidate);
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+    } catch {
+    }
+  }
+  return void 0;
+}
+function usageOf(result) {
+  if (!result) return {};
+  const usage16 = result.usage ?? {};
+  const input = (usage16.input_tokens ?? 0) + (usage16.cache_creation_input_tokens ?? 0) + (usage16.cache_read_input_tokens ?? 0);
+  return {
+    costUsd: typeof result.total_cost_usd === "number" ? result.total_cost_usd : void 0,
+    inputTokens: result.usage ? input : void 0,
+    outputTokens: usage16.output_tokens,
+    turns: result.num_turns
+  };
+}
+function claudeAdapter(options2 = {}) {
+  return {
+    name: "claude",
+    async run(attempt) {
+      const agent = startAgentProcess({
+        argv: claudeArgv(attempt, options2),
+        cwd: attempt.worktree,
+        env: agentEnvironment(attempt),
+        stdin: attempt.prompt,
+        timeoutMs: attempt.timeoutMs,
+        signal: attempt.signal,
+        ...options2.killGraceMs !== void 0 ? { killGraceMs: options2.killGraceMs } : {}
+      });
+      if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
+      const exit = await agent.done;
+      const result = parseClaudeResult(exit.stdout);
+      const usage16 = usageOf(result);
+      const base = classifyExit(exit, attempt.timeoutMs);
+      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage16, exit };
+      const status = result?.api_error_status;
+      if (status === 429 || status === 529) {
+        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage16, exit };
+      }
+      if (result?.is_error || base.status === "failed") {
+        const text = result?.result ?? "";
+        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage16, exit };
+        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage16, exit };
+      }
+      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage16, exit };
+      return { status: "ok", usage: usage16, exit };
+    }
+  };
+}
+var DEFAULT_ALLOWED_TOOLS;
+var init_claude_adapter = __esm({
+  "src/runner/adapters/claude-adapter.ts"() {
+    "use strict";
+    init_agent_process();
+    init_agent_adapter();
+    DEFAULT_ALLOWED_TOOLS = [
+      "Read",
+      "Edit",
+      "Write",
+      "TodoWrite",
+      "Bash(git add:*)",
+      "Bash(git commit:*)",
+      "Bash(git status:*)",
+      "Bash(git diff:*)",
+      "Bash(git log:*)",
+      "Bash(parallel-agents:*)",
+      "Bash(npm test:*)",
+      "Bash(npm run:*)",
+      "Bash(node:*)",
+      "Bash(ls:*)"
+    ].join(",");
+  }
+});
+
+// src/runner/orphan-agents.ts
+function recordAgentProcess(runDir, task, pid) {
+  writeFileAtomic((0, import_node_path16.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+}
+function forgetAgentProcess(runDir, task) {
+  try {
+    (0, import_node_fs16.unlinkSync)((0, import_node_path16.join)(runDir, `${task}${SUFFIX}`));
+  } catch {
+  }
+}
+function isAlive2(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+function runsTask(pid, task) {
+  try {
+    return (0, import_node_fs16.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+  } catch {
+    return process.platform !== "linux" && isAlive2(pid);
+  }
+}
+function reapOrphanAgents(runDir) {
+  let names;
+  try {
+    names = (0, import_node_fs16.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+  } catch {
+    return [];
+  }
+  const reaped = [];
+  for (const name of names) {
+    let record;
+    try {
+      record = JSON.parse((0, import_node_fs16.readFileSync)((0, import_node_path16.join)(runDir, name), "utf8"));
+    } catch {
+      continue;
+    }
+    if (record.runner !== process.pid && isAlive2(record.runner)) continue;
+    if (isAlive2(record.pid) && runsTask(record.pid, record.task)) {
+      killGroup(record.pid, "SIGKILL");
+      reaped.push(record.task);
+    }
+    try {
+      (0, import_node_fs16.unlinkSync)((0, import_node_path16.join)(runDir, name));
+    } catch {
+    }
+  }
+  return reaped;
+}
+var import_node_fs16, import_node_path16, SUFFIX;
+var init_orphan_agents = __esm({
+  "src/runner/orphan-agents.ts"() {
+    "use strict";
+    import_node_fs16 = require("node:fs");
+    import_node_path16 = require("node:path");
+    init_atomic_write();
+    init_agent_process();
+    SUFFIX = ".agent.json";
+  }
+});
+
+// src/runner/scheduler.ts
+function bottomLevels(tasks) {
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const dependents = new Map(tasks.map((task) => [task.id, []]));
+  const pendingDeps = /* @__PURE__ */ new Map();
+  for (const task of tasks) {
+    const inside = task.dependsOn.filter((dep) => byId.has(dep));
+    pendingDeps.set(task.id, inside.length);
+    for (const dep of inside) dependents.get(dep).push(task.id);
+  }
+  const order = [];
+  const queue = tasks.filter((task) => pendingDeps.get(task.id) === 0).map((task) => task.id);
+  const remaining = new Map(pendingDeps);
+  while (queue.length > 0) {
+    const id = queue.pop();
+    order.push(id);
+    for (const next of dependents.get(id)) {
+      const left = remaining.get(next) - 1;
+      remaining.set(next, left);
+      if (left === 0) queue.push(next);
+    }
+  }
+  const level = /* @__PURE__ */ new Map();
+  for (let index = order.length - 1; index >= 0; index--) {
+    const id = order[index];
+    let below = 0;
+    for (const next of dependents.get(id)) below = Math.max(below, level.get(next) ?? 0);
+    level.set(id, byId.get(id).estimateMs + below);
+  }
+  for (const task of tasks) if (!level.has(task.id)) level.set(task.id, task.estimateMs);
+  return level;
+}
+var DependencyScheduler;
+var init_scheduler = __esm({
+  "src/runner/scheduler.ts"() {
+    "use strict";
+    DependencyScheduler = class {
+      priority;
+      state = /* @__PURE__ */ new Map();
+      unmetDeps = /* @__PURE__ */ new Map();
+      dependents = /* @__PURE__ */ new Map();
+      order;
+      constructor(tasks, alreadyDone = []) {
+        this.priority = bottomLevels(tasks);
+        const ids = new Set(tasks.map((task) => task.id));
+        const done = new Set(alreadyDone);
+        this.order = tasks.map((task) => task.id);
+        for (const task of tasks) {
+          this.dependents.set(task.id, []);
+        }
+        for (const task of tasks) {
+          const unmet = new Set(task.dependsOn.filter((dep) => ids.has(dep) && !done.has(dep)));
+          this.unmetDeps.set(task.id, unmet);
+          for (const dep of unmet) this.dependents.get(dep).push(task.id);
+          this.state.set(task.id, done.has(task.id) ? "done" : unmet.size === 0 ? "ready" : "waiting");
+        }
+      }
+      /** Ready tasks, longest remaining path first; ties keep plan order so runs are reproducible. */
+      ready() {
+        return this.order.filter((id) => this.state.get(id) === "ready").sort((a, b) => this.priority.get(b) - this.priority.get(a) || this.order.indexOf(a) - this.order.indexOf(b));
+      }
+      next() {
+        return this.ready()[0];
+      }
+      start(id) {
+        this.expect(id, "ready");
+        this.state.set(id, "running");
+      }
+      /** The task finished for good: its dependents may become ready. */
+      complete(id) {
+        this.expect(id, "running");
+        this.state.set(id, "done");
+        for (const next of this.dependents.get(id)) {
+          const unmet = this.unmetDeps.get(next);
+          unmet.delete(id);
+          if (unmet.size === 0 && this.state.get(next) === "waiting") this.state.set(next, "ready");
+        }
+      }
+      /** The attempt did not finish the task but it may run again (retry, rate limit, interruption). */
+      requeue(id) {
+        this.expect(id, "running");
+        this.state.set(id, "ready");
+      }
+      /** The task will not finish; everything downstream of it can never start. */
+      block(id) {
+        this.state.set(id, "blocked");
+      }
+      stateOf(id) {
+        return this.state.get(id);
+      }
+      count(progress) {
+        let total = 0;
+        for (const value of this.state.values()) if (value === progress) total++;
+        return total;
+      }
+      get size() {
+        return this.state.size;
+      }
+      /** Nothing is running and nothing can start: the run is over (possibly with unreachable tasks). */
+      finished() {
+        return this.count("running") === 0 && this.count("ready") === 0;
+      }
+      /** Tasks that can never start because a dependency is blocked. */
+      unreachable() {
+        return this.order.filter((id) => this.state.get(id) === "waiting");
+      }
+      expect(id, progress) {
+        const current = this.state.get(id);
+        if (current !== progress) throw new Error(`scheduler: task ${id} is ${current ?? "unknown"}, expected ${progress}`);
+      }
+    };
+  }
+});
+
+// src/runner/run-report.ts
+function round(value, digits = 3) {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+function lowerBound3(tasks, timeOf, agents) {
+  const levels = bottomLevels(tasks.map((task) => ({ id: task.id, dependsOn: task.dependsOn, estimateMs: timeOf(task.id) })));
+  let criticalPathMs = 0;
+  for (const level of levels.values()) criticalPathMs = Math.max(criticalPathMs, level);
+  const workMs = tasks.reduce((sum, task) => sum + timeOf(task.id), 0);
+  return { criticalPathMs, workMs, lowerBoundMs: Math.max(criticalPathMs, workMs / Math.max(1, agents)) };
+}
+function buildRunReport(input) {
+  const byTask = /* @__PURE__ */ new Map();
+  for (const record of input.attempts) {
+    const list = byTask.get(record.task) ?? [];
+    list.push(record);
+    byTask.set(record.task, list);
+  }
+  const timeOf = (id) => (byTask.get(id) ?? []).reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
+  const worked = input.tasks.filter((task) => byTask.has(task.id));
+  const bound = lowerBound3(worked, timeOf, input.agents);
+  const makespanMs = Math.max(0, input.endedAt - input.startedAt);
+  const busy = /* @__PURE__ */ new Map();
+  for (let index = 1; index <= input.agents; index++) busy.set(`agent-${index}`, 0);
+  for (const record of input.attempts) busy.set(record.agent, (busy.get(record.agent) ?? 0) + (record.endedAt - record.startedAt));
+  const tasks = input.tasks.map((task) => {
+    const records = byTask.get(task.id) ?? [];
+    const sum = (pick2) => records.reduce((total, record) => total + (pick2(record.usage) ?? 0), 0);
+    const lastError = [...records].reverse().find((record) => record.status !== "ok")?.reason;
+    return {
+      id: task.id,
+      state: task.state,
+      attempts: records.length,
+      timeMs: timeOf(task.id),
+      costUsd: round(sum((usage16) => usage16.costUsd), 6),
+      inputTokens: sum((usage16) => usage16.inputTokens),
+      outputTokens: sum((usage16) => usage16.outputTokens),
+      turns: sum((usage16) => usage16.turns),
+      ...task.commit ? { commit: task.commit } : {},
+      ...lastError && task.state !== "completed" ? { lastError } : {}
+    };
+  });
+  const count = (state) => input.tasks.filter((task) => task.state === state).length;
+  const completed = count("completed");
+  const failed = count("failed");
+  const blocked = count("blocked");
+  return {
+    agents: input.agents,
+    adapter: input.adapter,
+    startedAt: new Date(input.startedAt).toISOString(),
+    makespanMs,
+    workMs: bound.workMs,
+    speedup: makespanMs > 0 ? round(bound.workMs / makespanMs) : 0,
+    criticalPathMs: bound.criticalPathMs,
+    lowerBoundMs: round(bound.lowerBoundMs, 0),
+    efficiency: makespanMs > 0 ? round(Math.min(1, bound.lowerBoundMs / makespanMs)) : 0,
+    utilization: Object.fromEntries([...busy].map(([agent, ms]) => [agent, makespanMs > 0 ? round(ms / makespanMs) : 0])),
+    counts: { total: input.tasks.length, completed, failed, blocked, other: input.tasks.length - completed - failed - blocked },
+    costUsd: round(input.attempts.reduce((total, record) => total + (record.usage.costUsd ?? 0), 0), 6),
+    budgetUsd: input.budgetUsd,
+    budgetStopped: input.budgetStopped,
+    rateLimit: input.rateLimit,
+    tasks
+  };
+}
+function seconds(ms) {
+  return `${(ms / 1e3).toFixed(1)}s`;
+}
+function formatRunReport(report) {
+  const lines3 = [
+    `${report.counts.completed}/${report.counts.total} tasks completed` + (report.counts.failed + report.counts.blocked > 0 ? ` (${report.counts.failed} failed, ${report.counts.blocked} blocked)` : "") + ` with ${report.agents} agents (${report.adapter})`,
+    `makespan ${seconds(report.makespanMs)}, sum of task times ${seconds(report.workMs)}, speedup ${report.speedup.toFixed(2)}x`,
+    `lower bound ${seconds(report.lowerBoundMs)} = max(critical path ${seconds(report.criticalPathMs)}, work/${report.agents} ${seconds(report.workMs / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
+    `utilization: ${Object.entries(report.utilization).map(([agent, value]) => `${agent} ${Math.round(value * 100)}%`).join(", ")}`
+  ];
+  if (report.rateLimit.hits > 0) lines3.push(`rate limited ${report.rateLimit.hits} time(s); concurrency went down to ${report.rateLimit.lowestConcurrency}`);
+  if (report.costUsd > 0 || report.budgetUsd !== void 0) {
+    lines3.push(`cost $${report.costUsd.toFixed(4)}${report.budgetUsd !== void 0 ? ` of a $${report.budgetUsd} budget${report.budgetStopped ? " (budget reached: no new attempts were started)" : ""}` : ""}`);
+  }
+  const width = Math.max(4, ...report.tasks.map((task) => task.id.length));
+  const showCost = report.costUsd > 0;
+  lines3.push("", `${"task".padEnd(width)}  state      attempts  time     ${showCost ? "cost      " : ""}commit`);
+  for (const task of report.tasks) {
+    const cost = showCost ? `${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ` : "";
+    lines3.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${seconds(task.timeMs).padStart(7)}  ${cost}${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : "-")}`);
+  }
+  return lines3.join("\n");
+}
+function writeRunReport(path, report) {
+  writeFileAtomic(path, `${JSON.stringify(report, null, 2)}
+`);
+}
+var init_run_report = __esm({
+  "src/runner/run-report.ts"() {
+    "use strict";
+    init_scheduler();
+    init_atomic_write();
+  }
+});
+
+// src/runner/budget.ts
+var Budget;
+var init_budget = __esm({
+  "src/runner/budget.ts"() {
+    "use strict";
+    Budget = class {
+      limitUsd;
+      spent = 0;
+      attemptsWithCost = 0;
+      stopped = false;
+      constructor(limitUsd) {
+        this.limitUsd = limitUsd;
+      }
+      get spentUsd() {
+        return this.spent;
+      }
+      /** True once a start was refused: the run ends without starting anything else. */
+      get exhausted() {
+        return this.stopped;
+      }
+      record(costUsd) {
+        if (costUsd === void 0 || !Number.isFinite(costUsd) || costUsd < 0) return;
+        this.spent += costUsd;
+        this.attemptsWithCost++;
+      }
+      /** Expected cost of the next attempt: the mean so far (0 before any attempt reported a cost). */
+      get expectedAttemptUsd() {
+        return this.attemptsWithCost === 0 ? 0 : this.spent / this.attemptsWithCost;
+      }
+      allowsStart() {
+        if (this.limitUsd === void 0) return true;
+        if (this.stopped) return false;
+        if (this.spent + this.expectedAttemptUsd > this.limitUsd || this.spent >= this.limitUsd) {
+          this.stopped = true;
+          return false;
+        }
+        return true;
+      }
+    };
+  }
+});
+
+// src/runner/rate-limit.ts
+var ConcurrencyController;
+var init_rate_limit = __esm({
+  "src/runner/rate-limit.ts"() {
+    "use strict";
+    ConcurrencyController = class {
+      max;
+      min;
+      current;
+      pausedUntil = 0;
+      consecutiveLimits = 0;
+      successesAtLimit = 0;
+      lowest;
+      limitedCount = 0;
+      baseDelayMs;
+      maxDelayMs;
+      random;
+      constructor(options2) {
+        this.max = Math.max(1, options2.max);
+        this.min = Math.min(this.max, Math.max(1, options2.min ?? 1));
+        this.current = this.max;
+        this.lowest = this.max;
+        this.baseDelayMs = options2.baseDelayMs ?? 2e3;
+        this.maxDelayMs = options2.maxDelayMs ?? 6e4;
+        this.random = options2.random ?? Math.random;
+      }
+      get limit() {
+        return this.current;
+      }
+      /** The smallest limit reached during the run (shows in the report that it slowed down). */
+      get lowestLimit() {
+        return this.lowest;
+      }
+      get rateLimitedCount() {
+        return this.limitedCount;
+      }
+      /** May one more agent start now, with `running` already running? */
+      canStart(running, now) {
+        return now >= this.pausedUntil && running < this.current;
+      }
+      /** Milliseconds until starts are allowed again (0 when not paused). */
+      pauseRemaining(now) {
+        return Math.max(0, this.pausedUntil - now);
+      }
+      onRateLimited(now) {
+        this.limitedCount++;
+        this.consecutiveLimits++;
+        this.successesAtLimit = 0;
+        this.current = Math.max(this.min, Math.floor(this.current / 2));
+        this.lowest = Math.min(this.lowest, this.current);
+        const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (this.consecutiveLimits - 1));
+        const delayMs = Math.round(ceiling / 2 + ceiling / 2 * this.random());
+        this.pausedUntil = Math.max(this.pausedUntil, now + delayMs);
+        return { limit: this.current, delayMs, resumeAt: this.pausedUntil };
+      }
+      onSuccess() {
+        this.consecutiveLimits = 0;
+        if (this.current >= this.max) return;
+        this.successesAtLimit++;
+        if (this.successesAtLimit >= this.current) {
+          this.current++;
+          this.successesAtLimit = 0;
+        }
+      }
+    };
+  }
+});
+
+// src/runner/runner.ts
+function agentName(slot) {
+  return `agent-${slot}`;
+}
+function buildPrompt(task, workspace) {
+  const scope = task.files.length > 0 ? task.files.join(", ") : "(no declared scope: keep changes minimal)";
+  return [
+    `# Task ${task.id}: ${task.title}`,
+    "",
+    task.body.trim(),
+    "",
+    "---",
+    `You are working in a git worktree at ${workspace.path} on branch ${workspace.branch}.`,
+    `Only change files in this task's write scope: ${scope}.`,
+    "Commit your work when done (anything left uncommitted is committed for you).",
+    "Exit with status 0 when the task is done, non-zero when it cannot be done.",
+    ""
+  ].join("\n");
+}
+function isCode(error, ...codes) {
+  return error instanceof CliError && codes.includes(error.code);
+}
+async function runTasks(deps, options2) {
+  const { store, workspace, adapter, view } = deps;
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const planIds = new Set(options2.taskIds);
+  const listed = (await store.list()).tasks.filter((task) => planIds.has(task.id));
+  const byId = new Map(listed.map((task) => [task.id, task]));
+  const missing = options2.taskIds.filter((id) => !byId.has(id));
+  if (missing.length > 0) throw new CliError("E_NOT_FOUND", `tasks ${missing.join(", ")} are not in the store ${store.dir}; publish the plan first`);
+  const ordered = options2.taskIds.map((id) => byId.get(id));
+  const estimateOf = options2.estimateOf ?? (() => 1);
+  const scheduler = new DependencyScheduler(
+    ordered.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: estimateOf(task) })),
+    ordered.filter((task) => task.state === "completed").map((task) => task.id)
+  );
+  for (const task of ordered) if (task.state === "blocked") scheduler.block(task.id);
+  const controller = new ConcurrencyController({
+    max: options2.agents,
+    ...options2.backoffBaseMs !== void 0 ? { baseDelayMs: options2.backoffBaseMs } : {},
+    ...options2.backoffMaxMs !== void 0 ? { maxDelayMs: options2.backoffMaxMs } : {}
+  });
+  const budget = new Budget(options2.budgetUsd);
+  const attempts = [];
+  const freeAgents = Array.from({ length: options2.agents }, (_, index) => agentName(index + 1));
+  const running = /* @__PURE__ */ new Set();
+  const released = [];
+  const runDir = (0, import_node_path17.join)(store.dir, "runner");
+  (0, import_node_fs17.mkdirSync)(runDir, { recursive: true });
+  let wake = () => {
+  };
+  let wakeup = new Promise((resolve8) => wake = resolve8);
+  const notify = () => {
+    wake();
+    wakeup = new Promise((resolve8) => wake = resolve8);
+  };
+  options2.signal.addEventListener("abort", notify, { once: true });
+  view.event({ event: "run-start", total: ordered.length, toRun: ordered.length - scheduler.count("done"), agents: options2.agents, adapter: adapter.name });
+  async function attemptTask(agent, wanted) {
+    const tracked = {};
+    try {
+      await attemptTaskSteps(agent, wanted, tracked);
+    } finally {
+      if (tracked.record) tracked.record.endedAt = now();
+    }
+  }
+  async function attemptTaskSteps(agent, wanted, tracked) {
+    const started = now();
+    let claim2;
+    try {
+      claim2 = await store.claim({ agent, holderPid: process.pid, task: wanted });
+    } catch (error) {
+      if (!isCode(error, "E_NOTHING_CLAIMABLE", "E_NO_WORK")) throw error;
+      scheduler.block(wanted);
+      return;
+    }
+    const id = claim2.task.id;
+    if (id !== wanted) {
+      scheduler.requeue(wanted);
+      if (scheduler.stateOf(id) !== "ready") {
+        await store.release({ agent, task: id, token: claim2.token });
+        scheduler.block(wanted);
+        return;
+      }
+      scheduler.start(id);
+    }
+    const task = claim2.task;
+    const attempt = task.attempts + 1;
+    const holder = { agent, task: id, token: claim2.token };
+    view.event({ event: "task-start", task: id, agent, attempt });
+    let prepared;
+    try {
+      starting++;
+      try {
+        prepared = await prepareWorkspace(id, task.depends_on);
+      } finally {
+        starting--;
+        notify();
+      }
+    } catch (error) {
+      const reason2 = `could not prepare the worktree: ${error.message}`;
+      tracked.record = { task: id, attempt, agent, startedAt: started, endedAt: now(), status: "setup-failed", reason: reason2, usage: {} };
+      attempts.push(tracked.record);
+      finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
+      return;
+    }
+    const prompt = buildPrompt(task, prepared);
+    const promptFile = (0, import_node_path17.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    writeFileAtomic(promptFile, prompt);
+    const heartbeat = setInterval(() => {
+      store.heartbeat(holder).catch(() => {
+      });
+    }, options2.heartbeatMs);
+    heartbeat.unref();
+    let outcome;
+    try {
+      outcome = await adapter.run({
+        taskId: id,
+        title: task.title,
+        role: task.role,
+        prompt,
+        promptFile,
+        taskFile: task.file,
+        worktree: prepared.path,
+        attempt,
+        timeoutMs: options2.timeoutMs,
+        signal: options2.signal,
+        onStart: (pid) => recordAgentProcess(runDir, id, pid)
+      });
+    } finally {
+      clearInterval(heartbeat);
+      forgetAgentProcess(runDir, id);
+    }
+    const ended = now();
+    budget.record(outcome.usage.costUsd);
+    tracked.record = { task: id, attempt, agent, startedAt: started, endedAt: ended, status: outcome.status, reason: outcome.reason, usage: outcome.usage };
+    attempts.push(tracked.record);
+    if (outcome.status === "interrupted") {
+      await store.release(holder).catch(() => {
+      });
+      released.push(id);
+      scheduler.requeue(id);
+      return;
+    }
+    if (outcome.status === "rate-limited") {
+      await workspace.commitLeftovers(prepared, `parallel-agents: work in progress on ${id} (rate limited, attempt ${attempt})`).catch(() => void 0);
+      await store.release(holder).catch(() => {
+      });
+      scheduler.requeue(id);
+      const decision = controller.onRateLimited(now());
+      view.event({ event: "rate-limited", task: id, agent, limit: decision.limit, delayMs: decision.delayMs });
+      return;
+    }
+    if (outcome.status === "ok") {
+      let head;
+      try {
+        head = await workspace.commitLeftovers(prepared, `${id}: ${task.title}`);
+      } catch (error) {
+        const reason2 = `could not commit the agent's changes: ${error.message}`;
+        finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
+        return;
+      }
+      if (head === prepared.base) {
+        const reason2 = "agent exited 0 but changed nothing: no commit to use as evidence";
+        finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
+        return;
+      }
+      try {
+        await store.complete({ ...holder, commit: head, summary: `${adapter.name} agent, attempt ${attempt}` });
+      } catch (error) {
+        if (!isCode(error, "E_NOT_HOLDER", "E_EVIDENCE")) throw error;
+        const reason2 = `completion refused: ${error.message}`;
+        const after = isCode(error, "E_EVIDENCE") ? await failClaim(holder, reason2) : void 0;
+        finishFailure(id, agent, attempt, started, reason2, after);
+        return;
+      }
+      controller.onSuccess();
+      completedCommits.set(id, head);
+      scheduler.complete(id);
+      view.event({ event: "task-complete", task: id, agent, attempt, ms: now() - started, commit: head });
+      return;
+    }
+    const reason = outcome.reason ?? outcome.status;
+    finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
+  }
+  async function failClaim(holder, reason) {
+    try {
+      return await store.fail({ ...holder, reason });
+    } catch (error) {
+      if (isCode(error, "E_NOT_HOLDER", "E_NOT_FOUND")) return void 0;
+      throw error;
+    }
+  }
+  const completedCommits = /* @__PURE__ */ new Map();
+  for (const task of listed) if (task.state === "completed" && task.commit) completedCommits.set(task.id, task.commit);
+  function finalCommitOf(id) {
+    return completedCommits.get(id);
+  }
+  const preparing = /* @__PURE__ */ new Map();
+  function prepareWorkspace(id, dependsOn) {
+    let pending = preparing.get(id);
+    if (!pending) {
+      const depCommits = dependsOn.map((dep) => finalCommitOf(dep)).filter((commit) => commit !== void 0);
+      pending = workspace.prepare(id, depCommits);
+      preparing.set(id, pending);
+      pending.catch(() => preparing.delete(id));
+    }
+    return pending;
+  }
+  let starting = 0;
+  function prepareAhead() {
+    if (starting > 0) return;
+    for (const id of scheduler.ready().slice(0, options2.agents)) {
+      if (!preparing.has(id)) prepareWorkspace(id, byId.get(id).depends_on).catch(() => {
+      });
+    }
+  }
+  function finishFailure(id, agent, attempt, started, reason, after) {
+    const blocked = after === void 0 || after.state === "blocked";
+    if (blocked) scheduler.block(id);
+    else scheduler.requeue(id);
+    view.event({ event: "task-fail", task: id, agent, attempt, ms: now() - started, reason, blocked });
+  }
+  let budgetAnnounced = false;
+  let failure2;
+  for (; ; ) {
+    const stopping = options2.signal.aborted || failure2 !== void 0;
+    while (!stopping && freeAgents.length > 0 && controller.canStart(running.size, now())) {
+      const next = scheduler.next();
+      if (next === void 0) break;
+      if (!budget.allowsStart()) {
+        if (!budgetAnnounced) view.event({ event: "budget-stop", spentUsd: budget.spentUsd, budgetUsd: options2.budgetUsd ?? 0 });
+        budgetAnnounced = true;
+        break;
+      }
+      const agent = freeAgents.shift();
+      scheduler.start(next);
+      const promise = attemptTask(agent, next).catch((error) => {
+        failure2 ??= error;
+      }).finally(() => {
+        running.delete(promise);
+        freeAgents.push(agent);
+        freeAgents.sort();
+        notify();
+      });
+      running.add(promise);
+    }
+    if (!stopping) prepareAhead();
+    if (running.size === 0) {
+      const pause2 = controller.pauseRemaining(now());
+      const canContinue = !stopping && !budget.exhausted && scheduler.next() !== void 0;
+      if (!canContinue) break;
+      if (pause2 > 0) await Promise.race([wakeup, new Promise((resolve8) => setTimeout(resolve8, pause2))]);
+      continue;
+    }
+    const pause = controller.pauseRemaining(now());
+    const waits = [wakeup];
+    if (pause > 0 && freeAgents.length > 0) waits.push(new Promise((resolve8) => setTimeout(resolve8, pause)));
+    await Promise.race(waits);
+  }
+  options2.signal.removeEventListener("abort", notify);
+  await Promise.allSettled(preparing.values());
+  if (failure2 !== void 0) throw failure2;
+  const endedAt = attempts.reduce((latest, record) => Math.max(latest, record.endedAt), startedAt);
+  const final = (await store.list()).tasks.filter((task) => planIds.has(task.id));
+  const finalById = new Map(final.map((task) => [task.id, task]));
+  const report = buildRunReport({
+    agents: options2.agents,
+    adapter: adapter.name,
+    startedAt,
+    endedAt,
+    tasks: ordered.map((task) => {
+      const current = finalById.get(task.id) ?? task;
+      return { id: task.id, dependsOn: task.depends_on, state: current.state, commit: current.commit };
+    }),
+    attempts,
+    budgetUsd: options2.budgetUsd,
+    budgetStopped: budget.exhausted,
+    rateLimit: { hits: controller.rateLimitedCount, lowestConcurrency: controller.lowestLimit }
+  });
+  if (options2.signal.aborted) view.event({ event: "interrupted", signal: String(options2.signal.reason ?? "SIGINT"), released });
+  view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
+  return { report, interrupted: options2.signal.aborted, tasks: options2.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
+}
+var import_node_fs17, import_node_path17;
+var init_runner = __esm({
+  "src/runner/runner.ts"() {
+    "use strict";
+    import_node_fs17 = require("node:fs");
+    import_node_path17 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_budget();
+    init_rate_limit();
+    init_run_report();
+    init_scheduler();
+    init_orphan_agents();
+  }
+});
+
+// src/runner/task-workspace.ts
+function stackedBase(cwd, runBase, dependencyCommits) {
+  const heads = [];
+  for (const commit of [runBase, ...dependencyCommits]) {
+    if (heads.includes(commit)) continue;
+    if (heads.some((head) => gitTest(["merge-base", "--is-ancestor", commit, head], { cwd }))) continue;
+    for (let index = heads.length - 1; index >= 0; index--) {
+      if (gitTest(["merge-base", "--is-ancestor", heads[index], commit], { cwd })) heads.splice(index, 1);
+    }
+    heads.push(commit);
+  }
+  let merged = heads[0];
+  for (const next of heads.slice(1)) {
+    const result = runGit(["merge-tree", "--write-tree", "--name-only", "--no-messages", merged, next], { cwd, okExitCodes: [1] });
+    const [tree, ...conflicts] = result.stdout.trim().split("\n");
+    if (result.exitCode === 1) {
+      throw new CliError("E_REFUSED", `the dependencies' commits ${merged.slice(0, 10)} and ${next.slice(0, 10)} conflict in ${conflicts.filter(Boolean).join(", ")}; the task cannot start from both`);
+    }
+    merged = gitOutput(["commit-tree", tree, "-p", merged, "-p", next, "-m", "parallel-agents: base for a task with several dependencies"], { cwd, env: identityFallback(cwd) });
+  }
+  return merged;
+}
+function gitAsync(args, cwd, env = {}, okExitCodes = []) {
+  return new Promise((resolve8, reject) => {
+    (0, import_node_child_process4.execFile)("git", args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? typeof error.code === "number" ? error.code : 128 : 0;
+      if (code !== 0 && !okExitCodes.includes(code)) {
+        reject(new GitError(args, code, stderr, cwd));
+        return;
+      }
+      resolve8(stdout);
+    });
+  });
+}
+function readLooseRef(gitCommonDir, branch) {
+  try {
+    const value = (0, import_node_fs18.readFileSync)((0, import_node_path18.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function gitTaskWorkspace(context, runBase) {
+  let identity;
+  return {
+    async prepare(taskId, dependencyCommits) {
+      const existing = readWorktreeRecord(context.storeDir, taskId);
+      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base };
+      const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
+      const record = await addWorktree(context, { taskId, base });
+      return { path: record.path, branch: record.branch, base: record.base };
+    },
+    async commitLeftovers(workspace, message) {
+      identity ??= identityFallback(context.repoRoot);
+      await gitAsync(["add", "--all", "--", "."], workspace.path);
+      await gitAsync(["commit", "--quiet", "--no-verify", "-m", message], workspace.path, identity, [1]);
+      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await gitAsync(["rev-parse", "--verify", "HEAD"], workspace.path)).trim();
+    }
+  };
+}
+var import_node_child_process4, import_node_fs18, import_node_path18;
+var init_task_workspace = __esm({
+  "src/runner/task-workspace.ts"() {
+    "use strict";
+    import_node_child_process4 = require("node:child_process");
+    import_node_fs18 = require("node:fs");
+    import_node_path18 = require("node:path");
+    init_errors();
+    init_worktree();
+    init_worktree_registry();
+    init_run_git();
+    init_worktree_state();
+  }
+});
+
+// src/runner/run-plan.ts
+var run_plan_exports = {};
+__export(run_plan_exports, {
+  REPORT_FILE: () => REPORT_FILE,
+  runPlan: () => runPlan
+});
+async function runPlan(options2) {
+  const plan = await loadPlan(options2.planPath);
+  if (options2.maxAttempts !== void 0) for (const task of plan.tasks) task.max_attempts = options2.maxAttempts;
+  const store = TaskStore.open({ cwd: options2.cwd, tasksDir: options2.tasksDir, env: options2.env });
+  if (!store.exists()) store.init();
+  const context = openRepoContext({ cwd: options2.cwd, tasksDir: options2.tasksDir, env: options2.env });
+  const target = options2.into ?? currentBranch(context.repoRoot);
+  if (!target) throw new CliError("E_GIT", `${context.repoRoot} is on a detached HEAD; check out the branch to merge into, or pass --into BRANCH`);
+  const runBaseRef = plan.base ?? target;
+  const runBase = resolveCommit(runBaseRef === target ? branchRefName(target) : runBaseRef, context.repoRoot);
+  if (!runBase) throw new CliError("E_NOT_FOUND", `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options2.planPath}`);
+  const ids = plan.tasks.map((task) => task.id);
+  const before = new Map(store.listAll().tasks.map((task) => [task.id, task]));
+  const started = ids.filter((id) => before.has(id) && before.get(id).state !== "available");
+  if (started.length > 0 && !options2.resume) {
+    throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options2.planPath} --resume"`);
+  }
+  if (options2.resume) {
+    const reaped = reapOrphanAgents((0, import_node_path19.join)(store.dir, "runner"));
+    const recovered = await store.recover({ staleAfterMs: options2.staleAfterMs ?? 30 * 6e4 });
+    options2.emit?.(
+      { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
+      `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ""}`
+    );
+  }
+  const published = publishPlan(store, plan);
+  options2.emit?.(
+    { event: "publish", plan: published.plan, published: published.published, skipped: published.skipped },
+    `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`
+  );
+  const agents = options2.agents ?? published.analysis.agents.recommended;
+  if (options2.agents === void 0) {
+    options2.emit?.({ event: "agents", agents, reason: published.analysis.agents.reason }, `agents: ${agents} (${published.analysis.agents.reason})`);
+  }
+  const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseEstimate(task.estimate) : void 0]));
+  const known = [...estimates.values()].filter((value) => value !== void 0);
+  const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
+  const outcome = await runTasks(
+    { store, workspace: gitTaskWorkspace(context, runBase), adapter: options2.adapter, view: options2.view },
+    {
+      taskIds: ids,
+      agents,
+      timeoutMs: options2.timeoutMs,
+      heartbeatMs: options2.heartbeatMs ?? 3e4,
+      ...options2.killGraceMs !== void 0 ? { killGraceMs: options2.killGraceMs } : {},
+      ...options2.backoffBaseMs !== void 0 ? { backoffBaseMs: options2.backoffBaseMs } : {},
+      budgetUsd: options2.budgetUsd,
+      signal: options2.signal,
+      estimateOf: (task) => estimates.get(task.id) ?? fallbackEstimate
+    }
+  );
+  let verify;
+  let verifyNote;
+  if (outcome.interrupted) {
+    verifyNote = "not run: the run was interrupted (continue with --resume)";
+  } else {
+    const allDone = outcome.tasks.every((task) => task.state === "completed");
+    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
+    if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" disappeared during the run`);
+    const { candidates, skipped } = selectCandidates(context.repoRoot, store.dir, outcome.tasks, targetCommit);
+    options2.view.event({ event: "verify-start", tasks: candidates.length });
+    verify = await runVerify(context, {
+      target,
+      candidates,
+      skipped,
+      dryRun: !allDone,
+      ...options2.testCommand ? { test: { command: options2.testCommand, mode: "once", timeoutMs: options2.testTimeoutMs ?? 10 * 6e4 } } : {},
+      ...options2.emit ? { emit: options2.emit } : {}
+    });
+    if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
+  }
+  const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
+  const reportPath = (0, import_node_path19.join)(store.dir, REPORT_FILE);
+  writeRunReport(reportPath, report);
+  const lines3 = [formatRunReport(report), ""];
+  if (verify) {
+    lines3.push(`verify: ${verify.status}${verify.stopped_because.length > 0 ? ` (${verify.stopped_because.join(", ")})` : ""}${verifyNote ? ` - ${verifyNote}` : ""}`);
+    if (verify.status === "merged") lines3.push(`${target} moved ${verify.target.before.slice(0, 10)} -> ${verify.target.after.slice(0, 10)} with ${verify.merged.length} task(s)`);
+    if (verify.test) lines3.push(`tests: ${verify.test.command} exit ${verify.test.exit_code ?? "?"}`);
+    for (const conflict of verify.conflicts) lines3.push(`conflict: ${conflict.tasks.join(" x ")} in ${conflict.files.join(", ")}`);
+    for (const violation of verify.violations) lines3.push(`scope violation: ${violation.task} changed ${violation.files.join(", ")}`);
+  } else if (verifyNote) {
+    lines3.push(`verify: ${verifyNote}`);
+  }
+  lines3.push(`report: ${reportPath}`);
+  const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
+  return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
+}
+var import_node_path19, REPORT_FILE;
+var init_run_plan = __esm({
+  "src/runner/run-plan.ts"() {
+    "use strict";
+    import_node_path19 = require("node:path");
+    init_errors();
+    init_repo_context();
+    init_run_git();
+    init_verify_run();
+    init_verify_candidates();
+    init_estimate();
+    init_load_plan();
+    init_publish_plan();
+    init_task_store();
+    init_orphan_agents();
+    init_run_report();
+    init_runner();
+    init_task_workspace();
+    REPORT_FILE = "run-report.json";
+  }
+});
+
+// src/runner/progress-view.ts
+var progress_view_exports = {};
+__export(progress_view_exports, {
+  createProgressView: () => createProgressView,
+  describeEvent: () => describeEvent
+});
+function seconds2(ms) {
+  return ms >= 6e4 ? `${Math.floor(ms / 6e4)}m${String(Math.round(ms % 6e4 / 1e3)).padStart(2, "0")}s` : `${(ms / 1e3).toFixed(1)}s`;
+}
+function describeEvent(event) {
+  switch (event.event) {
+    case "run-start":
+      return `run: ${event.toRun} of ${event.total} task(s) to run with ${event.agents} agent(s) (${event.adapter})`;
+    case "task-start":
+      return `${event.agent}: start ${event.task} (attempt ${event.attempt})`;
+    case "task-complete":
+      return `${event.agent}: done ${event.task} in ${seconds2(event.ms)} (${event.commit.slice(0, 10)})`;
+    case "task-fail":
+      return `${event.agent}: ${event.blocked ? "blocked" : "failed"} ${event.task} after ${seconds2(event.ms)}: ${event.reason}`;
+    case "rate-limited":
+      return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds2(event.delayMs)}`;
+    case "budget-stop":
+      return `budget: $${event.spentUsd.toFixed(4)} spent of $${event.budgetUsd}; no new attempts will start`;
+    case "interrupted":
+      return `interrupted by ${event.signal}: agents stopped, ${event.released.length} claim(s) released, worktrees kept`;
+    case "verify-start":
+      return `verify: merging ${event.tasks} completed task(s)`;
+    case "run-end":
+      return `run: ${event.completed}/${event.total} completed in ${seconds2(event.makespanMs)}`;
+  }
+}
+function createProgressView(output) {
+  if (!output.json && output.stream.isTTY) return new LiveView(output.stream, output.now ?? Date.now);
+  return {
+    event(event) {
+      output.emit(event, describeEvent(event));
+    },
+    close() {
+    }
+  };
+}
+var LiveView;
+var init_progress_view = __esm({
+  "src/runner/progress-view.ts"() {
+    "use strict";
+    LiveView = class {
+      running = /* @__PURE__ */ new Map();
+      total = 0;
+      done = 0;
+      failures = 0;
+      agents = [];
+      drawnLines = 0;
+      durations = [];
+      log = [];
+      timer;
+      stream;
+      now;
+      constructor(stream, now) {
+        this.stream = stream;
+        this.now = now;
+        this.timer = setInterval(() => this.draw(), 500);
+        this.timer.unref();
+      }
+      event(event) {
+        if (this.frozen) {
+          this.stream.write(`${describeEvent(event)}
+`);
+          return;
+        }
+        switch (event.event) {
+          case "run-end":
+            this.log.push(describeEvent(event));
+            this.draw();
+            this.freeze();
+            return;
+          case "run-start":
+            this.total = event.total;
+            this.done = event.total - event.toRun;
+            this.agents = Array.from({ length: event.agents }, (_, index) => `agent-${index + 1}`);
+            break;
+          case "task-start":
+            this.running.set(event.agent, { task: event.task, since: this.now(), attempt: event.attempt });
+            break;
+          case "task-complete":
+            this.running.delete(event.agent);
+            this.done++;
+            this.durations.push(event.ms);
+            break;
+          case "task-fail":
+            this.running.delete(event.agent);
+            this.failures++;
+            this.log.push(describeEvent(event));
+            break;
+          case "rate-limited":
+            this.running.delete(event.agent);
+            this.log.push(describeEvent(event));
+            break;
+          default:
+            this.log.push(describeEvent(event));
+        }
+        this.draw();
+      }
+      eta() {
+        if (this.durations.length === 0) return "?";
+        const mean = this.durations.reduce((sum, ms) => sum + ms, 0) / this.durations.length;
+        const left = Math.max(0, this.total - this.done);
+        return seconds2(mean * left / Math.max(1, this.agents.length));
+      }
+      draw() {
+        const lines3 = [...this.log.splice(0)];
+        let out = this.drawnLines > 0 ? `\x1B[${this.drawnLines}F\x1B[J` : "";
+        for (const line of lines3) out += `${line}
+`;
+        const block = [`${this.done}/${this.total} done, ${this.failures} failure(s), ${this.running.size} running, ETA ${this.eta()}`];
+        for (const agent of this.agents) {
+          const current = this.running.get(agent);
+          block.push(`  ${agent}  ${current ? `${current.task} (attempt ${current.attempt}) ${seconds2(this.now() - current.since)}` : "idle"}`);
+        }
+        const width = Math.max(20, (this.stream.columns ?? 120) - 1);
+        out += `${block.map((line) => line.length > width ? `${line.slice(0, width - 1)}\u2026` : line).join("\n")}
+`;
+        this.drawnLines = block.length;
+        this.stream.write(out);
+      }
+      frozen = false;
+      freeze() {
+        clearInterval(this.timer);
+        this.frozen = true;
+      }
+      close() {
+        if (this.frozen) return;
+        this.draw();
+        this.freeze();
+      }
+    };
+  }
+});
+
 // src/cli/commands/run.ts
 var run_exports = {};
 __export(run_exports, {
-  command: () => command18
+  command: () => command18,
+  interruptOnSignals: () => interruptOnSignals
 });
-var command18;
+function budgetOption(ctx) {
+  const text = stringOption(ctx.values, "budget-usd");
+  if (text === void 0) return void 0;
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) throw new CliError("E_USAGE", `--budget-usd must be a positive amount in dollars such as 5 or 2.50 (got "${text}")`);
+  return Number(text);
+}
+function interruptOnSignals() {
+  const controller = new AbortController();
+  const handlers = ["SIGINT", "SIGTERM"].map((name) => {
+    const handler = () => controller.abort(name);
+    process.on(name, handler);
+    return [name, handler];
+  });
+  return {
+    signal: controller.signal,
+    dispose() {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    }
+  };
+}
+var usage13, command18;
 var init_run = __esm({
   "src/cli/commands/run.ts"() {
     "use strict";
     init_errors();
+    init_args();
+    usage13 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
     command18 = {
-      usage: "parallel-agents run",
-      options: {},
+      usage: usage13,
+      options: {
+        agents: { type: "string" },
+        "agent-cmd": { type: "string" },
+        claude: { type: "boolean" },
+        "plugin-dir": { type: "string" },
+        "permission-mode": { type: "string" },
+        "allowed-tools": { type: "string" },
+        timeout: { type: "string" },
+        "max-attempts": { type: "string" },
+        test: { type: "string" },
+        "test-timeout": { type: "string" },
+        "budget-usd": { type: "string" },
+        into: { type: "string" },
+        resume: { type: "boolean" },
+        heartbeat: { type: "string" },
+        backoff: { type: "string" },
+        "stale-after": { type: "string" }
+      },
       allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"run" is not implemented yet');
+      async run(ctx) {
+        const [planPath, ...extra] = ctx.positionals;
+        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage13}`);
+        const agentCmd = stringOption(ctx.values, "agent-cmd");
+        const claude = ctx.values.claude === true;
+        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage13}`);
+        const { splitCommandLine: splitCommandLine2 } = await Promise.resolve().then(() => (init_command_line(), command_line_exports));
+        const argv = agentCmd !== void 0 ? splitCommandLine2(agentCmd) : void 0;
+        const agents = integerOption(ctx.values, "agents", 1);
+        const options2 = {
+          timeoutMs: durationOption(ctx.values, "timeout", 30 * 6e4),
+          maxAttempts: integerOption(ctx.values, "max-attempts", 1),
+          testCommand: stringOption(ctx.values, "test"),
+          testTimeoutMs: durationOption(ctx.values, "test-timeout", 10 * 6e4),
+          budgetUsd: budgetOption(ctx),
+          heartbeatMs: durationOption(ctx.values, "heartbeat", 3e4),
+          backoffBaseMs: durationOption(ctx.values, "backoff", 2e3),
+          staleAfterMs: durationOption(ctx.values, "stale-after", 30 * 6e4)
+        };
+        const adapter = argv ? (await Promise.resolve().then(() => (init_command_adapter(), command_adapter_exports))).commandAdapter(argv) : (await Promise.resolve().then(() => (init_claude_adapter(), claude_adapter_exports))).claudeAdapter({
+          pluginDir: stringOption(ctx.values, "plugin-dir"),
+          ...stringOption(ctx.values, "permission-mode") ? { permissionMode: stringOption(ctx.values, "permission-mode") } : {},
+          ...stringOption(ctx.values, "allowed-tools") ? { allowedTools: stringOption(ctx.values, "allowed-tools") } : {}
+        });
+        const { runPlan: runPlan2 } = await Promise.resolve().then(() => (init_run_plan(), run_plan_exports));
+        const { createProgressView: createProgressView2 } = await Promise.resolve().then(() => (init_progress_view(), progress_view_exports));
+        const view = createProgressView2({ json: ctx.json, emit: ctx.emit, stream: ctx.stderr });
+        const interrupt = interruptOnSignals();
+        try {
+          const result = await runPlan2({
+            cwd: ctx.cwd,
+            tasksDir: stringOption(ctx.values, "tasks-dir"),
+            env: ctx.env,
+            planPath,
+            agents,
+            adapter,
+            ...options2,
+            resume: ctx.values.resume === true,
+            into: stringOption(ctx.values, "into"),
+            signal: interrupt.signal,
+            view,
+            emit: ctx.emit
+          });
+          return { data: { report: result.report, report_file: result.reportPath }, text: result.text, exitCode: result.exitCode };
+        } finally {
+          view.close();
+          interrupt.dispose();
+        }
       }
     };
+  }
+});
+
+// src/demo/scripted-agent.ts
+var scripted_agent_exports = {};
+__export(scripted_agent_exports, {
+  DEMO_SCRIPTS: () => DEMO_SCRIPTS,
+  runScriptedAgent: () => runScriptedAgent
+});
+function write(root, path, content) {
+  (0, import_node_fs19.mkdirSync)((0, import_node_path20.dirname)((0, import_node_path20.join)(root, path)), { recursive: true });
+  (0, import_node_fs19.writeFileSync)((0, import_node_path20.join)(root, path), content);
+}
+function test(name, body, requires) {
+  return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
+}
+function readAllStdin() {
+  return new Promise((resolve8) => {
+    let text = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => text += chunk);
+    process.stdin.on("end", () => resolve8(text));
+    process.stdin.on("error", () => resolve8(text));
+  });
+}
+async function runScriptedAgent(env, cwd) {
+  const taskId = env.PARALLEL_TASK_ID;
+  const script = taskId ? DEMO_SCRIPTS[taskId] : void 0;
+  if (!taskId || !script) return { exitCode: 2, message: `scripted agent: no script for task "${taskId ?? ""}" (it only knows the demo plan)` };
+  const prompt = await readAllStdin();
+  if (!prompt.includes(`Task ${taskId}`)) return { exitCode: 2, message: `scripted agent: the prompt on stdin does not name task ${taskId}` };
+  const speed = Number(env.PARALLEL_DEMO_SPEED ?? "1");
+  await new Promise((resolve8) => setTimeout(resolve8, script.thinkMs * (Number.isFinite(speed) && speed > 0 ? speed : 1)));
+  try {
+    script.edit(cwd);
+  } catch (error) {
+    return { exitCode: 1, message: `scripted agent: ${error.message}` };
+  }
+  if (script.commit) {
+    (0, import_node_child_process5.execFileSync)("git", ["add", "--all", "--", "."], { cwd, stdio: "ignore" });
+    (0, import_node_child_process5.execFileSync)("git", ["commit", "--quiet", "-m", `${taskId}: scripted edit`], { cwd, stdio: "ignore" });
+  }
+  return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
+}
+var import_node_child_process5, import_node_fs19, import_node_path20, lines, DEMO_SCRIPTS;
+var init_scripted_agent = __esm({
+  "src/demo/scripted-agent.ts"() {
+    "use strict";
+    import_node_child_process5 = require("node:child_process");
+    import_node_fs19 = require("node:fs");
+    import_node_path20 = require("node:path");
+    lines = (...text) => `${text.join("\n")}
+`;
+    DEMO_SCRIPTS = {
+      capitalize: {
+        thinkMs: 2e3,
+        commit: true,
+        edit(root) {
+          write(root, "src/capitalize.js", lines("'use strict';", "", "function capitalize(text) {", "  return text.length === 0 ? text : text[0].toUpperCase() + text.slice(1);", "}", "", "module.exports = { capitalize };"));
+          write(root, "test/capitalize.test.js", test("capitalizes", ["assert.equal(capitalize('hello'), 'Hello');", "assert.equal(capitalize(''), '');"], ["const { capitalize } = require('../src/capitalize.js');"]));
+        }
+      },
+      slugify: {
+        thinkMs: 3e3,
+        commit: true,
+        edit(root) {
+          write(root, "src/slugify.js", lines(
+            "'use strict';",
+            "",
+            "function slugify(text) {",
+            "  return text",
+            "    .toLowerCase()",
+            "    .replace(/[^a-z0-9]+/g, '-')",
+            "    .replace(/^-+|-+$/g, '');",
+            "}",
+            "",
+            "module.exports = { slugify };"
+          ));
+          write(root, "test/slugify.test.js", test("slugifies", ["assert.equal(slugify('Hello, World!'), 'hello-world');"], ["const { slugify } = require('../src/slugify.js');"]));
+        }
+      },
+      "slugify-accents": {
+        thinkMs: 2e3,
+        commit: true,
+        edit(root) {
+          const path = (0, import_node_path20.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs19.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before = (0, import_node_fs19.readFileSync)(path, "utf8");
+          const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
+          if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
+          (0, import_node_fs19.writeFileSync)(path, after);
+          write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
+        }
+      },
+      truncate: {
+        thinkMs: 2e3,
+        commit: true,
+        edit(root) {
+          write(root, "src/truncate.js", lines(
+            "'use strict';",
+            "",
+            "function truncate(text, max) {",
+            "  if (text.length <= max) return text;",
+            "  const cut = text.slice(0, max - 1);",
+            "  const space = cut.lastIndexOf(' ');",
+            "  return `${space > 0 ? cut.slice(0, space) : cut}\u2026`;",
+            "}",
+            "",
+            "module.exports = { truncate };"
+          ));
+          write(root, "test/truncate.test.js", test("truncates", ["assert.equal(truncate('short', 10), 'short');", "assert.equal(truncate('the quick brown fox', 12), 'the quick\u2026');"], ["const { truncate } = require('../src/truncate.js');"]));
+        }
+      },
+      "word-count": {
+        thinkMs: 1500,
+        commit: true,
+        edit(root) {
+          write(root, "src/word-count.js", lines("'use strict';", "", "function wordCount(text) {", "  const words = text.trim().split(/\\s+/);", "  return words[0] === '' ? 0 : words.length;", "}", "", "module.exports = { wordCount };"));
+          write(root, "test/word-count.test.js", test("counts", ["assert.equal(wordCount('one two  three'), 3);", "assert.equal(wordCount('   '), 0);"], ["const { wordCount } = require('../src/word-count.js');"]));
+        }
+      },
+      "title-case": {
+        thinkMs: 2e3,
+        commit: true,
+        edit(root) {
+          if (!(0, import_node_fs19.existsSync)((0, import_node_path20.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
+          write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
+        }
+      },
+      excerpt: {
+        thinkMs: 3e3,
+        commit: true,
+        edit(root) {
+          for (const needed of ["src/truncate.js", "src/word-count.js"]) {
+            if (!(0, import_node_fs19.existsSync)((0, import_node_path20.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+          }
+          write(root, "src/excerpt.js", lines(
+            "'use strict';",
+            "const { truncate } = require('./truncate.js');",
+            "const { wordCount } = require('./word-count.js');",
+            "",
+            "function excerpt(text, max = 40) {",
+            "  const minutes = Math.max(1, Math.round(wordCount(text) / 200));",
+            "  return `${truncate(text, max)} (${minutes} min read)`;",
+            "}",
+            "",
+            "module.exports = { excerpt };"
+          ));
+          write(root, "test/excerpt.test.js", test("excerpts", ["assert.equal(excerpt('the quick brown fox jumps', 12), 'the quick\u2026 (1 min read)');"], ["const { excerpt } = require('../src/excerpt.js');"]));
+        }
+      },
+      index: {
+        thinkMs: 1e3,
+        commit: true,
+        edit(root) {
+          const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
+          const missing = modules.filter((name) => !(0, import_node_fs19.existsSync)((0, import_node_path20.join)(root, `src/${name}.js`)));
+          if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
+          write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
+          write(root, "test/index.test.js", test("exportsEverything", [
+            "assert.deepEqual(Object.keys(textkit).sort(), ['capitalize', 'excerpt', 'slugify', 'titleCase', 'truncate', 'wordCount']);",
+            "assert.equal(textkit.slugify('Cr\xE8me Br\xFBl\xE9e'), 'creme-brulee');"
+          ], ["const textkit = require('../src/index.js');"]));
+        }
+      },
+      cli: {
+        thinkMs: 2e3,
+        commit: true,
+        edit(root) {
+          write(root, "bin/textkit.js", lines(
+            "#!/usr/bin/env node",
+            "'use strict';",
+            "const textkit = require('../src/index.js');",
+            "",
+            "const [helper, ...words] = process.argv.slice(2);",
+            "if (typeof textkit[helper] !== 'function') {",
+            "  console.error(`usage: textkit <${Object.keys(textkit).join('|')}> <text>`);",
+            "  process.exit(2);",
+            "}",
+            "console.log(textkit[helper](words.join(' ')));"
+          ));
+          write(root, "test/cli.test.js", test("runsAHelper", [
+            "const out = execFileSync(process.execPath, [path.join(__dirname, '..', 'bin', 'textkit.js'), 'titleCase', 'hello', 'world'], { encoding: 'utf8' });",
+            "assert.equal(out, 'Hello World\\n');"
+          ], ["const { execFileSync } = require('node:child_process');", "const path = require('node:path');"]));
+        }
+      },
+      docs: {
+        thinkMs: 1500,
+        commit: false,
+        edit(root) {
+          const readme = (0, import_node_fs19.readFileSync)((0, import_node_path20.join)(root, "README.md"), "utf8");
+          (0, import_node_fs19.writeFileSync)((0, import_node_path20.join)(root, "README.md"), `${readme}
+## Usage
+
+\`\`\`sh
+node bin/textkit.js titleCase a tale of two cities   # A Tale Of Two Cities
+node bin/textkit.js slugify "Caf\xE9 d\xE9j\xE0 vu"           # cafe-deja-vu
+\`\`\`
+
+Helpers: capitalize, slugify, truncate, wordCount, titleCase, excerpt.
+`);
+        }
+      }
+    };
+  }
+});
+
+// src/demo/sample-project.ts
+function sampleProjectFiles() {
+  return {
+    "package.json": lines2(
+      "{",
+      '  "name": "textkit",',
+      '  "version": "0.0.0",',
+      '  "private": true,',
+      '  "description": "Small text helpers (the parallel-agents demo project)",',
+      '  "scripts": { "test": "node test/run.js" }',
+      "}"
+    ),
+    "README.md": lines2("# textkit", "", "Small text helpers. Run the tests with `node test/run.js`."),
+    "src/index.js": lines2("'use strict';", "", "module.exports = {};"),
+    "test/run.js": lines2(
+      "'use strict';",
+      "// Runs every test/*.test.js: each exports named test functions that throw on failure.",
+      "const fs = require('node:fs');",
+      "const path = require('node:path');",
+      "let passed = 0;",
+      "let failed = 0;",
+      "for (const file of fs.readdirSync(__dirname).filter((name) => name.endsWith('.test.js')).sort()) {",
+      "  const tests = require(path.join(__dirname, file));",
+      "  for (const [name, test] of Object.entries(tests)) {",
+      "    try {",
+      "      test();",
+      "      passed++;",
+      "    } catch (error) {",
+      "      failed++;",
+      "      console.error(`FAIL ${file} ${name}: ${error.message}`);",
+      "    }",
+      "  }",
+      "}",
+      "console.log(`${passed} passed, ${failed} failed`);",
+      "process.exitCode = failed > 0 ? 1 : 0;"
+    ),
+    "test/smoke.test.js": lines2(
+      "'use strict';",
+      "const assert = require('node:assert/strict');",
+      "exports.indexLoads = () => assert.equal(typeof require('../src/index.js'), 'object');"
+    )
+  };
+}
+function demoPlan() {
+  const task = (id, title, files, depends_on, estimate, prompt) => ({ id, title, files, depends_on, estimate, prompt });
+  return {
+    name: DEMO_PLAN_NAME,
+    tasks: [
+      task(
+        "capitalize",
+        "capitalize(text): upper-case the first letter",
+        ["src/capitalize.js", "test/capitalize.test.js"],
+        [],
+        "2s",
+        "Add src/capitalize.js exporting capitalize(text) and a test."
+      ),
+      task(
+        "slugify",
+        "slugify(text): URL-safe lower-case slugs",
+        ["src/slugify.js", "test/slugify.test.js"],
+        [],
+        "3s",
+        "Add src/slugify.js exporting slugify(text) and a test."
+      ),
+      task(
+        "slugify-accents",
+        "slugify strips accents (cafe, not caf)",
+        ["src/slugify.js", "test/slugify-accents.test.js"],
+        [],
+        "2s",
+        "Make slugify fold accented letters to ASCII before slugging; add a test. Edits the same file as the slugify task."
+      ),
+      task(
+        "truncate",
+        "truncate(text, max): cut on a word boundary with an ellipsis",
+        ["src/truncate.js", "test/truncate.test.js"],
+        [],
+        "2s",
+        "Add src/truncate.js exporting truncate(text, max) and a test."
+      ),
+      task(
+        "word-count",
+        "wordCount(text)",
+        ["src/word-count.js", "test/word-count.test.js"],
+        [],
+        "2s",
+        "Add src/word-count.js exporting wordCount(text) and a test."
+      ),
+      task(
+        "title-case",
+        "titleCase(text) built on capitalize",
+        ["src/title-case.js", "test/title-case.test.js"],
+        ["capitalize"],
+        "2s",
+        "Add src/title-case.js using capitalize; add a test."
+      ),
+      task(
+        "excerpt",
+        "excerpt(text): first words with a reading-time note",
+        ["src/excerpt.js", "test/excerpt.test.js"],
+        ["truncate", "word-count"],
+        "3s",
+        "Add src/excerpt.js using truncate and wordCount; add a test."
+      ),
+      task(
+        "index",
+        "Export every helper from src/index.js",
+        ["src/index.js", "test/index.test.js"],
+        ["capitalize", "slugify-accents", "truncate", "word-count", "title-case", "excerpt"],
+        "1s",
+        "Export all helpers from src/index.js; add a test that they are all there."
+      ),
+      task(
+        "cli",
+        "bin/textkit.js: run a helper from the command line",
+        ["bin/textkit.js", "test/cli.test.js"],
+        ["index"],
+        "2s",
+        "Add bin/textkit.js (textkit <helper> <text>) and a test that runs it."
+      ),
+      task(
+        "docs",
+        "Document the helpers and the CLI in the README",
+        ["README.md"],
+        ["cli"],
+        "1.5s",
+        "Add a usage section to README.md listing every helper and the CLI."
+      )
+    ]
+  };
+}
+var SAMPLE_TEST_COMMAND, lines2, DEMO_PLAN_NAME;
+var init_sample_project = __esm({
+  "src/demo/sample-project.ts"() {
+    "use strict";
+    SAMPLE_TEST_COMMAND = "node test/run.js";
+    lines2 = (...text) => `${text.join("\n")}
+`;
+    DEMO_PLAN_NAME = "textkit-demo";
+  }
+});
+
+// src/demo/demo-run.ts
+var demo_run_exports = {};
+__export(demo_run_exports, {
+  PLAN_FILE: () => PLAN_FILE,
+  createDemoRepo: () => createDemoRepo,
+  runDemo: () => runDemo
+});
+function createDemoRepo() {
+  const dir = (0, import_node_fs20.realpathSync)((0, import_node_fs20.mkdtempSync)((0, import_node_path21.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
+  const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
+` };
+  for (const [path, content] of Object.entries(files)) {
+    (0, import_node_fs20.mkdirSync)((0, import_node_path21.dirname)((0, import_node_path21.join)(dir, path)), { recursive: true });
+    (0, import_node_fs20.writeFileSync)((0, import_node_path21.join)(dir, path), content);
+  }
+  const git = (...args) => {
+    (0, import_node_child_process6.execFileSync)("git", args, { cwd: dir, stdio: "ignore" });
+  };
+  git("init", "-q", "-b", "main");
+  git("config", "user.name", "parallel-agents demo");
+  git("config", "user.email", "demo@parallel-agents.invalid");
+  git("config", "commit.gpgSign", "false");
+  git("config", "gc.auto", "0");
+  git("add", "-A");
+  git("commit", "-q", "-m", "textkit: initial sample project and plan");
+  return dir;
+}
+async function runDemo(options2) {
+  const repo = createDemoRepo();
+  options2.emit({ event: "demo-repo", repo }, `demo: sample project in ${repo}`);
+  const env = { ...options2.env, PARALLEL_TASKS_DIR: void 0, PARALLEL_WORKTREES_DIR: void 0 };
+  let result;
+  try {
+    result = await runPlan({
+      cwd: repo,
+      env,
+      planPath: (0, import_node_path21.join)(repo, PLAN_FILE),
+      agents: options2.agents,
+      adapter: commandAdapter([...options2.selfArgv, "demo", "agent"]),
+      timeoutMs: 6e4,
+      heartbeatMs: 1e4,
+      testCommand: SAMPLE_TEST_COMMAND,
+      testTimeoutMs: 6e4,
+      resume: false,
+      signal: options2.signal,
+      view: options2.view,
+      emit: options2.emit
+    });
+  } catch (error) {
+    error.message += `; the demo repository is kept at ${repo}`;
+    throw error;
+  }
+  const kept = options2.keep || result.exitCode !== 0 || options2.signal.aborted;
+  if (!kept) (0, import_node_fs20.rmSync)(repo, { recursive: true, force: true });
+  const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
+  const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
+  return { ...result, text: `${text}
+${where2}`, repo, kept };
+}
+var import_node_child_process6, import_node_fs20, import_node_os4, import_node_path21, PLAN_FILE;
+var init_demo_run = __esm({
+  "src/demo/demo-run.ts"() {
+    "use strict";
+    import_node_child_process6 = require("node:child_process");
+    import_node_fs20 = require("node:fs");
+    import_node_os4 = require("node:os");
+    import_node_path21 = require("node:path");
+    init_command_adapter();
+    init_run_plan();
+    init_sample_project();
+    PLAN_FILE = `${DEMO_PLAN_NAME}.plan.json`;
   }
 });
 
@@ -11337,19 +13324,453 @@ var demo_exports = {};
 __export(demo_exports, {
   command: () => command19
 });
-var command19;
+var usage14, command19;
 var init_demo = __esm({
   "src/cli/commands/demo.ts"() {
     "use strict";
     init_errors();
+    init_args();
+    usage14 = "parallel-agents demo [--agents 4] [--keep] [--json]";
     command19 = {
-      usage: "parallel-agents demo",
-      options: {},
+      usage: usage14,
+      options: {
+        agents: { type: "string" },
+        keep: { type: "boolean" }
+      },
+      // `demo agent` is the scripted agent the demo spawns (a real child process, like a model CLI).
       allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"demo" is not implemented yet');
+      async run(ctx) {
+        const [mode, ...extra] = ctx.positionals;
+        if (mode === "agent" && extra.length === 0) {
+          const { runScriptedAgent: runScriptedAgent2 } = await Promise.resolve().then(() => (init_scripted_agent(), scripted_agent_exports));
+          const result = await runScriptedAgent2(ctx.env, ctx.cwd);
+          ctx.stderr.write(`${result.message}
+`);
+          return { data: { exit_code: result.exitCode, message: result.message }, text: "", exitCode: result.exitCode };
+        }
+        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${usage14}`);
+        const agents = integerOption(ctx.values, "agents", 1, 4);
+        const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo_run(), demo_run_exports));
+        const { createProgressView: createProgressView2 } = await Promise.resolve().then(() => (init_progress_view(), progress_view_exports));
+        const { interruptOnSignals: interruptOnSignals2 } = await Promise.resolve().then(() => (init_run(), run_exports));
+        const view = createProgressView2({ json: ctx.json, emit: ctx.emit, stream: ctx.stderr });
+        const interrupt = interruptOnSignals2();
+        try {
+          const result = await runDemo2({
+            agents,
+            keep: ctx.values.keep === true,
+            selfArgv: [process.execPath, process.argv[1]],
+            env: ctx.env,
+            signal: interrupt.signal,
+            view,
+            emit: ctx.emit
+          });
+          return {
+            data: { repo: result.repo, kept: result.kept, report: result.report, report_file: result.kept ? result.reportPath : void 0 },
+            text: result.text,
+            exitCode: result.exitCode
+          };
+        } finally {
+          view.close();
+          interrupt.dispose();
+        }
       }
     };
+  }
+});
+
+// src/hooks/hook-payload.ts
+function optionalString(value) {
+  return typeof value === "string" && value.length > 0 ? value : void 0;
+}
+function parseHookPayload(text, fallbackCwd) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return void 0;
+  }
+  if (raw === null || typeof raw !== "object") return void 0;
+  const data = raw;
+  const toolInput = data.tool_input;
+  return {
+    hookEventName: optionalString(data.hook_event_name) ?? "",
+    sessionId: optionalString(data.session_id) ?? "",
+    cwd: optionalString(data.cwd) ?? fallbackCwd,
+    agentId: optionalString(data.agent_id),
+    agentType: optionalString(data.agent_type),
+    toolName: optionalString(data.tool_name),
+    toolInput: toolInput !== null && typeof toolInput === "object" ? toolInput : {},
+    lastAssistantMessage: optionalString(data.last_assistant_message),
+    stopHookActive: data.stop_hook_active === true
+  };
+}
+var init_hook_payload = __esm({
+  "src/hooks/hook-payload.ts"() {
+    "use strict";
+  }
+});
+
+// src/hooks/claim-call.ts
+function splitShellWords(command21) {
+  const words = [];
+  let word = "";
+  let inWord = false;
+  for (let i = 0; i < command21.length; i++) {
+    const char = command21[i];
+    if (char === "'") {
+      const end = command21.indexOf("'", i + 1);
+      word += end < 0 ? command21.slice(i + 1) : command21.slice(i + 1, end);
+      i = end < 0 ? command21.length : end;
+      inWord = true;
+    } else if (char === '"') {
+      let j = i + 1;
+      while (j < command21.length && command21[j] !== '"') {
+        if (command21[j] === "\\" && j + 1 < command21.length) j++;
+        word += command21[j];
+        j++;
+      }
+      i = j;
+      inWord = true;
+    } else if (char === "\\" && i + 1 < command21.length) {
+      word += command21[++i];
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else if ("&|;()".includes(char)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+      const two = command21.slice(i, i + 2);
+      if (two === "&&" || two === "||") {
+        words.push(two);
+        i++;
+      } else words.push(char);
+    } else {
+      word += char;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+function isCli(word) {
+  return word === "parallel-agents" || word.endsWith("/parallel-agents") || word.endsWith("/parallel-agents.cjs");
+}
+function claimAgentNames(command21) {
+  const words = splitShellWords(command21);
+  const names = [];
+  for (let i = 0; i < words.length; i++) {
+    const atCommandStart = i === 0 || OPERATORS.has(words[i - 1]);
+    if (!atCommandStart || !isCli(words[i]) || words[i + 1] !== "claim") continue;
+    for (let j = i + 2; j < words.length && !OPERATORS.has(words[j]); j++) {
+      const word = words[j];
+      let value;
+      if (word === "--agent") value = words[j + 1];
+      else if (word.startsWith("--agent=")) value = word.slice("--agent=".length);
+      if (value !== void 0 && value.length > 0 && !value.includes("$") && !value.includes("`")) names.push(value);
+    }
+  }
+  return names;
+}
+var OPERATORS;
+var init_claim_call = __esm({
+  "src/hooks/claim-call.ts"() {
+    "use strict";
+    OPERATORS = /* @__PURE__ */ new Set(["&&", "||", ";", "|", "&", "(", ")"]);
+  }
+});
+
+// src/hooks/edit-scope.ts
+function physicalPath(path) {
+  const rest = [];
+  let current = path;
+  while (!(0, import_node_fs21.existsSync)(current)) {
+    const parent = (0, import_node_path22.dirname)(current);
+    if (parent === current) break;
+    rest.unshift((0, import_node_path22.basename)(current));
+    current = parent;
+  }
+  return (0, import_node_path22.join)((0, import_node_fs21.realpathSync)(current), ...rest);
+}
+function locateFile(file) {
+  const physical = physicalPath(file);
+  let dir = (0, import_node_path22.dirname)(physical);
+  while (!(0, import_node_fs21.existsSync)(dir)) dir = (0, import_node_path22.dirname)(dir);
+  let output;
+  try {
+    output = (0, import_node_child_process7.execFileSync)("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
+      cwd: dir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"]
+    });
+  } catch {
+    return void 0;
+  }
+  const [commonDir, toplevel] = output.trim().split("\n");
+  if (!commonDir || !toplevel) return void 0;
+  const path = (0, import_node_path22.relative)(toplevel, physical).split("\\").join("/");
+  if (path.startsWith("..") || (0, import_node_path22.isAbsolute)(path)) return void 0;
+  return { toplevel: (0, import_node_fs21.realpathSync)(toplevel), commonDir: (0, import_node_fs21.realpathSync)(commonDir), path };
+}
+function sameDir(a, b) {
+  try {
+    return (0, import_node_fs21.realpathSync)(a) === (0, import_node_fs21.realpathSync)(b);
+  } catch {
+    return false;
+  }
+}
+function scopeList(task) {
+  return task.files.length > 0 ? task.files.join(", ") : "(none declared)";
+}
+function decideEdit(request) {
+  const { agent, held } = request;
+  if (held.length === 0) {
+    return {
+      allow: false,
+      reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: parallel-agents claim --agent ${agent} --role <your role> --json; when claim exits 3 or 4 there is nothing for you to do, so report and stop.`
+    };
+  }
+  const file = (0, import_node_path22.isAbsolute)(request.file) ? request.file : (0, import_node_path22.resolve)(request.cwd, request.file);
+  const location = locateFile(file);
+  const failHint = (what) => `If the task cannot be done without it, do not work around the scope: run parallel-agents fail --agent ${agent} --task ${held[0].id} --reason "needs ${what}, outside its write scope" and report NEEDS_CONTEXT.`;
+  if (!location || request.gitCommonDir !== void 0 && !sameDir(location.commonDir, request.gitCommonDir)) {
+    return {
+      allow: false,
+      reason: `parallel-agents: ${file} is outside this repository. Task ${held[0].id} may change only: ${scopeList(held[0])}. ${failHint(file)}`
+    };
+  }
+  const wrongWorktree = [];
+  for (const task of held) {
+    const worktree = request.worktreeOf(task.id);
+    if (worktree !== void 0 && !sameDir(worktree, location.toplevel)) {
+      if (matchesScope(location.path, task.files)) wrongWorktree.push(`${task.id} (worktree ${worktree})`);
+      continue;
+    }
+    if (matchesScope(location.path, task.files)) return { allow: true };
+  }
+  if (wrongWorktree.length > 0) {
+    return {
+      allow: false,
+      reason: `parallel-agents: ${location.path} is in scope, but you are editing it in ${location.toplevel}, not in the worktree of task ${wrongWorktree.join(", ")}. Edit the same path under that worktree instead.`
+    };
+  }
+  const scopes = held.map((task) => `${task.id}: ${scopeList(task)}`).join("; ");
+  return {
+    allow: false,
+    reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}`
+  };
+}
+var import_node_child_process7, import_node_fs21, import_node_path22;
+var init_edit_scope = __esm({
+  "src/hooks/edit-scope.ts"() {
+    "use strict";
+    import_node_child_process7 = require("node:child_process");
+    import_node_fs21 = require("node:fs");
+    import_node_path22 = require("node:path");
+    init_glob();
+  }
+});
+
+// src/hooks/held-tasks.ts
+function heldTasks(store, agent) {
+  let names;
+  try {
+    names = (0, import_node_fs22.readdirSync)(store.stateDir("claimed"));
+  } catch {
+    return [];
+  }
+  const tasks = [];
+  for (const name of names.sort()) {
+    const claim2 = parseClaimFileName(name);
+    if (!claim2 || claim2.agent !== agent) continue;
+    const task = store.get(claim2.id);
+    if (task && task.state === "claimed" && task.claim?.agent === agent) tasks.push(task);
+  }
+  return tasks;
+}
+var import_node_fs22;
+var init_held_tasks = __esm({
+  "src/hooks/held-tasks.ts"() {
+    "use strict";
+    import_node_fs22 = require("node:fs");
+    init_claim_name();
+  }
+});
+
+// src/hooks/subagent-registry.ts
+function recordPath(storeDir, agentId) {
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path23.join)(storeDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+}
+function readSubagent(storeDir, agentId) {
+  const path = recordPath(storeDir, agentId);
+  if (!path) return void 0;
+  try {
+    const data = JSON.parse((0, import_node_fs23.readFileSync)(path, "utf8"));
+    return typeof data.agent === "string" ? data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function writeSubagent(storeDir, record) {
+  const path = recordPath(storeDir, record.agentId);
+  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
+`);
+}
+function forgetSubagent(storeDir, agentId) {
+  const path = recordPath(storeDir, agentId);
+  if (!path) return;
+  try {
+    (0, import_node_fs23.unlinkSync)(path);
+  } catch {
+  }
+}
+function sessionSubagents(storeDir, sessionId) {
+  let names;
+  try {
+    names = (0, import_node_fs23.readdirSync)((0, import_node_path23.join)(storeDir, SUBAGENTS_DIR));
+  } catch {
+    return [];
+  }
+  const records = [];
+  for (const name of names) {
+    if (!name.endsWith(".json")) continue;
+    const record = readSubagent(storeDir, name.slice(0, -".json".length));
+    if (record && record.sessionId === sessionId) records.push(record);
+  }
+  return records;
+}
+var import_node_fs23, import_node_path23, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var init_subagent_registry = __esm({
+  "src/hooks/subagent-registry.ts"() {
+    "use strict";
+    import_node_fs23 = require("node:fs");
+    import_node_path23 = require("node:path");
+    init_atomic_write();
+    SUBAGENTS_DIR = "subagents";
+    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+  }
+});
+
+// src/hooks/pre-tool-use.ts
+var pre_tool_use_exports = {};
+__export(pre_tool_use_exports, {
+  EDIT_TOOLS: () => EDIT_TOOLS,
+  preToolUse: () => preToolUse
+});
+function worktreeOf(storeDir) {
+  return (taskId) => {
+    try {
+      return readWorktreeRecord(storeDir, taskId)?.path;
+    } catch {
+      return void 0;
+    }
+  };
+}
+function preToolUse(payload, env) {
+  const agentId = payload.agentId;
+  if (!agentId) return {};
+  const store = TaskStore.open({ cwd: payload.cwd, env });
+  if (!store.exists()) return {};
+  if (payload.toolName === "Bash") {
+    const command21 = typeof payload.toolInput.command === "string" ? payload.toolInput.command : "";
+    const [name] = claimAgentNames(command21);
+    if (name === void 0) return {};
+    const current = readSubagent(store.dir, agentId);
+    if (current && current.agent !== name) {
+      return { deny: `parallel-agents: you already claim as agent "${current.agent}"; keep using --agent ${current.agent} (one name per agent, so your claims can be released if you stop).` };
+    }
+    const clash = sessionSubagents(store.dir, payload.sessionId).find((record) => record.agent === name && record.agentId !== agentId);
+    if (clash) {
+      return { deny: `parallel-agents: agent name "${name}" is already used by another running agent (${clash.agentType ?? "subagent"} ${clash.agentId}); claim with a unique --agent name, for example ${name}-${agentId.slice(0, 6)}.` };
+    }
+    const unfinished = heldTasks(store, name);
+    if (unfinished.length > 0) {
+      const ids = unfinished.map((task) => task.id).join(", ");
+      return { deny: `parallel-agents: finish what you hold before claiming again: you (agent "${name}") still hold ${ids}. Run parallel-agents complete --agent ${name} --task ${unfinished[0].id} --commit <sha> --json, or parallel-agents fail --agent ${name} --task ${unfinished[0].id} --reason "<why>" --json, then claim.` };
+    }
+    if (!current) {
+      writeSubagent(store.dir, { agentId, agentType: payload.agentType, sessionId: payload.sessionId, agent: name, recordedAt: (/* @__PURE__ */ new Date()).toISOString() });
+    }
+    return { note: `subagent ${agentId} claims as ${name}` };
+  }
+  if (payload.toolName && EDIT_TOOLS.has(payload.toolName)) {
+    const record = readSubagent(store.dir, agentId);
+    if (!record) return {};
+    const file = payload.toolInput.file_path ?? payload.toolInput.notebook_path;
+    if (typeof file !== "string" || file.length === 0) return {};
+    const decision = decideEdit({
+      agent: record.agent,
+      file,
+      cwd: payload.cwd,
+      held: heldTasks(store, record.agent),
+      gitCommonDir: store.gitCommonDir,
+      worktreeOf: worktreeOf(store.dir)
+    });
+    return decision.allow ? {} : { deny: decision.reason };
+  }
+  return {};
+}
+var EDIT_TOOLS;
+var init_pre_tool_use = __esm({
+  "src/hooks/pre-tool-use.ts"() {
+    "use strict";
+    init_worktree_registry();
+    init_task_store();
+    init_claim_call();
+    init_edit_scope();
+    init_held_tasks();
+    init_subagent_registry();
+    EDIT_TOOLS = /* @__PURE__ */ new Set(["Edit", "Write", "MultiEdit", "NotebookEdit"]);
+  }
+});
+
+// src/hooks/subagent-stop.ts
+var subagent_stop_exports = {};
+__export(subagent_stop_exports, {
+  subagentStop: () => subagentStop
+});
+function oneLine2(text, max) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
+}
+async function subagentStop(payload, env) {
+  const agentId = payload.agentId;
+  if (!agentId) return { released: [] };
+  const store = TaskStore.open({ cwd: payload.cwd, env });
+  if (!store.exists()) return { released: [] };
+  const record = readSubagent(store.dir, agentId);
+  if (!record) return { released: [] };
+  const held = heldTasks(store, record.agent);
+  if (held.length > 0 && !record.remindedAt && !payload.stopHookActive) {
+    writeSubagent(store.dir, { ...record, remindedAt: (/* @__PURE__ */ new Date()).toISOString() });
+    const first = held[0].id;
+    return {
+      block: `parallel-agents: you still hold ${held.map((task) => task.id).join(", ")}. Finish each claim before you stop: commit your work in the task's worktree and run parallel-agents complete --agent ${record.agent} --task ${first} --commit <sha> --summary "<one line>" --json, or parallel-agents fail --agent ${record.agent} --task ${first} --reason "<why>" --json. If you stop again without doing so, the claim is failed for you.`,
+      released: []
+    };
+  }
+  const released = [];
+  const last = payload.lastAssistantMessage ? ` Its last message: "${oneLine2(payload.lastAssistantMessage, 200)}".` : "";
+  for (const task of held) {
+    const reason = `agent ${record.agent} (${payload.agentType ?? record.agentType ?? "subagent"} ${agentId}) stopped while still holding this task, without complete or fail${record.remindedAt ? ", even after a reminder" : ""}; released as failed by the SubagentStop hook.${last} Commits on the task's branch are kept.`;
+    try {
+      const failed = await store.fail({ agent: record.agent, task: task.id, reason });
+      released.push({ task: task.id, agent: record.agent, to: failed.state });
+    } catch {
+    }
+  }
+  forgetSubagent(store.dir, agentId);
+  return { released };
+}
+var init_subagent_stop = __esm({
+  "src/hooks/subagent-stop.ts"() {
+    "use strict";
+    init_task_store();
+    init_held_tasks();
+    init_subagent_registry();
   }
 });
 
@@ -11358,17 +13779,86 @@ var hook_exports = {};
 __export(hook_exports, {
   command: () => command20
 });
-var command20;
+function readStdin(limitMs) {
+  return new Promise((resolve8) => {
+    let text = "";
+    const timer = setTimeout(() => resolve8(text), limitMs);
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => text += chunk);
+    process.stdin.on("end", () => {
+      clearTimeout(timer);
+      resolve8(text);
+    });
+    process.stdin.on("error", () => {
+      clearTimeout(timer);
+      resolve8(text);
+    });
+  });
+}
+function withLimit(work, limitMs, what) {
+  return new Promise((resolve8, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took longer than ${limitMs} ms`)), limitMs);
+    timer.unref();
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve8(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      }
+    );
+  });
+}
+async function handle(event, stdin, cwd, env) {
+  const payload = parseHookPayload(stdin, cwd);
+  if (!payload) return { stdout: "", note: "no hook payload on stdin" };
+  if (event === "pre-tool-use") {
+    const { preToolUse: preToolUse2 } = await Promise.resolve().then(() => (init_pre_tool_use(), pre_tool_use_exports));
+    const outcome2 = preToolUse2(payload, env);
+    if (outcome2.deny) {
+      const decision = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: outcome2.deny } };
+      return { stdout: JSON.stringify(decision), note: `denied ${payload.toolName ?? "tool"}` };
+    }
+    return { stdout: "", note: outcome2.note ?? "" };
+  }
+  const { subagentStop: subagentStop2 } = await Promise.resolve().then(() => (init_subagent_stop(), subagent_stop_exports));
+  const outcome = await subagentStop2(payload, env);
+  if (outcome.block) return { stdout: JSON.stringify({ decision: "block", reason: outcome.block }), note: "sent back to finish its claim" };
+  return { stdout: "", note: outcome.released.map((claim2) => `released ${claim2.task} (${claim2.agent}) to ${claim2.to}`).join("; ") };
+}
+var EVENTS, usage15, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command20;
 var init_hook = __esm({
   "src/cli/commands/hook.ts"() {
     "use strict";
-    init_errors();
+    init_hook_payload();
+    EVENTS = ["pre-tool-use", "subagent-stop"];
+    usage15 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
+    STDIN_LIMIT_MS = 3e3;
+    HANDLER_LIMIT_MS = 8e3;
     command20 = {
-      usage: "parallel-agents hook",
+      usage: usage15,
       options: {},
       allowPositionals: true,
-      async run() {
-        throw new CliError("E_USAGE", '"hook" is not implemented yet');
+      async run(ctx) {
+        const event = ctx.positionals[0] ?? "";
+        if (!EVENTS.includes(event)) {
+          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage15}
+`);
+          return { data: {}, text: "" };
+        }
+        try {
+          const stdin = ctx.env.PARALLEL_HOOK_PAYLOAD ?? await readStdin(STDIN_LIMIT_MS);
+          const { stdout, note } = await withLimit(handle(event, stdin, ctx.cwd, ctx.env), HANDLER_LIMIT_MS, `hook ${event}`);
+          if (note) ctx.stderr.write(`parallel-agents hook ${event}: ${note}
+`);
+          return { data: stdout ? JSON.parse(stdout) : {}, text: stdout };
+        } catch (error) {
+          ctx.stderr.write(`parallel-agents hook ${event}: ${error instanceof Error ? error.message : String(error)} (allowed: hooks fail open)
+`);
+          return { data: {}, text: "" };
+        }
       }
     };
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { gitOutput, runGit } from './run-git.ts';
 import { changesFromMergedTrees, type BranchChanges } from './ownership.ts';
 
@@ -57,19 +60,38 @@ export function pairsSharingPaths(changes: readonly BranchChanges[]): [number, n
 }
 
 export function precheckConflicts(cwd: string, targetCommit: string, branches: readonly PrecheckBranch[]): PrecheckResult {
-  const allPairs = (branches.length * (branches.length - 1)) / 2;
   if (branches.length === 0) return { conflicts: [], changes: [], merges_checked: 0, pairs_skipped: 0 };
-  const conflicts: PrecheckConflict[] = [];
+  return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
+}
 
-  const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]));
+/**
+ * merge-tree writes every merged blob and tree it computes: thousands of loose objects for a big
+ * pre-check, all garbage afterwards. They go to a throwaway object directory instead (the way git
+ * quarantines pushes), reading the real objects through the alternates mechanism.
+ */
+function withScratchObjects<T>(cwd: string, run: (env: NodeJS.ProcessEnv) => T): T {
+  const objects = resolve(cwd, gitOutput(['rev-parse', '--git-path', 'objects'], { cwd }));
+  const scratch = mkdtempSync(join(tmpdir(), 'pa-precheck-objects-'));
+  const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
+  try {
+    return run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${delimiter}${inherited}` : objects });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function precheckWith(cwd: string, env: NodeJS.ProcessEnv, targetCommit: string, branches: readonly PrecheckBranch[]): PrecheckResult {
+  const allPairs = (branches.length * (branches.length - 1)) / 2;
+  const conflicts: PrecheckConflict[] = [];
+  const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]), env);
   againstTarget.forEach((outcome, index) => {
     if (!outcome.clean) conflicts.push({ tasks: [branches[index]!.task], against: 'target', files: outcome.files, kinds: outcome.kinds });
   });
   const targetTree = gitOutput(['rev-parse', `${targetCommit}^{tree}`], { cwd });
-  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree));
+  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree), env);
 
   const pairs = pairsSharingPaths(changes);
-  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a]!.head, branches[b]!.head]));
+  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a]!.head, branches[b]!.head]), env);
   pairOutcomes.forEach((outcome, index) => {
     if (outcome.clean) return;
     const [a, b] = pairs[index]!;
@@ -86,10 +108,10 @@ export interface MergeTreeOutcome {
 }
 
 /** Many merges in one `git merge-tree --write-tree --stdin` process; nothing but objects is written. */
-export function mergeBatch(cwd: string, merges: readonly (readonly [string, string])[]): MergeTreeOutcome[] {
+export function mergeBatch(cwd: string, merges: readonly (readonly [string, string])[], env?: NodeJS.ProcessEnv): MergeTreeOutcome[] {
   if (merges.length === 0) return [];
   const input = merges.map(([ours, theirs]) => `${ours} ${theirs}\n`).join('');
-  const outcomes = parseBatchOutput(runGit(['merge-tree', '--write-tree', '--stdin', '--name-only'], { cwd, input }).stdout);
+  const outcomes = parseBatchOutput(runGit(['merge-tree', '--write-tree', '--stdin', '--name-only'], { cwd, input, env }).stdout);
   if (outcomes.length !== merges.length) {
     throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${merges.length} requests`);
   }

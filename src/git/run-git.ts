@@ -35,7 +35,7 @@ export interface GitOptions {
   okExitCodes?: readonly number[] | undefined;
 }
 
-// Hooks, pagers and prompts must never run inside the runtime's git calls, and messages must be
+// Pagers and credential prompts must never block the runtime's git calls, and messages must be
 // parseable whatever the user's locale.
 const QUIET_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
 

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { withRepoLock } from './repo-lock.ts';
-import type { RepoContext } from './repo-context.ts';
+import { ensureWorktreesExcluded, type RepoContext } from './repo-context.ts';
 import { runGit } from './run-git.ts';
 import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
 import type { IntegrationStep } from './integrate.ts';
@@ -104,6 +104,7 @@ async function createTestWorktree(context: RepoContext, commit: string): Promise
   mkdirSync(context.worktreesDir, { recursive: true });
   const path = join(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`);
   await withRepoLock(context, () => {
+    ensureWorktreesExcluded(context);
     runGit(['worktree', 'add', '--detach', '--no-checkout', path, commit], { cwd: context.repoRoot });
   });
   runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CliError } from '../errors.ts';
 import { scopeEntrySchema, validateTaskId } from '../store/task-schema.ts';
@@ -190,6 +190,8 @@ export async function pruneWorktrees(context: RepoContext): Promise<PruneResult>
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(['worktree', 'remove', '--force', path], { cwd: context.repoRoot, okExitCodes: [128] });
+      // A crash between creating the folder and registering it leaves a folder git does not know.
+      rmSync(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(['worktree', 'prune'], { cwd: context.repoRoot });

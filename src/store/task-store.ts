@@ -15,7 +15,6 @@ import {
   type Dirent,
 } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { EventJournal } from './events.ts';
@@ -25,6 +24,7 @@ import { locateStore, type StoreLocation } from './locate.ts';
 import { parseTaskText, serializeTask, type ParsedTask } from './task-file.ts';
 import { describeIssues, taskFrontmatterSchema, validateAgentName, validateTaskId } from './task-schema.ts';
 import { addToGitExclude } from './git-exclude.ts';
+import { fingerprint, randomHex } from './fingerprint.ts';
 import {
   TASK_STATES,
   type ClaimRequest,
@@ -361,7 +361,7 @@ export class TaskStore implements TaskBackend {
     const added: Task[] = [];
     for (const { id, text } of prepared) {
       const path = join(this.stateDir('available'), taskFileName(id));
-      const tmp = join(this.stateDir('available'), `.tmp~${id}~${process.pid}~${randomBytes(4).toString('hex')}`);
+      const tmp = join(this.stateDir('available'), `.tmp~${id}~${process.pid}~${randomHex(8)}`);
       writeFileAtomic(tmp, text);
       try {
         linkSync(tmp, path);
@@ -797,7 +797,7 @@ export class TaskStore implements TaskBackend {
 }
 
 function contentDigest(text: string): string {
-  return createHash('sha1').update(text).digest('hex').slice(0, 12);
+  return fingerprint(text);
 }
 
 function validateTaskIdsUnique(inputs: TaskInput[]): void {

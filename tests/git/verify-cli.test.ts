@@ -67,18 +67,19 @@ describe('verify through the CLI', () => {
     runCli(['init'], { cwd: repo });
     runCli(['add', '--id', 'one', '--title', 'One'], { cwd: repo });
     runCli(['add', '--id', 'two', '--title', 'Two'], { cwd: repo });
-    runCli(['claim', '--agent', 'x'], { cwd: repo });
-    const one = runCli(['worktree', 'add', '--task', 'one', '--json'], { cwd: repo }).json.path as string;
-    const two = runCli(['worktree', 'add', '--task', 'two', '--json'], { cwd: repo }).json.path as string;
-    writeFiles(two, { 'b.txt': 'b\n' });
-    git(two, 'add', '-A');
-    git(two, 'commit', '-qm', 'work of two');
-    const foreign = git(two, 'rev-parse', 'HEAD');
-    const result = runCli(['complete', '--agent', 'x', '--task', 'one', '--commit', foreign, '--json'], { cwd: one });
+    const mine = runCli(['claim', '--agent', 'x', '--json'], { cwd: repo }).json.task.id as string;
+    const other = mine === 'one' ? 'two' : 'one';
+    const own = runCli(['worktree', 'add', '--task', mine, '--json'], { cwd: repo }).json.path as string;
+    const theirs = runCli(['worktree', 'add', '--task', other, '--json'], { cwd: repo }).json.path as string;
+    writeFiles(theirs, { 'b.txt': 'b\n' });
+    git(theirs, 'add', '-A');
+    git(theirs, 'commit', '-qm', 'work of the other task');
+    const foreign = git(theirs, 'rev-parse', 'HEAD');
+    const result = runCli(['complete', '--agent', 'x', '--task', mine, '--commit', foreign, '--json'], { cwd: own });
     expect(result.exitCode).toBe(1);
     expect(result.json.error.code).toBe('E_EVIDENCE');
-    expect(result.json.error.message).toContain('is not on branch parallel/one');
-    expect(runCli(['show', '--task', 'one', '--json'], { cwd: repo }).json.task.state).toBe('claimed');
+    expect(result.json.error.message).toContain(`is not on branch parallel/${mine}`);
+    expect(runCli(['show', '--task', mine, '--json'], { cwd: repo }).json.task.state).toBe('claimed');
   });
 
   test('a verify killed between merges leaves target, branches and worktrees as they were', async () => {

@@ -49,6 +49,7 @@ describe('runVerify', () => {
     commitOnBranch(repo, 'parallel/one', { 'src/api.ts': lines(30, 'one') });
     commitOnBranch(repo, 'parallel/two', { 'src/api.ts': lines(30, 'two') });
     commitOnBranch(repo, 'parallel/three', { 'src/ui.ts': lines(30, 'three') });
+    const objectsBefore = git(repo, 'count-objects');
     const report = await runVerify(context, {
       target: 'main',
       candidates: [candidate(repo, 'one', []), candidate(repo, 'two', []), candidate(repo, 'three', [])],
@@ -60,6 +61,8 @@ describe('runVerify', () => {
     expect(report.precheck).toMatchObject({ merges_checked: 4, pairs_skipped: 2 });
     expect(git(repo, 'rev-parse', 'main')).toBe(before);
     expect(report.merged).toEqual([]);
+    // The pre-check's merge results went to a scratch object store, not into the repository.
+    expect(git(repo, 'count-objects')).toBe(objectsBefore);
   });
 
   test('a branch conflicting with the target is reported against the target', async () => {

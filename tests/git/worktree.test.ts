@@ -56,9 +56,13 @@ describe('worktree add', () => {
   });
 
   test('16 concurrent worktree add calls all succeed', async () => {
-    const repo = gitRepo({ 'src/a.ts': 'a\n' });
+    const repo = gitRepo({ 'src/a.ts': 'a\n', 'docs/b.md': 'b\n' });
     const ids = Array.from({ length: 16 }, (_, i) => `task-${String(i).padStart(2, '0')}`);
-    const runs = await Promise.all(ids.map((id) => runCliAsync(['worktree', 'add', '--task', id, '--json'], { cwd: repo })));
+    // Half of them sparse: unlocked, concurrent `git sparse-checkout set` calls in fresh worktrees
+    // fail (3 of 16 did here with plain git), because they rewrite the shared config.
+    const runs = await Promise.all(
+      ids.map((id, i) => runCliAsync(['worktree', 'add', '--task', id, ...(i % 2 ? ['--sparse', 'src'] : []), '--json'], { cwd: repo })),
+    );
     for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
     const branches = git(repo, 'branch', '--list', 'parallel/*', '--format=%(refname:short)').split('\n').sort();
     expect(branches).toEqual(ids.map((id) => `parallel/${id}`));
