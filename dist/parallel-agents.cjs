@@ -7637,7 +7637,7 @@ var init_glob = __esm({
   }
 });
 
-// src/scope/overlap.ts
+// src/scope/segment-glob.ts
 function parseClass(body) {
   const negated = body.startsWith("!") || body.startsWith("^");
   const chars = negated ? body.slice(1) : body;
@@ -7683,39 +7683,6 @@ function parseSegment(segment) {
     } else append({ kind: "char", char });
   }
   return alternatives;
-}
-function looksLikeFile(segment) {
-  return /^[^.].*\.[^.]+$/.test(segment);
-}
-function compileScopePattern(rawEntry) {
-  const entry = normalizeScopeEntry(rawEntry);
-  if (!isGlob(entry)) {
-    if (entry === "" || entry === "." || entry === "/" || entry.startsWith("!") || entry.includes("/./") || entry.startsWith("./") || entry.endsWith("/.")) {
-      throw new Error(`scope entry "${rawEntry}" ${scopeEntryProblem(rawEntry) ?? "is invalid"}`);
-    }
-    const last = entry.slice(entry.lastIndexOf("/") + 1);
-    return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: void 0, matcher: void 0 };
-  }
-  const problem = scopeEntryProblem(entry);
-  if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
-  return { entry, base: staticBase(entry), literal: false, file: false, segments: void 0, matcher: globToRegExp(entry) };
-}
-function segmentsOf(pattern) {
-  if (pattern.segments) return pattern.segments;
-  const parts = pattern.entry.split("/");
-  let segments;
-  if (pattern.literal) {
-    segments = parts.map((text) => ({ kind: "literal", text }));
-    if (!pattern.file) segments.push({ kind: "globstar" });
-  } else {
-    segments = parts.map((part) => {
-      if (part === "**") return { kind: "globstar" };
-      if (!isGlob(part)) return { kind: "literal", text: part };
-      return { kind: "glob", alternatives: parseSegment(part) };
-    });
-  }
-  pattern.segments = segments;
-  return segments;
 }
 function classHas(token, code) {
   const inside = token.ranges.some(([low, high]) => code >= low && code <= high);
@@ -7768,6 +7735,51 @@ function tokenSequencesMeet(a, b) {
 function literalTokens(text) {
   return Array.from(text, (char) => ({ kind: "char", char }));
 }
+var MAX_ALTERNATIVES;
+var init_segment_glob = __esm({
+  "src/scope/segment-glob.ts"() {
+    "use strict";
+    MAX_ALTERNATIVES = 256;
+  }
+});
+
+// src/scope/overlap.ts
+function looksLikeFile(segment) {
+  return /^[^.].*\.[^.]+$/.test(segment);
+}
+function compileScopePattern(rawEntry) {
+  const entry = normalizeScopeEntry(rawEntry);
+  if (!isGlob(entry)) {
+    if (entry === "" || entry === "." || entry === "/" || entry.startsWith("!") || entry.includes("/./") || entry.startsWith("./") || entry.endsWith("/.")) {
+      throw new Error(`scope entry "${rawEntry}" ${scopeEntryProblem(rawEntry) ?? "is invalid"}`);
+    }
+    const last = entry.slice(entry.lastIndexOf("/") + 1);
+    return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: void 0, matcher: void 0, coversBase: true, suffix: void 0 };
+  }
+  const problem = scopeEntryProblem(entry);
+  if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
+  const base = staticBase(entry);
+  const rest = base === "" ? entry : entry.slice(base.length + 1);
+  const suffix = rest.startsWith("**/*") && !isGlob(rest.slice(4)) && !rest.slice(4).includes("/") ? rest.slice(4) : void 0;
+  return { entry, base, literal: false, file: false, segments: void 0, matcher: globToRegExp(entry), coversBase: rest === "**", suffix };
+}
+function segmentsOf(pattern) {
+  if (pattern.segments) return pattern.segments;
+  const parts = pattern.entry.split("/");
+  let segments;
+  if (pattern.literal) {
+    segments = parts.map((text) => ({ kind: "literal", text }));
+    if (!pattern.file) segments.push({ kind: "globstar" });
+  } else {
+    segments = parts.map((part) => {
+      if (part === "**") return { kind: "globstar" };
+      if (!isGlob(part)) return { kind: "literal", text: part };
+      return { kind: "glob", alternatives: parseSegment(part) };
+    });
+  }
+  pattern.segments = segments;
+  return segments;
+}
 function segmentsMeet(a, b) {
   if (a.kind === "literal" && b.kind === "literal") return a.text === b.text;
   const left = a.kind === "literal" ? [literalTokens(a.text)] : a.kind === "glob" ? a.alternatives : [];
@@ -7775,11 +7787,11 @@ function segmentsMeet(a, b) {
   return left.some((x) => right.some((y) => tokenSequencesMeet(x, y)));
 }
 function patternsOverlap(a, b) {
-  if (a.literal && isPathPrefix(a.base, b.base)) return true;
-  if (b.literal && isPathPrefix(b.base, a.base)) return true;
+  if (a.coversBase && isPathPrefix(a.base, b.base)) return true;
+  if (b.coversBase && isPathPrefix(b.base, a.base)) return true;
   if (!isPathPrefix(a.base, b.base) && !isPathPrefix(b.base, a.base)) return false;
-  if (a.file && b.matcher) return b.matcher.test(a.entry);
-  if (b.file && a.matcher) return a.matcher.test(b.entry);
+  if (a.file && !b.literal) return fileMatches(a.entry, b);
+  if (b.file && !a.literal) return fileMatches(b.entry, a);
   const sa = segmentsOf(a);
   const sb = segmentsOf(b);
   const width = sb.length + 1;
@@ -7805,6 +7817,12 @@ function patternsOverlap(a, b) {
   }
   return reach[sa.length * width + sb.length] === 1;
 }
+function fileMatches(path, glob) {
+  if (glob.suffix !== void 0) {
+    return path.endsWith(glob.suffix) && (glob.base === "" || path.length > glob.base.length && isPathPrefix(glob.base, path));
+  }
+  return glob.matcher.test(path);
+}
 function isPathPrefix(prefix, path) {
   if (prefix === "") return true;
   return path === prefix || path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47;
@@ -7815,6 +7833,7 @@ function describeSharedScope(a, b) {
   if (a.literal !== b.literal) {
     const literal = a.literal ? a : b;
     const glob = a.literal ? b : a;
+    if (literal.file) return literal.entry;
     if (isPathPrefix(literal.base, glob.base)) return glob.entry;
     if (glob.matcher?.test(literal.entry)) return literal.entry;
     return `${glob.entry} & ${literal.entry}`;
@@ -7822,12 +7841,11 @@ function describeSharedScope(a, b) {
   const [first, second] = a.entry < b.entry ? [a, b] : [b, a];
   return `${first.entry} & ${second.entry}`;
 }
-var MAX_ALTERNATIVES;
 var init_overlap = __esm({
   "src/scope/overlap.ts"() {
     "use strict";
     init_glob();
-    MAX_ALTERNATIVES = 256;
+    init_segment_glob();
   }
 });
 
@@ -7851,7 +7869,7 @@ var init_scope_index = __esm({
         const existing = this.idByEntry.get(rawEntry);
         if (existing !== void 0) return existing;
         const normalized = normalizeScopeEntry(rawEntry);
-        let id = this.idByEntry.get(normalized);
+        let id = normalized === rawEntry ? void 0 : this.idByEntry.get(normalized);
         if (id === void 0) {
           const pattern = compileScopePattern(normalized);
           id = this.patterns.length;
@@ -8456,7 +8474,7 @@ var init_render_json = __esm({
 
 // src/plan/render-mermaid.ts
 function label(text) {
-  return text.replace(/"/g, "#quot;").replace(/[|<>]/g, " ");
+  return text.replace(/"/g, "#quot;").replace(/[|<>\r\n]+/g, " ");
 }
 function renderPlanMermaid(analysis) {
   const node = new Map(analysis.tasks.map((task, index) => [task.id, `t${index}`]));
@@ -8677,7 +8695,7 @@ var init_plan_publish = __esm({
     init_agent_count();
     init_load_plan();
     init_publish_plan();
-    usage9 = "parallel-agents plan publish PLAN [--allow-mixed] [--json] [--tasks-dir DIR]";
+    usage9 = "parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]";
     command12 = {
       usage: usage9,
       options: {
