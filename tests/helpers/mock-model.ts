@@ -22,6 +22,8 @@ export interface MockRequest {
   index: number;
   /** Arrival time (ms since epoch): lets tests measure how concurrent subagents really were. */
   receivedAt: number;
+  /** x-claude-code-session-id: tells concurrent CLI sessions apart. */
+  sessionId: string;
   body: any;
   model: string;
   /** All system text: system blocks plus role:"system" messages (agent and skill listings). */
@@ -48,6 +50,11 @@ export interface MockRule {
   delayMs?: number;
   /** Answer with this HTTP status and an API error instead of a message. */
   status?: number;
+  /**
+   * Holds the reply until this settles: lets a test synchronise on what other sessions sent (a
+   * barrier) instead of guessing with delays.
+   */
+  waitFor?: (request: MockRequest) => Promise<unknown>;
 }
 
 export interface MockModel {
@@ -70,7 +77,7 @@ function blockText(content: unknown): string {
     .join('\n');
 }
 
-export function parseRequest(body: any, index: number): MockRequest {
+export function parseRequest(body: any, index: number, sessionId = ''): MockRequest {
   const system = Array.isArray(body.system) ? body.system.map((block: any) => block?.text ?? '').join('\n') : String(body.system ?? '');
   const messages: any[] = Array.isArray(body.messages) ? body.messages : [];
   const systemMessages = messages.filter((message) => message.role === 'system').map((message) => blockText(message.content));
@@ -88,6 +95,7 @@ export function parseRequest(body: any, index: number): MockRequest {
   return {
     index,
     receivedAt: Date.now(),
+    sessionId,
     body,
     model: String(body.model ?? ''),
     systemText: [system, ...systemMessages].join('\n'),
@@ -101,6 +109,9 @@ export function parseRequest(body: any, index: number): MockRequest {
 }
 
 let toolUseCounter = 0;
+
+// The error types the real API sends with these statuses.
+const ERROR_TYPES: Record<number, string> = { 429: 'rate_limit_error', 529: 'overloaded_error' };
 
 function sse(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -159,7 +170,8 @@ export async function startMockModel(rules: MockRule[]): Promise<MockModel> {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: 10 }));
         return;
       }
-      const request = parseRequest(JSON.parse(raw), requests.length);
+      const sessionHeader = req.headers['x-claude-code-session-id'];
+      const request = parseRequest(JSON.parse(raw), requests.length, typeof sessionHeader === 'string' ? sessionHeader : '');
       requests.push(request);
       const rule = rules.find((candidate) => (candidate.times === undefined || (used.get(candidate) ?? 0) < candidate.times) && candidate.when(request));
       answeredBy.push(rule?.name ?? '(none)');
@@ -169,9 +181,10 @@ export async function startMockModel(rules: MockRule[]): Promise<MockModel> {
       }
       used.set(rule, (used.get(rule) ?? 0) + 1);
       if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+      if (rule.waitFor) await rule.waitFor(request);
       if (rule.status) {
         res.writeHead(rule.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `MOCK-${rule.status}` } }));
+        res.end(JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[rule.status] ?? 'invalid_request_error', message: `MOCK-${rule.status}` } }));
         return;
       }
       streamReply(res, request.model, typeof rule.reply === 'function' ? rule.reply(request) : rule.reply);
