@@ -7,6 +7,7 @@ import { commandAdapter } from '../../src/runner/adapters/command-adapter.ts';
 import { claudeAdapter, claudeArgv } from '../../src/runner/adapters/claude-adapter.ts';
 import type { AgentAttempt } from '../../src/runner/adapters/agent-adapter.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from './fixtures.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -43,8 +44,8 @@ describe('startAgentProcess', () => {
     expect(exit.timedOut).toBe(true);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     expect(grandchild).toBeGreaterThan(0);
-    expect(alive(exit.pid!)).toBe(false);
-    expect(alive(grandchild)).toBe(false);
+    // SIGKILL is sent before done resolves; the kernel ends the processes a moment later.
+    await waitFor(() => !alive(exit.pid!) && !alive(grandchild), 'the agent and its grandchild to die', 5000);
   });
 
   it('ends what a finished agent left running in its group', async () => {
@@ -56,7 +57,8 @@ describe('startAgentProcess', () => {
     });
     const exit = await agent.done;
     expect(exit.exitCode).toBe(0);
-    expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+    const straggler = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => !alive(straggler), 'the straggler to die', 5000);
   });
 
   it('passes the prompt on stdin verbatim and keeps the stderr tail', async () => {
