@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import type { ClaimResult, Task, TaskBackend } from '../store/types.ts';
-import type { AgentAdapter, AttemptOutcome } from './adapters/agent-adapter.ts';
+import { EXIT_STATUS_INSTRUCTIONS, type AgentAdapter, type AttemptOutcome } from './adapters/agent-adapter.ts';
 import { Budget } from './budget.ts';
 import type { ProgressView } from './progress-view.ts';
 import { ConcurrencyController } from './rate-limit.ts';
@@ -58,7 +58,7 @@ export function agentName(slot: number): string {
   return `agent-${slot}`;
 }
 
-export function buildPrompt(task: Task, workspace: PreparedWorkspace): string {
+export function buildPrompt(task: Task, workspace: PreparedWorkspace, finishInstructions = EXIT_STATUS_INSTRUCTIONS): string {
   const scope = task.files.length > 0 ? task.files.join(', ') : '(no declared scope: keep changes minimal)';
   return [
     `# Task ${task.id}: ${task.title}`,
@@ -69,7 +69,7 @@ export function buildPrompt(task: Task, workspace: PreparedWorkspace): string {
     `You are working in a git worktree at ${workspace.path} on branch ${workspace.branch}.`,
     `Only change files in this task's write scope: ${scope}.`,
     'Commit your work when done (anything left uncommitted is committed for you).',
-    'Exit with status 0 when the task is done, non-zero when it cannot be done.',
+    finishInstructions,
     '',
   ].join('\n');
 }
@@ -172,7 +172,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
       return;
     }
-    const prompt = buildPrompt(task, prepared);
+    const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
     const promptFile = join(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     // Keep the lease fresh while the agent works; a failed heartbeat means the claim was taken

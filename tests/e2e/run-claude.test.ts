@@ -191,6 +191,29 @@ describe('run --claude with Claude Code 2.1.197', () => {
     for (const task of TASKS) expect(git(repo, 'show', `main:${task.file}`)).toBe(`// ${task.id}`);
   });
 
+  it('fails a task whose agent reports BLOCKED although claude exits 0, and leaves the target alone', async () => {
+    const { repo, plan, home, plugin } = project();
+    mock = await startMockModel(agentRules([
+      { name: 'api gives up', when: (r) => taskOf(r) === 'api' && r.toolResultCount === 1, reply: [text('I wrote a stub only.\nStatus: BLOCKED\nNotes: the health contract is not specified')] },
+    ]));
+    const mainBefore = git(repo, 'rev-parse', 'main');
+    const result = await runCliAsync(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--max-attempts', '1', '--test', 'node check.js', '--json'], {
+      cwd: repo,
+      env: runnerEnv(home, mock.url),
+    });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(1);
+    // The runner asked for the report block, and the real CLI handed the agent's words back.
+    const api = mock.requests.find((r) => taskOf(r) === 'api')!;
+    expect(api.firstUserText).toContain('"Status: BLOCKED" or "Status: NEEDS_CONTEXT"');
+    expect(api.firstUserText).toContain('do not run parallel-agents claim, complete or fail');
+    expect(statesOf(repo)).toEqual({ api: 'blocked', ui: 'completed', qa: 'available' });
+    const report = JSON.parse(readFileSync(join(repo, '_tasks', 'run-report.json'), 'utf8'));
+    expect(report.tasks.find((entry: any) => entry.id === 'api').lastError).toBe('agent reported BLOCKED: the health contract is not specified');
+    // The dependent task never ran on the stub, and nothing was merged.
+    expect(mock.requests.some((r) => taskOf(r) === 'qa')).toBe(false);
+    expect(git(repo, 'rev-parse', 'main')).toBe(mainBefore);
+  });
+
   it('treats a 429 from the API as a rate limit: no attempt counted, backs off, and still finishes', async () => {
     const { repo, plan, home, plugin } = project();
     const LIMITED = 2;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { startAgentProcess } from '../../src/runner/agent-process.ts';
 import { splitCommandLine } from '../../src/runner/command-line.ts';
 import { commandAdapter } from '../../src/runner/adapters/command-adapter.ts';
-import { claudeAdapter, claudeArgv } from '../../src/runner/adapters/claude-adapter.ts';
+import { claudeAdapter, claudeArgv, reportedFailure } from '../../src/runner/adapters/claude-adapter.ts';
 import type { AgentAttempt } from '../../src/runner/adapters/agent-adapter.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from './fixtures.ts';
@@ -131,6 +131,18 @@ describe('claudeAdapter', () => {
     const failing = fakeClaude(dir, `console.log(JSON.stringify({is_error:true,api_error_status:null,result:'could not finish'}));process.exit(1)`);
     const outcome = await claudeAdapter({ program: failing }).run(attempt(dir));
     expect(outcome).toMatchObject({ status: 'failed', reason: 'claude reported an error: could not finish' });
+  });
+
+  it('fails an attempt whose report block says BLOCKED or NEEDS_CONTEXT, though claude exited 0', async () => {
+    const dir = tempDir();
+    for (const [status, block] of [['BLOCKED', 'Status: BLOCKED\\nNotes: the spec is missing'], ['NEEDS_CONTEXT', '**Status:** NEEDS_CONTEXT']]) {
+      const program = fakeClaude(dir, `console.log(JSON.stringify({type:'result',is_error:false,result:'Tried.\\n${block}',num_turns:2}))`);
+      const outcome = await claudeAdapter({ program }).run(attempt(dir));
+      expect(outcome.status).toBe('failed');
+      expect(outcome.reason).toBe(status === 'BLOCKED' ? 'agent reported BLOCKED: the spec is missing' : 'agent reported NEEDS_CONTEXT');
+    }
+    expect(reportedFailure('Status: DONE_WITH_CONCERNS\nNotes: flaky test')).toBeUndefined();
+    expect(reportedFailure('All good, no report block.')).toBeUndefined();
   });
 
   it('builds its argument vector without a shell', () => {

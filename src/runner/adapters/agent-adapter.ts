@@ -40,8 +40,15 @@ export interface AttemptOutcome {
 export interface AgentAdapter {
   /** Short name for reports: "command", "claude". */
   name: string;
+  /**
+   * The prompt's last lines: how this kind of agent says it finished or could not. Default: the
+   * exit status, which a script controls but a Claude session does not.
+   */
+  finishInstructions?: string;
   run(attempt: AgentAttempt): Promise<AttemptOutcome>;
 }
+
+export const EXIT_STATUS_INSTRUCTIONS = 'Exit with status 0 when the task is done, non-zero when it cannot be done.';
 
 /** Environment every agent gets, whatever the adapter. */
 export function agentEnvironment(attempt: AgentAttempt): Record<string, string> {

@@ -25,6 +25,23 @@ export const DEFAULT_ALLOWED_TOOLS = [
   'Bash(parallel-agents:*)', 'Bash(npm test:*)', 'Bash(npm run:*)', 'Bash(node:*)', 'Bash(ls:*)',
 ].join(',');
 
+// `claude -p` exits 0 whenever the session ends normally, so its exit status cannot say "I could
+// not do it". The plugin's agents end with a report block instead (agents/*.md, "## Report"); the
+// runner asks for it and reads its Status line. The runner holds the claim, so the agent must not
+// claim, complete or fail the task itself (its protocol only applies when given an agent name).
+export const CLAUDE_FINISH_INSTRUCTIONS = [
+  'The runner holds this task\'s claim and records the outcome: do not run parallel-agents claim, complete or fail.',
+  'End with your report block: "Status: DONE" when the task is done; "Status: BLOCKED" or "Status: NEEDS_CONTEXT" with the reason on a "Notes:" line when it cannot be done.',
+].join('\n');
+
+/** The agent's own verdict from its report block, when it says it could not do the task. */
+export function reportedFailure(resultText: string): string | undefined {
+  const status = [...resultText.matchAll(/^[\s*]*Status[\s*]*:[\s*]*([A-Z_]+)/gm)].at(-1)?.[1];
+  if (status !== 'BLOCKED' && status !== 'NEEDS_CONTEXT') return undefined;
+  const notes = [...resultText.matchAll(/^[\s*]*Notes[\s*]*:[\s*]*(.+)$/gm)].at(-1)?.[1]?.trim();
+  return `agent reported ${status}${notes ? `: ${notes.slice(0, 300)}` : ''}`;
+}
+
 export function claudeArgv(attempt: Pick<AgentAttempt, 'role'>, options: ClaudeAdapterOptions = {}): string[] {
   const argv = [options.program ?? 'claude', '-p'];
   if (options.pluginDir) argv.push('--plugin-dir', options.pluginDir);
@@ -75,6 +92,7 @@ function usageOf(result: ClaudeResult | undefined): AttemptUsage {
 export function claudeAdapter(options: ClaudeAdapterOptions = {}): AgentAdapter {
   return {
     name: 'claude',
+    finishInstructions: CLAUDE_FINISH_INSTRUCTIONS,
     async run(attempt: AgentAttempt): Promise<AttemptOutcome> {
       const agent = startAgentProcess({
         argv: claudeArgv(attempt, options),
@@ -101,6 +119,8 @@ export function claudeAdapter(options: ClaudeAdapterOptions = {}): AgentAdapter 
         return { status: 'failed', reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage, exit };
       }
       if (!result) return { status: 'failed', reason: 'claude printed no JSON result (is --output-format json supported?)', usage, exit };
+      const refused = reportedFailure(result.result ?? '');
+      if (refused) return { status: 'failed', reason: refused, usage, exit };
       return { status: 'ok', usage, exit };
     },
   };
