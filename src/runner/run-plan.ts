@@ -57,6 +57,7 @@ export interface RunPlanResult {
 export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== undefined) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
+  options.adapter.checkTasks?.(plan.tasks, options.planPath);
   const store = TaskStore.open({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   if (!store.exists()) store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });

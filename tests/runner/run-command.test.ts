@@ -149,6 +149,27 @@ describe('parallel-agents run, human output and usage', () => {
     expect(quote.exitCode).toBe(2);
     expect(quote.stderr).toContain('unterminated');
   });
+
+  it('with --claude --plugin-dir, refuses a role the plugin has no agent for before claiming anything', () => {
+    const { repo, scratch } = planFixture([]);
+    const plugin = join(scratch, 'plugin');
+    mkdirSync(join(plugin, 'agents'), { recursive: true });
+    writeFileSync(join(plugin, 'agents', 'backend-developer.md'), '---\nname: backend-developer\ndescription: x\n---\nBody\n');
+    const plan = join(scratch, 'roles.json');
+    const task = (id: string, role: string) => ({ id, title: id, role, files: [`${id}.txt`], prompt: `Write ${id}.txt` });
+    writeFileSync(plan, JSON.stringify({ name: 'roles', tasks: [task('api', 'backend-developer'), task('ops', 'data-wizard'), task('ext', 'other-plugin:helper')] }));
+    // A fake claude that records being started: it must never be.
+    const bin = join(scratch, 'bin');
+    mkdirSync(bin);
+    agentScript(bin, 'claude', `touch "${join(scratch, 'claude-started')}"`);
+    const result = runCli(['run', plan, '--claude', '--plugin-dir', plugin], { cwd: repo, env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `parallel-agents: task "ops" in ${plan} has role "data-wizard", but ${join(plugin, 'agents')} defines no such agent (backend-developer); set its role to one of them`,
+    ]);
+    expect(existsSync(join(scratch, 'claude-started'))).toBe(false);
+    expect(existsSync(join(repo, '_tasks'))).toBe(false);
+  });
 });
 
 describe('run then verify', () => {

@@ -45,6 +45,11 @@ export interface AgentAdapter {
    * exit status, which a script controls but a Claude session does not.
    */
   finishInstructions?: string;
+  /**
+   * Refuses, before anything runs, a plan whose tasks this agent cannot start (a role naming no
+   * agent): every attempt would fail the same way, burning attempts and blocking dependents.
+   */
+  checkTasks?(tasks: ReadonlyArray<{ id: string; role?: string | undefined }>, planPath: string): void;
   run(attempt: AgentAttempt): Promise<AttemptOutcome>;
 }
 

@@ -1,3 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../../errors.ts';
 import { startAgentProcess } from '../agent-process.ts';
 import { agentEnvironment, classifyExit, looksRateLimited, type AgentAdapter, type AgentAttempt, type AttemptOutcome, type AttemptUsage } from './agent-adapter.ts';
 
@@ -42,11 +45,42 @@ export function reportedFailure(resultText: string): string | undefined {
   return `agent reported ${status}${notes ? `: ${notes.slice(0, 300)}` : ''}`;
 }
 
+const PLUGIN_NAME = 'parallel';
+
+function agentRef(role: string): string {
+  return role.includes(':') ? role : `${PLUGIN_NAME}:${role}`;
+}
+
+/** Names of the agents a plugin folder defines (frontmatter `name`, else the file name). */
+export function pluginAgentNames(pluginDir: string): string[] {
+  const dir = join(pluginDir, 'agents');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec(readFileSync(join(dir, file), 'utf8'))?.[1] ?? file.slice(0, -3))
+    .sort();
+}
+
+/**
+ * `claude --agent parallel:<role>` exits 1 at once when the plugin has no such agent ("--agent
+ * '…' not found"). With --plugin-dir the agents are known, so a plan whose role names none is
+ * refused before any task is claimed. Roles of other plugins (`other:name`) cannot be checked.
+ */
+export function checkRolesAgainstPlugin(pluginDir: string, tasks: ReadonlyArray<{ id: string; role?: string | undefined }>, planPath: string): void {
+  const agents = pluginAgentNames(pluginDir);
+  for (const task of tasks) {
+    if (task.role === undefined) continue;
+    const [namespace, name] = agentRef(task.role).split(':', 2) as [string, string];
+    if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
+    throw new CliError('E_INVALID', `task "${task.id}" in ${planPath} has role "${task.role}", but ${join(pluginDir, 'agents')} defines no such agent (${agents.join(', ') || 'none'}); set its role to one of them`);
+  }
+}
+
 export function claudeArgv(attempt: Pick<AgentAttempt, 'role'>, options: ClaudeAdapterOptions = {}): string[] {
   const argv = [options.program ?? 'claude', '-p'];
   if (options.pluginDir) argv.push('--plugin-dir', options.pluginDir);
   const role = attempt.role ?? options.defaultRole;
-  if (role) argv.push('--agent', role.includes(':') ? role : `parallel:${role}`);
+  if (role) argv.push('--agent', agentRef(role));
   argv.push('--permission-mode', options.permissionMode ?? 'acceptEdits');
   argv.push('--allowedTools', options.allowedTools ?? DEFAULT_ALLOWED_TOOLS);
   argv.push('--output-format', 'json');
@@ -93,6 +127,9 @@ export function claudeAdapter(options: ClaudeAdapterOptions = {}): AgentAdapter 
   return {
     name: 'claude',
     finishInstructions: CLAUDE_FINISH_INSTRUCTIONS,
+    checkTasks(tasks, planPath) {
+      if (options.pluginDir) checkRolesAgainstPlugin(options.pluginDir, tasks, planPath);
+    },
     async run(attempt: AgentAttempt): Promise<AttemptOutcome> {
       const agent = startAgentProcess({
         argv: claudeArgv(attempt, options),
