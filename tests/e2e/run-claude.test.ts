@@ -63,7 +63,10 @@ function writeScopeFile(request: MockRequest): MockRule['reply'] {
   const id = taskOf(request)!;
   const file = /write scope: (\S+)\.$/m.exec(request.firstUserText)![1]!;
   const js = `const fs=require('fs'),path=require('path');fs.mkdirSync(path.dirname('${file}'),{recursive:true});fs.writeFileSync('${file}','// ${id}\\n');console.log('CWD='+process.cwd())`;
-  return [text(`Writing ${file}.`), bash(`node -e "${js}"`, `Write ${file}`)];
+  // The QA agent commits its own work (as the agents' protocol says); the others leave it to the
+  // runner. Both must pass the runner's default --allowedTools in the real CLI.
+  const commit = id === 'qa' ? ` && git add -A && git commit -qm "qa: tests by the agent"` : '';
+  return [text(`Writing ${file}.`), bash(`node -e "${js}"${commit}`, `Write ${file}`)];
 }
 
 function agentRules(extra: MockRule[] = []): MockRule[] {
@@ -167,6 +170,7 @@ describe('run --claude with Claude Code 2.1.197', () => {
       expect(line).toMatchObject({ state: 'completed', attempts: 1, turns: 2 });
       expect(line.commit).toBe(git(worktree, 'rev-parse', 'HEAD'));
       expect(git(worktree, 'show', '--name-only', '--format=', 'HEAD')).toBe(task.file);
+      expect(git(worktree, 'log', '-1', '--format=%s')).toBe(task.id === 'qa' ? 'qa: tests by the agent' : `${task.id}: Health ${task.id}`);
       // Tokens and cost come from claude's JSON result: the mock charged 10 in / 5 out per reply,
       // and the CLI priced them as the agent's model (sonnet: $3 in, $15 out per million).
       expect(line.inputTokens).toBe(20);
