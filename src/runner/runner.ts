@@ -67,6 +67,7 @@ export function buildPrompt(task: Task, workspace: PreparedWorkspace, finishInst
     '',
     '---',
     `You are working in a git worktree at ${workspace.path} on branch ${workspace.branch}.`,
+    'It is your current directory: run every command there, without cd.',
     `Only change files in this task's write scope: ${scope}.`,
     'Commit your work when done (anything left uncommitted is committed for you).',
     finishInstructions,
