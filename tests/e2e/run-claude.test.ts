@@ -222,18 +222,20 @@ describe('run --claude with Claude Code 2.1.197', () => {
     const { repo, plan, home, plugin } = project();
     const LIMITED = 2;
     mock = await startMockModel(agentRules([
-      { name: 'ui is rate limited', when: (r) => taskOf(r) === 'ui', times: LIMITED, status: 429, reply: [] },
+      { name: 'ui is rate limited', when: (r) => taskOf(r) === 'ui', times: LIMITED * 2, status: 429, reply: [] },
     ]));
     const result = await runCliAsync(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--backoff', '50ms', '--test', 'node check.js', '--json'], {
       cwd: repo,
-      env: runnerEnv(home, mock.url, { CLAUDE_CODE_MAX_RETRIES: '0' }),
+      env: runnerEnv(home, mock.url, { CLAUDE_CODE_MAX_RETRIES: '1' }),
     });
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
 
-    // Each throttled attempt was its own claude session that got a 429 and gave up.
+    // Each throttled attempt was its own claude session that retried once on its own (the bound
+    // set above), then gave up with api_error_status 429.
     const limited = mock.requests.filter((_, index) => mock!.answeredBy[index] === 'ui is rate limited');
-    expect(limited).toHaveLength(LIMITED);
-    expect(new Set(limited.map((r) => r.sessionId)).size).toBe(LIMITED);
+    const limitedSessions = new Map<string, number>();
+    for (const request of limited) limitedSessions.set(request.sessionId, (limitedSessions.get(request.sessionId) ?? 0) + 1);
+    expect([...limitedSessions.values()]).toEqual(Array(LIMITED).fill(2));
     const progress = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(progress.filter((line) => line.event === 'rate-limited').map((line) => line.task)).toEqual(Array(LIMITED).fill('ui'));
 
