@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // One agent attempt is one process group: agents start shells, test runners and language servers,
 // and killing only the direct child leaves those running (and holding the worktree) after a
@@ -54,6 +55,53 @@ export function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/**
+ * Every live descendant of `root`, from /proc (empty where there is none). Needed because some
+ * agents put their tools' commands in sessions of their own: Claude Code's Bash tool does, so a
+ * group signal never reaches the watcher or server an agent started, and it outlived a Ctrl-C.
+ */
+export function descendantPids(root: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // The command name may hold spaces and parentheses; the fields after the last ')' are fixed:
+    // state, ppid, ...
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function killPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 export function startAgentProcess(launch: AgentLaunch): RunningAgent {
   const started = Date.now();
   const [program, ...args] = launch.argv;
@@ -83,11 +131,21 @@ export function startAgentProcess(launch: AgentLaunch): RunningAgent {
   child.stdin.on('error', () => {});
   child.stdin.end(launch.stdin);
 
+  // Descendants seen when the attempt was terminated: once the agent has exited they are
+  // orphans and can no longer be found through it. Killed within seconds of the snapshot, so a
+  // reused pid is not a practical concern.
+  let terminatedTree: number[] = [];
+  const killTree = (): void => {
+    for (const pid of terminatedTree) killPid(pid, 'SIGKILL');
+  };
   const terminate = (): void => {
     if (child.pid === undefined || killTimer !== undefined) return;
+    terminatedTree = descendantPids(child.pid);
     killGroup(child.pid, 'SIGTERM');
+    for (const pid of terminatedTree) killPid(pid, 'SIGTERM');
     killTimer = setTimeout(() => {
       if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      killTree();
     }, launch.killGraceMs ?? 2000);
     killTimer.unref();
   };
@@ -132,6 +190,7 @@ export function startAgentProcess(launch: AgentLaunch): RunningAgent {
       // The leader is gone; whatever it left behind in its group (a backgrounded server, a
       // stray `sleep`) would outlive the attempt and keep the worktree busy, so end it now.
       if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      killTree();
       // A descendant that left the group (setsid) may still hold the pipes: do not wait forever.
       setTimeout(finish, 2000).unref();
     });

@@ -5,14 +5,14 @@
 // JSON result the runner parses, the CLI's own 429 handling) is the real CLI.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
 import { buildTestPlugin, offlineEnv } from '../helpers/claude-code.ts';
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { bash, startMockModel, text, type MockModel, type MockRequest, type MockRule } from '../helpers/mock-model.ts';
 import { runCliAsync } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { events, statesOf } from '../runner/fixtures.ts';
+import { events, isAlive, startCli, statesOf, waitFor } from '../runner/fixtures.ts';
 
 // The project's own test, run by verify after the merge: every task's file holds its marker.
 const CHECK_JS = `const fs = require('fs');
@@ -216,6 +216,37 @@ describe('run --claude with Claude Code 2.1.197', () => {
     // The dependent task never ran on the stub, and nothing was merged.
     expect(mock.requests.some((r) => taskOf(r) === 'qa')).toBe(false);
     expect(git(repo, 'rev-parse', 'main')).toBe(mainBefore);
+  });
+
+  it('on SIGINT ends the real claude sessions and the commands they were running, and releases the claims', async () => {
+    const { repo, plan, home, plugin } = project();
+    const marks = tempDir('pa-marks-');
+    // Each independent agent starts a command that never ends on its own (a watcher, a server).
+    mock = await startMockModel(agentRules([
+      {
+        name: 'agent starts an endless command',
+        when: (r) => r.toolResultCount === 0,
+        reply: (r) => [bash(`node -e "require('fs').writeFileSync('${marks}/${taskOf(r)}', String(process.pid)); setInterval(() => {}, 1000)"`)],
+      },
+    ]));
+    const env = runnerEnv(home, mock.url);
+    const run = startCli(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--json'], repo, env as Record<string, string>);
+    const running = () => ['api', 'ui'].every((id) => existsSync(join(marks, id)) && readFileSync(join(marks, id), 'utf8') !== '');
+    await waitFor(running, 'both agents to run their command');
+    const claudePids = ['api', 'ui'].map((id) => JSON.parse(readFileSync(join(repo, '_tasks', 'runner', `${id}.agent.json`), 'utf8')).pid as number);
+    const commandPids = ['api', 'ui'].map((id) => Number(readFileSync(join(marks, id), 'utf8')));
+    // Should the assertion below fail, do not leave them running on the machine.
+    onTestFinished(() => {
+      for (const pid of commandPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    run.child.kill('SIGINT');
+    const exit = await run.done;
+    expect(exit.code, exit.stderr).toBe(1);
+    expect(statesOf(repo)).toEqual({ api: 'available', ui: 'available', qa: 'available' });
+    expect(events(repo).filter((event) => event.event === 'release').map((event) => event.task).sort()).toEqual(['api', 'ui']);
+    // The Bash tool runs commands in sessions of their own, out of reach of the group signal: the
+    // runner ends them too, or they would keep running in the worktrees after the run.
+    await waitFor(() => [...claudePids, ...commandPids].every((pid) => !isAlive(pid)), 'the sessions and their commands to end', 10_000);
   });
 
   it('treats a 429 from the API as a rate limit: no attempt counted, backs off, and still finishes', async () => {

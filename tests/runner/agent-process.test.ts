@@ -48,6 +48,20 @@ describe('startAgentProcess', () => {
     await waitFor(() => !alive(exit.pid!) && !alive(grandchild), 'the agent and its grandchild to die', 5000);
   });
 
+  it('on timeout also ends commands the agent started in a session of their own', async () => {
+    const dir = tempDir();
+    const pidFile = join(dir, 'escaped.pid');
+    // setsid puts the sleep outside the agent's process group, as Claude Code's Bash tool does.
+    const agent = startAgentProcess({
+      argv: ['sh', '-c', `setsid sleep 300 & echo $! > "${pidFile}"; wait`],
+      cwd: dir, env: {}, stdin: '', timeoutMs: 1000, killGraceMs: 200,
+    });
+    const exit = await agent.done;
+    expect(exit.timedOut).toBe(true);
+    const escaped = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => !alive(escaped), 'the escaped command to die', 5000);
+  });
+
   it('ends what a finished agent left running in its group', async () => {
     const dir = tempDir();
     const pidFile = join(dir, 'straggler.pid');
