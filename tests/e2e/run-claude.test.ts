@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vite
 import { ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
 import { buildTestPlugin, offlineEnv } from '../helpers/claude-code.ts';
 import { git, gitRepo } from '../helpers/git-repo.ts';
-import { bash, startMockModel, text, type MockModel, type MockRequest, type MockRule } from '../helpers/mock-model.ts';
+import { bash, startMockModel, text, type MockModel, type MockRequest, type MockRule, type ReplyBlock } from '../helpers/mock-model.ts';
 import { runCliAsync } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { events, isAlive, startCli, statesOf, waitFor } from '../runner/fixtures.ts';
@@ -59,7 +59,7 @@ function taskOf(request: MockRequest): string | undefined {
 }
 
 /** The agent's answer, derived from the prompt alone: write the file of its write scope. */
-function writeScopeFile(request: MockRequest): MockRule['reply'] {
+function writeScopeFile(request: MockRequest): ReplyBlock[] {
   const id = taskOf(request)!;
   const file = /write scope: (\S+)\.$/m.exec(request.firstUserText)![1]!;
   const js = `const fs=require('fs'),path=require('path');fs.mkdirSync(path.dirname('${file}'),{recursive:true});fs.writeFileSync('${file}','// ${id}\\n');console.log('CWD='+process.cwd())`;
@@ -72,7 +72,7 @@ function writeScopeFile(request: MockRequest): MockRule['reply'] {
 function agentRules(extra: MockRule[] = []): MockRule[] {
   return [
     ...extra,
-    { name: 'agent writes its file', when: (r) => taskOf(r) !== undefined && r.toolResultCount === 0, reply: (r) => writeScopeFile(r) as any },
+    { name: 'agent writes its file', when: (r) => taskOf(r) !== undefined && r.toolResultCount === 0, reply: writeScopeFile },
     { name: 'agent finishes', when: (r) => taskOf(r) !== undefined && r.toolResultCount === 1, reply: (r) => [text(`Status: DONE\nTasks: ${taskOf(r)} written`)] },
   ];
 }
@@ -127,7 +127,7 @@ describe('run --claude with Claude Code 2.1.197', () => {
           if (arrived.size === 2) bothArrived();
           return Promise.race([barrier, guard]);
         },
-        reply: (r) => writeScopeFile(r) as any,
+        reply: writeScopeFile,
       },
     ]));
 
