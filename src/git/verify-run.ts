@@ -43,8 +43,8 @@ export interface VerifyReport {
   /** Codes: scope-violations, conflicts, test-failure, target-refused. */
   stopped_because: string[];
   /** Why the target could not be fast-forwarded (dirty checkout, target moved). */
-  refusal?: string | undefined;
-  target: { branch: string; before: string; after: string; updated_worktree: string | undefined };
+  refusal: string | null;
+  target: { branch: string; before: string; after: string; updated_worktree: string | null };
   order: string[];
   merged: { task: string; branch: string; head: string; how: IntegrationStep['how'] }[];
   changes: { task: string; branch: string; head: string; changed: number; deleted: number; scope_checked: boolean }[];
@@ -53,7 +53,8 @@ export interface VerifyReport {
   scope_drift_allowed: boolean;
   conflicts: (PrecheckConflict | { tasks: string[]; against: 'integration'; files: string[]; kinds: string[] })[];
   precheck: { merges_checked: number; pairs_skipped: number; duration_ms: number };
-  test: (Omit<TestGateResult, 'failed_run'> & { exit_code: number | undefined; output_tail: string }) | undefined;
+  /** null when no --test was given. */
+  test: (Omit<TestGateResult, 'failed_run' | 'failed_task'> & { failed_task: string | null; exit_code: number | null; output_tail: string }) | null;
   cleanup: { task: string; worktree: string; command: string }[];
   duration_ms: number;
 }
@@ -70,7 +71,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   const report: VerifyReport = {
     status: 'stopped',
     stopped_because: [],
-    target: { branch: options.target, before, after: before, updated_worktree: undefined },
+    target: { branch: options.target, before, after: before, updated_worktree: null },
     order: ordered.map((candidate) => candidate.task),
     merged: [],
     changes: [],
@@ -79,7 +80,8 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
     scope_drift_allowed: options.allowScopeDrift === true,
     conflicts: [],
     precheck: { merges_checked: 0, pairs_skipped: 0, duration_ms: 0 },
-    test: undefined,
+    test: null,
+    refusal: null,
     cleanup: [],
     duration_ms: 0,
   };
@@ -133,8 +135,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
         },
       });
       const last = gate.failed_run ?? gate.runs[gate.runs.length - 1];
-      const { failed_run: _unused, ...rest } = gate;
-      report.test = { ...rest, exit_code: last?.exit_code, output_tail: last?.output_tail ?? '' };
+      report.test = { command: gate.command, mode: gate.mode, runs: gate.runs, failed_task: gate.failed_task ?? null, exit_code: last?.exit_code ?? null, output_tail: last?.output_tail ?? '' };
       if (gate.failed_task) {
         report.stopped_because.push('test-failure');
         return finish();
@@ -155,7 +156,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
     // 5. Fast-forward.
     try {
       const updated = await fastForwardTarget(context, options.target, before, chain.head);
-      report.target.updated_worktree = updated.worktree;
+      report.target.updated_worktree = updated.worktree ?? null;
     } catch (error) {
       if (!(error instanceof CliError) || error.code !== 'E_REFUSED') throw error;
       report.stopped_because.push('target-refused');

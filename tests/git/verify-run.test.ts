@@ -36,7 +36,7 @@ describe('runVerify', () => {
     expect(git(repo, 'merge-base', '--is-ancestor', 'parallel/ui', 'main')).toBe('');
     expect(readFileSync(join(repo, 'docs/readme.md'), 'utf8')).toBe(lines(10, 'doc v2'));
     expect(git(repo, 'status', '--porcelain', '--untracked-files=no')).toBe('');
-    expect(report.test).toMatchObject({ exit_code: 0, failed_task: undefined });
+    expect(report.test).toMatchObject({ exit_code: 0, failed_task: null });
     expect(report.test!.runs.map((run) => run.task)).toEqual(['api', 'ui', 'aaa-docs']);
     // No scratch state is left behind.
     expect(git(repo, 'for-each-ref', 'refs/parallel/integration')).toBe('');
