@@ -1,8 +1,9 @@
 import type { Task } from '../store/types.ts';
 import { formatAge } from '../store/task-store.ts';
+import type { WorktreeRecord } from '../git/worktree-registry.ts';
 
 /** The JSON shape of a task in every command's output (no absolute-path noise beyond `file`). */
-export function taskJson(task: Task, now = Date.now()): Record<string, unknown> {
+export function taskJson(task: Task, now = Date.now(), worktree?: WorktreeRecord): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: task.id,
     title: task.title,
@@ -33,12 +34,14 @@ export function taskJson(task: Task, now = Date.now()): Record<string, unknown> 
       holder: task.claim.holder,
     };
   }
+  if (worktree) view.worktree = { path: worktree.path, branch: worktree.branch, base: worktree.base };
   for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
   return view;
 }
 
-export function taskText(task: Task, now = Date.now()): string {
+export function taskText(task: Task, now = Date.now(), worktree?: WorktreeRecord): string {
   const lines = [`${task.id} [${task.state}] ${task.title}`];
+  if (worktree) lines.push(`worktree: ${worktree.path} (branch ${worktree.branch})`);
   if (task.role) lines.push(`role: ${task.role}`);
   if (task.files.length > 0) lines.push(`files: ${task.files.join(', ')}`);
   if (task.depends_on.length > 0) lines.push(`depends on: ${task.depends_on.join(', ')}`);

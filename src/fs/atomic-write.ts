@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../store/fingerprint.ts';
 
 /**
  * Writes through a temp file in the same folder, then renames over the target: readers see the
@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
  */
 export function writeFileAtomic(path: string, data: string, options: { fsync?: boolean } = {}): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.tmp~${basename(path)}~${process.pid}~${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(path), `.tmp~${basename(path)}~${process.pid}~${randomHex(8)}`);
   const fd = openSync(tmp, 'wx');
   try {
     writeSync(fd, data);

@@ -1,5 +1,5 @@
 import { CliError } from '../errors.ts';
-import { scopeViolations } from './ownership.ts';
+import { changesFromMergedTrees, scopeViolations, type BranchChanges } from './ownership.ts';
 import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts';
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
@@ -21,6 +21,12 @@ export interface VerifyCandidate {
   /** Declared write scope; empty = undeclared (not checked). */
   scope: readonly string[];
   depends_on: readonly string[];
+  /**
+   * Commit the task's branch started from, when it did not start from the target (the runner
+   * stacks a task on its dependencies' commits): ownership counts only what the task itself
+   * changed after that commit, not its dependencies' work.
+   */
+  base?: string | undefined;
   /** Task worktree, for the cleanup hint. */
   worktree?: string | undefined;
 }
@@ -57,6 +63,21 @@ export interface VerifyReport {
   test: (Omit<TestGateResult, 'failed_run' | 'failed_task'> & { failed_task: string | null; exit_code: number | null; output_tail: string }) | null;
   cleanup: { task: string; worktree: string; command: string }[];
   duration_ms: number;
+}
+
+/**
+ * What a branch that did not start from the target changed itself: diff(merge(target, base),
+ * merge(target, head)). For a task stacked on its dependencies' commits this leaves out their work;
+ * for a base the target already contains it equals the pre-check's diff(target, merge(target, head)).
+ */
+function ownChanges(cwd: string, target: string, base: string, head: string): BranchChanges | undefined {
+  const trees: string[] = [];
+  for (const side of [base, head]) {
+    const merged = runGit(['merge-tree', '--write-tree', '--no-messages', target, side], { cwd, okExitCodes: [1] });
+    if (merged.exitCode !== 0) return undefined;
+    trees.push(merged.stdout.split('\n')[0]!);
+  }
+  return changesFromMergedTrees(cwd, trees[0]!, [trees[1]!])[0];
 }
 
 export async function runVerify(context: RepoContext, options: VerifyOptions): Promise<VerifyReport> {
@@ -100,7 +121,9 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
-    const changes = precheck.changes[index]!;
+    const stacked = candidate.base !== undefined && candidate.base !== before;
+    // A conflicting merge cannot tell whose change is whose; the pre-check reports the conflict.
+    const changes = (stacked ? ownChanges(cwd, before, candidate.base!, candidate.head) : undefined) ?? precheck.changes[index]!;
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { describeIssues, taskIdSchema, validateTaskId } from '../store/task-schema.ts';

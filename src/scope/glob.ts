@@ -9,8 +9,12 @@ export function isGlob(entry: string): boolean {
   return GLOB_CHARS.test(entry);
 }
 
+const NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+
 /** Drops "./" prefixes, duplicate and trailing slashes. */
 export function normalizeScopeEntry(entry: string): string {
+  // Most entries are already clean; skip the rewriting (it runs for every entry of every task).
+  if (!NEEDS_NORMALIZING.test(entry)) return entry;
   let normalized = entry.trim().replace(/\/{2,}/g, '/');
   while (normalized.startsWith('./')) normalized = normalized.slice(2);
   if (normalized.length > 1 && normalized.endsWith('/')) normalized = normalized.slice(0, -1);
@@ -96,4 +100,38 @@ function compile(entry: string): RegExp {
 export function matchesScope(path: string, scope: readonly string[]): boolean {
   const normalized = normalizeScopeEntry(path);
   return scope.some((entry) => compile(entry).test(normalized));
+}
+
+/**
+ * Why a scope entry cannot be used, or undefined when it can. The schema already rejects empty,
+ * absolute, ".." and backslash entries; this catches what only the glob syntax can get wrong, so
+ * a typo fails loudly instead of silently matching nothing (or everything).
+ */
+export function scopeEntryProblem(entry: string): string | undefined {
+  const normalized = normalizeScopeEntry(entry);
+  if (normalized === '' || normalized === '.' || normalized === '/') return 'names no path (use ** for the whole repository)';
+  if (normalized.startsWith('!')) return 'negated entries ("!…") are not supported: list what the task writes';
+  for (const segment of normalized.split('/')) {
+    if (segment === '.') return 'must not contain "." segments';
+    let depth = 0;
+    for (let i = 0; i < segment.length; i++) {
+      const char = segment[i]!;
+      if (char === '[') {
+        const end = segment.indexOf(']', i + 1);
+        if (end < 0) return 'has a "[" without its "]"';
+        if (end === i + 1 || (end === i + 2 && (segment[i + 1] === '!' || segment[i + 1] === '^'))) return 'has an empty character class "[]"';
+        i = end;
+      } else if (char === ']') return 'has a "]" without its "["';
+      else if (char === '{') {
+        if (depth > 0) return 'has nested "{" alternatives, which are not supported';
+        depth++;
+      }
+      else if (char === '}') {
+        if (depth === 0) return 'has a "}" without its "{"';
+        depth--;
+      }
+    }
+    if (depth !== 0) return 'has a "{" without its "}" (alternatives cannot span "/")';
+  }
+  return undefined;
 }

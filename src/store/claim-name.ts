@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './fingerprint.ts';
 import type { HolderProcess } from './types.ts';
 
 // A claim is the task file renamed to claimed/<id>~<agent>~<token>.md. Everything the claim
@@ -15,7 +15,7 @@ export interface ClaimName {
 }
 
 export function newToken(now: number, holder?: HolderProcess): string {
-  const base = `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
+  const base = `${now.toString(36)}-${randomHex(8)}`;
   if (!holder) return base;
   return `${base}-${holder.pid}-${holder.start ?? '0'}-${holder.host}`;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createHash } from 'node:crypto';
+import { fingerprint } from './fingerprint.ts';
 import type { HolderProcess } from './types.ts';
 
 // A claim may name the long-lived process that holds it (an agent session, the runner). A pid is
@@ -10,7 +10,7 @@ import type { HolderProcess } from './types.ts';
 let cachedHost: string | undefined;
 
 export function hostId(): string {
-  cachedHost ??= createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
+  cachedHost ??= fingerprint(hostname()).slice(0, 8);
   return cachedHost;
 }
 

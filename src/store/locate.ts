@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve, dirname, basename, join } from 'node:path';
 
@@ -60,6 +60,8 @@ export function findRepo(cwd: string): { repoRoot: string; gitCommonDir: string 
     if (onDisk) return onDisk;
   }
   let output: string;
+  // Loaded only on this rare path: node:child_process costs a few ms at start-up.
+  const { execFileSync } = (typeof require === 'function' ? require('node:child_process') : createRequire(import.meta.url)('node:child_process')) as typeof import('node:child_process');
   try {
     output = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], {
       cwd,

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { CliError } from '../errors.ts';
-import { describeIssues, taskFrontmatterSchema, type TaskFrontmatter } from './task-schema.ts';
+import { describeIssues, quickParseFrontmatter, taskFrontmatterSchema, type TaskFrontmatter } from './task-schema.ts';
 
 // Task files are Markdown with YAML frontmatter. We write every value as JSON (valid YAML flow
 // syntax), which lets the reader skip the YAML parser for our own files: `status` on a 200-task
@@ -90,6 +90,8 @@ export function parseTaskText(text: string, file: string): ParsedTask {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new CliError('E_INVALID', `${file}: frontmatter must be a mapping of fields (id, title, files, ...)`);
   }
+  const quick = quickParseFrontmatter(data as Record<string, unknown>);
+  if (quick) return { frontmatter: quick, body: split.body };
   const result = taskFrontmatterSchema.safeParse(data);
   if (!result.success) {
     throw new CliError('E_INVALID', `${file}: ${describeIssues(result.error)}`);

@@ -10,16 +10,21 @@ export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const taskIdSchema = z.string().check(z.regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
 export const roleSchema = z.string().check(z.regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
 
+// Scope rules are data so the zod schema (which words the errors) and the quick check below
+// (which serves the common case without zod) can never disagree.
+const SCOPE_RULES: readonly [(entry: string) => boolean, string][] = [
+  [(entry) => entry.length >= 1, 'must not be empty'],
+  [(entry) => !entry.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(entry), 'must be relative to the repository root, not absolute'],
+  [(entry) => !entry.split(/[\\/]/).includes('..'), 'must not contain ".." (scopes stay inside the repository)'],
+  [(entry) => !entry.includes('\\'), 'must use "/" as the separator'],
+];
+
 /** A write or read scope entry: a repo-relative path or glob that cannot climb out of the repo. */
-export const scopeEntrySchema = z.string().check(
-  z.minLength(1, 'must not be empty'),
-  z.refine((entry) => !entry.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(entry), 'must be relative to the repository root, not absolute'),
-  z.refine((entry) => !entry.split(/[\\/]/).includes('..'), 'must not contain ".." (scopes stay inside the repository)'),
-  z.refine((entry) => !entry.includes('\\'), 'must use "/" as the separator'),
-);
+export const scopeEntrySchema = z.string().check(...SCOPE_RULES.map(([rule, message]) => z.refine<string>(rule, message)));
 export const scopeListSchema = z.array(scopeEntrySchema);
 
-export const estimateSchema = z.string().check(z.regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be a duration such as 90s, 20m or 1.5h'));
+const ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
+export const estimateSchema = z.string().check(z.regex(ESTIMATE_PATTERN, 'must be a duration such as 90s, 20m or 1.5h'));
 
 /** Fields a person or a plan writes. The same shapes back plan files (src/plan). */
 export const taskFieldsShape = {
@@ -46,6 +51,43 @@ export const taskFrontmatterSchema = z.looseObject({
 });
 
 export type TaskFrontmatter = z.infer<typeof taskFrontmatterSchema>;
+
+const OPTIONAL_TEXT_FIELDS = ['plan', 'commit', 'summary', 'completed_by', 'completed_at', 'last_error'] as const;
+
+function isScopeList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string' && SCOPE_RULES.every(([rule]) => rule(entry)));
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
+}
+
+/**
+ * Accepts exactly what taskFrontmatterSchema accepts in the common case, without running zod
+ * (about a third of a 200-task `status`). Returns undefined whenever it is not sure; the caller
+ * then runs the schema, which also words the error. tests/store/task-schema.test.ts holds the two
+ * to the same answers.
+ */
+export function quickParseFrontmatter(data: Record<string, unknown>): TaskFrontmatter | undefined {
+  const { id, title, role, estimate } = data;
+  if (typeof id !== 'string' || !TASK_ID_PATTERN.test(id)) return undefined;
+  if (typeof title !== 'string' || title.length === 0) return undefined;
+  if (role !== undefined && !(typeof role === 'string' && AGENT_NAME_PATTERN.test(role))) return undefined;
+  if (estimate !== undefined && !(typeof estimate === 'string' && ESTIMATE_PATTERN.test(estimate))) return undefined;
+  // `=== undefined`, not `??`: the schema defaults only missing fields and rejects null.
+  const files = data.files === undefined ? [] : data.files;
+  const reads = data.reads === undefined ? [] : data.reads;
+  const dependsOn = data.depends_on === undefined ? [] : data.depends_on;
+  const maxAttempts = data.max_attempts === undefined ? 2 : data.max_attempts;
+  const attempts = data.attempts === undefined ? 0 : data.attempts;
+  if (!isScopeList(files) || !isScopeList(reads)) return undefined;
+  if (!Array.isArray(dependsOn) || !dependsOn.every((dep) => typeof dep === 'string' && TASK_ID_PATTERN.test(dep))) return undefined;
+  if (!isIntegerIn(maxAttempts, 1, 100) || !isIntegerIn(attempts, 0, Number.MAX_SAFE_INTEGER)) return undefined;
+  for (const field of OPTIONAL_TEXT_FIELDS) {
+    if (data[field] !== undefined && typeof data[field] !== 'string') return undefined;
+  }
+  return { ...data, id, title, files, reads, depends_on: dependsOn, max_attempts: maxAttempts, attempts } as TaskFrontmatter;
+}
 
 /** Flattens zod issues into the one-line "<field>: <message>" form every error uses. */
 export function describeIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {

@@ -15,16 +15,16 @@ import {
   type Dirent,
 } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import { appendEvent } from './events.ts';
+import { EventJournal } from './events.ts';
 import { claimFileName, newToken, parseClaimFileName } from './claim-name.ts';
 import { describeHolder, holderLiveness, isProcessAlive } from './holder.ts';
 import { locateStore, type StoreLocation } from './locate.ts';
 import { parseTaskText, serializeTask, type ParsedTask } from './task-file.ts';
 import { describeIssues, taskFrontmatterSchema, validateAgentName, validateTaskId } from './task-schema.ts';
 import { addToGitExclude } from './git-exclude.ts';
+import { fingerprint, randomHex } from './fingerprint.ts';
 import {
   TASK_STATES,
   type ClaimRequest,
@@ -53,6 +53,8 @@ interface ClaimLocation {
 interface ClaimMeta {
   role: string | undefined;
   depends_on: string[];
+  /** The parsed file, reused when the claim wins (a rename does not change the content). */
+  parsed: ParsedTask;
 }
 
 function isMissing(error: unknown): boolean {
@@ -80,6 +82,7 @@ export class TaskStore implements TaskBackend {
   private readonly knownCompleted = new Set<string>();
   /** Long-lived callers reuse their last listing; a lost race costs one failed rename, not a readdir. */
   private candidateCache: { state: TaskState; name: string }[] | undefined;
+  private journal: EventJournal | undefined;
   /** Fault injection for crash tests: called between the protocol's steps. */
   onStep: ((step: string) => void) | undefined;
 
@@ -134,7 +137,8 @@ export class TaskStore implements TaskBackend {
   }
 
   appendEvent(event: Omit<TaskEvent, 'ts'>): void {
-    appendEvent(this.eventsPath, event);
+    this.journal ??= new EventJournal(this.eventsPath);
+    this.journal.append(event);
   }
 
   // ---------------------------------------------------------------- reading
@@ -357,7 +361,7 @@ export class TaskStore implements TaskBackend {
     const added: Task[] = [];
     for (const { id, text } of prepared) {
       const path = join(this.stateDir('available'), taskFileName(id));
-      const tmp = join(this.stateDir('available'), `.tmp~${id}~${process.pid}~${randomBytes(4).toString('hex')}`);
+      const tmp = join(this.stateDir('available'), `.tmp~${id}~${process.pid}~${randomHex(8)}`);
       writeFileAtomic(tmp, text);
       try {
         linkSync(tmp, path);
@@ -384,7 +388,7 @@ export class TaskStore implements TaskBackend {
     try {
       const parsed = this.parseFile(join(this.stateDir(state), name));
       if (parsed.frontmatter.id !== id) return undefined;
-      const meta = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on };
+      const meta = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
       this.claimMeta.set(id, meta);
       return meta;
     } catch {
@@ -413,9 +417,8 @@ export class TaskStore implements TaskBackend {
   private readCandidates(): { state: TaskState; name: string }[] {
     const candidates: { state: TaskState; name: string }[] = [];
     for (const state of CLAIMABLE_STATES) {
-      for (const entry of this.listNames(state)) {
-        if (entry.isFile() && isTaskFileName(entry.name)) candidates.push({ state, name: entry.name });
-      }
+      const names = this.listNames(state).filter((entry) => entry.isFile() && isTaskFileName(entry.name)).map((entry) => entry.name);
+      for (const name of names.sort()) candidates.push({ state, name });
     }
     return candidates;
   }
@@ -458,11 +461,10 @@ export class TaskStore implements TaskBackend {
       this.candidateCache = candidates;
       const wanted = request.task ? `${request.task}.md` : undefined;
       const count = candidates.length;
-      // Contenders start at different offsets so they rarely race for the same file.
-      const offset = count > 0 ? Math.floor(Math.random() * count) : 0;
       const gone = new Set<number>();
-      for (let step = 0; step < count; step++) {
-        const index = (offset + step) % count;
+      // Deterministic order (available before failed, then by id) so people and agents can predict
+      // what they get; contenders that lose a race pay one failed rename (~7 us) and move on.
+      for (let index = 0; index < count; index++) {
         const candidate = candidates[index]!;
         if (wanted && candidate.name !== wanted) continue;
         const meta = this.claimMetaFor(candidate.state, candidate.name);
@@ -481,7 +483,10 @@ export class TaskStore implements TaskBackend {
         gone.add(index);
         this.candidateCache = candidates.filter((_, i) => !gone.has(i));
         const claimName = claimFileName(candidate.name.slice(0, -3), request.agent, token);
-        const task = this.toTask(this.parseFile(claimedPath), 'claimed', claimedPath, claimName);
+        // The cached parse may predate a failed attempt that rewrote the file: re-read those.
+        const parsed = candidate.state === 'available' ? meta.parsed : this.parseFile(claimedPath);
+        this.claimMeta.delete(parsed.frontmatter.id);
+        const task = this.toTask(parsed, 'claimed', claimedPath, claimName);
         this.appendEvent({ event: 'claim', task: task.id, agent: request.agent, attempt: task.attempts + 1, token });
         this.onStep?.('claim:recorded');
         return { task, token };
@@ -493,44 +498,61 @@ export class TaskStore implements TaskBackend {
     throw this.nothingClaimable(request);
   }
 
-  /** Tells "wait, work remains" (exit 3) from "nothing will ever be claimable" (exit 4). */
+  /**
+   * Tells "wait, work remains" (exit 3) from "nothing will ever be claimable" (exit 4). Works from
+   * file names plus the open tasks' dependencies: every contender ends here once the queue drains,
+   * so it must not parse the whole store.
+   */
   private nothingClaimable(request: ClaimRequest): CliError {
-    const { tasks } = this.listAll();
-    const byId = new Map(tasks.map((task) => [task.id, task]));
-    const open = tasks.filter((task) => task.state === 'available' || task.state === 'failed');
-    const claimed = tasks.filter((task) => task.state === 'claimed');
+    const stateOf = new Map<string, TaskState>();
+    const claimedBy = new Map<string, string>();
+    const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+    for (const state of TASK_STATES) {
+      for (const entry of this.listNames(state)) {
+        if (!isTaskFileName(entry.name)) continue;
+        let id = entry.name.slice(0, -3);
+        if (state === 'claimed') {
+          const claim = parseClaimFileName(entry.name);
+          if (!claim) continue;
+          id = claim.id;
+          claimedBy.set(id, claim.agent);
+        }
+        stateOf.set(id, state);
+        counts[state]++;
+      }
+    }
+    const open = [...stateOf].filter(([, state]) => state === 'available' || state === 'failed').map(([id, state]) => ({ id, state }));
+    const dependsOn = new Map(open.map(({ id, state }) => [id, this.claimMetaFor(state, `${id}.md`)?.depends_on ?? []]));
     // A task is stuck when it waits, directly or not, on a blocked or missing task.
     const stuck = new Set<string>();
     let changed = true;
     while (changed) {
       changed = false;
-      for (const task of open) {
-        if (stuck.has(task.id)) continue;
-        if (task.depends_on.some((dep) => !byId.has(dep) || byId.get(dep)!.state === 'blocked' || stuck.has(dep))) {
-          stuck.add(task.id);
+      for (const { id } of open) {
+        if (stuck.has(id)) continue;
+        if (dependsOn.get(id)!.some((dep) => !stateOf.has(dep) || stateOf.get(dep) === 'blocked' || stuck.has(dep))) {
+          stuck.add(id);
           changed = true;
         }
       }
     }
     if (request.task) {
-      const task = byId.get(request.task);
-      if (!task) return new CliError('E_NOT_FOUND', `task "${request.task}" does not exist in ${this.dir}`);
-      if (task.state === 'completed' || task.state === 'blocked') {
-        return new CliError('E_NO_WORK', `task "${request.task}" is ${task.state}; nothing to claim`);
+      const state = stateOf.get(request.task);
+      if (!state) return new CliError('E_NOT_FOUND', `task "${request.task}" does not exist in ${this.dir}`);
+      if (state === 'completed' || state === 'blocked') {
+        return new CliError('E_NO_WORK', `task "${request.task}" is ${state}; nothing to claim`);
       }
-      return new CliError('E_NOTHING_CLAIMABLE', `task "${request.task}" is not claimable now (${task.state === 'claimed' ? `held by ${task.claim?.agent}` : 'waiting on depends_on or another role'})`);
+      return new CliError('E_NOTHING_CLAIMABLE', `task "${request.task}" is not claimable now (${state === 'claimed' ? `held by ${claimedBy.get(request.task)}` : 'waiting on depends_on or another role'})`);
     }
-    const waiting = open.filter((task) => !stuck.has(task.id));
-    if (waiting.length === 0 && claimed.length === 0) {
-      const completed = tasks.filter((task) => task.state === 'completed').length;
-      const blocked = tasks.filter((task) => task.state === 'blocked').length;
+    const waiting = open.filter(({ id }) => !stuck.has(id));
+    if (waiting.length === 0 && counts.claimed === 0) {
       const suffix = stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : '';
-      return new CliError('E_NO_WORK', `no work left: ${completed} completed, ${blocked} blocked${suffix}`);
+      return new CliError('E_NO_WORK', `no work left: ${counts.completed} completed, ${counts.blocked} blocked${suffix}`);
     }
     const forRole = request.role ? ` for role ${request.role}` : '';
     return new CliError(
       'E_NOTHING_CLAIMABLE',
-      `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? ' or other roles' : ''}), ${claimed.length} held by agents; retry later`,
+      `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? ' or other roles' : ''}), ${counts.claimed} held by agents; retry later`,
     );
   }
 
@@ -540,6 +562,12 @@ export class TaskStore implements TaskBackend {
     validateAgentName(request.agent);
     validateTaskId(request.task, '--task');
     this.requireStore();
+    if (request.token !== undefined) {
+      const name = claimFileName(request.task, request.agent, request.token);
+      const path = join(this.stateDir('claimed'), name);
+      if (!existsSync(path)) throw this.notHolder(request);
+      return { path, name, token: request.token };
+    }
     const prefix = `${request.task}~${request.agent}~`;
     let found: ClaimLocation | undefined;
     for (const entry of this.listNames('claimed')) {
@@ -769,7 +797,7 @@ export class TaskStore implements TaskBackend {
 }
 
 function contentDigest(text: string): string {
-  return createHash('sha1').update(text).digest('hex').slice(0, 12);
+  return fingerprint(text);
 }
 
 function validateTaskIdsUnique(inputs: TaskInput[]): void {

@@ -184,3 +184,28 @@ describe('bad input: one line naming the file, field and fix, with a documented 
     expect(readFileSync(join(outside, 'x', 'evil.md'), 'utf8')).toContain('id: evil');
   });
 });
+
+describe('status --watch', () => {
+  it('prints progress as JSON lines and returns once no work is left', async () => {
+    const { spawn: spawnChild } = await import('node:child_process');
+    const { TEST_BUNDLE } = await import('../helpers/paths.ts');
+    const repo = gitRepo();
+    runCli(['add', '--id', 'only', '--title', 'Only'], { cwd: repo });
+    const watcher = spawnChild(process.execPath, [TEST_BUNDLE, 'status', '--watch', '--json'], { cwd: repo });
+    let stdout = '';
+    const firstLine = new Promise<void>((resolve) => {
+      watcher.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.includes('\n')) resolve();
+      });
+    });
+    const exit = new Promise<number | null>((resolve) => watcher.once('exit', resolve));
+    await firstLine;
+    runCli(['claim', '--agent', 'a'], { cwd: repo });
+    runCli(['complete', '--agent', 'a', '--task', 'only'], { cwd: repo });
+    expect(await exit).toBe(0);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ event: 'status', summary: '0 completed / 1 total (0 in progress, 0 failed, 0 blocked)' });
+    expect(lines.at(-1)).toMatchObject({ done: true, summary: '1 completed / 1 total (0 in progress, 0 failed, 0 blocked)' });
+  });
+});

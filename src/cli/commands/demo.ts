@@ -1,12 +1,50 @@
 import { CliError } from '../../errors.ts';
+import { integerOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 
-// Placeholder until its issue lands: the command exists so --help and the table stay complete.
+const usage = 'parallel-agents demo [--agents 4] [--keep] [--json]';
+
 export const command: CommandModule = {
-  usage: 'parallel-agents demo',
-  options: {},
+  usage,
+  options: {
+    agents: { type: 'string' },
+    keep: { type: 'boolean' },
+  },
+  // `demo agent` is the scripted agent the demo spawns (a real child process, like a model CLI).
   allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"demo" is not implemented yet');
+  async run(ctx) {
+    const [mode, ...extra] = ctx.positionals;
+    if (mode === 'agent' && extra.length === 0) {
+      const { runScriptedAgent } = await import('../../demo/scripted-agent.ts');
+      const result = await runScriptedAgent(ctx.env, ctx.cwd);
+      ctx.stderr.write(`${result.message}\n`);
+      return { data: { exit_code: result.exitCode, message: result.message }, text: '', exitCode: result.exitCode };
+    }
+    if (mode !== undefined) throw new CliError('E_USAGE', `unexpected argument "${mode}"; usage: ${usage}`);
+    const agents = integerOption(ctx.values, 'agents', 1, 4)!;
+    const { runDemo } = await import('../../demo/demo-run.ts');
+    const { createProgressView } = await import('../../runner/progress-view.ts');
+    const { interruptOnSignals } = await import('./run.ts');
+    const view = createProgressView({ json: ctx.json, emit: ctx.emit, stream: ctx.stderr });
+    const interrupt = interruptOnSignals();
+    try {
+      const result = await runDemo({
+        agents,
+        keep: ctx.values.keep === true,
+        selfArgv: [process.execPath, process.argv[1]!],
+        env: ctx.env,
+        signal: interrupt.signal,
+        view,
+        emit: ctx.emit,
+      });
+      return {
+        data: { repo: result.repo, kept: result.kept, report: result.report, report_file: result.kept ? result.reportPath : undefined },
+        text: result.text,
+        exitCode: result.exitCode,
+      };
+    } finally {
+      view.close();
+      interrupt.dispose();
+    }
   },
 };

@@ -1,12 +1,37 @@
+import { resolve } from 'node:path';
 import { CliError } from '../../errors.ts';
+import { integerOption, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
+import { JSON_SCHEMA_VERSION } from '../output.ts';
+import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
+import { checkPlan } from '../../plan/check-plan.ts';
+import { loadPlan } from '../../plan/load-plan.ts';
+import { planJson } from '../../plan/render-json.ts';
+import { renderPlanMermaid } from '../../plan/render-mermaid.ts';
+import { renderPlanText } from '../../plan/render-text.ts';
 
-// Placeholder until its issue lands: the command exists so --help and the table stay complete.
+const usage = 'parallel-agents plan check PLAN [--format text|mermaid|json] [--max-agents N] [--json]';
+const FORMATS = ['text', 'mermaid', 'json'] as const;
+
 export const command: CommandModule = {
-  usage: 'parallel-agents plan check',
-  options: {},
+  usage,
+  options: {
+    format: { type: 'string' },
+    'max-agents': { type: 'string' },
+  },
   allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"plan check" is not implemented yet');
+  async run(ctx) {
+    if (ctx.positionals.length !== 1) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${usage}`);
+    const format = stringOption(ctx.values, 'format') ?? 'text';
+    if (!(FORMATS as readonly string[]).includes(format)) {
+      throw new CliError('E_USAGE', `--format must be one of ${FORMATS.join(', ')} (got "${format}"); usage: ${usage}`);
+    }
+    const maxAgents = integerOption(ctx.values, 'max-agents', 1, DEFAULT_MAX_AGENTS)!;
+    const path = ctx.positionals[0]!;
+    const plan = await loadPlan(resolve(ctx.cwd, path), { source: path });
+    const analysis = checkPlan(plan, { maxAgents });
+    const data = { schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...(format === 'mermaid' ? { mermaid: renderPlanMermaid(analysis) } : {}) };
+    const text = format === 'json' ? JSON.stringify(data, null, 2) : format === 'mermaid' ? renderPlanMermaid(analysis) : renderPlanText(analysis);
+    return { data, text };
   },
 };

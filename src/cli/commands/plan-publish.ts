@@ -1,12 +1,47 @@
+import { resolve } from 'node:path';
 import { CliError } from '../../errors.ts';
+import { integerOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
+import { openStore } from '../open-store.ts';
+import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
+import { loadPlan } from '../../plan/load-plan.ts';
+import { publishPlan } from '../../plan/publish-plan.ts';
 
-// Placeholder until its issue lands: the command exists so --help and the table stay complete.
+const usage = 'parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]';
+
 export const command: CommandModule = {
-  usage: 'parallel-agents plan publish',
-  options: {},
+  usage,
+  options: {
+    'allow-mixed': { type: 'boolean' },
+    'max-agents': { type: 'string' },
+  },
   allowPositionals: true,
-  async run() {
-    throw new CliError('E_USAGE', '"plan publish" is not implemented yet');
+  async run(ctx) {
+    if (ctx.positionals.length !== 1) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${usage}`);
+    const path = ctx.positionals[0]!;
+    const plan = await loadPlan(resolve(ctx.cwd, path), { source: path });
+    const store = openStore(ctx);
+    const result = publishPlan(store, plan, {
+      allowMixed: ctx.values['allow-mixed'] === true,
+      maxAgents: integerOption(ctx.values, 'max-agents', 1, DEFAULT_MAX_AGENTS),
+    });
+    const { analysis } = result;
+    const data = {
+      plan: result.plan,
+      dir: store.dir,
+      published: result.published,
+      skipped: result.skipped,
+      edges: analysis.edges.length,
+      waves: analysis.waves.length,
+      agents: analysis.agents.recommended,
+      strategy: analysis.strategy.kind,
+    };
+    const text =
+      result.published.length === 0
+        ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.dir}`
+        : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? '' : 's'} to ${store.dir}/available` +
+          `${result.skipped.length > 0 ? ` (${result.skipped.length} already there)` : ''}; ${analysis.edges.length} ordering edges written into depends_on; ` +
+          `recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
+    return { data, text };
   },
 };

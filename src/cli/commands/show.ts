@@ -3,6 +3,7 @@ import type { CommandModule } from '../command.ts';
 import { requireString } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson, taskText } from '../task-view.ts';
+import { readWorktreeRecord } from '../../git/worktree-registry.ts';
 
 const usage = 'parallel-agents show --task ID [--json]';
 
@@ -14,6 +15,8 @@ export const command: CommandModule = {
     const store = openStore(ctx);
     const task = store.get(id);
     if (!task) throw new CliError('E_NOT_FOUND', `task "${id}" does not exist in ${store.dir}`);
-    return { data: { task: { ...taskJson(task), body: task.body } }, text: taskText(task) };
+    // The worktree record lives beside the task (the git layer owns it); the task view joins them.
+    const worktree = readWorktreeRecord(store.dir, id);
+    return { data: { task: { ...taskJson(task, Date.now(), worktree), body: task.body } }, text: taskText(task, Date.now(), worktree) };
   },
 };

@@ -5,6 +5,7 @@ import { taskJson } from '../task-view.ts';
 import { formatAge, type TaskStore } from '../../store/task-store.ts';
 import type { Task, TaskProblem } from '../../store/types.ts';
 import { holderLiveness } from '../../store/holder.ts';
+import { listWorktreeRecords } from '../../git/worktree-registry.ts';
 
 // The seeds' monitoring rule: report "N completed / M total (K in progress, F failed)" and flag
 // any claim held for more than 30 minutes.
@@ -33,10 +34,11 @@ function snapshot(store: TaskStore, staleAfterMs: number): StatusSnapshot & { li
       else if (task.claim.holder && holderLiveness(task.claim.holder) === 'gone') flags.push({ id: task.id, flag: `stale: holder process ${task.claim.holder.pid} is gone` });
     }
   }
+  const worktrees = new Map(listWorktreeRecords(store.dir).records.map((record) => [record.task, record]));
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
-  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now)), flags, problems, list: tasks };
+  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now, worktrees.get(task.id))), flags, problems, list: tasks };
 }
 
 function render(store: TaskStore, snap: StatusSnapshot, tasks: Task[]): string {

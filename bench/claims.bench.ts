@@ -1,0 +1,66 @@
+// Claim throughput with 16 and 32 contending processes on 2,000 tasks, through the library API,
+// side by side with the naive first-free-task rename of MEASUREMENTS §2 (1,650/s at P=16 there).
+// Each configuration runs REPS times in interleaved order; medians are reported.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { TaskStore } from '../src/store/task-store.ts';
+
+// Wrapped in main(): tsx runs these files as CommonJS, which has no top-level await.
+async function main(): Promise<void> {
+  const TASKS = 2000;
+  const REPS = Number(process.env.REPS ?? 3);
+  const work = mkdtempSync(join(tmpdir(), 'pa-bench-claims-'));
+  const worker = join(work, 'claim-worker.cjs');
+  buildSync({ entryPoints: [join(import.meta.dirname, 'fixtures', 'claim-worker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: worker, logLevel: 'silent' });
+
+  async function once(mode: 'store' | 'naive', contenders: number, cycle: 'claim' | 'cycle'): Promise<{ perSecond: number; duplicates: number; lost: number }> {
+    const dir = join(work, `${mode}-${contenders}-${Math.random().toString(36).slice(2)}`);
+    const store = new TaskStore({ dir, repoRoot: undefined, gitCommonDir: undefined });
+    store.init();
+    store.addMany(Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, title: `t${i}` })));
+    mkdirSync(join(dir, 'claimed'), { recursive: true });
+    const children = Array.from({ length: contenders }, (_, i) => fork(worker, [dir, `a${i}`, mode, cycle], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+    const results = children.map((child) => new Promise<{ won: string[]; doneAt: string }>((resolve) => child.once('message', resolve as never)));
+    const start = process.hrtime.bigint();
+    for (const child of children) child.send('go');
+    const done = await Promise.all(results);
+    const end = done.reduce((max, result) => (BigInt(result.doneAt) > max ? BigInt(result.doneAt) : max), start);
+    const all = done.flatMap((result) => result.won);
+    const unique = new Set(all);
+    rmSync(dir, { recursive: true, force: true });
+    return { perSecond: TASKS / (Number(end - start) / 1e9), duplicates: all.length - unique.size, lost: TASKS - unique.size };
+  }
+
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const rows: string[] = [];
+  for (const [contenders, cycle] of [[16, 'claim'], [32, 'claim'], [16, 'cycle'], [32, 'cycle']] as const) {
+    const runs: Record<'store' | 'naive', number[]> = { store: [], naive: [] };
+    let duplicates = 0;
+    let lost = 0;
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const mode of rep % 2 === 0 ? (['store', 'naive'] as const) : (['naive', 'store'] as const)) {
+        const result = await once(mode, contenders, cycle);
+        runs[mode].push(result.perSecond);
+        if (mode === 'store') {
+          duplicates += result.duplicates;
+          lost += result.lost;
+        }
+      }
+    }
+    rows.push(`| ${cycle === 'claim' ? 'claim' : 'claim + complete'} | ${contenders} | ${TASKS} | ${median(runs.store).toFixed(0)} | ${median(runs.naive).toFixed(0)} | ${(median(runs.store) / median(runs.naive)).toFixed(2)}x | ${duplicates} | ${lost} |`);
+  }
+  rmSync(work, { recursive: true, force: true });
+  console.log(`throughput, median of ${REPS} interleaved runs (tasks/s, from "go" to the last worker done)\n`);
+  console.log('| operation | contenders | tasks | TaskStore (library API) | naive first-free rename | ratio | duplicates | lost |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(rows.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

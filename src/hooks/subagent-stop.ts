@@ -1,0 +1,63 @@
+// SubagentStop: a subagent that ends its turn while still holding a claim would block that task
+// until the lease expires (30 minutes by default). The first time, send it back once to finish
+// the claim itself (its commit and summary are better evidence than anything a hook can guess);
+// if it stops again still holding it, fail the claim with a reason that says what happened, so
+// the attempt is counted and the next claim retries the task at once.
+import { TaskStore } from '../store/task-store.ts';
+import { heldTasks } from './held-tasks.ts';
+import type { HookPayload } from './hook-payload.ts';
+import { forgetSubagent, readSubagent, writeSubagent } from './subagent-registry.ts';
+
+export interface ReleasedClaim {
+  task: string;
+  agent: string;
+  to: string;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export interface SubagentStopOutcome {
+  /** Sent back to the subagent instead of letting it stop. */
+  block?: string;
+  released: ReleasedClaim[];
+}
+
+export async function subagentStop(payload: HookPayload, env: NodeJS.ProcessEnv): Promise<SubagentStopOutcome> {
+  const agentId = payload.agentId;
+  if (!agentId) return { released: [] };
+  const store = TaskStore.open({ cwd: payload.cwd, env });
+  if (!store.exists()) return { released: [] };
+  const record = readSubagent(store.dir, agentId);
+  if (!record) return { released: [] };
+  const held = heldTasks(store, record.agent);
+  // Our own record, not only stop_hook_active, decides "already reminded": a reminder can never loop.
+  if (held.length > 0 && !record.remindedAt && !payload.stopHookActive) {
+    writeSubagent(store.dir, { ...record, remindedAt: new Date().toISOString() });
+    const first = held[0]!.id;
+    return {
+      block:
+        `parallel-agents: you still hold ${held.map((task) => task.id).join(', ')}. Finish each claim before you stop: commit your work in the task's worktree and run ` +
+        `parallel-agents complete --agent ${record.agent} --task ${first} --commit <sha> --summary "<one line>" --json, or ` +
+        `parallel-agents fail --agent ${record.agent} --task ${first} --reason "<why>" --json. If you stop again without doing so, the claim is failed for you.`,
+      released: [],
+    };
+  }
+  const released: ReleasedClaim[] = [];
+  const last = payload.lastAssistantMessage ? ` Its last message: "${oneLine(payload.lastAssistantMessage, 200)}".` : '';
+  for (const task of held) {
+    const reason =
+      `agent ${record.agent} (${payload.agentType ?? record.agentType ?? 'subagent'} ${agentId}) stopped while still holding this task, ` +
+      `without complete or fail${record.remindedAt ? ', even after a reminder' : ''}; released as failed by the SubagentStop hook.${last} Commits on the task's branch are kept.`;
+    try {
+      const failed = await store.fail({ agent: record.agent, task: task.id, reason });
+      released.push({ task: task.id, agent: record.agent, to: failed.state });
+    } catch {
+      // Someone else finished or recovered it between the listing and now: nothing left to release.
+    }
+  }
+  forgetSubagent(store.dir, agentId);
+  return { released };
+}

@@ -1,0 +1,107 @@
+import { CliError } from '../errors.ts';
+import type { TaskStore } from '../store/task-store.ts';
+import type { Task, TaskInput } from '../store/types.ts';
+import { checkPlan, type CheckPlanOptions } from './check-plan.ts';
+import type { PlanAnalysis } from './plan-analysis.ts';
+import type { Plan } from './plan-schema.ts';
+
+// Publishing turns a checked plan into tasks agents can claim. Every implied ordering edge
+// (shared files, reads) is written into depends_on, so the claim protocol alone enforces what
+// plan check found, with no plan file needed at run time.
+
+export interface PublishOptions extends CheckPlanOptions {
+  /** Publish even while tasks of another plan are unfinished. */
+  allowMixed?: boolean | undefined;
+}
+
+export interface PublishResult {
+  plan: string;
+  /** Ids written to available/, in dependency order. */
+  published: string[];
+  /** Ids already in the store from an identical earlier publish. */
+  skipped: string[];
+  analysis: PlanAnalysis;
+}
+
+type PublishStore = Pick<TaskStore, 'listAll' | 'addMany' | 'dir'>;
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+/** The field that differs between an existing task and what the plan would write, if any. */
+function difference(existing: Task, input: TaskInput): string | undefined {
+  if (existing.plan !== input.plan) return `plan (${existing.plan === undefined ? 'none' : `"${existing.plan}"`})`;
+  if (existing.title !== input.title) return 'title';
+  if (existing.role !== input.role) return 'role';
+  if (!sameList(existing.files, input.files ?? [])) return 'files';
+  if (!sameList(existing.reads, input.reads ?? [])) return 'reads';
+  if (!sameList([...existing.depends_on].sort(), [...(input.depends_on ?? [])].sort())) return 'depends_on';
+  if (existing.estimate !== input.estimate) return 'estimate';
+  if (existing.max_attempts !== input.max_attempts) return 'max_attempts';
+  if (existing.body.trim() !== (input.body ?? '').trim()) return 'prompt';
+  return undefined;
+}
+
+export function publishPlan(store: PublishStore, plan: Plan, options: PublishOptions = {}): PublishResult {
+  const analysis = checkPlan(plan, options);
+  const { tasks: existingTasks, problems } = store.listAll();
+  if (problems.length > 0) {
+    throw new CliError('E_REFUSED', `the store has ${problems.length} unreadable task file${problems.length === 1 ? '' : 's'} (first: ${problems[0]!.message}); fix them before publishing`);
+  }
+  const existing = new Map(existingTasks.map((task) => [task.id, task]));
+
+  if (!options.allowMixed) {
+    const foreign = existingTasks.filter((task) => task.plan !== undefined && task.plan !== plan.name && task.state !== 'completed');
+    if (foreign.length > 0) {
+      const plans = [...new Set(foreign.map((task) => task.plan))].map((name) => `"${name}"`).join(', ');
+      const sample = foreign.slice(0, 5).map((task) => `${task.id} (${task.state})`).join(', ');
+      throw new CliError(
+        'E_REFUSED',
+        `${foreign.length} task${foreign.length === 1 ? '' : 's'} of plan ${plans} ${foreign.length === 1 ? 'is' : 'are'} unfinished: ${sample}${foreign.length > 5 ? ', ...' : ''}; finish them first or pass --allow-mixed`,
+        { plans: [...new Set(foreign.map((task) => task.plan))], tasks: foreign.map((task) => task.id) },
+      );
+    }
+  }
+
+  const byId = new Map(plan.tasks.map((task) => [task.id, task]));
+  const afterById = new Map(analysis.tasks.map((task) => [task.id, task.after]));
+  // Dependency order: when a publish is interrupted, every task already written has its
+  // dependencies written too, and a re-run completes the rest.
+  const inputs: TaskInput[] = analysis.waves.flat().map((id) => {
+    const task = byId.get(id)!;
+    return {
+      id,
+      title: task.title,
+      role: task.role,
+      plan: plan.name,
+      files: task.files,
+      reads: task.reads,
+      depends_on: afterById.get(id) ?? [],
+      estimate: task.estimate,
+      max_attempts: task.max_attempts,
+      body: task.prompt.endsWith('\n') ? task.prompt : `${task.prompt}\n`,
+    };
+  });
+
+  const fresh: TaskInput[] = [];
+  const skipped: string[] = [];
+  for (const input of inputs) {
+    const current = existing.get(input.id);
+    if (!current) {
+      fresh.push(input);
+      continue;
+    }
+    const differs = difference(current, input);
+    if (differs !== undefined) {
+      throw new CliError(
+        'E_EXISTS',
+        `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.dir}`,
+        { task: input.id, field: differs },
+      );
+    }
+    skipped.push(input.id);
+  }
+  const published = fresh.length > 0 ? store.addMany(fresh).map((task) => task.id) : [];
+  return { plan: plan.name, published, skipped, analysis };
+}

@@ -1,0 +1,80 @@
+import type { AgentExit } from '../agent-process.ts';
+
+// What every agent CLI adapter receives and returns: the runner only sees outcomes, so a new CLI
+// (codex, aider, a script) is one file that builds an argument vector and reads its result.
+
+export interface AgentAttempt {
+  taskId: string;
+  title: string;
+  role: string | undefined;
+  prompt: string;
+  /** The same prompt in a file, for agents that take a path instead of stdin. */
+  promptFile: string;
+  /** The task's file in the store. */
+  taskFile: string;
+  worktree: string;
+  attempt: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Called with the agent's pid (its process group id) once it runs. */
+  onStart?: ((pid: number) => void) | undefined;
+}
+
+export type AttemptStatus = 'ok' | 'failed' | 'rate-limited' | 'timeout' | 'interrupted';
+
+export interface AttemptUsage {
+  costUsd?: number | undefined;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+  turns?: number | undefined;
+}
+
+export interface AttemptOutcome {
+  status: AttemptStatus;
+  /** Why it did not succeed, in one line (exit code, timeout, stderr tail). */
+  reason?: string | undefined;
+  usage: AttemptUsage;
+  exit: AgentExit;
+}
+
+export interface AgentAdapter {
+  /** Short name for reports: "command", "claude". */
+  name: string;
+  run(attempt: AgentAttempt): Promise<AttemptOutcome>;
+}
+
+/** Environment every agent gets, whatever the adapter. */
+export function agentEnvironment(attempt: AgentAttempt): Record<string, string> {
+  return {
+    PARALLEL_TASK_ID: attempt.taskId,
+    PARALLEL_TASK_FILE: attempt.taskFile,
+    PARALLEL_WORKTREE: attempt.worktree,
+    PARALLEL_PROMPT_FILE: attempt.promptFile,
+    PARALLEL_ATTEMPT: String(attempt.attempt),
+  };
+}
+
+// The wording CLIs print when a provider throttles them. Only consulted after a non-zero exit, so
+// a task that merely mentions rate limits in passing is not misread.
+const RATE_LIMIT_TEXT = /\b(429|529)\b|rate[ -]?limit|too many requests|overloaded|temporarily limiting requests/i;
+
+export function looksRateLimited(text: string): boolean {
+  return RATE_LIMIT_TEXT.test(text);
+}
+
+function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `…${flat.slice(-max)}` : flat;
+}
+
+/** Outcome from how the process ended, before any adapter-specific reading of its output. */
+export function classifyExit(exit: AgentExit, timeoutMs: number): Pick<AttemptOutcome, 'status' | 'reason'> {
+  if (exit.interrupted) return { status: 'interrupted', reason: 'interrupted: the runner was stopped' };
+  if (exit.timedOut) {
+    return { status: 'timeout', reason: `timed out after ${Math.round(timeoutMs / 1000)}s; the process group was killed${exit.stderrTail ? `; stderr: ${oneLine(exit.stderrTail)}` : ''}` };
+  }
+  if (exit.spawnError !== undefined) return { status: 'failed', reason: `agent could not start: ${exit.spawnError}` };
+  if (exit.exitCode === 0) return { status: 'ok' };
+  const how = exit.exitCode !== null ? `exit code ${exit.exitCode}` : `killed by ${exit.signal ?? 'a signal'}`;
+  return { status: 'failed', reason: `agent failed (${how})${exit.stderrTail ? `; stderr: ${oneLine(exit.stderrTail)}` : ''}` };
+}

@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import { CliError, EXIT } from '../errors.ts';
+import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
+import { resolveCommit } from '../git/run-git.ts';
+import { runVerify, type VerifyReport } from '../git/verify-run.ts';
+import { selectCandidates } from '../git/verify-candidates.ts';
+import { parseEstimate } from '../plan/estimate.ts';
+import { loadPlan } from '../plan/load-plan.ts';
+import { publishPlan } from '../plan/publish-plan.ts';
+import { TaskStore } from '../store/task-store.ts';
+import type { AgentAdapter } from './adapters/agent-adapter.ts';
+import { reapOrphanAgents } from './orphan-agents.ts';
+import type { ProgressView } from './progress-view.ts';
+import { formatRunReport, writeRunReport, type RunReport } from './run-report.ts';
+import { runTasks } from './runner.ts';
+import { gitTaskWorkspace } from './task-workspace.ts';
+
+// `run PLAN`: check and publish the plan, run its tasks with N agents, verify the merge behind the
+// test command, and leave a report next to the store. The steps are the same CLI verbs a person
+// would type (plan publish, worktree add, claim, complete, verify), so every intermediate state is
+// one `status` away and `run --resume` can pick up from any of them.
+
+export const REPORT_FILE = 'run-report.json';
+
+export interface RunPlanOptions {
+  cwd: string;
+  tasksDir?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  planPath: string;
+  /** Default: the count `plan check` recommends for this plan. */
+  agents?: number | undefined;
+  adapter: AgentAdapter;
+  timeoutMs: number;
+  heartbeatMs?: number;
+  killGraceMs?: number;
+  maxAttempts?: number | undefined;
+  testCommand?: string | undefined;
+  testTimeoutMs?: number;
+  budgetUsd?: number | undefined;
+  resume: boolean;
+  /** Branch verify merges into; default the main worktree's current branch. */
+  into?: string | undefined;
+  staleAfterMs?: number;
+  backoffBaseMs?: number;
+  signal: AbortSignal;
+  view: ProgressView;
+  emit?: (event: Record<string, unknown> & { event: string }, human?: string) => void;
+}
+
+export interface RunPlanResult {
+  report: RunReport;
+  reportPath: string;
+  exitCode: number;
+  text: string;
+}
+
+export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
+  const plan = await loadPlan(options.planPath);
+  if (options.maxAttempts !== undefined) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
+  const store = TaskStore.open({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
+  if (!store.exists()) store.init();
+  const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
+  const target = options.into ?? currentBranch(context.repoRoot);
+  if (!target) throw new CliError('E_GIT', `${context.repoRoot} is on a detached HEAD; check out the branch to merge into, or pass --into BRANCH`);
+  const runBaseRef = plan.base ?? target;
+  const runBase = resolveCommit(runBaseRef === target ? branchRefName(target) : runBaseRef, context.repoRoot);
+  if (!runBase) throw new CliError('E_NOT_FOUND', `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
+
+  const ids = plan.tasks.map((task) => task.id);
+  const before = new Map(store.listAll().tasks.map((task) => [task.id, task]));
+  const started = ids.filter((id) => before.has(id) && before.get(id)!.state !== 'available');
+  if (started.length > 0 && !options.resume) {
+    throw new CliError('E_REFUSED', `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(', ')}); continue it with "parallel-agents run ${options.planPath} --resume"`);
+  }
+  if (options.resume) {
+    // A runner killed with -9 left its agents running in their own groups: stop them before
+    // recovery hands their tasks to new attempts.
+    const reaped = reapOrphanAgents(join(store.dir, 'runner'));
+    const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? 30 * 60_000 });
+    options.emit?.({ event: 'resume', reaped, recovered: recovered.recovered.map((claim) => claim.id) },
+      `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ''}`);
+  }
+  const published = publishPlan(store, plan);
+  options.emit?.({ event: 'publish', plan: published.plan, published: published.published, skipped: published.skipped },
+    `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`);
+  const agents = options.agents ?? published.analysis.agents.recommended;
+  if (options.agents === undefined) {
+    options.emit?.({ event: 'agents', agents, reason: published.analysis.agents.reason }, `agents: ${agents} (${published.analysis.agents.reason})`);
+  }
+  const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseEstimate(task.estimate) : undefined]));
+  const known = [...estimates.values()].filter((value): value is number => value !== undefined);
+  const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
+
+  const outcome = await runTasks(
+    { store, workspace: gitTaskWorkspace(context, runBase), adapter: options.adapter, view: options.view },
+    {
+      taskIds: ids,
+      agents,
+      timeoutMs: options.timeoutMs,
+      heartbeatMs: options.heartbeatMs ?? 30_000,
+      ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+      ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+      budgetUsd: options.budgetUsd,
+      signal: options.signal,
+      estimateOf: (task) => estimates.get(task.id) ?? fallbackEstimate,
+    },
+  );
+
+  let verify: VerifyReport | undefined;
+  let verifyNote: string | undefined;
+  if (outcome.interrupted) {
+    verifyNote = 'not run: the run was interrupted (continue with --resume)';
+  } else {
+    const allDone = outcome.tasks.every((task) => task.state === 'completed');
+    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
+    if (!targetCommit) throw new CliError('E_NOT_FOUND', `target branch "${target}" disappeared during the run`);
+    const { candidates, skipped } = selectCandidates(context.repoRoot, store.dir, outcome.tasks, targetCommit);
+    options.view.event({ event: 'verify-start', tasks: candidates.length });
+    // A partial run is checked (conflicts, tests) but not merged: the target only ever moves to
+    // a state where the whole plan is done and tested.
+    verify = await runVerify(context, {
+      target,
+      candidates,
+      skipped,
+      dryRun: !allDone,
+      ...(options.testCommand ? { test: { command: options.testCommand, mode: 'once' as const, timeoutMs: options.testTimeoutMs ?? 10 * 60_000 } } : {}),
+      ...(options.emit ? { emit: options.emit } : {}),
+    });
+    if (!allDone) verifyNote = 'dry run: not every task completed, so the target was not moved';
+  }
+  const report: RunReport = { ...outcome.report, verify: verify ? { ...verify, ...(verifyNote ? { note: verifyNote } : {}) } : { note: verifyNote } };
+  const reportPath = join(store.dir, REPORT_FILE);
+  writeRunReport(reportPath, report);
+
+  const lines = [formatRunReport(report), ''];
+  if (verify) {
+    lines.push(`verify: ${verify.status}${verify.stopped_because.length > 0 ? ` (${verify.stopped_because.join(', ')})` : ''}${verifyNote ? ` - ${verifyNote}` : ''}`);
+    if (verify.status === 'merged') lines.push(`${target} moved ${verify.target.before.slice(0, 10)} -> ${verify.target.after.slice(0, 10)} with ${verify.merged.length} task(s)`);
+    if (verify.test) lines.push(`tests: ${verify.test.command} exit ${verify.test.exit_code ?? '?'}`);
+    for (const conflict of verify.conflicts) lines.push(`conflict: ${conflict.tasks.join(' x ')} in ${conflict.files.join(', ')}`);
+    for (const violation of verify.violations) lines.push(`scope violation: ${violation.task} changed ${violation.files.join(', ')}`);
+  } else if (verifyNote) {
+    lines.push(`verify: ${verifyNote}`);
+  }
+  lines.push(`report: ${reportPath}`);
+  const success = !outcome.interrupted && verify !== undefined && (verify.status === 'merged' || verify.status === 'nothing-to-merge') && report.counts.completed === report.counts.total;
+  return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines.join('\n') };
+}

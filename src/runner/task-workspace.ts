@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../errors.ts';
+import { addWorktree } from '../git/worktree.ts';
+import { readWorktreeRecord } from '../git/worktree-registry.ts';
+import type { RepoContext } from '../git/repo-context.ts';
+import { GitError, gitOutput, gitTest, runGit } from '../git/run-git.ts';
+import { identityFallback } from '../git/worktree-state.ts';
+
+// Where an attempt runs and how its result becomes a commit. One worktree per task (not per agent
+// slot): a retry, or a resumed run, continues from what the earlier attempt left on the branch.
+// A dependent task starts from its dependencies' commits, not from the run's base: it builds on
+// their work, and verify later merges the stacked branches in dependency order without conflict.
+
+export interface PreparedWorkspace {
+  path: string;
+  branch: string;
+  /** Commit the task's branch started from. */
+  base: string;
+}
+
+export interface TaskWorkspace {
+  /** `dependencyCommits`: the evidence commits of the task's (completed) dependencies. */
+  prepare(taskId: string, dependencyCommits: readonly string[]): Promise<PreparedWorkspace>;
+  /** Commits whatever the agent left uncommitted; returns the branch head afterwards. */
+  commitLeftovers(workspace: PreparedWorkspace, message: string): Promise<string>;
+}
+
+/**
+ * One commit holding the run's base and every dependency commit: the base itself when there are
+ * none, the one commit when the others are its ancestors, else an in-memory merge (merge-tree,
+ * no worktree touched). Dependencies that conflict with each other cannot be stacked: that is an
+ * error for the plan, never something to resolve automatically.
+ */
+export function stackedBase(cwd: string, runBase: string, dependencyCommits: readonly string[]): string {
+  const heads: string[] = [];
+  for (const commit of [runBase, ...dependencyCommits]) {
+    if (heads.includes(commit)) continue;
+    if (heads.some((head) => gitTest(['merge-base', '--is-ancestor', commit, head], { cwd }))) continue;
+    for (let index = heads.length - 1; index >= 0; index--) {
+      if (gitTest(['merge-base', '--is-ancestor', heads[index]!, commit], { cwd })) heads.splice(index, 1);
+    }
+    heads.push(commit);
+  }
+  let merged = heads[0]!;
+  for (const next of heads.slice(1)) {
+    const result = runGit(['merge-tree', '--write-tree', '--name-only', '--no-messages', merged, next], { cwd, okExitCodes: [1] });
+    const [tree, ...conflicts] = result.stdout.trim().split('\n');
+    if (result.exitCode === 1) {
+      throw new CliError('E_REFUSED', `the dependencies' commits ${merged.slice(0, 10)} and ${next.slice(0, 10)} conflict in ${conflicts.filter(Boolean).join(', ')}; the task cannot start from both`);
+    }
+    merged = gitOutput(['commit-tree', tree!, '-p', merged, '-p', next, '-m', 'parallel-agents: base for a task with several dependencies'], { cwd, env: identityFallback(cwd) });
+  }
+  return merged;
+}
+
+function gitAsync(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, okExitCodes: readonly number[] = []): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
+      if (code !== 0 && !okExitCodes.includes(code)) {
+        reject(new GitError(args, code, stderr, cwd));
+        return;
+      }
+      resolve(stdout);
+    });
+  });
+}
+
+/**
+ * The branch head straight from its loose ref file, which a commit has just written: one git
+ * process fewer per task. Anything unusual (packed refs, reftable, a symbolic ref) falls back to
+ * `git rev-parse`.
+ */
+function readLooseRef(gitCommonDir: string, branch: string): string | undefined {
+  try {
+    const value = readFileSync(join(gitCommonDir, 'refs', 'heads', ...branch.split('/')), 'utf8').trim();
+    return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function gitTaskWorkspace(context: RepoContext, runBase: string): TaskWorkspace {
+  let identity: NodeJS.ProcessEnv | undefined;
+  return {
+    async prepare(taskId, dependencyCommits) {
+      const existing = readWorktreeRecord(context.storeDir, taskId);
+      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base };
+      const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
+      const record = await addWorktree(context, { taskId, base });
+      return { path: record.path, branch: record.branch, base: record.base };
+    },
+    async commitLeftovers(workspace, message) {
+      // Asynchronous on purpose: several agents finish at once, and a blocking git call here would
+      // hold up every other agent's bookkeeping (and the heartbeats) for its whole duration.
+      identity ??= identityFallback(context.repoRoot);
+      await gitAsync(['add', '--all', '--', '.'], workspace.path);
+      // Exit 1 = nothing to commit: the agent committed everything itself.
+      // The agent's own hooks already had their chance on its commits; verify runs the tests.
+      await gitAsync(['commit', '--quiet', '--no-verify', '-m', message], workspace.path, identity, [1]);
+      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await gitAsync(['rev-parse', '--verify', 'HEAD'], workspace.path)).trim();
+    },
+  };
+}

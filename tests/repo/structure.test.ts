@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/paths.ts';
+
+function trackedFiles(): string[] {
+  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter((file) => file.length > 0);
+}
+
+describe('repository rules', () => {
+  const files = trackedFiles();
+  const sources = files.filter((file) => file.startsWith('src/') && file.endsWith('.ts'));
+
+  it('has the layout the user asked for, with the manifest where the host reads it', () => {
+    for (const path of ['agents/', 'commands/', 'skills/', 'scripts/', 'src/', 'tests/', 'package.json', 'tsconfig.json', '.claude-plugin/plugin.json', 'bin/parallel-agents', 'dist/parallel-agents.cjs']) {
+      expect(files.some((file) => file === path || file.startsWith(path)), path).toBe(true);
+    }
+    expect(files).not.toContain('plugin.json');
+  });
+
+  it('keeps one concept per module under src/<domain>/, with no dumping-ground folders', () => {
+    for (const file of sources) {
+      expect(file, 'no utils/ or helpers/ in src').not.toMatch(/\/(utils?|helpers?|misc|common)\//);
+    }
+  });
+
+  it('imports zod through its tree-shakable mini namespace (full zod costs ~25 ms per CLI start)', () => {
+    for (const file of sources) {
+      const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+      expect(text, file).not.toMatch(/from 'zod'/);
+      // `import { z }` pulls every locale into the bundle; `import * as z` lets esbuild drop them.
+      expect(text, file).not.toMatch(/import \{[^}]*\bz\b[^}]*\} from 'zod\/mini'/);
+    }
+  });
+
+  it('never runs task text through a shell', () => {
+    for (const file of sources) {
+      const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+      expect(text, file).not.toMatch(/shell:\s*true/);
+      expect(text, file).not.toMatch(/\bexecSync\(/);
+    }
+  });
+
+  it('contains no path of the machine it was written on', () => {
+    for (const file of files.filter((path) => !path.endsWith('package-lock.json') && !path.startsWith('dist/'))) {
+      let text: string;
+      try {
+        text = readFileSync(join(REPO_ROOT, file), 'utf8');
+      } catch {
+        continue;
+      }
+      expect(text, file).not.toMatch(/(^|[^A-Za-z0-9_.])\/(work|root)\/[a-z]/);
+    }
+  });
+});
