@@ -1,5 +1,5 @@
 import { CliError } from '../errors.ts';
-import { changesFromMergedTrees, scopeViolations, type BranchChanges } from './ownership.ts';
+import { scopeViolations } from './ownership.ts';
 import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts';
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
@@ -65,21 +65,6 @@ export interface VerifyReport {
   duration_ms: number;
 }
 
-/**
- * What a branch that did not start from the target changed itself: diff(merge(target, base),
- * merge(target, head)). For a task stacked on its dependencies' commits this leaves out their work;
- * for a base the target already contains it equals the pre-check's diff(target, merge(target, head)).
- */
-function ownChanges(cwd: string, target: string, base: string, head: string): BranchChanges | undefined {
-  const trees: string[] = [];
-  for (const side of [base, head]) {
-    const merged = runGit(['merge-tree', '--write-tree', '--no-messages', target, side], { cwd, okExitCodes: [1] });
-    if (merged.exitCode !== 0) return undefined;
-    trees.push(merged.stdout.split('\n')[0]!);
-  }
-  return changesFromMergedTrees(cwd, trees[0]!, [trees[1]!])[0];
-}
-
 export async function runVerify(context: RepoContext, options: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   const emit = options.emit ?? (() => undefined);
@@ -118,12 +103,10 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   // 1+2. One batched pre-check yields both what each branch changes (ownership) and every conflict
   // against the target or between branches; both always run, so one report lists every problem.
   const precheckStart = Date.now();
-  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head })));
+  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
-    const stacked = candidate.base !== undefined && candidate.base !== before;
-    // A conflicting merge cannot tell whose change is whose; the pre-check reports the conflict.
-    const changes = (stacked ? ownChanges(cwd, before, candidate.base!, candidate.head) : undefined) ?? precheck.changes[index]!;
+    const changes = precheck.changes[index]!;
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });

@@ -116,6 +116,20 @@ describe('runVerify', () => {
     }
   });
 
+  test('a branch stacked on its dependency is judged on its own changes only', async () => {
+    const { repo, context } = setup();
+    const apiHead = commitOnBranch(repo, 'parallel/api', { 'src/api.ts': lines(30, 'api v2') });
+    commitOnBranch(repo, 'parallel/ui', { 'src/ui.ts': lines(30, 'ui v2') }, 'parallel/api');
+    const ui = { ...candidate(repo, 'ui', ['src/ui.ts'], ['api']), base: apiHead };
+    const unstacked = await runVerify(context, { target: 'main', candidates: [candidate(repo, 'api', ['src/api.ts']), { ...ui, base: undefined }], dryRun: true });
+    expect(unstacked.violations).toEqual([{ task: 'ui', files: ['src/api.ts'] }]);
+    const report = await runVerify(context, { target: 'main', candidates: [candidate(repo, 'api', ['src/api.ts']), ui] });
+    expect(report.violations).toEqual([]);
+    expect(report.changes.find((entry) => entry.task === 'ui')).toMatchObject({ changed: 1 });
+    expect(report.status).toBe('merged');
+    expect(report.merged.map((entry) => [entry.task, entry.how])).toEqual([['api', 'fast-forward'], ['ui', 'fast-forward']]);
+  });
+
   test('a target that already fails the test is blamed, not the first task', async () => {
     const { repo, context } = setup();
     commitOnBranch(repo, 'parallel/a', { 'src/api.ts': lines(30, 'a') });
