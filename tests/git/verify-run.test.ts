@@ -130,6 +130,21 @@ describe('runVerify', () => {
     expect(report.merged.map((entry) => [entry.task, entry.how])).toEqual([['api', 'fast-forward'], ['ui', 'fast-forward']]);
   });
 
+  test('--into a branch that is not checked out moves only that ref, by compare-and-swap', async () => {
+    const { repo, context } = setup();
+    git(repo, 'branch', 'release');
+    const mainBefore = git(repo, 'rev-parse', 'main');
+    commitOnBranch(repo, 'parallel/a', { 'src/api.ts': lines(30, 'a') }, 'release');
+    commitOnBranch(repo, 'parallel/b', { 'src/ui.ts': lines(30, 'b') }, 'release');
+    const report = await runVerify(context, { target: 'release', candidates: [candidate(repo, 'a', []), candidate(repo, 'b', [])] });
+    expect(report.status).toBe('merged');
+    expect(report.target.updated_worktree).toBeNull();
+    expect(git(repo, 'rev-parse', 'release')).toBe(report.target.after);
+    expect(git(repo, 'rev-parse', 'release^2')).toBe(git(repo, 'rev-parse', 'parallel/b'));
+    expect(git(repo, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+
   test('a target that already fails the test is blamed, not the first task', async () => {
     const { repo, context } = setup();
     commitOnBranch(repo, 'parallel/a', { 'src/api.ts': lines(30, 'a') });

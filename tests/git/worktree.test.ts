@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
@@ -71,6 +71,19 @@ describe('worktree add', () => {
     for (const id of ids) expect(git(join(repo, '.parallel', 'worktrees', id), 'status', '--porcelain')).toBe('');
     expect(readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8').match(/\/\.parallel\/worktrees\//g)).toHaveLength(1);
   });
+});
+
+test('waits for the repository lock and gives up with a clear error when it is never released', () => {
+  const repo = gitRepo({ 'src/a.ts': 'a\n' });
+  // A live holder's lock (fresh mtime): another parallel-agents call is mid-way through a git change.
+  mkdirSync(join(repo, '.git', 'parallel-agents.lock'));
+  const blocked = runCli(['worktree', 'add', '--task', 'late', '--json'], { cwd: repo, env: { PARALLEL_LOCK_WAIT_MS: '300' } });
+  expect(blocked.exitCode).toBe(1);
+  expect(blocked.json.error.code).toBe('E_GIT');
+  expect(blocked.json.error.message).toContain('timed out waiting for the repository lock');
+  expect(git(repo, 'branch', '--list', 'parallel/late')).toBe('');
+  rmdirSync(join(repo, '.git', 'parallel-agents.lock'));
+  expect(runCli(['worktree', 'add', '--task', 'late'], { cwd: repo }).exitCode).toBe(0);
 });
 
 describe('worktree remove', () => {
