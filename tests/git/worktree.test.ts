@@ -116,6 +116,9 @@ describe('worktree remove', () => {
     expect(git(repo, 'rev-parse', `${snapshot}^`)).toBe(workCommit);
     expect(refs.some((ref) => git(repo, 'rev-parse', ref) === workCommit)).toBe(true);
 
+    const listed = runCli(['worktree', 'list', '--json'], { cwd: repo }).json;
+    expect(listed.backups.map((backup: { ref: string }) => backup.ref).sort()).toEqual([...refs].sort());
+
     // The kept branch can be resumed in a new worktree.
     const resumed = runCli(['worktree', 'add', '--task', 'w1', '--json'], { cwd: repo });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
