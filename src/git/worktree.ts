@@ -153,7 +153,8 @@ export async function removeWorktree(context: RepoContext, options: RemoveWorktr
 
   let branchDeleted = false;
   await withRepoLock(context, () => {
-    if (listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
+    // A folder deleted by hand is only forgotten (prune); git cannot "remove" what is gone.
+    if (present && listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
       runGit(['worktree', 'remove', '--force', record.path], { cwd: context.repoRoot });
     } else {
       runGit(['worktree', 'prune'], { cwd: context.repoRoot });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
@@ -132,6 +132,12 @@ describe('worktree remove', () => {
     expect(removed.exitCode, removed.stderr).toBe(0);
     expect(removed.json).toMatchObject({ branch_deleted: true, backup_refs: [] });
     expect(git(repo, 'branch', '--list', 'parallel/m1')).toBe('');
+
+    const vanished = runCli(['worktree', 'add', '--task', 'vanished', '--json'], { cwd: repo }).json.path as string;
+    rmSync(vanished, { recursive: true, force: true });
+    const removedGone = runCli(['worktree', 'remove', '--task', 'vanished', '--json'], { cwd: repo });
+    expect(removedGone.exitCode, removedGone.stderr).toBe(0);
+    expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('vanished');
 
     const add = runCli(['worktree', 'add', '--task', 'gone', '--json'], { cwd: repo });
     git(repo, 'worktree', 'remove', '--force', add.json.path);
