@@ -6998,7 +6998,7 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(_minLength(1)),
+      path: string2().check(refine((path) => (0, import_node_path7.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
@@ -8737,15 +8737,22 @@ function backupRefName(taskId, now = /* @__PURE__ */ new Date()) {
   return `${BACKUP_REF_PREFIX}/${taskId}/${stamp}`;
 }
 function createBackupRef(cwd, taskId, commit, suffix = "") {
-  let ref = backupRefName(taskId) + suffix;
-  for (let attempt = 1; ; attempt++) {
-    const result = runGit(["update-ref", "--no-deref", ref, commit, ""], { cwd, okExitCodes: [128] });
-    if (result.exitCode === 0) return ref;
-    if (attempt >= 5) {
-      runGit(["update-ref", "--no-deref", ref, commit, ""], { cwd });
-    }
-    ref = `${backupRefName(taskId)}${suffix}-${attempt}`;
+  const base = backupRefName(taskId) + suffix;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ref2 = attempt === 0 ? base : `${base}-${attempt}`;
+    if (runGit(["update-ref", "--no-deref", ref2, commit, ""], { cwd, okExitCodes: [128] }).exitCode === 0) return ref2;
   }
+  const ref = `${base}-${process.pid}`;
+  runGit(["update-ref", "--no-deref", ref, commit, ""], { cwd });
+  return ref;
+}
+function listBackupRefs(cwd, taskId) {
+  const prefix = taskId ? `${BACKUP_REF_PREFIX}/${validateTaskId(taskId)}/` : `${BACKUP_REF_PREFIX}/`;
+  const output = runGit(["for-each-ref", "--format=%(objectname) %(refname)", prefix], { cwd }).stdout;
+  return output.split("\n").filter((line) => line.length > 0).map((line) => {
+    const space = line.indexOf(" ");
+    return { commit: line.slice(0, space), ref: line.slice(space + 1) };
+  });
 }
 var BACKUP_REF_PREFIX;
 var init_backup_ref = __esm({
@@ -8760,7 +8767,7 @@ var init_backup_ref = __esm({
 // node_modules/graceful-fs/polyfills.js
 var require_polyfills = __commonJS({
   "node_modules/graceful-fs/polyfills.js"(exports2, module2) {
-    var constants = require("constants");
+    var constants2 = require("constants");
     var origCwd = process.cwd;
     var cwd = null;
     var platform = process.env.GRACEFUL_FS_PLATFORM || process.platform;
@@ -8784,7 +8791,7 @@ var require_polyfills = __commonJS({
     var chdir;
     module2.exports = patch;
     function patch(fs) {
-      if (constants.hasOwnProperty("O_SYMLINK") && process.version.match(/^v0\.6\.[0-2]|^v0\.5\./)) {
+      if (constants2.hasOwnProperty("O_SYMLINK") && process.version.match(/^v0\.6\.[0-2]|^v0\.5\./)) {
         patchLchmod(fs);
       }
       if (!fs.lutimes) {
@@ -8886,7 +8893,7 @@ var require_polyfills = __commonJS({
         fs2.lchmod = function(path, mode, callback) {
           fs2.open(
             path,
-            constants.O_WRONLY | constants.O_SYMLINK,
+            constants2.O_WRONLY | constants2.O_SYMLINK,
             mode,
             function(err, fd) {
               if (err) {
@@ -8902,7 +8909,7 @@ var require_polyfills = __commonJS({
           );
         };
         fs2.lchmodSync = function(path, mode) {
-          var fd = fs2.openSync(path, constants.O_WRONLY | constants.O_SYMLINK, mode);
+          var fd = fs2.openSync(path, constants2.O_WRONLY | constants2.O_SYMLINK, mode);
           var threw = true;
           var ret;
           try {
@@ -8922,9 +8929,9 @@ var require_polyfills = __commonJS({
         };
       }
       function patchLutimes(fs2) {
-        if (constants.hasOwnProperty("O_SYMLINK") && fs2.futimes) {
+        if (constants2.hasOwnProperty("O_SYMLINK") && fs2.futimes) {
           fs2.lutimes = function(path, at, mt, cb) {
-            fs2.open(path, constants.O_SYMLINK, function(er, fd) {
+            fs2.open(path, constants2.O_SYMLINK, function(er, fd) {
               if (er) {
                 if (cb) cb(er);
                 return;
@@ -8937,7 +8944,7 @@ var require_polyfills = __commonJS({
             });
           };
           fs2.lutimesSync = function(path, at, mt) {
-            var fd = fs2.openSync(path, constants.O_SYMLINK);
+            var fd = fs2.openSync(path, constants2.O_SYMLINK);
             var ret;
             var threw = true;
             try {
@@ -10341,7 +10348,7 @@ async function withRepoLock(options2, critical) {
   const deadline = Date.now() + (options2.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
-  let delay = 5;
+  let delay = 2;
   while (!release) {
     try {
       release = await lock(options2.gitCommonDir, {
@@ -10359,7 +10366,7 @@ async function withRepoLock(options2, critical) {
         throw new CliError("E_GIT", `timed out waiting for the repository lock ${lockfilePath}; another parallel-agents git operation is running (remove the folder if no such process exists)`);
       }
       await (0, import_promises.setTimeout)(delay + Math.random() * delay);
-      delay = Math.min(delay * 1.5, 50);
+      delay = Math.min(delay * 1.5, 20);
     }
   }
   try {
@@ -10481,18 +10488,17 @@ async function addWorktree(context, options2) {
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
+  const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);
   let startCommit = baseCommit;
+  if (branchHead) {
+    const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
+    if (holder) throw new CliError("E_EXISTS", `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
+    startCommit = gitOutput(["merge-base", baseCommit, branchHead], { cwd: context.repoRoot });
+  }
   await withRepoLock(context, () => {
     if (!isWorktreesExcluded(context)) ensureWorktreesExcluded(context);
-    const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);
-    if (branchHead) {
-      const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
-      if (holder) throw new CliError("E_EXISTS", `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
-      startCommit = gitOutput(["merge-base", baseCommit, branchHead], { cwd: context.repoRoot });
-      runGit(["worktree", "add", "--no-checkout", path, branch], { cwd: context.repoRoot });
-    } else {
-      runGit(["worktree", "add", "--no-checkout", "-b", branch, path, baseCommit], { cwd: context.repoRoot });
-    }
+    if (branchHead) runGit(["worktree", "add", "--no-checkout", path, branch], { cwd: context.repoRoot });
+    else runGit(["worktree", "add", "--no-checkout", "-b", branch, path, baseCommit], { cwd: context.repoRoot });
     if (sparse.length > 0) runGit(["sparse-checkout", "set", "--cone", ...sparse], { cwd: path });
   });
   runGit(["read-tree", "-mu", "HEAD"], { cwd: path });
@@ -10553,7 +10559,7 @@ async function removeWorktree(context, options2) {
   if (branchHead && unmerged > 0) backupRefs.push(createBackupRef(context.repoRoot, taskId, branchHead));
   let branchDeleted = false;
   await withRepoLock(context, () => {
-    if (listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
+    if (present && listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
       runGit(["worktree", "remove", "--force", record.path], { cwd: context.repoRoot });
     } else {
       runGit(["worktree", "prune"], { cwd: context.repoRoot });
@@ -10703,21 +10709,24 @@ var init_worktree_list = __esm({
     init_args();
     init_repo_context();
     init_worktree();
+    init_backup_ref();
     command14 = {
       usage: "parallel-agents worktree list [--json]",
       options: {},
       async run(ctx) {
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
         const { worktrees, problems } = listWorktrees(context);
+        const backups = listBackupRefs(context.repoRoot);
         const rows = worktrees.map((worktree) => {
           const state = worktree.missing ? "missing (run worktree prune)" : worktree.registered ? "ok" : "not registered in git";
           return `${worktree.task}	${worktree.branch}	${worktree.head?.slice(0, 12) ?? "-"}	${displayPath(context, worktree.path)}	${state}`;
         });
         const text = [
           worktrees.length === 0 ? "no task worktrees" : ["task	branch	head	path	state", ...rows].join("\n"),
+          ...backups.map((backup) => `backup: ${backup.ref} (${backup.commit.slice(0, 12)})`),
           ...problems.map((problem) => `problem: ${problem.message}`)
         ].join("\n");
-        return { data: { worktrees, problems }, text };
+        return { data: { worktrees, backups, problems }, text };
       }
     };
   }
@@ -10846,9 +10855,9 @@ var init_verify_candidates = __esm({
 });
 
 // src/git/ownership.ts
-function changesFromMergedTrees(cwd, targetTree, mergedTrees, env) {
-  if (mergedTrees.length === 0) return [];
-  const headers = mergedTrees.map((tree) => `${targetTree} ${tree}
+function changesBetweenTrees(cwd, pairs, env) {
+  if (pairs.length === 0) return [];
+  const headers = pairs.map(([from, to]) => `${from} ${to}
 `);
   const output = runGit(["diff-tree", "--stdin", "-r", "-z", "--name-status", "--no-renames"], { cwd, input: headers.join(""), env }).stdout;
   const results = [];
@@ -10912,12 +10921,22 @@ function precheckConflicts(cwd, targetCommit, branches) {
 }
 function withScratchObjects(cwd, run) {
   const objects = (0, import_node_path14.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path14.join)((0, import_node_os3.tmpdir)(), "pa-precheck-objects-"));
+  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path14.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
     return run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path14.delimiter}${inherited}` : objects });
   } finally {
     (0, import_node_fs14.rmSync)(scratch, { recursive: true, force: true });
+  }
+}
+function scratchParent() {
+  const configured = process.env.PARALLEL_SCRATCH_DIR;
+  if (configured) return configured;
+  try {
+    (0, import_node_fs14.accessSync)("/dev/shm", import_node_fs14.constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return (0, import_node_os3.tmpdir)();
   }
 }
 function precheckWith(cwd, env, targetCommit, branches) {
@@ -10928,7 +10947,13 @@ function precheckWith(cwd, env, targetCommit, branches) {
     if (!outcome.clean) conflicts.push({ tasks: [branches[index].task], against: "target", files: outcome.files, kinds: outcome.kinds });
   });
   const targetTree = gitOutput(["rev-parse", `${targetCommit}^{tree}`], { cwd });
-  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree), env);
+  const stacked = branches.flatMap((branch, index) => branch.base && branch.base !== targetCommit ? [index] : []);
+  const baseOutcomes = mergeBatch(cwd, stacked.map((index) => [targetCommit, branches[index].base]), env);
+  const fromTrees = branches.map(() => targetTree);
+  stacked.forEach((branchIndex, k) => {
+    if (baseOutcomes[k].clean) fromTrees[branchIndex] = baseOutcomes[k].tree;
+  });
+  const changes = changesBetweenTrees(cwd, againstTarget.map((outcome, index) => [fromTrees[index], outcome.tree]), env);
   const pairs = pairsSharingPaths(changes);
   const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a].head, branches[b].head]), env);
   pairOutcomes.forEach((outcome, index) => {
@@ -11210,12 +11235,12 @@ function runShell(command21, cwd, extraEnv, timeoutMs) {
     }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
-      resolve8({ exitCode: 127, signal: void 0, output: `${output}
+      resolve8({ exitCode: 127, signal: null, output: `${output}
 ${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve8({ exitCode: code ?? 128, signal: signal ?? void 0, output });
+      resolve8({ exitCode: code ?? 128, signal: signal ?? null, output });
     });
   });
 }
@@ -11242,15 +11267,6 @@ var init_test_gate = __esm({
 });
 
 // src/git/verify-run.ts
-function ownChanges(cwd, target, base, head) {
-  const trees = [];
-  for (const side of [base, head]) {
-    const merged = runGit(["merge-tree", "--write-tree", "--no-messages", target, side], { cwd, okExitCodes: [1] });
-    if (merged.exitCode !== 0) return void 0;
-    trees.push(merged.stdout.split("\n")[0]);
-  }
-  return changesFromMergedTrees(cwd, trees[0], [trees[1]])[0];
-}
 async function runVerify(context, options2) {
   const started = Date.now();
   const emit = options2.emit ?? (() => void 0);
@@ -11262,7 +11278,7 @@ async function runVerify(context, options2) {
   const report = {
     status: "stopped",
     stopped_because: [],
-    target: { branch: options2.target, before, after: before, updated_worktree: void 0 },
+    target: { branch: options2.target, before, after: before, updated_worktree: null },
     order: ordered.map((candidate) => candidate.task),
     merged: [],
     changes: [],
@@ -11271,7 +11287,8 @@ async function runVerify(context, options2) {
     scope_drift_allowed: options2.allowScopeDrift === true,
     conflicts: [],
     precheck: { merges_checked: 0, pairs_skipped: 0, duration_ms: 0 },
-    test: void 0,
+    test: null,
+    refusal: null,
     cleanup: [],
     duration_ms: 0
   };
@@ -11284,11 +11301,10 @@ async function runVerify(context, options2) {
     return finish();
   }
   const precheckStart = Date.now();
-  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head })));
+  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
-    const stacked = candidate.base !== void 0 && candidate.base !== before;
-    const changes = (stacked ? ownChanges(cwd, before, candidate.base, candidate.head) : void 0) ?? precheck.changes[index];
+    const changes = precheck.changes[index];
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
@@ -11319,8 +11335,7 @@ async function runVerify(context, options2) {
         }
       });
       const last = gate.failed_run ?? gate.runs[gate.runs.length - 1];
-      const { failed_run: _unused, ...rest } = gate;
-      report.test = { ...rest, exit_code: last?.exit_code, output_tail: last?.output_tail ?? "" };
+      report.test = { command: gate.command, mode: gate.mode, runs: gate.runs, failed_task: gate.failed_task ?? null, exit_code: last?.exit_code ?? null, output_tail: last?.output_tail ?? "" };
       if (gate.failed_task) {
         report.stopped_because.push("test-failure");
         return finish();
@@ -11336,7 +11351,7 @@ async function runVerify(context, options2) {
     }
     try {
       const updated = await fastForwardTarget(context, options2.target, before, chain.head);
-      report.target.updated_worktree = updated.worktree;
+      report.target.updated_worktree = updated.worktree ?? null;
     } catch (error) {
       if (!(error instanceof CliError) || error.code !== "E_REFUSED") throw error;
       report.stopped_because.push("target-refused");
