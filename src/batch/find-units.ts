@@ -31,7 +31,7 @@ export async function findUnits(options: FindUnitsOptions): Promise<FoundUnits> 
     const globs = options.globs.map((glob) => `--glob "${glob}"`).join(' ');
     throw new CliError(
       'E_USAGE',
-      `${globs} matched no files under ${root} (${ALWAYS_IGNORED.join(', ')}, .gitignore entries${options.ignore.length > 0 ? ' and --ignore' : ''} are left out); widen the pattern, e.g. --glob "src/**/*.ts"`,
+      `${globs} matched no files under ${root} (${ALWAYS_IGNORED.join(', ')}, .gitignore entries${options.ignore.length > 0 ? ', --ignore' : ''} and symbolic links are left out); widen the pattern, e.g. --glob "src/**/*.ts"`,
     );
   }
   const groups = groupFiles(files, options.group);

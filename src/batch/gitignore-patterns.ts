@@ -1,9 +1,10 @@
-// fast-glob does not read .gitignore. The root .gitignore is translated into fast-glob ignore
+// fast-glob does not read .gitignore. Each .gitignore is translated into fast-glob ignore
 // patterns so build output, caches and vendored folders never become units. Negated lines
 // ("!keep.me") cannot be expressed as an ignore pattern and are skipped: at worst a file git
 // would track is left out of the batch, never a generated file let in.
 
-export function gitignorePatterns(text: string): string[] {
+/** Patterns of the .gitignore in folder `base` ("" for the root), relative to the root. */
+export function gitignorePatterns(text: string, base = ''): string[] {
   const patterns: string[] = [];
   for (const rawLine of text.split(/\r?\n/)) {
     let line = rawLine.replace(/(?<!\\)\s+$/, '');
@@ -16,8 +17,9 @@ export function gitignorePatterns(text: string): string[] {
     const anchored = line.includes('/');
     const body = line.replace(/^\/+/, '');
     if (body === '') continue;
-    const base = anchored || body.startsWith('**/') ? body : `**/${body}`;
-    patterns.push(base, `${base}/**`);
+    const local = anchored || body.startsWith('**/') ? body : `**/${body}`;
+    const pattern = base === '' ? local : `${base}/${local}`;
+    patterns.push(pattern, `${pattern}/**`);
   }
   return patterns;
 }

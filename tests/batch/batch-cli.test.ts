@@ -110,8 +110,26 @@ describe('batch units: finding and grouping', () => {
     expect(all.units.map((unit: any) => unit.files[0])).toEqual([
       'README.md', 'lib/tools/x.ts', 'src/api/orders.ts', 'src/api/users.ts', 'src/api/v2/users.ts', 'src/db/schema.ts', 'src/index.ts', 'src/web/app.ts', 'src/web/view.ts',
     ]);
+    // A pattern whose folder part runs through a link is read by fast-glob itself: still refused.
+    const throughLink = runCli(['batch', 'units', '--glob', 'src/linked-dir/**'], { cwd: dir });
+    expect(throughLink.exitCode).toBe(2);
+    expect(throughLink.stderr).toMatch(/matched no files/);
     const trimmed = units(['--glob', 'src/**', '--ignore', 'src/api/**', '--ignore', '**/view.ts', '--group', 'file'], dir);
     expect(trimmed.units.map((unit: any) => unit.files[0])).toEqual(['src/db/schema.ts', 'src/index.ts', 'src/web/app.ts']);
+  });
+
+  it('honours nested .gitignore files below their folder, and a plain folder name means everything in it', () => {
+    const dir = tempDir('pa-nested-');
+    writeFiles(dir, {
+      'packages/a/.gitignore': 'build/\n/local.ts\n',
+      'packages/a/src/x.ts': 'x',
+      'packages/a/build/x.js': 'built',
+      'packages/a/local.ts': 'mine',
+      'packages/b/local.ts': 'kept: the rule is anchored to packages/a',
+      'packages/b/build/y.js': 'kept: the rule applies below packages/a only',
+    });
+    const result = units(['--glob', 'packages', '--group', 'file'], dir);
+    expect(result.units.map((unit: any) => unit.files[0])).toEqual(['packages/a/src/x.ts', 'packages/b/build/y.js', 'packages/b/local.ts']);
   });
 
   it('file: one unit per file, scoped to that file', () => {
@@ -231,7 +249,7 @@ describe('batch units: bad input is one line, exit 2, naming the flag and the fi
     { args: ['--glob', '!src/**'], stderr: /^parallel-agents: --glob "!src\/\*\*" is negated; pass what to leave out as --ignore PATTERN; usage: / },
     { args: ['--glob', 'src/**', '--ignore', '../x'], stderr: /^parallel-agents: --ignore "\.\.\/x" contains "\.\."/ },
     { args: ['--glob', ''], stderr: /^parallel-agents: --glob "" is empty; usage: / },
-    { args: ['--glob', 'nothing/**'], stderr: /^parallel-agents: --glob "nothing\/\*\*" matched no files under \S+ \(\*\*\/\.git\/\*\*, \*\*\/node_modules\/\*\*, _tasks\/\*\*, \.parallel\/\*\*, \.gitignore entries are left out\); widen the pattern/ },
+    { args: ['--glob', 'nothing/**'], stderr: /^parallel-agents: --glob "nothing\/\*\*" matched no files under \S+ \(\*\*\/\.git\/\*\*, \*\*\/node_modules\/\*\*, _tasks\/\*\*, \.parallel\/\*\*, \.gitignore entries and symbolic links are left out\); widen the pattern/ },
     { args: ['--glob', '.git/**'], stderr: /matched no files under/ },
     { args: ['--glob', 'dist/**'], stderr: /matched no files under/ },
     { args: ['--glob', 'src/**', '--group', 'folder'], stderr: /^parallel-agents: --group must be file, dir or dir:N with N >= 1 \(got "folder"\); usage: / },

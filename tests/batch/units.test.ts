@@ -92,6 +92,10 @@ describe('gitignore translation', () => {
       'dist', 'dist/**', '**/coverage', '**/coverage/**', '**/*.log', '**/*.log/**', 'docs/generated', 'docs/generated/**',
     ]);
   });
+
+  it('a nested .gitignore applies below its own folder', () => {
+    expect(gitignorePatterns('/out\ntmp/\n', 'packages/a')).toEqual(['packages/a/out', 'packages/a/out/**', 'packages/a/**/tmp', 'packages/a/**/tmp/**']);
+  });
 });
 
 describe('write scopes', () => {
