@@ -7,15 +7,13 @@ import { checkBatchPattern } from '../../batch/batch-pattern.ts';
 import { batchPlanDocument, writeBatchPlan } from '../../batch/batch-plan.ts';
 import { parseGroupMode } from '../../batch/file-group.ts';
 import { findUnits, type FoundUnits } from '../../batch/find-units.ts';
-import { slugForPath } from '../../batch/unit-id.ts';
-import { AGENT_NAME_PATTERN } from '../../store/task-schema.ts';
+import { baseIdForKeys } from '../../batch/unit-id.ts';
+import { planSchema } from '../../plan/plan-schema.ts';
+import { AGENT_NAME_PATTERN, estimateSchema } from '../../store/task-schema.ts';
 
 const usage =
   'parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] ' +
   '[--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m] [--name NAME] [--force]] [--json]';
-
-const PLAN_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
 
 function patterns(values: OptionValues, flag: 'glob' | 'ignore'): string[] {
   const value = values[flag];
@@ -53,10 +51,10 @@ function planRequest(values: OptionValues, cwd: string): PlanRequest | undefined
     throw new CliError('E_USAGE', `--role "${role}" is invalid: use a name like backend-developer (letters, digits, ".", "_", ":", "-")`);
   }
   const estimate = stringOption(values, 'estimate') ?? '10m';
-  if (!ESTIMATE_PATTERN.test(estimate)) throw new CliError('E_USAGE', `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
+  if (!estimateSchema.safeParse(estimate).success) throw new CliError('E_USAGE', `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, 'name');
-  const name = explicitName ?? slugForPath(basename(source, extname(source)));
-  if (!PLAN_NAME_PATTERN.test(name)) {
+  const name = explicitName ?? baseIdForKeys([basename(source, extname(source))]);
+  if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError('E_USAGE', `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
   return { path: resolve(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
