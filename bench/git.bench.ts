@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { precheckConflicts } from '../src/git/conflict-precheck.ts';
 import { openRepoContext } from '../src/git/repo-context.ts';
 import { addWorktree } from '../src/git/worktree.ts';
-import { bundle } from '../scripts/build.mjs';
+import { writeBundle } from '../scripts/build.mjs';
 
 const DIRS = 50;
 const FILES_PER_DIR = 100;
@@ -228,8 +228,7 @@ async function main(): Promise<void> {
     if (!process.env.BENCH_GIT_SKIP_PRECHECK) precheckBench(repo);
     if (!process.env.BENCH_GIT_SKIP_WORKTREES) {
       const cliDir = mkdtempSync(join(tmpdir(), 'pa-bench-cli-'));
-      const cli = join(cliDir, 'parallel-agents.cjs');
-      writeFileSync(cli, await bundle());
+      const cli = await writeBundle(cliDir);
       // On this VM, ext4 with `discard` slows down for minutes after worktrees are deleted
       // (MEASUREMENTS §0), which swamps the overhead being measured; tmpfs isolates it.
       // BENCH_GIT_WT_DIR picks another parent folder (e.g. one on the real disk).
