@@ -4,15 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundle, writeAtomic } from '../scripts/build.mjs';
+import { writeBundle } from '../scripts/build.mjs';
 import { TaskStore } from '../src/store/task-store.ts';
 
 // Wrapped in main(): tsx runs these files as CommonJS, which has no top-level await.
 async function main(): Promise<void> {
   const ROUNDS = Number(process.env.ROUNDS ?? 40);
   const work = mkdtempSync(join(tmpdir(), 'pa-bench-cli-'));
-  const cli = join(work, 'parallel-agents.cjs');
-  writeAtomic(cli, await bundle());
+  const cli = await writeBundle(work);
   const store = new TaskStore({ dir: join(work, '_tasks'), repoRoot: undefined, gitCommonDir: undefined });
   store.addMany(Array.from({ length: 200 }, (_, i) => ({
     id: `task-${i}`,

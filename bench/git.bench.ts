@@ -1,7 +1,8 @@
 // Conflict pre-check and worktree creation on a generated repository modelled on MEASUREMENTS §3:
 // 5,000 files (50 folders x 100 files of 40 lines), N task branches editing 10 files each, and one
 // more commit on main so every merge is a real 3-way merge.
-//   npm run bench -- git            (BENCH_GIT_REPS=3 by default; BENCH_GIT_SKIP_WORKTREES=1 skips part 2)
+//   npm run bench -- git   (BENCH_GIT_REPS / BENCH_GIT_WT_REPS = repetitions, 3 by default;
+//   BENCH_GIT_SKIP_PRECHECK=1 or BENCH_GIT_SKIP_WORKTREES=1 runs one half; BENCH_GIT_WT_DIR = where)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { precheckConflicts } from '../src/git/conflict-precheck.ts';
 import { openRepoContext } from '../src/git/repo-context.ts';
 import { addWorktree } from '../src/git/worktree.ts';
-import { bundle } from '../scripts/build.mjs';
+import { writeBundle } from '../scripts/build.mjs';
 
 const DIRS = 50;
 const FILES_PER_DIR = 100;
@@ -157,59 +158,65 @@ function runCliAsync(cli: string, cwd: string, args: string[]): Promise<number> 
 
 async function worktreeBench(repo: string, cli: string): Promise<void> {
   const agents = 16;
-  const variants: Record<string, () => Promise<void>> = {
-    'plain `git worktree add -b` x16 in a row': async () => {
-      for (let i = 0; i < agents; i++) git(repo, 'worktree', 'add', '-q', '-b', `plain-${i}`, join(repo, 'plain-wt', `t${i}`), 'main');
-    },
-    'our `worktree add` CLI x16 in a row': async () => {
-      for (let i = 0; i < agents; i++) {
-        const code = spawnSync(process.execPath, [cli, 'worktree', 'add', '--task', `t${i}`], { cwd: repo, stdio: 'ignore' }).status;
-        if (code !== 0) throw new Error(`worktree add t${i} exited ${code}`);
-      }
-    },
-    'our `worktree add` CLI x16 at once': async () => {
-      const codes = await Promise.all(Array.from({ length: agents }, (_, i) => runCliAsync(cli, repo, ['worktree', 'add', '--task', `t${i}`])));
-      if (codes.some((code) => code !== 0)) throw new Error(`concurrent worktree add exit codes ${codes.join(',')}`);
-    },
-    'our addWorktree() in-process x16 in a row (lock + records, no node start)': async () => {
-      const context = openRepoContext({ cwd: repo, env: {} });
-      for (let i = 0; i < agents; i++) await addWorktree(context, { taskId: `t${i}` });
-    },
-    'our `worktree add --sparse d00` CLI x16 in a row': async () => {
-      for (let i = 0; i < agents; i++) {
-        const code = spawnSync(process.execPath, [cli, 'worktree', 'add', '--task', `t${i}`, '--sparse', 'd00'], { cwd: repo, stdio: 'ignore' }).status;
-        if (code !== 0) throw new Error(`sparse worktree add t${i} exited ${code}`);
-      }
-    },
+  const reps = Number(process.env.BENCH_GIT_WT_REPS ?? 3);
+  const context = openRepoContext({ cwd: repo, env: {} });
+  const cliAdd = (args: string[]): void => {
+    const code = spawnSync(process.execPath, [cli, 'worktree', 'add', ...args], { cwd: repo, stdio: 'ignore' }).status;
+    if (code !== 0) throw new Error(`worktree add ${args.join(' ')} exited ${code}`);
   };
-  const names = Object.keys(variants);
-  const times = new Map<string, number[]>(names.map((name) => [name, []]));
-  const disk = new Map<string, number>();
-  const worktreeReps = Number(process.env.BENCH_GIT_WT_REPS ?? 3);
-  for (let rep = 0; rep < worktreeReps; rep++) {
-    // Rotate the order each rep: this VM's disk slows down after heavy churn (MEASUREMENTS §0).
-    const order = names.map((_, i) => names[(i + rep) % names.length]!);
-    for (const name of order) {
-      cleanupWorktrees(repo);
-      const start = process.hrtime.bigint();
-      await variants[name]!();
-      times.get(name)!.push(ms(start));
-      if (rep === 0) {
-        const one = name.startsWith('plain') ? join(repo, 'plain-wt', 't0') : join(repo, '.parallel', 'worktrees', 't0');
-        const admin = join(repo, '.git', 'worktrees', 't0');
-        disk.set(name, duKb(one) + duKb(admin));
+  // Sequential variants interleave call by call (plain #i, ours #i, ...), so drift in machine load
+  // or disk state hits every variant alike; the sums are 16 calls in a row of each.
+  const sequential: Record<string, (i: number) => Promise<void> | void> = {
+    'plain `git worktree add -b`': (i) => void git(repo, 'worktree', 'add', '-q', '-b', `plain-${i}`, join(repo, 'plain-wt', `t${i}`), 'main'),
+    'our `worktree add` CLI': (i) => cliAdd(['--task', `c${i}`]),
+    'our addWorktree() in-process (lock + records, no node start)': async (i) => void (await addWorktree(context, { taskId: `p${i}` })),
+    'our `worktree add --sparse d00` CLI': (i) => cliAdd(['--task', `s${i}`, '--sparse', 'd00']),
+  };
+  const names = Object.keys(sequential);
+  const totals = new Map<string, number[]>(names.map((name) => [name, []]));
+  const concurrent: number[] = [];
+  const plainBlock: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    cleanupWorktrees(repo);
+    const sums = new Map<string, number>(names.map((name) => [name, 0]));
+    for (let i = 0; i < agents; i++) {
+      const order = names.map((_, k) => names[(k + i + rep) % names.length]!);
+      for (const name of order) {
+        const start = process.hrtime.bigint();
+        await sequential[name]!(i);
+        sums.set(name, sums.get(name)! + ms(start));
       }
     }
+    for (const name of names) totals.get(name)!.push(sums.get(name)!);
+    if (rep === 0) {
+      console.log('disk per worktree (files + admin dir, du):');
+      console.log(`  full: ${((duKb(join(repo, 'plain-wt', 't0')) + duKb(join(repo, '.git', 'worktrees', 't0'))) / 1024).toFixed(1)} MB`);
+      console.log(`  ours, full: ${((duKb(join(repo, '.parallel', 'worktrees', 'c0')) + duKb(join(repo, '.git', 'worktrees', 'c0'))) / 1024).toFixed(1)} MB`);
+      console.log(`  ours, --sparse d00: ${((duKb(join(repo, '.parallel', 'worktrees', 's0')) + duKb(join(repo, '.git', 'worktrees', 's0'))) / 1024).toFixed(1)} MB\n`);
+    }
+    // 16 agents asking at the same moment, against 16 plain calls in a row just before it.
+    cleanupWorktrees(repo);
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < agents; i++) git(repo, 'worktree', 'add', '-q', '-b', `plain-${i}`, join(repo, 'plain-wt', `t${i}`), 'main');
+    plainBlock.push(ms(start));
+    start = process.hrtime.bigint();
+    const codes = await Promise.all(Array.from({ length: agents }, (_, i) => runCliAsync(cli, repo, ['worktree', 'add', '--task', `c${i}`])));
+    concurrent.push(ms(start));
+    if (codes.some((code) => code !== 0)) throw new Error(`concurrent worktree add exit codes ${codes.join(',')}`);
   }
   cleanupWorktrees(repo);
-  const plain = median(times.get(names[0]!)!);
-  console.log(`### Worktrees: 16 agents (full checkout = 5,001 files; median of ${worktreeReps}, order rotated)\n`);
-  console.log('| variant | total ms | ms per worktree | x plain | disk per worktree (files + admin) |');
-  console.log('|---|---:|---:|---:|---:|');
+  const plain = median(totals.get(names[0]!)!);
+  console.log(`### Worktrees for 16 agents (full checkout = 5,001 files; median of ${reps})\n`);
+  console.log('| variant | 16 calls ms | ms per worktree | x plain |');
+  console.log('|---|---:|---:|---:|');
   for (const name of names) {
-    const total = median(times.get(name)!);
-    console.log(`| ${name} | ${total.toFixed(0)} | ${(total / agents).toFixed(0)} | ${(total / plain).toFixed(2)} | ${((disk.get(name) ?? 0) / 1024).toFixed(1)} MB |`);
+    const total = median(totals.get(name)!);
+    console.log(`| ${name}, 16 in a row (interleaved) | ${total.toFixed(0)} | ${(total / agents).toFixed(0)} | ${(total / plain).toFixed(2)} |`);
   }
+  const block = median(plainBlock);
+  const together = median(concurrent);
+  console.log(`| plain \`git worktree add -b\`, 16 in a row (block) | ${block.toFixed(0)} | ${(block / agents).toFixed(0)} | 1.00 (block) |`);
+  console.log(`| our \`worktree add\` CLI, 16 at once | ${together.toFixed(0)} | ${(together / agents).toFixed(0)} | ${(together / block).toFixed(2)} vs block |`);
   console.log('');
 }
 
@@ -218,11 +225,10 @@ async function main(): Promise<void> {
   const repo = makeRepo(64);
   console.log(`generated repo: ${git(repo, 'ls-files').split('\n').length} files, 128 branches, in ${Date.now() - started} ms\n`);
   try {
-    precheckBench(repo);
+    if (!process.env.BENCH_GIT_SKIP_PRECHECK) precheckBench(repo);
     if (!process.env.BENCH_GIT_SKIP_WORKTREES) {
       const cliDir = mkdtempSync(join(tmpdir(), 'pa-bench-cli-'));
-      const cli = join(cliDir, 'parallel-agents.cjs');
-      writeFileSync(cli, await bundle());
+      const cli = await writeBundle(cliDir);
       // On this VM, ext4 with `discard` slows down for minutes after worktrees are deleted
       // (MEASUREMENTS §0), which swamps the overhead being measured; tmpfs isolates it.
       // BENCH_GIT_WT_DIR picks another parent folder (e.g. one on the real disk).

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundle } from '../scripts/build.mjs';
+import { writeBundle } from '../scripts/build.mjs';
 import { TaskStore } from '../src/store/task-store.ts';
 import { writeSubagent } from '../src/hooks/subagent-registry.ts';
 
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     // The plugin's layout: hooks.json runs hooks/run-hook.cjs, which loads bin/ -> dist/ when needed.
     const plugin = join(root, 'plugin');
     mkdirSync(join(plugin, 'dist'), { recursive: true });
-    writeFileSync(join(plugin, 'dist', 'parallel-agents.cjs'), await bundle());
+    await writeBundle(join(plugin, 'dist'));
     cpSync(join(import.meta.dirname, '..', 'bin'), join(plugin, 'bin'), { recursive: true });
     cpSync(join(import.meta.dirname, '..', 'hooks'), join(plugin, 'hooks'), { recursive: true });
     const entry = join(plugin, 'hooks', 'run-hook.cjs');

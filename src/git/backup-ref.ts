@@ -15,16 +15,16 @@ export function backupRefName(taskId: string, now: Date = new Date()): string {
 
 /** Creates a new backup ref at `commit`; never overwrites an existing one. */
 export function createBackupRef(cwd: string, taskId: string, commit: string, suffix = ''): string {
-  let ref = backupRefName(taskId) + suffix;
-  // Two backups in the same millisecond get distinct names instead of one overwriting the other.
-  for (let attempt = 1; ; attempt++) {
-    const result = runGit(['update-ref', '--no-deref', ref, commit, ''], { cwd, okExitCodes: [128] });
-    if (result.exitCode === 0) return ref;
-    if (attempt >= 5) {
-      runGit(['update-ref', '--no-deref', ref, commit, ''], { cwd });
-    }
-    ref = `${backupRefName(taskId)}${suffix}-${attempt}`;
+  const base = backupRefName(taskId) + suffix;
+  // The empty old value makes update-ref create-only: two backups in the same millisecond get
+  // distinct names instead of one overwriting the other.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ref = attempt === 0 ? base : `${base}-${attempt}`;
+    if (runGit(['update-ref', '--no-deref', ref, commit, ''], { cwd, okExitCodes: [128] }).exitCode === 0) return ref;
   }
+  const ref = `${base}-${process.pid}`;
+  runGit(['update-ref', '--no-deref', ref, commit, ''], { cwd });
+  return ref;
 }
 
 export function listBackupRefs(cwd: string, taskId?: string): { ref: string; commit: string }[] {

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { gitOutput, runGit } from './run-git.ts';
-import { changesFromMergedTrees, type BranchChanges } from './ownership.ts';
+import { changesBetweenTrees, type BranchChanges } from './ownership.ts';
 
 // Finds conflicts before anything is merged: each branch against the target and every pair of
 // branches that share a changed path. Three git processes in all, whatever the number of branches
@@ -15,6 +15,13 @@ import { changesFromMergedTrees, type BranchChanges } from './ownership.ts';
 export interface PrecheckBranch {
   task: string;
   head: string;
+  /**
+   * Where the branch started when that may not be in the target (a task stacked on its
+   * dependencies' commits): its own changes are then diff(merge(target, base), merge(target, head)),
+   * which leaves the dependencies' work out. For a base the target contains, merge(target, base) is
+   * the target itself, so passing it is always safe.
+   */
+  base?: string | undefined;
 }
 
 export interface PrecheckConflict {
@@ -71,12 +78,27 @@ export function precheckConflicts(cwd: string, targetCommit: string, branches: r
  */
 function withScratchObjects<T>(cwd: string, run: (env: NodeJS.ProcessEnv) => T): T {
   const objects = resolve(cwd, gitOutput(['rev-parse', '--git-path', 'objects'], { cwd }));
-  const scratch = mkdtempSync(join(tmpdir(), 'pa-precheck-objects-'));
+  const scratch = mkdtempSync(join(scratchParent(), 'pa-precheck-objects-'));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
     return run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${delimiter}${inherited}` : objects });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A RAM-backed folder when there is one: loose-object writes there were 8x faster than on this
+ * VM's ext4 /tmp (55 vs 450 ms for 64 merges). PARALLEL_SCRATCH_DIR overrides.
+ */
+function scratchParent(): string {
+  const configured = process.env.PARALLEL_SCRATCH_DIR;
+  if (configured) return configured;
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
   }
 }
 
@@ -88,7 +110,15 @@ function precheckWith(cwd: string, env: NodeJS.ProcessEnv, targetCommit: string,
     if (!outcome.clean) conflicts.push({ tasks: [branches[index]!.task], against: 'target', files: outcome.files, kinds: outcome.kinds });
   });
   const targetTree = gitOutput(['rev-parse', `${targetCommit}^{tree}`], { cwd });
-  const changes = changesFromMergedTrees(cwd, targetTree, againstTarget.map((outcome) => outcome.tree), env);
+  // Bases merged onto the target in the same kind of batch; a base that conflicts with the target
+  // falls back to the target tree (the conflict itself is reported through the head's merge).
+  const stacked = branches.flatMap((branch, index) => (branch.base && branch.base !== targetCommit ? [index] : []));
+  const baseOutcomes = mergeBatch(cwd, stacked.map((index) => [targetCommit, branches[index]!.base!]), env);
+  const fromTrees = branches.map(() => targetTree);
+  stacked.forEach((branchIndex, k) => {
+    if (baseOutcomes[k]!.clean) fromTrees[branchIndex] = baseOutcomes[k]!.tree;
+  });
+  const changes = changesBetweenTrees(cwd, againstTarget.map((outcome, index) => [fromTrees[index]!, outcome.tree]), env);
 
   const pairs = pairsSharingPaths(changes);
   const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a]!.head, branches[b]!.head]), env);

@@ -13,9 +13,9 @@ export interface BranchChanges {
  * merge base, and one `git diff-tree --stdin` answers it for every branch at once. Renames count as
  * a delete plus an add (both paths must be in scope).
  */
-export function changesFromMergedTrees(cwd: string, targetTree: string, mergedTrees: readonly string[], env?: NodeJS.ProcessEnv): BranchChanges[] {
-  if (mergedTrees.length === 0) return [];
-  const headers = mergedTrees.map((tree) => `${targetTree} ${tree}\n`);
+export function changesBetweenTrees(cwd: string, pairs: readonly (readonly [string, string])[], env?: NodeJS.ProcessEnv): BranchChanges[] {
+  if (pairs.length === 0) return [];
+  const headers = pairs.map(([from, to]) => `${from} ${to}\n`);
   const output = runGit(['diff-tree', '--stdin', '-r', '-z', '--name-status', '--no-renames'], { cwd, input: headers.join(''), env }).stdout;
   // diff-tree echoes each input line (newline-terminated) before that pair's NUL-separated
   // "<status>\0<path>\0" entries. A status is an upper-case letter, a header starts with lower-case hex.

@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CliError } from '../errors.ts';
 import { addToGitExclude } from '../store/git-exclude.ts';
 import { locateStore } from '../store/locate.ts';
-import { gitOutput, runGit } from './run-git.ts';
+import { runGit } from './run-git.ts';
 
 /** Where a git command of the runtime acts: the main worktree, its shared git dir, the task store. */
 export interface RepoContext {
@@ -63,12 +63,4 @@ export function currentBranch(repoRoot: string): string | undefined {
 
 export function branchRefName(branch: string): string {
   return branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
-}
-
-/** Rejects a branch name git would not accept, or one that could pass for an option. */
-export function validateBranchName(branch: string, cwd: string, flag: string): string {
-  if (branch.startsWith('-') || runGit(['check-ref-format', '--branch', branch], { cwd, okExitCodes: [1, 128] }).exitCode !== 0) {
-    throw new CliError('E_INVALID', `${flag} "${branch}" is not a valid branch name`);
-  }
-  return gitOutput(['check-ref-format', '--branch', branch], { cwd });
 }

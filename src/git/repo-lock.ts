@@ -26,7 +26,7 @@ export async function withRepoLock<T>(options: RepoLockOptions, critical: () => 
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised: Error | undefined;
   let release: (() => Promise<void>) | undefined;
-  let delay = 5;
+  let delay = 2;
   while (!release) {
     try {
       release = await lock(options.gitCommonDir, {
@@ -46,7 +46,7 @@ export async function withRepoLock<T>(options: RepoLockOptions, critical: () => 
       // Jittered, slowly growing polls: 16 waiters must not wake in lockstep, and a short critical
       // section should not leave the lock idle for long.
       await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 1.5, 50);
+      delay = Math.min(delay * 1.5, 20);
     }
   }
   try {

@@ -19,7 +19,7 @@ export interface TestRun {
   task: string;
   commit: string;
   exit_code: number;
-  signal: string | undefined;
+  signal: string | null;
   duration_ms: number;
   output_tail: string;
 }
@@ -134,7 +134,7 @@ async function runTestAt(worktree: string, task: string, commit: string, options
   return run;
 }
 
-function runShell(command: string, cwd: string, extraEnv: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; signal: string | undefined; output: string }> {
+function runShell(command: string, cwd: string, extraEnv: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; signal: string | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -150,11 +150,11 @@ function runShell(command: string, cwd: string, extraEnv: Record<string, string>
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
-      resolve({ exitCode: 127, signal: undefined, output: `${output}\n${error.message}` });
+      resolve({ exitCode: 127, signal: null, output: `${output}\n${error.message}` });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ exitCode: code ?? 128, signal: signal ?? undefined, output });
+      resolve({ exitCode: code ?? 128, signal: signal ?? null, output });
     });
   });
 }

@@ -1,5 +1,5 @@
 import { CliError } from '../errors.ts';
-import { changesFromMergedTrees, scopeViolations, type BranchChanges } from './ownership.ts';
+import { scopeViolations } from './ownership.ts';
 import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts';
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
@@ -49,8 +49,8 @@ export interface VerifyReport {
   /** Codes: scope-violations, conflicts, test-failure, target-refused. */
   stopped_because: string[];
   /** Why the target could not be fast-forwarded (dirty checkout, target moved). */
-  refusal?: string | undefined;
-  target: { branch: string; before: string; after: string; updated_worktree: string | undefined };
+  refusal: string | null;
+  target: { branch: string; before: string; after: string; updated_worktree: string | null };
   order: string[];
   merged: { task: string; branch: string; head: string; how: IntegrationStep['how'] }[];
   changes: { task: string; branch: string; head: string; changed: number; deleted: number; scope_checked: boolean }[];
@@ -59,24 +59,10 @@ export interface VerifyReport {
   scope_drift_allowed: boolean;
   conflicts: (PrecheckConflict | { tasks: string[]; against: 'integration'; files: string[]; kinds: string[] })[];
   precheck: { merges_checked: number; pairs_skipped: number; duration_ms: number };
-  test: (Omit<TestGateResult, 'failed_run'> & { exit_code: number | undefined; output_tail: string }) | undefined;
+  /** null when no --test was given. */
+  test: (Omit<TestGateResult, 'failed_run' | 'failed_task'> & { failed_task: string | null; exit_code: number | null; output_tail: string }) | null;
   cleanup: { task: string; worktree: string; command: string }[];
   duration_ms: number;
-}
-
-/**
- * What a branch that did not start from the target changed itself: diff(merge(target, base),
- * merge(target, head)). For a task stacked on its dependencies' commits this leaves out their work;
- * for a base the target already contains it equals the pre-check's diff(target, merge(target, head)).
- */
-function ownChanges(cwd: string, target: string, base: string, head: string): BranchChanges | undefined {
-  const trees: string[] = [];
-  for (const side of [base, head]) {
-    const merged = runGit(['merge-tree', '--write-tree', '--no-messages', target, side], { cwd, okExitCodes: [1] });
-    if (merged.exitCode !== 0) return undefined;
-    trees.push(merged.stdout.split('\n')[0]!);
-  }
-  return changesFromMergedTrees(cwd, trees[0]!, [trees[1]!])[0];
 }
 
 export async function runVerify(context: RepoContext, options: VerifyOptions): Promise<VerifyReport> {
@@ -91,7 +77,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   const report: VerifyReport = {
     status: 'stopped',
     stopped_because: [],
-    target: { branch: options.target, before, after: before, updated_worktree: undefined },
+    target: { branch: options.target, before, after: before, updated_worktree: null },
     order: ordered.map((candidate) => candidate.task),
     merged: [],
     changes: [],
@@ -100,7 +86,8 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
     scope_drift_allowed: options.allowScopeDrift === true,
     conflicts: [],
     precheck: { merges_checked: 0, pairs_skipped: 0, duration_ms: 0 },
-    test: undefined,
+    test: null,
+    refusal: null,
     cleanup: [],
     duration_ms: 0,
   };
@@ -116,12 +103,10 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   // 1+2. One batched pre-check yields both what each branch changes (ownership) and every conflict
   // against the target or between branches; both always run, so one report lists every problem.
   const precheckStart = Date.now();
-  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head })));
+  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
-    const stacked = candidate.base !== undefined && candidate.base !== before;
-    // A conflicting merge cannot tell whose change is whose; the pre-check reports the conflict.
-    const changes = (stacked ? ownChanges(cwd, before, candidate.base!, candidate.head) : undefined) ?? precheck.changes[index]!;
+    const changes = precheck.changes[index]!;
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
@@ -156,8 +141,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
         },
       });
       const last = gate.failed_run ?? gate.runs[gate.runs.length - 1];
-      const { failed_run: _unused, ...rest } = gate;
-      report.test = { ...rest, exit_code: last?.exit_code, output_tail: last?.output_tail ?? '' };
+      report.test = { command: gate.command, mode: gate.mode, runs: gate.runs, failed_task: gate.failed_task ?? null, exit_code: last?.exit_code ?? null, output_tail: last?.output_tail ?? '' };
       if (gate.failed_task) {
         report.stopped_because.push('test-failure');
         return finish();
@@ -178,7 +162,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
     // 5. Fast-forward.
     try {
       const updated = await fastForwardTarget(context, options.target, before, chain.head);
-      report.target.updated_worktree = updated.worktree;
+      report.target.updated_worktree = updated.worktree ?? null;
     } catch (error) {
       if (!(error instanceof CliError) || error.code !== 'E_REFUSED') throw error;
       report.stopped_because.push('target-refused');

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import * as z from 'zod/mini';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
@@ -13,7 +13,7 @@ export const WORKTREE_RECORDS_DIR = 'worktrees';
 
 const worktreeRecordSchema = z.object({
   task: taskIdSchema,
-  path: z.string().check(z.minLength(1)),
+  path: z.string().check(z.refine((path) => isAbsolute(path), 'must be an absolute path')),
   branch: z.string().check(z.minLength(1)),
   /** Commit the branch started from. */
   base: z.string().check(z.regex(/^[0-9a-f]{40,64}$/)),

@@ -41,21 +41,22 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   if (!baseCommit) throw new CliError('E_NOT_FOUND', `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
 
+  // A branch kept by an earlier forced removal is resumed rather than forked a second time.
+  const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);
   let startCommit = baseCommit;
+  if (branchHead) {
+    const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
+    if (holder) throw new CliError('E_EXISTS', `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
+    startCommit = gitOutput(['merge-base', baseCommit, branchHead], { cwd: context.repoRoot });
+  }
+  // The critical section holds only the shared bookkeeping (ref, worktree admin dir, config):
+  // --no-checkout defers the expensive file checkout to after the lock, in parallel with other
+  // agents. Two calls racing for the same task still cannot both win: git creates the branch and
+  // the worktree folder atomically and refuses the second.
   await withRepoLock(context, () => {
     if (!isWorktreesExcluded(context)) ensureWorktreesExcluded(context);
-    const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);
-    // --no-checkout keeps the critical section to the shared bookkeeping (ref, worktree admin dir,
-    // config); the expensive file checkout runs after the lock is released, in parallel with others.
-    if (branchHead) {
-      // A branch kept by an earlier forced removal: resume it rather than fail or fork a second one.
-      const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
-      if (holder) throw new CliError('E_EXISTS', `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
-      startCommit = gitOutput(['merge-base', baseCommit, branchHead], { cwd: context.repoRoot });
-      runGit(['worktree', 'add', '--no-checkout', path, branch], { cwd: context.repoRoot });
-    } else {
-      runGit(['worktree', 'add', '--no-checkout', '-b', branch, path, baseCommit], { cwd: context.repoRoot });
-    }
+    if (branchHead) runGit(['worktree', 'add', '--no-checkout', path, branch], { cwd: context.repoRoot });
+    else runGit(['worktree', 'add', '--no-checkout', '-b', branch, path, baseCommit], { cwd: context.repoRoot });
     // sparse-checkout writes the shared config (extensions.worktreeConfig), so it stays under the lock.
     if (sparse.length > 0) runGit(['sparse-checkout', 'set', '--cone', ...sparse], { cwd: path });
   });
@@ -152,7 +153,8 @@ export async function removeWorktree(context: RepoContext, options: RemoveWorktr
 
   let branchDeleted = false;
   await withRepoLock(context, () => {
-    if (listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
+    // A folder deleted by hand is only forgotten (prune); git cannot "remove" what is gone.
+    if (present && listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
       runGit(['worktree', 'remove', '--force', record.path], { cwd: context.repoRoot });
     } else {
       runGit(['worktree', 'prune'], { cwd: context.repoRoot });

@@ -36,7 +36,7 @@ describe('runVerify', () => {
     expect(git(repo, 'merge-base', '--is-ancestor', 'parallel/ui', 'main')).toBe('');
     expect(readFileSync(join(repo, 'docs/readme.md'), 'utf8')).toBe(lines(10, 'doc v2'));
     expect(git(repo, 'status', '--porcelain', '--untracked-files=no')).toBe('');
-    expect(report.test).toMatchObject({ exit_code: 0, failed_task: undefined });
+    expect(report.test).toMatchObject({ exit_code: 0, failed_task: null });
     expect(report.test!.runs.map((run) => run.task)).toEqual(['api', 'ui', 'aaa-docs']);
     // No scratch state is left behind.
     expect(git(repo, 'for-each-ref', 'refs/parallel/integration')).toBe('');
@@ -114,6 +114,35 @@ describe('runVerify', () => {
       expect(git(repo, 'rev-parse', 'main')).toBe(before);
       expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('.integration-');
     }
+  });
+
+  test('a branch stacked on its dependency is judged on its own changes only', async () => {
+    const { repo, context } = setup();
+    const apiHead = commitOnBranch(repo, 'parallel/api', { 'src/api.ts': lines(30, 'api v2') });
+    commitOnBranch(repo, 'parallel/ui', { 'src/ui.ts': lines(30, 'ui v2') }, 'parallel/api');
+    const ui = { ...candidate(repo, 'ui', ['src/ui.ts'], ['api']), base: apiHead };
+    const unstacked = await runVerify(context, { target: 'main', candidates: [candidate(repo, 'api', ['src/api.ts']), { ...ui, base: undefined }], dryRun: true });
+    expect(unstacked.violations).toEqual([{ task: 'ui', files: ['src/api.ts'] }]);
+    const report = await runVerify(context, { target: 'main', candidates: [candidate(repo, 'api', ['src/api.ts']), ui] });
+    expect(report.violations).toEqual([]);
+    expect(report.changes.find((entry) => entry.task === 'ui')).toMatchObject({ changed: 1 });
+    expect(report.status).toBe('merged');
+    expect(report.merged.map((entry) => [entry.task, entry.how])).toEqual([['api', 'fast-forward'], ['ui', 'fast-forward']]);
+  });
+
+  test('--into a branch that is not checked out moves only that ref, by compare-and-swap', async () => {
+    const { repo, context } = setup();
+    git(repo, 'branch', 'release');
+    const mainBefore = git(repo, 'rev-parse', 'main');
+    commitOnBranch(repo, 'parallel/a', { 'src/api.ts': lines(30, 'a') }, 'release');
+    commitOnBranch(repo, 'parallel/b', { 'src/ui.ts': lines(30, 'b') }, 'release');
+    const report = await runVerify(context, { target: 'release', candidates: [candidate(repo, 'a', []), candidate(repo, 'b', [])] });
+    expect(report.status).toBe('merged');
+    expect(report.target.updated_worktree).toBeNull();
+    expect(git(repo, 'rev-parse', 'release')).toBe(report.target.after);
+    expect(git(repo, 'rev-parse', 'release^2')).toBe(git(repo, 'rev-parse', 'parallel/b'));
+    expect(git(repo, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 
   test('a target that already fails the test is blamed, not the first task', async () => {

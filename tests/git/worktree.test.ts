@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
@@ -73,6 +73,19 @@ describe('worktree add', () => {
   });
 });
 
+test('waits for the repository lock and gives up with a clear error when it is never released', () => {
+  const repo = gitRepo({ 'src/a.ts': 'a\n' });
+  // A live holder's lock (fresh mtime): another parallel-agents call is mid-way through a git change.
+  mkdirSync(join(repo, '.git', 'parallel-agents.lock'));
+  const blocked = runCli(['worktree', 'add', '--task', 'late', '--json'], { cwd: repo, env: { PARALLEL_LOCK_WAIT_MS: '300' } });
+  expect(blocked.exitCode).toBe(1);
+  expect(blocked.json.error.code).toBe('E_GIT');
+  expect(blocked.json.error.message).toContain('timed out waiting for the repository lock');
+  expect(git(repo, 'branch', '--list', 'parallel/late')).toBe('');
+  rmdirSync(join(repo, '.git', 'parallel-agents.lock'));
+  expect(runCli(['worktree', 'add', '--task', 'late'], { cwd: repo }).exitCode).toBe(0);
+});
+
 describe('worktree remove', () => {
   test('refuses unmerged or uncommitted work; --force keeps it behind backup refs', () => {
     const repo = gitRepo({ 'src/a.ts': 'a\n' });
@@ -103,6 +116,9 @@ describe('worktree remove', () => {
     expect(git(repo, 'rev-parse', `${snapshot}^`)).toBe(workCommit);
     expect(refs.some((ref) => git(repo, 'rev-parse', ref) === workCommit)).toBe(true);
 
+    const listed = runCli(['worktree', 'list', '--json'], { cwd: repo }).json;
+    expect(listed.backups.map((backup: { ref: string }) => backup.ref).sort()).toEqual([...refs].sort());
+
     // The kept branch can be resumed in a new worktree.
     const resumed = runCli(['worktree', 'add', '--task', 'w1', '--json'], { cwd: repo });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
@@ -116,6 +132,12 @@ describe('worktree remove', () => {
     expect(removed.exitCode, removed.stderr).toBe(0);
     expect(removed.json).toMatchObject({ branch_deleted: true, backup_refs: [] });
     expect(git(repo, 'branch', '--list', 'parallel/m1')).toBe('');
+
+    const vanished = runCli(['worktree', 'add', '--task', 'vanished', '--json'], { cwd: repo }).json.path as string;
+    rmSync(vanished, { recursive: true, force: true });
+    const removedGone = runCli(['worktree', 'remove', '--task', 'vanished', '--json'], { cwd: repo });
+    expect(removedGone.exitCode, removedGone.stderr).toBe(0);
+    expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('vanished');
 
     const add = runCli(['worktree', 'add', '--task', 'gone', '--json'], { cwd: repo });
     git(repo, 'worktree', 'remove', '--force', add.json.path);

@@ -3,7 +3,7 @@
 // the committed dist/ is rebuilt only on main and would test yesterday's CLI.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
 import { REPO_ROOT, TEST_BUNDLE } from './paths.ts';
 import { tempDir } from './temp-dir.ts';
@@ -18,6 +18,7 @@ export function buildTestPlugin(): string {
   }
   mkdirSync(join(root, 'dist'), { recursive: true });
   cpSync(TEST_BUNDLE, join(root, 'dist', 'parallel-agents.cjs'));
+  cpSync(join(dirname(TEST_BUNDLE), 'vendor'), join(root, 'dist', 'vendor'), { recursive: true });
   return root;
 }
 

@@ -3,13 +3,13 @@
 // fixtures that run as child processes are bundled the same way: forking them through tsx would
 // cost ~300 ms of start-up each.
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { bundle, writeAtomic } from '../../scripts/build.mjs';
+import { writeBundle } from '../../scripts/build.mjs';
 import { FIXTURE_BUILD_DIR, REPO_ROOT, TEST_BUNDLE } from './paths.ts';
 
 export default async function setup(): Promise<void> {
-  writeAtomic(TEST_BUNDLE, await bundle());
+  await writeBundle(dirname(TEST_BUNDLE));
   const fixtures = readdirSync(join(REPO_ROOT, 'tests', 'fixtures')).filter((name) => name.endsWith('.ts'));
   await build({
     entryPoints: fixtures.map((name) => join(REPO_ROOT, 'tests', 'fixtures', name)),

@@ -133,7 +133,7 @@ describe('skills and commands', () => {
     expect(String(command.data.description ?? '').length).toBeGreaterThan(20);
     const allowed = toolList(command.data['allowed-tools']);
     expect(allowed).toContain('Bash(parallel-agents:*)');
-    expect(allowed.filter((tool) => tool.startsWith('Bash(') && !tool.startsWith('Bash(parallel-agents') && !tool.startsWith('Bash(git ls-files'))).toEqual([]);
+    expect(allowed.filter((tool) => tool.startsWith('Bash(') && !tool.startsWith('Bash(parallel-agents'))).toEqual([]);
     expect(allowed).not.toContain('Bash');
   });
 

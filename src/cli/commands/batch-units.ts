@@ -1,0 +1,122 @@
+import { basename, extname, resolve } from 'node:path';
+import { CliError } from '../../errors.ts';
+import { integerOption, stringOption } from '../args.ts';
+import type { CommandModule, OptionValues } from '../command.ts';
+import { JSON_SCHEMA_VERSION } from '../output.ts';
+import { checkBatchPattern } from '../../batch/batch-pattern.ts';
+import { batchPlanDocument, writeBatchPlan } from '../../batch/batch-plan.ts';
+import { parseGroupMode } from '../../batch/file-group.ts';
+import { findUnits, type FoundUnits } from '../../batch/find-units.ts';
+import { baseIdForKeys } from '../../batch/unit-id.ts';
+import { planSchema } from '../../plan/plan-schema.ts';
+import { AGENT_NAME_PATTERN, estimateSchema } from '../../store/task-schema.ts';
+
+const usage =
+  'parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] ' +
+  '[--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m] [--name NAME] [--force]] [--json]';
+
+function patterns(values: OptionValues, flag: 'glob' | 'ignore'): string[] {
+  const value = values[flag];
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+  return list.map((pattern) => checkBatchPattern(pattern, flag, usage));
+}
+
+interface PlanRequest {
+  path: string;
+  source: string;
+  name: string;
+  instruction: string;
+  role: string | undefined;
+  estimate: string;
+  force: boolean;
+}
+
+/** Validates the --plan-out flags before any file is listed, so a typo costs nothing. */
+function planRequest(values: OptionValues, cwd: string): PlanRequest | undefined {
+  const source = stringOption(values, 'plan-out');
+  const instruction = stringOption(values, 'instruction');
+  const planOnly = ['role', 'estimate', 'name', 'force'].filter((flag) => values[flag] !== undefined);
+  if (source === undefined) {
+    if (instruction !== undefined || planOnly.length > 0) {
+      throw new CliError('E_USAGE', `--${instruction !== undefined ? 'instruction' : planOnly[0]} only applies with --plan-out FILE; usage: ${usage}`);
+    }
+    return undefined;
+  }
+  if (source === '') throw new CliError('E_USAGE', `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${usage}`);
+  if (instruction === undefined || instruction.trim() === '') {
+    throw new CliError('E_USAGE', `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${usage}`);
+  }
+  const role = stringOption(values, 'role');
+  if (role !== undefined && !AGENT_NAME_PATTERN.test(role)) {
+    throw new CliError('E_USAGE', `--role "${role}" is invalid: use a name like backend-developer (letters, digits, ".", "_", ":", "-")`);
+  }
+  const estimate = stringOption(values, 'estimate') ?? '10m';
+  if (!estimateSchema.safeParse(estimate).success) throw new CliError('E_USAGE', `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
+  const explicitName = stringOption(values, 'name');
+  const name = explicitName ?? baseIdForKeys([basename(source, extname(source))]);
+  if (!planSchema.shape.name.safeParse(name).success) {
+    throw new CliError('E_USAGE', `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
+  }
+  return { path: resolve(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+}
+
+function renderText(found: FoundUnits, plan: PlanRequest | undefined): string {
+  const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
+  const lines = [
+    `${found.units.length} unit${found.units.length === 1 ? '' : 's'} from ${found.fileCount} file${found.fileCount === 1 ? '' : 's'}` +
+      (found.groupCount > found.units.length ? ` (${found.groupCount} groups merged down to --max)` : ''),
+    '',
+    `  ${'ID'.padEnd(width)}  FILES  WRITE SCOPE`,
+    ...found.units.map((unit) => `  ${unit.id.padEnd(width)}  ${String(unit.files.length).padStart(5)}  ${unit.scope.join(', ')}`),
+  ];
+  if (found.warning) lines.push('', `warning: ${found.warning}`);
+  if (plan) lines.push('', `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? '' : 's'}); next: parallel-agents plan check ${plan.source}`);
+  return lines.join('\n');
+}
+
+export const command: CommandModule = {
+  usage,
+  options: {
+    glob: { type: 'string', multiple: true },
+    ignore: { type: 'string', multiple: true },
+    group: { type: 'string' },
+    min: { type: 'string' },
+    max: { type: 'string' },
+    'plan-out': { type: 'string' },
+    instruction: { type: 'string' },
+    role: { type: 'string' },
+    estimate: { type: 'string' },
+    name: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  async run(ctx) {
+    const globs = patterns(ctx.values, 'glob');
+    if (globs.length === 0) throw new CliError('E_USAGE', `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${usage}`);
+    const ignore = patterns(ctx.values, 'ignore');
+    const group = parseGroupMode(stringOption(ctx.values, 'group') ?? 'dir', usage);
+    const max = integerOption(ctx.values, 'max', 1, 30)!;
+    // The default --min yields to a small --max; two explicit flags that contradict are an error.
+    const min = integerOption(ctx.values, 'min', 1, Math.min(5, max))!;
+    if (min > max) throw new CliError('E_USAGE', `--min ${min} is larger than --max ${max}; lower --min or raise --max`);
+    const plan = planRequest(ctx.values, ctx.cwd);
+
+    const found = await findUnits({ cwd: ctx.cwd, globs, ignore, group, min, max });
+    if (plan) {
+      const document = batchPlanDocument(found.units, plan);
+      await writeBatchPlan(plan.path, plan.source, document, plan.force);
+    }
+    const data = {
+      schema: JSON_SCHEMA_VERSION,
+      root: found.root,
+      group: stringOption(ctx.values, 'group') ?? 'dir',
+      globs,
+      ignore,
+      files: found.fileCount,
+      groups: found.groupCount,
+      units: found.units,
+      warning: found.warning,
+      plan: plan ? { path: plan.source, name: plan.name, tasks: found.units.length } : null,
+    };
+    return { data, text: renderText(found, plan) };
+  },
+};
