@@ -6957,6 +6957,43 @@ function killGroup(pid, signal) {
     return false;
   }
 }
+function descendantPids(root) {
+  let entries;
+  try {
+    entries = (0, import_node_fs19.readdirSync)("/proc");
+  } catch {
+    return [];
+  }
+  const children = /* @__PURE__ */ new Map();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = (0, import_node_fs19.readFileSync)(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const found = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+function killPid(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+  }
+}
 function startAgentProcess(launch) {
   const started = Date.now();
   const [program, ...args] = launch.argv;
@@ -6984,11 +7021,18 @@ function startAgentProcess(launch) {
   child.stdin.on("error", () => {
   });
   child.stdin.end(launch.stdin);
+  let terminatedTree = [];
+  const killTree = () => {
+    for (const pid of terminatedTree) killPid(pid, "SIGKILL");
+  };
   const terminate = () => {
     if (child.pid === void 0 || killTimer !== void 0) return;
+    terminatedTree = descendantPids(child.pid);
     killGroup(child.pid, "SIGTERM");
+    for (const pid of terminatedTree) killPid(pid, "SIGTERM");
     killTimer = setTimeout(() => {
       if (child.pid !== void 0) killGroup(child.pid, "SIGKILL");
+      killTree();
     }, launch.killGraceMs ?? 2e3);
     killTimer.unref();
   };
@@ -7030,17 +7074,19 @@ function startAgentProcess(launch) {
     child.on("exit", (code, signal) => {
       exited = { code, signal };
       if (child.pid !== void 0) killGroup(child.pid, "SIGKILL");
+      killTree();
       setTimeout(finish, 2e3).unref();
     });
     child.on("close", () => finish());
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs19, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
+    import_node_fs19 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -7072,10 +7118,11 @@ function classifyExit(exit, timeoutMs) {
   const how = exit.exitCode !== null ? `exit code ${exit.exitCode}` : `killed by ${exit.signal ?? "a signal"}`;
   return { status: "failed", reason: `agent failed (${how})${exit.stderrTail ? `; stderr: ${oneLine(exit.stderrTail)}` : ""}` };
 }
-var RATE_LIMIT_TEXT;
+var EXIT_STATUS_INSTRUCTIONS, RATE_LIMIT_TEXT;
 var init_agent_adapter = __esm({
   "src/runner/adapters/agent-adapter.ts"() {
     "use strict";
+    EXIT_STATUS_INSTRUCTIONS = "Exit with status 0 when the task is done, non-zero when it cannot be done.";
     RATE_LIMIT_TEXT = /\b(429|529)\b|rate[ -]?limit|too many requests|overloaded|temporarily limiting requests/i;
   }
 });
@@ -7130,16 +7177,43 @@ var init_command_adapter = __esm({
 // src/runner/adapters/claude-adapter.ts
 var claude_adapter_exports = {};
 __export(claude_adapter_exports, {
+  CLAUDE_FINISH_INSTRUCTIONS: () => CLAUDE_FINISH_INSTRUCTIONS,
   DEFAULT_ALLOWED_TOOLS: () => DEFAULT_ALLOWED_TOOLS,
+  checkRolesAgainstPlugin: () => checkRolesAgainstPlugin,
   claudeAdapter: () => claudeAdapter,
   claudeArgv: () => claudeArgv,
-  parseClaudeResult: () => parseClaudeResult
+  parseClaudeResult: () => parseClaudeResult,
+  pluginAgentNames: () => pluginAgentNames,
+  reportedFailure: () => reportedFailure
 });
+function reportedFailure(resultText) {
+  const status = [...resultText.matchAll(/^[\s*]*Status[\s*]*:[\s*]*([A-Z_]+)/gm)].at(-1)?.[1];
+  if (status !== "BLOCKED" && status !== "NEEDS_CONTEXT") return void 0;
+  const notes = [...resultText.matchAll(/^[\s*]*Notes[\s*]*:[\s*]*(.+)$/gm)].at(-1)?.[1]?.trim();
+  return `agent reported ${status}${notes ? `: ${notes.slice(0, 300)}` : ""}`;
+}
+function agentRef(role) {
+  return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
+}
+function pluginAgentNames(pluginDir) {
+  const dir = (0, import_node_path20.join)(pluginDir, "agents");
+  if (!(0, import_node_fs20.existsSync)(dir)) return [];
+  return (0, import_node_fs20.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs20.readFileSync)((0, import_node_path20.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+}
+function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
+  const agents = pluginAgentNames(pluginDir);
+  for (const task of tasks) {
+    if (task.role === void 0) continue;
+    const [namespace, name] = agentRef(task.role).split(":", 2);
+    if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path20.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+  }
+}
 function claudeArgv(attempt, options = {}) {
   const argv = [options.program ?? "claude", "-p"];
   if (options.pluginDir) argv.push("--plugin-dir", options.pluginDir);
   const role = attempt.role ?? options.defaultRole;
-  if (role) argv.push("--agent", role.includes(":") ? role : `parallel:${role}`);
+  if (role) argv.push("--agent", agentRef(role));
   argv.push("--permission-mode", options.permissionMode ?? "acceptEdits");
   argv.push("--allowedTools", options.allowedTools ?? DEFAULT_ALLOWED_TOOLS);
   argv.push("--output-format", "json");
@@ -7172,6 +7246,10 @@ function usageOf(result) {
 function claudeAdapter(options = {}) {
   return {
     name: "claude",
+    finishInstructions: CLAUDE_FINISH_INSTRUCTIONS,
+    checkTasks(tasks, planPath) {
+      if (options.pluginDir) checkRolesAgainstPlugin(options.pluginDir, tasks, planPath);
+    },
     async run(attempt) {
       const agent = startAgentProcess({
         argv: claudeArgv(attempt, options),
@@ -7198,14 +7276,19 @@ function claudeAdapter(options = {}) {
         return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage17, exit };
       }
       if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage17, exit };
+      const refused = reportedFailure(result.result ?? "");
+      if (refused) return { status: "failed", reason: refused, usage: usage17, exit };
       return { status: "ok", usage: usage17, exit };
     }
   };
 }
-var DEFAULT_ALLOWED_TOOLS;
+var import_node_fs20, import_node_path20, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
+    import_node_fs20 = require("node:fs");
+    import_node_path20 = require("node:path");
+    init_errors();
     init_agent_process();
     init_agent_adapter();
     DEFAULT_ALLOWED_TOOLS = [
@@ -7224,16 +7307,21 @@ var init_claude_adapter = __esm({
       "Bash(node:*)",
       "Bash(ls:*)"
     ].join(",");
+    CLAUDE_FINISH_INSTRUCTIONS = [
+      "The runner holds this task's claim and records the outcome: do not run parallel-agents claim, complete or fail.",
+      'End with your report block: "Status: DONE" when the task is done; "Status: BLOCKED" or "Status: NEEDS_CONTEXT" with the reason on a "Notes:" line when it cannot be done.'
+    ].join("\n");
+    PLUGIN_NAME = "parallel";
   }
 });
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path20.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path21.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs19.unlinkSync)((0, import_node_path20.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs21.unlinkSync)((0, import_node_path21.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
@@ -7247,7 +7335,7 @@ function isAlive2(pid) {
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs19.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs21.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isAlive2(pid);
   }
@@ -7255,7 +7343,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs19.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs21.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -7263,7 +7351,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs19.readFileSync)((0, import_node_path20.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs21.readFileSync)((0, import_node_path21.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -7273,18 +7361,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs19.unlinkSync)((0, import_node_path20.join)(runDir, name));
+      (0, import_node_fs21.unlinkSync)((0, import_node_path21.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs19, import_node_path20, SUFFIX;
+var import_node_fs21, import_node_path21, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_fs21 = require("node:fs");
+    import_node_path21 = require("node:path");
     init_atomic_write();
     init_agent_process();
     SUFFIX = ".agent.json";
@@ -7620,7 +7708,7 @@ var init_rate_limit = __esm({
 function agentName(slot) {
   return `agent-${slot}`;
 }
-function buildPrompt(task, workspace) {
+function buildPrompt(task, workspace, finishInstructions = EXIT_STATUS_INSTRUCTIONS) {
   const scope = task.files.length > 0 ? task.files.join(", ") : "(no declared scope: keep changes minimal)";
   return [
     `# Task ${task.id}: ${task.title}`,
@@ -7629,9 +7717,10 @@ function buildPrompt(task, workspace) {
     "",
     "---",
     `You are working in a git worktree at ${workspace.path} on branch ${workspace.branch}.`,
+    "It is your current directory: run every command there, without cd.",
     `Only change files in this task's write scope: ${scope}.`,
     "Commit your work when done (anything left uncommitted is committed for you).",
-    "Exit with status 0 when the task is done, non-zero when it cannot be done.",
+    finishInstructions,
     ""
   ].join("\n");
 }
@@ -7664,8 +7753,8 @@ async function runTasks(deps, options) {
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
-  const runDir = (0, import_node_path21.join)(store.dir, "runner");
-  (0, import_node_fs20.mkdirSync)(runDir, { recursive: true });
+  const runDir = (0, import_node_path22.join)(store.dir, "runner");
+  (0, import_node_fs22.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
   let wakeup = new Promise((resolve10) => wake = resolve10);
@@ -7723,8 +7812,8 @@ async function runTasks(deps, options) {
       finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
       return;
     }
-    const prompt = buildPrompt(task, prepared);
-    const promptFile = (0, import_node_path21.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
+    const promptFile = (0, import_node_path22.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     const heartbeat = setInterval(() => {
       store.heartbeat(holder).catch(() => {
@@ -7901,14 +7990,15 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs20, import_node_path21;
+var import_node_fs22, import_node_path22;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
-    import_node_path21 = require("node:path");
+    import_node_fs22 = require("node:fs");
+    import_node_path22 = require("node:path");
     init_errors();
     init_atomic_write();
+    init_agent_adapter();
     init_budget();
     init_rate_limit();
     init_run_report();
@@ -7953,7 +8043,7 @@ function gitAsync(args, cwd, env = {}, okExitCodes = []) {
 }
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs21.readFileSync)((0, import_node_path22.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs23.readFileSync)((0, import_node_path23.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -7977,13 +8067,13 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_child_process4, import_node_fs21, import_node_path22;
+var import_node_child_process4, import_node_fs23, import_node_path23;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
-    import_node_fs21 = require("node:fs");
-    import_node_path22 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_path23 = require("node:path");
     init_errors();
     init_worktree();
     init_worktree_registry();
@@ -8001,6 +8091,7 @@ __export(run_plan_exports, {
 async function runPlan(options) {
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== void 0) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
+  options.adapter.checkTasks?.(plan.tasks, options.planPath);
   const store = TaskStore.open({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   if (!store.exists()) store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
@@ -8016,7 +8107,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path23.join)(store.dir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path24.join)(store.dir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? 30 * 6e4 });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -8070,7 +8161,7 @@ async function runPlan(options) {
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
   const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path23.join)(store.dir, REPORT_FILE);
+  const reportPath = (0, import_node_path24.join)(store.dir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -8086,11 +8177,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path23, REPORT_FILE;
+var import_node_path24, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path23 = require("node:path");
+    import_node_path24 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -8360,8 +8451,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs22.mkdirSync)((0, import_node_path24.dirname)((0, import_node_path24.join)(root, path)), { recursive: true });
-  (0, import_node_fs22.writeFileSync)((0, import_node_path24.join)(root, path), content);
+  (0, import_node_fs24.mkdirSync)((0, import_node_path25.dirname)((0, import_node_path25.join)(root, path)), { recursive: true });
+  (0, import_node_fs24.writeFileSync)((0, import_node_path25.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -8394,13 +8485,13 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_child_process5, import_node_fs22, import_node_path24, lines, DEMO_SCRIPTS;
+var import_node_child_process5, import_node_fs24, import_node_path25, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
-    import_node_fs22 = require("node:fs");
-    import_node_path24 = require("node:path");
+    import_node_fs24 = require("node:fs");
+    import_node_path25 = require("node:path");
     lines = (...text) => `${text.join("\n")}
 `;
     DEMO_SCRIPTS = {
@@ -8435,12 +8526,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path24.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs22.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs22.readFileSync)(path, "utf8");
+          const path = (0, import_node_path25.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs24.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before = (0, import_node_fs24.readFileSync)(path, "utf8");
           const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs22.writeFileSync)(path, after);
+          (0, import_node_fs24.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -8475,7 +8566,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs22.existsSync)((0, import_node_path24.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs24.existsSync)((0, import_node_path25.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -8485,7 +8576,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs22.existsSync)((0, import_node_path24.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs24.existsSync)((0, import_node_path25.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -8507,7 +8598,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs22.existsSync)((0, import_node_path24.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs24.existsSync)((0, import_node_path25.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -8542,8 +8633,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs22.readFileSync)((0, import_node_path24.join)(root, "README.md"), "utf8");
-          (0, import_node_fs22.writeFileSync)((0, import_node_path24.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs24.readFileSync)((0, import_node_path25.join)(root, "README.md"), "utf8");
+          (0, import_node_fs24.writeFileSync)((0, import_node_path25.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -8709,12 +8800,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs23.realpathSync)((0, import_node_fs23.mkdtempSync)((0, import_node_path25.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs25.realpathSync)((0, import_node_fs25.mkdtempSync)((0, import_node_path26.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs23.mkdirSync)((0, import_node_path25.dirname)((0, import_node_path25.join)(dir, path)), { recursive: true });
-    (0, import_node_fs23.writeFileSync)((0, import_node_path25.join)(dir, path), content);
+    (0, import_node_fs25.mkdirSync)((0, import_node_path26.dirname)((0, import_node_path26.join)(dir, path)), { recursive: true });
+    (0, import_node_fs25.writeFileSync)((0, import_node_path26.join)(dir, path), content);
   }
   const git = (...args) => {
     (0, import_node_child_process6.execFileSync)("git", args, { cwd: dir, stdio: "ignore" });
@@ -8737,7 +8828,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path25.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path26.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -8754,20 +8845,20 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs23.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs25.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_child_process6, import_node_fs23, import_node_os4, import_node_path25, PLAN_FILE;
+var import_node_child_process6, import_node_fs25, import_node_os4, import_node_path26, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     import_node_child_process6 = require("node:child_process");
-    import_node_fs23 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path25 = require("node:path");
+    import_node_path26 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -8943,18 +9034,18 @@ var init_claim_call = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs24.existsSync)(current)) {
-    const parent = (0, import_node_path26.dirname)(current);
+  while (!(0, import_node_fs26.existsSync)(current)) {
+    const parent = (0, import_node_path27.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path26.basename)(current));
+    rest.unshift((0, import_node_path27.basename)(current));
     current = parent;
   }
-  return (0, import_node_path26.join)((0, import_node_fs24.realpathSync)(current), ...rest);
+  return (0, import_node_path27.join)((0, import_node_fs26.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path26.dirname)(physical);
-  while (!(0, import_node_fs24.existsSync)(dir)) dir = (0, import_node_path26.dirname)(dir);
+  let dir = (0, import_node_path27.dirname)(physical);
+  while (!(0, import_node_fs26.existsSync)(dir)) dir = (0, import_node_path27.dirname)(dir);
   let output;
   try {
     output = (0, import_node_child_process7.execFileSync)("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
@@ -8967,13 +9058,13 @@ function locateFile(file) {
   }
   const [commonDir, toplevel] = output.trim().split("\n");
   if (!commonDir || !toplevel) return void 0;
-  const path = (0, import_node_path26.relative)(toplevel, physical).split("\\").join("/");
-  if (path.startsWith("..") || (0, import_node_path26.isAbsolute)(path)) return void 0;
-  return { toplevel: (0, import_node_fs24.realpathSync)(toplevel), commonDir: (0, import_node_fs24.realpathSync)(commonDir), path };
+  const path = (0, import_node_path27.relative)(toplevel, physical).split("\\").join("/");
+  if (path.startsWith("..") || (0, import_node_path27.isAbsolute)(path)) return void 0;
+  return { toplevel: (0, import_node_fs26.realpathSync)(toplevel), commonDir: (0, import_node_fs26.realpathSync)(commonDir), path };
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs24.realpathSync)(a) === (0, import_node_fs24.realpathSync)(b);
+    return (0, import_node_fs26.realpathSync)(a) === (0, import_node_fs26.realpathSync)(b);
   } catch {
     return false;
   }
@@ -8989,7 +9080,7 @@ function decideEdit(request) {
       reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: parallel-agents claim --agent ${agent} --role <your role> --json; when claim exits 3 or 4 there is nothing for you to do, so report and stop.`
     };
   }
-  const file = (0, import_node_path26.isAbsolute)(request.file) ? request.file : (0, import_node_path26.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path27.isAbsolute)(request.file) ? request.file : (0, import_node_path27.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const failHint = (what) => `If the task cannot be done without it, do not work around the scope: run parallel-agents fail --agent ${agent} --task ${held[0].id} --reason "needs ${what}, outside its write scope" and report NEEDS_CONTEXT.`;
   if (!location || request.gitCommonDir !== void 0 && !sameDir(location.commonDir, request.gitCommonDir)) {
@@ -9019,13 +9110,13 @@ function decideEdit(request) {
     reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}`
   };
 }
-var import_node_child_process7, import_node_fs24, import_node_path26;
+var import_node_child_process7, import_node_fs26, import_node_path27;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
     import_node_child_process7 = require("node:child_process");
-    import_node_fs24 = require("node:fs");
-    import_node_path26 = require("node:path");
+    import_node_fs26 = require("node:fs");
+    import_node_path27 = require("node:path");
     init_glob();
   }
 });
@@ -9034,7 +9125,7 @@ var init_edit_scope = __esm({
 function heldTasks(store, agent) {
   let names;
   try {
-    names = (0, import_node_fs25.readdirSync)(store.stateDir("claimed"));
+    names = (0, import_node_fs27.readdirSync)(store.stateDir("claimed"));
   } catch {
     return [];
   }
@@ -9047,24 +9138,24 @@ function heldTasks(store, agent) {
   }
   return tasks;
 }
-var import_node_fs25;
+var import_node_fs27;
 var init_held_tasks = __esm({
   "src/hooks/held-tasks.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     init_claim_name();
   }
 });
 
 // src/hooks/subagent-registry.ts
 function recordPath(storeDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path27.join)(storeDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path28.join)(storeDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
 }
 function readSubagent(storeDir, agentId) {
   const path = recordPath(storeDir, agentId);
   if (!path) return void 0;
   try {
-    const data = JSON.parse((0, import_node_fs26.readFileSync)(path, "utf8"));
+    const data = JSON.parse((0, import_node_fs28.readFileSync)(path, "utf8"));
     return typeof data.agent === "string" ? data : void 0;
   } catch {
     return void 0;
@@ -9079,14 +9170,14 @@ function forgetSubagent(storeDir, agentId) {
   const path = recordPath(storeDir, agentId);
   if (!path) return;
   try {
-    (0, import_node_fs26.unlinkSync)(path);
+    (0, import_node_fs28.unlinkSync)(path);
   } catch {
   }
 }
 function sessionSubagents(storeDir, sessionId) {
   let names;
   try {
-    names = (0, import_node_fs26.readdirSync)((0, import_node_path27.join)(storeDir, SUBAGENTS_DIR));
+    names = (0, import_node_fs28.readdirSync)((0, import_node_path28.join)(storeDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
@@ -9098,12 +9189,12 @@ function sessionSubagents(storeDir, sessionId) {
   }
   return records;
 }
-var import_node_fs26, import_node_path27, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var import_node_fs28, import_node_path28, SUBAGENTS_DIR, AGENT_ID_PATTERN;
 var init_subagent_registry = __esm({
   "src/hooks/subagent-registry.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
-    import_node_path27 = require("node:path");
+    import_node_fs28 = require("node:fs");
+    import_node_path28 = require("node:path");
     init_atomic_write();
     SUBAGENTS_DIR = "subagents";
     AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
