@@ -97,7 +97,7 @@ function ms(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-function precheckBench(repo: string): void {
+async function precheckBench(repo: string): Promise<void> {
   const main = git(repo, 'rev-parse', 'main');
   console.log('### Conflict pre-check (5,000-file repo, 10 files per branch)\n');
   console.log('| branches | variant | merges run | pairs skipped | conflicts found | resolve heads ms | pre-check ms (3 git processes) | total ms |');
@@ -106,7 +106,7 @@ function precheckBench(repo: string): void {
     for (const variant of ['clean', 'shared'] as const) {
       const diffTimes: number[] = [];
       const mergeTimes: number[] = [];
-      let last: ReturnType<typeof precheckConflicts> | undefined;
+      let last: Awaited<ReturnType<typeof precheckConflicts>> | undefined;
       for (let rep = 0; rep < REPS; rep++) {
         const t0 = process.hrtime.bigint();
         const names = Array.from({ length: n }, (_, i) => `${variant}-${i}`);
@@ -114,7 +114,7 @@ function precheckBench(repo: string): void {
         const branches = names.map((task, i) => ({ task, head: heads[i]! }));
         diffTimes.push(ms(t0));
         const t1 = process.hrtime.bigint();
-        last = precheckConflicts(repo, main, branches);
+        last = await precheckConflicts(repo, main, branches);
         mergeTimes.push(ms(t1));
       }
       const diff = median(diffTimes);
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   const repo = makeRepo(64);
   console.log(`generated repo: ${git(repo, 'ls-files').split('\n').length} files, 128 branches, in ${Date.now() - started} ms\n`);
   try {
-    if (!process.env.BENCH_GIT_SKIP_PRECHECK) precheckBench(repo);
+    if (!process.env.BENCH_GIT_SKIP_PRECHECK) await precheckBench(repo);
     if (!process.env.BENCH_GIT_SKIP_WORKTREES) {
       const cliDir = mkdtempSync(join(tmpdir(), 'pa-bench-cli-'));
       const cli = await writeBundle(cliDir);

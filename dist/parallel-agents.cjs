@@ -3332,6 +3332,27 @@ function runGit(args, options) {
   }
   return { stdout: result.stdout, stderr: result.stderr, exitCode };
 }
+function runGitAsync(args, options) {
+  return new Promise((resolvePromise, reject) => {
+    const child = (0, import_node_child_process.spawn)("git", args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: ["pipe", "pipe", "pipe"] });
+    const stdout = [];
+    const stderr = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", (error) => {
+      reject(new CliError("E_GIT", `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
+    });
+    child.on("close", (code) => {
+      const result = { stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8"), exitCode: code ?? 128 };
+      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
+        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
+      } else {
+        resolvePromise(result);
+      }
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
 function gitOutput(args, options) {
   return runGit(args, options).stdout.replace(/\n$/, "");
 }
@@ -6338,16 +6359,16 @@ function pairsSharingPaths(changes) {
   }
   return pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
 }
-function precheckConflicts(cwd, targetCommit, branches) {
+async function precheckConflicts(cwd, targetCommit, branches) {
   if (branches.length === 0) return { conflicts: [], changes: [], merges_checked: 0, pairs_skipped: 0 };
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
-function withScratchObjects(cwd, run) {
+async function withScratchObjects(cwd, run) {
   const objects = (0, import_node_path18.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
   const scratch = (0, import_node_fs17.mkdtempSync)((0, import_node_path18.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path18.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path18.delimiter}${inherited}` : objects });
   } finally {
     (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
   }
@@ -6362,7 +6383,7 @@ function scratchParent() {
     return (0, import_node_os3.tmpdir)();
   }
 }
-function precheckWith(cwd, env, targetCommit, branches) {
+async function precheckWith(cwd, env, targetCommit, branches) {
   const allPairs = branches.length * (branches.length - 1) / 2;
   const conflicts = [];
   const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]), env);
@@ -6378,7 +6399,7 @@ function precheckWith(cwd, env, targetCommit, branches) {
   });
   const changes = changesBetweenTrees(cwd, againstTarget.map((outcome, index) => [fromTrees[index], outcome.tree]), env);
   const pairs = pairsSharingPaths(changes);
-  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a].head, branches[b].head]), env);
+  const pairOutcomes = await mergeBatchParallel(cwd, pairs.map(([a, b]) => [branches[a].head, branches[b].head]), env);
   pairOutcomes.forEach((outcome, index) => {
     if (outcome.clean) return;
     const [a, b] = pairs[index];
@@ -6395,6 +6416,22 @@ function mergeBatch(cwd, merges, env) {
     throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${merges.length} requests`);
   }
   return outcomes;
+}
+async function mergeBatchParallel(cwd, merges, env) {
+  const processes = Math.min((0, import_node_os3.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
+  if (processes <= 1) return mergeBatch(cwd, merges, env);
+  const size = Math.ceil(merges.length / processes);
+  const chunks = Array.from({ length: processes }, (_, i) => merges.slice(i * size, (i + 1) * size)).filter((chunk) => chunk.length > 0);
+  const answers = await Promise.all(chunks.map(async (chunk) => {
+    const input = chunk.map(([ours, theirs]) => `${ours} ${theirs}
+`).join("");
+    const outcomes = parseBatchOutput((await runGitAsync(["merge-tree", "--write-tree", "--stdin", "--name-only"], { cwd, input, env })).stdout);
+    if (outcomes.length !== chunk.length) {
+      throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${chunk.length} requests`);
+    }
+    return outcomes;
+  }));
+  return answers.flat();
 }
 function parseBatchOutput(output) {
   const tokens = output.split("\0");
@@ -6421,7 +6458,7 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs17, import_node_os3, import_node_path18;
+var import_node_fs17, import_node_os3, import_node_path18, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
@@ -6430,6 +6467,7 @@ var init_conflict_precheck = __esm({
     import_node_path18 = require("node:path");
     init_run_git();
     init_ownership();
+    MERGES_PER_PROCESS = 128;
   }
 });
 
@@ -6724,7 +6762,7 @@ async function runVerify(context, options) {
     return finish();
   }
   const precheckStart = Date.now();
-  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
+  const precheck = await precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
     const changes = precheck.changes[index];

@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { gitOutput, runGit } from './run-git.ts';
+import { gitOutput, runGit, runGitAsync } from './run-git.ts';
 import { changesBetweenTrees, type BranchChanges } from './ownership.ts';
 
 // Finds conflicts before anything is merged: each branch against the target and every pair of
@@ -66,7 +66,7 @@ export function pairsSharingPaths(changes: readonly BranchChanges[]): [number, n
   return pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
 }
 
-export function precheckConflicts(cwd: string, targetCommit: string, branches: readonly PrecheckBranch[]): PrecheckResult {
+export async function precheckConflicts(cwd: string, targetCommit: string, branches: readonly PrecheckBranch[]): Promise<PrecheckResult> {
   if (branches.length === 0) return { conflicts: [], changes: [], merges_checked: 0, pairs_skipped: 0 };
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
@@ -76,12 +76,12 @@ export function precheckConflicts(cwd: string, targetCommit: string, branches: r
  * pre-check, all garbage afterwards. They go to a throwaway object directory instead (the way git
  * quarantines pushes), reading the real objects through the alternates mechanism.
  */
-function withScratchObjects<T>(cwd: string, run: (env: NodeJS.ProcessEnv) => T): T {
+async function withScratchObjects<T>(cwd: string, run: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   const objects = resolve(cwd, gitOutput(['rev-parse', '--git-path', 'objects'], { cwd }));
   const scratch = mkdtempSync(join(scratchParent(), 'pa-precheck-objects-'));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${delimiter}${inherited}` : objects });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -102,7 +102,7 @@ function scratchParent(): string {
   }
 }
 
-function precheckWith(cwd: string, env: NodeJS.ProcessEnv, targetCommit: string, branches: readonly PrecheckBranch[]): PrecheckResult {
+async function precheckWith(cwd: string, env: NodeJS.ProcessEnv, targetCommit: string, branches: readonly PrecheckBranch[]): Promise<PrecheckResult> {
   const allPairs = (branches.length * (branches.length - 1)) / 2;
   const conflicts: PrecheckConflict[] = [];
   const againstTarget = mergeBatch(cwd, branches.map((branch) => [targetCommit, branch.head]), env);
@@ -121,7 +121,7 @@ function precheckWith(cwd: string, env: NodeJS.ProcessEnv, targetCommit: string,
   const changes = changesBetweenTrees(cwd, againstTarget.map((outcome, index) => [fromTrees[index]!, outcome.tree]), env);
 
   const pairs = pairsSharingPaths(changes);
-  const pairOutcomes = mergeBatch(cwd, pairs.map(([a, b]) => [branches[a]!.head, branches[b]!.head]), env);
+  const pairOutcomes = await mergeBatchParallel(cwd, pairs.map(([a, b]) => [branches[a]!.head, branches[b]!.head]), env);
   pairOutcomes.forEach((outcome, index) => {
     if (outcome.clean) return;
     const [a, b] = pairs[index]!;
@@ -146,6 +146,29 @@ export function mergeBatch(cwd: string, merges: readonly (readonly [string, stri
     throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${merges.length} requests`);
   }
   return outcomes;
+}
+
+/** Below this many merges a second git process costs more than it saves. */
+const MERGES_PER_PROCESS = 128;
+
+/**
+ * The pairwise batch is the one that grows as N², and merge-tree is single-threaded: split it
+ * over one git process per core (contiguous chunks, answers kept in request order).
+ */
+export async function mergeBatchParallel(cwd: string, merges: readonly (readonly [string, string])[], env?: NodeJS.ProcessEnv): Promise<MergeTreeOutcome[]> {
+  const processes = Math.min(cpus().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
+  if (processes <= 1) return mergeBatch(cwd, merges, env);
+  const size = Math.ceil(merges.length / processes);
+  const chunks = Array.from({ length: processes }, (_, i) => merges.slice(i * size, (i + 1) * size)).filter((chunk) => chunk.length > 0);
+  const answers = await Promise.all(chunks.map(async (chunk) => {
+    const input = chunk.map(([ours, theirs]) => `${ours} ${theirs}\n`).join('');
+    const outcomes = parseBatchOutput((await runGitAsync(['merge-tree', '--write-tree', '--stdin', '--name-only'], { cwd, input, env })).stdout);
+    if (outcomes.length !== chunk.length) {
+      throw new Error(`merge-tree --stdin answered ${outcomes.length} merges for ${chunk.length} requests`);
+    }
+    return outcomes;
+  }));
+  return answers.flat();
 }
 
 /**

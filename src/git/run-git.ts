@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { CliError } from '../errors.ts';
 
 /** A git command that failed; it is a CliError (E_GIT) so the CLI reports it in one line. */
@@ -56,6 +56,29 @@ export function runGit(args: readonly string[], options: GitOptions): GitResult 
     throw new GitError(args, exitCode, result.stderr, options.cwd);
   }
   return { stdout: result.stdout, stderr: result.stderr, exitCode };
+}
+
+/** runGit without blocking the event loop, so independent git processes can run side by side. */
+export function runGitAsync(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('git', args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error) => {
+      reject(new CliError('E_GIT', `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
+    });
+    child.on('close', (code) => {
+      const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: code ?? 128 };
+      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
+        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
+      } else {
+        resolvePromise(result);
+      }
+    });
+    child.stdin.end(options.input ?? '');
+  });
 }
 
 /** stdout of a successful git call with the trailing newline removed. */

@@ -103,7 +103,7 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   // 1+2. One batched pre-check yields both what each branch changes (ownership) and every conflict
   // against the target or between branches; both always run, so one report lists every problem.
   const precheckStart = Date.now();
-  const precheck = precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
+  const precheck = await precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   ordered.forEach((candidate, index) => {
     const changes = precheck.changes[index]!;
