@@ -3452,6 +3452,161 @@ var init_repo_context = __esm({
   }
 });
 
+// src/scope/glob.ts
+function isGlob(entry) {
+  return GLOB_CHARS.test(entry);
+}
+function normalizeScopeEntry(entry) {
+  if (!NEEDS_NORMALIZING.test(entry)) return entry;
+  let normalized = entry.trim().replace(/\/{2,}/g, "/");
+  while (normalized.startsWith("./")) normalized = normalized.slice(2);
+  if (normalized.length > 1 && normalized.endsWith("/")) normalized = normalized.slice(0, -1);
+  return normalized;
+}
+function staticBase(entry) {
+  const segments = normalizeScopeEntry(entry).split("/");
+  const literal = [];
+  for (const segment of segments) {
+    if (isGlob(segment)) break;
+    literal.push(segment);
+  }
+  return literal.join("/");
+}
+function escapeRegex2(text) {
+  return text.replace(/[.+^$()|\\/]/g, "\\$&");
+}
+function segmentToRegex(segment) {
+  let out = "";
+  for (let i = 0; i < segment.length; i++) {
+    const char = segment[i];
+    if (char === "*") out += "[^/]*";
+    else if (char === "?") out += "[^/]";
+    else if (char === "[") {
+      const end = segment.indexOf("]", i + 1);
+      if (end < 0) out += "\\[";
+      else {
+        const body = segment.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
+        out += `[${body}]`;
+        i = end;
+      }
+    } else if (char === "{") {
+      const end = segment.indexOf("}", i + 1);
+      if (end < 0) out += "\\{";
+      else {
+        const options = segment.slice(i + 1, end).split(",").map(segmentToRegex);
+        out += `(?:${options.join("|")})`;
+        i = end;
+      }
+    } else out += escapeRegex2(char);
+  }
+  return out;
+}
+function globToRegExp(entry) {
+  const normalized = normalizeScopeEntry(entry);
+  if (!isGlob(normalized)) {
+    return new RegExp(`^${escapeRegex2(normalized)}(?:/.*)?$`);
+  }
+  const segments = normalized.split("/");
+  const trailingAny = segments.length > 1 && segments[segments.length - 1] === "**";
+  if (trailingAny) segments.pop();
+  let source = "^";
+  segments.forEach((segment, index) => {
+    const last = index === segments.length - 1;
+    if (segment === "**") {
+      source += last ? ".*" : "(?:[^/]+/)*";
+    } else {
+      source += segmentToRegex(segment) + (last ? "" : "/");
+    }
+  });
+  if (trailingAny) source += "(?:/.*)?";
+  return new RegExp(`${source}$`);
+}
+function compile(entry) {
+  let regex = compiled.get(entry);
+  if (!regex) {
+    regex = globToRegExp(entry);
+    compiled.set(entry, regex);
+  }
+  return regex;
+}
+function matchesScope(path, scope) {
+  const normalized = normalizeScopeEntry(path);
+  return scope.some((entry) => compile(entry).test(normalized));
+}
+function scopeEntryProblem(entry) {
+  const normalized = normalizeScopeEntry(entry);
+  if (normalized === "" || normalized === "." || normalized === "/") return "names no path (use ** for the whole repository)";
+  if (normalized.startsWith("!")) return 'negated entries ("!\u2026") are not supported: list what the task writes';
+  for (const segment of normalized.split("/")) {
+    if (segment === ".") return 'must not contain "." segments';
+    let depth = 0;
+    for (let i = 0; i < segment.length; i++) {
+      const char = segment[i];
+      if (char === "[") {
+        const end = segment.indexOf("]", i + 1);
+        if (end < 0) return 'has a "[" without its "]"';
+        if (end === i + 1 || end === i + 2 && (segment[i + 1] === "!" || segment[i + 1] === "^")) return 'has an empty character class "[]"';
+        i = end;
+      } else if (char === "]") return 'has a "]" without its "["';
+      else if (char === "{") {
+        if (depth > 0) return 'has nested "{" alternatives, which are not supported';
+        depth++;
+      } else if (char === "}") {
+        if (depth === 0) return 'has a "}" without its "{"';
+        depth--;
+      }
+    }
+    if (depth !== 0) return 'has a "{" without its "}" (alternatives cannot span "/")';
+  }
+  return void 0;
+}
+var GLOB_CHARS, NEEDS_NORMALIZING, compiled;
+var init_glob = __esm({
+  "src/scope/glob.ts"() {
+    "use strict";
+    GLOB_CHARS = /[*?[\]{}]/;
+    NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+    compiled = /* @__PURE__ */ new Map();
+  }
+});
+
+// src/git/ownership.ts
+function changesBetweenTrees(cwd, pairs, env) {
+  if (pairs.length === 0) return [];
+  const headers = pairs.map(([from, to]) => `${from} ${to}
+`);
+  const output = runGit(["diff-tree", "--stdin", "-r", "-z", "--name-status", "--no-renames"], { cwd, input: headers.join(""), env }).stdout;
+  const results = [];
+  let pos = 0;
+  for (const header of headers) {
+    if (!output.startsWith(header, pos)) throw new Error(`unexpected diff-tree output at offset ${pos}`);
+    pos += header.length;
+    const changes = { changed: [], deleted: [] };
+    while (pos < output.length && /[A-Z]/.test(output[pos])) {
+      const statusEnd = output.indexOf("\0", pos);
+      const pathEnd = output.indexOf("\0", statusEnd + 1);
+      const status = output.slice(pos, statusEnd);
+      const path = output.slice(statusEnd + 1, pathEnd);
+      changes.changed.push(path);
+      if (status === "D") changes.deleted.push(path);
+      pos = pathEnd + 1;
+    }
+    results.push(changes);
+  }
+  return results;
+}
+function scopeViolations(changed, scope) {
+  if (scope.length === 0) return [];
+  return changed.filter((path) => !matchesScope(path, scope));
+}
+var init_ownership = __esm({
+  "src/git/ownership.ts"() {
+    "use strict";
+    init_glob();
+    init_run_git();
+  }
+});
+
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
   return (0, import_node_path7.join)(storeDir, WORKTREE_RECORDS_DIR);
@@ -3543,10 +3698,10 @@ var init_worktree_registry = __esm({
 });
 
 // src/git/evidence.ts
-async function verifyCommitEvidence(store, taskId, commit) {
+async function verifyCommitEvidence(store, taskId, commit, scope = []) {
   validateTaskId(taskId);
   const record = readWorktreeRecord(store.dir, taskId);
-  if (!record) return commit;
+  if (!record) return checkSharedCheckoutCommit(store.repoRoot, taskId, commit, scope);
   const repoRoot = store.repoRoot;
   if (!repoRoot) throw new CliError("E_EVIDENCE", `task ${taskId} has a worktree record but the store is not inside a git repository; run complete from the project`);
   const resolveIn = (0, import_node_fs10.existsSync)(record.path) ? record.path : repoRoot;
@@ -3561,6 +3716,22 @@ async function verifyCommitEvidence(store, taskId, commit) {
   if (!gitTest(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${taskId}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
   }
+  if (gitTest(["merge-base", "--is-ancestor", full, record.base], { cwd: repoRoot })) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is the base of task ${taskId} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
+  }
+  return full;
+}
+function checkSharedCheckoutCommit(repoRoot, taskId, commit, scope) {
+  if (!repoRoot || scope.length === 0) return commit;
+  const full = resolveCommit(commit, repoRoot);
+  if (!full) {
+    throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
+  }
+  const changed = gitOutput(["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", full], { cwd: repoRoot }).split("\n").filter(Boolean);
+  const outside = scopeViolations(changed, scope);
+  if (outside.length > 0) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes files outside task ${taskId}'s scope (${outside.slice(0, 5).join(", ")}${outside.length > 5 ? ", ..." : ""}); commit only your task's files`, { commit: full, files: outside });
+  }
   return full;
 }
 var import_node_fs10;
@@ -3572,7 +3743,105 @@ var init_evidence = __esm({
     init_task_schema();
     init_repo_context();
     init_run_git();
+    init_ownership();
     init_worktree_registry();
+  }
+});
+
+// src/git/worktree-state.ts
+function listGitWorktrees(cwd) {
+  const tokens = runGit(["worktree", "list", "--porcelain", "-z"], { cwd }).stdout.split("\0");
+  const worktrees = [];
+  let current;
+  for (const token of tokens) {
+    if (token === "") {
+      if (current) worktrees.push(current);
+      current = void 0;
+      continue;
+    }
+    const space = token.indexOf(" ");
+    const key = space < 0 ? token : token.slice(0, space);
+    const value = space < 0 ? "" : token.slice(space + 1);
+    if (key === "worktree") current = { path: value, head: void 0, branch: void 0, bare: false, locked: false, prunable: false };
+    else if (!current) continue;
+    else if (key === "HEAD") current.head = value;
+    else if (key === "branch") current.branch = value;
+    else if (key === "bare") current.bare = true;
+    else if (key === "locked") current.locked = true;
+    else if (key === "prunable") current.prunable = true;
+  }
+  if (current) worktrees.push(current);
+  return worktrees;
+}
+function uncommittedPaths(worktreePath, options = {}) {
+  const args = ["status", "--porcelain=v1", "-z", options.trackedOnly ? "--untracked-files=no" : "--untracked-files=all"];
+  const tokens = runGit(args, { cwd: worktreePath }).stdout.split("\0");
+  const paths = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const entry = tokens[i];
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === "R" || entry[0] === "C") i++;
+  }
+  return paths;
+}
+function commitsNotIn(cwd, target, head) {
+  return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
+}
+function snapshotWorkingTree(worktreePath, message) {
+  const scratch = (0, import_node_fs11.mkdtempSync)((0, import_node_path8.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path8.join)(scratch, "index") };
+  try {
+    const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
+    runGit(["read-tree", head], { cwd: worktreePath, env });
+    runGit(["add", "--all", "--", "."], { cwd: worktreePath, env });
+    const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
+    return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
+  } finally {
+    (0, import_node_fs11.rmSync)(scratch, { recursive: true, force: true });
+  }
+}
+function identityFallback(cwd) {
+  const hasName = runGit(["config", "user.name"], { cwd, okExitCodes: [1] }).exitCode === 0;
+  const hasEmail = runGit(["config", "user.email"], { cwd, okExitCodes: [1] }).exitCode === 0;
+  return {
+    ...hasName || process.env.GIT_AUTHOR_NAME ? {} : { GIT_AUTHOR_NAME: "parallel-agents", GIT_COMMITTER_NAME: "parallel-agents" },
+    ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
+  };
+}
+var import_node_fs11, import_node_os2, import_node_path8;
+var init_worktree_state = __esm({
+  "src/git/worktree-state.ts"() {
+    "use strict";
+    import_node_fs11 = require("node:fs");
+    import_node_os2 = require("node:os");
+    import_node_path8 = require("node:path");
+    init_run_git();
+  }
+});
+
+// src/git/commit-worktree.ts
+function commitTaskWorktree(storeDir, taskId, message) {
+  const record = readWorktreeRecord(storeDir, taskId);
+  if (!record) {
+    throw new CliError("E_EVIDENCE", `task ${taskId} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${taskId})`);
+  }
+  if (!(0, import_node_fs12.existsSync)(record.path)) {
+    throw new CliError("E_EVIDENCE", `the worktree of task ${taskId} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
+  }
+  runGit(["add", "--all", "--", "."], { cwd: record.path });
+  runGit(["commit", "--quiet", "--no-verify", "-m", message], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
+  return gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: record.path });
+}
+var import_node_fs12;
+var init_commit_worktree = __esm({
+  "src/git/commit-worktree.ts"() {
+    "use strict";
+    import_node_fs12 = require("node:fs");
+    init_errors();
+    init_run_git();
+    init_worktree_registry();
+    init_worktree_state();
   }
 });
 
@@ -3589,13 +3858,16 @@ var init_complete = __esm({
     init_open_store();
     init_task_view();
     init_evidence();
-    usage4 = "parallel-agents complete --agent NAME --task ID [--commit SHA] [--summary TEXT] [--token TOKEN] [--json]";
+    init_commit_worktree();
+    init_errors();
+    usage4 = "parallel-agents complete --agent NAME --task ID [--commit SHA | --commit-worktree] [--summary TEXT] [--token TOKEN] [--json]";
     command5 = {
       usage: usage4,
       options: {
         agent: { type: "string" },
         task: { type: "string" },
         commit: { type: "string" },
+        "commit-worktree": { type: "boolean" },
         summary: { type: "string" },
         token: { type: "string" }
       },
@@ -3608,7 +3880,16 @@ var init_complete = __esm({
           commit: stringOption(ctx.values, "commit"),
           summary: stringOption(ctx.values, "summary")
         };
-        if (request.commit !== void 0) request.commit = await verifyCommitEvidence(store, request.task, request.commit);
+        if (ctx.values["commit-worktree"]) {
+          if (request.commit !== void 0) throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${usage4}`);
+          await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
+          const task2 = store.get(request.task);
+          request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${task2?.title ?? "task work"}`);
+        }
+        if (request.commit !== void 0) {
+          const scope = store.get(request.task)?.files ?? [];
+          request.commit = await verifyCommitEvidence(store, request.task, request.commit, scope);
+        }
         const task = await store.complete(request);
         return {
           data: { task: taskJson(task) },
@@ -4048,124 +4329,6 @@ function scheduleShape(order, predecessors, weight) {
 var init_schedule_shape = __esm({
   "src/plan/schedule-shape.ts"() {
     "use strict";
-  }
-});
-
-// src/scope/glob.ts
-function isGlob(entry) {
-  return GLOB_CHARS.test(entry);
-}
-function normalizeScopeEntry(entry) {
-  if (!NEEDS_NORMALIZING.test(entry)) return entry;
-  let normalized = entry.trim().replace(/\/{2,}/g, "/");
-  while (normalized.startsWith("./")) normalized = normalized.slice(2);
-  if (normalized.length > 1 && normalized.endsWith("/")) normalized = normalized.slice(0, -1);
-  return normalized;
-}
-function staticBase(entry) {
-  const segments = normalizeScopeEntry(entry).split("/");
-  const literal = [];
-  for (const segment of segments) {
-    if (isGlob(segment)) break;
-    literal.push(segment);
-  }
-  return literal.join("/");
-}
-function escapeRegex2(text) {
-  return text.replace(/[.+^$()|\\/]/g, "\\$&");
-}
-function segmentToRegex(segment) {
-  let out = "";
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment[i];
-    if (char === "*") out += "[^/]*";
-    else if (char === "?") out += "[^/]";
-    else if (char === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end < 0) out += "\\[";
-      else {
-        const body = segment.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
-        out += `[${body}]`;
-        i = end;
-      }
-    } else if (char === "{") {
-      const end = segment.indexOf("}", i + 1);
-      if (end < 0) out += "\\{";
-      else {
-        const options = segment.slice(i + 1, end).split(",").map(segmentToRegex);
-        out += `(?:${options.join("|")})`;
-        i = end;
-      }
-    } else out += escapeRegex2(char);
-  }
-  return out;
-}
-function globToRegExp(entry) {
-  const normalized = normalizeScopeEntry(entry);
-  if (!isGlob(normalized)) {
-    return new RegExp(`^${escapeRegex2(normalized)}(?:/.*)?$`);
-  }
-  const segments = normalized.split("/");
-  const trailingAny = segments.length > 1 && segments[segments.length - 1] === "**";
-  if (trailingAny) segments.pop();
-  let source = "^";
-  segments.forEach((segment, index) => {
-    const last = index === segments.length - 1;
-    if (segment === "**") {
-      source += last ? ".*" : "(?:[^/]+/)*";
-    } else {
-      source += segmentToRegex(segment) + (last ? "" : "/");
-    }
-  });
-  if (trailingAny) source += "(?:/.*)?";
-  return new RegExp(`${source}$`);
-}
-function compile(entry) {
-  let regex = compiled.get(entry);
-  if (!regex) {
-    regex = globToRegExp(entry);
-    compiled.set(entry, regex);
-  }
-  return regex;
-}
-function matchesScope(path, scope) {
-  const normalized = normalizeScopeEntry(path);
-  return scope.some((entry) => compile(entry).test(normalized));
-}
-function scopeEntryProblem(entry) {
-  const normalized = normalizeScopeEntry(entry);
-  if (normalized === "" || normalized === "." || normalized === "/") return "names no path (use ** for the whole repository)";
-  if (normalized.startsWith("!")) return 'negated entries ("!\u2026") are not supported: list what the task writes';
-  for (const segment of normalized.split("/")) {
-    if (segment === ".") return 'must not contain "." segments';
-    let depth = 0;
-    for (let i = 0; i < segment.length; i++) {
-      const char = segment[i];
-      if (char === "[") {
-        const end = segment.indexOf("]", i + 1);
-        if (end < 0) return 'has a "[" without its "]"';
-        if (end === i + 1 || end === i + 2 && (segment[i + 1] === "!" || segment[i + 1] === "^")) return 'has an empty character class "[]"';
-        i = end;
-      } else if (char === "]") return 'has a "]" without its "["';
-      else if (char === "{") {
-        if (depth > 0) return 'has nested "{" alternatives, which are not supported';
-        depth++;
-      } else if (char === "}") {
-        if (depth === 0) return 'has a "}" without its "{"';
-        depth--;
-      }
-    }
-    if (depth !== 0) return 'has a "{" without its "}" (alternatives cannot span "/")';
-  }
-  return void 0;
-}
-var GLOB_CHARS, NEEDS_NORMALIZING, compiled;
-var init_glob = __esm({
-  "src/scope/glob.ts"() {
-    "use strict";
-    GLOB_CHARS = /[*?[\]{}]/;
-    NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
-    compiled = /* @__PURE__ */ new Map();
   }
 });
 
@@ -4951,7 +5114,7 @@ async function parseYaml2(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path8.extname)(source).toLowerCase() === ".json" || (0, import_node_path8.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path9.extname)(source).toLowerCase() === ".json" || (0, import_node_path9.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? parseJson(text, source) : await parseYaml2(text, source);
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -4975,19 +5138,19 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs11.readFileSync)(path, "utf8");
+    text = (0, import_node_fs13.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs11, import_node_path8;
+var import_node_fs13, import_node_path9;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
-    import_node_path8 = require("node:path");
+    import_node_fs13 = require("node:fs");
+    import_node_path9 = require("node:path");
     init_errors();
     init_task_schema();
     init_plan_schema();
@@ -5088,11 +5251,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path9, usage8, FORMATS, command11;
+var import_node_path10, usage8, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path9 = require("node:path");
+    import_node_path10 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -5119,7 +5282,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path9.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path10.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const data = { schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} };
         const text = format === "json" ? JSON.stringify(data, null, 2) : format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis);
@@ -5216,11 +5379,11 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path10, usage9, command12;
+var import_node_path11, usage9, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path10 = require("node:path");
+    import_node_path11 = require("node:path");
     init_errors();
     init_args();
     init_open_store();
@@ -5238,7 +5401,7 @@ var init_plan_publish = __esm({
       async run(ctx) {
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path10.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path11.resolve)(ctx.cwd, path), { source: path });
         const store = openStore(ctx);
         const result = publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -5313,10 +5476,10 @@ async function yamlWriter() {
   return engines.yaml;
 }
 async function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs12.existsSync)(path) && !force) {
+  if ((0, import_node_fs14.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
-  const text = (0, import_node_path11.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const text = (0, import_node_path12.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${(await yamlWriter()).stringify(plan, { lineWidth: -1, noRefs: true })}`;
   await parsePlanText(text, source);
@@ -5327,12 +5490,12 @@ ${(await yamlWriter()).stringify(plan, { lineWidth: -1, noRefs: true })}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs12, import_node_path11, TITLE_INSTRUCTION_LENGTH;
+var import_node_fs14, import_node_path12, TITLE_INSTRUCTION_LENGTH;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
-    import_node_path11 = require("node:path");
+    import_node_fs14 = require("node:fs");
+    import_node_path12 = require("node:path");
     init_errors();
     init_atomic_write();
     init_load_plan();
@@ -5393,18 +5556,18 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path12.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path12.resolve)(cwd); ; dir = (0, import_node_path12.dirname)(dir)) {
-    if ((0, import_node_fs13.existsSync)((0, import_node_path12.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path12.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path13.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path13.resolve)(cwd); ; dir = (0, import_node_path13.dirname)(dir)) {
+    if ((0, import_node_fs15.existsSync)((0, import_node_path13.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path13.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs13, import_node_path12;
+var import_node_fs15, import_node_path13;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
-    import_node_path12 = require("node:path");
+    import_node_fs15 = require("node:fs");
+    import_node_path13 = require("node:path");
     init_locate();
   }
 });
@@ -5550,7 +5713,7 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs14.readFileSync)(path, "utf8");
+    return (0, import_node_fs16.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
@@ -5558,15 +5721,15 @@ function readText(path) {
 async function gitignoreRules(fastGlob, root) {
   const files = await fastGlob("**/.gitignore", { cwd: root, ignore: [...ALWAYS_IGNORED], dot: true, followSymbolicLinks: false, suppressErrors: true });
   return files.sort(comparePaths).flatMap((file) => {
-    const folder = import_node_path13.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path13.join)(root, file)), folder === "." ? "" : folder);
+    const folder = import_node_path14.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path14.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs14.statSync)((0, import_node_path13.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs16.statSync)((0, import_node_path14.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
@@ -5582,22 +5745,22 @@ async function listBatchFiles(options) {
     unique: true,
     suppressErrors: true
   });
-  const realRoot = (0, import_node_fs14.realpathSync)(options.root);
+  const realRoot = (0, import_node_fs16.realpathSync)(options.root);
   const inside = files.filter((file) => {
     try {
-      return (0, import_node_fs14.realpathSync)((0, import_node_path13.join)(options.root, file)) === (0, import_node_path13.join)(realRoot, file);
+      return (0, import_node_fs16.realpathSync)((0, import_node_path14.join)(options.root, file)) === (0, import_node_path14.join)(realRoot, file);
     } catch {
       return false;
     }
   });
   return inside.sort(comparePaths);
 }
-var import_node_fs14, import_node_path13, ALWAYS_IGNORED;
+var import_node_fs16, import_node_path14, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
-    import_node_path13 = require("node:path");
+    import_node_fs16 = require("node:fs");
+    import_node_path14 = require("node:path");
     init_glob();
     init_gitignore_patterns();
     init_path_order();
@@ -5663,11 +5826,11 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? baseIdForKeys([(0, import_node_path14.basename)(source, (0, import_node_path14.extname)(source))]);
+  const name = explicitName ?? baseIdForKeys([(0, import_node_path15.basename)(source, (0, import_node_path15.extname)(source))]);
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path14.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path15.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 function renderText(found, plan) {
   const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
@@ -5681,11 +5844,11 @@ function renderText(found, plan) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path14, usage10, command13;
+var import_node_path15, usage10, command13;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path14 = require("node:path");
+    import_node_path15 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -5788,7 +5951,7 @@ var require_proper_lockfile = __commonJS({
 // src/git/repo-lock.ts
 async function withRepoLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path15.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path16.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -5828,88 +5991,16 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path15, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var import_node_path16, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path15 = require("node:path");
+    import_node_path16 = require("node:path");
     import_promises = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
     DEFAULT_WAIT_MS = 12e4;
     STALE_MS = 3e4;
-  }
-});
-
-// src/git/worktree-state.ts
-function listGitWorktrees(cwd) {
-  const tokens = runGit(["worktree", "list", "--porcelain", "-z"], { cwd }).stdout.split("\0");
-  const worktrees = [];
-  let current;
-  for (const token of tokens) {
-    if (token === "") {
-      if (current) worktrees.push(current);
-      current = void 0;
-      continue;
-    }
-    const space = token.indexOf(" ");
-    const key = space < 0 ? token : token.slice(0, space);
-    const value = space < 0 ? "" : token.slice(space + 1);
-    if (key === "worktree") current = { path: value, head: void 0, branch: void 0, bare: false, locked: false, prunable: false };
-    else if (!current) continue;
-    else if (key === "HEAD") current.head = value;
-    else if (key === "branch") current.branch = value;
-    else if (key === "bare") current.bare = true;
-    else if (key === "locked") current.locked = true;
-    else if (key === "prunable") current.prunable = true;
-  }
-  if (current) worktrees.push(current);
-  return worktrees;
-}
-function uncommittedPaths(worktreePath, options = {}) {
-  const args = ["status", "--porcelain=v1", "-z", options.trackedOnly ? "--untracked-files=no" : "--untracked-files=all"];
-  const tokens = runGit(args, { cwd: worktreePath }).stdout.split("\0");
-  const paths = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const entry = tokens[i];
-    if (entry.length < 4) continue;
-    paths.push(entry.slice(3));
-    if (entry[0] === "R" || entry[0] === "C") i++;
-  }
-  return paths;
-}
-function commitsNotIn(cwd, target, head) {
-  return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
-}
-function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs15.mkdtempSync)((0, import_node_path16.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path16.join)(scratch, "index") };
-  try {
-    const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
-    runGit(["read-tree", head], { cwd: worktreePath, env });
-    runGit(["add", "--all", "--", "."], { cwd: worktreePath, env });
-    const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
-    return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
-  } finally {
-    (0, import_node_fs15.rmSync)(scratch, { recursive: true, force: true });
-  }
-}
-function identityFallback(cwd) {
-  const hasName = runGit(["config", "user.name"], { cwd, okExitCodes: [1] }).exitCode === 0;
-  const hasEmail = runGit(["config", "user.email"], { cwd, okExitCodes: [1] }).exitCode === 0;
-  return {
-    ...hasName || process.env.GIT_AUTHOR_NAME ? {} : { GIT_AUTHOR_NAME: "parallel-agents", GIT_COMMITTER_NAME: "parallel-agents" },
-    ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
-  };
-}
-var import_node_fs15, import_node_os2, import_node_path16;
-var init_worktree_state = __esm({
-  "src/git/worktree-state.ts"() {
-    "use strict";
-    import_node_fs15 = require("node:fs");
-    import_node_os2 = require("node:os");
-    import_node_path16 = require("node:path");
-    init_run_git();
   }
 });
 
@@ -5925,7 +6016,7 @@ async function addWorktree(context, options) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
   const path = (0, import_node_path17.join)(context.worktreesDir, taskId);
-  if ((0, import_node_fs16.existsSync)(path)) {
+  if ((0, import_node_fs17.existsSync)(path)) {
     throw new CliError("E_EXISTS", `${path} already exists but no worktree record names it; move it away or run "parallel-agents worktree prune"`);
   }
   const baseRef = options.base ?? "HEAD";
@@ -5972,7 +6063,7 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs16.existsSync)(record.path)
+    missing: !(0, import_node_fs17.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
@@ -5984,7 +6075,7 @@ async function removeWorktree(context, options) {
   if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
   const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
   if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
-  const present = (0, import_node_fs16.existsSync)(record.path);
+  const present = (0, import_node_fs17.existsSync)(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
   const unmerged = branchHead ? commitsNotIn(context.repoRoot, targetCommit, branchHead) : 0;
@@ -6031,13 +6122,13 @@ async function pruneWorktrees(context) {
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs16.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs17.rmSync)(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs16.existsSync)(record.path)) continue;
+    if ((0, import_node_fs17.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -6046,7 +6137,7 @@ async function pruneWorktrees(context) {
 function deadIntegrationWorktrees(context) {
   let names;
   try {
-    names = (0, import_node_fs16.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs17.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
@@ -6065,11 +6156,11 @@ function displayPath(context, path) {
   const rel = (0, import_node_path17.relative)(context.repoRoot, path);
   return rel.startsWith("..") ? path : rel;
 }
-var import_node_fs16, import_node_path17, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs17, import_node_path17, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
+    import_node_fs17 = require("node:fs");
     import_node_path17 = require("node:path");
     init_errors();
     init_task_schema();
@@ -6298,43 +6389,6 @@ var init_verify_candidates = __esm({
   }
 });
 
-// src/git/ownership.ts
-function changesBetweenTrees(cwd, pairs, env) {
-  if (pairs.length === 0) return [];
-  const headers = pairs.map(([from, to]) => `${from} ${to}
-`);
-  const output = runGit(["diff-tree", "--stdin", "-r", "-z", "--name-status", "--no-renames"], { cwd, input: headers.join(""), env }).stdout;
-  const results = [];
-  let pos = 0;
-  for (const header of headers) {
-    if (!output.startsWith(header, pos)) throw new Error(`unexpected diff-tree output at offset ${pos}`);
-    pos += header.length;
-    const changes = { changed: [], deleted: [] };
-    while (pos < output.length && /[A-Z]/.test(output[pos])) {
-      const statusEnd = output.indexOf("\0", pos);
-      const pathEnd = output.indexOf("\0", statusEnd + 1);
-      const status = output.slice(pos, statusEnd);
-      const path = output.slice(statusEnd + 1, pathEnd);
-      changes.changed.push(path);
-      if (status === "D") changes.deleted.push(path);
-      pos = pathEnd + 1;
-    }
-    results.push(changes);
-  }
-  return results;
-}
-function scopeViolations(changed, scope) {
-  if (scope.length === 0) return [];
-  return changed.filter((path) => !matchesScope(path, scope));
-}
-var init_ownership = __esm({
-  "src/git/ownership.ts"() {
-    "use strict";
-    init_glob();
-    init_run_git();
-  }
-});
-
 // src/git/conflict-precheck.ts
 function pairsSharingPaths(changes) {
   const writers = /* @__PURE__ */ new Map();
@@ -6365,19 +6419,19 @@ async function precheckConflicts(cwd, targetCommit, branches) {
 }
 async function withScratchObjects(cwd, run) {
   const objects = (0, import_node_path18.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs17.mkdtempSync)((0, import_node_path18.join)(scratchParent(), "pa-precheck-objects-"));
+  const scratch = (0, import_node_fs18.mkdtempSync)((0, import_node_path18.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
     return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path18.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs18.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs17.accessSync)("/dev/shm", import_node_fs17.constants.W_OK);
+    (0, import_node_fs18.accessSync)("/dev/shm", import_node_fs18.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os3.tmpdir)();
@@ -6458,11 +6512,11 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs17, import_node_os3, import_node_path18, MERGES_PER_PROCESS;
+var import_node_fs18, import_node_os3, import_node_path18, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
+    import_node_fs18 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path18 = require("node:path");
     init_run_git();
@@ -6650,7 +6704,7 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs18.mkdirSync)(context.worktreesDir, { recursive: true });
+  (0, import_node_fs19.mkdirSync)(context.worktreesDir, { recursive: true });
   const path = (0, import_node_path19.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
@@ -6663,7 +6717,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs18.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs19.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options) {
   runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
@@ -6709,12 +6763,12 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs18, import_node_path19, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var import_node_child_process2, import_node_fs19, import_node_path19, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs18 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     import_node_path19 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
@@ -6998,7 +7052,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs19.readdirSync)("/proc");
+    entries = (0, import_node_fs20.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -7007,7 +7061,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs19.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs20.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -7119,12 +7173,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs19, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs20, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs19 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -7235,8 +7289,8 @@ function agentRef(role) {
 }
 function pluginAgentNames(pluginDir) {
   const dir = (0, import_node_path20.join)(pluginDir, "agents");
-  if (!(0, import_node_fs20.existsSync)(dir)) return [];
-  return (0, import_node_fs20.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs20.readFileSync)((0, import_node_path20.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  if (!(0, import_node_fs21.existsSync)(dir)) return [];
+  return (0, import_node_fs21.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs21.readFileSync)((0, import_node_path20.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -7320,11 +7374,11 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs20, import_node_path20, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs21, import_node_path20, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_node_path20 = require("node:path");
     init_errors();
     init_agent_process();
@@ -7359,7 +7413,7 @@ function recordAgentProcess(runDir, task, pid) {
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs21.unlinkSync)((0, import_node_path21.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs22.unlinkSync)((0, import_node_path21.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
@@ -7373,7 +7427,7 @@ function isAlive2(pid) {
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs21.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs22.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isAlive2(pid);
   }
@@ -7381,7 +7435,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs21.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs22.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -7389,7 +7443,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs21.readFileSync)((0, import_node_path21.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs22.readFileSync)((0, import_node_path21.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -7399,17 +7453,17 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs21.unlinkSync)((0, import_node_path21.join)(runDir, name));
+      (0, import_node_fs22.unlinkSync)((0, import_node_path21.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs21, import_node_path21, SUFFIX;
+var import_node_fs22, import_node_path21, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs22 = require("node:fs");
     import_node_path21 = require("node:path");
     init_atomic_write();
     init_agent_process();
@@ -7792,7 +7846,7 @@ async function runTasks(deps, options) {
   const running = /* @__PURE__ */ new Set();
   const released = [];
   const runDir = (0, import_node_path22.join)(store.dir, "runner");
-  (0, import_node_fs22.mkdirSync)(runDir, { recursive: true });
+  (0, import_node_fs23.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
   let wakeup = new Promise((resolve10) => wake = resolve10);
@@ -8028,11 +8082,11 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs22, import_node_path22;
+var import_node_fs23, import_node_path22;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs23 = require("node:fs");
     import_node_path22 = require("node:path");
     init_errors();
     init_atomic_write();
@@ -8081,7 +8135,7 @@ function gitAsync(args, cwd, env = {}, okExitCodes = []) {
 }
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs23.readFileSync)((0, import_node_path23.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs24.readFileSync)((0, import_node_path23.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -8105,12 +8159,12 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_child_process4, import_node_fs23, import_node_path23;
+var import_node_child_process4, import_node_fs24, import_node_path23;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
-    import_node_fs23 = require("node:fs");
+    import_node_fs24 = require("node:fs");
     import_node_path23 = require("node:path");
     init_errors();
     init_worktree();
@@ -8489,8 +8543,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs24.mkdirSync)((0, import_node_path25.dirname)((0, import_node_path25.join)(root, path)), { recursive: true });
-  (0, import_node_fs24.writeFileSync)((0, import_node_path25.join)(root, path), content);
+  (0, import_node_fs25.mkdirSync)((0, import_node_path25.dirname)((0, import_node_path25.join)(root, path)), { recursive: true });
+  (0, import_node_fs25.writeFileSync)((0, import_node_path25.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -8523,12 +8577,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_child_process5, import_node_fs24, import_node_path25, lines, DEMO_SCRIPTS;
+var import_node_child_process5, import_node_fs25, import_node_path25, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
-    import_node_fs24 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_node_path25 = require("node:path");
     lines = (...text) => `${text.join("\n")}
 `;
@@ -8565,11 +8619,11 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const path = (0, import_node_path25.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs24.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs24.readFileSync)(path, "utf8");
+          if (!(0, import_node_fs25.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before = (0, import_node_fs25.readFileSync)(path, "utf8");
           const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs24.writeFileSync)(path, after);
+          (0, import_node_fs25.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -8604,7 +8658,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs24.existsSync)((0, import_node_path25.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs25.existsSync)((0, import_node_path25.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -8614,7 +8668,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs24.existsSync)((0, import_node_path25.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs25.existsSync)((0, import_node_path25.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -8636,7 +8690,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs24.existsSync)((0, import_node_path25.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs25.existsSync)((0, import_node_path25.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -8671,8 +8725,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs24.readFileSync)((0, import_node_path25.join)(root, "README.md"), "utf8");
-          (0, import_node_fs24.writeFileSync)((0, import_node_path25.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs25.readFileSync)((0, import_node_path25.join)(root, "README.md"), "utf8");
+          (0, import_node_fs25.writeFileSync)((0, import_node_path25.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -8838,12 +8892,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs25.realpathSync)((0, import_node_fs25.mkdtempSync)((0, import_node_path26.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs26.realpathSync)((0, import_node_fs26.mkdtempSync)((0, import_node_path26.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs25.mkdirSync)((0, import_node_path26.dirname)((0, import_node_path26.join)(dir, path)), { recursive: true });
-    (0, import_node_fs25.writeFileSync)((0, import_node_path26.join)(dir, path), content);
+    (0, import_node_fs26.mkdirSync)((0, import_node_path26.dirname)((0, import_node_path26.join)(dir, path)), { recursive: true });
+    (0, import_node_fs26.writeFileSync)((0, import_node_path26.join)(dir, path), content);
   }
   const git = (...args) => {
     (0, import_node_child_process6.execFileSync)("git", args, { cwd: dir, stdio: "ignore" });
@@ -8883,18 +8937,18 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs25.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs26.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_child_process6, import_node_fs25, import_node_os4, import_node_path26, PLAN_FILE;
+var import_node_child_process6, import_node_fs26, import_node_os4, import_node_path26, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     import_node_child_process6 = require("node:child_process");
-    import_node_fs25 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path26 = require("node:path");
     init_command_adapter();
@@ -9072,18 +9126,18 @@ var init_claim_call = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs26.existsSync)(current)) {
+  while (!(0, import_node_fs27.existsSync)(current)) {
     const parent = (0, import_node_path27.dirname)(current);
     if (parent === current) break;
     rest.unshift((0, import_node_path27.basename)(current));
     current = parent;
   }
-  return (0, import_node_path27.join)((0, import_node_fs26.realpathSync)(current), ...rest);
+  return (0, import_node_path27.join)((0, import_node_fs27.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   let dir = (0, import_node_path27.dirname)(physical);
-  while (!(0, import_node_fs26.existsSync)(dir)) dir = (0, import_node_path27.dirname)(dir);
+  while (!(0, import_node_fs27.existsSync)(dir)) dir = (0, import_node_path27.dirname)(dir);
   let output;
   try {
     output = (0, import_node_child_process7.execFileSync)("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
@@ -9098,11 +9152,11 @@ function locateFile(file) {
   if (!commonDir || !toplevel) return void 0;
   const path = (0, import_node_path27.relative)(toplevel, physical).split("\\").join("/");
   if (path.startsWith("..") || (0, import_node_path27.isAbsolute)(path)) return void 0;
-  return { toplevel: (0, import_node_fs26.realpathSync)(toplevel), commonDir: (0, import_node_fs26.realpathSync)(commonDir), path };
+  return { toplevel: (0, import_node_fs27.realpathSync)(toplevel), commonDir: (0, import_node_fs27.realpathSync)(commonDir), path };
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs26.realpathSync)(a) === (0, import_node_fs26.realpathSync)(b);
+    return (0, import_node_fs27.realpathSync)(a) === (0, import_node_fs27.realpathSync)(b);
   } catch {
     return false;
   }
@@ -9148,12 +9202,12 @@ function decideEdit(request) {
     reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}`
   };
 }
-var import_node_child_process7, import_node_fs26, import_node_path27;
+var import_node_child_process7, import_node_fs27, import_node_path27;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
     import_node_child_process7 = require("node:child_process");
-    import_node_fs26 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_node_path27 = require("node:path");
     init_glob();
   }
@@ -9163,7 +9217,7 @@ var init_edit_scope = __esm({
 function heldTasks(store, agent) {
   let names;
   try {
-    names = (0, import_node_fs27.readdirSync)(store.stateDir("claimed"));
+    names = (0, import_node_fs28.readdirSync)(store.stateDir("claimed"));
   } catch {
     return [];
   }
@@ -9176,11 +9230,11 @@ function heldTasks(store, agent) {
   }
   return tasks;
 }
-var import_node_fs27;
+var import_node_fs28;
 var init_held_tasks = __esm({
   "src/hooks/held-tasks.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
+    import_node_fs28 = require("node:fs");
     init_claim_name();
   }
 });
@@ -9193,7 +9247,7 @@ function readSubagent(storeDir, agentId) {
   const path = recordPath(storeDir, agentId);
   if (!path) return void 0;
   try {
-    const data = JSON.parse((0, import_node_fs28.readFileSync)(path, "utf8"));
+    const data = JSON.parse((0, import_node_fs29.readFileSync)(path, "utf8"));
     return typeof data.agent === "string" ? data : void 0;
   } catch {
     return void 0;
@@ -9208,14 +9262,14 @@ function forgetSubagent(storeDir, agentId) {
   const path = recordPath(storeDir, agentId);
   if (!path) return;
   try {
-    (0, import_node_fs28.unlinkSync)(path);
+    (0, import_node_fs29.unlinkSync)(path);
   } catch {
   }
 }
 function sessionSubagents(storeDir, sessionId) {
   let names;
   try {
-    names = (0, import_node_fs28.readdirSync)((0, import_node_path28.join)(storeDir, SUBAGENTS_DIR));
+    names = (0, import_node_fs29.readdirSync)((0, import_node_path28.join)(storeDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
@@ -9227,11 +9281,11 @@ function sessionSubagents(storeDir, sessionId) {
   }
   return records;
 }
-var import_node_fs28, import_node_path28, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var import_node_fs29, import_node_path28, SUBAGENTS_DIR, AGENT_ID_PATTERN;
 var init_subagent_registry = __esm({
   "src/hooks/subagent-registry.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
+    import_node_fs29 = require("node:fs");
     import_node_path28 = require("node:path");
     init_atomic_write();
     SUBAGENTS_DIR = "subagents";

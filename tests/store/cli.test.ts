@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { gitRepo, git } from '../helpers/git-repo.ts';
+import { gitRepo, git, writeFiles } from '../helpers/git-repo.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { TaskStore } from '../../src/store/task-store.ts';
 
@@ -34,8 +34,20 @@ describe('protocol through the CLI', () => {
     expect(intruder.exitCode).toBe(5);
     expect(intruder.json.error.message).toContain('is held by be');
 
-    const done = cli(['complete', '--agent', 'be', '--task', 'api', '--commit', 'abc1234', '--summary', 'built', '--json']);
-    expect(done.json.task).toMatchObject({ state: 'completed', commit: 'abc1234', summary: 'built', completed_by: 'be' });
+    // Sharing one checkout (no worktree): the evidence commit must stay inside the task's scope.
+    writeFiles(repo, { 'src/api/a.ts': 'a\n', 'src/ui/stray.ts': 'not mine\n' });
+    git(repo, 'add', 'src/api/a.ts', 'src/ui/stray.ts');
+    git(repo, 'commit', '-qm', 'api and a stray file');
+    const stray = cli(['complete', '--agent', 'be', '--task', 'api', '--commit', git(repo, 'rev-parse', 'HEAD'), '--json']);
+    expect(stray.exitCode).toBe(1);
+    expect(stray.json.error).toMatchObject({ code: 'E_EVIDENCE', files: ['src/ui/stray.ts'] });
+    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+    writeFiles(repo, { 'src/api/a.ts': 'a2\n' });
+    git(repo, 'add', 'src/api/a.ts');
+    git(repo, 'commit', '-qm', 'api only');
+    const sha = git(repo, 'rev-parse', 'HEAD');
+    const done = cli(['complete', '--agent', 'be', '--task', 'api', '--commit', sha.slice(0, 10), '--summary', 'built', '--json']);
+    expect(done.json.task).toMatchObject({ state: 'completed', commit: sha, summary: 'built', completed_by: 'be' });
 
     const status = cli(['status', '--json']).json;
     expect(status.summary).toBe('1 completed / 2 total (0 in progress, 0 failed, 0 blocked)');
@@ -48,6 +60,25 @@ describe('protocol through the CLI', () => {
     cli(['init']);
     expect(readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8')).toBe(exclude);
     expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('complete --commit-worktree commits what the holder left in its worktree; the bare base is no evidence', () => {
+    const repo = gitRepo();
+    const cli = storeIn(repo);
+    cli(['add', '--id', 'docs', '--title', 'Docs', '--files', 'docs/**']);
+    const path = cli(['worktree', 'add', '--task', 'docs', '--json']).json.path as string;
+    cli(['claim', '--agent', 'writer']);
+    const base = git(path, 'rev-parse', 'HEAD');
+    const nothing = cli(['complete', '--agent', 'writer', '--task', 'docs', '--commit', base, '--json']);
+    expect(nothing.exitCode).toBe(1);
+    expect(nothing.json.error.message).toContain('nothing was committed');
+    expect(cli(['complete', '--agent', 'intruder', '--task', 'docs', '--commit-worktree']).exitCode).toBe(5);
+    writeFiles(path, { 'docs/guide.md': '# Guide\n' });
+    const done = cli(['complete', '--agent', 'writer', '--task', 'docs', '--commit-worktree', '--json']);
+    expect(done.exitCode).toBe(0);
+    expect(done.json.task.commit).toBe(git(path, 'rev-parse', 'HEAD'));
+    expect(git(path, 'log', '-1', '--format=%s')).toBe('docs: Docs');
+    expect(git(path, 'status', '--porcelain')).toBe('');
   });
 
   it('fails twice then blocks, and reports no work left with exit 4', () => {

@@ -3,8 +3,10 @@ import { requireString, stringOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
 import { verifyCommitEvidence } from '../../git/evidence.ts';
+import { commitTaskWorktree } from '../../git/commit-worktree.ts';
+import { CliError } from '../../errors.ts';
 
-const usage = 'parallel-agents complete --agent NAME --task ID [--commit SHA] [--summary TEXT] [--token TOKEN] [--json]';
+const usage = 'parallel-agents complete --agent NAME --task ID [--commit SHA | --commit-worktree] [--summary TEXT] [--token TOKEN] [--json]';
 
 export const command: CommandModule = {
   usage,
@@ -12,6 +14,7 @@ export const command: CommandModule = {
     agent: { type: 'string' },
     task: { type: 'string' },
     commit: { type: 'string' },
+    'commit-worktree': { type: 'boolean' },
     summary: { type: 'string' },
     token: { type: 'string' },
   },
@@ -24,8 +27,18 @@ export const command: CommandModule = {
       commit: stringOption(ctx.values, 'commit'),
       summary: stringOption(ctx.values, 'summary'),
     };
+    if (ctx.values['commit-worktree']) {
+      if (request.commit !== undefined) throw new CliError('E_USAGE', `give --commit or --commit-worktree, not both; usage: ${usage}`);
+      // Only the holder may commit in the task's worktree: check the claim before touching git.
+      await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
+      const task = store.get(request.task);
+      request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${task?.title ?? 'task work'}`);
+    }
     // "Done" needs evidence: a commit on the task's own branch, checked before the state moves.
-    if (request.commit !== undefined) request.commit = await verifyCommitEvidence(store, request.task, request.commit);
+    if (request.commit !== undefined) {
+      const scope = store.get(request.task)?.files ?? [];
+      request.commit = await verifyCommitEvidence(store, request.task, request.commit, scope);
+    }
     const task = await store.complete(request);
     return {
       data: { task: taskJson(task) },
