@@ -164,7 +164,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
         [bash(`parallel-agents claim --agent ${task.agent} --role ${task.role} --json`)],
         ...extra,
         [tool('Write', { file_path: join(worktrees[task.id]!, task.file), content: `// ${task.id}\n` })],
-        [bash(`cd ${worktrees[task.id]} && git add -A && git commit -qm "${task.id}: health" && parallel-agents complete --agent ${task.agent} --task ${task.id} --commit "$(git rev-parse HEAD)" --summary "health ${task.id}" --json`)],
+        [bash(`parallel-agents complete --agent ${task.agent} --task ${task.id} --commit-worktree --summary "health ${task.id}" --json`)],
         [text(`Status: DONE\nTasks: ${task.id} completed`)],
       ]);
     const [api, ui, qa, pm] = tasks as [(typeof tasks)[number], (typeof tasks)[number], (typeof tasks)[number], (typeof tasks)[number]];
@@ -192,7 +192,10 @@ describe('plugin inside Claude Code 2.1.197', () => {
       { name: 'merge runs verify', when: (r) => isMain(r) && invoked(r, 'parallel:merge') && r.toolResultCount === 0, reply: [bash('parallel-agents verify --test "node check.js" --json')] },
       { name: 'merge reports', when: (r) => isMain(r) && invoked(r, 'parallel:merge') && r.toolResultCount === 1, reply: [text('MERGE-REPORTED')] },
     ]);
-    const allowedTools = ['Bash', 'Write', 'Edit', 'Read', 'Agent'];
+    // Background agents outlive the skill's turn, and with it the skill's allowed-tools, so `-p`
+    // grants the same narrow set for the whole session: no blanket Bash. The agents claim, edit,
+    // commit (through `complete --commit-worktree`) and complete with the CLI alone.
+    const allowedTools = ['Bash(parallel-agents:*)', 'Write', 'Edit', 'Read', 'Agent'];
     const run = await runPrompt(plugin, '/parallel add a health endpoint (plan approved)', { cwd: repo, home, modelUrl: mock.url, allowedTools, timeoutMs: 90_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.result.result, JSON.stringify(mock.answeredBy)).toContain('RUN-REPORTED');
