@@ -7215,7 +7215,7 @@ var init_agent_adapter = __esm({
   "src/runner/adapters/agent-adapter.ts"() {
     "use strict";
     EXIT_STATUS_INSTRUCTIONS = "Exit with status 0 when the task is done, non-zero when it cannot be done.";
-    RATE_LIMIT_TEXT = /\b(429|529)\b|rate[ -]?limit|too many requests|overloaded|temporarily limiting requests/i;
+    RATE_LIMIT_TEXT = /\b(?:HTTP|status|error|code)[ :=]*(?:429|529)\b|\((?:429|529)\)|\b(?:429|529) (?:Too Many Requests|Overloaded)|too many requests|rate[ -]?limit(?:ed| exceeded| reached| error)|overloaded_error|temporarily limiting requests/i;
   }
 });
 
@@ -7604,7 +7604,8 @@ function buildRunReport(input) {
     list.push(record);
     byTask.set(record.task, list);
   }
-  const timeOf = (id) => (byTask.get(id) ?? []).reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
+  const counts = (record) => record.status !== "rate-limited" && record.status !== "interrupted";
+  const timeOf = (id) => (byTask.get(id) ?? []).filter(counts).reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
   const worked = input.tasks.filter((task) => byTask.has(task.id));
   const bound = lowerBound3(worked, timeOf, input.agents);
   const makespanMs = Math.max(0, input.endedAt - input.startedAt);
@@ -7618,7 +7619,7 @@ function buildRunReport(input) {
     return {
       id: task.id,
       state: task.state,
-      attempts: records.length,
+      attempts: records.filter(counts).length,
       timeMs: timeOf(task.id),
       costUsd: round(sum((usage17) => usage17.costUsd), 6),
       inputTokens: sum((usage17) => usage17.inputTokens),
@@ -7842,6 +7843,16 @@ async function runTasks(deps, options) {
   });
   const budget = new Budget(options.budgetUsd);
   const attempts = [];
+  const consecutiveRateLimits = (id) => {
+    let count = 0;
+    for (let i = attempts.length - 1; i >= 0; i--) {
+      const record = attempts[i];
+      if (record.task !== id) continue;
+      if (record.status !== "rate-limited") break;
+      count++;
+    }
+    return count;
+  };
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
@@ -7940,6 +7951,11 @@ async function runTasks(deps, options) {
       });
       released.push(id);
       scheduler.requeue(id);
+      return;
+    }
+    if (outcome.status === "rate-limited" && consecutiveRateLimits(id) >= MAX_FREE_RATE_LIMITS) {
+      const reason2 = `rate limited ${MAX_FREE_RATE_LIMITS} times in a row: ${outcome.reason}`;
+      finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
       return;
     }
     if (outcome.status === "rate-limited") {
@@ -8082,7 +8098,7 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs23, import_node_path22;
+var import_node_fs23, import_node_path22, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
@@ -8096,6 +8112,7 @@ var init_runner = __esm({
     init_run_report();
     init_scheduler();
     init_orphan_agents();
+    MAX_FREE_RATE_LIMITS = 8;
   }
 });
 

@@ -91,7 +91,10 @@ export function buildRunReport(input: ReportInput): RunReport {
     list.push(record);
     byTask.set(record.task, list);
   }
-  const timeOf = (id: string): number => (byTask.get(id) ?? []).reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
+  // A throttled or interrupted attempt is neither the task's attempt nor its work: counting it
+  // would inflate the work, the speedup and the bound (the store does not count it either).
+  const counts = (record: AttemptRecord): boolean => record.status !== 'rate-limited' && record.status !== 'interrupted';
+  const timeOf = (id: string): number => (byTask.get(id) ?? []).filter(counts).reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
   // Only tasks this run worked on count toward the bound: a resumed run does not get credit for
   // (or blame for) work an earlier run did.
   const worked = input.tasks.filter((task) => byTask.has(task.id));
@@ -107,7 +110,7 @@ export function buildRunReport(input: ReportInput): RunReport {
     return {
       id: task.id,
       state: task.state,
-      attempts: records.length,
+      attempts: records.filter(counts).length,
       timeMs: timeOf(task.id),
       costUsd: round(sum((usage) => usage.costUsd), 6),
       inputTokens: sum((usage) => usage.inputTokens),

@@ -75,6 +75,9 @@ export function buildPrompt(task: Task, workspace: PreparedWorkspace, finishInst
   ].join('\n');
 }
 
+/** Rate limits in a row on one task before the next one counts as that task's failure. */
+export const MAX_FREE_RATE_LIMITS = 8;
+
 function isCode(error: unknown, ...codes: string[]): boolean {
   return error instanceof CliError && codes.includes(error.code);
 }
@@ -103,6 +106,16 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   });
   const budget = new Budget(options.budgetUsd);
   const attempts: AttemptRecord[] = [];
+  const consecutiveRateLimits = (id: string): number => {
+    let count = 0;
+    for (let i = attempts.length - 1; i >= 0; i--) {
+      const record = attempts[i]!;
+      if (record.task !== id) continue;
+      if (record.status !== 'rate-limited') break;
+      count++;
+    }
+    return count;
+  };
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = new Set<Promise<void>>();
   const released: string[] = [];
@@ -203,6 +216,13 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       await store.release(holder).catch(() => {});
       released.push(id);
       scheduler.requeue(id);
+      return;
+    }
+    if (outcome.status === 'rate-limited' && consecutiveRateLimits(id) >= MAX_FREE_RATE_LIMITS) {
+      // A throttle that never lifts for this task is treated as a failure, so a misread error or
+      // an endless 429 can never loop forever without counting.
+      const reason = `rate limited ${MAX_FREE_RATE_LIMITS} times in a row: ${outcome.reason}`;
+      finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
       return;
     }
     if (outcome.status === 'rate-limited') {

@@ -43,6 +43,26 @@ describe('parallel-agents run', () => {
     expect(existsSync(join(repo, 'out'))).toBe(false);
   });
 
+  it('a failure that only looks like a rate limit is not retried for free, and a real one is capped', async () => {
+    const { repo, plan, scratch } = planFixture([{ id: 'trace', max_attempts: 1 }, { id: 'storm', max_attempts: 1 }]);
+    // "trace" fails with a stack frame at line 429: an ordinary failure. "storm" is throttled
+    // forever: after MAX_FREE_RATE_LIMITS free retries it counts as the task's failure.
+    const agent = agentScript(scratch, 'agent.sh', [
+      'cat > /dev/null',
+      'if [ "$PARALLEL_TASK_ID" = trace ]; then echo "    at parse (src/parser.js:429:17)" >&2; exit 1; fi',
+      'echo "API Error: Request rejected (429) · rate limited" >&2; exit 1',
+    ].join('\n'));
+    const result = await runCliAsync(['run', plan, '--agent-cmd', agent, '--agents', '2', '--backoff', '10ms', '--json'], { cwd: repo });
+    expect(result.exitCode).toBe(1);
+    expect(statesOf(repo)).toEqual({ trace: 'blocked', storm: 'blocked' });
+    const limited = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((line) => line.event === 'rate-limited');
+    expect(limited.filter((line) => line.task === 'trace')).toHaveLength(0);
+    expect(limited.filter((line) => line.task === 'storm')).toHaveLength(7);
+    expect(runCli(['show', '--task', 'storm', '--json'], { cwd: repo }).json.task.last_error).toMatch(/^rate limited 8 times in a row/);
+    // The report agrees with the store: throttled attempts are not the task's attempts.
+    expect(readReport(repo).tasks.find((task: any) => task.id === 'storm').attempts).toBe(1);
+  });
+
   it('kills the whole process group on timeout and fails the attempt with that reason', async () => {
     const { repo, plan, scratch } = planFixture([{ id: 'hang', max_attempts: 1 }]);
     const pids = join(scratch, 'pids');

@@ -66,9 +66,10 @@ export function agentEnvironment(attempt: AgentAttempt): Record<string, string> 
   };
 }
 
-// The wording CLIs print when a provider throttles them. Only consulted after a non-zero exit, so
-// a task that merely mentions rate limits in passing is not misread.
-const RATE_LIMIT_TEXT = /\b(429|529)\b|rate[ -]?limit|too many requests|overloaded|temporarily limiting requests/i;
+// The wording CLIs print when a provider throttles them, anchored to status phrases: a bare "429"
+// (a line number in a stack trace) or a test named "rate limit" must not turn an ordinary failure
+// into an endless free retry. Only consulted after a non-zero exit.
+const RATE_LIMIT_TEXT = /\b(?:HTTP|status|error|code)[ :=]*(?:429|529)\b|\((?:429|529)\)|\b(?:429|529) (?:Too Many Requests|Overloaded)|too many requests|rate[ -]?limit(?:ed| exceeded| reached| error)|overloaded_error|temporarily limiting requests/i;
 
 export function looksRateLimited(text: string): boolean {
   return RATE_LIMIT_TEXT.test(text);
