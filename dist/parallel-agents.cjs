@@ -7955,6 +7955,9 @@ async function runTasks(deps, options) {
     }
     if (outcome.status === "rate-limited" && consecutiveRateLimits(id) >= MAX_FREE_RATE_LIMITS) {
       const reason2 = `rate limited ${MAX_FREE_RATE_LIMITS} times in a row: ${outcome.reason}`;
+      const capped = { ...tracked.record, status: "failed", reason: reason2 };
+      attempts[attempts.indexOf(tracked.record)] = capped;
+      tracked.record = capped;
       finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
       return;
     }

@@ -222,6 +222,9 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
       // A throttle that never lifts for this task is treated as a failure, so a misread error or
       // an endless 429 can never loop forever without counting.
       const reason = `rate limited ${MAX_FREE_RATE_LIMITS} times in a row: ${outcome.reason}`;
+      const capped = { ...tracked.record, status: 'failed' as const, reason };
+      attempts[attempts.indexOf(tracked.record)] = capped;
+      tracked.record = capped;
       finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
       return;
     }
