@@ -4007,10 +4007,13 @@ function snapshot(store, staleAfterMs) {
     }
   }
   const worktrees = new Map(listWorktreeRecords(store.dir).records.map((record) => [record.task, record]));
+  const stateById = new Map(tasks.map((task) => [task.id, task.state]));
+  const claimable = (task) => (task.state === "available" || task.state === "failed") && task.depends_on.every((dep) => stateById.get(dep) === "completed");
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
-  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now, worktrees.get(task.id))), flags, problems, list: tasks };
+  const ready = tasks.filter(claimable).length;
+  return { summary, counts, claimable: ready, total, done, tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable(task) })), flags, problems, list: tasks };
 }
 function render(store, snap, tasks) {
   const now = Date.now();

@@ -18,6 +18,9 @@ describe('protocol through the CLI', () => {
     expect(cli(['init', '--json']).json).toMatchObject({ created: true, excludeAdded: true });
     expect(cli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**', '--role', 'backend-developer']).exitCode).toBe(0);
     expect(cli(['add', '--id', 'ui', '--title', 'UI', '--depends-on', 'api']).exitCode).toBe(0);
+    const ready = cli(['status', '--json']).json;
+    expect(ready.claimable).toBe(1);
+    expect(ready.tasks.map((task: { id: string; claimable: boolean }) => [task.id, task.claimable])).toStrictEqual([['api', true], ['ui', false]]);
 
     const wrongRole = cli(['claim', '--agent', 'fe', '--role', 'frontend-designer', '--json']);
     expect(wrongRole.exitCode).toBe(3);

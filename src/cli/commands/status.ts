@@ -14,6 +14,7 @@ const LONG_CLAIM_MS = 30 * 60_000;
 interface StatusSnapshot {
   summary: string;
   counts: Record<string, number>;
+  claimable: number;
   total: number;
   done: boolean;
   tasks: Record<string, unknown>[];
@@ -35,10 +36,15 @@ function snapshot(store: TaskStore, staleAfterMs: number): StatusSnapshot & { li
     }
   }
   const worktrees = new Map(listWorktreeRecords(store.dir).records.map((record) => [record.task, record]));
+  // Ready now: open, and every dependency completed. The orchestrator launches agents for these.
+  const stateById = new Map(tasks.map((task) => [task.id, task.state]));
+  const claimable = (task: Task): boolean =>
+    (task.state === 'available' || task.state === 'failed') && task.depends_on.every((dep) => stateById.get(dep) === 'completed');
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
-  return { summary, counts, total, done, tasks: tasks.map((task) => taskJson(task, now, worktrees.get(task.id))), flags, problems, list: tasks };
+  const ready = tasks.filter(claimable).length;
+  return { summary, counts, claimable: ready, total, done, tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable(task) })), flags, problems, list: tasks };
 }
 
 function render(store: TaskStore, snap: StatusSnapshot, tasks: Task[]): string {
