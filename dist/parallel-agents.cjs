@@ -9406,11 +9406,13 @@ async function subagentStop(payload, env) {
   const record = readSubagent(store.dir, agentId);
   if (!record) return { released: [] };
   const held = heldTasks(store, record.agent);
-  if (held.length > 0 && !record.remindedAt && !payload.stopHookActive) {
-    writeSubagent(store.dir, { ...record, remindedAt: (/* @__PURE__ */ new Date()).toISOString() });
+  const reminded = new Set(record.remindedTasks ?? []);
+  const unreminded = held.filter((task) => !reminded.has(task.id));
+  if (unreminded.length > 0 && !payload.stopHookActive) {
+    writeSubagent(store.dir, { ...record, remindedAt: (/* @__PURE__ */ new Date()).toISOString(), remindedTasks: [...reminded, ...unreminded.map((task) => task.id)] });
     const first = held[0].id;
     return {
-      block: `parallel-agents: you still hold ${held.map((task) => task.id).join(", ")}. Finish each claim before you stop: commit your work in the task's worktree and run parallel-agents complete --agent ${record.agent} --task ${first} --commit <sha> --summary "<one line>" --json, or parallel-agents fail --agent ${record.agent} --task ${first} --reason "<why>" --json. If you stop again without doing so, the claim is failed for you.`,
+      block: `parallel-agents: you still hold ${held.map((task) => task.id).join(", ")}. Finish each claim before you stop: parallel-agents complete --agent ${record.agent} --task ${first} --commit-worktree --summary "<one line>" --json (commits your work in the task's worktree), or parallel-agents fail --agent ${record.agent} --task ${first} --reason "<why>" --json. If you stop again without doing so, the claim is failed for you.`,
       released: []
     };
   }

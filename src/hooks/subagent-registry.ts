@@ -18,6 +18,8 @@ export interface SubagentRecord {
   recordedAt: string;
   /** When SubagentStop last sent it back to finish a claim it still held. */
   remindedAt?: string | undefined;
+  /** The tasks that reminder was about: a task claimed later earns its own reminder. */
+  remindedTasks?: string[] | undefined;
 }
 
 function recordPath(storeDir: string, agentId: string): string | undefined {

@@ -143,6 +143,19 @@ describe('hook subagent-stop', () => {
     expect(TaskStore.open({ cwd: repo }).get('api')!.state).toBe('failed');
   });
 
+  it('reminds again about a task claimed after an earlier reminder', async () => {
+    const repo = runWithClaim();
+    const stop = { hook_event_name: 'SubagentStop', agent_id: 'agent-a' };
+    expect(JSON.parse(hook('subagent-stop', repo, stop).stdout).reason).toMatch(/you still hold api\./);
+    const store = TaskStore.open({ cwd: repo });
+    await store.complete({ agent: 'backend-1', task: 'api' });
+    store.claimSync({ agent: 'backend-1', task: 'ui' });
+    const again = JSON.parse(hook('subagent-stop', repo, stop).stdout);
+    expect(again.decision).toBe('block');
+    expect(again.reason).toMatch(/you still hold ui\..*--commit-worktree/);
+    expect(TaskStore.open({ cwd: repo }).get('ui')!.state).toBe('claimed');
+  });
+
   it('leaves a subagent that finished its claim alone', async () => {
     const repo = runWithClaim();
     await TaskStore.open({ cwd: repo }).complete({ agent: 'backend-1', task: 'api' });
