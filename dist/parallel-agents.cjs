@@ -6178,6 +6178,37 @@ var init_worktree = __esm({
   }
 });
 
+// src/git/stacked-base.ts
+function stackedBase(cwd, runBase, dependencyCommits) {
+  const heads = [];
+  for (const commit of [runBase, ...dependencyCommits]) {
+    if (heads.includes(commit)) continue;
+    if (heads.some((head) => gitTest(["merge-base", "--is-ancestor", commit, head], { cwd }))) continue;
+    for (let index = heads.length - 1; index >= 0; index--) {
+      if (gitTest(["merge-base", "--is-ancestor", heads[index], commit], { cwd })) heads.splice(index, 1);
+    }
+    heads.push(commit);
+  }
+  let merged = heads[0];
+  for (const next of heads.slice(1)) {
+    const result = runGit(["merge-tree", "--write-tree", "--name-only", "--no-messages", merged, next], { cwd, okExitCodes: [1] });
+    const [tree, ...conflicts] = result.stdout.trim().split("\n");
+    if (result.exitCode === 1) {
+      throw new CliError("E_REFUSED", `the dependencies' commits ${merged.slice(0, 10)} and ${next.slice(0, 10)} conflict in ${conflicts.filter(Boolean).join(", ")}; the task cannot start from both`);
+    }
+    merged = gitOutput(["commit-tree", tree, "-p", merged, "-p", next, "-m", "parallel-agents: base for a task with several dependencies"], { cwd, env: identityFallback(cwd) });
+  }
+  return merged;
+}
+var init_stacked_base = __esm({
+  "src/git/stacked-base.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_worktree_state();
+  }
+});
+
 // src/cli/commands/worktree-add.ts
 var worktree_add_exports = {};
 __export(worktree_add_exports, {
@@ -6193,6 +6224,8 @@ var init_worktree_add = __esm({
     init_errors();
     init_task_store();
     init_task_schema();
+    init_run_git();
+    init_stacked_base();
     usage11 = "parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
     command14 = {
       usage: usage11,
@@ -6214,19 +6247,30 @@ var init_worktree_add = __esm({
         if (store.exists() && !store.locate(validateTaskId(taskId))) {
           throw new CliError("E_NOT_FOUND", `task "${taskId}" is not in ${store.dir}; check the id with "parallel-agents status" or add the task first`);
         }
-        const record = await addWorktree(context, {
-          taskId,
-          base: stringOption(ctx.values, "base"),
-          sparse: listOption(ctx.values, "sparse")
-        });
+        let base = stringOption(ctx.values, "base");
+        let stackedOn = [];
+        const task = base === void 0 && store.exists() ? store.get(taskId) : void 0;
+        if (task && task.depends_on.length > 0) {
+          const done = task.depends_on.map((dep) => store.get(dep)).filter((dep) => dep?.state === "completed" && dep.commit);
+          if (done.length > 0) {
+            const head = resolveCommit("HEAD", context.repoRoot);
+            if (head) {
+              base = stackedBase(context.repoRoot, head, done.map((dep) => dep.commit));
+              stackedOn = done.map((dep) => dep.id);
+            }
+          }
+        }
+        const record = await addWorktree(context, { taskId, base, sparse: listOption(ctx.values, "sparse") });
         const sparseNote = record.sparse.length > 0 ? `
 sparse:  ${record.sparse.join(", ")}` : "";
+        const stackNote = stackedOn.length > 0 ? `
+starts from the work of: ${stackedOn.join(", ")}` : "";
         return {
-          data: record,
+          data: { ...record, stacked_on: stackedOn },
           text: `worktree for task ${record.task}
 path:    ${displayPath(context, record.path)}
 branch:  ${record.branch}
-base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}
+base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}
 
 cd ${record.path}`
         };
@@ -8123,27 +8167,6 @@ var init_runner = __esm({
 });
 
 // src/runner/task-workspace.ts
-function stackedBase(cwd, runBase, dependencyCommits) {
-  const heads = [];
-  for (const commit of [runBase, ...dependencyCommits]) {
-    if (heads.includes(commit)) continue;
-    if (heads.some((head) => gitTest(["merge-base", "--is-ancestor", commit, head], { cwd }))) continue;
-    for (let index = heads.length - 1; index >= 0; index--) {
-      if (gitTest(["merge-base", "--is-ancestor", heads[index], commit], { cwd })) heads.splice(index, 1);
-    }
-    heads.push(commit);
-  }
-  let merged = heads[0];
-  for (const next of heads.slice(1)) {
-    const result = runGit(["merge-tree", "--write-tree", "--name-only", "--no-messages", merged, next], { cwd, okExitCodes: [1] });
-    const [tree, ...conflicts] = result.stdout.trim().split("\n");
-    if (result.exitCode === 1) {
-      throw new CliError("E_REFUSED", `the dependencies' commits ${merged.slice(0, 10)} and ${next.slice(0, 10)} conflict in ${conflicts.filter(Boolean).join(", ")}; the task cannot start from both`);
-    }
-    merged = gitOutput(["commit-tree", tree, "-p", merged, "-p", next, "-m", "parallel-agents: base for a task with several dependencies"], { cwd, env: identityFallback(cwd) });
-  }
-  return merged;
-}
 function gitAsync(args, cwd, env = {}, okExitCodes = []) {
   return new Promise((resolve10, reject) => {
     (0, import_node_child_process4.execFile)("git", args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -8193,6 +8216,7 @@ var init_task_workspace = __esm({
     init_worktree();
     init_worktree_registry();
     init_run_git();
+    init_stacked_base();
     init_worktree_state();
   }
 });

@@ -62,6 +62,28 @@ describe('verify through the CLI', () => {
     expect(runCli(['worktree', 'remove', '--task', 'api', '--json'], { cwd: repo }).json).toMatchObject({ branch_deleted: true });
   });
 
+  test("a dependent task's worktree starts from its completed dependencies, and verify merges both", () => {
+    const repo = gitRepo({ 'a.txt': 'a\n' });
+    runCli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**'], { cwd: repo });
+    runCli(['add', '--id', 'client', '--title', 'Client', '--files', 'src/client/**', '--depends-on', 'api'], { cwd: repo });
+    const api = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo }).json.path as string;
+    runCli(['claim', '--agent', 'be'], { cwd: repo });
+    writeFiles(api, { 'src/api/index.js': 'exports.api = 1;\n' });
+    expect(runCli(['complete', '--agent', 'be', '--task', 'api', '--commit-worktree'], { cwd: repo }).exitCode).toBe(0);
+
+    const added = runCli(['worktree', 'add', '--task', 'client', '--json'], { cwd: repo }).json;
+    expect(added.stacked_on).toEqual(['api']);
+    expect(existsSync(join(added.path, 'src', 'api', 'index.js'))).toBe(true);
+    runCli(['claim', '--agent', 'fe'], { cwd: repo });
+    writeFiles(added.path, { 'src/client/index.js': "require('../api');\n" });
+    expect(runCli(['complete', '--agent', 'fe', '--task', 'client', '--commit-worktree'], { cwd: repo }).exitCode).toBe(0);
+
+    const verified = runCli(['verify', '--test', 'test -f src/api/index.js', '--json'], { cwd: repo });
+    expect(verified.exitCode).toBe(0);
+    expect(lastJson(verified.stdout)).toMatchObject({ status: 'merged', violations: [] });
+    expect(git(repo, 'ls-files', 'src').split('\n')).toEqual(['src/api/index.js', 'src/client/index.js']);
+  });
+
   test('complete refuses a commit that is not on the task branch', () => {
     const repo = gitRepo({ 'a.txt': 'a\n' });
     runCli(['init'], { cwd: repo });
