@@ -4050,7 +4050,7 @@ async function watch(ctx, store, staleAfterMs) {
     }
     last = key;
     if (snap.done) return snap;
-    await new Promise((resolve10) => setTimeout(resolve10, 1e3));
+    await new Promise((resolve11) => setTimeout(resolve11, 1e3));
   }
 }
 var LONG_CLAIM_MS, command9;
@@ -6780,7 +6780,7 @@ async function runTestAt(worktree, task, commit, options) {
   return run;
 }
 function runShell(command22, cwd, extraEnv, timeoutMs) {
-  return new Promise((resolve10) => {
+  return new Promise((resolve11) => {
     const child = (0, import_node_child_process2.spawn)("sh", ["-c", command22], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const keep = (chunk) => {
@@ -6797,12 +6797,12 @@ function runShell(command22, cwd, extraEnv, timeoutMs) {
     }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
-      resolve10({ exitCode: 127, signal: null, output: `${output}
+      resolve11({ exitCode: 127, signal: null, output: `${output}
 ${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve10({ exitCode: code ?? 128, signal: signal ?? null, output });
+      resolve11({ exitCode: code ?? 128, signal: signal ?? null, output });
     });
   });
 }
@@ -7185,7 +7185,7 @@ function startAgentProcess(launch) {
   };
   if (launch.signal?.aborted) onAbort();
   else launch.signal?.addEventListener("abort", onAbort, { once: true });
-  const done = new Promise((resolve10) => {
+  const done = new Promise((resolve11) => {
     let exited;
     let finished = false;
     const finish = () => {
@@ -7194,7 +7194,7 @@ function startAgentProcess(launch) {
       clearTimeout(timeout);
       if (killTimer) clearTimeout(killTimer);
       launch.signal?.removeEventListener("abort", onAbort);
-      resolve10({
+      resolve11({
         exitCode: exited?.code ?? null,
         signal: exited?.signal ?? null,
         timedOut,
@@ -7907,10 +7907,10 @@ async function runTasks(deps, options) {
   (0, import_node_fs23.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
-  let wakeup = new Promise((resolve10) => wake = resolve10);
+  let wakeup = new Promise((resolve11) => wake = resolve11);
   const notify = () => {
     wake();
-    wakeup = new Promise((resolve10) => wake = resolve10);
+    wakeup = new Promise((resolve11) => wake = resolve11);
   };
   options.signal.addEventListener("abort", notify, { once: true });
   view.event({ event: "run-start", total: ordered.length, toRun: ordered.length - scheduler.count("done"), agents: options.agents, adapter: adapter.name });
@@ -8116,12 +8116,12 @@ async function runTasks(deps, options) {
       const pause2 = controller.pauseRemaining(now());
       const canContinue = !stopping && !budget.exhausted && scheduler.next() !== void 0;
       if (!canContinue) break;
-      if (pause2 > 0) await Promise.race([wakeup, new Promise((resolve10) => setTimeout(resolve10, pause2))]);
+      if (pause2 > 0) await Promise.race([wakeup, new Promise((resolve11) => setTimeout(resolve11, pause2))]);
       continue;
     }
     const pause = controller.pauseRemaining(now());
     const waits = [wakeup];
-    if (pause > 0 && freeAgents.length > 0) waits.push(new Promise((resolve10) => setTimeout(resolve10, pause)));
+    if (pause > 0 && freeAgents.length > 0) waits.push(new Promise((resolve11) => setTimeout(resolve11, pause)));
     await Promise.race(waits);
   }
   options.signal.removeEventListener("abort", notify);
@@ -8168,14 +8168,14 @@ var init_runner = __esm({
 
 // src/runner/task-workspace.ts
 function gitAsync(args, cwd, env = {}, okExitCodes = []) {
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     (0, import_node_child_process4.execFile)("git", args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? typeof error.code === "number" ? error.code : 128 : 0;
       if (code !== 0 && !okExitCodes.includes(code)) {
         reject(new GitError(args, code, stderr, cwd));
         return;
       }
-      resolve10(stdout);
+      resolve11(stdout);
     });
   });
 }
@@ -8597,12 +8597,12 @@ function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
 }
 function readAllStdin() {
-  return new Promise((resolve10) => {
+  return new Promise((resolve11) => {
     let text = "";
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk) => text += chunk);
-    process.stdin.on("end", () => resolve10(text));
-    process.stdin.on("error", () => resolve10(text));
+    process.stdin.on("end", () => resolve11(text));
+    process.stdin.on("error", () => resolve11(text));
   });
 }
 async function runScriptedAgent(env, cwd) {
@@ -8612,7 +8612,7 @@ async function runScriptedAgent(env, cwd) {
   const prompt = await readAllStdin();
   if (!prompt.includes(`Task ${taskId}`)) return { exitCode: 2, message: `scripted agent: the prompt on stdin does not name task ${taskId}` };
   const speed = Number(env.PARALLEL_DEMO_SPEED ?? "1");
-  await new Promise((resolve10) => setTimeout(resolve10, script.thinkMs * (Number.isFinite(speed) && speed > 0 ? speed : 1)));
+  await new Promise((resolve11) => setTimeout(resolve11, script.thinkMs * (Number.isFinite(speed) && speed > 0 ? speed : 1)));
   try {
     script.edit(cwd);
   } catch (error) {
@@ -9145,12 +9145,25 @@ function splitShellWords(command22) {
 function isCli(word) {
   return word === "parallel-agents" || word.endsWith("/parallel-agents") || word.endsWith("/parallel-agents.cjs");
 }
+function programIndex(words, start) {
+  let i = start;
+  for (; ; ) {
+    const word = words[i];
+    if (word === void 0) return i;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || word === "env" || word === "nice" || word === "command") i++;
+    else if (word === "timeout") i += /^\d/.test(words[i + 1] ?? "") ? 2 : 1;
+    else if (word === "node" && words[i + 1] !== void 0 && isCli(words[i + 1])) i++;
+    else return i;
+  }
+}
 function claimAgentNames(command22) {
   const words = splitShellWords(command22);
   const names = [];
-  for (let i = 0; i < words.length; i++) {
-    const atCommandStart = i === 0 || OPERATORS.has(words[i - 1]);
-    if (!atCommandStart || !isCli(words[i]) || words[i + 1] !== "claim") continue;
+  for (let start = 0; start < words.length; start++) {
+    const atCommandStart = start === 0 || OPERATORS.has(words[start - 1]);
+    if (!atCommandStart) continue;
+    const i = programIndex(words, start);
+    if (i >= words.length || !isCli(words[i]) || words[i + 1] !== "claim") continue;
     for (let j = i + 2; j < words.length && !OPERATORS.has(words[j]); j++) {
       const word = words[j];
       let value;
@@ -9346,6 +9359,23 @@ __export(pre_tool_use_exports, {
   EDIT_TOOLS: () => EDIT_TOOLS,
   preToolUse: () => preToolUse
 });
+function isInside(path, folder) {
+  const rel = (0, import_node_path29.relative)(folder, path);
+  return rel === "" || !rel.startsWith("..") && !(0, import_node_path29.isAbsolute)(rel);
+}
+function guardUnclaimed(store, file) {
+  const held = store.listAll().tasks.filter((task) => task.state === "claimed");
+  for (const task of held) {
+    const worktree = worktreeOf(store.dir)(task.id);
+    const inScope = store.repoRoot !== void 0 && isInside(file, store.repoRoot) && matchesScope((0, import_node_path29.relative)(store.repoRoot, file).split(import_node_path29.sep).join("/"), task.files);
+    if (worktree && isInside(file, worktree) || inScope) {
+      return {
+        deny: `parallel-agents: ${file} belongs to task ${task.id}, which agent ${task.claim?.agent ?? "another agent"} holds right now; two agents must never edit one file. In a parallel run, claim a task first (parallel-agents claim --agent <your name> --role <role> --json) and edit only inside its scope.`
+      };
+    }
+  }
+  return {};
+}
 function worktreeOf(storeDir) {
   return (taskId) => {
     try {
@@ -9384,9 +9414,9 @@ function preToolUse(payload, env) {
   }
   if (payload.toolName && EDIT_TOOLS.has(payload.toolName)) {
     const record = readSubagent(store.dir, agentId);
-    if (!record) return {};
     const file = payload.toolInput.file_path ?? payload.toolInput.notebook_path;
     if (typeof file !== "string" || file.length === 0) return {};
+    if (!record) return guardUnclaimed(store, (0, import_node_path29.resolve)(payload.cwd, file));
     const decision = decideEdit({
       agent: record.agent,
       file,
@@ -9399,11 +9429,13 @@ function preToolUse(payload, env) {
   }
   return {};
 }
-var EDIT_TOOLS;
+var import_node_path29, EDIT_TOOLS;
 var init_pre_tool_use = __esm({
   "src/hooks/pre-tool-use.ts"() {
     "use strict";
+    import_node_path29 = require("node:path");
     init_worktree_registry();
+    init_glob();
     init_task_store();
     init_claim_call();
     init_edit_scope();
@@ -9468,29 +9500,29 @@ __export(hook_exports, {
   command: () => command21
 });
 function readStdin(limitMs) {
-  return new Promise((resolve10) => {
+  return new Promise((resolve11) => {
     let text = "";
-    const timer = setTimeout(() => resolve10(text), limitMs);
+    const timer = setTimeout(() => resolve11(text), limitMs);
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk) => text += chunk);
     process.stdin.on("end", () => {
       clearTimeout(timer);
-      resolve10(text);
+      resolve11(text);
     });
     process.stdin.on("error", () => {
       clearTimeout(timer);
-      resolve10(text);
+      resolve11(text);
     });
   });
 }
 function withLimit(work, limitMs, what) {
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} took longer than ${limitMs} ms`)), limitMs);
     timer.unref();
     work.then(
       (value) => {
         clearTimeout(timer);
-        resolve10(value);
+        resolve11(value);
       },
       (error) => {
         clearTimeout(timer);

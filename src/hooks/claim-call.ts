@@ -58,13 +58,31 @@ function isCli(word: string): boolean {
  * The `--agent` values of every `parallel-agents claim` in the command. A name that still holds a
  * shell expansion (`$AGENT`) cannot be known here and is skipped: agents are told to pass it literally.
  */
+/**
+ * From a command's first word, skips what only wraps the program: `VAR=value` assignments,
+ * `env`, `timeout <duration>`, `nice`, and `node` running the CLI's script.
+ */
+function programIndex(words: readonly string[], start: number): number {
+  let i = start;
+  for (;;) {
+    const word = words[i];
+    if (word === undefined) return i;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || word === 'env' || word === 'nice' || word === 'command') i++;
+    else if (word === 'timeout') i += /^\d/.test(words[i + 1] ?? '') ? 2 : 1;
+    else if (word === 'node' && words[i + 1] !== undefined && isCli(words[i + 1]!)) i++;
+    else return i;
+  }
+}
+
 export function claimAgentNames(command: string): string[] {
   const words = splitShellWords(command);
   const names: string[] = [];
-  for (let i = 0; i < words.length; i++) {
+  for (let start = 0; start < words.length; start++) {
     // Only in command position: `echo parallel-agents claim ...` claims nothing.
-    const atCommandStart = i === 0 || OPERATORS.has(words[i - 1]!);
-    if (!atCommandStart || !isCli(words[i]!) || words[i + 1] !== 'claim') continue;
+    const atCommandStart = start === 0 || OPERATORS.has(words[start - 1]!);
+    if (!atCommandStart) continue;
+    const i = programIndex(words, start);
+    if (i >= words.length || !isCli(words[i]!) || words[i + 1] !== 'claim') continue;
     for (let j = i + 2; j < words.length && !OPERATORS.has(words[j]!); j++) {
       const word = words[j]!;
       let value: string | undefined;

@@ -3,7 +3,9 @@
 //   another live subagent of this session already uses (the SubagentStop release depends on it)
 //   and a second claim while the first is unfinished;
 // - Edit/Write/MultiEdit/NotebookEdit: deny an edit outside the scope of the task that agent holds.
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { readWorktreeRecord } from '../git/worktree-registry.ts';
+import { matchesScope } from '../scope/glob.ts';
 import { TaskStore } from '../store/task-store.ts';
 import { claimAgentNames } from './claim-call.ts';
 import { decideEdit } from './edit-scope.ts';
@@ -12,6 +14,26 @@ import type { HookPayload } from './hook-payload.ts';
 import { readSubagent, sessionSubagents, writeSubagent } from './subagent-registry.ts';
 
 export const EDIT_TOOLS = new Set(['Edit', 'Write', 'MultiEdit', 'NotebookEdit']);
+
+function isInside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function guardUnclaimed(store: TaskStore, file: string): PreToolUseOutcome {
+  const held = store.listAll().tasks.filter((task) => task.state === 'claimed');
+  for (const task of held) {
+    const worktree = worktreeOf(store.dir)(task.id);
+    const inScope = store.repoRoot !== undefined && isInside(file, store.repoRoot) && matchesScope(relative(store.repoRoot, file).split(sep).join('/'), task.files);
+    if ((worktree && isInside(file, worktree)) || inScope) {
+      return {
+        deny: `parallel-agents: ${file} belongs to task ${task.id}, which agent ${task.claim?.agent ?? 'another agent'} holds right now; two agents must never edit one file. ` +
+          'In a parallel run, claim a task first (parallel-agents claim --agent <your name> --role <role> --json) and edit only inside its scope.',
+      };
+    }
+  }
+  return {};
+}
 
 export interface PreToolUseOutcome {
   /** The reason given to the model when the tool call is refused. */
@@ -61,10 +83,11 @@ export function preToolUse(payload: HookPayload, env: NodeJS.ProcessEnv): PreToo
 
   if (payload.toolName && EDIT_TOOLS.has(payload.toolName)) {
     const record = readSubagent(store.dir, agentId);
-    // Never claimed: not part of a parallel run (a user calling the agent directly), so no scope.
-    if (!record) return {};
     const file = payload.toolInput.file_path ?? payload.toolInput.notebook_path;
     if (typeof file !== 'string' || file.length === 0) return {};
+    // Never claimed: a user calling the agent directly works freely, but never inside work that
+    // another agent holds right now (its worktree, or its scope in this checkout).
+    if (!record) return guardUnclaimed(store, resolve(payload.cwd, file));
     const decision = decideEdit({
       agent: record.agent,
       file,

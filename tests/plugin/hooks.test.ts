@@ -56,6 +56,11 @@ describe('claimAgentNames', () => {
     ['parallel-agents claim --agent "$AGENT"', []],
     ['echo parallel-agents claim --agent x', []],
     ['parallel-agents complete --agent backend-1 --task api', []],
+    ['PARALLEL_AGENTS_DEBUG=1 parallel-agents claim --agent a2 --json', ['a2']],
+    ['timeout 60 parallel-agents claim --agent t1', ['t1']],
+    ['env X=1 parallel-agents claim --agent e1', ['e1']],
+    ['node /p/bin/parallel-agents claim --agent n1', ['n1']],
+    ['FOO=1 echo parallel-agents claim --agent no', []],
   ])('%s', (command, names) => {
     expect(claimAgentNames(command)).toEqual(names);
   });
@@ -94,6 +99,15 @@ describe('hook pre-tool-use', () => {
     expect(denial(preBash(repo, 'agent-a', 'parallel-agents claim --agent other-name'))).toMatch(/keep using --agent backend-1/);
     // Finished: claiming the next task is allowed again.
     expect(denial(preBash(repo, 'agent-a', 'parallel-agents claim --agent backend-1 --json'))).toBeUndefined();
+  });
+
+  it('keeps an agent that never claimed out of work another agent holds, and lets it work elsewhere', () => {
+    const repo = runWithClaim();
+    const reason = denial(preWrite(repo, 'agent-z', join(repo, 'src', 'api', 'b.ts')));
+    expect(reason).toMatch(/belongs to task api, which agent backend-1 holds right now/);
+    expect(denial(preWrite(repo, 'agent-z', join(repo, 'docs', 'notes.md')))).toBeUndefined();
+    // The main conversation (no agent_id) is never restricted.
+    expect(denial(preWrite(repo, undefined, join(repo, 'src', 'api', 'b.ts')))).toBeUndefined();
   });
 
   it('denies a second claim while the agent still holds an unfinished task', () => {
