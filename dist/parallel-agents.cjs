@@ -2305,6 +2305,11 @@ function taskFileName(id) {
 function isTaskFileName(name) {
   return name.endsWith(".md") && !name.startsWith(".");
 }
+function validateToken(token) {
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new CliError("E_INVALID", `--token "${token}" is not a claim token; pass the token printed by claim (its JSON field "token")`);
+  }
+}
 function contentDigest(text) {
   return fingerprint(text);
 }
@@ -2323,7 +2328,7 @@ function formatAge(ms) {
   const hours = Math.floor(minutes / 60);
   return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ""}`;
 }
-var import_node_fs6, import_node_path4, CLAIMABLE_STATES, TaskStore;
+var import_node_fs6, import_node_path4, CLAIMABLE_STATES, TaskStore, TOKEN_PATTERN;
 var init_task_store = __esm({
   "src/store/task-store.ts"() {
     "use strict";
@@ -2743,8 +2748,10 @@ var init_task_store = __esm({
         const stateOf = /* @__PURE__ */ new Map();
         const claimedBy = /* @__PURE__ */ new Map();
         const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+        let moving = 0;
         for (const state of TASK_STATES) {
           for (const entry of this.listNames(state)) {
+            if (entry.name.startsWith(".moved~") && state !== "completed") moving++;
             if (!isTaskFileName(entry.name)) continue;
             let id = entry.name.slice(0, -3);
             if (state === "claimed") {
@@ -2780,7 +2787,7 @@ var init_task_store = __esm({
           return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${state === "claimed" ? `held by ${claimedBy.get(request.task)}` : "waiting on depends_on or another role"})`);
         }
         const waiting = open.filter(({ id }) => !stuck.has(id));
-        if (waiting.length === 0 && counts.claimed === 0) {
+        if (waiting.length === 0 && counts.claimed === 0 && moving === 0) {
           const suffix = stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : "";
           return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${suffix}`);
         }
@@ -2795,6 +2802,7 @@ var init_task_store = __esm({
         validateAgentName(request.agent);
         validateTaskId(request.task, "--task");
         this.requireStore();
+        if (request.token !== void 0) validateToken(request.token);
         if (request.token !== void 0) {
           const name = claimFileName(request.task, request.agent, request.token);
           const path = (0, import_node_path4.join)(this.stateDir("claimed"), name);
@@ -2835,10 +2843,13 @@ var init_task_store = __esm({
         return this.toTask(this.parseFile(claim2.path), "claimed", claim2.path, claim2.name);
       }
       /**
-       * Moves a held claim to its next state with new content. The new content is written first,
-       * under a name that ties it to this claim; the rename of the claimed file is the ownership
-       * check (exactly one of holder and recoverer wins it); a final rename installs the content.
-       * `recover` finishes the last step if we die between the two renames.
+       * Moves a held claim to its next state with new content, in three renames:
+       * 1. the new content is written under `.pending~<id>~<token>~...` in the destination folder;
+       * 2. the claimed file is renamed to a hidden `.moved~<id>~<token>.md` there: this rename is the
+       *    ownership check (exactly one of holder and recoverer wins it), and a hidden name means no
+       *    claimer can take the old content while the move is under way;
+       * 3. the pending content is installed as `<id>.md`, and the moved file deleted.
+       * `recover` finishes steps 3 if we die in between.
        */
       transition(claim2, to, update, request) {
         let source;
@@ -2853,6 +2864,7 @@ var init_task_store = __esm({
         const text = serializeTask(update(parsed), parsed.body);
         const destination = (0, import_node_path4.join)(this.stateDir(to), taskFileName(id));
         const pending = (0, import_node_path4.join)(this.stateDir(to), `.pending~${id}~${claim2.token}~${process.pid}~${contentDigest(source)}.md`);
+        const moved = (0, import_node_path4.join)(this.stateDir(to), `.moved~${id}~${claim2.token}.md`);
         const fd = (0, import_node_fs6.openSync)(pending, "wx");
         try {
           (0, import_node_fs6.writeSync)(fd, text);
@@ -2861,7 +2873,7 @@ var init_task_store = __esm({
         }
         this.onStep?.("transition:pending-written");
         try {
-          (0, import_node_fs6.renameSync)(claim2.path, destination);
+          (0, import_node_fs6.renameSync)(claim2.path, moved);
         } catch (error) {
           try {
             (0, import_node_fs6.unlinkSync)(pending);
@@ -2873,6 +2885,10 @@ var init_task_store = __esm({
         this.onStep?.("transition:moved");
         (0, import_node_fs6.renameSync)(pending, destination);
         this.onStep?.("transition:installed");
+        try {
+          (0, import_node_fs6.unlinkSync)(moved);
+        } catch {
+        }
         return this.toTask(parseTaskText(text, destination), to, destination);
       }
       async complete(request) {
@@ -2967,56 +2983,65 @@ var init_task_store = __esm({
         return { recovered, repaired };
       }
       /**
-       * Finishes or rolls back transitions a crash cut short. Pending content whose writer is gone is
-       * installed when its claim already moved (the ownership rename happened) and dropped when the
-       * claim is still in place (it did not); stray temp files of dead writers are removed.
+       * Finishes or rolls back transitions a crash cut short (see transition). A moved claim with its
+       * pending content is finished; a moved claim whose content was already installed is deleted; a
+       * moved claim without pending content goes back as it was; pending content whose claim never
+       * moved is dropped. Temp files of dead writers are removed.
        */
       repairInterrupted() {
         const repaired = [];
+        const ignoreGone = (action) => {
+          try {
+            action();
+          } catch (error) {
+            if (!isMissing(error)) throw error;
+          }
+        };
         for (const state of TASK_STATES) {
-          for (const entry of this.listNames(state)) {
-            const name = entry.name;
+          const names = this.listNames(state).map((entry) => entry.name);
+          for (const name of names) {
             const path = (0, import_node_path4.join)(this.stateDir(state), name);
             if (name.startsWith(".pending~")) {
-              const [, id, token, pidText, digest] = name.slice(0, -3).split("~");
-              if (!id || !token || !pidText || !digest) continue;
-              if (isProcessAlive(Number(pidText))) continue;
-              const claimStillHeld = this.listNames("claimed").some((claimed) => {
-                const claim2 = parseClaimFileName(claimed.name);
-                return claim2?.id === id && claim2.token === token;
-              });
-              const destination = (0, import_node_path4.join)(this.stateDir(state), taskFileName(id));
-              let installed = false;
-              if (!claimStillHeld && (0, import_node_fs6.existsSync)(destination)) {
-                if (contentDigest((0, import_node_fs6.readFileSync)(destination, "utf8")) === digest) {
-                  (0, import_node_fs6.renameSync)(path, destination);
-                  installed = true;
-                  repaired.push(`${state}/${id}: finished an interrupted move`);
-                  this.appendEvent({ event: "repair", task: id, reason: `finished interrupted transition to ${state}` });
-                }
-              }
-              if (!installed) {
-                try {
-                  (0, import_node_fs6.unlinkSync)(path);
-                } catch {
-                }
+              const [, id, token, pidText] = name.slice(0, -3).split("~");
+              if (!id || !token || !pidText || isProcessAlive(Number(pidText))) continue;
+              const moved = (0, import_node_path4.join)(this.stateDir(state), `.moved~${id}~${token}.md`);
+              if ((0, import_node_fs6.existsSync)(moved)) {
+                ignoreGone(() => (0, import_node_fs6.renameSync)(path, (0, import_node_path4.join)(this.stateDir(state), taskFileName(id))));
+                ignoreGone(() => (0, import_node_fs6.unlinkSync)(moved));
+                repaired.push(`${state}/${id}: finished an interrupted move`);
+                this.appendEvent({ event: "repair", task: id, reason: `finished interrupted transition to ${state}` });
+              } else {
+                ignoreGone(() => (0, import_node_fs6.unlinkSync)(path));
                 repaired.push(`${state}/${id}: dropped an unfinished transition`);
               }
             } else if (name.startsWith(".tmp~")) {
               const pid = Number(name.split("~")[2]);
               if (Number.isInteger(pid) && !isProcessAlive(pid)) {
-                try {
-                  (0, import_node_fs6.unlinkSync)(path);
-                } catch {
-                }
+                ignoreGone(() => (0, import_node_fs6.unlinkSync)(path));
                 repaired.push(`${state}/${name}: removed a stray temp file`);
               }
+            }
+          }
+          for (const entry of this.listNames(state)) {
+            if (!entry.name.startsWith(".moved~")) continue;
+            const [, id, token] = entry.name.slice(0, -3).split("~");
+            if (!id || !token) continue;
+            const path = (0, import_node_path4.join)(this.stateDir(state), entry.name);
+            const stillPending = this.listNames(state).some((other) => other.name.startsWith(`.pending~${id}~${token}~`));
+            if (stillPending) continue;
+            const destination = (0, import_node_path4.join)(this.stateDir(state), taskFileName(id));
+            if ((0, import_node_fs6.existsSync)(destination)) {
+              ignoreGone(() => (0, import_node_fs6.unlinkSync)(path));
+            } else {
+              ignoreGone(() => (0, import_node_fs6.renameSync)(path, destination));
+              repaired.push(`${state}/${id}: put back a move that lost its new content`);
             }
           }
         }
         return repaired;
       }
     };
+    TOKEN_PATTERN = /^[0-9a-z]{1,12}-[0-9a-f]{8}(?:-\d{1,10}-\d{1,20}-[0-9a-f]{8})?$/;
   }
 });
 

@@ -507,8 +507,11 @@ export class TaskStore implements TaskBackend {
     const stateOf = new Map<string, TaskState>();
     const claimedBy = new Map<string, string>();
     const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+    // A claim being moved right now (fail, recover) is still work: never report "no work left" for it.
+    let moving = 0;
     for (const state of TASK_STATES) {
       for (const entry of this.listNames(state)) {
+        if (entry.name.startsWith('.moved~') && state !== 'completed') moving++;
         if (!isTaskFileName(entry.name)) continue;
         let id = entry.name.slice(0, -3);
         if (state === 'claimed') {
@@ -545,7 +548,7 @@ export class TaskStore implements TaskBackend {
       return new CliError('E_NOTHING_CLAIMABLE', `task "${request.task}" is not claimable now (${state === 'claimed' ? `held by ${claimedBy.get(request.task)}` : 'waiting on depends_on or another role'})`);
     }
     const waiting = open.filter(({ id }) => !stuck.has(id));
-    if (waiting.length === 0 && counts.claimed === 0) {
+    if (waiting.length === 0 && counts.claimed === 0 && moving === 0) {
       const suffix = stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : '';
       return new CliError('E_NO_WORK', `no work left: ${counts.completed} completed, ${counts.blocked} blocked${suffix}`);
     }
@@ -562,6 +565,7 @@ export class TaskStore implements TaskBackend {
     validateAgentName(request.agent);
     validateTaskId(request.task, '--task');
     this.requireStore();
+    if (request.token !== undefined) validateToken(request.token);
     if (request.token !== undefined) {
       const name = claimFileName(request.task, request.agent, request.token);
       const path = join(this.stateDir('claimed'), name);
@@ -605,10 +609,13 @@ export class TaskStore implements TaskBackend {
   }
 
   /**
-   * Moves a held claim to its next state with new content. The new content is written first,
-   * under a name that ties it to this claim; the rename of the claimed file is the ownership
-   * check (exactly one of holder and recoverer wins it); a final rename installs the content.
-   * `recover` finishes the last step if we die between the two renames.
+   * Moves a held claim to its next state with new content, in three renames:
+   * 1. the new content is written under `.pending~<id>~<token>~...` in the destination folder;
+   * 2. the claimed file is renamed to a hidden `.moved~<id>~<token>.md` there: this rename is the
+   *    ownership check (exactly one of holder and recoverer wins it), and a hidden name means no
+   *    claimer can take the old content while the move is under way;
+   * 3. the pending content is installed as `<id>.md`, and the moved file deleted.
+   * `recover` finishes steps 3 if we die in between.
    */
   private transition(
     claim: ClaimLocation,
@@ -627,9 +634,8 @@ export class TaskStore implements TaskBackend {
     const id = parsed.frontmatter.id;
     const text = serializeTask(update(parsed), parsed.body);
     const destination = join(this.stateDir(to), taskFileName(id));
-    // The name carries a digest of the content it replaces, so recovery can tell whether the
-    // destination still holds exactly that content (the move happened, nothing came after).
     const pending = join(this.stateDir(to), `.pending~${id}~${claim.token}~${process.pid}~${contentDigest(source)}.md`);
+    const moved = join(this.stateDir(to), `.moved~${id}~${claim.token}.md`);
     const fd = openSync(pending, 'wx');
     try {
       writeSync(fd, text);
@@ -638,7 +644,7 @@ export class TaskStore implements TaskBackend {
     }
     this.onStep?.('transition:pending-written');
     try {
-      renameSync(claim.path, destination);
+      renameSync(claim.path, moved);
     } catch (error) {
       try { unlinkSync(pending); } catch { /* gone */ }
       if (isMissing(error)) throw this.notHolder(request);
@@ -647,6 +653,7 @@ export class TaskStore implements TaskBackend {
     this.onStep?.('transition:moved');
     renameSync(pending, destination);
     this.onStep?.('transition:installed');
+    try { unlinkSync(moved); } catch { /* a racing recover removed it */ }
     return this.toTask(parseTaskText(text, destination), to, destination);
   }
 
@@ -750,49 +757,68 @@ export class TaskStore implements TaskBackend {
   }
 
   /**
-   * Finishes or rolls back transitions a crash cut short. Pending content whose writer is gone is
-   * installed when its claim already moved (the ownership rename happened) and dropped when the
-   * claim is still in place (it did not); stray temp files of dead writers are removed.
+   * Finishes or rolls back transitions a crash cut short (see transition). A moved claim with its
+   * pending content is finished; a moved claim whose content was already installed is deleted; a
+   * moved claim without pending content goes back as it was; pending content whose claim never
+   * moved is dropped. Temp files of dead writers are removed.
    */
   private repairInterrupted(): string[] {
     const repaired: string[] = [];
+    const ignoreGone = (action: () => void): void => {
+      try { action(); } catch (error) { if (!isMissing(error)) throw error; }
+    };
     for (const state of TASK_STATES) {
-      for (const entry of this.listNames(state)) {
-        const name = entry.name;
+      const names = this.listNames(state).map((entry) => entry.name);
+      for (const name of names) {
         const path = join(this.stateDir(state), name);
         if (name.startsWith('.pending~')) {
-          const [, id, token, pidText, digest] = name.slice(0, -3).split('~');
-          if (!id || !token || !pidText || !digest) continue;
-          if (isProcessAlive(Number(pidText))) continue;
-          const claimStillHeld = this.listNames('claimed').some((claimed) => {
-            const claim = parseClaimFileName(claimed.name);
-            return claim?.id === id && claim.token === token;
-          });
-          const destination = join(this.stateDir(state), taskFileName(id));
-          let installed = false;
-          if (!claimStillHeld && existsSync(destination)) {
-            // Only if the destination is still the moved claim, not something a later transition wrote.
-            if (contentDigest(readFileSync(destination, 'utf8')) === digest) {
-              renameSync(path, destination);
-              installed = true;
-              repaired.push(`${state}/${id}: finished an interrupted move`);
-              this.appendEvent({ event: 'repair', task: id, reason: `finished interrupted transition to ${state}` });
-            }
-          }
-          if (!installed) {
-            try { unlinkSync(path); } catch { /* gone */ }
+          const [, id, token, pidText] = name.slice(0, -3).split('~');
+          if (!id || !token || !pidText || isProcessAlive(Number(pidText))) continue;
+          const moved = join(this.stateDir(state), `.moved~${id}~${token}.md`);
+          if (existsSync(moved)) {
+            ignoreGone(() => renameSync(path, join(this.stateDir(state), taskFileName(id))));
+            ignoreGone(() => unlinkSync(moved));
+            repaired.push(`${state}/${id}: finished an interrupted move`);
+            this.appendEvent({ event: 'repair', task: id, reason: `finished interrupted transition to ${state}` });
+          } else {
+            ignoreGone(() => unlinkSync(path));
             repaired.push(`${state}/${id}: dropped an unfinished transition`);
           }
         } else if (name.startsWith('.tmp~')) {
           const pid = Number(name.split('~')[2]);
           if (Number.isInteger(pid) && !isProcessAlive(pid)) {
-            try { unlinkSync(path); } catch { /* gone */ }
+            ignoreGone(() => unlinkSync(path));
             repaired.push(`${state}/${name}: removed a stray temp file`);
           }
         }
       }
+      // Moved claims left without pending content: installed already (delete), or put back.
+      for (const entry of this.listNames(state)) {
+        if (!entry.name.startsWith('.moved~')) continue;
+        const [, id, token] = entry.name.slice(0, -3).split('~');
+        if (!id || !token) continue;
+        const path = join(this.stateDir(state), entry.name);
+        const stillPending = this.listNames(state).some((other) => other.name.startsWith(`.pending~${id}~${token}~`));
+        if (stillPending) continue;
+        const destination = join(this.stateDir(state), taskFileName(id));
+        if (existsSync(destination)) {
+          ignoreGone(() => unlinkSync(path));
+        } else {
+          ignoreGone(() => renameSync(path, destination));
+          repaired.push(`${state}/${id}: put back a move that lost its new content`);
+        }
+      }
     }
     return repaired;
+  }
+}
+
+/** The shape newToken makes: anything else (a "/", "..", "~") could name a file outside the claim. */
+const TOKEN_PATTERN = /^[0-9a-z]{1,12}-[0-9a-f]{8}(?:-\d{1,10}-\d{1,20}-[0-9a-f]{8})?$/;
+
+function validateToken(token: string): void {
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new CliError('E_INVALID', `--token "${token}" is not a claim token; pass the token printed by claim (its JSON field "token")`);
   }
 }
 

@@ -167,6 +167,7 @@ describe('bad input: one line naming the file, field and fix, with a documented 
     { name: 'duplicate id', args: ['add', '--id', 'good', '--title', 'again'], exit: 2, message: /task "good" already exists/ },
     { name: 'scope escaping the repo', args: ['add', '--id', 'x', '--title', 'x', '--files', '../etc/**'], exit: 2, message: /files\.0: must not contain "\.\."/ },
     { name: 'bad duration', args: ['recover', '--stale-after', 'soon'], exit: 2, message: /--stale-after must be a duration/ },
+    { name: 'token that names a path', args: ['complete', '--agent', 'a', '--task', 'good', '--token', 'x/../good~b~mwte85rc-8a114b95'], exit: 2, message: /--token "x\/\.\.\/good~b~mwte85rc-8a114b95" is not a claim token/ },
     { name: 'bad commit', args: ['complete', '--agent', 'a', '--task', 'good', '--commit', 'not a sha'], exit: 2, message: /--commit "not a sha" is not a commit id/ },
     { name: 'not the holder', args: ['complete', '--agent', 'a', '--task', 'good'], exit: 5, message: /does not hold task "good": it is available/ },
     {

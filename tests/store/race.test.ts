@@ -65,4 +65,44 @@ describe('claim race through the library API', () => {
     expect(tasks.every((task) => task.state === 'failed' && task.attempts === 1)).toBe(true);
     expect(readEvents(store.eventsPath).filter((event) => event.event === 'recover')).toHaveLength(20);
   });
+
+  it('8 processes claiming and failing 4 tasks in a loop never see two holders of one task', async () => {
+    const dir = tempDir();
+    const store = openTestStore(join(dir, '_tasks'));
+    seedTasks(store, 4, { maxAttempts: 100 });
+    const logs = Array.from({ length: 8 }, (_, i) => join(dir, `cycle-${i}.log`));
+    const exits = await raceWorkers(8, (i) => [store.dir, `c${i}`, logs[i]!], { WORKER_MODE: 'claim-fail', ROUNDS: '60' });
+    expect(exits.every((exit) => exit.code === 0)).toBe(true);
+    const text = logs.map((log) => { try { return readFileSync(log, 'utf8'); } catch { return ''; } }).join('');
+    expect(text.split('\n').filter((line) => line.startsWith('double'))).toStrictEqual([]);
+    expect(text.split('\n').filter((line) => line.startsWith('cycle')).length).toBeGreaterThan(50);
+    const { byState, duplicates, leftovers } = idsByState(store.dir);
+    expect(duplicates).toStrictEqual([]);
+    expect(leftovers).toStrictEqual([]);
+    expect(byState.failed!.length + byState.blocked!.length).toBe(4);
+  });
+
+  it('a claimer racing a fail mid-move finds the task neither claimable twice nor gone', async () => {
+    const dir = tempDir();
+    const alice = openTestStore(join(dir, '_tasks'));
+    seedTasks(alice, 1, { maxAttempts: 5 });
+    const bob = openTestStore(alice.dir);
+    const { task, token } = await alice.claim({ agent: 'alice' });
+    let seenByBob: string | undefined;
+    alice.onStep = (step) => {
+      if (step !== 'transition:moved') return;
+      try {
+        bob.claimSync({ agent: 'bob' });
+        seenByBob = 'claimed';
+      } catch (error) {
+        seenByBob = (error as { code?: string }).code;
+      }
+    };
+    await alice.fail({ agent: 'alice', task: task.id, token, reason: 'boom' });
+    // Mid-move the task is not claimable, and yet work remains (exit 3, not "no work left").
+    expect(seenByBob).toBe('E_NOTHING_CLAIMABLE');
+    const carol = openTestStore(alice.dir);
+    expect(carol.claimSync({ agent: 'carol' }).task).toMatchObject({ id: task.id, attempts: 1 });
+    expect(idsByState(alice.dir).byState.claimed).toStrictEqual([task.id]);
+  });
 });
