@@ -6806,7 +6806,14 @@ async function runTestAt(worktree, task, commit, options) {
 }
 function runShell(command22, cwd, extraEnv, timeoutMs) {
   return new Promise((resolve11) => {
-    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command22], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command22], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const killGroup2 = () => {
+      try {
+        if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
     let output = "";
     const keep = (chunk) => {
       output += chunk.toString("utf8");
@@ -6818,7 +6825,7 @@ function runShell(command22, cwd, extraEnv, timeoutMs) {
       output += `
 [parallel-agents] test command timed out after ${Math.round(timeoutMs / 1e3)} s
 `;
-      child.kill("SIGKILL");
+      killGroup2();
     }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
@@ -6827,6 +6834,7 @@ ${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      killGroup2();
       resolve11({ exitCode: code ?? 128, signal: signal ?? null, output });
     });
   });

@@ -136,7 +136,16 @@ async function runTestAt(worktree: string, task: string, commit: string, options
 
 function runShell(command: string, cwd: string, extraEnv: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; signal: string | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a timeout must stop what the command started (npm, node, a server),
+    // not only the shell, or the pipes stay open and verify waits for them.
+    const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     let output = '';
     const keep = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
@@ -146,7 +155,7 @@ function runShell(command: string, cwd: string, extraEnv: Record<string, string>
     child.stderr.on('data', keep);
     const timer = setTimeout(() => {
       output += `\n[parallel-agents] test command timed out after ${Math.round(timeoutMs / 1000)} s\n`;
-      child.kill('SIGKILL');
+      killGroup();
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
@@ -154,6 +163,8 @@ function runShell(command: string, cwd: string, extraEnv: Record<string, string>
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // Whatever the command left running in the background goes with it.
+      killGroup();
       resolve({ exitCode: code ?? 128, signal: signal ?? null, output });
     });
   });

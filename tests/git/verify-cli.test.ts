@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { TEST_BUNDLE } from '../helpers/paths.ts';
+import { isAlive } from '../helpers/processes.ts';
 
 /** verify --json prints progress events as JSON lines, then the report as the last line. */
 function lastJson(stdout: string): any {
@@ -84,6 +85,18 @@ describe('verify through the CLI', () => {
     expect(git(repo, 'ls-files', 'src').split('\n')).toEqual(['src/api/index.js', 'src/client/index.js']);
   });
 
+  test('--test-timeout stops the whole test command, including what it started', () => {
+    const { repo } = projectWithCompletedTasks();
+    const pidFile = join(repo, '.parallel', 'grandchild.pid');
+    const result = runCli(['verify', '--test', `sleep 300 & echo $! > '${pidFile}'; wait`, '--test-timeout', '1s', '--json'], { cwd: repo });
+    expect(result.exitCode).toBe(1);
+    const report = lastJson(result.stdout);
+    expect(report.status).toBe('stopped');
+    expect(JSON.stringify(report.test)).toContain('timed out after 1 s');
+    const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(isAlive(grandchild)).toBe(false);
+  });
+
   test('complete refuses a commit that is not on the task branch', () => {
     const repo = gitRepo({ 'a.txt': 'a\n' });
     runCli(['init'], { cwd: repo });
@@ -116,7 +129,9 @@ describe('verify through the CLI', () => {
     const before = snapshot();
     const ready = join(repo, '.parallel', 'test-started');
     // The test command announces itself, then waits to be killed; that is after the first merge.
-    const child = spawn(process.execPath, [TEST_BUNDLE, 'verify', '--test', `touch '${ready}' && exec sleep 600`, '--json'], {
+    // It writes its pid (atomically, through a rename): the test command runs in a process group of
+    // its own, which a kill of verify's group does not reach.
+    const child = spawn(process.execPath, [TEST_BUNDLE, 'verify', '--test', `echo $$ > '${ready}.tmp' && mv '${ready}.tmp' '${ready}' && exec sleep 600`, '--json'], {
       cwd: repo,
       detached: true,
       stdio: 'ignore',
@@ -135,6 +150,7 @@ describe('verify through the CLI', () => {
       }
     });
     process.kill(-child.pid!, 'SIGKILL');
+    process.kill(-Number(readFileSync(ready, 'utf8').trim()), 'SIGKILL');
     await exited;
 
     expect(snapshot()).toEqual(before);

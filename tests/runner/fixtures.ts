@@ -88,15 +88,4 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
   return { child, done };
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from '../helpers/processes.ts';
