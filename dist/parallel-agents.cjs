@@ -2764,8 +2764,11 @@ var init_task_store = __esm({
             counts[state]++;
           }
         }
-        const open = [...stateOf].filter(([, state]) => state === "available" || state === "failed").map(([id, state]) => ({ id, state }));
-        const dependsOn = new Map(open.map(({ id, state }) => [id, this.claimMetaFor(state, `${id}.md`)?.depends_on ?? []]));
+        const listed = [...stateOf].filter(([, state]) => state === "available" || state === "failed").map(([id, state]) => ({ id, state }));
+        const metas = new Map(listed.map(({ id, state }) => [id, this.claimMetaFor(state, `${id}.md`)]));
+        const unreadable = listed.filter(({ id }) => metas.get(id) === void 0 && stateOf.has(id));
+        const open = listed.filter(({ id }) => metas.get(id) !== void 0);
+        const dependsOn = new Map(open.map(({ id }) => [id, metas.get(id).depends_on]));
         const stuck = /* @__PURE__ */ new Set();
         let changed = true;
         while (changed) {
@@ -2788,7 +2791,8 @@ var init_task_store = __esm({
         }
         const waiting = open.filter(({ id }) => !stuck.has(id));
         if (waiting.length === 0 && counts.claimed === 0 && moving === 0) {
-          const suffix = stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : "";
+          const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.map(({ id, state }) => `${state}/${id}.md`).join(", ")}): run parallel-agents status to see why` : "";
+          const suffix = `${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`;
           return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${suffix}`);
         }
         const forRole = request.role ? ` for role ${request.role}` : "";
@@ -3298,7 +3302,7 @@ var init_claim = __esm({
           task: stringOption(ctx.values, "task"),
           holderPid: integerOption(ctx.values, "holder-pid", 1)
         });
-        const next = `when done: parallel-agents complete --agent ${agent} --task ${task.id} --commit <sha> | on failure: parallel-agents fail --agent ${agent} --task ${task.id} --reason "<why>"`;
+        const next = `when done: parallel-agents complete --agent ${agent} --task ${task.id} --token ${token} --commit-worktree (or --commit <sha>) | on failure: parallel-agents fail --agent ${agent} --task ${task.id} --token ${token} --reason "<why>"`;
         return {
           data: { task: taskJson(task), token, agent },
           text: `claimed ${task.id} (attempt ${task.attempts + 1} of ${task.max_attempts}) as ${agent}
@@ -4082,6 +4086,7 @@ var LONG_CLAIM_MS, command9;
 var init_status = __esm({
   "src/cli/commands/status.ts"() {
     "use strict";
+    init_errors();
     init_args();
     init_open_store();
     init_task_view();
@@ -4094,6 +4099,9 @@ var init_status = __esm({
       options: { watch: { type: "boolean" }, "stale-after": { type: "string" } },
       async run(ctx) {
         const store = openStore(ctx);
+        if (!store.exists()) {
+          throw new CliError("E_NOT_FOUND", `no task store at ${store.dir}; run \`parallel-agents init\` or \`plan publish\` first, or fix --tasks-dir`);
+        }
         const staleAfterMs = durationOption(ctx.values, "stale-after", LONG_CLAIM_MS);
         const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : snapshot(store, staleAfterMs);
         return { data: snap, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(store, snap, list) };

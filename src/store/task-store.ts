@@ -524,8 +524,12 @@ export class TaskStore implements TaskBackend {
         counts[state]++;
       }
     }
-    const open = [...stateOf].filter(([, state]) => state === 'available' || state === 'failed').map(([id, state]) => ({ id, state }));
-    const dependsOn = new Map(open.map(({ id, state }) => [id, this.claimMetaFor(state, `${id}.md`)?.depends_on ?? []]));
+    const listed = [...stateOf].filter(([, state]) => state === 'available' || state === 'failed').map(([id, state]) => ({ id, state }));
+    // A file that cannot be read is no work anyone can claim: name it instead of "retry later".
+    const metas = new Map(listed.map(({ id, state }) => [id, this.claimMetaFor(state, `${id}.md`)]));
+    const unreadable = listed.filter(({ id }) => metas.get(id) === undefined && stateOf.has(id));
+    const open = listed.filter(({ id }) => metas.get(id) !== undefined);
+    const dependsOn = new Map(open.map(({ id }) => [id, metas.get(id)!.depends_on]));
     // A task is stuck when it waits, directly or not, on a blocked or missing task.
     const stuck = new Set<string>();
     let changed = true;
@@ -549,7 +553,8 @@ export class TaskStore implements TaskBackend {
     }
     const waiting = open.filter(({ id }) => !stuck.has(id));
     if (waiting.length === 0 && counts.claimed === 0 && moving === 0) {
-      const suffix = stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : '';
+      const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.map(({ id, state }) => `${state}/${id}.md`).join(', ')}): run parallel-agents status to see why` : '';
+      const suffix = `${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ''}${broken}`;
       return new CliError('E_NO_WORK', `no work left: ${counts.completed} completed, ${counts.blocked} blocked${suffix}`);
     }
     const forRole = request.role ? ` for role ${request.role}` : '';

@@ -124,7 +124,8 @@ describe('plugin inside Claude Code 2.1.197', () => {
     expect(first.lastUserText).toContain('Goal: add a health endpoint');
     expect(first.lastUserText).toContain('Never launch agents before the user has said yes');
     // The `!` status line ran before the model call and its JSON reached the model.
-    expect(first.lastUserText).toContain('"summary":"0 completed / 0 total');
+    // No run yet: the pre-executed status says so (exit 1, tolerated by the `|| true`), in JSON.
+    expect(first.lastUserText).toContain('"code":"E_NOT_FOUND","message":"no task store at');
 
     expect(mock.requests[1]!.lastToolResults[0]!.is_error, mock.requests[1]!.lastToolResults[0]!.content).toBe(false);
     const checked = mock.requests[2]!.lastToolResults[0]!;

@@ -195,6 +195,22 @@ describe('bad input: one line naming the file, field and fix, with a documented 
     });
   }
 
+  it('status without a store says so instead of reporting 0 of 0 done', () => {
+    const result = runCli(['status', '--tasks-dir', 'typo', '--json'], { cwd: gitRepo() });
+    expect(result.exitCode).toBe(1);
+    expect(result.json.error.message).toMatch(/^no task store at .*typo; run `parallel-agents init`/);
+  });
+
+  it('an unreadable task file is named when nothing else is left, not retried forever', async () => {
+    const { cwd, dir } = brokenStore();
+    runCli(['claim', '--agent', 'a'], { cwd });
+    runCli(['complete', '--agent', 'a', '--task', 'good'], { cwd });
+    writeFileSync(join(dir, 'available', 'bad.md'), '---\nid: bad\ntitle: [unclosed\n---\n');
+    const claim = runCli(['claim', '--agent', 'b', '--json'], { cwd });
+    expect(claim.exitCode).toBe(4);
+    expect(claim.json.error.message).toBe('no work left: 1 completed, 0 blocked; 1 task file(s) cannot be read (available/bad.md): run parallel-agents status to see why');
+  });
+
   it('broken files never stop the others from being served, and status names each one', () => {
     const { cwd, dir } = brokenStore();
     writeFileSync(join(dir, 'available', 'bad.md'), '---\nid: bad\ntitle: [unclosed\n---\n');

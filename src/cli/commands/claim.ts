@@ -22,8 +22,8 @@ export const command: CommandModule = {
       task: stringOption(ctx.values, 'task'),
       holderPid: integerOption(ctx.values, 'holder-pid', 1),
     });
-    const next = `when done: parallel-agents complete --agent ${agent} --task ${task.id} --commit <sha>` +
-      ` | on failure: parallel-agents fail --agent ${agent} --task ${task.id} --reason "<why>"`;
+    const next = `when done: parallel-agents complete --agent ${agent} --task ${task.id} --token ${token} --commit-worktree (or --commit <sha>)` +
+      ` | on failure: parallel-agents fail --agent ${agent} --task ${task.id} --token ${token} --reason "<why>"`;
     return {
       data: { task: taskJson(task), token, agent },
       text: `claimed ${task.id} (attempt ${task.attempts + 1} of ${task.max_attempts}) as ${agent}\n${taskText(task)}\n\n${next}`,

@@ -1,4 +1,5 @@
 import type { CommandModule, CommandContext } from '../command.ts';
+import { CliError } from '../../errors.ts';
 import { durationOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
@@ -91,6 +92,10 @@ export const command: CommandModule = {
   options: { watch: { type: 'boolean' }, 'stale-after': { type: 'string' } },
   async run(ctx) {
     const store = openStore(ctx);
+    // A mistyped --tasks-dir must not read as "0 of 0 done".
+    if (!store.exists()) {
+      throw new CliError('E_NOT_FOUND', `no task store at ${store.dir}; run \`parallel-agents init\` or \`plan publish\` first, or fix --tasks-dir`);
+    }
     const staleAfterMs = durationOption(ctx.values, 'stale-after', LONG_CLAIM_MS);
     const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : snapshot(store, staleAfterMs);
     return { data: snap, text: ctx.values.watch && ctx.stdout.isTTY ? '' : render(store, snap, list) };
