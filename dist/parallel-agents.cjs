@@ -6114,11 +6114,13 @@ async function removeWorktree(context, options) {
   const present = (0, import_node_fs17.existsSync)(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
-  const unmerged = branchHead ? commitsNotIn(context.repoRoot, targetCommit, branchHead) : 0;
+  const worktreeHead = present ? resolveCommit("HEAD", record.path) : void 0;
+  const strayHead = worktreeHead && worktreeHead !== branchHead && commitsNotIn(context.repoRoot, targetCommit, worktreeHead) > 0 && !(branchHead && gitTest(["merge-base", "--is-ancestor", worktreeHead, branchHead], { cwd: context.repoRoot })) ? worktreeHead : void 0;
+  const unmerged = (branchHead ? commitsNotIn(context.repoRoot, targetCommit, branchHead) : 0) + (strayHead ? commitsNotIn(context.repoRoot, targetCommit, strayHead) : 0);
   if (!options.force && (uncommitted.length > 0 || unmerged > 0)) {
     const reasons = [
       ...uncommitted.length > 0 ? [`${uncommitted.length} uncommitted path(s) in ${record.path} (e.g. ${uncommitted[0]})`] : [],
-      ...unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch} not in ${target}`] : []
+      ...unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch}${strayHead ? " or the worktree's detached HEAD" : ""} not in ${target}`] : []
     ];
     throw new CliError("E_REFUSED", `refusing to remove the worktree of task ${taskId}: ${reasons.join("; ")}; merge or commit the work, or pass --force (the work is then kept under refs/parallel/backup/${taskId}/)`, { uncommitted, unmerged_commits: unmerged });
   }
@@ -6127,11 +6129,12 @@ async function removeWorktree(context, options) {
     const snapshot2 = snapshotWorkingTree(record.path, `parallel-agents: uncommitted work of task ${taskId} before forced worktree removal`);
     backupRefs.push(createBackupRef(context.repoRoot, taskId, snapshot2, "-uncommitted"));
   }
-  if (branchHead && unmerged > 0) backupRefs.push(createBackupRef(context.repoRoot, taskId, branchHead));
+  if (branchHead && unmerged > 0 && commitsNotIn(context.repoRoot, targetCommit, branchHead) > 0) backupRefs.push(createBackupRef(context.repoRoot, taskId, branchHead));
+  if (strayHead) backupRefs.push(createBackupRef(context.repoRoot, taskId, strayHead, "-head"));
   let branchDeleted = false;
   await withRepoLock(context, () => {
     if (present && listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
-      runGit(["worktree", "remove", "--force", record.path], { cwd: context.repoRoot });
+      runGit(["worktree", "remove", ...options.force ? ["--force"] : [], record.path], { cwd: context.repoRoot });
     } else {
       runGit(["worktree", "prune"], { cwd: context.repoRoot });
     }

@@ -5,7 +5,7 @@ import { scopeEntrySchema, validateTaskId } from '../store/task-schema.ts';
 import { createBackupRef } from './backup-ref.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, currentBranch, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
-import { gitOutput, resolveCommit, runGit } from './run-git.ts';
+import { gitOutput, gitTest, resolveCommit, runGit } from './run-git.ts';
 import { commitsNotIn, listGitWorktrees, snapshotWorkingTree, uncommittedPaths } from './worktree-state.ts';
 import { deleteWorktreeRecord, listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
 
@@ -135,11 +135,17 @@ export async function removeWorktree(context: RepoContext, options: RemoveWorktr
   const present = existsSync(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
-  const unmerged = branchHead ? commitsNotIn(context.repoRoot, targetCommit, branchHead) : 0;
+  // The worktree's own HEAD counts too: commits made on a detached HEAD (or another branch) in
+  // it are on no branch of ours and would be lost with the folder.
+  const worktreeHead = present ? resolveCommit('HEAD', record.path) : undefined;
+  const strayHead = worktreeHead && worktreeHead !== branchHead && commitsNotIn(context.repoRoot, targetCommit, worktreeHead) > 0 && !(branchHead && gitTest(['merge-base', '--is-ancestor', worktreeHead, branchHead], { cwd: context.repoRoot }))
+    ? worktreeHead
+    : undefined;
+  const unmerged = (branchHead ? commitsNotIn(context.repoRoot, targetCommit, branchHead) : 0) + (strayHead ? commitsNotIn(context.repoRoot, targetCommit, strayHead) : 0);
   if (!options.force && (uncommitted.length > 0 || unmerged > 0)) {
     const reasons = [
       ...(uncommitted.length > 0 ? [`${uncommitted.length} uncommitted path(s) in ${record.path} (e.g. ${uncommitted[0]})`] : []),
-      ...(unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch} not in ${target}`] : []),
+      ...(unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch}${strayHead ? ' or the worktree\'s detached HEAD' : ''} not in ${target}`] : []),
     ];
     throw new CliError('E_REFUSED', `refusing to remove the worktree of task ${taskId}: ${reasons.join('; ')}; merge or commit the work, or pass --force (the work is then kept under refs/parallel/backup/${taskId}/)`, { uncommitted, unmerged_commits: unmerged });
   }
@@ -149,13 +155,15 @@ export async function removeWorktree(context: RepoContext, options: RemoveWorktr
     const snapshot = snapshotWorkingTree(record.path, `parallel-agents: uncommitted work of task ${taskId} before forced worktree removal`);
     backupRefs.push(createBackupRef(context.repoRoot, taskId, snapshot, '-uncommitted'));
   }
-  if (branchHead && unmerged > 0) backupRefs.push(createBackupRef(context.repoRoot, taskId, branchHead));
+  if (branchHead && unmerged > 0 && commitsNotIn(context.repoRoot, targetCommit, branchHead) > 0) backupRefs.push(createBackupRef(context.repoRoot, taskId, branchHead));
+  if (strayHead) backupRefs.push(createBackupRef(context.repoRoot, taskId, strayHead, '-head'));
 
   let branchDeleted = false;
   await withRepoLock(context, () => {
     // A folder deleted by hand is only forgotten (prune); git cannot "remove" what is gone.
     if (present && listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
-      runGit(['worktree', 'remove', '--force', record.path], { cwd: context.repoRoot });
+      // Without --force from the user, git itself refuses a tree that became dirty since we looked.
+      runGit(['worktree', 'remove', ...(options.force ? ['--force'] : []), record.path], { cwd: context.repoRoot });
     } else {
       runGit(['worktree', 'prune'], { cwd: context.repoRoot });
     }

@@ -87,6 +87,24 @@ test('waits for the repository lock and gives up with a clear error when it is n
 });
 
 describe('worktree remove', () => {
+  test('counts commits made on a detached HEAD in the worktree, and keeps them when forced', () => {
+    const repo = gitRepo({ 'src/a.ts': 'a\n' });
+    const path = runCli(['worktree', 'add', '--task', 'd1', '--json'], { cwd: repo }).json.path as string;
+    git(path, 'checkout', '-q', '--detach');
+    writeFiles(path, { 'src/a.ts': 'detached work\n' });
+    git(path, 'commit', '-qam', 'detached work');
+    const detached = git(path, 'rev-parse', 'HEAD');
+
+    const refused = runCli(['worktree', 'remove', '--task', 'd1', '--json'], { cwd: repo });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.json.error).toMatchObject({ code: 'E_REFUSED', unmerged_commits: 1 });
+    expect(refused.json.error.message).toContain("detached HEAD");
+
+    const forced = runCli(['worktree', 'remove', '--task', 'd1', '--force', '--json'], { cwd: repo });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect((forced.json.backup_refs as string[]).some((ref) => git(repo, 'rev-parse', ref) === detached)).toBe(true);
+  });
+
   test('refuses unmerged or uncommitted work; --force keeps it behind backup refs', () => {
     const repo = gitRepo({ 'src/a.ts': 'a\n' });
     const add = runCli(['worktree', 'add', '--task', 'w1', '--json'], { cwd: repo });
