@@ -3751,11 +3751,12 @@ async function verifyCommitEvidence(store, taskId, commit, scope = []) {
   return full;
 }
 function checkSharedCheckoutCommit(repoRoot, taskId, commit, scope) {
-  if (!repoRoot || scope.length === 0) return commit;
+  if (!repoRoot) return commit;
   const full = resolveCommit(commit, repoRoot);
   if (!full) {
     throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
   }
+  if (scope.length === 0) return full;
   const changed = gitOutput(["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", full], { cwd: repoRoot }).split("\n").filter(Boolean);
   const outside = scopeViolations(changed, scope);
   if (outside.length > 0) {
@@ -3909,9 +3910,14 @@ var init_complete = __esm({
           commit: stringOption(ctx.values, "commit"),
           summary: stringOption(ctx.values, "summary")
         };
+        if (ctx.values["commit-worktree"] && request.commit !== void 0) {
+          throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${usage4}`);
+        }
+        if (request.commit !== void 0 && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(request.commit)) {
+          throw new CliError("E_INVALID", `--commit "${request.commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
+        }
+        await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
         if (ctx.values["commit-worktree"]) {
-          if (request.commit !== void 0) throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${usage4}`);
-          await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
           const task2 = store.get(request.task);
           request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${task2?.title ?? "task work"}`);
         }
@@ -6915,7 +6921,9 @@ async function runVerify(context, options) {
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
   });
-  emit({ event: "ownership", violations: report.violations.length }, `ownership: ${report.violations.length === 0 ? "every branch stays in its scope" : `${report.violations.length} task(s) changed files outside their scope`}`);
+  const unchecked = report.changes.filter((change) => !change.scope_checked).map((change) => change.task);
+  const uncheckedNote = unchecked.length > 0 ? `; not checked (no files scope): ${unchecked.join(", ")}` : "";
+  emit({ event: "ownership", violations: report.violations.length, unchecked }, `ownership: ${report.violations.length === 0 ? "every scoped branch stays in its scope" : `${report.violations.length} task(s) changed files outside their scope`}${uncheckedNote}`);
   if (report.violations.length > 0 && !options.allowScopeDrift) report.stopped_because.push("scope-violations");
   report.conflicts.push(...precheck.conflicts);
   emit({ event: "precheck", ...report.precheck, conflicts: precheck.conflicts.length }, `conflict pre-check: ${precheck.merges_checked} merge(s) checked, ${precheck.conflicts.length} conflict(s)`);

@@ -52,11 +52,12 @@ export async function verifyCommitEvidence(
  * to check afterwards, since the commit is already in the target.
  */
 function checkSharedCheckoutCommit(repoRoot: string | undefined, taskId: string, commit: string, scope: readonly string[]): string {
-  if (!repoRoot || scope.length === 0) return commit;
+  if (!repoRoot) return commit;
   const full = resolveCommit(commit, repoRoot);
   if (!full) {
     throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
   }
+  if (scope.length === 0) return full;
   const changed = gitOutput(['diff-tree', '--no-commit-id', '--name-only', '-r', '--root', full], { cwd: repoRoot }).split('\n').filter(Boolean);
   const outside = scopeViolations(changed, scope);
   if (outside.length > 0) {

@@ -111,7 +111,10 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
     const outside = scopeViolations(changes.changed, candidate.scope);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
   });
-  emit({ event: 'ownership', violations: report.violations.length }, `ownership: ${report.violations.length === 0 ? 'every branch stays in its scope' : `${report.violations.length} task(s) changed files outside their scope`}`);
+  // A task without a write scope cannot be checked: say so rather than "every branch stays in scope".
+  const unchecked = report.changes.filter((change) => !change.scope_checked).map((change) => change.task);
+  const uncheckedNote = unchecked.length > 0 ? `; not checked (no files scope): ${unchecked.join(', ')}` : '';
+  emit({ event: 'ownership', violations: report.violations.length, unchecked }, `ownership: ${report.violations.length === 0 ? 'every scoped branch stays in its scope' : `${report.violations.length} task(s) changed files outside their scope`}${uncheckedNote}`);
   if (report.violations.length > 0 && !options.allowScopeDrift) report.stopped_because.push('scope-violations');
   report.conflicts.push(...precheck.conflicts);
   emit({ event: 'precheck', ...report.precheck, conflicts: precheck.conflicts.length }, `conflict pre-check: ${precheck.merges_checked} merge(s) checked, ${precheck.conflicts.length} conflict(s)`);

@@ -27,10 +27,17 @@ export const command: CommandModule = {
       commit: stringOption(ctx.values, 'commit'),
       summary: stringOption(ctx.values, 'summary'),
     };
+    if (ctx.values['commit-worktree'] && request.commit !== undefined) {
+      throw new CliError('E_USAGE', `give --commit or --commit-worktree, not both; usage: ${usage}`);
+    }
+    // A sha, or a name such as HEAD that the evidence check resolves in the task's worktree.
+    if (request.commit !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(request.commit)) {
+      throw new CliError('E_INVALID', `--commit "${request.commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
+    }
+    // Only the holder may commit in the task's worktree or have its evidence checked: a stale
+    // holder hears "not yours" (exit 5) before anything else.
+    await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
     if (ctx.values['commit-worktree']) {
-      if (request.commit !== undefined) throw new CliError('E_USAGE', `give --commit or --commit-worktree, not both; usage: ${usage}`);
-      // Only the holder may commit in the task's worktree: check the claim before touching git.
-      await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
       const task = store.get(request.task);
       request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${task?.title ?? 'task work'}`);
     }
