@@ -33,13 +33,31 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     throw new CliError('E_EXISTS', `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
   const path = join(context.worktreesDir, taskId);
-  if (existsSync(path)) {
-    throw new CliError('E_EXISTS', `${path} already exists but no worktree record names it; move it away or run "parallel-agents worktree prune"`);
-  }
   const baseRef = options.base ?? 'HEAD';
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError('E_NOT_FOUND', `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
+  if (existsSync(path)) {
+    // A crash between `git worktree add` and the record leaves git's worktree without ours:
+    // adopt it (same folder, same branch) instead of refusing forever.
+    const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
+    if (!orphan) {
+      throw new CliError('E_REFUSED', `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
+    }
+    runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });
+    const head = resolveCommit(branchRefName(branch), context.repoRoot)!;
+    const adopted: WorktreeRecord = {
+      task: taskId,
+      path,
+      branch,
+      base: gitOutput(['merge-base', baseCommit, head], { cwd: context.repoRoot }),
+      base_ref: baseRef,
+      created_at: new Date().toISOString(),
+      sparse,
+    };
+    writeWorktreeRecord(context.storeDir, adopted);
+    return adopted;
+  }
 
   // A branch kept by an earlier forced removal is resumed rather than forked a second time.
   const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);

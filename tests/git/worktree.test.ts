@@ -87,6 +87,19 @@ test('waits for the repository lock and gives up with a clear error when it is n
 });
 
 describe('worktree remove', () => {
+  test('adopts a worktree that git made but a crash left without its record', () => {
+    const repo = gitRepo({ 'src/a.ts': 'a\n' });
+    runCli(['add', '--id', 'crashed', '--title', 'Crashed'], { cwd: repo });
+    // What a kill -9 between `git worktree add` and the record leaves behind.
+    git(repo, 'worktree', 'add', '-q', '--no-checkout', '-b', 'parallel/crashed', join(repo, '.parallel', 'worktrees', 'crashed'));
+    const adopted = runCli(['worktree', 'add', '--task', 'crashed', '--json'], { cwd: repo });
+    expect(adopted.exitCode, adopted.stderr).toBe(0);
+    expect(adopted.json).toMatchObject({ task: 'crashed', branch: 'parallel/crashed' });
+    expect(existsSync(join(adopted.json.path, 'src', 'a.ts'))).toBe(true);
+    expect(git(adopted.json.path, 'status', '--porcelain')).toBe('');
+    expect(runCli(['worktree', 'list', '--json'], { cwd: repo }).json.worktrees.map((w: { task: string }) => w.task)).toEqual(['crashed']);
+  });
+
   test('counts commits made on a detached HEAD in the worktree, and keeps them when forced', () => {
     const repo = gitRepo({ 'src/a.ts': 'a\n' });
     const path = runCli(['worktree', 'add', '--task', 'd1', '--json'], { cwd: repo }).json.path as string;
