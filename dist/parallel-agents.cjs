@@ -4482,7 +4482,7 @@ var init_segment_glob = __esm({
 
 // src/scope/overlap.ts
 function looksLikeFile(segment) {
-  return /^[^.].*\.[^.]+$/.test(segment);
+  return /^[^.].*\.[^.]+$/.test(segment) || WELL_KNOWN_FILES.has(segment);
 }
 function compileScopePattern(rawEntry) {
   const entry = normalizeScopeEntry(rawEntry);
@@ -4578,11 +4578,49 @@ function describeSharedScope(a, b) {
   const [first, second] = a.entry < b.entry ? [a, b] : [b, a];
   return `${first.entry} & ${second.entry}`;
 }
+var WELL_KNOWN_FILES;
 var init_overlap = __esm({
   "src/scope/overlap.ts"() {
     "use strict";
     init_glob();
     init_segment_glob();
+    WELL_KNOWN_FILES = /* @__PURE__ */ new Set([
+      "Makefile",
+      "GNUmakefile",
+      "Dockerfile",
+      "Containerfile",
+      "Jenkinsfile",
+      "Vagrantfile",
+      "Procfile",
+      "Gemfile",
+      "Rakefile",
+      "Brewfile",
+      "Justfile",
+      "justfile",
+      "README",
+      "LICENSE",
+      "LICENCE",
+      "COPYING",
+      "NOTICE",
+      "CHANGELOG",
+      "AUTHORS",
+      "CONTRIBUTORS",
+      "CODEOWNERS",
+      "VERSION",
+      ".gitignore",
+      ".gitattributes",
+      ".gitmodules",
+      ".editorconfig",
+      ".npmrc",
+      ".nvmrc",
+      ".node-version",
+      ".env",
+      ".dockerignore",
+      ".prettierrc",
+      ".eslintrc",
+      ".babelrc",
+      ".mailmap"
+    ]);
   }
 });
 

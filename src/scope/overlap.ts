@@ -36,8 +36,17 @@ export interface ScopePattern {
  * a last segment with an extension is taken as a file. Write `dir.v2/**` for a dotted folder.
  */
 function looksLikeFile(segment: string): boolean {
-  return /^[^.].*\.[^.]+$/.test(segment);
+  return /^[^.].*\.[^.]+$/.test(segment) || WELL_KNOWN_FILES.has(segment);
 }
+
+// Files with no extension that every repository has: taken as folders, they would collide with
+// every `**/*.ts`-style glob (through "README/x.ts") and serialize unrelated tasks.
+const WELL_KNOWN_FILES = new Set([
+  'Makefile', 'GNUmakefile', 'Dockerfile', 'Containerfile', 'Jenkinsfile', 'Vagrantfile', 'Procfile', 'Gemfile', 'Rakefile',
+  'Brewfile', 'Justfile', 'justfile', 'README', 'LICENSE', 'LICENCE', 'COPYING', 'NOTICE', 'CHANGELOG', 'AUTHORS', 'CONTRIBUTORS',
+  'CODEOWNERS', 'VERSION', '.gitignore', '.gitattributes', '.gitmodules', '.editorconfig', '.npmrc', '.nvmrc', '.node-version',
+  '.env', '.dockerignore', '.prettierrc', '.eslintrc', '.babelrc', '.mailmap',
+]);
 
 /** Compiles a scope entry; throws on an entry scopeEntryProblem rejects (the schema reports those first). */
 export function compileScopePattern(rawEntry: string): ScopePattern {

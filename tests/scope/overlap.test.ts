@@ -7,6 +7,11 @@ describe('scopeEntriesOverlap', () => {
   // [a, b, overlap]: checked in both directions, since overlap is symmetric.
   const table: Array<[string, string, boolean]> = [
     ['src/api/**', 'src/api/auth.ts', true],
+    // Well-known files without an extension are files, not folders that every glob reaches into.
+    ['README', '**/*.ts', false],
+    ['Makefile', 'src/**', false],
+    ['Dockerfile', 'Dockerfile', true],
+    ['.gitignore', '**/*.md', false],
     ['src/*.ts', 'src/a/b.ts', false],
     ['src/*.ts', 'src/a.ts', true],
     ['src/**/*.ts', 'src/api/**', true],
