@@ -9807,6 +9807,12 @@ ${entry.summary}
     return cliError.exitCode;
   }
 }
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+    throw error;
+  });
+}
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

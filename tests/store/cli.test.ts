@@ -260,3 +260,18 @@ describe('status --watch', () => {
     expect(lines.at(-1)).toMatchObject({ done: true, summary: '1 completed / 1 total (0 in progress, 0 failed, 0 blocked)' });
   });
 });
+
+describe('output', () => {
+  it('a reader that closes the pipe early (| head) gets no stack trace', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { TEST_BUNDLE } = await import('../helpers/paths.ts');
+    const repo = gitRepo();
+    const store = TaskStore.open({ cwd: repo });
+    // Far more output than a pipe buffer holds, so the writer is still writing when head exits.
+    store.addMany(Array.from({ length: 3000 }, (_, i) => ({ id: `t${i}`, title: `a task with a long enough title number ${i}`, files: [`src/m${i}/**`] })));
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" "${TEST_BUNDLE}" status | head -1`], { cwd: repo, encoding: 'utf8' });
+    expect(result.stdout).toBe('0 completed / 3000 total (0 in progress, 0 failed, 0 blocked)\n');
+    expect(result.stderr).toBe('');
+  });
+
+});
