@@ -5364,9 +5364,10 @@ var init_plan_check = __esm({
         const path = ctx.positionals[0];
         const plan = await loadPlan((0, import_node_path10.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
-        const data = { schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} };
-        const text = format === "json" ? JSON.stringify(data, null, 2) : format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis);
-        return { data, text };
+        const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
+        if (ctx.json) return { data: build(), text: "" };
+        if (format === "json") return { data: void 0, text: JSON.stringify(build(), null, 2) };
+        return { data: void 0, text: format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis) };
       }
     };
   }
