@@ -9,28 +9,19 @@
 import { checkPlan } from '../src/plan/check-plan.ts';
 import { planSchema, type Plan } from '../src/plan/plan-schema.ts';
 import { compileScopePattern, patternsOverlap, type ScopePattern } from '../src/scope/overlap.ts';
+import { seededRandom } from './seeded-random.ts';
 
 const PACKAGES = 100;
 const MODULES = 20;
 const FILES = 50;
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
 }
 
 export function generatePlan(taskCount: number, seed = 42): Plan {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const pick = (n: number): number => Math.floor(random() * n);
   const pkg = (index: number): string => `packages/pkg${pad(index, 3)}`;
   const tasks: Plan['tasks'] = [];

@@ -26,28 +26,19 @@ import { loadPlan } from '../src/plan/load-plan.ts';
 import { openRepoContext } from '../src/git/repo-context.ts';
 import { gitOutput } from '../src/git/run-git.ts';
 import type { RunReport } from '../src/runner/run-report.ts';
+import { seededRandom } from './seeded-random.ts';
 
 const UNIT_MS = 4;
 const quietView = { event() {}, close() {} };
 
 // ---------- random DAGs ----------
 
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface BenchTask { id: string; deps: string[]; units: number }
 
 /** Sparse random DAG: each task depends on 0-2 of the 20 tasks before it. */
 function randomDag(size: number, seed: number): BenchTask[] {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const tasks: BenchTask[] = [];
   for (let index = 0; index < size; index++) {
     const deps = new Set<string>();

@@ -8,20 +8,8 @@ import { claudeAdapter, claudeArgv, reportedFailure } from '../../src/runner/ada
 import type { AgentAttempt } from '../../src/runner/adapters/agent-adapter.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from './fixtures.ts';
+import { isAlive as alive } from '../helpers/processes.ts';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A killed orphan may linger as a zombie until init reaps it; it runs nothing any more.
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 function attempt(dir: string, extra: Partial<AgentAttempt> = {}): AgentAttempt {
   return {
