@@ -3917,13 +3917,12 @@ var init_complete = __esm({
           throw new CliError("E_INVALID", `--commit "${request.commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
         }
         await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
+        const held = ctx.values["commit-worktree"] || request.commit !== void 0 ? store.get(request.task) : void 0;
         if (ctx.values["commit-worktree"]) {
-          const task2 = store.get(request.task);
-          request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${task2?.title ?? "task work"}`);
+          request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${held?.title ?? "task work"}`);
         }
         if (request.commit !== void 0) {
-          const scope = store.get(request.task)?.files ?? [];
-          request.commit = await verifyCommitEvidence(store, request.task, request.commit, scope);
+          request.commit = await verifyCommitEvidence(store, request.task, request.commit, held?.files ?? []);
         }
         const task = await store.complete(request);
         return {

@@ -37,14 +37,13 @@ export const command: CommandModule = {
     // Only the holder may commit in the task's worktree or have its evidence checked: a stale
     // holder hears "not yours" (exit 5) before anything else.
     await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
+    const held = ctx.values['commit-worktree'] || request.commit !== undefined ? store.get(request.task) : undefined;
     if (ctx.values['commit-worktree']) {
-      const task = store.get(request.task);
-      request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${task?.title ?? 'task work'}`);
+      request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${held?.title ?? 'task work'}`);
     }
     // "Done" needs evidence: a commit on the task's own branch, checked before the state moves.
     if (request.commit !== undefined) {
-      const scope = store.get(request.task)?.files ?? [];
-      request.commit = await verifyCommitEvidence(store, request.task, request.commit, scope);
+      request.commit = await verifyCommitEvidence(store, request.task, request.commit, held?.files ?? []);
     }
     const task = await store.complete(request);
     return {
