@@ -24,7 +24,7 @@ import { TaskStore } from '../src/store/task-store.ts';
 import { publishPlan } from '../src/plan/publish-plan.ts';
 import { loadPlan } from '../src/plan/load-plan.ts';
 import { openRepoContext } from '../src/git/repo-context.ts';
-import { gitOutput } from '../src/git/run-git.ts';
+import { gitOutput } from '../src/repo/run-git.ts';
 import type { RunReport } from '../src/runner/run-report.ts';
 import { seededRandom } from './seeded-random.ts';
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CliError } from '../errors.ts';
+import { stringifyYaml } from '../text/yaml.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { parsePlanText } from '../plan/load-plan.ts';
 import type { BatchUnit } from './batch-unit.ts';
@@ -56,18 +57,6 @@ export function batchPlanDocument(units: readonly BatchUnit[], options: BatchPla
   };
 }
 
-interface YamlWriter {
-  stringify(data: unknown, options?: Record<string, unknown>): string;
-}
-
-// js-yaml through gray-matter, as load-plan reads plans: no extra dependency, loaded only here.
-async function yamlWriter(): Promise<YamlWriter> {
-  const module = (await import('gray-matter')) as unknown as { default?: { engines: { yaml: YamlWriter } }; engines?: { yaml: YamlWriter } };
-  const engines = module.default?.engines ?? module.engines;
-  if (!engines) throw new CliError('E_INTERNAL', 'internal error: the YAML engine of gray-matter is missing');
-  return engines.yaml;
-}
-
 /**
  * Writes the plan as YAML a person can review, after reading it back through the same loader
  * `plan check` uses: a plan this command writes is a plan the rest of the CLI accepts.
@@ -79,7 +68,7 @@ export async function writeBatchPlan(path: string, source: string, plan: ReturnT
   // The loader reads a .json file as JSON, anything else as YAML.
   const text = extname(path).toLowerCase() === '.json'
     ? `${JSON.stringify(plan, null, 2)}\n`
-    : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".\n${(await yamlWriter()).stringify(plan, { lineWidth: -1, noRefs: true })}`;
+    : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".\n${stringifyYaml(plan)}`;
   await parsePlanText(text, source);
   try {
     writeFileAtomic(path, text);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { findRepo } from '../store/locate.ts';
+import { findRepo } from '../repo/locate.ts';
 
 /**
  * The folder unit paths are relative to: the top of the worktree the caller stands in (a linked

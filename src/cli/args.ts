@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError } from '../errors.ts';
+import { parseDuration } from '../text/duration.ts';
 import type { OptionSpec, OptionValues } from './command.ts';
 
 export const GLOBAL_OPTIONS: OptionSpec = {
@@ -59,18 +60,14 @@ export function integerOption(values: OptionValues, name: string, min: number, f
   return Number(value);
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** Parses `500ms`, `30s`, `30m`, `2h` (a bare number means seconds) into milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) {
-    throw new CliError('E_USAGE', `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
-  }
-  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!);
+export function durationFlag(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new CliError('E_USAGE', `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
+  return ms;
 }
 
 export function durationOption(values: OptionValues, name: string, fallbackMs: number): number {
   const value = stringOption(values, name);
-  return value === undefined ? fallbackMs : parseDuration(value, name);
+  return value === undefined ? fallbackMs : durationFlag(value, name);
 }

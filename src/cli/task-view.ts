@@ -1,5 +1,5 @@
 import type { Task } from '../store/types.ts';
-import { formatAge } from '../store/task-store.ts';
+import { formatDuration } from '../text/duration.ts';
 import type { WorktreeRecord } from '../git/worktree-registry.ts';
 
 /** The JSON shape of a task in every command's output (no absolute-path noise beyond `file`). */
@@ -47,7 +47,7 @@ export function taskText(task: Task, now = Date.now(), worktree?: WorktreeRecord
   if (task.depends_on.length > 0) lines.push(`depends on: ${task.depends_on.join(', ')}`);
   lines.push(`attempts: ${task.attempts}/${task.max_attempts}`);
   if (task.claim) {
-    lines.push(`claimed by ${task.claim.agent} ${formatAge(now - task.claim.claimedAt)} ago (token ${task.claim.token})`);
+    lines.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (token ${task.claim.token})`);
   }
   if (task.commit) lines.push(`commit: ${task.commit}`);
   if (task.summary) lines.push(`summary: ${task.summary}`);

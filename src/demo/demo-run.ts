@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { runGit } from '../repo/run-git.ts';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +22,7 @@ export function createDemoRepo(): string {
     writeFileSync(join(dir, path), content);
   }
   const git = (...args: string[]): void => {
-    execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+    runGit(args, { cwd: dir });
   };
   git('init', '-q', '-b', 'main');
   git('config', 'user.name', 'parallel-agents demo');

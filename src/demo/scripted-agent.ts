@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { runGit } from '../repo/run-git.ts';
 
 // The demo's built-in agent: a real child process the runner drives exactly like a model CLI
 // (prompt on stdin, PARALLEL_* environment, exit code), making deterministic edits after a
@@ -189,8 +189,8 @@ export async function runScriptedAgent(env: NodeJS.ProcessEnv, cwd: string): Pro
     return { exitCode: 1, message: `scripted agent: ${(error as Error).message}` };
   }
   if (script.commit) {
-    execFileSync('git', ['add', '--all', '--', '.'], { cwd, stdio: 'ignore' });
-    execFileSync('git', ['commit', '--quiet', '-m', `${taskId}: scripted edit`], { cwd, stdio: 'ignore' });
+    runGit(['add', '--all', '--', '.'], { cwd });
+    runGit(['commit', '--quiet', '-m', `${taskId}: scripted edit`], { cwd });
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? ' and committed' : ' (left uncommitted)'}` };
 }

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { randomHex } from '../store/fingerprint.ts';
+import { randomHex } from '../text/fingerprint.ts';
 
 /**
  * Writes through a temp file in the same folder, then renames over the target: readers see the

@@ -1,5 +1,5 @@
 import { validateTaskId } from '../store/task-schema.ts';
-import { runGit } from './run-git.ts';
+import { runGit } from '../repo/run-git.ts';
 
 // Commits stay reachable after a forced removal: git never garbage-collects what a ref points to,
 // and refs/parallel/ is outside refs/heads so branch listings stay clean.

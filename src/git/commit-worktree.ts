@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CliError } from '../errors.ts';
-import { runGit, gitOutput } from './run-git.ts';
+import { runGit, gitOutput } from '../repo/run-git.ts';
 import { readWorktreeRecord } from './worktree-registry.ts';
 import { identityFallback } from './worktree-state.ts';
 

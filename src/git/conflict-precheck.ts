@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { gitOutput, runGit, runGitAsync } from './run-git.ts';
+import { gitOutput, runGit, runGitAsync } from '../repo/run-git.ts';
 import { changesBetweenTrees, type BranchChanges } from './ownership.ts';
 
 // Finds conflicts before anything is merged: each branch against the target and every pair of

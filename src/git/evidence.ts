@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { CliError } from '../errors.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { branchRefName } from './repo-context.ts';
-import { gitOutput, gitTest, resolveCommit } from './run-git.ts';
+import { gitOutput, gitTest, resolveCommit } from '../repo/run-git.ts';
 import { scopeViolations } from './ownership.ts';
 import { readWorktreeRecord } from './worktree-registry.ts';
 

@@ -1,5 +1,5 @@
 import { CliError } from '../errors.ts';
-import { gitOutput, gitTest, runGit } from './run-git.ts';
+import { gitOutput, gitTest, runGit } from '../repo/run-git.ts';
 import { identityFallback } from './worktree-state.ts';
 
 // Builds the would-be result of merging every branch, in dependency order, as commit objects only

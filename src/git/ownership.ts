@@ -1,5 +1,5 @@
 import { matchesScope } from '../scope/glob.ts';
-import { runGit } from './run-git.ts';
+import { runGit } from '../repo/run-git.ts';
 
 export interface BranchChanges {
   /** Every path the branch adds, modifies or deletes relative to where it left the target. */

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathBelow } from '../fs/path-inside.ts';
 import { CliError } from '../errors.ts';
-import { addToGitExclude } from '../store/git-exclude.ts';
-import { locateStore } from '../store/locate.ts';
-import { runGit } from './run-git.ts';
+import { addToGitExclude } from '../repo/git-exclude.ts';
+import { locateStore } from '../store/location.ts';
+import { runGit } from '../repo/run-git.ts';
 
 /** Where a git command of the runtime acts: the main worktree, its shared git dir, the task store. */
 export interface RepoContext {
@@ -34,9 +35,8 @@ export function openRepoContext(options: {
 
 /** The `info/exclude` line that hides the worktrees folder from the main worktree, if it lies inside it. */
 export function excludeLineFor(context: RepoContext): string | undefined {
-  const rel = relative(context.repoRoot, context.worktreesDir);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
-  return `/${rel.split(sep).join('/')}/`;
+  const rel = pathBelow(context.repoRoot, context.worktreesDir);
+  return rel ? `/${rel}/` : undefined;
 }
 
 /** Adds the exclude line once. Call under the repo lock: info/exclude is shared by every worktree. */

@@ -1,7 +1,7 @@
 import { CliError } from '../errors.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, type RepoContext } from './repo-context.ts';
-import { gitOutput, runGit } from './run-git.ts';
+import { gitOutput, runGit } from '../repo/run-git.ts';
 import { listGitWorktrees, uncommittedPaths } from './worktree-state.ts';
 
 /**

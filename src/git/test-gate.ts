@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { withRepoLock } from './repo-lock.ts';
 import { ensureWorktreesExcluded, type RepoContext } from './repo-context.ts';
-import { runGit } from './run-git.ts';
+import { runGit } from '../repo/run-git.ts';
 import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
 import type { IntegrationStep } from './integrate.ts';
 

@@ -1,6 +1,6 @@
 import type { Task } from '../store/types.ts';
 import { branchRefName } from './repo-context.ts';
-import { gitTest, resolveCommit } from './run-git.ts';
+import { gitTest, resolveCommit } from '../repo/run-git.ts';
 import type { VerifyCandidate } from './verify-run.ts';
 import { listWorktreeRecords } from './worktree-registry.ts';
 

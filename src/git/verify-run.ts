@@ -4,7 +4,7 @@ import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
 import { branchRefName } from './repo-context.ts';
-import { requireMergeTreeSupport, resolveCommit, runGit } from './run-git.ts';
+import { requireMergeTreeSupport, resolveCommit, runGit } from '../repo/run-git.ts';
 import { fastForwardTarget } from './target-update.ts';
 import { runTestGate, type TestGateResult } from './test-gate.ts';
 

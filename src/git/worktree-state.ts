@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gitOutput, runGit } from './run-git.ts';
+import { gitOutput, runGit } from '../repo/run-git.ts';
 
 export interface GitWorktree {
   path: string;

@@ -1,11 +1,13 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { pathBelow } from '../fs/path-inside.ts';
 import { CliError } from '../errors.ts';
+import { isProcessAlive } from '../process/liveness.ts';
 import { scopeEntrySchema, validateTaskId } from '../store/task-schema.ts';
 import { createBackupRef } from './backup-ref.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, currentBranch, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
-import { gitOutput, gitTest, resolveCommit, runGit } from './run-git.ts';
+import { gitOutput, gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
 import { commitsNotIn, listGitWorktrees, snapshotWorkingTree, uncommittedPaths } from './worktree-state.ts';
 import { deleteWorktreeRecord, listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
 
@@ -241,22 +243,11 @@ function deadIntegrationWorktrees(context: RepoContext): string[] {
   }
   return names
     .filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX))
-    .filter((name) => !isAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split('-')[0])))
+    .filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split('-')[0])))
     .map((name) => join(context.worktreesDir, name));
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Path relative to the main worktree, for display. */
 export function displayPath(context: RepoContext, path: string): string {
-  const rel = relative(context.repoRoot, path);
-  return rel.startsWith('..') ? path : rel;
+  return pathBelow(context.repoRoot, path) ?? path;
 }

@@ -1,9 +1,9 @@
 // Decides whether a subagent may edit a file: only inside the write scope of a task it holds, and
 // inside that task's worktree when it has one. This turns the seeds' "never two agents on one file"
 // from a request in prose into a PreToolUse denial the agent can act on.
-import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { runGit } from '../repo/run-git.ts';
 import { matchesScope } from '../scope/glob.ts';
 import type { Task } from '../store/types.ts';
 
@@ -36,11 +36,9 @@ function locateFile(file: string): FileLocation | undefined {
   while (!existsSync(dir)) dir = dirname(dir);
   let output: string;
   try {
-    output = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const result = runGit(['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], { cwd: dir, okExitCodes: [128] });
+    if (result.exitCode !== 0) return undefined;
+    output = result.stdout;
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { recommendAgents, DEFAULT_MAX_AGENTS } from './agent-count.ts';
 import { BY_DEPENDS_ON, BY_READ_AFTER_WRITE, BY_SCOPE, BY_WRITE_AFTER_READ, EdgeSet } from './edge-set.ts';
-import { formatDuration, parseEstimate } from './estimate.ts';
+import { formatDuration, parseDuration } from '../text/duration.ts';
 import type { EdgeKind, PlanAnalysis, PlanEdge, PlanTaskAnalysis, WorkAmount } from './plan-analysis.ts';
 import type { Plan, PlanTask } from './plan-schema.ts';
 import { scheduleShape, type Predecessors } from './schedule-shape.ts';
@@ -89,7 +89,7 @@ export function checkPlan(plan: Plan, options: CheckPlanOptions = {}): PlanAnaly
   }
 
   const warnings: string[] = [];
-  const estimates = tasks.map((task) => (task.estimate === undefined ? undefined : parseEstimate(task.estimate)));
+  const estimates = tasks.map((task) => (task.estimate === undefined ? undefined : parseDuration(task.estimate, { unitRequired: true })));
   const known = estimates.filter((value): value is number => value !== undefined).sort((a, b) => a - b);
   const basis: 'estimate' | 'count' = known.length > 0 ? 'estimate' : 'count';
   const fallback = known.length > 0 ? known[Math.floor(known.length / 2)]! : 1;

@@ -2,30 +2,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CliError } from '../errors.ts';
 import { describeIssues } from '../store/task-schema.ts';
+import { parseYaml } from '../text/yaml.ts';
 import { planSchema, type Plan } from './plan-schema.ts';
-
-interface YamlException {
-  name: string;
-  reason?: string;
-  mark?: { line: number; column: number };
-}
-
-interface YamlEngine {
-  parse(text: string): unknown;
-}
-
-// gray-matter already bundles js-yaml; its engine saves a dependency. Loaded lazily so commands
-// that never read a plan do not pay for it at start-up.
-async function yamlEngine(): Promise<YamlEngine> {
-  const module = (await import('gray-matter')) as unknown as { default?: { engines: { yaml: YamlEngine } }; engines?: { yaml: YamlEngine } };
-  const engines = module.default?.engines ?? module.engines;
-  if (!engines) throw new CliError('E_INTERNAL', 'internal error: the YAML engine of gray-matter is missing');
-  return engines.yaml;
-}
-
-function isYamlException(error: unknown): error is YamlException {
-  return typeof error === 'object' && error !== null && (error as YamlException).name === 'YAMLException';
-}
 
 function lineOfOffset(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
@@ -73,21 +51,10 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-async function parseYaml(text: string, source: string): Promise<unknown> {
-  try {
-    return (await yamlEngine()).parse(text);
-  } catch (error) {
-    if (!isYamlException(error)) throw error;
-    const line = error.mark ? error.mark.line + 1 : 1;
-    const column = error.mark ? error.mark.column + 1 : 1;
-    throw new CliError('E_INVALID', `${source}:${line}:${column}: malformed YAML: ${error.reason ?? 'cannot parse'}; fix the file and run plan check again`);
-  }
-}
-
 /** Parses plan text (YAML, or JSON when the name ends in .json or the text starts with "{"). */
 export async function parsePlanText(text: string, source: string): Promise<Plan> {
   const json = extname(source).toLowerCase() === '.json' || (extname(source) === '' && text.trimStart().startsWith('{'));
-  const raw = json ? parseJson(text, source) : await parseYaml(text, source);
+  const raw = json ? parseJson(text, source) : parseYaml(text, source, 'fix the file and run plan check again');
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CliError('E_INVALID', `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : typeof raw})`);
   }

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { isProcessAlive } from '../process/liveness.ts';
 import { killGroup } from './agent-process.ts';
 
 // Agents run in their own process groups, so a runner killed with -9 leaves them running, still
@@ -27,22 +28,13 @@ export function forgetAgentProcess(runDir: string, task: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Still our agent, not a process that reused its pid: its environment names the task. */
 function runsTask(pid: number, task: string): boolean {
   try {
     return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     // No /proc (macOS): trust the pid, the group was created for this agent.
-    return process.platform !== 'linux' && isAlive(pid);
+    return process.platform !== 'linux' && isProcessAlive(pid);
   }
 }
 
@@ -62,8 +54,8 @@ export function reapOrphanAgents(runDir: string): string[] {
     } catch {
       continue;
     }
-    if (record.runner !== process.pid && isAlive(record.runner)) continue;
-    if (isAlive(record.pid) && runsTask(record.pid, record.task)) {
+    if (record.runner !== process.pid && isProcessAlive(record.runner)) continue;
+    if (isProcessAlive(record.pid) && runsTask(record.pid, record.task)) {
       killGroup(record.pid, 'SIGKILL');
       reaped.push(record.task);
     }

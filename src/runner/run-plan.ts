@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { CliError, EXIT } from '../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
-import { resolveCommit } from '../git/run-git.ts';
+import { resolveCommit } from '../repo/run-git.ts';
 import { runVerify, type VerifyReport } from '../git/verify-run.ts';
 import { selectCandidates } from '../git/verify-candidates.ts';
-import { parseEstimate } from '../plan/estimate.ts';
+import { parseDuration } from '../text/duration.ts';
 import { loadPlan } from '../plan/load-plan.ts';
 import { publishPlan } from '../plan/publish-plan.ts';
 import { TaskStore } from '../store/task-store.ts';
@@ -88,7 +88,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   if (options.agents === undefined) {
     options.emit?.({ event: 'agents', agents, reason: published.analysis.agents.reason }, `agents: ${agents} (${published.analysis.agents.reason})`);
   }
-  const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseEstimate(task.estimate) : undefined]));
+  const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseDuration(task.estimate, { unitRequired: true }) : undefined]));
   const known = [...estimates.values()].filter((value): value is number => value !== undefined);
   const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
 

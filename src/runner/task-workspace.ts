@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.ts';
 import { addWorktree } from '../git/worktree.ts';
 import { readWorktreeRecord } from '../git/worktree-registry.ts';
 import type { RepoContext } from '../git/repo-context.ts';
-import { GitError } from '../git/run-git.ts';
+import { runGitAsync } from '../repo/run-git.ts';
 import { stackedBase } from '../git/stacked-base.ts';
 import { identityFallback } from '../git/worktree-state.ts';
 
@@ -26,19 +25,6 @@ export interface TaskWorkspace {
   prepare(taskId: string, dependencyCommits: readonly string[]): Promise<PreparedWorkspace>;
   /** Commits whatever the agent left uncommitted; returns the branch head afterwards. */
   commitLeftovers(workspace: PreparedWorkspace, message: string): Promise<string>;
-}
-
-function gitAsync(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, okExitCodes: readonly number[] = []): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
-      if (code !== 0 && !okExitCodes.includes(code)) {
-        reject(new GitError(args, code, stderr, cwd));
-        return;
-      }
-      resolve(stdout);
-    });
-  });
 }
 
 /**
@@ -69,11 +55,11 @@ export function gitTaskWorkspace(context: RepoContext, runBase: string): TaskWor
       // Asynchronous on purpose: several agents finish at once, and a blocking git call here would
       // hold up every other agent's bookkeeping (and the heartbeats) for its whole duration.
       identity ??= identityFallback(context.repoRoot);
-      await gitAsync(['add', '--all', '--', '.'], workspace.path);
+      await runGitAsync(['add', '--all', '--', '.'], { cwd: workspace.path });
       // Exit 1 = nothing to commit: the agent committed everything itself.
       // The agent's own hooks already had their chance on its commits; verify runs the tests.
-      await gitAsync(['commit', '--quiet', '--no-verify', '-m', message], workspace.path, identity, [1]);
-      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await gitAsync(['rev-parse', '--verify', 'HEAD'], workspace.path)).trim();
+      await runGitAsync(['commit', '--quiet', '--no-verify', '-m', message], { cwd: workspace.path, env: identity, okExitCodes: [1] });
+      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await runGitAsync(['rev-parse', '--verify', 'HEAD'], { cwd: workspace.path })).stdout.trim();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { randomHex } from './fingerprint.ts';
+import { randomHex } from '../text/fingerprint.ts';
 import type { HolderProcess } from './types.ts';
 
 // A claim is the task file renamed to claimed/<id>~<agent>~<token>.md. Everything the claim

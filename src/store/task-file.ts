@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { CliError } from '../errors.ts';
+import { parseYaml } from '../text/yaml.ts';
 import { describeIssues, quickParseFrontmatter, taskFrontmatterSchema, type TaskFrontmatter } from './task-schema.ts';
 
 // Task files are Markdown with YAML frontmatter. We write every value as JSON (valid YAML flow
@@ -47,35 +47,6 @@ function parseJsonLines(yaml: string): Record<string, unknown> | undefined {
   return data;
 }
 
-type YamlParse = (yaml: string) => unknown;
-let yamlParse: YamlParse | undefined;
-
-function loadYamlParser(): YamlParse {
-  if (!yamlParse) {
-    // gray-matter bundles js-yaml; its engine table is the supported way to reach it. The literal
-    // require() lets esbuild bundle it lazily; under vitest (ESM) createRequire stands in.
-    const matter = (typeof require === 'function' ? require('gray-matter') : createRequire(import.meta.url)('gray-matter')) as {
-      engines?: { yaml?: { parse: YamlParse } };
-    };
-    const engine = matter.engines?.yaml?.parse;
-    if (!engine) throw new Error('gray-matter has no YAML engine');
-    yamlParse = engine;
-  }
-  return yamlParse;
-}
-
-/** Parses YAML text, reporting a malformed document as "<file>: line N: <problem>". */
-export function parseYaml(yaml: string, file: string, lineOffset = 0): unknown {
-  try {
-    return loadYamlParser()(yaml);
-  } catch (error) {
-    const mark = (error as { mark?: { line?: number } }).mark;
-    const reason = ((error as { reason?: string }).reason ?? (error as Error).message).split('\n')[0];
-    const where = mark?.line !== undefined ? `line ${mark.line + 1 + lineOffset}: ` : '';
-    throw new CliError('E_INVALID', `${file}: ${where}malformed YAML (${reason}); fix the syntax`);
-  }
-}
-
 export interface ParsedTask {
   frontmatter: TaskFrontmatter;
   body: string;
@@ -86,7 +57,7 @@ export function parseTaskText(text: string, file: string): ParsedTask {
   if (!split) {
     throw new CliError('E_INVALID', `${file}: no YAML frontmatter; start the file with a "---" block holding id and title`);
   }
-  const data = parseJsonLines(split.yaml) ?? parseYaml(split.yaml, file, 1);
+  const data = parseJsonLines(split.yaml) ?? parseYaml(split.yaml, file, 'fix the syntax', 1);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new CliError('E_INVALID', `${file}: frontmatter must be a mapping of fields (id, title, files, ...)`);
   }

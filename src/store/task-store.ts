@@ -16,15 +16,16 @@ import {
 } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { CliError } from '../errors.ts';
+import { formatDuration } from '../text/duration.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { EventJournal } from './events.ts';
 import { claimFileName, newToken, parseClaimFileName } from './claim-name.ts';
-import { describeHolder, holderLiveness, isProcessAlive } from './holder.ts';
-import { locateStore, type StoreLocation } from './locate.ts';
+import { describeProcess, isProcessAlive, processLiveness } from '../process/liveness.ts';
+import { locateStore, type StoreLocation } from './location.ts';
 import { parseTaskText, serializeTask, type ParsedTask } from './task-file.ts';
 import { describeIssues, taskFrontmatterSchema, validateAgentName, validateTaskId } from './task-schema.ts';
-import { addToGitExclude } from './git-exclude.ts';
-import { fingerprint, randomHex } from './fingerprint.ts';
+import { addToGitExclude } from '../repo/git-exclude.ts';
+import { fingerprint, randomHex } from '../text/fingerprint.ts';
 import {
   TASK_STATES,
   type ClaimRequest,
@@ -452,7 +453,7 @@ export class TaskStore implements TaskBackend {
       if (!isProcessAlive(request.holderPid)) {
         throw new CliError('E_INVALID', `--holder-pid ${request.holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
       }
-      holder = describeHolder(request.holderPid);
+      holder = describeProcess(request.holderPid);
     }
 
     for (let pass = 0; pass < 2; pass++) {
@@ -731,10 +732,10 @@ export class TaskStore implements TaskBackend {
         continue;
       }
       let reason: string | undefined;
-      if (claim.holder && holderLiveness(claim.holder) === 'gone') {
+      if (claim.holder && processLiveness(claim.holder) === 'gone') {
         reason = `holder process ${claim.holder.pid} is gone`;
       } else if (now - lastSign > options.staleAfterMs) {
-        reason = `no heartbeat for ${formatAge(now - lastSign)} (limit ${formatAge(options.staleAfterMs)})`;
+        reason = `no heartbeat for ${formatDuration(now - lastSign)} (limit ${formatDuration(options.staleAfterMs)})`;
       }
       if (!reason) continue;
       const request = { agent: claim.agent, task: claim.id, token: claim.token };
@@ -839,11 +840,3 @@ function validateTaskIdsUnique(inputs: TaskInput[]): void {
   }
 }
 
-export function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${seconds % 60 ? `${seconds % 60}s` : ''}`;
-  const hours = Math.floor(minutes / 60);
-  return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
-}

@@ -1,3 +1,6 @@
+import type { ProcessIdentity } from '../process/liveness.ts';
+
+
 // The protocol's public shape. Everything that coordinates agents goes through TaskBackend, so a
 // later backend (several machines through a git remote) can replace the local-disk one.
 
@@ -22,13 +25,8 @@ export interface TaskInput {
   body?: string | undefined;
 }
 
-export interface HolderProcess {
-  pid: number;
-  /** Short hash of the host name: a pid means nothing on another machine. */
-  host: string;
-  /** Process start time (clock ticks since boot, from /proc) so a reused pid is not mistaken for the holder. */
-  start?: string | undefined;
-}
+/** The long-lived process that holds a claim (an agent session, the runner). */
+export type HolderProcess = ProcessIdentity;
 
 export interface ClaimInfo {
   agent: string;

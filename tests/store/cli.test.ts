@@ -173,7 +173,7 @@ describe('bad input: one line naming the file, field and fix, with a documented 
     {
       name: 'malformed YAML task file',
       setup: (dir) => writeFileSync(join(dir, 'available', 'bad.md'), '---\nid: bad\ntitle: [unclosed\n---\nbody\n'),
-      args: ['show', '--task', 'bad'], exit: 2, message: /available\/bad\.md: line \d+: malformed YAML/,
+      args: ['show', '--task', 'bad'], exit: 2, message: /available\/bad\.md:\d+:\d+: malformed YAML/,
     },
     {
       name: 'schema violation in a task file',
@@ -223,7 +223,7 @@ describe('bad input: one line naming the file, field and fix, with a documented 
 
     const status = runCli(['status', '--json'], { cwd }).json;
     const messages = status.problems.map((problem: { message: string }) => problem.message).join('\n');
-    expect(messages).toMatch(/bad\.md: line \d+: malformed YAML/);
+    expect(messages).toMatch(/bad\.md:\d+:\d+: malformed YAML/);
     expect(messages).toMatch(/noframe\.md: no YAML frontmatter/);
     expect(messages).toMatch(/renamed\.md: id: "other" does not match the file name/);
     expect(messages).toMatch(/evil\.md: symlink leads out of the store/);

@@ -3,9 +3,10 @@ import { CliError } from '../../errors.ts';
 import { durationOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
-import { formatAge, type TaskStore } from '../../store/task-store.ts';
+import type { TaskStore } from '../../store/task-store.ts';
+import { formatDuration } from '../../text/duration.ts';
 import type { Task, TaskProblem } from '../../store/types.ts';
-import { holderLiveness } from '../../store/holder.ts';
+import { processLiveness } from '../../process/liveness.ts';
 import { listWorktreeRecords } from '../../git/worktree-registry.ts';
 
 // The seeds' monitoring rule: report "N completed / M total (K in progress, F failed)" and flag
@@ -31,9 +32,9 @@ function snapshot(store: TaskStore, staleAfterMs: number): StatusSnapshot & { li
   for (const task of tasks) {
     counts[task.state]++;
     if (task.claim) {
-      if (now - task.claim.claimedAt > LONG_CLAIM_MS) flags.push({ id: task.id, flag: `claimed ${formatAge(now - task.claim.claimedAt)} ago` });
-      if (now - task.claim.heartbeatAt > staleAfterMs) flags.push({ id: task.id, flag: `stale: no heartbeat for ${formatAge(now - task.claim.heartbeatAt)}` });
-      else if (task.claim.holder && holderLiveness(task.claim.holder) === 'gone') flags.push({ id: task.id, flag: `stale: holder process ${task.claim.holder.pid} is gone` });
+      if (now - task.claim.claimedAt > LONG_CLAIM_MS) flags.push({ id: task.id, flag: `claimed ${formatDuration(now - task.claim.claimedAt)} ago` });
+      if (now - task.claim.heartbeatAt > staleAfterMs) flags.push({ id: task.id, flag: `stale: no heartbeat for ${formatDuration(now - task.claim.heartbeatAt)}` });
+      else if (task.claim.holder && processLiveness(task.claim.holder) === 'gone') flags.push({ id: task.id, flag: `stale: holder process ${task.claim.holder.pid} is gone` });
     }
   }
   const worktrees = new Map(listWorktreeRecords(store.dir).records.map((record) => [record.task, record]));
@@ -57,7 +58,7 @@ function render(store: TaskStore, snap: StatusSnapshot, tasks: Task[]): string {
     task.state,
     task.claim?.agent ?? task.completed_by ?? '',
     `${task.attempts}/${task.max_attempts}`,
-    task.claim ? formatAge(now - task.claim.claimedAt) : '',
+    task.claim ? formatDuration(now - task.claim.claimedAt) : '',
     (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join('; ') || (task.state === 'blocked' || task.state === 'failed' ? task.last_error ?? '' : ''),
   ]);
   const header = ['TASK', 'STATE', 'AGENT', 'TRIES', 'AGE', 'NOTE'];

@@ -2,7 +2,7 @@ import { durationOption, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../../git/repo-context.ts';
-import { resolveCommit } from '../../git/run-git.ts';
+import { resolveCommit } from '../../repo/run-git.ts';
 import { selectCandidates } from '../../git/verify-candidates.ts';
 import { runVerify, type VerifyReport } from '../../git/verify-run.ts';
 import { TaskStore } from '../../store/task-store.ts';

@@ -5,7 +5,7 @@ import { addWorktree, displayPath } from '../../git/worktree.ts';
 import { CliError } from '../../errors.ts';
 import { TaskStore } from '../../store/task-store.ts';
 import { validateTaskId } from '../../store/task-schema.ts';
-import { resolveCommit } from '../../git/run-git.ts';
+import { resolveCommit } from '../../repo/run-git.ts';
 import { stackedBase } from '../../git/stacked-base.ts';
 
 const usage = 'parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';

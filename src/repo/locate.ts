@@ -1,17 +1,7 @@
-import { createRequire } from 'node:module';
+// Where the repository is: its main worktree and the git dir every linked worktree shares.
 import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve, dirname, basename, join } from 'node:path';
-
-export const STORE_DIR_NAME = '_tasks';
-
-export interface StoreLocation {
-  /** Absolute path of the store folder. */
-  dir: string;
-  /** Root of the main worktree when inside git, else undefined. */
-  repoRoot: string | undefined;
-  /** The repository's common git dir (shared by all linked worktrees), when inside git. */
-  gitCommonDir: string | undefined;
-}
+import { resolve, dirname, basename, join } from 'node:path';
+import { runGit } from './run-git.ts';
 
 /**
  * Reads the layout git leaves on disk (a `.git` folder, or a `.git` file pointing at
@@ -60,16 +50,12 @@ export function findRepo(cwd: string): { repoRoot: string; gitCommonDir: string 
     if (onDisk) return onDisk;
   }
   let output: string;
-  // Loaded only on this rare path: node:child_process costs a few ms at start-up.
-  const { execFileSync } = (typeof require === 'function' ? require('node:child_process') : createRequire(import.meta.url)('node:child_process')) as typeof import('node:child_process');
   try {
-    output = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], {
-      cwd,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const result = runGit(['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], { cwd, okExitCodes: [128] });
+    if (result.exitCode !== 0) return undefined;
+    output = result.stdout;
   } catch {
-    return undefined;
+    return undefined; // no git, or cwd is gone: not a repository we can use
   }
   const [commonDir, toplevel] = output.trim().split('\n');
   if (!commonDir) return undefined;
@@ -77,18 +63,4 @@ export function findRepo(cwd: string): { repoRoot: string; gitCommonDir: string 
   // the current worktree's top level.
   const repoRoot = basename(commonDir) === '.git' ? dirname(commonDir) : (toplevel ?? cwd);
   return { repoRoot, gitCommonDir: commonDir };
-}
-
-export function locateStore(options: { cwd: string; tasksDir?: string | undefined; env?: NodeJS.ProcessEnv }): StoreLocation {
-  const repo = findRepo(options.cwd);
-  const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
-  if (override) {
-    return {
-      dir: isAbsolute(override) ? override : resolve(options.cwd, override),
-      repoRoot: repo?.repoRoot,
-      gitCommonDir: repo?.gitCommonDir,
-    };
-  }
-  const root = repo?.repoRoot ?? options.cwd;
-  return { dir: resolve(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }

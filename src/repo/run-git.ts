@@ -1,5 +1,18 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { CliError } from '../errors.ts';
+
+// Every git call of the runtime goes through this file: an argument vector (never a shell), an
+// explicit cwd, and an environment where pagers, prompts and the user's locale cannot interfere.
+// node:child_process is loaded on the first call: commands such as `status` that locate the
+// repository from the files on disk never spawn git and should not pay for the module.
+
+type ChildProcessModule = typeof import('node:child_process');
+let childProcessModule: ChildProcessModule | undefined;
+
+function childProcess(): ChildProcessModule {
+  childProcessModule ??= (typeof require === 'function' ? require('node:child_process') : createRequire(import.meta.url)('node:child_process')) as ChildProcessModule;
+  return childProcessModule;
+}
 
 /** A git command that failed; it is a CliError (E_GIT) so the CLI reports it in one line. */
 export class GitError extends CliError {
@@ -35,13 +48,11 @@ export interface GitOptions {
   okExitCodes?: readonly number[] | undefined;
 }
 
-// Pagers and credential prompts must never block the runtime's git calls, and messages must be
-// parseable whatever the user's locale.
 const QUIET_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
 
 /** Runs git with an argument vector (never a shell), output captured. */
 export function runGit(args: readonly string[], options: GitOptions): GitResult {
-  const result = spawnSync('git', args, {
+  const result = childProcess().spawnSync('git', args, {
     cwd: options.cwd,
     input: options.input ?? '',
     encoding: 'utf8',
@@ -61,11 +72,12 @@ export function runGit(args: readonly string[], options: GitOptions): GitResult 
 /** runGit without blocking the event loop, so independent git processes can run side by side. */
 export function runGitAsync(args: readonly string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const input = options.input;
+    const child = childProcess().spawn('git', args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => {
       reject(new CliError('E_GIT', `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
     });
@@ -77,7 +89,11 @@ export function runGitAsync(args: readonly string[], options: GitOptions): Promi
         resolvePromise(result);
       }
     });
-    child.stdin.end(options.input ?? '');
+    if (input !== undefined && child.stdin) {
+      // git may exit before reading all of it (an error): its exit code tells, not the pipe.
+      child.stdin.on('error', () => {});
+      child.stdin.end(input);
+    }
   });
 }
 

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fingerprint } from '../text/fingerprint.ts';
+
+// Whether a process still runs, and whether it is still the same process. A pid means something
+// only on its own host and only until it is reused, so a process is named by its pid, its start
+// time (clock ticks since boot, from /proc) and a short hash of the host name.
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Short hash of the host name: a pid means nothing on another machine. */
+  host: string;
+  /** Start time in clock ticks since boot, so a reused pid is not mistaken for the process. */
+  start?: string | undefined;
+}
+
+let cachedHost: string | undefined;
+
+export function hostId(): string {
+  cachedHost ??= fingerprint(hostname()).slice(0, 8);
+  return cachedHost;
+}
+
+/** Fields of /proc/<pid>/stat after the command name, which may itself hold spaces and ")". */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Start time in clock ticks since boot (Linux /proc), or undefined elsewhere. */
+export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** The parent pid (Linux /proc), or undefined. */
+export function parentPid(pid: number): number | undefined {
+  const value = Number(statFields(pid)?.[1]);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** The command name of a process (Linux /proc), or undefined. */
+export function processName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's ancestors, nearest first, up to (not including) pid 1. */
+export function ancestors(pid: number = process.pid): number[] {
+  const chain: number[] = [];
+  let current = parentPid(pid);
+  while (current !== undefined && current > 1 && chain.length < 64) {
+    chain.push(current);
+    current = parentPid(current);
+  }
+  return chain;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // kill(0) reports a zombie as alive; a zombie holds nothing.
+  return statFields(pid)?.[0] !== 'Z';
+}
+
+export function describeProcess(pid: number): ProcessIdentity {
+  return { pid, host: hostId(), start: processStartTime(pid) };
+}
+
+/** 'alive', 'gone', or 'unknown' (another host: we cannot tell from here). */
+export function processLiveness(identity: ProcessIdentity): 'alive' | 'gone' | 'unknown' {
+  if (identity.host !== hostId()) return 'unknown';
+  if (!isProcessAlive(identity.pid)) return 'gone';
+  if (identity.start !== undefined) {
+    const start = processStartTime(identity.pid);
+    if (start !== undefined && start !== identity.start) return 'gone';
+  }
+  return 'alive';
+}
