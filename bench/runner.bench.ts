@@ -14,7 +14,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../src/errors.ts';
-import type { ClaimRequest, CompleteRequest, FailRequest, HolderRequest, Task, TaskState } from '../src/store/types.ts';
+import type { ClaimRequest, CompleteRequest, FailRequest, HolderRequest, Task, TaskState } from '../src/store/backend.ts';
 import type { AgentAdapter } from '../src/runner/adapters/agent-adapter.ts';
 import { commandAdapter } from '../src/runner/adapters/command-adapter.ts';
 import { runTasks, type RunnerStore } from '../src/runner/runner.ts';

@@ -50,6 +50,10 @@ export async function bundleFiles() {
   const files = {};
   const main = await build({ ...common, entryPoints: [join(root, 'src', 'cli', 'main.ts')], plugins: [vendorSplit] });
   files['parallel-agents.cjs'] = main.outputFiles[0].text;
+  // Every Bash call of a session with the plugin enabled runs the PreToolUse hook: its Bash half
+  // is a bundle of its own, a fraction of the CLI's size.
+  const bash = await build({ ...common, entryPoints: [join(root, 'src', 'hooks', 'mark-bash.ts')], plugins: [vendorSplit] });
+  files['hook-bash.cjs'] = bash.outputFiles[0].text;
   for (const name of VENDORED) {
     const vendor = await build({
       ...common,
@@ -58,11 +62,6 @@ export async function bundleFiles() {
     files[`vendor/${name}.cjs`] = vendor.outputFiles[0].text;
   }
   return files;
-}
-
-/** The main file's text (kept for callers that only inspect it). */
-export async function bundle() {
-  return (await bundleFiles())['parallel-agents.cjs'];
 }
 
 export function writeAtomic(path, text) {
@@ -89,6 +88,7 @@ function committedFiles() {
     }
   };
   read('parallel-agents.cjs');
+  read('hook-bash.cjs');
   let vendor = [];
   try { vendor = readdirSync(join(DIST_DIR, 'vendor')); } catch { /* none */ }
   for (const name of vendor) read(`vendor/${name}`);

@@ -27,10 +27,12 @@ const EXIT_BY_CODE = {
   E_STOPPED: EXIT.failed,
   E_AGENT: EXIT.failed,
   E_INTERRUPTED: EXIT.failed,
+  E_IO: EXIT.failed,
   E_INTERNAL: EXIT.failed,
   E_NOTHING_CLAIMABLE: EXIT.nothingClaimableNow,
   E_NO_WORK: EXIT.noWorkLeft,
   E_NOT_HOLDER: EXIT.notHolder,
+  E_IDENTITY: EXIT.notHolder,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof EXIT_BY_CODE;
@@ -62,5 +64,5 @@ export const EXIT_CODE_HELP = [
   ['2', 'bad usage or invalid input (flag, file, field, id, path)'],
   ['3', 'nothing claimable now, but work remains'],
   ['4', 'no work left: everything is completed or blocked'],
-  ['5', 'refused: the caller does not hold that claim'],
+  ['5', 'refused: the caller does not hold that claim, or is not the agent it names'],
 ] as const;

@@ -16,18 +16,36 @@ export function parseCommandArgs(
   usage: string,
 ): { values: OptionValues; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args: argv,
       options: { ...GLOBAL_OPTIONS, ...options },
       strict: true,
       allowPositionals,
+      tokens: true,
     });
+    const repeatable = new Set(Object.entries(options).filter(([, spec]) => spec.multiple).map(([name]) => name));
+    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== 'option' || !repeatable.has(token.name)), usage);
     return { values: values as OptionValues, positionals };
   } catch (error) {
     const raw = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(raw);
     const message = unknown ? `unknown option ${unknown[1]}` : raw.split('\n')[0]!.replace(/\.$/, '');
     throw new CliError('E_USAGE', `${message}; usage: ${usage}`);
+  }
+}
+
+/**
+ * A single-valued flag given twice with two different values is ambiguous (which --agent does the
+ * caller mean?): refused rather than silently taking the last one.
+ */
+function refuseConflictingRepeats(tokens: readonly { kind: string; name?: string; value?: string | undefined }[], usage: string): void {
+  const seen = new Map<string, string | undefined>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    if (seen.has(token.name) && seen.get(token.name) !== token.value) {
+      throw new CliError('E_USAGE', `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage}`);
+    }
+    seen.set(token.name, token.value);
   }
 }
 

@@ -1,8 +1,9 @@
-import type { Task } from '../store/types.ts';
+import type { Task } from '../store/backend.ts';
 import { formatDuration } from '../text/duration.ts';
+import { printable } from '../text/printable.ts';
 import type { WorktreeRecord } from '../git/worktree-registry.ts';
 
-/** The JSON shape of a task in every command's output (no absolute-path noise beyond `file`). */
+/** The JSON shape of a task in every command's output (snake_case keys, like the task files). */
 export function taskJson(task: Task, now = Date.now(), worktree?: WorktreeRecord): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: task.id,
@@ -26,12 +27,13 @@ export function taskJson(task: Task, now = Date.now(), worktree?: WorktreeRecord
   if (task.claim) {
     view.claim = {
       agent: task.claim.agent,
-      token: task.claim.token,
+      lease: task.claim.lease,
       claimed_at: new Date(task.claim.claimedAt).toISOString(),
       heartbeat_at: new Date(Math.max(task.claim.heartbeatAt, task.claim.claimedAt)).toISOString(),
       age_ms: Math.round(now - task.claim.claimedAt),
       heartbeat_age_ms: Math.round(now - task.claim.heartbeatAt),
       holder: task.claim.holder,
+      stale: task.claim.stale,
     };
   }
   if (worktree) view.worktree = { path: worktree.path, branch: worktree.branch, base: worktree.base };
@@ -40,18 +42,19 @@ export function taskJson(task: Task, now = Date.now(), worktree?: WorktreeRecord
 }
 
 export function taskText(task: Task, now = Date.now(), worktree?: WorktreeRecord): string {
-  const lines = [`${task.id} [${task.state}] ${task.title}`];
+  const lines = [`${printable(task.id)} [${task.state}] ${printable(task.title)}`];
   if (worktree) lines.push(`worktree: ${worktree.path} (branch ${worktree.branch})`);
   if (task.role) lines.push(`role: ${task.role}`);
-  if (task.files.length > 0) lines.push(`files: ${task.files.join(', ')}`);
+  if (task.files.length > 0) lines.push(`files: ${printable(task.files.join(', '))}`);
   if (task.depends_on.length > 0) lines.push(`depends on: ${task.depends_on.join(', ')}`);
-  lines.push(`attempts: ${task.attempts}/${task.max_attempts}`);
+  lines.push(`attempts: ${task.attempts} of ${task.max_attempts} used`);
   if (task.claim) {
-    lines.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (token ${task.claim.token})`);
+    lines.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (lease ${task.claim.lease})`);
+    if (task.claim.stale) lines.push(`${task.claim.stale.kind === 'dead' ? 'dead' : 'stale'}: ${task.claim.stale.reason}; parallel-agents recover takes it back`);
   }
   if (task.commit) lines.push(`commit: ${task.commit}`);
-  if (task.summary) lines.push(`summary: ${task.summary}`);
-  if (task.last_error) lines.push(`last error: ${task.last_error}`);
+  if (task.summary) lines.push(`summary: ${printable(task.summary)}`);
+  if (task.last_error) lines.push(`last error: ${printable(task.last_error)}`);
   if (task.body.trim().length > 0) lines.push('', task.body.trimEnd());
   return lines.join('\n');
 }

@@ -1,47 +1,105 @@
 import { existsSync } from 'node:fs';
 import { CliError } from '../errors.ts';
+import { gitOutput, gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
+import type { Task } from '../store/backend.ts';
 import { validateTaskId } from '../store/task-schema.ts';
-import { branchRefName } from './repo-context.ts';
-import { gitOutput, gitTest, resolveCommit } from '../repo/run-git.ts';
-import { scopeViolations } from './ownership.ts';
-import { readWorktreeRecord } from './worktree-registry.ts';
+import { ownershipViolations } from './ownership.ts';
+import { branchRefName, controlDirs, type RepoContext } from './repo-context.ts';
+import { readWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
+import { identityFallback } from './worktree-state.ts';
+
+// "Done" needs evidence, checked while the agent can still fix it: a task with a write scope
+// completes only with a commit on its own branch that is more than its base and changes nothing
+// outside its scope or in the runtime's control paths. `complete` and the runner both come here.
+
+export interface EvidenceRequest {
+  context: RepoContext;
+  task: Pick<Task, 'id' | 'title' | 'files'>;
+  /** A commit the agent made (a sha, or a name such as HEAD resolved in the task's worktree). */
+  commit?: string | undefined;
+  /** Commit what the holder left in the task's worktree and use that. */
+  commitWorktree?: boolean | undefined;
+}
+
+/** The full commit id to record, or undefined for a task without scope that gave none. Throws E_EVIDENCE. */
+export function gatherEvidence(request: EvidenceRequest): string | undefined {
+  const { context, task } = request;
+  validateTaskId(task.id);
+  const record = readWorktreeRecord(context.storeDir, task.id);
+  let commit = request.commit;
+  if (request.commitWorktree) commit = commitTaskWorktree(context, record, task);
+  if (commit === undefined) {
+    if (task.files.length > 0) {
+      throw new CliError('E_EVIDENCE', `task ${task.id} has a write scope, so completing it needs evidence: pass --commit-worktree (commits your work in its worktree) or --commit <sha>`);
+    }
+    return undefined;
+  }
+  return record ? checkBranchCommit(context, record, task, commit) : checkSharedCheckoutCommit(context, task, commit);
+}
+
+function outsideMessage(task: Pick<Task, 'id' | 'files'>, files: readonly string[]): string {
+  const scope = task.files.length > 0 ? task.files.join(', ') : '(no scope)';
+  return `${files.slice(0, 10).join(', ')}${files.length > 10 ? `, ... (${files.length} in all)` : ''} outside task ${task.id}'s scope (${scope}) or in the runtime's control paths`;
+}
 
 /**
- * A task that works in its own worktree can only complete with a commit that is on its own branch:
- * the commit must exist and be the branch head or one of its ancestors. This stops "done" claims
- * backed by nothing, or by a commit that landed on another agent's branch.
- *
- * Resolves to the full commit id when the task has a worktree record (the check ran), and to the
- * commit as given when it has none (no branch to check against). Rejects with CliError E_EVIDENCE
- * when the check fails.
+ * Commits everything left in the task's worktree and returns the branch head. Agents inside Claude
+ * Code cannot run `cd <worktree> && git commit` (the host refuses to change directory before a
+ * git call); letting the CLI commit keeps their tools narrowed to `parallel-agents`. Nothing outside
+ * the scope is committed: such changes are refused while the agent can still undo them.
  */
-export async function verifyCommitEvidence(
-  store: { dir: string; repoRoot?: string | undefined },
-  taskId: string,
-  commit: string,
-  scope: readonly string[] = [],
-): Promise<string> {
-  validateTaskId(taskId);
-  const record = readWorktreeRecord(store.dir, taskId);
-  if (!record) return checkSharedCheckoutCommit(store.repoRoot, taskId, commit, scope);
-  const repoRoot = store.repoRoot;
-  if (!repoRoot) throw new CliError('E_EVIDENCE', `task ${taskId} has a worktree record but the store is not inside a git repository; run complete from the project`);
+function commitTaskWorktree(context: RepoContext, record: WorktreeRecord | undefined, task: Pick<Task, 'id' | 'title' | 'files'>): string {
+  if (!record) {
+    throw new CliError('E_EVIDENCE', `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
+  }
+  if (!existsSync(record.path)) {
+    throw new CliError('E_EVIDENCE', `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
+  }
+  const outside = ownershipViolations(changedInWorktree(record.path), task.files, controlDirs(context));
+  if (outside.length > 0) {
+    throw new CliError('E_EVIDENCE', `refusing to commit: the worktree changes ${outsideMessage(task, outside)}; undo those changes in ${record.path} (or fail the task) and complete again`, { files: outside });
+  }
+  runGit(['add', '--all', '--', '.'], { cwd: record.path });
+  // Exit 1 = nothing to commit: the agent committed everything itself.
+  runGit(['commit', '--quiet', '--no-verify', '-m', `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
+  return gitOutput(['rev-parse', '--verify', 'HEAD'], { cwd: record.path });
+}
+
+/** Every path `git add --all` would record, rename sources included. */
+function changedInWorktree(path: string): string[] {
+  const tokens = runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: path }).stdout.split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const entry = tokens[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') paths.push(tokens[++i]!);
+  }
+  return paths;
+}
+
+function changedBetween(cwd: string, from: string, to: string): string[] {
+  return gitOutput(['diff', '--name-only', '--no-renames', '-z', from, to], { cwd }).split('\0').filter(Boolean);
+}
+
+/** A worktree task's commit: on its own branch, more than its base, and inside its scope. */
+function checkBranchCommit(context: RepoContext, record: WorktreeRecord, task: Pick<Task, 'id' | 'files'>, commit: string): string {
+  const repoRoot = context.repoRoot;
   // Relative names (HEAD, HEAD~1) mean the task's own worktree, where the agent made them.
-  const resolveIn = existsSync(record.path) ? record.path : repoRoot;
-  const full = resolveCommit(commit, resolveIn);
-  if (!full) {
-    throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
-  }
+  const full = resolveCommit(commit, existsSync(record.path) ? record.path : repoRoot);
+  if (!full) throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
   const head = resolveCommit(branchRefName(record.branch), repoRoot);
-  if (!head) {
-    throw new CliError('E_EVIDENCE', `branch ${record.branch} of task ${taskId} no longer exists; the commit cannot be checked against it`);
-  }
+  if (!head) throw new CliError('E_EVIDENCE', `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
   if (!gitTest(['merge-base', '--is-ancestor', full, head], { cwd: repoRoot })) {
-    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${taskId}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
+    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${task.id}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
   }
   // The base itself (or anything older) is on the branch too, but proves no work at all.
   if (gitTest(['merge-base', '--is-ancestor', full, record.base], { cwd: repoRoot })) {
-    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is the base of task ${taskId} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
+    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is the base of task ${task.id} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
+  }
+  const outside = ownershipViolations(changedBetween(repoRoot, record.base, full), task.files, controlDirs(context));
+  if (outside.length > 0) {
+    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
   }
   return full;
 }
@@ -51,17 +109,13 @@ export async function verifyCommitEvidence(
  * task's scope: a `git add -A` there also picks up other agents' files, and verify has no branch
  * to check afterwards, since the commit is already in the target.
  */
-function checkSharedCheckoutCommit(repoRoot: string | undefined, taskId: string, commit: string, scope: readonly string[]): string {
-  if (!repoRoot) return commit;
-  const full = resolveCommit(commit, repoRoot);
-  if (!full) {
-    throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
-  }
-  if (scope.length === 0) return full;
-  const changed = gitOutput(['diff-tree', '--no-commit-id', '--name-only', '-r', '--root', full], { cwd: repoRoot }).split('\n').filter(Boolean);
-  const outside = scopeViolations(changed, scope);
+function checkSharedCheckoutCommit(context: RepoContext, task: Pick<Task, 'id' | 'files'>, commit: string): string {
+  const full = resolveCommit(commit, context.repoRoot);
+  if (!full) throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
+  const changed = gitOutput(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', full], { cwd: context.repoRoot }).split('\0').filter(Boolean);
+  const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
-    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes files outside task ${taskId}'s scope (${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', ...' : ''}); commit only your task's files`, { commit: full, files: outside });
+    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
   }
   return full;
 }

@@ -39,8 +39,17 @@ export function changesBetweenTrees(cwd: string, pairs: readonly (readonly [stri
   return results;
 }
 
-/** Changed paths outside the declared write scope. An empty scope declares nothing, so checks nothing. */
-export function scopeViolations(changed: readonly string[], scope: readonly string[]): string[] {
-  if (scope.length === 0) return [];
-  return changed.filter((path) => !matchesScope(path, scope));
+/**
+ * Changed paths a task may not write: outside its declared scope (an empty scope declares nothing,
+ * so checks nothing), and, whatever its scope, the runtime's control paths: the task store and
+ * .parallel/ (a merged branch would write them into the live store and worktrees) and any `.git`
+ * path. `controlDirs` are repository-relative folders (RepoContext's controlDirs).
+ */
+export function ownershipViolations(changed: readonly string[], scope: readonly string[], controlDirs: readonly string[]): string[] {
+  return changed.filter((path) => isControlPath(path, controlDirs) || (scope.length > 0 && !matchesScope(path, scope)));
+}
+
+export function isControlPath(path: string, controlDirs: readonly string[]): boolean {
+  if (path.split('/').some((segment) => segment.toLowerCase() === '.git')) return true;
+  return controlDirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
 }

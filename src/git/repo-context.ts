@@ -33,6 +33,16 @@ export function openRepoContext(options: {
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 
+/** Repository-relative folders no task branch may write: the task store and the runtime's own .parallel/ (see ownership.ts). */
+export function controlDirs(context: RepoContext): string[] {
+  const dirs = new Set(['.parallel']);
+  for (const dir of [context.storeDir, context.worktreesDir]) {
+    const below = pathBelow(context.repoRoot, dir);
+    if (below) dirs.add(below);
+  }
+  return [...dirs];
+}
+
 /** The `info/exclude` line that hides the worktrees folder from the main worktree, if it lies inside it. */
 export function excludeLineFor(context: RepoContext): string | undefined {
   const rel = pathBelow(context.repoRoot, context.worktreesDir);

@@ -29,3 +29,14 @@ export function stackedBase(cwd: string, runBase: string, dependencyCommits: rea
   }
   return merged;
 }
+
+/**
+ * Where a task's branch starts: nothing merges before verify, so a task that depends on others
+ * starts from their completed commits stacked on the run's base, not from a target that does
+ * not have their work yet. Dependencies not completed (or without a commit) add nothing.
+ */
+export function taskStart(cwd: string, runBase: string, dependencies: readonly { id: string; state: string; commit?: string | undefined }[]): { base: string; stackedOn: string[] } {
+  const done = dependencies.filter((dep) => dep.state === 'completed' && dep.commit !== undefined);
+  if (done.length === 0) return { base: runBase, stackedOn: [] };
+  return { base: stackedBase(cwd, runBase, done.map((dep) => dep.commit!)), stackedOn: done.map((dep) => dep.id) };
+}

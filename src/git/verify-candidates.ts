@@ -1,4 +1,4 @@
-import type { Task } from '../store/types.ts';
+import type { Task } from '../store/backend.ts';
 import { branchRefName } from './repo-context.ts';
 import { gitTest, resolveCommit } from '../repo/run-git.ts';
 import type { VerifyCandidate } from './verify-run.ts';

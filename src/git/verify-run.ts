@@ -1,9 +1,9 @@
 import { CliError } from '../errors.ts';
-import { scopeViolations } from './ownership.ts';
+import { ownershipViolations } from './ownership.ts';
 import { precheckConflicts, type PrecheckConflict } from './conflict-precheck.ts';
 import { buildIntegrationChain, integrationRefName, orderByDependencies, type IntegrationStep } from './integrate.ts';
 import type { RepoContext } from './repo-context.ts';
-import { branchRefName } from './repo-context.ts';
+import { branchRefName, controlDirs } from './repo-context.ts';
 import { requireMergeTreeSupport, resolveCommit, runGit } from '../repo/run-git.ts';
 import { fastForwardTarget } from './target-update.ts';
 import { runTestGate, type TestGateResult } from './test-gate.ts';
@@ -105,10 +105,11 @@ export async function runVerify(context: RepoContext, options: VerifyOptions): P
   const precheckStart = Date.now();
   const precheck = await precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
+  const control = controlDirs(context);
   ordered.forEach((candidate, index) => {
     const changes = precheck.changes[index]!;
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
-    const outside = scopeViolations(changes.changed, candidate.scope);
+    const outside = ownershipViolations(changes.changed, candidate.scope, control);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
   });
   // A task without a write scope cannot be checked: say so rather than "every branch stays in scope".

@@ -1,11 +1,17 @@
-// Decides whether a subagent may edit a file: only inside the write scope of a task it holds, and
-// inside that task's worktree when it has one. This turns the seeds' "never two agents on one file"
-// from a request in prose into a PreToolUse denial the agent can act on.
+// Decides whether a subagent may edit a file, from the edited path and the subagent's bound
+// identity only (never from where its shell happens to be): inside the write scope of a task it
+// holds, in that task's worktree when it has one, and never in the runtime's control paths. This
+// turns "never two agents on one file" from a request in prose into a denial the agent can act on.
 import { existsSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathBelow } from '../fs/path-inside.ts';
+import { isControlPath } from '../git/ownership.ts';
+import { readWorktreeRecord } from '../git/worktree-registry.ts';
+import { findRepo } from '../repo/locate.ts';
 import { runGit } from '../repo/run-git.ts';
 import { matchesScope } from '../scope/glob.ts';
-import type { Task } from '../store/types.ts';
+import type { Task, TaskBackend } from '../store/backend.ts';
+import { claimCommand, failCommand } from '../store/next-steps.ts';
 
 export type EditDecision = { allow: true } | { allow: false; reason: string };
 
@@ -13,7 +19,7 @@ interface FileLocation {
   /** Top level of the (linked) worktree holding the file. */
   toplevel: string;
   commonDir: string;
-  /** Repository-relative path with "/" separators. */
+  /** Worktree-relative path with "/" separators. */
   path: string;
 }
 
@@ -34,19 +40,17 @@ function locateFile(file: string): FileLocation | undefined {
   const physical = physicalPath(file);
   let dir = dirname(physical);
   while (!existsSync(dir)) dir = dirname(dir);
-  let output: string;
   try {
     const result = runGit(['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return undefined;
-    output = result.stdout;
+    const [commonDir, toplevel] = result.stdout.trim().split('\n');
+    if (!commonDir || !toplevel) return undefined;
+    const path = pathBelow(realpathSync(toplevel), physical);
+    if (path === undefined) return undefined;
+    return { toplevel: realpathSync(toplevel), commonDir: realpathSync(commonDir), path };
   } catch {
     return undefined;
   }
-  const [commonDir, toplevel] = output.trim().split('\n');
-  if (!commonDir || !toplevel) return undefined;
-  const path = relative(toplevel, physical).split('\\').join('/');
-  if (path.startsWith('..') || isAbsolute(path)) return undefined;
-  return { toplevel: realpathSync(toplevel), commonDir: realpathSync(commonDir), path };
 }
 
 function sameDir(a: string, b: string): boolean {
@@ -58,56 +62,89 @@ function sameDir(a: string, b: string): boolean {
 }
 
 export interface EditRequest {
-  agent: string;
-  /** As the tool got it; relative paths resolve against the session's cwd. */
+  /** As the tool got it; a relative path resolves against the session's cwd. */
   file: string;
   cwd: string;
-  held: Task[];
-  /** The repository the store belongs to. */
-  gitCommonDir: string | undefined;
-  worktreeOf: (taskId: string) => string | undefined;
 }
 
 function scopeList(task: Task): string {
   return task.files.length > 0 ? task.files.join(', ') : '(none declared)';
 }
 
-export function decideEdit(request: EditRequest): EditDecision {
-  const { agent, held } = request;
+/** Repository-relative folders no agent edits (mirrors controlDirs for branches). */
+function controlDirsOf(repoRoot: string, store: TaskBackend): string[] {
+  const dirs = new Set(['.parallel']);
+  const below = pathBelow(repoRoot, store.localDir);
+  if (below) dirs.add(below);
+  return [...dirs];
+}
+
+function worktreeOf(store: TaskBackend, taskId: string): string | undefined {
+  try {
+    return readWorktreeRecord(store.localDir, taskId)?.path;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function decideEdit(store: TaskBackend, request: EditRequest & { agent: string }): Promise<EditDecision> {
+  const { agent } = request;
+  const held = await store.heldBy(agent);
   if (held.length === 0) {
-    return {
-      allow: false,
-      reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: parallel-agents claim --agent ${agent} --role <your role> --json; when claim exits 3 or 4 there is nothing for you to do, so report and stop.`,
-    };
+    return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
   const file = isAbsolute(request.file) ? request.file : resolve(request.cwd, request.file);
   const location = locateFile(file);
+  const repo = findRepo(store.localDir);
   const failHint = (what: string) =>
-    `If the task cannot be done without it, do not work around the scope: run parallel-agents fail --agent ${agent} --task ${held[0]!.id} --reason "needs ${what}, outside its write scope" and report NEEDS_CONTEXT.`;
-  if (!location || (request.gitCommonDir !== undefined && !sameDir(location.commonDir, request.gitCommonDir))) {
-    return {
-      allow: false,
-      reason: `parallel-agents: ${file} is outside this repository. Task ${held[0]!.id} may change only: ${scopeList(held[0]!)}. ${failHint(file)}`,
-    };
+    `If the task cannot be done without it, do not work around the scope: run ${failCommand(agent, held[0]!.id).replace('<what failed and why>', `needs ${what}, outside its write scope`)} and report NEEDS_CONTEXT.`;
+  if (!location || !repo || !sameDir(location.commonDir, repo.gitCommonDir)) {
+    return { allow: false, reason: `parallel-agents: ${file} is outside this repository. Task ${held[0]!.id} may change only: ${scopeList(held[0]!)}. ${failHint(file)}` };
+  }
+  if (isControlPath(location.path, controlDirsOf(repo.repoRoot, store))) {
+    return { allow: false, reason: `parallel-agents: ${location.path} is part of the runtime's own state (the task store, .parallel/ or .git); no agent edits it. Use the parallel-agents commands instead.` };
   }
   const wrongWorktree: string[] = [];
   for (const task of held) {
-    const worktree = request.worktreeOf(task.id);
-    if (worktree !== undefined && !sameDir(worktree, location.toplevel)) {
-      if (matchesScope(location.path, task.files)) wrongWorktree.push(`${task.id} (worktree ${worktree})`);
+    const worktree = worktreeOf(store, task.id);
+    const home = worktree ?? repo.repoRoot;
+    if (!sameDir(home, location.toplevel)) {
+      if (matchesScope(location.path, task.files)) wrongWorktree.push(`${task.id} (${worktree ? `worktree ${worktree}` : `the main checkout ${repo.repoRoot}`})`);
       continue;
     }
     if (matchesScope(location.path, task.files)) return { allow: true };
   }
   if (wrongWorktree.length > 0) {
-    return {
-      allow: false,
-      reason: `parallel-agents: ${location.path} is in scope, but you are editing it in ${location.toplevel}, not in the worktree of task ${wrongWorktree.join(', ')}. Edit the same path under that worktree instead.`,
-    };
+    return { allow: false, reason: `parallel-agents: ${location.path} is in scope, but you are editing it in ${location.toplevel}, not in the checkout of task ${wrongWorktree.join(', ')}. Edit the same path there instead.` };
   }
   const scopes = held.map((task) => `${task.id}: ${scopeList(task)}`).join('; ');
-  return {
-    allow: false,
-    reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}`,
-  };
+  return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
+}
+
+/**
+ * A subagent that never claimed (a user calling a specialist directly) works freely, but never in
+ * the runtime's control paths, and never inside work another agent holds right now: its
+ * worktree, or its scope in the main checkout.
+ */
+export async function guardUnclaimed(store: TaskBackend, request: EditRequest): Promise<EditDecision> {
+  const file = isAbsolute(request.file) ? request.file : resolve(request.cwd, request.file);
+  const repo = findRepo(store.localDir);
+  const location = locateFile(file);
+  if (repo && location && sameDir(location.commonDir, repo.gitCommonDir) && isControlPath(location.path, controlDirsOf(repo.repoRoot, store))) {
+    return { allow: false, reason: `parallel-agents: ${location.path} is part of the runtime's own state (the task store, .parallel/ or .git); no agent edits it.` };
+  }
+  const { tasks } = await store.list();
+  for (const task of tasks.filter((candidate) => candidate.state === 'claimed')) {
+    const worktree = worktreeOf(store, task.id);
+    const inWorktree = worktree !== undefined && location !== undefined && sameDir(worktree, location.toplevel);
+    const inScope = repo !== undefined && location !== undefined && sameDir(repo.repoRoot, location.toplevel) && matchesScope(location.path, task.files);
+    if (inWorktree || inScope) {
+      return {
+        allow: false,
+        reason: `parallel-agents: ${file} belongs to task ${task.id}, which agent ${task.claim?.agent ?? 'another agent'} holds right now; two agents must never edit one file. ` +
+          `In a parallel run, claim a task first (${claimCommand('<your name>')}) and edit only inside its scope.`,
+      };
+    }
+  }
+  return { allow: true };
 }

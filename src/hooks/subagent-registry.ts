@@ -1,7 +1,7 @@
-// Which subagent (Claude Code's agent_id) claims under which agent name. One small JSON file per
-// subagent beside the task store (<store>/subagents/<agent_id>.json), written atomically by the
-// PreToolUse(Bash) hook when it sees that subagent run `parallel-agents claim --agent NAME`, read
-// by the scope and SubagentStop hooks, deleted when the subagent stops.
+// Which Claude Code subagent (its agent_id) claims under which agent name: one small JSON file per
+// subagent in this machine's store folder (<localDir>/subagents/<agent_id>.json). `claim` writes it
+// when the hook-proved caller identity (identity-marker.ts) is a subagent; the scope guard and the
+// SubagentStop hook read it by the agent_id Claude Code gives them.
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
@@ -11,10 +11,13 @@ const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface SubagentRecord {
   agentId: string;
-  agentType: string | undefined;
-  sessionId: string;
   /** The --agent name the subagent claims with. */
   agent: string;
+  /** The Claude Code process the subagent runs in. */
+  hostPid: number;
+  hostStart?: string | undefined;
+  sessionId?: string | undefined;
+  agentType?: string | undefined;
   recordedAt: string;
   /** When SubagentStop last sent it back to finish a claim it still held. */
   remindedAt?: string | undefined;
@@ -22,29 +25,29 @@ export interface SubagentRecord {
   remindedTasks?: string[] | undefined;
 }
 
-function recordPath(storeDir: string, agentId: string): string | undefined {
+function recordPath(localDir: string, agentId: string): string | undefined {
   // agent_id comes from the host; never let it name a path outside the folder.
-  return AGENT_ID_PATTERN.test(agentId) ? join(storeDir, SUBAGENTS_DIR, `${agentId}.json`) : undefined;
+  return AGENT_ID_PATTERN.test(agentId) ? join(localDir, SUBAGENTS_DIR, `${agentId}.json`) : undefined;
 }
 
-export function readSubagent(storeDir: string, agentId: string): SubagentRecord | undefined {
-  const path = recordPath(storeDir, agentId);
+export function readSubagent(localDir: string, agentId: string): SubagentRecord | undefined {
+  const path = recordPath(localDir, agentId);
   if (!path) return undefined;
   try {
     const data = JSON.parse(readFileSync(path, 'utf8')) as SubagentRecord;
-    return typeof data.agent === 'string' ? data : undefined;
+    return typeof data.agent === 'string' && typeof data.agentId === 'string' ? data : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function writeSubagent(storeDir: string, record: SubagentRecord): void {
-  const path = recordPath(storeDir, record.agentId);
+export function writeSubagent(localDir: string, record: SubagentRecord): void {
+  const path = recordPath(localDir, record.agentId);
   if (path) writeFileAtomic(path, `${JSON.stringify(record)}\n`);
 }
 
-export function forgetSubagent(storeDir: string, agentId: string): void {
-  const path = recordPath(storeDir, agentId);
+export function forgetSubagent(localDir: string, agentId: string): void {
+  const path = recordPath(localDir, agentId);
   if (!path) return;
   try {
     unlinkSync(path);
@@ -53,19 +56,19 @@ export function forgetSubagent(storeDir: string, agentId: string): void {
   }
 }
 
-/** Every record of one session: used to keep agent names unique among live subagents. */
-export function sessionSubagents(storeDir: string, sessionId: string): SubagentRecord[] {
+/** Every binding on this machine: used to keep agent names unique among live subagents. */
+export function allSubagents(localDir: string): SubagentRecord[] {
   let names: string[];
   try {
-    names = readdirSync(join(storeDir, SUBAGENTS_DIR));
+    names = readdirSync(join(localDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
   const records: SubagentRecord[] = [];
   for (const name of names) {
     if (!name.endsWith('.json')) continue;
-    const record = readSubagent(storeDir, name.slice(0, -'.json'.length));
-    if (record && record.sessionId === sessionId) records.push(record);
+    const record = readSubagent(localDir, name.slice(0, -'.json'.length));
+    if (record) records.push(record);
   }
   return records;
 }

@@ -1,10 +1,10 @@
 // SubagentStop: a subagent that ends its turn while still holding a claim would block that task
-// until the lease expires (30 minutes by default). The first time, send it back once to finish
-// the claim itself (its commit and summary are better evidence than anything a hook can guess);
-// if it stops again still holding it, fail the claim with a reason that says what happened, so
-// the attempt is counted and the next claim retries the task at once.
-import { TaskStore } from '../store/task-store.ts';
-import { heldTasks } from './held-tasks.ts';
+// until its session ends or its lease expires. The first time, send it back once to finish the
+// claim itself (its commit and summary are better evidence than anything a hook can guess); if it
+// stops again still holding it, fail the claim with a reason that says what happened, so the
+// attempt is counted and the next claim retries the task at once.
+import { completeCommand, failCommand } from '../store/next-steps.ts';
+import { hookStore } from './hook-store.ts';
 import type { HookPayload } from './hook-payload.ts';
 import { forgetSubagent, readSubagent, writeSubagent } from './subagent-registry.ts';
 
@@ -28,23 +28,23 @@ export interface SubagentStopOutcome {
 export async function subagentStop(payload: HookPayload, env: NodeJS.ProcessEnv): Promise<SubagentStopOutcome> {
   const agentId = payload.agentId;
   if (!agentId) return { released: [] };
-  const store = TaskStore.open({ cwd: payload.cwd, env });
-  if (!store.exists()) return { released: [] };
-  const record = readSubagent(store.dir, agentId);
+  const store = await hookStore(payload, env);
+  if (!store) return { released: [] };
+  const record = readSubagent(store.localDir, agentId);
   if (!record) return { released: [] };
-  const held = heldTasks(store, record.agent);
+  const held = await store.heldBy(record.agent);
   // Our own record, not only stop_hook_active, decides "already reminded", once per held task: a
   // reminder can never loop, and a task claimed after an earlier reminder still gets one.
   const reminded = new Set(record.remindedTasks ?? []);
   const unreminded = held.filter((task) => !reminded.has(task.id));
   if (unreminded.length > 0 && !payload.stopHookActive) {
-    writeSubagent(store.dir, { ...record, remindedAt: new Date().toISOString(), remindedTasks: [...reminded, ...unreminded.map((task) => task.id)] });
+    writeSubagent(store.localDir, { ...record, agentType: record.agentType ?? payload.agentType, remindedAt: new Date().toISOString(), remindedTasks: [...reminded, ...unreminded.map((task) => task.id)] });
     const first = held[0]!.id;
     return {
       block:
         `parallel-agents: you still hold ${held.map((task) => task.id).join(', ')}. Finish each claim before you stop: ` +
-        `parallel-agents complete --agent ${record.agent} --task ${first} --commit-worktree --summary "<one line>" --json (commits your work in the task's worktree), or ` +
-        `parallel-agents fail --agent ${record.agent} --task ${first} --reason "<why>" --json. If you stop again without doing so, the claim is failed for you.`,
+        `${completeCommand(record.agent, first)} (commits your work in the task's worktree), or ` +
+        `${failCommand(record.agent, first)}. If you stop again without doing so, the claim is failed for you.`,
       released: [],
     };
   }
@@ -55,12 +55,13 @@ export async function subagentStop(payload: HookPayload, env: NodeJS.ProcessEnv)
       `agent ${record.agent} (${payload.agentType ?? record.agentType ?? 'subagent'} ${agentId}) stopped while still holding this task, ` +
       `without complete or fail${record.remindedAt ? ', even after a reminder' : ''}; released as failed by the SubagentStop hook.${last} Commits on the task's branch are kept.`;
     try {
-      const failed = await store.fail({ agent: record.agent, task: task.id, reason });
+      // The host named this subagent; its binding names the claim's agent: that is the proof.
+      const failed = await store.fail({ agent: record.agent, task: task.id, reason, identityVerified: true });
       released.push({ task: task.id, agent: record.agent, to: failed.state });
     } catch {
       // Someone else finished or recovered it between the listing and now: nothing left to release.
     }
   }
-  forgetSubagent(store.dir, agentId);
+  forgetSubagent(store.localDir, agentId);
   return { released };
 }

@@ -1,6 +1,5 @@
 import { CliError } from '../errors.ts';
-import type { TaskStore } from '../store/task-store.ts';
-import type { Task, TaskInput } from '../store/types.ts';
+import type { Task, TaskBackend, TaskInput } from '../store/backend.ts';
 import { checkPlan, type CheckPlanOptions } from './check-plan.ts';
 import type { PlanAnalysis } from './plan-analysis.ts';
 import type { Plan } from './plan-schema.ts';
@@ -23,8 +22,6 @@ export interface PublishResult {
   analysis: PlanAnalysis;
 }
 
-type PublishStore = Pick<TaskStore, 'listAll' | 'addMany' | 'dir'>;
-
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
@@ -43,9 +40,9 @@ function difference(existing: Task, input: TaskInput): string | undefined {
   return undefined;
 }
 
-export function publishPlan(store: PublishStore, plan: Plan, options: PublishOptions = {}): PublishResult {
+export async function publishPlan(store: Pick<TaskBackend, 'list' | 'add' | 'description'>, plan: Plan, options: PublishOptions = {}): Promise<PublishResult> {
   const analysis = checkPlan(plan, options);
-  const { tasks: existingTasks, problems } = store.listAll();
+  const { tasks: existingTasks, problems } = await store.list();
   if (problems.length > 0) {
     throw new CliError('E_REFUSED', `the store has ${problems.length} unreadable task file${problems.length === 1 ? '' : 's'} (first: ${problems[0]!.message}); fix them before publishing`);
   }
@@ -96,12 +93,12 @@ export function publishPlan(store: PublishStore, plan: Plan, options: PublishOpt
     if (differs !== undefined) {
       throw new CliError(
         'E_EXISTS',
-        `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.dir}`,
+        `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.description}`,
         { task: input.id, field: differs },
       );
     }
     skipped.push(input.id);
   }
-  const published = fresh.length > 0 ? store.addMany(fresh).map((task) => task.id) : [];
+  const published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
   return { plan: plan.name, published, skipped, analysis };
 }

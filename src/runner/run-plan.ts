@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import { CliError, EXIT } from '../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
 import { resolveCommit } from '../repo/run-git.ts';
-import { runVerify, type VerifyReport } from '../git/verify-run.ts';
-import { selectCandidates } from '../git/verify-candidates.ts';
+import type { VerifyReport } from '../git/verify-run.ts';
+import { verifyStore } from '../git/verify-store.ts';
 import { parseDuration } from '../text/duration.ts';
 import { loadPlan } from '../plan/load-plan.ts';
 import { publishPlan } from '../plan/publish-plan.ts';
-import { TaskStore } from '../store/task-store.ts';
+import { openStore } from '../store/open-store.ts';
+import { DEFAULT_LEASE_MS } from '../store/rules.ts';
 import type { AgentAdapter } from './adapters/agent-adapter.ts';
 import { reapOrphanAgents } from './orphan-agents.ts';
 import type { ProgressView } from './progress-view.ts';
@@ -58,8 +59,8 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== undefined) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
-  const store = TaskStore.open({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
-  if (!store.exists()) store.init();
+  const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
+  if (!(await store.exists())) await store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   const target = options.into ?? currentBranch(context.repoRoot);
   if (!target) throw new CliError('E_GIT', `${context.repoRoot} is on a detached HEAD; check out the branch to merge into, or pass --into BRANCH`);
@@ -68,7 +69,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   if (!runBase) throw new CliError('E_NOT_FOUND', `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
 
   const ids = plan.tasks.map((task) => task.id);
-  const before = new Map(store.listAll().tasks.map((task) => [task.id, task]));
+  const before = new Map((await store.list()).tasks.map((task) => [task.id, task]));
   const started = ids.filter((id) => before.has(id) && before.get(id)!.state !== 'available');
   if (started.length > 0 && !options.resume) {
     throw new CliError('E_REFUSED', `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(', ')}); continue it with "parallel-agents run ${options.planPath} --resume"`);
@@ -76,12 +77,12 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   if (options.resume) {
     // A runner killed with -9 left its agents running in their own groups: stop them before
     // recovery hands their tasks to new attempts.
-    const reaped = reapOrphanAgents(join(store.dir, 'runner'));
-    const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? 30 * 60_000 });
+    const reaped = reapOrphanAgents(join(store.localDir, 'runner'));
+    const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.({ event: 'resume', reaped, recovered: recovered.recovered.map((claim) => claim.id) },
       `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ''}`);
   }
-  const published = publishPlan(store, plan);
+  const published = await publishPlan(store, plan);
   options.emit?.({ event: 'publish', plan: published.plan, published: published.published, skipped: published.skipped },
     `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`);
   const agents = options.agents ?? published.analysis.agents.recommended;
@@ -113,16 +114,12 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     verifyNote = 'not run: the run was interrupted (continue with --resume)';
   } else {
     const allDone = outcome.tasks.every((task) => task.state === 'completed');
-    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
-    if (!targetCommit) throw new CliError('E_NOT_FOUND', `target branch "${target}" disappeared during the run`);
-    const { candidates, skipped } = selectCandidates(context.repoRoot, store.dir, outcome.tasks, targetCommit);
-    options.view.event({ event: 'verify-start', tasks: candidates.length });
+    options.view.event({ event: 'verify-start', tasks: outcome.tasks.filter((task) => task.state === 'completed').length });
     // A partial run is checked (conflicts, tests) but not merged: the target only ever moves to
     // a state where the whole plan is done and tested.
-    verify = await runVerify(context, {
+    verify = await verifyStore(context, store, {
       target,
-      candidates,
-      skipped,
+      taskIds: ids,
       dryRun: !allDone,
       ...(options.testCommand ? { test: { command: options.testCommand, mode: 'once' as const, timeoutMs: options.testTimeoutMs ?? 10 * 60_000 } } : {}),
       ...(options.emit ? { emit: options.emit } : {}),
@@ -130,7 +127,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     if (!allDone) verifyNote = 'dry run: not every task completed, so the target was not moved';
   }
   const report: RunReport = { ...outcome.report, verify: verify ? { ...verify, ...(verifyNote ? { note: verifyNote } : {}) } : { note: verifyNote } };
-  const reportPath = join(store.dir, REPORT_FILE);
+  const reportPath = join(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
 
   const lines = [formatRunReport(report), ''];

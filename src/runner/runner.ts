@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import type { ClaimResult, Task, TaskBackend } from '../store/types.ts';
+import type { ClaimResult, Task, TaskBackend } from '../store/backend.ts';
 import { EXIT_STATUS_INSTRUCTIONS, type AgentAdapter, type AttemptOutcome } from './adapters/agent-adapter.ts';
 import { Budget } from './budget.ts';
 import type { ProgressView } from './progress-view.ts';
@@ -11,15 +11,14 @@ import { buildRunReport, type AttemptRecord, type RunReport } from './run-report
 import { DependencyScheduler } from './scheduler.ts';
 import type { PreparedWorkspace, TaskWorkspace } from './task-workspace.ts';
 import { forgetAgentProcess, recordAgentProcess } from './orphan-agents.ts';
+import { describeProcess } from '../process/liveness.ts';
 
 // The headless runner: N agent slots pull tasks through the store (so `status`, hooks and a
 // resumed run all see the same truth), the scheduler decides which ready task goes next, and every
 // attempt ends in exactly one store transition: complete with its commit, fail with a reason, or
 // release (rate limit, Ctrl-C) without counting an attempt.
 
-export interface RunnerStore extends TaskBackend {
-  dir: string;
-}
+export type RunnerStore = TaskBackend;
 
 
 export interface RunnerOptions {
@@ -90,7 +89,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   const listed = (await store.list()).tasks.filter((task) => planIds.has(task.id));
   const byId = new Map(listed.map((task) => [task.id, task]));
   const missing = options.taskIds.filter((id) => !byId.has(id));
-  if (missing.length > 0) throw new CliError('E_NOT_FOUND', `tasks ${missing.join(', ')} are not in the store ${store.dir}; publish the plan first`);
+  if (missing.length > 0) throw new CliError('E_NOT_FOUND', `tasks ${missing.join(', ')} are not in ${store.description}; publish the plan first`);
   const ordered = options.taskIds.map((id) => byId.get(id)!);
   const estimateOf = options.estimateOf ?? (() => 1);
   const scheduler = new DependencyScheduler(
@@ -119,7 +118,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = new Set<Promise<void>>();
   const released: string[] = [];
-  const runDir = join(store.dir, 'runner');
+  const runDir = join(store.localDir, 'runner');
   mkdirSync(runDir, { recursive: true });
 
   let wake: () => void = () => {};
@@ -147,7 +146,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     const started = now();
     let claim: ClaimResult;
     try {
-      claim = await store.claim({ agent, holderPid: process.pid, task: wanted });
+      claim = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
     } catch (error) {
       if (!isCode(error, 'E_NOTHING_CLAIMABLE', 'E_NO_WORK')) throw error;
       // Someone outside this run holds it (or finished it): leave it to them.

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CliError } from '../errors.ts';
+import type { TaskInput } from './backend.ts';
 
 // zod/mini, not full zod: the full build adds ~25 ms to every CLI start (MEASUREMENTS §1).
 
@@ -108,4 +109,47 @@ export function validateAgentName(name: string, flag = '--agent'): string {
     throw new CliError('E_INVALID', `${flag} "${name}" is invalid: use letters, digits, ".", "_", ":" and "-" (at most 64, no "~" or "/")`);
   }
   return name;
+}
+
+export interface NormalizedTask {
+  id: string;
+  frontmatter: Record<string, unknown>;
+  body: string;
+}
+
+/**
+ * Validates tasks to add, for every backend: ids unique and new, fields valid, dependencies naming
+ * tasks that exist or come in the same batch. `where` names the store in messages.
+ */
+export function normalizeTaskInputs(inputs: readonly TaskInput[], existing: ReadonlySet<string>, where: string): NormalizedTask[] {
+  const batch = new Set<string>();
+  for (const input of inputs) {
+    validateTaskId(input.id);
+    if (batch.has(input.id)) throw new CliError('E_DUPLICATE_ID', `task id "${input.id}" appears twice; ids must be unique`);
+    batch.add(input.id);
+  }
+  return inputs.map((input) => {
+    if (existing.has(input.id)) throw new CliError('E_EXISTS', `task "${input.id}" already exists in ${where}; choose another id`);
+    const candidate = {
+      id: input.id,
+      title: input.title,
+      role: input.role,
+      plan: input.plan,
+      files: input.files ?? [],
+      reads: input.reads ?? [],
+      depends_on: input.depends_on ?? [],
+      estimate: input.estimate,
+      attempts: 0,
+      max_attempts: input.max_attempts ?? 2,
+    };
+    const result = taskFrontmatterSchema.safeParse(candidate);
+    if (!result.success) throw new CliError('E_INVALID', `task "${input.id}": ${describeIssues(result.error)}`);
+    const frontmatter = result.data as Record<string, unknown>;
+    for (const key of Object.keys(frontmatter)) if (frontmatter[key] === undefined) delete frontmatter[key];
+    for (const dep of frontmatter.depends_on as string[]) {
+      if (dep === input.id) throw new CliError('E_CYCLE', `task "${input.id}": depends_on names the task itself`);
+      if (!existing.has(dep) && !batch.has(dep)) throw new CliError('E_UNKNOWN_DEP', `task "${input.id}": depends_on: "${dep}" names no task; add it first or fix the id`);
+    }
+    return { id: input.id, frontmatter, body: input.body ?? '' };
+  });
 }

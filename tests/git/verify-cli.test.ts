@@ -26,13 +26,14 @@ function projectWithCompletedTasks(): { repo: string; worktrees: Record<string, 
   cli(['add', '--id', 'ui', '--title', 'UI', '--files', 'src/ui/**', '--depends-on', 'api']);
   const worktrees: Record<string, string> = {};
   for (const [id, file] of [['api', 'src/api/index.ts'], ['ui', 'src/ui/index.ts']] as const) {
-    expect(cli(['claim', '--agent', `agent-${id}`, '--json']).json.task.id).toBe(id);
+    const claimed = cli(['claim', '--agent', `agent-${id}`, '--json']).json;
+    expect(claimed.task.id).toBe(id);
     const path = cli(['worktree', 'add', '--task', id, '--json']).json.path as string;
     worktrees[id] = path;
     writeFiles(path, { [file]: `export const ${id} = 2;\n` });
     git(path, 'commit', '-qam', `${id} v2`);
     // Evidence is checked against the task's own branch; HEAD means the agent's worktree HEAD.
-    const done = cli(['complete', '--agent', `agent-${id}`, '--task', id, '--commit', 'HEAD', '--json'], path);
+    const done = cli(['complete', '--agent', `agent-${id}`, '--task', id, '--token', claimed.token, '--commit', 'HEAD', '--json'], path);
     expect(done.json.task.commit).toBe(git(path, 'rev-parse', 'HEAD'));
   }
   return { repo, worktrees };
@@ -68,16 +69,16 @@ describe('verify through the CLI', () => {
     runCli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**'], { cwd: repo });
     runCli(['add', '--id', 'client', '--title', 'Client', '--files', 'src/client/**', '--depends-on', 'api'], { cwd: repo });
     const api = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo }).json.path as string;
-    runCli(['claim', '--agent', 'be'], { cwd: repo });
+    const be = runCli(['claim', '--agent', 'be', '--json'], { cwd: repo }).json.token as string;
     writeFiles(api, { 'src/api/index.js': 'exports.api = 1;\n' });
-    expect(runCli(['complete', '--agent', 'be', '--task', 'api', '--commit-worktree'], { cwd: repo }).exitCode).toBe(0);
+    expect(runCli(['complete', '--agent', 'be', '--task', 'api', '--token', be, '--commit-worktree'], { cwd: repo }).exitCode).toBe(0);
 
     const added = runCli(['worktree', 'add', '--task', 'client', '--json'], { cwd: repo }).json;
     expect(added.stacked_on).toEqual(['api']);
     expect(existsSync(join(added.path, 'src', 'api', 'index.js'))).toBe(true);
-    runCli(['claim', '--agent', 'fe'], { cwd: repo });
+    const fe = runCli(['claim', '--agent', 'fe', '--json'], { cwd: repo }).json.token as string;
     writeFiles(added.path, { 'src/client/index.js': "require('../api');\n" });
-    expect(runCli(['complete', '--agent', 'fe', '--task', 'client', '--commit-worktree'], { cwd: repo }).exitCode).toBe(0);
+    expect(runCli(['complete', '--agent', 'fe', '--task', 'client', '--token', fe, '--commit-worktree'], { cwd: repo }).exitCode).toBe(0);
 
     const verified = runCli(['verify', '--test', 'test -f src/api/index.js', '--json'], { cwd: repo });
     expect(verified.exitCode).toBe(0);
@@ -102,7 +103,8 @@ describe('verify through the CLI', () => {
     runCli(['init'], { cwd: repo });
     runCli(['add', '--id', 'one', '--title', 'One'], { cwd: repo });
     runCli(['add', '--id', 'two', '--title', 'Two'], { cwd: repo });
-    const mine = runCli(['claim', '--agent', 'x', '--json'], { cwd: repo }).json.task.id as string;
+    const claimed = runCli(['claim', '--agent', 'x', '--json'], { cwd: repo }).json;
+    const mine = claimed.task.id as string;
     const other = mine === 'one' ? 'two' : 'one';
     const own = runCli(['worktree', 'add', '--task', mine, '--json'], { cwd: repo }).json.path as string;
     const theirs = runCli(['worktree', 'add', '--task', other, '--json'], { cwd: repo }).json.path as string;
@@ -110,7 +112,7 @@ describe('verify through the CLI', () => {
     git(theirs, 'add', '-A');
     git(theirs, 'commit', '-qm', 'work of the other task');
     const foreign = git(theirs, 'rev-parse', 'HEAD');
-    const result = runCli(['complete', '--agent', 'x', '--task', mine, '--commit', foreign, '--json'], { cwd: own });
+    const result = runCli(['complete', '--agent', 'x', '--task', mine, '--token', claimed.token, '--commit', foreign, '--json'], { cwd: own });
     expect(result.exitCode).toBe(1);
     expect(result.json.error.code).toBe('E_EVIDENCE');
     expect(result.json.error.message).toContain(`is not on branch parallel/${mine}`);
@@ -165,17 +167,25 @@ describe('verify through the CLI', () => {
     expect(lastJson(rerun.stdout).status).toBe('merged');
   });
 
-  test('stops on a scope violation with exit 1 and a readable report', () => {
+  /** A completed api task whose branch later gained a change outside its scope (complete itself refuses one). */
+  function driftedAfterCompletion(): string {
     const repo = gitRepo({ 'src/api/index.ts': 'a\n', 'README.md': '# app\n' });
     runCli(['init'], { cwd: repo });
     runCli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**'], { cwd: repo });
-    runCli(['claim', '--agent', 'a'], { cwd: repo });
+    const token = runCli(['claim', '--agent', 'a', '--json'], { cwd: repo }).json.token as string;
     const path = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo }).json.path as string;
-    writeFiles(path, { 'README.md': '# hijacked\n', 'src/api/index.ts': 'b\n' });
+    writeFiles(path, { 'src/api/index.ts': 'b\n' });
+    git(path, 'commit', '-qam', 'in scope');
+    expect(runCli(['complete', '--agent', 'a', '--task', 'api', '--token', token, '--commit', 'HEAD'], { cwd: path }).exitCode).toBe(0);
+    writeFiles(path, { 'README.md': '# hijacked\n' });
     git(path, 'commit', '-qam', 'too much');
-    runCli(['complete', '--agent', 'a', '--task', 'api', '--commit', 'HEAD'], { cwd: path });
+    return repo;
+  }
+
+  test('stops on a scope violation with exit 1 and a readable report', () => {
+    const repo = driftedAfterCompletion();
     const before = git(repo, 'rev-parse', 'main');
-    const result = runCli(['verify'], { cwd: repo });
+    const result = runCli(['verify', '--dry-run'], { cwd: repo });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('STOPPED (scope-violations): main left unchanged');
     expect(result.stdout).toContain('violation: api changed 1 file(s) outside its scope: README.md');
@@ -183,5 +193,19 @@ describe('verify through the CLI', () => {
     const drift = runCli(['verify', '--allow-scope-drift', '--json'], { cwd: repo });
     expect(drift.exitCode).toBe(0);
     expect(lastJson(drift.stdout).violations).toEqual([{ task: 'api', files: ['README.md'] }]);
+  });
+
+  test('a task verify refuses for scope goes back to failed, its violation the reason, an attempt counted', () => {
+    const repo = driftedAfterCompletion();
+    const before = git(repo, 'rev-parse', 'main');
+    const result = runCli(['verify', '--json'], { cwd: repo });
+    expect(result.exitCode).toBe(1);
+    expect(lastJson(result.stdout).reopened).toEqual([{ task: 'api', state: 'failed', reason: expect.stringMatching(/outside its scope \(README\.md\)/) }]);
+    expect(git(repo, 'rev-parse', 'main')).toBe(before);
+    const task = runCli(['show', '--task', 'api', '--json'], { cwd: repo }).json.task;
+    expect(task).toMatchObject({ state: 'failed', attempts: 1, last_error: expect.stringContaining('README.md') });
+    expect(task.commit).toBeUndefined();
+    // Claimable again, on the same branch: the next attempt fixes it.
+    expect(runCli(['claim', '--agent', 'b', '--json'], { cwd: repo }).json.task.id).toBe('api');
   });
 });

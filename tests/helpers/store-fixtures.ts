@@ -2,18 +2,20 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturePath } from './paths.ts';
-import { TaskStore } from '../../src/store/task-store.ts';
-import { TASK_STATES } from '../../src/store/types.ts';
+import type { FsPort } from '../../src/fs/fs-port.ts';
+import { TASK_STATES } from '../../src/store/backend.ts';
+import { LocalStore } from '../../src/store/local/local-store.ts';
+import { idOfTaskFile, parseClaimFileName } from '../../src/store/local/names.ts';
 
-export function openTestStore(dir: string): TaskStore {
-  const store = new TaskStore({ dir, repoRoot: undefined, gitCommonDir: undefined });
-  store.init();
+export async function openTestStore(dir: string, fs?: FsPort): Promise<LocalStore> {
+  const store = new LocalStore({ dir, repoRoot: undefined, gitCommonDir: undefined }, { fs });
+  await store.init();
   return store;
 }
 
-export function seedTasks(store: TaskStore, count: number, options: { prefix?: string; maxAttempts?: number } = {}): string[] {
+export async function seedTasks(store: LocalStore, count: number, options: { prefix?: string; maxAttempts?: number } = {}): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => `${options.prefix ?? 't'}${String(i).padStart(4, '0')}`);
-  store.addMany(ids.map((id) => ({ id, title: `task ${id}`, max_attempts: options.maxAttempts })));
+  await store.add(ids.map((id) => ({ id, title: `task ${id}`, max_attempts: options.maxAttempts })));
   return ids;
 }
 
@@ -46,7 +48,10 @@ export async function raceWorkers(
   return Promise.all(exits);
 }
 
-/** The store's invariant: every task id is in exactly one state folder. Returns the ids per state. */
+/**
+ * The store's invariant, read off the folders through the store's own name grammar: every task id
+ * is in exactly one state folder, once. Hidden files (moves in flight, temp files) are leftovers.
+ */
 export function idsByState(dir: string): { byState: Record<string, string[]>; duplicates: string[]; leftovers: string[] } {
   const byState: Record<string, string[]> = {};
   const seen = new Map<string, number>();
@@ -58,7 +63,11 @@ export function idsByState(dir: string): { byState: Record<string, string[]>; du
         leftovers.push(`${state}/${name}`);
         continue;
       }
-      const id = state === 'claimed' ? name.split('~')[0]! : name.replace(/\.md$/, '');
+      const id = state === 'claimed' ? parseClaimFileName(name)?.id : idOfTaskFile(name);
+      if (id === undefined) {
+        leftovers.push(`${state}/${name}`);
+        continue;
+      }
       byState[state]!.push(id);
       seen.set(id, (seen.get(id) ?? 0) + 1);
     }

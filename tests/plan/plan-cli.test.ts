@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gitRepo, writeFiles } from '../helpers/git-repo.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { TaskStore } from '../../src/store/task-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
 
 const NOTIFICATIONS = `name: notification-system
 tasks:
@@ -248,7 +248,7 @@ describe('plan publish', () => {
     const mixed = runCli(['plan', 'publish', 'two.yaml', '--allow-mixed', '--json'], { cwd: repo });
     expect([mixed.exitCode, mixed.json?.published]).toStrictEqual([0, ['two-a']]);
 
-    const store = TaskStore.open({ cwd: repo });
+    const store = openStore({ cwd: repo });
     for (const agent of ['w1', 'w2']) {
       const { task, token } = await store.claim({ agent });
       await store.complete({ agent, task: task.id, token });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { gitRepo, git, writeFiles } from '../helpers/git-repo.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { TaskStore } from '../../src/store/task-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
 
 function storeIn(cwd: string): (args: string[]) => ReturnType<typeof runCli> {
   return (args) => runCli(args, { cwd });
@@ -32,8 +32,11 @@ describe('protocol through the CLI', () => {
 
     // ui waits on api: nothing claimable now, but work remains.
     expect(cli(['claim', '--agent', 'x']).exitCode).toBe(3);
-    expect(cli(['heartbeat', '--agent', 'be', '--task', 'api']).exitCode).toBe(0);
-    const intruder = cli(['complete', '--agent', 'other', '--task', 'api', '--json']);
+    const token = claim.json.token as string;
+    expect(cli(['heartbeat', '--agent', 'be', '--task', 'api', '--token', token]).exitCode).toBe(0);
+    // The holder's name alone proves nothing: the token does.
+    expect(cli(['heartbeat', '--agent', 'be', '--task', 'api']).exitCode).toBe(5);
+    const intruder = cli(['complete', '--agent', 'other', '--task', 'api', '--token', token, '--json']);
     expect(intruder.exitCode).toBe(5);
     expect(intruder.json.error.message).toContain('is held by be');
 
@@ -41,7 +44,7 @@ describe('protocol through the CLI', () => {
     writeFiles(repo, { 'src/api/a.ts': 'a\n', 'src/ui/stray.ts': 'not mine\n' });
     git(repo, 'add', 'src/api/a.ts', 'src/ui/stray.ts');
     git(repo, 'commit', '-qm', 'api and a stray file');
-    const stray = cli(['complete', '--agent', 'be', '--task', 'api', '--commit', git(repo, 'rev-parse', 'HEAD'), '--json']);
+    const stray = cli(['complete', '--agent', 'be', '--task', 'api', '--token', token, '--commit', git(repo, 'rev-parse', 'HEAD'), '--json']);
     expect(stray.exitCode).toBe(1);
     expect(stray.json.error).toMatchObject({ code: 'E_EVIDENCE', files: ['src/ui/stray.ts'] });
     git(repo, 'reset', '-q', '--hard', 'HEAD~1');
@@ -49,13 +52,14 @@ describe('protocol through the CLI', () => {
     git(repo, 'add', 'src/api/a.ts');
     git(repo, 'commit', '-qm', 'api only');
     const sha = git(repo, 'rev-parse', 'HEAD');
-    const done = cli(['complete', '--agent', 'be', '--task', 'api', '--commit', sha.slice(0, 10), '--summary', 'built', '--json']);
+    const done = cli(['complete', '--agent', 'be', '--task', 'api', '--token', token, '--commit', sha.slice(0, 10), '--summary', 'built', '--json']);
     expect(done.json.task).toMatchObject({ state: 'completed', commit: sha, summary: 'built', completed_by: 'be' });
 
     const status = cli(['status', '--json']).json;
     expect(status.summary).toBe('1 completed / 2 total (0 in progress, 0 failed, 0 blocked)');
-    expect(cli(['claim', '--agent', 'fe', '--json']).json.task.id).toBe('ui');
-    expect(cli(['release', '--agent', 'fe', '--task', 'ui']).exitCode).toBe(0);
+    const ui = cli(['claim', '--agent', 'fe', '--json']).json;
+    expect(ui.task.id).toBe('ui');
+    expect(cli(['release', '--agent', 'fe', '--task', 'ui', '--token', ui.token]).exitCode).toBe(0);
     expect(cli(['show', '--task', 'ui', '--json']).json.task).toMatchObject({ state: 'available', attempts: 0 });
 
     const exclude = readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8');
@@ -70,14 +74,14 @@ describe('protocol through the CLI', () => {
     const cli = storeIn(repo);
     cli(['add', '--id', 'docs', '--title', 'Docs', '--files', 'docs/**']);
     const path = cli(['worktree', 'add', '--task', 'docs', '--json']).json.path as string;
-    cli(['claim', '--agent', 'writer']);
+    const token = cli(['claim', '--agent', 'writer', '--json']).json.token as string;
     const base = git(path, 'rev-parse', 'HEAD');
-    const nothing = cli(['complete', '--agent', 'writer', '--task', 'docs', '--commit', base, '--json']);
+    const nothing = cli(['complete', '--agent', 'writer', '--task', 'docs', '--token', token, '--commit', base, '--json']);
     expect(nothing.exitCode).toBe(1);
     expect(nothing.json.error.message).toContain('nothing was committed');
-    expect(cli(['complete', '--agent', 'intruder', '--task', 'docs', '--commit-worktree']).exitCode).toBe(5);
+    expect(cli(['complete', '--agent', 'intruder', '--task', 'docs', '--token', token, '--commit-worktree']).exitCode).toBe(5);
     writeFiles(path, { 'docs/guide.md': '# Guide\n' });
-    const done = cli(['complete', '--agent', 'writer', '--task', 'docs', '--commit-worktree', '--json']);
+    const done = cli(['complete', '--agent', 'writer', '--task', 'docs', '--token', token, '--commit-worktree', '--json']);
     expect(done.exitCode).toBe(0);
     expect(done.json.task.commit).toBe(git(path, 'rev-parse', 'HEAD'));
     expect(git(path, 'log', '-1', '--format=%s')).toBe('docs: Docs');
@@ -87,10 +91,11 @@ describe('protocol through the CLI', () => {
   it('fails twice then blocks, and reports no work left with exit 4', () => {
     const cli = storeIn(gitRepo());
     cli(['add', '--id', 'flaky', '--title', 'Flaky']);
-    cli(['claim', '--agent', 'a']);
-    expect(cli(['fail', '--agent', 'a', '--task', 'flaky', '--reason', 'tests red', '--json']).json.task).toMatchObject({ state: 'failed', attempts: 1, last_error: 'tests red' });
-    expect(cli(['claim', '--agent', 'b', '--json']).json.task).toMatchObject({ id: 'flaky', attempts: 1 });
-    expect(cli(['fail', '--agent', 'b', '--task', 'flaky', '--reason', 'still red', '--json']).json.task).toMatchObject({ state: 'blocked', attempts: 2 });
+    const first = cli(['claim', '--agent', 'a', '--json']).json.token as string;
+    expect(cli(['fail', '--agent', 'a', '--task', 'flaky', '--token', first, '--reason', 'tests red', '--json']).json.task).toMatchObject({ state: 'failed', attempts: 1, last_error: 'tests red' });
+    const second = cli(['claim', '--agent', 'b', '--json']).json;
+    expect(second.task).toMatchObject({ id: 'flaky', attempts: 1 });
+    expect(cli(['fail', '--agent', 'b', '--task', 'flaky', '--token', second.token, '--reason', 'still red', '--json']).json.task).toMatchObject({ state: 'blocked', attempts: 2 });
     const none = cli(['claim', '--agent', 'c', '--json']);
     expect(none.exitCode).toBe(4);
     expect(none.json.error.message).toBe('no work left: 0 completed, 1 blocked');
@@ -110,19 +115,19 @@ describe('protocol through the CLI', () => {
     const recovered = cli(['recover', '--json']).json.recovered;
     expect(recovered).toStrictEqual([{ id: 'job', agent: 'ghost', reason: `stale claim by ghost: holder process ${holder.pid} is gone`, to: 'failed', attempts: 1 }]);
     for (const args of [['complete', '--commit', 'abcd'], ['heartbeat'], ['fail', '--reason', 'x'], ['release']]) {
-      const result = cli([args[0]!, '--agent', 'ghost', '--task', 'job', ...args.slice(1), '--json']);
+      const result = cli([args[0]!, '--agent', 'ghost', '--task', 'job', '--token', claim.json.token, ...args.slice(1), '--json']);
       expect(result.exitCode).toBe(5);
       expect(result.json.error.code).toBe('E_NOT_HOLDER');
     }
   });
 
-  it('recovers a claim whose lease expired (heartbeat older than --stale-after)', () => {
+  it('recovers a claim whose lease expired (heartbeat older than --stale-after)', async () => {
     const repo = gitRepo();
     runCli(['add', '--id', 'slow', '--title', 'Slow'], { cwd: repo });
     runCli(['claim', '--agent', 'sleepy'], { cwd: repo });
-    const store = TaskStore.open({ cwd: repo });
-    expect(store.recoverSync({ staleAfterMs: 30 * 60_000 }).recovered).toStrictEqual([]);
-    const report = store.recoverSync({ staleAfterMs: 30 * 60_000, now: Date.now() + 31 * 60_000 });
+    const store = openStore({ cwd: repo });
+    expect((await store.recover({ staleAfterMs: 30 * 60_000 })).recovered).toStrictEqual([]);
+    const report = await store.recover({ staleAfterMs: 30 * 60_000, now: Date.now() + 31 * 60_000 });
     expect(report.recovered[0]).toMatchObject({ id: 'slow', agent: 'sleepy', to: 'failed' });
     expect(report.recovered[0]!.reason).toMatch(/no heartbeat for 31m/);
   });
@@ -203,8 +208,8 @@ describe('bad input: one line naming the file, field and fix, with a documented 
 
   it('an unreadable task file is named when nothing else is left, not retried forever', async () => {
     const { cwd, dir } = brokenStore();
-    runCli(['claim', '--agent', 'a'], { cwd });
-    runCli(['complete', '--agent', 'a', '--task', 'good'], { cwd });
+    const token = runCli(['claim', '--agent', 'a', '--json'], { cwd }).json.token as string;
+    runCli(['complete', '--agent', 'a', '--task', 'good', '--token', token], { cwd });
     writeFileSync(join(dir, 'available', 'bad.md'), '---\nid: bad\ntitle: [unclosed\n---\n');
     const claim = runCli(['claim', '--agent', 'b', '--json'], { cwd });
     expect(claim.exitCode).toBe(4);
@@ -252,8 +257,8 @@ describe('status --watch', () => {
     });
     const exit = new Promise<number | null>((resolve) => watcher.once('exit', resolve));
     await firstLine;
-    runCli(['claim', '--agent', 'a'], { cwd: repo });
-    runCli(['complete', '--agent', 'a', '--task', 'only'], { cwd: repo });
+    const token = runCli(['claim', '--agent', 'a', '--json'], { cwd: repo }).json.token as string;
+    runCli(['complete', '--agent', 'a', '--task', 'only', '--token', token], { cwd: repo });
     expect(await exit).toBe(0);
     const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(lines[0]).toMatchObject({ event: 'status', summary: '0 completed / 1 total (0 in progress, 0 failed, 0 blocked)' });
@@ -266,9 +271,9 @@ describe('output', () => {
     const { spawnSync } = await import('node:child_process');
     const { TEST_BUNDLE } = await import('../helpers/paths.ts');
     const repo = gitRepo();
-    const store = TaskStore.open({ cwd: repo });
+    const store = openStore({ cwd: repo });
     // Far more output than a pipe buffer holds, so the writer is still writing when head exits.
-    store.addMany(Array.from({ length: 3000 }, (_, i) => ({ id: `t${i}`, title: `a task with a long enough title number ${i}`, files: [`src/m${i}/**`] })));
+    await store.add(Array.from({ length: 3000 }, (_, i) => ({ id: `t${i}`, title: `a task with a long enough title number ${i}`, files: [`src/m${i}/**`] })));
     const result = spawnSync('sh', ['-c', `"${process.execPath}" "${TEST_BUNDLE}" status | head -1`], { cwd: repo, encoding: 'utf8' });
     expect(result.stdout).toBe('0 completed / 3000 total (0 in progress, 0 failed, 0 blocked)\n');
     expect(result.stderr).toBe('');

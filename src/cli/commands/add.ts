@@ -37,7 +37,7 @@ export const command: CommandModule = {
       }
     }
     const store = openStore(ctx);
-    const task = store.add({
+    const [task] = await store.add([{
       id: requireString(values, 'id', usage),
       title: requireString(values, 'title', usage),
       role: stringOption(values, 'role'),
@@ -45,7 +45,7 @@ export const command: CommandModule = {
       depends_on: listOption(values, 'depends-on'),
       max_attempts: integerOption(values, 'max-attempts', 1),
       body,
-    });
-    return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.dir}/available` };
+    }]);
+    return { data: { task: taskJson(task!) }, text: `added ${task!.id} to ${store.description}` };
   },
 };

@@ -1,5 +1,9 @@
 import type { CommandModule } from '../command.ts';
+import { CliError } from '../../errors.ts';
+import { describeProcess, isProcessAlive } from '../../process/liveness.ts';
+import { completeCommand, failCommand } from '../../store/next-steps.ts';
 import { integerOption, requireString, stringOption } from '../args.ts';
+import { bindClaimer } from '../caller.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson, taskText } from '../task-view.ts';
 
@@ -16,14 +20,14 @@ export const command: CommandModule = {
   async run(ctx) {
     const store = openStore(ctx);
     const agent = requireString(ctx.values, 'agent', usage);
-    const { task, token } = await store.claim({
-      agent,
-      role: stringOption(ctx.values, 'role'),
-      task: stringOption(ctx.values, 'task'),
-      holderPid: integerOption(ctx.values, 'holder-pid', 1),
-    });
-    const next = `when done: parallel-agents complete --agent ${agent} --task ${task.id} --token ${token} --commit-worktree (or --commit <sha>)` +
-      ` | on failure: parallel-agents fail --agent ${agent} --task ${task.id} --token ${token} --reason "<why>"`;
+    const holderPid = integerOption(ctx.values, 'holder-pid', 1);
+    if (holderPid !== undefined && !isProcessAlive(holderPid)) {
+      throw new CliError('E_INVALID', `--holder-pid ${holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
+    }
+    const bound = await bindClaimer(ctx, store, agent);
+    const holder = holderPid !== undefined ? describeProcess(holderPid) : bound;
+    const { task, token } = await store.claim({ agent, role: stringOption(ctx.values, 'role'), task: stringOption(ctx.values, 'task'), holder });
+    const next = `when done: ${completeCommand(agent, task.id, token)} | on failure: ${failCommand(agent, task.id, token)}`;
     return {
       data: { task: taskJson(task), token, agent },
       text: `claimed ${task.id} (attempt ${task.attempts + 1} of ${task.max_attempts}) as ${agent}\n${taskText(task)}\n\n${next}`,

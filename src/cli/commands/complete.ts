@@ -1,10 +1,12 @@
 import type { CommandModule } from '../command.ts';
+import { CliError } from '../../errors.ts';
+import { gatherEvidence } from '../../git/evidence.ts';
+import { openRepoContext } from '../../git/repo-context.ts';
+import { claimCommand } from '../../store/next-steps.ts';
 import { requireString, stringOption } from '../args.ts';
+import { holderRequest } from '../caller.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
-import { verifyCommitEvidence } from '../../git/evidence.ts';
-import { commitTaskWorktree } from '../../git/commit-worktree.ts';
-import { CliError } from '../../errors.ts';
 
 const usage = 'parallel-agents complete --agent NAME --task ID [--commit SHA | --commit-worktree] [--summary TEXT] [--token TOKEN] [--json]';
 
@@ -20,35 +22,26 @@ export const command: CommandModule = {
   },
   async run(ctx) {
     const store = openStore(ctx);
-    const request = {
-      agent: requireString(ctx.values, 'agent', usage),
-      task: requireString(ctx.values, 'task', usage),
-      token: stringOption(ctx.values, 'token'),
-      commit: stringOption(ctx.values, 'commit'),
-      summary: stringOption(ctx.values, 'summary'),
-    };
-    if (ctx.values['commit-worktree'] && request.commit !== undefined) {
-      throw new CliError('E_USAGE', `give --commit or --commit-worktree, not both; usage: ${usage}`);
-    }
+    const proof = holderRequest(ctx, store, { agent: requireString(ctx.values, 'agent', usage), task: requireString(ctx.values, 'task', usage), token: stringOption(ctx.values, 'token') });
+    let commit = stringOption(ctx.values, 'commit');
+    const commitWorktree = ctx.values['commit-worktree'] === true;
+    if (commitWorktree && commit !== undefined) throw new CliError('E_USAGE', `give --commit or --commit-worktree, not both; usage: ${usage}`);
     // A sha, or a name such as HEAD that the evidence check resolves in the task's worktree.
-    if (request.commit !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(request.commit)) {
-      throw new CliError('E_INVALID', `--commit "${request.commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
+    if (commit !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(commit)) {
+      throw new CliError('E_INVALID', `--commit "${commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
     }
     // Only the holder may commit in the task's worktree or have its evidence checked: a stale
     // holder hears "not yours" (exit 5) before anything else.
-    await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
-    const held = ctx.values['commit-worktree'] || request.commit !== undefined ? store.get(request.task) : undefined;
-    if (ctx.values['commit-worktree']) {
-      request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${held?.title ?? 'task work'}`);
+    const held = await store.heartbeat(proof);
+    const needsRepo = commitWorktree || commit !== undefined || held.files.length > 0;
+    if (needsRepo) {
+      const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir') });
+      commit = gatherEvidence({ context, task: held, commit, commitWorktree });
     }
-    // "Done" needs evidence: a commit on the task's own branch, checked before the state moves.
-    if (request.commit !== undefined) {
-      request.commit = await verifyCommitEvidence(store, request.task, request.commit, held?.files ?? []);
-    }
-    const task = await store.complete(request);
+    const task = await store.complete({ ...proof, commit, summary: stringOption(ctx.values, 'summary') });
     return {
       data: { task: taskJson(task) },
-      text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ''}; claim the next task with parallel-agents claim --agent ${request.agent}`,
+      text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ''}; claim the next task with ${claimCommand(proof.agent, task.role)}`,
     };
   },
 };

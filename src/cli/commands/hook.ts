@@ -49,11 +49,14 @@ async function handle(event: string, stdin: string, cwd: string, env: NodeJS.Pro
   if (!payload) return { stdout: '', note: 'no hook payload on stdin' };
   if (event === 'pre-tool-use') {
     const { preToolUse } = await import('../../hooks/pre-tool-use.ts');
-    const outcome = preToolUse(payload, env);
+    // Exec-form hooks are children of the Claude Code process itself.
+    const outcome = await preToolUse(payload, env, process.ppid);
     if (outcome.deny) {
       const decision = { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: outcome.deny } };
       return { stdout: JSON.stringify(decision), note: `denied ${payload.toolName ?? 'tool'}` };
     }
+    // No permissionDecision: the rewritten command meets exactly the user's permission rules.
+    if (outcome.updatedInput) return { stdout: JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', updatedInput: outcome.updatedInput } }), note: outcome.note ?? '' };
     return { stdout: '', note: outcome.note ?? '' };
   }
   const { subagentStop } = await import('../../hooks/subagent-stop.ts');

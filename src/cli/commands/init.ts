@@ -6,9 +6,9 @@ export const command: CommandModule = {
   options: {},
   async run(ctx) {
     const store = openStore(ctx);
-    const result = store.init();
+    const result = await store.init();
     const text = [
-      `${result.created ? 'created' : 'store already at'} ${result.dir}`,
+      `${result.created ? 'created the store at' : 'store already at'} ${store.description}`,
       result.excludeAdded ? 'added the store to .git/info/exclude' : '',
     ].filter(Boolean).join('\n');
     return { data: result, text };

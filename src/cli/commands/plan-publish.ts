@@ -21,14 +21,14 @@ export const command: CommandModule = {
     const path = ctx.positionals[0]!;
     const plan = await loadPlan(resolve(ctx.cwd, path), { source: path });
     const store = openStore(ctx);
-    const result = publishPlan(store, plan, {
+    const result = await publishPlan(store, plan, {
       allowMixed: ctx.values['allow-mixed'] === true,
       maxAgents: integerOption(ctx.values, 'max-agents', 1, DEFAULT_MAX_AGENTS),
     });
     const { analysis } = result;
     const data = {
       plan: result.plan,
-      dir: store.dir,
+      store: store.description,
       published: result.published,
       skipped: result.skipped,
       edges: analysis.edges.length,
@@ -38,8 +38,8 @@ export const command: CommandModule = {
     };
     const text =
       result.published.length === 0
-        ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.dir}`
-        : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? '' : 's'} to ${store.dir}/available` +
+        ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.description}`
+        : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? '' : 's'} to ${store.description}` +
           `${result.skipped.length > 0 ? ` (${result.skipped.length} already there)` : ''}; ${analysis.edges.length} ordering edges written into depends_on; ` +
           `recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
     return { data, text };

@@ -13,10 +13,10 @@ export const command: CommandModule = {
   async run(ctx) {
     const id = requireString(ctx.values, 'task', usage);
     const store = openStore(ctx);
-    const task = store.get(id);
-    if (!task) throw new CliError('E_NOT_FOUND', `task "${id}" does not exist in ${store.dir}`);
+    const task = await store.get(id);
+    if (!task) throw new CliError('E_NOT_FOUND', `task "${id}" does not exist in ${store.description}`);
     // The worktree record lives beside the task (the git layer owns it); the task view joins them.
-    const worktree = readWorktreeRecord(store.dir, id);
+    const worktree = readWorktreeRecord(store.localDir, id);
     return { data: { task: { ...taskJson(task, Date.now(), worktree), body: task.body } }, text: taskText(task, Date.now(), worktree) };
   },
 };

@@ -1,11 +1,10 @@
 import { durationOption, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 import { CliError } from '../../errors.ts';
-import { branchRefName, currentBranch, openRepoContext } from '../../git/repo-context.ts';
-import { resolveCommit } from '../../repo/run-git.ts';
-import { selectCandidates } from '../../git/verify-candidates.ts';
-import { runVerify, type VerifyReport } from '../../git/verify-run.ts';
-import { TaskStore } from '../../store/task-store.ts';
+import { currentBranch, openRepoContext } from '../../git/repo-context.ts';
+import type { VerifyReport } from '../../git/verify-run.ts';
+import { verifyStore, type StoreVerifyReport } from '../../git/verify-store.ts';
+import { openStore } from '../open-store.ts';
 
 const usage = 'parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]';
 
@@ -28,25 +27,16 @@ export const command: CommandModule = {
     const mode = stringOption(ctx.values, 'test-mode') ?? 'each';
     if (mode !== 'each' && mode !== 'once') throw new CliError('E_USAGE', `--test-mode must be "each" (test after every merge) or "once" (test the result, bisect on failure); got "${mode}"`);
     const testCommand = stringOption(ctx.values, 'test');
-    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
-    if (!targetCommit) throw new CliError('E_NOT_FOUND', `target branch "${target}" does not exist; name an existing branch with --into`);
-
-    const store = TaskStore.open({ cwd: ctx.cwd, tasksDir, env: ctx.env });
-    if (!store.exists()) throw new CliError('E_NOT_FOUND', `no task store at ${store.dir}; run "parallel-agents init" (or pass --tasks-dir): verify merges the branches of completed tasks`);
-    const { tasks, problems } = store.listAll();
-    const selection = selectCandidates(context.repoRoot, context.storeDir, tasks, targetCommit);
-    const report = await runVerify(context, {
+    const store = openStore(ctx);
+    if (!(await store.exists())) throw new CliError('E_NOT_FOUND', `no task store at ${store.description}; run "parallel-agents init" (or pass --tasks-dir): verify merges the branches of completed tasks`);
+    const report = await verifyStore(context, store, {
       target,
-      candidates: selection.candidates,
-      skipped: selection.skipped,
       test: testCommand ? { command: testCommand, mode, timeoutMs: durationOption(ctx.values, 'test-timeout', 30 * 60_000) } : undefined,
       dryRun: ctx.values['dry-run'] === true,
       allowScopeDrift: ctx.values['allow-scope-drift'] === true,
       emit: ctx.emit,
     });
-    if (report.status === 'merged' || report.status === 'nothing-to-merge') report.cleanup.push(...selection.cleanup);
-    const data = { ...report, store_problems: problems };
-    return { data, text: renderReport(report, problems.length), exitCode: report.status === 'stopped' ? 1 : 0 };
+    return { data: report, text: renderReport(report, report.store_problems.length), exitCode: report.status === 'stopped' ? 1 : 0 };
   },
 };
 
@@ -54,7 +44,7 @@ function short(commit: string): string {
   return commit.slice(0, 12);
 }
 
-export function renderReport(report: VerifyReport, problemCount: number): string {
+export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyReport, 'reopened'>>, problemCount: number): string {
   const lines: string[] = [];
   const headline: Record<VerifyReport['status'], string> = {
     merged: `MERGED ${report.merged.length} task(s) into ${report.target.branch}`,
@@ -79,6 +69,7 @@ export function renderReport(report: VerifyReport, problemCount: number): string
     if (report.test.failed_task && report.test.output_tail) lines.push(...report.test.output_tail.split('\n').map((line) => `  | ${line}`));
   }
   if (report.refusal) lines.push(`refused: ${report.refusal}`);
+  for (const entry of report.reopened ?? []) lines.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
   if (report.cleanup.length > 0) lines.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join('; ')}`);
   if (problemCount > 0) lines.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);

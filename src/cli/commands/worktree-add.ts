@@ -3,10 +3,10 @@ import type { CommandModule } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { addWorktree, displayPath } from '../../git/worktree.ts';
 import { CliError } from '../../errors.ts';
-import { TaskStore } from '../../store/task-store.ts';
 import { validateTaskId } from '../../store/task-schema.ts';
 import { resolveCommit } from '../../repo/run-git.ts';
-import { stackedBase } from '../../git/stacked-base.ts';
+import { taskStart } from '../../git/stacked-base.ts';
+import { openStore } from '../open-store.ts';
 
 const usage = 'parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
 
@@ -28,24 +28,18 @@ export const command: CommandModule = {
     });
     // With a store, the id must name a task (a typo would otherwise create an orphan branch);
     // without one, worktrees work for ad-hoc ids too.
-    const store = TaskStore.open({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, 'tasks-dir'), env: ctx.env });
-    if (store.exists() && !store.locate(validateTaskId(taskId))) {
-      throw new CliError('E_NOT_FOUND', `task "${taskId}" is not in ${store.dir}; check the id with "parallel-agents status" or add the task first`);
+    const store = openStore(ctx);
+    const hasStore = await store.exists();
+    const task = hasStore ? await store.get(validateTaskId(taskId)) : undefined;
+    if (hasStore && !task) {
+      throw new CliError('E_NOT_FOUND', `task "${taskId}" is not in ${store.description}; check the id with "parallel-agents status" or add the task first`);
     }
-    // Nothing merges before verify, so a task that depends on others starts from their commits
-    // (stacked in memory), not from a target that does not have their work yet.
     let base = stringOption(ctx.values, 'base');
     let stackedOn: string[] = [];
-    const task = base === undefined && store.exists() ? store.get(taskId) : undefined;
-    if (task && task.depends_on.length > 0) {
-      const done = task.depends_on.map((dep) => store.get(dep)).filter((dep) => dep?.state === 'completed' && dep.commit);
-      if (done.length > 0) {
-        const head = resolveCommit('HEAD', context.repoRoot);
-        if (head) {
-          base = stackedBase(context.repoRoot, head, done.map((dep) => dep!.commit!));
-          stackedOn = done.map((dep) => dep!.id);
-        }
-      }
+    if (base === undefined && task && task.depends_on.length > 0) {
+      const head = resolveCommit('HEAD', context.repoRoot);
+      const deps = await Promise.all(task.depends_on.map((dep) => store.get(dep)));
+      if (head) ({ base, stackedOn } = taskStart(context.repoRoot, head, deps.filter((dep) => dep !== undefined)));
     }
     const record = await addWorktree(context, { taskId, base, sparse: listOption(ctx.values, 'sparse') });
     const sparseNote = record.sparse.length > 0 ? `\nsparse:  ${record.sparse.join(', ')}` : '';

@@ -1,0 +1,65 @@
+import { CliError } from '../errors.ts';
+import { readCallerIdentity, type CallerIdentity } from '../hooks/identity-marker.ts';
+import { allSubagents, readSubagent, writeSubagent } from '../hooks/subagent-registry.ts';
+import { hostId, processLiveness } from '../process/liveness.ts';
+import { findRepo } from '../repo/locate.ts';
+import type { HolderProcess, HolderRequest, TaskBackend } from '../store/backend.ts';
+import { completeCommand } from '../store/next-steps.ts';
+import type { CommandContext } from './command.ts';
+
+// Who is calling, as the host proves it (hooks/identity-marker.ts), and what that lets the call do:
+// a subagent's first claim binds its agent_id to the --agent name it claims with; afterwards only
+// that subagent acts under that name without a token, and a mismatch is refused. The claim also
+// names the Claude Code process as its holder, so the claim dies with the session.
+
+export function callerIdentity(ctx: CommandContext): CallerIdentity | undefined {
+  return readCallerIdentity(findRepo(ctx.cwd)?.gitCommonDir);
+}
+
+function hostOf(identity: CallerIdentity): HolderProcess {
+  return { pid: identity.hostPid, start: identity.hostStart, host: hostId() };
+}
+
+/**
+ * Checks and records a claim by a subagent under `agent`; returns the process that holds the
+ * claim (the Claude Code session of any hook-identified caller). Throws E_IDENTITY on a mismatch.
+ */
+export async function bindClaimer(ctx: CommandContext, store: TaskBackend, agent: string): Promise<HolderProcess | undefined> {
+  const identity = callerIdentity(ctx);
+  if (!identity) return undefined;
+  if (identity.agentId === 'main') return hostOf(identity);
+  const bound = readSubagent(store.localDir, identity.agentId);
+  if (bound && bound.agent !== agent) {
+    throw new CliError('E_IDENTITY', `you (subagent ${identity.agentId}) already claim as agent "${bound.agent}"; keep using --agent ${bound.agent}: one name per agent, so your claims are released if you stop`);
+  }
+  if (!bound) {
+    const clash = allSubagents(store.localDir).find((record) => record.agent === agent && record.agentId !== identity.agentId
+      && processLiveness({ pid: record.hostPid, start: record.hostStart, host: hostId() }) !== 'gone');
+    if (clash) {
+      throw new CliError('E_IDENTITY', `agent name "${agent}" is already used by another running agent (${clash.agentType ?? 'subagent'} ${clash.agentId}); claim with a unique --agent name, for example ${agent}-${identity.agentId.slice(0, 6)}`);
+    }
+  }
+  const unfinished = await store.heldBy(agent);
+  if (unfinished.length > 0) {
+    throw new CliError('E_REFUSED', `finish what you hold before claiming again: agent "${agent}" still holds ${unfinished.map((task) => task.id).join(', ')}; run ${completeCommand(agent, unfinished[0]!.id)}, or fail it, then claim`);
+  }
+  if (!bound) {
+    writeSubagent(store.localDir, {
+      agentId: identity.agentId,
+      agent,
+      hostPid: identity.hostPid,
+      hostStart: identity.hostStart,
+      sessionId: ctx.env.CLAUDE_CODE_SESSION_ID,
+      recordedAt: new Date().toISOString(),
+    });
+  }
+  return hostOf(identity);
+}
+
+/** A holder request with the proof the caller brings: its token, or its hook-bound identity. */
+export function holderRequest(ctx: CommandContext, store: TaskBackend, base: { agent: string; task: string; token?: string | undefined }): HolderRequest {
+  if (base.token !== undefined) return base;
+  const identity = callerIdentity(ctx);
+  const bound = identity && identity.agentId !== 'main' ? readSubagent(store.localDir, identity.agentId) : undefined;
+  return { ...base, identityVerified: bound?.agent === base.agent };
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFileWhole } from '../fs/atomic-write.ts';
+import { NODE_FS } from '../fs/fs-port.ts';
+import { ancestors, parentPid, processStartTime } from '../process/liveness.ts';
+import { hmacHex, randomSecret, sameSecret } from '../store/holder-proof.ts';
+
+// Which Claude Code subagent runs a CLI call, proved by the host rather than by the command text.
+// The PreToolUse hook on Bash gets the subagent's agent_id from Claude Code and puts one comment
+// line in front of the command:  # parallel-agents-identity <agent_id|main> <claude pid> <mac>
+// Comments are transparent to Claude Code's permission checker, so no rule is widened. Claude Code
+// runs the command as `bash -c "... eval '<command>'"`, a direct child of its own process; the CLI,
+// however it was wrapped (bash -c, npx, env, variables), finds that wrapper among its ancestors
+// and believes the first marker in it only when the wrapper's parent is the pid the marker names
+// and the MAC, keyed by a secret in the repository's git dir, matches. A process the model starts
+// itself can never have Claude Code as its parent, so it cannot pass for another agent's wrapper.
+// Linux only (/proc); elsewhere callers prove holding with their claim token.
+
+export const MARKER_PREFIX = '# parallel-agents-identity ';
+const KEY_FILE = join('parallel-agents', 'identity.key');
+const MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32})/;
+
+export interface CallerIdentity {
+  /** Claude Code's agent_id of the subagent, or "main" for the main conversation. */
+  agentId: string;
+  /** The Claude Code process: the claim dies with it. */
+  hostPid: number;
+  hostStart: string | undefined;
+}
+
+/** The repository's identity key; created on first use by the hook when `create`. */
+export function identityKey(gitCommonDir: string, create: boolean): string | undefined {
+  const path = join(gitCommonDir, KEY_FILE);
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    if (!create) return undefined;
+  }
+  try {
+    NODE_FS.mkdirSync(join(gitCommonDir, 'parallel-agents'), { recursive: true, mode: 0o700 });
+    createFileWhole(NODE_FS, path, `${randomSecret()}\n`);
+  } catch {
+    // Another hook created it first (or the disk refuses): read what is there.
+  }
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function mac(key: string, agentId: string, hostPid: number): string {
+  return hmacHex(key, `${agentId}:${hostPid}`).slice(0, 32);
+}
+
+export function markerLine(key: string, agentId: string, hostPid: number): string {
+  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac(key, agentId, hostPid)}`;
+}
+
+function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The identity the hook injected into the Bash call this process descends from, or undefined. */
+export function readCallerIdentity(gitCommonDir: string | undefined): CallerIdentity | undefined {
+  if (!gitCommonDir) return undefined;
+  for (const pid of ancestors()) {
+    const text = cmdline(pid);
+    if (text === undefined || !text.includes(MARKER_PREFIX)) continue;
+    const match = MARKER.exec(text);
+    const parent = parentPid(pid);
+    if (!match || parent === undefined || Number(match[2]) !== parent) continue;
+    const key = identityKey(gitCommonDir, false);
+    if (!key || !sameSecret(match[3]!, mac(key, match[1]!, parent))) return undefined;
+    return { agentId: match[1]!, hostPid: parent, hostStart: processStartTime(parent) };
+  }
+  return undefined;
+}

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { locateStore } from '../store/location.ts';
+import type { HookPayload } from './hook-payload.ts';
+import { identityKey, markerLine, MARKER_PREFIX } from './identity-marker.ts';
+
+// The PreToolUse(Bash) half of identity-marker.ts. It runs on every Bash call of every session
+// with the plugin enabled, so hooks/run-hook.cjs loads it from its own small bundle
+// (dist/hook-bash.cjs) instead of the whole CLI.
+
+/** The Bash input with the identity marker line in front, or undefined when there is nothing to mark. */
+export function markBash(payload: Pick<HookPayload, 'toolInput' | 'agentId' | 'cwd'>, env: NodeJS.ProcessEnv, hostPid: number): Record<string, unknown> | undefined {
+  const command = payload.toolInput.command;
+  if (typeof command !== 'string' || command.startsWith(MARKER_PREFIX)) return undefined;
+  // Only where a parallel run has a store: other projects' commands stay exactly as typed.
+  const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
+  if (!location.gitCommonDir || !existsSync(join(location.dir, 'available'))) return undefined;
+  const key = identityKey(location.gitCommonDir, true);
+  if (!key) return undefined;
+  // Every field of the original is kept: Claude Code replaces the whole input with this one.
+  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? 'main', hostPid)}\n${command}` };
+}
+
+/** The hook's stdout for a raw PreToolUse(Bash) payload: the rewrite, or nothing (fail open). */
+export function bashHookOutput(payloadText: string, env: NodeJS.ProcessEnv, hostPid: number): string {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(payloadText) as Record<string, unknown>;
+  } catch {
+    return '';
+  }
+  const toolInput = raw.tool_input;
+  if (raw.tool_name !== 'Bash' || toolInput === null || typeof toolInput !== 'object') return '';
+  const updatedInput = markBash({
+    toolInput: toolInput as Record<string, unknown>,
+    agentId: typeof raw.agent_id === 'string' && raw.agent_id !== '' ? raw.agent_id : undefined,
+    cwd: typeof raw.cwd === 'string' ? raw.cwd : process.cwd(),
+  }, env, hostPid);
+  return updatedInput ? JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', updatedInput } }) : '';
+}

@@ -1,0 +1,187 @@
+import type { ProcessIdentity } from '../process/liveness.ts';
+
+// The protocol's public shape. Everything outside src/store/ that coordinates agents goes through
+// TaskBackend, so the local folder store and the store shared through a git remote are
+// interchangeable: commands, hooks and the runner never know which one they hold.
+
+export const TASK_STATES = ['available', 'claimed', 'completed', 'failed', 'blocked'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export interface TaskInput {
+  id: string;
+  title: string;
+  role?: string | undefined;
+  /** Write scope: repo-relative paths or globs. */
+  files?: string[] | undefined;
+  /** Read scope (plans only; informs ordering and sparse checkouts). */
+  reads?: string[] | undefined;
+  depends_on?: string[] | undefined;
+  max_attempts?: number | undefined;
+  /** Estimate such as "20m" (plans only; used for the critical path). */
+  estimate?: string | undefined;
+  /** Name of the plan that published the task. */
+  plan?: string | undefined;
+  /** The instructions: Markdown body of the task file. */
+  body?: string | undefined;
+}
+
+/** The long-lived process that holds a claim (an agent session, the runner): its death ends the claim. */
+export type HolderProcess = ProcessIdentity;
+
+export interface ClaimInfo {
+  agent: string;
+  /** Public name of this claim generation (shown by status); the secret token proves holding it. */
+  lease: string;
+  claimedAt: number;
+  /** Last sign of life: the later of the claim and the last heartbeat (ms since epoch, this machine's clock). */
+  heartbeatAt: number;
+  holder?: HolderProcess | undefined;
+  /** Why recover would take this claim back now; absent while the claim is live. */
+  stale?: StaleClaim | undefined;
+}
+
+export interface StaleClaim {
+  /** `dead`: the holder process is gone; `expired`: no sign of life for longer than the lease. */
+  kind: 'dead' | 'expired';
+  reason: string;
+}
+
+export interface Task {
+  id: string;
+  title: string;
+  role?: string | undefined;
+  files: string[];
+  reads: string[];
+  depends_on: string[];
+  attempts: number;
+  max_attempts: number;
+  estimate?: string | undefined;
+  plan?: string | undefined;
+  commit?: string | undefined;
+  summary?: string | undefined;
+  completed_by?: string | undefined;
+  completed_at?: string | undefined;
+  last_error?: string | undefined;
+  body: string;
+  state: TaskState;
+  /** Where the task is kept, for people: a file path (local store) or a ref (git store). */
+  file: string;
+  claim?: ClaimInfo | undefined;
+}
+
+export interface TaskProblem {
+  file: string;
+  message: string;
+}
+
+export interface ClaimRequest {
+  agent: string;
+  role?: string | undefined;
+  /** Claim this task only (a scheduler that picks its own order). */
+  task?: string | undefined;
+  /** The process that holds the claim; when it dies, recover takes the claim back at once. */
+  holder?: HolderProcess | undefined;
+}
+
+export interface HolderRequest {
+  agent: string;
+  task: string;
+  /** The secret token claim returned: proof of holding this exact claim. */
+  token?: string | undefined;
+  /**
+   * Set only by code that has itself verified the caller is the subagent bound to `agent` (the
+   * CLI checking the identity a hook injected, or a hook acting for its own subagent). Without
+   * it or a token, holder operations are refused.
+   */
+  identityVerified?: boolean | undefined;
+}
+
+export interface CompleteRequest extends HolderRequest {
+  commit?: string | undefined;
+  summary?: string | undefined;
+}
+
+export interface FailRequest extends HolderRequest {
+  reason: string;
+}
+
+export interface ReopenRequest {
+  task: string;
+  /** The completed commit the caller judged; a task completed again since is left alone. */
+  commit: string | undefined;
+  reason: string;
+}
+
+export interface ClaimResult {
+  task: Task;
+  /** Secret: pass it back to heartbeat, complete, fail and release. Shown once, never stored in clear. */
+  token: string;
+}
+
+export interface RecoverOptions {
+  /** A claim with no sign of life for this long is taken back (default: the lease, 30 minutes). */
+  staleAfterMs: number;
+  /** Take back this one claim now, whatever its lease says (an operator's decision). */
+  task?: string | undefined;
+  force?: boolean | undefined;
+  /** The time leases are judged at (tests; default now). */
+  now?: number | undefined;
+}
+
+export interface RecoveredClaim {
+  id: string;
+  agent: string;
+  reason: string;
+  to: 'failed' | 'blocked';
+  attempts: number;
+}
+
+export interface RecoverReport {
+  recovered: RecoveredClaim[];
+  /** Transitions a crash interrupted, finished; leftovers of dead writers, removed. */
+  repaired: string[];
+  /** Journal lines written so the journal agrees with the tasks again. */
+  reconciled: string[];
+}
+
+export interface InitResult {
+  /** What `status` names as the store. */
+  store: string;
+  created: boolean;
+  excludeAdded: boolean;
+}
+
+export interface TaskBackend {
+  /** The store as people should read it: "_tasks/ at <dir>" or "git:origin (<url>)". */
+  readonly description: string;
+  /** This machine's folder for records that never travel: worktree records, subagent bindings, runner files, the run report. */
+  readonly localDir: string;
+  exists(): Promise<boolean>;
+  init(): Promise<InitResult>;
+  /** Adds tasks atomically, each at most once; dependencies may name tasks of the same batch. */
+  add(inputs: TaskInput[]): Promise<Task[]>;
+  /** Every task, plus what could not be read (which never blocks the rest); claims say whether they are stale after `staleAfterMs` (default: the lease). */
+  list(options?: { staleAfterMs?: number }): Promise<{ tasks: Task[]; problems: TaskProblem[] }>;
+  get(id: string): Promise<Task | undefined>;
+  /** The tasks an agent name holds right now. */
+  heldBy(agent: string): Promise<Task[]>;
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  heartbeat(request: HolderRequest): Promise<Task>;
+  complete(request: CompleteRequest): Promise<Task>;
+  fail(request: FailRequest): Promise<Task>;
+  release(request: HolderRequest): Promise<Task>;
+  /** A completed task whose work verify refused goes back to failed (an attempt counted). */
+  reopen(request: ReopenRequest): Promise<Task>;
+  recover(options: RecoverOptions): Promise<RecoverReport>;
+}
+
+export interface TaskEvent {
+  ts: string;
+  event: 'add' | 'claim' | 'heartbeat' | 'complete' | 'fail' | 'block' | 'release' | 'recover' | 'reopen' | 'repair' | 'reconcile';
+  task: string;
+  agent?: string | undefined;
+  attempt?: number | undefined;
+  reason?: string | undefined;
+  commit?: string | undefined;
+  [key: string]: unknown;
+}

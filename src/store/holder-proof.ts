@@ -1,0 +1,49 @@
+import { createRequire } from 'node:module';
+import { CliError } from '../errors.ts';
+
+// Holding a claim is proved by a secret only its claimer was given. The store keeps (and shows)
+// only a hash of it, so reading `_tasks/claimed/` or a task ref tells nobody how to act as the
+// holder. SHA-256 rather than the store's quick fingerprint: a fingerprint can be inverted.
+// node:crypto is loaded here only, by claim and the holder operations.
+
+type CryptoModule = typeof import('node:crypto');
+let cryptoModule: CryptoModule | undefined;
+
+function crypto(): CryptoModule {
+  cryptoModule ??= (typeof require === 'function' ? require('node:crypto') : createRequire(import.meta.url)('node:crypto')) as CryptoModule;
+  return cryptoModule;
+}
+
+const TOKEN_PATTERN = /^[0-9a-f]{32}$/;
+export const PROOF_LENGTH = 16;
+
+export function newHolderToken(): string {
+  return crypto().randomBytes(16).toString('hex');
+}
+
+/** The public half: what the store records of a token. */
+export function proofOf(token: string): string {
+  return crypto().createHash('sha256').update(token).digest('hex').slice(0, PROOF_LENGTH);
+}
+
+export function validateToken(token: string): string {
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new CliError('E_INVALID', `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
+  }
+  return token;
+}
+
+/** HMAC-SHA256 in hex: binds a value to a secret key (hook-injected identities). */
+export function hmacHex(key: string, value: string): string {
+  return crypto().createHmac('sha256', key).update(value).digest('hex');
+}
+
+export function randomSecret(): string {
+  return crypto().randomBytes(32).toString('hex');
+}
+
+/** Constant-time comparison of two hex strings. */
+export function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}

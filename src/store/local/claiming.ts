@@ -1,0 +1,184 @@
+import { join } from 'node:path';
+import { isMissing } from '../../fs/fs-port.ts';
+import type { ClaimRequest, TaskState } from '../backend.ts';
+import { nothingClaimable, type ClaimSnapshot } from '../claimability.ts';
+import { newHolderToken, proofOf } from '../holder-proof.ts';
+import type { ParsedTask } from '../task-file.ts';
+import type { StoreFolder, TaskLocation } from './folder.ts';
+import { claimFileName, formatLease, idOfTaskFile, parseClaimFileName, parseMoveFileName, taskFileName } from './names.ts';
+
+// Claiming is one rename of <state>/<id>.md to claimed/<id>~<agent>~<lease>.md: exactly one
+// contender wins, whatever the number of processes. Contenders go through the candidates in a
+// fixed order (available before failed, then by id) so people and agents can predict what they
+// get; a lost race costs one failed rename. A long-lived caller (the runner, a benchmark) reuses
+// its listing and what it parsed, since role and depends_on never change after a task is added.
+
+const CLAIMABLE: readonly TaskState[] = ['available', 'failed'];
+
+interface Candidate {
+  state: TaskState;
+  id: string;
+}
+
+interface ClaimMeta {
+  role: string | undefined;
+  depends_on: string[];
+  parsed: ParsedTask;
+}
+
+export interface ClaimWin {
+  location: TaskLocation;
+  parsed: ParsedTask;
+  origin: string;
+  token: string;
+}
+
+export class Claimer {
+  private readonly folder: StoreFolder;
+  private readonly meta = new Map<string, ClaimMeta>();
+  /** Completed is a final state until a reopen, which only verify makes: once seen, an id stays completed for a claim's purposes. */
+  private readonly completed = new Set<string>();
+  private candidates: Candidate[] | undefined;
+
+  constructor(folder: StoreFolder) {
+    this.folder = folder;
+  }
+
+  private listCandidates(): Candidate[] {
+    const found: Candidate[] = [];
+    for (const state of CLAIMABLE) {
+      const ids = this.folder.names(state).filter((entry) => entry.isFile()).map((entry) => idOfTaskFile(entry.name)).filter((id): id is string => id !== undefined);
+      for (const id of ids.sort()) found.push({ state, id });
+    }
+    return found;
+  }
+
+  private metaOf(candidate: Candidate): ClaimMeta | undefined {
+    const cached = this.meta.get(candidate.id);
+    if (cached) return cached;
+    try {
+      const parsed = this.folder.read(join(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
+      if (parsed.frontmatter.id !== candidate.id) return undefined;
+      const meta = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
+      this.meta.set(candidate.id, meta);
+      return meta;
+    } catch {
+      // Gone (claimed by someone else) or unreadable (status reports it): not claimable here.
+      return undefined;
+    }
+  }
+
+  private completedIds(refresh: boolean): Set<string> {
+    if (refresh || this.completed.size === 0) {
+      for (const entry of this.folder.names('completed')) {
+        const id = idOfTaskFile(entry.name);
+        if (id) this.completed.add(id);
+      }
+    }
+    return this.completed;
+  }
+
+  private dependenciesMet(meta: ClaimMeta): boolean {
+    if (meta.depends_on.length === 0) return true;
+    if (meta.depends_on.every((dep) => this.completedIds(false).has(dep))) return true;
+    return meta.depends_on.every((dep) => this.completedIds(true).has(dep));
+  }
+
+  /**
+   * Takes one claimable task; undefined when none could be taken (the caller then asks
+   * `snapshot()` why). `record` runs after the win (the journal line); if it throws, the claim
+   * is given back before the error propagates.
+   */
+  claim(request: ClaimRequest, record: (win: ClaimWin) => void): ClaimWin | undefined {
+    const { fs } = this.folder;
+    for (let pass = 0; pass < 2; pass++) {
+      const fresh = pass === 1 || this.candidates === undefined;
+      const candidates = fresh ? this.listCandidates() : this.candidates!;
+      const gone = new Set<Candidate>();
+      for (const candidate of candidates) {
+        if (request.task !== undefined && candidate.id !== request.task) continue;
+        const meta = this.metaOf(candidate);
+        if (!meta) {
+          gone.add(candidate);
+          continue;
+        }
+        if (request.role !== undefined && meta.role !== request.role) continue;
+        if (!this.dependenciesMet(meta)) continue;
+        gone.add(candidate);
+        const token = newHolderToken();
+        const lease = formatLease(Date.now(), proofOf(token), request.holder);
+        const origin = join(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
+        const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
+        try {
+          fs.renameSync(origin, claimPath);
+        } catch (error) {
+          if (isMissing(error)) continue;
+          throw error;
+        }
+        this.candidates = candidates.filter((item) => !gone.has(item));
+        // A hand-made second copy of the id (in any state) makes the task ambiguous: never hold it.
+        if (this.filedElsewhere(candidate.id, claimPath)) {
+          this.giveBack(claimPath, origin);
+          continue;
+        }
+        // The rename kept the old mtime; stamp the lease so the claim starts fresh.
+        const now = new Date();
+        try { fs.utimesSync(claimPath, now, now); } catch { /* recovered already: the holder hears it on its next call */ }
+        // The cached parse may predate a failed attempt that rewrote the file: re-read those.
+        const parsed = candidate.state === 'available' ? meta.parsed : this.folder.read(claimPath);
+        this.meta.delete(candidate.id);
+        const location: TaskLocation = { state: 'claimed', path: claimPath, name: claimFileName(candidate.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate.id, request.agent, lease))! };
+        const win = { location, parsed, origin, token };
+        try {
+          record(win);
+        } catch (error) {
+          this.giveBack(claimPath, origin);
+          throw error;
+        }
+        return win;
+      }
+      this.candidates = candidates.filter((item) => !gone.has(item));
+      if (fresh) break;
+    }
+    this.candidates = undefined;
+    return undefined;
+  }
+
+  private filedElsewhere(id: string, claimPath: string): boolean {
+    const others = this.folder.locate(id).filter((where) => where.path !== claimPath);
+    return others.length > 0;
+  }
+
+  /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
+  private giveBack(claimPath: string, origin: string): void {
+    const { fs } = this.folder;
+    if (fs.existsSync(origin)) return;
+    try { fs.renameSync(claimPath, origin); } catch { /* recovered meanwhile: it is back in circulation */ }
+  }
+
+  /** The names-only picture nothingClaimable needs. */
+  snapshot(where: string): ClaimSnapshot {
+    const stateOf = new Map<string, TaskState>();
+    const holders = new Map<string, string>();
+    let moving = 0;
+    for (const state of ['available', 'claimed', 'completed', 'failed', 'blocked'] as const) {
+      for (const entry of this.folder.names(state)) {
+        if (entry.name.startsWith('.')) {
+          if (state !== 'completed' && parseMoveFileName(entry.name)?.kind === 'moving') moving++;
+          continue;
+        }
+        const location = this.folder.locationOf(state, entry.name);
+        if (!location) continue;
+        const id = location.claim?.id ?? idOfTaskFile(entry.name)!;
+        stateOf.set(id, state);
+        if (location.claim) holders.set(id, location.claim.agent);
+      }
+    }
+    const openDeps = new Map<string, readonly string[] | undefined>();
+    for (const [id, state] of stateOf) {
+      if (state !== 'available' && state !== 'failed') continue;
+      openDeps.set(id, this.metaOf({ state, id })?.depends_on);
+    }
+    return { stateOf, holders, moving, openDeps, where };
+  }
+}
