@@ -71,8 +71,16 @@ export function orderByDependencies<T extends { task: string; depends_on: readon
   return ordered;
 }
 
+/** A scratch ref named after its owner, `<prefix>/<pid>-<time>`, so prune can tell a dead verify's leftovers. */
 export function integrationRefName(now: Date = new Date()): string {
-  return `${INTEGRATION_REF_PREFIX}/${now.toISOString().replace(/:/g, '-')}-${process.pid}`;
+  return `${INTEGRATION_REF_PREFIX}/${process.pid}-${now.toISOString().replace(/:/g, '-')}`;
+}
+
+/** The pid that owns a scratch ref (also of the older `<time>-<pid>` names), or undefined. */
+export function integrationRefOwner(ref: string): number | undefined {
+  const name = ref.slice(INTEGRATION_REF_PREFIX.length + 1);
+  const match = /^(\d+)-\d{4}-\d\d-\d\dT/.exec(name) ?? /^\d{4}-\d\d-\d\dT.*-(\d+)$/.exec(name);
+  return match ? Number(match[1]) : undefined;
 }
 
 export function buildIntegrationChain(

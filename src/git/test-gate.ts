@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { withRepoLock } from './repo-lock.ts';
 import { ensureWorktreesExcluded, type RepoContext } from './repo-context.ts';
-import { runGit } from '../repo/run-git.ts';
+import { runGit, runGitAsync } from '../repo/run-git.ts';
 import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
 import type { IntegrationStep } from './integrate.ts';
 
@@ -103,11 +103,12 @@ export async function runTestGate(context: RepoContext, targetCommit: string, st
 async function createTestWorktree(context: RepoContext, commit: string): Promise<string> {
   mkdirSync(context.worktreesDir, { recursive: true });
   const path = join(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`);
-  await withRepoLock(context, () => {
+  await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
-    runGit(['worktree', 'add', '--detach', '--no-checkout', path, commit], { cwd: context.repoRoot });
+    await runGitAsync(['worktree', 'add', '--detach', '--no-checkout', path, commit], { cwd: context.repoRoot });
   });
-  runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });
+  // The file checkout is the slow part: outside the lock, off the event loop.
+  await runGitAsync(['read-tree', '-mu', 'HEAD'], { cwd: path });
   return path;
 }
 
@@ -121,8 +122,8 @@ async function removeTestWorktree(context: RepoContext, path: string): Promise<v
 async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions): Promise<TestRun> {
   // Whatever the previous run built or changed must not leak into this one (ignored files such as
   // dependency folders stay, as they would in a normal checkout).
-  runGit(['checkout', '--force', '--detach', '--quiet', commit], { cwd: worktree });
-  runGit(['clean', '-fdq'], { cwd: worktree });
+  await runGitAsync(['checkout', '--force', '--detach', '--quiet', commit], { cwd: worktree });
+  await runGitAsync(['clean', '-fdq'], { cwd: worktree });
   options.onRun?.('start', { task, commit });
   const started = Date.now();
   const outcome = await runShell(options.command, worktree, {

@@ -61,7 +61,8 @@ export interface VerifyReport {
   precheck: { merges_checked: number; pairs_skipped: number; duration_ms: number };
   /** null when no --test was given. */
   test: (Omit<TestGateResult, 'failed_run' | 'failed_task'> & { failed_task: string | null; exit_code: number | null; output_tail: string }) | null;
-  cleanup: { task: string; worktree: string; command: string }[];
+  /** Worktrees whose work is merged and that are still there, with the command that removes each. */
+  cleanup: { task: string; worktree: string; command: string; reason?: string }[];
   duration_ms: number;
 }
 

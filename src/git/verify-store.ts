@@ -1,8 +1,9 @@
 import { CliError } from '../errors.ts';
-import { gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
 import type { TaskBackend, TaskProblem } from '../store/backend.ts';
-import { branchRefName, type RepoContext } from './repo-context.ts';
+import { requireBranch } from './branch-target.ts';
+import type { RepoContext } from './repo-context.ts';
 import { selectCandidates } from './verify-candidates.ts';
+import { removeMergedWorktrees, type RemovedWorktree } from './worktree-cleanup.ts';
 import { runVerify, type VerifyOptions, type VerifyReport } from './verify-run.ts';
 
 // The verify sequence over a store, in one place for `verify` and for `run`: pick the completed
@@ -12,21 +13,18 @@ import { runVerify, type VerifyOptions, type VerifyReport } from './verify-run.t
 export interface StoreVerifyOptions extends Omit<VerifyOptions, 'candidates' | 'skipped'> {
   /** Only these tasks (a run's plan); default every task in the store. */
   taskIds?: readonly string[] | undefined;
+  /** Leave the merged tasks' worktrees and branches in place (default: removed once merged). */
+  keepWorktrees?: boolean | undefined;
+  /** The caller's directory: a worktree holding it is kept. */
+  cwd?: string | undefined;
 }
 
 export interface StoreVerifyReport extends VerifyReport {
   /** Tasks put back to failed/ (or blocked/) because verify refused their scope. */
   reopened: { task: string; state: string; reason: string }[];
+  /** Worktrees and branches removed after the merge; `cleanup` lists those left in place. */
+  removed: RemovedWorktree[];
   store_problems: TaskProblem[];
-}
-
-/** The target must be an existing branch: a revision such as main~1 cannot be moved. Exit 2 otherwise. */
-export function requireBranch(context: RepoContext, target: string): string {
-  const wellFormed = runGit(['check-ref-format', '--branch', target], { cwd: context.repoRoot, okExitCodes: [1, 128] }).exitCode === 0;
-  if (!wellFormed || target.startsWith('refs/') || !gitTest(['show-ref', '--verify', '--quiet', branchRefName(target)], { cwd: context.repoRoot })) {
-    throw new CliError('E_USAGE', `--into "${target}" is not a branch of ${context.repoRoot}; name an existing branch (git branch --list) to merge into`);
-  }
-  return resolveCommit(branchRefName(target), context.repoRoot)!;
 }
 
 export async function verifyStore(context: RepoContext, store: TaskBackend, options: StoreVerifyOptions): Promise<StoreVerifyReport> {
@@ -50,5 +48,11 @@ export async function verifyStore(context: RepoContext, store: TaskBackend, opti
       }
     }
   }
-  return { ...report, reopened, store_problems: problems };
+  let removed: RemovedWorktree[] = [];
+  if (report.status === 'merged' && !options.keepWorktrees && report.cleanup.length > 0) {
+    const cleanup = await removeMergedWorktrees(context, report.cleanup, options.target, { cwd: options.cwd });
+    removed = cleanup.removed;
+    report.cleanup = cleanup.kept.map((entry) => ({ task: entry.task, worktree: entry.worktree, command: entry.command, reason: entry.reason }));
+  }
+  return { ...report, reopened, removed, store_problems: problems };
 }

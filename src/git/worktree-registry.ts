@@ -20,7 +20,10 @@ const worktreeRecordSchema = z.object({
   /** What the user asked for (--base), for display. */
   base_ref: z.string(),
   created_at: z.string(),
+  /** Cone folders of a sparse checkout. */
   sparse: z._default(z.array(z.string()), []),
+  /** Records written before scoped checkouts existed were sparse exactly when they list folders. */
+  checkout: z.optional(z.enum(['full', 'sparse'])),
 });
 
 export type WorktreeRecord = z.infer<typeof worktreeRecordSchema>;
@@ -57,7 +60,7 @@ function parseRecord(file: string, text: string): WorktreeRecord {
   if (!parsed.success) {
     throw new CliError('E_INVALID', `${file}: ${describeIssues(parsed.error)}; delete it and run "parallel-agents worktree prune"`);
   }
-  return parsed.data;
+  return { ...parsed.data, checkout: parsed.data.checkout ?? (parsed.data.sparse.length > 0 ? 'sparse' : 'full') };
 }
 
 export function writeWorktreeRecord(storeDir: string, record: WorktreeRecord): void {

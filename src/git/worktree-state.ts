@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gitOutput, runGit } from '../repo/run-git.ts';
+import { gitOutput, runGit, runGitAsync } from '../repo/run-git.ts';
 
 export interface GitWorktree {
   path: string;
@@ -44,8 +44,20 @@ export function listGitWorktrees(cwd: string): GitWorktree[] {
  * `trackedOnly` is for a fast-forward, where untracked files are git's own business to protect.
  */
 export function uncommittedPaths(worktreePath: string, options: { trackedOnly?: boolean } = {}): string[] {
-  const args = ['status', '--porcelain=v1', '-z', options.trackedOnly ? '--untracked-files=no' : '--untracked-files=all'];
-  const tokens = runGit(args, { cwd: worktreePath }).stdout.split('\0');
+  return parseStatus(runGit(statusArgs(options), { cwd: worktreePath }).stdout);
+}
+
+/** uncommittedPaths without blocking the event loop: several worktrees are judged at once. */
+export async function uncommittedPathsAsync(worktreePath: string): Promise<string[]> {
+  return parseStatus((await runGitAsync(statusArgs({}), { cwd: worktreePath })).stdout);
+}
+
+function statusArgs(options: { trackedOnly?: boolean }): string[] {
+  return ['status', '--porcelain=v1', '-z', options.trackedOnly ? '--untracked-files=no' : '--untracked-files=all'];
+}
+
+function parseStatus(output: string): string[] {
+  const tokens = output.split('\0');
   const paths: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const entry = tokens[i]!;
@@ -71,8 +83,12 @@ export function snapshotWorkingTree(worktreePath: string, message: string): stri
   const env = { GIT_INDEX_FILE: join(scratch, 'index') };
   try {
     const head = gitOutput(['rev-parse', '--verify', 'HEAD'], { cwd: worktreePath });
-    runGit(['read-tree', head], { cwd: worktreePath, env });
-    runGit(['add', '--all', '--', '.'], { cwd: worktreePath, env });
+    // Start from the worktree's own index: in a sparse worktree it marks the files outside the
+    // cone as skipped, where a fresh read-tree would make `add --all` record them as deleted.
+    const index = gitOutput(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: worktreePath });
+    if (existsSync(index)) copyFileSync(index, env.GIT_INDEX_FILE);
+    else runGit(['read-tree', head], { cwd: worktreePath, env });
+    runGit(['add', '--all', '--sparse', '--', '.'], { cwd: worktreePath, env });
     const tree = gitOutput(['write-tree'], { cwd: worktreePath, env });
     return gitOutput(['commit-tree', tree, '-p', head, '-m', message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {

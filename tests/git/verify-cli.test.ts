@@ -43,7 +43,7 @@ describe('verify through the CLI', () => {
   test('merges completed task branches behind the test gate and offers cleanup', () => {
     const { repo, worktrees } = projectWithCompletedTasks();
     const before = git(repo, 'rev-parse', 'main');
-    const result = runCli(['verify', '--test', 'grep -q "api = 2" src/api/index.ts', '--json'], { cwd: repo });
+    const result = runCli(['verify', '--test', 'grep -q "api = 2" src/api/index.ts', '--keep-worktrees', '--json'], { cwd: repo });
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
     const report = lines[lines.length - 1];
@@ -161,6 +161,8 @@ describe('verify through the CLI', () => {
     expect(prune.exitCode, prune.stderr).toBe(0);
     expect(prune.json.integration_worktrees_removed).toHaveLength(1);
     expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('.integration-');
+    expect(prune.json.integration_refs_removed).toHaveLength(1);
+    expect(git(repo, 'for-each-ref', 'refs/parallel/integration')).toBe('');
 
     const rerun = runCli(['verify', '--json'], { cwd: repo });
     expect(rerun.exitCode, rerun.stderr).toBe(0);

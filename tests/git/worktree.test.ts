@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
 import { runCli, runCliAsync } from '../helpers/run-cli.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 describe('worktree add', () => {
   test('creates a branch and worktree inside the project, hidden from git, and records it', () => {
@@ -177,5 +179,200 @@ describe('worktree remove', () => {
     expect(pruned.json.forgotten).toMatchObject([{ task: 'gone', branch: 'parallel/gone' }]);
     expect(git(repo, 'rev-parse', '--verify', 'parallel/gone')).toMatch(/^[0-9a-f]{40}$/);
     expect(runCli(['worktree', 'list', '--json'], { cwd: repo }).json.worktrees).toEqual([]);
+  });
+});
+
+describe('worktree remove never deletes work the target does not have', () => {
+  /** A task whose branch holds one commit that main does not have, and a tag and a side branch to aim at. */
+  function unmergedTask(): { repo: string; path: string; work: string } {
+    const repo = gitRepo({ 'src/a.ts': 'a\n' });
+    git(repo, 'commit', '-q', '--allow-empty', '-m', 'second');
+    git(repo, 'tag', 'v1');
+    const path = runCli(['worktree', 'add', '--task', 't', '--json'], { cwd: repo }).json.path as string;
+    writeFiles(path, { 'src/a.ts': 'work\n' });
+    git(path, 'commit', '-qam', 'work');
+    return { repo, path, work: git(path, 'rev-parse', 'HEAD') };
+  }
+
+  test.each([
+    ['its own branch', 'parallel/t'],
+    ['a revision', 'main~1'],
+    ['a tag', 'v1'],
+    ['a commit id', 'HEAD'],
+    ['a branch that does not exist', 'no-such-branch'],
+    ['a full ref name', 'refs/heads/parallel/t'],
+  ])('refuses --into %s with exit 2 and touches nothing', (_what, into) => {
+    const { repo, path, work } = unmergedTask();
+    const target = into === 'HEAD' ? git(repo, 'rev-parse', 'HEAD') : into;
+    for (const force of [[], ['--force']]) {
+      const result = runCli(['worktree', 'remove', '--task', 't', '--into', target, ...force, '--json'], { cwd: repo });
+      expect(result.exitCode, result.stdout).toBe(2);
+      expect(result.json.error.code).toBe('E_USAGE');
+      expect(result.json.error.message).toContain(`--into "${target}"`);
+    }
+    expect(git(repo, 'rev-parse', 'parallel/t')).toBe(work);
+    expect(existsSync(join(path, 'src', 'a.ts'))).toBe(true);
+    expect(git(repo, 'for-each-ref', 'refs/parallel/backup')).toBe('');
+    expect(runCli(['worktree', 'list', '--json'], { cwd: repo }).json.worktrees.map((w: { task: string }) => w.task)).toEqual(['t']);
+  });
+
+  test('--into another real branch counts as merged only when that branch has the work', () => {
+    const { repo, work } = unmergedTask();
+    git(repo, 'branch', 'release', 'main');
+    expect(runCli(['worktree', 'remove', '--task', 't', '--into', 'release', '--json'], { cwd: repo }).json.error.code).toBe('E_REFUSED');
+    git(repo, 'branch', '-f', 'release', work);
+    const removed = runCli(['worktree', 'remove', '--task', 't', '--into', 'release', '--json'], { cwd: repo });
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(removed.json).toMatchObject({ branch_deleted: true, target: 'release', backup_refs: [] });
+    expect(git(repo, 'rev-parse', 'release')).toBe(work);
+  });
+});
+
+describe('scoped worktrees', () => {
+  const FILES = {
+    'README.md': '# mono\n',
+    'package.json': '{}\n',
+    'packages/api/src/index.ts': 'api\n',
+    'packages/api/src/deep/util.ts': 'util\n',
+    'packages/api/package.json': '{}\n',
+    'packages/web/src/app.ts': 'web\n',
+    'packages/shared/types.ts': 'types\n',
+    'docs/guide.md': 'guide\n',
+  };
+
+  test('check out the task\'s files and reads plus the top-level files, and say where the rest is', () => {
+    const repo = gitRepo(FILES);
+    const plan = join(tempDir('pa-plan-'), 'plan.json');
+    writeFileSync(plan, JSON.stringify({ name: 'mono', tasks: [{ id: 'api', title: 'API', files: ['packages/api/src/**'], reads: ['packages/shared/types.ts'], prompt: 'x' }] }));
+    expect(runCli(['plan', 'publish', plan], { cwd: repo }).exitCode).toBe(0);
+    const added = runCli(['worktree', 'add', '--task', 'api', '--checkout', 'scoped', '--json'], { cwd: repo });
+    expect(added.exitCode, added.stderr).toBe(0);
+    expect(added.json).toMatchObject({ checkout: 'sparse', sparse: ['packages/api/src', 'packages/shared/types.ts'], main_checkout: repo });
+    const path = added.json.path as string;
+    const present = git(path, 'ls-files', '-t').split('\n').filter((line) => line.startsWith('H ')).map((line) => line.slice(2)).sort();
+    // Cone mode also brings the files directly inside each parent folder (packages/api/package.json).
+    expect(present).toEqual(['README.md', 'package.json', 'packages/api/package.json', 'packages/api/src/deep/util.ts', 'packages/api/src/index.ts', 'packages/shared/types.ts']);
+    expect(existsSync(join(path, 'packages', 'web'))).toBe(false);
+    expect(existsSync(join(path, 'docs'))).toBe(false);
+    expect(git(path, 'status', '--porcelain')).toBe('');
+
+    const text = runCli(['worktree', 'remove', '--task', 'api'], { cwd: repo });
+    expect(text.exitCode, text.stderr).toBe(0);
+    const human = runCli(['worktree', 'add', '--task', 'api', '--checkout', 'scoped'], { cwd: repo });
+    expect(human.stdout).toContain(`Read the rest of the repository in the main checkout at ${repo}`);
+
+    // The holder's work commits and completes as in a full checkout; nothing outside reads as deleted.
+    const token = runCli(['claim', '--agent', 'a', '--json'], { cwd: repo }).json.token as string;
+    writeFiles(path, { 'packages/api/src/index.ts': 'api v2\n' });
+    const done = runCli(['complete', '--agent', 'a', '--task', 'api', '--token', token, '--commit-worktree', '--json'], { cwd: repo });
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect(git(repo, 'diff', '--name-status', 'main', 'parallel/api')).toBe('M\tpackages/api/src/index.ts');
+  });
+
+  test('auto stays full on a small repository; full is always there on request; a scope that can match anywhere is full', () => {
+    const repo = gitRepo(FILES);
+    runCli(['add', '--id', 'small', '--title', 'Small', '--files', 'packages/api/src/**'], { cwd: repo });
+    runCli(['add', '--id', 'any', '--title', 'Anywhere', '--files', '**/*.ts'], { cwd: repo });
+    const auto = runCli(['worktree', 'add', '--task', 'small', '--json'], { cwd: repo });
+    expect(auto.json).toMatchObject({ checkout: 'full', sparse: [] });
+    expect(auto.json.checkout_reason).toMatch(/8 tracked files/);
+    const anywhere = runCli(['worktree', 'add', '--task', 'any', '--checkout', 'scoped', '--json'], { cwd: repo });
+    expect(anywhere.json).toMatchObject({ checkout: 'full' });
+    expect(existsSync(join(anywhere.json.path, 'docs', 'guide.md'))).toBe(true);
+    const bad = runCli(['worktree', 'add', '--task', 'x', '--checkout', 'partly'], { cwd: repo });
+    expect(bad.exitCode).toBe(2);
+  });
+
+  test('a forced removal of a scoped worktree keeps the uncommitted work, and records no deletion of what was never checked out', () => {
+    const repo = gitRepo(FILES);
+    runCli(['add', '--id', 'web', '--title', 'Web', '--files', 'packages/web/**'], { cwd: repo });
+    const path = runCli(['worktree', 'add', '--task', 'web', '--checkout', 'scoped', '--json'], { cwd: repo }).json.path as string;
+    writeFiles(path, { 'packages/web/src/app.ts': 'changed\n', 'packages/web/src/new.ts': 'new\n', 'stray/outside.txt': 'x\n' });
+    const forced = runCli(['worktree', 'remove', '--task', 'web', '--force', '--json'], { cwd: repo });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    const [snapshot] = forced.json.backup_refs as string[];
+    expect(git(repo, 'diff', '--name-status', 'main', snapshot!).split('\n').sort()).toEqual(['A\tpackages/web/src/new.ts', 'A\tstray/outside.txt', 'M\tpackages/web/src/app.ts']);
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('cleanup after verify', () => {
+  function mergedProject(): { repo: string; paths: Record<string, string> } {
+    const repo = gitRepo({ 'README.md': '# app\n' });
+    const paths: Record<string, string> = {};
+    for (const id of ['one', 'two']) {
+      runCli(['add', '--id', id, '--title', id, '--files', `${id}/**`], { cwd: repo });
+      const token = runCli(['claim', '--agent', id, '--task', id, '--json'], { cwd: repo }).json.token as string;
+      paths[id] = runCli(['worktree', 'add', '--task', id, '--json'], { cwd: repo }).json.path as string;
+      writeFiles(paths[id]!, { [`${id}/file.txt`]: `${id}\n` });
+      expect(runCli(['complete', '--agent', id, '--task', id, '--token', token, '--commit-worktree'], { cwd: repo }).exitCode).toBe(0);
+    }
+    return { repo, paths };
+  }
+
+  test('verify removes the merged worktrees and branches, keeping anything the target lacks behind a backup ref', () => {
+    const { repo, paths } = mergedProject();
+    // A file left behind after completing: not in the target, so it must survive the cleanup.
+    writeFiles(paths.two!, { 'two/late.txt': 'late\n' });
+    const result = runCli(['verify', '--json'], { cwd: repo });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+    expect(report.status).toBe('merged');
+    expect(report.removed.map((entry: { task: string }) => entry.task)).toEqual(['one', 'two']);
+    expect(report.removed.every((entry: { branch_deleted: boolean }) => entry.branch_deleted)).toBe(true);
+    expect(report.cleanup).toEqual([]);
+    for (const path of Object.values(paths)) expect(existsSync(path)).toBe(false);
+    expect(git(repo, 'branch', '--list', 'parallel/*')).toBe('');
+    expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('.parallel');
+    expect(readFileSync(join(repo, 'one', 'file.txt'), 'utf8')).toBe('one\n');
+    const [backup] = report.removed.find((entry: { task: string }) => entry.task === 'two').backup_refs as string[];
+    expect(git(repo, 'show', `${backup}:two/late.txt`)).toBe('late');
+    expect(runCli(['worktree', 'list', '--json'], { cwd: repo }).json.worktrees).toEqual([]);
+  });
+
+  test('--keep-worktrees keeps them and prints the commands that remove them later', () => {
+    const { repo, paths } = mergedProject();
+    const result = runCli(['verify', '--keep-worktrees'], { cwd: repo });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('cleanup: the merged worktrees can go: parallel-agents worktree remove --task one');
+    for (const path of Object.values(paths)) expect(existsSync(path)).toBe(true);
+  });
+});
+
+describe('worktree prune', () => {
+  /** A pid that is certainly not running: a process that already exited and was reaped. */
+  function deadPid(): number {
+    return spawnSync('true').pid!;
+  }
+
+  test('removes the scratch refs of a dead verify and keeps a live one\'s', () => {
+    const repo = gitRepo({ 'a.txt': 'a\n' });
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const dead = `refs/parallel/integration/${deadPid()}-2026-11-30T00-00-00.000Z`;
+    const legacy = `refs/parallel/integration/2026-11-29T00-00-00.000Z-${deadPid()}`;
+    const live = `refs/parallel/integration/${process.pid}-2026-11-30T00-00-00.000Z`;
+    for (const ref of [dead, legacy, live]) git(repo, 'update-ref', ref, head);
+    const pruned = runCli(['worktree', 'prune', '--json'], { cwd: repo });
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect(pruned.json.integration_refs_removed.sort()).toEqual([dead, legacy].sort());
+    expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/parallel/integration')).toBe(live);
+  });
+
+  test('finishes a removal that died after deciding, and puts back one that died before', () => {
+    const repo = gitRepo({ 'a.txt': 'a\n' });
+    const keep = runCli(['worktree', 'add', '--task', 'undecided', '--json'], { cwd: repo }).json.path as string;
+    writeFiles(keep, { 'work.txt': 'uncommitted\n' });
+    const worktrees = join(repo, '.parallel', 'worktrees');
+    // What a kill -9 leaves: the folder set aside; its record still there (undecided) or gone (decided).
+    const aside = join(worktrees, `.removing-${deadPid()}-abcdef-undecided`);
+    renameSync(keep, aside);
+    const decided = join(worktrees, `.removing-${deadPid()}-123456-gone`);
+    mkdirSync(join(decided, 'src'), { recursive: true });
+    const pruned = runCli(['worktree', 'prune', '--json'], { cwd: repo });
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect(pruned.json).toMatchObject({ removals_restored: [keep], removals_finished: [decided] });
+    expect(readFileSync(join(keep, 'work.txt'), 'utf8')).toBe('uncommitted\n');
+    expect(git(keep, 'status', '--porcelain')).toBe('?? work.txt');
+    expect(existsSync(decided)).toBe(false);
   });
 });

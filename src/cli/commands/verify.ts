@@ -6,7 +6,7 @@ import type { VerifyReport } from '../../git/verify-run.ts';
 import { verifyStore, type StoreVerifyReport } from '../../git/verify-store.ts';
 import { openStore } from '../open-store.ts';
 
-const usage = 'parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]';
+const usage = 'parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--keep-worktrees] [--json]';
 
 export const command: CommandModule = {
   usage,
@@ -17,6 +17,7 @@ export const command: CommandModule = {
     'test-timeout': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'allow-scope-drift': { type: 'boolean' },
+    'keep-worktrees': { type: 'boolean' },
     'worktrees-dir': { type: 'string' },
   },
   async run(ctx) {
@@ -34,6 +35,8 @@ export const command: CommandModule = {
       test: testCommand ? { command: testCommand, mode, timeoutMs: durationOption(ctx.values, 'test-timeout', 30 * 60_000) } : undefined,
       dryRun: ctx.values['dry-run'] === true,
       allowScopeDrift: ctx.values['allow-scope-drift'] === true,
+      keepWorktrees: ctx.values['keep-worktrees'] === true,
+      cwd: ctx.cwd,
       emit: ctx.emit,
     });
     return { data: report, text: renderReport(report, report.store_problems.length), exitCode: report.status === 'stopped' ? 1 : 0 };
@@ -44,7 +47,7 @@ function short(commit: string): string {
   return commit.slice(0, 12);
 }
 
-export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyReport, 'reopened'>>, problemCount: number): string {
+export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyReport, 'reopened' | 'removed'>>, problemCount: number): string {
   const lines: string[] = [];
   const headline: Record<VerifyReport['status'], string> = {
     merged: `MERGED ${report.merged.length} task(s) into ${report.target.branch}`,
@@ -71,6 +74,12 @@ export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyRepo
   if (report.refusal) lines.push(`refused: ${report.refusal}`);
   for (const entry of report.reopened ?? []) lines.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
+  const removed = report.removed ?? [];
+  if (removed.length > 0) {
+    lines.push(`removed ${removed.length} merged worktree(s) and their branches: ${removed.map((entry) => entry.task).join(', ')} (--keep-worktrees keeps them)`);
+    for (const entry of removed) for (const ref of entry.backup_refs) lines.push(`  backup of ${entry.task}'s work the target does not have: ${ref}`);
+  }
+  for (const entry of report.cleanup.filter((item) => item.reason)) lines.push(`kept the worktree of ${entry.task}: ${entry.reason}`);
   if (report.cleanup.length > 0) lines.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join('; ')}`);
   if (problemCount > 0) lines.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);
   lines.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);

@@ -2,24 +2,27 @@ import { listOption, requireString, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { addWorktree, displayPath } from '../../git/worktree.ts';
+import { chooseCheckout, parseCheckoutMode, sparseNote } from '../../git/worktree-sparse.ts';
 import { CliError } from '../../errors.ts';
 import { validateTaskId } from '../../store/task-schema.ts';
 import { resolveCommit } from '../../repo/run-git.ts';
 import { taskStart } from '../../git/stacked-base.ts';
 import { openStore } from '../open-store.ts';
 
-const usage = 'parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
+const usage = 'parallel-agents worktree add --task ID [--base REF] [--checkout auto|full|scoped] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
 
 export const command: CommandModule = {
   usage,
   options: {
     task: { type: 'string' },
     base: { type: 'string' },
+    checkout: { type: 'string' },
     sparse: { type: 'string' },
     'worktrees-dir': { type: 'string' },
   },
   async run(ctx) {
     const taskId = requireString(ctx.values, 'task', usage);
+    const mode = parseCheckoutMode(stringOption(ctx.values, 'checkout'));
     const context = openRepoContext({
       cwd: ctx.cwd,
       env: ctx.env,
@@ -41,12 +44,13 @@ export const command: CommandModule = {
       const deps = await Promise.all(task.depends_on.map((dep) => store.get(dep)));
       if (head) ({ base, stackedOn } = taskStart(context.repoRoot, head, deps.filter((dep) => dep !== undefined)));
     }
-    const record = await addWorktree(context, { taskId, base, sparse: listOption(ctx.values, 'sparse') });
-    const sparseNote = record.sparse.length > 0 ? `\nsparse:  ${record.sparse.join(', ')}` : '';
+    const checkout = chooseCheckout(context, { mode, files: task?.files ?? [], reads: task?.reads ?? [], folders: listOption(ctx.values, 'sparse') });
+    const record = await addWorktree(context, { taskId, base, sparse: checkout.sparse });
+    const sparseLines = checkout.sparse ? `\nsparse:  ${checkout.sparse.length > 0 ? checkout.sparse.join(', ') : '(top-level files only)'}\n${sparseNote(checkout.sparse, context.repoRoot)}` : '';
     const stackNote = stackedOn.length > 0 ? `\nstarts from the work of: ${stackedOn.join(', ')}` : '';
     return {
-      data: { ...record, stacked_on: stackedOn },
-      text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}\n\ncd ${record.path}`,
+      data: { ...record, stacked_on: stackedOn, checkout_reason: checkout.reason, ...(checkout.sparse ? { main_checkout: context.repoRoot } : {}) },
+      text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})\ncheckout: ${checkout.reason}${sparseLines}${stackNote}\n\ncd ${record.path}`,
     };
   },
 };

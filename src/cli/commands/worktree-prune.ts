@@ -1,7 +1,7 @@
 import { stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
-import { pruneWorktrees } from '../../git/worktree.ts';
+import { pruneWorktrees } from '../../git/worktree-prune.ts';
 
 export const command: CommandModule = {
   usage: 'parallel-agents worktree prune [--worktrees-dir DIR] [--json]',
@@ -17,6 +17,9 @@ export const command: CommandModule = {
     const lines = [
       ...result.forgotten.map((entry) => `forgot task ${entry.task}: ${entry.path} is gone (branch ${entry.branch} kept)`),
       ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`),
+      ...result.integration_refs_removed.map((ref) => `deleted leftover verify ref ${ref}`),
+      ...result.removals_finished.map((path) => `finished an interrupted removal: deleted ${path}`),
+      ...result.removals_restored.map((path) => `put back ${path}: its removal was interrupted before it was decided`),
     ];
     return { data: result, text: lines.length > 0 ? lines.join('\n') : 'nothing to prune' };
   },

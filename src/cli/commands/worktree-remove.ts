@@ -1,7 +1,7 @@
 import { requireString, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
-import { removeWorktree } from '../../git/worktree.ts';
+import { removeWorktree } from '../../git/worktree-remove.ts';
 
 const usage = 'parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]';
 

@@ -1,0 +1,142 @@
+import { existsSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CliError } from '../errors.ts';
+import { gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
+import { validateTaskId } from '../store/task-schema.ts';
+import { createBackupRef } from './backup-ref.ts';
+import { requireBranch } from './branch-target.ts';
+import { withRepoLock } from './repo-lock.ts';
+import { branchRefName, currentBranch, type RepoContext } from './repo-context.ts';
+import { commitsNotIn, listGitWorktrees, snapshotWorkingTree, uncommittedPathsAsync } from './worktree-state.ts';
+import { deleteWorktreeRecord, readWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
+
+// Removing a task's worktree and branch never loses a commit: a branch goes only when everything
+// on it is reachable from the target (a real branch other than its own) or from a backup ref
+// under refs/parallel/backup/. The folder is first renamed aside, so the judgement is made on a
+// tree nobody can reach by its path any more, and deleted after the repository lock is released:
+// `git worktree remove` re-reads every file (status) and deletes them under the lock, which cost
+// seconds per worktree on a large repository (bench/RESULTS.md).
+
+/** Folders being deleted; the pid lets prune finish the job of a process that died. */
+export const REMOVING_PREFIX = '.removing-';
+
+/**
+ * What happens to work the target does not have: `refuse` it (worktree remove), keep it under
+ * backup refs and keep the branch (worktree remove --force), or keep it under backup refs and
+ * delete the branch too (cleanup after verify merged the task).
+ */
+export type UnmergedPolicy = 'refuse' | 'backup-keep-branch' | 'backup-delete-branch';
+
+export interface RemoveWorktreeResult {
+  task: string;
+  path: string;
+  branch: string;
+  target: string;
+  uncommitted: string[];
+  unmerged_commits: number;
+  backup_refs: string[];
+  branch_deleted: boolean;
+}
+
+export type RemovalOutcome = { task: string; removed: RemoveWorktreeResult } | { task: string; error: CliError };
+
+interface Removal {
+  task: string;
+  record: WorktreeRecord;
+  /** Where the folder is while it is judged: renamed aside, or undefined when git does not know it (or it is gone). */
+  aside?: string | undefined;
+  result?: RemoveWorktreeResult | undefined;
+  error?: CliError | undefined;
+  deleteBranchAt?: string | undefined;
+}
+
+/** Removes one worktree; refusals and bad input are thrown (exit codes 1 and 2). */
+export async function removeWorktree(context: RepoContext, options: { taskId: string; target?: string | undefined; force?: boolean | undefined }): Promise<RemoveWorktreeResult> {
+  const [outcome] = await removeWorktrees(context, [options.taskId], { target: options.target, unmerged: options.force ? 'backup-keep-branch' : 'refuse' });
+  if ('error' in outcome!) throw outcome.error;
+  return outcome!.removed;
+}
+
+/** Removes several worktrees under one lock, judged side by side; one task's refusal does not stop the others. */
+export async function removeWorktrees(context: RepoContext, taskIds: readonly string[], options: { target?: string | undefined; unmerged: UnmergedPolicy }): Promise<RemovalOutcome[]> {
+  const target = options.target ?? currentBranch(context.repoRoot);
+  if (!target) throw new CliError('E_USAGE', 'the main worktree has no branch checked out; name the merge target with --into BRANCH');
+  requireBranch(context, target);
+  const removals: Removal[] = taskIds.map((id) => {
+    const task = validateTaskId(id);
+    const record = readWorktreeRecord(context.storeDir, task);
+    if (!record) return { task, error: new CliError('E_NOT_FOUND', `task ${task} has no worktree record; "parallel-agents worktree list" shows the ones that exist`) } as Removal;
+    if (branchRefName(record.branch) === branchRefName(target)) {
+      return { task, record, error: new CliError('E_USAGE', `--into "${target}" is task ${task}'s own branch; name the branch its work was merged into (e.g. main)`) };
+    }
+    return { task, record };
+  });
+  const live = (): Removal[] => removals.filter((removal) => removal.error === undefined);
+
+  await withRepoLock(context, async () => {
+    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot)!;
+    const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
+    for (const removal of live()) {
+      // A folder git does not know is not judged as a worktree (git would answer for the
+      // repository around it) and is left where it is; only its record goes.
+      if (!existsSync(removal.record.path) || !known.has(removal.record.path)) continue;
+      removal.aside = join(context.worktreesDir, `${REMOVING_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}-${removal.task}`);
+      renameSync(removal.record.path, removal.aside);
+    }
+    await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, options.unmerged).catch((error: unknown) => {
+      // Not judged, so not removed: the folder goes back where it was.
+      removal.error = error instanceof CliError ? error : new CliError('E_GIT', `could not check the worktree of task ${removal.task}: ${(error as Error).message}`);
+    })));
+    for (const removal of removals) {
+      if (removal.error && removal.aside) {
+        renameSync(removal.aside, removal.record.path);
+        removal.aside = undefined;
+      }
+    }
+    // The renamed folders now point nowhere: prune forgets exactly those (and any other vanished one).
+    runGit(['worktree', 'prune'], { cwd: context.repoRoot });
+    for (const removal of live()) {
+      if (removal.deleteBranchAt === undefined) continue;
+      // Compare-and-delete: the branch stays if an agent committed to it since it was judged.
+      const deleted = runGit(['update-ref', '-d', branchRefName(removal.record.branch), removal.deleteBranchAt], { cwd: context.repoRoot, okExitCodes: [1, 128] });
+      removal.result!.branch_deleted = deleted.exitCode === 0;
+    }
+  });
+  for (const removal of live()) deleteWorktreeRecord(context.storeDir, removal.task);
+  await Promise.all(live().map((removal) => (removal.aside ? rm(removal.aside, { recursive: true, force: true }) : undefined)));
+  return removals.map((removal) => (removal.error ? { task: removal.task, error: removal.error } : { task: removal.task, removed: removal.result! }));
+}
+
+async function judge(context: RepoContext, removal: Removal, target: string, targetCommit: string, policy: UnmergedPolicy): Promise<void> {
+  const { record, task, aside } = removal;
+  const cwd = context.repoRoot;
+  const uncommitted = aside ? await uncommittedPathsAsync(aside) : [];
+  const branchHead = resolveCommit(branchRefName(record.branch), cwd);
+  // The worktree's own HEAD counts too: commits made on a detached HEAD (or another branch) in
+  // it are on no branch of ours and would be lost with the folder.
+  const worktreeHead = aside ? resolveCommit('HEAD', aside) : undefined;
+  const strayHead = worktreeHead && worktreeHead !== branchHead && commitsNotIn(cwd, targetCommit, worktreeHead) > 0 && !(branchHead && gitTest(['merge-base', '--is-ancestor', worktreeHead, branchHead], { cwd }))
+    ? worktreeHead
+    : undefined;
+  const branchUnmerged = branchHead ? commitsNotIn(cwd, targetCommit, branchHead) : 0;
+  const unmerged = branchUnmerged + (strayHead ? commitsNotIn(cwd, targetCommit, strayHead) : 0);
+  if (policy === 'refuse' && (uncommitted.length > 0 || unmerged > 0)) {
+    const reasons = [
+      ...(uncommitted.length > 0 ? [`${uncommitted.length} uncommitted path(s) in ${record.path} (e.g. ${uncommitted[0]})`] : []),
+      ...(unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch}${strayHead ? " or the worktree's detached HEAD" : ''} not in ${target}`] : []),
+    ];
+    removal.error = new CliError('E_REFUSED', `refusing to remove the worktree of task ${task}: ${reasons.join('; ')}; merge or commit the work, or pass --force (the work is then kept under refs/parallel/backup/${task}/)`, { uncommitted, unmerged_commits: unmerged });
+    return;
+  }
+  const backupRefs: string[] = [];
+  if (uncommitted.length > 0) {
+    const snapshot = snapshotWorkingTree(aside!, `parallel-agents: uncommitted work of task ${task} before its worktree was removed`);
+    backupRefs.push(createBackupRef(cwd, task, snapshot, '-uncommitted'));
+  }
+  if (branchHead && branchUnmerged > 0) backupRefs.push(createBackupRef(cwd, task, branchHead));
+  if (strayHead) backupRefs.push(createBackupRef(cwd, task, strayHead, '-head'));
+  if (branchHead && (branchUnmerged === 0 || policy === 'backup-delete-branch')) removal.deleteBranchAt = branchHead;
+  removal.result = { task, path: record.path, branch: record.branch, target, uncommitted, unmerged_commits: unmerged, backup_refs: backupRefs, branch_deleted: false };
+}
