@@ -4,11 +4,12 @@
 //     an in-memory store, and the same loop run one Kahn level at a time (a barrier after every
 //     wave) is the baseline. Both are measured in real time; efficiency = LB / makespan with the
 //     lower bound computed from the measured task times. Durations are lognormal (median 1 unit,
-//     sigma 0.6, as in MEASUREMENTS §5) with 1 unit = 4 ms, so the whole sweep takes seconds.
-//  2. 16 independent 1-second tasks on 4 agents through the full stack (plan publish, TaskStore,
-//     a worktree per task, `sleep 1` agent processes, commit, complete): speedup = work / makespan.
-//  3. Orchestration overhead per task (claim, worktree, commit, complete) through the full stack
-//     with an instant agent: attempt time minus the agent process's own time, median.
+//     sigma 0.6) with 1 unit = 4 ms, so the whole sweep takes seconds.
+//  2. 16 independent 1-second tasks with 4 and with 1 agent through the full stack (plan publish,
+//     the local store, a worktree per task, `sleep 1` agent processes, commit, complete, verify,
+//     cleanup): the reported speedup (agent time / wall time) next to the measured wall times.
+//  3. Orchestration overhead per task (claim, worktree, commit and scope check, complete) through
+//     the full stack with an instant agent, as the run report splits it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,12 +20,7 @@ import type { AgentAdapter } from '../src/runner/adapters/agent-adapter.ts';
 import { commandAdapter } from '../src/runner/adapters/command-adapter.ts';
 import { runTasks, type RunnerStore } from '../src/runner/runner.ts';
 import { runPlan } from '../src/runner/run-plan.ts';
-import { gitTaskWorkspace } from '../src/runner/task-workspace.ts';
-import { TaskStore } from '../src/store/task-store.ts';
-import { publishPlan } from '../src/plan/publish-plan.ts';
-import { loadPlan } from '../src/plan/load-plan.ts';
-import { openRepoContext } from '../src/git/repo-context.ts';
-import { gitOutput } from '../src/repo/run-git.ts';
+import type { TaskWorkspace } from '../src/runner/task-workspace.ts';
 import type { RunReport } from '../src/runner/run-report.ts';
 import { seededRandom } from './seeded-random.ts';
 
@@ -59,9 +55,10 @@ function kahnLevels(tasks: readonly BenchTask[]): string[][] {
   return levels;
 }
 
-/** Just enough of the store protocol for the scheduling benchmark: no disk, no git. */
+/** The store protocol in memory, for the scheduling benchmark: no disk, no git. */
 class MemoryStore implements RunnerStore {
-  dir = join(tmpdir(), 'pa-bench-memory-store');
+  readonly description = 'memory';
+  readonly localDir = join(tmpdir(), 'pa-bench-memory-store');
   private readonly tasks = new Map<string, Task>();
   constructor(tasks: readonly BenchTask[]) {
     for (const task of tasks) {
@@ -73,6 +70,11 @@ class MemoryStore implements RunnerStore {
     this.tasks.set(id, task);
     return task;
   }
+  async exists() { return true; }
+  async init() { return { store: this.description, created: false, excludeAdded: false }; }
+  async add(): Promise<Task[]> { throw new Error('not used'); }
+  async get(id: string) { return this.tasks.get(id); }
+  async heldBy() { return []; }
   async claim(request: ClaimRequest) {
     const task = this.tasks.get(request.task!);
     if (!task || task.state !== 'available' || task.depends_on.some((dep) => this.tasks.get(dep)?.state !== 'completed')) {
@@ -84,7 +86,8 @@ class MemoryStore implements RunnerStore {
   async complete(request: CompleteRequest) { return this.move(request.task, 'completed', { commit: request.commit }); }
   async fail(request: FailRequest) { return this.move(request.task, 'blocked'); }
   async release(request: HolderRequest) { return this.move(request.task, 'available'); }
-  async recover() { return { recovered: [], repaired: [] }; }
+  async reopen(): Promise<Task> { throw new Error('not used'); }
+  async recover() { return { recovered: [], repaired: [], reconciled: [] }; }
   async list() { return { tasks: [...this.tasks.values()], problems: [] }; }
 }
 
@@ -99,9 +102,10 @@ function sleepAdapter(units: Map<string, number>): AgentAdapter {
   };
 }
 
-const noWorkspace = {
-  async prepare() { return { path: tmpdir(), branch: 'bench', base: 'base' }; },
-  async commitLeftovers() { return 'head'; },
+const noWorkspace: TaskWorkspace = {
+  async prepare() { return { path: tmpdir(), branch: 'bench', base: 'base', mainCheckout: tmpdir() }; },
+  async evidence() { return 'head'; },
+  async saveProgress() {},
 };
 
 async function runSubset(tasks: readonly BenchTask[], ids: readonly string[], store: MemoryStore, agents: number) {
@@ -183,30 +187,21 @@ function fullStackRepo(count: number, agentSeconds: number | undefined): { repo:
   const plan = join(repo, '..', `${repo.split('/').at(-1)}.plan.json`);
   writeFileSync(plan, JSON.stringify({
     name: 'bench',
-    tasks: Array.from({ length: count }, (_, index) => ({ id: `task-${index}`, title: `task ${index}`, files: [`out/${index}.txt`], prompt: `write out/${index}.txt${agentSeconds ? ' slowly' : ''}` })),
+    tasks: Array.from({ length: count }, (_, index) => ({ id: `task-${index}`, title: `task ${index}`, files: [`out/task-${index}.txt`], prompt: `write out/task-${index}.txt${agentSeconds ? ' slowly' : ''}` })),
   }));
   return { repo, plan };
 }
 
-async function fullStack(count: number, agents: number, agentArgv: string[]): Promise<{ report: RunReport; agentMs: Map<string, number> }> {
+async function fullStack(count: number, agents: number, agentArgv: string[]): Promise<{ report: RunReport }> {
   const { repo, plan } = fullStackRepo(count, undefined);
-  const inner = commandAdapter(agentArgv);
-  const agentMs = new Map<string, number>();
-  const adapter: AgentAdapter = {
-    name: inner.name,
-    async run(attempt) {
-      const outcome = await inner.run(attempt);
-      agentMs.set(attempt.taskId, outcome.exit.durationMs);
-      return outcome;
-    },
-  };
+  const adapter = commandAdapter(agentArgv);
   try {
     const result = await runPlan({
       cwd: repo, env: { ...process.env, PARALLEL_TASKS_DIR: undefined, PARALLEL_WORKTREES_DIR: undefined }, planPath: plan, agents, adapter,
       timeoutMs: 60_000, resume: false, signal: new AbortController().signal, view: quietView,
     });
     if (result.report.counts.completed !== count) throw new Error(`only ${result.report.counts.completed}/${count} completed`);
-    return { report: result.report, agentMs };
+    return { report: result.report };
   } finally {
     rmSync(repo, { recursive: true, force: true });
     rmSync(plan, { force: true });
@@ -217,70 +212,30 @@ const WRITE = 'mkdir -p out && echo "$PARALLEL_TASK_ID" > "out/$PARALLEL_TASK_ID
 
 async function speedupSixteen(): Promise<void> {
   const agent = ['sh', '-c', `sleep 1; ${WRITE}`];
-  console.log('\n### 2. 16 independent 1-second tasks (full stack: store, worktrees, agent processes, commits)\n');
-  console.log('| agents | makespan | sum of task times | speedup = work / makespan | 16 s / makespan | efficiency | utilization |');
-  console.log('|---:|---:|---:|---:|---:|---:|---|');
-  const makespans = new Map<number, number>();
+  console.log('\n### 2. 16 independent 1-second tasks (full stack: store, worktrees, agent processes, commits, verify, cleanup)\n');
+  console.log('| agents | wall | agent time | orchestration | idle | reported speedup = agent / wall | efficiency |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  const runs = new Map<number, RunReport>();
   for (const agents of [4, 1]) {
     const { report } = await fullStack(16, agents, agent);
-    makespans.set(agents, report.makespanMs);
-    console.log(`| ${agents} | ${(report.makespanMs / 1000).toFixed(2)} s | ${(report.workMs / 1000).toFixed(2)} s | ${report.speedup.toFixed(2)}x | ${(16_000 / report.makespanMs).toFixed(2)}x | ${report.efficiency.toFixed(3)} | ${Object.values(report.utilization).map((value) => `${Math.round(value * 100)}%`).join(' ')} |`);
+    runs.set(agents, report);
+    console.log(`| ${agents} | ${(report.makespanMs / 1000).toFixed(2)} s | ${(report.workMs / 1000).toFixed(2)} s | ${(report.orchestrationMs / 1000).toFixed(2)} s | ${(report.idleMs / 1000).toFixed(2)} s | ${report.speedup.toFixed(2)}x | ${report.efficiency.toFixed(3)} |`);
   }
-  console.log(`\nmakespan with 1 agent / makespan with 4 agents = ${(makespans.get(1)! / makespans.get(4)!).toFixed(2)}x`);
+  const measured = runs.get(1)!.makespanMs / runs.get(4)!.makespanMs;
+  const reported = runs.get(4)!.speedup / runs.get(1)!.speedup;
+  console.log(`\nwall(1 agent) / wall(4 agents) = ${measured.toFixed(2)}x; reported speedup(4) / speedup(1) = ${reported.toFixed(2)}x (${((reported / measured - 1) * 100).toFixed(1)} %)`);
 }
 
 async function overhead(): Promise<void> {
   const count = 24;
-  const { repo, plan } = fullStackRepo(count, undefined);
-  const env = { ...process.env, PARALLEL_TASKS_DIR: undefined, PARALLEL_WORKTREES_DIR: undefined };
-  try {
-    // The same pieces runPlan wires, each wrapped in a timer so the overhead splits by phase.
-    const store = TaskStore.open({ cwd: repo, env });
-    store.init();
-    publishPlan(store, await loadPlan(plan));
-    const context = openRepoContext({ cwd: repo, env });
-    const workspace = gitTaskWorkspace(context, gitOutput(['rev-parse', 'HEAD'], { cwd: repo }));
-    const phases: Record<string, number[]> = { claim: [], worktree: [], commit: [], complete: [], agent: [] };
-    const timed = <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-      const started = performance.now();
-      return work().finally(() => phases[phase]!.push(performance.now() - started));
-    };
-    const timedStore = Object.assign(Object.create(store) as TaskStore, {
-      claim: (request: ClaimRequest) => timed('claim', () => store.claim(request)),
-      complete: (request: CompleteRequest) => timed('complete', () => store.complete(request)),
-    });
-    const inner = commandAdapter(['sh', '-c', WRITE]);
-    const agentByTask = new Map<string, number>();
-    const adapter: AgentAdapter = {
-      name: 'command',
-      run: (attempt) => timed('agent', async () => {
-        const outcome = await inner.run(attempt);
-        agentByTask.set(attempt.taskId, outcome.exit.durationMs);
-        return outcome;
-      }),
-    };
-    const { report } = await runTasks(
-      {
-        store: timedStore,
-        workspace: {
-          prepare: (id, deps) => timed('worktree', () => workspace.prepare(id, deps)),
-          commitLeftovers: (prepared, message) => timed('commit', () => workspace.commitLeftovers(prepared, message)),
-        },
-        adapter,
-        view: quietView,
-      },
-      { taskIds: Array.from({ length: count }, (_, index) => `task-${index}`), agents: 1, timeoutMs: 60_000, heartbeatMs: 60_000, signal: new AbortController().signal },
-    );
-    const agentMs = phases.agent!;
-    const perTask = report.tasks.map((line) => line.timeMs - agentByTask.get(line.id)!);
-    console.log(`\n### 3. Orchestration overhead per task (claim + worktree + prompt + commit + complete), ${count} tasks, 1 agent\n`);
-    console.log(`per task, agent process excluded: median ${median(perTask).toFixed(0)} ms (min ${Math.min(...perTask).toFixed(0)}, max ${Math.max(...perTask).toFixed(0)})`);
-    console.log(`by phase (median ms): ${['claim', 'worktree', 'commit', 'complete'].map((phase) => `${phase} ${median(phases[phase]!).toFixed(0)}`).join(', ')}; ` +
-      `the instant agent process itself (sh -c "mkdir; echo", a load gauge): ${median(agentMs).toFixed(0)} ms`);
-  } finally {
-    rmSync(repo, { recursive: true, force: true });
-    rmSync(plan, { force: true });
-  }
+  const { report } = await fullStack(count, 1, ['sh', '-c', WRITE]);
+  const perTask = report.tasks.map((line) => line.orchestrationMs);
+  const o = report.orchestration;
+  console.log(`\n### 3. Orchestration overhead per task (claim + worktree + prompt + commit + scope check + complete), ${count} tasks, 1 agent\n`);
+  console.log(`per task, agent process excluded: median ${median(perTask).toFixed(0)} ms (min ${Math.min(...perTask).toFixed(0)}, max ${Math.max(...perTask).toFixed(0)})`);
+  console.log(`by phase (total ms over ${count} tasks): claim ${o.claimMs}, checkout waited ${o.checkoutMs}, commit and scope check ${o.evidenceMs}, store ${o.storeMs}; ` +
+    `run steps: ${Object.entries(o.runSteps).map(([step, ms]) => `${step} ${Math.round(ms)}`).join(', ')}; ` +
+    `the instant agent process itself (sh -c "mkdir; echo", a load gauge): median ${median(report.tasks.map((line) => line.agentMs)).toFixed(0)} ms`);
 }
 
 async function main(): Promise<void> {

@@ -84,5 +84,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     : 'demo repository removed (pass --keep to look around)';
   // The report file went with the repository unless it was kept.
   const text = kept ? result.text : result.text.split('\n').filter((line) => !line.startsWith('report: ')).join('\n');
-  return { ...result, text: `${text}\n${where}`, repo, kept };
+  return { ...result, text: `${text}\n${speedupMeaning(result.report)}\n${where}`, repo, kept };
+}
+
+/** The headline number in one sentence, so nobody reads it as more than it is. */
+export function speedupMeaning(report: RunPlanResult['report']): string {
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds(report.workMs)} of agent work in ${seconds(report.makespanMs)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }

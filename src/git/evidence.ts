@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CliError } from '../errors.ts';
-import { gitOutput, gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
+import { gitOutputAsync, gitTestAsync, resolveCommitAsync, runGitAsync } from '../repo/run-git.ts';
 import type { Task } from '../store/backend.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { ownershipViolations } from './ownership.ts';
@@ -21,13 +21,16 @@ export interface EvidenceRequest {
   commitWorktree?: boolean | undefined;
 }
 
-/** The full commit id to record, or undefined for a task without scope that gave none. Throws E_EVIDENCE. */
-export function gatherEvidence(request: EvidenceRequest): string | undefined {
+/**
+ * The full commit id to record, or undefined for a task without scope that gave none. Throws
+ * E_EVIDENCE. Asynchronous so the runner can check several finished tasks side by side.
+ */
+export async function gatherEvidence(request: EvidenceRequest): Promise<string | undefined> {
   const { context, task } = request;
   validateTaskId(task.id);
   const record = readWorktreeRecord(context.storeDir, task.id);
   let commit = request.commit;
-  if (request.commitWorktree) commit = commitTaskWorktree(context, record, task);
+  if (request.commitWorktree) commit = await commitTaskWorktree(context, record, task);
   if (commit === undefined) {
     if (task.files.length > 0) {
       throw new CliError('E_EVIDENCE', `task ${task.id} has a write scope, so completing it needs evidence: pass --commit-worktree (commits your work in its worktree) or --commit <sha>`);
@@ -48,26 +51,29 @@ function outsideMessage(task: Pick<Task, 'id' | 'files'>, files: readonly string
  * git call); letting the CLI commit keeps their tools narrowed to `parallel-agents`. Nothing outside
  * the scope is committed: such changes are refused while the agent can still undo them.
  */
-function commitTaskWorktree(context: RepoContext, record: WorktreeRecord | undefined, task: Pick<Task, 'id' | 'title' | 'files'>): string {
+async function commitTaskWorktree(context: RepoContext, record: WorktreeRecord | undefined, task: Pick<Task, 'id' | 'title' | 'files'>): Promise<string> {
   if (!record) {
     throw new CliError('E_EVIDENCE', `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
   if (!existsSync(record.path)) {
     throw new CliError('E_EVIDENCE', `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
-  const outside = ownershipViolations(changedInWorktree(record.path), task.files, controlDirs(context));
+  const changed = await changedInWorktree(record.path);
+  const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `refusing to commit: the worktree changes ${outsideMessage(task, outside)}; undo those changes in ${record.path} (or fail the task) and complete again`, { files: outside });
   }
-  runGit(['add', '--all', '--', '.'], { cwd: record.path });
-  // Exit 1 = nothing to commit: the agent committed everything itself.
-  runGit(['commit', '--quiet', '--no-verify', '-m', `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
-  return gitOutput(['rev-parse', '--verify', 'HEAD'], { cwd: record.path });
+  // A clean worktree: the agent committed everything itself.
+  if (changed.length > 0) {
+    await runGitAsync(['add', '--all', '--', '.'], { cwd: record.path });
+    await runGitAsync(['commit', '--quiet', '--no-verify', '-m', `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
+  }
+  return gitOutputAsync(['rev-parse', '--verify', 'HEAD'], { cwd: record.path });
 }
 
 /** Every path `git add --all` would record, rename sources included. */
-function changedInWorktree(path: string): string[] {
-  const tokens = runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: path }).stdout.split('\0');
+async function changedInWorktree(path: string): Promise<string[]> {
+  const tokens = (await runGitAsync(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: path })).stdout.split('\0');
   const paths: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const entry = tokens[i]!;
@@ -78,26 +84,26 @@ function changedInWorktree(path: string): string[] {
   return paths;
 }
 
-function changedBetween(cwd: string, from: string, to: string): string[] {
-  return gitOutput(['diff', '--name-only', '--no-renames', '-z', from, to], { cwd }).split('\0').filter(Boolean);
+async function changedBetween(cwd: string, from: string, to: string): Promise<string[]> {
+  return (await gitOutputAsync(['diff', '--name-only', '--no-renames', '-z', from, to], { cwd })).split('\0').filter(Boolean);
 }
 
 /** A worktree task's commit: on its own branch, more than its base, and inside its scope. */
-function checkBranchCommit(context: RepoContext, record: WorktreeRecord, task: Pick<Task, 'id' | 'files'>, commit: string): string {
+async function checkBranchCommit(context: RepoContext, record: WorktreeRecord, task: Pick<Task, 'id' | 'files'>, commit: string): Promise<string> {
   const repoRoot = context.repoRoot;
   // Relative names (HEAD, HEAD~1) mean the task's own worktree, where the agent made them.
-  const full = resolveCommit(commit, existsSync(record.path) ? record.path : repoRoot);
+  const full = await resolveCommitAsync(commit, existsSync(record.path) ? record.path : repoRoot);
   if (!full) throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
-  const head = resolveCommit(branchRefName(record.branch), repoRoot);
+  const head = await resolveCommitAsync(branchRefName(record.branch), repoRoot);
   if (!head) throw new CliError('E_EVIDENCE', `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
-  if (!gitTest(['merge-base', '--is-ancestor', full, head], { cwd: repoRoot })) {
+  if (full !== head && !(await gitTestAsync(['merge-base', '--is-ancestor', full, head], { cwd: repoRoot }))) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${task.id}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
   }
   // The base itself (or anything older) is on the branch too, but proves no work at all.
-  if (gitTest(['merge-base', '--is-ancestor', full, record.base], { cwd: repoRoot })) {
+  if (await gitTestAsync(['merge-base', '--is-ancestor', full, record.base], { cwd: repoRoot })) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is the base of task ${task.id} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
   }
-  const outside = ownershipViolations(changedBetween(repoRoot, record.base, full), task.files, controlDirs(context));
+  const outside = ownershipViolations(await changedBetween(repoRoot, record.base, full), task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
   }
@@ -109,10 +115,10 @@ function checkBranchCommit(context: RepoContext, record: WorktreeRecord, task: P
  * task's scope: a `git add -A` there also picks up other agents' files, and verify has no branch
  * to check afterwards, since the commit is already in the target.
  */
-function checkSharedCheckoutCommit(context: RepoContext, task: Pick<Task, 'id' | 'files'>, commit: string): string {
-  const full = resolveCommit(commit, context.repoRoot);
+async function checkSharedCheckoutCommit(context: RepoContext, task: Pick<Task, 'id' | 'files'>, commit: string): Promise<string> {
+  const full = await resolveCommitAsync(commit, context.repoRoot);
   if (!full) throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
-  const changed = gitOutput(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', full], { cwd: context.repoRoot }).split('\0').filter(Boolean);
+  const changed = (await gitOutputAsync(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', full], { cwd: context.repoRoot })).split('\0').filter(Boolean);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });

@@ -1,5 +1,5 @@
 import { CliError } from '../errors.ts';
-import { gitOutput, gitTest, runGit } from '../repo/run-git.ts';
+import { gitOutput, runGit } from '../repo/run-git.ts';
 import { identityFallback } from './worktree-state.ts';
 
 // Builds the would-be result of merging every branch, in dependency order, as commit objects only
@@ -94,9 +94,12 @@ export function buildIntegrationChain(
   let current = targetCommit;
   for (const branch of branches) {
     let step: IntegrationStep;
-    if (gitTest(['merge-base', '--is-ancestor', branch.head, current], { cwd })) {
+    // One merge base answers both ancestry questions: it is the branch when the chain already
+    // holds it, the chain when the branch only adds to it.
+    const base = runGit(['merge-base', current, branch.head], { cwd, okExitCodes: [1] }).stdout.trim();
+    if (base === branch.head) {
       step = { task: branch.task, how: 'already-contained', commit: current };
-    } else if (gitTest(['merge-base', '--is-ancestor', current, branch.head], { cwd })) {
+    } else if (base === current) {
       step = { task: branch.task, how: 'fast-forward', commit: branch.head };
     } else {
       const merge = runGit(['merge-tree', '--write-tree', '--name-only', '-z', current, branch.head], { cwd, okExitCodes: [1] });
@@ -109,10 +112,11 @@ export function buildIntegrationChain(
       step = { task: branch.task, how: 'merge', commit };
     }
     current = step.commit;
-    runGit(['update-ref', '--no-deref', options.ref, current], { cwd });
     steps.push(step);
     options.onStep?.(step);
   }
+  // The finished chain hangs off the scratch ref while the tests run on it.
+  runGit(['update-ref', '--no-deref', options.ref, current], { cwd });
   return { steps, conflict: undefined, head: current };
 }
 

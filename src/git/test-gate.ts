@@ -46,10 +46,13 @@ export async function runTestGate(context: RepoContext, targetCommit: string, st
   const result: TestGateResult = { command: options.command, mode: options.mode, runs: [], failed_task: undefined, failed_run: undefined };
   const tested = steps.filter((step) => step.how !== 'already-contained');
   if (tested.length === 0) return result;
-  const worktree = await createTestWorktree(context, tested[0]!.commit);
+  // Created at the commit the first run tests, so that run needs no second checkout.
+  let fresh: string | undefined = options.mode === 'each' ? tested[0]!.commit : tested[tested.length - 1]!.commit;
+  const worktree = await createTestWorktree(context, fresh);
   try {
     const test = async (task: string, commit: string): Promise<TestRun> => {
-      const run = await runTestAt(worktree, task, commit, options);
+      const run = await runTestAt(worktree, task, commit, options, commit === fresh);
+      fresh = undefined;
       result.runs.push(run);
       return run;
     };
@@ -119,11 +122,13 @@ async function removeTestWorktree(context: RepoContext, path: string): Promise<v
   rmSync(path, { recursive: true, force: true });
 }
 
-async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions): Promise<TestRun> {
-  // Whatever the previous run built or changed must not leak into this one (ignored files such as
-  // dependency folders stay, as they would in a normal checkout).
-  await runGitAsync(['checkout', '--force', '--detach', '--quiet', commit], { cwd: worktree });
-  await runGitAsync(['clean', '-fdq'], { cwd: worktree });
+async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions, fresh: boolean): Promise<TestRun> {
+  if (!fresh) {
+    // Whatever the previous run built or changed must not leak into this one (ignored files such
+    // as dependency folders stay, as they would in a normal checkout).
+    await runGitAsync(['checkout', '--force', '--detach', '--quiet', commit], { cwd: worktree });
+    await runGitAsync(['clean', '-fdq'], { cwd: worktree });
+  }
   options.onRun?.('start', { task, commit });
   const started = Date.now();
   const outcome = await runShell(options.command, worktree, {

@@ -24,6 +24,7 @@ export interface StoreVerifyReport extends VerifyReport {
   reopened: { task: string; state: string; reason: string }[];
   /** Worktrees and branches removed after the merge; `cleanup` lists those left in place. */
   removed: RemovedWorktree[];
+  cleanup_ms: number;
   store_problems: TaskProblem[];
 }
 
@@ -49,10 +50,11 @@ export async function verifyStore(context: RepoContext, store: TaskBackend, opti
     }
   }
   let removed: RemovedWorktree[] = [];
+  const cleanupStarted = Date.now();
   if (report.status === 'merged' && !options.keepWorktrees && report.cleanup.length > 0) {
     const cleanup = await removeMergedWorktrees(context, report.cleanup, options.target, { cwd: options.cwd });
     removed = cleanup.removed;
     report.cleanup = cleanup.kept.map((entry) => ({ task: entry.task, worktree: entry.worktree, command: entry.command, reason: entry.reason }));
   }
-  return { ...report, reopened, removed, store_problems: problems };
+  return { ...report, reopened, removed, cleanup_ms: Date.now() - cleanupStarted, store_problems: problems };
 }

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CliError } from '../errors.ts';
-import { gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
+import { gitTest, resolveCommit, resolveCommitAsync, runGit, runGitAsync } from '../repo/run-git.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { createBackupRef } from './backup-ref.ts';
 import { requireBranch } from './branch-target.ts';
@@ -78,6 +78,7 @@ export async function removeWorktrees(context: RepoContext, taskIds: readonly st
   await withRepoLock(context, async () => {
     const targetCommit = resolveCommit(branchRefName(target), context.repoRoot)!;
     const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
+    const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
     for (const removal of live()) {
       // A folder git does not know is not judged as a worktree (git would answer for the
       // repository around it) and is left where it is; only its record goes.
@@ -85,7 +86,7 @@ export async function removeWorktrees(context: RepoContext, taskIds: readonly st
       removal.aside = join(context.worktreesDir, `${REMOVING_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}-${removal.task}`);
       renameSync(removal.record.path, removal.aside);
     }
-    await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, options.unmerged).catch((error: unknown) => {
+    await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error: unknown) => {
       // Not judged, so not removed: the folder goes back where it was.
       removal.error = error instanceof CliError ? error : new CliError('E_GIT', `could not check the worktree of task ${removal.task}: ${(error as Error).message}`);
     })));
@@ -97,30 +98,51 @@ export async function removeWorktrees(context: RepoContext, taskIds: readonly st
     }
     // The renamed folders now point nowhere: prune forgets exactly those (and any other vanished one).
     runGit(['worktree', 'prune'], { cwd: context.repoRoot });
-    for (const removal of live()) {
-      if (removal.deleteBranchAt === undefined) continue;
-      // Compare-and-delete: the branch stays if an agent committed to it since it was judged.
-      const deleted = runGit(['update-ref', '-d', branchRefName(removal.record.branch), removal.deleteBranchAt], { cwd: context.repoRoot, okExitCodes: [1, 128] });
-      removal.result!.branch_deleted = deleted.exitCode === 0;
-    }
+    deleteBranches(context, live().filter((removal) => removal.deleteBranchAt !== undefined));
   });
   for (const removal of live()) deleteWorktreeRecord(context.storeDir, removal.task);
   await Promise.all(live().map((removal) => (removal.aside ? rm(removal.aside, { recursive: true, force: true }) : undefined)));
   return removals.map((removal) => (removal.error ? { task: removal.task, error: removal.error } : { task: removal.task, removed: removal.result! }));
 }
 
-async function judge(context: RepoContext, removal: Removal, target: string, targetCommit: string, policy: UnmergedPolicy): Promise<void> {
+/** Each branch's head and whether the target has all of it: two git calls for any number of branches. */
+async function branchHeads(context: RepoContext, branches: readonly string[], targetCommit: string): Promise<Map<string, { head: string; merged: boolean }>> {
+  const heads = new Map<string, { head: string; merged: boolean }>();
+  if (branches.length === 0) return heads;
+  const refs = branches.map((branch) => branchRefName(branch));
+  const listing = await runGitAsync(['for-each-ref', '--format=%(objectname) %(refname)', ...refs], { cwd: context.repoRoot });
+  const merged = new Set((await runGitAsync(['for-each-ref', '--format=%(refname)', '--merged', targetCommit, ...refs], { cwd: context.repoRoot })).stdout.split('\n'));
+  for (const line of listing.stdout.split('\n').filter(Boolean)) {
+    const [head, ref] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
+    // for-each-ref patterns also match below a name: keep exact names only.
+    if (refs.includes(ref)) heads.set(ref, { head, merged: merged.has(ref) });
+  }
+  return heads;
+}
+
+/** Deletes the judged branches in one transaction, each only if it still points where it was judged. */
+function deleteBranches(context: RepoContext, removals: readonly Removal[]): void {
+  if (removals.length === 0) return;
+  const line = (removal: Removal): string => `delete ${branchRefName(removal.record.branch)} ${removal.deleteBranchAt}\n`;
+  const all = runGit(['update-ref', '--stdin'], { cwd: context.repoRoot, input: removals.map(line).join(''), okExitCodes: [1, 128] });
+  for (const removal of removals) {
+    // One moved since (an agent committed to it): the transaction failed, so each goes alone and that one stays.
+    removal.result!.branch_deleted = all.exitCode === 0 || runGit(['update-ref', '--stdin'], { cwd: context.repoRoot, input: line(removal), okExitCodes: [1, 128] }).exitCode === 0;
+  }
+}
+
+async function judge(context: RepoContext, removal: Removal, target: string, targetCommit: string, branches: Map<string, { head: string; merged: boolean }>, policy: UnmergedPolicy): Promise<void> {
   const { record, task, aside } = removal;
   const cwd = context.repoRoot;
-  const uncommitted = aside ? await uncommittedPathsAsync(aside) : [];
-  const branchHead = resolveCommit(branchRefName(record.branch), cwd);
+  const [uncommitted, worktreeHead] = aside ? await Promise.all([uncommittedPathsAsync(aside), resolveCommitAsync('HEAD', aside)]) : [[], undefined];
+  const branch = branches.get(branchRefName(record.branch));
+  const branchHead = branch?.head;
   // The worktree's own HEAD counts too: commits made on a detached HEAD (or another branch) in
   // it are on no branch of ours and would be lost with the folder.
-  const worktreeHead = aside ? resolveCommit('HEAD', aside) : undefined;
   const strayHead = worktreeHead && worktreeHead !== branchHead && commitsNotIn(cwd, targetCommit, worktreeHead) > 0 && !(branchHead && gitTest(['merge-base', '--is-ancestor', worktreeHead, branchHead], { cwd }))
     ? worktreeHead
     : undefined;
-  const branchUnmerged = branchHead ? commitsNotIn(cwd, targetCommit, branchHead) : 0;
+  const branchUnmerged = branch && !branch.merged ? commitsNotIn(cwd, targetCommit, branch.head) : 0;
   const unmerged = branchUnmerged + (strayHead ? commitsNotIn(cwd, targetCommit, strayHead) : 0);
   if (policy === 'refuse' && (uncommitted.length > 0 || unmerged > 0)) {
     const reasons = [

@@ -98,8 +98,10 @@ export function snapshotWorkingTree(worktreePath: string, message: string): stri
 
 /** commit-tree refuses to run without an identity; the runtime's own commits get a neutral one. */
 export function identityFallback(cwd: string): NodeJS.ProcessEnv {
-  const hasName = runGit(['config', 'user.name'], { cwd, okExitCodes: [1] }).exitCode === 0;
-  const hasEmail = runGit(['config', 'user.email'], { cwd, okExitCodes: [1] }).exitCode === 0;
+  // One git call for both keys: this runs for every commit the runtime makes.
+  const configured = runGit(['config', '--get-regexp', '^user\\.(name|email)$'], { cwd, okExitCodes: [1] }).stdout;
+  const hasName = /^user\.name /m.test(configured);
+  const hasEmail = /^user\.email /m.test(configured);
   return {
     ...(hasName || process.env.GIT_AUTHOR_NAME ? {} : { GIT_AUTHOR_NAME: 'parallel-agents', GIT_COMMITTER_NAME: 'parallel-agents' }),
     ...(hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: 'parallel-agents@localhost', GIT_COMMITTER_EMAIL: 'parallel-agents@localhost' }),

@@ -5,7 +5,7 @@ import { CliError } from '../errors.ts';
 import { scopeEntrySchema, validateTaskId } from '../store/task-schema.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
-import { gitOutput, resolveCommit, runGitAsync } from '../repo/run-git.ts';
+import { gitOutput, resolveCommit, resolveCommitAsync, runGitAsync } from '../repo/run-git.ts';
 import { listGitWorktrees } from './worktree-state.ts';
 import { setSparseCone } from './worktree-sparse.ts';
 import { listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
@@ -40,10 +40,10 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     throw new CliError('E_EXISTS', `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
   const path = join(context.worktreesDir, taskId);
-  const baseRef = options.base ?? 'HEAD';
-  const baseCommit = resolveCommit(baseRef, context.repoRoot);
-  if (!baseCommit) throw new CliError('E_NOT_FOUND', `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
+  const baseRef = options.base ?? 'HEAD';
+  const [baseCommit, branchHead] = await Promise.all([resolveCommitAsync(baseRef, context.repoRoot), resolveCommitAsync(branchRefName(branch), context.repoRoot)]);
+  if (!baseCommit) throw new CliError('E_NOT_FOUND', `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const record = (base: string): WorktreeRecord => ({ task: taskId, path, branch, base, base_ref: baseRef, created_at: new Date().toISOString(), sparse: sparse ?? [], checkout: sparse ? 'sparse' : 'full' });
 
   if (existsSync(path)) {
@@ -55,14 +55,12 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     }
     if (sparse) await withRepoLock(context, () => setSparseCone(path, sparse));
     await checkOutFiles(path);
-    const head = resolveCommit(branchRefName(branch), context.repoRoot)!;
-    const adopted = record(gitOutput(['merge-base', baseCommit, head], { cwd: context.repoRoot }));
+    const adopted = record(gitOutput(['merge-base', baseCommit, branchHead!], { cwd: context.repoRoot }));
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
   }
 
   // A branch kept by an earlier forced removal is resumed rather than forked a second time.
-  const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);
   let startCommit = baseCommit;
   if (branchHead) {
     const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));

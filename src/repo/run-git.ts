@@ -114,6 +114,23 @@ export function resolveCommit(rev: string, cwd: string): string | undefined {
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
+/** gitOutput without blocking the event loop. */
+export async function gitOutputAsync(args: readonly string[], options: GitOptions): Promise<string> {
+  return (await runGitAsync(args, options)).stdout.replace(/\n$/, '');
+}
+
+/** gitTest without blocking the event loop. */
+export async function gitTestAsync(args: readonly string[], options: GitOptions): Promise<boolean> {
+  return (await runGitAsync(args, { ...options, okExitCodes: [1] })).exitCode === 0;
+}
+
+/** resolveCommit without blocking the event loop. */
+export async function resolveCommitAsync(rev: string, cwd: string): Promise<string | undefined> {
+  if (rev.startsWith('-')) return undefined;
+  const result = await runGitAsync(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
 let mergeTreeChecked = false;
 
 /** `merge-tree --write-tree` (and its --stdin batch mode) arrived in git 2.38. */

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { CliError, EXIT } from '../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
 import { resolveCommit } from '../repo/run-git.ts';
-import type { VerifyReport } from '../git/verify-run.ts';
-import { verifyStore } from '../git/verify-store.ts';
+import { verifyStore, type StoreVerifyReport } from '../git/verify-store.ts';
+import type { CheckoutMode } from '../git/worktree-sparse.ts';
 import { parseDuration } from '../text/duration.ts';
 import { loadPlan } from '../plan/load-plan.ts';
 import { publishPlan } from '../plan/publish-plan.ts';
@@ -12,7 +12,7 @@ import { DEFAULT_LEASE_MS } from '../store/rules.ts';
 import type { AgentAdapter } from './adapters/agent-adapter.ts';
 import { reapOrphanAgents } from './orphan-agents.ts';
 import type { ProgressView } from './progress-view.ts';
-import { formatRunReport, writeRunReport, type RunReport } from './run-report.ts';
+import { buildRunReport, formatRunReport, writeRunReport, type RunReport } from './run-report.ts';
 import { runTasks } from './runner.ts';
 import { gitTaskWorkspace } from './task-workspace.ts';
 
@@ -41,6 +41,12 @@ export interface RunPlanOptions {
   resume: boolean;
   /** Branch verify merges into; default the main worktree's current branch. */
   into?: string | undefined;
+  /** What each task's worktree checks out (worktree-sparse.ts); default auto. */
+  checkout?: CheckoutMode | undefined;
+  /** Leave the merged tasks' worktrees and branches in place. */
+  keepWorktrees?: boolean | undefined;
+  /** When the run began, for its wall time: the CLI passes its own start, so start-up counts too. */
+  startedAt?: number | undefined;
   staleAfterMs?: number;
   backoffBaseMs?: number;
   signal: AbortSignal;
@@ -56,6 +62,8 @@ export interface RunPlanResult {
 }
 
 export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
+  // The report's wall time starts here: everything the run does counts, not only the agents.
+  const runStartedAt = options.startedAt ?? Date.now();
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== undefined) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
@@ -94,7 +102,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
 
   const outcome = await runTasks(
-    { store, workspace: gitTaskWorkspace(context, runBase), adapter: options.adapter, view: options.view },
+    { store, workspace: gitTaskWorkspace(context, runBase, options.checkout), adapter: options.adapter, view: options.view },
     {
       taskIds: ids,
       agents,
@@ -108,7 +116,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     },
   );
 
-  let verify: VerifyReport | undefined;
+  let verify: StoreVerifyReport | undefined;
   let verifyNote: string | undefined;
   if (outcome.interrupted) {
     verifyNote = 'not run: the run was interrupted (continue with --resume)';
@@ -121,12 +129,26 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
       target,
       taskIds: ids,
       dryRun: !allDone,
+      keepWorktrees: options.keepWorktrees,
+      cwd: options.cwd,
       ...(options.testCommand ? { test: { command: options.testCommand, mode: 'once' as const, timeoutMs: options.testTimeoutMs ?? 10 * 60_000 } } : {}),
       ...(options.emit ? { emit: options.emit } : {}),
     });
     if (!allDone) verifyNote = 'dry run: not every task completed, so the target was not moved';
   }
-  const report: RunReport = { ...outcome.report, verify: verify ? { ...verify, ...(verifyNote ? { note: verifyNote } : {}) } : { note: verifyNote } };
+  const runEndedAt = Date.now();
+  const cleanupMs = verify?.cleanup_ms ?? 0;
+  const whole = buildRunReport({
+    agents, adapter: options.adapter.name, startedAt: runStartedAt, endedAt: runEndedAt,
+    tasks: outcome.report.tasks.map((line) => ({ id: line.id, dependsOn: plan.tasks.find((task) => task.id === line.id)?.depends_on ?? [], state: line.state, commit: line.commit, waitMs: line.waitMs })),
+    attempts: outcome.state.attempts,
+    // Between the tasks phase and the report nothing but the runner works: every slot waits on it.
+    runSteps: { publish: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },
+    budgetUsd: options.budgetUsd,
+    budgetStopped: outcome.report.budgetStopped,
+    rateLimit: outcome.report.rateLimit,
+  });
+  const report: RunReport = { ...whole, verify: verify ? { ...verify, ...(verifyNote ? { note: verifyNote } : {}) } : { note: verifyNote } };
   const reportPath = join(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
 
@@ -137,6 +159,9 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     if (verify.test) lines.push(`tests: ${verify.test.command} exit ${verify.test.exit_code ?? '?'}`);
     for (const conflict of verify.conflicts) lines.push(`conflict: ${conflict.tasks.join(' x ')} in ${conflict.files.join(', ')}`);
     for (const violation of verify.violations) lines.push(`scope violation: ${violation.task} changed ${violation.files.join(', ')}`);
+    if (verify.removed.length > 0) lines.push(`removed ${verify.removed.length} merged worktree(s) and their branches: ${verify.removed.map((entry) => entry.task).join(', ')} (--keep-worktrees keeps them)`);
+    for (const entry of verify.removed) for (const ref of entry.backup_refs) lines.push(`backup of ${entry.task}'s work the target does not have: ${ref}`);
+    for (const entry of verify.cleanup) lines.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ''} (${entry.command})`);
   } else if (verifyNote) {
     lines.push(`verify: ${verifyNote}`);
   }

@@ -2,9 +2,27 @@ import { bottomLevels } from './scheduler.ts';
 import type { AttemptStatus, AttemptUsage } from './adapters/agent-adapter.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 
-// The report proves the speedup instead of claiming it: the lower bound max(critical path,
-// work / N) is what no scheduler can beat with these task times, so efficiency = LB / makespan says
-// how much of the possible parallelism the run actually got (MEASUREMENTS §5).
+// The report measures the speedup against the work the agents did, never against time spent on
+// or waiting for the orchestrator. Every agent slot's share of the wall time is one of three
+// things: an agent process running (agent time), the runner working for a task or the run
+// (claims, checkouts, commits and scope checks, store transitions; publish, verify and cleanup
+// hold every slot), or nothing to run (idle). The speedup is agent time / wall time: the agents'
+// work done per second of the run. The same plan run with 1 and with N agents gives the same
+// agent time, so the ratio of the two speedups is the ratio of their wall times.
+
+export const SPEEDUP_FORMULA = 'speedup = agent time / wall time; agents x wall time = agent + orchestration + idle';
+
+export interface AttemptPhases {
+  claimMs: number;
+  /** Waiting for the task's worktree (0 when it was prepared ahead). */
+  checkoutMs: number;
+  /** The agent process, start to exit. */
+  agentMs: number;
+  /** Committing what the agent left and checking it against the branch and scope. */
+  evidenceMs: number;
+  /** complete, fail or release in the store. */
+  completeMs: number;
+}
 
 export interface AttemptRecord {
   task: string;
@@ -15,6 +33,8 @@ export interface AttemptRecord {
   status: AttemptStatus | 'setup-failed';
   reason?: string | undefined;
   usage: AttemptUsage;
+  /** Where the attempt's time went; without it the whole attempt counts as agent time. */
+  phases?: AttemptPhases | undefined;
 }
 
 export interface ReportTask {
@@ -23,13 +43,20 @@ export interface ReportTask {
   /** Final state in the store. */
   state: string;
   commit?: string | undefined;
+  /** Time the task was ready but no agent had started it. */
+  waitMs?: number | undefined;
 }
 
 export interface TaskLine {
   id: string;
   state: string;
   attempts: number;
+  /** Attempts' wall time: agent plus orchestration. */
   timeMs: number;
+  agentMs: number;
+  orchestrationMs: number;
+  /** Ready, waiting for a free agent. */
+  waitMs: number;
   costUsd: number;
   inputTokens: number;
   outputTokens: number;
@@ -42,9 +69,16 @@ export interface RunReport {
   agents: number;
   adapter: string;
   startedAt: string;
+  /** Wall time of what the report covers (the whole run in run-report.json). */
   makespanMs: number;
+  /** Agent time: the agents' work, the speedup's numerator. */
   workMs: number;
+  /** Slot time on the runner's work; `orchestration` splits it. */
+  orchestrationMs: number;
+  idleMs: number;
+  orchestration: { claimMs: number; checkoutMs: number; evidenceMs: number; storeMs: number; runMs: number; runSteps: Record<string, number> };
   speedup: number;
+  formula: string;
   criticalPathMs: number;
   lowerBoundMs: number;
   efficiency: number;
@@ -65,6 +99,8 @@ export interface ReportInput {
   endedAt: number;
   tasks: readonly ReportTask[];
   attempts: readonly AttemptRecord[];
+  /** Steps of the run outside any attempt (publish, verify, cleanup), in ms: every slot waits on them. */
+  runSteps?: Record<string, number> | undefined;
   budgetUsd?: number | undefined;
   budgetStopped: boolean;
   rateLimit: { hits: number; lowestConcurrency: number };
@@ -75,7 +111,7 @@ function round(value: number, digits = 3): number {
   return Math.round(value * scale) / scale;
 }
 
-/** max(critical path, work / agents), with each task weighted by the time it really took. */
+/** max(critical path, work / agents), with each task weighted by its agent time. */
 export function lowerBound(tasks: readonly { id: string; dependsOn: readonly string[] }[], timeOf: (id: string) => number, agents: number): { criticalPathMs: number; workMs: number; lowerBoundMs: number } {
   const levels = bottomLevels(tasks.map((task) => ({ id: task.id, dependsOn: task.dependsOn, estimateMs: timeOf(task.id) })));
   let criticalPathMs = 0;
@@ -84,34 +120,44 @@ export function lowerBound(tasks: readonly { id: string; dependsOn: readonly str
   return { criticalPathMs, workMs, lowerBoundMs: Math.max(criticalPathMs, workMs / Math.max(1, agents)) };
 }
 
+// A throttled or interrupted attempt is neither the task's attempt nor its work (the store does
+// not count it either): its agent time is idle time, waiting on the provider or the user.
+const counts = (record: AttemptRecord): boolean => record.status !== 'rate-limited' && record.status !== 'interrupted';
+const spanOf = (record: AttemptRecord): number => Math.max(0, record.endedAt - record.startedAt);
+const agentOf = (record: AttemptRecord): number => (record.phases ? Math.min(record.phases.agentMs, spanOf(record)) : spanOf(record));
+
 export function buildRunReport(input: ReportInput): RunReport {
   const byTask = new Map<string, AttemptRecord[]>();
-  for (const record of input.attempts) {
-    const list = byTask.get(record.task) ?? [];
-    list.push(record);
-    byTask.set(record.task, list);
-  }
-  // A throttled or interrupted attempt is neither the task's attempt nor its work: counting it
-  // would inflate the work, the speedup and the bound (the store does not count it either).
-  const counts = (record: AttemptRecord): boolean => record.status !== 'rate-limited' && record.status !== 'interrupted';
-  const timeOf = (id: string): number => (byTask.get(id) ?? []).filter(counts).reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
+  for (const record of input.attempts) byTask.set(record.task, [...(byTask.get(record.task) ?? []), record]);
+  const agentTimeOf = (id: string): number => (byTask.get(id) ?? []).filter(counts).reduce((sum, record) => sum + agentOf(record), 0);
   // Only tasks this run worked on count toward the bound: a resumed run does not get credit for
   // (or blame for) work an earlier run did.
-  const worked = input.tasks.filter((task) => byTask.has(task.id));
-  const bound = lowerBound(worked, timeOf, input.agents);
+  const bound = lowerBound(input.tasks.filter((task) => byTask.has(task.id)), agentTimeOf, input.agents);
   const makespanMs = Math.max(0, input.endedAt - input.startedAt);
+
+  const phase = (pick: (phases: AttemptPhases) => number): number => input.attempts.reduce((sum, record) => sum + (record.phases ? pick(record.phases) : 0), 0);
+  const runSteps = input.runSteps ?? {};
+  const runMs = Object.values(runSteps).reduce((sum, ms) => sum + ms, 0);
+  const taskOrchestrationMs = input.attempts.reduce((sum, record) => sum + spanOf(record) - agentOf(record), 0);
+  const orchestrationMs = taskOrchestrationMs + input.agents * runMs;
+  const idleMs = Math.max(0, input.agents * makespanMs - bound.workMs - orchestrationMs);
+
   const busy = new Map<string, number>();
   for (let index = 1; index <= input.agents; index++) busy.set(`agent-${index}`, 0);
-  for (const record of input.attempts) busy.set(record.agent, (busy.get(record.agent) ?? 0) + (record.endedAt - record.startedAt));
+  for (const record of input.attempts) busy.set(record.agent, (busy.get(record.agent) ?? 0) + spanOf(record));
   const tasks: TaskLine[] = input.tasks.map((task) => {
     const records = byTask.get(task.id) ?? [];
     const sum = (pick: (usage: AttemptUsage) => number | undefined): number => records.reduce((total, record) => total + (pick(record.usage) ?? 0), 0);
     const lastError = [...records].reverse().find((record) => record.status !== 'ok')?.reason;
+    const timeMs = records.filter(counts).reduce((total, record) => total + spanOf(record), 0);
     return {
       id: task.id,
       state: task.state,
       attempts: records.filter(counts).length,
-      timeMs: timeOf(task.id),
+      timeMs,
+      agentMs: agentTimeOf(task.id),
+      orchestrationMs: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
+      waitMs: Math.round(task.waitMs ?? 0),
       costUsd: round(sum((usage) => usage.costUsd), 6),
       inputTokens: sum((usage) => usage.inputTokens),
       outputTokens: sum((usage) => usage.outputTokens),
@@ -130,7 +176,18 @@ export function buildRunReport(input: ReportInput): RunReport {
     startedAt: new Date(input.startedAt).toISOString(),
     makespanMs,
     workMs: bound.workMs,
+    orchestrationMs: Math.round(orchestrationMs),
+    idleMs: Math.round(idleMs),
+    orchestration: {
+      claimMs: phase((p) => p.claimMs),
+      checkoutMs: phase((p) => p.checkoutMs),
+      evidenceMs: phase((p) => p.evidenceMs),
+      storeMs: phase((p) => p.completeMs),
+      runMs: Math.round(runMs),
+      runSteps,
+    },
     speedup: makespanMs > 0 ? round(bound.workMs / makespanMs) : 0,
+    formula: SPEEDUP_FORMULA,
     criticalPathMs: bound.criticalPathMs,
     lowerBoundMs: round(bound.lowerBoundMs, 0),
     efficiency: makespanMs > 0 ? round(Math.min(1, bound.lowerBoundMs / makespanMs)) : 0,
@@ -144,34 +201,8 @@ export function buildRunReport(input: ReportInput): RunReport {
   };
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
-}
-
-export function formatRunReport(report: RunReport): string {
-  const lines = [
-    `${report.counts.completed}/${report.counts.total} tasks completed` +
-      (report.counts.failed + report.counts.blocked > 0 ? ` (${report.counts.failed} failed, ${report.counts.blocked} blocked)` : '') +
-      ` with ${report.agents} agents (${report.adapter})`,
-    `makespan ${seconds(report.makespanMs)}, sum of task times ${seconds(report.workMs)}, speedup ${report.speedup.toFixed(2)}x`,
-    `lower bound ${seconds(report.lowerBoundMs)} = max(critical path ${seconds(report.criticalPathMs)}, work/${report.agents} ${seconds(report.workMs / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
-    `utilization: ${Object.entries(report.utilization).map(([agent, value]) => `${agent} ${Math.round(value * 100)}%`).join(', ')}`,
-  ];
-  if (report.rateLimit.hits > 0) lines.push(`rate limited ${report.rateLimit.hits} time(s); concurrency went down to ${report.rateLimit.lowestConcurrency}`);
-  if (report.costUsd > 0 || report.budgetUsd !== undefined) {
-    lines.push(`cost $${report.costUsd.toFixed(4)}${report.budgetUsd !== undefined ? ` of a $${report.budgetUsd} budget${report.budgetStopped ? ' (budget reached: no new attempts were started)' : ''}` : ''}`);
-  }
-  const width = Math.max(4, ...report.tasks.map((task) => task.id.length));
-  // Agents that report no cost (a plain --agent-cmd) get no cost column full of zeros.
-  const showCost = report.costUsd > 0;
-  lines.push('', `${'task'.padEnd(width)}  state      attempts  time     ${showCost ? 'cost      ' : ''}commit`);
-  for (const task of report.tasks) {
-    const cost = showCost ? `${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ` : '';
-    lines.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${seconds(task.timeMs).padStart(7)}  ${cost}${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : '-')}`);
-  }
-  return lines.join('\n');
-}
-
 export function writeRunReport(path: string, report: RunReport): void {
   writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
 }
+
+export { formatRunReport } from './run-report-text.ts';

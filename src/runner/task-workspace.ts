@@ -1,65 +1,69 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CliError } from '../errors.ts';
+import type { Task } from '../store/backend.ts';
+import { gatherEvidence } from '../git/evidence.ts';
+import type { RepoContext } from '../git/repo-context.ts';
+import { taskStart } from '../git/stacked-base.ts';
 import { addWorktree } from '../git/worktree.ts';
 import { readWorktreeRecord } from '../git/worktree-registry.ts';
-import type { RepoContext } from '../git/repo-context.ts';
-import { runGitAsync } from '../repo/run-git.ts';
-import { stackedBase } from '../git/stacked-base.ts';
+import { chooseCheckout, trackedFileCount, type CheckoutMode } from '../git/worktree-sparse.ts';
 import { identityFallback } from '../git/worktree-state.ts';
+import { runGitAsync } from '../repo/run-git.ts';
 
-// Where an attempt runs and how its result becomes a commit. One worktree per task (not per agent
+// Where an attempt runs and how its result becomes evidence. One worktree per task (not per agent
 // slot): a retry, or a resumed run, continues from what the earlier attempt left on the branch.
-// A dependent task starts from its dependencies' commits, not from the run's base: it builds on
-// their work, and verify later merges the stacked branches in dependency order without conflict.
+// Every rule comes from its one home in src/git: where a dependent task starts (taskStart), what
+// it checks out (chooseCheckout), and what counts as done (gatherEvidence, as for `complete`).
 
 export interface PreparedWorkspace {
   path: string;
   branch: string;
   /** Commit the task's branch started from. */
   base: string;
+  /** Cone folders when the checkout is scoped; undefined for a full checkout. */
+  sparse?: readonly string[] | undefined;
+  /** Where the rest of the repository can be read. */
+  mainCheckout: string;
 }
+
+/** A dependency as the store has it: only completed ones with a commit contribute to the start. */
+export type DependencyState = Pick<Task, 'id' | 'state' | 'commit'>;
 
 export interface TaskWorkspace {
-  /** `dependencyCommits`: the evidence commits of the task's (completed) dependencies. */
-  prepare(taskId: string, dependencyCommits: readonly string[]): Promise<PreparedWorkspace>;
-  /** Commits whatever the agent left uncommitted; returns the branch head afterwards. */
-  commitLeftovers(workspace: PreparedWorkspace, message: string): Promise<string>;
+  prepare(task: Task, dependencies: readonly DependencyState[]): Promise<PreparedWorkspace>;
+  /**
+   * The commit to complete with: commits what the agent left in its worktree and checks it against
+   * the task's branch, base and scope. Throws E_EVIDENCE when there is none or it leaves the scope.
+   */
+  evidence(task: Task, workspace: PreparedWorkspace): Promise<string | undefined>;
+  /** Keeps unfinished work on the branch for the next attempt (a rate-limited one); best effort. */
+  saveProgress(workspace: PreparedWorkspace, message: string): Promise<void>;
 }
 
-/**
- * The branch head straight from its loose ref file, which a commit has just written: one git
- * process fewer per task. Anything unusual (packed refs, reftable, a symbolic ref) falls back to
- * `git rev-parse`.
- */
-function readLooseRef(gitCommonDir: string, branch: string): string | undefined {
-  try {
-    const value = readFileSync(join(gitCommonDir, 'refs', 'heads', ...branch.split('/')), 'utf8').trim();
-    return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function gitTaskWorkspace(context: RepoContext, runBase: string): TaskWorkspace {
+export function gitTaskWorkspace(context: RepoContext, runBase: string, checkout: CheckoutMode = 'auto'): TaskWorkspace {
+  let trackedFiles: number | undefined;
   let identity: NodeJS.ProcessEnv | undefined;
+  const prepared = (path: string, branch: string, base: string, record: { checkout?: string | undefined; sparse: string[] }): PreparedWorkspace => ({
+    path, branch, base, mainCheckout: context.repoRoot, ...(record.checkout === 'sparse' ? { sparse: record.sparse } : {}),
+  });
   return {
-    async prepare(taskId, dependencyCommits) {
-      const existing = readWorktreeRecord(context.storeDir, taskId);
-      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base };
-      const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
-      const record = await addWorktree(context, { taskId, base });
-      return { path: record.path, branch: record.branch, base: record.base };
+    async prepare(task, dependencies) {
+      const existing = readWorktreeRecord(context.storeDir, task.id);
+      if (existing) return prepared(existing.path, existing.branch, existing.base, existing);
+      const { base } = taskStart(context.repoRoot, runBase, dependencies);
+      trackedFiles ??= trackedFileCount(context);
+      // A task without any scope has nothing to scope its checkout to: it gets everything.
+      const mode = checkout === 'scoped' && task.files.length + task.reads.length === 0 ? 'full' : checkout;
+      const choice = chooseCheckout(context, { mode, files: task.files, reads: task.reads, trackedFiles });
+      const record = await addWorktree(context, { taskId: task.id, base, sparse: choice.sparse });
+      return prepared(record.path, record.branch, record.base, record);
     },
-    async commitLeftovers(workspace, message) {
-      // Asynchronous on purpose: several agents finish at once, and a blocking git call here would
-      // hold up every other agent's bookkeeping (and the heartbeats) for its whole duration.
+    evidence(task, _workspace) {
+      return gatherEvidence({ context, task, commitWorktree: true });
+    },
+    async saveProgress(workspace, message) {
       identity ??= identityFallback(context.repoRoot);
       await runGitAsync(['add', '--all', '--', '.'], { cwd: workspace.path });
-      // Exit 1 = nothing to commit: the agent committed everything itself.
-      // The agent's own hooks already had their chance on its commits; verify runs the tests.
+      // Exit 1 = nothing to commit. The agent's own hooks already had their chance on its commits.
       await runGitAsync(['commit', '--quiet', '--no-verify', '-m', message], { cwd: workspace.path, env: identity, okExitCodes: [1] });
-      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await runGitAsync(['rev-parse', '--verify', 'HEAD'], { cwd: workspace.path })).stdout.trim();
     },
   };
 }

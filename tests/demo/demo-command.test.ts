@@ -9,8 +9,9 @@ import { tempDir } from '../helpers/temp-dir.ts';
 describe('parallel-agents demo', () => {
   it('runs the sample plan with the scripted agent, merges it behind the project tests, and keeps the repo with --keep', async () => {
     const cwd = tempDir();
-    // The scripted agent's pauses are scaled down; everything else (processes, git, verify) is real.
-    const result = await runCliAsync(['demo', '--agents', '4', '--keep', '--json'], { cwd, env: { PARALLEL_DEMO_SPEED: '0.2' } });
+    // The scripted agent thinks as long as in the real demo (1 to 3 s a task): the speedup is agent
+    // work over wall time, so shorter pauses would mostly measure process start-up and git.
+    const result = await runCliAsync(['demo', '--agents', '4', '--keep', '--json'], { cwd, env: { PARALLEL_DEMO_SPEED: '1' } });
     const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
     const final = lines.at(-1);
     onTestFinished(() => rmSync(final.repo, { recursive: true, force: true }));
@@ -21,6 +22,9 @@ describe('parallel-agents demo', () => {
     expect(final.report.verify.status).toBe('merged');
     expect(final.report.verify.test.exit_code).toBe(0);
     expect(final.report.speedup).toBeGreaterThan(1.3);
+    // Every merged worktree is gone, its work in main.
+    expect(final.report.verify.removed).toHaveLength(10);
+    expect(git(final.repo, 'worktree', 'list', '--porcelain').split('\n').filter((line) => line.startsWith('worktree '))).toHaveLength(1);
     // The overlapping pair ran in order: slugify-accents edited what slugify wrote.
     expect(lines.findIndex((line) => line.event === 'task-complete' && line.task === 'slugify'))
       .toBeLessThan(lines.findIndex((line) => line.event === 'task-start' && line.task === 'slugify-accents'));
@@ -31,6 +35,12 @@ describe('parallel-agents demo', () => {
     expect(tests.stdout).toContain('10 passed, 0 failed');
     expect(git(repo, 'status', '--porcelain')).toBe('');
     expect(git(repo, 'log', '--oneline', 'main')).toContain('Merge task docs');
+  });
+
+  it('says what its speedup means in one line', async () => {
+    const { speedupMeaning } = await import('../../src/demo/demo-run.ts');
+    const line = speedupMeaning({ speedup: 2.5, agents: 4, workMs: 25_000, makespanMs: 10_000 } as never);
+    expect(line).toBe('speedup 2.50x: 4 agents did 25.0 s of agent work in 10.0 s of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).');
   });
 
   it('the scripted agent refuses a task it does not know', async () => {

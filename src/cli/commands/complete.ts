@@ -36,7 +36,7 @@ export const command: CommandModule = {
     const needsRepo = commitWorktree || commit !== undefined || held.files.length > 0;
     if (needsRepo) {
       const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir') });
-      commit = gatherEvidence({ context, task: held, commit, commitWorktree });
+      commit = await gatherEvidence({ context, task: held, commit, commitWorktree });
     }
     const task = await store.complete({ ...proof, commit, summary: stringOption(ctx.values, 'summary') });
     return {

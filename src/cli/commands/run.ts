@@ -3,7 +3,7 @@ import { durationOption, integerOption, stringOption } from '../args.ts';
 import type { CommandContext, CommandModule } from '../command.ts';
 
 // One line: errors quote it, and every error is one line.
-const usage = 'parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]';
+const usage = 'parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--checkout auto|full|scoped] [--keep-worktrees] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]';
 
 function budgetOption(ctx: CommandContext): number | undefined {
   const text = stringOption(ctx.values, 'budget-usd');
@@ -43,6 +43,8 @@ export const command: CommandModule = {
     'test-timeout': { type: 'string' },
     'budget-usd': { type: 'string' },
     into: { type: 'string' },
+    checkout: { type: 'string' },
+    'keep-worktrees': { type: 'boolean' },
     resume: { type: 'boolean' },
     heartbeat: { type: 'string' },
     backoff: { type: 'string' },
@@ -58,6 +60,8 @@ export const command: CommandModule = {
     const { splitCommandLine } = await import('../../runner/command-line.ts');
     const argv = agentCmd !== undefined ? splitCommandLine(agentCmd) : undefined;
     const agents = integerOption(ctx.values, 'agents', 1);
+    const { parseCheckoutMode } = await import('../../git/worktree-sparse.ts');
+    const checkout = parseCheckoutMode(stringOption(ctx.values, 'checkout'));
     const options = {
       timeoutMs: durationOption(ctx.values, 'timeout', 30 * 60_000),
       maxAttempts: integerOption(ctx.values, 'max-attempts', 1),
@@ -81,6 +85,8 @@ export const command: CommandModule = {
     const interrupt = interruptOnSignals();
     try {
       const result = await runPlan({
+        // The process's own start: the report's wall time is what the user waited for.
+        startedAt: Date.now() - process.uptime() * 1000,
         cwd: ctx.cwd,
         tasksDir: stringOption(ctx.values, 'tasks-dir'),
         env: ctx.env,
@@ -90,6 +96,8 @@ export const command: CommandModule = {
         ...options,
         resume: ctx.values.resume === true,
         into: stringOption(ctx.values, 'into'),
+        checkout,
+        keepWorktrees: ctx.values['keep-worktrees'] === true,
         signal: interrupt.signal,
         view,
         emit: ctx.emit,
