@@ -92,18 +92,18 @@ async function changedBetween(cwd: string, from: string, to: string): Promise<st
 async function checkBranchCommit(context: RepoContext, record: WorktreeRecord, task: Pick<Task, 'id' | 'files'>, commit: string): Promise<string> {
   const repoRoot = context.repoRoot;
   // Relative names (HEAD, HEAD~1) mean the task's own worktree, where the agent made them.
-  const full = await resolveCommitAsync(commit, existsSync(record.path) ? record.path : repoRoot);
+  const [full, head] = await Promise.all([resolveCommitAsync(commit, existsSync(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
   if (!full) throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
-  const head = await resolveCommitAsync(branchRefName(record.branch), repoRoot);
   if (!head) throw new CliError('E_EVIDENCE', `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
   if (full !== head && !(await gitTestAsync(['merge-base', '--is-ancestor', full, head], { cwd: repoRoot }))) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${task.id}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
   }
   // The base itself (or anything older) is on the branch too, but proves no work at all.
-  if (await gitTestAsync(['merge-base', '--is-ancestor', full, record.base], { cwd: repoRoot })) {
+  const [isBase, changed] = await Promise.all([gitTestAsync(['merge-base', '--is-ancestor', full, record.base], { cwd: repoRoot }), changedBetween(repoRoot, record.base, full)]);
+  if (isBase) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is the base of task ${task.id} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
   }
-  const outside = ownershipViolations(await changedBetween(repoRoot, record.base, full), task.files, controlDirs(context));
+  const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
   }

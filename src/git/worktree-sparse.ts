@@ -125,7 +125,17 @@ export function chooseCheckout(context: RepoContext, request: CheckoutRequest): 
   return { sparse: fromScope, reason: `scoped to the task's files and reads (${tracked} tracked files)` };
 }
 
-/** Writes the cone into a fresh --no-checkout worktree; it touches the shared config, so call it under the repository lock. */
+/**
+ * Turns on per-worktree config in the shared config, once: after that, a worktree's sparse
+ * settings live in its own config.worktree and several can be set at the same time. Call it under
+ * the repository lock.
+ */
+export async function ensureWorktreeConfig(context: RepoContext): Promise<void> {
+  const enabled = await runGitAsync(['config', '--bool', 'extensions.worktreeConfig'], { cwd: context.repoRoot, okExitCodes: [1] });
+  if (enabled.stdout.trim() !== 'true') await runGitAsync(['config', 'extensions.worktreeConfig', 'true'], { cwd: context.repoRoot });
+}
+
+/** Writes the cone into a fresh --no-checkout worktree; only that worktree's files, once ensureWorktreeConfig ran. */
 export async function setSparseCone(worktreePath: string, folders: readonly string[]): Promise<void> {
   // --skip-checks: a file named as a cone folder stands for its own folder's files (see coneFolders).
   await runGitAsync(['sparse-checkout', 'set', '--cone', '--sparse-index', '--skip-checks', ...folders], { cwd: worktreePath });

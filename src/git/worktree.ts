@@ -7,7 +7,7 @@ import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
 import { gitOutput, resolveCommit, resolveCommitAsync, runGitAsync } from '../repo/run-git.ts';
 import { listGitWorktrees } from './worktree-state.ts';
-import { setSparseCone } from './worktree-sparse.ts';
+import { ensureWorktreeConfig, setSparseCone } from './worktree-sparse.ts';
 import { listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
 
 export const TASK_BRANCH_PREFIX = 'parallel/';
@@ -27,10 +27,11 @@ export interface AddWorktreeOptions {
 }
 
 /**
- * Creates the task's branch and worktree. Only git's bookkeeping (the branch, the worktree's admin
- * folder, the shared config) happens under the repository lock; the file checkout, which is most
- * of the cost, runs after it as an asynchronous git process, so several tasks check out at once
- * and the caller's event loop stays free.
+ * Creates the task's branch and worktree. Only git's shared bookkeeping (the branch, the
+ * worktree's admin folder, the shared config) happens under the repository lock; the sparse
+ * settings and the file checkout, which touch only this worktree and are most of the cost, run
+ * after it as asynchronous git processes, so several tasks check out at once and the caller's
+ * event loop stays free.
  */
 export async function addWorktree(context: RepoContext, options: AddWorktreeOptions): Promise<WorktreeRecord> {
   const taskId = validateTaskId(options.taskId);
@@ -53,7 +54,10 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     if (!orphan) {
       throw new CliError('E_REFUSED', `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
     }
-    if (sparse) await withRepoLock(context, () => setSparseCone(path, sparse));
+    if (sparse) {
+      await withRepoLock(context, () => ensureWorktreeConfig(context));
+      await setSparseCone(path, sparse);
+    }
     await checkOutFiles(path);
     const adopted = record(gitOutput(['merge-base', baseCommit, branchHead!], { cwd: context.repoRoot }));
     writeWorktreeRecord(context.storeDir, adopted);
@@ -73,8 +77,9 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     if (!isWorktreesExcluded(context)) ensureWorktreesExcluded(context);
     if (branchHead) await runGitAsync(['worktree', 'add', '--no-checkout', path, branch], { cwd: context.repoRoot });
     else await runGitAsync(['worktree', 'add', '--no-checkout', '-b', branch, path, baseCommit], { cwd: context.repoRoot });
-    if (sparse) await setSparseCone(path, sparse);
+    if (sparse) await ensureWorktreeConfig(context);
   });
+  if (sparse) await setSparseCone(path, sparse);
   await checkOutFiles(path);
   const created = record(startCommit);
   writeWorktreeRecord(context.storeDir, created);

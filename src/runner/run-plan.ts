@@ -140,7 +140,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const cleanupMs = verify?.cleanup_ms ?? 0;
   const whole = buildRunReport({
     agents, adapter: options.adapter.name, startedAt: runStartedAt, endedAt: runEndedAt,
-    tasks: outcome.report.tasks.map((line) => ({ id: line.id, dependsOn: plan.tasks.find((task) => task.id === line.id)?.depends_on ?? [], state: line.state, commit: line.commit, waitMs: line.waitMs })),
+    tasks: outcome.tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, state: task.state, commit: task.commit, waitMs: outcome.state.waitMs.get(task.id) })),
     attempts: outcome.state.attempts,
     // Between the tasks phase and the report nothing but the runner works: every slot waits on it.
     runSteps: { publish: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },

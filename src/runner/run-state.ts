@@ -40,8 +40,8 @@ export class RunState {
   private readonly freeAgents: string[];
   private readonly readySince = new Map<string, number>();
   private readonly preparing = new Map<string, Promise<PreparedWorkspace>>();
-  /** Attempts waiting for their own worktree: preparing ahead must not compete with them. */
-  private awaitingCheckout = 0;
+  /** Started tasks that do not have their worktree yet: preparing ahead must not compete with them. */
+  private readonly awaitingCheckout = new Set<string>();
   private wake: () => void = () => {};
   private wakeup: Promise<void>;
 
@@ -95,16 +95,18 @@ export class RunState {
     const since = this.readySince.get(id);
     if (since !== undefined) this.waitMs.set(id, (this.waitMs.get(id) ?? 0) + (this.now() - since));
     this.readySince.delete(id);
+    this.awaitingCheckout.add(id);
     return this.freeAgents.shift()!;
   }
 
   /** Runs an attempt in the agent's slot; the slot comes back (and the loop wakes) when it ends. */
-  track(agent: string, attempt: Promise<void>): void {
+  track(agent: string, id: string, attempt: Promise<void>): void {
     const promise: Promise<void> = attempt
       .catch((error: unknown) => {
         this.failure ??= error;
       })
       .finally(() => {
+        this.awaitingCheckout.delete(id);
         this.running.delete(promise);
         this.freeAgents.push(agent);
         this.freeAgents.sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
@@ -129,11 +131,10 @@ export class RunState {
 
   /** What an attempt waits on for its worktree; preparing ahead pauses meanwhile. */
   async awaitWorkspace(id: string): Promise<PreparedWorkspace> {
-    this.awaitingCheckout++;
     try {
       return await this.workspaceFor(id);
     } finally {
-      this.awaitingCheckout--;
+      this.awaitingCheckout.delete(id);
       this.notify();
     }
   }
@@ -144,7 +145,7 @@ export class RunState {
    * repository lock, and the waiting agent matters more.
    */
   prepareAhead(count: number): void {
-    if (this.awaitingCheckout > 0) return;
+    if (this.awaitingCheckout.size > 0) return;
     for (const id of this.scheduler.ready().slice(0, count)) {
       if (!this.preparing.has(id)) this.workspaceFor(id).catch(() => {});
     }

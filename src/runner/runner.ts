@@ -124,6 +124,6 @@ function startAttempts(ctx: AttemptContext, options: RunnerOptions): void {
       return;
     }
     const agent = state.startTask(next);
-    state.track(agent, runAttempt(ctx, agent, next));
+    state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
