@@ -6,6 +6,8 @@
 //     Paired runs, alternating which goes first; wall times spawn to exit.
 //  2. The reported speedup against the wall clock: the same 30 tasks with an agent that thinks
 //     for THINK seconds (default 1) before its edit, run with 1 and with 8 agents.
+//  3. Overhead per task without contention: runner and script with 1 agent on the 30 tasks.
+// RUN_SCALE_ONLY=trivial|speedup|overhead runs one part; REPS sets the paired runs (default 3).
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchRepo, load, median, resetRepo, timed, type BenchRepo } from './fixtures/bench-repo.ts';
@@ -19,7 +21,9 @@ const env = { ...process.env, PARALLEL_TASKS_DIR: undefined, PARALLEL_WORKTREES_
 const SCRIPT = `#!/bin/bash
 # The plain script: what a user would write to run the same agents on the same tasks.
 set -euo pipefail
-REPO=$1; WT=$2; AGENT=$3; shift 3
+REPO=$1; WT=$2; AGENT=$3; P=$4; shift 4
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+start=$(ms)
 mkdir -p "$WT"
 # Concurrent sparse-checkout calls race on this shared setting unless it is set once up front.
 git -C "$REPO" config extensions.worktreeConfig true
@@ -35,11 +39,14 @@ one() {
   git commit -q -m "$id"
 }
 export -f one; export REPO WT AGENT
-printf '%s\\n' "$@" | xargs -P ${AGENTS} -n 1 bash -c 'one "$0"'
+printf '%s\\n' "$@" | xargs -P "$P" -n 1 bash -c 'one "$0"'
+tasks=$(ms)
 cd "$REPO"
 git merge -q --no-edit $(printf 'script/%s ' "$@")
+merged=$(ms)
 rm -rf "$WT"
 git worktree prune
+echo "tasks $((tasks - start)) merge $((merged - tasks)) cleanup $(( $(ms) - merged ))"
 `;
 
 function agentScript(repo: BenchRepo, name: string, thinkSeconds: number): string {
@@ -66,42 +73,64 @@ async function runner(repo: BenchRepo, plan: string, agent: string, agents: numb
   return { ms, report };
 }
 
-async function script(repo: BenchRepo, ids: readonly string[], agent: string): Promise<number> {
+/** The plain script's wall time and its phases (the parallel tasks, the octopus merge, the cleanup), ms. */
+async function script(repo: BenchRepo, ids: readonly string[], agent: string, parallel = AGENTS): Promise<{ ms: number; phases: Record<string, number> }> {
   resetRepo(repo);
   const path = join(repo.work, 'plain.sh');
   writeFileSync(path, SCRIPT);
   chmodSync(path, 0o755);
-  return (await timed([path, repo.dir, join(repo.work, 'script-wt'), agent, ...ids], { cwd: repo.work })).ms;
+  const { ms, stdout } = await timed([path, repo.dir, join(repo.work, 'script-wt'), agent, String(parallel), ...ids], { cwd: repo.work });
+  const words = stdout.trim().split(/\s+/);
+  const phases: Record<string, number> = {};
+  for (let i = 0; i + 1 < words.length; i += 2) phases[words[i]!] = Number(words[i + 1]);
+  return { ms, phases };
 }
 
-async function trivialWork(repo: BenchRepo, ids: readonly string[]): Promise<void> {
+interface Paired { runner: number; script: number; scriptPhases: Record<string, number>; report: any }
+
+async function paired(repo: BenchRepo, ids: readonly string[], agents: number): Promise<Paired[]> {
   const agent = agentScript(repo, 'agent-trivial.sh', 0);
   const plan = planFile(repo, ids);
-  const runs: { runner: number; script: number; report: any }[] = [];
+  const runs: Paired[] = [];
   for (let i = 0; i < REPS; i++) {
     // Alternate the order so a change of machine load hits both alike.
-    let runnerRun: { ms: number; report: any };
-    let scriptMs: number;
-    if (i % 2 === 0) {
-      scriptMs = await script(repo, ids, agent);
-      runnerRun = await runner(repo, plan, agent, AGENTS);
-    } else {
-      runnerRun = await runner(repo, plan, agent, AGENTS);
-      scriptMs = await script(repo, ids, agent);
-    }
-    runs.push({ runner: runnerRun.ms, script: scriptMs, report: runnerRun.report });
+    const first = i % 2 === 0 ? 'script' : 'runner';
+    const a = first === 'script' ? await script(repo, ids, agent, agents) : await runner(repo, plan, agent, agents);
+    const b = first === 'script' ? await runner(repo, plan, agent, agents) : await script(repo, ids, agent, agents);
+    const [scriptRun, runnerRun] = (first === 'script' ? [a, b] : [b, a]) as [{ ms: number; phases: Record<string, number> }, { ms: number; report: any }];
+    runs.push({ runner: runnerRun.ms, script: scriptRun.ms, scriptPhases: scriptRun.phases, report: runnerRun.report });
   }
+  return runs;
+}
+
+const secs = (ms: number): string => (ms / 1000).toFixed(2);
+
+async function trivialWork(repo: BenchRepo, ids: readonly string[]): Promise<void> {
+  const runs = await paired(repo, ids, AGENTS);
   console.log(`\n### 1. ${AGENTS} agents, ${TASKS} tasks of trivial work: runner vs plain script (${REPS} paired runs; s)\n`);
-  console.log('| run | plain script | runner | runner / script | runner orchestration per task (slot time) | (runner - script) x agents / tasks | runner steps: publish, verify, cleanup |');
-  console.log('|---:|---:|---:|---:|---:|---:|---|');
+  console.log('| run | plain script (tasks + merge + cleanup) | runner (publish + tasks + verify + cleanup) | runner / script | (runner - script) x agents / tasks | runner: task orchestration per task (slot time) |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
   runs.forEach((run, index) => {
-    const perTask = run.report.tasks.reduce((sum: number, task: any) => sum + task.orchestrationMs, 0) / TASKS;
+    const p = run.scriptPhases;
     const steps = run.report.orchestration.runSteps;
-    console.log(`| ${index + 1} | ${(run.script / 1000).toFixed(2)} | ${(run.runner / 1000).toFixed(2)} | ${(run.runner / run.script).toFixed(3)} | ${(perTask / 1000).toFixed(3)} | ${(((run.runner - run.script) * AGENTS) / TASKS / 1000).toFixed(3)} | ${[steps.publish, steps.verify, steps.cleanup].map((ms: number) => (ms / 1000).toFixed(2)).join(', ')} |`);
+    const tasksPhase = run.report.makespanMs - steps.publish - steps.verify - steps.cleanup;
+    const perTask = run.report.tasks.reduce((sum: number, task: any) => sum + task.orchestrationMs, 0) / TASKS;
+    console.log(`| ${index + 1} | ${secs(run.script)} (${secs(p.tasks!)} + ${secs(p.merge!)} + ${secs(p.cleanup!)}) | ${secs(run.runner)} (${secs(steps.publish)} + ${secs(tasksPhase)} + ${secs(steps.verify)} + ${secs(steps.cleanup)}) | ${(run.runner / run.script).toFixed(3)} | ${secs(((run.runner - run.script) * AGENTS) / TASKS)} | ${secs(perTask)} |`);
   });
-  const ratio = median(runs.map((run) => run.runner / run.script));
   const last = runs.at(-1)!.report.orchestration;
-  console.log(`\nmedian runner / script: ${ratio.toFixed(3)}; last run's task orchestration in total: claims ${last.claimMs} ms, checkouts waited ${last.checkoutMs} ms, commits and scope checks ${last.evidenceMs} ms, store ${last.storeMs} ms`);
+  console.log(`\nmedian runner / script: ${median(runs.map((run) => run.runner / run.script)).toFixed(3)}; tasks phases alone (runner from its first claim to its last attempt, script's xargs): median ratio ${median(runs.map((run) => (run.report.makespanMs - Object.values(run.report.orchestration.runSteps as Record<string, number>).reduce((a, b) => a + b, 0)) / run.scriptPhases.tasks!)).toFixed(3)}`);
+  console.log(`last run's task orchestration in total (slot time): claims ${last.claimMs} ms, checkouts waited ${last.checkoutMs} ms, commits and scope checks ${last.evidenceMs} ms, store ${last.storeMs} ms`);
+}
+
+async function overheadPerTask(repo: BenchRepo, ids: readonly string[]): Promise<void> {
+  const runs = await paired(repo, ids, 1);
+  console.log(`\n### 3. Overhead per task without contention: 1 agent, ${TASKS} trivial tasks (${REPS} paired runs)\n`);
+  console.log('| run | plain script, per task | runner, per task (whole run / tasks) | runner - script, per task | runner: task orchestration per task (median) |');
+  console.log('|---:|---:|---:|---:|---:|');
+  runs.forEach((run, index) => {
+    const orchestration = median(run.report.tasks.map((task: any) => task.orchestrationMs));
+    console.log(`| ${index + 1} | ${(run.script / TASKS).toFixed(0)} ms | ${(run.runner / TASKS).toFixed(0)} ms | ${((run.runner - run.script) / TASKS).toFixed(0)} ms | ${orchestration.toFixed(0)} ms |`);
+  });
 }
 
 async function speedupTruth(repo: BenchRepo, ids: readonly string[]): Promise<void> {
@@ -128,6 +157,7 @@ async function main(): Promise<void> {
     const ids = repo.packages.slice(0, TASKS);
     if (!process.env.RUN_SCALE_ONLY || process.env.RUN_SCALE_ONLY === 'trivial') await trivialWork(repo, ids);
     if (!process.env.RUN_SCALE_ONLY || process.env.RUN_SCALE_ONLY === 'speedup') await speedupTruth(repo, ids);
+    if (!process.env.RUN_SCALE_ONLY || process.env.RUN_SCALE_ONLY === 'overhead') await overheadPerTask(repo, ids);
     console.log(`\n${load()}`);
   } finally {
     repo.dispose();
