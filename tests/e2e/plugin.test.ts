@@ -10,7 +10,7 @@ import { buildTestPlugin, runClaude, runPrompt } from '../helpers/claude-code.ts
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { bash, startMockModel, text, tool, type MockModel, type MockRequest, type MockRule } from '../helpers/mock-model.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
-import { TaskStore } from '../../src/store/task-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { openRepoContext } from '../../src/git/repo-context.ts';
 import { addWorktree } from '../../src/git/worktree.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -146,8 +146,8 @@ describe('plugin inside Claude Code 2.1.197', () => {
     });
     const home = tempDir('pa-home-');
     // Set-up in-process (the CLI itself is exercised by the agents inside Claude Code below).
-    const store = TaskStore.open({ cwd: repo });
-    store.init();
+    const store = openStore({ cwd: repo });
+    await store.init();
     const context = openRepoContext({ cwd: repo, env: {} });
     const tasks = [
       { id: 'api', role: 'backend-developer', files: 'src/api/**', agent: 'backend-1', file: 'src/api/health.js' },
@@ -157,12 +157,16 @@ describe('plugin inside Claude Code 2.1.197', () => {
     ];
     const worktrees: Record<string, string> = {};
     for (const task of tasks) {
-      store.add({ id: task.id, title: `health ${task.id}`, role: task.role, files: [task.files] });
+      await store.add([{ id: task.id, title: `health ${task.id}`, role: task.role, files: [task.files] }]);
       worktrees[task.id] = (await addWorktree(context, { taskId: task.id })).path;
     }
+    // The UI agent claims from another folder: identity comes from the host, not from the command text or the cwd.
+    const claimCall = (task: (typeof tasks)[number]) => task.id === 'ui'
+      ? `cd .parallel && parallel-agents claim --agent ${task.agent} --role ${task.role} --json`
+      : `parallel-agents claim --agent ${task.agent} --role ${task.role} --json`;
     const worker = (task: (typeof tasks)[number], extra: Array<MockRule['reply']> = []) =>
       subagentScript(`Agent name: ${task.agent}`, [
-        [bash(`parallel-agents claim --agent ${task.agent} --role ${task.role} --json`)],
+        [bash(claimCall(task))],
         ...extra,
         [tool('Write', { file_path: join(worktrees[task.id]!, task.file), content: `// ${task.id}\n` })],
         [bash(`parallel-agents complete --agent ${task.agent} --task ${task.id} --commit-worktree --summary "health ${task.id}" --json`)],
@@ -222,11 +226,22 @@ describe('plugin inside Claude Code 2.1.197', () => {
 
     // Three completed with their commit as evidence, on their own branches.
     for (const task of [api, ui, qa]) {
-      const view = store.get(task.id)!;
+      const view = (await store.get(task.id))!;
       expect(view.state, task.id).toBe('completed');
       expect(view.commit).toBe(git(worktrees[task.id]!, 'rev-parse', 'HEAD'));
       expect(git(worktrees[task.id]!, 'show', '--name-only', '--format=', 'HEAD')).toBe(task.file);
     }
+    // Every claim was bound through the host: its lease names the Claude Code process (one for the
+    // whole session, not this test), and the agents completed without passing their token.
+    const { readEvents } = await import('../../src/store/local/journal.ts');
+    const { NODE_FS } = await import('../../src/fs/fs-port.ts');
+    const { parseLease } = await import('../../src/store/local/names.ts');
+    const claims = readEvents(NODE_FS, join(repo, '_tasks', 'events.jsonl')).filter((event) => event.event === 'claim');
+    expect(claims.map((event) => event.agent).sort()).toEqual(['backend-1', 'frontend-1', 'pm-1', 'qa-1']);
+    const holders = new Set(claims.map((event) => parseLease(String(event.lease))?.holder?.pid));
+    expect(holders.size).toBe(1);
+    expect([...holders][0]).toEqual(expect.any(Number));
+    expect([...holders][0]).not.toBe(process.pid);
     // The scope hook refused QA's write into the API's files, with a message it can act on.
     const denied = mock.requests.flatMap((r) => r.lastToolResults).find((result) => result.is_error && /outside the write scope/.test(result.content));
     expect(denied?.content).toMatch(/src\/api\/health\.js is outside the write scope of the task you hold \(tests: tests\/\*\*\)/);
@@ -234,7 +249,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
     // The quitter was sent back once to finish its claim, stopped again, and its claim was
     // released as failed, with the reason.
     expect(mock.requests.some((r) => r.fromSubagent && r.firstUserText.includes('Agent name: pm-1') && /Stop hook feedback:[\s\S]*you still hold reqs/.test(r.lastUserText))).toBe(true);
-    const reqsView = store.get('reqs')!;
+    const reqsView = (await store.get('reqs'))!;
     expect(reqsView.state).toBe('failed');
     expect(reqsView.last_error).toMatch(/agent pm-1 \(parallel:product-manager \S+\) stopped while still holding this task, without complete or fail, even after a reminder/);
 
