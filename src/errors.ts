@@ -53,10 +53,6 @@ export class CliError extends Error {
   }
 }
 
-export function exitCodeFor(code: ErrorCode): ExitCode {
-  return EXIT_BY_CODE[code];
-}
-
 /** Human-readable table for `--help`, generated from the same data the CLI uses. */
 export const EXIT_CODE_HELP = [
   ['0', 'success'],

@@ -1,4 +1,6 @@
+import { version } from '../../package.json';
 import { EXIT, EXIT_CODE_HELP, CliError } from '../errors.ts';
+import { printable } from '../text/printable.ts';
 import { COMMANDS, COMMAND_GROUPS } from './command-table.ts';
 import { parseCommandArgs } from './args.ts';
 import { describeError, reportError, writeJson } from './output.ts';
@@ -41,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (argv[0] === '--version') {
-      process.stdout.write(`${process.env.PARALLEL_AGENTS_VERSION ?? '0.1.0'}\n`);
+      process.stdout.write(`${version}\n`);
       return EXIT.ok;
     }
     const resolved = resolveCommandName(argv);
@@ -72,7 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     };
     const result = await command.run(ctx);
     if (json) writeJson(process.stdout, result.data);
-    else if (result.text.length > 0) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    // Task titles, ids and messages come from files anyone can edit: no raw control character reaches the terminal.
+    else if (result.text.length > 0) process.stdout.write(printable(result.text.endsWith('\n') ? result.text : `${result.text}\n`));
     return result.exitCode ?? EXIT.ok;
   } catch (error) {
     const cliError = describeError(error);
