@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { CliError } from '../errors.ts';
 import type { TaskInput } from './backend.ts';
 
-// zod/mini, not full zod: the full build adds ~25 ms to every CLI start (MEASUREMENTS §1).
+// zod/mini, not full zod: the full build adds tens of milliseconds to every CLI start (bench/RESULTS.md, CLI latency).
 
 export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Agent and role names: like ids, but a `~` would break the claimed-file name. */
