@@ -44,7 +44,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // src/errors.ts
-var EXIT, EXIT_BY_CODE, CliError, EXIT_CODE_HELP;
+var EXIT, EXIT_BY_CODE, CliError, EXIT_MEANINGS;
 var init_errors = __esm({
   "src/errors.ts"() {
     "use strict";
@@ -91,14 +91,14 @@ var init_errors = __esm({
         return EXIT_BY_CODE[this.code];
       }
     };
-    EXIT_CODE_HELP = [
-      ["0", "success"],
-      ["1", "the operation failed (git error, merge stopped, refused, agent failure)"],
-      ["2", "bad usage or invalid input (flag, file, field, id, path)"],
-      ["3", "nothing claimable now, but work remains"],
-      ["4", "no work left: everything is completed or blocked"],
-      ["5", "refused: the caller does not hold that claim, or is not the agent it names"]
-    ];
+    EXIT_MEANINGS = {
+      [EXIT.ok]: "success",
+      [EXIT.failed]: "the operation failed (git error, merge stopped, refused, agent failure)",
+      [EXIT.usage]: "bad usage or invalid input (flag, file, field, id, path)",
+      [EXIT.nothingClaimableNow]: "nothing claimable now, but work remains",
+      [EXIT.noWorkLeft]: "no work left: everything is completed or blocked",
+      [EXIT.notHolder]: "refused: the caller does not hold that claim, or is not the agent it names"
+    };
   }
 });
 
@@ -10324,7 +10324,7 @@ init_output();
 function topLevelHelp() {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = EXIT_CODE_HELP.map(([code, meaning]) => `  ${code}  ${meaning}`);
+  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
     "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]",
     "",

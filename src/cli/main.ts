@@ -1,5 +1,5 @@
 import { version } from '../../package.json';
-import { EXIT, EXIT_CODE_HELP, CliError } from '../errors.ts';
+import { EXIT, EXIT_MEANINGS, CliError } from '../errors.ts';
 import { printable } from '../text/printable.ts';
 import { COMMANDS, COMMAND_GROUPS } from './command-table.ts';
 import { parseCommandArgs } from './args.ts';
@@ -9,7 +9,7 @@ import type { CommandContext } from './command.ts';
 function topLevelHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = EXIT_CODE_HELP.map(([code, meaning]) => `  ${code}  ${meaning}`);
+  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
     'usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]',
     '',
