@@ -26,6 +26,12 @@ function topLevelHelp(): string {
   ].join('\n');
 }
 
+function groupHelp(group: string): string {
+  const members = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
+  const width = Math.max(...members.map(([name]) => name.length));
+  return [`usage: parallel-agents ${group} <command> [options]`, '', 'Commands:', ...members.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`), '', `Each takes --help.`, ''].join('\n');
+}
+
 function resolveCommandName(argv: string[]): { name: string; rest: string[] } | undefined {
   const [first, second] = argv;
   if (first === undefined) return undefined;
@@ -48,6 +54,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const resolved = resolveCommandName(argv);
     const entry = resolved ? COMMANDS[resolved.name] : undefined;
+    // `plan --help` (or `plan` alone): the group's commands, not an "unknown command" error.
+    if (!entry && argv[0] && COMMAND_GROUPS.has(argv[0]) && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+      process.stdout.write(groupHelp(argv[0]));
+      return EXIT.ok;
+    }
     if (!resolved || !entry) {
       const group = argv[0] && COMMAND_GROUPS.has(argv[0]);
       const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));

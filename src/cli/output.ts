@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { CliError } from '../errors.ts';
 import { printable } from '../text/printable.ts';
 
@@ -26,13 +27,25 @@ export function oneReadableLine(message: string, json: boolean): string {
   return `${shown}; ... and ${rest} more (${json ? 'the JSON on stdout has them all' : 'run with --json to see them all'})`;
 }
 
+function sameDestination(): boolean {
+  try {
+    const out = fstatSync(1);
+    const err = fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
+
 export function reportError(error: CliError, json: boolean, cause: unknown): void {
   if (json) {
     writeJson(process.stdout, {
       error: { code: error.code, message: error.message, exit: error.exitCode, ...(error.details ?? {}) },
     });
   }
-  process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}\n`);
+  // With --json the document on stdout already says it: when stdout and stderr are the same pipe
+  // or file (a skill's `!` line runs `... --json 2>&1`), a second copy would only repeat it.
+  if (!json || !sameDestination()) process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}\n`);
   if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
     process.stderr.write(`${cause.stack}\n`);
   }
