@@ -1,7 +1,10 @@
 import { isSyntaxError, parseSegment, type SegmentSyntaxError } from './segment-syntax.ts';
 
-// The one answer to "is this a valid scope entry". An entry that is refused here never reaches
-// the matcher, so a typo fails loudly instead of silently matching nothing, or everything.
+// The one answer to "is this a valid scope entry", for every way an entry comes in: `add
+// --files`, plan files (and the batch plans written as plan files), task files read from disk
+// (all through scopeEntrySchema in src/store/task-schema.ts), and `worktree add --sparse`, which
+// adds "no globs" on top. An entry that is refused here never reaches the matcher, so a typo
+// fails loudly instead of silently matching nothing, or everything.
 
 const SYNTAX_PROBLEMS: { [K in SegmentSyntaxError['kind']]: (error: Extract<SegmentSyntaxError, { kind: K }>) => string } = {
   'unclosed-class': () => 'has a "[" without its "]": close the character class',
@@ -63,3 +66,23 @@ export function scopeEntryMessage(entry: string): string | undefined {
   return problem === undefined ? undefined : `${JSON.stringify(entry)} ${problem}`;
 }
 
+/**
+ * Splits a comma-separated list of entries (`add --files a,b`) at the commas outside "{...}",
+ * so `src/*.{ts,tsx}` stays one entry; blanks around items and empty items are dropped.
+ */
+export function splitScopeList(text: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const char = text[i];
+    if (char === '{') depth++;
+    else if (char === '}' && depth > 0) depth--;
+    else if (i === text.length || (char === ',' && depth === 0)) {
+      const item = text.slice(from, i).trim();
+      if (item.length > 0) items.push(item);
+      from = i + 1;
+    }
+  }
+  return items;
+}
