@@ -9,9 +9,9 @@ export { isGlob, normalizeScopeEntry };
 // it covers the path itself and everything beneath it; `dir/**` also covers `dir`.
 // A glob is matched by walking the path once, segment by segment, keeping the set of pattern
 // positions still alive (`**` loops on itself), and each segment by its own automaton: no
-// backtracking, so the cost is at most (path length + 1) × (pattern length + 1) times a small
-// constant (tests/scope/glob.test.ts counts it), whatever the glob. The PreToolUse hook runs
-// this synchronously; a RegExp backtracking over `**/**/**/…` could stall it past its time-out.
+// backtracking, so a match costs at most 10 × (path length + 1) × (pattern length + 1) steps
+// whatever the glob (tests/scope/glob.test.ts counts them). The PreToolUse hook runs this
+// synchronously; a RegExp backtracking over `**/**/**/…` could stall it past its time-out.
 
 /** The literal folder prefix before the first glob character ("src/api" for "src/api/**\/*.ts"). */
 export function staticBase(entry: string): string {
@@ -56,7 +56,8 @@ export interface Glob {
 
 const programs = new Map<string, SegmentProgram>();
 
-function program(segment: string): SegmentProgram {
+/** One automaton per distinct segment glob ("*.ts" appears in thousands of entries). */
+export function segmentProgram(segment: string): SegmentProgram {
   let compiled = programs.get(segment);
   if (!compiled) programs.set(segment, (compiled = compileSegment(segment)));
   return compiled;
@@ -78,7 +79,7 @@ export function compileGlob(rawEntry: string): Glob {
   if (first === segments.length) return { entry, shape: UNDER, base, steps: [], open };
   const steps: Step[] = segments.slice(first).map((segment, index, rest) => {
     if (segment === '**') return { kind: index === rest.length - 1 ? 'rest' : 'globstar' };
-    return isGlob(segment) ? { kind: 'segment', program: program(segment) } : { kind: 'text', text: segment };
+    return isGlob(segment) ? { kind: 'segment', program: segmentProgram(segment) } : { kind: 'text', text: segment };
   });
   const perSegment = (step: Step): boolean => step.kind === 'text' || step.kind === 'segment';
   const globstarAt = steps.findIndex((step) => !perSegment(step));
