@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { pathBelow } from '../fs/path-inside.ts';
 import { CliError } from '../errors.ts';
 import { isProcessAlive } from '../process/liveness.ts';
-import { scopeEntrySchema, validateTaskId } from '../store/task-schema.ts';
+import { isGlob, normalizeScopeEntry, scopeEntryProblem } from '../scope/scope-entry.ts';
+import { validateTaskId } from '../store/task-schema.ts';
 import { createBackupRef } from './backup-ref.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, currentBranch, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
@@ -96,12 +97,11 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   return record;
 }
 
+/** A scope entry (the one validation) that is also a plain folder: cone mode takes folders only. */
 function validateSparseDir(dir: string): string {
-  const parsed = scopeEntrySchema.safeParse(dir);
-  if (!parsed.success || /[*?[\]{}]/.test(dir)) {
-    throw new CliError('E_INVALID', `--sparse "${dir}" must be a repository-relative folder (no globs, no "..", not absolute)`);
-  }
-  return dir.replace(/\/+$/, '');
+  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? 'is a glob: a sparse checkout takes folders; name the folder itself' : undefined);
+  if (problem) throw new CliError('E_INVALID', `--sparse ${JSON.stringify(dir)} ${problem}`);
+  return normalizeScopeEntry(dir);
 }
 
 export interface WorktreeListing extends WorktreeRecord {
