@@ -3,6 +3,7 @@ import { CliError } from '../../errors.ts';
 import { listWorktreeRecords } from '../../git/worktree-registry.ts';
 import type { Task, TaskBackend, TaskProblem } from '../../store/backend.ts';
 import { DEFAULT_LEASE_MS, isClaimable } from '../../store/rules.ts';
+import { hostSubagentCap, launchLimit } from '../../plan/launch-limit.ts';
 import { formatDuration } from '../../text/duration.ts';
 import { printable } from '../../text/printable.ts';
 import { durationOption } from '../args.ts';
@@ -105,6 +106,9 @@ export const command: CommandModule = {
     }
     const staleAfterMs = durationOption(ctx.values, 'stale-after', DEFAULT_LEASE_MS);
     const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : await snapshot(store, staleAfterMs);
-    return { data: snap, text: ctx.values.watch && ctx.stdout.isTTY ? '' : render(snap, list) };
+    // How many agents to launch now: one per claimable task, within the host's concurrent
+    // subagent cap less the agents still running (each holds a claim while it works).
+    const launch = { launch_limit: launchLimit(snap.claimable, ctx.env, snap.counts.claimed ?? 0), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+    return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? '' : render(snap, list) };
   },
 };
