@@ -54,6 +54,9 @@ afterEach(async () => {
   mock = undefined;
 });
 
+/** What each host runs at once with CLAUDE_CODE_MAX_CONCURRENT_SUBAGENTS unset: no cap before 2.1.217. */
+const HOST_SUBAGENT_CAP: Record<string, number | null> = { '2.1.197': null, '2.1.332': 20 };
+
 const isMain = (request: MockRequest) => !request.fromSubagent;
 const invoked = (request: MockRequest, command: string) => request.lastUserText.includes(`<command-name>/${command}</command-name>`) || request.firstUserText.includes(`<command-name>/${command}</command-name>`);
 
@@ -133,6 +136,9 @@ describe.each(CLAUDE_CODE_VERSIONS)('plugin inside Claude Code %s', (version) =>
     const report = JSON.parse(checked.content);
     expect(report.waves).toEqual([['api', 'ui'], ['tests']]);
     expect(report.agents.recommended).toBe(2);
+    // The CLI knows the host it runs in (AI_AGENT) and so its concurrent subagent cap.
+    expect(report.host_subagent_cap, `no cap recorded for Claude Code ${version}`).toBe(HOST_SUBAGENT_CAP[version]);
+    expect(report.launch_limit).toBe(2);
     expect(run.result.result).toContain('PLAN-SHOWN');
     // Step 1 ends the turn: nothing published, no store yet.
     expect(existsSync(join(repo, '_tasks', 'available'))).toBe(false);
