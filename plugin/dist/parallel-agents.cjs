@@ -4760,6 +4760,10 @@ function launchLimit(wanted, env, running = 0) {
   const cap = hostSubagentCap(env);
   return Math.max(0, cap === void 0 ? wanted : Math.min(wanted, cap - running));
 }
+function launchNow(claimable, claimed, env, running = claimed) {
+  const aboutToClaim = Math.max(0, running - claimed);
+  return launchLimit(Math.max(0, claimable - aboutToClaim), env, running);
+}
 var DEFAULT_HOST_SUBAGENT_CAP, CAP_SINCE;
 var init_launch_limit = __esm({
   "src/plan/launch-limit.ts"() {
@@ -4855,16 +4859,18 @@ var init_status = __esm({
     init_open_store2();
     init_task_view();
     command9 = {
-      usage: "parallel-agents status [--watch] [--stale-after 30m] [--json]",
-      options: { watch: { type: "boolean" }, "stale-after": { type: "string" } },
+      usage: "parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]",
+      options: { watch: { type: "boolean" }, "stale-after": { type: "string" }, running: { type: "string" } },
       async run(ctx) {
         const store = openStore2(ctx);
         if (!await store.exists()) {
           throw new CliError("E_NOT_FOUND", `no task store at ${store.description}; run \`parallel-agents init\` or \`plan publish\` first, or fix --tasks-dir / --store`);
         }
         const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_LEASE_MS);
+        const running = integerOption(ctx.values, "running", 0);
         const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : await snapshot(store, staleAfterMs);
-        const launch = { launch_limit: launchLimit(snap.claimable, ctx.env, snap.counts.claimed ?? 0), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+        const claimed = snap.counts.claimed ?? 0;
+        const launch = { launch_limit: launchNow(snap.claimable, claimed, ctx.env, running ?? claimed), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(snap, list) };
       }
     };

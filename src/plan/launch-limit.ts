@@ -34,3 +34,13 @@ export function launchLimit(wanted: number, env: NodeJS.ProcessEnv, running = 0)
   const cap = hostSubagentCap(env);
   return Math.max(0, cap === undefined ? wanted : Math.min(wanted, cap - running));
 }
+
+/**
+ * Agents to launch now for `claimable` tasks while `running` agents (launched, not yet reported;
+ * by default one per claim held) are at work: a running agent that holds no claim yet is about to
+ * take one of those tasks, and every running agent counts against the host's cap.
+ */
+export function launchNow(claimable: number, claimed: number, env: NodeJS.ProcessEnv, running = claimed): number {
+  const aboutToClaim = Math.max(0, running - claimed);
+  return launchLimit(Math.max(0, claimable - aboutToClaim), env, running);
+}

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HOST_SUBAGENT_CAP, hostSubagentCap, hostVersion, launchLimit } from '../../src/plan/launch-limit.ts';
+import { DEFAULT_HOST_SUBAGENT_CAP, hostSubagentCap, hostVersion, launchLimit, launchNow } from '../../src/plan/launch-limit.ts';
 import { gitRepo } from '../helpers/git-repo.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -46,6 +46,17 @@ describe('the host subagent cap', () => {
     expect(launchLimit(30, { AI_AGENT: 'claude-code_2-1-332_agent' })).toBe(20);
     expect(launchLimit(30, { AI_AGENT: 'claude-code_2-1-197_agent' }, 25)).toBe(30);
   });
+
+  it('leaves a claimable task to a running agent that has not claimed yet, and counts every running agent against the cap', () => {
+    const capped = { CLAUDE_CODE_MAX_CONCURRENT_SUBAGENTS: '2' };
+    expect(launchNow(3, 0, capped)).toBe(2);
+    expect(launchNow(1, 1, capped)).toBe(1); // one agent at work on its claim, one slot left
+    expect(launchNow(1, 0, capped, 1)).toBe(0); // one agent launched, about to take the one task
+    expect(launchNow(3, 0, capped, 1)).toBe(1);
+    expect(launchNow(3, 2, capped, 2)).toBe(0);
+    expect(launchNow(5, 0, {}, 2)).toBe(3); // no cap: only the tasks no running agent will take
+    expect(launchNow(2, 3, capped, 1)).toBe(1); // claims held by agents the caller does not run
+  });
 });
 
 describe('launch_limit in the CLI', () => {
@@ -61,6 +72,11 @@ describe('launch_limit in the CLI', () => {
     expect(cli(['status', '--json'], host).json).toMatchObject({ claimable: 2, launch_limit: 1 });
     expect(cli(['claim', '--agent', 'two', '--json'], {}).exitCode).toBe(0);
     expect(cli(['status', '--json'], host).json).toMatchObject({ claimable: 1, launch_limit: 0 });
+    // The caller says one agent runs (the other reported): it has a claim, so one more may start.
+    expect(cli(['status', '--running', '1', '--json'], host).json).toMatchObject({ claimable: 1, launch_limit: 1 });
+    const bad = cli(['status', '--running', 'two', '--json'], host);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toBe('parallel-agents: --running must be a whole number >= 0 (got "two")\n');
   });
 
   it('plan check --json: the recommended agents, capped by the host', () => {
