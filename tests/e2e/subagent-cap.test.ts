@@ -29,6 +29,26 @@ afterEach(async () => {
 const isMain = (request: MockRequest) => !request.fromSubagent;
 const agentOf = (request: MockRequest) => /Agent name: (w-\d+)/.exec(request.firstUserText)?.[1];
 
+/** Agents this conversation launched that have not reported back (in a <task-notification>) yet. */
+function runningAgents(request: MockRequest): number {
+  const messages = request.body.messages as Array<{ content: unknown }>;
+  const blocks = messages.flatMap((message) => (Array.isArray(message.content) ? message.content : []));
+  const launched = blocks.filter((block) => block.type === 'tool_use' && block.name === 'Agent').length;
+  const refused = blocks.filter((block) => block.type === 'tool_result' && REFUSED.test(JSON.stringify(block.content))).length;
+  const reported = new Set([...JSON.stringify(messages).matchAll(/<task-id>(.*?)<\/task-id>/g)].map((match) => match[1])).size;
+  return launched - refused - reported;
+}
+
+/**
+ * Whether an agent reported since the orchestrator last spoke. 2.1.332 delivers a notification that
+ * arrives during a tool call as a system message after the tool result, not in a user message.
+ */
+function notified(request: MockRequest): boolean {
+  const messages = request.body.messages as Array<{ role: string }>;
+  const lastAssistant = messages.map((message) => message.role).lastIndexOf('assistant');
+  return JSON.stringify(messages.slice(lastAssistant + 1)).includes('<task-notification>');
+}
+
 /** The status document a tool result holds, if it is one. */
 function statusOf(content: string): any {
   try {
@@ -77,7 +97,6 @@ describe.each(CAPPED_VERSIONS)('fan-out within the subagent cap of Claude Code %
         });
       });
     };
-    const status = bash('parallel-agents status --json');
     mock = await startMockModel([
       {
         name: 'agent claims',
@@ -103,6 +122,13 @@ describe.each(CAPPED_VERSIONS)('fan-out within the subagent cap of Claude Code %
         reply: (r) => [bash(`parallel-agents complete --agent ${agentOf(r)} --task ${claimed.get(agentOf(r)!)} --commit-worktree --summary done --json`)],
       },
       { name: 'agent reports', when: (r) => r.fromSubagent && r.toolResultCount === 3, reply: (r) => [text(`Status: DONE\nTasks: ${claimed.get(agentOf(r)!)} completed`)] },
+      // As the skill says: each time agents report, the status with the number still running. A
+      // notification can arrive with a status result: that status is already old.
+      {
+        name: 'orchestrator checks on a notification',
+        when: (r) => isMain(r) && notified(r),
+        reply: (r) => [bash(`parallel-agents status --running ${runningAgents(r)} --json`)],
+      },
       {
         name: 'orchestrator launches what launch_limit allows',
         when: (r) => isMain(r) && statusOf(r.lastToolResults[0]?.content ?? '') !== undefined,
@@ -113,8 +139,7 @@ describe.each(CAPPED_VERSIONS)('fan-out within the subagent cap of Claude Code %
           return count > 0 ? [text('Launching.'), ...launch(count)] : [text('WAITING')];
         },
       },
-      { name: 'orchestrator checks on a notification', when: (r) => isMain(r) && r.lastUserText.includes('<task-notification>'), reply: [status] },
-      { name: 'orchestrator starts with the status', when: (r) => isMain(r) && r.toolResultCount === 0, reply: [status] },
+      { name: 'orchestrator starts with the status', when: (r) => isMain(r) && r.toolResultCount === 0, reply: [bash('parallel-agents status --json')] },
       { name: 'orchestrator waits for its agents', when: (r) => isMain(r), reply: [text('LAUNCHED')] },
     ]);
 
@@ -142,7 +167,7 @@ describe.each(CAPPED_VERSIONS)('fan-out within the subagent cap of Claude Code %
     const span = (name: string) => ({ start: requestsOf(name)[0]!.receivedAt, end: requestsOf(name).at(-1)!.receivedAt });
     const [w1, w2, w3] = ['w-1', 'w-2', 'w-3'].map(span) as [ReturnType<typeof span>, ReturnType<typeof span>, ReturnType<typeof span>];
     expect(Math.max(w1.start, w2.start)).toBeLessThan(Math.min(w1.end, w2.end));
-    const firstNotice = mock.requests.find((r) => isMain(r) && r.lastUserText.includes('<task-notification>'))!;
+    const firstNotice = mock.requests.find((r) => isMain(r) && notified(r))!;
     expect(firstNotice, trail).toBeDefined();
     expect(w3.start).toBeGreaterThan(firstNotice.receivedAt);
     expect(w3.start).toBeGreaterThan(Math.min(w1.end, w2.end));
