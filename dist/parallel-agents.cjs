@@ -4792,6 +4792,38 @@ var init_recover = __esm({
   }
 });
 
+// src/plan/launch-limit.ts
+function hostVersion(env) {
+  const match = /^claude-code[_/](\d+)[-.](\d+)[-.](\d+)[_/]/.exec(env.AI_AGENT ?? "");
+  return match ? match.slice(1).map(Number) : void 0;
+}
+function atLeast(version2, minimum) {
+  const differs = version2.findIndex((part, index) => part !== minimum[index]);
+  return differs < 0 || version2[differs] > minimum[differs];
+}
+function hostSubagentCap(env) {
+  const configured = env.CLAUDE_CODE_MAX_CONCURRENT_SUBAGENTS;
+  if (configured !== void 0 && /^\d+$/.test(configured) && Number(configured) >= 1) return Number(configured);
+  const version2 = hostVersion(env);
+  return version2 && atLeast(version2, CAP_SINCE) ? DEFAULT_HOST_SUBAGENT_CAP : void 0;
+}
+function launchLimit(wanted, env, running = 0) {
+  const cap = hostSubagentCap(env);
+  return Math.max(0, cap === void 0 ? wanted : Math.min(wanted, cap - running));
+}
+function launchNow(claimable, claimed, env, running = claimed) {
+  const aboutToClaim = Math.max(0, running - claimed);
+  return launchLimit(Math.max(0, claimable - aboutToClaim), env, running);
+}
+var DEFAULT_HOST_SUBAGENT_CAP, CAP_SINCE;
+var init_launch_limit = __esm({
+  "src/plan/launch-limit.ts"() {
+    "use strict";
+    DEFAULT_HOST_SUBAGENT_CAP = 20;
+    CAP_SINCE = [2, 1, 217];
+  }
+});
+
 // src/cli/commands/status.ts
 var status_exports = {};
 __export(status_exports, {
@@ -4871,22 +4903,26 @@ var init_status = __esm({
     init_errors();
     init_worktree_registry();
     init_rules();
+    init_launch_limit();
     init_duration();
     init_printable();
     init_args();
     init_open_store2();
     init_task_view();
     command9 = {
-      usage: "parallel-agents status [--watch] [--stale-after 30m] [--json]",
-      options: { watch: { type: "boolean" }, "stale-after": { type: "string" } },
+      usage: "parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]",
+      options: { watch: { type: "boolean" }, "stale-after": { type: "string" }, running: { type: "string" } },
       async run(ctx) {
         const store = openStore2(ctx);
         if (!await store.exists()) {
           throw new CliError("E_NOT_FOUND", `no task store at ${store.description}; run \`parallel-agents init\` or \`plan publish\` first, or fix --tasks-dir / --store`);
         }
         const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_LEASE_MS);
+        const running = integerOption(ctx.values, "running", 0);
         const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : await snapshot(store, staleAfterMs);
-        return { data: snap, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(snap, list) };
+        const claimed = snap.counts.claimed ?? 0;
+        const launch = { launch_limit: launchNow(snap.claimable, claimed, ctx.env, running ?? claimed), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+        return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(snap, list) };
       }
     };
   }
@@ -6084,6 +6120,7 @@ var init_plan_check = __esm({
     init_output();
     init_agent_count();
     init_check_plan();
+    init_launch_limit();
     init_load_plan();
     init_render_json();
     init_render_mermaid();
@@ -6107,7 +6144,8 @@ var init_plan_check = __esm({
         const path = ctx.positionals[0];
         const plan = await loadPlan((0, import_node_path18.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
-        const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
+        const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+        const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
         if (ctx.json) return { data: build(), text: "" };
         if (format === "json") return { data: void 0, text: JSON.stringify(build(), null, 2) };
         return { data: void 0, text: format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis) };

@@ -8,6 +8,7 @@ import matter from 'gray-matter';
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_OPTIONS } from '../../src/cli/args.ts';
 import { COMMANDS, COMMAND_GROUPS } from '../../src/cli/command-table.ts';
+import { iconPng } from '../../scripts/make-icon.mjs';
 import { REPO_ROOT } from '../helpers/paths.ts';
 
 interface Asset {
@@ -69,12 +70,33 @@ describe('manifest and marketplace', () => {
     expect(Array.isArray(manifest.keywords)).toBe(true);
     // The manifest must not name hooks/hooks.json: the host loads it anyway and then reports a duplicate.
     expect(manifest.hooks).toBeUndefined();
+    // Claude Code 2.1.197's `plugin validate --strict` rejects both as unknown fields; the icon is found by its path.
+    expect(manifest.icon).toBeUndefined();
+    expect(manifest.network).toBeUndefined();
   });
 
-  it('the repository is its own marketplace serving the plugin from its root', () => {
+  it('the repository is its own marketplace serving the generated plugin/ folder, which holds only what the plugin runs', () => {
     const marketplace = JSON.parse(readFileSync(join(REPO_ROOT, '.claude-plugin/marketplace.json'), 'utf8'));
     expect(typeof marketplace.owner?.name).toBe('string');
-    expect(marketplace.plugins).toEqual([expect.objectContaining({ name: 'parallel', source: './' })]);
+    expect(marketplace.plugins).toEqual([expect.objectContaining({ name: 'parallel', source: './plugin' })]);
+    expect(readdirSync(join(REPO_ROOT, 'plugin')).sort()).toEqual(['.claude-plugin', 'agents', 'bin', 'commands', 'dist', 'hooks', 'skills']);
+    expect(readdirSync(join(REPO_ROOT, 'plugin', '.claude-plugin')).sort()).toEqual(['icon.png', 'plugin.json']);
+    // package.json plus a lockfile there would make `claude plugin install` run `npm ci`, dev dependencies included.
+    for (const name of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'bun.lock', 'bun.lockb', 'node_modules']) {
+      expect(existsSync(join(REPO_ROOT, 'plugin', name)), name).toBe(false);
+    }
+  });
+
+  it('the icon is the one scripts/make-icon.mjs draws: a square PNG of 512 to 2048 px, under 2 MB', () => {
+    const png = readFileSync(join(REPO_ROOT, '.claude-plugin', 'icon.png'));
+    expect(png.equals(iconPng())).toBe(true);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
+    const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    expect(width).toBe(height);
+    expect(width).toBeGreaterThanOrEqual(512);
+    expect(width).toBeLessThanOrEqual(2048);
+    expect(png.length).toBeLessThan(2 * 1024 * 1024);
   });
 });
 
