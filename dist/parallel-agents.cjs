@@ -2192,9 +2192,160 @@ var init_mini = __esm({
   }
 });
 
+// src/scope/segment-syntax.ts
+function parseClass(body) {
+  const negated = body.startsWith("!") || body.startsWith("^");
+  const chars = negated ? body.slice(1) : body;
+  if (chars.length === 0) return { kind: "empty-class" };
+  const pairs = [];
+  for (let i = 0; i < chars.length; i++) {
+    const low = chars.charCodeAt(i);
+    if (chars[i + 1] === "-" && i + 2 < chars.length) {
+      const high = chars.charCodeAt(i + 2);
+      if (high < low) return { kind: "reversed-range", range: chars.slice(i, i + 3) };
+      pairs.push([low, high]);
+      i += 2;
+    } else pairs.push([low, low]);
+  }
+  pairs.sort((a, b) => a[0] - b[0]);
+  const ranges = [];
+  for (const [low, high] of pairs) {
+    const last = ranges.length - 1;
+    if (last > 0 && low <= ranges[last] + 1) ranges[last] = Math.max(ranges[last], high);
+    else ranges.push(low, high);
+  }
+  return { kind: "class", negated, ranges };
+}
+function parseSegment(segment) {
+  const top = [];
+  let alternatives;
+  let current = top;
+  for (let i = 0; i < segment.length; i++) {
+    const char = segment[i];
+    if (char === "*") {
+      if (current[current.length - 1]?.kind !== "star") current.push({ kind: "star" });
+    } else if (char === "?") current.push({ kind: "any" });
+    else if (char === "[") {
+      const end = segment.indexOf("]", i + 1);
+      if (end < 0) return { kind: "unclosed-class" };
+      const body = segment.slice(i + 1, end);
+      if (alternatives && /[,}]/.test(body)) return { kind: "class-cut-by-braces" };
+      const token = parseClass(body);
+      if (token.kind !== "class") return token;
+      current.push(token);
+      i = end;
+    } else if (char === "]") return { kind: "stray-close-class" };
+    else if (char === "{") {
+      if (alternatives) return { kind: "nested-braces" };
+      current = [];
+      alternatives = [current];
+    } else if (char === "}") {
+      if (!alternatives) return { kind: "stray-close-brace" };
+      top.push({ kind: "group", alternatives });
+      alternatives = void 0;
+      current = top;
+    } else if (char === "," && alternatives) {
+      current = [];
+      alternatives.push(current);
+    } else current.push({ kind: "char", code: segment.charCodeAt(i) });
+  }
+  if (alternatives) return { kind: "unclosed-braces" };
+  return top;
+}
+function isSyntaxError(parsed) {
+  return !Array.isArray(parsed);
+}
+function classHas(ranges, code, cost) {
+  for (let i = 0; i < ranges.length; i += 2) {
+    cost.steps++;
+    if (code < ranges[i]) return false;
+    if (code <= ranges[i + 1]) return true;
+  }
+  return false;
+}
+function accepts(token, code, cost) {
+  if (token.kind === "char") return token.code === code;
+  if (token.kind === "any") return true;
+  return classHas(token.ranges, code, cost) !== token.negated;
+}
+var init_segment_syntax = __esm({
+  "src/scope/segment-syntax.ts"() {
+    "use strict";
+  }
+});
+
+// src/scope/scope-entry.ts
+function isGlob(entry) {
+  return GLOB_CHARS.test(entry);
+}
+function normalizeScopeEntry(entry) {
+  if (!NEEDS_NORMALIZING.test(entry)) return entry;
+  let normalized = entry.trim().replace(/\/{2,}/g, "/");
+  while (normalized.startsWith("./")) normalized = normalized.slice(2);
+  if (normalized.length > 1 && normalized.endsWith("/")) normalized = normalized.slice(0, -1);
+  return normalized;
+}
+function scopeEntryProblem(entry) {
+  if (PLAIN.test(entry)) return void 0;
+  if (entry.length === 0) return "is empty: name a file, folder or glob relative to the repository root";
+  const normalized = normalizeScopeEntry(entry);
+  if (normalized.startsWith("/") || /^[A-Za-z]:[\\/]/.test(normalized)) return "is absolute: write it relative to the repository root";
+  if (normalized.split(/[\\/]/).includes("..")) return 'contains "..": a scope stays inside the repository; name the path from its root';
+  if (entry.includes("\\")) return 'uses "\\": separate folders with "/"';
+  if (normalized === "" || normalized === ".") return "names no path: write ** for the whole repository";
+  if (normalized.startsWith("!")) return 'is negated ("!\u2026"), which scopes do not support: list what the task writes';
+  for (const segment of normalized.split("/")) {
+    if (segment === ".") return 'has a "." segment: leave it out (a/b, not a/./b)';
+    if (!isGlob(segment)) continue;
+    const parsed = parseSegment(segment);
+    if (isSyntaxError(parsed)) return SYNTAX_PROBLEMS[parsed.kind](parsed);
+  }
+  return void 0;
+}
+function scopeEntryMessage(entry) {
+  const problem = scopeEntryProblem(entry);
+  return problem === void 0 ? void 0 : `${JSON.stringify(entry)} ${problem}`;
+}
+function splitScopeList(text) {
+  const items = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const char = text[i];
+    if (char === "{") depth++;
+    else if (char === "}" && depth > 0) depth--;
+    else if (i === text.length || char === "," && depth === 0) {
+      const item = text.slice(from, i).trim();
+      if (item.length > 0) items.push(item);
+      from = i + 1;
+    }
+  }
+  return items;
+}
+var SYNTAX_PROBLEMS, GLOB_CHARS, NEEDS_NORMALIZING, PLAIN;
+var init_scope_entry = __esm({
+  "src/scope/scope-entry.ts"() {
+    "use strict";
+    init_segment_syntax();
+    SYNTAX_PROBLEMS = {
+      "unclosed-class": () => 'has a "[" without its "]": close the character class',
+      "stray-close-class": () => 'has a "]" without its "[": remove it, or open the character class with "["',
+      "empty-class": () => 'has an empty character class "[]": list at least one character in it',
+      "reversed-range": (error) => `has the reversed range "${error.range}" in a "[...]" class: write it low to high (a-z)`,
+      "class-cut-by-braces": () => 'has a "[...]" class cut by "," or "}" inside "{...}": keep each class within one alternative',
+      "nested-braces": () => 'has nested "{" alternatives: write them flat, as in {a,b,c}',
+      "unclosed-braces": () => 'has a "{" without its "}": close it within the same folder (alternatives cannot span "/")',
+      "stray-close-brace": () => 'has a "}" without its "{": remove it, or open the alternatives with "{"'
+    };
+    GLOB_CHARS = /[*?[\]{}]/;
+    NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+    PLAIN = /^[\w@+-][\w@+.-]*(?:\/[\w@+-][\w@+.-]*)*$/;
+  }
+});
+
 // src/store/task-schema.ts
 function isScopeList(value) {
-  return Array.isArray(value) && value.every((entry) => typeof entry === "string" && SCOPE_RULES.every(([rule]) => rule(entry)));
+  return Array.isArray(value) && value.every((entry) => typeof entry === "string" && scopeEntryProblem(entry) === void 0);
 }
 function isIntegerIn(value, min, max) {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max;
@@ -2265,23 +2416,20 @@ function normalizeTaskInputs(inputs, existing, where2) {
     return { id: input.id, frontmatter, body: input.body ?? "" };
   });
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, SCOPE_RULES, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
+var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
     init_mini();
     init_errors();
+    init_scope_entry();
     TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
     AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
     taskIdSchema = string2().check(_regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
     roleSchema = string2().check(_regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
-    SCOPE_RULES = [
-      [(entry) => entry.length >= 1, "must not be empty"],
-      [(entry) => !entry.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(entry), "must be relative to the repository root, not absolute"],
-      [(entry) => !entry.split(/[\\/]/).includes(".."), 'must not contain ".." (scopes stay inside the repository)'],
-      [(entry) => !entry.includes("\\"), 'must use "/" as the separator']
-    ];
-    scopeEntrySchema = string2().check(...SCOPE_RULES.map(([rule, message]) => refine(rule, message)));
+    scopeEntrySchema = string2().check(
+      refine((entry) => scopeEntryProblem(entry) === void 0, { error: (issue2) => scopeEntryMessage(String(issue2.input)) ?? "is not a valid scope entry" })
+    );
     scopeListSchema = array(scopeEntrySchema);
     ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
     estimateSchema = string2().check(_regex(ESTIMATE_PATTERN, "must be a duration such as 90s, 20m or 1.5h"));
@@ -3859,6 +4007,7 @@ var init_add = __esm({
     init_args();
     init_open_store2();
     init_task_view();
+    init_scope_entry();
     usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
     command2 = {
       usage,
@@ -3892,7 +4041,7 @@ var init_add = __esm({
           id: requireString(values, "id", usage),
           title: requireString(values, "title", usage),
           role: stringOption(values, "role"),
-          files: listOption(values, "files"),
+          files: splitScopeList(stringOption(values, "files") ?? ""),
           depends_on: listOption(values, "depends-on"),
           max_attempts: integerOption(values, "max-attempts", 1),
           body
@@ -4176,17 +4325,153 @@ var init_heartbeat = __esm({
   }
 });
 
+// src/scope/segment-glob.ts
+function affixOf(elements) {
+  let prefix = "";
+  let suffix = "";
+  let star = false;
+  for (const element of elements) {
+    if (element.kind === "star") {
+      if (star) return void 0;
+      star = true;
+    } else if (element.kind === "char") {
+      if (star) suffix += String.fromCharCode(element.code);
+      else prefix += String.fromCharCode(element.code);
+    } else return void 0;
+  }
+  return { prefix, suffix, star };
+}
+function affixesOf(elements) {
+  const groups = elements.filter((element) => element.kind === "group");
+  if (groups.length > 1) return void 0;
+  const at = elements.findIndex((element) => element.kind === "group");
+  const spelled = at < 0 ? [elements] : groups[0].alternatives.map((alternative) => [...elements.slice(0, at), ...alternative, ...elements.slice(at + 1)]);
+  const affixes = [];
+  for (const alternative of spelled) {
+    const affix = affixOf(alternative.filter((element, i) => !(element.kind === "star" && alternative[i - 1]?.kind === "star")));
+    if (!affix) return void 0;
+    affixes.push(affix);
+  }
+  return affixes;
+}
+function compileSegment(segment) {
+  const elements = parseSegment(segment);
+  if (isSyntaxError(elements)) throw new Error(`glob segment "${segment}" is malformed (${elements.kind})`);
+  const kind = [];
+  const token = [];
+  const out = [];
+  const node = (nodeKind, nodeToken, next) => {
+    kind.push(nodeKind);
+    token.push(nodeToken);
+    out.push(next);
+    return kind.length - 1;
+  };
+  const match = node(MATCH, void 0, []);
+  const sequence = (parts, next) => {
+    let at = next;
+    for (let i = parts.length - 1; i >= 0; i--) {
+      const part = parts[i];
+      if (part.kind === "star") {
+        const loop = node(SPLIT, void 0, []);
+        out[loop].push(node(TAKE, { kind: "any" }, [loop]), at);
+        at = loop;
+      } else if (part.kind === "group") {
+        const after = at;
+        at = node(SPLIT, void 0, part.alternatives.map((alternative) => sequence(alternative, after)));
+      } else at = node(TAKE, part, [at]);
+    }
+    return at;
+  };
+  const start = sequence(elements, match);
+  const size = kind.length;
+  return {
+    source: segment,
+    kind: Uint8Array.from(kind),
+    token,
+    out,
+    start,
+    match,
+    affixes: affixesOf(elements),
+    gen: 0,
+    mark: new Int32Array(size),
+    listA: new Int32Array(size),
+    listB: new Int32Array(size)
+  };
+}
+function nextGeneration(program) {
+  if (program.gen >= 1073741823) {
+    program.mark.fill(0);
+    program.gen = 0;
+  }
+  return ++program.gen;
+}
+function closure(program, from, gen, list, length, cost) {
+  const { kind, out, mark } = program;
+  cost.steps++;
+  if (mark[from] === gen) return length;
+  mark[from] = gen;
+  let top = list.length;
+  list[--top] = from;
+  while (top < list.length) {
+    const node = list[top++];
+    if (kind[node] !== SPLIT) {
+      list[length++] = node;
+      continue;
+    }
+    for (const next of out[node]) {
+      cost.steps++;
+      if (mark[next] !== gen) {
+        mark[next] = gen;
+        list[--top] = next;
+      }
+    }
+  }
+  return length;
+}
+function matchSegment(program, text, start, end, cost) {
+  const { affixes } = program;
+  if (affixes) {
+    const length = end - start;
+    for (const { prefix, suffix, star } of affixes) {
+      cost.steps++;
+      if (star ? length < prefix.length + suffix.length : length !== prefix.length) continue;
+      cost.steps += prefix.length + suffix.length;
+      if (text.startsWith(prefix, start) && (!star || text.startsWith(suffix, end - suffix.length))) return true;
+    }
+    return false;
+  }
+  const { kind, token, out, match } = program;
+  let current = program.listA;
+  let next = program.listB;
+  let gen = nextGeneration(program);
+  let count = closure(program, program.start, gen, current, 0, cost);
+  for (let at = start; at < end && count > 0; at++) {
+    const code = text.charCodeAt(at);
+    gen = nextGeneration(program);
+    let nextCount = 0;
+    for (let i = 0; i < count; i++) {
+      const node = current[i];
+      cost.steps++;
+      if (kind[node] === TAKE && accepts(token[node], code, cost)) nextCount = closure(program, out[node][0], gen, next, nextCount, cost);
+    }
+    [current, next] = [next, current];
+    count = nextCount;
+  }
+  for (let i = 0; i < count; i++) if (current[i] === match) return true;
+  return false;
+}
+var TAKE, SPLIT, MATCH;
+var init_segment_glob = __esm({
+  "src/scope/segment-glob.ts"() {
+    "use strict";
+    init_segment_syntax();
+    TAKE = 0;
+    SPLIT = 1;
+    MATCH = 2;
+  }
+});
+
 // src/scope/glob.ts
-function isGlob(entry) {
-  return GLOB_CHARS.test(entry);
-}
-function normalizeScopeEntry(entry) {
-  if (!NEEDS_NORMALIZING.test(entry)) return entry;
-  let normalized = entry.trim().replace(/\/{2,}/g, "/");
-  while (normalized.startsWith("./")) normalized = normalized.slice(2);
-  if (normalized.length > 1 && normalized.endsWith("/")) normalized = normalized.slice(0, -1);
-  return normalized;
-}
 function staticBase(entry) {
   const segments = normalizeScopeEntry(entry).split("/");
   const literal = [];
@@ -4196,100 +4481,149 @@ function staticBase(entry) {
   }
   return literal.join("/");
 }
-function escapeRegex2(text) {
-  return text.replace(/[.+^$()|\\/]/g, "\\$&");
+function segmentProgram(segment) {
+  let compiled2 = programs.get(segment);
+  if (!compiled2) programs.set(segment, compiled2 = compileSegment(segment));
+  return compiled2;
 }
-function segmentToRegex(segment) {
-  let out = "";
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment[i];
-    if (char === "*") out += "[^/]*";
-    else if (char === "?") out += "[^/]";
-    else if (char === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end < 0) out += "\\[";
-      else {
-        const body = segment.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
-        out += `[${body}]`;
-        i = end;
-      }
-    } else if (char === "{") {
-      const end = segment.indexOf("}", i + 1);
-      if (end < 0) out += "\\{";
-      else {
-        const options = segment.slice(i + 1, end).split(",").map(segmentToRegex);
-        out += `(?:${options.join("|")})`;
-        i = end;
-      }
-    } else out += escapeRegex2(char);
-  }
-  return out;
-}
-function globToRegExp(entry) {
-  const normalized = normalizeScopeEntry(entry);
-  if (!isGlob(normalized)) {
-    return new RegExp(`^${escapeRegex2(normalized)}(?:/.*)?$`);
-  }
-  const segments = normalized.split("/");
-  const trailingAny = segments.length > 1 && segments[segments.length - 1] === "**";
-  if (trailingAny) segments.pop();
-  let source = "^";
-  segments.forEach((segment, index) => {
-    const last = index === segments.length - 1;
-    if (segment === "**") {
-      source += last ? ".*" : "(?:[^/]+/)*";
-    } else {
-      source += segmentToRegex(segment) + (last ? "" : "/");
-    }
+function compileGlob(rawEntry) {
+  const problem = scopeEntryProblem(rawEntry);
+  if (problem) throw new Error(`scope entry ${JSON.stringify(rawEntry)} ${problem}`);
+  const entry = normalizeScopeEntry(rawEntry);
+  if (entry === "**") return { entry, shape: UNDER, base: "", steps: [], open: true };
+  const segments = entry.split("/");
+  const open = !isGlob(entry) || segments.length > 1 && segments[segments.length - 1] === "**";
+  if (open && isGlob(entry)) segments.pop();
+  let first = segments.findIndex((segment) => isGlob(segment));
+  if (first < 0) first = segments.length;
+  const base = segments.slice(0, first).join("/");
+  if (first === segments.length) return { entry, shape: UNDER, base, steps: [], open };
+  const steps = segments.slice(first).map((segment, index, rest) => {
+    if (segment === "**") return { kind: index === rest.length - 1 ? "rest" : "globstar" };
+    return isGlob(segment) ? { kind: "segment", program: segmentProgram(segment) } : { kind: "text", text: segment };
   });
-  if (trailingAny) source += "(?:/.*)?";
-  return new RegExp(`${source}$`);
+  const perSegment = (step) => step.kind === "text" || step.kind === "segment";
+  const globstarAt = steps.findIndex((step) => !perSegment(step));
+  const lastShape = !open && globstarAt >= 0 && globstarAt === steps.length - 2 && steps[globstarAt].kind === "globstar" && perSegment(steps[steps.length - 1]);
+  const shape = globstarAt < 0 ? STRAIGHT : lastShape ? LAST : GENERAL;
+  return { entry, shape, base, steps, open: open || steps[steps.length - 1].kind === "rest" };
 }
-function compile(entry) {
-  let regex = compiled.get(entry);
-  if (!regex) {
-    regex = globToRegExp(entry);
-    compiled.set(entry, regex);
+function stepMatches(step, path, start, end, cost) {
+  if (step.kind === "segment") return matchSegment(step.program, path, start, end, cost);
+  if (step.kind !== "text") return false;
+  cost.steps += step.text.length + 1;
+  return end - start === step.text.length && path.startsWith(step.text, start);
+}
+function globMatches(glob, path, cost = UNCOUNTED) {
+  const { base, steps } = glob;
+  cost.steps += base.length + 1;
+  let start = 0;
+  if (base !== "") {
+    if (!path.startsWith(base)) return false;
+    if (path.length === base.length) return steps.length === 0 && glob.open;
+    if (path.charCodeAt(base.length) !== 47) return false;
+    start = base.length + 1;
   }
-  return regex;
+  if (glob.shape === UNDER) return true;
+  if (glob.shape === STRAIGHT) return straight(glob, path, start, cost);
+  if (glob.shape === LAST) return lastSegment(glob, path, start, cost);
+  return general(glob, path, start, cost);
 }
-function matchesScope(path, scope) {
-  const normalized = normalizeScopeEntry(path);
-  return scope.some((entry) => compile(entry).test(normalized));
+function straight(glob, path, start, cost) {
+  start = walkStraight(glob.steps, glob.steps.length, path, start, cost);
+  return start > path.length ? start !== NO_MATCH : glob.open;
 }
-function scopeEntryProblem(entry) {
-  const normalized = normalizeScopeEntry(entry);
-  if (normalized === "" || normalized === "." || normalized === "/") return "names no path (use ** for the whole repository)";
-  if (normalized.startsWith("!")) return 'negated entries ("!\u2026") are not supported: list what the task writes';
-  for (const segment of normalized.split("/")) {
-    if (segment === ".") return 'must not contain "." segments';
-    let depth = 0;
-    for (let i = 0; i < segment.length; i++) {
-      const char = segment[i];
-      if (char === "[") {
-        const end = segment.indexOf("]", i + 1);
-        if (end < 0) return 'has a "[" without its "]"';
-        if (end === i + 1 || end === i + 2 && (segment[i + 1] === "!" || segment[i + 1] === "^")) return 'has an empty character class "[]"';
-        i = end;
-      } else if (char === "]") return 'has a "]" without its "["';
-      else if (char === "{") {
-        if (depth > 0) return 'has nested "{" alternatives, which are not supported';
-        depth++;
-      } else if (char === "}") {
-        if (depth === 0) return 'has a "}" without its "{"';
-        depth--;
+function walkStraight(steps, count, path, start, cost) {
+  for (let i = 0; i < count; i++) {
+    if (start > path.length) return NO_MATCH;
+    let end = path.indexOf("/", start);
+    if (end < 0) end = path.length;
+    cost.steps += end - start + 1;
+    if (!stepMatches(steps[i], path, start, end, cost)) return NO_MATCH;
+    start = end + 1;
+  }
+  return start;
+}
+function lastSegment(glob, path, start, cost) {
+  const { steps } = glob;
+  start = walkStraight(steps, steps.length - 2, path, start, cost);
+  if (start > path.length) return false;
+  const slash = path.lastIndexOf("/");
+  cost.steps += 2 * (path.length - start + 1);
+  if (slash < start) return stepMatches(steps[steps.length - 1], path, start, path.length, cost);
+  if (!stepMatches(steps[steps.length - 1], path, slash + 1, path.length, cost)) return false;
+  if (path.charCodeAt(start) === 47) return false;
+  const empty = path.indexOf("//", start);
+  return empty < 0 || empty >= slash;
+}
+function general(glob, path, start, cost) {
+  const { steps } = glob;
+  const last = steps.length;
+  if (liveA.length <= last) {
+    liveA = new Uint8Array(2 * last + 2);
+    liveB = new Uint8Array(2 * last + 2);
+  }
+  let live = liveA;
+  let next = liveB;
+  live.fill(0, 0, last + 1);
+  live[0] = 1;
+  advanceOverGlobstars(steps, live);
+  for (; ; ) {
+    let end = path.indexOf("/", start);
+    if (end < 0) end = path.length;
+    cost.steps += end - start + last + 2;
+    next.fill(0, 0, last + 1);
+    let alive = false;
+    for (let i = 0; i <= last; i++) {
+      if (!live[i]) continue;
+      cost.steps++;
+      let to = -1;
+      const step = steps[i];
+      if (step === void 0) to = glob.open ? last : -1;
+      else if (step.kind === "globstar") to = end > start ? i : -1;
+      else if (step.kind === "rest") to = last;
+      else if (stepMatches(step, path, start, end, cost)) to = i + 1;
+      if (to >= 0) {
+        next[to] = 1;
+        alive = true;
       }
     }
-    if (depth !== 0) return 'has a "{" without its "}" (alternatives cannot span "/")';
+    if (!alive) return false;
+    advanceOverGlobstars(steps, next);
+    const swap = live;
+    live = next;
+    next = swap;
+    if (end === path.length) return live[last] === 1;
+    start = end + 1;
   }
-  return void 0;
 }
-var GLOB_CHARS, NEEDS_NORMALIZING, compiled;
+function advanceOverGlobstars(steps, live) {
+  for (let i = 0; i < steps.length; i++) if (live[i] && steps[i].kind === "globstar") live[i + 1] = 1;
+}
+function cachedGlob(entry) {
+  let glob = compiled.get(entry);
+  if (!glob) compiled.set(entry, glob = compileGlob(entry));
+  return glob;
+}
+function matchesScope(path, scope, cost) {
+  const normalized = normalizeScopeEntry(path);
+  return scope.some((entry) => globMatches(cachedGlob(entry), normalized, cost));
+}
+var UNDER, STRAIGHT, LAST, GENERAL, programs, UNCOUNTED, liveA, liveB, NO_MATCH, compiled;
 var init_glob = __esm({
   "src/scope/glob.ts"() {
     "use strict";
-    GLOB_CHARS = /[*?[\]{}]/;
-    NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+    init_segment_glob();
+    init_scope_entry();
+    UNDER = 0;
+    STRAIGHT = 1;
+    LAST = 2;
+    GENERAL = 3;
+    programs = /* @__PURE__ */ new Map();
+    UNCOUNTED = { steps: 0 };
+    liveA = new Uint8Array(64);
+    liveB = new Uint8Array(64);
+    NO_MATCH = Number.MAX_SAFE_INTEGER;
     compiled = /* @__PURE__ */ new Map();
   }
 });
@@ -4797,15 +5131,15 @@ function hostVersion(env) {
   const match = /^claude-code[_/](\d+)[-.](\d+)[-.](\d+)[_/]/.exec(env.AI_AGENT ?? "");
   return match ? match.slice(1).map(Number) : void 0;
 }
-function atLeast(version2, minimum) {
-  const differs = version2.findIndex((part, index) => part !== minimum[index]);
-  return differs < 0 || version2[differs] > minimum[differs];
+function atLeast(version3, minimum) {
+  const differs = version3.findIndex((part, index) => part !== minimum[index]);
+  return differs < 0 || version3[differs] > minimum[differs];
 }
 function hostSubagentCap(env) {
   const configured = env.CLAUDE_CODE_MAX_CONCURRENT_SUBAGENTS;
   if (configured !== void 0 && /^\d+$/.test(configured) && Number(configured) >= 1) return Number(configured);
-  const version2 = hostVersion(env);
-  return version2 && atLeast(version2, CAP_SINCE) ? DEFAULT_HOST_SUBAGENT_CAP : void 0;
+  const version3 = hostVersion(env);
+  return version3 && atLeast(version3, CAP_SINCE) ? DEFAULT_HOST_SUBAGENT_CAP : void 0;
 }
 function launchLimit(wanted, env, running = 0) {
   const cap = hostSubagentCap(env);
@@ -4975,23 +5309,33 @@ function oneReadableLine(message, json) {
   const rest = message.slice(shown.length).split("; ").filter((part) => part.trim().length > 0).length;
   return `${shown}; ... and ${rest} more (${json ? "the JSON on stdout has them all" : "run with --json to see them all"})`;
 }
+function sameDestination() {
+  try {
+    const out = (0, import_node_fs11.fstatSync)(1);
+    const err = (0, import_node_fs11.fstatSync)(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
 function reportError(error, json, cause) {
   if (json) {
     writeJson(process.stdout, {
       error: { code: error.code, message: error.message, exit: error.exitCode, ...error.details ?? {} }
     });
   }
-  process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
+  if (!json || !sameDestination()) process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
 `);
   if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
     process.stderr.write(`${cause.stack}
 `);
   }
 }
-var JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var import_node_fs11, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
+    import_node_fs11 = require("node:fs");
     init_errors();
     init_printable();
     JSON_SCHEMA_VERSION = 1;
@@ -5171,109 +5515,88 @@ var init_schedule_shape = __esm({
   }
 });
 
-// src/scope/segment-glob.ts
-function parseClass(body) {
-  const negated = body.startsWith("!") || body.startsWith("^");
-  const chars = negated ? body.slice(1) : body;
-  const ranges = [];
-  for (let i = 0; i < chars.length; i++) {
-    const low = chars.charCodeAt(i);
-    if (chars[i + 1] === "-" && i + 2 < chars.length) {
-      const high = chars.charCodeAt(i + 2);
-      ranges.push(low <= high ? [low, high] : [high, low]);
-      i += 2;
-    } else ranges.push([low, low]);
-  }
-  return { kind: "class", negated, ranges };
+// src/scope/segment-meet.ts
+function tokensMeet(a, b, cost) {
+  if (a.kind === "any") return b.kind !== "class" || b.negated || hasOtherThanSlash(b.ranges, cost);
+  if (b.kind === "any") return tokensMeet(b, a, cost);
+  if (a.kind === "char") return accepts(b, a.code, cost);
+  if (b.kind === "char") return accepts(a, b.code, cost);
+  if (a.negated && b.negated) return true;
+  const positive = a.negated ? b : a;
+  const other = a.negated ? a : b;
+  return other.negated ? someOutside(positive.ranges, other.ranges, cost) : someShared(positive.ranges, other.ranges, cost);
 }
-function parseSegment(segment) {
-  let alternatives = [[]];
-  const append = (token) => {
-    for (const alternative of alternatives) alternative.push(token);
-  };
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment[i];
-    if (char === "*") append({ kind: "star" });
-    else if (char === "?") append({ kind: "any" });
-    else if (char === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end < 0) append({ kind: "char", char });
-      else {
-        append(parseClass(segment.slice(i + 1, end)));
-        i = end;
-      }
-    } else if (char === "{") {
-      const end = segment.indexOf("}", i + 1);
-      if (end < 0) append({ kind: "char", char });
-      else {
-        const options = segment.slice(i + 1, end).split(",").flatMap(parseSegment);
-        if (alternatives.length * options.length > MAX_ALTERNATIVES) {
-          alternatives = [[{ kind: "star" }]];
-          return alternatives;
-        }
-        alternatives = alternatives.flatMap((prefix) => options.map((option) => [...prefix, ...option]));
-        i = end;
-      }
-    } else append({ kind: "char", char });
-  }
-  return alternatives;
+function hasOtherThanSlash(ranges, cost) {
+  cost.steps += ranges.length / 2;
+  for (let i = 0; i < ranges.length; i += 2) if (ranges[i] !== SLASH || ranges[i + 1] !== SLASH) return true;
+  return false;
 }
-function classHas(token, code) {
-  const inside = token.ranges.some(([low, high]) => code >= low && code <= high);
-  return token.negated ? !inside : inside;
-}
-function someCodeIn(token, accept) {
-  for (const [low, high] of token.ranges) {
-    for (let code = low; code <= high && code - low < 65536; code++) if (accept(code)) return true;
+function someShared(a, b, cost) {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    cost.steps++;
+    const low = Math.max(a[i], b[j]);
+    const high = Math.min(a[i + 1], b[j + 1]);
+    if (low <= high && !(low === SLASH && high === SLASH)) return true;
+    if (a[i + 1] < b[j + 1]) i += 2;
+    else j += 2;
   }
   return false;
 }
-function tokensMeet(a, b) {
-  if (a.kind === "any") return b.kind !== "class" || b.negated || b.ranges.some(([low, high]) => !(low === 47 && high === 47));
-  if (b.kind === "any") return tokensMeet(b, a);
-  if (a.kind === "char" && b.kind === "char") return a.char === b.char;
-  if (a.kind === "char" && b.kind === "class") return classHas(b, a.char.charCodeAt(0));
-  if (a.kind === "class" && b.kind === "char") return classHas(a, b.char.charCodeAt(0));
-  if (a.kind === "class" && b.kind === "class") {
-    if (a.negated && b.negated) return true;
-    const positive = a.negated ? b : a;
-    const other = a.negated ? a : b;
-    return someCodeIn(positive, (code) => code !== 47 && classHas(other, code));
-  }
-  return false;
-}
-function tokenSequencesMeet(a, b) {
-  const width = b.length + 1;
-  const reach = new Uint8Array((a.length + 1) * width);
-  reach[0] = 1;
-  for (let i = 0; i <= a.length; i++) {
-    for (let j = 0; j <= b.length; j++) {
-      if (!reach[i * width + j]) continue;
-      const tokenA = a[i];
-      const tokenB = b[j];
-      if (tokenA?.kind === "star") {
-        reach[(i + 1) * width + j] = 1;
-        if (tokenB) reach[i * width + j + 1] = 1;
-      }
-      if (tokenB?.kind === "star") {
-        reach[i * width + j + 1] = 1;
-        if (tokenA) reach[(i + 1) * width + j] = 1;
-      }
-      if (tokenA && tokenB && tokenA.kind !== "star" && tokenB.kind !== "star" && tokensMeet(tokenA, tokenB)) {
-        reach[(i + 1) * width + j + 1] = 1;
-      }
+function someOutside(inside, outside, cost) {
+  let j = 0;
+  for (let i = 0; i < inside.length; i += 2) {
+    let code = inside[i];
+    const high = inside[i + 1];
+    while (code <= high) {
+      cost.steps++;
+      while (j < outside.length && outside[j + 1] < code) j += 2;
+      if (j < outside.length && outside[j] <= code) code = outside[j + 1] + 1;
+      else if (code === SLASH) code++;
+      else return true;
     }
   }
-  return reach[a.length * width + b.length] === 1;
+  return false;
 }
-function literalTokens(text) {
-  return Array.from(text, (char) => ({ kind: "char", char }));
+function segmentsIntersect(a, b, cost) {
+  const width = b.kind.length;
+  const seen = new Uint8Array(a.kind.length * width);
+  const stack = [a.start * width + b.start];
+  seen[a.start * width + b.start] = 1;
+  const goal = a.match * width + b.match;
+  const push = (u, v) => {
+    const pair = u * width + v;
+    if (!seen[pair]) {
+      seen[pair] = 1;
+      stack.push(pair);
+    }
+  };
+  while (stack.length > 0) {
+    const pair = stack.pop();
+    cost.steps++;
+    if (pair === goal) return true;
+    const u = Math.floor(pair / width);
+    const v = pair - u * width;
+    const kindA = a.kind[u];
+    const kindB = b.kind[v];
+    if (kindA === SPLIT) for (const next of a.out[u]) push(next, v);
+    if (kindB === SPLIT) for (const next of b.out[v]) push(u, next);
+    if (kindA === TAKE && kindB === TAKE) {
+      cost.steps++;
+      if (tokensMeet(a.token[u], b.token[v], cost)) push(a.out[u][0], b.out[v][0]);
+    }
+    cost.steps += (kindA === SPLIT ? a.out[u].length : 0) + (kindB === SPLIT ? b.out[v].length : 0);
+  }
+  return false;
 }
-var MAX_ALTERNATIVES;
-var init_segment_glob = __esm({
-  "src/scope/segment-glob.ts"() {
+var SLASH;
+var init_segment_meet = __esm({
+  "src/scope/segment-meet.ts"() {
     "use strict";
-    MAX_ALTERNATIVES = 256;
+    init_segment_syntax();
+    init_segment_glob();
+    SLASH = 47;
   }
 });
 
@@ -5282,20 +5605,17 @@ function looksLikeFile(segment) {
   return /^[^.].*\.[^.]+$/.test(segment) || WELL_KNOWN_FILES.has(segment);
 }
 function compileScopePattern(rawEntry) {
+  const problem = scopeEntryProblem(rawEntry);
+  if (problem) throw new Error(`scope entry ${JSON.stringify(rawEntry)} ${problem}`);
   const entry = normalizeScopeEntry(rawEntry);
   if (!isGlob(entry)) {
-    if (entry === "" || entry === "." || entry === "/" || entry.startsWith("!") || entry.includes("/./") || entry.startsWith("./") || entry.endsWith("/.")) {
-      throw new Error(`scope entry "${rawEntry}" ${scopeEntryProblem(rawEntry) ?? "is invalid"}`);
-    }
     const last = entry.slice(entry.lastIndexOf("/") + 1);
     return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: void 0, matcher: void 0, coversBase: true, suffix: void 0 };
   }
-  const problem = scopeEntryProblem(entry);
-  if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
   const base = staticBase(entry);
   const rest = base === "" ? entry : entry.slice(base.length + 1);
   const suffix = rest.startsWith("**/*") && !isGlob(rest.slice(4)) && !rest.slice(4).includes("/") ? rest.slice(4) : void 0;
-  return { entry, base, literal: false, file: false, segments: void 0, matcher: globToRegExp(entry), coversBase: rest === "**", suffix };
+  return { entry, base, literal: false, file: false, segments: void 0, matcher: compileGlob(entry), coversBase: rest === "**", suffix };
 }
 function segmentsOf(pattern) {
   if (pattern.segments) return pattern.segments;
@@ -5308,24 +5628,27 @@ function segmentsOf(pattern) {
     segments = parts.map((part) => {
       if (part === "**") return { kind: "globstar" };
       if (!isGlob(part)) return { kind: "literal", text: part };
-      return { kind: "glob", alternatives: parseSegment(part) };
+      return { kind: "glob", program: segmentProgram(part) };
     });
   }
   pattern.segments = segments;
   return segments;
 }
-function segmentsMeet(a, b) {
-  if (a.kind === "literal" && b.kind === "literal") return a.text === b.text;
-  const left = a.kind === "literal" ? [literalTokens(a.text)] : a.kind === "glob" ? a.alternatives : [];
-  const right = b.kind === "literal" ? [literalTokens(b.text)] : b.kind === "glob" ? b.alternatives : [];
-  return left.some((x) => right.some((y) => tokenSequencesMeet(x, y)));
+function segmentsMeet(a, b, cost) {
+  if (a.kind === "literal" && b.kind === "literal") {
+    cost.steps += Math.min(a.text.length, b.text.length) + 1;
+    return a.text === b.text;
+  }
+  if (a.kind === "literal" && b.kind === "glob") return matchSegment(b.program, a.text, 0, a.text.length, cost);
+  if (a.kind === "glob" && b.kind === "literal") return matchSegment(a.program, b.text, 0, b.text.length, cost);
+  return a.kind === "glob" && b.kind === "glob" && segmentsIntersect(a.program, b.program, cost);
 }
-function patternsOverlap(a, b) {
+function patternsOverlap(a, b, cost = UNCOUNTED2) {
   if (a.coversBase && isPathPrefix(a.base, b.base)) return true;
   if (b.coversBase && isPathPrefix(b.base, a.base)) return true;
   if (!isPathPrefix(a.base, b.base) && !isPathPrefix(b.base, a.base)) return false;
-  if (a.file && !b.literal) return fileMatches(a.entry, b);
-  if (b.file && !a.literal) return fileMatches(b.entry, a);
+  if (a.file && !b.literal) return fileMatches(a.entry, b, cost);
+  if (b.file && !a.literal) return fileMatches(b.entry, a, cost);
   const sa = segmentsOf(a);
   const sb = segmentsOf(b);
   const width = sb.length + 1;
@@ -5334,6 +5657,7 @@ function patternsOverlap(a, b) {
   for (let i = 0; i <= sa.length; i++) {
     for (let j = 0; j <= sb.length; j++) {
       if (!reach[i * width + j]) continue;
+      cost.steps++;
       const segA = sa[i];
       const segB = sb[j];
       if (segA?.kind === "globstar") {
@@ -5344,18 +5668,19 @@ function patternsOverlap(a, b) {
         reach[i * width + j + 1] = 1;
         if (segA) reach[(i + 1) * width + j] = 1;
       }
-      if (segA && segB && segA.kind !== "globstar" && segB.kind !== "globstar" && segmentsMeet(segA, segB)) {
+      if (segA && segB && segA.kind !== "globstar" && segB.kind !== "globstar" && segmentsMeet(segA, segB, cost)) {
         reach[(i + 1) * width + j + 1] = 1;
       }
     }
   }
   return reach[sa.length * width + sb.length] === 1;
 }
-function fileMatches(path, glob) {
+function fileMatches(path, glob, cost) {
   if (glob.suffix !== void 0) {
+    cost.steps += glob.suffix.length + glob.base.length + 1;
     return path.endsWith(glob.suffix) && (glob.base === "" || path.length > glob.base.length && isPathPrefix(glob.base, path));
   }
-  return glob.matcher.test(path);
+  return globMatches(glob.matcher, path, cost);
 }
 function isPathPrefix(prefix, path) {
   if (prefix === "") return true;
@@ -5369,18 +5694,20 @@ function describeSharedScope(a, b) {
     const glob = a.literal ? b : a;
     if (literal.file) return literal.entry;
     if (isPathPrefix(literal.base, glob.base)) return glob.entry;
-    if (glob.matcher?.test(literal.entry)) return literal.entry;
+    if (globMatches(glob.matcher, literal.entry)) return literal.entry;
     return `${glob.entry} & ${literal.entry}`;
   }
   const [first, second] = a.entry < b.entry ? [a, b] : [b, a];
   return `${first.entry} & ${second.entry}`;
 }
-var WELL_KNOWN_FILES;
+var WELL_KNOWN_FILES, UNCOUNTED2;
 var init_overlap = __esm({
   "src/scope/overlap.ts"() {
     "use strict";
     init_glob();
+    init_scope_entry();
     init_segment_glob();
+    init_segment_meet();
     WELL_KNOWN_FILES = /* @__PURE__ */ new Set([
       "Makefile",
       "GNUmakefile",
@@ -5418,6 +5745,7 @@ var init_overlap = __esm({
       ".babelrc",
       ".mailmap"
     ]);
+    UNCOUNTED2 = { steps: 0 };
   }
 });
 
@@ -5899,24 +6227,18 @@ var init_check_plan = __esm({
 });
 
 // src/plan/plan-schema.ts
-var planScopeEntrySchema, planTaskSchema, planSchema;
+var planTaskSchema, planSchema;
 var init_plan_schema = __esm({
   "src/plan/plan-schema.ts"() {
     "use strict";
     init_mini();
     init_task_schema();
-    init_glob();
-    planScopeEntrySchema = scopeEntrySchema.check(
-      refine((entry) => scopeEntryProblem(entry) === void 0, {
-        error: (issue2) => `"${String(issue2.input)}" ${scopeEntryProblem(String(issue2.input)) ?? "is not a valid scope entry"}`
-      })
-    );
     planTaskSchema = strictObject({
       id: taskIdSchema,
       title: taskFieldsShape.title,
       role: optional(roleSchema),
-      files: array(planScopeEntrySchema).check(_minLength(1, "must list at least one path or glob the task writes (its write scope)")),
-      reads: _default(array(planScopeEntrySchema), []),
+      files: array(scopeEntrySchema).check(_minLength(1, "must list at least one path or glob the task writes (its write scope)")),
+      reads: _default(array(scopeEntrySchema), []),
       depends_on: _default(array(taskIdSchema), []),
       estimate: optional(estimateSchema),
       prompt: string2().check(refine((text) => text.trim().length > 0, "must say what the agent must do and how to check it")),
@@ -5996,18 +6318,18 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs11.readFileSync)(path, "utf8");
+    text = (0, import_node_fs12.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs11, import_node_path17;
+var import_node_fs12, import_node_path17;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
+    import_node_fs12 = require("node:fs");
     import_node_path17 = require("node:path");
     init_errors();
     init_task_schema();
@@ -6332,7 +6654,7 @@ function batchPlanDocument(units, options) {
   };
 }
 async function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs12.existsSync)(path) && !force) {
+  if ((0, import_node_fs13.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
   const text = (0, import_node_path20.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
@@ -6346,11 +6668,11 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs12, import_node_path20, TITLE_INSTRUCTION_LENGTH;
+var import_node_fs13, import_node_path20, TITLE_INSTRUCTION_LENGTH;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
+    import_node_fs13 = require("node:fs");
     import_node_path20 = require("node:path");
     init_errors();
     init_yaml();
@@ -6415,15 +6737,15 @@ function batchRoot(cwd) {
   const repo = findRepo(cwd);
   if (!repo) return { root: (0, import_node_path21.resolve)(cwd), inGit: false };
   for (let dir = (0, import_node_path21.resolve)(cwd); ; dir = (0, import_node_path21.dirname)(dir)) {
-    if ((0, import_node_fs13.existsSync)((0, import_node_path21.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_fs14.existsSync)((0, import_node_path21.join)(dir, ".git"))) return { root: dir, inGit: true };
     if ((0, import_node_path21.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs13, import_node_path21;
+var import_node_fs14, import_node_path21;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
+    import_node_fs14 = require("node:fs");
     import_node_path21 = require("node:path");
     init_locate();
   }
@@ -6570,7 +6892,7 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs14.readFileSync)(path, "utf8");
+    return (0, import_node_fs15.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
@@ -6586,7 +6908,7 @@ function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs14.statSync)((0, import_node_path22.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs15.statSync)((0, import_node_path22.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
@@ -6602,21 +6924,21 @@ async function listBatchFiles(options) {
     unique: true,
     suppressErrors: true
   });
-  const realRoot = (0, import_node_fs14.realpathSync)(options.root);
+  const realRoot = (0, import_node_fs15.realpathSync)(options.root);
   const inside = files.filter((file) => {
     try {
-      return (0, import_node_fs14.realpathSync)((0, import_node_path22.join)(options.root, file)) === (0, import_node_path22.join)(realRoot, file);
+      return (0, import_node_fs15.realpathSync)((0, import_node_path22.join)(options.root, file)) === (0, import_node_path22.join)(realRoot, file);
     } catch {
       return false;
     }
   });
   return inside.sort(comparePaths);
 }
-var import_node_fs14, import_node_path22, ALWAYS_IGNORED;
+var import_node_fs15, import_node_path22, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     import_node_path22 = require("node:path");
     init_glob();
     init_gitignore_patterns();
@@ -6877,7 +7199,7 @@ async function addWorktree(context, options) {
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
-  if ((0, import_node_fs15.existsSync)(path)) {
+  if ((0, import_node_fs16.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -6923,11 +7245,9 @@ async function addWorktree(context, options) {
   return record;
 }
 function validateSparseDir(dir) {
-  const parsed = scopeEntrySchema.safeParse(dir);
-  if (!parsed.success || /[*?[\]{}]/.test(dir)) {
-    throw new CliError("E_INVALID", `--sparse "${dir}" must be a repository-relative folder (no globs, no "..", not absolute)`);
-  }
-  return dir.replace(/\/+$/, "");
+  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? "is a glob: a sparse checkout takes folders; name the folder itself" : void 0);
+  if (problem) throw new CliError("E_INVALID", `--sparse ${JSON.stringify(dir)} ${problem}`);
+  return normalizeScopeEntry(dir);
 }
 function listWorktrees(context) {
   const { records, problems } = listWorktreeRecords(context.storeDir);
@@ -6936,7 +7256,7 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs15.existsSync)(record.path)
+    missing: !(0, import_node_fs16.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
@@ -6948,7 +7268,7 @@ async function removeWorktree(context, options) {
   if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
   const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
   if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
-  const present = (0, import_node_fs15.existsSync)(record.path);
+  const present = (0, import_node_fs16.existsSync)(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
   const worktreeHead = present ? resolveCommit("HEAD", record.path) : void 0;
@@ -6998,13 +7318,13 @@ async function pruneWorktrees(context) {
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs15.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs16.rmSync)(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs15.existsSync)(record.path)) continue;
+    if ((0, import_node_fs16.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -7013,7 +7333,7 @@ async function pruneWorktrees(context) {
 function deadIntegrationWorktrees(context) {
   let names;
   try {
-    names = (0, import_node_fs15.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs16.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
@@ -7022,15 +7342,16 @@ function deadIntegrationWorktrees(context) {
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs15, import_node_path25, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs16, import_node_path25, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     import_node_path25 = require("node:path");
     init_path_inside();
     init_errors();
     init_liveness();
+    init_scope_entry();
     init_task_schema();
     init_backup_ref();
     init_repo_lock();
@@ -7332,19 +7653,19 @@ async function precheckConflicts(cwd, targetCommit, branches) {
 }
 async function withScratchObjects(cwd, run) {
   const objects = (0, import_node_path26.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs16.mkdtempSync)((0, import_node_path26.join)(scratchParent(), "pa-precheck-objects-"));
+  const scratch = (0, import_node_fs17.mkdtempSync)((0, import_node_path26.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
     return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path26.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs16.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs16.accessSync)("/dev/shm", import_node_fs16.constants.W_OK);
+    (0, import_node_fs17.accessSync)("/dev/shm", import_node_fs17.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os3.tmpdir)();
@@ -7425,11 +7746,11 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs16, import_node_os3, import_node_path26, MERGES_PER_PROCESS;
+var import_node_fs17, import_node_os3, import_node_path26, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
+    import_node_fs17 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path26 = require("node:path");
     init_run_git();
@@ -7617,7 +7938,7 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs17.mkdirSync)(context.worktreesDir, { recursive: true });
+  (0, import_node_fs18.mkdirSync)(context.worktreesDir, { recursive: true });
   const path = (0, import_node_path27.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
@@ -7630,7 +7951,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs17.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs18.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options) {
   runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
@@ -7684,12 +8005,12 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process, import_node_fs17, import_node_path27, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var import_node_child_process, import_node_fs18, import_node_path27, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
-    import_node_fs17 = require("node:fs");
+    import_node_fs18 = require("node:fs");
     import_node_path27 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
@@ -8008,7 +8329,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs18.readdirSync)("/proc");
+    entries = (0, import_node_fs19.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -8017,7 +8338,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs18.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs19.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -8129,12 +8450,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process2, import_node_fs18, STDERR_TAIL_BYTES;
+var import_node_child_process2, import_node_fs19, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs18 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -8245,8 +8566,8 @@ function agentRef(role) {
 }
 function pluginAgentNames(pluginDir) {
   const dir = (0, import_node_path28.join)(pluginDir, "agents");
-  if (!(0, import_node_fs19.existsSync)(dir)) return [];
-  return (0, import_node_fs19.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs19.readFileSync)((0, import_node_path28.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  if (!(0, import_node_fs20.existsSync)(dir)) return [];
+  return (0, import_node_fs20.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs20.readFileSync)((0, import_node_path28.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -8330,11 +8651,11 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs19, import_node_path28, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs20, import_node_path28, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     import_node_path28 = require("node:path");
     init_errors();
     init_agent_process();
@@ -8369,13 +8690,13 @@ function recordAgentProcess(runDir, task, pid) {
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs20.unlinkSync)((0, import_node_path29.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs21.unlinkSync)((0, import_node_path29.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs20.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs21.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -8383,7 +8704,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs20.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs21.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -8391,7 +8712,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs20.readFileSync)((0, import_node_path29.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs21.readFileSync)((0, import_node_path29.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -8401,17 +8722,17 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs20.unlinkSync)((0, import_node_path29.join)(runDir, name));
+      (0, import_node_fs21.unlinkSync)((0, import_node_path29.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs20, import_node_path29, SUFFIX;
+var import_node_fs21, import_node_path29, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_node_path29 = require("node:path");
     init_atomic_write();
     init_liveness();
@@ -8806,7 +9127,7 @@ async function runTasks(deps, options) {
   const running = /* @__PURE__ */ new Set();
   const released = [];
   const runDir = (0, import_node_path30.join)(store.localDir, "runner");
-  (0, import_node_fs21.mkdirSync)(runDir, { recursive: true });
+  (0, import_node_fs22.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
   let wakeup = new Promise((resolve11) => wake = resolve11);
@@ -9050,11 +9371,11 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs21, import_node_path30, MAX_FREE_RATE_LIMITS;
+var import_node_fs22, import_node_path30, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs22 = require("node:fs");
     import_node_path30 = require("node:path");
     init_errors();
     init_atomic_write();
@@ -9072,7 +9393,7 @@ var init_runner = __esm({
 // src/runner/task-workspace.ts
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs22.readFileSync)((0, import_node_path31.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs23.readFileSync)((0, import_node_path31.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -9096,11 +9417,11 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_fs22, import_node_path31;
+var import_node_fs23, import_node_path31;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs23 = require("node:fs");
     import_node_path31 = require("node:path");
     init_errors();
     init_worktree();
@@ -9476,8 +9797,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs23.mkdirSync)((0, import_node_path33.dirname)((0, import_node_path33.join)(root, path)), { recursive: true });
-  (0, import_node_fs23.writeFileSync)((0, import_node_path33.join)(root, path), content);
+  (0, import_node_fs24.mkdirSync)((0, import_node_path33.dirname)((0, import_node_path33.join)(root, path)), { recursive: true });
+  (0, import_node_fs24.writeFileSync)((0, import_node_path33.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -9510,11 +9831,11 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs23, import_node_path33, lines, DEMO_SCRIPTS;
+var import_node_fs24, import_node_path33, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
+    import_node_fs24 = require("node:fs");
     import_node_path33 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
@@ -9552,11 +9873,11 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const path = (0, import_node_path33.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs23.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs23.readFileSync)(path, "utf8");
+          if (!(0, import_node_fs24.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before = (0, import_node_fs24.readFileSync)(path, "utf8");
           const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs23.writeFileSync)(path, after);
+          (0, import_node_fs24.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -9591,7 +9912,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs23.existsSync)((0, import_node_path33.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs24.existsSync)((0, import_node_path33.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -9601,7 +9922,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs23.existsSync)((0, import_node_path33.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs24.existsSync)((0, import_node_path33.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -9623,7 +9944,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs23.existsSync)((0, import_node_path33.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs24.existsSync)((0, import_node_path33.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -9658,8 +9979,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs23.readFileSync)((0, import_node_path33.join)(root, "README.md"), "utf8");
-          (0, import_node_fs23.writeFileSync)((0, import_node_path33.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs24.readFileSync)((0, import_node_path33.join)(root, "README.md"), "utf8");
+          (0, import_node_fs24.writeFileSync)((0, import_node_path33.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -9825,12 +10146,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs24.realpathSync)((0, import_node_fs24.mkdtempSync)((0, import_node_path34.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs25.realpathSync)((0, import_node_fs25.mkdtempSync)((0, import_node_path34.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs24.mkdirSync)((0, import_node_path34.dirname)((0, import_node_path34.join)(dir, path)), { recursive: true });
-    (0, import_node_fs24.writeFileSync)((0, import_node_path34.join)(dir, path), content);
+    (0, import_node_fs25.mkdirSync)((0, import_node_path34.dirname)((0, import_node_path34.join)(dir, path)), { recursive: true });
+    (0, import_node_fs25.writeFileSync)((0, import_node_path34.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -9870,18 +10191,18 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs24.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs25.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_fs24, import_node_os4, import_node_path34, PLAN_FILE;
+var import_node_fs25, import_node_os4, import_node_path34, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs24 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path34 = require("node:path");
     init_command_adapter();
@@ -9987,33 +10308,33 @@ var init_hook_payload = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs25.existsSync)(current)) {
+  while (!(0, import_node_fs26.existsSync)(current)) {
     const parent = (0, import_node_path35.dirname)(current);
     if (parent === current) break;
     rest.unshift((0, import_node_path35.basename)(current));
     current = parent;
   }
-  return (0, import_node_path35.join)((0, import_node_fs25.realpathSync)(current), ...rest);
+  return (0, import_node_path35.join)((0, import_node_fs26.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   let dir = (0, import_node_path35.dirname)(physical);
-  while (!(0, import_node_fs25.existsSync)(dir)) dir = (0, import_node_path35.dirname)(dir);
+  while (!(0, import_node_fs26.existsSync)(dir)) dir = (0, import_node_path35.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs25.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs26.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs25.realpathSync)(toplevel), commonDir: (0, import_node_fs25.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs26.realpathSync)(toplevel), commonDir: (0, import_node_fs26.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs25.realpathSync)(a) === (0, import_node_fs25.realpathSync)(b);
+    return (0, import_node_fs26.realpathSync)(a) === (0, import_node_fs26.realpathSync)(b);
   } catch {
     return false;
   }
@@ -10035,7 +10356,7 @@ function worktreeOf(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs25.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  return pathBelow((0, import_node_fs26.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -10092,11 +10413,11 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs25, import_node_path35, CONTROL_DENIAL;
+var import_node_fs26, import_node_path35, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_node_path35 = require("node:path");
     init_path_inside();
     init_ownership();
@@ -10126,17 +10447,17 @@ function markBash(payload, env, hostPid) {
   const command22 = payload.toolInput.command;
   if (typeof command22 !== "string" || command22.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !(0, import_node_fs26.existsSync)((0, import_node_path36.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !(0, import_node_fs27.existsSync)((0, import_node_path36.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid)}
 ${command22}` };
 }
-var import_node_fs26, import_node_path36;
+var import_node_fs27, import_node_path36;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_node_path36 = require("node:path");
     init_location();
     init_identity_marker();
@@ -10378,6 +10699,11 @@ function topLevelHelp() {
     ""
   ].join("\n");
 }
+function groupHelp(group) {
+  const members2 = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
+  const width = Math.max(...members2.map(([name]) => name.length));
+  return [`usage: parallel-agents ${group} <command> [options]`, "", "Commands:", ...members2.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`), "", `Each takes --help.`, ""].join("\n");
+}
 function resolveCommandName(argv) {
   const [first, second] = argv;
   if (first === void 0) return void 0;
@@ -10400,6 +10726,10 @@ async function main(argv) {
     }
     const resolved = resolveCommandName(argv);
     const entry = resolved ? COMMANDS[resolved.name] : void 0;
+    if (!entry && argv[0] && COMMAND_GROUPS.has(argv[0]) && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
+      process.stdout.write(groupHelp(argv[0]));
+      return EXIT.ok;
+    }
     if (!resolved || !entry) {
       const group = argv[0] && COMMAND_GROUPS.has(argv[0]);
       const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));
