@@ -10,6 +10,7 @@ import { branchRefName, currentBranch, ensureWorktreesExcluded, isWorktreesExclu
 import { gitOutput, gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
 import { commitsNotIn, listGitWorktrees, snapshotWorkingTree, uncommittedPaths } from './worktree-state.ts';
 import { deleteWorktreeRecord, listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
+import { prepareWorktree } from './worktree-setup.ts';
 
 export const TASK_BRANCH_PREFIX = 'parallel/';
 /** Temporary worktrees verify runs tests in; the pid lets prune tell a crashed run's leftovers. */
@@ -47,6 +48,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       throw new CliError('E_REFUSED', `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
     }
     runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });
+    const prepared = await prepareWorktree(context, { path, task: taskId });
     const head = resolveCommit(branchRefName(branch), context.repoRoot)!;
     const adopted: WorktreeRecord = {
       task: taskId,
@@ -56,6 +58,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       base_ref: baseRef,
       created_at: new Date().toISOString(),
       sparse,
+      ...prepared.record,
     };
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
@@ -82,6 +85,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   });
   // --no-checkout left an empty index: read HEAD into it and write the (sparse) files.
   runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });
+  const prepared = await prepareWorktree(context, { path, task: taskId });
 
   const record: WorktreeRecord = {
     task: taskId,
@@ -91,6 +95,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     base_ref: baseRef,
     created_at: new Date().toISOString(),
     sparse,
+    ...prepared.record,
   };
   writeWorktreeRecord(context.storeDir, record);
   return record;
