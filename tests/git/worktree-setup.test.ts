@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
 import { runCli, runCliAsync } from '../helpers/run-cli.ts';
 import { isAlive } from '../helpers/processes.ts';
+import { agentScript, planFixture } from '../runner/fixtures.ts';
 
 // New worktrees are made ready to work in: the ignored files .worktreeinclude names, their own
 // ports, the project's set-up command. Everything through the real CLI, real git, real processes.
@@ -186,6 +187,21 @@ describe("verify's test worktree", () => {
 
     cli(['add', '--id', 'next', '--title', 'Next', '--files', 'docs/**', '--json']);
     expect(cli(['worktree', 'add', '--task', 'next', '--json']).ports).toEqual({ from: base + 1, count: 1 });
+  });
+});
+
+describe('runner agents', () => {
+  test('run each task with its worktree\'s own ports in the environment', async () => {
+    const base = await freeRange(4);
+    const { repo, plan, scratch } = planFixture([{ id: 'a' }, { id: 'b' }]);
+    config(repo, { ports: { count: 2, from: base, to: base + 3 } });
+    git(repo, 'add', '.parallel-agents.json');
+    git(repo, 'commit', '-qm', 'declare ports');
+    const agent = agentScript(scratch, 'agent.sh', 'cat > /dev/null\nmkdir -p out && echo "$PARALLEL_PORT $PARALLEL_PORT_COUNT" > "out/$PARALLEL_TASK_ID.txt"');
+    const result = await runCliAsync(['run', plan, '--agent-cmd', agent, '--agents', '2', '--json'], { cwd: repo });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const seen = ['a', 'b'].map((id) => readFileSync(join(repo, 'out', `${id}.txt`), 'utf8').trim()).sort();
+    expect(seen).toEqual([`${base} 2`, `${base + 2} 2`]);
   });
 });
 
