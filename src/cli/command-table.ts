@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'worktree list': { summary: 'list task worktrees', load: () => import('./commands/worktree-list.ts') },
   'worktree remove': { summary: 'remove a task worktree without losing work', load: () => import('./commands/worktree-remove.ts') },
   'worktree prune': { summary: 'forget worktrees whose folders are gone', load: () => import('./commands/worktree-prune.ts') },
+  setup: { summary: 'show (and with --write add) the Claude Code permissions an unattended run needs', load: () => import('./commands/setup.ts') },
   check: { summary: 'run the task\'s declared check in its worktree, with the worktree\'s ports', load: () => import('./commands/check.ts') },
   verify: { summary: 'check ownership and conflicts, merge completed branches behind a test gate', load: () => import('./commands/verify.ts') },
   run: { summary: 'run a plan headless with N agents, then verify', load: () => import('./commands/run.ts') },
