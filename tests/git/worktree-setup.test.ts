@@ -1,11 +1,13 @@
 import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
 import { runCli, runCliAsync } from '../helpers/run-cli.ts';
 import { isAlive } from '../helpers/processes.ts';
 import { agentScript, planFixture } from '../runner/fixtures.ts';
+import { REPO_ROOT } from '../helpers/paths.ts';
 
 // New worktrees are made ready to work in: the ignored files .worktreeinclude names, their own
 // ports, the project's set-up command. Everything through the real CLI, real git, real processes.
@@ -202,6 +204,47 @@ describe('runner agents', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const seen = ['a', 'b'].map((id) => readFileSync(join(repo, 'out', `${id}.txt`), 'utf8').trim()).sort();
     expect(seen).toEqual([`${base} 2`, `${base + 2} 2`]);
+  });
+});
+
+describe('the README\'s examples', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const example = (heading: string) => JSON.parse(/```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))![1]!);
+
+  test('Node: npm ci in each worktree, npm test as the check, two ports', () => {
+    // One local dependency: npm ci installs it offline, into this worktree's own node_modules.
+    const repo = gitRepo({
+      'package.json': JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { lib: 'file:lib' }, scripts: { test: 'node -e "console.log(process.env.PARALLEL_PORT, process.env.PARALLEL_PORT_COUNT, require.resolve(\'lib\'))"' } }),
+      'package-lock.json': JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'app', version: '1.0.0', dependencies: { lib: 'file:lib' } }, lib: { version: '1.0.0' }, 'node_modules/lib': { resolved: 'lib', link: true } } }),
+      'lib/package.json': JSON.stringify({ name: 'lib', version: '1.0.0', main: 'index.js' }),
+      'lib/index.js': 'module.exports = 1;\n',
+      '.gitignore': 'node_modules/\n',
+    });
+    const node = example('A Node project');
+    expect(node).toEqual({ setup: 'npm ci --prefer-offline --no-audit --no-fund', check: 'npm test', ports: { count: 2 } });
+    config(repo, { ...node, ports: { ...node.ports, from: 20_000 + Math.floor(Math.random() * 9_000) } });
+    const added = add(repo, 'web');
+    expect(added.exitCode, added.stderr).toBe(0);
+    const check = runCli(['check', '--task', 'web', '--json'], { cwd: repo });
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(check.json.output_tail.split('\n').at(-1)).toBe(`${added.json.ports.from} 2 ${join(added.json.path, 'lib', 'index.js')}`);
+    expect(existsSync(join(added.json.path, 'node_modules', 'lib'))).toBe(true);
+    expect(git(added.json.path, 'status', '--porcelain')).toBe('');
+  });
+
+  test.skipIf(spawnSync('python3', ['--version']).status !== 0)('Python: a virtual environment per worktree', () => {
+    const python = example('A Python project');
+    expect(python.setup).toMatch(/^python3 -m venv \.venv && /);
+    expect(python.check).toMatch(/^\.venv\/bin\/python /);
+    // The same shape without pip (this test runs offline): the venv is the worktree's own.
+    const repo = gitRepo({ '.gitignore': '.venv/\n' });
+    config(repo, { setup: 'python3 -m venv --without-pip .venv', check: '.venv/bin/python -c "import os, sys; print(sys.prefix, os.environ[\'PARALLEL_PORT\'])"', ports: python.ports });
+    const added = add(repo, 'py');
+    expect(added.exitCode, added.stderr).toBe(0);
+    const check = runCli(['check', '--task', 'py', '--json'], { cwd: repo });
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(check.json.output_tail).toBe(`${join(added.json.path, '.venv')} ${added.json.ports.from}`);
+    expect(git(added.json.path, 'status', '--porcelain')).toBe('');
   });
 });
 
