@@ -205,6 +205,16 @@ describe('runner agents', () => {
     const seen = ['a', 'b'].map((id) => readFileSync(join(repo, 'out', `${id}.txt`), 'utf8').trim()).sort();
     expect(seen).toEqual([`${base} 2`, `${base + 2} 2`]);
   });
+
+  test('refuse to start on a malformed .parallel-agents.json instead of failing every task', async () => {
+    const { repo, plan, scratch } = planFixture([{ id: 'a' }]);
+    config(repo, { ports: { count: 0 } });
+    const agent = agentScript(scratch, 'agent.sh', 'cat > /dev/null; exit 0');
+    const result = await runCliAsync(['run', plan, '--agent-cmd', agent], { cwd: repo });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`${join(repo, '.parallel-agents.json')}: ports.count: must be at least 1`);
+    expect(existsSync(join(repo, '_tasks', 'available', 'a.md'))).toBe(false);
+  });
 });
 
 describe('the README\'s examples', () => {
