@@ -92,6 +92,14 @@ var CliError = class extends Error {
     return EXIT_BY_CODE[this.code];
   }
 };
+var EXIT_MEANINGS = {
+  [EXIT.ok]: "success",
+  [EXIT.failed]: "the operation failed (git error, merge stopped, refused, agent failure)",
+  [EXIT.usage]: "bad usage or invalid input (flag, file, field, id, path)",
+  [EXIT.nothingClaimableNow]: "nothing claimable now, but work remains",
+  [EXIT.noWorkLeft]: "no work left: everything is completed or blocked",
+  [EXIT.notHolder]: "refused: the caller does not hold that claim, or is not the agent it names"
+};
 
 // src/repo/run-git.ts
 var import_meta = {};

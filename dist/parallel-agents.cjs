@@ -44,7 +44,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // src/errors.ts
-var EXIT, EXIT_BY_CODE, CliError, EXIT_CODE_HELP;
+var EXIT, EXIT_BY_CODE, CliError, EXIT_MEANINGS;
 var init_errors = __esm({
   "src/errors.ts"() {
     "use strict";
@@ -91,14 +91,75 @@ var init_errors = __esm({
         return EXIT_BY_CODE[this.code];
       }
     };
-    EXIT_CODE_HELP = [
-      ["0", "success"],
-      ["1", "the operation failed (git error, merge stopped, refused, agent failure)"],
-      ["2", "bad usage or invalid input (flag, file, field, id, path)"],
-      ["3", "nothing claimable now, but work remains"],
-      ["4", "no work left: everything is completed or blocked"],
-      ["5", "refused: the caller does not hold that claim, or is not the agent it names"]
-    ];
+    EXIT_MEANINGS = {
+      [EXIT.ok]: "success",
+      [EXIT.failed]: "the operation failed (git error, merge stopped, refused, agent failure)",
+      [EXIT.usage]: "bad usage or invalid input (flag, file, field, id, path)",
+      [EXIT.nothingClaimableNow]: "nothing claimable now, but work remains",
+      [EXIT.noWorkLeft]: "no work left: everything is completed or blocked",
+      [EXIT.notHolder]: "refused: the caller does not hold that claim, or is not the agent it names"
+    };
+  }
+});
+
+// src/text/printable.ts
+function printable(text) {
+  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+var CONTROL;
+var init_printable = __esm({
+  "src/text/printable.ts"() {
+    "use strict";
+    CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+  }
+});
+
+// src/fs/fs-port.ts
+function errorCode(error) {
+  return error?.code;
+}
+function isMissing(error) {
+  const code = errorCode(error);
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+var nodeFs, NODE_FS, FS_PORT_CALLS;
+var init_fs_port = __esm({
+  "src/fs/fs-port.ts"() {
+    "use strict";
+    nodeFs = __toESM(require("node:fs"));
+    NODE_FS = {
+      readdirSync: nodeFs.readdirSync,
+      readFileSync: nodeFs.readFileSync,
+      statSync: nodeFs.statSync,
+      lstatSync: nodeFs.lstatSync,
+      realpathSync: nodeFs.realpathSync,
+      existsSync: nodeFs.existsSync,
+      mkdirSync: nodeFs.mkdirSync,
+      openSync: nodeFs.openSync,
+      writeSync: nodeFs.writeSync,
+      fsyncSync: nodeFs.fsyncSync,
+      closeSync: nodeFs.closeSync,
+      renameSync: nodeFs.renameSync,
+      linkSync: nodeFs.linkSync,
+      unlinkSync: nodeFs.unlinkSync,
+      utimesSync: nodeFs.utimesSync
+    };
+    FS_PORT_CALLS = Object.keys(NODE_FS);
+  }
+});
+
+// src/fs/path-inside.ts
+function pathBelow(folder, path) {
+  const rel = (0, import_node_path.relative)(folder, path);
+  if (rel === "") return "";
+  if (rel === ".." || rel.startsWith(`..${import_node_path.sep}`) || (0, import_node_path.isAbsolute)(rel)) return void 0;
+  return import_node_path.sep === "/" ? rel : rel.split(import_node_path.sep).join("/");
+}
+var import_node_path;
+var init_path_inside = __esm({
+  "src/fs/path-inside.ts"() {
+    "use strict";
+    import_node_path = require("node:path");
   }
 });
 
@@ -184,46 +245,12 @@ var init_liveness = __esm({
   }
 });
 
-// src/fs/fs-port.ts
-function errorCode(error) {
-  return error?.code;
-}
-function isMissing(error) {
-  const code = errorCode(error);
-  return code === "ENOENT" || code === "ENOTDIR";
-}
-var nodeFs, NODE_FS, FS_PORT_CALLS;
-var init_fs_port = __esm({
-  "src/fs/fs-port.ts"() {
-    "use strict";
-    nodeFs = __toESM(require("node:fs"));
-    NODE_FS = {
-      readdirSync: nodeFs.readdirSync,
-      readFileSync: nodeFs.readFileSync,
-      statSync: nodeFs.statSync,
-      lstatSync: nodeFs.lstatSync,
-      realpathSync: nodeFs.realpathSync,
-      existsSync: nodeFs.existsSync,
-      mkdirSync: nodeFs.mkdirSync,
-      openSync: nodeFs.openSync,
-      writeSync: nodeFs.writeSync,
-      fsyncSync: nodeFs.fsyncSync,
-      closeSync: nodeFs.closeSync,
-      renameSync: nodeFs.renameSync,
-      linkSync: nodeFs.linkSync,
-      unlinkSync: nodeFs.unlinkSync,
-      utimesSync: nodeFs.utimesSync
-    };
-    FS_PORT_CALLS = Object.keys(NODE_FS);
-  }
-});
-
 // src/fs/atomic-write.ts
 function writeFailure(error, path) {
   const code = errorCode(error);
   if (code === void 0 || !DISK_ERRORS.has(code)) return error;
   const what = code === "ENOSPC" || code === "EDQUOT" ? "no space left on the disk" : code === "EROFS" ? "the disk is read-only" : code === "EIO" ? "the disk reported an I/O error" : `${code}`;
-  return new CliError("E_IO", `cannot write ${path}: ${what} holding ${(0, import_node_path.dirname)(path)}; free space or fix the disk, then retry (nothing was changed)`, { errno: code, path });
+  return new CliError("E_IO", `cannot write ${path}: ${what} holding ${(0, import_node_path2.dirname)(path)}; free space or fix the disk, then retry (nothing was changed)`, { errno: code, path });
 }
 function writeWhole(fs, fd, data) {
   const buffer = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -235,7 +262,7 @@ function writeWhole(fs, fd, data) {
   }
 }
 function tempName(target) {
-  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path.basename)(target)}`;
+  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path2.basename)(target)}`;
 }
 function parseTempName(name) {
   const match = /^\.tmp~(\d+)-([0-9a-f]{8})-[0-9a-f]{8}~/.exec(name);
@@ -266,11 +293,11 @@ function createFileWhole(fs, path, data, options = {}) {
 function writeFileAtomic(path, data, options = {}) {
   const fs = options.fs ?? NODE_FS;
   try {
-    fs.mkdirSync((0, import_node_path.dirname)(path), { recursive: true });
+    fs.mkdirSync((0, import_node_path2.dirname)(path), { recursive: true });
   } catch (error) {
     throw writeFailure(error, path);
   }
-  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), tempName(path));
+  const tmp = (0, import_node_path2.join)((0, import_node_path2.dirname)(path), tempName(path));
   createFileWhole(fs, tmp, data, options);
   try {
     fs.renameSync(tmp, path);
@@ -282,31 +309,16 @@ function writeFileAtomic(path, data, options = {}) {
     throw writeFailure(error, path);
   }
 }
-var import_node_path, DISK_ERRORS;
+var import_node_path2, DISK_ERRORS;
 var init_atomic_write = __esm({
   "src/fs/atomic-write.ts"() {
     "use strict";
-    import_node_path = require("node:path");
+    import_node_path2 = require("node:path");
     init_errors();
     init_liveness();
     init_fingerprint();
     init_fs_port();
     DISK_ERRORS = /* @__PURE__ */ new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EFBIG", "EMFILE", "ENFILE"]);
-  }
-});
-
-// src/fs/path-inside.ts
-function pathBelow(folder, path) {
-  const rel = (0, import_node_path2.relative)(folder, path);
-  if (rel === "") return "";
-  if (rel === ".." || rel.startsWith(`..${import_node_path2.sep}`) || (0, import_node_path2.isAbsolute)(rel)) return void 0;
-  return import_node_path2.sep === "/" ? rel : rel.split(import_node_path2.sep).join("/");
-}
-var import_node_path2;
-var init_path_inside = __esm({
-  "src/fs/path-inside.ts"() {
-    "use strict";
-    import_node_path2 = require("node:path");
   }
 });
 
@@ -419,45 +431,6 @@ var init_claimability = __esm({
   }
 });
 
-// src/store/holder-proof.ts
-function crypto() {
-  cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module.createRequire)(import_meta.url)("node:crypto");
-  return cryptoModule;
-}
-function newHolderToken() {
-  return crypto().randomBytes(16).toString("hex");
-}
-function proofOf(token) {
-  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
-}
-function validateToken(token) {
-  if (!TOKEN_PATTERN.test(token)) {
-    throw new CliError("E_INVALID", `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
-  }
-  return token;
-}
-function hmacHex(key, value) {
-  return crypto().createHmac("sha256", key).update(value).digest("hex");
-}
-function randomSecret() {
-  return crypto().randomBytes(32).toString("hex");
-}
-function sameSecret(a, b) {
-  if (a.length !== b.length) return false;
-  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-var import_node_module, import_meta, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
-var init_holder_proof = __esm({
-  "src/store/holder-proof.ts"() {
-    "use strict";
-    import_node_module = require("node:module");
-    init_errors();
-    import_meta = {};
-    TOKEN_PATTERN = /^[0-9a-f]{32}$/;
-    PROOF_LENGTH = 16;
-  }
-});
-
 // vendor-shim:gray-matter
 var require_gray_matter = __commonJS({
   "vendor-shim:gray-matter"(exports2, module2) {
@@ -468,7 +441,7 @@ var require_gray_matter = __commonJS({
 // src/text/yaml.ts
 function yamlEngine() {
   if (!engine) {
-    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module2.createRequire)(import_meta2.url)("gray-matter");
+    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module.createRequire)(import_meta.url)("gray-matter");
     const found = matter.engines?.yaml;
     if (!found) throw new CliError("E_INTERNAL", "internal error: the YAML engine of gray-matter is missing");
     engine = found;
@@ -489,13 +462,13 @@ function parseYaml(text, source, fix, lineOffset = 0) {
 function stringifyYaml(data) {
   return yamlEngine().stringify(data, { lineWidth: -1, noRefs: true });
 }
-var import_node_module2, import_meta2, engine;
+var import_node_module, import_meta, engine;
 var init_yaml = __esm({
   "src/text/yaml.ts"() {
     "use strict";
-    import_node_module2 = require("node:module");
+    import_node_module = require("node:module");
     init_errors();
-    import_meta2 = {};
+    import_meta = {};
   }
 });
 
@@ -1261,10 +1234,10 @@ var init_doc = __esm({
 });
 
 // node_modules/zod/v4/core/versions.js
-var version;
+var version2;
 var init_versions = __esm({
   "node_modules/zod/v4/core/versions.js"() {
-    version = {
+    version2 = {
       major: 4,
       minor: 6,
       patch: 7
@@ -1462,7 +1435,7 @@ var init_schemas = __esm({
       inst ?? (inst = {});
       inst._zod.def = def;
       inst._zod.bag = inst._zod.bag || {};
-      inst._zod.version = version;
+      inst._zod.version = version2;
       const defChecks = inst._zod.def.checks;
       const checks = inst._zod.traits.has("$ZodCheck") ? [inst, ...defChecks ?? []] : defChecks?.length ? [...defChecks] : [];
       for (const ch of checks) {
@@ -2426,6 +2399,79 @@ var init_task_file = __esm({
   }
 });
 
+// src/store/transitions.ts
+function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
+  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
+  delete frontmatter.last_error;
+  return { to: "completed", frontmatter, event: { event: "complete", task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: "completed", attempts: fm.attempts } };
+}
+function afterFailure(fm, who) {
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const kind = who.recovered ? "recover" : to === "blocked" ? "block" : "fail";
+  return { to, frontmatter: { ...fm, attempts, last_error: who.reason }, event: { event: kind, task: who.task, agent: who.agent, attempt: attempts, reason: who.reason, to, attempts } };
+}
+function afterRelease(fm, who) {
+  const to = stateAfterRelease(fm.attempts);
+  return { to, frontmatter: { ...fm }, event: { event: "release", task: who.task, agent: who.agent, attempt: fm.attempts + 1, to, attempts: fm.attempts } };
+}
+function afterReopen(fm, request) {
+  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
+    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
+  }
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const frontmatter = { ...fm, attempts, last_error: request.reason };
+  for (const key of ["commit", "summary", "completed_by", "completed_at"]) delete frontmatter[key];
+  return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
+}
+var init_transitions = __esm({
+  "src/store/transitions.ts"() {
+    "use strict";
+    init_errors();
+    init_rules();
+  }
+});
+
+// src/store/holder-proof.ts
+function crypto() {
+  cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module2.createRequire)(import_meta2.url)("node:crypto");
+  return cryptoModule;
+}
+function newHolderToken() {
+  return crypto().randomBytes(16).toString("hex");
+}
+function proofOf(token) {
+  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
+}
+function validateToken(token) {
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new CliError("E_INVALID", `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
+  }
+  return token;
+}
+function hmacHex(key, value) {
+  return crypto().createHmac("sha256", key).update(value).digest("hex");
+}
+function randomSecret() {
+  return crypto().randomBytes(32).toString("hex");
+}
+function sameSecret(a, b) {
+  if (a.length !== b.length) return false;
+  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
+var init_holder_proof = __esm({
+  "src/store/holder-proof.ts"() {
+    "use strict";
+    import_node_module2 = require("node:module");
+    init_errors();
+    import_meta2 = {};
+    TOKEN_PATTERN = /^[0-9a-f]{32}$/;
+    PROOF_LENGTH = 16;
+  }
+});
+
 // src/store/local/names.ts
 function taskFileName(id) {
   return `${id}${TASK_SUFFIX}`;
@@ -2491,7 +2537,6 @@ var init_claiming = __esm({
     "use strict";
     import_node_path4 = require("node:path");
     init_fs_port();
-    init_claimability();
     init_holder_proof();
     init_names();
     CLAIMABLE = ["available", "failed"];
@@ -2637,6 +2682,41 @@ var init_claiming = __esm({
         return { stateOf, holders, moving, openDeps, where: where2 };
       }
     };
+  }
+});
+
+// src/store/local/holding.ts
+function findClaim(folder, request) {
+  validateAgentName(request.agent);
+  validateTaskId(request.task, "--task");
+  const proof2 = request.token !== void 0 ? proofOf(validateToken(request.token)) : void 0;
+  let unproved = false;
+  for (const entry of folder.names("claimed")) {
+    if (!entry.name.startsWith(`${request.task}~${request.agent}~`)) continue;
+    const where2 = folder.locationOf("claimed", entry.name);
+    if (!where2?.claim || where2.claim.id !== request.task || where2.claim.agent !== request.agent) continue;
+    if (proof2 === void 0 && !request.identityVerified) unproved = true;
+    else if (proof2 === void 0 || where2.claim.proof === proof2) return where2;
+  }
+  if (unproved) {
+    throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
+  }
+  throw notHolder(folder, request);
+}
+function notHolder(folder, request) {
+  const where2 = folder.locate(request.task)[0];
+  let state;
+  if (!where2) state = "does not exist";
+  else if (where2.claim) state = where2.claim.agent === request.agent ? "is held by this agent under another claim (taken again after a recovery, or a wrong token)" : `is held by ${where2.claim.agent}`;
+  else state = `is ${where2.state}`;
+  return new CliError("E_NOT_HOLDER", `agent ${request.agent} does not hold task "${request.task}": it ${state}; do not merge this work, claim again`);
+}
+var init_holding = __esm({
+  "src/store/local/holding.ts"() {
+    "use strict";
+    init_errors();
+    init_holder_proof();
+    init_task_schema();
   }
 });
 
@@ -2951,11 +3031,91 @@ function staleClaim(claim2, now, staleAfterMs) {
   if (silent > staleAfterMs) return { kind: "expired", reason: `no heartbeat for ${formatDuration(silent)} (limit ${formatDuration(staleAfterMs)})` };
   return void 0;
 }
+function takeBackStaleClaims(folder, options, takeBack) {
+  const recovered = [];
+  const now = options.now ?? Date.now();
+  for (const entry of folder.names("claimed")) {
+    const where2 = folder.locationOf("claimed", entry.name);
+    if (!where2?.claim || options.task !== void 0 && where2.claim.id !== options.task) continue;
+    let task;
+    try {
+      task = folder.toTask(folder.read(where2.path), where2);
+    } catch {
+      continue;
+    }
+    const reason = options.force && options.task !== void 0 ? "taken back by recover --force" : staleClaim(task.claim, now, options.staleAfterMs)?.reason;
+    if (!reason) continue;
+    const lastError = `stale claim by ${where2.claim.agent}: ${reason}`;
+    try {
+      const moved = takeBack(where2, lastError);
+      recovered.push({ id: moved.id, agent: where2.claim.agent, reason: lastError, to: moved.state, attempts: moved.attempts });
+    } catch (error) {
+      if (error instanceof CliError && error.code === "E_NOT_HOLDER") continue;
+      throw error;
+    }
+  }
+  return recovered;
+}
 var init_recovery = __esm({
   "src/store/local/recovery.ts"() {
     "use strict";
     init_liveness();
     init_duration();
+    init_errors();
+  }
+});
+
+// src/store/local/adding.ts
+function addTasks(folder, inputs, journal) {
+  const { fs } = folder;
+  const existing = new Set(folder.listAll().tasks.map((task) => task.id));
+  for (const state of TASK_STATES) {
+    for (const entry of folder.names(state)) {
+      const move = parseMoveFileName(entry.name);
+      if (move) existing.add(move.id);
+    }
+  }
+  const added = [];
+  for (const { id, frontmatter, body } of normalizeTaskInputs(inputs, existing, folder.dir)) {
+    const text = serializeTask(frontmatter, body);
+    const path = (0, import_node_path6.join)(folder.stateDir("available"), taskFileName(id));
+    const tmp = (0, import_node_path6.join)(folder.stateDir("available"), tempName(path));
+    createFileWhole(fs, tmp, text, { fsync: true });
+    try {
+      fs.linkSync(tmp, path);
+    } catch (error) {
+      if (error.code === "EEXIST") throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir}; choose another id`);
+      throw error;
+    } finally {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+      }
+    }
+    try {
+      journal({ event: "add", task: id, to: "available", attempts: 0 });
+    } catch (error) {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+      }
+      throw error;
+    }
+    added.push(folder.toTask(parseTaskText(text, path), { state: "available", path, name: taskFileName(id) }));
+  }
+  return added;
+}
+var import_node_path6;
+var init_adding = __esm({
+  "src/store/local/adding.ts"() {
+    "use strict";
+    import_node_path6 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_backend();
+    init_task_file();
+    init_task_schema();
+    init_names();
   }
 });
 
@@ -2967,9 +3127,9 @@ function moveTask(folder, spec) {
   const { fs } = folder;
   const toDir = folder.stateDir(spec.to);
   const writer = writerTag();
-  const pending = (0, import_node_path6.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
-  const moving = (0, import_node_path6.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
-  const dest = (0, import_node_path6.join)(toDir, taskFileName(spec.id));
+  const pending = (0, import_node_path7.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
+  const moving = (0, import_node_path7.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
+  const dest = (0, import_node_path7.join)(toDir, taskFileName(spec.id));
   createFileWhole(fs, pending, spec.content, { fsync: true });
   const dropPending = () => {
     try {
@@ -3036,11 +3196,11 @@ function repairMoves(folder, onRepaired = () => {
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
     for (const { name, move } of moves) {
       if (!writerGone(parseWriterTag(move.writer))) continue;
-      const path = (0, import_node_path6.join)(dir, name);
+      const path = (0, import_node_path7.join)(dir, name);
       if (move.kind === "moving") {
         if (pendingKeys.has(key(move))) {
-          const pending = (0, import_node_path6.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
-          const dest = (0, import_node_path6.join)(dir, taskFileName(move.id));
+          const pending = (0, import_node_path7.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
+          const dest = (0, import_node_path7.join)(dir, taskFileName(move.id));
           if (fs.existsSync(dest)) {
             if (fs.existsSync(pending)) {
               repaired.push(`${state}/${move.id}: an interrupted move cannot finish: ${duplicateError(dest, move.id).message}`);
@@ -3060,14 +3220,14 @@ function repairMoves(folder, onRepaired = () => {
     }
     for (const name of hidden) {
       if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-      ignoreGone(() => fs.unlinkSync((0, import_node_path6.join)(dir, name)));
+      ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
     if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-    ignoreGone(() => fs.unlinkSync((0, import_node_path6.join)(top, name)));
+    ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;
@@ -3080,11 +3240,11 @@ function safeNames(folder, dir) {
     throw error;
   }
 }
-var import_node_path6, MoveLost;
+var import_node_path7, MoveLost;
 var init_transition = __esm({
   "src/store/local/transition.ts"() {
     "use strict";
-    import_node_path6 = require("node:path");
+    import_node_path7 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -3101,28 +3261,29 @@ var init_transition = __esm({
 });
 
 // src/store/local/local-store.ts
-var import_node_path7, LocalStore;
+var import_node_path8, LocalStore;
 var init_local_store = __esm({
   "src/store/local/local-store.ts"() {
     "use strict";
-    import_node_path7 = require("node:path");
+    import_node_path8 = require("node:path");
     init_errors();
-    init_atomic_write();
     init_fs_port();
     init_path_inside();
     init_git_exclude();
     init_fingerprint();
     init_backend();
     init_claimability();
-    init_holder_proof();
     init_rules();
     init_task_file();
     init_task_schema();
+    init_transitions();
     init_claiming();
+    init_holding();
     init_folder();
     init_journal();
     init_names();
     init_recovery();
+    init_adding();
     init_transition();
     LocalStore = class {
       dir;
@@ -3144,7 +3305,7 @@ var init_local_store = __esm({
         this.claimer = new Claimer(this.folder);
       }
       get eventsPath() {
-        return (0, import_node_path7.join)(this.dir, "events.jsonl");
+        return (0, import_node_path8.join)(this.dir, "events.jsonl");
       }
       present() {
         return this.fs.existsSync(this.folder.stateDir("available"));
@@ -3169,41 +3330,7 @@ var init_local_store = __esm({
       /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
       async add(inputs) {
         await this.init();
-        const existing = new Set(this.folder.listAll().tasks.map((task) => task.id));
-        for (const state of TASK_STATES) for (const entry of this.folder.names(state)) {
-          const move = parseMoveFileName(entry.name);
-          if (move) existing.add(move.id);
-        }
-        const prepared = normalizeTaskInputs(inputs, existing, this.dir);
-        const added = [];
-        for (const { id, frontmatter, body } of prepared) {
-          const text = serializeTask(frontmatter, body);
-          const path = (0, import_node_path7.join)(this.folder.stateDir("available"), taskFileName(id));
-          const tmp = (0, import_node_path7.join)(this.folder.stateDir("available"), tempName(path));
-          createFileWhole(this.fs, tmp, text, { fsync: true });
-          try {
-            this.fs.linkSync(tmp, path);
-          } catch (error) {
-            if (error.code === "EEXIST") throw new CliError("E_EXISTS", `task "${id}" already exists in ${this.dir}; choose another id`);
-            throw error;
-          } finally {
-            try {
-              this.fs.unlinkSync(tmp);
-            } catch {
-            }
-          }
-          try {
-            this.journal({ event: "add", task: id, to: "available", attempts: 0 });
-          } catch (error) {
-            try {
-              this.fs.unlinkSync(path);
-            } catch {
-            }
-            throw error;
-          }
-          added.push(this.folder.toTask(parseTaskText(text, path), { state: "available", path, name: taskFileName(id) }));
-        }
-        return added;
+        return addTasks(this.folder, inputs, (event) => this.journal(event));
       }
       async list(options = {}) {
         const listing = this.folder.listAll();
@@ -3252,32 +3379,9 @@ var init_local_store = __esm({
         if (!win) throw nothingClaimable(this.claimer.snapshot(this.dir), request);
         return { task: this.folder.toTask(win.parsed, win.location), token: win.token };
       }
-      /** The claim the caller proves it holds: by its secret token, or as the agent a hook bound. */
       findClaim(request) {
-        validateAgentName(request.agent);
-        validateTaskId(request.task, "--task");
         this.requireStore();
-        const proof2 = request.token !== void 0 ? proofOf(validateToken(request.token)) : void 0;
-        let unproved = false;
-        for (const entry of this.folder.names("claimed")) {
-          if (!entry.name.startsWith(`${request.task}~${request.agent}~`)) continue;
-          const where2 = this.folder.locationOf("claimed", entry.name);
-          if (!where2?.claim || where2.claim.id !== request.task || where2.claim.agent !== request.agent) continue;
-          if (proof2 === void 0 && !request.identityVerified) unproved = true;
-          else if (proof2 === void 0 || where2.claim.proof === proof2) return where2;
-        }
-        if (unproved) {
-          throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
-        }
-        throw this.notHolder(request);
-      }
-      notHolder(request) {
-        const where2 = this.folder.locate(request.task)[0];
-        let state;
-        if (!where2) state = "does not exist";
-        else if (where2.claim) state = where2.claim.agent === request.agent ? "is held by this agent under another claim (taken again after a recovery, or a wrong token)" : `is held by ${where2.claim.agent}`;
-        else state = `is ${where2.state}`;
-        return new CliError("E_NOT_HOLDER", `agent ${request.agent} does not hold task "${request.task}": it ${state}; do not merge this work, claim again`);
+        return findClaim(this.folder, request);
       }
       async heartbeat(request) {
         const where2 = this.findClaim(request);
@@ -3286,7 +3390,7 @@ var init_local_store = __esm({
           this.fs.utimesSync(where2.path, now, now);
           return this.folder.toTask(this.folder.read(where2.path), where2);
         } catch (error) {
-          if (isMissing(error)) throw this.notHolder(request);
+          if (isMissing(error)) throw notHolder(this.folder, request);
           throw error;
         }
       }
@@ -3296,48 +3400,37 @@ var init_local_store = __esm({
         try {
           parsed = this.folder.read(where2.path);
         } catch (error) {
-          if (isMissing(error)) throw this.notHolder(request);
+          if (isMissing(error)) throw notHolder(this.folder, request);
           throw error;
         }
-        const { to, frontmatter, event } = next(parsed);
+        const { to, frontmatter, event } = next(parsed.frontmatter);
         const content = serializeTask(frontmatter, parsed.body);
         try {
           const path = moveTask(this.folder, { id: where2.claim.id, source: where2.path, lease: where2.claim.lease, to, content, record: () => this.journal(event) });
           return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(where2.claim.id) });
         } catch (error) {
-          if (error instanceof MoveLost) throw this.notHolder(request);
+          if (error instanceof MoveLost) throw notHolder(this.folder, request);
           throw error;
         }
       }
       async complete(request) {
         const where2 = this.findClaim(request);
-        return this.moveClaim(where2, request, ({ frontmatter }) => {
-          const next = { ...frontmatter, commit: request.commit, summary: request.summary, completed_by: request.agent, completed_at: (/* @__PURE__ */ new Date()).toISOString() };
-          delete next.last_error;
-          return { to: "completed", frontmatter: next, event: { event: "complete", task: request.task, agent: request.agent, attempt: frontmatter.attempts + 1, commit: request.commit, to: "completed", attempts: frontmatter.attempts } };
-        });
+        return this.moveClaim(where2, request, (fm) => afterComplete(fm, request));
       }
       async fail(request) {
         const reason = request.reason.trim();
         if (reason === "") throw new CliError("E_USAGE", "--reason must say why the task failed");
         const where2 = this.findClaim(request);
-        return this.moveClaim(where2, request, ({ frontmatter }) => {
-          const attempts = frontmatter.attempts + 1;
-          const to = stateAfterFailure(attempts, frontmatter.max_attempts);
-          return { to, frontmatter: { ...frontmatter, attempts, last_error: reason }, event: { event: to === "blocked" ? "block" : "fail", task: request.task, agent: request.agent, attempt: attempts, reason, to, attempts } };
-        });
+        return this.moveClaim(where2, request, (fm) => afterFailure(fm, { agent: request.agent, task: request.task, reason }));
       }
       async release(request) {
         const where2 = this.findClaim(request);
-        return this.moveClaim(where2, request, ({ frontmatter }) => {
-          const to = stateAfterRelease(frontmatter.attempts);
-          return { to, frontmatter, event: { event: "release", task: request.task, agent: request.agent, attempt: frontmatter.attempts + 1, to, attempts: frontmatter.attempts } };
-        });
+        return this.moveClaim(where2, request, (fm) => afterRelease(fm, request));
       }
       async reopen(request) {
         validateTaskId(request.task);
         this.requireStore();
-        const source = (0, import_node_path7.join)(this.folder.stateDir("completed"), taskFileName(request.task));
+        const source = (0, import_node_path8.join)(this.folder.stateDir("completed"), taskFileName(request.task));
         const where2 = { state: "completed", path: source, name: taskFileName(request.task) };
         let parsed;
         try {
@@ -3346,17 +3439,10 @@ var init_local_store = __esm({
           if (isMissing(error)) throw new CliError("E_REFUSED", `task "${request.task}" is not completed any more; nothing to reopen`);
           throw error;
         }
-        const fm = parsed.frontmatter;
-        if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
-          throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
-        }
-        const attempts = fm.attempts + 1;
-        const to = stateAfterFailure(attempts, fm.max_attempts);
-        const frontmatter = { ...fm, attempts, last_error: request.reason };
-        for (const key of ["commit", "summary", "completed_by", "completed_at"]) delete frontmatter[key];
+        const { to, frontmatter, event } = afterReopen(parsed.frontmatter, request);
         const content = serializeTask(frontmatter, parsed.body);
         try {
-          const path = moveTask(this.folder, { id: request.task, source: where2.path, lease: `reopen-${randomHex(8)}`, to, content, record: () => this.journal({ event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts }) });
+          const path = moveTask(this.folder, { id: request.task, source: where2.path, lease: `reopen-${randomHex(8)}`, to, content, record: () => this.journal(event) });
           return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(request.task) });
         } catch (error) {
           if (error instanceof MoveLost) throw new CliError("E_REFUSED", `task "${request.task}" was reopened by someone else; nothing to do`);
@@ -3367,33 +3453,10 @@ var init_local_store = __esm({
         this.requireStore();
         if (options.task !== void 0) validateTaskId(options.task);
         const repaired = repairMoves(this.folder, (state, id, what) => this.journal({ event: "repair", task: id, reason: `${what} (${state}/)` }));
-        const recovered = [];
-        const now = options.now ?? Date.now();
-        for (const entry of this.folder.names("claimed")) {
-          const where2 = this.folder.locationOf("claimed", entry.name);
-          if (!where2?.claim || options.task !== void 0 && where2.claim.id !== options.task) continue;
-          let task;
-          try {
-            task = this.folder.toTask(this.folder.read(where2.path), where2);
-          } catch {
-            continue;
-          }
-          const reason = options.force && options.task !== void 0 ? "taken back by recover --force" : staleClaim(task.claim, now, options.staleAfterMs)?.reason;
-          if (!reason) continue;
-          const lastError = `stale claim by ${where2.claim.agent}: ${reason}`;
-          const request = { agent: where2.claim.agent, task: where2.claim.id, identityVerified: true };
-          try {
-            const moved = this.moveClaim(where2, request, ({ frontmatter }) => {
-              const attempts = frontmatter.attempts + 1;
-              const to = stateAfterFailure(attempts, frontmatter.max_attempts);
-              return { to, frontmatter: { ...frontmatter, attempts, last_error: lastError }, event: { event: "recover", task: where2.claim.id, agent: where2.claim.agent, attempt: attempts, reason: lastError, to, attempts } };
-            });
-            recovered.push({ id: moved.id, agent: where2.claim.agent, reason: lastError, to: moved.state, attempts: moved.attempts });
-          } catch (error) {
-            if (error instanceof CliError && error.code === "E_NOT_HOLDER") continue;
-            throw error;
-          }
-        }
+        const recovered = takeBackStaleClaims(this.folder, options, (where2, reason) => {
+          const holder = { agent: where2.claim.agent, task: where2.claim.id };
+          return this.moveClaim(where2, { ...holder, identityVerified: true }, (fm) => afterFailure(fm, { ...holder, reason, recovered: true }));
+        });
         const reconciled = [];
         for (const event of reconcileEvents(readEvents(this.fs, this.eventsPath), this.folder.listAll().tasks)) {
           this.journal(event);
@@ -3466,12 +3529,12 @@ function resolveCommit(rev, cwd) {
 }
 function requireMergeTreeSupport(cwd) {
   if (mergeTreeChecked) return;
-  const version2 = gitOutput(["version"], { cwd });
-  const match = /(\d+)\.(\d+)/.exec(version2);
+  const version3 = gitOutput(["version"], { cwd });
+  const match = /(\d+)\.(\d+)/.exec(version3);
   const major = Number(match?.[1] ?? 0);
   const minor = Number(match?.[2] ?? 0);
   if (major < 2 || major === 2 && minor < 38) {
-    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version2}"); upgrade git`);
+    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version3}"); upgrade git`);
   }
   mergeTreeChecked = true;
 }
@@ -3505,9 +3568,9 @@ var init_run_git = __esm({
 
 // src/repo/locate.ts
 function findRepoOnDisk(cwd) {
-  let dir = (0, import_node_path8.resolve)(cwd);
+  let dir = (0, import_node_path9.resolve)(cwd);
   for (; ; ) {
-    const dotGit = (0, import_node_path8.join)(dir, ".git");
+    const dotGit = (0, import_node_path9.join)(dir, ".git");
     let stat;
     try {
       stat = (0, import_node_fs3.statSync)(dotGit);
@@ -3518,17 +3581,17 @@ function findRepoOnDisk(cwd) {
     if (stat?.isFile()) {
       const match = /^gitdir: (.+)$/m.exec((0, import_node_fs3.readFileSync)(dotGit, "utf8"));
       if (!match) return void 0;
-      const gitDir = (0, import_node_path8.resolve)(dir, match[1].trim());
+      const gitDir = (0, import_node_path9.resolve)(dir, match[1].trim());
       let commonDir;
       try {
-        commonDir = (0, import_node_path8.resolve)(gitDir, (0, import_node_fs3.readFileSync)((0, import_node_path8.join)(gitDir, "commondir"), "utf8").trim());
+        commonDir = (0, import_node_path9.resolve)(gitDir, (0, import_node_fs3.readFileSync)((0, import_node_path9.join)(gitDir, "commondir"), "utf8").trim());
       } catch {
         return void 0;
       }
-      if ((0, import_node_path8.basename)(commonDir) !== ".git") return void 0;
-      return { repoRoot: (0, import_node_path8.dirname)(commonDir), gitCommonDir: commonDir };
+      if ((0, import_node_path9.basename)(commonDir) !== ".git") return void 0;
+      return { repoRoot: (0, import_node_path9.dirname)(commonDir), gitCommonDir: commonDir };
     }
-    const parent = (0, import_node_path8.dirname)(dir);
+    const parent = (0, import_node_path9.dirname)(dir);
     if (parent === dir) return "not-found";
     dir = parent;
   }
@@ -3549,15 +3612,15 @@ function findRepo(cwd) {
   }
   const [commonDir, toplevel] = output.trim().split("\n");
   if (!commonDir) return void 0;
-  const repoRoot = (0, import_node_path8.basename)(commonDir) === ".git" ? (0, import_node_path8.dirname)(commonDir) : toplevel ?? cwd;
+  const repoRoot = (0, import_node_path9.basename)(commonDir) === ".git" ? (0, import_node_path9.dirname)(commonDir) : toplevel ?? cwd;
   return { repoRoot, gitCommonDir: commonDir };
 }
-var import_node_fs3, import_node_path8;
+var import_node_fs3, import_node_path9;
 var init_locate = __esm({
   "src/repo/locate.ts"() {
     "use strict";
     import_node_fs3 = require("node:fs");
-    import_node_path8 = require("node:path");
+    import_node_path9 = require("node:path");
     init_run_git();
   }
 });
@@ -3568,19 +3631,19 @@ function locateStore(options) {
   const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
   if (override) {
     return {
-      dir: (0, import_node_path9.isAbsolute)(override) ? override : (0, import_node_path9.resolve)(options.cwd, override),
+      dir: (0, import_node_path10.isAbsolute)(override) ? override : (0, import_node_path10.resolve)(options.cwd, override),
       repoRoot: repo?.repoRoot,
       gitCommonDir: repo?.gitCommonDir
     };
   }
   const root = repo?.repoRoot ?? options.cwd;
-  return { dir: (0, import_node_path9.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+  return { dir: (0, import_node_path10.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_path9, STORE_DIR_NAME;
+var import_node_path10, STORE_DIR_NAME;
 var init_location = __esm({
   "src/store/location.ts"() {
     "use strict";
-    import_node_path9 = require("node:path");
+    import_node_path10 = require("node:path");
     init_locate();
     STORE_DIR_NAME = "_tasks";
   }
@@ -3719,18 +3782,6 @@ var init_init = __esm({
   }
 });
 
-// src/text/printable.ts
-function printable(text) {
-  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-var CONTROL;
-var init_printable = __esm({
-  "src/text/printable.ts"() {
-    "use strict";
-    CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
-  }
-});
-
 // src/cli/task-view.ts
 function taskJson(task, now = Date.now(), worktree) {
   const view = {
@@ -3798,12 +3849,12 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs4, import_node_path10, usage, command2;
+var import_node_fs4, import_node_path11, usage, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
     import_node_fs4 = require("node:fs");
-    import_node_path10 = require("node:path");
+    import_node_path11 = require("node:path");
     init_errors();
     init_args();
     init_open_store2();
@@ -3831,7 +3882,7 @@ var init_add = __esm({
         let body = bodyText ?? "";
         if (bodyFile !== void 0) {
           try {
-            body = (0, import_node_fs4.readFileSync)((0, import_node_path10.resolve)(ctx.cwd, bodyFile), "utf8");
+            body = (0, import_node_fs4.readFileSync)((0, import_node_path11.resolve)(ctx.cwd, bodyFile), "utf8");
           } catch (error) {
             throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
           }
@@ -3873,14 +3924,14 @@ var init_next_steps = __esm({
 
 // src/hooks/identity-marker.ts
 function identityKey(gitCommonDir, create) {
-  const path = (0, import_node_path11.join)(gitCommonDir, KEY_FILE);
+  const path = (0, import_node_path12.join)(gitCommonDir, KEY_FILE);
   try {
     return (0, import_node_fs5.readFileSync)(path, "utf8").trim();
   } catch {
     if (!create) return void 0;
   }
   try {
-    NODE_FS.mkdirSync((0, import_node_path11.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    NODE_FS.mkdirSync((0, import_node_path12.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
     createFileWhole(NODE_FS, path, `${randomSecret()}
 `);
   } catch {
@@ -3918,25 +3969,25 @@ function checkCaller(gitCommonDir) {
   }
   return { kind: "none" };
 }
-var import_node_fs5, import_node_path11, MARKER_PREFIX, KEY_FILE, MARKER;
+var import_node_fs5, import_node_path12, MARKER_PREFIX, KEY_FILE, MARKER;
 var init_identity_marker = __esm({
   "src/hooks/identity-marker.ts"() {
     "use strict";
     import_node_fs5 = require("node:fs");
-    import_node_path11 = require("node:path");
+    import_node_path12 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_liveness();
     init_holder_proof();
     MARKER_PREFIX = "# parallel-agents-identity ";
-    KEY_FILE = (0, import_node_path11.join)("parallel-agents", "identity.key");
+    KEY_FILE = (0, import_node_path12.join)("parallel-agents", "identity.key");
     MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32})/;
   }
 });
 
 // src/hooks/subagent-registry.ts
 function recordPath(localDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path12.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path13.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
 }
 function readSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
@@ -3964,7 +4015,7 @@ function forgetSubagent(localDir, agentId) {
 function allSubagents(localDir) {
   let names;
   try {
-    names = (0, import_node_fs6.readdirSync)((0, import_node_path12.join)(localDir, SUBAGENTS_DIR));
+    names = (0, import_node_fs6.readdirSync)((0, import_node_path13.join)(localDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
@@ -3976,12 +4027,12 @@ function allSubagents(localDir) {
   }
   return records;
 }
-var import_node_fs6, import_node_path12, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var import_node_fs6, import_node_path13, SUBAGENTS_DIR, AGENT_ID_PATTERN;
 var init_subagent_registry = __esm({
   "src/hooks/subagent-registry.ts"() {
     "use strict";
     import_node_fs6 = require("node:fs");
-    import_node_path12 = require("node:path");
+    import_node_path13 = require("node:path");
     init_atomic_write();
     SUBAGENTS_DIR = "subagents";
     AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -4291,7 +4342,7 @@ function openRepoContext(options) {
     throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
   }
   const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
-  const worktreesDir = (0, import_node_path13.isAbsolute)(configured) ? configured : (0, import_node_path13.resolve)(location.repoRoot, configured);
+  const worktreesDir = (0, import_node_path14.isAbsolute)(configured) ? configured : (0, import_node_path14.resolve)(location.repoRoot, configured);
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
@@ -4314,7 +4365,7 @@ function isWorktreesExcluded(context) {
   const line = excludeLineFor(context);
   if (!line) return true;
   try {
-    return (0, import_node_fs7.readFileSync)((0, import_node_path13.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
+    return (0, import_node_fs7.readFileSync)((0, import_node_path14.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
   } catch {
     return false;
   }
@@ -4326,28 +4377,28 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_fs7, import_node_path13, DEFAULT_WORKTREES_DIR;
+var import_node_fs7, import_node_path14, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
     import_node_fs7 = require("node:fs");
-    import_node_path13 = require("node:path");
+    import_node_path14 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path13.join)(".parallel", "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path14.join)(".parallel", "worktrees");
   }
 });
 
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
-  return (0, import_node_path14.join)(storeDir, WORKTREE_RECORDS_DIR);
+  return (0, import_node_path15.join)(storeDir, WORKTREE_RECORDS_DIR);
 }
 function recordFile(storeDir, taskId) {
   validateTaskId(taskId);
-  return (0, import_node_path14.join)(recordsDir(storeDir), `${taskId}.json`);
+  return (0, import_node_path15.join)(recordsDir(storeDir), `${taskId}.json`);
 }
 function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
@@ -4397,7 +4448,7 @@ function listWorktreeRecords(storeDir) {
   const problems = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const file = (0, import_node_path14.join)(dir, name);
+    const file = (0, import_node_path15.join)(dir, name);
     try {
       records.push(parseRecord(file, (0, import_node_fs8.readFileSync)(file, "utf8")));
     } catch (error) {
@@ -4406,12 +4457,12 @@ function listWorktreeRecords(storeDir) {
   }
   return { records, problems };
 }
-var import_node_fs8, import_node_path14, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs8, import_node_path15, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
     import_node_fs8 = require("node:fs");
-    import_node_path14 = require("node:path");
+    import_node_path15 = require("node:path");
     init_mini();
     init_errors();
     init_atomic_write();
@@ -4419,7 +4470,7 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(refine((path) => (0, import_node_path14.isAbsolute)(path), "must be an absolute path")),
+      path: string2().check(refine((path) => (0, import_node_path15.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
@@ -4472,8 +4523,8 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs9.mkdtempSync)((0, import_node_path15.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path15.join)(scratch, "index") };
+  const scratch = (0, import_node_fs9.mkdtempSync)((0, import_node_path16.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path16.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     runGit(["read-tree", head], { cwd: worktreePath, env });
@@ -4492,13 +4543,13 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs9, import_node_os2, import_node_path15;
+var import_node_fs9, import_node_os2, import_node_path16;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
     import_node_fs9 = require("node:fs");
     import_node_os2 = require("node:os");
-    import_node_path15 = require("node:path");
+    import_node_path16 = require("node:path");
     init_run_git();
   }
 });
@@ -4881,25 +4932,34 @@ function describeError(error) {
   const message = error instanceof Error ? error.message : String(error);
   return new CliError("E_INTERNAL", `internal error: ${message.split("\n")[0]}`);
 }
+function oneReadableLine(message, json) {
+  if (message.length <= MAX_ERROR_LINE) return message;
+  const cut = message.lastIndexOf("; ", MAX_ERROR_LINE);
+  const shown = message.slice(0, cut > MAX_ERROR_LINE / 2 ? cut : MAX_ERROR_LINE);
+  const rest = message.slice(shown.length).split("; ").filter((part) => part.trim().length > 0).length;
+  return `${shown}; ... and ${rest} more (${json ? "the JSON on stdout has them all" : "run with --json to see them all"})`;
+}
 function reportError(error, json, cause) {
   if (json) {
     writeJson(process.stdout, {
       error: { code: error.code, message: error.message, exit: error.exitCode, ...error.details ?? {} }
     });
   }
-  process.stderr.write(`parallel-agents: ${error.message}
+  process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
 `);
   if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
     process.stderr.write(`${cause.stack}
 `);
   }
 }
-var JSON_SCHEMA_VERSION;
+var JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
     init_errors();
+    init_printable();
     JSON_SCHEMA_VERSION = 1;
+    MAX_ERROR_LINE = 1e3;
   }
 });
 
@@ -5876,7 +5936,7 @@ function parseJson(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path16.extname)(source).toLowerCase() === ".json" || (0, import_node_path16.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path17.extname)(source).toLowerCase() === ".json" || (0, import_node_path17.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? parseJson(text, source) : parseYaml(text, source, "fix the file and run plan check again");
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -5907,12 +5967,12 @@ async function loadPlan(path, options = {}) {
   }
   return parsePlanText(text, source);
 }
-var import_node_fs11, import_node_path16;
+var import_node_fs11, import_node_path17;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
     import_node_fs11 = require("node:fs");
-    import_node_path16 = require("node:path");
+    import_node_path17 = require("node:path");
     init_errors();
     init_task_schema();
     init_yaml();
@@ -6014,11 +6074,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path17, usage8, FORMATS, command11;
+var import_node_path18, usage8, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path17 = require("node:path");
+    import_node_path18 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -6045,7 +6105,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path17.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path18.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
         if (ctx.json) return { data: build(), text: "" };
@@ -6143,11 +6203,11 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path18, usage9, command12;
+var import_node_path19, usage9, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path18 = require("node:path");
+    import_node_path19 = require("node:path");
     init_errors();
     init_args();
     init_open_store2();
@@ -6165,7 +6225,7 @@ var init_plan_publish = __esm({
       async run(ctx) {
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path18.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path19.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
         const result = await publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -6237,7 +6297,7 @@ async function writeBatchPlan(path, source, plan, force) {
   if ((0, import_node_fs12.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
-  const text = (0, import_node_path19.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const text = (0, import_node_path20.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${stringifyYaml(plan)}`;
   await parsePlanText(text, source);
@@ -6248,12 +6308,12 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs12, import_node_path19, TITLE_INSTRUCTION_LENGTH;
+var import_node_fs12, import_node_path20, TITLE_INSTRUCTION_LENGTH;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
     import_node_fs12 = require("node:fs");
-    import_node_path19 = require("node:path");
+    import_node_path20 = require("node:path");
     init_errors();
     init_yaml();
     init_atomic_write();
@@ -6315,18 +6375,18 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path20.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path20.resolve)(cwd); ; dir = (0, import_node_path20.dirname)(dir)) {
-    if ((0, import_node_fs13.existsSync)((0, import_node_path20.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path20.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path21.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path21.resolve)(cwd); ; dir = (0, import_node_path21.dirname)(dir)) {
+    if ((0, import_node_fs13.existsSync)((0, import_node_path21.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path21.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs13, import_node_path20;
+var import_node_fs13, import_node_path21;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
     import_node_fs13 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_path21 = require("node:path");
     init_locate();
   }
 });
@@ -6480,15 +6540,15 @@ function readText(path) {
 async function gitignoreRules(fastGlob, root) {
   const files = await fastGlob("**/.gitignore", { cwd: root, ignore: [...ALWAYS_IGNORED], dot: true, followSymbolicLinks: false, suppressErrors: true });
   return files.sort(comparePaths).flatMap((file) => {
-    const folder = import_node_path21.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path21.join)(root, file)), folder === "." ? "" : folder);
+    const folder = import_node_path22.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path22.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs14.statSync)((0, import_node_path21.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs14.statSync)((0, import_node_path22.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
@@ -6507,19 +6567,19 @@ async function listBatchFiles(options) {
   const realRoot = (0, import_node_fs14.realpathSync)(options.root);
   const inside = files.filter((file) => {
     try {
-      return (0, import_node_fs14.realpathSync)((0, import_node_path21.join)(options.root, file)) === (0, import_node_path21.join)(realRoot, file);
+      return (0, import_node_fs14.realpathSync)((0, import_node_path22.join)(options.root, file)) === (0, import_node_path22.join)(realRoot, file);
     } catch {
       return false;
     }
   });
   return inside.sort(comparePaths);
 }
-var import_node_fs14, import_node_path21, ALWAYS_IGNORED;
+var import_node_fs14, import_node_path22, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
     import_node_fs14 = require("node:fs");
-    import_node_path21 = require("node:path");
+    import_node_path22 = require("node:path");
     init_glob();
     init_gitignore_patterns();
     init_path_order();
@@ -6585,11 +6645,11 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? baseIdForKeys([(0, import_node_path22.basename)(source, (0, import_node_path22.extname)(source))]);
+  const name = explicitName ?? baseIdForKeys([(0, import_node_path23.basename)(source, (0, import_node_path23.extname)(source))]);
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path22.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path23.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 function renderText(found, plan) {
   const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
@@ -6603,11 +6663,11 @@ function renderText(found, plan) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path22, usage10, command13;
+var import_node_path23, usage10, command13;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path22 = require("node:path");
+    import_node_path23 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -6710,7 +6770,7 @@ var require_proper_lockfile = __commonJS({
 // src/git/repo-lock.ts
 async function withRepoLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path23.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path24.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -6750,11 +6810,11 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path23, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var import_node_path24, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path23 = require("node:path");
+    import_node_path24 = require("node:path");
     import_promises = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
@@ -6774,7 +6834,7 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path24.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path25.join)(context.worktreesDir, taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
@@ -6919,17 +6979,17 @@ function deadIntegrationWorktrees(context) {
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path24.join)(context.worktreesDir, name));
+  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path25.join)(context.worktreesDir, name));
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs15, import_node_path24, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs15, import_node_path25, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
     import_node_fs15 = require("node:fs");
-    import_node_path24 = require("node:path");
+    import_node_path25 = require("node:path");
     init_path_inside();
     init_errors();
     init_liveness();
@@ -7233,11 +7293,11 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path25.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs16.mkdtempSync)((0, import_node_path25.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path26.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs16.mkdtempSync)((0, import_node_path26.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path25.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path26.delimiter}${inherited}` : objects });
   } finally {
     (0, import_node_fs16.rmSync)(scratch, { recursive: true, force: true });
   }
@@ -7327,13 +7387,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs16, import_node_os3, import_node_path25, MERGES_PER_PROCESS;
+var import_node_fs16, import_node_os3, import_node_path26, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
     import_node_fs16 = require("node:fs");
     import_node_os3 = require("node:os");
-    import_node_path25 = require("node:path");
+    import_node_path26 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -7520,7 +7580,7 @@ async function runTestGate(context, targetCommit, steps, options) {
 }
 async function createTestWorktree(context, commit) {
   (0, import_node_fs17.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path26.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+  const path = (0, import_node_path27.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -7586,13 +7646,13 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process, import_node_fs17, import_node_path26, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var import_node_child_process, import_node_fs17, import_node_path27, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
     import_node_fs17 = require("node:fs");
-    import_node_path26 = require("node:path");
+    import_node_path27 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
     init_repo_context();
@@ -8146,9 +8206,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path27.join)(pluginDir, "agents");
+  const dir = (0, import_node_path28.join)(pluginDir, "agents");
   if (!(0, import_node_fs19.existsSync)(dir)) return [];
-  return (0, import_node_fs19.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs19.readFileSync)((0, import_node_path27.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  return (0, import_node_fs19.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs19.readFileSync)((0, import_node_path28.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -8156,7 +8216,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path27.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path28.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -8232,12 +8292,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs19, import_node_path27, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs19, import_node_path28, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
     import_node_fs19 = require("node:fs");
-    import_node_path27 = require("node:path");
+    import_node_path28 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -8267,11 +8327,11 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path28.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path29.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs20.unlinkSync)((0, import_node_path28.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs20.unlinkSync)((0, import_node_path29.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
@@ -8293,7 +8353,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs20.readFileSync)((0, import_node_path28.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs20.readFileSync)((0, import_node_path29.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -8303,18 +8363,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs20.unlinkSync)((0, import_node_path28.join)(runDir, name));
+      (0, import_node_fs20.unlinkSync)((0, import_node_path29.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs20, import_node_path28, SUFFIX;
+var import_node_fs20, import_node_path29, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
     import_node_fs20 = require("node:fs");
-    import_node_path28 = require("node:path");
+    import_node_path29 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -8707,7 +8767,7 @@ async function runTasks(deps, options) {
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
-  const runDir = (0, import_node_path29.join)(store.localDir, "runner");
+  const runDir = (0, import_node_path30.join)(store.localDir, "runner");
   (0, import_node_fs21.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
@@ -8767,7 +8827,7 @@ async function runTasks(deps, options) {
       return;
     }
     const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
-    const promptFile = (0, import_node_path29.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    const promptFile = (0, import_node_path30.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     const heartbeat = setInterval(() => {
       store.heartbeat(holder).catch(() => {
@@ -8952,12 +9012,12 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs21, import_node_path29, MAX_FREE_RATE_LIMITS;
+var import_node_fs21, import_node_path30, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
     import_node_fs21 = require("node:fs");
-    import_node_path29 = require("node:path");
+    import_node_path30 = require("node:path");
     init_errors();
     init_atomic_write();
     init_agent_adapter();
@@ -8974,7 +9034,7 @@ var init_runner = __esm({
 // src/runner/task-workspace.ts
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs22.readFileSync)((0, import_node_path30.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs22.readFileSync)((0, import_node_path31.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -8998,12 +9058,12 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_fs22, import_node_path30;
+var import_node_fs22, import_node_path31;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
     import_node_fs22 = require("node:fs");
-    import_node_path30 = require("node:path");
+    import_node_path31 = require("node:path");
     init_errors();
     init_worktree();
     init_worktree_registry();
@@ -9038,7 +9098,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path31.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path32.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -9088,7 +9148,7 @@ async function runPlan(options) {
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
   const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path31.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path32.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -9104,11 +9164,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path31, REPORT_FILE;
+var import_node_path32, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path31 = require("node:path");
+    import_node_path32 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -9378,8 +9438,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs23.mkdirSync)((0, import_node_path32.dirname)((0, import_node_path32.join)(root, path)), { recursive: true });
-  (0, import_node_fs23.writeFileSync)((0, import_node_path32.join)(root, path), content);
+  (0, import_node_fs23.mkdirSync)((0, import_node_path33.dirname)((0, import_node_path33.join)(root, path)), { recursive: true });
+  (0, import_node_fs23.writeFileSync)((0, import_node_path33.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -9412,12 +9472,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs23, import_node_path32, lines, DEMO_SCRIPTS;
+var import_node_fs23, import_node_path33, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
     import_node_fs23 = require("node:fs");
-    import_node_path32 = require("node:path");
+    import_node_path33 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -9453,7 +9513,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path32.join)(root, "src/slugify.js");
+          const path = (0, import_node_path33.join)(root, "src/slugify.js");
           if (!(0, import_node_fs23.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
           const before = (0, import_node_fs23.readFileSync)(path, "utf8");
           const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
@@ -9493,7 +9553,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs23.existsSync)((0, import_node_path32.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs23.existsSync)((0, import_node_path33.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -9503,7 +9563,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs23.existsSync)((0, import_node_path32.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs23.existsSync)((0, import_node_path33.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -9525,7 +9585,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs23.existsSync)((0, import_node_path32.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs23.existsSync)((0, import_node_path33.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -9560,8 +9620,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs23.readFileSync)((0, import_node_path32.join)(root, "README.md"), "utf8");
-          (0, import_node_fs23.writeFileSync)((0, import_node_path32.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs23.readFileSync)((0, import_node_path33.join)(root, "README.md"), "utf8");
+          (0, import_node_fs23.writeFileSync)((0, import_node_path33.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -9727,12 +9787,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs24.realpathSync)((0, import_node_fs24.mkdtempSync)((0, import_node_path33.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs24.realpathSync)((0, import_node_fs24.mkdtempSync)((0, import_node_path34.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs24.mkdirSync)((0, import_node_path33.dirname)((0, import_node_path33.join)(dir, path)), { recursive: true });
-    (0, import_node_fs24.writeFileSync)((0, import_node_path33.join)(dir, path), content);
+    (0, import_node_fs24.mkdirSync)((0, import_node_path34.dirname)((0, import_node_path34.join)(dir, path)), { recursive: true });
+    (0, import_node_fs24.writeFileSync)((0, import_node_path34.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -9755,7 +9815,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path33.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path34.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -9778,14 +9838,14 @@ async function runDemo(options) {
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_fs24, import_node_os4, import_node_path33, PLAN_FILE;
+var import_node_fs24, import_node_os4, import_node_path34, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
     import_node_fs24 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path33 = require("node:path");
+    import_node_path34 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -9890,17 +9950,17 @@ function physicalPath(path) {
   const rest = [];
   let current = path;
   while (!(0, import_node_fs25.existsSync)(current)) {
-    const parent = (0, import_node_path34.dirname)(current);
+    const parent = (0, import_node_path35.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path34.basename)(current));
+    rest.unshift((0, import_node_path35.basename)(current));
     current = parent;
   }
-  return (0, import_node_path34.join)((0, import_node_fs25.realpathSync)(current), ...rest);
+  return (0, import_node_path35.join)((0, import_node_fs25.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path34.dirname)(physical);
-  while (!(0, import_node_fs25.existsSync)(dir)) dir = (0, import_node_path34.dirname)(dir);
+  let dir = (0, import_node_path35.dirname)(physical);
+  while (!(0, import_node_fs25.existsSync)(dir)) dir = (0, import_node_path35.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
@@ -9945,7 +10005,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path34.isAbsolute)(request.file) ? request.file : (0, import_node_path34.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path35.isAbsolute)(request.file) ? request.file : (0, import_node_path35.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -9973,7 +10033,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path34.isAbsolute)(request.file) ? request.file : (0, import_node_path34.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path35.isAbsolute)(request.file) ? request.file : (0, import_node_path35.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -9994,12 +10054,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs25, import_node_path34, CONTROL_DENIAL;
+var import_node_fs25, import_node_path35, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
     import_node_fs25 = require("node:fs");
-    import_node_path34 = require("node:path");
+    import_node_path35 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -10028,18 +10088,18 @@ function markBash(payload, env, hostPid) {
   const command22 = payload.toolInput.command;
   if (typeof command22 !== "string" || command22.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !(0, import_node_fs26.existsSync)((0, import_node_path35.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !(0, import_node_fs26.existsSync)((0, import_node_path36.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid)}
 ${command22}` };
 }
-var import_node_fs26, import_node_path35;
+var import_node_fs26, import_node_path36;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
     import_node_fs26 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_path36 = require("node:path");
     init_location();
     init_identity_marker();
   }
@@ -10224,7 +10284,13 @@ __export(main_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(main_exports);
+
+// package.json
+var version = "0.1.0";
+
+// src/cli/main.ts
 init_errors();
+init_printable();
 
 // src/cli/command-table.ts
 var COMMANDS = {
@@ -10258,7 +10324,7 @@ init_output();
 function topLevelHelp() {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = EXIT_CODE_HELP.map(([code, meaning]) => `  ${code}  ${meaning}`);
+  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
     "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]",
     "",
@@ -10290,7 +10356,7 @@ async function main(argv) {
       return EXIT.ok;
     }
     if (argv[0] === "--version") {
-      process.stdout.write(`${process.env.PARALLEL_AGENTS_VERSION ?? "0.1.0"}
+      process.stdout.write(`${version}
 `);
       return EXIT.ok;
     }
@@ -10326,8 +10392,8 @@ ${entry.summary}
     };
     const result = await command22.run(ctx);
     if (json) writeJson(process.stdout, result.data);
-    else if (result.text.length > 0) process.stdout.write(result.text.endsWith("\n") ? result.text : `${result.text}
-`);
+    else if (result.text.length > 0) process.stdout.write(printable(result.text.endsWith("\n") ? result.text : `${result.text}
+`));
     return result.exitCode ?? EXIT.ok;
   } catch (error) {
     const cliError = describeError(error);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { pathBelow } from '../fs/path-inside.ts';
 import { CliError } from '../errors.ts';
 import { isProcessAlive } from '../process/liveness.ts';
-import { scopeEntrySchema, validateTaskId } from '../store/task-schema.ts';
+import { isGlob, normalizeScopeEntry, scopeEntryProblem } from '../scope/scope-entry.ts';
+import { validateTaskId } from '../store/task-schema.ts';
 import { createBackupRef } from './backup-ref.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, currentBranch, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
@@ -48,7 +49,6 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       throw new CliError('E_REFUSED', `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
     }
     runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });
-    const prepared = await prepareWorktree(context, { path, task: taskId });
     const head = resolveCommit(branchRefName(branch), context.repoRoot)!;
     const adopted: WorktreeRecord = {
       task: taskId,
@@ -58,7 +58,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       base_ref: baseRef,
       created_at: new Date().toISOString(),
       sparse,
-      ...prepared.record,
+      ...(await prepareWorktree(context, { path, task: taskId })).record,
     };
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
@@ -85,7 +85,6 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   });
   // --no-checkout left an empty index: read HEAD into it and write the (sparse) files.
   runGit(['read-tree', '-mu', 'HEAD'], { cwd: path });
-  const prepared = await prepareWorktree(context, { path, task: taskId });
 
   const record: WorktreeRecord = {
     task: taskId,
@@ -95,18 +94,17 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     base_ref: baseRef,
     created_at: new Date().toISOString(),
     sparse,
-    ...prepared.record,
+    ...(await prepareWorktree(context, { path, task: taskId })).record,
   };
   writeWorktreeRecord(context.storeDir, record);
   return record;
 }
 
+/** A scope entry (the one validation) that is also a plain folder: cone mode takes folders only. */
 function validateSparseDir(dir: string): string {
-  const parsed = scopeEntrySchema.safeParse(dir);
-  if (!parsed.success || /[*?[\]{}]/.test(dir)) {
-    throw new CliError('E_INVALID', `--sparse "${dir}" must be a repository-relative folder (no globs, no "..", not absolute)`);
-  }
-  return dir.replace(/\/+$/, '');
+  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? 'is a glob: a sparse checkout takes folders; name the folder itself' : undefined);
+  if (problem) throw new CliError('E_INVALID', `--sparse ${JSON.stringify(dir)} ${problem}`);
+  return normalizeScopeEntry(dir);
 }
 
 export interface WorktreeListing extends WorktreeRecord {

@@ -1,22 +1,15 @@
 import * as z from 'zod/mini';
 import { checkCommandSchema, estimateSchema, roleSchema, scopeEntrySchema, taskFieldsShape, taskIdSchema } from '../store/task-schema.ts';
-import { scopeEntryProblem } from '../scope/glob.ts';
 
 // A plan file shares its field shapes with task files (src/store/task-schema.ts), so a task that
 // checks in a plan is a task the store accepts.
-
-const planScopeEntrySchema = scopeEntrySchema.check(
-  z.refine((entry) => scopeEntryProblem(entry) === undefined, {
-    error: (issue) => `"${String(issue.input)}" ${scopeEntryProblem(String(issue.input)) ?? 'is not a valid scope entry'}`,
-  }),
-);
 
 export const planTaskSchema = z.strictObject({
   id: taskIdSchema,
   title: taskFieldsShape.title,
   role: z.optional(roleSchema),
-  files: z.array(planScopeEntrySchema).check(z.minLength(1, 'must list at least one path or glob the task writes (its write scope)')),
-  reads: z._default(z.array(planScopeEntrySchema), []),
+  files: z.array(scopeEntrySchema).check(z.minLength(1, 'must list at least one path or glob the task writes (its write scope)')),
+  reads: z._default(z.array(scopeEntrySchema), []),
   depends_on: z._default(z.array(taskIdSchema), []),
   estimate: z.optional(estimateSchema),
   check: z.optional(checkCommandSchema),

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
 import { CliError } from '../errors.ts';
+import { scopeEntryMessage, scopeEntryProblem } from '../scope/scope-entry.ts';
 import type { TaskInput } from './backend.ts';
 
-// zod/mini, not full zod: the full build adds ~25 ms to every CLI start (MEASUREMENTS §1).
+// zod/mini, not full zod: the full build adds tens of milliseconds to every CLI start (bench/RESULTS.md, CLI latency).
 
 export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Agent and role names: like ids, but a `~` would break the claimed-file name. */
@@ -11,17 +12,14 @@ export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const taskIdSchema = z.string().check(z.regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
 export const roleSchema = z.string().check(z.regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
 
-// Scope rules are data so the zod schema (which words the errors) and the quick check below
-// (which serves the common case without zod) can never disagree.
-const SCOPE_RULES: readonly [(entry: string) => boolean, string][] = [
-  [(entry) => entry.length >= 1, 'must not be empty'],
-  [(entry) => !entry.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(entry), 'must be relative to the repository root, not absolute'],
-  [(entry) => !entry.split(/[\\/]/).includes('..'), 'must not contain ".." (scopes stay inside the repository)'],
-  [(entry) => !entry.includes('\\'), 'must use "/" as the separator'],
-];
-
-/** A write or read scope entry: a repo-relative path or glob that cannot climb out of the repo. */
-export const scopeEntrySchema = z.string().check(...SCOPE_RULES.map(([rule, message]) => z.refine<string>(rule, message)));
+/**
+ * A write or read scope entry: a repo-relative path or glob that cannot climb out of the repo.
+ * src/scope/scope-entry.ts holds the rules, so `add`, plan files and task files on disk all
+ * accept and word the same entries.
+ */
+export const scopeEntrySchema = z.string().check(
+  z.refine((entry) => scopeEntryProblem(entry) === undefined, { error: (issue) => scopeEntryMessage(String(issue.input)) ?? 'is not a valid scope entry' }),
+);
 export const scopeListSchema = z.array(scopeEntrySchema);
 
 const ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
@@ -59,7 +57,7 @@ export type TaskFrontmatter = z.infer<typeof taskFrontmatterSchema>;
 const OPTIONAL_TEXT_FIELDS = ['plan', 'commit', 'summary', 'completed_by', 'completed_at', 'last_error'] as const;
 
 function isScopeList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((entry) => typeof entry === 'string' && SCOPE_RULES.every(([rule]) => rule(entry)));
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string' && scopeEntryProblem(entry) === undefined);
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {

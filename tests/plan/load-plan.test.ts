@@ -41,6 +41,6 @@ describe('parsePlanText', () => {
 describe('checkPlan on a plan built in code', () => {
   it('reports an invalid scope as one line instead of crashing', () => {
     const plan = { name: 'p', tasks: [{ id: 'a', title: 'A', files: ['src/{a,b'], reads: [], depends_on: [], prompt: 'x', max_attempts: 2 }] };
-    expect(() => checkPlan(plan)).toThrow(new CliError('E_INVALID', 'plan: task "a": scope entry "src/{a,b" has a "{" without its "}" (alternatives cannot span "/")'));
+    expect(() => checkPlan(plan)).toThrow(new CliError('E_INVALID', 'plan: task "a": scope entry "src/{a,b" has a "{" without its "}": close it within the same folder (alternatives cannot span "/")'));
   });
 });

@@ -77,13 +77,13 @@ describe('plan check: errors (exit 2, one line, no stack)', () => {
       name: 'scope climbing out of the repository',
       file: 'p.yaml',
       text: 'name: p\ntasks:\n  - {id: a, title: A, files: [../secrets.txt], prompt: x}\n',
-      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: must not contain ".." (scopes stay inside the repository)\n',
+      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: "../secrets.txt" contains "..": a scope stays inside the repository; name the path from its root\n',
     },
     {
       name: 'broken glob',
       file: 'p.yaml',
       text: 'name: p\ntasks:\n  - {id: a, title: A, files: ["src/[ab.ts"], prompt: x}\n',
-      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: "src/[ab.ts" has a "[" without its "]"\n',
+      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: "src/[ab.ts" has a "[" without its "]": close the character class\n',
     },
     {
       name: 'unknown field',
