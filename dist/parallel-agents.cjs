@@ -70,6 +70,7 @@ var init_errors = __esm({
       E_EVIDENCE: EXIT.failed,
       E_STOPPED: EXIT.failed,
       E_AGENT: EXIT.failed,
+      E_SETUP: EXIT.failed,
       E_INTERRUPTED: EXIT.failed,
       E_IO: EXIT.failed,
       E_INTERNAL: EXIT.failed,
@@ -154,6 +155,9 @@ function pathBelow(folder, path) {
   if (rel === "") return "";
   if (rel === ".." || rel.startsWith(`..${import_node_path.sep}`) || (0, import_node_path.isAbsolute)(rel)) return void 0;
   return import_node_path.sep === "/" ? rel : rel.split(import_node_path.sep).join("/");
+}
+function isInside(path, folder) {
+  return pathBelow(folder, path) !== void 0;
 }
 var import_node_path;
 var init_path_inside = __esm({
@@ -269,7 +273,7 @@ function parseTempName(name) {
   return match ? { pid: Number(match[1]), host: match[2] } : void 0;
 }
 function createFileWhole(fs, path, data, options = {}) {
-  const fd = fs.openSync(path, "wx");
+  const fd = fs.openSync(path, "wx", options.mode);
   let failure2;
   try {
     writeWhole(fs, fd, data);
@@ -1866,6 +1870,10 @@ function _string(Class, params) {
   return new Class(snapshotChecks({ type: "string", ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
+function _number(Class, params) {
+  return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
+}
+// @__NO_SIDE_EFFECTS__
 function _int(Class, params) {
   return new Class({
     type: "number",
@@ -1985,6 +1993,10 @@ var init_parse2 = __esm({
 // @__NO_SIDE_EFFECTS__
 function string2(params) {
   return _string(ZodMiniString, params);
+}
+// @__NO_SIDE_EFFECTS__
+function number2(params) {
+  return _number(ZodMiniNumber, params);
 }
 function int(params) {
   return _int(ZodMiniNumberFormat, params);
@@ -2351,11 +2363,12 @@ function isIntegerIn(value, min, max) {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max;
 }
 function quickParseFrontmatter(data) {
-  const { id, title, role, estimate } = data;
+  const { id, title, role, estimate, check } = data;
   if (typeof id !== "string" || !TASK_ID_PATTERN.test(id)) return void 0;
   if (typeof title !== "string" || title.length === 0) return void 0;
   if (role !== void 0 && !(typeof role === "string" && AGENT_NAME_PATTERN.test(role))) return void 0;
   if (estimate !== void 0 && !(typeof estimate === "string" && ESTIMATE_PATTERN.test(estimate))) return void 0;
+  if (check !== void 0 && !(typeof check === "string" && check.trim().length > 0)) return void 0;
   const files = data.files === void 0 ? [] : data.files;
   const reads = data.reads === void 0 ? [] : data.reads;
   const dependsOn = data.depends_on === void 0 ? [] : data.depends_on;
@@ -2402,6 +2415,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
       reads: input.reads ?? [],
       depends_on: input.depends_on ?? [],
       estimate: input.estimate,
+      check: input.check,
       attempts: 0,
       max_attempts: input.max_attempts ?? 2
     };
@@ -2416,7 +2430,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
     return { id: input.id, frontmatter, body: input.body ?? "" };
   });
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
+var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
@@ -2433,6 +2447,7 @@ var init_task_schema = __esm({
     scopeListSchema = array(scopeEntrySchema);
     ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
     estimateSchema = string2().check(_regex(ESTIMATE_PATTERN, "must be a duration such as 90s, 20m or 1.5h"));
+    checkCommandSchema = string2().check(refine((text) => text.trim().length > 0, 'must be a shell command such as "npm test" (not empty)'));
     taskFieldsShape = {
       id: taskIdSchema,
       title: string2().check(_minLength(1, "must not be empty")),
@@ -2442,6 +2457,7 @@ var init_task_schema = __esm({
       depends_on: _default(array(taskIdSchema), []),
       max_attempts: _default(int().check(_gte(1, "must be at least 1"), _lte(100, "must be at most 100")), 2),
       estimate: optional(estimateSchema),
+      check: optional(checkCommandSchema),
       plan: optional(string2())
     };
     taskFrontmatterSchema = looseObject({
@@ -2536,6 +2552,7 @@ var init_task_file = __esm({
       "reads",
       "depends_on",
       "estimate",
+      "check",
       "attempts",
       "max_attempts",
       "last_error",
@@ -2914,6 +2931,7 @@ var init_folder = __esm({
           attempts: fm.attempts,
           max_attempts: fm.max_attempts,
           estimate: fm.estimate,
+          check: fm.check,
           plan: fm.plan,
           commit: fm.commit,
           summary: fm.summary,
@@ -3815,7 +3833,7 @@ var init_open_store = __esm({
 });
 
 // src/cli/args.ts
-function parseCommandArgs(argv, options, allowPositionals, usage17) {
+function parseCommandArgs(argv, options, allowPositionals, usage19) {
   try {
     const { values, positionals, tokens } = (0, import_node_util.parseArgs)({
       args: argv,
@@ -3825,21 +3843,21 @@ function parseCommandArgs(argv, options, allowPositionals, usage17) {
       tokens: true
     });
     const repeatable = new Set(Object.entries(options).filter(([, spec]) => spec.multiple).map(([name]) => name));
-    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== "option" || !repeatable.has(token.name)), usage17);
+    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== "option" || !repeatable.has(token.name)), usage19);
     return { values, positionals };
   } catch (error) {
     const raw = error.message;
     const unknown2 = /Unknown option '([^']+)'/.exec(raw);
     const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
-    throw new CliError("E_USAGE", `${message}; usage: ${usage17}`);
+    throw new CliError("E_USAGE", `${message}; usage: ${usage19}`);
   }
 }
-function refuseConflictingRepeats(tokens, usage17) {
+function refuseConflictingRepeats(tokens, usage19) {
   const seen = /* @__PURE__ */ new Map();
   for (const token of tokens) {
     if (token.kind !== "option" || token.name === void 0) continue;
     if (seen.has(token.name) && seen.get(token.name) !== token.value) {
-      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage17}`);
+      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage19}`);
     }
     seen.set(token.name, token.value);
   }
@@ -3848,10 +3866,10 @@ function stringOption(values, name) {
   const value = values[name];
   return typeof value === "string" ? value : void 0;
 }
-function requireString(values, name, usage17) {
+function requireString(values, name, usage19) {
   const value = stringOption(values, name);
   if (value === void 0 || value === "") {
-    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage17}`);
+    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage19}`);
   }
   return value;
 }
@@ -3944,6 +3962,7 @@ function taskJson(task, now = Date.now(), worktree) {
     attempts: task.attempts,
     max_attempts: task.max_attempts,
     estimate: task.estimate,
+    check: task.check,
     commit: task.commit,
     summary: task.summary,
     completed_by: task.completed_by,
@@ -4811,7 +4830,16 @@ var init_worktree_registry = __esm({
       /** What the user asked for (--base), for display. */
       base_ref: string2(),
       created_at: string2(),
-      sparse: _default(array(string2()), [])
+      sparse: _default(array(string2()), []),
+      /** The worktree's own ports (PARALLEL_PORT, PARALLEL_PORT_COUNT), when the project declares ports. */
+      ports: optional(object({ from: int(), count: int() })),
+      /** What made it ready: files copied from .worktreeinclude, the set-up command and its time. */
+      prepared: optional(object({
+        copied: int(),
+        skipped: optional(array(object({ path: string2(), reason: string2() }))),
+        setup: optional(string2()),
+        setup_ms: optional(number2())
+      }))
     });
   }
 });
@@ -6241,12 +6269,15 @@ var init_plan_schema = __esm({
       reads: _default(array(scopeEntrySchema), []),
       depends_on: _default(array(taskIdSchema), []),
       estimate: optional(estimateSchema),
+      check: optional(checkCommandSchema),
       prompt: string2().check(refine((text) => text.trim().length > 0, "must say what the agent must do and how to check it")),
       max_attempts: taskFieldsShape.max_attempts
     });
     planSchema = strictObject({
       name: string2().check(_regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a name like notification-system (lowercase letters, digits, ".", "_", "-")')),
       base: optional(string2().check(_minLength(1, "must name a branch or commit"))),
+      /** The check of every task that names none of its own. */
+      check: optional(checkCommandSchema),
       tasks: array(planTaskSchema).check(_minLength(1, "must list at least one task"))
     });
   }
@@ -6304,7 +6335,7 @@ async function parsePlanText(text, source) {
     const tasks = raw.tasks;
     const issues = parsed.error.issues.map((issue2) => {
       const keys = issue2.keys;
-      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${issue2.path.length === 0 ? "name, base, tasks" : "id, title, role, files, reads, depends_on, estimate, prompt, max_attempts"})` : issue2.message;
+      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${issue2.path.length === 0 ? "name, base, check, tasks" : "id, title, role, files, reads, depends_on, estimate, check, prompt, max_attempts"})` : issue2.message;
       const [first, index, ...rest] = issue2.path;
       const task = first === "tasks" && typeof index === "number" && Array.isArray(tasks) ? tasks[index] : void 0;
       const path = task && typeof task.id === "string" ? [`tasks[${String(index)}] (${task.id})`, ...rest] : issue2.path;
@@ -6488,6 +6519,7 @@ function difference(existing, input) {
   if (!sameList(existing.reads, input.reads ?? [])) return "reads";
   if (!sameList([...existing.depends_on].sort(), [...input.depends_on ?? []].sort())) return "depends_on";
   if (existing.estimate !== input.estimate) return "estimate";
+  if (existing.check !== input.check) return "check";
   if (existing.max_attempts !== input.max_attempts) return "max_attempts";
   if (existing.body.trim() !== (input.body ?? "").trim()) return "prompt";
   return void 0;
@@ -6524,6 +6556,7 @@ async function publishPlan(store, plan, options = {}) {
       reads: task.reads,
       depends_on: afterById.get(id) ?? [],
       estimate: task.estimate,
+      check: task.check ?? plan.check,
       max_attempts: task.max_attempts,
       body: task.prompt.endsWith("\n") ? task.prompt : `${task.prompt}
 `
@@ -6610,10 +6643,10 @@ var init_plan_publish = __esm({
 });
 
 // src/batch/batch-pattern.ts
-function checkBatchPattern(pattern, flag, usage17) {
+function checkBatchPattern(pattern, flag, usage19) {
   const trimmed = pattern.trim();
   const problem = trimmed === "" ? "is empty" : trimmed.startsWith("/") || /^[A-Za-z]:[\\/]/.test(trimmed) ? "is absolute; write it relative to the repository root" : trimmed.split(/[\\/]/).includes("..") ? 'contains ".."; patterns stay inside the repository' : trimmed.startsWith("!") ? flag === "glob" ? "is negated; pass what to leave out as --ignore PATTERN" : 'is negated; write the pattern to leave out without "!"' : void 0;
-  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage17}`);
+  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage19}`);
   return trimmed.replace(/^(\.\/)+/, "");
 }
 var init_batch_pattern = __esm({
@@ -6702,12 +6735,12 @@ var init_path_order = __esm({
 });
 
 // src/batch/file-group.ts
-function parseGroupMode(text, usage17) {
+function parseGroupMode(text, usage19) {
   if (text === "file") return { kind: "file" };
   if (text === "dir") return { kind: "dir", depth: void 0 };
   const match = /^dir:(\d+)$/.exec(text);
   if (match && Number(match[1]) >= 1) return { kind: "dir", depth: Number(match[1]) };
-  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage17}`);
+  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage19}`);
 }
 function folderKey(file, depth) {
   const folders = file.split("/").slice(0, -1);
@@ -7183,6 +7216,449 @@ var init_repo_lock = __esm({
   }
 });
 
+// src/process/run-shell.ts
+function runShell(command25, options) {
+  const started = Date.now();
+  return new Promise((resolve11) => {
+    const child = (0, import_node_child_process.spawn)("sh", ["-c", command25], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const killGroup2 = () => {
+      try {
+        if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
+    let output = "";
+    let timedOut = false;
+    const keep = (chunk) => {
+      output += chunk.toString("utf8");
+      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      output += `
+[parallel-agents] timed out after ${Math.round(options.timeoutMs / 1e3)} s; the command and everything it started were killed
+`;
+      killGroup2();
+    }, options.timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve11({ exitCode: 127, signal: null, timedOut, durationMs: Date.now() - started, output: `${output}
+${error.message}` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      killGroup2();
+      resolve11({ exitCode: code ?? 128, signal: signal ?? null, timedOut, durationMs: Date.now() - started, output });
+    });
+  });
+}
+function tailOf(text, lines3) {
+  return text.replace(/\s+$/, "").split("\n").slice(-lines3).join("\n");
+}
+var import_node_child_process, OUTPUT_KEEP_BYTES;
+var init_run_shell = __esm({
+  "src/process/run-shell.ts"() {
+    "use strict";
+    import_node_child_process = require("node:child_process");
+    OUTPUT_KEEP_BYTES = 64 * 1024;
+  }
+});
+
+// src/repo/project-config.ts
+function fail(file, field, message) {
+  throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
+}
+function readProjectConfig(repoRoot) {
+  const file = (0, import_node_path25.join)(repoRoot, PROJECT_CONFIG_FILE);
+  let text;
+  try {
+    text = (0, import_node_fs16.readFileSync)(file, "utf8");
+  } catch (error) {
+    if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
+    return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
+  }
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    fail(file, "(file)", `not valid JSON (${error.message.split("\n")[0]})`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail(file, "(file)", 'must be a JSON object such as {"setup": "npm ci", "check": "npm test"}');
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    const where2 = issue2.path.map(String).join(".");
+    if (issue2.code === "unrecognized_keys") {
+      const keys = issue2.keys;
+      fail(file, where2 ? `${where2}.${keys[0]}` : keys[0], `unknown field (known: ${where2 === "ports" ? "count, from, to" : KNOWN_FIELDS.join(", ")})`);
+    }
+    fail(file, where2 || "(file)", issue2.message);
+  }
+  const data = parsed.data;
+  let ports;
+  if (data.ports) {
+    const { count, from } = data.ports;
+    const to = data.ports.to ?? Math.min(65535, from + DEFAULT_PORT_SPAN - 1);
+    if (to - from + 1 < count) fail(file, "ports.to", `the range ${from}-${to} holds fewer than ports.count (${count}) ports`);
+    ports = { count, from, to };
+  }
+  return {
+    file,
+    exists: true,
+    setup: data.setup,
+    setupTimeoutMs: data.setup_timeout ? parseDuration(data.setup_timeout, { unitRequired: true }) : DEFAULT_SETUP_TIMEOUT_MS,
+    check: data.check,
+    checkTimeoutMs: data.check_timeout ? parseDuration(data.check_timeout, { unitRequired: true }) : DEFAULT_CHECK_TIMEOUT_MS,
+    ports
+  };
+}
+var import_node_fs16, import_node_path25, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var init_project_config = __esm({
+  "src/repo/project-config.ts"() {
+    "use strict";
+    import_node_fs16 = require("node:fs");
+    import_node_path25 = require("node:path");
+    init_mini();
+    init_errors();
+    init_duration();
+    PROJECT_CONFIG_FILE = ".parallel-agents.json";
+    DEFAULT_SETUP_TIMEOUT_MS = 10 * 6e4;
+    DEFAULT_CHECK_TIMEOUT_MS = 10 * 6e4;
+    DEFAULT_PORT_FROM = 2e4;
+    DEFAULT_PORT_SPAN = 1e3;
+    command14 = string2().check(refine((text) => text.trim().length > 0, "must be a shell command (not empty)"));
+    duration2 = string2().check(refine((text) => parseDuration(text, { unitRequired: true }) !== void 0, "must be a duration such as 90s, 10m or 1h"));
+    port = int().check(_gte(1024, "must be 1024 or more (lower ports need root)"), _lte(65535, "must be 65535 or less"));
+    portsSchema = strictObject({
+      count: _default(int().check(_gte(1, "must be at least 1"), _lte(100, "must be at most 100")), 1),
+      from: _default(port, DEFAULT_PORT_FROM),
+      to: optional(port)
+    });
+    configSchema = strictObject({
+      $schema: optional(string2()),
+      setup: optional(command14),
+      setup_timeout: optional(duration2),
+      check: optional(command14),
+      check_timeout: optional(duration2),
+      ports: optional(portsSchema)
+    });
+    KNOWN_FIELDS = Object.keys(configSchema.shape).filter((key) => key !== "$schema");
+  }
+});
+
+// src/git/port-leases.ts
+function leasesDir(gitCommonDir) {
+  return (0, import_node_path26.join)(gitCommonDir, PORT_LEASES_DIR);
+}
+function readLeases(dir) {
+  let names;
+  try {
+    names = (0, import_node_fs17.readdirSync)(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
+    const file = (0, import_node_path26.join)(dir, name);
+    try {
+      const lease = JSON.parse((0, import_node_fs17.readFileSync)(file, "utf8"));
+      const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
+      return { lease: valid ? lease : void 0, file };
+    } catch {
+      return { lease: void 0, file };
+    }
+  });
+}
+function isLive(lease) {
+  if (!(0, import_node_fs17.existsSync)(lease.path)) return false;
+  return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
+}
+async function portBusy(port2) {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve11) => {
+    const server = createServer();
+    server.once("error", () => resolve11(true));
+    server.listen({ port: port2, exclusive: true }, () => server.close(() => resolve11(false)));
+  });
+}
+async function firstBusy(block) {
+  for (let port2 = block.from; port2 < block.from + block.count; port2++) {
+    if (await portBusy(port2)) return port2;
+  }
+  return void 0;
+}
+async function leasePorts(lock, request) {
+  const dir = leasesDir(lock.gitCommonDir);
+  const { count, from: rangeFrom, to: rangeTo } = request.range;
+  return withRepoLock(lock, async () => {
+    const live = [];
+    for (const { lease, file } of readLeases(dir)) {
+      if (lease && isLive(lease)) live.push(lease);
+      else (0, import_node_fs17.unlinkSync)(file);
+    }
+    const own2 = live.find((lease) => lease.path === request.path);
+    if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
+    if (own2) (0, import_node_fs17.unlinkSync)((0, import_node_path26.join)(dir, `${own2.from}.json`));
+    const others = live.filter((lease) => lease !== own2);
+    let from = rangeFrom;
+    while (from + count - 1 <= rangeTo) {
+      const clash = others.find((lease2) => lease2.from < from + count && from < lease2.from + lease2.count);
+      if (clash) {
+        from = clash.from + clash.count;
+        continue;
+      }
+      const busy = await firstBusy({ from, count });
+      if (busy !== void 0) {
+        from = busy + 1;
+        continue;
+      }
+      const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
+      writeFileAtomic((0, import_node_path26.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+`);
+      return { from, count };
+    }
+    throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
+  });
+}
+var import_node_fs17, import_node_path26, PORT_LEASES_DIR;
+var init_port_leases = __esm({
+  "src/git/port-leases.ts"() {
+    "use strict";
+    import_node_fs17 = require("node:fs");
+    import_node_path26 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_liveness();
+    init_repo_lock();
+    PORT_LEASES_DIR = (0, import_node_path26.join)("parallel-agents", "ports");
+  }
+});
+
+// src/scope/ignore-rules.ts
+function escapeChar(char) {
+  return /[.+^$()|{}\\/[\]*?]/.test(char) ? `\\${char}` : char;
+}
+function segmentSource(segment) {
+  let out = "";
+  for (let i = 0; i < segment.length; i++) {
+    const char = segment[i];
+    if (char === "\\" && i + 1 < segment.length) out += escapeChar(segment[++i]);
+    else if (char === "*") {
+      while (segment[i + 1] === "*") i++;
+      out += "[^/]*";
+    } else if (char === "?") out += "[^/]";
+    else if (char === "[") {
+      const negated = segment[i + 1] === "!" || segment[i + 1] === "^";
+      const first = i + (negated ? 2 : 1);
+      const end = segment.indexOf("]", first + 1);
+      if (end < 0) out += "\\[";
+      else {
+        out += `[${negated ? "^" : ""}${segment.slice(first, end).replace(/[\\\]]/g, "\\$&")}]`;
+        i = end;
+      }
+    } else out += escapeChar(char);
+  }
+  return out;
+}
+function compileRule(line) {
+  let pattern = line;
+  let negative = false;
+  if (pattern.startsWith("!")) {
+    negative = true;
+    pattern = pattern.slice(1);
+  } else if (pattern.startsWith("\\!") || pattern.startsWith("\\#")) {
+    pattern = pattern.slice(1);
+  }
+  const dirOnly = pattern.endsWith("/");
+  pattern = pattern.replace(/\/+$/, "");
+  if (pattern === "") return void 0;
+  const anchored = pattern.includes("/");
+  const segments = pattern.replace(/^\//, "").split("/");
+  let source = "";
+  segments.forEach((segment, index) => {
+    const last = index === segments.length - 1;
+    if (segment === "**") {
+      if (index === 0) source += last ? ".*" : "(?:.*/)?";
+      else if (last) source += ".+";
+      else source += "(?:.*/)?";
+    } else {
+      source += segmentSource(segment) + (last ? "" : "/");
+    }
+  });
+  return { regex: new RegExp(`${anchored ? "^" : "(?:^|/)"}${source}$`), negative, dirOnly };
+}
+function compileIgnoreRules(lines3) {
+  const rules = lines3.map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#")).map(compileRule).filter((rule) => rule !== void 0);
+  const matches = (path, isDir) => {
+    let matched = false;
+    for (const rule of rules) {
+      if (rule.dirOnly && !isDir) continue;
+      if (rule.negative === matched && rule.regex.test(path)) matched = !rule.negative;
+    }
+    return matched;
+  };
+  return {
+    ignores(path) {
+      const isDir = path.endsWith("/");
+      const parts = path.replace(/\/+$/, "").split("/");
+      for (let depth = 1; depth < parts.length; depth++) {
+        if (matches(parts.slice(0, depth).join("/"), true)) return true;
+      }
+      return matches(parts.join("/"), isDir);
+    }
+  };
+}
+var init_ignore_rules = __esm({
+  "src/scope/ignore-rules.ts"() {
+    "use strict";
+  }
+});
+
+// src/git/worktree-include.ts
+function gitList(args, cwd) {
+  return runGit(["--literal-pathspecs", "-c", "core.quotePath=false", "ls-files", "-z", ...args], { cwd }).stdout.split("\0").filter((entry) => entry.length > 0);
+}
+function folderWanted(dir, patterns2, ignores) {
+  for (const pattern of patterns2) {
+    const body = pattern.startsWith("/") ? pattern.slice(1) : pattern;
+    if (body.startsWith(dir)) return true;
+    const firstGlob = body.search(/[*?[]/);
+    if (firstGlob > 0 && dir.startsWith(body.slice(0, firstGlob))) return true;
+  }
+  return ignores(dir.slice(0, -1));
+}
+function escapesWorktree(destination, worktreeReal) {
+  let dir = (0, import_node_path27.dirname)(destination);
+  for (; ; ) {
+    try {
+      if (!isInside((0, import_node_fs18.realpathSync)(dir), worktreeReal)) return true;
+      break;
+    } catch (error) {
+      if (error.code !== "ENOENT") return true;
+      const parent = (0, import_node_path27.dirname)(dir);
+      if (parent === dir) return true;
+      dir = parent;
+    }
+  }
+  try {
+    return (0, import_node_fs18.lstatSync)(destination).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+function copyWorktreeIncludes(mainRoot, worktree) {
+  const result = { copied: [], skipped: [] };
+  let text;
+  try {
+    text = (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+  } catch {
+    return result;
+  }
+  const patterns2 = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0 && !line.startsWith("#"));
+  if (patterns2.length === 0) return result;
+  const rules = compileIgnoreRules(patterns2);
+  const ignored = gitList(["--others", "--ignored", "--exclude-standard", "--directory"], mainRoot);
+  const files = new Set(ignored.filter((entry) => !entry.endsWith("/") && rules.ignores(entry)));
+  const folders = ignored.filter((entry) => entry.endsWith("/") && folderWanted(entry, patterns2, (path) => rules.ignores(path)));
+  if (folders.length > 0) {
+    for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
+  }
+  const worktreeReal = (0, import_node_fs18.realpathSync)(worktree);
+  for (const file of files) {
+    const source = (0, import_node_path27.join)(mainRoot, file);
+    const destination = (0, import_node_path27.join)(worktree, file);
+    try {
+      if ((0, import_node_fs18.lstatSync)(source).isSymbolicLink()) {
+        result.skipped.push({ path: file, reason: "a symlink" });
+        continue;
+      }
+      if (escapesWorktree(destination, worktreeReal)) {
+        result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
+        continue;
+      }
+      (0, import_node_fs18.mkdirSync)((0, import_node_path27.dirname)(destination), { recursive: true });
+      (0, import_node_fs18.copyFileSync)(source, destination);
+      result.copied.push(file);
+    } catch (error) {
+      result.skipped.push({ path: file, reason: error.message });
+    }
+  }
+  return result;
+}
+var import_node_fs18, import_node_path27, WORKTREE_INCLUDE_FILE;
+var init_worktree_include = __esm({
+  "src/git/worktree-include.ts"() {
+    "use strict";
+    import_node_fs18 = require("node:fs");
+    import_node_path27 = require("node:path");
+    init_path_inside();
+    init_run_git();
+    init_ignore_rules();
+    WORKTREE_INCLUDE_FILE = ".worktreeinclude";
+  }
+});
+
+// src/git/worktree-setup.ts
+function worktreeEnvironment(repoRoot, worktree) {
+  return {
+    PARALLEL_MAIN_WORKTREE: repoRoot,
+    PARALLEL_WORKTREE: worktree.path,
+    ...worktree.task ? { PARALLEL_TASK_ID: worktree.task } : {},
+    ...portEnvironment(worktree.ports)
+  };
+}
+function portEnvironment(ports) {
+  return ports ? { PARALLEL_PORT: String(ports.from), PARALLEL_PORT_COUNT: String(ports.count) } : {};
+}
+async function worktreePorts(context, worktree, config2 = readProjectConfig(context.repoRoot)) {
+  if (worktree.ports) return worktree.ports;
+  if (!config2.ports) return void 0;
+  return leasePorts(context, { path: worktree.path, task: worktree.task, range: config2.ports });
+}
+async function prepareWorktree(context, target) {
+  const config2 = readProjectConfig(context.repoRoot);
+  const { copied, skipped } = copyWorktreeIncludes(context.repoRoot, target.path);
+  const ports = config2.ports ? await leasePorts(context, { path: target.path, task: target.task, range: config2.ports, holder: target.scratch ? describeProcess(process.pid) : void 0 }) : void 0;
+  const env = worktreeEnvironment(context.repoRoot, { path: target.path, task: target.task, ports });
+  let setup;
+  if (config2.setup) {
+    const run = await runShell(config2.setup, { cwd: target.path, env, timeoutMs: config2.setupTimeoutMs });
+    if (run.exitCode !== 0) {
+      const how = run.timedOut ? `timed out after ${formatDuration(config2.setupTimeoutMs)}` : `exit ${run.exitCode}`;
+      const last = tailOf(run.output, 1).trim();
+      const retry = target.task ? `"parallel-agents worktree add --task ${target.task}" again (it sets up the same worktree once more)` : "again";
+      throw new CliError("E_SETUP", `the set-up command of ${PROJECT_CONFIG_FILE} ("${config2.setup}") failed in ${target.path} (${how})${last ? `: ${last}` : ""}; fix the project or the "setup" field, then run ${retry}`, {
+        path: target.path,
+        exit_code: run.exitCode,
+        output_tail: tailOf(run.output, SETUP_OUTPUT_TAIL_LINES)
+      });
+    }
+    setup = { command: config2.setup, duration_ms: run.durationMs };
+  }
+  const record = {};
+  if (ports) record.ports = ports;
+  if (copied.length > 0 || skipped.length > 0 || setup) {
+    record.prepared = { copied: copied.length, ...skipped.length > 0 ? { skipped } : {}, ...setup ? { setup: setup.command, setup_ms: setup.duration_ms } : {} };
+  }
+  return { ports, copied, skipped, setup, env, record };
+}
+var SETUP_OUTPUT_TAIL_LINES;
+var init_worktree_setup = __esm({
+  "src/git/worktree-setup.ts"() {
+    "use strict";
+    init_errors();
+    init_liveness();
+    init_run_shell();
+    init_project_config();
+    init_duration();
+    init_port_leases();
+    init_worktree_include();
+    SETUP_OUTPUT_TAIL_LINES = 20;
+  }
+});
+
 // src/git/worktree.ts
 function taskBranch(taskId) {
   return `${TASK_BRANCH_PREFIX}${validateTaskId(taskId)}`;
@@ -7194,12 +7670,12 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path25.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path28.join)(context.worktreesDir, taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
-  if ((0, import_node_fs16.existsSync)(path)) {
+  if ((0, import_node_fs19.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -7213,7 +7689,8 @@ async function addWorktree(context, options) {
       base: gitOutput(["merge-base", baseCommit, head], { cwd: context.repoRoot }),
       base_ref: baseRef,
       created_at: (/* @__PURE__ */ new Date()).toISOString(),
-      sparse
+      sparse,
+      ...(await prepareWorktree(context, { path, task: taskId })).record
     };
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
@@ -7239,7 +7716,8 @@ async function addWorktree(context, options) {
     base: startCommit,
     base_ref: baseRef,
     created_at: (/* @__PURE__ */ new Date()).toISOString(),
-    sparse
+    sparse,
+    ...(await prepareWorktree(context, { path, task: taskId })).record
   };
   writeWorktreeRecord(context.storeDir, record);
   return record;
@@ -7256,7 +7734,7 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs16.existsSync)(record.path)
+    missing: !(0, import_node_fs19.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
@@ -7268,7 +7746,7 @@ async function removeWorktree(context, options) {
   if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
   const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
   if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
-  const present = (0, import_node_fs16.existsSync)(record.path);
+  const present = (0, import_node_fs19.existsSync)(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
   const worktreeHead = present ? resolveCommit("HEAD", record.path) : void 0;
@@ -7318,13 +7796,13 @@ async function pruneWorktrees(context) {
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs16.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs19.rmSync)(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs16.existsSync)(record.path)) continue;
+    if ((0, import_node_fs19.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -7333,21 +7811,21 @@ async function pruneWorktrees(context) {
 function deadIntegrationWorktrees(context) {
   let names;
   try {
-    names = (0, import_node_fs16.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs19.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path25.join)(context.worktreesDir, name));
+  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path28.join)(context.worktreesDir, name));
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs16, import_node_path25, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs19, import_node_path28, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
-    import_node_path25 = require("node:path");
+    import_node_fs19 = require("node:fs");
+    import_node_path28 = require("node:path");
     init_path_inside();
     init_errors();
     init_liveness();
@@ -7359,6 +7837,7 @@ var init_worktree = __esm({
     init_run_git();
     init_worktree_state();
     init_worktree_registry();
+    init_worktree_setup();
     TASK_BRANCH_PREFIX = "parallel/";
     INTEGRATION_WORKTREE_PREFIX = ".integration-";
   }
@@ -7403,9 +7882,9 @@ var init_stacked_base = __esm({
 // src/cli/commands/worktree-add.ts
 var worktree_add_exports = {};
 __export(worktree_add_exports, {
-  command: () => command14
+  command: () => command15
 });
-var usage11, command14;
+var usage11, command15;
 var init_worktree_add = __esm({
   "src/cli/commands/worktree-add.ts"() {
     "use strict";
@@ -7417,8 +7896,9 @@ var init_worktree_add = __esm({
     init_run_git();
     init_stacked_base();
     init_open_store2();
+    init_duration();
     usage11 = "parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
-    command14 = {
+    command15 = {
       usage: usage11,
       options: {
         task: { type: "string" },
@@ -7452,12 +7932,21 @@ var init_worktree_add = __esm({
 sparse:  ${record.sparse.join(", ")}` : "";
         const stackNote = stackedOn.length > 0 ? `
 starts from the work of: ${stackedOn.join(", ")}` : "";
+        const portNote = record.ports ? `
+ports:   ${record.ports.from}${record.ports.count > 1 ? `-${record.ports.from + record.ports.count - 1}` : ""} (PARALLEL_PORT, PARALLEL_PORT_COUNT)` : "";
+        const prepared = record.prepared;
+        const readyNote = prepared ? `
+ready:   ${[
+          ...prepared.copied > 0 ? [`${prepared.copied} file(s) copied from .worktreeinclude`] : [],
+          ...prepared.setup ? [`set-up "${prepared.setup}" ran (${formatDuration(prepared.setup_ms ?? 0)})`] : []
+        ].join("; ")}${(prepared.skipped ?? []).map((entry) => `
+not copied: ${entry.path} (${entry.reason})`).join("")}` : "";
         return {
           data: { ...record, stacked_on: stackedOn },
           text: `worktree for task ${record.task}
 path:    ${displayPath(context, record.path)}
 branch:  ${record.branch}
-base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}
+base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}${portNote}${readyNote}
 
 cd ${record.path}`
         };
@@ -7469,9 +7958,9 @@ cd ${record.path}`
 // src/cli/commands/worktree-list.ts
 var worktree_list_exports = {};
 __export(worktree_list_exports, {
-  command: () => command15
+  command: () => command16
 });
-var command15;
+var command16;
 var init_worktree_list = __esm({
   "src/cli/commands/worktree-list.ts"() {
     "use strict";
@@ -7479,7 +7968,7 @@ var init_worktree_list = __esm({
     init_repo_context();
     init_worktree();
     init_backup_ref();
-    command15 = {
+    command16 = {
       usage: "parallel-agents worktree list [--json]",
       options: {},
       async run(ctx) {
@@ -7504,9 +7993,9 @@ var init_worktree_list = __esm({
 // src/cli/commands/worktree-remove.ts
 var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
-  command: () => command16
+  command: () => command17
 });
-var usage12, command16;
+var usage12, command17;
 var init_worktree_remove = __esm({
   "src/cli/commands/worktree-remove.ts"() {
     "use strict";
@@ -7514,7 +8003,7 @@ var init_worktree_remove = __esm({
     init_repo_context();
     init_worktree();
     usage12 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
-    command16 = {
+    command17 = {
       usage: usage12,
       options: {
         task: { type: "string" },
@@ -7541,16 +8030,16 @@ var init_worktree_remove = __esm({
 // src/cli/commands/worktree-prune.ts
 var worktree_prune_exports = {};
 __export(worktree_prune_exports, {
-  command: () => command17
+  command: () => command18
 });
-var command17;
+var command18;
 var init_worktree_prune = __esm({
   "src/cli/commands/worktree-prune.ts"() {
     "use strict";
     init_args();
     init_repo_context();
     init_worktree();
-    command17 = {
+    command18 = {
       usage: "parallel-agents worktree prune [--worktrees-dir DIR] [--json]",
       options: { "worktrees-dir": { type: "string" } },
       async run(ctx) {
@@ -7566,6 +8055,291 @@ var init_worktree_prune = __esm({
           ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`)
         ];
         return { data: result, text: lines3.length > 0 ? lines3.join("\n") : "nothing to prune" };
+      }
+    };
+  }
+});
+
+// src/cli/claude-settings.ts
+function unattendedRules(context) {
+  const rules = [
+    { rule: "Bash(parallel-agents:*)", why: "the CLI: claim, worktrees, checks (parallel-agents check), complete, verify" },
+    { rule: "Edit(/**)", why: "Edit and Write inside this project, where the task worktrees are; nothing outside it" }
+  ];
+  if (!isInside(context.worktreesDir, context.repoRoot)) {
+    rules.push(
+      { rule: `Edit(/${context.worktreesDir}/**)`, why: "Edit and Write in the task worktrees, which live outside the project" },
+      { rule: `Read(/${context.worktreesDir}/**)`, why: "Read in the task worktrees, outside the project" }
+    );
+  }
+  return rules;
+}
+function readJsonObject(path) {
+  let text;
+  try {
+    text = (0, import_node_fs20.readFileSync)(path, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
+    throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
+  }
+  let data;
+  try {
+    data = text.trim() === "" ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new CliError("E_INVALID", `${path} is not valid JSON (${error.message.split("\n")[0]}); fix or remove it, nothing was written`, { file: path });
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
+  }
+  return { path, exists: true, data, mode: (0, import_node_fs20.statSync)(path).mode & 511 };
+}
+function objectField(file, value, field) {
+  if (value === void 0) return {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new CliError("E_INVALID", `${file.path}: ${field} must be a JSON object; fix it, nothing was written`, { file: file.path, field });
+  }
+  return value;
+}
+function ruleList(file, value, field) {
+  if (value === void 0) return [];
+  if (!Array.isArray(value) || !value.every((rule) => typeof rule === "string")) {
+    throw new CliError("E_INVALID", `${file.path}: ${field} must be a list of rules such as "Bash(npm test:*)"; fix it, nothing was written`, { file: file.path, field });
+  }
+  return value;
+}
+function planSettings(file, rules) {
+  const permissions = objectField(file, file.data.permissions, "permissions");
+  const allow = new Set(ruleList(file, permissions.allow, "permissions.allow"));
+  const deny = new Set(ruleList(file, permissions.deny, "permissions.deny"));
+  return {
+    present: rules.filter((rule) => allow.has(rule.rule)).map((rule) => rule.rule),
+    missing: rules.filter((rule) => !allow.has(rule.rule)).map((rule) => rule.rule),
+    denied: rules.filter((rule) => deny.has(rule.rule)).map((rule) => rule.rule)
+  };
+}
+function writeSettings(file, missing) {
+  const permissions = objectField(file, file.data.permissions, "permissions");
+  const allow = ruleList(file, permissions.allow, "permissions.allow");
+  const merged = { ...file.data, permissions: { ...permissions, allow: [...allow, ...missing] } };
+  writeFileAtomic(file.path, `${JSON.stringify(merged, null, 2)}
+`, { mode: file.mode });
+}
+function claudeUserConfigPath(env) {
+  return (0, import_node_path29.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os3.homedir)(), ".claude.json");
+}
+function trustState(env, repoRoot) {
+  const file = claudeUserConfigPath(env);
+  const project = (0, import_node_fs20.realpathSync)(repoRoot);
+  try {
+    const config2 = readJsonObject(file);
+    const entry = config2.data.projects?.[project];
+    return { file, project, trusted: entry?.hasTrustDialogAccepted === true, unreadable: false };
+  } catch {
+    return { file, project, trusted: false, unreadable: true };
+  }
+}
+function prepareTrustWrite(state) {
+  const config2 = readJsonObject(state.file);
+  const projects = objectField(config2, config2.data.projects, "projects");
+  const entry = objectField(config2, projects[state.project], `projects["${state.project}"]`);
+  const merged = { ...config2.data, projects: { ...projects, [state.project]: { ...entry, hasTrustDialogAccepted: true } } };
+  return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
+`, { mode: config2.mode ?? 384 });
+}
+var import_node_fs20, import_node_os3, import_node_path29;
+var init_claude_settings = __esm({
+  "src/cli/claude-settings.ts"() {
+    "use strict";
+    import_node_fs20 = require("node:fs");
+    import_node_os3 = require("node:os");
+    import_node_path29 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_path_inside();
+  }
+});
+
+// src/cli/commands/setup.ts
+var setup_exports = {};
+__export(setup_exports, {
+  command: () => command19
+});
+function projectSummary(repoRoot) {
+  const config2 = readProjectConfig(repoRoot);
+  let include = null;
+  try {
+    include = (0, import_node_fs21.readFileSync)((0, import_node_path30.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+  } catch {
+  }
+  const data = {
+    config: config2.exists ? config2.file : null,
+    setup: config2.setup ?? null,
+    check: config2.check ?? null,
+    ports: config2.ports ?? null,
+    worktreeinclude_patterns: include
+  };
+  const parts = config2.exists ? [
+    config2.setup ? `set-up "${config2.setup}"` : "no set-up",
+    config2.check ? `check "${config2.check}"` : "no default check",
+    config2.ports ? `${config2.ports.count} port(s) per worktree in ${config2.ports.from}-${config2.ports.to}` : "no ports"
+  ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
+  return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
+}
+var import_node_path30, import_node_fs21, usage13, command19;
+var init_setup = __esm({
+  "src/cli/commands/setup.ts"() {
+    "use strict";
+    import_node_path30 = require("node:path");
+    init_args();
+    import_node_fs21 = require("node:fs");
+    init_claude_settings();
+    init_repo_context();
+    init_repo_lock();
+    init_git_exclude();
+    init_project_config();
+    init_run_git();
+    init_worktree_include();
+    usage13 = "parallel-agents setup [--write] [--shared] [--trust] [--json]";
+    command19 = {
+      usage: usage13,
+      options: {
+        write: { type: "boolean" },
+        shared: { type: "boolean" },
+        trust: { type: "boolean" },
+        "worktrees-dir": { type: "string" }
+      },
+      async run(ctx) {
+        const write2 = ctx.values.write === true;
+        const shared = ctx.values.shared === true;
+        const wantTrust = ctx.values.trust === true;
+        const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
+        const rules = unattendedRules(context);
+        const file = readJsonObject((0, import_node_path30.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const plan = planSettings(file, rules);
+        const shown = (0, import_node_path30.relative)(context.repoRoot, file.path);
+        const trust = trustState(ctx.env, context.repoRoot);
+        const notes = [];
+        let written = false;
+        let excluded = false;
+        let trustWritten = false;
+        const recordTrust = write2 && wantTrust && !trust.trusted ? prepareTrustWrite(trust) : void 0;
+        if (write2 && plan.missing.length > 0) {
+          writeSettings(file, plan.missing);
+          written = true;
+        }
+        if (write2 && !shared && !gitTest(["check-ignore", "-q", "--no-index", shown], { cwd: context.repoRoot })) {
+          excluded = await withRepoLock(context, () => addToGitExclude(context.gitCommonDir, `/${shown}`));
+        }
+        if (recordTrust) {
+          recordTrust();
+          trustWritten = true;
+        }
+        if (plan.denied.length > 0) notes.push(`${shown} also denies ${plan.denied.join(", ")}: a deny rule wins, remove it for the flow to work`);
+        if (shared && !trust.trusted && !trustWritten) {
+          notes.push(`claude -p ignores ${shown} until this workspace is trusted: run "claude" here once and accept the trust dialog, or rerun with --trust --write`);
+        }
+        if (trust.unreadable && wantTrust) notes.push(`${trust.file} could not be read as JSON; --trust will refuse to rewrite it`);
+        const lines3 = [`Claude Code permissions for unattended parallel runs in ${context.repoRoot}`];
+        lines3.push(`settings file: ${shown} (${shared ? "shared with everyone who clones the project; Claude Code applies it only in a trusted workspace" : "yours, not committed; Claude Code applies it without the workspace trust dialog"})`);
+        const width = Math.max(...rules.map((rule) => rule.rule.length));
+        for (const rule of rules) lines3.push(`  ${plan.present.includes(rule.rule) ? "=" : "+"} ${rule.rule.padEnd(width)}  ${rule.why}${plan.present.includes(rule.rule) ? " (already there)" : ""}`);
+        if (plan.missing.length === 0) lines3.push(`nothing to add: ${shown} already allows all of them`);
+        else if (written) lines3.push(`WROTE ${plan.missing.length} rule(s) into ${shown} (every other setting kept)`);
+        else lines3.push(`dry run, nothing written: "parallel-agents setup --write${shared ? " --shared" : ""}" (or /parallel:setup write${shared ? " shared" : ""}) adds the ${plan.missing.length} rule(s) marked +`);
+        if (excluded) lines3.push(`hid ${shown} from git (.git/info/exclude): it is personal`);
+        if (trust.trusted) lines3.push(`workspace trust: accepted (${trust.file})`);
+        else if (trustWritten) lines3.push(`TRUSTED: recorded projects["${trust.project}"].hasTrustDialogAccepted = true in ${trust.file}, on your behalf. Claude Code now applies this project's .claude/settings.json, hooks and MCP servers here without asking. Restart running Claude Code sessions: they rewrite that file.`);
+        else if (wantTrust) lines3.push(`workspace trust: not accepted; --trust --write would record projects["${trust.project}"].hasTrustDialogAccepted = true in ${trust.file}, which tells Claude Code to apply this project's .claude/settings.json, hooks and MCP servers without asking`);
+        else lines3.push(`workspace trust: not accepted${shared ? "" : " (not needed for this file)"}`);
+        const project = projectSummary(context.repoRoot);
+        lines3.push(project.text, ...notes.map((note) => `note: ${note}`));
+        return {
+          data: {
+            file: file.path,
+            scope: shared ? "shared" : "local",
+            rules: rules.map((rule) => ({ ...rule, present: plan.present.includes(rule.rule) })),
+            missing: plan.missing,
+            denied: plan.denied,
+            write: write2,
+            written,
+            excluded_from_git: excluded,
+            trust: { file: trust.file, project: trust.project, trusted: trust.trusted || trustWritten, written: trustWritten },
+            project: project.data,
+            notes
+          },
+          text: lines3.join("\n")
+        };
+      }
+    };
+  }
+});
+
+// src/cli/commands/check.ts
+var check_exports = {};
+__export(check_exports, {
+  CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
+  command: () => command20
+});
+var import_node_fs22, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var init_check = __esm({
+  "src/cli/commands/check.ts"() {
+    "use strict";
+    import_node_fs22 = require("node:fs");
+    init_args();
+    init_errors();
+    init_worktree();
+    init_repo_context();
+    init_worktree_registry();
+    init_worktree_setup();
+    init_run_shell();
+    init_project_config();
+    init_task_schema();
+    init_duration();
+    init_open_store2();
+    usage14 = "parallel-agents check --task ID [--timeout 10m] [--json]";
+    CHECK_OUTPUT_TAIL_LINES = 40;
+    command20 = {
+      usage: usage14,
+      options: {
+        task: { type: "string" },
+        timeout: { type: "string" },
+        "worktrees-dir": { type: "string" }
+      },
+      async run(ctx) {
+        const taskId = validateTaskId(requireString(ctx.values, "task", usage14));
+        const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
+        const record = readWorktreeRecord(context.storeDir, taskId);
+        if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
+        if (!(0, import_node_fs22.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        const store = openStore2(ctx);
+        const task = await store.exists() ? await store.get(taskId) : void 0;
+        const config2 = readProjectConfig(context.repoRoot);
+        const check = task?.check ?? config2.check;
+        if (!check) {
+          throw new CliError("E_NOT_FOUND", `no check is declared for task ${taskId}: give the task a "check" in its plan (or the plan one for all its tasks), or the project a "check" in ${PROJECT_CONFIG_FILE}`);
+        }
+        const timeoutMs = durationOption(ctx.values, "timeout", config2.checkTimeoutMs);
+        const ports = await worktreePorts(context, record, config2);
+        const run = await runShell(check, { cwd: record.path, env: worktreeEnvironment(context.repoRoot, { path: record.path, task: taskId, ports }), timeoutMs });
+        const passed = run.exitCode === 0;
+        const outputTail = tailOf(run.output, CHECK_OUTPUT_TAIL_LINES);
+        const data = {
+          task: taskId,
+          worktree: record.path,
+          command: check,
+          source: task?.check ? "task" : "project",
+          passed,
+          exit_code: run.exitCode,
+          signal: run.signal,
+          timed_out: run.timedOut,
+          duration_ms: run.durationMs,
+          ports: ports ?? null,
+          output_tail: outputTail
+        };
+        const how = run.timedOut ? `timed out after ${formatDuration(timeoutMs)}` : `exit ${run.exitCode}`;
+        const lines3 = [`${passed ? "PASSED" : "FAILED"}: check of task ${taskId} in ${displayPath(context, record.path)}: ${check} (${how}, ${formatDuration(run.durationMs)})`];
+        if (!passed && outputTail) lines3.push(...outputTail.split("\n").map((line) => `  | ${line}`));
+        return { data, text: lines3.join("\n"), exitCode: passed ? 0 : 1 };
       }
     };
   }
@@ -7652,23 +8426,23 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path26.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs17.mkdtempSync)((0, import_node_path26.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path31.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs23.mkdtempSync)((0, import_node_path31.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path26.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path31.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs23.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs17.accessSync)("/dev/shm", import_node_fs17.constants.W_OK);
+    (0, import_node_fs23.accessSync)("/dev/shm", import_node_fs23.constants.W_OK);
     return "/dev/shm";
   } catch {
-    return (0, import_node_os3.tmpdir)();
+    return (0, import_node_os4.tmpdir)();
   }
 }
 async function precheckWith(cwd, env, targetCommit, branches) {
@@ -7706,7 +8480,7 @@ function mergeBatch(cwd, merges, env) {
   return outcomes;
 }
 async function mergeBatchParallel(cwd, merges, env) {
-  const processes = Math.min((0, import_node_os3.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
+  const processes = Math.min((0, import_node_os4.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
   if (processes <= 1) return mergeBatch(cwd, merges, env);
   const size = Math.ceil(merges.length / processes);
   const chunks = Array.from({ length: processes }, (_, i) => merges.slice(i * size, (i + 1) * size)).filter((chunk) => chunk.length > 0);
@@ -7746,13 +8520,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs17, import_node_os3, import_node_path26, MERGES_PER_PROCESS;
+var import_node_fs23, import_node_os4, import_node_path31, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
-    import_node_os3 = require("node:os");
-    import_node_path26 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_os4 = require("node:os");
+    import_node_path31 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -7888,8 +8662,9 @@ async function runTestGate(context, targetCommit, steps, options) {
   if (tested.length === 0) return result;
   const worktree = await createTestWorktree(context, tested[0].commit);
   try {
+    const { env } = await prepareWorktree(context, { path: worktree, scratch: true });
     const test2 = async (task, commit) => {
-      const run = await runTestAt(worktree, task, commit, options);
+      const run = await runTestAt(worktree, task, commit, options, env);
       result.runs.push(run);
       return run;
     };
@@ -7938,8 +8713,8 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs18.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path27.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+  (0, import_node_fs24.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path32.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -7951,14 +8726,15 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs18.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
 }
-async function runTestAt(worktree, task, commit, options) {
+async function runTestAt(worktree, task, commit, options, env) {
   runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
   runGit(["clean", "-fdq"], { cwd: worktree });
   options.onRun?.("start", { task, commit });
   const started = Date.now();
-  const outcome = await runShell(options.command, worktree, {
+  const outcome = await runShell2(options.command, worktree, {
+    ...env,
     PARALLEL_VERIFY_TASK: task,
     PARALLEL_VERIFY_COMMIT: commit
   }, options.timeoutMs);
@@ -7966,9 +8742,9 @@ async function runTestAt(worktree, task, commit, options) {
   options.onRun?.("end", run);
   return run;
 }
-function runShell(command22, cwd, extraEnv, timeoutMs) {
+function runShell2(command25, cwd, extraEnv, timeoutMs) {
   return new Promise((resolve11) => {
-    const child = (0, import_node_child_process.spawn)("sh", ["-c", command22], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command25], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const killGroup2 = () => {
       try {
         if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
@@ -7979,7 +8755,7 @@ function runShell(command22, cwd, extraEnv, timeoutMs) {
     let output = "";
     const keep = (chunk) => {
       output += chunk.toString("utf8");
-      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
+      if (output.length > OUTPUT_KEEP_BYTES2 * 2) output = output.slice(-OUTPUT_KEEP_BYTES2);
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
@@ -8005,20 +8781,21 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process, import_node_fs18, import_node_path27, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var import_node_child_process2, import_node_fs24, import_node_path32, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
-    import_node_child_process = require("node:child_process");
-    import_node_fs18 = require("node:fs");
-    import_node_path27 = require("node:path");
+    import_node_child_process2 = require("node:child_process");
+    import_node_fs24 = require("node:fs");
+    import_node_path32 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
     init_repo_context();
     init_run_git();
     init_worktree();
+    init_worktree_setup();
     OUTPUT_TAIL_LINES = 40;
-    OUTPUT_KEEP_BYTES = 64 * 1024;
+    OUTPUT_KEEP_BYTES2 = 64 * 1024;
     TARGET_LABEL = "(target)";
   }
 });
@@ -8185,7 +8962,7 @@ var init_verify_store = __esm({
 // src/cli/commands/verify.ts
 var verify_exports = {};
 __export(verify_exports, {
-  command: () => command18,
+  command: () => command21,
   renderReport: () => renderReport
 });
 function short(commit) {
@@ -8223,7 +9000,7 @@ function renderReport(report, problemCount) {
   lines3.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
   return lines3.join("\n");
 }
-var usage13, command18;
+var usage15, command21;
 var init_verify = __esm({
   "src/cli/commands/verify.ts"() {
     "use strict";
@@ -8232,9 +9009,9 @@ var init_verify = __esm({
     init_repo_context();
     init_verify_store();
     init_open_store2();
-    usage13 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
-    command18 = {
-      usage: usage13,
+    usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
+    command21 = {
+      usage: usage15,
       options: {
         into: { type: "string" },
         test: { type: "string" },
@@ -8329,7 +9106,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs19.readdirSync)("/proc");
+    entries = (0, import_node_fs25.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -8338,7 +9115,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs19.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs25.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -8367,7 +9144,7 @@ function startAgentProcess(launch) {
   const started = Date.now();
   const [program, ...args] = launch.argv;
   if (program === void 0) throw new Error("agent command is empty");
-  const child = (0, import_node_child_process2.spawn)(program, args, {
+  const child = (0, import_node_child_process3.spawn)(program, args, {
     cwd: launch.cwd,
     env: { ...process.env, ...launch.env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -8450,12 +9227,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process2, import_node_fs19, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs25, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
-    import_node_child_process2 = require("node:child_process");
-    import_node_fs19 = require("node:fs");
+    import_node_child_process3 = require("node:child_process");
+    import_node_fs25 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -8467,7 +9244,8 @@ function agentEnvironment(attempt) {
     PARALLEL_TASK_FILE: attempt.taskFile,
     PARALLEL_WORKTREE: attempt.worktree,
     PARALLEL_PROMPT_FILE: attempt.promptFile,
-    PARALLEL_ATTEMPT: String(attempt.attempt)
+    PARALLEL_ATTEMPT: String(attempt.attempt),
+    ...portEnvironment(attempt.ports)
   };
 }
 function looksRateLimited(text) {
@@ -8491,6 +9269,7 @@ var EXIT_STATUS_INSTRUCTIONS, RATE_LIMIT_TEXT;
 var init_agent_adapter = __esm({
   "src/runner/adapters/agent-adapter.ts"() {
     "use strict";
+    init_worktree_setup();
     EXIT_STATUS_INSTRUCTIONS = "Exit with status 0 when the task is done, non-zero when it cannot be done.";
     RATE_LIMIT_TEXT = /\b(?:HTTP|status|error|code)[ :=]*(?:429|529)\b|\((?:429|529)\)|\b(?:429|529) (?:Too Many Requests|Overloaded)|too many requests|rate[ -]?limit(?:ed| exceeded| reached| error)|overloaded_error|temporarily limiting requests/i;
   }
@@ -8516,12 +9295,12 @@ function commandAdapter(argv, killGraceMs) {
       });
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
-      const usage17 = usageFromLastLine(exit.stdout);
+      const usage19 = usageFromLastLine(exit.stdout);
       const outcome = classifyExit(exit, attempt.timeoutMs);
       if (outcome.status === "failed" && exit.spawnError === void 0 && looksRateLimited(exit.stderrTail)) {
-        return { status: "rate-limited", reason: outcome.reason, usage: usage17, exit };
+        return { status: "rate-limited", reason: outcome.reason, usage: usage19, exit };
       }
-      return { ...outcome, usage: usage17, exit };
+      return { ...outcome, usage: usage19, exit };
     }
   };
 }
@@ -8565,9 +9344,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path28.join)(pluginDir, "agents");
-  if (!(0, import_node_fs20.existsSync)(dir)) return [];
-  return (0, import_node_fs20.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs20.readFileSync)((0, import_node_path28.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  const dir = (0, import_node_path33.join)(pluginDir, "agents");
+  if (!(0, import_node_fs26.existsSync)(dir)) return [];
+  return (0, import_node_fs26.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs26.readFileSync)((0, import_node_path33.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -8575,7 +9354,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path28.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path33.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -8603,12 +9382,12 @@ function parseClaudeResult(stdout) {
 }
 function usageOf(result) {
   if (!result) return {};
-  const usage17 = result.usage ?? {};
-  const input = (usage17.input_tokens ?? 0) + (usage17.cache_creation_input_tokens ?? 0) + (usage17.cache_read_input_tokens ?? 0);
+  const usage19 = result.usage ?? {};
+  const input = (usage19.input_tokens ?? 0) + (usage19.cache_creation_input_tokens ?? 0) + (usage19.cache_read_input_tokens ?? 0);
   return {
     costUsd: typeof result.total_cost_usd === "number" ? result.total_cost_usd : void 0,
     inputTokens: result.usage ? input : void 0,
-    outputTokens: usage17.output_tokens,
+    outputTokens: usage19.output_tokens,
     turns: result.num_turns
   };
 }
@@ -8632,31 +9411,31 @@ function claudeAdapter(options = {}) {
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
       const result = parseClaudeResult(exit.stdout);
-      const usage17 = usageOf(result);
+      const usage19 = usageOf(result);
       const base = classifyExit(exit, attempt.timeoutMs);
-      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage17, exit };
+      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage19, exit };
       const status = result?.api_error_status;
       if (status === 429 || status === 529) {
-        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage17, exit };
+        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage19, exit };
       }
       if (result?.is_error || base.status === "failed") {
         const text = result?.result ?? "";
-        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage17, exit };
-        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage17, exit };
+        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage19, exit };
+        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage19, exit };
       }
-      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage17, exit };
+      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage19, exit };
       const refused = reportedFailure(result.result ?? "");
-      if (refused) return { status: "failed", reason: refused, usage: usage17, exit };
-      return { status: "ok", usage: usage17, exit };
+      if (refused) return { status: "failed", reason: refused, usage: usage19, exit };
+      return { status: "ok", usage: usage19, exit };
     }
   };
 }
-var import_node_fs20, import_node_path28, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs26, import_node_path33, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
-    import_node_path28 = require("node:path");
+    import_node_fs26 = require("node:fs");
+    import_node_path33 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -8686,17 +9465,17 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path29.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs21.unlinkSync)((0, import_node_path29.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs21.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs27.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -8704,7 +9483,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs21.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs27.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -8712,7 +9491,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs21.readFileSync)((0, import_node_path29.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs27.readFileSync)((0, import_node_path34.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -8722,18 +9501,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs21.unlinkSync)((0, import_node_path29.join)(runDir, name));
+      (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs21, import_node_path29, SUFFIX;
+var import_node_fs27, import_node_path34, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
-    import_node_path29 = require("node:path");
+    import_node_fs27 = require("node:fs");
+    import_node_path34 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -8891,10 +9670,10 @@ function buildRunReport(input) {
       state: task.state,
       attempts: records.filter(counts).length,
       timeMs: timeOf(task.id),
-      costUsd: round(sum((usage17) => usage17.costUsd), 6),
-      inputTokens: sum((usage17) => usage17.inputTokens),
-      outputTokens: sum((usage17) => usage17.outputTokens),
-      turns: sum((usage17) => usage17.turns),
+      costUsd: round(sum((usage19) => usage19.costUsd), 6),
+      inputTokens: sum((usage19) => usage19.inputTokens),
+      outputTokens: sum((usage19) => usage19.outputTokens),
+      turns: sum((usage19) => usage19.turns),
       ...task.commit ? { commit: task.commit } : {},
       ...lastError && task.state !== "completed" ? { lastError } : {}
     };
@@ -9126,8 +9905,8 @@ async function runTasks(deps, options) {
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
-  const runDir = (0, import_node_path30.join)(store.localDir, "runner");
-  (0, import_node_fs22.mkdirSync)(runDir, { recursive: true });
+  const runDir = (0, import_node_path35.join)(store.localDir, "runner");
+  (0, import_node_fs28.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
   let wakeup = new Promise((resolve11) => wake = resolve11);
@@ -9186,7 +9965,7 @@ async function runTasks(deps, options) {
       return;
     }
     const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
-    const promptFile = (0, import_node_path30.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    const promptFile = (0, import_node_path35.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     const heartbeat = setInterval(() => {
       store.heartbeat(holder).catch(() => {
@@ -9203,6 +9982,7 @@ async function runTasks(deps, options) {
         promptFile,
         taskFile: task.file,
         worktree: prepared.path,
+        ports: prepared.ports,
         attempt,
         timeoutMs: options.timeoutMs,
         signal: options.signal,
@@ -9371,12 +10151,12 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs22, import_node_path30, MAX_FREE_RATE_LIMITS;
+var import_node_fs28, import_node_path35, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
-    import_node_path30 = require("node:path");
+    import_node_fs28 = require("node:fs");
+    import_node_path35 = require("node:path");
     init_errors();
     init_atomic_write();
     init_agent_adapter();
@@ -9393,7 +10173,7 @@ var init_runner = __esm({
 // src/runner/task-workspace.ts
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs23.readFileSync)((0, import_node_path31.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs29.readFileSync)((0, import_node_path36.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -9404,10 +10184,10 @@ function gitTaskWorkspace(context, runBase) {
   return {
     async prepare(taskId, dependencyCommits) {
       const existing = readWorktreeRecord(context.storeDir, taskId);
-      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base };
+      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base, ports: existing.ports };
       const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
       const record = await addWorktree(context, { taskId, base });
-      return { path: record.path, branch: record.branch, base: record.base };
+      return { path: record.path, branch: record.branch, base: record.base, ports: record.ports };
     },
     async commitLeftovers(workspace, message) {
       identity ??= identityFallback(context.repoRoot);
@@ -9417,12 +10197,12 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_fs23, import_node_path31;
+var import_node_fs29, import_node_path36;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
-    import_node_path31 = require("node:path");
+    import_node_fs29 = require("node:fs");
+    import_node_path36 = require("node:path");
     init_errors();
     init_worktree();
     init_worktree_registry();
@@ -9450,6 +10230,7 @@ async function runPlan(options) {
   const runBaseRef = plan.base ?? target;
   const runBase = resolveCommit(runBaseRef === target ? branchRefName(target) : runBaseRef, context.repoRoot);
   if (!runBase) throw new CliError("E_NOT_FOUND", `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
+  readProjectConfig(context.repoRoot);
   const ids = plan.tasks.map((task) => task.id);
   const before = new Map((await store.list()).tasks.map((task) => [task.id, task]));
   const started = ids.filter((id) => before.has(id) && before.get(id).state !== "available");
@@ -9457,7 +10238,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path32.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path37.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -9507,7 +10288,7 @@ async function runPlan(options) {
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
   const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path32.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path37.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -9523,11 +10304,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path32, REPORT_FILE;
+var import_node_path37, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path32 = require("node:path");
+    import_node_path37 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -9540,6 +10321,7 @@ var init_run_plan = __esm({
     init_orphan_agents();
     init_run_report();
     init_runner();
+    init_project_config();
     init_task_workspace();
     REPORT_FILE = "run-report.json";
   }
@@ -9686,7 +10468,7 @@ var init_progress_view = __esm({
 // src/cli/commands/run.ts
 var run_exports = {};
 __export(run_exports, {
-  command: () => command19,
+  command: () => command22,
   interruptOnSignals: () => interruptOnSignals
 });
 function budgetOption(ctx) {
@@ -9709,15 +10491,15 @@ function interruptOnSignals() {
     }
   };
 }
-var usage14, command19;
+var usage16, command22;
 var init_run = __esm({
   "src/cli/commands/run.ts"() {
     "use strict";
     init_errors();
     init_args();
-    usage14 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
-    command19 = {
-      usage: usage14,
+    usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
+    command22 = {
+      usage: usage16,
       options: {
         agents: { type: "string" },
         "agent-cmd": { type: "string" },
@@ -9739,10 +10521,10 @@ var init_run = __esm({
       allowPositionals: true,
       async run(ctx) {
         const [planPath, ...extra] = ctx.positionals;
-        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage14}`);
+        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage16}`);
         const agentCmd = stringOption(ctx.values, "agent-cmd");
         const claude = ctx.values.claude === true;
-        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage14}`);
+        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage16}`);
         const { splitCommandLine: splitCommandLine2 } = await Promise.resolve().then(() => (init_command_line(), command_line_exports));
         const argv = agentCmd !== void 0 ? splitCommandLine2(agentCmd) : void 0;
         const agents = integerOption(ctx.values, "agents", 1);
@@ -9797,8 +10579,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs24.mkdirSync)((0, import_node_path33.dirname)((0, import_node_path33.join)(root, path)), { recursive: true });
-  (0, import_node_fs24.writeFileSync)((0, import_node_path33.join)(root, path), content);
+  (0, import_node_fs30.mkdirSync)((0, import_node_path38.dirname)((0, import_node_path38.join)(root, path)), { recursive: true });
+  (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -9831,12 +10613,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs24, import_node_path33, lines, DEMO_SCRIPTS;
+var import_node_fs30, import_node_path38, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
-    import_node_path33 = require("node:path");
+    import_node_fs30 = require("node:fs");
+    import_node_path38 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -9872,12 +10654,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path33.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs24.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs24.readFileSync)(path, "utf8");
+          const path = (0, import_node_path38.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs30.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before = (0, import_node_fs30.readFileSync)(path, "utf8");
           const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs24.writeFileSync)(path, after);
+          (0, import_node_fs30.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -9912,7 +10694,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs24.existsSync)((0, import_node_path33.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -9922,7 +10704,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs24.existsSync)((0, import_node_path33.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -9944,7 +10726,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs24.existsSync)((0, import_node_path33.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -9979,8 +10761,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs24.readFileSync)((0, import_node_path33.join)(root, "README.md"), "utf8");
-          (0, import_node_fs24.writeFileSync)((0, import_node_path33.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs30.readFileSync)((0, import_node_path38.join)(root, "README.md"), "utf8");
+          (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -10146,12 +10928,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs25.realpathSync)((0, import_node_fs25.mkdtempSync)((0, import_node_path34.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs31.realpathSync)((0, import_node_fs31.mkdtempSync)((0, import_node_path39.join)((0, import_node_os5.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs25.mkdirSync)((0, import_node_path34.dirname)((0, import_node_path34.join)(dir, path)), { recursive: true });
-    (0, import_node_fs25.writeFileSync)((0, import_node_path34.join)(dir, path), content);
+    (0, import_node_fs31.mkdirSync)((0, import_node_path39.dirname)((0, import_node_path39.join)(dir, path)), { recursive: true });
+    (0, import_node_fs31.writeFileSync)((0, import_node_path39.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -10174,7 +10956,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path34.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path39.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -10191,20 +10973,20 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs25.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs31.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_fs25, import_node_os4, import_node_path34, PLAN_FILE;
+var import_node_fs31, import_node_os5, import_node_path39, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs25 = require("node:fs");
-    import_node_os4 = require("node:os");
-    import_node_path34 = require("node:path");
+    import_node_fs31 = require("node:fs");
+    import_node_os5 = require("node:os");
+    import_node_path39 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -10215,17 +10997,17 @@ var init_demo_run = __esm({
 // src/cli/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  command: () => command20
+  command: () => command23
 });
-var usage15, command20;
+var usage17, command23;
 var init_demo = __esm({
   "src/cli/commands/demo.ts"() {
     "use strict";
     init_errors();
     init_args();
-    usage15 = "parallel-agents demo [--agents 4] [--keep] [--json]";
-    command20 = {
-      usage: usage15,
+    usage17 = "parallel-agents demo [--agents 4] [--keep] [--json]";
+    command23 = {
+      usage: usage17,
       options: {
         agents: { type: "string" },
         keep: { type: "boolean" }
@@ -10241,7 +11023,7 @@ var init_demo = __esm({
 `);
           return { data: { exit_code: result.exitCode, message: result.message }, text: "", exitCode: result.exitCode };
         }
-        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${usage15}`);
+        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${usage17}`);
         const agents = integerOption(ctx.values, "agents", 1, 4);
         const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo_run(), demo_run_exports));
         const { createProgressView: createProgressView2 } = await Promise.resolve().then(() => (init_progress_view(), progress_view_exports));
@@ -10308,33 +11090,33 @@ var init_hook_payload = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs26.existsSync)(current)) {
-    const parent = (0, import_node_path35.dirname)(current);
+  while (!(0, import_node_fs32.existsSync)(current)) {
+    const parent = (0, import_node_path40.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path35.basename)(current));
+    rest.unshift((0, import_node_path40.basename)(current));
     current = parent;
   }
-  return (0, import_node_path35.join)((0, import_node_fs26.realpathSync)(current), ...rest);
+  return (0, import_node_path40.join)((0, import_node_fs32.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path35.dirname)(physical);
-  while (!(0, import_node_fs26.existsSync)(dir)) dir = (0, import_node_path35.dirname)(dir);
+  let dir = (0, import_node_path40.dirname)(physical);
+  while (!(0, import_node_fs32.existsSync)(dir)) dir = (0, import_node_path40.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs26.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs32.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs26.realpathSync)(toplevel), commonDir: (0, import_node_fs26.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs32.realpathSync)(toplevel), commonDir: (0, import_node_fs32.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs26.realpathSync)(a) === (0, import_node_fs26.realpathSync)(b);
+    return (0, import_node_fs32.realpathSync)(a) === (0, import_node_fs32.realpathSync)(b);
   } catch {
     return false;
   }
@@ -10356,7 +11138,7 @@ function worktreeOf(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs26.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  return pathBelow((0, import_node_fs32.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -10364,7 +11146,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path35.isAbsolute)(request.file) ? request.file : (0, import_node_path35.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -10392,7 +11174,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path35.isAbsolute)(request.file) ? request.file : (0, import_node_path35.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -10413,12 +11195,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs26, import_node_path35, CONTROL_DENIAL;
+var import_node_fs32, import_node_path40, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_fs32 = require("node:fs");
+    import_node_path40 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -10444,21 +11226,21 @@ var init_hook_store = __esm({
 
 // src/hooks/mark-bash.ts
 function markBash(payload, env, hostPid) {
-  const command22 = payload.toolInput.command;
-  if (typeof command22 !== "string" || command22.startsWith(MARKER_PREFIX)) return void 0;
+  const command25 = payload.toolInput.command;
+  if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !(0, import_node_fs27.existsSync)((0, import_node_path36.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !(0, import_node_fs33.existsSync)((0, import_node_path41.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid)}
-${command22}` };
+${command25}` };
 }
-var import_node_fs27, import_node_path36;
+var import_node_fs33, import_node_path41;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
-    import_node_path36 = require("node:path");
+    import_node_fs33 = require("node:fs");
+    import_node_path41 = require("node:path");
     init_location();
     init_identity_marker();
   }
@@ -10549,7 +11331,7 @@ var init_subagent_stop = __esm({
 // src/cli/commands/hook.ts
 var hook_exports = {};
 __export(hook_exports, {
-  command: () => command21
+  command: () => command24
 });
 function readStdin(limitMs) {
   return new Promise((resolve11) => {
@@ -10601,23 +11383,23 @@ async function handle(event, stdin, cwd, env) {
   if (outcome.block) return { stdout: JSON.stringify({ decision: "block", reason: outcome.block }), note: "sent back to finish its claim" };
   return { stdout: "", note: outcome.released.map((claim2) => `released ${claim2.task} (${claim2.agent}) to ${claim2.to}`).join("; ") };
 }
-var EVENTS, usage16, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command21;
+var EVENTS, usage18, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command24;
 var init_hook = __esm({
   "src/cli/commands/hook.ts"() {
     "use strict";
     init_hook_payload();
     EVENTS = ["pre-tool-use", "subagent-stop"];
-    usage16 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
+    usage18 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
     STDIN_LIMIT_MS = 3e3;
     HANDLER_LIMIT_MS = 8e3;
-    command21 = {
-      usage: usage16,
+    command24 = {
+      usage: usage18,
       options: {},
       allowPositionals: true,
       async run(ctx) {
         const event = ctx.positionals[0] ?? "";
         if (!EVENTS.includes(event)) {
-          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage16}
+          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage18}
 `);
           return { data: {}, text: "" };
         }
@@ -10670,6 +11452,8 @@ var COMMANDS = {
   "worktree list": { summary: "list task worktrees", load: () => Promise.resolve().then(() => (init_worktree_list(), worktree_list_exports)) },
   "worktree remove": { summary: "remove a task worktree without losing work", load: () => Promise.resolve().then(() => (init_worktree_remove(), worktree_remove_exports)) },
   "worktree prune": { summary: "forget worktrees whose folders are gone", load: () => Promise.resolve().then(() => (init_worktree_prune(), worktree_prune_exports)) },
+  setup: { summary: "show (and with --write add) the Claude Code permissions an unattended run needs", load: () => Promise.resolve().then(() => (init_setup(), setup_exports)) },
+  check: { summary: "run the task's declared check in its worktree, with the worktree's ports", load: () => Promise.resolve().then(() => (init_check(), check_exports)) },
   verify: { summary: "check ownership and conflicts, merge completed branches behind a test gate", load: () => Promise.resolve().then(() => (init_verify(), verify_exports)) },
   run: { summary: "run a plan headless with N agents, then verify", load: () => Promise.resolve().then(() => (init_run(), run_exports)) },
   demo: { summary: "run a sample project end to end with the built-in scripted agent", load: () => Promise.resolve().then(() => (init_demo(), demo_exports)) },
@@ -10735,10 +11519,10 @@ async function main(argv) {
       const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));
       throw new CliError("E_USAGE", `unknown command "${argv.slice(0, group ? 2 : 1).join(" ")}"; try one of: ${known.join(", ")}`);
     }
-    const { command: command22 } = await entry.load();
-    const { values, positionals } = parseCommandArgs(resolved.rest, command22.options, command22.allowPositionals ?? false, command22.usage);
+    const { command: command25 } = await entry.load();
+    const { values, positionals } = parseCommandArgs(resolved.rest, command25.options, command25.allowPositionals ?? false, command25.usage);
     if (values.help) {
-      process.stdout.write(`usage: ${command22.usage}
+      process.stdout.write(`usage: ${command25.usage}
 
 ${entry.summary}
 `);
@@ -10758,7 +11542,7 @@ ${entry.summary}
 `);
       }
     };
-    const result = await command22.run(ctx);
+    const result = await command25.run(ctx);
     if (json) writeJson(process.stdout, result.data);
     else if (result.text.length > 0) process.stdout.write(printable(result.text.endsWith("\n") ? result.text : `${result.text}
 `));

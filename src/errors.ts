@@ -26,6 +26,7 @@ const EXIT_BY_CODE = {
   E_EVIDENCE: EXIT.failed,
   E_STOPPED: EXIT.failed,
   E_AGENT: EXIT.failed,
+  E_SETUP: EXIT.failed,
   E_INTERRUPTED: EXIT.failed,
   E_IO: EXIT.failed,
   E_INTERNAL: EXIT.failed,

@@ -71,6 +71,7 @@ var EXIT_BY_CODE = {
   E_EVIDENCE: EXIT.failed,
   E_STOPPED: EXIT.failed,
   E_AGENT: EXIT.failed,
+  E_SETUP: EXIT.failed,
   E_INTERRUPTED: EXIT.failed,
   E_IO: EXIT.failed,
   E_INTERNAL: EXIT.failed,
@@ -258,7 +259,7 @@ function writeWhole(fs, fd, data) {
   }
 }
 function createFileWhole(fs, path, data, options = {}) {
-  const fd = fs.openSync(path, "wx");
+  const fd = fs.openSync(path, "wx", options.mode);
   let failure;
   try {
     writeWhole(fs, fd, data);

@@ -7,6 +7,7 @@ import { ensureWorktreesExcluded, type RepoContext } from './repo-context.ts';
 import { runGit } from '../repo/run-git.ts';
 import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
 import type { IntegrationStep } from './integrate.ts';
+import { prepareWorktree } from './worktree-setup.ts';
 
 // The user's test command (their own input, run through `sh -c` like a Makefile line) runs in a
 // temporary detached worktree of the integration commit, never in the user's or an agent's tree.
@@ -48,8 +49,9 @@ export async function runTestGate(context: RepoContext, targetCommit: string, st
   if (tested.length === 0) return result;
   const worktree = await createTestWorktree(context, tested[0]!.commit);
   try {
+    const { env } = await prepareWorktree(context, { path: worktree, scratch: true });
     const test = async (task: string, commit: string): Promise<TestRun> => {
-      const run = await runTestAt(worktree, task, commit, options);
+      const run = await runTestAt(worktree, task, commit, options, env);
       result.runs.push(run);
       return run;
     };
@@ -118,7 +120,7 @@ async function removeTestWorktree(context: RepoContext, path: string): Promise<v
   rmSync(path, { recursive: true, force: true });
 }
 
-async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions): Promise<TestRun> {
+async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions, env: Record<string, string>): Promise<TestRun> {
   // Whatever the previous run built or changed must not leak into this one (ignored files such as
   // dependency folders stay, as they would in a normal checkout).
   runGit(['checkout', '--force', '--detach', '--quiet', commit], { cwd: worktree });
@@ -126,6 +128,7 @@ async function runTestAt(worktree: string, task: string, commit: string, options
   options.onRun?.('start', { task, commit });
   const started = Date.now();
   const outcome = await runShell(options.command, worktree, {
+    ...env,
     PARALLEL_VERIFY_TASK: task,
     PARALLEL_VERIFY_COMMIT: commit,
   }, options.timeoutMs);

@@ -11,6 +11,7 @@ import { branchRefName, currentBranch, ensureWorktreesExcluded, isWorktreesExclu
 import { gitOutput, gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
 import { commitsNotIn, listGitWorktrees, snapshotWorkingTree, uncommittedPaths } from './worktree-state.ts';
 import { deleteWorktreeRecord, listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
+import { prepareWorktree } from './worktree-setup.ts';
 
 export const TASK_BRANCH_PREFIX = 'parallel/';
 /** Temporary worktrees verify runs tests in; the pid lets prune tell a crashed run's leftovers. */
@@ -57,6 +58,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       base_ref: baseRef,
       created_at: new Date().toISOString(),
       sparse,
+      ...(await prepareWorktree(context, { path, task: taskId })).record,
     };
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
@@ -92,6 +94,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     base_ref: baseRef,
     created_at: new Date().toISOString(),
     sparse,
+    ...(await prepareWorktree(context, { path, task: taskId })).record,
   };
   writeWorktreeRecord(context.storeDir, record);
   return record;

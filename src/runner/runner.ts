@@ -198,7 +198,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     try {
       outcome = await adapter.run({
         taskId: id, title: task.title, role: task.role, prompt, promptFile, taskFile: task.file,
-        worktree: prepared.path, attempt, timeoutMs: options.timeoutMs, signal: options.signal,
+        worktree: prepared.path, ports: prepared.ports, attempt, timeoutMs: options.timeoutMs, signal: options.signal,
         onStart: (pid: number) => recordAgentProcess(runDir, id, pid),
       });
     } finally {

@@ -7,6 +7,7 @@ import type { RepoContext } from '../git/repo-context.ts';
 import { runGitAsync } from '../repo/run-git.ts';
 import { stackedBase } from '../git/stacked-base.ts';
 import { identityFallback } from '../git/worktree-state.ts';
+import type { PortBlock } from '../git/port-leases.ts';
 
 // Where an attempt runs and how its result becomes a commit. One worktree per task (not per agent
 // slot): a retry, or a resumed run, continues from what the earlier attempt left on the branch.
@@ -18,6 +19,8 @@ export interface PreparedWorkspace {
   branch: string;
   /** Commit the task's branch started from. */
   base: string;
+  /** The worktree's own ports, when the project declares ports (.parallel-agents.json). */
+  ports?: PortBlock | undefined;
 }
 
 export interface TaskWorkspace {
@@ -46,10 +49,10 @@ export function gitTaskWorkspace(context: RepoContext, runBase: string): TaskWor
   return {
     async prepare(taskId, dependencyCommits) {
       const existing = readWorktreeRecord(context.storeDir, taskId);
-      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base };
+      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base, ports: existing.ports };
       const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
       const record = await addWorktree(context, { taskId, base });
-      return { path: record.path, branch: record.branch, base: record.base };
+      return { path: record.path, branch: record.branch, base: record.base, ports: record.ports };
     },
     async commitLeftovers(workspace, message) {
       // Asynchronous on purpose: several agents finish at once, and a blocking git call here would

@@ -24,6 +24,8 @@ export const scopeListSchema = z.array(scopeEntrySchema);
 
 const ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
 export const estimateSchema = z.string().check(z.regex(ESTIMATE_PATTERN, 'must be a duration such as 90s, 20m or 1.5h'));
+/** The task's check: a shell command the plan's author wrote (never task text), run by `parallel-agents check`. */
+export const checkCommandSchema = z.string().check(z.refine((text) => text.trim().length > 0, 'must be a shell command such as "npm test" (not empty)'));
 
 /** Fields a person or a plan writes. The same shapes back plan files (src/plan). */
 export const taskFieldsShape = {
@@ -35,6 +37,7 @@ export const taskFieldsShape = {
   depends_on: z._default(z.array(taskIdSchema), []),
   max_attempts: z._default(z.int().check(z.gte(1, 'must be at least 1'), z.lte(100, 'must be at most 100')), 2),
   estimate: z.optional(estimateSchema),
+  check: z.optional(checkCommandSchema),
   plan: z.optional(z.string()),
 };
 
@@ -68,11 +71,12 @@ function isIntegerIn(value: unknown, min: number, max: number): value is number 
  * to the same answers.
  */
 export function quickParseFrontmatter(data: Record<string, unknown>): TaskFrontmatter | undefined {
-  const { id, title, role, estimate } = data;
+  const { id, title, role, estimate, check } = data;
   if (typeof id !== 'string' || !TASK_ID_PATTERN.test(id)) return undefined;
   if (typeof title !== 'string' || title.length === 0) return undefined;
   if (role !== undefined && !(typeof role === 'string' && AGENT_NAME_PATTERN.test(role))) return undefined;
   if (estimate !== undefined && !(typeof estimate === 'string' && ESTIMATE_PATTERN.test(estimate))) return undefined;
+  if (check !== undefined && !(typeof check === 'string' && check.trim().length > 0)) return undefined;
   // `=== undefined`, not `??`: the schema defaults only missing fields and rejects null.
   const files = data.files === undefined ? [] : data.files;
   const reads = data.reads === undefined ? [] : data.reads;
@@ -137,6 +141,7 @@ export function normalizeTaskInputs(inputs: readonly TaskInput[], existing: Read
       reads: input.reads ?? [],
       depends_on: input.depends_on ?? [],
       estimate: input.estimate,
+      check: input.check,
       attempts: 0,
       max_attempts: input.max_attempts ?? 2,
     };

@@ -120,7 +120,7 @@ describe('agents', () => {
     const writers = agents.filter((agent) => toolList(agent.data.tools).some((tool) => WRITE_TOOLS.includes(tool)));
     expect(writers.map((agent) => agent.data.name).sort()).toEqual(['backend-developer', 'frontend-designer', 'product-manager', 'qa-engineer']);
     const protocol = section(writers[0]!.body, 'Protocol in a parallel run');
-    for (const step of ['claim --agent', 'worktree', 'heartbeat', 'complete --agent', '--commit', 'fail --agent', '--reason', 'Exit 3', 'Exit 4', 'Exit 5']) {
+    for (const step of ['claim --agent', 'worktree', 'heartbeat', 'check --task', 'complete --agent', '--commit', 'fail --agent', '--reason', 'Exit 3', 'Exit 4', 'Exit 5']) {
       expect(protocol).toContain(step);
     }
     for (const agent of writers) {
@@ -147,7 +147,7 @@ describe('skills and commands', () => {
   it('/parallel is a skill (bare name works only for skills) and no command shadows a skill', () => {
     expect(existsSync(join(REPO_ROOT, 'skills/parallel/SKILL.md'))).toBe(true);
     const commandNames = commands.map((command) => command.file.replace(/^commands\/|\.md$/g, ''));
-    expect(commandNames.sort()).toEqual(['batch', 'merge', 'resume', 'status']);
+    expect(commandNames.sort()).toEqual(['batch', 'merge', 'resume', 'setup', 'status']);
     for (const skill of skills) expect(commandNames).not.toContain(skill.data.name);
   });
 

@@ -7,6 +7,7 @@ import { validateTaskId } from '../../store/task-schema.ts';
 import { resolveCommit } from '../../repo/run-git.ts';
 import { taskStart } from '../../git/stacked-base.ts';
 import { openStore } from '../open-store.ts';
+import { formatDuration } from '../../text/duration.ts';
 
 const usage = 'parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
 
@@ -44,9 +45,17 @@ export const command: CommandModule = {
     const record = await addWorktree(context, { taskId, base, sparse: listOption(ctx.values, 'sparse') });
     const sparseNote = record.sparse.length > 0 ? `\nsparse:  ${record.sparse.join(', ')}` : '';
     const stackNote = stackedOn.length > 0 ? `\nstarts from the work of: ${stackedOn.join(', ')}` : '';
+    const portNote = record.ports ? `\nports:   ${record.ports.from}${record.ports.count > 1 ? `-${record.ports.from + record.ports.count - 1}` : ''} (PARALLEL_PORT, PARALLEL_PORT_COUNT)` : '';
+    const prepared = record.prepared;
+    const readyNote = prepared
+      ? `\nready:   ${[
+        ...(prepared.copied > 0 ? [`${prepared.copied} file(s) copied from .worktreeinclude`] : []),
+        ...(prepared.setup ? [`set-up "${prepared.setup}" ran (${formatDuration(prepared.setup_ms ?? 0)})`] : []),
+      ].join('; ')}${(prepared.skipped ?? []).map((entry) => `\nnot copied: ${entry.path} (${entry.reason})`).join('')}`
+      : '';
     return {
       data: { ...record, stacked_on: stackedOn },
-      text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}\n\ncd ${record.path}`,
+      text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}${portNote}${readyNote}\n\ncd ${record.path}`,
     };
   },
 };
