@@ -1,12 +1,13 @@
 // Claim throughput with 16 and 32 contending processes on 2,000 tasks, through the library API,
-// side by side with the naive first-free-task rename of MEASUREMENTS §2 (1,650/s at P=16 there).
+// side by side with a naive first-free-task rename (list available/, take the first, rename) in
+// the same run.
 // Each configuration runs REPS times in interleaved order; medians are reported.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { TaskStore } from '../src/store/task-store.ts';
+import { LocalStore } from '../src/store/local/local-store.ts';
 
 // Wrapped in main(): tsx runs these files as CommonJS, which has no top-level await.
 async function main(): Promise<void> {
@@ -18,9 +19,9 @@ async function main(): Promise<void> {
 
   async function once(mode: 'store' | 'naive', contenders: number, cycle: 'claim' | 'cycle'): Promise<{ perSecond: number; duplicates: number; lost: number }> {
     const dir = join(work, `${mode}-${contenders}-${Math.random().toString(36).slice(2)}`);
-    const store = new TaskStore({ dir, repoRoot: undefined, gitCommonDir: undefined });
-    store.init();
-    store.addMany(Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, title: `t${i}` })));
+    const store = new LocalStore({ dir, repoRoot: undefined, gitCommonDir: undefined });
+    await store.init();
+    await store.add(Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, title: `t${i}` })));
     mkdirSync(join(dir, 'claimed'), { recursive: true });
     const children = Array.from({ length: contenders }, (_, i) => fork(worker, [dir, `a${i}`, mode, cycle], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   }
   rmSync(work, { recursive: true, force: true });
   console.log(`throughput, median of ${REPS} interleaved runs (tasks/s, from "go" to the last worker done)\n`);
-  console.log('| operation | contenders | tasks | TaskStore (library API) | naive first-free rename | ratio | duplicates | lost |');
+  console.log('| operation | contenders | tasks | LocalStore (library API) | naive first-free rename | ratio | duplicates | lost |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   console.log(rows.join('\n'));
 }

@@ -5,15 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBundle } from '../scripts/build.mjs';
-import { TaskStore } from '../src/store/task-store.ts';
+import { LocalStore } from '../src/store/local/local-store.ts';
 
 // Wrapped in main(): tsx runs these files as CommonJS, which has no top-level await.
 async function main(): Promise<void> {
   const ROUNDS = Number(process.env.ROUNDS ?? 40);
   const work = mkdtempSync(join(tmpdir(), 'pa-bench-cli-'));
   const cli = await writeBundle(work);
-  const store = new TaskStore({ dir: join(work, '_tasks'), repoRoot: undefined, gitCommonDir: undefined });
-  store.addMany(Array.from({ length: 200 }, (_, i) => ({
+  const store = new LocalStore({ dir: join(work, '_tasks'), repoRoot: undefined, gitCommonDir: undefined });
+  await store.add(Array.from({ length: 200 }, (_, i) => ({
     id: `task-${i}`,
     title: `Task number ${i}`,
     files: [`src/module-${i}/**`],

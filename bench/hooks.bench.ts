@@ -8,7 +8,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBundle } from '../scripts/build.mjs';
-import { TaskStore } from '../src/store/task-store.ts';
+import { LocalStore } from '../src/store/local/local-store.ts';
+import { locateStore } from '../src/store/location.ts';
 import { writeSubagent } from '../src/hooks/subagent-registry.ts';
 
 const ROUNDS = Number(process.env.BENCH_HOOK_ROUNDS ?? 15);
@@ -31,17 +32,17 @@ async function main(): Promise<void> {
     const cli = join(plugin, 'dist', 'parallel-agents.cjs');
     const repo = join(root, 'repo');
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-    const store = TaskStore.open({ cwd: repo });
-    store.init();
-    store.addMany(Array.from({ length: 200 }, (_, i) => ({ id: `t${String(i).padStart(3, '0')}`, title: `task ${i}`, files: [`src/m${i}/**`] })));
-    const held = store.claimSync({ agent: 'bench-1' }).task;
-    writeSubagent(store.dir, { agentId: 'abench', agentType: 'parallel:backend-developer', sessionId: 's', agent: 'bench-1', recordedAt: new Date().toISOString() });
+    const store = new LocalStore(locateStore({ cwd: repo }));
+    await store.init();
+    await store.add(Array.from({ length: 200 }, (_, i) => ({ id: `t${String(i).padStart(3, '0')}`, title: `task ${i}`, files: [`src/m${i}/**`] })));
+    const held = (await store.claim({ agent: 'bench-1' })).task;
+    writeSubagent(store.localDir, { agentId: 'abench', agentType: 'parallel:backend-developer', sessionId: 's', agent: 'bench-1', hostPid: process.pid, recordedAt: new Date().toISOString() });
     const base = { session_id: 's', cwd: repo, hook_event_name: 'PreToolUse' };
     const variants: Array<[string, string[], string]> = [
       ['node -e 0', ['-e', '0'], ''],
       ['CLI hook, main-thread Bash (no pre-filter)', [cli, 'hook', 'pre-tool-use'], JSON.stringify({ ...base, tool_name: 'Bash', tool_input: { command: 'ls' } })],
-      ['run-hook.cjs, main-thread Bash (pre-filtered)', [entry, 'pre-tool-use'], JSON.stringify({ ...base, tool_name: 'Bash', tool_input: { command: 'ls' } })],
-      ['run-hook.cjs, subagent Bash, not a claim', [entry, 'pre-tool-use'], JSON.stringify({ ...base, agent_id: 'abench', tool_name: 'Bash', tool_input: { command: 'git status' } })],
+      ['run-hook.cjs, main-thread Edit (pre-filtered)', [entry, 'pre-tool-use'], JSON.stringify({ ...base, tool_name: 'Edit', tool_input: { file_path: join(repo, 'x.ts') } })],
+      ['run-hook.cjs, subagent Bash (identity marker, hook-bash.cjs)', [entry, 'pre-tool-use'], JSON.stringify({ ...base, agent_id: 'abench', tool_name: 'Bash', tool_input: { command: 'git status' } })],
       ['run-hook.cjs, subagent Write in scope (200 tasks)', [entry, 'pre-tool-use'], JSON.stringify({ ...base, agent_id: 'abench', tool_name: 'Write', tool_input: { file_path: join(repo, held.files[0]!.replace('**', 'x.ts')), content: '' } })],
     ];
     const times = new Map<string, number[]>(variants.map(([name]) => [name, []]));
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
         const start = process.hrtime.bigint();
         const result = spawnSync(process.execPath, args, { input, cwd: repo, encoding: 'utf8' });
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        if (result.status !== 0 || result.stdout.includes('deny')) throw new Error(`${name}: exit ${result.status} ${result.stdout}${result.stderr}`);
+        if (result.status !== 0 || result.stdout.includes('"deny"')) throw new Error(`${name}: exit ${result.status} ${result.stdout}${result.stderr}`);
         times.get(name)!.push(ms);
       }
     }

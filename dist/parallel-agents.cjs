@@ -44,7 +44,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // src/errors.ts
-var EXIT, EXIT_BY_CODE, CliError, EXIT_CODE_HELP;
+var EXIT, EXIT_BY_CODE, CliError, EXIT_MEANINGS;
 var init_errors = __esm({
   "src/errors.ts"() {
     "use strict";
@@ -70,11 +70,14 @@ var init_errors = __esm({
       E_EVIDENCE: EXIT.failed,
       E_STOPPED: EXIT.failed,
       E_AGENT: EXIT.failed,
+      E_SETUP: EXIT.failed,
       E_INTERRUPTED: EXIT.failed,
+      E_IO: EXIT.failed,
       E_INTERNAL: EXIT.failed,
       E_NOTHING_CLAIMABLE: EXIT.nothingClaimableNow,
       E_NO_WORK: EXIT.noWorkLeft,
-      E_NOT_HOLDER: EXIT.notHolder
+      E_NOT_HOLDER: EXIT.notHolder,
+      E_IDENTITY: EXIT.notHolder
     };
     CliError = class extends Error {
       code;
@@ -89,18 +92,82 @@ var init_errors = __esm({
         return EXIT_BY_CODE[this.code];
       }
     };
-    EXIT_CODE_HELP = [
-      ["0", "success"],
-      ["1", "the operation failed (git error, merge stopped, refused, agent failure)"],
-      ["2", "bad usage or invalid input (flag, file, field, id, path)"],
-      ["3", "nothing claimable now, but work remains"],
-      ["4", "no work left: everything is completed or blocked"],
-      ["5", "refused: the caller does not hold that claim"]
-    ];
+    EXIT_MEANINGS = {
+      [EXIT.ok]: "success",
+      [EXIT.failed]: "the operation failed (git error, merge stopped, refused, agent failure)",
+      [EXIT.usage]: "bad usage or invalid input (flag, file, field, id, path)",
+      [EXIT.nothingClaimableNow]: "nothing claimable now, but work remains",
+      [EXIT.noWorkLeft]: "no work left: everything is completed or blocked",
+      [EXIT.notHolder]: "refused: the caller does not hold that claim, or is not the agent it names"
+    };
   }
 });
 
-// src/store/fingerprint.ts
+// src/text/printable.ts
+function printable(text) {
+  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+var CONTROL;
+var init_printable = __esm({
+  "src/text/printable.ts"() {
+    "use strict";
+    CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+  }
+});
+
+// src/fs/fs-port.ts
+function errorCode(error) {
+  return error?.code;
+}
+function isMissing(error) {
+  const code = errorCode(error);
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+var nodeFs, NODE_FS, FS_PORT_CALLS;
+var init_fs_port = __esm({
+  "src/fs/fs-port.ts"() {
+    "use strict";
+    nodeFs = __toESM(require("node:fs"));
+    NODE_FS = {
+      readdirSync: nodeFs.readdirSync,
+      readFileSync: nodeFs.readFileSync,
+      statSync: nodeFs.statSync,
+      lstatSync: nodeFs.lstatSync,
+      realpathSync: nodeFs.realpathSync,
+      existsSync: nodeFs.existsSync,
+      mkdirSync: nodeFs.mkdirSync,
+      openSync: nodeFs.openSync,
+      writeSync: nodeFs.writeSync,
+      fsyncSync: nodeFs.fsyncSync,
+      closeSync: nodeFs.closeSync,
+      renameSync: nodeFs.renameSync,
+      linkSync: nodeFs.linkSync,
+      unlinkSync: nodeFs.unlinkSync,
+      utimesSync: nodeFs.utimesSync
+    };
+    FS_PORT_CALLS = Object.keys(NODE_FS);
+  }
+});
+
+// src/fs/path-inside.ts
+function pathBelow(folder, path) {
+  const rel = (0, import_node_path.relative)(folder, path);
+  if (rel === "") return "";
+  if (rel === ".." || rel.startsWith(`..${import_node_path.sep}`) || (0, import_node_path.isAbsolute)(rel)) return void 0;
+  return import_node_path.sep === "/" ? rel : rel.split(import_node_path.sep).join("/");
+}
+function isInside(path, folder) {
+  return pathBelow(folder, path) !== void 0;
+}
+var import_node_path;
+var init_path_inside = __esm({
+  "src/fs/path-inside.ts"() {
+    "use strict";
+    import_node_path = require("node:path");
+  }
+});
+
+// src/text/fingerprint.ts
 function fingerprint(text) {
   let a = 2166136261;
   let b = 16777619 ^ 1540483477;
@@ -117,225 +184,295 @@ function randomHex(length) {
   return out.slice(0, length);
 }
 var init_fingerprint = __esm({
-  "src/store/fingerprint.ts"() {
+  "src/text/fingerprint.ts"() {
     "use strict";
   }
 });
 
-// src/fs/atomic-write.ts
-function writeFileAtomic(path, data, options = {}) {
-  (0, import_node_fs.mkdirSync)((0, import_node_path.dirname)(path), { recursive: true });
-  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), `.tmp~${(0, import_node_path.basename)(path)}~${process.pid}~${randomHex(8)}`);
-  const fd = (0, import_node_fs.openSync)(tmp, "wx");
-  try {
-    (0, import_node_fs.writeSync)(fd, data);
-    if (options.fsync) (0, import_node_fs.fsyncSync)(fd);
-  } finally {
-    (0, import_node_fs.closeSync)(fd);
-  }
-  try {
-    (0, import_node_fs.renameSync)(tmp, path);
-  } catch (error) {
-    try {
-      (0, import_node_fs.unlinkSync)(tmp);
-    } catch {
-    }
-    throw error;
-  }
-}
-var import_node_fs, import_node_path;
-var init_atomic_write = __esm({
-  "src/fs/atomic-write.ts"() {
-    "use strict";
-    import_node_fs = require("node:fs");
-    import_node_path = require("node:path");
-    init_fingerprint();
-  }
-});
-
-// src/store/events.ts
-function formatEvent(event) {
-  return `${JSON.stringify({ ts: (/* @__PURE__ */ new Date()).toISOString(), ...event })}
-`;
-}
-var import_node_fs2, EventJournal;
-var init_events = __esm({
-  "src/store/events.ts"() {
-    "use strict";
-    import_node_fs2 = require("node:fs");
-    EventJournal = class {
-      fd;
-      path;
-      constructor(path) {
-        this.path = path;
-      }
-      append(event) {
-        this.fd ??= (0, import_node_fs2.openSync)(this.path, "a");
-        (0, import_node_fs2.writeSync)(this.fd, formatEvent(event));
-      }
-    };
-  }
-});
-
-// src/store/claim-name.ts
-function newToken(now, holder) {
-  const base = `${now.toString(36)}-${randomHex(8)}`;
-  if (!holder) return base;
-  return `${base}-${holder.pid}-${holder.start ?? "0"}-${holder.host}`;
-}
-function claimFileName(id, agent, token) {
-  return `${id}~${agent}~${token}.md`;
-}
-function parseClaimFileName(name) {
-  if (!name.endsWith(".md") || name.startsWith(".")) return void 0;
-  const parts = name.slice(0, -3).split("~");
-  if (parts.length !== 3) return void 0;
-  const [id, agent, token] = parts;
-  const fields = token.split("-");
-  const claimedAt = parseInt(fields[0] ?? "", 36);
-  if (!Number.isFinite(claimedAt)) return void 0;
-  let holder;
-  if (fields.length === 5) {
-    const pid = Number(fields[2]);
-    if (Number.isInteger(pid) && pid > 0) {
-      holder = { pid, start: fields[3] === "0" ? void 0 : fields[3], host: fields[4] };
-    }
-  }
-  return { id, agent, token, claimedAt, holder };
-}
-var init_claim_name = __esm({
-  "src/store/claim-name.ts"() {
-    "use strict";
-    init_fingerprint();
-  }
-});
-
-// src/store/holder.ts
+// src/process/liveness.ts
 function hostId() {
   cachedHost ??= fingerprint((0, import_node_os.hostname)()).slice(0, 8);
   return cachedHost;
 }
-function processStartTime(pid) {
+function statFields(pid) {
   try {
-    const stat = (0, import_node_fs3.readFileSync)(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[19];
+    const stat = (0, import_node_fs.readFileSync)(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return void 0;
   }
 }
-function processState(pid) {
-  try {
-    const stat = (0, import_node_fs3.readFileSync)(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch {
-    return void 0;
+function processStartTime(pid) {
+  return statFields(pid)?.[19];
+}
+function parentPid(pid) {
+  const value = Number(statFields(pid)?.[1]);
+  return Number.isInteger(value) && value > 0 ? value : void 0;
+}
+function ancestors(pid = process.pid) {
+  const chain = [];
+  let current = parentPid(pid);
+  while (current !== void 0 && current > 1 && chain.length < 64) {
+    chain.push(current);
+    current = parentPid(current);
   }
+  return chain;
 }
 function isProcessAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (error) {
-    return error.code === "EPERM";
+    if (error.code !== "EPERM") return false;
   }
-  return processState(pid) !== "Z";
+  return statFields(pid)?.[0] !== "Z";
 }
-function describeHolder(pid) {
+function describeProcess(pid) {
   return { pid, host: hostId(), start: processStartTime(pid) };
 }
-function holderLiveness(holder) {
-  if (holder.host !== hostId()) return "unknown";
-  if (!isProcessAlive(holder.pid)) return "gone";
-  if (holder.start !== void 0) {
-    const start = processStartTime(holder.pid);
-    if (start !== void 0 && start !== holder.start) return "gone";
+function processLiveness(identity) {
+  if (identity.host !== hostId()) return "unknown";
+  if (!isProcessAlive(identity.pid)) return "gone";
+  if (identity.start !== void 0) {
+    const start = processStartTime(identity.pid);
+    if (start !== void 0 && start !== identity.start) return "gone";
   }
   return "alive";
 }
-var import_node_fs3, import_node_os, cachedHost;
-var init_holder = __esm({
-  "src/store/holder.ts"() {
+var import_node_fs, import_node_os, cachedHost;
+var init_liveness = __esm({
+  "src/process/liveness.ts"() {
     "use strict";
-    import_node_fs3 = require("node:fs");
+    import_node_fs = require("node:fs");
     import_node_os = require("node:os");
     init_fingerprint();
   }
 });
 
-// src/store/locate.ts
-function findRepoOnDisk(cwd) {
-  let dir = (0, import_node_path2.resolve)(cwd);
-  for (; ; ) {
-    const dotGit = (0, import_node_path2.join)(dir, ".git");
-    let stat;
-    try {
-      stat = (0, import_node_fs4.statSync)(dotGit);
-    } catch {
-      stat = void 0;
-    }
-    if (stat?.isDirectory()) return { repoRoot: dir, gitCommonDir: dotGit };
-    if (stat?.isFile()) {
-      const match = /^gitdir: (.+)$/m.exec((0, import_node_fs4.readFileSync)(dotGit, "utf8"));
-      if (!match) return void 0;
-      const gitDir = (0, import_node_path2.resolve)(dir, match[1].trim());
-      let commonDir;
-      try {
-        commonDir = (0, import_node_path2.resolve)(gitDir, (0, import_node_fs4.readFileSync)((0, import_node_path2.join)(gitDir, "commondir"), "utf8").trim());
-      } catch {
-        return void 0;
-      }
-      if ((0, import_node_path2.basename)(commonDir) !== ".git") return void 0;
-      return { repoRoot: (0, import_node_path2.dirname)(commonDir), gitCommonDir: commonDir };
-    }
-    const parent = (0, import_node_path2.dirname)(dir);
-    if (parent === dir) return "not-found";
-    dir = parent;
+// src/fs/atomic-write.ts
+function writeFailure(error, path) {
+  const code = errorCode(error);
+  if (code === void 0 || !DISK_ERRORS.has(code)) return error;
+  const what = code === "ENOSPC" || code === "EDQUOT" ? "no space left on the disk" : code === "EROFS" ? "the disk is read-only" : code === "EIO" ? "the disk reported an I/O error" : `${code}`;
+  return new CliError("E_IO", `cannot write ${path}: ${what} holding ${(0, import_node_path2.dirname)(path)}; free space or fix the disk, then retry (nothing was changed)`, { errno: code, path });
+}
+function writeWhole(fs, fd, data) {
+  const buffer = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let offset = 0;
+  while (offset < buffer.length) {
+    const written = fs.writeSync(fd, buffer, offset, buffer.length - offset);
+    if (written <= 0) throw Object.assign(new Error(`short write to fd ${fd}`), { code: "ENOSPC" });
+    offset += written;
   }
 }
-function findRepo(cwd) {
-  if (!process.env.GIT_DIR && !process.env.GIT_WORK_TREE) {
-    const onDisk = findRepoOnDisk(cwd);
-    if (onDisk === "not-found") return void 0;
-    if (onDisk) return onDisk;
-  }
-  let output;
-  const { execFileSync: execFileSync4 } = typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
+function tempName(target) {
+  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path2.basename)(target)}`;
+}
+function parseTempName(name) {
+  const match = /^\.tmp~(\d+)-([0-9a-f]{8})-[0-9a-f]{8}~/.exec(name);
+  return match ? { pid: Number(match[1]), host: match[2] } : void 0;
+}
+function createFileWhole(fs, path, data, options = {}) {
+  const fd = fs.openSync(path, "wx", options.mode);
+  let failure2;
   try {
-    output = execFileSync4("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
-      cwd,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"]
-    });
+    writeWhole(fs, fd, data);
+    if (options.fsync) fs.fsyncSync(fd);
+  } catch (error) {
+    failure2 = error;
+  }
+  try {
+    fs.closeSync(fd);
+  } catch (error) {
+    failure2 ??= error;
+  }
+  if (failure2 !== void 0) {
+    try {
+      fs.unlinkSync(path);
+    } catch {
+    }
+    throw writeFailure(failure2, path);
+  }
+}
+function writeFileAtomic(path, data, options = {}) {
+  const fs = options.fs ?? NODE_FS;
+  try {
+    fs.mkdirSync((0, import_node_path2.dirname)(path), { recursive: true });
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
+  const tmp = (0, import_node_path2.join)((0, import_node_path2.dirname)(path), tempName(path));
+  createFileWhole(fs, tmp, data, options);
+  try {
+    fs.renameSync(tmp, path);
+  } catch (error) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+    }
+    throw writeFailure(error, path);
+  }
+}
+var import_node_path2, DISK_ERRORS;
+var init_atomic_write = __esm({
+  "src/fs/atomic-write.ts"() {
+    "use strict";
+    import_node_path2 = require("node:path");
+    init_errors();
+    init_liveness();
+    init_fingerprint();
+    init_fs_port();
+    DISK_ERRORS = /* @__PURE__ */ new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EFBIG", "EMFILE", "ENFILE"]);
+  }
+});
+
+// src/repo/git-exclude.ts
+function addToGitExclude(gitCommonDir, pattern) {
+  const path = (0, import_node_path3.join)(gitCommonDir, "info", "exclude");
+  let text = "";
+  try {
+    text = (0, import_node_fs2.readFileSync)(path, "utf8");
   } catch {
-    return void 0;
   }
-  const [commonDir, toplevel] = output.trim().split("\n");
-  if (!commonDir) return void 0;
-  const repoRoot = (0, import_node_path2.basename)(commonDir) === ".git" ? (0, import_node_path2.dirname)(commonDir) : toplevel ?? cwd;
-  return { repoRoot, gitCommonDir: commonDir };
+  if (text.split("\n").some((line) => line.trim() === pattern)) return false;
+  const prefix = text.length > 0 && !text.endsWith("\n") ? "\n" : "";
+  writeFileAtomic(path, `${text}${prefix}${pattern}
+`);
+  return true;
 }
-function locateStore(options) {
-  const repo = findRepo(options.cwd);
-  const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
-  if (override) {
-    return {
-      dir: (0, import_node_path2.isAbsolute)(override) ? override : (0, import_node_path2.resolve)(options.cwd, override),
-      repoRoot: repo?.repoRoot,
-      gitCommonDir: repo?.gitCommonDir
-    };
+var import_node_fs2, import_node_path3;
+var init_git_exclude = __esm({
+  "src/repo/git-exclude.ts"() {
+    "use strict";
+    import_node_fs2 = require("node:fs");
+    import_node_path3 = require("node:path");
+    init_atomic_write();
   }
-  const root = repo?.repoRoot ?? options.cwd;
-  return { dir: (0, import_node_path2.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+});
+
+// src/store/backend.ts
+var TASK_STATES;
+var init_backend = __esm({
+  "src/store/backend.ts"() {
+    "use strict";
+    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
+  }
+});
+
+// src/store/rules.ts
+function stateAfterFailure(attempts, maxAttempts) {
+  return attempts >= maxAttempts ? "blocked" : "failed";
 }
-var import_node_module, import_node_fs4, import_node_path2, import_meta, STORE_DIR_NAME;
-var init_locate = __esm({
-  "src/store/locate.ts"() {
+function stateAfterRelease(attempts) {
+  return attempts > 0 ? "failed" : "available";
+}
+function isOpen(state) {
+  return state === "available" || state === "failed";
+}
+function isClaimable(task, stateOf) {
+  return isOpen(task.state) && task.depends_on.every((dep) => stateOf(dep) === "completed");
+}
+function stuckTasks(open, stateOf) {
+  const verdict = /* @__PURE__ */ new Map();
+  const visit = (id, path) => {
+    const known = verdict.get(id);
+    if (known !== void 0) return known;
+    const deps = open.get(id);
+    if (deps === void 0) {
+      const state = stateOf(id);
+      return state === void 0 || state === "blocked";
+    }
+    if (path.has(id)) return false;
+    path.add(id);
+    const stuck2 = deps.some((dep) => visit(dep, path));
+    path.delete(id);
+    verdict.set(id, stuck2);
+    return stuck2;
+  };
+  const stuck = /* @__PURE__ */ new Set();
+  for (const id of open.keys()) if (visit(id, /* @__PURE__ */ new Set())) stuck.add(id);
+  return stuck;
+}
+var DEFAULT_LEASE_MS;
+var init_rules = __esm({
+  "src/store/rules.ts"() {
+    "use strict";
+    DEFAULT_LEASE_MS = 30 * 6e4;
+  }
+});
+
+// src/store/claimability.ts
+function nothingClaimable(snapshot2, request) {
+  const { stateOf, holders, openDeps } = snapshot2;
+  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+  for (const state of stateOf.values()) counts[state]++;
+  const readable = new Map([...openDeps].filter((entry) => entry[1] !== void 0));
+  const unreadable = [...openDeps].filter(([, deps]) => deps === void 0).map(([id]) => `${stateOf.get(id)}/${id}.md`);
+  const stuck = stuckTasks(readable, (id) => stateOf.get(id));
+  if (request.task) {
+    const state = stateOf.get(request.task);
+    if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${snapshot2.where}`);
+    if (state === "completed" || state === "blocked") return new CliError("E_NO_WORK", `task "${request.task}" is ${state}; nothing to claim`);
+    const why = state === "claimed" ? `held by ${holders.get(request.task)}` : stuck.has(request.task) ? "waiting on a blocked task" : "waiting on depends_on or another role";
+    return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${why})`);
+  }
+  const waiting = [...readable.keys()].filter((id) => isOpen(stateOf.get(id)) && !stuck.has(id));
+  if (waiting.length === 0 && counts.claimed === 0 && snapshot2.moving === 0) {
+    const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(", ")}): run parallel-agents status to see why` : "";
+    return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
+  }
+  const forRole = request.role ? ` for role ${request.role}` : "";
+  return new CliError(
+    "E_NOTHING_CLAIMABLE",
+    `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
+  );
+}
+var init_claimability = __esm({
+  "src/store/claimability.ts"() {
+    "use strict";
+    init_errors();
+    init_rules();
+  }
+});
+
+// vendor-shim:gray-matter
+var require_gray_matter = __commonJS({
+  "vendor-shim:gray-matter"(exports2, module2) {
+    module2.exports = require("./vendor/gray-matter.cjs");
+  }
+});
+
+// src/text/yaml.ts
+function yamlEngine() {
+  if (!engine) {
+    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module.createRequire)(import_meta.url)("gray-matter");
+    const found = matter.engines?.yaml;
+    if (!found) throw new CliError("E_INTERNAL", "internal error: the YAML engine of gray-matter is missing");
+    engine = found;
+  }
+  return engine;
+}
+function parseYaml(text, source, fix, lineOffset = 0) {
+  try {
+    return yamlEngine().parse(text);
+  } catch (error) {
+    const mark = error.mark;
+    if (error.name !== "YAMLException") throw error;
+    const reason = (error.reason ?? error.message).split("\n")[0];
+    const where2 = mark?.line !== void 0 ? `:${mark.line + 1 + lineOffset}:${(mark.column ?? 0) + 1}` : "";
+    throw new CliError("E_INVALID", `${source}${where2}: malformed YAML: ${reason}; ${fix}`);
+  }
+}
+function stringifyYaml(data) {
+  return yamlEngine().stringify(data, { lineWidth: -1, noRefs: true });
+}
+var import_node_module, import_meta, engine;
+var init_yaml = __esm({
+  "src/text/yaml.ts"() {
     "use strict";
     import_node_module = require("node:module");
-    import_node_fs4 = require("node:fs");
-    import_node_path2 = require("node:path");
+    init_errors();
     import_meta = {};
-    STORE_DIR_NAME = "_tasks";
   }
 });
 
@@ -1101,10 +1238,10 @@ var init_doc = __esm({
 });
 
 // node_modules/zod/v4/core/versions.js
-var version;
+var version2;
 var init_versions = __esm({
   "node_modules/zod/v4/core/versions.js"() {
-    version = {
+    version2 = {
       major: 4,
       minor: 6,
       patch: 7
@@ -1302,7 +1439,7 @@ var init_schemas = __esm({
       inst ?? (inst = {});
       inst._zod.def = def;
       inst._zod.bag = inst._zod.bag || {};
-      inst._zod.version = version;
+      inst._zod.version = version2;
       const defChecks = inst._zod.def.checks;
       const checks = inst._zod.traits.has("$ZodCheck") ? [inst, ...defChecks ?? []] : defChecks?.length ? [...defChecks] : [];
       for (const ch of checks) {
@@ -1733,6 +1870,10 @@ function _string(Class, params) {
   return new Class(snapshotChecks({ type: "string", ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
+function _number(Class, params) {
+  return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
+}
+// @__NO_SIDE_EFFECTS__
 function _int(Class, params) {
   return new Class({
     type: "number",
@@ -1852,6 +1993,10 @@ var init_parse2 = __esm({
 // @__NO_SIDE_EFFECTS__
 function string2(params) {
   return _string(ZodMiniString, params);
+}
+// @__NO_SIDE_EFFECTS__
+function number2(params) {
+  return _number(ZodMiniNumber, params);
 }
 function int(params) {
   return _int(ZodMiniNumberFormat, params);
@@ -2059,19 +2204,171 @@ var init_mini = __esm({
   }
 });
 
+// src/scope/segment-syntax.ts
+function parseClass(body) {
+  const negated = body.startsWith("!") || body.startsWith("^");
+  const chars = negated ? body.slice(1) : body;
+  if (chars.length === 0) return { kind: "empty-class" };
+  const pairs = [];
+  for (let i = 0; i < chars.length; i++) {
+    const low = chars.charCodeAt(i);
+    if (chars[i + 1] === "-" && i + 2 < chars.length) {
+      const high = chars.charCodeAt(i + 2);
+      if (high < low) return { kind: "reversed-range", range: chars.slice(i, i + 3) };
+      pairs.push([low, high]);
+      i += 2;
+    } else pairs.push([low, low]);
+  }
+  pairs.sort((a, b) => a[0] - b[0]);
+  const ranges = [];
+  for (const [low, high] of pairs) {
+    const last = ranges.length - 1;
+    if (last > 0 && low <= ranges[last] + 1) ranges[last] = Math.max(ranges[last], high);
+    else ranges.push(low, high);
+  }
+  return { kind: "class", negated, ranges };
+}
+function parseSegment(segment) {
+  const top = [];
+  let alternatives;
+  let current = top;
+  for (let i = 0; i < segment.length; i++) {
+    const char = segment[i];
+    if (char === "*") {
+      if (current[current.length - 1]?.kind !== "star") current.push({ kind: "star" });
+    } else if (char === "?") current.push({ kind: "any" });
+    else if (char === "[") {
+      const end = segment.indexOf("]", i + 1);
+      if (end < 0) return { kind: "unclosed-class" };
+      const body = segment.slice(i + 1, end);
+      if (alternatives && /[,}]/.test(body)) return { kind: "class-cut-by-braces" };
+      const token = parseClass(body);
+      if (token.kind !== "class") return token;
+      current.push(token);
+      i = end;
+    } else if (char === "]") return { kind: "stray-close-class" };
+    else if (char === "{") {
+      if (alternatives) return { kind: "nested-braces" };
+      current = [];
+      alternatives = [current];
+    } else if (char === "}") {
+      if (!alternatives) return { kind: "stray-close-brace" };
+      top.push({ kind: "group", alternatives });
+      alternatives = void 0;
+      current = top;
+    } else if (char === "," && alternatives) {
+      current = [];
+      alternatives.push(current);
+    } else current.push({ kind: "char", code: segment.charCodeAt(i) });
+  }
+  if (alternatives) return { kind: "unclosed-braces" };
+  return top;
+}
+function isSyntaxError(parsed) {
+  return !Array.isArray(parsed);
+}
+function classHas(ranges, code, cost) {
+  for (let i = 0; i < ranges.length; i += 2) {
+    cost.steps++;
+    if (code < ranges[i]) return false;
+    if (code <= ranges[i + 1]) return true;
+  }
+  return false;
+}
+function accepts(token, code, cost) {
+  if (token.kind === "char") return token.code === code;
+  if (token.kind === "any") return true;
+  return classHas(token.ranges, code, cost) !== token.negated;
+}
+var init_segment_syntax = __esm({
+  "src/scope/segment-syntax.ts"() {
+    "use strict";
+  }
+});
+
+// src/scope/scope-entry.ts
+function isGlob(entry) {
+  return GLOB_CHARS.test(entry);
+}
+function normalizeScopeEntry(entry) {
+  if (!NEEDS_NORMALIZING.test(entry)) return entry;
+  let normalized = entry.trim().replace(/\/{2,}/g, "/");
+  while (normalized.startsWith("./")) normalized = normalized.slice(2);
+  if (normalized.length > 1 && normalized.endsWith("/")) normalized = normalized.slice(0, -1);
+  return normalized;
+}
+function scopeEntryProblem(entry) {
+  if (PLAIN.test(entry)) return void 0;
+  if (entry.length === 0) return "is empty: name a file, folder or glob relative to the repository root";
+  const normalized = normalizeScopeEntry(entry);
+  if (normalized.startsWith("/") || /^[A-Za-z]:[\\/]/.test(normalized)) return "is absolute: write it relative to the repository root";
+  if (normalized.split(/[\\/]/).includes("..")) return 'contains "..": a scope stays inside the repository; name the path from its root';
+  if (entry.includes("\\")) return 'uses "\\": separate folders with "/"';
+  if (normalized === "" || normalized === ".") return "names no path: write ** for the whole repository";
+  if (normalized.startsWith("!")) return 'is negated ("!\u2026"), which scopes do not support: list what the task writes';
+  for (const segment of normalized.split("/")) {
+    if (segment === ".") return 'has a "." segment: leave it out (a/b, not a/./b)';
+    if (!isGlob(segment)) continue;
+    const parsed = parseSegment(segment);
+    if (isSyntaxError(parsed)) return SYNTAX_PROBLEMS[parsed.kind](parsed);
+  }
+  return void 0;
+}
+function scopeEntryMessage(entry) {
+  const problem = scopeEntryProblem(entry);
+  return problem === void 0 ? void 0 : `${JSON.stringify(entry)} ${problem}`;
+}
+function splitScopeList(text) {
+  const items = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const char = text[i];
+    if (char === "{") depth++;
+    else if (char === "}" && depth > 0) depth--;
+    else if (i === text.length || char === "," && depth === 0) {
+      const item = text.slice(from, i).trim();
+      if (item.length > 0) items.push(item);
+      from = i + 1;
+    }
+  }
+  return items;
+}
+var SYNTAX_PROBLEMS, GLOB_CHARS, NEEDS_NORMALIZING, PLAIN;
+var init_scope_entry = __esm({
+  "src/scope/scope-entry.ts"() {
+    "use strict";
+    init_segment_syntax();
+    SYNTAX_PROBLEMS = {
+      "unclosed-class": () => 'has a "[" without its "]": close the character class',
+      "stray-close-class": () => 'has a "]" without its "[": remove it, or open the character class with "["',
+      "empty-class": () => 'has an empty character class "[]": list at least one character in it',
+      "reversed-range": (error) => `has the reversed range "${error.range}" in a "[...]" class: write it low to high (a-z)`,
+      "class-cut-by-braces": () => 'has a "[...]" class cut by "," or "}" inside "{...}": keep each class within one alternative',
+      "nested-braces": () => 'has nested "{" alternatives: write them flat, as in {a,b,c}',
+      "unclosed-braces": () => 'has a "{" without its "}": close it within the same folder (alternatives cannot span "/")',
+      "stray-close-brace": () => 'has a "}" without its "{": remove it, or open the alternatives with "{"'
+    };
+    GLOB_CHARS = /[*?[\]{}]/;
+    NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+    PLAIN = /^[\w@+-][\w@+.-]*(?:\/[\w@+-][\w@+.-]*)*$/;
+  }
+});
+
 // src/store/task-schema.ts
 function isScopeList(value) {
-  return Array.isArray(value) && value.every((entry) => typeof entry === "string" && SCOPE_RULES.every(([rule]) => rule(entry)));
+  return Array.isArray(value) && value.every((entry) => typeof entry === "string" && scopeEntryProblem(entry) === void 0);
 }
 function isIntegerIn(value, min, max) {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max;
 }
 function quickParseFrontmatter(data) {
-  const { id, title, role, estimate } = data;
+  const { id, title, role, estimate, check } = data;
   if (typeof id !== "string" || !TASK_ID_PATTERN.test(id)) return void 0;
   if (typeof title !== "string" || title.length === 0) return void 0;
   if (role !== void 0 && !(typeof role === "string" && AGENT_NAME_PATTERN.test(role))) return void 0;
   if (estimate !== void 0 && !(typeof estimate === "string" && ESTIMATE_PATTERN.test(estimate))) return void 0;
+  if (check !== void 0 && !(typeof check === "string" && check.trim().length > 0)) return void 0;
   const files = data.files === void 0 ? [] : data.files;
   const reads = data.reads === void 0 ? [] : data.reads;
   const dependsOn = data.depends_on === void 0 ? [] : data.depends_on;
@@ -2100,26 +2397,57 @@ function validateAgentName(name, flag = "--agent") {
   }
   return name;
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, SCOPE_RULES, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
+function normalizeTaskInputs(inputs, existing, where2) {
+  const batch = /* @__PURE__ */ new Set();
+  for (const input of inputs) {
+    validateTaskId(input.id);
+    if (batch.has(input.id)) throw new CliError("E_DUPLICATE_ID", `task id "${input.id}" appears twice; ids must be unique`);
+    batch.add(input.id);
+  }
+  return inputs.map((input) => {
+    if (existing.has(input.id)) throw new CliError("E_EXISTS", `task "${input.id}" already exists in ${where2}; choose another id`);
+    const candidate = {
+      id: input.id,
+      title: input.title,
+      role: input.role,
+      plan: input.plan,
+      files: input.files ?? [],
+      reads: input.reads ?? [],
+      depends_on: input.depends_on ?? [],
+      estimate: input.estimate,
+      check: input.check,
+      attempts: 0,
+      max_attempts: input.max_attempts ?? 2
+    };
+    const result = taskFrontmatterSchema.safeParse(candidate);
+    if (!result.success) throw new CliError("E_INVALID", `task "${input.id}": ${describeIssues(result.error)}`);
+    const frontmatter = result.data;
+    for (const key of Object.keys(frontmatter)) if (frontmatter[key] === void 0) delete frontmatter[key];
+    for (const dep of frontmatter.depends_on) {
+      if (dep === input.id) throw new CliError("E_CYCLE", `task "${input.id}": depends_on names the task itself`);
+      if (!existing.has(dep) && !batch.has(dep)) throw new CliError("E_UNKNOWN_DEP", `task "${input.id}": depends_on: "${dep}" names no task; add it first or fix the id`);
+    }
+    return { id: input.id, frontmatter, body: input.body ?? "" };
+  });
+}
+var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
     init_mini();
     init_errors();
+    init_scope_entry();
     TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
     AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
     taskIdSchema = string2().check(_regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
     roleSchema = string2().check(_regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
-    SCOPE_RULES = [
-      [(entry) => entry.length >= 1, "must not be empty"],
-      [(entry) => !entry.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(entry), "must be relative to the repository root, not absolute"],
-      [(entry) => !entry.split(/[\\/]/).includes(".."), 'must not contain ".." (scopes stay inside the repository)'],
-      [(entry) => !entry.includes("\\"), 'must use "/" as the separator']
-    ];
-    scopeEntrySchema = string2().check(...SCOPE_RULES.map(([rule, message]) => refine(rule, message)));
+    scopeEntrySchema = string2().check(
+      refine((entry) => scopeEntryProblem(entry) === void 0, { error: (issue2) => scopeEntryMessage(String(issue2.input)) ?? "is not a valid scope entry" })
+    );
     scopeListSchema = array(scopeEntrySchema);
     ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
     estimateSchema = string2().check(_regex(ESTIMATE_PATTERN, "must be a duration such as 90s, 20m or 1.5h"));
+    checkCommandSchema = string2().check(refine((text) => text.trim().length > 0, 'must be a shell command such as "npm test" (not empty)'));
     taskFieldsShape = {
       id: taskIdSchema,
       title: string2().check(_minLength(1, "must not be empty")),
@@ -2129,6 +2457,7 @@ var init_task_schema = __esm({
       depends_on: _default(array(taskIdSchema), []),
       max_attempts: _default(int().check(_gte(1, "must be at least 1"), _lte(100, "must be at most 100")), 2),
       estimate: optional(estimateSchema),
+      check: optional(checkCommandSchema),
       plan: optional(string2())
     };
     taskFrontmatterSchema = looseObject({
@@ -2141,13 +2470,6 @@ var init_task_schema = __esm({
       last_error: optional(string2())
     });
     OPTIONAL_TEXT_FIELDS = ["plan", "commit", "summary", "completed_by", "completed_at", "last_error"];
-  }
-});
-
-// vendor-shim:gray-matter
-var require_gray_matter = __commonJS({
-  "vendor-shim:gray-matter"(exports2, module2) {
-    module2.exports = require("./vendor/gray-matter.cjs");
   }
 });
 
@@ -2180,31 +2502,12 @@ function parseJsonLines(yaml) {
   }
   return data;
 }
-function loadYamlParser() {
-  if (!yamlParse) {
-    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module2.createRequire)(import_meta2.url)("gray-matter");
-    const engine = matter.engines?.yaml?.parse;
-    if (!engine) throw new Error("gray-matter has no YAML engine");
-    yamlParse = engine;
-  }
-  return yamlParse;
-}
-function parseYaml(yaml, file, lineOffset = 0) {
-  try {
-    return loadYamlParser()(yaml);
-  } catch (error) {
-    const mark = error.mark;
-    const reason = (error.reason ?? error.message).split("\n")[0];
-    const where2 = mark?.line !== void 0 ? `line ${mark.line + 1 + lineOffset}: ` : "";
-    throw new CliError("E_INVALID", `${file}: ${where2}malformed YAML (${reason}); fix the syntax`);
-  }
-}
 function parseTaskText(text, file) {
   const split = splitFrontmatter(text);
   if (!split) {
     throw new CliError("E_INVALID", `${file}: no YAML frontmatter; start the file with a "---" block holding id and title`);
   }
-  const data = parseJsonLines(split.yaml) ?? parseYaml(split.yaml, file, 1);
+  const data = parseJsonLines(split.yaml) ?? parseYaml(split.yaml, file, "fix the syntax", 1);
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${file}: frontmatter must be a mapping of fields (id, title, files, ...)`);
   }
@@ -2233,14 +2536,13 @@ function serializeTask(frontmatter, body) {
   return `${lines3.join("\n")}
 ${text}`;
 }
-var import_node_module2, import_meta2, FIELD_ORDER, yamlParse;
+var FIELD_ORDER;
 var init_task_file = __esm({
   "src/store/task-file.ts"() {
     "use strict";
-    import_node_module2 = require("node:module");
     init_errors();
+    init_yaml();
     init_task_schema();
-    import_meta2 = {};
     FIELD_ORDER = [
       "id",
       "title",
@@ -2250,6 +2552,7 @@ var init_task_file = __esm({
       "reads",
       "depends_on",
       "estimate",
+      "check",
       "attempts",
       "max_attempts",
       "last_error",
@@ -2261,178 +2564,362 @@ var init_task_file = __esm({
   }
 });
 
-// src/store/git-exclude.ts
-function addToGitExclude(gitCommonDir, pattern) {
-  const path = (0, import_node_path3.join)(gitCommonDir, "info", "exclude");
-  let text = "";
-  try {
-    text = (0, import_node_fs5.readFileSync)(path, "utf8");
-  } catch {
-  }
-  if (text.split("\n").some((line) => line.trim() === pattern)) return false;
-  const prefix = text.length > 0 && !text.endsWith("\n") ? "\n" : "";
-  writeFileAtomic(path, `${text}${prefix}${pattern}
-`);
-  return true;
+// src/store/transitions.ts
+function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
+  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
+  delete frontmatter.last_error;
+  return { to: "completed", frontmatter, event: { event: "complete", task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: "completed", attempts: fm.attempts } };
 }
-var import_node_fs5, import_node_path3;
-var init_git_exclude = __esm({
-  "src/store/git-exclude.ts"() {
+function afterFailure(fm, who) {
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const kind = who.recovered ? "recover" : to === "blocked" ? "block" : "fail";
+  return { to, frontmatter: { ...fm, attempts, last_error: who.reason }, event: { event: kind, task: who.task, agent: who.agent, attempt: attempts, reason: who.reason, to, attempts } };
+}
+function afterRelease(fm, who) {
+  const to = stateAfterRelease(fm.attempts);
+  return { to, frontmatter: { ...fm }, event: { event: "release", task: who.task, agent: who.agent, attempt: fm.attempts + 1, to, attempts: fm.attempts } };
+}
+function afterReopen(fm, request) {
+  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
+    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
+  }
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const frontmatter = { ...fm, attempts, last_error: request.reason };
+  for (const key of ["commit", "summary", "completed_by", "completed_at"]) delete frontmatter[key];
+  return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
+}
+var init_transitions = __esm({
+  "src/store/transitions.ts"() {
     "use strict";
-    import_node_fs5 = require("node:fs");
-    import_node_path3 = require("node:path");
-    init_atomic_write();
+    init_errors();
+    init_rules();
   }
 });
 
-// src/store/types.ts
-var TASK_STATES;
-var init_types = __esm({
-  "src/store/types.ts"() {
-    "use strict";
-    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
-  }
-});
-
-// src/store/task-store.ts
-function isMissing(error) {
-  const code = error.code;
-  return code === "ENOENT" || code === "ENOTDIR";
+// src/store/holder-proof.ts
+function crypto() {
+  cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module2.createRequire)(import_meta2.url)("node:crypto");
+  return cryptoModule;
 }
-function taskFileName(id) {
-  return `${id}.md`;
+function newHolderToken() {
+  return crypto().randomBytes(16).toString("hex");
 }
-function isTaskFileName(name) {
-  return name.endsWith(".md") && !name.startsWith(".");
+function proofOf(token) {
+  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
 }
 function validateToken(token) {
   if (!TOKEN_PATTERN.test(token)) {
-    throw new CliError("E_INVALID", `--token "${token}" is not a claim token; pass the token printed by claim (its JSON field "token")`);
+    throw new CliError("E_INVALID", `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
   }
+  return token;
 }
-function contentDigest(text) {
-  return fingerprint(text);
+function hmacHex(key, value) {
+  return crypto().createHmac("sha256", key).update(value).digest("hex");
 }
-function validateTaskIdsUnique(inputs) {
-  const seen = /* @__PURE__ */ new Set();
-  for (const input of inputs) {
-    if (seen.has(input.id)) throw new CliError("E_DUPLICATE_ID", `task id "${input.id}" appears twice; ids must be unique`);
-    seen.add(input.id);
-  }
+function randomSecret() {
+  return crypto().randomBytes(32).toString("hex");
 }
-function formatAge(ms) {
-  const seconds3 = Math.max(0, Math.round(ms / 1e3));
-  if (seconds3 < 60) return `${seconds3}s`;
-  const minutes = Math.floor(seconds3 / 60);
-  if (minutes < 60) return `${minutes}m${seconds3 % 60 ? `${seconds3 % 60}s` : ""}`;
-  const hours = Math.floor(minutes / 60);
-  return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ""}`;
+function sameSecret(a, b) {
+  if (a.length !== b.length) return false;
+  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
-var import_node_fs6, import_node_path4, CLAIMABLE_STATES, TaskStore, TOKEN_PATTERN;
-var init_task_store = __esm({
-  "src/store/task-store.ts"() {
+var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
+var init_holder_proof = __esm({
+  "src/store/holder-proof.ts"() {
     "use strict";
-    import_node_fs6 = require("node:fs");
-    import_node_path4 = require("node:path");
+    import_node_module2 = require("node:module");
     init_errors();
-    init_atomic_write();
-    init_events();
-    init_claim_name();
-    init_holder();
-    init_locate();
-    init_task_file();
-    init_task_schema();
-    init_git_exclude();
+    import_meta2 = {};
+    TOKEN_PATTERN = /^[0-9a-f]{32}$/;
+    PROOF_LENGTH = 16;
+  }
+});
+
+// src/store/local/names.ts
+function taskFileName(id) {
+  return `${id}${TASK_SUFFIX}`;
+}
+function idOfTaskFile(name) {
+  if (!name.endsWith(TASK_SUFFIX) || name.startsWith(".") || name.includes("~")) return void 0;
+  return name.slice(0, -TASK_SUFFIX.length);
+}
+function formatLease(claimedAt, proof2, holder) {
+  const base = `${claimedAt.toString(36)}-${proof2}`;
+  return holder ? `${base}-${holder.pid}-${holder.start ?? "0"}-${holder.host}` : base;
+}
+function claimFileName(id, agent, lease) {
+  return `${id}~${agent}~${lease}${TASK_SUFFIX}`;
+}
+function parseLease(lease) {
+  const match = LEASE.exec(lease);
+  if (!match) return void 0;
+  const claimedAt = parseInt(match[1], 36);
+  if (!Number.isFinite(claimedAt)) return void 0;
+  const holder = match[3] ? { pid: Number(match[3]), start: match[4] === "0" ? void 0 : match[4], host: match[5] } : void 0;
+  return { claimedAt, proof: match[2], ...holder ? { holder } : {} };
+}
+function parseClaimFileName(name) {
+  if (!name.endsWith(TASK_SUFFIX) || name.startsWith(".")) return void 0;
+  const parts = name.slice(0, -TASK_SUFFIX.length).split("~");
+  if (parts.length !== 3) return void 0;
+  const [id, agent, lease] = parts;
+  const parsed = parseLease(lease);
+  if (!parsed || id === "" || agent === "") return void 0;
+  return { id, agent, lease, ...parsed };
+}
+function writerTag() {
+  return `${process.pid}-${hostId()}-${randomHex(8)}`;
+}
+function parseWriterTag(tag) {
+  const match = /^(\d+)-([0-9a-f]{8})-[0-9a-f]{8}$/.exec(tag);
+  return match ? { pid: Number(match[1]), host: match[2] } : void 0;
+}
+function moveFileName(kind, id, lease, writer) {
+  return `.${kind}~${id}~${lease}~${writer}${TASK_SUFFIX}`;
+}
+function parseMoveFileName(name) {
+  const match = /^\.(pending|moving)~([^~]+)~([^~]+)~([^~]+)\.md$/.exec(name);
+  if (!match) return void 0;
+  return { kind: match[1], id: match[2], lease: match[3], writer: match[4] };
+}
+var TASK_SUFFIX, LEASE;
+var init_names = __esm({
+  "src/store/local/names.ts"() {
+    "use strict";
+    init_liveness();
     init_fingerprint();
-    init_types();
-    CLAIMABLE_STATES = ["available", "failed"];
-    TaskStore = class _TaskStore {
-      dir;
-      repoRoot;
-      gitCommonDir;
-      layoutReady = false;
-      /** role and depends_on never change after a task is added, so claim may cache them. */
-      claimMeta = /* @__PURE__ */ new Map();
-      /** Completed is a final state: once seen, an id stays completed. */
-      knownCompleted = /* @__PURE__ */ new Set();
-      /** Long-lived callers reuse their last listing; a lost race costs one failed rename, not a readdir. */
-      candidateCache;
-      journal;
-      /** Fault injection for crash tests: called between the protocol's steps. */
-      onStep;
-      constructor(location) {
-        this.dir = location.dir;
-        this.repoRoot = location.repoRoot;
-        this.gitCommonDir = location.gitCommonDir;
+    TASK_SUFFIX = ".md";
+    LEASE = /^([0-9a-z]{1,12})-([0-9a-f]{16})(?:-(\d{1,10})-(\d{1,20})-([0-9a-f]{8}))?$/;
+  }
+});
+
+// src/store/local/claiming.ts
+var import_node_path4, CLAIMABLE, Claimer;
+var init_claiming = __esm({
+  "src/store/local/claiming.ts"() {
+    "use strict";
+    import_node_path4 = require("node:path");
+    init_fs_port();
+    init_holder_proof();
+    init_names();
+    CLAIMABLE = ["available", "failed"];
+    Claimer = class {
+      folder;
+      meta = /* @__PURE__ */ new Map();
+      /** Completed is a final state until a reopen, which only verify makes: once seen, an id stays completed for a claim's purposes. */
+      completed = /* @__PURE__ */ new Set();
+      candidates;
+      constructor(folder) {
+        this.folder = folder;
       }
-      static open(options) {
-        return new _TaskStore(locateStore(options));
+      listCandidates() {
+        const found = [];
+        for (const state of CLAIMABLE) {
+          const ids = this.folder.names(state).filter((entry) => entry.isFile()).map((entry) => idOfTaskFile(entry.name)).filter((id) => id !== void 0);
+          for (const id of ids.sort()) found.push({ state, id });
+        }
+        return found;
       }
-      // ---------------------------------------------------------------- layout
-      stateDir(state) {
-        return (0, import_node_path4.join)(this.dir, state);
+      metaOf(candidate) {
+        const cached2 = this.meta.get(candidate.id);
+        if (cached2) return cached2;
+        try {
+          const parsed = this.folder.read((0, import_node_path4.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
+          if (parsed.frontmatter.id !== candidate.id) return void 0;
+          const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
+          this.meta.set(candidate.id, meta2);
+          return meta2;
+        } catch {
+          return void 0;
+        }
       }
-      get eventsPath() {
-        return (0, import_node_path4.join)(this.dir, "events.jsonl");
-      }
-      exists() {
-        return (0, import_node_fs6.existsSync)(this.stateDir("available"));
-      }
-      /** Creates the folders and hides the store from git. Safe to run any number of times. */
-      init() {
-        const created = !this.exists();
-        this.ensureLayout();
-        let excludeAdded = false;
-        if (this.gitCommonDir && this.repoRoot) {
-          const rel = (0, import_node_path4.relative)(this.repoRoot, this.dir);
-          if (rel !== "" && !rel.startsWith("..") && !(0, import_node_path4.isAbsolute)(rel)) {
-            excludeAdded = addToGitExclude(this.gitCommonDir, `/${rel.split("\\").join("/")}/`);
+      completedIds(refresh) {
+        if (refresh || this.completed.size === 0) {
+          for (const entry of this.folder.names("completed")) {
+            const id = idOfTaskFile(entry.name);
+            if (id) this.completed.add(id);
           }
         }
-        return { dir: this.dir, created, excludeAdded };
+        return this.completed;
       }
-      ensureLayout() {
-        if (this.layoutReady) return;
-        for (const state of TASK_STATES) (0, import_node_fs6.mkdirSync)(this.stateDir(state), { recursive: true });
-        this.layoutReady = true;
+      dependenciesMet(meta2) {
+        if (meta2.depends_on.length === 0) return true;
+        if (meta2.depends_on.every((dep) => this.completedIds(false).has(dep))) return true;
+        return meta2.depends_on.every((dep) => this.completedIds(true).has(dep));
       }
-      requireStore() {
-        if (!this.exists()) {
-          throw new CliError("E_NOT_FOUND", `no task store at ${this.dir}; run \`parallel-agents init\` (or pass --tasks-dir)`);
+      /**
+       * Takes one claimable task; undefined when none could be taken (the caller then asks
+       * `snapshot()` why). `record` runs after the win (the journal line); if it throws, the claim
+       * is given back before the error propagates.
+       */
+      claim(request, record) {
+        const { fs } = this.folder;
+        for (let pass = 0; pass < 2; pass++) {
+          const fresh = pass === 1 || this.candidates === void 0;
+          const candidates = fresh ? this.listCandidates() : this.candidates;
+          const gone = /* @__PURE__ */ new Set();
+          for (const candidate of candidates) {
+            if (request.task !== void 0 && candidate.id !== request.task) continue;
+            const meta2 = this.metaOf(candidate);
+            if (!meta2) {
+              gone.add(candidate);
+              continue;
+            }
+            if (request.role !== void 0 && meta2.role !== request.role) continue;
+            if (!this.dependenciesMet(meta2)) continue;
+            gone.add(candidate);
+            const token = newHolderToken();
+            const lease = formatLease(Date.now(), proofOf(token), request.holder);
+            const origin = (0, import_node_path4.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
+            const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
+            try {
+              fs.renameSync(origin, claimPath);
+            } catch (error) {
+              if (isMissing(error)) continue;
+              throw error;
+            }
+            this.candidates = candidates.filter((item) => !gone.has(item));
+            if (this.filedElsewhere(candidate.id, claimPath)) {
+              this.giveBack(claimPath, origin);
+              continue;
+            }
+            const now = /* @__PURE__ */ new Date();
+            try {
+              fs.utimesSync(claimPath, now, now);
+            } catch {
+            }
+            const parsed = candidate.state === "available" ? meta2.parsed : this.folder.read(claimPath);
+            this.meta.delete(candidate.id);
+            const location = { state: "claimed", path: claimPath, name: claimFileName(candidate.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate.id, request.agent, lease)) };
+            const win = { location, parsed, origin, token };
+            try {
+              record(win);
+            } catch (error) {
+              this.giveBack(claimPath, origin);
+              throw error;
+            }
+            return win;
+          }
+          this.candidates = candidates.filter((item) => !gone.has(item));
+          if (fresh) break;
+        }
+        this.candidates = void 0;
+        return void 0;
+      }
+      filedElsewhere(id, claimPath) {
+        const others = this.folder.locate(id).filter((where2) => where2.path !== claimPath);
+        return others.length > 0;
+      }
+      /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
+      giveBack(claimPath, origin) {
+        const { fs } = this.folder;
+        if (fs.existsSync(origin)) return;
+        try {
+          fs.renameSync(claimPath, origin);
+        } catch {
         }
       }
-      appendEvent(event) {
-        this.journal ??= new EventJournal(this.eventsPath);
-        this.journal.append(event);
+      /** The names-only picture nothingClaimable needs. */
+      snapshot(where2) {
+        const stateOf = /* @__PURE__ */ new Map();
+        const holders = /* @__PURE__ */ new Map();
+        let moving = 0;
+        for (const state of ["available", "claimed", "completed", "failed", "blocked"]) {
+          for (const entry of this.folder.names(state)) {
+            if (entry.name.startsWith(".")) {
+              if (state !== "completed" && parseMoveFileName(entry.name)?.kind === "moving") moving++;
+              continue;
+            }
+            const location = this.folder.locationOf(state, entry.name);
+            if (!location) continue;
+            const id = location.claim?.id ?? idOfTaskFile(entry.name);
+            stateOf.set(id, state);
+            if (location.claim) holders.set(id, location.claim.agent);
+          }
+        }
+        const openDeps = /* @__PURE__ */ new Map();
+        for (const [id, state] of stateOf) {
+          if (state !== "available" && state !== "failed") continue;
+          openDeps.set(id, this.metaOf({ state, id })?.depends_on);
+        }
+        return { stateOf, holders, moving, openDeps, where: where2 };
       }
-      // ---------------------------------------------------------------- reading
-      listNames(state) {
+    };
+  }
+});
+
+// src/store/local/holding.ts
+function findClaim(folder, request) {
+  validateAgentName(request.agent);
+  validateTaskId(request.task, "--task");
+  const proof2 = request.token !== void 0 ? proofOf(validateToken(request.token)) : void 0;
+  let unproved = false;
+  for (const entry of folder.names("claimed")) {
+    if (!entry.name.startsWith(`${request.task}~${request.agent}~`)) continue;
+    const where2 = folder.locationOf("claimed", entry.name);
+    if (!where2?.claim || where2.claim.id !== request.task || where2.claim.agent !== request.agent) continue;
+    if (proof2 === void 0 && !request.identityVerified) unproved = true;
+    else if (proof2 === void 0 || where2.claim.proof === proof2) return where2;
+  }
+  if (unproved) {
+    throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
+  }
+  throw notHolder(folder, request);
+}
+function notHolder(folder, request) {
+  const where2 = folder.locate(request.task)[0];
+  let state;
+  if (!where2) state = "does not exist";
+  else if (where2.claim) state = where2.claim.agent === request.agent ? "is held by this agent under another claim (taken again after a recovery, or a wrong token)" : `is held by ${where2.claim.agent}`;
+  else state = `is ${where2.state}`;
+  return new CliError("E_NOT_HOLDER", `agent ${request.agent} does not hold task "${request.task}": it ${state}; do not merge this work, claim again`);
+}
+var init_holding = __esm({
+  "src/store/local/holding.ts"() {
+    "use strict";
+    init_errors();
+    init_holder_proof();
+    init_task_schema();
+  }
+});
+
+// src/store/local/folder.ts
+var import_node_path5, StoreFolder;
+var init_folder = __esm({
+  "src/store/local/folder.ts"() {
+    "use strict";
+    import_node_path5 = require("node:path");
+    init_errors();
+    init_fs_port();
+    init_path_inside();
+    init_backend();
+    init_task_file();
+    init_names();
+    StoreFolder = class {
+      dir;
+      fs;
+      constructor(dir, fs) {
+        this.dir = dir;
+        this.fs = fs;
+      }
+      stateDir(state) {
+        return (0, import_node_path5.join)(this.dir, state);
+      }
+      names(state) {
         try {
-          return (0, import_node_fs6.readdirSync)(this.stateDir(state), { withFileTypes: true });
+          return this.fs.readdirSync(this.stateDir(state), { withFileTypes: true });
         } catch (error) {
           if (isMissing(error)) return [];
           throw error;
         }
       }
-      /** Refuses symlinks: a task file must be a regular file inside the store. */
-      checkRegular(entry, path) {
-        if (!entry.isSymbolicLink()) return void 0;
-        let target;
-        try {
-          target = (0, import_node_fs6.realpathSync)(path);
-        } catch {
-          return `${path}: dangling symlink; replace it with a regular task file`;
-        }
-        const rel = (0, import_node_path4.relative)((0, import_node_fs6.realpathSync)(this.dir), target);
-        if (rel.startsWith("..") || (0, import_node_path4.isAbsolute)(rel)) {
-          return `${path}: symlink leads out of the store (to ${target}); replace it with a regular task file`;
-        }
-        return `${path}: task files must be regular files, not symlinks; replace it with a copy`;
+      read(path) {
+        return parseTaskText(this.fs.readFileSync(path, "utf8"), path);
       }
-      parseFile(path) {
-        return parseTaskText((0, import_node_fs6.readFileSync)(path, "utf8"), path);
-      }
-      toTask(parsed, state, path, claimName) {
+      /** The task a file holds; a claim's liveness comes from the file's times (a heartbeat touches them). */
+      toTask(parsed, where2) {
         const fm = parsed.frontmatter;
         const task = {
           id: fm.id,
@@ -2444,6 +2931,7 @@ var init_task_store = __esm({
           attempts: fm.attempts,
           max_attempts: fm.max_attempts,
           estimate: fm.estimate,
+          check: fm.check,
           plan: fm.plan,
           commit: fm.commit,
           summary: fm.summary,
@@ -2451,51 +2939,88 @@ var init_task_store = __esm({
           completed_at: fm.completed_at,
           last_error: fm.last_error,
           body: parsed.body,
-          state,
-          file: path
+          state: where2.state,
+          file: where2.path
         };
-        if (claimName) {
-          const claim2 = parseClaimFileName(claimName);
-          if (claim2) {
-            let heartbeatAt = claim2.claimedAt;
-            try {
-              const stat = (0, import_node_fs6.statSync)(path);
-              heartbeatAt = Math.max(stat.mtimeMs, stat.ctimeMs);
-            } catch {
-            }
-            task.claim = { agent: claim2.agent, token: claim2.token, claimedAt: claim2.claimedAt, heartbeatAt, holder: claim2.holder };
+        if (where2.claim) {
+          const claim2 = where2.claim;
+          let heartbeatAt = claim2.claimedAt;
+          try {
+            const stat = this.fs.statSync(where2.path);
+            heartbeatAt = Math.max(stat.mtimeMs, stat.ctimeMs, claim2.claimedAt);
+          } catch {
           }
+          task.claim = { agent: claim2.agent, lease: claim2.lease, claimedAt: claim2.claimedAt, heartbeatAt, holder: claim2.holder };
         }
         return task;
       }
-      /** Every task in every state, plus the files that could not be read (which never block the rest). */
+      /** Where each entry of a state folder says a task is; undefined for hidden and foreign names. */
+      locationOf(state, name) {
+        if (state === "claimed") {
+          const claim2 = parseClaimFileName(name);
+          return claim2 ? { state, path: (0, import_node_path5.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
+        }
+        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path5.join)(this.stateDir(state), name), name };
+      }
+      /** Every place a task id is filed, by name only (no parsing): more than one is a problem. */
+      locate(id) {
+        const found = [];
+        for (const state of TASK_STATES) {
+          if (state === "claimed") {
+            for (const entry of this.names("claimed")) {
+              if (!entry.name.startsWith(`${id}~`)) continue;
+              const where2 = this.locationOf("claimed", entry.name);
+              if (where2?.claim?.id === id) found.push(where2);
+            }
+          } else if (this.fs.existsSync((0, import_node_path5.join)(this.stateDir(state), taskFileName(id)))) {
+            found.push({ state, path: (0, import_node_path5.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
+          }
+        }
+        return found;
+      }
+      claimPath(id, agent, lease) {
+        return (0, import_node_path5.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
+      }
+      /** Why an entry cannot be a task file (a symlink, a folder), or undefined for a regular file. */
+      entryProblem(entry, path) {
+        if (entry.isFile()) return void 0;
+        if (!entry.isSymbolicLink()) return `${path}: not a regular file; remove it or replace it with a task file`;
+        let target;
+        try {
+          target = this.fs.realpathSync(path);
+        } catch {
+          return `${path}: dangling symlink; replace it with a regular task file`;
+        }
+        if (pathBelow(this.fs.realpathSync(this.dir), target) === void 0) {
+          return `${path}: symlink leads out of the store (to ${target}); replace it with a regular task file`;
+        }
+        return `${path}: task files must be regular files, not symlinks; replace it with a copy`;
+      }
+      /** Every task in every state, plus the files that could not be read, sorted by id. */
       listAll() {
         const tasks = [];
         const problems = [];
         const seen = /* @__PURE__ */ new Map();
         for (const state of TASK_STATES) {
-          for (const entry of this.listNames(state)) {
-            if (!isTaskFileName(entry.name)) continue;
-            const path = (0, import_node_path4.join)(this.stateDir(state), entry.name);
-            const symlinkProblem = this.checkRegular(entry, path);
-            if (symlinkProblem) {
-              problems.push({ file: path, message: symlinkProblem });
+          for (const entry of this.names(state)) {
+            if (entry.name.startsWith(".")) continue;
+            const where2 = this.locationOf(state, entry.name);
+            const path = (0, import_node_path5.join)(this.stateDir(state), entry.name);
+            if (!where2) {
+              if (entry.name.endsWith(".md")) {
+                problems.push({ file: path, message: state === "claimed" ? `${path}: not a claim file name (<id>~<agent>~<lease>.md); move it back to available/` : `${path}: not a task file name (<id>.md with a valid id); rename it` });
+              }
               continue;
             }
-            let expectedId;
-            if (state === "claimed") {
-              const claim2 = parseClaimFileName(entry.name);
-              if (!claim2) {
-                problems.push({ file: path, message: `${path}: not a claim file name (<id>~<agent>~<token>.md); move it back to available/` });
-                continue;
-              }
-              expectedId = claim2.id;
-            } else {
-              expectedId = entry.name.slice(0, -3);
+            const problem = this.entryProblem(entry, path);
+            if (problem) {
+              problems.push({ file: path, message: problem });
+              continue;
             }
+            const expectedId = where2.claim?.id ?? idOfTaskFile(entry.name);
             let task;
             try {
-              task = this.toTask(this.parseFile(path), state, path, state === "claimed" ? entry.name : void 0);
+              task = this.toTask(this.read(path), where2);
             } catch (error) {
               if (isMissing(error)) continue;
               problems.push({ file: path, message: error instanceof CliError ? error.message : `${path}: ${error.message}` });
@@ -2507,10 +3032,10 @@ var init_task_store = __esm({
             }
             const earlier = seen.get(task.id);
             if (earlier) {
-              problems.push({ file: path, message: `${path}: task "${task.id}" is also in ${earlier}; keep only one copy` });
+              problems.push({ file: path, message: `${path}: task "${task.id}" is also in ${earlier}; keep only one copy (no agent can claim it until then)` });
               continue;
             }
-            seen.set(task.id, state);
+            seen.set(task.id, `${state}/`);
             tasks.push(task);
           }
         }
@@ -2524,556 +3049,827 @@ var init_task_store = __esm({
         tasks.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
         return { tasks, problems };
       }
-      async list() {
-        return this.listAll();
+    };
+  }
+});
+
+// src/store/local/journal.ts
+function formatEvent(event) {
+  return `${JSON.stringify({ ts: (/* @__PURE__ */ new Date()).toISOString(), ...event })}
+`;
+}
+function appendEvent(fs, path, event) {
+  const line = formatEvent(event);
+  let fd;
+  try {
+    fd = fs.openSync(path, "a");
+  } catch (error) {
+    if (error.code === "ENOENT") {
+      createFileWhole(fs, path, "");
+      fd = fs.openSync(path, "a");
+    } else throw writeFailure(error, path);
+  }
+  let failure2;
+  try {
+    writeWhole(fs, fd, line);
+  } catch (error) {
+    failure2 = error;
+    try {
+      fs.writeSync(fd, "\n");
+    } catch {
+    }
+  }
+  try {
+    fs.closeSync(fd);
+  } catch (error) {
+    failure2 ??= error;
+  }
+  if (failure2 !== void 0) throw writeFailure(failure2, path);
+}
+function parseEvents(text) {
+  const events = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const starts = [];
+    for (let at = line.indexOf(RECORD_START); at >= 0; at = line.indexOf(RECORD_START, at + 1)) starts.push(at);
+    for (let i = starts.length - 1; i >= 0; i--) {
+      try {
+        events.push(JSON.parse(line.slice(starts[i])));
+        break;
+      } catch {
       }
-      /** Where a task is, by file name only (no parsing). */
-      locate(id) {
-        for (const state of TASK_STATES) {
-          if (state === "claimed") {
-            const prefix = `${id}~`;
-            for (const entry of this.listNames("claimed")) {
-              if (entry.name.startsWith(prefix) && isTaskFileName(entry.name)) {
-                return { state, path: (0, import_node_path4.join)(this.stateDir(state), entry.name), name: entry.name };
-              }
+    }
+  }
+  return events;
+}
+function readEvents(fs, path) {
+  try {
+    return parseEvents(fs.readFileSync(path, "utf8"));
+  } catch {
+    return [];
+  }
+}
+function effect(event, before) {
+  const attempts = typeof event.attempts === "number" ? event.attempts : before?.attempts ?? 0;
+  const lease = typeof event.lease === "string" ? event.lease : void 0;
+  const to = typeof event.to === "string" ? event.to : void 0;
+  switch (event.event) {
+    case "add":
+      return { state: "available", attempts: 0, lease: void 0 };
+    case "claim":
+      return { state: "claimed", attempts, lease };
+    case "complete":
+      return { state: "completed", attempts, lease: void 0 };
+    case "fail":
+      return { state: "failed", attempts: typeof event.attempt === "number" ? event.attempt : attempts, lease: void 0 };
+    case "block":
+      return { state: "blocked", attempts: typeof event.attempt === "number" ? event.attempt : attempts, lease: void 0 };
+    case "release":
+    case "recover":
+    case "reopen":
+    case "reconcile":
+      return to ? { state: to, attempts: typeof event.attempts === "number" ? event.attempts : typeof event.attempt === "number" ? event.attempt : attempts, lease: to === "claimed" ? lease : void 0 } : before;
+    default:
+      return before;
+  }
+}
+function reconcileEvents(events, tasks) {
+  const replayed = /* @__PURE__ */ new Map();
+  for (const event of events) {
+    if (typeof event.task !== "string") continue;
+    const next = effect(event, replayed.get(event.task));
+    if (next) replayed.set(event.task, next);
+  }
+  const fixes = [];
+  for (const task of tasks) {
+    const said = replayed.get(task.id);
+    const lease = task.claim?.lease;
+    if (said && said.state === task.state && said.attempts === task.attempts && (task.state !== "claimed" || said.lease === lease)) continue;
+    fixes.push({
+      event: "reconcile",
+      task: task.id,
+      to: task.state,
+      attempts: task.attempts,
+      ...task.claim ? { agent: task.claim.agent, lease } : {},
+      reason: said ? `the journal said ${said.state}, attempts ${said.attempts}; the task file says ${task.state}, attempts ${task.attempts}` : "the journal had no record of this task"
+    });
+  }
+  return fixes;
+}
+var RECORD_START;
+var init_journal = __esm({
+  "src/store/local/journal.ts"() {
+    "use strict";
+    init_atomic_write();
+    RECORD_START = '{"ts":';
+  }
+});
+
+// src/text/duration.ts
+function parseDuration(text, options = {}) {
+  const match = DURATION.exec(text.trim());
+  if (!match || options.unitRequired && match[2] === void 0) return void 0;
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
+  const totalSeconds = Math.round(ms / 1e3);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor(totalSeconds % 3600 / 60);
+  const seconds3 = totalSeconds % 60;
+  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
+  return `${seconds3}s`;
+}
+var UNIT_MS, DURATION;
+var init_duration = __esm({
+  "src/text/duration.ts"() {
+    "use strict";
+    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+  }
+});
+
+// src/store/local/recovery.ts
+function staleClaim(claim2, now, staleAfterMs) {
+  if (claim2.holder && processLiveness(claim2.holder) === "gone") return { kind: "dead", reason: `holder process ${claim2.holder.pid} is gone` };
+  const silent = now - claim2.heartbeatAt;
+  if (silent > staleAfterMs) return { kind: "expired", reason: `no heartbeat for ${formatDuration(silent)} (limit ${formatDuration(staleAfterMs)})` };
+  return void 0;
+}
+function takeBackStaleClaims(folder, options, takeBack) {
+  const recovered = [];
+  const now = options.now ?? Date.now();
+  for (const entry of folder.names("claimed")) {
+    const where2 = folder.locationOf("claimed", entry.name);
+    if (!where2?.claim || options.task !== void 0 && where2.claim.id !== options.task) continue;
+    let task;
+    try {
+      task = folder.toTask(folder.read(where2.path), where2);
+    } catch {
+      continue;
+    }
+    const reason = options.force && options.task !== void 0 ? "taken back by recover --force" : staleClaim(task.claim, now, options.staleAfterMs)?.reason;
+    if (!reason) continue;
+    const lastError = `stale claim by ${where2.claim.agent}: ${reason}`;
+    try {
+      const moved = takeBack(where2, lastError);
+      recovered.push({ id: moved.id, agent: where2.claim.agent, reason: lastError, to: moved.state, attempts: moved.attempts });
+    } catch (error) {
+      if (error instanceof CliError && error.code === "E_NOT_HOLDER") continue;
+      throw error;
+    }
+  }
+  return recovered;
+}
+var init_recovery = __esm({
+  "src/store/local/recovery.ts"() {
+    "use strict";
+    init_liveness();
+    init_duration();
+    init_errors();
+  }
+});
+
+// src/store/local/adding.ts
+function addTasks(folder, inputs, journal) {
+  const { fs } = folder;
+  const existing = new Set(folder.listAll().tasks.map((task) => task.id));
+  for (const state of TASK_STATES) {
+    for (const entry of folder.names(state)) {
+      const move = parseMoveFileName(entry.name);
+      if (move) existing.add(move.id);
+    }
+  }
+  const added = [];
+  for (const { id, frontmatter, body } of normalizeTaskInputs(inputs, existing, folder.dir)) {
+    const text = serializeTask(frontmatter, body);
+    const path = (0, import_node_path6.join)(folder.stateDir("available"), taskFileName(id));
+    const tmp = (0, import_node_path6.join)(folder.stateDir("available"), tempName(path));
+    createFileWhole(fs, tmp, text, { fsync: true });
+    try {
+      fs.linkSync(tmp, path);
+    } catch (error) {
+      if (error.code === "EEXIST") throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir}; choose another id`);
+      throw error;
+    } finally {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+      }
+    }
+    try {
+      journal({ event: "add", task: id, to: "available", attempts: 0 });
+    } catch (error) {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+      }
+      throw error;
+    }
+    added.push(folder.toTask(parseTaskText(text, path), { state: "available", path, name: taskFileName(id) }));
+  }
+  return added;
+}
+var import_node_path6;
+var init_adding = __esm({
+  "src/store/local/adding.ts"() {
+    "use strict";
+    import_node_path6 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_backend();
+    init_task_file();
+    init_task_schema();
+    init_names();
+  }
+});
+
+// src/store/local/transition.ts
+function duplicateError(dest, id) {
+  return new CliError("E_REFUSED", `${dest} already exists: task "${id}" is filed twice; keep one copy (parallel-agents status lists both) and retry`, { task: id, path: dest });
+}
+function moveTask(folder, spec) {
+  const { fs } = folder;
+  const toDir = folder.stateDir(spec.to);
+  const writer = writerTag();
+  const pending = (0, import_node_path7.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
+  const moving = (0, import_node_path7.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
+  const dest = (0, import_node_path7.join)(toDir, taskFileName(spec.id));
+  createFileWhole(fs, pending, spec.content, { fsync: true });
+  const dropPending = () => {
+    try {
+      fs.unlinkSync(pending);
+    } catch {
+    }
+  };
+  try {
+    fs.renameSync(spec.source, moving);
+  } catch (error) {
+    dropPending();
+    if (isMissing(error)) throw new MoveLost();
+    throw writeFailure(error, spec.source);
+  }
+  const rollBack = () => {
+    try {
+      fs.renameSync(moving, spec.source);
+    } catch {
+    }
+    dropPending();
+  };
+  try {
+    spec.record();
+  } catch (error) {
+    rollBack();
+    throw error;
+  }
+  if (fs.existsSync(dest)) {
+    rollBack();
+    throw duplicateError(dest, spec.id);
+  }
+  try {
+    fs.renameSync(pending, dest);
+  } catch (error) {
+    rollBack();
+    throw writeFailure(error, dest);
+  }
+  try {
+    fs.unlinkSync(moving);
+  } catch {
+  }
+  return dest;
+}
+function writerGone(writer) {
+  return writer !== void 0 && processLiveness({ pid: writer.pid, host: writer.host }) === "gone";
+}
+function repairMoves(folder, onRepaired = () => {
+}) {
+  const { fs } = folder;
+  const repaired = [];
+  const ignoreGone = (action) => {
+    try {
+      action();
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  };
+  for (const state of TASK_STATES) {
+    const dir = folder.stateDir(state);
+    const hidden = folder.names(state).map((entry) => entry.name).filter((name) => name.startsWith("."));
+    const moves = hidden.map((name) => ({ name, move: parseMoveFileName(name) })).filter((item) => item.move !== void 0);
+    const key = (move) => `${move.id}~${move.lease}~${move.writer}`;
+    const pendingKeys = new Set(moves.filter(({ move }) => move.kind === "pending").map(({ move }) => key(move)));
+    const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
+    for (const { name, move } of moves) {
+      if (!writerGone(parseWriterTag(move.writer))) continue;
+      const path = (0, import_node_path7.join)(dir, name);
+      if (move.kind === "moving") {
+        if (pendingKeys.has(key(move))) {
+          const pending = (0, import_node_path7.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
+          const dest = (0, import_node_path7.join)(dir, taskFileName(move.id));
+          if (fs.existsSync(dest)) {
+            if (fs.existsSync(pending)) {
+              repaired.push(`${state}/${move.id}: an interrupted move cannot finish: ${duplicateError(dest, move.id).message}`);
+              continue;
             }
-            continue;
+          } else {
+            ignoreGone(() => fs.renameSync(pending, dest));
+            repaired.push(`${state}/${move.id}: finished an interrupted move`);
+            onRepaired(state, move.id, "finished an interrupted move");
           }
-          const path = (0, import_node_path4.join)(this.stateDir(state), taskFileName(id));
-          if ((0, import_node_fs6.existsSync)(path)) return { state, path, name: taskFileName(id) };
         }
-        return void 0;
+        ignoreGone(() => fs.unlinkSync(path));
+      } else if (!movingKeys.has(key(move))) {
+        ignoreGone(() => fs.unlinkSync(path));
+        repaired.push(`${state}/${move.id}: dropped the new content of a move that never took place`);
       }
-      get(id) {
+    }
+    for (const name of hidden) {
+      if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
+      ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(dir, name)));
+      repaired.push(`${state}/${name}: removed a dead writer's temp file`);
+    }
+  }
+  const top = folder.dir;
+  for (const name of safeNames(folder, top)) {
+    if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
+    ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(top, name)));
+    repaired.push(`${name}: removed a dead writer's temp file`);
+  }
+  return repaired;
+}
+function safeNames(folder, dir) {
+  try {
+    return folder.fs.readdirSync(dir);
+  } catch (error) {
+    if (isMissing(error) || errorCode(error) === "EACCES") return [];
+    throw error;
+  }
+}
+var import_node_path7, MoveLost;
+var init_transition = __esm({
+  "src/store/local/transition.ts"() {
+    "use strict";
+    import_node_path7 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_fs_port();
+    init_liveness();
+    init_backend();
+    init_names();
+    MoveLost = class extends Error {
+      constructor() {
+        super("the source moved first");
+        this.name = "MoveLost";
+      }
+    };
+  }
+});
+
+// src/store/local/local-store.ts
+var import_node_path8, LocalStore;
+var init_local_store = __esm({
+  "src/store/local/local-store.ts"() {
+    "use strict";
+    import_node_path8 = require("node:path");
+    init_errors();
+    init_fs_port();
+    init_path_inside();
+    init_git_exclude();
+    init_fingerprint();
+    init_backend();
+    init_claimability();
+    init_rules();
+    init_task_file();
+    init_task_schema();
+    init_transitions();
+    init_claiming();
+    init_holding();
+    init_folder();
+    init_journal();
+    init_names();
+    init_recovery();
+    init_adding();
+    init_transition();
+    LocalStore = class {
+      dir;
+      repoRoot;
+      gitCommonDir;
+      description;
+      localDir;
+      fs;
+      folder;
+      claimer;
+      constructor(location, options = {}) {
+        this.dir = location.dir;
+        this.repoRoot = location.repoRoot;
+        this.gitCommonDir = location.gitCommonDir;
+        this.description = location.dir;
+        this.localDir = location.dir;
+        this.fs = options.fs ?? NODE_FS;
+        this.folder = new StoreFolder(this.dir, this.fs);
+        this.claimer = new Claimer(this.folder);
+      }
+      get eventsPath() {
+        return (0, import_node_path8.join)(this.dir, "events.jsonl");
+      }
+      present() {
+        return this.fs.existsSync(this.folder.stateDir("available"));
+      }
+      requireStore() {
+        if (!this.present()) throw new CliError("E_NOT_FOUND", `no task store at ${this.dir}; run \`parallel-agents init\` (or pass --tasks-dir)`);
+      }
+      journal(event) {
+        appendEvent(this.fs, this.eventsPath, event);
+      }
+      async exists() {
+        return this.present();
+      }
+      async init() {
+        const created = !this.present();
+        for (const state of TASK_STATES) this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+        let excludeAdded = false;
+        const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : void 0;
+        if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
+        return { store: this.dir, created, excludeAdded };
+      }
+      /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
+      async add(inputs) {
+        await this.init();
+        return addTasks(this.folder, inputs, (event) => this.journal(event));
+      }
+      async list(options = {}) {
+        const listing = this.folder.listAll();
+        const now = Date.now();
+        for (const task of listing.tasks) {
+          if (task.claim) task.claim.stale = staleClaim(task.claim, now, options.staleAfterMs ?? DEFAULT_LEASE_MS);
+        }
+        return listing;
+      }
+      async get(id) {
         validateTaskId(id);
         for (let attempt = 0; attempt < 3; attempt++) {
-          const where2 = this.locate(id);
+          const where2 = this.folder.locate(id)[0];
           if (!where2) return void 0;
           try {
-            return this.toTask(this.parseFile(where2.path), where2.state, where2.path, where2.state === "claimed" ? where2.name : void 0);
+            return this.folder.toTask(this.folder.read(where2.path), where2);
           } catch (error) {
             if (!isMissing(error)) throw error;
           }
         }
         return void 0;
       }
-      // ---------------------------------------------------------------- adding
-      normalizeInput(input) {
-        const candidate = {
-          id: input.id,
-          title: input.title,
-          role: input.role,
-          plan: input.plan,
-          files: input.files ?? [],
-          reads: input.reads ?? [],
-          depends_on: input.depends_on ?? [],
-          estimate: input.estimate,
-          attempts: 0,
-          max_attempts: input.max_attempts ?? 2
-        };
-        const result = taskFrontmatterSchema.safeParse(candidate);
-        if (!result.success) {
-          throw new CliError("E_INVALID", `task "${input.id}": ${describeIssues(result.error)}`);
-        }
-        const data = result.data;
-        for (const key of Object.keys(data)) if (data[key] === void 0) delete data[key];
-        return data;
-      }
-      add(input) {
-        return this.addMany([input])[0];
-      }
-      /**
-       * Adds tasks to available/. Dependencies may name tasks already in the store or in the same
-       * batch. Each file appears atomically and never overwrites: a concurrent add of the same id
-       * loses with E_EXISTS.
-       */
-      addMany(inputs) {
-        this.init();
-        validateTaskIdsUnique(inputs);
-        const existing = new Set(this.listAll().tasks.map((task) => task.id));
-        const batch = new Set(inputs.map((input) => input.id));
-        const prepared = inputs.map((input) => {
-          validateTaskId(input.id);
-          if (existing.has(input.id)) {
-            throw new CliError("E_EXISTS", `task "${input.id}" already exists in ${this.dir}; choose another id`);
-          }
-          const data = this.normalizeInput(input);
-          for (const dep of data.depends_on) {
-            if (!existing.has(dep) && !batch.has(dep)) {
-              throw new CliError("E_UNKNOWN_DEP", `task "${input.id}": depends_on: "${dep}" names no task; add it first or fix the id`);
-            }
-            if (dep === input.id) {
-              throw new CliError("E_CYCLE", `task "${input.id}": depends_on names the task itself`);
-            }
-          }
-          return { id: input.id, text: serializeTask(data, input.body ?? "") };
-        });
-        const added = [];
-        for (const { id, text } of prepared) {
-          const path = (0, import_node_path4.join)(this.stateDir("available"), taskFileName(id));
-          const tmp = (0, import_node_path4.join)(this.stateDir("available"), `.tmp~${id}~${process.pid}~${randomHex(8)}`);
-          writeFileAtomic(tmp, text);
+      async heldBy(agent) {
+        validateAgentName(agent);
+        const held = [];
+        for (const entry of this.folder.names("claimed")) {
+          const where2 = this.folder.locationOf("claimed", entry.name);
+          if (!where2?.claim || where2.claim.agent !== agent) continue;
           try {
-            (0, import_node_fs6.linkSync)(tmp, path);
+            held.push(this.folder.toTask(this.folder.read(where2.path), where2));
           } catch (error) {
-            if (error.code === "EEXIST") {
-              throw new CliError("E_EXISTS", `task "${id}" already exists in ${this.dir}; choose another id`);
-            }
-            throw error;
-          } finally {
-            try {
-              (0, import_node_fs6.unlinkSync)(tmp);
-            } catch {
-            }
-          }
-          this.appendEvent({ event: "add", task: id });
-          added.push(this.toTask(parseTaskText(text, path), "available", path));
-        }
-        return added;
-      }
-      // ---------------------------------------------------------------- claiming
-      claimMetaFor(state, name) {
-        const id = name.slice(0, -3);
-        const cached2 = this.claimMeta.get(id);
-        if (cached2) return cached2;
-        try {
-          const parsed = this.parseFile((0, import_node_path4.join)(this.stateDir(state), name));
-          if (parsed.frontmatter.id !== id) return void 0;
-          const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
-          this.claimMeta.set(id, meta2);
-          return meta2;
-        } catch {
-          return void 0;
-        }
-      }
-      completedIds(refresh) {
-        if (refresh || this.knownCompleted.size === 0) {
-          for (const entry of this.listNames("completed")) {
-            if (isTaskFileName(entry.name)) this.knownCompleted.add(entry.name.slice(0, -3));
+            if (!isMissing(error)) throw error;
           }
         }
-        return this.knownCompleted;
-      }
-      dependenciesMet(meta2) {
-        if (meta2.depends_on.length === 0) return true;
-        const completed = this.completedIds(false);
-        if (meta2.depends_on.every((dep) => completed.has(dep))) return true;
-        const fresh = this.completedIds(true);
-        return meta2.depends_on.every((dep) => fresh.has(dep));
-      }
-      readCandidates() {
-        const candidates = [];
-        for (const state of CLAIMABLE_STATES) {
-          const names = this.listNames(state).filter((entry) => entry.isFile() && isTaskFileName(entry.name)).map((entry) => entry.name);
-          for (const name of names.sort()) candidates.push({ state, name });
-        }
-        return candidates;
-      }
-      tryClaimFrom(state, name, agent, token) {
-        const target = (0, import_node_path4.join)(this.stateDir("claimed"), claimFileName(name.slice(0, -3), agent, token));
-        try {
-          (0, import_node_fs6.renameSync)((0, import_node_path4.join)(this.stateDir(state), name), target);
-        } catch (error) {
-          if (isMissing(error)) return void 0;
-          throw error;
-        }
-        this.onStep?.("claim:renamed");
-        const now = /* @__PURE__ */ new Date();
-        try {
-          (0, import_node_fs6.utimesSync)(target, now, now);
-        } catch {
-        }
-        return target;
+        return held.sort((a, b) => a.id < b.id ? -1 : 1);
       }
       async claim(request) {
-        return this.claimSync(request);
-      }
-      claimSync(request) {
         validateAgentName(request.agent);
         if (request.role !== void 0) validateAgentName(request.role, "--role");
         if (request.task !== void 0) validateTaskId(request.task);
         this.requireStore();
-        let holder;
-        if (request.holderPid !== void 0) {
-          if (!isProcessAlive(request.holderPid)) {
-            throw new CliError("E_INVALID", `--holder-pid ${request.holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
-          }
-          holder = describeHolder(request.holderPid);
-        }
-        for (let pass = 0; pass < 2; pass++) {
-          const fresh = pass === 1 || this.candidateCache === void 0;
-          const candidates = fresh ? this.readCandidates() : this.candidateCache;
-          this.candidateCache = candidates;
-          const wanted = request.task ? `${request.task}.md` : void 0;
-          const count = candidates.length;
-          const gone = /* @__PURE__ */ new Set();
-          for (let index = 0; index < count; index++) {
-            const candidate = candidates[index];
-            if (wanted && candidate.name !== wanted) continue;
-            const meta2 = this.claimMetaFor(candidate.state, candidate.name);
-            if (!meta2) {
-              gone.add(index);
-              continue;
-            }
-            if (request.role !== void 0 && meta2.role !== request.role) continue;
-            if (!this.dependenciesMet(meta2)) continue;
-            const token = newToken(Date.now(), holder);
-            const claimedPath = this.tryClaimFrom(candidate.state, candidate.name, request.agent, token);
-            if (!claimedPath) {
-              gone.add(index);
-              continue;
-            }
-            gone.add(index);
-            this.candidateCache = candidates.filter((_, i) => !gone.has(i));
-            const claimName = claimFileName(candidate.name.slice(0, -3), request.agent, token);
-            const parsed = candidate.state === "available" ? meta2.parsed : this.parseFile(claimedPath);
-            this.claimMeta.delete(parsed.frontmatter.id);
-            const task = this.toTask(parsed, "claimed", claimedPath, claimName);
-            this.appendEvent({ event: "claim", task: task.id, agent: request.agent, attempt: task.attempts + 1, token });
-            this.onStep?.("claim:recorded");
-            return { task, token };
-          }
-          this.candidateCache = candidates.filter((_, i) => !gone.has(i));
-          if (fresh) break;
-        }
-        this.candidateCache = void 0;
-        throw this.nothingClaimable(request);
+        const win = this.claimer.claim(request, ({ location, parsed }) => {
+          const attempts = parsed.frontmatter.attempts;
+          this.journal({ event: "claim", task: location.claim.id, agent: request.agent, attempt: attempts + 1, lease: location.claim.lease, to: "claimed", attempts });
+        });
+        if (!win) throw nothingClaimable(this.claimer.snapshot(this.dir), request);
+        return { task: this.folder.toTask(win.parsed, win.location), token: win.token };
       }
-      /**
-       * Tells "wait, work remains" (exit 3) from "nothing will ever be claimable" (exit 4). Works from
-       * file names plus the open tasks' dependencies: every contender ends here once the queue drains,
-       * so it must not parse the whole store.
-       */
-      nothingClaimable(request) {
-        const stateOf = /* @__PURE__ */ new Map();
-        const claimedBy = /* @__PURE__ */ new Map();
-        const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
-        let moving = 0;
-        for (const state of TASK_STATES) {
-          for (const entry of this.listNames(state)) {
-            if (entry.name.startsWith(".moved~") && state !== "completed") moving++;
-            if (!isTaskFileName(entry.name)) continue;
-            let id = entry.name.slice(0, -3);
-            if (state === "claimed") {
-              const claim2 = parseClaimFileName(entry.name);
-              if (!claim2) continue;
-              id = claim2.id;
-              claimedBy.set(id, claim2.agent);
-            }
-            stateOf.set(id, state);
-            counts[state]++;
-          }
-        }
-        const listed = [...stateOf].filter(([, state]) => state === "available" || state === "failed").map(([id, state]) => ({ id, state }));
-        const metas = new Map(listed.map(({ id, state }) => [id, this.claimMetaFor(state, `${id}.md`)]));
-        const unreadable = listed.filter(({ id }) => metas.get(id) === void 0 && stateOf.has(id));
-        const open = listed.filter(({ id }) => metas.get(id) !== void 0);
-        const dependsOn = new Map(open.map(({ id }) => [id, metas.get(id).depends_on]));
-        const stuck = /* @__PURE__ */ new Set();
-        let changed = true;
-        while (changed) {
-          changed = false;
-          for (const { id } of open) {
-            if (stuck.has(id)) continue;
-            if (dependsOn.get(id).some((dep) => !stateOf.has(dep) || stateOf.get(dep) === "blocked" || stuck.has(dep))) {
-              stuck.add(id);
-              changed = true;
-            }
-          }
-        }
-        if (request.task) {
-          const state = stateOf.get(request.task);
-          if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${this.dir}`);
-          if (state === "completed" || state === "blocked") {
-            return new CliError("E_NO_WORK", `task "${request.task}" is ${state}; nothing to claim`);
-          }
-          return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${state === "claimed" ? `held by ${claimedBy.get(request.task)}` : "waiting on depends_on or another role"})`);
-        }
-        const waiting = open.filter(({ id }) => !stuck.has(id));
-        if (waiting.length === 0 && counts.claimed === 0 && moving === 0) {
-          const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.map(({ id, state }) => `${state}/${id}.md`).join(", ")}): run parallel-agents status to see why` : "";
-          const suffix = `${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`;
-          return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${suffix}`);
-        }
-        const forRole = request.role ? ` for role ${request.role}` : "";
-        return new CliError(
-          "E_NOTHING_CLAIMABLE",
-          `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
-        );
-      }
-      // ---------------------------------------------------------------- holder operations
       findClaim(request) {
-        validateAgentName(request.agent);
-        validateTaskId(request.task, "--task");
         this.requireStore();
-        if (request.token !== void 0) validateToken(request.token);
-        if (request.token !== void 0) {
-          const name = claimFileName(request.task, request.agent, request.token);
-          const path = (0, import_node_path4.join)(this.stateDir("claimed"), name);
-          if (!(0, import_node_fs6.existsSync)(path)) throw this.notHolder(request);
-          return { path, name, token: request.token };
-        }
-        const prefix = `${request.task}~${request.agent}~`;
-        let found;
-        for (const entry of this.listNames("claimed")) {
-          if (!entry.name.startsWith(prefix) || !isTaskFileName(entry.name)) continue;
-          const claim2 = parseClaimFileName(entry.name);
-          if (!claim2 || claim2.id !== request.task || claim2.agent !== request.agent) continue;
-          if (request.token !== void 0 && claim2.token !== request.token) continue;
-          found = { path: (0, import_node_path4.join)(this.stateDir("claimed"), entry.name), name: entry.name, token: claim2.token };
-        }
-        if (!found) throw this.notHolder(request);
-        return found;
-      }
-      notHolder(request) {
-        const where2 = this.locate(request.task);
-        let state;
-        if (!where2) state = "does not exist";
-        else if (where2.state === "claimed") {
-          const claim2 = parseClaimFileName(where2.name);
-          state = claim2?.agent === request.agent ? "is held by this agent under another token (re-claimed after a recovery)" : `is held by ${claim2?.agent ?? "another agent"}`;
-        } else state = `is ${where2.state}`;
-        return new CliError("E_NOT_HOLDER", `agent ${request.agent} does not hold task "${request.task}": it ${state}; do not merge this work, claim again`);
+        return findClaim(this.folder, request);
       }
       async heartbeat(request) {
-        const claim2 = this.findClaim(request);
+        const where2 = this.findClaim(request);
         const now = /* @__PURE__ */ new Date();
         try {
-          (0, import_node_fs6.utimesSync)(claim2.path, now, now);
+          this.fs.utimesSync(where2.path, now, now);
+          return this.folder.toTask(this.folder.read(where2.path), where2);
         } catch (error) {
-          if (isMissing(error)) throw this.notHolder(request);
+          if (isMissing(error)) throw notHolder(this.folder, request);
           throw error;
         }
-        return this.toTask(this.parseFile(claim2.path), "claimed", claim2.path, claim2.name);
       }
-      /**
-       * Moves a held claim to its next state with new content, in three renames:
-       * 1. the new content is written under `.pending~<id>~<token>~...` in the destination folder;
-       * 2. the claimed file is renamed to a hidden `.moved~<id>~<token>.md` there: this rename is the
-       *    ownership check (exactly one of holder and recoverer wins it), and a hidden name means no
-       *    claimer can take the old content while the move is under way;
-       * 3. the pending content is installed as `<id>.md`, and the moved file deleted.
-       * `recover` finishes steps 3 if we die in between.
-       */
-      transition(claim2, to, update, request) {
-        let source;
+      /** Moves a proven claim to its next state with new content (transition.ts), journaling the event. */
+      moveClaim(where2, request, next) {
+        let parsed;
         try {
-          source = (0, import_node_fs6.readFileSync)(claim2.path, "utf8");
+          parsed = this.folder.read(where2.path);
         } catch (error) {
-          if (isMissing(error)) throw this.notHolder(request);
+          if (isMissing(error)) throw notHolder(this.folder, request);
           throw error;
         }
-        const parsed = parseTaskText(source, claim2.path);
-        const id = parsed.frontmatter.id;
-        const text = serializeTask(update(parsed), parsed.body);
-        const destination = (0, import_node_path4.join)(this.stateDir(to), taskFileName(id));
-        const pending = (0, import_node_path4.join)(this.stateDir(to), `.pending~${id}~${claim2.token}~${process.pid}~${contentDigest(source)}.md`);
-        const moved = (0, import_node_path4.join)(this.stateDir(to), `.moved~${id}~${claim2.token}.md`);
-        const fd = (0, import_node_fs6.openSync)(pending, "wx");
+        const { to, frontmatter, event } = next(parsed.frontmatter);
+        const content = serializeTask(frontmatter, parsed.body);
         try {
-          (0, import_node_fs6.writeSync)(fd, text);
-        } finally {
-          (0, import_node_fs6.closeSync)(fd);
-        }
-        this.onStep?.("transition:pending-written");
-        try {
-          (0, import_node_fs6.renameSync)(claim2.path, moved);
+          const path = moveTask(this.folder, { id: where2.claim.id, source: where2.path, lease: where2.claim.lease, to, content, record: () => this.journal(event) });
+          return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(where2.claim.id) });
         } catch (error) {
-          try {
-            (0, import_node_fs6.unlinkSync)(pending);
-          } catch {
-          }
-          if (isMissing(error)) throw this.notHolder(request);
+          if (error instanceof MoveLost) throw notHolder(this.folder, request);
           throw error;
         }
-        this.onStep?.("transition:moved");
-        (0, import_node_fs6.renameSync)(pending, destination);
-        this.onStep?.("transition:installed");
-        try {
-          (0, import_node_fs6.unlinkSync)(moved);
-        } catch {
-        }
-        return this.toTask(parseTaskText(text, destination), to, destination);
       }
       async complete(request) {
-        if (request.commit !== void 0 && !/^[0-9a-f]{4,64}$/i.test(request.commit)) {
-          throw new CliError("E_INVALID", `--commit "${request.commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
-        }
-        const claim2 = this.findClaim(request);
-        const task = this.transition(claim2, "completed", ({ frontmatter }) => {
-          const next = { ...frontmatter };
-          next.commit = request.commit;
-          next.summary = request.summary;
-          next.completed_by = request.agent;
-          next.completed_at = (/* @__PURE__ */ new Date()).toISOString();
-          delete next.last_error;
-          return next;
-        }, request);
-        this.appendEvent({ event: "complete", task: task.id, agent: request.agent, attempt: task.attempts + 1, commit: request.commit });
-        return task;
+        const where2 = this.findClaim(request);
+        return this.moveClaim(where2, request, (fm) => afterComplete(fm, request));
       }
       async fail(request) {
         const reason = request.reason.trim();
         if (reason === "") throw new CliError("E_USAGE", "--reason must say why the task failed");
-        const claim2 = this.findClaim(request);
-        const parsed = this.parseFile(claim2.path);
-        const attempts = parsed.frontmatter.attempts + 1;
-        const to = attempts >= parsed.frontmatter.max_attempts ? "blocked" : "failed";
-        const task = this.transition(claim2, to, ({ frontmatter }) => ({ ...frontmatter, attempts, last_error: reason }), request);
-        this.appendEvent({ event: to === "blocked" ? "block" : "fail", task: task.id, agent: request.agent, attempt: attempts, reason });
-        return task;
+        const where2 = this.findClaim(request);
+        return this.moveClaim(where2, request, (fm) => afterFailure(fm, { agent: request.agent, task: request.task, reason }));
       }
       async release(request) {
-        const claim2 = this.findClaim(request);
-        const parsed = this.parseFile(claim2.path);
-        const to = parsed.frontmatter.attempts > 0 ? "failed" : "available";
-        const destination = (0, import_node_path4.join)(this.stateDir(to), taskFileName(parsed.frontmatter.id));
+        const where2 = this.findClaim(request);
+        return this.moveClaim(where2, request, (fm) => afterRelease(fm, request));
+      }
+      async reopen(request) {
+        validateTaskId(request.task);
+        this.requireStore();
+        const source = (0, import_node_path8.join)(this.folder.stateDir("completed"), taskFileName(request.task));
+        const where2 = { state: "completed", path: source, name: taskFileName(request.task) };
+        let parsed;
         try {
-          (0, import_node_fs6.renameSync)(claim2.path, destination);
+          parsed = this.folder.read(source);
         } catch (error) {
-          if (isMissing(error)) throw this.notHolder(request);
+          if (isMissing(error)) throw new CliError("E_REFUSED", `task "${request.task}" is not completed any more; nothing to reopen`);
           throw error;
         }
-        this.appendEvent({ event: "release", task: parsed.frontmatter.id, agent: request.agent, attempt: parsed.frontmatter.attempts + 1 });
-        return this.toTask(parsed, to, destination);
+        const { to, frontmatter, event } = afterReopen(parsed.frontmatter, request);
+        const content = serializeTask(frontmatter, parsed.body);
+        try {
+          const path = moveTask(this.folder, { id: request.task, source: where2.path, lease: `reopen-${randomHex(8)}`, to, content, record: () => this.journal(event) });
+          return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(request.task) });
+        } catch (error) {
+          if (error instanceof MoveLost) throw new CliError("E_REFUSED", `task "${request.task}" was reopened by someone else; nothing to do`);
+          throw error;
+        }
       }
-      // ---------------------------------------------------------------- recovery
       async recover(options) {
-        return this.recoverSync(options);
-      }
-      recoverSync(options) {
         this.requireStore();
-        const repaired = this.repairInterrupted();
-        const recovered = [];
-        const now = options.now ?? Date.now();
-        for (const entry of this.listNames("claimed")) {
-          const claim2 = parseClaimFileName(entry.name);
-          if (!claim2) continue;
-          const path = (0, import_node_path4.join)(this.stateDir("claimed"), entry.name);
-          let lastSign;
-          try {
-            const stat = (0, import_node_fs6.statSync)(path);
-            lastSign = Math.max(stat.mtimeMs, stat.ctimeMs);
-          } catch {
-            continue;
-          }
-          let reason;
-          if (claim2.holder && holderLiveness(claim2.holder) === "gone") {
-            reason = `holder process ${claim2.holder.pid} is gone`;
-          } else if (now - lastSign > options.staleAfterMs) {
-            reason = `no heartbeat for ${formatAge(now - lastSign)} (limit ${formatAge(options.staleAfterMs)})`;
-          }
-          if (!reason) continue;
-          const request = { agent: claim2.agent, task: claim2.id, token: claim2.token };
-          const location = { path, name: entry.name, token: claim2.token };
-          let parsed;
-          try {
-            parsed = this.parseFile(path);
-          } catch {
-            continue;
-          }
-          const attempts = parsed.frontmatter.attempts + 1;
-          const to = attempts >= parsed.frontmatter.max_attempts ? "blocked" : "failed";
-          const lastError = `stale claim by ${claim2.agent}: ${reason}`;
-          try {
-            this.transition(location, to, ({ frontmatter }) => ({ ...frontmatter, attempts, last_error: lastError }), request);
-          } catch (error) {
-            if (error instanceof CliError && error.code === "E_NOT_HOLDER") continue;
-            throw error;
-          }
-          this.appendEvent({ event: "recover", task: claim2.id, agent: claim2.agent, attempt: attempts, reason: lastError, to });
-          recovered.push({ id: claim2.id, agent: claim2.agent, reason: lastError, to, attempts });
+        if (options.task !== void 0) validateTaskId(options.task);
+        const repaired = repairMoves(this.folder, (state, id, what) => this.journal({ event: "repair", task: id, reason: `${what} (${state}/)` }));
+        const recovered = takeBackStaleClaims(this.folder, options, (where2, reason) => {
+          const holder = { agent: where2.claim.agent, task: where2.claim.id };
+          return this.moveClaim(where2, { ...holder, identityVerified: true }, (fm) => afterFailure(fm, { ...holder, reason, recovered: true }));
+        });
+        const reconciled = [];
+        for (const event of reconcileEvents(readEvents(this.fs, this.eventsPath), this.folder.listAll().tasks)) {
+          this.journal(event);
+          reconciled.push(`${event.task}: ${String(event.reason)}`);
         }
-        return { recovered, repaired };
-      }
-      /**
-       * Finishes or rolls back transitions a crash cut short (see transition). A moved claim with its
-       * pending content is finished; a moved claim whose content was already installed is deleted; a
-       * moved claim without pending content goes back as it was; pending content whose claim never
-       * moved is dropped. Temp files of dead writers are removed.
-       */
-      repairInterrupted() {
-        const repaired = [];
-        const ignoreGone = (action) => {
-          try {
-            action();
-          } catch (error) {
-            if (!isMissing(error)) throw error;
-          }
-        };
-        for (const state of TASK_STATES) {
-          const names = this.listNames(state).map((entry) => entry.name);
-          for (const name of names) {
-            const path = (0, import_node_path4.join)(this.stateDir(state), name);
-            if (name.startsWith(".pending~")) {
-              const [, id, token, pidText] = name.slice(0, -3).split("~");
-              if (!id || !token || !pidText || isProcessAlive(Number(pidText))) continue;
-              const moved = (0, import_node_path4.join)(this.stateDir(state), `.moved~${id}~${token}.md`);
-              if ((0, import_node_fs6.existsSync)(moved)) {
-                ignoreGone(() => (0, import_node_fs6.renameSync)(path, (0, import_node_path4.join)(this.stateDir(state), taskFileName(id))));
-                ignoreGone(() => (0, import_node_fs6.unlinkSync)(moved));
-                repaired.push(`${state}/${id}: finished an interrupted move`);
-                this.appendEvent({ event: "repair", task: id, reason: `finished interrupted transition to ${state}` });
-              } else {
-                ignoreGone(() => (0, import_node_fs6.unlinkSync)(path));
-                repaired.push(`${state}/${id}: dropped an unfinished transition`);
-              }
-            } else if (name.startsWith(".tmp~")) {
-              const pid = Number(name.split("~")[2]);
-              if (Number.isInteger(pid) && !isProcessAlive(pid)) {
-                ignoreGone(() => (0, import_node_fs6.unlinkSync)(path));
-                repaired.push(`${state}/${name}: removed a stray temp file`);
-              }
-            }
-          }
-          for (const entry of this.listNames(state)) {
-            if (!entry.name.startsWith(".moved~")) continue;
-            const [, id, token] = entry.name.slice(0, -3).split("~");
-            if (!id || !token) continue;
-            const path = (0, import_node_path4.join)(this.stateDir(state), entry.name);
-            const stillPending = this.listNames(state).some((other) => other.name.startsWith(`.pending~${id}~${token}~`));
-            if (stillPending) continue;
-            const destination = (0, import_node_path4.join)(this.stateDir(state), taskFileName(id));
-            if ((0, import_node_fs6.existsSync)(destination)) {
-              ignoreGone(() => (0, import_node_fs6.unlinkSync)(path));
-            } else {
-              ignoreGone(() => (0, import_node_fs6.renameSync)(path, destination));
-              repaired.push(`${state}/${id}: put back a move that lost its new content`);
-            }
-          }
-        }
-        return repaired;
+        return { recovered, repaired, reconciled };
       }
     };
-    TOKEN_PATTERN = /^[0-9a-z]{1,12}-[0-9a-f]{8}(?:-\d{1,10}-\d{1,20}-[0-9a-f]{8})?$/;
+  }
+});
+
+// src/repo/run-git.ts
+function childProcess() {
+  childProcessModule ??= typeof require === "function" ? require("node:child_process") : (0, import_node_module3.createRequire)(import_meta3.url)("node:child_process");
+  return childProcessModule;
+}
+function runGit(args, options) {
+  const result = childProcess().spawnSync("git", args, {
+    cwd: options.cwd,
+    input: options.input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, ...options.env, ...QUIET_ENV },
+    maxBuffer: 256 * 1024 * 1024
+  });
+  if (result.error) {
+    throw new CliError("E_GIT", `could not run git in ${options.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
+  }
+  const exitCode = result.status ?? 128;
+  if (exitCode !== 0 && !(options.okExitCodes ?? []).includes(exitCode)) {
+    throw new GitError(args, exitCode, result.stderr, options.cwd);
+  }
+  return { stdout: result.stdout, stderr: result.stderr, exitCode };
+}
+function runGitAsync(args, options) {
+  return new Promise((resolvePromise, reject) => {
+    const input = options.input;
+    const child = childProcess().spawn("git", args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
+    const stdout = [];
+    const stderr = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", (error) => {
+      reject(new CliError("E_GIT", `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
+    });
+    child.on("close", (code) => {
+      const result = { stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8"), exitCode: code ?? 128 };
+      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
+        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
+      } else {
+        resolvePromise(result);
+      }
+    });
+    if (input !== void 0 && child.stdin) {
+      child.stdin.on("error", () => {
+      });
+      child.stdin.end(input);
+    }
+  });
+}
+function gitOutput(args, options) {
+  return runGit(args, options).stdout.replace(/\n$/, "");
+}
+function gitTest(args, options) {
+  return runGit(args, { ...options, okExitCodes: [1] }).exitCode === 0;
+}
+function resolveCommit(rev, cwd) {
+  if (rev.startsWith("-")) return void 0;
+  const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
+}
+function requireMergeTreeSupport(cwd) {
+  if (mergeTreeChecked) return;
+  const version3 = gitOutput(["version"], { cwd });
+  const match = /(\d+)\.(\d+)/.exec(version3);
+  const major = Number(match?.[1] ?? 0);
+  const minor = Number(match?.[2] ?? 0);
+  if (major < 2 || major === 2 && minor < 38) {
+    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version3}"); upgrade git`);
+  }
+  mergeTreeChecked = true;
+}
+var import_node_module3, import_meta3, childProcessModule, GitError, QUIET_ENV, mergeTreeChecked;
+var init_run_git = __esm({
+  "src/repo/run-git.ts"() {
+    "use strict";
+    import_node_module3 = require("node:module");
+    init_errors();
+    import_meta3 = {};
+    GitError = class extends CliError {
+      args;
+      gitExitCode;
+      stderr;
+      constructor(args, gitExitCode, stderr, cwd) {
+        const firstLine = stderr.trim().split("\n").find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
+        super("E_GIT", `git ${args.slice(0, 3).join(" ")} failed in ${cwd}: ${firstLine}`, {
+          git_args: [...args],
+          git_exit: gitExitCode
+        });
+        this.name = "GitError";
+        this.args = args;
+        this.gitExitCode = gitExitCode;
+        this.stderr = stderr;
+      }
+    };
+    QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+    mergeTreeChecked = false;
+  }
+});
+
+// src/repo/locate.ts
+function findRepoOnDisk(cwd) {
+  let dir = (0, import_node_path9.resolve)(cwd);
+  for (; ; ) {
+    const dotGit = (0, import_node_path9.join)(dir, ".git");
+    let stat;
+    try {
+      stat = (0, import_node_fs3.statSync)(dotGit);
+    } catch {
+      stat = void 0;
+    }
+    if (stat?.isDirectory()) return { repoRoot: dir, gitCommonDir: dotGit };
+    if (stat?.isFile()) {
+      const match = /^gitdir: (.+)$/m.exec((0, import_node_fs3.readFileSync)(dotGit, "utf8"));
+      if (!match) return void 0;
+      const gitDir = (0, import_node_path9.resolve)(dir, match[1].trim());
+      let commonDir;
+      try {
+        commonDir = (0, import_node_path9.resolve)(gitDir, (0, import_node_fs3.readFileSync)((0, import_node_path9.join)(gitDir, "commondir"), "utf8").trim());
+      } catch {
+        return void 0;
+      }
+      if ((0, import_node_path9.basename)(commonDir) !== ".git") return void 0;
+      return { repoRoot: (0, import_node_path9.dirname)(commonDir), gitCommonDir: commonDir };
+    }
+    const parent = (0, import_node_path9.dirname)(dir);
+    if (parent === dir) return "not-found";
+    dir = parent;
+  }
+}
+function findRepo(cwd) {
+  if (!process.env.GIT_DIR && !process.env.GIT_WORK_TREE) {
+    const onDisk = findRepoOnDisk(cwd);
+    if (onDisk === "not-found") return void 0;
+    if (onDisk) return onDisk;
+  }
+  let output;
+  try {
+    const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd, okExitCodes: [128] });
+    if (result.exitCode !== 0) return void 0;
+    output = result.stdout;
+  } catch {
+    return void 0;
+  }
+  const [commonDir, toplevel] = output.trim().split("\n");
+  if (!commonDir) return void 0;
+  const repoRoot = (0, import_node_path9.basename)(commonDir) === ".git" ? (0, import_node_path9.dirname)(commonDir) : toplevel ?? cwd;
+  return { repoRoot, gitCommonDir: commonDir };
+}
+var import_node_fs3, import_node_path9;
+var init_locate = __esm({
+  "src/repo/locate.ts"() {
+    "use strict";
+    import_node_fs3 = require("node:fs");
+    import_node_path9 = require("node:path");
+    init_run_git();
+  }
+});
+
+// src/store/location.ts
+function locateStore(options) {
+  const repo = findRepo(options.cwd);
+  const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
+  if (override) {
+    return {
+      dir: (0, import_node_path10.isAbsolute)(override) ? override : (0, import_node_path10.resolve)(options.cwd, override),
+      repoRoot: repo?.repoRoot,
+      gitCommonDir: repo?.gitCommonDir
+    };
+  }
+  const root = repo?.repoRoot ?? options.cwd;
+  return { dir: (0, import_node_path10.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+}
+var import_node_path10, STORE_DIR_NAME;
+var init_location = __esm({
+  "src/store/location.ts"() {
+    "use strict";
+    import_node_path10 = require("node:path");
+    init_locate();
+    STORE_DIR_NAME = "_tasks";
+  }
+});
+
+// src/store/open-store.ts
+function openStore(options) {
+  const env = options.env ?? process.env;
+  const spec = options.store ?? env.PARALLEL_STORE ?? "local";
+  const location = locateStore({ cwd: options.cwd, tasksDir: options.tasksDir, env });
+  if (spec === "local") return new LocalStore(location, { fs: options.fs });
+  throw new CliError("E_USAGE", `--store "${spec}" is not a store; use "local" (the _tasks/ folder) or "git:<remote>" (e.g. git:origin)`);
+}
+var init_open_store = __esm({
+  "src/store/open-store.ts"() {
+    "use strict";
+    init_errors();
+    init_local_store();
+    init_location();
   }
 });
 
 // src/cli/args.ts
-function parseCommandArgs(argv, options, allowPositionals, usage17) {
+function parseCommandArgs(argv, options, allowPositionals, usage19) {
   try {
-    const { values, positionals } = (0, import_node_util.parseArgs)({
+    const { values, positionals, tokens } = (0, import_node_util.parseArgs)({
       args: argv,
       options: { ...GLOBAL_OPTIONS, ...options },
       strict: true,
-      allowPositionals
+      allowPositionals,
+      tokens: true
     });
+    const repeatable = new Set(Object.entries(options).filter(([, spec]) => spec.multiple).map(([name]) => name));
+    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== "option" || !repeatable.has(token.name)), usage19);
     return { values, positionals };
   } catch (error) {
     const raw = error.message;
     const unknown2 = /Unknown option '([^']+)'/.exec(raw);
     const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
-    throw new CliError("E_USAGE", `${message}; usage: ${usage17}`);
+    throw new CliError("E_USAGE", `${message}; usage: ${usage19}`);
+  }
+}
+function refuseConflictingRepeats(tokens, usage19) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === void 0) continue;
+    if (seen.has(token.name) && seen.get(token.name) !== token.value) {
+      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage19}`);
+    }
+    seen.set(token.name, token.value);
   }
 }
 function stringOption(values, name) {
   const value = values[name];
   return typeof value === "string" ? value : void 0;
 }
-function requireString(values, name, usage17) {
+function requireString(values, name, usage19) {
   const value = stringOption(values, name);
   if (value === void 0 || value === "") {
-    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage17}`);
+    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage19}`);
   }
   return value;
 }
@@ -3090,40 +3886,38 @@ function integerOption(values, name, min, fallback) {
   }
   return Number(value);
 }
-function parseDuration(text, flag) {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) {
-    throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
-  }
-  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? "s"]);
+function durationFlag(text, flag) {
+  const ms = parseDuration(text);
+  if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
+  return ms;
 }
 function durationOption(values, name, fallbackMs) {
   const value = stringOption(values, name);
-  return value === void 0 ? fallbackMs : parseDuration(value, name);
+  return value === void 0 ? fallbackMs : durationFlag(value, name);
 }
-var import_node_util, GLOBAL_OPTIONS, DURATION_UNITS;
+var import_node_util, GLOBAL_OPTIONS;
 var init_args = __esm({
   "src/cli/args.ts"() {
     "use strict";
     import_node_util = require("node:util");
     init_errors();
+    init_duration();
     GLOBAL_OPTIONS = {
       json: { type: "boolean" },
       "tasks-dir": { type: "string" },
       help: { type: "boolean", short: "h" }
     };
-    DURATION_UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
   }
 });
 
 // src/cli/open-store.ts
-function openStore(ctx) {
-  return TaskStore.open({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), env: ctx.env });
+function openStore2(ctx) {
+  return openStore({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), store: stringOption(ctx.values, "store"), env: ctx.env });
 }
-var init_open_store = __esm({
+var init_open_store2 = __esm({
   "src/cli/open-store.ts"() {
     "use strict";
-    init_task_store();
+    init_open_store();
     init_args();
   }
 });
@@ -3137,15 +3931,15 @@ var command;
 var init_init = __esm({
   "src/cli/commands/init.ts"() {
     "use strict";
-    init_open_store();
+    init_open_store2();
     command = {
       usage: "parallel-agents init [--tasks-dir DIR] [--json]",
       options: {},
       async run(ctx) {
-        const store = openStore(ctx);
-        const result = store.init();
+        const store = openStore2(ctx);
+        const result = await store.init();
         const text = [
-          `${result.created ? "created" : "store already at"} ${result.dir}`,
+          `${result.created ? "created the store at" : "store already at"} ${store.description}`,
           result.excludeAdded ? "added the store to .git/info/exclude" : ""
         ].filter(Boolean).join("\n");
         return { data: result, text };
@@ -3168,6 +3962,7 @@ function taskJson(task, now = Date.now(), worktree) {
     attempts: task.attempts,
     max_attempts: task.max_attempts,
     estimate: task.estimate,
+    check: task.check,
     commit: task.commit,
     summary: task.summary,
     completed_by: task.completed_by,
@@ -3178,12 +3973,13 @@ function taskJson(task, now = Date.now(), worktree) {
   if (task.claim) {
     view.claim = {
       agent: task.claim.agent,
-      token: task.claim.token,
+      lease: task.claim.lease,
       claimed_at: new Date(task.claim.claimedAt).toISOString(),
       heartbeat_at: new Date(Math.max(task.claim.heartbeatAt, task.claim.claimedAt)).toISOString(),
       age_ms: Math.round(now - task.claim.claimedAt),
       heartbeat_age_ms: Math.round(now - task.claim.heartbeatAt),
-      holder: task.claim.holder
+      holder: task.claim.holder,
+      stale: task.claim.stale
     };
   }
   if (worktree) view.worktree = { path: worktree.path, branch: worktree.branch, base: worktree.base };
@@ -3191,25 +3987,27 @@ function taskJson(task, now = Date.now(), worktree) {
   return view;
 }
 function taskText(task, now = Date.now(), worktree) {
-  const lines3 = [`${task.id} [${task.state}] ${task.title}`];
+  const lines3 = [`${printable(task.id)} [${task.state}] ${printable(task.title)}`];
   if (worktree) lines3.push(`worktree: ${worktree.path} (branch ${worktree.branch})`);
   if (task.role) lines3.push(`role: ${task.role}`);
-  if (task.files.length > 0) lines3.push(`files: ${task.files.join(", ")}`);
+  if (task.files.length > 0) lines3.push(`files: ${printable(task.files.join(", "))}`);
   if (task.depends_on.length > 0) lines3.push(`depends on: ${task.depends_on.join(", ")}`);
-  lines3.push(`attempts: ${task.attempts}/${task.max_attempts}`);
+  lines3.push(`attempts: ${task.attempts} of ${task.max_attempts} used`);
   if (task.claim) {
-    lines3.push(`claimed by ${task.claim.agent} ${formatAge(now - task.claim.claimedAt)} ago (token ${task.claim.token})`);
+    lines3.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (lease ${task.claim.lease})`);
+    if (task.claim.stale) lines3.push(`${task.claim.stale.kind === "dead" ? "dead" : "stale"}: ${task.claim.stale.reason}; parallel-agents recover takes it back`);
   }
   if (task.commit) lines3.push(`commit: ${task.commit}`);
-  if (task.summary) lines3.push(`summary: ${task.summary}`);
-  if (task.last_error) lines3.push(`last error: ${task.last_error}`);
+  if (task.summary) lines3.push(`summary: ${printable(task.summary)}`);
+  if (task.last_error) lines3.push(`last error: ${printable(task.last_error)}`);
   if (task.body.trim().length > 0) lines3.push("", task.body.trimEnd());
   return lines3.join("\n");
 }
 var init_task_view = __esm({
   "src/cli/task-view.ts"() {
     "use strict";
-    init_task_store();
+    init_duration();
+    init_printable();
   }
 });
 
@@ -3218,16 +4016,17 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs7, import_node_path5, usage, command2;
+var import_node_fs4, import_node_path11, usage, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
-    import_node_fs7 = require("node:fs");
-    import_node_path5 = require("node:path");
+    import_node_fs4 = require("node:fs");
+    import_node_path11 = require("node:path");
     init_errors();
     init_args();
-    init_open_store();
+    init_open_store2();
     init_task_view();
+    init_scope_entry();
     usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
     command2 = {
       usage,
@@ -3251,24 +4050,223 @@ var init_add = __esm({
         let body = bodyText ?? "";
         if (bodyFile !== void 0) {
           try {
-            body = (0, import_node_fs7.readFileSync)((0, import_node_path5.resolve)(ctx.cwd, bodyFile), "utf8");
+            body = (0, import_node_fs4.readFileSync)((0, import_node_path11.resolve)(ctx.cwd, bodyFile), "utf8");
           } catch (error) {
             throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
           }
         }
-        const store = openStore(ctx);
-        const task = store.add({
+        const store = openStore2(ctx);
+        const [task] = await store.add([{
           id: requireString(values, "id", usage),
           title: requireString(values, "title", usage),
           role: stringOption(values, "role"),
-          files: listOption(values, "files"),
+          files: splitScopeList(stringOption(values, "files") ?? ""),
           depends_on: listOption(values, "depends-on"),
           max_attempts: integerOption(values, "max-attempts", 1),
           body
-        });
-        return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.dir}/available` };
+        }]);
+        return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.description}` };
       }
     };
+  }
+});
+
+// src/store/next-steps.ts
+function claimCommand(agent, role) {
+  return `parallel-agents claim --agent ${agent}${role ? ` --role ${role}` : " --role <your role>"} --json`;
+}
+function proof(token) {
+  return token ? ` --token ${token}` : "";
+}
+function completeCommand(agent, task, token) {
+  return `parallel-agents complete --agent ${agent} --task ${task}${proof(token)} --commit-worktree --summary "<one line>" --json`;
+}
+function failCommand(agent, task, token) {
+  return `parallel-agents fail --agent ${agent} --task ${task}${proof(token)} --reason "<what failed and why>" --json`;
+}
+var init_next_steps = __esm({
+  "src/store/next-steps.ts"() {
+    "use strict";
+  }
+});
+
+// src/hooks/identity-marker.ts
+function identityKey(gitCommonDir, create) {
+  const path = (0, import_node_path12.join)(gitCommonDir, KEY_FILE);
+  try {
+    return (0, import_node_fs5.readFileSync)(path, "utf8").trim();
+  } catch {
+    if (!create) return void 0;
+  }
+  try {
+    NODE_FS.mkdirSync((0, import_node_path12.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    createFileWhole(NODE_FS, path, `${randomSecret()}
+`);
+  } catch {
+  }
+  try {
+    return (0, import_node_fs5.readFileSync)(path, "utf8").trim();
+  } catch {
+    return void 0;
+  }
+}
+function mac2(key, agentId, hostPid) {
+  return hmacHex(key, `${agentId}:${hostPid}`).slice(0, 32);
+}
+function markerLine(key, agentId, hostPid) {
+  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac2(key, agentId, hostPid)}`;
+}
+function cmdline(pid) {
+  try {
+    return (0, import_node_fs5.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
+  } catch {
+    return void 0;
+  }
+}
+function checkCaller(gitCommonDir) {
+  for (const pid of ancestors()) {
+    const text = cmdline(pid);
+    if (text === void 0 || !text.includes(MARKER_PREFIX)) continue;
+    const match = MARKER.exec(text);
+    const parent = parentPid(pid);
+    if (!match || parent === void 0 || Number(match[2]) !== parent) continue;
+    const key = gitCommonDir ? identityKey(gitCommonDir, false) : void 0;
+    if (!key) return { kind: "unverified", reason: "no identity key in this repository (is the store in another repository?)" };
+    if (!sameSecret(match[3], mac2(key, match[1], parent))) return { kind: "unverified", reason: "its identity marker does not match this repository's key" };
+    return { kind: "verified", identity: { agentId: match[1], hostPid: parent, hostStart: processStartTime(parent) } };
+  }
+  return { kind: "none" };
+}
+var import_node_fs5, import_node_path12, MARKER_PREFIX, KEY_FILE, MARKER;
+var init_identity_marker = __esm({
+  "src/hooks/identity-marker.ts"() {
+    "use strict";
+    import_node_fs5 = require("node:fs");
+    import_node_path12 = require("node:path");
+    init_atomic_write();
+    init_fs_port();
+    init_liveness();
+    init_holder_proof();
+    MARKER_PREFIX = "# parallel-agents-identity ";
+    KEY_FILE = (0, import_node_path12.join)("parallel-agents", "identity.key");
+    MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32})/;
+  }
+});
+
+// src/hooks/subagent-registry.ts
+function recordPath(localDir, agentId) {
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path13.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+}
+function readSubagent(localDir, agentId) {
+  const path = recordPath(localDir, agentId);
+  if (!path) return void 0;
+  try {
+    const data = JSON.parse((0, import_node_fs6.readFileSync)(path, "utf8"));
+    return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function writeSubagent(localDir, record) {
+  const path = recordPath(localDir, record.agentId);
+  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
+`);
+}
+function forgetSubagent(localDir, agentId) {
+  const path = recordPath(localDir, agentId);
+  if (!path) return;
+  try {
+    (0, import_node_fs6.unlinkSync)(path);
+  } catch {
+  }
+}
+function allSubagents(localDir) {
+  let names;
+  try {
+    names = (0, import_node_fs6.readdirSync)((0, import_node_path13.join)(localDir, SUBAGENTS_DIR));
+  } catch {
+    return [];
+  }
+  const records = [];
+  for (const name of names) {
+    if (!name.endsWith(".json")) continue;
+    const record = readSubagent(localDir, name.slice(0, -".json".length));
+    if (record) records.push(record);
+  }
+  return records;
+}
+var import_node_fs6, import_node_path13, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var init_subagent_registry = __esm({
+  "src/hooks/subagent-registry.ts"() {
+    "use strict";
+    import_node_fs6 = require("node:fs");
+    import_node_path13 = require("node:path");
+    init_atomic_write();
+    SUBAGENTS_DIR = "subagents";
+    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+  }
+});
+
+// src/cli/caller.ts
+function checkCallerOf(ctx, store) {
+  return checkCaller((findRepo(store.localDir) ?? findRepo(ctx.cwd))?.gitCommonDir);
+}
+function callerIdentity(ctx, store) {
+  const check = checkCallerOf(ctx, store);
+  return check.kind === "verified" ? check.identity : void 0;
+}
+function hostOf(identity) {
+  return { pid: identity.hostPid, start: identity.hostStart, host: hostId() };
+}
+async function bindClaimer(ctx, store, agent) {
+  const check = checkCallerOf(ctx, store);
+  if (check.kind === "unverified") {
+    throw new CliError("E_IDENTITY", `this claim comes from a Claude Code agent whose identity cannot be verified: ${check.reason}; run parallel-agents on the project's own store`);
+  }
+  if (check.kind === "none") return void 0;
+  const identity = check.identity;
+  if (identity.agentId === "main") return hostOf(identity);
+  const bound = readSubagent(store.localDir, identity.agentId);
+  if (bound && bound.agent !== agent) {
+    throw new CliError("E_IDENTITY", `you (subagent ${identity.agentId}) already claim as agent "${bound.agent}"; keep using --agent ${bound.agent}: one name per agent, so your claims are released if you stop`);
+  }
+  if (!bound) {
+    const clash = allSubagents(store.localDir).find((record) => record.agent === agent && record.agentId !== identity.agentId && processLiveness({ pid: record.hostPid, start: record.hostStart, host: hostId() }) !== "gone");
+    if (clash) {
+      throw new CliError("E_IDENTITY", `agent name "${agent}" is already used by another running agent (${clash.agentType ?? "subagent"} ${clash.agentId}); claim with a unique --agent name, for example ${agent}-${identity.agentId.slice(0, 6)}`);
+    }
+  }
+  const unfinished = await store.heldBy(agent);
+  if (unfinished.length > 0) {
+    throw new CliError("E_REFUSED", `finish what you hold before claiming again: agent "${agent}" still holds ${unfinished.map((task) => task.id).join(", ")}; run ${completeCommand(agent, unfinished[0].id)}, or fail it, then claim`);
+  }
+  if (!bound) {
+    writeSubagent(store.localDir, {
+      agentId: identity.agentId,
+      agent,
+      hostPid: identity.hostPid,
+      hostStart: identity.hostStart,
+      sessionId: ctx.env.CLAUDE_CODE_SESSION_ID,
+      recordedAt: (/* @__PURE__ */ new Date()).toISOString()
+    });
+  }
+  return hostOf(identity);
+}
+function holderRequest(ctx, store, base) {
+  if (base.token !== void 0) return base;
+  const identity = callerIdentity(ctx, store);
+  const bound = identity && identity.agentId !== "main" ? readSubagent(store.localDir, identity.agentId) : void 0;
+  return { ...base, identityVerified: bound?.agent === base.agent };
+}
+var init_caller = __esm({
+  "src/cli/caller.ts"() {
+    "use strict";
+    init_errors();
+    init_identity_marker();
+    init_subagent_registry();
+    init_liveness();
+    init_locate();
+    init_next_steps();
   }
 });
 
@@ -3281,8 +4279,12 @@ var usage2, command3;
 var init_claim = __esm({
   "src/cli/commands/claim.ts"() {
     "use strict";
+    init_errors();
+    init_liveness();
+    init_next_steps();
     init_args();
-    init_open_store();
+    init_caller();
+    init_open_store2();
     init_task_view();
     usage2 = "parallel-agents claim --agent NAME [--role ROLE] [--task ID] [--holder-pid PID] [--json]";
     command3 = {
@@ -3294,15 +4296,16 @@ var init_claim = __esm({
         "holder-pid": { type: "string" }
       },
       async run(ctx) {
-        const store = openStore(ctx);
+        const store = openStore2(ctx);
         const agent = requireString(ctx.values, "agent", usage2);
-        const { task, token } = await store.claim({
-          agent,
-          role: stringOption(ctx.values, "role"),
-          task: stringOption(ctx.values, "task"),
-          holderPid: integerOption(ctx.values, "holder-pid", 1)
-        });
-        const next = `when done: parallel-agents complete --agent ${agent} --task ${task.id} --token ${token} --commit-worktree (or --commit <sha>) | on failure: parallel-agents fail --agent ${agent} --task ${task.id} --token ${token} --reason "<why>"`;
+        const holderPid = integerOption(ctx.values, "holder-pid", 1);
+        if (holderPid !== void 0 && !isProcessAlive(holderPid)) {
+          throw new CliError("E_INVALID", `--holder-pid ${holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
+        }
+        const bound = await bindClaimer(ctx, store, agent);
+        const holder = holderPid !== void 0 ? describeProcess(holderPid) : bound;
+        const { task, token } = await store.claim({ agent, role: stringOption(ctx.values, "role"), task: stringOption(ctx.values, "task"), holder });
+        const next = `when done: ${completeCommand(agent, task.id, token)} | on failure: ${failCommand(agent, task.id, token)}`;
         return {
           data: { task: taskJson(task), token, agent },
           text: `claimed ${task.id} (attempt ${task.attempts + 1} of ${task.max_attempts}) as ${agent}
@@ -3325,173 +4328,169 @@ var init_heartbeat = __esm({
   "src/cli/commands/heartbeat.ts"() {
     "use strict";
     init_args();
-    init_open_store();
+    init_caller();
+    init_open_store2();
     init_task_view();
     usage3 = "parallel-agents heartbeat --agent NAME --task ID [--token TOKEN] [--json]";
     command4 = {
       usage: usage3,
       options: { agent: { type: "string" }, task: { type: "string" }, token: { type: "string" } },
       async run(ctx) {
-        const task = await openStore(ctx).heartbeat({
-          agent: requireString(ctx.values, "agent", usage3),
-          task: requireString(ctx.values, "task", usage3),
-          token: stringOption(ctx.values, "token")
-        });
+        const store = openStore2(ctx);
+        const task = await store.heartbeat(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage3), task: requireString(ctx.values, "task", usage3), token: stringOption(ctx.values, "token") }));
         return { data: { task: taskJson(task) }, text: `lease renewed on ${task.id}` };
       }
     };
   }
 });
 
-// src/git/run-git.ts
-function runGit(args, options) {
-  const result = (0, import_node_child_process.spawnSync)("git", args, {
-    cwd: options.cwd,
-    input: options.input ?? "",
-    encoding: "utf8",
-    env: { ...process.env, ...options.env, ...QUIET_ENV },
-    maxBuffer: 256 * 1024 * 1024
-  });
-  if (result.error) {
-    throw new CliError("E_GIT", `could not run git in ${options.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
+// src/scope/segment-glob.ts
+function affixOf(elements) {
+  let prefix = "";
+  let suffix = "";
+  let star = false;
+  for (const element of elements) {
+    if (element.kind === "star") {
+      if (star) return void 0;
+      star = true;
+    } else if (element.kind === "char") {
+      if (star) suffix += String.fromCharCode(element.code);
+      else prefix += String.fromCharCode(element.code);
+    } else return void 0;
   }
-  const exitCode = result.status ?? 128;
-  if (exitCode !== 0 && !(options.okExitCodes ?? []).includes(exitCode)) {
-    throw new GitError(args, exitCode, result.stderr, options.cwd);
-  }
-  return { stdout: result.stdout, stderr: result.stderr, exitCode };
+  return { prefix, suffix, star };
 }
-function runGitAsync(args, options) {
-  return new Promise((resolvePromise, reject) => {
-    const child = (0, import_node_child_process.spawn)("git", args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: ["pipe", "pipe", "pipe"] });
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", (error) => {
-      reject(new CliError("E_GIT", `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
-    });
-    child.on("close", (code) => {
-      const result = { stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8"), exitCode: code ?? 128 };
-      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
-        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
-      } else {
-        resolvePromise(result);
+function affixesOf(elements) {
+  const groups = elements.filter((element) => element.kind === "group");
+  if (groups.length > 1) return void 0;
+  const at = elements.findIndex((element) => element.kind === "group");
+  const spelled = at < 0 ? [elements] : groups[0].alternatives.map((alternative) => [...elements.slice(0, at), ...alternative, ...elements.slice(at + 1)]);
+  const affixes = [];
+  for (const alternative of spelled) {
+    const affix = affixOf(alternative.filter((element, i) => !(element.kind === "star" && alternative[i - 1]?.kind === "star")));
+    if (!affix) return void 0;
+    affixes.push(affix);
+  }
+  return affixes;
+}
+function compileSegment(segment) {
+  const elements = parseSegment(segment);
+  if (isSyntaxError(elements)) throw new Error(`glob segment "${segment}" is malformed (${elements.kind})`);
+  const kind = [];
+  const token = [];
+  const out = [];
+  const node = (nodeKind, nodeToken, next) => {
+    kind.push(nodeKind);
+    token.push(nodeToken);
+    out.push(next);
+    return kind.length - 1;
+  };
+  const match = node(MATCH, void 0, []);
+  const sequence = (parts, next) => {
+    let at = next;
+    for (let i = parts.length - 1; i >= 0; i--) {
+      const part = parts[i];
+      if (part.kind === "star") {
+        const loop = node(SPLIT, void 0, []);
+        out[loop].push(node(TAKE, { kind: "any" }, [loop]), at);
+        at = loop;
+      } else if (part.kind === "group") {
+        const after = at;
+        at = node(SPLIT, void 0, part.alternatives.map((alternative) => sequence(alternative, after)));
+      } else at = node(TAKE, part, [at]);
+    }
+    return at;
+  };
+  const start = sequence(elements, match);
+  const size = kind.length;
+  return {
+    source: segment,
+    kind: Uint8Array.from(kind),
+    token,
+    out,
+    start,
+    match,
+    affixes: affixesOf(elements),
+    gen: 0,
+    mark: new Int32Array(size),
+    listA: new Int32Array(size),
+    listB: new Int32Array(size)
+  };
+}
+function nextGeneration(program) {
+  if (program.gen >= 1073741823) {
+    program.mark.fill(0);
+    program.gen = 0;
+  }
+  return ++program.gen;
+}
+function closure(program, from, gen, list, length, cost) {
+  const { kind, out, mark } = program;
+  cost.steps++;
+  if (mark[from] === gen) return length;
+  mark[from] = gen;
+  let top = list.length;
+  list[--top] = from;
+  while (top < list.length) {
+    const node = list[top++];
+    if (kind[node] !== SPLIT) {
+      list[length++] = node;
+      continue;
+    }
+    for (const next of out[node]) {
+      cost.steps++;
+      if (mark[next] !== gen) {
+        mark[next] = gen;
+        list[--top] = next;
       }
-    });
-    child.stdin.end(options.input ?? "");
-  });
-}
-function gitOutput(args, options) {
-  return runGit(args, options).stdout.replace(/\n$/, "");
-}
-function gitTest(args, options) {
-  return runGit(args, { ...options, okExitCodes: [1] }).exitCode === 0;
-}
-function resolveCommit(rev, cwd) {
-  if (rev.startsWith("-")) return void 0;
-  const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
-  return result.exitCode === 0 ? result.stdout.trim() : void 0;
-}
-function requireMergeTreeSupport(cwd) {
-  if (mergeTreeChecked) return;
-  const version2 = gitOutput(["version"], { cwd });
-  const match = /(\d+)\.(\d+)/.exec(version2);
-  const major = Number(match?.[1] ?? 0);
-  const minor = Number(match?.[2] ?? 0);
-  if (major < 2 || major === 2 && minor < 38) {
-    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version2}"); upgrade git`);
+    }
   }
-  mergeTreeChecked = true;
+  return length;
 }
-var import_node_child_process, GitError, QUIET_ENV, mergeTreeChecked;
-var init_run_git = __esm({
-  "src/git/run-git.ts"() {
-    "use strict";
-    import_node_child_process = require("node:child_process");
-    init_errors();
-    GitError = class extends CliError {
-      args;
-      gitExitCode;
-      stderr;
-      constructor(args, gitExitCode, stderr, cwd) {
-        const firstLine = stderr.trim().split("\n").find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
-        super("E_GIT", `git ${args.slice(0, 3).join(" ")} failed in ${cwd}: ${firstLine}`, {
-          git_args: [...args],
-          git_exit: gitExitCode
-        });
-        this.name = "GitError";
-        this.args = args;
-        this.gitExitCode = gitExitCode;
-        this.stderr = stderr;
-      }
-    };
-    QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
-    mergeTreeChecked = false;
-  }
-});
-
-// src/git/repo-context.ts
-function openRepoContext(options) {
-  const env = options.env ?? process.env;
-  const location = locateStore({ cwd: options.cwd, tasksDir: options.tasksDir, env });
-  if (!location.repoRoot || !location.gitCommonDir) {
-    throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
-  }
-  const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
-  const worktreesDir = (0, import_node_path6.isAbsolute)(configured) ? configured : (0, import_node_path6.resolve)(location.repoRoot, configured);
-  return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
-}
-function excludeLineFor(context) {
-  const rel = (0, import_node_path6.relative)(context.repoRoot, context.worktreesDir);
-  if (rel === "" || rel.startsWith("..") || (0, import_node_path6.isAbsolute)(rel)) return void 0;
-  return `/${rel.split(import_node_path6.sep).join("/")}/`;
-}
-function ensureWorktreesExcluded(context) {
-  const line = excludeLineFor(context);
-  if (line) addToGitExclude(context.gitCommonDir, line);
-}
-function isWorktreesExcluded(context) {
-  const line = excludeLineFor(context);
-  if (!line) return true;
-  try {
-    return (0, import_node_fs8.readFileSync)((0, import_node_path6.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
-  } catch {
+function matchSegment(program, text, start, end, cost) {
+  const { affixes } = program;
+  if (affixes) {
+    const length = end - start;
+    for (const { prefix, suffix, star } of affixes) {
+      cost.steps++;
+      if (star ? length < prefix.length + suffix.length : length !== prefix.length) continue;
+      cost.steps += prefix.length + suffix.length;
+      if (text.startsWith(prefix, start) && (!star || text.startsWith(suffix, end - suffix.length))) return true;
+    }
     return false;
   }
+  const { kind, token, out, match } = program;
+  let current = program.listA;
+  let next = program.listB;
+  let gen = nextGeneration(program);
+  let count = closure(program, program.start, gen, current, 0, cost);
+  for (let at = start; at < end && count > 0; at++) {
+    const code = text.charCodeAt(at);
+    gen = nextGeneration(program);
+    let nextCount = 0;
+    for (let i = 0; i < count; i++) {
+      const node = current[i];
+      cost.steps++;
+      if (kind[node] === TAKE && accepts(token[node], code, cost)) nextCount = closure(program, out[node][0], gen, next, nextCount, cost);
+    }
+    [current, next] = [next, current];
+    count = nextCount;
+  }
+  for (let i = 0; i < count; i++) if (current[i] === match) return true;
+  return false;
 }
-function currentBranch(repoRoot) {
-  const result = runGit(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: repoRoot, okExitCodes: [1, 128] });
-  return result.exitCode === 0 ? result.stdout.trim() : void 0;
-}
-function branchRefName(branch) {
-  return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
-}
-var import_node_fs8, import_node_path6, DEFAULT_WORKTREES_DIR;
-var init_repo_context = __esm({
-  "src/git/repo-context.ts"() {
+var TAKE, SPLIT, MATCH;
+var init_segment_glob = __esm({
+  "src/scope/segment-glob.ts"() {
     "use strict";
-    import_node_fs8 = require("node:fs");
-    import_node_path6 = require("node:path");
-    init_errors();
-    init_git_exclude();
-    init_locate();
-    init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path6.join)(".parallel", "worktrees");
+    init_segment_syntax();
+    TAKE = 0;
+    SPLIT = 1;
+    MATCH = 2;
   }
 });
 
 // src/scope/glob.ts
-function isGlob(entry) {
-  return GLOB_CHARS.test(entry);
-}
-function normalizeScopeEntry(entry) {
-  if (!NEEDS_NORMALIZING.test(entry)) return entry;
-  let normalized = entry.trim().replace(/\/{2,}/g, "/");
-  while (normalized.startsWith("./")) normalized = normalized.slice(2);
-  if (normalized.length > 1 && normalized.endsWith("/")) normalized = normalized.slice(0, -1);
-  return normalized;
-}
 function staticBase(entry) {
   const segments = normalizeScopeEntry(entry).split("/");
   const literal = [];
@@ -3501,100 +4500,149 @@ function staticBase(entry) {
   }
   return literal.join("/");
 }
-function escapeRegex2(text) {
-  return text.replace(/[.+^$()|\\/]/g, "\\$&");
+function segmentProgram(segment) {
+  let compiled2 = programs.get(segment);
+  if (!compiled2) programs.set(segment, compiled2 = compileSegment(segment));
+  return compiled2;
 }
-function segmentToRegex(segment) {
-  let out = "";
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment[i];
-    if (char === "*") out += "[^/]*";
-    else if (char === "?") out += "[^/]";
-    else if (char === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end < 0) out += "\\[";
-      else {
-        const body = segment.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
-        out += `[${body}]`;
-        i = end;
-      }
-    } else if (char === "{") {
-      const end = segment.indexOf("}", i + 1);
-      if (end < 0) out += "\\{";
-      else {
-        const options = segment.slice(i + 1, end).split(",").map(segmentToRegex);
-        out += `(?:${options.join("|")})`;
-        i = end;
-      }
-    } else out += escapeRegex2(char);
-  }
-  return out;
-}
-function globToRegExp(entry) {
-  const normalized = normalizeScopeEntry(entry);
-  if (!isGlob(normalized)) {
-    return new RegExp(`^${escapeRegex2(normalized)}(?:/.*)?$`);
-  }
-  const segments = normalized.split("/");
-  const trailingAny = segments.length > 1 && segments[segments.length - 1] === "**";
-  if (trailingAny) segments.pop();
-  let source = "^";
-  segments.forEach((segment, index) => {
-    const last = index === segments.length - 1;
-    if (segment === "**") {
-      source += last ? ".*" : "(?:[^/]+/)*";
-    } else {
-      source += segmentToRegex(segment) + (last ? "" : "/");
-    }
+function compileGlob(rawEntry) {
+  const problem = scopeEntryProblem(rawEntry);
+  if (problem) throw new Error(`scope entry ${JSON.stringify(rawEntry)} ${problem}`);
+  const entry = normalizeScopeEntry(rawEntry);
+  if (entry === "**") return { entry, shape: UNDER, base: "", steps: [], open: true };
+  const segments = entry.split("/");
+  const open = !isGlob(entry) || segments.length > 1 && segments[segments.length - 1] === "**";
+  if (open && isGlob(entry)) segments.pop();
+  let first = segments.findIndex((segment) => isGlob(segment));
+  if (first < 0) first = segments.length;
+  const base = segments.slice(0, first).join("/");
+  if (first === segments.length) return { entry, shape: UNDER, base, steps: [], open };
+  const steps = segments.slice(first).map((segment, index, rest) => {
+    if (segment === "**") return { kind: index === rest.length - 1 ? "rest" : "globstar" };
+    return isGlob(segment) ? { kind: "segment", program: segmentProgram(segment) } : { kind: "text", text: segment };
   });
-  if (trailingAny) source += "(?:/.*)?";
-  return new RegExp(`${source}$`);
+  const perSegment = (step) => step.kind === "text" || step.kind === "segment";
+  const globstarAt = steps.findIndex((step) => !perSegment(step));
+  const lastShape = !open && globstarAt >= 0 && globstarAt === steps.length - 2 && steps[globstarAt].kind === "globstar" && perSegment(steps[steps.length - 1]);
+  const shape = globstarAt < 0 ? STRAIGHT : lastShape ? LAST : GENERAL;
+  return { entry, shape, base, steps, open: open || steps[steps.length - 1].kind === "rest" };
 }
-function compile(entry) {
-  let regex = compiled.get(entry);
-  if (!regex) {
-    regex = globToRegExp(entry);
-    compiled.set(entry, regex);
+function stepMatches(step, path, start, end, cost) {
+  if (step.kind === "segment") return matchSegment(step.program, path, start, end, cost);
+  if (step.kind !== "text") return false;
+  cost.steps += step.text.length + 1;
+  return end - start === step.text.length && path.startsWith(step.text, start);
+}
+function globMatches(glob, path, cost = UNCOUNTED) {
+  const { base, steps } = glob;
+  cost.steps += base.length + 1;
+  let start = 0;
+  if (base !== "") {
+    if (!path.startsWith(base)) return false;
+    if (path.length === base.length) return steps.length === 0 && glob.open;
+    if (path.charCodeAt(base.length) !== 47) return false;
+    start = base.length + 1;
   }
-  return regex;
+  if (glob.shape === UNDER) return true;
+  if (glob.shape === STRAIGHT) return straight(glob, path, start, cost);
+  if (glob.shape === LAST) return lastSegment(glob, path, start, cost);
+  return general(glob, path, start, cost);
 }
-function matchesScope(path, scope) {
-  const normalized = normalizeScopeEntry(path);
-  return scope.some((entry) => compile(entry).test(normalized));
+function straight(glob, path, start, cost) {
+  start = walkStraight(glob.steps, glob.steps.length, path, start, cost);
+  return start > path.length ? start !== NO_MATCH : glob.open;
 }
-function scopeEntryProblem(entry) {
-  const normalized = normalizeScopeEntry(entry);
-  if (normalized === "" || normalized === "." || normalized === "/") return "names no path (use ** for the whole repository)";
-  if (normalized.startsWith("!")) return 'negated entries ("!\u2026") are not supported: list what the task writes';
-  for (const segment of normalized.split("/")) {
-    if (segment === ".") return 'must not contain "." segments';
-    let depth = 0;
-    for (let i = 0; i < segment.length; i++) {
-      const char = segment[i];
-      if (char === "[") {
-        const end = segment.indexOf("]", i + 1);
-        if (end < 0) return 'has a "[" without its "]"';
-        if (end === i + 1 || end === i + 2 && (segment[i + 1] === "!" || segment[i + 1] === "^")) return 'has an empty character class "[]"';
-        i = end;
-      } else if (char === "]") return 'has a "]" without its "["';
-      else if (char === "{") {
-        if (depth > 0) return 'has nested "{" alternatives, which are not supported';
-        depth++;
-      } else if (char === "}") {
-        if (depth === 0) return 'has a "}" without its "{"';
-        depth--;
+function walkStraight(steps, count, path, start, cost) {
+  for (let i = 0; i < count; i++) {
+    if (start > path.length) return NO_MATCH;
+    let end = path.indexOf("/", start);
+    if (end < 0) end = path.length;
+    cost.steps += end - start + 1;
+    if (!stepMatches(steps[i], path, start, end, cost)) return NO_MATCH;
+    start = end + 1;
+  }
+  return start;
+}
+function lastSegment(glob, path, start, cost) {
+  const { steps } = glob;
+  start = walkStraight(steps, steps.length - 2, path, start, cost);
+  if (start > path.length) return false;
+  const slash = path.lastIndexOf("/");
+  cost.steps += 2 * (path.length - start + 1);
+  if (slash < start) return stepMatches(steps[steps.length - 1], path, start, path.length, cost);
+  if (!stepMatches(steps[steps.length - 1], path, slash + 1, path.length, cost)) return false;
+  if (path.charCodeAt(start) === 47) return false;
+  const empty = path.indexOf("//", start);
+  return empty < 0 || empty >= slash;
+}
+function general(glob, path, start, cost) {
+  const { steps } = glob;
+  const last = steps.length;
+  if (liveA.length <= last) {
+    liveA = new Uint8Array(2 * last + 2);
+    liveB = new Uint8Array(2 * last + 2);
+  }
+  let live = liveA;
+  let next = liveB;
+  live.fill(0, 0, last + 1);
+  live[0] = 1;
+  advanceOverGlobstars(steps, live);
+  for (; ; ) {
+    let end = path.indexOf("/", start);
+    if (end < 0) end = path.length;
+    cost.steps += end - start + last + 2;
+    next.fill(0, 0, last + 1);
+    let alive = false;
+    for (let i = 0; i <= last; i++) {
+      if (!live[i]) continue;
+      cost.steps++;
+      let to = -1;
+      const step = steps[i];
+      if (step === void 0) to = glob.open ? last : -1;
+      else if (step.kind === "globstar") to = end > start ? i : -1;
+      else if (step.kind === "rest") to = last;
+      else if (stepMatches(step, path, start, end, cost)) to = i + 1;
+      if (to >= 0) {
+        next[to] = 1;
+        alive = true;
       }
     }
-    if (depth !== 0) return 'has a "{" without its "}" (alternatives cannot span "/")';
+    if (!alive) return false;
+    advanceOverGlobstars(steps, next);
+    const swap = live;
+    live = next;
+    next = swap;
+    if (end === path.length) return live[last] === 1;
+    start = end + 1;
   }
-  return void 0;
 }
-var GLOB_CHARS, NEEDS_NORMALIZING, compiled;
+function advanceOverGlobstars(steps, live) {
+  for (let i = 0; i < steps.length; i++) if (live[i] && steps[i].kind === "globstar") live[i + 1] = 1;
+}
+function cachedGlob(entry) {
+  let glob = compiled.get(entry);
+  if (!glob) compiled.set(entry, glob = compileGlob(entry));
+  return glob;
+}
+function matchesScope(path, scope, cost) {
+  const normalized = normalizeScopeEntry(path);
+  return scope.some((entry) => globMatches(cachedGlob(entry), normalized, cost));
+}
+var UNDER, STRAIGHT, LAST, GENERAL, programs, UNCOUNTED, liveA, liveB, NO_MATCH, compiled;
 var init_glob = __esm({
   "src/scope/glob.ts"() {
     "use strict";
-    GLOB_CHARS = /[*?[\]{}]/;
-    NEEDS_NORMALIZING = /^\s|\s$|\/\/|^\.\/|.\/$/;
+    init_segment_glob();
+    init_scope_entry();
+    UNDER = 0;
+    STRAIGHT = 1;
+    LAST = 2;
+    GENERAL = 3;
+    programs = /* @__PURE__ */ new Map();
+    UNCOUNTED = { steps: 0 };
+    liveA = new Uint8Array(64);
+    liveB = new Uint8Array(64);
+    NO_MATCH = Number.MAX_SAFE_INTEGER;
     compiled = /* @__PURE__ */ new Map();
   }
 });
@@ -3624,9 +4672,12 @@ function changesBetweenTrees(cwd, pairs, env) {
   }
   return results;
 }
-function scopeViolations(changed, scope) {
-  if (scope.length === 0) return [];
-  return changed.filter((path) => !matchesScope(path, scope));
+function ownershipViolations(changed, scope, controlDirs2) {
+  return changed.filter((path) => isControlPath(path, controlDirs2) || scope.length > 0 && !matchesScope(path, scope));
+}
+function isControlPath(path, controlDirs2) {
+  if (path.split("/").some((segment) => segment.toLowerCase() === ".git")) return true;
+  return controlDirs2.some((dir) => path === dir || path.startsWith(`${dir}/`));
 }
 var init_ownership = __esm({
   "src/git/ownership.ts"() {
@@ -3636,19 +4687,77 @@ var init_ownership = __esm({
   }
 });
 
+// src/git/repo-context.ts
+function openRepoContext(options) {
+  const env = options.env ?? process.env;
+  const location = locateStore({ cwd: options.cwd, tasksDir: options.tasksDir, env });
+  if (!location.repoRoot || !location.gitCommonDir) {
+    throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
+  }
+  const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
+  const worktreesDir = (0, import_node_path14.isAbsolute)(configured) ? configured : (0, import_node_path14.resolve)(location.repoRoot, configured);
+  return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
+}
+function controlDirs(context) {
+  const dirs = /* @__PURE__ */ new Set([".parallel"]);
+  for (const dir of [context.storeDir, context.worktreesDir]) {
+    const below = pathBelow(context.repoRoot, dir);
+    if (below) dirs.add(below);
+  }
+  return [...dirs];
+}
+function excludeLineFor(context) {
+  const rel = pathBelow(context.repoRoot, context.worktreesDir);
+  return rel ? `/${rel}/` : void 0;
+}
+function ensureWorktreesExcluded(context) {
+  const line = excludeLineFor(context);
+  if (line) addToGitExclude(context.gitCommonDir, line);
+}
+function isWorktreesExcluded(context) {
+  const line = excludeLineFor(context);
+  if (!line) return true;
+  try {
+    return (0, import_node_fs7.readFileSync)((0, import_node_path14.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
+  } catch {
+    return false;
+  }
+}
+function currentBranch(repoRoot) {
+  const result = runGit(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: repoRoot, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
+}
+function branchRefName(branch) {
+  return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
+}
+var import_node_fs7, import_node_path14, DEFAULT_WORKTREES_DIR;
+var init_repo_context = __esm({
+  "src/git/repo-context.ts"() {
+    "use strict";
+    import_node_fs7 = require("node:fs");
+    import_node_path14 = require("node:path");
+    init_path_inside();
+    init_errors();
+    init_git_exclude();
+    init_location();
+    init_run_git();
+    DEFAULT_WORKTREES_DIR = (0, import_node_path14.join)(".parallel", "worktrees");
+  }
+});
+
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
-  return (0, import_node_path7.join)(storeDir, WORKTREE_RECORDS_DIR);
+  return (0, import_node_path15.join)(storeDir, WORKTREE_RECORDS_DIR);
 }
 function recordFile(storeDir, taskId) {
   validateTaskId(taskId);
-  return (0, import_node_path7.join)(recordsDir(storeDir), `${taskId}.json`);
+  return (0, import_node_path15.join)(recordsDir(storeDir), `${taskId}.json`);
 }
 function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
   let text;
   try {
-    text = (0, import_node_fs9.readFileSync)(file, "utf8");
+    text = (0, import_node_fs8.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return void 0;
     throw error;
@@ -3674,7 +4783,7 @@ function writeWorktreeRecord(storeDir, record) {
 }
 function deleteWorktreeRecord(storeDir, taskId) {
   try {
-    (0, import_node_fs9.unlinkSync)(recordFile(storeDir, taskId));
+    (0, import_node_fs8.unlinkSync)(recordFile(storeDir, taskId));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
@@ -3683,7 +4792,7 @@ function listWorktreeRecords(storeDir) {
   const dir = recordsDir(storeDir);
   let names;
   try {
-    names = (0, import_node_fs9.readdirSync)(dir);
+    names = (0, import_node_fs8.readdirSync)(dir);
   } catch (error) {
     if (error.code === "ENOENT") return { records: [], problems: [] };
     throw error;
@@ -3692,21 +4801,21 @@ function listWorktreeRecords(storeDir) {
   const problems = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const file = (0, import_node_path7.join)(dir, name);
+    const file = (0, import_node_path15.join)(dir, name);
     try {
-      records.push(parseRecord(file, (0, import_node_fs9.readFileSync)(file, "utf8")));
+      records.push(parseRecord(file, (0, import_node_fs8.readFileSync)(file, "utf8")));
     } catch (error) {
       problems.push({ file, message: error.message });
     }
   }
   return { records, problems };
 }
-var import_node_fs9, import_node_path7, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs8, import_node_path15, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
-    import_node_fs9 = require("node:fs");
-    import_node_path7 = require("node:path");
+    import_node_fs8 = require("node:fs");
+    import_node_path15 = require("node:path");
     init_mini();
     init_errors();
     init_atomic_write();
@@ -3714,67 +4823,24 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(refine((path) => (0, import_node_path7.isAbsolute)(path), "must be an absolute path")),
+      path: string2().check(refine((path) => (0, import_node_path15.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
       /** What the user asked for (--base), for display. */
       base_ref: string2(),
       created_at: string2(),
-      sparse: _default(array(string2()), [])
+      sparse: _default(array(string2()), []),
+      /** The worktree's own ports (PARALLEL_PORT, PARALLEL_PORT_COUNT), when the project declares ports. */
+      ports: optional(object({ from: int(), count: int() })),
+      /** What made it ready: files copied from .worktreeinclude, the set-up command and its time. */
+      prepared: optional(object({
+        copied: int(),
+        skipped: optional(array(object({ path: string2(), reason: string2() }))),
+        setup: optional(string2()),
+        setup_ms: optional(number2())
+      }))
     });
-  }
-});
-
-// src/git/evidence.ts
-async function verifyCommitEvidence(store, taskId, commit, scope = []) {
-  validateTaskId(taskId);
-  const record = readWorktreeRecord(store.dir, taskId);
-  if (!record) return checkSharedCheckoutCommit(store.repoRoot, taskId, commit, scope);
-  const repoRoot = store.repoRoot;
-  if (!repoRoot) throw new CliError("E_EVIDENCE", `task ${taskId} has a worktree record but the store is not inside a git repository; run complete from the project`);
-  const resolveIn = (0, import_node_fs10.existsSync)(record.path) ? record.path : repoRoot;
-  const full = resolveCommit(commit, resolveIn);
-  if (!full) {
-    throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
-  }
-  const head = resolveCommit(branchRefName(record.branch), repoRoot);
-  if (!head) {
-    throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${taskId} no longer exists; the commit cannot be checked against it`);
-  }
-  if (!gitTest(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
-    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${taskId}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
-  }
-  if (gitTest(["merge-base", "--is-ancestor", full, record.base], { cwd: repoRoot })) {
-    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is the base of task ${taskId} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
-  }
-  return full;
-}
-function checkSharedCheckoutCommit(repoRoot, taskId, commit, scope) {
-  if (!repoRoot) return commit;
-  const full = resolveCommit(commit, repoRoot);
-  if (!full) {
-    throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
-  }
-  if (scope.length === 0) return full;
-  const changed = gitOutput(["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", full], { cwd: repoRoot }).split("\n").filter(Boolean);
-  const outside = scopeViolations(changed, scope);
-  if (outside.length > 0) {
-    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes files outside task ${taskId}'s scope (${outside.slice(0, 5).join(", ")}${outside.length > 5 ? ", ..." : ""}); commit only your task's files`, { commit: full, files: outside });
-  }
-  return full;
-}
-var import_node_fs10;
-var init_evidence = __esm({
-  "src/git/evidence.ts"() {
-    "use strict";
-    import_node_fs10 = require("node:fs");
-    init_errors();
-    init_task_schema();
-    init_repo_context();
-    init_run_git();
-    init_ownership();
-    init_worktree_registry();
   }
 });
 
@@ -3819,8 +4885,8 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs11.mkdtempSync)((0, import_node_path8.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path8.join)(scratch, "index") };
+  const scratch = (0, import_node_fs9.mkdtempSync)((0, import_node_path16.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path16.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     runGit(["read-tree", head], { cwd: worktreePath, env });
@@ -3828,7 +4894,7 @@ function snapshotWorkingTree(worktreePath, message) {
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
-    (0, import_node_fs11.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs9.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function identityFallback(cwd) {
@@ -3839,37 +4905,103 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs11, import_node_os2, import_node_path8;
+var import_node_fs9, import_node_os2, import_node_path16;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
+    import_node_fs9 = require("node:fs");
     import_node_os2 = require("node:os");
-    import_node_path8 = require("node:path");
+    import_node_path16 = require("node:path");
     init_run_git();
   }
 });
 
-// src/git/commit-worktree.ts
-function commitTaskWorktree(storeDir, taskId, message) {
-  const record = readWorktreeRecord(storeDir, taskId);
-  if (!record) {
-    throw new CliError("E_EVIDENCE", `task ${taskId} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${taskId})`);
+// src/git/evidence.ts
+function gatherEvidence(request) {
+  const { context, task } = request;
+  validateTaskId(task.id);
+  const record = readWorktreeRecord(context.storeDir, task.id);
+  let commit = request.commit;
+  if (request.commitWorktree) commit = commitTaskWorktree(context, record, task);
+  if (commit === void 0) {
+    if (task.files.length > 0) {
+      throw new CliError("E_EVIDENCE", `task ${task.id} has a write scope, so completing it needs evidence: pass --commit-worktree (commits your work in its worktree) or --commit <sha>`);
+    }
+    return void 0;
   }
-  if (!(0, import_node_fs12.existsSync)(record.path)) {
-    throw new CliError("E_EVIDENCE", `the worktree of task ${taskId} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
+  return record ? checkBranchCommit(context, record, task, commit) : checkSharedCheckoutCommit(context, task, commit);
+}
+function outsideMessage(task, files) {
+  const scope = task.files.length > 0 ? task.files.join(", ") : "(no scope)";
+  return `${files.slice(0, 10).join(", ")}${files.length > 10 ? `, ... (${files.length} in all)` : ""} outside task ${task.id}'s scope (${scope}) or in the runtime's control paths`;
+}
+function commitTaskWorktree(context, record, task) {
+  if (!record) {
+    throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
+  }
+  if (!(0, import_node_fs10.existsSync)(record.path)) {
+    throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
+  }
+  const outside = ownershipViolations(changedInWorktree(record.path), task.files, controlDirs(context));
+  if (outside.length > 0) {
+    throw new CliError("E_EVIDENCE", `refusing to commit: the worktree changes ${outsideMessage(task, outside)}; undo those changes in ${record.path} (or fail the task) and complete again`, { files: outside });
   }
   runGit(["add", "--all", "--", "."], { cwd: record.path });
-  runGit(["commit", "--quiet", "--no-verify", "-m", message], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
+  runGit(["commit", "--quiet", "--no-verify", "-m", `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
   return gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: record.path });
 }
-var import_node_fs12;
-var init_commit_worktree = __esm({
-  "src/git/commit-worktree.ts"() {
+function changedInWorktree(path) {
+  const tokens = runGit(["status", "--porcelain=v1", "-z", "--untracked-files=all"], { cwd: path }).stdout.split("\0");
+  const paths = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const entry = tokens[i];
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === "R" || entry[0] === "C") paths.push(tokens[++i]);
+  }
+  return paths;
+}
+function changedBetween(cwd, from, to) {
+  return gitOutput(["diff", "--name-only", "--no-renames", "-z", from, to], { cwd }).split("\0").filter(Boolean);
+}
+function checkBranchCommit(context, record, task, commit) {
+  const repoRoot = context.repoRoot;
+  const full = resolveCommit(commit, (0, import_node_fs10.existsSync)(record.path) ? record.path : repoRoot);
+  if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
+  const head = resolveCommit(branchRefName(record.branch), repoRoot);
+  if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
+  if (!gitTest(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${task.id}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
+  }
+  if (gitTest(["merge-base", "--is-ancestor", full, record.base], { cwd: repoRoot })) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is the base of task ${task.id} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
+  }
+  const outside = ownershipViolations(changedBetween(repoRoot, record.base, full), task.files, controlDirs(context));
+  if (outside.length > 0) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
+  }
+  return full;
+}
+function checkSharedCheckoutCommit(context, task, commit) {
+  const full = resolveCommit(commit, context.repoRoot);
+  if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
+  const changed = gitOutput(["diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", full], { cwd: context.repoRoot }).split("\0").filter(Boolean);
+  const outside = ownershipViolations(changed, task.files, controlDirs(context));
+  if (outside.length > 0) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
+  }
+  return full;
+}
+var import_node_fs10;
+var init_evidence = __esm({
+  "src/git/evidence.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
+    import_node_fs10 = require("node:fs");
     init_errors();
     init_run_git();
+    init_task_schema();
+    init_ownership();
+    init_repo_context();
     init_worktree_registry();
     init_worktree_state();
   }
@@ -3884,12 +5016,14 @@ var usage4, command5;
 var init_complete = __esm({
   "src/cli/commands/complete.ts"() {
     "use strict";
-    init_args();
-    init_open_store();
-    init_task_view();
-    init_evidence();
-    init_commit_worktree();
     init_errors();
+    init_evidence();
+    init_repo_context();
+    init_next_steps();
+    init_args();
+    init_caller();
+    init_open_store2();
+    init_task_view();
     usage4 = "parallel-agents complete --agent NAME --task ID [--commit SHA | --commit-worktree] [--summary TEXT] [--token TOKEN] [--json]";
     command5 = {
       usage: usage4,
@@ -3902,32 +5036,24 @@ var init_complete = __esm({
         token: { type: "string" }
       },
       async run(ctx) {
-        const store = openStore(ctx);
-        const request = {
-          agent: requireString(ctx.values, "agent", usage4),
-          task: requireString(ctx.values, "task", usage4),
-          token: stringOption(ctx.values, "token"),
-          commit: stringOption(ctx.values, "commit"),
-          summary: stringOption(ctx.values, "summary")
-        };
-        if (ctx.values["commit-worktree"] && request.commit !== void 0) {
-          throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${usage4}`);
+        const store = openStore2(ctx);
+        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage4), task: requireString(ctx.values, "task", usage4), token: stringOption(ctx.values, "token") });
+        let commit = stringOption(ctx.values, "commit");
+        const commitWorktree = ctx.values["commit-worktree"] === true;
+        if (commitWorktree && commit !== void 0) throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${usage4}`);
+        if (commit !== void 0 && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(commit)) {
+          throw new CliError("E_INVALID", `--commit "${commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
         }
-        if (request.commit !== void 0 && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(request.commit)) {
-          throw new CliError("E_INVALID", `--commit "${request.commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
+        const held = await store.heartbeat(proof2);
+        const needsRepo = commitWorktree || commit !== void 0 || held.files.length > 0;
+        if (needsRepo) {
+          const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
+          commit = gatherEvidence({ context, task: held, commit, commitWorktree });
         }
-        await store.heartbeat({ agent: request.agent, task: request.task, token: request.token });
-        const held = ctx.values["commit-worktree"] || request.commit !== void 0 ? store.get(request.task) : void 0;
-        if (ctx.values["commit-worktree"]) {
-          request.commit = commitTaskWorktree(store.dir, request.task, `${request.task}: ${held?.title ?? "task work"}`);
-        }
-        if (request.commit !== void 0) {
-          request.commit = await verifyCommitEvidence(store, request.task, request.commit, held?.files ?? []);
-        }
-        const task = await store.complete(request);
+        const task = await store.complete({ ...proof2, commit, summary: stringOption(ctx.values, "summary") });
         return {
           data: { task: taskJson(task) },
-          text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ""}; claim the next task with parallel-agents claim --agent ${request.agent}`
+          text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ""}; claim the next task with ${claimCommand(proof2.agent, task.role)}`
         };
       }
     };
@@ -3944,19 +5070,17 @@ var init_fail = __esm({
   "src/cli/commands/fail.ts"() {
     "use strict";
     init_args();
-    init_open_store();
+    init_caller();
+    init_open_store2();
     init_task_view();
     usage5 = "parallel-agents fail --agent NAME --task ID --reason TEXT [--token TOKEN] [--json]";
     command6 = {
       usage: usage5,
       options: { agent: { type: "string" }, task: { type: "string" }, reason: { type: "string" }, token: { type: "string" } },
       async run(ctx) {
-        const task = await openStore(ctx).fail({
-          agent: requireString(ctx.values, "agent", usage5),
-          task: requireString(ctx.values, "task", usage5),
-          reason: requireString(ctx.values, "reason", usage5),
-          token: stringOption(ctx.values, "token")
-        });
+        const store = openStore2(ctx);
+        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage5), task: requireString(ctx.values, "task", usage5), token: stringOption(ctx.values, "token") });
+        const task = await store.fail({ ...proof2, reason: requireString(ctx.values, "reason", usage5) });
         const text = task.state === "blocked" ? `${task.id} is blocked after ${task.attempts} failed attempts: a person must look at it` : `${task.id} failed (attempt ${task.attempts} of ${task.max_attempts}); it can be claimed again`;
         return { data: { task: taskJson(task) }, text };
       }
@@ -3974,18 +5098,16 @@ var init_release = __esm({
   "src/cli/commands/release.ts"() {
     "use strict";
     init_args();
-    init_open_store();
+    init_caller();
+    init_open_store2();
     init_task_view();
     usage6 = "parallel-agents release --agent NAME --task ID [--token TOKEN] [--json]";
     command7 = {
       usage: usage6,
       options: { agent: { type: "string" }, task: { type: "string" }, token: { type: "string" } },
       async run(ctx) {
-        const task = await openStore(ctx).release({
-          agent: requireString(ctx.values, "agent", usage6),
-          task: requireString(ctx.values, "task", usage6),
-          token: stringOption(ctx.values, "token")
-        });
+        const store = openStore2(ctx);
+        const task = await store.release(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage6), task: requireString(ctx.values, "task", usage6), token: stringOption(ctx.values, "token") }));
         return { data: { task: taskJson(task) }, text: `released ${task.id} (no attempt counted)` };
       }
     };
@@ -3995,25 +5117,35 @@ var init_release = __esm({
 // src/cli/commands/recover.ts
 var recover_exports = {};
 __export(recover_exports, {
-  DEFAULT_STALE_MS: () => DEFAULT_STALE_MS,
   command: () => command8
 });
-var DEFAULT_STALE_MS, command8;
+var command8;
 var init_recover = __esm({
   "src/cli/commands/recover.ts"() {
     "use strict";
+    init_errors();
+    init_rules();
     init_args();
-    init_open_store();
-    DEFAULT_STALE_MS = 30 * 6e4;
+    init_caller();
+    init_open_store2();
     command8 = {
-      usage: "parallel-agents recover [--stale-after 30m] [--json]",
-      options: { "stale-after": { type: "string" } },
+      usage: "parallel-agents recover [--stale-after 30m] [--task ID --force] [--json]",
+      options: { "stale-after": { type: "string" }, task: { type: "string" }, force: { type: "boolean" } },
       async run(ctx) {
-        const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_STALE_MS);
-        const report = await openStore(ctx).recover({ staleAfterMs });
+        const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_LEASE_MS);
+        const task = stringOption(ctx.values, "task");
+        const force = ctx.values.force === true;
+        if (force && task === void 0) throw new CliError("E_USAGE", "--force takes back one claim: name it with --task ID");
+        const store = openStore2(ctx);
+        const caller = force ? checkCallerOf(ctx, store) : void 0;
+        if (caller && caller.kind !== "none" && (caller.kind === "unverified" || caller.identity.agentId !== "main")) {
+          throw new CliError("E_IDENTITY", "recover --force is refused inside a subagent: only the person running the session may take back a live claim");
+        }
+        const report = await store.recover({ staleAfterMs, task, force });
         const lines3 = [
           ...report.recovered.map((item) => `recovered ${item.id} from ${item.agent} -> ${item.to} (attempt ${item.attempts}): ${item.reason}`),
-          ...report.repaired
+          ...report.repaired,
+          ...report.reconciled.map((line) => `journal: ${line}`)
         ];
         if (lines3.length === 0) lines3.push("nothing to recover");
         return { data: report, text: lines3.join("\n") };
@@ -4022,62 +5154,101 @@ var init_recover = __esm({
   }
 });
 
+// src/plan/launch-limit.ts
+function hostVersion(env) {
+  const match = /^claude-code[_/](\d+)[-.](\d+)[-.](\d+)[_/]/.exec(env.AI_AGENT ?? "");
+  return match ? match.slice(1).map(Number) : void 0;
+}
+function atLeast(version3, minimum) {
+  const differs = version3.findIndex((part, index) => part !== minimum[index]);
+  return differs < 0 || version3[differs] > minimum[differs];
+}
+function hostSubagentCap(env) {
+  const configured = env.CLAUDE_CODE_MAX_CONCURRENT_SUBAGENTS;
+  if (configured !== void 0 && /^\d+$/.test(configured) && Number(configured) >= 1) return Number(configured);
+  const version3 = hostVersion(env);
+  return version3 && atLeast(version3, CAP_SINCE) ? DEFAULT_HOST_SUBAGENT_CAP : void 0;
+}
+function launchLimit(wanted, env, running = 0) {
+  const cap = hostSubagentCap(env);
+  return Math.max(0, cap === void 0 ? wanted : Math.min(wanted, cap - running));
+}
+function launchNow(claimable, claimed, env, running = claimed) {
+  const aboutToClaim = Math.max(0, running - claimed);
+  return launchLimit(Math.max(0, claimable - aboutToClaim), env, running);
+}
+var DEFAULT_HOST_SUBAGENT_CAP, CAP_SINCE;
+var init_launch_limit = __esm({
+  "src/plan/launch-limit.ts"() {
+    "use strict";
+    DEFAULT_HOST_SUBAGENT_CAP = 20;
+    CAP_SINCE = [2, 1, 217];
+  }
+});
+
 // src/cli/commands/status.ts
 var status_exports = {};
 __export(status_exports, {
   command: () => command9
 });
-function snapshot(store, staleAfterMs) {
+async function snapshot(store, staleAfterMs) {
   const now = Date.now();
-  const { tasks, problems } = store.listAll();
+  const { tasks, problems } = await store.list({ staleAfterMs });
   const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
   const flags = [];
   for (const task of tasks) {
     counts[task.state]++;
-    if (task.claim) {
-      if (now - task.claim.claimedAt > LONG_CLAIM_MS) flags.push({ id: task.id, flag: `claimed ${formatAge(now - task.claim.claimedAt)} ago` });
-      if (now - task.claim.heartbeatAt > staleAfterMs) flags.push({ id: task.id, flag: `stale: no heartbeat for ${formatAge(now - task.claim.heartbeatAt)}` });
-      else if (task.claim.holder && holderLiveness(task.claim.holder) === "gone") flags.push({ id: task.id, flag: `stale: holder process ${task.claim.holder.pid} is gone` });
-    }
+    if (!task.claim) continue;
+    if (task.claim.stale) flags.push({ id: task.id, flag: `${task.claim.stale.kind === "dead" ? "dead" : "stale"}: ${task.claim.stale.reason}` });
+    else if (now - task.claim.claimedAt > staleAfterMs) flags.push({ id: task.id, flag: `claimed ${formatDuration(now - task.claim.claimedAt)} ago` });
   }
-  const worktrees = new Map(listWorktreeRecords(store.dir).records.map((record) => [record.task, record]));
+  const worktrees = new Map(listWorktreeRecords(store.localDir).records.map((record) => [record.task, record]));
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));
-  const claimable = (task) => (task.state === "available" || task.state === "failed") && task.depends_on.every((dep) => stateById.get(dep) === "completed");
+  const claimable = (task) => isClaimable(task, (id) => stateById.get(id));
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
-  const ready = tasks.filter(claimable).length;
-  return { summary, counts, claimable: ready, total, done, tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable(task) })), flags, problems, list: tasks };
+  return {
+    store: store.description,
+    summary,
+    counts,
+    claimable: tasks.filter(claimable).length,
+    total,
+    done,
+    tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable(task) })),
+    flags,
+    problems,
+    list: tasks
+  };
 }
-function render(store, snap, tasks) {
+function render(snap, tasks) {
   const now = Date.now();
   const flagged = /* @__PURE__ */ new Map();
   for (const { id, flag } of snap.flags) flagged.set(id, [...flagged.get(id) ?? [], flag]);
   const rows = tasks.map((task) => [
-    task.id,
+    printable(task.id),
     task.state,
     task.claim?.agent ?? task.completed_by ?? "",
-    `${task.attempts}/${task.max_attempts}`,
-    task.claim ? formatAge(now - task.claim.claimedAt) : "",
-    (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join("; ") || (task.state === "blocked" || task.state === "failed" ? task.last_error ?? "" : "")
+    `${task.attempts} of ${task.max_attempts}`,
+    task.claim ? formatDuration(now - task.claim.claimedAt) : "",
+    (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join("; ") || printable(task.state === "blocked" || task.state === "failed" ? task.last_error ?? "" : "")
   ]);
-  const header = ["TASK", "STATE", "AGENT", "TRIES", "AGE", "NOTE"];
+  const header = ["TASK", "STATE", "AGENT", "ATTEMPTS USED", "AGE", "NOTE"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const format = (row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
-  const lines3 = [snap.summary, "", format(header), ...rows.map(format)];
-  if (tasks.length === 0) lines3.push(`(no tasks in ${store.dir})`);
-  for (const problem of snap.problems) lines3.push(`problem: ${problem.message}`);
+  const lines3 = [snap.summary, `store: ${snap.store}`, "", format(header), ...rows.map(format)];
+  if (tasks.length === 0) lines3.push("(no tasks yet)");
+  for (const problem of snap.problems) lines3.push(`problem: ${printable(problem.message)}`);
   return lines3.join("\n");
 }
 async function watch(ctx, store, staleAfterMs) {
   const tty = !ctx.json && ctx.stdout.isTTY;
   let last = "";
   for (; ; ) {
-    const snap = snapshot(store, staleAfterMs);
-    const tasks = snap.list;
+    const snap = await snapshot(store, staleAfterMs);
     const key = JSON.stringify([snap.counts, snap.flags]);
     if (tty) {
-      ctx.stdout.write(`\x1B[H\x1B[2J${render(store, snap, tasks)}
+      ctx.stdout.write(`\x1B[H\x1B[2J${render(snap, snap.list)}
 `);
     } else if (key !== last) {
       ctx.emit({ event: "status", summary: snap.summary, counts: snap.counts, flags: snap.flags }, snap.summary);
@@ -4087,29 +5258,33 @@ async function watch(ctx, store, staleAfterMs) {
     await new Promise((resolve11) => setTimeout(resolve11, 1e3));
   }
 }
-var LONG_CLAIM_MS, command9;
+var command9;
 var init_status = __esm({
   "src/cli/commands/status.ts"() {
     "use strict";
     init_errors();
-    init_args();
-    init_open_store();
-    init_task_view();
-    init_task_store();
-    init_holder();
     init_worktree_registry();
-    LONG_CLAIM_MS = 30 * 6e4;
+    init_rules();
+    init_launch_limit();
+    init_duration();
+    init_printable();
+    init_args();
+    init_open_store2();
+    init_task_view();
     command9 = {
-      usage: "parallel-agents status [--watch] [--stale-after 30m] [--json]",
-      options: { watch: { type: "boolean" }, "stale-after": { type: "string" } },
+      usage: "parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]",
+      options: { watch: { type: "boolean" }, "stale-after": { type: "string" }, running: { type: "string" } },
       async run(ctx) {
-        const store = openStore(ctx);
-        if (!store.exists()) {
-          throw new CliError("E_NOT_FOUND", `no task store at ${store.dir}; run \`parallel-agents init\` or \`plan publish\` first, or fix --tasks-dir`);
+        const store = openStore2(ctx);
+        if (!await store.exists()) {
+          throw new CliError("E_NOT_FOUND", `no task store at ${store.description}; run \`parallel-agents init\` or \`plan publish\` first, or fix --tasks-dir / --store`);
         }
-        const staleAfterMs = durationOption(ctx.values, "stale-after", LONG_CLAIM_MS);
-        const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : snapshot(store, staleAfterMs);
-        return { data: snap, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(store, snap, list) };
+        const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_LEASE_MS);
+        const running = integerOption(ctx.values, "running", 0);
+        const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : await snapshot(store, staleAfterMs);
+        const claimed = snap.counts.claimed ?? 0;
+        const launch = { launch_limit: launchNow(snap.claimable, claimed, ctx.env, running ?? claimed), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+        return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(snap, list) };
       }
     };
   }
@@ -4126,7 +5301,7 @@ var init_show = __esm({
     "use strict";
     init_errors();
     init_args();
-    init_open_store();
+    init_open_store2();
     init_task_view();
     init_worktree_registry();
     usage7 = "parallel-agents show --task ID [--json]";
@@ -4135,10 +5310,10 @@ var init_show = __esm({
       options: { task: { type: "string" } },
       async run(ctx) {
         const id = requireString(ctx.values, "task", usage7);
-        const store = openStore(ctx);
-        const task = store.get(id);
-        if (!task) throw new CliError("E_NOT_FOUND", `task "${id}" does not exist in ${store.dir}`);
-        const worktree = readWorktreeRecord(store.dir, id);
+        const store = openStore2(ctx);
+        const task = await store.get(id);
+        if (!task) throw new CliError("E_NOT_FOUND", `task "${id}" does not exist in ${store.description}`);
+        const worktree = readWorktreeRecord(store.localDir, id);
         return { data: { task: { ...taskJson(task, Date.now(), worktree), body: task.body } }, text: taskText(task, Date.now(), worktree) };
       }
     };
@@ -4155,25 +5330,44 @@ function describeError(error) {
   const message = error instanceof Error ? error.message : String(error);
   return new CliError("E_INTERNAL", `internal error: ${message.split("\n")[0]}`);
 }
+function oneReadableLine(message, json) {
+  if (message.length <= MAX_ERROR_LINE) return message;
+  const cut = message.lastIndexOf("; ", MAX_ERROR_LINE);
+  const shown = message.slice(0, cut > MAX_ERROR_LINE / 2 ? cut : MAX_ERROR_LINE);
+  const rest = message.slice(shown.length).split("; ").filter((part) => part.trim().length > 0).length;
+  return `${shown}; ... and ${rest} more (${json ? "the JSON on stdout has them all" : "run with --json to see them all"})`;
+}
+function sameDestination() {
+  try {
+    const out = (0, import_node_fs11.fstatSync)(1);
+    const err = (0, import_node_fs11.fstatSync)(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
 function reportError(error, json, cause) {
   if (json) {
     writeJson(process.stdout, {
       error: { code: error.code, message: error.message, exit: error.exitCode, ...error.details ?? {} }
     });
   }
-  process.stderr.write(`parallel-agents: ${error.message}
+  if (!json || !sameDestination()) process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
 `);
   if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
     process.stderr.write(`${cause.stack}
 `);
   }
 }
-var JSON_SCHEMA_VERSION;
+var import_node_fs11, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
+    import_node_fs11 = require("node:fs");
     init_errors();
+    init_printable();
     JSON_SCHEMA_VERSION = 1;
+    MAX_ERROR_LINE = 1e3;
   }
 });
 
@@ -4312,30 +5506,6 @@ var init_edge_set = __esm({
   }
 });
 
-// src/plan/estimate.ts
-function parseEstimate(text) {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!match) throw new Error(`estimate "${text}" is not a duration such as 90s, 20m or 1.5h`);
-  return Math.round(Number(match[1]) * UNIT_MS[match[2]]);
-}
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.round(ms)}ms`;
-  const totalSeconds = Math.round(ms / 1e3);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor(totalSeconds % 3600 / 60);
-  const seconds3 = totalSeconds % 60;
-  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
-  return `${seconds3}s`;
-}
-var UNIT_MS;
-var init_estimate = __esm({
-  "src/plan/estimate.ts"() {
-    "use strict";
-    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-  }
-});
-
 // src/plan/schedule-shape.ts
 function scheduleShape(order, predecessors, weight) {
   const { start: first, list } = predecessors;
@@ -4373,109 +5543,88 @@ var init_schedule_shape = __esm({
   }
 });
 
-// src/scope/segment-glob.ts
-function parseClass(body) {
-  const negated = body.startsWith("!") || body.startsWith("^");
-  const chars = negated ? body.slice(1) : body;
-  const ranges = [];
-  for (let i = 0; i < chars.length; i++) {
-    const low = chars.charCodeAt(i);
-    if (chars[i + 1] === "-" && i + 2 < chars.length) {
-      const high = chars.charCodeAt(i + 2);
-      ranges.push(low <= high ? [low, high] : [high, low]);
-      i += 2;
-    } else ranges.push([low, low]);
-  }
-  return { kind: "class", negated, ranges };
+// src/scope/segment-meet.ts
+function tokensMeet(a, b, cost) {
+  if (a.kind === "any") return b.kind !== "class" || b.negated || hasOtherThanSlash(b.ranges, cost);
+  if (b.kind === "any") return tokensMeet(b, a, cost);
+  if (a.kind === "char") return accepts(b, a.code, cost);
+  if (b.kind === "char") return accepts(a, b.code, cost);
+  if (a.negated && b.negated) return true;
+  const positive = a.negated ? b : a;
+  const other = a.negated ? a : b;
+  return other.negated ? someOutside(positive.ranges, other.ranges, cost) : someShared(positive.ranges, other.ranges, cost);
 }
-function parseSegment(segment) {
-  let alternatives = [[]];
-  const append = (token) => {
-    for (const alternative of alternatives) alternative.push(token);
-  };
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment[i];
-    if (char === "*") append({ kind: "star" });
-    else if (char === "?") append({ kind: "any" });
-    else if (char === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end < 0) append({ kind: "char", char });
-      else {
-        append(parseClass(segment.slice(i + 1, end)));
-        i = end;
-      }
-    } else if (char === "{") {
-      const end = segment.indexOf("}", i + 1);
-      if (end < 0) append({ kind: "char", char });
-      else {
-        const options = segment.slice(i + 1, end).split(",").flatMap(parseSegment);
-        if (alternatives.length * options.length > MAX_ALTERNATIVES) {
-          alternatives = [[{ kind: "star" }]];
-          return alternatives;
-        }
-        alternatives = alternatives.flatMap((prefix) => options.map((option) => [...prefix, ...option]));
-        i = end;
-      }
-    } else append({ kind: "char", char });
-  }
-  return alternatives;
+function hasOtherThanSlash(ranges, cost) {
+  cost.steps += ranges.length / 2;
+  for (let i = 0; i < ranges.length; i += 2) if (ranges[i] !== SLASH || ranges[i + 1] !== SLASH) return true;
+  return false;
 }
-function classHas(token, code) {
-  const inside = token.ranges.some(([low, high]) => code >= low && code <= high);
-  return token.negated ? !inside : inside;
-}
-function someCodeIn(token, accept) {
-  for (const [low, high] of token.ranges) {
-    for (let code = low; code <= high && code - low < 65536; code++) if (accept(code)) return true;
+function someShared(a, b, cost) {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    cost.steps++;
+    const low = Math.max(a[i], b[j]);
+    const high = Math.min(a[i + 1], b[j + 1]);
+    if (low <= high && !(low === SLASH && high === SLASH)) return true;
+    if (a[i + 1] < b[j + 1]) i += 2;
+    else j += 2;
   }
   return false;
 }
-function tokensMeet(a, b) {
-  if (a.kind === "any") return b.kind !== "class" || b.negated || b.ranges.some(([low, high]) => !(low === 47 && high === 47));
-  if (b.kind === "any") return tokensMeet(b, a);
-  if (a.kind === "char" && b.kind === "char") return a.char === b.char;
-  if (a.kind === "char" && b.kind === "class") return classHas(b, a.char.charCodeAt(0));
-  if (a.kind === "class" && b.kind === "char") return classHas(a, b.char.charCodeAt(0));
-  if (a.kind === "class" && b.kind === "class") {
-    if (a.negated && b.negated) return true;
-    const positive = a.negated ? b : a;
-    const other = a.negated ? a : b;
-    return someCodeIn(positive, (code) => code !== 47 && classHas(other, code));
-  }
-  return false;
-}
-function tokenSequencesMeet(a, b) {
-  const width = b.length + 1;
-  const reach = new Uint8Array((a.length + 1) * width);
-  reach[0] = 1;
-  for (let i = 0; i <= a.length; i++) {
-    for (let j = 0; j <= b.length; j++) {
-      if (!reach[i * width + j]) continue;
-      const tokenA = a[i];
-      const tokenB = b[j];
-      if (tokenA?.kind === "star") {
-        reach[(i + 1) * width + j] = 1;
-        if (tokenB) reach[i * width + j + 1] = 1;
-      }
-      if (tokenB?.kind === "star") {
-        reach[i * width + j + 1] = 1;
-        if (tokenA) reach[(i + 1) * width + j] = 1;
-      }
-      if (tokenA && tokenB && tokenA.kind !== "star" && tokenB.kind !== "star" && tokensMeet(tokenA, tokenB)) {
-        reach[(i + 1) * width + j + 1] = 1;
-      }
+function someOutside(inside, outside, cost) {
+  let j = 0;
+  for (let i = 0; i < inside.length; i += 2) {
+    let code = inside[i];
+    const high = inside[i + 1];
+    while (code <= high) {
+      cost.steps++;
+      while (j < outside.length && outside[j + 1] < code) j += 2;
+      if (j < outside.length && outside[j] <= code) code = outside[j + 1] + 1;
+      else if (code === SLASH) code++;
+      else return true;
     }
   }
-  return reach[a.length * width + b.length] === 1;
+  return false;
 }
-function literalTokens(text) {
-  return Array.from(text, (char) => ({ kind: "char", char }));
+function segmentsIntersect(a, b, cost) {
+  const width = b.kind.length;
+  const seen = new Uint8Array(a.kind.length * width);
+  const stack = [a.start * width + b.start];
+  seen[a.start * width + b.start] = 1;
+  const goal = a.match * width + b.match;
+  const push = (u, v) => {
+    const pair = u * width + v;
+    if (!seen[pair]) {
+      seen[pair] = 1;
+      stack.push(pair);
+    }
+  };
+  while (stack.length > 0) {
+    const pair = stack.pop();
+    cost.steps++;
+    if (pair === goal) return true;
+    const u = Math.floor(pair / width);
+    const v = pair - u * width;
+    const kindA = a.kind[u];
+    const kindB = b.kind[v];
+    if (kindA === SPLIT) for (const next of a.out[u]) push(next, v);
+    if (kindB === SPLIT) for (const next of b.out[v]) push(u, next);
+    if (kindA === TAKE && kindB === TAKE) {
+      cost.steps++;
+      if (tokensMeet(a.token[u], b.token[v], cost)) push(a.out[u][0], b.out[v][0]);
+    }
+    cost.steps += (kindA === SPLIT ? a.out[u].length : 0) + (kindB === SPLIT ? b.out[v].length : 0);
+  }
+  return false;
 }
-var MAX_ALTERNATIVES;
-var init_segment_glob = __esm({
-  "src/scope/segment-glob.ts"() {
+var SLASH;
+var init_segment_meet = __esm({
+  "src/scope/segment-meet.ts"() {
     "use strict";
-    MAX_ALTERNATIVES = 256;
+    init_segment_syntax();
+    init_segment_glob();
+    SLASH = 47;
   }
 });
 
@@ -4484,20 +5633,17 @@ function looksLikeFile(segment) {
   return /^[^.].*\.[^.]+$/.test(segment) || WELL_KNOWN_FILES.has(segment);
 }
 function compileScopePattern(rawEntry) {
+  const problem = scopeEntryProblem(rawEntry);
+  if (problem) throw new Error(`scope entry ${JSON.stringify(rawEntry)} ${problem}`);
   const entry = normalizeScopeEntry(rawEntry);
   if (!isGlob(entry)) {
-    if (entry === "" || entry === "." || entry === "/" || entry.startsWith("!") || entry.includes("/./") || entry.startsWith("./") || entry.endsWith("/.")) {
-      throw new Error(`scope entry "${rawEntry}" ${scopeEntryProblem(rawEntry) ?? "is invalid"}`);
-    }
     const last = entry.slice(entry.lastIndexOf("/") + 1);
     return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: void 0, matcher: void 0, coversBase: true, suffix: void 0 };
   }
-  const problem = scopeEntryProblem(entry);
-  if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
   const base = staticBase(entry);
   const rest = base === "" ? entry : entry.slice(base.length + 1);
   const suffix = rest.startsWith("**/*") && !isGlob(rest.slice(4)) && !rest.slice(4).includes("/") ? rest.slice(4) : void 0;
-  return { entry, base, literal: false, file: false, segments: void 0, matcher: globToRegExp(entry), coversBase: rest === "**", suffix };
+  return { entry, base, literal: false, file: false, segments: void 0, matcher: compileGlob(entry), coversBase: rest === "**", suffix };
 }
 function segmentsOf(pattern) {
   if (pattern.segments) return pattern.segments;
@@ -4510,24 +5656,27 @@ function segmentsOf(pattern) {
     segments = parts.map((part) => {
       if (part === "**") return { kind: "globstar" };
       if (!isGlob(part)) return { kind: "literal", text: part };
-      return { kind: "glob", alternatives: parseSegment(part) };
+      return { kind: "glob", program: segmentProgram(part) };
     });
   }
   pattern.segments = segments;
   return segments;
 }
-function segmentsMeet(a, b) {
-  if (a.kind === "literal" && b.kind === "literal") return a.text === b.text;
-  const left = a.kind === "literal" ? [literalTokens(a.text)] : a.kind === "glob" ? a.alternatives : [];
-  const right = b.kind === "literal" ? [literalTokens(b.text)] : b.kind === "glob" ? b.alternatives : [];
-  return left.some((x) => right.some((y) => tokenSequencesMeet(x, y)));
+function segmentsMeet(a, b, cost) {
+  if (a.kind === "literal" && b.kind === "literal") {
+    cost.steps += Math.min(a.text.length, b.text.length) + 1;
+    return a.text === b.text;
+  }
+  if (a.kind === "literal" && b.kind === "glob") return matchSegment(b.program, a.text, 0, a.text.length, cost);
+  if (a.kind === "glob" && b.kind === "literal") return matchSegment(a.program, b.text, 0, b.text.length, cost);
+  return a.kind === "glob" && b.kind === "glob" && segmentsIntersect(a.program, b.program, cost);
 }
-function patternsOverlap(a, b) {
+function patternsOverlap(a, b, cost = UNCOUNTED2) {
   if (a.coversBase && isPathPrefix(a.base, b.base)) return true;
   if (b.coversBase && isPathPrefix(b.base, a.base)) return true;
   if (!isPathPrefix(a.base, b.base) && !isPathPrefix(b.base, a.base)) return false;
-  if (a.file && !b.literal) return fileMatches(a.entry, b);
-  if (b.file && !a.literal) return fileMatches(b.entry, a);
+  if (a.file && !b.literal) return fileMatches(a.entry, b, cost);
+  if (b.file && !a.literal) return fileMatches(b.entry, a, cost);
   const sa = segmentsOf(a);
   const sb = segmentsOf(b);
   const width = sb.length + 1;
@@ -4536,6 +5685,7 @@ function patternsOverlap(a, b) {
   for (let i = 0; i <= sa.length; i++) {
     for (let j = 0; j <= sb.length; j++) {
       if (!reach[i * width + j]) continue;
+      cost.steps++;
       const segA = sa[i];
       const segB = sb[j];
       if (segA?.kind === "globstar") {
@@ -4546,18 +5696,19 @@ function patternsOverlap(a, b) {
         reach[i * width + j + 1] = 1;
         if (segA) reach[(i + 1) * width + j] = 1;
       }
-      if (segA && segB && segA.kind !== "globstar" && segB.kind !== "globstar" && segmentsMeet(segA, segB)) {
+      if (segA && segB && segA.kind !== "globstar" && segB.kind !== "globstar" && segmentsMeet(segA, segB, cost)) {
         reach[(i + 1) * width + j + 1] = 1;
       }
     }
   }
   return reach[sa.length * width + sb.length] === 1;
 }
-function fileMatches(path, glob) {
+function fileMatches(path, glob, cost) {
   if (glob.suffix !== void 0) {
+    cost.steps += glob.suffix.length + glob.base.length + 1;
     return path.endsWith(glob.suffix) && (glob.base === "" || path.length > glob.base.length && isPathPrefix(glob.base, path));
   }
-  return glob.matcher.test(path);
+  return globMatches(glob.matcher, path, cost);
 }
 function isPathPrefix(prefix, path) {
   if (prefix === "") return true;
@@ -4571,18 +5722,20 @@ function describeSharedScope(a, b) {
     const glob = a.literal ? b : a;
     if (literal.file) return literal.entry;
     if (isPathPrefix(literal.base, glob.base)) return glob.entry;
-    if (glob.matcher?.test(literal.entry)) return literal.entry;
+    if (globMatches(glob.matcher, literal.entry)) return literal.entry;
     return `${glob.entry} & ${literal.entry}`;
   }
   const [first, second] = a.entry < b.entry ? [a, b] : [b, a];
   return `${first.entry} & ${second.entry}`;
 }
-var WELL_KNOWN_FILES;
+var WELL_KNOWN_FILES, UNCOUNTED2;
 var init_overlap = __esm({
   "src/scope/overlap.ts"() {
     "use strict";
     init_glob();
+    init_scope_entry();
     init_segment_glob();
+    init_segment_meet();
     WELL_KNOWN_FILES = /* @__PURE__ */ new Set([
       "Makefile",
       "GNUmakefile",
@@ -4620,6 +5773,7 @@ var init_overlap = __esm({
       ".babelrc",
       ".mailmap"
     ]);
+    UNCOUNTED2 = { steps: 0 };
   }
 });
 
@@ -4982,7 +6136,7 @@ function checkPlan(plan, options = {}) {
     touched[edges.to[index]] = 1;
   }
   const warnings = [];
-  const estimates = tasks.map((task) => task.estimate === void 0 ? void 0 : parseEstimate(task.estimate));
+  const estimates = tasks.map((task) => task.estimate === void 0 ? void 0 : parseDuration(task.estimate, { unitRequired: true }));
   const known = estimates.filter((value) => value !== void 0).sort((a, b) => a - b);
   const basis = known.length > 0 ? "estimate" : "count";
   const fallback = known.length > 0 ? known[Math.floor(known.length / 2)] : 1;
@@ -5090,7 +6244,7 @@ var init_check_plan = __esm({
     "use strict";
     init_agent_count();
     init_edge_set();
-    init_estimate();
+    init_duration();
     init_schedule_shape();
     init_scope_edges();
     init_strategy();
@@ -5101,47 +6255,35 @@ var init_check_plan = __esm({
 });
 
 // src/plan/plan-schema.ts
-var planScopeEntrySchema, planTaskSchema, planSchema;
+var planTaskSchema, planSchema;
 var init_plan_schema = __esm({
   "src/plan/plan-schema.ts"() {
     "use strict";
     init_mini();
     init_task_schema();
-    init_glob();
-    planScopeEntrySchema = scopeEntrySchema.check(
-      refine((entry) => scopeEntryProblem(entry) === void 0, {
-        error: (issue2) => `"${String(issue2.input)}" ${scopeEntryProblem(String(issue2.input)) ?? "is not a valid scope entry"}`
-      })
-    );
     planTaskSchema = strictObject({
       id: taskIdSchema,
       title: taskFieldsShape.title,
       role: optional(roleSchema),
-      files: array(planScopeEntrySchema).check(_minLength(1, "must list at least one path or glob the task writes (its write scope)")),
-      reads: _default(array(planScopeEntrySchema), []),
+      files: array(scopeEntrySchema).check(_minLength(1, "must list at least one path or glob the task writes (its write scope)")),
+      reads: _default(array(scopeEntrySchema), []),
       depends_on: _default(array(taskIdSchema), []),
       estimate: optional(estimateSchema),
+      check: optional(checkCommandSchema),
       prompt: string2().check(refine((text) => text.trim().length > 0, "must say what the agent must do and how to check it")),
       max_attempts: taskFieldsShape.max_attempts
     });
     planSchema = strictObject({
       name: string2().check(_regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a name like notification-system (lowercase letters, digits, ".", "_", "-")')),
       base: optional(string2().check(_minLength(1, "must name a branch or commit"))),
+      /** The check of every task that names none of its own. */
+      check: optional(checkCommandSchema),
       tasks: array(planTaskSchema).check(_minLength(1, "must list at least one task"))
     });
   }
 });
 
 // src/plan/load-plan.ts
-async function yamlEngine() {
-  const module2 = await Promise.resolve().then(() => __toESM(require_gray_matter()));
-  const engines = module2.default?.engines ?? module2.engines;
-  if (!engines) throw new CliError("E_INTERNAL", "internal error: the YAML engine of gray-matter is missing");
-  return engines.yaml;
-}
-function isYamlException(error) {
-  return typeof error === "object" && error !== null && error.name === "YAMLException";
-}
 function lineOfOffset(text, offset) {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
   const lastBreak = before.lastIndexOf("\n");
@@ -5182,19 +6324,9 @@ function parseJson(text, source) {
     throw new CliError("E_INVALID", `${source}:${where2.line}:${where2.column}: malformed JSON: ${reason}; fix the file and run plan check again`);
   }
 }
-async function parseYaml2(text, source) {
-  try {
-    return (await yamlEngine()).parse(text);
-  } catch (error) {
-    if (!isYamlException(error)) throw error;
-    const line = error.mark ? error.mark.line + 1 : 1;
-    const column = error.mark ? error.mark.column + 1 : 1;
-    throw new CliError("E_INVALID", `${source}:${line}:${column}: malformed YAML: ${error.reason ?? "cannot parse"}; fix the file and run plan check again`);
-  }
-}
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path9.extname)(source).toLowerCase() === ".json" || (0, import_node_path9.extname)(source) === "" && text.trimStart().startsWith("{");
-  const raw = json ? parseJson(text, source) : await parseYaml2(text, source);
+  const json = (0, import_node_path17.extname)(source).toLowerCase() === ".json" || (0, import_node_path17.extname)(source) === "" && text.trimStart().startsWith("{");
+  const raw = json ? parseJson(text, source) : parseYaml(text, source, "fix the file and run plan check again");
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
   }
@@ -5203,7 +6335,7 @@ async function parsePlanText(text, source) {
     const tasks = raw.tasks;
     const issues = parsed.error.issues.map((issue2) => {
       const keys = issue2.keys;
-      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${issue2.path.length === 0 ? "name, base, tasks" : "id, title, role, files, reads, depends_on, estimate, prompt, max_attempts"})` : issue2.message;
+      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${issue2.path.length === 0 ? "name, base, check, tasks" : "id, title, role, files, reads, depends_on, estimate, check, prompt, max_attempts"})` : issue2.message;
       const [first, index, ...rest] = issue2.path;
       const task = first === "tasks" && typeof index === "number" && Array.isArray(tasks) ? tasks[index] : void 0;
       const path = task && typeof task.id === "string" ? [`tasks[${String(index)}] (${task.id})`, ...rest] : issue2.path;
@@ -5217,21 +6349,22 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs13.readFileSync)(path, "utf8");
+    text = (0, import_node_fs12.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs13, import_node_path9;
+var import_node_fs12, import_node_path17;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
-    import_node_path9 = require("node:path");
+    import_node_fs12 = require("node:fs");
+    import_node_path17 = require("node:path");
     init_errors();
     init_task_schema();
+    init_yaml();
     init_plan_schema();
   }
 });
@@ -5330,16 +6463,17 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path10, usage8, FORMATS, command11;
+var import_node_path18, usage8, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path10 = require("node:path");
+    import_node_path18 = require("node:path");
     init_errors();
     init_args();
     init_output();
     init_agent_count();
     init_check_plan();
+    init_launch_limit();
     init_load_plan();
     init_render_json();
     init_render_mermaid();
@@ -5361,9 +6495,10 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path10.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path18.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
-        const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
+        const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+        const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
         if (ctx.json) return { data: build(), text: "" };
         if (format === "json") return { data: void 0, text: JSON.stringify(build(), null, 2) };
         return { data: void 0, text: format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis) };
@@ -5384,13 +6519,14 @@ function difference(existing, input) {
   if (!sameList(existing.reads, input.reads ?? [])) return "reads";
   if (!sameList([...existing.depends_on].sort(), [...input.depends_on ?? []].sort())) return "depends_on";
   if (existing.estimate !== input.estimate) return "estimate";
+  if (existing.check !== input.check) return "check";
   if (existing.max_attempts !== input.max_attempts) return "max_attempts";
   if (existing.body.trim() !== (input.body ?? "").trim()) return "prompt";
   return void 0;
 }
-function publishPlan(store, plan, options = {}) {
+async function publishPlan(store, plan, options = {}) {
   const analysis = checkPlan(plan, options);
-  const { tasks: existingTasks, problems } = store.listAll();
+  const { tasks: existingTasks, problems } = await store.list();
   if (problems.length > 0) {
     throw new CliError("E_REFUSED", `the store has ${problems.length} unreadable task file${problems.length === 1 ? "" : "s"} (first: ${problems[0].message}); fix them before publishing`);
   }
@@ -5420,6 +6556,7 @@ function publishPlan(store, plan, options = {}) {
       reads: task.reads,
       depends_on: afterById.get(id) ?? [],
       estimate: task.estimate,
+      check: task.check ?? plan.check,
       max_attempts: task.max_attempts,
       body: task.prompt.endsWith("\n") ? task.prompt : `${task.prompt}
 `
@@ -5437,13 +6574,13 @@ function publishPlan(store, plan, options = {}) {
     if (differs !== void 0) {
       throw new CliError(
         "E_EXISTS",
-        `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.dir}`,
+        `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.description}`,
         { task: input.id, field: differs }
       );
     }
     skipped.push(input.id);
   }
-  const published = fresh.length > 0 ? store.addMany(fresh).map((task) => task.id) : [];
+  const published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
   return { plan: plan.name, published, skipped, analysis };
 }
 var init_publish_plan = __esm({
@@ -5459,14 +6596,14 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path11, usage9, command12;
+var import_node_path19, usage9, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path11 = require("node:path");
+    import_node_path19 = require("node:path");
     init_errors();
     init_args();
-    init_open_store();
+    init_open_store2();
     init_agent_count();
     init_load_plan();
     init_publish_plan();
@@ -5481,16 +6618,16 @@ var init_plan_publish = __esm({
       async run(ctx) {
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path11.resolve)(ctx.cwd, path), { source: path });
-        const store = openStore(ctx);
-        const result = publishPlan(store, plan, {
+        const plan = await loadPlan((0, import_node_path19.resolve)(ctx.cwd, path), { source: path });
+        const store = openStore2(ctx);
+        const result = await publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
           maxAgents: integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS)
         });
         const { analysis } = result;
         const data = {
           plan: result.plan,
-          dir: store.dir,
+          store: store.description,
           published: result.published,
           skipped: result.skipped,
           edges: analysis.edges.length,
@@ -5498,7 +6635,7 @@ var init_plan_publish = __esm({
           agents: analysis.agents.recommended,
           strategy: analysis.strategy.kind
         };
-        const text = result.published.length === 0 ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.dir}` : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? "" : "s"} to ${store.dir}/available${result.skipped.length > 0 ? ` (${result.skipped.length} already there)` : ""}; ${analysis.edges.length} ordering edges written into depends_on; recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
+        const text = result.published.length === 0 ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.description}` : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? "" : "s"} to ${store.description}${result.skipped.length > 0 ? ` (${result.skipped.length} already there)` : ""}; ${analysis.edges.length} ordering edges written into depends_on; recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
         return { data, text };
       }
     };
@@ -5506,10 +6643,10 @@ var init_plan_publish = __esm({
 });
 
 // src/batch/batch-pattern.ts
-function checkBatchPattern(pattern, flag, usage17) {
+function checkBatchPattern(pattern, flag, usage19) {
   const trimmed = pattern.trim();
   const problem = trimmed === "" ? "is empty" : trimmed.startsWith("/") || /^[A-Za-z]:[\\/]/.test(trimmed) ? "is absolute; write it relative to the repository root" : trimmed.split(/[\\/]/).includes("..") ? 'contains ".."; patterns stay inside the repository' : trimmed.startsWith("!") ? flag === "glob" ? "is negated; pass what to leave out as --ignore PATTERN" : 'is negated; write the pattern to leave out without "!"' : void 0;
-  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage17}`);
+  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage19}`);
   return trimmed.replace(/^(\.\/)+/, "");
 }
 var init_batch_pattern = __esm({
@@ -5549,19 +6686,13 @@ function batchPlanDocument(units, options) {
     }))
   };
 }
-async function yamlWriter() {
-  const module2 = await Promise.resolve().then(() => __toESM(require_gray_matter()));
-  const engines = module2.default?.engines ?? module2.engines;
-  if (!engines) throw new CliError("E_INTERNAL", "internal error: the YAML engine of gray-matter is missing");
-  return engines.yaml;
-}
 async function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs14.existsSync)(path) && !force) {
+  if ((0, import_node_fs13.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
-  const text = (0, import_node_path12.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const text = (0, import_node_path20.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
-${(await yamlWriter()).stringify(plan, { lineWidth: -1, noRefs: true })}`;
+${stringifyYaml(plan)}`;
   await parsePlanText(text, source);
   try {
     writeFileAtomic(path, text);
@@ -5570,13 +6701,14 @@ ${(await yamlWriter()).stringify(plan, { lineWidth: -1, noRefs: true })}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs14, import_node_path12, TITLE_INSTRUCTION_LENGTH;
+var import_node_fs13, import_node_path20, TITLE_INSTRUCTION_LENGTH;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
-    import_node_path12 = require("node:path");
+    import_node_fs13 = require("node:fs");
+    import_node_path20 = require("node:path");
     init_errors();
+    init_yaml();
     init_atomic_write();
     init_load_plan();
     TITLE_INSTRUCTION_LENGTH = 60;
@@ -5603,12 +6735,12 @@ var init_path_order = __esm({
 });
 
 // src/batch/file-group.ts
-function parseGroupMode(text, usage17) {
+function parseGroupMode(text, usage19) {
   if (text === "file") return { kind: "file" };
   if (text === "dir") return { kind: "dir", depth: void 0 };
   const match = /^dir:(\d+)$/.exec(text);
   if (match && Number(match[1]) >= 1) return { kind: "dir", depth: Number(match[1]) };
-  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage17}`);
+  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage19}`);
 }
 function folderKey(file, depth) {
   const folders = file.split("/").slice(0, -1);
@@ -5636,18 +6768,18 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path13.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path13.resolve)(cwd); ; dir = (0, import_node_path13.dirname)(dir)) {
-    if ((0, import_node_fs15.existsSync)((0, import_node_path13.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path13.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path21.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path21.resolve)(cwd); ; dir = (0, import_node_path21.dirname)(dir)) {
+    if ((0, import_node_fs14.existsSync)((0, import_node_path21.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path21.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs15, import_node_path13;
+var import_node_fs14, import_node_path21;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
-    import_node_path13 = require("node:path");
+    import_node_fs14 = require("node:fs");
+    import_node_path21 = require("node:path");
     init_locate();
   }
 });
@@ -5793,7 +6925,7 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs16.readFileSync)(path, "utf8");
+    return (0, import_node_fs15.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
@@ -5801,15 +6933,15 @@ function readText(path) {
 async function gitignoreRules(fastGlob, root) {
   const files = await fastGlob("**/.gitignore", { cwd: root, ignore: [...ALWAYS_IGNORED], dot: true, followSymbolicLinks: false, suppressErrors: true });
   return files.sort(comparePaths).flatMap((file) => {
-    const folder = import_node_path14.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path14.join)(root, file)), folder === "." ? "" : folder);
+    const folder = import_node_path22.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path22.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs16.statSync)((0, import_node_path14.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs15.statSync)((0, import_node_path22.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
@@ -5825,22 +6957,22 @@ async function listBatchFiles(options) {
     unique: true,
     suppressErrors: true
   });
-  const realRoot = (0, import_node_fs16.realpathSync)(options.root);
+  const realRoot = (0, import_node_fs15.realpathSync)(options.root);
   const inside = files.filter((file) => {
     try {
-      return (0, import_node_fs16.realpathSync)((0, import_node_path14.join)(options.root, file)) === (0, import_node_path14.join)(realRoot, file);
+      return (0, import_node_fs15.realpathSync)((0, import_node_path22.join)(options.root, file)) === (0, import_node_path22.join)(realRoot, file);
     } catch {
       return false;
     }
   });
   return inside.sort(comparePaths);
 }
-var import_node_fs16, import_node_path14, ALWAYS_IGNORED;
+var import_node_fs15, import_node_path22, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
-    import_node_path14 = require("node:path");
+    import_node_fs15 = require("node:fs");
+    import_node_path22 = require("node:path");
     init_glob();
     init_gitignore_patterns();
     init_path_order();
@@ -5906,11 +7038,11 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? baseIdForKeys([(0, import_node_path15.basename)(source, (0, import_node_path15.extname)(source))]);
+  const name = explicitName ?? baseIdForKeys([(0, import_node_path23.basename)(source, (0, import_node_path23.extname)(source))]);
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path15.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path23.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 function renderText(found, plan) {
   const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
@@ -5924,11 +7056,11 @@ function renderText(found, plan) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path15, usage10, command13;
+var import_node_path23, usage10, command13;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path15 = require("node:path");
+    import_node_path23 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -6031,7 +7163,7 @@ var require_proper_lockfile = __commonJS({
 // src/git/repo-lock.ts
 async function withRepoLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path16.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path24.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -6071,16 +7203,459 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path16, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var import_node_path24, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path16 = require("node:path");
+    import_node_path24 = require("node:path");
     import_promises = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
     DEFAULT_WAIT_MS = 12e4;
     STALE_MS = 3e4;
+  }
+});
+
+// src/process/run-shell.ts
+function runShell(command25, options) {
+  const started = Date.now();
+  return new Promise((resolve11) => {
+    const child = (0, import_node_child_process.spawn)("sh", ["-c", command25], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const killGroup2 = () => {
+      try {
+        if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
+    let output = "";
+    let timedOut = false;
+    const keep = (chunk) => {
+      output += chunk.toString("utf8");
+      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      output += `
+[parallel-agents] timed out after ${Math.round(options.timeoutMs / 1e3)} s; the command and everything it started were killed
+`;
+      killGroup2();
+    }, options.timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve11({ exitCode: 127, signal: null, timedOut, durationMs: Date.now() - started, output: `${output}
+${error.message}` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      killGroup2();
+      resolve11({ exitCode: code ?? 128, signal: signal ?? null, timedOut, durationMs: Date.now() - started, output });
+    });
+  });
+}
+function tailOf(text, lines3) {
+  return text.replace(/\s+$/, "").split("\n").slice(-lines3).join("\n");
+}
+var import_node_child_process, OUTPUT_KEEP_BYTES;
+var init_run_shell = __esm({
+  "src/process/run-shell.ts"() {
+    "use strict";
+    import_node_child_process = require("node:child_process");
+    OUTPUT_KEEP_BYTES = 64 * 1024;
+  }
+});
+
+// src/repo/project-config.ts
+function fail(file, field, message) {
+  throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
+}
+function readProjectConfig(repoRoot) {
+  const file = (0, import_node_path25.join)(repoRoot, PROJECT_CONFIG_FILE);
+  let text;
+  try {
+    text = (0, import_node_fs16.readFileSync)(file, "utf8");
+  } catch (error) {
+    if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
+    return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
+  }
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    fail(file, "(file)", `not valid JSON (${error.message.split("\n")[0]})`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail(file, "(file)", 'must be a JSON object such as {"setup": "npm ci", "check": "npm test"}');
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    const where2 = issue2.path.map(String).join(".");
+    if (issue2.code === "unrecognized_keys") {
+      const keys = issue2.keys;
+      fail(file, where2 ? `${where2}.${keys[0]}` : keys[0], `unknown field (known: ${where2 === "ports" ? "count, from, to" : KNOWN_FIELDS.join(", ")})`);
+    }
+    fail(file, where2 || "(file)", issue2.message);
+  }
+  const data = parsed.data;
+  let ports;
+  if (data.ports) {
+    const { count, from } = data.ports;
+    const to = data.ports.to ?? Math.min(65535, from + DEFAULT_PORT_SPAN - 1);
+    if (to - from + 1 < count) fail(file, "ports.to", `the range ${from}-${to} holds fewer than ports.count (${count}) ports`);
+    ports = { count, from, to };
+  }
+  return {
+    file,
+    exists: true,
+    setup: data.setup,
+    setupTimeoutMs: data.setup_timeout ? parseDuration(data.setup_timeout, { unitRequired: true }) : DEFAULT_SETUP_TIMEOUT_MS,
+    check: data.check,
+    checkTimeoutMs: data.check_timeout ? parseDuration(data.check_timeout, { unitRequired: true }) : DEFAULT_CHECK_TIMEOUT_MS,
+    ports
+  };
+}
+var import_node_fs16, import_node_path25, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var init_project_config = __esm({
+  "src/repo/project-config.ts"() {
+    "use strict";
+    import_node_fs16 = require("node:fs");
+    import_node_path25 = require("node:path");
+    init_mini();
+    init_errors();
+    init_duration();
+    PROJECT_CONFIG_FILE = ".parallel-agents.json";
+    DEFAULT_SETUP_TIMEOUT_MS = 10 * 6e4;
+    DEFAULT_CHECK_TIMEOUT_MS = 10 * 6e4;
+    DEFAULT_PORT_FROM = 2e4;
+    DEFAULT_PORT_SPAN = 1e3;
+    command14 = string2().check(refine((text) => text.trim().length > 0, "must be a shell command (not empty)"));
+    duration2 = string2().check(refine((text) => parseDuration(text, { unitRequired: true }) !== void 0, "must be a duration such as 90s, 10m or 1h"));
+    port = int().check(_gte(1024, "must be 1024 or more (lower ports need root)"), _lte(65535, "must be 65535 or less"));
+    portsSchema = strictObject({
+      count: _default(int().check(_gte(1, "must be at least 1"), _lte(100, "must be at most 100")), 1),
+      from: _default(port, DEFAULT_PORT_FROM),
+      to: optional(port)
+    });
+    configSchema = strictObject({
+      $schema: optional(string2()),
+      setup: optional(command14),
+      setup_timeout: optional(duration2),
+      check: optional(command14),
+      check_timeout: optional(duration2),
+      ports: optional(portsSchema)
+    });
+    KNOWN_FIELDS = Object.keys(configSchema.shape).filter((key) => key !== "$schema");
+  }
+});
+
+// src/git/port-leases.ts
+function leasesDir(gitCommonDir) {
+  return (0, import_node_path26.join)(gitCommonDir, PORT_LEASES_DIR);
+}
+function readLeases(dir) {
+  let names;
+  try {
+    names = (0, import_node_fs17.readdirSync)(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
+    const file = (0, import_node_path26.join)(dir, name);
+    try {
+      const lease = JSON.parse((0, import_node_fs17.readFileSync)(file, "utf8"));
+      const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
+      return { lease: valid ? lease : void 0, file };
+    } catch {
+      return { lease: void 0, file };
+    }
+  });
+}
+function isLive(lease) {
+  if (!(0, import_node_fs17.existsSync)(lease.path)) return false;
+  return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
+}
+async function portBusy(port2) {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve11) => {
+    const server = createServer();
+    server.once("error", () => resolve11(true));
+    server.listen({ port: port2, exclusive: true }, () => server.close(() => resolve11(false)));
+  });
+}
+async function firstBusy(block) {
+  for (let port2 = block.from; port2 < block.from + block.count; port2++) {
+    if (await portBusy(port2)) return port2;
+  }
+  return void 0;
+}
+async function leasePorts(lock, request) {
+  const dir = leasesDir(lock.gitCommonDir);
+  const { count, from: rangeFrom, to: rangeTo } = request.range;
+  return withRepoLock(lock, async () => {
+    const live = [];
+    for (const { lease, file } of readLeases(dir)) {
+      if (lease && isLive(lease)) live.push(lease);
+      else (0, import_node_fs17.unlinkSync)(file);
+    }
+    const own2 = live.find((lease) => lease.path === request.path);
+    if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
+    if (own2) (0, import_node_fs17.unlinkSync)((0, import_node_path26.join)(dir, `${own2.from}.json`));
+    const others = live.filter((lease) => lease !== own2);
+    let from = rangeFrom;
+    while (from + count - 1 <= rangeTo) {
+      const clash = others.find((lease2) => lease2.from < from + count && from < lease2.from + lease2.count);
+      if (clash) {
+        from = clash.from + clash.count;
+        continue;
+      }
+      const busy = await firstBusy({ from, count });
+      if (busy !== void 0) {
+        from = busy + 1;
+        continue;
+      }
+      const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
+      writeFileAtomic((0, import_node_path26.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+`);
+      return { from, count };
+    }
+    throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
+  });
+}
+var import_node_fs17, import_node_path26, PORT_LEASES_DIR;
+var init_port_leases = __esm({
+  "src/git/port-leases.ts"() {
+    "use strict";
+    import_node_fs17 = require("node:fs");
+    import_node_path26 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_liveness();
+    init_repo_lock();
+    PORT_LEASES_DIR = (0, import_node_path26.join)("parallel-agents", "ports");
+  }
+});
+
+// src/scope/ignore-rules.ts
+function escapeChar(char) {
+  return /[.+^$()|{}\\/[\]*?]/.test(char) ? `\\${char}` : char;
+}
+function segmentSource(segment) {
+  let out = "";
+  for (let i = 0; i < segment.length; i++) {
+    const char = segment[i];
+    if (char === "\\" && i + 1 < segment.length) out += escapeChar(segment[++i]);
+    else if (char === "*") {
+      while (segment[i + 1] === "*") i++;
+      out += "[^/]*";
+    } else if (char === "?") out += "[^/]";
+    else if (char === "[") {
+      const negated = segment[i + 1] === "!" || segment[i + 1] === "^";
+      const first = i + (negated ? 2 : 1);
+      const end = segment.indexOf("]", first + 1);
+      if (end < 0) out += "\\[";
+      else {
+        out += `[${negated ? "^" : ""}${segment.slice(first, end).replace(/[\\\]]/g, "\\$&")}]`;
+        i = end;
+      }
+    } else out += escapeChar(char);
+  }
+  return out;
+}
+function compileRule(line) {
+  let pattern = line;
+  let negative = false;
+  if (pattern.startsWith("!")) {
+    negative = true;
+    pattern = pattern.slice(1);
+  } else if (pattern.startsWith("\\!") || pattern.startsWith("\\#")) {
+    pattern = pattern.slice(1);
+  }
+  const dirOnly = pattern.endsWith("/");
+  pattern = pattern.replace(/\/+$/, "");
+  if (pattern === "") return void 0;
+  const anchored = pattern.includes("/");
+  const segments = pattern.replace(/^\//, "").split("/");
+  let source = "";
+  segments.forEach((segment, index) => {
+    const last = index === segments.length - 1;
+    if (segment === "**") {
+      if (index === 0) source += last ? ".*" : "(?:.*/)?";
+      else if (last) source += ".+";
+      else source += "(?:.*/)?";
+    } else {
+      source += segmentSource(segment) + (last ? "" : "/");
+    }
+  });
+  return { regex: new RegExp(`${anchored ? "^" : "(?:^|/)"}${source}$`), negative, dirOnly };
+}
+function compileIgnoreRules(lines3) {
+  const rules = lines3.map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#")).map(compileRule).filter((rule) => rule !== void 0);
+  const matches = (path, isDir) => {
+    let matched = false;
+    for (const rule of rules) {
+      if (rule.dirOnly && !isDir) continue;
+      if (rule.negative === matched && rule.regex.test(path)) matched = !rule.negative;
+    }
+    return matched;
+  };
+  return {
+    ignores(path) {
+      const isDir = path.endsWith("/");
+      const parts = path.replace(/\/+$/, "").split("/");
+      for (let depth = 1; depth < parts.length; depth++) {
+        if (matches(parts.slice(0, depth).join("/"), true)) return true;
+      }
+      return matches(parts.join("/"), isDir);
+    }
+  };
+}
+var init_ignore_rules = __esm({
+  "src/scope/ignore-rules.ts"() {
+    "use strict";
+  }
+});
+
+// src/git/worktree-include.ts
+function gitList(args, cwd) {
+  return runGit(["--literal-pathspecs", "-c", "core.quotePath=false", "ls-files", "-z", ...args], { cwd }).stdout.split("\0").filter((entry) => entry.length > 0);
+}
+function folderWanted(dir, patterns2, ignores) {
+  for (const pattern of patterns2) {
+    const body = pattern.startsWith("/") ? pattern.slice(1) : pattern;
+    if (body.startsWith(dir)) return true;
+    const firstGlob = body.search(/[*?[]/);
+    if (firstGlob > 0 && dir.startsWith(body.slice(0, firstGlob))) return true;
+  }
+  return ignores(dir.slice(0, -1));
+}
+function escapesWorktree(destination, worktreeReal) {
+  let dir = (0, import_node_path27.dirname)(destination);
+  for (; ; ) {
+    try {
+      if (!isInside((0, import_node_fs18.realpathSync)(dir), worktreeReal)) return true;
+      break;
+    } catch (error) {
+      if (error.code !== "ENOENT") return true;
+      const parent = (0, import_node_path27.dirname)(dir);
+      if (parent === dir) return true;
+      dir = parent;
+    }
+  }
+  try {
+    return (0, import_node_fs18.lstatSync)(destination).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+function copyWorktreeIncludes(mainRoot, worktree) {
+  const result = { copied: [], skipped: [] };
+  let text;
+  try {
+    text = (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+  } catch {
+    return result;
+  }
+  const patterns2 = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0 && !line.startsWith("#"));
+  if (patterns2.length === 0) return result;
+  const rules = compileIgnoreRules(patterns2);
+  const ignored = gitList(["--others", "--ignored", "--exclude-standard", "--directory"], mainRoot);
+  const files = new Set(ignored.filter((entry) => !entry.endsWith("/") && rules.ignores(entry)));
+  const folders = ignored.filter((entry) => entry.endsWith("/") && folderWanted(entry, patterns2, (path) => rules.ignores(path)));
+  if (folders.length > 0) {
+    for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
+  }
+  const worktreeReal = (0, import_node_fs18.realpathSync)(worktree);
+  for (const file of files) {
+    const source = (0, import_node_path27.join)(mainRoot, file);
+    const destination = (0, import_node_path27.join)(worktree, file);
+    try {
+      if ((0, import_node_fs18.lstatSync)(source).isSymbolicLink()) {
+        result.skipped.push({ path: file, reason: "a symlink" });
+        continue;
+      }
+      if (escapesWorktree(destination, worktreeReal)) {
+        result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
+        continue;
+      }
+      (0, import_node_fs18.mkdirSync)((0, import_node_path27.dirname)(destination), { recursive: true });
+      (0, import_node_fs18.copyFileSync)(source, destination);
+      result.copied.push(file);
+    } catch (error) {
+      result.skipped.push({ path: file, reason: error.message });
+    }
+  }
+  return result;
+}
+var import_node_fs18, import_node_path27, WORKTREE_INCLUDE_FILE;
+var init_worktree_include = __esm({
+  "src/git/worktree-include.ts"() {
+    "use strict";
+    import_node_fs18 = require("node:fs");
+    import_node_path27 = require("node:path");
+    init_path_inside();
+    init_run_git();
+    init_ignore_rules();
+    WORKTREE_INCLUDE_FILE = ".worktreeinclude";
+  }
+});
+
+// src/git/worktree-setup.ts
+function worktreeEnvironment(repoRoot, worktree) {
+  return {
+    PARALLEL_MAIN_WORKTREE: repoRoot,
+    PARALLEL_WORKTREE: worktree.path,
+    ...worktree.task ? { PARALLEL_TASK_ID: worktree.task } : {},
+    ...portEnvironment(worktree.ports)
+  };
+}
+function portEnvironment(ports) {
+  return ports ? { PARALLEL_PORT: String(ports.from), PARALLEL_PORT_COUNT: String(ports.count) } : {};
+}
+async function worktreePorts(context, worktree, config2 = readProjectConfig(context.repoRoot)) {
+  if (worktree.ports) return worktree.ports;
+  if (!config2.ports) return void 0;
+  return leasePorts(context, { path: worktree.path, task: worktree.task, range: config2.ports });
+}
+async function prepareWorktree(context, target) {
+  const config2 = readProjectConfig(context.repoRoot);
+  const { copied, skipped } = copyWorktreeIncludes(context.repoRoot, target.path);
+  const ports = config2.ports ? await leasePorts(context, { path: target.path, task: target.task, range: config2.ports, holder: target.scratch ? describeProcess(process.pid) : void 0 }) : void 0;
+  const env = worktreeEnvironment(context.repoRoot, { path: target.path, task: target.task, ports });
+  let setup;
+  if (config2.setup) {
+    const run = await runShell(config2.setup, { cwd: target.path, env, timeoutMs: config2.setupTimeoutMs });
+    if (run.exitCode !== 0) {
+      const how = run.timedOut ? `timed out after ${formatDuration(config2.setupTimeoutMs)}` : `exit ${run.exitCode}`;
+      const last = tailOf(run.output, 1).trim();
+      const retry = target.task ? `"parallel-agents worktree add --task ${target.task}" again (it sets up the same worktree once more)` : "again";
+      throw new CliError("E_SETUP", `the set-up command of ${PROJECT_CONFIG_FILE} ("${config2.setup}") failed in ${target.path} (${how})${last ? `: ${last}` : ""}; fix the project or the "setup" field, then run ${retry}`, {
+        path: target.path,
+        exit_code: run.exitCode,
+        output_tail: tailOf(run.output, SETUP_OUTPUT_TAIL_LINES)
+      });
+    }
+    setup = { command: config2.setup, duration_ms: run.durationMs };
+  }
+  const record = {};
+  if (ports) record.ports = ports;
+  if (copied.length > 0 || skipped.length > 0 || setup) {
+    record.prepared = { copied: copied.length, ...skipped.length > 0 ? { skipped } : {}, ...setup ? { setup: setup.command, setup_ms: setup.duration_ms } : {} };
+  }
+  return { ports, copied, skipped, setup, env, record };
+}
+var SETUP_OUTPUT_TAIL_LINES;
+var init_worktree_setup = __esm({
+  "src/git/worktree-setup.ts"() {
+    "use strict";
+    init_errors();
+    init_liveness();
+    init_run_shell();
+    init_project_config();
+    init_duration();
+    init_port_leases();
+    init_worktree_include();
+    SETUP_OUTPUT_TAIL_LINES = 20;
   }
 });
 
@@ -6095,12 +7670,12 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path17.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path28.join)(context.worktreesDir, taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
-  if ((0, import_node_fs17.existsSync)(path)) {
+  if ((0, import_node_fs19.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -6114,7 +7689,8 @@ async function addWorktree(context, options) {
       base: gitOutput(["merge-base", baseCommit, head], { cwd: context.repoRoot }),
       base_ref: baseRef,
       created_at: (/* @__PURE__ */ new Date()).toISOString(),
-      sparse
+      sparse,
+      ...(await prepareWorktree(context, { path, task: taskId })).record
     };
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
@@ -6140,17 +7716,16 @@ async function addWorktree(context, options) {
     base: startCommit,
     base_ref: baseRef,
     created_at: (/* @__PURE__ */ new Date()).toISOString(),
-    sparse
+    sparse,
+    ...(await prepareWorktree(context, { path, task: taskId })).record
   };
   writeWorktreeRecord(context.storeDir, record);
   return record;
 }
 function validateSparseDir(dir) {
-  const parsed = scopeEntrySchema.safeParse(dir);
-  if (!parsed.success || /[*?[\]{}]/.test(dir)) {
-    throw new CliError("E_INVALID", `--sparse "${dir}" must be a repository-relative folder (no globs, no "..", not absolute)`);
-  }
-  return dir.replace(/\/+$/, "");
+  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? "is a glob: a sparse checkout takes folders; name the folder itself" : void 0);
+  if (problem) throw new CliError("E_INVALID", `--sparse ${JSON.stringify(dir)} ${problem}`);
+  return normalizeScopeEntry(dir);
 }
 function listWorktrees(context) {
   const { records, problems } = listWorktreeRecords(context.storeDir);
@@ -6159,7 +7734,7 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs17.existsSync)(record.path)
+    missing: !(0, import_node_fs19.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
@@ -6171,7 +7746,7 @@ async function removeWorktree(context, options) {
   if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
   const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
   if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
-  const present = (0, import_node_fs17.existsSync)(record.path);
+  const present = (0, import_node_fs19.existsSync)(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
   const worktreeHead = present ? resolveCommit("HEAD", record.path) : void 0;
@@ -6221,13 +7796,13 @@ async function pruneWorktrees(context) {
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs17.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs19.rmSync)(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs17.existsSync)(record.path)) continue;
+    if ((0, import_node_fs19.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -6236,32 +7811,25 @@ async function pruneWorktrees(context) {
 function deadIntegrationWorktrees(context) {
   let names;
   try {
-    names = (0, import_node_fs17.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs19.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path17.join)(context.worktreesDir, name));
-}
-function isAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
-  }
+  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path28.join)(context.worktreesDir, name));
 }
 function displayPath(context, path) {
-  const rel = (0, import_node_path17.relative)(context.repoRoot, path);
-  return rel.startsWith("..") ? path : rel;
+  return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs17, import_node_path17, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs19, import_node_path28, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
-    import_node_path17 = require("node:path");
+    import_node_fs19 = require("node:fs");
+    import_node_path28 = require("node:path");
+    init_path_inside();
     init_errors();
+    init_liveness();
+    init_scope_entry();
     init_task_schema();
     init_backup_ref();
     init_repo_lock();
@@ -6269,6 +7837,7 @@ var init_worktree = __esm({
     init_run_git();
     init_worktree_state();
     init_worktree_registry();
+    init_worktree_setup();
     TASK_BRANCH_PREFIX = "parallel/";
     INTEGRATION_WORKTREE_PREFIX = ".integration-";
   }
@@ -6296,6 +7865,11 @@ function stackedBase(cwd, runBase, dependencyCommits) {
   }
   return merged;
 }
+function taskStart(cwd, runBase, dependencies) {
+  const done = dependencies.filter((dep) => dep.state === "completed" && dep.commit !== void 0);
+  if (done.length === 0) return { base: runBase, stackedOn: [] };
+  return { base: stackedBase(cwd, runBase, done.map((dep) => dep.commit)), stackedOn: done.map((dep) => dep.id) };
+}
 var init_stacked_base = __esm({
   "src/git/stacked-base.ts"() {
     "use strict";
@@ -6308,9 +7882,9 @@ var init_stacked_base = __esm({
 // src/cli/commands/worktree-add.ts
 var worktree_add_exports = {};
 __export(worktree_add_exports, {
-  command: () => command14
+  command: () => command15
 });
-var usage11, command14;
+var usage11, command15;
 var init_worktree_add = __esm({
   "src/cli/commands/worktree-add.ts"() {
     "use strict";
@@ -6318,12 +7892,13 @@ var init_worktree_add = __esm({
     init_repo_context();
     init_worktree();
     init_errors();
-    init_task_store();
     init_task_schema();
     init_run_git();
     init_stacked_base();
+    init_open_store2();
+    init_duration();
     usage11 = "parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
-    command14 = {
+    command15 = {
       usage: usage11,
       options: {
         task: { type: "string" },
@@ -6339,34 +7914,39 @@ var init_worktree_add = __esm({
           tasksDir: stringOption(ctx.values, "tasks-dir"),
           worktreesDir: stringOption(ctx.values, "worktrees-dir")
         });
-        const store = TaskStore.open({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), env: ctx.env });
-        if (store.exists() && !store.locate(validateTaskId(taskId))) {
-          throw new CliError("E_NOT_FOUND", `task "${taskId}" is not in ${store.dir}; check the id with "parallel-agents status" or add the task first`);
+        const store = openStore2(ctx);
+        const hasStore = await store.exists();
+        const task = hasStore ? await store.get(validateTaskId(taskId)) : void 0;
+        if (hasStore && !task) {
+          throw new CliError("E_NOT_FOUND", `task "${taskId}" is not in ${store.description}; check the id with "parallel-agents status" or add the task first`);
         }
         let base = stringOption(ctx.values, "base");
         let stackedOn = [];
-        const task = base === void 0 && store.exists() ? store.get(taskId) : void 0;
-        if (task && task.depends_on.length > 0) {
-          const done = task.depends_on.map((dep) => store.get(dep)).filter((dep) => dep?.state === "completed" && dep.commit);
-          if (done.length > 0) {
-            const head = resolveCommit("HEAD", context.repoRoot);
-            if (head) {
-              base = stackedBase(context.repoRoot, head, done.map((dep) => dep.commit));
-              stackedOn = done.map((dep) => dep.id);
-            }
-          }
+        if (base === void 0 && task && task.depends_on.length > 0) {
+          const head = resolveCommit("HEAD", context.repoRoot);
+          const deps = await Promise.all(task.depends_on.map((dep) => store.get(dep)));
+          if (head) ({ base, stackedOn } = taskStart(context.repoRoot, head, deps.filter((dep) => dep !== void 0)));
         }
         const record = await addWorktree(context, { taskId, base, sparse: listOption(ctx.values, "sparse") });
         const sparseNote = record.sparse.length > 0 ? `
 sparse:  ${record.sparse.join(", ")}` : "";
         const stackNote = stackedOn.length > 0 ? `
 starts from the work of: ${stackedOn.join(", ")}` : "";
+        const portNote = record.ports ? `
+ports:   ${record.ports.from}${record.ports.count > 1 ? `-${record.ports.from + record.ports.count - 1}` : ""} (PARALLEL_PORT, PARALLEL_PORT_COUNT)` : "";
+        const prepared = record.prepared;
+        const readyNote = prepared ? `
+ready:   ${[
+          ...prepared.copied > 0 ? [`${prepared.copied} file(s) copied from .worktreeinclude`] : [],
+          ...prepared.setup ? [`set-up "${prepared.setup}" ran (${formatDuration(prepared.setup_ms ?? 0)})`] : []
+        ].join("; ")}${(prepared.skipped ?? []).map((entry) => `
+not copied: ${entry.path} (${entry.reason})`).join("")}` : "";
         return {
           data: { ...record, stacked_on: stackedOn },
           text: `worktree for task ${record.task}
 path:    ${displayPath(context, record.path)}
 branch:  ${record.branch}
-base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}
+base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}${portNote}${readyNote}
 
 cd ${record.path}`
         };
@@ -6378,9 +7958,9 @@ cd ${record.path}`
 // src/cli/commands/worktree-list.ts
 var worktree_list_exports = {};
 __export(worktree_list_exports, {
-  command: () => command15
+  command: () => command16
 });
-var command15;
+var command16;
 var init_worktree_list = __esm({
   "src/cli/commands/worktree-list.ts"() {
     "use strict";
@@ -6388,7 +7968,7 @@ var init_worktree_list = __esm({
     init_repo_context();
     init_worktree();
     init_backup_ref();
-    command15 = {
+    command16 = {
       usage: "parallel-agents worktree list [--json]",
       options: {},
       async run(ctx) {
@@ -6413,9 +7993,9 @@ var init_worktree_list = __esm({
 // src/cli/commands/worktree-remove.ts
 var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
-  command: () => command16
+  command: () => command17
 });
-var usage12, command16;
+var usage12, command17;
 var init_worktree_remove = __esm({
   "src/cli/commands/worktree-remove.ts"() {
     "use strict";
@@ -6423,7 +8003,7 @@ var init_worktree_remove = __esm({
     init_repo_context();
     init_worktree();
     usage12 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
-    command16 = {
+    command17 = {
       usage: usage12,
       options: {
         task: { type: "string" },
@@ -6450,16 +8030,16 @@ var init_worktree_remove = __esm({
 // src/cli/commands/worktree-prune.ts
 var worktree_prune_exports = {};
 __export(worktree_prune_exports, {
-  command: () => command17
+  command: () => command18
 });
-var command17;
+var command18;
 var init_worktree_prune = __esm({
   "src/cli/commands/worktree-prune.ts"() {
     "use strict";
     init_args();
     init_repo_context();
     init_worktree();
-    command17 = {
+    command18 = {
       usage: "parallel-agents worktree prune [--worktrees-dir DIR] [--json]",
       options: { "worktrees-dir": { type: "string" } },
       async run(ctx) {
@@ -6475,6 +8055,291 @@ var init_worktree_prune = __esm({
           ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`)
         ];
         return { data: result, text: lines3.length > 0 ? lines3.join("\n") : "nothing to prune" };
+      }
+    };
+  }
+});
+
+// src/cli/claude-settings.ts
+function unattendedRules(context) {
+  const rules = [
+    { rule: "Bash(parallel-agents:*)", why: "the CLI: claim, worktrees, checks (parallel-agents check), complete, verify" },
+    { rule: "Edit(/**)", why: "Edit and Write inside this project, where the task worktrees are; nothing outside it" }
+  ];
+  if (!isInside(context.worktreesDir, context.repoRoot)) {
+    rules.push(
+      { rule: `Edit(/${context.worktreesDir}/**)`, why: "Edit and Write in the task worktrees, which live outside the project" },
+      { rule: `Read(/${context.worktreesDir}/**)`, why: "Read in the task worktrees, outside the project" }
+    );
+  }
+  return rules;
+}
+function readJsonObject(path) {
+  let text;
+  try {
+    text = (0, import_node_fs20.readFileSync)(path, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
+    throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
+  }
+  let data;
+  try {
+    data = text.trim() === "" ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new CliError("E_INVALID", `${path} is not valid JSON (${error.message.split("\n")[0]}); fix or remove it, nothing was written`, { file: path });
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
+  }
+  return { path, exists: true, data, mode: (0, import_node_fs20.statSync)(path).mode & 511 };
+}
+function objectField(file, value, field) {
+  if (value === void 0) return {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new CliError("E_INVALID", `${file.path}: ${field} must be a JSON object; fix it, nothing was written`, { file: file.path, field });
+  }
+  return value;
+}
+function ruleList(file, value, field) {
+  if (value === void 0) return [];
+  if (!Array.isArray(value) || !value.every((rule) => typeof rule === "string")) {
+    throw new CliError("E_INVALID", `${file.path}: ${field} must be a list of rules such as "Bash(npm test:*)"; fix it, nothing was written`, { file: file.path, field });
+  }
+  return value;
+}
+function planSettings(file, rules) {
+  const permissions = objectField(file, file.data.permissions, "permissions");
+  const allow = new Set(ruleList(file, permissions.allow, "permissions.allow"));
+  const deny = new Set(ruleList(file, permissions.deny, "permissions.deny"));
+  return {
+    present: rules.filter((rule) => allow.has(rule.rule)).map((rule) => rule.rule),
+    missing: rules.filter((rule) => !allow.has(rule.rule)).map((rule) => rule.rule),
+    denied: rules.filter((rule) => deny.has(rule.rule)).map((rule) => rule.rule)
+  };
+}
+function writeSettings(file, missing) {
+  const permissions = objectField(file, file.data.permissions, "permissions");
+  const allow = ruleList(file, permissions.allow, "permissions.allow");
+  const merged = { ...file.data, permissions: { ...permissions, allow: [...allow, ...missing] } };
+  writeFileAtomic(file.path, `${JSON.stringify(merged, null, 2)}
+`, { mode: file.mode });
+}
+function claudeUserConfigPath(env) {
+  return (0, import_node_path29.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os3.homedir)(), ".claude.json");
+}
+function trustState(env, repoRoot) {
+  const file = claudeUserConfigPath(env);
+  const project = (0, import_node_fs20.realpathSync)(repoRoot);
+  try {
+    const config2 = readJsonObject(file);
+    const entry = config2.data.projects?.[project];
+    return { file, project, trusted: entry?.hasTrustDialogAccepted === true, unreadable: false };
+  } catch {
+    return { file, project, trusted: false, unreadable: true };
+  }
+}
+function prepareTrustWrite(state) {
+  const config2 = readJsonObject(state.file);
+  const projects = objectField(config2, config2.data.projects, "projects");
+  const entry = objectField(config2, projects[state.project], `projects["${state.project}"]`);
+  const merged = { ...config2.data, projects: { ...projects, [state.project]: { ...entry, hasTrustDialogAccepted: true } } };
+  return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
+`, { mode: config2.mode ?? 384 });
+}
+var import_node_fs20, import_node_os3, import_node_path29;
+var init_claude_settings = __esm({
+  "src/cli/claude-settings.ts"() {
+    "use strict";
+    import_node_fs20 = require("node:fs");
+    import_node_os3 = require("node:os");
+    import_node_path29 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_path_inside();
+  }
+});
+
+// src/cli/commands/setup.ts
+var setup_exports = {};
+__export(setup_exports, {
+  command: () => command19
+});
+function projectSummary(repoRoot) {
+  const config2 = readProjectConfig(repoRoot);
+  let include = null;
+  try {
+    include = (0, import_node_fs21.readFileSync)((0, import_node_path30.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+  } catch {
+  }
+  const data = {
+    config: config2.exists ? config2.file : null,
+    setup: config2.setup ?? null,
+    check: config2.check ?? null,
+    ports: config2.ports ?? null,
+    worktreeinclude_patterns: include
+  };
+  const parts = config2.exists ? [
+    config2.setup ? `set-up "${config2.setup}"` : "no set-up",
+    config2.check ? `check "${config2.check}"` : "no default check",
+    config2.ports ? `${config2.ports.count} port(s) per worktree in ${config2.ports.from}-${config2.ports.to}` : "no ports"
+  ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
+  return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
+}
+var import_node_path30, import_node_fs21, usage13, command19;
+var init_setup = __esm({
+  "src/cli/commands/setup.ts"() {
+    "use strict";
+    import_node_path30 = require("node:path");
+    init_args();
+    import_node_fs21 = require("node:fs");
+    init_claude_settings();
+    init_repo_context();
+    init_repo_lock();
+    init_git_exclude();
+    init_project_config();
+    init_run_git();
+    init_worktree_include();
+    usage13 = "parallel-agents setup [--write] [--shared] [--trust] [--json]";
+    command19 = {
+      usage: usage13,
+      options: {
+        write: { type: "boolean" },
+        shared: { type: "boolean" },
+        trust: { type: "boolean" },
+        "worktrees-dir": { type: "string" }
+      },
+      async run(ctx) {
+        const write2 = ctx.values.write === true;
+        const shared = ctx.values.shared === true;
+        const wantTrust = ctx.values.trust === true;
+        const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
+        const rules = unattendedRules(context);
+        const file = readJsonObject((0, import_node_path30.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const plan = planSettings(file, rules);
+        const shown = (0, import_node_path30.relative)(context.repoRoot, file.path);
+        const trust = trustState(ctx.env, context.repoRoot);
+        const notes = [];
+        let written = false;
+        let excluded = false;
+        let trustWritten = false;
+        const recordTrust = write2 && wantTrust && !trust.trusted ? prepareTrustWrite(trust) : void 0;
+        if (write2 && plan.missing.length > 0) {
+          writeSettings(file, plan.missing);
+          written = true;
+        }
+        if (write2 && !shared && !gitTest(["check-ignore", "-q", "--no-index", shown], { cwd: context.repoRoot })) {
+          excluded = await withRepoLock(context, () => addToGitExclude(context.gitCommonDir, `/${shown}`));
+        }
+        if (recordTrust) {
+          recordTrust();
+          trustWritten = true;
+        }
+        if (plan.denied.length > 0) notes.push(`${shown} also denies ${plan.denied.join(", ")}: a deny rule wins, remove it for the flow to work`);
+        if (shared && !trust.trusted && !trustWritten) {
+          notes.push(`claude -p ignores ${shown} until this workspace is trusted: run "claude" here once and accept the trust dialog, or rerun with --trust --write`);
+        }
+        if (trust.unreadable && wantTrust) notes.push(`${trust.file} could not be read as JSON; --trust will refuse to rewrite it`);
+        const lines3 = [`Claude Code permissions for unattended parallel runs in ${context.repoRoot}`];
+        lines3.push(`settings file: ${shown} (${shared ? "shared with everyone who clones the project; Claude Code applies it only in a trusted workspace" : "yours, not committed; Claude Code applies it without the workspace trust dialog"})`);
+        const width = Math.max(...rules.map((rule) => rule.rule.length));
+        for (const rule of rules) lines3.push(`  ${plan.present.includes(rule.rule) ? "=" : "+"} ${rule.rule.padEnd(width)}  ${rule.why}${plan.present.includes(rule.rule) ? " (already there)" : ""}`);
+        if (plan.missing.length === 0) lines3.push(`nothing to add: ${shown} already allows all of them`);
+        else if (written) lines3.push(`WROTE ${plan.missing.length} rule(s) into ${shown} (every other setting kept)`);
+        else lines3.push(`dry run, nothing written: "parallel-agents setup --write${shared ? " --shared" : ""}" (or /parallel:setup write${shared ? " shared" : ""}) adds the ${plan.missing.length} rule(s) marked +`);
+        if (excluded) lines3.push(`hid ${shown} from git (.git/info/exclude): it is personal`);
+        if (trust.trusted) lines3.push(`workspace trust: accepted (${trust.file})`);
+        else if (trustWritten) lines3.push(`TRUSTED: recorded projects["${trust.project}"].hasTrustDialogAccepted = true in ${trust.file}, on your behalf. Claude Code now applies this project's .claude/settings.json, hooks and MCP servers here without asking. Restart running Claude Code sessions: they rewrite that file.`);
+        else if (wantTrust) lines3.push(`workspace trust: not accepted; --trust --write would record projects["${trust.project}"].hasTrustDialogAccepted = true in ${trust.file}, which tells Claude Code to apply this project's .claude/settings.json, hooks and MCP servers without asking`);
+        else lines3.push(`workspace trust: not accepted${shared ? "" : " (not needed for this file)"}`);
+        const project = projectSummary(context.repoRoot);
+        lines3.push(project.text, ...notes.map((note) => `note: ${note}`));
+        return {
+          data: {
+            file: file.path,
+            scope: shared ? "shared" : "local",
+            rules: rules.map((rule) => ({ ...rule, present: plan.present.includes(rule.rule) })),
+            missing: plan.missing,
+            denied: plan.denied,
+            write: write2,
+            written,
+            excluded_from_git: excluded,
+            trust: { file: trust.file, project: trust.project, trusted: trust.trusted || trustWritten, written: trustWritten },
+            project: project.data,
+            notes
+          },
+          text: lines3.join("\n")
+        };
+      }
+    };
+  }
+});
+
+// src/cli/commands/check.ts
+var check_exports = {};
+__export(check_exports, {
+  CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
+  command: () => command20
+});
+var import_node_fs22, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var init_check = __esm({
+  "src/cli/commands/check.ts"() {
+    "use strict";
+    import_node_fs22 = require("node:fs");
+    init_args();
+    init_errors();
+    init_worktree();
+    init_repo_context();
+    init_worktree_registry();
+    init_worktree_setup();
+    init_run_shell();
+    init_project_config();
+    init_task_schema();
+    init_duration();
+    init_open_store2();
+    usage14 = "parallel-agents check --task ID [--timeout 10m] [--json]";
+    CHECK_OUTPUT_TAIL_LINES = 40;
+    command20 = {
+      usage: usage14,
+      options: {
+        task: { type: "string" },
+        timeout: { type: "string" },
+        "worktrees-dir": { type: "string" }
+      },
+      async run(ctx) {
+        const taskId = validateTaskId(requireString(ctx.values, "task", usage14));
+        const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
+        const record = readWorktreeRecord(context.storeDir, taskId);
+        if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
+        if (!(0, import_node_fs22.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        const store = openStore2(ctx);
+        const task = await store.exists() ? await store.get(taskId) : void 0;
+        const config2 = readProjectConfig(context.repoRoot);
+        const check = task?.check ?? config2.check;
+        if (!check) {
+          throw new CliError("E_NOT_FOUND", `no check is declared for task ${taskId}: give the task a "check" in its plan (or the plan one for all its tasks), or the project a "check" in ${PROJECT_CONFIG_FILE}`);
+        }
+        const timeoutMs = durationOption(ctx.values, "timeout", config2.checkTimeoutMs);
+        const ports = await worktreePorts(context, record, config2);
+        const run = await runShell(check, { cwd: record.path, env: worktreeEnvironment(context.repoRoot, { path: record.path, task: taskId, ports }), timeoutMs });
+        const passed = run.exitCode === 0;
+        const outputTail = tailOf(run.output, CHECK_OUTPUT_TAIL_LINES);
+        const data = {
+          task: taskId,
+          worktree: record.path,
+          command: check,
+          source: task?.check ? "task" : "project",
+          passed,
+          exit_code: run.exitCode,
+          signal: run.signal,
+          timed_out: run.timedOut,
+          duration_ms: run.durationMs,
+          ports: ports ?? null,
+          output_tail: outputTail
+        };
+        const how = run.timedOut ? `timed out after ${formatDuration(timeoutMs)}` : `exit ${run.exitCode}`;
+        const lines3 = [`${passed ? "PASSED" : "FAILED"}: check of task ${taskId} in ${displayPath(context, record.path)}: ${check} (${how}, ${formatDuration(run.durationMs)})`];
+        if (!passed && outputTail) lines3.push(...outputTail.split("\n").map((line) => `  | ${line}`));
+        return { data, text: lines3.join("\n"), exitCode: passed ? 0 : 1 };
       }
     };
   }
@@ -6561,23 +8426,23 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path18.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs18.mkdtempSync)((0, import_node_path18.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path31.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs23.mkdtempSync)((0, import_node_path31.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path18.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path31.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs18.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs23.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs18.accessSync)("/dev/shm", import_node_fs18.constants.W_OK);
+    (0, import_node_fs23.accessSync)("/dev/shm", import_node_fs23.constants.W_OK);
     return "/dev/shm";
   } catch {
-    return (0, import_node_os3.tmpdir)();
+    return (0, import_node_os4.tmpdir)();
   }
 }
 async function precheckWith(cwd, env, targetCommit, branches) {
@@ -6615,7 +8480,7 @@ function mergeBatch(cwd, merges, env) {
   return outcomes;
 }
 async function mergeBatchParallel(cwd, merges, env) {
-  const processes = Math.min((0, import_node_os3.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
+  const processes = Math.min((0, import_node_os4.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
   if (processes <= 1) return mergeBatch(cwd, merges, env);
   const size = Math.ceil(merges.length / processes);
   const chunks = Array.from({ length: processes }, (_, i) => merges.slice(i * size, (i + 1) * size)).filter((chunk) => chunk.length > 0);
@@ -6655,13 +8520,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs18, import_node_os3, import_node_path18, MERGES_PER_PROCESS;
+var import_node_fs23, import_node_os4, import_node_path31, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
-    import_node_os3 = require("node:os");
-    import_node_path18 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_os4 = require("node:os");
+    import_node_path31 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -6797,8 +8662,9 @@ async function runTestGate(context, targetCommit, steps, options) {
   if (tested.length === 0) return result;
   const worktree = await createTestWorktree(context, tested[0].commit);
   try {
+    const { env } = await prepareWorktree(context, { path: worktree, scratch: true });
     const test2 = async (task, commit) => {
-      const run = await runTestAt(worktree, task, commit, options);
+      const run = await runTestAt(worktree, task, commit, options, env);
       result.runs.push(run);
       return run;
     };
@@ -6847,8 +8713,8 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs19.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path19.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+  (0, import_node_fs24.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path32.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -6860,14 +8726,15 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs19.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
 }
-async function runTestAt(worktree, task, commit, options) {
+async function runTestAt(worktree, task, commit, options, env) {
   runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
   runGit(["clean", "-fdq"], { cwd: worktree });
   options.onRun?.("start", { task, commit });
   const started = Date.now();
-  const outcome = await runShell(options.command, worktree, {
+  const outcome = await runShell2(options.command, worktree, {
+    ...env,
     PARALLEL_VERIFY_TASK: task,
     PARALLEL_VERIFY_COMMIT: commit
   }, options.timeoutMs);
@@ -6875,9 +8742,9 @@ async function runTestAt(worktree, task, commit, options) {
   options.onRun?.("end", run);
   return run;
 }
-function runShell(command22, cwd, extraEnv, timeoutMs) {
+function runShell2(command25, cwd, extraEnv, timeoutMs) {
   return new Promise((resolve11) => {
-    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command22], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command25], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const killGroup2 = () => {
       try {
         if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
@@ -6888,7 +8755,7 @@ function runShell(command22, cwd, extraEnv, timeoutMs) {
     let output = "";
     const keep = (chunk) => {
       output += chunk.toString("utf8");
-      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
+      if (output.length > OUTPUT_KEEP_BYTES2 * 2) output = output.slice(-OUTPUT_KEEP_BYTES2);
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
@@ -6914,20 +8781,21 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs19, import_node_path19, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES, TARGET_LABEL;
+var import_node_child_process2, import_node_fs24, import_node_path32, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs19 = require("node:fs");
-    import_node_path19 = require("node:path");
+    import_node_fs24 = require("node:fs");
+    import_node_path32 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
     init_repo_context();
     init_run_git();
     init_worktree();
+    init_worktree_setup();
     OUTPUT_TAIL_LINES = 40;
-    OUTPUT_KEEP_BYTES = 64 * 1024;
+    OUTPUT_KEEP_BYTES2 = 64 * 1024;
     TARGET_LABEL = "(target)";
   }
 });
@@ -6969,10 +8837,11 @@ async function runVerify(context, options) {
   const precheckStart = Date.now();
   const precheck = await precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
+  const control = controlDirs(context);
   ordered.forEach((candidate, index) => {
     const changes = precheck.changes[index];
     report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
-    const outside = scopeViolations(changes.changed, candidate.scope);
+    const outside = ownershipViolations(changes.changed, candidate.scope, control);
     if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
   });
   const unchecked = report.changes.filter((change) => !change.scope_checked).map((change) => change.task);
@@ -7049,10 +8918,51 @@ var init_verify_run = __esm({
   }
 });
 
+// src/git/verify-store.ts
+function requireBranch(context, target) {
+  const wellFormed = runGit(["check-ref-format", "--branch", target], { cwd: context.repoRoot, okExitCodes: [1, 128] }).exitCode === 0;
+  if (!wellFormed || target.startsWith("refs/") || !gitTest(["show-ref", "--verify", "--quiet", branchRefName(target)], { cwd: context.repoRoot })) {
+    throw new CliError("E_USAGE", `--into "${target}" is not a branch of ${context.repoRoot}; name an existing branch (git branch --list) to merge into`);
+  }
+  return resolveCommit(branchRefName(target), context.repoRoot);
+}
+async function verifyStore(context, store, options) {
+  const targetCommit = requireBranch(context, options.target);
+  const { tasks, problems } = await store.list();
+  const wanted = options.taskIds ? new Set(options.taskIds) : void 0;
+  const selection = selectCandidates(context.repoRoot, store.localDir, wanted ? tasks.filter((task) => wanted.has(task.id)) : tasks, targetCommit);
+  const report = await runVerify(context, { ...options, candidates: selection.candidates, skipped: selection.skipped });
+  if (report.status === "merged" || report.status === "nothing-to-merge") report.cleanup.push(...selection.cleanup);
+  const reopened = [];
+  if (!options.dryRun && !options.allowScopeDrift) {
+    const judged = new Map(tasks.map((task) => [task.id, task.commit]));
+    for (const violation of report.violations) {
+      const reason = `verify refused its work: it changed ${violation.files.length} file(s) outside its scope (${violation.files.slice(0, 5).join(", ")}${violation.files.length > 5 ? ", ..." : ""})`;
+      try {
+        const task = await store.reopen({ task: violation.task, commit: judged.get(violation.task), reason });
+        reopened.push({ task: task.id, state: task.state, reason });
+      } catch (error) {
+        if (!(error instanceof CliError) || error.code !== "E_REFUSED") throw error;
+      }
+    }
+  }
+  return { ...report, reopened, store_problems: problems };
+}
+var init_verify_store = __esm({
+  "src/git/verify-store.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_repo_context();
+    init_verify_candidates();
+    init_verify_run();
+  }
+});
+
 // src/cli/commands/verify.ts
 var verify_exports = {};
 __export(verify_exports, {
-  command: () => command18,
+  command: () => command21,
   renderReport: () => renderReport
 });
 function short(commit) {
@@ -7083,26 +8993,25 @@ function renderReport(report, problemCount) {
     if (report.test.failed_task && report.test.output_tail) lines3.push(...report.test.output_tail.split("\n").map((line) => `  | ${line}`));
   }
   if (report.refusal) lines3.push(`refused: ${report.refusal}`);
+  for (const entry of report.reopened ?? []) lines3.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines3.push(`skipped ${entry.task}: ${entry.reason}`);
   if (report.cleanup.length > 0) lines3.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join("; ")}`);
   if (problemCount > 0) lines3.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);
   lines3.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
   return lines3.join("\n");
 }
-var usage13, command18;
+var usage15, command21;
 var init_verify = __esm({
   "src/cli/commands/verify.ts"() {
     "use strict";
     init_args();
     init_errors();
     init_repo_context();
-    init_run_git();
-    init_verify_candidates();
-    init_verify_run();
-    init_task_store();
-    usage13 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
-    command18 = {
-      usage: usage13,
+    init_verify_store();
+    init_open_store2();
+    usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
+    command21 = {
+      usage: usage15,
       options: {
         into: { type: "string" },
         test: { type: "string" },
@@ -7120,24 +9029,16 @@ var init_verify = __esm({
         const mode = stringOption(ctx.values, "test-mode") ?? "each";
         if (mode !== "each" && mode !== "once") throw new CliError("E_USAGE", `--test-mode must be "each" (test after every merge) or "once" (test the result, bisect on failure); got "${mode}"`);
         const testCommand = stringOption(ctx.values, "test");
-        const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
-        if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name an existing branch with --into`);
-        const store = TaskStore.open({ cwd: ctx.cwd, tasksDir, env: ctx.env });
-        if (!store.exists()) throw new CliError("E_NOT_FOUND", `no task store at ${store.dir}; run "parallel-agents init" (or pass --tasks-dir): verify merges the branches of completed tasks`);
-        const { tasks, problems } = store.listAll();
-        const selection = selectCandidates(context.repoRoot, context.storeDir, tasks, targetCommit);
-        const report = await runVerify(context, {
+        const store = openStore2(ctx);
+        if (!await store.exists()) throw new CliError("E_NOT_FOUND", `no task store at ${store.description}; run "parallel-agents init" (or pass --tasks-dir): verify merges the branches of completed tasks`);
+        const report = await verifyStore(context, store, {
           target,
-          candidates: selection.candidates,
-          skipped: selection.skipped,
           test: testCommand ? { command: testCommand, mode, timeoutMs: durationOption(ctx.values, "test-timeout", 30 * 6e4) } : void 0,
           dryRun: ctx.values["dry-run"] === true,
           allowScopeDrift: ctx.values["allow-scope-drift"] === true,
           emit: ctx.emit
         });
-        if (report.status === "merged" || report.status === "nothing-to-merge") report.cleanup.push(...selection.cleanup);
-        const data = { ...report, store_problems: problems };
-        return { data, text: renderReport(report, problems.length), exitCode: report.status === "stopped" ? 1 : 0 };
+        return { data: report, text: renderReport(report, report.store_problems.length), exitCode: report.status === "stopped" ? 1 : 0 };
       }
     };
   }
@@ -7205,7 +9106,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs20.readdirSync)("/proc");
+    entries = (0, import_node_fs25.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -7214,7 +9115,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs20.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs25.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -7326,12 +9227,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs20, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs25, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs20 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -7343,7 +9244,8 @@ function agentEnvironment(attempt) {
     PARALLEL_TASK_FILE: attempt.taskFile,
     PARALLEL_WORKTREE: attempt.worktree,
     PARALLEL_PROMPT_FILE: attempt.promptFile,
-    PARALLEL_ATTEMPT: String(attempt.attempt)
+    PARALLEL_ATTEMPT: String(attempt.attempt),
+    ...portEnvironment(attempt.ports)
   };
 }
 function looksRateLimited(text) {
@@ -7367,6 +9269,7 @@ var EXIT_STATUS_INSTRUCTIONS, RATE_LIMIT_TEXT;
 var init_agent_adapter = __esm({
   "src/runner/adapters/agent-adapter.ts"() {
     "use strict";
+    init_worktree_setup();
     EXIT_STATUS_INSTRUCTIONS = "Exit with status 0 when the task is done, non-zero when it cannot be done.";
     RATE_LIMIT_TEXT = /\b(?:HTTP|status|error|code)[ :=]*(?:429|529)\b|\((?:429|529)\)|\b(?:429|529) (?:Too Many Requests|Overloaded)|too many requests|rate[ -]?limit(?:ed| exceeded| reached| error)|overloaded_error|temporarily limiting requests/i;
   }
@@ -7392,12 +9295,12 @@ function commandAdapter(argv, killGraceMs) {
       });
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
-      const usage17 = usageFromLastLine(exit.stdout);
+      const usage19 = usageFromLastLine(exit.stdout);
       const outcome = classifyExit(exit, attempt.timeoutMs);
       if (outcome.status === "failed" && exit.spawnError === void 0 && looksRateLimited(exit.stderrTail)) {
-        return { status: "rate-limited", reason: outcome.reason, usage: usage17, exit };
+        return { status: "rate-limited", reason: outcome.reason, usage: usage19, exit };
       }
-      return { ...outcome, usage: usage17, exit };
+      return { ...outcome, usage: usage19, exit };
     }
   };
 }
@@ -7441,9 +9344,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path20.join)(pluginDir, "agents");
-  if (!(0, import_node_fs21.existsSync)(dir)) return [];
-  return (0, import_node_fs21.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs21.readFileSync)((0, import_node_path20.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  const dir = (0, import_node_path33.join)(pluginDir, "agents");
+  if (!(0, import_node_fs26.existsSync)(dir)) return [];
+  return (0, import_node_fs26.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs26.readFileSync)((0, import_node_path33.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -7451,7 +9354,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path20.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path33.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -7479,12 +9382,12 @@ function parseClaudeResult(stdout) {
 }
 function usageOf(result) {
   if (!result) return {};
-  const usage17 = result.usage ?? {};
-  const input = (usage17.input_tokens ?? 0) + (usage17.cache_creation_input_tokens ?? 0) + (usage17.cache_read_input_tokens ?? 0);
+  const usage19 = result.usage ?? {};
+  const input = (usage19.input_tokens ?? 0) + (usage19.cache_creation_input_tokens ?? 0) + (usage19.cache_read_input_tokens ?? 0);
   return {
     costUsd: typeof result.total_cost_usd === "number" ? result.total_cost_usd : void 0,
     inputTokens: result.usage ? input : void 0,
-    outputTokens: usage17.output_tokens,
+    outputTokens: usage19.output_tokens,
     turns: result.num_turns
   };
 }
@@ -7508,31 +9411,31 @@ function claudeAdapter(options = {}) {
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
       const result = parseClaudeResult(exit.stdout);
-      const usage17 = usageOf(result);
+      const usage19 = usageOf(result);
       const base = classifyExit(exit, attempt.timeoutMs);
-      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage17, exit };
+      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage19, exit };
       const status = result?.api_error_status;
       if (status === 429 || status === 529) {
-        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage17, exit };
+        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage19, exit };
       }
       if (result?.is_error || base.status === "failed") {
         const text = result?.result ?? "";
-        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage17, exit };
-        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage17, exit };
+        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage19, exit };
+        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage19, exit };
       }
-      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage17, exit };
+      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage19, exit };
       const refused = reportedFailure(result.result ?? "");
-      if (refused) return { status: "failed", reason: refused, usage: usage17, exit };
-      return { status: "ok", usage: usage17, exit };
+      if (refused) return { status: "failed", reason: refused, usage: usage19, exit };
+      return { status: "ok", usage: usage19, exit };
     }
   };
 }
-var import_node_fs21, import_node_path20, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs26, import_node_path33, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_fs26 = require("node:fs");
+    import_node_path33 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -7562,33 +9465,25 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path21.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs22.unlinkSync)((0, import_node_path21.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`));
   } catch {
-  }
-}
-function isAlive2(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs22.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs27.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
-    return process.platform !== "linux" && isAlive2(pid);
+    return process.platform !== "linux" && isProcessAlive(pid);
   }
 }
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs22.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs27.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -7596,29 +9491,30 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs22.readFileSync)((0, import_node_path21.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs27.readFileSync)((0, import_node_path34.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
-    if (record.runner !== process.pid && isAlive2(record.runner)) continue;
-    if (isAlive2(record.pid) && runsTask(record.pid, record.task)) {
+    if (record.runner !== process.pid && isProcessAlive(record.runner)) continue;
+    if (isProcessAlive(record.pid) && runsTask(record.pid, record.task)) {
       killGroup(record.pid, "SIGKILL");
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs22.unlinkSync)((0, import_node_path21.join)(runDir, name));
+      (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs22, import_node_path21, SUFFIX;
+var import_node_fs27, import_node_path34, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
-    import_node_path21 = require("node:path");
+    import_node_fs27 = require("node:fs");
+    import_node_path34 = require("node:path");
     init_atomic_write();
+    init_liveness();
     init_agent_process();
     SUFFIX = ".agent.json";
   }
@@ -7774,10 +9670,10 @@ function buildRunReport(input) {
       state: task.state,
       attempts: records.filter(counts).length,
       timeMs: timeOf(task.id),
-      costUsd: round(sum((usage17) => usage17.costUsd), 6),
-      inputTokens: sum((usage17) => usage17.inputTokens),
-      outputTokens: sum((usage17) => usage17.outputTokens),
-      turns: sum((usage17) => usage17.turns),
+      costUsd: round(sum((usage19) => usage19.costUsd), 6),
+      inputTokens: sum((usage19) => usage19.inputTokens),
+      outputTokens: sum((usage19) => usage19.outputTokens),
+      turns: sum((usage19) => usage19.turns),
       ...task.commit ? { commit: task.commit } : {},
       ...lastError && task.state !== "completed" ? { lastError } : {}
     };
@@ -7981,7 +9877,7 @@ async function runTasks(deps, options) {
   const listed = (await store.list()).tasks.filter((task) => planIds.has(task.id));
   const byId = new Map(listed.map((task) => [task.id, task]));
   const missing = options.taskIds.filter((id) => !byId.has(id));
-  if (missing.length > 0) throw new CliError("E_NOT_FOUND", `tasks ${missing.join(", ")} are not in the store ${store.dir}; publish the plan first`);
+  if (missing.length > 0) throw new CliError("E_NOT_FOUND", `tasks ${missing.join(", ")} are not in ${store.description}; publish the plan first`);
   const ordered = options.taskIds.map((id) => byId.get(id));
   const estimateOf = options.estimateOf ?? (() => 1);
   const scheduler = new DependencyScheduler(
@@ -8009,8 +9905,8 @@ async function runTasks(deps, options) {
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
-  const runDir = (0, import_node_path22.join)(store.dir, "runner");
-  (0, import_node_fs23.mkdirSync)(runDir, { recursive: true });
+  const runDir = (0, import_node_path35.join)(store.localDir, "runner");
+  (0, import_node_fs28.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
   let wakeup = new Promise((resolve11) => wake = resolve11);
@@ -8032,7 +9928,7 @@ async function runTasks(deps, options) {
     const started = now();
     let claim2;
     try {
-      claim2 = await store.claim({ agent, holderPid: process.pid, task: wanted });
+      claim2 = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
     } catch (error) {
       if (!isCode(error, "E_NOTHING_CLAIMABLE", "E_NO_WORK")) throw error;
       scheduler.block(wanted);
@@ -8069,7 +9965,7 @@ async function runTasks(deps, options) {
       return;
     }
     const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
-    const promptFile = (0, import_node_path22.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    const promptFile = (0, import_node_path35.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     const heartbeat = setInterval(() => {
       store.heartbeat(holder).catch(() => {
@@ -8086,6 +9982,7 @@ async function runTasks(deps, options) {
         promptFile,
         taskFile: task.file,
         worktree: prepared.path,
+        ports: prepared.ports,
         attempt,
         timeoutMs: options.timeoutMs,
         signal: options.signal,
@@ -8254,12 +10151,12 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs23, import_node_path22, MAX_FREE_RATE_LIMITS;
+var import_node_fs28, import_node_path35, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
-    import_node_path22 = require("node:path");
+    import_node_fs28 = require("node:fs");
+    import_node_path35 = require("node:path");
     init_errors();
     init_atomic_write();
     init_agent_adapter();
@@ -8268,26 +10165,15 @@ var init_runner = __esm({
     init_run_report();
     init_scheduler();
     init_orphan_agents();
+    init_liveness();
     MAX_FREE_RATE_LIMITS = 8;
   }
 });
 
 // src/runner/task-workspace.ts
-function gitAsync(args, cwd, env = {}, okExitCodes = []) {
-  return new Promise((resolve11, reject) => {
-    (0, import_node_child_process4.execFile)("git", args, { cwd, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? typeof error.code === "number" ? error.code : 128 : 0;
-      if (code !== 0 && !okExitCodes.includes(code)) {
-        reject(new GitError(args, code, stderr, cwd));
-        return;
-      }
-      resolve11(stdout);
-    });
-  });
-}
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs24.readFileSync)((0, import_node_path23.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs29.readFileSync)((0, import_node_path36.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -8298,26 +10184,25 @@ function gitTaskWorkspace(context, runBase) {
   return {
     async prepare(taskId, dependencyCommits) {
       const existing = readWorktreeRecord(context.storeDir, taskId);
-      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base };
+      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base, ports: existing.ports };
       const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
       const record = await addWorktree(context, { taskId, base });
-      return { path: record.path, branch: record.branch, base: record.base };
+      return { path: record.path, branch: record.branch, base: record.base, ports: record.ports };
     },
     async commitLeftovers(workspace, message) {
       identity ??= identityFallback(context.repoRoot);
-      await gitAsync(["add", "--all", "--", "."], workspace.path);
-      await gitAsync(["commit", "--quiet", "--no-verify", "-m", message], workspace.path, identity, [1]);
-      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await gitAsync(["rev-parse", "--verify", "HEAD"], workspace.path)).trim();
+      await runGitAsync(["add", "--all", "--", "."], { cwd: workspace.path });
+      await runGitAsync(["commit", "--quiet", "--no-verify", "-m", message], { cwd: workspace.path, env: identity, okExitCodes: [1] });
+      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await runGitAsync(["rev-parse", "--verify", "HEAD"], { cwd: workspace.path })).stdout.trim();
     }
   };
 }
-var import_node_child_process4, import_node_fs24, import_node_path23;
+var import_node_fs29, import_node_path36;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_child_process4 = require("node:child_process");
-    import_node_fs24 = require("node:fs");
-    import_node_path23 = require("node:path");
+    import_node_fs29 = require("node:fs");
+    import_node_path36 = require("node:path");
     init_errors();
     init_worktree();
     init_worktree_registry();
@@ -8337,29 +10222,30 @@ async function runPlan(options) {
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== void 0) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
-  const store = TaskStore.open({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
-  if (!store.exists()) store.init();
+  const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
+  if (!await store.exists()) await store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   const target = options.into ?? currentBranch(context.repoRoot);
   if (!target) throw new CliError("E_GIT", `${context.repoRoot} is on a detached HEAD; check out the branch to merge into, or pass --into BRANCH`);
   const runBaseRef = plan.base ?? target;
   const runBase = resolveCommit(runBaseRef === target ? branchRefName(target) : runBaseRef, context.repoRoot);
   if (!runBase) throw new CliError("E_NOT_FOUND", `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
+  readProjectConfig(context.repoRoot);
   const ids = plan.tasks.map((task) => task.id);
-  const before = new Map(store.listAll().tasks.map((task) => [task.id, task]));
+  const before = new Map((await store.list()).tasks.map((task) => [task.id, task]));
   const started = ids.filter((id) => before.has(id) && before.get(id).state !== "available");
   if (started.length > 0 && !options.resume) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path24.join)(store.dir, "runner"));
-    const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? 30 * 6e4 });
+    const reaped = reapOrphanAgents((0, import_node_path37.join)(store.localDir, "runner"));
+    const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
       `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ""}`
     );
   }
-  const published = publishPlan(store, plan);
+  const published = await publishPlan(store, plan);
   options.emit?.(
     { event: "publish", plan: published.plan, published: published.published, skipped: published.skipped },
     `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`
@@ -8368,7 +10254,7 @@ async function runPlan(options) {
   if (options.agents === void 0) {
     options.emit?.({ event: "agents", agents, reason: published.analysis.agents.reason }, `agents: ${agents} (${published.analysis.agents.reason})`);
   }
-  const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseEstimate(task.estimate) : void 0]));
+  const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseDuration(task.estimate, { unitRequired: true }) : void 0]));
   const known = [...estimates.values()].filter((value) => value !== void 0);
   const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
   const outcome = await runTasks(
@@ -8391,14 +10277,10 @@ async function runPlan(options) {
     verifyNote = "not run: the run was interrupted (continue with --resume)";
   } else {
     const allDone = outcome.tasks.every((task) => task.state === "completed");
-    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
-    if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" disappeared during the run`);
-    const { candidates, skipped } = selectCandidates(context.repoRoot, store.dir, outcome.tasks, targetCommit);
-    options.view.event({ event: "verify-start", tasks: candidates.length });
-    verify = await runVerify(context, {
+    options.view.event({ event: "verify-start", tasks: outcome.tasks.filter((task) => task.state === "completed").length });
+    verify = await verifyStore(context, store, {
       target,
-      candidates,
-      skipped,
+      taskIds: ids,
       dryRun: !allDone,
       ...options.testCommand ? { test: { command: options.testCommand, mode: "once", timeoutMs: options.testTimeoutMs ?? 10 * 6e4 } } : {},
       ...options.emit ? { emit: options.emit } : {}
@@ -8406,7 +10288,7 @@ async function runPlan(options) {
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
   const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path24.join)(store.dir, REPORT_FILE);
+  const reportPath = (0, import_node_path37.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -8422,23 +10304,24 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path24, REPORT_FILE;
+var import_node_path37, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path24 = require("node:path");
+    import_node_path37 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
-    init_verify_run();
-    init_verify_candidates();
-    init_estimate();
+    init_verify_store();
+    init_duration();
     init_load_plan();
     init_publish_plan();
-    init_task_store();
+    init_open_store();
+    init_rules();
     init_orphan_agents();
     init_run_report();
     init_runner();
+    init_project_config();
     init_task_workspace();
     REPORT_FILE = "run-report.json";
   }
@@ -8585,7 +10468,7 @@ var init_progress_view = __esm({
 // src/cli/commands/run.ts
 var run_exports = {};
 __export(run_exports, {
-  command: () => command19,
+  command: () => command22,
   interruptOnSignals: () => interruptOnSignals
 });
 function budgetOption(ctx) {
@@ -8608,15 +10491,15 @@ function interruptOnSignals() {
     }
   };
 }
-var usage14, command19;
+var usage16, command22;
 var init_run = __esm({
   "src/cli/commands/run.ts"() {
     "use strict";
     init_errors();
     init_args();
-    usage14 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
-    command19 = {
-      usage: usage14,
+    usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
+    command22 = {
+      usage: usage16,
       options: {
         agents: { type: "string" },
         "agent-cmd": { type: "string" },
@@ -8638,10 +10521,10 @@ var init_run = __esm({
       allowPositionals: true,
       async run(ctx) {
         const [planPath, ...extra] = ctx.positionals;
-        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage14}`);
+        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage16}`);
         const agentCmd = stringOption(ctx.values, "agent-cmd");
         const claude = ctx.values.claude === true;
-        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage14}`);
+        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage16}`);
         const { splitCommandLine: splitCommandLine2 } = await Promise.resolve().then(() => (init_command_line(), command_line_exports));
         const argv = agentCmd !== void 0 ? splitCommandLine2(agentCmd) : void 0;
         const agents = integerOption(ctx.values, "agents", 1);
@@ -8696,8 +10579,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs25.mkdirSync)((0, import_node_path25.dirname)((0, import_node_path25.join)(root, path)), { recursive: true });
-  (0, import_node_fs25.writeFileSync)((0, import_node_path25.join)(root, path), content);
+  (0, import_node_fs30.mkdirSync)((0, import_node_path38.dirname)((0, import_node_path38.join)(root, path)), { recursive: true });
+  (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -8725,18 +10608,18 @@ async function runScriptedAgent(env, cwd) {
     return { exitCode: 1, message: `scripted agent: ${error.message}` };
   }
   if (script.commit) {
-    (0, import_node_child_process5.execFileSync)("git", ["add", "--all", "--", "."], { cwd, stdio: "ignore" });
-    (0, import_node_child_process5.execFileSync)("git", ["commit", "--quiet", "-m", `${taskId}: scripted edit`], { cwd, stdio: "ignore" });
+    runGit(["add", "--all", "--", "."], { cwd });
+    runGit(["commit", "--quiet", "-m", `${taskId}: scripted edit`], { cwd });
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_child_process5, import_node_fs25, import_node_path25, lines, DEMO_SCRIPTS;
+var import_node_fs30, import_node_path38, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_child_process5 = require("node:child_process");
-    import_node_fs25 = require("node:fs");
-    import_node_path25 = require("node:path");
+    import_node_fs30 = require("node:fs");
+    import_node_path38 = require("node:path");
+    init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
     DEMO_SCRIPTS = {
@@ -8771,12 +10654,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path25.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs25.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs25.readFileSync)(path, "utf8");
+          const path = (0, import_node_path38.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs30.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before = (0, import_node_fs30.readFileSync)(path, "utf8");
           const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs25.writeFileSync)(path, after);
+          (0, import_node_fs30.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -8811,7 +10694,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs25.existsSync)((0, import_node_path25.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -8821,7 +10704,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs25.existsSync)((0, import_node_path25.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -8843,7 +10726,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs25.existsSync)((0, import_node_path25.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -8878,8 +10761,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs25.readFileSync)((0, import_node_path25.join)(root, "README.md"), "utf8");
-          (0, import_node_fs25.writeFileSync)((0, import_node_path25.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs30.readFileSync)((0, import_node_path38.join)(root, "README.md"), "utf8");
+          (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -9045,15 +10928,15 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs26.realpathSync)((0, import_node_fs26.mkdtempSync)((0, import_node_path26.join)((0, import_node_os4.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs31.realpathSync)((0, import_node_fs31.mkdtempSync)((0, import_node_path39.join)((0, import_node_os5.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs26.mkdirSync)((0, import_node_path26.dirname)((0, import_node_path26.join)(dir, path)), { recursive: true });
-    (0, import_node_fs26.writeFileSync)((0, import_node_path26.join)(dir, path), content);
+    (0, import_node_fs31.mkdirSync)((0, import_node_path39.dirname)((0, import_node_path39.join)(dir, path)), { recursive: true });
+    (0, import_node_fs31.writeFileSync)((0, import_node_path39.join)(dir, path), content);
   }
   const git = (...args) => {
-    (0, import_node_child_process6.execFileSync)("git", args, { cwd: dir, stdio: "ignore" });
+    runGit(args, { cwd: dir });
   };
   git("init", "-q", "-b", "main");
   git("config", "user.name", "parallel-agents demo");
@@ -9073,7 +10956,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path26.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path39.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -9090,20 +10973,20 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs26.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs31.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_child_process6, import_node_fs26, import_node_os4, import_node_path26, PLAN_FILE;
+var import_node_fs31, import_node_os5, import_node_path39, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
-    import_node_child_process6 = require("node:child_process");
-    import_node_fs26 = require("node:fs");
-    import_node_os4 = require("node:os");
-    import_node_path26 = require("node:path");
+    init_run_git();
+    import_node_fs31 = require("node:fs");
+    import_node_os5 = require("node:os");
+    import_node_path39 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -9114,17 +10997,17 @@ var init_demo_run = __esm({
 // src/cli/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  command: () => command20
+  command: () => command23
 });
-var usage15, command20;
+var usage17, command23;
 var init_demo = __esm({
   "src/cli/commands/demo.ts"() {
     "use strict";
     init_errors();
     init_args();
-    usage15 = "parallel-agents demo [--agents 4] [--keep] [--json]";
-    command20 = {
-      usage: usage15,
+    usage17 = "parallel-agents demo [--agents 4] [--keep] [--json]";
+    command23 = {
+      usage: usage17,
       options: {
         agents: { type: "string" },
         keep: { type: "boolean" }
@@ -9140,7 +11023,7 @@ var init_demo = __esm({
 `);
           return { data: { exit_code: result.exitCode, message: result.message }, text: "", exitCode: result.exitCode };
         }
-        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${usage15}`);
+        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${usage17}`);
         const agents = integerOption(ctx.values, "agents", 1, 4);
         const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo_run(), demo_run_exports));
         const { createProgressView: createProgressView2 } = await Promise.resolve().then(() => (init_progress_view(), progress_view_exports));
@@ -9203,126 +11086,37 @@ var init_hook_payload = __esm({
   }
 });
 
-// src/hooks/claim-call.ts
-function splitShellWords(command22) {
-  const words = [];
-  let word = "";
-  let inWord = false;
-  for (let i = 0; i < command22.length; i++) {
-    const char = command22[i];
-    if (char === "'") {
-      const end = command22.indexOf("'", i + 1);
-      word += end < 0 ? command22.slice(i + 1) : command22.slice(i + 1, end);
-      i = end < 0 ? command22.length : end;
-      inWord = true;
-    } else if (char === '"') {
-      let j = i + 1;
-      while (j < command22.length && command22[j] !== '"') {
-        if (command22[j] === "\\" && j + 1 < command22.length) j++;
-        word += command22[j];
-        j++;
-      }
-      i = j;
-      inWord = true;
-    } else if (char === "\\" && i + 1 < command22.length) {
-      word += command22[++i];
-      inWord = true;
-    } else if (/\s/.test(char)) {
-      if (inWord) words.push(word);
-      word = "";
-      inWord = false;
-    } else if ("&|;()".includes(char)) {
-      if (inWord) words.push(word);
-      word = "";
-      inWord = false;
-      const two = command22.slice(i, i + 2);
-      if (two === "&&" || two === "||") {
-        words.push(two);
-        i++;
-      } else words.push(char);
-    } else {
-      word += char;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
-}
-function isCli(word) {
-  return word === "parallel-agents" || word.endsWith("/parallel-agents") || word.endsWith("/parallel-agents.cjs");
-}
-function programIndex(words, start) {
-  let i = start;
-  for (; ; ) {
-    const word = words[i];
-    if (word === void 0) return i;
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || word === "env" || word === "nice" || word === "command") i++;
-    else if (word === "timeout") i += /^\d/.test(words[i + 1] ?? "") ? 2 : 1;
-    else if (word === "node" && words[i + 1] !== void 0 && isCli(words[i + 1])) i++;
-    else return i;
-  }
-}
-function claimAgentNames(command22) {
-  const words = splitShellWords(command22);
-  const names = [];
-  for (let start = 0; start < words.length; start++) {
-    const atCommandStart = start === 0 || OPERATORS.has(words[start - 1]);
-    if (!atCommandStart) continue;
-    const i = programIndex(words, start);
-    if (i >= words.length || !isCli(words[i]) || words[i + 1] !== "claim") continue;
-    for (let j = i + 2; j < words.length && !OPERATORS.has(words[j]); j++) {
-      const word = words[j];
-      let value;
-      if (word === "--agent") value = words[j + 1];
-      else if (word.startsWith("--agent=")) value = word.slice("--agent=".length);
-      if (value !== void 0 && value.length > 0 && !value.includes("$") && !value.includes("`")) names.push(value);
-    }
-  }
-  return names;
-}
-var OPERATORS;
-var init_claim_call = __esm({
-  "src/hooks/claim-call.ts"() {
-    "use strict";
-    OPERATORS = /* @__PURE__ */ new Set(["&&", "||", ";", "|", "&", "(", ")"]);
-  }
-});
-
 // src/hooks/edit-scope.ts
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs27.existsSync)(current)) {
-    const parent = (0, import_node_path27.dirname)(current);
+  while (!(0, import_node_fs32.existsSync)(current)) {
+    const parent = (0, import_node_path40.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path27.basename)(current));
+    rest.unshift((0, import_node_path40.basename)(current));
     current = parent;
   }
-  return (0, import_node_path27.join)((0, import_node_fs27.realpathSync)(current), ...rest);
+  return (0, import_node_path40.join)((0, import_node_fs32.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path27.dirname)(physical);
-  while (!(0, import_node_fs27.existsSync)(dir)) dir = (0, import_node_path27.dirname)(dir);
-  let output;
+  let dir = (0, import_node_path40.dirname)(physical);
+  while (!(0, import_node_fs32.existsSync)(dir)) dir = (0, import_node_path40.dirname)(dir);
   try {
-    output = (0, import_node_child_process7.execFileSync)("git", ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], {
-      cwd: dir,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"]
-    });
+    const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
+    if (result.exitCode !== 0) return void 0;
+    const [commonDir, toplevel] = result.stdout.trim().split("\n");
+    if (!commonDir || !toplevel) return void 0;
+    const path = pathBelow((0, import_node_fs32.realpathSync)(toplevel), physical);
+    if (path === void 0) return void 0;
+    return { toplevel: (0, import_node_fs32.realpathSync)(toplevel), commonDir: (0, import_node_fs32.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
-  const [commonDir, toplevel] = output.trim().split("\n");
-  if (!commonDir || !toplevel) return void 0;
-  const path = (0, import_node_path27.relative)(toplevel, physical).split("\\").join("/");
-  if (path.startsWith("..") || (0, import_node_path27.isAbsolute)(path)) return void 0;
-  return { toplevel: (0, import_node_fs27.realpathSync)(toplevel), commonDir: (0, import_node_fs27.realpathSync)(commonDir), path };
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs27.realpathSync)(a) === (0, import_node_fs27.realpathSync)(b);
+    return (0, import_node_fs32.realpathSync)(a) === (0, import_node_fs32.realpathSync)(b);
   } catch {
     return false;
   }
@@ -9330,132 +11124,125 @@ function sameDir(a, b) {
 function scopeList(task) {
   return task.files.length > 0 ? task.files.join(", ") : "(none declared)";
 }
-function decideEdit(request) {
-  const { agent, held } = request;
-  if (held.length === 0) {
-    return {
-      allow: false,
-      reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: parallel-agents claim --agent ${agent} --role <your role> --json; when claim exits 3 or 4 there is nothing for you to do, so report and stop.`
-    };
+function controlDirsOf(repoRoot, store) {
+  const dirs = /* @__PURE__ */ new Set([".parallel"]);
+  const below = pathBelow(repoRoot, store.localDir);
+  if (below) dirs.add(below);
+  return [...dirs];
+}
+function worktreeOf(store, taskId) {
+  try {
+    return readWorktreeRecord(store.localDir, taskId)?.path;
+  } catch {
+    return void 0;
   }
-  const file = (0, import_node_path27.isAbsolute)(request.file) ? request.file : (0, import_node_path27.resolve)(request.cwd, request.file);
+}
+function insideGitDir(file, gitCommonDir) {
+  return pathBelow((0, import_node_fs32.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+}
+async function decideEdit(store, request) {
+  const { agent } = request;
+  const held = await store.heldBy(agent);
+  if (held.length === 0) {
+    return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
+  }
+  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
   const location = locateFile(file);
-  const failHint = (what) => `If the task cannot be done without it, do not work around the scope: run parallel-agents fail --agent ${agent} --task ${held[0].id} --reason "needs ${what}, outside its write scope" and report NEEDS_CONTEXT.`;
-  if (!location || request.gitCommonDir !== void 0 && !sameDir(location.commonDir, request.gitCommonDir)) {
-    return {
-      allow: false,
-      reason: `parallel-agents: ${file} is outside this repository. Task ${held[0].id} may change only: ${scopeList(held[0])}. ${failHint(file)}`
-    };
+  const repo = findRepo(store.localDir);
+  if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
+  const failHint = (what) => `If the task cannot be done without it, do not work around the scope: run ${failCommand(agent, held[0].id).replace("<what failed and why>", `needs ${what}, outside its write scope`)} and report NEEDS_CONTEXT.`;
+  if (!location || !repo || !sameDir(location.commonDir, repo.gitCommonDir)) {
+    return { allow: false, reason: `parallel-agents: ${file} is outside this repository. Task ${held[0].id} may change only: ${scopeList(held[0])}. ${failHint(file)}` };
+  }
+  if (isControlPath(location.path, controlDirsOf(repo.repoRoot, store))) {
+    return { allow: false, reason: CONTROL_DENIAL(location.path) };
   }
   const wrongWorktree = [];
   for (const task of held) {
-    const worktree = request.worktreeOf(task.id);
-    if (worktree !== void 0 && !sameDir(worktree, location.toplevel)) {
-      if (matchesScope(location.path, task.files)) wrongWorktree.push(`${task.id} (worktree ${worktree})`);
+    const worktree = worktreeOf(store, task.id);
+    const home = worktree ?? repo.repoRoot;
+    if (!sameDir(home, location.toplevel)) {
+      if (matchesScope(location.path, task.files)) wrongWorktree.push(`${task.id} (${worktree ? `worktree ${worktree}` : `the main checkout ${repo.repoRoot}`})`);
       continue;
     }
     if (matchesScope(location.path, task.files)) return { allow: true };
   }
   if (wrongWorktree.length > 0) {
-    return {
-      allow: false,
-      reason: `parallel-agents: ${location.path} is in scope, but you are editing it in ${location.toplevel}, not in the worktree of task ${wrongWorktree.join(", ")}. Edit the same path under that worktree instead.`
-    };
+    return { allow: false, reason: `parallel-agents: ${location.path} is in scope, but you are editing it in ${location.toplevel}, not in the checkout of task ${wrongWorktree.join(", ")}. Edit the same path there instead.` };
   }
   const scopes = held.map((task) => `${task.id}: ${scopeList(task)}`).join("; ");
-  return {
-    allow: false,
-    reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}`
-  };
+  return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
-var import_node_child_process7, import_node_fs27, import_node_path27;
+async function guardUnclaimed(store, request) {
+  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
+  const repo = findRepo(store.localDir);
+  const location = locateFile(file);
+  if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
+  if (repo && location && sameDir(location.commonDir, repo.gitCommonDir) && isControlPath(location.path, controlDirsOf(repo.repoRoot, store))) {
+    return { allow: false, reason: CONTROL_DENIAL(location.path) };
+  }
+  const { tasks } = await store.list();
+  for (const task of tasks.filter((candidate) => candidate.state === "claimed")) {
+    const worktree = worktreeOf(store, task.id);
+    const inWorktree = worktree !== void 0 && location !== void 0 && sameDir(worktree, location.toplevel);
+    const inScope = repo !== void 0 && location !== void 0 && sameDir(repo.repoRoot, location.toplevel) && matchesScope(location.path, task.files);
+    if (inWorktree || inScope) {
+      return {
+        allow: false,
+        reason: `parallel-agents: ${file} belongs to task ${task.id}, which agent ${task.claim?.agent ?? "another agent"} holds right now; two agents must never edit one file. In a parallel run, claim a task first (${claimCommand("<your name>")}) and edit only inside its scope.`
+      };
+    }
+  }
+  return { allow: true };
+}
+var import_node_fs32, import_node_path40, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_child_process7 = require("node:child_process");
-    import_node_fs27 = require("node:fs");
-    import_node_path27 = require("node:path");
+    import_node_fs32 = require("node:fs");
+    import_node_path40 = require("node:path");
+    init_path_inside();
+    init_ownership();
+    init_worktree_registry();
+    init_locate();
+    init_run_git();
     init_glob();
+    init_next_steps();
+    CONTROL_DENIAL = (path) => `parallel-agents: ${path} is part of the runtime's own state (the task store, .parallel/ or .git); no agent edits it. Use the parallel-agents commands instead.`;
   }
 });
 
-// src/hooks/held-tasks.ts
-function heldTasks(store, agent) {
-  let names;
-  try {
-    names = (0, import_node_fs28.readdirSync)(store.stateDir("claimed"));
-  } catch {
-    return [];
-  }
-  const tasks = [];
-  for (const name of names.sort()) {
-    const claim2 = parseClaimFileName(name);
-    if (!claim2 || claim2.agent !== agent) continue;
-    const task = store.get(claim2.id);
-    if (task && task.state === "claimed" && task.claim?.agent === agent) tasks.push(task);
-  }
-  return tasks;
+// src/hooks/hook-store.ts
+async function hookStore(payload, env) {
+  const store = openStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
+  return await store.exists() ? store : void 0;
 }
-var import_node_fs28;
-var init_held_tasks = __esm({
-  "src/hooks/held-tasks.ts"() {
+var init_hook_store = __esm({
+  "src/hooks/hook-store.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
-    init_claim_name();
+    init_open_store();
   }
 });
 
-// src/hooks/subagent-registry.ts
-function recordPath(storeDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path28.join)(storeDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+// src/hooks/mark-bash.ts
+function markBash(payload, env, hostPid) {
+  const command25 = payload.toolInput.command;
+  if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
+  const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
+  if (!location.gitCommonDir || !(0, import_node_fs33.existsSync)((0, import_node_path41.join)(location.dir, "available"))) return void 0;
+  const key = identityKey(location.gitCommonDir, true);
+  if (!key) return void 0;
+  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid)}
+${command25}` };
 }
-function readSubagent(storeDir, agentId) {
-  const path = recordPath(storeDir, agentId);
-  if (!path) return void 0;
-  try {
-    const data = JSON.parse((0, import_node_fs29.readFileSync)(path, "utf8"));
-    return typeof data.agent === "string" ? data : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function writeSubagent(storeDir, record) {
-  const path = recordPath(storeDir, record.agentId);
-  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
-`);
-}
-function forgetSubagent(storeDir, agentId) {
-  const path = recordPath(storeDir, agentId);
-  if (!path) return;
-  try {
-    (0, import_node_fs29.unlinkSync)(path);
-  } catch {
-  }
-}
-function sessionSubagents(storeDir, sessionId) {
-  let names;
-  try {
-    names = (0, import_node_fs29.readdirSync)((0, import_node_path28.join)(storeDir, SUBAGENTS_DIR));
-  } catch {
-    return [];
-  }
-  const records = [];
-  for (const name of names) {
-    if (!name.endsWith(".json")) continue;
-    const record = readSubagent(storeDir, name.slice(0, -".json".length));
-    if (record && record.sessionId === sessionId) records.push(record);
-  }
-  return records;
-}
-var import_node_fs29, import_node_path28, SUBAGENTS_DIR, AGENT_ID_PATTERN;
-var init_subagent_registry = __esm({
-  "src/hooks/subagent-registry.ts"() {
+var import_node_fs33, import_node_path41;
+var init_mark_bash = __esm({
+  "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs29 = require("node:fs");
-    import_node_path28 = require("node:path");
-    init_atomic_write();
-    SUBAGENTS_DIR = "subagents";
-    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+    import_node_fs33 = require("node:fs");
+    import_node_path41 = require("node:path");
+    init_location();
+    init_identity_marker();
   }
 });
 
@@ -9465,87 +11252,28 @@ __export(pre_tool_use_exports, {
   EDIT_TOOLS: () => EDIT_TOOLS,
   preToolUse: () => preToolUse
 });
-function isInside(path, folder) {
-  const rel = (0, import_node_path29.relative)(folder, path);
-  return rel === "" || !rel.startsWith("..") && !(0, import_node_path29.isAbsolute)(rel);
-}
-function guardUnclaimed(store, file) {
-  const held = store.listAll().tasks.filter((task) => task.state === "claimed");
-  for (const task of held) {
-    const worktree = worktreeOf(store.dir)(task.id);
-    const inScope = store.repoRoot !== void 0 && isInside(file, store.repoRoot) && matchesScope((0, import_node_path29.relative)(store.repoRoot, file).split(import_node_path29.sep).join("/"), task.files);
-    if (worktree && isInside(file, worktree) || inScope) {
-      return {
-        deny: `parallel-agents: ${file} belongs to task ${task.id}, which agent ${task.claim?.agent ?? "another agent"} holds right now; two agents must never edit one file. In a parallel run, claim a task first (parallel-agents claim --agent <your name> --role <role> --json) and edit only inside its scope.`
-      };
-    }
-  }
-  return {};
-}
-function worktreeOf(storeDir) {
-  return (taskId) => {
-    try {
-      return readWorktreeRecord(storeDir, taskId)?.path;
-    } catch {
-      return void 0;
-    }
-  };
-}
-function preToolUse(payload, env) {
-  const agentId = payload.agentId;
-  if (!agentId) return {};
-  const store = TaskStore.open({ cwd: payload.cwd, env });
-  if (!store.exists()) return {};
+async function preToolUse(payload, env, hostPid) {
   if (payload.toolName === "Bash") {
-    const command22 = typeof payload.toolInput.command === "string" ? payload.toolInput.command : "";
-    const [name] = claimAgentNames(command22);
-    if (name === void 0) return {};
-    const current = readSubagent(store.dir, agentId);
-    if (current && current.agent !== name) {
-      return { deny: `parallel-agents: you already claim as agent "${current.agent}"; keep using --agent ${current.agent} (one name per agent, so your claims can be released if you stop).` };
-    }
-    const clash = sessionSubagents(store.dir, payload.sessionId).find((record) => record.agent === name && record.agentId !== agentId);
-    if (clash) {
-      return { deny: `parallel-agents: agent name "${name}" is already used by another running agent (${clash.agentType ?? "subagent"} ${clash.agentId}); claim with a unique --agent name, for example ${name}-${agentId.slice(0, 6)}.` };
-    }
-    const unfinished = heldTasks(store, name);
-    if (unfinished.length > 0) {
-      const ids = unfinished.map((task) => task.id).join(", ");
-      return { deny: `parallel-agents: finish what you hold before claiming again: you (agent "${name}") still hold ${ids}. Run parallel-agents complete --agent ${name} --task ${unfinished[0].id} --commit <sha> --json, or parallel-agents fail --agent ${name} --task ${unfinished[0].id} --reason "<why>" --json, then claim.` };
-    }
-    if (!current) {
-      writeSubagent(store.dir, { agentId, agentType: payload.agentType, sessionId: payload.sessionId, agent: name, recordedAt: (/* @__PURE__ */ new Date()).toISOString() });
-    }
-    return { note: `subagent ${agentId} claims as ${name}` };
+    const updatedInput = markBash(payload, env, hostPid);
+    return updatedInput ? { updatedInput, note: `marked as ${payload.agentId ?? "main"}` } : {};
   }
-  if (payload.toolName && EDIT_TOOLS.has(payload.toolName)) {
-    const record = readSubagent(store.dir, agentId);
-    const file = payload.toolInput.file_path ?? payload.toolInput.notebook_path;
-    if (typeof file !== "string" || file.length === 0) return {};
-    if (!record) return guardUnclaimed(store, (0, import_node_path29.resolve)(payload.cwd, file));
-    const decision = decideEdit({
-      agent: record.agent,
-      file,
-      cwd: payload.cwd,
-      held: heldTasks(store, record.agent),
-      gitCommonDir: store.gitCommonDir,
-      worktreeOf: worktreeOf(store.dir)
-    });
-    return decision.allow ? {} : { deny: decision.reason };
-  }
-  return {};
+  const agentId = payload.agentId;
+  if (!agentId || !payload.toolName || !EDIT_TOOLS.has(payload.toolName)) return {};
+  const file = payload.toolInput.file_path ?? payload.toolInput.notebook_path;
+  if (typeof file !== "string" || file.length === 0) return {};
+  const store = await hookStore(payload, env);
+  if (!store) return {};
+  const bound = readSubagent(store.localDir, agentId);
+  const decision = bound ? await decideEdit(store, { agent: bound.agent, file, cwd: payload.cwd }) : await guardUnclaimed(store, { file, cwd: payload.cwd });
+  return decision.allow ? {} : { deny: decision.reason };
 }
-var import_node_path29, EDIT_TOOLS;
+var EDIT_TOOLS;
 var init_pre_tool_use = __esm({
   "src/hooks/pre-tool-use.ts"() {
     "use strict";
-    import_node_path29 = require("node:path");
-    init_worktree_registry();
-    init_glob();
-    init_task_store();
-    init_claim_call();
     init_edit_scope();
-    init_held_tasks();
+    init_hook_store();
+    init_mark_bash();
     init_subagent_registry();
     EDIT_TOOLS = /* @__PURE__ */ new Set(["Edit", "Write", "MultiEdit", "NotebookEdit"]);
   }
@@ -9563,18 +11291,18 @@ function oneLine2(text, max) {
 async function subagentStop(payload, env) {
   const agentId = payload.agentId;
   if (!agentId) return { released: [] };
-  const store = TaskStore.open({ cwd: payload.cwd, env });
-  if (!store.exists()) return { released: [] };
-  const record = readSubagent(store.dir, agentId);
+  const store = await hookStore(payload, env);
+  if (!store) return { released: [] };
+  const record = readSubagent(store.localDir, agentId);
   if (!record) return { released: [] };
-  const held = heldTasks(store, record.agent);
+  const held = await store.heldBy(record.agent);
   const reminded = new Set(record.remindedTasks ?? []);
   const unreminded = held.filter((task) => !reminded.has(task.id));
   if (unreminded.length > 0 && !payload.stopHookActive) {
-    writeSubagent(store.dir, { ...record, remindedAt: (/* @__PURE__ */ new Date()).toISOString(), remindedTasks: [...reminded, ...unreminded.map((task) => task.id)] });
+    writeSubagent(store.localDir, { ...record, agentType: record.agentType ?? payload.agentType, remindedAt: (/* @__PURE__ */ new Date()).toISOString(), remindedTasks: [...reminded, ...unreminded.map((task) => task.id)] });
     const first = held[0].id;
     return {
-      block: `parallel-agents: you still hold ${held.map((task) => task.id).join(", ")}. Finish each claim before you stop: parallel-agents complete --agent ${record.agent} --task ${first} --commit-worktree --summary "<one line>" --json (commits your work in the task's worktree), or parallel-agents fail --agent ${record.agent} --task ${first} --reason "<why>" --json. If you stop again without doing so, the claim is failed for you.`,
+      block: `parallel-agents: you still hold ${held.map((task) => task.id).join(", ")}. Finish each claim before you stop: ${completeCommand(record.agent, first)} (commits your work in the task's worktree), or ${failCommand(record.agent, first)}. If you stop again without doing so, the claim is failed for you.`,
       released: []
     };
   }
@@ -9583,19 +11311,19 @@ async function subagentStop(payload, env) {
   for (const task of held) {
     const reason = `agent ${record.agent} (${payload.agentType ?? record.agentType ?? "subagent"} ${agentId}) stopped while still holding this task, without complete or fail${record.remindedAt ? ", even after a reminder" : ""}; released as failed by the SubagentStop hook.${last} Commits on the task's branch are kept.`;
     try {
-      const failed = await store.fail({ agent: record.agent, task: task.id, reason });
+      const failed = await store.fail({ agent: record.agent, task: task.id, reason, identityVerified: true });
       released.push({ task: task.id, agent: record.agent, to: failed.state });
     } catch {
     }
   }
-  forgetSubagent(store.dir, agentId);
+  forgetSubagent(store.localDir, agentId);
   return { released };
 }
 var init_subagent_stop = __esm({
   "src/hooks/subagent-stop.ts"() {
     "use strict";
-    init_task_store();
-    init_held_tasks();
+    init_next_steps();
+    init_hook_store();
     init_subagent_registry();
   }
 });
@@ -9603,7 +11331,7 @@ var init_subagent_stop = __esm({
 // src/cli/commands/hook.ts
 var hook_exports = {};
 __export(hook_exports, {
-  command: () => command21
+  command: () => command24
 });
 function readStdin(limitMs) {
   return new Promise((resolve11) => {
@@ -9642,11 +11370,12 @@ async function handle(event, stdin, cwd, env) {
   if (!payload) return { stdout: "", note: "no hook payload on stdin" };
   if (event === "pre-tool-use") {
     const { preToolUse: preToolUse2 } = await Promise.resolve().then(() => (init_pre_tool_use(), pre_tool_use_exports));
-    const outcome2 = preToolUse2(payload, env);
+    const outcome2 = await preToolUse2(payload, env, process.ppid);
     if (outcome2.deny) {
       const decision = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: outcome2.deny } };
       return { stdout: JSON.stringify(decision), note: `denied ${payload.toolName ?? "tool"}` };
     }
+    if (outcome2.updatedInput) return { stdout: JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", updatedInput: outcome2.updatedInput } }), note: outcome2.note ?? "" };
     return { stdout: "", note: outcome2.note ?? "" };
   }
   const { subagentStop: subagentStop2 } = await Promise.resolve().then(() => (init_subagent_stop(), subagent_stop_exports));
@@ -9654,23 +11383,23 @@ async function handle(event, stdin, cwd, env) {
   if (outcome.block) return { stdout: JSON.stringify({ decision: "block", reason: outcome.block }), note: "sent back to finish its claim" };
   return { stdout: "", note: outcome.released.map((claim2) => `released ${claim2.task} (${claim2.agent}) to ${claim2.to}`).join("; ") };
 }
-var EVENTS, usage16, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command21;
+var EVENTS, usage18, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command24;
 var init_hook = __esm({
   "src/cli/commands/hook.ts"() {
     "use strict";
     init_hook_payload();
     EVENTS = ["pre-tool-use", "subagent-stop"];
-    usage16 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
+    usage18 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
     STDIN_LIMIT_MS = 3e3;
     HANDLER_LIMIT_MS = 8e3;
-    command21 = {
-      usage: usage16,
+    command24 = {
+      usage: usage18,
       options: {},
       allowPositionals: true,
       async run(ctx) {
         const event = ctx.positionals[0] ?? "";
         if (!EVENTS.includes(event)) {
-          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage16}
+          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage18}
 `);
           return { data: {}, text: "" };
         }
@@ -9696,7 +11425,13 @@ __export(main_exports, {
   main: () => main
 });
 module.exports = __toCommonJS(main_exports);
+
+// package.json
+var version = "0.1.0";
+
+// src/cli/main.ts
 init_errors();
+init_printable();
 
 // src/cli/command-table.ts
 var COMMANDS = {
@@ -9717,6 +11452,8 @@ var COMMANDS = {
   "worktree list": { summary: "list task worktrees", load: () => Promise.resolve().then(() => (init_worktree_list(), worktree_list_exports)) },
   "worktree remove": { summary: "remove a task worktree without losing work", load: () => Promise.resolve().then(() => (init_worktree_remove(), worktree_remove_exports)) },
   "worktree prune": { summary: "forget worktrees whose folders are gone", load: () => Promise.resolve().then(() => (init_worktree_prune(), worktree_prune_exports)) },
+  setup: { summary: "show (and with --write add) the Claude Code permissions an unattended run needs", load: () => Promise.resolve().then(() => (init_setup(), setup_exports)) },
+  check: { summary: "run the task's declared check in its worktree, with the worktree's ports", load: () => Promise.resolve().then(() => (init_check(), check_exports)) },
   verify: { summary: "check ownership and conflicts, merge completed branches behind a test gate", load: () => Promise.resolve().then(() => (init_verify(), verify_exports)) },
   run: { summary: "run a plan headless with N agents, then verify", load: () => Promise.resolve().then(() => (init_run(), run_exports)) },
   demo: { summary: "run a sample project end to end with the built-in scripted agent", load: () => Promise.resolve().then(() => (init_demo(), demo_exports)) },
@@ -9730,7 +11467,7 @@ init_output();
 function topLevelHelp() {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = EXIT_CODE_HELP.map(([code, meaning]) => `  ${code}  ${meaning}`);
+  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
     "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]",
     "",
@@ -9745,6 +11482,11 @@ function topLevelHelp() {
     ...exits,
     ""
   ].join("\n");
+}
+function groupHelp(group) {
+  const members2 = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
+  const width = Math.max(...members2.map(([name]) => name.length));
+  return [`usage: parallel-agents ${group} <command> [options]`, "", "Commands:", ...members2.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`), "", `Each takes --help.`, ""].join("\n");
 }
 function resolveCommandName(argv) {
   const [first, second] = argv;
@@ -9762,21 +11504,25 @@ async function main(argv) {
       return EXIT.ok;
     }
     if (argv[0] === "--version") {
-      process.stdout.write(`${process.env.PARALLEL_AGENTS_VERSION ?? "0.1.0"}
+      process.stdout.write(`${version}
 `);
       return EXIT.ok;
     }
     const resolved = resolveCommandName(argv);
     const entry = resolved ? COMMANDS[resolved.name] : void 0;
+    if (!entry && argv[0] && COMMAND_GROUPS.has(argv[0]) && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
+      process.stdout.write(groupHelp(argv[0]));
+      return EXIT.ok;
+    }
     if (!resolved || !entry) {
       const group = argv[0] && COMMAND_GROUPS.has(argv[0]);
       const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));
       throw new CliError("E_USAGE", `unknown command "${argv.slice(0, group ? 2 : 1).join(" ")}"; try one of: ${known.join(", ")}`);
     }
-    const { command: command22 } = await entry.load();
-    const { values, positionals } = parseCommandArgs(resolved.rest, command22.options, command22.allowPositionals ?? false, command22.usage);
+    const { command: command25 } = await entry.load();
+    const { values, positionals } = parseCommandArgs(resolved.rest, command25.options, command25.allowPositionals ?? false, command25.usage);
     if (values.help) {
-      process.stdout.write(`usage: ${command22.usage}
+      process.stdout.write(`usage: ${command25.usage}
 
 ${entry.summary}
 `);
@@ -9796,10 +11542,10 @@ ${entry.summary}
 `);
       }
     };
-    const result = await command22.run(ctx);
+    const result = await command25.run(ctx);
     if (json) writeJson(process.stdout, result.data);
-    else if (result.text.length > 0) process.stdout.write(result.text.endsWith("\n") ? result.text : `${result.text}
-`);
+    else if (result.text.length > 0) process.stdout.write(printable(result.text.endsWith("\n") ? result.text : `${result.text}
+`));
     return result.exitCode ?? EXIT.ok;
   } catch (error) {
     const cliError = describeError(error);

@@ -1,52 +1,91 @@
 #!/usr/bin/env node
-// Installs the pinned Claude Code CLI into .cache/claude-code/ for the end-to-end tests. It is not a
-// devDependency on purpose: the host runs `npm ci` with dev deps on every plugin install (60 s
-// limit), and a 200 MB CLI there would make installing the plugin slow or fail. A second run
-// reuses what is there, so the e2e suite pays the download once per machine.
-import { execFileSync } from 'node:child_process';
+// Installs the Claude Code CLIs the end-to-end tests run against into .cache/claude-code/<version>/:
+// the oldest host we support and the newest one we have checked. It is not a devDependency on
+// purpose: a 235 MB CLI in node_modules would weigh on every `npm ci`, and the suite needs two
+// versions side by side. Each version is downloaded once per checkout; a second run reuses it.
+// CLAUDE_CODE_VERSIONS=2.1.332 (comma-separated) narrows a test run to some of them.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLAUDE_CODE_VERSION = '2.1.197';
+export const SUPPORTED_CLAUDE_CODE_VERSIONS = ['2.1.197', '2.1.332'];
+/** The oldest supported host: the default where a caller names none. */
+export const CLAUDE_CODE_VERSION = SUPPORTED_CLAUDE_CODE_VERSIONS[0];
+export const CLAUDE_CODE_VERSIONS = process.env.CLAUDE_CODE_VERSIONS
+  ? process.env.CLAUDE_CODE_VERSIONS.split(',').map((version) => version.trim()).filter(Boolean)
+  : SUPPORTED_CLAUDE_CODE_VERSIONS;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLAUDE_CODE_DIR = join(root, '.cache', 'claude-code');
-const packageDir = join(CLAUDE_CODE_DIR, 'node_modules', '@anthropic-ai', 'claude-code');
+const DOWNLOAD_MB = 235;
 
-function installedVersion() {
+/** Where a version lives: its own folder, or the single flat install checkouts made before there were two. */
+function installDirs(version) {
+  return [join(CLAUDE_CODE_DIR, version), CLAUDE_CODE_DIR];
+}
+
+function installedVersion(dir) {
   try {
-    return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
+    return JSON.parse(readFileSync(join(dir, 'node_modules', '@anthropic-ai', 'claude-code', 'package.json'), 'utf8')).version;
   } catch {
     return undefined;
   }
 }
 
 /**
- * The native executable. The platform package holds the real binary; the wrapper's bin/claude.exe
- * only becomes it after a postinstall script, which npm may skip (allowScripts), so prefer the
- * platform package and fall back to the wrapper's bin.
+ * The native executable of `version` (installed or not). The platform package holds the real
+ * binary; the wrapper's bin/claude.exe only becomes it after a postinstall script, which npm may
+ * skip (allowScripts), so prefer the platform package and fall back to the wrapper's bin.
  */
-export function claudeCodeBin() {
-  const platformBinary = join(CLAUDE_CODE_DIR, 'node_modules', '@anthropic-ai', `claude-code-${process.platform}-${process.arch}`, 'claude');
+export function claudeCodeBin(version = CLAUDE_CODE_VERSION) {
+  const dir = installDirs(version).find((candidate) => installedVersion(candidate) === version) ?? installDirs(version)[0];
+  const platformBinary = join(dir, 'node_modules', '@anthropic-ai', `claude-code-${process.platform}-${process.arch}`, 'claude');
   if (existsSync(platformBinary)) return platformBinary;
-  return join(packageDir, 'bin', 'claude.exe');
+  return join(dir, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
 }
 
-export function ensureClaudeCode() {
-  if (installedVersion() === CLAUDE_CODE_VERSION) return claudeCodeBin();
-  mkdirSync(CLAUDE_CODE_DIR, { recursive: true });
-  const manifest = join(CLAUDE_CODE_DIR, 'package.json');
+/** The one line of npm's dozen-line error that says what went wrong. */
+function npmReason(output) {
+  const lines = output.split('\n').map((line) => line.replace(/^npm (error|ERR!)\s*/, '').trim()).filter(Boolean);
+  const request = lines.find((line) => /request to \S+ failed/.test(line));
+  if (request) return request.replace(/^FetchError: /, '');
+  return lines.find((line) => /^notarget |^404 /.test(line)) ?? lines.find((line) => /^code /.test(line)) ?? lines[0] ?? 'npm printed nothing';
+}
+
+/** Installs `version` unless it is there; returns its binary. Throws one line naming what is needed. */
+export function ensureClaudeCode(version = CLAUDE_CODE_VERSION) {
+  if (installDirs(version).some((dir) => installedVersion(dir) === version)) return claudeCodeBin(version);
+  const dir = installDirs(version)[0];
+  mkdirSync(dir, { recursive: true });
+  const manifest = join(dir, 'package.json');
   if (!existsSync(manifest)) writeFileSync(manifest, JSON.stringify({ name: 'claude-code-e2e', private: true }, null, 2) + '\n');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}`], {
-    cwd: CLAUDE_CODE_DIR,
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const where = relative(root, dir);
+  process.stderr.write(`Downloading Claude Code ${version} (~${DOWNLOAD_MB} MB, once) into ${where} for the end-to-end tests...\n`);
+  // 2.1.332's package.json asks for node >= 22 (npm warns EBADENGINE); the native binary it
+  // installs runs on node 20 all the same.
+  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', `@anthropic-ai/claude-code@${version}`], {
+    cwd: dir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (installedVersion() !== CLAUDE_CODE_VERSION) {
-    throw new Error(`installing @anthropic-ai/claude-code@${CLAUDE_CODE_VERSION} into ${CLAUDE_CODE_DIR} did not produce that version`);
+  if (npm.error || npm.status !== 0 || installedVersion(dir) !== version) {
+    const reason = npm.error ? npm.error.message : npmReason(`${npm.stdout}\n${npm.stderr}`);
+    const error = new Error(
+      `the end-to-end tests need Claude Code ${version} in ${where} and could not download it from the npm registry (${reason}); ` +
+        'run `node scripts/install-claude-code.mjs` once with the registry reachable, or set CLAUDE_CODE_VERSIONS to the versions already there',
+    );
+    error.stack = error.message;
+    throw error;
   }
-  return claudeCodeBin();
+  return claudeCodeBin(version);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  console.log(ensureClaudeCode());
+  try {
+    for (const version of CLAUDE_CODE_VERSIONS) ensureClaudeCode(version);
+    console.log(`Claude Code ${CLAUDE_CODE_VERSIONS.join(' and ')} ready in ${relative(root, CLAUDE_CODE_DIR)}/`);
+  } catch (error) {
+    console.error(`install-claude-code: ${error.message}`);
+    process.exit(1);
+  }
 }

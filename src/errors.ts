@@ -26,6 +26,7 @@ const EXIT_BY_CODE = {
   E_EVIDENCE: EXIT.failed,
   E_STOPPED: EXIT.failed,
   E_AGENT: EXIT.failed,
+  E_SETUP: EXIT.failed,
   E_INTERRUPTED: EXIT.failed,
   E_IO: EXIT.failed,
   E_INTERNAL: EXIT.failed,
@@ -53,16 +54,12 @@ export class CliError extends Error {
   }
 }
 
-export function exitCodeFor(code: ErrorCode): ExitCode {
-  return EXIT_BY_CODE[code];
-}
-
-/** Human-readable table for `--help`, generated from the same data the CLI uses. */
-export const EXIT_CODE_HELP = [
-  ['0', 'success'],
-  ['1', 'the operation failed (git error, merge stopped, refused, agent failure)'],
-  ['2', 'bad usage or invalid input (flag, file, field, id, path)'],
-  ['3', 'nothing claimable now, but work remains'],
-  ['4', 'no work left: everything is completed or blocked'],
-  ['5', 'refused: the caller does not hold that claim, or is not the agent it names'],
-] as const;
+/** What each exit code means, for `--help` and the README (tests/repo/structure.test.ts holds the README to it). */
+export const EXIT_MEANINGS: Record<ExitCode, string> = {
+  [EXIT.ok]: 'success',
+  [EXIT.failed]: 'the operation failed (git error, merge stopped, refused, agent failure)',
+  [EXIT.usage]: 'bad usage or invalid input (flag, file, field, id, path)',
+  [EXIT.nothingClaimableNow]: 'nothing claimable now, but work remains',
+  [EXIT.noWorkLeft]: 'no work left: everything is completed or blocked',
+  [EXIT.notHolder]: 'refused: the caller does not hold that claim, or is not the agent it names',
+};

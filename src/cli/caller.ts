@@ -1,5 +1,5 @@
 import { CliError } from '../errors.ts';
-import { readCallerIdentity, type CallerIdentity } from '../hooks/identity-marker.ts';
+import { checkCaller, type CallerCheck, type CallerIdentity } from '../hooks/identity-marker.ts';
 import { allSubagents, readSubagent, writeSubagent } from '../hooks/subagent-registry.ts';
 import { hostId, processLiveness } from '../process/liveness.ts';
 import { findRepo } from '../repo/locate.ts';
@@ -12,8 +12,14 @@ import type { CommandContext } from './command.ts';
 // that subagent acts under that name without a token, and a mismatch is refused. The claim also
 // names the Claude Code process as its holder, so the claim dies with the session.
 
-export function callerIdentity(ctx: CommandContext): CallerIdentity | undefined {
-  return readCallerIdentity(findRepo(ctx.cwd)?.gitCommonDir);
+/** The caller as the host proves it; the key is looked up in the store's repository, wherever the caller's shell is. */
+export function checkCallerOf(ctx: CommandContext, store: TaskBackend): CallerCheck {
+  return checkCaller((findRepo(store.localDir) ?? findRepo(ctx.cwd))?.gitCommonDir);
+}
+
+export function callerIdentity(ctx: CommandContext, store: TaskBackend): CallerIdentity | undefined {
+  const check = checkCallerOf(ctx, store);
+  return check.kind === 'verified' ? check.identity : undefined;
 }
 
 function hostOf(identity: CallerIdentity): HolderProcess {
@@ -25,8 +31,12 @@ function hostOf(identity: CallerIdentity): HolderProcess {
  * claim (the Claude Code session of any hook-identified caller). Throws E_IDENTITY on a mismatch.
  */
 export async function bindClaimer(ctx: CommandContext, store: TaskBackend, agent: string): Promise<HolderProcess | undefined> {
-  const identity = callerIdentity(ctx);
-  if (!identity) return undefined;
+  const check = checkCallerOf(ctx, store);
+  if (check.kind === 'unverified') {
+    throw new CliError('E_IDENTITY', `this claim comes from a Claude Code agent whose identity cannot be verified: ${check.reason}; run parallel-agents on the project's own store`);
+  }
+  if (check.kind === 'none') return undefined;
+  const identity = check.identity;
   if (identity.agentId === 'main') return hostOf(identity);
   const bound = readSubagent(store.localDir, identity.agentId);
   if (bound && bound.agent !== agent) {
@@ -59,7 +69,7 @@ export async function bindClaimer(ctx: CommandContext, store: TaskBackend, agent
 /** A holder request with the proof the caller brings: its token, or its hook-bound identity. */
 export function holderRequest(ctx: CommandContext, store: TaskBackend, base: { agent: string; task: string; token?: string | undefined }): HolderRequest {
   if (base.token !== undefined) return base;
-  const identity = callerIdentity(ctx);
+  const identity = callerIdentity(ctx, store);
   const bound = identity && identity.agentId !== 'main' ? readSubagent(store.localDir, identity.agentId) : undefined;
   return { ...base, identityVerified: bound?.agent === base.agent };
 }

@@ -1,4 +1,6 @@
-import { EXIT, EXIT_CODE_HELP, CliError } from '../errors.ts';
+import { version } from '../../package.json';
+import { EXIT, EXIT_MEANINGS, CliError } from '../errors.ts';
+import { printable } from '../text/printable.ts';
 import { COMMANDS, COMMAND_GROUPS } from './command-table.ts';
 import { parseCommandArgs } from './args.ts';
 import { describeError, reportError, writeJson } from './output.ts';
@@ -7,7 +9,7 @@ import type { CommandContext } from './command.ts';
 function topLevelHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = EXIT_CODE_HELP.map(([code, meaning]) => `  ${code}  ${meaning}`);
+  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
     'usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]',
     '',
@@ -22,6 +24,12 @@ function topLevelHelp(): string {
     ...exits,
     '',
   ].join('\n');
+}
+
+function groupHelp(group: string): string {
+  const members = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
+  const width = Math.max(...members.map(([name]) => name.length));
+  return [`usage: parallel-agents ${group} <command> [options]`, '', 'Commands:', ...members.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`), '', `Each takes --help.`, ''].join('\n');
 }
 
 function resolveCommandName(argv: string[]): { name: string; rest: string[] } | undefined {
@@ -41,11 +49,16 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (argv[0] === '--version') {
-      process.stdout.write(`${process.env.PARALLEL_AGENTS_VERSION ?? '0.1.0'}\n`);
+      process.stdout.write(`${version}\n`);
       return EXIT.ok;
     }
     const resolved = resolveCommandName(argv);
     const entry = resolved ? COMMANDS[resolved.name] : undefined;
+    // `plan --help` (or `plan` alone): the group's commands, not an "unknown command" error.
+    if (!entry && argv[0] && COMMAND_GROUPS.has(argv[0]) && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+      process.stdout.write(groupHelp(argv[0]));
+      return EXIT.ok;
+    }
     if (!resolved || !entry) {
       const group = argv[0] && COMMAND_GROUPS.has(argv[0]);
       const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));
@@ -72,7 +85,8 @@ export async function main(argv: string[]): Promise<number> {
     };
     const result = await command.run(ctx);
     if (json) writeJson(process.stdout, result.data);
-    else if (result.text.length > 0) process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    // Task titles, ids and messages come from files anyone can edit: no raw control character reaches the terminal.
+    else if (result.text.length > 0) process.stdout.write(printable(result.text.endsWith('\n') ? result.text : `${result.text}\n`));
     return result.exitCode ?? EXIT.ok;
   } catch (error) {
     const cliError = describeError(error);

@@ -17,6 +17,7 @@ export function taskJson(task: Task, now = Date.now(), worktree?: WorktreeRecord
     attempts: task.attempts,
     max_attempts: task.max_attempts,
     estimate: task.estimate,
+    check: task.check,
     commit: task.commit,
     summary: task.summary,
     completed_by: task.completed_by,

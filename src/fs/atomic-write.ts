@@ -52,8 +52,8 @@ export function parseTempName(name: string): { pid: number; host: string } | und
  * Creates `path` (which must not exist) with all of `data`, through the given port: open with
  * O_EXCL, write whole, optionally fsync, close. On any failure the partial file is removed.
  */
-export function createFileWhole(fs: FsPort, path: string, data: string | Buffer, options: { fsync?: boolean } = {}): void {
-  const fd = fs.openSync(path, 'wx');
+export function createFileWhole(fs: FsPort, path: string, data: string | Buffer, options: { fsync?: boolean; mode?: number } = {}): void {
+  const fd = fs.openSync(path, 'wx', options.mode);
   let failure: unknown;
   try {
     writeWhole(fs, fd, data);
@@ -72,8 +72,11 @@ export function createFileWhole(fs: FsPort, path: string, data: string | Buffer,
   }
 }
 
-/** Replaces `path` with `data` whole: a temp file in the same folder, then one rename. */
-export function writeFileAtomic(path: string, data: string | Buffer, options: { fsync?: boolean; fs?: FsPort } = {}): void {
+/**
+ * Replaces `path` with `data` whole: a temp file in the same folder, then one rename. `mode` sets
+ * the new file's permission bits from the start (a private file is never readable in between).
+ */
+export function writeFileAtomic(path: string, data: string | Buffer, options: { fsync?: boolean; fs?: FsPort; mode?: number } = {}): void {
   const fs = options.fs ?? NODE_FS;
   try {
     fs.mkdirSync(dirname(path), { recursive: true });

@@ -6,7 +6,7 @@ import { changesBetweenTrees, type BranchChanges } from './ownership.ts';
 
 // Finds conflicts before anything is merged: each branch against the target and every pair of
 // branches that share a changed path. Three git processes in all, whatever the number of branches
-// (spawning git per merge costs ~3 ms; a batched merge ~0.1 ms, MEASUREMENTS §3):
+// (spawning git per merge costs milliseconds, a batched merge a tenth of one; bench/RESULTS.md, git):
 //   1. `merge-tree --stdin`: every branch against the target;
 //   2. `diff-tree --stdin`: what each branch changes (target tree vs its merged tree);
 //   3. `merge-tree --stdin`: the pairs that share a changed path. Disjoint pairs cannot conflict

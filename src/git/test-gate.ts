@@ -7,6 +7,7 @@ import { ensureWorktreesExcluded, type RepoContext } from './repo-context.ts';
 import { runGit, runGitAsync } from '../repo/run-git.ts';
 import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
 import type { IntegrationStep } from './integrate.ts';
+import { prepareWorktree } from './worktree-setup.ts';
 
 // The user's test command (their own input, run through `sh -c` like a Makefile line) runs in a
 // temporary detached worktree of the integration commit, never in the user's or an agent's tree.
@@ -50,8 +51,11 @@ export async function runTestGate(context: RepoContext, targetCommit: string, st
   let fresh: string | undefined = options.mode === 'each' ? tested[0]!.commit : tested[tested.length - 1]!.commit;
   const worktree = await createTestWorktree(context, fresh);
   try {
+    const { env, setup } = await prepareWorktree(context, { path: worktree, scratch: true });
+    // What a set-up command leaves is cleaned before every run, the first included.
+    if (setup) fresh = undefined;
     const test = async (task: string, commit: string): Promise<TestRun> => {
-      const run = await runTestAt(worktree, task, commit, options, commit === fresh);
+      const run = await runTestAt(worktree, task, commit, options, env, commit === fresh);
       fresh = undefined;
       result.runs.push(run);
       return run;
@@ -122,7 +126,7 @@ async function removeTestWorktree(context: RepoContext, path: string): Promise<v
   rmSync(path, { recursive: true, force: true });
 }
 
-async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions, fresh: boolean): Promise<TestRun> {
+async function runTestAt(worktree: string, task: string, commit: string, options: TestGateOptions, env: Record<string, string>, fresh: boolean): Promise<TestRun> {
   if (!fresh) {
     // Whatever the previous run built or changed must not leak into this one (ignored files such
     // as dependency folders stay, as they would in a normal checkout).
@@ -132,6 +136,7 @@ async function runTestAt(worktree: string, task: string, commit: string, options
   options.onRun?.('start', { task, commit });
   const started = Date.now();
   const outcome = await runShell(options.command, worktree, {
+    ...env,
     PARALLEL_VERIFY_TASK: task,
     PARALLEL_VERIFY_COMMIT: commit,
   }, options.timeoutMs);

@@ -24,6 +24,15 @@ const worktreeRecordSchema = z.object({
   sparse: z._default(z.array(z.string()), []),
   /** Records written before scoped checkouts existed were sparse exactly when they list folders. */
   checkout: z.optional(z.enum(['full', 'sparse'])),
+  /** The worktree's own ports (PARALLEL_PORT, PARALLEL_PORT_COUNT), when the project declares ports. */
+  ports: z.optional(z.object({ from: z.int(), count: z.int() })),
+  /** What made it ready: files copied from .worktreeinclude, the set-up command and its time. */
+  prepared: z.optional(z.object({
+    copied: z.int(),
+    skipped: z.optional(z.array(z.object({ path: z.string(), reason: z.string() }))),
+    setup: z.optional(z.string()),
+    setup_ms: z.optional(z.number()),
+  })),
 });
 
 export type WorktreeRecord = z.infer<typeof worktreeRecordSchema>;

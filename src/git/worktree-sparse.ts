@@ -2,7 +2,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.ts';
 import { runGit, runGitAsync } from '../repo/run-git.ts';
-import { isGlob, normalizeScopeEntry } from '../scope/glob.ts';
+import { isGlob, normalizeScopeEntry } from '../scope/scope-entry.ts';
 import type { RepoContext } from './repo-context.ts';
 
 // Which files a task's worktree checks out. Above SPARSE_ABOVE_FILES tracked files a full
@@ -138,7 +138,7 @@ export async function ensureWorktreeConfig(context: RepoContext): Promise<void> 
 /** Writes the cone into a fresh --no-checkout worktree; only that worktree's files, once ensureWorktreeConfig ran. */
 export async function setSparseCone(worktreePath: string, folders: readonly string[]): Promise<void> {
   // --skip-checks: a file named as a cone folder stands for its own folder's files (see coneFolders).
-  await runGitAsync(['sparse-checkout', 'set', '--cone', '--sparse-index', '--skip-checks', ...folders], { cwd: worktreePath });
+  await runGitAsync(['sparse-checkout', 'set', '--cone', '--sparse-index', '--skip-checks', '--', ...folders], { cwd: worktreePath });
 }
 
 /** One line for the agent (prompt, worktree add output): where the files a scoped worktree lacks are. */

@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathBelow } from '../fs/path-inside.ts';
 import { CliError } from '../errors.ts';
-import { scopeEntrySchema, validateTaskId } from '../store/task-schema.ts';
+import { isGlob, normalizeScopeEntry, scopeEntryProblem } from '../scope/scope-entry.ts';
+import { validateTaskId } from '../store/task-schema.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
 import { gitOutput, resolveCommit, resolveCommitAsync, runGitAsync } from '../repo/run-git.ts';
 import { listGitWorktrees } from './worktree-state.ts';
 import { ensureWorktreeConfig, setSparseCone } from './worktree-sparse.ts';
 import { listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
+import { prepareWorktree } from './worktree-setup.ts';
 
 export const TASK_BRANCH_PREFIX = 'parallel/';
 /** Temporary worktrees verify runs tests in; the pid lets prune tell a crashed run's leftovers. */
@@ -45,7 +47,11 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   const baseRef = options.base ?? 'HEAD';
   const [baseCommit, branchHead] = await Promise.all([resolveCommitAsync(baseRef, context.repoRoot), resolveCommitAsync(branchRefName(branch), context.repoRoot)]);
   if (!baseCommit) throw new CliError('E_NOT_FOUND', `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
-  const record = (base: string): WorktreeRecord => ({ task: taskId, path, branch, base, base_ref: baseRef, created_at: new Date().toISOString(), sparse: sparse ?? [], checkout: sparse ? 'sparse' : 'full' });
+  // Once its files are there, the worktree is made ready (.worktreeinclude, ports, set-up command).
+  const record = async (base: string): Promise<WorktreeRecord> => ({
+    task: taskId, path, branch, base, base_ref: baseRef, created_at: new Date().toISOString(), sparse: sparse ?? [], checkout: sparse ? 'sparse' : 'full',
+    ...(await prepareWorktree(context, { path, task: taskId })).record,
+  });
 
   if (existsSync(path)) {
     // A crash between `git worktree add` and the record leaves git's worktree without ours:
@@ -59,7 +65,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       await setSparseCone(path, sparse);
     }
     await checkOutFiles(path);
-    const adopted = record(gitOutput(['merge-base', baseCommit, branchHead!], { cwd: context.repoRoot }));
+    const adopted = await record(gitOutput(['merge-base', baseCommit, branchHead!], { cwd: context.repoRoot }));
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
   }
@@ -81,7 +87,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   });
   if (sparse) await setSparseCone(path, sparse);
   await checkOutFiles(path);
-  const created = record(startCommit);
+  const created = await record(startCommit);
   writeWorktreeRecord(context.storeDir, created);
   return created;
 }
@@ -91,12 +97,11 @@ async function checkOutFiles(path: string): Promise<void> {
   await runGitAsync(['read-tree', '-mu', 'HEAD'], { cwd: path });
 }
 
+/** A scope entry (the one validation) that is also a plain folder: cone mode takes folders only. */
 function validateSparseDir(dir: string): string {
-  const parsed = scopeEntrySchema.safeParse(dir);
-  if (!parsed.success || /[*?[\]{}]/.test(dir) || dir.startsWith('-')) {
-    throw new CliError('E_INVALID', `--sparse "${dir}" must be a repository-relative folder (no globs, no "..", not absolute)`);
-  }
-  return dir.replace(/\/+$/, '');
+  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? 'is a glob: a sparse checkout takes folders; name the folder itself' : undefined);
+  if (problem) throw new CliError('E_INVALID', `--sparse ${JSON.stringify(dir)} ${problem}`);
+  return normalizeScopeEntry(dir);
 }
 
 export interface WorktreeListing extends WorktreeRecord {

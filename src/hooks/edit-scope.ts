@@ -87,6 +87,14 @@ function worktreeOf(store: TaskBackend, taskId: string): string | undefined {
   }
 }
 
+const CONTROL_DENIAL = (path: string): string =>
+  `parallel-agents: ${path} is part of the runtime's own state (the task store, .parallel/ or .git); no agent edits it. Use the parallel-agents commands instead.`;
+
+/** Git's own folder is not a work tree, so git cannot place a file there: compare paths instead. */
+function insideGitDir(file: string, gitCommonDir: string): boolean {
+  return pathBelow(realpathSync(gitCommonDir), physicalPath(file)) !== undefined;
+}
+
 export async function decideEdit(store: TaskBackend, request: EditRequest & { agent: string }): Promise<EditDecision> {
   const { agent } = request;
   const held = await store.heldBy(agent);
@@ -96,13 +104,14 @@ export async function decideEdit(store: TaskBackend, request: EditRequest & { ag
   const file = isAbsolute(request.file) ? request.file : resolve(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
+  if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
   const failHint = (what: string) =>
     `If the task cannot be done without it, do not work around the scope: run ${failCommand(agent, held[0]!.id).replace('<what failed and why>', `needs ${what}, outside its write scope`)} and report NEEDS_CONTEXT.`;
   if (!location || !repo || !sameDir(location.commonDir, repo.gitCommonDir)) {
     return { allow: false, reason: `parallel-agents: ${file} is outside this repository. Task ${held[0]!.id} may change only: ${scopeList(held[0]!)}. ${failHint(file)}` };
   }
   if (isControlPath(location.path, controlDirsOf(repo.repoRoot, store))) {
-    return { allow: false, reason: `parallel-agents: ${location.path} is part of the runtime's own state (the task store, .parallel/ or .git); no agent edits it. Use the parallel-agents commands instead.` };
+    return { allow: false, reason: CONTROL_DENIAL(location.path) };
   }
   const wrongWorktree: string[] = [];
   for (const task of held) {
@@ -130,8 +139,9 @@ export async function guardUnclaimed(store: TaskBackend, request: EditRequest): 
   const file = isAbsolute(request.file) ? request.file : resolve(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
+  if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
   if (repo && location && sameDir(location.commonDir, repo.gitCommonDir) && isControlPath(location.path, controlDirsOf(repo.repoRoot, store))) {
-    return { allow: false, reason: `parallel-agents: ${location.path} is part of the runtime's own state (the task store, .parallel/ or .git); no agent edits it.` };
+    return { allow: false, reason: CONTROL_DENIAL(location.path) };
   }
   const { tasks } = await store.list();
   for (const task of tasks.filter((candidate) => candidate.state === 'claimed')) {

@@ -65,18 +65,28 @@ function cmdline(pid: number): string | undefined {
   }
 }
 
-/** The identity the hook injected into the Bash call this process descends from, or undefined. */
-export function readCallerIdentity(gitCommonDir: string | undefined): CallerIdentity | undefined {
-  if (!gitCommonDir) return undefined;
+export type CallerCheck =
+  | { kind: 'none' }
+  | { kind: 'verified'; identity: CallerIdentity }
+  /** A Claude Code Bash call carrying a marker this repository's key does not prove. */
+  | { kind: 'unverified'; reason: string };
+
+/**
+ * The identity the hook injected into the Claude Code Bash call this process descends from.
+ * `none` outside Claude Code (a person's terminal, the runner's own calls, a hook that failed open).
+ */
+export function checkCaller(gitCommonDir: string | undefined): CallerCheck {
   for (const pid of ancestors()) {
     const text = cmdline(pid);
     if (text === undefined || !text.includes(MARKER_PREFIX)) continue;
     const match = MARKER.exec(text);
     const parent = parentPid(pid);
+    // Only a wrapper Claude Code itself started counts: its parent is the pid its marker names.
     if (!match || parent === undefined || Number(match[2]) !== parent) continue;
-    const key = identityKey(gitCommonDir, false);
-    if (!key || !sameSecret(match[3]!, mac(key, match[1]!, parent))) return undefined;
-    return { agentId: match[1]!, hostPid: parent, hostStart: processStartTime(parent) };
+    const key = gitCommonDir ? identityKey(gitCommonDir, false) : undefined;
+    if (!key) return { kind: 'unverified', reason: 'no identity key in this repository (is the store in another repository?)' };
+    if (!sameSecret(match[3]!, mac(key, match[1]!, parent))) return { kind: 'unverified', reason: 'its identity marker does not match this repository\'s key' };
+    return { kind: 'verified', identity: { agentId: match[1]!, hostPid: parent, hostStart: processStartTime(parent) } };
   }
-  return undefined;
+  return { kind: 'none' };
 }

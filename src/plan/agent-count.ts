@@ -1,7 +1,7 @@
 import type { AgentRecommendation, WorkAmount } from './plan-analysis.ts';
 
 // No fixed "3-5 agents is optimal": the plan decides. With W agents no schedule can finish before
-// max(critical path, total work / W) (MEASUREMENTS §5). The best any W can do is the critical
+// max(critical path, total work / W) (bench/RESULTS.md, runner). The best any W can do is the critical
 // path, so we take the smallest W whose bound is within 10% of it: more agents buy at most 10%.
 
 export const DEFAULT_MAX_AGENTS = 5;

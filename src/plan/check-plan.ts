@@ -14,7 +14,7 @@ export interface CheckPlanOptions {
 }
 
 // Above this the plan is hard to review and, with realistic scopes, collapses into serial chains
-// (MEASUREMENTS §4: 10,000 generated tasks gave 401 waves of at most 56).
+// (bench/RESULTS.md, plan classification: thousands of generated tasks give thousands of narrow waves).
 const LARGE_PLAN = 200;
 
 function kindsOf(reasons: number): readonly EdgeKind[] {

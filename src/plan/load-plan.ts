@@ -64,7 +64,7 @@ export async function parsePlanText(text: string, source: string): Promise<Plan>
     const issues = parsed.error.issues.map((issue) => {
       const keys = (issue as { keys?: string[] }).keys;
       const message = issue.code === 'unrecognized_keys' && keys
-        ? `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')} (expected ${issue.path.length === 0 ? 'name, base, tasks' : 'id, title, role, files, reads, depends_on, estimate, prompt, max_attempts'})`
+        ? `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')} (expected ${issue.path.length === 0 ? 'name, base, check, tasks' : 'id, title, role, files, reads, depends_on, estimate, check, prompt, max_attempts'})`
         : issue.message;
       // "tasks.3" means little in a long plan; name the task when it has an id.
       const [first, index, ...rest] = issue.path;

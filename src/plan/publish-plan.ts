@@ -35,6 +35,7 @@ function difference(existing: Task, input: TaskInput): string | undefined {
   if (!sameList(existing.reads, input.reads ?? [])) return 'reads';
   if (!sameList([...existing.depends_on].sort(), [...(input.depends_on ?? [])].sort())) return 'depends_on';
   if (existing.estimate !== input.estimate) return 'estimate';
+  if (existing.check !== input.check) return 'check';
   if (existing.max_attempts !== input.max_attempts) return 'max_attempts';
   if (existing.body.trim() !== (input.body ?? '').trim()) return 'prompt';
   return undefined;
@@ -76,6 +77,7 @@ export async function publishPlan(store: Pick<TaskBackend, 'list' | 'add' | 'des
       reads: task.reads,
       depends_on: afterById.get(id) ?? [],
       estimate: task.estimate,
+      check: task.check ?? plan.check,
       max_attempts: task.max_attempts,
       body: task.prompt.endsWith('\n') ? task.prompt : `${task.prompt}\n`,
     };

@@ -6,7 +6,7 @@ import { runGit } from './run-git.ts';
 /**
  * Reads the layout git leaves on disk (a `.git` folder, or a `.git` file pointing at
  * `<common>/worktrees/<name>` with a `commondir` file) instead of spawning git: every CLI call
- * resolves the store, and a git process costs more than the rest of `status` (MEASUREMENTS §1).
+ * resolves the store, and a git process costs more than the rest of `status` (bench/RESULTS.md, CLI latency).
  * Returns undefined for anything unusual, and the caller asks git itself.
  */
 function findRepoOnDisk(cwd: string): { repoRoot: string; gitCommonDir: string } | 'not-found' | undefined {

@@ -156,7 +156,7 @@ async function runAgent(ctx: AttemptContext, task: Task, attempt: number, prepar
   try {
     return await ctx.adapter.run({
       taskId: task.id, title: task.title, role: task.role, prompt, promptFile, taskFile: task.file,
-      worktree: prepared.path, attempt, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
+      worktree: prepared.path, ports: prepared.ports, attempt, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
       onStart: (pid: number) => recordAgentProcess(ctx.runDir, task.id, pid),
     });
   } finally {

@@ -14,6 +14,7 @@ import { reapOrphanAgents } from './orphan-agents.ts';
 import type { ProgressView } from './progress-view.ts';
 import { buildRunReport, formatRunReport, writeRunReport, type RunReport } from './run-report.ts';
 import { runTasks } from './runner.ts';
+import { readProjectConfig } from '../repo/project-config.ts';
 import { gitTaskWorkspace } from './task-workspace.ts';
 
 // `run PLAN`: check and publish the plan, run its tasks with N agents, verify the merge behind the
@@ -75,6 +76,8 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const runBaseRef = plan.base ?? target;
   const runBase = resolveCommit(runBaseRef === target ? branchRefName(target) : runBaseRef, context.repoRoot);
   if (!runBase) throw new CliError('E_NOT_FOUND', `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
+  // Read now: a malformed .parallel-agents.json would otherwise fail every task's worktree, one attempt at a time.
+  readProjectConfig(context.repoRoot);
 
   const ids = plan.tasks.map((task) => task.id);
   const before = new Map((await store.list()).tasks.map((task) => [task.id, task]));

@@ -3,10 +3,11 @@ import { gatherEvidence } from '../git/evidence.ts';
 import type { RepoContext } from '../git/repo-context.ts';
 import { taskStart } from '../git/stacked-base.ts';
 import { addWorktree } from '../git/worktree.ts';
-import { readWorktreeRecord } from '../git/worktree-registry.ts';
+import { readWorktreeRecord, type WorktreeRecord } from '../git/worktree-registry.ts';
 import { chooseCheckout, trackedFileCount, type CheckoutMode } from '../git/worktree-sparse.ts';
 import { identityFallback } from '../git/worktree-state.ts';
 import { runGitAsync } from '../repo/run-git.ts';
+import type { PortBlock } from '../git/port-leases.ts';
 
 // Where an attempt runs and how its result becomes evidence. One worktree per task (not per agent
 // slot): a retry, or a resumed run, continues from what the earlier attempt left on the branch.
@@ -22,6 +23,8 @@ export interface PreparedWorkspace {
   sparse?: readonly string[] | undefined;
   /** Where the rest of the repository can be read. */
   mainCheckout: string;
+  /** The worktree's own ports, when the project declares ports (.parallel-agents.json). */
+  ports?: PortBlock | undefined;
 }
 
 /** A dependency as the store has it: only completed ones with a commit contribute to the start. */
@@ -41,20 +44,20 @@ export interface TaskWorkspace {
 export function gitTaskWorkspace(context: RepoContext, runBase: string, checkout: CheckoutMode = 'auto'): TaskWorkspace {
   let trackedFiles: number | undefined;
   let identity: NodeJS.ProcessEnv | undefined;
-  const prepared = (path: string, branch: string, base: string, record: { checkout?: string | undefined; sparse: string[] }): PreparedWorkspace => ({
-    path, branch, base, mainCheckout: context.repoRoot, ...(record.checkout === 'sparse' ? { sparse: record.sparse } : {}),
+  const prepared = (record: WorktreeRecord): PreparedWorkspace => ({
+    path: record.path, branch: record.branch, base: record.base, mainCheckout: context.repoRoot, ports: record.ports, ...(record.checkout === 'sparse' ? { sparse: record.sparse } : {}),
   });
   return {
     async prepare(task, dependencies) {
       const existing = readWorktreeRecord(context.storeDir, task.id);
-      if (existing) return prepared(existing.path, existing.branch, existing.base, existing);
+      if (existing) return prepared(existing);
       const { base } = taskStart(context.repoRoot, runBase, dependencies);
       trackedFiles ??= trackedFileCount(context);
       // A task without any scope has nothing to scope its checkout to: it gets everything.
       const mode = checkout === 'scoped' && task.files.length + task.reads.length === 0 ? 'full' : checkout;
       const choice = chooseCheckout(context, { mode, files: task.files, reads: task.reads, trackedFiles });
       const record = await addWorktree(context, { taskId: task.id, base, sparse: choice.sparse });
-      return prepared(record.path, record.branch, record.base, record);
+      return prepared(record);
     },
     evidence(task, _workspace) {
       return gatherEvidence({ context, task, commitWorktree: true });

@@ -1,16 +1,19 @@
-import { globToRegExp, isGlob, normalizeScopeEntry, staticBase, scopeEntryProblem } from './glob.ts';
-import { literalTokens, parseSegment, tokenSequencesMeet, type CharToken } from './segment-glob.ts';
+import { compileGlob, globMatches, segmentProgram, staticBase, type Glob } from './glob.ts';
+import { isGlob, normalizeScopeEntry, scopeEntryProblem } from './scope-entry.ts';
+import { matchSegment, type SegmentProgram } from './segment-glob.ts';
+import { segmentsIntersect } from './segment-meet.ts';
+import type { MatchCost } from './segment-syntax.ts';
 
 // Whether two scope entries can name a common path, decided from the patterns alone: a file that
-// does not exist yet is as much at risk as one that does. The semantics are exactly those of
-// globToRegExp/matchesScope: `**` is any number of whole segments (also none), `*` and `?` stay
+// does not exist yet is as much at risk as one that does. The semantics are those of
+// globMatches/matchesScope: `**` is any number of whole segments (also none), `*` and `?` stay
 // within one segment, and a literal folder covers its path and everything beneath it (a literal
 // whose last segment has an extension is taken as a file; see looksLikeFile).
 
 type SegmentPattern =
   | { kind: 'globstar' }
   | { kind: 'literal'; text: string }
-  | { kind: 'glob'; alternatives: CharToken[][] };
+  | { kind: 'glob'; program: SegmentProgram };
 
 export interface ScopePattern {
   /** The normalized entry, e.g. "src/api/**". */
@@ -23,7 +26,7 @@ export interface ScopePattern {
   /** Built on first use by segmentsOf. */
   segments: SegmentPattern[] | undefined;
   /** For globs: the same matcher matchesScope uses, to test a file path in one call. */
-  matcher: RegExp | undefined;
+  matcher: Glob | undefined;
   /** Covers its base and everything beneath it: a literal, or a glob like `dir/**`. */
   coversBase: boolean;
   /** For `dir/**\/*.ts`-shaped globs: the literal end of the name (".ts"), which decides a file in one test. */
@@ -50,21 +53,17 @@ const WELL_KNOWN_FILES = new Set([
 
 /** Compiles a scope entry; throws on an entry scopeEntryProblem rejects (the schema reports those first). */
 export function compileScopePattern(rawEntry: string): ScopePattern {
+  const problem = scopeEntryProblem(rawEntry);
+  if (problem) throw new Error(`scope entry ${JSON.stringify(rawEntry)} ${problem}`);
   const entry = normalizeScopeEntry(rawEntry);
   if (!isGlob(entry)) {
-    // Literal paths are most entries; only the checks that can apply to them run here.
-    if (entry === '' || entry === '.' || entry === '/' || entry.startsWith('!') || entry.includes('/./') || entry.startsWith('./') || entry.endsWith('/.')) {
-      throw new Error(`scope entry "${rawEntry}" ${scopeEntryProblem(rawEntry) ?? 'is invalid'}`);
-    }
     const last = entry.slice(entry.lastIndexOf('/') + 1);
     return { entry, base: entry, literal: true, file: looksLikeFile(last), segments: undefined, matcher: undefined, coversBase: true, suffix: undefined };
   }
-  const problem = scopeEntryProblem(entry);
-  if (problem) throw new Error(`scope entry "${rawEntry}" ${problem}`);
   const base = staticBase(entry);
   const rest = base === '' ? entry : entry.slice(base.length + 1);
   const suffix = rest.startsWith('**/*') && !isGlob(rest.slice(4)) && !rest.slice(4).includes('/') ? rest.slice(4) : undefined;
-  return { entry, base, literal: false, file: false, segments: undefined, matcher: globToRegExp(entry), coversBase: rest === '**', suffix };
+  return { entry, base, literal: false, file: false, segments: undefined, matcher: compileGlob(entry), coversBase: rest === '**', suffix };
 }
 
 /** Segment patterns, built on first use: most comparisons never need them. */
@@ -79,29 +78,39 @@ function segmentsOf(pattern: ScopePattern): SegmentPattern[] {
     segments = parts.map((part) => {
       if (part === '**') return { kind: 'globstar' };
       if (!isGlob(part)) return { kind: 'literal', text: part };
-      return { kind: 'glob', alternatives: parseSegment(part) };
+      return { kind: 'glob', program: segmentProgram(part) };
     });
   }
   pattern.segments = segments;
   return segments;
 }
 
-function segmentsMeet(a: SegmentPattern, b: SegmentPattern): boolean {
-  if (a.kind === 'literal' && b.kind === 'literal') return a.text === b.text;
-  const left = a.kind === 'literal' ? [literalTokens(a.text)] : a.kind === 'glob' ? a.alternatives : [];
-  const right = b.kind === 'literal' ? [literalTokens(b.text)] : b.kind === 'glob' ? b.alternatives : [];
-  return left.some((x) => right.some((y) => tokenSequencesMeet(x, y)));
+/** Whether two single-segment patterns (neither a globstar) share a name; costs at most their sizes' product. */
+function segmentsMeet(a: SegmentPattern, b: SegmentPattern, cost: MatchCost): boolean {
+  if (a.kind === 'literal' && b.kind === 'literal') {
+    cost.steps += Math.min(a.text.length, b.text.length) + 1;
+    return a.text === b.text;
+  }
+  if (a.kind === 'literal' && b.kind === 'glob') return matchSegment(b.program, a.text, 0, a.text.length, cost);
+  if (a.kind === 'glob' && b.kind === 'literal') return matchSegment(a.program, b.text, 0, b.text.length, cost);
+  return a.kind === 'glob' && b.kind === 'glob' && segmentsIntersect(a.program, b.program, cost);
 }
 
-/** True when both entries can name a common path, whether or not that file exists yet. */
-export function patternsOverlap(a: ScopePattern, b: ScopePattern): boolean {
+const UNCOUNTED: MatchCost = { steps: 0 };
+
+/**
+ * True when both entries can name a common path, whether or not that file exists yet. A walk over
+ * pairs of segment positions, each visited once, each pair of segments decided on their automata:
+ * at most 64 × (length of a + 1) × (length of b + 1) steps (tests/scope/glob.test.ts counts them).
+ */
+export function patternsOverlap(a: ScopePattern, b: ScopePattern, cost: MatchCost = UNCOUNTED): boolean {
   // Fast path: a literal or `dir/**` whose base prefixes the other's base covers all of it.
   if (a.coversBase && isPathPrefix(a.base, b.base)) return true;
   if (b.coversBase && isPathPrefix(b.base, a.base)) return true;
   if (!isPathPrefix(a.base, b.base) && !isPathPrefix(b.base, a.base)) return false;
   // The common case in a real plan, a file against a folder glob, is one test.
-  if (a.file && !b.literal) return fileMatches(a.entry, b);
-  if (b.file && !a.literal) return fileMatches(b.entry, a);
+  if (a.file && !b.literal) return fileMatches(a.entry, b, cost);
+  if (b.file && !a.literal) return fileMatches(b.entry, a, cost);
   const sa = segmentsOf(a);
   const sb = segmentsOf(b);
   const width = sb.length + 1;
@@ -110,6 +119,7 @@ export function patternsOverlap(a: ScopePattern, b: ScopePattern): boolean {
   for (let i = 0; i <= sa.length; i++) {
     for (let j = 0; j <= sb.length; j++) {
       if (!reach[i * width + j]) continue;
+      cost.steps++;
       const segA = sa[i];
       const segB = sb[j];
       if (segA?.kind === 'globstar') {
@@ -120,7 +130,7 @@ export function patternsOverlap(a: ScopePattern, b: ScopePattern): boolean {
         reach[i * width + j + 1] = 1;
         if (segA) reach[(i + 1) * width + j] = 1;
       }
-      if (segA && segB && segA.kind !== 'globstar' && segB.kind !== 'globstar' && segmentsMeet(segA, segB)) {
+      if (segA && segB && segA.kind !== 'globstar' && segB.kind !== 'globstar' && segmentsMeet(segA, segB, cost)) {
         reach[(i + 1) * width + j + 1] = 1;
       }
     }
@@ -128,11 +138,12 @@ export function patternsOverlap(a: ScopePattern, b: ScopePattern): boolean {
   return reach[sa.length * width + sb.length] === 1;
 }
 
-function fileMatches(path: string, glob: ScopePattern): boolean {
+function fileMatches(path: string, glob: ScopePattern, cost: MatchCost): boolean {
   if (glob.suffix !== undefined) {
+    cost.steps += glob.suffix.length + glob.base.length + 1;
     return path.endsWith(glob.suffix) && (glob.base === '' || (path.length > glob.base.length && isPathPrefix(glob.base, path)));
   }
-  return glob.matcher!.test(path);
+  return globMatches(glob.matcher!, path, cost);
 }
 
 /** "a" is "a", "a/b", or any segment-wise prefix of it ("" prefixes everything). */
@@ -159,7 +170,7 @@ export function describeSharedScope(a: ScopePattern, b: ScopePattern): string {
     // A file overlaps a glob only by being matched by it.
     if (literal.file) return literal.entry;
     if (isPathPrefix(literal.base, glob.base)) return glob.entry;
-    if (glob.matcher?.test(literal.entry)) return literal.entry;
+    if (globMatches(glob.matcher!, literal.entry)) return literal.entry;
     return `${glob.entry} & ${literal.entry}`;
   }
   const [first, second] = a.entry < b.entry ? [a, b] : [b, a];

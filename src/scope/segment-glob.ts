@@ -1,117 +1,185 @@
-// One path segment's glob (`*`, `?`, `[...]`, `{a,b}`) as token sequences, and whether two such
-// segments can match a common name. Same syntax as segmentToRegex in glob.ts.
+import { accepts, isSyntaxError, parseSegment, type CharToken, type Element, type MatchCost } from './segment-syntax.ts';
 
-export type CharToken =
-  | { kind: 'char'; char: string }
-  | { kind: 'any' }
-  | { kind: 'star' }
-  | { kind: 'class'; negated: boolean; ranges: Array<[number, number]> };
+// One path segment's glob as a small automaton (Thompson's construction), run by keeping the set
+// of live states instead of backtracking: matching costs at most (segment length + 1) times the
+// automaton's size (nodes, edges and class ranges, at most 7 per pattern character plus 2).
 
-// Brace groups multiply; a pattern with more alternatives than this is treated as "any string"
-// in that segment, which can only over-report an overlap, never hide one.
-const MAX_ALTERNATIVES = 256;
+export const TAKE = 0;
+export const SPLIT = 1;
+export const MATCH = 2;
 
-function parseClass(body: string): CharToken {
-  const negated = body.startsWith('!') || body.startsWith('^');
-  const chars = negated ? body.slice(1) : body;
-  const ranges: Array<[number, number]> = [];
-  for (let i = 0; i < chars.length; i++) {
-    const low = chars.charCodeAt(i);
-    if (chars[i + 1] === '-' && i + 2 < chars.length) {
-      const high = chars.charCodeAt(i + 2);
-      ranges.push(low <= high ? [low, high] : [high, low]);
-      i += 2;
-    } else ranges.push([low, low]);
-  }
-  return { kind: 'class', negated, ranges };
+export interface SegmentProgram {
+  readonly source: string;
+  readonly kind: Uint8Array;
+  /** The token a TAKE node consumes. */
+  readonly token: Array<CharToken | undefined>;
+  /** TAKE: the one node after it; SPLIT: the nodes it leads to without consuming. */
+  readonly out: number[][];
+  readonly start: number;
+  readonly match: number;
+  /**
+   * When every alternative is literal text with at most one star ("*.ts", "index.*",
+   * "*.{ts,tsx}"): the alternatives, each tested with two string comparisons instead of the
+   * automaton. At most one "{...}" group, so there are no more of them than characters.
+   */
+  readonly affixes: Affix[] | undefined;
+  // Scratch state for matchSegment: one generation mark per node and two state lists.
+  gen: number;
+  readonly mark: Int32Array;
+  readonly listA: Int32Array;
+  readonly listB: Int32Array;
 }
 
-export function parseSegment(segment: string): CharToken[][] {
-  let alternatives: CharToken[][] = [[]];
-  const append = (token: CharToken): void => {
-    for (const alternative of alternatives) alternative.push(token);
+interface Affix {
+  prefix: string;
+  suffix: string;
+  /** Without a star the segment must be exactly `prefix`. */
+  star: boolean;
+}
+
+function affixOf(elements: Element[]): Affix | undefined {
+  let prefix = '';
+  let suffix = '';
+  let star = false;
+  for (const element of elements) {
+    if (element.kind === 'star') {
+      if (star) return undefined;
+      star = true;
+    } else if (element.kind === 'char') {
+      if (star) suffix += String.fromCharCode(element.code);
+      else prefix += String.fromCharCode(element.code);
+    } else return undefined;
+  }
+  return { prefix, suffix, star };
+}
+
+function affixesOf(elements: Element[]): Affix[] | undefined {
+  const groups = elements.filter((element) => element.kind === 'group');
+  if (groups.length > 1) return undefined;
+  const at = elements.findIndex((element) => element.kind === 'group');
+  const spelled = at < 0 ? [elements] : (groups[0] as { alternatives: Element[][] }).alternatives.map((alternative) => [...elements.slice(0, at), ...alternative, ...elements.slice(at + 1)]);
+  const affixes: Affix[] = [];
+  for (const alternative of spelled) {
+    const affix = affixOf(alternative.filter((element, i) => !(element.kind === 'star' && alternative[i - 1]?.kind === 'star')));
+    if (!affix) return undefined;
+    affixes.push(affix);
+  }
+  return affixes;
+}
+
+/** Builds the automaton of a segment parseSegment accepts; throws on one it refuses. */
+export function compileSegment(segment: string): SegmentProgram {
+  const elements = parseSegment(segment);
+  if (isSyntaxError(elements)) throw new Error(`glob segment "${segment}" is malformed (${elements.kind})`);
+  const kind: number[] = [];
+  const token: Array<CharToken | undefined> = [];
+  const out: number[][] = [];
+  const node = (nodeKind: number, nodeToken: CharToken | undefined, next: number[]): number => {
+    kind.push(nodeKind);
+    token.push(nodeToken);
+    out.push(next);
+    return kind.length - 1;
   };
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment[i]!;
-    if (char === '*') append({ kind: 'star' });
-    else if (char === '?') append({ kind: 'any' });
-    else if (char === '[') {
-      const end = segment.indexOf(']', i + 1);
-      if (end < 0) append({ kind: 'char', char });
-      else {
-        append(parseClass(segment.slice(i + 1, end)));
-        i = end;
-      }
-    } else if (char === '{') {
-      const end = segment.indexOf('}', i + 1);
-      if (end < 0) append({ kind: 'char', char });
-      else {
-        const options = segment.slice(i + 1, end).split(',').flatMap(parseSegment);
-        if (alternatives.length * options.length > MAX_ALTERNATIVES) {
-          alternatives = [[{ kind: 'star' }]];
-          return alternatives;
-        }
-        alternatives = alternatives.flatMap((prefix) => options.map((option) => [...prefix, ...option]));
-        i = end;
-      }
-    } else append({ kind: 'char', char });
+  const match = node(MATCH, undefined, []);
+  // Built from the end, so every node's successors already exist.
+  const sequence = (parts: Element[], next: number): number => {
+    let at = next;
+    for (let i = parts.length - 1; i >= 0; i--) {
+      const part = parts[i]!;
+      if (part.kind === 'star') {
+        const loop = node(SPLIT, undefined, []);
+        out[loop]!.push(node(TAKE, { kind: 'any' }, [loop]), at);
+        at = loop;
+      } else if (part.kind === 'group') {
+        const after = at;
+        at = node(SPLIT, undefined, part.alternatives.map((alternative) => sequence(alternative, after)));
+      } else at = node(TAKE, part, [at]);
+    }
+    return at;
+  };
+  const start = sequence(elements, match);
+  const size = kind.length;
+  return {
+    source: segment,
+    kind: Uint8Array.from(kind),
+    token,
+    out,
+    start,
+    match,
+    affixes: affixesOf(elements),
+    gen: 0,
+    mark: new Int32Array(size),
+    listA: new Int32Array(size),
+    listB: new Int32Array(size),
+  };
+}
+
+function nextGeneration(program: SegmentProgram): number {
+  if (program.gen >= 0x3fffffff) {
+    program.mark.fill(0);
+    program.gen = 0;
   }
-  return alternatives;
+  return ++program.gen;
 }
 
-function classHas(token: { negated: boolean; ranges: Array<[number, number]> }, code: number): boolean {
-  const inside = token.ranges.some(([low, high]) => code >= low && code <= high);
-  return token.negated ? !inside : inside;
-}
-
-function someCodeIn(token: { negated: boolean; ranges: Array<[number, number]> }, accept: (code: number) => boolean): boolean {
-  for (const [low, high] of token.ranges) {
-    for (let code = low; code <= high && code - low < 0x10000; code++) if (accept(code)) return true;
-  }
-  return false;
-}
-
-function tokensMeet(a: CharToken, b: CharToken): boolean {
-  if (a.kind === 'any') return b.kind !== 'class' || b.negated || b.ranges.some(([low, high]) => !(low === 47 && high === 47));
-  if (b.kind === 'any') return tokensMeet(b, a);
-  if (a.kind === 'char' && b.kind === 'char') return a.char === b.char;
-  if (a.kind === 'char' && b.kind === 'class') return classHas(b, a.char.charCodeAt(0));
-  if (a.kind === 'class' && b.kind === 'char') return classHas(a, b.char.charCodeAt(0));
-  if (a.kind === 'class' && b.kind === 'class') {
-    if (a.negated && b.negated) return true;
-    const positive = a.negated ? b : a;
-    const other = a.negated ? a : b;
-    return someCodeIn(positive, (code) => code !== 47 && classHas(other, code));
-  }
-  return false;
-}
-
-/** True when some string is matched by both token sequences (a two-pointer reachability walk). */
-export function tokenSequencesMeet(a: CharToken[], b: CharToken[]): boolean {
-  const width = b.length + 1;
-  const reach = new Uint8Array((a.length + 1) * width);
-  reach[0] = 1;
-  for (let i = 0; i <= a.length; i++) {
-    for (let j = 0; j <= b.length; j++) {
-      if (!reach[i * width + j]) continue;
-      const tokenA = a[i];
-      const tokenB = b[j];
-      if (tokenA?.kind === 'star') {
-        reach[(i + 1) * width + j] = 1;
-        if (tokenB) reach[i * width + j + 1] = 1;
-      }
-      if (tokenB?.kind === 'star') {
-        reach[i * width + j + 1] = 1;
-        if (tokenA) reach[(i + 1) * width + j] = 1;
-      }
-      if (tokenA && tokenB && tokenA.kind !== 'star' && tokenB.kind !== 'star' && tokensMeet(tokenA, tokenB)) {
-        reach[(i + 1) * width + j + 1] = 1;
+/** Adds `from` and every node reachable from it without consuming to `list`; returns the new length. */
+function closure(program: SegmentProgram, from: number, gen: number, list: Int32Array, length: number, cost: MatchCost): number {
+  const { kind, out, mark } = program;
+  cost.steps++;
+  if (mark[from] === gen) return length;
+  mark[from] = gen;
+  // TAKE and MATCH nodes are collected at the front; SPLIT nodes are walked with a stack kept at
+  // the back. A node is marked when pushed, so the two together never exceed the node count.
+  let top = list.length;
+  list[--top] = from;
+  while (top < list.length) {
+    const node = list[top++]!;
+    if (kind[node] !== SPLIT) {
+      list[length++] = node;
+      continue;
+    }
+    for (const next of out[node]!) {
+      cost.steps++;
+      if (mark[next] !== gen) {
+        mark[next] = gen;
+        list[--top] = next;
       }
     }
   }
-  return reach[a.length * width + b.length] === 1;
+  return length;
 }
 
-export function literalTokens(text: string): CharToken[] {
-  return Array.from(text, (char) => ({ kind: 'char' as const, char }));
+/** True when text[start, end) is matched by the program. */
+export function matchSegment(program: SegmentProgram, text: string, start: number, end: number, cost: MatchCost): boolean {
+  const { affixes } = program;
+  if (affixes) {
+    const length = end - start;
+    for (const { prefix, suffix, star } of affixes) {
+      cost.steps++;
+      if (star ? length < prefix.length + suffix.length : length !== prefix.length) continue;
+      // Compared only when the lengths allow, so each test costs at most the segment's length.
+      cost.steps += prefix.length + suffix.length;
+      if (text.startsWith(prefix, start) && (!star || text.startsWith(suffix, end - suffix.length))) return true;
+    }
+    return false;
+  }
+  const { kind, token, out, match } = program;
+  let current = program.listA;
+  let next = program.listB;
+  let gen = nextGeneration(program);
+  let count = closure(program, program.start, gen, current, 0, cost);
+  for (let at = start; at < end && count > 0; at++) {
+    const code = text.charCodeAt(at);
+    gen = nextGeneration(program);
+    let nextCount = 0;
+    for (let i = 0; i < count; i++) {
+      const node = current[i]!;
+      cost.steps++;
+      if (kind[node] === TAKE && accepts(token[node]!, code, cost)) nextCount = closure(program, out[node]![0]!, gen, next, nextCount, cost);
+    }
+    [current, next] = [next, current];
+    count = nextCount;
+  }
+  for (let i = 0; i < count; i++) if (current[i] === match) return true;
+  return false;
 }

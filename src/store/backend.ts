@@ -19,6 +19,8 @@ export interface TaskInput {
   max_attempts?: number | undefined;
   /** Estimate such as "20m" (plans only; used for the critical path). */
   estimate?: string | undefined;
+  /** Shell command that checks the work, run by `parallel-agents check` in the task's worktree (plans only). */
+  check?: string | undefined;
   /** Name of the plan that published the task. */
   plan?: string | undefined;
   /** The instructions: Markdown body of the task file. */
@@ -56,6 +58,7 @@ export interface Task {
   attempts: number;
   max_attempts: number;
   estimate?: string | undefined;
+  check?: string | undefined;
   plan?: string | undefined;
   commit?: string | undefined;
   summary?: string | undefined;

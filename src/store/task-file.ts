@@ -8,7 +8,7 @@ import { describeIssues, quickParseFrontmatter, taskFrontmatterSchema, type Task
 // gray-matter, loaded only when needed.
 
 const FIELD_ORDER = [
-  'id', 'title', 'role', 'plan', 'files', 'reads', 'depends_on', 'estimate', 'attempts', 'max_attempts',
+  'id', 'title', 'role', 'plan', 'files', 'reads', 'depends_on', 'estimate', 'check', 'attempts', 'max_attempts',
   'last_error', 'commit', 'summary', 'completed_by', 'completed_at',
 ] as const;
 

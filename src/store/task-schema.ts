@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
 import { CliError } from '../errors.ts';
+import { scopeEntryMessage, scopeEntryProblem } from '../scope/scope-entry.ts';
 import type { TaskInput } from './backend.ts';
 
-// zod/mini, not full zod: the full build adds ~25 ms to every CLI start (MEASUREMENTS §1).
+// zod/mini, not full zod: the full build adds tens of milliseconds to every CLI start (bench/RESULTS.md, CLI latency).
 
 export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Agent and role names: like ids, but a `~` would break the claimed-file name. */
@@ -11,21 +12,20 @@ export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const taskIdSchema = z.string().check(z.regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
 export const roleSchema = z.string().check(z.regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
 
-// Scope rules are data so the zod schema (which words the errors) and the quick check below
-// (which serves the common case without zod) can never disagree.
-const SCOPE_RULES: readonly [(entry: string) => boolean, string][] = [
-  [(entry) => entry.length >= 1, 'must not be empty'],
-  [(entry) => !entry.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(entry), 'must be relative to the repository root, not absolute'],
-  [(entry) => !entry.split(/[\\/]/).includes('..'), 'must not contain ".." (scopes stay inside the repository)'],
-  [(entry) => !entry.includes('\\'), 'must use "/" as the separator'],
-];
-
-/** A write or read scope entry: a repo-relative path or glob that cannot climb out of the repo. */
-export const scopeEntrySchema = z.string().check(...SCOPE_RULES.map(([rule, message]) => z.refine<string>(rule, message)));
+/**
+ * A write or read scope entry: a repo-relative path or glob that cannot climb out of the repo.
+ * src/scope/scope-entry.ts holds the rules, so `add`, plan files and task files on disk all
+ * accept and word the same entries.
+ */
+export const scopeEntrySchema = z.string().check(
+  z.refine((entry) => scopeEntryProblem(entry) === undefined, { error: (issue) => scopeEntryMessage(String(issue.input)) ?? 'is not a valid scope entry' }),
+);
 export const scopeListSchema = z.array(scopeEntrySchema);
 
 const ESTIMATE_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
 export const estimateSchema = z.string().check(z.regex(ESTIMATE_PATTERN, 'must be a duration such as 90s, 20m or 1.5h'));
+/** The task's check: a shell command the plan's author wrote (never task text), run by `parallel-agents check`. */
+export const checkCommandSchema = z.string().check(z.refine((text) => text.trim().length > 0, 'must be a shell command such as "npm test" (not empty)'));
 
 /** Fields a person or a plan writes. The same shapes back plan files (src/plan). */
 export const taskFieldsShape = {
@@ -37,6 +37,7 @@ export const taskFieldsShape = {
   depends_on: z._default(z.array(taskIdSchema), []),
   max_attempts: z._default(z.int().check(z.gte(1, 'must be at least 1'), z.lte(100, 'must be at most 100')), 2),
   estimate: z.optional(estimateSchema),
+  check: z.optional(checkCommandSchema),
   plan: z.optional(z.string()),
 };
 
@@ -56,7 +57,7 @@ export type TaskFrontmatter = z.infer<typeof taskFrontmatterSchema>;
 const OPTIONAL_TEXT_FIELDS = ['plan', 'commit', 'summary', 'completed_by', 'completed_at', 'last_error'] as const;
 
 function isScopeList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((entry) => typeof entry === 'string' && SCOPE_RULES.every(([rule]) => rule(entry)));
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string' && scopeEntryProblem(entry) === undefined);
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {
@@ -70,11 +71,12 @@ function isIntegerIn(value: unknown, min: number, max: number): value is number 
  * to the same answers.
  */
 export function quickParseFrontmatter(data: Record<string, unknown>): TaskFrontmatter | undefined {
-  const { id, title, role, estimate } = data;
+  const { id, title, role, estimate, check } = data;
   if (typeof id !== 'string' || !TASK_ID_PATTERN.test(id)) return undefined;
   if (typeof title !== 'string' || title.length === 0) return undefined;
   if (role !== undefined && !(typeof role === 'string' && AGENT_NAME_PATTERN.test(role))) return undefined;
   if (estimate !== undefined && !(typeof estimate === 'string' && ESTIMATE_PATTERN.test(estimate))) return undefined;
+  if (check !== undefined && !(typeof check === 'string' && check.trim().length > 0)) return undefined;
   // `=== undefined`, not `??`: the schema defaults only missing fields and rejects null.
   const files = data.files === undefined ? [] : data.files;
   const reads = data.reads === undefined ? [] : data.reads;
@@ -139,6 +141,7 @@ export function normalizeTaskInputs(inputs: readonly TaskInput[], existing: Read
       reads: input.reads ?? [],
       depends_on: input.depends_on ?? [],
       estimate: input.estimate,
+      check: input.check,
       attempts: 0,
       max_attempts: input.max_attempts ?? 2,
     };

@@ -1,6 +1,6 @@
-// Names in the store need uniqueness, not secrecy, and loading node:crypto costs several ms on
-// every CLI start (status must stay close to a bare `node` start): so a quick non-cryptographic
-// hash and Math.random suffice here.
+// Temp names and content keys need uniqueness, not secrecy, and loading node:crypto costs several
+// ms on every CLI start (status must stay close to a bare `node` start): a quick non-cryptographic
+// hash and Math.random suffice here. Claim tokens need secrecy: store/holder-proof.ts uses crypto.
 
 /** 64-bit FNV-1a as 16 hex digits (two independent 32-bit lanes). */
 export function fingerprint(text: string): string {

@@ -1,16 +1,16 @@
-// The plugin inside the real Claude Code CLI (2.1.197, pinned, installed by the test setup into
-// .cache/claude-code/), fully offline: a scripted model on loopback plays the orchestrator and the
-// subagents, and everything else is real (plugin loading, skills, commands, the Agent tool running
+// The plugin inside the real Claude Code CLI (each version in CLAUDE_CODE_VERSIONS: the oldest
+// supported and the newest checked, installed into .cache/claude-code/<version>/), fully offline: a
+// scripted model on loopback plays the orchestrator and the subagents, and everything else is real (plugin loading, skills, commands, the Agent tool running
 // subagents concurrently, Bash through the plugin's bin/, hooks, git, the task store).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
+import { CLAUDE_CODE_VERSIONS, ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
 import { buildTestPlugin, runClaude, runPrompt } from '../helpers/claude-code.ts';
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { bash, startMockModel, text, tool, type MockModel, type MockRequest, type MockRule } from '../helpers/mock-model.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
-import { TaskStore } from '../../src/store/task-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { openRepoContext } from '../../src/git/repo-context.ts';
 import { addWorktree } from '../../src/git/worktree.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -54,9 +54,8 @@ afterEach(async () => {
   mock = undefined;
 });
 
-beforeAll(() => {
-  ensureClaudeCode();
-}, 300_000);
+/** What each host runs at once with CLAUDE_CODE_MAX_CONCURRENT_SUBAGENTS unset: no cap before 2.1.217. */
+const HOST_SUBAGENT_CAP: Record<string, number | null> = { '2.1.197': null, '2.1.332': 20 };
 
 const isMain = (request: MockRequest) => !request.fromSubagent;
 const invoked = (request: MockRequest, command: string) => request.lastUserText.includes(`<command-name>/${command}</command-name>`) || request.firstUserText.includes(`<command-name>/${command}</command-name>`);
@@ -70,11 +69,15 @@ function subagentScript(marker: string, steps: Array<MockRule['reply']>): MockRu
   }));
 }
 
-describe('plugin inside Claude Code 2.1.197', () => {
-  it('passes the host validator with no warning, as a plugin and as its own marketplace', async () => {
+describe.each(CLAUDE_CODE_VERSIONS)('plugin inside Claude Code %s', (version) => {
+  beforeAll(() => {
+    ensureClaudeCode(version);
+  }, 300_000);
+
+  it('passes the host validator with no warning: the repository as its marketplace, the plugin/ it installs, the test plugin', async () => {
     const home = tempDir('pa-home-');
-    for (const target of [REPO_ROOT, buildTestPlugin()]) {
-      const run = await runClaude(['plugin', 'validate', '--strict', target], { cwd: home, home });
+    for (const target of [REPO_ROOT, join(REPO_ROOT, 'plugin'), buildTestPlugin()]) {
+      const run = await runClaude(['plugin', 'validate', '--strict', target], { version, cwd: home, home });
       expect(run.exitCode, run.stdout + run.stderr).toBe(0);
       expect(run.stdout).toMatch(/Validation passed/);
       expect(run.stdout + run.stderr).not.toMatch(/warning|⚠/i);
@@ -84,14 +87,14 @@ describe('plugin inside Claude Code 2.1.197', () => {
   it('installs from the repository as its own marketplace and loads without --plugin-dir', async () => {
     const plugin = buildTestPlugin();
     const home = tempDir('pa-home-');
-    const add = await runClaude(['plugin', 'marketplace', 'add', plugin], { cwd: home, home });
+    const add = await runClaude(['plugin', 'marketplace', 'add', plugin], { version, cwd: home, home });
     expect(add.exitCode, add.stdout + add.stderr).toBe(0);
     expect(add.stdout).toMatch(/Successfully added marketplace: parallel-agents/);
-    const install = await runClaude(['plugin', 'install', 'parallel@parallel-agents'], { cwd: home, home });
+    const install = await runClaude(['plugin', 'install', 'parallel@parallel-agents'], { version, cwd: home, home });
     expect(install.exitCode, install.stdout + install.stderr).toBe(0);
     expect(install.stdout).toMatch(/Successfully installed plugin: parallel@parallel-agents/);
     mock = await startMockModel([{ name: 'answer', when: () => true, reply: [text('HELLO')] }]);
-    const run = await runClaude(['-p', 'hello', '--output-format', 'stream-json', '--verbose'], { cwd: gitRepo(), home, modelUrl: mock.url });
+    const run = await runClaude(['-p', 'hello', '--output-format', 'stream-json', '--verbose'], { version, cwd: gitRepo(), home, modelUrl: mock.url });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.init.plugins.map((p: any) => p.name)).toContain('parallel');
     expect(run.init.agents).toContain('parallel:backend-developer');
@@ -108,7 +111,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
       { name: 'orchestrator stops for the user', when: (r) => isMain(r) && r.toolResultCount === 2, reply: [text('PLAN-SHOWN: launch 2 agents with A, B or C?')] },
     ]);
     // No --allowedTools: the skill's allowed-tools must be enough for its own steps.
-    const run = await runPrompt(plugin, '/parallel add a health endpoint', { cwd: repo, home, modelUrl: mock.url });
+    const run = await runPrompt(plugin, '/parallel add a health endpoint', { version, cwd: repo, home, modelUrl: mock.url });
     expect(run.exitCode, run.stderr).toBe(0);
 
     const init = run.init;
@@ -133,6 +136,9 @@ describe('plugin inside Claude Code 2.1.197', () => {
     const report = JSON.parse(checked.content);
     expect(report.waves).toEqual([['api', 'ui'], ['tests']]);
     expect(report.agents.recommended).toBe(2);
+    // The CLI knows the host it runs in (AI_AGENT) and so its concurrent subagent cap.
+    expect(report.host_subagent_cap, `no cap recorded for Claude Code ${version}`).toBe(HOST_SUBAGENT_CAP[version]);
+    expect(report.launch_limit).toBe(2);
     expect(run.result.result).toContain('PLAN-SHOWN');
     // Step 1 ends the turn: nothing published, no store yet.
     expect(existsSync(join(repo, '_tasks', 'available'))).toBe(false);
@@ -146,8 +152,8 @@ describe('plugin inside Claude Code 2.1.197', () => {
     });
     const home = tempDir('pa-home-');
     // Set-up in-process (the CLI itself is exercised by the agents inside Claude Code below).
-    const store = TaskStore.open({ cwd: repo });
-    store.init();
+    const store = openStore({ cwd: repo });
+    await store.init();
     const context = openRepoContext({ cwd: repo, env: {} });
     const tasks = [
       { id: 'api', role: 'backend-developer', files: 'src/api/**', agent: 'backend-1', file: 'src/api/health.js' },
@@ -157,12 +163,16 @@ describe('plugin inside Claude Code 2.1.197', () => {
     ];
     const worktrees: Record<string, string> = {};
     for (const task of tasks) {
-      store.add({ id: task.id, title: `health ${task.id}`, role: task.role, files: [task.files] });
+      await store.add([{ id: task.id, title: `health ${task.id}`, role: task.role, files: [task.files] }]);
       worktrees[task.id] = (await addWorktree(context, { taskId: task.id })).path;
     }
+    // The UI agent claims from another folder: identity comes from the host, not from the command text or the cwd.
+    const claimCall = (task: (typeof tasks)[number]) => task.id === 'ui'
+      ? `cd .parallel && parallel-agents claim --agent ${task.agent} --role ${task.role} --json`
+      : `parallel-agents claim --agent ${task.agent} --role ${task.role} --json`;
     const worker = (task: (typeof tasks)[number], extra: Array<MockRule['reply']> = []) =>
       subagentScript(`Agent name: ${task.agent}`, [
-        [bash(`parallel-agents claim --agent ${task.agent} --role ${task.role} --json`)],
+        [bash(claimCall(task))],
         ...extra,
         [tool('Write', { file_path: join(worktrees[task.id]!, task.file), content: `// ${task.id}\n` })],
         [bash(`parallel-agents complete --agent ${task.agent} --task ${task.id} --commit-worktree --summary "health ${task.id}" --json`)],
@@ -197,7 +207,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
     // grants the same narrow set for the whole session: no blanket Bash. The agents claim, edit,
     // commit (through `complete --commit-worktree`) and complete with the CLI alone.
     const allowedTools = ['Bash(parallel-agents:*)', 'Write', 'Edit', 'Read', 'Agent'];
-    const run = await runPrompt(plugin, '/parallel add a health endpoint (plan approved)', { cwd: repo, home, modelUrl: mock.url, allowedTools, timeoutMs: 90_000 });
+    const run = await runPrompt(plugin, '/parallel add a health endpoint (plan approved)', { version, cwd: repo, home, modelUrl: mock.url, allowedTools, timeoutMs: 90_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.result.result, JSON.stringify(mock.answeredBy)).toContain('RUN-REPORTED');
 
@@ -222,11 +232,22 @@ describe('plugin inside Claude Code 2.1.197', () => {
 
     // Three completed with their commit as evidence, on their own branches.
     for (const task of [api, ui, qa]) {
-      const view = store.get(task.id)!;
+      const view = (await store.get(task.id))!;
       expect(view.state, task.id).toBe('completed');
       expect(view.commit).toBe(git(worktrees[task.id]!, 'rev-parse', 'HEAD'));
       expect(git(worktrees[task.id]!, 'show', '--name-only', '--format=', 'HEAD')).toBe(task.file);
     }
+    // Every claim was bound through the host: its lease names the Claude Code process (one for the
+    // whole session, not this test), and the agents completed without passing their token.
+    const { readEvents } = await import('../../src/store/local/journal.ts');
+    const { NODE_FS } = await import('../../src/fs/fs-port.ts');
+    const { parseLease } = await import('../../src/store/local/names.ts');
+    const claims = readEvents(NODE_FS, join(repo, '_tasks', 'events.jsonl')).filter((event) => event.event === 'claim');
+    expect(claims.map((event) => event.agent).sort()).toEqual(['backend-1', 'frontend-1', 'pm-1', 'qa-1']);
+    const holders = new Set(claims.map((event) => parseLease(String(event.lease))?.holder?.pid));
+    expect(holders.size).toBe(1);
+    expect([...holders][0]).toEqual(expect.any(Number));
+    expect([...holders][0]).not.toBe(process.pid);
     // The scope hook refused QA's write into the API's files, with a message it can act on.
     const denied = mock.requests.flatMap((r) => r.lastToolResults).find((result) => result.is_error && /outside the write scope/.test(result.content));
     expect(denied?.content).toMatch(/src\/api\/health\.js is outside the write scope of the task you hold \(tests: tests\/\*\*\)/);
@@ -234,12 +255,12 @@ describe('plugin inside Claude Code 2.1.197', () => {
     // The quitter was sent back once to finish its claim, stopped again, and its claim was
     // released as failed, with the reason.
     expect(mock.requests.some((r) => r.fromSubagent && r.firstUserText.includes('Agent name: pm-1') && /Stop hook feedback:[\s\S]*you still hold reqs/.test(r.lastUserText))).toBe(true);
-    const reqsView = store.get('reqs')!;
+    const reqsView = (await store.get('reqs'))!;
     expect(reqsView.state).toBe('failed');
     expect(reqsView.last_error).toMatch(/agent pm-1 \(parallel:product-manager \S+\) stopped while still holding this task, without complete or fail, even after a reminder/);
 
     const before = git(repo, 'rev-parse', 'main');
-    const merge = await runPrompt(plugin, '/parallel:merge node check.js', { cwd: repo, home, modelUrl: mock.url, allowedTools: ['Bash(parallel-agents:*)'] });
+    const merge = await runPrompt(plugin, '/parallel:merge node check.js', { version, cwd: repo, home, modelUrl: mock.url, allowedTools: ['Bash(parallel-agents:*)'] });
     expect(merge.exitCode, merge.stderr).toBe(0);
     expect(merge.result.result, JSON.stringify(mock.answeredBy)).toContain('MERGE-REPORTED');
     const verifyResult = mock.requests.filter((r) => invoked(r, 'parallel:merge') && r.toolResultCount === 1).at(-1)!.lastToolResults[0]!;
@@ -252,7 +273,7 @@ describe('plugin inside Claude Code 2.1.197', () => {
 
     // status and resume read the run from the store through their pre-executed CLI lines alone.
     const [status, resume] = await Promise.all(
-      ['/parallel:status', '/parallel:resume'].map((prompt) => runPrompt(plugin, prompt, { cwd: repo, home, modelUrl: mock!.url })),
+      ['/parallel:status', '/parallel:resume'].map((prompt) => runPrompt(plugin, prompt, { version, cwd: repo, home, modelUrl: mock!.url })),
     );
     expect(status!.result.result).toContain('STATUS-REPORTED');
     expect(resume!.result.result).toContain('RESUME-REPORTED');

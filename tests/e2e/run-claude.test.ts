@@ -1,4 +1,4 @@
-// `parallel-agents run PLAN --claude` against the real, pinned Claude Code CLI (2.1.197), fully
+// `parallel-agents run PLAN --claude` against the real Claude Code CLIs (CLAUDE_CODE_VERSIONS), fully
 // offline: the runner spawns one real `claude -p --agent parallel:<role>` per task in the task's
 // worktree, and a scripted model on loopback answers each session with a Bash call that writes the
 // task's file, then a final text. Everything between (permissions, the agent's system prompt, the
@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
+import { CLAUDE_CODE_VERSIONS, ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
 import { buildTestPlugin, offlineEnv } from '../helpers/claude-code.ts';
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { bash, startMockModel, text, type MockModel, type MockRequest, type MockRule, type ReplyBlock } from '../helpers/mock-model.ts';
@@ -49,9 +49,14 @@ afterEach(async () => {
   mock = undefined;
 });
 
-beforeAll(() => {
-  ensureClaudeCode();
-}, 300_000);
+/**
+ * What each host charges per token for the `sonnet` alias the agents ask for: 2.1.197 maps it to
+ * claude-sonnet-5 ($3 in / $15 out per million), 2.1.332 to claude-sonnet-5-5 ($2 / $10).
+ */
+const SONNET_PRICE: Record<string, { input: number; output: number }> = {
+  '2.1.197': { input: 3e-6, output: 15e-6 },
+  '2.1.332': { input: 2e-6, output: 10e-6 },
+};
 
 /** The task a session works on, from the prompt the runner sent on stdin. */
 function taskOf(request: MockRequest): string | undefined {
@@ -89,9 +94,9 @@ function project(): { repo: string; plan: string; home: string; plugin: string }
 }
 
 /** The runner's environment: the real claude first on PATH, the mock as the API, nothing online. */
-function runnerEnv(home: string, modelUrl: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
+function runnerEnv(version: string, home: string, modelUrl: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
   const env = offlineEnv({ cwd: home, home, modelUrl, env: extra });
-  return { ...env, PATH: `${dirname(ensureClaudeCode())}:${env.PATH}` };
+  return { ...env, PATH: `${dirname(ensureClaudeCode(version))}:${env.PATH}` };
 }
 
 function sessions(model: MockModel): Map<string, MockRequest[]> {
@@ -108,7 +113,12 @@ function finalDocument(stdout: string): any {
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
-describe('run --claude with Claude Code 2.1.197', () => {
+describe.each(CLAUDE_CODE_VERSIONS)('run --claude with Claude Code %s', (version) => {
+  beforeAll(() => {
+    ensureClaudeCode(version);
+  }, 300_000);
+  const price = SONNET_PRICE[version];
+
   it('runs each task as its plugin agent in its worktree, two at once, then merges behind the tests and reports usage from the CLI', async () => {
     const { repo, plan, home, plugin } = project();
     // Barrier: neither independent session gets its first answer before the other has asked, so
@@ -133,7 +143,7 @@ describe('run --claude with Claude Code 2.1.197', () => {
 
     const result = await runCliAsync(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--test', 'node check.js', '--json'], {
       cwd: repo,
-      env: runnerEnv(home, mock.url),
+      env: runnerEnv(version, home, mock.url),
     });
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
     expect(mock.answeredBy).not.toContain('(none)');
@@ -172,14 +182,15 @@ describe('run --claude with Claude Code 2.1.197', () => {
       expect(git(worktree, 'show', '--name-only', '--format=', 'HEAD')).toBe(task.file);
       expect(git(worktree, 'log', '-1', '--format=%s')).toBe(task.id === 'qa' ? 'qa: tests by the agent' : `${task.id}: Health ${task.id}`);
       // Tokens and cost come from claude's JSON result: the mock charged 10 in / 5 out per reply,
-      // and the CLI priced them as the agent's model (sonnet: $3 in, $15 out per million).
+      // and the CLI priced them as the agent's model (the host's own price for its `sonnet`).
       expect(line.inputTokens).toBe(20);
       expect(line.outputTokens).toBe(10);
       expect(requests[0]!.model).toMatch(/sonnet/);
-      expect(line.costUsd).toBeCloseTo(20 * 3e-6 + 10 * 15e-6, 9);
+      expect(price, `no sonnet price recorded for Claude Code ${version}`).toBeDefined();
+      expect(line.costUsd).toBeCloseTo(20 * price!.input + 10 * price!.output, 9);
     }
     expect(statesOf(repo)).toEqual({ api: 'completed', ui: 'completed', qa: 'completed' });
-    expect(report.costUsd).toBeCloseTo(3 * (20 * 3e-6 + 10 * 15e-6), 9);
+    expect(report.costUsd).toBeCloseTo(3 * (20 * price!.input + 10 * price!.output), 9);
     expect(existsSync(join(repo, 'pwned'))).toBe(false);
 
     // The independent sessions overlapped: each asked its first question before the other's last.
@@ -203,7 +214,7 @@ describe('run --claude with Claude Code 2.1.197', () => {
     const mainBefore = git(repo, 'rev-parse', 'main');
     const result = await runCliAsync(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--max-attempts', '1', '--test', 'node check.js', '--json'], {
       cwd: repo,
-      env: runnerEnv(home, mock.url),
+      env: runnerEnv(version, home, mock.url),
     });
     expect(result.exitCode, result.stderr + result.stdout).toBe(1);
     // The runner asked for the report block, and the real CLI handed the agent's words back.
@@ -229,7 +240,7 @@ describe('run --claude with Claude Code 2.1.197', () => {
         reply: (r) => [bash(`node -e "require('fs').writeFileSync('${marks}/${taskOf(r)}', String(process.pid)); setInterval(() => {}, 1000)"`)],
       },
     ]));
-    const env = runnerEnv(home, mock.url);
+    const env = runnerEnv(version, home, mock.url);
     const run = startCli(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--json'], repo, env as Record<string, string>);
     const running = () => ['api', 'ui'].every((id) => existsSync(join(marks, id)) && readFileSync(join(marks, id), 'utf8') !== '');
     await waitFor(running, 'both agents to run their command');
@@ -257,7 +268,7 @@ describe('run --claude with Claude Code 2.1.197', () => {
     ]));
     const result = await runCliAsync(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--backoff', '50ms', '--test', 'node check.js', '--json'], {
       cwd: repo,
-      env: runnerEnv(home, mock.url, { CLAUDE_CODE_MAX_RETRIES: '1' }),
+      env: runnerEnv(version, home, mock.url, { CLAUDE_CODE_MAX_RETRIES: '1' }),
     });
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
 

@@ -169,6 +169,19 @@ describe('verify through the CLI', () => {
     expect(lastJson(rerun.stdout).status).toBe('merged');
   });
 
+  test('refuses a target that is not a branch before doing anything (exit 2)', () => {
+    const { repo } = projectWithCompletedTasks();
+    git(repo, 'tag', 'v1');
+    const before = git(repo, 'rev-parse', 'main');
+    for (const target of ['main~1', 'v1', before, 'no-such-branch', 'refs/heads/main', 'main:x']) {
+      const result = runCli(['verify', '--into', target, '--json'], { cwd: repo });
+      expect([target, result.exitCode, result.json?.error?.code]).toStrictEqual([target, 2, 'E_USAGE']);
+      expect(result.stderr).toMatch(/is not a branch of .*; name an existing branch/);
+    }
+    expect(git(repo, 'rev-parse', 'main')).toBe(before);
+    expect(git(repo, 'for-each-ref', 'refs/parallel/integration')).toBe('');
+  });
+
   /** A completed api task whose branch later gained a change outside its scope (complete itself refuses one). */
   function driftedAfterCompletion(): string {
     const repo = gitRepo({ 'src/api/index.ts': 'a\n', 'README.md': '# app\n' });

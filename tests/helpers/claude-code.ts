@@ -1,8 +1,8 @@
-// Runs the real, pinned Claude Code CLI offline against the mock model. The plugin under test is a
+// Runs the real, pinned Claude Code CLIs (scripts/install-claude-code.mjs) offline against the mock model. The plugin under test is a
 // copy of this repository's plugin assets with the freshly built test bundle as its dist/, because
 // the committed dist/ is rebuilt only on main and would test yesterday's CLI.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { ensureClaudeCode } from '../../scripts/install-claude-code.mjs';
 import { REPO_ROOT, TEST_BUNDLE } from './paths.ts';
@@ -20,6 +20,12 @@ export function buildTestPlugin(): string {
   cpSync(TEST_BUNDLE, join(root, 'dist', 'parallel-agents.cjs'));
   cpSync(join(dirname(TEST_BUNDLE), 'hook-bash.cjs'), join(root, 'dist', 'hook-bash.cjs'));
   cpSync(join(dirname(TEST_BUNDLE), 'vendor'), join(root, 'dist', 'vendor'), { recursive: true });
+  // The repository's marketplace entry installs ./plugin, its generated copy of these files; this
+  // folder is that copy already, so its own entry points at itself.
+  const marketplace = join(root, '.claude-plugin', 'marketplace.json');
+  const manifest = JSON.parse(readFileSync(marketplace, 'utf8'));
+  for (const plugin of manifest.plugins) plugin.source = './';
+  writeFileSync(marketplace, JSON.stringify(manifest, null, 2) + '\n');
   return root;
 }
 
@@ -36,10 +42,19 @@ export interface ClaudeRun {
 export interface ClaudeOptions {
   cwd: string;
   home: string;
+  /** Which installed host runs (default: the oldest supported). */
+  version?: string;
   modelUrl?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
 }
+
+/**
+ * The API when a test runs no mock: a loopback port nothing listens on. Without any
+ * ANTHROPIC_BASE_URL, 2.1.332 resolves api.anthropic.com even for `plugin marketplace add` and
+ * `plugin install`, and retries DNS for ~17 s per command on an offline machine.
+ */
+const NO_MODEL_URL = 'http://127.0.0.1:9';
 
 /** Environment for an offline run (reference §9.4): no network, no user config leaking in. */
 export function offlineEnv(options: ClaudeOptions): NodeJS.ProcessEnv {
@@ -53,7 +68,7 @@ export function offlineEnv(options: ClaudeOptions): NodeJS.ProcessEnv {
     PATH: path,
     HOME: options.home,
     ANTHROPIC_API_KEY: 'sk-test',
-    ...(options.modelUrl ? { ANTHROPIC_BASE_URL: options.modelUrl } : {}),
+    ANTHROPIC_BASE_URL: options.modelUrl ?? NO_MODEL_URL,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
     DISABLE_TELEMETRY: '1',
@@ -69,7 +84,7 @@ export function offlineEnv(options: ClaudeOptions): NodeJS.ProcessEnv {
 }
 
 export function runClaude(args: string[], options: ClaudeOptions): Promise<ClaudeRun> {
-  const binary = ensureClaudeCode();
+  const binary = ensureClaudeCode(options.version);
   mkdirSync(join(options.home, 't'), { recursive: true });
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { cwd: options.cwd, env: offlineEnv(options), stdio: ['ignore', 'pipe', 'pipe'] });

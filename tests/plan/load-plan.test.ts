@@ -30,7 +30,7 @@ describe('parsePlanText', () => {
     ['YAML with a duplicate key', 'p.yml', 'name: p\nname: q\ntasks: []\n', 'p.yml:2:1: malformed YAML: duplicated mapping key; fix the file and run plan check again'],
     ['an empty file', 'p.yaml', '', 'p.yaml: a plan must be a mapping with name and tasks (got an empty file)'],
     ['a list at the top', 'p.yaml', '- a\n- b\n', 'p.yaml: a plan must be a mapping with name and tasks (got a list)'],
-    ['an unknown top-level field', 'p.yaml', 'name: p\nowner: me\ntasks:\n  - {id: a, title: A, files: [a.ts], prompt: x}\n', 'p.yaml: invalid plan: (root): unknown field owner (expected name, base, tasks)'],
+    ['an unknown top-level field', 'p.yaml', 'name: p\nowner: me\ntasks:\n  - {id: a, title: A, files: [a.ts], prompt: x}\n', 'p.yaml: invalid plan: (root): unknown field owner (expected name, base, check, tasks)'],
     ['a bad estimate and a bad id', 'p.yaml', 'name: p\ntasks:\n  - {id: A, title: A, files: [a.ts], estimate: soon, prompt: x}\n', 'p.yaml: invalid plan: tasks[0] (A).id: must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or ".."); tasks[0] (A).estimate: must be a duration such as 90s, 20m or 1.5h'],
     ['no tasks', 'p.yaml', 'name: p\ntasks: []\n', 'p.yaml: invalid plan: tasks: must list at least one task'],
   ])('%s', async (_name, source, text, message) => {
@@ -41,6 +41,6 @@ describe('parsePlanText', () => {
 describe('checkPlan on a plan built in code', () => {
   it('reports an invalid scope as one line instead of crashing', () => {
     const plan = { name: 'p', tasks: [{ id: 'a', title: 'A', files: ['src/{a,b'], reads: [], depends_on: [], prompt: 'x', max_attempts: 2 }] };
-    expect(() => checkPlan(plan)).toThrow(new CliError('E_INVALID', 'plan: task "a": scope entry "src/{a,b" has a "{" without its "}" (alternatives cannot span "/")'));
+    expect(() => checkPlan(plan)).toThrow(new CliError('E_INVALID', 'plan: task "a": scope entry "src/{a,b" has a "{" without its "}": close it within the same folder (alternatives cannot span "/")'));
   });
 });

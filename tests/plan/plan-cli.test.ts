@@ -77,19 +77,19 @@ describe('plan check: errors (exit 2, one line, no stack)', () => {
       name: 'scope climbing out of the repository',
       file: 'p.yaml',
       text: 'name: p\ntasks:\n  - {id: a, title: A, files: [../secrets.txt], prompt: x}\n',
-      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: must not contain ".." (scopes stay inside the repository)\n',
+      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: "../secrets.txt" contains "..": a scope stays inside the repository; name the path from its root\n',
     },
     {
       name: 'broken glob',
       file: 'p.yaml',
       text: 'name: p\ntasks:\n  - {id: a, title: A, files: ["src/[ab.ts"], prompt: x}\n',
-      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: "src/[ab.ts" has a "[" without its "]"\n',
+      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a).files.0: "src/[ab.ts" has a "[" without its "]": close the character class\n',
     },
     {
       name: 'unknown field',
       file: 'p.yaml',
       text: 'name: p\ntasks:\n  - {id: a, title: A, files: [a.ts], dependson: [b], prompt: x}\n',
-      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a): unknown field dependson (expected id, title, role, files, reads, depends_on, estimate, prompt, max_attempts)\n',
+      stderr: 'parallel-agents: p.yaml: invalid plan: tasks[0] (a): unknown field dependson (expected id, title, role, files, reads, depends_on, estimate, check, prompt, max_attempts)\n',
     },
     {
       name: 'malformed YAML, with its line',
@@ -255,6 +255,26 @@ describe('plan publish', () => {
     }
     const third = runCli(['plan', 'publish', 'three.yaml', '--json'], { cwd: repo });
     expect([third.exitCode, third.json?.published]).toStrictEqual([0, ['three-a']]);
+  });
+
+  it('gives each task its own check or the plan\'s, and treats a changed check as a changed task', () => {
+    const repo = gitRepo();
+    writeFiles(repo, {
+      'p.yaml': 'name: p\ncheck: npm test\ntasks:\n  - {id: a, title: A, files: [a.ts], prompt: x}\n  - {id: b, title: B, files: [b.ts], check: "pytest -q tests/b", prompt: x}\n',
+      'p2.yaml': 'name: p\ncheck: npm run test:all\ntasks:\n  - {id: a, title: A, files: [a.ts], prompt: x}\n  - {id: b, title: B, files: [b.ts], check: "pytest -q tests/b", prompt: x}\n',
+      'bad.yaml': 'name: q\ntasks:\n  - {id: c, title: C, files: [c.ts], check: "  ", prompt: x}\n',
+    });
+    expect(runCli(['plan', 'publish', 'p.yaml'], { cwd: repo }).exitCode).toBe(0);
+    const shown = (id: string) => runCli(['show', '--task', id, '--json'], { cwd: repo }).json?.task.check;
+    expect([shown('a'), shown('b')]).toStrictEqual(['npm test', 'pytest -q tests/b']);
+    expect(failure(['plan', 'publish', 'p2.yaml'], repo)).toStrictEqual({
+      exitCode: 2,
+      stderr: `parallel-agents: task "a" already exists (available) with a different check; rename the task in the plan or remove the old one from ${join(repo, '_tasks')}\n`,
+    });
+    expect(failure(['plan', 'check', 'bad.yaml'], repo)).toStrictEqual({
+      exitCode: 2,
+      stderr: 'parallel-agents: bad.yaml: invalid plan: tasks[0] (c).check: must be a shell command such as "npm test" (not empty)\n',
+    });
   });
 
   it('refuses a plan that does not check, and a changed task under an existing id', () => {

@@ -44,6 +44,12 @@ describe('repository rules', () => {
     }
   });
 
+  it("the README's exit-code table is the CLI's own", async () => {
+    const { EXIT_MEANINGS } = await import('../../src/errors.ts');
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const [code, meaning] of Object.entries(EXIT_MEANINGS)) expect(readme).toContain(`| ${code} | ${meaning} |`);
+  });
+
   it('contains no path of the machine it was written on', () => {
     for (const file of files.filter((path) => !path.endsWith('package-lock.json') && !path.startsWith('dist/'))) {
       let text: string;

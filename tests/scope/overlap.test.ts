@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesScope, scopeEntryProblem } from '../../src/scope/glob.ts';
+import { matchesScope } from '../../src/scope/glob.ts';
 import { compileScopePattern, describeSharedScope, patternsOverlap, scopeEntriesOverlap } from '../../src/scope/overlap.ts';
 import { ScopeIndex } from '../../src/scope/scope-index.ts';
 
@@ -75,22 +75,6 @@ describe('scopeEntriesOverlap', () => {
       shared('src/**/*.ts', 'src/api/**'),
       shared('package.json', 'package.json'),
     ]).toStrictEqual(['src/api/auth.ts', 'src/api/auth.ts', 'src/api/*.ts', 'src/**/*.ts & src/api/**', 'package.json']);
-  });
-});
-
-describe('scopeEntryProblem', () => {
-  it.each([
-    ['src/api/**', undefined],
-    ['src/[ab].ts', undefined],
-    ['./', 'names no path (use ** for the whole repository)'],
-    ['!src/x.ts', 'negated entries ("!…") are not supported: list what the task writes'],
-    ['src/[ab.ts', 'has a "[" without its "]"'],
-    ['src/[].ts', 'has an empty character class "[]"'],
-    ['src/{a,b.ts', 'has a "{" without its "}" (alternatives cannot span "/")'],
-    ['src/{a,{b,c}}.ts', 'has nested "{" alternatives, which are not supported'],
-    ['src/./a.ts', 'must not contain "." segments'],
-  ])('%s -> %s', (entry, problem) => {
-    expect(scopeEntryProblem(entry)).toBe(problem);
   });
 });
 

@@ -170,7 +170,7 @@ describe('bad input: one line naming the file, field and fix, with a documented 
     { name: 'agent with ~', args: ['claim', '--agent', 'a~b'], exit: 2, message: /--agent "a~b" is invalid/ },
     { name: 'depends_on naming no task', args: ['add', '--id', 'x', '--title', 'x', '--depends-on', 'ghost'], exit: 2, message: /depends_on: "ghost" names no task/ },
     { name: 'duplicate id', args: ['add', '--id', 'good', '--title', 'again'], exit: 2, message: /task "good" already exists/ },
-    { name: 'scope escaping the repo', args: ['add', '--id', 'x', '--title', 'x', '--files', '../etc/**'], exit: 2, message: /files\.0: must not contain "\.\."/ },
+    { name: 'scope escaping the repo', args: ['add', '--id', 'x', '--title', 'x', '--files', '../etc/**'], exit: 2, message: /files\.0: "\.\.\/etc\/\*\*" contains "\.\.": a scope stays inside the repository; name the path from its root\n$/ },
     { name: 'bad duration', args: ['recover', '--stale-after', 'soon'], exit: 2, message: /--stale-after must be a duration/ },
     { name: 'token that names a path', args: ['complete', '--agent', 'a', '--task', 'good', '--token', 'x/../good~b~mwte85rc-8a114b95'], exit: 2, message: /--token "x\/\.\.\/good~b~mwte85rc-8a114b95" is not a claim token/ },
     { name: 'bad commit', args: ['complete', '--agent', 'a', '--task', 'good', '--commit', 'not a sha'], exit: 2, message: /--commit "not a sha" is not a commit id/ },

@@ -5,6 +5,7 @@ import type { CommandModule } from '../command.ts';
 import { integerOption, listOption, requireString, stringOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
+import { splitScopeList } from '../../scope/scope-entry.ts';
 
 const usage =
   'parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]';
@@ -41,7 +42,7 @@ export const command: CommandModule = {
       id: requireString(values, 'id', usage),
       title: requireString(values, 'title', usage),
       role: stringOption(values, 'role'),
-      files: listOption(values, 'files'),
+      files: splitScopeList(stringOption(values, 'files') ?? ''),
       depends_on: listOption(values, 'depends-on'),
       max_attempts: integerOption(values, 'max-attempts', 1),
       body,

@@ -5,6 +5,7 @@ import type { CommandModule } from '../command.ts';
 import { JSON_SCHEMA_VERSION } from '../output.ts';
 import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
 import { checkPlan } from '../../plan/check-plan.ts';
+import { hostSubagentCap, launchLimit } from '../../plan/launch-limit.ts';
 import { loadPlan } from '../../plan/load-plan.ts';
 import { planJson } from '../../plan/render-json.ts';
 import { renderPlanMermaid } from '../../plan/render-mermaid.ts';
@@ -32,7 +33,9 @@ export const command: CommandModule = {
     const analysis = checkPlan(plan, { maxAgents });
     // The full JSON (every edge record with its reason) is built only when it is printed: on a
     // 10,000-task plan it is a third of the call.
-    const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...(format === 'mermaid' ? { mermaid: renderPlanMermaid(analysis) } : {}) });
+    // launch_limit: the recommended agents that the host runs at once (the rest wait for a free slot).
+    const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+    const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...(format === 'mermaid' ? { mermaid: renderPlanMermaid(analysis) } : {}) });
     if (ctx.json) return { data: build(), text: '' };
     if (format === 'json') return { data: undefined, text: JSON.stringify(build(), null, 2) };
     return { data: undefined, text: format === 'mermaid' ? renderPlanMermaid(analysis) : renderPlanText(analysis) };

@@ -2,7 +2,7 @@ import type { CommandModule } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { DEFAULT_LEASE_MS } from '../../store/rules.ts';
 import { durationOption, stringOption } from '../args.ts';
-import { callerIdentity } from '../caller.ts';
+import { checkCallerOf } from '../caller.ts';
 import { openStore } from '../open-store.ts';
 
 export const command: CommandModule = {
@@ -14,9 +14,12 @@ export const command: CommandModule = {
     const force = ctx.values.force === true;
     if (force && task === undefined) throw new CliError('E_USAGE', '--force takes back one claim: name it with --task ID');
     // Taking a live claim away is a person's decision, never a subagent's.
-    const identity = force ? callerIdentity(ctx) : undefined;
-    if (identity && identity.agentId !== 'main') throw new CliError('E_IDENTITY', `recover --force is refused inside a subagent (${identity.agentId}); only the person running the session may take back a live claim`);
-    const report = await openStore(ctx).recover({ staleAfterMs, task, force });
+    const store = openStore(ctx);
+    const caller = force ? checkCallerOf(ctx, store) : undefined;
+    if (caller && caller.kind !== 'none' && (caller.kind === 'unverified' || caller.identity.agentId !== 'main')) {
+      throw new CliError('E_IDENTITY', 'recover --force is refused inside a subagent: only the person running the session may take back a live claim');
+    }
+    const report = await store.recover({ staleAfterMs, task, force });
     const lines = [
       ...report.recovered.map((item) => `recovered ${item.id} from ${item.agent} -> ${item.to} (attempt ${item.attempts}): ${item.reason}`),
       ...report.repaired,

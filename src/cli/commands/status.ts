@@ -3,9 +3,10 @@ import { CliError } from '../../errors.ts';
 import { listWorktreeRecords } from '../../git/worktree-registry.ts';
 import type { Task, TaskBackend, TaskProblem } from '../../store/backend.ts';
 import { DEFAULT_LEASE_MS, isClaimable } from '../../store/rules.ts';
+import { hostSubagentCap, launchNow } from '../../plan/launch-limit.ts';
 import { formatDuration } from '../../text/duration.ts';
 import { printable } from '../../text/printable.ts';
-import { durationOption } from '../args.ts';
+import { durationOption, integerOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
 
@@ -95,8 +96,8 @@ async function watch(ctx: CommandContext, store: TaskBackend, staleAfterMs: numb
 }
 
 export const command: CommandModule = {
-  usage: 'parallel-agents status [--watch] [--stale-after 30m] [--json]',
-  options: { watch: { type: 'boolean' }, 'stale-after': { type: 'string' } },
+  usage: 'parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]',
+  options: { watch: { type: 'boolean' }, 'stale-after': { type: 'string' }, running: { type: 'string' } },
   async run(ctx) {
     const store = openStore(ctx);
     // A mistyped --tasks-dir must not read as "0 of 0 done".
@@ -104,7 +105,12 @@ export const command: CommandModule = {
       throw new CliError('E_NOT_FOUND', `no task store at ${store.description}; run \`parallel-agents init\` or \`plan publish\` first, or fix --tasks-dir / --store`);
     }
     const staleAfterMs = durationOption(ctx.values, 'stale-after', DEFAULT_LEASE_MS);
+    // --running: the agents the caller launched that have not reported yet (default: one per claim held).
+    const running = integerOption(ctx.values, 'running', 0);
     const { list, ...snap } = ctx.values.watch ? await watch(ctx, store, staleAfterMs) : await snapshot(store, staleAfterMs);
-    return { data: snap, text: ctx.values.watch && ctx.stdout.isTTY ? '' : render(snap, list) };
+    // How many agents to launch now, within the host's concurrent subagent cap.
+    const claimed = snap.counts.claimed ?? 0;
+    const launch = { launch_limit: launchNow(snap.claimable, claimed, ctx.env, running ?? claimed), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
+    return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? '' : render(snap, list) };
   },
 };

@@ -8,6 +8,7 @@ import { validateTaskId } from '../../store/task-schema.ts';
 import { resolveCommit } from '../../repo/run-git.ts';
 import { taskStart } from '../../git/stacked-base.ts';
 import { openStore } from '../open-store.ts';
+import { formatDuration } from '../../text/duration.ts';
 
 const usage = 'parallel-agents worktree add --task ID [--base REF] [--checkout auto|full|scoped] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
 
@@ -48,9 +49,17 @@ export const command: CommandModule = {
     const record = await addWorktree(context, { taskId, base, sparse: checkout.sparse });
     const sparseLines = checkout.sparse ? `\nsparse:  ${checkout.sparse.length > 0 ? checkout.sparse.join(', ') : '(top-level files only)'}\n${sparseNote(checkout.sparse, context.repoRoot)}` : '';
     const stackNote = stackedOn.length > 0 ? `\nstarts from the work of: ${stackedOn.join(', ')}` : '';
+    const portNote = record.ports ? `\nports:   ${record.ports.from}${record.ports.count > 1 ? `-${record.ports.from + record.ports.count - 1}` : ''} (PARALLEL_PORT, PARALLEL_PORT_COUNT)` : '';
+    const prepared = record.prepared;
+    const readyNote = prepared
+      ? `\nready:   ${[
+        ...(prepared.copied > 0 ? [`${prepared.copied} file(s) copied from .worktreeinclude`] : []),
+        ...(prepared.setup ? [`set-up "${prepared.setup}" ran (${formatDuration(prepared.setup_ms ?? 0)})`] : []),
+      ].join('; ')}${(prepared.skipped ?? []).map((entry) => `\nnot copied: ${entry.path} (${entry.reason})`).join('')}`
+      : '';
     return {
       data: { ...record, stacked_on: stackedOn, checkout_reason: checkout.reason, ...(checkout.sparse ? { main_checkout: context.repoRoot } : {}) },
-      text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})\ncheckout: ${checkout.reason}${sparseLines}${stackNote}\n\ncd ${record.path}`,
+      text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})\ncheckout: ${checkout.reason}${sparseLines}${stackNote}${portNote}${readyNote}\n\ncd ${record.path}`,
     };
   },
 };

@@ -1,4 +1,6 @@
 import type { AgentExit } from '../agent-process.ts';
+import type { PortBlock } from '../../git/port-leases.ts';
+import { portEnvironment } from '../../git/worktree-setup.ts';
 
 // What every agent CLI adapter receives and returns: the runner only sees outcomes, so a new CLI
 // (codex, aider, a script) is one file that builds an argument vector and reads its result.
@@ -13,6 +15,8 @@ export interface AgentAttempt {
   /** The task's file in the store. */
   taskFile: string;
   worktree: string;
+  /** The worktree's own ports: the agent's dev servers and tests use them (PARALLEL_PORT). */
+  ports?: PortBlock | undefined;
   attempt: number;
   timeoutMs: number;
   signal: AbortSignal;
@@ -63,6 +67,7 @@ export function agentEnvironment(attempt: AgentAttempt): Record<string, string> 
     PARALLEL_WORKTREE: attempt.worktree,
     PARALLEL_PROMPT_FILE: attempt.promptFile,
     PARALLEL_ATTEMPT: String(attempt.attempt),
+    ...portEnvironment(attempt.ports),
   };
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { isMissing } from '../../fs/fs-port.ts';
 import type { ClaimRequest, TaskState } from '../backend.ts';
-import { nothingClaimable, type ClaimSnapshot } from '../claimability.ts';
+import type { ClaimSnapshot } from '../claimability.ts';
 import { newHolderToken, proofOf } from '../holder-proof.ts';
 import type { ParsedTask } from '../task-file.ts';
 import type { StoreFolder, TaskLocation } from './folder.ts';

@@ -58,6 +58,7 @@ export class StoreFolder {
       attempts: fm.attempts,
       max_attempts: fm.max_attempts,
       estimate: fm.estimate,
+      check: fm.check,
       plan: fm.plan,
       commit: fm.commit,
       summary: fm.summary,

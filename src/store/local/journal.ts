@@ -1,6 +1,7 @@
 import { createFileWhole, writeFailure, writeWhole } from '../../fs/atomic-write.ts';
 import type { FsPort } from '../../fs/fs-port.ts';
 import type { Task, TaskEvent, TaskState } from '../backend.ts';
+import type { NewEvent } from '../transitions.ts';
 
 // events.jsonl: the append-only story of who did what. The task files are the truth; the journal
 // is written after each transition has taken ownership (a failed append rolls the transition
@@ -8,7 +9,7 @@ import type { Task, TaskEvent, TaskState } from '../backend.ts';
 // file, so after a crash at any step the two agree again. Each event is one write() on an
 // O_APPEND descriptor: concurrent writers never interleave inside a line.
 
-export type NewEvent = Omit<TaskEvent, 'ts'>;
+export type { NewEvent };
 
 export function formatEvent(event: NewEvent): string {
   return `${JSON.stringify({ ts: new Date().toISOString(), ...event })}\n`;

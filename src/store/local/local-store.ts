@@ -1,26 +1,27 @@
 import { join } from 'node:path';
 import { CliError } from '../../errors.ts';
-import { createFileWhole, tempName } from '../../fs/atomic-write.ts';
 import { isMissing, NODE_FS, type FsPort } from '../../fs/fs-port.ts';
 import { pathBelow } from '../../fs/path-inside.ts';
 import { addToGitExclude } from '../../repo/git-exclude.ts';
 import { randomHex } from '../../text/fingerprint.ts';
 import {
   TASK_STATES, type ClaimRequest, type ClaimResult, type CompleteRequest, type FailRequest, type HolderRequest, type InitResult,
-  type RecoverOptions, type RecoverReport, type RecoveredClaim, type ReopenRequest, type Task, type TaskBackend, type TaskInput,
-  type TaskProblem, type TaskState,
+  type RecoverOptions, type RecoverReport, type ReopenRequest, type Task, type TaskBackend, type TaskInput,
+  type TaskProblem,
 } from '../backend.ts';
 import { nothingClaimable } from '../claimability.ts';
-import { proofOf, validateToken } from '../holder-proof.ts';
 import type { StoreLocation } from '../location.ts';
-import { DEFAULT_LEASE_MS, stateAfterFailure, stateAfterRelease } from '../rules.ts';
+import { DEFAULT_LEASE_MS } from '../rules.ts';
 import { parseTaskText, serializeTask, type ParsedTask } from '../task-file.ts';
-import { normalizeTaskInputs, validateAgentName, validateTaskId } from '../task-schema.ts';
+import { validateAgentName, validateTaskId, type TaskFrontmatter } from '../task-schema.ts';
+import { afterComplete, afterFailure, afterRelease, afterReopen, type NextTask } from '../transitions.ts';
 import { Claimer } from './claiming.ts';
+import { findClaim, notHolder } from './holding.ts';
 import { StoreFolder, type TaskLocation } from './folder.ts';
 import { appendEvent, readEvents, reconcileEvents, type NewEvent } from './journal.ts';
-import { parseMoveFileName, taskFileName } from './names.ts';
-import { staleClaim } from './recovery.ts';
+import { taskFileName } from './names.ts';
+import { staleClaim, takeBackStaleClaims } from './recovery.ts';
+import { addTasks } from './adding.ts';
 import { moveTask, MoveLost, repairMoves } from './transition.ts';
 
 // The local-disk backend: one folder per state under _tasks/, claims by atomic rename, moves and
@@ -79,36 +80,7 @@ export class LocalStore implements TaskBackend {
   /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
   async add(inputs: TaskInput[]): Promise<Task[]> {
     await this.init();
-    const existing = new Set(this.folder.listAll().tasks.map((task) => task.id));
-    // A task in the middle of a move is filed under a hidden name only: it exists all the same.
-    for (const state of TASK_STATES) for (const entry of this.folder.names(state)) {
-      const move = parseMoveFileName(entry.name);
-      if (move) existing.add(move.id);
-    }
-    const prepared = normalizeTaskInputs(inputs, existing, this.dir);
-    const added: Task[] = [];
-    for (const { id, frontmatter, body } of prepared) {
-      const text = serializeTask(frontmatter, body);
-      const path = join(this.folder.stateDir('available'), taskFileName(id));
-      const tmp = join(this.folder.stateDir('available'), tempName(path));
-      createFileWhole(this.fs, tmp, text, { fsync: true });
-      try {
-        this.fs.linkSync(tmp, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('E_EXISTS', `task "${id}" already exists in ${this.dir}; choose another id`);
-        throw error;
-      } finally {
-        try { this.fs.unlinkSync(tmp); } catch { /* gone */ }
-      }
-      try {
-        this.journal({ event: 'add', task: id, to: 'available', attempts: 0 });
-      } catch (error) {
-        try { this.fs.unlinkSync(path); } catch { /* claimed already: the journal catches up at the next recover */ }
-        throw error;
-      }
-      added.push(this.folder.toTask(parseTaskText(text, path), { state: 'available', path, name: taskFileName(id) }));
-    }
-    return added;
+    return addTasks(this.folder, inputs, (event) => this.journal(event));
   }
 
   async list(options: { staleAfterMs?: number } = {}): Promise<{ tasks: Task[]; problems: TaskProblem[] }> {
@@ -163,33 +135,9 @@ export class LocalStore implements TaskBackend {
     return { task: this.folder.toTask(win.parsed, win.location), token: win.token };
   }
 
-  /** The claim the caller proves it holds: by its secret token, or as the agent a hook bound. */
   private findClaim(request: HolderRequest): TaskLocation {
-    validateAgentName(request.agent);
-    validateTaskId(request.task, '--task');
     this.requireStore();
-    const proof = request.token !== undefined ? proofOf(validateToken(request.token)) : undefined;
-    let unproved = false;
-    for (const entry of this.folder.names('claimed')) {
-      if (!entry.name.startsWith(`${request.task}~${request.agent}~`)) continue;
-      const where = this.folder.locationOf('claimed', entry.name);
-      if (!where?.claim || where.claim.id !== request.task || where.claim.agent !== request.agent) continue;
-      if (proof === undefined && !request.identityVerified) unproved = true;
-      else if (proof === undefined || where.claim.proof === proof) return where;
-    }
-    if (unproved) {
-      throw new CliError('E_NOT_HOLDER', `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
-    }
-    throw this.notHolder(request);
-  }
-
-  private notHolder(request: HolderRequest): CliError {
-    const where = this.folder.locate(request.task)[0];
-    let state: string;
-    if (!where) state = 'does not exist';
-    else if (where.claim) state = where.claim.agent === request.agent ? 'is held by this agent under another claim (taken again after a recovery, or a wrong token)' : `is held by ${where.claim.agent}`;
-    else state = `is ${where.state}`;
-    return new CliError('E_NOT_HOLDER', `agent ${request.agent} does not hold task "${request.task}": it ${state}; do not merge this work, claim again`);
+    return findClaim(this.folder, request);
   }
 
   async heartbeat(request: HolderRequest): Promise<Task> {
@@ -199,57 +147,46 @@ export class LocalStore implements TaskBackend {
       this.fs.utimesSync(where.path, now, now);
       return this.folder.toTask(this.folder.read(where.path), where);
     } catch (error) {
-      if (isMissing(error)) throw this.notHolder(request);
+      if (isMissing(error)) throw notHolder(this.folder, request);
       throw error;
     }
   }
 
   /** Moves a proven claim to its next state with new content (transition.ts), journaling the event. */
-  private moveClaim(where: TaskLocation, request: HolderRequest, next: (parsed: ParsedTask) => { to: TaskState; frontmatter: Record<string, unknown>; event: NewEvent }): Task {
+  private moveClaim(where: TaskLocation, request: HolderRequest, next: (fm: TaskFrontmatter) => NextTask): Task {
     let parsed: ParsedTask;
     try {
       parsed = this.folder.read(where.path);
     } catch (error) {
-      if (isMissing(error)) throw this.notHolder(request);
+      if (isMissing(error)) throw notHolder(this.folder, request);
       throw error;
     }
-    const { to, frontmatter, event } = next(parsed);
+    const { to, frontmatter, event } = next(parsed.frontmatter);
     const content = serializeTask(frontmatter, parsed.body);
     try {
       const path = moveTask(this.folder, { id: where.claim!.id, source: where.path, lease: where.claim!.lease, to, content, record: () => this.journal(event) });
       return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(where.claim!.id) });
     } catch (error) {
-      if (error instanceof MoveLost) throw this.notHolder(request);
+      if (error instanceof MoveLost) throw notHolder(this.folder, request);
       throw error;
     }
   }
 
   async complete(request: CompleteRequest): Promise<Task> {
     const where = this.findClaim(request);
-    return this.moveClaim(where, request, ({ frontmatter }) => {
-      const next: Record<string, unknown> = { ...frontmatter, commit: request.commit, summary: request.summary, completed_by: request.agent, completed_at: new Date().toISOString() };
-      delete next.last_error;
-      return { to: 'completed', frontmatter: next, event: { event: 'complete', task: request.task, agent: request.agent, attempt: frontmatter.attempts + 1, commit: request.commit, to: 'completed', attempts: frontmatter.attempts } };
-    });
+    return this.moveClaim(where, request, (fm) => afterComplete(fm, request));
   }
 
   async fail(request: FailRequest): Promise<Task> {
     const reason = request.reason.trim();
     if (reason === '') throw new CliError('E_USAGE', '--reason must say why the task failed');
     const where = this.findClaim(request);
-    return this.moveClaim(where, request, ({ frontmatter }) => {
-      const attempts = frontmatter.attempts + 1;
-      const to = stateAfterFailure(attempts, frontmatter.max_attempts);
-      return { to, frontmatter: { ...frontmatter, attempts, last_error: reason }, event: { event: to === 'blocked' ? 'block' : 'fail', task: request.task, agent: request.agent, attempt: attempts, reason, to, attempts } };
-    });
+    return this.moveClaim(where, request, (fm) => afterFailure(fm, { agent: request.agent, task: request.task, reason }));
   }
 
   async release(request: HolderRequest): Promise<Task> {
     const where = this.findClaim(request);
-    return this.moveClaim(where, request, ({ frontmatter }) => {
-      const to = stateAfterRelease(frontmatter.attempts);
-      return { to, frontmatter, event: { event: 'release', task: request.task, agent: request.agent, attempt: frontmatter.attempts + 1, to, attempts: frontmatter.attempts } };
-    });
+    return this.moveClaim(where, request, (fm) => afterRelease(fm, request));
   }
 
   async reopen(request: ReopenRequest): Promise<Task> {
@@ -264,17 +201,10 @@ export class LocalStore implements TaskBackend {
       if (isMissing(error)) throw new CliError('E_REFUSED', `task "${request.task}" is not completed any more; nothing to reopen`);
       throw error;
     }
-    const fm = parsed.frontmatter;
-    if (request.commit !== undefined && fm.commit !== undefined && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
-      throw new CliError('E_REFUSED', `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
-    }
-    const attempts = fm.attempts + 1;
-    const to = stateAfterFailure(attempts, fm.max_attempts);
-    const frontmatter: Record<string, unknown> = { ...fm, attempts, last_error: request.reason };
-    for (const key of ['commit', 'summary', 'completed_by', 'completed_at']) delete frontmatter[key];
+    const { to, frontmatter, event } = afterReopen(parsed.frontmatter, request);
     const content = serializeTask(frontmatter, parsed.body);
     try {
-      const path = moveTask(this.folder, { id: request.task, source: where.path, lease: `reopen-${randomHex(8)}`, to, content, record: () => this.journal({ event: 'reopen', task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts }) });
+      const path = moveTask(this.folder, { id: request.task, source: where.path, lease: `reopen-${randomHex(8)}`, to, content, record: () => this.journal(event) });
       return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(request.task) });
     } catch (error) {
       if (error instanceof MoveLost) throw new CliError('E_REFUSED', `task "${request.task}" was reopened by someone else; nothing to do`);
@@ -286,34 +216,10 @@ export class LocalStore implements TaskBackend {
     this.requireStore();
     if (options.task !== undefined) validateTaskId(options.task);
     const repaired = repairMoves(this.folder, (state, id, what) => this.journal({ event: 'repair', task: id, reason: `${what} (${state}/)` }));
-    const recovered: RecoveredClaim[] = [];
-    const now = options.now ?? Date.now();
-    for (const entry of this.folder.names('claimed')) {
-      const where = this.folder.locationOf('claimed', entry.name);
-      if (!where?.claim || (options.task !== undefined && where.claim.id !== options.task)) continue;
-      let task: Task;
-      try {
-        task = this.folder.toTask(this.folder.read(where.path), where);
-      } catch {
-        continue; // moved on, or unreadable (status names it)
-      }
-      const reason = options.force && options.task !== undefined ? 'taken back by recover --force' : staleClaim(task.claim!, now, options.staleAfterMs)?.reason;
-      if (!reason) continue;
-      const lastError = `stale claim by ${where.claim.agent}: ${reason}`;
-      const request = { agent: where.claim.agent, task: where.claim.id, identityVerified: true };
-      try {
-        const moved = this.moveClaim(where, request, ({ frontmatter }) => {
-          const attempts = frontmatter.attempts + 1;
-          const to = stateAfterFailure(attempts, frontmatter.max_attempts);
-          return { to, frontmatter: { ...frontmatter, attempts, last_error: lastError }, event: { event: 'recover', task: where.claim!.id, agent: where.claim!.agent, attempt: attempts, reason: lastError, to, attempts } };
-        });
-        recovered.push({ id: moved.id, agent: where.claim.agent, reason: lastError, to: moved.state as 'failed' | 'blocked', attempts: moved.attempts });
-      } catch (error) {
-        // The holder finishing, or another recoverer, won the rename: nothing to do.
-        if (error instanceof CliError && error.code === 'E_NOT_HOLDER') continue;
-        throw error;
-      }
-    }
+    const recovered = takeBackStaleClaims(this.folder, options, (where, reason) => {
+      const holder = { agent: where.claim!.agent, task: where.claim!.id };
+      return this.moveClaim(where, { ...holder, identityVerified: true }, (fm) => afterFailure(fm, { ...holder, reason, recovered: true }));
+    });
     const reconciled: string[] = [];
     for (const event of reconcileEvents(readEvents(this.fs, this.eventsPath), this.folder.listAll().tasks)) {
       this.journal(event);

@@ -1,0 +1,3 @@
+export const ICON_PATH: string;
+export const ICON_SIZE: number;
+export function iconPng(size?: number): Buffer;

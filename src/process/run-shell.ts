@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+
+// A command the user declared (a project's set-up or check, never task text) runs through `sh -c`
+// like a Makefile line, in its own process group: a timeout must stop everything it started (npm,
+// node, a dev server), not only the shell, or the pipes stay open and the caller waits for them.
+
+const OUTPUT_KEEP_BYTES = 64 * 1024;
+
+export interface ShellRun {
+  exitCode: number;
+  signal: string | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The last OUTPUT_KEEP_BYTES or so of stdout and stderr, interleaved as they came. */
+  output: string;
+}
+
+export interface ShellOptions {
+  cwd: string;
+  /** Added to this process's environment. */
+  env: Record<string, string>;
+  timeoutMs: number;
+}
+
+export function runShell(command: string, options: ShellOptions): Promise<ShellRun> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    let output = '';
+    let timedOut = false;
+    const keep = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      output += `\n[parallel-agents] timed out after ${Math.round(options.timeoutMs / 1000)} s; the command and everything it started were killed\n`;
+      killGroup();
+    }, options.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ exitCode: 127, signal: null, timedOut, durationMs: Date.now() - started, output: `${output}\n${error.message}` });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      // Whatever the command left running in the background goes with it.
+      killGroup();
+      resolve({ exitCode: code ?? 128, signal: signal ?? null, timedOut, durationMs: Date.now() - started, output });
+    });
+  });
+}
+
+/** The last `lines` lines of `text`, trailing blank space dropped. */
+export function tailOf(text: string, lines: number): string {
+  return text.replace(/\s+$/, '').split('\n').slice(-lines).join('\n');
+}
