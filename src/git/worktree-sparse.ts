@@ -2,7 +2,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.ts';
 import { runGit, runGitAsync } from '../repo/run-git.ts';
-import { isGlob, normalizeScopeEntry } from '../scope/scope-entry.ts';
+import { isGlob, normalizeScopeEntry, scopeEntryProblem } from '../scope/scope-entry.ts';
 import type { RepoContext } from './repo-context.ts';
 
 // Which files a task's worktree checks out. Above SPARSE_ABOVE_FILES tracked files a full
@@ -105,9 +105,16 @@ export interface CheckoutRequest {
   trackedFiles?: number | undefined;
 }
 
+/** A scope entry (the one validation) that is also a plain folder: a folder named for a sparse checkout. */
+export function validateSparseFolder(dir: string): string {
+  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? 'is a glob: a sparse checkout takes folders; name the folder itself' : undefined);
+  if (problem) throw new CliError('E_INVALID', `--sparse ${JSON.stringify(dir)} ${problem}`);
+  return normalizeScopeEntry(dir);
+}
+
 /** The one rule for what a task's worktree checks out, used by `worktree add` and `run`. */
 export function chooseCheckout(context: RepoContext, request: CheckoutRequest): CheckoutChoice {
-  const extra = request.folders ?? [];
+  const extra = (request.folders ?? []).map((dir) => validateSparseFolder(dir));
   if (request.mode === 'full') return { sparse: undefined, reason: 'full checkout requested' };
   const scope = [...request.files, ...request.reads];
   const fromScope = scope.length > 0 ? coneFolders(scope) : undefined;

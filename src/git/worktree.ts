@@ -2,13 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathBelow } from '../fs/path-inside.ts';
 import { CliError } from '../errors.ts';
-import { isGlob, normalizeScopeEntry, scopeEntryProblem } from '../scope/scope-entry.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
 import { gitOutput, resolveCommit, resolveCommitAsync, runGitAsync } from '../repo/run-git.ts';
 import { listGitWorktrees } from './worktree-state.ts';
-import { ensureWorktreeConfig, setSparseCone } from './worktree-sparse.ts';
+import { ensureWorktreeConfig, setSparseCone, validateSparseFolder } from './worktree-sparse.ts';
 import { listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
 import { prepareWorktree } from './worktree-setup.ts';
 
@@ -37,7 +36,7 @@ export interface AddWorktreeOptions {
  */
 export async function addWorktree(context: RepoContext, options: AddWorktreeOptions): Promise<WorktreeRecord> {
   const taskId = validateTaskId(options.taskId);
-  const sparse = options.sparse?.map((dir) => validateSparseDir(dir));
+  const sparse = options.sparse?.map((dir) => validateSparseFolder(dir));
   const existing = readWorktreeRecord(context.storeDir, taskId);
   if (existing) {
     throw new CliError('E_EXISTS', `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
@@ -95,13 +94,6 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
 /** --no-checkout left an empty index: read HEAD into it and write the (sparse) files. Touches only this worktree. */
 async function checkOutFiles(path: string): Promise<void> {
   await runGitAsync(['read-tree', '-mu', 'HEAD'], { cwd: path });
-}
-
-/** A scope entry (the one validation) that is also a plain folder: cone mode takes folders only. */
-function validateSparseDir(dir: string): string {
-  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? 'is a glob: a sparse checkout takes folders; name the folder itself' : undefined);
-  if (problem) throw new CliError('E_INVALID', `--sparse ${JSON.stringify(dir)} ${problem}`);
-  return normalizeScopeEntry(dir);
 }
 
 export interface WorktreeListing extends WorktreeRecord {

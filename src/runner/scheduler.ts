@@ -1,8 +1,8 @@
-// Dependency-driven list scheduling with critical-path priority. Waves with a barrier lose 4-44 %
-// of the makespan at 4-8 workers on random plans, while starting a task as soon as its own
-// dependencies are done, highest bottom level first, stays within 1 % of the lower bound
-// (MEASUREMENTS §5). The class is pure state so the same code drives a simulated clock in tests and
-// the benchmark, and real agent processes in the runner.
+// Dependency-driven list scheduling with critical-path priority: starting a task as soon as its own
+// dependencies are done, highest bottom level first, keeps random plans within a few percent of the
+// lower bound where waves with a barrier lose far more (bench/RESULTS.md, runner). The class is pure
+// state so the same code drives a simulated clock in tests and the benchmark, and real agent
+// processes in the runner.
 
 export interface SchedulableTask {
   id: string;

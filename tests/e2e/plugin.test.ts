@@ -280,6 +280,7 @@ describe.each(CLAUDE_CODE_VERSIONS)('plugin inside Claude Code %s', (version) =>
     const seen = (command: string) => mock!.requests.find((r) => invoked(r, command))!.lastUserText;
     expect(seen('parallel:status')).toContain('"summary":"3 completed / 4 total (0 in progress, 1 failed, 0 blocked)"');
     expect(seen('parallel:resume')).toContain('"summary":"3 completed / 4 total');
-    expect(seen('parallel:resume')).toMatch(/"worktrees":\[\{"task":"api"/);
+    // The merged tasks' worktrees went with the merge; the failed task's stays for its retry.
+    expect(seen('parallel:resume')).toMatch(/"worktrees":\[\{"task":"reqs"/);
   });
 });

@@ -141,7 +141,8 @@ describe.each(CLAUDE_CODE_VERSIONS)('run --claude with Claude Code %s', (version
       },
     ]));
 
-    const result = await runCliAsync(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--test', 'node check.js', '--json'], {
+    // --keep-worktrees: the checks below look inside each task's worktree after the merge.
+    const result = await runCliAsync(['run', plan, '--claude', '--plugin-dir', plugin, '--agents', '2', '--test', 'node check.js', '--keep-worktrees', '--json'], {
       cwd: repo,
       env: runnerEnv(version, home, mock.url),
     });

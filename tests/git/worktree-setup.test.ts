@@ -181,7 +181,8 @@ describe("verify's test worktree", () => {
     cli(['complete', '--agent', 'a1', '--task', 'api', '--token', claimed.token, '--commit', 'HEAD', '--json'], path);
 
     const test = 'echo "port=$PARALLEL_PORT main=$PARALLEL_MAIN_WORKTREE"; test -f .setup-ran && grep -q SECRET=1 .env';
-    const verify = runCli(['verify', '--test', test, '--json'], { cwd: repo });
+    // The task's worktree stays (and keeps its port): what frees a port here is verify's own test worktree.
+    const verify = runCli(['verify', '--test', test, '--keep-worktrees', '--json'], { cwd: repo });
     expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
     const report = JSON.parse(verify.stdout.trim().split('\n').at(-1)!);
     expect(report.status).toBe('merged');

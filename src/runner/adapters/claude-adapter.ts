@@ -4,7 +4,7 @@ import { CliError } from '../../errors.ts';
 import { startAgentProcess } from '../agent-process.ts';
 import { agentEnvironment, classifyExit, looksRateLimited, type AgentAdapter, type AgentAttempt, type AttemptOutcome, type AttemptUsage } from './agent-adapter.ts';
 
-// Headless Claude Code as the plugin's agent type (reference §12): `--agent parallel:<role>` makes
+// Headless Claude Code as the plugin's agent type: `--agent parallel:<role>` makes
 // the agent's Markdown body the system prompt, the prompt arrives on stdin (no shell, no argv
 // length limit), and `--output-format json` prints one result object with is_error,
 // api_error_status, total_cost_usd, usage and num_turns.
