@@ -108,14 +108,14 @@ const secs = (ms: number): string => (ms / 1000).toFixed(2);
 async function trivialWork(repo: BenchRepo, ids: readonly string[]): Promise<void> {
   const runs = await paired(repo, ids, AGENTS);
   console.log(`\n### 1. ${AGENTS} agents, ${TASKS} tasks of trivial work: runner vs plain script (${REPS} paired runs; s)\n`);
-  console.log('| run | plain script (tasks + merge + cleanup) | runner (publish + tasks + verify + cleanup) | runner / script | (runner - script) x agents / tasks | runner: task orchestration per task (slot time) |');
+  console.log('| run | plain script (tasks + merge + cleanup) | runner (start + tasks + verify + cleanup) | runner / script | (runner - script) x agents / tasks | runner: task orchestration per task (slot time) |');
   console.log('|---:|---:|---:|---:|---:|---:|');
   runs.forEach((run, index) => {
     const p = run.scriptPhases;
     const steps = run.report.orchestration.runSteps;
-    const tasksPhase = run.report.makespanMs - steps.publish - steps.verify - steps.cleanup;
+    const tasksPhase = run.report.makespanMs - steps.start - steps.verify - steps.cleanup;
     const perTask = run.report.tasks.reduce((sum: number, task: any) => sum + task.orchestrationMs, 0) / TASKS;
-    console.log(`| ${index + 1} | ${secs(run.script)} (${secs(p.tasks!)} + ${secs(p.merge!)} + ${secs(p.cleanup!)}) | ${secs(run.runner)} (${secs(steps.publish)} + ${secs(tasksPhase)} + ${secs(steps.verify)} + ${secs(steps.cleanup)}) | ${(run.runner / run.script).toFixed(3)} | ${secs(((run.runner - run.script) * AGENTS) / TASKS)} | ${secs(perTask)} |`);
+    console.log(`| ${index + 1} | ${secs(run.script)} (${secs(p.tasks!)} + ${secs(p.merge!)} + ${secs(p.cleanup!)}) | ${secs(run.runner)} (${secs(steps.start)} + ${secs(tasksPhase)} + ${secs(steps.verify)} + ${secs(steps.cleanup)}) | ${(run.runner / run.script).toFixed(3)} | ${secs(((run.runner - run.script) * AGENTS) / TASKS)} | ${secs(perTask)} |`);
   });
   const last = runs.at(-1)!.report.orchestration;
   console.log(`\nmedian runner / script: ${median(runs.map((run) => run.runner / run.script)).toFixed(3)}; tasks phases alone (runner from its first claim to its last attempt, script's xargs): median ratio ${median(runs.map((run) => (run.report.makespanMs - Object.values(run.report.orchestration.runSteps as Record<string, number>).reduce((a, b) => a + b, 0)) / run.scriptPhases.tasks!)).toFixed(3)}`);

@@ -145,8 +145,9 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     agents, adapter: options.adapter.name, startedAt: runStartedAt, endedAt: runEndedAt,
     tasks: outcome.tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, state: task.state, commit: task.commit, waitMs: outcome.state.waitMs.get(task.id) })),
     attempts: outcome.state.attempts,
-    // Between the tasks phase and the report nothing but the runner works: every slot waits on it.
-    runSteps: { publish: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },
+    // Before the first claim (process start, plan check, publish) and after the last attempt
+    // (verify, cleanup) only the runner works: every slot waits on it.
+    runSteps: { start: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },
     budgetUsd: options.budgetUsd,
     budgetStopped: outcome.report.budgetStopped,
     rateLimit: outcome.report.rateLimit,
@@ -164,7 +165,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     for (const violation of verify.violations) lines.push(`scope violation: ${violation.task} changed ${violation.files.join(', ')}`);
     if (verify.removed.length > 0) lines.push(`removed ${verify.removed.length} merged worktree(s) and their branches: ${verify.removed.map((entry) => entry.task).join(', ')} (--keep-worktrees keeps them)`);
     for (const entry of verify.removed) for (const ref of entry.backup_refs) lines.push(`backup of ${entry.task}'s work the target does not have: ${ref}`);
-    for (const entry of verify.cleanup) lines.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ''} (${entry.command})`);
+    if (verify.status === 'merged') for (const entry of verify.cleanup) lines.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ''} (${entry.command})`);
   } else if (verifyNote) {
     lines.push(`verify: ${verifyNote}`);
   }

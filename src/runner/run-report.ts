@@ -99,7 +99,7 @@ export interface ReportInput {
   endedAt: number;
   tasks: readonly ReportTask[];
   attempts: readonly AttemptRecord[];
-  /** Steps of the run outside any attempt (publish, verify, cleanup), in ms: every slot waits on them. */
+  /** Steps of the run outside any attempt (start and publish, verify, cleanup), in ms: every slot waits on them. */
   runSteps?: Record<string, number> | undefined;
   budgetUsd?: number | undefined;
   budgetStopped: boolean;
