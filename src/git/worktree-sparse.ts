@@ -118,9 +118,8 @@ export function chooseCheckout(context: RepoContext, request: CheckoutRequest): 
   if (request.mode === 'full') return { sparse: undefined, reason: 'full checkout requested' };
   const scope = [...request.files, ...request.reads];
   const fromScope = scope.length > 0 ? coneFolders(scope) : undefined;
-  if (extra.length > 0 && (scope.length === 0 || fromScope)) {
-    return { sparse: coneFolders([...extra, ...(fromScope ?? [])]), reason: 'scoped to the folders asked for' };
-  }
+  // Folders named by hand are always checked out, with the task's own when its scope has folders.
+  if (extra.length > 0) return { sparse: coneFolders([...extra, ...(fromScope ?? [])]), reason: 'scoped to the folders asked for' };
   if (request.mode === 'scoped') {
     if (scope.length === 0) throw new CliError('E_USAGE', `the task declares no files or reads to scope its checkout to; name folders with --sparse DIR,... or use --checkout full`);
     if (!fromScope) return { sparse: undefined, reason: `full checkout: the scope (${scope.join(', ')}) can match anywhere in the repository` };
@@ -138,9 +137,15 @@ export function chooseCheckout(context: RepoContext, request: CheckoutRequest): 
  * the repository lock.
  */
 export async function ensureWorktreeConfig(context: RepoContext): Promise<void> {
+  // Asked once per process, not per task: should someone turn it off meanwhile, sparse-checkout
+  // turns it back on by itself (only a race between two such worktrees could then fail loudly).
+  if (worktreeConfigOn.has(context.gitCommonDir)) return;
   const enabled = await runGitAsync(['config', '--bool', 'extensions.worktreeConfig'], { cwd: context.repoRoot, okExitCodes: [1] });
   if (enabled.stdout.trim() !== 'true') await runGitAsync(['config', 'extensions.worktreeConfig', 'true'], { cwd: context.repoRoot });
+  worktreeConfigOn.add(context.gitCommonDir);
 }
+
+const worktreeConfigOn = new Set<string>();
 
 /** Writes the cone into a fresh --no-checkout worktree; only that worktree's files, once ensureWorktreeConfig ran. */
 export async function setSparseCone(worktreePath: string, folders: readonly string[]): Promise<void> {
