@@ -376,3 +376,17 @@ describe('worktree prune', () => {
     expect(existsSync(decided)).toBe(false);
   });
 });
+
+describe('coneFolders', () => {
+  test('takes the literal folders of every entry, and gives up on entries that can match anywhere', async () => {
+    const { coneFolders } = await import('../../src/git/worktree-sparse.ts');
+    expect(coneFolders(['packages/api/src/**', 'packages/api/src/deep/**/*.ts', 'docs/guide.md'])).toEqual(['docs/guide.md', 'packages/api/src']);
+    expect(coneFolders(['packages/{api,web}/src/**'])).toEqual(['packages/api', 'packages/web']);
+    expect(coneFolders(['packages/*/src/**'])).toEqual(['packages']);
+    // Top-level files only: the cone's root files cover them, no folder needed.
+    expect(coneFolders(['*.md', 'package.json'])).toEqual(['package.json']);
+    expect(coneFolders(['*.md'])).toEqual([]);
+    expect(coneFolders(['src/**', '**/*.test.ts'])).toBeUndefined();
+    expect(coneFolders(['*/index.ts'])).toBeUndefined();
+  });
+});
