@@ -46,10 +46,11 @@ function outsideMessage(task: Pick<Task, 'id' | 'files'>, files: readonly string
 }
 
 /**
- * Commits everything left in the task's worktree and returns the branch head. Agents inside Claude
- * Code cannot run `cd <worktree> && git commit` (the host refuses to change directory before a
- * git call); letting the CLI commit keeps their tools narrowed to `parallel-agents`. Nothing outside
- * the scope is committed: such changes are refused while the agent can still undo them.
+ * Commits everything left in the task's worktree and returns "HEAD", which the branch check
+ * resolves in that worktree. Agents inside Claude Code cannot run `cd <worktree> && git commit`
+ * (the host refuses to change directory before a git call); letting the CLI commit keeps their
+ * tools narrowed to `parallel-agents`. Nothing outside the scope is committed: such changes are
+ * refused while the agent can still undo them.
  */
 async function commitTaskWorktree(context: RepoContext, record: WorktreeRecord | undefined, task: Pick<Task, 'id' | 'title' | 'files'>): Promise<string> {
   if (!record) {
@@ -68,7 +69,7 @@ async function commitTaskWorktree(context: RepoContext, record: WorktreeRecord |
     await runGitAsync(['add', '--all', '--', '.'], { cwd: record.path });
     await runGitAsync(['commit', '--quiet', '--no-verify', '-m', `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
   }
-  return gitOutputAsync(['rev-parse', '--verify', 'HEAD'], { cwd: record.path });
+  return 'HEAD';
 }
 
 /** Every path `git add --all` would record, rename sources included. */

@@ -5,7 +5,7 @@ import { CliError } from '../errors.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, ensureWorktreesExcluded, isWorktreesExcluded, type RepoContext } from './repo-context.ts';
-import { gitOutput, resolveCommit, resolveCommitAsync, runGitAsync } from '../repo/run-git.ts';
+import { GitError, gitOutput, resolveCommit, resolveCommitAsync, runGitAsync } from '../repo/run-git.ts';
 import { listGitWorktrees } from './worktree-state.ts';
 import { ensureWorktreeConfig, setSparseCone, validateSparseFolder } from './worktree-sparse.ts';
 import { listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
@@ -14,6 +14,8 @@ import { prepareWorktree } from './worktree-setup.ts';
 export const TASK_BRANCH_PREFIX = 'parallel/';
 /** Temporary worktrees verify runs tests in; the pid lets prune tell a crashed run's leftovers. */
 export const INTEGRATION_WORKTREE_PREFIX = '.integration-';
+
+const FULL_COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export function taskBranch(taskId: string): string {
   return `${TASK_BRANCH_PREFIX}${validateTaskId(taskId)}`;
@@ -44,8 +46,10 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   const path = join(context.worktreesDir, taskId);
   const branch = taskBranch(taskId);
   const baseRef = options.base ?? 'HEAD';
-  const [baseCommit, branchHead] = await Promise.all([resolveCommitAsync(baseRef, context.repoRoot), resolveCommitAsync(branchRefName(branch), context.repoRoot)]);
-  if (!baseCommit) throw new CliError('E_NOT_FOUND', `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
+  // A full commit id (what the runner and taskStart pass) is checked by `git worktree add` itself.
+  const baseCommit = FULL_COMMIT_ID.test(baseRef) ? baseRef : await resolveCommitAsync(baseRef, context.repoRoot);
+  const noBase = (): CliError => new CliError('E_NOT_FOUND', `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
+  if (!baseCommit) throw noBase();
   // Once its files are there, the worktree is made ready (.worktreeinclude, ports, set-up command).
   const record = async (base: string): Promise<WorktreeRecord> => ({
     task: taskId, path, branch, base, base_ref: baseRef, created_at: new Date().toISOString(), sparse: sparse ?? [], checkout: sparse ? 'sparse' : 'full',
@@ -64,24 +68,29 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       await setSparseCone(path, sparse);
     }
     await checkOutFiles(path);
-    const adopted = await record(gitOutput(['merge-base', baseCommit, branchHead!], { cwd: context.repoRoot }));
+    const adopted = await record(gitOutput(['merge-base', baseCommit, orphan.head!], { cwd: context.repoRoot }));
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
   }
 
-  // A branch kept by an earlier forced removal is resumed rather than forked a second time.
-  let startCommit = baseCommit;
-  if (branchHead) {
-    const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
-    if (holder) throw new CliError('E_EXISTS', `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
-    startCommit = gitOutput(['merge-base', baseCommit, branchHead], { cwd: context.repoRoot });
-  }
   // Two calls racing for the same task still cannot both win: git creates the branch and the
   // worktree folder atomically and refuses the second.
+  let startCommit = baseCommit;
   await withRepoLock(context, async () => {
     if (!isWorktreesExcluded(context)) ensureWorktreesExcluded(context);
-    if (branchHead) await runGitAsync(['worktree', 'add', '--no-checkout', path, branch], { cwd: context.repoRoot });
-    else await runGitAsync(['worktree', 'add', '--no-checkout', '-b', branch, path, baseCommit], { cwd: context.repoRoot });
+    const fresh = await runGitAsync(['worktree', 'add', '--no-checkout', '-b', branch, path, baseCommit], { cwd: context.repoRoot, okExitCodes: [128, 255] });
+    if (fresh.exitCode !== 0) {
+      // A branch kept by an earlier forced removal is resumed rather than forked a second time.
+      const branchHead = await resolveCommitAsync(branchRefName(branch), context.repoRoot);
+      if (!branchHead) {
+        if (!(await resolveCommitAsync(baseCommit, context.repoRoot))) throw noBase();
+        throw new GitError(['worktree', 'add', '--no-checkout', '-b', branch, path, baseCommit], fresh.exitCode, fresh.stderr, context.repoRoot);
+      }
+      const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
+      if (holder) throw new CliError('E_EXISTS', `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
+      startCommit = gitOutput(['merge-base', baseCommit, branchHead], { cwd: context.repoRoot });
+      await runGitAsync(['worktree', 'add', '--no-checkout', path, branch], { cwd: context.repoRoot });
+    }
     if (sparse) await ensureWorktreeConfig(context);
   });
   if (sparse) await setSparseCone(path, sparse);
