@@ -161,7 +161,7 @@ export function startAgentProcess(launch: AgentLaunch): RunningAgent {
   else launch.signal?.addEventListener('abort', onAbort, { once: true });
 
   const done = new Promise<AgentExit>((resolve) => {
-    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let exited: { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined;
     let finished = false;
     const finish = (): void => {
       if (finished) return;
@@ -174,7 +174,9 @@ export function startAgentProcess(launch: AgentLaunch): RunningAgent {
         signal: exited?.signal ?? null,
         timedOut,
         interrupted,
-        durationMs: Date.now() - started,
+        // Until the process exited, not until its pipes closed: the agent's own time, which the
+        // run report counts as agent work.
+        durationMs: (exited?.at ?? Date.now()) - started,
         stdout,
         stderrTail,
         ...(spawnError !== undefined ? { spawnError } : {}),
@@ -186,7 +188,7 @@ export function startAgentProcess(launch: AgentLaunch): RunningAgent {
       if (child.pid === undefined) finish();
     });
     child.on('exit', (code, signal) => {
-      exited = { code, signal };
+      exited = { code, signal, at: Date.now() };
       // The leader is gone; whatever it left behind in its group (a backgrounded server, a
       // stray `sleep`) would outlive the attempt and keep the worktree busy, so end it now.
       if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
