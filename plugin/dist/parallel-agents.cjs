@@ -4011,63 +4011,124 @@ var init_task_view = __esm({
   }
 });
 
-// src/cli/commands/add.ts
-var add_exports = {};
-__export(add_exports, {
-  command: () => command2
-});
-var import_node_fs4, import_node_path11, usage, command2;
-var init_add = __esm({
-  "src/cli/commands/add.ts"() {
+// src/hooks/identity-marker.ts
+function identityKey(gitCommonDir, create) {
+  const path = (0, import_node_path11.join)(gitCommonDir, KEY_FILE);
+  try {
+    return (0, import_node_fs4.readFileSync)(path, "utf8").trim();
+  } catch {
+    if (!create) return void 0;
+  }
+  try {
+    NODE_FS.mkdirSync((0, import_node_path11.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    createFileWhole(NODE_FS, path, `${randomSecret()}
+`);
+  } catch {
+  }
+  try {
+    return (0, import_node_fs4.readFileSync)(path, "utf8").trim();
+  } catch {
+    return void 0;
+  }
+}
+function mac2(key, agentId, hostPid, agentType) {
+  return hmacHex(key, `${agentId}:${hostPid}:${agentType}`).slice(0, 32);
+}
+function typeField(agentType) {
+  return agentType && /^[A-Za-z0-9_.:-]{1,128}$/.test(agentType) ? agentType : "-";
+}
+function markerLine(key, agentId, hostPid, agentType) {
+  const type = typeField(agentType);
+  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac2(key, agentId, hostPid, type)} ${type}`;
+}
+function cmdline(pid) {
+  try {
+    return (0, import_node_fs4.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
+  } catch {
+    return void 0;
+  }
+}
+function checkCaller(gitCommonDir) {
+  for (const pid of ancestors()) {
+    const text = cmdline(pid);
+    if (text === void 0 || !text.includes(MARKER_PREFIX)) continue;
+    const match = MARKER.exec(text);
+    const parent = parentPid(pid);
+    if (!match || parent === void 0 || Number(match[2]) !== parent) continue;
+    const key = gitCommonDir ? identityKey(gitCommonDir, false) : void 0;
+    if (!key) return { kind: "unverified", reason: "no identity key in this repository (is the store in another repository?)" };
+    if (!sameSecret(match[3], mac2(key, match[1], parent, match[4]))) return { kind: "unverified", reason: "its identity marker does not match this repository's key" };
+    return { kind: "verified", identity: { agentId: match[1], agentType: match[4], hostPid: parent, hostStart: processStartTime(parent) } };
+  }
+  return { kind: "none" };
+}
+var import_node_fs4, import_node_path11, MARKER_PREFIX, KEY_FILE, MARKER;
+var init_identity_marker = __esm({
+  "src/hooks/identity-marker.ts"() {
     "use strict";
     import_node_fs4 = require("node:fs");
     import_node_path11 = require("node:path");
-    init_errors();
-    init_args();
-    init_open_store2();
-    init_task_view();
-    init_scope_entry();
-    usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
-    command2 = {
-      usage,
-      options: {
-        id: { type: "string" },
-        title: { type: "string" },
-        role: { type: "string" },
-        files: { type: "string" },
-        "depends-on": { type: "string" },
-        "max-attempts": { type: "string" },
-        body: { type: "string" },
-        "body-file": { type: "string" }
-      },
-      async run(ctx) {
-        const { values } = ctx;
-        const bodyText = stringOption(values, "body");
-        const bodyFile = stringOption(values, "body-file");
-        if (bodyText !== void 0 && bodyFile !== void 0) {
-          throw new CliError("E_USAGE", `give --body or --body-file, not both; usage: ${usage}`);
-        }
-        let body = bodyText ?? "";
-        if (bodyFile !== void 0) {
-          try {
-            body = (0, import_node_fs4.readFileSync)((0, import_node_path11.resolve)(ctx.cwd, bodyFile), "utf8");
-          } catch (error) {
-            throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
-          }
-        }
-        const store = openStore2(ctx);
-        const [task] = await store.add([{
-          id: requireString(values, "id", usage),
-          title: requireString(values, "title", usage),
-          role: stringOption(values, "role"),
-          files: splitScopeList(stringOption(values, "files") ?? ""),
-          depends_on: listOption(values, "depends-on"),
-          max_attempts: integerOption(values, "max-attempts", 1),
-          body
-        }]);
-        return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.description}` };
-      }
-    };
+    init_atomic_write();
+    init_fs_port();
+    init_liveness();
+    init_holder_proof();
+    MARKER_PREFIX = "# parallel-agents-identity ";
+    KEY_FILE = (0, import_node_path11.join)("parallel-agents", "identity.key");
+    MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32}) ([A-Za-z0-9_.:-]{1,128})/;
+  }
+});
+
+// src/hooks/subagent-registry.ts
+function recordPath(localDir, agentId) {
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path12.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+}
+function readSubagent(localDir, agentId) {
+  const path = recordPath(localDir, agentId);
+  if (!path) return void 0;
+  try {
+    const data = JSON.parse((0, import_node_fs5.readFileSync)(path, "utf8"));
+    return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function writeSubagent(localDir, record) {
+  const path = recordPath(localDir, record.agentId);
+  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
+`);
+}
+function forgetSubagent(localDir, agentId) {
+  const path = recordPath(localDir, agentId);
+  if (!path) return;
+  try {
+    (0, import_node_fs5.unlinkSync)(path);
+  } catch {
+  }
+}
+function allSubagents(localDir) {
+  let names;
+  try {
+    names = (0, import_node_fs5.readdirSync)((0, import_node_path12.join)(localDir, SUBAGENTS_DIR));
+  } catch {
+    return [];
+  }
+  const records = [];
+  for (const name of names) {
+    if (!name.endsWith(".json")) continue;
+    const record = readSubagent(localDir, name.slice(0, -".json".length));
+    if (record) records.push(record);
+  }
+  return records;
+}
+var import_node_fs5, import_node_path12, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var init_subagent_registry = __esm({
+  "src/hooks/subagent-registry.ts"() {
+    "use strict";
+    import_node_fs5 = require("node:fs");
+    import_node_path12 = require("node:path");
+    init_atomic_write();
+    SUBAGENTS_DIR = "subagents";
+    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
   }
 });
 
@@ -4087,123 +4148,6 @@ function failCommand(agent, task, token) {
 var init_next_steps = __esm({
   "src/store/next-steps.ts"() {
     "use strict";
-  }
-});
-
-// src/hooks/identity-marker.ts
-function identityKey(gitCommonDir, create) {
-  const path = (0, import_node_path12.join)(gitCommonDir, KEY_FILE);
-  try {
-    return (0, import_node_fs5.readFileSync)(path, "utf8").trim();
-  } catch {
-    if (!create) return void 0;
-  }
-  try {
-    NODE_FS.mkdirSync((0, import_node_path12.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
-    createFileWhole(NODE_FS, path, `${randomSecret()}
-`);
-  } catch {
-  }
-  try {
-    return (0, import_node_fs5.readFileSync)(path, "utf8").trim();
-  } catch {
-    return void 0;
-  }
-}
-function mac2(key, agentId, hostPid) {
-  return hmacHex(key, `${agentId}:${hostPid}`).slice(0, 32);
-}
-function markerLine(key, agentId, hostPid) {
-  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac2(key, agentId, hostPid)}`;
-}
-function cmdline(pid) {
-  try {
-    return (0, import_node_fs5.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
-  } catch {
-    return void 0;
-  }
-}
-function checkCaller(gitCommonDir) {
-  for (const pid of ancestors()) {
-    const text = cmdline(pid);
-    if (text === void 0 || !text.includes(MARKER_PREFIX)) continue;
-    const match = MARKER.exec(text);
-    const parent = parentPid(pid);
-    if (!match || parent === void 0 || Number(match[2]) !== parent) continue;
-    const key = gitCommonDir ? identityKey(gitCommonDir, false) : void 0;
-    if (!key) return { kind: "unverified", reason: "no identity key in this repository (is the store in another repository?)" };
-    if (!sameSecret(match[3], mac2(key, match[1], parent))) return { kind: "unverified", reason: "its identity marker does not match this repository's key" };
-    return { kind: "verified", identity: { agentId: match[1], hostPid: parent, hostStart: processStartTime(parent) } };
-  }
-  return { kind: "none" };
-}
-var import_node_fs5, import_node_path12, MARKER_PREFIX, KEY_FILE, MARKER;
-var init_identity_marker = __esm({
-  "src/hooks/identity-marker.ts"() {
-    "use strict";
-    import_node_fs5 = require("node:fs");
-    import_node_path12 = require("node:path");
-    init_atomic_write();
-    init_fs_port();
-    init_liveness();
-    init_holder_proof();
-    MARKER_PREFIX = "# parallel-agents-identity ";
-    KEY_FILE = (0, import_node_path12.join)("parallel-agents", "identity.key");
-    MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32})/;
-  }
-});
-
-// src/hooks/subagent-registry.ts
-function recordPath(localDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path13.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
-}
-function readSubagent(localDir, agentId) {
-  const path = recordPath(localDir, agentId);
-  if (!path) return void 0;
-  try {
-    const data = JSON.parse((0, import_node_fs6.readFileSync)(path, "utf8"));
-    return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function writeSubagent(localDir, record) {
-  const path = recordPath(localDir, record.agentId);
-  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
-`);
-}
-function forgetSubagent(localDir, agentId) {
-  const path = recordPath(localDir, agentId);
-  if (!path) return;
-  try {
-    (0, import_node_fs6.unlinkSync)(path);
-  } catch {
-  }
-}
-function allSubagents(localDir) {
-  let names;
-  try {
-    names = (0, import_node_fs6.readdirSync)((0, import_node_path13.join)(localDir, SUBAGENTS_DIR));
-  } catch {
-    return [];
-  }
-  const records = [];
-  for (const name of names) {
-    if (!name.endsWith(".json")) continue;
-    const record = readSubagent(localDir, name.slice(0, -".json".length));
-    if (record) records.push(record);
-  }
-  return records;
-}
-var import_node_fs6, import_node_path13, SUBAGENTS_DIR, AGENT_ID_PATTERN;
-var init_subagent_registry = __esm({
-  "src/hooks/subagent-registry.ts"() {
-    "use strict";
-    import_node_fs6 = require("node:fs");
-    import_node_path13 = require("node:path");
-    init_atomic_write();
-    SUBAGENTS_DIR = "subagents";
-    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
   }
 });
 
@@ -4252,12 +4196,25 @@ async function bindClaimer(ctx, store, agent) {
   }
   return hostOf(identity);
 }
+function requireOrchestrator(ctx, what) {
+  const refuse = (who) => {
+    throw new CliError("E_IDENTITY", `${what} is the orchestrator's: ${who} may claim, work in its task, check and finish it, but not ${what}; report to the session that launched you instead`);
+  };
+  if (ctx.env.PARALLEL_ATTEMPT !== void 0) refuse(`a runner agent (task ${ctx.env.PARALLEL_TASK_ID ?? "?"})`);
+  const storeDir = locateStore({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), env: ctx.env }).dir;
+  const check = checkCaller((findRepo(storeDir) ?? findRepo(ctx.cwd))?.gitCommonDir);
+  if (check.kind === "unverified") refuse("an agent whose identity cannot be verified");
+  if (check.kind === "verified" && check.identity.agentId !== "main" && check.identity.agentType !== ORCHESTRATING_AGENT) {
+    refuse(`subagent ${check.identity.agentId} (${check.identity.agentType})`);
+  }
+}
 function holderRequest(ctx, store, base) {
   if (base.token !== void 0) return base;
   const identity = callerIdentity(ctx, store);
   const bound = identity && identity.agentId !== "main" ? readSubagent(store.localDir, identity.agentId) : void 0;
   return { ...base, identityVerified: bound?.agent === base.agent };
 }
+var ORCHESTRATING_AGENT;
 var init_caller = __esm({
   "src/cli/caller.ts"() {
     "use strict";
@@ -4266,7 +4223,72 @@ var init_caller = __esm({
     init_subagent_registry();
     init_liveness();
     init_locate();
+    init_location();
+    init_args();
     init_next_steps();
+    ORCHESTRATING_AGENT = "parallel:coordinator";
+  }
+});
+
+// src/cli/commands/add.ts
+var add_exports = {};
+__export(add_exports, {
+  command: () => command2
+});
+var import_node_fs6, import_node_path13, usage, command2;
+var init_add = __esm({
+  "src/cli/commands/add.ts"() {
+    "use strict";
+    import_node_fs6 = require("node:fs");
+    import_node_path13 = require("node:path");
+    init_errors();
+    init_args();
+    init_open_store2();
+    init_task_view();
+    init_scope_entry();
+    init_caller();
+    usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
+    command2 = {
+      usage,
+      options: {
+        id: { type: "string" },
+        title: { type: "string" },
+        role: { type: "string" },
+        files: { type: "string" },
+        "depends-on": { type: "string" },
+        "max-attempts": { type: "string" },
+        body: { type: "string" },
+        "body-file": { type: "string" }
+      },
+      async run(ctx) {
+        requireOrchestrator(ctx, "adding tasks");
+        const { values } = ctx;
+        const bodyText = stringOption(values, "body");
+        const bodyFile = stringOption(values, "body-file");
+        if (bodyText !== void 0 && bodyFile !== void 0) {
+          throw new CliError("E_USAGE", `give --body or --body-file, not both; usage: ${usage}`);
+        }
+        let body = bodyText ?? "";
+        if (bodyFile !== void 0) {
+          try {
+            body = (0, import_node_fs6.readFileSync)((0, import_node_path13.resolve)(ctx.cwd, bodyFile), "utf8");
+          } catch (error) {
+            throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
+          }
+        }
+        const store = openStore2(ctx);
+        const [task] = await store.add([{
+          id: requireString(values, "id", usage),
+          title: requireString(values, "title", usage),
+          role: stringOption(values, "role"),
+          files: splitScopeList(stringOption(values, "files") ?? ""),
+          depends_on: listOption(values, "depends-on"),
+          max_attempts: integerOption(values, "max-attempts", 1),
+          body
+        }]);
+        return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.description}` };
+      }
+    };
   }
 });
 
@@ -5136,6 +5158,7 @@ var init_recover = __esm({
         const task = stringOption(ctx.values, "task");
         const force = ctx.values.force === true;
         if (force && task === void 0) throw new CliError("E_USAGE", "--force takes back one claim: name it with --task ID");
+        if (force) requireOrchestrator(ctx, "recover --force");
         const store = openStore2(ctx);
         const caller = force ? checkCallerOf(ctx, store) : void 0;
         if (caller && caller.kind !== "none" && (caller.kind === "unverified" || caller.identity.agentId !== "main")) {
@@ -6607,6 +6630,7 @@ var init_plan_publish = __esm({
     init_agent_count();
     init_load_plan();
     init_publish_plan();
+    init_caller();
     usage9 = "parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]";
     command12 = {
       usage: usage9,
@@ -6616,6 +6640,7 @@ var init_plan_publish = __esm({
       },
       allowPositionals: true,
       async run(ctx) {
+        requireOrchestrator(ctx, "publishing a plan");
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
         const path = ctx.positionals[0];
         const plan = await loadPlan((0, import_node_path19.resolve)(ctx.cwd, path), { source: path });
@@ -8002,6 +8027,7 @@ var init_worktree_remove = __esm({
     init_args();
     init_repo_context();
     init_worktree();
+    init_caller();
     usage12 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
     command17 = {
       usage: usage12,
@@ -8011,6 +8037,7 @@ var init_worktree_remove = __esm({
         force: { type: "boolean" }
       },
       async run(ctx) {
+        if (ctx.values.force === true) requireOrchestrator(ctx, "worktree remove --force");
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
         const result = await removeWorktree(context, {
           taskId: requireString(ctx.values, "task", usage12),
@@ -8199,6 +8226,7 @@ var init_setup = __esm({
     init_project_config();
     init_run_git();
     init_worktree_include();
+    init_caller();
     usage13 = "parallel-agents setup [--write] [--shared] [--trust] [--json]";
     command19 = {
       usage: usage13,
@@ -8210,6 +8238,7 @@ var init_setup = __esm({
       },
       async run(ctx) {
         const write2 = ctx.values.write === true;
+        if (write2) requireOrchestrator(ctx, "writing permission rules");
         const shared = ctx.values.shared === true;
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
@@ -9009,6 +9038,7 @@ var init_verify = __esm({
     init_repo_context();
     init_verify_store();
     init_open_store2();
+    init_caller();
     usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
     command21 = {
       usage: usage15,
@@ -9022,6 +9052,7 @@ var init_verify = __esm({
         "worktrees-dir": { type: "string" }
       },
       async run(ctx) {
+        requireOrchestrator(ctx, "verify (merging into the target, running --test)");
         const tasksDir = stringOption(ctx.values, "tasks-dir");
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir, worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const target = stringOption(ctx.values, "into") ?? currentBranch(context.repoRoot);
@@ -10497,6 +10528,7 @@ var init_run = __esm({
     "use strict";
     init_errors();
     init_args();
+    init_caller();
     usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
     command22 = {
       usage: usage16,
@@ -10520,6 +10552,7 @@ var init_run = __esm({
       },
       allowPositionals: true,
       async run(ctx) {
+        requireOrchestrator(ctx, "running a plan");
         const [planPath, ...extra] = ctx.positionals;
         if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage16}`);
         const agentCmd = stringOption(ctx.values, "agent-cmd");
@@ -11232,7 +11265,7 @@ function markBash(payload, env, hostPid) {
   if (!location.gitCommonDir || !(0, import_node_fs33.existsSync)((0, import_node_path41.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
-  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid)}
+  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command25}` };
 }
 var import_node_fs33, import_node_path41;

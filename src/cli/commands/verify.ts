@@ -5,6 +5,7 @@ import { currentBranch, openRepoContext } from '../../git/repo-context.ts';
 import type { VerifyReport } from '../../git/verify-run.ts';
 import { verifyStore, type StoreVerifyReport } from '../../git/verify-store.ts';
 import { openStore } from '../open-store.ts';
+import { requireOrchestrator } from '../caller.ts';
 
 const usage = 'parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]';
 
@@ -20,6 +21,7 @@ export const command: CommandModule = {
     'worktrees-dir': { type: 'string' },
   },
   async run(ctx) {
+    requireOrchestrator(ctx, 'verify (merging into the target, running --test)');
     const tasksDir = stringOption(ctx.values, 'tasks-dir');
     const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir, worktreesDir: stringOption(ctx.values, 'worktrees-dir') });
     const target = stringOption(ctx.values, 'into') ?? currentBranch(context.repoRoot);
