@@ -311,6 +311,11 @@ export class LocalStore implements TaskBackend {
       } catch (error) {
         // The holder finishing, or another recoverer, won the rename: nothing to do.
         if (error instanceof CliError && error.code === 'E_NOT_HOLDER') continue;
+        // A copy filed by hand where the claim would go: both stay for a person; recover the rest.
+        if (error instanceof CliError && error.code === 'E_REFUSED') {
+          repaired.push(`${where.path}: not taken back: ${error.message}`);
+          continue;
+        }
         throw error;
       }
     }

@@ -1,0 +1,80 @@
+import { copyFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../src/errors.ts';
+import { claimFileName, formatLease } from '../../src/store/local/names.ts';
+import { fixturePath } from '../helpers/paths.ts';
+import { openTestStore } from '../helpers/store-fixtures.ts';
+import type { AgentRecord } from './agent-protocol.ts';
+import { AgentProcess } from './agent-process.ts';
+import { caseRoot } from './fault-cases.ts';
+
+// A task id filed twice by hand (a copy in another state folder, or two claim files) is ambiguous:
+// no claim may ever hand it out, however many claimers race for it, both copies stay where they
+// are for a person to resolve (status names them), and recover still does the rest of its work.
+
+const AGENT = fixturePath('store-agent');
+let claimers: AgentProcess[];
+
+beforeAll(async () => {
+  claimers = await Promise.all(Array.from({ length: 4 }, () => AgentProcess.start(AGENT)));
+});
+afterAll(async () => {
+  await Promise.all(claimers.map((agent) => agent.stop()));
+});
+
+type Place = 'available' | 'failed' | 'completed' | 'blocked' | 'claimed';
+
+function handClaim(name: string): string {
+  return claimFileName('dup', name, formatLease(Date.now(), '0123456789abcdef'));
+}
+
+const COMBINATIONS: { name: string; copies: Place[] }[] = [
+  { name: 'available and failed', copies: ['available', 'failed'] },
+  { name: 'available and completed', copies: ['available', 'completed'] },
+  { name: 'available and blocked', copies: ['available', 'blocked'] },
+  { name: 'failed and completed', copies: ['failed', 'completed'] },
+  { name: 'failed and blocked', copies: ['failed', 'blocked'] },
+  { name: 'available and claimed', copies: ['available', 'claimed'] },
+  { name: 'failed and claimed', copies: ['failed', 'claimed'] },
+  { name: 'twice in claimed', copies: ['claimed', 'claimed'] },
+  { name: 'available and twice in claimed', copies: ['available', 'claimed', 'claimed'] },
+];
+
+describe('claim never hands out an id filed twice', () => {
+  for (const { name, copies } of COMBINATIONS) {
+    it(`${name}: four racing claimers and recover leave both copies, unclaimed`, async () => {
+      const root = caseRoot();
+      const store = await openTestStore(join(root, '_tasks'));
+      await store.add([{ id: 'dup', title: 'filed twice', max_attempts: 5 }, { id: 'other', title: 'a real task', max_attempts: 5 }]);
+      const original = join(store.dir, 'available', 'dup.md');
+      const filed = copies.map((place, i) => join(place, place === 'claimed' ? handClaim(`hand${i}`) : 'dup.md'));
+      for (const path of filed) if (path !== join('available', 'dup.md')) copyFileSync(original, join(store.dir, path));
+      if (!filed.includes(join('available', 'dup.md'))) unlinkSync(original);
+      const before = filedNames(store.dir);
+
+      const logs = await Promise.all(claimers.map((agent, i) => agent.run(store.dir, join(root, `c${i}.log`), [{ op: 'claim', agent: `c${i}` }, { op: 'claim', agent: `c${i}` }])));
+      const won = logs.flat().filter((record: AgentRecord) => !record.begin && record.ok).map((record) => record.id);
+      expect(won, 'only the real task is handed out').toStrictEqual(['other']);
+      expect(filedNames(store.dir)).toStrictEqual(before);
+      await expect(store.claim({ agent: 'me', task: 'dup' })).rejects.toBeInstanceOf(CliError);
+
+      // Taking back every claim, hand-made ones included, must not stop at the ambiguous one.
+      const report = await store.recover({ staleAfterMs: -1 });
+      expect(report.recovered.map((item) => item.id)).toContain('other');
+      expect(filedNames(store.dir)).toHaveLength(copies.length);
+      const { problems } = await store.list();
+      expect(problems.some((problem) => problem.message.includes('"dup"'))).toBe(true);
+      expect(readdirSync(join(store.dir, 'claimed')).filter((file) => !file.startsWith('dup~'))).toStrictEqual([]);
+    });
+  }
+});
+
+/** Where the copies of dup are, by name. */
+function filedNames(dir: string): string[] {
+  const names: string[] = [];
+  for (const state of ['available', 'claimed', 'completed', 'failed', 'blocked']) {
+    for (const name of readdirSync(join(dir, state))) if (name.startsWith('dup')) names.push(`${state}/${name}`);
+  }
+  return names.sort();
+}
