@@ -1,6 +1,6 @@
 // The messages between the tests (and the soak) and tests/fixtures/store-agent.ts.
 
-export type AgentOp = 'claim' | 'complete' | 'complete-again' | 'fail' | 'release' | 'heartbeat' | 'recover' | 'add' | 'publish' | 'reopen' | 'churn';
+export type AgentOp = 'photo' | 'claim' | 'complete' | 'complete-again' | 'fail' | 'release' | 'heartbeat' | 'recover' | 'add' | 'publish' | 'reopen' | 'churn';
 
 export interface AgentStep {
   op: AgentOp;
@@ -31,6 +31,8 @@ export interface AgentFault {
   fifo?: string | undefined;
   /** error: the errno code the call throws instead of running. */
   code?: string | undefined;
+  /** error: more calls of the same step that fail, each with its own code (a second fault while the first is handled). */
+  also?: { n: number; code: string }[] | undefined;
 }
 
 export interface AgentRun {
@@ -64,4 +66,6 @@ export interface AgentRecord {
   call?: string | undefined;
   target?: string | undefined;
   kind?: string | undefined;
+  /** photo: every task file's content, by state/name. */
+  files?: Record<string, string> | undefined;
 }

@@ -36,7 +36,18 @@ export async function buildTemplate(scenario: Scenario, root: string): Promise<s
   return store.dir;
 }
 
-function prepare(template: string, dir: string): LocalStore {
+/** The ledger of a scenario's store before its victim runs. */
+export async function scenarioLedger(scenario: Scenario, store: LocalStore): Promise<Ledger> {
+  const ledger = await ledgerFromStore(store);
+  for (const [id, attempts] of Object.entries(scenario.settled ?? {})) {
+    ledger.present.add(id);
+    ledger.base.set(id, attempts);
+  }
+  for (const id of scenario.maybe ?? []) ledger.maybe.add(id);
+  return ledger;
+}
+
+export function prepare(template: string, dir: string): LocalStore {
   mkdirSync(dir, { recursive: true });
   const store = new LocalStore({ dir: join(dir, '_tasks'), repoRoot: undefined, gitCommonDir: undefined });
   cpSync(template, store.dir, { recursive: true });
@@ -80,21 +91,12 @@ export interface CaseSpec {
   /** A fresh process for a kill; a reused one for a stall. */
   victim: AgentProcess;
   actors: Actors;
-  /** Extra checks once the store is recovered (re-publish, bodies whole). */
-  finish?: ((store: LocalStore, ledger: Ledger) => Promise<string[]>) | undefined;
-  /** Ids an unacknowledged operation may have created. */
-  maybe?: string[] | undefined;
 }
 
 export async function runCase(spec: CaseSpec): Promise<CaseResult> {
   const { scenario, kind, label, n, dir, victim, actors } = spec;
   const store = prepare(spec.template, dir);
-  const ledger = await ledgerFromStore(store);
-  for (const [id, attempts] of Object.entries(scenario.settled ?? {})) {
-    ledger.present.add(id);
-    ledger.base.set(id, attempts);
-  }
-  for (const id of spec.maybe ?? []) ledger.maybe.add(id);
+  const ledger = await scenarioLedger(scenario, store);
   const log = join(dir, 'victim.log');
   const fifo = kind === 'stall' ? makeFifo(join(dir, 'stall.fifo')) : undefined;
   victim.send(store.dir, log, scenario.steps(dir), { kind, label, n, fifo });
@@ -120,7 +122,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
   const claimed = viewStore(store.dir).byState.claimed!;
   if (claimed.length > 0) violations.push(`claims left after recover: ${claimed.join(', ')}`);
   violations.push(...(await storeViolations(store, ledger)));
-  if (spec.finish) violations.push(...(await spec.finish(store, ledger)));
+  if (scenario.finish) violations.push(...(await scenario.finish(store, dir)));
   violations.push(...(await drainViolations(store)));
   const victimRecords = readRecords(log);
   return { violations, hit: victimRecords.find((record) => record.op === 'fault'), victimRecords };

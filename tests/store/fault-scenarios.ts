@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadPlan } from '../../src/plan/load-plan.ts';
+import { publishPlan } from '../../src/plan/publish-plan.ts';
 import { hostId } from '../../src/process/liveness.ts';
 import type { LocalStore } from '../../src/store/local/local-store.ts';
 import { moveFileName, parseClaimFileName } from '../../src/store/local/names.ts';
@@ -62,6 +64,35 @@ export interface Scenario {
   steps: (dir: string) => AgentStep[];
   /** Attempts a finished repair sets regardless of the victim (the dead writer's move). */
   settled?: Record<string, number>;
+  /**
+   * What a failed operation may leave changed: nothing (one transition), new tasks (publish adds
+   * them one by one, in dependency order), or finished repairs (recover repairs one thing at a time).
+   */
+  onFailure?: 'unchanged' | 'grown' | 'partial';
+  /** Ids the victim's operation creates, if it got far enough. */
+  maybe?: string[];
+  /** Checks of its own once the store is recovered (bodies whole, a second publish). */
+  finish?: (store: LocalStore, dir: string) => Promise<string[]>;
+}
+
+async function bodiesWhole(store: LocalStore): Promise<string[]> {
+  const problems: string[] = [];
+  for (const task of (await store.list()).tasks) {
+    if ((task.id === 'n0' || task.id === 'p0') && task.body !== BODY_9K) problems.push(`${task.id}: body cut to ${task.body.length} bytes`);
+  }
+  return problems;
+}
+
+/** A publish cut short leaves its tasks in dependency order, and a second publish adds the rest once. */
+async function republish(store: LocalStore, dir: string): Promise<string[]> {
+  const problems = await bodiesWhole(store);
+  const ids = new Set((await store.list()).tasks.map((task) => task.id));
+  if (ids.has('p1') && !ids.has('p0')) problems.push('p1 was published before p0, which it depends on');
+  await publishPlan(store, await loadPlan(join(dir, 'plan.json')));
+  const after = (await store.list()).tasks;
+  for (const id of ['p0', 'p1', 'p2']) if (after.filter((task) => task.id === id).length !== 1) problems.push(`${id} is not there once after a second publish`);
+  if (!after.find((task) => task.id === 'p1')?.depends_on.includes('p0')) problems.push('p1 lost its dependency on p0');
+  return problems;
 }
 
 const victim = 'victim';
@@ -84,8 +115,15 @@ export const SCENARIOS: Scenario[] = [
   { name: 'fail', labels: ['fail'], setup: baseStore, steps: () => [claimT0, { op: 'fail', agent: victim, task: 't0', reason: 'victim failed', label: 'fail' }] },
   { name: 'release', labels: ['release'], setup: baseStore, steps: () => [claimT0, { op: 'release', agent: victim, task: 't0', label: 'release' }] },
   { name: 'reopen', labels: ['reopen'], setup: baseStore, steps: () => [{ op: 'reopen', task: 'c0', reason: 'verify refused it', label: 'reopen' }] },
-  { name: 'recover', labels: ['recover'], setup: crashedStore, steps: () => [{ op: 'recover', label: 'recover' }], settled: { m0: 1 } },
-  { name: 'add', labels: ['add'], setup: baseStore, steps: () => [{ op: 'add', id: 'n0', body: BODY_9K, maxAttempts: 20, label: 'add' }] },
+  { name: 'recover', labels: ['recover'], setup: crashedStore, steps: () => [{ op: 'recover', label: 'recover' }], settled: { m0: 1 }, onFailure: 'partial' },
+  {
+    name: 'add',
+    labels: ['add'],
+    setup: baseStore,
+    steps: () => [{ op: 'add', id: 'n0', body: BODY_9K, maxAttempts: 20, label: 'add' }],
+    maybe: ['n0'],
+    finish: bodiesWhole,
+  },
   {
     name: 'publish',
     labels: ['publish'],
@@ -102,5 +140,8 @@ export const SCENARIOS: Scenario[] = [
       }));
       return [{ op: 'publish', planFile, label: 'publish' }];
     },
+    maybe: ['p0', 'p1', 'p2'],
+    finish: republish,
+    onFailure: 'grown',
   },
 ];

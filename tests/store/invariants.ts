@@ -80,6 +80,8 @@ export function addRecords(ledger: Ledger, records: readonly AgentRecord[], wher
       if (record.ok || record.code !== 'E_NOT_HOLDER') ledger.violations.push(`${where}: a second complete of ${id} by ${record.agent} with the same claim was not refused (${record.ok ? 'exit 0' : record.code})`);
       continue;
     }
+    // A recover that failed half-way took back some claims, unknown which.
+    if (!record.ok && record.op === 'recover') ledger.inflightAny++;
     if (!record.ok) continue;
     if (record.op === 'claim' && (record.holders ?? 1) > 1) ledger.violations.push(`${where}: ${record.agent} won ${id} while ${record.holders} claim files of it existed`);
     if (record.op === 'fail' || record.op === 'reopen') add(ledger.failing, id!);
@@ -130,7 +132,7 @@ export function viewStore(dir: string): StoreView {
 }
 
 /** Everything the ledger and the files disagree on, once the store is quiet and recovered. */
-export async function storeViolations(store: LocalStore, ledger: Ledger): Promise<string[]> {
+export async function storeViolations(store: LocalStore, ledger: Ledger, options: { journalMayLead?: boolean } = {}): Promise<string[]> {
   const problems = [...ledger.violations];
   const view = viewStore(store.dir);
   for (const [id, states] of view.where) if (states.length > 1) problems.push(`${id} is filed ${states.length} times: ${states.join(', ')}`);
@@ -147,7 +149,7 @@ export async function storeViolations(store: LocalStore, ledger: Ledger): Promis
     if (task.attempts < low || task.attempts > high) problems.push(`${task.id}: attempts ${task.attempts}, expected ${low === high ? low : `${low}..${high}`}`);
     // A resurrected copy carries the attempts of a generation the journal has already moved past.
     const journaled = Math.max(0, ...events.filter((event) => event.task === task.id && event.event !== 'reconcile' && typeof event.attempts === 'number').map((event) => event.attempts as number));
-    if (task.attempts < journaled) problems.push(`${task.id}: the file says attempts ${task.attempts} but the journal already recorded ${journaled}: superseded content came back`);
+    if (task.attempts < journaled && !options.journalMayLead) problems.push(`${task.id}: the file says attempts ${task.attempts} but the journal already recorded ${journaled}: superseded content came back`);
     const told = ledger.completes.get(task.id) ?? [];
     if (told.length > 1 + (ledger.reopens.get(task.id) ?? 0)) problems.push(`${task.id}: completed ${told.length} times (${told.join(', ')}): two holders`);
     if (task.state !== 'completed') continue;

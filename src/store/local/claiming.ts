@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing } from '../../fs/fs-port.ts';
 import type { ClaimRequest, TaskState } from '../backend.ts';
 import { nothingClaimable, type ClaimSnapshot } from '../claimability.ts';
@@ -113,7 +114,7 @@ export class Claimer {
           fs.renameSync(origin, claimPath);
         } catch (error) {
           if (isMissing(error)) continue;
-          throw error;
+          throw writeFailure(error, claimPath);
         }
         this.candidates = candidates.filter((item) => !gone.has(item));
         // A hand-made second copy of the id (in any state) makes the task ambiguous: never hold it.

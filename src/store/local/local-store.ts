@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CliError } from '../../errors.ts';
-import { createFileWhole, tempName } from '../../fs/atomic-write.ts';
+import { createFileWhole, tempName, writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing, NODE_FS, type FsPort } from '../../fs/fs-port.ts';
 import { pathBelow } from '../../fs/path-inside.ts';
 import { addToGitExclude } from '../../repo/git-exclude.ts';
@@ -69,7 +69,13 @@ export class LocalStore implements TaskBackend {
 
   async init(): Promise<InitResult> {
     const created = !this.present();
-    for (const state of TASK_STATES) this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+    for (const state of TASK_STATES) {
+      try {
+        this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+      } catch (error) {
+        throw writeFailure(error, this.folder.stateDir(state));
+      }
+    }
     let excludeAdded = false;
     const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : undefined;
     if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
@@ -96,7 +102,7 @@ export class LocalStore implements TaskBackend {
         this.fs.linkSync(tmp, path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('E_EXISTS', `task "${id}" already exists in ${this.dir}; choose another id`);
-        throw error;
+        throw writeFailure(error, path);
       } finally {
         try { this.fs.unlinkSync(tmp); } catch { /* gone */ }
       }
@@ -200,7 +206,7 @@ export class LocalStore implements TaskBackend {
       return this.folder.toTask(this.folder.read(where.path), where);
     } catch (error) {
       if (isMissing(error)) throw this.notHolder(request);
-      throw error;
+      throw writeFailure(error, where.path);
     }
   }
 
