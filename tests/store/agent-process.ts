@@ -1,5 +1,5 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { AgentFault, AgentRecord, AgentRun, AgentStep } from './agent-protocol.ts';
 
@@ -26,6 +26,8 @@ export class AgentProcess {
     this.child.on('message', (message: { done?: number } | string) => {
       if (typeof message === 'object' && message.done !== undefined) this.push({ kind: 'done', run: message.done });
     });
+    // A message sent as the process is killed fails; its exit is what the caller waits for.
+    this.child.on('error', () => {});
     this.child.on('exit', (code, signal) => {
       this.exited = true;
       this.push({ kind: 'exit', code, signal });
@@ -104,4 +106,19 @@ export function makeFifo(path: string): string {
 /** Lets a process blocked reading the FIFO go on (the open waits for the reader, off the event loop). */
 export function releaseFifo(path: string): Promise<void> {
   return writeFile(path, 'go');
+}
+
+/** Wakes a chaos stall: one byte into the FIFO its agent holds open; nothing if the agent is gone (no reader). */
+export function nudgeFifo(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return;
+  }
+  try {
+    writeSync(fd, 'g');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -23,16 +23,21 @@ export interface AgentStep {
 }
 
 export interface AgentFault {
-  kind: 'kill' | 'stall' | 'error' | 'trace';
+  /** chaos: at every call of every step, at random, SIGKILL itself or block on its FIFO (held open, one byte per stall). */
+  kind: 'kill' | 'stall' | 'error' | 'trace' | 'chaos';
   /** The step label and the 1-based filesystem call within it (ignored by trace). */
   label: string;
   n: number;
-  /** stall: the FIFO whose read blocks the process until the test writes to it. */
+  /** stall, chaos: the FIFO whose read blocks the process until the test writes to it. */
   fifo?: string | undefined;
   /** error: the errno code the call throws instead of running. */
   code?: string | undefined;
   /** error: more calls of the same step that fail, each with its own code (a second fault while the first is handled). */
   also?: { n: number; code: string }[] | undefined;
+  /** chaos: the chance per call to die and to stop, and the seed of the dice. */
+  killRate?: number | undefined;
+  stallRate?: number | undefined;
+  seed?: number | undefined;
 }
 
 export interface AgentRun {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CliError } from '../../src/errors.ts';
 import { NODE_FS } from '../../src/fs/fs-port.ts';
 import { TASK_STATES } from '../../src/store/backend.ts';
+import { isOpen } from '../../src/store/rules.ts';
 import type { LocalStore } from '../../src/store/local/local-store.ts';
 import { readEvents } from '../../src/store/local/journal.ts';
 import { idOfTaskFile, parseClaimFileName } from '../../src/store/local/names.ts';
@@ -184,8 +185,13 @@ export async function drainViolations(store: LocalStore): Promise<string[]> {
     await store.complete({ agent: 'drainer', task: claimed.task.id, token: claimed.token, commit: EVIDENCE });
   }
   const problems: string[] = [];
-  for (const task of (await store.list()).tasks) {
-    if (task.state !== 'completed' && task.state !== 'blocked') problems.push(`${task.id} is ${task.state} after draining`);
+  const { tasks } = await store.list();
+  const stateOf = new Map(tasks.map((task) => [task.id, task.state]));
+  for (const task of tasks) {
+    if (task.state === 'completed' || task.state === 'blocked') continue;
+    // Open for ever only behind a dependency that will never complete (blocked, or itself stuck).
+    const waiting = task.depends_on.some((dep) => stateOf.get(dep) !== 'completed');
+    if (!isOpen(task.state) || !waiting) problems.push(`${task.id} is ${task.state} after draining`);
   }
   const report = await store.recover({ staleAfterMs: 30 * 60_000 });
   if (report.reconciled.length > 0) problems.push(`the journal disagrees after draining: ${report.reconciled.join('; ')}`);
