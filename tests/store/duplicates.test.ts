@@ -1,4 +1,4 @@
-import { copyFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { copyFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
@@ -6,7 +6,8 @@ import { claimFileName, formatLease } from '../../src/store/local/names.ts';
 import { fixturePath } from '../helpers/paths.ts';
 import { openTestStore } from '../helpers/store-fixtures.ts';
 import type { AgentRecord } from './agent-protocol.ts';
-import { AgentProcess } from './agent-process.ts';
+import { AgentProcess, makeFifo, readRecords, releaseFifo } from './agent-process.ts';
+import { viewStore } from './invariants.ts';
 import { caseRoot } from './fault-cases.ts';
 
 // A task id filed twice by hand (a copy in another state folder, or two claim files) is ambiguous:
@@ -78,3 +79,38 @@ function filedNames(dir: string): string[] {
   }
   return names.sort();
 }
+
+describe('two adds of one id, with a claim in between', () => {
+  for (const op of ['add', 'publish'] as const) {
+    it(`${op} stalled right before its link while another ${op} files the id and a claimer takes it: no second copy`, async () => {
+      const root = caseRoot();
+      const store = await openTestStore(join(root, '_tasks'));
+      await store.add([{ id: 'other', title: 'other' }]);
+      const plan = join(root, 'plan.json');
+      writeFileSync(plan, JSON.stringify({ name: 'twice', tasks: [{ id: 'p0', title: 'p0', files: ['p/**'], prompt: 'do it' }] }));
+      const step = op === 'add' ? { op, id: 'p0', label: op } : { op, planFile: plan, label: op };
+      const [slow, rival, claimer] = claimers as [AgentProcess, AgentProcess, AgentProcess];
+      const probe = await openTestStore(join(root, 'probe'));
+      await probe.add([{ id: 'other', title: 'other' }]);
+      const trace = await slow.run(probe.dir, join(root, 'trace.log'), [step], { kind: 'trace', label: '', n: 0 });
+      const link = trace.filter((record) => record.op === 'trace').findIndex((record) => record.call === 'linkSync') + 1;
+      expect(link).toBeGreaterThan(0);
+
+      const fifo = makeFifo(join(root, 'stall.fifo'));
+      slow.send(store.dir, join(root, 'slow.log'), [step], { kind: 'stall', label: op, n: link, fifo });
+      expect((await slow.next()).kind).toBe('stall');
+      const filed = await rival.run(store.dir, join(root, 'rival.log'), [{ ...step, label: undefined }]);
+      expect(filed.at(-1)).toMatchObject({ ok: true });
+      const claimed = await claimer.run(store.dir, join(root, 'claimer.log'), [{ op: 'claim', agent: 'taker', task: 'p0' }]);
+      expect(claimed.at(-1)).toMatchObject({ ok: true, id: 'p0' });
+      await releaseFifo(fifo);
+      expect((await slow.next()).kind).toBe('done');
+      const late = readRecords(join(root, 'slow.log')).at(-1)!;
+      // Refused, or (publish) told it was already there; never a second copy.
+      if (op === 'add') expect(late).toMatchObject({ ok: false, code: 'E_EXISTS' });
+      const view = viewStore(store.dir);
+      expect(view.where.get('p0')).toStrictEqual(['claimed']);
+      expect(view.leftovers).toStrictEqual([]);
+    });
+  }
+});

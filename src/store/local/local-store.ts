@@ -98,6 +98,8 @@ export class LocalStore implements TaskBackend {
       const path = join(this.folder.stateDir('available'), taskFileName(id));
       const tmp = join(this.folder.stateDir('available'), tempName(path));
       createFileWhole(this.fs, tmp, text, { fsync: true });
+      // Nobody else touches our temp file: its inode names our copy wherever a claim moves it.
+      const ours = this.fs.statSync(tmp).ino;
       try {
         this.fs.linkSync(tmp, path);
       } catch (error) {
@@ -106,6 +108,7 @@ export class LocalStore implements TaskBackend {
       } finally {
         try { this.fs.unlinkSync(tmp); } catch { /* gone */ }
       }
+      this.refuseSecondCopy(id, path, ours);
       try {
         this.journal({ event: 'add', task: id, to: 'available', attempts: 0 });
       } catch (error) {
@@ -115,6 +118,25 @@ export class LocalStore implements TaskBackend {
       added.push(this.folder.toTask(parseTaskText(text, path), { state: 'available', path, name: taskFileName(id) }));
     }
     return added;
+  }
+
+  /**
+   * Another add of the same id that listed the store before this one may have filed it first and
+   * seen it claimed out of available/ since, which lets this link succeed: a second copy. Other
+   * copies are told from ours by inode (a claim renames, keeping it); ours is then taken back.
+   */
+  private refuseSecondCopy(id: string, path: string, ours: number): void {
+    const inodeOf = (file: string): number | undefined => {
+      try { return this.fs.statSync(file).ino; } catch (error) { if (isMissing(error)) return undefined; throw error; }
+    };
+    const elsewhere = this.folder.locate(id).some((where) => { const ino = inodeOf(where.path); return ino !== undefined && ino !== ours; })
+      || TASK_STATES.some((state) => this.folder.names(state).some((entry) => parseMoveFileName(entry.name)?.id === id));
+    if (!elsewhere) return;
+    // Still ours at the name: take it back. A claimer that took it meanwhile gives it back, and status names both.
+    if (inodeOf(path) === ours) {
+      try { this.fs.unlinkSync(path); } catch { /* taken meanwhile */ }
+    }
+    throw new CliError('E_EXISTS', `task "${id}" already exists in ${this.dir} (added by another process meanwhile); choose another id`);
   }
 
   async list(options: { staleAfterMs?: number } = {}): Promise<{ tasks: Task[]; problems: TaskProblem[] }> {
