@@ -1,4 +1,4 @@
-// `npm run soak`: the randomized soak of bench/soak-engine.ts, long (ROUNDS=40 rounds of 150 ticks
+// `npm run soak`: the randomized soak of bench/soak-engine.ts, long (ROUNDS=20 rounds of 150 ticks
 // by default, 16 churners and 4 recoverers), on the ordinary temp folder; prints its figures as a
 // table row for bench/RESULTS.md and exits 1 on any violation. SOAK_SEED replays a run.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     worker,
     churners: Number(process.env.CHURNERS ?? 16),
     recoverers: Number(process.env.RECOVERERS ?? 4),
-    rounds: Number(process.env.ROUNDS ?? 40),
+    rounds: Number(process.env.ROUNDS ?? 20),
     ticksPerRound: Number(process.env.TICKS ?? 150),
     tasks: Number(process.env.TASKS ?? 200),
     seed,
