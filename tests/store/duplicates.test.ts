@@ -114,3 +114,24 @@ describe('two adds of one id, with a claim in between', () => {
     });
   }
 });
+
+describe('an add whose own task moves on before it looks for copies', () => {
+  it('stalled right after its link while a claimer takes and completes the task: the add is not refused', async () => {
+    const root = caseRoot();
+    const store = await openTestStore(join(root, '_tasks'));
+    const [slow, claimer] = claimers as [AgentProcess, AgentProcess];
+    const probe = await openTestStore(join(root, 'probe'));
+    const step = { op: 'add' as const, id: 'n0', label: 'add' };
+    const trace = await slow.run(probe.dir, join(root, 'trace.log'), [step], { kind: 'trace', label: '', n: 0 });
+    const afterLink = trace.filter((record) => record.op === 'trace').findIndex((record) => record.call === 'linkSync') + 2;
+    const fifo = makeFifo(join(root, 'stall.fifo'));
+    slow.send(store.dir, join(root, 'slow.log'), [step], { kind: 'stall', label: 'add', n: afterLink, fifo });
+    expect((await slow.next()).kind).toBe('stall');
+    const done = await claimer.run(store.dir, join(root, 'claimer.log'), [{ op: 'claim', agent: 'fast', task: 'n0' }, { op: 'complete', agent: 'fast', task: 'n0' }]);
+    expect(done.at(-1)).toMatchObject({ ok: true, state: 'completed' });
+    await releaseFifo(fifo);
+    expect((await slow.next()).kind).toBe('done');
+    expect(readRecords(join(root, 'slow.log')).at(-1)).toMatchObject({ op: 'add', ok: true, id: 'n0' });
+    expect(viewStore(store.dir).where.get('n0')).toStrictEqual(['completed']);
+  });
+});

@@ -37,13 +37,13 @@ export async function buildTemplate(scenario: Scenario, root: string): Promise<s
 }
 
 /** The ledger of a scenario's store before its victim runs. */
-export async function scenarioLedger(scenario: Scenario, store: LocalStore): Promise<Ledger> {
+export async function scenarioLedger(scenario: Scenario, store: LocalStore, inDoubt = true): Promise<Ledger> {
   const ledger = await ledgerFromStore(store);
   for (const [id, attempts] of Object.entries(scenario.settled ?? {})) {
     ledger.present.add(id);
     ledger.base.set(id, attempts);
   }
-  for (const id of scenario.maybe ?? []) ledger.maybe.add(id);
+  if (inDoubt) for (const id of scenario.maybe ?? []) ledger.maybe.add(id);
   return ledger;
 }
 
@@ -96,7 +96,8 @@ export interface CaseSpec {
 export async function runCase(spec: CaseSpec): Promise<CaseResult> {
   const { scenario, kind, label, n, dir, victim, actors } = spec;
   const store = prepare(spec.template, dir);
-  const ledger = await scenarioLedger(scenario, store);
+  // A stalled victim is told its outcome, so only a kill (or a publish, which adds one by one) leaves ids in doubt.
+  const ledger = await scenarioLedger(scenario, store, kind === 'kill' || scenario.onFailure === 'grown');
   const log = join(dir, 'victim.log');
   const fifo = kind === 'stall' ? makeFifo(join(dir, 'stall.fifo')) : undefined;
   victim.send(store.dir, log, scenario.steps(dir), { kind, label, n, fifo });

@@ -40,7 +40,7 @@ describe('ENOSPC at every write of every transition', () => {
           const steps = scenario.steps(dir);
           const at = steps.findIndex((step) => step.label === label);
           const log = join(dir, 'agent.log');
-          const ledger = await scenarioLedger(scenario, store);
+          const ledger = await scenarioLedger(scenario, store, scenario.onFailure === 'grown');
           // One run, as traced; the agent photographs the task files right before the attacked step.
           const records = await agent.run(store.dir, log, [...steps.slice(0, at), { op: 'photo' }, ...steps.slice(at, at + 1)], { kind: 'error', label, n, code: 'ENOSPC' });
           const photo = records.find((record) => record.op === 'photo')!.files!;

@@ -122,16 +122,27 @@ export class LocalStore implements TaskBackend {
 
   /**
    * Another add of the same id that listed the store before this one may have filed it first and
-   * seen it claimed out of available/ since, which lets this link succeed: a second copy. Other
-   * copies are told from ours by inode (a claim renames, keeping it); ours is then taken back.
+   * seen it claimed out of available/ since, which lets this link succeed: a second copy. Copies
+   * are told apart by inode: a claim renames the file add linked, and so does the ownership
+   * rename of a move (whose moving file stands for the copy being installed in its folder); only
+   * new content (a finished move) gets a new inode. Ours found, any other is a second copy; ours
+   * gone (moved on with new content), one other copy is ours and two are a duplicate.
    */
   private refuseSecondCopy(id: string, path: string, ours: number): void {
     const inodeOf = (file: string): number | undefined => {
       try { return this.fs.statSync(file).ino; } catch (error) { if (isMissing(error)) return undefined; throw error; }
     };
-    const elsewhere = this.folder.locate(id).some((where) => { const ino = inodeOf(where.path); return ino !== undefined && ino !== ours; })
-      || TASK_STATES.some((state) => this.folder.names(state).some((entry) => parseMoveFileName(entry.name)?.id === id));
-    if (!elsewhere) return;
+    const copies = new Map<string, number | undefined>();
+    for (const where of this.folder.locate(id)) copies.set(where.state === 'claimed' ? where.path : where.state, inodeOf(where.path));
+    for (const state of TASK_STATES) {
+      for (const entry of this.folder.names(state)) {
+        const move = parseMoveFileName(entry.name);
+        if (move?.kind === 'moving' && move.id === id) copies.set(state, inodeOf(join(this.folder.stateDir(state), entry.name)));
+      }
+    }
+    const inodes = [...copies.values()].filter((ino) => ino !== undefined);
+    const others = inodes.filter((ino) => ino !== ours).length;
+    if (inodes.includes(ours) ? others === 0 : others <= 1) return;
     // Still ours at the name: take it back. A claimer that took it meanwhile gives it back, and status names both.
     if (inodeOf(path) === ours) {
       try { this.fs.unlinkSync(path); } catch { /* taken meanwhile */ }
