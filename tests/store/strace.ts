@@ -21,12 +21,14 @@ export function straceArgs(filter: string[], args: string[]): string[] {
 /** Runs the CLI under strace to its end. strace ends as the traced CLI did (killed by the same signal). */
 export function straceCli(filter: string[], args: string[], cwd: string): StraceRun {
   const result = spawnSync('strace', straceArgs(filter, args), { cwd, encoding: 'utf8' });
+  if (result.error) throw new Error(`cannot run strace (${result.error.message}): these tests attack the real system calls and need it installed, as CI has`);
   return { exitCode: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Runs the CLI under strace with SIGSTOP injected; resolves once it is stopped, with its pid and a way to let it go on. */
 export function straceStopped(filter: string[], args: string[], cwd: string): Promise<{ pid: number; resume: () => Promise<StraceRun> }> {
   const child = spawn('strace', straceArgs(filter, args), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const missing = new Promise<never>((_, reject) => child.on('error', (error) => reject(new Error(`cannot run strace (${error.message}): these tests attack the real system calls and need it installed, as CI has`))));
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -49,6 +51,7 @@ export function straceStopped(filter: string[], args: string[], cwd: string): Pr
       }
     });
     ended.then((run) => reject(new Error(`strace ended before the stop: ${run.stderr.slice(-2000)}`)), () => {});
+    missing.catch(reject);
   });
 }
 
