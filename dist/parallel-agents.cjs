@@ -115,58 +115,6 @@ var init_printable = __esm({
   }
 });
 
-// src/fs/fs-port.ts
-function errorCode(error) {
-  return error?.code;
-}
-function isMissing(error) {
-  const code = errorCode(error);
-  return code === "ENOENT" || code === "ENOTDIR";
-}
-var nodeFs, NODE_FS, FS_PORT_CALLS;
-var init_fs_port = __esm({
-  "src/fs/fs-port.ts"() {
-    "use strict";
-    nodeFs = __toESM(require("node:fs"));
-    NODE_FS = {
-      readdirSync: nodeFs.readdirSync,
-      readFileSync: nodeFs.readFileSync,
-      statSync: nodeFs.statSync,
-      lstatSync: nodeFs.lstatSync,
-      realpathSync: nodeFs.realpathSync,
-      existsSync: nodeFs.existsSync,
-      mkdirSync: nodeFs.mkdirSync,
-      openSync: nodeFs.openSync,
-      writeSync: nodeFs.writeSync,
-      fsyncSync: nodeFs.fsyncSync,
-      closeSync: nodeFs.closeSync,
-      renameSync: nodeFs.renameSync,
-      linkSync: nodeFs.linkSync,
-      unlinkSync: nodeFs.unlinkSync,
-      utimesSync: nodeFs.utimesSync
-    };
-    FS_PORT_CALLS = Object.keys(NODE_FS);
-  }
-});
-
-// src/fs/path-inside.ts
-function pathBelow(folder, path) {
-  const rel = (0, import_node_path.relative)(folder, path);
-  if (rel === "") return "";
-  if (rel === ".." || rel.startsWith(`..${import_node_path.sep}`) || (0, import_node_path.isAbsolute)(rel)) return void 0;
-  return import_node_path.sep === "/" ? rel : rel.split(import_node_path.sep).join("/");
-}
-function isInside(path, folder) {
-  return pathBelow(folder, path) !== void 0;
-}
-var import_node_path;
-var init_path_inside = __esm({
-  "src/fs/path-inside.ts"() {
-    "use strict";
-    import_node_path = require("node:path");
-  }
-});
-
 // src/text/fingerprint.ts
 function fingerprint(text) {
   let a = 2166136261;
@@ -249,12 +197,46 @@ var init_liveness = __esm({
   }
 });
 
+// src/fs/fs-port.ts
+function errorCode(error) {
+  return error?.code;
+}
+function isMissing(error) {
+  const code = errorCode(error);
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+var nodeFs, NODE_FS, FS_PORT_CALLS;
+var init_fs_port = __esm({
+  "src/fs/fs-port.ts"() {
+    "use strict";
+    nodeFs = __toESM(require("node:fs"));
+    NODE_FS = {
+      readdirSync: nodeFs.readdirSync,
+      readFileSync: nodeFs.readFileSync,
+      statSync: nodeFs.statSync,
+      lstatSync: nodeFs.lstatSync,
+      realpathSync: nodeFs.realpathSync,
+      existsSync: nodeFs.existsSync,
+      mkdirSync: nodeFs.mkdirSync,
+      openSync: nodeFs.openSync,
+      writeSync: nodeFs.writeSync,
+      fsyncSync: nodeFs.fsyncSync,
+      closeSync: nodeFs.closeSync,
+      renameSync: nodeFs.renameSync,
+      linkSync: nodeFs.linkSync,
+      unlinkSync: nodeFs.unlinkSync,
+      utimesSync: nodeFs.utimesSync
+    };
+    FS_PORT_CALLS = Object.keys(NODE_FS);
+  }
+});
+
 // src/fs/atomic-write.ts
 function writeFailure(error, path) {
   const code = errorCode(error);
   if (code === void 0 || !DISK_ERRORS.has(code)) return error;
   const what = code === "ENOSPC" || code === "EDQUOT" ? "no space left on the disk" : code === "EROFS" ? "the disk is read-only" : code === "EIO" ? "the disk reported an I/O error" : `${code}`;
-  return new CliError("E_IO", `cannot write ${path}: ${what} holding ${(0, import_node_path2.dirname)(path)}; free space or fix the disk, then retry (nothing was changed)`, { errno: code, path });
+  return new CliError("E_IO", `cannot write ${path}: ${what} holding ${(0, import_node_path.dirname)(path)}; free space or fix the disk, then retry (nothing was changed)`, { errno: code, path });
 }
 function writeWhole(fs, fd, data) {
   const buffer = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -266,14 +248,19 @@ function writeWhole(fs, fd, data) {
   }
 }
 function tempName(target) {
-  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path2.basename)(target)}`;
+  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path.basename)(target)}`;
 }
 function parseTempName(name) {
   const match = /^\.tmp~(\d+)-([0-9a-f]{8})-[0-9a-f]{8}~/.exec(name);
   return match ? { pid: Number(match[1]), host: match[2] } : void 0;
 }
 function createFileWhole(fs, path, data, options = {}) {
-  const fd = fs.openSync(path, "wx", options.mode);
+  let fd;
+  try {
+    fd = fs.openSync(path, "wx", options.mode);
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
   let failure2;
   try {
     writeWhole(fs, fd, data);
@@ -297,11 +284,11 @@ function createFileWhole(fs, path, data, options = {}) {
 function writeFileAtomic(path, data, options = {}) {
   const fs = options.fs ?? NODE_FS;
   try {
-    fs.mkdirSync((0, import_node_path2.dirname)(path), { recursive: true });
+    fs.mkdirSync((0, import_node_path.dirname)(path), { recursive: true });
   } catch (error) {
     throw writeFailure(error, path);
   }
-  const tmp = (0, import_node_path2.join)((0, import_node_path2.dirname)(path), tempName(path));
+  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), tempName(path));
   createFileWhole(fs, tmp, data, options);
   try {
     fs.renameSync(tmp, path);
@@ -313,16 +300,34 @@ function writeFileAtomic(path, data, options = {}) {
     throw writeFailure(error, path);
   }
 }
-var import_node_path2, DISK_ERRORS;
+var import_node_path, DISK_ERRORS;
 var init_atomic_write = __esm({
   "src/fs/atomic-write.ts"() {
     "use strict";
-    import_node_path2 = require("node:path");
+    import_node_path = require("node:path");
     init_errors();
     init_liveness();
     init_fingerprint();
     init_fs_port();
     DISK_ERRORS = /* @__PURE__ */ new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EFBIG", "EMFILE", "ENFILE"]);
+  }
+});
+
+// src/fs/path-inside.ts
+function pathBelow(folder, path) {
+  const rel = (0, import_node_path2.relative)(folder, path);
+  if (rel === "") return "";
+  if (rel === ".." || rel.startsWith(`..${import_node_path2.sep}`) || (0, import_node_path2.isAbsolute)(rel)) return void 0;
+  return import_node_path2.sep === "/" ? rel : rel.split(import_node_path2.sep).join("/");
+}
+function isInside(path, folder) {
+  return pathBelow(folder, path) !== void 0;
+}
+var import_node_path2;
+var init_path_inside = __esm({
+  "src/fs/path-inside.ts"() {
+    "use strict";
+    import_node_path2 = require("node:path");
   }
 });
 
@@ -2701,6 +2706,7 @@ var init_claiming = __esm({
   "src/store/local/claiming.ts"() {
     "use strict";
     import_node_path4 = require("node:path");
+    init_atomic_write();
     init_fs_port();
     init_holder_proof();
     init_names();
@@ -2778,7 +2784,7 @@ var init_claiming = __esm({
               fs.renameSync(origin, claimPath);
             } catch (error) {
               if (isMissing(error)) continue;
-              throw error;
+              throw writeFailure(error, claimPath);
             }
             this.candidates = candidates.filter((item) => !gone.has(item));
             if (this.filedElsewhere(candidate.id, claimPath)) {
@@ -2790,7 +2796,13 @@ var init_claiming = __esm({
               fs.utimesSync(claimPath, now, now);
             } catch {
             }
-            const parsed = candidate.state === "available" ? meta2.parsed : this.folder.read(claimPath);
+            let parsed;
+            try {
+              parsed = candidate.state === "available" ? meta2.parsed : this.folder.read(claimPath);
+            } catch (error) {
+              if (isMissing(error)) continue;
+              throw error;
+            }
             this.meta.delete(candidate.id);
             const location = { state: "claimed", path: claimPath, name: claimFileName(candidate.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate.id, request.agent, lease)) };
             const win = { location, parsed, origin, token };
@@ -3197,7 +3209,7 @@ function staleClaim(claim2, now, staleAfterMs) {
   if (silent > staleAfterMs) return { kind: "expired", reason: `no heartbeat for ${formatDuration(silent)} (limit ${formatDuration(staleAfterMs)})` };
   return void 0;
 }
-function takeBackStaleClaims(folder, options, takeBack) {
+function takeBackStaleClaims(folder, options, report, takeBack) {
   const recovered = [];
   const now = options.now ?? Date.now();
   for (const entry of folder.names("claimed")) {
@@ -3217,6 +3229,10 @@ function takeBackStaleClaims(folder, options, takeBack) {
       recovered.push({ id: moved.id, agent: where2.claim.agent, reason: lastError, to: moved.state, attempts: moved.attempts });
     } catch (error) {
       if (error instanceof CliError && error.code === "E_NOT_HOLDER") continue;
+      if (error instanceof CliError && error.code === "E_REFUSED") {
+        report(`${where2.path}: not taken back: ${error.message}`);
+        continue;
+      }
       throw error;
     }
   }
@@ -3247,17 +3263,19 @@ function addTasks(folder, inputs, journal) {
     const path = (0, import_node_path6.join)(folder.stateDir("available"), taskFileName(id));
     const tmp = (0, import_node_path6.join)(folder.stateDir("available"), tempName(path));
     createFileWhole(fs, tmp, text, { fsync: true });
+    const ours = fs.statSync(tmp).ino;
     try {
       fs.linkSync(tmp, path);
     } catch (error) {
       if (error.code === "EEXIST") throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir}; choose another id`);
-      throw error;
+      throw writeFailure(error, path);
     } finally {
       try {
         fs.unlinkSync(tmp);
       } catch {
       }
     }
+    refuseSecondCopy(folder, id, path, ours);
     try {
       journal({ event: "add", task: id, to: "available", attempts: 0 });
     } catch (error) {
@@ -3271,6 +3289,35 @@ function addTasks(folder, inputs, journal) {
   }
   return added;
 }
+function refuseSecondCopy(folder, id, path, ours) {
+  const { fs } = folder;
+  const inodeOf = (file) => {
+    try {
+      return fs.statSync(file).ino;
+    } catch (error) {
+      if (isMissing(error)) return void 0;
+      throw error;
+    }
+  };
+  const copies = /* @__PURE__ */ new Map();
+  for (const where2 of folder.locate(id)) copies.set(where2.state === "claimed" ? where2.path : where2.state, inodeOf(where2.path));
+  for (const state of TASK_STATES) {
+    for (const entry of folder.names(state)) {
+      const move = parseMoveFileName(entry.name);
+      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path6.join)(folder.stateDir(state), entry.name)));
+    }
+  }
+  const inodes = [...copies.values()].filter((ino) => ino !== void 0);
+  const others = inodes.filter((ino) => ino !== ours).length;
+  if (inodes.includes(ours) ? others === 0 : others <= 1) return;
+  if (inodeOf(path) === ours) {
+    try {
+      fs.unlinkSync(path);
+    } catch {
+    }
+  }
+  throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir} (added by another process meanwhile); choose another id`);
+}
 var import_node_path6;
 var init_adding = __esm({
   "src/store/local/adding.ts"() {
@@ -3278,6 +3325,7 @@ var init_adding = __esm({
     import_node_path6 = require("node:path");
     init_errors();
     init_atomic_write();
+    init_fs_port();
     init_backend();
     init_task_file();
     init_task_schema();
@@ -3314,18 +3362,19 @@ function moveTask(folder, spec) {
     try {
       fs.renameSync(moving, spec.source);
     } catch {
+      return;
     }
     dropPending();
   };
+  if (fs.existsSync(dest)) {
+    rollBack();
+    throw duplicateError(dest, spec.id);
+  }
   try {
     spec.record();
   } catch (error) {
     rollBack();
     throw error;
-  }
-  if (fs.existsSync(dest)) {
-    rollBack();
-    throw duplicateError(dest, spec.id);
   }
   try {
     fs.renameSync(pending, dest);
@@ -3346,11 +3395,11 @@ function repairMoves(folder, onRepaired = () => {
 }) {
   const { fs } = folder;
   const repaired = [];
-  const ignoreGone = (action) => {
+  const ignoreGone = (path, action) => {
     try {
       action();
     } catch (error) {
-      if (!isMissing(error)) throw error;
+      if (!isMissing(error)) throw writeFailure(error, path);
     }
   };
   for (const state of TASK_STATES) {
@@ -3373,27 +3422,27 @@ function repairMoves(folder, onRepaired = () => {
               continue;
             }
           } else {
-            ignoreGone(() => fs.renameSync(pending, dest));
+            ignoreGone(dest, () => fs.renameSync(pending, dest));
             repaired.push(`${state}/${move.id}: finished an interrupted move`);
             onRepaired(state, move.id, "finished an interrupted move");
           }
         }
-        ignoreGone(() => fs.unlinkSync(path));
+        ignoreGone(path, () => fs.unlinkSync(path));
       } else if (!movingKeys.has(key(move))) {
-        ignoreGone(() => fs.unlinkSync(path));
+        ignoreGone(path, () => fs.unlinkSync(path));
         repaired.push(`${state}/${move.id}: dropped the new content of a move that never took place`);
       }
     }
     for (const name of hidden) {
       if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-      ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(dir, name)));
+      ignoreGone((0, import_node_path7.join)(dir, name), () => fs.unlinkSync((0, import_node_path7.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
     if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-    ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(top, name)));
+    ignoreGone((0, import_node_path7.join)(top, name), () => fs.unlinkSync((0, import_node_path7.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;
@@ -3433,6 +3482,7 @@ var init_local_store = __esm({
     "use strict";
     import_node_path8 = require("node:path");
     init_errors();
+    init_atomic_write();
     init_fs_port();
     init_path_inside();
     init_git_exclude();
@@ -3557,7 +3607,7 @@ var init_local_store = __esm({
           return this.folder.toTask(this.folder.read(where2.path), where2);
         } catch (error) {
           if (isMissing(error)) throw notHolder(this.folder, request);
-          throw error;
+          throw writeFailure(error, where2.path);
         }
       }
       /** Moves a proven claim to its next state with new content (transition.ts), journaling the event. */
@@ -3619,7 +3669,7 @@ var init_local_store = __esm({
         this.requireStore();
         if (options.task !== void 0) validateTaskId(options.task);
         const repaired = repairMoves(this.folder, (state, id, what) => this.journal({ event: "repair", task: id, reason: `${what} (${state}/)` }));
-        const recovered = takeBackStaleClaims(this.folder, options, (where2, reason) => {
+        const recovered = takeBackStaleClaims(this.folder, options, (message) => repaired.push(message), (where2, reason) => {
           const holder = { agent: where2.claim.agent, task: where2.claim.id };
           return this.moveClaim(where2, { ...holder, identityVerified: true }, (fm) => afterFailure(fm, { ...holder, reason, recovered: true }));
         });

@@ -259,7 +259,12 @@ function writeWhole(fs, fd, data) {
   }
 }
 function createFileWhole(fs, path, data, options = {}) {
-  const fd = fs.openSync(path, "wx", options.mode);
+  let fd;
+  try {
+    fd = fs.openSync(path, "wx", options.mode);
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
   let failure;
   try {
     writeWhole(fs, fd, data);
