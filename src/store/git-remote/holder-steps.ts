@@ -5,14 +5,14 @@ import type { ParsedTask } from '../task-file.ts';
 import { validateAgentName, validateTaskId } from '../task-schema.ts';
 import type { ProposedUpdate, Step, StepContext } from './compare-and-swap.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
-import { toTask } from './listing.ts';
 import type { ClaimRecord } from './records.ts';
 import type { TaskEntry } from './snapshot.ts';
 
 // heartbeat, complete, fail and release: the holder proves its claim (its token, or a hook-verified
 // identity) against the task's current record, and its change is a child of that exact commit. After
 // a recovery the record names another claim, and the push of a child of the old value is refused
-// by the server: the late holder is fenced whatever it believes.
+// by the server: the late holder is fenced whatever it believes. A change whose answer was lost is
+// not made twice: the compare-and-swap loop pushes the same commit again, which answers "up to date".
 
 export interface HolderChangeInput {
   entry: TaskEntry;
@@ -65,10 +65,6 @@ export async function holderStep(store: GitRemoteStore, request: HolderRequest, 
         result: () => store.builtTask(entry, built),
       };
     }
-  }
-  // This very claim already made this change, and the answer was lost on the way back: same answer.
-  if (entry && record && record.state !== 'claimed' && record.event === event && sameClaim) {
-    return { done: toTask(entry, await store.parsed(snapshot, entry), store.where(entry.id)) };
   }
   if (!fresh) return { refresh: true };
   store.requireStore(snapshot);
