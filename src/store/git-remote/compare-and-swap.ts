@@ -1,6 +1,4 @@
 import { CliError } from '../../errors.ts';
-import { runGitAsync } from '../../repo/run-git.ts';
-import { STORE_NAMESPACE } from './layout.ts';
 import type { Snapshot } from './snapshot.ts';
 import { backoff, RemoteUnreachable, type RefOutcome, type RefUpdate, type Transport } from './transport.ts';
 
@@ -12,7 +10,7 @@ import { backoff, RemoteUnreachable, type RefOutcome, type RefUpdate, type Trans
 // number of times; then the caller hears one line naming the remote.
 
 export interface ProposedUpdate extends RefUpdate {
-  /** The value this clone read (null: absent): its cache moves from it once the push landed. */
+  /** The value this clone read (null: absent). */
   was: string | null;
 }
 
@@ -47,12 +45,10 @@ export interface CasOptions {
 
 export class CasRunner {
   private readonly transport: Transport;
-  private readonly repoRoot: string;
   private readonly read: () => Promise<Snapshot>;
 
-  constructor(transport: Transport, repoRoot: string, read: () => Promise<Snapshot>) {
+  constructor(transport: Transport, read: () => Promise<Snapshot>) {
     this.transport = transport;
-    this.repoRoot = repoRoot;
     this.read = read;
   }
 
@@ -69,10 +65,7 @@ export class CasRunner {
       } else {
         const outcomes = await this.pushWhole(answer, options.what);
         const refused = new Map([...outcomes].filter(([, value]) => value.outcome === 'rejected').map(([ref, value]) => [ref, value.reason]));
-        if (refused.size === 0 || answer.partial) {
-          await this.moveCache(answer.updates.filter((update) => outcomes.get(update.ref)?.outcome !== 'rejected'));
-          return answer.result(outcomes);
-        }
+        if (refused.size === 0 || answer.partial) return answer.result(outcomes);
         if (round >= rounds) {
           throw new CliError('E_REFUSED', `${options.what}: the remote ${this.transport.target.layout.remote} kept changing under it (${rounds} tries); nothing was changed; retry`);
         }
@@ -98,17 +91,5 @@ export class CasRunner {
       }
     }
     throw new CliError('E_GIT', `${last!.message}; tried ${retries + 1} times: the ${what} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, last!.details);
-  }
-
-  /** Moves this clone's cache to what it pushed (store refs only); a concurrent fetch may have moved it already. */
-  private async moveCache(updates: readonly ProposedUpdate[]): Promise<void> {
-    const { layout } = this.transport.target;
-    const lines = updates.filter((update) => update.ref.startsWith(STORE_NAMESPACE)).map((update) => {
-      const cacheRef = layout.cacheRef(update.ref.slice(STORE_NAMESPACE.length));
-      const from = update.was ? ` ${update.was}` : '';
-      return update.to === null ? `delete ${cacheRef}${from}\n` : `update ${cacheRef} ${update.to}${from}\n`;
-    });
-    if (lines.length === 0) return;
-    await runGitAsync(['update-ref', '--stdin'], { cwd: this.repoRoot, input: lines.join(''), okExitCodes: [128] });
   }
 }

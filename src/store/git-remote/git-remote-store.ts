@@ -83,9 +83,9 @@ export class GitRemoteStore implements TaskBackend {
     this.description = `git:${remote} (${url})`;
     this.localDir = options.localDir;
     this.clock = options.clock ?? SYSTEM_CLOCK;
-    this.transport = new Transport({ repoRoot: repo.repoRoot, layout: this.layout, url }, networkOptions(options.env ?? process.env));
+    this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, networkOptions(options.env ?? process.env));
     this.notes = new Observations(join(options.localDir, 'remote-observed', `${remote}.json`), this.clock);
-    this.cas = new CasRunner(this.transport, repo.repoRoot, () => this.snapshot());
+    this.cas = new CasRunner(this.transport, () => this.snapshot());
     this.shared = new VerifyRemote(this);
   }
 

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../../errors.ts';
 import { GitError, GitTimeout, runGitAsync } from '../../repo/run-git.ts';
+import { gatedFetch } from './fetch-gate.ts';
 import type { RefLayout } from './layout.ts';
 
 // The only two network calls of the git-remote store: fetch the whole store namespace into this
@@ -13,6 +15,7 @@ import type { RefLayout } from './layout.ts';
 
 export interface RemoteTarget {
   repoRoot: string;
+  gitCommonDir: string;
   layout: RefLayout;
   url: string;
 }
@@ -62,6 +65,16 @@ function causeOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * A fetch whose only errors are cache refs another process of this clone moved meanwhile (git
+ * checks each ref's old value) has brought everything else: those refs hold what the peer saw,
+ * and the cache only ever has to be a recent view; every write is checked by the server anyway.
+ */
+function onlyRacedPeers(stderr: string, cachePrefix: string): boolean {
+  const errors = stderr.split('\n').filter((line) => /^(error|fatal):/.test(line));
+  return errors.length > 0 && errors.every((line) => line.startsWith(`error: cannot lock ref '${cachePrefix}`) || line.startsWith("error: some local refs could not be updated"));
+}
+
 export async function backoff(attempt: number, baseMs: number, maxMs = 2000): Promise<void> {
   const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
   await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
@@ -82,6 +95,12 @@ export class Transport {
    * transport failures with backoff. A ref named in `extra` that the remote lacks is E_NOT_FOUND.
    */
   async fetch(extra: readonly string[] = []): Promise<void> {
+    if (extra.length > 0) return this.fetchNow(extra);
+    const name = join(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
+    return gatedFetch({ lock: `${name}.lock`, stamp: `${name}.stamp` }, () => this.fetchNow([]));
+  }
+
+  private async fetchNow(extra: readonly string[]): Promise<void> {
     const { layout } = this.target;
     const args = ['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--recurse-submodules=no', layout.remote, layout.fetchRefspec(), ...extra];
     let last: unknown;
@@ -93,6 +112,7 @@ export class Transport {
         return;
       } catch (error) {
         last = error;
+        if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) return;
         if (error instanceof GitError && /couldn't find remote ref/.test(error.stderr)) {
           throw new CliError('E_NOT_FOUND', `git remote ${layout.remote} (${this.target.url}) has no ${/couldn't find remote ref (\S+)/.exec(error.stderr)?.[1] ?? 'such ref'}`);
         }
@@ -109,7 +129,9 @@ export class Transport {
    */
   async push(updates: readonly RefUpdate[], options: { atomic: boolean }): Promise<Map<string, { outcome: RefOutcome; reason: string }>> {
     const { layout } = this.target;
-    const args = ['push', ...SAFE_PUSH, ...(options.atomic ? ['--atomic'] : [])];
+    // Given as a fetch refspec for this call, it makes git move this clone's cache refs itself
+    // once the server accepted them: no second git process per write.
+    const args = ['-c', `remote.${layout.remote}.fetch=${layout.fetchRefspec()}`, 'push', ...SAFE_PUSH, ...(options.atomic ? ['--atomic'] : [])];
     for (const update of updates) if (update.lease !== undefined) args.push(`--force-with-lease=${update.ref}:${update.lease ?? ''}`);
     args.push(layout.remote, ...updates.map((update) => `${update.to ?? ''}:${update.ref}`));
     this.stats.pushes++;

@@ -113,7 +113,6 @@ export class VerifyRemote implements SharedRemote {
         if (lost) return;
         try {
           await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
-          await runGitAsync(['update-ref', '-d', store.layout.cacheRef(VERIFY_LOCK)], { cwd: store.repoRoot, okExitCodes: [1, 128] });
         } catch {
           // Left behind, it is taken over once its holder is gone or silent for the lease.
         }
