@@ -1,43 +1,14 @@
 // Many machines, one remote: 4 clones x 4 processes claim and complete 500 tasks through a real
 // git daemon on loopback. Every task is completed exactly once, none is lost, and every task's
 // evidence (its branch, and the done commit's second parent) is on the remote.
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { cloneRepo, createBareRepo, gitIn, startGitDaemon, type GitDaemon } from '../helpers/git-server.ts';
-import { fixturePath } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-export interface WorkerRun {
-  code: number | null;
-  stats?: { fetches: number; pushes: number; rejected: number };
-}
-
-/** Forks remote workers, waits until each is ready, then releases them together. */
-export async function raceRemoteWorkers(jobs: { clone: string; agent: string; log: string }[], env: Record<string, string> = {}): Promise<WorkerRun[]> {
-  const children = jobs.map((job) => fork(fixturePath('remote-worker'), [job.clone, job.agent, job.log], { execArgv: [], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  const ready = children.map((child) => new Promise<void>((resolve) => child.once('message', () => resolve())));
-  const done = children.map((child) => new Promise<WorkerRun>((resolve) => {
-    let stats: WorkerRun['stats'];
-    child.on('message', (message: { stats?: WorkerRun['stats'] }) => { if (message && typeof message === 'object') stats = message.stats; });
-    child.once('exit', (code) => resolve({ code, stats }));
-  }));
-  await Promise.all(ready);
-  for (const child of children) child.send('go');
-  return Promise.all(done);
-}
-
-export function countLines(texts: string[], kind: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of texts.join('').split('\n')) {
-    const [event, id] = line.split(' ');
-    if (event === kind && id) counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
-  return counts;
-}
+import { countLines, raceRemoteWorkers } from './remote-workers.ts';
 
 describe('claim race across machines through git daemon', () => {
   let served: string;

@@ -57,7 +57,7 @@ export interface NetworkStats {
 const SAFE_PUSH = ['--porcelain', '--no-verify', '--no-follow-tags', '--no-signed', '--recurse-submodules=no'];
 
 function causeOf(error: unknown): string {
-  if (error instanceof GitTimeout) return error.message.replace(/ in .*; it was stopped$/, '').replace(/^git \S+ \S+ \S+ /, 'no answer ');
+  if (error instanceof GitTimeout) return `no answer within ${String(error.details?.timeout_ms)} ms`;
   if (error instanceof GitError) {
     const line = error.stderr.split('\n').map((text) => text.trim()).filter((text) => text.length > 0 && !text.startsWith('error: failed to push'))[0];
     return line ?? `git exit code ${error.gitExitCode}`;
