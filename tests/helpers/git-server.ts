@@ -10,10 +10,12 @@ export function gitIn(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-/** A bare repository with one commit on main, at <base>/<name>.git. */
+/** A bare repository with one commit on main, at <base>/<name>.git (HEAD names main). */
 export function createBareRepo(base: string, name = 'shared'): string {
   const bare = join(base, `${name}.git`);
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+  // A server that runs gc on a schedule, not a `gc --auto` process after every push.
+  gitIn(bare, 'config', 'receive.autogc', 'false');
   const seed = join(base, `${name}-seed`);
   execFileSync('git', ['init', '-q', '-b', 'main', seed]);
   for (const [key, value] of [['user.name', 'Test'], ['user.email', 'test@example.com'], ['commit.gpgSign', 'false']]) gitIn(seed, 'config', key!, value!);
@@ -39,6 +41,8 @@ async function freePort(): Promise<number> {
 
 export interface GitDaemon {
   port: number;
+  /** The daemon process (it reaps the receive-packs and upload-packs it forks: their CPU lands in its children's time). */
+  pid: number;
   /** git://127.0.0.1:<port>/<name>.git */
   url(name?: string): string;
   /** SIGKILL to the daemon and every receive-pack it forked: the server dies mid-whatever. */
@@ -81,6 +85,7 @@ export async function startGitDaemon(base: string): Promise<GitDaemon> {
   await launch();
   return {
     get port() { return port; },
+    get pid() { return child!.pid!; },
     url: (name = 'shared') => `git://127.0.0.1:${port}/${name}.git`,
     kill: () => killGroup('SIGKILL'),
     restart: async () => {

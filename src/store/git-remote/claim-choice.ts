@@ -6,9 +6,9 @@ import type { ReadTask, Snapshot, TaskEntry } from './snapshot.ts';
 // Which task a claim goes for. The order is the local store's (available before failed, then by
 // id), but a contender takes one at random among the first CLAIM_WINDOW claimable tasks: machines
 // that all went for the first one would lose a round trip each to one winner, over and over, and
-// a cache a few claims old still finds a free task in a wide window (bench/RESULTS.md).
+// a cache a few rounds of claims old still finds a free task in a wide window (bench/RESULTS.md).
 
-export const CLAIM_WINDOW = 64;
+export const CLAIM_WINDOW = 256;
 
 export function stateOf(snapshot: Snapshot): Map<string, TaskState> {
   const states = new Map<string, TaskState>();
