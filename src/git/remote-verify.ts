@@ -28,7 +28,8 @@ export async function verifyThroughRemote(context: RepoContext, shared: SharedRe
   if (runGit(['check-ref-format', '--branch', target], { cwd, okExitCodes: [1, 128] }).exitCode !== 0 || target.startsWith('refs/')) {
     throw new CliError('E_USAGE', `--into "${target}" is not a branch name; name the branch of ${shared.remote} to merge into`);
   }
-  const lock = await shared.lockVerify();
+  // A dry run changes nothing on the remote, so it needs no lock: several machines' runs may end with one at once.
+  const lock = options.dryRun ? { release: async () => {} } : await shared.lockVerify();
   try {
     const before = await shared.fetchBranch(target);
     if (!before) throw new CliError('E_USAGE', `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
