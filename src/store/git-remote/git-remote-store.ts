@@ -10,14 +10,13 @@ import type {
   ClaimRequest, ClaimResult, CompleteRequest, FailRequest, HolderRequest, InitResult, RecoverOptions, RecoverReport, ReopenRequest,
   SharedRemote, Task, TaskBackend, TaskInput, TaskProblem,
 } from '../backend.ts';
-import { nothingClaimable } from '../claimability.ts';
 import { newHolderToken, proofOf } from '../holder-proof.ts';
 import { DEFAULT_LEASE_MS, stateAfterFailure, stateAfterRelease } from '../rules.ts';
 import { parseTaskText, type ParsedTask } from '../task-file.ts';
 import { normalizeTaskInputs, validateAgentName, validateTaskId } from '../task-schema.ts';
-import { claimable, claimSnapshot, openTrees, pickCandidate } from './claim-choice.ts';
+import { claimStep } from './claim-step.ts';
 import { SYSTEM_CLOCK, type StoreClock } from './clock.ts';
-import { CasRunner, type ProposedUpdate, type Step } from './compare-and-swap.ts';
+import { CasRunner, type ProposedUpdate } from './compare-and-swap.ts';
 import { completeChange } from './complete-change.ts';
 import { holderStep, type HolderChange } from './holder-steps.ts';
 import { META, RefLayout } from './layout.ts';
@@ -28,7 +27,7 @@ import { recoverStep } from './recover-step.ts';
 import { reopenStep } from './reopen-step.ts';
 import { readSnapshot, readTaskFiles, type ReadTask, type Snapshot, type TaskEntry } from './snapshot.ts';
 import { TransitionWriter } from './transitions.ts';
-import { Transport, type NetworkOptions } from './transport.ts';
+import { networkOptions, Transport } from './transport.ts';
 import { VerifyRemote } from './verify-remote.ts';
 
 // The store shared through a git remote: every task is a ref on the remote, every transition one
@@ -47,15 +46,6 @@ export interface GitRemoteStoreOptions {
 /** A batch of new tasks goes out in pushes of at most this many refs (a command line has a limit). */
 const ADD_CHUNK = 1000;
 
-function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const value = Number(env[name]);
-  return env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback;
-}
-
-export function networkOptions(env: NodeJS.ProcessEnv): NetworkOptions {
-  return { timeoutMs: envNumber(env, 'PARALLEL_REMOTE_TIMEOUT_MS', 30_000), retries: envNumber(env, 'PARALLEL_REMOTE_RETRIES', 3), backoffMs: 250 };
-}
-
 export class GitRemoteStore implements TaskBackend {
   readonly description: string;
   readonly localDir: string;
@@ -68,7 +58,7 @@ export class GitRemoteStore implements TaskBackend {
   private readonly notes: Observations;
   readonly cas: CasRunner;
   /** Parsed task files by tree id (a tree never changes, so neither does its file). */
-  private readonly files = new Map<string, ReadTask>();
+  readonly files = new Map<string, ReadTask>();
   private transitions: TransitionWriter | undefined;
 
   constructor(options: GitRemoteStoreOptions) {
@@ -219,29 +209,7 @@ export class GitRemoteStore implements TaskBackend {
     const token = newHolderToken();
     const claim = this.writer().newClaim(request.agent, proofOf(token), request.holder);
     const tried = new Map<string, string>();
-    return this.cas.run<ClaimResult>({ what: `claim by ${request.agent}` }, async ({ snapshot, fresh }): Promise<Step<ClaimResult>> => {
-      // A claim of ours that landed although its answer was lost: we hold it.
-      const landed = [...snapshot.tasks.values()].find((entry) => entry.record?.state === 'claimed' && entry.record.claim?.lease === claim.lease);
-      if (landed) return { done: { task: toTask(landed, await this.parsed(snapshot, landed), this.where(landed.id)), token } };
-      if (!snapshot.meta && !fresh) return { refresh: true };
-      this.requireStore(snapshot);
-      await this.readFiles(snapshot, openTrees(snapshot));
-      const candidates = claimable(snapshot, this.files, request);
-      const pick = pickCandidate(candidates, new Set(candidates.filter((entry) => tried.get(entry.id) === entry.commit).map((entry) => entry.id)));
-      if (!pick) {
-        if (!fresh) return { refresh: true };
-        throw nothingClaimable(claimSnapshot(snapshot, this.files, this.description), request);
-      }
-      tried.set(pick.id, pick.commit);
-      const parsed = await this.parsed(snapshot, pick);
-      const attempt = `attempt ${parsed.frontmatter.attempts + 1} of ${parsed.frontmatter.max_attempts}`;
-      const built = this.writer().build({ from: pick, state: 'claimed', event: 'claim', subject: `claim ${pick.id} by ${request.agent} (${attempt})`, claim }, parsed);
-      return {
-        updates: [{ ref: this.layout.remoteRef(this.layout.taskName(pick.id)), to: built.commit, was: pick.commit }],
-        atomic: true,
-        result: () => ({ task: this.builtTask(pick, built), token }),
-      };
-    });
+    return this.cas.run<ClaimResult>({ what: `claim by ${request.agent}` }, (context) => claimStep(this, request, { claim, token, tried }, context));
   }
 
   private holder(request: HolderRequest, event: string, change: HolderChange): Promise<Task> {

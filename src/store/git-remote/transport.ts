@@ -80,6 +80,16 @@ export async function backoff(attempt: number, baseMs: number, maxMs = 2000): Pr
   await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
+function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name]);
+  return env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+/** Timeouts and retries, from PARALLEL_REMOTE_TIMEOUT_MS and PARALLEL_REMOTE_RETRIES. */
+export function networkOptions(env: NodeJS.ProcessEnv): NetworkOptions {
+  return { timeoutMs: envNumber(env, 'PARALLEL_REMOTE_TIMEOUT_MS', 30_000), retries: envNumber(env, 'PARALLEL_REMOTE_RETRIES', 3), backoffMs: 250 };
+}
+
 export class Transport {
   readonly target: RemoteTarget;
   readonly options: NetworkOptions;
