@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { TEST_BUNDLE } from '../helpers/paths.ts';
@@ -35,7 +36,7 @@ function doTask(cwd: string, agent: string, id: string, file: string, text: stri
 }
 
 describe('the CLI with --store git:<remote>', () => {
-  it('names the store it reads, selects it by flag or PARALLEL_STORE, and refuses a store that is not one', () => {
+  it('names the store it reads, selects it by flag or PARALLEL_STORE, and refuses a store that is not one', async () => {
     const shared = setup();
     const a = shared.machine('a');
     expect(runCli(['init', '--store', 'git:origin'], { cwd: a }).stdout).toContain(`created the store at git:origin (${shared.url})`);
@@ -47,6 +48,12 @@ describe('the CLI with --store git:<remote>', () => {
     expect(runCli(['status', '--store', 'local'], { cwd: a }).exitCode).toBe(1);
     const bad = runCli(['status', '--store', 'svn:trunk'], { cwd: a });
     expect([bad.exitCode, bad.stderr.trim().split('\n').length]).toStrictEqual([2, 1]);
+    // A write that changes nothing pushes nothing (`git push origin` alone would push the current branch).
+    gitIn(a, 'checkout', '-q', '-b', 'topic');
+    gitIn(a, 'commit', '-q', '--allow-empty', '-m', 'local only');
+    const before = gitIn(shared.bare, 'for-each-ref');
+    expect(await new GitRemoteStore({ cwd: a, remote: 'origin', localDir: join(a, '_tasks') }).add([])).toStrictEqual([]);
+    expect(gitIn(shared.bare, 'for-each-ref')).toBe(before);
     const noRemote = runCli(['status', '--store', 'git:upstream'], { cwd: a });
     expect(noRemote.exitCode).toBe(2);
     expect(noRemote.stderr).toMatch(/git remote "upstream" is not configured in .*; add it \(git remote add upstream <url>\) or use --store local/);

@@ -91,7 +91,7 @@ describe('the git-remote store under faults', () => {
     expect(run.exitCode).toBe(1);
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`git remote origin \\(git://127\\.0\\.0\\.1:${closed.port}/${repo.name}\\.git\\) did not answer the fetch after 2 attempts: .*nothing was changed`));
+    expect(lines[0]).toMatch(new RegExp(`the fetch of git remote origin \\(git://127\\.0\\.0\\.1:${closed.port}/${repo.name}\\.git\\) failed: .*; tried 2 times, nothing was changed`));
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
@@ -107,7 +107,7 @@ describe('the git-remote store under faults', () => {
     const result = await codeOf(holder.heartbeat({ agent: 'h', task: 'slow', token: claim.token }));
     const elapsed = Date.now() - started;
     expect(result.code).toBe('E_GIT');
-    expect(result.message).toMatch(/did not answer the push: no answer within 1500 ms; tried 2 times: the heartbeat of slow may or may not have reached it/);
+    expect(result.message).toMatch(/the push of git remote origin \(git:\/\/127\.0\.0\.1:\d+\/repo\d+\.git\) failed: no answer within 1500 ms; tried 2 times: the heartbeat of slow may or may not have reached it/);
     expect(elapsed).toBeGreaterThanOrEqual(3000);
     expect(elapsed).toBeLessThan(10_000);
     proxy.resume();

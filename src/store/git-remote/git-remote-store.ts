@@ -171,6 +171,7 @@ export class GitRemoteStore implements TaskBackend {
         const built = prepared.map(({ id, frontmatter, body }) => ({ id, ...this.writer().build({ state: 'available', event: 'add', subject: `add ${id}: ${String(frontmatter.title)}`, frontmatter, body }, undefined) }));
         const updates: ProposedUpdate[] = built.map((item) => ({ ref: this.layout.remoteRef(this.layout.taskName(item.id)), to: item.commit, was: null }));
         if (!snapshot.meta) updates.push(this.metaUpdate());
+        if (updates.length === 0) return { done: [] };
         return { updates, atomic: true, result: () => built.map((item) => this.builtTask({ id: item.id, commit: item.commit, tree: item.tree, record: item.record }, item)) };
       }));
       if (inputs.length === 0) break;

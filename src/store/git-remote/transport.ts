@@ -40,10 +40,10 @@ export interface RefUpdate {
 
 export type RefOutcome = 'ok' | 'uptodate' | 'rejected';
 
-/** A network call that did not get an answer: for a push, nobody knows whether it was applied. */
+/** A network call that failed without a per-ref answer: for a push, nobody knows whether it was applied. */
 export class RemoteUnreachable extends CliError {
   constructor(target: RemoteTarget, what: string, cause: string) {
-    super('E_GIT', `git remote ${target.layout.remote} (${target.url}) did not answer the ${what}: ${cause}`, { remote: target.layout.remote, url: target.url });
+    super('E_GIT', `the ${what} of git remote ${target.layout.remote} (${target.url}) failed: ${cause}`, { remote: target.layout.remote, url: target.url });
     this.name = 'RemoteUnreachable';
   }
 }
@@ -129,7 +129,7 @@ export class Transport {
         if (!(error instanceof GitError) && !(error instanceof GitTimeout)) throw error;
       }
     }
-    throw new RemoteUnreachable(this.target, `fetch after ${this.options.retries + 1} attempts`, `${causeOf(last)}; nothing was changed`);
+    throw new RemoteUnreachable(this.target, 'fetch', `${causeOf(last)}; tried ${this.options.retries + 1} times, nothing was changed`);
   }
 
   /**
@@ -138,6 +138,8 @@ export class Transport {
    * commits again: a push that had landed answers "up to date").
    */
   async push(updates: readonly RefUpdate[], options: { atomic: boolean }): Promise<Map<string, { outcome: RefOutcome; reason: string }>> {
+    // `git push <remote>` without a refspec would push the current branch: never.
+    if (updates.length === 0) return new Map();
     const { layout } = this.target;
     // Given as a fetch refspec for this call, it makes git move this clone's cache refs itself
     // once the server accepted them: no second git process per write.
