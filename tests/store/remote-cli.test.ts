@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { markBash } from '../../src/hooks/mark-bash.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -57,6 +58,14 @@ describe('the CLI with --store git:<remote>', () => {
     const noRemote = runCli(['status', '--store', 'git:upstream'], { cwd: a });
     expect(noRemote.exitCode).toBe(2);
     expect(noRemote.stderr).toMatch(/git remote "upstream" is not configured in .*; add it \(git remote add upstream <url>\) or use --store local/);
+  });
+
+  it('marks agents\' Bash calls for the hooks on a shared store too (no _tasks/available/ there)', () => {
+    const a = setup().machine('a');
+    expect(cli(a, 'init').exitCode).toBe(0);
+    const payload = { toolInput: { command: 'parallel-agents claim --agent x' }, agentId: 'sub-1', cwd: a };
+    expect(markBash(payload, { PARALLEL_STORE: 'local' }, process.pid)).toBeUndefined();
+    expect(String(markBash(payload, STORE, process.pid)?.command)).toMatch(/\nparallel-agents claim --agent x$/);
   });
 
   it('keeps the documented exit codes: 0 claimed, 3 nothing claimable now, 5 not the holder, 4 no work left', () => {
