@@ -355,12 +355,219 @@ var init_git_exclude = __esm({
   }
 });
 
-// src/store/backend.ts
-var TASK_STATES;
-var init_backend = __esm({
-  "src/store/backend.ts"() {
+// src/repo/run-git.ts
+function childProcess() {
+  childProcessModule ??= typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
+  return childProcessModule;
+}
+function runGit(args, options) {
+  const result = childProcess().spawnSync("git", args, {
+    cwd: options.cwd,
+    input: options.input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, ...options.env, ...QUIET_ENV },
+    maxBuffer: 256 * 1024 * 1024
+  });
+  if (result.error) {
+    throw new CliError("E_GIT", `could not run git in ${options.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
+  }
+  const exitCode = result.status ?? 128;
+  if (exitCode !== 0 && !(options.okExitCodes ?? []).includes(exitCode)) {
+    throw new GitError(args, exitCode, result.stderr, options.cwd);
+  }
+  return { stdout: result.stdout, stderr: result.stderr, exitCode };
+}
+function runGitAsync(args, options) {
+  return new Promise((resolvePromise, reject) => {
+    const input = options.input;
+    const timeoutMs = options.timeoutMs;
+    const child = childProcess().spawn("git", args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"], detached: timeoutMs !== void 0 });
+    const stdout = [];
+    const stderr = [];
+    let timedOut = false;
+    const timer = timeoutMs === void 0 ? void 0 : setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+      reject(new GitTimeout(args, timeoutMs, options.cwd));
+    }, timeoutMs);
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", (error) => {
+      if (timer) clearTimeout(timer);
+      reject(new CliError("E_GIT", `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
+    });
+    child.on("close", (code) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) return;
+      const result = { stdout: Buffer.concat(stdout).toString(options.stdoutEncoding ?? "utf8"), stderr: Buffer.concat(stderr).toString("utf8"), exitCode: code ?? 128 };
+      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
+        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
+      } else {
+        resolvePromise(result);
+      }
+    });
+    if (input !== void 0 && child.stdin) {
+      child.stdin.on("error", () => {
+      });
+      child.stdin.end(input);
+    }
+  });
+}
+function gitOutput(args, options) {
+  return runGit(args, options).stdout.replace(/\n$/, "");
+}
+function gitTest(args, options) {
+  return runGit(args, { ...options, okExitCodes: [1] }).exitCode === 0;
+}
+function resolveCommit(rev, cwd) {
+  if (rev.startsWith("-")) return void 0;
+  const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
+}
+function requireMergeTreeSupport(cwd) {
+  if (mergeTreeChecked) return;
+  const version3 = gitOutput(["version"], { cwd });
+  const match = /(\d+)\.(\d+)/.exec(version3);
+  const major = Number(match?.[1] ?? 0);
+  const minor = Number(match?.[2] ?? 0);
+  if (major < 2 || major === 2 && minor < 38) {
+    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version3}"); upgrade git`);
+  }
+  mergeTreeChecked = true;
+}
+var import_node_module, import_meta, childProcessModule, GitError, GitTimeout, QUIET_ENV, mergeTreeChecked;
+var init_run_git = __esm({
+  "src/repo/run-git.ts"() {
     "use strict";
-    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
+    import_node_module = require("node:module");
+    init_errors();
+    import_meta = {};
+    GitError = class extends CliError {
+      args;
+      gitExitCode;
+      stderr;
+      constructor(args, gitExitCode, stderr, cwd) {
+        const firstLine = stderr.trim().split("\n").find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
+        super("E_GIT", `git ${args.slice(0, 3).join(" ")} failed in ${cwd}: ${firstLine}`, {
+          git_args: [...args],
+          git_exit: gitExitCode
+        });
+        this.name = "GitError";
+        this.args = args;
+        this.gitExitCode = gitExitCode;
+        this.stderr = stderr;
+      }
+    };
+    GitTimeout = class extends CliError {
+      constructor(args, timeoutMs, cwd) {
+        super("E_GIT", `git ${args.slice(0, 3).join(" ")} did not finish within ${timeoutMs} ms in ${cwd}; it was stopped`, { git_args: [...args], timeout_ms: timeoutMs });
+        this.name = "GitTimeout";
+      }
+    };
+    QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+    mergeTreeChecked = false;
+  }
+});
+
+// src/repo/locate.ts
+function findRepoOnDisk(cwd) {
+  let dir = (0, import_node_path4.resolve)(cwd);
+  for (; ; ) {
+    const dotGit = (0, import_node_path4.join)(dir, ".git");
+    let stat;
+    try {
+      stat = (0, import_node_fs3.statSync)(dotGit);
+    } catch {
+      stat = void 0;
+    }
+    if (stat?.isDirectory()) return { repoRoot: dir, gitCommonDir: dotGit };
+    if (stat?.isFile()) {
+      const match = /^gitdir: (.+)$/m.exec((0, import_node_fs3.readFileSync)(dotGit, "utf8"));
+      if (!match) return void 0;
+      const gitDir = (0, import_node_path4.resolve)(dir, match[1].trim());
+      let commonDir;
+      try {
+        commonDir = (0, import_node_path4.resolve)(gitDir, (0, import_node_fs3.readFileSync)((0, import_node_path4.join)(gitDir, "commondir"), "utf8").trim());
+      } catch {
+        return void 0;
+      }
+      if ((0, import_node_path4.basename)(commonDir) !== ".git") return void 0;
+      return { repoRoot: (0, import_node_path4.dirname)(commonDir), gitCommonDir: commonDir };
+    }
+    const parent = (0, import_node_path4.dirname)(dir);
+    if (parent === dir) return "not-found";
+    dir = parent;
+  }
+}
+function findRepo(cwd) {
+  if (!process.env.GIT_DIR && !process.env.GIT_WORK_TREE) {
+    const onDisk = findRepoOnDisk(cwd);
+    if (onDisk === "not-found") return void 0;
+    if (onDisk) return onDisk;
+  }
+  let output;
+  try {
+    const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd, okExitCodes: [128] });
+    if (result.exitCode !== 0) return void 0;
+    output = result.stdout;
+  } catch {
+    return void 0;
+  }
+  const [commonDir, toplevel] = output.trim().split("\n");
+  if (!commonDir) return void 0;
+  const repoRoot = (0, import_node_path4.basename)(commonDir) === ".git" ? (0, import_node_path4.dirname)(commonDir) : toplevel ?? cwd;
+  return { repoRoot, gitCommonDir: commonDir };
+}
+var import_node_fs3, import_node_path4;
+var init_locate = __esm({
+  "src/repo/locate.ts"() {
+    "use strict";
+    import_node_fs3 = require("node:fs");
+    import_node_path4 = require("node:path");
+    init_run_git();
+  }
+});
+
+// src/store/holder-proof.ts
+function crypto() {
+  cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module2.createRequire)(import_meta2.url)("node:crypto");
+  return cryptoModule;
+}
+function newHolderToken() {
+  return crypto().randomBytes(16).toString("hex");
+}
+function proofOf(token) {
+  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
+}
+function validateToken(token) {
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new CliError("E_INVALID", `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
+  }
+  return token;
+}
+function hmacHex(key, value) {
+  return crypto().createHmac("sha256", key).update(value).digest("hex");
+}
+function randomSecret() {
+  return crypto().randomBytes(32).toString("hex");
+}
+function sameSecret(a, b) {
+  if (a.length !== b.length) return false;
+  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
+var init_holder_proof = __esm({
+  "src/store/holder-proof.ts"() {
+    "use strict";
+    import_node_module2 = require("node:module");
+    init_errors();
+    import_meta2 = {};
+    TOKEN_PATTERN = /^[0-9a-f]{32}$/;
+    PROOF_LENGTH = 16;
   }
 });
 
@@ -374,17 +581,17 @@ function stateAfterRelease(attempts) {
 function isOpen(state) {
   return state === "available" || state === "failed";
 }
-function isClaimable(task, stateOf) {
-  return isOpen(task.state) && task.depends_on.every((dep) => stateOf(dep) === "completed");
+function isClaimable(task, stateOf2) {
+  return isOpen(task.state) && task.depends_on.every((dep) => stateOf2(dep) === "completed");
 }
-function stuckTasks(open, stateOf) {
+function stuckTasks(open, stateOf2) {
   const verdict = /* @__PURE__ */ new Map();
   const visit = (id, path) => {
     const known = verdict.get(id);
     if (known !== void 0) return known;
     const deps = open.get(id);
     if (deps === void 0) {
-      const state = stateOf(id);
+      const state = stateOf2(id);
       return state === void 0 || state === "blocked";
     }
     if (path.has(id)) return false;
@@ -406,40 +613,6 @@ var init_rules = __esm({
   }
 });
 
-// src/store/claimability.ts
-function nothingClaimable(snapshot2, request) {
-  const { stateOf, holders, openDeps } = snapshot2;
-  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
-  for (const state of stateOf.values()) counts[state]++;
-  const readable = new Map([...openDeps].filter((entry) => entry[1] !== void 0));
-  const unreadable = [...openDeps].filter(([, deps]) => deps === void 0).map(([id]) => `${stateOf.get(id)}/${id}.md`);
-  const stuck = stuckTasks(readable, (id) => stateOf.get(id));
-  if (request.task) {
-    const state = stateOf.get(request.task);
-    if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${snapshot2.where}`);
-    if (state === "completed" || state === "blocked") return new CliError("E_NO_WORK", `task "${request.task}" is ${state}; nothing to claim`);
-    const why = state === "claimed" ? `held by ${holders.get(request.task)}` : stuck.has(request.task) ? "waiting on a blocked task" : "waiting on depends_on or another role";
-    return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${why})`);
-  }
-  const waiting = [...readable.keys()].filter((id) => isOpen(stateOf.get(id)) && !stuck.has(id));
-  if (waiting.length === 0 && counts.claimed === 0 && snapshot2.moving === 0) {
-    const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(", ")}): run parallel-agents status to see why` : "";
-    return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
-  }
-  const forRole = request.role ? ` for role ${request.role}` : "";
-  return new CliError(
-    "E_NOTHING_CLAIMABLE",
-    `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
-  );
-}
-var init_claimability = __esm({
-  "src/store/claimability.ts"() {
-    "use strict";
-    init_errors();
-    init_rules();
-  }
-});
-
 // vendor-shim:gray-matter
 var require_gray_matter = __commonJS({
   "vendor-shim:gray-matter"(exports2, module2) {
@@ -450,7 +623,7 @@ var require_gray_matter = __commonJS({
 // src/text/yaml.ts
 function yamlEngine() {
   if (!engine) {
-    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module.createRequire)(import_meta.url)("gray-matter");
+    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module3.createRequire)(import_meta3.url)("gray-matter");
     const found = matter.engines?.yaml;
     if (!found) throw new CliError("E_INTERNAL", "internal error: the YAML engine of gray-matter is missing");
     engine = found;
@@ -471,13 +644,13 @@ function parseYaml(text, source, fix, lineOffset = 0) {
 function stringifyYaml(data) {
   return yamlEngine().stringify(data, { lineWidth: -1, noRefs: true });
 }
-var import_node_module, import_meta, engine;
+var import_node_module3, import_meta3, engine;
 var init_yaml = __esm({
   "src/text/yaml.ts"() {
     "use strict";
-    import_node_module = require("node:module");
+    import_node_module3 = require("node:module");
     init_errors();
-    import_meta = {};
+    import_meta3 = {};
   }
 });
 
@@ -2569,6 +2742,1325 @@ var init_task_file = __esm({
   }
 });
 
+// src/store/claimability.ts
+function nothingClaimable(snapshot2, request) {
+  const { stateOf: stateOf2, holders, openDeps } = snapshot2;
+  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+  for (const state of stateOf2.values()) counts[state]++;
+  const readable = new Map([...openDeps].filter((entry) => entry[1] !== void 0));
+  const unreadable = [...openDeps].filter(([, deps]) => deps === void 0).map(([id]) => `${stateOf2.get(id)}/${id}.md`);
+  const stuck = stuckTasks(readable, (id) => stateOf2.get(id));
+  if (request.task) {
+    const state = stateOf2.get(request.task);
+    if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${snapshot2.where}`);
+    if (state === "completed" || state === "blocked") return new CliError("E_NO_WORK", `task "${request.task}" is ${state}; nothing to claim`);
+    const why = state === "claimed" ? `held by ${holders.get(request.task)}` : stuck.has(request.task) ? "waiting on a blocked task" : "waiting on depends_on or another role";
+    return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${why})`);
+  }
+  const waiting = [...readable.keys()].filter((id) => isOpen(stateOf2.get(id)) && !stuck.has(id));
+  if (waiting.length === 0 && counts.claimed === 0 && snapshot2.moving === 0) {
+    const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(", ")}): run parallel-agents status to see why` : "";
+    return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
+  }
+  const forRole = request.role ? ` for role ${request.role}` : "";
+  return new CliError(
+    "E_NOTHING_CLAIMABLE",
+    `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
+  );
+}
+var init_claimability = __esm({
+  "src/store/claimability.ts"() {
+    "use strict";
+    init_errors();
+    init_rules();
+  }
+});
+
+// src/store/git-remote/claim-choice.ts
+function stateOf(snapshot2) {
+  const states = /* @__PURE__ */ new Map();
+  for (const entry of snapshot2.tasks.values()) if (entry.record) states.set(entry.id, entry.record.state);
+  return states;
+}
+function openTrees(snapshot2) {
+  return [...snapshot2.tasks.values()].filter((entry) => entry.record && isOpen(entry.record.state)).map((entry) => entry.tree);
+}
+function claimable(snapshot2, files, request) {
+  const states = stateOf(snapshot2);
+  const found = [];
+  for (const entry of snapshot2.tasks.values()) {
+    if (!entry.record || !isOpen(entry.record.state)) continue;
+    if (request.task !== void 0 && entry.id !== request.task) continue;
+    const file = files.get(entry.tree);
+    if (!file || "problem" in file || file.frontmatter.id !== entry.id) continue;
+    if (request.role !== void 0 && file.frontmatter.role !== request.role) continue;
+    if (!file.frontmatter.depends_on.every((dep) => states.get(dep) === "completed")) continue;
+    found.push(entry);
+  }
+  const rank = (entry) => entry.record.state === "available" ? 0 : 1;
+  return found.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+function pickCandidate(candidates, skip) {
+  const left = candidates.filter((entry) => !skip.has(entry.id)).slice(0, CLAIM_WINDOW);
+  return left[Math.floor(Math.random() * left.length)];
+}
+function claimSnapshot(snapshot2, files, where2) {
+  const states = stateOf(snapshot2);
+  const holders = /* @__PURE__ */ new Map();
+  const openDeps = /* @__PURE__ */ new Map();
+  for (const entry of snapshot2.tasks.values()) {
+    if (entry.record?.state === "claimed") holders.set(entry.id, entry.record.claim.agent);
+    if (entry.record && isOpen(entry.record.state)) {
+      const file = files.get(entry.tree);
+      openDeps.set(entry.id, file && !("problem" in file) ? file.frontmatter.depends_on : void 0);
+    }
+  }
+  return { stateOf: states, holders, moving: 0, openDeps, where: where2 };
+}
+var CLAIM_WINDOW;
+var init_claim_choice = __esm({
+  "src/store/git-remote/claim-choice.ts"() {
+    "use strict";
+    init_rules();
+    CLAIM_WINDOW = 256;
+  }
+});
+
+// src/text/duration.ts
+function parseDuration(text, options = {}) {
+  const match = DURATION.exec(text.trim());
+  if (!match || options.unitRequired && match[2] === void 0) return void 0;
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
+  const totalSeconds = Math.round(ms / 1e3);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor(totalSeconds % 3600 / 60);
+  const seconds3 = totalSeconds % 60;
+  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
+  return `${seconds3}s`;
+}
+var UNIT_MS, DURATION;
+var init_duration = __esm({
+  "src/text/duration.ts"() {
+    "use strict";
+    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+  }
+});
+
+// src/store/git-remote/listing.ts
+function observationKeys(snapshot2) {
+  const keys = [];
+  for (const entry of snapshot2.tasks.values()) {
+    if (entry.record?.state !== "claimed") continue;
+    keys.push(entry.commit, `lease:${entry.record.claim.lease}`);
+  }
+  if (snapshot2.verifyLock) keys.push(`lock:${snapshot2.verifyLock.commit}`);
+  return keys;
+}
+function staleness(entry, seen, staleAfterMs) {
+  const claim2 = entry.record?.claim;
+  if (!claim2) return void 0;
+  if (claim2.holder && processLiveness(claim2.holder) === "gone") return { kind: "dead", reason: `holder process ${claim2.holder.pid} is gone` };
+  const first = seen.firstSeen.get(entry.commit);
+  const silent = first === void 0 ? 0 : seen.clock.monotonic() - first;
+  if (silent > staleAfterMs) return { kind: "expired", reason: `no sign of life seen for ${formatDuration(silent)} on this machine (limit ${formatDuration(staleAfterMs)})` };
+  return void 0;
+}
+function wallTime(seen, key) {
+  const now = seen?.clock.now() ?? Date.now();
+  const first = seen?.firstSeen.get(key);
+  return first === void 0 ? now : now - (seen.clock.monotonic() - first);
+}
+function toTask(entry, parsed, where2, seen) {
+  const fm = parsed.frontmatter;
+  const task = {
+    id: fm.id,
+    title: fm.title,
+    role: fm.role,
+    files: fm.files,
+    reads: fm.reads,
+    depends_on: fm.depends_on,
+    attempts: fm.attempts,
+    max_attempts: fm.max_attempts,
+    estimate: fm.estimate,
+    plan: fm.plan,
+    commit: fm.commit,
+    summary: fm.summary,
+    completed_by: fm.completed_by,
+    completed_at: fm.completed_at,
+    last_error: fm.last_error,
+    base: typeof fm.base === "string" ? fm.base : void 0,
+    body: parsed.body,
+    state: entry.record.state,
+    file: where2
+  };
+  const claim2 = entry.record.state === "claimed" ? entry.record.claim : void 0;
+  if (claim2) {
+    const stamped = Date.parse(claim2.at);
+    const claimedAt = Number.isFinite(stamped) ? stamped : wallTime(seen, `lease:${claim2.lease}`);
+    task.claim = { agent: claim2.agent, lease: claim2.lease, claimedAt, heartbeatAt: wallTime(seen, entry.commit), holder: claim2.holder };
+  }
+  return task;
+}
+function listTasks(snapshot2, files, whereOf, seen, staleAfterMs) {
+  const tasks = [];
+  const problems = [];
+  for (const entry of snapshot2.tasks.values()) {
+    const where2 = whereOf(entry.id);
+    const file = files.get(entry.tree);
+    if (!entry.record) {
+      problems.push({ file: where2, message: `${where2}: its latest commit holds no task record; it was not written by parallel-agents (see git log ${where2.split(" ")[0]})` });
+      continue;
+    }
+    if (!file || "problem" in file) {
+      problems.push({ file: where2, message: file && "problem" in file ? file.problem : `${where2}: task.md could not be read` });
+      continue;
+    }
+    if (file.frontmatter.id !== entry.id) {
+      problems.push({ file: where2, message: `${where2}: id: "${file.frontmatter.id}" does not match the ref name` });
+      continue;
+    }
+    const task = toTask(entry, file, where2, seen);
+    if (task.claim) task.claim.stale = staleness(entry, seen, staleAfterMs);
+    tasks.push(task);
+  }
+  for (const ref of snapshot2.foreign) problems.push({ file: ref, message: `${ref}: not a name of the git-remote store (tasks/<id>, meta, locks/verify); ignored` });
+  const known = new Set(tasks.map((task) => task.id));
+  for (const task of tasks) {
+    const unknown2 = task.depends_on.filter((dep) => !known.has(dep));
+    if (unknown2.length > 0 && task.state !== "completed") problems.push({ file: task.file, message: `${task.file}: depends_on: names no task: ${unknown2.join(", ")}; add those tasks` });
+  }
+  tasks.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return { tasks, problems };
+}
+var init_listing = __esm({
+  "src/store/git-remote/listing.ts"() {
+    "use strict";
+    init_liveness();
+    init_duration();
+  }
+});
+
+// src/store/git-remote/claim-step.ts
+async function claimStep(store, request, attempt, context) {
+  const { snapshot: snapshot2, fresh } = context;
+  const { claim: claim2, token, tried } = attempt;
+  const landed = [...snapshot2.tasks.values()].find((entry) => entry.record?.state === "claimed" && entry.record.claim?.lease === claim2.lease);
+  if (landed) return { done: { task: toTask(landed, await store.parsed(snapshot2, landed), store.where(landed.id)), token } };
+  if (!snapshot2.meta && !fresh) return { refresh: true };
+  store.requireStore(snapshot2);
+  await store.readFiles(snapshot2, openTrees(snapshot2));
+  const candidates = claimable(snapshot2, store.files, request);
+  const pick2 = pickCandidate(candidates, new Set(candidates.filter((entry) => tried.get(entry.id) === entry.commit).map((entry) => entry.id)));
+  if (!pick2) {
+    if (!fresh) return { refresh: true };
+    throw nothingClaimable(claimSnapshot(snapshot2, store.files, store.description), request);
+  }
+  tried.set(pick2.id, pick2.commit);
+  const parsed = await store.parsed(snapshot2, pick2);
+  const attemptText = `attempt ${parsed.frontmatter.attempts + 1} of ${parsed.frontmatter.max_attempts}`;
+  const built = store.writer().build({ from: pick2, state: "claimed", event: "claim", subject: `claim ${pick2.id} by ${request.agent} (${attemptText})`, claim: claim2 }, parsed);
+  return {
+    updates: [{ ref: store.layout.remoteRef(store.layout.taskName(pick2.id)), to: built.commit, was: pick2.commit }],
+    atomic: true,
+    result: () => ({ task: store.builtTask(pick2, built), token })
+  };
+}
+var init_claim_step = __esm({
+  "src/store/git-remote/claim-step.ts"() {
+    "use strict";
+    init_claimability();
+    init_claim_choice();
+    init_listing();
+  }
+});
+
+// src/store/git-remote/clock.ts
+function systemBootId() {
+  if (cachedBootId === void 0) {
+    try {
+      cachedBootId = (0, import_node_fs4.readFileSync)("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    } catch {
+      cachedBootId = `boot-${Math.round((Date.now() - (0, import_node_os2.uptime)() * 1e3) / 6e4)}`;
+    }
+  }
+  return cachedBootId;
+}
+var import_node_fs4, import_node_os2, cachedBootId, SYSTEM_CLOCK;
+var init_clock = __esm({
+  "src/store/git-remote/clock.ts"() {
+    "use strict";
+    import_node_fs4 = require("node:fs");
+    import_node_os2 = require("node:os");
+    SYSTEM_CLOCK = {
+      now: () => Date.now(),
+      monotonic: () => Number(process.hrtime.bigint() / 1000000n),
+      bootId: systemBootId
+    };
+  }
+});
+
+// src/store/git-remote/fetch-gate.ts
+function readStamp(path) {
+  try {
+    const [boot, started] = (0, import_node_fs5.readFileSync)(path, "utf8").trim().split(" ");
+    return boot === SYSTEM_CLOCK.bootId() ? Number(started) : -1;
+  } catch {
+    return -1;
+  }
+}
+function tryLock(path) {
+  let fd;
+  try {
+    fd = (0, import_node_fs5.openSync)(path, "wx");
+  } catch {
+    return false;
+  }
+  try {
+    (0, import_node_fs5.writeSync)(fd, JSON.stringify(describeProcess(process.pid)));
+  } finally {
+    (0, import_node_fs5.closeSync)(fd);
+  }
+  return true;
+}
+function clearDeadHolder(path) {
+  try {
+    const holder = JSON.parse((0, import_node_fs5.readFileSync)(path, "utf8"));
+    if (processLiveness(holder) === "gone") (0, import_node_fs5.unlinkSync)(path);
+  } catch {
+  }
+}
+async function gatedFetch(files, fetch) {
+  const asked = SYSTEM_CLOCK.monotonic();
+  for (let round2 = 0; ; round2++) {
+    if (readStamp(files.stamp) >= asked) return;
+    if (tryLock(files.lock)) {
+      const started = SYSTEM_CLOCK.monotonic();
+      try {
+        await fetch();
+        try {
+          writeFileAtomic(files.stamp, `${SYSTEM_CLOCK.bootId()} ${started}
+`);
+        } catch {
+        }
+      } finally {
+        try {
+          (0, import_node_fs5.unlinkSync)(files.lock);
+        } catch {
+        }
+      }
+      return;
+    }
+    if (round2 % 20 === 19) clearDeadHolder(files.lock);
+    await (0, import_promises.setTimeout)(Math.min(2 + round2, 15));
+  }
+}
+var import_node_fs5, import_promises;
+var init_fetch_gate = __esm({
+  "src/store/git-remote/fetch-gate.ts"() {
+    "use strict";
+    import_node_fs5 = require("node:fs");
+    import_promises = require("node:timers/promises");
+    init_atomic_write();
+    init_liveness();
+    init_clock();
+  }
+});
+
+// src/store/git-remote/transport.ts
+function causeOf(error) {
+  if (error instanceof GitTimeout) return `no answer within ${String(error.details?.timeout_ms)} ms`;
+  if (error instanceof GitError) {
+    const line = error.stderr.split("\n").map((text) => text.trim()).filter((text) => text.length > 0 && !text.startsWith("error: failed to push"))[0];
+    return line ?? `git exit code ${error.gitExitCode}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+function onlyRacedPeers(stderr, cachePrefix) {
+  const errors = stderr.split("\n").filter((line) => /^(error|fatal):/.test(line));
+  return errors.length > 0 && errors.every((line) => line.startsWith(`error: cannot lock ref '${cachePrefix}`) || line.startsWith("error: some local refs could not be updated"));
+}
+async function backoff(attempt, baseMs, maxMs = 2e3) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  await (0, import_promises2.setTimeout)(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+function envNumber(env, name, fallback) {
+  const value = Number(env[name]);
+  return env[name] !== void 0 && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+function networkOptions(env) {
+  return { timeoutMs: envNumber(env, "PARALLEL_REMOTE_TIMEOUT_MS", 3e4), retries: envNumber(env, "PARALLEL_REMOTE_RETRIES", 3), backoffMs: 250 };
+}
+var import_node_path5, import_promises2, RemoteUnreachable, SAFE_PUSH, Transport;
+var init_transport = __esm({
+  "src/store/git-remote/transport.ts"() {
+    "use strict";
+    import_node_path5 = require("node:path");
+    import_promises2 = require("node:timers/promises");
+    init_errors();
+    init_run_git();
+    init_fetch_gate();
+    RemoteUnreachable = class extends CliError {
+      constructor(target, what, cause) {
+        super("E_GIT", `the ${what} of git remote ${target.layout.remote} (${target.url}) failed: ${cause}`, { remote: target.layout.remote, url: target.url });
+        this.name = "RemoteUnreachable";
+      }
+    };
+    SAFE_PUSH = ["--porcelain", "--no-verify", "--no-follow-tags", "--no-signed", "--recurse-submodules=no"];
+    Transport = class {
+      target;
+      options;
+      stats = { fetches: 0, pushes: 0, rejected: 0 };
+      constructor(target, options) {
+        this.target = target;
+        this.options = options;
+      }
+      /**
+       * Brings this clone's cache up to the remote's store (and any `extra` refspecs), retrying
+       * transport failures with backoff. A ref named in `extra` that the remote lacks is E_NOT_FOUND.
+       */
+      async fetch(extra = []) {
+        if (extra.length > 0) return this.fetchNow(extra);
+        const name = (0, import_node_path5.join)(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
+        return gatedFetch({ lock: `${name}.lock`, stamp: `${name}.stamp` }, () => this.fetchNow([]));
+      }
+      async fetchNow(extra) {
+        const { layout } = this.target;
+        const args = ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--recurse-submodules=no", layout.remote, layout.fetchRefspec(), ...extra];
+        let last;
+        for (let attempt = 0; attempt <= this.options.retries; attempt++) {
+          if (attempt > 0) await backoff(attempt - 1, this.options.backoffMs);
+          this.stats.fetches++;
+          try {
+            await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs });
+            return;
+          } catch (error) {
+            last = error;
+            if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) return;
+            if (error instanceof GitError && /couldn't find remote ref/.test(error.stderr)) {
+              throw new CliError("E_NOT_FOUND", `git remote ${layout.remote} (${this.target.url}) has no ${/couldn't find remote ref (\S+)/.exec(error.stderr)?.[1] ?? "such ref"}`);
+            }
+            if (!(error instanceof GitError) && !(error instanceof GitTimeout)) throw error;
+          }
+        }
+        throw new RemoteUnreachable(this.target, "fetch", `${causeOf(last)}; tried ${this.options.retries + 1} times, nothing was changed`);
+      }
+      /**
+       * One push of several ref updates (all or none with `atomic`). Returns each ref's outcome; throws
+       * RemoteUnreachable when no answer came (the caller finds out what happened by pushing the same
+       * commits again: a push that had landed answers "up to date").
+       */
+      async push(updates, options) {
+        if (updates.length === 0) return /* @__PURE__ */ new Map();
+        const { layout } = this.target;
+        const args = ["-c", `remote.${layout.remote}.fetch=${layout.fetchRefspec()}`, "push", ...SAFE_PUSH, ...options.atomic ? ["--atomic"] : []];
+        for (const update of updates) if (update.lease !== void 0) args.push(`--force-with-lease=${update.ref}:${update.lease ?? ""}`);
+        args.push(layout.remote, ...updates.map((update) => `${update.to ?? ""}:${update.ref}`));
+        this.stats.pushes++;
+        let stdout;
+        try {
+          stdout = (await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs, okExitCodes: [1] })).stdout;
+        } catch (error) {
+          if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, "push", causeOf(error));
+          throw error;
+        }
+        const outcomes = /* @__PURE__ */ new Map();
+        for (const line of stdout.split("\n")) {
+          const match = /^(.)\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
+          if (!match) continue;
+          const [, flag, , ref, summary] = match;
+          const outcome = flag === "!" ? "rejected" : flag === "=" ? "uptodate" : "ok";
+          if (outcome === "rejected") this.stats.rejected++;
+          outcomes.set(ref, { outcome, reason: summary });
+        }
+        if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, "push", "the answer did not name every ref");
+        return outcomes;
+      }
+    };
+  }
+});
+
+// src/store/git-remote/compare-and-swap.ts
+var CasRunner;
+var init_compare_and_swap = __esm({
+  "src/store/git-remote/compare-and-swap.ts"() {
+    "use strict";
+    init_errors();
+    init_transport();
+    CasRunner = class {
+      transport;
+      read;
+      constructor(transport, read) {
+        this.transport = transport;
+        this.read = read;
+      }
+      async run(options, step) {
+        const rounds = options.rounds ?? 24;
+        const fetchFirst = options.fetchFirst === true;
+        if (fetchFirst) await this.transport.fetch();
+        let context = { snapshot: await this.read(), fresh: fetchFirst, refused: /* @__PURE__ */ new Map() };
+        for (let round2 = 0; ; round2++) {
+          const answer = await step(context);
+          if ("done" in answer) return answer.done;
+          if ("refresh" in answer) {
+            if (context.fresh) throw new CliError("E_INTERNAL", `${options.what}: asked to look again at a store it had just fetched`);
+          } else {
+            const outcomes = await this.pushWhole(answer, options.what);
+            const refused = new Map([...outcomes].filter(([, value]) => value.outcome === "rejected").map(([ref, value]) => [ref, value.reason]));
+            if (refused.size === 0 || answer.partial) return answer.result(outcomes);
+            if (round2 >= rounds) {
+              throw new CliError("E_REFUSED", `${options.what}: the remote ${this.transport.target.layout.remote} kept changing under it (${rounds} tries); nothing was changed; retry`);
+            }
+            context.refused = refused;
+            await backoff(Math.min(round2, 4), 8, 250);
+          }
+          await this.transport.fetch();
+          context = { snapshot: await this.read(), fresh: true, refused: context.refused };
+        }
+      }
+      /** The push, repeated while the server does not answer. */
+      async pushWhole(proposal, what) {
+        const { retries, backoffMs } = this.transport.options;
+        let last;
+        for (let attempt = 0; attempt <= retries; attempt++) {
+          if (attempt > 0) await backoff(attempt - 1, backoffMs);
+          try {
+            return await this.transport.push(proposal.updates, { atomic: proposal.atomic });
+          } catch (error) {
+            if (!(error instanceof RemoteUnreachable)) throw error;
+            last = error;
+          }
+        }
+        throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: the ${what} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, last.details);
+      }
+    };
+  }
+});
+
+// src/store/git-remote/complete-change.ts
+function completeChange(store, request) {
+  let commit;
+  if (request.commit !== void 0) {
+    commit = resolveCommit(request.commit, store.repoRoot);
+    if (!commit) throw new CliError("E_EVIDENCE", `--commit "${request.commit}" names no commit in ${store.repoRoot}; the git-remote store publishes the work with the record, so commit it here first`);
+  }
+  const branch = request.evidence?.branch;
+  if (branch !== void 0 && !BRANCH.test(branch)) throw new CliError("E_INVALID", `evidence branch "${branch}" is not a branch name git accepts`);
+  return ({ parsed, refused }) => {
+    const branchRef = branch !== void 0 ? `refs/heads/${branch}` : void 0;
+    const branchRefused = branchRef !== void 0 && refused.has(branchRef) && !refused.get(branchRef).includes("atomic push failed");
+    const frontmatter = { ...parsed.frontmatter, commit, summary: request.summary, completed_by: request.agent, completed_at: new Date(store.clock.now()).toISOString() };
+    delete frontmatter.last_error;
+    if (commit && request.evidence) {
+      frontmatter.base = request.evidence.base;
+      frontmatter.branch = branchRefused ? void 0 : request.evidence.branch;
+    }
+    return {
+      state: "completed",
+      subject: `complete ${request.task} by ${request.agent}${commit ? ` at ${commit.slice(0, 12)}` : ""}${request.summary ? `: ${request.summary}` : ""}`,
+      frontmatter,
+      extraParents: commit ? [commit] : [],
+      extraUpdates: commit && branchRef && !branchRefused ? [{ ref: branchRef, to: commit, was: null }] : []
+    };
+  };
+}
+var BRANCH;
+var init_complete_change = __esm({
+  "src/store/git-remote/complete-change.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9._/-]{0,200}(?<![/.])$/;
+  }
+});
+
+// src/store/git-remote/holder-steps.ts
+function notHolder(store, request, entry) {
+  const record = entry?.record;
+  let state;
+  if (!record) state = "does not exist";
+  else if (record.state === "claimed") {
+    state = record.claim.agent === request.agent ? "is held by this agent under another claim (taken again after a recovery, or a wrong token)" : `is held by ${record.claim.agent}`;
+  } else state = `is ${record.state}`;
+  return new CliError("E_NOT_HOLDER", `agent ${request.agent} does not hold task "${request.task}" on ${store.layout.remote}: it ${state}; do not merge this work, claim again`);
+}
+async function holderStep(store, request, event, change, context) {
+  validateAgentName(request.agent);
+  validateTaskId(request.task, "--task");
+  const proof2 = request.token !== void 0 ? proofOf(validateToken(request.token)) : void 0;
+  const { snapshot: snapshot2, fresh } = context;
+  const entry = snapshot2.tasks.get(request.task);
+  const record = entry?.record;
+  const claim2 = record?.claim;
+  const sameClaim = claim2 !== void 0 && claim2.agent === request.agent && (proof2 !== void 0 ? claim2.proof === proof2 : request.identityVerified === true);
+  if (entry && record?.state === "claimed" && claim2?.agent === request.agent) {
+    if (proof2 === void 0 && !request.identityVerified) {
+      throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
+    }
+    if (sameClaim) {
+      const parsed = await store.parsed(snapshot2, entry);
+      const next = change({ entry, parsed, claim: claim2, refused: context.refused });
+      const built = store.writer().build({ from: entry, extraParents: next.extraParents, state: next.state, event, subject: next.subject, claim: claim2, frontmatter: next.frontmatter }, parsed);
+      return {
+        updates: [{ ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }, ...next.extraUpdates ?? []],
+        atomic: true,
+        result: () => store.builtTask(entry, built)
+      };
+    }
+  }
+  if (!fresh) return { refresh: true };
+  store.requireStore(snapshot2);
+  throw notHolder(store, request, entry);
+}
+var init_holder_steps = __esm({
+  "src/store/git-remote/holder-steps.ts"() {
+    "use strict";
+    init_errors();
+    init_holder_proof();
+    init_task_schema();
+  }
+});
+
+// src/store/git-remote/layout.ts
+function validateRemoteName(remote) {
+  if (!REMOTE_NAME_PATTERN.test(remote) || remote.endsWith(".lock") || remote.includes("..")) {
+    throw new CliError("E_USAGE", `--store "git:${remote}" does not name a git remote; use git:<remote> with the name of a configured remote, e.g. git:origin`);
+  }
+  return remote;
+}
+var STORE_NAMESPACE, META, TASKS, VERIFY_LOCK, REMOTE_NAME_PATTERN, RefLayout;
+var init_layout = __esm({
+  "src/store/git-remote/layout.ts"() {
+    "use strict";
+    init_errors();
+    STORE_NAMESPACE = "refs/parallel/store/";
+    META = "meta";
+    TASKS = "tasks/";
+    VERIFY_LOCK = "locks/verify";
+    REMOTE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+    RefLayout = class {
+      remote;
+      /** Where this clone keeps the values it last saw. */
+      cachePrefix;
+      constructor(remote) {
+        this.remote = validateRemoteName(remote);
+        this.cachePrefix = `refs/parallel/cache/${remote}/`;
+      }
+      /** The remote ref of a name relative to the namespace (meta, tasks/<id>, locks/verify). */
+      remoteRef(name) {
+        return `${STORE_NAMESPACE}${name}`;
+      }
+      cacheRef(name) {
+        return `${this.cachePrefix}${name}`;
+      }
+      taskName(id) {
+        return `${TASKS}${id}`;
+      }
+      /** The one refspec a fetch uses: the whole namespace, pruned, into this clone's cache. */
+      fetchRefspec() {
+        return `+${STORE_NAMESPACE}*:${this.cachePrefix}*`;
+      }
+    };
+  }
+});
+
+// src/store/git-remote/objects.ts
+var import_node_module4, import_node_fs6, import_node_path6, import_meta4, load, zlib, crypto2, IDENT, ObjectWriter;
+var init_objects = __esm({
+  "src/store/git-remote/objects.ts"() {
+    "use strict";
+    import_node_module4 = require("node:module");
+    import_node_fs6 = require("node:fs");
+    import_node_path6 = require("node:path");
+    init_atomic_write();
+    init_fs_port();
+    init_atomic_write();
+    import_meta4 = {};
+    load = (name) => typeof require === "function" ? require(name) : (0, import_node_module4.createRequire)(import_meta4.url)(name);
+    IDENT = "parallel-agents <parallel-agents@localhost>";
+    ObjectWriter = class {
+      format;
+      objectsDir;
+      constructor(objectsDir, format) {
+        this.objectsDir = objectsDir;
+        this.format = format;
+      }
+      /** Writes one object (if absent) and returns its id. */
+      write(type, body) {
+        crypto2 ??= load("node:crypto");
+        zlib ??= load("node:zlib");
+        const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+        const id = crypto2.createHash(this.format).update(data).digest("hex");
+        const dir = (0, import_node_path6.join)(this.objectsDir, id.slice(0, 2));
+        const path = (0, import_node_path6.join)(dir, id.slice(2));
+        if ((0, import_node_fs6.existsSync)(path)) return id;
+        try {
+          (0, import_node_fs6.mkdirSync)(dir, { recursive: true });
+        } catch (error) {
+          throw writeFailure(error, path);
+        }
+        const tmp = (0, import_node_path6.join)(dir, tempName(path));
+        createFileWhole(NODE_FS, tmp, zlib.deflateSync(data), { fsync: true });
+        try {
+          NODE_FS.renameSync(tmp, path);
+        } catch (error) {
+          try {
+            NODE_FS.unlinkSync(tmp);
+          } catch {
+          }
+          throw writeFailure(error, path);
+        }
+        return id;
+      }
+      blob(text) {
+        return this.write("blob", Buffer.from(text, "utf8"));
+      }
+      /** Entries must have distinct names; git orders a tree's entries by name. */
+      tree(entries) {
+        const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+        const parts = sorted.map((entry) => Buffer.concat([Buffer.from(`${entry.mode} ${entry.name}\0`), Buffer.from(entry.id, "hex")]));
+        return this.write("tree", Buffer.concat(parts));
+      }
+      commit(spec) {
+        const lines3 = [`tree ${spec.tree}`, ...spec.parents.map((parent) => `parent ${parent}`), `author ${IDENT} ${spec.time} +0000`, `committer ${IDENT} ${spec.time} +0000`];
+        const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}
+`;
+        return this.write("commit", Buffer.from(`${lines3.join("\n")}
+
+${message}`, "utf8"));
+      }
+    };
+  }
+});
+
+// src/store/git-remote/observations.ts
+var import_node_fs7, Observations;
+var init_observations = __esm({
+  "src/store/git-remote/observations.ts"() {
+    "use strict";
+    import_node_fs7 = require("node:fs");
+    init_atomic_write();
+    Observations = class {
+      path;
+      clock;
+      constructor(path, clock) {
+        this.path = path;
+        this.clock = clock;
+      }
+      read() {
+        const boot = this.clock.bootId();
+        try {
+          const parsed = JSON.parse((0, import_node_fs7.readFileSync)(this.path, "utf8"));
+          if (parsed && parsed.boot === boot && typeof parsed.seen === "object" && parsed.seen !== null) return parsed;
+        } catch {
+        }
+        return { boot, seen: {} };
+      }
+      /**
+       * Notes every key not seen before at the current monotonic time and forgets keys no longer
+       * current; returns when each key was first seen. Call it with every claimed value of a
+       * snapshot, taken after the snapshot was read.
+       */
+      observe(keys) {
+        const now = this.clock.monotonic();
+        const notes = this.read();
+        const current = /* @__PURE__ */ new Map();
+        let changed = false;
+        for (const key of keys) {
+          const first = notes.seen[key];
+          if (typeof first === "number" && first <= now) current.set(key, first);
+          else {
+            current.set(key, now);
+            changed = true;
+          }
+        }
+        if (Object.keys(notes.seen).length !== current.size) changed = true;
+        if (changed) {
+          try {
+            writeFileAtomic(this.path, `${JSON.stringify({ boot: notes.boot, seen: Object.fromEntries(current) })}
+`);
+          } catch {
+          }
+        }
+        return current;
+      }
+    };
+  }
+});
+
+// src/store/git-remote/recover-step.ts
+async function recoverStep(store, options, context) {
+  const { snapshot: snapshot2 } = context;
+  store.requireStore(snapshot2);
+  const seen = store.seen(snapshot2);
+  const taken = [];
+  for (const entry of snapshot2.tasks.values()) {
+    const claim2 = entry.record?.state === "claimed" ? entry.record.claim : void 0;
+    if (!claim2 || options.task !== void 0 && entry.id !== options.task) continue;
+    const reason = options.force && options.task !== void 0 ? "taken back by recover --force" : staleness(entry, seen, options.staleAfterMs)?.reason;
+    if (!reason) continue;
+    let parsed;
+    try {
+      parsed = await store.parsed(snapshot2, entry);
+    } catch {
+      continue;
+    }
+    const attempts = parsed.frontmatter.attempts + 1;
+    const to = stateAfterFailure(attempts, parsed.frontmatter.max_attempts);
+    const lastError = `stale claim by ${claim2.agent}: ${reason}`;
+    const built = store.writer().build({ from: entry, state: to, event: "recover", subject: `recover ${entry.id} from ${claim2.agent}: ${to} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, claim: claim2, frontmatter: { ...parsed.frontmatter, attempts, last_error: lastError } }, parsed);
+    taken.push({ update: { ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }, item: { id: entry.id, agent: claim2.agent, reason: lastError, to, attempts } });
+  }
+  if (taken.length === 0) return { done: { recovered: [], repaired: [], reconciled: [] } };
+  return {
+    updates: taken.map((item) => item.update),
+    atomic: false,
+    partial: true,
+    result: (outcomes) => ({ recovered: taken.filter((item) => outcomes.get(item.update.ref)?.outcome !== "rejected").map((item) => item.item), repaired: [], reconciled: [] })
+  };
+}
+var init_recover_step = __esm({
+  "src/store/git-remote/recover-step.ts"() {
+    "use strict";
+    init_rules();
+    init_listing();
+  }
+});
+
+// src/store/git-remote/reopen-step.ts
+async function reopenStep(store, request, context) {
+  const { snapshot: snapshot2 } = context;
+  store.requireStore(snapshot2);
+  const entry = snapshot2.tasks.get(request.task);
+  if (!entry || entry.record?.state !== "completed") throw new CliError("E_REFUSED", `task "${request.task}" is not completed any more; nothing to reopen`);
+  const parsed = await store.parsed(snapshot2, entry);
+  const fm = parsed.frontmatter;
+  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
+    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
+  }
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const frontmatter = { ...fm, attempts, last_error: request.reason };
+  for (const key of ["commit", "summary", "completed_by", "completed_at", "base", "branch"]) delete frontmatter[key];
+  const built = store.writer().build({ from: entry, state: to, event: "reopen", subject: `reopen ${request.task}: ${to} (attempt ${attempts} of ${fm.max_attempts}): ${request.reason}`, frontmatter }, parsed);
+  return { updates: [{ ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }], atomic: true, result: () => store.builtTask(entry, built) };
+}
+var init_reopen_step = __esm({
+  "src/store/git-remote/reopen-step.ts"() {
+    "use strict";
+    init_errors();
+    init_rules();
+  }
+});
+
+// src/store/backend.ts
+var TASK_STATES;
+var init_backend = __esm({
+  "src/store/backend.ts"() {
+    "use strict";
+    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
+  }
+});
+
+// src/store/git-remote/records.ts
+function claimOf(value) {
+  if (!value || typeof value !== "object") return void 0;
+  const claim2 = value;
+  if (typeof claim2.agent !== "string" || !AGENT_NAME_PATTERN.test(claim2.agent)) return void 0;
+  if (typeof claim2.lease !== "string" || !/^[0-9a-z-]{1,64}$/.test(claim2.lease)) return void 0;
+  if (typeof claim2.proof !== "string" || !HEX.test(claim2.proof)) return void 0;
+  const holder = claim2.holder;
+  const validHolder = holder && Number.isSafeInteger(holder.pid) && typeof holder.host === "string" && (holder.start === void 0 || typeof holder.start === "string");
+  return {
+    agent: claim2.agent,
+    lease: claim2.lease,
+    proof: claim2.proof,
+    holder: validHolder ? { pid: holder.pid, host: holder.host, start: holder.start } : void 0,
+    at: typeof claim2.at === "string" ? claim2.at : ""
+  };
+}
+function parseRecord(body) {
+  const line = body.trimEnd().split("\n").pop() ?? "";
+  let raw;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return void 0;
+  }
+  if (!raw || typeof raw !== "object" || !TASK_STATES.includes(raw.state)) return void 0;
+  const claim2 = claimOf(raw.claim);
+  if (raw.state === "claimed" && !claim2) return void 0;
+  return {
+    state: raw.state,
+    event: typeof raw.event === "string" ? raw.event : "",
+    claim: claim2,
+    at: typeof raw.at === "string" ? raw.at : "",
+    nonce: typeof raw.nonce === "string" ? raw.nonce : ""
+  };
+}
+function formatMessage(subject, record) {
+  const json = { state: record.state, event: record.event };
+  if (record.claim) {
+    const { holder, ...claim2 } = record.claim;
+    json.claim = holder ? { ...claim2, holder } : claim2;
+  }
+  json.at = record.at;
+  json.nonce = record.nonce;
+  return `${subject.replace(/\s+/g, " ").trim()}
+
+${JSON.stringify(json)}
+`;
+}
+var HEX;
+var init_records = __esm({
+  "src/store/git-remote/records.ts"() {
+    "use strict";
+    init_backend();
+    init_task_schema();
+    HEX = /^[0-9a-f]+$/;
+  }
+});
+
+// src/store/git-remote/snapshot.ts
+async function readSnapshot(repoRoot, layout) {
+  const out = (await runGitAsync(["for-each-ref", `--format=${FORMAT}`, layout.cachePrefix], { cwd: repoRoot })).stdout;
+  const snapshot2 = { tasks: /* @__PURE__ */ new Map(), meta: void 0, verifyLock: void 0, foreign: [] };
+  const fields = out.split("\0");
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    const ref = fields[i].replace(/^\n/, "");
+    const commit = fields[i + 1];
+    const tree = fields[i + 2];
+    const body = fields[i + 3];
+    const name = ref.slice(layout.cachePrefix.length);
+    if (name === META) snapshot2.meta = commit;
+    else if (name === VERIFY_LOCK) snapshot2.verifyLock = { commit, body };
+    else if (name.startsWith(TASKS) && TASK_ID_PATTERN.test(name.slice(TASKS.length)) && tree !== "") {
+      const id = name.slice(TASKS.length);
+      snapshot2.tasks.set(id, { id, commit, tree, record: parseRecord(body) });
+    } else snapshot2.foreign.push(ref);
+  }
+  return snapshot2;
+}
+async function readTaskFiles(repoRoot, trees, cache, label2) {
+  const wanted = [...new Set(trees.filter((tree) => !cache.has(tree)))];
+  if (wanted.length === 0) return;
+  const out = (await runGitAsync(["cat-file", "--batch"], { cwd: repoRoot, input: wanted.map((tree) => `${tree}:task.md
+`).join(""), stdoutEncoding: "latin1" })).stdout;
+  let pos = 0;
+  for (const tree of wanted) {
+    const headerEnd = out.indexOf("\n", pos);
+    const header = out.slice(pos, headerEnd);
+    pos = headerEnd + 1;
+    const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!match) {
+      cache.set(tree, { problem: `${label2(tree)}: its tree holds no task.md; the ref was not written by parallel-agents` });
+      continue;
+    }
+    const size = Number(match[2]);
+    const text = Buffer.from(out.slice(pos, pos + size), "latin1").toString("utf8");
+    pos += size + 1;
+    if (match[1] !== "blob") {
+      cache.set(tree, { problem: `${label2(tree)}: task.md is a ${match[1]}, not a file` });
+      continue;
+    }
+    try {
+      cache.set(tree, parseTaskText(text, label2(tree)));
+    } catch (error) {
+      cache.set(tree, { problem: error.message });
+    }
+  }
+}
+var FORMAT;
+var init_snapshot = __esm({
+  "src/store/git-remote/snapshot.ts"() {
+    "use strict";
+    init_run_git();
+    init_task_schema();
+    init_task_file();
+    init_layout();
+    init_records();
+    FORMAT = "%(refname)%00%(objectname)%00%(tree)%00%(contents:body)%00";
+  }
+});
+
+// src/store/git-remote/transitions.ts
+var TransitionWriter;
+var init_transitions = __esm({
+  "src/store/git-remote/transitions.ts"() {
+    "use strict";
+    init_task_file();
+    init_fingerprint();
+    init_records();
+    TransitionWriter = class {
+      writer;
+      clock;
+      constructor(writer, clock) {
+        this.writer = writer;
+        this.clock = clock;
+      }
+      build(spec, parsed) {
+        const now = this.clock.now();
+        const record = { state: spec.state, event: spec.event, claim: spec.claim, at: new Date(now).toISOString(), nonce: randomHex(16) };
+        let tree = spec.from?.tree;
+        let text = parsed ? serializeTask(parsed.frontmatter, parsed.body) : "";
+        if (spec.frontmatter !== void 0 || tree === void 0) {
+          text = serializeTask(spec.frontmatter ?? parsed.frontmatter, spec.body ?? parsed?.body ?? "");
+          tree = this.writer.tree([{ mode: "100644", name: "task.md", id: this.writer.blob(text) }]);
+        }
+        const parents = [...spec.from ? [spec.from.commit] : [], ...spec.extraParents ?? []];
+        const commit = this.writer.commit({ tree, parents, message: formatMessage(spec.subject, record), time: Math.floor(now / 1e3) });
+        return { commit, record, text, tree };
+      }
+      /** The root commit of refs/parallel/store/meta: the store exists. */
+      meta() {
+        const now = this.clock.now();
+        return this.writer.commit({ tree: this.writer.tree([]), parents: [], message: `parallel-agents task store
+
+${JSON.stringify({ format: 1, at: new Date(now).toISOString(), nonce: randomHex(16) })}
+`, time: Math.floor(now / 1e3) });
+      }
+      /** A commit of the verify lock: who holds it (a child of the old value when taking over or renewing). */
+      lock(parent, holder, nonce) {
+        const now = this.clock.now();
+        const message = `verify lock held by pid ${holder.pid} on host ${holder.host}
+
+${JSON.stringify({ event: "verify-lock", holder, at: new Date(now).toISOString(), nonce: `${nonce}-${randomHex(8)}` })}
+`;
+        return this.writer.commit({ tree: this.writer.tree([]), parents: parent ? [parent] : [], message, time: Math.floor(now / 1e3) });
+      }
+      newClaim(agent, proof2, holder) {
+        return { agent, lease: `${Math.floor(this.clock.now() / 1e3).toString(36)}-${randomHex(8)}`, proof: proof2, holder, at: new Date(this.clock.now()).toISOString() };
+      }
+    };
+  }
+});
+
+// src/store/git-remote/verify-remote.ts
+function parseLock(body) {
+  try {
+    return JSON.parse(body.trimEnd().split("\n").pop() ?? "");
+  } catch {
+    return {};
+  }
+}
+var BRANCH2, VerifyRemote;
+var init_verify_remote = __esm({
+  "src/store/git-remote/verify-remote.ts"() {
+    "use strict";
+    init_errors();
+    init_liveness();
+    init_run_git();
+    init_duration();
+    init_fingerprint();
+    init_rules();
+    init_layout();
+    init_transport();
+    BRANCH2 = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!-)[A-Za-z0-9._/-]{1,200}(?<![/.])$/;
+    VerifyRemote = class {
+      remote;
+      store;
+      constructor(store) {
+        this.store = store;
+        this.remote = store.layout.remote;
+      }
+      trackingRef(branch) {
+        return `refs/remotes/${this.remote}/${branch}`;
+      }
+      async fetchBranch(branch) {
+        if (!BRANCH2.test(branch)) throw new CliError("E_USAGE", `"${branch}" is not a branch name`);
+        try {
+          await this.store.transport.fetch([`+refs/heads/${branch}:${this.trackingRef(branch)}`]);
+        } catch (error) {
+          if (error instanceof CliError && error.code === "E_NOT_FOUND") return void 0;
+          throw error;
+        }
+        return resolveCommit(this.trackingRef(branch), this.store.repoRoot);
+      }
+      async publishBranch(branch, expected, next) {
+        const ref = `refs/heads/${branch}`;
+        const { retries, backoffMs } = this.store.transport.options;
+        let last;
+        for (let attempt = 0; attempt <= retries; attempt++) {
+          if (attempt > 0) await backoff(attempt - 1, backoffMs);
+          let outcome;
+          try {
+            outcome = (await this.store.transport.push([{ ref, to: next, lease: expected }], { atomic: true })).get(ref).outcome;
+          } catch (error) {
+            if (!(error instanceof RemoteUnreachable)) throw error;
+            last = error;
+            continue;
+          }
+          const landed = outcome !== "rejected" || attempt > 0 && await this.fetchBranch(branch) === next;
+          if (landed) await runGitAsync(["update-ref", this.trackingRef(branch), next], { cwd: this.store.repoRoot });
+          return landed;
+        }
+        throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last.details);
+      }
+      async lockVerify() {
+        const { store } = this;
+        const ref = store.layout.remoteRef(VERIFY_LOCK);
+        const me = describeProcess(process.pid);
+        const nonce = randomHex(16);
+        let current = await store.cas.run({ what: `verify lock on ${this.remote}`, fetchFirst: true }, async ({ snapshot: snapshot2 }) => {
+          const held = snapshot2.verifyLock;
+          if (held) {
+            const body = parseLock(held.body);
+            if (body.nonce?.startsWith(`${nonce}-`)) return { done: held.commit };
+            const first = store.seen(snapshot2).firstSeen.get(`lock:${held.commit}`) ?? store.clock.monotonic();
+            const silent = store.clock.monotonic() - first;
+            const dead = body.holder !== void 0 && processLiveness(body.holder) === "gone";
+            if (!dead && silent <= DEFAULT_LEASE_MS) {
+              const who = body.holder ? `pid ${body.holder.pid} on host ${body.holder.host}` : "an unknown process";
+              throw new CliError("E_REFUSED", `another verify is merging through ${this.remote} (${who}, since ${body.at ?? "?"} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`);
+            }
+          }
+          const commit = store.writer().lock(held?.commit, me, nonce);
+          return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
+        });
+        let lost = false;
+        const renew = setInterval(() => {
+          const next = store.writer().lock(current, me, nonce);
+          store.transport.push([{ ref, to: next }], { atomic: true }).then(
+            (outcomes) => outcomes.get(ref)?.outcome === "rejected" ? lost = true : current = next,
+            () => void 0
+            // unanswered: the next renewal tries again
+          );
+        }, DEFAULT_LEASE_MS / 3);
+        renew.unref();
+        return {
+          release: async () => {
+            clearInterval(renew);
+            if (lost) return;
+            try {
+              await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
+            } catch {
+            }
+          }
+        };
+      }
+    };
+  }
+});
+
+// src/store/git-remote/git-remote-store.ts
+var import_node_fs8, import_node_path7, ADD_CHUNK, GitRemoteStore;
+var init_git_remote_store = __esm({
+  "src/store/git-remote/git-remote-store.ts"() {
+    "use strict";
+    import_node_fs8 = require("node:fs");
+    import_node_path7 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_path_inside();
+    init_git_exclude();
+    init_locate();
+    init_run_git();
+    init_holder_proof();
+    init_rules();
+    init_task_file();
+    init_task_schema();
+    init_claim_step();
+    init_clock();
+    init_compare_and_swap();
+    init_complete_change();
+    init_holder_steps();
+    init_layout();
+    init_listing();
+    init_objects();
+    init_observations();
+    init_recover_step();
+    init_reopen_step();
+    init_snapshot();
+    init_transitions();
+    init_transport();
+    init_verify_remote();
+    ADD_CHUNK = 1e3;
+    GitRemoteStore = class {
+      description;
+      localDir;
+      shared;
+      transport;
+      layout;
+      clock;
+      repoRoot;
+      gitCommonDir;
+      notes;
+      cas;
+      /** Parsed task files by tree id (a tree never changes, so neither does its file). */
+      files = /* @__PURE__ */ new Map();
+      transitions;
+      constructor(options) {
+        this.layout = new RefLayout(options.remote);
+        const { remote } = this.layout;
+        const repo = findRepo(options.cwd);
+        if (!repo) throw new CliError("E_USAGE", `--store git:${remote} needs a git repository, and ${options.cwd} is not inside one; run from the project's clone, or use --store local`);
+        this.repoRoot = repo.repoRoot;
+        this.gitCommonDir = repo.gitCommonDir;
+        const url = runGit(["config", "--get", `remote.${remote}.url`], { cwd: repo.repoRoot, okExitCodes: [1] }).stdout.trim();
+        if (!url) throw new CliError("E_USAGE", `git remote "${remote}" is not configured in ${repo.repoRoot}; add it (git remote add ${remote} <url>) or use --store local`);
+        this.description = `git:${remote} (${url})`;
+        this.localDir = options.localDir;
+        this.clock = options.clock ?? SYSTEM_CLOCK;
+        this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, networkOptions(options.env ?? process.env));
+        this.notes = new Observations((0, import_node_path7.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
+        this.cas = new CasRunner(this.transport, () => this.snapshot());
+        this.shared = new VerifyRemote(this);
+      }
+      snapshot() {
+        return readSnapshot(this.repoRoot, this.layout);
+      }
+      async fresh() {
+        await this.transport.fetch();
+        return this.snapshot();
+      }
+      /** Where a task lives, for people: its ref and the remote. */
+      where(id) {
+        return `${this.layout.remoteRef(this.layout.taskName(id))} on ${this.layout.remote}`;
+      }
+      writer() {
+        if (!this.transitions) {
+          const format = gitOutput(["rev-parse", "--show-object-format"], { cwd: this.repoRoot });
+          if (format !== "sha1" && format !== "sha256") throw new CliError("E_GIT", `${this.repoRoot} uses object format "${format}", which the git-remote store cannot write`);
+          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path7.join)(this.gitCommonDir, "objects"), format), this.clock);
+        }
+        return this.transitions;
+      }
+      /** When this machine first saw each claim and its latest sign of life, noting what is new. */
+      seen(snapshot2) {
+        return { firstSeen: this.notes.observe(observationKeys(snapshot2)), clock: this.clock };
+      }
+      async readFiles(snapshot2, trees) {
+        const idOf = new Map([...snapshot2.tasks.values()].map((entry) => [entry.tree, entry.id]));
+        await readTaskFiles(this.repoRoot, trees, this.files, (tree) => this.where(idOf.get(tree) ?? tree));
+      }
+      async parsed(snapshot2, entry) {
+        await this.readFiles(snapshot2, [entry.tree]);
+        const file = this.files.get(entry.tree);
+        if ("problem" in file) throw new CliError("E_INVALID", file.problem);
+        return file;
+      }
+      /** The task a just-built commit holds. */
+      builtTask(entry, built) {
+        const parsed = parseTaskText(built.text, this.where(entry.id));
+        this.files.set(built.tree, parsed);
+        return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id));
+      }
+      requireStore(snapshot2) {
+        if (!snapshot2.meta) throw new CliError("E_NOT_FOUND", `no task store on ${this.description}; run \`parallel-agents init --store git:${this.layout.remote}\` (or plan publish) first`);
+      }
+      async exists() {
+        if ((await this.snapshot()).meta) return true;
+        return (await this.fresh()).meta !== void 0;
+      }
+      prepareLocalDir() {
+        try {
+          (0, import_node_fs8.mkdirSync)(this.localDir, { recursive: true });
+        } catch (error) {
+          throw writeFailure(error, this.localDir);
+        }
+        const below = pathBelow(this.repoRoot, this.localDir);
+        return below ? addToGitExclude(this.gitCommonDir, `/${below}/`) : false;
+      }
+      metaUpdate() {
+        const writer = this.writer();
+        return { ref: this.layout.remoteRef(META), to: writer.meta(), was: null };
+      }
+      async init() {
+        const excludeAdded = this.prepareLocalDir();
+        const created = await this.cas.run({ what: `init of the store on ${this.layout.remote}` }, async ({ snapshot: snapshot2 }) => snapshot2.meta ? { done: false } : { updates: [this.metaUpdate()], atomic: true, result: () => true });
+        return { store: this.description, created, excludeAdded };
+      }
+      /** Each chunk of new tasks lands whole (one atomic push of "must not exist" creations) or not at all. */
+      async add(inputs) {
+        this.prepareLocalDir();
+        const ids = new Set(inputs.map((input) => input.id));
+        const added = [];
+        for (let start = 0; start < inputs.length || start === 0; start += ADD_CHUNK) {
+          const chunk = inputs.slice(start, start + ADD_CHUNK);
+          added.push(...await this.cas.run({ what: `add of ${chunk.length} task(s)`, fetchFirst: start === 0 }, async ({ snapshot: snapshot2 }) => {
+            const inChunk = new Set(chunk.map((input) => input.id));
+            const elsewhere = [...ids].filter((id) => !inChunk.has(id) && !snapshot2.tasks.has(id));
+            const prepared = normalizeTaskInputs(chunk, /* @__PURE__ */ new Set([...snapshot2.tasks.keys(), ...elsewhere]), this.description);
+            const built = prepared.map(({ id, frontmatter, body }) => ({ id, ...this.writer().build({ state: "available", event: "add", subject: `add ${id}: ${String(frontmatter.title)}`, frontmatter, body }, void 0) }));
+            const updates = built.map((item) => ({ ref: this.layout.remoteRef(this.layout.taskName(item.id)), to: item.commit, was: null }));
+            if (!snapshot2.meta) updates.push(this.metaUpdate());
+            if (updates.length === 0) return { done: [] };
+            return { updates, atomic: true, result: () => built.map((item) => this.builtTask({ id: item.id, commit: item.commit, tree: item.tree, record: item.record }, item)) };
+          }));
+          if (inputs.length === 0) break;
+        }
+        return added;
+      }
+      async list(options = {}) {
+        const snapshot2 = await this.fresh();
+        await this.readFiles(snapshot2, [...snapshot2.tasks.values()].map((entry) => entry.tree));
+        return listTasks(snapshot2, this.files, (id) => this.where(id), this.seen(snapshot2), options.staleAfterMs ?? DEFAULT_LEASE_MS);
+      }
+      async get(id) {
+        validateTaskId(id);
+        const snapshot2 = await this.fresh();
+        const entry = snapshot2.tasks.get(id);
+        if (!entry?.record) return void 0;
+        return toTask(entry, await this.parsed(snapshot2, entry), this.where(id), this.seen(snapshot2));
+      }
+      /** From this clone's cache: hooks ask on every edit, and a holder's own claims reach the cache when it pushes them. */
+      async heldBy(agent) {
+        validateAgentName(agent);
+        const snapshot2 = await this.snapshot();
+        const held = [...snapshot2.tasks.values()].filter((entry) => entry.record?.state === "claimed" && entry.record.claim?.agent === agent);
+        const tasks = [];
+        for (const entry of held.sort((a, b) => a.id < b.id ? -1 : 1)) tasks.push(toTask(entry, await this.parsed(snapshot2, entry), this.where(entry.id)));
+        return tasks;
+      }
+      async claim(request) {
+        validateAgentName(request.agent);
+        if (request.role !== void 0) validateAgentName(request.role, "--role");
+        if (request.task !== void 0) validateTaskId(request.task);
+        const token = newHolderToken();
+        const claim2 = this.writer().newClaim(request.agent, proofOf(token), request.holder);
+        const tried = /* @__PURE__ */ new Map();
+        return this.cas.run({ what: `claim by ${request.agent}` }, (context) => claimStep(this, request, { claim: claim2, token, tried }, context));
+      }
+      holder(request, event, change) {
+        return this.cas.run({ what: `${event} of ${request.task}` }, (context) => holderStep(this, request, event, change, context));
+      }
+      heartbeat(request) {
+        return this.holder(request, "heartbeat", () => ({ state: "claimed", subject: `heartbeat ${request.task} by ${request.agent}` }));
+      }
+      complete(request) {
+        return this.holder(request, "complete", completeChange(this, request));
+      }
+      fail(request) {
+        const reason = request.reason.trim();
+        if (reason === "") throw new CliError("E_USAGE", "--reason must say why the task failed");
+        return this.holder(request, "fail", ({ parsed }) => {
+          const attempts = parsed.frontmatter.attempts + 1;
+          const state = stateAfterFailure(attempts, parsed.frontmatter.max_attempts);
+          return { state, subject: `fail ${request.task} by ${request.agent}: ${state} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, frontmatter: { ...parsed.frontmatter, attempts, last_error: reason } };
+        });
+      }
+      release(request) {
+        return this.holder(request, "release", ({ parsed }) => {
+          const state = stateAfterRelease(parsed.frontmatter.attempts);
+          return { state, subject: `release ${request.task} by ${request.agent}: ${state}` };
+        });
+      }
+      async reopen(request) {
+        validateTaskId(request.task);
+        return this.cas.run({ what: `reopen of ${request.task}`, fetchFirst: true }, (context) => reopenStep(this, request, context));
+      }
+      async recover(options) {
+        if (options.task !== void 0) validateTaskId(options.task);
+        return this.cas.run({ what: `recover on ${this.layout.remote}`, fetchFirst: true }, (context) => recoverStep(this, options, context));
+      }
+    };
+  }
+});
+
 // src/store/transitions.ts
 function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
   const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
@@ -2595,50 +4087,11 @@ function afterReopen(fm, request) {
   for (const key of ["commit", "summary", "completed_by", "completed_at"]) delete frontmatter[key];
   return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
 }
-var init_transitions = __esm({
+var init_transitions2 = __esm({
   "src/store/transitions.ts"() {
     "use strict";
     init_errors();
     init_rules();
-  }
-});
-
-// src/store/holder-proof.ts
-function crypto() {
-  cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module2.createRequire)(import_meta2.url)("node:crypto");
-  return cryptoModule;
-}
-function newHolderToken() {
-  return crypto().randomBytes(16).toString("hex");
-}
-function proofOf(token) {
-  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
-}
-function validateToken(token) {
-  if (!TOKEN_PATTERN.test(token)) {
-    throw new CliError("E_INVALID", `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
-  }
-  return token;
-}
-function hmacHex(key, value) {
-  return crypto().createHmac("sha256", key).update(value).digest("hex");
-}
-function randomSecret() {
-  return crypto().randomBytes(32).toString("hex");
-}
-function sameSecret(a, b) {
-  if (a.length !== b.length) return false;
-  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
-var init_holder_proof = __esm({
-  "src/store/holder-proof.ts"() {
-    "use strict";
-    import_node_module2 = require("node:module");
-    init_errors();
-    import_meta2 = {};
-    TOKEN_PATTERN = /^[0-9a-f]{32}$/;
-    PROOF_LENGTH = 16;
   }
 });
 
@@ -2701,11 +4154,11 @@ var init_names = __esm({
 });
 
 // src/store/local/claiming.ts
-var import_node_path4, CLAIMABLE, Claimer;
+var import_node_path8, CLAIMABLE, Claimer;
 var init_claiming = __esm({
   "src/store/local/claiming.ts"() {
     "use strict";
-    import_node_path4 = require("node:path");
+    import_node_path8 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_holder_proof();
@@ -2732,7 +4185,7 @@ var init_claiming = __esm({
         const cached2 = this.meta.get(candidate.id);
         if (cached2) return cached2;
         try {
-          const parsed = this.folder.read((0, import_node_path4.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
+          const parsed = this.folder.read((0, import_node_path8.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
           if (parsed.frontmatter.id !== candidate.id) return void 0;
           const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
           this.meta.set(candidate.id, meta2);
@@ -2778,7 +4231,7 @@ var init_claiming = __esm({
             gone.add(candidate);
             const token = newHolderToken();
             const lease = formatLease(Date.now(), proofOf(token), request.holder);
-            const origin = (0, import_node_path4.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
+            const origin = (0, import_node_path8.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
             const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
             try {
               fs.renameSync(origin, claimPath);
@@ -2835,7 +4288,7 @@ var init_claiming = __esm({
       }
       /** The names-only picture nothingClaimable needs. */
       snapshot(where2) {
-        const stateOf = /* @__PURE__ */ new Map();
+        const stateOf2 = /* @__PURE__ */ new Map();
         const holders = /* @__PURE__ */ new Map();
         let moving = 0;
         for (const state of ["available", "claimed", "completed", "failed", "blocked"]) {
@@ -2847,16 +4300,16 @@ var init_claiming = __esm({
             const location = this.folder.locationOf(state, entry.name);
             if (!location) continue;
             const id = location.claim?.id ?? idOfTaskFile(entry.name);
-            stateOf.set(id, state);
+            stateOf2.set(id, state);
             if (location.claim) holders.set(id, location.claim.agent);
           }
         }
         const openDeps = /* @__PURE__ */ new Map();
-        for (const [id, state] of stateOf) {
+        for (const [id, state] of stateOf2) {
           if (state !== "available" && state !== "failed") continue;
           openDeps.set(id, this.metaOf({ state, id })?.depends_on);
         }
-        return { stateOf, holders, moving, openDeps, where: where2 };
+        return { stateOf: stateOf2, holders, moving, openDeps, where: where2 };
       }
     };
   }
@@ -2878,9 +4331,9 @@ function findClaim(folder, request) {
   if (unproved) {
     throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
   }
-  throw notHolder(folder, request);
+  throw notHolder2(folder, request);
 }
-function notHolder(folder, request) {
+function notHolder2(folder, request) {
   const where2 = folder.locate(request.task)[0];
   let state;
   if (!where2) state = "does not exist";
@@ -2898,11 +4351,11 @@ var init_holding = __esm({
 });
 
 // src/store/local/folder.ts
-var import_node_path5, StoreFolder;
+var import_node_path9, StoreFolder;
 var init_folder = __esm({
   "src/store/local/folder.ts"() {
     "use strict";
-    import_node_path5 = require("node:path");
+    import_node_path9 = require("node:path");
     init_errors();
     init_fs_port();
     init_path_inside();
@@ -2917,7 +4370,7 @@ var init_folder = __esm({
         this.fs = fs;
       }
       stateDir(state) {
-        return (0, import_node_path5.join)(this.dir, state);
+        return (0, import_node_path9.join)(this.dir, state);
       }
       names(state) {
         try {
@@ -2970,9 +4423,9 @@ var init_folder = __esm({
       locationOf(state, name) {
         if (state === "claimed") {
           const claim2 = parseClaimFileName(name);
-          return claim2 ? { state, path: (0, import_node_path5.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
+          return claim2 ? { state, path: (0, import_node_path9.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
         }
-        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path5.join)(this.stateDir(state), name), name };
+        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path9.join)(this.stateDir(state), name), name };
       }
       /** Every place a task id is filed, by name only (no parsing): more than one is a problem. */
       locate(id) {
@@ -2984,14 +4437,14 @@ var init_folder = __esm({
               const where2 = this.locationOf("claimed", entry.name);
               if (where2?.claim?.id === id) found.push(where2);
             }
-          } else if (this.fs.existsSync((0, import_node_path5.join)(this.stateDir(state), taskFileName(id)))) {
-            found.push({ state, path: (0, import_node_path5.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
+          } else if (this.fs.existsSync((0, import_node_path9.join)(this.stateDir(state), taskFileName(id)))) {
+            found.push({ state, path: (0, import_node_path9.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
           }
         }
         return found;
       }
       claimPath(id, agent, lease) {
-        return (0, import_node_path5.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
+        return (0, import_node_path9.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
       }
       /** Why an entry cannot be a task file (a symlink, a folder), or undefined for a regular file. */
       entryProblem(entry, path) {
@@ -3017,7 +4470,7 @@ var init_folder = __esm({
           for (const entry of this.names(state)) {
             if (entry.name.startsWith(".")) continue;
             const where2 = this.locationOf(state, entry.name);
-            const path = (0, import_node_path5.join)(this.stateDir(state), entry.name);
+            const path = (0, import_node_path9.join)(this.stateDir(state), entry.name);
             if (!where2) {
               if (entry.name.endsWith(".md")) {
                 problems.push({ file: path, message: state === "claimed" ? `${path}: not a claim file name (<id>~<agent>~<lease>.md); move it back to available/` : `${path}: not a task file name (<id>.md with a valid id); rename it` });
@@ -3177,31 +4630,6 @@ var init_journal = __esm({
   }
 });
 
-// src/text/duration.ts
-function parseDuration(text, options = {}) {
-  const match = DURATION.exec(text.trim());
-  if (!match || options.unitRequired && match[2] === void 0) return void 0;
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
-}
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
-  const totalSeconds = Math.round(ms / 1e3);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor(totalSeconds % 3600 / 60);
-  const seconds3 = totalSeconds % 60;
-  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
-  return `${seconds3}s`;
-}
-var UNIT_MS, DURATION;
-var init_duration = __esm({
-  "src/text/duration.ts"() {
-    "use strict";
-    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-  }
-});
-
 // src/store/local/recovery.ts
 function staleClaim(claim2, now, staleAfterMs) {
   if (claim2.holder && processLiveness(claim2.holder) === "gone") return { kind: "dead", reason: `holder process ${claim2.holder.pid} is gone` };
@@ -3260,8 +4688,8 @@ function addTasks(folder, inputs, journal) {
   const added = [];
   for (const { id, frontmatter, body } of normalizeTaskInputs(inputs, existing, folder.dir)) {
     const text = serializeTask(frontmatter, body);
-    const path = (0, import_node_path6.join)(folder.stateDir("available"), taskFileName(id));
-    const tmp = (0, import_node_path6.join)(folder.stateDir("available"), tempName(path));
+    const path = (0, import_node_path10.join)(folder.stateDir("available"), taskFileName(id));
+    const tmp = (0, import_node_path10.join)(folder.stateDir("available"), tempName(path));
     createFileWhole(fs, tmp, text, { fsync: true });
     const ours = fs.statSync(tmp).ino;
     try {
@@ -3304,7 +4732,7 @@ function refuseSecondCopy(folder, id, path, ours) {
   for (const state of TASK_STATES) {
     for (const entry of folder.names(state)) {
       const move = parseMoveFileName(entry.name);
-      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path6.join)(folder.stateDir(state), entry.name)));
+      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path10.join)(folder.stateDir(state), entry.name)));
     }
   }
   const inodes = [...copies.values()].filter((ino) => ino !== void 0);
@@ -3318,11 +4746,11 @@ function refuseSecondCopy(folder, id, path, ours) {
   }
   throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir} (added by another process meanwhile); choose another id`);
 }
-var import_node_path6;
+var import_node_path10;
 var init_adding = __esm({
   "src/store/local/adding.ts"() {
     "use strict";
-    import_node_path6 = require("node:path");
+    import_node_path10 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -3341,9 +4769,9 @@ function moveTask(folder, spec) {
   const { fs } = folder;
   const toDir = folder.stateDir(spec.to);
   const writer = writerTag();
-  const pending = (0, import_node_path7.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
-  const moving = (0, import_node_path7.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
-  const dest = (0, import_node_path7.join)(toDir, taskFileName(spec.id));
+  const pending = (0, import_node_path11.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
+  const moving = (0, import_node_path11.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
+  const dest = (0, import_node_path11.join)(toDir, taskFileName(spec.id));
   createFileWhole(fs, pending, spec.content, { fsync: true });
   const dropPending = () => {
     try {
@@ -3411,11 +4839,11 @@ function repairMoves(folder, onRepaired = () => {
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
     for (const { name, move } of moves) {
       if (!writerGone(parseWriterTag(move.writer))) continue;
-      const path = (0, import_node_path7.join)(dir, name);
+      const path = (0, import_node_path11.join)(dir, name);
       if (move.kind === "moving") {
         if (pendingKeys.has(key(move))) {
-          const pending = (0, import_node_path7.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
-          const dest = (0, import_node_path7.join)(dir, taskFileName(move.id));
+          const pending = (0, import_node_path11.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
+          const dest = (0, import_node_path11.join)(dir, taskFileName(move.id));
           if (fs.existsSync(dest)) {
             if (fs.existsSync(pending)) {
               repaired.push(`${state}/${move.id}: an interrupted move cannot finish: ${duplicateError(dest, move.id).message}`);
@@ -3435,14 +4863,14 @@ function repairMoves(folder, onRepaired = () => {
     }
     for (const name of hidden) {
       if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-      ignoreGone((0, import_node_path7.join)(dir, name), () => fs.unlinkSync((0, import_node_path7.join)(dir, name)));
+      ignoreGone((0, import_node_path11.join)(dir, name), () => fs.unlinkSync((0, import_node_path11.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
     if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-    ignoreGone((0, import_node_path7.join)(top, name), () => fs.unlinkSync((0, import_node_path7.join)(top, name)));
+    ignoreGone((0, import_node_path11.join)(top, name), () => fs.unlinkSync((0, import_node_path11.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;
@@ -3455,11 +4883,11 @@ function safeNames(folder, dir) {
     throw error;
   }
 }
-var import_node_path7, MoveLost;
+var import_node_path11, MoveLost;
 var init_transition = __esm({
   "src/store/local/transition.ts"() {
     "use strict";
-    import_node_path7 = require("node:path");
+    import_node_path11 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -3476,11 +4904,11 @@ var init_transition = __esm({
 });
 
 // src/store/local/local-store.ts
-var import_node_path8, LocalStore;
+var import_node_path12, LocalStore;
 var init_local_store = __esm({
   "src/store/local/local-store.ts"() {
     "use strict";
-    import_node_path8 = require("node:path");
+    import_node_path12 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -3492,7 +4920,7 @@ var init_local_store = __esm({
     init_rules();
     init_task_file();
     init_task_schema();
-    init_transitions();
+    init_transitions2();
     init_claiming();
     init_holding();
     init_folder();
@@ -3521,7 +4949,7 @@ var init_local_store = __esm({
         this.claimer = new Claimer(this.folder);
       }
       get eventsPath() {
-        return (0, import_node_path8.join)(this.dir, "events.jsonl");
+        return (0, import_node_path12.join)(this.dir, "events.jsonl");
       }
       present() {
         return this.fs.existsSync(this.folder.stateDir("available"));
@@ -3537,7 +4965,13 @@ var init_local_store = __esm({
       }
       async init() {
         const created = !this.present();
-        for (const state of TASK_STATES) this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+        for (const state of TASK_STATES) {
+          try {
+            this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+          } catch (error) {
+            throw writeFailure(error, this.folder.stateDir(state));
+          }
+        }
         let excludeAdded = false;
         const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : void 0;
         if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
@@ -3606,7 +5040,7 @@ var init_local_store = __esm({
           this.fs.utimesSync(where2.path, now, now);
           return this.folder.toTask(this.folder.read(where2.path), where2);
         } catch (error) {
-          if (isMissing(error)) throw notHolder(this.folder, request);
+          if (isMissing(error)) throw notHolder2(this.folder, request);
           throw writeFailure(error, where2.path);
         }
       }
@@ -3616,7 +5050,7 @@ var init_local_store = __esm({
         try {
           parsed = this.folder.read(where2.path);
         } catch (error) {
-          if (isMissing(error)) throw notHolder(this.folder, request);
+          if (isMissing(error)) throw notHolder2(this.folder, request);
           throw error;
         }
         const { to, frontmatter, event } = next(parsed.frontmatter);
@@ -3625,7 +5059,7 @@ var init_local_store = __esm({
           const path = moveTask(this.folder, { id: where2.claim.id, source: where2.path, lease: where2.claim.lease, to, content, record: () => this.journal(event) });
           return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(where2.claim.id) });
         } catch (error) {
-          if (error instanceof MoveLost) throw notHolder(this.folder, request);
+          if (error instanceof MoveLost) throw notHolder2(this.folder, request);
           throw error;
         }
       }
@@ -3646,7 +5080,7 @@ var init_local_store = __esm({
       async reopen(request) {
         validateTaskId(request.task);
         this.requireStore();
-        const source = (0, import_node_path8.join)(this.folder.stateDir("completed"), taskFileName(request.task));
+        const source = (0, import_node_path12.join)(this.folder.stateDir("completed"), taskFileName(request.task));
         const where2 = { state: "completed", path: source, name: taskFileName(request.task) };
         let parsed;
         try {
@@ -3684,182 +5118,25 @@ var init_local_store = __esm({
   }
 });
 
-// src/repo/run-git.ts
-function childProcess() {
-  childProcessModule ??= typeof require === "function" ? require("node:child_process") : (0, import_node_module3.createRequire)(import_meta3.url)("node:child_process");
-  return childProcessModule;
-}
-function runGit(args, options) {
-  const result = childProcess().spawnSync("git", args, {
-    cwd: options.cwd,
-    input: options.input ?? "",
-    encoding: "utf8",
-    env: { ...process.env, ...options.env, ...QUIET_ENV },
-    maxBuffer: 256 * 1024 * 1024
-  });
-  if (result.error) {
-    throw new CliError("E_GIT", `could not run git in ${options.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
-  }
-  const exitCode = result.status ?? 128;
-  if (exitCode !== 0 && !(options.okExitCodes ?? []).includes(exitCode)) {
-    throw new GitError(args, exitCode, result.stderr, options.cwd);
-  }
-  return { stdout: result.stdout, stderr: result.stderr, exitCode };
-}
-function runGitAsync(args, options) {
-  return new Promise((resolvePromise, reject) => {
-    const input = options.input;
-    const child = childProcess().spawn("git", args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", (error) => {
-      reject(new CliError("E_GIT", `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
-    });
-    child.on("close", (code) => {
-      const result = { stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8"), exitCode: code ?? 128 };
-      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
-        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
-      } else {
-        resolvePromise(result);
-      }
-    });
-    if (input !== void 0 && child.stdin) {
-      child.stdin.on("error", () => {
-      });
-      child.stdin.end(input);
-    }
-  });
-}
-function gitOutput(args, options) {
-  return runGit(args, options).stdout.replace(/\n$/, "");
-}
-function gitTest(args, options) {
-  return runGit(args, { ...options, okExitCodes: [1] }).exitCode === 0;
-}
-function resolveCommit(rev, cwd) {
-  if (rev.startsWith("-")) return void 0;
-  const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
-  return result.exitCode === 0 ? result.stdout.trim() : void 0;
-}
-function requireMergeTreeSupport(cwd) {
-  if (mergeTreeChecked) return;
-  const version3 = gitOutput(["version"], { cwd });
-  const match = /(\d+)\.(\d+)/.exec(version3);
-  const major = Number(match?.[1] ?? 0);
-  const minor = Number(match?.[2] ?? 0);
-  if (major < 2 || major === 2 && minor < 38) {
-    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version3}"); upgrade git`);
-  }
-  mergeTreeChecked = true;
-}
-var import_node_module3, import_meta3, childProcessModule, GitError, QUIET_ENV, mergeTreeChecked;
-var init_run_git = __esm({
-  "src/repo/run-git.ts"() {
-    "use strict";
-    import_node_module3 = require("node:module");
-    init_errors();
-    import_meta3 = {};
-    GitError = class extends CliError {
-      args;
-      gitExitCode;
-      stderr;
-      constructor(args, gitExitCode, stderr, cwd) {
-        const firstLine = stderr.trim().split("\n").find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
-        super("E_GIT", `git ${args.slice(0, 3).join(" ")} failed in ${cwd}: ${firstLine}`, {
-          git_args: [...args],
-          git_exit: gitExitCode
-        });
-        this.name = "GitError";
-        this.args = args;
-        this.gitExitCode = gitExitCode;
-        this.stderr = stderr;
-      }
-    };
-    QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
-    mergeTreeChecked = false;
-  }
-});
-
-// src/repo/locate.ts
-function findRepoOnDisk(cwd) {
-  let dir = (0, import_node_path9.resolve)(cwd);
-  for (; ; ) {
-    const dotGit = (0, import_node_path9.join)(dir, ".git");
-    let stat;
-    try {
-      stat = (0, import_node_fs3.statSync)(dotGit);
-    } catch {
-      stat = void 0;
-    }
-    if (stat?.isDirectory()) return { repoRoot: dir, gitCommonDir: dotGit };
-    if (stat?.isFile()) {
-      const match = /^gitdir: (.+)$/m.exec((0, import_node_fs3.readFileSync)(dotGit, "utf8"));
-      if (!match) return void 0;
-      const gitDir = (0, import_node_path9.resolve)(dir, match[1].trim());
-      let commonDir;
-      try {
-        commonDir = (0, import_node_path9.resolve)(gitDir, (0, import_node_fs3.readFileSync)((0, import_node_path9.join)(gitDir, "commondir"), "utf8").trim());
-      } catch {
-        return void 0;
-      }
-      if ((0, import_node_path9.basename)(commonDir) !== ".git") return void 0;
-      return { repoRoot: (0, import_node_path9.dirname)(commonDir), gitCommonDir: commonDir };
-    }
-    const parent = (0, import_node_path9.dirname)(dir);
-    if (parent === dir) return "not-found";
-    dir = parent;
-  }
-}
-function findRepo(cwd) {
-  if (!process.env.GIT_DIR && !process.env.GIT_WORK_TREE) {
-    const onDisk = findRepoOnDisk(cwd);
-    if (onDisk === "not-found") return void 0;
-    if (onDisk) return onDisk;
-  }
-  let output;
-  try {
-    const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd, okExitCodes: [128] });
-    if (result.exitCode !== 0) return void 0;
-    output = result.stdout;
-  } catch {
-    return void 0;
-  }
-  const [commonDir, toplevel] = output.trim().split("\n");
-  if (!commonDir) return void 0;
-  const repoRoot = (0, import_node_path9.basename)(commonDir) === ".git" ? (0, import_node_path9.dirname)(commonDir) : toplevel ?? cwd;
-  return { repoRoot, gitCommonDir: commonDir };
-}
-var import_node_fs3, import_node_path9;
-var init_locate = __esm({
-  "src/repo/locate.ts"() {
-    "use strict";
-    import_node_fs3 = require("node:fs");
-    import_node_path9 = require("node:path");
-    init_run_git();
-  }
-});
-
 // src/store/location.ts
 function locateStore(options) {
   const repo = findRepo(options.cwd);
   const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
   if (override) {
     return {
-      dir: (0, import_node_path10.isAbsolute)(override) ? override : (0, import_node_path10.resolve)(options.cwd, override),
+      dir: (0, import_node_path13.isAbsolute)(override) ? override : (0, import_node_path13.resolve)(options.cwd, override),
       repoRoot: repo?.repoRoot,
       gitCommonDir: repo?.gitCommonDir
     };
   }
   const root = repo?.repoRoot ?? options.cwd;
-  return { dir: (0, import_node_path10.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+  return { dir: (0, import_node_path13.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_path10, STORE_DIR_NAME;
+var import_node_path13, STORE_DIR_NAME;
 var init_location = __esm({
   "src/store/location.ts"() {
     "use strict";
-    import_node_path10 = require("node:path");
+    import_node_path13 = require("node:path");
     init_locate();
     STORE_DIR_NAME = "_tasks";
   }
@@ -3871,12 +5148,14 @@ function openStore(options) {
   const spec = options.store ?? env.PARALLEL_STORE ?? "local";
   const location = locateStore({ cwd: options.cwd, tasksDir: options.tasksDir, env });
   if (spec === "local") return new LocalStore(location, { fs: options.fs });
+  if (spec.startsWith("git:")) return new GitRemoteStore({ cwd: options.cwd, remote: spec.slice(4), localDir: location.dir, env, clock: options.clock });
   throw new CliError("E_USAGE", `--store "${spec}" is not a store; use "local" (the _tasks/ folder) or "git:<remote>" (e.g. git:origin)`);
 }
 var init_open_store = __esm({
   "src/store/open-store.ts"() {
     "use strict";
     init_errors();
+    init_git_remote_store();
     init_local_store();
     init_location();
   }
@@ -3955,6 +5234,7 @@ var init_args = __esm({
     GLOBAL_OPTIONS = {
       json: { type: "boolean" },
       "tasks-dir": { type: "string" },
+      store: { type: "string" },
       help: { type: "boolean", short: "h" }
     };
   }
@@ -4063,20 +5343,20 @@ var init_task_view = __esm({
 
 // src/hooks/identity-marker.ts
 function identityKey(gitCommonDir, create) {
-  const path = (0, import_node_path11.join)(gitCommonDir, KEY_FILE);
+  const path = (0, import_node_path14.join)(gitCommonDir, KEY_FILE);
   try {
-    return (0, import_node_fs4.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs9.readFileSync)(path, "utf8").trim();
   } catch {
     if (!create) return void 0;
   }
   try {
-    NODE_FS.mkdirSync((0, import_node_path11.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    NODE_FS.mkdirSync((0, import_node_path14.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
     createFileWhole(NODE_FS, path, `${randomSecret()}
 `);
   } catch {
   }
   try {
-    return (0, import_node_fs4.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs9.readFileSync)(path, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -4093,7 +5373,7 @@ function markerLine(key, agentId, hostPid, agentType) {
 }
 function cmdline(pid) {
   try {
-    return (0, import_node_fs4.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
+    return (0, import_node_fs9.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
   } catch {
     return void 0;
   }
@@ -4112,31 +5392,31 @@ function checkCaller(gitCommonDir) {
   }
   return { kind: "none" };
 }
-var import_node_fs4, import_node_path11, MARKER_PREFIX, KEY_FILE, MARKER;
+var import_node_fs9, import_node_path14, MARKER_PREFIX, KEY_FILE, MARKER;
 var init_identity_marker = __esm({
   "src/hooks/identity-marker.ts"() {
     "use strict";
-    import_node_fs4 = require("node:fs");
-    import_node_path11 = require("node:path");
+    import_node_fs9 = require("node:fs");
+    import_node_path14 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_liveness();
     init_holder_proof();
     MARKER_PREFIX = "# parallel-agents-identity ";
-    KEY_FILE = (0, import_node_path11.join)("parallel-agents", "identity.key");
+    KEY_FILE = (0, import_node_path14.join)("parallel-agents", "identity.key");
     MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32}) ([A-Za-z0-9_.:-]{1,128})/;
   }
 });
 
 // src/hooks/subagent-registry.ts
 function recordPath(localDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path12.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path15.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
 }
 function readSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
   if (!path) return void 0;
   try {
-    const data = JSON.parse((0, import_node_fs5.readFileSync)(path, "utf8"));
+    const data = JSON.parse((0, import_node_fs10.readFileSync)(path, "utf8"));
     return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
   } catch {
     return void 0;
@@ -4151,14 +5431,14 @@ function forgetSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
   if (!path) return;
   try {
-    (0, import_node_fs5.unlinkSync)(path);
+    (0, import_node_fs10.unlinkSync)(path);
   } catch {
   }
 }
 function allSubagents(localDir) {
   let names;
   try {
-    names = (0, import_node_fs5.readdirSync)((0, import_node_path12.join)(localDir, SUBAGENTS_DIR));
+    names = (0, import_node_fs10.readdirSync)((0, import_node_path15.join)(localDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
@@ -4170,12 +5450,12 @@ function allSubagents(localDir) {
   }
   return records;
 }
-var import_node_fs5, import_node_path12, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var import_node_fs10, import_node_path15, SUBAGENTS_DIR, AGENT_ID_PATTERN;
 var init_subagent_registry = __esm({
   "src/hooks/subagent-registry.ts"() {
     "use strict";
-    import_node_fs5 = require("node:fs");
-    import_node_path12 = require("node:path");
+    import_node_fs10 = require("node:fs");
+    import_node_path15 = require("node:path");
     init_atomic_write();
     SUBAGENTS_DIR = "subagents";
     AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -4285,12 +5565,12 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs6, import_node_path13, usage, command2;
+var import_node_fs11, import_node_path16, usage, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
-    import_node_fs6 = require("node:fs");
-    import_node_path13 = require("node:path");
+    import_node_fs11 = require("node:fs");
+    import_node_path16 = require("node:path");
     init_errors();
     init_args();
     init_open_store2();
@@ -4321,7 +5601,7 @@ var init_add = __esm({
         let body = bodyText ?? "";
         if (bodyFile !== void 0) {
           try {
-            body = (0, import_node_fs6.readFileSync)((0, import_node_path13.resolve)(ctx.cwd, bodyFile), "utf8");
+            body = (0, import_node_fs11.readFileSync)((0, import_node_path16.resolve)(ctx.cwd, bodyFile), "utf8");
           } catch (error) {
             throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
           }
@@ -4767,7 +6047,7 @@ function openRepoContext(options) {
     throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
   }
   const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
-  const worktreesDir = (0, import_node_path14.isAbsolute)(configured) ? configured : (0, import_node_path14.resolve)(location.repoRoot, configured);
+  const worktreesDir = (0, import_node_path17.isAbsolute)(configured) ? configured : (0, import_node_path17.resolve)(location.repoRoot, configured);
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
@@ -4790,7 +6070,7 @@ function isWorktreesExcluded(context) {
   const line = excludeLineFor(context);
   if (!line) return true;
   try {
-    return (0, import_node_fs7.readFileSync)((0, import_node_path14.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
+    return (0, import_node_fs12.readFileSync)((0, import_node_path17.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
   } catch {
     return false;
   }
@@ -4802,41 +6082,41 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_fs7, import_node_path14, DEFAULT_WORKTREES_DIR;
+var import_node_fs12, import_node_path17, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
-    import_node_fs7 = require("node:fs");
-    import_node_path14 = require("node:path");
+    import_node_fs12 = require("node:fs");
+    import_node_path17 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path14.join)(".parallel", "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path17.join)(".parallel", "worktrees");
   }
 });
 
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
-  return (0, import_node_path15.join)(storeDir, WORKTREE_RECORDS_DIR);
+  return (0, import_node_path18.join)(storeDir, WORKTREE_RECORDS_DIR);
 }
 function recordFile(storeDir, taskId) {
   validateTaskId(taskId);
-  return (0, import_node_path15.join)(recordsDir(storeDir), `${taskId}.json`);
+  return (0, import_node_path18.join)(recordsDir(storeDir), `${taskId}.json`);
 }
 function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
   let text;
   try {
-    text = (0, import_node_fs8.readFileSync)(file, "utf8");
+    text = (0, import_node_fs13.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return void 0;
     throw error;
   }
-  return parseRecord(file, text);
+  return parseRecord2(file, text);
 }
-function parseRecord(file, text) {
+function parseRecord2(file, text) {
   let raw;
   try {
     raw = JSON.parse(text);
@@ -4855,7 +6135,7 @@ function writeWorktreeRecord(storeDir, record) {
 }
 function deleteWorktreeRecord(storeDir, taskId) {
   try {
-    (0, import_node_fs8.unlinkSync)(recordFile(storeDir, taskId));
+    (0, import_node_fs13.unlinkSync)(recordFile(storeDir, taskId));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
@@ -4864,7 +6144,7 @@ function listWorktreeRecords(storeDir) {
   const dir = recordsDir(storeDir);
   let names;
   try {
-    names = (0, import_node_fs8.readdirSync)(dir);
+    names = (0, import_node_fs13.readdirSync)(dir);
   } catch (error) {
     if (error.code === "ENOENT") return { records: [], problems: [] };
     throw error;
@@ -4873,21 +6153,21 @@ function listWorktreeRecords(storeDir) {
   const problems = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const file = (0, import_node_path15.join)(dir, name);
+    const file = (0, import_node_path18.join)(dir, name);
     try {
-      records.push(parseRecord(file, (0, import_node_fs8.readFileSync)(file, "utf8")));
+      records.push(parseRecord2(file, (0, import_node_fs13.readFileSync)(file, "utf8")));
     } catch (error) {
       problems.push({ file, message: error.message });
     }
   }
   return { records, problems };
 }
-var import_node_fs8, import_node_path15, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs13, import_node_path18, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
-    import_node_fs8 = require("node:fs");
-    import_node_path15 = require("node:path");
+    import_node_fs13 = require("node:fs");
+    import_node_path18 = require("node:path");
     init_mini();
     init_errors();
     init_atomic_write();
@@ -4895,7 +6175,7 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(refine((path) => (0, import_node_path15.isAbsolute)(path), "must be an absolute path")),
+      path: string2().check(refine((path) => (0, import_node_path18.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
@@ -4957,8 +6237,8 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs9.mkdtempSync)((0, import_node_path16.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path16.join)(scratch, "index") };
+  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path19.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path19.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     runGit(["read-tree", head], { cwd: worktreePath, env });
@@ -4966,7 +6246,7 @@ function snapshotWorkingTree(worktreePath, message) {
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
-    (0, import_node_fs9.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs14.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function identityFallback(cwd) {
@@ -4977,13 +6257,13 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs9, import_node_os2, import_node_path16;
+var import_node_fs14, import_node_os3, import_node_path19;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
-    import_node_fs9 = require("node:fs");
-    import_node_os2 = require("node:os");
-    import_node_path16 = require("node:path");
+    import_node_fs14 = require("node:fs");
+    import_node_os3 = require("node:os");
+    import_node_path19 = require("node:path");
     init_run_git();
   }
 });
@@ -5011,7 +6291,7 @@ function commitTaskWorktree(context, record, task) {
   if (!record) {
     throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
-  if (!(0, import_node_fs10.existsSync)(record.path)) {
+  if (!(0, import_node_fs15.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
   const outside = ownershipViolations(changedInWorktree(record.path), task.files, controlDirs(context));
@@ -5038,7 +6318,7 @@ function changedBetween(cwd, from, to) {
 }
 function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
-  const full = resolveCommit(commit, (0, import_node_fs10.existsSync)(record.path) ? record.path : repoRoot);
+  const full = resolveCommit(commit, (0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
   const head = resolveCommit(branchRefName(record.branch), repoRoot);
   if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
@@ -5064,11 +6344,11 @@ function checkSharedCheckoutCommit(context, task, commit) {
   }
   return full;
 }
-var import_node_fs10;
+var import_node_fs15;
 var init_evidence = __esm({
   "src/git/evidence.ts"() {
     "use strict";
-    import_node_fs10 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     init_errors();
     init_run_git();
     init_task_schema();
@@ -5091,6 +6371,7 @@ var init_complete = __esm({
     init_errors();
     init_evidence();
     init_repo_context();
+    init_worktree_registry();
     init_next_steps();
     init_args();
     init_caller();
@@ -5118,11 +6399,14 @@ var init_complete = __esm({
         }
         const held = await store.heartbeat(proof2);
         const needsRepo = commitWorktree || commit !== void 0 || held.files.length > 0;
+        let evidence;
         if (needsRepo) {
           const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
           commit = gatherEvidence({ context, task: held, commit, commitWorktree });
+          const record = readWorktreeRecord(context.storeDir, held.id);
+          if (record && commit) evidence = { branch: record.branch, base: record.base };
         }
-        const task = await store.complete({ ...proof2, commit, summary: stringOption(ctx.values, "summary") });
+        const task = await store.complete({ ...proof2, commit, summary: stringOption(ctx.values, "summary"), evidence });
         return {
           data: { task: taskJson(task) },
           text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ""}; claim the next task with ${claimCommand(proof2.agent, task.role)}`
@@ -5246,9 +6530,9 @@ function launchLimit(wanted, env, running = 0) {
   const cap = hostSubagentCap(env);
   return Math.max(0, cap === void 0 ? wanted : Math.min(wanted, cap - running));
 }
-function launchNow(claimable, claimed, env, running = claimed) {
+function launchNow(claimable2, claimed, env, running = claimed) {
   const aboutToClaim = Math.max(0, running - claimed);
-  return launchLimit(Math.max(0, claimable - aboutToClaim), env, running);
+  return launchLimit(Math.max(0, claimable2 - aboutToClaim), env, running);
 }
 var DEFAULT_HOST_SUBAGENT_CAP, CAP_SINCE;
 var init_launch_limit = __esm({
@@ -5277,7 +6561,7 @@ async function snapshot(store, staleAfterMs) {
   }
   const worktrees = new Map(listWorktreeRecords(store.localDir).records.map((record) => [record.task, record]));
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));
-  const claimable = (task) => isClaimable(task, (id) => stateById.get(id));
+  const claimable2 = (task) => isClaimable(task, (id) => stateById.get(id));
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
@@ -5285,10 +6569,10 @@ async function snapshot(store, staleAfterMs) {
     store: store.description,
     summary,
     counts,
-    claimable: tasks.filter(claimable).length,
+    claimable: tasks.filter(claimable2).length,
     total,
     done,
-    tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable(task) })),
+    tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable2(task) })),
     flags,
     problems,
     list: tasks
@@ -5412,8 +6696,8 @@ function oneReadableLine(message, json) {
 }
 function sameDestination() {
   try {
-    const out = (0, import_node_fs11.fstatSync)(1);
-    const err = (0, import_node_fs11.fstatSync)(2);
+    const out = (0, import_node_fs16.fstatSync)(1);
+    const err = (0, import_node_fs16.fstatSync)(2);
     return out.dev === err.dev && out.ino === err.ino;
   } catch {
     return false;
@@ -5432,11 +6716,11 @@ function reportError(error, json, cause) {
 `);
   }
 }
-var import_node_fs11, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var import_node_fs16, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     init_errors();
     init_printable();
     JSON_SCHEMA_VERSION = 1;
@@ -6398,7 +7682,7 @@ function parseJson(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path17.extname)(source).toLowerCase() === ".json" || (0, import_node_path17.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path20.extname)(source).toLowerCase() === ".json" || (0, import_node_path20.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? parseJson(text, source) : parseYaml(text, source, "fix the file and run plan check again");
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -6422,19 +7706,19 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs12.readFileSync)(path, "utf8");
+    text = (0, import_node_fs17.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs12, import_node_path17;
+var import_node_fs17, import_node_path20;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
-    import_node_path17 = require("node:path");
+    import_node_fs17 = require("node:fs");
+    import_node_path20 = require("node:path");
     init_errors();
     init_task_schema();
     init_yaml();
@@ -6536,11 +7820,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path18, usage8, FORMATS, command11;
+var import_node_path21, usage8, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path18 = require("node:path");
+    import_node_path21 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -6568,7 +7852,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path18.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path21.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
@@ -6669,11 +7953,11 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path19, usage9, command12;
+var import_node_path22, usage9, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path19 = require("node:path");
+    import_node_path22 = require("node:path");
     init_errors();
     init_args();
     init_open_store2();
@@ -6693,7 +7977,7 @@ var init_plan_publish = __esm({
         requireOrchestrator(ctx, "publishing a plan");
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path19.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path22.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
         const result = await publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -6762,10 +8046,10 @@ function batchPlanDocument(units, options) {
   };
 }
 async function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs13.existsSync)(path) && !force) {
+  if ((0, import_node_fs18.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
-  const text = (0, import_node_path20.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const text = (0, import_node_path23.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${stringifyYaml(plan)}`;
   await parsePlanText(text, source);
@@ -6776,12 +8060,12 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs13, import_node_path20, TITLE_INSTRUCTION_LENGTH;
+var import_node_fs18, import_node_path23, TITLE_INSTRUCTION_LENGTH;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_fs18 = require("node:fs");
+    import_node_path23 = require("node:path");
     init_errors();
     init_yaml();
     init_atomic_write();
@@ -6843,18 +8127,18 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path21.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path21.resolve)(cwd); ; dir = (0, import_node_path21.dirname)(dir)) {
-    if ((0, import_node_fs14.existsSync)((0, import_node_path21.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path21.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path24.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path24.resolve)(cwd); ; dir = (0, import_node_path24.dirname)(dir)) {
+    if ((0, import_node_fs19.existsSync)((0, import_node_path24.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path24.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs14, import_node_path21;
+var import_node_fs19, import_node_path24;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
-    import_node_path21 = require("node:path");
+    import_node_fs19 = require("node:fs");
+    import_node_path24 = require("node:path");
     init_locate();
   }
 });
@@ -7000,7 +8284,7 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs15.readFileSync)(path, "utf8");
+    return (0, import_node_fs20.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
@@ -7008,15 +8292,15 @@ function readText(path) {
 async function gitignoreRules(fastGlob, root) {
   const files = await fastGlob("**/.gitignore", { cwd: root, ignore: [...ALWAYS_IGNORED], dot: true, followSymbolicLinks: false, suppressErrors: true });
   return files.sort(comparePaths).flatMap((file) => {
-    const folder = import_node_path22.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path22.join)(root, file)), folder === "." ? "" : folder);
+    const folder = import_node_path25.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path25.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs15.statSync)((0, import_node_path22.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs20.statSync)((0, import_node_path25.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
@@ -7032,22 +8316,22 @@ async function listBatchFiles(options) {
     unique: true,
     suppressErrors: true
   });
-  const realRoot = (0, import_node_fs15.realpathSync)(options.root);
+  const realRoot = (0, import_node_fs20.realpathSync)(options.root);
   const inside = files.filter((file) => {
     try {
-      return (0, import_node_fs15.realpathSync)((0, import_node_path22.join)(options.root, file)) === (0, import_node_path22.join)(realRoot, file);
+      return (0, import_node_fs20.realpathSync)((0, import_node_path25.join)(options.root, file)) === (0, import_node_path25.join)(realRoot, file);
     } catch {
       return false;
     }
   });
   return inside.sort(comparePaths);
 }
-var import_node_fs15, import_node_path22, ALWAYS_IGNORED;
+var import_node_fs20, import_node_path25, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
-    import_node_path22 = require("node:path");
+    import_node_fs20 = require("node:fs");
+    import_node_path25 = require("node:path");
     init_glob();
     init_gitignore_patterns();
     init_path_order();
@@ -7113,11 +8397,11 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? baseIdForKeys([(0, import_node_path23.basename)(source, (0, import_node_path23.extname)(source))]);
+  const name = explicitName ?? baseIdForKeys([(0, import_node_path26.basename)(source, (0, import_node_path26.extname)(source))]);
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path23.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path26.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 function renderText(found, plan) {
   const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
@@ -7131,11 +8415,11 @@ function renderText(found, plan) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path23, usage10, command13;
+var import_node_path26, usage10, command13;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path23 = require("node:path");
+    import_node_path26 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -7238,7 +8522,7 @@ var require_proper_lockfile = __commonJS({
 // src/git/repo-lock.ts
 async function withRepoLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path24.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path27.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -7259,7 +8543,7 @@ async function withRepoLock(options, critical) {
       if (Date.now() >= deadline) {
         throw new CliError("E_GIT", `timed out waiting for the repository lock ${lockfilePath}; another parallel-agents git operation is running (remove the folder if no such process exists)`);
       }
-      await (0, import_promises.setTimeout)(delay + Math.random() * delay);
+      await (0, import_promises3.setTimeout)(delay + Math.random() * delay);
       delay = Math.min(delay * 1.5, 20);
     }
   }
@@ -7278,12 +8562,12 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path24, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var import_node_path27, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path24 = require("node:path");
-    import_promises = require("node:timers/promises");
+    import_node_path27 = require("node:path");
+    import_promises3 = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
     DEFAULT_WAIT_MS = 12e4;
@@ -7347,10 +8631,10 @@ function fail(file, field, message) {
   throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
 }
 function readProjectConfig(repoRoot) {
-  const file = (0, import_node_path25.join)(repoRoot, PROJECT_CONFIG_FILE);
+  const file = (0, import_node_path28.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
-    text = (0, import_node_fs16.readFileSync)(file, "utf8");
+    text = (0, import_node_fs21.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
     return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
@@ -7390,12 +8674,12 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs16, import_node_path25, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs21, import_node_path28, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
-    import_node_path25 = require("node:path");
+    import_node_fs21 = require("node:fs");
+    import_node_path28 = require("node:path");
     init_mini();
     init_errors();
     init_duration();
@@ -7426,19 +8710,19 @@ var init_project_config = __esm({
 
 // src/git/port-leases.ts
 function leasesDir(gitCommonDir) {
-  return (0, import_node_path26.join)(gitCommonDir, PORT_LEASES_DIR);
+  return (0, import_node_path29.join)(gitCommonDir, PORT_LEASES_DIR);
 }
 function readLeases(dir) {
   let names;
   try {
-    names = (0, import_node_fs17.readdirSync)(dir);
+    names = (0, import_node_fs22.readdirSync)(dir);
   } catch {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
-    const file = (0, import_node_path26.join)(dir, name);
+    const file = (0, import_node_path29.join)(dir, name);
     try {
-      const lease = JSON.parse((0, import_node_fs17.readFileSync)(file, "utf8"));
+      const lease = JSON.parse((0, import_node_fs22.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
       return { lease: valid ? lease : void 0, file };
     } catch {
@@ -7447,7 +8731,7 @@ function readLeases(dir) {
   });
 }
 function isLive(lease) {
-  if (!(0, import_node_fs17.existsSync)(lease.path)) return false;
+  if (!(0, import_node_fs22.existsSync)(lease.path)) return false;
   return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
 }
 async function portBusy(port2) {
@@ -7471,11 +8755,11 @@ async function leasePorts(lock, request) {
     const live = [];
     for (const { lease, file } of readLeases(dir)) {
       if (lease && isLive(lease)) live.push(lease);
-      else (0, import_node_fs17.unlinkSync)(file);
+      else (0, import_node_fs22.unlinkSync)(file);
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs17.unlinkSync)((0, import_node_path26.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path29.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -7490,24 +8774,24 @@ async function leasePorts(lock, request) {
         continue;
       }
       const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
-      writeFileAtomic((0, import_node_path26.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+      writeFileAtomic((0, import_node_path29.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
 `);
       return { from, count };
     }
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs17, import_node_path26, PORT_LEASES_DIR;
+var import_node_fs22, import_node_path29, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
-    import_node_path26 = require("node:path");
+    import_node_fs22 = require("node:fs");
+    import_node_path29 = require("node:path");
     init_errors();
     init_atomic_write();
     init_liveness();
     init_repo_lock();
-    PORT_LEASES_DIR = (0, import_node_path26.join)("parallel-agents", "ports");
+    PORT_LEASES_DIR = (0, import_node_path29.join)("parallel-agents", "ports");
   }
 });
 
@@ -7605,20 +8889,20 @@ function folderWanted(dir, patterns2, ignores) {
   return ignores(dir.slice(0, -1));
 }
 function escapesWorktree(destination, worktreeReal) {
-  let dir = (0, import_node_path27.dirname)(destination);
+  let dir = (0, import_node_path30.dirname)(destination);
   for (; ; ) {
     try {
-      if (!isInside((0, import_node_fs18.realpathSync)(dir), worktreeReal)) return true;
+      if (!isInside((0, import_node_fs23.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
-      const parent = (0, import_node_path27.dirname)(dir);
+      const parent = (0, import_node_path30.dirname)(dir);
       if (parent === dir) return true;
       dir = parent;
     }
   }
   try {
-    return (0, import_node_fs18.lstatSync)(destination).isSymbolicLink();
+    return (0, import_node_fs23.lstatSync)(destination).isSymbolicLink();
   } catch {
     return false;
   }
@@ -7627,7 +8911,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs23.readFileSync)((0, import_node_path30.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -7640,12 +8924,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   if (folders.length > 0) {
     for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
   }
-  const worktreeReal = (0, import_node_fs18.realpathSync)(worktree);
+  const worktreeReal = (0, import_node_fs23.realpathSync)(worktree);
   for (const file of files) {
-    const source = (0, import_node_path27.join)(mainRoot, file);
-    const destination = (0, import_node_path27.join)(worktree, file);
+    const source = (0, import_node_path30.join)(mainRoot, file);
+    const destination = (0, import_node_path30.join)(worktree, file);
     try {
-      if ((0, import_node_fs18.lstatSync)(source).isSymbolicLink()) {
+      if ((0, import_node_fs23.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
         continue;
       }
@@ -7653,8 +8937,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs18.mkdirSync)((0, import_node_path27.dirname)(destination), { recursive: true });
-      (0, import_node_fs18.copyFileSync)(source, destination);
+      (0, import_node_fs23.mkdirSync)((0, import_node_path30.dirname)(destination), { recursive: true });
+      (0, import_node_fs23.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
       result.skipped.push({ path: file, reason: error.message });
@@ -7662,12 +8946,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs18, import_node_path27, WORKTREE_INCLUDE_FILE;
+var import_node_fs23, import_node_path30, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
-    import_node_path27 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_path30 = require("node:path");
     init_path_inside();
     init_run_git();
     init_ignore_rules();
@@ -7745,12 +9029,12 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path28.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path31.join)(context.worktreesDir, taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
-  if ((0, import_node_fs19.existsSync)(path)) {
+  if ((0, import_node_fs24.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -7809,7 +9093,7 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs19.existsSync)(record.path)
+    missing: !(0, import_node_fs24.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
@@ -7821,7 +9105,7 @@ async function removeWorktree(context, options) {
   if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
   const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
   if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
-  const present = (0, import_node_fs19.existsSync)(record.path);
+  const present = (0, import_node_fs24.existsSync)(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
   const worktreeHead = present ? resolveCommit("HEAD", record.path) : void 0;
@@ -7871,13 +9155,13 @@ async function pruneWorktrees(context) {
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs19.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs19.existsSync)(record.path)) continue;
+    if ((0, import_node_fs24.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -7886,21 +9170,21 @@ async function pruneWorktrees(context) {
 function deadIntegrationWorktrees(context) {
   let names;
   try {
-    names = (0, import_node_fs19.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs24.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path28.join)(context.worktreesDir, name));
+  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path31.join)(context.worktreesDir, name));
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs19, import_node_path28, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs24, import_node_path31, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
-    import_node_path28 = require("node:path");
+    import_node_fs24 = require("node:fs");
+    import_node_path31 = require("node:path");
     init_path_inside();
     init_errors();
     init_liveness();
@@ -8154,7 +9438,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs20.readFileSync)(path, "utf8");
+    text = (0, import_node_fs25.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -8168,7 +9452,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs20.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs25.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -8202,11 +9486,11 @@ function writeSettings(file, missing) {
 `, { mode: file.mode });
 }
 function claudeUserConfigPath(env) {
-  return (0, import_node_path29.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os3.homedir)(), ".claude.json");
+  return (0, import_node_path32.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs20.realpathSync)(repoRoot);
+  const project = (0, import_node_fs25.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -8223,13 +9507,13 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs20, import_node_os3, import_node_path29;
+var import_node_fs25, import_node_os4, import_node_path32;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
-    import_node_os3 = require("node:os");
-    import_node_path29 = require("node:path");
+    import_node_fs25 = require("node:fs");
+    import_node_os4 = require("node:os");
+    import_node_path32 = require("node:path");
     init_errors();
     init_atomic_write();
     init_path_inside();
@@ -8245,7 +9529,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs21.readFileSync)((0, import_node_path30.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs26.readFileSync)((0, import_node_path33.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -8262,13 +9546,13 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path30, import_node_fs21, usage13, command19;
+var import_node_path33, import_node_fs26, usage13, command19;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
-    import_node_path30 = require("node:path");
+    import_node_path33 = require("node:path");
     init_args();
-    import_node_fs21 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -8293,9 +9577,9 @@ var init_setup = __esm({
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const rules = unattendedRules(context);
-        const file = readJsonObject((0, import_node_path30.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const file = readJsonObject((0, import_node_path33.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
         const plan = planSettings(file, rules);
-        const shown = (0, import_node_path30.relative)(context.repoRoot, file.path);
+        const shown = (0, import_node_path33.relative)(context.repoRoot, file.path);
         const trust = trustState(ctx.env, context.repoRoot);
         const notes = [];
         let written = false;
@@ -8359,11 +9643,11 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command20
 });
-var import_node_fs22, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var import_node_fs27, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     init_args();
     init_errors();
     init_worktree();
@@ -8389,7 +9673,7 @@ var init_check = __esm({
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs22.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs27.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -8421,6 +9705,108 @@ var init_check = __esm({
         return { data, text: lines3.join("\n"), exitCode: passed ? 0 : 1 };
       }
     };
+  }
+});
+
+// src/git/target-update.ts
+async function fastForwardTarget(context, target, expected, next) {
+  return withRepoLock(context, () => {
+    const ref = branchRefName(target);
+    const checkedOut = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === ref);
+    if (!checkedOut) {
+      runGit(["update-ref", "-m", "parallel-agents verify: fast-forward", ref, next, expected], { cwd: context.repoRoot });
+      return { worktree: void 0 };
+    }
+    const dirty = uncommittedPaths(checkedOut.path, { trackedOnly: true });
+    if (dirty.length > 0) {
+      throw new CliError("E_REFUSED", `${target} is checked out at ${checkedOut.path} with uncommitted changes (e.g. ${dirty[0]}); commit or stash them, then run verify again`, { dirty });
+    }
+    const head = gitOutput(["rev-parse", "HEAD"], { cwd: checkedOut.path });
+    if (head !== expected) {
+      throw new CliError("E_REFUSED", `${target} moved from ${expected.slice(0, 12)} to ${head.slice(0, 12)} while verify ran; run verify again`);
+    }
+    runGit(["merge", "--ff-only", "--quiet", next], { cwd: checkedOut.path });
+    return { worktree: checkedOut.path };
+  });
+}
+var init_target_update = __esm({
+  "src/git/target-update.ts"() {
+    "use strict";
+    init_errors();
+    init_repo_lock();
+    init_repo_context();
+    init_run_git();
+    init_worktree_state();
+  }
+});
+
+// src/git/remote-verify.ts
+async function verifyThroughRemote(context, shared, options, verifyOn) {
+  const { target } = options;
+  const cwd = context.repoRoot;
+  if (runGit(["check-ref-format", "--branch", target], { cwd, okExitCodes: [1, 128] }).exitCode !== 0 || target.startsWith("refs/")) {
+    throw new CliError("E_USAGE", `--into "${target}" is not a branch name; name the branch of ${shared.remote} to merge into`);
+  }
+  const lock = options.dryRun ? { release: async () => {
+  } } : await shared.lockVerify();
+  try {
+    const before = await shared.fetchBranch(target);
+    if (!before) throw new CliError("E_USAGE", `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
+    const local = resolveCommit(branchRefName(target), cwd);
+    if (local && local !== before && !gitTest(["merge-base", "--is-ancestor", local, before], { cwd })) {
+      throw new CliError("E_REFUSED", `${target} here (${local.slice(0, 12)}) has commits that ${shared.remote}/${target} (${before.slice(0, 12)}) does not: push or drop them first, then verify again; verify merges into ${shared.remote}'s ${target}`);
+    }
+    const scratch = `parallel-verify/${randomHex(12)}`;
+    runGit(["update-ref", branchRefName(scratch), before, ""], { cwd });
+    try {
+      const report = await verifyOn(scratch);
+      report.target.branch = target;
+      const publication = { name: shared.remote, before, after: before, pushed: false, local: "unchanged" };
+      report.remote = publication;
+      if (report.status !== "merged") return report;
+      const next = report.target.after;
+      if (!await shared.publishBranch(target, before, next)) {
+        report.status = "stopped";
+        report.stopped_because.push("target-refused");
+        report.refusal = `${shared.remote}/${target} moved while verify ran (someone pushed to it): nothing was pushed, and ${target} is unchanged there and here; run verify again`;
+        report.target.after = before;
+        report.merged = [];
+        report.cleanup = [];
+        return report;
+      }
+      publication.after = next;
+      publication.pushed = true;
+      publication.local = await bringLocalAlong(context, target, local, next);
+      report.target.updated_worktree = publication.local.startsWith("fast-forwarded in ") ? publication.local.slice("fast-forwarded in ".length) : null;
+      return report;
+    } finally {
+      runGit(["update-ref", "-d", branchRefName(scratch)], { cwd, okExitCodes: [1, 128] });
+    }
+  } finally {
+    await lock.release();
+  }
+}
+async function bringLocalAlong(context, target, local, next) {
+  try {
+    if (!local) {
+      runGit(["update-ref", branchRefName(target), next, ""], { cwd: context.repoRoot });
+      return "created";
+    }
+    const moved = await fastForwardTarget(context, target, local, next);
+    return moved.worktree ? `fast-forwarded in ${moved.worktree}` : "fast-forwarded";
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    return `left at ${local?.slice(0, 12)}: ${error.message} (git pull --ff-only brings it along)`;
+  }
+}
+var init_remote_verify = __esm({
+  "src/git/remote-verify.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_fingerprint();
+    init_repo_context();
+    init_target_update();
   }
 });
 
@@ -8460,7 +9846,7 @@ function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
       if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
       continue;
     }
-    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base });
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base ?? task.base });
   }
   for (const record of records.values()) {
     if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: "has a worktree but no task in the store" });
@@ -8505,23 +9891,23 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path31.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs23.mkdtempSync)((0, import_node_path31.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path34.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs28.mkdtempSync)((0, import_node_path34.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path31.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path34.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs23.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs28.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs23.accessSync)("/dev/shm", import_node_fs23.constants.W_OK);
+    (0, import_node_fs28.accessSync)("/dev/shm", import_node_fs28.constants.W_OK);
     return "/dev/shm";
   } catch {
-    return (0, import_node_os4.tmpdir)();
+    return (0, import_node_os5.tmpdir)();
   }
 }
 async function precheckWith(cwd, env, targetCommit, branches) {
@@ -8559,7 +9945,7 @@ function mergeBatch(cwd, merges, env) {
   return outcomes;
 }
 async function mergeBatchParallel(cwd, merges, env) {
-  const processes = Math.min((0, import_node_os4.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
+  const processes = Math.min((0, import_node_os5.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
   if (processes <= 1) return mergeBatch(cwd, merges, env);
   const size = Math.ceil(merges.length / processes);
   const chunks = Array.from({ length: processes }, (_, i) => merges.slice(i * size, (i + 1) * size)).filter((chunk) => chunk.length > 0);
@@ -8599,13 +9985,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs23, import_node_os4, import_node_path31, MERGES_PER_PROCESS;
+var import_node_fs28, import_node_os5, import_node_path34, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
-    import_node_os4 = require("node:os");
-    import_node_path31 = require("node:path");
+    import_node_fs28 = require("node:fs");
+    import_node_os5 = require("node:os");
+    import_node_path34 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -8702,38 +10088,6 @@ var init_integrate = __esm({
   }
 });
 
-// src/git/target-update.ts
-async function fastForwardTarget(context, target, expected, next) {
-  return withRepoLock(context, () => {
-    const ref = branchRefName(target);
-    const checkedOut = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === ref);
-    if (!checkedOut) {
-      runGit(["update-ref", "-m", "parallel-agents verify: fast-forward", ref, next, expected], { cwd: context.repoRoot });
-      return { worktree: void 0 };
-    }
-    const dirty = uncommittedPaths(checkedOut.path, { trackedOnly: true });
-    if (dirty.length > 0) {
-      throw new CliError("E_REFUSED", `${target} is checked out at ${checkedOut.path} with uncommitted changes (e.g. ${dirty[0]}); commit or stash them, then run verify again`, { dirty });
-    }
-    const head = gitOutput(["rev-parse", "HEAD"], { cwd: checkedOut.path });
-    if (head !== expected) {
-      throw new CliError("E_REFUSED", `${target} moved from ${expected.slice(0, 12)} to ${head.slice(0, 12)} while verify ran; run verify again`);
-    }
-    runGit(["merge", "--ff-only", "--quiet", next], { cwd: checkedOut.path });
-    return { worktree: checkedOut.path };
-  });
-}
-var init_target_update = __esm({
-  "src/git/target-update.ts"() {
-    "use strict";
-    init_errors();
-    init_repo_lock();
-    init_repo_context();
-    init_run_git();
-    init_worktree_state();
-  }
-});
-
 // src/git/test-gate.ts
 async function runTestGate(context, targetCommit, steps, options) {
   const result = { command: options.command, mode: options.mode, runs: [], failed_task: void 0, failed_run: void 0 };
@@ -8792,8 +10146,8 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs24.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path32.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+  (0, import_node_fs29.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path35.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -8805,7 +10159,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs29.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options, env) {
   runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
@@ -8860,13 +10214,13 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs24, import_node_path32, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
+var import_node_child_process2, import_node_fs29, import_node_path35, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs24 = require("node:fs");
-    import_node_path32 = require("node:path");
+    import_node_fs29 = require("node:fs");
+    import_node_path35 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
     init_repo_context();
@@ -9006,6 +10360,10 @@ function requireBranch(context, target) {
   return resolveCommit(branchRefName(target), context.repoRoot);
 }
 async function verifyStore(context, store, options) {
+  if (store.shared) return verifyThroughRemote(context, store.shared, options, (scratch) => verifyHere(context, store, { ...options, target: scratch }));
+  return verifyHere(context, store, options);
+}
+async function verifyHere(context, store, options) {
   const targetCommit = requireBranch(context, options.target);
   const { tasks, problems } = await store.list();
   const wanted = options.taskIds ? new Set(options.taskIds) : void 0;
@@ -9032,6 +10390,7 @@ var init_verify_store = __esm({
     "use strict";
     init_errors();
     init_run_git();
+    init_remote_verify();
     init_repo_context();
     init_verify_candidates();
     init_verify_run();
@@ -9072,6 +10431,7 @@ function renderReport(report, problemCount) {
     if (report.test.failed_task && report.test.output_tail) lines3.push(...report.test.output_tail.split("\n").map((line) => `  | ${line}`));
   }
   if (report.refusal) lines3.push(`refused: ${report.refusal}`);
+  if (report.remote?.pushed) lines3.push(`pushed to ${report.remote.name}/${report.target.branch}: ${short(report.remote.before)} -> ${short(report.remote.after)}; local ${report.target.branch}: ${report.remote.local}`);
   for (const entry of report.reopened ?? []) lines3.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines3.push(`skipped ${entry.task}: ${entry.reason}`);
   if (report.cleanup.length > 0) lines3.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join("; ")}`);
@@ -9187,7 +10547,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs25.readdirSync)("/proc");
+    entries = (0, import_node_fs30.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -9196,7 +10556,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs25.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs30.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -9308,12 +10668,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs25, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs30, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs25 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -9425,9 +10785,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path33.join)(pluginDir, "agents");
-  if (!(0, import_node_fs26.existsSync)(dir)) return [];
-  return (0, import_node_fs26.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs26.readFileSync)((0, import_node_path33.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  const dir = (0, import_node_path36.join)(pluginDir, "agents");
+  if (!(0, import_node_fs31.existsSync)(dir)) return [];
+  return (0, import_node_fs31.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs31.readFileSync)((0, import_node_path36.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -9435,7 +10795,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path33.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path36.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -9511,12 +10871,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs26, import_node_path33, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs31, import_node_path36, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
-    import_node_path33 = require("node:path");
+    import_node_fs31 = require("node:fs");
+    import_node_path36 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -9546,17 +10906,17 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path37.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs32.unlinkSync)((0, import_node_path37.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs27.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs32.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -9564,7 +10924,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs27.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs32.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -9572,7 +10932,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs27.readFileSync)((0, import_node_path34.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs32.readFileSync)((0, import_node_path37.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -9582,18 +10942,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, name));
+      (0, import_node_fs32.unlinkSync)((0, import_node_path37.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs27, import_node_path34, SUFFIX;
+var import_node_fs32, import_node_path37, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
-    import_node_path34 = require("node:path");
+    import_node_fs32 = require("node:fs");
+    import_node_path37 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -9986,8 +11346,8 @@ async function runTasks(deps, options) {
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
-  const runDir = (0, import_node_path35.join)(store.localDir, "runner");
-  (0, import_node_fs28.mkdirSync)(runDir, { recursive: true });
+  const runDir = (0, import_node_path38.join)(store.localDir, "runner");
+  (0, import_node_fs33.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
   let wakeup = new Promise((resolve11) => wake = resolve11);
@@ -10046,7 +11406,7 @@ async function runTasks(deps, options) {
       return;
     }
     const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
-    const promptFile = (0, import_node_path35.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    const promptFile = (0, import_node_path38.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     const heartbeat = setInterval(() => {
       store.heartbeat(holder).catch(() => {
@@ -10232,12 +11592,12 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs28, import_node_path35, MAX_FREE_RATE_LIMITS;
+var import_node_fs33, import_node_path38, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_fs33 = require("node:fs");
+    import_node_path38 = require("node:path");
     init_errors();
     init_atomic_write();
     init_agent_adapter();
@@ -10254,7 +11614,7 @@ var init_runner = __esm({
 // src/runner/task-workspace.ts
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs29.readFileSync)((0, import_node_path36.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs34.readFileSync)((0, import_node_path39.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -10278,12 +11638,12 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_fs29, import_node_path36;
+var import_node_fs34, import_node_path39;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_fs29 = require("node:fs");
-    import_node_path36 = require("node:path");
+    import_node_fs34 = require("node:fs");
+    import_node_path39 = require("node:path");
     init_errors();
     init_worktree();
     init_worktree_registry();
@@ -10319,7 +11679,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path37.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path40.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -10369,7 +11729,7 @@ async function runPlan(options) {
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
   const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path37.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path40.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -10385,11 +11745,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path37, REPORT_FILE;
+var import_node_path40, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path37 = require("node:path");
+    import_node_path40 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -10662,8 +12022,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs30.mkdirSync)((0, import_node_path38.dirname)((0, import_node_path38.join)(root, path)), { recursive: true });
-  (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, path), content);
+  (0, import_node_fs35.mkdirSync)((0, import_node_path41.dirname)((0, import_node_path41.join)(root, path)), { recursive: true });
+  (0, import_node_fs35.writeFileSync)((0, import_node_path41.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -10696,12 +12056,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs30, import_node_path38, lines, DEMO_SCRIPTS;
+var import_node_fs35, import_node_path41, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
-    import_node_path38 = require("node:path");
+    import_node_fs35 = require("node:fs");
+    import_node_path41 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -10737,12 +12097,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path38.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs30.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs30.readFileSync)(path, "utf8");
+          const path = (0, import_node_path41.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs35.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before = (0, import_node_fs35.readFileSync)(path, "utf8");
           const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs30.writeFileSync)(path, after);
+          (0, import_node_fs35.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -10777,7 +12137,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs35.existsSync)((0, import_node_path41.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -10787,7 +12147,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs35.existsSync)((0, import_node_path41.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -10809,7 +12169,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs35.existsSync)((0, import_node_path41.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -10844,8 +12204,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs30.readFileSync)((0, import_node_path38.join)(root, "README.md"), "utf8");
-          (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs35.readFileSync)((0, import_node_path41.join)(root, "README.md"), "utf8");
+          (0, import_node_fs35.writeFileSync)((0, import_node_path41.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -11011,12 +12371,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs31.realpathSync)((0, import_node_fs31.mkdtempSync)((0, import_node_path39.join)((0, import_node_os5.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs36.realpathSync)((0, import_node_fs36.mkdtempSync)((0, import_node_path42.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs31.mkdirSync)((0, import_node_path39.dirname)((0, import_node_path39.join)(dir, path)), { recursive: true });
-    (0, import_node_fs31.writeFileSync)((0, import_node_path39.join)(dir, path), content);
+    (0, import_node_fs36.mkdirSync)((0, import_node_path42.dirname)((0, import_node_path42.join)(dir, path)), { recursive: true });
+    (0, import_node_fs36.writeFileSync)((0, import_node_path42.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -11039,7 +12399,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path39.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path42.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -11056,20 +12416,20 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs31.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs36.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_fs31, import_node_os5, import_node_path39, PLAN_FILE;
+var import_node_fs36, import_node_os6, import_node_path42, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs31 = require("node:fs");
-    import_node_os5 = require("node:os");
-    import_node_path39 = require("node:path");
+    import_node_fs36 = require("node:fs");
+    import_node_os6 = require("node:os");
+    import_node_path42 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -11173,33 +12533,33 @@ var init_hook_payload = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs32.existsSync)(current)) {
-    const parent = (0, import_node_path40.dirname)(current);
+  while (!(0, import_node_fs37.existsSync)(current)) {
+    const parent = (0, import_node_path43.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path40.basename)(current));
+    rest.unshift((0, import_node_path43.basename)(current));
     current = parent;
   }
-  return (0, import_node_path40.join)((0, import_node_fs32.realpathSync)(current), ...rest);
+  return (0, import_node_path43.join)((0, import_node_fs37.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path40.dirname)(physical);
-  while (!(0, import_node_fs32.existsSync)(dir)) dir = (0, import_node_path40.dirname)(dir);
+  let dir = (0, import_node_path43.dirname)(physical);
+  while (!(0, import_node_fs37.existsSync)(dir)) dir = (0, import_node_path43.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs32.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs37.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs32.realpathSync)(toplevel), commonDir: (0, import_node_fs32.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs37.realpathSync)(toplevel), commonDir: (0, import_node_fs37.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs32.realpathSync)(a) === (0, import_node_fs32.realpathSync)(b);
+    return (0, import_node_fs37.realpathSync)(a) === (0, import_node_fs37.realpathSync)(b);
   } catch {
     return false;
   }
@@ -11221,7 +12581,7 @@ function worktreeOf(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs32.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  return pathBelow((0, import_node_fs37.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -11229,7 +12589,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path43.isAbsolute)(request.file) ? request.file : (0, import_node_path43.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -11257,7 +12617,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path43.isAbsolute)(request.file) ? request.file : (0, import_node_path43.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -11278,12 +12638,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs32, import_node_path40, CONTROL_DENIAL;
+var import_node_fs37, import_node_path43, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs32 = require("node:fs");
-    import_node_path40 = require("node:path");
+    import_node_fs37 = require("node:fs");
+    import_node_path43 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -11312,18 +12672,19 @@ function markBash(payload, env, hostPid) {
   const command25 = payload.toolInput.command;
   if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !(0, import_node_fs33.existsSync)((0, import_node_path41.join)(location.dir, "available"))) return void 0;
+  const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs38.existsSync)((0, import_node_path44.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command25}` };
 }
-var import_node_fs33, import_node_path41;
+var import_node_fs38, import_node_path44;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs33 = require("node:fs");
-    import_node_path41 = require("node:path");
+    import_node_fs38 = require("node:fs");
+    import_node_path44 = require("node:path");
     init_location();
     init_identity_marker();
   }
@@ -11552,14 +12913,15 @@ function topLevelHelp() {
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
   const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
-    "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]",
+    "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR] [--store local|git:REMOTE]",
     "",
     "Commands:",
     ...rows,
     "",
     "Every command takes --json (one JSON document on stdout, progress as JSON lines) and",
     "--tasks-dir DIR (or PARALLEL_TASKS_DIR); the default store is _tasks/ at the root of the",
-    "repository's main worktree.",
+    "repository's main worktree. --store git:REMOTE (or PARALLEL_STORE) shares the tasks through",
+    "that git remote instead, so agents on several machines work on one plan.",
     "",
     "Exit codes (the same for every command):",
     ...exits,

@@ -339,7 +339,8 @@ function markBash(payload, env, hostPid) {
   const command = payload.toolInput.command;
   if (typeof command !== "string" || command.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !(0, import_node_fs3.existsSync)((0, import_node_path5.join)(location.dir, "available"))) return void 0;
+  const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs3.existsSync)((0, import_node_path5.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}

@@ -1,6 +1,7 @@
 import { CliError } from '../errors.ts';
 import { gitTest, resolveCommit, runGit } from '../repo/run-git.ts';
 import type { TaskBackend, TaskProblem } from '../store/backend.ts';
+import { verifyThroughRemote, type RemotePublication } from './remote-verify.ts';
 import { branchRefName, type RepoContext } from './repo-context.ts';
 import { selectCandidates } from './verify-candidates.ts';
 import { runVerify, type VerifyOptions, type VerifyReport } from './verify-run.ts';
@@ -18,6 +19,8 @@ export interface StoreVerifyReport extends VerifyReport {
   /** Tasks put back to failed/ (or blocked/) because verify refused their scope. */
   reopened: { task: string; state: string; reason: string }[];
   store_problems: TaskProblem[];
+  /** A store shared through a git remote: the merge is published there (remote-verify.ts). */
+  remote?: RemotePublication | undefined;
 }
 
 /** The target must be an existing branch: a revision such as main~1 cannot be moved. Exit 2 otherwise. */
@@ -30,6 +33,11 @@ export function requireBranch(context: RepoContext, target: string): string {
 }
 
 export async function verifyStore(context: RepoContext, store: TaskBackend, options: StoreVerifyOptions): Promise<StoreVerifyReport> {
+  if (store.shared) return verifyThroughRemote(context, store.shared, options, (scratch) => verifyHere(context, store, { ...options, target: scratch }));
+  return verifyHere(context, store, options);
+}
+
+async function verifyHere(context: RepoContext, store: TaskBackend, options: StoreVerifyOptions): Promise<StoreVerifyReport> {
   const targetCommit = requireBranch(context, options.target);
   const { tasks, problems } = await store.list();
   const wanted = options.taskIds ? new Set(options.taskIds) : undefined;

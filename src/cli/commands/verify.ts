@@ -46,7 +46,7 @@ function short(commit: string): string {
   return commit.slice(0, 12);
 }
 
-export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyReport, 'reopened'>>, problemCount: number): string {
+export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyReport, 'reopened' | 'remote'>>, problemCount: number): string {
   const lines: string[] = [];
   const headline: Record<VerifyReport['status'], string> = {
     merged: `MERGED ${report.merged.length} task(s) into ${report.target.branch}`,
@@ -71,6 +71,7 @@ export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyRepo
     if (report.test.failed_task && report.test.output_tail) lines.push(...report.test.output_tail.split('\n').map((line) => `  | ${line}`));
   }
   if (report.refusal) lines.push(`refused: ${report.refusal}`);
+  if (report.remote?.pushed) lines.push(`pushed to ${report.remote.name}/${report.target.branch}: ${short(report.remote.before)} -> ${short(report.remote.after)}; local ${report.target.branch}: ${report.remote.local}`);
   for (const entry of report.reopened ?? []) lines.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
   if (report.cleanup.length > 0) lines.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join('; ')}`);
