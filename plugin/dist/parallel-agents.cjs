@@ -613,6 +613,40 @@ var init_rules = __esm({
   }
 });
 
+// src/store/transitions.ts
+function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
+  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
+  delete frontmatter.last_error;
+  return { to: "completed", frontmatter, event: { event: "complete", task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: "completed", attempts: fm.attempts } };
+}
+function afterFailure(fm, who) {
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const kind = who.recovered ? "recover" : to === "blocked" ? "block" : "fail";
+  return { to, frontmatter: { ...fm, attempts, last_error: who.reason }, event: { event: kind, task: who.task, agent: who.agent, attempt: attempts, reason: who.reason, to, attempts } };
+}
+function afterRelease(fm, who) {
+  const to = stateAfterRelease(fm.attempts);
+  return { to, frontmatter: { ...fm }, event: { event: "release", task: who.task, agent: who.agent, attempt: fm.attempts + 1, to, attempts: fm.attempts } };
+}
+function afterReopen(fm, request) {
+  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
+    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
+  }
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const frontmatter = { ...fm, attempts, last_error: request.reason };
+  for (const key of ["commit", "summary", "completed_by", "completed_at", "base", "branch"]) delete frontmatter[key];
+  return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
+}
+var init_transitions = __esm({
+  "src/store/transitions.ts"() {
+    "use strict";
+    init_errors();
+    init_rules();
+  }
+});
+
 // vendor-shim:gray-matter
 var require_gray_matter = __commonJS({
   "vendor-shim:gray-matter"(exports2, module2) {
@@ -3253,8 +3287,7 @@ function completeChange(store, request) {
   return ({ parsed, refused }) => {
     const branchRef = branch !== void 0 ? `refs/heads/${branch}` : void 0;
     const branchRefused = branchRef !== void 0 && refused.has(branchRef) && !refused.get(branchRef).includes("atomic push failed");
-    const frontmatter = { ...parsed.frontmatter, commit, summary: request.summary, completed_by: request.agent, completed_at: new Date(store.clock.now()).toISOString() };
-    delete frontmatter.last_error;
+    const { frontmatter } = afterComplete(parsed.frontmatter, { ...request, commit }, new Date(store.clock.now()));
     if (commit && request.evidence) {
       frontmatter.base = request.evidence.base;
       frontmatter.branch = branchRefused ? void 0 : request.evidence.branch;
@@ -3274,6 +3307,7 @@ var init_complete_change = __esm({
     "use strict";
     init_errors();
     init_run_git();
+    init_transitions();
     BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9._/-]{0,200}(?<![/.])$/;
   }
 });
@@ -3509,10 +3543,10 @@ async function recoverStep(store, options, context) {
     } catch {
       continue;
     }
-    const attempts = parsed.frontmatter.attempts + 1;
-    const to = stateAfterFailure(attempts, parsed.frontmatter.max_attempts);
     const lastError = `stale claim by ${claim2.agent}: ${reason}`;
-    const built = store.writer().build({ from: entry, state: to, event: "recover", subject: `recover ${entry.id} from ${claim2.agent}: ${to} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, claim: claim2, frontmatter: { ...parsed.frontmatter, attempts, last_error: lastError } }, parsed);
+    const { to, frontmatter } = afterFailure(parsed.frontmatter, { agent: claim2.agent, task: entry.id, reason: lastError, recovered: true });
+    const attempts = frontmatter.attempts;
+    const built = store.writer().build({ from: entry, state: to, event: "recover", subject: `recover ${entry.id} from ${claim2.agent}: ${to} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, claim: claim2, frontmatter }, parsed);
     taken.push({ update: { ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }, item: { id: entry.id, agent: claim2.agent, reason: lastError, to, attempts } });
   }
   if (taken.length === 0) return { done: { recovered: [], repaired: [], reconciled: [] } };
@@ -3526,7 +3560,7 @@ async function recoverStep(store, options, context) {
 var init_recover_step = __esm({
   "src/store/git-remote/recover-step.ts"() {
     "use strict";
-    init_rules();
+    init_transitions();
     init_listing();
   }
 });
@@ -3539,21 +3573,15 @@ async function reopenStep(store, request, context) {
   if (!entry || entry.record?.state !== "completed") throw new CliError("E_REFUSED", `task "${request.task}" is not completed any more; nothing to reopen`);
   const parsed = await store.parsed(snapshot2, entry);
   const fm = parsed.frontmatter;
-  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
-    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
-  }
-  const attempts = fm.attempts + 1;
-  const to = stateAfterFailure(attempts, fm.max_attempts);
-  const frontmatter = { ...fm, attempts, last_error: request.reason };
-  for (const key of ["commit", "summary", "completed_by", "completed_at", "base", "branch"]) delete frontmatter[key];
-  const built = store.writer().build({ from: entry, state: to, event: "reopen", subject: `reopen ${request.task}: ${to} (attempt ${attempts} of ${fm.max_attempts}): ${request.reason}`, frontmatter }, parsed);
+  const { to, frontmatter } = afterReopen(fm, request);
+  const built = store.writer().build({ from: entry, state: to, event: "reopen", subject: `reopen ${request.task}: ${to} (attempt ${String(frontmatter.attempts)} of ${fm.max_attempts}): ${request.reason}`, frontmatter }, parsed);
   return { updates: [{ ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }], atomic: true, result: () => store.builtTask(entry, built) };
 }
 var init_reopen_step = __esm({
   "src/store/git-remote/reopen-step.ts"() {
     "use strict";
     init_errors();
-    init_rules();
+    init_transitions();
   }
 });
 
@@ -3689,7 +3717,7 @@ var init_snapshot = __esm({
 
 // src/store/git-remote/transitions.ts
 var TransitionWriter;
-var init_transitions = __esm({
+var init_transitions2 = __esm({
   "src/store/git-remote/transitions.ts"() {
     "use strict";
     init_task_file();
@@ -3861,6 +3889,7 @@ var init_git_remote_store = __esm({
     init_run_git();
     init_holder_proof();
     init_rules();
+    init_transitions();
     init_task_file();
     init_task_schema();
     init_claim_step();
@@ -3875,7 +3904,7 @@ var init_git_remote_store = __esm({
     init_recover_step();
     init_reopen_step();
     init_snapshot();
-    init_transitions();
+    init_transitions2();
     init_transport();
     init_verify_remote();
     ADD_CHUNK = 1e3;
@@ -4038,15 +4067,14 @@ var init_git_remote_store = __esm({
         const reason = request.reason.trim();
         if (reason === "") throw new CliError("E_USAGE", "--reason must say why the task failed");
         return this.holder(request, "fail", ({ parsed }) => {
-          const attempts = parsed.frontmatter.attempts + 1;
-          const state = stateAfterFailure(attempts, parsed.frontmatter.max_attempts);
-          return { state, subject: `fail ${request.task} by ${request.agent}: ${state} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, frontmatter: { ...parsed.frontmatter, attempts, last_error: reason } };
+          const next = afterFailure(parsed.frontmatter, { agent: request.agent, task: request.task, reason });
+          return { state: next.to, subject: `fail ${request.task} by ${request.agent}: ${next.to} (attempt ${next.frontmatter.attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, frontmatter: next.frontmatter };
         });
       }
       release(request) {
         return this.holder(request, "release", ({ parsed }) => {
-          const state = stateAfterRelease(parsed.frontmatter.attempts);
-          return { state, subject: `release ${request.task} by ${request.agent}: ${state}` };
+          const { to } = afterRelease(parsed.frontmatter, request);
+          return { state: to, subject: `release ${request.task} by ${request.agent}: ${to}` };
         });
       }
       async reopen(request) {
@@ -4058,40 +4086,6 @@ var init_git_remote_store = __esm({
         return this.cas.run({ what: `recover on ${this.layout.remote}`, fetchFirst: true }, (context) => recoverStep(this, options, context));
       }
     };
-  }
-});
-
-// src/store/transitions.ts
-function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
-  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
-  delete frontmatter.last_error;
-  return { to: "completed", frontmatter, event: { event: "complete", task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: "completed", attempts: fm.attempts } };
-}
-function afterFailure(fm, who) {
-  const attempts = fm.attempts + 1;
-  const to = stateAfterFailure(attempts, fm.max_attempts);
-  const kind = who.recovered ? "recover" : to === "blocked" ? "block" : "fail";
-  return { to, frontmatter: { ...fm, attempts, last_error: who.reason }, event: { event: kind, task: who.task, agent: who.agent, attempt: attempts, reason: who.reason, to, attempts } };
-}
-function afterRelease(fm, who) {
-  const to = stateAfterRelease(fm.attempts);
-  return { to, frontmatter: { ...fm }, event: { event: "release", task: who.task, agent: who.agent, attempt: fm.attempts + 1, to, attempts: fm.attempts } };
-}
-function afterReopen(fm, request) {
-  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
-    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
-  }
-  const attempts = fm.attempts + 1;
-  const to = stateAfterFailure(attempts, fm.max_attempts);
-  const frontmatter = { ...fm, attempts, last_error: request.reason };
-  for (const key of ["commit", "summary", "completed_by", "completed_at"]) delete frontmatter[key];
-  return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
-}
-var init_transitions2 = __esm({
-  "src/store/transitions.ts"() {
-    "use strict";
-    init_errors();
-    init_rules();
   }
 });
 
@@ -4920,7 +4914,7 @@ var init_local_store = __esm({
     init_rules();
     init_task_file();
     init_task_schema();
-    init_transitions2();
+    init_transitions();
     init_claiming();
     init_holding();
     init_folder();

@@ -3,6 +3,7 @@ import { resolveCommit } from '../../repo/run-git.ts';
 import type { CompleteRequest } from '../backend.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
 import type { HolderChange } from './holder-steps.ts';
+import { afterComplete } from '../transitions.ts';
 
 // A completion carries its evidence. The done commit has the work's commit as a second parent, so
 // fetching the task's ref brings the work to every machine and keeps it reachable for as long as
@@ -23,8 +24,7 @@ export function completeChange(store: GitRemoteStore, request: CompleteRequest):
   return ({ parsed, refused }) => {
     const branchRef = branch !== undefined ? `refs/heads/${branch}` : undefined;
     const branchRefused = branchRef !== undefined && refused.has(branchRef) && !refused.get(branchRef)!.includes('atomic push failed');
-    const frontmatter: Record<string, unknown> = { ...parsed.frontmatter, commit, summary: request.summary, completed_by: request.agent, completed_at: new Date(store.clock.now()).toISOString() };
-    delete frontmatter.last_error;
+    const { frontmatter } = afterComplete(parsed.frontmatter, { ...request, commit }, new Date(store.clock.now()));
     if (commit && request.evidence) {
       frontmatter.base = request.evidence.base;
       frontmatter.branch = branchRefused ? undefined : request.evidence.branch;

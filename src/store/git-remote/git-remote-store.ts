@@ -11,7 +11,8 @@ import type {
   SharedRemote, Task, TaskBackend, TaskInput, TaskProblem,
 } from '../backend.ts';
 import { newHolderToken, proofOf } from '../holder-proof.ts';
-import { DEFAULT_LEASE_MS, stateAfterFailure, stateAfterRelease } from '../rules.ts';
+import { DEFAULT_LEASE_MS } from '../rules.ts';
+import { afterFailure, afterRelease } from '../transitions.ts';
 import { parseTaskText, type ParsedTask } from '../task-file.ts';
 import { normalizeTaskInputs, validateAgentName, validateTaskId } from '../task-schema.ts';
 import { claimStep } from './claim-step.ts';
@@ -229,16 +230,15 @@ export class GitRemoteStore implements TaskBackend {
     const reason = request.reason.trim();
     if (reason === '') throw new CliError('E_USAGE', '--reason must say why the task failed');
     return this.holder(request, 'fail', ({ parsed }) => {
-      const attempts = parsed.frontmatter.attempts + 1;
-      const state = stateAfterFailure(attempts, parsed.frontmatter.max_attempts);
-      return { state, subject: `fail ${request.task} by ${request.agent}: ${state} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, frontmatter: { ...parsed.frontmatter, attempts, last_error: reason } };
+      const next = afterFailure(parsed.frontmatter, { agent: request.agent, task: request.task, reason });
+      return { state: next.to, subject: `fail ${request.task} by ${request.agent}: ${next.to} (attempt ${next.frontmatter.attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, frontmatter: next.frontmatter };
     });
   }
 
   release(request: HolderRequest): Promise<Task> {
     return this.holder(request, 'release', ({ parsed }) => {
-      const state = stateAfterRelease(parsed.frontmatter.attempts);
-      return { state, subject: `release ${request.task} by ${request.agent}: ${state}` };
+      const { to } = afterRelease(parsed.frontmatter, request);
+      return { state: to, subject: `release ${request.task} by ${request.agent}: ${to}` };
     });
   }
 

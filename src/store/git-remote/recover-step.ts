@@ -1,5 +1,5 @@
 import type { RecoveredClaim, RecoverOptions, RecoverReport } from '../backend.ts';
-import { stateAfterFailure } from '../rules.ts';
+import { afterFailure } from '../transitions.ts';
 import type { Step, StepContext } from './compare-and-swap.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
 import { staleness } from './listing.ts';
@@ -25,10 +25,10 @@ export async function recoverStep(store: GitRemoteStore, options: RecoverOptions
     } catch {
       continue; // unreadable: status names it
     }
-    const attempts = parsed.frontmatter.attempts + 1;
-    const to = stateAfterFailure(attempts, parsed.frontmatter.max_attempts);
     const lastError = `stale claim by ${claim.agent}: ${reason}`;
-    const built = store.writer().build({ from: entry, state: to, event: 'recover', subject: `recover ${entry.id} from ${claim.agent}: ${to} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, claim, frontmatter: { ...parsed.frontmatter, attempts, last_error: lastError } }, parsed);
+    const { to, frontmatter } = afterFailure(parsed.frontmatter, { agent: claim.agent, task: entry.id, reason: lastError, recovered: true });
+    const attempts = frontmatter.attempts as number;
+    const built = store.writer().build({ from: entry, state: to, event: 'recover', subject: `recover ${entry.id} from ${claim.agent}: ${to} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, claim, frontmatter }, parsed);
     taken.push({ update: { ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }, item: { id: entry.id, agent: claim.agent, reason: lastError, to, attempts } });
   }
   if (taken.length === 0) return { done: { recovered: [], repaired: [], reconciled: [] } };

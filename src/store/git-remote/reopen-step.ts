@@ -1,6 +1,6 @@
 import { CliError } from '../../errors.ts';
 import type { ReopenRequest, Task } from '../backend.ts';
-import { stateAfterFailure } from '../rules.ts';
+import { afterReopen } from '../transitions.ts';
 import type { Step, StepContext } from './compare-and-swap.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
 
@@ -14,13 +14,7 @@ export async function reopenStep(store: GitRemoteStore, request: ReopenRequest, 
   if (!entry || entry.record?.state !== 'completed') throw new CliError('E_REFUSED', `task "${request.task}" is not completed any more; nothing to reopen`);
   const parsed = await store.parsed(snapshot, entry);
   const fm = parsed.frontmatter;
-  if (request.commit !== undefined && fm.commit !== undefined && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
-    throw new CliError('E_REFUSED', `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
-  }
-  const attempts = fm.attempts + 1;
-  const to = stateAfterFailure(attempts, fm.max_attempts);
-  const frontmatter: Record<string, unknown> = { ...fm, attempts, last_error: request.reason };
-  for (const key of ['commit', 'summary', 'completed_by', 'completed_at', 'base', 'branch']) delete frontmatter[key];
-  const built = store.writer().build({ from: entry, state: to, event: 'reopen', subject: `reopen ${request.task}: ${to} (attempt ${attempts} of ${fm.max_attempts}): ${request.reason}`, frontmatter }, parsed);
+  const { to, frontmatter } = afterReopen(fm, request);
+  const built = store.writer().build({ from: entry, state: to, event: 'reopen', subject: `reopen ${request.task}: ${to} (attempt ${String(frontmatter.attempts)} of ${fm.max_attempts}): ${request.reason}`, frontmatter }, parsed);
   return { updates: [{ ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }], atomic: true, result: () => store.builtTask(entry, built) };
 }
