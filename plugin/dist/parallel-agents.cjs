@@ -2776,6 +2776,35 @@ var init_task_file = __esm({
   }
 });
 
+// src/store/git-remote/add-step.ts
+async function addTasks(store, inputs) {
+  const ids = new Set(inputs.map((input) => input.id));
+  const added = [];
+  for (let start = 0; start < inputs.length || start === 0; start += ADD_CHUNK) {
+    const chunk = inputs.slice(start, start + ADD_CHUNK);
+    added.push(...await store.cas.run({ what: `add of ${chunk.length} task(s)`, fetchFirst: start === 0 }, async ({ snapshot: snapshot2 }) => {
+      const inChunk = new Set(chunk.map((input) => input.id));
+      const elsewhere = [...ids].filter((id) => !inChunk.has(id) && !snapshot2.tasks.has(id));
+      const prepared = normalizeTaskInputs(chunk, /* @__PURE__ */ new Set([...snapshot2.tasks.keys(), ...elsewhere]), store.description);
+      const built = prepared.map(({ id, frontmatter, body }) => ({ id, ...store.writer().build({ state: "available", event: "add", subject: `add ${id}: ${String(frontmatter.title)}`, frontmatter, body }, void 0) }));
+      const updates = built.map((item) => ({ ref: store.layout.remoteRef(store.layout.taskName(item.id)), to: item.commit, was: null }));
+      if (!snapshot2.meta) updates.push(store.metaUpdate());
+      if (updates.length === 0) return { done: [] };
+      return { updates, atomic: true, result: () => built.map((item) => store.builtTask({ id: item.id, commit: item.commit, tree: item.tree, record: item.record }, item)) };
+    }));
+    if (inputs.length === 0) break;
+  }
+  return added;
+}
+var ADD_CHUNK;
+var init_add_step = __esm({
+  "src/store/git-remote/add-step.ts"() {
+    "use strict";
+    init_task_schema();
+    ADD_CHUNK = 1e3;
+  }
+});
+
 // src/store/claimability.ts
 function nothingClaimable(snapshot2, request) {
   const { stateOf: stateOf2, holders, openDeps } = snapshot2;
@@ -3715,10 +3744,10 @@ var init_snapshot = __esm({
   }
 });
 
-// src/store/git-remote/transitions.ts
+// src/store/git-remote/transition-writer.ts
 var TransitionWriter;
-var init_transitions2 = __esm({
-  "src/store/git-remote/transitions.ts"() {
+var init_transition_writer = __esm({
+  "src/store/git-remote/transition-writer.ts"() {
     "use strict";
     init_task_file();
     init_fingerprint();
@@ -3875,7 +3904,7 @@ var init_verify_remote = __esm({
 });
 
 // src/store/git-remote/git-remote-store.ts
-var import_node_fs8, import_node_path7, ADD_CHUNK, GitRemoteStore;
+var import_node_fs8, import_node_path7, GitRemoteStore;
 var init_git_remote_store = __esm({
   "src/store/git-remote/git-remote-store.ts"() {
     "use strict";
@@ -3892,6 +3921,7 @@ var init_git_remote_store = __esm({
     init_transitions();
     init_task_file();
     init_task_schema();
+    init_add_step();
     init_claim_step();
     init_clock();
     init_compare_and_swap();
@@ -3904,10 +3934,9 @@ var init_git_remote_store = __esm({
     init_recover_step();
     init_reopen_step();
     init_snapshot();
-    init_transitions2();
+    init_transition_writer();
     init_transport();
     init_verify_remote();
-    ADD_CHUNK = 1e3;
     GitRemoteStore = class {
       description;
       localDir;
@@ -4006,23 +4035,7 @@ var init_git_remote_store = __esm({
       /** Each chunk of new tasks lands whole (one atomic push of "must not exist" creations) or not at all. */
       async add(inputs) {
         this.prepareLocalDir();
-        const ids = new Set(inputs.map((input) => input.id));
-        const added = [];
-        for (let start = 0; start < inputs.length || start === 0; start += ADD_CHUNK) {
-          const chunk = inputs.slice(start, start + ADD_CHUNK);
-          added.push(...await this.cas.run({ what: `add of ${chunk.length} task(s)`, fetchFirst: start === 0 }, async ({ snapshot: snapshot2 }) => {
-            const inChunk = new Set(chunk.map((input) => input.id));
-            const elsewhere = [...ids].filter((id) => !inChunk.has(id) && !snapshot2.tasks.has(id));
-            const prepared = normalizeTaskInputs(chunk, /* @__PURE__ */ new Set([...snapshot2.tasks.keys(), ...elsewhere]), this.description);
-            const built = prepared.map(({ id, frontmatter, body }) => ({ id, ...this.writer().build({ state: "available", event: "add", subject: `add ${id}: ${String(frontmatter.title)}`, frontmatter, body }, void 0) }));
-            const updates = built.map((item) => ({ ref: this.layout.remoteRef(this.layout.taskName(item.id)), to: item.commit, was: null }));
-            if (!snapshot2.meta) updates.push(this.metaUpdate());
-            if (updates.length === 0) return { done: [] };
-            return { updates, atomic: true, result: () => built.map((item) => this.builtTask({ id: item.id, commit: item.commit, tree: item.tree, record: item.record }, item)) };
-          }));
-          if (inputs.length === 0) break;
-        }
-        return added;
+        return addTasks(this, inputs);
       }
       async list(options = {}) {
         const snapshot2 = await this.fresh();
@@ -4670,7 +4683,7 @@ var init_recovery = __esm({
 });
 
 // src/store/local/adding.ts
-function addTasks(folder, inputs, journal) {
+function addTasks2(folder, inputs, journal) {
   const { fs } = folder;
   const existing = new Set(folder.listAll().tasks.map((task) => task.id));
   for (const state of TASK_STATES) {
@@ -4974,7 +4987,7 @@ var init_local_store = __esm({
       /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
       async add(inputs) {
         await this.init();
-        return addTasks(this.folder, inputs, (event) => this.journal(event));
+        return addTasks2(this.folder, inputs, (event) => this.journal(event));
       }
       async list(options = {}) {
         const listing = this.folder.listAll();

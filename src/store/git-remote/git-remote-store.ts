@@ -14,7 +14,8 @@ import { newHolderToken, proofOf } from '../holder-proof.ts';
 import { DEFAULT_LEASE_MS } from '../rules.ts';
 import { afterFailure, afterRelease } from '../transitions.ts';
 import { parseTaskText, type ParsedTask } from '../task-file.ts';
-import { normalizeTaskInputs, validateAgentName, validateTaskId } from '../task-schema.ts';
+import { validateAgentName, validateTaskId } from '../task-schema.ts';
+import { addTasks } from './add-step.ts';
 import { claimStep } from './claim-step.ts';
 import { SYSTEM_CLOCK, type StoreClock } from './clock.ts';
 import { CasRunner, type ProposedUpdate } from './compare-and-swap.ts';
@@ -27,7 +28,7 @@ import { Observations } from './observations.ts';
 import { recoverStep } from './recover-step.ts';
 import { reopenStep } from './reopen-step.ts';
 import { readSnapshot, readTaskFiles, type ReadTask, type Snapshot, type TaskEntry } from './snapshot.ts';
-import { TransitionWriter } from './transitions.ts';
+import { TransitionWriter } from './transition-writer.ts';
 import { networkOptions, Transport } from './transport.ts';
 import { VerifyRemote } from './verify-remote.ts';
 
@@ -43,9 +44,6 @@ export interface GitRemoteStoreOptions {
   env?: NodeJS.ProcessEnv | undefined;
   clock?: StoreClock | undefined;
 }
-
-/** A batch of new tasks goes out in pushes of at most this many refs (a command line has a limit). */
-const ADD_CHUNK = 1000;
 
 export class GitRemoteStore implements TaskBackend {
   readonly description: string;
@@ -146,7 +144,7 @@ export class GitRemoteStore implements TaskBackend {
     return below ? addToGitExclude(this.gitCommonDir, `/${below}/`) : false;
   }
 
-  private metaUpdate(): ProposedUpdate {
+  metaUpdate(): ProposedUpdate {
     const writer = this.writer();
     return { ref: this.layout.remoteRef(META), to: writer.meta(), was: null };
   }
@@ -161,23 +159,7 @@ export class GitRemoteStore implements TaskBackend {
   /** Each chunk of new tasks lands whole (one atomic push of "must not exist" creations) or not at all. */
   async add(inputs: TaskInput[]): Promise<Task[]> {
     this.prepareLocalDir();
-    const ids = new Set(inputs.map((input) => input.id));
-    const added: Task[] = [];
-    for (let start = 0; start < inputs.length || start === 0; start += ADD_CHUNK) {
-      const chunk = inputs.slice(start, start + ADD_CHUNK);
-      added.push(...await this.cas.run<Task[]>({ what: `add of ${chunk.length} task(s)`, fetchFirst: start === 0 }, async ({ snapshot }) => {
-        const inChunk = new Set(chunk.map((input) => input.id));
-        const elsewhere = [...ids].filter((id) => !inChunk.has(id) && !snapshot.tasks.has(id));
-        const prepared = normalizeTaskInputs(chunk, new Set([...snapshot.tasks.keys(), ...elsewhere]), this.description);
-        const built = prepared.map(({ id, frontmatter, body }) => ({ id, ...this.writer().build({ state: 'available', event: 'add', subject: `add ${id}: ${String(frontmatter.title)}`, frontmatter, body }, undefined) }));
-        const updates: ProposedUpdate[] = built.map((item) => ({ ref: this.layout.remoteRef(this.layout.taskName(item.id)), to: item.commit, was: null }));
-        if (!snapshot.meta) updates.push(this.metaUpdate());
-        if (updates.length === 0) return { done: [] };
-        return { updates, atomic: true, result: () => built.map((item) => this.builtTask({ id: item.id, commit: item.commit, tree: item.tree, record: item.record }, item)) };
-      }));
-      if (inputs.length === 0) break;
-    }
-    return added;
+    return addTasks(this, inputs);
   }
 
   async list(options: { staleAfterMs?: number } = {}): Promise<{ tasks: Task[]; problems: TaskProblem[] }> {
