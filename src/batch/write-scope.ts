@@ -31,18 +31,34 @@ function folderCounts(tree: readonly string[], owner: ReadonlyMap<string, number
     if (!count) counts.set(folder, (count = { total: 0, selected: 0, owner: NONE }));
     return count;
   };
+  // git lists a folder's files one after another: the previous file's count is usually the one.
+  let lastFolder: string | undefined;
+  let last: FolderCount | undefined;
+  let selectedSeen = 0;
   const add = (file: string, unit: number | undefined): void => {
-    const count = countFor(parentFolder(file));
+    const slash = file.lastIndexOf('/');
+    let count: FolderCount;
+    if (last && lastFolder!.length === Math.max(0, slash) && (slash < 0 || file.startsWith(lastFolder!))) count = last;
+    else {
+      lastFolder = slash < 0 ? '' : file.slice(0, slash);
+      count = last = countFor(lastFolder);
+    }
     count.total++;
     if (unit !== undefined) {
       count.selected++;
       count.owner = joinOwner(count.owner, unit);
     }
   };
-  const inTree = new Set(tree);
-  for (const file of tree) add(file, owner.get(file));
-  // Selected files the tree does not list (outside git, a race with the walk) still count.
-  for (const [file, unit] of owner) if (!inTree.has(file)) add(file, unit);
+  for (const file of tree) {
+    const unit = owner.get(file);
+    if (unit !== undefined) selectedSeen++;
+    add(file, unit);
+  }
+  // Selected files the tree does not list (outside git, a file made during the walk) still count.
+  if (selectedSeen < owner.size) {
+    const inTree = new Set(tree);
+    for (const [file, unit] of owner) if (!inTree.has(file)) add(file, unit);
+  }
   // Deepest folders first, each added into its parent: every folder is counted once.
   const byDepth: string[][] = [];
   for (const folder of counts.keys()) {

@@ -116,7 +116,7 @@ export const command: CommandModule = {
     if (plan) {
       const document = batchPlanDocument(found.units, plan);
       estimates = document.tasks.map((task) => task.estimate);
-      await writeBatchPlan(plan.path, plan.source, document, plan.force);
+      writeBatchPlan(plan.path, plan.source, document, plan.force);
     }
     const data = {
       schema: JSON_SCHEMA_VERSION,
