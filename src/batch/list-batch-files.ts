@@ -1,9 +1,9 @@
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { readdir, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join, posix, sep } from 'node:path';
 import { runGitAsync } from '../repo/run-git.ts';
 import { isGlob } from '../scope/glob.ts';
 import { gitignorePatterns } from './gitignore-patterns.ts';
-import { sortPaths } from './path-order.ts';
+import { parentFolder, sortPaths } from './path-order.ts';
 
 /** Never units: git's own data, installed packages, the task store and the runtime's worktrees. */
 export const ALWAYS_IGNORED = ['**/.git/**', '**/node_modules/**', '_tasks/**', '.parallel/**'] as const;
@@ -74,6 +74,25 @@ function withoutLinkedPaths(fastGlob: FastGlob, root: string, patterns: string[]
     !linkedBases.some((base) => file.startsWith(base)) && (!literals.has(file) || realPathIs(root, realRoot, file)));
 }
 
+/** fs.readdir for fast-glob that drops entries git does not list (and folders holding none). */
+function gitListedReaddir(root: string, files: ReadonlySet<string>): typeof readdir {
+  const folders = new Set<string>();
+  for (const file of files) {
+    for (let at = parentFolder(file); at !== '' && !folders.has(at); at = parentFolder(at)) folders.add(at);
+  }
+  const prefix = `${root}${sep}`;
+  const listed = ((path: string, options: unknown, callback: (error: NodeJS.ErrnoException | null, entries: Dirent[]) => void) => {
+    readdir(path, options as { withFileTypes: true }, (error, entries) => {
+      if (error) return callback(error, entries);
+      const folder = path === root ? '' : path.startsWith(prefix) ? path.slice(prefix.length).split(sep).join('/') : undefined;
+      if (folder === undefined) return callback(null, entries);
+      const base = folder === '' ? '' : `${folder}/`;
+      callback(null, entries.filter((entry) => (entry.isDirectory() ? folders.has(`${base}${entry.name}`) : files.has(`${base}${entry.name}`))));
+    });
+  }) as typeof readdir;
+  return listed;
+}
+
 async function gitTree(root: string): Promise<string[]> {
   const { stdout } = await runGitAsync(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root });
   // An unmerged path is listed once per stage.
@@ -92,13 +111,14 @@ export async function listBatchFiles(options: { root: string; inGit: boolean; gl
   const walk = { cwd: root, dot: true, followSymbolicLinks: false, suppressErrors: true };
   const patterns = options.globs.map((pattern) => expandFolder(root, pattern));
   if (options.inGit) {
-    // git applies every ignore rule exactly (nested .gitignore files, negations, info/exclude,
-    // core.excludesFile): a file it would not list is not selected. The walk runs beside it and
-    // only uses the root .gitignore to skip build output early.
-    const rules = [...ALWAYS_IGNORED, ...gitignoreRules(root, ['.gitignore'])];
-    const ignore = [...rules, ...options.ignore];
-    const [tree, found] = await Promise.all([gitTree(root), fastGlob(patterns, { ...walk, ignore, onlyFiles: true, unique: true })]);
+    // git decides what exists: every ignore rule applied exactly (nested .gitignore files,
+    // negations, info/exclude, core.excludesFile; a tracked file is never ignored). The walk only
+    // enters folders and sees files git lists, so ignored build output is never even read.
+    const tree = await gitTree(root);
     const known = new Set(tree);
+    const ignore = [...ALWAYS_IGNORED, ...options.ignore];
+    const found = await fastGlob(patterns, { ...walk, ignore, onlyFiles: true, unique: true, fs: { readdir: gitListedReaddir(root, known) } });
+    // A literal pattern is looked up with stat, not through readdir.
     const selected = withoutLinkedPaths(fastGlob, root, patterns, ignore, found.filter((file) => known.has(file)));
     return { selected: sortPaths(selected), tree };
   }

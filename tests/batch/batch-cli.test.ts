@@ -133,6 +133,17 @@ describe('batch units: finding and grouping', () => {
     expect(result.units.map((unit: any) => unit.files[0])).toEqual(['packages/a/.gitignore', 'packages/a/src/x.ts', 'packages/b/build/y.js', 'packages/b/local.ts']);
   });
 
+  it('in git, ignores what git ignores: nested and negated rules, info/exclude; a tracked file is never ignored', () => {
+    const dir = gitRepo({ '.gitignore': '*.log\n!keep.log\n', 'pkg/.gitignore': 'gen/\n', 'pkg/a.ts': 'a\n' });
+    writeFiles(dir, { 'pkg/gen/forced.ts': 'tracked\n' });
+    git(dir, 'add', '-f', 'pkg/gen/forced.ts');
+    git(dir, 'commit', '-q', '-m', 'forced');
+    writeFiles(dir, { 'pkg/gen/new.ts': 'ignored\n', 'pkg/keep.log': 'kept\n', 'pkg/drop.log': 'ignored\n', 'scratch/x.ts': 'excluded\n' });
+    writeFileSync(join(dir, '.git', 'info', 'exclude'), 'scratch/\n');
+    const result = units(['--glob', '**/*.{ts,log}', '--group', 'file'], dir);
+    expect(result.units.flatMap((unit: any) => unit.files)).toEqual(['pkg/a.ts', 'pkg/gen/forced.ts', 'pkg/keep.log']);
+  });
+
   it('file: one unit per file, scoped to that file', () => {
     const result = units(['--glob', 'src/web/*.ts', '--group', 'file'], readOnlyProject());
     expect(result.units.map((unit: any) => [unit.id, unit.scope])).toEqual([['app.ts', ['src/web/app.ts']], ['view.ts', ['src/web/view.ts']]]);
