@@ -1,9 +1,9 @@
-import { readdir, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import { join, posix, sep } from 'node:path';
-import { runGitAsync } from '../repo/run-git.ts';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { isGlob } from '../scope/glob.ts';
 import { gitignorePatterns } from './gitignore-patterns.ts';
-import { parentFolder, sortPaths } from './path-order.ts';
+import { readGitTree } from './git-tree.ts';
+import { sortPaths } from './path-order.ts';
 
 /** Never units: git's own data, installed packages, the task store and the runtime's worktrees. */
 export const ALWAYS_IGNORED = ['**/.git/**', '**/node_modules/**', '_tasks/**', '.parallel/**'] as const;
@@ -14,9 +14,9 @@ export interface BatchFiles {
   /** What the globs picked, sorted in path order. */
   selected: string[];
   /**
-   * Every file a folder's write scope would cover: in git, what `git ls-files` lists (tracked,
-   * plus untracked files git does not ignore); outside git, every file and link not ignored.
-   * A folder is only given as "dir/**" when all of these beneath it are selected.
+   * Every file a folder's write scope would cover: in git, every path git lists (see
+   * readGitTree); outside git, every file and link not ignored. A folder is only given as
+   * "dir/**" when all of these beneath it are selected.
    */
   tree: string[];
 }
@@ -48,6 +48,14 @@ function expandFolder(root: string, pattern: string): string {
   }
 }
 
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function realPathIs(root: string, realRoot: string, path: string): boolean {
   try {
     return realpathSync.native(join(root, path)) === (path === '.' ? realRoot : join(realRoot, path));
@@ -74,31 +82,6 @@ function withoutLinkedPaths(fastGlob: FastGlob, root: string, patterns: string[]
     !linkedBases.some((base) => file.startsWith(base)) && (!literals.has(file) || realPathIs(root, realRoot, file)));
 }
 
-/** fs.readdir for fast-glob that drops entries git does not list (and folders holding none). */
-function gitListedReaddir(root: string, files: ReadonlySet<string>): typeof readdir {
-  const folders = new Set<string>();
-  for (const file of files) {
-    for (let at = parentFolder(file); at !== '' && !folders.has(at); at = parentFolder(at)) folders.add(at);
-  }
-  const prefix = `${root}${sep}`;
-  const listed = ((path: string, options: unknown, callback: (error: NodeJS.ErrnoException | null, entries: Dirent[]) => void) => {
-    readdir(path, options as { withFileTypes: true }, (error, entries) => {
-      if (error) return callback(error, entries);
-      const folder = path === root ? '' : path.startsWith(prefix) ? path.slice(prefix.length).split(sep).join('/') : undefined;
-      if (folder === undefined) return callback(null, entries);
-      const base = folder === '' ? '' : `${folder}/`;
-      callback(null, entries.filter((entry) => (entry.isDirectory() ? folders.has(`${base}${entry.name}`) : files.has(`${base}${entry.name}`))));
-    });
-  }) as typeof readdir;
-  return listed;
-}
-
-async function gitTree(root: string): Promise<string[]> {
-  const { stdout } = await runGitAsync(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root });
-  // An unmerged path is listed once per stage.
-  return [...new Set(stdout.split('\0').filter((path) => path !== ''))];
-}
-
 /**
  * Files under `root` matching `globs`, as sorted "/"-separated paths relative to `root`, and the
  * tree they were picked from. Dotfiles are files like any other: `**\/*` selects `.eslintrc`
@@ -111,16 +94,13 @@ export async function listBatchFiles(options: { root: string; inGit: boolean; gl
   const walk = { cwd: root, dot: true, followSymbolicLinks: false, suppressErrors: true };
   const patterns = options.globs.map((pattern) => expandFolder(root, pattern));
   if (options.inGit) {
-    // git decides what exists: every ignore rule applied exactly (nested .gitignore files,
-    // negations, info/exclude, core.excludesFile; a tracked file is never ignored). The walk only
-    // enters folders and sees files git lists, so ignored build output is never even read.
-    const tree = await gitTree(root);
-    const known = new Set(tree);
+    const tree = await readGitTree(root);
     const ignore = [...ALWAYS_IGNORED, ...options.ignore];
-    const found = await fastGlob(patterns, { ...walk, ignore, onlyFiles: true, unique: true, fs: { readdir: gitListedReaddir(root, known) } });
-    // A literal pattern is looked up with stat, not through readdir.
-    const selected = withoutLinkedPaths(fastGlob, root, patterns, ignore, found.filter((file) => known.has(file)));
-    return { selected: sortPaths(selected), tree };
+    const found = await fastGlob(patterns, { ...walk, ignore, onlyFiles: true, unique: true, fs: { readdir: tree.readdir } });
+    // A literal pattern is looked up on disk, not in the listing; and git does not say whether
+    // an untracked path is a link.
+    const selected = found.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile(join(root, file))));
+    return { selected: sortPaths(selected), tree: tree.paths };
   }
   const ignoreFiles = await fastGlob('**/.gitignore', { ...walk, ignore: [...ALWAYS_IGNORED] });
   const rules = [...ALWAYS_IGNORED, ...gitignoreRules(root, ignoreFiles)];

@@ -1,6 +1,6 @@
 // Write scopes exactly as wide as the selection, checked file by file against what git lists, on
 // a generated monorepo (bench/fixtures/monorepo.ts) whose folders the globs select in part.
-import { mkdtempSync, realpathSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fastGlob from 'fast-glob';
@@ -100,6 +100,25 @@ describe('batch units: what keeps a folder from being a folder scope', () => {
     // Selected too, it joins the unit of its own folder: src/web no longer holds only src-web's files.
     expect(scopesOf(dir, ['--glob', 'src/web/**', '--min', '1'])).toEqual([['src/web/app.ts', 'src/web/view.ts'], ['src/web/deep/er/**']]);
     expect(scopesOf(dir, ['--glob', 'src/web/**', '--group', 'dir:2', '--min', '1'])).toEqual([['src/web/**']]);
+  });
+
+  it('links, a file deleted from the working tree and an untracked repository are never selected, and keep their folder from a folder scope', () => {
+    const dir = gitRepo({ 'a/x.ts': 'x\n', 'b/x.ts': 'x\n', 'c/x.ts': 'x\n', 'c/gone.ts': 'g\n', 'd/x.ts': 'x\n', 'e/x.ts': 'x\n' });
+    symlinkSync('x.ts', join(dir, 'a', 'tracked-link.ts'));
+    git(dir, 'add', 'a/tracked-link.ts');
+    git(dir, 'commit', '-q', '-m', 'link');
+    symlinkSync(join(dir, 'e'), join(dir, 'b', 'untracked-link.ts'));
+    unlinkSync(join(dir, 'c', 'gone.ts'));
+    git(join(dir, 'd'), 'init', '-q', 'inner');
+    writeFiles(dir, { 'd/inner/y.ts': 'y\n' });
+    const result = batch(['--glob', '**/*.ts', '--min', '1'], dir);
+    expect(result.units.map((unit: any) => [unit.id, unit.files, unit.scope])).toEqual([
+      ['a', ['a/x.ts'], ['a/x.ts']],
+      ['b', ['b/x.ts'], ['b/x.ts']],
+      ['c', ['c/x.ts'], ['c/x.ts']],
+      ['d', ['d/x.ts'], ['d/x.ts']],
+      ['e', ['e/x.ts'], ['e/**']],
+    ]);
   });
 
   it('a dotfile is selected like any file, so it does not keep its folder from a folder scope', () => {
