@@ -9,7 +9,7 @@
 // Besides time, each variant's plan is measured for what the issue was about: tracked files its
 // scopes cover that the globs did not select, overlaps `plan check` finds, and estimate spread.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,12 +42,28 @@ async function baselineCli(rev: string, dir: string): Promise<string> {
   return build.writeBundle(join(dir, 'out'));
 }
 
-function run(cli: string, cwd: string, args: string[]): { ms: number; stdout: string } {
+/**
+ * CPU milliseconds of the children this process has waited for, their own waited-for children
+ * (the git processes the CLI runs) included: Linux's cutime + cstime, in clock ticks of 10 ms.
+ * On a loaded machine wall time swings with the load; CPU time much less.
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+function run(cli: string, cwd: string, args: string[]): { ms: number; cpuMs: number | undefined; stdout: string } {
+  const cpu = childrenCpuMs();
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, [cli, 'batch', 'units', ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`batch units ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return { ms, stdout: result.stdout };
+  const after = childrenCpuMs();
+  return { ms, cpuMs: cpu === undefined || after === undefined ? undefined : after - cpu, stdout: result.stdout };
 }
 
 /** Tracked files the units' scopes cover (entries are files or "dir/**" / "**"), in one pass over the tree. */
@@ -91,13 +107,18 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     for (const testCase of CASES) {
       const times: Record<'old' | 'new', number[]> = { old: [], new: [] };
+      const cpu: Record<'old' | 'new', number[]> = { old: [], new: [] };
       const args = (variant: string, json: boolean): string[] => [
         ...testCase.globs.flatMap((glob) => ['--glob', glob]),
         '--plan-out', join(work, `plan-${variant}.yaml`), '--instruction', 'Add a license header to every file', '--force', ...(json ? ['--json'] : []),
       ];
       // Alternate which variant runs first, so drift in machine load hits both alike.
       for (let rep = 0; rep < REPS; rep++) {
-        for (const variant of (rep % 2 ? ['new', 'old'] : ['old', 'new']) as ('old' | 'new')[]) times[variant].push(run(clis[variant], repo.dir, args(variant, false)).ms);
+        for (const variant of (rep % 2 ? ['new', 'old'] : ['old', 'new']) as ('old' | 'new')[]) {
+          const timed = run(clis[variant], repo.dir, args(variant, false));
+          times[variant].push(timed.ms);
+          if (timed.cpuMs !== undefined) cpu[variant].push(timed.cpuMs);
+        }
       }
       for (const variant of ['old', 'new'] as const) {
         const result = JSON.parse(run(clis[variant], repo.dir, args(variant, true)).stdout) as { files: number; groups: number; units: { id: string; files: string[]; scope: string[] }[] };
@@ -108,34 +129,41 @@ async function main(): Promise<void> {
         const estimates = check.tasks.map((task: { estimate: string }) => task.estimate);
         const entries = result.units.reduce((sum, unit) => sum + unit.scope.length, 0);
         const longestId = Math.max(...result.units.map((unit) => unit.id.length));
-        rows.push(`| ${testCase.name} | ${variant} | ${median(times[variant]).toFixed(0)} | ${times[variant].map((ms) => ms.toFixed(0)).join(', ')} | ` +
+        rows.push(`| ${testCase.name} | ${variant} | ${median(times[variant]).toFixed(0)} | ${times[variant].map((ms) => ms.toFixed(0)).join(', ')} | ${cpu[variant].length ? median(cpu[variant]).toFixed(0) : '-'} | ` +
           `${result.files.toLocaleString('en')} / ${result.groups.toLocaleString('en')} / ${result.units.length} | ${entries.toLocaleString('en')} | ` +
           `${extra.toLocaleString('en')} | ${check.edges.length} | ${new Set(estimates).size} (${check.criticalPath.length.amount / 60_000} min critical path) | ${longestId} |`);
         process.stdout.write(`${rows[rows.length - 1]}\n`);
       }
-      rows.push(`| | new / old | ${(median(times.new) / median(times.old)).toFixed(3)} | | | | | | | |`);
+      const cpuRatio = cpu.old.length && cpu.new.length ? (median(cpu.new) / median(cpu.old)).toFixed(3) : '-';
+      rows.push(`| | new / old | ${(median(times.new) / median(times.old)).toFixed(3)} | | ${cpuRatio} | | | | | | |`);
     }
     const scaling: string[] = [];
     for (const files of [...SCALE, FILES]) {
       const small = files === FILES ? repo : await generateMonorepo(join(work, `repo-${files}`), { files, megabytes: (MEGABYTES * files) / FILES, seed: 1 });
       const args = ['--glob', '**/*.{ts,js}', '--plan-out', join(work, 'plan-scale.yaml'), '--instruction', 'x', '--force'];
       const times: Record<'old' | 'new', number[]> = { old: [], new: [] };
+      const cpu: Record<'old' | 'new', number[]> = { old: [], new: [] };
       for (let rep = 0; rep < REPS; rep++) {
-        for (const variant of (rep % 2 ? ['new', 'old'] : ['old', 'new']) as ('old' | 'new')[]) times[variant].push(run(clis[variant], small.dir, args).ms);
+        for (const variant of (rep % 2 ? ['new', 'old'] : ['old', 'new']) as ('old' | 'new')[]) {
+          const timed = run(clis[variant], small.dir, args);
+          times[variant].push(timed.ms);
+          if (timed.cpuMs !== undefined) cpu[variant].push(timed.cpuMs);
+        }
       }
       const [oldMs, newMs] = [median(times.old), median(times.new)];
-      scaling.push(`| ${files.toLocaleString('en')} | ${small.folders.toLocaleString('en')} | ${oldMs.toFixed(0)} | ${newMs.toFixed(0)} | ${((newMs * 1000) / files).toFixed(1)} | ${(newMs / oldMs).toFixed(3)} |`);
+      const cpuText = (variant: 'old' | 'new'): string => (cpu[variant].length ? median(cpu[variant]).toFixed(0) : '-');
+      scaling.push(`| ${files.toLocaleString('en')} | ${small.folders.toLocaleString('en')} | ${oldMs.toFixed(0)} | ${cpuText('old')} | ${newMs.toFixed(0)} | ${cpuText('new')} | ${(newMs / oldMs).toFixed(3)} |`);
       process.stdout.write(`${scaling[scaling.length - 1]}\n`);
       if (small !== repo) rmSync(small.dir, { recursive: true, force: true });
     }
     console.log(`\nload after: ${uptime()}\n`);
     console.log(`median of ${REPS}, each a fresh node process writing the plan (--plan-out, text output)\n`);
-    console.log('| glob | CLI | ms (median) | ms (runs) | files / groups / units | scope entries | tracked files covered but not selected | plan check edges | distinct estimates | longest id |');
-    console.log('|---|---|---:|---|---|---:|---:|---:|---|---:|');
+    console.log('| glob | CLI | wall ms (median) | wall ms (runs) | CPU ms (median, git included) | files / groups / units | scope entries | tracked files covered but not selected | plan check edges | distinct estimates | longest id |');
+    console.log('|---|---|---:|---|---:|---|---:|---:|---:|---|---:|');
     console.log(rows.join('\n'));
     console.log('\n`**/*.{ts,js}` by repository size (same generator and seed, megabytes scaled alike):\n');
-    console.log('| files | folders | old ms | new ms | new µs per file | new / old |');
-    console.log('|---:|---:|---:|---:|---:|---:|');
+    console.log('| files | folders | old wall ms | old CPU ms | new wall ms | new CPU ms | new / old (wall) |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|');
     console.log(scaling.join('\n'));
     console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);
   } finally {
