@@ -50,7 +50,7 @@ class ListedEntry {
 export interface GitTree {
   /** Every path git lists: tracked (deleted ones too: they are in the commit agents start from) and untracked not ignored. */
   paths: string[];
-  /** Tracked regular files present on disk, and untracked files: what a glob may select. */
+  /** Tracked regular files in the working tree, and untracked files: what a glob may select. */
   selectable: Set<string>;
   /** Of those, the untracked ones: git does not say whether they are links. */
   untracked: Set<string>;
@@ -62,18 +62,19 @@ const REGULAR_MODES = new Set(['100644', '100755']);
 
 export async function readGitTree(root: string): Promise<GitTree> {
   const [staged, others] = await Promise.all([
-    runGitAsync(['ls-files', '-z', '--stage'], { cwd: root }),
+    runGitAsync(['ls-files', '-z', '-t', '--stage'], { cwd: root }),
     runGitAsync(['ls-files', '-z', '-t', '--others', '--deleted', '--exclude-standard'], { cwd: root }),
   ]);
   const paths = new Set<string>();
   const selectable = new Set<string>();
-  // "<mode> <object> <stage>\t<path>": links (120000) and submodules (160000) are never selected.
+  // "<tag> <mode> <object> <stage>\t<path>": links (120000), submodules (160000) and files a
+  // sparse checkout left out (tag S) are never selected.
   for (const record of staged.stdout.split('\0')) {
     const tab = record.indexOf('\t');
     if (tab < 0) continue;
     const path = record.slice(tab + 1);
     paths.add(path);
-    if (REGULAR_MODES.has(record.slice(0, 6))) selectable.add(path);
+    if (record[0] !== 'S' && REGULAR_MODES.has(record.slice(2, 8))) selectable.add(path);
   }
   // "? <path>" untracked, "R <path>" tracked but deleted from the working tree. An untracked
   // repository inside is listed as "<path>/": it stays in the tree, and nothing in it is selected.

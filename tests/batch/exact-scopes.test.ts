@@ -102,8 +102,10 @@ describe('batch units: what keeps a folder from being a folder scope', () => {
     expect(scopesOf(dir, ['--glob', 'src/web/**', '--group', 'dir:2', '--min', '1'])).toEqual([['src/web/**']]);
   });
 
-  it('links, a file deleted from the working tree and an untracked repository are never selected, and keep their folder from a folder scope', () => {
-    const dir = gitRepo({ 'a/x.ts': 'x\n', 'b/x.ts': 'x\n', 'c/x.ts': 'x\n', 'c/gone.ts': 'g\n', 'd/x.ts': 'x\n', 'e/x.ts': 'x\n' });
+  it('links, files deleted from or left out of the working tree and an untracked repository are never selected, and keep their folder from a folder scope', () => {
+    const dir = gitRepo({ 'a/x.ts': 'x\n', 'b/x.ts': 'x\n', 'c/x.ts': 'x\n', 'c/gone.ts': 'g\n', 'd/x.ts': 'x\n', 'e/x.ts': 'x\n', 'f/sparse/y.ts': 'y\n', 'f/x.ts': 'x\n' });
+    // A sparse checkout without f/sparse: git still lists f/sparse/y.ts, marked skip-worktree.
+    git(dir, 'sparse-checkout', 'set', '--no-cone', '/*', '!/f/sparse/');
     symlinkSync('x.ts', join(dir, 'a', 'tracked-link.ts'));
     git(dir, 'add', 'a/tracked-link.ts');
     git(dir, 'commit', '-q', '-m', 'link');
@@ -118,6 +120,7 @@ describe('batch units: what keeps a folder from being a folder scope', () => {
       ['c', ['c/x.ts'], ['c/x.ts']],
       ['d', ['d/x.ts'], ['d/x.ts']],
       ['e', ['e/x.ts'], ['e/**']],
+      ['f', ['f/x.ts'], ['f/x.ts']],
     ]);
   });
 
