@@ -2618,7 +2618,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
   }
   return inputs.map((input) => {
     if (existing.has(input.id)) throw new CliError("E_EXISTS", `task "${input.id}" already exists in ${where2}; choose another id`);
-    const candidate = {
+    const candidate2 = {
       id: input.id,
       title: input.title,
       role: input.role,
@@ -2631,7 +2631,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
       attempts: 0,
       max_attempts: input.max_attempts ?? 2
     };
-    const result = taskFrontmatterSchema.safeParse(candidate);
+    const result = taskFrontmatterSchema.safeParse(candidate2);
     if (!result.success) throw new CliError("E_INVALID", `task "${input.id}": ${describeIssues(result.error)}`);
     const frontmatter = result.data;
     for (const key of Object.keys(frontmatter)) if (frontmatter[key] === void 0) delete frontmatter[key];
@@ -4188,14 +4188,14 @@ var init_claiming = __esm({
         }
         return found;
       }
-      metaOf(candidate) {
-        const cached2 = this.meta.get(candidate.id);
+      metaOf(candidate2) {
+        const cached2 = this.meta.get(candidate2.id);
         if (cached2) return cached2;
         try {
-          const parsed = this.folder.read((0, import_node_path8.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
-          if (parsed.frontmatter.id !== candidate.id) return void 0;
+          const parsed = this.folder.read((0, import_node_path8.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id)));
+          if (parsed.frontmatter.id !== candidate2.id) return void 0;
           const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
-          this.meta.set(candidate.id, meta2);
+          this.meta.set(candidate2.id, meta2);
           return meta2;
         } catch {
           return void 0;
@@ -4226,20 +4226,20 @@ var init_claiming = __esm({
           const fresh = pass === 1 || this.candidates === void 0;
           const candidates = fresh ? this.listCandidates() : this.candidates;
           const gone = /* @__PURE__ */ new Set();
-          for (const candidate of candidates) {
-            if (request.task !== void 0 && candidate.id !== request.task) continue;
-            const meta2 = this.metaOf(candidate);
+          for (const candidate2 of candidates) {
+            if (request.task !== void 0 && candidate2.id !== request.task) continue;
+            const meta2 = this.metaOf(candidate2);
             if (!meta2) {
-              gone.add(candidate);
+              gone.add(candidate2);
               continue;
             }
             if (request.role !== void 0 && meta2.role !== request.role) continue;
             if (!this.dependenciesMet(meta2)) continue;
-            gone.add(candidate);
+            gone.add(candidate2);
             const token = newHolderToken();
             const lease = formatLease(Date.now(), proofOf(token), request.holder);
-            const origin = (0, import_node_path8.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
-            const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
+            const origin = (0, import_node_path8.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id));
+            const claimPath = this.folder.claimPath(candidate2.id, request.agent, lease);
             try {
               fs.renameSync(origin, claimPath);
             } catch (error) {
@@ -4247,7 +4247,7 @@ var init_claiming = __esm({
               throw writeFailure(error, claimPath);
             }
             this.candidates = candidates.filter((item) => !gone.has(item));
-            if (this.filedElsewhere(candidate.id, claimPath)) {
+            if (this.filedElsewhere(candidate2.id, claimPath)) {
               this.giveBack(claimPath, origin);
               continue;
             }
@@ -4258,13 +4258,13 @@ var init_claiming = __esm({
             }
             let parsed;
             try {
-              parsed = candidate.state === "available" ? meta2.parsed : this.folder.read(claimPath);
+              parsed = candidate2.state === "available" ? meta2.parsed : this.folder.read(claimPath);
             } catch (error) {
               if (isMissing(error)) continue;
               throw error;
             }
-            this.meta.delete(candidate.id);
-            const location = { state: "claimed", path: claimPath, name: claimFileName(candidate.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate.id, request.agent, lease)) };
+            this.meta.delete(candidate2.id);
+            const location = { state: "claimed", path: claimPath, name: claimFileName(candidate2.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate2.id, request.agent, lease)) };
             const win = { location, parsed, origin, token };
             try {
               record(win);
@@ -4581,8 +4581,8 @@ function readEvents(fs, path) {
     return [];
   }
 }
-function effect(event, before) {
-  const attempts = typeof event.attempts === "number" ? event.attempts : before?.attempts ?? 0;
+function effect(event, before2) {
+  const attempts = typeof event.attempts === "number" ? event.attempts : before2?.attempts ?? 0;
   const lease = typeof event.lease === "string" ? event.lease : void 0;
   const to = typeof event.to === "string" ? event.to : void 0;
   switch (event.event) {
@@ -4600,9 +4600,9 @@ function effect(event, before) {
     case "recover":
     case "reopen":
     case "reconcile":
-      return to ? { state: to, attempts: typeof event.attempts === "number" ? event.attempts : typeof event.attempt === "number" ? event.attempt : attempts, lease: to === "claimed" ? lease : void 0 } : before;
+      return to ? { state: to, attempts: typeof event.attempts === "number" ? event.attempts : typeof event.attempt === "number" ? event.attempt : attempts, lease: to === "claimed" ? lease : void 0 } : before2;
     default:
-      return before;
+      return before2;
   }
 }
 function reconcileEvents(events, tasks) {
@@ -7240,11 +7240,11 @@ function addScopeEdges(plan, taskOrder, edges) {
       throw new CliError("E_INVALID", `${plan.source ?? "plan"}: task "${task.id}": ${error.message}`);
     }
   }
-  const hook = (position, chain, file, before, after) => {
+  const hook = (position, chain, file, before2, after) => {
     const at = lowerBound2(chain, position);
     const previous = chain[at - 1];
     const next = chain[chain[at] === position ? at + 1 : at];
-    if (previous !== void 0) edges.add(order[previous], order[position], before, file);
+    if (previous !== void 0) edges.add(order[previous], order[position], before2, file);
     if (next !== void 0) edges.add(order[position], order[next], after, file);
   };
   index.patterns.forEach((pattern, id) => {
@@ -7649,9 +7649,9 @@ var init_plan_schema = __esm({
 
 // src/plan/load-plan.ts
 function lineOfOffset(text, offset) {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
-  const lastBreak = before.lastIndexOf("\n");
-  return { line: before.split("\n").length, column: before.length - lastBreak };
+  const before2 = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const lastBreak = before2.lastIndexOf("\n");
+  return { line: before2.split("\n").length, column: before2.length - lastBreak };
 }
 function failsBeforeEnd(text) {
   try {
@@ -8025,41 +8025,69 @@ var init_batch_pattern = __esm({
 // src/batch/batch-plan.ts
 function shortInstruction(instruction) {
   const firstLine = instruction.trim().split("\n")[0].trim();
-  return firstLine.length <= TITLE_INSTRUCTION_LENGTH ? firstLine : `${firstLine.slice(0, TITLE_INSTRUCTION_LENGTH - 1).trimEnd()}\u2026`;
+  if (firstLine.length <= TITLE_INSTRUCTION_LENGTH) return firstLine;
+  const cut = firstLine.slice(0, TITLE_INSTRUCTION_LENGTH);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > 0 ? cut.slice(0, space) : cut.slice(0, -1)).replace(/[\s,;:.-]+$/, "")}\u2026`;
+}
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+function unitSize(unit) {
+  const files = plural(unit.files.length, "file");
+  return unit.groups.length === 1 || unit.groups[0] === unit.files[0] ? files : `${plural(unit.groups.length, "folder")}, ${files}`;
+}
+function unitEstimates(units, estimateMs) {
+  const sizes = units.map((unit) => unit.files.length).sort((a, b) => a - b);
+  const middle = sizes.length >> 1;
+  const median = sizes.length % 2 === 1 ? sizes[middle] : (sizes[middle - 1] + sizes[middle]) / 2;
+  return units.map((unit) => {
+    const ms = estimateMs * unit.files.length / median;
+    const trim = (value, digits) => value.toFixed(digits).replace(/\.?0+$/, "");
+    if (ms < 6e4) return `${Math.max(1, Math.round(ms / 1e3))}s`;
+    if (ms < 72e5) return `${trim(ms / 6e4, 1)}m`;
+    return `${trim(ms / 36e5, 2)}h`;
+  });
 }
 function promptFor(unit, instruction) {
+  const whole = unit.scope.some((entry) => entry.endsWith("**")) ? ' (a "dir/**" entry is every file in that folder)' : "";
+  const listed = unit.scope.length <= LISTED_ENTRIES;
   return [
     instruction.trim(),
     "",
-    `This task is one unit (${unit.label}) of a batch: other agents apply the same instruction to the other units at the same time. Apply it to these files:`,
-    ...unit.files.map((file) => `- ${file}`),
+    `This task is one unit (${unit.label}) of a batch: other agents apply the same instruction to the other units at the same time. Apply it to the ${plural(unit.files.length, "file")} of this task's write scope${listed ? `${whole}:` : `, its \`files\` list${whole}.`}`,
+    ...listed ? unit.scope.map((entry) => `- ${entry}`) : [],
     "",
-    `Change only files inside this task's write scope: ${unit.scope.join(", ")}.`,
+    "Change only files inside this write scope.",
     ""
   ].join("\n");
 }
 function batchPlanDocument(units, options) {
   const title = shortInstruction(options.instruction);
+  const estimates = unitEstimates(units, parseDuration(options.estimate, { unitRequired: true }));
   return {
     name: options.name,
-    tasks: units.map((unit) => ({
+    tasks: units.map((unit, index) => ({
       id: unit.id,
-      title: `${unit.label}: ${title}`,
+      title: `${unit.label} (${unitSize(unit)}): ${title}`,
       ...options.role !== void 0 ? { role: options.role } : {},
       files: unit.scope,
-      estimate: options.estimate,
+      estimate: estimates[index],
       prompt: promptFor(unit, options.instruction)
     }))
   };
 }
-async function writeBatchPlan(path, source, plan, force) {
+function writeBatchPlan(path, source, plan, force) {
   if ((0, import_node_fs18.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
+  }
+  const checked = planSchema.safeParse(plan);
+  if (!checked.success) {
+    throw new CliError("E_INTERNAL", `internal error: the batch plan for ${source} does not pass the plan schema (${describeIssues(checked.error)}); please report it`);
   }
   const text = (0, import_node_path23.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${stringifyYaml(plan)}`;
-  await parsePlanText(text, source);
   try {
     writeFileAtomic(path, text);
   } catch (error) {
@@ -8067,17 +8095,38 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs18, import_node_path23, TITLE_INSTRUCTION_LENGTH;
+var import_node_fs18, import_node_path23, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
     import_node_fs18 = require("node:fs");
     import_node_path23 = require("node:path");
     init_errors();
+    init_duration();
     init_yaml();
     init_atomic_write();
-    init_load_plan();
+    init_plan_schema();
+    init_task_schema();
     TITLE_INSTRUCTION_LENGTH = 60;
+    LISTED_ENTRIES = 50;
+  }
+});
+
+// src/batch/scope-summary.ts
+function summarizeScope(scope) {
+  const all = scope.join(", ");
+  if (all.length <= MAX_SUMMARY) return all;
+  const folders = scope.filter((entry) => entry.endsWith("**")).length;
+  const rest = scope.length - 1;
+  const kinds = folders === 0 ? `${scope.length} files` : folders === scope.length ? `${folders} folders` : `${folders} folder${folders === 1 ? "" : "s"}, ${scope.length - folders} file${scope.length - folders === 1 ? "" : "s"}`;
+  const first = scope[0].length > MAX_SUMMARY ? `${scope[0].slice(0, MAX_SUMMARY - 1)}\u2026` : scope[0];
+  return rest === 0 ? first : `${first} + ${rest} more (${kinds})`;
+}
+var MAX_SUMMARY;
+var init_scope_summary = __esm({
+  "src/batch/scope-summary.ts"() {
+    "use strict";
+    MAX_SUMMARY = 60;
   }
 });
 
@@ -8091,8 +8140,12 @@ function comparePaths(a, b) {
   }
   return left.length - right.length;
 }
-function isUnder(path, folder) {
-  return folder === "" || path === folder || path.startsWith(`${folder}/`);
+function sortPaths(paths) {
+  return paths.map((path) => path.replaceAll("/", "\0")).sort().map((key) => key.replaceAll("\0", "/"));
+}
+function parentFolder(path) {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
 }
 var init_path_order = __esm({
   "src/batch/path-order.ts"() {
@@ -8109,8 +8162,15 @@ function parseGroupMode(text, usage19) {
   throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage19}`);
 }
 function folderKey(file, depth) {
-  const folders = file.split("/").slice(0, -1);
-  return (depth === void 0 ? folders : folders.slice(0, depth)).join("/");
+  const last = file.lastIndexOf("/");
+  if (depth === void 0 || last < 0) return last < 0 ? "" : file.slice(0, last);
+  let end = -1;
+  for (let n = 0; n < depth; n++) {
+    const next = file.indexOf("/", end + 1);
+    if (next < 0 || next > last) return file.slice(0, last);
+    end = next;
+  }
+  return file.slice(0, end);
 }
 function groupFiles(files, mode) {
   if (mode.kind === "file") return files.map((file) => ({ key: file, kind: "file", files: [file] }));
@@ -8151,95 +8211,281 @@ var init_batch_root = __esm({
 });
 
 // src/batch/merge-groups.ts
+function before(a, b) {
+  return a.sum < b.sum || a.sum === b.sum && a.left < b.left;
+}
 function mergeNeighbours(groups, max) {
-  const runs = groups.map((group) => [group]);
-  const sizes = groups.map((group) => group.files.length);
-  while (runs.length > max) {
-    let best = 0;
-    for (let i = 1; i < runs.length - 1; i++) {
-      if (sizes[i] + sizes[i + 1] < sizes[best] + sizes[best + 1]) best = i;
-    }
-    runs.splice(best, 2, [...runs[best], ...runs[best + 1]]);
-    sizes.splice(best, 2, sizes[best] + sizes[best + 1]);
+  const count = groups.length;
+  if (count <= max) return groups.map((group) => [group]);
+  const size = groups.map((group) => group.files.length);
+  const next = Array.from({ length: count }, (_, i) => i + 1 < count ? i + 1 : -1);
+  const prev = Array.from({ length: count }, (_, i) => i - 1);
+  const alive = new Array(count).fill(true);
+  const heap = new PairHeap();
+  const queue = (left, right) => {
+    if (left >= 0 && right >= 0) heap.push({ sum: size[left] + size[right], left, right, leftSize: size[left], rightSize: size[right] });
+  };
+  for (let i = 0; i + 1 < count; i++) queue(i, i + 1);
+  for (let runs2 = count; runs2 > max && heap.size > 0; ) {
+    const pair = heap.pop();
+    const { left, right } = pair;
+    if (!alive[left] || !alive[right] || next[left] !== right || size[left] !== pair.leftSize || size[right] !== pair.rightSize) continue;
+    size[left] += size[right];
+    alive[right] = false;
+    next[left] = next[right];
+    if (next[left] >= 0) prev[next[left]] = left;
+    runs2--;
+    queue(prev[left], left);
+    queue(left, next[left]);
+  }
+  const runs = [];
+  for (let start = 0; start >= 0; start = next[start]) {
+    const end = next[start] >= 0 ? next[start] : count;
+    runs.push(groups.slice(start, end));
   }
   return runs;
 }
+var PairHeap;
 var init_merge_groups = __esm({
   "src/batch/merge-groups.ts"() {
     "use strict";
+    PairHeap = class {
+      items = [];
+      get size() {
+        return this.items.length;
+      }
+      push(pair) {
+        const items = this.items;
+        items.push(pair);
+        for (let i = items.length - 1; i > 0; ) {
+          const up = i - 1 >> 1;
+          if (!before(items[i], items[up])) break;
+          [items[i], items[up]] = [items[up], items[i]];
+          i = up;
+        }
+      }
+      pop() {
+        const items = this.items;
+        const top = items[0];
+        const last = items.pop();
+        if (items.length > 0) {
+          items[0] = last;
+          for (let i = 0; ; ) {
+            const l = 2 * i + 1;
+            const r = l + 1;
+            let best = i;
+            if (l < items.length && before(items[l], items[best])) best = l;
+            if (r < items.length && before(items[r], items[best])) best = r;
+            if (best === i) break;
+            [items[i], items[best]] = [items[best], items[i]];
+            i = best;
+          }
+        }
+        return top;
+      }
+    };
   }
 });
 
 // src/batch/unit-id.ts
-function slugForPath(path) {
-  const slug = path.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/[._-]{2,}/g, "-").replace(/^[._-]+|[._-]+$/g, "");
-  return slug === "" ? "root" : slug;
+function slugForName(name) {
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/[._-]{2,}/g, "-").replace(/^[._-]+|[._-]+$/g, "");
 }
-function clip(text, length) {
-  return text.slice(0, length).replace(/[._-]+$/, "") || text.slice(0, 1);
+function clipStart(text, length) {
+  return text.length <= length ? text : text.slice(text.length - length).replace(/^[._-]+/, "");
 }
-function baseIdForKeys(keys) {
-  const first = slugForPath(keys[0] ?? "");
-  if (keys.length === 1) return clip(first, MAX_ID_LENGTH);
-  const last = slugForPath(keys[keys.length - 1]);
-  const half = MAX_ID_LENGTH - 2 >> 1;
-  return first.length + 2 + last.length <= MAX_ID_LENGTH ? `${first}--${last}` : `${clip(first, half)}--${clip(last, half)}`;
+function clipEnd(text, length) {
+  return text.length <= length ? text : text.slice(0, length).replace(/[._-]+$/, "");
 }
-function uniqueIds(baseIds) {
-  const taken = /* @__PURE__ */ new Set();
-  return baseIds.map((base) => {
-    let id = base;
-    for (let n = 2; taken.has(id) || !TASK_ID_PATTERN.test(id); n++) {
-      const suffix = `-${n}`;
-      id = `${clip(base, MAX_ID_LENGTH - suffix.length)}${suffix}`;
+function candidate(place, names, depth) {
+  const tail = names.slice(names.length - depth).join("-");
+  if (!place.range) return clipStart(tail || "root", MAX_ID_LENGTH);
+  const [first, last] = place.range.map((name) => clipEnd(slugForName(name), MAX_RANGE_PART));
+  const range = first === "" ? `--${last || "root"}` : `${tail === "" ? "" : "-"}${first}--${last || "root"}`;
+  const head = first === "" ? tail || "root" : tail;
+  return `${clipStart(head, MAX_ID_LENGTH - range.length)}${range}`.replace(/^[._-]+/, "");
+}
+function withHash(id, place) {
+  const hash = fingerprint(place.keys.join("\n")).slice(0, 6);
+  return `${clipEnd(id, MAX_ID_LENGTH - hash.length - 1)}-${hash}`.replace(/^[._-]+/, "");
+}
+function unitIds(places) {
+  const names = places.map((place) => place.path === "" ? [] : place.path.split("/").map(slugForName).filter((slug) => slug !== ""));
+  const depth = names.map((list, i) => places[i].range?.[0] ? 0 : Math.min(1, list.length));
+  const ids = places.map((place, i) => candidate(place, names[i], depth[i]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    const holders = /* @__PURE__ */ new Map();
+    ids.forEach((id, i) => {
+      const list = holders.get(id);
+      if (list) list.push(i);
+      else holders.set(id, [i]);
+    });
+    for (const clash of holders.values()) {
+      if (clash.length < 2) continue;
+      for (const i of clash) {
+        if (depth[i] < names[i].length) {
+          depth[i]++;
+          ids[i] = candidate(places[i], names[i], depth[i]);
+          changed = true;
+        }
+      }
     }
-    taken.add(id);
-    return id;
-  });
+  }
+  const counts = /* @__PURE__ */ new Map();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return ids.map((id, i) => counts.get(id) > 1 || !TASK_ID_PATTERN.test(id) ? withHash(id === "" ? "unit" : id, places[i]) : id);
 }
-var MAX_ID_LENGTH;
+var MAX_ID_LENGTH, MAX_RANGE_PART;
 var init_unit_id = __esm({
   "src/batch/unit-id.ts"() {
     "use strict";
     init_task_schema();
+    init_fingerprint();
     MAX_ID_LENGTH = 64;
+    MAX_RANGE_PART = 20;
   }
 });
 
 // src/batch/write-scope.ts
-function folderScope(key) {
-  return key === "" ? "**" : `${key}/**`;
+function joinOwner(a, b) {
+  return a === NONE ? b : b === NONE || a === b ? a : MIXED;
 }
-function writeScopes(runs) {
-  const folders = runs.flatMap((run, unit) => run.filter((group) => group.kind === "dir").map((group) => ({ key: group.key, unit })));
-  return runs.map((run, unit) => {
-    const entries = [];
-    for (const group of run) {
-      const sharesSubtree = group.kind === "dir" && folders.some((other) => other.unit !== unit && other.key !== group.key && isUnder(other.key, group.key));
-      if (group.kind === "dir" && !sharesSubtree) entries.push({ entry: folderScope(group.key), path: group.key, ownsFolder: true });
-      else entries.push(...group.files.map((file) => ({ entry: file, path: file, ownsFolder: false })));
+function folderCounts(tree, owner) {
+  const counts = /* @__PURE__ */ new Map();
+  const countFor = (folder) => {
+    let count = counts.get(folder);
+    if (!count) counts.set(folder, count = { total: 0, selected: 0, owner: NONE });
+    return count;
+  };
+  let lastFolder;
+  let last;
+  let selectedSeen = 0;
+  const add = (file, unit) => {
+    const slash = file.lastIndexOf("/");
+    let count;
+    if (last && lastFolder.length === Math.max(0, slash) && (slash < 0 || file.startsWith(lastFolder))) count = last;
+    else {
+      lastFolder = slash < 0 ? "" : file.slice(0, slash);
+      count = last = countFor(lastFolder);
     }
-    const owned = entries.filter((item) => item.ownsFolder).map((item) => item.path);
-    return entries.filter((item) => !owned.some((folder) => folder !== item.path && isUnder(item.path, folder))).map((item) => item.entry);
+    count.total++;
+    if (unit !== void 0) {
+      count.selected++;
+      count.owner = joinOwner(count.owner, unit);
+    }
+  };
+  for (const file of tree) {
+    const unit = owner.get(file);
+    if (unit !== void 0) selectedSeen++;
+    add(file, unit);
+  }
+  if (selectedSeen < owner.size) {
+    const inTree = new Set(tree);
+    for (const [file, unit] of owner) if (!inTree.has(file)) add(file, unit);
+  }
+  const byDepth = [];
+  for (const folder of counts.keys()) {
+    const depth = folder === "" ? 0 : folder.split("/").length;
+    (byDepth[depth] ??= []).push(folder);
+  }
+  for (let depth = byDepth.length - 1; depth > 0; depth--) {
+    for (const folder of byDepth[depth] ?? []) {
+      const count = counts.get(folder);
+      const parent = parentFolder(folder);
+      const hadParent = counts.has(parent);
+      const up = countFor(parent);
+      up.total += count.total;
+      up.selected += count.selected;
+      up.owner = joinOwner(up.owner, count.owner);
+      if (!hadParent) (byDepth[depth - 1] ??= []).push(parent);
+    }
+  }
+  return counts;
+}
+function commonFolder(paths) {
+  let common = paths[0] ?? "";
+  for (const path of paths) {
+    while (common !== "" && path !== common && !path.startsWith(`${common}/`)) common = parentFolder(common);
+  }
+  return common;
+}
+function exactEntry(path) {
+  if (!/[*?[\]{}\\]|(^|\/)\s|\s($|\/)/.test(path)) return path;
+  return path.split("/").map((segment) => segment.replace(SPECIAL, (char) => "*?[{}".includes(char) ? `[${char}]` : "?")).join("/");
+}
+function folderEntry(folder) {
+  return folder === "" ? "**" : `${exactEntry(folder)}/**`;
+}
+function writeScopes(runs, tree) {
+  const owner = /* @__PURE__ */ new Map();
+  runs.forEach((run, unit) => {
+    for (const group of run) for (const file of group.files) owner.set(file, unit);
+  });
+  const counts = folderCounts(tree, owner);
+  const owns = (folder, unit) => {
+    const count = counts.get(folder);
+    return count !== void 0 && count.owner === unit && count.selected === count.total;
+  };
+  return runs.map((run, unit) => {
+    const top = commonFolder(run.filter((group) => group.kind === "dir").map((group) => group.key));
+    const ownedAbove = /* @__PURE__ */ new Map();
+    const ownedFolderOf = (folder) => {
+      let found = ownedAbove.get(folder);
+      if (found !== void 0) return found;
+      found = null;
+      for (let at = top; ; ) {
+        if (owns(at, unit)) {
+          found = at;
+          break;
+        }
+        if (at === folder) break;
+        const slash = folder.indexOf("/", at === "" ? 0 : at.length + 1);
+        at = slash < 0 ? folder : folder.slice(0, slash);
+      }
+      ownedAbove.set(folder, found);
+      return found;
+    };
+    const entries = /* @__PURE__ */ new Set();
+    for (const group of run) {
+      for (const file of group.files) {
+        const folder = group.kind === "dir" ? ownedFolderOf(parentFolder(file)) : null;
+        entries.add(folder === null ? exactEntry(file) : folderEntry(folder));
+      }
+    }
+    return [...entries];
   });
 }
+var NONE, MIXED, SPECIAL;
 var init_write_scope = __esm({
   "src/batch/write-scope.ts"() {
     "use strict";
     init_path_order();
+    NONE = -1;
+    MIXED = -2;
+    SPECIAL = /[*?[{}\]\\]|^\s|\s$/g;
   }
 });
 
 // src/batch/batch-unit.ts
 function labelFor(keys) {
   const name = (key) => key === "" ? "(root)" : key;
-  return keys.length === 1 ? name(keys[0]) : `${name(keys[0])} \u2026 ${name(keys[keys.length - 1])} (${keys.length} groups)`;
+  return keys.length === 1 ? name(keys[0]) : `${name(keys[0])} \u2026 ${name(keys[keys.length - 1])}`;
 }
-function buildUnits(groups, max) {
+function nameBelow(key, folder) {
+  const rest = folder === "" ? key : key.slice(folder.length + 1);
+  return rest.split("/")[0];
+}
+function placeOf(keys) {
+  if (keys.length === 1) return { path: keys[0], keys };
+  const folder = commonFolder(keys);
+  return { path: folder, range: [nameBelow(keys[0], folder), nameBelow(keys[keys.length - 1], folder)], keys };
+}
+function buildUnits(groups, max, tree) {
   const runs = mergeNeighbours(groups, max);
   const keys = runs.map((run) => run.map((group) => group.key));
-  const ids = uniqueIds(keys.map(baseIdForKeys));
-  const scopes = writeScopes(runs);
+  const ids = unitIds(keys.map(placeOf));
+  const scopes = writeScopes(runs, tree);
   return runs.map((run, index) => ({
     id: ids[index],
     label: labelFor(keys[index]),
@@ -8281,6 +8527,95 @@ var init_gitignore_patterns = __esm({
   }
 });
 
+// src/batch/git-tree.ts
+async function readGitTree(root) {
+  const [staged, others] = await Promise.all([
+    runGitAsync(["ls-files", "-z", "-t", "--stage"], { cwd: root }),
+    runGitAsync(["ls-files", "-z", "-t", "--others", "--deleted", "--exclude-standard"], { cwd: root })
+  ]);
+  const paths = /* @__PURE__ */ new Set();
+  const selectable = /* @__PURE__ */ new Set();
+  for (const record of staged.stdout.split("\0")) {
+    const tab = record.indexOf("	");
+    if (tab < 0) continue;
+    const path = record.slice(tab + 1);
+    paths.add(path);
+    if (record[0] !== "S" && REGULAR_MODES.has(record.slice(2, 8))) selectable.add(path);
+  }
+  const untracked = /* @__PURE__ */ new Set();
+  for (const record of others.stdout.split("\0")) {
+    const path = record.slice(2);
+    if (record.startsWith("? ") && path.endsWith("/")) paths.add(path.slice(0, -1));
+    else if (record.startsWith("? ")) {
+      paths.add(path);
+      selectable.add(path);
+      untracked.add(path);
+    } else if (record.startsWith("R ")) selectable.delete(path);
+  }
+  return { paths: [...paths], selectable, untracked, readdir: listedReaddir(root, selectable) };
+}
+function listedReaddir(root, files) {
+  const folders = /* @__PURE__ */ new Map([["", []]]);
+  const entriesOf = (folder) => {
+    let entries = folders.get(folder);
+    if (!entries) {
+      folders.set(folder, entries = []);
+      const slash = folder.lastIndexOf("/");
+      entriesOf(slash < 0 ? "" : folder.slice(0, slash)).push(new ListedEntry(folder.slice(slash + 1), true));
+    }
+    return entries;
+  };
+  for (const file of files) {
+    const slash = file.lastIndexOf("/");
+    entriesOf(slash < 0 ? "" : file.slice(0, slash)).push(new ListedEntry(file.slice(slash + 1), false));
+  }
+  const byPath = /* @__PURE__ */ new Map();
+  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path25.sep}${folder.split("/").join(import_node_path25.sep)}`, entries);
+  return ((path, _options, callback) => {
+    const entries = byPath.get(path);
+    if (entries) process.nextTick(callback, null, entries);
+    else process.nextTick(callback, Object.assign(new Error(`ENOENT: no such directory in the git listing, scandir '${path}'`), { code: "ENOENT" }));
+  });
+}
+var import_node_path25, ListedEntry, REGULAR_MODES;
+var init_git_tree = __esm({
+  "src/batch/git-tree.ts"() {
+    "use strict";
+    import_node_path25 = require("node:path");
+    init_run_git();
+    ListedEntry = class {
+      name;
+      folder;
+      constructor(name, folder) {
+        this.name = name;
+        this.folder = folder;
+      }
+      isFile() {
+        return !this.folder;
+      }
+      isDirectory() {
+        return this.folder;
+      }
+      isSymbolicLink() {
+        return false;
+      }
+      isBlockDevice() {
+        return false;
+      }
+      isCharacterDevice() {
+        return false;
+      }
+      isFIFO() {
+        return false;
+      }
+      isSocket() {
+        return false;
+      }
+    };
+    REGULAR_MODES = /* @__PURE__ */ new Set(["100644", "100755"]);
+  }
+});
+
 // vendor-shim:fast-glob
 var require_fast_glob = __commonJS({
   "vendor-shim:fast-glob"(exports2, module2) {
@@ -8296,51 +8631,77 @@ function readText(path) {
     return "";
   }
 }
-async function gitignoreRules(fastGlob, root) {
-  const files = await fastGlob("**/.gitignore", { cwd: root, ignore: [...ALWAYS_IGNORED], dot: true, followSymbolicLinks: false, suppressErrors: true });
-  return files.sort(comparePaths).flatMap((file) => {
-    const folder = import_node_path25.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path25.join)(root, file)), folder === "." ? "" : folder);
+function gitignoreRules(root, files) {
+  return sortPaths(files).flatMap((file) => {
+    const folder = import_node_path26.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path26.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs20.statSync)((0, import_node_path25.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs20.statSync)((0, import_node_path26.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
 }
-async function listBatchFiles(options) {
-  const { default: fastGlob } = await Promise.resolve().then(() => __toESM(require_fast_glob()));
-  const ignore = [...ALWAYS_IGNORED, ...await gitignoreRules(fastGlob, options.root), ...options.ignore];
-  const files = await fastGlob(options.globs.map((pattern) => expandFolder(options.root, pattern)), {
-    cwd: options.root,
-    ignore,
-    onlyFiles: true,
-    followSymbolicLinks: false,
-    unique: true,
-    suppressErrors: true
-  });
-  const realRoot = (0, import_node_fs20.realpathSync)(options.root);
-  const inside = files.filter((file) => {
-    try {
-      return (0, import_node_fs20.realpathSync)((0, import_node_path25.join)(options.root, file)) === (0, import_node_path25.join)(realRoot, file);
-    } catch {
-      return false;
-    }
-  });
-  return inside.sort(comparePaths);
+function isRegularFile(path) {
+  try {
+    return (0, import_node_fs20.lstatSync)(path).isFile();
+  } catch {
+    return false;
+  }
 }
-var import_node_fs20, import_node_path25, ALWAYS_IGNORED;
+function realPathIs(root, realRoot, path) {
+  try {
+    return import_node_fs20.realpathSync.native((0, import_node_path26.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path26.join)(realRoot, path));
+  } catch {
+    return false;
+  }
+}
+function withoutLinkedPaths(fastGlob, root, patterns2, ignore, files) {
+  const realRoot = import_node_fs20.realpathSync.native(root);
+  const linkedBases = [];
+  const literals = /* @__PURE__ */ new Set();
+  for (const task of fastGlob.generateTasks(patterns2, { ignore })) {
+    if (!task.dynamic) for (const pattern of task.positive) literals.add(pattern);
+    else if (!realPathIs(root, realRoot, task.base)) linkedBases.push(`${task.base}/`);
+  }
+  return files.filter((file) => !linkedBases.some((base) => file.startsWith(base)) && (!literals.has(file) || realPathIs(root, realRoot, file)));
+}
+async function listBatchFiles(options) {
+  const { root } = options;
+  const { default: fastGlob } = await Promise.resolve().then(() => __toESM(require_fast_glob()));
+  const walk = { cwd: root, dot: true, followSymbolicLinks: false, suppressErrors: true };
+  const patterns2 = options.globs.map((pattern) => expandFolder(root, pattern));
+  if (options.inGit) {
+    const tree = await readGitTree(root);
+    const ignore2 = [...ALWAYS_IGNORED, ...options.ignore];
+    const found2 = await fastGlob(patterns2, { ...walk, ignore: ignore2, onlyFiles: true, unique: true, fs: { readdir: tree.readdir } });
+    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path26.join)(root, file))));
+    return { selected: sortPaths(selected2), tree: tree.paths };
+  }
+  const ignoreFiles = await fastGlob("**/.gitignore", { ...walk, ignore: [...ALWAYS_IGNORED] });
+  const rules = [...ALWAYS_IGNORED, ...gitignoreRules(root, ignoreFiles)];
+  const ignore = [...rules, ...options.ignore];
+  const [found, entries] = await Promise.all([
+    fastGlob(patterns2, { ...walk, ignore, onlyFiles: true, unique: true }),
+    // Links are part of the tree: "dir/**" over a folder holding one would let an agent write through it.
+    fastGlob("**", { ...walk, ignore: rules, onlyFiles: false, markDirectories: true })
+  ]);
+  const selected = withoutLinkedPaths(fastGlob, root, patterns2, ignore, found);
+  return { selected: sortPaths(selected), tree: entries.filter((entry) => !entry.endsWith("/")) };
+}
+var import_node_fs20, import_node_path26, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
     import_node_fs20 = require("node:fs");
-    import_node_path25 = require("node:path");
+    import_node_path26 = require("node:path");
     init_glob();
     init_gitignore_patterns();
+    init_git_tree();
     init_path_order();
     ALWAYS_IGNORED = ["**/.git/**", "**/node_modules/**", "_tasks/**", ".parallel/**"];
   }
@@ -8349,7 +8710,7 @@ var init_list_batch_files = __esm({
 // src/batch/find-units.ts
 async function findUnits(options) {
   const { root, inGit } = batchRoot(options.cwd);
-  const files = await listBatchFiles({ root, globs: options.globs, ignore: options.ignore });
+  const { selected: files, tree } = await listBatchFiles({ root, inGit, globs: options.globs, ignore: options.ignore });
   if (files.length === 0) {
     const globs = options.globs.map((glob) => `--glob "${glob}"`).join(" ");
     throw new CliError(
@@ -8358,7 +8719,7 @@ async function findUnits(options) {
     );
   }
   const groups = groupFiles(files, options.group);
-  const units = buildUnits(groups, options.max);
+  const units = buildUnits(groups, options.max, tree);
   const warning = units.length < options.min ? `only ${units.length} unit${units.length === 1 ? "" : "s"} (fewer than --min ${options.min}): a fan-out may not pay off; try a finer --group${options.group.kind === "file" ? "" : " (file, or dir:N with a larger N)"} or a wider --glob, or do the work in one session` : null;
   return { root, inGit, fileCount: files.length, groupCount: groups.length, units, warning };
 }
@@ -8404,40 +8765,48 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? baseIdForKeys([(0, import_node_path26.basename)(source, (0, import_node_path26.extname)(source))]);
+  const name = explicitName ?? (slugForName((0, import_node_path27.basename)(source, (0, import_node_path27.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path26.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path27.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
-function renderText(found, plan) {
-  const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
+function renderText(found, plan, estimates) {
+  const shown = found.units.slice(0, MAX_ROWS);
+  const width = Math.max(2, ...shown.map((unit) => unit.id.length));
+  const estimateWidth = Math.max(8, ...(estimates ?? []).map((estimate) => estimate.length));
+  const estimateColumn = (text) => estimates ? `  ${text.padStart(estimateWidth)}` : "";
   const lines3 = [
     `${found.units.length} unit${found.units.length === 1 ? "" : "s"} from ${found.fileCount} file${found.fileCount === 1 ? "" : "s"}` + (found.groupCount > found.units.length ? ` (${found.groupCount} groups merged down to --max)` : ""),
     "",
-    `  ${"ID".padEnd(width)}  FILES  WRITE SCOPE`,
-    ...found.units.map((unit) => `  ${unit.id.padEnd(width)}  ${String(unit.files.length).padStart(5)}  ${unit.scope.join(", ")}`)
+    `  ${"ID".padEnd(width)}  FILES${estimateColumn("ESTIMATE")}  WRITE SCOPE`,
+    ...shown.map((unit, index) => `  ${unit.id.padEnd(width)}  ${String(unit.files.length).padStart(5)}${estimateColumn(estimates?.[index] ?? "")}  ${summarizeScope(unit.scope)}`)
   ];
+  const where2 = plan ? `${plan.source} or --json` : "--json";
+  if (found.units.length > shown.length) lines3.push(`  \u2026 ${found.units.length - shown.length} more units (every unit, file and scope entry: ${where2})`);
+  else if (found.units.some((unit) => summarizeScope(unit.scope) !== unit.scope.join(", "))) lines3.push("", `Every file and scope entry: ${where2}.`);
   if (found.warning) lines3.push("", `warning: ${found.warning}`);
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path26, usage10, command13;
+var import_node_path27, usage10, MAX_ROWS, command13;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path26 = require("node:path");
+    import_node_path27 = require("node:path");
     init_errors();
     init_args();
     init_output();
     init_batch_pattern();
     init_batch_plan();
+    init_scope_summary();
     init_file_group();
     init_find_units();
     init_unit_id();
     init_plan_schema();
     init_task_schema();
-    usage10 = "parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] [--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m] [--name NAME] [--force]] [--json]";
+    usage10 = "parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] [--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m (for a unit of median size; scaled by file count)] [--name NAME] [--force]] [--json]";
+    MAX_ROWS = 30;
     command13 = {
       usage: usage10,
       options: {
@@ -8463,9 +8832,11 @@ var init_batch_units = __esm({
         if (min > max) throw new CliError("E_USAGE", `--min ${min} is larger than --max ${max}; lower --min or raise --max`);
         const plan = planRequest(ctx.values, ctx.cwd);
         const found = await findUnits({ cwd: ctx.cwd, globs, ignore, group, min, max });
+        let estimates;
         if (plan) {
           const document = batchPlanDocument(found.units, plan);
-          await writeBatchPlan(plan.path, plan.source, document, plan.force);
+          estimates = document.tasks.map((task) => task.estimate);
+          writeBatchPlan(plan.path, plan.source, document, plan.force);
         }
         const data = {
           schema: JSON_SCHEMA_VERSION,
@@ -8479,7 +8850,7 @@ var init_batch_units = __esm({
           warning: found.warning,
           plan: plan ? { path: plan.source, name: plan.name, tasks: found.units.length } : null
         };
-        return { data, text: renderText(found, plan) };
+        return { data, text: renderText(found, plan, estimates) };
       }
     };
   }
@@ -8529,7 +8900,7 @@ var require_proper_lockfile = __commonJS({
 // src/git/repo-lock.ts
 async function withRepoLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path27.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path28.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -8569,11 +8940,11 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path27, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var import_node_path28, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path27 = require("node:path");
+    import_node_path28 = require("node:path");
     import_promises3 = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
@@ -8638,7 +9009,7 @@ function fail(file, field, message) {
   throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
 }
 function readProjectConfig(repoRoot) {
-  const file = (0, import_node_path28.join)(repoRoot, PROJECT_CONFIG_FILE);
+  const file = (0, import_node_path29.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
     text = (0, import_node_fs21.readFileSync)(file, "utf8");
@@ -8681,12 +9052,12 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs21, import_node_path28, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs21, import_node_path29, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
     import_node_fs21 = require("node:fs");
-    import_node_path28 = require("node:path");
+    import_node_path29 = require("node:path");
     init_mini();
     init_errors();
     init_duration();
@@ -8717,7 +9088,7 @@ var init_project_config = __esm({
 
 // src/git/port-leases.ts
 function leasesDir(gitCommonDir) {
-  return (0, import_node_path29.join)(gitCommonDir, PORT_LEASES_DIR);
+  return (0, import_node_path30.join)(gitCommonDir, PORT_LEASES_DIR);
 }
 function readLeases(dir) {
   let names;
@@ -8727,7 +9098,7 @@ function readLeases(dir) {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
-    const file = (0, import_node_path29.join)(dir, name);
+    const file = (0, import_node_path30.join)(dir, name);
     try {
       const lease = JSON.parse((0, import_node_fs22.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
@@ -8766,7 +9137,7 @@ async function leasePorts(lock, request) {
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path29.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path30.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -8781,24 +9152,24 @@ async function leasePorts(lock, request) {
         continue;
       }
       const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
-      writeFileAtomic((0, import_node_path29.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+      writeFileAtomic((0, import_node_path30.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
 `);
       return { from, count };
     }
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs22, import_node_path29, PORT_LEASES_DIR;
+var import_node_fs22, import_node_path30, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
     import_node_fs22 = require("node:fs");
-    import_node_path29 = require("node:path");
+    import_node_path30 = require("node:path");
     init_errors();
     init_atomic_write();
     init_liveness();
     init_repo_lock();
-    PORT_LEASES_DIR = (0, import_node_path29.join)("parallel-agents", "ports");
+    PORT_LEASES_DIR = (0, import_node_path30.join)("parallel-agents", "ports");
   }
 });
 
@@ -8896,14 +9267,14 @@ function folderWanted(dir, patterns2, ignores) {
   return ignores(dir.slice(0, -1));
 }
 function escapesWorktree(destination, worktreeReal) {
-  let dir = (0, import_node_path30.dirname)(destination);
+  let dir = (0, import_node_path31.dirname)(destination);
   for (; ; ) {
     try {
       if (!isInside((0, import_node_fs23.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
-      const parent = (0, import_node_path30.dirname)(dir);
+      const parent = (0, import_node_path31.dirname)(dir);
       if (parent === dir) return true;
       dir = parent;
     }
@@ -8918,7 +9289,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs23.readFileSync)((0, import_node_path30.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs23.readFileSync)((0, import_node_path31.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -8933,8 +9304,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   const worktreeReal = (0, import_node_fs23.realpathSync)(worktree);
   for (const file of files) {
-    const source = (0, import_node_path30.join)(mainRoot, file);
-    const destination = (0, import_node_path30.join)(worktree, file);
+    const source = (0, import_node_path31.join)(mainRoot, file);
+    const destination = (0, import_node_path31.join)(worktree, file);
     try {
       if ((0, import_node_fs23.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
@@ -8944,7 +9315,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs23.mkdirSync)((0, import_node_path30.dirname)(destination), { recursive: true });
+      (0, import_node_fs23.mkdirSync)((0, import_node_path31.dirname)(destination), { recursive: true });
       (0, import_node_fs23.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
@@ -8953,12 +9324,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs23, import_node_path30, WORKTREE_INCLUDE_FILE;
+var import_node_fs23, import_node_path31, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
     import_node_fs23 = require("node:fs");
-    import_node_path30 = require("node:path");
+    import_node_path31 = require("node:path");
     init_path_inside();
     init_run_git();
     init_ignore_rules();
@@ -9036,7 +9407,7 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path31.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path32.join)(context.worktreesDir, taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
@@ -9181,17 +9552,17 @@ function deadIntegrationWorktrees(context) {
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path31.join)(context.worktreesDir, name));
+  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path32.join)(context.worktreesDir, name));
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs24, import_node_path31, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs24, import_node_path32, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
     import_node_fs24 = require("node:fs");
-    import_node_path31 = require("node:path");
+    import_node_path32 = require("node:path");
     init_path_inside();
     init_errors();
     init_liveness();
@@ -9493,7 +9864,7 @@ function writeSettings(file, missing) {
 `, { mode: file.mode });
 }
 function claudeUserConfigPath(env) {
-  return (0, import_node_path32.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
+  return (0, import_node_path33.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
@@ -9514,13 +9885,13 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs25, import_node_os4, import_node_path32;
+var import_node_fs25, import_node_os4, import_node_path33;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
     import_node_fs25 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path32 = require("node:path");
+    import_node_path33 = require("node:path");
     init_errors();
     init_atomic_write();
     init_path_inside();
@@ -9536,7 +9907,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs26.readFileSync)((0, import_node_path33.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs26.readFileSync)((0, import_node_path34.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -9553,11 +9924,11 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path33, import_node_fs26, usage13, command19;
+var import_node_path34, import_node_fs26, usage13, command19;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
-    import_node_path33 = require("node:path");
+    import_node_path34 = require("node:path");
     init_args();
     import_node_fs26 = require("node:fs");
     init_claude_settings();
@@ -9584,9 +9955,9 @@ var init_setup = __esm({
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const rules = unattendedRules(context);
-        const file = readJsonObject((0, import_node_path33.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const file = readJsonObject((0, import_node_path34.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
         const plan = planSettings(file, rules);
-        const shown = (0, import_node_path33.relative)(context.repoRoot, file.path);
+        const shown = (0, import_node_path34.relative)(context.repoRoot, file.path);
         const trust = trustState(ctx.env, context.repoRoot);
         const notes = [];
         let written = false;
@@ -9757,26 +10128,26 @@ async function verifyThroughRemote(context, shared, options, verifyOn) {
   const lock = options.dryRun ? { release: async () => {
   } } : await shared.lockVerify();
   try {
-    const before = await shared.fetchBranch(target);
-    if (!before) throw new CliError("E_USAGE", `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
+    const before2 = await shared.fetchBranch(target);
+    if (!before2) throw new CliError("E_USAGE", `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
     const local = resolveCommit(branchRefName(target), cwd);
-    if (local && local !== before && !gitTest(["merge-base", "--is-ancestor", local, before], { cwd })) {
-      throw new CliError("E_REFUSED", `${target} here (${local.slice(0, 12)}) has commits that ${shared.remote}/${target} (${before.slice(0, 12)}) does not: push or drop them first, then verify again; verify merges into ${shared.remote}'s ${target}`);
+    if (local && local !== before2 && !gitTest(["merge-base", "--is-ancestor", local, before2], { cwd })) {
+      throw new CliError("E_REFUSED", `${target} here (${local.slice(0, 12)}) has commits that ${shared.remote}/${target} (${before2.slice(0, 12)}) does not: push or drop them first, then verify again; verify merges into ${shared.remote}'s ${target}`);
     }
     const scratch = `parallel-verify/${randomHex(12)}`;
-    runGit(["update-ref", branchRefName(scratch), before, ""], { cwd });
+    runGit(["update-ref", branchRefName(scratch), before2, ""], { cwd });
     try {
       const report = await verifyOn(scratch);
       report.target.branch = target;
-      const publication = { name: shared.remote, before, after: before, pushed: false, local: "unchanged" };
+      const publication = { name: shared.remote, before: before2, after: before2, pushed: false, local: "unchanged" };
       report.remote = publication;
       if (report.status !== "merged") return report;
       const next = report.target.after;
-      if (!await shared.publishBranch(target, before, next)) {
+      if (!await shared.publishBranch(target, before2, next)) {
         report.status = "stopped";
         report.stopped_because.push("target-refused");
         report.refusal = `${shared.remote}/${target} moved while verify ran (someone pushed to it): nothing was pushed, and ${target} is unchanged there and here; run verify again`;
-        report.target.after = before;
+        report.target.after = before2;
         report.merged = [];
         report.cleanup = [];
         return report;
@@ -9898,11 +10269,11 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path34.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs28.mkdtempSync)((0, import_node_path34.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path35.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs28.mkdtempSync)((0, import_node_path35.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path34.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path35.delimiter}${inherited}` : objects });
   } finally {
     (0, import_node_fs28.rmSync)(scratch, { recursive: true, force: true });
   }
@@ -9992,13 +10363,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs28, import_node_os5, import_node_path34, MERGES_PER_PROCESS;
+var import_node_fs28, import_node_os5, import_node_path35, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
     import_node_fs28 = require("node:fs");
     import_node_os5 = require("node:os");
-    import_node_path34 = require("node:path");
+    import_node_path35 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -10154,7 +10525,7 @@ async function runTestGate(context, targetCommit, steps, options) {
 }
 async function createTestWorktree(context, commit) {
   (0, import_node_fs29.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path35.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+  const path = (0, import_node_path36.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -10221,13 +10592,13 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs29, import_node_path35, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
+var import_node_child_process2, import_node_fs29, import_node_path36, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
     import_node_fs29 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_path36 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
     init_repo_context();
@@ -10246,14 +10617,14 @@ async function runVerify(context, options) {
   const emit = options.emit ?? (() => void 0);
   const cwd = context.repoRoot;
   requireMergeTreeSupport(cwd);
-  const before = resolveCommit(branchRefName(options.target), cwd);
-  if (!before) throw new CliError("E_NOT_FOUND", `target branch "${options.target}" does not exist; name an existing branch with --into`);
+  const before2 = resolveCommit(branchRefName(options.target), cwd);
+  if (!before2) throw new CliError("E_NOT_FOUND", `target branch "${options.target}" does not exist; name an existing branch with --into`);
   const ordered = orderByDependencies(options.candidates);
   const report = {
     status: "stopped",
     stopped_because: [],
-    target: { branch: options.target, before, after: before, updated_worktree: null },
-    order: ordered.map((candidate) => candidate.task),
+    target: { branch: options.target, before: before2, after: before2, updated_worktree: null },
+    order: ordered.map((candidate2) => candidate2.task),
     merged: [],
     changes: [],
     skipped: options.skipped ?? [],
@@ -10275,14 +10646,14 @@ async function runVerify(context, options) {
     return finish();
   }
   const precheckStart = Date.now();
-  const precheck = await precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
+  const precheck = await precheckConflicts(cwd, before2, ordered.map((candidate2) => ({ task: candidate2.task, head: candidate2.head, base: candidate2.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   const control = controlDirs(context);
-  ordered.forEach((candidate, index) => {
+  ordered.forEach((candidate2, index) => {
     const changes = precheck.changes[index];
-    report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
-    const outside = ownershipViolations(changes.changed, candidate.scope, control);
-    if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
+    report.changes.push({ task: candidate2.task, branch: candidate2.branch, head: candidate2.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate2.scope.length > 0 });
+    const outside = ownershipViolations(changes.changed, candidate2.scope, control);
+    if (outside.length > 0) report.violations.push({ task: candidate2.task, files: outside });
   });
   const unchecked = report.changes.filter((change) => !change.scope_checked).map((change) => change.task);
   const uncheckedNote = unchecked.length > 0 ? `; not checked (no files scope): ${unchecked.join(", ")}` : "";
@@ -10294,7 +10665,7 @@ async function runVerify(context, options) {
   if (report.stopped_because.length > 0) return finish();
   const ref = integrationRefName();
   try {
-    const chain = buildIntegrationChain(cwd, before, ordered, {
+    const chain = buildIntegrationChain(cwd, before2, ordered, {
       ref,
       onStep: (step) => emit({ event: "merged", task: step.task, how: step.how, commit: step.commit }, `integrated ${step.task} (${step.how})`)
     });
@@ -10304,7 +10675,7 @@ async function runVerify(context, options) {
       return finish();
     }
     if (options.test) {
-      const gate = await runTestGate(context, before, chain.steps, {
+      const gate = await runTestGate(context, before2, chain.steps, {
         ...options.test,
         onRun: (phase, run) => {
           if (phase === "start") emit({ event: "test-start", task: run.task, commit: run.commit }, `testing after ${run.task}...`);
@@ -10318,16 +10689,16 @@ async function runVerify(context, options) {
         return finish();
       }
     }
-    const byTask = new Map(ordered.map((candidate) => [candidate.task, candidate]));
+    const byTask = new Map(ordered.map((candidate2) => [candidate2.task, candidate2]));
     report.merged = chain.steps.map((step) => ({ task: step.task, branch: byTask.get(step.task).branch, head: byTask.get(step.task).head, how: step.how }));
-    report.cleanup = ordered.filter((candidate) => candidate.worktree).map((candidate) => ({ task: candidate.task, worktree: candidate.worktree, command: `parallel-agents worktree remove --task ${candidate.task}` }));
+    report.cleanup = ordered.filter((candidate2) => candidate2.worktree).map((candidate2) => ({ task: candidate2.task, worktree: candidate2.worktree, command: `parallel-agents worktree remove --task ${candidate2.task}` }));
     if (options.dryRun) {
       report.status = "clean-dry-run";
-      report.target.after = before;
+      report.target.after = before2;
       return finish();
     }
     try {
-      const updated = await fastForwardTarget(context, options.target, before, chain.head);
+      const updated = await fastForwardTarget(context, options.target, before2, chain.head);
       report.target.updated_worktree = updated.worktree ?? null;
     } catch (error) {
       if (!(error instanceof CliError) || error.code !== "E_REFUSED") throw error;
@@ -10792,9 +11163,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path36.join)(pluginDir, "agents");
+  const dir = (0, import_node_path37.join)(pluginDir, "agents");
   if (!(0, import_node_fs31.existsSync)(dir)) return [];
-  return (0, import_node_fs31.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs31.readFileSync)((0, import_node_path36.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  return (0, import_node_fs31.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs31.readFileSync)((0, import_node_path37.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -10802,7 +11173,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path36.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path37.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -10819,9 +11190,9 @@ function parseClaudeResult(stdout) {
   const text = stdout.trim();
   if (!text) return void 0;
   const candidates = [text, text.split("\n").at(-1)];
-  for (const candidate of candidates) {
+  for (const candidate2 of candidates) {
     try {
-      const parsed = JSON.parse(candidate);
+      const parsed = JSON.parse(candidate2);
       if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
     } catch {
     }
@@ -10878,12 +11249,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs31, import_node_path36, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs31, import_node_path37, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
     import_node_fs31 = require("node:fs");
-    import_node_path36 = require("node:path");
+    import_node_path37 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -10913,11 +11284,11 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path37.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path38.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs32.unlinkSync)((0, import_node_path37.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs32.unlinkSync)((0, import_node_path38.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
@@ -10939,7 +11310,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs32.readFileSync)((0, import_node_path37.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs32.readFileSync)((0, import_node_path38.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -10949,18 +11320,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs32.unlinkSync)((0, import_node_path37.join)(runDir, name));
+      (0, import_node_fs32.unlinkSync)((0, import_node_path38.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs32, import_node_path37, SUFFIX;
+var import_node_fs32, import_node_path38, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
     import_node_fs32 = require("node:fs");
-    import_node_path37 = require("node:path");
+    import_node_path38 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -11353,7 +11724,7 @@ async function runTasks(deps, options) {
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
-  const runDir = (0, import_node_path38.join)(store.localDir, "runner");
+  const runDir = (0, import_node_path39.join)(store.localDir, "runner");
   (0, import_node_fs33.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
@@ -11413,7 +11784,7 @@ async function runTasks(deps, options) {
       return;
     }
     const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
-    const promptFile = (0, import_node_path38.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    const promptFile = (0, import_node_path39.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     const heartbeat = setInterval(() => {
       store.heartbeat(holder).catch(() => {
@@ -11599,12 +11970,12 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs33, import_node_path38, MAX_FREE_RATE_LIMITS;
+var import_node_fs33, import_node_path39, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
     import_node_fs33 = require("node:fs");
-    import_node_path38 = require("node:path");
+    import_node_path39 = require("node:path");
     init_errors();
     init_atomic_write();
     init_agent_adapter();
@@ -11621,7 +11992,7 @@ var init_runner = __esm({
 // src/runner/task-workspace.ts
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs34.readFileSync)((0, import_node_path39.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs34.readFileSync)((0, import_node_path40.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -11645,12 +12016,12 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_fs34, import_node_path39;
+var import_node_fs34, import_node_path40;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
     import_node_fs34 = require("node:fs");
-    import_node_path39 = require("node:path");
+    import_node_path40 = require("node:path");
     init_errors();
     init_worktree();
     init_worktree_registry();
@@ -11680,13 +12051,13 @@ async function runPlan(options) {
   if (!runBase) throw new CliError("E_NOT_FOUND", `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
   readProjectConfig(context.repoRoot);
   const ids = plan.tasks.map((task) => task.id);
-  const before = new Map((await store.list()).tasks.map((task) => [task.id, task]));
-  const started = ids.filter((id) => before.has(id) && before.get(id).state !== "available");
+  const before2 = new Map((await store.list()).tasks.map((task) => [task.id, task]));
+  const started = ids.filter((id) => before2.has(id) && before2.get(id).state !== "available");
   if (started.length > 0 && !options.resume) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path40.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path41.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -11736,7 +12107,7 @@ async function runPlan(options) {
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
   const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path40.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path41.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -11752,11 +12123,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path40, REPORT_FILE;
+var import_node_path41, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path40 = require("node:path");
+    import_node_path41 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -12029,8 +12400,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs35.mkdirSync)((0, import_node_path41.dirname)((0, import_node_path41.join)(root, path)), { recursive: true });
-  (0, import_node_fs35.writeFileSync)((0, import_node_path41.join)(root, path), content);
+  (0, import_node_fs35.mkdirSync)((0, import_node_path42.dirname)((0, import_node_path42.join)(root, path)), { recursive: true });
+  (0, import_node_fs35.writeFileSync)((0, import_node_path42.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -12063,12 +12434,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs35, import_node_path41, lines, DEMO_SCRIPTS;
+var import_node_fs35, import_node_path42, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
     import_node_fs35 = require("node:fs");
-    import_node_path41 = require("node:path");
+    import_node_path42 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -12104,11 +12475,11 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path41.join)(root, "src/slugify.js");
+          const path = (0, import_node_path42.join)(root, "src/slugify.js");
           if (!(0, import_node_fs35.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs35.readFileSync)(path, "utf8");
-          const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
-          if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
+          const before2 = (0, import_node_fs35.readFileSync)(path, "utf8");
+          const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
+          if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
           (0, import_node_fs35.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
@@ -12144,7 +12515,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs35.existsSync)((0, import_node_path41.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -12154,7 +12525,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs35.existsSync)((0, import_node_path41.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -12176,7 +12547,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs35.existsSync)((0, import_node_path41.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -12211,8 +12582,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs35.readFileSync)((0, import_node_path41.join)(root, "README.md"), "utf8");
-          (0, import_node_fs35.writeFileSync)((0, import_node_path41.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs35.readFileSync)((0, import_node_path42.join)(root, "README.md"), "utf8");
+          (0, import_node_fs35.writeFileSync)((0, import_node_path42.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -12378,12 +12749,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs36.realpathSync)((0, import_node_fs36.mkdtempSync)((0, import_node_path42.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs36.realpathSync)((0, import_node_fs36.mkdtempSync)((0, import_node_path43.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs36.mkdirSync)((0, import_node_path42.dirname)((0, import_node_path42.join)(dir, path)), { recursive: true });
-    (0, import_node_fs36.writeFileSync)((0, import_node_path42.join)(dir, path), content);
+    (0, import_node_fs36.mkdirSync)((0, import_node_path43.dirname)((0, import_node_path43.join)(dir, path)), { recursive: true });
+    (0, import_node_fs36.writeFileSync)((0, import_node_path43.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -12406,7 +12777,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path42.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path43.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -12429,14 +12800,14 @@ async function runDemo(options) {
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_fs36, import_node_os6, import_node_path42, PLAN_FILE;
+var import_node_fs36, import_node_os6, import_node_path43, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
     import_node_fs36 = require("node:fs");
     import_node_os6 = require("node:os");
-    import_node_path42 = require("node:path");
+    import_node_path43 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -12541,17 +12912,17 @@ function physicalPath(path) {
   const rest = [];
   let current = path;
   while (!(0, import_node_fs37.existsSync)(current)) {
-    const parent = (0, import_node_path43.dirname)(current);
+    const parent = (0, import_node_path44.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path43.basename)(current));
+    rest.unshift((0, import_node_path44.basename)(current));
     current = parent;
   }
-  return (0, import_node_path43.join)((0, import_node_fs37.realpathSync)(current), ...rest);
+  return (0, import_node_path44.join)((0, import_node_fs37.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path43.dirname)(physical);
-  while (!(0, import_node_fs37.existsSync)(dir)) dir = (0, import_node_path43.dirname)(dir);
+  let dir = (0, import_node_path44.dirname)(physical);
+  while (!(0, import_node_fs37.existsSync)(dir)) dir = (0, import_node_path44.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
@@ -12596,7 +12967,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path43.isAbsolute)(request.file) ? request.file : (0, import_node_path43.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path44.isAbsolute)(request.file) ? request.file : (0, import_node_path44.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -12624,7 +12995,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path43.isAbsolute)(request.file) ? request.file : (0, import_node_path43.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path44.isAbsolute)(request.file) ? request.file : (0, import_node_path44.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -12632,7 +13003,7 @@ async function guardUnclaimed(store, request) {
     return { allow: false, reason: CONTROL_DENIAL(location.path) };
   }
   const { tasks } = await store.list();
-  for (const task of tasks.filter((candidate) => candidate.state === "claimed")) {
+  for (const task of tasks.filter((candidate2) => candidate2.state === "claimed")) {
     const worktree = worktreeOf(store, task.id);
     const inWorktree = worktree !== void 0 && location !== void 0 && sameDir(worktree, location.toplevel);
     const inScope = repo !== void 0 && location !== void 0 && sameDir(repo.repoRoot, location.toplevel) && matchesScope(location.path, task.files);
@@ -12645,12 +13016,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs37, import_node_path43, CONTROL_DENIAL;
+var import_node_fs37, import_node_path44, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
     import_node_fs37 = require("node:fs");
-    import_node_path43 = require("node:path");
+    import_node_path44 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -12680,18 +13051,18 @@ function markBash(payload, env, hostPid) {
   if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs38.existsSync)((0, import_node_path44.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs38.existsSync)((0, import_node_path45.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command25}` };
 }
-var import_node_fs38, import_node_path44;
+var import_node_fs38, import_node_path45;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
     import_node_fs38 = require("node:fs");
-    import_node_path44 = require("node:path");
+    import_node_path45 = require("node:path");
     init_location();
     init_identity_marker();
   }
