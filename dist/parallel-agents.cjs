@@ -115,58 +115,6 @@ var init_printable = __esm({
   }
 });
 
-// src/fs/fs-port.ts
-function errorCode(error) {
-  return error?.code;
-}
-function isMissing(error) {
-  const code = errorCode(error);
-  return code === "ENOENT" || code === "ENOTDIR";
-}
-var nodeFs, NODE_FS, FS_PORT_CALLS;
-var init_fs_port = __esm({
-  "src/fs/fs-port.ts"() {
-    "use strict";
-    nodeFs = __toESM(require("node:fs"));
-    NODE_FS = {
-      readdirSync: nodeFs.readdirSync,
-      readFileSync: nodeFs.readFileSync,
-      statSync: nodeFs.statSync,
-      lstatSync: nodeFs.lstatSync,
-      realpathSync: nodeFs.realpathSync,
-      existsSync: nodeFs.existsSync,
-      mkdirSync: nodeFs.mkdirSync,
-      openSync: nodeFs.openSync,
-      writeSync: nodeFs.writeSync,
-      fsyncSync: nodeFs.fsyncSync,
-      closeSync: nodeFs.closeSync,
-      renameSync: nodeFs.renameSync,
-      linkSync: nodeFs.linkSync,
-      unlinkSync: nodeFs.unlinkSync,
-      utimesSync: nodeFs.utimesSync
-    };
-    FS_PORT_CALLS = Object.keys(NODE_FS);
-  }
-});
-
-// src/fs/path-inside.ts
-function pathBelow(folder, path) {
-  const rel = (0, import_node_path.relative)(folder, path);
-  if (rel === "") return "";
-  if (rel === ".." || rel.startsWith(`..${import_node_path.sep}`) || (0, import_node_path.isAbsolute)(rel)) return void 0;
-  return import_node_path.sep === "/" ? rel : rel.split(import_node_path.sep).join("/");
-}
-function isInside(path, folder) {
-  return pathBelow(folder, path) !== void 0;
-}
-var import_node_path;
-var init_path_inside = __esm({
-  "src/fs/path-inside.ts"() {
-    "use strict";
-    import_node_path = require("node:path");
-  }
-});
-
 // src/text/fingerprint.ts
 function fingerprint(text) {
   let a = 2166136261;
@@ -249,12 +197,46 @@ var init_liveness = __esm({
   }
 });
 
+// src/fs/fs-port.ts
+function errorCode(error) {
+  return error?.code;
+}
+function isMissing(error) {
+  const code = errorCode(error);
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+var nodeFs, NODE_FS, FS_PORT_CALLS;
+var init_fs_port = __esm({
+  "src/fs/fs-port.ts"() {
+    "use strict";
+    nodeFs = __toESM(require("node:fs"));
+    NODE_FS = {
+      readdirSync: nodeFs.readdirSync,
+      readFileSync: nodeFs.readFileSync,
+      statSync: nodeFs.statSync,
+      lstatSync: nodeFs.lstatSync,
+      realpathSync: nodeFs.realpathSync,
+      existsSync: nodeFs.existsSync,
+      mkdirSync: nodeFs.mkdirSync,
+      openSync: nodeFs.openSync,
+      writeSync: nodeFs.writeSync,
+      fsyncSync: nodeFs.fsyncSync,
+      closeSync: nodeFs.closeSync,
+      renameSync: nodeFs.renameSync,
+      linkSync: nodeFs.linkSync,
+      unlinkSync: nodeFs.unlinkSync,
+      utimesSync: nodeFs.utimesSync
+    };
+    FS_PORT_CALLS = Object.keys(NODE_FS);
+  }
+});
+
 // src/fs/atomic-write.ts
 function writeFailure(error, path) {
   const code = errorCode(error);
   if (code === void 0 || !DISK_ERRORS.has(code)) return error;
   const what = code === "ENOSPC" || code === "EDQUOT" ? "no space left on the disk" : code === "EROFS" ? "the disk is read-only" : code === "EIO" ? "the disk reported an I/O error" : `${code}`;
-  return new CliError("E_IO", `cannot write ${path}: ${what} holding ${(0, import_node_path2.dirname)(path)}; free space or fix the disk, then retry (nothing was changed)`, { errno: code, path });
+  return new CliError("E_IO", `cannot write ${path}: ${what} holding ${(0, import_node_path.dirname)(path)}; free space or fix the disk, then retry (nothing was changed)`, { errno: code, path });
 }
 function writeWhole(fs, fd, data) {
   const buffer = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -266,14 +248,19 @@ function writeWhole(fs, fd, data) {
   }
 }
 function tempName(target) {
-  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path2.basename)(target)}`;
+  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path.basename)(target)}`;
 }
 function parseTempName(name) {
   const match = /^\.tmp~(\d+)-([0-9a-f]{8})-[0-9a-f]{8}~/.exec(name);
   return match ? { pid: Number(match[1]), host: match[2] } : void 0;
 }
 function createFileWhole(fs, path, data, options = {}) {
-  const fd = fs.openSync(path, "wx", options.mode);
+  let fd;
+  try {
+    fd = fs.openSync(path, "wx", options.mode);
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
   let failure2;
   try {
     writeWhole(fs, fd, data);
@@ -297,11 +284,11 @@ function createFileWhole(fs, path, data, options = {}) {
 function writeFileAtomic(path, data, options = {}) {
   const fs = options.fs ?? NODE_FS;
   try {
-    fs.mkdirSync((0, import_node_path2.dirname)(path), { recursive: true });
+    fs.mkdirSync((0, import_node_path.dirname)(path), { recursive: true });
   } catch (error) {
     throw writeFailure(error, path);
   }
-  const tmp = (0, import_node_path2.join)((0, import_node_path2.dirname)(path), tempName(path));
+  const tmp = (0, import_node_path.join)((0, import_node_path.dirname)(path), tempName(path));
   createFileWhole(fs, tmp, data, options);
   try {
     fs.renameSync(tmp, path);
@@ -313,16 +300,34 @@ function writeFileAtomic(path, data, options = {}) {
     throw writeFailure(error, path);
   }
 }
-var import_node_path2, DISK_ERRORS;
+var import_node_path, DISK_ERRORS;
 var init_atomic_write = __esm({
   "src/fs/atomic-write.ts"() {
     "use strict";
-    import_node_path2 = require("node:path");
+    import_node_path = require("node:path");
     init_errors();
     init_liveness();
     init_fingerprint();
     init_fs_port();
     DISK_ERRORS = /* @__PURE__ */ new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EFBIG", "EMFILE", "ENFILE"]);
+  }
+});
+
+// src/fs/path-inside.ts
+function pathBelow(folder, path) {
+  const rel = (0, import_node_path2.relative)(folder, path);
+  if (rel === "") return "";
+  if (rel === ".." || rel.startsWith(`..${import_node_path2.sep}`) || (0, import_node_path2.isAbsolute)(rel)) return void 0;
+  return import_node_path2.sep === "/" ? rel : rel.split(import_node_path2.sep).join("/");
+}
+function isInside(path, folder) {
+  return pathBelow(folder, path) !== void 0;
+}
+var import_node_path2;
+var init_path_inside = __esm({
+  "src/fs/path-inside.ts"() {
+    "use strict";
+    import_node_path2 = require("node:path");
   }
 });
 
@@ -350,12 +355,219 @@ var init_git_exclude = __esm({
   }
 });
 
-// src/store/backend.ts
-var TASK_STATES;
-var init_backend = __esm({
-  "src/store/backend.ts"() {
+// src/repo/run-git.ts
+function childProcess() {
+  childProcessModule ??= typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
+  return childProcessModule;
+}
+function runGit(args, options) {
+  const result = childProcess().spawnSync("git", args, {
+    cwd: options.cwd,
+    input: options.input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, ...options.env, ...QUIET_ENV },
+    maxBuffer: 256 * 1024 * 1024
+  });
+  if (result.error) {
+    throw new CliError("E_GIT", `could not run git in ${options.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
+  }
+  const exitCode = result.status ?? 128;
+  if (exitCode !== 0 && !(options.okExitCodes ?? []).includes(exitCode)) {
+    throw new GitError(args, exitCode, result.stderr, options.cwd);
+  }
+  return { stdout: result.stdout, stderr: result.stderr, exitCode };
+}
+function runGitAsync(args, options) {
+  return new Promise((resolvePromise, reject) => {
+    const input = options.input;
+    const timeoutMs = options.timeoutMs;
+    const child = childProcess().spawn("git", args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"], detached: timeoutMs !== void 0 });
+    const stdout = [];
+    const stderr = [];
+    let timedOut = false;
+    const timer = timeoutMs === void 0 ? void 0 : setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+      reject(new GitTimeout(args, timeoutMs, options.cwd));
+    }, timeoutMs);
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", (error) => {
+      if (timer) clearTimeout(timer);
+      reject(new CliError("E_GIT", `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
+    });
+    child.on("close", (code) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) return;
+      const result = { stdout: Buffer.concat(stdout).toString(options.stdoutEncoding ?? "utf8"), stderr: Buffer.concat(stderr).toString("utf8"), exitCode: code ?? 128 };
+      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
+        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
+      } else {
+        resolvePromise(result);
+      }
+    });
+    if (input !== void 0 && child.stdin) {
+      child.stdin.on("error", () => {
+      });
+      child.stdin.end(input);
+    }
+  });
+}
+function gitOutput(args, options) {
+  return runGit(args, options).stdout.replace(/\n$/, "");
+}
+function gitTest(args, options) {
+  return runGit(args, { ...options, okExitCodes: [1] }).exitCode === 0;
+}
+function resolveCommit(rev, cwd) {
+  if (rev.startsWith("-")) return void 0;
+  const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
+}
+function requireMergeTreeSupport(cwd) {
+  if (mergeTreeChecked) return;
+  const version3 = gitOutput(["version"], { cwd });
+  const match = /(\d+)\.(\d+)/.exec(version3);
+  const major = Number(match?.[1] ?? 0);
+  const minor = Number(match?.[2] ?? 0);
+  if (major < 2 || major === 2 && minor < 38) {
+    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version3}"); upgrade git`);
+  }
+  mergeTreeChecked = true;
+}
+var import_node_module, import_meta, childProcessModule, GitError, GitTimeout, QUIET_ENV, mergeTreeChecked;
+var init_run_git = __esm({
+  "src/repo/run-git.ts"() {
     "use strict";
-    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
+    import_node_module = require("node:module");
+    init_errors();
+    import_meta = {};
+    GitError = class extends CliError {
+      args;
+      gitExitCode;
+      stderr;
+      constructor(args, gitExitCode, stderr, cwd) {
+        const firstLine = stderr.trim().split("\n").find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
+        super("E_GIT", `git ${args.slice(0, 3).join(" ")} failed in ${cwd}: ${firstLine}`, {
+          git_args: [...args],
+          git_exit: gitExitCode
+        });
+        this.name = "GitError";
+        this.args = args;
+        this.gitExitCode = gitExitCode;
+        this.stderr = stderr;
+      }
+    };
+    GitTimeout = class extends CliError {
+      constructor(args, timeoutMs, cwd) {
+        super("E_GIT", `git ${args.slice(0, 3).join(" ")} did not finish within ${timeoutMs} ms in ${cwd}; it was stopped`, { git_args: [...args], timeout_ms: timeoutMs });
+        this.name = "GitTimeout";
+      }
+    };
+    QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+    mergeTreeChecked = false;
+  }
+});
+
+// src/repo/locate.ts
+function findRepoOnDisk(cwd) {
+  let dir = (0, import_node_path4.resolve)(cwd);
+  for (; ; ) {
+    const dotGit = (0, import_node_path4.join)(dir, ".git");
+    let stat;
+    try {
+      stat = (0, import_node_fs3.statSync)(dotGit);
+    } catch {
+      stat = void 0;
+    }
+    if (stat?.isDirectory()) return { repoRoot: dir, gitCommonDir: dotGit };
+    if (stat?.isFile()) {
+      const match = /^gitdir: (.+)$/m.exec((0, import_node_fs3.readFileSync)(dotGit, "utf8"));
+      if (!match) return void 0;
+      const gitDir = (0, import_node_path4.resolve)(dir, match[1].trim());
+      let commonDir;
+      try {
+        commonDir = (0, import_node_path4.resolve)(gitDir, (0, import_node_fs3.readFileSync)((0, import_node_path4.join)(gitDir, "commondir"), "utf8").trim());
+      } catch {
+        return void 0;
+      }
+      if ((0, import_node_path4.basename)(commonDir) !== ".git") return void 0;
+      return { repoRoot: (0, import_node_path4.dirname)(commonDir), gitCommonDir: commonDir };
+    }
+    const parent = (0, import_node_path4.dirname)(dir);
+    if (parent === dir) return "not-found";
+    dir = parent;
+  }
+}
+function findRepo(cwd) {
+  if (!process.env.GIT_DIR && !process.env.GIT_WORK_TREE) {
+    const onDisk = findRepoOnDisk(cwd);
+    if (onDisk === "not-found") return void 0;
+    if (onDisk) return onDisk;
+  }
+  let output;
+  try {
+    const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd, okExitCodes: [128] });
+    if (result.exitCode !== 0) return void 0;
+    output = result.stdout;
+  } catch {
+    return void 0;
+  }
+  const [commonDir, toplevel] = output.trim().split("\n");
+  if (!commonDir) return void 0;
+  const repoRoot = (0, import_node_path4.basename)(commonDir) === ".git" ? (0, import_node_path4.dirname)(commonDir) : toplevel ?? cwd;
+  return { repoRoot, gitCommonDir: commonDir };
+}
+var import_node_fs3, import_node_path4;
+var init_locate = __esm({
+  "src/repo/locate.ts"() {
+    "use strict";
+    import_node_fs3 = require("node:fs");
+    import_node_path4 = require("node:path");
+    init_run_git();
+  }
+});
+
+// src/store/holder-proof.ts
+function crypto() {
+  cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module2.createRequire)(import_meta2.url)("node:crypto");
+  return cryptoModule;
+}
+function newHolderToken() {
+  return crypto().randomBytes(16).toString("hex");
+}
+function proofOf(token) {
+  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
+}
+function validateToken(token) {
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new CliError("E_INVALID", `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
+  }
+  return token;
+}
+function hmacHex(key, value) {
+  return crypto().createHmac("sha256", key).update(value).digest("hex");
+}
+function randomSecret() {
+  return crypto().randomBytes(32).toString("hex");
+}
+function sameSecret(a, b) {
+  if (a.length !== b.length) return false;
+  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
+var init_holder_proof = __esm({
+  "src/store/holder-proof.ts"() {
+    "use strict";
+    import_node_module2 = require("node:module");
+    init_errors();
+    import_meta2 = {};
+    TOKEN_PATTERN = /^[0-9a-f]{32}$/;
+    PROOF_LENGTH = 16;
   }
 });
 
@@ -369,17 +581,17 @@ function stateAfterRelease(attempts) {
 function isOpen(state) {
   return state === "available" || state === "failed";
 }
-function isClaimable(task, stateOf) {
-  return isOpen(task.state) && task.depends_on.every((dep) => stateOf(dep) === "completed");
+function isClaimable(task, stateOf2) {
+  return isOpen(task.state) && task.depends_on.every((dep) => stateOf2(dep) === "completed");
 }
-function stuckTasks(open, stateOf) {
+function stuckTasks(open, stateOf2) {
   const verdict = /* @__PURE__ */ new Map();
   const visit = (id, path) => {
     const known = verdict.get(id);
     if (known !== void 0) return known;
     const deps = open.get(id);
     if (deps === void 0) {
-      const state = stateOf(id);
+      const state = stateOf2(id);
       return state === void 0 || state === "blocked";
     }
     if (path.has(id)) return false;
@@ -401,34 +613,34 @@ var init_rules = __esm({
   }
 });
 
-// src/store/claimability.ts
-function nothingClaimable(snapshot2, request) {
-  const { stateOf, holders, openDeps } = snapshot2;
-  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
-  for (const state of stateOf.values()) counts[state]++;
-  const readable = new Map([...openDeps].filter((entry) => entry[1] !== void 0));
-  const unreadable = [...openDeps].filter(([, deps]) => deps === void 0).map(([id]) => `${stateOf.get(id)}/${id}.md`);
-  const stuck = stuckTasks(readable, (id) => stateOf.get(id));
-  if (request.task) {
-    const state = stateOf.get(request.task);
-    if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${snapshot2.where}`);
-    if (state === "completed" || state === "blocked") return new CliError("E_NO_WORK", `task "${request.task}" is ${state}; nothing to claim`);
-    const why = state === "claimed" ? `held by ${holders.get(request.task)}` : stuck.has(request.task) ? "waiting on a blocked task" : "waiting on depends_on or another role";
-    return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${why})`);
-  }
-  const waiting = [...readable.keys()].filter((id) => isOpen(stateOf.get(id)) && !stuck.has(id));
-  if (waiting.length === 0 && counts.claimed === 0 && snapshot2.moving === 0) {
-    const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(", ")}): run parallel-agents status to see why` : "";
-    return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
-  }
-  const forRole = request.role ? ` for role ${request.role}` : "";
-  return new CliError(
-    "E_NOTHING_CLAIMABLE",
-    `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
-  );
+// src/store/transitions.ts
+function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
+  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
+  delete frontmatter.last_error;
+  return { to: "completed", frontmatter, event: { event: "complete", task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: "completed", attempts: fm.attempts } };
 }
-var init_claimability = __esm({
-  "src/store/claimability.ts"() {
+function afterFailure(fm, who) {
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const kind = who.recovered ? "recover" : to === "blocked" ? "block" : "fail";
+  return { to, frontmatter: { ...fm, attempts, last_error: who.reason }, event: { event: kind, task: who.task, agent: who.agent, attempt: attempts, reason: who.reason, to, attempts } };
+}
+function afterRelease(fm, who) {
+  const to = stateAfterRelease(fm.attempts);
+  return { to, frontmatter: { ...fm }, event: { event: "release", task: who.task, agent: who.agent, attempt: fm.attempts + 1, to, attempts: fm.attempts } };
+}
+function afterReopen(fm, request) {
+  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
+    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
+  }
+  const attempts = fm.attempts + 1;
+  const to = stateAfterFailure(attempts, fm.max_attempts);
+  const frontmatter = { ...fm, attempts, last_error: request.reason };
+  for (const key of ["commit", "summary", "completed_by", "completed_at", "base", "branch"]) delete frontmatter[key];
+  return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
+}
+var init_transitions = __esm({
+  "src/store/transitions.ts"() {
     "use strict";
     init_errors();
     init_rules();
@@ -445,7 +657,7 @@ var require_gray_matter = __commonJS({
 // src/text/yaml.ts
 function yamlEngine() {
   if (!engine) {
-    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module.createRequire)(import_meta.url)("gray-matter");
+    const matter = typeof require === "function" ? require_gray_matter() : (0, import_node_module3.createRequire)(import_meta3.url)("gray-matter");
     const found = matter.engines?.yaml;
     if (!found) throw new CliError("E_INTERNAL", "internal error: the YAML engine of gray-matter is missing");
     engine = found;
@@ -466,13 +678,13 @@ function parseYaml(text, source, fix, lineOffset = 0) {
 function stringifyYaml(data) {
   return yamlEngine().stringify(data, { lineWidth: -1, noRefs: true });
 }
-var import_node_module, import_meta, engine;
+var import_node_module3, import_meta3, engine;
 var init_yaml = __esm({
   "src/text/yaml.ts"() {
     "use strict";
-    import_node_module = require("node:module");
+    import_node_module3 = require("node:module");
     init_errors();
-    import_meta = {};
+    import_meta3 = {};
   }
 });
 
@@ -2406,7 +2618,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
   }
   return inputs.map((input) => {
     if (existing.has(input.id)) throw new CliError("E_EXISTS", `task "${input.id}" already exists in ${where2}; choose another id`);
-    const candidate = {
+    const candidate2 = {
       id: input.id,
       title: input.title,
       role: input.role,
@@ -2419,7 +2631,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
       attempts: 0,
       max_attempts: input.max_attempts ?? 2
     };
-    const result = taskFrontmatterSchema.safeParse(candidate);
+    const result = taskFrontmatterSchema.safeParse(candidate2);
     if (!result.success) throw new CliError("E_INVALID", `task "${input.id}": ${describeIssues(result.error)}`);
     const frontmatter = result.data;
     for (const key of Object.keys(frontmatter)) if (frontmatter[key] === void 0) delete frontmatter[key];
@@ -2564,76 +2776,1329 @@ var init_task_file = __esm({
   }
 });
 
-// src/store/transitions.ts
-function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
-  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
-  delete frontmatter.last_error;
-  return { to: "completed", frontmatter, event: { event: "complete", task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: "completed", attempts: fm.attempts } };
-}
-function afterFailure(fm, who) {
-  const attempts = fm.attempts + 1;
-  const to = stateAfterFailure(attempts, fm.max_attempts);
-  const kind = who.recovered ? "recover" : to === "blocked" ? "block" : "fail";
-  return { to, frontmatter: { ...fm, attempts, last_error: who.reason }, event: { event: kind, task: who.task, agent: who.agent, attempt: attempts, reason: who.reason, to, attempts } };
-}
-function afterRelease(fm, who) {
-  const to = stateAfterRelease(fm.attempts);
-  return { to, frontmatter: { ...fm }, event: { event: "release", task: who.task, agent: who.agent, attempt: fm.attempts + 1, to, attempts: fm.attempts } };
-}
-function afterReopen(fm, request) {
-  if (request.commit !== void 0 && fm.commit !== void 0 && !fm.commit.startsWith(request.commit) && !request.commit.startsWith(fm.commit)) {
-    throw new CliError("E_REFUSED", `task "${request.task}" was completed again (commit ${fm.commit}) since it was checked; nothing reopened`);
+// src/store/git-remote/add-step.ts
+async function addTasks(store, inputs) {
+  const ids = new Set(inputs.map((input) => input.id));
+  const added = [];
+  for (let start = 0; start < inputs.length || start === 0; start += ADD_CHUNK) {
+    const chunk = inputs.slice(start, start + ADD_CHUNK);
+    added.push(...await store.cas.run({ what: `add of ${chunk.length} task(s)`, fetchFirst: start === 0 }, async ({ snapshot: snapshot2 }) => {
+      const inChunk = new Set(chunk.map((input) => input.id));
+      const elsewhere = [...ids].filter((id) => !inChunk.has(id) && !snapshot2.tasks.has(id));
+      const prepared = normalizeTaskInputs(chunk, /* @__PURE__ */ new Set([...snapshot2.tasks.keys(), ...elsewhere]), store.description);
+      const built = prepared.map(({ id, frontmatter, body }) => ({ id, ...store.writer().build({ state: "available", event: "add", subject: `add ${id}: ${String(frontmatter.title)}`, frontmatter, body }, void 0) }));
+      const updates = built.map((item) => ({ ref: store.layout.remoteRef(store.layout.taskName(item.id)), to: item.commit, was: null }));
+      if (!snapshot2.meta) updates.push(store.metaUpdate());
+      if (updates.length === 0) return { done: [] };
+      return { updates, atomic: true, result: () => built.map((item) => store.builtTask({ id: item.id, commit: item.commit, tree: item.tree, record: item.record }, item)) };
+    }));
+    if (inputs.length === 0) break;
   }
-  const attempts = fm.attempts + 1;
-  const to = stateAfterFailure(attempts, fm.max_attempts);
-  const frontmatter = { ...fm, attempts, last_error: request.reason };
-  for (const key of ["commit", "summary", "completed_by", "completed_at"]) delete frontmatter[key];
-  return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
+  return added;
 }
-var init_transitions = __esm({
-  "src/store/transitions.ts"() {
+var ADD_CHUNK;
+var init_add_step = __esm({
+  "src/store/git-remote/add-step.ts"() {
+    "use strict";
+    init_task_schema();
+    ADD_CHUNK = 1e3;
+  }
+});
+
+// src/store/claimability.ts
+function nothingClaimable(snapshot2, request) {
+  const { stateOf: stateOf2, holders, openDeps } = snapshot2;
+  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+  for (const state of stateOf2.values()) counts[state]++;
+  const readable = new Map([...openDeps].filter((entry) => entry[1] !== void 0));
+  const unreadable = [...openDeps].filter(([, deps]) => deps === void 0).map(([id]) => `${stateOf2.get(id)}/${id}.md`);
+  const stuck = stuckTasks(readable, (id) => stateOf2.get(id));
+  if (request.task) {
+    const state = stateOf2.get(request.task);
+    if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${snapshot2.where}`);
+    if (state === "completed" || state === "blocked") return new CliError("E_NO_WORK", `task "${request.task}" is ${state}; nothing to claim`);
+    const why = state === "claimed" ? `held by ${holders.get(request.task)}` : stuck.has(request.task) ? "waiting on a blocked task" : "waiting on depends_on or another role";
+    return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${why})`);
+  }
+  const waiting = [...readable.keys()].filter((id) => isOpen(stateOf2.get(id)) && !stuck.has(id));
+  if (waiting.length === 0 && counts.claimed === 0 && snapshot2.moving === 0) {
+    const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(", ")}): run parallel-agents status to see why` : "";
+    return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
+  }
+  const forRole = request.role ? ` for role ${request.role}` : "";
+  return new CliError(
+    "E_NOTHING_CLAIMABLE",
+    `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
+  );
+}
+var init_claimability = __esm({
+  "src/store/claimability.ts"() {
     "use strict";
     init_errors();
     init_rules();
   }
 });
 
-// src/store/holder-proof.ts
-function crypto() {
-  cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module2.createRequire)(import_meta2.url)("node:crypto");
-  return cryptoModule;
+// src/store/git-remote/claim-choice.ts
+function stateOf(snapshot2) {
+  const states = /* @__PURE__ */ new Map();
+  for (const entry of snapshot2.tasks.values()) if (entry.record) states.set(entry.id, entry.record.state);
+  return states;
 }
-function newHolderToken() {
-  return crypto().randomBytes(16).toString("hex");
+function openTrees(snapshot2) {
+  return [...snapshot2.tasks.values()].filter((entry) => entry.record && isOpen(entry.record.state)).map((entry) => entry.tree);
 }
-function proofOf(token) {
-  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
-}
-function validateToken(token) {
-  if (!TOKEN_PATTERN.test(token)) {
-    throw new CliError("E_INVALID", `--token "${token.slice(0, 40)}" is not a claim token; pass the 32-character token claim printed (its JSON field "token")`);
+function claimable(snapshot2, files, request) {
+  const states = stateOf(snapshot2);
+  const found = [];
+  for (const entry of snapshot2.tasks.values()) {
+    if (!entry.record || !isOpen(entry.record.state)) continue;
+    if (request.task !== void 0 && entry.id !== request.task) continue;
+    const file = files.get(entry.tree);
+    if (!file || "problem" in file || file.frontmatter.id !== entry.id) continue;
+    if (request.role !== void 0 && file.frontmatter.role !== request.role) continue;
+    if (!file.frontmatter.depends_on.every((dep) => states.get(dep) === "completed")) continue;
+    found.push(entry);
   }
-  return token;
+  const rank = (entry) => entry.record.state === "available" ? 0 : 1;
+  return found.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
-function hmacHex(key, value) {
-  return crypto().createHmac("sha256", key).update(value).digest("hex");
+function pickCandidate(candidates, skip) {
+  const left = candidates.filter((entry) => !skip.has(entry.id)).slice(0, CLAIM_WINDOW);
+  return left[Math.floor(Math.random() * left.length)];
 }
-function randomSecret() {
-  return crypto().randomBytes(32).toString("hex");
+function claimSnapshot(snapshot2, files, where2) {
+  const states = stateOf(snapshot2);
+  const holders = /* @__PURE__ */ new Map();
+  const openDeps = /* @__PURE__ */ new Map();
+  for (const entry of snapshot2.tasks.values()) {
+    if (entry.record?.state === "claimed") holders.set(entry.id, entry.record.claim.agent);
+    if (entry.record && isOpen(entry.record.state)) {
+      const file = files.get(entry.tree);
+      openDeps.set(entry.id, file && !("problem" in file) ? file.frontmatter.depends_on : void 0);
+    }
+  }
+  return { stateOf: states, holders, moving: 0, openDeps, where: where2 };
 }
-function sameSecret(a, b) {
-  if (a.length !== b.length) return false;
-  return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
-var init_holder_proof = __esm({
-  "src/store/holder-proof.ts"() {
+var CLAIM_WINDOW;
+var init_claim_choice = __esm({
+  "src/store/git-remote/claim-choice.ts"() {
     "use strict";
-    import_node_module2 = require("node:module");
+    init_rules();
+    CLAIM_WINDOW = 256;
+  }
+});
+
+// src/text/duration.ts
+function parseDuration(text, options = {}) {
+  const match = DURATION.exec(text.trim());
+  if (!match || options.unitRequired && match[2] === void 0) return void 0;
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
+  const totalSeconds = Math.round(ms / 1e3);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor(totalSeconds % 3600 / 60);
+  const seconds3 = totalSeconds % 60;
+  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
+  return `${seconds3}s`;
+}
+var UNIT_MS, DURATION;
+var init_duration = __esm({
+  "src/text/duration.ts"() {
+    "use strict";
+    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+  }
+});
+
+// src/store/git-remote/listing.ts
+function observationKeys(snapshot2) {
+  const keys = [];
+  for (const entry of snapshot2.tasks.values()) {
+    if (entry.record?.state !== "claimed") continue;
+    keys.push(entry.commit, `lease:${entry.record.claim.lease}`);
+  }
+  if (snapshot2.verifyLock) keys.push(`lock:${snapshot2.verifyLock.commit}`);
+  return keys;
+}
+function staleness(entry, seen, staleAfterMs) {
+  const claim2 = entry.record?.claim;
+  if (!claim2) return void 0;
+  if (claim2.holder && processLiveness(claim2.holder) === "gone") return { kind: "dead", reason: `holder process ${claim2.holder.pid} is gone` };
+  const first = seen.firstSeen.get(entry.commit);
+  const silent = first === void 0 ? 0 : seen.clock.monotonic() - first;
+  if (silent > staleAfterMs) return { kind: "expired", reason: `no sign of life seen for ${formatDuration(silent)} on this machine (limit ${formatDuration(staleAfterMs)})` };
+  return void 0;
+}
+function wallTime(seen, key) {
+  const now = seen?.clock.now() ?? Date.now();
+  const first = seen?.firstSeen.get(key);
+  return first === void 0 ? now : now - (seen.clock.monotonic() - first);
+}
+function toTask(entry, parsed, where2, seen) {
+  const fm = parsed.frontmatter;
+  const task = {
+    id: fm.id,
+    title: fm.title,
+    role: fm.role,
+    files: fm.files,
+    reads: fm.reads,
+    depends_on: fm.depends_on,
+    attempts: fm.attempts,
+    max_attempts: fm.max_attempts,
+    estimate: fm.estimate,
+    plan: fm.plan,
+    commit: fm.commit,
+    summary: fm.summary,
+    completed_by: fm.completed_by,
+    completed_at: fm.completed_at,
+    last_error: fm.last_error,
+    base: typeof fm.base === "string" ? fm.base : void 0,
+    body: parsed.body,
+    state: entry.record.state,
+    file: where2
+  };
+  const claim2 = entry.record.state === "claimed" ? entry.record.claim : void 0;
+  if (claim2) {
+    const stamped = Date.parse(claim2.at);
+    const claimedAt = Number.isFinite(stamped) ? stamped : wallTime(seen, `lease:${claim2.lease}`);
+    task.claim = { agent: claim2.agent, lease: claim2.lease, claimedAt, heartbeatAt: wallTime(seen, entry.commit), holder: claim2.holder };
+  }
+  return task;
+}
+function listTasks(snapshot2, files, whereOf, seen, staleAfterMs) {
+  const tasks = [];
+  const problems = [];
+  for (const entry of snapshot2.tasks.values()) {
+    const where2 = whereOf(entry.id);
+    const file = files.get(entry.tree);
+    if (!entry.record) {
+      problems.push({ file: where2, message: `${where2}: its latest commit holds no task record; it was not written by parallel-agents (see git log ${where2.split(" ")[0]})` });
+      continue;
+    }
+    if (!file || "problem" in file) {
+      problems.push({ file: where2, message: file && "problem" in file ? file.problem : `${where2}: task.md could not be read` });
+      continue;
+    }
+    if (file.frontmatter.id !== entry.id) {
+      problems.push({ file: where2, message: `${where2}: id: "${file.frontmatter.id}" does not match the ref name` });
+      continue;
+    }
+    const task = toTask(entry, file, where2, seen);
+    if (task.claim) task.claim.stale = staleness(entry, seen, staleAfterMs);
+    tasks.push(task);
+  }
+  for (const ref of snapshot2.foreign) problems.push({ file: ref, message: `${ref}: not a name of the git-remote store (tasks/<id>, meta, locks/verify); ignored` });
+  const known = new Set(tasks.map((task) => task.id));
+  for (const task of tasks) {
+    const unknown2 = task.depends_on.filter((dep) => !known.has(dep));
+    if (unknown2.length > 0 && task.state !== "completed") problems.push({ file: task.file, message: `${task.file}: depends_on: names no task: ${unknown2.join(", ")}; add those tasks` });
+  }
+  tasks.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return { tasks, problems };
+}
+var init_listing = __esm({
+  "src/store/git-remote/listing.ts"() {
+    "use strict";
+    init_liveness();
+    init_duration();
+  }
+});
+
+// src/store/git-remote/claim-step.ts
+async function claimStep(store, request, attempt, context) {
+  const { snapshot: snapshot2, fresh } = context;
+  const { claim: claim2, token, tried } = attempt;
+  const landed = [...snapshot2.tasks.values()].find((entry) => entry.record?.state === "claimed" && entry.record.claim?.lease === claim2.lease);
+  if (landed) return { done: { task: toTask(landed, await store.parsed(snapshot2, landed), store.where(landed.id)), token } };
+  if (!snapshot2.meta && !fresh) return { refresh: true };
+  store.requireStore(snapshot2);
+  await store.readFiles(snapshot2, openTrees(snapshot2));
+  const candidates = claimable(snapshot2, store.files, request);
+  const pick2 = pickCandidate(candidates, new Set(candidates.filter((entry) => tried.get(entry.id) === entry.commit).map((entry) => entry.id)));
+  if (!pick2) {
+    if (!fresh) return { refresh: true };
+    throw nothingClaimable(claimSnapshot(snapshot2, store.files, store.description), request);
+  }
+  tried.set(pick2.id, pick2.commit);
+  const parsed = await store.parsed(snapshot2, pick2);
+  const attemptText = `attempt ${parsed.frontmatter.attempts + 1} of ${parsed.frontmatter.max_attempts}`;
+  const built = store.writer().build({ from: pick2, state: "claimed", event: "claim", subject: `claim ${pick2.id} by ${request.agent} (${attemptText})`, claim: claim2 }, parsed);
+  return {
+    updates: [{ ref: store.layout.remoteRef(store.layout.taskName(pick2.id)), to: built.commit, was: pick2.commit }],
+    atomic: true,
+    result: () => ({ task: store.builtTask(pick2, built), token })
+  };
+}
+var init_claim_step = __esm({
+  "src/store/git-remote/claim-step.ts"() {
+    "use strict";
+    init_claimability();
+    init_claim_choice();
+    init_listing();
+  }
+});
+
+// src/store/git-remote/clock.ts
+function systemBootId() {
+  if (cachedBootId === void 0) {
+    try {
+      cachedBootId = (0, import_node_fs4.readFileSync)("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    } catch {
+      cachedBootId = `boot-${Math.round((Date.now() - (0, import_node_os2.uptime)() * 1e3) / 6e4)}`;
+    }
+  }
+  return cachedBootId;
+}
+var import_node_fs4, import_node_os2, cachedBootId, SYSTEM_CLOCK;
+var init_clock = __esm({
+  "src/store/git-remote/clock.ts"() {
+    "use strict";
+    import_node_fs4 = require("node:fs");
+    import_node_os2 = require("node:os");
+    SYSTEM_CLOCK = {
+      now: () => Date.now(),
+      monotonic: () => Number(process.hrtime.bigint() / 1000000n),
+      bootId: systemBootId
+    };
+  }
+});
+
+// src/store/git-remote/fetch-gate.ts
+function readStamp(path) {
+  try {
+    const [boot, started] = (0, import_node_fs5.readFileSync)(path, "utf8").trim().split(" ");
+    return boot === SYSTEM_CLOCK.bootId() ? Number(started) : -1;
+  } catch {
+    return -1;
+  }
+}
+function tryLock(path) {
+  let fd;
+  try {
+    fd = (0, import_node_fs5.openSync)(path, "wx");
+  } catch {
+    return false;
+  }
+  try {
+    (0, import_node_fs5.writeSync)(fd, JSON.stringify(describeProcess(process.pid)));
+  } finally {
+    (0, import_node_fs5.closeSync)(fd);
+  }
+  return true;
+}
+function clearDeadHolder(path) {
+  try {
+    const holder = JSON.parse((0, import_node_fs5.readFileSync)(path, "utf8"));
+    if (processLiveness(holder) === "gone") (0, import_node_fs5.unlinkSync)(path);
+  } catch {
+  }
+}
+async function gatedFetch(files, fetch) {
+  const asked = SYSTEM_CLOCK.monotonic();
+  for (let round2 = 0; ; round2++) {
+    if (readStamp(files.stamp) >= asked) return;
+    if (tryLock(files.lock)) {
+      const started = SYSTEM_CLOCK.monotonic();
+      try {
+        await fetch();
+        try {
+          writeFileAtomic(files.stamp, `${SYSTEM_CLOCK.bootId()} ${started}
+`);
+        } catch {
+        }
+      } finally {
+        try {
+          (0, import_node_fs5.unlinkSync)(files.lock);
+        } catch {
+        }
+      }
+      return;
+    }
+    if (round2 % 20 === 19) clearDeadHolder(files.lock);
+    await (0, import_promises.setTimeout)(Math.min(2 + round2, 15));
+  }
+}
+var import_node_fs5, import_promises;
+var init_fetch_gate = __esm({
+  "src/store/git-remote/fetch-gate.ts"() {
+    "use strict";
+    import_node_fs5 = require("node:fs");
+    import_promises = require("node:timers/promises");
+    init_atomic_write();
+    init_liveness();
+    init_clock();
+  }
+});
+
+// src/store/git-remote/transport.ts
+function causeOf(error) {
+  if (error instanceof GitTimeout) return `no answer within ${String(error.details?.timeout_ms)} ms`;
+  if (error instanceof GitError) {
+    const line = error.stderr.split("\n").map((text) => text.trim()).filter((text) => text.length > 0 && !text.startsWith("error: failed to push"))[0];
+    return line ?? `git exit code ${error.gitExitCode}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+function onlyRacedPeers(stderr, cachePrefix) {
+  const errors = stderr.split("\n").filter((line) => /^(error|fatal):/.test(line));
+  return errors.length > 0 && errors.every((line) => line.startsWith(`error: cannot lock ref '${cachePrefix}`) || line.startsWith("error: some local refs could not be updated"));
+}
+async function backoff(attempt, baseMs, maxMs = 2e3) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  await (0, import_promises2.setTimeout)(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+function envNumber(env, name, fallback) {
+  const value = Number(env[name]);
+  return env[name] !== void 0 && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+function networkOptions(env) {
+  return { timeoutMs: envNumber(env, "PARALLEL_REMOTE_TIMEOUT_MS", 3e4), retries: envNumber(env, "PARALLEL_REMOTE_RETRIES", 3), backoffMs: 250 };
+}
+var import_node_path5, import_promises2, RemoteUnreachable, SAFE_PUSH, Transport;
+var init_transport = __esm({
+  "src/store/git-remote/transport.ts"() {
+    "use strict";
+    import_node_path5 = require("node:path");
+    import_promises2 = require("node:timers/promises");
     init_errors();
-    import_meta2 = {};
-    TOKEN_PATTERN = /^[0-9a-f]{32}$/;
-    PROOF_LENGTH = 16;
+    init_run_git();
+    init_fetch_gate();
+    RemoteUnreachable = class extends CliError {
+      constructor(target, what, cause) {
+        super("E_GIT", `the ${what} of git remote ${target.layout.remote} (${target.url}) failed: ${cause}`, { remote: target.layout.remote, url: target.url });
+        this.name = "RemoteUnreachable";
+      }
+    };
+    SAFE_PUSH = ["--porcelain", "--no-verify", "--no-follow-tags", "--no-signed", "--recurse-submodules=no"];
+    Transport = class {
+      target;
+      options;
+      stats = { fetches: 0, pushes: 0, rejected: 0 };
+      constructor(target, options) {
+        this.target = target;
+        this.options = options;
+      }
+      /**
+       * Brings this clone's cache up to the remote's store (and any `extra` refspecs), retrying
+       * transport failures with backoff. A ref named in `extra` that the remote lacks is E_NOT_FOUND.
+       */
+      async fetch(extra = []) {
+        if (extra.length > 0) return this.fetchNow(extra);
+        const name = (0, import_node_path5.join)(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
+        return gatedFetch({ lock: `${name}.lock`, stamp: `${name}.stamp` }, () => this.fetchNow([]));
+      }
+      async fetchNow(extra) {
+        const { layout } = this.target;
+        const args = ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--recurse-submodules=no", layout.remote, layout.fetchRefspec(), ...extra];
+        let last;
+        for (let attempt = 0; attempt <= this.options.retries; attempt++) {
+          if (attempt > 0) await backoff(attempt - 1, this.options.backoffMs);
+          this.stats.fetches++;
+          try {
+            await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs });
+            return;
+          } catch (error) {
+            last = error;
+            if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) return;
+            if (error instanceof GitError && /couldn't find remote ref/.test(error.stderr)) {
+              throw new CliError("E_NOT_FOUND", `git remote ${layout.remote} (${this.target.url}) has no ${/couldn't find remote ref (\S+)/.exec(error.stderr)?.[1] ?? "such ref"}`);
+            }
+            if (!(error instanceof GitError) && !(error instanceof GitTimeout)) throw error;
+          }
+        }
+        throw new RemoteUnreachable(this.target, "fetch", `${causeOf(last)}; tried ${this.options.retries + 1} times, nothing was changed`);
+      }
+      /**
+       * One push of several ref updates (all or none with `atomic`). Returns each ref's outcome; throws
+       * RemoteUnreachable when no answer came (the caller finds out what happened by pushing the same
+       * commits again: a push that had landed answers "up to date").
+       */
+      async push(updates, options) {
+        if (updates.length === 0) return /* @__PURE__ */ new Map();
+        const { layout } = this.target;
+        const args = ["-c", `remote.${layout.remote}.fetch=${layout.fetchRefspec()}`, "push", ...SAFE_PUSH, ...options.atomic ? ["--atomic"] : []];
+        for (const update of updates) if (update.lease !== void 0) args.push(`--force-with-lease=${update.ref}:${update.lease ?? ""}`);
+        args.push(layout.remote, ...updates.map((update) => `${update.to ?? ""}:${update.ref}`));
+        this.stats.pushes++;
+        let stdout;
+        try {
+          stdout = (await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs, okExitCodes: [1] })).stdout;
+        } catch (error) {
+          if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, "push", causeOf(error));
+          throw error;
+        }
+        const outcomes = /* @__PURE__ */ new Map();
+        for (const line of stdout.split("\n")) {
+          const match = /^(.)\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
+          if (!match) continue;
+          const [, flag, , ref, summary] = match;
+          const outcome = flag === "!" ? "rejected" : flag === "=" ? "uptodate" : "ok";
+          if (outcome === "rejected") this.stats.rejected++;
+          outcomes.set(ref, { outcome, reason: summary });
+        }
+        if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, "push", "the answer did not name every ref");
+        return outcomes;
+      }
+    };
+  }
+});
+
+// src/store/git-remote/compare-and-swap.ts
+var CasRunner;
+var init_compare_and_swap = __esm({
+  "src/store/git-remote/compare-and-swap.ts"() {
+    "use strict";
+    init_errors();
+    init_transport();
+    CasRunner = class {
+      transport;
+      read;
+      constructor(transport, read) {
+        this.transport = transport;
+        this.read = read;
+      }
+      async run(options, step) {
+        const rounds = options.rounds ?? 24;
+        const fetchFirst = options.fetchFirst === true;
+        if (fetchFirst) await this.transport.fetch();
+        let context = { snapshot: await this.read(), fresh: fetchFirst, refused: /* @__PURE__ */ new Map() };
+        for (let round2 = 0; ; round2++) {
+          const answer = await step(context);
+          if ("done" in answer) return answer.done;
+          if ("refresh" in answer) {
+            if (context.fresh) throw new CliError("E_INTERNAL", `${options.what}: asked to look again at a store it had just fetched`);
+          } else {
+            const outcomes = await this.pushWhole(answer, options.what);
+            const refused = new Map([...outcomes].filter(([, value]) => value.outcome === "rejected").map(([ref, value]) => [ref, value.reason]));
+            if (refused.size === 0 || answer.partial) return answer.result(outcomes);
+            if (round2 >= rounds) {
+              throw new CliError("E_REFUSED", `${options.what}: the remote ${this.transport.target.layout.remote} kept changing under it (${rounds} tries); nothing was changed; retry`);
+            }
+            context.refused = refused;
+            await backoff(Math.min(round2, 4), 8, 250);
+          }
+          await this.transport.fetch();
+          context = { snapshot: await this.read(), fresh: true, refused: context.refused };
+        }
+      }
+      /** The push, repeated while the server does not answer. */
+      async pushWhole(proposal, what) {
+        const { retries, backoffMs } = this.transport.options;
+        let last;
+        for (let attempt = 0; attempt <= retries; attempt++) {
+          if (attempt > 0) await backoff(attempt - 1, backoffMs);
+          try {
+            return await this.transport.push(proposal.updates, { atomic: proposal.atomic });
+          } catch (error) {
+            if (!(error instanceof RemoteUnreachable)) throw error;
+            last = error;
+          }
+        }
+        throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: the ${what} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, last.details);
+      }
+    };
+  }
+});
+
+// src/store/git-remote/complete-change.ts
+function completeChange(store, request) {
+  let commit;
+  if (request.commit !== void 0) {
+    commit = resolveCommit(request.commit, store.repoRoot);
+    if (!commit) throw new CliError("E_EVIDENCE", `--commit "${request.commit}" names no commit in ${store.repoRoot}; the git-remote store publishes the work with the record, so commit it here first`);
+  }
+  const branch = request.evidence?.branch;
+  if (branch !== void 0 && !BRANCH.test(branch)) throw new CliError("E_INVALID", `evidence branch "${branch}" is not a branch name git accepts`);
+  return ({ parsed, refused }) => {
+    const branchRef = branch !== void 0 ? `refs/heads/${branch}` : void 0;
+    const branchRefused = branchRef !== void 0 && refused.has(branchRef) && !refused.get(branchRef).includes("atomic push failed");
+    const { frontmatter } = afterComplete(parsed.frontmatter, { ...request, commit }, new Date(store.clock.now()));
+    if (commit && request.evidence) {
+      frontmatter.base = request.evidence.base;
+      frontmatter.branch = branchRefused ? void 0 : request.evidence.branch;
+    }
+    return {
+      state: "completed",
+      subject: `complete ${request.task} by ${request.agent}${commit ? ` at ${commit.slice(0, 12)}` : ""}${request.summary ? `: ${request.summary}` : ""}`,
+      frontmatter,
+      extraParents: commit ? [commit] : [],
+      extraUpdates: commit && branchRef && !branchRefused ? [{ ref: branchRef, to: commit, was: null }] : []
+    };
+  };
+}
+var BRANCH;
+var init_complete_change = __esm({
+  "src/store/git-remote/complete-change.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_transitions();
+    BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9._/-]{0,200}(?<![/.])$/;
+  }
+});
+
+// src/store/git-remote/holder-steps.ts
+function notHolder(store, request, entry) {
+  const record = entry?.record;
+  let state;
+  if (!record) state = "does not exist";
+  else if (record.state === "claimed") {
+    state = record.claim.agent === request.agent ? "is held by this agent under another claim (taken again after a recovery, or a wrong token)" : `is held by ${record.claim.agent}`;
+  } else state = `is ${record.state}`;
+  return new CliError("E_NOT_HOLDER", `agent ${request.agent} does not hold task "${request.task}" on ${store.layout.remote}: it ${state}; do not merge this work, claim again`);
+}
+async function holderStep(store, request, event, change, context) {
+  validateAgentName(request.agent);
+  validateTaskId(request.task, "--task");
+  const proof2 = request.token !== void 0 ? proofOf(validateToken(request.token)) : void 0;
+  const { snapshot: snapshot2, fresh } = context;
+  const entry = snapshot2.tasks.get(request.task);
+  const record = entry?.record;
+  const claim2 = record?.claim;
+  const sameClaim = claim2 !== void 0 && claim2.agent === request.agent && (proof2 !== void 0 ? claim2.proof === proof2 : request.identityVerified === true);
+  if (entry && record?.state === "claimed" && claim2?.agent === request.agent) {
+    if (proof2 === void 0 && !request.identityVerified) {
+      throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
+    }
+    if (sameClaim) {
+      const parsed = await store.parsed(snapshot2, entry);
+      const next = change({ entry, parsed, claim: claim2, refused: context.refused });
+      const built = store.writer().build({ from: entry, extraParents: next.extraParents, state: next.state, event, subject: next.subject, claim: claim2, frontmatter: next.frontmatter }, parsed);
+      return {
+        updates: [{ ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }, ...next.extraUpdates ?? []],
+        atomic: true,
+        result: () => store.builtTask(entry, built)
+      };
+    }
+  }
+  if (!fresh) return { refresh: true };
+  store.requireStore(snapshot2);
+  throw notHolder(store, request, entry);
+}
+var init_holder_steps = __esm({
+  "src/store/git-remote/holder-steps.ts"() {
+    "use strict";
+    init_errors();
+    init_holder_proof();
+    init_task_schema();
+  }
+});
+
+// src/store/git-remote/layout.ts
+function validateRemoteName(remote) {
+  if (!REMOTE_NAME_PATTERN.test(remote) || remote.endsWith(".lock") || remote.includes("..")) {
+    throw new CliError("E_USAGE", `--store "git:${remote}" does not name a git remote; use git:<remote> with the name of a configured remote, e.g. git:origin`);
+  }
+  return remote;
+}
+var STORE_NAMESPACE, META, TASKS, VERIFY_LOCK, REMOTE_NAME_PATTERN, RefLayout;
+var init_layout = __esm({
+  "src/store/git-remote/layout.ts"() {
+    "use strict";
+    init_errors();
+    STORE_NAMESPACE = "refs/parallel/store/";
+    META = "meta";
+    TASKS = "tasks/";
+    VERIFY_LOCK = "locks/verify";
+    REMOTE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+    RefLayout = class {
+      remote;
+      /** Where this clone keeps the values it last saw. */
+      cachePrefix;
+      constructor(remote) {
+        this.remote = validateRemoteName(remote);
+        this.cachePrefix = `refs/parallel/cache/${remote}/`;
+      }
+      /** The remote ref of a name relative to the namespace (meta, tasks/<id>, locks/verify). */
+      remoteRef(name) {
+        return `${STORE_NAMESPACE}${name}`;
+      }
+      cacheRef(name) {
+        return `${this.cachePrefix}${name}`;
+      }
+      taskName(id) {
+        return `${TASKS}${id}`;
+      }
+      /** The one refspec a fetch uses: the whole namespace, pruned, into this clone's cache. */
+      fetchRefspec() {
+        return `+${STORE_NAMESPACE}*:${this.cachePrefix}*`;
+      }
+    };
+  }
+});
+
+// src/store/git-remote/objects.ts
+var import_node_module4, import_node_fs6, import_node_path6, import_meta4, load, zlib, crypto2, IDENT, ObjectWriter;
+var init_objects = __esm({
+  "src/store/git-remote/objects.ts"() {
+    "use strict";
+    import_node_module4 = require("node:module");
+    import_node_fs6 = require("node:fs");
+    import_node_path6 = require("node:path");
+    init_atomic_write();
+    init_fs_port();
+    init_atomic_write();
+    import_meta4 = {};
+    load = (name) => typeof require === "function" ? require(name) : (0, import_node_module4.createRequire)(import_meta4.url)(name);
+    IDENT = "parallel-agents <parallel-agents@localhost>";
+    ObjectWriter = class {
+      format;
+      objectsDir;
+      constructor(objectsDir, format) {
+        this.objectsDir = objectsDir;
+        this.format = format;
+      }
+      /** Writes one object (if absent) and returns its id. */
+      write(type, body) {
+        crypto2 ??= load("node:crypto");
+        zlib ??= load("node:zlib");
+        const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+        const id = crypto2.createHash(this.format).update(data).digest("hex");
+        const dir = (0, import_node_path6.join)(this.objectsDir, id.slice(0, 2));
+        const path = (0, import_node_path6.join)(dir, id.slice(2));
+        if ((0, import_node_fs6.existsSync)(path)) return id;
+        try {
+          (0, import_node_fs6.mkdirSync)(dir, { recursive: true });
+        } catch (error) {
+          throw writeFailure(error, path);
+        }
+        const tmp = (0, import_node_path6.join)(dir, tempName(path));
+        createFileWhole(NODE_FS, tmp, zlib.deflateSync(data), { fsync: true });
+        try {
+          NODE_FS.renameSync(tmp, path);
+        } catch (error) {
+          try {
+            NODE_FS.unlinkSync(tmp);
+          } catch {
+          }
+          throw writeFailure(error, path);
+        }
+        return id;
+      }
+      blob(text) {
+        return this.write("blob", Buffer.from(text, "utf8"));
+      }
+      /** Entries must have distinct names; git orders a tree's entries by name. */
+      tree(entries) {
+        const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+        const parts = sorted.map((entry) => Buffer.concat([Buffer.from(`${entry.mode} ${entry.name}\0`), Buffer.from(entry.id, "hex")]));
+        return this.write("tree", Buffer.concat(parts));
+      }
+      commit(spec) {
+        const lines3 = [`tree ${spec.tree}`, ...spec.parents.map((parent) => `parent ${parent}`), `author ${IDENT} ${spec.time} +0000`, `committer ${IDENT} ${spec.time} +0000`];
+        const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}
+`;
+        return this.write("commit", Buffer.from(`${lines3.join("\n")}
+
+${message}`, "utf8"));
+      }
+    };
+  }
+});
+
+// src/store/git-remote/observations.ts
+var import_node_fs7, Observations;
+var init_observations = __esm({
+  "src/store/git-remote/observations.ts"() {
+    "use strict";
+    import_node_fs7 = require("node:fs");
+    init_atomic_write();
+    Observations = class {
+      path;
+      clock;
+      constructor(path, clock) {
+        this.path = path;
+        this.clock = clock;
+      }
+      read() {
+        const boot = this.clock.bootId();
+        try {
+          const parsed = JSON.parse((0, import_node_fs7.readFileSync)(this.path, "utf8"));
+          if (parsed && parsed.boot === boot && typeof parsed.seen === "object" && parsed.seen !== null) return parsed;
+        } catch {
+        }
+        return { boot, seen: {} };
+      }
+      /**
+       * Notes every key not seen before at the current monotonic time and forgets keys no longer
+       * current; returns when each key was first seen. Call it with every claimed value of a
+       * snapshot, taken after the snapshot was read.
+       */
+      observe(keys) {
+        const now = this.clock.monotonic();
+        const notes = this.read();
+        const current = /* @__PURE__ */ new Map();
+        let changed = false;
+        for (const key of keys) {
+          const first = notes.seen[key];
+          if (typeof first === "number" && first <= now) current.set(key, first);
+          else {
+            current.set(key, now);
+            changed = true;
+          }
+        }
+        if (Object.keys(notes.seen).length !== current.size) changed = true;
+        if (changed) {
+          try {
+            writeFileAtomic(this.path, `${JSON.stringify({ boot: notes.boot, seen: Object.fromEntries(current) })}
+`);
+          } catch {
+          }
+        }
+        return current;
+      }
+    };
+  }
+});
+
+// src/store/git-remote/recover-step.ts
+async function recoverStep(store, options, context) {
+  const { snapshot: snapshot2 } = context;
+  store.requireStore(snapshot2);
+  const seen = store.seen(snapshot2);
+  const taken = [];
+  for (const entry of snapshot2.tasks.values()) {
+    const claim2 = entry.record?.state === "claimed" ? entry.record.claim : void 0;
+    if (!claim2 || options.task !== void 0 && entry.id !== options.task) continue;
+    const reason = options.force && options.task !== void 0 ? "taken back by recover --force" : staleness(entry, seen, options.staleAfterMs)?.reason;
+    if (!reason) continue;
+    let parsed;
+    try {
+      parsed = await store.parsed(snapshot2, entry);
+    } catch {
+      continue;
+    }
+    const lastError = `stale claim by ${claim2.agent}: ${reason}`;
+    const { to, frontmatter } = afterFailure(parsed.frontmatter, { agent: claim2.agent, task: entry.id, reason: lastError, recovered: true });
+    const attempts = frontmatter.attempts;
+    const built = store.writer().build({ from: entry, state: to, event: "recover", subject: `recover ${entry.id} from ${claim2.agent}: ${to} (attempt ${attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, claim: claim2, frontmatter }, parsed);
+    taken.push({ update: { ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }, item: { id: entry.id, agent: claim2.agent, reason: lastError, to, attempts } });
+  }
+  if (taken.length === 0) return { done: { recovered: [], repaired: [], reconciled: [] } };
+  return {
+    updates: taken.map((item) => item.update),
+    atomic: false,
+    partial: true,
+    result: (outcomes) => ({ recovered: taken.filter((item) => outcomes.get(item.update.ref)?.outcome !== "rejected").map((item) => item.item), repaired: [], reconciled: [] })
+  };
+}
+var init_recover_step = __esm({
+  "src/store/git-remote/recover-step.ts"() {
+    "use strict";
+    init_transitions();
+    init_listing();
+  }
+});
+
+// src/store/git-remote/reopen-step.ts
+async function reopenStep(store, request, context) {
+  const { snapshot: snapshot2 } = context;
+  store.requireStore(snapshot2);
+  const entry = snapshot2.tasks.get(request.task);
+  if (!entry || entry.record?.state !== "completed") throw new CliError("E_REFUSED", `task "${request.task}" is not completed any more; nothing to reopen`);
+  const parsed = await store.parsed(snapshot2, entry);
+  const fm = parsed.frontmatter;
+  const { to, frontmatter } = afterReopen(fm, request);
+  const built = store.writer().build({ from: entry, state: to, event: "reopen", subject: `reopen ${request.task}: ${to} (attempt ${String(frontmatter.attempts)} of ${fm.max_attempts}): ${request.reason}`, frontmatter }, parsed);
+  return { updates: [{ ref: store.layout.remoteRef(store.layout.taskName(entry.id)), to: built.commit, was: entry.commit }], atomic: true, result: () => store.builtTask(entry, built) };
+}
+var init_reopen_step = __esm({
+  "src/store/git-remote/reopen-step.ts"() {
+    "use strict";
+    init_errors();
+    init_transitions();
+  }
+});
+
+// src/store/backend.ts
+var TASK_STATES;
+var init_backend = __esm({
+  "src/store/backend.ts"() {
+    "use strict";
+    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
+  }
+});
+
+// src/store/git-remote/records.ts
+function claimOf(value) {
+  if (!value || typeof value !== "object") return void 0;
+  const claim2 = value;
+  if (typeof claim2.agent !== "string" || !AGENT_NAME_PATTERN.test(claim2.agent)) return void 0;
+  if (typeof claim2.lease !== "string" || !/^[0-9a-z-]{1,64}$/.test(claim2.lease)) return void 0;
+  if (typeof claim2.proof !== "string" || !HEX.test(claim2.proof)) return void 0;
+  const holder = claim2.holder;
+  const validHolder = holder && Number.isSafeInteger(holder.pid) && typeof holder.host === "string" && (holder.start === void 0 || typeof holder.start === "string");
+  return {
+    agent: claim2.agent,
+    lease: claim2.lease,
+    proof: claim2.proof,
+    holder: validHolder ? { pid: holder.pid, host: holder.host, start: holder.start } : void 0,
+    at: typeof claim2.at === "string" ? claim2.at : ""
+  };
+}
+function parseRecord(body) {
+  const line = body.trimEnd().split("\n").pop() ?? "";
+  let raw;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return void 0;
+  }
+  if (!raw || typeof raw !== "object" || !TASK_STATES.includes(raw.state)) return void 0;
+  const claim2 = claimOf(raw.claim);
+  if (raw.state === "claimed" && !claim2) return void 0;
+  return {
+    state: raw.state,
+    event: typeof raw.event === "string" ? raw.event : "",
+    claim: claim2,
+    at: typeof raw.at === "string" ? raw.at : "",
+    nonce: typeof raw.nonce === "string" ? raw.nonce : ""
+  };
+}
+function formatMessage(subject, record) {
+  const json = { state: record.state, event: record.event };
+  if (record.claim) {
+    const { holder, ...claim2 } = record.claim;
+    json.claim = holder ? { ...claim2, holder } : claim2;
+  }
+  json.at = record.at;
+  json.nonce = record.nonce;
+  return `${subject.replace(/\s+/g, " ").trim()}
+
+${JSON.stringify(json)}
+`;
+}
+var HEX;
+var init_records = __esm({
+  "src/store/git-remote/records.ts"() {
+    "use strict";
+    init_backend();
+    init_task_schema();
+    HEX = /^[0-9a-f]+$/;
+  }
+});
+
+// src/store/git-remote/snapshot.ts
+async function readSnapshot(repoRoot, layout) {
+  const out = (await runGitAsync(["for-each-ref", `--format=${FORMAT}`, layout.cachePrefix], { cwd: repoRoot })).stdout;
+  const snapshot2 = { tasks: /* @__PURE__ */ new Map(), meta: void 0, verifyLock: void 0, foreign: [] };
+  const fields = out.split("\0");
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    const ref = fields[i].replace(/^\n/, "");
+    const commit = fields[i + 1];
+    const tree = fields[i + 2];
+    const body = fields[i + 3];
+    const name = ref.slice(layout.cachePrefix.length);
+    if (name === META) snapshot2.meta = commit;
+    else if (name === VERIFY_LOCK) snapshot2.verifyLock = { commit, body };
+    else if (name.startsWith(TASKS) && TASK_ID_PATTERN.test(name.slice(TASKS.length)) && tree !== "") {
+      const id = name.slice(TASKS.length);
+      snapshot2.tasks.set(id, { id, commit, tree, record: parseRecord(body) });
+    } else snapshot2.foreign.push(ref);
+  }
+  return snapshot2;
+}
+async function readTaskFiles(repoRoot, trees, cache, label2) {
+  const wanted = [...new Set(trees.filter((tree) => !cache.has(tree)))];
+  if (wanted.length === 0) return;
+  const out = (await runGitAsync(["cat-file", "--batch"], { cwd: repoRoot, input: wanted.map((tree) => `${tree}:task.md
+`).join(""), stdoutEncoding: "latin1" })).stdout;
+  let pos = 0;
+  for (const tree of wanted) {
+    const headerEnd = out.indexOf("\n", pos);
+    const header = out.slice(pos, headerEnd);
+    pos = headerEnd + 1;
+    const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!match) {
+      cache.set(tree, { problem: `${label2(tree)}: its tree holds no task.md; the ref was not written by parallel-agents` });
+      continue;
+    }
+    const size = Number(match[2]);
+    const text = Buffer.from(out.slice(pos, pos + size), "latin1").toString("utf8");
+    pos += size + 1;
+    if (match[1] !== "blob") {
+      cache.set(tree, { problem: `${label2(tree)}: task.md is a ${match[1]}, not a file` });
+      continue;
+    }
+    try {
+      cache.set(tree, parseTaskText(text, label2(tree)));
+    } catch (error) {
+      cache.set(tree, { problem: error.message });
+    }
+  }
+}
+var FORMAT;
+var init_snapshot = __esm({
+  "src/store/git-remote/snapshot.ts"() {
+    "use strict";
+    init_run_git();
+    init_task_schema();
+    init_task_file();
+    init_layout();
+    init_records();
+    FORMAT = "%(refname)%00%(objectname)%00%(tree)%00%(contents:body)%00";
+  }
+});
+
+// src/store/git-remote/transition-writer.ts
+var TransitionWriter;
+var init_transition_writer = __esm({
+  "src/store/git-remote/transition-writer.ts"() {
+    "use strict";
+    init_task_file();
+    init_fingerprint();
+    init_records();
+    TransitionWriter = class {
+      writer;
+      clock;
+      constructor(writer, clock) {
+        this.writer = writer;
+        this.clock = clock;
+      }
+      build(spec, parsed) {
+        const now = this.clock.now();
+        const record = { state: spec.state, event: spec.event, claim: spec.claim, at: new Date(now).toISOString(), nonce: randomHex(16) };
+        let tree = spec.from?.tree;
+        let text = parsed ? serializeTask(parsed.frontmatter, parsed.body) : "";
+        if (spec.frontmatter !== void 0 || tree === void 0) {
+          text = serializeTask(spec.frontmatter ?? parsed.frontmatter, spec.body ?? parsed?.body ?? "");
+          tree = this.writer.tree([{ mode: "100644", name: "task.md", id: this.writer.blob(text) }]);
+        }
+        const parents = [...spec.from ? [spec.from.commit] : [], ...spec.extraParents ?? []];
+        const commit = this.writer.commit({ tree, parents, message: formatMessage(spec.subject, record), time: Math.floor(now / 1e3) });
+        return { commit, record, text, tree };
+      }
+      /** The root commit of refs/parallel/store/meta: the store exists. */
+      meta() {
+        const now = this.clock.now();
+        return this.writer.commit({ tree: this.writer.tree([]), parents: [], message: `parallel-agents task store
+
+${JSON.stringify({ format: 1, at: new Date(now).toISOString(), nonce: randomHex(16) })}
+`, time: Math.floor(now / 1e3) });
+      }
+      /** A commit of the verify lock: who holds it (a child of the old value when taking over or renewing). */
+      lock(parent, holder, nonce) {
+        const now = this.clock.now();
+        const message = `verify lock held by pid ${holder.pid} on host ${holder.host}
+
+${JSON.stringify({ event: "verify-lock", holder, at: new Date(now).toISOString(), nonce: `${nonce}-${randomHex(8)}` })}
+`;
+        return this.writer.commit({ tree: this.writer.tree([]), parents: parent ? [parent] : [], message, time: Math.floor(now / 1e3) });
+      }
+      newClaim(agent, proof2, holder) {
+        return { agent, lease: `${Math.floor(this.clock.now() / 1e3).toString(36)}-${randomHex(8)}`, proof: proof2, holder, at: new Date(this.clock.now()).toISOString() };
+      }
+    };
+  }
+});
+
+// src/store/git-remote/verify-remote.ts
+function parseLock(body) {
+  try {
+    return JSON.parse(body.trimEnd().split("\n").pop() ?? "");
+  } catch {
+    return {};
+  }
+}
+var BRANCH2, VerifyRemote;
+var init_verify_remote = __esm({
+  "src/store/git-remote/verify-remote.ts"() {
+    "use strict";
+    init_errors();
+    init_liveness();
+    init_run_git();
+    init_duration();
+    init_fingerprint();
+    init_rules();
+    init_layout();
+    init_transport();
+    BRANCH2 = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!-)[A-Za-z0-9._/-]{1,200}(?<![/.])$/;
+    VerifyRemote = class {
+      remote;
+      store;
+      constructor(store) {
+        this.store = store;
+        this.remote = store.layout.remote;
+      }
+      trackingRef(branch) {
+        return `refs/remotes/${this.remote}/${branch}`;
+      }
+      async fetchBranch(branch) {
+        if (!BRANCH2.test(branch)) throw new CliError("E_USAGE", `"${branch}" is not a branch name`);
+        try {
+          await this.store.transport.fetch([`+refs/heads/${branch}:${this.trackingRef(branch)}`]);
+        } catch (error) {
+          if (error instanceof CliError && error.code === "E_NOT_FOUND") return void 0;
+          throw error;
+        }
+        return resolveCommit(this.trackingRef(branch), this.store.repoRoot);
+      }
+      async publishBranch(branch, expected, next) {
+        const ref = `refs/heads/${branch}`;
+        const { retries, backoffMs } = this.store.transport.options;
+        let last;
+        for (let attempt = 0; attempt <= retries; attempt++) {
+          if (attempt > 0) await backoff(attempt - 1, backoffMs);
+          let outcome;
+          try {
+            outcome = (await this.store.transport.push([{ ref, to: next, lease: expected }], { atomic: true })).get(ref).outcome;
+          } catch (error) {
+            if (!(error instanceof RemoteUnreachable)) throw error;
+            last = error;
+            continue;
+          }
+          const landed = outcome !== "rejected" || attempt > 0 && await this.fetchBranch(branch) === next;
+          if (landed) await runGitAsync(["update-ref", this.trackingRef(branch), next], { cwd: this.store.repoRoot });
+          return landed;
+        }
+        throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last.details);
+      }
+      async lockVerify() {
+        const { store } = this;
+        const ref = store.layout.remoteRef(VERIFY_LOCK);
+        const me = describeProcess(process.pid);
+        const nonce = randomHex(16);
+        let current = await store.cas.run({ what: `verify lock on ${this.remote}`, fetchFirst: true }, async ({ snapshot: snapshot2 }) => {
+          const held = snapshot2.verifyLock;
+          if (held) {
+            const body = parseLock(held.body);
+            if (body.nonce?.startsWith(`${nonce}-`)) return { done: held.commit };
+            const first = store.seen(snapshot2).firstSeen.get(`lock:${held.commit}`) ?? store.clock.monotonic();
+            const silent = store.clock.monotonic() - first;
+            const dead = body.holder !== void 0 && processLiveness(body.holder) === "gone";
+            if (!dead && silent <= DEFAULT_LEASE_MS) {
+              const who = body.holder ? `pid ${body.holder.pid} on host ${body.holder.host}` : "an unknown process";
+              throw new CliError("E_REFUSED", `another verify is merging through ${this.remote} (${who}, since ${body.at ?? "?"} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`);
+            }
+          }
+          const commit = store.writer().lock(held?.commit, me, nonce);
+          return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
+        });
+        let lost = false;
+        const renew = setInterval(() => {
+          const next = store.writer().lock(current, me, nonce);
+          store.transport.push([{ ref, to: next }], { atomic: true }).then(
+            (outcomes) => outcomes.get(ref)?.outcome === "rejected" ? lost = true : current = next,
+            () => void 0
+            // unanswered: the next renewal tries again
+          );
+        }, DEFAULT_LEASE_MS / 3);
+        renew.unref();
+        return {
+          release: async () => {
+            clearInterval(renew);
+            if (lost) return;
+            try {
+              await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
+            } catch {
+            }
+          }
+        };
+      }
+    };
+  }
+});
+
+// src/store/git-remote/git-remote-store.ts
+var import_node_fs8, import_node_path7, GitRemoteStore;
+var init_git_remote_store = __esm({
+  "src/store/git-remote/git-remote-store.ts"() {
+    "use strict";
+    import_node_fs8 = require("node:fs");
+    import_node_path7 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_path_inside();
+    init_git_exclude();
+    init_locate();
+    init_run_git();
+    init_holder_proof();
+    init_rules();
+    init_transitions();
+    init_task_file();
+    init_task_schema();
+    init_add_step();
+    init_claim_step();
+    init_clock();
+    init_compare_and_swap();
+    init_complete_change();
+    init_holder_steps();
+    init_layout();
+    init_listing();
+    init_objects();
+    init_observations();
+    init_recover_step();
+    init_reopen_step();
+    init_snapshot();
+    init_transition_writer();
+    init_transport();
+    init_verify_remote();
+    GitRemoteStore = class {
+      description;
+      localDir;
+      shared;
+      transport;
+      layout;
+      clock;
+      repoRoot;
+      gitCommonDir;
+      notes;
+      cas;
+      /** Parsed task files by tree id (a tree never changes, so neither does its file). */
+      files = /* @__PURE__ */ new Map();
+      transitions;
+      constructor(options) {
+        this.layout = new RefLayout(options.remote);
+        const { remote } = this.layout;
+        const repo = findRepo(options.cwd);
+        if (!repo) throw new CliError("E_USAGE", `--store git:${remote} needs a git repository, and ${options.cwd} is not inside one; run from the project's clone, or use --store local`);
+        this.repoRoot = repo.repoRoot;
+        this.gitCommonDir = repo.gitCommonDir;
+        const url = runGit(["config", "--get", `remote.${remote}.url`], { cwd: repo.repoRoot, okExitCodes: [1] }).stdout.trim();
+        if (!url) throw new CliError("E_USAGE", `git remote "${remote}" is not configured in ${repo.repoRoot}; add it (git remote add ${remote} <url>) or use --store local`);
+        this.description = `git:${remote} (${url})`;
+        this.localDir = options.localDir;
+        this.clock = options.clock ?? SYSTEM_CLOCK;
+        this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, networkOptions(options.env ?? process.env));
+        this.notes = new Observations((0, import_node_path7.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
+        this.cas = new CasRunner(this.transport, () => this.snapshot());
+        this.shared = new VerifyRemote(this);
+      }
+      snapshot() {
+        return readSnapshot(this.repoRoot, this.layout);
+      }
+      async fresh() {
+        await this.transport.fetch();
+        return this.snapshot();
+      }
+      /** Where a task lives, for people: its ref and the remote. */
+      where(id) {
+        return `${this.layout.remoteRef(this.layout.taskName(id))} on ${this.layout.remote}`;
+      }
+      writer() {
+        if (!this.transitions) {
+          const format = gitOutput(["rev-parse", "--show-object-format"], { cwd: this.repoRoot });
+          if (format !== "sha1" && format !== "sha256") throw new CliError("E_GIT", `${this.repoRoot} uses object format "${format}", which the git-remote store cannot write`);
+          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path7.join)(this.gitCommonDir, "objects"), format), this.clock);
+        }
+        return this.transitions;
+      }
+      /** When this machine first saw each claim and its latest sign of life, noting what is new. */
+      seen(snapshot2) {
+        return { firstSeen: this.notes.observe(observationKeys(snapshot2)), clock: this.clock };
+      }
+      async readFiles(snapshot2, trees) {
+        const idOf = new Map([...snapshot2.tasks.values()].map((entry) => [entry.tree, entry.id]));
+        await readTaskFiles(this.repoRoot, trees, this.files, (tree) => this.where(idOf.get(tree) ?? tree));
+      }
+      async parsed(snapshot2, entry) {
+        await this.readFiles(snapshot2, [entry.tree]);
+        const file = this.files.get(entry.tree);
+        if ("problem" in file) throw new CliError("E_INVALID", file.problem);
+        return file;
+      }
+      /** The task a just-built commit holds. */
+      builtTask(entry, built) {
+        const parsed = parseTaskText(built.text, this.where(entry.id));
+        this.files.set(built.tree, parsed);
+        return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id));
+      }
+      requireStore(snapshot2) {
+        if (!snapshot2.meta) throw new CliError("E_NOT_FOUND", `no task store on ${this.description}; run \`parallel-agents init --store git:${this.layout.remote}\` (or plan publish) first`);
+      }
+      async exists() {
+        if ((await this.snapshot()).meta) return true;
+        return (await this.fresh()).meta !== void 0;
+      }
+      prepareLocalDir() {
+        try {
+          (0, import_node_fs8.mkdirSync)(this.localDir, { recursive: true });
+        } catch (error) {
+          throw writeFailure(error, this.localDir);
+        }
+        const below = pathBelow(this.repoRoot, this.localDir);
+        return below ? addToGitExclude(this.gitCommonDir, `/${below}/`) : false;
+      }
+      metaUpdate() {
+        const writer = this.writer();
+        return { ref: this.layout.remoteRef(META), to: writer.meta(), was: null };
+      }
+      async init() {
+        const excludeAdded = this.prepareLocalDir();
+        const created = await this.cas.run({ what: `init of the store on ${this.layout.remote}` }, async ({ snapshot: snapshot2 }) => snapshot2.meta ? { done: false } : { updates: [this.metaUpdate()], atomic: true, result: () => true });
+        return { store: this.description, created, excludeAdded };
+      }
+      /** Each chunk of new tasks lands whole (one atomic push of "must not exist" creations) or not at all. */
+      async add(inputs) {
+        this.prepareLocalDir();
+        return addTasks(this, inputs);
+      }
+      async list(options = {}) {
+        const snapshot2 = await this.fresh();
+        await this.readFiles(snapshot2, [...snapshot2.tasks.values()].map((entry) => entry.tree));
+        return listTasks(snapshot2, this.files, (id) => this.where(id), this.seen(snapshot2), options.staleAfterMs ?? DEFAULT_LEASE_MS);
+      }
+      async get(id) {
+        validateTaskId(id);
+        const snapshot2 = await this.fresh();
+        const entry = snapshot2.tasks.get(id);
+        if (!entry?.record) return void 0;
+        return toTask(entry, await this.parsed(snapshot2, entry), this.where(id), this.seen(snapshot2));
+      }
+      /** From this clone's cache: hooks ask on every edit, and a holder's own claims reach the cache when it pushes them. */
+      async heldBy(agent) {
+        validateAgentName(agent);
+        const snapshot2 = await this.snapshot();
+        const held = [...snapshot2.tasks.values()].filter((entry) => entry.record?.state === "claimed" && entry.record.claim?.agent === agent);
+        const tasks = [];
+        for (const entry of held.sort((a, b) => a.id < b.id ? -1 : 1)) tasks.push(toTask(entry, await this.parsed(snapshot2, entry), this.where(entry.id)));
+        return tasks;
+      }
+      async claim(request) {
+        validateAgentName(request.agent);
+        if (request.role !== void 0) validateAgentName(request.role, "--role");
+        if (request.task !== void 0) validateTaskId(request.task);
+        const token = newHolderToken();
+        const claim2 = this.writer().newClaim(request.agent, proofOf(token), request.holder);
+        const tried = /* @__PURE__ */ new Map();
+        return this.cas.run({ what: `claim by ${request.agent}` }, (context) => claimStep(this, request, { claim: claim2, token, tried }, context));
+      }
+      holder(request, event, change) {
+        return this.cas.run({ what: `${event} of ${request.task}` }, (context) => holderStep(this, request, event, change, context));
+      }
+      heartbeat(request) {
+        return this.holder(request, "heartbeat", () => ({ state: "claimed", subject: `heartbeat ${request.task} by ${request.agent}` }));
+      }
+      complete(request) {
+        return this.holder(request, "complete", completeChange(this, request));
+      }
+      fail(request) {
+        const reason = request.reason.trim();
+        if (reason === "") throw new CliError("E_USAGE", "--reason must say why the task failed");
+        return this.holder(request, "fail", ({ parsed }) => {
+          const next = afterFailure(parsed.frontmatter, { agent: request.agent, task: request.task, reason });
+          return { state: next.to, subject: `fail ${request.task} by ${request.agent}: ${next.to} (attempt ${next.frontmatter.attempts} of ${parsed.frontmatter.max_attempts}): ${reason}`, frontmatter: next.frontmatter };
+        });
+      }
+      release(request) {
+        return this.holder(request, "release", ({ parsed }) => {
+          const { to } = afterRelease(parsed.frontmatter, request);
+          return { state: to, subject: `release ${request.task} by ${request.agent}: ${to}` };
+        });
+      }
+      async reopen(request) {
+        validateTaskId(request.task);
+        return this.cas.run({ what: `reopen of ${request.task}`, fetchFirst: true }, (context) => reopenStep(this, request, context));
+      }
+      async recover(options) {
+        if (options.task !== void 0) validateTaskId(options.task);
+        return this.cas.run({ what: `recover on ${this.layout.remote}`, fetchFirst: true }, (context) => recoverStep(this, options, context));
+      }
+    };
   }
 });
 
@@ -2696,11 +4161,12 @@ var init_names = __esm({
 });
 
 // src/store/local/claiming.ts
-var import_node_path4, CLAIMABLE, Claimer;
+var import_node_path8, CLAIMABLE, Claimer;
 var init_claiming = __esm({
   "src/store/local/claiming.ts"() {
     "use strict";
-    import_node_path4 = require("node:path");
+    import_node_path8 = require("node:path");
+    init_atomic_write();
     init_fs_port();
     init_holder_proof();
     init_names();
@@ -2722,14 +4188,14 @@ var init_claiming = __esm({
         }
         return found;
       }
-      metaOf(candidate) {
-        const cached2 = this.meta.get(candidate.id);
+      metaOf(candidate2) {
+        const cached2 = this.meta.get(candidate2.id);
         if (cached2) return cached2;
         try {
-          const parsed = this.folder.read((0, import_node_path4.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
-          if (parsed.frontmatter.id !== candidate.id) return void 0;
+          const parsed = this.folder.read((0, import_node_path8.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id)));
+          if (parsed.frontmatter.id !== candidate2.id) return void 0;
           const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
-          this.meta.set(candidate.id, meta2);
+          this.meta.set(candidate2.id, meta2);
           return meta2;
         } catch {
           return void 0;
@@ -2760,28 +4226,28 @@ var init_claiming = __esm({
           const fresh = pass === 1 || this.candidates === void 0;
           const candidates = fresh ? this.listCandidates() : this.candidates;
           const gone = /* @__PURE__ */ new Set();
-          for (const candidate of candidates) {
-            if (request.task !== void 0 && candidate.id !== request.task) continue;
-            const meta2 = this.metaOf(candidate);
+          for (const candidate2 of candidates) {
+            if (request.task !== void 0 && candidate2.id !== request.task) continue;
+            const meta2 = this.metaOf(candidate2);
             if (!meta2) {
-              gone.add(candidate);
+              gone.add(candidate2);
               continue;
             }
             if (request.role !== void 0 && meta2.role !== request.role) continue;
             if (!this.dependenciesMet(meta2)) continue;
-            gone.add(candidate);
+            gone.add(candidate2);
             const token = newHolderToken();
             const lease = formatLease(Date.now(), proofOf(token), request.holder);
-            const origin = (0, import_node_path4.join)(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
-            const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
+            const origin = (0, import_node_path8.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id));
+            const claimPath = this.folder.claimPath(candidate2.id, request.agent, lease);
             try {
               fs.renameSync(origin, claimPath);
             } catch (error) {
               if (isMissing(error)) continue;
-              throw error;
+              throw writeFailure(error, claimPath);
             }
             this.candidates = candidates.filter((item) => !gone.has(item));
-            if (this.filedElsewhere(candidate.id, claimPath)) {
+            if (this.filedElsewhere(candidate2.id, claimPath)) {
               this.giveBack(claimPath, origin);
               continue;
             }
@@ -2790,9 +4256,15 @@ var init_claiming = __esm({
               fs.utimesSync(claimPath, now, now);
             } catch {
             }
-            const parsed = candidate.state === "available" ? meta2.parsed : this.folder.read(claimPath);
-            this.meta.delete(candidate.id);
-            const location = { state: "claimed", path: claimPath, name: claimFileName(candidate.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate.id, request.agent, lease)) };
+            let parsed;
+            try {
+              parsed = candidate2.state === "available" ? meta2.parsed : this.folder.read(claimPath);
+            } catch (error) {
+              if (isMissing(error)) continue;
+              throw error;
+            }
+            this.meta.delete(candidate2.id);
+            const location = { state: "claimed", path: claimPath, name: claimFileName(candidate2.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate2.id, request.agent, lease)) };
             const win = { location, parsed, origin, token };
             try {
               record(win);
@@ -2823,7 +4295,7 @@ var init_claiming = __esm({
       }
       /** The names-only picture nothingClaimable needs. */
       snapshot(where2) {
-        const stateOf = /* @__PURE__ */ new Map();
+        const stateOf2 = /* @__PURE__ */ new Map();
         const holders = /* @__PURE__ */ new Map();
         let moving = 0;
         for (const state of ["available", "claimed", "completed", "failed", "blocked"]) {
@@ -2835,16 +4307,16 @@ var init_claiming = __esm({
             const location = this.folder.locationOf(state, entry.name);
             if (!location) continue;
             const id = location.claim?.id ?? idOfTaskFile(entry.name);
-            stateOf.set(id, state);
+            stateOf2.set(id, state);
             if (location.claim) holders.set(id, location.claim.agent);
           }
         }
         const openDeps = /* @__PURE__ */ new Map();
-        for (const [id, state] of stateOf) {
+        for (const [id, state] of stateOf2) {
           if (state !== "available" && state !== "failed") continue;
           openDeps.set(id, this.metaOf({ state, id })?.depends_on);
         }
-        return { stateOf, holders, moving, openDeps, where: where2 };
+        return { stateOf: stateOf2, holders, moving, openDeps, where: where2 };
       }
     };
   }
@@ -2866,9 +4338,9 @@ function findClaim(folder, request) {
   if (unproved) {
     throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
   }
-  throw notHolder(folder, request);
+  throw notHolder2(folder, request);
 }
-function notHolder(folder, request) {
+function notHolder2(folder, request) {
   const where2 = folder.locate(request.task)[0];
   let state;
   if (!where2) state = "does not exist";
@@ -2886,11 +4358,11 @@ var init_holding = __esm({
 });
 
 // src/store/local/folder.ts
-var import_node_path5, StoreFolder;
+var import_node_path9, StoreFolder;
 var init_folder = __esm({
   "src/store/local/folder.ts"() {
     "use strict";
-    import_node_path5 = require("node:path");
+    import_node_path9 = require("node:path");
     init_errors();
     init_fs_port();
     init_path_inside();
@@ -2905,7 +4377,7 @@ var init_folder = __esm({
         this.fs = fs;
       }
       stateDir(state) {
-        return (0, import_node_path5.join)(this.dir, state);
+        return (0, import_node_path9.join)(this.dir, state);
       }
       names(state) {
         try {
@@ -2958,9 +4430,9 @@ var init_folder = __esm({
       locationOf(state, name) {
         if (state === "claimed") {
           const claim2 = parseClaimFileName(name);
-          return claim2 ? { state, path: (0, import_node_path5.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
+          return claim2 ? { state, path: (0, import_node_path9.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
         }
-        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path5.join)(this.stateDir(state), name), name };
+        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path9.join)(this.stateDir(state), name), name };
       }
       /** Every place a task id is filed, by name only (no parsing): more than one is a problem. */
       locate(id) {
@@ -2972,14 +4444,14 @@ var init_folder = __esm({
               const where2 = this.locationOf("claimed", entry.name);
               if (where2?.claim?.id === id) found.push(where2);
             }
-          } else if (this.fs.existsSync((0, import_node_path5.join)(this.stateDir(state), taskFileName(id)))) {
-            found.push({ state, path: (0, import_node_path5.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
+          } else if (this.fs.existsSync((0, import_node_path9.join)(this.stateDir(state), taskFileName(id)))) {
+            found.push({ state, path: (0, import_node_path9.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
           }
         }
         return found;
       }
       claimPath(id, agent, lease) {
-        return (0, import_node_path5.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
+        return (0, import_node_path9.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
       }
       /** Why an entry cannot be a task file (a symlink, a folder), or undefined for a regular file. */
       entryProblem(entry, path) {
@@ -3005,7 +4477,7 @@ var init_folder = __esm({
           for (const entry of this.names(state)) {
             if (entry.name.startsWith(".")) continue;
             const where2 = this.locationOf(state, entry.name);
-            const path = (0, import_node_path5.join)(this.stateDir(state), entry.name);
+            const path = (0, import_node_path9.join)(this.stateDir(state), entry.name);
             if (!where2) {
               if (entry.name.endsWith(".md")) {
                 problems.push({ file: path, message: state === "claimed" ? `${path}: not a claim file name (<id>~<agent>~<lease>.md); move it back to available/` : `${path}: not a task file name (<id>.md with a valid id); rename it` });
@@ -3109,8 +4581,8 @@ function readEvents(fs, path) {
     return [];
   }
 }
-function effect(event, before) {
-  const attempts = typeof event.attempts === "number" ? event.attempts : before?.attempts ?? 0;
+function effect(event, before2) {
+  const attempts = typeof event.attempts === "number" ? event.attempts : before2?.attempts ?? 0;
   const lease = typeof event.lease === "string" ? event.lease : void 0;
   const to = typeof event.to === "string" ? event.to : void 0;
   switch (event.event) {
@@ -3128,9 +4600,9 @@ function effect(event, before) {
     case "recover":
     case "reopen":
     case "reconcile":
-      return to ? { state: to, attempts: typeof event.attempts === "number" ? event.attempts : typeof event.attempt === "number" ? event.attempt : attempts, lease: to === "claimed" ? lease : void 0 } : before;
+      return to ? { state: to, attempts: typeof event.attempts === "number" ? event.attempts : typeof event.attempt === "number" ? event.attempt : attempts, lease: to === "claimed" ? lease : void 0 } : before2;
     default:
-      return before;
+      return before2;
   }
 }
 function reconcileEvents(events, tasks) {
@@ -3165,31 +4637,6 @@ var init_journal = __esm({
   }
 });
 
-// src/text/duration.ts
-function parseDuration(text, options = {}) {
-  const match = DURATION.exec(text.trim());
-  if (!match || options.unitRequired && match[2] === void 0) return void 0;
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
-}
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
-  const totalSeconds = Math.round(ms / 1e3);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor(totalSeconds % 3600 / 60);
-  const seconds3 = totalSeconds % 60;
-  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
-  return `${seconds3}s`;
-}
-var UNIT_MS, DURATION;
-var init_duration = __esm({
-  "src/text/duration.ts"() {
-    "use strict";
-    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-  }
-});
-
 // src/store/local/recovery.ts
 function staleClaim(claim2, now, staleAfterMs) {
   if (claim2.holder && processLiveness(claim2.holder) === "gone") return { kind: "dead", reason: `holder process ${claim2.holder.pid} is gone` };
@@ -3197,7 +4644,7 @@ function staleClaim(claim2, now, staleAfterMs) {
   if (silent > staleAfterMs) return { kind: "expired", reason: `no heartbeat for ${formatDuration(silent)} (limit ${formatDuration(staleAfterMs)})` };
   return void 0;
 }
-function takeBackStaleClaims(folder, options, takeBack) {
+function takeBackStaleClaims(folder, options, report, takeBack) {
   const recovered = [];
   const now = options.now ?? Date.now();
   for (const entry of folder.names("claimed")) {
@@ -3217,6 +4664,10 @@ function takeBackStaleClaims(folder, options, takeBack) {
       recovered.push({ id: moved.id, agent: where2.claim.agent, reason: lastError, to: moved.state, attempts: moved.attempts });
     } catch (error) {
       if (error instanceof CliError && error.code === "E_NOT_HOLDER") continue;
+      if (error instanceof CliError && error.code === "E_REFUSED") {
+        report(`${where2.path}: not taken back: ${error.message}`);
+        continue;
+      }
       throw error;
     }
   }
@@ -3232,7 +4683,7 @@ var init_recovery = __esm({
 });
 
 // src/store/local/adding.ts
-function addTasks(folder, inputs, journal) {
+function addTasks2(folder, inputs, journal) {
   const { fs } = folder;
   const existing = new Set(folder.listAll().tasks.map((task) => task.id));
   for (const state of TASK_STATES) {
@@ -3244,20 +4695,22 @@ function addTasks(folder, inputs, journal) {
   const added = [];
   for (const { id, frontmatter, body } of normalizeTaskInputs(inputs, existing, folder.dir)) {
     const text = serializeTask(frontmatter, body);
-    const path = (0, import_node_path6.join)(folder.stateDir("available"), taskFileName(id));
-    const tmp = (0, import_node_path6.join)(folder.stateDir("available"), tempName(path));
+    const path = (0, import_node_path10.join)(folder.stateDir("available"), taskFileName(id));
+    const tmp = (0, import_node_path10.join)(folder.stateDir("available"), tempName(path));
     createFileWhole(fs, tmp, text, { fsync: true });
+    const ours = fs.statSync(tmp).ino;
     try {
       fs.linkSync(tmp, path);
     } catch (error) {
       if (error.code === "EEXIST") throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir}; choose another id`);
-      throw error;
+      throw writeFailure(error, path);
     } finally {
       try {
         fs.unlinkSync(tmp);
       } catch {
       }
     }
+    refuseSecondCopy(folder, id, path, ours);
     try {
       journal({ event: "add", task: id, to: "available", attempts: 0 });
     } catch (error) {
@@ -3271,13 +4724,43 @@ function addTasks(folder, inputs, journal) {
   }
   return added;
 }
-var import_node_path6;
+function refuseSecondCopy(folder, id, path, ours) {
+  const { fs } = folder;
+  const inodeOf = (file) => {
+    try {
+      return fs.statSync(file).ino;
+    } catch (error) {
+      if (isMissing(error)) return void 0;
+      throw error;
+    }
+  };
+  const copies = /* @__PURE__ */ new Map();
+  for (const where2 of folder.locate(id)) copies.set(where2.state === "claimed" ? where2.path : where2.state, inodeOf(where2.path));
+  for (const state of TASK_STATES) {
+    for (const entry of folder.names(state)) {
+      const move = parseMoveFileName(entry.name);
+      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path10.join)(folder.stateDir(state), entry.name)));
+    }
+  }
+  const inodes = [...copies.values()].filter((ino) => ino !== void 0);
+  const others = inodes.filter((ino) => ino !== ours).length;
+  if (inodes.includes(ours) ? others === 0 : others <= 1) return;
+  if (inodeOf(path) === ours) {
+    try {
+      fs.unlinkSync(path);
+    } catch {
+    }
+  }
+  throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir} (added by another process meanwhile); choose another id`);
+}
+var import_node_path10;
 var init_adding = __esm({
   "src/store/local/adding.ts"() {
     "use strict";
-    import_node_path6 = require("node:path");
+    import_node_path10 = require("node:path");
     init_errors();
     init_atomic_write();
+    init_fs_port();
     init_backend();
     init_task_file();
     init_task_schema();
@@ -3293,9 +4776,9 @@ function moveTask(folder, spec) {
   const { fs } = folder;
   const toDir = folder.stateDir(spec.to);
   const writer = writerTag();
-  const pending = (0, import_node_path7.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
-  const moving = (0, import_node_path7.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
-  const dest = (0, import_node_path7.join)(toDir, taskFileName(spec.id));
+  const pending = (0, import_node_path11.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
+  const moving = (0, import_node_path11.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
+  const dest = (0, import_node_path11.join)(toDir, taskFileName(spec.id));
   createFileWhole(fs, pending, spec.content, { fsync: true });
   const dropPending = () => {
     try {
@@ -3314,18 +4797,19 @@ function moveTask(folder, spec) {
     try {
       fs.renameSync(moving, spec.source);
     } catch {
+      return;
     }
     dropPending();
   };
+  if (fs.existsSync(dest)) {
+    rollBack();
+    throw duplicateError(dest, spec.id);
+  }
   try {
     spec.record();
   } catch (error) {
     rollBack();
     throw error;
-  }
-  if (fs.existsSync(dest)) {
-    rollBack();
-    throw duplicateError(dest, spec.id);
   }
   try {
     fs.renameSync(pending, dest);
@@ -3346,11 +4830,11 @@ function repairMoves(folder, onRepaired = () => {
 }) {
   const { fs } = folder;
   const repaired = [];
-  const ignoreGone = (action) => {
+  const ignoreGone = (path, action) => {
     try {
       action();
     } catch (error) {
-      if (!isMissing(error)) throw error;
+      if (!isMissing(error)) throw writeFailure(error, path);
     }
   };
   for (const state of TASK_STATES) {
@@ -3362,38 +4846,38 @@ function repairMoves(folder, onRepaired = () => {
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
     for (const { name, move } of moves) {
       if (!writerGone(parseWriterTag(move.writer))) continue;
-      const path = (0, import_node_path7.join)(dir, name);
+      const path = (0, import_node_path11.join)(dir, name);
       if (move.kind === "moving") {
         if (pendingKeys.has(key(move))) {
-          const pending = (0, import_node_path7.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
-          const dest = (0, import_node_path7.join)(dir, taskFileName(move.id));
+          const pending = (0, import_node_path11.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
+          const dest = (0, import_node_path11.join)(dir, taskFileName(move.id));
           if (fs.existsSync(dest)) {
             if (fs.existsSync(pending)) {
               repaired.push(`${state}/${move.id}: an interrupted move cannot finish: ${duplicateError(dest, move.id).message}`);
               continue;
             }
           } else {
-            ignoreGone(() => fs.renameSync(pending, dest));
+            ignoreGone(dest, () => fs.renameSync(pending, dest));
             repaired.push(`${state}/${move.id}: finished an interrupted move`);
             onRepaired(state, move.id, "finished an interrupted move");
           }
         }
-        ignoreGone(() => fs.unlinkSync(path));
+        ignoreGone(path, () => fs.unlinkSync(path));
       } else if (!movingKeys.has(key(move))) {
-        ignoreGone(() => fs.unlinkSync(path));
+        ignoreGone(path, () => fs.unlinkSync(path));
         repaired.push(`${state}/${move.id}: dropped the new content of a move that never took place`);
       }
     }
     for (const name of hidden) {
       if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-      ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(dir, name)));
+      ignoreGone((0, import_node_path11.join)(dir, name), () => fs.unlinkSync((0, import_node_path11.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
     if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
-    ignoreGone(() => fs.unlinkSync((0, import_node_path7.join)(top, name)));
+    ignoreGone((0, import_node_path11.join)(top, name), () => fs.unlinkSync((0, import_node_path11.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;
@@ -3406,11 +4890,11 @@ function safeNames(folder, dir) {
     throw error;
   }
 }
-var import_node_path7, MoveLost;
+var import_node_path11, MoveLost;
 var init_transition = __esm({
   "src/store/local/transition.ts"() {
     "use strict";
-    import_node_path7 = require("node:path");
+    import_node_path11 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -3427,12 +4911,13 @@ var init_transition = __esm({
 });
 
 // src/store/local/local-store.ts
-var import_node_path8, LocalStore;
+var import_node_path12, LocalStore;
 var init_local_store = __esm({
   "src/store/local/local-store.ts"() {
     "use strict";
-    import_node_path8 = require("node:path");
+    import_node_path12 = require("node:path");
     init_errors();
+    init_atomic_write();
     init_fs_port();
     init_path_inside();
     init_git_exclude();
@@ -3471,7 +4956,7 @@ var init_local_store = __esm({
         this.claimer = new Claimer(this.folder);
       }
       get eventsPath() {
-        return (0, import_node_path8.join)(this.dir, "events.jsonl");
+        return (0, import_node_path12.join)(this.dir, "events.jsonl");
       }
       present() {
         return this.fs.existsSync(this.folder.stateDir("available"));
@@ -3487,7 +4972,13 @@ var init_local_store = __esm({
       }
       async init() {
         const created = !this.present();
-        for (const state of TASK_STATES) this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+        for (const state of TASK_STATES) {
+          try {
+            this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+          } catch (error) {
+            throw writeFailure(error, this.folder.stateDir(state));
+          }
+        }
         let excludeAdded = false;
         const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : void 0;
         if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
@@ -3496,7 +4987,7 @@ var init_local_store = __esm({
       /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
       async add(inputs) {
         await this.init();
-        return addTasks(this.folder, inputs, (event) => this.journal(event));
+        return addTasks2(this.folder, inputs, (event) => this.journal(event));
       }
       async list(options = {}) {
         const listing = this.folder.listAll();
@@ -3556,8 +5047,8 @@ var init_local_store = __esm({
           this.fs.utimesSync(where2.path, now, now);
           return this.folder.toTask(this.folder.read(where2.path), where2);
         } catch (error) {
-          if (isMissing(error)) throw notHolder(this.folder, request);
-          throw error;
+          if (isMissing(error)) throw notHolder2(this.folder, request);
+          throw writeFailure(error, where2.path);
         }
       }
       /** Moves a proven claim to its next state with new content (transition.ts), journaling the event. */
@@ -3566,7 +5057,7 @@ var init_local_store = __esm({
         try {
           parsed = this.folder.read(where2.path);
         } catch (error) {
-          if (isMissing(error)) throw notHolder(this.folder, request);
+          if (isMissing(error)) throw notHolder2(this.folder, request);
           throw error;
         }
         const { to, frontmatter, event } = next(parsed.frontmatter);
@@ -3575,7 +5066,7 @@ var init_local_store = __esm({
           const path = moveTask(this.folder, { id: where2.claim.id, source: where2.path, lease: where2.claim.lease, to, content, record: () => this.journal(event) });
           return this.folder.toTask(parseTaskText(content, path), { state: to, path, name: taskFileName(where2.claim.id) });
         } catch (error) {
-          if (error instanceof MoveLost) throw notHolder(this.folder, request);
+          if (error instanceof MoveLost) throw notHolder2(this.folder, request);
           throw error;
         }
       }
@@ -3596,7 +5087,7 @@ var init_local_store = __esm({
       async reopen(request) {
         validateTaskId(request.task);
         this.requireStore();
-        const source = (0, import_node_path8.join)(this.folder.stateDir("completed"), taskFileName(request.task));
+        const source = (0, import_node_path12.join)(this.folder.stateDir("completed"), taskFileName(request.task));
         const where2 = { state: "completed", path: source, name: taskFileName(request.task) };
         let parsed;
         try {
@@ -3619,7 +5110,7 @@ var init_local_store = __esm({
         this.requireStore();
         if (options.task !== void 0) validateTaskId(options.task);
         const repaired = repairMoves(this.folder, (state, id, what) => this.journal({ event: "repair", task: id, reason: `${what} (${state}/)` }));
-        const recovered = takeBackStaleClaims(this.folder, options, (where2, reason) => {
+        const recovered = takeBackStaleClaims(this.folder, options, (message) => repaired.push(message), (where2, reason) => {
           const holder = { agent: where2.claim.agent, task: where2.claim.id };
           return this.moveClaim(where2, { ...holder, identityVerified: true }, (fm) => afterFailure(fm, { ...holder, reason, recovered: true }));
         });
@@ -3634,182 +5125,25 @@ var init_local_store = __esm({
   }
 });
 
-// src/repo/run-git.ts
-function childProcess() {
-  childProcessModule ??= typeof require === "function" ? require("node:child_process") : (0, import_node_module3.createRequire)(import_meta3.url)("node:child_process");
-  return childProcessModule;
-}
-function runGit(args, options) {
-  const result = childProcess().spawnSync("git", args, {
-    cwd: options.cwd,
-    input: options.input ?? "",
-    encoding: "utf8",
-    env: { ...process.env, ...options.env, ...QUIET_ENV },
-    maxBuffer: 256 * 1024 * 1024
-  });
-  if (result.error) {
-    throw new CliError("E_GIT", `could not run git in ${options.cwd}: ${result.error.message}; install git 2.38 or newer and put it on PATH`);
-  }
-  const exitCode = result.status ?? 128;
-  if (exitCode !== 0 && !(options.okExitCodes ?? []).includes(exitCode)) {
-    throw new GitError(args, exitCode, result.stderr, options.cwd);
-  }
-  return { stdout: result.stdout, stderr: result.stderr, exitCode };
-}
-function runGitAsync(args, options) {
-  return new Promise((resolvePromise, reject) => {
-    const input = options.input;
-    const child = childProcess().spawn("git", args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", (error) => {
-      reject(new CliError("E_GIT", `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
-    });
-    child.on("close", (code) => {
-      const result = { stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8"), exitCode: code ?? 128 };
-      if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
-        reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
-      } else {
-        resolvePromise(result);
-      }
-    });
-    if (input !== void 0 && child.stdin) {
-      child.stdin.on("error", () => {
-      });
-      child.stdin.end(input);
-    }
-  });
-}
-function gitOutput(args, options) {
-  return runGit(args, options).stdout.replace(/\n$/, "");
-}
-function gitTest(args, options) {
-  return runGit(args, { ...options, okExitCodes: [1] }).exitCode === 0;
-}
-function resolveCommit(rev, cwd) {
-  if (rev.startsWith("-")) return void 0;
-  const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
-  return result.exitCode === 0 ? result.stdout.trim() : void 0;
-}
-function requireMergeTreeSupport(cwd) {
-  if (mergeTreeChecked) return;
-  const version3 = gitOutput(["version"], { cwd });
-  const match = /(\d+)\.(\d+)/.exec(version3);
-  const major = Number(match?.[1] ?? 0);
-  const minor = Number(match?.[2] ?? 0);
-  if (major < 2 || major === 2 && minor < 38) {
-    throw new CliError("E_GIT", `verify needs git 2.38 or newer for "merge-tree --write-tree" (found "${version3}"); upgrade git`);
-  }
-  mergeTreeChecked = true;
-}
-var import_node_module3, import_meta3, childProcessModule, GitError, QUIET_ENV, mergeTreeChecked;
-var init_run_git = __esm({
-  "src/repo/run-git.ts"() {
-    "use strict";
-    import_node_module3 = require("node:module");
-    init_errors();
-    import_meta3 = {};
-    GitError = class extends CliError {
-      args;
-      gitExitCode;
-      stderr;
-      constructor(args, gitExitCode, stderr, cwd) {
-        const firstLine = stderr.trim().split("\n").find((line) => line.trim().length > 0) ?? `exit code ${gitExitCode}`;
-        super("E_GIT", `git ${args.slice(0, 3).join(" ")} failed in ${cwd}: ${firstLine}`, {
-          git_args: [...args],
-          git_exit: gitExitCode
-        });
-        this.name = "GitError";
-        this.args = args;
-        this.gitExitCode = gitExitCode;
-        this.stderr = stderr;
-      }
-    };
-    QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
-    mergeTreeChecked = false;
-  }
-});
-
-// src/repo/locate.ts
-function findRepoOnDisk(cwd) {
-  let dir = (0, import_node_path9.resolve)(cwd);
-  for (; ; ) {
-    const dotGit = (0, import_node_path9.join)(dir, ".git");
-    let stat;
-    try {
-      stat = (0, import_node_fs3.statSync)(dotGit);
-    } catch {
-      stat = void 0;
-    }
-    if (stat?.isDirectory()) return { repoRoot: dir, gitCommonDir: dotGit };
-    if (stat?.isFile()) {
-      const match = /^gitdir: (.+)$/m.exec((0, import_node_fs3.readFileSync)(dotGit, "utf8"));
-      if (!match) return void 0;
-      const gitDir = (0, import_node_path9.resolve)(dir, match[1].trim());
-      let commonDir;
-      try {
-        commonDir = (0, import_node_path9.resolve)(gitDir, (0, import_node_fs3.readFileSync)((0, import_node_path9.join)(gitDir, "commondir"), "utf8").trim());
-      } catch {
-        return void 0;
-      }
-      if ((0, import_node_path9.basename)(commonDir) !== ".git") return void 0;
-      return { repoRoot: (0, import_node_path9.dirname)(commonDir), gitCommonDir: commonDir };
-    }
-    const parent = (0, import_node_path9.dirname)(dir);
-    if (parent === dir) return "not-found";
-    dir = parent;
-  }
-}
-function findRepo(cwd) {
-  if (!process.env.GIT_DIR && !process.env.GIT_WORK_TREE) {
-    const onDisk = findRepoOnDisk(cwd);
-    if (onDisk === "not-found") return void 0;
-    if (onDisk) return onDisk;
-  }
-  let output;
-  try {
-    const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd, okExitCodes: [128] });
-    if (result.exitCode !== 0) return void 0;
-    output = result.stdout;
-  } catch {
-    return void 0;
-  }
-  const [commonDir, toplevel] = output.trim().split("\n");
-  if (!commonDir) return void 0;
-  const repoRoot = (0, import_node_path9.basename)(commonDir) === ".git" ? (0, import_node_path9.dirname)(commonDir) : toplevel ?? cwd;
-  return { repoRoot, gitCommonDir: commonDir };
-}
-var import_node_fs3, import_node_path9;
-var init_locate = __esm({
-  "src/repo/locate.ts"() {
-    "use strict";
-    import_node_fs3 = require("node:fs");
-    import_node_path9 = require("node:path");
-    init_run_git();
-  }
-});
-
 // src/store/location.ts
 function locateStore(options) {
   const repo = findRepo(options.cwd);
   const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
   if (override) {
     return {
-      dir: (0, import_node_path10.isAbsolute)(override) ? override : (0, import_node_path10.resolve)(options.cwd, override),
+      dir: (0, import_node_path13.isAbsolute)(override) ? override : (0, import_node_path13.resolve)(options.cwd, override),
       repoRoot: repo?.repoRoot,
       gitCommonDir: repo?.gitCommonDir
     };
   }
   const root = repo?.repoRoot ?? options.cwd;
-  return { dir: (0, import_node_path10.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+  return { dir: (0, import_node_path13.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_path10, STORE_DIR_NAME;
+var import_node_path13, STORE_DIR_NAME;
 var init_location = __esm({
   "src/store/location.ts"() {
     "use strict";
-    import_node_path10 = require("node:path");
+    import_node_path13 = require("node:path");
     init_locate();
     STORE_DIR_NAME = "_tasks";
   }
@@ -3821,12 +5155,14 @@ function openStore(options) {
   const spec = options.store ?? env.PARALLEL_STORE ?? "local";
   const location = locateStore({ cwd: options.cwd, tasksDir: options.tasksDir, env });
   if (spec === "local") return new LocalStore(location, { fs: options.fs });
+  if (spec.startsWith("git:")) return new GitRemoteStore({ cwd: options.cwd, remote: spec.slice(4), localDir: location.dir, env, clock: options.clock });
   throw new CliError("E_USAGE", `--store "${spec}" is not a store; use "local" (the _tasks/ folder) or "git:<remote>" (e.g. git:origin)`);
 }
 var init_open_store = __esm({
   "src/store/open-store.ts"() {
     "use strict";
     init_errors();
+    init_git_remote_store();
     init_local_store();
     init_location();
   }
@@ -3905,6 +5241,7 @@ var init_args = __esm({
     GLOBAL_OPTIONS = {
       json: { type: "boolean" },
       "tasks-dir": { type: "string" },
+      store: { type: "string" },
       help: { type: "boolean", short: "h" }
     };
   }
@@ -4011,63 +5348,124 @@ var init_task_view = __esm({
   }
 });
 
-// src/cli/commands/add.ts
-var add_exports = {};
-__export(add_exports, {
-  command: () => command2
-});
-var import_node_fs4, import_node_path11, usage, command2;
-var init_add = __esm({
-  "src/cli/commands/add.ts"() {
+// src/hooks/identity-marker.ts
+function identityKey(gitCommonDir, create) {
+  const path = (0, import_node_path14.join)(gitCommonDir, KEY_FILE);
+  try {
+    return (0, import_node_fs9.readFileSync)(path, "utf8").trim();
+  } catch {
+    if (!create) return void 0;
+  }
+  try {
+    NODE_FS.mkdirSync((0, import_node_path14.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    createFileWhole(NODE_FS, path, `${randomSecret()}
+`);
+  } catch {
+  }
+  try {
+    return (0, import_node_fs9.readFileSync)(path, "utf8").trim();
+  } catch {
+    return void 0;
+  }
+}
+function mac2(key, agentId, hostPid, agentType) {
+  return hmacHex(key, `${agentId}:${hostPid}:${agentType}`).slice(0, 32);
+}
+function typeField(agentType) {
+  return agentType && /^[A-Za-z0-9_.:-]{1,128}$/.test(agentType) ? agentType : "-";
+}
+function markerLine(key, agentId, hostPid, agentType) {
+  const type = typeField(agentType);
+  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac2(key, agentId, hostPid, type)} ${type}`;
+}
+function cmdline(pid) {
+  try {
+    return (0, import_node_fs9.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
+  } catch {
+    return void 0;
+  }
+}
+function checkCaller(gitCommonDir) {
+  for (const pid of ancestors()) {
+    const text = cmdline(pid);
+    if (text === void 0 || !text.includes(MARKER_PREFIX)) continue;
+    const match = MARKER.exec(text);
+    const parent = parentPid(pid);
+    if (!match || parent === void 0 || Number(match[2]) !== parent) continue;
+    const key = gitCommonDir ? identityKey(gitCommonDir, false) : void 0;
+    if (!key) return { kind: "unverified", reason: "no identity key in this repository (is the store in another repository?)" };
+    if (!sameSecret(match[3], mac2(key, match[1], parent, match[4]))) return { kind: "unverified", reason: "its identity marker does not match this repository's key" };
+    return { kind: "verified", identity: { agentId: match[1], agentType: match[4], hostPid: parent, hostStart: processStartTime(parent) } };
+  }
+  return { kind: "none" };
+}
+var import_node_fs9, import_node_path14, MARKER_PREFIX, KEY_FILE, MARKER;
+var init_identity_marker = __esm({
+  "src/hooks/identity-marker.ts"() {
     "use strict";
-    import_node_fs4 = require("node:fs");
-    import_node_path11 = require("node:path");
-    init_errors();
-    init_args();
-    init_open_store2();
-    init_task_view();
-    init_scope_entry();
-    usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
-    command2 = {
-      usage,
-      options: {
-        id: { type: "string" },
-        title: { type: "string" },
-        role: { type: "string" },
-        files: { type: "string" },
-        "depends-on": { type: "string" },
-        "max-attempts": { type: "string" },
-        body: { type: "string" },
-        "body-file": { type: "string" }
-      },
-      async run(ctx) {
-        const { values } = ctx;
-        const bodyText = stringOption(values, "body");
-        const bodyFile = stringOption(values, "body-file");
-        if (bodyText !== void 0 && bodyFile !== void 0) {
-          throw new CliError("E_USAGE", `give --body or --body-file, not both; usage: ${usage}`);
-        }
-        let body = bodyText ?? "";
-        if (bodyFile !== void 0) {
-          try {
-            body = (0, import_node_fs4.readFileSync)((0, import_node_path11.resolve)(ctx.cwd, bodyFile), "utf8");
-          } catch (error) {
-            throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
-          }
-        }
-        const store = openStore2(ctx);
-        const [task] = await store.add([{
-          id: requireString(values, "id", usage),
-          title: requireString(values, "title", usage),
-          role: stringOption(values, "role"),
-          files: splitScopeList(stringOption(values, "files") ?? ""),
-          depends_on: listOption(values, "depends-on"),
-          max_attempts: integerOption(values, "max-attempts", 1),
-          body
-        }]);
-        return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.description}` };
-      }
-    };
+    import_node_fs9 = require("node:fs");
+    import_node_path14 = require("node:path");
+    init_atomic_write();
+    init_fs_port();
+    init_liveness();
+    init_holder_proof();
+    MARKER_PREFIX = "# parallel-agents-identity ";
+    KEY_FILE = (0, import_node_path14.join)("parallel-agents", "identity.key");
+    MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32}) ([A-Za-z0-9_.:-]{1,128})/;
+  }
+});
+
+// src/hooks/subagent-registry.ts
+function recordPath(localDir, agentId) {
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path15.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+}
+function readSubagent(localDir, agentId) {
+  const path = recordPath(localDir, agentId);
+  if (!path) return void 0;
+  try {
+    const data = JSON.parse((0, import_node_fs10.readFileSync)(path, "utf8"));
+    return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function writeSubagent(localDir, record) {
+  const path = recordPath(localDir, record.agentId);
+  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
+`);
+}
+function forgetSubagent(localDir, agentId) {
+  const path = recordPath(localDir, agentId);
+  if (!path) return;
+  try {
+    (0, import_node_fs10.unlinkSync)(path);
+  } catch {
+  }
+}
+function allSubagents(localDir) {
+  let names;
+  try {
+    names = (0, import_node_fs10.readdirSync)((0, import_node_path15.join)(localDir, SUBAGENTS_DIR));
+  } catch {
+    return [];
+  }
+  const records = [];
+  for (const name of names) {
+    if (!name.endsWith(".json")) continue;
+    const record = readSubagent(localDir, name.slice(0, -".json".length));
+    if (record) records.push(record);
+  }
+  return records;
+}
+var import_node_fs10, import_node_path15, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var init_subagent_registry = __esm({
+  "src/hooks/subagent-registry.ts"() {
+    "use strict";
+    import_node_fs10 = require("node:fs");
+    import_node_path15 = require("node:path");
+    init_atomic_write();
+    SUBAGENTS_DIR = "subagents";
+    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
   }
 });
 
@@ -4087,123 +5485,6 @@ function failCommand(agent, task, token) {
 var init_next_steps = __esm({
   "src/store/next-steps.ts"() {
     "use strict";
-  }
-});
-
-// src/hooks/identity-marker.ts
-function identityKey(gitCommonDir, create) {
-  const path = (0, import_node_path12.join)(gitCommonDir, KEY_FILE);
-  try {
-    return (0, import_node_fs5.readFileSync)(path, "utf8").trim();
-  } catch {
-    if (!create) return void 0;
-  }
-  try {
-    NODE_FS.mkdirSync((0, import_node_path12.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
-    createFileWhole(NODE_FS, path, `${randomSecret()}
-`);
-  } catch {
-  }
-  try {
-    return (0, import_node_fs5.readFileSync)(path, "utf8").trim();
-  } catch {
-    return void 0;
-  }
-}
-function mac2(key, agentId, hostPid) {
-  return hmacHex(key, `${agentId}:${hostPid}`).slice(0, 32);
-}
-function markerLine(key, agentId, hostPid) {
-  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac2(key, agentId, hostPid)}`;
-}
-function cmdline(pid) {
-  try {
-    return (0, import_node_fs5.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
-  } catch {
-    return void 0;
-  }
-}
-function checkCaller(gitCommonDir) {
-  for (const pid of ancestors()) {
-    const text = cmdline(pid);
-    if (text === void 0 || !text.includes(MARKER_PREFIX)) continue;
-    const match = MARKER.exec(text);
-    const parent = parentPid(pid);
-    if (!match || parent === void 0 || Number(match[2]) !== parent) continue;
-    const key = gitCommonDir ? identityKey(gitCommonDir, false) : void 0;
-    if (!key) return { kind: "unverified", reason: "no identity key in this repository (is the store in another repository?)" };
-    if (!sameSecret(match[3], mac2(key, match[1], parent))) return { kind: "unverified", reason: "its identity marker does not match this repository's key" };
-    return { kind: "verified", identity: { agentId: match[1], hostPid: parent, hostStart: processStartTime(parent) } };
-  }
-  return { kind: "none" };
-}
-var import_node_fs5, import_node_path12, MARKER_PREFIX, KEY_FILE, MARKER;
-var init_identity_marker = __esm({
-  "src/hooks/identity-marker.ts"() {
-    "use strict";
-    import_node_fs5 = require("node:fs");
-    import_node_path12 = require("node:path");
-    init_atomic_write();
-    init_fs_port();
-    init_liveness();
-    init_holder_proof();
-    MARKER_PREFIX = "# parallel-agents-identity ";
-    KEY_FILE = (0, import_node_path12.join)("parallel-agents", "identity.key");
-    MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32})/;
-  }
-});
-
-// src/hooks/subagent-registry.ts
-function recordPath(localDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path13.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
-}
-function readSubagent(localDir, agentId) {
-  const path = recordPath(localDir, agentId);
-  if (!path) return void 0;
-  try {
-    const data = JSON.parse((0, import_node_fs6.readFileSync)(path, "utf8"));
-    return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function writeSubagent(localDir, record) {
-  const path = recordPath(localDir, record.agentId);
-  if (path) writeFileAtomic(path, `${JSON.stringify(record)}
-`);
-}
-function forgetSubagent(localDir, agentId) {
-  const path = recordPath(localDir, agentId);
-  if (!path) return;
-  try {
-    (0, import_node_fs6.unlinkSync)(path);
-  } catch {
-  }
-}
-function allSubagents(localDir) {
-  let names;
-  try {
-    names = (0, import_node_fs6.readdirSync)((0, import_node_path13.join)(localDir, SUBAGENTS_DIR));
-  } catch {
-    return [];
-  }
-  const records = [];
-  for (const name of names) {
-    if (!name.endsWith(".json")) continue;
-    const record = readSubagent(localDir, name.slice(0, -".json".length));
-    if (record) records.push(record);
-  }
-  return records;
-}
-var import_node_fs6, import_node_path13, SUBAGENTS_DIR, AGENT_ID_PATTERN;
-var init_subagent_registry = __esm({
-  "src/hooks/subagent-registry.ts"() {
-    "use strict";
-    import_node_fs6 = require("node:fs");
-    import_node_path13 = require("node:path");
-    init_atomic_write();
-    SUBAGENTS_DIR = "subagents";
-    AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
   }
 });
 
@@ -4252,12 +5533,25 @@ async function bindClaimer(ctx, store, agent) {
   }
   return hostOf(identity);
 }
+function requireOrchestrator(ctx, what) {
+  const refuse = (who) => {
+    throw new CliError("E_IDENTITY", `${what} is the orchestrator's: ${who} may claim, work in its task, check and finish it, but not ${what}; report to the session that launched you instead`);
+  };
+  if (ctx.env.PARALLEL_ATTEMPT !== void 0) refuse(`a runner agent (task ${ctx.env.PARALLEL_TASK_ID ?? "?"})`);
+  const storeDir = locateStore({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), env: ctx.env }).dir;
+  const check = checkCaller((findRepo(storeDir) ?? findRepo(ctx.cwd))?.gitCommonDir);
+  if (check.kind === "unverified") refuse("an agent whose identity cannot be verified");
+  if (check.kind === "verified" && check.identity.agentId !== "main" && check.identity.agentType !== ORCHESTRATING_AGENT) {
+    refuse(`subagent ${check.identity.agentId} (${check.identity.agentType})`);
+  }
+}
 function holderRequest(ctx, store, base) {
   if (base.token !== void 0) return base;
   const identity = callerIdentity(ctx, store);
   const bound = identity && identity.agentId !== "main" ? readSubagent(store.localDir, identity.agentId) : void 0;
   return { ...base, identityVerified: bound?.agent === base.agent };
 }
+var ORCHESTRATING_AGENT;
 var init_caller = __esm({
   "src/cli/caller.ts"() {
     "use strict";
@@ -4266,7 +5560,72 @@ var init_caller = __esm({
     init_subagent_registry();
     init_liveness();
     init_locate();
+    init_location();
+    init_args();
     init_next_steps();
+    ORCHESTRATING_AGENT = "parallel:coordinator";
+  }
+});
+
+// src/cli/commands/add.ts
+var add_exports = {};
+__export(add_exports, {
+  command: () => command2
+});
+var import_node_fs11, import_node_path16, usage, command2;
+var init_add = __esm({
+  "src/cli/commands/add.ts"() {
+    "use strict";
+    import_node_fs11 = require("node:fs");
+    import_node_path16 = require("node:path");
+    init_errors();
+    init_args();
+    init_open_store2();
+    init_task_view();
+    init_scope_entry();
+    init_caller();
+    usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
+    command2 = {
+      usage,
+      options: {
+        id: { type: "string" },
+        title: { type: "string" },
+        role: { type: "string" },
+        files: { type: "string" },
+        "depends-on": { type: "string" },
+        "max-attempts": { type: "string" },
+        body: { type: "string" },
+        "body-file": { type: "string" }
+      },
+      async run(ctx) {
+        requireOrchestrator(ctx, "adding tasks");
+        const { values } = ctx;
+        const bodyText = stringOption(values, "body");
+        const bodyFile = stringOption(values, "body-file");
+        if (bodyText !== void 0 && bodyFile !== void 0) {
+          throw new CliError("E_USAGE", `give --body or --body-file, not both; usage: ${usage}`);
+        }
+        let body = bodyText ?? "";
+        if (bodyFile !== void 0) {
+          try {
+            body = (0, import_node_fs11.readFileSync)((0, import_node_path16.resolve)(ctx.cwd, bodyFile), "utf8");
+          } catch (error) {
+            throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
+          }
+        }
+        const store = openStore2(ctx);
+        const [task] = await store.add([{
+          id: requireString(values, "id", usage),
+          title: requireString(values, "title", usage),
+          role: stringOption(values, "role"),
+          files: splitScopeList(stringOption(values, "files") ?? ""),
+          depends_on: listOption(values, "depends-on"),
+          max_attempts: integerOption(values, "max-attempts", 1),
+          body
+        }]);
+        return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.description}` };
+      }
+    };
   }
 });
 
@@ -4695,7 +6054,7 @@ function openRepoContext(options) {
     throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
   }
   const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
-  const worktreesDir = (0, import_node_path14.isAbsolute)(configured) ? configured : (0, import_node_path14.resolve)(location.repoRoot, configured);
+  const worktreesDir = (0, import_node_path17.isAbsolute)(configured) ? configured : (0, import_node_path17.resolve)(location.repoRoot, configured);
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
@@ -4718,7 +6077,7 @@ function isWorktreesExcluded(context) {
   const line = excludeLineFor(context);
   if (!line) return true;
   try {
-    return (0, import_node_fs7.readFileSync)((0, import_node_path14.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
+    return (0, import_node_fs12.readFileSync)((0, import_node_path17.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
   } catch {
     return false;
   }
@@ -4730,41 +6089,41 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_fs7, import_node_path14, DEFAULT_WORKTREES_DIR;
+var import_node_fs12, import_node_path17, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
-    import_node_fs7 = require("node:fs");
-    import_node_path14 = require("node:path");
+    import_node_fs12 = require("node:fs");
+    import_node_path17 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path14.join)(".parallel", "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path17.join)(".parallel", "worktrees");
   }
 });
 
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
-  return (0, import_node_path15.join)(storeDir, WORKTREE_RECORDS_DIR);
+  return (0, import_node_path18.join)(storeDir, WORKTREE_RECORDS_DIR);
 }
 function recordFile(storeDir, taskId) {
   validateTaskId(taskId);
-  return (0, import_node_path15.join)(recordsDir(storeDir), `${taskId}.json`);
+  return (0, import_node_path18.join)(recordsDir(storeDir), `${taskId}.json`);
 }
 function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
   let text;
   try {
-    text = (0, import_node_fs8.readFileSync)(file, "utf8");
+    text = (0, import_node_fs13.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return void 0;
     throw error;
   }
-  return parseRecord(file, text);
+  return parseRecord2(file, text);
 }
-function parseRecord(file, text) {
+function parseRecord2(file, text) {
   let raw;
   try {
     raw = JSON.parse(text);
@@ -4783,7 +6142,7 @@ function writeWorktreeRecord(storeDir, record) {
 }
 function deleteWorktreeRecord(storeDir, taskId) {
   try {
-    (0, import_node_fs8.unlinkSync)(recordFile(storeDir, taskId));
+    (0, import_node_fs13.unlinkSync)(recordFile(storeDir, taskId));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
@@ -4792,7 +6151,7 @@ function listWorktreeRecords(storeDir) {
   const dir = recordsDir(storeDir);
   let names;
   try {
-    names = (0, import_node_fs8.readdirSync)(dir);
+    names = (0, import_node_fs13.readdirSync)(dir);
   } catch (error) {
     if (error.code === "ENOENT") return { records: [], problems: [] };
     throw error;
@@ -4801,21 +6160,21 @@ function listWorktreeRecords(storeDir) {
   const problems = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const file = (0, import_node_path15.join)(dir, name);
+    const file = (0, import_node_path18.join)(dir, name);
     try {
-      records.push(parseRecord(file, (0, import_node_fs8.readFileSync)(file, "utf8")));
+      records.push(parseRecord2(file, (0, import_node_fs13.readFileSync)(file, "utf8")));
     } catch (error) {
       problems.push({ file, message: error.message });
     }
   }
   return { records, problems };
 }
-var import_node_fs8, import_node_path15, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs13, import_node_path18, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
-    import_node_fs8 = require("node:fs");
-    import_node_path15 = require("node:path");
+    import_node_fs13 = require("node:fs");
+    import_node_path18 = require("node:path");
     init_mini();
     init_errors();
     init_atomic_write();
@@ -4823,7 +6182,7 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(refine((path) => (0, import_node_path15.isAbsolute)(path), "must be an absolute path")),
+      path: string2().check(refine((path) => (0, import_node_path18.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
@@ -4885,8 +6244,8 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs9.mkdtempSync)((0, import_node_path16.join)((0, import_node_os2.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path16.join)(scratch, "index") };
+  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path19.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path19.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     runGit(["read-tree", head], { cwd: worktreePath, env });
@@ -4894,7 +6253,7 @@ function snapshotWorkingTree(worktreePath, message) {
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
-    (0, import_node_fs9.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs14.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function identityFallback(cwd) {
@@ -4905,13 +6264,13 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs9, import_node_os2, import_node_path16;
+var import_node_fs14, import_node_os3, import_node_path19;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
-    import_node_fs9 = require("node:fs");
-    import_node_os2 = require("node:os");
-    import_node_path16 = require("node:path");
+    import_node_fs14 = require("node:fs");
+    import_node_os3 = require("node:os");
+    import_node_path19 = require("node:path");
     init_run_git();
   }
 });
@@ -4939,7 +6298,7 @@ function commitTaskWorktree(context, record, task) {
   if (!record) {
     throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
-  if (!(0, import_node_fs10.existsSync)(record.path)) {
+  if (!(0, import_node_fs15.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
   const outside = ownershipViolations(changedInWorktree(record.path), task.files, controlDirs(context));
@@ -4966,7 +6325,7 @@ function changedBetween(cwd, from, to) {
 }
 function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
-  const full = resolveCommit(commit, (0, import_node_fs10.existsSync)(record.path) ? record.path : repoRoot);
+  const full = resolveCommit(commit, (0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
   const head = resolveCommit(branchRefName(record.branch), repoRoot);
   if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
@@ -4992,11 +6351,11 @@ function checkSharedCheckoutCommit(context, task, commit) {
   }
   return full;
 }
-var import_node_fs10;
+var import_node_fs15;
 var init_evidence = __esm({
   "src/git/evidence.ts"() {
     "use strict";
-    import_node_fs10 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     init_errors();
     init_run_git();
     init_task_schema();
@@ -5019,6 +6378,7 @@ var init_complete = __esm({
     init_errors();
     init_evidence();
     init_repo_context();
+    init_worktree_registry();
     init_next_steps();
     init_args();
     init_caller();
@@ -5046,11 +6406,14 @@ var init_complete = __esm({
         }
         const held = await store.heartbeat(proof2);
         const needsRepo = commitWorktree || commit !== void 0 || held.files.length > 0;
+        let evidence;
         if (needsRepo) {
           const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
           commit = gatherEvidence({ context, task: held, commit, commitWorktree });
+          const record = readWorktreeRecord(context.storeDir, held.id);
+          if (record && commit) evidence = { branch: record.branch, base: record.base };
         }
-        const task = await store.complete({ ...proof2, commit, summary: stringOption(ctx.values, "summary") });
+        const task = await store.complete({ ...proof2, commit, summary: stringOption(ctx.values, "summary"), evidence });
         return {
           data: { task: taskJson(task) },
           text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ""}; claim the next task with ${claimCommand(proof2.agent, task.role)}`
@@ -5136,6 +6499,7 @@ var init_recover = __esm({
         const task = stringOption(ctx.values, "task");
         const force = ctx.values.force === true;
         if (force && task === void 0) throw new CliError("E_USAGE", "--force takes back one claim: name it with --task ID");
+        if (force) requireOrchestrator(ctx, "recover --force");
         const store = openStore2(ctx);
         const caller = force ? checkCallerOf(ctx, store) : void 0;
         if (caller && caller.kind !== "none" && (caller.kind === "unverified" || caller.identity.agentId !== "main")) {
@@ -5173,9 +6537,9 @@ function launchLimit(wanted, env, running = 0) {
   const cap = hostSubagentCap(env);
   return Math.max(0, cap === void 0 ? wanted : Math.min(wanted, cap - running));
 }
-function launchNow(claimable, claimed, env, running = claimed) {
+function launchNow(claimable2, claimed, env, running = claimed) {
   const aboutToClaim = Math.max(0, running - claimed);
-  return launchLimit(Math.max(0, claimable - aboutToClaim), env, running);
+  return launchLimit(Math.max(0, claimable2 - aboutToClaim), env, running);
 }
 var DEFAULT_HOST_SUBAGENT_CAP, CAP_SINCE;
 var init_launch_limit = __esm({
@@ -5204,7 +6568,7 @@ async function snapshot(store, staleAfterMs) {
   }
   const worktrees = new Map(listWorktreeRecords(store.localDir).records.map((record) => [record.task, record]));
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));
-  const claimable = (task) => isClaimable(task, (id) => stateById.get(id));
+  const claimable2 = (task) => isClaimable(task, (id) => stateById.get(id));
   const total = tasks.length;
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
   const done = counts.available + counts.claimed + counts.failed === 0;
@@ -5212,10 +6576,10 @@ async function snapshot(store, staleAfterMs) {
     store: store.description,
     summary,
     counts,
-    claimable: tasks.filter(claimable).length,
+    claimable: tasks.filter(claimable2).length,
     total,
     done,
-    tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable(task) })),
+    tasks: tasks.map((task) => ({ ...taskJson(task, now, worktrees.get(task.id)), claimable: claimable2(task) })),
     flags,
     problems,
     list: tasks
@@ -5339,8 +6703,8 @@ function oneReadableLine(message, json) {
 }
 function sameDestination() {
   try {
-    const out = (0, import_node_fs11.fstatSync)(1);
-    const err = (0, import_node_fs11.fstatSync)(2);
+    const out = (0, import_node_fs16.fstatSync)(1);
+    const err = (0, import_node_fs16.fstatSync)(2);
     return out.dev === err.dev && out.ino === err.ino;
   } catch {
     return false;
@@ -5359,11 +6723,11 @@ function reportError(error, json, cause) {
 `);
   }
 }
-var import_node_fs11, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var import_node_fs16, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     init_errors();
     init_printable();
     JSON_SCHEMA_VERSION = 1;
@@ -5876,11 +7240,11 @@ function addScopeEdges(plan, taskOrder, edges) {
       throw new CliError("E_INVALID", `${plan.source ?? "plan"}: task "${task.id}": ${error.message}`);
     }
   }
-  const hook = (position, chain, file, before, after) => {
+  const hook = (position, chain, file, before2, after) => {
     const at = lowerBound2(chain, position);
     const previous = chain[at - 1];
     const next = chain[chain[at] === position ? at + 1 : at];
-    if (previous !== void 0) edges.add(order[previous], order[position], before, file);
+    if (previous !== void 0) edges.add(order[previous], order[position], before2, file);
     if (next !== void 0) edges.add(order[position], order[next], after, file);
   };
   index.patterns.forEach((pattern, id) => {
@@ -6285,9 +7649,9 @@ var init_plan_schema = __esm({
 
 // src/plan/load-plan.ts
 function lineOfOffset(text, offset) {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
-  const lastBreak = before.lastIndexOf("\n");
-  return { line: before.split("\n").length, column: before.length - lastBreak };
+  const before2 = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const lastBreak = before2.lastIndexOf("\n");
+  return { line: before2.split("\n").length, column: before2.length - lastBreak };
 }
 function failsBeforeEnd(text) {
   try {
@@ -6325,7 +7689,7 @@ function parseJson(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path17.extname)(source).toLowerCase() === ".json" || (0, import_node_path17.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path20.extname)(source).toLowerCase() === ".json" || (0, import_node_path20.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? parseJson(text, source) : parseYaml(text, source, "fix the file and run plan check again");
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -6349,19 +7713,19 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs12.readFileSync)(path, "utf8");
+    text = (0, import_node_fs17.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs12, import_node_path17;
+var import_node_fs17, import_node_path20;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
-    import_node_path17 = require("node:path");
+    import_node_fs17 = require("node:fs");
+    import_node_path20 = require("node:path");
     init_errors();
     init_task_schema();
     init_yaml();
@@ -6463,11 +7827,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path18, usage8, FORMATS, command11;
+var import_node_path21, usage8, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path18 = require("node:path");
+    import_node_path21 = require("node:path");
     init_errors();
     init_args();
     init_output();
@@ -6495,7 +7859,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path18.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path21.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
@@ -6596,17 +7960,18 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path19, usage9, command12;
+var import_node_path22, usage9, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path19 = require("node:path");
+    import_node_path22 = require("node:path");
     init_errors();
     init_args();
     init_open_store2();
     init_agent_count();
     init_load_plan();
     init_publish_plan();
+    init_caller();
     usage9 = "parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]";
     command12 = {
       usage: usage9,
@@ -6616,9 +7981,10 @@ var init_plan_publish = __esm({
       },
       allowPositionals: true,
       async run(ctx) {
+        requireOrchestrator(ctx, "publishing a plan");
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path19.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path22.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
         const result = await publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -6659,41 +8025,69 @@ var init_batch_pattern = __esm({
 // src/batch/batch-plan.ts
 function shortInstruction(instruction) {
   const firstLine = instruction.trim().split("\n")[0].trim();
-  return firstLine.length <= TITLE_INSTRUCTION_LENGTH ? firstLine : `${firstLine.slice(0, TITLE_INSTRUCTION_LENGTH - 1).trimEnd()}\u2026`;
+  if (firstLine.length <= TITLE_INSTRUCTION_LENGTH) return firstLine;
+  const cut = firstLine.slice(0, TITLE_INSTRUCTION_LENGTH);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > 0 ? cut.slice(0, space) : cut.slice(0, -1)).replace(/[\s,;:.-]+$/, "")}\u2026`;
+}
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+function unitSize(unit) {
+  const files = plural(unit.files.length, "file");
+  return unit.groups.length === 1 || unit.groups[0] === unit.files[0] ? files : `${plural(unit.groups.length, "folder")}, ${files}`;
+}
+function unitEstimates(units, estimateMs) {
+  const sizes = units.map((unit) => unit.files.length).sort((a, b) => a - b);
+  const middle = sizes.length >> 1;
+  const median = sizes.length % 2 === 1 ? sizes[middle] : (sizes[middle - 1] + sizes[middle]) / 2;
+  return units.map((unit) => {
+    const ms = estimateMs * unit.files.length / median;
+    const trim = (value, digits) => value.toFixed(digits).replace(/\.?0+$/, "");
+    if (ms < 6e4) return `${Math.max(1, Math.round(ms / 1e3))}s`;
+    if (ms < 72e5) return `${trim(ms / 6e4, 1)}m`;
+    return `${trim(ms / 36e5, 2)}h`;
+  });
 }
 function promptFor(unit, instruction) {
+  const whole = unit.scope.some((entry) => entry.endsWith("**")) ? ' (a "dir/**" entry is every file in that folder)' : "";
+  const listed = unit.scope.length <= LISTED_ENTRIES;
   return [
     instruction.trim(),
     "",
-    `This task is one unit (${unit.label}) of a batch: other agents apply the same instruction to the other units at the same time. Apply it to these files:`,
-    ...unit.files.map((file) => `- ${file}`),
+    `This task is one unit (${unit.label}) of a batch: other agents apply the same instruction to the other units at the same time. Apply it to the ${plural(unit.files.length, "file")} of this task's write scope${listed ? `${whole}:` : `, its \`files\` list${whole}.`}`,
+    ...listed ? unit.scope.map((entry) => `- ${entry}`) : [],
     "",
-    `Change only files inside this task's write scope: ${unit.scope.join(", ")}.`,
+    "Change only files inside this write scope.",
     ""
   ].join("\n");
 }
 function batchPlanDocument(units, options) {
   const title = shortInstruction(options.instruction);
+  const estimates = unitEstimates(units, parseDuration(options.estimate, { unitRequired: true }));
   return {
     name: options.name,
-    tasks: units.map((unit) => ({
+    tasks: units.map((unit, index) => ({
       id: unit.id,
-      title: `${unit.label}: ${title}`,
+      title: `${unit.label} (${unitSize(unit)}): ${title}`,
       ...options.role !== void 0 ? { role: options.role } : {},
       files: unit.scope,
-      estimate: options.estimate,
+      estimate: estimates[index],
       prompt: promptFor(unit, options.instruction)
     }))
   };
 }
-async function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs13.existsSync)(path) && !force) {
+function writeBatchPlan(path, source, plan, force) {
+  if ((0, import_node_fs18.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
-  const text = (0, import_node_path20.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const checked = planSchema.safeParse(plan);
+  if (!checked.success) {
+    throw new CliError("E_INTERNAL", `internal error: the batch plan for ${source} does not pass the plan schema (${describeIssues(checked.error)}); please report it`);
+  }
+  const text = (0, import_node_path23.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${stringifyYaml(plan)}`;
-  await parsePlanText(text, source);
   try {
     writeFileAtomic(path, text);
   } catch (error) {
@@ -6701,17 +8095,38 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs13, import_node_path20, TITLE_INSTRUCTION_LENGTH;
+var import_node_fs18, import_node_path23, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_fs18 = require("node:fs");
+    import_node_path23 = require("node:path");
     init_errors();
+    init_duration();
     init_yaml();
     init_atomic_write();
-    init_load_plan();
+    init_plan_schema();
+    init_task_schema();
     TITLE_INSTRUCTION_LENGTH = 60;
+    LISTED_ENTRIES = 50;
+  }
+});
+
+// src/batch/scope-summary.ts
+function summarizeScope(scope) {
+  const all = scope.join(", ");
+  if (all.length <= MAX_SUMMARY) return all;
+  const folders = scope.filter((entry) => entry.endsWith("**")).length;
+  const rest = scope.length - 1;
+  const kinds = folders === 0 ? `${scope.length} files` : folders === scope.length ? `${folders} folders` : `${folders} folder${folders === 1 ? "" : "s"}, ${scope.length - folders} file${scope.length - folders === 1 ? "" : "s"}`;
+  const first = scope[0].length > MAX_SUMMARY ? `${scope[0].slice(0, MAX_SUMMARY - 1)}\u2026` : scope[0];
+  return rest === 0 ? first : `${first} + ${rest} more (${kinds})`;
+}
+var MAX_SUMMARY;
+var init_scope_summary = __esm({
+  "src/batch/scope-summary.ts"() {
+    "use strict";
+    MAX_SUMMARY = 60;
   }
 });
 
@@ -6725,8 +8140,12 @@ function comparePaths(a, b) {
   }
   return left.length - right.length;
 }
-function isUnder(path, folder) {
-  return folder === "" || path === folder || path.startsWith(`${folder}/`);
+function sortPaths(paths) {
+  return paths.map((path) => path.replaceAll("/", "\0")).sort().map((key) => key.replaceAll("\0", "/"));
+}
+function parentFolder(path) {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
 }
 var init_path_order = __esm({
   "src/batch/path-order.ts"() {
@@ -6743,8 +8162,15 @@ function parseGroupMode(text, usage19) {
   throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage19}`);
 }
 function folderKey(file, depth) {
-  const folders = file.split("/").slice(0, -1);
-  return (depth === void 0 ? folders : folders.slice(0, depth)).join("/");
+  const last = file.lastIndexOf("/");
+  if (depth === void 0 || last < 0) return last < 0 ? "" : file.slice(0, last);
+  let end = -1;
+  for (let n = 0; n < depth; n++) {
+    const next = file.indexOf("/", end + 1);
+    if (next < 0 || next > last) return file.slice(0, last);
+    end = next;
+  }
+  return file.slice(0, end);
 }
 function groupFiles(files, mode) {
   if (mode.kind === "file") return files.map((file) => ({ key: file, kind: "file", files: [file] }));
@@ -6768,112 +8194,298 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path21.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path21.resolve)(cwd); ; dir = (0, import_node_path21.dirname)(dir)) {
-    if ((0, import_node_fs14.existsSync)((0, import_node_path21.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path21.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path24.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path24.resolve)(cwd); ; dir = (0, import_node_path24.dirname)(dir)) {
+    if ((0, import_node_fs19.existsSync)((0, import_node_path24.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path24.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs14, import_node_path21;
+var import_node_fs19, import_node_path24;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
-    import_node_path21 = require("node:path");
+    import_node_fs19 = require("node:fs");
+    import_node_path24 = require("node:path");
     init_locate();
   }
 });
 
 // src/batch/merge-groups.ts
+function before(a, b) {
+  return a.sum < b.sum || a.sum === b.sum && a.left < b.left;
+}
 function mergeNeighbours(groups, max) {
-  const runs = groups.map((group) => [group]);
-  const sizes = groups.map((group) => group.files.length);
-  while (runs.length > max) {
-    let best = 0;
-    for (let i = 1; i < runs.length - 1; i++) {
-      if (sizes[i] + sizes[i + 1] < sizes[best] + sizes[best + 1]) best = i;
-    }
-    runs.splice(best, 2, [...runs[best], ...runs[best + 1]]);
-    sizes.splice(best, 2, sizes[best] + sizes[best + 1]);
+  const count = groups.length;
+  if (count <= max) return groups.map((group) => [group]);
+  const size = groups.map((group) => group.files.length);
+  const next = Array.from({ length: count }, (_, i) => i + 1 < count ? i + 1 : -1);
+  const prev = Array.from({ length: count }, (_, i) => i - 1);
+  const alive = new Array(count).fill(true);
+  const heap = new PairHeap();
+  const queue = (left, right) => {
+    if (left >= 0 && right >= 0) heap.push({ sum: size[left] + size[right], left, right, leftSize: size[left], rightSize: size[right] });
+  };
+  for (let i = 0; i + 1 < count; i++) queue(i, i + 1);
+  for (let runs2 = count; runs2 > max && heap.size > 0; ) {
+    const pair = heap.pop();
+    const { left, right } = pair;
+    if (!alive[left] || !alive[right] || next[left] !== right || size[left] !== pair.leftSize || size[right] !== pair.rightSize) continue;
+    size[left] += size[right];
+    alive[right] = false;
+    next[left] = next[right];
+    if (next[left] >= 0) prev[next[left]] = left;
+    runs2--;
+    queue(prev[left], left);
+    queue(left, next[left]);
+  }
+  const runs = [];
+  for (let start = 0; start >= 0; start = next[start]) {
+    const end = next[start] >= 0 ? next[start] : count;
+    runs.push(groups.slice(start, end));
   }
   return runs;
 }
+var PairHeap;
 var init_merge_groups = __esm({
   "src/batch/merge-groups.ts"() {
     "use strict";
+    PairHeap = class {
+      items = [];
+      get size() {
+        return this.items.length;
+      }
+      push(pair) {
+        const items = this.items;
+        items.push(pair);
+        for (let i = items.length - 1; i > 0; ) {
+          const up = i - 1 >> 1;
+          if (!before(items[i], items[up])) break;
+          [items[i], items[up]] = [items[up], items[i]];
+          i = up;
+        }
+      }
+      pop() {
+        const items = this.items;
+        const top = items[0];
+        const last = items.pop();
+        if (items.length > 0) {
+          items[0] = last;
+          for (let i = 0; ; ) {
+            const l = 2 * i + 1;
+            const r = l + 1;
+            let best = i;
+            if (l < items.length && before(items[l], items[best])) best = l;
+            if (r < items.length && before(items[r], items[best])) best = r;
+            if (best === i) break;
+            [items[i], items[best]] = [items[best], items[i]];
+            i = best;
+          }
+        }
+        return top;
+      }
+    };
   }
 });
 
 // src/batch/unit-id.ts
-function slugForPath(path) {
-  const slug = path.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/[._-]{2,}/g, "-").replace(/^[._-]+|[._-]+$/g, "");
-  return slug === "" ? "root" : slug;
+function slugForName(name) {
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/[._-]{2,}/g, "-").replace(/^[._-]+|[._-]+$/g, "");
 }
-function clip(text, length) {
-  return text.slice(0, length).replace(/[._-]+$/, "") || text.slice(0, 1);
+function clipStart(text, length) {
+  return text.length <= length ? text : text.slice(text.length - length).replace(/^[._-]+/, "");
 }
-function baseIdForKeys(keys) {
-  const first = slugForPath(keys[0] ?? "");
-  if (keys.length === 1) return clip(first, MAX_ID_LENGTH);
-  const last = slugForPath(keys[keys.length - 1]);
-  const half = MAX_ID_LENGTH - 2 >> 1;
-  return first.length + 2 + last.length <= MAX_ID_LENGTH ? `${first}--${last}` : `${clip(first, half)}--${clip(last, half)}`;
+function clipEnd(text, length) {
+  return text.length <= length ? text : text.slice(0, length).replace(/[._-]+$/, "");
 }
-function uniqueIds(baseIds) {
-  const taken = /* @__PURE__ */ new Set();
-  return baseIds.map((base) => {
-    let id = base;
-    for (let n = 2; taken.has(id) || !TASK_ID_PATTERN.test(id); n++) {
-      const suffix = `-${n}`;
-      id = `${clip(base, MAX_ID_LENGTH - suffix.length)}${suffix}`;
+function candidate(place, names, depth) {
+  const tail = names.slice(names.length - depth).join("-");
+  if (!place.range) return clipStart(tail || "root", MAX_ID_LENGTH);
+  const [first, last] = place.range.map((name) => clipEnd(slugForName(name), MAX_RANGE_PART));
+  const range = first === "" ? `--${last || "root"}` : `${tail === "" ? "" : "-"}${first}--${last || "root"}`;
+  const head = first === "" ? tail || "root" : tail;
+  return `${clipStart(head, MAX_ID_LENGTH - range.length)}${range}`.replace(/^[._-]+/, "");
+}
+function withHash(id, place) {
+  const hash = fingerprint(place.keys.join("\n")).slice(0, 6);
+  return `${clipEnd(id, MAX_ID_LENGTH - hash.length - 1)}-${hash}`.replace(/^[._-]+/, "");
+}
+function unitIds(places) {
+  const names = places.map((place) => place.path === "" ? [] : place.path.split("/").map(slugForName).filter((slug) => slug !== ""));
+  const depth = names.map((list, i) => places[i].range?.[0] ? 0 : Math.min(1, list.length));
+  const ids = places.map((place, i) => candidate(place, names[i], depth[i]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    const holders = /* @__PURE__ */ new Map();
+    ids.forEach((id, i) => {
+      const list = holders.get(id);
+      if (list) list.push(i);
+      else holders.set(id, [i]);
+    });
+    for (const clash of holders.values()) {
+      if (clash.length < 2) continue;
+      for (const i of clash) {
+        if (depth[i] < names[i].length) {
+          depth[i]++;
+          ids[i] = candidate(places[i], names[i], depth[i]);
+          changed = true;
+        }
+      }
     }
-    taken.add(id);
-    return id;
-  });
+  }
+  const counts = /* @__PURE__ */ new Map();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return ids.map((id, i) => counts.get(id) > 1 || !TASK_ID_PATTERN.test(id) ? withHash(id === "" ? "unit" : id, places[i]) : id);
 }
-var MAX_ID_LENGTH;
+var MAX_ID_LENGTH, MAX_RANGE_PART;
 var init_unit_id = __esm({
   "src/batch/unit-id.ts"() {
     "use strict";
     init_task_schema();
+    init_fingerprint();
     MAX_ID_LENGTH = 64;
+    MAX_RANGE_PART = 20;
   }
 });
 
 // src/batch/write-scope.ts
-function folderScope(key) {
-  return key === "" ? "**" : `${key}/**`;
+function joinOwner(a, b) {
+  return a === NONE ? b : b === NONE || a === b ? a : MIXED;
 }
-function writeScopes(runs) {
-  const folders = runs.flatMap((run, unit) => run.filter((group) => group.kind === "dir").map((group) => ({ key: group.key, unit })));
-  return runs.map((run, unit) => {
-    const entries = [];
-    for (const group of run) {
-      const sharesSubtree = group.kind === "dir" && folders.some((other) => other.unit !== unit && other.key !== group.key && isUnder(other.key, group.key));
-      if (group.kind === "dir" && !sharesSubtree) entries.push({ entry: folderScope(group.key), path: group.key, ownsFolder: true });
-      else entries.push(...group.files.map((file) => ({ entry: file, path: file, ownsFolder: false })));
+function folderCounts(tree, owner) {
+  const counts = /* @__PURE__ */ new Map();
+  const countFor = (folder) => {
+    let count = counts.get(folder);
+    if (!count) counts.set(folder, count = { total: 0, selected: 0, owner: NONE });
+    return count;
+  };
+  let lastFolder;
+  let last;
+  let selectedSeen = 0;
+  const add = (file, unit) => {
+    const slash = file.lastIndexOf("/");
+    let count;
+    if (last && lastFolder.length === Math.max(0, slash) && (slash < 0 || file.startsWith(lastFolder))) count = last;
+    else {
+      lastFolder = slash < 0 ? "" : file.slice(0, slash);
+      count = last = countFor(lastFolder);
     }
-    const owned = entries.filter((item) => item.ownsFolder).map((item) => item.path);
-    return entries.filter((item) => !owned.some((folder) => folder !== item.path && isUnder(item.path, folder))).map((item) => item.entry);
+    count.total++;
+    if (unit !== void 0) {
+      count.selected++;
+      count.owner = joinOwner(count.owner, unit);
+    }
+  };
+  for (const file of tree) {
+    const unit = owner.get(file);
+    if (unit !== void 0) selectedSeen++;
+    add(file, unit);
+  }
+  if (selectedSeen < owner.size) {
+    const inTree = new Set(tree);
+    for (const [file, unit] of owner) if (!inTree.has(file)) add(file, unit);
+  }
+  const byDepth = [];
+  for (const folder of counts.keys()) {
+    const depth = folder === "" ? 0 : folder.split("/").length;
+    (byDepth[depth] ??= []).push(folder);
+  }
+  for (let depth = byDepth.length - 1; depth > 0; depth--) {
+    for (const folder of byDepth[depth] ?? []) {
+      const count = counts.get(folder);
+      const parent = parentFolder(folder);
+      const hadParent = counts.has(parent);
+      const up = countFor(parent);
+      up.total += count.total;
+      up.selected += count.selected;
+      up.owner = joinOwner(up.owner, count.owner);
+      if (!hadParent) (byDepth[depth - 1] ??= []).push(parent);
+    }
+  }
+  return counts;
+}
+function commonFolder(paths) {
+  let common = paths[0] ?? "";
+  for (const path of paths) {
+    while (common !== "" && path !== common && !path.startsWith(`${common}/`)) common = parentFolder(common);
+  }
+  return common;
+}
+function exactEntry(path) {
+  if (!/[*?[\]{}\\]|(^|\/)\s|\s($|\/)/.test(path)) return path;
+  return path.split("/").map((segment) => segment.replace(SPECIAL, (char) => "*?[{}".includes(char) ? `[${char}]` : "?")).join("/");
+}
+function folderEntry(folder) {
+  return folder === "" ? "**" : `${exactEntry(folder)}/**`;
+}
+function writeScopes(runs, tree) {
+  const owner = /* @__PURE__ */ new Map();
+  runs.forEach((run, unit) => {
+    for (const group of run) for (const file of group.files) owner.set(file, unit);
+  });
+  const counts = folderCounts(tree, owner);
+  const owns = (folder, unit) => {
+    const count = counts.get(folder);
+    return count !== void 0 && count.owner === unit && count.selected === count.total;
+  };
+  return runs.map((run, unit) => {
+    const top = commonFolder(run.filter((group) => group.kind === "dir").map((group) => group.key));
+    const ownedAbove = /* @__PURE__ */ new Map();
+    const ownedFolderOf = (folder) => {
+      let found = ownedAbove.get(folder);
+      if (found !== void 0) return found;
+      found = null;
+      for (let at = top; ; ) {
+        if (owns(at, unit)) {
+          found = at;
+          break;
+        }
+        if (at === folder) break;
+        const slash = folder.indexOf("/", at === "" ? 0 : at.length + 1);
+        at = slash < 0 ? folder : folder.slice(0, slash);
+      }
+      ownedAbove.set(folder, found);
+      return found;
+    };
+    const entries = /* @__PURE__ */ new Set();
+    for (const group of run) {
+      for (const file of group.files) {
+        const folder = group.kind === "dir" ? ownedFolderOf(parentFolder(file)) : null;
+        entries.add(folder === null ? exactEntry(file) : folderEntry(folder));
+      }
+    }
+    return [...entries];
   });
 }
+var NONE, MIXED, SPECIAL;
 var init_write_scope = __esm({
   "src/batch/write-scope.ts"() {
     "use strict";
     init_path_order();
+    NONE = -1;
+    MIXED = -2;
+    SPECIAL = /[*?[{}\]\\]|^\s|\s$/g;
   }
 });
 
 // src/batch/batch-unit.ts
 function labelFor(keys) {
   const name = (key) => key === "" ? "(root)" : key;
-  return keys.length === 1 ? name(keys[0]) : `${name(keys[0])} \u2026 ${name(keys[keys.length - 1])} (${keys.length} groups)`;
+  return keys.length === 1 ? name(keys[0]) : `${name(keys[0])} \u2026 ${name(keys[keys.length - 1])}`;
 }
-function buildUnits(groups, max) {
+function nameBelow(key, folder) {
+  const rest = folder === "" ? key : key.slice(folder.length + 1);
+  return rest.split("/")[0];
+}
+function placeOf(keys) {
+  if (keys.length === 1) return { path: keys[0], keys };
+  const folder = commonFolder(keys);
+  return { path: folder, range: [nameBelow(keys[0], folder), nameBelow(keys[keys.length - 1], folder)], keys };
+}
+function buildUnits(groups, max, tree) {
   const runs = mergeNeighbours(groups, max);
   const keys = runs.map((run) => run.map((group) => group.key));
-  const ids = uniqueIds(keys.map(baseIdForKeys));
-  const scopes = writeScopes(runs);
+  const ids = unitIds(keys.map(placeOf));
+  const scopes = writeScopes(runs, tree);
   return runs.map((run, index) => ({
     id: ids[index],
     label: labelFor(keys[index]),
@@ -6915,6 +8527,95 @@ var init_gitignore_patterns = __esm({
   }
 });
 
+// src/batch/git-tree.ts
+async function readGitTree(root) {
+  const [staged, others] = await Promise.all([
+    runGitAsync(["ls-files", "-z", "-t", "--stage"], { cwd: root }),
+    runGitAsync(["ls-files", "-z", "-t", "--others", "--deleted", "--exclude-standard"], { cwd: root })
+  ]);
+  const paths = /* @__PURE__ */ new Set();
+  const selectable = /* @__PURE__ */ new Set();
+  for (const record of staged.stdout.split("\0")) {
+    const tab = record.indexOf("	");
+    if (tab < 0) continue;
+    const path = record.slice(tab + 1);
+    paths.add(path);
+    if (record[0] !== "S" && REGULAR_MODES.has(record.slice(2, 8))) selectable.add(path);
+  }
+  const untracked = /* @__PURE__ */ new Set();
+  for (const record of others.stdout.split("\0")) {
+    const path = record.slice(2);
+    if (record.startsWith("? ") && path.endsWith("/")) paths.add(path.slice(0, -1));
+    else if (record.startsWith("? ")) {
+      paths.add(path);
+      selectable.add(path);
+      untracked.add(path);
+    } else if (record.startsWith("R ")) selectable.delete(path);
+  }
+  return { paths: [...paths], selectable, untracked, readdir: listedReaddir(root, selectable) };
+}
+function listedReaddir(root, files) {
+  const folders = /* @__PURE__ */ new Map([["", []]]);
+  const entriesOf = (folder) => {
+    let entries = folders.get(folder);
+    if (!entries) {
+      folders.set(folder, entries = []);
+      const slash = folder.lastIndexOf("/");
+      entriesOf(slash < 0 ? "" : folder.slice(0, slash)).push(new ListedEntry(folder.slice(slash + 1), true));
+    }
+    return entries;
+  };
+  for (const file of files) {
+    const slash = file.lastIndexOf("/");
+    entriesOf(slash < 0 ? "" : file.slice(0, slash)).push(new ListedEntry(file.slice(slash + 1), false));
+  }
+  const byPath = /* @__PURE__ */ new Map();
+  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path25.sep}${folder.split("/").join(import_node_path25.sep)}`, entries);
+  return ((path, _options, callback) => {
+    const entries = byPath.get(path);
+    if (entries) process.nextTick(callback, null, entries);
+    else process.nextTick(callback, Object.assign(new Error(`ENOENT: no such directory in the git listing, scandir '${path}'`), { code: "ENOENT" }));
+  });
+}
+var import_node_path25, ListedEntry, REGULAR_MODES;
+var init_git_tree = __esm({
+  "src/batch/git-tree.ts"() {
+    "use strict";
+    import_node_path25 = require("node:path");
+    init_run_git();
+    ListedEntry = class {
+      name;
+      folder;
+      constructor(name, folder) {
+        this.name = name;
+        this.folder = folder;
+      }
+      isFile() {
+        return !this.folder;
+      }
+      isDirectory() {
+        return this.folder;
+      }
+      isSymbolicLink() {
+        return false;
+      }
+      isBlockDevice() {
+        return false;
+      }
+      isCharacterDevice() {
+        return false;
+      }
+      isFIFO() {
+        return false;
+      }
+      isSocket() {
+        return false;
+      }
+    };
+    REGULAR_MODES = /* @__PURE__ */ new Set(["100644", "100755"]);
+  }
+});
+
 // vendor-shim:fast-glob
 var require_fast_glob = __commonJS({
   "vendor-shim:fast-glob"(exports2, module2) {
@@ -6925,56 +8626,82 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs15.readFileSync)(path, "utf8");
+    return (0, import_node_fs20.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
 }
-async function gitignoreRules(fastGlob, root) {
-  const files = await fastGlob("**/.gitignore", { cwd: root, ignore: [...ALWAYS_IGNORED], dot: true, followSymbolicLinks: false, suppressErrors: true });
-  return files.sort(comparePaths).flatMap((file) => {
-    const folder = import_node_path22.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path22.join)(root, file)), folder === "." ? "" : folder);
+function gitignoreRules(root, files) {
+  return sortPaths(files).flatMap((file) => {
+    const folder = import_node_path26.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path26.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs15.statSync)((0, import_node_path22.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs20.statSync)((0, import_node_path26.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
 }
-async function listBatchFiles(options) {
-  const { default: fastGlob } = await Promise.resolve().then(() => __toESM(require_fast_glob()));
-  const ignore = [...ALWAYS_IGNORED, ...await gitignoreRules(fastGlob, options.root), ...options.ignore];
-  const files = await fastGlob(options.globs.map((pattern) => expandFolder(options.root, pattern)), {
-    cwd: options.root,
-    ignore,
-    onlyFiles: true,
-    followSymbolicLinks: false,
-    unique: true,
-    suppressErrors: true
-  });
-  const realRoot = (0, import_node_fs15.realpathSync)(options.root);
-  const inside = files.filter((file) => {
-    try {
-      return (0, import_node_fs15.realpathSync)((0, import_node_path22.join)(options.root, file)) === (0, import_node_path22.join)(realRoot, file);
-    } catch {
-      return false;
-    }
-  });
-  return inside.sort(comparePaths);
+function isRegularFile(path) {
+  try {
+    return (0, import_node_fs20.lstatSync)(path).isFile();
+  } catch {
+    return false;
+  }
 }
-var import_node_fs15, import_node_path22, ALWAYS_IGNORED;
+function realPathIs(root, realRoot, path) {
+  try {
+    return import_node_fs20.realpathSync.native((0, import_node_path26.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path26.join)(realRoot, path));
+  } catch {
+    return false;
+  }
+}
+function withoutLinkedPaths(fastGlob, root, patterns2, ignore, files) {
+  const realRoot = import_node_fs20.realpathSync.native(root);
+  const linkedBases = [];
+  const literals = /* @__PURE__ */ new Set();
+  for (const task of fastGlob.generateTasks(patterns2, { ignore })) {
+    if (!task.dynamic) for (const pattern of task.positive) literals.add(pattern);
+    else if (!realPathIs(root, realRoot, task.base)) linkedBases.push(`${task.base}/`);
+  }
+  return files.filter((file) => !linkedBases.some((base) => file.startsWith(base)) && (!literals.has(file) || realPathIs(root, realRoot, file)));
+}
+async function listBatchFiles(options) {
+  const { root } = options;
+  const { default: fastGlob } = await Promise.resolve().then(() => __toESM(require_fast_glob()));
+  const walk = { cwd: root, dot: true, followSymbolicLinks: false, suppressErrors: true };
+  const patterns2 = options.globs.map((pattern) => expandFolder(root, pattern));
+  if (options.inGit) {
+    const tree = await readGitTree(root);
+    const ignore2 = [...ALWAYS_IGNORED, ...options.ignore];
+    const found2 = await fastGlob(patterns2, { ...walk, ignore: ignore2, onlyFiles: true, unique: true, fs: { readdir: tree.readdir } });
+    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path26.join)(root, file))));
+    return { selected: sortPaths(selected2), tree: tree.paths };
+  }
+  const ignoreFiles = await fastGlob("**/.gitignore", { ...walk, ignore: [...ALWAYS_IGNORED] });
+  const rules = [...ALWAYS_IGNORED, ...gitignoreRules(root, ignoreFiles)];
+  const ignore = [...rules, ...options.ignore];
+  const [found, entries] = await Promise.all([
+    fastGlob(patterns2, { ...walk, ignore, onlyFiles: true, unique: true }),
+    // Links are part of the tree: "dir/**" over a folder holding one would let an agent write through it.
+    fastGlob("**", { ...walk, ignore: rules, onlyFiles: false, markDirectories: true })
+  ]);
+  const selected = withoutLinkedPaths(fastGlob, root, patterns2, ignore, found);
+  return { selected: sortPaths(selected), tree: entries.filter((entry) => !entry.endsWith("/")) };
+}
+var import_node_fs20, import_node_path26, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
-    import_node_path22 = require("node:path");
+    import_node_fs20 = require("node:fs");
+    import_node_path26 = require("node:path");
     init_glob();
     init_gitignore_patterns();
+    init_git_tree();
     init_path_order();
     ALWAYS_IGNORED = ["**/.git/**", "**/node_modules/**", "_tasks/**", ".parallel/**"];
   }
@@ -6983,7 +8710,7 @@ var init_list_batch_files = __esm({
 // src/batch/find-units.ts
 async function findUnits(options) {
   const { root, inGit } = batchRoot(options.cwd);
-  const files = await listBatchFiles({ root, globs: options.globs, ignore: options.ignore });
+  const { selected: files, tree } = await listBatchFiles({ root, inGit, globs: options.globs, ignore: options.ignore });
   if (files.length === 0) {
     const globs = options.globs.map((glob) => `--glob "${glob}"`).join(" ");
     throw new CliError(
@@ -6992,7 +8719,7 @@ async function findUnits(options) {
     );
   }
   const groups = groupFiles(files, options.group);
-  const units = buildUnits(groups, options.max);
+  const units = buildUnits(groups, options.max, tree);
   const warning = units.length < options.min ? `only ${units.length} unit${units.length === 1 ? "" : "s"} (fewer than --min ${options.min}): a fan-out may not pay off; try a finer --group${options.group.kind === "file" ? "" : " (file, or dir:N with a larger N)"} or a wider --glob, or do the work in one session` : null;
   return { root, inGit, fileCount: files.length, groupCount: groups.length, units, warning };
 }
@@ -7038,40 +8765,48 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? baseIdForKeys([(0, import_node_path23.basename)(source, (0, import_node_path23.extname)(source))]);
+  const name = explicitName ?? (slugForName((0, import_node_path27.basename)(source, (0, import_node_path27.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path23.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path27.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
-function renderText(found, plan) {
-  const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
+function renderText(found, plan, estimates) {
+  const shown = found.units.slice(0, MAX_ROWS);
+  const width = Math.max(2, ...shown.map((unit) => unit.id.length));
+  const estimateWidth = Math.max(8, ...(estimates ?? []).map((estimate) => estimate.length));
+  const estimateColumn = (text) => estimates ? `  ${text.padStart(estimateWidth)}` : "";
   const lines3 = [
     `${found.units.length} unit${found.units.length === 1 ? "" : "s"} from ${found.fileCount} file${found.fileCount === 1 ? "" : "s"}` + (found.groupCount > found.units.length ? ` (${found.groupCount} groups merged down to --max)` : ""),
     "",
-    `  ${"ID".padEnd(width)}  FILES  WRITE SCOPE`,
-    ...found.units.map((unit) => `  ${unit.id.padEnd(width)}  ${String(unit.files.length).padStart(5)}  ${unit.scope.join(", ")}`)
+    `  ${"ID".padEnd(width)}  FILES${estimateColumn("ESTIMATE")}  WRITE SCOPE`,
+    ...shown.map((unit, index) => `  ${unit.id.padEnd(width)}  ${String(unit.files.length).padStart(5)}${estimateColumn(estimates?.[index] ?? "")}  ${summarizeScope(unit.scope)}`)
   ];
+  const where2 = plan ? `${plan.source} or --json` : "--json";
+  if (found.units.length > shown.length) lines3.push(`  \u2026 ${found.units.length - shown.length} more units (every unit, file and scope entry: ${where2})`);
+  else if (found.units.some((unit) => summarizeScope(unit.scope) !== unit.scope.join(", "))) lines3.push("", `Every file and scope entry: ${where2}.`);
   if (found.warning) lines3.push("", `warning: ${found.warning}`);
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path23, usage10, command13;
+var import_node_path27, usage10, MAX_ROWS, command13;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path23 = require("node:path");
+    import_node_path27 = require("node:path");
     init_errors();
     init_args();
     init_output();
     init_batch_pattern();
     init_batch_plan();
+    init_scope_summary();
     init_file_group();
     init_find_units();
     init_unit_id();
     init_plan_schema();
     init_task_schema();
-    usage10 = "parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] [--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m] [--name NAME] [--force]] [--json]";
+    usage10 = "parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] [--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m (for a unit of median size; scaled by file count)] [--name NAME] [--force]] [--json]";
+    MAX_ROWS = 30;
     command13 = {
       usage: usage10,
       options: {
@@ -7097,9 +8832,11 @@ var init_batch_units = __esm({
         if (min > max) throw new CliError("E_USAGE", `--min ${min} is larger than --max ${max}; lower --min or raise --max`);
         const plan = planRequest(ctx.values, ctx.cwd);
         const found = await findUnits({ cwd: ctx.cwd, globs, ignore, group, min, max });
+        let estimates;
         if (plan) {
           const document = batchPlanDocument(found.units, plan);
-          await writeBatchPlan(plan.path, plan.source, document, plan.force);
+          estimates = document.tasks.map((task) => task.estimate);
+          writeBatchPlan(plan.path, plan.source, document, plan.force);
         }
         const data = {
           schema: JSON_SCHEMA_VERSION,
@@ -7113,7 +8850,7 @@ var init_batch_units = __esm({
           warning: found.warning,
           plan: plan ? { path: plan.source, name: plan.name, tasks: found.units.length } : null
         };
-        return { data, text: renderText(found, plan) };
+        return { data, text: renderText(found, plan, estimates) };
       }
     };
   }
@@ -7163,7 +8900,7 @@ var require_proper_lockfile = __commonJS({
 // src/git/repo-lock.ts
 async function withRepoLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path24.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path28.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -7184,7 +8921,7 @@ async function withRepoLock(options, critical) {
       if (Date.now() >= deadline) {
         throw new CliError("E_GIT", `timed out waiting for the repository lock ${lockfilePath}; another parallel-agents git operation is running (remove the folder if no such process exists)`);
       }
-      await (0, import_promises.setTimeout)(delay + Math.random() * delay);
+      await (0, import_promises3.setTimeout)(delay + Math.random() * delay);
       delay = Math.min(delay * 1.5, 20);
     }
   }
@@ -7203,12 +8940,12 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path24, import_promises, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var import_node_path28, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path24 = require("node:path");
-    import_promises = require("node:timers/promises");
+    import_node_path28 = require("node:path");
+    import_promises3 = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
     DEFAULT_WAIT_MS = 12e4;
@@ -7272,10 +9009,10 @@ function fail(file, field, message) {
   throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
 }
 function readProjectConfig(repoRoot) {
-  const file = (0, import_node_path25.join)(repoRoot, PROJECT_CONFIG_FILE);
+  const file = (0, import_node_path29.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
-    text = (0, import_node_fs16.readFileSync)(file, "utf8");
+    text = (0, import_node_fs21.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
     return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
@@ -7315,12 +9052,12 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs16, import_node_path25, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs21, import_node_path29, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
-    import_node_path25 = require("node:path");
+    import_node_fs21 = require("node:fs");
+    import_node_path29 = require("node:path");
     init_mini();
     init_errors();
     init_duration();
@@ -7351,19 +9088,19 @@ var init_project_config = __esm({
 
 // src/git/port-leases.ts
 function leasesDir(gitCommonDir) {
-  return (0, import_node_path26.join)(gitCommonDir, PORT_LEASES_DIR);
+  return (0, import_node_path30.join)(gitCommonDir, PORT_LEASES_DIR);
 }
 function readLeases(dir) {
   let names;
   try {
-    names = (0, import_node_fs17.readdirSync)(dir);
+    names = (0, import_node_fs22.readdirSync)(dir);
   } catch {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
-    const file = (0, import_node_path26.join)(dir, name);
+    const file = (0, import_node_path30.join)(dir, name);
     try {
-      const lease = JSON.parse((0, import_node_fs17.readFileSync)(file, "utf8"));
+      const lease = JSON.parse((0, import_node_fs22.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
       return { lease: valid ? lease : void 0, file };
     } catch {
@@ -7372,7 +9109,7 @@ function readLeases(dir) {
   });
 }
 function isLive(lease) {
-  if (!(0, import_node_fs17.existsSync)(lease.path)) return false;
+  if (!(0, import_node_fs22.existsSync)(lease.path)) return false;
   return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
 }
 async function portBusy(port2) {
@@ -7396,11 +9133,11 @@ async function leasePorts(lock, request) {
     const live = [];
     for (const { lease, file } of readLeases(dir)) {
       if (lease && isLive(lease)) live.push(lease);
-      else (0, import_node_fs17.unlinkSync)(file);
+      else (0, import_node_fs22.unlinkSync)(file);
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs17.unlinkSync)((0, import_node_path26.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path30.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -7415,24 +9152,24 @@ async function leasePorts(lock, request) {
         continue;
       }
       const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
-      writeFileAtomic((0, import_node_path26.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+      writeFileAtomic((0, import_node_path30.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
 `);
       return { from, count };
     }
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs17, import_node_path26, PORT_LEASES_DIR;
+var import_node_fs22, import_node_path30, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
-    import_node_path26 = require("node:path");
+    import_node_fs22 = require("node:fs");
+    import_node_path30 = require("node:path");
     init_errors();
     init_atomic_write();
     init_liveness();
     init_repo_lock();
-    PORT_LEASES_DIR = (0, import_node_path26.join)("parallel-agents", "ports");
+    PORT_LEASES_DIR = (0, import_node_path30.join)("parallel-agents", "ports");
   }
 });
 
@@ -7530,20 +9267,20 @@ function folderWanted(dir, patterns2, ignores) {
   return ignores(dir.slice(0, -1));
 }
 function escapesWorktree(destination, worktreeReal) {
-  let dir = (0, import_node_path27.dirname)(destination);
+  let dir = (0, import_node_path31.dirname)(destination);
   for (; ; ) {
     try {
-      if (!isInside((0, import_node_fs18.realpathSync)(dir), worktreeReal)) return true;
+      if (!isInside((0, import_node_fs23.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
-      const parent = (0, import_node_path27.dirname)(dir);
+      const parent = (0, import_node_path31.dirname)(dir);
       if (parent === dir) return true;
       dir = parent;
     }
   }
   try {
-    return (0, import_node_fs18.lstatSync)(destination).isSymbolicLink();
+    return (0, import_node_fs23.lstatSync)(destination).isSymbolicLink();
   } catch {
     return false;
   }
@@ -7552,7 +9289,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs23.readFileSync)((0, import_node_path31.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -7565,12 +9302,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   if (folders.length > 0) {
     for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
   }
-  const worktreeReal = (0, import_node_fs18.realpathSync)(worktree);
+  const worktreeReal = (0, import_node_fs23.realpathSync)(worktree);
   for (const file of files) {
-    const source = (0, import_node_path27.join)(mainRoot, file);
-    const destination = (0, import_node_path27.join)(worktree, file);
+    const source = (0, import_node_path31.join)(mainRoot, file);
+    const destination = (0, import_node_path31.join)(worktree, file);
     try {
-      if ((0, import_node_fs18.lstatSync)(source).isSymbolicLink()) {
+      if ((0, import_node_fs23.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
         continue;
       }
@@ -7578,8 +9315,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs18.mkdirSync)((0, import_node_path27.dirname)(destination), { recursive: true });
-      (0, import_node_fs18.copyFileSync)(source, destination);
+      (0, import_node_fs23.mkdirSync)((0, import_node_path31.dirname)(destination), { recursive: true });
+      (0, import_node_fs23.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
       result.skipped.push({ path: file, reason: error.message });
@@ -7587,12 +9324,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs18, import_node_path27, WORKTREE_INCLUDE_FILE;
+var import_node_fs23, import_node_path31, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
-    import_node_path27 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_path31 = require("node:path");
     init_path_inside();
     init_run_git();
     init_ignore_rules();
@@ -7670,12 +9407,12 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path28.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path32.join)(context.worktreesDir, taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = resolveCommit(baseRef, context.repoRoot);
   if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
   const branch = taskBranch(taskId);
-  if ((0, import_node_fs19.existsSync)(path)) {
+  if ((0, import_node_fs24.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -7734,7 +9471,7 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs19.existsSync)(record.path)
+    missing: !(0, import_node_fs24.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
@@ -7746,7 +9483,7 @@ async function removeWorktree(context, options) {
   if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
   const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
   if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
-  const present = (0, import_node_fs19.existsSync)(record.path);
+  const present = (0, import_node_fs24.existsSync)(record.path);
   const uncommitted = present ? uncommittedPaths(record.path) : [];
   const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
   const worktreeHead = present ? resolveCommit("HEAD", record.path) : void 0;
@@ -7796,13 +9533,13 @@ async function pruneWorktrees(context) {
   await withRepoLock(context, () => {
     for (const path of deadIntegrationWorktrees(context)) {
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs19.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
       removed.push(path);
     }
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs19.existsSync)(record.path)) continue;
+    if ((0, import_node_fs24.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -7811,21 +9548,21 @@ async function pruneWorktrees(context) {
 function deadIntegrationWorktrees(context) {
   let names;
   try {
-    names = (0, import_node_fs19.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs24.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path28.join)(context.worktreesDir, name));
+  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path32.join)(context.worktreesDir, name));
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs19, import_node_path28, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs24, import_node_path32, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
-    import_node_path28 = require("node:path");
+    import_node_fs24 = require("node:fs");
+    import_node_path32 = require("node:path");
     init_path_inside();
     init_errors();
     init_liveness();
@@ -8002,6 +9739,7 @@ var init_worktree_remove = __esm({
     init_args();
     init_repo_context();
     init_worktree();
+    init_caller();
     usage12 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
     command17 = {
       usage: usage12,
@@ -8011,6 +9749,7 @@ var init_worktree_remove = __esm({
         force: { type: "boolean" }
       },
       async run(ctx) {
+        if (ctx.values.force === true) requireOrchestrator(ctx, "worktree remove --force");
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
         const result = await removeWorktree(context, {
           taskId: requireString(ctx.values, "task", usage12),
@@ -8077,7 +9816,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs20.readFileSync)(path, "utf8");
+    text = (0, import_node_fs25.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -8091,7 +9830,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs20.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs25.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -8125,11 +9864,11 @@ function writeSettings(file, missing) {
 `, { mode: file.mode });
 }
 function claudeUserConfigPath(env) {
-  return (0, import_node_path29.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os3.homedir)(), ".claude.json");
+  return (0, import_node_path33.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs20.realpathSync)(repoRoot);
+  const project = (0, import_node_fs25.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -8146,13 +9885,13 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs20, import_node_os3, import_node_path29;
+var import_node_fs25, import_node_os4, import_node_path33;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
-    import_node_os3 = require("node:os");
-    import_node_path29 = require("node:path");
+    import_node_fs25 = require("node:fs");
+    import_node_os4 = require("node:os");
+    import_node_path33 = require("node:path");
     init_errors();
     init_atomic_write();
     init_path_inside();
@@ -8168,7 +9907,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs21.readFileSync)((0, import_node_path30.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs26.readFileSync)((0, import_node_path34.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -8185,13 +9924,13 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path30, import_node_fs21, usage13, command19;
+var import_node_path34, import_node_fs26, usage13, command19;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
-    import_node_path30 = require("node:path");
+    import_node_path34 = require("node:path");
     init_args();
-    import_node_fs21 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -8199,6 +9938,7 @@ var init_setup = __esm({
     init_project_config();
     init_run_git();
     init_worktree_include();
+    init_caller();
     usage13 = "parallel-agents setup [--write] [--shared] [--trust] [--json]";
     command19 = {
       usage: usage13,
@@ -8210,13 +9950,14 @@ var init_setup = __esm({
       },
       async run(ctx) {
         const write2 = ctx.values.write === true;
+        if (write2) requireOrchestrator(ctx, "writing permission rules");
         const shared = ctx.values.shared === true;
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const rules = unattendedRules(context);
-        const file = readJsonObject((0, import_node_path30.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const file = readJsonObject((0, import_node_path34.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
         const plan = planSettings(file, rules);
-        const shown = (0, import_node_path30.relative)(context.repoRoot, file.path);
+        const shown = (0, import_node_path34.relative)(context.repoRoot, file.path);
         const trust = trustState(ctx.env, context.repoRoot);
         const notes = [];
         let written = false;
@@ -8280,11 +10021,11 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command20
 });
-var import_node_fs22, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var import_node_fs27, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     init_args();
     init_errors();
     init_worktree();
@@ -8310,7 +10051,7 @@ var init_check = __esm({
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs22.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs27.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -8342,6 +10083,108 @@ var init_check = __esm({
         return { data, text: lines3.join("\n"), exitCode: passed ? 0 : 1 };
       }
     };
+  }
+});
+
+// src/git/target-update.ts
+async function fastForwardTarget(context, target, expected, next) {
+  return withRepoLock(context, () => {
+    const ref = branchRefName(target);
+    const checkedOut = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === ref);
+    if (!checkedOut) {
+      runGit(["update-ref", "-m", "parallel-agents verify: fast-forward", ref, next, expected], { cwd: context.repoRoot });
+      return { worktree: void 0 };
+    }
+    const dirty = uncommittedPaths(checkedOut.path, { trackedOnly: true });
+    if (dirty.length > 0) {
+      throw new CliError("E_REFUSED", `${target} is checked out at ${checkedOut.path} with uncommitted changes (e.g. ${dirty[0]}); commit or stash them, then run verify again`, { dirty });
+    }
+    const head = gitOutput(["rev-parse", "HEAD"], { cwd: checkedOut.path });
+    if (head !== expected) {
+      throw new CliError("E_REFUSED", `${target} moved from ${expected.slice(0, 12)} to ${head.slice(0, 12)} while verify ran; run verify again`);
+    }
+    runGit(["merge", "--ff-only", "--quiet", next], { cwd: checkedOut.path });
+    return { worktree: checkedOut.path };
+  });
+}
+var init_target_update = __esm({
+  "src/git/target-update.ts"() {
+    "use strict";
+    init_errors();
+    init_repo_lock();
+    init_repo_context();
+    init_run_git();
+    init_worktree_state();
+  }
+});
+
+// src/git/remote-verify.ts
+async function verifyThroughRemote(context, shared, options, verifyOn) {
+  const { target } = options;
+  const cwd = context.repoRoot;
+  if (runGit(["check-ref-format", "--branch", target], { cwd, okExitCodes: [1, 128] }).exitCode !== 0 || target.startsWith("refs/")) {
+    throw new CliError("E_USAGE", `--into "${target}" is not a branch name; name the branch of ${shared.remote} to merge into`);
+  }
+  const lock = options.dryRun ? { release: async () => {
+  } } : await shared.lockVerify();
+  try {
+    const before2 = await shared.fetchBranch(target);
+    if (!before2) throw new CliError("E_USAGE", `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
+    const local = resolveCommit(branchRefName(target), cwd);
+    if (local && local !== before2 && !gitTest(["merge-base", "--is-ancestor", local, before2], { cwd })) {
+      throw new CliError("E_REFUSED", `${target} here (${local.slice(0, 12)}) has commits that ${shared.remote}/${target} (${before2.slice(0, 12)}) does not: push or drop them first, then verify again; verify merges into ${shared.remote}'s ${target}`);
+    }
+    const scratch = `parallel-verify/${randomHex(12)}`;
+    runGit(["update-ref", branchRefName(scratch), before2, ""], { cwd });
+    try {
+      const report = await verifyOn(scratch);
+      report.target.branch = target;
+      const publication = { name: shared.remote, before: before2, after: before2, pushed: false, local: "unchanged" };
+      report.remote = publication;
+      if (report.status !== "merged") return report;
+      const next = report.target.after;
+      if (!await shared.publishBranch(target, before2, next)) {
+        report.status = "stopped";
+        report.stopped_because.push("target-refused");
+        report.refusal = `${shared.remote}/${target} moved while verify ran (someone pushed to it): nothing was pushed, and ${target} is unchanged there and here; run verify again`;
+        report.target.after = before2;
+        report.merged = [];
+        report.cleanup = [];
+        return report;
+      }
+      publication.after = next;
+      publication.pushed = true;
+      publication.local = await bringLocalAlong(context, target, local, next);
+      report.target.updated_worktree = publication.local.startsWith("fast-forwarded in ") ? publication.local.slice("fast-forwarded in ".length) : null;
+      return report;
+    } finally {
+      runGit(["update-ref", "-d", branchRefName(scratch)], { cwd, okExitCodes: [1, 128] });
+    }
+  } finally {
+    await lock.release();
+  }
+}
+async function bringLocalAlong(context, target, local, next) {
+  try {
+    if (!local) {
+      runGit(["update-ref", branchRefName(target), next, ""], { cwd: context.repoRoot });
+      return "created";
+    }
+    const moved = await fastForwardTarget(context, target, local, next);
+    return moved.worktree ? `fast-forwarded in ${moved.worktree}` : "fast-forwarded";
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    return `left at ${local?.slice(0, 12)}: ${error.message} (git pull --ff-only brings it along)`;
+  }
+}
+var init_remote_verify = __esm({
+  "src/git/remote-verify.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_fingerprint();
+    init_repo_context();
+    init_target_update();
   }
 });
 
@@ -8381,7 +10224,7 @@ function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
       if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
       continue;
     }
-    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base });
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base ?? task.base });
   }
   for (const record of records.values()) {
     if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: "has a worktree but no task in the store" });
@@ -8426,23 +10269,23 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path31.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs23.mkdtempSync)((0, import_node_path31.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path35.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs28.mkdtempSync)((0, import_node_path35.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path31.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path35.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs23.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs28.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs23.accessSync)("/dev/shm", import_node_fs23.constants.W_OK);
+    (0, import_node_fs28.accessSync)("/dev/shm", import_node_fs28.constants.W_OK);
     return "/dev/shm";
   } catch {
-    return (0, import_node_os4.tmpdir)();
+    return (0, import_node_os5.tmpdir)();
   }
 }
 async function precheckWith(cwd, env, targetCommit, branches) {
@@ -8480,7 +10323,7 @@ function mergeBatch(cwd, merges, env) {
   return outcomes;
 }
 async function mergeBatchParallel(cwd, merges, env) {
-  const processes = Math.min((0, import_node_os4.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
+  const processes = Math.min((0, import_node_os5.cpus)().length || 1, Math.ceil(merges.length / MERGES_PER_PROCESS));
   if (processes <= 1) return mergeBatch(cwd, merges, env);
   const size = Math.ceil(merges.length / processes);
   const chunks = Array.from({ length: processes }, (_, i) => merges.slice(i * size, (i + 1) * size)).filter((chunk) => chunk.length > 0);
@@ -8520,13 +10363,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs23, import_node_os4, import_node_path31, MERGES_PER_PROCESS;
+var import_node_fs28, import_node_os5, import_node_path35, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
-    import_node_os4 = require("node:os");
-    import_node_path31 = require("node:path");
+    import_node_fs28 = require("node:fs");
+    import_node_os5 = require("node:os");
+    import_node_path35 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -8623,38 +10466,6 @@ var init_integrate = __esm({
   }
 });
 
-// src/git/target-update.ts
-async function fastForwardTarget(context, target, expected, next) {
-  return withRepoLock(context, () => {
-    const ref = branchRefName(target);
-    const checkedOut = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === ref);
-    if (!checkedOut) {
-      runGit(["update-ref", "-m", "parallel-agents verify: fast-forward", ref, next, expected], { cwd: context.repoRoot });
-      return { worktree: void 0 };
-    }
-    const dirty = uncommittedPaths(checkedOut.path, { trackedOnly: true });
-    if (dirty.length > 0) {
-      throw new CliError("E_REFUSED", `${target} is checked out at ${checkedOut.path} with uncommitted changes (e.g. ${dirty[0]}); commit or stash them, then run verify again`, { dirty });
-    }
-    const head = gitOutput(["rev-parse", "HEAD"], { cwd: checkedOut.path });
-    if (head !== expected) {
-      throw new CliError("E_REFUSED", `${target} moved from ${expected.slice(0, 12)} to ${head.slice(0, 12)} while verify ran; run verify again`);
-    }
-    runGit(["merge", "--ff-only", "--quiet", next], { cwd: checkedOut.path });
-    return { worktree: checkedOut.path };
-  });
-}
-var init_target_update = __esm({
-  "src/git/target-update.ts"() {
-    "use strict";
-    init_errors();
-    init_repo_lock();
-    init_repo_context();
-    init_run_git();
-    init_worktree_state();
-  }
-});
-
 // src/git/test-gate.ts
 async function runTestGate(context, targetCommit, steps, options) {
   const result = { command: options.command, mode: options.mode, runs: [], failed_task: void 0, failed_run: void 0 };
@@ -8713,8 +10524,8 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs24.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path32.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+  (0, import_node_fs29.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path36.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, () => {
     ensureWorktreesExcluded(context);
     runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -8726,7 +10537,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs29.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options, env) {
   runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
@@ -8781,13 +10592,13 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs24, import_node_path32, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
+var import_node_child_process2, import_node_fs29, import_node_path36, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs24 = require("node:fs");
-    import_node_path32 = require("node:path");
+    import_node_fs29 = require("node:fs");
+    import_node_path36 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_repo_lock();
     init_repo_context();
@@ -8806,14 +10617,14 @@ async function runVerify(context, options) {
   const emit = options.emit ?? (() => void 0);
   const cwd = context.repoRoot;
   requireMergeTreeSupport(cwd);
-  const before = resolveCommit(branchRefName(options.target), cwd);
-  if (!before) throw new CliError("E_NOT_FOUND", `target branch "${options.target}" does not exist; name an existing branch with --into`);
+  const before2 = resolveCommit(branchRefName(options.target), cwd);
+  if (!before2) throw new CliError("E_NOT_FOUND", `target branch "${options.target}" does not exist; name an existing branch with --into`);
   const ordered = orderByDependencies(options.candidates);
   const report = {
     status: "stopped",
     stopped_because: [],
-    target: { branch: options.target, before, after: before, updated_worktree: null },
-    order: ordered.map((candidate) => candidate.task),
+    target: { branch: options.target, before: before2, after: before2, updated_worktree: null },
+    order: ordered.map((candidate2) => candidate2.task),
     merged: [],
     changes: [],
     skipped: options.skipped ?? [],
@@ -8835,14 +10646,14 @@ async function runVerify(context, options) {
     return finish();
   }
   const precheckStart = Date.now();
-  const precheck = await precheckConflicts(cwd, before, ordered.map((candidate) => ({ task: candidate.task, head: candidate.head, base: candidate.base })));
+  const precheck = await precheckConflicts(cwd, before2, ordered.map((candidate2) => ({ task: candidate2.task, head: candidate2.head, base: candidate2.base })));
   report.precheck = { merges_checked: precheck.merges_checked, pairs_skipped: precheck.pairs_skipped, duration_ms: Date.now() - precheckStart };
   const control = controlDirs(context);
-  ordered.forEach((candidate, index) => {
+  ordered.forEach((candidate2, index) => {
     const changes = precheck.changes[index];
-    report.changes.push({ task: candidate.task, branch: candidate.branch, head: candidate.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate.scope.length > 0 });
-    const outside = ownershipViolations(changes.changed, candidate.scope, control);
-    if (outside.length > 0) report.violations.push({ task: candidate.task, files: outside });
+    report.changes.push({ task: candidate2.task, branch: candidate2.branch, head: candidate2.head, changed: changes.changed.length, deleted: changes.deleted.length, scope_checked: candidate2.scope.length > 0 });
+    const outside = ownershipViolations(changes.changed, candidate2.scope, control);
+    if (outside.length > 0) report.violations.push({ task: candidate2.task, files: outside });
   });
   const unchecked = report.changes.filter((change) => !change.scope_checked).map((change) => change.task);
   const uncheckedNote = unchecked.length > 0 ? `; not checked (no files scope): ${unchecked.join(", ")}` : "";
@@ -8854,7 +10665,7 @@ async function runVerify(context, options) {
   if (report.stopped_because.length > 0) return finish();
   const ref = integrationRefName();
   try {
-    const chain = buildIntegrationChain(cwd, before, ordered, {
+    const chain = buildIntegrationChain(cwd, before2, ordered, {
       ref,
       onStep: (step) => emit({ event: "merged", task: step.task, how: step.how, commit: step.commit }, `integrated ${step.task} (${step.how})`)
     });
@@ -8864,7 +10675,7 @@ async function runVerify(context, options) {
       return finish();
     }
     if (options.test) {
-      const gate = await runTestGate(context, before, chain.steps, {
+      const gate = await runTestGate(context, before2, chain.steps, {
         ...options.test,
         onRun: (phase, run) => {
           if (phase === "start") emit({ event: "test-start", task: run.task, commit: run.commit }, `testing after ${run.task}...`);
@@ -8878,16 +10689,16 @@ async function runVerify(context, options) {
         return finish();
       }
     }
-    const byTask = new Map(ordered.map((candidate) => [candidate.task, candidate]));
+    const byTask = new Map(ordered.map((candidate2) => [candidate2.task, candidate2]));
     report.merged = chain.steps.map((step) => ({ task: step.task, branch: byTask.get(step.task).branch, head: byTask.get(step.task).head, how: step.how }));
-    report.cleanup = ordered.filter((candidate) => candidate.worktree).map((candidate) => ({ task: candidate.task, worktree: candidate.worktree, command: `parallel-agents worktree remove --task ${candidate.task}` }));
+    report.cleanup = ordered.filter((candidate2) => candidate2.worktree).map((candidate2) => ({ task: candidate2.task, worktree: candidate2.worktree, command: `parallel-agents worktree remove --task ${candidate2.task}` }));
     if (options.dryRun) {
       report.status = "clean-dry-run";
-      report.target.after = before;
+      report.target.after = before2;
       return finish();
     }
     try {
-      const updated = await fastForwardTarget(context, options.target, before, chain.head);
+      const updated = await fastForwardTarget(context, options.target, before2, chain.head);
       report.target.updated_worktree = updated.worktree ?? null;
     } catch (error) {
       if (!(error instanceof CliError) || error.code !== "E_REFUSED") throw error;
@@ -8927,6 +10738,10 @@ function requireBranch(context, target) {
   return resolveCommit(branchRefName(target), context.repoRoot);
 }
 async function verifyStore(context, store, options) {
+  if (store.shared) return verifyThroughRemote(context, store.shared, options, (scratch) => verifyHere(context, store, { ...options, target: scratch }));
+  return verifyHere(context, store, options);
+}
+async function verifyHere(context, store, options) {
   const targetCommit = requireBranch(context, options.target);
   const { tasks, problems } = await store.list();
   const wanted = options.taskIds ? new Set(options.taskIds) : void 0;
@@ -8953,6 +10768,7 @@ var init_verify_store = __esm({
     "use strict";
     init_errors();
     init_run_git();
+    init_remote_verify();
     init_repo_context();
     init_verify_candidates();
     init_verify_run();
@@ -8993,6 +10809,7 @@ function renderReport(report, problemCount) {
     if (report.test.failed_task && report.test.output_tail) lines3.push(...report.test.output_tail.split("\n").map((line) => `  | ${line}`));
   }
   if (report.refusal) lines3.push(`refused: ${report.refusal}`);
+  if (report.remote?.pushed) lines3.push(`pushed to ${report.remote.name}/${report.target.branch}: ${short(report.remote.before)} -> ${short(report.remote.after)}; local ${report.target.branch}: ${report.remote.local}`);
   for (const entry of report.reopened ?? []) lines3.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines3.push(`skipped ${entry.task}: ${entry.reason}`);
   if (report.cleanup.length > 0) lines3.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join("; ")}`);
@@ -9009,6 +10826,7 @@ var init_verify = __esm({
     init_repo_context();
     init_verify_store();
     init_open_store2();
+    init_caller();
     usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
     command21 = {
       usage: usage15,
@@ -9022,6 +10840,7 @@ var init_verify = __esm({
         "worktrees-dir": { type: "string" }
       },
       async run(ctx) {
+        requireOrchestrator(ctx, "verify (merging into the target, running --test)");
         const tasksDir = stringOption(ctx.values, "tasks-dir");
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir, worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const target = stringOption(ctx.values, "into") ?? currentBranch(context.repoRoot);
@@ -9106,7 +10925,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs25.readdirSync)("/proc");
+    entries = (0, import_node_fs30.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -9115,7 +10934,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs25.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs30.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -9227,12 +11046,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs25, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs30, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs25 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -9344,9 +11163,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path33.join)(pluginDir, "agents");
-  if (!(0, import_node_fs26.existsSync)(dir)) return [];
-  return (0, import_node_fs26.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs26.readFileSync)((0, import_node_path33.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  const dir = (0, import_node_path37.join)(pluginDir, "agents");
+  if (!(0, import_node_fs31.existsSync)(dir)) return [];
+  return (0, import_node_fs31.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs31.readFileSync)((0, import_node_path37.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -9354,7 +11173,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path33.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path37.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -9371,9 +11190,9 @@ function parseClaudeResult(stdout) {
   const text = stdout.trim();
   if (!text) return void 0;
   const candidates = [text, text.split("\n").at(-1)];
-  for (const candidate of candidates) {
+  for (const candidate2 of candidates) {
     try {
-      const parsed = JSON.parse(candidate);
+      const parsed = JSON.parse(candidate2);
       if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
     } catch {
     }
@@ -9430,12 +11249,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs26, import_node_path33, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs31, import_node_path37, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
-    import_node_path33 = require("node:path");
+    import_node_fs31 = require("node:fs");
+    import_node_path37 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -9465,17 +11284,17 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path38.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs32.unlinkSync)((0, import_node_path38.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs27.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs32.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -9483,7 +11302,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs27.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs32.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -9491,7 +11310,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs27.readFileSync)((0, import_node_path34.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs32.readFileSync)((0, import_node_path38.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -9501,18 +11320,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs27.unlinkSync)((0, import_node_path34.join)(runDir, name));
+      (0, import_node_fs32.unlinkSync)((0, import_node_path38.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs27, import_node_path34, SUFFIX;
+var import_node_fs32, import_node_path38, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
-    import_node_path34 = require("node:path");
+    import_node_fs32 = require("node:fs");
+    import_node_path38 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -9905,8 +11724,8 @@ async function runTasks(deps, options) {
   const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
   const running = /* @__PURE__ */ new Set();
   const released = [];
-  const runDir = (0, import_node_path35.join)(store.localDir, "runner");
-  (0, import_node_fs28.mkdirSync)(runDir, { recursive: true });
+  const runDir = (0, import_node_path39.join)(store.localDir, "runner");
+  (0, import_node_fs33.mkdirSync)(runDir, { recursive: true });
   let wake = () => {
   };
   let wakeup = new Promise((resolve11) => wake = resolve11);
@@ -9965,7 +11784,7 @@ async function runTasks(deps, options) {
       return;
     }
     const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
-    const promptFile = (0, import_node_path35.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
+    const promptFile = (0, import_node_path39.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
     writeFileAtomic(promptFile, prompt);
     const heartbeat = setInterval(() => {
       store.heartbeat(holder).catch(() => {
@@ -10151,12 +11970,12 @@ async function runTasks(deps, options) {
   view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
   return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
 }
-var import_node_fs28, import_node_path35, MAX_FREE_RATE_LIMITS;
+var import_node_fs33, import_node_path39, MAX_FREE_RATE_LIMITS;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_fs33 = require("node:fs");
+    import_node_path39 = require("node:path");
     init_errors();
     init_atomic_write();
     init_agent_adapter();
@@ -10173,7 +11992,7 @@ var init_runner = __esm({
 // src/runner/task-workspace.ts
 function readLooseRef(gitCommonDir, branch) {
   try {
-    const value = (0, import_node_fs29.readFileSync)((0, import_node_path36.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
+    const value = (0, import_node_fs34.readFileSync)((0, import_node_path40.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
   } catch {
     return void 0;
@@ -10197,12 +12016,12 @@ function gitTaskWorkspace(context, runBase) {
     }
   };
 }
-var import_node_fs29, import_node_path36;
+var import_node_fs34, import_node_path40;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_fs29 = require("node:fs");
-    import_node_path36 = require("node:path");
+    import_node_fs34 = require("node:fs");
+    import_node_path40 = require("node:path");
     init_errors();
     init_worktree();
     init_worktree_registry();
@@ -10232,13 +12051,13 @@ async function runPlan(options) {
   if (!runBase) throw new CliError("E_NOT_FOUND", `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
   readProjectConfig(context.repoRoot);
   const ids = plan.tasks.map((task) => task.id);
-  const before = new Map((await store.list()).tasks.map((task) => [task.id, task]));
-  const started = ids.filter((id) => before.has(id) && before.get(id).state !== "available");
+  const before2 = new Map((await store.list()).tasks.map((task) => [task.id, task]));
+  const started = ids.filter((id) => before2.has(id) && before2.get(id).state !== "available");
   if (started.length > 0 && !options.resume) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path37.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path41.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -10288,7 +12107,7 @@ async function runPlan(options) {
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
   const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path37.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path41.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -10304,11 +12123,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path37, REPORT_FILE;
+var import_node_path41, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path37 = require("node:path");
+    import_node_path41 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -10497,6 +12316,7 @@ var init_run = __esm({
     "use strict";
     init_errors();
     init_args();
+    init_caller();
     usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
     command22 = {
       usage: usage16,
@@ -10520,6 +12340,7 @@ var init_run = __esm({
       },
       allowPositionals: true,
       async run(ctx) {
+        requireOrchestrator(ctx, "running a plan");
         const [planPath, ...extra] = ctx.positionals;
         if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage16}`);
         const agentCmd = stringOption(ctx.values, "agent-cmd");
@@ -10579,8 +12400,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs30.mkdirSync)((0, import_node_path38.dirname)((0, import_node_path38.join)(root, path)), { recursive: true });
-  (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, path), content);
+  (0, import_node_fs35.mkdirSync)((0, import_node_path42.dirname)((0, import_node_path42.join)(root, path)), { recursive: true });
+  (0, import_node_fs35.writeFileSync)((0, import_node_path42.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -10613,12 +12434,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs30, import_node_path38, lines, DEMO_SCRIPTS;
+var import_node_fs35, import_node_path42, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
-    import_node_path38 = require("node:path");
+    import_node_fs35 = require("node:fs");
+    import_node_path42 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -10654,12 +12475,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path38.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs30.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before = (0, import_node_fs30.readFileSync)(path, "utf8");
-          const after = before.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
-          if (after === before) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs30.writeFileSync)(path, after);
+          const path = (0, import_node_path42.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs35.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs35.readFileSync)(path, "utf8");
+          const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
+          if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
+          (0, import_node_fs35.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -10694,7 +12515,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -10704,7 +12525,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -10726,7 +12547,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs30.existsSync)((0, import_node_path38.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -10761,8 +12582,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs30.readFileSync)((0, import_node_path38.join)(root, "README.md"), "utf8");
-          (0, import_node_fs30.writeFileSync)((0, import_node_path38.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs35.readFileSync)((0, import_node_path42.join)(root, "README.md"), "utf8");
+          (0, import_node_fs35.writeFileSync)((0, import_node_path42.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -10928,12 +12749,12 @@ __export(demo_run_exports, {
   runDemo: () => runDemo
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs31.realpathSync)((0, import_node_fs31.mkdtempSync)((0, import_node_path39.join)((0, import_node_os5.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs36.realpathSync)((0, import_node_fs36.mkdtempSync)((0, import_node_path43.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs31.mkdirSync)((0, import_node_path39.dirname)((0, import_node_path39.join)(dir, path)), { recursive: true });
-    (0, import_node_fs31.writeFileSync)((0, import_node_path39.join)(dir, path), content);
+    (0, import_node_fs36.mkdirSync)((0, import_node_path43.dirname)((0, import_node_path43.join)(dir, path)), { recursive: true });
+    (0, import_node_fs36.writeFileSync)((0, import_node_path43.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -10956,7 +12777,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path39.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path43.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -10973,20 +12794,20 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs31.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs36.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
 ${where2}`, repo, kept };
 }
-var import_node_fs31, import_node_os5, import_node_path39, PLAN_FILE;
+var import_node_fs36, import_node_os6, import_node_path43, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs31 = require("node:fs");
-    import_node_os5 = require("node:os");
-    import_node_path39 = require("node:path");
+    import_node_fs36 = require("node:fs");
+    import_node_os6 = require("node:os");
+    import_node_path43 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -11090,33 +12911,33 @@ var init_hook_payload = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs32.existsSync)(current)) {
-    const parent = (0, import_node_path40.dirname)(current);
+  while (!(0, import_node_fs37.existsSync)(current)) {
+    const parent = (0, import_node_path44.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path40.basename)(current));
+    rest.unshift((0, import_node_path44.basename)(current));
     current = parent;
   }
-  return (0, import_node_path40.join)((0, import_node_fs32.realpathSync)(current), ...rest);
+  return (0, import_node_path44.join)((0, import_node_fs37.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path40.dirname)(physical);
-  while (!(0, import_node_fs32.existsSync)(dir)) dir = (0, import_node_path40.dirname)(dir);
+  let dir = (0, import_node_path44.dirname)(physical);
+  while (!(0, import_node_fs37.existsSync)(dir)) dir = (0, import_node_path44.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs32.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs37.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs32.realpathSync)(toplevel), commonDir: (0, import_node_fs32.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs37.realpathSync)(toplevel), commonDir: (0, import_node_fs37.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs32.realpathSync)(a) === (0, import_node_fs32.realpathSync)(b);
+    return (0, import_node_fs37.realpathSync)(a) === (0, import_node_fs37.realpathSync)(b);
   } catch {
     return false;
   }
@@ -11138,7 +12959,7 @@ function worktreeOf(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs32.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  return pathBelow((0, import_node_fs37.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -11146,7 +12967,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path44.isAbsolute)(request.file) ? request.file : (0, import_node_path44.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -11174,7 +12995,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path40.isAbsolute)(request.file) ? request.file : (0, import_node_path40.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path44.isAbsolute)(request.file) ? request.file : (0, import_node_path44.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -11182,7 +13003,7 @@ async function guardUnclaimed(store, request) {
     return { allow: false, reason: CONTROL_DENIAL(location.path) };
   }
   const { tasks } = await store.list();
-  for (const task of tasks.filter((candidate) => candidate.state === "claimed")) {
+  for (const task of tasks.filter((candidate2) => candidate2.state === "claimed")) {
     const worktree = worktreeOf(store, task.id);
     const inWorktree = worktree !== void 0 && location !== void 0 && sameDir(worktree, location.toplevel);
     const inScope = repo !== void 0 && location !== void 0 && sameDir(repo.repoRoot, location.toplevel) && matchesScope(location.path, task.files);
@@ -11195,12 +13016,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs32, import_node_path40, CONTROL_DENIAL;
+var import_node_fs37, import_node_path44, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs32 = require("node:fs");
-    import_node_path40 = require("node:path");
+    import_node_fs37 = require("node:fs");
+    import_node_path44 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -11229,18 +13050,19 @@ function markBash(payload, env, hostPid) {
   const command25 = payload.toolInput.command;
   if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !(0, import_node_fs33.existsSync)((0, import_node_path41.join)(location.dir, "available"))) return void 0;
+  const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs38.existsSync)((0, import_node_path45.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
-  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid)}
+  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command25}` };
 }
-var import_node_fs33, import_node_path41;
+var import_node_fs38, import_node_path45;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs33 = require("node:fs");
-    import_node_path41 = require("node:path");
+    import_node_fs38 = require("node:fs");
+    import_node_path45 = require("node:path");
     init_location();
     init_identity_marker();
   }
@@ -11469,14 +13291,15 @@ function topLevelHelp() {
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
   const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
-    "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]",
+    "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR] [--store local|git:REMOTE]",
     "",
     "Commands:",
     ...rows,
     "",
     "Every command takes --json (one JSON document on stdout, progress as JSON lines) and",
     "--tasks-dir DIR (or PARALLEL_TASKS_DIR); the default store is _tasks/ at the root of the",
-    "repository's main worktree.",
+    "repository's main worktree. --store git:REMOTE (or PARALLEL_STORE) shares the tasks through",
+    "that git remote instead, so agents on several machines work on one plan.",
     "",
     "Exit codes (the same for every command):",
     ...exits,

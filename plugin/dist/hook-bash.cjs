@@ -259,7 +259,12 @@ function writeWhole(fs, fd, data) {
   }
 }
 function createFileWhole(fs, path, data, options = {}) {
-  const fd = fs.openSync(path, "wx", options.mode);
+  let fd;
+  try {
+    fd = fs.openSync(path, "wx", options.mode);
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
   let failure;
   try {
     writeWhole(fs, fd, data);
@@ -318,11 +323,15 @@ function identityKey(gitCommonDir, create) {
     return void 0;
   }
 }
-function mac(key, agentId, hostPid) {
-  return hmacHex(key, `${agentId}:${hostPid}`).slice(0, 32);
+function mac(key, agentId, hostPid, agentType) {
+  return hmacHex(key, `${agentId}:${hostPid}:${agentType}`).slice(0, 32);
 }
-function markerLine(key, agentId, hostPid) {
-  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac(key, agentId, hostPid)}`;
+function typeField(agentType) {
+  return agentType && /^[A-Za-z0-9_.:-]{1,128}$/.test(agentType) ? agentType : "-";
+}
+function markerLine(key, agentId, hostPid, agentType) {
+  const type = typeField(agentType);
+  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac(key, agentId, hostPid, type)} ${type}`;
 }
 
 // src/hooks/mark-bash.ts
@@ -330,10 +339,11 @@ function markBash(payload, env, hostPid) {
   const command = payload.toolInput.command;
   if (typeof command !== "string" || command.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !(0, import_node_fs3.existsSync)((0, import_node_path5.join)(location.dir, "available"))) return void 0;
+  const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs3.existsSync)((0, import_node_path5.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
-  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid)}
+  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command}` };
 }
 function bashHookOutput(payloadText, env, hostPid) {
@@ -348,6 +358,7 @@ function bashHookOutput(payloadText, env, hostPid) {
   const updatedInput = markBash({
     toolInput,
     agentId: typeof raw.agent_id === "string" && raw.agent_id !== "" ? raw.agent_id : void 0,
+    agentType: typeof raw.agent_type === "string" && raw.agent_type !== "" ? raw.agent_type : void 0,
     cwd: typeof raw.cwd === "string" ? raw.cwd : process.cwd()
   }, env, hostPid);
   return updatedInput ? JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", updatedInput } }) : "";

@@ -19,9 +19,17 @@ export function parseGroupMode(text: string, usage: string): GroupMode {
   throw new CliError('E_USAGE', `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage}`);
 }
 
+/** The file's folder, or its first `depth` folders: found by counting slashes, without splitting. */
 function folderKey(file: string, depth: number | undefined): string {
-  const folders = file.split('/').slice(0, -1);
-  return (depth === undefined ? folders : folders.slice(0, depth)).join('/');
+  const last = file.lastIndexOf('/');
+  if (depth === undefined || last < 0) return last < 0 ? '' : file.slice(0, last);
+  let end = -1;
+  for (let n = 0; n < depth; n++) {
+    const next = file.indexOf('/', end + 1);
+    if (next < 0 || next > last) return file.slice(0, last);
+    end = next;
+  }
+  return file.slice(0, end);
 }
 
 /** Groups sorted files into groups sorted by key, so neighbours in the list are neighbours on disk. */

@@ -26,7 +26,7 @@ export interface FoundUnits {
 
 export async function findUnits(options: FindUnitsOptions): Promise<FoundUnits> {
   const { root, inGit } = batchRoot(options.cwd);
-  const files = await listBatchFiles({ root, globs: options.globs, ignore: options.ignore });
+  const { selected: files, tree } = await listBatchFiles({ root, inGit, globs: options.globs, ignore: options.ignore });
   if (files.length === 0) {
     const globs = options.globs.map((glob) => `--glob "${glob}"`).join(' ');
     throw new CliError(
@@ -35,7 +35,7 @@ export async function findUnits(options: FindUnitsOptions): Promise<FoundUnits> 
     );
   }
   const groups = groupFiles(files, options.group);
-  const units = buildUnits(groups, options.max);
+  const units = buildUnits(groups, options.max, tree);
   const warning = units.length < options.min
     ? `only ${units.length} unit${units.length === 1 ? '' : 's'} (fewer than --min ${options.min}): a fan-out may not pay off; try a finer --group${options.group.kind === 'file' ? '' : ' (file, or dir:N with a larger N)'} or a wider --glob, or do the work in one session`
     : null;

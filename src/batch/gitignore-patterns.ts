@@ -1,4 +1,5 @@
-// fast-glob does not read .gitignore. Each .gitignore is translated into fast-glob ignore
+// fast-glob does not read .gitignore. In a git repository git itself says what is ignored (see
+// listBatchFiles); in a plain folder each .gitignore is translated into fast-glob ignore
 // patterns so build output, caches and vendored folders never become units. Negated lines
 // ("!keep.me") cannot be expressed as an ignore pattern and are skipped: at worst a file git
 // would track is left out of the batch, never a generated file let in.

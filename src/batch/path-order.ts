@@ -11,7 +11,16 @@ export function comparePaths(a: string, b: string): number {
   return left.length - right.length;
 }
 
-/** "a" is "a" itself or a folder above "a/b"; "" is above everything. */
-export function isUnder(path: string, folder: string): boolean {
-  return folder === '' || path === folder || path.startsWith(`${folder}/`);
+/**
+ * The same order as comparePaths, for many paths at once: with "/" turned into the smallest
+ * character, plain string order is segment order, and the sort needs no split per comparison.
+ */
+export function sortPaths(paths: readonly string[]): string[] {
+  return paths.map((path) => path.replaceAll('/', '\0')).sort().map((key) => key.replaceAll('\0', '/'));
+}
+
+/** The folder holding a path ("" for a file at the root). */
+export function parentFolder(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
 }

@@ -6,6 +6,7 @@ import type { OptionSpec, OptionValues } from './command.ts';
 export const GLOBAL_OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
   'tasks-dir': { type: 'string' },
+  store: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 

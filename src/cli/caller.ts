@@ -3,6 +3,8 @@ import { checkCaller, type CallerCheck, type CallerIdentity } from '../hooks/ide
 import { allSubagents, readSubagent, writeSubagent } from '../hooks/subagent-registry.ts';
 import { hostId, processLiveness } from '../process/liveness.ts';
 import { findRepo } from '../repo/locate.ts';
+import { locateStore } from '../store/location.ts';
+import { stringOption } from './args.ts';
 import type { HolderProcess, HolderRequest, TaskBackend } from '../store/backend.ts';
 import { completeCommand } from '../store/next-steps.ts';
 import type { CommandContext } from './command.ts';
@@ -64,6 +66,30 @@ export async function bindClaimer(ctx: CommandContext, store: TaskBackend, agent
     });
   }
   return hostOf(identity);
+}
+
+/** The plugin's one subagent that orchestrates (it runs a confirmed plan for the user). */
+const ORCHESTRATING_AGENT = 'parallel:coordinator';
+
+/**
+ * Commands that change the plan, merge, or run a shell command the caller names (add, plan
+ * publish, verify, run, setup --write, recover --force, worktree remove --force) are the
+ * orchestrator's: the person at the terminal, the main conversation, or the coordinator agent.
+ * An implementer agent allowed `Bash(parallel-agents:*)` must not turn that permission into
+ * "run anything" (`verify --test CMD`) or "approve my own tasks" (`add`). Runner agents are
+ * recognised by the PARALLEL_ATTEMPT the runner gives every agent process.
+ */
+export function requireOrchestrator(ctx: CommandContext, what: string): void {
+  const refuse = (who: string): never => {
+    throw new CliError('E_IDENTITY', `${what} is the orchestrator's: ${who} may claim, work in its task, check and finish it, but not ${what}; report to the session that launched you instead`);
+  };
+  if (ctx.env.PARALLEL_ATTEMPT !== undefined) refuse(`a runner agent (task ${ctx.env.PARALLEL_TASK_ID ?? '?'})`);
+  const storeDir = locateStore({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, 'tasks-dir'), env: ctx.env }).dir;
+  const check = checkCaller((findRepo(storeDir) ?? findRepo(ctx.cwd))?.gitCommonDir);
+  if (check.kind === 'unverified') refuse('an agent whose identity cannot be verified');
+  if (check.kind === 'verified' && check.identity.agentId !== 'main' && check.identity.agentType !== ORCHESTRATING_AGENT) {
+    refuse(`subagent ${check.identity.agentId} (${check.identity.agentType})`);
+  }
 }
 
 /** A holder request with the proof the caller brings: its token, or its hook-bound identity. */

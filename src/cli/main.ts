@@ -11,14 +11,15 @@ function topLevelHelp(): string {
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
   const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
   return [
-    'usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR]',
+    'usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR] [--store local|git:REMOTE]',
     '',
     'Commands:',
     ...rows,
     '',
     'Every command takes --json (one JSON document on stdout, progress as JSON lines) and',
     '--tasks-dir DIR (or PARALLEL_TASKS_DIR); the default store is _tasks/ at the root of the',
-    "repository's main worktree.",
+    "repository's main worktree. --store git:REMOTE (or PARALLEL_STORE) shares the tasks through",
+    "that git remote instead, so agents on several machines work on one plan.",
     '',
     'Exit codes (the same for every command):',
     ...exits,

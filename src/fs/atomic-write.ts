@@ -53,7 +53,13 @@ export function parseTempName(name: string): { pid: number; host: string } | und
  * O_EXCL, write whole, optionally fsync, close. On any failure the partial file is removed.
  */
 export function createFileWhole(fs: FsPort, path: string, data: string | Buffer, options: { fsync?: boolean; mode?: number } = {}): void {
-  const fd = fs.openSync(path, 'wx', options.mode);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'wx', options.mode);
+  } catch (error) {
+    // A full disk or inode table refuses the creation itself.
+    throw writeFailure(error, path);
+  }
   let failure: unknown;
   try {
     writeWhole(fs, fd, data);

@@ -51,7 +51,7 @@ export function selectCandidates(repoRoot: string, storeDir: string, tasks: read
       if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
       continue;
     }
-    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base });
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base ?? task.base });
   }
   for (const record of records.values()) {
     if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: 'has a worktree but no task in the store' });

@@ -1,7 +1,9 @@
 import { CliError } from '../errors.ts';
 import type { TaskBackend, TaskProblem } from '../store/backend.ts';
+import { gitTest } from '../repo/run-git.ts';
 import { requireBranch } from './branch-target.ts';
-import type { RepoContext } from './repo-context.ts';
+import { verifyThroughRemote, type RemotePublication } from './remote-verify.ts';
+import { branchRefName, type RepoContext } from './repo-context.ts';
 import { selectCandidates } from './verify-candidates.ts';
 import { removeMergedWorktrees, type RemovedWorktree } from './worktree-cleanup.ts';
 import { runVerify, type VerifyOptions, type VerifyReport } from './verify-run.ts';
@@ -26,9 +28,37 @@ export interface StoreVerifyReport extends VerifyReport {
   removed: RemovedWorktree[];
   cleanup_ms: number;
   store_problems: TaskProblem[];
+  /** A store shared through a git remote: the merge is published there (remote-verify.ts). */
+  remote?: RemotePublication | undefined;
 }
 
 export async function verifyStore(context: RepoContext, store: TaskBackend, options: StoreVerifyOptions): Promise<StoreVerifyReport> {
+  const report = store.shared
+    ? await verifyThroughRemote(context, store.shared, options, (scratch) => verifyHere(context, store, { ...options, target: scratch }))
+    : await verifyHere(context, store, options);
+  return removeMerged(context, report, options);
+}
+
+/**
+ * Once merged, the tasks' worktrees and branches go, judged against the local target (the
+ * worktree-cleanup rules keep anything it lacks behind a backup ref). On a shared store the merge
+ * is on the remote first: while the local target has not come along, they all stay.
+ */
+async function removeMerged(context: RepoContext, report: StoreVerifyReport, options: StoreVerifyOptions): Promise<StoreVerifyReport> {
+  const started = Date.now();
+  if (report.status !== 'merged' || options.keepWorktrees || report.cleanup.length === 0) return report;
+  if (!gitTest(['merge-base', '--is-ancestor', report.target.after, branchRefName(options.target)], { cwd: context.repoRoot })) {
+    report.cleanup = report.cleanup.map((entry) => ({ ...entry, reason: `the local ${options.target} does not have the merge yet (git pull --ff-only brings it, then remove it)` }));
+    return report;
+  }
+  const cleanup = await removeMergedWorktrees(context, report.cleanup, options.target, { cwd: options.cwd });
+  report.removed = cleanup.removed;
+  report.cleanup = cleanup.kept.map((entry) => ({ task: entry.task, worktree: entry.worktree, command: entry.command, reason: entry.reason }));
+  report.cleanup_ms = Date.now() - started;
+  return report;
+}
+
+async function verifyHere(context: RepoContext, store: TaskBackend, options: StoreVerifyOptions): Promise<StoreVerifyReport> {
   const targetCommit = requireBranch(context, options.target);
   const { tasks, problems } = await store.list();
   const wanted = options.taskIds ? new Set(options.taskIds) : undefined;
@@ -49,12 +79,5 @@ export async function verifyStore(context: RepoContext, store: TaskBackend, opti
       }
     }
   }
-  let removed: RemovedWorktree[] = [];
-  const cleanupStarted = Date.now();
-  if (report.status === 'merged' && !options.keepWorktrees && report.cleanup.length > 0) {
-    const cleanup = await removeMergedWorktrees(context, report.cleanup, options.target, { cwd: options.cwd });
-    removed = cleanup.removed;
-    report.cleanup = cleanup.kept.map((entry) => ({ task: entry.task, worktree: entry.worktree, command: entry.command, reason: entry.reason }));
-  }
-  return { ...report, reopened, removed, cleanup_ms: Date.now() - cleanupStarted, store_problems: problems };
+  return { ...report, reopened, removed: [], cleanup_ms: 0, store_problems: problems };
 }

@@ -7,7 +7,7 @@ import { hmacHex, randomSecret, sameSecret } from '../store/holder-proof.ts';
 
 // Which Claude Code subagent runs a CLI call, proved by the host rather than by the command text.
 // The PreToolUse hook on Bash gets the subagent's agent_id from Claude Code and puts one comment
-// line in front of the command:  # parallel-agents-identity <agent_id|main> <claude pid> <mac>
+// line in front of the command:  # parallel-agents-identity <agent_id|main> <claude pid> <mac> <agent_type|->
 // Comments are transparent to Claude Code's permission checker, so no rule is widened. Claude Code
 // runs the command as `bash -c "... eval '<command>'"`, a direct child of its own process; the CLI,
 // however it was wrapped (bash -c, npx, env, variables), finds that wrapper among its ancestors
@@ -18,11 +18,13 @@ import { hmacHex, randomSecret, sameSecret } from '../store/holder-proof.ts';
 
 export const MARKER_PREFIX = '# parallel-agents-identity ';
 const KEY_FILE = join('parallel-agents', 'identity.key');
-const MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32})/;
+const MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32}) ([A-Za-z0-9_.:-]{1,128})/;
 
 export interface CallerIdentity {
   /** Claude Code's agent_id of the subagent, or "main" for the main conversation. */
   agentId: string;
+  /** The subagent's type as Claude Code names it (e.g. parallel:backend-developer), or "-". */
+  agentType: string;
   /** The Claude Code process: the claim dies with it. */
   hostPid: number;
   hostStart: string | undefined;
@@ -49,12 +51,18 @@ export function identityKey(gitCommonDir: string, create: boolean): string | und
   }
 }
 
-function mac(key: string, agentId: string, hostPid: number): string {
-  return hmacHex(key, `${agentId}:${hostPid}`).slice(0, 32);
+function mac(key: string, agentId: string, hostPid: number, agentType: string): string {
+  return hmacHex(key, `${agentId}:${hostPid}:${agentType}`).slice(0, 32);
 }
 
-export function markerLine(key: string, agentId: string, hostPid: number): string {
-  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac(key, agentId, hostPid)}`;
+/** Agent types are the host's (plugin:agent); anything else is recorded as unknown. */
+function typeField(agentType: string | undefined): string {
+  return agentType && /^[A-Za-z0-9_.:-]{1,128}$/.test(agentType) ? agentType : '-';
+}
+
+export function markerLine(key: string, agentId: string, hostPid: number, agentType?: string): string {
+  const type = typeField(agentType);
+  return `${MARKER_PREFIX}${agentId} ${hostPid} ${mac(key, agentId, hostPid, type)} ${type}`;
 }
 
 function cmdline(pid: number): string | undefined {
@@ -85,8 +93,8 @@ export function checkCaller(gitCommonDir: string | undefined): CallerCheck {
     if (!match || parent === undefined || Number(match[2]) !== parent) continue;
     const key = gitCommonDir ? identityKey(gitCommonDir, false) : undefined;
     if (!key) return { kind: 'unverified', reason: 'no identity key in this repository (is the store in another repository?)' };
-    if (!sameSecret(match[3]!, mac(key, match[1]!, parent))) return { kind: 'unverified', reason: 'its identity marker does not match this repository\'s key' };
-    return { kind: 'verified', identity: { agentId: match[1]!, hostPid: parent, hostStart: processStartTime(parent) } };
+    if (!sameSecret(match[3]!, mac(key, match[1]!, parent, match[4]!))) return { kind: 'unverified', reason: 'its identity marker does not match this repository\'s key' };
+    return { kind: 'verified', identity: { agentId: match[1]!, agentType: match[4]!, hostPid: parent, hostStart: processStartTime(parent) } };
   }
   return { kind: 'none' };
 }

@@ -9,16 +9,18 @@ import { identityKey, markerLine, MARKER_PREFIX } from './identity-marker.ts';
 // (dist/hook-bash.cjs) instead of the whole CLI.
 
 /** The Bash input with the identity marker line in front, or undefined when there is nothing to mark. */
-export function markBash(payload: Pick<HookPayload, 'toolInput' | 'agentId' | 'cwd'>, env: NodeJS.ProcessEnv, hostPid: number): Record<string, unknown> | undefined {
+export function markBash(payload: Pick<HookPayload, 'toolInput' | 'agentId' | 'cwd'> & Partial<Pick<HookPayload, 'agentType'>>, env: NodeJS.ProcessEnv, hostPid: number): Record<string, unknown> | undefined {
   const command = payload.toolInput.command;
   if (typeof command !== 'string' || command.startsWith(MARKER_PREFIX)) return undefined;
-  // Only where a parallel run has a store: other projects' commands stay exactly as typed.
+  // Only where a parallel run has a store (a _tasks/ folder, or one shared through a git remote):
+  // other projects' commands stay exactly as typed.
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
-  if (!location.gitCommonDir || !existsSync(join(location.dir, 'available'))) return undefined;
+  const shared = env.PARALLEL_STORE?.startsWith('git:') === true;
+  if (!location.gitCommonDir || (!shared && !existsSync(join(location.dir, 'available')))) return undefined;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return undefined;
   // Every field of the original is kept: Claude Code replaces the whole input with this one.
-  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? 'main', hostPid)}\n${command}` };
+  return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? 'main', hostPid, payload.agentType)}\n${command}` };
 }
 
 /** The hook's stdout for a raw PreToolUse(Bash) payload: the rewrite, or nothing (fail open). */
@@ -34,6 +36,7 @@ export function bashHookOutput(payloadText: string, env: NodeJS.ProcessEnv, host
   const updatedInput = markBash({
     toolInput: toolInput as Record<string, unknown>,
     agentId: typeof raw.agent_id === 'string' && raw.agent_id !== '' ? raw.agent_id : undefined,
+    agentType: typeof raw.agent_type === 'string' && raw.agent_type !== '' ? raw.agent_type : undefined,
     cwd: typeof raw.cwd === 'string' ? raw.cwd : process.cwd(),
   }, env, hostPid);
   return updatedInput ? JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', updatedInput } }) : '';

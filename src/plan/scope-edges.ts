@@ -9,7 +9,7 @@ import type { TaskOrder } from './task-order.ts';
 // the same time. Instead of one edge per conflicting pair (k² for a file k tasks write), the
 // writers of each entry are chained in order (k-1 edges), and each task on the other side of an
 // overlap is hooked to its two neighbours in that chain. The transitive closure is the same as
-// ordering every conflicting pair (MEASUREMENTS §4), at a cost linear in the entries.
+// ordering every conflicting pair (bench/RESULTS.md, plan classification), at a cost linear in the entries.
 
 /** Lists of positions in the task order, ascending, per scope entry id. */
 type PositionLists = Array<number[] | undefined>;

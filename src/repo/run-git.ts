@@ -46,6 +46,21 @@ export interface GitOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** Exit codes that are answers rather than failures (merge-tree's 1 = conflicts). */
   okExitCodes?: readonly number[] | undefined;
+  /**
+   * runGitAsync only: kill git and everything it started (a transport helper, an ssh) after this
+   * long, and fail with GitTimeout. A network call must never hang a command forever.
+   */
+  timeoutMs?: number | undefined;
+  /** runGitAsync only: how stdout is decoded ('latin1' keeps every byte, for length-prefixed output). */
+  stdoutEncoding?: BufferEncoding | undefined;
+}
+
+/** A git process killed because it ran past its timeoutMs. */
+export class GitTimeout extends CliError {
+  constructor(args: readonly string[], timeoutMs: number, cwd: string) {
+    super('E_GIT', `git ${args.slice(0, 3).join(' ')} did not finish within ${timeoutMs} ms in ${cwd}; it was stopped`, { git_args: [...args], timeout_ms: timeoutMs });
+    this.name = 'GitTimeout';
+  }
 }
 
 const QUIET_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
@@ -73,16 +88,28 @@ export function runGit(args: readonly string[], options: GitOptions): GitResult 
 export function runGitAsync(args: readonly string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolvePromise, reject) => {
     const input = options.input;
-    const child = childProcess().spawn('git', args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const timeoutMs = options.timeoutMs;
+    // With a timeout git gets its own process group, so the kill reaches its helpers too.
+    const child = childProcess().spawn('git', args, { cwd: options.cwd, env: { ...process.env, ...options.env, ...QUIET_ENV }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: timeoutMs !== undefined });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
+    let timedOut = false;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+      // Answer now: a helper outside the group could keep the pipes open long after.
+      reject(new GitTimeout(args, timeoutMs!, options.cwd));
+    }, timeoutMs);
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => {
+      if (timer) clearTimeout(timer);
       reject(new CliError('E_GIT', `could not run git in ${options.cwd}: ${error.message}; install git 2.38 or newer and put it on PATH`));
     });
     child.on('close', (code) => {
-      const result = { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: code ?? 128 };
+      if (timer) clearTimeout(timer);
+      if (timedOut) return;
+      const result = { stdout: Buffer.concat(stdout).toString(options.stdoutEncoding ?? 'utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: code ?? 128 };
       if (result.exitCode !== 0 && !(options.okExitCodes ?? []).includes(result.exitCode)) {
         reject(new GitError(args, result.exitCode, result.stderr, options.cwd));
       } else {

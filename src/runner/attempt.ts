@@ -187,7 +187,9 @@ async function completeTask(ctx: AttemptContext, task: Task, holder: Holder, pre
     return;
   }
   try {
-    await step.timed('completeMs', () => ctx.store.complete({ ...holder, commit, summary: `${ctx.adapter.name} agent, attempt ${step.attempt}` }));
+    // The branch and base travel with the evidence: a store shared through a git remote publishes them.
+    const evidence = commit ? { branch: prepared.branch, base: prepared.base } : undefined;
+    await step.timed('completeMs', () => ctx.store.complete({ ...holder, commit, summary: `${ctx.adapter.name} agent, attempt ${step.attempt}`, evidence }));
   } catch (error) {
     if (!isCode(error, 'E_NOT_HOLDER')) throw error;
     // The claim was taken back meanwhile (recovered as stale): nothing of ours to settle.

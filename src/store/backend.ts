@@ -65,6 +65,8 @@ export interface Task {
   completed_by?: string | undefined;
   completed_at?: string | undefined;
   last_error?: string | undefined;
+  /** The commit the completed work started from, when the store keeps it (a shared store: verify on another machine has no worktree record). */
+  base?: string | undefined;
   body: string;
   state: TaskState;
   /** Where the task is kept, for people: a file path (local store) or a ref (git store). */
@@ -102,6 +104,8 @@ export interface HolderRequest {
 export interface CompleteRequest extends HolderRequest {
   commit?: string | undefined;
   summary?: string | undefined;
+  /** The task's branch and the commit it started from (its worktree record): a shared store publishes the branch with the record. */
+  evidence?: { branch: string; base: string } | undefined;
 }
 
 export interface FailRequest extends HolderRequest {
@@ -154,9 +158,23 @@ export interface InitResult {
   excludeAdded: boolean;
 }
 
+/** What `verify` needs from a store shared through a git remote to publish its merge there. */
+export interface SharedRemote {
+  /** The remote's name, e.g. origin. */
+  readonly remote: string;
+  /** Fetches one branch; its commit on the remote, or undefined when the remote has no such branch. */
+  fetchBranch(branch: string): Promise<string | undefined>;
+  /** Moves the branch on the remote from `expected` to its descendant `next` only if it still is `expected` (a lease); false when someone pushed meanwhile. */
+  publishBranch(branch: string, expected: string, next: string): Promise<boolean>;
+  /** Takes the store-wide verify lock, or throws E_REFUSED naming who holds it. */
+  lockVerify(): Promise<{ release(): Promise<void> }>;
+}
+
 export interface TaskBackend {
   /** The store as people should read it: "_tasks/ at <dir>" or "git:origin (<url>)". */
   readonly description: string;
+  /** Present when the store is shared through a git remote (verify then publishes its merge there). */
+  readonly shared?: SharedRemote | undefined;
   /** This machine's folder for records that never travel: worktree records, subagent bindings, runner files, the run report. */
   readonly localDir: string;
   exists(): Promise<boolean>;

@@ -21,7 +21,7 @@ export function afterComplete(fm: TaskFrontmatter, who: { agent: string; task: s
 }
 
 /** A failed attempt, by the holder (`fail`) or by recovery (`recover`): one more attempt counted. */
-export function afterFailure(fm: TaskFrontmatter, who: { agent: string; task: string; reason: string; recovered?: boolean }): NextTask {
+export function afterFailure(fm: TaskFrontmatter, who: { agent: string; task: string; reason: string; recovered?: boolean }): NextTask & { to: 'failed' | 'blocked' } {
   const attempts = fm.attempts + 1;
   const to = stateAfterFailure(attempts, fm.max_attempts);
   const kind = who.recovered ? 'recover' : to === 'blocked' ? 'block' : 'fail';
@@ -41,6 +41,7 @@ export function afterReopen(fm: TaskFrontmatter, request: { task: string; commit
   const attempts = fm.attempts + 1;
   const to = stateAfterFailure(attempts, fm.max_attempts);
   const frontmatter: Record<string, unknown> = { ...fm, attempts, last_error: request.reason };
-  for (const key of ['commit', 'summary', 'completed_by', 'completed_at']) delete frontmatter[key];
+  // The evidence of the refused completion goes (base and branch are where a shared store keeps it).
+  for (const key of ['commit', 'summary', 'completed_by', 'completed_at', 'base', 'branch']) delete frontmatter[key];
   return { to, frontmatter, event: { event: 'reopen', task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
 }

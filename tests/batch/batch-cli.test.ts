@@ -88,12 +88,12 @@ describe('batch units: finding and grouping', () => {
       files: 8,
       groups: 6,
       units: [
-        { id: 'lib-tools', label: 'lib/tools', groups: ['lib/tools'], files: ['lib/tools/x.ts'], scope: ['lib/tools/**'] },
+        { id: 'tools', label: 'lib/tools', groups: ['lib/tools'], files: ['lib/tools/x.ts'], scope: ['lib/tools/**'] },
         { id: 'src', label: 'src', groups: ['src'], files: ['src/index.ts'], scope: ['src/index.ts'] },
-        { id: 'src-api', label: 'src/api', groups: ['src/api'], files: ['src/api/orders.ts', 'src/api/users.ts'], scope: ['src/api/orders.ts', 'src/api/users.ts'] },
-        { id: 'src-api-v2', label: 'src/api/v2', groups: ['src/api/v2'], files: ['src/api/v2/users.ts'], scope: ['src/api/v2/**'] },
-        { id: 'src-db', label: 'src/db', groups: ['src/db'], files: ['src/db/schema.ts'], scope: ['src/db/**'] },
-        { id: 'src-web', label: 'src/web', groups: ['src/web'], files: ['src/web/app.ts', 'src/web/view.ts'], scope: ['src/web/**'] },
+        { id: 'api', label: 'src/api', groups: ['src/api'], files: ['src/api/orders.ts', 'src/api/users.ts'], scope: ['src/api/orders.ts', 'src/api/users.ts'] },
+        { id: 'v2', label: 'src/api/v2', groups: ['src/api/v2'], files: ['src/api/v2/users.ts'], scope: ['src/api/v2/**'] },
+        { id: 'db', label: 'src/db', groups: ['src/db'], files: ['src/db/schema.ts'], scope: ['src/db/**'] },
+        { id: 'web', label: 'src/web', groups: ['src/web'], files: ['src/web/app.ts', 'src/web/view.ts'], scope: ['src/web/**'] },
       ],
       warning: null,
       plan: null,
@@ -107,8 +107,9 @@ describe('batch units: finding and grouping', () => {
     symlinkSync(join(outside, 'secret.ts'), join(dir, 'src', 'linked.ts'));
     symlinkSync(join(outside, 'inner'), join(dir, 'src', 'linked-dir'));
     const all = units(['--glob', '**/*', '--group', 'file', '--max', '100'], dir);
+    // Dotfiles are files like any other (.gitignore here).
     expect(all.units.map((unit: any) => unit.files[0])).toEqual([
-      'README.md', 'lib/tools/x.ts', 'src/api/orders.ts', 'src/api/users.ts', 'src/api/v2/users.ts', 'src/db/schema.ts', 'src/index.ts', 'src/web/app.ts', 'src/web/view.ts',
+      '.gitignore', 'README.md', 'lib/tools/x.ts', 'src/api/orders.ts', 'src/api/users.ts', 'src/api/v2/users.ts', 'src/db/schema.ts', 'src/index.ts', 'src/web/app.ts', 'src/web/view.ts',
     ]);
     // A pattern whose folder part runs through a link is read by fast-glob itself: still refused.
     const throughLink = runCli(['batch', 'units', '--glob', 'src/linked-dir/**'], { cwd: dir });
@@ -129,12 +130,23 @@ describe('batch units: finding and grouping', () => {
       'packages/b/build/y.js': 'kept: the rule applies below packages/a only',
     });
     const result = units(['--glob', 'packages', '--group', 'file'], dir);
-    expect(result.units.map((unit: any) => unit.files[0])).toEqual(['packages/a/src/x.ts', 'packages/b/build/y.js', 'packages/b/local.ts']);
+    expect(result.units.map((unit: any) => unit.files[0])).toEqual(['packages/a/.gitignore', 'packages/a/src/x.ts', 'packages/b/build/y.js', 'packages/b/local.ts']);
+  });
+
+  it('in git, ignores what git ignores: nested and negated rules, info/exclude; a tracked file is never ignored', () => {
+    const dir = gitRepo({ '.gitignore': '*.log\n!keep.log\n', 'pkg/.gitignore': 'gen/\n', 'pkg/a.ts': 'a\n' });
+    writeFiles(dir, { 'pkg/gen/forced.ts': 'tracked\n' });
+    git(dir, 'add', '-f', 'pkg/gen/forced.ts');
+    git(dir, 'commit', '-q', '-m', 'forced');
+    writeFiles(dir, { 'pkg/gen/new.ts': 'ignored\n', 'pkg/keep.log': 'kept\n', 'pkg/drop.log': 'ignored\n', 'scratch/x.ts': 'excluded\n' });
+    writeFileSync(join(dir, '.git', 'info', 'exclude'), 'scratch/\n');
+    const result = units(['--glob', '**/*.{ts,log}', '--group', 'file'], dir);
+    expect(result.units.flatMap((unit: any) => unit.files)).toEqual(['pkg/a.ts', 'pkg/gen/forced.ts', 'pkg/keep.log']);
   });
 
   it('file: one unit per file, scoped to that file', () => {
     const result = units(['--glob', 'src/web/*.ts', '--group', 'file'], readOnlyProject());
-    expect(result.units.map((unit: any) => [unit.id, unit.scope])).toEqual([['src-web-app.ts', ['src/web/app.ts']], ['src-web-view.ts', ['src/web/view.ts']]]);
+    expect(result.units.map((unit: any) => [unit.id, unit.scope])).toEqual([['app.ts', ['src/web/app.ts']], ['view.ts', ['src/web/view.ts']]]);
     expect(result.warning).toMatch(/^only 2 units \(fewer than --min 5\)/);
   });
 
@@ -142,9 +154,9 @@ describe('batch units: finding and grouping', () => {
     const result = units(['--glob', 'src/**/*.ts', '--group', 'dir:2', '--min', '1'], readOnlyProject());
     expect(result.units.map((unit: any) => [unit.id, unit.files.length, unit.scope])).toEqual([
       ['src', 1, ['src/index.ts']],
-      ['src-api', 3, ['src/api/**']],
-      ['src-db', 1, ['src/db/**']],
-      ['src-web', 2, ['src/web/**']],
+      ['api', 3, ['src/api/**']],
+      ['db', 1, ['src/db/**']],
+      ['web', 2, ['src/web/**']],
     ]);
   });
 
@@ -159,7 +171,7 @@ describe('batch units: finding and grouping', () => {
     expect(result.units.flatMap((unit: any) => unit.files)).toEqual(Object.keys(files));
     const sizes = result.units.map((unit: any) => unit.files.length);
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(4);
-    expect(result.units[0]).toMatchObject({ id: 'pkg-m00--pkg-m07', scope: expect.arrayContaining(['pkg/m00/**']) });
+    expect(result.units[0]).toMatchObject({ id: 'm00--m07', label: 'pkg/m00 … pkg/m07', scope: ['pkg/m00/**', 'pkg/m01/**', 'pkg/m02/**', 'pkg/m03/**', 'pkg/m04/**', 'pkg/m05/**', 'pkg/m06/**', 'pkg/m07/**'] });
     expect(result.warning).toBeNull();
   });
 
@@ -184,9 +196,47 @@ describe('batch units: finding and grouping', () => {
   it('prints a table without --json', () => {
     const run = runCli(['batch', 'units', '--glob', 'src/**/*.ts', '--group', 'dir:2'], { cwd: readOnlyProject() });
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain('4 units from 7 files');
-    expect(run.stdout).toMatch(/src-api\s+3\s+src\/api\/\*\*/);
-    expect(run.stdout).toContain('warning: only 4 units (fewer than --min 5)');
+    expect(run.stdout).toBe([
+      '4 units from 7 files',
+      '',
+      '  ID   FILES  WRITE SCOPE',
+      '  src      1  src/index.ts',
+      '  api      3  src/api/**',
+      '  db       1  src/db/**',
+      '  web      2  src/web/**',
+      '',
+      'warning: only 4 units (fewer than --min 5): a fan-out may not pay off; try a finer --group (file, or dir:N with a larger N) or a wider --glob, or do the work in one session',
+      '',
+    ].join('\n'));
+  });
+
+  it('keeps the table short: one line per unit, at most 30 units, long scopes summarized', () => {
+    const dir = tempDir('pa-wide-');
+    const files: Record<string, string> = {};
+    // 40 folders of 5 files; pkg/big holds 200 files in 100 folders plus a README the glob leaves out.
+    for (let i = 0; i < 40; i++) for (let f = 0; f < 5; f++) files[`pkg/m${String(i).padStart(2, '0')}/f${f}.ts`] = 'x\n';
+    for (let i = 0; i < 100; i++) for (let f = 0; f < 2; f++) files[`big/sub${String(i).padStart(3, '0')}/f${f}.ts`] = 'x\n';
+    files['big/README.md'] = '#\n';
+    writeFiles(dir, files);
+    const run = runCli(['batch', 'units', '--glob', '**/*.ts', '--group', 'file', '--max', '45', '--plan-out', 'p.yaml', '--instruction', 'x'], { cwd: dir });
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('45 units from 400 files (400 groups merged down to --max)');
+    expect(lines.filter((line) => /^  [a-z0-9][a-z0-9._-]*\s+\d+\s+\d+(\.\d+)?[smh]\s+\S/.test(line))).toHaveLength(30);
+    expect(run.stdout).toContain('  … 15 more units (every unit, file and scope entry: p.yaml or --json)');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(160);
+    // big/ is not whole (README.md): one entry per subfolder, 100 of them, in one summary.
+    const args = ['--glob', 'big/**/*.ts', '--max', '1', '--min', '1'];
+    expect(units(args, dir).units[0].scope).toEqual(Array.from({ length: 100 }, (_, i) => `big/sub${String(i).padStart(3, '0')}/**`));
+    expect(runCli(['batch', 'units', ...args], { cwd: dir }).stdout).toBe([
+      '1 unit from 200 files (100 groups merged down to --max)',
+      '',
+      '  ID              FILES  WRITE SCOPE',
+      '  sub000--sub099    200  big/sub000/** + 99 more (100 folders)',
+      '',
+      'Every file and scope entry: --json.',
+      '',
+    ].join('\n'));
   });
 });
 
@@ -198,29 +248,38 @@ describe('batch units --plan-out', () => {
     expect(result.plan).toEqual({ path: '.parallel/plans/batch-tests.yaml', name: 'batch-tests', tasks: 5 });
     const text = readFileSync(join(dir, '.parallel/plans/batch-tests.yaml'), 'utf8');
     expect(text).toContain('name: batch-tests');
-    expect(text).toContain('      - src/api/v2/users.ts');
+    expect(text).toContain('    files:\n      - src/api/v2/**\n');
 
     const check = runCli(['plan', 'check', '.parallel/plans/batch-tests.yaml', '--json'], { cwd: dir });
     expect(check.stderr).toBe('');
     expect(check.exitCode).toBe(0);
     expect(check.json.edges).toEqual([]);
     expect(check.json.waves).toEqual([result.units.map((unit: any) => unit.id)]);
-    expect(check.json.tasks[0]).toMatchObject({ id: 'src', title: 'src: Add unit tests.', estimate: '15m' });
+    // --estimate is for a unit of median size (1 file here): the 2-file units take twice as long.
+    expect(check.json.tasks.map((task: any) => [task.id, task.title, task.estimate])).toEqual([
+      ['src', 'src (1 file): Add unit tests.', '15m'],
+      ['api', 'src/api (2 files): Add unit tests.', '30m'],
+      ['v2', 'src/api/v2 (1 file): Add unit tests.', '15m'],
+      ['db', 'src/db (1 file): Add unit tests.', '15m'],
+      ['web', 'src/web (2 files): Add unit tests.', '30m'],
+    ]);
+    expect(check.json.criticalPath).toMatchObject({ tasks: ['api'], length: { amount: 30 * 60_000, unit: 'ms' }, basis: 'estimate' });
+    expect(check.json.totalWork).toMatchObject({ amount: 105 * 60_000, unit: 'ms' });
 
     // What publish turns into task files: the role, the scope and a prompt naming the files.
     const publish = runCli(['plan', 'publish', '.parallel/plans/batch-tests.yaml', '--json'], { cwd: dir });
     expect(publish.exitCode).toBe(0);
-    const task = readFileSync(join(dir, '_tasks', 'available', 'src-api.md'), 'utf8');
+    const task = readFileSync(join(dir, '_tasks', 'available', 'api.md'), 'utf8');
     expect(task).toContain('role: "qa-engineer"');
     expect(task).toContain('Add unit tests.\nRun "npm test" to check.');
-    expect(task).toContain('- src/api/orders.ts\n- src/api/users.ts');
+    expect(task).toContain("Apply it to the 2 files of this task's write scope:\n- src/api/orders.ts\n- src/api/users.ts\n");
   });
 
   it('writes JSON for a .json file, and --name overrides the name taken from the file', () => {
     const dir = project();
     units(['--glob', 'src/web/*', '--group', 'file', '--plan-out', 'plan.json', '--instruction', 'Lint', '--name', 'web-lint'], dir);
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
-    expect(plan).toMatchObject({ name: 'web-lint', tasks: [{ id: 'src-web-app.ts', files: ['src/web/app.ts'], estimate: '10m' }, { id: 'src-web-view.ts' }] });
+    expect(plan).toMatchObject({ name: 'web-lint', tasks: [{ id: 'app.ts', files: ['src/web/app.ts'], estimate: '10m' }, { id: 'view.ts', estimate: '10m' }] });
     expect(plan.tasks[0].role).toBeUndefined();
     expect(runCli(['plan', 'check', 'plan.json'], { cwd: dir }).exitCode).toBe(0);
   });

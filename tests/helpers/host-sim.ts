@@ -17,6 +17,8 @@ export interface HostOptions {
   plugin: string;
   /** Claude Code's project dir for the hooks (default: repo). */
   projectDir?: string;
+  /** The subagent's type as the host reports it (default parallel:backend-developer). */
+  agentType?: string;
 }
 
 /** Runs the PreToolUse hook on a Bash command; returns the command the host would run. */
@@ -28,7 +30,7 @@ export function markedCommand(options: HostOptions, agentId: string | undefined,
       session_id: 'sess-1',
       cwd: options.repo,
       hook_event_name: 'PreToolUse',
-      ...(agentId ? { agent_id: agentId, agent_type: 'parallel:backend-developer' } : {}),
+      ...(agentId ? { agent_id: agentId, agent_type: options.agentType ?? 'parallel:backend-developer' } : {}),
       tool_name: 'Bash',
       tool_input: { command, description: 'run it' },
     }),

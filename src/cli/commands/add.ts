@@ -6,6 +6,7 @@ import { integerOption, listOption, requireString, stringOption } from '../args.
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
 import { splitScopeList } from '../../scope/scope-entry.ts';
+import { requireOrchestrator } from '../caller.ts';
 
 const usage =
   'parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]';
@@ -23,6 +24,7 @@ export const command: CommandModule = {
     'body-file': { type: 'string' },
   },
   async run(ctx) {
+    requireOrchestrator(ctx, 'adding tasks');
     const { values } = ctx;
     const bodyText = stringOption(values, 'body');
     const bodyFile = stringOption(values, 'body-file');

@@ -5,15 +5,16 @@ import type { CommandModule, OptionValues } from '../command.ts';
 import { JSON_SCHEMA_VERSION } from '../output.ts';
 import { checkBatchPattern } from '../../batch/batch-pattern.ts';
 import { batchPlanDocument, writeBatchPlan } from '../../batch/batch-plan.ts';
+import { summarizeScope } from '../../batch/scope-summary.ts';
 import { parseGroupMode } from '../../batch/file-group.ts';
 import { findUnits, type FoundUnits } from '../../batch/find-units.ts';
-import { baseIdForKeys } from '../../batch/unit-id.ts';
+import { slugForName } from '../../batch/unit-id.ts';
 import { planSchema } from '../../plan/plan-schema.ts';
 import { AGENT_NAME_PATTERN, estimateSchema } from '../../store/task-schema.ts';
 
 const usage =
   'parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] ' +
-  '[--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m] [--name NAME] [--force]] [--json]';
+  '[--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m (for a unit of median size; scaled by file count)] [--name NAME] [--force]] [--json]';
 
 function patterns(values: OptionValues, flag: 'glob' | 'ignore'): string[] {
   const value = values[flag];
@@ -53,22 +54,32 @@ function planRequest(values: OptionValues, cwd: string): PlanRequest | undefined
   const estimate = stringOption(values, 'estimate') ?? '10m';
   if (!estimateSchema.safeParse(estimate).success) throw new CliError('E_USAGE', `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, 'name');
-  const name = explicitName ?? baseIdForKeys([basename(source, extname(source))]);
+  const name = explicitName ?? (slugForName(basename(source, extname(source))).slice(0, 64).replace(/[._-]+$/, '') || 'batch');
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError('E_USAGE', `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
   return { path: resolve(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 
-function renderText(found: FoundUnits, plan: PlanRequest | undefined): string {
-  const width = Math.max(2, ...found.units.map((unit) => unit.id.length));
+/** Rows past this are counted, not printed: --json and the plan file have every unit. */
+const MAX_ROWS = 30;
+
+function renderText(found: FoundUnits, plan: PlanRequest | undefined, estimates: readonly string[] | undefined): string {
+  const shown = found.units.slice(0, MAX_ROWS);
+  const width = Math.max(2, ...shown.map((unit) => unit.id.length));
+  const estimateWidth = Math.max(8, ...(estimates ?? []).map((estimate) => estimate.length));
+  const estimateColumn = (text: string): string => (estimates ? `  ${text.padStart(estimateWidth)}` : '');
   const lines = [
     `${found.units.length} unit${found.units.length === 1 ? '' : 's'} from ${found.fileCount} file${found.fileCount === 1 ? '' : 's'}` +
       (found.groupCount > found.units.length ? ` (${found.groupCount} groups merged down to --max)` : ''),
     '',
-    `  ${'ID'.padEnd(width)}  FILES  WRITE SCOPE`,
-    ...found.units.map((unit) => `  ${unit.id.padEnd(width)}  ${String(unit.files.length).padStart(5)}  ${unit.scope.join(', ')}`),
+    `  ${'ID'.padEnd(width)}  FILES${estimateColumn('ESTIMATE')}  WRITE SCOPE`,
+    ...shown.map((unit, index) =>
+      `  ${unit.id.padEnd(width)}  ${String(unit.files.length).padStart(5)}${estimateColumn(estimates?.[index] ?? '')}  ${summarizeScope(unit.scope)}`),
   ];
+  const where = plan ? `${plan.source} or --json` : '--json';
+  if (found.units.length > shown.length) lines.push(`  … ${found.units.length - shown.length} more units (every unit, file and scope entry: ${where})`);
+  else if (found.units.some((unit) => summarizeScope(unit.scope) !== unit.scope.join(', '))) lines.push('', `Every file and scope entry: ${where}.`);
   if (found.warning) lines.push('', `warning: ${found.warning}`);
   if (plan) lines.push('', `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? '' : 's'}); next: parallel-agents plan check ${plan.source}`);
   return lines.join('\n');
@@ -101,9 +112,11 @@ export const command: CommandModule = {
     const plan = planRequest(ctx.values, ctx.cwd);
 
     const found = await findUnits({ cwd: ctx.cwd, globs, ignore, group, min, max });
+    let estimates: string[] | undefined;
     if (plan) {
       const document = batchPlanDocument(found.units, plan);
-      await writeBatchPlan(plan.path, plan.source, document, plan.force);
+      estimates = document.tasks.map((task) => task.estimate);
+      writeBatchPlan(plan.path, plan.source, document, plan.force);
     }
     const data = {
       schema: JSON_SCHEMA_VERSION,
@@ -117,6 +130,6 @@ export const command: CommandModule = {
       warning: found.warning,
       plan: plan ? { path: plan.source, name: plan.name, tasks: found.units.length } : null,
     };
-    return { data, text: renderText(found, plan) };
+    return { data, text: renderText(found, plan, estimates) };
   },
 };

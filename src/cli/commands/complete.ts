@@ -2,6 +2,7 @@ import type { CommandModule } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { gatherEvidence } from '../../git/evidence.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
+import { readWorktreeRecord } from '../../git/worktree-registry.ts';
 import { claimCommand } from '../../store/next-steps.ts';
 import { requireString, stringOption } from '../args.ts';
 import { holderRequest } from '../caller.ts';
@@ -34,11 +35,15 @@ export const command: CommandModule = {
     // holder hears "not yours" (exit 5) before anything else.
     const held = await store.heartbeat(proof);
     const needsRepo = commitWorktree || commit !== undefined || held.files.length > 0;
+    let evidence: { branch: string; base: string } | undefined;
     if (needsRepo) {
       const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir') });
       commit = await gatherEvidence({ context, task: held, commit, commitWorktree });
+      // A shared store publishes the task's branch with the record, and keeps the base for verify elsewhere.
+      const record = readWorktreeRecord(context.storeDir, held.id);
+      if (record && commit) evidence = { branch: record.branch, base: record.base };
     }
-    const task = await store.complete({ ...proof, commit, summary: stringOption(ctx.values, 'summary') });
+    const task = await store.complete({ ...proof, commit, summary: stringOption(ctx.values, 'summary'), evidence });
     return {
       data: { task: taskJson(task) },
       text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ''}; claim the next task with ${claimCommand(proof.agent, task.role)}`,

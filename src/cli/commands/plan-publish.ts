@@ -6,6 +6,7 @@ import { openStore } from '../open-store.ts';
 import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
 import { loadPlan } from '../../plan/load-plan.ts';
 import { publishPlan } from '../../plan/publish-plan.ts';
+import { requireOrchestrator } from '../caller.ts';
 
 const usage = 'parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]';
 
@@ -17,6 +18,7 @@ export const command: CommandModule = {
   },
   allowPositionals: true,
   async run(ctx) {
+    requireOrchestrator(ctx, 'publishing a plan');
     if (ctx.positionals.length !== 1) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${usage}`);
     const path = ctx.positionals[0]!;
     const plan = await loadPlan(resolve(ctx.cwd, path), { source: path });

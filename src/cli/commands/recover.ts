@@ -2,7 +2,7 @@ import type { CommandModule } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { DEFAULT_LEASE_MS } from '../../store/rules.ts';
 import { durationOption, stringOption } from '../args.ts';
-import { checkCallerOf } from '../caller.ts';
+import { checkCallerOf, requireOrchestrator } from '../caller.ts';
 import { openStore } from '../open-store.ts';
 
 export const command: CommandModule = {
@@ -13,7 +13,8 @@ export const command: CommandModule = {
     const task = stringOption(ctx.values, 'task');
     const force = ctx.values.force === true;
     if (force && task === undefined) throw new CliError('E_USAGE', '--force takes back one claim: name it with --task ID');
-    // Taking a live claim away is a person's decision, never a subagent's.
+    // Taking a live claim away is a person's decision, never an agent's.
+    if (force) requireOrchestrator(ctx, 'recover --force');
     const store = openStore(ctx);
     const caller = force ? checkCallerOf(ctx, store) : undefined;
     if (caller && caller.kind !== 'none' && (caller.kind === 'unverified' || caller.identity.agentId !== 'main')) {

@@ -1,6 +1,7 @@
 import { CliError } from '../../errors.ts';
 import { durationOption, integerOption, stringOption } from '../args.ts';
 import type { CommandContext, CommandModule } from '../command.ts';
+import { requireOrchestrator } from '../caller.ts';
 
 // One line: errors quote it, and every error is one line.
 const usage = 'parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--checkout auto|full|scoped] [--keep-worktrees] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]';
@@ -52,6 +53,7 @@ export const command: CommandModule = {
   },
   allowPositionals: true,
   async run(ctx) {
+    requireOrchestrator(ctx, 'running a plan');
     const [planPath, ...extra] = ctx.positionals;
     if (!planPath || extra.length > 0) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${usage}`);
     const agentCmd = stringOption(ctx.values, 'agent-cmd');

@@ -9,6 +9,7 @@ import { addToGitExclude } from '../../repo/git-exclude.ts';
 import { readProjectConfig } from '../../repo/project-config.ts';
 import { gitTest } from '../../repo/run-git.ts';
 import { WORKTREE_INCLUDE_FILE } from '../../git/worktree-include.ts';
+import { requireOrchestrator } from '../caller.ts';
 
 // Shows, and with --write writes, the Claude Code settings an unattended run needs. A skill's
 // allowed-tools cover only the turn it was typed in, so background agents and later turns need
@@ -53,6 +54,7 @@ export const command: CommandModule = {
   },
   async run(ctx) {
     const write = ctx.values.write === true;
+    if (write) requireOrchestrator(ctx, 'writing permission rules');
     const shared = ctx.values.shared === true;
     const wantTrust = ctx.values.trust === true;
     const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir'), worktreesDir: stringOption(ctx.values, 'worktrees-dir') });

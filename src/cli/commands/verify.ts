@@ -5,6 +5,7 @@ import { currentBranch, openRepoContext } from '../../git/repo-context.ts';
 import type { VerifyReport } from '../../git/verify-run.ts';
 import { verifyStore, type StoreVerifyReport } from '../../git/verify-store.ts';
 import { openStore } from '../open-store.ts';
+import { requireOrchestrator } from '../caller.ts';
 
 const usage = 'parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--keep-worktrees] [--json]';
 
@@ -21,6 +22,7 @@ export const command: CommandModule = {
     'worktrees-dir': { type: 'string' },
   },
   async run(ctx) {
+    requireOrchestrator(ctx, 'verify (merging into the target, running --test)');
     const tasksDir = stringOption(ctx.values, 'tasks-dir');
     const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir, worktreesDir: stringOption(ctx.values, 'worktrees-dir') });
     const target = stringOption(ctx.values, 'into') ?? currentBranch(context.repoRoot);
@@ -47,7 +49,7 @@ function short(commit: string): string {
   return commit.slice(0, 12);
 }
 
-export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyReport, 'reopened' | 'removed'>>, problemCount: number): string {
+export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyReport, 'reopened' | 'remote' | 'removed'>>, problemCount: number): string {
   const lines: string[] = [];
   const headline: Record<VerifyReport['status'], string> = {
     merged: `MERGED ${report.merged.length} task(s) into ${report.target.branch}`,
@@ -72,6 +74,7 @@ export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyRepo
     if (report.test.failed_task && report.test.output_tail) lines.push(...report.test.output_tail.split('\n').map((line) => `  | ${line}`));
   }
   if (report.refusal) lines.push(`refused: ${report.refusal}`);
+  if (report.remote?.pushed) lines.push(`pushed to ${report.remote.name}/${report.target.branch}: ${short(report.remote.before)} -> ${short(report.remote.after)}; local ${report.target.branch}: ${report.remote.local}`);
   for (const entry of report.reopened ?? []) lines.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
   const removed = report.removed ?? [];

@@ -2,6 +2,7 @@ import { requireString, stringOption } from '../args.ts';
 import type { CommandModule } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { removeWorktree } from '../../git/worktree-remove.ts';
+import { requireOrchestrator } from '../caller.ts';
 
 const usage = 'parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]';
 
@@ -13,6 +14,7 @@ export const command: CommandModule = {
     force: { type: 'boolean' },
   },
   async run(ctx) {
+    if (ctx.values.force === true) requireOrchestrator(ctx, 'worktree remove --force');
     const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir') });
     const result = await removeWorktree(context, {
       taskId: requireString(ctx.values, 'task', usage),

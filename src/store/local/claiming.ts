@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing } from '../../fs/fs-port.ts';
 import type { ClaimRequest, TaskState } from '../backend.ts';
 import type { ClaimSnapshot } from '../claimability.ts';
@@ -113,7 +114,7 @@ export class Claimer {
           fs.renameSync(origin, claimPath);
         } catch (error) {
           if (isMissing(error)) continue;
-          throw error;
+          throw writeFailure(error, claimPath);
         }
         this.candidates = candidates.filter((item) => !gone.has(item));
         // A hand-made second copy of the id (in any state) makes the task ambiguous: never hold it.
@@ -125,7 +126,14 @@ export class Claimer {
         const now = new Date();
         try { fs.utimesSync(claimPath, now, now); } catch { /* recovered already: the holder hears it on its next call */ }
         // The cached parse may predate a failed attempt that rewrote the file: re-read those.
-        const parsed = candidate.state === 'available' ? meta.parsed : this.folder.read(claimPath);
+        let parsed: ParsedTask;
+        try {
+          parsed = candidate.state === 'available' ? meta.parsed : this.folder.read(claimPath);
+        } catch (error) {
+          // A recoverer took the claim back before it was announced: it was never ours to hand out.
+          if (isMissing(error)) continue;
+          throw error;
+        }
         this.meta.delete(candidate.id);
         const location: TaskLocation = { state: 'claimed', path: claimPath, name: claimFileName(candidate.id, request.agent, lease), claim: parseClaimFileName(claimFileName(candidate.id, request.agent, lease))! };
         const win = { location, parsed, origin, token };

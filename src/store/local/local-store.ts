@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { CliError } from '../../errors.ts';
+import { writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing, NODE_FS, type FsPort } from '../../fs/fs-port.ts';
 import { pathBelow } from '../../fs/path-inside.ts';
 import { addToGitExclude } from '../../repo/git-exclude.ts';
@@ -70,7 +71,13 @@ export class LocalStore implements TaskBackend {
 
   async init(): Promise<InitResult> {
     const created = !this.present();
-    for (const state of TASK_STATES) this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+    for (const state of TASK_STATES) {
+      try {
+        this.fs.mkdirSync(this.folder.stateDir(state), { recursive: true });
+      } catch (error) {
+        throw writeFailure(error, this.folder.stateDir(state));
+      }
+    }
     let excludeAdded = false;
     const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : undefined;
     if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
@@ -148,7 +155,7 @@ export class LocalStore implements TaskBackend {
       return this.folder.toTask(this.folder.read(where.path), where);
     } catch (error) {
       if (isMissing(error)) throw notHolder(this.folder, request);
-      throw error;
+      throw writeFailure(error, where.path);
     }
   }
 
@@ -216,7 +223,7 @@ export class LocalStore implements TaskBackend {
     this.requireStore();
     if (options.task !== undefined) validateTaskId(options.task);
     const repaired = repairMoves(this.folder, (state, id, what) => this.journal({ event: 'repair', task: id, reason: `${what} (${state}/)` }));
-    const recovered = takeBackStaleClaims(this.folder, options, (where, reason) => {
+    const recovered = takeBackStaleClaims(this.folder, options, (message) => repaired.push(message), (where, reason) => {
       const holder = { agent: where.claim!.agent, task: where.claim!.id };
       return this.moveClaim(where, { ...holder, identityVerified: true }, (fm) => afterFailure(fm, { ...holder, reason, recovered: true }));
     });

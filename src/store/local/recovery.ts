@@ -21,7 +21,7 @@ export function staleClaim(claim: Pick<ClaimInfo, 'holder' | 'heartbeatAt'>, now
  * `takeBack` moves one claim to failed/ (or blocked/); a holder finishing first, or another
  * recoverer, wins that move, and the claim is simply skipped.
  */
-export function takeBackStaleClaims(folder: StoreFolder, options: RecoverOptions, takeBack: (where: TaskLocation, lastError: string) => Task): RecoveredClaim[] {
+export function takeBackStaleClaims(folder: StoreFolder, options: RecoverOptions, report: (message: string) => void, takeBack: (where: TaskLocation, lastError: string) => Task): RecoveredClaim[] {
   const recovered: RecoveredClaim[] = [];
   const now = options.now ?? Date.now();
   for (const entry of folder.names('claimed')) {
@@ -40,7 +40,13 @@ export function takeBackStaleClaims(folder: StoreFolder, options: RecoverOptions
       const moved = takeBack(where, lastError);
       recovered.push({ id: moved.id, agent: where.claim.agent, reason: lastError, to: moved.state as 'failed' | 'blocked', attempts: moved.attempts });
     } catch (error) {
+      // The holder finishing, or another recoverer, won the rename: nothing to do.
       if (error instanceof CliError && error.code === 'E_NOT_HOLDER') continue;
+      // A copy filed by hand where the claim would go: both stay for a person; recover the rest.
+      if (error instanceof CliError && error.code === 'E_REFUSED') {
+        report(`${where.path}: not taken back: ${error.message}`);
+        continue;
+      }
       throw error;
     }
   }

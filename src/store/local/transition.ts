@@ -15,8 +15,9 @@ import { moveFileName, parseMoveFileName, parseWriterTag, taskFileName, writerTa
 //   2. the source (the claim) is renamed to .moving~<id>~<lease>~<writer>.md: exactly one of the
 //      holder and a recoverer wins this rename, which is the ownership check, and from here the task
 //      is hidden from every claimer;
-//   3. the journal line is appended (a failure renames the source back: nothing changed);
-//   4. the pending content is renamed to <id>.md (refused if that name exists: a duplicate);
+//   3. the journal line is appended (a failure renames the source back: nothing changed), unless
+//      <id>.md already exists there (a duplicate: refused, the source renamed back);
+//   4. the pending content is renamed to <id>.md;
 //   5. the moving file is deleted.
 // Repair (writer dead): a moving file with its pending content is finished (step 4, then 5); a
 // moving file without one was already installed and is only deleted, never put back, because the
@@ -67,18 +68,25 @@ export function moveTask(folder: StoreFolder, spec: MoveSpec): string {
   }
   const rollBack = (): void => {
     // Nobody else touches a live writer's moving file, so the source name is still free.
-    try { fs.renameSync(moving, spec.source); } catch { /* left for recover, which finishes the move */ }
+    try {
+      fs.renameSync(moving, spec.source);
+    } catch {
+      // Kept with its pending content, so recover finishes the move once this process is gone:
+      // a moving file alone would read as already installed and be deleted, losing the task.
+      return;
+    }
     dropPending();
   };
+  // Refused before the journal line, so the journal never records a move that did not happen.
+  if (fs.existsSync(dest)) {
+    rollBack();
+    throw duplicateError(dest, spec.id);
+  }
   try {
     spec.record();
   } catch (error) {
     rollBack();
     throw error;
-  }
-  if (fs.existsSync(dest)) {
-    rollBack();
-    throw duplicateError(dest, spec.id);
   }
   try {
     fs.renameSync(pending, dest);
@@ -99,8 +107,8 @@ function writerGone(writer: { pid: number; host: string } | undefined): boolean 
 export function repairMoves(folder: StoreFolder, onRepaired: (state: TaskState, id: string, what: string) => void = () => {}): string[] {
   const { fs } = folder;
   const repaired: string[] = [];
-  const ignoreGone = (action: () => void): void => {
-    try { action(); } catch (error) { if (!isMissing(error)) throw error; }
+  const ignoreGone = (path: string, action: () => void): void => {
+    try { action(); } catch (error) { if (!isMissing(error)) throw writeFailure(error, path); }
   };
   for (const state of TASK_STATES) {
     const dir = folder.stateDir(state);
@@ -123,27 +131,27 @@ export function repairMoves(folder: StoreFolder, onRepaired: (state: TaskState, 
               continue;
             }
           } else {
-            ignoreGone(() => fs.renameSync(pending, dest));
+            ignoreGone(dest, () => fs.renameSync(pending, dest));
             repaired.push(`${state}/${move.id}: finished an interrupted move`);
             onRepaired(state, move.id, 'finished an interrupted move');
           }
         }
-        ignoreGone(() => fs.unlinkSync(path));
+        ignoreGone(path, () => fs.unlinkSync(path));
       } else if (!movingKeys.has(key(move))) {
-        ignoreGone(() => fs.unlinkSync(path));
+        ignoreGone(path, () => fs.unlinkSync(path));
         repaired.push(`${state}/${move.id}: dropped the new content of a move that never took place`);
       }
     }
     for (const name of hidden) {
       if (!name.startsWith('.tmp~') || !writerGone(parseTempName(name))) continue;
-      ignoreGone(() => fs.unlinkSync(join(dir, name)));
+      ignoreGone(join(dir, name), () => fs.unlinkSync(join(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
     if (!name.startsWith('.tmp~') || !writerGone(parseTempName(name))) continue;
-    ignoreGone(() => fs.unlinkSync(join(top, name)));
+    ignoreGone(join(top, name), () => fs.unlinkSync(join(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;

@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliError } from '../../errors.ts';
+import { GitError, GitTimeout, runGitAsync } from '../../repo/run-git.ts';
+import { gatedFetch } from './fetch-gate.ts';
+import type { RefLayout } from './layout.ts';
+
+// The only two network calls of the git-remote store: fetch the whole store namespace into this
+// clone's cache, and push ref updates. Every push is a compare-and-swap the server decides: each
+// update is a creation (refused when the ref exists) or a fast-forward to a child of the value the
+// writer read (refused when the ref moved since: receive-pack checks the old value under the ref's
+// lock). Nothing here ever forces an update; a lease (--force-with-lease=<ref>:<old>) is used only
+// where the ref may be deleted or must be pinned to an exact old value (the verify lock, the
+// target branch).
+
+export interface RemoteTarget {
+  repoRoot: string;
+  gitCommonDir: string;
+  layout: RefLayout;
+  url: string;
+}
+
+export interface NetworkOptions {
+  /** One git network call is stopped after this long. */
+  timeoutMs: number;
+  /** Further attempts after a transport failure. */
+  retries: number;
+  /** First pause before a retry; doubled each time, with jitter. */
+  backoffMs: number;
+}
+
+export interface RefUpdate {
+  /** Full remote ref name. */
+  ref: string;
+  /** New value, or null to delete. */
+  to: string | null;
+  /** Pin the old value (null: must not exist). Only for deletions and pinned refs; plain updates are fast-forwards. */
+  lease?: string | null | undefined;
+}
+
+export type RefOutcome = 'ok' | 'uptodate' | 'rejected';
+
+/** A network call that failed without a per-ref answer: for a push, nobody knows whether it was applied. */
+export class RemoteUnreachable extends CliError {
+  constructor(target: RemoteTarget, what: string, cause: string) {
+    super('E_GIT', `the ${what} of git remote ${target.layout.remote} (${target.url}) failed: ${cause}`, { remote: target.layout.remote, url: target.url });
+    this.name = 'RemoteUnreachable';
+  }
+}
+
+export interface NetworkStats {
+  fetches: number;
+  pushes: number;
+  rejected: number;
+}
+
+const SAFE_PUSH = ['--porcelain', '--no-verify', '--no-follow-tags', '--no-signed', '--recurse-submodules=no'];
+
+function causeOf(error: unknown): string {
+  if (error instanceof GitTimeout) return `no answer within ${String(error.details?.timeout_ms)} ms`;
+  if (error instanceof GitError) {
+    const line = error.stderr.split('\n').map((text) => text.trim()).filter((text) => text.length > 0 && !text.startsWith('error: failed to push'))[0];
+    return line ?? `git exit code ${error.gitExitCode}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A fetch whose only errors are cache refs another process of this clone moved meanwhile (git
+ * checks each ref's old value) has brought everything else: those refs hold what the peer saw,
+ * and the cache only ever has to be a recent view; every write is checked by the server anyway.
+ */
+function onlyRacedPeers(stderr: string, cachePrefix: string): boolean {
+  const errors = stderr.split('\n').filter((line) => /^(error|fatal):/.test(line));
+  return errors.length > 0 && errors.every((line) => line.startsWith(`error: cannot lock ref '${cachePrefix}`) || line.startsWith("error: some local refs could not be updated"));
+}
+
+export async function backoff(attempt: number, baseMs: number, maxMs = 2000): Promise<void> {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name]);
+  return env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+/** Timeouts and retries, from PARALLEL_REMOTE_TIMEOUT_MS and PARALLEL_REMOTE_RETRIES. */
+export function networkOptions(env: NodeJS.ProcessEnv): NetworkOptions {
+  return { timeoutMs: envNumber(env, 'PARALLEL_REMOTE_TIMEOUT_MS', 30_000), retries: envNumber(env, 'PARALLEL_REMOTE_RETRIES', 3), backoffMs: 250 };
+}
+
+export class Transport {
+  readonly target: RemoteTarget;
+  readonly options: NetworkOptions;
+  readonly stats: NetworkStats = { fetches: 0, pushes: 0, rejected: 0 };
+
+  constructor(target: RemoteTarget, options: NetworkOptions) {
+    this.target = target;
+    this.options = options;
+  }
+
+  /**
+   * Brings this clone's cache up to the remote's store (and any `extra` refspecs), retrying
+   * transport failures with backoff. A ref named in `extra` that the remote lacks is E_NOT_FOUND.
+   */
+  async fetch(extra: readonly string[] = []): Promise<void> {
+    if (extra.length > 0) return this.fetchNow(extra);
+    const name = join(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
+    return gatedFetch({ lock: `${name}.lock`, stamp: `${name}.stamp` }, () => this.fetchNow([]));
+  }
+
+  private async fetchNow(extra: readonly string[]): Promise<void> {
+    const { layout } = this.target;
+    const args = ['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--recurse-submodules=no', layout.remote, layout.fetchRefspec(), ...extra];
+    let last: unknown;
+    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
+      if (attempt > 0) await backoff(attempt - 1, this.options.backoffMs);
+      this.stats.fetches++;
+      try {
+        await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs });
+        return;
+      } catch (error) {
+        last = error;
+        if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) return;
+        if (error instanceof GitError && /couldn't find remote ref/.test(error.stderr)) {
+          throw new CliError('E_NOT_FOUND', `git remote ${layout.remote} (${this.target.url}) has no ${/couldn't find remote ref (\S+)/.exec(error.stderr)?.[1] ?? 'such ref'}`);
+        }
+        if (!(error instanceof GitError) && !(error instanceof GitTimeout)) throw error;
+      }
+    }
+    throw new RemoteUnreachable(this.target, 'fetch', `${causeOf(last)}; tried ${this.options.retries + 1} times, nothing was changed`);
+  }
+
+  /**
+   * One push of several ref updates (all or none with `atomic`). Returns each ref's outcome; throws
+   * RemoteUnreachable when no answer came (the caller finds out what happened by pushing the same
+   * commits again: a push that had landed answers "up to date").
+   */
+  async push(updates: readonly RefUpdate[], options: { atomic: boolean }): Promise<Map<string, { outcome: RefOutcome; reason: string }>> {
+    // `git push <remote>` without a refspec would push the current branch: never.
+    if (updates.length === 0) return new Map();
+    const { layout } = this.target;
+    // Given as a fetch refspec for this call, it makes git move this clone's cache refs itself
+    // once the server accepted them: no second git process per write.
+    const args = ['-c', `remote.${layout.remote}.fetch=${layout.fetchRefspec()}`, 'push', ...SAFE_PUSH, ...(options.atomic ? ['--atomic'] : [])];
+    for (const update of updates) if (update.lease !== undefined) args.push(`--force-with-lease=${update.ref}:${update.lease ?? ''}`);
+    args.push(layout.remote, ...updates.map((update) => `${update.to ?? ''}:${update.ref}`));
+    this.stats.pushes++;
+    let stdout: string;
+    try {
+      stdout = (await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs, okExitCodes: [1] })).stdout;
+    } catch (error) {
+      if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, 'push', causeOf(error));
+      throw error;
+    }
+    const outcomes = new Map<string, { outcome: RefOutcome; reason: string }>();
+    for (const line of stdout.split('\n')) {
+      const match = /^(.)\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
+      if (!match) continue;
+      const [, flag, , ref, summary] = match as unknown as [string, string, string, string, string];
+      const outcome: RefOutcome = flag === '!' ? 'rejected' : flag === '=' ? 'uptodate' : 'ok';
+      if (outcome === 'rejected') this.stats.rejected++;
+      outcomes.set(ref, { outcome, reason: summary });
+    }
+    if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, 'push', 'the answer did not name every ref');
+    return outcomes;
+  }
+}

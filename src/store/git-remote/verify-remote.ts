@@ -1,0 +1,122 @@
+import { CliError } from '../../errors.ts';
+import { describeProcess, processLiveness, type ProcessIdentity } from '../../process/liveness.ts';
+import { resolveCommit, runGitAsync } from '../../repo/run-git.ts';
+import { formatDuration } from '../../text/duration.ts';
+import { randomHex } from '../../text/fingerprint.ts';
+import type { SharedRemote } from '../backend.ts';
+import { DEFAULT_LEASE_MS } from '../rules.ts';
+import type { GitRemoteStore } from './git-remote-store.ts';
+import { VERIFY_LOCK } from './layout.ts';
+import { backoff, RemoteUnreachable } from './transport.ts';
+
+// What verify needs from the remote: the target branch as the remote has it, a compare-and-swap
+// of the target (a lease on the value verify started from), and one store-wide lock so two
+// machines never merge at once. The lock is a ref created only if absent; its holder renews it
+// (a child commit) every third of the lease, so a lock seen unchanged for the lease on this
+// machine's clock, or whose holder process on this host is gone, is taken over.
+
+const BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!-)[A-Za-z0-9._/-]{1,200}(?<![/.])$/;
+
+interface LockBody {
+  holder?: ProcessIdentity;
+  at?: string;
+  nonce?: string;
+}
+
+function parseLock(body: string): LockBody {
+  try {
+    return JSON.parse(body.trimEnd().split('\n').pop() ?? '') as LockBody;
+  } catch {
+    return {};
+  }
+}
+
+export class VerifyRemote implements SharedRemote {
+  readonly remote: string;
+  private readonly store: GitRemoteStore;
+
+  constructor(store: GitRemoteStore) {
+    this.store = store;
+    this.remote = store.layout.remote;
+  }
+
+  private trackingRef(branch: string): string {
+    return `refs/remotes/${this.remote}/${branch}`;
+  }
+
+  async fetchBranch(branch: string): Promise<string | undefined> {
+    if (!BRANCH.test(branch)) throw new CliError('E_USAGE', `"${branch}" is not a branch name`);
+    try {
+      await this.store.transport.fetch([`+refs/heads/${branch}:${this.trackingRef(branch)}`]);
+    } catch (error) {
+      if (error instanceof CliError && error.code === 'E_NOT_FOUND') return undefined;
+      throw error;
+    }
+    return resolveCommit(this.trackingRef(branch), this.store.repoRoot);
+  }
+
+  async publishBranch(branch: string, expected: string, next: string): Promise<boolean> {
+    const ref = `refs/heads/${branch}`;
+    const { retries, backoffMs } = this.store.transport.options;
+    let last: RemoteUnreachable | undefined;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await backoff(attempt - 1, backoffMs);
+      let outcome;
+      try {
+        outcome = (await this.store.transport.push([{ ref, to: next, lease: expected }], { atomic: true })).get(ref)!.outcome;
+      } catch (error) {
+        if (!(error instanceof RemoteUnreachable)) throw error;
+        last = error;
+        continue;
+      }
+      // Refused after an unanswered try: that try may be what moved it.
+      const landed = outcome !== 'rejected' || (attempt > 0 && (await this.fetchBranch(branch)) === next);
+      if (landed) await runGitAsync(['update-ref', this.trackingRef(branch), next], { cwd: this.store.repoRoot });
+      return landed;
+    }
+    throw new CliError('E_GIT', `${last!.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last!.details);
+  }
+
+  async lockVerify(): Promise<{ release(): Promise<void> }> {
+    const { store } = this;
+    const ref = store.layout.remoteRef(VERIFY_LOCK);
+    const me = describeProcess(process.pid);
+    const nonce = randomHex(16);
+    let current = await store.cas.run<string>({ what: `verify lock on ${this.remote}`, fetchFirst: true }, async ({ snapshot }) => {
+      const held = snapshot.verifyLock;
+      if (held) {
+        const body = parseLock(held.body);
+        if (body.nonce?.startsWith(`${nonce}-`)) return { done: held.commit };
+        const first = store.seen(snapshot).firstSeen.get(`lock:${held.commit}`) ?? store.clock.monotonic();
+        const silent = store.clock.monotonic() - first;
+        const dead = body.holder !== undefined && processLiveness(body.holder) === 'gone';
+        if (!dead && silent <= DEFAULT_LEASE_MS) {
+          const who = body.holder ? `pid ${body.holder.pid} on host ${body.holder.host}` : 'an unknown process';
+          throw new CliError('E_REFUSED', `another verify is merging through ${this.remote} (${who}, since ${body.at ?? '?'} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`);
+        }
+      }
+      const commit = store.writer().lock(held?.commit, me, nonce);
+      return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
+    });
+    let lost = false;
+    const renew = setInterval(() => {
+      const next = store.writer().lock(current, me, nonce);
+      store.transport.push([{ ref, to: next }], { atomic: true }).then(
+        (outcomes) => (outcomes.get(ref)?.outcome === 'rejected' ? (lost = true) : (current = next)),
+        () => undefined, // unanswered: the next renewal tries again
+      );
+    }, DEFAULT_LEASE_MS / 3);
+    renew.unref();
+    return {
+      release: async () => {
+        clearInterval(renew);
+        if (lost) return;
+        try {
+          await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
+        } catch {
+          // Left behind, it is taken over once its holder is gone or silent for the lease.
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,147 @@
+// The CLI on a store shared through a git remote: the same commands and exit codes as on the
+// local store, `status` naming the store it reads, a completion publishing its branch, and verify
+// merging through the remote: once, under a lock, and never over someone else's push.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { markBash } from '../../src/hooks/mark-bash.ts';
+import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
+import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { TEST_BUNDLE } from '../helpers/paths.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const STORE = { PARALLEL_STORE: 'git:origin' };
+
+function setup(): { bare: string; url: string; machine(name: string): string } {
+  const base = tempDir('pa-remote-cli-');
+  const bare = createBareRepo(base);
+  const url = `file://${bare}`;
+  return { bare, url, machine: (name) => cloneRepo(url, join(base, name)) };
+}
+
+function cli(cwd: string, ...args: string[]): ReturnType<typeof runCli> {
+  return runCli(args, { cwd, env: STORE });
+}
+
+/** Machine `cwd` claims `id`, does its work in the task's worktree and completes with --commit-worktree. */
+function doTask(cwd: string, agent: string, id: string, file: string, text: string): void {
+  const claim = cli(cwd, 'claim', '--agent', agent, '--task', id, '--json');
+  expect(claim.exitCode, claim.stderr).toBe(0);
+  expect(cli(cwd, 'worktree', 'add', '--task', id).exitCode).toBe(0);
+  const worktree = join(cwd, '.parallel', 'worktrees', id);
+  mkdirSync(join(worktree, 'src'), { recursive: true });
+  writeFileSync(join(worktree, file), text);
+  const done = cli(cwd, 'complete', '--agent', agent, '--task', id, '--token', claim.json.token, '--commit-worktree', '--summary', `did ${id}`);
+  expect(done.exitCode, done.stderr).toBe(0);
+}
+
+describe('the CLI with --store git:<remote>', () => {
+  it('names the store it reads, selects it by flag or PARALLEL_STORE, and refuses a store that is not one', async () => {
+    const shared = setup();
+    const a = shared.machine('a');
+    expect(runCli(['init', '--store', 'git:origin'], { cwd: a }).stdout).toContain(`created the store at git:origin (${shared.url})`);
+    expect(cli(a, 'add', '--id', 'one', '--title', 'One').exitCode).toBe(0);
+    const status = runCli(['status', '--json', '--store', 'git:origin'], { cwd: a });
+    expect(status.json).toMatchObject({ store: `git:origin (${shared.url})`, total: 1, counts: { available: 1 } });
+    expect(cli(shared.machine('b'), 'status').stdout).toContain(`store: git:origin (${shared.url})`);
+    // The local store of the same clone is another store: empty.
+    expect(runCli(['status', '--store', 'local'], { cwd: a }).exitCode).toBe(1);
+    const bad = runCli(['status', '--store', 'svn:trunk'], { cwd: a });
+    expect([bad.exitCode, bad.stderr.trim().split('\n').length]).toStrictEqual([2, 1]);
+    // A write that changes nothing pushes nothing (`git push origin` alone would push the current branch).
+    gitIn(a, 'checkout', '-q', '-b', 'topic');
+    gitIn(a, 'commit', '-q', '--allow-empty', '-m', 'local only');
+    const before = gitIn(shared.bare, 'for-each-ref');
+    expect(await new GitRemoteStore({ cwd: a, remote: 'origin', localDir: join(a, '_tasks') }).add([])).toStrictEqual([]);
+    expect(gitIn(shared.bare, 'for-each-ref')).toBe(before);
+    const noRemote = runCli(['status', '--store', 'git:upstream'], { cwd: a });
+    expect(noRemote.exitCode).toBe(2);
+    expect(noRemote.stderr).toMatch(/git remote "upstream" is not configured in .*; add it \(git remote add upstream <url>\) or use --store local/);
+  });
+
+  it('marks agents\' Bash calls for the hooks on a shared store too (no _tasks/available/ there)', () => {
+    const a = setup().machine('a');
+    expect(cli(a, 'init').exitCode).toBe(0);
+    const payload = { toolInput: { command: 'parallel-agents claim --agent x' }, agentId: 'sub-1', cwd: a };
+    expect(markBash(payload, { PARALLEL_STORE: 'local' }, process.pid)).toBeUndefined();
+    expect(String(markBash(payload, STORE, process.pid)?.command)).toMatch(/\nparallel-agents claim --agent x$/);
+  });
+
+  it('keeps the documented exit codes: 0 claimed, 3 nothing claimable now, 5 not the holder, 4 no work left', () => {
+    const shared = setup();
+    const a = shared.machine('a');
+    const b = shared.machine('b');
+    cli(a, 'add', '--id', 'solo', '--title', 'Solo');
+    const claim = cli(a, 'claim', '--agent', 'alice', '--json');
+    expect(claim.exitCode).toBe(0);
+    expect(cli(b, 'claim', '--agent', 'bob').exitCode).toBe(3);
+    const wrong = cli(b, 'complete', '--agent', 'alice', '--task', 'solo', '--token', '0'.repeat(32));
+    expect(wrong.exitCode).toBe(5);
+    expect(cli(a, 'complete', '--agent', 'alice', '--task', 'solo', '--token', claim.json.token).exitCode).toBe(0);
+    expect(cli(b, 'claim', '--agent', 'bob').exitCode).toBe(4);
+    expect(cli(b, 'show', '--task', 'solo', '--json').json.task).toMatchObject({ state: 'completed', completed_by: 'alice', file: 'refs/parallel/store/tasks/solo on origin' });
+  });
+
+  it('publishes the work with the completion, and any machine verifies and merges it into the remote target', () => {
+    const shared = setup();
+    const a = shared.machine('a');
+    cli(a, 'add', '--id', 'feat', '--title', 'Feature', '--files', 'src/feat.txt');
+    cli(a, 'add', '--id', 'more', '--title', 'More', '--files', 'src/more.txt', '--depends-on', 'feat');
+    doTask(a, 'alice', 'feat', 'src/feat.txt', 'feature\n');
+    const b = shared.machine('b');
+    doTask(b, 'bob', 'more', 'src/more.txt', 'more\n');
+    expect(gitIn(shared.bare, 'for-each-ref', '--format=%(refname)', 'refs/heads/parallel/')).toBe('refs/heads/parallel/feat\nrefs/heads/parallel/more');
+    const c = shared.machine('c');
+    const before = gitIn(shared.bare, 'rev-parse', 'main');
+    const verify = cli(c, 'verify', '--into', 'main', '--test', 'test -f src/feat.txt');
+    expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/MERGED 2 task\(s\) into main/);
+    expect(verify.stdout).toMatch(/order: feat -> more/);
+    expect(verify.stdout).toMatch(new RegExp(`pushed to origin/main: ${before.slice(0, 12)} -> [0-9a-f]{12}; local main: fast-forwarded`));
+    const after = gitIn(shared.bare, 'rev-parse', 'main');
+    expect(gitIn(c, 'rev-parse', 'main')).toBe(after);
+    expect(gitIn(shared.bare, 'show', `${after}:src/more.txt`)).toBe('more');
+    expect(gitIn(shared.bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
+    // Verify again from the first machine: nothing left to merge.
+    expect(cli(a, 'verify', '--into', 'main').stdout).toMatch(/nothing to merge into main/);
+  });
+
+  it('verify racing a push to the target: the target keeps the racer\'s commit, verify exits 1 and says why', () => {
+    const shared = setup();
+    const a = shared.machine('a');
+    cli(a, 'add', '--id', 'raced', '--title', 'Raced', '--files', 'src/raced.txt');
+    doTask(a, 'alice', 'raced', 'src/raced.txt', 'raced\n');
+    const racer = shared.machine('racer');
+    const script = join(racer, '..', 'race.sh');
+    writeFileSync(script, `git -C '${racer}' commit -q --allow-empty -m racer && git -C '${racer}' push -q origin HEAD:main\n`);
+    const b = shared.machine('b');
+    const localBefore = gitIn(b, 'rev-parse', 'main');
+    const verify = cli(b, 'verify', '--into', 'main', '--test', `sh '${script}'`);
+    expect(verify.exitCode).toBe(1);
+    expect(verify.stdout).toMatch(/STOPPED \(target-refused\): main left unchanged/);
+    expect(verify.stdout).toMatch(/refused: origin\/main moved while verify ran \(someone pushed to it\): nothing was pushed, and main is unchanged there and here; run verify again/);
+    expect(gitIn(shared.bare, 'rev-parse', 'main')).toBe(gitIn(racer, 'rev-parse', 'HEAD'));
+    expect(gitIn(b, 'rev-parse', 'main')).toBe(localBefore);
+    expect(gitIn(shared.bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
+    expect(cli(b, 'show', '--task', 'raced', '--json').json.task.state).toBe('completed');
+  });
+
+  it('a second verify while one is merging is refused (exit 1), not run twice', () => {
+    const shared = setup();
+    const a = shared.machine('a');
+    cli(a, 'add', '--id', 'once', '--title', 'Once', '--files', 'src/once.txt');
+    doTask(a, 'alice', 'once', 'src/once.txt', 'once\n');
+    const other = shared.machine('other');
+    const record = join(other, '..', 'inner.txt');
+    const script = join(other, '..', 'inner.sh');
+    writeFileSync(script, `cd '${other}' && PARALLEL_STORE=git:origin '${process.execPath}' '${TEST_BUNDLE}' verify --into main > '${record}' 2>&1; echo "exit $?" >> '${record}'\n`);
+    const outer = cli(shared.machine('b'), 'verify', '--into', 'main', '--test', `sh '${script}'`);
+    expect(outer.exitCode, outer.stdout + outer.stderr).toBe(0);
+    expect(existsSync(record)).toBe(true);
+    const inner = readFileSync(record, 'utf8');
+    expect(inner).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, since .*\): refusing to run a second one/);
+    expect(inner).toMatch(/exit 1\n$/);
+    expect(gitIn(shared.bare, 'log', '--format=%s', 'main')).toBe('once: Once\ninitial');
+  });
+});
