@@ -4180,13 +4180,29 @@ var init_claiming = __esm({
       constructor(folder) {
         this.folder = folder;
       }
+      /**
+       * The open tasks, in claim order. An id filed twice (a hand-made copy in the other open folder,
+       * or also in claimed/) is left out here, once per listing: reading claimed/ for every claim
+       * would cost a readdir as long as the number of held tasks.
+       */
       listCandidates() {
+        const held = /* @__PURE__ */ new Set();
+        for (const entry of this.folder.names("claimed")) {
+          const claim2 = parseClaimFileName(entry.name);
+          if (claim2) held.add(claim2.id);
+        }
         const found = [];
+        const seen = /* @__PURE__ */ new Set();
+        const twice = /* @__PURE__ */ new Set();
         for (const state of CLAIMABLE) {
           const ids = this.folder.names(state).filter((entry) => entry.isFile()).map((entry) => idOfTaskFile(entry.name)).filter((id) => id !== void 0);
-          for (const id of ids.sort()) found.push({ state, id });
+          for (const id of ids.sort()) {
+            if (seen.has(id)) twice.add(id);
+            seen.add(id);
+            found.push({ state, id });
+          }
         }
-        return found;
+        return found.filter((candidate2) => !held.has(candidate2.id) && !twice.has(candidate2.id));
       }
       metaOf(candidate2) {
         const cached2 = this.meta.get(candidate2.id);
@@ -4247,7 +4263,7 @@ var init_claiming = __esm({
               throw writeFailure(error, claimPath);
             }
             this.candidates = candidates.filter((item) => !gone.has(item));
-            if (this.filedElsewhere(candidate2.id, claimPath)) {
+            if (this.filedElsewhere(candidate2.id, candidate2.state)) {
               this.giveBack(claimPath, origin);
               continue;
             }
@@ -4280,9 +4296,10 @@ var init_claiming = __esm({
         this.candidates = void 0;
         return void 0;
       }
-      filedElsewhere(id, claimPath) {
-        const others = this.folder.locate(id).filter((where2) => where2.path !== claimPath);
-        return others.length > 0;
+      /** A copy of the id in another state folder (made by hand since the listing): never hold it. */
+      filedElsewhere(id, origin) {
+        const { fs } = this.folder;
+        return ["available", "failed", "completed", "blocked"].some((state) => state !== origin && fs.existsSync((0, import_node_path8.join)(this.folder.stateDir(state), taskFileName(id))));
       }
       /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
       giveBack(claimPath, origin) {

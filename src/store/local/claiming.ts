@@ -45,13 +45,29 @@ export class Claimer {
     this.folder = folder;
   }
 
+  /**
+   * The open tasks, in claim order. An id filed twice (a hand-made copy in the other open folder,
+   * or also in claimed/) is left out here, once per listing: reading claimed/ for every claim
+   * would cost a readdir as long as the number of held tasks.
+   */
   private listCandidates(): Candidate[] {
+    const held = new Set<string>();
+    for (const entry of this.folder.names('claimed')) {
+      const claim = parseClaimFileName(entry.name);
+      if (claim) held.add(claim.id);
+    }
     const found: Candidate[] = [];
+    const seen = new Set<string>();
+    const twice = new Set<string>();
     for (const state of CLAIMABLE) {
       const ids = this.folder.names(state).filter((entry) => entry.isFile()).map((entry) => idOfTaskFile(entry.name)).filter((id): id is string => id !== undefined);
-      for (const id of ids.sort()) found.push({ state, id });
+      for (const id of ids.sort()) {
+        if (seen.has(id)) twice.add(id);
+        seen.add(id);
+        found.push({ state, id });
+      }
     }
-    return found;
+    return found.filter((candidate) => !held.has(candidate.id) && !twice.has(candidate.id));
   }
 
   private metaOf(candidate: Candidate): ClaimMeta | undefined {
@@ -118,7 +134,7 @@ export class Claimer {
         }
         this.candidates = candidates.filter((item) => !gone.has(item));
         // A hand-made second copy of the id (in any state) makes the task ambiguous: never hold it.
-        if (this.filedElsewhere(candidate.id, claimPath)) {
+        if (this.filedElsewhere(candidate.id, candidate.state)) {
           this.giveBack(claimPath, origin);
           continue;
         }
@@ -152,9 +168,10 @@ export class Claimer {
     return undefined;
   }
 
-  private filedElsewhere(id: string, claimPath: string): boolean {
-    const others = this.folder.locate(id).filter((where) => where.path !== claimPath);
-    return others.length > 0;
+  /** A copy of the id in another state folder (made by hand since the listing): never hold it. */
+  private filedElsewhere(id: string, origin: TaskState): boolean {
+    const { fs } = this.folder;
+    return (['available', 'failed', 'completed', 'blocked'] as const).some((state) => state !== origin && fs.existsSync(join(this.folder.stateDir(state), taskFileName(id))));
   }
 
   /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
