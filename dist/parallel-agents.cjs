@@ -428,6 +428,17 @@ function resolveCommit(rev, cwd) {
   const result = runGit(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
   return result.exitCode === 0 ? result.stdout.trim() : void 0;
 }
+async function gitOutputAsync(args, options) {
+  return (await runGitAsync(args, options)).stdout.replace(/\n$/, "");
+}
+async function gitTestAsync(args, options) {
+  return (await runGitAsync(args, { ...options, okExitCodes: [1] })).exitCode === 0;
+}
+async function resolveCommitAsync(rev, cwd) {
+  if (rev.startsWith("-")) return void 0;
+  const result = await runGitAsync(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd, okExitCodes: [1, 128] });
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
+}
 function requireMergeTreeSupport(cwd) {
   if (mergeTreeChecked) return;
   const version3 = gitOutput(["version"], { cwd });
@@ -689,6 +700,11 @@ var init_yaml = __esm({
 });
 
 // node_modules/zod/v4/core/util.js
+function getEnumValues(entries) {
+  const numericValues = Object.values(entries).filter((v) => typeof v === "number");
+  const values = Object.entries(entries).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
+  return values;
+}
 function jsonStringifyReplacer(_, value) {
   if (typeof value === "bigint")
     return value.toString();
@@ -742,6 +758,9 @@ function shallowClone(o) {
   if (o instanceof Set)
     return new Set(o);
   return o;
+}
+function escapeRegex(str) {
+  return str.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -956,7 +975,7 @@ function installLazyProp(inst, key, make, enumerable) {
     }
   });
 }
-var Cached, captureStackTrace, NUMBER_FORMAT_RANGES, highSurrogate, installing, broke, breaker;
+var Cached, captureStackTrace, propertyKeyTypes, NUMBER_FORMAT_RANGES, highSurrogate, installing, broke, breaker;
 var init_util = __esm({
   "node_modules/zod/v4/core/util.js"() {
     Cached = class {
@@ -975,6 +994,7 @@ var init_util = __esm({
     };
     captureStackTrace = "captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => {
     };
+    propertyKeyTypes = /* @__PURE__ */ new Set(["string", "number", "symbol"]);
     NUMBER_FORMAT_RANGES = /* @__PURE__ */ (() => ({
       safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
       int32: [-2147483648, 2147483647],
@@ -1637,7 +1657,7 @@ function handleRefineResult(result, payload, input, inst) {
     payload.issues.push(issue(_iss));
   }
 }
-var $ZodType, toStandardResult, $ZodString, $ZodNumber, $ZodNumberFormat, $ZodUnknown, $ZodNever, arraySize, $ZodArray, NO_SYMBOL_KEYS, $ZodObject, $ZodOptional, $ZodDefault, $ZodCustom;
+var $ZodType, toStandardResult, $ZodString, $ZodNumber, $ZodNumberFormat, $ZodUnknown, $ZodNever, arraySize, $ZodArray, NO_SYMBOL_KEYS, $ZodObject, $ZodEnum, $ZodOptional, $ZodDefault, $ZodCustom;
 var init_schemas = __esm({
   "node_modules/zod/v4/core/schemas.js"() {
     init_checks();
@@ -1937,6 +1957,29 @@ var init_schemas = __esm({
           return proms.length ? Promise.all(proms).then(() => payload) : payload;
         }
         return handleCatchall(proms, input, payload, ctx, _normalized.value, inst, abortEarly === true);
+      };
+    });
+    $ZodEnum = /* @__PURE__ */ $constructor("$ZodEnum", (inst, def) => {
+      $ZodType.init(inst, def);
+      const values = getEnumValues(def.entries);
+      const valuesSet = new Set(values);
+      inst._zod.values = valuesSet;
+      defineLazyInternal(inst, "pattern", (zod) => {
+        const patternValues = getEnumValues(zod.def.entries).filter((k) => propertyKeyTypes.has(typeof k));
+        return new RegExp(patternValues.length ? `^(${patternValues.map((o) => escapeRegex(o.toString())).join("|")})$` : "^[^\\s\\S]$");
+      });
+      inst._zod.parse = (payload, _ctx) => {
+        const input = payload.value;
+        if (valuesSet.has(input)) {
+          return payload;
+        }
+        payload.issues.push({
+          code: "invalid_value",
+          values,
+          input,
+          inst
+        });
+        return payload;
       };
     });
     $ZodOptional = /* @__PURE__ */ $constructor("$ZodOptional", (inst, def) => {
@@ -2257,6 +2300,15 @@ function looseObject(shape, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
+function _enum(values, params) {
+  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  return new ZodMiniEnum({
+    type: "enum",
+    entries,
+    ...normalizeParams(params)
+  });
+}
+// @__NO_SIDE_EFFECTS__
 function optional(innerType) {
   return new ZodMiniOptional({
     type: "optional",
@@ -2277,7 +2329,7 @@ function _default(innerType, defaultValue) {
 function refine(fn, _params = {}) {
   return _refine(ZodMiniCustom, fn, _params);
 }
-var ZodMiniType, ZodMiniString, ZodMiniNumber, ZodMiniNumberFormat, ZodMiniUnknown, ZodMiniNever, ZodMiniArray, ZodMiniObject, ZodMiniOptional, ZodMiniDefault, ZodMiniCustom;
+var ZodMiniType, ZodMiniString, ZodMiniNumber, ZodMiniNumberFormat, ZodMiniUnknown, ZodMiniNever, ZodMiniArray, ZodMiniObject, ZodMiniEnum, ZodMiniOptional, ZodMiniDefault, ZodMiniCustom;
 var init_schemas2 = __esm({
   "node_modules/zod/v4/mini/schemas.js"() {
     init_core2();
@@ -2362,6 +2414,11 @@ var init_schemas2 = __esm({
       ZodMiniType.init(inst, def);
       installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
     });
+    ZodMiniEnum = /* @__PURE__ */ $constructor("ZodMiniEnum", (inst, def) => {
+      $ZodEnum.init(inst, def);
+      ZodMiniType.init(inst, def);
+      inst.options = [...inst._zod.values];
+    });
     ZodMiniOptional = /* @__PURE__ */ $constructor("ZodMiniOptional", (inst, def) => {
       $ZodOptional.init(inst, def);
       ZodMiniType.init(inst, def);
@@ -2442,7 +2499,7 @@ function parseClass(body) {
 }
 function parseSegment(segment) {
   const top = [];
-  let alternatives;
+  let alternatives2;
   let current = top;
   for (let i = 0; i < segment.length; i++) {
     const char = segment[i];
@@ -2453,27 +2510,27 @@ function parseSegment(segment) {
       const end = segment.indexOf("]", i + 1);
       if (end < 0) return { kind: "unclosed-class" };
       const body = segment.slice(i + 1, end);
-      if (alternatives && /[,}]/.test(body)) return { kind: "class-cut-by-braces" };
+      if (alternatives2 && /[,}]/.test(body)) return { kind: "class-cut-by-braces" };
       const token = parseClass(body);
       if (token.kind !== "class") return token;
       current.push(token);
       i = end;
     } else if (char === "]") return { kind: "stray-close-class" };
     else if (char === "{") {
-      if (alternatives) return { kind: "nested-braces" };
+      if (alternatives2) return { kind: "nested-braces" };
       current = [];
-      alternatives = [current];
+      alternatives2 = [current];
     } else if (char === "}") {
-      if (!alternatives) return { kind: "stray-close-brace" };
-      top.push({ kind: "group", alternatives });
-      alternatives = void 0;
+      if (!alternatives2) return { kind: "stray-close-brace" };
+      top.push({ kind: "group", alternatives: alternatives2 });
+      alternatives2 = void 0;
       current = top;
-    } else if (char === "," && alternatives) {
+    } else if (char === "," && alternatives2) {
       current = [];
-      alternatives.push(current);
+      alternatives2.push(current);
     } else current.push({ kind: "char", code: segment.charCodeAt(i) });
   }
-  if (alternatives) return { kind: "unclosed-braces" };
+  if (alternatives2) return { kind: "unclosed-braces" };
   return top;
 }
 function isSyntaxError(parsed) {
@@ -2808,8 +2865,8 @@ var init_add_step = __esm({
 // src/store/claimability.ts
 function nothingClaimable(snapshot2, request) {
   const { stateOf: stateOf2, holders, openDeps } = snapshot2;
-  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
-  for (const state of stateOf2.values()) counts[state]++;
+  const counts2 = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+  for (const state of stateOf2.values()) counts2[state]++;
   const readable = new Map([...openDeps].filter((entry) => entry[1] !== void 0));
   const unreadable = [...openDeps].filter(([, deps]) => deps === void 0).map(([id]) => `${stateOf2.get(id)}/${id}.md`);
   const stuck = stuckTasks(readable, (id) => stateOf2.get(id));
@@ -2821,14 +2878,14 @@ function nothingClaimable(snapshot2, request) {
     return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${why})`);
   }
   const waiting = [...readable.keys()].filter((id) => isOpen(stateOf2.get(id)) && !stuck.has(id));
-  if (waiting.length === 0 && counts.claimed === 0 && snapshot2.moving === 0) {
+  if (waiting.length === 0 && counts2.claimed === 0 && snapshot2.moving === 0) {
     const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(", ")}): run parallel-agents status to see why` : "";
-    return new CliError("E_NO_WORK", `no work left: ${counts.completed} completed, ${counts.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
+    return new CliError("E_NO_WORK", `no work left: ${counts2.completed} completed, ${counts2.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
   }
   const forRole = request.role ? ` for role ${request.role}` : "";
   return new CliError(
     "E_NOTHING_CLAIMABLE",
-    `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts.claimed} held by agents; retry later`
+    `nothing claimable now${forRole}: ${waiting.length} waiting (on depends_on${request.role ? " or other roles" : ""}), ${counts2.claimed} held by agents; retry later`
   );
 }
 var init_claimability = __esm({
@@ -5373,11 +5430,18 @@ function identityKey(gitCommonDir, create) {
   } catch {
     if (!create) return void 0;
   }
+  const tmp = (0, import_node_path14.join)(gitCommonDir, "parallel-agents", tempName(path));
   try {
     NODE_FS.mkdirSync((0, import_node_path14.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
-    createFileWhole(NODE_FS, path, `${randomSecret()}
-`);
+    createFileWhole(NODE_FS, tmp, `${randomSecret()}
+`, { mode: 384 });
+    NODE_FS.linkSync(tmp, path);
   } catch {
+  } finally {
+    try {
+      NODE_FS.unlinkSync(tmp);
+    } catch {
+    }
   }
   try {
     return (0, import_node_fs9.readFileSync)(path, "utf8").trim();
@@ -6151,7 +6215,7 @@ function parseRecord2(file, text) {
   if (!parsed.success) {
     throw new CliError("E_INVALID", `${file}: ${describeIssues(parsed.error)}; delete it and run "parallel-agents worktree prune"`);
   }
-  return parsed.data;
+  return { ...parsed.data, checkout: parsed.data.checkout ?? (parsed.data.sparse.length > 0 ? "sparse" : "full") };
 }
 function writeWorktreeRecord(storeDir, record) {
   writeFileAtomic(recordFile(storeDir, record.task), `${JSON.stringify(record, null, 2)}
@@ -6206,7 +6270,10 @@ var init_worktree_registry = __esm({
       /** What the user asked for (--base), for display. */
       base_ref: string2(),
       created_at: string2(),
+      /** Cone folders of a sparse checkout. */
       sparse: _default(array(string2()), []),
+      /** Records written before scoped checkouts existed were sparse exactly when they list folders. */
+      checkout: optional(_enum(["full", "sparse"])),
       /** The worktree's own ports (PARALLEL_PORT, PARALLEL_PORT_COUNT), when the project declares ports. */
       ports: optional(object({ from: int(), count: int() })),
       /** What made it ready: files copied from .worktreeinclude, the set-up command and its time. */
@@ -6246,8 +6313,16 @@ function listGitWorktrees(cwd) {
   return worktrees;
 }
 function uncommittedPaths(worktreePath, options = {}) {
-  const args = ["status", "--porcelain=v1", "-z", options.trackedOnly ? "--untracked-files=no" : "--untracked-files=all"];
-  const tokens = runGit(args, { cwd: worktreePath }).stdout.split("\0");
+  return parseStatus(runGit(statusArgs(options), { cwd: worktreePath }).stdout);
+}
+async function uncommittedPathsAsync(worktreePath) {
+  return parseStatus((await runGitAsync(statusArgs({}), { cwd: worktreePath })).stdout);
+}
+function statusArgs(options) {
+  return ["status", "--porcelain=v1", "-z", options.trackedOnly ? "--untracked-files=no" : "--untracked-files=all"];
+}
+function parseStatus(output) {
+  const tokens = output.split("\0");
   const paths = [];
   for (let i = 0; i < tokens.length; i++) {
     const entry = tokens[i];
@@ -6265,8 +6340,10 @@ function snapshotWorkingTree(worktreePath, message) {
   const env = { GIT_INDEX_FILE: (0, import_node_path19.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
-    runGit(["read-tree", head], { cwd: worktreePath, env });
-    runGit(["add", "--all", "--", "."], { cwd: worktreePath, env });
+    const index = gitOutput(["rev-parse", "--path-format=absolute", "--git-path", "index"], { cwd: worktreePath });
+    if ((0, import_node_fs14.existsSync)(index)) (0, import_node_fs14.copyFileSync)(index, env.GIT_INDEX_FILE);
+    else runGit(["read-tree", head], { cwd: worktreePath, env });
+    runGit(["add", "--all", "--sparse", "--", "."], { cwd: worktreePath, env });
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
@@ -6274,8 +6351,9 @@ function snapshotWorkingTree(worktreePath, message) {
   }
 }
 function identityFallback(cwd) {
-  const hasName = runGit(["config", "user.name"], { cwd, okExitCodes: [1] }).exitCode === 0;
-  const hasEmail = runGit(["config", "user.email"], { cwd, okExitCodes: [1] }).exitCode === 0;
+  const configured = runGit(["config", "--get-regexp", "^user\\.(name|email)$"], { cwd, okExitCodes: [1] }).stdout;
+  const hasName = /^user\.name /m.test(configured);
+  const hasEmail = /^user\.email /m.test(configured);
   return {
     ...hasName || process.env.GIT_AUTHOR_NAME ? {} : { GIT_AUTHOR_NAME: "parallel-agents", GIT_COMMITTER_NAME: "parallel-agents" },
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
@@ -6293,12 +6371,12 @@ var init_worktree_state = __esm({
 });
 
 // src/git/evidence.ts
-function gatherEvidence(request) {
+async function gatherEvidence(request) {
   const { context, task } = request;
   validateTaskId(task.id);
   const record = readWorktreeRecord(context.storeDir, task.id);
   let commit = request.commit;
-  if (request.commitWorktree) commit = commitTaskWorktree(context, record, task);
+  if (request.commitWorktree) commit = await commitTaskWorktree(context, record, task);
   if (commit === void 0) {
     if (task.files.length > 0) {
       throw new CliError("E_EVIDENCE", `task ${task.id} has a write scope, so completing it needs evidence: pass --commit-worktree (commits your work in its worktree) or --commit <sha>`);
@@ -6311,23 +6389,26 @@ function outsideMessage(task, files) {
   const scope = task.files.length > 0 ? task.files.join(", ") : "(no scope)";
   return `${files.slice(0, 10).join(", ")}${files.length > 10 ? `, ... (${files.length} in all)` : ""} outside task ${task.id}'s scope (${scope}) or in the runtime's control paths`;
 }
-function commitTaskWorktree(context, record, task) {
+async function commitTaskWorktree(context, record, task) {
   if (!record) {
     throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
   if (!(0, import_node_fs15.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
-  const outside = ownershipViolations(changedInWorktree(record.path), task.files, controlDirs(context));
+  const changed = await changedInWorktree(record.path);
+  const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `refusing to commit: the worktree changes ${outsideMessage(task, outside)}; undo those changes in ${record.path} (or fail the task) and complete again`, { files: outside });
   }
-  runGit(["add", "--all", "--", "."], { cwd: record.path });
-  runGit(["commit", "--quiet", "--no-verify", "-m", `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
-  return gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: record.path });
+  if (changed.length > 0) {
+    await runGitAsync(["add", "--all", "--", "."], { cwd: record.path });
+    await runGitAsync(["commit", "--quiet", "--no-verify", "-m", `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
+  }
+  return "HEAD";
 }
-function changedInWorktree(path) {
-  const tokens = runGit(["status", "--porcelain=v1", "-z", "--untracked-files=all"], { cwd: path }).stdout.split("\0");
+async function changedInWorktree(path) {
+  const tokens = (await runGitAsync(["status", "--porcelain=v1", "-z", "--untracked-files=all"], { cwd: path })).stdout.split("\0");
   const paths = [];
   for (let i = 0; i < tokens.length; i++) {
     const entry = tokens[i];
@@ -6337,31 +6418,31 @@ function changedInWorktree(path) {
   }
   return paths;
 }
-function changedBetween(cwd, from, to) {
-  return gitOutput(["diff", "--name-only", "--no-renames", "-z", from, to], { cwd }).split("\0").filter(Boolean);
+async function changedBetween(cwd, from, to) {
+  return (await gitOutputAsync(["diff", "--name-only", "--no-renames", "-z", from, to], { cwd })).split("\0").filter(Boolean);
 }
-function checkBranchCommit(context, record, task, commit) {
+async function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
-  const full = resolveCommit(commit, (0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot);
+  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
-  const head = resolveCommit(branchRefName(record.branch), repoRoot);
   if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
-  if (!gitTest(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
+  if (full !== head && !await gitTestAsync(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is not on branch ${record.branch} of task ${task.id}; commit in ${record.path} and pass that commit`, { commit: full, branch: record.branch });
   }
-  if (gitTest(["merge-base", "--is-ancestor", full, record.base], { cwd: repoRoot })) {
+  const [isBase, changed] = await Promise.all([gitTestAsync(["merge-base", "--is-ancestor", full, record.base], { cwd: repoRoot }), changedBetween(repoRoot, record.base, full)]);
+  if (isBase) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is the base of task ${task.id} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
   }
-  const outside = ownershipViolations(changedBetween(repoRoot, record.base, full), task.files, controlDirs(context));
+  const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
   }
   return full;
 }
-function checkSharedCheckoutCommit(context, task, commit) {
-  const full = resolveCommit(commit, context.repoRoot);
+async function checkSharedCheckoutCommit(context, task, commit) {
+  const full = await resolveCommitAsync(commit, context.repoRoot);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
-  const changed = gitOutput(["diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", full], { cwd: context.repoRoot }).split("\0").filter(Boolean);
+  const changed = (await gitOutputAsync(["diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", full], { cwd: context.repoRoot })).split("\0").filter(Boolean);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
@@ -6426,7 +6507,7 @@ var init_complete = __esm({
         let evidence;
         if (needsRepo) {
           const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
-          commit = gatherEvidence({ context, task: held, commit, commitWorktree });
+          commit = await gatherEvidence({ context, task: held, commit, commitWorktree });
           const record = readWorktreeRecord(context.storeDir, held.id);
           if (record && commit) evidence = { branch: record.branch, base: record.base };
         }
@@ -6575,10 +6656,10 @@ __export(status_exports, {
 async function snapshot(store, staleAfterMs) {
   const now = Date.now();
   const { tasks, problems } = await store.list({ staleAfterMs });
-  const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
+  const counts2 = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
   const flags = [];
   for (const task of tasks) {
-    counts[task.state]++;
+    counts2[task.state]++;
     if (!task.claim) continue;
     if (task.claim.stale) flags.push({ id: task.id, flag: `${task.claim.stale.kind === "dead" ? "dead" : "stale"}: ${task.claim.stale.reason}` });
     else if (now - task.claim.claimedAt > staleAfterMs) flags.push({ id: task.id, flag: `claimed ${formatDuration(now - task.claim.claimedAt)} ago` });
@@ -6587,12 +6668,12 @@ async function snapshot(store, staleAfterMs) {
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));
   const claimable2 = (task) => isClaimable(task, (id) => stateById.get(id));
   const total = tasks.length;
-  const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
-  const done = counts.available + counts.claimed + counts.failed === 0;
+  const summary = `${counts2.completed} completed / ${total} total (${counts2.claimed} in progress, ${counts2.failed} failed, ${counts2.blocked} blocked)`;
+  const done = counts2.available + counts2.claimed + counts2.failed === 0;
   return {
     store: store.description,
     summary,
-    counts,
+    counts: counts2,
     claimable: tasks.filter(claimable2).length,
     total,
     done,
@@ -8349,9 +8430,9 @@ function unitIds(places) {
       }
     }
   }
-  const counts = /* @__PURE__ */ new Map();
-  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-  return ids.map((id, i) => counts.get(id) > 1 || !TASK_ID_PATTERN.test(id) ? withHash(id === "" ? "unit" : id, places[i]) : id);
+  const counts2 = /* @__PURE__ */ new Map();
+  for (const id of ids) counts2.set(id, (counts2.get(id) ?? 0) + 1);
+  return ids.map((id, i) => counts2.get(id) > 1 || !TASK_ID_PATTERN.test(id) ? withHash(id === "" ? "unit" : id, places[i]) : id);
 }
 var MAX_ID_LENGTH, MAX_RANGE_PART;
 var init_unit_id = __esm({
@@ -8369,10 +8450,10 @@ function joinOwner(a, b) {
   return a === NONE ? b : b === NONE || a === b ? a : MIXED;
 }
 function folderCounts(tree, owner) {
-  const counts = /* @__PURE__ */ new Map();
+  const counts2 = /* @__PURE__ */ new Map();
   const countFor = (folder) => {
-    let count = counts.get(folder);
-    if (!count) counts.set(folder, count = { total: 0, selected: 0, owner: NONE });
+    let count = counts2.get(folder);
+    if (!count) counts2.set(folder, count = { total: 0, selected: 0, owner: NONE });
     return count;
   };
   let lastFolder;
@@ -8402,15 +8483,15 @@ function folderCounts(tree, owner) {
     for (const [file, unit] of owner) if (!inTree.has(file)) add(file, unit);
   }
   const byDepth = [];
-  for (const folder of counts.keys()) {
+  for (const folder of counts2.keys()) {
     const depth = folder === "" ? 0 : folder.split("/").length;
     (byDepth[depth] ??= []).push(folder);
   }
   for (let depth = byDepth.length - 1; depth > 0; depth--) {
     for (const folder of byDepth[depth] ?? []) {
-      const count = counts.get(folder);
+      const count = counts2.get(folder);
       const parent = parentFolder(folder);
-      const hadParent = counts.has(parent);
+      const hadParent = counts2.has(parent);
       const up = countFor(parent);
       up.total += count.total;
       up.selected += count.selected;
@@ -8418,7 +8499,7 @@ function folderCounts(tree, owner) {
       if (!hadParent) (byDepth[depth - 1] ??= []).push(parent);
     }
   }
-  return counts;
+  return counts2;
 }
 function commonFolder(paths) {
   let common = paths[0] ?? "";
@@ -8439,9 +8520,9 @@ function writeScopes(runs, tree) {
   runs.forEach((run, unit) => {
     for (const group of run) for (const file of group.files) owner.set(file, unit);
   });
-  const counts = folderCounts(tree, owner);
+  const counts2 = folderCounts(tree, owner);
   const owns = (folder, unit) => {
-    const count = counts.get(folder);
+    const count = counts2.get(folder);
     return count !== void 0 && count.owner === unit && count.selected === count.total;
   };
   return runs.map((run, unit) => {
@@ -8873,40 +8954,6 @@ var init_batch_units = __esm({
   }
 });
 
-// src/git/backup-ref.ts
-function backupRefName(taskId, now = /* @__PURE__ */ new Date()) {
-  validateTaskId(taskId);
-  const stamp = now.toISOString().replace(/:/g, "-");
-  return `${BACKUP_REF_PREFIX}/${taskId}/${stamp}`;
-}
-function createBackupRef(cwd, taskId, commit, suffix = "") {
-  const base = backupRefName(taskId) + suffix;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const ref2 = attempt === 0 ? base : `${base}-${attempt}`;
-    if (runGit(["update-ref", "--no-deref", ref2, commit, ""], { cwd, okExitCodes: [128] }).exitCode === 0) return ref2;
-  }
-  const ref = `${base}-${process.pid}`;
-  runGit(["update-ref", "--no-deref", ref, commit, ""], { cwd });
-  return ref;
-}
-function listBackupRefs(cwd, taskId) {
-  const prefix = taskId ? `${BACKUP_REF_PREFIX}/${validateTaskId(taskId)}/` : `${BACKUP_REF_PREFIX}/`;
-  const output = runGit(["for-each-ref", "--format=%(objectname) %(refname)", prefix], { cwd }).stdout;
-  return output.split("\n").filter((line) => line.length > 0).map((line) => {
-    const space = line.indexOf(" ");
-    return { commit: line.slice(0, space), ref: line.slice(space + 1) };
-  });
-}
-var BACKUP_REF_PREFIX;
-var init_backup_ref = __esm({
-  "src/git/backup-ref.ts"() {
-    "use strict";
-    init_task_schema();
-    init_run_git();
-    BACKUP_REF_PREFIX = "refs/parallel/backup";
-  }
-});
-
 // vendor-shim:proper-lockfile
 var require_proper_lockfile = __commonJS({
   "vendor-shim:proper-lockfile"(exports2, module2) {
@@ -8916,6 +8963,20 @@ var require_proper_lockfile = __commonJS({
 
 // src/git/repo-lock.ts
 async function withRepoLock(options, critical) {
+  const previous = queues.get(options.gitCommonDir) ?? Promise.resolve();
+  let turnOver;
+  const turn = new Promise((resolve11) => turnOver = resolve11);
+  const mine = previous.then(() => turn);
+  queues.set(options.gitCommonDir, mine);
+  await previous;
+  try {
+    return await withFileLock(options, critical);
+  } finally {
+    turnOver();
+    if (queues.get(options.gitCommonDir) === mine) queues.delete(options.gitCommonDir);
+  }
+}
+async function withFileLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
   const lockfilePath = (0, import_node_path28.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
@@ -8957,7 +9018,7 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path28, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS;
+var import_node_path28, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS, queues;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
@@ -8967,6 +9028,118 @@ var init_repo_lock = __esm({
     REPO_LOCK_NAME = "parallel-agents.lock";
     DEFAULT_WAIT_MS = 12e4;
     STALE_MS = 3e4;
+    queues = /* @__PURE__ */ new Map();
+  }
+});
+
+// src/git/worktree-sparse.ts
+var worktree_sparse_exports = {};
+__export(worktree_sparse_exports, {
+  CHECKOUT_MODES: () => CHECKOUT_MODES,
+  SPARSE_ABOVE_FILES: () => SPARSE_ABOVE_FILES,
+  chooseCheckout: () => chooseCheckout,
+  coneFolders: () => coneFolders,
+  ensureWorktreeConfig: () => ensureWorktreeConfig,
+  parseCheckoutMode: () => parseCheckoutMode,
+  setSparseCone: () => setSparseCone,
+  sparseNote: () => sparseNote,
+  trackedFileCount: () => trackedFileCount,
+  validateSparseFolder: () => validateSparseFolder
+});
+function parseCheckoutMode(text) {
+  if (text === void 0) return "auto";
+  if (CHECKOUT_MODES.includes(text)) return text;
+  throw new CliError("E_USAGE", `--checkout must be one of ${CHECKOUT_MODES.join(", ")} (got "${text}"): "scoped" checks out only the task's folders, "full" everything, "auto" scoped above ${SPARSE_ABOVE_FILES} tracked files`);
+}
+function coneFolders(entries) {
+  const folders = /* @__PURE__ */ new Set();
+  for (const raw of entries) {
+    const segments = normalizeScopeEntry(raw).split("/");
+    const firstGlob = segments.findIndex((segment) => isGlob(segment));
+    if (firstGlob === -1) {
+      folders.add(segments.join("/"));
+      continue;
+    }
+    if (firstGlob === 0) {
+      if (segments.length === 1 && segments[0] !== "**") continue;
+      return void 0;
+    }
+    for (const alternative of alternatives(segments[firstGlob])) {
+      const prefix = segments.slice(0, firstGlob);
+      folders.add((alternative !== void 0 ? [...prefix, alternative] : prefix).join("/"));
+    }
+  }
+  const sorted = [...folders].sort();
+  return sorted.filter((folder) => !sorted.some((other) => other !== folder && folder.startsWith(`${other}/`)));
+}
+function alternatives(segment) {
+  const match = /^\{([^{}*?[\]]+)\}$/.exec(segment);
+  if (!match) return [void 0];
+  const names = match[1].split(",");
+  return names.every((name) => name.length > 0 && name !== "." && name !== "..") ? names : [void 0];
+}
+function trackedFileCount(context) {
+  try {
+    const fd = (0, import_node_fs21.openSync)((0, import_node_path29.join)(context.gitCommonDir, "index"), "r");
+    try {
+      const header = Buffer.alloc(12);
+      if ((0, import_node_fs21.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
+    } finally {
+      (0, import_node_fs21.closeSync)(fd);
+    }
+  } catch {
+  }
+  const listed = runGit(["ls-files", "-z"], { cwd: context.repoRoot }).stdout;
+  let count = 0;
+  for (let index = listed.indexOf("\0"); index !== -1; index = listed.indexOf("\0", index + 1)) count++;
+  return count;
+}
+function validateSparseFolder(dir) {
+  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? "is a glob: a sparse checkout takes folders; name the folder itself" : void 0);
+  if (problem) throw new CliError("E_INVALID", `--sparse ${JSON.stringify(dir)} ${problem}`);
+  return normalizeScopeEntry(dir);
+}
+function chooseCheckout(context, request) {
+  const extra = (request.folders ?? []).map((dir) => validateSparseFolder(dir));
+  if (request.mode === "full") return { sparse: void 0, reason: "full checkout requested" };
+  const scope = [...request.files, ...request.reads];
+  const fromScope = scope.length > 0 ? coneFolders(scope) : void 0;
+  if (extra.length > 0) return { sparse: coneFolders([...extra, ...fromScope ?? []]), reason: "scoped to the folders asked for" };
+  if (request.mode === "scoped") {
+    if (scope.length === 0) throw new CliError("E_USAGE", `the task declares no files or reads to scope its checkout to; name folders with --sparse DIR,... or use --checkout full`);
+    if (!fromScope) return { sparse: void 0, reason: `full checkout: the scope (${scope.join(", ")}) can match anywhere in the repository` };
+    return { sparse: fromScope, reason: "scoped to the task's files and reads" };
+  }
+  if (!fromScope) return { sparse: void 0, reason: scope.length === 0 ? "full checkout: the task declares no scope" : "full checkout: the scope can match anywhere" };
+  const tracked = request.trackedFiles ?? trackedFileCount(context);
+  if (tracked <= SPARSE_ABOVE_FILES) return { sparse: void 0, reason: `full checkout: ${tracked} tracked files (scoped above ${SPARSE_ABOVE_FILES})` };
+  return { sparse: fromScope, reason: `scoped to the task's files and reads (${tracked} tracked files)` };
+}
+async function ensureWorktreeConfig(context) {
+  if (worktreeConfigOn.has(context.gitCommonDir)) return;
+  const enabled = await runGitAsync(["config", "--bool", "extensions.worktreeConfig"], { cwd: context.repoRoot, okExitCodes: [1] });
+  if (enabled.stdout.trim() !== "true") await runGitAsync(["config", "extensions.worktreeConfig", "true"], { cwd: context.repoRoot });
+  worktreeConfigOn.add(context.gitCommonDir);
+}
+async function setSparseCone(worktreePath, folders) {
+  await runGitAsync(["sparse-checkout", "set", "--cone", "--sparse-index", "--skip-checks", "--", ...folders], { cwd: worktreePath });
+}
+function sparseNote(folders, mainCheckout) {
+  const scope = folders.length > 0 ? folders.join(", ") : "only the repository's top-level files";
+  return `This worktree is a sparse checkout (${scope}, plus the files at the top of each parent folder). Read the rest of the repository in the main checkout at ${mainCheckout}, or at this branch's version with "git show HEAD:<path>".`;
+}
+var import_node_fs21, import_node_path29, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
+var init_worktree_sparse = __esm({
+  "src/git/worktree-sparse.ts"() {
+    "use strict";
+    import_node_fs21 = require("node:fs");
+    import_node_path29 = require("node:path");
+    init_errors();
+    init_run_git();
+    init_scope_entry();
+    SPARSE_ABOVE_FILES = 5e3;
+    CHECKOUT_MODES = ["auto", "full", "scoped"];
+    worktreeConfigOn = /* @__PURE__ */ new Set();
   }
 });
 
@@ -9026,10 +9199,10 @@ function fail(file, field, message) {
   throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
 }
 function readProjectConfig(repoRoot) {
-  const file = (0, import_node_path29.join)(repoRoot, PROJECT_CONFIG_FILE);
+  const file = (0, import_node_path30.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
-    text = (0, import_node_fs21.readFileSync)(file, "utf8");
+    text = (0, import_node_fs22.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
     return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
@@ -9069,12 +9242,12 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs21, import_node_path29, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs22, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
-    import_node_path29 = require("node:path");
+    import_node_fs22 = require("node:fs");
+    import_node_path30 = require("node:path");
     init_mini();
     init_errors();
     init_duration();
@@ -9105,19 +9278,19 @@ var init_project_config = __esm({
 
 // src/git/port-leases.ts
 function leasesDir(gitCommonDir) {
-  return (0, import_node_path30.join)(gitCommonDir, PORT_LEASES_DIR);
+  return (0, import_node_path31.join)(gitCommonDir, PORT_LEASES_DIR);
 }
 function readLeases(dir) {
   let names;
   try {
-    names = (0, import_node_fs22.readdirSync)(dir);
+    names = (0, import_node_fs23.readdirSync)(dir);
   } catch {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
-    const file = (0, import_node_path30.join)(dir, name);
+    const file = (0, import_node_path31.join)(dir, name);
     try {
-      const lease = JSON.parse((0, import_node_fs22.readFileSync)(file, "utf8"));
+      const lease = JSON.parse((0, import_node_fs23.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
       return { lease: valid ? lease : void 0, file };
     } catch {
@@ -9126,7 +9299,7 @@ function readLeases(dir) {
   });
 }
 function isLive(lease) {
-  if (!(0, import_node_fs22.existsSync)(lease.path)) return false;
+  if (!(0, import_node_fs23.existsSync)(lease.path)) return false;
   return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
 }
 async function portBusy(port2) {
@@ -9150,11 +9323,11 @@ async function leasePorts(lock, request) {
     const live = [];
     for (const { lease, file } of readLeases(dir)) {
       if (lease && isLive(lease)) live.push(lease);
-      else (0, import_node_fs22.unlinkSync)(file);
+      else (0, import_node_fs23.unlinkSync)(file);
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path30.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs23.unlinkSync)((0, import_node_path31.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -9169,24 +9342,24 @@ async function leasePorts(lock, request) {
         continue;
       }
       const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
-      writeFileAtomic((0, import_node_path30.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+      writeFileAtomic((0, import_node_path31.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
 `);
       return { from, count };
     }
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs22, import_node_path30, PORT_LEASES_DIR;
+var import_node_fs23, import_node_path31, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
-    import_node_path30 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_path31 = require("node:path");
     init_errors();
     init_atomic_write();
     init_liveness();
     init_repo_lock();
-    PORT_LEASES_DIR = (0, import_node_path30.join)("parallel-agents", "ports");
+    PORT_LEASES_DIR = (0, import_node_path31.join)("parallel-agents", "ports");
   }
 });
 
@@ -9284,20 +9457,20 @@ function folderWanted(dir, patterns2, ignores) {
   return ignores(dir.slice(0, -1));
 }
 function escapesWorktree(destination, worktreeReal) {
-  let dir = (0, import_node_path31.dirname)(destination);
+  let dir = (0, import_node_path32.dirname)(destination);
   for (; ; ) {
     try {
-      if (!isInside((0, import_node_fs23.realpathSync)(dir), worktreeReal)) return true;
+      if (!isInside((0, import_node_fs24.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
-      const parent = (0, import_node_path31.dirname)(dir);
+      const parent = (0, import_node_path32.dirname)(dir);
       if (parent === dir) return true;
       dir = parent;
     }
   }
   try {
-    return (0, import_node_fs23.lstatSync)(destination).isSymbolicLink();
+    return (0, import_node_fs24.lstatSync)(destination).isSymbolicLink();
   } catch {
     return false;
   }
@@ -9306,7 +9479,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs23.readFileSync)((0, import_node_path31.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs24.readFileSync)((0, import_node_path32.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -9319,12 +9492,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   if (folders.length > 0) {
     for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
   }
-  const worktreeReal = (0, import_node_fs23.realpathSync)(worktree);
+  const worktreeReal = (0, import_node_fs24.realpathSync)(worktree);
   for (const file of files) {
-    const source = (0, import_node_path31.join)(mainRoot, file);
-    const destination = (0, import_node_path31.join)(worktree, file);
+    const source = (0, import_node_path32.join)(mainRoot, file);
+    const destination = (0, import_node_path32.join)(worktree, file);
     try {
-      if ((0, import_node_fs23.lstatSync)(source).isSymbolicLink()) {
+      if ((0, import_node_fs24.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
         continue;
       }
@@ -9332,8 +9505,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs23.mkdirSync)((0, import_node_path31.dirname)(destination), { recursive: true });
-      (0, import_node_fs23.copyFileSync)(source, destination);
+      (0, import_node_fs24.mkdirSync)((0, import_node_path32.dirname)(destination), { recursive: true });
+      (0, import_node_fs24.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
       result.skipped.push({ path: file, reason: error.message });
@@ -9341,12 +9514,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs23, import_node_path31, WORKTREE_INCLUDE_FILE;
+var import_node_fs24, import_node_path32, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
-    import_node_path31 = require("node:path");
+    import_node_fs24 = require("node:fs");
+    import_node_path32 = require("node:path");
     init_path_inside();
     init_run_git();
     init_ignore_rules();
@@ -9419,67 +9592,67 @@ function taskBranch(taskId) {
 }
 async function addWorktree(context, options) {
   const taskId = validateTaskId(options.taskId);
-  const sparse = (options.sparse ?? []).map((dir) => validateSparseDir(dir));
+  const sparse = options.sparse?.map((dir) => validateSparseFolder(dir));
   const existing = readWorktreeRecord(context.storeDir, taskId);
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path32.join)(context.worktreesDir, taskId);
-  const baseRef = options.base ?? "HEAD";
-  const baseCommit = resolveCommit(baseRef, context.repoRoot);
-  if (!baseCommit) throw new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
+  const path = (0, import_node_path33.join)(context.worktreesDir, taskId);
   const branch = taskBranch(taskId);
-  if ((0, import_node_fs24.existsSync)(path)) {
+  const baseRef = options.base ?? "HEAD";
+  const baseCommit = FULL_COMMIT_ID.test(baseRef) ? baseRef : await resolveCommitAsync(baseRef, context.repoRoot);
+  const noBase = () => new CliError("E_NOT_FOUND", `--base "${baseRef}" names no commit in ${context.repoRoot}; give a branch, tag or commit id`);
+  if (!baseCommit) throw noBase();
+  const record = async (base) => ({
+    task: taskId,
+    path,
+    branch,
+    base,
+    base_ref: baseRef,
+    created_at: (/* @__PURE__ */ new Date()).toISOString(),
+    sparse: sparse ?? [],
+    checkout: sparse ? "sparse" : "full",
+    ...(await prepareWorktree(context, { path, task: taskId })).record
+  });
+  if ((0, import_node_fs25.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
     }
-    runGit(["read-tree", "-mu", "HEAD"], { cwd: path });
-    const head = resolveCommit(branchRefName(branch), context.repoRoot);
-    const adopted = {
-      task: taskId,
-      path,
-      branch,
-      base: gitOutput(["merge-base", baseCommit, head], { cwd: context.repoRoot }),
-      base_ref: baseRef,
-      created_at: (/* @__PURE__ */ new Date()).toISOString(),
-      sparse,
-      ...(await prepareWorktree(context, { path, task: taskId })).record
-    };
+    if (sparse) {
+      await withRepoLock(context, () => ensureWorktreeConfig(context));
+      await setSparseCone(path, sparse);
+    }
+    await checkOutFiles(path);
+    const adopted = await record(gitOutput(["merge-base", baseCommit, orphan.head], { cwd: context.repoRoot }));
     writeWorktreeRecord(context.storeDir, adopted);
     return adopted;
   }
-  const branchHead = resolveCommit(branchRefName(branch), context.repoRoot);
   let startCommit = baseCommit;
-  if (branchHead) {
-    const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
-    if (holder) throw new CliError("E_EXISTS", `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
-    startCommit = gitOutput(["merge-base", baseCommit, branchHead], { cwd: context.repoRoot });
-  }
-  await withRepoLock(context, () => {
+  await withRepoLock(context, async () => {
     if (!isWorktreesExcluded(context)) ensureWorktreesExcluded(context);
-    if (branchHead) runGit(["worktree", "add", "--no-checkout", path, branch], { cwd: context.repoRoot });
-    else runGit(["worktree", "add", "--no-checkout", "-b", branch, path, baseCommit], { cwd: context.repoRoot });
-    if (sparse.length > 0) runGit(["sparse-checkout", "set", "--cone", ...sparse], { cwd: path });
+    const fresh = await runGitAsync(["worktree", "add", "--no-checkout", "-b", branch, path, baseCommit], { cwd: context.repoRoot, okExitCodes: [128, 255] });
+    if (fresh.exitCode !== 0) {
+      const branchHead = await resolveCommitAsync(branchRefName(branch), context.repoRoot);
+      if (!branchHead) {
+        if (!await resolveCommitAsync(baseCommit, context.repoRoot)) throw noBase();
+        throw new GitError(["worktree", "add", "--no-checkout", "-b", branch, path, baseCommit], fresh.exitCode, fresh.stderr, context.repoRoot);
+      }
+      const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
+      if (holder) throw new CliError("E_EXISTS", `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
+      startCommit = gitOutput(["merge-base", baseCommit, branchHead], { cwd: context.repoRoot });
+      await runGitAsync(["worktree", "add", "--no-checkout", path, branch], { cwd: context.repoRoot });
+    }
+    if (sparse) await ensureWorktreeConfig(context);
   });
-  runGit(["read-tree", "-mu", "HEAD"], { cwd: path });
-  const record = {
-    task: taskId,
-    path,
-    branch,
-    base: startCommit,
-    base_ref: baseRef,
-    created_at: (/* @__PURE__ */ new Date()).toISOString(),
-    sparse,
-    ...(await prepareWorktree(context, { path, task: taskId })).record
-  };
-  writeWorktreeRecord(context.storeDir, record);
-  return record;
+  if (sparse) await setSparseCone(path, sparse);
+  await checkOutFiles(path);
+  const created = await record(startCommit);
+  writeWorktreeRecord(context.storeDir, created);
+  return created;
 }
-function validateSparseDir(dir) {
-  const problem = scopeEntryProblem(dir) ?? (isGlob(dir) ? "is a glob: a sparse checkout takes folders; name the folder itself" : void 0);
-  if (problem) throw new CliError("E_INVALID", `--sparse ${JSON.stringify(dir)} ${problem}`);
-  return normalizeScopeEntry(dir);
+async function checkOutFiles(path) {
+  await runGitAsync(["read-tree", "-mu", "HEAD"], { cwd: path });
 }
 function listWorktrees(context) {
   const { records, problems } = listWorktreeRecords(context.storeDir);
@@ -9488,112 +9661,32 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs24.existsSync)(record.path)
+    missing: !(0, import_node_fs25.existsSync)(record.path)
   }));
   return { worktrees, problems };
-}
-async function removeWorktree(context, options) {
-  const taskId = validateTaskId(options.taskId);
-  const record = readWorktreeRecord(context.storeDir, taskId);
-  if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree record; "parallel-agents worktree list" shows the ones that exist`);
-  const target = options.target ?? currentBranch(context.repoRoot);
-  if (!target) throw new CliError("E_USAGE", `the main worktree has no branch checked out; name the merge target with --into BRANCH`);
-  const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
-  if (!targetCommit) throw new CliError("E_NOT_FOUND", `target branch "${target}" does not exist; name it with --into BRANCH`);
-  const present = (0, import_node_fs24.existsSync)(record.path);
-  const uncommitted = present ? uncommittedPaths(record.path) : [];
-  const branchHead = resolveCommit(branchRefName(record.branch), context.repoRoot);
-  const worktreeHead = present ? resolveCommit("HEAD", record.path) : void 0;
-  const strayHead = worktreeHead && worktreeHead !== branchHead && commitsNotIn(context.repoRoot, targetCommit, worktreeHead) > 0 && !(branchHead && gitTest(["merge-base", "--is-ancestor", worktreeHead, branchHead], { cwd: context.repoRoot })) ? worktreeHead : void 0;
-  const unmerged = (branchHead ? commitsNotIn(context.repoRoot, targetCommit, branchHead) : 0) + (strayHead ? commitsNotIn(context.repoRoot, targetCommit, strayHead) : 0);
-  if (!options.force && (uncommitted.length > 0 || unmerged > 0)) {
-    const reasons = [
-      ...uncommitted.length > 0 ? [`${uncommitted.length} uncommitted path(s) in ${record.path} (e.g. ${uncommitted[0]})`] : [],
-      ...unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch}${strayHead ? " or the worktree's detached HEAD" : ""} not in ${target}`] : []
-    ];
-    throw new CliError("E_REFUSED", `refusing to remove the worktree of task ${taskId}: ${reasons.join("; ")}; merge or commit the work, or pass --force (the work is then kept under refs/parallel/backup/${taskId}/)`, { uncommitted, unmerged_commits: unmerged });
-  }
-  const backupRefs = [];
-  if (uncommitted.length > 0) {
-    const snapshot2 = snapshotWorkingTree(record.path, `parallel-agents: uncommitted work of task ${taskId} before forced worktree removal`);
-    backupRefs.push(createBackupRef(context.repoRoot, taskId, snapshot2, "-uncommitted"));
-  }
-  if (branchHead && unmerged > 0 && commitsNotIn(context.repoRoot, targetCommit, branchHead) > 0) backupRefs.push(createBackupRef(context.repoRoot, taskId, branchHead));
-  if (strayHead) backupRefs.push(createBackupRef(context.repoRoot, taskId, strayHead, "-head"));
-  let branchDeleted = false;
-  await withRepoLock(context, () => {
-    if (present && listGitWorktrees(context.repoRoot).some((worktree) => worktree.path === record.path)) {
-      runGit(["worktree", "remove", ...options.force ? ["--force"] : [], record.path], { cwd: context.repoRoot });
-    } else {
-      runGit(["worktree", "prune"], { cwd: context.repoRoot });
-    }
-    if (branchHead && unmerged === 0) {
-      runGit(["update-ref", "-d", branchRefName(record.branch), branchHead], { cwd: context.repoRoot });
-      branchDeleted = true;
-    }
-  });
-  deleteWorktreeRecord(context.storeDir, taskId);
-  return {
-    task: taskId,
-    path: record.path,
-    branch: record.branch,
-    target,
-    uncommitted,
-    unmerged_commits: unmerged,
-    backup_refs: backupRefs,
-    branch_deleted: branchDeleted
-  };
-}
-async function pruneWorktrees(context) {
-  const forgotten = [];
-  const removed = [];
-  await withRepoLock(context, () => {
-    for (const path of deadIntegrationWorktrees(context)) {
-      runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
-      removed.push(path);
-    }
-    runGit(["worktree", "prune"], { cwd: context.repoRoot });
-  });
-  for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs24.existsSync)(record.path)) continue;
-    deleteWorktreeRecord(context.storeDir, record.task);
-    forgotten.push({ task: record.task, path: record.path, branch: record.branch });
-  }
-  return { forgotten, integration_worktrees_removed: removed };
-}
-function deadIntegrationWorktrees(context) {
-  let names;
-  try {
-    names = (0, import_node_fs24.readdirSync)(context.worktreesDir);
-  } catch {
-    return [];
-  }
-  return names.filter((name) => name.startsWith(INTEGRATION_WORKTREE_PREFIX)).filter((name) => !isProcessAlive(Number(name.slice(INTEGRATION_WORKTREE_PREFIX.length).split("-")[0]))).map((name) => (0, import_node_path32.join)(context.worktreesDir, name));
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs24, import_node_path32, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX;
+var import_node_fs25, import_node_path33, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
-    import_node_path32 = require("node:path");
+    import_node_fs25 = require("node:fs");
+    import_node_path33 = require("node:path");
     init_path_inside();
     init_errors();
-    init_liveness();
-    init_scope_entry();
     init_task_schema();
-    init_backup_ref();
     init_repo_lock();
     init_repo_context();
     init_run_git();
     init_worktree_state();
+    init_worktree_sparse();
     init_worktree_registry();
     init_worktree_setup();
     TASK_BRANCH_PREFIX = "parallel/";
     INTEGRATION_WORKTREE_PREFIX = ".integration-";
+    FULL_COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
   }
 });
 
@@ -9645,23 +9738,26 @@ var init_worktree_add = __esm({
     init_args();
     init_repo_context();
     init_worktree();
+    init_worktree_sparse();
     init_errors();
     init_task_schema();
     init_run_git();
     init_stacked_base();
     init_open_store2();
     init_duration();
-    usage11 = "parallel-agents worktree add --task ID [--base REF] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
+    usage11 = "parallel-agents worktree add --task ID [--base REF] [--checkout auto|full|scoped] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
     command15 = {
       usage: usage11,
       options: {
         task: { type: "string" },
         base: { type: "string" },
+        checkout: { type: "string" },
         sparse: { type: "string" },
         "worktrees-dir": { type: "string" }
       },
       async run(ctx) {
         const taskId = requireString(ctx.values, "task", usage11);
+        const mode = parseCheckoutMode(stringOption(ctx.values, "checkout"));
         const context = openRepoContext({
           cwd: ctx.cwd,
           env: ctx.env,
@@ -9681,9 +9777,11 @@ var init_worktree_add = __esm({
           const deps = await Promise.all(task.depends_on.map((dep) => store.get(dep)));
           if (head) ({ base, stackedOn } = taskStart(context.repoRoot, head, deps.filter((dep) => dep !== void 0)));
         }
-        const record = await addWorktree(context, { taskId, base, sparse: listOption(ctx.values, "sparse") });
-        const sparseNote = record.sparse.length > 0 ? `
-sparse:  ${record.sparse.join(", ")}` : "";
+        const checkout = chooseCheckout(context, { mode, files: task?.files ?? [], reads: task?.reads ?? [], folders: listOption(ctx.values, "sparse") });
+        const record = await addWorktree(context, { taskId, base, sparse: checkout.sparse });
+        const sparseLines = checkout.sparse ? `
+sparse:  ${checkout.sparse.length > 0 ? checkout.sparse.join(", ") : "(top-level files only)"}
+${sparseNote(checkout.sparse, context.repoRoot)}` : "";
         const stackNote = stackedOn.length > 0 ? `
 starts from the work of: ${stackedOn.join(", ")}` : "";
         const portNote = record.ports ? `
@@ -9696,16 +9794,51 @@ ready:   ${[
         ].join("; ")}${(prepared.skipped ?? []).map((entry) => `
 not copied: ${entry.path} (${entry.reason})`).join("")}` : "";
         return {
-          data: { ...record, stacked_on: stackedOn },
+          data: { ...record, stacked_on: stackedOn, checkout_reason: checkout.reason, ...checkout.sparse ? { main_checkout: context.repoRoot } : {} },
           text: `worktree for task ${record.task}
 path:    ${displayPath(context, record.path)}
 branch:  ${record.branch}
-base:    ${record.base.slice(0, 12)} (${record.base_ref})${sparseNote}${stackNote}${portNote}${readyNote}
+base:    ${record.base.slice(0, 12)} (${record.base_ref})
+checkout: ${checkout.reason}${sparseLines}${stackNote}${portNote}${readyNote}
 
 cd ${record.path}`
         };
       }
     };
+  }
+});
+
+// src/git/backup-ref.ts
+function backupRefName(taskId, now = /* @__PURE__ */ new Date()) {
+  validateTaskId(taskId);
+  const stamp = now.toISOString().replace(/:/g, "-");
+  return `${BACKUP_REF_PREFIX}/${taskId}/${stamp}`;
+}
+function createBackupRef(cwd, taskId, commit, suffix = "") {
+  const base = backupRefName(taskId) + suffix;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ref2 = attempt === 0 ? base : `${base}-${attempt}`;
+    if (runGit(["update-ref", "--no-deref", ref2, commit, ""], { cwd, okExitCodes: [128] }).exitCode === 0) return ref2;
+  }
+  const ref = `${base}-${process.pid}`;
+  runGit(["update-ref", "--no-deref", ref, commit, ""], { cwd });
+  return ref;
+}
+function listBackupRefs(cwd, taskId) {
+  const prefix = taskId ? `${BACKUP_REF_PREFIX}/${validateTaskId(taskId)}/` : `${BACKUP_REF_PREFIX}/`;
+  const output = runGit(["for-each-ref", "--format=%(objectname) %(refname)", prefix], { cwd }).stdout;
+  return output.split("\n").filter((line) => line.length > 0).map((line) => {
+    const space = line.indexOf(" ");
+    return { commit: line.slice(0, space), ref: line.slice(space + 1) };
+  });
+}
+var BACKUP_REF_PREFIX;
+var init_backup_ref = __esm({
+  "src/git/backup-ref.ts"() {
+    "use strict";
+    init_task_schema();
+    init_run_git();
+    BACKUP_REF_PREFIX = "refs/parallel/backup";
   }
 });
 
@@ -9744,18 +9877,149 @@ var init_worktree_list = __esm({
   }
 });
 
+// src/git/branch-target.ts
+function requireBranch(context, target) {
+  const wellFormed = runGit(["check-ref-format", "--branch", target], { cwd: context.repoRoot, okExitCodes: [1, 128] }).exitCode === 0;
+  if (!wellFormed || target.startsWith("refs/") || !gitTest(["show-ref", "--verify", "--quiet", branchRefName(target)], { cwd: context.repoRoot })) {
+    throw new CliError("E_USAGE", `--into "${target}" is not a branch of ${context.repoRoot}; name an existing branch (git branch --list) to merge into`);
+  }
+  return resolveCommit(branchRefName(target), context.repoRoot);
+}
+var init_branch_target = __esm({
+  "src/git/branch-target.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_repo_context();
+  }
+});
+
+// src/git/worktree-remove.ts
+async function removeWorktree(context, options) {
+  const [outcome] = await removeWorktrees(context, [options.taskId], { target: options.target, unmerged: options.force ? "backup-keep-branch" : "refuse" });
+  if ("error" in outcome) throw outcome.error;
+  return outcome.removed;
+}
+async function removeWorktrees(context, taskIds, options) {
+  const target = options.target ?? currentBranch(context.repoRoot);
+  if (!target) throw new CliError("E_USAGE", "the main worktree has no branch checked out; name the merge target with --into BRANCH");
+  requireBranch(context, target);
+  const removals = taskIds.map((id) => {
+    const task = validateTaskId(id);
+    const record = readWorktreeRecord(context.storeDir, task);
+    if (!record) return { task, error: new CliError("E_NOT_FOUND", `task ${task} has no worktree record; "parallel-agents worktree list" shows the ones that exist`) };
+    if (branchRefName(record.branch) === branchRefName(target)) {
+      return { task, record, error: new CliError("E_USAGE", `--into "${target}" is task ${task}'s own branch; name the branch its work was merged into (e.g. main)`) };
+    }
+    return { task, record };
+  });
+  const live = () => removals.filter((removal) => removal.error === void 0);
+  await withRepoLock(context, async () => {
+    const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
+    const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
+    const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
+    for (const removal of live()) {
+      if (!(0, import_node_fs26.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
+      removal.aside = (0, import_node_path34.join)(context.worktreesDir, `${REMOVING_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}-${removal.task}`);
+      (0, import_node_fs26.renameSync)(removal.record.path, removal.aside);
+    }
+    await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error) => {
+      removal.error = error instanceof CliError ? error : new CliError("E_GIT", `could not check the worktree of task ${removal.task}: ${error.message}`);
+    })));
+    for (const removal of removals) {
+      if (removal.error && removal.aside) {
+        (0, import_node_fs26.renameSync)(removal.aside, removal.record.path);
+        removal.aside = void 0;
+      }
+    }
+    runGit(["worktree", "prune"], { cwd: context.repoRoot });
+    deleteBranches(context, live().filter((removal) => removal.deleteBranchAt !== void 0));
+  });
+  for (const removal of live()) deleteWorktreeRecord(context.storeDir, removal.task);
+  await Promise.all(live().map((removal) => removal.aside ? (0, import_promises4.rm)(removal.aside, { recursive: true, force: true }) : void 0));
+  return removals.map((removal) => removal.error ? { task: removal.task, error: removal.error } : { task: removal.task, removed: removal.result });
+}
+async function branchHeads(context, branches, targetCommit) {
+  const heads = /* @__PURE__ */ new Map();
+  if (branches.length === 0) return heads;
+  const refs = branches.map((branch) => branchRefName(branch));
+  const listing = await runGitAsync(["for-each-ref", "--format=%(objectname) %(refname)", ...refs], { cwd: context.repoRoot });
+  const merged = new Set((await runGitAsync(["for-each-ref", "--format=%(refname)", "--merged", targetCommit, ...refs], { cwd: context.repoRoot })).stdout.split("\n"));
+  for (const line of listing.stdout.split("\n").filter(Boolean)) {
+    const [head, ref] = [line.slice(0, line.indexOf(" ")), line.slice(line.indexOf(" ") + 1)];
+    if (refs.includes(ref)) heads.set(ref, { head, merged: merged.has(ref) });
+  }
+  return heads;
+}
+function deleteBranches(context, removals) {
+  if (removals.length === 0) return;
+  const line = (removal) => `delete ${branchRefName(removal.record.branch)} ${removal.deleteBranchAt}
+`;
+  const all = runGit(["update-ref", "--stdin"], { cwd: context.repoRoot, input: removals.map(line).join(""), okExitCodes: [1, 128] });
+  for (const removal of removals) {
+    removal.result.branch_deleted = all.exitCode === 0 || runGit(["update-ref", "--stdin"], { cwd: context.repoRoot, input: line(removal), okExitCodes: [1, 128] }).exitCode === 0;
+  }
+}
+async function judge(context, removal, target, targetCommit, branches, policy) {
+  const { record, task, aside } = removal;
+  const cwd = context.repoRoot;
+  const [uncommitted, worktreeHead] = aside ? await Promise.all([uncommittedPathsAsync(aside), resolveCommitAsync("HEAD", aside)]) : [[], void 0];
+  const branch = branches.get(branchRefName(record.branch));
+  const branchHead = branch?.head;
+  const strayHead = worktreeHead && worktreeHead !== branchHead && commitsNotIn(cwd, targetCommit, worktreeHead) > 0 && !(branchHead && gitTest(["merge-base", "--is-ancestor", worktreeHead, branchHead], { cwd })) ? worktreeHead : void 0;
+  const branchUnmerged = branch && !branch.merged ? commitsNotIn(cwd, targetCommit, branch.head) : 0;
+  const unmerged = branchUnmerged + (strayHead ? commitsNotIn(cwd, targetCommit, strayHead) : 0);
+  if (policy === "refuse" && (uncommitted.length > 0 || unmerged > 0)) {
+    const reasons = [
+      ...uncommitted.length > 0 ? [`${uncommitted.length} uncommitted path(s) in ${record.path} (e.g. ${uncommitted[0]})`] : [],
+      ...unmerged > 0 ? [`${unmerged} commit(s) on ${record.branch}${strayHead ? " or the worktree's detached HEAD" : ""} not in ${target}`] : []
+    ];
+    removal.error = new CliError("E_REFUSED", `refusing to remove the worktree of task ${task}: ${reasons.join("; ")}; merge or commit the work, or pass --force (the work is then kept under refs/parallel/backup/${task}/)`, { uncommitted, unmerged_commits: unmerged });
+    return;
+  }
+  const backupRefs = [];
+  if (uncommitted.length > 0) {
+    const snapshot2 = snapshotWorkingTree(aside, `parallel-agents: uncommitted work of task ${task} before its worktree was removed`);
+    backupRefs.push(createBackupRef(cwd, task, snapshot2, "-uncommitted"));
+  }
+  if (branchHead && branchUnmerged > 0) backupRefs.push(createBackupRef(cwd, task, branchHead));
+  if (strayHead) backupRefs.push(createBackupRef(cwd, task, strayHead, "-head"));
+  if (branchHead && (branchUnmerged === 0 || policy === "backup-delete-branch")) removal.deleteBranchAt = branchHead;
+  removal.result = { task, path: record.path, branch: record.branch, target, uncommitted, unmerged_commits: unmerged, backup_refs: backupRefs, branch_deleted: false };
+}
+var import_node_fs26, import_promises4, import_node_path34, import_node_crypto, REMOVING_PREFIX;
+var init_worktree_remove = __esm({
+  "src/git/worktree-remove.ts"() {
+    "use strict";
+    import_node_fs26 = require("node:fs");
+    import_promises4 = require("node:fs/promises");
+    import_node_path34 = require("node:path");
+    import_node_crypto = require("node:crypto");
+    init_errors();
+    init_run_git();
+    init_task_schema();
+    init_backup_ref();
+    init_branch_target();
+    init_repo_lock();
+    init_repo_context();
+    init_worktree_state();
+    init_worktree_registry();
+    REMOVING_PREFIX = ".removing-";
+  }
+});
+
 // src/cli/commands/worktree-remove.ts
 var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
   command: () => command17
 });
 var usage12, command17;
-var init_worktree_remove = __esm({
+var init_worktree_remove2 = __esm({
   "src/cli/commands/worktree-remove.ts"() {
     "use strict";
     init_args();
     init_repo_context();
-    init_worktree();
+    init_worktree_remove();
     init_caller();
     usage12 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
     command17 = {
@@ -9783,18 +10047,186 @@ var init_worktree_remove = __esm({
   }
 });
 
+// src/git/integrate.ts
+function orderByDependencies(items) {
+  const byId = new Map(items.map((item) => [item.task, item]));
+  const pending = new Map(items.map((item) => [item.task, item.depends_on.filter((dep) => byId.has(dep) && dep !== item.task).length]));
+  const dependents = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    for (const dep of item.depends_on) {
+      if (!byId.has(dep) || dep === item.task) continue;
+      dependents.set(dep, [...dependents.get(dep) ?? [], item.task]);
+    }
+  }
+  const ready = [...pending].filter(([, count]) => count === 0).map(([id]) => id).sort();
+  const ordered = [];
+  while (ready.length > 0) {
+    const id = ready.shift();
+    ordered.push(byId.get(id));
+    for (const next of dependents.get(id) ?? []) {
+      const left = pending.get(next) - 1;
+      pending.set(next, left);
+      if (left === 0) {
+        ready.push(next);
+        ready.sort();
+      }
+    }
+  }
+  if (ordered.length !== items.length) {
+    const stuck = [...pending].filter(([, count]) => count > 0).map(([id]) => id).sort();
+    throw new CliError("E_CYCLE", `depends_on forms a cycle among tasks ${stuck.join(", ")}; fix the plan's depends_on fields`);
+  }
+  return ordered;
+}
+function integrationRefName(now = /* @__PURE__ */ new Date()) {
+  return `${INTEGRATION_REF_PREFIX}/${process.pid}-${now.toISOString().replace(/:/g, "-")}`;
+}
+function integrationRefOwner(ref) {
+  const name = ref.slice(INTEGRATION_REF_PREFIX.length + 1);
+  const match = /^(\d+)-\d{4}-\d\d-\d\dT/.exec(name) ?? /^\d{4}-\d\d-\d\dT.*-(\d+)$/.exec(name);
+  return match ? Number(match[1]) : void 0;
+}
+function buildIntegrationChain(cwd, targetCommit, branches, options) {
+  const env = identityFallback(cwd);
+  const steps = [];
+  let current = targetCommit;
+  for (const branch of branches) {
+    let step;
+    const base = runGit(["merge-base", current, branch.head], { cwd, okExitCodes: [1] }).stdout.trim();
+    if (base === branch.head) {
+      step = { task: branch.task, how: "already-contained", commit: current };
+    } else if (base === current) {
+      step = { task: branch.task, how: "fast-forward", commit: branch.head };
+    } else {
+      const merge2 = runGit(["merge-tree", "--write-tree", "--name-only", "-z", current, branch.head], { cwd, okExitCodes: [1] });
+      const tokens = merge2.stdout.split("\0");
+      if (merge2.exitCode === 1) {
+        return { steps, conflict: { task: branch.task, after: steps.map((done) => done.task), ...conflictDetails(tokens) }, head: current };
+      }
+      const message = `Merge task ${branch.task}: ${branch.title}
+
+branch ${branch.branch} at ${branch.head}
+merged by parallel-agents verify`;
+      const commit = gitOutput(["commit-tree", tokens[0], "-p", current, "-p", branch.head, "-m", message], { cwd, env });
+      step = { task: branch.task, how: "merge", commit };
+    }
+    current = step.commit;
+    steps.push(step);
+    options.onStep?.(step);
+  }
+  runGit(["update-ref", "--no-deref", options.ref, current], { cwd });
+  return { steps, conflict: void 0, head: current };
+}
+function conflictDetails(tokens) {
+  const files = [];
+  let i = 1;
+  while (i < tokens.length && tokens[i] !== "") files.push(tokens[i++]);
+  i++;
+  const kinds = /* @__PURE__ */ new Set();
+  while (i < tokens.length && tokens[i] !== "") {
+    const count = Number(tokens[i++]);
+    i += count;
+    const kind = tokens[i++] ?? "";
+    i++;
+    if (kind.startsWith("CONFLICT")) kinds.add(kind);
+  }
+  return { files, kinds: [...kinds] };
+}
+var INTEGRATION_REF_PREFIX;
+var init_integrate = __esm({
+  "src/git/integrate.ts"() {
+    "use strict";
+    init_errors();
+    init_run_git();
+    init_worktree_state();
+    INTEGRATION_REF_PREFIX = "refs/parallel/integration";
+  }
+});
+
+// src/git/worktree-prune.ts
+async function pruneWorktrees(context) {
+  const result = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [] };
+  await withRepoLock(context, () => {
+    for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
+      const path = (0, import_node_path35.join)(context.worktreesDir, name);
+      runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
+      (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+      result.integration_worktrees_removed.push(path);
+    }
+    for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
+      const path = (0, import_node_path35.join)(context.worktreesDir, name);
+      const task = name.split("-").slice(3).join("-");
+      const record = task ? readWorktreeRecordQuietly(context, task) : void 0;
+      if (record && !(0, import_node_fs27.existsSync)(record.path)) {
+        (0, import_node_fs27.renameSync)(path, record.path);
+        result.removals_restored.push(record.path);
+      } else {
+        (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+        result.removals_finished.push(path);
+      }
+    }
+    for (const ref of listIntegrationRefs(context)) {
+      const owner = integrationRefOwner(ref);
+      if (owner === void 0 || isProcessAlive(owner)) continue;
+      runGit(["update-ref", "-d", ref], { cwd: context.repoRoot, okExitCodes: [1, 128] });
+      result.integration_refs_removed.push(ref);
+    }
+    runGit(["worktree", "prune"], { cwd: context.repoRoot });
+  });
+  for (const record of listWorktreeRecords(context.storeDir).records) {
+    if ((0, import_node_fs27.existsSync)(record.path)) continue;
+    deleteWorktreeRecord(context.storeDir, record.task);
+    result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
+  }
+  return result;
+}
+function readWorktreeRecordQuietly(context, task) {
+  try {
+    return readWorktreeRecord(context.storeDir, task);
+  } catch {
+    return void 0;
+  }
+}
+function deadLeftovers(context, prefix) {
+  let names;
+  try {
+    names = (0, import_node_fs27.readdirSync)(context.worktreesDir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => name.startsWith(prefix) && !isProcessAlive(Number(name.slice(prefix.length).split("-")[0])));
+}
+function listIntegrationRefs(context) {
+  return runGit(["for-each-ref", "--format=%(refname)", `${INTEGRATION_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
+}
+var import_node_fs27, import_node_path35;
+var init_worktree_prune = __esm({
+  "src/git/worktree-prune.ts"() {
+    "use strict";
+    import_node_fs27 = require("node:fs");
+    import_node_path35 = require("node:path");
+    init_liveness();
+    init_run_git();
+    init_integrate();
+    init_repo_lock();
+    init_worktree();
+    init_worktree_remove();
+    init_worktree_registry();
+  }
+});
+
 // src/cli/commands/worktree-prune.ts
 var worktree_prune_exports = {};
 __export(worktree_prune_exports, {
   command: () => command18
 });
 var command18;
-var init_worktree_prune = __esm({
+var init_worktree_prune2 = __esm({
   "src/cli/commands/worktree-prune.ts"() {
     "use strict";
     init_args();
     init_repo_context();
-    init_worktree();
+    init_worktree_prune();
     command18 = {
       usage: "parallel-agents worktree prune [--worktrees-dir DIR] [--json]",
       options: { "worktrees-dir": { type: "string" } },
@@ -9808,7 +10240,10 @@ var init_worktree_prune = __esm({
         const result = await pruneWorktrees(context);
         const lines3 = [
           ...result.forgotten.map((entry) => `forgot task ${entry.task}: ${entry.path} is gone (branch ${entry.branch} kept)`),
-          ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`)
+          ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`),
+          ...result.integration_refs_removed.map((ref) => `deleted leftover verify ref ${ref}`),
+          ...result.removals_finished.map((path) => `finished an interrupted removal: deleted ${path}`),
+          ...result.removals_restored.map((path) => `put back ${path}: its removal was interrupted before it was decided`)
         ];
         return { data: result, text: lines3.length > 0 ? lines3.join("\n") : "nothing to prune" };
       }
@@ -9833,7 +10268,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs25.readFileSync)(path, "utf8");
+    text = (0, import_node_fs28.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -9847,7 +10282,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs25.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs28.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -9881,11 +10316,11 @@ function writeSettings(file, missing) {
 `, { mode: file.mode });
 }
 function claudeUserConfigPath(env) {
-  return (0, import_node_path33.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
+  return (0, import_node_path36.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs25.realpathSync)(repoRoot);
+  const project = (0, import_node_fs28.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -9902,13 +10337,13 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs25, import_node_os4, import_node_path33;
+var import_node_fs28, import_node_os4, import_node_path36;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs28 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path33 = require("node:path");
+    import_node_path36 = require("node:path");
     init_errors();
     init_atomic_write();
     init_path_inside();
@@ -9924,7 +10359,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs26.readFileSync)((0, import_node_path34.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs29.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -9941,13 +10376,13 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path34, import_node_fs26, usage13, command19;
+var import_node_path37, import_node_fs29, usage13, command19;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
-    import_node_path34 = require("node:path");
+    import_node_path37 = require("node:path");
     init_args();
-    import_node_fs26 = require("node:fs");
+    import_node_fs29 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -9972,9 +10407,9 @@ var init_setup = __esm({
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const rules = unattendedRules(context);
-        const file = readJsonObject((0, import_node_path34.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const file = readJsonObject((0, import_node_path37.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
         const plan = planSettings(file, rules);
-        const shown = (0, import_node_path34.relative)(context.repoRoot, file.path);
+        const shown = (0, import_node_path37.relative)(context.repoRoot, file.path);
         const trust = trustState(ctx.env, context.repoRoot);
         const notes = [];
         let written = false;
@@ -10038,11 +10473,11 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command20
 });
-var import_node_fs27, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var import_node_fs30, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     init_args();
     init_errors();
     init_worktree();
@@ -10068,7 +10503,7 @@ var init_check = __esm({
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs27.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs30.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -10257,6 +10692,39 @@ var init_verify_candidates = __esm({
   }
 });
 
+// src/git/worktree-cleanup.ts
+async function removeMergedWorktrees(context, entries, target, options = {}) {
+  const cleanup = { removed: [], kept: [] };
+  const command25 = (task) => `parallel-agents worktree remove --task ${task} --into ${target}`;
+  const wanted = [];
+  for (const entry of entries) {
+    if (options.cwd !== void 0 && isInside(options.cwd, entry.worktree)) {
+      cleanup.kept.push({ task: entry.task, worktree: entry.worktree, reason: "the command ran inside it", command: command25(entry.task) });
+    } else {
+      wanted.push(entry.task);
+    }
+  }
+  if (wanted.length === 0) return cleanup;
+  const outcomes = await removeWorktrees(context, wanted, { target, unmerged: "backup-delete-branch" });
+  const paths = new Map(entries.map((entry) => [entry.task, entry.worktree]));
+  for (const outcome of outcomes) {
+    if ("error" in outcome) {
+      cleanup.kept.push({ task: outcome.task, worktree: paths.get(outcome.task), reason: outcome.error.message, command: command25(outcome.task) });
+    } else {
+      const { task, path, branch, branch_deleted: branchDeleted, backup_refs: backupRefs } = outcome.removed;
+      cleanup.removed.push({ task, path, branch, branch_deleted: branchDeleted, backup_refs: backupRefs });
+    }
+  }
+  return cleanup;
+}
+var init_worktree_cleanup = __esm({
+  "src/git/worktree-cleanup.ts"() {
+    "use strict";
+    init_path_inside();
+    init_worktree_remove();
+  }
+});
+
 // src/git/conflict-precheck.ts
 function pairsSharingPaths(changes) {
   const writers = /* @__PURE__ */ new Map();
@@ -10286,20 +10754,20 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path35.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs28.mkdtempSync)((0, import_node_path35.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path38.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs31.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path35.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path38.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs28.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs31.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs28.accessSync)("/dev/shm", import_node_fs28.constants.W_OK);
+    (0, import_node_fs31.accessSync)("/dev/shm", import_node_fs31.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os5.tmpdir)();
@@ -10380,106 +10848,16 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs28, import_node_os5, import_node_path35, MERGES_PER_PROCESS;
+var import_node_fs31, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     import_node_os5 = require("node:os");
-    import_node_path35 = require("node:path");
+    import_node_path38 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
-  }
-});
-
-// src/git/integrate.ts
-function orderByDependencies(items) {
-  const byId = new Map(items.map((item) => [item.task, item]));
-  const pending = new Map(items.map((item) => [item.task, item.depends_on.filter((dep) => byId.has(dep) && dep !== item.task).length]));
-  const dependents = /* @__PURE__ */ new Map();
-  for (const item of items) {
-    for (const dep of item.depends_on) {
-      if (!byId.has(dep) || dep === item.task) continue;
-      dependents.set(dep, [...dependents.get(dep) ?? [], item.task]);
-    }
-  }
-  const ready = [...pending].filter(([, count]) => count === 0).map(([id]) => id).sort();
-  const ordered = [];
-  while (ready.length > 0) {
-    const id = ready.shift();
-    ordered.push(byId.get(id));
-    for (const next of dependents.get(id) ?? []) {
-      const left = pending.get(next) - 1;
-      pending.set(next, left);
-      if (left === 0) {
-        ready.push(next);
-        ready.sort();
-      }
-    }
-  }
-  if (ordered.length !== items.length) {
-    const stuck = [...pending].filter(([, count]) => count > 0).map(([id]) => id).sort();
-    throw new CliError("E_CYCLE", `depends_on forms a cycle among tasks ${stuck.join(", ")}; fix the plan's depends_on fields`);
-  }
-  return ordered;
-}
-function integrationRefName(now = /* @__PURE__ */ new Date()) {
-  return `${INTEGRATION_REF_PREFIX}/${now.toISOString().replace(/:/g, "-")}-${process.pid}`;
-}
-function buildIntegrationChain(cwd, targetCommit, branches, options) {
-  const env = identityFallback(cwd);
-  const steps = [];
-  let current = targetCommit;
-  for (const branch of branches) {
-    let step;
-    if (gitTest(["merge-base", "--is-ancestor", branch.head, current], { cwd })) {
-      step = { task: branch.task, how: "already-contained", commit: current };
-    } else if (gitTest(["merge-base", "--is-ancestor", current, branch.head], { cwd })) {
-      step = { task: branch.task, how: "fast-forward", commit: branch.head };
-    } else {
-      const merge2 = runGit(["merge-tree", "--write-tree", "--name-only", "-z", current, branch.head], { cwd, okExitCodes: [1] });
-      const tokens = merge2.stdout.split("\0");
-      if (merge2.exitCode === 1) {
-        return { steps, conflict: { task: branch.task, after: steps.map((done) => done.task), ...conflictDetails(tokens) }, head: current };
-      }
-      const message = `Merge task ${branch.task}: ${branch.title}
-
-branch ${branch.branch} at ${branch.head}
-merged by parallel-agents verify`;
-      const commit = gitOutput(["commit-tree", tokens[0], "-p", current, "-p", branch.head, "-m", message], { cwd, env });
-      step = { task: branch.task, how: "merge", commit };
-    }
-    current = step.commit;
-    runGit(["update-ref", "--no-deref", options.ref, current], { cwd });
-    steps.push(step);
-    options.onStep?.(step);
-  }
-  return { steps, conflict: void 0, head: current };
-}
-function conflictDetails(tokens) {
-  const files = [];
-  let i = 1;
-  while (i < tokens.length && tokens[i] !== "") files.push(tokens[i++]);
-  i++;
-  const kinds = /* @__PURE__ */ new Set();
-  while (i < tokens.length && tokens[i] !== "") {
-    const count = Number(tokens[i++]);
-    i += count;
-    const kind = tokens[i++] ?? "";
-    i++;
-    if (kind.startsWith("CONFLICT")) kinds.add(kind);
-  }
-  return { files, kinds: [...kinds] };
-}
-var INTEGRATION_REF_PREFIX;
-var init_integrate = __esm({
-  "src/git/integrate.ts"() {
-    "use strict";
-    init_errors();
-    init_run_git();
-    init_worktree_state();
-    INTEGRATION_REF_PREFIX = "refs/parallel/integration";
   }
 });
 
@@ -10488,11 +10866,14 @@ async function runTestGate(context, targetCommit, steps, options) {
   const result = { command: options.command, mode: options.mode, runs: [], failed_task: void 0, failed_run: void 0 };
   const tested = steps.filter((step) => step.how !== "already-contained");
   if (tested.length === 0) return result;
-  const worktree = await createTestWorktree(context, tested[0].commit);
+  let fresh = options.mode === "each" ? tested[0].commit : tested[tested.length - 1].commit;
+  const worktree = await createTestWorktree(context, fresh);
   try {
-    const { env } = await prepareWorktree(context, { path: worktree, scratch: true });
+    const { env, setup } = await prepareWorktree(context, { path: worktree, scratch: true });
+    if (setup) fresh = void 0;
     const test2 = async (task, commit) => {
-      const run = await runTestAt(worktree, task, commit, options, env);
+      const run = await runTestAt(worktree, task, commit, options, env, commit === fresh);
+      fresh = void 0;
       result.runs.push(run);
       return run;
     };
@@ -10541,24 +10922,26 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs29.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path36.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
-  await withRepoLock(context, () => {
+  (0, import_node_fs32.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path39.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
+  await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
-    runGit(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
+    await runGitAsync(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
   });
-  runGit(["read-tree", "-mu", "HEAD"], { cwd: path });
+  await runGitAsync(["read-tree", "-mu", "HEAD"], { cwd: path });
   return path;
 }
 async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs29.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs32.rmSync)(path, { recursive: true, force: true });
 }
-async function runTestAt(worktree, task, commit, options, env) {
-  runGit(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
-  runGit(["clean", "-fdq"], { cwd: worktree });
+async function runTestAt(worktree, task, commit, options, env, fresh) {
+  if (!fresh) {
+    await runGitAsync(["checkout", "--force", "--detach", "--quiet", commit], { cwd: worktree });
+    await runGitAsync(["clean", "-fdq"], { cwd: worktree });
+  }
   options.onRun?.("start", { task, commit });
   const started = Date.now();
   const outcome = await runShell2(options.command, worktree, {
@@ -10609,14 +10992,14 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs29, import_node_path36, import_node_crypto, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
+var import_node_child_process2, import_node_fs32, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs29 = require("node:fs");
-    import_node_path36 = require("node:path");
-    import_node_crypto = require("node:crypto");
+    import_node_fs32 = require("node:fs");
+    import_node_path39 = require("node:path");
+    import_node_crypto2 = require("node:crypto");
     init_repo_lock();
     init_repo_context();
     init_run_git();
@@ -10747,16 +11130,22 @@ var init_verify_run = __esm({
 });
 
 // src/git/verify-store.ts
-function requireBranch(context, target) {
-  const wellFormed = runGit(["check-ref-format", "--branch", target], { cwd: context.repoRoot, okExitCodes: [1, 128] }).exitCode === 0;
-  if (!wellFormed || target.startsWith("refs/") || !gitTest(["show-ref", "--verify", "--quiet", branchRefName(target)], { cwd: context.repoRoot })) {
-    throw new CliError("E_USAGE", `--into "${target}" is not a branch of ${context.repoRoot}; name an existing branch (git branch --list) to merge into`);
-  }
-  return resolveCommit(branchRefName(target), context.repoRoot);
-}
 async function verifyStore(context, store, options) {
-  if (store.shared) return verifyThroughRemote(context, store.shared, options, (scratch) => verifyHere(context, store, { ...options, target: scratch }));
-  return verifyHere(context, store, options);
+  const report = store.shared ? await verifyThroughRemote(context, store.shared, options, (scratch) => verifyHere(context, store, { ...options, target: scratch })) : await verifyHere(context, store, options);
+  return removeMerged(context, report, options);
+}
+async function removeMerged(context, report, options) {
+  const started = Date.now();
+  if (report.status !== "merged" || options.keepWorktrees || report.cleanup.length === 0) return report;
+  if (!gitTest(["merge-base", "--is-ancestor", report.target.after, branchRefName(options.target)], { cwd: context.repoRoot })) {
+    report.cleanup = report.cleanup.map((entry) => ({ ...entry, reason: `the local ${options.target} does not have the merge yet (git pull --ff-only brings it, then remove it)` }));
+    return report;
+  }
+  const cleanup = await removeMergedWorktrees(context, report.cleanup, options.target, { cwd: options.cwd });
+  report.removed = cleanup.removed;
+  report.cleanup = cleanup.kept.map((entry) => ({ task: entry.task, worktree: entry.worktree, command: entry.command, reason: entry.reason }));
+  report.cleanup_ms = Date.now() - started;
+  return report;
 }
 async function verifyHere(context, store, options) {
   const targetCommit = requireBranch(context, options.target);
@@ -10778,16 +11167,18 @@ async function verifyHere(context, store, options) {
       }
     }
   }
-  return { ...report, reopened, store_problems: problems };
+  return { ...report, reopened, removed: [], cleanup_ms: 0, store_problems: problems };
 }
 var init_verify_store = __esm({
   "src/git/verify-store.ts"() {
     "use strict";
     init_errors();
     init_run_git();
+    init_branch_target();
     init_remote_verify();
     init_repo_context();
     init_verify_candidates();
+    init_worktree_cleanup();
     init_verify_run();
   }
 });
@@ -10829,6 +11220,12 @@ function renderReport(report, problemCount) {
   if (report.remote?.pushed) lines3.push(`pushed to ${report.remote.name}/${report.target.branch}: ${short(report.remote.before)} -> ${short(report.remote.after)}; local ${report.target.branch}: ${report.remote.local}`);
   for (const entry of report.reopened ?? []) lines3.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines3.push(`skipped ${entry.task}: ${entry.reason}`);
+  const removed = report.removed ?? [];
+  if (removed.length > 0) {
+    lines3.push(`removed ${removed.length} merged worktree(s) and their branches: ${removed.map((entry) => entry.task).join(", ")} (--keep-worktrees keeps them)`);
+    for (const entry of removed) for (const ref of entry.backup_refs) lines3.push(`  backup of ${entry.task}'s work the target does not have: ${ref}`);
+  }
+  for (const entry of report.cleanup.filter((item) => item.reason)) lines3.push(`kept the worktree of ${entry.task}: ${entry.reason}`);
   if (report.cleanup.length > 0) lines3.push(`cleanup: the merged worktrees can go: ${report.cleanup.map((entry) => entry.command).join("; ")}`);
   if (problemCount > 0) lines3.push(`${problemCount} task file(s) could not be read; run parallel-agents status`);
   lines3.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
@@ -10844,7 +11241,7 @@ var init_verify = __esm({
     init_verify_store();
     init_open_store2();
     init_caller();
-    usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--json]";
+    usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--keep-worktrees] [--json]";
     command21 = {
       usage: usage15,
       options: {
@@ -10854,6 +11251,7 @@ var init_verify = __esm({
         "test-timeout": { type: "string" },
         "dry-run": { type: "boolean" },
         "allow-scope-drift": { type: "boolean" },
+        "keep-worktrees": { type: "boolean" },
         "worktrees-dir": { type: "string" }
       },
       async run(ctx) {
@@ -10872,6 +11270,8 @@ var init_verify = __esm({
           test: testCommand ? { command: testCommand, mode, timeoutMs: durationOption(ctx.values, "test-timeout", 30 * 6e4) } : void 0,
           dryRun: ctx.values["dry-run"] === true,
           allowScopeDrift: ctx.values["allow-scope-drift"] === true,
+          keepWorktrees: ctx.values["keep-worktrees"] === true,
+          cwd: ctx.cwd,
           emit: ctx.emit
         });
         return { data: report, text: renderReport(report, report.store_problems.length), exitCode: report.status === "stopped" ? 1 : 0 };
@@ -10942,7 +11342,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs30.readdirSync)("/proc");
+    entries = (0, import_node_fs33.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -10951,7 +11351,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs30.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs33.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -11042,7 +11442,9 @@ function startAgentProcess(launch) {
         signal: exited?.signal ?? null,
         timedOut,
         interrupted,
-        durationMs: Date.now() - started,
+        // Until the process exited, not until its pipes closed: the agent's own time, which the
+        // run report counts as agent work.
+        durationMs: (exited?.at ?? Date.now()) - started,
         stdout,
         stderrTail,
         ...spawnError !== void 0 ? { spawnError } : {},
@@ -11054,7 +11456,7 @@ function startAgentProcess(launch) {
       if (child.pid === void 0) finish();
     });
     child.on("exit", (code, signal) => {
-      exited = { code, signal };
+      exited = { code, signal, at: Date.now() };
       if (child.pid !== void 0) killGroup(child.pid, "SIGKILL");
       killTree();
       setTimeout(finish, 2e3).unref();
@@ -11063,12 +11465,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs30, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs33, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs30 = require("node:fs");
+    import_node_fs33 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -11180,9 +11582,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path37.join)(pluginDir, "agents");
-  if (!(0, import_node_fs31.existsSync)(dir)) return [];
-  return (0, import_node_fs31.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs31.readFileSync)((0, import_node_path37.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  const dir = (0, import_node_path40.join)(pluginDir, "agents");
+  if (!(0, import_node_fs34.existsSync)(dir)) return [];
+  return (0, import_node_fs34.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs34.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -11190,7 +11592,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path37.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path40.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -11266,12 +11668,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs31, import_node_path37, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs34, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs31 = require("node:fs");
-    import_node_path37 = require("node:path");
+    import_node_fs34 = require("node:fs");
+    import_node_path40 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -11301,17 +11703,17 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path38.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs32.unlinkSync)((0, import_node_path38.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs32.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs35.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -11319,7 +11721,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs32.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs35.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -11327,7 +11729,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs32.readFileSync)((0, import_node_path38.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs35.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -11337,18 +11739,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs32.unlinkSync)((0, import_node_path38.join)(runDir, name));
+      (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs32, import_node_path38, SUFFIX;
+var import_node_fs35, import_node_path41, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs32 = require("node:fs");
-    import_node_path38 = require("node:path");
+    import_node_fs35 = require("node:fs");
+    import_node_path41 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -11470,6 +11872,40 @@ var init_scheduler = __esm({
   }
 });
 
+// src/runner/run-report-text.ts
+function seconds(ms) {
+  return `${(ms / 1e3).toFixed(1)}s`;
+}
+function formatRunReport(report) {
+  const o = report.orchestration;
+  const runSteps = Object.entries(o.runSteps).filter(([, ms]) => ms > 0).map(([step, ms]) => `${step} ${seconds(ms)}`).join(", ");
+  const lines3 = [
+    `${report.counts.completed}/${report.counts.total} tasks completed` + (report.counts.failed + report.counts.blocked > 0 ? ` (${report.counts.failed} failed, ${report.counts.blocked} blocked)` : "") + ` with ${report.agents} agents (${report.adapter})`,
+    `wall time ${seconds(report.makespanMs)}, agent time ${seconds(report.workMs)}, speedup ${report.speedup.toFixed(2)}x (agent time / wall time)`,
+    `agent slots ${report.agents} x ${seconds(report.makespanMs)}: agents ${seconds(report.workMs)}, orchestration ${seconds(report.orchestrationMs)} (checkouts ${seconds(o.checkoutMs)}, commits and scope checks ${seconds(o.evidenceMs)}, claims and store ${seconds(o.claimMs + o.storeMs)}${runSteps ? `, ${runSteps} x ${report.agents} slots` : ""}), idle ${seconds(report.idleMs)}`,
+    `lower bound ${seconds(report.lowerBoundMs)} = max(critical path ${seconds(report.criticalPathMs)}, agent time/${report.agents} ${seconds(report.workMs / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
+    `utilization: ${Object.entries(report.utilization).map(([agent, value]) => `${agent} ${Math.round(value * 100)}%`).join(", ")}`
+  ];
+  if (report.rateLimit.hits > 0) lines3.push(`rate limited ${report.rateLimit.hits} time(s); concurrency went down to ${report.rateLimit.lowestConcurrency}`);
+  if (report.costUsd > 0 || report.budgetUsd !== void 0) {
+    lines3.push(`cost $${report.costUsd.toFixed(4)}${report.budgetUsd !== void 0 ? ` of a $${report.budgetUsd} budget${report.budgetStopped ? " (budget reached: no new attempts were started)" : ""}` : ""}`);
+  }
+  const width = Math.max(4, ...report.tasks.map((task) => task.id.length));
+  const showCost = report.costUsd > 0;
+  lines3.push("", `${"task".padEnd(width)}  state      attempts    agent  orchestr.     wait  ${showCost ? "cost      " : ""}commit`);
+  for (const task of report.tasks) {
+    const cost = showCost ? `${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ` : "";
+    const times = [task.agentMs, task.orchestrationMs, task.waitMs].map((ms) => seconds(ms).padStart(7)).join("  ");
+    lines3.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${times}  ${cost}${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : "-")}`);
+  }
+  return lines3.join("\n");
+}
+var init_run_report_text = __esm({
+  "src/runner/run-report-text.ts"() {
+    "use strict";
+  }
+});
+
 // src/runner/run-report.ts
 function round(value, digits = 3) {
   const scale = 10 ** digits;
@@ -11484,28 +11920,32 @@ function lowerBound3(tasks, timeOf, agents) {
 }
 function buildRunReport(input) {
   const byTask = /* @__PURE__ */ new Map();
-  for (const record of input.attempts) {
-    const list = byTask.get(record.task) ?? [];
-    list.push(record);
-    byTask.set(record.task, list);
-  }
-  const counts = (record) => record.status !== "rate-limited" && record.status !== "interrupted";
-  const timeOf = (id) => (byTask.get(id) ?? []).filter(counts).reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
-  const worked = input.tasks.filter((task) => byTask.has(task.id));
-  const bound = lowerBound3(worked, timeOf, input.agents);
+  for (const record of input.attempts) byTask.set(record.task, [...byTask.get(record.task) ?? [], record]);
+  const agentTimeOf = (id) => (byTask.get(id) ?? []).filter(counts).reduce((sum, record) => sum + agentOf(record), 0);
+  const bound = lowerBound3(input.tasks.filter((task) => byTask.has(task.id)), agentTimeOf, input.agents);
   const makespanMs = Math.max(0, input.endedAt - input.startedAt);
+  const phase = (pick2) => input.attempts.reduce((sum, record) => sum + (record.phases ? pick2(record.phases) : 0), 0);
+  const runSteps = input.runSteps ?? {};
+  const runMs = Object.values(runSteps).reduce((sum, ms) => sum + ms, 0);
+  const taskOrchestrationMs = input.attempts.reduce((sum, record) => sum + spanOf(record) - agentOf(record), 0);
+  const orchestrationMs = taskOrchestrationMs + input.agents * runMs;
+  const idleMs = Math.max(0, input.agents * makespanMs - bound.workMs - orchestrationMs);
   const busy = /* @__PURE__ */ new Map();
   for (let index = 1; index <= input.agents; index++) busy.set(`agent-${index}`, 0);
-  for (const record of input.attempts) busy.set(record.agent, (busy.get(record.agent) ?? 0) + (record.endedAt - record.startedAt));
+  for (const record of input.attempts) busy.set(record.agent, (busy.get(record.agent) ?? 0) + spanOf(record));
   const tasks = input.tasks.map((task) => {
     const records = byTask.get(task.id) ?? [];
     const sum = (pick2) => records.reduce((total, record) => total + (pick2(record.usage) ?? 0), 0);
     const lastError = [...records].reverse().find((record) => record.status !== "ok")?.reason;
+    const timeMs = records.filter(counts).reduce((total, record) => total + spanOf(record), 0);
     return {
       id: task.id,
       state: task.state,
       attempts: records.filter(counts).length,
-      timeMs: timeOf(task.id),
+      timeMs,
+      agentMs: agentTimeOf(task.id),
+      orchestrationMs: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
+      waitMs: Math.round(task.waitMs ?? 0),
       costUsd: round(sum((usage19) => usage19.costUsd), 6),
       inputTokens: sum((usage19) => usage19.inputTokens),
       outputTokens: sum((usage19) => usage19.outputTokens),
@@ -11524,7 +11964,18 @@ function buildRunReport(input) {
     startedAt: new Date(input.startedAt).toISOString(),
     makespanMs,
     workMs: bound.workMs,
+    orchestrationMs: Math.round(orchestrationMs),
+    idleMs: Math.round(idleMs),
+    orchestration: {
+      claimMs: phase((p) => p.claimMs),
+      checkoutMs: phase((p) => p.checkoutMs),
+      evidenceMs: phase((p) => p.evidenceMs),
+      storeMs: phase((p) => p.completeMs),
+      runMs: Math.round(runMs),
+      runSteps
+    },
     speedup: makespanMs > 0 ? round(bound.workMs / makespanMs) : 0,
+    formula: SPEEDUP_FORMULA,
     criticalPathMs: bound.criticalPathMs,
     lowerBoundMs: round(bound.lowerBoundMs, 0),
     efficiency: makespanMs > 0 ? round(Math.min(1, bound.lowerBoundMs / makespanMs)) : 0,
@@ -11537,38 +11988,237 @@ function buildRunReport(input) {
     tasks
   };
 }
-function seconds(ms) {
-  return `${(ms / 1e3).toFixed(1)}s`;
-}
-function formatRunReport(report) {
-  const lines3 = [
-    `${report.counts.completed}/${report.counts.total} tasks completed` + (report.counts.failed + report.counts.blocked > 0 ? ` (${report.counts.failed} failed, ${report.counts.blocked} blocked)` : "") + ` with ${report.agents} agents (${report.adapter})`,
-    `makespan ${seconds(report.makespanMs)}, sum of task times ${seconds(report.workMs)}, speedup ${report.speedup.toFixed(2)}x`,
-    `lower bound ${seconds(report.lowerBoundMs)} = max(critical path ${seconds(report.criticalPathMs)}, work/${report.agents} ${seconds(report.workMs / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
-    `utilization: ${Object.entries(report.utilization).map(([agent, value]) => `${agent} ${Math.round(value * 100)}%`).join(", ")}`
-  ];
-  if (report.rateLimit.hits > 0) lines3.push(`rate limited ${report.rateLimit.hits} time(s); concurrency went down to ${report.rateLimit.lowestConcurrency}`);
-  if (report.costUsd > 0 || report.budgetUsd !== void 0) {
-    lines3.push(`cost $${report.costUsd.toFixed(4)}${report.budgetUsd !== void 0 ? ` of a $${report.budgetUsd} budget${report.budgetStopped ? " (budget reached: no new attempts were started)" : ""}` : ""}`);
-  }
-  const width = Math.max(4, ...report.tasks.map((task) => task.id.length));
-  const showCost = report.costUsd > 0;
-  lines3.push("", `${"task".padEnd(width)}  state      attempts  time     ${showCost ? "cost      " : ""}commit`);
-  for (const task of report.tasks) {
-    const cost = showCost ? `${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ` : "";
-    lines3.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${seconds(task.timeMs).padStart(7)}  ${cost}${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : "-")}`);
-  }
-  return lines3.join("\n");
-}
 function writeRunReport(path, report) {
   writeFileAtomic(path, `${JSON.stringify(report, null, 2)}
 `);
 }
+var SPEEDUP_FORMULA, counts, spanOf, agentOf;
 var init_run_report = __esm({
   "src/runner/run-report.ts"() {
     "use strict";
     init_scheduler();
     init_atomic_write();
+    init_run_report_text();
+    SPEEDUP_FORMULA = "speedup = agent time / wall time; agents x wall time = agent + orchestration + idle";
+    counts = (record) => record.status !== "rate-limited" && record.status !== "interrupted";
+    spanOf = (record) => Math.max(0, record.endedAt - record.startedAt);
+    agentOf = (record) => record.phases ? Math.min(record.phases.agentMs, spanOf(record)) : spanOf(record);
+  }
+});
+
+// src/runner/prompt.ts
+function agentName(slot) {
+  return `agent-${slot}`;
+}
+function buildPrompt(task, workspace, finishInstructions = EXIT_STATUS_INSTRUCTIONS) {
+  const scope = task.files.length > 0 ? task.files.join(", ") : "(no declared scope: keep changes minimal)";
+  return [
+    `# Task ${task.id}: ${task.title}`,
+    "",
+    task.body.trim(),
+    "",
+    "---",
+    `You are working in a git worktree at ${workspace.path} on branch ${workspace.branch}.`,
+    "It is your current directory: run every command there, without cd.",
+    ...workspace.sparse ? [sparseNote(workspace.sparse, workspace.mainCheckout)] : [],
+    `Only change files in this task's write scope: ${scope}.`,
+    ...task.last_error ? [`The previous attempt did not succeed: ${task.last_error}`] : [],
+    "Commit your work when done (anything left uncommitted is committed for you).",
+    finishInstructions,
+    ""
+  ].join("\n");
+}
+var init_prompt = __esm({
+  "src/runner/prompt.ts"() {
+    "use strict";
+    init_worktree_sparse();
+    init_agent_adapter();
+  }
+});
+
+// src/runner/attempt.ts
+function isCode(error, ...codes) {
+  return error instanceof CliError && codes.includes(error.code);
+}
+async function runAttempt(ctx, agent, wanted) {
+  const { state, view } = ctx;
+  const started = state.now();
+  const phases = { claimMs: 0, checkoutMs: 0, agentMs: 0, evidenceMs: 0, completeMs: 0 };
+  const timed = async (phase, step) => {
+    const from = state.now();
+    try {
+      return await step();
+    } finally {
+      phases[phase] += state.now() - from;
+    }
+  };
+  const claim2 = await timed("claimMs", () => claimTask(ctx, agent, wanted));
+  if (!claim2) return;
+  const task = claim2.task;
+  const attempt = task.attempts + 1;
+  const holder = { agent, task: task.id, token: claim2.token };
+  const record = (status, reason, outcome2) => {
+    const entry = { task: task.id, attempt, agent, startedAt: started, endedAt: state.now(), status, reason, usage: outcome2?.usage ?? {}, phases };
+    state.attempts.push(entry);
+    return entry;
+  };
+  const fail2 = async (entry, reason, countAttempt = true) => {
+    const after = countAttempt ? await timed("completeMs", () => failClaim(ctx.store, holder, reason)) : void 0;
+    entry.endedAt = state.now();
+    const blocked = after === void 0 || after.state === "blocked";
+    if (blocked) state.scheduler.block(task.id);
+    else state.scheduler.requeue(task.id);
+    view.event({ event: "task-fail", task: task.id, agent, attempt, ms: entry.endedAt - started, reason, blocked });
+  };
+  view.event({ event: "task-start", task: task.id, agent, attempt });
+  let prepared;
+  try {
+    prepared = await timed("checkoutMs", () => state.awaitWorkspace(task.id));
+  } catch (error) {
+    const reason = `could not prepare the worktree: ${error.message}`;
+    await fail2(record("setup-failed", reason), reason);
+    return;
+  }
+  const agentStarted = state.now();
+  const outcome = await runAgent(ctx, task, attempt, prepared, holder);
+  phases.agentMs = outcome.exit.durationMs > 0 ? outcome.exit.durationMs : state.now() - agentStarted;
+  state.budget.record(outcome.usage.costUsd);
+  if (outcome.status === "interrupted") {
+    record("interrupted", outcome.reason, outcome);
+    await ctx.store.release(holder).catch(() => {
+    });
+    state.released.push(task.id);
+    state.scheduler.requeue(task.id);
+    return;
+  }
+  if (outcome.status === "rate-limited") {
+    const entry = record("rate-limited", outcome.reason, outcome);
+    if (consecutiveRateLimits(state.attempts, task.id) >= MAX_FREE_RATE_LIMITS) {
+      const reason = `rate limited ${MAX_FREE_RATE_LIMITS} times in a row: ${outcome.reason}`;
+      entry.status = "failed";
+      entry.reason = reason;
+      await fail2(entry, reason);
+      return;
+    }
+    await timed("evidenceMs", () => ctx.workspace.saveProgress(prepared, `parallel-agents: work in progress on ${task.id} (rate limited, attempt ${attempt})`).catch(() => void 0));
+    await timed("completeMs", () => ctx.store.release(holder).catch(() => void 0));
+    entry.endedAt = state.now();
+    state.scheduler.requeue(task.id);
+    const decision = state.controller.onRateLimited(state.now());
+    view.event({ event: "rate-limited", task: task.id, agent, limit: decision.limit, delayMs: decision.delayMs });
+    return;
+  }
+  if (outcome.status !== "ok") {
+    await fail2(record(outcome.status, outcome.reason ?? outcome.status, outcome), outcome.reason ?? outcome.status);
+    return;
+  }
+  await completeTask(ctx, task, holder, prepared, { attempt, started, timed, record, fail: fail2, outcome });
+}
+async function claimTask(ctx, agent, wanted) {
+  const { state, store } = ctx;
+  let claim2;
+  try {
+    claim2 = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
+  } catch (error) {
+    if (!isCode(error, "E_NOTHING_CLAIMABLE", "E_NO_WORK")) throw error;
+    state.scheduler.block(wanted);
+    return void 0;
+  }
+  if (claim2.task.id === wanted) return claim2;
+  state.scheduler.requeue(wanted);
+  if (state.scheduler.stateOf(claim2.task.id) !== "ready") {
+    await store.release({ agent, task: claim2.task.id, token: claim2.token });
+    state.scheduler.block(wanted);
+    return void 0;
+  }
+  state.scheduler.start(claim2.task.id);
+  return claim2;
+}
+async function runAgent(ctx, task, attempt, prepared, holder) {
+  const prompt = buildPrompt(task, prepared, ctx.adapter.finishInstructions);
+  const promptFile = (0, import_node_path42.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
+  writeFileAtomic(promptFile, prompt);
+  const heartbeat = setInterval(() => {
+    ctx.store.heartbeat(holder).catch(() => {
+    });
+  }, ctx.heartbeatMs);
+  heartbeat.unref();
+  try {
+    return await ctx.adapter.run({
+      taskId: task.id,
+      title: task.title,
+      role: task.role,
+      prompt,
+      promptFile,
+      taskFile: task.file,
+      worktree: prepared.path,
+      ports: prepared.ports,
+      attempt,
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+      onStart: (pid) => recordAgentProcess(ctx.runDir, task.id, pid)
+    });
+  } finally {
+    clearInterval(heartbeat);
+    forgetAgentProcess(ctx.runDir, task.id);
+  }
+}
+async function completeTask(ctx, task, holder, prepared, step) {
+  const { state, view } = ctx;
+  let commit;
+  try {
+    commit = await step.timed("evidenceMs", () => ctx.workspace.evidence(task, prepared));
+  } catch (error) {
+    if (!isCode(error, "E_EVIDENCE")) throw error;
+    const reason = `completion refused: ${error.message}`;
+    await step.fail(step.record("failed", reason, step.outcome), reason);
+    return;
+  }
+  try {
+    const evidence = commit ? { branch: prepared.branch, base: prepared.base } : void 0;
+    await step.timed("completeMs", () => ctx.store.complete({ ...holder, commit, summary: `${ctx.adapter.name} agent, attempt ${step.attempt}`, evidence }));
+  } catch (error) {
+    if (!isCode(error, "E_NOT_HOLDER")) throw error;
+    const reason = `completion refused: ${error.message}`;
+    const entry2 = step.record("failed", reason, step.outcome);
+    await step.fail(entry2, reason, false);
+    return;
+  }
+  const entry = step.record("ok", void 0, step.outcome);
+  state.controller.onSuccess();
+  if (commit) state.completedCommits.set(task.id, commit);
+  state.scheduler.complete(task.id);
+  view.event({ event: "task-complete", task: task.id, agent: holder.agent, attempt: step.attempt, ms: entry.endedAt - step.started, commit: commit ?? "" });
+}
+async function failClaim(store, holder, reason) {
+  try {
+    return await store.fail({ ...holder, reason });
+  } catch (error) {
+    if (isCode(error, "E_NOT_HOLDER", "E_NOT_FOUND")) return void 0;
+    throw error;
+  }
+}
+function consecutiveRateLimits(attempts, id) {
+  let count = 0;
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const record = attempts[i];
+    if (record.task !== id) continue;
+    if (record.status !== "rate-limited") break;
+    count++;
+  }
+  return count;
+}
+var import_node_path42, MAX_FREE_RATE_LIMITS;
+var init_attempt = __esm({
+  "src/runner/attempt.ts"() {
+    "use strict";
+    import_node_path42 = require("node:path");
+    init_errors();
+    init_atomic_write();
+    init_liveness();
+    init_orphan_agents();
+    init_prompt();
+    MAX_FREE_RATE_LIMITS = 8;
   }
 });
 
@@ -11682,369 +12332,278 @@ var init_rate_limit = __esm({
   }
 });
 
+// src/runner/run-state.ts
+var RunState;
+var init_run_state = __esm({
+  "src/runner/run-state.ts"() {
+    "use strict";
+    init_budget();
+    init_rate_limit();
+    init_scheduler();
+    init_prompt();
+    RunState = class {
+      scheduler;
+      controller;
+      budget;
+      now;
+      tasks;
+      /** Every attempt, in the order they ended. */
+      attempts = [];
+      /** Tasks whose claim an interruption gave back. */
+      released = [];
+      /** Evidence commits of completed tasks: where their dependents start. */
+      completedCommits = /* @__PURE__ */ new Map();
+      /** Per task: time it was ready to run but no agent had started it. */
+      waitMs = /* @__PURE__ */ new Map();
+      running = /* @__PURE__ */ new Set();
+      /** The first unexpected error of an attempt: the run stops starting work and rethrows it. */
+      failure;
+      budgetAnnounced = false;
+      freeAgents;
+      readySince = /* @__PURE__ */ new Map();
+      preparing = /* @__PURE__ */ new Map();
+      /** Started tasks that do not have their worktree yet: preparing ahead must not compete with them. */
+      awaitingCheckout = /* @__PURE__ */ new Set();
+      wake = () => {
+      };
+      wakeup;
+      workspace;
+      constructor(tasks, workspace, options) {
+        this.workspace = workspace;
+        this.now = options.now;
+        this.tasks = new Map(tasks.map((task) => [task.id, task]));
+        this.scheduler = new DependencyScheduler(
+          tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: options.estimateOf(task) })),
+          tasks.filter((task) => task.state === "completed").map((task) => task.id)
+        );
+        for (const task of tasks) {
+          if (task.state === "blocked") this.scheduler.block(task.id);
+          if (task.state === "completed" && task.commit) this.completedCommits.set(task.id, task.commit);
+        }
+        this.controller = new ConcurrencyController({
+          max: options.agents,
+          ...options.backoffBaseMs !== void 0 ? { baseDelayMs: options.backoffBaseMs } : {},
+          ...options.backoffMaxMs !== void 0 ? { maxDelayMs: options.backoffMaxMs } : {}
+        });
+        this.budget = new Budget(options.budgetUsd);
+        this.freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
+        this.wakeup = new Promise((resolve11) => this.wake = resolve11);
+        this.noteReady();
+      }
+      /** Wakes the loop: an attempt ended, a worktree is ready, or the run was interrupted. */
+      notify = () => {
+        this.noteReady();
+        this.wake();
+        this.wakeup = new Promise((resolve11) => this.wake = resolve11);
+      };
+      /** Resolves at the next notify, or when a rate-limit pause that holds back a start ends. */
+      nextEvent() {
+        const pause = this.controller.pauseRemaining(this.now());
+        const waits = [this.wakeup];
+        if (pause > 0 && this.freeAgents.length > 0) waits.push(new Promise((resolve11) => setTimeout(resolve11, pause)));
+        return Promise.race(waits);
+      }
+      hasFreeAgent() {
+        return this.freeAgents.length > 0;
+      }
+      /** Takes the lowest-numbered free agent slot for the task and starts its clock. */
+      startTask(id) {
+        this.scheduler.start(id);
+        const since = this.readySince.get(id);
+        if (since !== void 0) this.waitMs.set(id, (this.waitMs.get(id) ?? 0) + (this.now() - since));
+        this.readySince.delete(id);
+        this.awaitingCheckout.add(id);
+        return this.freeAgents.shift();
+      }
+      /** Runs an attempt in the agent's slot; the slot comes back (and the loop wakes) when it ends. */
+      track(agent, id, attempt) {
+        const promise = attempt.catch((error) => {
+          this.failure ??= error;
+        }).finally(() => {
+          this.awaitingCheckout.delete(id);
+          this.running.delete(promise);
+          this.freeAgents.push(agent);
+          this.freeAgents.sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+          this.notify();
+        });
+        this.running.add(promise);
+      }
+      /** The task's worktree: one preparation per task, shared by preparing ahead and the attempt. */
+      workspaceFor(id) {
+        let pending = this.preparing.get(id);
+        if (!pending) {
+          const task = this.tasks.get(id);
+          const dependencies = task.depends_on.map((dep) => ({ id: dep, state: this.completedCommits.has(dep) ? "completed" : "available", commit: this.completedCommits.get(dep) }));
+          pending = this.workspace.prepare(task, dependencies);
+          this.preparing.set(id, pending);
+          pending.catch(() => this.preparing.delete(id));
+        }
+        return pending;
+      }
+      /** What an attempt waits on for its worktree; preparing ahead pauses meanwhile. */
+      async awaitWorkspace(id) {
+        try {
+          return await this.workspaceFor(id);
+        } finally {
+          this.awaitingCheckout.delete(id);
+          this.notify();
+        }
+      }
+      /**
+       * Worktrees of the next ready tasks are created while the agents work, so a free agent starts
+       * at once. Never while an attempt waits for its own checkout: both would share the disk and the
+       * repository lock, and the waiting agent matters more.
+       */
+      prepareAhead(count) {
+        if (this.awaitingCheckout.size > 0) return;
+        for (const id of this.scheduler.ready().slice(0, count)) {
+          if (!this.preparing.has(id)) this.workspaceFor(id).catch(() => {
+          });
+        }
+      }
+      /** Worktrees being created ahead finish (and are recorded) before the run reports and exits. */
+      async settle() {
+        await Promise.allSettled(this.preparing.values());
+      }
+      noteReady() {
+        const now = this.now();
+        for (const id of this.scheduler.ready()) if (!this.readySince.has(id)) this.readySince.set(id, now);
+      }
+    };
+  }
+});
+
 // src/runner/runner.ts
-function agentName(slot) {
-  return `agent-${slot}`;
-}
-function buildPrompt(task, workspace, finishInstructions = EXIT_STATUS_INSTRUCTIONS) {
-  const scope = task.files.length > 0 ? task.files.join(", ") : "(no declared scope: keep changes minimal)";
-  return [
-    `# Task ${task.id}: ${task.title}`,
-    "",
-    task.body.trim(),
-    "",
-    "---",
-    `You are working in a git worktree at ${workspace.path} on branch ${workspace.branch}.`,
-    "It is your current directory: run every command there, without cd.",
-    `Only change files in this task's write scope: ${scope}.`,
-    "Commit your work when done (anything left uncommitted is committed for you).",
-    finishInstructions,
-    ""
-  ].join("\n");
-}
-function isCode(error, ...codes) {
-  return error instanceof CliError && codes.includes(error.code);
-}
 async function runTasks(deps, options) {
-  const { store, workspace, adapter, view } = deps;
   const now = deps.now ?? Date.now;
   const startedAt = now();
-  const planIds = new Set(options.taskIds);
-  const listed = (await store.list()).tasks.filter((task) => planIds.has(task.id));
-  const byId = new Map(listed.map((task) => [task.id, task]));
-  const missing = options.taskIds.filter((id) => !byId.has(id));
-  if (missing.length > 0) throw new CliError("E_NOT_FOUND", `tasks ${missing.join(", ")} are not in ${store.description}; publish the plan first`);
-  const ordered = options.taskIds.map((id) => byId.get(id));
-  const estimateOf = options.estimateOf ?? (() => 1);
-  const scheduler = new DependencyScheduler(
-    ordered.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: estimateOf(task) })),
-    ordered.filter((task) => task.state === "completed").map((task) => task.id)
-  );
-  for (const task of ordered) if (task.state === "blocked") scheduler.block(task.id);
-  const controller = new ConcurrencyController({
-    max: options.agents,
-    ...options.backoffBaseMs !== void 0 ? { baseDelayMs: options.backoffBaseMs } : {},
-    ...options.backoffMaxMs !== void 0 ? { maxDelayMs: options.backoffMaxMs } : {}
+  const tasks = await planTasks(deps.store, options.taskIds);
+  const state = new RunState(tasks, deps.workspace, {
+    agents: options.agents,
+    budgetUsd: options.budgetUsd,
+    backoffBaseMs: options.backoffBaseMs,
+    backoffMaxMs: options.backoffMaxMs,
+    estimateOf: options.estimateOf ?? (() => 1),
+    now
   });
-  const budget = new Budget(options.budgetUsd);
-  const attempts = [];
-  const consecutiveRateLimits = (id) => {
-    let count = 0;
-    for (let i = attempts.length - 1; i >= 0; i--) {
-      const record = attempts[i];
-      if (record.task !== id) continue;
-      if (record.status !== "rate-limited") break;
-      count++;
+  const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
+  (0, import_node_fs36.mkdirSync)(runDir, { recursive: true });
+  const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
+  deps.view.event({ event: "run-start", total: tasks.length, toRun: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
+  options.signal.addEventListener("abort", state.notify, { once: true });
+  try {
+    for (; ; ) {
+      const stopping = options.signal.aborted || state.failure !== void 0;
+      if (!stopping) startAttempts(ctx, options);
+      if (!stopping) state.prepareAhead(options.agents);
+      if (state.running.size === 0 && (stopping || state.budget.exhausted || state.scheduler.next() === void 0)) break;
+      await state.nextEvent();
     }
-    return count;
-  };
-  const freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
-  const running = /* @__PURE__ */ new Set();
-  const released = [];
-  const runDir = (0, import_node_path39.join)(store.localDir, "runner");
-  (0, import_node_fs33.mkdirSync)(runDir, { recursive: true });
-  let wake = () => {
-  };
-  let wakeup = new Promise((resolve11) => wake = resolve11);
-  const notify = () => {
-    wake();
-    wakeup = new Promise((resolve11) => wake = resolve11);
-  };
-  options.signal.addEventListener("abort", notify, { once: true });
-  view.event({ event: "run-start", total: ordered.length, toRun: ordered.length - scheduler.count("done"), agents: options.agents, adapter: adapter.name });
-  async function attemptTask(agent, wanted) {
-    const tracked = {};
-    try {
-      await attemptTaskSteps(agent, wanted, tracked);
-    } finally {
-      if (tracked.record) tracked.record.endedAt = now();
-    }
+  } finally {
+    options.signal.removeEventListener("abort", state.notify);
   }
-  async function attemptTaskSteps(agent, wanted, tracked) {
-    const started = now();
-    let claim2;
-    try {
-      claim2 = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
-    } catch (error) {
-      if (!isCode(error, "E_NOTHING_CLAIMABLE", "E_NO_WORK")) throw error;
-      scheduler.block(wanted);
-      return;
-    }
-    const id = claim2.task.id;
-    if (id !== wanted) {
-      scheduler.requeue(wanted);
-      if (scheduler.stateOf(id) !== "ready") {
-        await store.release({ agent, task: id, token: claim2.token });
-        scheduler.block(wanted);
-        return;
-      }
-      scheduler.start(id);
-    }
-    const task = claim2.task;
-    const attempt = task.attempts + 1;
-    const holder = { agent, task: id, token: claim2.token };
-    view.event({ event: "task-start", task: id, agent, attempt });
-    let prepared;
-    try {
-      starting++;
-      try {
-        prepared = await prepareWorkspace(id, task.depends_on);
-      } finally {
-        starting--;
-        notify();
-      }
-    } catch (error) {
-      const reason2 = `could not prepare the worktree: ${error.message}`;
-      tracked.record = { task: id, attempt, agent, startedAt: started, endedAt: now(), status: "setup-failed", reason: reason2, usage: {} };
-      attempts.push(tracked.record);
-      finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
-      return;
-    }
-    const prompt = buildPrompt(task, prepared, adapter.finishInstructions);
-    const promptFile = (0, import_node_path39.join)(runDir, `${id}.attempt-${attempt}.prompt.md`);
-    writeFileAtomic(promptFile, prompt);
-    const heartbeat = setInterval(() => {
-      store.heartbeat(holder).catch(() => {
-      });
-    }, options.heartbeatMs);
-    heartbeat.unref();
-    let outcome;
-    try {
-      outcome = await adapter.run({
-        taskId: id,
-        title: task.title,
-        role: task.role,
-        prompt,
-        promptFile,
-        taskFile: task.file,
-        worktree: prepared.path,
-        ports: prepared.ports,
-        attempt,
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-        onStart: (pid) => recordAgentProcess(runDir, id, pid)
-      });
-    } finally {
-      clearInterval(heartbeat);
-      forgetAgentProcess(runDir, id);
-    }
-    const ended = now();
-    budget.record(outcome.usage.costUsd);
-    tracked.record = { task: id, attempt, agent, startedAt: started, endedAt: ended, status: outcome.status, reason: outcome.reason, usage: outcome.usage };
-    attempts.push(tracked.record);
-    if (outcome.status === "interrupted") {
-      await store.release(holder).catch(() => {
-      });
-      released.push(id);
-      scheduler.requeue(id);
-      return;
-    }
-    if (outcome.status === "rate-limited" && consecutiveRateLimits(id) >= MAX_FREE_RATE_LIMITS) {
-      const reason2 = `rate limited ${MAX_FREE_RATE_LIMITS} times in a row: ${outcome.reason}`;
-      const capped = { ...tracked.record, status: "failed", reason: reason2 };
-      attempts[attempts.indexOf(tracked.record)] = capped;
-      tracked.record = capped;
-      finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
-      return;
-    }
-    if (outcome.status === "rate-limited") {
-      await workspace.commitLeftovers(prepared, `parallel-agents: work in progress on ${id} (rate limited, attempt ${attempt})`).catch(() => void 0);
-      await store.release(holder).catch(() => {
-      });
-      scheduler.requeue(id);
-      const decision = controller.onRateLimited(now());
-      view.event({ event: "rate-limited", task: id, agent, limit: decision.limit, delayMs: decision.delayMs });
-      return;
-    }
-    if (outcome.status === "ok") {
-      let head;
-      try {
-        head = await workspace.commitLeftovers(prepared, `${id}: ${task.title}`);
-      } catch (error) {
-        const reason2 = `could not commit the agent's changes: ${error.message}`;
-        finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
-        return;
-      }
-      if (head === prepared.base) {
-        const reason2 = "agent exited 0 but changed nothing: no commit to use as evidence";
-        finishFailure(id, agent, attempt, started, reason2, await failClaim(holder, reason2));
-        return;
-      }
-      try {
-        await store.complete({ ...holder, commit: head, summary: `${adapter.name} agent, attempt ${attempt}` });
-      } catch (error) {
-        if (!isCode(error, "E_NOT_HOLDER", "E_EVIDENCE")) throw error;
-        const reason2 = `completion refused: ${error.message}`;
-        const after = isCode(error, "E_EVIDENCE") ? await failClaim(holder, reason2) : void 0;
-        finishFailure(id, agent, attempt, started, reason2, after);
-        return;
-      }
-      controller.onSuccess();
-      completedCommits.set(id, head);
-      scheduler.complete(id);
-      view.event({ event: "task-complete", task: id, agent, attempt, ms: now() - started, commit: head });
-      return;
-    }
-    const reason = outcome.reason ?? outcome.status;
-    finishFailure(id, agent, attempt, started, reason, await failClaim(holder, reason));
-  }
-  async function failClaim(holder, reason) {
-    try {
-      return await store.fail({ ...holder, reason });
-    } catch (error) {
-      if (isCode(error, "E_NOT_HOLDER", "E_NOT_FOUND")) return void 0;
-      throw error;
-    }
-  }
-  const completedCommits = /* @__PURE__ */ new Map();
-  for (const task of listed) if (task.state === "completed" && task.commit) completedCommits.set(task.id, task.commit);
-  function finalCommitOf(id) {
-    return completedCommits.get(id);
-  }
-  const preparing = /* @__PURE__ */ new Map();
-  function prepareWorkspace(id, dependsOn) {
-    let pending = preparing.get(id);
-    if (!pending) {
-      const depCommits = dependsOn.map((dep) => finalCommitOf(dep)).filter((commit) => commit !== void 0);
-      pending = workspace.prepare(id, depCommits);
-      preparing.set(id, pending);
-      pending.catch(() => preparing.delete(id));
-    }
-    return pending;
-  }
-  let starting = 0;
-  function prepareAhead() {
-    if (starting > 0) return;
-    for (const id of scheduler.ready().slice(0, options.agents)) {
-      if (!preparing.has(id)) prepareWorkspace(id, byId.get(id).depends_on).catch(() => {
-      });
-    }
-  }
-  function finishFailure(id, agent, attempt, started, reason, after) {
-    const blocked = after === void 0 || after.state === "blocked";
-    if (blocked) scheduler.block(id);
-    else scheduler.requeue(id);
-    view.event({ event: "task-fail", task: id, agent, attempt, ms: now() - started, reason, blocked });
-  }
-  let budgetAnnounced = false;
-  let failure2;
-  for (; ; ) {
-    const stopping = options.signal.aborted || failure2 !== void 0;
-    while (!stopping && freeAgents.length > 0 && controller.canStart(running.size, now())) {
-      const next = scheduler.next();
-      if (next === void 0) break;
-      if (!budget.allowsStart()) {
-        if (!budgetAnnounced) view.event({ event: "budget-stop", spentUsd: budget.spentUsd, budgetUsd: options.budgetUsd ?? 0 });
-        budgetAnnounced = true;
-        break;
-      }
-      const agent = freeAgents.shift();
-      scheduler.start(next);
-      const promise = attemptTask(agent, next).catch((error) => {
-        failure2 ??= error;
-      }).finally(() => {
-        running.delete(promise);
-        freeAgents.push(agent);
-        freeAgents.sort();
-        notify();
-      });
-      running.add(promise);
-    }
-    if (!stopping) prepareAhead();
-    if (running.size === 0) {
-      const pause2 = controller.pauseRemaining(now());
-      const canContinue = !stopping && !budget.exhausted && scheduler.next() !== void 0;
-      if (!canContinue) break;
-      if (pause2 > 0) await Promise.race([wakeup, new Promise((resolve11) => setTimeout(resolve11, pause2))]);
-      continue;
-    }
-    const pause = controller.pauseRemaining(now());
-    const waits = [wakeup];
-    if (pause > 0 && freeAgents.length > 0) waits.push(new Promise((resolve11) => setTimeout(resolve11, pause)));
-    await Promise.race(waits);
-  }
-  options.signal.removeEventListener("abort", notify);
-  await Promise.allSettled(preparing.values());
-  if (failure2 !== void 0) throw failure2;
-  const endedAt = attempts.reduce((latest, record) => Math.max(latest, record.endedAt), startedAt);
-  const final = (await store.list()).tasks.filter((task) => planIds.has(task.id));
-  const finalById = new Map(final.map((task) => [task.id, task]));
+  await state.settle();
+  if (state.failure !== void 0) throw state.failure;
+  const endedAt = state.attempts.reduce((latest, record) => Math.max(latest, record.endedAt), startedAt);
+  const final = await finalStates(deps.store, tasks);
   const report = buildRunReport({
     agents: options.agents,
-    adapter: adapter.name,
+    adapter: deps.adapter.name,
     startedAt,
     endedAt,
-    tasks: ordered.map((task) => {
-      const current = finalById.get(task.id) ?? task;
-      return { id: task.id, dependsOn: task.depends_on, state: current.state, commit: current.commit };
-    }),
-    attempts,
+    tasks: final.map((task) => ({ id: task.id, dependsOn: task.depends_on, state: task.state, commit: task.commit, waitMs: state.waitMs.get(task.id) })),
+    attempts: state.attempts,
     budgetUsd: options.budgetUsd,
-    budgetStopped: budget.exhausted,
-    rateLimit: { hits: controller.rateLimitedCount, lowestConcurrency: controller.lowestLimit }
+    budgetStopped: state.budget.exhausted,
+    rateLimit: { hits: state.controller.rateLimitedCount, lowestConcurrency: state.controller.lowestLimit }
   });
-  if (options.signal.aborted) view.event({ event: "interrupted", signal: String(options.signal.reason ?? "SIGINT"), released });
-  view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
-  return { report, interrupted: options.signal.aborted, tasks: options.taskIds.map((id) => finalById.get(id)).filter(Boolean) };
+  if (options.signal.aborted) deps.view.event({ event: "interrupted", signal: String(options.signal.reason ?? "SIGINT"), released: state.released });
+  deps.view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
+  return { report, interrupted: options.signal.aborted, tasks: final, state, startedAt, endedAt };
 }
-var import_node_fs33, import_node_path39, MAX_FREE_RATE_LIMITS;
+async function planTasks(store, ids) {
+  const wanted = new Set(ids);
+  const byId = new Map((await store.list()).tasks.filter((task) => wanted.has(task.id)).map((task) => [task.id, task]));
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length > 0) throw new CliError("E_NOT_FOUND", `tasks ${missing.join(", ")} are not in ${store.description}; publish the plan first`);
+  return ids.map((id) => byId.get(id));
+}
+async function finalStates(store, tasks) {
+  const byId = new Map((await store.list()).tasks.map((task) => [task.id, task]));
+  return tasks.map((task) => byId.get(task.id) ?? task);
+}
+function startAttempts(ctx, options) {
+  const { state } = ctx;
+  while (state.hasFreeAgent() && state.controller.canStart(state.running.size, state.now())) {
+    const next = state.scheduler.next();
+    if (next === void 0) return;
+    if (!state.budget.allowsStart()) {
+      if (!state.budgetAnnounced) ctx.view.event({ event: "budget-stop", spentUsd: state.budget.spentUsd, budgetUsd: options.budgetUsd ?? 0 });
+      state.budgetAnnounced = true;
+      return;
+    }
+    const agent = state.startTask(next);
+    state.track(agent, next, runAttempt(ctx, agent, next));
+  }
+}
+var import_node_fs36, import_node_path43;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs33 = require("node:fs");
-    import_node_path39 = require("node:path");
+    import_node_fs36 = require("node:fs");
+    import_node_path43 = require("node:path");
     init_errors();
-    init_atomic_write();
-    init_agent_adapter();
-    init_budget();
-    init_rate_limit();
+    init_attempt();
     init_run_report();
-    init_scheduler();
-    init_orphan_agents();
-    init_liveness();
-    MAX_FREE_RATE_LIMITS = 8;
+    init_run_state();
+    init_prompt();
+    init_attempt();
   }
 });
 
 // src/runner/task-workspace.ts
-function readLooseRef(gitCommonDir, branch) {
-  try {
-    const value = (0, import_node_fs34.readFileSync)((0, import_node_path40.join)(gitCommonDir, "refs", "heads", ...branch.split("/")), "utf8").trim();
-    return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function gitTaskWorkspace(context, runBase) {
+function gitTaskWorkspace(context, runBase, checkout = "auto") {
+  let trackedFiles;
   let identity;
+  const prepared = (record) => ({
+    path: record.path,
+    branch: record.branch,
+    base: record.base,
+    mainCheckout: context.repoRoot,
+    ports: record.ports,
+    ...record.checkout === "sparse" ? { sparse: record.sparse } : {}
+  });
   return {
-    async prepare(taskId, dependencyCommits) {
-      const existing = readWorktreeRecord(context.storeDir, taskId);
-      if (existing) return { path: existing.path, branch: existing.branch, base: existing.base, ports: existing.ports };
-      const base = stackedBase(context.repoRoot, runBase, dependencyCommits);
-      const record = await addWorktree(context, { taskId, base });
-      return { path: record.path, branch: record.branch, base: record.base, ports: record.ports };
+    async prepare(task, dependencies) {
+      const existing = readWorktreeRecord(context.storeDir, task.id);
+      if (existing) return prepared(existing);
+      const { base } = taskStart(context.repoRoot, runBase, dependencies);
+      trackedFiles ??= trackedFileCount(context);
+      const mode = checkout === "scoped" && task.files.length + task.reads.length === 0 ? "full" : checkout;
+      const choice = chooseCheckout(context, { mode, files: task.files, reads: task.reads, trackedFiles });
+      const record = await addWorktree(context, { taskId: task.id, base, sparse: choice.sparse });
+      return prepared(record);
     },
-    async commitLeftovers(workspace, message) {
+    evidence(task, _workspace) {
+      return gatherEvidence({ context, task, commitWorktree: true });
+    },
+    async saveProgress(workspace, message) {
       identity ??= identityFallback(context.repoRoot);
       await runGitAsync(["add", "--all", "--", "."], { cwd: workspace.path });
       await runGitAsync(["commit", "--quiet", "--no-verify", "-m", message], { cwd: workspace.path, env: identity, okExitCodes: [1] });
-      return readLooseRef(context.gitCommonDir, workspace.branch) ?? (await runGitAsync(["rev-parse", "--verify", "HEAD"], { cwd: workspace.path })).stdout.trim();
     }
   };
 }
-var import_node_fs34, import_node_path40;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_fs34 = require("node:fs");
-    import_node_path40 = require("node:path");
-    init_errors();
+    init_evidence();
+    init_stacked_base();
     init_worktree();
     init_worktree_registry();
-    init_run_git();
-    init_stacked_base();
+    init_worktree_sparse();
     init_worktree_state();
+    init_run_git();
   }
 });
 
@@ -12055,6 +12614,7 @@ __export(run_plan_exports, {
   runPlan: () => runPlan
 });
 async function runPlan(options) {
+  const runStartedAt = options.startedAt ?? Date.now();
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== void 0) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
@@ -12074,7 +12634,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path41.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path44.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -12094,7 +12654,7 @@ async function runPlan(options) {
   const known = [...estimates.values()].filter((value) => value !== void 0);
   const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
   const outcome = await runTasks(
-    { store, workspace: gitTaskWorkspace(context, runBase), adapter: options.adapter, view: options.view },
+    { store, workspace: gitTaskWorkspace(context, runBase, options.checkout), adapter: options.adapter, view: options.view },
     {
       taskIds: ids,
       agents,
@@ -12118,13 +12678,31 @@ async function runPlan(options) {
       target,
       taskIds: ids,
       dryRun: !allDone,
+      keepWorktrees: options.keepWorktrees,
+      cwd: options.cwd,
       ...options.testCommand ? { test: { command: options.testCommand, mode: "once", timeoutMs: options.testTimeoutMs ?? 10 * 6e4 } } : {},
       ...options.emit ? { emit: options.emit } : {}
     });
     if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
   }
-  const report = { ...outcome.report, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path41.join)(store.localDir, REPORT_FILE);
+  const runEndedAt = Date.now();
+  const cleanupMs = verify?.cleanup_ms ?? 0;
+  const whole = buildRunReport({
+    agents,
+    adapter: options.adapter.name,
+    startedAt: runStartedAt,
+    endedAt: runEndedAt,
+    tasks: outcome.tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, state: task.state, commit: task.commit, waitMs: outcome.state.waitMs.get(task.id) })),
+    attempts: outcome.state.attempts,
+    // Before the first claim (process start, plan check, publish) and after the last attempt
+    // (verify, cleanup) only the runner works: every slot waits on it.
+    runSteps: { start: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },
+    budgetUsd: options.budgetUsd,
+    budgetStopped: outcome.report.budgetStopped,
+    rateLimit: outcome.report.rateLimit
+  });
+  const report = { ...whole, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
+  const reportPath = (0, import_node_path44.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -12133,6 +12711,9 @@ async function runPlan(options) {
     if (verify.test) lines3.push(`tests: ${verify.test.command} exit ${verify.test.exit_code ?? "?"}`);
     for (const conflict of verify.conflicts) lines3.push(`conflict: ${conflict.tasks.join(" x ")} in ${conflict.files.join(", ")}`);
     for (const violation of verify.violations) lines3.push(`scope violation: ${violation.task} changed ${violation.files.join(", ")}`);
+    if (verify.removed.length > 0) lines3.push(`removed ${verify.removed.length} merged worktree(s) and their branches: ${verify.removed.map((entry) => entry.task).join(", ")} (--keep-worktrees keeps them)`);
+    for (const entry of verify.removed) for (const ref of entry.backup_refs) lines3.push(`backup of ${entry.task}'s work the target does not have: ${ref}`);
+    if (verify.status === "merged") for (const entry of verify.cleanup) lines3.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ""} (${entry.command})`);
   } else if (verifyNote) {
     lines3.push(`verify: ${verifyNote}`);
   }
@@ -12140,11 +12721,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path41, REPORT_FILE;
+var import_node_path44, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path41 = require("node:path");
+    import_node_path44 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -12334,7 +12915,7 @@ var init_run = __esm({
     init_errors();
     init_args();
     init_caller();
-    usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
+    usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--checkout auto|full|scoped] [--keep-worktrees] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
     command22 = {
       usage: usage16,
       options: {
@@ -12350,6 +12931,8 @@ var init_run = __esm({
         "test-timeout": { type: "string" },
         "budget-usd": { type: "string" },
         into: { type: "string" },
+        checkout: { type: "string" },
+        "keep-worktrees": { type: "boolean" },
         resume: { type: "boolean" },
         heartbeat: { type: "string" },
         backoff: { type: "string" },
@@ -12366,6 +12949,8 @@ var init_run = __esm({
         const { splitCommandLine: splitCommandLine2 } = await Promise.resolve().then(() => (init_command_line(), command_line_exports));
         const argv = agentCmd !== void 0 ? splitCommandLine2(agentCmd) : void 0;
         const agents = integerOption(ctx.values, "agents", 1);
+        const { parseCheckoutMode: parseCheckoutMode2 } = await Promise.resolve().then(() => (init_worktree_sparse(), worktree_sparse_exports));
+        const checkout = parseCheckoutMode2(stringOption(ctx.values, "checkout"));
         const options = {
           timeoutMs: durationOption(ctx.values, "timeout", 30 * 6e4),
           maxAttempts: integerOption(ctx.values, "max-attempts", 1),
@@ -12387,6 +12972,8 @@ var init_run = __esm({
         const interrupt = interruptOnSignals();
         try {
           const result = await runPlan2({
+            // The process's own start: the report's wall time is what the user waited for.
+            startedAt: Date.now() - process.uptime() * 1e3,
             cwd: ctx.cwd,
             tasksDir: stringOption(ctx.values, "tasks-dir"),
             env: ctx.env,
@@ -12396,6 +12983,8 @@ var init_run = __esm({
             ...options,
             resume: ctx.values.resume === true,
             into: stringOption(ctx.values, "into"),
+            checkout,
+            keepWorktrees: ctx.values["keep-worktrees"] === true,
             signal: interrupt.signal,
             view,
             emit: ctx.emit
@@ -12417,8 +13006,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs35.mkdirSync)((0, import_node_path42.dirname)((0, import_node_path42.join)(root, path)), { recursive: true });
-  (0, import_node_fs35.writeFileSync)((0, import_node_path42.join)(root, path), content);
+  (0, import_node_fs37.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
+  (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -12451,12 +13040,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs35, import_node_path42, lines, DEMO_SCRIPTS;
+var import_node_fs37, import_node_path45, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs35 = require("node:fs");
-    import_node_path42 = require("node:path");
+    import_node_fs37 = require("node:fs");
+    import_node_path45 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -12492,12 +13081,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path42.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs35.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before2 = (0, import_node_fs35.readFileSync)(path, "utf8");
+          const path = (0, import_node_path45.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs37.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs37.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs35.writeFileSync)(path, after);
+          (0, import_node_fs37.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -12532,7 +13121,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -12542,7 +13131,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -12564,7 +13153,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs35.existsSync)((0, import_node_path42.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -12599,8 +13188,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs35.readFileSync)((0, import_node_path42.join)(root, "README.md"), "utf8");
-          (0, import_node_fs35.writeFileSync)((0, import_node_path42.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs37.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
+          (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -12763,15 +13352,16 @@ var demo_run_exports = {};
 __export(demo_run_exports, {
   PLAN_FILE: () => PLAN_FILE,
   createDemoRepo: () => createDemoRepo,
-  runDemo: () => runDemo
+  runDemo: () => runDemo,
+  speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs36.realpathSync)((0, import_node_fs36.mkdtempSync)((0, import_node_path43.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs38.realpathSync)((0, import_node_fs38.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs36.mkdirSync)((0, import_node_path43.dirname)((0, import_node_path43.join)(dir, path)), { recursive: true });
-    (0, import_node_fs36.writeFileSync)((0, import_node_path43.join)(dir, path), content);
+    (0, import_node_fs38.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
+    (0, import_node_fs38.writeFileSync)((0, import_node_path46.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -12794,7 +13384,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path43.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path46.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -12811,20 +13401,25 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs36.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs38.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
+${speedupMeaning(result.report)}
 ${where2}`, repo, kept };
 }
-var import_node_fs36, import_node_os6, import_node_path43, PLAN_FILE;
+function speedupMeaning(report) {
+  const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
+  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.workMs)} of agent work in ${seconds3(report.makespanMs)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
+}
+var import_node_fs38, import_node_os6, import_node_path46, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs36 = require("node:fs");
+    import_node_fs38 = require("node:fs");
     import_node_os6 = require("node:os");
-    import_node_path43 = require("node:path");
+    import_node_path46 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -12928,33 +13523,33 @@ var init_hook_payload = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs37.existsSync)(current)) {
-    const parent = (0, import_node_path44.dirname)(current);
+  while (!(0, import_node_fs39.existsSync)(current)) {
+    const parent = (0, import_node_path47.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path44.basename)(current));
+    rest.unshift((0, import_node_path47.basename)(current));
     current = parent;
   }
-  return (0, import_node_path44.join)((0, import_node_fs37.realpathSync)(current), ...rest);
+  return (0, import_node_path47.join)((0, import_node_fs39.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
-  let dir = (0, import_node_path44.dirname)(physical);
-  while (!(0, import_node_fs37.existsSync)(dir)) dir = (0, import_node_path44.dirname)(dir);
+  let dir = (0, import_node_path47.dirname)(physical);
+  while (!(0, import_node_fs39.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs37.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs39.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs37.realpathSync)(toplevel), commonDir: (0, import_node_fs37.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs39.realpathSync)(toplevel), commonDir: (0, import_node_fs39.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs37.realpathSync)(a) === (0, import_node_fs37.realpathSync)(b);
+    return (0, import_node_fs39.realpathSync)(a) === (0, import_node_fs39.realpathSync)(b);
   } catch {
     return false;
   }
@@ -12976,7 +13571,7 @@ function worktreeOf(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs37.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  return pathBelow((0, import_node_fs39.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -12984,7 +13579,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path44.isAbsolute)(request.file) ? request.file : (0, import_node_path44.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path47.isAbsolute)(request.file) ? request.file : (0, import_node_path47.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -13012,7 +13607,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path44.isAbsolute)(request.file) ? request.file : (0, import_node_path44.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path47.isAbsolute)(request.file) ? request.file : (0, import_node_path47.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -13033,12 +13628,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs37, import_node_path44, CONTROL_DENIAL;
+var import_node_fs39, import_node_path47, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
-    import_node_path44 = require("node:path");
+    import_node_fs39 = require("node:fs");
+    import_node_path47 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -13068,18 +13663,18 @@ function markBash(payload, env, hostPid) {
   if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs38.existsSync)((0, import_node_path45.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs40.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command25}` };
 }
-var import_node_fs38, import_node_path45;
+var import_node_fs40, import_node_path48;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs38 = require("node:fs");
-    import_node_path45 = require("node:path");
+    import_node_fs40 = require("node:fs");
+    import_node_path48 = require("node:path");
     init_location();
     init_identity_marker();
   }
@@ -13289,8 +13884,8 @@ var COMMANDS = {
   "batch units": { summary: "split files matching globs into independent units (and write a plan with one task per unit)", load: () => Promise.resolve().then(() => (init_batch_units(), batch_units_exports)) },
   "worktree add": { summary: "create a worktree and branch for a task", load: () => Promise.resolve().then(() => (init_worktree_add(), worktree_add_exports)) },
   "worktree list": { summary: "list task worktrees", load: () => Promise.resolve().then(() => (init_worktree_list(), worktree_list_exports)) },
-  "worktree remove": { summary: "remove a task worktree without losing work", load: () => Promise.resolve().then(() => (init_worktree_remove(), worktree_remove_exports)) },
-  "worktree prune": { summary: "forget worktrees whose folders are gone", load: () => Promise.resolve().then(() => (init_worktree_prune(), worktree_prune_exports)) },
+  "worktree remove": { summary: "remove a task worktree without losing work", load: () => Promise.resolve().then(() => (init_worktree_remove2(), worktree_remove_exports)) },
+  "worktree prune": { summary: "forget worktrees whose folders are gone", load: () => Promise.resolve().then(() => (init_worktree_prune2(), worktree_prune_exports)) },
   setup: { summary: "show (and with --write add) the Claude Code permissions an unattended run needs", load: () => Promise.resolve().then(() => (init_setup(), setup_exports)) },
   check: { summary: "run the task's declared check in its worktree, with the worktree's ports", load: () => Promise.resolve().then(() => (init_check(), check_exports)) },
   verify: { summary: "check ownership and conflicts, merge completed branches behind a test gate", load: () => Promise.resolve().then(() => (init_verify(), verify_exports)) },

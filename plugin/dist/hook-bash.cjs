@@ -217,6 +217,33 @@ var import_node_path4 = require("node:path");
 // src/fs/atomic-write.ts
 var import_node_path3 = require("node:path");
 
+// src/process/liveness.ts
+var import_node_os = require("node:os");
+
+// src/text/fingerprint.ts
+function fingerprint(text) {
+  let a = 2166136261;
+  let b = 16777619 ^ 1540483477;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 16777619) >>> 0;
+    b = Math.imul(b ^ code, 1540483477) >>> 0;
+  }
+  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
+}
+function randomHex(length) {
+  let out = "";
+  while (out.length < length) out += Math.floor(Math.random() * 4294967296).toString(16).padStart(8, "0");
+  return out.slice(0, length);
+}
+
+// src/process/liveness.ts
+var cachedHost;
+function hostId() {
+  cachedHost ??= fingerprint((0, import_node_os.hostname)()).slice(0, 8);
+  return cachedHost;
+}
+
 // src/fs/fs-port.ts
 var nodeFs = __toESM(require("node:fs"));
 var NODE_FS = {
@@ -257,6 +284,9 @@ function writeWhole(fs, fd, data) {
     if (written <= 0) throw Object.assign(new Error(`short write to fd ${fd}`), { code: "ENOSPC" });
     offset += written;
   }
+}
+function tempName(target) {
+  return `.tmp~${process.pid}-${hostId()}-${randomHex(8)}~${(0, import_node_path3.basename)(target)}`;
 }
 function createFileWhole(fs, path, data, options = {}) {
   let fd;
@@ -311,11 +341,18 @@ function identityKey(gitCommonDir, create) {
   } catch {
     if (!create) return void 0;
   }
+  const tmp = (0, import_node_path4.join)(gitCommonDir, "parallel-agents", tempName(path));
   try {
     NODE_FS.mkdirSync((0, import_node_path4.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
-    createFileWhole(NODE_FS, path, `${randomSecret()}
-`);
+    createFileWhole(NODE_FS, tmp, `${randomSecret()}
+`, { mode: 384 });
+    NODE_FS.linkSync(tmp, path);
   } catch {
+  } finally {
+    try {
+      NODE_FS.unlinkSync(tmp);
+    } catch {
+    }
   }
   try {
     return (0, import_node_fs2.readFileSync)(path, "utf8").trim();

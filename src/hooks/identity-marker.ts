@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFileWhole } from '../fs/atomic-write.ts';
+import { createFileWhole, tempName } from '../fs/atomic-write.ts';
 import { NODE_FS } from '../fs/fs-port.ts';
 import { ancestors, parentPid, processStartTime } from '../process/liveness.ts';
 import { hmacHex, randomSecret, sameSecret } from '../store/holder-proof.ts';
@@ -38,11 +38,17 @@ export function identityKey(gitCommonDir: string, create: boolean): string | und
   } catch {
     if (!create) return undefined;
   }
+  // Parallel subagents' first Bash calls race to create it: the key appears whole by one link of
+  // a fully written temp file, so a loser never reads a half-written (empty) key.
+  const tmp = join(gitCommonDir, 'parallel-agents', tempName(path));
   try {
     NODE_FS.mkdirSync(join(gitCommonDir, 'parallel-agents'), { recursive: true, mode: 0o700 });
-    createFileWhole(NODE_FS, path, `${randomSecret()}\n`);
+    createFileWhole(NODE_FS, tmp, `${randomSecret()}\n`, { mode: 0o600 });
+    NODE_FS.linkSync(tmp, path);
   } catch {
     // Another hook created it first (or the disk refuses): read what is there.
+  } finally {
+    try { NODE_FS.unlinkSync(tmp); } catch { /* never written */ }
   }
   try {
     return readFileSync(path, 'utf8').trim();
