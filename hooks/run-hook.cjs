@@ -8,7 +8,8 @@
 const path = require('node:path');
 
 const event = process.argv[2] || '';
-const dist = path.join(__dirname, '..', 'dist');
+// The installed plugin keeps dist/ beside hooks/; a clone keeps it in plugin/dist/.
+const dist = [path.join(__dirname, '..', 'dist'), path.join(__dirname, '..', 'plugin', 'dist')].find((dir) => require('node:fs').existsSync(dir)) || path.join(__dirname, '..', 'dist');
 
 function parse(text) {
   try {

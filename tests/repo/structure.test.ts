@@ -15,7 +15,7 @@ describe('repository rules', () => {
   const sources = files.filter((file) => file.startsWith('src/') && file.endsWith('.ts'));
 
   it('has the layout the user asked for, with the manifest where the host reads it', () => {
-    for (const path of ['agents/', 'commands/', 'skills/', 'scripts/', 'src/', 'tests/', 'package.json', 'tsconfig.json', '.claude-plugin/plugin.json', 'bin/parallel-agents', 'dist/parallel-agents.cjs']) {
+    for (const path of ['agents/', 'commands/', 'skills/', 'scripts/', 'src/', 'tests/', 'package.json', 'tsconfig.json', '.claude-plugin/plugin.json', 'bin/parallel-agents', 'plugin/dist/parallel-agents.cjs']) {
       expect(files.some((file) => file === path || file.startsWith(path)), path).toBe(true);
     }
     expect(files).not.toContain('plugin.json');
@@ -51,7 +51,7 @@ describe('repository rules', () => {
   });
 
   it('contains no path of the machine it was written on', () => {
-    for (const file of files.filter((path) => !path.endsWith('package-lock.json') && !path.startsWith('dist/'))) {
+    for (const file of files.filter((path) => !path.endsWith('package-lock.json') && !path.startsWith('plugin/dist/'))) {
       let text: string;
       try {
         text = readFileSync(join(REPO_ROOT, file), 'utf8');
