@@ -10653,9 +10653,11 @@ function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
     }
     let branch;
     let head;
-    if (record) {
+    const local = record ? resolveCommit(branchRefName(record.branch), repoRoot) : void 0;
+    const finishedElsewhere = record !== void 0 && local !== void 0 && task.commit !== void 0 && local !== task.commit && !gitTest(["merge-base", "--is-ancestor", task.commit, local], { cwd: repoRoot });
+    if (record && !finishedElsewhere) {
       branch = record.branch;
-      head = resolveCommit(branchRefName(record.branch), repoRoot);
+      head = local;
       if (!head) {
         selection.skipped.push({ task: task.id, reason: `branch ${record.branch} no longer exists` });
         continue;
@@ -10676,7 +10678,8 @@ function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
       if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
       continue;
     }
-    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base ?? task.base });
+    const base = finishedElsewhere ? task.base : record?.base ?? task.base;
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base });
   }
   for (const record of records.values()) {
     if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: "has a worktree but no task in the store" });
