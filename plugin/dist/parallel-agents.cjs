@@ -11832,6 +11832,25 @@ var init_scheduler = __esm({
       /** The task finished for good: its dependents may become ready. */
       complete(id) {
         this.expect(id, "running");
+        this.markDone(id);
+      }
+      /**
+       * Someone else's word on a task this runner is not running (another machine on a shared
+       * store): done, blocked, held elsewhere, or open again (ready once its dependencies are done).
+       * A task running here is this runner's to settle, and a done task stays done.
+       */
+      follow(id, verdict) {
+        const current = this.state.get(id);
+        if (current === void 0 || current === "running" || current === "done") return;
+        if (verdict === "done") this.markDone(id);
+        else if (verdict === "open") this.state.set(id, this.unmetDeps.get(id).size === 0 ? "ready" : "waiting");
+        else this.state.set(id, verdict);
+      }
+      /** Another runner holds the task: it waits for the store to say what became of it. */
+      hold(id) {
+        if (this.state.get(id) !== "done") this.state.set(id, "held");
+      }
+      markDone(id) {
         this.state.set(id, "done");
         for (const next of this.dependents.get(id)) {
           const unmet = this.unmetDeps.get(next);
@@ -11859,9 +11878,9 @@ var init_scheduler = __esm({
       get size() {
         return this.state.size;
       }
-      /** Nothing is running and nothing can start: the run is over (possibly with unreachable tasks). */
+      /** Nothing is running, nothing can start, and nobody else holds a task: the run is over (possibly with unreachable tasks). */
       finished() {
-        return this.count("running") === 0 && this.count("ready") === 0;
+        return this.count("running") === 0 && this.count("ready") === 0 && this.count("held") === 0;
       }
       /** Tasks that can never start because a dependency is blocked. */
       unreachable() {
