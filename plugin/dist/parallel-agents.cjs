@@ -8042,7 +8042,13 @@ async function publishPlan(store, plan, options = {}) {
     }
     skipped.push(input.id);
   }
-  const published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
+  let published;
+  try {
+    published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
+  } catch (error) {
+    if (!(error instanceof CliError) || error.code !== "E_EXISTS" || options.raced) throw error;
+    return publishPlan(store, plan, { ...options, raced: true });
+  }
   return { plan: plan.name, published, skipped, analysis };
 }
 var init_publish_plan = __esm({
