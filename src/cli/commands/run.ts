@@ -70,7 +70,8 @@ export const command: CommandModule = {
       testCommand: stringOption(ctx.values, 'test'),
       testTimeoutMs: durationOption(ctx.values, 'test-timeout', 10 * 60_000),
       budgetUsd: budgetOption(ctx),
-      heartbeatMs: durationOption(ctx.values, 'heartbeat', 30_000),
+      // Absent: the run picks it (a shared store heartbeats less often: each one is a push).
+      heartbeatMs: stringOption(ctx.values, 'heartbeat') === undefined ? undefined : durationOption(ctx.values, 'heartbeat', 30_000),
       backoffBaseMs: durationOption(ctx.values, 'backoff', 2000),
       staleAfterMs: durationOption(ctx.values, 'stale-after', 30 * 60_000),
     };
@@ -91,6 +92,7 @@ export const command: CommandModule = {
         startedAt: Date.now() - process.uptime() * 1000,
         cwd: ctx.cwd,
         tasksDir: stringOption(ctx.values, 'tasks-dir'),
+        store: stringOption(ctx.values, 'store'),
         env: ctx.env,
         planPath,
         agents,
