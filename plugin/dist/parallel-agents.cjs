@@ -11811,11 +11811,14 @@ var init_scheduler = __esm({
       unmetDeps = /* @__PURE__ */ new Map();
       dependents = /* @__PURE__ */ new Map();
       order;
-      constructor(tasks, alreadyDone = []) {
+      tieRank;
+      /** `tieOrder`: the order equal priorities are taken in (default: plan order). */
+      constructor(tasks, alreadyDone = [], tieOrder) {
         this.priority = bottomLevels(tasks);
         const ids = new Set(tasks.map((task) => task.id));
         const done = new Set(alreadyDone);
         this.order = tasks.map((task) => task.id);
+        this.tieRank = new Map((tieOrder ?? this.order).map((id, index) => [id, index]));
         for (const task of tasks) {
           this.dependents.set(task.id, []);
         }
@@ -11826,9 +11829,9 @@ var init_scheduler = __esm({
           this.state.set(task.id, done.has(task.id) ? "done" : unmet.size === 0 ? "ready" : "waiting");
         }
       }
-      /** Ready tasks, longest remaining path first; ties keep plan order so runs are reproducible. */
+      /** Ready tasks, longest remaining path first; ties in the tie order (plan order unless given: reproducible runs). */
       ready() {
-        return this.order.filter((id) => this.state.get(id) === "ready").sort((a, b) => this.priority.get(b) - this.priority.get(a) || this.order.indexOf(a) - this.order.indexOf(b));
+        return this.order.filter((id) => this.state.get(id) === "ready").sort((a, b) => this.priority.get(b) - this.priority.get(a) || (this.tieRank.get(a) ?? 0) - (this.tieRank.get(b) ?? 0));
       }
       next() {
         return this.ready()[0];
@@ -12392,6 +12395,14 @@ var init_rate_limit = __esm({
 });
 
 // src/runner/run-state.ts
+function shuffled(items) {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other], copy[index]];
+  }
+  return copy;
+}
 var RunState;
 var init_run_state = __esm({
   "src/runner/run-state.ts"() {
@@ -12435,7 +12446,9 @@ var init_run_state = __esm({
         this.tasks = new Map(tasks.map((task) => [task.id, task]));
         this.scheduler = new DependencyScheduler(
           tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: options.estimateOf(task) })),
-          tasks.filter((task) => task.state === "completed").map((task) => task.id)
+          tasks.filter((task) => task.state === "completed").map((task) => task.id),
+          // Runners on other machines would all reach for the same task first: each takes ties in its own order.
+          this.shared ? shuffled(tasks.map((task) => task.id)) : void 0
         );
         for (const task of tasks) {
           if (task.state === "blocked") this.scheduler.block(task.id);
@@ -12550,9 +12563,11 @@ var init_run_state = __esm({
 
 // src/runner/shared-run.ts
 function sharedTiming(staleAfterMs) {
+  const pollMs = Math.max(100, Math.min(SHARED_POLL_MS, Math.floor(staleAfterMs / 4)));
   return {
     heartbeatMs: Math.max(100, Math.min(SHARED_HEARTBEAT_MS, Math.floor(staleAfterMs / 3))),
-    pollMs: Math.max(100, Math.min(SHARED_POLL_MS, Math.floor(staleAfterMs / 4)))
+    pollMs,
+    idlePollMs: Math.min(pollMs, SHARED_IDLE_POLL_MS)
   };
 }
 function verdictOf(task) {
@@ -12567,19 +12582,20 @@ function verdictOf(task) {
       return "open";
   }
 }
-var SHARED_HEARTBEAT_MS, SHARED_POLL_MS, StoreWatch;
+var SHARED_HEARTBEAT_MS, SHARED_POLL_MS, SHARED_IDLE_POLL_MS, StoreWatch;
 var init_shared_run = __esm({
   "src/runner/shared-run.ts"() {
     "use strict";
     SHARED_HEARTBEAT_MS = 5 * 6e4;
     SHARED_POLL_MS = 5e3;
+    SHARED_IDLE_POLL_MS = 2e3;
     StoreWatch = class {
       store;
       state;
       view;
       options;
       ids;
-      nextAt;
+      lastAt;
       pending;
       constructor(store, state, view, options) {
         this.store = store;
@@ -12587,18 +12603,20 @@ var init_shared_run = __esm({
         this.view = view;
         this.options = options;
         this.ids = new Set(state.tasks.keys());
-        this.nextAt = state.now() + options.pollMs;
+        this.lastAt = state.now();
       }
       /** Ms until the next re-list is due (the loop sleeps no longer than that). */
       dueIn() {
-        return this.pending ? Number.POSITIVE_INFINITY : Math.max(0, this.nextAt - this.state.now());
+        if (this.pending) return Number.POSITIVE_INFINITY;
+        const idle = this.state.hasFreeAgent() && this.state.scheduler.next() === void 0;
+        return Math.max(0, this.lastAt + (idle ? this.options.idlePollMs : this.options.pollMs) - this.state.now());
       }
       /** Starts a re-list when one is due; it wakes the loop when it has news. */
       poll() {
-        if (this.pending || this.state.now() < this.nextAt) return;
+        if (this.dueIn() > 0) return;
         this.pending = this.relist().catch((error) => this.view.event({ event: "store-error", reason: error.message })).finally(() => {
           this.pending = void 0;
-          this.nextAt = this.state.now() + this.options.pollMs;
+          this.lastAt = this.state.now();
           this.state.notify();
         });
       }
@@ -12913,7 +12931,7 @@ async function runPlan(options) {
       emit: options.emit,
       view: options.view,
       signal: options.signal,
-      pollMs: shared?.pollMs ?? 5e3
+      pollMs: shared?.idlePollMs ?? 5e3
     }));
   }
   const runEndedAt = Date.now();

@@ -146,7 +146,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
       emit: options.emit,
       view: options.view,
       signal: options.signal,
-      pollMs: shared?.pollMs ?? 5_000,
+      pollMs: shared?.idlePollMs ?? 5_000,
     }));
   }
   const runEndedAt = Date.now();

@@ -21,6 +21,15 @@ export interface RunStateOptions {
   shared?: boolean | undefined;
 }
 
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+  }
+  return copy;
+}
+
 export class RunState {
   readonly scheduler: DependencyScheduler;
   readonly controller: ConcurrencyController;
@@ -58,6 +67,8 @@ export class RunState {
     this.scheduler = new DependencyScheduler(
       tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: options.estimateOf(task) })),
       tasks.filter((task) => task.state === 'completed').map((task) => task.id),
+      // Runners on other machines would all reach for the same task first: each takes ties in its own order.
+      this.shared ? shuffled(tasks.map((task) => task.id)) : undefined,
     );
     for (const task of tasks) {
       if (task.state === 'blocked') this.scheduler.block(task.id);

@@ -65,12 +65,15 @@ export class DependencyScheduler {
   private readonly unmetDeps = new Map<string, Set<string>>();
   private readonly dependents = new Map<string, string[]>();
   private readonly order: string[];
+  private readonly tieRank: Map<string, number>;
 
-  constructor(tasks: readonly SchedulableTask[], alreadyDone: Iterable<string> = []) {
+  /** `tieOrder`: the order equal priorities are taken in (default: plan order). */
+  constructor(tasks: readonly SchedulableTask[], alreadyDone: Iterable<string> = [], tieOrder?: readonly string[]) {
     this.priority = bottomLevels(tasks);
     const ids = new Set(tasks.map((task) => task.id));
     const done = new Set(alreadyDone);
     this.order = tasks.map((task) => task.id);
+    this.tieRank = new Map((tieOrder ?? this.order).map((id, index) => [id, index]));
     for (const task of tasks) {
       this.dependents.set(task.id, []);
     }
@@ -82,11 +85,11 @@ export class DependencyScheduler {
     }
   }
 
-  /** Ready tasks, longest remaining path first; ties keep plan order so runs are reproducible. */
+  /** Ready tasks, longest remaining path first; ties in the tie order (plan order unless given: reproducible runs). */
   ready(): string[] {
     return this.order
       .filter((id) => this.state.get(id) === 'ready')
-      .sort((a, b) => this.priority.get(b)! - this.priority.get(a)! || this.order.indexOf(a) - this.order.indexOf(b));
+      .sort((a, b) => this.priority.get(b)! - this.priority.get(a)! || (this.tieRank.get(a) ?? 0) - (this.tieRank.get(b) ?? 0));
   }
 
   next(): string | undefined {

@@ -13,21 +13,26 @@ import type { RunState } from './run-state.ts';
 export const SHARED_HEARTBEAT_MS = 5 * 60_000;
 /** How often a runner on a shared store re-lists it (one fetch) to learn other machines' work. */
 export const SHARED_POLL_MS = 5_000;
+/** As often, while an agent of this runner has nothing to start: it waits on other machines. */
+export const SHARED_IDLE_POLL_MS = 2_000;
 
 /**
  * The heartbeat and re-list intervals on a shared store for a given lease (--stale-after, the same
  * on every machine): at least three heartbeats per lease, and at least four looks per lease, so a
  * silent claim is taken back soon after its lease and never before.
  */
-export function sharedTiming(staleAfterMs: number): { heartbeatMs: number; pollMs: number } {
+export function sharedTiming(staleAfterMs: number): { heartbeatMs: number; pollMs: number; idlePollMs: number } {
+  const pollMs = Math.max(100, Math.min(SHARED_POLL_MS, Math.floor(staleAfterMs / 4)));
   return {
     heartbeatMs: Math.max(100, Math.min(SHARED_HEARTBEAT_MS, Math.floor(staleAfterMs / 3))),
-    pollMs: Math.max(100, Math.min(SHARED_POLL_MS, Math.floor(staleAfterMs / 4))),
+    pollMs,
+    idlePollMs: Math.min(pollMs, SHARED_IDLE_POLL_MS),
   };
 }
 
 export interface SharedRunOptions {
   pollMs: number;
+  idlePollMs: number;
   staleAfterMs: number;
 }
 
@@ -47,7 +52,7 @@ export class StoreWatch {
   private readonly view: ProgressView;
   private readonly options: SharedRunOptions;
   private readonly ids: ReadonlySet<string>;
-  private nextAt: number;
+  private lastAt: number;
   private pending: Promise<void> | undefined;
 
   constructor(store: TaskBackend, state: RunState, view: ProgressView, options: SharedRunOptions) {
@@ -56,22 +61,24 @@ export class StoreWatch {
     this.view = view;
     this.options = options;
     this.ids = new Set(state.tasks.keys());
-    this.nextAt = state.now() + options.pollMs;
+    this.lastAt = state.now();
   }
 
   /** Ms until the next re-list is due (the loop sleeps no longer than that). */
   dueIn(): number {
-    return this.pending ? Number.POSITIVE_INFINITY : Math.max(0, this.nextAt - this.state.now());
+    if (this.pending) return Number.POSITIVE_INFINITY;
+    const idle = this.state.hasFreeAgent() && this.state.scheduler.next() === undefined;
+    return Math.max(0, this.lastAt + (idle ? this.options.idlePollMs : this.options.pollMs) - this.state.now());
   }
 
   /** Starts a re-list when one is due; it wakes the loop when it has news. */
   poll(): void {
-    if (this.pending || this.state.now() < this.nextAt) return;
+    if (this.dueIn() > 0) return;
     this.pending = this.relist()
       .catch((error: unknown) => this.view.event({ event: 'store-error', reason: (error as Error).message }))
       .finally(() => {
         this.pending = undefined;
-        this.nextAt = this.state.now() + this.options.pollMs;
+        this.lastAt = this.state.now();
         this.state.notify();
       });
   }
