@@ -71,7 +71,7 @@ class MemoryStore implements RunnerStore {
     return task;
   }
   async exists() { return true; }
-  async init() { return { store: this.description, created: false, excludeAdded: false }; }
+  async init() { return { store: this.description, created: false, exclude_added: false }; }
   async add(): Promise<Task[]> { throw new Error('not used'); }
   async get(id: string) { return this.tasks.get(id); }
   async heldBy() { return []; }

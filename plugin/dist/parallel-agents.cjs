@@ -332,26 +332,52 @@ var init_path_inside = __esm({
 });
 
 // src/repo/git-exclude.ts
-function addToGitExclude(gitCommonDir, pattern) {
-  const path = (0, import_node_path3.join)(gitCommonDir, "info", "exclude");
-  let text = "";
+function excludeFile(gitCommonDir) {
+  return (0, import_node_path3.join)(gitCommonDir, "info", "exclude");
+}
+function readExclude(gitCommonDir) {
   try {
-    text = (0, import_node_fs2.readFileSync)(path, "utf8");
+    return (0, import_node_fs2.readFileSync)(excludeFile(gitCommonDir), "utf8");
   } catch {
+    return "";
   }
-  if (text.split("\n").some((line) => line.trim() === pattern)) return false;
+}
+function missingLines(text, patterns2) {
+  const present = new Set(text.split("\n").map((line) => line.trim()));
+  return patterns2.filter((pattern, index) => !present.has(pattern) && patterns2.indexOf(pattern) === index);
+}
+function addToGitExclude(gitCommonDir, ...patterns2) {
+  const text = readExclude(gitCommonDir);
+  const missing = missingLines(text, patterns2);
+  if (missing.length === 0) return false;
   const prefix = text.length > 0 && !text.endsWith("\n") ? "\n" : "";
-  writeFileAtomic(path, `${text}${prefix}${pattern}
+  writeFileAtomic(excludeFile(gitCommonDir), `${text}${prefix}${missing.join("\n")}
 `);
   return true;
 }
-var import_node_fs2, import_node_path3;
+function localStateLines(repoRoot, folders) {
+  const lines3 = [`/${RUNTIME_FOLDER}/`];
+  for (const folder of folders) {
+    const below = pathBelow(repoRoot, folder);
+    if (below && below !== RUNTIME_FOLDER && !below.startsWith(`${RUNTIME_FOLDER}/`)) lines3.push(`/${below}/`);
+  }
+  return lines3;
+}
+function hideLocalState(gitCommonDir, repoRoot, folders) {
+  return addToGitExclude(gitCommonDir, ...localStateLines(repoRoot, folders));
+}
+function isLocalStateHidden(gitCommonDir, repoRoot, folders) {
+  return missingLines(readExclude(gitCommonDir), localStateLines(repoRoot, folders)).length === 0;
+}
+var import_node_fs2, import_node_path3, RUNTIME_FOLDER;
 var init_git_exclude = __esm({
   "src/repo/git-exclude.ts"() {
     "use strict";
     import_node_fs2 = require("node:fs");
     import_node_path3 = require("node:path");
     init_atomic_write();
+    init_path_inside();
+    RUNTIME_FOLDER = ".parallel";
   }
 });
 
@@ -3969,7 +3995,6 @@ var init_git_remote_store = __esm({
     import_node_path7 = require("node:path");
     init_errors();
     init_atomic_write();
-    init_path_inside();
     init_git_exclude();
     init_locate();
     init_run_git();
@@ -4077,8 +4102,7 @@ var init_git_remote_store = __esm({
         } catch (error) {
           throw writeFailure(error, this.localDir);
         }
-        const below = pathBelow(this.repoRoot, this.localDir);
-        return below ? addToGitExclude(this.gitCommonDir, `/${below}/`) : false;
+        return hideLocalState(this.gitCommonDir, this.repoRoot, [this.localDir]);
       }
       metaUpdate() {
         const writer = this.writer();
@@ -4087,7 +4111,7 @@ var init_git_remote_store = __esm({
       async init() {
         const excludeAdded = this.prepareLocalDir();
         const created = await this.cas.run({ what: `init of the store on ${this.layout.remote}` }, async ({ snapshot: snapshot2 }) => snapshot2.meta ? { done: false } : { updates: [this.metaUpdate()], atomic: true, result: () => true });
-        return { store: this.description, created, excludeAdded };
+        return { store: this.description, created, exclude_added: excludeAdded };
       }
       /** Each chunk of new tasks lands whole (one atomic push of "must not exist" creations) or not at all. */
       async add(inputs) {
@@ -4993,7 +5017,6 @@ var init_local_store = __esm({
     init_errors();
     init_atomic_write();
     init_fs_port();
-    init_path_inside();
     init_git_exclude();
     init_fingerprint();
     init_backend();
@@ -5053,10 +5076,8 @@ var init_local_store = __esm({
             throw writeFailure(error, this.folder.stateDir(state));
           }
         }
-        let excludeAdded = false;
-        const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : void 0;
-        if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
-        return { store: this.dir, created, excludeAdded };
+        const excludeAdded = this.gitCommonDir && this.repoRoot ? hideLocalState(this.gitCommonDir, this.repoRoot, [this.dir]) : false;
+        return { store: this.dir, created, exclude_added: excludeAdded };
       }
       /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
       async add(inputs) {
@@ -5351,7 +5372,7 @@ var init_init = __esm({
         const result = await store.init();
         const text = [
           `${result.created ? "created the store at" : "store already at"} ${store.description}`,
-          result.excludeAdded ? "added the store to .git/info/exclude" : ""
+          result.exclude_added ? "hid the store and .parallel/ from git (.git/info/exclude)" : ""
         ].filter(Boolean).join("\n");
         return { data: result, text };
       }
@@ -6139,29 +6160,18 @@ function openRepoContext(options) {
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
-  const dirs = /* @__PURE__ */ new Set([".parallel"]);
+  const dirs = /* @__PURE__ */ new Set([RUNTIME_FOLDER]);
   for (const dir of [context.storeDir, context.worktreesDir]) {
     const below = pathBelow(context.repoRoot, dir);
     if (below) dirs.add(below);
   }
   return [...dirs];
 }
-function excludeLineFor(context) {
-  const rel = pathBelow(context.repoRoot, context.worktreesDir);
-  return rel ? `/${rel}/` : void 0;
-}
 function ensureWorktreesExcluded(context) {
-  const line = excludeLineFor(context);
-  if (line) addToGitExclude(context.gitCommonDir, line);
+  hideLocalState(context.gitCommonDir, context.repoRoot, [context.worktreesDir, context.storeDir]);
 }
 function isWorktreesExcluded(context) {
-  const line = excludeLineFor(context);
-  if (!line) return true;
-  try {
-    return (0, import_node_fs12.readFileSync)((0, import_node_path17.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
-  } catch {
-    return false;
-  }
+  return isLocalStateHidden(context.gitCommonDir, context.repoRoot, [context.worktreesDir, context.storeDir]);
 }
 function currentBranch(repoRoot) {
   const result = runGit(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: repoRoot, okExitCodes: [1, 128] });
@@ -6170,18 +6180,17 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_fs12, import_node_path17, DEFAULT_WORKTREES_DIR;
+var import_node_path17, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
     import_node_path17 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path17.join)(".parallel", "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path17.join)(RUNTIME_FOLDER, "worktrees");
   }
 });
 
@@ -6197,7 +6206,7 @@ function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
   let text;
   try {
-    text = (0, import_node_fs13.readFileSync)(file, "utf8");
+    text = (0, import_node_fs12.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return void 0;
     throw error;
@@ -6223,7 +6232,7 @@ function writeWorktreeRecord(storeDir, record) {
 }
 function deleteWorktreeRecord(storeDir, taskId) {
   try {
-    (0, import_node_fs13.unlinkSync)(recordFile(storeDir, taskId));
+    (0, import_node_fs12.unlinkSync)(recordFile(storeDir, taskId));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
@@ -6232,7 +6241,7 @@ function listWorktreeRecords(storeDir) {
   const dir = recordsDir(storeDir);
   let names;
   try {
-    names = (0, import_node_fs13.readdirSync)(dir);
+    names = (0, import_node_fs12.readdirSync)(dir);
   } catch (error) {
     if (error.code === "ENOENT") return { records: [], problems: [] };
     throw error;
@@ -6243,18 +6252,18 @@ function listWorktreeRecords(storeDir) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
     const file = (0, import_node_path18.join)(dir, name);
     try {
-      records.push(parseRecord2(file, (0, import_node_fs13.readFileSync)(file, "utf8")));
+      records.push(parseRecord2(file, (0, import_node_fs12.readFileSync)(file, "utf8")));
     } catch (error) {
       problems.push({ file, message: error.message });
     }
   }
   return { records, problems };
 }
-var import_node_fs13, import_node_path18, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs12, import_node_path18, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
+    import_node_fs12 = require("node:fs");
     import_node_path18 = require("node:path");
     init_mini();
     init_errors();
@@ -6336,18 +6345,18 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path19.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
+  const scratch = (0, import_node_fs13.mkdtempSync)((0, import_node_path19.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
   const env = { GIT_INDEX_FILE: (0, import_node_path19.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     const index = gitOutput(["rev-parse", "--path-format=absolute", "--git-path", "index"], { cwd: worktreePath });
-    if ((0, import_node_fs14.existsSync)(index)) (0, import_node_fs14.copyFileSync)(index, env.GIT_INDEX_FILE);
+    if ((0, import_node_fs13.existsSync)(index)) (0, import_node_fs13.copyFileSync)(index, env.GIT_INDEX_FILE);
     else runGit(["read-tree", head], { cwd: worktreePath, env });
     runGit(["add", "--all", "--sparse", "--", "."], { cwd: worktreePath, env });
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
-    (0, import_node_fs14.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs13.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function identityFallback(cwd) {
@@ -6359,11 +6368,11 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs14, import_node_os3, import_node_path19;
+var import_node_fs13, import_node_os3, import_node_path19;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
+    import_node_fs13 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path19 = require("node:path");
     init_run_git();
@@ -6393,7 +6402,7 @@ async function commitTaskWorktree(context, record, task) {
   if (!record) {
     throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
-  if (!(0, import_node_fs15.existsSync)(record.path)) {
+  if (!(0, import_node_fs14.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
   const changed = await changedInWorktree(record.path);
@@ -6423,7 +6432,7 @@ async function changedBetween(cwd, from, to) {
 }
 async function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
-  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
+  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs14.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
   if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
   if (full !== head && !await gitTestAsync(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
@@ -6449,11 +6458,11 @@ async function checkSharedCheckoutCommit(context, task, commit) {
   }
   return full;
 }
-var import_node_fs15;
+var import_node_fs14;
 var init_evidence = __esm({
   "src/git/evidence.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs14 = require("node:fs");
     init_errors();
     init_run_git();
     init_task_schema();
@@ -6801,8 +6810,8 @@ function oneReadableLine(message, json) {
 }
 function sameDestination() {
   try {
-    const out = (0, import_node_fs16.fstatSync)(1);
-    const err = (0, import_node_fs16.fstatSync)(2);
+    const out = (0, import_node_fs15.fstatSync)(1);
+    const err = (0, import_node_fs15.fstatSync)(2);
     return out.dev === err.dev && out.ino === err.ino;
   } catch {
     return false;
@@ -6821,11 +6830,11 @@ function reportError(error, json, cause) {
 `);
   }
 }
-var import_node_fs16, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var import_node_fs15, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     init_errors();
     init_printable();
     JSON_SCHEMA_VERSION = 1;
@@ -7811,18 +7820,18 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs17.readFileSync)(path, "utf8");
+    text = (0, import_node_fs16.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs17, import_node_path20;
+var import_node_fs16, import_node_path20;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     import_node_path20 = require("node:path");
     init_errors();
     init_task_schema();
@@ -8176,7 +8185,7 @@ function batchPlanDocument(units, options) {
   };
 }
 function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs18.existsSync)(path) && !force) {
+  if ((0, import_node_fs17.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
   const checked = planSchema.safeParse(plan);
@@ -8193,11 +8202,11 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs18, import_node_path23, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
+var import_node_fs17, import_node_path23, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
+    import_node_fs17 = require("node:fs");
     import_node_path23 = require("node:path");
     init_errors();
     init_duration();
@@ -8294,15 +8303,15 @@ function batchRoot(cwd) {
   const repo = findRepo(cwd);
   if (!repo) return { root: (0, import_node_path24.resolve)(cwd), inGit: false };
   for (let dir = (0, import_node_path24.resolve)(cwd); ; dir = (0, import_node_path24.dirname)(dir)) {
-    if ((0, import_node_fs19.existsSync)((0, import_node_path24.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_fs18.existsSync)((0, import_node_path24.join)(dir, ".git"))) return { root: dir, inGit: true };
     if ((0, import_node_path24.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs19, import_node_path24;
+var import_node_fs18, import_node_path24;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
+    import_node_fs18 = require("node:fs");
     import_node_path24 = require("node:path");
     init_locate();
   }
@@ -8724,7 +8733,7 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs20.readFileSync)(path, "utf8");
+    return (0, import_node_fs19.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
@@ -8739,27 +8748,27 @@ function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs20.statSync)((0, import_node_path26.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs19.statSync)((0, import_node_path26.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
 }
 function isRegularFile(path) {
   try {
-    return (0, import_node_fs20.lstatSync)(path).isFile();
+    return (0, import_node_fs19.lstatSync)(path).isFile();
   } catch {
     return false;
   }
 }
 function realPathIs(root, realRoot, path) {
   try {
-    return import_node_fs20.realpathSync.native((0, import_node_path26.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path26.join)(realRoot, path));
+    return import_node_fs19.realpathSync.native((0, import_node_path26.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path26.join)(realRoot, path));
   } catch {
     return false;
   }
 }
 function withoutLinkedPaths(fastGlob, root, patterns2, ignore, files) {
-  const realRoot = import_node_fs20.realpathSync.native(root);
+  const realRoot = import_node_fs19.realpathSync.native(root);
   const linkedBases = [];
   const literals = /* @__PURE__ */ new Set();
   for (const task of fastGlob.generateTasks(patterns2, { ignore })) {
@@ -8791,11 +8800,11 @@ async function listBatchFiles(options) {
   const selected = withoutLinkedPaths(fastGlob, root, patterns2, ignore, found);
   return { selected: sortPaths(selected), tree: entries.filter((entry) => !entry.endsWith("/")) };
 }
-var import_node_fs20, import_node_path26, ALWAYS_IGNORED;
+var import_node_fs19, import_node_path26, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     import_node_path26 = require("node:path");
     init_glob();
     init_gitignore_patterns();
@@ -9080,12 +9089,12 @@ function alternatives(segment) {
 }
 function trackedFileCount(context) {
   try {
-    const fd = (0, import_node_fs21.openSync)((0, import_node_path29.join)(context.gitCommonDir, "index"), "r");
+    const fd = (0, import_node_fs20.openSync)((0, import_node_path29.join)(context.gitCommonDir, "index"), "r");
     try {
       const header = Buffer.alloc(12);
-      if ((0, import_node_fs21.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
+      if ((0, import_node_fs20.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
     } finally {
-      (0, import_node_fs21.closeSync)(fd);
+      (0, import_node_fs20.closeSync)(fd);
     }
   } catch {
   }
@@ -9128,11 +9137,11 @@ function sparseNote(folders, mainCheckout) {
   const scope = folders.length > 0 ? folders.join(", ") : "only the repository's top-level files";
   return `This worktree is a sparse checkout (${scope}, plus the files at the top of each parent folder). Read the rest of the repository in the main checkout at ${mainCheckout}, or at this branch's version with "git show HEAD:<path>".`;
 }
-var import_node_fs21, import_node_path29, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
+var import_node_fs20, import_node_path29, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
 var init_worktree_sparse = __esm({
   "src/git/worktree-sparse.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     import_node_path29 = require("node:path");
     init_errors();
     init_run_git();
@@ -9202,7 +9211,7 @@ function readProjectConfig(repoRoot) {
   const file = (0, import_node_path30.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
-    text = (0, import_node_fs22.readFileSync)(file, "utf8");
+    text = (0, import_node_fs21.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
     return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
@@ -9242,11 +9251,11 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs22, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs21, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_node_path30 = require("node:path");
     init_mini();
     init_errors();
@@ -9283,14 +9292,14 @@ function leasesDir(gitCommonDir) {
 function readLeases(dir) {
   let names;
   try {
-    names = (0, import_node_fs23.readdirSync)(dir);
+    names = (0, import_node_fs22.readdirSync)(dir);
   } catch {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
     const file = (0, import_node_path31.join)(dir, name);
     try {
-      const lease = JSON.parse((0, import_node_fs23.readFileSync)(file, "utf8"));
+      const lease = JSON.parse((0, import_node_fs22.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
       return { lease: valid ? lease : void 0, file };
     } catch {
@@ -9299,7 +9308,7 @@ function readLeases(dir) {
   });
 }
 function isLive(lease) {
-  if (!(0, import_node_fs23.existsSync)(lease.path)) return false;
+  if (!(0, import_node_fs22.existsSync)(lease.path)) return false;
   return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
 }
 async function portBusy(port2) {
@@ -9323,11 +9332,11 @@ async function leasePorts(lock, request) {
     const live = [];
     for (const { lease, file } of readLeases(dir)) {
       if (lease && isLive(lease)) live.push(lease);
-      else (0, import_node_fs23.unlinkSync)(file);
+      else (0, import_node_fs22.unlinkSync)(file);
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs23.unlinkSync)((0, import_node_path31.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path31.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -9349,11 +9358,11 @@ async function leasePorts(lock, request) {
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs23, import_node_path31, PORT_LEASES_DIR;
+var import_node_fs22, import_node_path31, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
+    import_node_fs22 = require("node:fs");
     import_node_path31 = require("node:path");
     init_errors();
     init_atomic_write();
@@ -9460,7 +9469,7 @@ function escapesWorktree(destination, worktreeReal) {
   let dir = (0, import_node_path32.dirname)(destination);
   for (; ; ) {
     try {
-      if (!isInside((0, import_node_fs24.realpathSync)(dir), worktreeReal)) return true;
+      if (!isInside((0, import_node_fs23.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
@@ -9470,7 +9479,7 @@ function escapesWorktree(destination, worktreeReal) {
     }
   }
   try {
-    return (0, import_node_fs24.lstatSync)(destination).isSymbolicLink();
+    return (0, import_node_fs23.lstatSync)(destination).isSymbolicLink();
   } catch {
     return false;
   }
@@ -9479,7 +9488,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs24.readFileSync)((0, import_node_path32.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs23.readFileSync)((0, import_node_path32.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -9492,12 +9501,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   if (folders.length > 0) {
     for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
   }
-  const worktreeReal = (0, import_node_fs24.realpathSync)(worktree);
+  const worktreeReal = (0, import_node_fs23.realpathSync)(worktree);
   for (const file of files) {
     const source = (0, import_node_path32.join)(mainRoot, file);
     const destination = (0, import_node_path32.join)(worktree, file);
     try {
-      if ((0, import_node_fs24.lstatSync)(source).isSymbolicLink()) {
+      if ((0, import_node_fs23.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
         continue;
       }
@@ -9505,8 +9514,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs24.mkdirSync)((0, import_node_path32.dirname)(destination), { recursive: true });
-      (0, import_node_fs24.copyFileSync)(source, destination);
+      (0, import_node_fs23.mkdirSync)((0, import_node_path32.dirname)(destination), { recursive: true });
+      (0, import_node_fs23.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
       result.skipped.push({ path: file, reason: error.message });
@@ -9514,11 +9523,11 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs24, import_node_path32, WORKTREE_INCLUDE_FILE;
+var import_node_fs23, import_node_path32, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
+    import_node_fs23 = require("node:fs");
     import_node_path32 = require("node:path");
     init_path_inside();
     init_run_git();
@@ -9614,7 +9623,7 @@ async function addWorktree(context, options) {
     checkout: sparse ? "sparse" : "full",
     ...(await prepareWorktree(context, { path, task: taskId })).record
   });
-  if ((0, import_node_fs25.existsSync)(path)) {
+  if ((0, import_node_fs24.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -9661,18 +9670,18 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs25.existsSync)(record.path)
+    missing: !(0, import_node_fs24.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs25, import_node_path33, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
+var import_node_fs24, import_node_path33, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs24 = require("node:fs");
     import_node_path33 = require("node:path");
     init_path_inside();
     init_errors();
@@ -9919,16 +9928,16 @@ async function removeWorktrees(context, taskIds, options) {
     const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
     const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
     for (const removal of live()) {
-      if (!(0, import_node_fs26.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
+      if (!(0, import_node_fs25.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
       removal.aside = (0, import_node_path34.join)(context.worktreesDir, `${REMOVING_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}-${removal.task}`);
-      (0, import_node_fs26.renameSync)(removal.record.path, removal.aside);
+      (0, import_node_fs25.renameSync)(removal.record.path, removal.aside);
     }
     await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error) => {
       removal.error = error instanceof CliError ? error : new CliError("E_GIT", `could not check the worktree of task ${removal.task}: ${error.message}`);
     })));
     for (const removal of removals) {
       if (removal.error && removal.aside) {
-        (0, import_node_fs26.renameSync)(removal.aside, removal.record.path);
+        (0, import_node_fs25.renameSync)(removal.aside, removal.record.path);
         removal.aside = void 0;
       }
     }
@@ -9987,11 +9996,11 @@ async function judge(context, removal, target, targetCommit, branches, policy) {
   if (branchHead && (branchUnmerged === 0 || policy === "backup-delete-branch")) removal.deleteBranchAt = branchHead;
   removal.result = { task, path: record.path, branch: record.branch, target, uncommitted, unmerged_commits: unmerged, backup_refs: backupRefs, branch_deleted: false };
 }
-var import_node_fs26, import_promises4, import_node_path34, import_node_crypto, REMOVING_PREFIX;
+var import_node_fs25, import_promises4, import_node_path34, import_node_crypto, REMOVING_PREFIX;
 var init_worktree_remove = __esm({
   "src/git/worktree-remove.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_promises4 = require("node:fs/promises");
     import_node_path34 = require("node:path");
     import_node_crypto = require("node:crypto");
@@ -10150,18 +10159,18 @@ async function pruneWorktrees(context) {
     for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
       const path = (0, import_node_path35.join)(context.worktreesDir, name);
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
       result.integration_worktrees_removed.push(path);
     }
     for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
       const path = (0, import_node_path35.join)(context.worktreesDir, name);
       const task = name.split("-").slice(3).join("-");
       const record = task ? readWorktreeRecordQuietly(context, task) : void 0;
-      if (record && !(0, import_node_fs27.existsSync)(record.path)) {
-        (0, import_node_fs27.renameSync)(path, record.path);
+      if (record && !(0, import_node_fs26.existsSync)(record.path)) {
+        (0, import_node_fs26.renameSync)(path, record.path);
         result.removals_restored.push(record.path);
       } else {
-        (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+        (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
         result.removals_finished.push(path);
       }
     }
@@ -10174,7 +10183,7 @@ async function pruneWorktrees(context) {
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs27.existsSync)(record.path)) continue;
+    if ((0, import_node_fs26.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -10190,7 +10199,7 @@ function readWorktreeRecordQuietly(context, task) {
 function deadLeftovers(context, prefix) {
   let names;
   try {
-    names = (0, import_node_fs27.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs26.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
@@ -10199,11 +10208,11 @@ function deadLeftovers(context, prefix) {
 function listIntegrationRefs(context) {
   return runGit(["for-each-ref", "--format=%(refname)", `${INTEGRATION_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
 }
-var import_node_fs27, import_node_path35;
+var import_node_fs26, import_node_path35;
 var init_worktree_prune = __esm({
   "src/git/worktree-prune.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_node_path35 = require("node:path");
     init_liveness();
     init_run_git();
@@ -10268,7 +10277,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs28.readFileSync)(path, "utf8");
+    text = (0, import_node_fs27.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -10282,7 +10291,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs28.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs27.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -10320,7 +10329,7 @@ function claudeUserConfigPath(env) {
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs28.realpathSync)(repoRoot);
+  const project = (0, import_node_fs27.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -10337,11 +10346,11 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs28, import_node_os4, import_node_path36;
+var import_node_fs27, import_node_os4, import_node_path36;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path36 = require("node:path");
     init_errors();
@@ -10359,7 +10368,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs29.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs28.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -10376,13 +10385,13 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path37, import_node_fs29, usage13, command19;
+var import_node_path37, import_node_fs28, usage13, command19;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
     import_node_path37 = require("node:path");
     init_args();
-    import_node_fs29 = require("node:fs");
+    import_node_fs28 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -10473,11 +10482,11 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command20
 });
-var import_node_fs30, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var import_node_fs29, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
+    import_node_fs29 = require("node:fs");
     init_args();
     init_errors();
     init_worktree();
@@ -10503,7 +10512,7 @@ var init_check = __esm({
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs30.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs29.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -10755,19 +10764,19 @@ async function precheckConflicts(cwd, targetCommit, branches) {
 }
 async function withScratchObjects(cwd, run) {
   const objects = (0, import_node_path38.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs31.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
+  const scratch = (0, import_node_fs30.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
     return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path38.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs31.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs30.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs31.accessSync)("/dev/shm", import_node_fs31.constants.W_OK);
+    (0, import_node_fs30.accessSync)("/dev/shm", import_node_fs30.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os5.tmpdir)();
@@ -10848,11 +10857,11 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs31, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
+var import_node_fs30, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs31 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     import_node_os5 = require("node:os");
     import_node_path38 = require("node:path");
     init_run_git();
@@ -10922,7 +10931,7 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs32.mkdirSync)(context.worktreesDir, { recursive: true });
+  (0, import_node_fs31.mkdirSync)(context.worktreesDir, { recursive: true });
   const path = (0, import_node_path39.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
@@ -10935,7 +10944,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs32.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs31.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options, env, fresh) {
   if (!fresh) {
@@ -10992,12 +11001,12 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs32, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
+var import_node_child_process2, import_node_fs31, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs32 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     import_node_path39 = require("node:path");
     import_node_crypto2 = require("node:crypto");
     init_repo_lock();
@@ -11342,7 +11351,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs33.readdirSync)("/proc");
+    entries = (0, import_node_fs32.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -11351,7 +11360,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs33.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs32.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -11465,12 +11474,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs33, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs32, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs33 = require("node:fs");
+    import_node_fs32 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -11583,8 +11592,8 @@ function agentRef(role) {
 }
 function pluginAgentNames(pluginDir) {
   const dir = (0, import_node_path40.join)(pluginDir, "agents");
-  if (!(0, import_node_fs34.existsSync)(dir)) return [];
-  return (0, import_node_fs34.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs34.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  if (!(0, import_node_fs33.existsSync)(dir)) return [];
+  return (0, import_node_fs33.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs33.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -11668,11 +11677,11 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs34, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs33, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs34 = require("node:fs");
+    import_node_fs33 = require("node:fs");
     import_node_path40 = require("node:path");
     init_errors();
     init_agent_process();
@@ -11707,13 +11716,13 @@ function recordAgentProcess(runDir, task, pid) {
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs34.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs35.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs34.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -11721,7 +11730,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs35.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs34.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -11729,7 +11738,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs35.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs34.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -11739,17 +11748,17 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, name));
+      (0, import_node_fs34.unlinkSync)((0, import_node_path41.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs35, import_node_path41, SUFFIX;
+var import_node_fs34, import_node_path41, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs35 = require("node:fs");
+    import_node_fs34 = require("node:fs");
     import_node_path41 = require("node:path");
     init_atomic_write();
     init_liveness();
@@ -12487,7 +12496,7 @@ async function runTasks(deps, options) {
     now
   });
   const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
-  (0, import_node_fs36.mkdirSync)(runDir, { recursive: true });
+  (0, import_node_fs35.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
   deps.view.event({ event: "run-start", total: tasks.length, toRun: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
@@ -12546,11 +12555,11 @@ function startAttempts(ctx, options) {
     state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
-var import_node_fs36, import_node_path43;
+var import_node_fs35, import_node_path43;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
+    import_node_fs35 = require("node:fs");
     import_node_path43 = require("node:path");
     init_errors();
     init_attempt();
@@ -13006,8 +13015,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs37.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
-  (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, path), content);
+  (0, import_node_fs36.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
+  (0, import_node_fs36.writeFileSync)((0, import_node_path45.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -13040,11 +13049,11 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs37, import_node_path45, lines, DEMO_SCRIPTS;
+var import_node_fs36, import_node_path45, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
+    import_node_fs36 = require("node:fs");
     import_node_path45 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
@@ -13082,11 +13091,11 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const path = (0, import_node_path45.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs37.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before2 = (0, import_node_fs37.readFileSync)(path, "utf8");
+          if (!(0, import_node_fs36.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs36.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs37.writeFileSync)(path, after);
+          (0, import_node_fs36.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -13121,7 +13130,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -13131,7 +13140,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -13153,7 +13162,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -13188,8 +13197,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs37.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
-          (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs36.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
+          (0, import_node_fs36.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -13356,12 +13365,12 @@ __export(demo_run_exports, {
   speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs38.realpathSync)((0, import_node_fs38.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs37.realpathSync)((0, import_node_fs37.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs38.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
-    (0, import_node_fs38.writeFileSync)((0, import_node_path46.join)(dir, path), content);
+    (0, import_node_fs37.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
+    (0, import_node_fs37.writeFileSync)((0, import_node_path46.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -13401,7 +13410,7 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs38.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs37.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
@@ -13412,12 +13421,12 @@ function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
   return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.workMs)} of agent work in ${seconds3(report.makespanMs)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
-var import_node_fs38, import_node_os6, import_node_path46, PLAN_FILE;
+var import_node_fs37, import_node_os6, import_node_path46, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs38 = require("node:fs");
+    import_node_fs37 = require("node:fs");
     import_node_os6 = require("node:os");
     import_node_path46 = require("node:path");
     init_command_adapter();
@@ -13523,33 +13532,33 @@ var init_hook_payload = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs39.existsSync)(current)) {
+  while (!(0, import_node_fs38.existsSync)(current)) {
     const parent = (0, import_node_path47.dirname)(current);
     if (parent === current) break;
     rest.unshift((0, import_node_path47.basename)(current));
     current = parent;
   }
-  return (0, import_node_path47.join)((0, import_node_fs39.realpathSync)(current), ...rest);
+  return (0, import_node_path47.join)((0, import_node_fs38.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   let dir = (0, import_node_path47.dirname)(physical);
-  while (!(0, import_node_fs39.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
+  while (!(0, import_node_fs38.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs39.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs38.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs39.realpathSync)(toplevel), commonDir: (0, import_node_fs39.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs38.realpathSync)(toplevel), commonDir: (0, import_node_fs38.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs39.realpathSync)(a) === (0, import_node_fs39.realpathSync)(b);
+    return (0, import_node_fs38.realpathSync)(a) === (0, import_node_fs38.realpathSync)(b);
   } catch {
     return false;
   }
@@ -13571,7 +13580,7 @@ function worktreeOf(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs39.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  return pathBelow((0, import_node_fs38.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -13628,11 +13637,11 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs39, import_node_path47, CONTROL_DENIAL;
+var import_node_fs38, import_node_path47, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
+    import_node_fs38 = require("node:fs");
     import_node_path47 = require("node:path");
     init_path_inside();
     init_ownership();
@@ -13663,17 +13672,17 @@ function markBash(payload, env, hostPid) {
   if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs40.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs39.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command25}` };
 }
-var import_node_fs40, import_node_path48;
+var import_node_fs39, import_node_path48;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs40 = require("node:fs");
+    import_node_fs39 = require("node:fs");
     import_node_path48 = require("node:path");
     init_location();
     init_identity_marker();

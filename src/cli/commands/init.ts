@@ -9,7 +9,7 @@ export const command: CommandModule = {
     const result = await store.init();
     const text = [
       `${result.created ? 'created the store at' : 'store already at'} ${store.description}`,
-      result.excludeAdded ? 'added the store to .git/info/exclude' : '',
+      result.exclude_added ? 'hid the store and .parallel/ from git (.git/info/exclude)' : '',
     ].filter(Boolean).join('\n');
     return { data: result, text };
   },
