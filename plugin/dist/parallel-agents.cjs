@@ -6657,6 +6657,57 @@ var init_launch_limit = __esm({
   }
 });
 
+// src/cli/output.ts
+function writeJson(stream, data) {
+  stream.write(`${JSON.stringify(data)}
+`);
+}
+function describeError(error) {
+  if (error instanceof CliError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError("E_INTERNAL", `internal error: ${message.split("\n")[0]}`);
+}
+function oneReadableLine(message, json) {
+  if (message.length <= MAX_ERROR_LINE) return message;
+  const cut = message.lastIndexOf("; ", MAX_ERROR_LINE);
+  const shown = message.slice(0, cut > MAX_ERROR_LINE / 2 ? cut : MAX_ERROR_LINE);
+  const rest = message.slice(shown.length).split("; ").filter((part) => part.trim().length > 0).length;
+  return `${shown}; ... and ${rest} more (${json ? "the JSON on stdout has them all" : "run with --json to see them all"})`;
+}
+function sameDestination() {
+  try {
+    const out = (0, import_node_fs15.fstatSync)(1);
+    const err = (0, import_node_fs15.fstatSync)(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
+function reportError(error, json, cause) {
+  if (json) {
+    writeJson(process.stdout, {
+      error: { code: error.code, message: error.message, exit: error.exitCode, ...error.details ?? {} }
+    });
+  }
+  if (!json || !sameDestination()) process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
+`);
+  if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
+    process.stderr.write(`${cause.stack}
+`);
+  }
+}
+var import_node_fs15, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var init_output = __esm({
+  "src/cli/output.ts"() {
+    "use strict";
+    import_node_fs15 = require("node:fs");
+    init_errors();
+    init_printable();
+    JSON_SCHEMA_VERSION = 1;
+    MAX_ERROR_LINE = 1e3;
+  }
+});
+
 // src/cli/commands/status.ts
 var status_exports = {};
 __export(status_exports, {
@@ -6722,7 +6773,9 @@ async function watch(ctx, store, staleAfterMs) {
       ctx.stdout.write(`\x1B[H\x1B[2J${render(snap, snap.list)}
 `);
     } else if (key !== last) {
-      ctx.emit({ event: "status", summary: snap.summary, counts: snap.counts, flags: snap.flags }, snap.summary);
+      const event = { event: "status", summary: snap.summary, counts: snap.counts, flags: snap.flags };
+      if (ctx.json) writeJson(ctx.stdout, event);
+      else ctx.emit(event, snap.summary);
     }
     last = key;
     if (snap.done) return snap;
@@ -6741,6 +6794,7 @@ var init_status = __esm({
     init_printable();
     init_args();
     init_open_store2();
+    init_output();
     init_task_view();
     command9 = {
       usage: "parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]",
@@ -6791,57 +6845,6 @@ var init_show = __esm({
   }
 });
 
-// src/cli/output.ts
-function writeJson(stream, data) {
-  stream.write(`${JSON.stringify(data)}
-`);
-}
-function describeError(error) {
-  if (error instanceof CliError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new CliError("E_INTERNAL", `internal error: ${message.split("\n")[0]}`);
-}
-function oneReadableLine(message, json) {
-  if (message.length <= MAX_ERROR_LINE) return message;
-  const cut = message.lastIndexOf("; ", MAX_ERROR_LINE);
-  const shown = message.slice(0, cut > MAX_ERROR_LINE / 2 ? cut : MAX_ERROR_LINE);
-  const rest = message.slice(shown.length).split("; ").filter((part) => part.trim().length > 0).length;
-  return `${shown}; ... and ${rest} more (${json ? "the JSON on stdout has them all" : "run with --json to see them all"})`;
-}
-function sameDestination() {
-  try {
-    const out = (0, import_node_fs15.fstatSync)(1);
-    const err = (0, import_node_fs15.fstatSync)(2);
-    return out.dev === err.dev && out.ino === err.ino;
-  } catch {
-    return false;
-  }
-}
-function reportError(error, json, cause) {
-  if (json) {
-    writeJson(process.stdout, {
-      error: { code: error.code, message: error.message, exit: error.exitCode, ...error.details ?? {} }
-    });
-  }
-  if (!json || !sameDestination()) process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
-`);
-  if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
-    process.stderr.write(`${cause.stack}
-`);
-  }
-}
-var import_node_fs15, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
-var init_output = __esm({
-  "src/cli/output.ts"() {
-    "use strict";
-    import_node_fs15 = require("node:fs");
-    init_errors();
-    init_printable();
-    JSON_SCHEMA_VERSION = 1;
-    MAX_ERROR_LINE = 1e3;
-  }
-});
-
 // src/plan/agent-count.ts
 function lowerBound(criticalPath, totalWork, agents) {
   return Math.max(criticalPath, totalWork / agents);
@@ -6867,10 +6870,10 @@ function recommendAgents(criticalPath, totalWork, maxAgents, amount) {
   }
   return {
     recommended,
-    maxAgents,
+    max_agents: maxAgents,
     uncapped,
-    lowerBound: amount(bound),
-    bestPossible: amount(best),
+    lower_bound: amount(bound),
+    best_possible: amount(best),
     parallelism: Math.round(parallelism * 100) / 100,
     reason
   };
@@ -7656,10 +7659,10 @@ function checkPlan(plan, options = {}) {
     get edges() {
       return materialize();
     },
-    edgeCount,
+    edge_count: edgeCount,
     waves,
-    criticalPath: { tasks: shape.criticalPath.map((index) => tasks[index].id), length: amount(shape.criticalLength), basis },
-    totalWork: amount(totalWork),
+    critical_path: { tasks: shape.criticalPath.map((index) => tasks[index].id), length: amount(shape.criticalLength), basis },
+    total_work: amount(totalWork),
     agents,
     strategy: chooseStrategy(tasks, waves, edgeCount, () => sharedByAll(edges), independentCount),
     isolation: chooseIsolation(tasks, edges.count(BY_SCOPE | BY_READ_AFTER_WRITE | BY_WRITE_AFTER_READ), agents.recommended),
@@ -7871,7 +7874,7 @@ function renderPlanMermaid(analysis) {
     if (edge.kind === "depends_on") lines3.push(`  ${from} --> ${to}`);
     else lines3.push(`  ${from} -.->|"${edge.kind}: ${label(edge.files.join(", "))}"| ${to}`);
   }
-  const critical = analysis.criticalPath.tasks.map((id) => node.get(id));
+  const critical = analysis.critical_path.tasks.map((id) => node.get(id));
   if (critical.length > 0) {
     lines3.push("  classDef critical stroke-width:3px");
     lines3.push(`  class ${critical.join(",")} critical`);
@@ -7892,7 +7895,7 @@ function table(rows) {
 function renderPlanText(analysis) {
   const lines3 = [];
   const independent = analysis.tasks.filter((task) => task.class === "independent").map((task) => task.id);
-  lines3.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? "" : "s"}, ${analysis.edgeCount} edge${analysis.edgeCount === 1 ? "" : "s"}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? "" : "s"}`);
+  lines3.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? "" : "s"}, ${analysis.edge_count} edge${analysis.edge_count === 1 ? "" : "s"}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? "" : "s"}`);
   lines3.push("");
   const estimateOf = new Map(analysis.tasks.map((task) => [task.id, task.estimate]));
   lines3.push(
@@ -7907,14 +7910,14 @@ function renderPlanText(analysis) {
   );
   lines3.push("");
   lines3.push("Graph (first -> then: why):");
-  if (analysis.edgeCount === 0) lines3.push("  (no edges: every task is independent)");
+  if (analysis.edge_count === 0) lines3.push("  (no edges: every task is independent)");
   for (const edge of analysis.edges.slice(0, MAX_EDGE_LINES)) lines3.push(`  ${edge.from} -> ${edge.to}  [${edge.kinds.join("+")}] ${edge.reason}`);
-  if (analysis.edgeCount > MAX_EDGE_LINES) lines3.push(`  ... and ${analysis.edgeCount - MAX_EDGE_LINES} more edges (--format json lists them all)`);
+  if (analysis.edge_count > MAX_EDGE_LINES) lines3.push(`  ... and ${analysis.edge_count - MAX_EDGE_LINES} more edges (--format json lists them all)`);
   lines3.push(`  independent: ${independent.length > 0 ? independent.join(", ") : "(none)"}`);
   lines3.push("");
-  const basis = analysis.criticalPath.basis === "estimate" ? "by estimate" : "by task count (no estimates)";
-  lines3.push(`Critical path (${basis}): ${analysis.criticalPath.tasks.join(" -> ")} = ${analysis.criticalPath.length.text}`);
-  lines3.push(`Total work: ${analysis.totalWork.text} (parallelism ${analysis.agents.parallelism})`);
+  const basis = analysis.critical_path.basis === "estimate" ? "by estimate" : "by task count (no estimates)";
+  lines3.push(`Critical path (${basis}): ${analysis.critical_path.tasks.join(" -> ")} = ${analysis.critical_path.length.text}`);
+  lines3.push(`Total work: ${analysis.total_work.text} (parallelism ${analysis.agents.parallelism})`);
   lines3.push(`Agents: ${analysis.agents.reason}`);
   lines3.push(`Strategy: ${analysis.strategy.kind}: ${analysis.strategy.reason}`);
   lines3.push(`Isolation: ${analysis.isolation.kind}: ${analysis.isolation.reason}`);
@@ -11887,25 +11890,25 @@ function seconds(ms) {
 }
 function formatRunReport(report) {
   const o = report.orchestration;
-  const runSteps = Object.entries(o.runSteps).filter(([, ms]) => ms > 0).map(([step, ms]) => `${step} ${seconds(ms)}`).join(", ");
+  const runSteps = Object.entries(o.run_steps).filter(([, ms]) => ms > 0).map(([step, ms]) => `${step} ${seconds(ms)}`).join(", ");
   const lines3 = [
     `${report.counts.completed}/${report.counts.total} tasks completed` + (report.counts.failed + report.counts.blocked > 0 ? ` (${report.counts.failed} failed, ${report.counts.blocked} blocked)` : "") + ` with ${report.agents} agents (${report.adapter})`,
-    `wall time ${seconds(report.makespanMs)}, agent time ${seconds(report.workMs)}, speedup ${report.speedup.toFixed(2)}x (agent time / wall time)`,
-    `agent slots ${report.agents} x ${seconds(report.makespanMs)}: agents ${seconds(report.workMs)}, orchestration ${seconds(report.orchestrationMs)} (checkouts ${seconds(o.checkoutMs)}, commits and scope checks ${seconds(o.evidenceMs)}, claims and store ${seconds(o.claimMs + o.storeMs)}${runSteps ? `, ${runSteps} x ${report.agents} slots` : ""}), idle ${seconds(report.idleMs)}`,
-    `lower bound ${seconds(report.lowerBoundMs)} = max(critical path ${seconds(report.criticalPathMs)}, agent time/${report.agents} ${seconds(report.workMs / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
+    `wall time ${seconds(report.makespan_ms)}, agent time ${seconds(report.work_ms)}, speedup ${report.speedup.toFixed(2)}x (agent time / wall time)`,
+    `agent slots ${report.agents} x ${seconds(report.makespan_ms)}: agents ${seconds(report.work_ms)}, orchestration ${seconds(report.orchestration_ms)} (checkouts ${seconds(o.checkout_ms)}, commits and scope checks ${seconds(o.evidence_ms)}, claims and store ${seconds(o.claim_ms + o.store_ms)}${runSteps ? `, ${runSteps} x ${report.agents} slots` : ""}), idle ${seconds(report.idle_ms)}`,
+    `lower bound ${seconds(report.lower_bound_ms)} = max(critical path ${seconds(report.critical_path_ms)}, agent time/${report.agents} ${seconds(report.work_ms / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
     `utilization: ${Object.entries(report.utilization).map(([agent, value]) => `${agent} ${Math.round(value * 100)}%`).join(", ")}`
   ];
-  if (report.rateLimit.hits > 0) lines3.push(`rate limited ${report.rateLimit.hits} time(s); concurrency went down to ${report.rateLimit.lowestConcurrency}`);
-  if (report.costUsd > 0 || report.budgetUsd !== void 0) {
-    lines3.push(`cost $${report.costUsd.toFixed(4)}${report.budgetUsd !== void 0 ? ` of a $${report.budgetUsd} budget${report.budgetStopped ? " (budget reached: no new attempts were started)" : ""}` : ""}`);
+  if (report.rate_limit.hits > 0) lines3.push(`rate limited ${report.rate_limit.hits} time(s); concurrency went down to ${report.rate_limit.lowest_concurrency}`);
+  if (report.cost_usd > 0 || report.budget_usd !== void 0) {
+    lines3.push(`cost $${report.cost_usd.toFixed(4)}${report.budget_usd !== void 0 ? ` of a $${report.budget_usd} budget${report.budget_stopped ? " (budget reached: no new attempts were started)" : ""}` : ""}`);
   }
   const width = Math.max(4, ...report.tasks.map((task) => task.id.length));
-  const showCost = report.costUsd > 0;
+  const showCost = report.cost_usd > 0;
   lines3.push("", `${"task".padEnd(width)}  state      attempts    agent  orchestr.     wait  ${showCost ? "cost      " : ""}commit`);
   for (const task of report.tasks) {
-    const cost = showCost ? `${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ` : "";
-    const times = [task.agentMs, task.orchestrationMs, task.waitMs].map((ms) => seconds(ms).padStart(7)).join("  ");
-    lines3.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${times}  ${cost}${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : "-")}`);
+    const cost = showCost ? `${`$${task.cost_usd.toFixed(4)}`.padStart(8)}  ` : "";
+    const times = [task.agent_ms, task.orchestration_ms, task.wait_ms].map((ms) => seconds(ms).padStart(7)).join("  ");
+    lines3.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${times}  ${cost}${task.commit?.slice(0, 10) ?? (task.last_error ? `- ${task.last_error.slice(0, 80)}` : "-")}`);
   }
   return lines3.join("\n");
 }
@@ -11951,16 +11954,16 @@ function buildRunReport(input) {
       id: task.id,
       state: task.state,
       attempts: records.filter(counts).length,
-      timeMs,
-      agentMs: agentTimeOf(task.id),
-      orchestrationMs: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
-      waitMs: Math.round(task.waitMs ?? 0),
-      costUsd: round(sum((usage19) => usage19.costUsd), 6),
-      inputTokens: sum((usage19) => usage19.inputTokens),
-      outputTokens: sum((usage19) => usage19.outputTokens),
+      time_ms: timeMs,
+      agent_ms: agentTimeOf(task.id),
+      orchestration_ms: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
+      wait_ms: Math.round(task.waitMs ?? 0),
+      cost_usd: round(sum((usage19) => usage19.costUsd), 6),
+      input_tokens: sum((usage19) => usage19.inputTokens),
+      output_tokens: sum((usage19) => usage19.outputTokens),
       turns: sum((usage19) => usage19.turns),
       ...task.commit ? { commit: task.commit } : {},
-      ...lastError && task.state !== "completed" ? { lastError } : {}
+      ...lastError && task.state !== "completed" ? { last_error: lastError } : {}
     };
   });
   const count = (state) => input.tasks.filter((task) => task.state === state).length;
@@ -11970,30 +11973,30 @@ function buildRunReport(input) {
   return {
     agents: input.agents,
     adapter: input.adapter,
-    startedAt: new Date(input.startedAt).toISOString(),
-    makespanMs,
-    workMs: bound.workMs,
-    orchestrationMs: Math.round(orchestrationMs),
-    idleMs: Math.round(idleMs),
+    started_at: new Date(input.startedAt).toISOString(),
+    makespan_ms: makespanMs,
+    work_ms: bound.workMs,
+    orchestration_ms: Math.round(orchestrationMs),
+    idle_ms: Math.round(idleMs),
     orchestration: {
-      claimMs: phase((p) => p.claimMs),
-      checkoutMs: phase((p) => p.checkoutMs),
-      evidenceMs: phase((p) => p.evidenceMs),
-      storeMs: phase((p) => p.completeMs),
-      runMs: Math.round(runMs),
-      runSteps
+      claim_ms: phase((p) => p.claimMs),
+      checkout_ms: phase((p) => p.checkoutMs),
+      evidence_ms: phase((p) => p.evidenceMs),
+      store_ms: phase((p) => p.completeMs),
+      run_ms: Math.round(runMs),
+      run_steps: runSteps
     },
     speedup: makespanMs > 0 ? round(bound.workMs / makespanMs) : 0,
     formula: SPEEDUP_FORMULA,
-    criticalPathMs: bound.criticalPathMs,
-    lowerBoundMs: round(bound.lowerBoundMs, 0),
+    critical_path_ms: bound.criticalPathMs,
+    lower_bound_ms: round(bound.lowerBoundMs, 0),
     efficiency: makespanMs > 0 ? round(Math.min(1, bound.lowerBoundMs / makespanMs)) : 0,
     utilization: Object.fromEntries([...busy].map(([agent, ms]) => [agent, makespanMs > 0 ? round(ms / makespanMs) : 0])),
     counts: { total: input.tasks.length, completed, failed, blocked, other: input.tasks.length - completed - failed - blocked },
-    costUsd: round(input.attempts.reduce((total, record) => total + (record.usage.costUsd ?? 0), 0), 6),
-    budgetUsd: input.budgetUsd,
-    budgetStopped: input.budgetStopped,
-    rateLimit: input.rateLimit,
+    cost_usd: round(input.attempts.reduce((total, record) => total + (record.usage.costUsd ?? 0), 0), 6),
+    budget_usd: input.budgetUsd,
+    budget_stopped: input.budgetStopped,
+    rate_limit: input.rateLimit,
     tasks
   };
 }
@@ -12114,7 +12117,7 @@ async function runAttempt(ctx, agent, wanted) {
     entry.endedAt = state.now();
     state.scheduler.requeue(task.id);
     const decision = state.controller.onRateLimited(state.now());
-    view.event({ event: "rate-limited", task: task.id, agent, limit: decision.limit, delayMs: decision.delayMs });
+    view.event({ event: "rate-limited", task: task.id, agent, limit: decision.limit, delay_ms: decision.delayMs });
     return;
   }
   if (outcome.status !== "ok") {
@@ -12498,7 +12501,7 @@ async function runTasks(deps, options) {
   const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
   (0, import_node_fs35.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
-  deps.view.event({ event: "run-start", total: tasks.length, toRun: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
+  deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
   try {
     for (; ; ) {
@@ -12524,10 +12527,10 @@ async function runTasks(deps, options) {
     attempts: state.attempts,
     budgetUsd: options.budgetUsd,
     budgetStopped: state.budget.exhausted,
-    rateLimit: { hits: state.controller.rateLimitedCount, lowestConcurrency: state.controller.lowestLimit }
+    rateLimit: { hits: state.controller.rateLimitedCount, lowest_concurrency: state.controller.lowestLimit }
   });
   if (options.signal.aborted) deps.view.event({ event: "interrupted", signal: String(options.signal.reason ?? "SIGINT"), released: state.released });
-  deps.view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
+  deps.view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespan_ms: report.makespan_ms });
   return { report, interrupted: options.signal.aborted, tasks: final, state, startedAt, endedAt };
 }
 async function planTasks(store, ids) {
@@ -12547,7 +12550,7 @@ function startAttempts(ctx, options) {
     const next = state.scheduler.next();
     if (next === void 0) return;
     if (!state.budget.allowsStart()) {
-      if (!state.budgetAnnounced) ctx.view.event({ event: "budget-stop", spentUsd: state.budget.spentUsd, budgetUsd: options.budgetUsd ?? 0 });
+      if (!state.budgetAnnounced) ctx.view.event({ event: "budget-stop", spent_usd: state.budget.spentUsd, budget_usd: options.budgetUsd ?? 0 });
       state.budgetAnnounced = true;
       return;
     }
@@ -12707,8 +12710,8 @@ async function runPlan(options) {
     // (verify, cleanup) only the runner works: every slot waits on it.
     runSteps: { start: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },
     budgetUsd: options.budgetUsd,
-    budgetStopped: outcome.report.budgetStopped,
-    rateLimit: outcome.report.rateLimit
+    budgetStopped: outcome.report.budget_stopped,
+    rateLimit: outcome.report.rate_limit
   });
   const report = { ...whole, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
   const reportPath = (0, import_node_path44.join)(store.localDir, REPORT_FILE);
@@ -12765,7 +12768,7 @@ function seconds2(ms) {
 function describeEvent(event) {
   switch (event.event) {
     case "run-start":
-      return `run: ${event.toRun} of ${event.total} task(s) to run with ${event.agents} agent(s) (${event.adapter})`;
+      return `run: ${event.to_run} of ${event.total} task(s) to run with ${event.agents} agent(s) (${event.adapter})`;
     case "task-start":
       return `${event.agent}: start ${event.task} (attempt ${event.attempt})`;
     case "task-complete":
@@ -12773,15 +12776,15 @@ function describeEvent(event) {
     case "task-fail":
       return `${event.agent}: ${event.blocked ? "blocked" : "failed"} ${event.task} after ${seconds2(event.ms)}: ${event.reason}`;
     case "rate-limited":
-      return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds2(event.delayMs)}`;
+      return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds2(event.delay_ms)}`;
     case "budget-stop":
-      return `budget: $${event.spentUsd.toFixed(4)} spent of $${event.budgetUsd}; no new attempts will start`;
+      return `budget: $${event.spent_usd.toFixed(4)} spent of $${event.budget_usd}; no new attempts will start`;
     case "interrupted":
       return `interrupted by ${event.signal}: agents stopped, ${event.released.length} claim(s) released, worktrees kept`;
     case "verify-start":
       return `verify: merging ${event.tasks} completed task(s)`;
     case "run-end":
-      return `run: ${event.completed}/${event.total} completed in ${seconds2(event.makespanMs)}`;
+      return `run: ${event.completed}/${event.total} completed in ${seconds2(event.makespan_ms)}`;
   }
 }
 function createProgressView(output) {
@@ -12830,7 +12833,7 @@ var init_progress_view = __esm({
             return;
           case "run-start":
             this.total = event.total;
-            this.done = event.total - event.toRun;
+            this.done = event.total - event.to_run;
             this.agents = Array.from({ length: event.agents }, (_, index) => `agent-${index + 1}`);
             break;
           case "task-start":
@@ -13419,7 +13422,7 @@ ${where2}`, repo, kept };
 }
 function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
-  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.workMs)} of agent work in ${seconds3(report.makespanMs)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
+  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.work_ms)} of agent work in ${seconds3(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
 var import_node_fs37, import_node_os6, import_node_path46, PLAN_FILE;
 var init_demo_run = __esm({
@@ -13980,8 +13983,9 @@ ${entry.summary}
       env: process.env,
       stdout: process.stdout,
       stderr: process.stderr,
+      // Progress never shares stdout with the result: with --json stdout is exactly one document.
       emit(event, human) {
-        if (json) writeJson(process.stdout, event);
+        if (json) writeJson(process.stderr, event);
         else if (human !== void 0) process.stderr.write(`${human}
 `);
       }

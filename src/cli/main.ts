@@ -79,8 +79,9 @@ export async function main(argv: string[]): Promise<number> {
       env: process.env,
       stdout: process.stdout,
       stderr: process.stderr,
+      // Progress never shares stdout with the result: with --json stdout is exactly one document.
       emit(event, human) {
-        if (json) writeJson(process.stdout, event);
+        if (json) writeJson(process.stderr, event);
         else if (human !== undefined) process.stderr.write(`${human}\n`);
       },
     };

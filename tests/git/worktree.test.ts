@@ -333,7 +333,7 @@ describe('cleanup after verify', () => {
     writeFiles(paths.two!, { 'two/late.txt': 'late\n' });
     const result = runCli(['verify', '--json'], { cwd: repo });
     expect(result.exitCode, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+    const report = result.json;
     expect(report.status).toBe('merged');
     expect(report.removed.map((entry: { task: string }) => entry.task)).toEqual(['one', 'two']);
     expect(report.removed.every((entry: { branch_deleted: boolean }) => entry.branch_deleted)).toBe(true);

@@ -8,6 +8,7 @@ import { formatDuration } from '../../text/duration.ts';
 import { printable } from '../../text/printable.ts';
 import { durationOption, integerOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
+import { writeJson } from '../output.ts';
 import { taskJson } from '../task-view.ts';
 
 // "N completed / M total (K in progress, F failed)", one row per task, and every claim flagged
@@ -87,7 +88,10 @@ async function watch(ctx: CommandContext, store: TaskBackend, staleAfterMs: numb
     if (tty) {
       ctx.stdout.write(`\x1b[H\x1b[2J${render(snap, snap.list)}\n`);
     } else if (key !== last) {
-      ctx.emit({ event: 'status', summary: snap.summary, counts: snap.counts, flags: snap.flags }, snap.summary);
+      // With --json the watch's stream is its output: JSON lines on stdout, the last document included.
+      const event = { event: 'status', summary: snap.summary, counts: snap.counts, flags: snap.flags };
+      if (ctx.json) writeJson(ctx.stdout, event);
+      else ctx.emit(event, snap.summary);
     }
     last = key;
     if (snap.done) return snap;
