@@ -115,6 +115,222 @@ var init_printable = __esm({
   }
 });
 
+// src/text/duration.ts
+function parseDuration(text, options = {}) {
+  const match = DURATION.exec(text.trim());
+  if (!match || options.unitRequired && match[2] === void 0) return void 0;
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
+  const totalSeconds = Math.round(ms / 1e3);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor(totalSeconds % 3600 / 60);
+  const seconds3 = totalSeconds % 60;
+  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
+  return `${seconds3}s`;
+}
+var UNIT_MS, DURATION;
+var init_duration = __esm({
+  "src/text/duration.ts"() {
+    "use strict";
+    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+  }
+});
+
+// src/cli/args.ts
+function parserOptions(options) {
+  return Object.fromEntries(Object.entries(options).map(([name, def]) => [
+    name,
+    { type: def.type, ...def.short !== void 0 ? { short: def.short } : {}, ...def.multiple ? { multiple: true } : {} }
+  ]));
+}
+function parseCommandArgs(argv, options, allowPositionals, usage) {
+  try {
+    const { values, positionals, tokens } = (0, import_node_util.parseArgs)({
+      args: argv,
+      options: parserOptions({ ...GLOBAL_OPTIONS, ...options }),
+      strict: true,
+      allowPositionals,
+      tokens: true
+    });
+    const repeatable = new Set(Object.entries(options).filter(([, spec]) => spec.multiple).map(([name]) => name));
+    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== "option" || !repeatable.has(token.name)), usage);
+    return { values, positionals };
+  } catch (error) {
+    const raw = error.message;
+    const unknown2 = /Unknown option '([^']+)'/.exec(raw);
+    const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
+    throw new CliError("E_USAGE", `${message}; usage: ${usage}`);
+  }
+}
+function refuseConflictingRepeats(tokens, usage) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === void 0) continue;
+    if (seen.has(token.name) && seen.get(token.name) !== token.value) {
+      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage}`);
+    }
+    seen.set(token.name, token.value);
+  }
+}
+function stringOption(values, name) {
+  const value = values[name];
+  return typeof value === "string" ? value : void 0;
+}
+function requireString(values, name, usage) {
+  const value = stringOption(values, name);
+  if (value === void 0 || value === "") {
+    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage}`);
+  }
+  return value;
+}
+function listOption(values, name) {
+  const value = stringOption(values, name);
+  if (value === void 0) return [];
+  return value.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+}
+function integerOption(values, name, min, fallback) {
+  const value = stringOption(values, name);
+  if (value === void 0) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new CliError("E_USAGE", `--${name} must be a whole number >= ${min} (got "${value}")`);
+  }
+  return Number(value);
+}
+function durationFlag(text, flag) {
+  const ms = parseDuration(text);
+  if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
+  return ms;
+}
+function durationOption(values, name, fallbackMs) {
+  const value = stringOption(values, name);
+  return value === void 0 ? fallbackMs : durationFlag(value, name);
+}
+var import_node_util, GLOBAL_OPTIONS, WORKTREES_DIR_OPTION;
+var init_args = __esm({
+  "src/cli/args.ts"() {
+    "use strict";
+    import_node_util = require("node:util");
+    init_errors();
+    init_duration();
+    GLOBAL_OPTIONS = {
+      json: { type: "boolean", help: "print one JSON document on stdout; progress goes to stderr as JSON lines (status --watch --json streams on stdout)" },
+      "tasks-dir": { type: "string", value: "DIR", help: "the local store and this machine's records (default: _tasks/ at the main worktree's root; or PARALLEL_TASKS_DIR)" },
+      store: { type: "string", value: "local|git:REMOTE", help: "where the tasks live: the local folder, or shared through a git remote (default: local; or PARALLEL_STORE)" },
+      help: { type: "boolean", short: "h", help: "print the command's usage and options" }
+    };
+    WORKTREES_DIR_OPTION = {
+      type: "string",
+      value: "DIR",
+      help: "where task worktrees live (default: .parallel/worktrees; or PARALLEL_WORKTREES_DIR)"
+    };
+  }
+});
+
+// src/cli/help.ts
+function flagText(name, def) {
+  if (def.type === "boolean") return `--${name}`;
+  return `--${name} ${def.value ?? "VALUE"}${def.multiple ? " ..." : ""}`;
+}
+function usageLine(name, spec) {
+  const parts = [`parallel-agents ${name}`];
+  if (spec.args) parts.push(spec.args);
+  const shown = /* @__PURE__ */ new Set();
+  for (const [flag, def] of Object.entries(spec.options)) {
+    if (shown.has(flag)) continue;
+    shown.add(flag);
+    const partner = def.or !== void 0 ? spec.options[def.or] : void 0;
+    if (def.or !== void 0 && partner) {
+      shown.add(def.or);
+      const choice = `${flagText(flag, def)} | ${flagText(def.or, partner)}`;
+      parts.push(def.required ? `(${choice})` : `[${choice}]`);
+    } else {
+      parts.push(def.required ? flagText(flag, def) : `[${flagText(flag, def)}]`);
+    }
+  }
+  parts.push("[--json]");
+  return parts.join(" ");
+}
+function optionRows(options) {
+  return Object.entries(options).map(([name, def]) => [`${def.short ? `-${def.short}, ` : ""}${flagText(name, def)}`, def.help]);
+}
+function columnWidth(rows) {
+  return Math.min(COLUMN, Math.max(0, ...rows.map(([left]) => left.length)));
+}
+function table(rows, width = columnWidth(rows)) {
+  return rows.flatMap(([left, right]) => left.length > width ? [`  ${left}`, `  ${" ".repeat(width)}  ${right}`] : [`  ${left.padEnd(width)}  ${right}`]);
+}
+function globalOptionLines(width) {
+  return ["Global options (every command):", ...table(optionRows(GLOBAL_OPTIONS), width)];
+}
+function commandHelp(command25, summary) {
+  const own2 = optionRows(command25.options);
+  const width = columnWidth([...own2, ...optionRows(GLOBAL_OPTIONS)]);
+  return [
+    `usage: ${command25.usage}`,
+    "",
+    summary,
+    "",
+    ...own2.length > 0 ? ["Options:", ...table(own2, width), ""] : [],
+    ...globalOptionLines(width),
+    ""
+  ].join("\n");
+}
+function groupHelp(group, members2) {
+  return [
+    `usage: parallel-agents ${group} <command> [options]`,
+    "",
+    "Commands:",
+    ...members2.flatMap(({ command: command25, summary }) => [`  ${command25.usage}`, `      ${summary}`]),
+    "",
+    `"parallel-agents ${group} <command> --help" lists each one's options.`,
+    ""
+  ].join("\n");
+}
+function topLevelHelp(commands) {
+  const width = Math.max(...commands.map(([name]) => name.length));
+  return [
+    "usage: parallel-agents <command> [options]",
+    "",
+    "Commands:",
+    ...commands.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
+    "",
+    '"parallel-agents <command> --help" lists its options.',
+    "",
+    ...globalOptionLines(),
+    "",
+    "The default store is _tasks/ at the root of the repository's main worktree; --store git:REMOTE",
+    "shares the tasks through that git remote instead, so agents on several machines work on one plan.",
+    "",
+    "Exit codes (the same for every command):",
+    ...Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`),
+    ""
+  ].join("\n");
+}
+var COLUMN;
+var init_help = __esm({
+  "src/cli/help.ts"() {
+    "use strict";
+    init_errors();
+    init_args();
+    COLUMN = 30;
+  }
+});
+
+// src/cli/command.ts
+function defineCommand(name, spec) {
+  return { ...spec, name, usage: usageLine(name, spec) };
+}
+var init_command = __esm({
+  "src/cli/command.ts"() {
+    "use strict";
+    init_help();
+  }
+});
+
 // src/text/fingerprint.ts
 function fingerprint(text) {
   let a = 2166136261;
@@ -920,9 +1136,9 @@ function issue(...args) {
   }
   return { ...iss };
 }
-function members(proto, table2) {
-  for (const key in table2) {
-    const desc = Object.getOwnPropertyDescriptor(table2, key);
+function members(proto, table3) {
+  for (const key in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -2969,31 +3185,6 @@ var init_claim_choice = __esm({
     "use strict";
     init_rules();
     CLAIM_WINDOW = 256;
-  }
-});
-
-// src/text/duration.ts
-function parseDuration(text, options = {}) {
-  const match = DURATION.exec(text.trim());
-  if (!match || options.unitRequired && match[2] === void 0) return void 0;
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
-}
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
-  const totalSeconds = Math.round(ms / 1e3);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor(totalSeconds % 3600 / 60);
-  const seconds3 = totalSeconds % 60;
-  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
-  return `${seconds3}s`;
-}
-var UNIT_MS, DURATION;
-var init_duration = __esm({
-  "src/text/duration.ts"() {
-    "use strict";
-    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
   }
 });
 
@@ -5263,85 +5454,6 @@ var init_open_store = __esm({
   }
 });
 
-// src/cli/args.ts
-function parseCommandArgs(argv, options, allowPositionals, usage19) {
-  try {
-    const { values, positionals, tokens } = (0, import_node_util.parseArgs)({
-      args: argv,
-      options: { ...GLOBAL_OPTIONS, ...options },
-      strict: true,
-      allowPositionals,
-      tokens: true
-    });
-    const repeatable = new Set(Object.entries(options).filter(([, spec]) => spec.multiple).map(([name]) => name));
-    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== "option" || !repeatable.has(token.name)), usage19);
-    return { values, positionals };
-  } catch (error) {
-    const raw = error.message;
-    const unknown2 = /Unknown option '([^']+)'/.exec(raw);
-    const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
-    throw new CliError("E_USAGE", `${message}; usage: ${usage19}`);
-  }
-}
-function refuseConflictingRepeats(tokens, usage19) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const token of tokens) {
-    if (token.kind !== "option" || token.name === void 0) continue;
-    if (seen.has(token.name) && seen.get(token.name) !== token.value) {
-      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage19}`);
-    }
-    seen.set(token.name, token.value);
-  }
-}
-function stringOption(values, name) {
-  const value = values[name];
-  return typeof value === "string" ? value : void 0;
-}
-function requireString(values, name, usage19) {
-  const value = stringOption(values, name);
-  if (value === void 0 || value === "") {
-    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage19}`);
-  }
-  return value;
-}
-function listOption(values, name) {
-  const value = stringOption(values, name);
-  if (value === void 0) return [];
-  return value.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
-}
-function integerOption(values, name, min, fallback) {
-  const value = stringOption(values, name);
-  if (value === void 0) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new CliError("E_USAGE", `--${name} must be a whole number >= ${min} (got "${value}")`);
-  }
-  return Number(value);
-}
-function durationFlag(text, flag) {
-  const ms = parseDuration(text);
-  if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
-  return ms;
-}
-function durationOption(values, name, fallbackMs) {
-  const value = stringOption(values, name);
-  return value === void 0 ? fallbackMs : durationFlag(value, name);
-}
-var import_node_util, GLOBAL_OPTIONS;
-var init_args = __esm({
-  "src/cli/args.ts"() {
-    "use strict";
-    import_node_util = require("node:util");
-    init_errors();
-    init_duration();
-    GLOBAL_OPTIONS = {
-      json: { type: "boolean" },
-      "tasks-dir": { type: "string" },
-      store: { type: "string" },
-      help: { type: "boolean", short: "h" }
-    };
-  }
-});
-
 // src/cli/open-store.ts
 function openStore2(ctx) {
   return openStore({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), store: stringOption(ctx.values, "store"), env: ctx.env });
@@ -5363,9 +5475,9 @@ var command;
 var init_init = __esm({
   "src/cli/commands/init.ts"() {
     "use strict";
+    init_command();
     init_open_store2();
-    command = {
-      usage: "parallel-agents init [--tasks-dir DIR] [--json]",
+    command = defineCommand("init", {
       options: {},
       async run(ctx) {
         const store = openStore2(ctx);
@@ -5376,7 +5488,7 @@ var init_init = __esm({
         ].filter(Boolean).join("\n");
         return { data: result, text };
       }
-    };
+    });
   }
 });
 
@@ -5674,32 +5786,32 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs11, import_node_path16, usage, command2;
+var import_node_fs11, import_node_path16, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
     import_node_fs11 = require("node:fs");
     import_node_path16 = require("node:path");
     init_errors();
+    init_command();
     init_args();
     init_open_store2();
     init_task_view();
     init_scope_entry();
     init_caller();
-    usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
-    command2 = {
-      usage,
+    command2 = defineCommand("add", {
       options: {
-        id: { type: "string" },
-        title: { type: "string" },
-        role: { type: "string" },
-        files: { type: "string" },
-        "depends-on": { type: "string" },
-        "max-attempts": { type: "string" },
-        body: { type: "string" },
-        "body-file": { type: "string" }
+        id: { type: "string", value: "ID", required: true, help: 'the task id: lowercase letters, digits, ".", "_", "-"' },
+        title: { type: "string", value: "TEXT", required: true, help: "one line saying what the task does" },
+        role: { type: "string", value: "ROLE", help: "the agent role that may claim it, e.g. backend-developer (default: any)" },
+        files: { type: "string", value: "a,b", help: "its write scope: repository paths or globs, comma-separated (default: none)" },
+        "depends-on": { type: "string", value: "x,y", help: "ids of tasks that must be completed before it can be claimed" },
+        "max-attempts": { type: "string", value: "N", help: "attempts before it is blocked (default 2)" },
+        body: { type: "string", value: "TEXT", or: "body-file", help: "the agent's instructions" },
+        "body-file": { type: "string", value: "F", help: "read the agent's instructions from this file" }
       },
       async run(ctx) {
+        const usage = command2.usage;
         requireOrchestrator(ctx, "adding tasks");
         const { values } = ctx;
         const bodyText = stringOption(values, "body");
@@ -5727,7 +5839,7 @@ var init_add = __esm({
         }]);
         return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.description}` };
       }
-    };
+    });
   }
 });
 
@@ -5736,10 +5848,11 @@ var claim_exports = {};
 __export(claim_exports, {
   command: () => command3
 });
-var usage2, command3;
+var command3;
 var init_claim = __esm({
   "src/cli/commands/claim.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_liveness();
     init_next_steps();
@@ -5747,18 +5860,16 @@ var init_claim = __esm({
     init_caller();
     init_open_store2();
     init_task_view();
-    usage2 = "parallel-agents claim --agent NAME [--role ROLE] [--task ID] [--holder-pid PID] [--json]";
-    command3 = {
-      usage: usage2,
+    command3 = defineCommand("claim", {
       options: {
-        agent: { type: "string" },
-        role: { type: "string" },
-        task: { type: "string" },
-        "holder-pid": { type: "string" }
+        agent: { type: "string", value: "NAME", required: true, help: "who claims: your agent name, unique among the agents working now" },
+        role: { type: "string", value: "ROLE", help: "claim only tasks for this role (tasks without a role fit every role)" },
+        task: { type: "string", value: "ID", help: "claim this task, not any claimable one" },
+        "holder-pid": { type: "string", value: "PID", help: "the process that holds the claim: when it dies, recover takes the claim back at once" }
       },
       async run(ctx) {
         const store = openStore2(ctx);
-        const agent = requireString(ctx.values, "agent", usage2);
+        const agent = requireString(ctx.values, "agent", command3.usage);
         const holderPid = integerOption(ctx.values, "holder-pid", 1);
         if (holderPid !== void 0 && !isProcessAlive(holderPid)) {
           throw new CliError("E_INVALID", `--holder-pid ${holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
@@ -5775,7 +5886,7 @@ ${taskText(task)}
 ${next}`
         };
       }
-    };
+    });
   }
 });
 
@@ -5784,24 +5895,27 @@ var heartbeat_exports = {};
 __export(heartbeat_exports, {
   command: () => command4
 });
-var usage3, command4;
+var command4;
 var init_heartbeat = __esm({
   "src/cli/commands/heartbeat.ts"() {
     "use strict";
+    init_command();
     init_args();
     init_caller();
     init_open_store2();
     init_task_view();
-    usage3 = "parallel-agents heartbeat --agent NAME --task ID [--token TOKEN] [--json]";
-    command4 = {
-      usage: usage3,
-      options: { agent: { type: "string" }, task: { type: "string" }, token: { type: "string" } },
+    command4 = defineCommand("heartbeat", {
+      options: {
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
-        const task = await store.heartbeat(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage3), task: requireString(ctx.values, "task", usage3), token: stringOption(ctx.values, "token") }));
+        const task = await store.heartbeat(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command4.usage), task: requireString(ctx.values, "task", command4.usage), token: stringOption(ctx.values, "token") }));
         return { data: { task: taskJson(task) }, text: `lease renewed on ${task.id}` };
       }
-    };
+    });
   }
 });
 
@@ -6478,10 +6592,11 @@ var complete_exports = {};
 __export(complete_exports, {
   command: () => command5
 });
-var usage4, command5;
+var command5;
 var init_complete = __esm({
   "src/cli/commands/complete.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_evidence();
     init_repo_context();
@@ -6491,23 +6606,21 @@ var init_complete = __esm({
     init_caller();
     init_open_store2();
     init_task_view();
-    usage4 = "parallel-agents complete --agent NAME --task ID [--commit SHA | --commit-worktree] [--summary TEXT] [--token TOKEN] [--json]";
-    command5 = {
-      usage: usage4,
+    command5 = defineCommand("complete", {
       options: {
-        agent: { type: "string" },
-        task: { type: "string" },
-        commit: { type: "string" },
-        "commit-worktree": { type: "boolean" },
-        summary: { type: "string" },
-        token: { type: "string" }
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        commit: { type: "string", value: "SHA", or: "commit-worktree", help: "the work's commit, on the task's branch (needed when the task has files)" },
+        "commit-worktree": { type: "boolean", help: "commit what is left in the task's worktree and use that commit" },
+        summary: { type: "string", value: "TEXT", help: "one line on what was done, kept in the task file" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
       },
       async run(ctx) {
         const store = openStore2(ctx);
-        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage4), task: requireString(ctx.values, "task", usage4), token: stringOption(ctx.values, "token") });
+        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command5.usage), task: requireString(ctx.values, "task", command5.usage), token: stringOption(ctx.values, "token") });
         let commit = stringOption(ctx.values, "commit");
         const commitWorktree = ctx.values["commit-worktree"] === true;
-        if (commitWorktree && commit !== void 0) throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${usage4}`);
+        if (commitWorktree && commit !== void 0) throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${command5.usage}`);
         if (commit !== void 0 && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(commit)) {
           throw new CliError("E_INVALID", `--commit "${commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
         }
@@ -6526,7 +6639,7 @@ var init_complete = __esm({
           text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ""}; claim the next task with ${claimCommand(proof2.agent, task.role)}`
         };
       }
-    };
+    });
   }
 });
 
@@ -6535,26 +6648,30 @@ var fail_exports = {};
 __export(fail_exports, {
   command: () => command6
 });
-var usage5, command6;
+var command6;
 var init_fail = __esm({
   "src/cli/commands/fail.ts"() {
     "use strict";
+    init_command();
     init_args();
     init_caller();
     init_open_store2();
     init_task_view();
-    usage5 = "parallel-agents fail --agent NAME --task ID --reason TEXT [--token TOKEN] [--json]";
-    command6 = {
-      usage: usage5,
-      options: { agent: { type: "string" }, task: { type: "string" }, reason: { type: "string" }, token: { type: "string" } },
+    command6 = defineCommand("fail", {
+      options: {
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        reason: { type: "string", value: "TEXT", required: true, help: "why it failed, for the next attempt and for people (counts an attempt)" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
-        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage5), task: requireString(ctx.values, "task", usage5), token: stringOption(ctx.values, "token") });
-        const task = await store.fail({ ...proof2, reason: requireString(ctx.values, "reason", usage5) });
+        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command6.usage), task: requireString(ctx.values, "task", command6.usage), token: stringOption(ctx.values, "token") });
+        const task = await store.fail({ ...proof2, reason: requireString(ctx.values, "reason", command6.usage) });
         const text = task.state === "blocked" ? `${task.id} is blocked after ${task.attempts} failed attempts: a person must look at it` : `${task.id} failed (attempt ${task.attempts} of ${task.max_attempts}); it can be claimed again`;
         return { data: { task: taskJson(task) }, text };
       }
-    };
+    });
   }
 });
 
@@ -6563,24 +6680,27 @@ var release_exports = {};
 __export(release_exports, {
   command: () => command7
 });
-var usage6, command7;
+var command7;
 var init_release = __esm({
   "src/cli/commands/release.ts"() {
     "use strict";
+    init_command();
     init_args();
     init_caller();
     init_open_store2();
     init_task_view();
-    usage6 = "parallel-agents release --agent NAME --task ID [--token TOKEN] [--json]";
-    command7 = {
-      usage: usage6,
-      options: { agent: { type: "string" }, task: { type: "string" }, token: { type: "string" } },
+    command7 = defineCommand("release", {
+      options: {
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
-        const task = await store.release(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage6), task: requireString(ctx.values, "task", usage6), token: stringOption(ctx.values, "token") }));
+        const task = await store.release(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command7.usage), task: requireString(ctx.values, "task", command7.usage), token: stringOption(ctx.values, "token") }));
         return { data: { task: taskJson(task) }, text: `released ${task.id} (no attempt counted)` };
       }
-    };
+    });
   }
 });
 
@@ -6593,14 +6713,19 @@ var command8;
 var init_recover = __esm({
   "src/cli/commands/recover.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_rules();
+    init_duration();
     init_args();
     init_caller();
     init_open_store2();
-    command8 = {
-      usage: "parallel-agents recover [--stale-after 30m] [--task ID --force] [--json]",
-      options: { "stale-after": { type: "string" }, task: { type: "string" }, force: { type: "boolean" } },
+    command8 = defineCommand("recover", {
+      options: {
+        "stale-after": { type: "string", value: "30m", help: `take back claims with no heartbeat for this long (default ${formatDuration(DEFAULT_LEASE_MS)}); dead holders at once` },
+        task: { type: "string", value: "ID", help: "only this task" },
+        force: { type: "boolean", help: "with --task: take that claim back even if it is live (never from a subagent)" }
+      },
       async run(ctx) {
         const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_LEASE_MS);
         const task = stringOption(ctx.values, "task");
@@ -6621,7 +6746,7 @@ var init_recover = __esm({
         if (lines3.length === 0) lines3.push("nothing to recover");
         return { data: report, text: lines3.join("\n") };
       }
-    };
+    });
   }
 });
 
@@ -6786,6 +6911,7 @@ var command9;
 var init_status = __esm({
   "src/cli/commands/status.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_worktree_registry();
     init_rules();
@@ -6796,9 +6922,12 @@ var init_status = __esm({
     init_open_store2();
     init_output();
     init_task_view();
-    command9 = {
-      usage: "parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]",
-      options: { watch: { type: "boolean" }, "stale-after": { type: "string" }, running: { type: "string" } },
+    command9 = defineCommand("status", {
+      options: {
+        watch: { type: "boolean", help: "redraw every second until no work is left (with --json: one JSON line per change on stdout)" },
+        "stale-after": { type: "string", value: "30m", help: `flag claims with no heartbeat for this long (default ${formatDuration(DEFAULT_LEASE_MS)})` },
+        running: { type: "string", value: "N", help: "agents launched that have not reported yet, for launch_limit (default: one per claim held)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
         if (!await store.exists()) {
@@ -6811,7 +6940,7 @@ var init_status = __esm({
         const launch = { launch_limit: launchNow(snap.claimable, claimed, ctx.env, running ?? claimed), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(snap, list) };
       }
-    };
+    });
   }
 });
 
@@ -6820,28 +6949,29 @@ var show_exports = {};
 __export(show_exports, {
   command: () => command10
 });
-var usage7, command10;
+var command10;
 var init_show = __esm({
   "src/cli/commands/show.ts"() {
     "use strict";
     init_errors();
+    init_command();
     init_args();
     init_open_store2();
     init_task_view();
     init_worktree_registry();
-    usage7 = "parallel-agents show --task ID [--json]";
-    command10 = {
-      usage: usage7,
-      options: { task: { type: "string" } },
+    command10 = defineCommand("show", {
+      options: {
+        task: { type: "string", value: "ID", required: true, help: "the task to print, with its state, claim and worktree" }
+      },
       async run(ctx) {
-        const id = requireString(ctx.values, "task", usage7);
+        const id = requireString(ctx.values, "task", command10.usage);
         const store = openStore2(ctx);
         const task = await store.get(id);
         if (!task) throw new CliError("E_NOT_FOUND", `task "${id}" does not exist in ${store.description}`);
         const worktree = readWorktreeRecord(store.localDir, id);
         return { data: { task: { ...taskJson(task, Date.now(), worktree), body: task.body } }, text: taskText(task, Date.now(), worktree) };
       }
-    };
+    });
   }
 });
 
@@ -7888,7 +8018,7 @@ var init_render_mermaid = __esm({
 });
 
 // src/plan/render-text.ts
-function table(rows) {
+function table2(rows) {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column])).join("  ").trimEnd());
 }
@@ -7899,7 +8029,7 @@ function renderPlanText(analysis) {
   lines3.push("");
   const estimateOf = new Map(analysis.tasks.map((task) => [task.id, task.estimate]));
   lines3.push(
-    ...table([
+    ...table2([
       ["wave", "tasks", "ids"],
       ...analysis.waves.map((wave, index) => [
         String(index + 1),
@@ -7937,13 +8067,14 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path21, usage8, FORMATS, command11;
+var import_node_path21, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
     import_node_path21 = require("node:path");
     init_errors();
     init_args();
+    init_command();
     init_output();
     init_agent_count();
     init_check_plan();
@@ -7952,20 +8083,19 @@ var init_plan_check = __esm({
     init_render_json();
     init_render_mermaid();
     init_render_text();
-    usage8 = "parallel-agents plan check PLAN [--format text|mermaid|json] [--max-agents N] [--json]";
     FORMATS = ["text", "mermaid", "json"];
-    command11 = {
-      usage: usage8,
+    command11 = defineCommand("plan check", {
+      args: "PLAN",
       options: {
-        format: { type: "string" },
-        "max-agents": { type: "string" }
+        format: { type: "string", value: "text|mermaid|json", help: "text (default): waves, critical path, agents; mermaid: the graph; json: every edge with its reason" },
+        "max-agents": { type: "string", value: "N", help: `the most agents to recommend (default ${DEFAULT_MAX_AGENTS})` }
       },
       allowPositionals: true,
       async run(ctx) {
-        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage8}`);
+        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command11.usage}`);
         const format = stringOption(ctx.values, "format") ?? "text";
         if (!FORMATS.includes(format)) {
-          throw new CliError("E_USAGE", `--format must be one of ${FORMATS.join(", ")} (got "${format}"); usage: ${usage8}`);
+          throw new CliError("E_USAGE", `--format must be one of ${FORMATS.join(", ")} (got "${format}"); usage: ${command11.usage}`);
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
@@ -7977,7 +8107,7 @@ var init_plan_check = __esm({
         if (format === "json") return { data: void 0, text: JSON.stringify(build(), null, 2) };
         return { data: void 0, text: format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis) };
       }
-    };
+    });
   }
 });
 
@@ -8070,29 +8200,29 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path22, usage9, command12;
+var import_node_path22, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
     import_node_path22 = require("node:path");
     init_errors();
     init_args();
+    init_command();
     init_open_store2();
     init_agent_count();
     init_load_plan();
     init_publish_plan();
     init_caller();
-    usage9 = "parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]";
-    command12 = {
-      usage: usage9,
+    command12 = defineCommand("plan publish", {
+      args: "PLAN",
       options: {
-        "allow-mixed": { type: "boolean" },
-        "max-agents": { type: "string" }
+        "allow-mixed": { type: "boolean", help: "publish even while unfinished tasks of another plan are in the store" },
+        "max-agents": { type: "string", value: "N", help: `the most agents to recommend (default ${DEFAULT_MAX_AGENTS})` }
       },
       allowPositionals: true,
       async run(ctx) {
         requireOrchestrator(ctx, "publishing a plan");
-        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
+        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command12.usage}`);
         const path = ctx.positionals[0];
         const plan = await loadPlan((0, import_node_path22.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
@@ -8114,15 +8244,15 @@ var init_plan_publish = __esm({
         const text = result.published.length === 0 ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.description}` : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? "" : "s"} to ${store.description}${result.skipped.length > 0 ? ` (${result.skipped.length} already there)` : ""}; ${analysis.edges.length} ordering edges written into depends_on; recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
         return { data, text };
       }
-    };
+    });
   }
 });
 
 // src/batch/batch-pattern.ts
-function checkBatchPattern(pattern, flag, usage19) {
+function checkBatchPattern(pattern, flag, usage) {
   const trimmed = pattern.trim();
   const problem = trimmed === "" ? "is empty" : trimmed.startsWith("/") || /^[A-Za-z]:[\\/]/.test(trimmed) ? "is absolute; write it relative to the repository root" : trimmed.split(/[\\/]/).includes("..") ? 'contains ".."; patterns stay inside the repository' : trimmed.startsWith("!") ? flag === "glob" ? "is negated; pass what to leave out as --ignore PATTERN" : 'is negated; write the pattern to leave out without "!"' : void 0;
-  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage19}`);
+  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage}`);
   return trimmed.replace(/^(\.\/)+/, "");
 }
 var init_batch_pattern = __esm({
@@ -8264,12 +8394,12 @@ var init_path_order = __esm({
 });
 
 // src/batch/file-group.ts
-function parseGroupMode(text, usage19) {
+function parseGroupMode(text, usage) {
   if (text === "file") return { kind: "file" };
   if (text === "dir") return { kind: "dir", depth: void 0 };
   const match = /^dir:(\d+)$/.exec(text);
   if (match && Number(match[1]) >= 1) return { kind: "dir", depth: Number(match[1]) };
-  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage19}`);
+  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage}`);
 }
 function folderKey(file, depth) {
   const last = file.lastIndexOf("/");
@@ -8852,7 +8982,7 @@ __export(batch_units_exports, {
 function patterns(values, flag) {
   const value = values[flag];
   const list = Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
-  return list.map((pattern) => checkBatchPattern(pattern, flag, usage10));
+  return list.map((pattern) => checkBatchPattern(pattern, flag, command13.usage));
 }
 function planRequest(values, cwd) {
   const source = stringOption(values, "plan-out");
@@ -8860,13 +8990,13 @@ function planRequest(values, cwd) {
   const planOnly = ["role", "estimate", "name", "force"].filter((flag) => values[flag] !== void 0);
   if (source === void 0) {
     if (instruction !== void 0 || planOnly.length > 0) {
-      throw new CliError("E_USAGE", `--${instruction !== void 0 ? "instruction" : planOnly[0]} only applies with --plan-out FILE; usage: ${usage10}`);
+      throw new CliError("E_USAGE", `--${instruction !== void 0 ? "instruction" : planOnly[0]} only applies with --plan-out FILE; usage: ${command13.usage}`);
     }
     return void 0;
   }
-  if (source === "") throw new CliError("E_USAGE", `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${usage10}`);
+  if (source === "") throw new CliError("E_USAGE", `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${command13.usage}`);
   if (instruction === void 0 || instruction.trim() === "") {
-    throw new CliError("E_USAGE", `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${usage10}`);
+    throw new CliError("E_USAGE", `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${command13.usage}`);
   }
   const role = stringOption(values, "role");
   if (role !== void 0 && !AGENT_NAME_PATTERN.test(role)) {
@@ -8899,13 +9029,14 @@ function renderText(found, plan, estimates) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path27, usage10, MAX_ROWS, command13;
+var import_node_path27, MAX_ROWS, command13;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
     import_node_path27 = require("node:path");
     init_errors();
     init_args();
+    init_command();
     init_output();
     init_batch_pattern();
     init_batch_plan();
@@ -8915,28 +9046,26 @@ var init_batch_units = __esm({
     init_unit_id();
     init_plan_schema();
     init_task_schema();
-    usage10 = "parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] [--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m (for a unit of median size; scaled by file count)] [--name NAME] [--force]] [--json]";
     MAX_ROWS = 30;
-    command13 = {
-      usage: usage10,
+    command13 = defineCommand("batch units", {
       options: {
-        glob: { type: "string", multiple: true },
-        ignore: { type: "string", multiple: true },
-        group: { type: "string" },
-        min: { type: "string" },
-        max: { type: "string" },
-        "plan-out": { type: "string" },
-        instruction: { type: "string" },
-        role: { type: "string" },
-        estimate: { type: "string" },
-        name: { type: "string" },
-        force: { type: "boolean" }
+        glob: { type: "string", multiple: true, value: "PATTERN", required: true, help: "files the instruction applies to, relative to the repository root (repeatable)" },
+        ignore: { type: "string", multiple: true, value: "PATTERN", help: "files to leave out (repeatable); .gitignore is always honoured" },
+        group: { type: "string", value: "file|dir|dir:N", help: "one unit per file, per folder, or per folder N levels deep (default dir)" },
+        min: { type: "string", value: "N", help: "warn when there are fewer than N units: a fan-out may not pay off (default 5, or --max if lower)" },
+        max: { type: "string", value: "N", help: "merge groups down to at most N units (default 30)" },
+        "plan-out": { type: "string", value: "FILE", help: "also write a plan with one task per unit, e.g. .parallel/plans/batch-tests.yaml" },
+        instruction: { type: "string", value: "TEXT", help: "with --plan-out: what every agent must do to its files (required there)" },
+        role: { type: "string", value: "ROLE", help: "with --plan-out: the role of every task (default: none)" },
+        estimate: { type: "string", value: "10m", help: "with --plan-out: the time of a unit of median size, scaled by file count (default 10m)" },
+        name: { type: "string", value: "NAME", help: "with --plan-out: the plan's name (default: from the file name)" },
+        force: { type: "boolean", help: "with --plan-out: overwrite an existing file" }
       },
       async run(ctx) {
         const globs = patterns(ctx.values, "glob");
-        if (globs.length === 0) throw new CliError("E_USAGE", `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${usage10}`);
+        if (globs.length === 0) throw new CliError("E_USAGE", `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${command13.usage}`);
         const ignore = patterns(ctx.values, "ignore");
-        const group = parseGroupMode(stringOption(ctx.values, "group") ?? "dir", usage10);
+        const group = parseGroupMode(stringOption(ctx.values, "group") ?? "dir", command13.usage);
         const max = integerOption(ctx.values, "max", 1, 30);
         const min = integerOption(ctx.values, "min", 1, Math.min(5, max));
         if (min > max) throw new CliError("E_USAGE", `--min ${min} is larger than --max ${max}; lower --min or raise --max`);
@@ -8962,7 +9091,7 @@ var init_batch_units = __esm({
         };
         return { data, text: renderText(found, plan, estimates) };
       }
-    };
+    });
   }
 });
 
@@ -9743,11 +9872,12 @@ var worktree_add_exports = {};
 __export(worktree_add_exports, {
   command: () => command15
 });
-var usage11, command15;
+var command15;
 var init_worktree_add = __esm({
   "src/cli/commands/worktree-add.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree();
     init_worktree_sparse();
@@ -9757,18 +9887,16 @@ var init_worktree_add = __esm({
     init_stacked_base();
     init_open_store2();
     init_duration();
-    usage11 = "parallel-agents worktree add --task ID [--base REF] [--checkout auto|full|scoped] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
-    command15 = {
-      usage: usage11,
+    command15 = defineCommand("worktree add", {
       options: {
-        task: { type: "string" },
-        base: { type: "string" },
-        checkout: { type: "string" },
-        sparse: { type: "string" },
-        "worktrees-dir": { type: "string" }
+        task: { type: "string", value: "ID", required: true, help: "the task the worktree and its branch parallel/ID are for" },
+        base: { type: "string", value: "REF", help: "the commit to start from (default: HEAD, or the work of the task's dependencies)" },
+        checkout: { type: "string", value: "auto|full|scoped", help: "scoped: only the task's folders; full: everything; auto (default): scoped above 5,000 tracked files" },
+        sparse: { type: "string", value: "DIR,...", help: "with a scoped checkout: more folders to check out" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
-        const taskId = requireString(ctx.values, "task", usage11);
+        const taskId = requireString(ctx.values, "task", command15.usage);
         const mode = parseCheckoutMode(stringOption(ctx.values, "checkout"));
         const context = openRepoContext({
           cwd: ctx.cwd,
@@ -9816,7 +9944,7 @@ checkout: ${checkout.reason}${sparseLines}${stackNote}${portNote}${readyNote}
 cd ${record.path}`
         };
       }
-    };
+    });
   }
 });
 
@@ -9864,11 +9992,11 @@ var init_worktree_list = __esm({
   "src/cli/commands/worktree-list.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree();
     init_backup_ref();
-    command16 = {
-      usage: "parallel-agents worktree list [--json]",
+    command16 = defineCommand("worktree list", {
       options: {},
       async run(ctx) {
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
@@ -9885,7 +10013,7 @@ var init_worktree_list = __esm({
         ].join("\n");
         return { data: { worktrees, backups, problems }, text };
       }
-    };
+    });
   }
 });
 
@@ -10025,27 +10153,26 @@ var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
   command: () => command17
 });
-var usage12, command17;
+var command17;
 var init_worktree_remove2 = __esm({
   "src/cli/commands/worktree-remove.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree_remove();
     init_caller();
-    usage12 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
-    command17 = {
-      usage: usage12,
+    command17 = defineCommand("worktree remove", {
       options: {
-        task: { type: "string" },
-        into: { type: "string" },
-        force: { type: "boolean" }
+        task: { type: "string", value: "ID", required: true, help: "the task whose worktree goes" },
+        into: { type: "string", value: "BRANCH", help: "delete the task's branch when all its commits are in BRANCH (default: the main worktree's branch)" },
+        force: { type: "boolean", help: "remove even with uncommitted or unmerged work, kept under refs/parallel/backup/ (never from a subagent)" }
       },
       async run(ctx) {
         if (ctx.values.force === true) requireOrchestrator(ctx, "worktree remove --force");
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
         const result = await removeWorktree(context, {
-          taskId: requireString(ctx.values, "task", usage12),
+          taskId: requireString(ctx.values, "task", command17.usage),
           target: stringOption(ctx.values, "into"),
           force: ctx.values.force === true
         });
@@ -10055,7 +10182,7 @@ var init_worktree_remove2 = __esm({
         for (const ref of result.backup_refs) lines3.push(`backup: ${ref}`);
         return { data: result, text: lines3.join("\n") };
       }
-    };
+    });
   }
 });
 
@@ -10237,11 +10364,13 @@ var init_worktree_prune2 = __esm({
   "src/cli/commands/worktree-prune.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree_prune();
-    command18 = {
-      usage: "parallel-agents worktree prune [--worktrees-dir DIR] [--json]",
-      options: { "worktrees-dir": { type: "string" } },
+    command18 = defineCommand("worktree prune", {
+      options: {
+        "worktrees-dir": WORKTREES_DIR_OPTION
+      },
       async run(ctx) {
         const context = openRepoContext({
           cwd: ctx.cwd,
@@ -10259,7 +10388,7 @@ var init_worktree_prune2 = __esm({
         ];
         return { data: result, text: lines3.length > 0 ? lines3.join("\n") : "nothing to prune" };
       }
-    };
+    });
   }
 });
 
@@ -10388,12 +10517,13 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path37, import_node_fs28, usage13, command19;
+var import_node_path37, import_node_fs28, command19;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
     import_node_path37 = require("node:path");
     init_args();
+    init_command();
     import_node_fs28 = require("node:fs");
     init_claude_settings();
     init_repo_context();
@@ -10403,14 +10533,12 @@ var init_setup = __esm({
     init_run_git();
     init_worktree_include();
     init_caller();
-    usage13 = "parallel-agents setup [--write] [--shared] [--trust] [--json]";
-    command19 = {
-      usage: usage13,
+    command19 = defineCommand("setup", {
       options: {
-        write: { type: "boolean" },
-        shared: { type: "boolean" },
-        trust: { type: "boolean" },
-        "worktrees-dir": { type: "string" }
+        write: { type: "boolean", help: "add the missing rules to the settings file (without it: a dry run)" },
+        shared: { type: "boolean", help: ".claude/settings.json, shared with the team, instead of your .claude/settings.local.json" },
+        trust: { type: "boolean", help: "with --write: record the workspace as trusted in Claude Code's config, so claude -p applies the shared file" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
         const write2 = ctx.values.write === true;
@@ -10475,7 +10603,7 @@ var init_setup = __esm({
           text: lines3.join("\n")
         };
       }
-    };
+    });
   }
 });
 
@@ -10485,12 +10613,13 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command20
 });
-var import_node_fs29, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var import_node_fs29, CHECK_OUTPUT_TAIL_LINES, command20;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
     import_node_fs29 = require("node:fs");
     init_args();
+    init_command();
     init_errors();
     init_worktree();
     init_repo_context();
@@ -10501,17 +10630,15 @@ var init_check = __esm({
     init_task_schema();
     init_duration();
     init_open_store2();
-    usage14 = "parallel-agents check --task ID [--timeout 10m] [--json]";
     CHECK_OUTPUT_TAIL_LINES = 40;
-    command20 = {
-      usage: usage14,
+    command20 = defineCommand("check", {
       options: {
-        task: { type: "string" },
-        timeout: { type: "string" },
-        "worktrees-dir": { type: "string" }
+        task: { type: "string", value: "ID", required: true, help: "the task whose check runs, in its worktree" },
+        timeout: { type: "string", value: "10m", help: "stop the check after this long (default: the project's check_timeout, else 10m)" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
-        const taskId = validateTaskId(requireString(ctx.values, "task", usage14));
+        const taskId = validateTaskId(requireString(ctx.values, "task", command20.usage));
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
@@ -10546,7 +10673,7 @@ var init_check = __esm({
         if (!passed && outputTail) lines3.push(...outputTail.split("\n").map((line) => `  | ${line}`));
         return { data, text: lines3.join("\n"), exitCode: passed ? 0 : 1 };
       }
-    };
+    });
   }
 });
 
@@ -11243,28 +11370,27 @@ function renderReport(report, problemCount) {
   lines3.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
   return lines3.join("\n");
 }
-var usage15, command21;
+var command21;
 var init_verify = __esm({
   "src/cli/commands/verify.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_errors();
     init_repo_context();
     init_verify_store();
     init_open_store2();
     init_caller();
-    usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--keep-worktrees] [--json]";
-    command21 = {
-      usage: usage15,
+    command21 = defineCommand("verify", {
       options: {
-        into: { type: "string" },
-        test: { type: "string" },
-        "test-mode": { type: "string" },
-        "test-timeout": { type: "string" },
-        "dry-run": { type: "boolean" },
-        "allow-scope-drift": { type: "boolean" },
-        "keep-worktrees": { type: "boolean" },
-        "worktrees-dir": { type: "string" }
+        into: { type: "string", value: "BRANCH", help: "the branch to merge into (default: the main worktree's branch)" },
+        test: { type: "string", value: "CMD", help: "the test gate: a shell command that must pass on the merged result" },
+        "test-mode": { type: "string", value: "each|once", help: "each (default): test after every merge; once: test the result, bisect on failure" },
+        "test-timeout": { type: "string", value: "30m", help: "stop the test command after this long (default 30m)" },
+        "dry-run": { type: "boolean", help: "check ownership and conflicts only; change nothing" },
+        "allow-scope-drift": { type: "boolean", help: "merge even when a task changed files outside its scope (reported as warnings)" },
+        "keep-worktrees": { type: "boolean", help: "keep the merged tasks' worktrees and branches" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
         requireOrchestrator(ctx, "verify (merging into the target, running --test)");
@@ -11288,7 +11414,7 @@ var init_verify = __esm({
         });
         return { data: report, text: renderReport(report, report.store_problems.length), exitCode: report.status === "stopped" ? 1 : 0 };
       }
-    };
+    });
   }
 });
 
@@ -11545,12 +11671,12 @@ function commandAdapter(argv, killGraceMs) {
       });
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
-      const usage19 = usageFromLastLine(exit.stdout);
+      const usage = usageFromLastLine(exit.stdout);
       const outcome = classifyExit(exit, attempt.timeoutMs);
       if (outcome.status === "failed" && exit.spawnError === void 0 && looksRateLimited(exit.stderrTail)) {
-        return { status: "rate-limited", reason: outcome.reason, usage: usage19, exit };
+        return { status: "rate-limited", reason: outcome.reason, usage, exit };
       }
-      return { ...outcome, usage: usage19, exit };
+      return { ...outcome, usage, exit };
     }
   };
 }
@@ -11632,12 +11758,12 @@ function parseClaudeResult(stdout) {
 }
 function usageOf(result) {
   if (!result) return {};
-  const usage19 = result.usage ?? {};
-  const input = (usage19.input_tokens ?? 0) + (usage19.cache_creation_input_tokens ?? 0) + (usage19.cache_read_input_tokens ?? 0);
+  const usage = result.usage ?? {};
+  const input = (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
   return {
     costUsd: typeof result.total_cost_usd === "number" ? result.total_cost_usd : void 0,
     inputTokens: result.usage ? input : void 0,
-    outputTokens: usage19.output_tokens,
+    outputTokens: usage.output_tokens,
     turns: result.num_turns
   };
 }
@@ -11661,22 +11787,22 @@ function claudeAdapter(options = {}) {
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
       const result = parseClaudeResult(exit.stdout);
-      const usage19 = usageOf(result);
+      const usage = usageOf(result);
       const base = classifyExit(exit, attempt.timeoutMs);
-      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage19, exit };
+      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage, exit };
       const status = result?.api_error_status;
       if (status === 429 || status === 529) {
-        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage19, exit };
+        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage, exit };
       }
       if (result?.is_error || base.status === "failed") {
         const text = result?.result ?? "";
-        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage19, exit };
-        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage19, exit };
+        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage, exit };
+        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage, exit };
       }
-      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage19, exit };
+      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage, exit };
       const refused = reportedFailure(result.result ?? "");
-      if (refused) return { status: "failed", reason: refused, usage: usage19, exit };
-      return { status: "ok", usage: usage19, exit };
+      if (refused) return { status: "failed", reason: refused, usage, exit };
+      return { status: "ok", usage, exit };
     }
   };
 }
@@ -11958,10 +12084,10 @@ function buildRunReport(input) {
       agent_ms: agentTimeOf(task.id),
       orchestration_ms: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
       wait_ms: Math.round(task.waitMs ?? 0),
-      cost_usd: round(sum((usage19) => usage19.costUsd), 6),
-      input_tokens: sum((usage19) => usage19.inputTokens),
-      output_tokens: sum((usage19) => usage19.outputTokens),
-      turns: sum((usage19) => usage19.turns),
+      cost_usd: round(sum((usage) => usage.costUsd), 6),
+      input_tokens: sum((usage) => usage.inputTokens),
+      output_tokens: sum((usage) => usage.outputTokens),
+      turns: sum((usage) => usage.turns),
       ...task.commit ? { commit: task.commit } : {},
       ...lastError && task.state !== "completed" ? { last_error: lastError } : {}
     };
@@ -12920,44 +13046,44 @@ function interruptOnSignals() {
     }
   };
 }
-var usage16, command22;
+var command22;
 var init_run = __esm({
   "src/cli/commands/run.ts"() {
     "use strict";
     init_errors();
     init_args();
+    init_command();
     init_caller();
-    usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--checkout auto|full|scoped] [--keep-worktrees] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
-    command22 = {
-      usage: usage16,
+    command22 = defineCommand("run", {
+      args: "PLAN",
       options: {
-        agents: { type: "string" },
-        "agent-cmd": { type: "string" },
-        claude: { type: "boolean" },
-        "plugin-dir": { type: "string" },
-        "permission-mode": { type: "string" },
-        "allowed-tools": { type: "string" },
-        timeout: { type: "string" },
-        "max-attempts": { type: "string" },
-        test: { type: "string" },
-        "test-timeout": { type: "string" },
-        "budget-usd": { type: "string" },
-        into: { type: "string" },
-        checkout: { type: "string" },
-        "keep-worktrees": { type: "boolean" },
-        resume: { type: "boolean" },
-        heartbeat: { type: "string" },
-        backoff: { type: "string" },
-        "stale-after": { type: "string" }
+        "agent-cmd": { type: "string", value: "CMD", required: true, or: "claude", help: "run each task with this program (the prompt on stdin, the task in PARALLEL_TASK_ID)" },
+        claude: { type: "boolean", help: "run each task as headless Claude Code, as the plugin's agent for the task's role" },
+        "plugin-dir": { type: "string", value: "DIR", help: "with --claude: load the plugin from this folder (when it is not installed)" },
+        "permission-mode": { type: "string", value: "MODE", help: "with --claude: the agents' permission mode (default acceptEdits)" },
+        "allowed-tools": { type: "string", value: "LIST", help: "with --claude: the agents' allowed tools, comma-separated (default: edits, git add/commit/status/diff/log, parallel-agents, npm test/run, node, ls)" },
+        agents: { type: "string", value: "N", help: "agents working at once (default: the count plan check recommends)" },
+        timeout: { type: "string", value: "30m", help: "stop one task's agent after this long (default 30m)" },
+        "max-attempts": { type: "string", value: "N", help: "attempts per task before it is blocked (default: the plan's)" },
+        test: { type: "string", value: "CMD", help: "verify's test gate: a shell command that must pass on the merged result" },
+        "test-timeout": { type: "string", value: "10m", help: "stop the test command after this long (default 10m)" },
+        "budget-usd": { type: "string", value: "X", help: "start an attempt only while the spent total plus an average attempt stays within this many dollars" },
+        into: { type: "string", value: "BRANCH", help: "the branch to merge into (default: the main worktree's branch)" },
+        checkout: { type: "string", value: "auto|full|scoped", help: "what each task's worktree checks out (see worktree add; default auto)" },
+        "keep-worktrees": { type: "boolean", help: "keep the merged tasks' worktrees and branches" },
+        resume: { type: "boolean", help: "continue a run whose plan is already published, recovering its stale claims" },
+        heartbeat: { type: "string", value: "30s", help: "renew each running task's lease this often (default 30s)" },
+        backoff: { type: "string", value: "2s", help: "the first wait after a rate limit, doubled each time (default 2s)" },
+        "stale-after": { type: "string", value: "30m", help: "with --resume: take back claims with no heartbeat for this long (default 30m)" }
       },
       allowPositionals: true,
       async run(ctx) {
         requireOrchestrator(ctx, "running a plan");
         const [planPath, ...extra] = ctx.positionals;
-        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage16}`);
+        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command22.usage}`);
         const agentCmd = stringOption(ctx.values, "agent-cmd");
         const claude = ctx.values.claude === true;
-        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage16}`);
+        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${command22.usage}`);
         const { splitCommandLine: splitCommandLine2 } = await Promise.resolve().then(() => (init_command_line(), command_line_exports));
         const argv = agentCmd !== void 0 ? splitCommandLine2(agentCmd) : void 0;
         const agents = integerOption(ctx.values, "agents", 1);
@@ -13007,7 +13133,7 @@ var init_run = __esm({
           interrupt.dispose();
         }
       }
-    };
+    });
   }
 });
 
@@ -13444,18 +13570,17 @@ var demo_exports = {};
 __export(demo_exports, {
   command: () => command23
 });
-var usage17, command23;
+var command23;
 var init_demo = __esm({
   "src/cli/commands/demo.ts"() {
     "use strict";
     init_errors();
     init_args();
-    usage17 = "parallel-agents demo [--agents 4] [--keep] [--json]";
-    command23 = {
-      usage: usage17,
+    init_command();
+    command23 = defineCommand("demo", {
       options: {
-        agents: { type: "string" },
-        keep: { type: "boolean" }
+        agents: { type: "string", value: "N", help: "agents working at once (default 4)" },
+        keep: { type: "boolean", help: "keep the demo repository to look around (its path is printed)" }
       },
       // `demo agent` is the scripted agent the demo spawns (a real child process, like a model CLI).
       allowPositionals: true,
@@ -13468,7 +13593,7 @@ var init_demo = __esm({
 `);
           return { data: { exit_code: result.exitCode, message: result.message }, text: "", exitCode: result.exitCode };
         }
-        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${usage17}`);
+        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${command23.usage}`);
         const agents = integerOption(ctx.values, "agents", 1, 4);
         const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo_run(), demo_run_exports));
         const { createProgressView: createProgressView2 } = await Promise.resolve().then(() => (init_progress_view(), progress_view_exports));
@@ -13495,7 +13620,7 @@ var init_demo = __esm({
           interrupt.dispose();
         }
       }
-    };
+    });
   }
 });
 
@@ -13829,23 +13954,23 @@ async function handle(event, stdin, cwd, env) {
   if (outcome.block) return { stdout: JSON.stringify({ decision: "block", reason: outcome.block }), note: "sent back to finish its claim" };
   return { stdout: "", note: outcome.released.map((claim2) => `released ${claim2.task} (${claim2.agent}) to ${claim2.to}`).join("; ") };
 }
-var EVENTS, usage18, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command24;
+var EVENTS, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command24;
 var init_hook = __esm({
   "src/cli/commands/hook.ts"() {
     "use strict";
+    init_command();
     init_hook_payload();
     EVENTS = ["pre-tool-use", "subagent-stop"];
-    usage18 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
     STDIN_LIMIT_MS = 3e3;
     HANDLER_LIMIT_MS = 8e3;
-    command24 = {
-      usage: usage18,
+    command24 = defineCommand("hook", {
+      args: `<${EVENTS.join("|")}>`,
       options: {},
       allowPositionals: true,
       async run(ctx) {
         const event = ctx.positionals[0] ?? "";
         if (!EVENTS.includes(event)) {
-          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage18}
+          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${command24.usage}
 `);
           return { data: {}, text: "" };
         }
@@ -13861,7 +13986,7 @@ var init_hook = __esm({
           return { data: {}, text: "" };
         }
       }
-    };
+    });
   }
 });
 
@@ -13909,32 +14034,8 @@ var COMMAND_GROUPS = /* @__PURE__ */ new Set(["plan", "worktree", "batch"]);
 
 // src/cli/main.ts
 init_args();
+init_help();
 init_output();
-function topLevelHelp() {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
-  return [
-    "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR] [--store local|git:REMOTE]",
-    "",
-    "Commands:",
-    ...rows,
-    "",
-    "Every command takes --json (one JSON document on stdout, progress as JSON lines) and",
-    "--tasks-dir DIR (or PARALLEL_TASKS_DIR); the default store is _tasks/ at the root of the",
-    "repository's main worktree. --store git:REMOTE (or PARALLEL_STORE) shares the tasks through",
-    "that git remote instead, so agents on several machines work on one plan.",
-    "",
-    "Exit codes (the same for every command):",
-    ...exits,
-    ""
-  ].join("\n");
-}
-function groupHelp(group) {
-  const members2 = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
-  const width = Math.max(...members2.map(([name]) => name.length));
-  return [`usage: parallel-agents ${group} <command> [options]`, "", "Commands:", ...members2.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`), "", `Each takes --help.`, ""].join("\n");
-}
 function resolveCommandName(argv) {
   const [first, second] = argv;
   if (first === void 0) return void 0;
@@ -13947,7 +14048,7 @@ async function main(argv) {
   const json = argv.includes("--json");
   try {
     if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
-      process.stdout.write(topLevelHelp());
+      process.stdout.write(topLevelHelp(Object.entries(COMMANDS).map(([name, entry2]) => [name, entry2.summary])));
       return EXIT.ok;
     }
     if (argv[0] === "--version") {
@@ -13958,7 +14059,9 @@ async function main(argv) {
     const resolved = resolveCommandName(argv);
     const entry = resolved ? COMMANDS[resolved.name] : void 0;
     if (!entry && argv[0] && COMMAND_GROUPS.has(argv[0]) && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
-      process.stdout.write(groupHelp(argv[0]));
+      const members2 = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${argv[0]} `));
+      const loaded = await Promise.all(members2.map(async ([, member]) => ({ command: (await member.load()).command, summary: member.summary })));
+      process.stdout.write(groupHelp(argv[0], loaded));
       return EXIT.ok;
     }
     if (!resolved || !entry) {
@@ -13969,10 +14072,7 @@ async function main(argv) {
     const { command: command25 } = await entry.load();
     const { values, positionals } = parseCommandArgs(resolved.rest, command25.options, command25.allowPositionals ?? false, command25.usage);
     if (values.help) {
-      process.stdout.write(`usage: ${command25.usage}
-
-${entry.summary}
-`);
+      process.stdout.write(commandHelp(command25, entry.summary));
       return EXIT.ok;
     }
     const ctx = {

@@ -1,8 +1,7 @@
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { openStore } from '../open-store.ts';
 
-export const command: CommandModule = {
-  usage: 'parallel-agents init [--tasks-dir DIR] [--json]',
+export const command = defineCommand('init', {
   options: {},
   async run(ctx) {
     const store = openStore(ctx);
@@ -13,4 +12,4 @@ export const command: CommandModule = {
     ].filter(Boolean).join('\n');
     return { data: result, text };
   },
-};
+});
