@@ -2702,6 +2702,7 @@ var init_external = __esm({
     init_parse2();
     init_schemas2();
     init_checks2();
+    init_core2();
     init_locales();
     init_iso();
     init_coerce();
@@ -2893,6 +2894,17 @@ function quickParseFrontmatter(data) {
   }
   return { ...data, id, title, files, reads, depends_on: dependsOn, max_attempts: maxAttempts, attempts };
 }
+function kindOf(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "number" && Number.isInteger(value)) return "a whole number";
+  return KIND_NAMES[typeof value] ?? typeof value;
+}
+function wordIssue(issue2) {
+  if (issue2.code !== "invalid_type") return void 0;
+  const wanted = KIND_NAMES[issue2.expected ?? ""] ?? issue2.expected ?? "something else";
+  return issue2.input === void 0 ? `is required; add it (${wanted})` : `must be ${wanted} (got ${kindOf(issue2.input)})`;
+}
 function describeIssues(error) {
   return error.issues.map((issue2) => `${issue2.path.length > 0 ? issue2.path.map(String).join(".") : "(root)"}: ${issue2.message}`).join("; ");
 }
@@ -2941,7 +2953,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
     return { id: input.id, frontmatter, body: input.body ?? "" };
   });
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
+var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS, KIND_NAMES;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
@@ -2981,6 +2993,15 @@ var init_task_schema = __esm({
       last_error: optional(string2())
     });
     OPTIONAL_TEXT_FIELDS = ["plan", "commit", "summary", "completed_by", "completed_at", "last_error"];
+    KIND_NAMES = {
+      string: "text",
+      number: "a number",
+      int: "a whole number",
+      boolean: "true or false",
+      array: "a list",
+      object: "a mapping"
+    };
+    config({ customError: wordIssue });
   }
 });
 
@@ -7939,7 +7960,7 @@ async function parsePlanText(text, source) {
     const tasks = raw.tasks;
     const issues = parsed.error.issues.map((issue2) => {
       const keys = issue2.keys;
-      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${issue2.path.length === 0 ? "name, base, check, tasks" : "id, title, role, files, reads, depends_on, estimate, check, prompt, max_attempts"})` : issue2.message;
+      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${Object.keys(issue2.path.length === 0 ? planSchema.shape : planTaskSchema.shape).join(", ")})` : issue2.message;
       const [first, index, ...rest] = issue2.path;
       const task = first === "tasks" && typeof index === "number" && Array.isArray(tasks) ? tasks[index] : void 0;
       const path = task && typeof task.id === "string" ? [`tasks[${String(index)}] (${task.id})`, ...rest] : issue2.path;
