@@ -266,11 +266,11 @@ function table(rows, width = columnWidth(rows)) {
 function globalOptionLines(width) {
   return ["Global options (every command):", ...table(optionRows(GLOBAL_OPTIONS), width)];
 }
-function commandHelp(command25, summary) {
-  const own2 = optionRows(command25.options);
+function commandHelp(command26, summary) {
+  const own2 = optionRows(command26.options);
   const width = columnWidth([...own2, ...optionRows(GLOBAL_OPTIONS)]);
   return [
-    `usage: ${command25.usage}`,
+    `usage: ${command26.usage}`,
     "",
     summary,
     "",
@@ -284,7 +284,7 @@ function groupHelp(group, members2) {
     `usage: parallel-agents ${group} <command> [options]`,
     "",
     "Commands:",
-    ...members2.flatMap(({ command: command25, summary }) => [`  ${command25.usage}`, `      ${summary}`]),
+    ...members2.flatMap(({ command: command26, summary }) => [`  ${command26.usage}`, `      ${summary}`]),
     "",
     `"parallel-agents ${group} <command> --help" lists each one's options.`,
     ""
@@ -1217,7 +1217,7 @@ function installLazyProp(inst, key, make, enumerable) {
     }
   });
 }
-var Cached, captureStackTrace, propertyKeyTypes, NUMBER_FORMAT_RANGES, highSurrogate, installing, broke, breaker;
+var Cached, captureStackTrace, propertyKeyTypes, NUMBER_FORMAT_RANGES, BIGINT_FORMAT_RANGES, highSurrogate, installing, broke, breaker;
 var init_util = __esm({
   "node_modules/zod/v4/core/util.js"() {
     Cached = class {
@@ -1244,6 +1244,10 @@ var init_util = __esm({
       float32: [-34028234663852886e22, 34028234663852886e22],
       float64: [-Number.MAX_VALUE, Number.MAX_VALUE]
     }))();
+    BIGINT_FORMAT_RANGES = {
+      int64: [/* @__PURE__ */ BigInt("-9223372036854775808"), /* @__PURE__ */ BigInt("9223372036854775807")],
+      uint64: [/* @__PURE__ */ BigInt(0), /* @__PURE__ */ BigInt("18446744073709551615")]
+    };
     highSurrogate = /[\uD800-\uDBFF]/;
     broke = false;
     breaker = {
@@ -1505,10 +1509,13 @@ var init_parse = __esm({
 });
 
 // node_modules/zod/v4/core/regexes.js
-var anyString, number;
+var base64, base64url, anyString, integer, number;
 var init_regexes = __esm({
   "node_modules/zod/v4/core/regexes.js"() {
+    base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
+    base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
     anyString = /^[\s\S]{0,}$/;
+    integer = /^-?\d+$/;
     number = /^-?\d+(?:\.\d+)?$/;
   }
 });
@@ -1899,7 +1906,7 @@ function handleRefineResult(result, payload, input, inst) {
     payload.issues.push(issue(_iss));
   }
 }
-var $ZodType, toStandardResult, $ZodString, $ZodNumber, $ZodNumberFormat, $ZodUnknown, $ZodNever, arraySize, $ZodArray, NO_SYMBOL_KEYS, $ZodObject, $ZodEnum, $ZodOptional, $ZodDefault, $ZodCustom;
+var $ZodType, toStandardResult, $ZodString, base64Charset, base64urlCharset, $ZodNumber, $ZodNumberFormat, $ZodUnknown, $ZodNever, arraySize, $ZodArray, NO_SYMBOL_KEYS, $ZodObject, $ZodEnum, $ZodOptional, $ZodDefault, $ZodCustom;
 var init_schemas = __esm({
   "node_modules/zod/v4/core/schemas.js"() {
     init_checks();
@@ -2038,6 +2045,8 @@ var init_schemas = __esm({
         return payload;
       };
     });
+    base64Charset = /^[0-9a-zA-Z+/]*={0,2}$/;
+    base64urlCharset = /^[A-Za-z0-9_-]*$/;
     $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
       $ZodType.init(inst, def);
       inst._zod.pattern = number;
@@ -2446,8 +2455,1290 @@ var init_api = __esm({
 });
 
 // node_modules/zod/v4/core/to-json-schema.js
+function assignProps(target, ...sources) {
+  for (const source of sources) {
+    for (const key of Reflect.ownKeys(source)) {
+      if (Object.prototype.propertyIsEnumerable.call(source, key)) {
+        assignProp(target, key, source[key]);
+      }
+    }
+  }
+  return target;
+}
+function initializeContext(params) {
+  let target = params?.target ?? "draft-2020-12";
+  if (target === "draft-4")
+    target = "draft-04";
+  if (target === "draft-7")
+    target = "draft-07";
+  return {
+    processors: params.processors ?? {},
+    metadataRegistry: params?.metadata ?? globalRegistry,
+    target,
+    unrepresentable: params?.unrepresentable ?? "throw",
+    override: params?.override ?? (() => {
+    }),
+    io: params?.io ?? "output",
+    counter: 0,
+    seen: /* @__PURE__ */ new Map(),
+    sharedDefsExtractedFor: void 0,
+    sharedEmitDoneFor: void 0,
+    cycles: params?.cycles ?? "ref",
+    reused: params?.reused ?? "inline",
+    intersections: [],
+    deferred: [],
+    external: params?.external ?? void 0
+  };
+}
+function handleUnrepresentable(schema, ctx, json, params, message) {
+  const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
+  if (result === "any")
+    return false;
+  if (result === void 0 || result === "throw")
+    throw new Error(message);
+  Object.assign(json, result);
+  return true;
+}
+function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
+  var _a3;
+  const def = schema._zod.def;
+  const seen = ctx.seen.get(schema);
+  if (seen) {
+    seen.count++;
+    const isCycle = _params.schemaPath.includes(schema);
+    if (isCycle) {
+      seen.cycle = _params.path;
+    }
+    return seen.schema;
+  }
+  const result = { schema: {}, count: 1, cycle: void 0, path: _params.path };
+  ctx.seen.set(schema, result);
+  ctx.sharedDefsExtractedFor = void 0;
+  ctx.sharedEmitDoneFor = void 0;
+  const overrideSchema = schema._zod.toJSONSchema?.();
+  if (overrideSchema) {
+    result.schema = overrideSchema;
+  } else {
+    const params = {
+      ..._params,
+      schemaPath: [..._params.schemaPath, schema],
+      path: _params.path
+    };
+    if (schema._zod.processJSONSchema) {
+      schema._zod.processJSONSchema(ctx, result.schema, params);
+    } else {
+      const _json = result.schema;
+      const processor = ctx.processors[def.type];
+      if (!processor) {
+        throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def.type}`);
+      }
+      processor(schema, ctx, _json, params);
+    }
+    const parent = schema._zod.parent;
+    if (parent) {
+      if (!result.ref)
+        result.ref = parent;
+      processSchema(parent, ctx, params);
+      ctx.seen.get(parent).isParent = true;
+    }
+  }
+  const meta2 = ctx.metadataRegistry.get(schema);
+  if (meta2)
+    assignProps(result.schema, meta2);
+  if (ctx.io === "input" && isTransforming(schema)) {
+    delete result.schema.examples;
+    delete result.schema.default;
+  }
+  if (ctx.io === "input" && "_prefault" in result.schema)
+    (_a3 = result.schema).default ?? (_a3.default = result.schema._prefault);
+  delete result.schema._prefault;
+  const _result = ctx.seen.get(schema);
+  return _result.schema;
+}
+function encodeJSONPointerSegment(segment) {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function extractDefs(ctx, schema) {
+  const root = ctx.seen.get(schema);
+  if (!root)
+    throw new Error("Unprocessed schema. This is a bug in Zod.");
+  if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
+    return;
+  const idToSchema = /* @__PURE__ */ new Map();
+  for (const entry of ctx.seen.entries()) {
+    const id = ctx.metadataRegistry.get(entry[0])?.id;
+    if (id) {
+      const existing = idToSchema.get(id);
+      if (existing && existing !== entry[0]) {
+        throw new Error(`Duplicate schema id "${id}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+      }
+      idToSchema.set(id, entry[0]);
+    }
+  }
+  const makeURI = (entry) => {
+    const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
+    if (ctx.external) {
+      const externalId = ctx.external.registry.get(entry[0])?.id;
+      const uriGenerator = ctx.external.uri ?? ((id2) => id2);
+      if (externalId) {
+        return { ref: uriGenerator(externalId) };
+      }
+      const id = entry[1].defId ?? entry[1].schema.id ?? `schema${ctx.counter++}`;
+      entry[1].defId = id;
+      return { defId: id, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id)}` };
+    }
+    const uriPrefix = `#`;
+    const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
+    if (entry[1] === root && !entry[1].schema.id) {
+      return { ref: uriPrefix };
+    }
+    const defId = entry[1].schema.id ?? `__schema${ctx.counter++}`;
+    return { defId, ref: defUriPrefix + encodeJSONPointerSegment(defId) };
+  };
+  const extractToDef = (entry) => {
+    if (entry[1].schema.$ref) {
+      return;
+    }
+    const seen = entry[1];
+    const { ref, defId } = makeURI(entry);
+    seen.def = { ...seen.schema };
+    if (defId)
+      seen.defId = defId;
+    const schema2 = seen.schema;
+    for (const key in schema2) {
+      delete schema2[key];
+    }
+    schema2.$ref = ref;
+  };
+  if (ctx.cycles === "throw") {
+    for (const entry of ctx.seen.entries()) {
+      const seen = entry[1];
+      if (seen.cycle) {
+        throw new Error(`Cycle detected: #/${seen.cycle?.join("/")}/<root>
+
+Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.`);
+      }
+    }
+  }
+  for (const entry of ctx.seen.entries()) {
+    const seen = entry[1];
+    if (schema === entry[0]) {
+      extractToDef(entry);
+      continue;
+    }
+    if (ctx.external) {
+      const ext = ctx.external.registry.get(entry[0])?.id;
+      if (schema !== entry[0] && ext) {
+        extractToDef(entry);
+        continue;
+      }
+    }
+    const id = ctx.metadataRegistry.get(entry[0])?.id;
+    if (id) {
+      extractToDef(entry);
+      continue;
+    }
+    if (seen.cycle) {
+      extractToDef(entry);
+      continue;
+    }
+    if (seen.count > 1) {
+      if (ctx.reused === "ref") {
+        extractToDef(entry);
+      }
+    }
+  }
+  if (ctx.external)
+    ctx.sharedDefsExtractedFor = ctx.external;
+}
+function compactTypeUnion(schema) {
+  const options = schema.anyOf;
+  if (!Array.isArray(options) || options.length === 0 || schema.type !== void 0)
+    return;
+  const types = [];
+  for (const option of options) {
+    if (!option || typeof option !== "object")
+      return;
+    compactTypeUnion(option);
+    const keys = Object.keys(option);
+    if (keys.length !== 1 || keys[0] !== "type")
+      return;
+    const type = option.type;
+    for (const member of Array.isArray(type) ? type : [type]) {
+      if (typeof member !== "string")
+        return;
+      if (!types.includes(member))
+        types.push(member);
+    }
+  }
+  delete schema.anyOf;
+  schema.type = types.length === 1 ? types[0] : types;
+}
+function undeclaredConstraint(member) {
+  const extra = member.additionalProperties;
+  if (extra === void 0 || extra === false || typeof extra !== "object" || extra === null)
+    return null;
+  return Object.keys(extra).length ? extra : null;
+}
+function foldObjects(members2) {
+  const objects = [];
+  for (const member of members2) {
+    if (typeof member !== "object" || member.type !== "object")
+      return null;
+    for (const key in member) {
+      if (!FOLDABLE_KEYS.has(key))
+        return null;
+    }
+    objects.push(member);
+  }
+  const properties = {};
+  const required2 = /* @__PURE__ */ new Set();
+  for (const object2 of objects) {
+    for (const key in object2.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key))
+        continue;
+      const parts = [];
+      for (const other of objects) {
+        const part = other.properties?.[key] ?? undeclaredConstraint(other);
+        if (part === null || part === void 0)
+          continue;
+        if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
+          parts.push(part);
+      }
+      const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
+      assignProp(properties, key, merged);
+    }
+    for (const key of object2.required ?? [])
+      required2.add(key);
+  }
+  const folded = { type: "object", properties };
+  if (required2.size)
+    folded.required = [...required2];
+  if (objects.every((object2) => object2.additionalProperties === false)) {
+    folded.additionalProperties = false;
+  } else {
+    const constraints = [];
+    for (const object2 of objects) {
+      const constraint = undeclaredConstraint(object2);
+      if (constraint && !constraints.some((seen) => JSON.stringify(seen) === JSON.stringify(constraint)))
+        constraints.push(constraint);
+    }
+    if (constraints.length === 1)
+      folded.additionalProperties = constraints[0];
+    else if (constraints.length > 1)
+      folded.additionalProperties = { allOf: constraints };
+  }
+  return folded;
+}
+function foldIntersection(json) {
+  const allOf = json.allOf;
+  if (!Array.isArray(allOf) || allOf.length < 2)
+    return;
+  for (const key of FOLDABLE_KEYS)
+    if (key in json)
+      return;
+  const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
+  let folded = null;
+  if (!unions.length) {
+    folded = foldObjects(allOf);
+  } else {
+    const union = unions[0];
+    const keyword = UNION_KEYS.find((k) => Array.isArray(union[k]));
+    if (Object.keys(union).length !== 1)
+      return;
+    const rest = allOf.filter((m) => m !== union);
+    const branches = union[keyword].map((branch) => foldObjects([...rest, branch]));
+    if (branches.some((b) => !b))
+      return;
+    folded = { [keyword]: branches };
+  }
+  if (!folded)
+    return;
+  delete json.allOf;
+  assignProps(json, folded);
+}
+function finalize(ctx, schema) {
+  const root = ctx.seen.get(schema);
+  if (!root)
+    throw new Error("Unprocessed schema. This is a bug in Zod.");
+  const flattenRef = (zodSchema) => {
+    const seen = ctx.seen.get(zodSchema);
+    if (seen.ref === null)
+      return;
+    const schema2 = seen.def ?? seen.schema;
+    const _cached = { ...schema2 };
+    const ref = seen.ref;
+    seen.ref = null;
+    if (ref) {
+      flattenRef(ref);
+      const refSeen = ctx.seen.get(ref);
+      const refSchema = refSeen.schema;
+      if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
+        schema2.allOf = schema2.allOf ?? [];
+        schema2.allOf.push(refSchema);
+      } else {
+        assignProps(schema2, refSchema);
+      }
+      assignProps(schema2, _cached);
+      const isParentRef = zodSchema._zod.parent === ref;
+      if (isParentRef) {
+        for (const key in schema2) {
+          if (key === "$ref" || key === "allOf")
+            continue;
+          if (!(key in _cached)) {
+            delete schema2[key];
+          }
+        }
+      }
+      if (refSchema.$ref && refSeen.def) {
+        for (const key in schema2) {
+          if (key === "$ref" || key === "allOf")
+            continue;
+          if (key in refSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(refSeen.def[key])) {
+            delete schema2[key];
+          }
+        }
+      }
+    }
+    const parent = zodSchema._zod.parent;
+    if (parent && parent !== ref) {
+      flattenRef(parent);
+      const parentSeen = ctx.seen.get(parent);
+      if (parentSeen?.schema.$ref) {
+        schema2.$ref = parentSeen.schema.$ref;
+        if (parentSeen.def) {
+          for (const key in schema2) {
+            if (key === "$ref" || key === "allOf")
+              continue;
+            if (key in parentSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(parentSeen.def[key])) {
+              delete schema2[key];
+            }
+          }
+        }
+      }
+    }
+    ctx.override({
+      zodSchema,
+      jsonSchema: schema2,
+      path: seen.path ?? []
+    });
+  };
+  if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
+    for (const entry of [...ctx.seen.entries()].reverse()) {
+      flattenRef(entry[0]);
+    }
+    if (ctx.target !== "openapi-3.0") {
+      for (const entry of ctx.seen.entries()) {
+        compactTypeUnion(entry[1].def ?? entry[1].schema);
+      }
+    }
+    for (const rewrite of ctx.deferred)
+      rewrite();
+    if (ctx.intersections.length) {
+      const carriers = /* @__PURE__ */ new Map();
+      for (const seen of ctx.seen.values()) {
+        for (const json of [seen.schema, seen.def]) {
+          const allOf = json?.allOf;
+          if (!Array.isArray(allOf))
+            continue;
+          const existing = carriers.get(allOf);
+          if (existing)
+            existing.push(json);
+          else
+            carriers.set(allOf, [json]);
+        }
+      }
+      for (const allOf of ctx.intersections) {
+        for (const json of carriers.get(allOf) ?? [])
+          foldIntersection(json);
+      }
+    }
+  }
+  const result = {};
+  if (ctx.target === "draft-2020-12") {
+    result.$schema = "https://json-schema.org/draft/2020-12/schema";
+  } else if (ctx.target === "draft-07") {
+    result.$schema = "http://json-schema.org/draft-07/schema#";
+  } else if (ctx.target === "draft-04") {
+    result.$schema = "http://json-schema.org/draft-04/schema#";
+  } else if (ctx.target === "openapi-3.0") {
+  } else {
+  }
+  if (ctx.external?.uri) {
+    const id = ctx.external.registry.get(schema)?.id;
+    if (!id)
+      throw new Error("Schema is missing an `id` property");
+    result.$id = ctx.external.uri(id);
+  }
+  assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
+  const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
+  if (rootMetaId !== void 0 && result.id === rootMetaId)
+    delete result.id;
+  const defs = ctx.external?.defs ?? {};
+  if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
+    for (const entry of ctx.seen.entries()) {
+      const seen = entry[1];
+      if (seen.def && seen.defId) {
+        if (seen.def.id === seen.defId)
+          delete seen.def.id;
+        assignProp(defs, seen.defId, seen.def);
+      }
+    }
+  }
+  if (ctx.external)
+    ctx.sharedEmitDoneFor = ctx.external;
+  if (ctx.external) {
+  } else {
+    if (Object.keys(defs).length > 0) {
+      if (ctx.target === "draft-2020-12") {
+        result.$defs = defs;
+      } else {
+        result.definitions = defs;
+      }
+    }
+  }
+  try {
+    const finalized = JSON.parse(JSON.stringify(result));
+    Object.defineProperty(finalized, "~standard", {
+      value: {
+        ...schema["~standard"],
+        jsonSchema: {
+          input: createStandardJSONSchemaMethod(schema, "input", ctx.processors),
+          output: createStandardJSONSchemaMethod(schema, "output", ctx.processors)
+        }
+      },
+      enumerable: false,
+      writable: false
+    });
+    return finalized;
+  } catch (_err) {
+    throw new Error("Error converting schema to JSON.");
+  }
+}
+function isTransforming(_schema, _ctx) {
+  const ctx = _ctx ?? { seen: /* @__PURE__ */ new Set() };
+  if (ctx.seen.has(_schema))
+    return false;
+  ctx.seen.add(_schema);
+  const def = _schema._zod.def;
+  if (def.type === "transform")
+    return true;
+  if (def.type === "array")
+    return isTransforming(def.element, ctx);
+  if (def.type === "set")
+    return isTransforming(def.valueType, ctx);
+  if (def.type === "lazy")
+    return isTransforming(def.getter(), ctx);
+  if (def.type === "promise" || def.type === "optional" || def.type === "nonoptional" || def.type === "nullable" || def.type === "readonly" || def.type === "default" || def.type === "prefault" || def.type === "catch") {
+    return isTransforming(def.innerType, ctx);
+  }
+  if (def.type === "intersection") {
+    return isTransforming(def.left, ctx) || isTransforming(def.right, ctx);
+  }
+  if (def.type === "record" || def.type === "map") {
+    return isTransforming(def.keyType, ctx) || isTransforming(def.valueType, ctx);
+  }
+  if (def.type === "pipe") {
+    if (_schema._zod.traits.has("$ZodCodec"))
+      return true;
+    return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
+  }
+  if (def.type === "object") {
+    for (const key in def.shape) {
+      if (isTransforming(def.shape[key], ctx))
+        return true;
+    }
+    return false;
+  }
+  if (def.type === "union") {
+    for (const option of def.options) {
+      if (isTransforming(option, ctx))
+        return true;
+    }
+    return false;
+  }
+  if (def.type === "tuple") {
+    for (const item of def.items) {
+      if (isTransforming(item, ctx))
+        return true;
+    }
+    if (def.rest && isTransforming(def.rest, ctx))
+      return true;
+    return false;
+  }
+  return false;
+}
+var FOLDABLE_KEYS, UNION_KEYS, createStandardJSONSchemaMethod;
 var init_to_json_schema = __esm({
   "node_modules/zod/v4/core/to-json-schema.js"() {
+    init_registries();
+    init_util();
+    FOLDABLE_KEYS = /* @__PURE__ */ new Set(["type", "properties", "required", "additionalProperties"]);
+    UNION_KEYS = ["oneOf", "anyOf"];
+    createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
+      const { libraryOptions, target } = params ?? {};
+      const ctx = initializeContext({ ...libraryOptions ?? {}, target, io, processors });
+      processSchema(schema, ctx);
+      extractDefs(ctx, schema);
+      return finalize(ctx, schema);
+    };
+  }
+});
+
+// node_modules/zod/v4/core/json-schema-processors.js
+function aggregateChecks(schema) {
+  const agg = {};
+  const def = schema._zod.def;
+  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list)
+    contributors[ch._zod.def.check]?.(agg, ch._zod.def);
+  const bag = schema._zod.bag;
+  if (bag.minimum !== void 0)
+    narrowMin(agg, "minimum", bag.minimum);
+  if (bag.exclusiveMinimum !== void 0)
+    narrowMin(agg, "exclusiveMinimum", bag.exclusiveMinimum);
+  if (bag.maximum !== void 0)
+    narrowMax(agg, "maximum", bag.maximum);
+  if (bag.exclusiveMaximum !== void 0)
+    narrowMax(agg, "exclusiveMaximum", bag.exclusiveMaximum);
+  if (bag.multipleOf !== void 0)
+    addDivisor(agg, bag.multipleOf);
+  if (bag.format !== void 0) {
+    agg.format ?? (agg.format = bag.format);
+    if (bag.format.includes("int"))
+      agg.isInt = true;
+  }
+  if (bag.mime)
+    intersectMime(agg, bag.mime);
+  for (const pattern of bag.patterns ?? [])
+    addPattern(agg, pattern);
+  return agg;
+}
+function inputOptin(schema) {
+  const def = schema._zod.def;
+  if (def.type === "pipe" && def.in._zod.traits.has("$ZodTransform")) {
+    return inputOptin(def.out);
+  }
+  if (def.type === "catch") {
+    return inputOptin(def.innerType);
+  }
+  return schema._zod.optin;
+}
+function stringifyKeyNames(bySchema, json, visited) {
+  if (json.$ref) {
+    if (visited.has(json))
+      return json;
+    visited.add(json);
+    const def = bySchema.get(json)?.def;
+    if (!def)
+      return json;
+    const inlined = stringifyKeyNames(bySchema, def, visited);
+    return inlined === def ? json : inlined;
+  }
+  for (const keyword of ["anyOf", "oneOf"]) {
+    const branches = json[keyword];
+    if (!Array.isArray(branches))
+      continue;
+    const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
+    if (mapped.some((branch, i) => branch !== branches[i]))
+      json = { ...json, [keyword]: mapped };
+  }
+  const types = Array.isArray(json.type) ? json.type : [json.type];
+  const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
+  const values = json.enum ?? (json.const !== void 0 ? [json.const] : void 0);
+  if (!numericType && !values?.some((v) => typeof v === "number"))
+    return json;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json;
+  if (rest.enum)
+    rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
+  else if (typeof rest.const === "number")
+    rest.const = String(rest.const);
+  if (!numericType)
+    return rest;
+  rest.type = "string";
+  if (!values)
+    rest.pattern = (types.includes("number") ? number : integer).source;
+  return rest;
+}
+function rewriteKeyNames(ctx) {
+  const bySchema = /* @__PURE__ */ new Map();
+  for (const entry of ctx.seen.values()) {
+    if (entry.def && !bySchema.has(entry.schema))
+      bySchema.set(entry.schema, entry);
+  }
+  const rewrites = /* @__PURE__ */ new Map();
+  for (const record of pendingRecords.get(ctx) ?? []) {
+    const seen = ctx.seen.get(record);
+    const names = (seen?.def ?? seen?.schema)?.propertyNames;
+    if (!names || names === true || rewrites.has(names))
+      continue;
+    const rewritten = stringifyKeyNames(bySchema, names, /* @__PURE__ */ new Set());
+    if (rewritten !== names)
+      rewrites.set(names, rewritten);
+  }
+  if (!rewrites.size)
+    return;
+  for (const entry of ctx.seen.values()) {
+    for (const carrier of [entry.schema, entry.def]) {
+      const rewritten = carrier && rewrites.get(carrier.propertyNames);
+      if (rewritten)
+        carrier.propertyNames = rewritten;
+    }
+  }
+}
+function serializeDefaultValue(value, schema, ctx, json, params) {
+  let unrepresentable = false;
+  const serialized = JSON.stringify(value, (_, val) => {
+    if (typeof val !== "bigint")
+      return val;
+    unrepresentable = true;
+    return null;
+  });
+  if (!unrepresentable)
+    return JSON.parse(serialized);
+  handleUnrepresentable(schema, ctx, json, params, "BigInt defaults cannot be represented in JSON Schema");
+  return UNREPRESENTABLE_DEFAULT;
+}
+function toJSONSchema(input, params) {
+  if ("_idmap" in input) {
+    const registry2 = input;
+    const ctx2 = initializeContext({ ...params, processors: allProcessors });
+    const defs = {};
+    for (const entry of registry2._idmap.entries()) {
+      const [_, schema] = entry;
+      processSchema(schema, ctx2);
+    }
+    const schemas = {};
+    const external = {
+      registry: registry2,
+      uri: params?.uri,
+      defs
+    };
+    ctx2.external = external;
+    for (const entry of registry2._idmap.entries()) {
+      const [key, schema] = entry;
+      extractDefs(ctx2, schema);
+      assignProp(schemas, key, finalize(ctx2, schema));
+    }
+    if (Object.keys(defs).length > 0) {
+      const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
+      schemas.__shared = {
+        [defsSegment]: defs
+      };
+    }
+    return { schemas };
+  }
+  const ctx = initializeContext({ ...params, processors: allProcessors });
+  processSchema(input, ctx);
+  extractDefs(ctx, input);
+  return finalize(ctx, input);
+}
+var narrowMin, narrowMax, narrowBoth, addDivisor, addPattern, intersectMime, setFormat, minContributor, maxContributor, formatContributor, contributors, formatMap, exactPatterns, exactPattern, stringProcessor, numberProcessor, booleanProcessor, bigintProcessor, symbolProcessor, nullProcessor, undefinedProcessor, voidProcessor, neverProcessor, anyProcessor, unknownProcessor, dateProcessor, enumProcessor, literalProcessor, nanProcessor, templateLiteralProcessor, fileProcessor, successProcessor, customProcessor, functionProcessor, transformProcessor, mapProcessor, setProcessor, arrayProcessor, objectProcessor, unionProcessor, intersectionProcessor, tupleProcessor, pendingRecords, recordProcessor, nullableProcessor, nonoptionalProcessor, UNREPRESENTABLE_DEFAULT, defaultProcessor, prefaultProcessor, catchProcessor, pipeProcessor, readonlyProcessor, promiseProcessor, optionalProcessor, lazyProcessor, allProcessors;
+var init_json_schema_processors = __esm({
+  "node_modules/zod/v4/core/json-schema-processors.js"() {
+    init_regexes();
+    init_schemas();
+    init_to_json_schema();
+    init_util();
+    narrowMin = (agg, key, value) => {
+      if (agg[key] === void 0 || value > agg[key])
+        agg[key] = value;
+    };
+    narrowMax = (agg, key, value) => {
+      if (agg[key] === void 0 || value < agg[key])
+        agg[key] = value;
+    };
+    narrowBoth = (agg, value) => {
+      narrowMin(agg, "minimum", value);
+      narrowMax(agg, "maximum", value);
+    };
+    addDivisor = (agg, value) => {
+      agg.multipleOf ?? (agg.multipleOf = []);
+      if (!agg.multipleOf.includes(value))
+        agg.multipleOf.push(value);
+    };
+    addPattern = (agg, pattern) => {
+      agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
+      agg.patterns.add(pattern);
+    };
+    intersectMime = (agg, mime) => {
+      agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
+    };
+    setFormat = (agg, format) => {
+      agg.format = format;
+      if (format.includes("int"))
+        agg.isInt = true;
+    };
+    minContributor = (agg, def) => narrowMin(agg, "minimum", def.minimum);
+    maxContributor = (agg, def) => narrowMax(agg, "maximum", def.maximum);
+    formatContributor = (ranges) => (agg, def) => {
+      setFormat(agg, def.format);
+      const [minimum, maximum] = ranges[def.format];
+      narrowMin(agg, "minimum", minimum);
+      narrowMax(agg, "maximum", maximum);
+    };
+    contributors = {
+      greater_than: (agg, def) => narrowMin(agg, def.inclusive ? "minimum" : "exclusiveMinimum", def.value),
+      less_than: (agg, def) => narrowMax(agg, def.inclusive ? "maximum" : "exclusiveMaximum", def.value),
+      multiple_of: (agg, def) => addDivisor(agg, def.value),
+      number_format: formatContributor(NUMBER_FORMAT_RANGES),
+      bigint_format: formatContributor(BIGINT_FORMAT_RANGES),
+      min_length: minContributor,
+      max_length: maxContributor,
+      length_equals: (agg, def) => narrowBoth(agg, def.length),
+      min_size: minContributor,
+      max_size: maxContributor,
+      size_equals: (agg, def) => narrowBoth(agg, def.size),
+      string_format: (agg, def) => {
+        setFormat(agg, def.format);
+        if (def.pattern)
+          addPattern(agg, def.pattern);
+        if (def.format === "base64" || def.format === "base64url")
+          agg.contentEncoding = def.format;
+        if (def.local || def.precision === -1)
+          agg.laxFormat = true;
+      },
+      mime_type: (agg, def) => intersectMime(agg, def.mime)
+    };
+    formatMap = {
+      guid: "uuid",
+      url: "uri",
+      datetime: "date-time",
+      json_string: "json-string",
+      regex: ""
+      // do not set
+    };
+    exactPatterns = /* @__PURE__ */ new Map([
+      [base64Charset, base64],
+      [base64urlCharset, base64url]
+    ]);
+    exactPattern = (p) => exactPatterns.get(p) ?? p;
+    stringProcessor = (schema, ctx, _json, _params) => {
+      const json = _json;
+      json.type = "string";
+      const { minimum, maximum, format, patterns: patterns2, contentEncoding, laxFormat } = aggregateChecks(schema);
+      if (typeof minimum === "number")
+        json.minLength = minimum;
+      if (typeof maximum === "number")
+        json.maxLength = maximum;
+      if (format) {
+        json.format = formatMap[format] ?? format;
+        if (json.format === "")
+          delete json.format;
+        if (format === "time" || laxFormat) {
+          delete json.format;
+        }
+      }
+      if (contentEncoding)
+        json.contentEncoding = contentEncoding;
+      if (patterns2 && patterns2.size > 0) {
+        const patternList = [...patterns2].map(exactPattern);
+        if (patternList.length === 1)
+          json.pattern = patternList[0].source;
+        else if (patternList.length > 1) {
+          json.allOf = [
+            ...patternList.map((regex) => ({
+              ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
+              pattern: regex.source
+            }))
+          ];
+        }
+      }
+    };
+    numberProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
+      json.type = isInt ? "integer" : "number";
+      const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
+      const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
+      const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
+      if (exMin) {
+        if (legacy) {
+          json.minimum = exclusiveMinimum;
+          json.exclusiveMinimum = true;
+        } else {
+          json.exclusiveMinimum = exclusiveMinimum;
+        }
+      } else if (typeof minimum === "number") {
+        json.minimum = minimum;
+      }
+      if (exMax) {
+        if (legacy) {
+          json.maximum = exclusiveMaximum;
+          json.exclusiveMaximum = true;
+        } else {
+          json.exclusiveMaximum = exclusiveMaximum;
+        }
+      } else if (typeof maximum === "number") {
+        json.maximum = maximum;
+      }
+      if (multipleOf) {
+        const divisors = /* @__PURE__ */ new Set();
+        for (const divisor of multipleOf) {
+          if (Number.isFinite(divisor) && divisor !== 0)
+            divisors.add(Math.abs(divisor));
+          else
+            handleUnrepresentable(schema, ctx, json, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        }
+        const [first, ...rest] = divisors;
+        if (first !== void 0)
+          json.multipleOf = first;
+        if (rest.length)
+          json.allOf = [...json.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      }
+    };
+    booleanProcessor = (_schema, _ctx, json, _params) => {
+      json.type = "boolean";
+    };
+    bigintProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "BigInt cannot be represented in JSON Schema");
+    };
+    symbolProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Symbols cannot be represented in JSON Schema");
+    };
+    nullProcessor = (_schema, ctx, json, _params) => {
+      if (ctx.target === "openapi-3.0") {
+        json.type = "string";
+        json.nullable = true;
+        json.enum = [null];
+      } else {
+        json.type = "null";
+      }
+    };
+    undefinedProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Undefined cannot be represented in JSON Schema");
+    };
+    voidProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Void cannot be represented in JSON Schema");
+    };
+    neverProcessor = (_schema, _ctx, json, _params) => {
+      json.not = {};
+    };
+    anyProcessor = (_schema, _ctx, _json, _params) => {
+    };
+    unknownProcessor = (_schema, _ctx, _json, _params) => {
+    };
+    dateProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Date cannot be represented in JSON Schema");
+    };
+    enumProcessor = (schema, _ctx, json, _params) => {
+      const def = schema._zod.def;
+      const values = getEnumValues(def.entries);
+      if (values.length === 0) {
+        json.not = {};
+        return;
+      }
+      if (values.every((v) => typeof v === "number"))
+        json.type = "number";
+      if (values.every((v) => typeof v === "string"))
+        json.type = "string";
+      json.enum = values;
+    };
+    literalProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      if (def.values.length === 0) {
+        json.not = {};
+        return;
+      }
+      const vals = [];
+      for (const val of def.values) {
+        if (val === void 0) {
+          if (handleUnrepresentable(schema, ctx, json, params, "Literal `undefined` cannot be represented in JSON Schema"))
+            return;
+        } else if (typeof val === "bigint") {
+          if (handleUnrepresentable(schema, ctx, json, params, "BigInt literals cannot be represented in JSON Schema"))
+            return;
+          vals.push(Number(val));
+        } else {
+          vals.push(val);
+        }
+      }
+      if (vals.length === 0) {
+      } else if (vals.length === 1) {
+        const val = vals[0];
+        json.type = val === null ? "null" : typeof val;
+        if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
+          json.enum = [val];
+        } else {
+          json.const = val;
+        }
+      } else {
+        if (vals.every((v) => typeof v === "number"))
+          json.type = "number";
+        if (vals.every((v) => typeof v === "string"))
+          json.type = "string";
+        if (vals.every((v) => typeof v === "boolean"))
+          json.type = "boolean";
+        if (vals.every((v) => v === null))
+          json.type = "null";
+        json.enum = vals;
+      }
+    };
+    nanProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "NaN cannot be represented in JSON Schema");
+    };
+    templateLiteralProcessor = (schema, _ctx, json, _params) => {
+      const _json = json;
+      const pattern = schema._zod.pattern;
+      if (!pattern)
+        throw new Error("Pattern not found in template literal");
+      _json.type = "string";
+      _json.pattern = pattern.source;
+    };
+    fileProcessor = (schema, _ctx, json, _params) => {
+      const _json = json;
+      _json.type = "string";
+      _json.format = "binary";
+      _json.contentEncoding = "binary";
+      const { minimum, maximum, mime } = aggregateChecks(schema);
+      if (minimum !== void 0)
+        _json.minLength = minimum;
+      if (maximum !== void 0)
+        _json.maxLength = maximum;
+      if (!mime)
+        return;
+      if (mime.length === 0)
+        _json.not = {};
+      else if (mime.length === 1)
+        _json.contentMediaType = mime[0];
+      else
+        _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
+    };
+    successProcessor = (_schema, _ctx, json, _params) => {
+      json.type = "boolean";
+    };
+    customProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Custom types cannot be represented in JSON Schema");
+    };
+    functionProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Function types cannot be represented in JSON Schema");
+    };
+    transformProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Transforms cannot be represented in JSON Schema");
+    };
+    mapProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Map cannot be represented in JSON Schema");
+    };
+    setProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Set cannot be represented in JSON Schema");
+    };
+    arrayProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      const { minimum, maximum } = aggregateChecks(schema);
+      if (typeof minimum === "number")
+        json.minItems = minimum;
+      if (typeof maximum === "number")
+        json.maxItems = maximum;
+      json.type = "array";
+      json.items = processSchema(def.element, ctx, {
+        ...params,
+        path: [...params.path, "items"]
+      });
+    };
+    objectProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      const shape = def.shape;
+      const symbolKeys = Object.getOwnPropertySymbols(shape);
+      if (symbolKeys.length && handleUnrepresentable(schema, ctx, json, params, "Symbol keys cannot be represented in JSON Schema")) {
+        return;
+      }
+      json.type = "object";
+      json.properties = {};
+      for (const key in shape) {
+        assignProp(json.properties, key, processSchema(shape[key], ctx, {
+          ...params,
+          path: [...params.path, "properties", key]
+        }));
+      }
+      const requiredKeys = [];
+      for (const key of Object.keys(shape)) {
+        const field = def.shape[key];
+        if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
+          requiredKeys.push(key);
+        }
+      }
+      if (requiredKeys.length > 0) {
+        json.required = requiredKeys;
+      }
+      if (def.catchall?._zod.def.type === "never") {
+        json.additionalProperties = false;
+      } else if (!def.catchall) {
+        if (ctx.io === "output")
+          json.additionalProperties = false;
+      } else if (def.catchall) {
+        json.additionalProperties = processSchema(def.catchall, ctx, {
+          ...params,
+          path: [...params.path, "additionalProperties"]
+        });
+      }
+    };
+    unionProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      const isExclusive = def.inclusive === false;
+      const options = def.options.map((x, i) => processSchema(x, ctx, {
+        ...params,
+        path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
+      }));
+      if (isExclusive) {
+        json.oneOf = options;
+      } else {
+        json.anyOf = options;
+      }
+    };
+    intersectionProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      const a = processSchema(def.left, ctx, {
+        ...params,
+        path: [...params.path, "allOf", 0]
+      });
+      const b = processSchema(def.right, ctx, {
+        ...params,
+        path: [...params.path, "allOf", 1]
+      });
+      const isSimpleIntersection = (val) => "allOf" in val && Object.keys(val).length === 1;
+      const allOf = [
+        ...isSimpleIntersection(a) ? a.allOf : [a],
+        ...isSimpleIntersection(b) ? b.allOf : [b]
+      ];
+      json.allOf = allOf;
+      ctx.intersections.push(allOf);
+    };
+    tupleProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      json.type = "array";
+      const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
+      const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
+      const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
+        ...params,
+        path: [...params.path, prefixPath, i]
+      }));
+      const rest = def.rest ? processSchema(def.rest, ctx, {
+        ...params,
+        path: [...params.path, restPath, ...ctx.target === "openapi-3.0" ? [def.items.length] : []]
+      }) : null;
+      let minItems = def.items.length;
+      while (minItems > 0) {
+        const item = def.items[minItems - 1];
+        const optional2 = ctx.io === "input" ? inputOptin(item) !== void 0 : item._zod.optout === "optional";
+        if (!optional2)
+          break;
+        minItems--;
+      }
+      const maxItems = def.items.length;
+      const isClosed = !def.rest;
+      if (ctx.target === "draft-2020-12") {
+        json.prefixItems = prefixItems;
+        if (isClosed) {
+          json.items = false;
+        } else if (rest) {
+          json.items = rest;
+        }
+        if (minItems > 0)
+          json.minItems = minItems;
+        if (isClosed)
+          json.maxItems = maxItems;
+      } else if (ctx.target === "openapi-3.0") {
+        json.items = {
+          anyOf: prefixItems
+        };
+        if (rest) {
+          json.items.anyOf.push(rest);
+        }
+        if (minItems > 0)
+          json.minItems = minItems;
+        if (isClosed)
+          json.maxItems = maxItems;
+      } else {
+        json.items = prefixItems;
+        if (isClosed) {
+          json.additionalItems = false;
+        } else if (rest) {
+          json.additionalItems = rest;
+        }
+        if (minItems > 0)
+          json.minItems = minItems;
+        if (isClosed)
+          json.maxItems = maxItems;
+      }
+      const { minimum, maximum } = aggregateChecks(schema);
+      if (typeof minimum === "number")
+        json.minItems = minimum;
+      if (typeof maximum === "number")
+        json.maxItems = maximum;
+    };
+    pendingRecords = /* @__PURE__ */ new WeakMap();
+    recordProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      json.type = "object";
+      const keyType = def.keyType;
+      const patterns2 = aggregateChecks(keyType).patterns;
+      if (def.mode === "loose" && patterns2 && patterns2.size > 0) {
+        const valueSchema = processSchema(def.valueType, ctx, {
+          ...params,
+          path: [...params.path, "patternProperties", "*"]
+        });
+        json.patternProperties = {};
+        for (const pattern of patterns2) {
+          assignProp(json.patternProperties, exactPattern(pattern).source, valueSchema);
+        }
+      } else {
+        if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
+          json.propertyNames = processSchema(def.keyType, ctx, {
+            ...params,
+            path: [...params.path, "propertyNames"]
+          });
+          let pending = pendingRecords.get(ctx);
+          if (!pending) {
+            pending = [];
+            pendingRecords.set(ctx, pending);
+            ctx.deferred.push(() => rewriteKeyNames(ctx));
+          }
+          pending.push(schema);
+        }
+        json.additionalProperties = processSchema(def.valueType, ctx, {
+          ...params,
+          path: [...params.path, "additionalProperties"]
+        });
+      }
+      const keyValues = keyType._zod.values;
+      const omittableOnInput = ctx.io === "input" && inputOptin(def.valueType) !== void 0;
+      if (keyValues && !def.partial && !omittableOnInput) {
+        const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
+        if (validKeyValues.length > 0) {
+          json.required = validKeyValues.map(String);
+        }
+      }
+    };
+    nullableProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      const inner = processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      if (ctx.target === "openapi-3.0") {
+        seen.ref = def.innerType;
+        json.nullable = true;
+      } else {
+        json.anyOf = [inner, { type: "null" }];
+      }
+    };
+    nonoptionalProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+    };
+    UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
+    defaultProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
+      if (value !== UNREPRESENTABLE_DEFAULT)
+        json.default = value;
+    };
+    prefaultProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      if (ctx.io !== "input")
+        return;
+      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
+      if (value !== UNREPRESENTABLE_DEFAULT)
+        json._prefault = value;
+    };
+    catchProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      let catchValue;
+      try {
+        catchValue = def.catchValue(void 0);
+      } catch {
+        handleUnrepresentable(schema, ctx, json, params, "Dynamic catch values are not supported in JSON Schema");
+        return;
+      }
+      json.default = catchValue;
+    };
+    pipeProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      const inIsTransform = def.in._zod.traits.has("$ZodTransform");
+      const innerType = ctx.io === "input" ? inIsTransform ? def.out : def.in : def.out;
+      processSchema(innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = innerType;
+    };
+    readonlyProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      json.readOnly = true;
+    };
+    promiseProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+    };
+    optionalProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+    };
+    lazyProcessor = (schema, ctx, _json, params) => {
+      const innerType = schema._zod.innerType;
+      processSchema(innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = innerType;
+    };
+    allProcessors = {
+      string: stringProcessor,
+      number: numberProcessor,
+      boolean: booleanProcessor,
+      bigint: bigintProcessor,
+      symbol: symbolProcessor,
+      null: nullProcessor,
+      undefined: undefinedProcessor,
+      void: voidProcessor,
+      never: neverProcessor,
+      any: anyProcessor,
+      unknown: unknownProcessor,
+      date: dateProcessor,
+      enum: enumProcessor,
+      literal: literalProcessor,
+      nan: nanProcessor,
+      template_literal: templateLiteralProcessor,
+      file: fileProcessor,
+      success: successProcessor,
+      custom: customProcessor,
+      function: functionProcessor,
+      transform: transformProcessor,
+      map: mapProcessor,
+      set: setProcessor,
+      array: arrayProcessor,
+      object: objectProcessor,
+      union: unionProcessor,
+      intersection: intersectionProcessor,
+      tuple: tupleProcessor,
+      record: recordProcessor,
+      nullable: nullableProcessor,
+      nonoptional: nonoptionalProcessor,
+      default: defaultProcessor,
+      prefault: prefaultProcessor,
+      catch: catchProcessor,
+      pipe: pipeProcessor,
+      readonly: readonlyProcessor,
+      promise: promiseProcessor,
+      optional: optionalProcessor,
+      lazy: lazyProcessor
+    };
   }
 });
 
@@ -2703,6 +3994,7 @@ var init_external = __esm({
     init_schemas2();
     init_checks2();
     init_core2();
+    init_json_schema_processors();
     init_locales();
     init_iso();
     init_coerce();
@@ -5824,7 +7116,7 @@ var init_add = __esm({
       options: {
         id: { type: "string", value: "ID", required: true, help: 'the task id: lowercase letters, digits, ".", "_", "-"' },
         title: { type: "string", value: "TEXT", required: true, help: "one line saying what the task does" },
-        role: { type: "string", value: "ROLE", help: "the agent role that may claim it, e.g. backend-developer (default: any)" },
+        role: { type: "string", value: "ROLE", help: "the role of the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)" },
         files: { type: "string", value: "a,b", help: "its write scope: repository paths or globs, comma-separated (default: none)" },
         "depends-on": { type: "string", value: "x,y", help: "ids of tasks that must be completed before it can be claimed" },
         "max-attempts": { type: "string", value: "N", help: "attempts before it is blocked (default 2)" },
@@ -5884,7 +7176,7 @@ var init_claim = __esm({
     command3 = defineCommand("claim", {
       options: {
         agent: { type: "string", value: "NAME", required: true, help: "who claims: your agent name, unique among the agents working now" },
-        role: { type: "string", value: "ROLE", help: "claim only tasks for this role (tasks without a role fit every role)" },
+        role: { type: "string", value: "ROLE", help: "claim only a task of this role (default: a task of any role, or none)" },
         task: { type: "string", value: "ID", help: "claim this task, not any claimable one" },
         "holder-pid": { type: "string", value: "PID", help: "the process that holds the claim: when it dies, recover takes the claim back at once" }
       },
@@ -7880,7 +9172,16 @@ var init_check_plan = __esm({
 });
 
 // src/plan/plan-schema.ts
-var planTaskSchema, planSchema;
+function describe2(schema, fields) {
+  for (const [name, property] of Object.entries(schema.properties ?? {})) property.description = fields[name];
+}
+function planJsonSchema() {
+  const schema = toJSONSchema(planSchema, { io: "input" });
+  describe2(schema, PLAN_FIELDS);
+  describe2(schema.properties.tasks.items, PLAN_TASK_FIELDS);
+  return { ...schema, title: "parallel-agents plan", description: "A plan for `parallel-agents plan check`, `plan publish` and `run` (YAML or JSON)." };
+}
+var planTaskSchema, planSchema, PLAN_FIELDS, PLAN_TASK_FIELDS;
 var init_plan_schema = __esm({
   "src/plan/plan-schema.ts"() {
     "use strict";
@@ -7905,6 +9206,24 @@ var init_plan_schema = __esm({
       check: optional(checkCommandSchema),
       tasks: array(planTaskSchema).check(_minLength(1, "must list at least one task"))
     });
+    PLAN_FIELDS = {
+      name: `the plan's name, recorded in each published task: lowercase letters, digits, ".", "_", "-" (at most 64)`,
+      base: "the branch or commit `run` starts the tasks' worktrees from (default: the branch it merges into)",
+      check: "the check of every task that names none: a shell command run in the task's worktree by `parallel-agents check`",
+      tasks: "the tasks, at least one; their order breaks ties when two tasks write the same files"
+    };
+    PLAN_TASK_FIELDS = {
+      id: 'unique in the store: lowercase letters, digits, ".", "_", "-" (at most 64)',
+      title: "one line saying what the task does",
+      role: "the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)",
+      files: "its write scope: repository paths or globs it may change, at least one",
+      reads: "paths or globs it only reads: a task writing them runs first",
+      depends_on: "ids of tasks that must be completed before it starts",
+      estimate: "how long it takes, such as 90s, 20m or 1.5h: weights the critical path and the agent count",
+      check: "a shell command that proves the task done, run in its worktree by `parallel-agents check` (default: the plan's check)",
+      prompt: "the agent's instructions: what to do and how to check it",
+      max_attempts: "attempts before the task is blocked for a person to look at, 1 to 100"
+    };
   }
 });
 
@@ -8264,6 +9583,27 @@ var init_plan_publish = __esm({
         };
         const text = result.published.length === 0 ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.description}` : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? "" : "s"} to ${store.description}${result.skipped.length > 0 ? ` (${result.skipped.length} already there)` : ""}; ${analysis.edges.length} ordering edges written into depends_on; recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
         return { data, text };
+      }
+    });
+  }
+});
+
+// src/cli/commands/plan-schema.ts
+var plan_schema_exports = {};
+__export(plan_schema_exports, {
+  command: () => command13
+});
+var command13;
+var init_plan_schema2 = __esm({
+  "src/cli/commands/plan-schema.ts"() {
+    "use strict";
+    init_command();
+    init_plan_schema();
+    command13 = defineCommand("plan schema", {
+      options: {},
+      async run() {
+        const schema = planJsonSchema();
+        return { data: schema, text: JSON.stringify(schema, null, 2) };
       }
     });
   }
@@ -8998,12 +10338,12 @@ var init_find_units = __esm({
 // src/cli/commands/batch-units.ts
 var batch_units_exports = {};
 __export(batch_units_exports, {
-  command: () => command13
+  command: () => command14
 });
 function patterns(values, flag) {
   const value = values[flag];
   const list = Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
-  return list.map((pattern) => checkBatchPattern(pattern, flag, command13.usage));
+  return list.map((pattern) => checkBatchPattern(pattern, flag, command14.usage));
 }
 function planRequest(values, cwd) {
   const source = stringOption(values, "plan-out");
@@ -9011,13 +10351,13 @@ function planRequest(values, cwd) {
   const planOnly = ["role", "estimate", "name", "force"].filter((flag) => values[flag] !== void 0);
   if (source === void 0) {
     if (instruction !== void 0 || planOnly.length > 0) {
-      throw new CliError("E_USAGE", `--${instruction !== void 0 ? "instruction" : planOnly[0]} only applies with --plan-out FILE; usage: ${command13.usage}`);
+      throw new CliError("E_USAGE", `--${instruction !== void 0 ? "instruction" : planOnly[0]} only applies with --plan-out FILE; usage: ${command14.usage}`);
     }
     return void 0;
   }
-  if (source === "") throw new CliError("E_USAGE", `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${command13.usage}`);
+  if (source === "") throw new CliError("E_USAGE", `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${command14.usage}`);
   if (instruction === void 0 || instruction.trim() === "") {
-    throw new CliError("E_USAGE", `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${command13.usage}`);
+    throw new CliError("E_USAGE", `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${command14.usage}`);
   }
   const role = stringOption(values, "role");
   if (role !== void 0 && !AGENT_NAME_PATTERN.test(role)) {
@@ -9050,7 +10390,7 @@ function renderText(found, plan, estimates) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path27, MAX_ROWS, command13;
+var import_node_path27, MAX_ROWS, command14;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
@@ -9068,7 +10408,7 @@ var init_batch_units = __esm({
     init_plan_schema();
     init_task_schema();
     MAX_ROWS = 30;
-    command13 = defineCommand("batch units", {
+    command14 = defineCommand("batch units", {
       options: {
         glob: { type: "string", multiple: true, value: "PATTERN", required: true, help: "files the instruction applies to, relative to the repository root (repeatable)" },
         ignore: { type: "string", multiple: true, value: "PATTERN", help: "files to leave out (repeatable); .gitignore is always honoured" },
@@ -9084,9 +10424,9 @@ var init_batch_units = __esm({
       },
       async run(ctx) {
         const globs = patterns(ctx.values, "glob");
-        if (globs.length === 0) throw new CliError("E_USAGE", `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${command13.usage}`);
+        if (globs.length === 0) throw new CliError("E_USAGE", `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${command14.usage}`);
         const ignore = patterns(ctx.values, "ignore");
-        const group = parseGroupMode(stringOption(ctx.values, "group") ?? "dir", command13.usage);
+        const group = parseGroupMode(stringOption(ctx.values, "group") ?? "dir", command14.usage);
         const max = integerOption(ctx.values, "max", 1, 30);
         const min = integerOption(ctx.values, "min", 1, Math.min(5, max));
         if (min > max) throw new CliError("E_USAGE", `--min ${min} is larger than --max ${max}; lower --min or raise --max`);
@@ -9306,10 +10646,10 @@ var init_worktree_sparse = __esm({
 });
 
 // src/process/run-shell.ts
-function runShell(command25, options) {
+function runShell(command26, options) {
   const started = Date.now();
   return new Promise((resolve11) => {
-    const child = (0, import_node_child_process.spawn)("sh", ["-c", command25], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = (0, import_node_child_process.spawn)("sh", ["-c", command26], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const killGroup2 = () => {
       try {
         if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
@@ -9404,7 +10744,7 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs21, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs21, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
@@ -9418,7 +10758,7 @@ var init_project_config = __esm({
     DEFAULT_CHECK_TIMEOUT_MS = 10 * 6e4;
     DEFAULT_PORT_FROM = 2e4;
     DEFAULT_PORT_SPAN = 1e3;
-    command14 = string2().check(refine((text) => text.trim().length > 0, "must be a shell command (not empty)"));
+    command15 = string2().check(refine((text) => text.trim().length > 0, "must be a shell command (not empty)"));
     duration2 = string2().check(refine((text) => parseDuration(text, { unitRequired: true }) !== void 0, "must be a duration such as 90s, 10m or 1h"));
     port = int().check(_gte(1024, "must be 1024 or more (lower ports need root)"), _lte(65535, "must be 65535 or less"));
     portsSchema = strictObject({
@@ -9428,9 +10768,9 @@ var init_project_config = __esm({
     });
     configSchema = strictObject({
       $schema: optional(string2()),
-      setup: optional(command14),
+      setup: optional(command15),
       setup_timeout: optional(duration2),
-      check: optional(command14),
+      check: optional(command15),
       check_timeout: optional(duration2),
       ports: optional(portsSchema)
     });
@@ -9891,9 +11231,9 @@ var init_stacked_base = __esm({
 // src/cli/commands/worktree-add.ts
 var worktree_add_exports = {};
 __export(worktree_add_exports, {
-  command: () => command15
+  command: () => command16
 });
-var command15;
+var command16;
 var init_worktree_add = __esm({
   "src/cli/commands/worktree-add.ts"() {
     "use strict";
@@ -9908,7 +11248,7 @@ var init_worktree_add = __esm({
     init_stacked_base();
     init_open_store2();
     init_duration();
-    command15 = defineCommand("worktree add", {
+    command16 = defineCommand("worktree add", {
       options: {
         task: { type: "string", value: "ID", required: true, help: "the task the worktree and its branch parallel/ID are for" },
         base: { type: "string", value: "REF", help: "the commit to start from (default: HEAD, or the work of the task's dependencies)" },
@@ -9917,7 +11257,7 @@ var init_worktree_add = __esm({
         "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
-        const taskId = requireString(ctx.values, "task", command15.usage);
+        const taskId = requireString(ctx.values, "task", command16.usage);
         const mode = parseCheckoutMode(stringOption(ctx.values, "checkout"));
         const context = openRepoContext({
           cwd: ctx.cwd,
@@ -10006,9 +11346,9 @@ var init_backup_ref = __esm({
 // src/cli/commands/worktree-list.ts
 var worktree_list_exports = {};
 __export(worktree_list_exports, {
-  command: () => command16
+  command: () => command17
 });
-var command16;
+var command17;
 var init_worktree_list = __esm({
   "src/cli/commands/worktree-list.ts"() {
     "use strict";
@@ -10017,7 +11357,7 @@ var init_worktree_list = __esm({
     init_repo_context();
     init_worktree();
     init_backup_ref();
-    command16 = defineCommand("worktree list", {
+    command17 = defineCommand("worktree list", {
       options: {},
       async run(ctx) {
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
@@ -10172,9 +11512,9 @@ var init_worktree_remove = __esm({
 // src/cli/commands/worktree-remove.ts
 var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
-  command: () => command17
+  command: () => command18
 });
-var command17;
+var command18;
 var init_worktree_remove2 = __esm({
   "src/cli/commands/worktree-remove.ts"() {
     "use strict";
@@ -10183,7 +11523,7 @@ var init_worktree_remove2 = __esm({
     init_repo_context();
     init_worktree_remove();
     init_caller();
-    command17 = defineCommand("worktree remove", {
+    command18 = defineCommand("worktree remove", {
       options: {
         task: { type: "string", value: "ID", required: true, help: "the task whose worktree goes" },
         into: { type: "string", value: "BRANCH", help: "delete the task's branch when all its commits are in BRANCH (default: the main worktree's branch)" },
@@ -10193,7 +11533,7 @@ var init_worktree_remove2 = __esm({
         if (ctx.values.force === true) requireOrchestrator(ctx, "worktree remove --force");
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
         const result = await removeWorktree(context, {
-          taskId: requireString(ctx.values, "task", command17.usage),
+          taskId: requireString(ctx.values, "task", command18.usage),
           target: stringOption(ctx.values, "into"),
           force: ctx.values.force === true
         });
@@ -10378,9 +11718,9 @@ var init_worktree_prune = __esm({
 // src/cli/commands/worktree-prune.ts
 var worktree_prune_exports = {};
 __export(worktree_prune_exports, {
-  command: () => command18
+  command: () => command19
 });
-var command18;
+var command19;
 var init_worktree_prune2 = __esm({
   "src/cli/commands/worktree-prune.ts"() {
     "use strict";
@@ -10388,7 +11728,7 @@ var init_worktree_prune2 = __esm({
     init_command();
     init_repo_context();
     init_worktree_prune();
-    command18 = defineCommand("worktree prune", {
+    command19 = defineCommand("worktree prune", {
       options: {
         "worktrees-dir": WORKTREES_DIR_OPTION
       },
@@ -10515,7 +11855,7 @@ var init_claude_settings = __esm({
 // src/cli/commands/setup.ts
 var setup_exports = {};
 __export(setup_exports, {
-  command: () => command19
+  command: () => command20
 });
 function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
@@ -10538,7 +11878,7 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path37, import_node_fs28, command19;
+var import_node_path37, import_node_fs28, command20;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
@@ -10554,7 +11894,7 @@ var init_setup = __esm({
     init_run_git();
     init_worktree_include();
     init_caller();
-    command19 = defineCommand("setup", {
+    command20 = defineCommand("setup", {
       options: {
         write: { type: "boolean", help: "add the missing rules to the settings file (without it: a dry run)" },
         shared: { type: "boolean", help: ".claude/settings.json, shared with the team, instead of your .claude/settings.local.json" },
@@ -10632,9 +11972,9 @@ var init_setup = __esm({
 var check_exports = {};
 __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
-  command: () => command20
+  command: () => command21
 });
-var import_node_fs29, CHECK_OUTPUT_TAIL_LINES, command20;
+var import_node_fs29, CHECK_OUTPUT_TAIL_LINES, command21;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
@@ -10652,14 +11992,14 @@ var init_check = __esm({
     init_duration();
     init_open_store2();
     CHECK_OUTPUT_TAIL_LINES = 40;
-    command20 = defineCommand("check", {
+    command21 = defineCommand("check", {
       options: {
         task: { type: "string", value: "ID", required: true, help: "the task whose check runs, in its worktree" },
         timeout: { type: "string", value: "10m", help: "stop the check after this long (default: the project's check_timeout, else 10m)" },
         "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
-        const taskId = validateTaskId(requireString(ctx.values, "task", command20.usage));
+        const taskId = validateTaskId(requireString(ctx.values, "task", command21.usage));
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
@@ -10855,11 +12195,11 @@ var init_verify_candidates = __esm({
 // src/git/worktree-cleanup.ts
 async function removeMergedWorktrees(context, entries, target, options = {}) {
   const cleanup = { removed: [], kept: [] };
-  const command25 = (task) => `parallel-agents worktree remove --task ${task} --into ${target}`;
+  const command26 = (task) => `parallel-agents worktree remove --task ${task} --into ${target}`;
   const wanted = [];
   for (const entry of entries) {
     if (options.cwd !== void 0 && isInside(options.cwd, entry.worktree)) {
-      cleanup.kept.push({ task: entry.task, worktree: entry.worktree, reason: "the command ran inside it", command: command25(entry.task) });
+      cleanup.kept.push({ task: entry.task, worktree: entry.worktree, reason: "the command ran inside it", command: command26(entry.task) });
     } else {
       wanted.push(entry.task);
     }
@@ -10869,7 +12209,7 @@ async function removeMergedWorktrees(context, entries, target, options = {}) {
   const paths = new Map(entries.map((entry) => [entry.task, entry.worktree]));
   for (const outcome of outcomes) {
     if ("error" in outcome) {
-      cleanup.kept.push({ task: outcome.task, worktree: paths.get(outcome.task), reason: outcome.error.message, command: command25(outcome.task) });
+      cleanup.kept.push({ task: outcome.task, worktree: paths.get(outcome.task), reason: outcome.error.message, command: command26(outcome.task) });
     } else {
       const { task, path, branch, branch_deleted: branchDeleted, backup_refs: backupRefs } = outcome.removed;
       cleanup.removed.push({ task, path, branch, branch_deleted: branchDeleted, backup_refs: backupRefs });
@@ -11113,9 +12453,9 @@ async function runTestAt(worktree, task, commit, options, env, fresh) {
   options.onRun?.("end", run);
   return run;
 }
-function runShell2(command25, cwd, extraEnv, timeoutMs) {
+function runShell2(command26, cwd, extraEnv, timeoutMs) {
   return new Promise((resolve11) => {
-    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command25], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command26], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const killGroup2 = () => {
       try {
         if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
@@ -11346,7 +12686,7 @@ var init_verify_store = __esm({
 // src/cli/commands/verify.ts
 var verify_exports = {};
 __export(verify_exports, {
-  command: () => command21,
+  command: () => command22,
   renderReport: () => renderReport
 });
 function short(commit) {
@@ -11391,7 +12731,7 @@ function renderReport(report, problemCount) {
   lines3.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
   return lines3.join("\n");
 }
-var command21;
+var command22;
 var init_verify = __esm({
   "src/cli/commands/verify.ts"() {
     "use strict";
@@ -11402,7 +12742,7 @@ var init_verify = __esm({
     init_verify_store();
     init_open_store2();
     init_caller();
-    command21 = defineCommand("verify", {
+    command22 = defineCommand("verify", {
       options: {
         into: { type: "string", value: "BRANCH", help: "the branch to merge into (default: the main worktree's branch)" },
         test: { type: "string", value: "CMD", help: "the test gate: a shell command that must pass on the merged result" },
@@ -13044,7 +14384,7 @@ var init_progress_view = __esm({
 // src/cli/commands/run.ts
 var run_exports = {};
 __export(run_exports, {
-  command: () => command22,
+  command: () => command23,
   interruptOnSignals: () => interruptOnSignals
 });
 function budgetOption(ctx) {
@@ -13067,7 +14407,7 @@ function interruptOnSignals() {
     }
   };
 }
-var command22;
+var command23;
 var init_run = __esm({
   "src/cli/commands/run.ts"() {
     "use strict";
@@ -13075,7 +14415,7 @@ var init_run = __esm({
     init_args();
     init_command();
     init_caller();
-    command22 = defineCommand("run", {
+    command23 = defineCommand("run", {
       args: "PLAN",
       options: {
         "agent-cmd": { type: "string", value: "CMD", required: true, or: "claude", help: "run each task with this program (the prompt on stdin, the task in PARALLEL_TASK_ID)" },
@@ -13101,10 +14441,10 @@ var init_run = __esm({
       async run(ctx) {
         requireOrchestrator(ctx, "running a plan");
         const [planPath, ...extra] = ctx.positionals;
-        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command22.usage}`);
+        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command23.usage}`);
         const agentCmd = stringOption(ctx.values, "agent-cmd");
         const claude = ctx.values.claude === true;
-        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${command22.usage}`);
+        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${command23.usage}`);
         const { splitCommandLine: splitCommandLine2 } = await Promise.resolve().then(() => (init_command_line(), command_line_exports));
         const argv = agentCmd !== void 0 ? splitCommandLine2(agentCmd) : void 0;
         const agents = integerOption(ctx.values, "agents", 1);
@@ -13589,16 +14929,16 @@ var init_demo_run = __esm({
 // src/cli/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  command: () => command23
+  command: () => command24
 });
-var command23;
+var command24;
 var init_demo = __esm({
   "src/cli/commands/demo.ts"() {
     "use strict";
     init_errors();
     init_args();
     init_command();
-    command23 = defineCommand("demo", {
+    command24 = defineCommand("demo", {
       options: {
         agents: { type: "string", value: "N", help: "agents working at once (default 4)" },
         keep: { type: "boolean", help: "keep the demo repository to look around (its path is printed)" }
@@ -13614,7 +14954,7 @@ var init_demo = __esm({
 `);
           return { data: { exit_code: result.exitCode, message: result.message }, text: "", exitCode: result.exitCode };
         }
-        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${command23.usage}`);
+        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${command24.usage}`);
         const agents = integerOption(ctx.values, "agents", 1, 4);
         const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo_run(), demo_run_exports));
         const { createProgressView: createProgressView2 } = await Promise.resolve().then(() => (init_progress_view(), progress_view_exports));
@@ -13817,15 +15157,15 @@ var init_hook_store = __esm({
 
 // src/hooks/mark-bash.ts
 function markBash(payload, env, hostPid) {
-  const command25 = payload.toolInput.command;
-  if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
+  const command26 = payload.toolInput.command;
+  if (typeof command26 !== "string" || command26.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
   if (!location.gitCommonDir || !shared && !(0, import_node_fs39.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
-${command25}` };
+${command26}` };
 }
 var import_node_fs39, import_node_path48;
 var init_mark_bash = __esm({
@@ -13923,7 +15263,7 @@ var init_subagent_stop = __esm({
 // src/cli/commands/hook.ts
 var hook_exports = {};
 __export(hook_exports, {
-  command: () => command24
+  command: () => command25
 });
 function readStdin(limitMs) {
   return new Promise((resolve11) => {
@@ -13975,7 +15315,7 @@ async function handle(event, stdin, cwd, env) {
   if (outcome.block) return { stdout: JSON.stringify({ decision: "block", reason: outcome.block }), note: "sent back to finish its claim" };
   return { stdout: "", note: outcome.released.map((claim2) => `released ${claim2.task} (${claim2.agent}) to ${claim2.to}`).join("; ") };
 }
-var EVENTS, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command24;
+var EVENTS, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command25;
 var init_hook = __esm({
   "src/cli/commands/hook.ts"() {
     "use strict";
@@ -13984,14 +15324,14 @@ var init_hook = __esm({
     EVENTS = ["pre-tool-use", "subagent-stop"];
     STDIN_LIMIT_MS = 3e3;
     HANDLER_LIMIT_MS = 8e3;
-    command24 = defineCommand("hook", {
+    command25 = defineCommand("hook", {
       args: `<${EVENTS.join("|")}>`,
       options: {},
       allowPositionals: true,
       async run(ctx) {
         const event = ctx.positionals[0] ?? "";
         if (!EVENTS.includes(event)) {
-          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${command24.usage}
+          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${command25.usage}
 `);
           return { data: {}, text: "" };
         }
@@ -14039,6 +15379,7 @@ var COMMANDS = {
   show: { summary: "print one task with its state and record", load: () => Promise.resolve().then(() => (init_show(), show_exports)) },
   "plan check": { summary: "classify a plan: edges, waves, critical path, agents", load: () => Promise.resolve().then(() => (init_plan_check(), plan_check_exports)) },
   "plan publish": { summary: "write a checked plan into _tasks/available/", load: () => Promise.resolve().then(() => (init_plan_publish(), plan_publish_exports)) },
+  "plan schema": { summary: "print the JSON Schema of plan files, for editors", load: () => Promise.resolve().then(() => (init_plan_schema2(), plan_schema_exports)) },
   "batch units": { summary: "split files matching globs into independent units (and write a plan with one task per unit)", load: () => Promise.resolve().then(() => (init_batch_units(), batch_units_exports)) },
   "worktree add": { summary: "create a worktree and branch for a task", load: () => Promise.resolve().then(() => (init_worktree_add(), worktree_add_exports)) },
   "worktree list": { summary: "list task worktrees", load: () => Promise.resolve().then(() => (init_worktree_list(), worktree_list_exports)) },
@@ -14090,10 +15431,10 @@ async function main(argv) {
       const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));
       throw new CliError("E_USAGE", `unknown command "${argv.slice(0, group ? 2 : 1).join(" ")}"; try one of: ${known.join(", ")}`);
     }
-    const { command: command25 } = await entry.load();
-    const { values, positionals } = parseCommandArgs(resolved.rest, command25.options, command25.allowPositionals ?? false, command25.usage);
+    const { command: command26 } = await entry.load();
+    const { values, positionals } = parseCommandArgs(resolved.rest, command26.options, command26.allowPositionals ?? false, command26.usage);
     if (values.help) {
-      process.stdout.write(commandHelp(command25, entry.summary));
+      process.stdout.write(commandHelp(command26, entry.summary));
       return EXIT.ok;
     }
     const ctx = {
@@ -14111,7 +15452,7 @@ async function main(argv) {
 `);
       }
     };
-    const result = await command25.run(ctx);
+    const result = await command26.run(ctx);
     if (json) writeJson(process.stdout, result.data);
     else if (result.text.length > 0) process.stdout.write(printable(result.text.endsWith("\n") ? result.text : `${result.text}
 `));

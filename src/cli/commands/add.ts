@@ -12,7 +12,7 @@ export const command = defineCommand('add', {
   options: {
     id: { type: 'string', value: 'ID', required: true, help: 'the task id: lowercase letters, digits, ".", "_", "-"' },
     title: { type: 'string', value: 'TEXT', required: true, help: 'one line saying what the task does' },
-    role: { type: 'string', value: 'ROLE', help: 'the agent role that may claim it, e.g. backend-developer (default: any)' },
+    role: { type: 'string', value: 'ROLE', help: 'the role of the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)' },
     files: { type: 'string', value: 'a,b', help: 'its write scope: repository paths or globs, comma-separated (default: none)' },
     'depends-on': { type: 'string', value: 'x,y', help: 'ids of tasks that must be completed before it can be claimed' },
     'max-attempts': { type: 'string', value: 'N', help: 'attempts before it is blocked (default 2)' },

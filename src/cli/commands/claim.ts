@@ -10,7 +10,7 @@ import { taskJson, taskText } from '../task-view.ts';
 export const command = defineCommand('claim', {
   options: {
     agent: { type: 'string', value: 'NAME', required: true, help: 'who claims: your agent name, unique among the agents working now' },
-    role: { type: 'string', value: 'ROLE', help: 'claim only tasks for this role (tasks without a role fit every role)' },
+    role: { type: 'string', value: 'ROLE', help: 'claim only a task of this role (default: a task of any role, or none)' },
     task: { type: 'string', value: 'ID', help: 'claim this task, not any claimable one' },
     'holder-pid': { type: 'string', value: 'PID', help: 'the process that holds the claim: when it dies, recover takes the claim back at once' },
   },
