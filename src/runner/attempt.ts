@@ -110,7 +110,7 @@ export async function runAttempt(ctx: AttemptContext, agent: string, wanted: str
     entry.endedAt = state.now();
     state.scheduler.requeue(task.id);
     const decision = state.controller.onRateLimited(state.now());
-    view.event({ event: 'rate-limited', task: task.id, agent, limit: decision.limit, delayMs: decision.delayMs });
+    view.event({ event: 'rate-limited', task: task.id, agent, limit: decision.limit, delay_ms: decision.delayMs });
     return;
   }
   if (outcome.status !== 'ok') {
