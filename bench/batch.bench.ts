@@ -131,7 +131,7 @@ async function main(): Promise<void> {
         const longestId = Math.max(...result.units.map((unit) => unit.id.length));
         rows.push(`| ${testCase.name} | ${variant} | ${median(times[variant]).toFixed(0)} | ${times[variant].map((ms) => ms.toFixed(0)).join(', ')} | ${cpu[variant].length ? median(cpu[variant]).toFixed(0) : '-'} | ` +
           `${result.files.toLocaleString('en')} / ${result.groups.toLocaleString('en')} / ${result.units.length} | ${entries.toLocaleString('en')} | ` +
-          `${extra.toLocaleString('en')} | ${check.edges.length} | ${new Set(estimates).size} (${check.criticalPath.length.amount / 60_000} min critical path) | ${longestId} |`);
+          `${extra.toLocaleString('en')} | ${check.edges.length} | ${new Set(estimates).size} (${check.critical_path.length.amount / 60_000} min critical path) | ${longestId} |`);
         process.stdout.write(`${rows[rows.length - 1]}\n`);
       }
       const cpuRatio = cpu.old.length && cpu.new.length ? (median(cpu.new) / median(cpu.old)).toFixed(3) : '-';

@@ -112,14 +112,14 @@ async function trivialWork(repo: BenchRepo, ids: readonly string[]): Promise<voi
   console.log('|---:|---:|---:|---:|---:|---:|');
   runs.forEach((run, index) => {
     const p = run.scriptPhases;
-    const steps = run.report.orchestration.runSteps;
-    const tasksPhase = run.report.makespanMs - steps.start - steps.verify - steps.cleanup;
-    const perTask = run.report.tasks.reduce((sum: number, task: any) => sum + task.orchestrationMs, 0) / TASKS;
+    const steps = run.report.orchestration.run_steps;
+    const tasksPhase = run.report.makespan_ms - steps.start - steps.verify - steps.cleanup;
+    const perTask = run.report.tasks.reduce((sum: number, task: any) => sum + task.orchestration_ms, 0) / TASKS;
     console.log(`| ${index + 1} | ${secs(run.script)} (${secs(p.tasks!)} + ${secs(p.merge!)} + ${secs(p.cleanup!)}) | ${secs(run.runner)} (${secs(steps.start)} + ${secs(tasksPhase)} + ${secs(steps.verify)} + ${secs(steps.cleanup)}) | ${(run.runner / run.script).toFixed(3)} | ${secs(((run.runner - run.script) * AGENTS) / TASKS)} | ${secs(perTask)} |`);
   });
   const last = runs.at(-1)!.report.orchestration;
-  console.log(`\nmedian runner / script: ${median(runs.map((run) => run.runner / run.script)).toFixed(3)}; tasks phases alone (runner from its first claim to its last attempt, script's xargs): median ratio ${median(runs.map((run) => (run.report.makespanMs - Object.values(run.report.orchestration.runSteps as Record<string, number>).reduce((a, b) => a + b, 0)) / run.scriptPhases.tasks!)).toFixed(3)}`);
-  console.log(`last run's task orchestration in total (slot time): claims ${last.claimMs} ms, checkouts waited ${last.checkoutMs} ms, commits and scope checks ${last.evidenceMs} ms, store ${last.storeMs} ms`);
+  console.log(`\nmedian runner / script: ${median(runs.map((run) => run.runner / run.script)).toFixed(3)}; tasks phases alone (runner from its first claim to its last attempt, script's xargs): median ratio ${median(runs.map((run) => (run.report.makespan_ms - Object.values(run.report.orchestration.run_steps as Record<string, number>).reduce((a, b) => a + b, 0)) / run.scriptPhases.tasks!)).toFixed(3)}`);
+  console.log(`last run's task orchestration in total (slot time): claims ${last.claim_ms} ms, checkouts waited ${last.checkout_ms} ms, commits and scope checks ${last.evidence_ms} ms, store ${last.store_ms} ms`);
 }
 
 async function overheadPerTask(repo: BenchRepo, ids: readonly string[]): Promise<void> {
@@ -128,7 +128,7 @@ async function overheadPerTask(repo: BenchRepo, ids: readonly string[]): Promise
   console.log('| run | plain script, per task | runner, per task (whole run / tasks) | runner - script, per task | runner: task orchestration per task (median) |');
   console.log('|---:|---:|---:|---:|---:|');
   runs.forEach((run, index) => {
-    const orchestration = median(run.report.tasks.map((task: any) => task.orchestrationMs));
+    const orchestration = median(run.report.tasks.map((task: any) => task.orchestration_ms));
     console.log(`| ${index + 1} | ${(run.script / TASKS).toFixed(0)} ms | ${(run.runner / TASKS).toFixed(0)} ms | ${((run.runner - run.script) / TASKS).toFixed(0)} ms | ${orchestration.toFixed(0)} ms |`);
   });
 }
@@ -145,7 +145,7 @@ async function speedupTruth(repo: BenchRepo, ids: readonly string[]): Promise<vo
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const [agents, run] of [[1, one], [AGENTS, many]] as const) {
     const r = run.report;
-    console.log(`| ${agents} | ${(run.ms / 1000).toFixed(2)} s | ${(r.makespanMs / 1000).toFixed(2)} s | ${(r.workMs / 1000).toFixed(2)} s | ${(r.orchestrationMs / 1000).toFixed(2)} s | ${(r.idleMs / 1000).toFixed(2)} s | ${r.speedup.toFixed(2)}x |`);
+    console.log(`| ${agents} | ${(run.ms / 1000).toFixed(2)} s | ${(r.makespan_ms / 1000).toFixed(2)} s | ${(r.work_ms / 1000).toFixed(2)} s | ${(r.orchestration_ms / 1000).toFixed(2)} s | ${(r.idle_ms / 1000).toFixed(2)} s | ${r.speedup.toFixed(2)}x |`);
   }
   console.log(`\nmeasured wall(1) / wall(${AGENTS}) = ${measured.toFixed(3)}x; reported speedup(${AGENTS}) / speedup(1) = ${reported.toFixed(3)}x; difference ${((reported / measured - 1) * 100).toFixed(1)} %`);
 }

@@ -71,7 +71,7 @@ class MemoryStore implements RunnerStore {
     return task;
   }
   async exists() { return true; }
-  async init() { return { store: this.description, created: false, excludeAdded: false }; }
+  async init() { return { store: this.description, created: false, exclude_added: false }; }
   async add(): Promise<Task[]> { throw new Error('not used'); }
   async get(id: string) { return this.tasks.get(id); }
   async heldBy() { return []; }
@@ -136,7 +136,7 @@ async function schedule(tasks: BenchTask[], agents: number, mode: 'dependency' |
   const groups = mode === 'dependency' ? [tasks.map((task) => task.id)] : kahnLevels(tasks);
   for (const group of groups) {
     const { report } = await runSubset(tasks, group, store, agents);
-    for (const line of report.tasks) times.set(line.id, line.timeMs);
+    for (const line of report.tasks) times.set(line.id, line.time_ms);
   }
   const makespan = performance.now() - started;
   const work = [...times.values()].reduce((sum, ms) => sum + ms, 0);
@@ -219,9 +219,9 @@ async function speedupSixteen(): Promise<void> {
   for (const agents of [4, 1]) {
     const { report } = await fullStack(16, agents, agent);
     runs.set(agents, report);
-    console.log(`| ${agents} | ${(report.makespanMs / 1000).toFixed(2)} s | ${(report.workMs / 1000).toFixed(2)} s | ${(report.orchestrationMs / 1000).toFixed(2)} s | ${(report.idleMs / 1000).toFixed(2)} s | ${report.speedup.toFixed(2)}x | ${report.efficiency.toFixed(3)} |`);
+    console.log(`| ${agents} | ${(report.makespan_ms / 1000).toFixed(2)} s | ${(report.work_ms / 1000).toFixed(2)} s | ${(report.orchestration_ms / 1000).toFixed(2)} s | ${(report.idle_ms / 1000).toFixed(2)} s | ${report.speedup.toFixed(2)}x | ${report.efficiency.toFixed(3)} |`);
   }
-  const measured = runs.get(1)!.makespanMs / runs.get(4)!.makespanMs;
+  const measured = runs.get(1)!.makespan_ms / runs.get(4)!.makespan_ms;
   const reported = runs.get(4)!.speedup / runs.get(1)!.speedup;
   console.log(`\nwall(1 agent) / wall(4 agents) = ${measured.toFixed(2)}x; reported speedup(4) / speedup(1) = ${reported.toFixed(2)}x (${((reported / measured - 1) * 100).toFixed(1)} %)`);
 }
@@ -229,13 +229,13 @@ async function speedupSixteen(): Promise<void> {
 async function overhead(): Promise<void> {
   const count = 24;
   const { report } = await fullStack(count, 1, ['sh', '-c', WRITE]);
-  const perTask = report.tasks.map((line) => line.orchestrationMs);
+  const perTask = report.tasks.map((line) => line.orchestration_ms);
   const o = report.orchestration;
   console.log(`\n### 3. Orchestration overhead per task (claim + worktree + prompt + commit + scope check + complete), ${count} tasks, 1 agent\n`);
   console.log(`per task, agent process excluded: median ${median(perTask).toFixed(0)} ms (min ${Math.min(...perTask).toFixed(0)}, max ${Math.max(...perTask).toFixed(0)})`);
-  console.log(`by phase (total ms over ${count} tasks): claim ${o.claimMs}, checkout waited ${o.checkoutMs}, commit and scope check ${o.evidenceMs}, store ${o.storeMs}; ` +
-    `run steps: ${Object.entries(o.runSteps).map(([step, ms]) => `${step} ${Math.round(ms)}`).join(', ')}; ` +
-    `the instant agent process itself (sh -c "mkdir; echo", a load gauge): median ${median(report.tasks.map((line) => line.agentMs)).toFixed(0)} ms`);
+  console.log(`by phase (total ms over ${count} tasks): claim ${o.claim_ms}, checkout waited ${o.checkout_ms}, commit and scope check ${o.evidence_ms}, store ${o.store_ms}; ` +
+    `run steps: ${Object.entries(o.run_steps).map(([step, ms]) => `${step} ${Math.round(ms)}`).join(', ')}; ` +
+    `the instant agent process itself (sh -c "mkdir; echo", a load gauge): median ${median(report.tasks.map((line) => line.agent_ms)).toFixed(0)} ms`);
 }
 
 async function main(): Promise<void> {

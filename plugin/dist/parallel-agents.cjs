@@ -115,6 +115,222 @@ var init_printable = __esm({
   }
 });
 
+// src/text/duration.ts
+function parseDuration(text, options = {}) {
+  const match = DURATION.exec(text.trim());
+  if (!match || options.unitRequired && match[2] === void 0) return void 0;
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
+  const totalSeconds = Math.round(ms / 1e3);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor(totalSeconds % 3600 / 60);
+  const seconds3 = totalSeconds % 60;
+  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
+  return `${seconds3}s`;
+}
+var UNIT_MS, DURATION;
+var init_duration = __esm({
+  "src/text/duration.ts"() {
+    "use strict";
+    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+  }
+});
+
+// src/cli/args.ts
+function parserOptions(options) {
+  return Object.fromEntries(Object.entries(options).map(([name, def]) => [
+    name,
+    { type: def.type, ...def.short !== void 0 ? { short: def.short } : {}, ...def.multiple ? { multiple: true } : {} }
+  ]));
+}
+function parseCommandArgs(argv, options, allowPositionals, usage) {
+  try {
+    const { values, positionals, tokens } = (0, import_node_util.parseArgs)({
+      args: argv,
+      options: parserOptions({ ...GLOBAL_OPTIONS, ...options }),
+      strict: true,
+      allowPositionals,
+      tokens: true
+    });
+    const repeatable = new Set(Object.entries(options).filter(([, spec]) => spec.multiple).map(([name]) => name));
+    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== "option" || !repeatable.has(token.name)), usage);
+    return { values, positionals };
+  } catch (error) {
+    const raw = error.message;
+    const unknown2 = /Unknown option '([^']+)'/.exec(raw);
+    const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
+    throw new CliError("E_USAGE", `${message}; usage: ${usage}`);
+  }
+}
+function refuseConflictingRepeats(tokens, usage) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === void 0) continue;
+    if (seen.has(token.name) && seen.get(token.name) !== token.value) {
+      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage}`);
+    }
+    seen.set(token.name, token.value);
+  }
+}
+function stringOption(values, name) {
+  const value = values[name];
+  return typeof value === "string" ? value : void 0;
+}
+function requireString(values, name, usage) {
+  const value = stringOption(values, name);
+  if (value === void 0 || value === "") {
+    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage}`);
+  }
+  return value;
+}
+function listOption(values, name) {
+  const value = stringOption(values, name);
+  if (value === void 0) return [];
+  return value.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+}
+function integerOption(values, name, min, fallback) {
+  const value = stringOption(values, name);
+  if (value === void 0) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new CliError("E_USAGE", `--${name} must be a whole number >= ${min} (got "${value}")`);
+  }
+  return Number(value);
+}
+function durationFlag(text, flag) {
+  const ms = parseDuration(text);
+  if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
+  return ms;
+}
+function durationOption(values, name, fallbackMs) {
+  const value = stringOption(values, name);
+  return value === void 0 ? fallbackMs : durationFlag(value, name);
+}
+var import_node_util, GLOBAL_OPTIONS, WORKTREES_DIR_OPTION;
+var init_args = __esm({
+  "src/cli/args.ts"() {
+    "use strict";
+    import_node_util = require("node:util");
+    init_errors();
+    init_duration();
+    GLOBAL_OPTIONS = {
+      json: { type: "boolean", help: "print one JSON document on stdout; progress goes to stderr as JSON lines (status --watch --json streams on stdout)" },
+      "tasks-dir": { type: "string", value: "DIR", help: "the local store and this machine's records (default: _tasks/ at the main worktree's root; or PARALLEL_TASKS_DIR)" },
+      store: { type: "string", value: "local|git:REMOTE", help: "where the tasks live: the local folder, or shared through a git remote (default: local; or PARALLEL_STORE)" },
+      help: { type: "boolean", short: "h", help: "print the command's usage and options" }
+    };
+    WORKTREES_DIR_OPTION = {
+      type: "string",
+      value: "DIR",
+      help: "where task worktrees live (default: .parallel/worktrees; or PARALLEL_WORKTREES_DIR)"
+    };
+  }
+});
+
+// src/cli/help.ts
+function flagText(name, def) {
+  if (def.type === "boolean") return `--${name}`;
+  return `--${name} ${def.value ?? "VALUE"}${def.multiple ? " ..." : ""}`;
+}
+function usageLine(name, spec) {
+  const parts = [`parallel-agents ${name}`];
+  if (spec.args) parts.push(spec.args);
+  const shown = /* @__PURE__ */ new Set();
+  for (const [flag, def] of Object.entries(spec.options)) {
+    if (shown.has(flag)) continue;
+    shown.add(flag);
+    const partner = def.or !== void 0 ? spec.options[def.or] : void 0;
+    if (def.or !== void 0 && partner) {
+      shown.add(def.or);
+      const choice = `${flagText(flag, def)} | ${flagText(def.or, partner)}`;
+      parts.push(def.required ? `(${choice})` : `[${choice}]`);
+    } else {
+      parts.push(def.required ? flagText(flag, def) : `[${flagText(flag, def)}]`);
+    }
+  }
+  parts.push("[--json]");
+  return parts.join(" ");
+}
+function optionRows(options) {
+  return Object.entries(options).map(([name, def]) => [`${def.short ? `-${def.short}, ` : ""}${flagText(name, def)}`, def.help]);
+}
+function columnWidth(rows) {
+  return Math.min(COLUMN, Math.max(0, ...rows.map(([left]) => left.length)));
+}
+function table(rows, width = columnWidth(rows)) {
+  return rows.flatMap(([left, right]) => left.length > width ? [`  ${left}`, `  ${" ".repeat(width)}  ${right}`] : [`  ${left.padEnd(width)}  ${right}`]);
+}
+function globalOptionLines(width) {
+  return ["Global options (every command):", ...table(optionRows(GLOBAL_OPTIONS), width)];
+}
+function commandHelp(command26, summary) {
+  const own2 = optionRows(command26.options);
+  const width = columnWidth([...own2, ...optionRows(GLOBAL_OPTIONS)]);
+  return [
+    `usage: ${command26.usage}`,
+    "",
+    summary,
+    "",
+    ...own2.length > 0 ? ["Options:", ...table(own2, width), ""] : [],
+    ...globalOptionLines(width),
+    ""
+  ].join("\n");
+}
+function groupHelp(group, members2) {
+  return [
+    `usage: parallel-agents ${group} <command> [options]`,
+    "",
+    "Commands:",
+    ...members2.flatMap(({ command: command26, summary }) => [`  ${command26.usage}`, `      ${summary}`]),
+    "",
+    `"parallel-agents ${group} <command> --help" lists each one's options.`,
+    ""
+  ].join("\n");
+}
+function topLevelHelp(commands) {
+  const width = Math.max(...commands.map(([name]) => name.length));
+  return [
+    "usage: parallel-agents <command> [options]",
+    "",
+    "Commands:",
+    ...commands.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
+    "",
+    '"parallel-agents <command> --help" lists its options.',
+    "",
+    ...globalOptionLines(),
+    "",
+    "The default store is _tasks/ at the root of the repository's main worktree; --store git:REMOTE",
+    "shares the tasks through that git remote instead, so agents on several machines work on one plan.",
+    "",
+    "Exit codes (the same for every command):",
+    ...Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`),
+    ""
+  ].join("\n");
+}
+var COLUMN;
+var init_help = __esm({
+  "src/cli/help.ts"() {
+    "use strict";
+    init_errors();
+    init_args();
+    COLUMN = 30;
+  }
+});
+
+// src/cli/command.ts
+function defineCommand(name, spec) {
+  return { ...spec, name, usage: usageLine(name, spec) };
+}
+var init_command = __esm({
+  "src/cli/command.ts"() {
+    "use strict";
+    init_help();
+  }
+});
+
 // src/text/fingerprint.ts
 function fingerprint(text) {
   let a = 2166136261;
@@ -332,26 +548,52 @@ var init_path_inside = __esm({
 });
 
 // src/repo/git-exclude.ts
-function addToGitExclude(gitCommonDir, pattern) {
-  const path = (0, import_node_path3.join)(gitCommonDir, "info", "exclude");
-  let text = "";
+function excludeFile(gitCommonDir) {
+  return (0, import_node_path3.join)(gitCommonDir, "info", "exclude");
+}
+function readExclude(gitCommonDir) {
   try {
-    text = (0, import_node_fs2.readFileSync)(path, "utf8");
+    return (0, import_node_fs2.readFileSync)(excludeFile(gitCommonDir), "utf8");
   } catch {
+    return "";
   }
-  if (text.split("\n").some((line) => line.trim() === pattern)) return false;
+}
+function missingLines(text, patterns2) {
+  const present = new Set(text.split("\n").map((line) => line.trim()));
+  return patterns2.filter((pattern, index) => !present.has(pattern) && patterns2.indexOf(pattern) === index);
+}
+function addToGitExclude(gitCommonDir, ...patterns2) {
+  const text = readExclude(gitCommonDir);
+  const missing = missingLines(text, patterns2);
+  if (missing.length === 0) return false;
   const prefix = text.length > 0 && !text.endsWith("\n") ? "\n" : "";
-  writeFileAtomic(path, `${text}${prefix}${pattern}
+  writeFileAtomic(excludeFile(gitCommonDir), `${text}${prefix}${missing.join("\n")}
 `);
   return true;
 }
-var import_node_fs2, import_node_path3;
+function localStateLines(repoRoot, folders) {
+  const lines3 = [`/${RUNTIME_FOLDER}/`];
+  for (const folder of folders) {
+    const below = pathBelow(repoRoot, folder);
+    if (below && below !== RUNTIME_FOLDER && !below.startsWith(`${RUNTIME_FOLDER}/`)) lines3.push(`/${below}/`);
+  }
+  return lines3;
+}
+function hideLocalState(gitCommonDir, repoRoot, folders) {
+  return addToGitExclude(gitCommonDir, ...localStateLines(repoRoot, folders));
+}
+function isLocalStateHidden(gitCommonDir, repoRoot, folders) {
+  return missingLines(readExclude(gitCommonDir), localStateLines(repoRoot, folders)).length === 0;
+}
+var import_node_fs2, import_node_path3, RUNTIME_FOLDER;
 var init_git_exclude = __esm({
   "src/repo/git-exclude.ts"() {
     "use strict";
     import_node_fs2 = require("node:fs");
     import_node_path3 = require("node:path");
     init_atomic_write();
+    init_path_inside();
+    RUNTIME_FOLDER = ".parallel";
   }
 });
 
@@ -894,9 +1136,9 @@ function issue(...args) {
   }
   return { ...iss };
 }
-function members(proto, table2) {
-  for (const key in table2) {
-    const desc = Object.getOwnPropertyDescriptor(table2, key);
+function members(proto, table3) {
+  for (const key in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -975,7 +1217,7 @@ function installLazyProp(inst, key, make, enumerable) {
     }
   });
 }
-var Cached, captureStackTrace, propertyKeyTypes, NUMBER_FORMAT_RANGES, highSurrogate, installing, broke, breaker;
+var Cached, captureStackTrace, propertyKeyTypes, NUMBER_FORMAT_RANGES, BIGINT_FORMAT_RANGES, highSurrogate, installing, broke, breaker;
 var init_util = __esm({
   "node_modules/zod/v4/core/util.js"() {
     Cached = class {
@@ -1002,6 +1244,10 @@ var init_util = __esm({
       float32: [-34028234663852886e22, 34028234663852886e22],
       float64: [-Number.MAX_VALUE, Number.MAX_VALUE]
     }))();
+    BIGINT_FORMAT_RANGES = {
+      int64: [/* @__PURE__ */ BigInt("-9223372036854775808"), /* @__PURE__ */ BigInt("9223372036854775807")],
+      uint64: [/* @__PURE__ */ BigInt(0), /* @__PURE__ */ BigInt("18446744073709551615")]
+    };
     highSurrogate = /[\uD800-\uDBFF]/;
     broke = false;
     breaker = {
@@ -1263,10 +1509,13 @@ var init_parse = __esm({
 });
 
 // node_modules/zod/v4/core/regexes.js
-var anyString, number;
+var base64, base64url, anyString, integer, number;
 var init_regexes = __esm({
   "node_modules/zod/v4/core/regexes.js"() {
+    base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
+    base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
     anyString = /^[\s\S]{0,}$/;
+    integer = /^-?\d+$/;
     number = /^-?\d+(?:\.\d+)?$/;
   }
 });
@@ -1657,7 +1906,7 @@ function handleRefineResult(result, payload, input, inst) {
     payload.issues.push(issue(_iss));
   }
 }
-var $ZodType, toStandardResult, $ZodString, $ZodNumber, $ZodNumberFormat, $ZodUnknown, $ZodNever, arraySize, $ZodArray, NO_SYMBOL_KEYS, $ZodObject, $ZodEnum, $ZodOptional, $ZodDefault, $ZodCustom;
+var $ZodType, toStandardResult, $ZodString, base64Charset, base64urlCharset, $ZodNumber, $ZodNumberFormat, $ZodUnknown, $ZodNever, arraySize, $ZodArray, NO_SYMBOL_KEYS, $ZodObject, $ZodEnum, $ZodOptional, $ZodDefault, $ZodCustom;
 var init_schemas = __esm({
   "node_modules/zod/v4/core/schemas.js"() {
     init_checks();
@@ -1796,6 +2045,8 @@ var init_schemas = __esm({
         return payload;
       };
     });
+    base64Charset = /^[0-9a-zA-Z+/]*={0,2}$/;
+    base64urlCharset = /^[A-Za-z0-9_-]*$/;
     $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
       $ZodType.init(inst, def);
       inst._zod.pattern = number;
@@ -2204,8 +2455,1290 @@ var init_api = __esm({
 });
 
 // node_modules/zod/v4/core/to-json-schema.js
+function assignProps(target, ...sources) {
+  for (const source of sources) {
+    for (const key of Reflect.ownKeys(source)) {
+      if (Object.prototype.propertyIsEnumerable.call(source, key)) {
+        assignProp(target, key, source[key]);
+      }
+    }
+  }
+  return target;
+}
+function initializeContext(params) {
+  let target = params?.target ?? "draft-2020-12";
+  if (target === "draft-4")
+    target = "draft-04";
+  if (target === "draft-7")
+    target = "draft-07";
+  return {
+    processors: params.processors ?? {},
+    metadataRegistry: params?.metadata ?? globalRegistry,
+    target,
+    unrepresentable: params?.unrepresentable ?? "throw",
+    override: params?.override ?? (() => {
+    }),
+    io: params?.io ?? "output",
+    counter: 0,
+    seen: /* @__PURE__ */ new Map(),
+    sharedDefsExtractedFor: void 0,
+    sharedEmitDoneFor: void 0,
+    cycles: params?.cycles ?? "ref",
+    reused: params?.reused ?? "inline",
+    intersections: [],
+    deferred: [],
+    external: params?.external ?? void 0
+  };
+}
+function handleUnrepresentable(schema, ctx, json, params, message) {
+  const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
+  if (result === "any")
+    return false;
+  if (result === void 0 || result === "throw")
+    throw new Error(message);
+  Object.assign(json, result);
+  return true;
+}
+function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
+  var _a3;
+  const def = schema._zod.def;
+  const seen = ctx.seen.get(schema);
+  if (seen) {
+    seen.count++;
+    const isCycle = _params.schemaPath.includes(schema);
+    if (isCycle) {
+      seen.cycle = _params.path;
+    }
+    return seen.schema;
+  }
+  const result = { schema: {}, count: 1, cycle: void 0, path: _params.path };
+  ctx.seen.set(schema, result);
+  ctx.sharedDefsExtractedFor = void 0;
+  ctx.sharedEmitDoneFor = void 0;
+  const overrideSchema = schema._zod.toJSONSchema?.();
+  if (overrideSchema) {
+    result.schema = overrideSchema;
+  } else {
+    const params = {
+      ..._params,
+      schemaPath: [..._params.schemaPath, schema],
+      path: _params.path
+    };
+    if (schema._zod.processJSONSchema) {
+      schema._zod.processJSONSchema(ctx, result.schema, params);
+    } else {
+      const _json = result.schema;
+      const processor = ctx.processors[def.type];
+      if (!processor) {
+        throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def.type}`);
+      }
+      processor(schema, ctx, _json, params);
+    }
+    const parent = schema._zod.parent;
+    if (parent) {
+      if (!result.ref)
+        result.ref = parent;
+      processSchema(parent, ctx, params);
+      ctx.seen.get(parent).isParent = true;
+    }
+  }
+  const meta2 = ctx.metadataRegistry.get(schema);
+  if (meta2)
+    assignProps(result.schema, meta2);
+  if (ctx.io === "input" && isTransforming(schema)) {
+    delete result.schema.examples;
+    delete result.schema.default;
+  }
+  if (ctx.io === "input" && "_prefault" in result.schema)
+    (_a3 = result.schema).default ?? (_a3.default = result.schema._prefault);
+  delete result.schema._prefault;
+  const _result = ctx.seen.get(schema);
+  return _result.schema;
+}
+function encodeJSONPointerSegment(segment) {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function extractDefs(ctx, schema) {
+  const root = ctx.seen.get(schema);
+  if (!root)
+    throw new Error("Unprocessed schema. This is a bug in Zod.");
+  if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
+    return;
+  const idToSchema = /* @__PURE__ */ new Map();
+  for (const entry of ctx.seen.entries()) {
+    const id = ctx.metadataRegistry.get(entry[0])?.id;
+    if (id) {
+      const existing = idToSchema.get(id);
+      if (existing && existing !== entry[0]) {
+        throw new Error(`Duplicate schema id "${id}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+      }
+      idToSchema.set(id, entry[0]);
+    }
+  }
+  const makeURI = (entry) => {
+    const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
+    if (ctx.external) {
+      const externalId = ctx.external.registry.get(entry[0])?.id;
+      const uriGenerator = ctx.external.uri ?? ((id2) => id2);
+      if (externalId) {
+        return { ref: uriGenerator(externalId) };
+      }
+      const id = entry[1].defId ?? entry[1].schema.id ?? `schema${ctx.counter++}`;
+      entry[1].defId = id;
+      return { defId: id, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id)}` };
+    }
+    const uriPrefix = `#`;
+    const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
+    if (entry[1] === root && !entry[1].schema.id) {
+      return { ref: uriPrefix };
+    }
+    const defId = entry[1].schema.id ?? `__schema${ctx.counter++}`;
+    return { defId, ref: defUriPrefix + encodeJSONPointerSegment(defId) };
+  };
+  const extractToDef = (entry) => {
+    if (entry[1].schema.$ref) {
+      return;
+    }
+    const seen = entry[1];
+    const { ref, defId } = makeURI(entry);
+    seen.def = { ...seen.schema };
+    if (defId)
+      seen.defId = defId;
+    const schema2 = seen.schema;
+    for (const key in schema2) {
+      delete schema2[key];
+    }
+    schema2.$ref = ref;
+  };
+  if (ctx.cycles === "throw") {
+    for (const entry of ctx.seen.entries()) {
+      const seen = entry[1];
+      if (seen.cycle) {
+        throw new Error(`Cycle detected: #/${seen.cycle?.join("/")}/<root>
+
+Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.`);
+      }
+    }
+  }
+  for (const entry of ctx.seen.entries()) {
+    const seen = entry[1];
+    if (schema === entry[0]) {
+      extractToDef(entry);
+      continue;
+    }
+    if (ctx.external) {
+      const ext = ctx.external.registry.get(entry[0])?.id;
+      if (schema !== entry[0] && ext) {
+        extractToDef(entry);
+        continue;
+      }
+    }
+    const id = ctx.metadataRegistry.get(entry[0])?.id;
+    if (id) {
+      extractToDef(entry);
+      continue;
+    }
+    if (seen.cycle) {
+      extractToDef(entry);
+      continue;
+    }
+    if (seen.count > 1) {
+      if (ctx.reused === "ref") {
+        extractToDef(entry);
+      }
+    }
+  }
+  if (ctx.external)
+    ctx.sharedDefsExtractedFor = ctx.external;
+}
+function compactTypeUnion(schema) {
+  const options = schema.anyOf;
+  if (!Array.isArray(options) || options.length === 0 || schema.type !== void 0)
+    return;
+  const types = [];
+  for (const option of options) {
+    if (!option || typeof option !== "object")
+      return;
+    compactTypeUnion(option);
+    const keys = Object.keys(option);
+    if (keys.length !== 1 || keys[0] !== "type")
+      return;
+    const type = option.type;
+    for (const member of Array.isArray(type) ? type : [type]) {
+      if (typeof member !== "string")
+        return;
+      if (!types.includes(member))
+        types.push(member);
+    }
+  }
+  delete schema.anyOf;
+  schema.type = types.length === 1 ? types[0] : types;
+}
+function undeclaredConstraint(member) {
+  const extra = member.additionalProperties;
+  if (extra === void 0 || extra === false || typeof extra !== "object" || extra === null)
+    return null;
+  return Object.keys(extra).length ? extra : null;
+}
+function foldObjects(members2) {
+  const objects = [];
+  for (const member of members2) {
+    if (typeof member !== "object" || member.type !== "object")
+      return null;
+    for (const key in member) {
+      if (!FOLDABLE_KEYS.has(key))
+        return null;
+    }
+    objects.push(member);
+  }
+  const properties = {};
+  const required2 = /* @__PURE__ */ new Set();
+  for (const object2 of objects) {
+    for (const key in object2.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key))
+        continue;
+      const parts = [];
+      for (const other of objects) {
+        const part = other.properties?.[key] ?? undeclaredConstraint(other);
+        if (part === null || part === void 0)
+          continue;
+        if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
+          parts.push(part);
+      }
+      const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
+      assignProp(properties, key, merged);
+    }
+    for (const key of object2.required ?? [])
+      required2.add(key);
+  }
+  const folded = { type: "object", properties };
+  if (required2.size)
+    folded.required = [...required2];
+  if (objects.every((object2) => object2.additionalProperties === false)) {
+    folded.additionalProperties = false;
+  } else {
+    const constraints = [];
+    for (const object2 of objects) {
+      const constraint = undeclaredConstraint(object2);
+      if (constraint && !constraints.some((seen) => JSON.stringify(seen) === JSON.stringify(constraint)))
+        constraints.push(constraint);
+    }
+    if (constraints.length === 1)
+      folded.additionalProperties = constraints[0];
+    else if (constraints.length > 1)
+      folded.additionalProperties = { allOf: constraints };
+  }
+  return folded;
+}
+function foldIntersection(json) {
+  const allOf = json.allOf;
+  if (!Array.isArray(allOf) || allOf.length < 2)
+    return;
+  for (const key of FOLDABLE_KEYS)
+    if (key in json)
+      return;
+  const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
+  let folded = null;
+  if (!unions.length) {
+    folded = foldObjects(allOf);
+  } else {
+    const union = unions[0];
+    const keyword = UNION_KEYS.find((k) => Array.isArray(union[k]));
+    if (Object.keys(union).length !== 1)
+      return;
+    const rest = allOf.filter((m) => m !== union);
+    const branches = union[keyword].map((branch) => foldObjects([...rest, branch]));
+    if (branches.some((b) => !b))
+      return;
+    folded = { [keyword]: branches };
+  }
+  if (!folded)
+    return;
+  delete json.allOf;
+  assignProps(json, folded);
+}
+function finalize(ctx, schema) {
+  const root = ctx.seen.get(schema);
+  if (!root)
+    throw new Error("Unprocessed schema. This is a bug in Zod.");
+  const flattenRef = (zodSchema) => {
+    const seen = ctx.seen.get(zodSchema);
+    if (seen.ref === null)
+      return;
+    const schema2 = seen.def ?? seen.schema;
+    const _cached = { ...schema2 };
+    const ref = seen.ref;
+    seen.ref = null;
+    if (ref) {
+      flattenRef(ref);
+      const refSeen = ctx.seen.get(ref);
+      const refSchema = refSeen.schema;
+      if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
+        schema2.allOf = schema2.allOf ?? [];
+        schema2.allOf.push(refSchema);
+      } else {
+        assignProps(schema2, refSchema);
+      }
+      assignProps(schema2, _cached);
+      const isParentRef = zodSchema._zod.parent === ref;
+      if (isParentRef) {
+        for (const key in schema2) {
+          if (key === "$ref" || key === "allOf")
+            continue;
+          if (!(key in _cached)) {
+            delete schema2[key];
+          }
+        }
+      }
+      if (refSchema.$ref && refSeen.def) {
+        for (const key in schema2) {
+          if (key === "$ref" || key === "allOf")
+            continue;
+          if (key in refSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(refSeen.def[key])) {
+            delete schema2[key];
+          }
+        }
+      }
+    }
+    const parent = zodSchema._zod.parent;
+    if (parent && parent !== ref) {
+      flattenRef(parent);
+      const parentSeen = ctx.seen.get(parent);
+      if (parentSeen?.schema.$ref) {
+        schema2.$ref = parentSeen.schema.$ref;
+        if (parentSeen.def) {
+          for (const key in schema2) {
+            if (key === "$ref" || key === "allOf")
+              continue;
+            if (key in parentSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(parentSeen.def[key])) {
+              delete schema2[key];
+            }
+          }
+        }
+      }
+    }
+    ctx.override({
+      zodSchema,
+      jsonSchema: schema2,
+      path: seen.path ?? []
+    });
+  };
+  if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
+    for (const entry of [...ctx.seen.entries()].reverse()) {
+      flattenRef(entry[0]);
+    }
+    if (ctx.target !== "openapi-3.0") {
+      for (const entry of ctx.seen.entries()) {
+        compactTypeUnion(entry[1].def ?? entry[1].schema);
+      }
+    }
+    for (const rewrite of ctx.deferred)
+      rewrite();
+    if (ctx.intersections.length) {
+      const carriers = /* @__PURE__ */ new Map();
+      for (const seen of ctx.seen.values()) {
+        for (const json of [seen.schema, seen.def]) {
+          const allOf = json?.allOf;
+          if (!Array.isArray(allOf))
+            continue;
+          const existing = carriers.get(allOf);
+          if (existing)
+            existing.push(json);
+          else
+            carriers.set(allOf, [json]);
+        }
+      }
+      for (const allOf of ctx.intersections) {
+        for (const json of carriers.get(allOf) ?? [])
+          foldIntersection(json);
+      }
+    }
+  }
+  const result = {};
+  if (ctx.target === "draft-2020-12") {
+    result.$schema = "https://json-schema.org/draft/2020-12/schema";
+  } else if (ctx.target === "draft-07") {
+    result.$schema = "http://json-schema.org/draft-07/schema#";
+  } else if (ctx.target === "draft-04") {
+    result.$schema = "http://json-schema.org/draft-04/schema#";
+  } else if (ctx.target === "openapi-3.0") {
+  } else {
+  }
+  if (ctx.external?.uri) {
+    const id = ctx.external.registry.get(schema)?.id;
+    if (!id)
+      throw new Error("Schema is missing an `id` property");
+    result.$id = ctx.external.uri(id);
+  }
+  assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
+  const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
+  if (rootMetaId !== void 0 && result.id === rootMetaId)
+    delete result.id;
+  const defs = ctx.external?.defs ?? {};
+  if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
+    for (const entry of ctx.seen.entries()) {
+      const seen = entry[1];
+      if (seen.def && seen.defId) {
+        if (seen.def.id === seen.defId)
+          delete seen.def.id;
+        assignProp(defs, seen.defId, seen.def);
+      }
+    }
+  }
+  if (ctx.external)
+    ctx.sharedEmitDoneFor = ctx.external;
+  if (ctx.external) {
+  } else {
+    if (Object.keys(defs).length > 0) {
+      if (ctx.target === "draft-2020-12") {
+        result.$defs = defs;
+      } else {
+        result.definitions = defs;
+      }
+    }
+  }
+  try {
+    const finalized = JSON.parse(JSON.stringify(result));
+    Object.defineProperty(finalized, "~standard", {
+      value: {
+        ...schema["~standard"],
+        jsonSchema: {
+          input: createStandardJSONSchemaMethod(schema, "input", ctx.processors),
+          output: createStandardJSONSchemaMethod(schema, "output", ctx.processors)
+        }
+      },
+      enumerable: false,
+      writable: false
+    });
+    return finalized;
+  } catch (_err) {
+    throw new Error("Error converting schema to JSON.");
+  }
+}
+function isTransforming(_schema, _ctx) {
+  const ctx = _ctx ?? { seen: /* @__PURE__ */ new Set() };
+  if (ctx.seen.has(_schema))
+    return false;
+  ctx.seen.add(_schema);
+  const def = _schema._zod.def;
+  if (def.type === "transform")
+    return true;
+  if (def.type === "array")
+    return isTransforming(def.element, ctx);
+  if (def.type === "set")
+    return isTransforming(def.valueType, ctx);
+  if (def.type === "lazy")
+    return isTransforming(def.getter(), ctx);
+  if (def.type === "promise" || def.type === "optional" || def.type === "nonoptional" || def.type === "nullable" || def.type === "readonly" || def.type === "default" || def.type === "prefault" || def.type === "catch") {
+    return isTransforming(def.innerType, ctx);
+  }
+  if (def.type === "intersection") {
+    return isTransforming(def.left, ctx) || isTransforming(def.right, ctx);
+  }
+  if (def.type === "record" || def.type === "map") {
+    return isTransforming(def.keyType, ctx) || isTransforming(def.valueType, ctx);
+  }
+  if (def.type === "pipe") {
+    if (_schema._zod.traits.has("$ZodCodec"))
+      return true;
+    return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
+  }
+  if (def.type === "object") {
+    for (const key in def.shape) {
+      if (isTransforming(def.shape[key], ctx))
+        return true;
+    }
+    return false;
+  }
+  if (def.type === "union") {
+    for (const option of def.options) {
+      if (isTransforming(option, ctx))
+        return true;
+    }
+    return false;
+  }
+  if (def.type === "tuple") {
+    for (const item of def.items) {
+      if (isTransforming(item, ctx))
+        return true;
+    }
+    if (def.rest && isTransforming(def.rest, ctx))
+      return true;
+    return false;
+  }
+  return false;
+}
+var FOLDABLE_KEYS, UNION_KEYS, createStandardJSONSchemaMethod;
 var init_to_json_schema = __esm({
   "node_modules/zod/v4/core/to-json-schema.js"() {
+    init_registries();
+    init_util();
+    FOLDABLE_KEYS = /* @__PURE__ */ new Set(["type", "properties", "required", "additionalProperties"]);
+    UNION_KEYS = ["oneOf", "anyOf"];
+    createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
+      const { libraryOptions, target } = params ?? {};
+      const ctx = initializeContext({ ...libraryOptions ?? {}, target, io, processors });
+      processSchema(schema, ctx);
+      extractDefs(ctx, schema);
+      return finalize(ctx, schema);
+    };
+  }
+});
+
+// node_modules/zod/v4/core/json-schema-processors.js
+function aggregateChecks(schema) {
+  const agg = {};
+  const def = schema._zod.def;
+  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list)
+    contributors[ch._zod.def.check]?.(agg, ch._zod.def);
+  const bag = schema._zod.bag;
+  if (bag.minimum !== void 0)
+    narrowMin(agg, "minimum", bag.minimum);
+  if (bag.exclusiveMinimum !== void 0)
+    narrowMin(agg, "exclusiveMinimum", bag.exclusiveMinimum);
+  if (bag.maximum !== void 0)
+    narrowMax(agg, "maximum", bag.maximum);
+  if (bag.exclusiveMaximum !== void 0)
+    narrowMax(agg, "exclusiveMaximum", bag.exclusiveMaximum);
+  if (bag.multipleOf !== void 0)
+    addDivisor(agg, bag.multipleOf);
+  if (bag.format !== void 0) {
+    agg.format ?? (agg.format = bag.format);
+    if (bag.format.includes("int"))
+      agg.isInt = true;
+  }
+  if (bag.mime)
+    intersectMime(agg, bag.mime);
+  for (const pattern of bag.patterns ?? [])
+    addPattern(agg, pattern);
+  return agg;
+}
+function inputOptin(schema) {
+  const def = schema._zod.def;
+  if (def.type === "pipe" && def.in._zod.traits.has("$ZodTransform")) {
+    return inputOptin(def.out);
+  }
+  if (def.type === "catch") {
+    return inputOptin(def.innerType);
+  }
+  return schema._zod.optin;
+}
+function stringifyKeyNames(bySchema, json, visited) {
+  if (json.$ref) {
+    if (visited.has(json))
+      return json;
+    visited.add(json);
+    const def = bySchema.get(json)?.def;
+    if (!def)
+      return json;
+    const inlined = stringifyKeyNames(bySchema, def, visited);
+    return inlined === def ? json : inlined;
+  }
+  for (const keyword of ["anyOf", "oneOf"]) {
+    const branches = json[keyword];
+    if (!Array.isArray(branches))
+      continue;
+    const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
+    if (mapped.some((branch, i) => branch !== branches[i]))
+      json = { ...json, [keyword]: mapped };
+  }
+  const types = Array.isArray(json.type) ? json.type : [json.type];
+  const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
+  const values = json.enum ?? (json.const !== void 0 ? [json.const] : void 0);
+  if (!numericType && !values?.some((v) => typeof v === "number"))
+    return json;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json;
+  if (rest.enum)
+    rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
+  else if (typeof rest.const === "number")
+    rest.const = String(rest.const);
+  if (!numericType)
+    return rest;
+  rest.type = "string";
+  if (!values)
+    rest.pattern = (types.includes("number") ? number : integer).source;
+  return rest;
+}
+function rewriteKeyNames(ctx) {
+  const bySchema = /* @__PURE__ */ new Map();
+  for (const entry of ctx.seen.values()) {
+    if (entry.def && !bySchema.has(entry.schema))
+      bySchema.set(entry.schema, entry);
+  }
+  const rewrites = /* @__PURE__ */ new Map();
+  for (const record of pendingRecords.get(ctx) ?? []) {
+    const seen = ctx.seen.get(record);
+    const names = (seen?.def ?? seen?.schema)?.propertyNames;
+    if (!names || names === true || rewrites.has(names))
+      continue;
+    const rewritten = stringifyKeyNames(bySchema, names, /* @__PURE__ */ new Set());
+    if (rewritten !== names)
+      rewrites.set(names, rewritten);
+  }
+  if (!rewrites.size)
+    return;
+  for (const entry of ctx.seen.values()) {
+    for (const carrier of [entry.schema, entry.def]) {
+      const rewritten = carrier && rewrites.get(carrier.propertyNames);
+      if (rewritten)
+        carrier.propertyNames = rewritten;
+    }
+  }
+}
+function serializeDefaultValue(value, schema, ctx, json, params) {
+  let unrepresentable = false;
+  const serialized = JSON.stringify(value, (_, val) => {
+    if (typeof val !== "bigint")
+      return val;
+    unrepresentable = true;
+    return null;
+  });
+  if (!unrepresentable)
+    return JSON.parse(serialized);
+  handleUnrepresentable(schema, ctx, json, params, "BigInt defaults cannot be represented in JSON Schema");
+  return UNREPRESENTABLE_DEFAULT;
+}
+function toJSONSchema(input, params) {
+  if ("_idmap" in input) {
+    const registry2 = input;
+    const ctx2 = initializeContext({ ...params, processors: allProcessors });
+    const defs = {};
+    for (const entry of registry2._idmap.entries()) {
+      const [_, schema] = entry;
+      processSchema(schema, ctx2);
+    }
+    const schemas = {};
+    const external = {
+      registry: registry2,
+      uri: params?.uri,
+      defs
+    };
+    ctx2.external = external;
+    for (const entry of registry2._idmap.entries()) {
+      const [key, schema] = entry;
+      extractDefs(ctx2, schema);
+      assignProp(schemas, key, finalize(ctx2, schema));
+    }
+    if (Object.keys(defs).length > 0) {
+      const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
+      schemas.__shared = {
+        [defsSegment]: defs
+      };
+    }
+    return { schemas };
+  }
+  const ctx = initializeContext({ ...params, processors: allProcessors });
+  processSchema(input, ctx);
+  extractDefs(ctx, input);
+  return finalize(ctx, input);
+}
+var narrowMin, narrowMax, narrowBoth, addDivisor, addPattern, intersectMime, setFormat, minContributor, maxContributor, formatContributor, contributors, formatMap, exactPatterns, exactPattern, stringProcessor, numberProcessor, booleanProcessor, bigintProcessor, symbolProcessor, nullProcessor, undefinedProcessor, voidProcessor, neverProcessor, anyProcessor, unknownProcessor, dateProcessor, enumProcessor, literalProcessor, nanProcessor, templateLiteralProcessor, fileProcessor, successProcessor, customProcessor, functionProcessor, transformProcessor, mapProcessor, setProcessor, arrayProcessor, objectProcessor, unionProcessor, intersectionProcessor, tupleProcessor, pendingRecords, recordProcessor, nullableProcessor, nonoptionalProcessor, UNREPRESENTABLE_DEFAULT, defaultProcessor, prefaultProcessor, catchProcessor, pipeProcessor, readonlyProcessor, promiseProcessor, optionalProcessor, lazyProcessor, allProcessors;
+var init_json_schema_processors = __esm({
+  "node_modules/zod/v4/core/json-schema-processors.js"() {
+    init_regexes();
+    init_schemas();
+    init_to_json_schema();
+    init_util();
+    narrowMin = (agg, key, value) => {
+      if (agg[key] === void 0 || value > agg[key])
+        agg[key] = value;
+    };
+    narrowMax = (agg, key, value) => {
+      if (agg[key] === void 0 || value < agg[key])
+        agg[key] = value;
+    };
+    narrowBoth = (agg, value) => {
+      narrowMin(agg, "minimum", value);
+      narrowMax(agg, "maximum", value);
+    };
+    addDivisor = (agg, value) => {
+      agg.multipleOf ?? (agg.multipleOf = []);
+      if (!agg.multipleOf.includes(value))
+        agg.multipleOf.push(value);
+    };
+    addPattern = (agg, pattern) => {
+      agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
+      agg.patterns.add(pattern);
+    };
+    intersectMime = (agg, mime) => {
+      agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
+    };
+    setFormat = (agg, format) => {
+      agg.format = format;
+      if (format.includes("int"))
+        agg.isInt = true;
+    };
+    minContributor = (agg, def) => narrowMin(agg, "minimum", def.minimum);
+    maxContributor = (agg, def) => narrowMax(agg, "maximum", def.maximum);
+    formatContributor = (ranges) => (agg, def) => {
+      setFormat(agg, def.format);
+      const [minimum, maximum] = ranges[def.format];
+      narrowMin(agg, "minimum", minimum);
+      narrowMax(agg, "maximum", maximum);
+    };
+    contributors = {
+      greater_than: (agg, def) => narrowMin(agg, def.inclusive ? "minimum" : "exclusiveMinimum", def.value),
+      less_than: (agg, def) => narrowMax(agg, def.inclusive ? "maximum" : "exclusiveMaximum", def.value),
+      multiple_of: (agg, def) => addDivisor(agg, def.value),
+      number_format: formatContributor(NUMBER_FORMAT_RANGES),
+      bigint_format: formatContributor(BIGINT_FORMAT_RANGES),
+      min_length: minContributor,
+      max_length: maxContributor,
+      length_equals: (agg, def) => narrowBoth(agg, def.length),
+      min_size: minContributor,
+      max_size: maxContributor,
+      size_equals: (agg, def) => narrowBoth(agg, def.size),
+      string_format: (agg, def) => {
+        setFormat(agg, def.format);
+        if (def.pattern)
+          addPattern(agg, def.pattern);
+        if (def.format === "base64" || def.format === "base64url")
+          agg.contentEncoding = def.format;
+        if (def.local || def.precision === -1)
+          agg.laxFormat = true;
+      },
+      mime_type: (agg, def) => intersectMime(agg, def.mime)
+    };
+    formatMap = {
+      guid: "uuid",
+      url: "uri",
+      datetime: "date-time",
+      json_string: "json-string",
+      regex: ""
+      // do not set
+    };
+    exactPatterns = /* @__PURE__ */ new Map([
+      [base64Charset, base64],
+      [base64urlCharset, base64url]
+    ]);
+    exactPattern = (p) => exactPatterns.get(p) ?? p;
+    stringProcessor = (schema, ctx, _json, _params) => {
+      const json = _json;
+      json.type = "string";
+      const { minimum, maximum, format, patterns: patterns2, contentEncoding, laxFormat } = aggregateChecks(schema);
+      if (typeof minimum === "number")
+        json.minLength = minimum;
+      if (typeof maximum === "number")
+        json.maxLength = maximum;
+      if (format) {
+        json.format = formatMap[format] ?? format;
+        if (json.format === "")
+          delete json.format;
+        if (format === "time" || laxFormat) {
+          delete json.format;
+        }
+      }
+      if (contentEncoding)
+        json.contentEncoding = contentEncoding;
+      if (patterns2 && patterns2.size > 0) {
+        const patternList = [...patterns2].map(exactPattern);
+        if (patternList.length === 1)
+          json.pattern = patternList[0].source;
+        else if (patternList.length > 1) {
+          json.allOf = [
+            ...patternList.map((regex) => ({
+              ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
+              pattern: regex.source
+            }))
+          ];
+        }
+      }
+    };
+    numberProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
+      json.type = isInt ? "integer" : "number";
+      const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
+      const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
+      const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
+      if (exMin) {
+        if (legacy) {
+          json.minimum = exclusiveMinimum;
+          json.exclusiveMinimum = true;
+        } else {
+          json.exclusiveMinimum = exclusiveMinimum;
+        }
+      } else if (typeof minimum === "number") {
+        json.minimum = minimum;
+      }
+      if (exMax) {
+        if (legacy) {
+          json.maximum = exclusiveMaximum;
+          json.exclusiveMaximum = true;
+        } else {
+          json.exclusiveMaximum = exclusiveMaximum;
+        }
+      } else if (typeof maximum === "number") {
+        json.maximum = maximum;
+      }
+      if (multipleOf) {
+        const divisors = /* @__PURE__ */ new Set();
+        for (const divisor of multipleOf) {
+          if (Number.isFinite(divisor) && divisor !== 0)
+            divisors.add(Math.abs(divisor));
+          else
+            handleUnrepresentable(schema, ctx, json, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        }
+        const [first, ...rest] = divisors;
+        if (first !== void 0)
+          json.multipleOf = first;
+        if (rest.length)
+          json.allOf = [...json.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      }
+    };
+    booleanProcessor = (_schema, _ctx, json, _params) => {
+      json.type = "boolean";
+    };
+    bigintProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "BigInt cannot be represented in JSON Schema");
+    };
+    symbolProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Symbols cannot be represented in JSON Schema");
+    };
+    nullProcessor = (_schema, ctx, json, _params) => {
+      if (ctx.target === "openapi-3.0") {
+        json.type = "string";
+        json.nullable = true;
+        json.enum = [null];
+      } else {
+        json.type = "null";
+      }
+    };
+    undefinedProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Undefined cannot be represented in JSON Schema");
+    };
+    voidProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Void cannot be represented in JSON Schema");
+    };
+    neverProcessor = (_schema, _ctx, json, _params) => {
+      json.not = {};
+    };
+    anyProcessor = (_schema, _ctx, _json, _params) => {
+    };
+    unknownProcessor = (_schema, _ctx, _json, _params) => {
+    };
+    dateProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Date cannot be represented in JSON Schema");
+    };
+    enumProcessor = (schema, _ctx, json, _params) => {
+      const def = schema._zod.def;
+      const values = getEnumValues(def.entries);
+      if (values.length === 0) {
+        json.not = {};
+        return;
+      }
+      if (values.every((v) => typeof v === "number"))
+        json.type = "number";
+      if (values.every((v) => typeof v === "string"))
+        json.type = "string";
+      json.enum = values;
+    };
+    literalProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      if (def.values.length === 0) {
+        json.not = {};
+        return;
+      }
+      const vals = [];
+      for (const val of def.values) {
+        if (val === void 0) {
+          if (handleUnrepresentable(schema, ctx, json, params, "Literal `undefined` cannot be represented in JSON Schema"))
+            return;
+        } else if (typeof val === "bigint") {
+          if (handleUnrepresentable(schema, ctx, json, params, "BigInt literals cannot be represented in JSON Schema"))
+            return;
+          vals.push(Number(val));
+        } else {
+          vals.push(val);
+        }
+      }
+      if (vals.length === 0) {
+      } else if (vals.length === 1) {
+        const val = vals[0];
+        json.type = val === null ? "null" : typeof val;
+        if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
+          json.enum = [val];
+        } else {
+          json.const = val;
+        }
+      } else {
+        if (vals.every((v) => typeof v === "number"))
+          json.type = "number";
+        if (vals.every((v) => typeof v === "string"))
+          json.type = "string";
+        if (vals.every((v) => typeof v === "boolean"))
+          json.type = "boolean";
+        if (vals.every((v) => v === null))
+          json.type = "null";
+        json.enum = vals;
+      }
+    };
+    nanProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "NaN cannot be represented in JSON Schema");
+    };
+    templateLiteralProcessor = (schema, _ctx, json, _params) => {
+      const _json = json;
+      const pattern = schema._zod.pattern;
+      if (!pattern)
+        throw new Error("Pattern not found in template literal");
+      _json.type = "string";
+      _json.pattern = pattern.source;
+    };
+    fileProcessor = (schema, _ctx, json, _params) => {
+      const _json = json;
+      _json.type = "string";
+      _json.format = "binary";
+      _json.contentEncoding = "binary";
+      const { minimum, maximum, mime } = aggregateChecks(schema);
+      if (minimum !== void 0)
+        _json.minLength = minimum;
+      if (maximum !== void 0)
+        _json.maxLength = maximum;
+      if (!mime)
+        return;
+      if (mime.length === 0)
+        _json.not = {};
+      else if (mime.length === 1)
+        _json.contentMediaType = mime[0];
+      else
+        _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
+    };
+    successProcessor = (_schema, _ctx, json, _params) => {
+      json.type = "boolean";
+    };
+    customProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Custom types cannot be represented in JSON Schema");
+    };
+    functionProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Function types cannot be represented in JSON Schema");
+    };
+    transformProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Transforms cannot be represented in JSON Schema");
+    };
+    mapProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Map cannot be represented in JSON Schema");
+    };
+    setProcessor = (schema, ctx, json, params) => {
+      handleUnrepresentable(schema, ctx, json, params, "Set cannot be represented in JSON Schema");
+    };
+    arrayProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      const { minimum, maximum } = aggregateChecks(schema);
+      if (typeof minimum === "number")
+        json.minItems = minimum;
+      if (typeof maximum === "number")
+        json.maxItems = maximum;
+      json.type = "array";
+      json.items = processSchema(def.element, ctx, {
+        ...params,
+        path: [...params.path, "items"]
+      });
+    };
+    objectProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      const shape = def.shape;
+      const symbolKeys = Object.getOwnPropertySymbols(shape);
+      if (symbolKeys.length && handleUnrepresentable(schema, ctx, json, params, "Symbol keys cannot be represented in JSON Schema")) {
+        return;
+      }
+      json.type = "object";
+      json.properties = {};
+      for (const key in shape) {
+        assignProp(json.properties, key, processSchema(shape[key], ctx, {
+          ...params,
+          path: [...params.path, "properties", key]
+        }));
+      }
+      const requiredKeys = [];
+      for (const key of Object.keys(shape)) {
+        const field = def.shape[key];
+        if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
+          requiredKeys.push(key);
+        }
+      }
+      if (requiredKeys.length > 0) {
+        json.required = requiredKeys;
+      }
+      if (def.catchall?._zod.def.type === "never") {
+        json.additionalProperties = false;
+      } else if (!def.catchall) {
+        if (ctx.io === "output")
+          json.additionalProperties = false;
+      } else if (def.catchall) {
+        json.additionalProperties = processSchema(def.catchall, ctx, {
+          ...params,
+          path: [...params.path, "additionalProperties"]
+        });
+      }
+    };
+    unionProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      const isExclusive = def.inclusive === false;
+      const options = def.options.map((x, i) => processSchema(x, ctx, {
+        ...params,
+        path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
+      }));
+      if (isExclusive) {
+        json.oneOf = options;
+      } else {
+        json.anyOf = options;
+      }
+    };
+    intersectionProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      const a = processSchema(def.left, ctx, {
+        ...params,
+        path: [...params.path, "allOf", 0]
+      });
+      const b = processSchema(def.right, ctx, {
+        ...params,
+        path: [...params.path, "allOf", 1]
+      });
+      const isSimpleIntersection = (val) => "allOf" in val && Object.keys(val).length === 1;
+      const allOf = [
+        ...isSimpleIntersection(a) ? a.allOf : [a],
+        ...isSimpleIntersection(b) ? b.allOf : [b]
+      ];
+      json.allOf = allOf;
+      ctx.intersections.push(allOf);
+    };
+    tupleProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      json.type = "array";
+      const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
+      const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
+      const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
+        ...params,
+        path: [...params.path, prefixPath, i]
+      }));
+      const rest = def.rest ? processSchema(def.rest, ctx, {
+        ...params,
+        path: [...params.path, restPath, ...ctx.target === "openapi-3.0" ? [def.items.length] : []]
+      }) : null;
+      let minItems = def.items.length;
+      while (minItems > 0) {
+        const item = def.items[minItems - 1];
+        const optional2 = ctx.io === "input" ? inputOptin(item) !== void 0 : item._zod.optout === "optional";
+        if (!optional2)
+          break;
+        minItems--;
+      }
+      const maxItems = def.items.length;
+      const isClosed = !def.rest;
+      if (ctx.target === "draft-2020-12") {
+        json.prefixItems = prefixItems;
+        if (isClosed) {
+          json.items = false;
+        } else if (rest) {
+          json.items = rest;
+        }
+        if (minItems > 0)
+          json.minItems = minItems;
+        if (isClosed)
+          json.maxItems = maxItems;
+      } else if (ctx.target === "openapi-3.0") {
+        json.items = {
+          anyOf: prefixItems
+        };
+        if (rest) {
+          json.items.anyOf.push(rest);
+        }
+        if (minItems > 0)
+          json.minItems = minItems;
+        if (isClosed)
+          json.maxItems = maxItems;
+      } else {
+        json.items = prefixItems;
+        if (isClosed) {
+          json.additionalItems = false;
+        } else if (rest) {
+          json.additionalItems = rest;
+        }
+        if (minItems > 0)
+          json.minItems = minItems;
+        if (isClosed)
+          json.maxItems = maxItems;
+      }
+      const { minimum, maximum } = aggregateChecks(schema);
+      if (typeof minimum === "number")
+        json.minItems = minimum;
+      if (typeof maximum === "number")
+        json.maxItems = maximum;
+    };
+    pendingRecords = /* @__PURE__ */ new WeakMap();
+    recordProcessor = (schema, ctx, _json, params) => {
+      const json = _json;
+      const def = schema._zod.def;
+      json.type = "object";
+      const keyType = def.keyType;
+      const patterns2 = aggregateChecks(keyType).patterns;
+      if (def.mode === "loose" && patterns2 && patterns2.size > 0) {
+        const valueSchema = processSchema(def.valueType, ctx, {
+          ...params,
+          path: [...params.path, "patternProperties", "*"]
+        });
+        json.patternProperties = {};
+        for (const pattern of patterns2) {
+          assignProp(json.patternProperties, exactPattern(pattern).source, valueSchema);
+        }
+      } else {
+        if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
+          json.propertyNames = processSchema(def.keyType, ctx, {
+            ...params,
+            path: [...params.path, "propertyNames"]
+          });
+          let pending = pendingRecords.get(ctx);
+          if (!pending) {
+            pending = [];
+            pendingRecords.set(ctx, pending);
+            ctx.deferred.push(() => rewriteKeyNames(ctx));
+          }
+          pending.push(schema);
+        }
+        json.additionalProperties = processSchema(def.valueType, ctx, {
+          ...params,
+          path: [...params.path, "additionalProperties"]
+        });
+      }
+      const keyValues = keyType._zod.values;
+      const omittableOnInput = ctx.io === "input" && inputOptin(def.valueType) !== void 0;
+      if (keyValues && !def.partial && !omittableOnInput) {
+        const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
+        if (validKeyValues.length > 0) {
+          json.required = validKeyValues.map(String);
+        }
+      }
+    };
+    nullableProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      const inner = processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      if (ctx.target === "openapi-3.0") {
+        seen.ref = def.innerType;
+        json.nullable = true;
+      } else {
+        json.anyOf = [inner, { type: "null" }];
+      }
+    };
+    nonoptionalProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+    };
+    UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
+    defaultProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
+      if (value !== UNREPRESENTABLE_DEFAULT)
+        json.default = value;
+    };
+    prefaultProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      if (ctx.io !== "input")
+        return;
+      const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
+      if (value !== UNREPRESENTABLE_DEFAULT)
+        json._prefault = value;
+    };
+    catchProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      let catchValue;
+      try {
+        catchValue = def.catchValue(void 0);
+      } catch {
+        handleUnrepresentable(schema, ctx, json, params, "Dynamic catch values are not supported in JSON Schema");
+        return;
+      }
+      json.default = catchValue;
+    };
+    pipeProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      const inIsTransform = def.in._zod.traits.has("$ZodTransform");
+      const innerType = ctx.io === "input" ? inIsTransform ? def.out : def.in : def.out;
+      processSchema(innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = innerType;
+    };
+    readonlyProcessor = (schema, ctx, json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+      json.readOnly = true;
+    };
+    promiseProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+    };
+    optionalProcessor = (schema, ctx, _json, params) => {
+      const def = schema._zod.def;
+      processSchema(def.innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = def.innerType;
+    };
+    lazyProcessor = (schema, ctx, _json, params) => {
+      const innerType = schema._zod.innerType;
+      processSchema(innerType, ctx, params);
+      const seen = ctx.seen.get(schema);
+      seen.ref = innerType;
+    };
+    allProcessors = {
+      string: stringProcessor,
+      number: numberProcessor,
+      boolean: booleanProcessor,
+      bigint: bigintProcessor,
+      symbol: symbolProcessor,
+      null: nullProcessor,
+      undefined: undefinedProcessor,
+      void: voidProcessor,
+      never: neverProcessor,
+      any: anyProcessor,
+      unknown: unknownProcessor,
+      date: dateProcessor,
+      enum: enumProcessor,
+      literal: literalProcessor,
+      nan: nanProcessor,
+      template_literal: templateLiteralProcessor,
+      file: fileProcessor,
+      success: successProcessor,
+      custom: customProcessor,
+      function: functionProcessor,
+      transform: transformProcessor,
+      map: mapProcessor,
+      set: setProcessor,
+      array: arrayProcessor,
+      object: objectProcessor,
+      union: unionProcessor,
+      intersection: intersectionProcessor,
+      tuple: tupleProcessor,
+      record: recordProcessor,
+      nullable: nullableProcessor,
+      nonoptional: nonoptionalProcessor,
+      default: defaultProcessor,
+      prefault: prefaultProcessor,
+      catch: catchProcessor,
+      pipe: pipeProcessor,
+      readonly: readonlyProcessor,
+      promise: promiseProcessor,
+      optional: optionalProcessor,
+      lazy: lazyProcessor
+    };
   }
 });
 
@@ -2460,6 +3993,8 @@ var init_external = __esm({
     init_parse2();
     init_schemas2();
     init_checks2();
+    init_core2();
+    init_json_schema_processors();
     init_locales();
     init_iso();
     init_coerce();
@@ -2651,6 +4186,17 @@ function quickParseFrontmatter(data) {
   }
   return { ...data, id, title, files, reads, depends_on: dependsOn, max_attempts: maxAttempts, attempts };
 }
+function kindOf(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "number" && Number.isInteger(value)) return "a whole number";
+  return KIND_NAMES[typeof value] ?? typeof value;
+}
+function wordIssue(issue2) {
+  if (issue2.code !== "invalid_type") return void 0;
+  const wanted = KIND_NAMES[issue2.expected ?? ""] ?? issue2.expected ?? "something else";
+  return issue2.input === void 0 ? `is required; add it (${wanted})` : `must be ${wanted} (got ${kindOf(issue2.input)})`;
+}
 function describeIssues(error) {
   return error.issues.map((issue2) => `${issue2.path.length > 0 ? issue2.path.map(String).join(".") : "(root)"}: ${issue2.message}`).join("; ");
 }
@@ -2699,7 +4245,7 @@ function normalizeTaskInputs(inputs, existing, where2) {
     return { id: input.id, frontmatter, body: input.body ?? "" };
   });
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS;
+var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS, KIND_NAMES;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
@@ -2739,6 +4285,15 @@ var init_task_schema = __esm({
       last_error: optional(string2())
     });
     OPTIONAL_TEXT_FIELDS = ["plan", "commit", "summary", "completed_by", "completed_at", "last_error"];
+    KIND_NAMES = {
+      string: "text",
+      number: "a number",
+      int: "a whole number",
+      boolean: "true or false",
+      array: "a list",
+      object: "a mapping"
+    };
+    config({ customError: wordIssue });
   }
 });
 
@@ -2943,31 +4498,6 @@ var init_claim_choice = __esm({
     "use strict";
     init_rules();
     CLAIM_WINDOW = 256;
-  }
-});
-
-// src/text/duration.ts
-function parseDuration(text, options = {}) {
-  const match = DURATION.exec(text.trim());
-  if (!match || options.unitRequired && match[2] === void 0) return void 0;
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]);
-}
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
-  const totalSeconds = Math.round(ms / 1e3);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor(totalSeconds % 3600 / 60);
-  const seconds3 = totalSeconds % 60;
-  if (hours > 0) return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
-  return `${seconds3}s`;
-}
-var UNIT_MS, DURATION;
-var init_duration = __esm({
-  "src/text/duration.ts"() {
-    "use strict";
-    UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-    DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
   }
 });
 
@@ -3971,7 +5501,6 @@ var init_git_remote_store = __esm({
     import_node_path7 = require("node:path");
     init_errors();
     init_atomic_write();
-    init_path_inside();
     init_git_exclude();
     init_locate();
     init_run_git();
@@ -4079,8 +5608,7 @@ var init_git_remote_store = __esm({
         } catch (error) {
           throw writeFailure(error, this.localDir);
         }
-        const below = pathBelow(this.repoRoot, this.localDir);
-        return below ? addToGitExclude(this.gitCommonDir, `/${below}/`) : false;
+        return hideLocalState(this.gitCommonDir, this.repoRoot, [this.localDir]);
       }
       metaUpdate() {
         const writer = this.writer();
@@ -4089,7 +5617,7 @@ var init_git_remote_store = __esm({
       async init() {
         const excludeAdded = this.prepareLocalDir();
         const created = await this.cas.run({ what: `init of the store on ${this.layout.remote}` }, async ({ snapshot: snapshot2 }) => snapshot2.meta ? { done: false } : { updates: [this.metaUpdate()], atomic: true, result: () => true });
-        return { store: this.description, created, excludeAdded };
+        return { store: this.description, created, exclude_added: excludeAdded };
       }
       /** Each chunk of new tasks lands whole (one atomic push of "must not exist" creations) or not at all. */
       async add(inputs) {
@@ -4995,7 +6523,6 @@ var init_local_store = __esm({
     init_errors();
     init_atomic_write();
     init_fs_port();
-    init_path_inside();
     init_git_exclude();
     init_fingerprint();
     init_backend();
@@ -5055,10 +6582,8 @@ var init_local_store = __esm({
             throw writeFailure(error, this.folder.stateDir(state));
           }
         }
-        let excludeAdded = false;
-        const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : void 0;
-        if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
-        return { store: this.dir, created, excludeAdded };
+        const excludeAdded = this.gitCommonDir && this.repoRoot ? hideLocalState(this.gitCommonDir, this.repoRoot, [this.dir]) : false;
+        return { store: this.dir, created, exclude_added: excludeAdded };
       }
       /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
       async add(inputs) {
@@ -5244,85 +6769,6 @@ var init_open_store = __esm({
   }
 });
 
-// src/cli/args.ts
-function parseCommandArgs(argv, options, allowPositionals, usage19) {
-  try {
-    const { values, positionals, tokens } = (0, import_node_util.parseArgs)({
-      args: argv,
-      options: { ...GLOBAL_OPTIONS, ...options },
-      strict: true,
-      allowPositionals,
-      tokens: true
-    });
-    const repeatable = new Set(Object.entries(options).filter(([, spec]) => spec.multiple).map(([name]) => name));
-    refuseConflictingRepeats((tokens ?? []).filter((token) => token.kind !== "option" || !repeatable.has(token.name)), usage19);
-    return { values, positionals };
-  } catch (error) {
-    const raw = error.message;
-    const unknown2 = /Unknown option '([^']+)'/.exec(raw);
-    const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
-    throw new CliError("E_USAGE", `${message}; usage: ${usage19}`);
-  }
-}
-function refuseConflictingRepeats(tokens, usage19) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const token of tokens) {
-    if (token.kind !== "option" || token.name === void 0) continue;
-    if (seen.has(token.name) && seen.get(token.name) !== token.value) {
-      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage19}`);
-    }
-    seen.set(token.name, token.value);
-  }
-}
-function stringOption(values, name) {
-  const value = values[name];
-  return typeof value === "string" ? value : void 0;
-}
-function requireString(values, name, usage19) {
-  const value = stringOption(values, name);
-  if (value === void 0 || value === "") {
-    throw new CliError("E_USAGE", `missing --${name}; usage: ${usage19}`);
-  }
-  return value;
-}
-function listOption(values, name) {
-  const value = stringOption(values, name);
-  if (value === void 0) return [];
-  return value.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
-}
-function integerOption(values, name, min, fallback) {
-  const value = stringOption(values, name);
-  if (value === void 0) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new CliError("E_USAGE", `--${name} must be a whole number >= ${min} (got "${value}")`);
-  }
-  return Number(value);
-}
-function durationFlag(text, flag) {
-  const ms = parseDuration(text);
-  if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
-  return ms;
-}
-function durationOption(values, name, fallbackMs) {
-  const value = stringOption(values, name);
-  return value === void 0 ? fallbackMs : durationFlag(value, name);
-}
-var import_node_util, GLOBAL_OPTIONS;
-var init_args = __esm({
-  "src/cli/args.ts"() {
-    "use strict";
-    import_node_util = require("node:util");
-    init_errors();
-    init_duration();
-    GLOBAL_OPTIONS = {
-      json: { type: "boolean" },
-      "tasks-dir": { type: "string" },
-      store: { type: "string" },
-      help: { type: "boolean", short: "h" }
-    };
-  }
-});
-
 // src/cli/open-store.ts
 function openStore2(ctx) {
   return openStore({ cwd: ctx.cwd, tasksDir: stringOption(ctx.values, "tasks-dir"), store: stringOption(ctx.values, "store"), env: ctx.env });
@@ -5344,20 +6790,20 @@ var command;
 var init_init = __esm({
   "src/cli/commands/init.ts"() {
     "use strict";
+    init_command();
     init_open_store2();
-    command = {
-      usage: "parallel-agents init [--tasks-dir DIR] [--json]",
+    command = defineCommand("init", {
       options: {},
       async run(ctx) {
         const store = openStore2(ctx);
         const result = await store.init();
         const text = [
           `${result.created ? "created the store at" : "store already at"} ${store.description}`,
-          result.excludeAdded ? "added the store to .git/info/exclude" : ""
+          result.exclude_added ? "hid the store and .parallel/ from git (.git/info/exclude)" : ""
         ].filter(Boolean).join("\n");
         return { data: result, text };
       }
-    };
+    });
   }
 });
 
@@ -5655,32 +7101,32 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs11, import_node_path16, usage, command2;
+var import_node_fs11, import_node_path16, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
     import_node_fs11 = require("node:fs");
     import_node_path16 = require("node:path");
     init_errors();
+    init_command();
     init_args();
     init_open_store2();
     init_task_view();
     init_scope_entry();
     init_caller();
-    usage = "parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]";
-    command2 = {
-      usage,
+    command2 = defineCommand("add", {
       options: {
-        id: { type: "string" },
-        title: { type: "string" },
-        role: { type: "string" },
-        files: { type: "string" },
-        "depends-on": { type: "string" },
-        "max-attempts": { type: "string" },
-        body: { type: "string" },
-        "body-file": { type: "string" }
+        id: { type: "string", value: "ID", required: true, help: 'the task id: lowercase letters, digits, ".", "_", "-"' },
+        title: { type: "string", value: "TEXT", required: true, help: "one line saying what the task does" },
+        role: { type: "string", value: "ROLE", help: "the role of the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)" },
+        files: { type: "string", value: "a,b", help: "its write scope: repository paths or globs, comma-separated (default: none)" },
+        "depends-on": { type: "string", value: "x,y", help: "ids of tasks that must be completed before it can be claimed" },
+        "max-attempts": { type: "string", value: "N", help: "attempts before it is blocked (default 2)" },
+        body: { type: "string", value: "TEXT", or: "body-file", help: "the agent's instructions" },
+        "body-file": { type: "string", value: "F", help: "read the agent's instructions from this file" }
       },
       async run(ctx) {
+        const usage = command2.usage;
         requireOrchestrator(ctx, "adding tasks");
         const { values } = ctx;
         const bodyText = stringOption(values, "body");
@@ -5708,7 +7154,7 @@ var init_add = __esm({
         }]);
         return { data: { task: taskJson(task) }, text: `added ${task.id} to ${store.description}` };
       }
-    };
+    });
   }
 });
 
@@ -5717,10 +7163,11 @@ var claim_exports = {};
 __export(claim_exports, {
   command: () => command3
 });
-var usage2, command3;
+var command3;
 var init_claim = __esm({
   "src/cli/commands/claim.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_liveness();
     init_next_steps();
@@ -5728,18 +7175,16 @@ var init_claim = __esm({
     init_caller();
     init_open_store2();
     init_task_view();
-    usage2 = "parallel-agents claim --agent NAME [--role ROLE] [--task ID] [--holder-pid PID] [--json]";
-    command3 = {
-      usage: usage2,
+    command3 = defineCommand("claim", {
       options: {
-        agent: { type: "string" },
-        role: { type: "string" },
-        task: { type: "string" },
-        "holder-pid": { type: "string" }
+        agent: { type: "string", value: "NAME", required: true, help: "who claims: your agent name, unique among the agents working now" },
+        role: { type: "string", value: "ROLE", help: "claim only a task of this role (default: a task of any role, or none)" },
+        task: { type: "string", value: "ID", help: "claim this task, not any claimable one" },
+        "holder-pid": { type: "string", value: "PID", help: "the process that holds the claim: when it dies, recover takes the claim back at once" }
       },
       async run(ctx) {
         const store = openStore2(ctx);
-        const agent = requireString(ctx.values, "agent", usage2);
+        const agent = requireString(ctx.values, "agent", command3.usage);
         const holderPid = integerOption(ctx.values, "holder-pid", 1);
         if (holderPid !== void 0 && !isProcessAlive(holderPid)) {
           throw new CliError("E_INVALID", `--holder-pid ${holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
@@ -5756,7 +7201,7 @@ ${taskText(task)}
 ${next}`
         };
       }
-    };
+    });
   }
 });
 
@@ -5765,24 +7210,27 @@ var heartbeat_exports = {};
 __export(heartbeat_exports, {
   command: () => command4
 });
-var usage3, command4;
+var command4;
 var init_heartbeat = __esm({
   "src/cli/commands/heartbeat.ts"() {
     "use strict";
+    init_command();
     init_args();
     init_caller();
     init_open_store2();
     init_task_view();
-    usage3 = "parallel-agents heartbeat --agent NAME --task ID [--token TOKEN] [--json]";
-    command4 = {
-      usage: usage3,
-      options: { agent: { type: "string" }, task: { type: "string" }, token: { type: "string" } },
+    command4 = defineCommand("heartbeat", {
+      options: {
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
-        const task = await store.heartbeat(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage3), task: requireString(ctx.values, "task", usage3), token: stringOption(ctx.values, "token") }));
+        const task = await store.heartbeat(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command4.usage), task: requireString(ctx.values, "task", command4.usage), token: stringOption(ctx.values, "token") }));
         return { data: { task: taskJson(task) }, text: `lease renewed on ${task.id}` };
       }
-    };
+    });
   }
 });
 
@@ -6141,29 +7589,18 @@ function openRepoContext(options) {
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
-  const dirs = /* @__PURE__ */ new Set([".parallel"]);
+  const dirs = /* @__PURE__ */ new Set([RUNTIME_FOLDER]);
   for (const dir of [context.storeDir, context.worktreesDir]) {
     const below = pathBelow(context.repoRoot, dir);
     if (below) dirs.add(below);
   }
   return [...dirs];
 }
-function excludeLineFor(context) {
-  const rel = pathBelow(context.repoRoot, context.worktreesDir);
-  return rel ? `/${rel}/` : void 0;
-}
 function ensureWorktreesExcluded(context) {
-  const line = excludeLineFor(context);
-  if (line) addToGitExclude(context.gitCommonDir, line);
+  hideLocalState(context.gitCommonDir, context.repoRoot, [context.worktreesDir, context.storeDir]);
 }
 function isWorktreesExcluded(context) {
-  const line = excludeLineFor(context);
-  if (!line) return true;
-  try {
-    return (0, import_node_fs12.readFileSync)((0, import_node_path17.join)(context.gitCommonDir, "info", "exclude"), "utf8").split("\n").some((existing) => existing.trim() === line);
-  } catch {
-    return false;
-  }
+  return isLocalStateHidden(context.gitCommonDir, context.repoRoot, [context.worktreesDir, context.storeDir]);
 }
 function currentBranch(repoRoot) {
   const result = runGit(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: repoRoot, okExitCodes: [1, 128] });
@@ -6172,18 +7609,17 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_fs12, import_node_path17, DEFAULT_WORKTREES_DIR;
+var import_node_path17, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
     import_node_path17 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path17.join)(".parallel", "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path17.join)(RUNTIME_FOLDER, "worktrees");
   }
 });
 
@@ -6199,7 +7635,7 @@ function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
   let text;
   try {
-    text = (0, import_node_fs13.readFileSync)(file, "utf8");
+    text = (0, import_node_fs12.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return void 0;
     throw error;
@@ -6225,7 +7661,7 @@ function writeWorktreeRecord(storeDir, record) {
 }
 function deleteWorktreeRecord(storeDir, taskId) {
   try {
-    (0, import_node_fs13.unlinkSync)(recordFile(storeDir, taskId));
+    (0, import_node_fs12.unlinkSync)(recordFile(storeDir, taskId));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
@@ -6234,7 +7670,7 @@ function listWorktreeRecords(storeDir) {
   const dir = recordsDir(storeDir);
   let names;
   try {
-    names = (0, import_node_fs13.readdirSync)(dir);
+    names = (0, import_node_fs12.readdirSync)(dir);
   } catch (error) {
     if (error.code === "ENOENT") return { records: [], problems: [] };
     throw error;
@@ -6245,18 +7681,18 @@ function listWorktreeRecords(storeDir) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
     const file = (0, import_node_path18.join)(dir, name);
     try {
-      records.push(parseRecord2(file, (0, import_node_fs13.readFileSync)(file, "utf8")));
+      records.push(parseRecord2(file, (0, import_node_fs12.readFileSync)(file, "utf8")));
     } catch (error) {
       problems.push({ file, message: error.message });
     }
   }
   return { records, problems };
 }
-var import_node_fs13, import_node_path18, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs12, import_node_path18, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
+    import_node_fs12 = require("node:fs");
     import_node_path18 = require("node:path");
     init_mini();
     init_errors();
@@ -6338,18 +7774,18 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path19.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
+  const scratch = (0, import_node_fs13.mkdtempSync)((0, import_node_path19.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
   const env = { GIT_INDEX_FILE: (0, import_node_path19.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     const index = gitOutput(["rev-parse", "--path-format=absolute", "--git-path", "index"], { cwd: worktreePath });
-    if ((0, import_node_fs14.existsSync)(index)) (0, import_node_fs14.copyFileSync)(index, env.GIT_INDEX_FILE);
+    if ((0, import_node_fs13.existsSync)(index)) (0, import_node_fs13.copyFileSync)(index, env.GIT_INDEX_FILE);
     else runGit(["read-tree", head], { cwd: worktreePath, env });
     runGit(["add", "--all", "--sparse", "--", "."], { cwd: worktreePath, env });
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
-    (0, import_node_fs14.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs13.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function identityFallback(cwd) {
@@ -6361,11 +7797,11 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs14, import_node_os3, import_node_path19;
+var import_node_fs13, import_node_os3, import_node_path19;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
+    import_node_fs13 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path19 = require("node:path");
     init_run_git();
@@ -6395,7 +7831,7 @@ async function commitTaskWorktree(context, record, task) {
   if (!record) {
     throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
-  if (!(0, import_node_fs15.existsSync)(record.path)) {
+  if (!(0, import_node_fs14.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
   const changed = await changedInWorktree(record.path);
@@ -6425,7 +7861,7 @@ async function changedBetween(cwd, from, to) {
 }
 async function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
-  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
+  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs14.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
   if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
   if (full !== head && !await gitTestAsync(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
@@ -6451,11 +7887,11 @@ async function checkSharedCheckoutCommit(context, task, commit) {
   }
   return full;
 }
-var import_node_fs15;
+var import_node_fs14;
 var init_evidence = __esm({
   "src/git/evidence.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs14 = require("node:fs");
     init_errors();
     init_run_git();
     init_task_schema();
@@ -6471,10 +7907,11 @@ var complete_exports = {};
 __export(complete_exports, {
   command: () => command5
 });
-var usage4, command5;
+var command5;
 var init_complete = __esm({
   "src/cli/commands/complete.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_evidence();
     init_repo_context();
@@ -6484,23 +7921,21 @@ var init_complete = __esm({
     init_caller();
     init_open_store2();
     init_task_view();
-    usage4 = "parallel-agents complete --agent NAME --task ID [--commit SHA | --commit-worktree] [--summary TEXT] [--token TOKEN] [--json]";
-    command5 = {
-      usage: usage4,
+    command5 = defineCommand("complete", {
       options: {
-        agent: { type: "string" },
-        task: { type: "string" },
-        commit: { type: "string" },
-        "commit-worktree": { type: "boolean" },
-        summary: { type: "string" },
-        token: { type: "string" }
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        commit: { type: "string", value: "SHA", or: "commit-worktree", help: "the work's commit, on the task's branch (needed when the task has files)" },
+        "commit-worktree": { type: "boolean", help: "commit what is left in the task's worktree and use that commit" },
+        summary: { type: "string", value: "TEXT", help: "one line on what was done, kept in the task file" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
       },
       async run(ctx) {
         const store = openStore2(ctx);
-        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage4), task: requireString(ctx.values, "task", usage4), token: stringOption(ctx.values, "token") });
+        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command5.usage), task: requireString(ctx.values, "task", command5.usage), token: stringOption(ctx.values, "token") });
         let commit = stringOption(ctx.values, "commit");
         const commitWorktree = ctx.values["commit-worktree"] === true;
-        if (commitWorktree && commit !== void 0) throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${usage4}`);
+        if (commitWorktree && commit !== void 0) throw new CliError("E_USAGE", `give --commit or --commit-worktree, not both; usage: ${command5.usage}`);
         if (commit !== void 0 && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(commit)) {
           throw new CliError("E_INVALID", `--commit "${commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
         }
@@ -6519,7 +7954,7 @@ var init_complete = __esm({
           text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ""}; claim the next task with ${claimCommand(proof2.agent, task.role)}`
         };
       }
-    };
+    });
   }
 });
 
@@ -6528,26 +7963,30 @@ var fail_exports = {};
 __export(fail_exports, {
   command: () => command6
 });
-var usage5, command6;
+var command6;
 var init_fail = __esm({
   "src/cli/commands/fail.ts"() {
     "use strict";
+    init_command();
     init_args();
     init_caller();
     init_open_store2();
     init_task_view();
-    usage5 = "parallel-agents fail --agent NAME --task ID --reason TEXT [--token TOKEN] [--json]";
-    command6 = {
-      usage: usage5,
-      options: { agent: { type: "string" }, task: { type: "string" }, reason: { type: "string" }, token: { type: "string" } },
+    command6 = defineCommand("fail", {
+      options: {
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        reason: { type: "string", value: "TEXT", required: true, help: "why it failed, for the next attempt and for people (counts an attempt)" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
-        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage5), task: requireString(ctx.values, "task", usage5), token: stringOption(ctx.values, "token") });
-        const task = await store.fail({ ...proof2, reason: requireString(ctx.values, "reason", usage5) });
+        const proof2 = holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command6.usage), task: requireString(ctx.values, "task", command6.usage), token: stringOption(ctx.values, "token") });
+        const task = await store.fail({ ...proof2, reason: requireString(ctx.values, "reason", command6.usage) });
         const text = task.state === "blocked" ? `${task.id} is blocked after ${task.attempts} failed attempts: a person must look at it` : `${task.id} failed (attempt ${task.attempts} of ${task.max_attempts}); it can be claimed again`;
         return { data: { task: taskJson(task) }, text };
       }
-    };
+    });
   }
 });
 
@@ -6556,24 +7995,27 @@ var release_exports = {};
 __export(release_exports, {
   command: () => command7
 });
-var usage6, command7;
+var command7;
 var init_release = __esm({
   "src/cli/commands/release.ts"() {
     "use strict";
+    init_command();
     init_args();
     init_caller();
     init_open_store2();
     init_task_view();
-    usage6 = "parallel-agents release --agent NAME --task ID [--token TOKEN] [--json]";
-    command7 = {
-      usage: usage6,
-      options: { agent: { type: "string" }, task: { type: "string" }, token: { type: "string" } },
+    command7 = defineCommand("release", {
+      options: {
+        agent: { type: "string", value: "NAME", required: true, help: "the name the task was claimed with" },
+        task: { type: "string", value: "ID", required: true, help: "the claimed task" },
+        token: { type: "string", value: "TOKEN", help: "the token claim printed (a subagent its hooks bound to NAME may leave it out)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
-        const task = await store.release(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", usage6), task: requireString(ctx.values, "task", usage6), token: stringOption(ctx.values, "token") }));
+        const task = await store.release(holderRequest(ctx, store, { agent: requireString(ctx.values, "agent", command7.usage), task: requireString(ctx.values, "task", command7.usage), token: stringOption(ctx.values, "token") }));
         return { data: { task: taskJson(task) }, text: `released ${task.id} (no attempt counted)` };
       }
-    };
+    });
   }
 });
 
@@ -6586,14 +8028,19 @@ var command8;
 var init_recover = __esm({
   "src/cli/commands/recover.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_rules();
+    init_duration();
     init_args();
     init_caller();
     init_open_store2();
-    command8 = {
-      usage: "parallel-agents recover [--stale-after 30m] [--task ID --force] [--json]",
-      options: { "stale-after": { type: "string" }, task: { type: "string" }, force: { type: "boolean" } },
+    command8 = defineCommand("recover", {
+      options: {
+        "stale-after": { type: "string", value: "30m", help: `take back claims with no heartbeat for this long (default ${formatDuration(DEFAULT_LEASE_MS)}); dead holders at once` },
+        task: { type: "string", value: "ID", help: "only this task" },
+        force: { type: "boolean", help: "with --task: take that claim back even if it is live (never from a subagent)" }
+      },
       async run(ctx) {
         const staleAfterMs = durationOption(ctx.values, "stale-after", DEFAULT_LEASE_MS);
         const task = stringOption(ctx.values, "task");
@@ -6614,7 +8061,7 @@ var init_recover = __esm({
         if (lines3.length === 0) lines3.push("nothing to recover");
         return { data: report, text: lines3.join("\n") };
       }
-    };
+    });
   }
 });
 
@@ -6647,6 +8094,57 @@ var init_launch_limit = __esm({
     "use strict";
     DEFAULT_HOST_SUBAGENT_CAP = 20;
     CAP_SINCE = [2, 1, 217];
+  }
+});
+
+// src/cli/output.ts
+function writeJson(stream, data) {
+  stream.write(`${JSON.stringify(data)}
+`);
+}
+function describeError(error) {
+  if (error instanceof CliError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError("E_INTERNAL", `internal error: ${message.split("\n")[0]}`);
+}
+function oneReadableLine(message, json) {
+  if (message.length <= MAX_ERROR_LINE) return message;
+  const cut = message.lastIndexOf("; ", MAX_ERROR_LINE);
+  const shown = message.slice(0, cut > MAX_ERROR_LINE / 2 ? cut : MAX_ERROR_LINE);
+  const rest = message.slice(shown.length).split("; ").filter((part) => part.trim().length > 0).length;
+  return `${shown}; ... and ${rest} more (${json ? "the JSON on stdout has them all" : "run with --json to see them all"})`;
+}
+function sameDestination() {
+  try {
+    const out = (0, import_node_fs15.fstatSync)(1);
+    const err = (0, import_node_fs15.fstatSync)(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
+function reportError(error, json, cause) {
+  if (json) {
+    writeJson(process.stdout, {
+      error: { code: error.code, message: error.message, exit: error.exitCode, ...error.details ?? {} }
+    });
+  }
+  if (!json || !sameDestination()) process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
+`);
+  if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
+    process.stderr.write(`${cause.stack}
+`);
+  }
+}
+var import_node_fs15, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var init_output = __esm({
+  "src/cli/output.ts"() {
+    "use strict";
+    import_node_fs15 = require("node:fs");
+    init_errors();
+    init_printable();
+    JSON_SCHEMA_VERSION = 1;
+    MAX_ERROR_LINE = 1e3;
   }
 });
 
@@ -6715,7 +8213,9 @@ async function watch(ctx, store, staleAfterMs) {
       ctx.stdout.write(`\x1B[H\x1B[2J${render(snap, snap.list)}
 `);
     } else if (key !== last) {
-      ctx.emit({ event: "status", summary: snap.summary, counts: snap.counts, flags: snap.flags }, snap.summary);
+      const event = { event: "status", summary: snap.summary, counts: snap.counts, flags: snap.flags };
+      if (ctx.json) writeJson(ctx.stdout, event);
+      else ctx.emit(event, snap.summary);
     }
     last = key;
     if (snap.done) return snap;
@@ -6726,6 +8226,7 @@ var command9;
 var init_status = __esm({
   "src/cli/commands/status.ts"() {
     "use strict";
+    init_command();
     init_errors();
     init_worktree_registry();
     init_rules();
@@ -6734,10 +8235,14 @@ var init_status = __esm({
     init_printable();
     init_args();
     init_open_store2();
+    init_output();
     init_task_view();
-    command9 = {
-      usage: "parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]",
-      options: { watch: { type: "boolean" }, "stale-after": { type: "string" }, running: { type: "string" } },
+    command9 = defineCommand("status", {
+      options: {
+        watch: { type: "boolean", help: "redraw every second until no work is left (with --json: one JSON line per change on stdout)" },
+        "stale-after": { type: "string", value: "30m", help: `flag claims with no heartbeat for this long (default ${formatDuration(DEFAULT_LEASE_MS)})` },
+        running: { type: "string", value: "N", help: "agents launched that have not reported yet, for launch_limit (default: one per claim held)" }
+      },
       async run(ctx) {
         const store = openStore2(ctx);
         if (!await store.exists()) {
@@ -6750,7 +8255,7 @@ var init_status = __esm({
         const launch = { launch_limit: launchNow(snap.claimable, claimed, ctx.env, running ?? claimed), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? "" : render(snap, list) };
       }
-    };
+    });
   }
 });
 
@@ -6759,79 +8264,29 @@ var show_exports = {};
 __export(show_exports, {
   command: () => command10
 });
-var usage7, command10;
+var command10;
 var init_show = __esm({
   "src/cli/commands/show.ts"() {
     "use strict";
     init_errors();
+    init_command();
     init_args();
     init_open_store2();
     init_task_view();
     init_worktree_registry();
-    usage7 = "parallel-agents show --task ID [--json]";
-    command10 = {
-      usage: usage7,
-      options: { task: { type: "string" } },
+    command10 = defineCommand("show", {
+      options: {
+        task: { type: "string", value: "ID", required: true, help: "the task to print, with its state, claim and worktree" }
+      },
       async run(ctx) {
-        const id = requireString(ctx.values, "task", usage7);
+        const id = requireString(ctx.values, "task", command10.usage);
         const store = openStore2(ctx);
         const task = await store.get(id);
         if (!task) throw new CliError("E_NOT_FOUND", `task "${id}" does not exist in ${store.description}`);
         const worktree = readWorktreeRecord(store.localDir, id);
         return { data: { task: { ...taskJson(task, Date.now(), worktree), body: task.body } }, text: taskText(task, Date.now(), worktree) };
       }
-    };
-  }
-});
-
-// src/cli/output.ts
-function writeJson(stream, data) {
-  stream.write(`${JSON.stringify(data)}
-`);
-}
-function describeError(error) {
-  if (error instanceof CliError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new CliError("E_INTERNAL", `internal error: ${message.split("\n")[0]}`);
-}
-function oneReadableLine(message, json) {
-  if (message.length <= MAX_ERROR_LINE) return message;
-  const cut = message.lastIndexOf("; ", MAX_ERROR_LINE);
-  const shown = message.slice(0, cut > MAX_ERROR_LINE / 2 ? cut : MAX_ERROR_LINE);
-  const rest = message.slice(shown.length).split("; ").filter((part) => part.trim().length > 0).length;
-  return `${shown}; ... and ${rest} more (${json ? "the JSON on stdout has them all" : "run with --json to see them all"})`;
-}
-function sameDestination() {
-  try {
-    const out = (0, import_node_fs16.fstatSync)(1);
-    const err = (0, import_node_fs16.fstatSync)(2);
-    return out.dev === err.dev && out.ino === err.ino;
-  } catch {
-    return false;
-  }
-}
-function reportError(error, json, cause) {
-  if (json) {
-    writeJson(process.stdout, {
-      error: { code: error.code, message: error.message, exit: error.exitCode, ...error.details ?? {} }
     });
-  }
-  if (!json || !sameDestination()) process.stderr.write(`parallel-agents: ${printable(oneReadableLine(error.message, json))}
-`);
-  if (process.env.PARALLEL_AGENTS_DEBUG && cause instanceof Error && cause.stack) {
-    process.stderr.write(`${cause.stack}
-`);
-  }
-}
-var import_node_fs16, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
-var init_output = __esm({
-  "src/cli/output.ts"() {
-    "use strict";
-    import_node_fs16 = require("node:fs");
-    init_errors();
-    init_printable();
-    JSON_SCHEMA_VERSION = 1;
-    MAX_ERROR_LINE = 1e3;
   }
 });
 
@@ -6860,10 +8315,10 @@ function recommendAgents(criticalPath, totalWork, maxAgents, amount) {
   }
   return {
     recommended,
-    maxAgents,
+    max_agents: maxAgents,
     uncapped,
-    lowerBound: amount(bound),
-    bestPossible: amount(best),
+    lower_bound: amount(bound),
+    best_possible: amount(best),
     parallelism: Math.round(parallelism * 100) / 100,
     reason
   };
@@ -7649,10 +9104,10 @@ function checkPlan(plan, options = {}) {
     get edges() {
       return materialize();
     },
-    edgeCount,
+    edge_count: edgeCount,
     waves,
-    criticalPath: { tasks: shape.criticalPath.map((index) => tasks[index].id), length: amount(shape.criticalLength), basis },
-    totalWork: amount(totalWork),
+    critical_path: { tasks: shape.criticalPath.map((index) => tasks[index].id), length: amount(shape.criticalLength), basis },
+    total_work: amount(totalWork),
     agents,
     strategy: chooseStrategy(tasks, waves, edgeCount, () => sharedByAll(edges), independentCount),
     isolation: chooseIsolation(tasks, edges.count(BY_SCOPE | BY_READ_AFTER_WRITE | BY_WRITE_AFTER_READ), agents.recommended),
@@ -7719,7 +9174,16 @@ var init_check_plan = __esm({
 });
 
 // src/plan/plan-schema.ts
-var planTaskSchema, planSchema;
+function describe2(schema, fields) {
+  for (const [name, property] of Object.entries(schema.properties ?? {})) property.description = fields[name];
+}
+function planJsonSchema() {
+  const schema = toJSONSchema(planSchema, { io: "input" });
+  describe2(schema, PLAN_FIELDS);
+  describe2(schema.properties.tasks.items, PLAN_TASK_FIELDS);
+  return { ...schema, title: "parallel-agents plan", description: "A plan for `parallel-agents plan check`, `plan publish` and `run` (YAML or JSON)." };
+}
+var planTaskSchema, planSchema, PLAN_FIELDS, PLAN_TASK_FIELDS;
 var init_plan_schema = __esm({
   "src/plan/plan-schema.ts"() {
     "use strict";
@@ -7744,6 +9208,24 @@ var init_plan_schema = __esm({
       check: optional(checkCommandSchema),
       tasks: array(planTaskSchema).check(_minLength(1, "must list at least one task"))
     });
+    PLAN_FIELDS = {
+      name: `the plan's name, recorded in each published task: lowercase letters, digits, ".", "_", "-" (at most 64)`,
+      base: "the branch or commit `run` starts the tasks' worktrees from (default: the branch it merges into)",
+      check: "the check of every task that names none: a shell command run in the task's worktree by `parallel-agents check`",
+      tasks: "the tasks, at least one; their order breaks ties when two tasks write the same files"
+    };
+    PLAN_TASK_FIELDS = {
+      id: 'unique in the store: lowercase letters, digits, ".", "_", "-" (at most 64)',
+      title: "one line saying what the task does",
+      role: "the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)",
+      files: "its write scope: repository paths or globs it may change, at least one",
+      reads: "paths or globs it only reads: a task writing them runs first",
+      depends_on: "ids of tasks that must be completed before it starts",
+      estimate: "how long it takes, such as 90s, 20m or 1.5h: weights the critical path and the agent count",
+      check: "a shell command that proves the task done, run in its worktree by `parallel-agents check` (default: the plan's check)",
+      prompt: "the agent's instructions: what to do and how to check it",
+      max_attempts: "attempts before the task is blocked for a person to look at, 1 to 100"
+    };
   }
 });
 
@@ -7799,7 +9281,7 @@ async function parsePlanText(text, source) {
     const tasks = raw.tasks;
     const issues = parsed.error.issues.map((issue2) => {
       const keys = issue2.keys;
-      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${issue2.path.length === 0 ? "name, base, check, tasks" : "id, title, role, files, reads, depends_on, estimate, check, prompt, max_attempts"})` : issue2.message;
+      const message = issue2.code === "unrecognized_keys" && keys ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")} (expected ${Object.keys(issue2.path.length === 0 ? planSchema.shape : planTaskSchema.shape).join(", ")})` : issue2.message;
       const [first, index, ...rest] = issue2.path;
       const task = first === "tasks" && typeof index === "number" && Array.isArray(tasks) ? tasks[index] : void 0;
       const path = task && typeof task.id === "string" ? [`tasks[${String(index)}] (${task.id})`, ...rest] : issue2.path;
@@ -7813,18 +9295,18 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs17.readFileSync)(path, "utf8");
+    text = (0, import_node_fs16.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs17, import_node_path20;
+var import_node_fs16, import_node_path20;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     import_node_path20 = require("node:path");
     init_errors();
     init_task_schema();
@@ -7864,7 +9346,7 @@ function renderPlanMermaid(analysis) {
     if (edge.kind === "depends_on") lines3.push(`  ${from} --> ${to}`);
     else lines3.push(`  ${from} -.->|"${edge.kind}: ${label(edge.files.join(", "))}"| ${to}`);
   }
-  const critical = analysis.criticalPath.tasks.map((id) => node.get(id));
+  const critical = analysis.critical_path.tasks.map((id) => node.get(id));
   if (critical.length > 0) {
     lines3.push("  classDef critical stroke-width:3px");
     lines3.push(`  class ${critical.join(",")} critical`);
@@ -7878,18 +9360,18 @@ var init_render_mermaid = __esm({
 });
 
 // src/plan/render-text.ts
-function table(rows) {
+function table2(rows) {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column])).join("  ").trimEnd());
 }
 function renderPlanText(analysis) {
   const lines3 = [];
   const independent = analysis.tasks.filter((task) => task.class === "independent").map((task) => task.id);
-  lines3.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? "" : "s"}, ${analysis.edgeCount} edge${analysis.edgeCount === 1 ? "" : "s"}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? "" : "s"}`);
+  lines3.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? "" : "s"}, ${analysis.edge_count} edge${analysis.edge_count === 1 ? "" : "s"}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? "" : "s"}`);
   lines3.push("");
   const estimateOf = new Map(analysis.tasks.map((task) => [task.id, task.estimate]));
   lines3.push(
-    ...table([
+    ...table2([
       ["wave", "tasks", "ids"],
       ...analysis.waves.map((wave, index) => [
         String(index + 1),
@@ -7900,14 +9382,14 @@ function renderPlanText(analysis) {
   );
   lines3.push("");
   lines3.push("Graph (first -> then: why):");
-  if (analysis.edgeCount === 0) lines3.push("  (no edges: every task is independent)");
+  if (analysis.edge_count === 0) lines3.push("  (no edges: every task is independent)");
   for (const edge of analysis.edges.slice(0, MAX_EDGE_LINES)) lines3.push(`  ${edge.from} -> ${edge.to}  [${edge.kinds.join("+")}] ${edge.reason}`);
-  if (analysis.edgeCount > MAX_EDGE_LINES) lines3.push(`  ... and ${analysis.edgeCount - MAX_EDGE_LINES} more edges (--format json lists them all)`);
+  if (analysis.edge_count > MAX_EDGE_LINES) lines3.push(`  ... and ${analysis.edge_count - MAX_EDGE_LINES} more edges (--format json lists them all)`);
   lines3.push(`  independent: ${independent.length > 0 ? independent.join(", ") : "(none)"}`);
   lines3.push("");
-  const basis = analysis.criticalPath.basis === "estimate" ? "by estimate" : "by task count (no estimates)";
-  lines3.push(`Critical path (${basis}): ${analysis.criticalPath.tasks.join(" -> ")} = ${analysis.criticalPath.length.text}`);
-  lines3.push(`Total work: ${analysis.totalWork.text} (parallelism ${analysis.agents.parallelism})`);
+  const basis = analysis.critical_path.basis === "estimate" ? "by estimate" : "by task count (no estimates)";
+  lines3.push(`Critical path (${basis}): ${analysis.critical_path.tasks.join(" -> ")} = ${analysis.critical_path.length.text}`);
+  lines3.push(`Total work: ${analysis.total_work.text} (parallelism ${analysis.agents.parallelism})`);
   lines3.push(`Agents: ${analysis.agents.reason}`);
   lines3.push(`Strategy: ${analysis.strategy.kind}: ${analysis.strategy.reason}`);
   lines3.push(`Isolation: ${analysis.isolation.kind}: ${analysis.isolation.reason}`);
@@ -7927,13 +9409,14 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path21, usage8, FORMATS, command11;
+var import_node_path21, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
     import_node_path21 = require("node:path");
     init_errors();
     init_args();
+    init_command();
     init_output();
     init_agent_count();
     init_check_plan();
@@ -7942,20 +9425,19 @@ var init_plan_check = __esm({
     init_render_json();
     init_render_mermaid();
     init_render_text();
-    usage8 = "parallel-agents plan check PLAN [--format text|mermaid|json] [--max-agents N] [--json]";
     FORMATS = ["text", "mermaid", "json"];
-    command11 = {
-      usage: usage8,
+    command11 = defineCommand("plan check", {
+      args: "PLAN",
       options: {
-        format: { type: "string" },
-        "max-agents": { type: "string" }
+        format: { type: "string", value: "text|mermaid|json", help: "text (default): waves, critical path, agents; mermaid: the graph; json: every edge with its reason" },
+        "max-agents": { type: "string", value: "N", help: `the most agents to recommend (default ${DEFAULT_MAX_AGENTS})` }
       },
       allowPositionals: true,
       async run(ctx) {
-        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage8}`);
+        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command11.usage}`);
         const format = stringOption(ctx.values, "format") ?? "text";
         if (!FORMATS.includes(format)) {
-          throw new CliError("E_USAGE", `--format must be one of ${FORMATS.join(", ")} (got "${format}"); usage: ${usage8}`);
+          throw new CliError("E_USAGE", `--format must be one of ${FORMATS.join(", ")} (got "${format}"); usage: ${command11.usage}`);
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
@@ -7967,7 +9449,7 @@ var init_plan_check = __esm({
         if (format === "json") return { data: void 0, text: JSON.stringify(build(), null, 2) };
         return { data: void 0, text: format === "mermaid" ? renderPlanMermaid(analysis) : renderPlanText(analysis) };
       }
-    };
+    });
   }
 });
 
@@ -8066,29 +9548,29 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path22, usage9, command12;
+var import_node_path22, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
     import_node_path22 = require("node:path");
     init_errors();
     init_args();
+    init_command();
     init_open_store2();
     init_agent_count();
     init_load_plan();
     init_publish_plan();
     init_caller();
-    usage9 = "parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]";
-    command12 = {
-      usage: usage9,
+    command12 = defineCommand("plan publish", {
+      args: "PLAN",
       options: {
-        "allow-mixed": { type: "boolean" },
-        "max-agents": { type: "string" }
+        "allow-mixed": { type: "boolean", help: "publish even while unfinished tasks of another plan are in the store" },
+        "max-agents": { type: "string", value: "N", help: `the most agents to recommend (default ${DEFAULT_MAX_AGENTS})` }
       },
       allowPositionals: true,
       async run(ctx) {
         requireOrchestrator(ctx, "publishing a plan");
-        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage9}`);
+        if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command12.usage}`);
         const path = ctx.positionals[0];
         const plan = await loadPlan((0, import_node_path22.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
@@ -8110,15 +9592,36 @@ var init_plan_publish = __esm({
         const text = result.published.length === 0 ? `plan ${result.plan}: nothing to publish, all ${result.skipped.length} tasks are already in ${store.description}` : `plan ${result.plan}: published ${result.published.length} task${result.published.length === 1 ? "" : "s"} to ${store.description}${result.skipped.length > 0 ? ` (${result.skipped.length} already there)` : ""}; ${analysis.edges.length} ordering edges written into depends_on; recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
         return { data, text };
       }
-    };
+    });
+  }
+});
+
+// src/cli/commands/plan-schema.ts
+var plan_schema_exports = {};
+__export(plan_schema_exports, {
+  command: () => command13
+});
+var command13;
+var init_plan_schema2 = __esm({
+  "src/cli/commands/plan-schema.ts"() {
+    "use strict";
+    init_command();
+    init_plan_schema();
+    command13 = defineCommand("plan schema", {
+      options: {},
+      async run() {
+        const schema = planJsonSchema();
+        return { data: schema, text: JSON.stringify(schema, null, 2) };
+      }
+    });
   }
 });
 
 // src/batch/batch-pattern.ts
-function checkBatchPattern(pattern, flag, usage19) {
+function checkBatchPattern(pattern, flag, usage) {
   const trimmed = pattern.trim();
   const problem = trimmed === "" ? "is empty" : trimmed.startsWith("/") || /^[A-Za-z]:[\\/]/.test(trimmed) ? "is absolute; write it relative to the repository root" : trimmed.split(/[\\/]/).includes("..") ? 'contains ".."; patterns stay inside the repository' : trimmed.startsWith("!") ? flag === "glob" ? "is negated; pass what to leave out as --ignore PATTERN" : 'is negated; write the pattern to leave out without "!"' : void 0;
-  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage19}`);
+  if (problem) throw new CliError("E_USAGE", `--${flag} "${pattern}" ${problem}; usage: ${usage}`);
   return trimmed.replace(/^(\.\/)+/, "");
 }
 var init_batch_pattern = __esm({
@@ -8184,7 +9687,7 @@ function batchPlanDocument(units, options) {
   };
 }
 function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs18.existsSync)(path) && !force) {
+  if ((0, import_node_fs17.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
   const checked = planSchema.safeParse(plan);
@@ -8201,11 +9704,11 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs18, import_node_path23, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
+var import_node_fs17, import_node_path23, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
+    import_node_fs17 = require("node:fs");
     import_node_path23 = require("node:path");
     init_errors();
     init_duration();
@@ -8260,12 +9763,12 @@ var init_path_order = __esm({
 });
 
 // src/batch/file-group.ts
-function parseGroupMode(text, usage19) {
+function parseGroupMode(text, usage) {
   if (text === "file") return { kind: "file" };
   if (text === "dir") return { kind: "dir", depth: void 0 };
   const match = /^dir:(\d+)$/.exec(text);
   if (match && Number(match[1]) >= 1) return { kind: "dir", depth: Number(match[1]) };
-  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage19}`);
+  throw new CliError("E_USAGE", `--group must be file, dir or dir:N with N >= 1 (got "${text}"); usage: ${usage}`);
 }
 function folderKey(file, depth) {
   const last = file.lastIndexOf("/");
@@ -8302,15 +9805,15 @@ function batchRoot(cwd) {
   const repo = findRepo(cwd);
   if (!repo) return { root: (0, import_node_path24.resolve)(cwd), inGit: false };
   for (let dir = (0, import_node_path24.resolve)(cwd); ; dir = (0, import_node_path24.dirname)(dir)) {
-    if ((0, import_node_fs19.existsSync)((0, import_node_path24.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_fs18.existsSync)((0, import_node_path24.join)(dir, ".git"))) return { root: dir, inGit: true };
     if ((0, import_node_path24.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs19, import_node_path24;
+var import_node_fs18, import_node_path24;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
+    import_node_fs18 = require("node:fs");
     import_node_path24 = require("node:path");
     init_locate();
   }
@@ -8732,7 +10235,7 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs20.readFileSync)(path, "utf8");
+    return (0, import_node_fs19.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
@@ -8747,27 +10250,27 @@ function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs20.statSync)((0, import_node_path26.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs19.statSync)((0, import_node_path26.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
 }
 function isRegularFile(path) {
   try {
-    return (0, import_node_fs20.lstatSync)(path).isFile();
+    return (0, import_node_fs19.lstatSync)(path).isFile();
   } catch {
     return false;
   }
 }
 function realPathIs(root, realRoot, path) {
   try {
-    return import_node_fs20.realpathSync.native((0, import_node_path26.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path26.join)(realRoot, path));
+    return import_node_fs19.realpathSync.native((0, import_node_path26.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path26.join)(realRoot, path));
   } catch {
     return false;
   }
 }
 function withoutLinkedPaths(fastGlob, root, patterns2, ignore, files) {
-  const realRoot = import_node_fs20.realpathSync.native(root);
+  const realRoot = import_node_fs19.realpathSync.native(root);
   const linkedBases = [];
   const literals = /* @__PURE__ */ new Set();
   for (const task of fastGlob.generateTasks(patterns2, { ignore })) {
@@ -8799,11 +10302,11 @@ async function listBatchFiles(options) {
   const selected = withoutLinkedPaths(fastGlob, root, patterns2, ignore, found);
   return { selected: sortPaths(selected), tree: entries.filter((entry) => !entry.endsWith("/")) };
 }
-var import_node_fs20, import_node_path26, ALWAYS_IGNORED;
+var import_node_fs19, import_node_path26, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     import_node_path26 = require("node:path");
     init_glob();
     init_gitignore_patterns();
@@ -8843,12 +10346,12 @@ var init_find_units = __esm({
 // src/cli/commands/batch-units.ts
 var batch_units_exports = {};
 __export(batch_units_exports, {
-  command: () => command13
+  command: () => command14
 });
 function patterns(values, flag) {
   const value = values[flag];
   const list = Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
-  return list.map((pattern) => checkBatchPattern(pattern, flag, usage10));
+  return list.map((pattern) => checkBatchPattern(pattern, flag, command14.usage));
 }
 function planRequest(values, cwd) {
   const source = stringOption(values, "plan-out");
@@ -8856,13 +10359,13 @@ function planRequest(values, cwd) {
   const planOnly = ["role", "estimate", "name", "force"].filter((flag) => values[flag] !== void 0);
   if (source === void 0) {
     if (instruction !== void 0 || planOnly.length > 0) {
-      throw new CliError("E_USAGE", `--${instruction !== void 0 ? "instruction" : planOnly[0]} only applies with --plan-out FILE; usage: ${usage10}`);
+      throw new CliError("E_USAGE", `--${instruction !== void 0 ? "instruction" : planOnly[0]} only applies with --plan-out FILE; usage: ${command14.usage}`);
     }
     return void 0;
   }
-  if (source === "") throw new CliError("E_USAGE", `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${usage10}`);
+  if (source === "") throw new CliError("E_USAGE", `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${command14.usage}`);
   if (instruction === void 0 || instruction.trim() === "") {
-    throw new CliError("E_USAGE", `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${usage10}`);
+    throw new CliError("E_USAGE", `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${command14.usage}`);
   }
   const role = stringOption(values, "role");
   if (role !== void 0 && !AGENT_NAME_PATTERN.test(role)) {
@@ -8895,13 +10398,14 @@ function renderText(found, plan, estimates) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path27, usage10, MAX_ROWS, command13;
+var import_node_path27, MAX_ROWS, command14;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
     import_node_path27 = require("node:path");
     init_errors();
     init_args();
+    init_command();
     init_output();
     init_batch_pattern();
     init_batch_plan();
@@ -8911,28 +10415,26 @@ var init_batch_units = __esm({
     init_unit_id();
     init_plan_schema();
     init_task_schema();
-    usage10 = "parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] [--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m (for a unit of median size; scaled by file count)] [--name NAME] [--force]] [--json]";
     MAX_ROWS = 30;
-    command13 = {
-      usage: usage10,
+    command14 = defineCommand("batch units", {
       options: {
-        glob: { type: "string", multiple: true },
-        ignore: { type: "string", multiple: true },
-        group: { type: "string" },
-        min: { type: "string" },
-        max: { type: "string" },
-        "plan-out": { type: "string" },
-        instruction: { type: "string" },
-        role: { type: "string" },
-        estimate: { type: "string" },
-        name: { type: "string" },
-        force: { type: "boolean" }
+        glob: { type: "string", multiple: true, value: "PATTERN", required: true, help: "files the instruction applies to, relative to the repository root (repeatable)" },
+        ignore: { type: "string", multiple: true, value: "PATTERN", help: "files to leave out (repeatable); .gitignore is always honoured" },
+        group: { type: "string", value: "file|dir|dir:N", help: "one unit per file, per folder, or per folder N levels deep (default dir)" },
+        min: { type: "string", value: "N", help: "warn when there are fewer than N units: a fan-out may not pay off (default 5, or --max if lower)" },
+        max: { type: "string", value: "N", help: "merge groups down to at most N units (default 30)" },
+        "plan-out": { type: "string", value: "FILE", help: "also write a plan with one task per unit, e.g. .parallel/plans/batch-tests.yaml" },
+        instruction: { type: "string", value: "TEXT", help: "with --plan-out: what every agent must do to its files (required there)" },
+        role: { type: "string", value: "ROLE", help: "with --plan-out: the role of every task (default: none)" },
+        estimate: { type: "string", value: "10m", help: "with --plan-out: the time of a unit of median size, scaled by file count (default 10m)" },
+        name: { type: "string", value: "NAME", help: "with --plan-out: the plan's name (default: from the file name)" },
+        force: { type: "boolean", help: "with --plan-out: overwrite an existing file" }
       },
       async run(ctx) {
         const globs = patterns(ctx.values, "glob");
-        if (globs.length === 0) throw new CliError("E_USAGE", `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${usage10}`);
+        if (globs.length === 0) throw new CliError("E_USAGE", `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${command14.usage}`);
         const ignore = patterns(ctx.values, "ignore");
-        const group = parseGroupMode(stringOption(ctx.values, "group") ?? "dir", usage10);
+        const group = parseGroupMode(stringOption(ctx.values, "group") ?? "dir", command14.usage);
         const max = integerOption(ctx.values, "max", 1, 30);
         const min = integerOption(ctx.values, "min", 1, Math.min(5, max));
         if (min > max) throw new CliError("E_USAGE", `--min ${min} is larger than --max ${max}; lower --min or raise --max`);
@@ -8958,7 +10460,7 @@ var init_batch_units = __esm({
         };
         return { data, text: renderText(found, plan, estimates) };
       }
-    };
+    });
   }
 });
 
@@ -9088,12 +10590,12 @@ function alternatives(segment) {
 }
 function trackedFileCount(context) {
   try {
-    const fd = (0, import_node_fs21.openSync)((0, import_node_path29.join)(context.gitCommonDir, "index"), "r");
+    const fd = (0, import_node_fs20.openSync)((0, import_node_path29.join)(context.gitCommonDir, "index"), "r");
     try {
       const header = Buffer.alloc(12);
-      if ((0, import_node_fs21.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
+      if ((0, import_node_fs20.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
     } finally {
-      (0, import_node_fs21.closeSync)(fd);
+      (0, import_node_fs20.closeSync)(fd);
     }
   } catch {
   }
@@ -9136,11 +10638,11 @@ function sparseNote(folders, mainCheckout) {
   const scope = folders.length > 0 ? folders.join(", ") : "only the repository's top-level files";
   return `This worktree is a sparse checkout (${scope}, plus the files at the top of each parent folder). Read the rest of the repository in the main checkout at ${mainCheckout}, or at this branch's version with "git show HEAD:<path>".`;
 }
-var import_node_fs21, import_node_path29, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
+var import_node_fs20, import_node_path29, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
 var init_worktree_sparse = __esm({
   "src/git/worktree-sparse.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     import_node_path29 = require("node:path");
     init_errors();
     init_run_git();
@@ -9152,10 +10654,10 @@ var init_worktree_sparse = __esm({
 });
 
 // src/process/run-shell.ts
-function runShell(command25, options) {
+function runShell(command26, options) {
   const started = Date.now();
   return new Promise((resolve11) => {
-    const child = (0, import_node_child_process.spawn)("sh", ["-c", command25], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = (0, import_node_child_process.spawn)("sh", ["-c", command26], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const killGroup2 = () => {
       try {
         if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
@@ -9210,7 +10712,7 @@ function readProjectConfig(repoRoot) {
   const file = (0, import_node_path30.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
-    text = (0, import_node_fs22.readFileSync)(file, "utf8");
+    text = (0, import_node_fs21.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
     return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
@@ -9250,11 +10752,11 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs22, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command14, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs21, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_node_path30 = require("node:path");
     init_mini();
     init_errors();
@@ -9264,7 +10766,7 @@ var init_project_config = __esm({
     DEFAULT_CHECK_TIMEOUT_MS = 10 * 6e4;
     DEFAULT_PORT_FROM = 2e4;
     DEFAULT_PORT_SPAN = 1e3;
-    command14 = string2().check(refine((text) => text.trim().length > 0, "must be a shell command (not empty)"));
+    command15 = string2().check(refine((text) => text.trim().length > 0, "must be a shell command (not empty)"));
     duration2 = string2().check(refine((text) => parseDuration(text, { unitRequired: true }) !== void 0, "must be a duration such as 90s, 10m or 1h"));
     port = int().check(_gte(1024, "must be 1024 or more (lower ports need root)"), _lte(65535, "must be 65535 or less"));
     portsSchema = strictObject({
@@ -9274,9 +10776,9 @@ var init_project_config = __esm({
     });
     configSchema = strictObject({
       $schema: optional(string2()),
-      setup: optional(command14),
+      setup: optional(command15),
       setup_timeout: optional(duration2),
-      check: optional(command14),
+      check: optional(command15),
       check_timeout: optional(duration2),
       ports: optional(portsSchema)
     });
@@ -9291,14 +10793,14 @@ function leasesDir(gitCommonDir) {
 function readLeases(dir) {
   let names;
   try {
-    names = (0, import_node_fs23.readdirSync)(dir);
+    names = (0, import_node_fs22.readdirSync)(dir);
   } catch {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
     const file = (0, import_node_path31.join)(dir, name);
     try {
-      const lease = JSON.parse((0, import_node_fs23.readFileSync)(file, "utf8"));
+      const lease = JSON.parse((0, import_node_fs22.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
       return { lease: valid ? lease : void 0, file };
     } catch {
@@ -9307,7 +10809,7 @@ function readLeases(dir) {
   });
 }
 function isLive(lease) {
-  if (!(0, import_node_fs23.existsSync)(lease.path)) return false;
+  if (!(0, import_node_fs22.existsSync)(lease.path)) return false;
   return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
 }
 async function portBusy(port2) {
@@ -9331,11 +10833,11 @@ async function leasePorts(lock, request) {
     const live = [];
     for (const { lease, file } of readLeases(dir)) {
       if (lease && isLive(lease)) live.push(lease);
-      else (0, import_node_fs23.unlinkSync)(file);
+      else (0, import_node_fs22.unlinkSync)(file);
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs23.unlinkSync)((0, import_node_path31.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path31.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -9357,11 +10859,11 @@ async function leasePorts(lock, request) {
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs23, import_node_path31, PORT_LEASES_DIR;
+var import_node_fs22, import_node_path31, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
+    import_node_fs22 = require("node:fs");
     import_node_path31 = require("node:path");
     init_errors();
     init_atomic_write();
@@ -9468,7 +10970,7 @@ function escapesWorktree(destination, worktreeReal) {
   let dir = (0, import_node_path32.dirname)(destination);
   for (; ; ) {
     try {
-      if (!isInside((0, import_node_fs24.realpathSync)(dir), worktreeReal)) return true;
+      if (!isInside((0, import_node_fs23.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
@@ -9478,7 +10980,7 @@ function escapesWorktree(destination, worktreeReal) {
     }
   }
   try {
-    return (0, import_node_fs24.lstatSync)(destination).isSymbolicLink();
+    return (0, import_node_fs23.lstatSync)(destination).isSymbolicLink();
   } catch {
     return false;
   }
@@ -9487,7 +10989,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs24.readFileSync)((0, import_node_path32.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs23.readFileSync)((0, import_node_path32.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -9500,12 +11002,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   if (folders.length > 0) {
     for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
   }
-  const worktreeReal = (0, import_node_fs24.realpathSync)(worktree);
+  const worktreeReal = (0, import_node_fs23.realpathSync)(worktree);
   for (const file of files) {
     const source = (0, import_node_path32.join)(mainRoot, file);
     const destination = (0, import_node_path32.join)(worktree, file);
     try {
-      if ((0, import_node_fs24.lstatSync)(source).isSymbolicLink()) {
+      if ((0, import_node_fs23.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
         continue;
       }
@@ -9513,8 +11015,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs24.mkdirSync)((0, import_node_path32.dirname)(destination), { recursive: true });
-      (0, import_node_fs24.copyFileSync)(source, destination);
+      (0, import_node_fs23.mkdirSync)((0, import_node_path32.dirname)(destination), { recursive: true });
+      (0, import_node_fs23.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
       result.skipped.push({ path: file, reason: error.message });
@@ -9522,11 +11024,11 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs24, import_node_path32, WORKTREE_INCLUDE_FILE;
+var import_node_fs23, import_node_path32, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
+    import_node_fs23 = require("node:fs");
     import_node_path32 = require("node:path");
     init_path_inside();
     init_run_git();
@@ -9622,7 +11124,7 @@ async function addWorktree(context, options) {
     checkout: sparse ? "sparse" : "full",
     ...(await prepareWorktree(context, { path, task: taskId })).record
   });
-  if ((0, import_node_fs25.existsSync)(path)) {
+  if ((0, import_node_fs24.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -9669,18 +11171,18 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs25.existsSync)(record.path)
+    missing: !(0, import_node_fs24.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs25, import_node_path33, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
+var import_node_fs24, import_node_path33, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs24 = require("node:fs");
     import_node_path33 = require("node:path");
     init_path_inside();
     init_errors();
@@ -9737,13 +11239,14 @@ var init_stacked_base = __esm({
 // src/cli/commands/worktree-add.ts
 var worktree_add_exports = {};
 __export(worktree_add_exports, {
-  command: () => command15
+  command: () => command16
 });
-var usage11, command15;
+var command16;
 var init_worktree_add = __esm({
   "src/cli/commands/worktree-add.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree();
     init_worktree_sparse();
@@ -9753,18 +11256,16 @@ var init_worktree_add = __esm({
     init_stacked_base();
     init_open_store2();
     init_duration();
-    usage11 = "parallel-agents worktree add --task ID [--base REF] [--checkout auto|full|scoped] [--sparse DIR,...] [--worktrees-dir DIR] [--json]";
-    command15 = {
-      usage: usage11,
+    command16 = defineCommand("worktree add", {
       options: {
-        task: { type: "string" },
-        base: { type: "string" },
-        checkout: { type: "string" },
-        sparse: { type: "string" },
-        "worktrees-dir": { type: "string" }
+        task: { type: "string", value: "ID", required: true, help: "the task the worktree and its branch parallel/ID are for" },
+        base: { type: "string", value: "REF", help: "the commit to start from (default: HEAD, or the work of the task's dependencies)" },
+        checkout: { type: "string", value: "auto|full|scoped", help: "scoped: only the task's folders; full: everything; auto (default): scoped above 5,000 tracked files" },
+        sparse: { type: "string", value: "DIR,...", help: "with a scoped checkout: more folders to check out" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
-        const taskId = requireString(ctx.values, "task", usage11);
+        const taskId = requireString(ctx.values, "task", command16.usage);
         const mode = parseCheckoutMode(stringOption(ctx.values, "checkout"));
         const context = openRepoContext({
           cwd: ctx.cwd,
@@ -9812,7 +11313,7 @@ checkout: ${checkout.reason}${sparseLines}${stackNote}${portNote}${readyNote}
 cd ${record.path}`
         };
       }
-    };
+    });
   }
 });
 
@@ -9853,18 +11354,18 @@ var init_backup_ref = __esm({
 // src/cli/commands/worktree-list.ts
 var worktree_list_exports = {};
 __export(worktree_list_exports, {
-  command: () => command16
+  command: () => command17
 });
-var command16;
+var command17;
 var init_worktree_list = __esm({
   "src/cli/commands/worktree-list.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree();
     init_backup_ref();
-    command16 = {
-      usage: "parallel-agents worktree list [--json]",
+    command17 = defineCommand("worktree list", {
       options: {},
       async run(ctx) {
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
@@ -9881,7 +11382,7 @@ var init_worktree_list = __esm({
         ].join("\n");
         return { data: { worktrees, backups, problems }, text };
       }
-    };
+    });
   }
 });
 
@@ -9927,16 +11428,16 @@ async function removeWorktrees(context, taskIds, options) {
     const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
     const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
     for (const removal of live()) {
-      if (!(0, import_node_fs26.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
+      if (!(0, import_node_fs25.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
       removal.aside = (0, import_node_path34.join)(context.worktreesDir, `${REMOVING_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}-${removal.task}`);
-      (0, import_node_fs26.renameSync)(removal.record.path, removal.aside);
+      (0, import_node_fs25.renameSync)(removal.record.path, removal.aside);
     }
     await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error) => {
       removal.error = error instanceof CliError ? error : new CliError("E_GIT", `could not check the worktree of task ${removal.task}: ${error.message}`);
     })));
     for (const removal of removals) {
       if (removal.error && removal.aside) {
-        (0, import_node_fs26.renameSync)(removal.aside, removal.record.path);
+        (0, import_node_fs25.renameSync)(removal.aside, removal.record.path);
         removal.aside = void 0;
       }
     }
@@ -9995,11 +11496,11 @@ async function judge(context, removal, target, targetCommit, branches, policy) {
   if (branchHead && (branchUnmerged === 0 || policy === "backup-delete-branch")) removal.deleteBranchAt = branchHead;
   removal.result = { task, path: record.path, branch: record.branch, target, uncommitted, unmerged_commits: unmerged, backup_refs: backupRefs, branch_deleted: false };
 }
-var import_node_fs26, import_promises4, import_node_path34, import_node_crypto, REMOVING_PREFIX;
+var import_node_fs25, import_promises4, import_node_path34, import_node_crypto, REMOVING_PREFIX;
 var init_worktree_remove = __esm({
   "src/git/worktree-remove.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_promises4 = require("node:fs/promises");
     import_node_path34 = require("node:path");
     import_node_crypto = require("node:crypto");
@@ -10019,29 +11520,28 @@ var init_worktree_remove = __esm({
 // src/cli/commands/worktree-remove.ts
 var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
-  command: () => command17
+  command: () => command18
 });
-var usage12, command17;
+var command18;
 var init_worktree_remove2 = __esm({
   "src/cli/commands/worktree-remove.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree_remove();
     init_caller();
-    usage12 = "parallel-agents worktree remove --task ID [--into BRANCH] [--force] [--json]";
-    command17 = {
-      usage: usage12,
+    command18 = defineCommand("worktree remove", {
       options: {
-        task: { type: "string" },
-        into: { type: "string" },
-        force: { type: "boolean" }
+        task: { type: "string", value: "ID", required: true, help: "the task whose worktree goes" },
+        into: { type: "string", value: "BRANCH", help: "delete the task's branch when all its commits are in BRANCH (default: the main worktree's branch)" },
+        force: { type: "boolean", help: "remove even with uncommitted or unmerged work, kept under refs/parallel/backup/ (never from a subagent)" }
       },
       async run(ctx) {
         if (ctx.values.force === true) requireOrchestrator(ctx, "worktree remove --force");
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir") });
         const result = await removeWorktree(context, {
-          taskId: requireString(ctx.values, "task", usage12),
+          taskId: requireString(ctx.values, "task", command18.usage),
           target: stringOption(ctx.values, "into"),
           force: ctx.values.force === true
         });
@@ -10051,7 +11551,7 @@ var init_worktree_remove2 = __esm({
         for (const ref of result.backup_refs) lines3.push(`backup: ${ref}`);
         return { data: result, text: lines3.join("\n") };
       }
-    };
+    });
   }
 });
 
@@ -10158,18 +11658,18 @@ async function pruneWorktrees(context) {
     for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
       const path = (0, import_node_path35.join)(context.worktreesDir, name);
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
       result.integration_worktrees_removed.push(path);
     }
     for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
       const path = (0, import_node_path35.join)(context.worktreesDir, name);
       const task = name.split("-").slice(3).join("-");
       const record = task ? readWorktreeRecordQuietly(context, task) : void 0;
-      if (record && !(0, import_node_fs27.existsSync)(record.path)) {
-        (0, import_node_fs27.renameSync)(path, record.path);
+      if (record && !(0, import_node_fs26.existsSync)(record.path)) {
+        (0, import_node_fs26.renameSync)(path, record.path);
         result.removals_restored.push(record.path);
       } else {
-        (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+        (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
         result.removals_finished.push(path);
       }
     }
@@ -10182,7 +11682,7 @@ async function pruneWorktrees(context) {
     runGit(["worktree", "prune"], { cwd: context.repoRoot });
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs27.existsSync)(record.path)) continue;
+    if ((0, import_node_fs26.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -10198,7 +11698,7 @@ function readWorktreeRecordQuietly(context, task) {
 function deadLeftovers(context, prefix) {
   let names;
   try {
-    names = (0, import_node_fs27.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs26.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
@@ -10207,11 +11707,11 @@ function deadLeftovers(context, prefix) {
 function listIntegrationRefs(context) {
   return runGit(["for-each-ref", "--format=%(refname)", `${INTEGRATION_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
 }
-var import_node_fs27, import_node_path35;
+var import_node_fs26, import_node_path35;
 var init_worktree_prune = __esm({
   "src/git/worktree-prune.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_node_path35 = require("node:path");
     init_liveness();
     init_run_git();
@@ -10226,18 +11726,20 @@ var init_worktree_prune = __esm({
 // src/cli/commands/worktree-prune.ts
 var worktree_prune_exports = {};
 __export(worktree_prune_exports, {
-  command: () => command18
+  command: () => command19
 });
-var command18;
+var command19;
 var init_worktree_prune2 = __esm({
   "src/cli/commands/worktree-prune.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_repo_context();
     init_worktree_prune();
-    command18 = {
-      usage: "parallel-agents worktree prune [--worktrees-dir DIR] [--json]",
-      options: { "worktrees-dir": { type: "string" } },
+    command19 = defineCommand("worktree prune", {
+      options: {
+        "worktrees-dir": WORKTREES_DIR_OPTION
+      },
       async run(ctx) {
         const context = openRepoContext({
           cwd: ctx.cwd,
@@ -10255,7 +11757,7 @@ var init_worktree_prune2 = __esm({
         ];
         return { data: result, text: lines3.length > 0 ? lines3.join("\n") : "nothing to prune" };
       }
-    };
+    });
   }
 });
 
@@ -10276,7 +11778,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs28.readFileSync)(path, "utf8");
+    text = (0, import_node_fs27.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -10290,7 +11792,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs28.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs27.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -10328,7 +11830,7 @@ function claudeUserConfigPath(env) {
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs28.realpathSync)(repoRoot);
+  const project = (0, import_node_fs27.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -10345,11 +11847,11 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs28, import_node_os4, import_node_path36;
+var import_node_fs27, import_node_os4, import_node_path36;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path36 = require("node:path");
     init_errors();
@@ -10361,13 +11863,13 @@ var init_claude_settings = __esm({
 // src/cli/commands/setup.ts
 var setup_exports = {};
 __export(setup_exports, {
-  command: () => command19
+  command: () => command20
 });
 function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs29.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs28.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -10384,13 +11886,14 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path37, import_node_fs29, usage13, command19;
+var import_node_path37, import_node_fs28, command20;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
     import_node_path37 = require("node:path");
     init_args();
-    import_node_fs29 = require("node:fs");
+    init_command();
+    import_node_fs28 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -10399,14 +11902,12 @@ var init_setup = __esm({
     init_run_git();
     init_worktree_include();
     init_caller();
-    usage13 = "parallel-agents setup [--write] [--shared] [--trust] [--json]";
-    command19 = {
-      usage: usage13,
+    command20 = defineCommand("setup", {
       options: {
-        write: { type: "boolean" },
-        shared: { type: "boolean" },
-        trust: { type: "boolean" },
-        "worktrees-dir": { type: "string" }
+        write: { type: "boolean", help: "add the missing rules to the settings file (without it: a dry run)" },
+        shared: { type: "boolean", help: ".claude/settings.json, shared with the team, instead of your .claude/settings.local.json" },
+        trust: { type: "boolean", help: "with --write: record the workspace as trusted in Claude Code's config, so claude -p applies the shared file" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
         const write2 = ctx.values.write === true;
@@ -10471,7 +11972,7 @@ var init_setup = __esm({
           text: lines3.join("\n")
         };
       }
-    };
+    });
   }
 });
 
@@ -10479,14 +11980,15 @@ var init_setup = __esm({
 var check_exports = {};
 __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
-  command: () => command20
+  command: () => command21
 });
-var import_node_fs30, usage14, CHECK_OUTPUT_TAIL_LINES, command20;
+var import_node_fs29, CHECK_OUTPUT_TAIL_LINES, command21;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
+    import_node_fs29 = require("node:fs");
     init_args();
+    init_command();
     init_errors();
     init_worktree();
     init_repo_context();
@@ -10497,21 +11999,19 @@ var init_check = __esm({
     init_task_schema();
     init_duration();
     init_open_store2();
-    usage14 = "parallel-agents check --task ID [--timeout 10m] [--json]";
     CHECK_OUTPUT_TAIL_LINES = 40;
-    command20 = {
-      usage: usage14,
+    command21 = defineCommand("check", {
       options: {
-        task: { type: "string" },
-        timeout: { type: "string" },
-        "worktrees-dir": { type: "string" }
+        task: { type: "string", value: "ID", required: true, help: "the task whose check runs, in its worktree" },
+        timeout: { type: "string", value: "10m", help: "stop the check after this long (default: the project's check_timeout, else 10m)" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
-        const taskId = validateTaskId(requireString(ctx.values, "task", usage14));
+        const taskId = validateTaskId(requireString(ctx.values, "task", command21.usage));
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs30.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs29.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -10542,7 +12042,7 @@ var init_check = __esm({
         if (!passed && outputTail) lines3.push(...outputTail.split("\n").map((line) => `  | ${line}`));
         return { data, text: lines3.join("\n"), exitCode: passed ? 0 : 1 };
       }
-    };
+    });
   }
 });
 
@@ -10706,11 +12206,11 @@ var init_verify_candidates = __esm({
 // src/git/worktree-cleanup.ts
 async function removeMergedWorktrees(context, entries, target, options = {}) {
   const cleanup = { removed: [], kept: [] };
-  const command25 = (task) => `parallel-agents worktree remove --task ${task} --into ${target}`;
+  const command26 = (task) => `parallel-agents worktree remove --task ${task} --into ${target}`;
   const wanted = [];
   for (const entry of entries) {
     if (options.cwd !== void 0 && isInside(options.cwd, entry.worktree)) {
-      cleanup.kept.push({ task: entry.task, worktree: entry.worktree, reason: "the command ran inside it", command: command25(entry.task) });
+      cleanup.kept.push({ task: entry.task, worktree: entry.worktree, reason: "the command ran inside it", command: command26(entry.task) });
     } else {
       wanted.push(entry.task);
     }
@@ -10720,7 +12220,7 @@ async function removeMergedWorktrees(context, entries, target, options = {}) {
   const paths = new Map(entries.map((entry) => [entry.task, entry.worktree]));
   for (const outcome of outcomes) {
     if ("error" in outcome) {
-      cleanup.kept.push({ task: outcome.task, worktree: paths.get(outcome.task), reason: outcome.error.message, command: command25(outcome.task) });
+      cleanup.kept.push({ task: outcome.task, worktree: paths.get(outcome.task), reason: outcome.error.message, command: command26(outcome.task) });
     } else {
       const { task, path, branch, branch_deleted: branchDeleted, backup_refs: backupRefs } = outcome.removed;
       cleanup.removed.push({ task, path, branch, branch_deleted: branchDeleted, backup_refs: backupRefs });
@@ -10766,19 +12266,19 @@ async function precheckConflicts(cwd, targetCommit, branches) {
 }
 async function withScratchObjects(cwd, run) {
   const objects = (0, import_node_path38.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs31.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
+  const scratch = (0, import_node_fs30.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
     return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path38.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs31.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs30.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs31.accessSync)("/dev/shm", import_node_fs31.constants.W_OK);
+    (0, import_node_fs30.accessSync)("/dev/shm", import_node_fs30.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os5.tmpdir)();
@@ -10859,11 +12359,11 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs31, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
+var import_node_fs30, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs31 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     import_node_os5 = require("node:os");
     import_node_path38 = require("node:path");
     init_run_git();
@@ -10933,7 +12433,7 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs32.mkdirSync)(context.worktreesDir, { recursive: true });
+  (0, import_node_fs31.mkdirSync)(context.worktreesDir, { recursive: true });
   const path = (0, import_node_path39.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
@@ -10946,7 +12446,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs32.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs31.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options, env, fresh) {
   if (!fresh) {
@@ -10964,9 +12464,9 @@ async function runTestAt(worktree, task, commit, options, env, fresh) {
   options.onRun?.("end", run);
   return run;
 }
-function runShell2(command25, cwd, extraEnv, timeoutMs) {
+function runShell2(command26, cwd, extraEnv, timeoutMs) {
   return new Promise((resolve11) => {
-    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command25], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command26], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const killGroup2 = () => {
       try {
         if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
@@ -11003,12 +12503,12 @@ function tailLines(text, lines3) {
   const all = text.replace(/\s+$/, "").split("\n");
   return all.slice(-lines3).join("\n");
 }
-var import_node_child_process2, import_node_fs32, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
+var import_node_child_process2, import_node_fs31, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs32 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     import_node_path39 = require("node:path");
     import_node_crypto2 = require("node:crypto");
     init_repo_lock();
@@ -11197,7 +12697,7 @@ var init_verify_store = __esm({
 // src/cli/commands/verify.ts
 var verify_exports = {};
 __export(verify_exports, {
-  command: () => command21,
+  command: () => command22,
   renderReport: () => renderReport
 });
 function short(commit) {
@@ -11242,28 +12742,27 @@ function renderReport(report, problemCount) {
   lines3.push(`pre-check: ${report.precheck.merges_checked} merge(s), ${report.precheck.pairs_skipped} disjoint pair(s) skipped, ${report.precheck.duration_ms} ms; total ${report.duration_ms} ms`);
   return lines3.join("\n");
 }
-var usage15, command21;
+var command22;
 var init_verify = __esm({
   "src/cli/commands/verify.ts"() {
     "use strict";
     init_args();
+    init_command();
     init_errors();
     init_repo_context();
     init_verify_store();
     init_open_store2();
     init_caller();
-    usage15 = "parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--keep-worktrees] [--json]";
-    command21 = {
-      usage: usage15,
+    command22 = defineCommand("verify", {
       options: {
-        into: { type: "string" },
-        test: { type: "string" },
-        "test-mode": { type: "string" },
-        "test-timeout": { type: "string" },
-        "dry-run": { type: "boolean" },
-        "allow-scope-drift": { type: "boolean" },
-        "keep-worktrees": { type: "boolean" },
-        "worktrees-dir": { type: "string" }
+        into: { type: "string", value: "BRANCH", help: "the branch to merge into (default: the main worktree's branch)" },
+        test: { type: "string", value: "CMD", help: "the test gate: a shell command that must pass on the merged result" },
+        "test-mode": { type: "string", value: "each|once", help: "each (default): test after every merge; once: test the result, bisect on failure" },
+        "test-timeout": { type: "string", value: "30m", help: "stop the test command after this long (default 30m)" },
+        "dry-run": { type: "boolean", help: "check ownership and conflicts only; change nothing" },
+        "allow-scope-drift": { type: "boolean", help: "merge even when a task changed files outside its scope (reported as warnings)" },
+        "keep-worktrees": { type: "boolean", help: "keep the merged tasks' worktrees and branches" },
+        "worktrees-dir": WORKTREES_DIR_OPTION
       },
       async run(ctx) {
         requireOrchestrator(ctx, "verify (merging into the target, running --test)");
@@ -11287,7 +12786,7 @@ var init_verify = __esm({
         });
         return { data: report, text: renderReport(report, report.store_problems.length), exitCode: report.status === "stopped" ? 1 : 0 };
       }
-    };
+    });
   }
 });
 
@@ -11353,7 +12852,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs33.readdirSync)("/proc");
+    entries = (0, import_node_fs32.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -11362,7 +12861,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs33.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs32.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -11476,12 +12975,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs33, STDERR_TAIL_BYTES;
+var import_node_child_process3, import_node_fs32, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs33 = require("node:fs");
+    import_node_fs32 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -11544,12 +13043,12 @@ function commandAdapter(argv, killGraceMs) {
       });
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
-      const usage19 = usageFromLastLine(exit.stdout);
+      const usage = usageFromLastLine(exit.stdout);
       const outcome = classifyExit(exit, attempt.timeoutMs);
       if (outcome.status === "failed" && exit.spawnError === void 0 && looksRateLimited(exit.stderrTail)) {
-        return { status: "rate-limited", reason: outcome.reason, usage: usage19, exit };
+        return { status: "rate-limited", reason: outcome.reason, usage, exit };
       }
-      return { ...outcome, usage: usage19, exit };
+      return { ...outcome, usage, exit };
     }
   };
 }
@@ -11594,8 +13093,8 @@ function agentRef(role) {
 }
 function pluginAgentNames(pluginDir) {
   const dir = (0, import_node_path40.join)(pluginDir, "agents");
-  if (!(0, import_node_fs34.existsSync)(dir)) return [];
-  return (0, import_node_fs34.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs34.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  if (!(0, import_node_fs33.existsSync)(dir)) return [];
+  return (0, import_node_fs33.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs33.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -11631,12 +13130,12 @@ function parseClaudeResult(stdout) {
 }
 function usageOf(result) {
   if (!result) return {};
-  const usage19 = result.usage ?? {};
-  const input = (usage19.input_tokens ?? 0) + (usage19.cache_creation_input_tokens ?? 0) + (usage19.cache_read_input_tokens ?? 0);
+  const usage = result.usage ?? {};
+  const input = (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
   return {
     costUsd: typeof result.total_cost_usd === "number" ? result.total_cost_usd : void 0,
     inputTokens: result.usage ? input : void 0,
-    outputTokens: usage19.output_tokens,
+    outputTokens: usage.output_tokens,
     turns: result.num_turns
   };
 }
@@ -11660,30 +13159,30 @@ function claudeAdapter(options = {}) {
       if (agent.pid !== void 0) attempt.onStart?.(agent.pid);
       const exit = await agent.done;
       const result = parseClaudeResult(exit.stdout);
-      const usage19 = usageOf(result);
+      const usage = usageOf(result);
       const base = classifyExit(exit, attempt.timeoutMs);
-      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage: usage19, exit };
+      if (base.status === "timeout" || base.status === "interrupted") return { ...base, usage, exit };
       const status = result?.api_error_status;
       if (status === 429 || status === 529) {
-        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage: usage19, exit };
+        return { status: "rate-limited", reason: `API ${status}: ${(result?.result ?? "").slice(0, 200)}`, usage, exit };
       }
       if (result?.is_error || base.status === "failed") {
         const text = result?.result ?? "";
-        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage: usage19, exit };
-        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage: usage19, exit };
+        if (!result && looksRateLimited(exit.stderrTail)) return { status: "rate-limited", reason: base.reason, usage, exit };
+        return { status: "failed", reason: text ? `claude reported an error: ${text.slice(0, 300)}` : base.reason, usage, exit };
       }
-      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage: usage19, exit };
+      if (!result) return { status: "failed", reason: "claude printed no JSON result (is --output-format json supported?)", usage, exit };
       const refused = reportedFailure(result.result ?? "");
-      if (refused) return { status: "failed", reason: refused, usage: usage19, exit };
-      return { status: "ok", usage: usage19, exit };
+      if (refused) return { status: "failed", reason: refused, usage, exit };
+      return { status: "ok", usage, exit };
     }
   };
 }
-var import_node_fs34, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs33, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs34 = require("node:fs");
+    import_node_fs33 = require("node:fs");
     import_node_path40 = require("node:path");
     init_errors();
     init_agent_process();
@@ -11718,13 +13217,13 @@ function recordAgentProcess(runDir, task, pid) {
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs34.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs35.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs34.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -11732,7 +13231,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs35.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs34.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -11740,7 +13239,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs35.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs34.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -11750,17 +13249,17 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, name));
+      (0, import_node_fs34.unlinkSync)((0, import_node_path41.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs35, import_node_path41, SUFFIX;
+var import_node_fs34, import_node_path41, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs35 = require("node:fs");
+    import_node_fs34 = require("node:fs");
     import_node_path41 = require("node:path");
     init_atomic_write();
     init_liveness();
@@ -11911,25 +13410,25 @@ function seconds(ms) {
 }
 function formatRunReport(report) {
   const o = report.orchestration;
-  const runSteps = Object.entries(o.runSteps).filter(([, ms]) => ms > 0).map(([step, ms]) => `${step} ${seconds(ms)}`).join(", ");
+  const runSteps = Object.entries(o.run_steps).filter(([, ms]) => ms > 0).map(([step, ms]) => `${step} ${seconds(ms)}`).join(", ");
   const lines3 = [
     `${report.counts.completed}/${report.counts.total} tasks completed` + (report.counts.failed + report.counts.blocked > 0 ? ` (${report.counts.failed} failed, ${report.counts.blocked} blocked)` : "") + ` with ${report.agents} agents (${report.adapter})`,
-    `wall time ${seconds(report.makespanMs)}, agent time ${seconds(report.workMs)}, speedup ${report.speedup.toFixed(2)}x (agent time / wall time)`,
-    `agent slots ${report.agents} x ${seconds(report.makespanMs)}: agents ${seconds(report.workMs)}, orchestration ${seconds(report.orchestrationMs)} (checkouts ${seconds(o.checkoutMs)}, commits and scope checks ${seconds(o.evidenceMs)}, claims and store ${seconds(o.claimMs + o.storeMs)}${runSteps ? `, ${runSteps} x ${report.agents} slots` : ""}), idle ${seconds(report.idleMs)}`,
-    `lower bound ${seconds(report.lowerBoundMs)} = max(critical path ${seconds(report.criticalPathMs)}, agent time/${report.agents} ${seconds(report.workMs / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
+    `wall time ${seconds(report.makespan_ms)}, agent time ${seconds(report.work_ms)}, speedup ${report.speedup.toFixed(2)}x (agent time / wall time)`,
+    `agent slots ${report.agents} x ${seconds(report.makespan_ms)}: agents ${seconds(report.work_ms)}, orchestration ${seconds(report.orchestration_ms)} (checkouts ${seconds(o.checkout_ms)}, commits and scope checks ${seconds(o.evidence_ms)}, claims and store ${seconds(o.claim_ms + o.store_ms)}${runSteps ? `, ${runSteps} x ${report.agents} slots` : ""}), idle ${seconds(report.idle_ms)}`,
+    `lower bound ${seconds(report.lower_bound_ms)} = max(critical path ${seconds(report.critical_path_ms)}, agent time/${report.agents} ${seconds(report.work_ms / report.agents)}), efficiency ${report.efficiency.toFixed(2)}`,
     `utilization: ${Object.entries(report.utilization).map(([agent, value]) => `${agent} ${Math.round(value * 100)}%`).join(", ")}`
   ];
-  if (report.rateLimit.hits > 0) lines3.push(`rate limited ${report.rateLimit.hits} time(s); concurrency went down to ${report.rateLimit.lowestConcurrency}`);
-  if (report.costUsd > 0 || report.budgetUsd !== void 0) {
-    lines3.push(`cost $${report.costUsd.toFixed(4)}${report.budgetUsd !== void 0 ? ` of a $${report.budgetUsd} budget${report.budgetStopped ? " (budget reached: no new attempts were started)" : ""}` : ""}`);
+  if (report.rate_limit.hits > 0) lines3.push(`rate limited ${report.rate_limit.hits} time(s); concurrency went down to ${report.rate_limit.lowest_concurrency}`);
+  if (report.cost_usd > 0 || report.budget_usd !== void 0) {
+    lines3.push(`cost $${report.cost_usd.toFixed(4)}${report.budget_usd !== void 0 ? ` of a $${report.budget_usd} budget${report.budget_stopped ? " (budget reached: no new attempts were started)" : ""}` : ""}`);
   }
   const width = Math.max(4, ...report.tasks.map((task) => task.id.length));
-  const showCost = report.costUsd > 0;
+  const showCost = report.cost_usd > 0;
   lines3.push("", `${"task".padEnd(width)}  state      attempts    agent  orchestr.     wait  ${showCost ? "cost      " : ""}commit`);
   for (const task of report.tasks) {
-    const cost = showCost ? `${`$${task.costUsd.toFixed(4)}`.padStart(8)}  ` : "";
-    const times = [task.agentMs, task.orchestrationMs, task.waitMs].map((ms) => seconds(ms).padStart(7)).join("  ");
-    lines3.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${times}  ${cost}${task.commit?.slice(0, 10) ?? (task.lastError ? `- ${task.lastError.slice(0, 80)}` : "-")}`);
+    const cost = showCost ? `${`$${task.cost_usd.toFixed(4)}`.padStart(8)}  ` : "";
+    const times = [task.agent_ms, task.orchestration_ms, task.wait_ms].map((ms) => seconds(ms).padStart(7)).join("  ");
+    lines3.push(`${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${String(task.attempts).padStart(8)}  ${times}  ${cost}${task.commit?.slice(0, 10) ?? (task.last_error ? `- ${task.last_error.slice(0, 80)}` : "-")}`);
   }
   return lines3.join("\n");
 }
@@ -11975,16 +13474,16 @@ function buildRunReport(input) {
       id: task.id,
       state: task.state,
       attempts: records.filter(counts).length,
-      timeMs,
-      agentMs: agentTimeOf(task.id),
-      orchestrationMs: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
-      waitMs: Math.round(task.waitMs ?? 0),
-      costUsd: round(sum((usage19) => usage19.costUsd), 6),
-      inputTokens: sum((usage19) => usage19.inputTokens),
-      outputTokens: sum((usage19) => usage19.outputTokens),
-      turns: sum((usage19) => usage19.turns),
+      time_ms: timeMs,
+      agent_ms: agentTimeOf(task.id),
+      orchestration_ms: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
+      wait_ms: Math.round(task.waitMs ?? 0),
+      cost_usd: round(sum((usage) => usage.costUsd), 6),
+      input_tokens: sum((usage) => usage.inputTokens),
+      output_tokens: sum((usage) => usage.outputTokens),
+      turns: sum((usage) => usage.turns),
       ...task.commit ? { commit: task.commit } : {},
-      ...lastError && task.state !== "completed" ? { lastError } : {}
+      ...lastError && task.state !== "completed" ? { last_error: lastError } : {}
     };
   });
   const count = (state) => input.tasks.filter((task) => task.state === state).length;
@@ -11994,30 +13493,30 @@ function buildRunReport(input) {
   return {
     agents: input.agents,
     adapter: input.adapter,
-    startedAt: new Date(input.startedAt).toISOString(),
-    makespanMs,
-    workMs: bound.workMs,
-    orchestrationMs: Math.round(orchestrationMs),
-    idleMs: Math.round(idleMs),
+    started_at: new Date(input.startedAt).toISOString(),
+    makespan_ms: makespanMs,
+    work_ms: bound.workMs,
+    orchestration_ms: Math.round(orchestrationMs),
+    idle_ms: Math.round(idleMs),
     orchestration: {
-      claimMs: phase((p) => p.claimMs),
-      checkoutMs: phase((p) => p.checkoutMs),
-      evidenceMs: phase((p) => p.evidenceMs),
-      storeMs: phase((p) => p.completeMs),
-      runMs: Math.round(runMs),
-      runSteps
+      claim_ms: phase((p) => p.claimMs),
+      checkout_ms: phase((p) => p.checkoutMs),
+      evidence_ms: phase((p) => p.evidenceMs),
+      store_ms: phase((p) => p.completeMs),
+      run_ms: Math.round(runMs),
+      run_steps: runSteps
     },
     speedup: makespanMs > 0 ? round(bound.workMs / makespanMs) : 0,
     formula: SPEEDUP_FORMULA,
-    criticalPathMs: bound.criticalPathMs,
-    lowerBoundMs: round(bound.lowerBoundMs, 0),
+    critical_path_ms: bound.criticalPathMs,
+    lower_bound_ms: round(bound.lowerBoundMs, 0),
     efficiency: makespanMs > 0 ? round(Math.min(1, bound.lowerBoundMs / makespanMs)) : 0,
     utilization: Object.fromEntries([...busy].map(([agent, ms]) => [agent, makespanMs > 0 ? round(ms / makespanMs) : 0])),
     counts: { total: input.tasks.length, completed, failed, blocked, other: input.tasks.length - completed - failed - blocked },
-    costUsd: round(input.attempts.reduce((total, record) => total + (record.usage.costUsd ?? 0), 0), 6),
-    budgetUsd: input.budgetUsd,
-    budgetStopped: input.budgetStopped,
-    rateLimit: input.rateLimit,
+    cost_usd: round(input.attempts.reduce((total, record) => total + (record.usage.costUsd ?? 0), 0), 6),
+    budget_usd: input.budgetUsd,
+    budget_stopped: input.budgetStopped,
+    rate_limit: input.rateLimit,
     tasks
   };
 }
@@ -12201,7 +13700,7 @@ async function attemptClaimed(ctx, task, holder, claimed) {
     entry.endedAt = state.now();
     state.scheduler.requeue(task.id);
     const decision = state.controller.onRateLimited(state.now());
-    view.event({ event: "rate-limited", task: task.id, agent, limit: decision.limit, delayMs: decision.delayMs });
+    view.event({ event: "rate-limited", task: task.id, agent, limit: decision.limit, delay_ms: decision.delayMs });
     return;
   }
   if (outcome.status !== "ok") {
@@ -12670,9 +14169,9 @@ async function runTasks(deps, options) {
   const watch2 = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : void 0;
   watch2?.apply(tasks);
   const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
-  (0, import_node_fs36.mkdirSync)(runDir, { recursive: true });
+  (0, import_node_fs35.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
-  deps.view.event({ event: "run-start", total: tasks.length, toRun: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
+  deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
   try {
     for (; ; ) {
@@ -12701,10 +14200,10 @@ async function runTasks(deps, options) {
     attempts: state.attempts,
     budgetUsd: options.budgetUsd,
     budgetStopped: state.budget.exhausted,
-    rateLimit: { hits: state.controller.rateLimitedCount, lowestConcurrency: state.controller.lowestLimit }
+    rateLimit: { hits: state.controller.rateLimitedCount, lowest_concurrency: state.controller.lowestLimit }
   });
   if (options.signal.aborted) deps.view.event({ event: "interrupted", signal: String(options.signal.reason ?? "SIGINT"), released: state.released });
-  deps.view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
+  deps.view.event({ event: "run-end", completed: report.counts.completed, total: report.counts.total, makespan_ms: report.makespan_ms });
   return { report, interrupted: options.signal.aborted, tasks: final, state, startedAt, endedAt };
 }
 async function planTasks(store, ids) {
@@ -12724,7 +14223,7 @@ function startAttempts(ctx, options) {
     const next = state.scheduler.next();
     if (next === void 0) return;
     if (!state.budget.allowsStart()) {
-      if (!state.budgetAnnounced) ctx.view.event({ event: "budget-stop", spentUsd: state.budget.spentUsd, budgetUsd: options.budgetUsd ?? 0 });
+      if (!state.budgetAnnounced) ctx.view.event({ event: "budget-stop", spent_usd: state.budget.spentUsd, budget_usd: options.budgetUsd ?? 0 });
       state.budgetAnnounced = true;
       return;
     }
@@ -12732,11 +14231,11 @@ function startAttempts(ctx, options) {
     state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
-var import_node_fs36, import_node_path43;
+var import_node_fs35, import_node_path43;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
+    import_node_fs35 = require("node:fs");
     import_node_path43 = require("node:path");
     init_errors();
     init_attempt();
@@ -12947,8 +14446,8 @@ async function runPlan(options) {
     // (verify, cleanup) only the runner works: every slot waits on it.
     runSteps: { start: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },
     budgetUsd: options.budgetUsd,
-    budgetStopped: outcome.report.budgetStopped,
-    rateLimit: outcome.report.rateLimit
+    budgetStopped: outcome.report.budget_stopped,
+    rateLimit: outcome.report.rate_limit
   });
   const report = { ...whole, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
   const reportPath = (0, import_node_path44.join)(store.localDir, REPORT_FILE);
@@ -13007,7 +14506,7 @@ function seconds2(ms) {
 function describeEvent(event) {
   switch (event.event) {
     case "run-start":
-      return `run: ${event.toRun} of ${event.total} task(s) to run with ${event.agents} agent(s) (${event.adapter})`;
+      return `run: ${event.to_run} of ${event.total} task(s) to run with ${event.agents} agent(s) (${event.adapter})`;
     case "task-start":
       return `${event.agent}: start ${event.task} (attempt ${event.attempt})`;
     case "task-complete":
@@ -13015,9 +14514,9 @@ function describeEvent(event) {
     case "task-fail":
       return `${event.agent}: ${event.blocked ? "blocked" : "failed"} ${event.task} after ${seconds2(event.ms)}: ${event.reason}`;
     case "rate-limited":
-      return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds2(event.delayMs)}`;
+      return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds2(event.delay_ms)}`;
     case "budget-stop":
-      return `budget: $${event.spentUsd.toFixed(4)} spent of $${event.budgetUsd}; no new attempts will start`;
+      return `budget: $${event.spent_usd.toFixed(4)} spent of $${event.budget_usd}; no new attempts will start`;
     case "interrupted":
       return `interrupted by ${event.signal}: agents stopped, ${event.released.length} claim(s) released, worktrees kept`;
     case "elsewhere":
@@ -13031,7 +14530,7 @@ function describeEvent(event) {
     case "verify-wait":
       return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged`;
     case "run-end":
-      return `run: ${event.completed}/${event.total} completed in ${seconds2(event.makespanMs)}`;
+      return `run: ${event.completed}/${event.total} completed in ${seconds2(event.makespan_ms)}`;
   }
 }
 function createProgressView(output) {
@@ -13080,7 +14579,7 @@ var init_progress_view = __esm({
             return;
           case "run-start":
             this.total = event.total;
-            this.done = event.total - event.toRun;
+            this.done = event.total - event.to_run;
             this.agents = Array.from({ length: event.agents }, (_, index) => `agent-${index + 1}`);
             break;
           case "task-start":
@@ -13148,7 +14647,7 @@ var init_progress_view = __esm({
 // src/cli/commands/run.ts
 var run_exports = {};
 __export(run_exports, {
-  command: () => command22,
+  command: () => command23,
   interruptOnSignals: () => interruptOnSignals
 });
 function budgetOption(ctx) {
@@ -13171,44 +14670,44 @@ function interruptOnSignals() {
     }
   };
 }
-var usage16, command22;
+var command23;
 var init_run = __esm({
   "src/cli/commands/run.ts"() {
     "use strict";
     init_errors();
     init_args();
+    init_command();
     init_caller();
-    usage16 = "parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--checkout auto|full|scoped] [--keep-worktrees] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]";
-    command22 = {
-      usage: usage16,
+    command23 = defineCommand("run", {
+      args: "PLAN",
       options: {
-        agents: { type: "string" },
-        "agent-cmd": { type: "string" },
-        claude: { type: "boolean" },
-        "plugin-dir": { type: "string" },
-        "permission-mode": { type: "string" },
-        "allowed-tools": { type: "string" },
-        timeout: { type: "string" },
-        "max-attempts": { type: "string" },
-        test: { type: "string" },
-        "test-timeout": { type: "string" },
-        "budget-usd": { type: "string" },
-        into: { type: "string" },
-        checkout: { type: "string" },
-        "keep-worktrees": { type: "boolean" },
-        resume: { type: "boolean" },
-        heartbeat: { type: "string" },
-        backoff: { type: "string" },
-        "stale-after": { type: "string" }
+        "agent-cmd": { type: "string", value: "CMD", required: true, or: "claude", help: "run each task with this program (the prompt on stdin, the task in PARALLEL_TASK_ID)" },
+        claude: { type: "boolean", help: "run each task as headless Claude Code, as the plugin's agent for the task's role" },
+        "plugin-dir": { type: "string", value: "DIR", help: "with --claude: load the plugin from this folder (when it is not installed)" },
+        "permission-mode": { type: "string", value: "MODE", help: "with --claude: the agents' permission mode (default acceptEdits)" },
+        "allowed-tools": { type: "string", value: "LIST", help: "with --claude: the agents' allowed tools, comma-separated (default: edits, git add/commit/status/diff/log, parallel-agents, npm test/run, node, ls)" },
+        agents: { type: "string", value: "N", help: "agents working at once (default: the count plan check recommends)" },
+        timeout: { type: "string", value: "30m", help: "stop one task's agent after this long (default 30m)" },
+        "max-attempts": { type: "string", value: "N", help: "attempts per task before it is blocked (default: the plan's)" },
+        test: { type: "string", value: "CMD", help: "verify's test gate: a shell command that must pass on the merged result" },
+        "test-timeout": { type: "string", value: "10m", help: "stop the test command after this long (default 10m)" },
+        "budget-usd": { type: "string", value: "X", help: "start an attempt only while the spent total plus an average attempt stays within this many dollars" },
+        into: { type: "string", value: "BRANCH", help: "the branch to merge into (default: the main worktree's branch)" },
+        checkout: { type: "string", value: "auto|full|scoped", help: "what each task's worktree checks out (see worktree add; default auto)" },
+        "keep-worktrees": { type: "boolean", help: "keep the merged tasks' worktrees and branches" },
+        resume: { type: "boolean", help: "continue a run whose plan is already published, recovering its stale claims" },
+        heartbeat: { type: "string", value: "30s", help: "renew each running task's lease this often (default 30s; on a git-remote store 5m, or a third of --stale-after if shorter: each one is a push)" },
+        backoff: { type: "string", value: "2s", help: "the first wait after a rate limit, doubled each time (default 2s)" },
+        "stale-after": { type: "string", value: "30m", help: "take back claims with no heartbeat for this long: with --resume, and on a git-remote store while the run works (default 30m; give every machine the same)" }
       },
       allowPositionals: true,
       async run(ctx) {
         requireOrchestrator(ctx, "running a plan");
         const [planPath, ...extra] = ctx.positionals;
-        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${usage16}`);
+        if (!planPath || extra.length > 0) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command23.usage}`);
         const agentCmd = stringOption(ctx.values, "agent-cmd");
         const claude = ctx.values.claude === true;
-        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage16}`);
+        if (agentCmd === void 0 === !claude) throw new CliError("E_USAGE", `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${command23.usage}`);
         const { splitCommandLine: splitCommandLine2 } = await Promise.resolve().then(() => (init_command_line(), command_line_exports));
         const argv = agentCmd !== void 0 ? splitCommandLine2(agentCmd) : void 0;
         const agents = integerOption(ctx.values, "agents", 1);
@@ -13260,7 +14759,7 @@ var init_run = __esm({
           interrupt.dispose();
         }
       }
-    };
+    });
   }
 });
 
@@ -13271,8 +14770,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs37.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
-  (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, path), content);
+  (0, import_node_fs36.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
+  (0, import_node_fs36.writeFileSync)((0, import_node_path45.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -13305,11 +14804,11 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs37, import_node_path45, lines, DEMO_SCRIPTS;
+var import_node_fs36, import_node_path45, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
+    import_node_fs36 = require("node:fs");
     import_node_path45 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
@@ -13347,11 +14846,11 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const path = (0, import_node_path45.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs37.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before2 = (0, import_node_fs37.readFileSync)(path, "utf8");
+          if (!(0, import_node_fs36.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs36.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs37.writeFileSync)(path, after);
+          (0, import_node_fs36.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -13386,7 +14885,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -13396,7 +14895,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -13418,7 +14917,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -13453,8 +14952,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs37.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
-          (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs36.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
+          (0, import_node_fs36.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -13621,12 +15120,12 @@ __export(demo_run_exports, {
   speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs38.realpathSync)((0, import_node_fs38.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs37.realpathSync)((0, import_node_fs37.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs38.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
-    (0, import_node_fs38.writeFileSync)((0, import_node_path46.join)(dir, path), content);
+    (0, import_node_fs37.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
+    (0, import_node_fs37.writeFileSync)((0, import_node_path46.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -13666,7 +15165,7 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs38.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs37.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
@@ -13675,14 +15174,14 @@ ${where2}`, repo, kept };
 }
 function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
-  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.workMs)} of agent work in ${seconds3(report.makespanMs)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
+  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.work_ms)} of agent work in ${seconds3(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
-var import_node_fs38, import_node_os6, import_node_path46, PLAN_FILE;
+var import_node_fs37, import_node_os6, import_node_path46, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs38 = require("node:fs");
+    import_node_fs37 = require("node:fs");
     import_node_os6 = require("node:os");
     import_node_path46 = require("node:path");
     init_command_adapter();
@@ -13695,20 +15194,19 @@ var init_demo_run = __esm({
 // src/cli/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  command: () => command23
+  command: () => command24
 });
-var usage17, command23;
+var command24;
 var init_demo = __esm({
   "src/cli/commands/demo.ts"() {
     "use strict";
     init_errors();
     init_args();
-    usage17 = "parallel-agents demo [--agents 4] [--keep] [--json]";
-    command23 = {
-      usage: usage17,
+    init_command();
+    command24 = defineCommand("demo", {
       options: {
-        agents: { type: "string" },
-        keep: { type: "boolean" }
+        agents: { type: "string", value: "N", help: "agents working at once (default 4)" },
+        keep: { type: "boolean", help: "keep the demo repository to look around (its path is printed)" }
       },
       // `demo agent` is the scripted agent the demo spawns (a real child process, like a model CLI).
       allowPositionals: true,
@@ -13721,7 +15219,7 @@ var init_demo = __esm({
 `);
           return { data: { exit_code: result.exitCode, message: result.message }, text: "", exitCode: result.exitCode };
         }
-        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${usage17}`);
+        if (mode !== void 0) throw new CliError("E_USAGE", `unexpected argument "${mode}"; usage: ${command24.usage}`);
         const agents = integerOption(ctx.values, "agents", 1, 4);
         const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo_run(), demo_run_exports));
         const { createProgressView: createProgressView2 } = await Promise.resolve().then(() => (init_progress_view(), progress_view_exports));
@@ -13748,7 +15246,7 @@ var init_demo = __esm({
           interrupt.dispose();
         }
       }
-    };
+    });
   }
 });
 
@@ -13788,33 +15286,33 @@ var init_hook_payload = __esm({
 function physicalPath(path) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs39.existsSync)(current)) {
+  while (!(0, import_node_fs38.existsSync)(current)) {
     const parent = (0, import_node_path47.dirname)(current);
     if (parent === current) break;
     rest.unshift((0, import_node_path47.basename)(current));
     current = parent;
   }
-  return (0, import_node_path47.join)((0, import_node_fs39.realpathSync)(current), ...rest);
+  return (0, import_node_path47.join)((0, import_node_fs38.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   let dir = (0, import_node_path47.dirname)(physical);
-  while (!(0, import_node_fs39.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
+  while (!(0, import_node_fs38.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs39.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs38.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs39.realpathSync)(toplevel), commonDir: (0, import_node_fs39.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs38.realpathSync)(toplevel), commonDir: (0, import_node_fs38.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs39.realpathSync)(a) === (0, import_node_fs39.realpathSync)(b);
+    return (0, import_node_fs38.realpathSync)(a) === (0, import_node_fs38.realpathSync)(b);
   } catch {
     return false;
   }
@@ -13836,7 +15334,7 @@ function worktreeOf(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs39.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  return pathBelow((0, import_node_fs38.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -13893,11 +15391,11 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs39, import_node_path47, CONTROL_DENIAL;
+var import_node_fs38, import_node_path47, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
+    import_node_fs38 = require("node:fs");
     import_node_path47 = require("node:path");
     init_path_inside();
     init_ownership();
@@ -13924,21 +15422,21 @@ var init_hook_store = __esm({
 
 // src/hooks/mark-bash.ts
 function markBash(payload, env, hostPid) {
-  const command25 = payload.toolInput.command;
-  if (typeof command25 !== "string" || command25.startsWith(MARKER_PREFIX)) return void 0;
+  const command26 = payload.toolInput.command;
+  if (typeof command26 !== "string" || command26.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs40.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs39.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
-${command25}` };
+${command26}` };
 }
-var import_node_fs40, import_node_path48;
+var import_node_fs39, import_node_path48;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs40 = require("node:fs");
+    import_node_fs39 = require("node:fs");
     import_node_path48 = require("node:path");
     init_location();
     init_identity_marker();
@@ -14030,7 +15528,7 @@ var init_subagent_stop = __esm({
 // src/cli/commands/hook.ts
 var hook_exports = {};
 __export(hook_exports, {
-  command: () => command24
+  command: () => command25
 });
 function readStdin(limitMs) {
   return new Promise((resolve11) => {
@@ -14082,23 +15580,23 @@ async function handle(event, stdin, cwd, env) {
   if (outcome.block) return { stdout: JSON.stringify({ decision: "block", reason: outcome.block }), note: "sent back to finish its claim" };
   return { stdout: "", note: outcome.released.map((claim2) => `released ${claim2.task} (${claim2.agent}) to ${claim2.to}`).join("; ") };
 }
-var EVENTS, usage18, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command24;
+var EVENTS, STDIN_LIMIT_MS, HANDLER_LIMIT_MS, command25;
 var init_hook = __esm({
   "src/cli/commands/hook.ts"() {
     "use strict";
+    init_command();
     init_hook_payload();
     EVENTS = ["pre-tool-use", "subagent-stop"];
-    usage18 = `parallel-agents hook <${EVENTS.join("|")}>  (reads the hook payload JSON on stdin)`;
     STDIN_LIMIT_MS = 3e3;
     HANDLER_LIMIT_MS = 8e3;
-    command24 = {
-      usage: usage18,
+    command25 = defineCommand("hook", {
+      args: `<${EVENTS.join("|")}>`,
       options: {},
       allowPositionals: true,
       async run(ctx) {
         const event = ctx.positionals[0] ?? "";
         if (!EVENTS.includes(event)) {
-          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage18}
+          ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${command25.usage}
 `);
           return { data: {}, text: "" };
         }
@@ -14114,7 +15612,7 @@ var init_hook = __esm({
           return { data: {}, text: "" };
         }
       }
-    };
+    });
   }
 });
 
@@ -14146,6 +15644,7 @@ var COMMANDS = {
   show: { summary: "print one task with its state and record", load: () => Promise.resolve().then(() => (init_show(), show_exports)) },
   "plan check": { summary: "classify a plan: edges, waves, critical path, agents", load: () => Promise.resolve().then(() => (init_plan_check(), plan_check_exports)) },
   "plan publish": { summary: "write a checked plan into _tasks/available/", load: () => Promise.resolve().then(() => (init_plan_publish(), plan_publish_exports)) },
+  "plan schema": { summary: "print the JSON Schema of plan files, for editors", load: () => Promise.resolve().then(() => (init_plan_schema2(), plan_schema_exports)) },
   "batch units": { summary: "split files matching globs into independent units (and write a plan with one task per unit)", load: () => Promise.resolve().then(() => (init_batch_units(), batch_units_exports)) },
   "worktree add": { summary: "create a worktree and branch for a task", load: () => Promise.resolve().then(() => (init_worktree_add(), worktree_add_exports)) },
   "worktree list": { summary: "list task worktrees", load: () => Promise.resolve().then(() => (init_worktree_list(), worktree_list_exports)) },
@@ -14162,32 +15661,8 @@ var COMMAND_GROUPS = /* @__PURE__ */ new Set(["plan", "worktree", "batch"]);
 
 // src/cli/main.ts
 init_args();
+init_help();
 init_output();
-function topLevelHelp() {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
-  return [
-    "usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR] [--store local|git:REMOTE]",
-    "",
-    "Commands:",
-    ...rows,
-    "",
-    "Every command takes --json (one JSON document on stdout, progress as JSON lines) and",
-    "--tasks-dir DIR (or PARALLEL_TASKS_DIR); the default store is _tasks/ at the root of the",
-    "repository's main worktree. --store git:REMOTE (or PARALLEL_STORE) shares the tasks through",
-    "that git remote instead, so agents on several machines work on one plan.",
-    "",
-    "Exit codes (the same for every command):",
-    ...exits,
-    ""
-  ].join("\n");
-}
-function groupHelp(group) {
-  const members2 = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
-  const width = Math.max(...members2.map(([name]) => name.length));
-  return [`usage: parallel-agents ${group} <command> [options]`, "", "Commands:", ...members2.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`), "", `Each takes --help.`, ""].join("\n");
-}
 function resolveCommandName(argv) {
   const [first, second] = argv;
   if (first === void 0) return void 0;
@@ -14200,7 +15675,7 @@ async function main(argv) {
   const json = argv.includes("--json");
   try {
     if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
-      process.stdout.write(topLevelHelp());
+      process.stdout.write(topLevelHelp(Object.entries(COMMANDS).map(([name, entry2]) => [name, entry2.summary])));
       return EXIT.ok;
     }
     if (argv[0] === "--version") {
@@ -14211,7 +15686,9 @@ async function main(argv) {
     const resolved = resolveCommandName(argv);
     const entry = resolved ? COMMANDS[resolved.name] : void 0;
     if (!entry && argv[0] && COMMAND_GROUPS.has(argv[0]) && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
-      process.stdout.write(groupHelp(argv[0]));
+      const members2 = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${argv[0]} `));
+      const loaded = await Promise.all(members2.map(async ([, member]) => ({ command: (await member.load()).command, summary: member.summary })));
+      process.stdout.write(groupHelp(argv[0], loaded));
       return EXIT.ok;
     }
     if (!resolved || !entry) {
@@ -14219,13 +15696,10 @@ async function main(argv) {
       const known = Object.keys(COMMANDS).filter((name) => !group || name.startsWith(`${argv[0]} `));
       throw new CliError("E_USAGE", `unknown command "${argv.slice(0, group ? 2 : 1).join(" ")}"; try one of: ${known.join(", ")}`);
     }
-    const { command: command25 } = await entry.load();
-    const { values, positionals } = parseCommandArgs(resolved.rest, command25.options, command25.allowPositionals ?? false, command25.usage);
+    const { command: command26 } = await entry.load();
+    const { values, positionals } = parseCommandArgs(resolved.rest, command26.options, command26.allowPositionals ?? false, command26.usage);
     if (values.help) {
-      process.stdout.write(`usage: ${command25.usage}
-
-${entry.summary}
-`);
+      process.stdout.write(commandHelp(command26, entry.summary));
       return EXIT.ok;
     }
     const ctx = {
@@ -14236,13 +15710,14 @@ ${entry.summary}
       env: process.env,
       stdout: process.stdout,
       stderr: process.stderr,
+      // Progress never shares stdout with the result: with --json stdout is exactly one document.
       emit(event, human) {
-        if (json) writeJson(process.stdout, event);
+        if (json) writeJson(process.stderr, event);
         else if (human !== void 0) process.stderr.write(`${human}
 `);
       }
     };
-    const result = await command25.run(ctx);
+    const result = await command26.run(ctx);
     if (json) writeJson(process.stdout, result.data);
     else if (result.text.length > 0) process.stdout.write(printable(result.text.endsWith("\n") ? result.text : `${result.text}
 `));

@@ -1,14 +1,32 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../errors.ts';
 import { parseDuration } from '../text/duration.ts';
-import type { OptionSpec, OptionValues } from './command.ts';
+import type { OptionDef, OptionSpec, OptionValues } from './command.ts';
 
+/** Every command takes these; they are documented once (help.ts). */
 export const GLOBAL_OPTIONS: OptionSpec = {
-  json: { type: 'boolean' },
-  'tasks-dir': { type: 'string' },
-  store: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean', help: 'print one JSON document on stdout; progress goes to stderr as JSON lines (status --watch --json streams on stdout)' },
+  'tasks-dir': { type: 'string', value: 'DIR', help: "the local store and this machine's records (default: _tasks/ at the main worktree's root; or PARALLEL_TASKS_DIR)" },
+  store: { type: 'string', value: 'local|git:REMOTE', help: 'where the tasks live: the local folder, or shared through a git remote (default: local; or PARALLEL_STORE)' },
+  help: { type: 'boolean', short: 'h', help: "print the command's usage and options" },
 };
+
+/** The flag of every command that creates, finds or removes task worktrees. */
+export const WORKTREES_DIR_OPTION: OptionDef = {
+  type: 'string',
+  value: 'DIR',
+  help: 'where task worktrees live (default: .parallel/worktrees; or PARALLEL_WORKTREES_DIR)',
+};
+
+/** What node:util parseArgs accepts: the help keys stay out of it. */
+function parserOptions(options: OptionSpec): ParseArgsOptions {
+  return Object.fromEntries(Object.entries(options).map(([name, def]) => [
+    name,
+    { type: def.type, ...(def.short !== undefined ? { short: def.short } : {}), ...(def.multiple ? { multiple: true } : {}) },
+  ]));
+}
+
+type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 
 export function parseCommandArgs(
   argv: string[],
@@ -19,7 +37,7 @@ export function parseCommandArgs(
   try {
     const { values, positionals, tokens } = parseArgs({
       args: argv,
-      options: { ...GLOBAL_OPTIONS, ...options },
+      options: parserOptions({ ...GLOBAL_OPTIONS, ...options }),
       strict: true,
       allowPositionals,
       tokens: true,

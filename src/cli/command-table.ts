@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   show: { summary: 'print one task with its state and record', load: () => import('./commands/show.ts') },
   'plan check': { summary: 'classify a plan: edges, waves, critical path, agents', load: () => import('./commands/plan-check.ts') },
   'plan publish': { summary: 'write a checked plan into _tasks/available/', load: () => import('./commands/plan-publish.ts') },
+  'plan schema': { summary: 'print the JSON Schema of plan files, for editors', load: () => import('./commands/plan-schema.ts') },
   'batch units': { summary: 'split files matching globs into independent units (and write a plan with one task per unit)', load: () => import('./commands/batch-units.ts') },
   'worktree add': { summary: 'create a worktree and branch for a task', load: () => import('./commands/worktree-add.ts') },
   'worktree list': { summary: 'list task worktrees', load: () => import('./commands/worktree-list.ts') },

@@ -1,37 +1,11 @@
 import { version } from '../../package.json';
-import { EXIT, EXIT_MEANINGS, CliError } from '../errors.ts';
+import { EXIT, CliError } from '../errors.ts';
 import { printable } from '../text/printable.ts';
 import { COMMANDS, COMMAND_GROUPS } from './command-table.ts';
 import { parseCommandArgs } from './args.ts';
+import { commandHelp, groupHelp, topLevelHelp } from './help.ts';
 import { describeError, reportError, writeJson } from './output.ts';
 import type { CommandContext } from './command.ts';
-
-function topLevelHelp(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  const exits = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`);
-  return [
-    'usage: parallel-agents <command> [options] [--json] [--tasks-dir DIR] [--store local|git:REMOTE]',
-    '',
-    'Commands:',
-    ...rows,
-    '',
-    'Every command takes --json (one JSON document on stdout, progress as JSON lines) and',
-    '--tasks-dir DIR (or PARALLEL_TASKS_DIR); the default store is _tasks/ at the root of the',
-    "repository's main worktree. --store git:REMOTE (or PARALLEL_STORE) shares the tasks through",
-    "that git remote instead, so agents on several machines work on one plan.",
-    '',
-    'Exit codes (the same for every command):',
-    ...exits,
-    '',
-  ].join('\n');
-}
-
-function groupHelp(group: string): string {
-  const members = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
-  const width = Math.max(...members.map(([name]) => name.length));
-  return [`usage: parallel-agents ${group} <command> [options]`, '', 'Commands:', ...members.map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`), '', `Each takes --help.`, ''].join('\n');
-}
 
 function resolveCommandName(argv: string[]): { name: string; rest: string[] } | undefined {
   const [first, second] = argv;
@@ -46,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      process.stdout.write(topLevelHelp());
+      process.stdout.write(topLevelHelp(Object.entries(COMMANDS).map(([name, entry]) => [name, entry.summary])));
       return EXIT.ok;
     }
     if (argv[0] === '--version') {
@@ -57,7 +31,9 @@ export async function main(argv: string[]): Promise<number> {
     const entry = resolved ? COMMANDS[resolved.name] : undefined;
     // `plan --help` (or `plan` alone): the group's commands, not an "unknown command" error.
     if (!entry && argv[0] && COMMAND_GROUPS.has(argv[0]) && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
-      process.stdout.write(groupHelp(argv[0]));
+      const members = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${argv[0]} `));
+      const loaded = await Promise.all(members.map(async ([, member]) => ({ command: (await member.load()).command, summary: member.summary })));
+      process.stdout.write(groupHelp(argv[0], loaded));
       return EXIT.ok;
     }
     if (!resolved || !entry) {
@@ -68,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     const { command } = await entry.load();
     const { values, positionals } = parseCommandArgs(resolved.rest, command.options, command.allowPositionals ?? false, command.usage);
     if (values.help) {
-      process.stdout.write(`usage: ${command.usage}\n\n${entry.summary}\n`);
+      process.stdout.write(commandHelp(command, entry.summary));
       return EXIT.ok;
     }
     const ctx: CommandContext = {
@@ -79,8 +55,9 @@ export async function main(argv: string[]): Promise<number> {
       env: process.env,
       stdout: process.stdout,
       stderr: process.stderr,
+      // Progress never shares stdout with the result: with --json stdout is exactly one document.
       emit(event, human) {
-        if (json) writeJson(process.stdout, event);
+        if (json) writeJson(process.stderr, event);
         else if (human !== undefined) process.stderr.write(`${human}\n`);
       },
     };

@@ -90,5 +90,5 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 /** The headline number in one sentence, so nobody reads it as more than it is. */
 export function speedupMeaning(report: RunPlanResult['report']): string {
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds(report.workMs)} of agent work in ${seconds(report.makespanMs)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
+  return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds(report.work_ms)} of agent work in ${seconds(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathBelow } from '../fs/path-inside.ts';
 import { CliError } from '../errors.ts';
-import { addToGitExclude } from '../repo/git-exclude.ts';
+import { RUNTIME_FOLDER, hideLocalState, isLocalStateHidden } from '../repo/git-exclude.ts';
 import { locateStore } from '../store/location.ts';
 import { runGit } from '../repo/run-git.ts';
 
@@ -14,7 +13,7 @@ export interface RepoContext {
   worktreesDir: string;
 }
 
-export const DEFAULT_WORKTREES_DIR = join('.parallel', 'worktrees');
+export const DEFAULT_WORKTREES_DIR = join(RUNTIME_FOLDER, 'worktrees');
 
 export function openRepoContext(options: {
   cwd: string;
@@ -35,7 +34,7 @@ export function openRepoContext(options: {
 
 /** Repository-relative folders no task branch may write: the task store and the runtime's own .parallel/ (see ownership.ts). */
 export function controlDirs(context: RepoContext): string[] {
-  const dirs = new Set(['.parallel']);
+  const dirs = new Set([RUNTIME_FOLDER]);
   for (const dir of [context.storeDir, context.worktreesDir]) {
     const below = pathBelow(context.repoRoot, dir);
     if (below) dirs.add(below);
@@ -43,26 +42,13 @@ export function controlDirs(context: RepoContext): string[] {
   return [...dirs];
 }
 
-/** The `info/exclude` line that hides the worktrees folder from the main worktree, if it lies inside it. */
-export function excludeLineFor(context: RepoContext): string | undefined {
-  const rel = pathBelow(context.repoRoot, context.worktreesDir);
-  return rel ? `/${rel}/` : undefined;
-}
-
-/** Adds the exclude line once. Call under the repo lock: info/exclude is shared by every worktree. */
+/** Hides .parallel/, the worktrees folder and the store (the worktree records) from git. Call under the repo lock: info/exclude is shared by every worktree. */
 export function ensureWorktreesExcluded(context: RepoContext): void {
-  const line = excludeLineFor(context);
-  if (line) addToGitExclude(context.gitCommonDir, line);
+  hideLocalState(context.gitCommonDir, context.repoRoot, [context.worktreesDir, context.storeDir]);
 }
 
 export function isWorktreesExcluded(context: RepoContext): boolean {
-  const line = excludeLineFor(context);
-  if (!line) return true;
-  try {
-    return readFileSync(join(context.gitCommonDir, 'info', 'exclude'), 'utf8').split('\n').some((existing) => existing.trim() === line);
-  } catch {
-    return false;
-  }
+  return isLocalStateHidden(context.gitCommonDir, context.repoRoot, [context.worktreesDir, context.storeDir]);
 }
 
 /** The branch checked out in the main worktree: the natural merge target. */

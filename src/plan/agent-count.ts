@@ -44,10 +44,10 @@ export function recommendAgents(
   }
   return {
     recommended,
-    maxAgents,
+    max_agents: maxAgents,
     uncapped,
-    lowerBound: amount(bound),
-    bestPossible: amount(best),
+    lower_bound: amount(bound),
+    best_possible: amount(best),
     parallelism: Math.round(parallelism * 100) / 100,
     reason,
   };

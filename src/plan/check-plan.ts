@@ -146,10 +146,10 @@ export function checkPlan(plan: Plan, options: CheckPlanOptions = {}): PlanAnaly
     get edges(): PlanEdge[] {
       return materialize();
     },
-    edgeCount,
+    edge_count: edgeCount,
     waves,
-    criticalPath: { tasks: shape.criticalPath.map((index) => tasks[index]!.id), length: amount(shape.criticalLength), basis },
-    totalWork: amount(totalWork),
+    critical_path: { tasks: shape.criticalPath.map((index) => tasks[index]!.id), length: amount(shape.criticalLength), basis },
+    total_work: amount(totalWork),
     agents,
     strategy: chooseStrategy(tasks, waves, edgeCount, () => sharedByAll(edges), independentCount),
     isolation: chooseIsolation(tasks, edges.count(BY_SCOPE | BY_READ_AFTER_WRITE | BY_WRITE_AFTER_READ), agents.recommended),

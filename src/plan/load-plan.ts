@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { CliError } from '../errors.ts';
 import { describeIssues } from '../store/task-schema.ts';
 import { parseYaml } from '../text/yaml.ts';
-import { planSchema, type Plan } from './plan-schema.ts';
+import { planSchema, planTaskSchema, type Plan } from './plan-schema.ts';
 
 function lineOfOffset(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
@@ -64,7 +64,7 @@ export async function parsePlanText(text: string, source: string): Promise<Plan>
     const issues = parsed.error.issues.map((issue) => {
       const keys = (issue as { keys?: string[] }).keys;
       const message = issue.code === 'unrecognized_keys' && keys
-        ? `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')} (expected ${issue.path.length === 0 ? 'name, base, check, tasks' : 'id, title, role, files, reads, depends_on, estimate, check, prompt, max_attempts'})`
+        ? `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')} (expected ${Object.keys(issue.path.length === 0 ? planSchema.shape : planTaskSchema.shape).join(', ')})`
         : issue.message;
       // "tasks.3" means little in a long plan; name the task when it has an id.
       const [first, index, ...rest] = issue.path;

@@ -1,4 +1,5 @@
-// What `plan check` concludes about a plan: the shape the runner, the renderers and `--json` share.
+// What `plan check` concludes about a plan: the shape the runner, the renderers and `--json` share
+// (so its keys are snake_case, like every --json document).
 
 export type EdgeKind = 'depends_on' | 'scope' | 'reads';
 
@@ -39,13 +40,13 @@ export interface WorkAmount {
 
 export interface AgentRecommendation {
   recommended: number;
-  maxAgents: number;
+  max_agents: number;
   /** The count the plan could use before --max-agents caps it. */
   uncapped: number;
   /** max(critical path, total work / recommended). */
-  lowerBound: WorkAmount;
+  lower_bound: WorkAmount;
   /** The critical path: no number of agents finishes sooner. */
-  bestPossible: WorkAmount;
+  best_possible: WorkAmount;
   /** total work / critical path: the most any agent count can speed the plan up. */
   parallelism: number;
   reason: string;
@@ -58,10 +59,10 @@ export interface PlanAnalysis {
   tasks: PlanTaskAnalysis[];
   /** Sorted by the task order. Built on first read (a getter), since huge plans imply millions. */
   readonly edges: PlanEdge[];
-  edgeCount: number;
+  edge_count: number;
   waves: string[][];
-  criticalPath: { tasks: string[]; length: WorkAmount; basis: 'estimate' | 'count' };
-  totalWork: WorkAmount;
+  critical_path: { tasks: string[]; length: WorkAmount; basis: 'estimate' | 'count' };
+  total_work: WorkAmount;
   agents: AgentRecommendation;
   strategy: { kind: 'parallel' | 'hybrid' | 'sequential'; reason: string };
   isolation: { kind: 'worktree-per-agent' | 'file-partition'; reason: string };

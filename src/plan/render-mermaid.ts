@@ -24,7 +24,7 @@ export function renderPlanMermaid(analysis: PlanAnalysis): string {
     if (edge.kind === 'depends_on') lines.push(`  ${from} --> ${to}`);
     else lines.push(`  ${from} -.->|"${edge.kind}: ${label(edge.files.join(', '))}"| ${to}`);
   }
-  const critical = analysis.criticalPath.tasks.map((id) => node.get(id)!);
+  const critical = analysis.critical_path.tasks.map((id) => node.get(id)!);
   if (critical.length > 0) {
     lines.push('  classDef critical stroke-width:3px');
     lines.push(`  class ${critical.join(',')} critical`);

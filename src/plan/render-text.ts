@@ -14,7 +14,7 @@ function table(rows: string[][]): string[] {
 export function renderPlanText(analysis: PlanAnalysis): string {
   const lines: string[] = [];
   const independent = analysis.tasks.filter((task) => task.class === 'independent').map((task) => task.id);
-  lines.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? '' : 's'}, ${analysis.edgeCount} edge${analysis.edgeCount === 1 ? '' : 's'}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? '' : 's'}`);
+  lines.push(`Plan ${analysis.name}: ${analysis.tasks.length} task${analysis.tasks.length === 1 ? '' : 's'}, ${analysis.edge_count} edge${analysis.edge_count === 1 ? '' : 's'}, ${analysis.waves.length} wave${analysis.waves.length === 1 ? '' : 's'}`);
   lines.push('');
   const estimateOf = new Map(analysis.tasks.map((task) => [task.id, task.estimate]));
   lines.push(
@@ -29,14 +29,14 @@ export function renderPlanText(analysis: PlanAnalysis): string {
   );
   lines.push('');
   lines.push('Graph (first -> then: why):');
-  if (analysis.edgeCount === 0) lines.push('  (no edges: every task is independent)');
+  if (analysis.edge_count === 0) lines.push('  (no edges: every task is independent)');
   for (const edge of analysis.edges.slice(0, MAX_EDGE_LINES)) lines.push(`  ${edge.from} -> ${edge.to}  [${edge.kinds.join('+')}] ${edge.reason}`);
-  if (analysis.edgeCount > MAX_EDGE_LINES) lines.push(`  ... and ${analysis.edgeCount - MAX_EDGE_LINES} more edges (--format json lists them all)`);
+  if (analysis.edge_count > MAX_EDGE_LINES) lines.push(`  ... and ${analysis.edge_count - MAX_EDGE_LINES} more edges (--format json lists them all)`);
   lines.push(`  independent: ${independent.length > 0 ? independent.join(', ') : '(none)'}`);
   lines.push('');
-  const basis = analysis.criticalPath.basis === 'estimate' ? 'by estimate' : 'by task count (no estimates)';
-  lines.push(`Critical path (${basis}): ${analysis.criticalPath.tasks.join(' -> ')} = ${analysis.criticalPath.length.text}`);
-  lines.push(`Total work: ${analysis.totalWork.text} (parallelism ${analysis.agents.parallelism})`);
+  const basis = analysis.critical_path.basis === 'estimate' ? 'by estimate' : 'by task count (no estimates)';
+  lines.push(`Critical path (${basis}): ${analysis.critical_path.tasks.join(' -> ')} = ${analysis.critical_path.length.text}`);
+  lines.push(`Total work: ${analysis.total_work.text} (parallelism ${analysis.agents.parallelism})`);
   lines.push(`Agents: ${analysis.agents.reason}`);
   lines.push(`Strategy: ${analysis.strategy.kind}: ${analysis.strategy.reason}`);
   lines.push(`Isolation: ${analysis.isolation.kind}: ${analysis.isolation.reason}`);

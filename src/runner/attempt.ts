@@ -127,7 +127,7 @@ async function attemptClaimed(ctx: AttemptContext, task: Task, holder: Holder, c
     entry.endedAt = state.now();
     state.scheduler.requeue(task.id);
     const decision = state.controller.onRateLimited(state.now());
-    view.event({ event: 'rate-limited', task: task.id, agent, limit: decision.limit, delayMs: decision.delayMs });
+    view.event({ event: 'rate-limited', task: task.id, agent, limit: decision.limit, delay_ms: decision.delayMs });
     return;
   }
   if (outcome.status !== 'ok') {

@@ -2,19 +2,19 @@
 // one plain line per event when stderr is a log or a pipe, and JSON lines with --json for tools.
 
 export type RunnerEvent =
-  | { event: 'run-start'; total: number; toRun: number; agents: number; adapter: string }
+  | { event: 'run-start'; total: number; to_run: number; agents: number; adapter: string }
   | { event: 'task-start'; task: string; agent: string; attempt: number }
   | { event: 'task-complete'; task: string; agent: string; attempt: number; ms: number; commit: string }
   | { event: 'task-fail'; task: string; agent: string; attempt: number; ms: number; reason: string; blocked: boolean }
-  | { event: 'rate-limited'; task: string; agent: string; limit: number; delayMs: number }
-  | { event: 'budget-stop'; spentUsd: number; budgetUsd: number }
+  | { event: 'rate-limited'; task: string; agent: string; limit: number; delay_ms: number }
+  | { event: 'budget-stop'; spent_usd: number; budget_usd: number }
   | { event: 'interrupted'; signal: string; released: string[] }
   | { event: 'elsewhere'; task: string; state: string; by?: string | undefined }
   | { event: 'recovered'; task: string; from: string; reason: string; to: string }
   | { event: 'store-error'; reason: string }
   | { event: 'verify-start'; tasks: number }
   | { event: 'verify-wait'; holder: string }
-  | { event: 'run-end'; completed: number; total: number; makespanMs: number };
+  | { event: 'run-end'; completed: number; total: number; makespan_ms: number };
 
 export interface ProgressView {
   event(event: RunnerEvent): void;
@@ -34,19 +34,19 @@ function seconds(ms: number): string {
 
 export function describeEvent(event: RunnerEvent): string {
   switch (event.event) {
-    case 'run-start': return `run: ${event.toRun} of ${event.total} task(s) to run with ${event.agents} agent(s) (${event.adapter})`;
+    case 'run-start': return `run: ${event.to_run} of ${event.total} task(s) to run with ${event.agents} agent(s) (${event.adapter})`;
     case 'task-start': return `${event.agent}: start ${event.task} (attempt ${event.attempt})`;
     case 'task-complete': return `${event.agent}: done ${event.task} in ${seconds(event.ms)} (${event.commit.slice(0, 10)})`;
     case 'task-fail': return `${event.agent}: ${event.blocked ? 'blocked' : 'failed'} ${event.task} after ${seconds(event.ms)}: ${event.reason}`;
-    case 'rate-limited': return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds(event.delayMs)}`;
-    case 'budget-stop': return `budget: $${event.spentUsd.toFixed(4)} spent of $${event.budgetUsd}; no new attempts will start`;
+    case 'rate-limited': return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds(event.delay_ms)}`;
+    case 'budget-stop': return `budget: $${event.spent_usd.toFixed(4)} spent of $${event.budget_usd}; no new attempts will start`;
     case 'interrupted': return `interrupted by ${event.signal}: agents stopped, ${event.released.length} claim(s) released, worktrees kept`;
     case 'elsewhere': return `store: ${event.task} ${event.state} on another machine${event.by ? ` (${event.by})` : ''}`;
     case 'recovered': return `store: took back ${event.task} from ${event.from} (${event.reason}); it is ${event.to}`;
     case 'store-error': return `store: could not re-list it (${event.reason}); trying again at the next look`;
     case 'verify-start': return `verify: merging ${event.tasks} completed task(s)`;
     case 'verify-wait': return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged`;
-    case 'run-end': return `run: ${event.completed}/${event.total} completed in ${seconds(event.makespanMs)}`;
+    case 'run-end': return `run: ${event.completed}/${event.total} completed in ${seconds(event.makespan_ms)}`;
   }
 }
 
@@ -85,7 +85,7 @@ class LiveView implements ProgressView {
         return;
       case 'run-start':
         this.total = event.total;
-        this.done = event.total - event.toRun;
+        this.done = event.total - event.to_run;
         this.agents = Array.from({ length: event.agents }, (_, index) => `agent-${index + 1}`);
         break;
       case 'task-start':

@@ -159,8 +159,8 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     // (verify, cleanup) only the runner works: every slot waits on it.
     runSteps: { start: outcome.startedAt - runStartedAt, verify: runEndedAt - outcome.endedAt - cleanupMs, cleanup: cleanupMs },
     budgetUsd: options.budgetUsd,
-    budgetStopped: outcome.report.budgetStopped,
-    rateLimit: outcome.report.rateLimit,
+    budgetStopped: outcome.report.budget_stopped,
+    rateLimit: outcome.report.rate_limit,
   });
   const report: RunReport = { ...whole, verify: verify ? { ...verify, ...(verifyNote ? { note: verifyNote } : {}) } : { note: verifyNote } };
   const reportPath = join(store.localDir, REPORT_FILE);

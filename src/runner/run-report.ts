@@ -52,42 +52,42 @@ export interface TaskLine {
   state: string;
   attempts: number;
   /** Attempts' wall time: agent plus orchestration. */
-  timeMs: number;
-  agentMs: number;
-  orchestrationMs: number;
+  time_ms: number;
+  agent_ms: number;
+  orchestration_ms: number;
   /** Ready, waiting for a free agent. */
-  waitMs: number;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
+  wait_ms: number;
+  cost_usd: number;
+  input_tokens: number;
+  output_tokens: number;
   turns: number;
   commit?: string | undefined;
-  lastError?: string | undefined;
+  last_error?: string | undefined;
 }
 
 export interface RunReport {
   agents: number;
   adapter: string;
-  startedAt: string;
+  started_at: string;
   /** Wall time of what the report covers (the whole run in run-report.json). */
-  makespanMs: number;
+  makespan_ms: number;
   /** Agent time: the agents' work, the speedup's numerator. */
-  workMs: number;
+  work_ms: number;
   /** Slot time on the runner's work; `orchestration` splits it. */
-  orchestrationMs: number;
-  idleMs: number;
-  orchestration: { claimMs: number; checkoutMs: number; evidenceMs: number; storeMs: number; runMs: number; runSteps: Record<string, number> };
+  orchestration_ms: number;
+  idle_ms: number;
+  orchestration: { claim_ms: number; checkout_ms: number; evidence_ms: number; store_ms: number; run_ms: number; run_steps: Record<string, number> };
   speedup: number;
   formula: string;
-  criticalPathMs: number;
-  lowerBoundMs: number;
+  critical_path_ms: number;
+  lower_bound_ms: number;
   efficiency: number;
   utilization: Record<string, number>;
   counts: { total: number; completed: number; failed: number; blocked: number; other: number };
-  costUsd: number;
-  budgetUsd?: number | undefined;
-  budgetStopped: boolean;
-  rateLimit: { hits: number; lowestConcurrency: number };
+  cost_usd: number;
+  budget_usd?: number | undefined;
+  budget_stopped: boolean;
+  rate_limit: { hits: number; lowest_concurrency: number };
   tasks: TaskLine[];
   verify?: unknown;
 }
@@ -103,7 +103,7 @@ export interface ReportInput {
   runSteps?: Record<string, number> | undefined;
   budgetUsd?: number | undefined;
   budgetStopped: boolean;
-  rateLimit: { hits: number; lowestConcurrency: number };
+  rateLimit: RunReport['rate_limit'];
 }
 
 function round(value: number, digits = 3): number {
@@ -154,16 +154,16 @@ export function buildRunReport(input: ReportInput): RunReport {
       id: task.id,
       state: task.state,
       attempts: records.filter(counts).length,
-      timeMs,
-      agentMs: agentTimeOf(task.id),
-      orchestrationMs: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
-      waitMs: Math.round(task.waitMs ?? 0),
-      costUsd: round(sum((usage) => usage.costUsd), 6),
-      inputTokens: sum((usage) => usage.inputTokens),
-      outputTokens: sum((usage) => usage.outputTokens),
+      time_ms: timeMs,
+      agent_ms: agentTimeOf(task.id),
+      orchestration_ms: records.reduce((total, record) => total + spanOf(record) - agentOf(record), 0),
+      wait_ms: Math.round(task.waitMs ?? 0),
+      cost_usd: round(sum((usage) => usage.costUsd), 6),
+      input_tokens: sum((usage) => usage.inputTokens),
+      output_tokens: sum((usage) => usage.outputTokens),
       turns: sum((usage) => usage.turns),
       ...(task.commit ? { commit: task.commit } : {}),
-      ...(lastError && task.state !== 'completed' ? { lastError } : {}),
+      ...(lastError && task.state !== 'completed' ? { last_error: lastError } : {}),
     };
   });
   const count = (state: string): number => input.tasks.filter((task) => task.state === state).length;
@@ -173,30 +173,30 @@ export function buildRunReport(input: ReportInput): RunReport {
   return {
     agents: input.agents,
     adapter: input.adapter,
-    startedAt: new Date(input.startedAt).toISOString(),
-    makespanMs,
-    workMs: bound.workMs,
-    orchestrationMs: Math.round(orchestrationMs),
-    idleMs: Math.round(idleMs),
+    started_at: new Date(input.startedAt).toISOString(),
+    makespan_ms: makespanMs,
+    work_ms: bound.workMs,
+    orchestration_ms: Math.round(orchestrationMs),
+    idle_ms: Math.round(idleMs),
     orchestration: {
-      claimMs: phase((p) => p.claimMs),
-      checkoutMs: phase((p) => p.checkoutMs),
-      evidenceMs: phase((p) => p.evidenceMs),
-      storeMs: phase((p) => p.completeMs),
-      runMs: Math.round(runMs),
-      runSteps,
+      claim_ms: phase((p) => p.claimMs),
+      checkout_ms: phase((p) => p.checkoutMs),
+      evidence_ms: phase((p) => p.evidenceMs),
+      store_ms: phase((p) => p.completeMs),
+      run_ms: Math.round(runMs),
+      run_steps: runSteps,
     },
     speedup: makespanMs > 0 ? round(bound.workMs / makespanMs) : 0,
     formula: SPEEDUP_FORMULA,
-    criticalPathMs: bound.criticalPathMs,
-    lowerBoundMs: round(bound.lowerBoundMs, 0),
+    critical_path_ms: bound.criticalPathMs,
+    lower_bound_ms: round(bound.lowerBoundMs, 0),
     efficiency: makespanMs > 0 ? round(Math.min(1, bound.lowerBoundMs / makespanMs)) : 0,
     utilization: Object.fromEntries([...busy].map(([agent, ms]) => [agent, makespanMs > 0 ? round(ms / makespanMs) : 0])),
     counts: { total: input.tasks.length, completed, failed, blocked, other: input.tasks.length - completed - failed - blocked },
-    costUsd: round(input.attempts.reduce((total, record) => total + (record.usage.costUsd ?? 0), 0), 6),
-    budgetUsd: input.budgetUsd,
-    budgetStopped: input.budgetStopped,
-    rateLimit: input.rateLimit,
+    cost_usd: round(input.attempts.reduce((total, record) => total + (record.usage.costUsd ?? 0), 0), 6),
+    budget_usd: input.budgetUsd,
+    budget_stopped: input.budgetStopped,
+    rate_limit: input.rateLimit,
     tasks,
   };
 }

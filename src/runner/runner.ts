@@ -73,7 +73,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   mkdirSync(runDir, { recursive: true });
   const ctx: AttemptContext = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
 
-  deps.view.event({ event: 'run-start', total: tasks.length, toRun: tasks.length - state.scheduler.count('done'), agents: options.agents, adapter: deps.adapter.name });
+  deps.view.event({ event: 'run-start', total: tasks.length, to_run: tasks.length - state.scheduler.count('done'), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener('abort', state.notify, { once: true });
   try {
     for (;;) {
@@ -100,10 +100,10 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
     attempts: state.attempts,
     budgetUsd: options.budgetUsd,
     budgetStopped: state.budget.exhausted,
-    rateLimit: { hits: state.controller.rateLimitedCount, lowestConcurrency: state.controller.lowestLimit },
+    rateLimit: { hits: state.controller.rateLimitedCount, lowest_concurrency: state.controller.lowestLimit },
   });
   if (options.signal.aborted) deps.view.event({ event: 'interrupted', signal: String(options.signal.reason ?? 'SIGINT'), released: state.released });
-  deps.view.event({ event: 'run-end', completed: report.counts.completed, total: report.counts.total, makespanMs: report.makespanMs });
+  deps.view.event({ event: 'run-end', completed: report.counts.completed, total: report.counts.total, makespan_ms: report.makespan_ms });
   return { report, interrupted: options.signal.aborted, tasks: final, state, startedAt, endedAt };
 }
 
@@ -128,7 +128,7 @@ function startAttempts(ctx: AttemptContext, options: RunnerOptions): void {
     const next = state.scheduler.next();
     if (next === undefined) return;
     if (!state.budget.allowsStart()) {
-      if (!state.budgetAnnounced) ctx.view.event({ event: 'budget-stop', spentUsd: state.budget.spentUsd, budgetUsd: options.budgetUsd ?? 0 });
+      if (!state.budgetAnnounced) ctx.view.event({ event: 'budget-stop', spent_usd: state.budget.spentUsd, budget_usd: options.budgetUsd ?? 0 });
       state.budgetAnnounced = true;
       return;
     }

@@ -155,7 +155,8 @@ export interface InitResult {
   /** What `status` names as the store. */
   store: string;
   created: boolean;
-  excludeAdded: boolean;
+  /** Lines were added to .git/info/exclude (the store, .parallel/). */
+  exclude_added: boolean;
 }
 
 /** What `verify` needs from a store shared through a git remote to publish its merge there. */

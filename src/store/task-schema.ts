@@ -92,6 +92,29 @@ export function quickParseFrontmatter(data: Record<string, unknown>): TaskFrontm
   return { ...data, id, title, files, reads, depends_on: dependsOn, max_attempts: maxAttempts, attempts } as TaskFrontmatter;
 }
 
+const KIND_NAMES: Record<string, string> = {
+  string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'a mapping',
+};
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'number' && Number.isInteger(value)) return 'a whole number';
+  return KIND_NAMES[typeof value] ?? typeof value;
+}
+
+/**
+ * zod's own words for a missing or mistyped field are "Invalid input". Every schema here words
+ * its rules itself; this words the rest, for plans, task files and every other file checked with
+ * zod: a missing field says it is required, a mistyped one says what it must be.
+ */
+export function wordIssue(issue: { code: string; expected?: string; input?: unknown }): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined;
+  const wanted = KIND_NAMES[issue.expected ?? ''] ?? issue.expected ?? 'something else';
+  return issue.input === undefined ? `is required; add it (${wanted})` : `must be ${wanted} (got ${kindOf(issue.input)})`;
+}
+z.config({ customError: wordIssue });
+
 /** Flattens zod issues into the one-line "<field>: <message>" form every error uses. */
 export function describeIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
   return error.issues

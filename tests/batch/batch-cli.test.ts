@@ -263,8 +263,8 @@ describe('batch units --plan-out', () => {
       ['db', 'src/db (1 file): Add unit tests.', '15m'],
       ['web', 'src/web (2 files): Add unit tests.', '30m'],
     ]);
-    expect(check.json.criticalPath).toMatchObject({ tasks: ['api'], length: { amount: 30 * 60_000, unit: 'ms' }, basis: 'estimate' });
-    expect(check.json.totalWork).toMatchObject({ amount: 105 * 60_000, unit: 'ms' });
+    expect(check.json.critical_path).toMatchObject({ tasks: ['api'], length: { amount: 30 * 60_000, unit: 'ms' }, basis: 'estimate' });
+    expect(check.json.total_work).toMatchObject({ amount: 105 * 60_000, unit: 'ms' });
 
     // What publish turns into task files: the role, the scope and a prompt naming the files.
     const publish = runCli(['plan', 'publish', '.parallel/plans/batch-tests.yaml', '--json'], { cwd: dir });

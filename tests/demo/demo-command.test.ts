@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { runCliAsync } from '../helpers/run-cli.ts';
+import { progressEvents, runCliAsync } from '../helpers/run-cli.ts';
 import { git } from '../helpers/git-repo.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -12,8 +12,8 @@ describe('parallel-agents demo', () => {
     // The scripted agent thinks as long as in the real demo (1 to 3 s a task): the speedup is agent
     // work over wall time, so shorter pauses would mostly measure process start-up and git.
     const result = await runCliAsync(['demo', '--agents', '4', '--keep', '--json'], { cwd, env: { PARALLEL_DEMO_SPEED: '1' } });
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    const final = lines.at(-1);
+    const final = result.json;
+    const lines = progressEvents(result.stderr);
     onTestFinished(() => rmSync(final.repo, { recursive: true, force: true }));
     expect(result.exitCode).toBe(0);
     expect(final.kept).toBe(true);
@@ -39,7 +39,7 @@ describe('parallel-agents demo', () => {
 
   it('says what its speedup means in one line', async () => {
     const { speedupMeaning } = await import('../../src/demo/demo-run.ts');
-    const line = speedupMeaning({ speedup: 2.5, agents: 4, workMs: 25_000, makespanMs: 10_000 } as never);
+    const line = speedupMeaning({ speedup: 2.5, agents: 4, work_ms: 25_000, makespan_ms: 10_000 } as never);
     expect(line).toBe('speedup 2.50x: 4 agents did 25.0 s of agent work in 10.0 s of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).');
   });
 

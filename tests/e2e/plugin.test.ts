@@ -47,6 +47,8 @@ tasks:
 `;
 
 const AGENTS = ['backend-developer', 'frontend-designer', 'product-manager', 'qa-engineer', 'coordinator'];
+/** Skills with `user-invocable: false`: guidance the model loads, not commands for the user. */
+const INTERNAL_SKILLS = ['orchestrating-parallel-agents', 'using-git-worktrees', 'decomposing-tasks'];
 
 let mock: MockModel | undefined;
 afterEach(async () => {
@@ -118,11 +120,14 @@ describe.each(CLAUDE_CODE_VERSIONS)('plugin inside Claude Code %s', (version) =>
     expect(init.plugins.map((p: any) => p.name)).toContain('parallel');
     for (const agent of AGENTS) expect(init.agents).toContain(`parallel:${agent}`);
     for (const command of ['batch', 'status', 'merge', 'resume']) expect(init.slash_commands).toContain(`parallel:${command}`);
-    for (const skill of ['parallel', 'orchestrating-parallel-agents', 'using-git-worktrees', 'decomposing-tasks']) {
-      expect(init.skills.some((name: string) => name === skill || name === `parallel:${skill}`), `skill ${skill}`).toBe(true);
+    expect(init.skills).toContain('parallel:parallel');
+    const first = mock.requests[0]!;
+    // The internal skills are the model's alone: listed to it, absent from the user's slash menu.
+    for (const skill of INTERNAL_SKILLS) {
+      expect(first.systemText, skill).toContain(`\n- parallel:${skill}: Use when `);
+      expect([...init.skills, ...init.slash_commands], skill).not.toContain(`parallel:${skill}`);
     }
 
-    const first = mock.requests[0]!;
     expect(first.lastUserText).toContain('<command-name>/parallel:parallel</command-name>');
     expect(first.lastUserText).toContain('Goal: add a health endpoint');
     expect(first.lastUserText).toContain('Never launch agents before the user has said yes');
@@ -142,6 +147,27 @@ describe.each(CLAUDE_CODE_VERSIONS)('plugin inside Claude Code %s', (version) =>
     expect(run.result.result).toContain('PLAN-SHOWN');
     // Step 1 ends the turn: nothing published, no store yet.
     expect(existsSync(join(repo, '_tasks', 'available'))).toBe(false);
+  });
+
+  it('the internal skills load for the model through the Skill tool, and typed by the user reach no model', async () => {
+    const plugin = buildTestPlugin();
+    const home = tempDir('pa-home-');
+    mock = await startMockModel([
+      { name: 'model loads a skill', when: (r) => isMain(r) && r.toolResultCount === 0 && r.firstUserText.includes('PLEASE-PLAN'), reply: [tool('Skill', { skill: 'parallel:decomposing-tasks' })] },
+      { name: 'model answers', when: (r) => isMain(r) && r.toolResultCount === 1, reply: [text('SKILL-READ')] },
+      { name: 'anything else', when: () => true, reply: [text('UNEXPECTED')] },
+    ]);
+    const loaded = await runPrompt(plugin, 'PLEASE-PLAN a goal', { version, cwd: gitRepo(), home, modelUrl: mock.url });
+    expect(loaded.exitCode, loaded.stderr).toBe(0);
+    expect(loaded.result.result).toContain('SKILL-READ');
+    const after = mock.requests.find((r) => r.toolResultCount === 1)!;
+    expect(after.lastToolResults[0]!.is_error, after.lastToolResults[0]!.content).toBe(false);
+    // The skill's body reached the model.
+    expect(after.body.messages.map((message: any) => JSON.stringify(message.content)).join('\n')).toContain('A good task: one agent, one write scope');
+
+    const asked = mock.requests.length;
+    const typed = await runPrompt(plugin, '/parallel:decomposing-tasks split the work', { version, cwd: gitRepo(), home, modelUrl: mock.url });
+    expect(mock.requests.slice(asked).filter((r) => r.firstUserText.includes('A good task: one agent')), JSON.stringify(typed.result)).toEqual([]);
   });
 
   it('runs three specialists at once in the background, each claiming, editing, committing and completing; hooks deny out-of-scope edits and release a quitter; /parallel:merge verifies and merges', async () => {
@@ -268,8 +294,10 @@ describe.each(CLAUDE_CODE_VERSIONS)('plugin inside Claude Code %s', (version) =>
     const after = git(repo, 'rev-parse', 'main');
     expect(after).not.toBe(before);
     for (const task of [api, ui, qa]) expect(git(repo, 'show', `main:${task.file}`)).toBe(`// ${task.id}`);
-    // Progress JSON lines first, the report last.
-    expect(JSON.parse(verifyResult.content.trim().split('\n').at(-1)!).status).toBe('merged');
+    // The Bash result holds verify's stdout (the report, one document) and its stderr (progress, a JSON event a line).
+    const lines = verifyResult.content.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.event === undefined)).toEqual([expect.objectContaining({ status: 'merged' })]);
+    expect(lines.filter((line) => line.event === 'merged').map((line) => line.task).sort()).toEqual([api, ui, qa].map((task) => task.id).sort());
 
     // status and resume read the run from the store through their pre-executed CLI lines alone.
     const [status, resume] = await Promise.all(

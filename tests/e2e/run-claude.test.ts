@@ -10,7 +10,7 @@ import { CLAUDE_CODE_VERSIONS, ensureClaudeCode } from '../../scripts/install-cl
 import { buildTestPlugin, offlineEnv } from '../helpers/claude-code.ts';
 import { git, gitRepo } from '../helpers/git-repo.ts';
 import { bash, startMockModel, text, type MockModel, type MockRequest, type MockRule, type ReplyBlock } from '../helpers/mock-model.ts';
-import { runCliAsync } from '../helpers/run-cli.ts';
+import { progressEvents, runCliAsync } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { events, isAlive, startCli, statesOf, waitFor } from '../runner/fixtures.ts';
 
@@ -109,8 +109,9 @@ function sessions(model: MockModel): Map<string, MockRequest[]> {
   return bySession;
 }
 
+/** run --json: stdout is the report document alone (progress goes to stderr). */
 function finalDocument(stdout: string): any {
-  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+  return JSON.parse(stdout);
 }
 
 describe.each(CLAUDE_CODE_VERSIONS)('run --claude with Claude Code %s', (version) => {
@@ -184,14 +185,14 @@ describe.each(CLAUDE_CODE_VERSIONS)('run --claude with Claude Code %s', (version
       expect(git(worktree, 'log', '-1', '--format=%s')).toBe(task.id === 'qa' ? 'qa: tests by the agent' : `${task.id}: Health ${task.id}`);
       // Tokens and cost come from claude's JSON result: the mock charged 10 in / 5 out per reply,
       // and the CLI priced them as the agent's model (the host's own price for its `sonnet`).
-      expect(line.inputTokens).toBe(20);
-      expect(line.outputTokens).toBe(10);
+      expect(line.input_tokens).toBe(20);
+      expect(line.output_tokens).toBe(10);
       expect(requests[0]!.model).toMatch(/sonnet/);
       expect(price, `no sonnet price recorded for Claude Code ${version}`).toBeDefined();
-      expect(line.costUsd).toBeCloseTo(20 * price!.input + 10 * price!.output, 9);
+      expect(line.cost_usd).toBeCloseTo(20 * price!.input + 10 * price!.output, 9);
     }
     expect(statesOf(repo)).toEqual({ api: 'completed', ui: 'completed', qa: 'completed' });
-    expect(report.costUsd).toBeCloseTo(3 * (20 * price!.input + 10 * price!.output), 9);
+    expect(report.cost_usd).toBeCloseTo(3 * (20 * price!.input + 10 * price!.output), 9);
     expect(existsSync(join(repo, 'pwned'))).toBe(false);
 
     // The independent sessions overlapped: each asked its first question before the other's last.
@@ -224,7 +225,7 @@ describe.each(CLAUDE_CODE_VERSIONS)('run --claude with Claude Code %s', (version
     expect(api.firstUserText).toContain('do not run parallel-agents claim, complete or fail');
     expect(statesOf(repo)).toEqual({ api: 'blocked', ui: 'completed', qa: 'available' });
     const report = JSON.parse(readFileSync(join(repo, '_tasks', 'run-report.json'), 'utf8'));
-    expect(report.tasks.find((entry: any) => entry.id === 'api').lastError).toBe('agent reported BLOCKED: the health contract is not specified');
+    expect(report.tasks.find((entry: any) => entry.id === 'api').last_error).toBe('agent reported BLOCKED: the health contract is not specified');
     // The dependent task never ran on the stub, and nothing was merged.
     expect(mock.requests.some((r) => taskOf(r) === 'qa')).toBe(false);
     expect(git(repo, 'rev-parse', 'main')).toBe(mainBefore);
@@ -279,12 +280,12 @@ describe.each(CLAUDE_CODE_VERSIONS)('run --claude with Claude Code %s', (version
     const limitedSessions = new Map<string, number>();
     for (const request of limited) limitedSessions.set(request.sessionId, (limitedSessions.get(request.sessionId) ?? 0) + 1);
     expect([...limitedSessions.values()]).toEqual(Array(LIMITED).fill(2));
-    const progress = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const progress = progressEvents(result.stderr);
     expect(progress.filter((line) => line.event === 'rate-limited').map((line) => line.task)).toEqual(Array(LIMITED).fill('ui'));
 
     const report = JSON.parse(readFileSync(join(repo, '_tasks', 'run-report.json'), 'utf8'));
-    expect(report.rateLimit.hits).toBe(LIMITED);
-    expect(report.rateLimit.lowestConcurrency).toBe(1);
+    expect(report.rate_limit.hits).toBe(LIMITED);
+    expect(report.rate_limit.lowest_concurrency).toBe(1);
     expect(report.counts).toMatchObject({ total: 3, completed: 3 });
     expect(report.verify.status).toBe('merged');
     expect(statesOf(repo)).toEqual({ api: 'completed', ui: 'completed', qa: 'completed' });

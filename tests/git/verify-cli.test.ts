@@ -3,15 +3,9 @@ import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { progressEvents, runCli } from '../helpers/run-cli.ts';
 import { TEST_BUNDLE } from '../helpers/paths.ts';
 import { isAlive } from '../helpers/processes.ts';
-
-/** verify --json prints progress events as JSON lines, then the report as the last line. */
-function lastJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!);
-}
 
 /** A store with tasks api -> ui (ui depends on api), each done by an agent in its own worktree. */
 function projectWithCompletedTasks(): { repo: string; worktrees: Record<string, string> } {
@@ -45,9 +39,10 @@ describe('verify through the CLI', () => {
     const before = git(repo, 'rev-parse', 'main');
     const result = runCli(['verify', '--test', 'grep -q "api = 2" src/api/index.ts', '--keep-worktrees', '--json'], { cwd: repo });
     expect(result.exitCode, result.stderr).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    const report = lines[lines.length - 1];
-    expect(lines.slice(0, -1).every((line) => typeof line.event === 'string')).toBe(true);
+    // verify --json: the report is stdout's one document; progress events went to stderr.
+    const report = result.json;
+    const events = progressEvents(result.stderr);
+    expect(events.map((line) => line.event)).toEqual(['ownership', 'precheck', 'merged', 'merged', 'test-start', 'test-end', 'test-start', 'test-end']);
     expect(report).toMatchObject({ status: 'merged', order: ['api', 'ui'], target: { branch: 'main', before } });
     expect(report.merged.map((entry: { task: string }) => entry.task)).toEqual(['api', 'ui']);
     expect(report.target.after).toBe(git(repo, 'rev-parse', 'main'));
@@ -58,8 +53,8 @@ describe('verify through the CLI', () => {
 
     const again = runCli(['verify', '--json'], { cwd: repo });
     expect(again.exitCode).toBe(0);
-    expect(lastJson(again.stdout)).toMatchObject({ status: 'nothing-to-merge' });
-    expect(lastJson(again.stdout).skipped).toEqual([{ task: 'api', reason: 'already in the target' }, { task: 'ui', reason: 'already in the target' }]);
+    expect(again.json).toMatchObject({ status: 'nothing-to-merge' });
+    expect(again.json.skipped).toEqual([{ task: 'api', reason: 'already in the target' }, { task: 'ui', reason: 'already in the target' }]);
     // Merged now, so removal needs no --force and the branch goes.
     expect(runCli(['worktree', 'remove', '--task', 'api', '--json'], { cwd: repo }).json).toMatchObject({ branch_deleted: true });
   });
@@ -82,7 +77,7 @@ describe('verify through the CLI', () => {
 
     const verified = runCli(['verify', '--test', 'test -f src/api/index.js', '--json'], { cwd: repo });
     expect(verified.exitCode).toBe(0);
-    expect(lastJson(verified.stdout)).toMatchObject({ status: 'merged', violations: [] });
+    expect(verified.json).toMatchObject({ status: 'merged', violations: [] });
     expect(git(repo, 'ls-files', 'src').split('\n')).toEqual(['src/api/index.js', 'src/client/index.js']);
   });
 
@@ -91,7 +86,7 @@ describe('verify through the CLI', () => {
     const pidFile = join(repo, '.parallel', 'grandchild.pid');
     const result = runCli(['verify', '--test', `sleep 300 & echo $! > '${pidFile}'; wait`, '--test-timeout', '1s', '--json'], { cwd: repo });
     expect(result.exitCode).toBe(1);
-    const report = lastJson(result.stdout);
+    const report = result.json;
     expect(report.status).toBe('stopped');
     expect(JSON.stringify(report.test)).toContain('timed out after 1 s');
     const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
@@ -166,7 +161,7 @@ describe('verify through the CLI', () => {
 
     const rerun = runCli(['verify', '--json'], { cwd: repo });
     expect(rerun.exitCode, rerun.stderr).toBe(0);
-    expect(lastJson(rerun.stdout).status).toBe('merged');
+    expect(rerun.json.status).toBe('merged');
   });
 
   test('refuses a target that is not a branch before doing anything (exit 2)', () => {
@@ -207,7 +202,7 @@ describe('verify through the CLI', () => {
     expect(git(repo, 'rev-parse', 'main')).toBe(before);
     const drift = runCli(['verify', '--allow-scope-drift', '--json'], { cwd: repo });
     expect(drift.exitCode).toBe(0);
-    expect(lastJson(drift.stdout).violations).toEqual([{ task: 'api', files: ['README.md'] }]);
+    expect(drift.json.violations).toEqual([{ task: 'api', files: ['README.md'] }]);
   });
 
   test('a task verify refuses for scope goes back to failed, its violation the reason, an attempt counted', () => {
@@ -215,7 +210,7 @@ describe('verify through the CLI', () => {
     const before = git(repo, 'rev-parse', 'main');
     const result = runCli(['verify', '--json'], { cwd: repo });
     expect(result.exitCode).toBe(1);
-    expect(lastJson(result.stdout).reopened).toEqual([{ task: 'api', state: 'failed', reason: expect.stringMatching(/outside its scope \(README\.md\)/) }]);
+    expect(result.json.reopened).toEqual([{ task: 'api', state: 'failed', reason: expect.stringMatching(/outside its scope \(README\.md\)/) }]);
     expect(git(repo, 'rev-parse', 'main')).toBe(before);
     const task = runCli(['show', '--task', 'api', '--json'], { cwd: repo }).json.task;
     expect(task).toMatchObject({ state: 'failed', attempts: 1, last_error: expect.stringContaining('README.md') });

@@ -184,7 +184,7 @@ describe("verify's test worktree", () => {
     // The task's worktree stays (and keeps its port): what frees a port here is verify's own test worktree.
     const verify = runCli(['verify', '--test', test, '--keep-worktrees', '--json'], { cwd: repo });
     expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
-    const report = JSON.parse(verify.stdout.trim().split('\n').at(-1)!);
+    const report = verify.json;
     expect(report.status).toBe('merged');
     expect(report.test.runs[0].output_tail).toBe(`port=${base + 1} main=${repo}`);
 

@@ -57,6 +57,21 @@ describe('worktree add', () => {
     expect(badId.json.error.code).toBe('E_INVALID');
   });
 
+  test.each([
+    ['the store', ['init']],
+    ['the first worktree', ['worktree', 'add', '--task', 'api']],
+  ])('%s hides the whole .parallel/ folder, where the flow writes its plans, and the store, once', (_what, first) => {
+    const repo = gitRepo({ 'src/a.ts': 'a\n' });
+    writeFiles(repo, { '.parallel/plans/feature.yaml': 'name: feature\ntasks: []\n' });
+    expect(git(repo, 'status', '--porcelain', '--untracked-files=all')).toBe('?? .parallel/plans/feature.yaml');
+    expect(runCli(first, { cwd: repo }).exitCode).toBe(0);
+    expect(git(repo, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    // What comes next (init again, or after a worktree) adds nothing twice.
+    expect(runCli(['init'], { cwd: repo }).exitCode).toBe(0);
+    const lines = readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8').split('\n').filter((line) => line.startsWith('/'));
+    expect(lines.sort()).toEqual(['/.parallel/', '/_tasks/']);
+  });
+
   test('16 concurrent worktree add calls all succeed', async () => {
     const repo = gitRepo({ 'src/a.ts': 'a\n', 'docs/b.md': 'b\n' });
     const ids = Array.from({ length: 16 }, (_, i) => `task-${String(i).padStart(2, '0')}`);
@@ -71,7 +86,9 @@ describe('worktree add', () => {
     const worktrees = git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((line) => line.startsWith('worktree ')).length;
     expect(worktrees).toBe(17);
     for (const id of ids) expect(git(join(repo, '.parallel', 'worktrees', id), 'status', '--porcelain')).toBe('');
-    expect(readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8').match(/\/\.parallel\/worktrees\//g)).toHaveLength(1);
+    // Sixteen writers under the repository lock, one line: the whole runtime folder, worktrees and plans.
+    expect(readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8').split('\n').filter((line) => line.includes('.parallel'))).toEqual(['/.parallel/']);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 });
 
@@ -316,7 +333,7 @@ describe('cleanup after verify', () => {
     writeFiles(paths.two!, { 'two/late.txt': 'late\n' });
     const result = runCli(['verify', '--json'], { cwd: repo });
     expect(result.exitCode, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+    const report = result.json;
     expect(report.status).toBe('merged');
     expect(report.removed.map((entry: { task: string }) => entry.task)).toEqual(['one', 'two']);
     expect(report.removed.every((entry: { branch_deleted: boolean }) => entry.branch_deleted)).toBe(true);

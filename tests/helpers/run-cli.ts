@@ -5,7 +5,7 @@ export interface CliRun {
   exitCode: number;
   stdout: string;
   stderr: string;
-  /** stdout parsed as one JSON document, when it is one. */
+  /** stdout parsed as one JSON document, when it is one (with --json it always is). */
   json: any;
 }
 
@@ -15,6 +15,11 @@ function parse(stdout: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** With --json, the progress a command printed on stderr: one JSON event per line, and nothing else. */
+export function progressEvents(stderr: string): any[] {
+  return stderr.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
 }
 
 export interface CliOptions {

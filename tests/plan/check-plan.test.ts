@@ -279,10 +279,10 @@ describe('checkPlan: critical path, total work and agents', () => {
   it.each(cases)('$name', ({ tasks, maxAgents, expected }) => {
     const analysis = checkPlan(plan(tasks), { maxAgents });
     expect({
-      path: analysis.criticalPath.tasks,
-      length: analysis.criticalPath.length.text,
-      total: analysis.totalWork.text,
-      basis: analysis.criticalPath.basis,
+      path: analysis.critical_path.tasks,
+      length: analysis.critical_path.length.text,
+      total: analysis.total_work.text,
+      basis: analysis.critical_path.basis,
       recommended: analysis.agents.recommended,
       uncapped: analysis.agents.uncapped,
       strategy: analysis.strategy.kind,
@@ -314,7 +314,7 @@ describe('checkPlan: critical path, total work and agents', () => {
       { id: 'c', files: ['c.ts'], estimate: '20m' },
       { id: 'd', files: ['d.ts'], depends_on: ['b'] },
     ]));
-    expect([analysis.criticalPath.tasks, analysis.criticalPath.length.text, analysis.warnings]).toStrictEqual([
+    expect([analysis.critical_path.tasks, analysis.critical_path.length.text, analysis.warnings]).toStrictEqual([
       ['b', 'd'],
       '50m',
       ['1 of 4 tasks have no estimate; they count as the median estimate, 20m'],

@@ -33,6 +33,8 @@ describe('parsePlanText', () => {
     ['an unknown top-level field', 'p.yaml', 'name: p\nowner: me\ntasks:\n  - {id: a, title: A, files: [a.ts], prompt: x}\n', 'p.yaml: invalid plan: (root): unknown field owner (expected name, base, check, tasks)'],
     ['a bad estimate and a bad id', 'p.yaml', 'name: p\ntasks:\n  - {id: A, title: A, files: [a.ts], estimate: soon, prompt: x}\n', 'p.yaml: invalid plan: tasks[0] (A).id: must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or ".."); tasks[0] (A).estimate: must be a duration such as 90s, 20m or 1.5h'],
     ['no tasks', 'p.yaml', 'name: p\ntasks: []\n', 'p.yaml: invalid plan: tasks: must list at least one task'],
+    ['missing fields, named with the fix', 'p.yaml', 'tasks:\n  - {id: a, files: [a.ts]}\n', 'p.yaml: invalid plan: name: is required; add it (text); tasks[0] (a).title: is required; add it (text); tasks[0] (a).prompt: is required; add it (text)'],
+    ['mistyped fields, named with what they must be', 'p.json', '{"name": "p", "tasks": [{"id": "a", "title": 7, "files": "a.ts", "prompt": "x", "max_attempts": null}]}', 'p.json: invalid plan: tasks[0] (a).title: must be text (got a whole number); tasks[0] (a).files: must be a list (got text); tasks[0] (a).max_attempts: must be a number (got null)'],
   ])('%s', async (_name, source, text, message) => {
     expect(await failure(text, source)).toStrictEqual({ code: 'E_INVALID', message });
   });

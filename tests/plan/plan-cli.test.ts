@@ -138,8 +138,8 @@ describe('plan check: formats', () => {
     expect({
       edges: data.edges,
       waves: data.waves,
-      criticalPath: data.criticalPath.tasks,
-      agents: [data.agents.recommended, data.agents.maxAgents],
+      criticalPath: data.critical_path.tasks,
+      agents: [data.agents.recommended, data.agents.max_agents],
       strategy: data.strategy.kind,
       isolation: data.isolation.kind,
       classes: data.tasks.map((task: { id: string; class: string }) => `${task.id}:${task.class}`),

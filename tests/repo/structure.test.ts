@@ -67,6 +67,31 @@ describe('repository rules', () => {
     }
   });
 
+  it("the README's command table names every command", async () => {
+    const { COMMANDS } = await import('../../src/cli/command-table.ts');
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| Command | Purpose |'), readme.indexOf('\n\n', readme.indexOf('| Command | Purpose |')));
+    // The first cell of each row: code spans such as `plan check PLAN` or `heartbeat / complete / ...`.
+    const spans = table.split('\n').flatMap((row) => [...(row.split(/(?<!\\)\|/)[1] ?? '').matchAll(/`([^`]+)`/g)].map((match) => match[1]!));
+    for (const name of Object.keys(COMMANDS)) {
+      const words = name.split(' ').map((word) => `\\b${word}\\b`).join('.*');
+      expect(spans.some((span) => new RegExp(words).test(span)), name).toBe(true);
+    }
+  });
+
+  it('the README documents every environment variable the code reads or sets', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const names = new Set<string>();
+    for (const file of [...sources, 'hooks/run-hook.cjs']) {
+      const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+      for (const match of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]|\b(PARALLEL_[A-Z0-9_]+):/g)) names.add(match[1] ?? match[2] ?? match[3]!);
+    }
+    // A scratch index for single git calls: an object of our own named env, never read from the environment.
+    names.delete('GIT_INDEX_FILE');
+    expect(names.size).toBeGreaterThan(15);
+    expect([...names].filter((name) => !readme.includes(`\`${name}\``)).sort()).toEqual([]);
+  });
+
   it('contains no path of the machine it was written on', () => {
     for (const file of files.filter((path) => !path.endsWith('package-lock.json') && !path.startsWith('plugin/dist/'))) {
       let text: string;

@@ -26,7 +26,7 @@ describe('progress view', () => {
     let now = 0;
     const stream = fakeStream(true);
     const view = createProgressView({ json: false, stream, emit: () => { throw new Error('no emit on a TTY'); }, now: () => now });
-    view.event({ event: 'run-start', total: 4, toRun: 4, agents: 2, adapter: 'command' });
+    view.event({ event: 'run-start', total: 4, to_run: 4, agents: 2, adapter: 'command' });
     view.event({ event: 'task-start', task: 'db', agent: 'agent-1', attempt: 1 });
     now = 2000;
     view.event({ event: 'task-complete', task: 'db', agent: 'agent-1', attempt: 1, ms: 2000, commit: 'abcdef1234567' });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCliAsync } from '../helpers/run-cli.ts';
+import { progressEvents, runCliAsync } from '../helpers/run-cli.ts';
 import { events, nodeScript, planFixture, readReport, statesOf } from './fixtures.ts';
 
 // A loopback stand-in for the model API: the first STORM requests get 429 (bounded, so the test
@@ -70,13 +70,17 @@ request.end('{}');
     expect(api.stats.limited).toBe(STORM);
     expect(api.stats.requests).toBe(ids.length + STORM);
     const report = readReport(repo);
-    expect(report.rateLimit.hits).toBe(STORM);
-    expect(report.rateLimit.lowestConcurrency).toBeLessThan(4);
+    expect(report.rate_limit.hits).toBe(STORM);
+    expect(report.rate_limit.lowest_concurrency).toBeLessThan(4);
     expect(report.counts.completed).toBe(ids.length);
-    expect(report.costUsd).toBeCloseTo(0.06);
+    expect(report.cost_usd).toBeCloseTo(0.06);
     expect(Object.values(statesOf(repo))).toEqual(ids.map(() => 'completed'));
     // Rate limits are released, never failed: no attempt was counted against any task.
     expect(events(repo).filter((event) => event.event === 'fail' || event.event === 'block')).toEqual([]);
-    expect(result.stdout).toContain('"event":"rate-limited"');
+    // Progress on stderr, the report alone on stdout.
+    const limited = progressEvents(result.stderr).filter((event) => event.event === 'rate-limited');
+    expect(limited.length).toBeGreaterThan(0);
+    for (const event of limited) expect(event).toMatchObject({ agent: expect.any(String), limit: expect.any(Number), delay_ms: expect.any(Number) });
+    expect(result.json.report.rate_limit.hits).toBe(STORM);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, runCliAsync } from '../helpers/run-cli.ts';
+import { progressEvents, runCli, runCliAsync } from '../helpers/run-cli.ts';
 import { git } from '../helpers/git-repo.ts';
 import { agentScript, events, isAlive, planFixture, readReport, startCli, statesOf, waitFor } from './fixtures.ts';
 
@@ -15,17 +15,18 @@ describe('parallel-agents run', () => {
     ]);
     const agent = agentScript(scratch, 'agent.sh', `cat > /dev/null\n${WRITE_OUT}`);
     const result = await runCliAsync(['run', plan, '--agent-cmd', agent, '--agents', '2', '--test', 'test -f out/c.txt', '--json'], { cwd: repo });
-    expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    const final = lines.at(-1);
+    // stdout is the one report document; progress went to stderr, as JSON lines only.
+    const final = result.json;
+    const lines = progressEvents(result.stderr);
+    expect(lines.every((line) => typeof line.event === 'string')).toBe(true);
     expect(final.report.counts).toMatchObject({ total: 3, completed: 3 });
     expect(final.report.verify.status).toBe('merged');
     expect(lines.some((line) => line.event === 'task-complete' && line.task === 'c')).toBe(true);
     // c started from a and b's commits, and main now holds all three files.
     expect(readFileSync(join(repo, 'out', 'c.txt'), 'utf8')).toBe('done by c\n');
     expect(git(repo, 'ls-files', 'out').split('\n').sort()).toEqual(['out/a.txt', 'out/b.txt', 'out/c.txt']);
-    expect(readReport(repo).lowerBoundMs).toBeGreaterThan(0);
+    expect(readReport(repo).lower_bound_ms).toBeGreaterThan(0);
   });
 
   it('retries a failing task, then blocks it with the exit code and stderr as the reason', async () => {
@@ -37,7 +38,7 @@ describe('parallel-agents run', () => {
     const report = readReport(repo);
     const bad = report.tasks.find((task: any) => task.id === 'bad');
     expect(bad).toMatchObject({ state: 'blocked', attempts: 2 });
-    expect(bad.lastError).toBe('agent failed (exit code 7); stderr: cannot do bad');
+    expect(bad.last_error).toBe('agent failed (exit code 7); stderr: cannot do bad');
     expect(report.verify.status).toBe('clean-dry-run');
     // The target did not move: a partial plan is never merged.
     expect(existsSync(join(repo, 'out'))).toBe(false);
@@ -55,7 +56,7 @@ describe('parallel-agents run', () => {
     const result = await runCliAsync(['run', plan, '--agent-cmd', agent, '--agents', '2', '--backoff', '10ms', '--json'], { cwd: repo });
     expect(result.exitCode).toBe(1);
     expect(statesOf(repo)).toEqual({ trace: 'blocked', storm: 'blocked' });
-    const limited = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((line) => line.event === 'rate-limited');
+    const limited = progressEvents(result.stderr).filter((line) => line.event === 'rate-limited');
     expect(limited.filter((line) => line.task === 'trace')).toHaveLength(0);
     expect(limited.filter((line) => line.task === 'storm')).toHaveLength(7);
     expect(runCli(['show', '--task', 'storm', '--json'], { cwd: repo }).json.task.last_error).toMatch(/^rate limited 8 times in a row/);
@@ -73,7 +74,7 @@ describe('parallel-agents run', () => {
     const grandchild = Number(readFileSync(join(pids, 'grandchild'), 'utf8'));
     expect(isAlive(grandchild)).toBe(false);
     expect(isAlive(Number(readFileSync(join(pids, 'agent'), 'utf8')))).toBe(false);
-    expect(readReport(repo).tasks[0].lastError).toMatch(/^timed out after 1s; the process group was killed/);
+    expect(readReport(repo).tasks[0].last_error).toMatch(/^timed out after 1s; the process group was killed/);
     expect(statesOf(repo)).toEqual({ hang: 'blocked' });
   });
 
@@ -84,9 +85,10 @@ describe('parallel-agents run', () => {
     expect(result.exitCode).toBe(1);
     const report = readReport(repo);
     expect(report.counts.completed).toBe(2);
-    expect(report.costUsd).toBeCloseTo(0.8);
-    expect(report.budgetStopped).toBe(true);
-    expect(result.stdout).toContain('"event":"budget-stop"');
+    expect(report.cost_usd).toBeCloseTo(0.8);
+    expect(report.budget_stopped).toBe(true);
+    expect(progressEvents(result.stderr).filter((event) => event.event === 'budget-stop')).toEqual([{ event: 'budget-stop', spent_usd: expect.closeTo(0.8), budget_usd: 1 }]);
+    expect(result.json.report.budget_stopped).toBe(true);
   });
 
   it('on SIGINT terminates the agents, releases the claims and keeps the worktrees', async () => {
@@ -203,7 +205,7 @@ describe('run then verify', () => {
     expect(git(repo, 'rev-parse', 'main')).toBe(before);
     // b's branch holds a's commit too (it started from it); ownership must count only b's file.
     const verify = runCli(['verify', '--json'], { cwd: repo });
-    const report = JSON.parse(verify.stdout.trim().split('\n').at(-1)!);
+    const report = verify.json;
     expect(report.violations).toEqual([]);
     expect(report.status).toBe('merged');
     expect(verify.exitCode).toBe(0);

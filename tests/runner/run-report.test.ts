@@ -34,18 +34,18 @@ describe('buildRunReport', () => {
         { task: 'c', attempt: 2, agent: 'agent-2', startedAt: 2000, endedAt: 3000, status: 'failed', reason: 'exit code 2', usage: {} },
       ],
       budgetStopped: false,
-      rateLimit: { hits: 0, lowestConcurrency: 2 },
+      rateLimit: { hits: 0, lowest_concurrency: 2 },
     });
-    expect(report.makespanMs).toBe(10_000);
-    expect(report.workMs).toBe(10_000);
+    expect(report.makespan_ms).toBe(10_000);
+    expect(report.work_ms).toBe(10_000);
     expect(report.speedup).toBe(1);
-    expect(report.criticalPathMs).toBe(8000);
-    expect(report.lowerBoundMs).toBe(8000);
+    expect(report.critical_path_ms).toBe(8000);
+    expect(report.lower_bound_ms).toBe(8000);
     expect(report.efficiency).toBe(0.8);
     expect(report.utilization).toEqual({ 'agent-1': 0.8, 'agent-2': 0.2 });
-    expect(report.costUsd).toBeCloseTo(0.3);
+    expect(report.cost_usd).toBeCloseTo(0.3);
     expect(report.counts).toEqual({ total: 3, completed: 2, failed: 0, blocked: 1, other: 0 });
-    expect(report.tasks[2]).toMatchObject({ id: 'c', attempts: 2, timeMs: 2000, lastError: 'exit code 2' });
+    expect(report.tasks[2]).toMatchObject({ id: 'c', attempts: 2, time_ms: 2000, last_error: 'exit code 2' });
     const text = formatRunReport(report);
     expect(text).toContain('speedup 1.00x');
     expect(text).toContain('efficiency 0.80');

@@ -29,15 +29,15 @@ describe('the reported speedup', () => {
     expect(Math.abs(reported / measured - 1), `reported ${reported.toFixed(3)} vs measured ${measured.toFixed(3)}`).toBeLessThan(0.1);
     for (const { wallMs, report } of [one, three]) {
       // The report's wall time is the process's: it starts with the CLI and ends at the report.
-      expect(report.makespanMs).toBeLessThanOrEqual(wallMs);
-      expect(report.makespanMs / wallMs).toBeGreaterThan(0.9);
+      expect(report.makespan_ms).toBeLessThanOrEqual(wallMs);
+      expect(report.makespan_ms / wallMs).toBeGreaterThan(0.9);
       // Agent time is the agents' work: six agents thinking 0.8 s each, whatever the concurrency.
-      expect(report.workMs).toBeGreaterThanOrEqual(6 * 800);
-      expect(report.speedup).toBeCloseTo(report.workMs / report.makespanMs, 2);
+      expect(report.work_ms).toBeGreaterThanOrEqual(6 * 800);
+      expect(report.speedup).toBeCloseTo(report.work_ms / report.makespan_ms, 2);
       // Every slot's time is agent, orchestration or idle.
-      const slots = report.agents * report.makespanMs;
-      expect(Math.abs(report.workMs + report.orchestrationMs + report.idleMs - slots)).toBeLessThanOrEqual(slots * 0.01);
-      for (const task of report.tasks) expect(task.agentMs + task.orchestrationMs).toBe(task.timeMs);
+      const slots = report.agents * report.makespan_ms;
+      expect(Math.abs(report.work_ms + report.orchestration_ms + report.idle_ms - slots)).toBeLessThanOrEqual(slots * 0.01);
+      for (const task of report.tasks) expect(task.agent_ms + task.orchestration_ms).toBe(task.time_ms);
     }
     expect(one.report.formula).toBe('speedup = agent time / wall time; agents x wall time = agent + orchestration + idle');
   });

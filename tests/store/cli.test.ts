@@ -15,7 +15,7 @@ describe('protocol through the CLI', () => {
   it('claims, heartbeats, completes with evidence and reports status', () => {
     const repo = gitRepo();
     const cli = storeIn(repo);
-    expect(cli(['init', '--json']).json).toMatchObject({ created: true, excludeAdded: true });
+    expect(cli(['init', '--json']).json).toMatchObject({ created: true, exclude_added: true });
     expect(cli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**', '--role', 'backend-developer']).exitCode).toBe(0);
     expect(cli(['add', '--id', 'ui', '--title', 'UI', '--depends-on', 'api']).exitCode).toBe(0);
     const ready = cli(['status', '--json']).json;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CliError } from '../../src/errors.ts';
+import { parseTaskText } from '../../src/store/task-file.ts';
 import { quickParseFrontmatter, taskFrontmatterSchema } from '../../src/store/task-schema.ts';
 
 // The quick check is an optimisation: it must never accept what the schema rejects, and must
@@ -59,4 +61,14 @@ describe('quick frontmatter check agrees with the schema', () => {
       }
     });
   }
+});
+
+describe('a task file with a missing or mistyped field', () => {
+  it('names the field and what to write, not "Invalid input"', () => {
+    const file = '_tasks/available/a.md';
+    expect(() => parseTaskText('---\nid: a\n---\nDo it.\n', file)).toThrow(new CliError('E_INVALID', `${file}: title: is required; add it (text)`));
+    expect(() => parseTaskText('---\nid: a\ntitle: A\nmax_attempts: "2"\nfiles: src/**\n---\n', file)).toThrow(
+      new CliError('E_INVALID', `${file}: files: must be a list (got text); max_attempts: must be a number (got text)`),
+    );
+  });
 });

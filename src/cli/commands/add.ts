@@ -1,29 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError } from '../../errors.ts';
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { integerOption, listOption, requireString, stringOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
 import { splitScopeList } from '../../scope/scope-entry.ts';
 import { requireOrchestrator } from '../caller.ts';
 
-const usage =
-  'parallel-agents add --id ID --title TEXT [--role ROLE] [--files a,b] [--depends-on x,y] [--max-attempts N] [--body TEXT | --body-file F] [--json]';
-
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('add', {
   options: {
-    id: { type: 'string' },
-    title: { type: 'string' },
-    role: { type: 'string' },
-    files: { type: 'string' },
-    'depends-on': { type: 'string' },
-    'max-attempts': { type: 'string' },
-    body: { type: 'string' },
-    'body-file': { type: 'string' },
+    id: { type: 'string', value: 'ID', required: true, help: 'the task id: lowercase letters, digits, ".", "_", "-"' },
+    title: { type: 'string', value: 'TEXT', required: true, help: 'one line saying what the task does' },
+    role: { type: 'string', value: 'ROLE', help: 'the role of the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)' },
+    files: { type: 'string', value: 'a,b', help: 'its write scope: repository paths or globs, comma-separated (default: none)' },
+    'depends-on': { type: 'string', value: 'x,y', help: 'ids of tasks that must be completed before it can be claimed' },
+    'max-attempts': { type: 'string', value: 'N', help: 'attempts before it is blocked (default 2)' },
+    body: { type: 'string', value: 'TEXT', or: 'body-file', help: "the agent's instructions" },
+    'body-file': { type: 'string', value: 'F', help: "read the agent's instructions from this file" },
   },
   async run(ctx) {
+    const usage = command.usage;
     requireOrchestrator(ctx, 'adding tasks');
     const { values } = ctx;
     const bodyText = stringOption(values, 'body');
@@ -51,4 +48,4 @@ export const command: CommandModule = {
     }]);
     return { data: { task: taskJson(task!) }, text: `added ${task!.id} to ${store.description}` };
   },
-};
+});

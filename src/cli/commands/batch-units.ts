@@ -1,7 +1,7 @@
 import { basename, extname, resolve } from 'node:path';
 import { CliError } from '../../errors.ts';
 import { integerOption, stringOption } from '../args.ts';
-import type { CommandModule, OptionValues } from '../command.ts';
+import { defineCommand, type OptionValues } from '../command.ts';
 import { JSON_SCHEMA_VERSION } from '../output.ts';
 import { checkBatchPattern } from '../../batch/batch-pattern.ts';
 import { batchPlanDocument, writeBatchPlan } from '../../batch/batch-plan.ts';
@@ -12,14 +12,10 @@ import { slugForName } from '../../batch/unit-id.ts';
 import { planSchema } from '../../plan/plan-schema.ts';
 import { AGENT_NAME_PATTERN, estimateSchema } from '../../store/task-schema.ts';
 
-const usage =
-  'parallel-agents batch units --glob PATTERN [--glob PATTERN ...] [--ignore PATTERN ...] [--group file|dir|dir:N] [--min 5] [--max 30] ' +
-  '[--plan-out FILE --instruction TEXT [--role ROLE] [--estimate 10m (for a unit of median size; scaled by file count)] [--name NAME] [--force]] [--json]';
-
 function patterns(values: OptionValues, flag: 'glob' | 'ignore'): string[] {
   const value = values[flag];
   const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
-  return list.map((pattern) => checkBatchPattern(pattern, flag, usage));
+  return list.map((pattern) => checkBatchPattern(pattern, flag, command.usage));
 }
 
 interface PlanRequest {
@@ -39,13 +35,13 @@ function planRequest(values: OptionValues, cwd: string): PlanRequest | undefined
   const planOnly = ['role', 'estimate', 'name', 'force'].filter((flag) => values[flag] !== undefined);
   if (source === undefined) {
     if (instruction !== undefined || planOnly.length > 0) {
-      throw new CliError('E_USAGE', `--${instruction !== undefined ? 'instruction' : planOnly[0]} only applies with --plan-out FILE; usage: ${usage}`);
+      throw new CliError('E_USAGE', `--${instruction !== undefined ? 'instruction' : planOnly[0]} only applies with --plan-out FILE; usage: ${command.usage}`);
     }
     return undefined;
   }
-  if (source === '') throw new CliError('E_USAGE', `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${usage}`);
+  if (source === '') throw new CliError('E_USAGE', `--plan-out needs a file name such as .parallel/plans/batch-tests.yaml; usage: ${command.usage}`);
   if (instruction === undefined || instruction.trim() === '') {
-    throw new CliError('E_USAGE', `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${usage}`);
+    throw new CliError('E_USAGE', `--plan-out needs --instruction TEXT (what every agent must do to its files); usage: ${command.usage}`);
   }
   const role = stringOption(values, 'role');
   if (role !== undefined && !AGENT_NAME_PATTERN.test(role)) {
@@ -85,26 +81,25 @@ function renderText(found: FoundUnits, plan: PlanRequest | undefined, estimates:
   return lines.join('\n');
 }
 
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('batch units', {
   options: {
-    glob: { type: 'string', multiple: true },
-    ignore: { type: 'string', multiple: true },
-    group: { type: 'string' },
-    min: { type: 'string' },
-    max: { type: 'string' },
-    'plan-out': { type: 'string' },
-    instruction: { type: 'string' },
-    role: { type: 'string' },
-    estimate: { type: 'string' },
-    name: { type: 'string' },
-    force: { type: 'boolean' },
+    glob: { type: 'string', multiple: true, value: 'PATTERN', required: true, help: 'files the instruction applies to, relative to the repository root (repeatable)' },
+    ignore: { type: 'string', multiple: true, value: 'PATTERN', help: 'files to leave out (repeatable); .gitignore is always honoured' },
+    group: { type: 'string', value: 'file|dir|dir:N', help: 'one unit per file, per folder, or per folder N levels deep (default dir)' },
+    min: { type: 'string', value: 'N', help: 'warn when there are fewer than N units: a fan-out may not pay off (default 5, or --max if lower)' },
+    max: { type: 'string', value: 'N', help: 'merge groups down to at most N units (default 30)' },
+    'plan-out': { type: 'string', value: 'FILE', help: 'also write a plan with one task per unit, e.g. .parallel/plans/batch-tests.yaml' },
+    instruction: { type: 'string', value: 'TEXT', help: 'with --plan-out: what every agent must do to its files (required there)' },
+    role: { type: 'string', value: 'ROLE', help: 'with --plan-out: the role of every task (default: none)' },
+    estimate: { type: 'string', value: '10m', help: 'with --plan-out: the time of a unit of median size, scaled by file count (default 10m)' },
+    name: { type: 'string', value: 'NAME', help: "with --plan-out: the plan's name (default: from the file name)" },
+    force: { type: 'boolean', help: 'with --plan-out: overwrite an existing file' },
   },
   async run(ctx) {
     const globs = patterns(ctx.values, 'glob');
-    if (globs.length === 0) throw new CliError('E_USAGE', `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${usage}`);
+    if (globs.length === 0) throw new CliError('E_USAGE', `missing --glob: name the files the instruction applies to, e.g. --glob "src/**/*.ts"; usage: ${command.usage}`);
     const ignore = patterns(ctx.values, 'ignore');
-    const group = parseGroupMode(stringOption(ctx.values, 'group') ?? 'dir', usage);
+    const group = parseGroupMode(stringOption(ctx.values, 'group') ?? 'dir', command.usage);
     const max = integerOption(ctx.values, 'max', 1, 30)!;
     // The default --min yields to a small --max; two explicit flags that contradict are an error.
     const min = integerOption(ctx.values, 'min', 1, Math.min(5, max))!;
@@ -132,4 +127,4 @@ export const command: CommandModule = {
     };
     return { data, text: renderText(found, plan, estimates) };
   },
-};
+});

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { durationOption, requireString, stringOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { WORKTREES_DIR_OPTION, durationOption, requireString, stringOption } from '../args.ts';
+import { defineCommand } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { displayPath } from '../../git/worktree.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
@@ -18,18 +18,16 @@ import { openStore } from '../open-store.ts';
 // project's (.parallel-agents.json), never one given on the command line: that would turn the
 // CLI's permission into permission to run anything.
 
-const usage = 'parallel-agents check --task ID [--timeout 10m] [--json]';
 export const CHECK_OUTPUT_TAIL_LINES = 40;
 
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('check', {
   options: {
-    task: { type: 'string' },
-    timeout: { type: 'string' },
-    'worktrees-dir': { type: 'string' },
+    task: { type: 'string', value: 'ID', required: true, help: 'the task whose check runs, in its worktree' },
+    timeout: { type: 'string', value: '10m', help: "stop the check after this long (default: the project's check_timeout, else 10m)" },
+    'worktrees-dir': WORKTREES_DIR_OPTION,
   },
   async run(ctx) {
-    const taskId = validateTaskId(requireString(ctx.values, 'task', usage));
+    const taskId = validateTaskId(requireString(ctx.values, 'task', command.usage));
     const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir'), worktreesDir: stringOption(ctx.values, 'worktrees-dir') });
     const record = readWorktreeRecord(context.storeDir, taskId);
     if (!record) throw new CliError('E_NOT_FOUND', `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
@@ -64,4 +62,4 @@ export const command: CommandModule = {
     if (!passed && outputTail) lines.push(...outputTail.split('\n').map((line) => `  | ${line}`));
     return { data, text: lines.join('\n'), exitCode: passed ? 0 : 1 };
   },
-};
+});

@@ -1,4 +1,4 @@
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { describeProcess, isProcessAlive } from '../../process/liveness.ts';
 import { completeCommand, failCommand } from '../../store/next-steps.ts';
@@ -7,19 +7,16 @@ import { bindClaimer } from '../caller.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson, taskText } from '../task-view.ts';
 
-const usage = 'parallel-agents claim --agent NAME [--role ROLE] [--task ID] [--holder-pid PID] [--json]';
-
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('claim', {
   options: {
-    agent: { type: 'string' },
-    role: { type: 'string' },
-    task: { type: 'string' },
-    'holder-pid': { type: 'string' },
+    agent: { type: 'string', value: 'NAME', required: true, help: 'who claims: your agent name, unique among the agents working now' },
+    role: { type: 'string', value: 'ROLE', help: 'claim only a task of this role (default: a task of any role, or none)' },
+    task: { type: 'string', value: 'ID', help: 'claim this task, not any claimable one' },
+    'holder-pid': { type: 'string', value: 'PID', help: 'the process that holds the claim: when it dies, recover takes the claim back at once' },
   },
   async run(ctx) {
     const store = openStore(ctx);
-    const agent = requireString(ctx.values, 'agent', usage);
+    const agent = requireString(ctx.values, 'agent', command.usage);
     const holderPid = integerOption(ctx.values, 'holder-pid', 1);
     if (holderPid !== undefined && !isProcessAlive(holderPid)) {
       throw new CliError('E_INVALID', `--holder-pid ${holderPid} is not a running process; pass the pid of the agent session that holds the claim`);
@@ -33,4 +30,4 @@ export const command: CommandModule = {
       text: `claimed ${task.id} (attempt ${task.attempts + 1} of ${task.max_attempts}) as ${agent}\n${taskText(task)}\n\n${next}`,
     };
   },
-};
+});

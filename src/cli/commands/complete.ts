@@ -1,4 +1,4 @@
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { gatherEvidence } from '../../git/evidence.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
@@ -9,24 +9,21 @@ import { holderRequest } from '../caller.ts';
 import { openStore } from '../open-store.ts';
 import { taskJson } from '../task-view.ts';
 
-const usage = 'parallel-agents complete --agent NAME --task ID [--commit SHA | --commit-worktree] [--summary TEXT] [--token TOKEN] [--json]';
-
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('complete', {
   options: {
-    agent: { type: 'string' },
-    task: { type: 'string' },
-    commit: { type: 'string' },
-    'commit-worktree': { type: 'boolean' },
-    summary: { type: 'string' },
-    token: { type: 'string' },
+    agent: { type: 'string', value: 'NAME', required: true, help: 'the name the task was claimed with' },
+    task: { type: 'string', value: 'ID', required: true, help: 'the claimed task' },
+    commit: { type: 'string', value: 'SHA', or: 'commit-worktree', help: "the work's commit, on the task's branch (needed when the task has files)" },
+    'commit-worktree': { type: 'boolean', help: "commit what is left in the task's worktree and use that commit" },
+    summary: { type: 'string', value: 'TEXT', help: 'one line on what was done, kept in the task file' },
+    token: { type: 'string', value: 'TOKEN', help: 'the token claim printed (a subagent its hooks bound to NAME may leave it out)' },
   },
   async run(ctx) {
     const store = openStore(ctx);
-    const proof = holderRequest(ctx, store, { agent: requireString(ctx.values, 'agent', usage), task: requireString(ctx.values, 'task', usage), token: stringOption(ctx.values, 'token') });
+    const proof = holderRequest(ctx, store, { agent: requireString(ctx.values, 'agent', command.usage), task: requireString(ctx.values, 'task', command.usage), token: stringOption(ctx.values, 'token') });
     let commit = stringOption(ctx.values, 'commit');
     const commitWorktree = ctx.values['commit-worktree'] === true;
-    if (commitWorktree && commit !== undefined) throw new CliError('E_USAGE', `give --commit or --commit-worktree, not both; usage: ${usage}`);
+    if (commitWorktree && commit !== undefined) throw new CliError('E_USAGE', `give --commit or --commit-worktree, not both; usage: ${command.usage}`);
     // A sha, or a name such as HEAD that the evidence check resolves in the task's worktree.
     if (commit !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(commit)) {
       throw new CliError('E_INVALID', `--commit "${commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
@@ -49,4 +46,4 @@ export const command: CommandModule = {
       text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ''}; claim the next task with ${claimCommand(proof.agent, task.role)}`,
     };
   },
-};
+});

@@ -1,14 +1,11 @@
 import { CliError } from '../../errors.ts';
 import { integerOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 
-const usage = 'parallel-agents demo [--agents 4] [--keep] [--json]';
-
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('demo', {
   options: {
-    agents: { type: 'string' },
-    keep: { type: 'boolean' },
+    agents: { type: 'string', value: 'N', help: 'agents working at once (default 4)' },
+    keep: { type: 'boolean', help: 'keep the demo repository to look around (its path is printed)' },
   },
   // `demo agent` is the scripted agent the demo spawns (a real child process, like a model CLI).
   allowPositionals: true,
@@ -20,7 +17,7 @@ export const command: CommandModule = {
       ctx.stderr.write(`${result.message}\n`);
       return { data: { exit_code: result.exitCode, message: result.message }, text: '', exitCode: result.exitCode };
     }
-    if (mode !== undefined) throw new CliError('E_USAGE', `unexpected argument "${mode}"; usage: ${usage}`);
+    if (mode !== undefined) throw new CliError('E_USAGE', `unexpected argument "${mode}"; usage: ${command.usage}`);
     const agents = integerOption(ctx.values, 'agents', 1, 4)!;
     const { runDemo } = await import('../../demo/demo-run.ts');
     const { createProgressView } = await import('../../runner/progress-view.ts');
@@ -47,4 +44,4 @@ export const command: CommandModule = {
       interrupt.dispose();
     }
   },
-};
+});

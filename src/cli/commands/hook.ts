@@ -1,4 +1,4 @@
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { parseHookPayload } from '../../hooks/hook-payload.ts';
 
 // Claude Code hook handlers (hooks/hooks.json). A hook must never block the user's session on its
@@ -6,7 +6,6 @@ import { parseHookPayload } from '../../hooks/hook-payload.ts';
 // with the reason on stderr for `claude --debug`.
 
 const EVENTS = ['pre-tool-use', 'subagent-stop'] as const;
-const usage = `parallel-agents hook <${EVENTS.join('|')}>  (reads the hook payload JSON on stdin)`;
 const STDIN_LIMIT_MS = 3_000;
 const HANDLER_LIMIT_MS = 8_000;
 
@@ -65,14 +64,14 @@ async function handle(event: string, stdin: string, cwd: string, env: NodeJS.Pro
   return { stdout: '', note: outcome.released.map((claim) => `released ${claim.task} (${claim.agent}) to ${claim.to}`).join('; ') };
 }
 
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('hook', {
+  args: `<${EVENTS.join('|')}>`,
   options: {},
   allowPositionals: true,
   async run(ctx) {
     const event = ctx.positionals[0] ?? '';
     if (!(EVENTS as readonly string[]).includes(event)) {
-      ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${usage}\n`);
+      ctx.stderr.write(`parallel-agents hook: unknown event "${event}"; usage: ${command.usage}\n`);
       return { data: {}, text: '' };
     }
     try {
@@ -86,4 +85,4 @@ export const command: CommandModule = {
       return { data: {}, text: '' };
     }
   },
-};
+});

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { CliError } from '../../errors.ts';
 import { integerOption, stringOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { JSON_SCHEMA_VERSION } from '../output.ts';
 import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
 import { checkPlan } from '../../plan/check-plan.ts';
@@ -11,21 +11,20 @@ import { planJson } from '../../plan/render-json.ts';
 import { renderPlanMermaid } from '../../plan/render-mermaid.ts';
 import { renderPlanText } from '../../plan/render-text.ts';
 
-const usage = 'parallel-agents plan check PLAN [--format text|mermaid|json] [--max-agents N] [--json]';
 const FORMATS = ['text', 'mermaid', 'json'] as const;
 
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('plan check', {
+  args: 'PLAN',
   options: {
-    format: { type: 'string' },
-    'max-agents': { type: 'string' },
+    format: { type: 'string', value: 'text|mermaid|json', help: 'text (default): waves, critical path, agents; mermaid: the graph; json: every edge with its reason' },
+    'max-agents': { type: 'string', value: 'N', help: `the most agents to recommend (default ${DEFAULT_MAX_AGENTS})` },
   },
   allowPositionals: true,
   async run(ctx) {
-    if (ctx.positionals.length !== 1) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${usage}`);
+    if (ctx.positionals.length !== 1) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${command.usage}`);
     const format = stringOption(ctx.values, 'format') ?? 'text';
     if (!(FORMATS as readonly string[]).includes(format)) {
-      throw new CliError('E_USAGE', `--format must be one of ${FORMATS.join(', ')} (got "${format}"); usage: ${usage}`);
+      throw new CliError('E_USAGE', `--format must be one of ${FORMATS.join(', ')} (got "${format}"); usage: ${command.usage}`);
     }
     const maxAgents = integerOption(ctx.values, 'max-agents', 1, DEFAULT_MAX_AGENTS)!;
     const path = ctx.positionals[0]!;
@@ -40,4 +39,4 @@ export const command: CommandModule = {
     if (format === 'json') return { data: undefined, text: JSON.stringify(build(), null, 2) };
     return { data: undefined, text: format === 'mermaid' ? renderPlanMermaid(analysis) : renderPlanText(analysis) };
   },
-};
+});

@@ -1,25 +1,23 @@
 import { resolve } from 'node:path';
 import { CliError } from '../../errors.ts';
 import { integerOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { openStore } from '../open-store.ts';
 import { DEFAULT_MAX_AGENTS } from '../../plan/agent-count.ts';
 import { loadPlan } from '../../plan/load-plan.ts';
 import { publishPlan } from '../../plan/publish-plan.ts';
 import { requireOrchestrator } from '../caller.ts';
 
-const usage = 'parallel-agents plan publish PLAN [--allow-mixed] [--max-agents N] [--json] [--tasks-dir DIR]';
-
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('plan publish', {
+  args: 'PLAN',
   options: {
-    'allow-mixed': { type: 'boolean' },
-    'max-agents': { type: 'string' },
+    'allow-mixed': { type: 'boolean', help: 'publish even while unfinished tasks of another plan are in the store' },
+    'max-agents': { type: 'string', value: 'N', help: `the most agents to recommend (default ${DEFAULT_MAX_AGENTS})` },
   },
   allowPositionals: true,
   async run(ctx) {
     requireOrchestrator(ctx, 'publishing a plan');
-    if (ctx.positionals.length !== 1) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${usage}`);
+    if (ctx.positionals.length !== 1) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${command.usage}`);
     const path = ctx.positionals[0]!;
     const plan = await loadPlan(resolve(ctx.cwd, path), { source: path });
     const store = openStore(ctx);
@@ -46,4 +44,4 @@ export const command: CommandModule = {
           `recommended agents: ${analysis.agents.recommended} (${analysis.strategy.kind})`;
     return { data, text };
   },
-};
+});

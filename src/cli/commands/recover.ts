@@ -1,13 +1,17 @@
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { DEFAULT_LEASE_MS } from '../../store/rules.ts';
+import { formatDuration } from '../../text/duration.ts';
 import { durationOption, stringOption } from '../args.ts';
 import { checkCallerOf, requireOrchestrator } from '../caller.ts';
 import { openStore } from '../open-store.ts';
 
-export const command: CommandModule = {
-  usage: 'parallel-agents recover [--stale-after 30m] [--task ID --force] [--json]',
-  options: { 'stale-after': { type: 'string' }, task: { type: 'string' }, force: { type: 'boolean' } },
+export const command = defineCommand('recover', {
+  options: {
+    'stale-after': { type: 'string', value: '30m', help: `take back claims with no heartbeat for this long (default ${formatDuration(DEFAULT_LEASE_MS)}); dead holders at once` },
+    task: { type: 'string', value: 'ID', help: 'only this task' },
+    force: { type: 'boolean', help: 'with --task: take that claim back even if it is live (never from a subagent)' },
+  },
   async run(ctx) {
     const staleAfterMs = durationOption(ctx.values, 'stale-after', DEFAULT_LEASE_MS);
     const task = stringOption(ctx.values, 'task');
@@ -29,4 +33,4 @@ export const command: CommandModule = {
     if (lines.length === 0) lines.push('nothing to recover');
     return { data: report, text: lines.join('\n') };
   },
-};
+});

@@ -1,10 +1,7 @@
 import { CliError } from '../../errors.ts';
 import { durationOption, integerOption, stringOption } from '../args.ts';
-import type { CommandContext, CommandModule } from '../command.ts';
+import { defineCommand, type CommandContext } from '../command.ts';
 import { requireOrchestrator } from '../caller.ts';
-
-// One line: errors quote it, and every error is one line.
-const usage = 'parallel-agents run PLAN (--agent-cmd CMD | --claude [--plugin-dir DIR] [--permission-mode MODE] [--allowed-tools LIST]) [--agents N] [--timeout 30m] [--max-attempts N] [--test CMD] [--test-timeout 10m] [--budget-usd X] [--into BRANCH] [--checkout auto|full|scoped] [--keep-worktrees] [--resume] [--heartbeat 30s] [--backoff 2s] [--stale-after 30m] [--json]';
 
 function budgetOption(ctx: CommandContext): number | undefined {
   const text = stringOption(ctx.values, 'budget-usd');
@@ -29,36 +26,36 @@ export function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('run', {
+  args: 'PLAN',
   options: {
-    agents: { type: 'string' },
-    'agent-cmd': { type: 'string' },
-    claude: { type: 'boolean' },
-    'plugin-dir': { type: 'string' },
-    'permission-mode': { type: 'string' },
-    'allowed-tools': { type: 'string' },
-    timeout: { type: 'string' },
-    'max-attempts': { type: 'string' },
-    test: { type: 'string' },
-    'test-timeout': { type: 'string' },
-    'budget-usd': { type: 'string' },
-    into: { type: 'string' },
-    checkout: { type: 'string' },
-    'keep-worktrees': { type: 'boolean' },
-    resume: { type: 'boolean' },
-    heartbeat: { type: 'string' },
-    backoff: { type: 'string' },
-    'stale-after': { type: 'string' },
+    'agent-cmd': { type: 'string', value: 'CMD', required: true, or: 'claude', help: 'run each task with this program (the prompt on stdin, the task in PARALLEL_TASK_ID)' },
+    claude: { type: 'boolean', help: "run each task as headless Claude Code, as the plugin's agent for the task's role" },
+    'plugin-dir': { type: 'string', value: 'DIR', help: 'with --claude: load the plugin from this folder (when it is not installed)' },
+    'permission-mode': { type: 'string', value: 'MODE', help: "with --claude: the agents' permission mode (default acceptEdits)" },
+    'allowed-tools': { type: 'string', value: 'LIST', help: "with --claude: the agents' allowed tools, comma-separated (default: edits, git add/commit/status/diff/log, parallel-agents, npm test/run, node, ls)" },
+    agents: { type: 'string', value: 'N', help: 'agents working at once (default: the count plan check recommends)' },
+    timeout: { type: 'string', value: '30m', help: "stop one task's agent after this long (default 30m)" },
+    'max-attempts': { type: 'string', value: 'N', help: "attempts per task before it is blocked (default: the plan's)" },
+    test: { type: 'string', value: 'CMD', help: "verify's test gate: a shell command that must pass on the merged result" },
+    'test-timeout': { type: 'string', value: '10m', help: 'stop the test command after this long (default 10m)' },
+    'budget-usd': { type: 'string', value: 'X', help: 'start an attempt only while the spent total plus an average attempt stays within this many dollars' },
+    into: { type: 'string', value: 'BRANCH', help: "the branch to merge into (default: the main worktree's branch)" },
+    checkout: { type: 'string', value: 'auto|full|scoped', help: "what each task's worktree checks out (see worktree add; default auto)" },
+    'keep-worktrees': { type: 'boolean', help: "keep the merged tasks' worktrees and branches" },
+    resume: { type: 'boolean', help: 'continue a run whose plan is already published, recovering its stale claims' },
+    heartbeat: { type: 'string', value: '30s', help: "renew each running task's lease this often (default 30s; on a git-remote store 5m, or a third of --stale-after if shorter: each one is a push)" },
+    backoff: { type: 'string', value: '2s', help: 'the first wait after a rate limit, doubled each time (default 2s)' },
+    'stale-after': { type: 'string', value: '30m', help: 'take back claims with no heartbeat for this long: with --resume, and on a git-remote store while the run works (default 30m; give every machine the same)' },
   },
   allowPositionals: true,
   async run(ctx) {
     requireOrchestrator(ctx, 'running a plan');
     const [planPath, ...extra] = ctx.positionals;
-    if (!planPath || extra.length > 0) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${usage}`);
+    if (!planPath || extra.length > 0) throw new CliError('E_USAGE', `give exactly one plan file; usage: ${command.usage}`);
     const agentCmd = stringOption(ctx.values, 'agent-cmd');
     const claude = ctx.values.claude === true;
-    if ((agentCmd === undefined) === !claude) throw new CliError('E_USAGE', `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${usage}`);
+    if ((agentCmd === undefined) === !claude) throw new CliError('E_USAGE', `choose the agent with exactly one of --agent-cmd CMD or --claude; usage: ${command.usage}`);
     const { splitCommandLine } = await import('../../runner/command-line.ts');
     const argv = agentCmd !== undefined ? splitCommandLine(agentCmd) : undefined;
     const agents = integerOption(ctx.values, 'agents', 1);
@@ -112,4 +109,4 @@ export const command: CommandModule = {
       interrupt.dispose();
     }
   },
-};
+});

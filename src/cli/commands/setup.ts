@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
-import { stringOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { WORKTREES_DIR_OPTION, stringOption } from '../args.ts';
+import { defineCommand } from '../command.ts';
 import { readFileSync } from 'node:fs';
 import { planSettings, prepareTrustWrite, readJsonObject, trustState, unattendedRules, writeSettings } from '../claude-settings.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
@@ -16,8 +16,6 @@ import { requireOrchestrator } from '../caller.ts';
 // the rules in a settings file. The default file needs no workspace trust; --shared writes the
 // team's file, which `claude -p` ignores until the workspace is trusted, and --trust records that
 // trust on the user's behalf, announced as such.
-
-const usage = 'parallel-agents setup [--write] [--shared] [--trust] [--json]';
 
 function projectSummary(repoRoot: string): { text: string; data: Record<string, unknown> } {
   const config = readProjectConfig(repoRoot);
@@ -44,13 +42,12 @@ function projectSummary(repoRoot: string): { text: string; data: Record<string, 
   return { data, text: `project: ${parts}; ${include === null ? 'no .worktreeinclude' : `.worktreeinclude: ${include} pattern(s)`}` };
 }
 
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('setup', {
   options: {
-    write: { type: 'boolean' },
-    shared: { type: 'boolean' },
-    trust: { type: 'boolean' },
-    'worktrees-dir': { type: 'string' },
+    write: { type: 'boolean', help: 'add the missing rules to the settings file (without it: a dry run)' },
+    shared: { type: 'boolean', help: '.claude/settings.json, shared with the team, instead of your .claude/settings.local.json' },
+    trust: { type: 'boolean', help: "with --write: record the workspace as trusted in Claude Code's config, so claude -p applies the shared file" },
+    'worktrees-dir': WORKTREES_DIR_OPTION,
   },
   async run(ctx) {
     const write = ctx.values.write === true;
@@ -119,4 +116,4 @@ export const command: CommandModule = {
       text: lines.join('\n'),
     };
   },
-};
+});

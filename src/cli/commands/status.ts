@@ -1,4 +1,4 @@
-import type { CommandModule, CommandContext } from '../command.ts';
+import { defineCommand, type CommandContext } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { listWorktreeRecords } from '../../git/worktree-registry.ts';
 import type { Task, TaskBackend, TaskProblem } from '../../store/backend.ts';
@@ -8,6 +8,7 @@ import { formatDuration } from '../../text/duration.ts';
 import { printable } from '../../text/printable.ts';
 import { durationOption, integerOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
+import { writeJson } from '../output.ts';
 import { taskJson } from '../task-view.ts';
 
 // "N completed / M total (K in progress, F failed)", one row per task, and every claim flagged
@@ -87,7 +88,10 @@ async function watch(ctx: CommandContext, store: TaskBackend, staleAfterMs: numb
     if (tty) {
       ctx.stdout.write(`\x1b[H\x1b[2J${render(snap, snap.list)}\n`);
     } else if (key !== last) {
-      ctx.emit({ event: 'status', summary: snap.summary, counts: snap.counts, flags: snap.flags }, snap.summary);
+      // With --json the watch's stream is its output: JSON lines on stdout, the last document included.
+      const event = { event: 'status', summary: snap.summary, counts: snap.counts, flags: snap.flags };
+      if (ctx.json) writeJson(ctx.stdout, event);
+      else ctx.emit(event, snap.summary);
     }
     last = key;
     if (snap.done) return snap;
@@ -95,9 +99,12 @@ async function watch(ctx: CommandContext, store: TaskBackend, staleAfterMs: numb
   }
 }
 
-export const command: CommandModule = {
-  usage: 'parallel-agents status [--watch] [--stale-after 30m] [--running N] [--json]',
-  options: { watch: { type: 'boolean' }, 'stale-after': { type: 'string' }, running: { type: 'string' } },
+export const command = defineCommand('status', {
+  options: {
+    watch: { type: 'boolean', help: 'redraw every second until no work is left (with --json: one JSON line per change on stdout)' },
+    'stale-after': { type: 'string', value: '30m', help: `flag claims with no heartbeat for this long (default ${formatDuration(DEFAULT_LEASE_MS)})` },
+    running: { type: 'string', value: 'N', help: 'agents launched that have not reported yet, for launch_limit (default: one per claim held)' },
+  },
   async run(ctx) {
     const store = openStore(ctx);
     // A mistyped --tasks-dir must not read as "0 of 0 done".
@@ -113,4 +120,4 @@ export const command: CommandModule = {
     const launch = { launch_limit: launchNow(snap.claimable, claimed, ctx.env, running ?? claimed), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
     return { data: { ...snap, ...launch }, text: ctx.values.watch && ctx.stdout.isTTY ? '' : render(snap, list) };
   },
-};
+});

@@ -1,5 +1,5 @@
-import { durationOption, stringOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { WORKTREES_DIR_OPTION, durationOption, stringOption } from '../args.ts';
+import { defineCommand } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { currentBranch, openRepoContext } from '../../git/repo-context.ts';
 import type { VerifyReport } from '../../git/verify-run.ts';
@@ -7,19 +7,16 @@ import { verifyStore, type StoreVerifyReport } from '../../git/verify-store.ts';
 import { openStore } from '../open-store.ts';
 import { requireOrchestrator } from '../caller.ts';
 
-const usage = 'parallel-agents verify [--into BRANCH] [--test CMD] [--test-mode each|once] [--test-timeout 30m] [--dry-run] [--allow-scope-drift] [--keep-worktrees] [--json]';
-
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('verify', {
   options: {
-    into: { type: 'string' },
-    test: { type: 'string' },
-    'test-mode': { type: 'string' },
-    'test-timeout': { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'allow-scope-drift': { type: 'boolean' },
-    'keep-worktrees': { type: 'boolean' },
-    'worktrees-dir': { type: 'string' },
+    into: { type: 'string', value: 'BRANCH', help: "the branch to merge into (default: the main worktree's branch)" },
+    test: { type: 'string', value: 'CMD', help: 'the test gate: a shell command that must pass on the merged result' },
+    'test-mode': { type: 'string', value: 'each|once', help: 'each (default): test after every merge; once: test the result, bisect on failure' },
+    'test-timeout': { type: 'string', value: '30m', help: 'stop the test command after this long (default 30m)' },
+    'dry-run': { type: 'boolean', help: 'check ownership and conflicts only; change nothing' },
+    'allow-scope-drift': { type: 'boolean', help: 'merge even when a task changed files outside its scope (reported as warnings)' },
+    'keep-worktrees': { type: 'boolean', help: "keep the merged tasks' worktrees and branches" },
+    'worktrees-dir': WORKTREES_DIR_OPTION,
   },
   async run(ctx) {
     requireOrchestrator(ctx, 'verify (merging into the target, running --test)');
@@ -43,7 +40,7 @@ export const command: CommandModule = {
     });
     return { data: report, text: renderReport(report, report.store_problems.length), exitCode: report.status === 'stopped' ? 1 : 0 };
   },
-};
+});
 
 function short(commit: string): string {
   return commit.slice(0, 12);

@@ -1,5 +1,5 @@
-import { listOption, requireString, stringOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { WORKTREES_DIR_OPTION, listOption, requireString, stringOption } from '../args.ts';
+import { defineCommand } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { addWorktree, displayPath } from '../../git/worktree.ts';
 import { chooseCheckout, parseCheckoutMode, sparseNote } from '../../git/worktree-sparse.ts';
@@ -10,19 +10,16 @@ import { taskStart } from '../../git/stacked-base.ts';
 import { openStore } from '../open-store.ts';
 import { formatDuration } from '../../text/duration.ts';
 
-const usage = 'parallel-agents worktree add --task ID [--base REF] [--checkout auto|full|scoped] [--sparse DIR,...] [--worktrees-dir DIR] [--json]';
-
-export const command: CommandModule = {
-  usage,
+export const command = defineCommand('worktree add', {
   options: {
-    task: { type: 'string' },
-    base: { type: 'string' },
-    checkout: { type: 'string' },
-    sparse: { type: 'string' },
-    'worktrees-dir': { type: 'string' },
+    task: { type: 'string', value: 'ID', required: true, help: 'the task the worktree and its branch parallel/ID are for' },
+    base: { type: 'string', value: 'REF', help: "the commit to start from (default: HEAD, or the work of the task's dependencies)" },
+    checkout: { type: 'string', value: 'auto|full|scoped', help: "scoped: only the task's folders; full: everything; auto (default): scoped above 5,000 tracked files" },
+    sparse: { type: 'string', value: 'DIR,...', help: 'with a scoped checkout: more folders to check out' },
+    'worktrees-dir': WORKTREES_DIR_OPTION,
   },
   async run(ctx) {
-    const taskId = requireString(ctx.values, 'task', usage);
+    const taskId = requireString(ctx.values, 'task', command.usage);
     const mode = parseCheckoutMode(stringOption(ctx.values, 'checkout'));
     const context = openRepoContext({
       cwd: ctx.cwd,
@@ -62,4 +59,4 @@ export const command: CommandModule = {
       text: `worktree for task ${record.task}\npath:    ${displayPath(context, record.path)}\nbranch:  ${record.branch}\nbase:    ${record.base.slice(0, 12)} (${record.base_ref})\ncheckout: ${checkout.reason}${sparseLines}${stackNote}${portNote}${readyNote}\n\ncd ${record.path}`,
     };
   },
-};
+});

@@ -1,11 +1,10 @@
 import { stringOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { displayPath, listWorktrees } from '../../git/worktree.ts';
 import { listBackupRefs } from '../../git/backup-ref.ts';
 
-export const command: CommandModule = {
-  usage: 'parallel-agents worktree list [--json]',
+export const command = defineCommand('worktree list', {
   options: {},
   async run(ctx) {
     const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, 'tasks-dir') });
@@ -23,4 +22,4 @@ export const command: CommandModule = {
     ].join('\n');
     return { data: { worktrees, backups, problems }, text };
   },
-};
+});

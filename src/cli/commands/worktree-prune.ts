@@ -1,11 +1,12 @@
-import { stringOption } from '../args.ts';
-import type { CommandModule } from '../command.ts';
+import { WORKTREES_DIR_OPTION, stringOption } from '../args.ts';
+import { defineCommand } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { pruneWorktrees } from '../../git/worktree-prune.ts';
 
-export const command: CommandModule = {
-  usage: 'parallel-agents worktree prune [--worktrees-dir DIR] [--json]',
-  options: { 'worktrees-dir': { type: 'string' } },
+export const command = defineCommand('worktree prune', {
+  options: {
+    'worktrees-dir': WORKTREES_DIR_OPTION,
+  },
   async run(ctx) {
     const context = openRepoContext({
       cwd: ctx.cwd,
@@ -23,4 +24,4 @@ export const command: CommandModule = {
     ];
     return { data: result, text: lines.length > 0 ? lines.join('\n') : 'nothing to prune' };
   },
-};
+});

@@ -2,8 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../../errors.ts';
 import { writeFailure } from '../../fs/atomic-write.ts';
-import { pathBelow } from '../../fs/path-inside.ts';
-import { addToGitExclude } from '../../repo/git-exclude.ts';
+import { hideLocalState } from '../../repo/git-exclude.ts';
 import { findRepo } from '../../repo/locate.ts';
 import { gitOutput, runGit } from '../../repo/run-git.ts';
 import type {
@@ -140,8 +139,7 @@ export class GitRemoteStore implements TaskBackend {
     } catch (error) {
       throw writeFailure(error, this.localDir);
     }
-    const below = pathBelow(this.repoRoot, this.localDir);
-    return below ? addToGitExclude(this.gitCommonDir, `/${below}/`) : false;
+    return hideLocalState(this.gitCommonDir, this.repoRoot, [this.localDir]);
   }
 
   metaUpdate(): ProposedUpdate {
@@ -153,7 +151,7 @@ export class GitRemoteStore implements TaskBackend {
     const excludeAdded = this.prepareLocalDir();
     const created = await this.cas.run<boolean>({ what: `init of the store on ${this.layout.remote}` }, async ({ snapshot }) =>
       snapshot.meta ? { done: false } : { updates: [this.metaUpdate()], atomic: true, result: () => true });
-    return { store: this.description, created, excludeAdded };
+    return { store: this.description, created, exclude_added: excludeAdded };
   }
 
   /** Each chunk of new tasks lands whole (one atomic push of "must not exist" creations) or not at all. */

@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { CliError } from '../../errors.ts';
 import { writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing, NODE_FS, type FsPort } from '../../fs/fs-port.ts';
-import { pathBelow } from '../../fs/path-inside.ts';
-import { addToGitExclude } from '../../repo/git-exclude.ts';
+import { hideLocalState } from '../../repo/git-exclude.ts';
 import { randomHex } from '../../text/fingerprint.ts';
 import {
   TASK_STATES, type ClaimRequest, type ClaimResult, type CompleteRequest, type FailRequest, type HolderRequest, type InitResult,
@@ -78,10 +77,8 @@ export class LocalStore implements TaskBackend {
         throw writeFailure(error, this.folder.stateDir(state));
       }
     }
-    let excludeAdded = false;
-    const below = this.repoRoot ? pathBelow(this.repoRoot, this.dir) : undefined;
-    if (this.gitCommonDir && below) excludeAdded = addToGitExclude(this.gitCommonDir, `/${below}/`);
-    return { store: this.dir, created, excludeAdded };
+    const excludeAdded = this.gitCommonDir && this.repoRoot ? hideLocalState(this.gitCommonDir, this.repoRoot, [this.dir]) : false;
+    return { store: this.dir, created, exclude_added: excludeAdded };
   }
 
   /** Each task appears whole in available/ by one link, never over an existing one: a concurrent add of the same id loses with E_EXISTS. */
