@@ -5202,11 +5202,12 @@ var init_reopen_step = __esm({
 });
 
 // src/store/backend.ts
-var TASK_STATES;
+var TASK_STATES, VERIFY_BUSY;
 var init_backend = __esm({
   "src/store/backend.ts"() {
     "use strict";
     TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
+    VERIFY_BUSY = "verify-busy";
   }
 });
 
@@ -5400,6 +5401,7 @@ var init_verify_remote = __esm({
     init_run_git();
     init_duration();
     init_fingerprint();
+    init_backend();
     init_rules();
     init_layout();
     init_transport();
@@ -5459,7 +5461,7 @@ var init_verify_remote = __esm({
             const dead = body.holder !== void 0 && processLiveness(body.holder) === "gone";
             if (!dead && silent <= DEFAULT_LEASE_MS) {
               const who = body.holder ? `pid ${body.holder.pid} on host ${body.holder.host}` : "an unknown process";
-              throw new CliError("E_REFUSED", `another verify is merging through ${this.remote} (${who}, since ${body.at ?? "?"} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`);
+              throw new CliError("E_REFUSED", `another verify is merging through ${this.remote} (${who}, since ${body.at ?? "?"} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`, { reason: VERIFY_BUSY, holder: who });
             }
           }
           const commit = store.writer().lock(held?.commit, me, nonce);
@@ -9524,7 +9526,13 @@ async function publishPlan(store, plan, options = {}) {
     }
     skipped.push(input.id);
   }
-  const published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
+  let published;
+  try {
+    published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
+  } catch (error) {
+    if (!(error instanceof CliError) || error.code !== "E_EXISTS" || options.raced) throw error;
+    return publishPlan(store, plan, { ...options, raced: true });
+  }
   return { plan: plan.name, published, skipped, analysis };
 }
 var init_publish_plan = __esm({
@@ -12153,9 +12161,11 @@ function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
     }
     let branch;
     let head;
-    if (record) {
+    const local = record ? resolveCommit(branchRefName(record.branch), repoRoot) : void 0;
+    const finishedElsewhere = record !== void 0 && local !== void 0 && task.commit !== void 0 && local !== task.commit && !gitTest(["merge-base", "--is-ancestor", task.commit, local], { cwd: repoRoot });
+    if (record && !finishedElsewhere) {
       branch = record.branch;
-      head = resolveCommit(branchRefName(record.branch), repoRoot);
+      head = local;
       if (!head) {
         selection.skipped.push({ task: task.id, reason: `branch ${record.branch} no longer exists` });
         continue;
@@ -12176,7 +12186,8 @@ function selectCandidates(repoRoot, storeDir, tasks, targetCommit) {
       if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
       continue;
     }
-    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base ?? task.base });
+    const base = finishedElsewhere ? task.base : record?.base ?? task.base;
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base });
   }
   for (const record of records.values()) {
     if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: "has a worktree but no task in the store" });
@@ -13299,11 +13310,14 @@ var init_scheduler = __esm({
       unmetDeps = /* @__PURE__ */ new Map();
       dependents = /* @__PURE__ */ new Map();
       order;
-      constructor(tasks, alreadyDone = []) {
+      tieRank;
+      /** `tieOrder`: the order equal priorities are taken in (default: plan order). */
+      constructor(tasks, alreadyDone = [], tieOrder) {
         this.priority = bottomLevels(tasks);
         const ids = new Set(tasks.map((task) => task.id));
         const done = new Set(alreadyDone);
         this.order = tasks.map((task) => task.id);
+        this.tieRank = new Map((tieOrder ?? this.order).map((id, index) => [id, index]));
         for (const task of tasks) {
           this.dependents.set(task.id, []);
         }
@@ -13314,9 +13328,9 @@ var init_scheduler = __esm({
           this.state.set(task.id, done.has(task.id) ? "done" : unmet.size === 0 ? "ready" : "waiting");
         }
       }
-      /** Ready tasks, longest remaining path first; ties keep plan order so runs are reproducible. */
+      /** Ready tasks, longest remaining path first; ties in the tie order (plan order unless given: reproducible runs). */
       ready() {
-        return this.order.filter((id) => this.state.get(id) === "ready").sort((a, b) => this.priority.get(b) - this.priority.get(a) || this.order.indexOf(a) - this.order.indexOf(b));
+        return this.order.filter((id) => this.state.get(id) === "ready").sort((a, b) => this.priority.get(b) - this.priority.get(a) || (this.tieRank.get(a) ?? 0) - (this.tieRank.get(b) ?? 0));
       }
       next() {
         return this.ready()[0];
@@ -13328,6 +13342,25 @@ var init_scheduler = __esm({
       /** The task finished for good: its dependents may become ready. */
       complete(id) {
         this.expect(id, "running");
+        this.markDone(id);
+      }
+      /**
+       * Someone else's word on a task this runner is not running (another machine on a shared
+       * store): done, blocked, held elsewhere, or open again (ready once its dependencies are done).
+       * A task running here is this runner's to settle, and a done task stays done.
+       */
+      follow(id, verdict) {
+        const current = this.state.get(id);
+        if (current === void 0 || current === "running" || current === "done") return;
+        if (verdict === "done") this.markDone(id);
+        else if (verdict === "open") this.state.set(id, this.unmetDeps.get(id).size === 0 ? "ready" : "waiting");
+        else this.state.set(id, verdict);
+      }
+      /** Another runner holds the task: it waits for the store to say what became of it. */
+      hold(id) {
+        if (this.state.get(id) !== "done") this.state.set(id, "held");
+      }
+      markDone(id) {
         this.state.set(id, "done");
         for (const next of this.dependents.get(id)) {
           const unmet = this.unmetDeps.get(next);
@@ -13355,9 +13388,9 @@ var init_scheduler = __esm({
       get size() {
         return this.state.size;
       }
-      /** Nothing is running and nothing can start: the run is over (possibly with unreachable tasks). */
+      /** Nothing is running, nothing can start, and nobody else holds a task: the run is over (possibly with unreachable tasks). */
       finished() {
-        return this.count("running") === 0 && this.count("ready") === 0;
+        return this.count("running") === 0 && this.count("ready") === 0 && this.count("held") === 0;
       }
       /** Tasks that can never start because a dependency is blocked. */
       unreachable() {
@@ -13505,6 +13538,58 @@ var init_run_report = __esm({
   }
 });
 
+// src/runner/attempt-claim.ts
+function isCode(error, ...codes) {
+  return error instanceof CliError && codes.includes(error.code);
+}
+async function claimTask(state, store, agent, wanted) {
+  let claim2;
+  try {
+    claim2 = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
+  } catch (error) {
+    if (!isCode(error, "E_NOTHING_CLAIMABLE", "E_NO_WORK")) throw error;
+    state.lose(wanted);
+    return void 0;
+  }
+  if (claim2.task.id === wanted) return claim2;
+  state.scheduler.requeue(wanted);
+  if (state.scheduler.stateOf(claim2.task.id) !== "ready") {
+    await store.release({ agent, task: claim2.task.id, token: claim2.token });
+    state.lose(wanted);
+    return void 0;
+  }
+  state.scheduler.start(claim2.task.id);
+  return claim2;
+}
+function keepClaimAlive(store, holder, everyMs) {
+  let inFlight;
+  const timer = setInterval(() => {
+    inFlight ??= store.heartbeat(holder).then(() => void 0, () => void 0).finally(() => inFlight = void 0);
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    }
+  };
+}
+async function failClaim(store, holder, reason) {
+  try {
+    return await store.fail({ ...holder, reason });
+  } catch (error) {
+    if (isCode(error, "E_NOT_HOLDER", "E_NOT_FOUND")) return void 0;
+    throw error;
+  }
+}
+var init_attempt_claim = __esm({
+  "src/runner/attempt-claim.ts"() {
+    "use strict";
+    init_errors();
+    init_liveness();
+  }
+});
+
 // src/runner/prompt.ts
 function agentName(slot) {
   return `agent-${slot}`;
@@ -13536,11 +13621,8 @@ var init_prompt = __esm({
 });
 
 // src/runner/attempt.ts
-function isCode(error, ...codes) {
-  return error instanceof CliError && codes.includes(error.code);
-}
 async function runAttempt(ctx, agent, wanted) {
-  const { state, view } = ctx;
+  const { state } = ctx;
   const started = state.now();
   const phases = { claimMs: 0, checkoutMs: 0, agentMs: 0, evidenceMs: 0, completeMs: 0 };
   const timed = async (phase, step) => {
@@ -13551,21 +13633,33 @@ async function runAttempt(ctx, agent, wanted) {
       phases[phase] += state.now() - from;
     }
   };
-  const claim2 = await timed("claimMs", () => claimTask(ctx, agent, wanted));
+  const claim2 = await timed("claimMs", () => claimTask(state, ctx.store, agent, wanted));
   if (!claim2) return;
-  const task = claim2.task;
+  const holder = { agent, task: claim2.task.id, token: claim2.token };
+  const lease = keepClaimAlive(ctx.store, holder, ctx.heartbeatMs);
+  try {
+    await attemptClaimed(ctx, claim2.task, holder, { started, phases, timed, lease });
+  } finally {
+    await lease.stop();
+  }
+}
+async function attemptClaimed(ctx, task, holder, claimed) {
+  const { state, view } = ctx;
+  const { started, phases, timed, lease } = claimed;
+  const agent = holder.agent;
   const attempt = task.attempts + 1;
-  const holder = { agent, task: task.id, token: claim2.token };
   const record = (status, reason, outcome2) => {
     const entry = { task: task.id, attempt, agent, startedAt: started, endedAt: state.now(), status, reason, usage: outcome2?.usage ?? {}, phases };
     state.attempts.push(entry);
     return entry;
   };
   const fail2 = async (entry, reason, countAttempt = true) => {
+    await lease.stop();
     const after = countAttempt ? await timed("completeMs", () => failClaim(ctx.store, holder, reason)) : void 0;
     entry.endedAt = state.now();
-    const blocked = after === void 0 || after.state === "blocked";
-    if (blocked) state.scheduler.block(task.id);
+    const blocked = after === void 0 ? !state.shared : after.state === "blocked";
+    if (after === void 0) state.lose(task.id);
+    else if (blocked) state.scheduler.block(task.id);
     else state.scheduler.requeue(task.id);
     view.event({ event: "task-fail", task: task.id, agent, attempt, ms: entry.endedAt - started, reason, blocked });
   };
@@ -13584,6 +13678,7 @@ async function runAttempt(ctx, agent, wanted) {
   state.budget.record(outcome.usage.costUsd);
   if (outcome.status === "interrupted") {
     record("interrupted", outcome.reason, outcome);
+    await lease.stop();
     await ctx.store.release(holder).catch(() => {
     });
     state.released.push(task.id);
@@ -13600,6 +13695,7 @@ async function runAttempt(ctx, agent, wanted) {
       return;
     }
     await timed("evidenceMs", () => ctx.workspace.saveProgress(prepared, `parallel-agents: work in progress on ${task.id} (rate limited, attempt ${attempt})`).catch(() => void 0));
+    await lease.stop();
     await timed("completeMs", () => ctx.store.release(holder).catch(() => void 0));
     entry.endedAt = state.now();
     state.scheduler.requeue(task.id);
@@ -13611,37 +13707,12 @@ async function runAttempt(ctx, agent, wanted) {
     await fail2(record(outcome.status, outcome.reason ?? outcome.status, outcome), outcome.reason ?? outcome.status);
     return;
   }
-  await completeTask(ctx, task, holder, prepared, { attempt, started, timed, record, fail: fail2, outcome });
-}
-async function claimTask(ctx, agent, wanted) {
-  const { state, store } = ctx;
-  let claim2;
-  try {
-    claim2 = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
-  } catch (error) {
-    if (!isCode(error, "E_NOTHING_CLAIMABLE", "E_NO_WORK")) throw error;
-    state.scheduler.block(wanted);
-    return void 0;
-  }
-  if (claim2.task.id === wanted) return claim2;
-  state.scheduler.requeue(wanted);
-  if (state.scheduler.stateOf(claim2.task.id) !== "ready") {
-    await store.release({ agent, task: claim2.task.id, token: claim2.token });
-    state.scheduler.block(wanted);
-    return void 0;
-  }
-  state.scheduler.start(claim2.task.id);
-  return claim2;
+  await completeTask(ctx, task, holder, prepared, { attempt, started, timed, record, fail: fail2, outcome, lease });
 }
 async function runAgent(ctx, task, attempt, prepared, holder) {
   const prompt = buildPrompt(task, prepared, ctx.adapter.finishInstructions);
   const promptFile = (0, import_node_path42.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
   writeFileAtomic(promptFile, prompt);
-  const heartbeat = setInterval(() => {
-    ctx.store.heartbeat(holder).catch(() => {
-    });
-  }, ctx.heartbeatMs);
-  heartbeat.unref();
   try {
     return await ctx.adapter.run({
       taskId: task.id,
@@ -13658,7 +13729,6 @@ async function runAgent(ctx, task, attempt, prepared, holder) {
       onStart: (pid) => recordAgentProcess(ctx.runDir, task.id, pid)
     });
   } finally {
-    clearInterval(heartbeat);
     forgetAgentProcess(ctx.runDir, task.id);
   }
 }
@@ -13675,6 +13745,7 @@ async function completeTask(ctx, task, holder, prepared, step) {
   }
   try {
     const evidence = commit ? { branch: prepared.branch, base: prepared.base } : void 0;
+    await step.lease.stop();
     await step.timed("completeMs", () => ctx.store.complete({ ...holder, commit, summary: `${ctx.adapter.name} agent, attempt ${step.attempt}`, evidence }));
   } catch (error) {
     if (!isCode(error, "E_NOT_HOLDER")) throw error;
@@ -13688,14 +13759,6 @@ async function completeTask(ctx, task, holder, prepared, step) {
   if (commit) state.completedCommits.set(task.id, commit);
   state.scheduler.complete(task.id);
   view.event({ event: "task-complete", task: task.id, agent: holder.agent, attempt: step.attempt, ms: entry.endedAt - step.started, commit: commit ?? "" });
-}
-async function failClaim(store, holder, reason) {
-  try {
-    return await store.fail({ ...holder, reason });
-  } catch (error) {
-    if (isCode(error, "E_NOT_HOLDER", "E_NOT_FOUND")) return void 0;
-    throw error;
-  }
 }
 function consecutiveRateLimits(attempts, id) {
   let count = 0;
@@ -13712,9 +13775,8 @@ var init_attempt = __esm({
   "src/runner/attempt.ts"() {
     "use strict";
     import_node_path42 = require("node:path");
-    init_errors();
     init_atomic_write();
-    init_liveness();
+    init_attempt_claim();
     init_orphan_agents();
     init_prompt();
     MAX_FREE_RATE_LIMITS = 8;
@@ -13832,6 +13894,14 @@ var init_rate_limit = __esm({
 });
 
 // src/runner/run-state.ts
+function shuffled(items) {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other], copy[index]];
+  }
+  return copy;
+}
 var RunState;
 var init_run_state = __esm({
   "src/runner/run-state.ts"() {
@@ -13846,6 +13916,7 @@ var init_run_state = __esm({
       budget;
       now;
       tasks;
+      shared;
       /** Every attempt, in the order they ended. */
       attempts = [];
       /** Tasks whose claim an interruption gave back. */
@@ -13870,10 +13941,13 @@ var init_run_state = __esm({
       constructor(tasks, workspace, options) {
         this.workspace = workspace;
         this.now = options.now;
+        this.shared = options.shared === true;
         this.tasks = new Map(tasks.map((task) => [task.id, task]));
         this.scheduler = new DependencyScheduler(
           tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: options.estimateOf(task) })),
-          tasks.filter((task) => task.state === "completed").map((task) => task.id)
+          tasks.filter((task) => task.state === "completed").map((task) => task.id),
+          // Runners on other machines would all reach for the same task first: each takes ties in its own order.
+          this.shared ? shuffled(tasks.map((task) => task.id)) : void 0
         );
         for (const task of tasks) {
           if (task.state === "blocked") this.scheduler.block(task.id);
@@ -13895,12 +13969,26 @@ var init_run_state = __esm({
         this.wake();
         this.wakeup = new Promise((resolve11) => this.wake = resolve11);
       };
-      /** Resolves at the next notify, or when a rate-limit pause that holds back a start ends. */
-      nextEvent() {
+      /** Resolves at the next notify, when a rate-limit pause that holds back a start ends, or after `atMostMs`. */
+      async nextEvent(atMostMs = Number.POSITIVE_INFINITY) {
         const pause = this.controller.pauseRemaining(this.now());
-        const waits = [this.wakeup];
-        if (pause > 0 && this.freeAgents.length > 0) waits.push(new Promise((resolve11) => setTimeout(resolve11, pause)));
-        return Promise.race(waits);
+        const delay = Math.min(atMostMs, pause > 0 && this.freeAgents.length > 0 ? pause : Number.POSITIVE_INFINITY);
+        if (delay === Number.POSITIVE_INFINITY) return this.wakeup;
+        let timer;
+        try {
+          await Promise.race([this.wakeup, new Promise((resolve11) => timer = setTimeout(resolve11, delay))]);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      /**
+       * The store took the task from this run: someone outside it holds or finished it. On a shared
+       * store that is another machine, and the next re-list says what became of it; on this machine's
+       * own store nobody else is meant to run the plan, so the run leaves it alone.
+       */
+      lose(id) {
+        if (this.shared) this.scheduler.hold(id);
+        else this.scheduler.block(id);
       }
       hasFreeAgent() {
         return this.freeAgents.length > 0;
@@ -13972,6 +14060,98 @@ var init_run_state = __esm({
   }
 });
 
+// src/runner/shared-run.ts
+function sharedTiming(staleAfterMs) {
+  const pollMs = Math.max(100, Math.min(SHARED_POLL_MS, Math.floor(staleAfterMs / 4)));
+  return {
+    heartbeatMs: Math.max(100, Math.min(SHARED_HEARTBEAT_MS, Math.floor(staleAfterMs / 3))),
+    pollMs,
+    idlePollMs: Math.min(pollMs, SHARED_IDLE_POLL_MS)
+  };
+}
+function verdictOf(task) {
+  switch (task.state) {
+    case "completed":
+      return "done";
+    case "blocked":
+      return "blocked";
+    case "claimed":
+      return "held";
+    default:
+      return "open";
+  }
+}
+var SHARED_HEARTBEAT_MS, SHARED_POLL_MS, SHARED_IDLE_POLL_MS, StoreWatch;
+var init_shared_run = __esm({
+  "src/runner/shared-run.ts"() {
+    "use strict";
+    SHARED_HEARTBEAT_MS = 5 * 6e4;
+    SHARED_POLL_MS = 5e3;
+    SHARED_IDLE_POLL_MS = 2e3;
+    StoreWatch = class {
+      store;
+      state;
+      view;
+      options;
+      ids;
+      lastAt;
+      pending;
+      constructor(store, state, view, options) {
+        this.store = store;
+        this.state = state;
+        this.view = view;
+        this.options = options;
+        this.ids = new Set(state.tasks.keys());
+        this.lastAt = state.now();
+      }
+      /** Ms until the next re-list is due (the loop sleeps no longer than that). */
+      dueIn() {
+        if (this.pending) return Number.POSITIVE_INFINITY;
+        const idle = this.state.hasFreeAgent() && this.state.scheduler.next() === void 0;
+        return Math.max(0, this.lastAt + (idle ? this.options.idlePollMs : this.options.pollMs) - this.state.now());
+      }
+      /** Starts a re-list when one is due; it wakes the loop when it has news. */
+      poll() {
+        if (this.dueIn() > 0) return;
+        this.pending = this.relist().catch((error) => this.view.event({ event: "store-error", reason: error.message })).finally(() => {
+          this.pending = void 0;
+          this.lastAt = this.state.now();
+          this.state.notify();
+        });
+      }
+      /** The re-list in flight, if any, finishes before the run reports. */
+      async settle() {
+        await this.pending;
+      }
+      /** Follows the store for every plan task this runner is not running. */
+      apply(tasks) {
+        const { scheduler } = this.state;
+        for (const task of tasks) {
+          if (!this.ids.has(task.id)) continue;
+          const before2 = scheduler.stateOf(task.id);
+          if (task.state === "completed" && task.commit && before2 !== "done" && before2 !== "running") this.state.completedCommits.set(task.id, task.commit);
+          scheduler.follow(task.id, verdictOf(task));
+          const after = scheduler.stateOf(task.id);
+          if (after !== before2 && (after === "done" || after === "blocked")) {
+            this.view.event({ event: "elsewhere", task: task.id, state: task.state, by: task.completed_by ?? task.claim?.agent });
+          }
+        }
+      }
+      async relist() {
+        const { staleAfterMs } = this.options;
+        let { tasks } = await this.store.list({ staleAfterMs });
+        const stale = tasks.filter((task) => this.ids.has(task.id) && task.claim?.stale !== void 0 && this.state.scheduler.stateOf(task.id) !== "running");
+        for (const task of stale) {
+          const report = await this.store.recover({ staleAfterMs, task: task.id });
+          for (const taken of report.recovered) this.view.event({ event: "recovered", task: taken.id, from: taken.agent, reason: taken.reason, to: taken.to });
+        }
+        if (stale.length > 0) ({ tasks } = await this.store.list({ staleAfterMs }));
+        this.apply(tasks);
+      }
+    };
+  }
+});
+
 // src/runner/runner.ts
 async function runTasks(deps, options) {
   const now = deps.now ?? Date.now;
@@ -13983,8 +14163,11 @@ async function runTasks(deps, options) {
     backoffBaseMs: options.backoffBaseMs,
     backoffMaxMs: options.backoffMaxMs,
     estimateOf: options.estimateOf ?? (() => 1),
-    now
+    now,
+    shared: options.shared !== void 0
   });
+  const watch2 = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : void 0;
+  watch2?.apply(tasks);
   const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
   (0, import_node_fs35.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
@@ -13993,14 +14176,17 @@ async function runTasks(deps, options) {
   try {
     for (; ; ) {
       const stopping = options.signal.aborted || state.failure !== void 0;
+      if (!stopping) watch2?.poll();
       if (!stopping) startAttempts(ctx, options);
       if (!stopping) state.prepareAhead(options.agents);
-      if (state.running.size === 0 && (stopping || state.budget.exhausted || state.scheduler.next() === void 0)) break;
-      await state.nextEvent();
+      const idle = state.scheduler.next() === void 0 && state.scheduler.count("held") === 0;
+      if (state.running.size === 0 && (stopping || state.budget.exhausted || idle)) break;
+      await state.nextEvent(watch2?.dueIn());
     }
   } finally {
     options.signal.removeEventListener("abort", state.notify);
   }
+  await watch2?.settle();
   await state.settle();
   if (state.failure !== void 0) throw state.failure;
   const endedAt = state.attempts.reduce((latest, record) => Math.max(latest, record.endedAt), startedAt);
@@ -14055,8 +14241,68 @@ var init_runner = __esm({
     init_attempt();
     init_run_report();
     init_run_state();
+    init_shared_run();
     init_prompt();
     init_attempt();
+  }
+});
+
+// src/runner/run-verify.ts
+function waitOrAbort(ms, signal) {
+  return new Promise((resolve11) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve11();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+async function verifyRun(context, store, tasks, options) {
+  let current = tasks;
+  let waited = false;
+  options.view.event({ event: "verify-start", tasks: current.filter((task) => task.state === "completed").length });
+  for (; ; ) {
+    const allDone = current.every((task) => task.state === "completed");
+    try {
+      const verify = await verifyStore(context, store, {
+        target: options.target,
+        taskIds: options.taskIds,
+        dryRun: !allDone,
+        keepWorktrees: options.keepWorktrees,
+        cwd: options.cwd,
+        ...options.test ? { test: options.test } : {},
+        ...options.emit ? { emit: options.emit } : {}
+      });
+      return { verify, note: noteFor(context, verify, allDone, waited) };
+    } catch (error) {
+      if (!(error instanceof CliError) || error.details?.reason !== VERIFY_BUSY) throw error;
+      if (!waited) options.view.event({ event: "verify-wait", holder: String(error.details.holder ?? "another machine") });
+      waited = true;
+      await waitOrAbort(options.pollMs, options.signal);
+      if (options.signal.aborted) return { note: "not run: the run was interrupted while another verify was merging" };
+      const wanted = new Set(options.taskIds);
+      current = (await store.list()).tasks.filter((task) => wanted.has(task.id));
+    }
+  }
+}
+function noteFor(context, verify, allDone, waited) {
+  if (!allDone) return "dry run: not every task completed, so the target was not moved";
+  if (verify.status !== "nothing-to-merge" || !verify.remote) return void 0;
+  const { branch, after } = verify.target;
+  const where2 = `${verify.remote.name}/${branch} at ${after.slice(0, 10)}`;
+  const behind = resolveCommit(branchRefName(branch), context.repoRoot) !== after ? ` (git pull --ff-only brings it to the local ${branch})` : "";
+  return waited ? `another machine's verify merged the plan: ${where2} has every task's work${behind}` : `${where2} already has every task's work (merged by an earlier verify, here or on another machine)${behind}`;
+}
+var init_run_verify = __esm({
+  "src/runner/run-verify.ts"() {
+    "use strict";
+    init_errors();
+    init_repo_context();
+    init_run_git();
+    init_verify_store();
+    init_backend();
   }
 });
 
@@ -14117,7 +14363,7 @@ async function runPlan(options) {
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== void 0) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
-  const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
+  const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, store: options.store, env: options.env });
   if (!await store.exists()) await store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   const target = options.into ?? currentBranch(context.repoRoot);
@@ -14128,7 +14374,8 @@ async function runPlan(options) {
   readProjectConfig(context.repoRoot);
   const ids = plan.tasks.map((task) => task.id);
   const before2 = new Map((await store.list()).tasks.map((task) => [task.id, task]));
-  const started = ids.filter((id) => before2.has(id) && before2.get(id).state !== "available");
+  const here = store.shared ? new Set(listWorktreeRecords(context.storeDir).records.map((record) => record.task)) : void 0;
+  const started = ids.filter((id) => before2.has(id) && before2.get(id).state !== "available" && (here === void 0 || here.has(id)));
   if (started.length > 0 && !options.resume) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
@@ -14152,18 +14399,21 @@ async function runPlan(options) {
   const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseDuration(task.estimate, { unitRequired: true }) : void 0]));
   const known = [...estimates.values()].filter((value) => value !== void 0);
   const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_LEASE_MS;
+  const shared = store.shared ? { staleAfterMs, ...sharedTiming(staleAfterMs) } : void 0;
   const outcome = await runTasks(
     { store, workspace: gitTaskWorkspace(context, runBase, options.checkout), adapter: options.adapter, view: options.view },
     {
       taskIds: ids,
       agents,
       timeoutMs: options.timeoutMs,
-      heartbeatMs: options.heartbeatMs ?? 3e4,
+      heartbeatMs: options.heartbeatMs ?? shared?.heartbeatMs ?? 3e4,
       ...options.killGraceMs !== void 0 ? { killGraceMs: options.killGraceMs } : {},
       ...options.backoffBaseMs !== void 0 ? { backoffBaseMs: options.backoffBaseMs } : {},
       budgetUsd: options.budgetUsd,
       signal: options.signal,
-      estimateOf: (task) => estimates.get(task.id) ?? fallbackEstimate
+      estimateOf: (task) => estimates.get(task.id) ?? fallbackEstimate,
+      shared
     }
   );
   let verify;
@@ -14171,18 +14421,17 @@ async function runPlan(options) {
   if (outcome.interrupted) {
     verifyNote = "not run: the run was interrupted (continue with --resume)";
   } else {
-    const allDone = outcome.tasks.every((task) => task.state === "completed");
-    options.view.event({ event: "verify-start", tasks: outcome.tasks.filter((task) => task.state === "completed").length });
-    verify = await verifyStore(context, store, {
+    ({ verify, note: verifyNote } = await verifyRun(context, store, outcome.tasks, {
       target,
       taskIds: ids,
-      dryRun: !allDone,
       keepWorktrees: options.keepWorktrees,
       cwd: options.cwd,
-      ...options.testCommand ? { test: { command: options.testCommand, mode: "once", timeoutMs: options.testTimeoutMs ?? 10 * 6e4 } } : {},
-      ...options.emit ? { emit: options.emit } : {}
-    });
-    if (!allDone) verifyNote = "dry run: not every task completed, so the target was not moved";
+      test: options.testCommand ? { command: options.testCommand, mode: "once", timeoutMs: options.testTimeoutMs ?? 10 * 6e4 } : void 0,
+      emit: options.emit,
+      view: options.view,
+      signal: options.signal,
+      pollMs: shared?.idlePollMs ?? 5e3
+    }));
   }
   const runEndedAt = Date.now();
   const cleanupMs = verify?.cleanup_ms ?? 0;
@@ -14228,7 +14477,7 @@ var init_run_plan = __esm({
     init_errors();
     init_repo_context();
     init_run_git();
-    init_verify_store();
+    init_worktree_registry();
     init_duration();
     init_load_plan();
     init_publish_plan();
@@ -14237,6 +14486,8 @@ var init_run_plan = __esm({
     init_orphan_agents();
     init_run_report();
     init_runner();
+    init_run_verify();
+    init_shared_run();
     init_project_config();
     init_task_workspace();
     REPORT_FILE = "run-report.json";
@@ -14268,8 +14519,16 @@ function describeEvent(event) {
       return `budget: $${event.spent_usd.toFixed(4)} spent of $${event.budget_usd}; no new attempts will start`;
     case "interrupted":
       return `interrupted by ${event.signal}: agents stopped, ${event.released.length} claim(s) released, worktrees kept`;
+    case "elsewhere":
+      return `store: ${event.task} ${event.state} on another machine${event.by ? ` (${event.by})` : ""}`;
+    case "recovered":
+      return `store: took back ${event.task} from ${event.from} (${event.reason}); it is ${event.to}`;
+    case "store-error":
+      return `store: could not re-list it (${event.reason}); trying again at the next look`;
     case "verify-start":
       return `verify: merging ${event.tasks} completed task(s)`;
+    case "verify-wait":
+      return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged`;
     case "run-end":
       return `run: ${event.completed}/${event.total} completed in ${seconds2(event.makespan_ms)}`;
   }
@@ -14330,6 +14589,10 @@ var init_progress_view = __esm({
             this.running.delete(event.agent);
             this.done++;
             this.durations.push(event.ms);
+            break;
+          case "elsewhere":
+            if (event.state === "completed") this.done++;
+            this.log.push(describeEvent(event));
             break;
           case "task-fail":
             this.running.delete(event.agent);
@@ -14433,9 +14696,9 @@ var init_run = __esm({
         checkout: { type: "string", value: "auto|full|scoped", help: "what each task's worktree checks out (see worktree add; default auto)" },
         "keep-worktrees": { type: "boolean", help: "keep the merged tasks' worktrees and branches" },
         resume: { type: "boolean", help: "continue a run whose plan is already published, recovering its stale claims" },
-        heartbeat: { type: "string", value: "30s", help: "renew each running task's lease this often (default 30s)" },
+        heartbeat: { type: "string", value: "30s", help: "renew each running task's lease this often (default 30s; on a git-remote store 5m, or a third of --stale-after if shorter: each one is a push)" },
         backoff: { type: "string", value: "2s", help: "the first wait after a rate limit, doubled each time (default 2s)" },
-        "stale-after": { type: "string", value: "30m", help: "with --resume: take back claims with no heartbeat for this long (default 30m)" }
+        "stale-after": { type: "string", value: "30m", help: "take back claims with no heartbeat for this long: with --resume, and on a git-remote store while the run works (default 30m; give every machine the same)" }
       },
       allowPositionals: true,
       async run(ctx) {
@@ -14456,7 +14719,8 @@ var init_run = __esm({
           testCommand: stringOption(ctx.values, "test"),
           testTimeoutMs: durationOption(ctx.values, "test-timeout", 10 * 6e4),
           budgetUsd: budgetOption(ctx),
-          heartbeatMs: durationOption(ctx.values, "heartbeat", 3e4),
+          // Absent: the run picks it (a shared store heartbeats less often: each one is a push).
+          heartbeatMs: stringOption(ctx.values, "heartbeat") === void 0 ? void 0 : durationOption(ctx.values, "heartbeat", 3e4),
           backoffBaseMs: durationOption(ctx.values, "backoff", 2e3),
           staleAfterMs: durationOption(ctx.values, "stale-after", 30 * 6e4)
         };
@@ -14475,6 +14739,7 @@ var init_run = __esm({
             startedAt: Date.now() - process.uptime() * 1e3,
             cwd: ctx.cwd,
             tasksDir: stringOption(ctx.values, "tasks-dir"),
+            store: stringOption(ctx.values, "store"),
             env: ctx.env,
             planPath,
             agents,

@@ -28,9 +28,14 @@ export function selectCandidates(repoRoot: string, storeDir: string, tasks: read
     }
     let branch: string;
     let head: string | undefined;
-    if (record) {
+    // A worktree here whose branch lacks the recorded commit did not produce it: the task was
+    // finished elsewhere (another machine on a shared store), and its recorded commit is the work.
+    const local = record ? resolveCommit(branchRefName(record.branch), repoRoot) : undefined;
+    const finishedElsewhere = record !== undefined && local !== undefined && task.commit !== undefined && local !== task.commit
+      && !gitTest(['merge-base', '--is-ancestor', task.commit, local], { cwd: repoRoot });
+    if (record && !finishedElsewhere) {
       branch = record.branch;
-      head = resolveCommit(branchRefName(record.branch), repoRoot);
+      head = local;
       if (!head) {
         selection.skipped.push({ task: task.id, reason: `branch ${record.branch} no longer exists` });
         continue;
@@ -51,7 +56,8 @@ export function selectCandidates(repoRoot: string, storeDir: string, tasks: read
       if (record) selection.cleanup.push({ task: task.id, worktree: record.path, command: `parallel-agents worktree remove --task ${task.id}` });
       continue;
     }
-    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base: record?.base ?? task.base });
+    const base = finishedElsewhere ? task.base : record?.base ?? task.base;
+    selection.candidates.push({ task: task.id, title: task.title, branch, head, scope: task.files, depends_on: task.depends_on, worktree: record?.path, base });
   }
   for (const record of records.values()) {
     if (!byId.has(record.task)) selection.skipped.push({ task: record.task, reason: 'has a worktree but no task in the store' });

@@ -11,6 +11,8 @@ import type { Plan } from './plan-schema.ts';
 export interface PublishOptions extends CheckPlanOptions {
   /** Publish even while tasks of another plan are unfinished. */
   allowMixed?: boolean | undefined;
+  /** Set on the second look after losing a race to another publish. */
+  raced?: boolean | undefined;
 }
 
 export interface PublishResult {
@@ -101,6 +103,14 @@ export async function publishPlan(store: Pick<TaskBackend, 'list' | 'add' | 'des
     }
     skipped.push(input.id);
   }
-  const published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
+  let published: string[];
+  try {
+    published = fresh.length > 0 ? (await store.add(fresh)).map((task) => task.id) : [];
+  } catch (error) {
+    // Another publish got there first (machines starting one shared run together): what it
+    // wrote is compared like any earlier publish, so the same plan is skipped, not refused.
+    if (!(error instanceof CliError) || error.code !== 'E_EXISTS' || options.raced) throw error;
+    return publishPlan(store, plan, { ...options, raced: true });
+  }
   return { plan: plan.name, published, skipped, analysis };
 }

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { CliError } from '../errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import { describeProcess } from '../process/liveness.ts';
-import type { ClaimResult, Task, TaskBackend } from '../store/backend.ts';
+import type { Task, TaskBackend } from '../store/backend.ts';
 import type { AgentAdapter, AttemptOutcome } from './adapters/agent-adapter.ts';
+import { claimTask, failClaim, isCode, keepClaimAlive, type Holder } from './attempt-claim.ts';
 import { forgetAgentProcess, recordAgentProcess } from './orphan-agents.ts';
 import type { ProgressView } from './progress-view.ts';
 import { buildPrompt } from './prompt.ts';
@@ -13,8 +12,9 @@ import type { PreparedWorkspace, TaskWorkspace } from './task-workspace.ts';
 
 // One attempt, as the steps a person would take: claim the task, get its worktree, run the agent,
 // then settle the claim with exactly one store transition: complete with evidence, fail with a
-// reason, or release (rate limit, Ctrl-C) without counting an attempt. Each step's time is kept,
-// so the report can tell the agent's work from the orchestration around it.
+// reason, or release (rate limit, Ctrl-C) without counting an attempt. Heartbeats keep the claim
+// from the claim to its settling. Each step's time is kept, so the report can tell the agent's
+// work from the orchestration around it.
 
 export interface AttemptContext {
   state: RunState;
@@ -31,14 +31,8 @@ export interface AttemptContext {
 /** Rate limits in a row on one task before the next one counts as that task's failure. */
 export const MAX_FREE_RATE_LIMITS = 8;
 
-type Holder = { agent: string; task: string; token: string };
-
-function isCode(error: unknown, ...codes: string[]): boolean {
-  return error instanceof CliError && codes.includes(error.code);
-}
-
 export async function runAttempt(ctx: AttemptContext, agent: string, wanted: string): Promise<void> {
-  const { state, view } = ctx;
+  const { state } = ctx;
   const started = state.now();
   const phases: AttemptPhases = { claimMs: 0, checkoutMs: 0, agentMs: 0, evidenceMs: 0, completeMs: 0 };
   const timed = async <T>(phase: keyof AttemptPhases, step: () => Promise<T>): Promise<T> => {
@@ -50,21 +44,42 @@ export async function runAttempt(ctx: AttemptContext, agent: string, wanted: str
     }
   };
 
-  const claim = await timed('claimMs', () => claimTask(ctx, agent, wanted));
+  const claim = await timed('claimMs', () => claimTask(state, ctx.store, agent, wanted));
   if (!claim) return;
-  const task = claim.task;
+  const holder: Holder = { agent, task: claim.task.id, token: claim.token };
+  const lease = keepClaimAlive(ctx.store, holder, ctx.heartbeatMs);
+  try {
+    await attemptClaimed(ctx, claim.task, holder, { started, phases, timed, lease });
+  } finally {
+    await lease.stop();
+  }
+}
+
+interface Claimed {
+  started: number;
+  phases: AttemptPhases;
+  timed: <T>(phase: keyof AttemptPhases, step: () => Promise<T>) => Promise<T>;
+  lease: { stop(): Promise<void> };
+}
+
+async function attemptClaimed(ctx: AttemptContext, task: Task, holder: Holder, claimed: Claimed): Promise<void> {
+  const { state, view } = ctx;
+  const { started, phases, timed, lease } = claimed;
+  const agent = holder.agent;
   const attempt = task.attempts + 1;
-  const holder: Holder = { agent, task: task.id, token: claim.token };
   const record = (status: AttemptRecord['status'], reason?: string, outcome?: AttemptOutcome): AttemptRecord => {
     const entry: AttemptRecord = { task: task.id, attempt, agent, startedAt: started, endedAt: state.now(), status, reason, usage: outcome?.usage ?? {}, phases };
     state.attempts.push(entry);
     return entry;
   };
   const fail = async (entry: AttemptRecord, reason: string, countAttempt = true): Promise<void> => {
+    await lease.stop();
     const after = countAttempt ? await timed('completeMs', () => failClaim(ctx.store, holder, reason)) : undefined;
     entry.endedAt = state.now();
-    const blocked = after === undefined || after.state === 'blocked';
-    if (blocked) state.scheduler.block(task.id);
+    // No answer: the claim was taken from us, and whoever took it decides (state.lose).
+    const blocked = after === undefined ? !state.shared : after.state === 'blocked';
+    if (after === undefined) state.lose(task.id);
+    else if (blocked) state.scheduler.block(task.id);
     else state.scheduler.requeue(task.id);
     view.event({ event: 'task-fail', task: task.id, agent, attempt, ms: entry.endedAt - started, reason, blocked });
   };
@@ -88,6 +103,7 @@ export async function runAttempt(ctx: AttemptContext, agent: string, wanted: str
   if (outcome.status === 'interrupted') {
     // Ctrl-C: the work in the worktree stays as it is for the resumed run.
     record('interrupted', outcome.reason, outcome);
+    await lease.stop();
     await ctx.store.release(holder).catch(() => {});
     state.released.push(task.id);
     state.scheduler.requeue(task.id);
@@ -106,6 +122,7 @@ export async function runAttempt(ctx: AttemptContext, agent: string, wanted: str
     }
     // Not the task's fault: keep what it did on its branch and give the claim back.
     await timed('evidenceMs', () => ctx.workspace.saveProgress(prepared, `parallel-agents: work in progress on ${task.id} (rate limited, attempt ${attempt})`).catch(() => undefined));
+    await lease.stop();
     await timed('completeMs', () => ctx.store.release(holder).catch(() => undefined));
     entry.endedAt = state.now();
     state.scheduler.requeue(task.id);
@@ -117,42 +134,13 @@ export async function runAttempt(ctx: AttemptContext, agent: string, wanted: str
     await fail(record(outcome.status, outcome.reason ?? outcome.status, outcome), outcome.reason ?? outcome.status);
     return;
   }
-  await completeTask(ctx, task, holder, prepared, { attempt, started, timed, record, fail, outcome });
-}
-
-async function claimTask(ctx: AttemptContext, agent: string, wanted: string): Promise<ClaimResult | undefined> {
-  const { state, store } = ctx;
-  let claim: ClaimResult;
-  try {
-    claim = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
-  } catch (error) {
-    if (!isCode(error, 'E_NOTHING_CLAIMABLE', 'E_NO_WORK')) throw error;
-    // Someone outside this run holds it (or finished it): leave it to them.
-    state.scheduler.block(wanted);
-    return undefined;
-  }
-  if (claim.task.id === wanted) return claim;
-  // The store handed out another task than the one asked for: only take it if it is ours to run.
-  state.scheduler.requeue(wanted);
-  if (state.scheduler.stateOf(claim.task.id) !== 'ready') {
-    await store.release({ agent, task: claim.task.id, token: claim.token });
-    state.scheduler.block(wanted);
-    return undefined;
-  }
-  state.scheduler.start(claim.task.id);
-  return claim;
+  await completeTask(ctx, task, holder, prepared, { attempt, started, timed, record, fail, outcome, lease });
 }
 
 async function runAgent(ctx: AttemptContext, task: Task, attempt: number, prepared: PreparedWorkspace, holder: Holder): Promise<AttemptOutcome> {
   const prompt = buildPrompt(task, prepared, ctx.adapter.finishInstructions);
   const promptFile = join(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
   writeFileAtomic(promptFile, prompt);
-  // Keep the lease fresh while the agent works; a failed heartbeat means the claim was taken from
-  // us (recovered as stale): the attempt's result will then be refused by the store.
-  const heartbeat = setInterval(() => {
-    ctx.store.heartbeat(holder).catch(() => {});
-  }, ctx.heartbeatMs);
-  heartbeat.unref();
   try {
     return await ctx.adapter.run({
       taskId: task.id, title: task.title, role: task.role, prompt, promptFile, taskFile: task.file,
@@ -160,7 +148,6 @@ async function runAgent(ctx: AttemptContext, task: Task, attempt: number, prepar
       onStart: (pid: number) => recordAgentProcess(ctx.runDir, task.id, pid),
     });
   } finally {
-    clearInterval(heartbeat);
     forgetAgentProcess(ctx.runDir, task.id);
   }
 }
@@ -172,6 +159,7 @@ interface Settle {
   record: (status: AttemptRecord['status'], reason?: string, outcome?: AttemptOutcome) => AttemptRecord;
   fail: (entry: AttemptRecord, reason: string, countAttempt?: boolean) => Promise<void>;
   outcome: AttemptOutcome;
+  lease: { stop(): Promise<void> };
 }
 
 /** The agent exited 0: evidence as `complete` gathers it (commit, branch, scope), then the transition. */
@@ -189,6 +177,7 @@ async function completeTask(ctx: AttemptContext, task: Task, holder: Holder, pre
   try {
     // The branch and base travel with the evidence: a store shared through a git remote publishes them.
     const evidence = commit ? { branch: prepared.branch, base: prepared.base } : undefined;
+    await step.lease.stop();
     await step.timed('completeMs', () => ctx.store.complete({ ...holder, commit, summary: `${ctx.adapter.name} agent, attempt ${step.attempt}`, evidence }));
   } catch (error) {
     if (!isCode(error, 'E_NOT_HOLDER')) throw error;
@@ -203,16 +192,6 @@ async function completeTask(ctx: AttemptContext, task: Task, holder: Holder, pre
   if (commit) state.completedCommits.set(task.id, commit);
   state.scheduler.complete(task.id);
   view.event({ event: 'task-complete', task: task.id, agent: holder.agent, attempt: step.attempt, ms: entry.endedAt - step.started, commit: commit ?? '' });
-}
-
-/** Records the failure; undefined when the claim was already taken from us (recovered as stale). */
-async function failClaim(store: TaskBackend, holder: Holder, reason: string): Promise<Task | undefined> {
-  try {
-    return await store.fail({ ...holder, reason });
-  } catch (error) {
-    if (isCode(error, 'E_NOT_HOLDER', 'E_NOT_FOUND')) return undefined;
-    throw error;
-  }
 }
 
 function consecutiveRateLimits(attempts: readonly AttemptRecord[], id: string): number {

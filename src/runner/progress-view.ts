@@ -9,7 +9,11 @@ export type RunnerEvent =
   | { event: 'rate-limited'; task: string; agent: string; limit: number; delay_ms: number }
   | { event: 'budget-stop'; spent_usd: number; budget_usd: number }
   | { event: 'interrupted'; signal: string; released: string[] }
+  | { event: 'elsewhere'; task: string; state: string; by?: string | undefined }
+  | { event: 'recovered'; task: string; from: string; reason: string; to: string }
+  | { event: 'store-error'; reason: string }
   | { event: 'verify-start'; tasks: number }
+  | { event: 'verify-wait'; holder: string }
   | { event: 'run-end'; completed: number; total: number; makespan_ms: number };
 
 export interface ProgressView {
@@ -37,7 +41,11 @@ export function describeEvent(event: RunnerEvent): string {
     case 'rate-limited': return `${event.agent}: ${event.task} was rate limited; concurrency now ${event.limit}, pausing ${seconds(event.delay_ms)}`;
     case 'budget-stop': return `budget: $${event.spent_usd.toFixed(4)} spent of $${event.budget_usd}; no new attempts will start`;
     case 'interrupted': return `interrupted by ${event.signal}: agents stopped, ${event.released.length} claim(s) released, worktrees kept`;
+    case 'elsewhere': return `store: ${event.task} ${event.state} on another machine${event.by ? ` (${event.by})` : ''}`;
+    case 'recovered': return `store: took back ${event.task} from ${event.from} (${event.reason}); it is ${event.to}`;
+    case 'store-error': return `store: could not re-list it (${event.reason}); trying again at the next look`;
     case 'verify-start': return `verify: merging ${event.tasks} completed task(s)`;
+    case 'verify-wait': return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged`;
     case 'run-end': return `run: ${event.completed}/${event.total} completed in ${seconds(event.makespan_ms)}`;
   }
 }
@@ -87,6 +95,10 @@ class LiveView implements ProgressView {
         this.running.delete(event.agent);
         this.done++;
         this.durations.push(event.ms);
+        break;
+      case 'elsewhere':
+        if (event.state === 'completed') this.done++;
+        this.log.push(describeEvent(event));
         break;
       case 'task-fail':
         this.running.delete(event.agent);

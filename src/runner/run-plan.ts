@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { CliError, EXIT } from '../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
 import { resolveCommit } from '../repo/run-git.ts';
-import { verifyStore, type StoreVerifyReport } from '../git/verify-store.ts';
+import type { StoreVerifyReport } from '../git/verify-store.ts';
+import { listWorktreeRecords } from '../git/worktree-registry.ts';
 import type { CheckoutMode } from '../git/worktree-sparse.ts';
 import { parseDuration } from '../text/duration.ts';
 import { loadPlan } from '../plan/load-plan.ts';
@@ -14,26 +15,32 @@ import { reapOrphanAgents } from './orphan-agents.ts';
 import type { ProgressView } from './progress-view.ts';
 import { buildRunReport, formatRunReport, writeRunReport, type RunReport } from './run-report.ts';
 import { runTasks } from './runner.ts';
+import { verifyRun } from './run-verify.ts';
+import { sharedTiming } from './shared-run.ts';
 import { readProjectConfig } from '../repo/project-config.ts';
 import { gitTaskWorkspace } from './task-workspace.ts';
 
 // `run PLAN`: check and publish the plan, run its tasks with N agents, verify the merge behind the
 // test command, and leave a report next to the store. The steps are the same CLI verbs a person
 // would type (plan publish, worktree add, claim, complete, verify), so every intermediate state is
-// one `status` away and `run --resume` can pick up from any of them.
+// one `status` away and `run --resume` can pick up from any of them. On a store shared through a
+// git remote, runs on several machines share the plan (shared-run.ts, run-verify.ts).
 
 export const REPORT_FILE = 'run-report.json';
 
 export interface RunPlanOptions {
   cwd: string;
   tasksDir?: string | undefined;
+  /** --store: "local" or "git:<remote>"; default PARALLEL_STORE, else local. */
+  store?: string | undefined;
   env: NodeJS.ProcessEnv;
   planPath: string;
   /** Default: the count `plan check` recommends for this plan. */
   agents?: number | undefined;
   adapter: AgentAdapter;
   timeoutMs: number;
-  heartbeatMs?: number;
+  /** Default: 30 s on this machine's store; on a shared store a few minutes (each one is a push; shared-run.ts). */
+  heartbeatMs?: number | undefined;
   killGraceMs?: number;
   maxAttempts?: number | undefined;
   testCommand?: string | undefined;
@@ -68,7 +75,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const plan = await loadPlan(options.planPath);
   if (options.maxAttempts !== undefined) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
-  const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
+  const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, store: options.store, env: options.env });
   if (!(await store.exists())) await store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   const target = options.into ?? currentBranch(context.repoRoot);
@@ -81,7 +88,10 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
 
   const ids = plan.tasks.map((task) => task.id);
   const before = new Map((await store.list()).tasks.map((task) => [task.id, task]));
-  const started = ids.filter((id) => before.has(id) && before.get(id)!.state !== 'available');
+  // A shared store's plan is started by other machines too: joining it is the point. It "ran here"
+  // only where this machine has worktrees of its tasks.
+  const here = store.shared ? new Set(listWorktreeRecords(context.storeDir).records.map((record) => record.task)) : undefined;
+  const started = ids.filter((id) => before.has(id) && before.get(id)!.state !== 'available' && (here === undefined || here.has(id)));
   if (started.length > 0 && !options.resume) {
     throw new CliError('E_REFUSED', `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(', ')}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
@@ -103,6 +113,8 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   const estimates = new Map(plan.tasks.map((task) => [task.id, task.estimate ? parseDuration(task.estimate, { unitRequired: true }) : undefined]));
   const known = [...estimates.values()].filter((value): value is number => value !== undefined);
   const fallbackEstimate = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_LEASE_MS;
+  const shared = store.shared ? { staleAfterMs, ...sharedTiming(staleAfterMs) } : undefined;
 
   const outcome = await runTasks(
     { store, workspace: gitTaskWorkspace(context, runBase, options.checkout), adapter: options.adapter, view: options.view },
@@ -110,12 +122,13 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
       taskIds: ids,
       agents,
       timeoutMs: options.timeoutMs,
-      heartbeatMs: options.heartbeatMs ?? 30_000,
+      heartbeatMs: options.heartbeatMs ?? shared?.heartbeatMs ?? 30_000,
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
       ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
       budgetUsd: options.budgetUsd,
       signal: options.signal,
       estimateOf: (task) => estimates.get(task.id) ?? fallbackEstimate,
+      shared,
     },
   );
 
@@ -124,20 +137,17 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   if (outcome.interrupted) {
     verifyNote = 'not run: the run was interrupted (continue with --resume)';
   } else {
-    const allDone = outcome.tasks.every((task) => task.state === 'completed');
-    options.view.event({ event: 'verify-start', tasks: outcome.tasks.filter((task) => task.state === 'completed').length });
-    // A partial run is checked (conflicts, tests) but not merged: the target only ever moves to
-    // a state where the whole plan is done and tested.
-    verify = await verifyStore(context, store, {
+    ({ verify, note: verifyNote } = await verifyRun(context, store, outcome.tasks, {
       target,
       taskIds: ids,
-      dryRun: !allDone,
       keepWorktrees: options.keepWorktrees,
       cwd: options.cwd,
-      ...(options.testCommand ? { test: { command: options.testCommand, mode: 'once' as const, timeoutMs: options.testTimeoutMs ?? 10 * 60_000 } } : {}),
-      ...(options.emit ? { emit: options.emit } : {}),
-    });
-    if (!allDone) verifyNote = 'dry run: not every task completed, so the target was not moved';
+      test: options.testCommand ? { command: options.testCommand, mode: 'once', timeoutMs: options.testTimeoutMs ?? 10 * 60_000 } : undefined,
+      emit: options.emit,
+      view: options.view,
+      signal: options.signal,
+      pollMs: shared?.idlePollMs ?? 5_000,
+    }));
   }
   const runEndedAt = Date.now();
   const cleanupMs = verify?.cleanup_ms ?? 0;

@@ -17,6 +17,17 @@ export interface RunStateOptions {
   backoffMaxMs?: number | undefined;
   estimateOf: (task: Task) => number;
   now: () => number;
+  /** The store is shared with runners on other machines (shared-run.ts). */
+  shared?: boolean | undefined;
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+  }
+  return copy;
 }
 
 export class RunState {
@@ -25,6 +36,7 @@ export class RunState {
   readonly budget: Budget;
   readonly now: () => number;
   readonly tasks: ReadonlyMap<string, Task>;
+  readonly shared: boolean;
   /** Every attempt, in the order they ended. */
   readonly attempts: AttemptRecord[] = [];
   /** Tasks whose claim an interruption gave back. */
@@ -50,10 +62,13 @@ export class RunState {
   constructor(tasks: readonly Task[], workspace: TaskWorkspace, options: RunStateOptions) {
     this.workspace = workspace;
     this.now = options.now;
+    this.shared = options.shared === true;
     this.tasks = new Map(tasks.map((task) => [task.id, task]));
     this.scheduler = new DependencyScheduler(
       tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: options.estimateOf(task) })),
       tasks.filter((task) => task.state === 'completed').map((task) => task.id),
+      // Runners on other machines would all reach for the same task first: each takes ties in its own order.
+      this.shared ? shuffled(tasks.map((task) => task.id)) : undefined,
     );
     for (const task of tasks) {
       if (task.state === 'blocked') this.scheduler.block(task.id);
@@ -77,12 +92,27 @@ export class RunState {
     this.wakeup = new Promise<void>((resolve) => (this.wake = resolve));
   };
 
-  /** Resolves at the next notify, or when a rate-limit pause that holds back a start ends. */
-  nextEvent(): Promise<unknown> {
+  /** Resolves at the next notify, when a rate-limit pause that holds back a start ends, or after `atMostMs`. */
+  async nextEvent(atMostMs = Number.POSITIVE_INFINITY): Promise<void> {
     const pause = this.controller.pauseRemaining(this.now());
-    const waits: Promise<unknown>[] = [this.wakeup];
-    if (pause > 0 && this.freeAgents.length > 0) waits.push(new Promise((resolve) => setTimeout(resolve, pause)));
-    return Promise.race(waits);
+    const delay = Math.min(atMostMs, pause > 0 && this.freeAgents.length > 0 ? pause : Number.POSITIVE_INFINITY);
+    if (delay === Number.POSITIVE_INFINITY) return this.wakeup;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.wakeup, new Promise<void>((resolve) => (timer = setTimeout(resolve, delay)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The store took the task from this run: someone outside it holds or finished it. On a shared
+   * store that is another machine, and the next re-list says what became of it; on this machine's
+   * own store nobody else is meant to run the plan, so the run leaves it alone.
+   */
+  lose(id: string): void {
+    if (this.shared) this.scheduler.hold(id);
+    else this.scheduler.block(id);
   }
 
   hasFreeAgent(): boolean {

@@ -7,6 +7,7 @@ import { runAttempt, type AttemptContext } from './attempt.ts';
 import type { ProgressView } from './progress-view.ts';
 import { buildRunReport, type RunReport } from './run-report.ts';
 import { RunState } from './run-state.ts';
+import { StoreWatch, type SharedRunOptions } from './shared-run.ts';
 import type { TaskWorkspace } from './task-workspace.ts';
 
 export { agentName, buildPrompt } from './prompt.ts';
@@ -14,8 +15,9 @@ export { MAX_FREE_RATE_LIMITS } from './attempt.ts';
 
 // The headless runner: N agent slots pull tasks through the store (so `status`, hooks and a
 // resumed run all see the same truth) and the scheduler decides which ready task goes next. The
-// loop below has three steps, repeated until nothing can start and nothing runs: start what may
-// start, prepare the next worktrees ahead, wait for something to happen.
+// loop below has four steps, repeated until nothing can start, nothing runs and nothing is held
+// elsewhere: on a shared store, re-list it when due (shared-run.ts); start what may start; prepare
+// the next worktrees ahead; wait for something to happen.
 
 export type RunnerStore = TaskBackend;
 
@@ -34,6 +36,8 @@ export interface RunnerOptions {
   signal: AbortSignal;
   /** Estimate of a task in ms (for priority); tasks without one count as equal. */
   estimateOf?: (task: Task) => number;
+  /** The store is shared with runners on other machines: follow it (shared-run.ts). */
+  shared?: SharedRunOptions | undefined;
 }
 
 export interface RunnerDeps {
@@ -61,8 +65,10 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   const tasks = await planTasks(deps.store, options.taskIds);
   const state = new RunState(tasks, deps.workspace, {
     agents: options.agents, budgetUsd: options.budgetUsd, backoffBaseMs: options.backoffBaseMs, backoffMaxMs: options.backoffMaxMs,
-    estimateOf: options.estimateOf ?? (() => 1), now,
+    estimateOf: options.estimateOf ?? (() => 1), now, shared: options.shared !== undefined,
   });
+  const watch = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : undefined;
+  watch?.apply(tasks);
   const runDir = join(deps.store.localDir, 'runner');
   mkdirSync(runDir, { recursive: true });
   const ctx: AttemptContext = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
@@ -72,14 +78,17 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   try {
     for (;;) {
       const stopping = options.signal.aborted || state.failure !== undefined;
+      if (!stopping) watch?.poll();
       if (!stopping) startAttempts(ctx, options);
       if (!stopping) state.prepareAhead(options.agents);
-      if (state.running.size === 0 && (stopping || state.budget.exhausted || state.scheduler.next() === undefined)) break;
-      await state.nextEvent();
+      const idle = state.scheduler.next() === undefined && state.scheduler.count('held') === 0;
+      if (state.running.size === 0 && (stopping || state.budget.exhausted || idle)) break;
+      await state.nextEvent(watch?.dueIn());
     }
   } finally {
     options.signal.removeEventListener('abort', state.notify);
   }
+  await watch?.settle();
   await state.settle();
   if (state.failure !== undefined) throw state.failure;
 

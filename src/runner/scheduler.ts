@@ -49,7 +49,11 @@ export function bottomLevels(tasks: readonly SchedulableTask[]): Map<string, num
   return level;
 }
 
-export type TaskProgress = 'waiting' | 'ready' | 'running' | 'done' | 'blocked';
+/** `held`: a task another runner holds (a shared store); neither ours to start nor lost. */
+export type TaskProgress = 'waiting' | 'ready' | 'running' | 'done' | 'blocked' | 'held';
+
+/** What the store says of a task this runner is not running: the scheduler follows it. */
+export type StoreVerdict = 'done' | 'blocked' | 'held' | 'open';
 
 /**
  * Tracks which tasks may start. A task is ready when every dependency inside the set is done
@@ -61,12 +65,15 @@ export class DependencyScheduler {
   private readonly unmetDeps = new Map<string, Set<string>>();
   private readonly dependents = new Map<string, string[]>();
   private readonly order: string[];
+  private readonly tieRank: Map<string, number>;
 
-  constructor(tasks: readonly SchedulableTask[], alreadyDone: Iterable<string> = []) {
+  /** `tieOrder`: the order equal priorities are taken in (default: plan order). */
+  constructor(tasks: readonly SchedulableTask[], alreadyDone: Iterable<string> = [], tieOrder?: readonly string[]) {
     this.priority = bottomLevels(tasks);
     const ids = new Set(tasks.map((task) => task.id));
     const done = new Set(alreadyDone);
     this.order = tasks.map((task) => task.id);
+    this.tieRank = new Map((tieOrder ?? this.order).map((id, index) => [id, index]));
     for (const task of tasks) {
       this.dependents.set(task.id, []);
     }
@@ -78,11 +85,11 @@ export class DependencyScheduler {
     }
   }
 
-  /** Ready tasks, longest remaining path first; ties keep plan order so runs are reproducible. */
+  /** Ready tasks, longest remaining path first; ties in the tie order (plan order unless given: reproducible runs). */
   ready(): string[] {
     return this.order
       .filter((id) => this.state.get(id) === 'ready')
-      .sort((a, b) => this.priority.get(b)! - this.priority.get(a)! || this.order.indexOf(a) - this.order.indexOf(b));
+      .sort((a, b) => this.priority.get(b)! - this.priority.get(a)! || (this.tieRank.get(a) ?? 0) - (this.tieRank.get(b) ?? 0));
   }
 
   next(): string | undefined {
@@ -97,6 +104,28 @@ export class DependencyScheduler {
   /** The task finished for good: its dependents may become ready. */
   complete(id: string): void {
     this.expect(id, 'running');
+    this.markDone(id);
+  }
+
+  /**
+   * Someone else's word on a task this runner is not running (another machine on a shared
+   * store): done, blocked, held elsewhere, or open again (ready once its dependencies are done).
+   * A task running here is this runner's to settle, and a done task stays done.
+   */
+  follow(id: string, verdict: StoreVerdict): void {
+    const current = this.state.get(id);
+    if (current === undefined || current === 'running' || current === 'done') return;
+    if (verdict === 'done') this.markDone(id);
+    else if (verdict === 'open') this.state.set(id, this.unmetDeps.get(id)!.size === 0 ? 'ready' : 'waiting');
+    else this.state.set(id, verdict);
+  }
+
+  /** Another runner holds the task: it waits for the store to say what became of it. */
+  hold(id: string): void {
+    if (this.state.get(id) !== 'done') this.state.set(id, 'held');
+  }
+
+  private markDone(id: string): void {
     this.state.set(id, 'done');
     for (const next of this.dependents.get(id)!) {
       const unmet = this.unmetDeps.get(next)!;
@@ -130,9 +159,9 @@ export class DependencyScheduler {
     return this.state.size;
   }
 
-  /** Nothing is running and nothing can start: the run is over (possibly with unreachable tasks). */
+  /** Nothing is running, nothing can start, and nobody else holds a task: the run is over (possibly with unreachable tasks). */
   finished(): boolean {
-    return this.count('running') === 0 && this.count('ready') === 0;
+    return this.count('running') === 0 && this.count('ready') === 0 && this.count('held') === 0;
   }
 
   /** Tasks that can never start because a dependency is blocked. */

@@ -167,9 +167,12 @@ export interface SharedRemote {
   fetchBranch(branch: string): Promise<string | undefined>;
   /** Moves the branch on the remote from `expected` to its descendant `next` only if it still is `expected` (a lease); false when someone pushed meanwhile. */
   publishBranch(branch: string, expected: string, next: string): Promise<boolean>;
-  /** Takes the store-wide verify lock, or throws E_REFUSED naming who holds it. */
+  /** Takes the store-wide verify lock, or throws E_REFUSED naming who holds it (details: `reason` VERIFY_BUSY, `holder`). */
   lockVerify(): Promise<{ release(): Promise<void> }>;
 }
+
+/** The `reason` in the details of lockVerify's refusal: another verify holds the lock now. */
+export const VERIFY_BUSY = 'verify-busy';
 
 export interface TaskBackend {
   /** The store as people should read it: "_tasks/ at <dir>" or "git:origin (<url>)". */

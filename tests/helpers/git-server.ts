@@ -49,6 +49,8 @@ export interface GitDaemon {
   kill(): void;
   /** Starts it again on the same port. */
   restart(): Promise<void>;
+  /** Connections served so far, from the daemon's log: pushes (receive-pack) and fetches (upload-pack). */
+  requests(): { pushes: number; fetches: number };
   stop(): Promise<void>;
 }
 
@@ -56,21 +58,26 @@ export interface GitDaemon {
 export async function startGitDaemon(base: string): Promise<GitDaemon> {
   let child: ChildProcess | undefined;
   let port = 0;
+  const served = { pushes: 0, fetches: 0 };
   const launch = async (): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       port = port || (await freePort());
       const started = spawn('git', ['daemon', '--verbose', '--reuseaddr', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${base}`, '--export-all', '--enable=receive-pack', '--informative-errors', base], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
       const ready = await new Promise<boolean>((resolve) => {
-        let text = '';
+        let partial = '';
         started.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-          text += chunk;
-          if (text.includes('Ready to rumble')) resolve(true);
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop()!;
+          for (const line of lines) {
+            if (line.includes('Ready to rumble')) resolve(true);
+            if (line.includes('Request receive-pack for ')) served.pushes++;
+            if (line.includes('Request upload-pack for ')) served.fetches++;
+          }
         });
         started.once('exit', () => resolve(false));
       });
       if (ready) {
         child = started;
-        started.stderr!.resume();
         return;
       }
       // The port was taken between freePort and bind: another one.
@@ -88,6 +95,7 @@ export async function startGitDaemon(base: string): Promise<GitDaemon> {
     get pid() { return child!.pid!; },
     url: (name = 'shared') => `git://127.0.0.1:${port}/${name}.git`,
     kill: () => killGroup('SIGKILL'),
+    requests: () => ({ ...served }),
     restart: async () => {
       const old = child;
       if (old && old.exitCode === null && old.signalCode === null) await new Promise((resolve) => old.once('exit', resolve));

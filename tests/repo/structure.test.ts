@@ -50,6 +50,23 @@ describe('repository rules', () => {
     for (const [code, meaning] of Object.entries(EXIT_MEANINGS)) expect(readme).toContain(`| ${code} | ${meaning} |`);
   });
 
+  it('the GitHub Actions worker template parses and calls the CLI with flags it has', async () => {
+    const { parseYaml } = await import('../../src/text/yaml.ts');
+    const { COMMANDS } = await import('../../src/cli/command-table.ts');
+    const { GLOBAL_OPTIONS } = await import('../../src/cli/args.ts');
+    const path = 'templates/github-actions/parallel-agents.yml';
+    const workflow = parseYaml(readFileSync(join(REPO_ROOT, path), 'utf8'), path, 'fix the template') as { jobs: Record<string, { steps: { run?: string }[] }> };
+    const calls = Object.values(workflow.jobs).flatMap((job) => job.steps.flatMap((step) => (step.run ?? '').split('\n'))).filter((line) => line.startsWith('parallel-agents '));
+    expect(calls.some((line) => line.startsWith('parallel-agents run '))).toBe(true);
+    for (const line of calls) {
+      const words = line.split(' ').slice(1);
+      const name = words[0]! in COMMANDS ? words[0]! : `${words[0]} ${words[1]}`;
+      const { command } = await COMMANDS[name]!.load();
+      const known = new Set([...Object.keys(command.options), ...Object.keys(GLOBAL_OPTIONS)]);
+      expect(words.filter((word) => word.startsWith('--')).map((word) => word.slice(2)).filter((flag) => !known.has(flag)), line).toStrictEqual([]);
+    }
+  });
+
   it("the README's command table names every command", async () => {
     const { COMMANDS } = await import('../../src/cli/command-table.ts');
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');

@@ -90,6 +90,34 @@ describe('DependencyScheduler', () => {
     expect(scheduler.unreachable()).toEqual(['b']);
   });
 
+  it('follows the store for tasks it is not running: done elsewhere frees dependents, held ones keep the run open', () => {
+    const scheduler = new DependencyScheduler(dag([
+      ['a', 1, []],
+      ['b', 1, []],
+      ['c', 1, ['a', 'b']],
+    ]));
+    scheduler.start('a');
+    scheduler.follow('b', 'held');
+    // A task running here is this runner's to settle, whatever a re-list said a moment ago.
+    scheduler.follow('a', 'held');
+    expect([scheduler.stateOf('a'), scheduler.stateOf('b'), scheduler.stateOf('c')]).toEqual(['running', 'held', 'waiting']);
+    scheduler.complete('a');
+    expect(scheduler.finished()).toBe(false);
+    // Released by the other machine (open again), then finished there.
+    scheduler.follow('b', 'open');
+    expect(scheduler.ready()).toEqual(['b']);
+    scheduler.follow('b', 'done');
+    expect(scheduler.ready()).toEqual(['c']);
+    // A done task stays done; a lost claim waits for the store's word.
+    scheduler.follow('b', 'open');
+    expect(scheduler.stateOf('b')).toBe('done');
+    scheduler.start('c');
+    scheduler.hold('c');
+    expect(scheduler.finished()).toBe(false);
+    scheduler.follow('c', 'blocked');
+    expect(scheduler.finished()).toBe(true);
+  });
+
   it('treats already completed tasks as done (resume)', () => {
     const scheduler = new DependencyScheduler(dag([
       ['a', 1, []],

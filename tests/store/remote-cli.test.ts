@@ -107,6 +107,19 @@ describe('the CLI with --store git:<remote>', () => {
     expect(cli(a, 'verify', '--into', 'main').stdout).toMatch(/nothing to merge into main/);
   });
 
+  it('a task finished on another machine is merged from its recorded commit, not from a worktree this machine prepared for it', () => {
+    const shared = setup();
+    const a = shared.machine('a');
+    cli(a, 'add', '--id', 'both', '--title', 'Both', '--files', 'src/both.txt');
+    // a prepared a worktree for the task (a runner preparing ahead), then b did the task.
+    expect(cli(a, 'worktree', 'add', '--task', 'both').exitCode).toBe(0);
+    doTask(shared.machine('b'), 'bob', 'both', 'src/both.txt', 'by b\n');
+    const verify = cli(a, 'verify', '--into', 'main');
+    expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/MERGED 1 task\(s\) into main/);
+    expect(gitIn(shared.bare, 'show', 'main:src/both.txt')).toBe('by b');
+  });
+
   it('verify racing a push to the target: the target keeps the racer\'s commit, verify exits 1 and says why', () => {
     const shared = setup();
     const a = shared.machine('a');

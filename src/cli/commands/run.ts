@@ -44,9 +44,9 @@ export const command = defineCommand('run', {
     checkout: { type: 'string', value: 'auto|full|scoped', help: "what each task's worktree checks out (see worktree add; default auto)" },
     'keep-worktrees': { type: 'boolean', help: "keep the merged tasks' worktrees and branches" },
     resume: { type: 'boolean', help: 'continue a run whose plan is already published, recovering its stale claims' },
-    heartbeat: { type: 'string', value: '30s', help: "renew each running task's lease this often (default 30s)" },
+    heartbeat: { type: 'string', value: '30s', help: "renew each running task's lease this often (default 30s; on a git-remote store 5m, or a third of --stale-after if shorter: each one is a push)" },
     backoff: { type: 'string', value: '2s', help: 'the first wait after a rate limit, doubled each time (default 2s)' },
-    'stale-after': { type: 'string', value: '30m', help: 'with --resume: take back claims with no heartbeat for this long (default 30m)' },
+    'stale-after': { type: 'string', value: '30m', help: 'take back claims with no heartbeat for this long: with --resume, and on a git-remote store while the run works (default 30m; give every machine the same)' },
   },
   allowPositionals: true,
   async run(ctx) {
@@ -67,7 +67,8 @@ export const command = defineCommand('run', {
       testCommand: stringOption(ctx.values, 'test'),
       testTimeoutMs: durationOption(ctx.values, 'test-timeout', 10 * 60_000),
       budgetUsd: budgetOption(ctx),
-      heartbeatMs: durationOption(ctx.values, 'heartbeat', 30_000),
+      // Absent: the run picks it (a shared store heartbeats less often: each one is a push).
+      heartbeatMs: stringOption(ctx.values, 'heartbeat') === undefined ? undefined : durationOption(ctx.values, 'heartbeat', 30_000),
       backoffBaseMs: durationOption(ctx.values, 'backoff', 2000),
       staleAfterMs: durationOption(ctx.values, 'stale-after', 30 * 60_000),
     };
@@ -88,6 +89,7 @@ export const command = defineCommand('run', {
         startedAt: Date.now() - process.uptime() * 1000,
         cwd: ctx.cwd,
         tasksDir: stringOption(ctx.values, 'tasks-dir'),
+        store: stringOption(ctx.values, 'store'),
         env: ctx.env,
         planPath,
         agents,

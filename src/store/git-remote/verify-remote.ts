@@ -3,7 +3,7 @@ import { describeProcess, processLiveness, type ProcessIdentity } from '../../pr
 import { resolveCommit, runGitAsync } from '../../repo/run-git.ts';
 import { formatDuration } from '../../text/duration.ts';
 import { randomHex } from '../../text/fingerprint.ts';
-import type { SharedRemote } from '../backend.ts';
+import { VERIFY_BUSY, type SharedRemote } from '../backend.ts';
 import { DEFAULT_LEASE_MS } from '../rules.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
 import { VERIFY_LOCK } from './layout.ts';
@@ -92,7 +92,7 @@ export class VerifyRemote implements SharedRemote {
         const dead = body.holder !== undefined && processLiveness(body.holder) === 'gone';
         if (!dead && silent <= DEFAULT_LEASE_MS) {
           const who = body.holder ? `pid ${body.holder.pid} on host ${body.holder.host}` : 'an unknown process';
-          throw new CliError('E_REFUSED', `another verify is merging through ${this.remote} (${who}, since ${body.at ?? '?'} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`);
+          throw new CliError('E_REFUSED', `another verify is merging through ${this.remote} (${who}, since ${body.at ?? '?'} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`, { reason: VERIFY_BUSY, holder: who });
         }
       }
       const commit = store.writer().lock(held?.commit, me, nonce);
