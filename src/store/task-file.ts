@@ -1,5 +1,6 @@
 import { CliError } from '../errors.ts';
 import { parseYaml } from '../text/yaml.ts';
+import type { Task, TaskState } from './backend.ts';
 import { describeIssues, quickParseFrontmatter, taskFrontmatterSchema, type TaskFrontmatter } from './task-schema.ts';
 
 // Task files are Markdown with YAML frontmatter. We write every value as JSON (valid YAML flow
@@ -68,6 +69,37 @@ export function parseTaskText(text: string, file: string): ParsedTask {
     throw new CliError('E_INVALID', `${file}: ${describeIssues(result.error)}`);
   }
   return { frontmatter: result.data, body: split.body };
+}
+
+/**
+ * The task a parsed file holds, in a given state and place; each backend adds its claim (liveness
+ * comes from different evidence: a file's times, a ref seen unchanged). One mapping, so a field
+ * added to the format reaches every store.
+ */
+export function taskOf(parsed: ParsedTask, state: TaskState, file: string): Task {
+  const fm = parsed.frontmatter;
+  return {
+    id: fm.id,
+    title: fm.title,
+    role: fm.role,
+    files: fm.files,
+    reads: fm.reads,
+    depends_on: fm.depends_on,
+    attempts: fm.attempts,
+    max_attempts: fm.max_attempts,
+    estimate: fm.estimate,
+    check: fm.check,
+    plan: fm.plan,
+    commit: fm.commit,
+    summary: fm.summary,
+    completed_by: fm.completed_by,
+    completed_at: fm.completed_at,
+    last_error: fm.last_error,
+    base: typeof fm.base === 'string' ? fm.base : undefined,
+    body: parsed.body,
+    state,
+    file,
+  };
 }
 
 export function serializeTask(frontmatter: Record<string, unknown>, body: string): string {

@@ -147,4 +147,16 @@ describe.each(backends)('the task protocol on $name', (backend) => {
     await addTasks(b.store, [{ id: 'two', depends_on: ['one'] }, { id: 'three', depends_on: ['two'] }]);
     expect((await a.store.list()).tasks.map((task) => task.id)).toStrictEqual(['one', 'three', 'two']);
   });
+
+  it('keeps every field a task was added with, as another machine reads it', async () => {
+    const shared = await backend.create();
+    const [a, b] = [shared.machine(), shared.machine()];
+    const spec = {
+      id: 'full', title: 'every field', role: 'backend', files: ['src/api/**'], reads: ['docs/**'], max_attempts: 5,
+      estimate: '20m', check: 'npm test -- api', plan: 'release', body: 'Do the **thing**.\n',
+    };
+    await a.store.add([{ id: 'dep', title: 'dependency' }, { ...spec, depends_on: ['dep'] }]);
+    const read = await b.store.get('full');
+    expect(read).toMatchObject({ ...spec, depends_on: ['dep'], attempts: 0, state: 'available' });
+  });
 });

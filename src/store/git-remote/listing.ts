@@ -1,7 +1,7 @@
 import { processLiveness } from '../../process/liveness.ts';
 import { formatDuration } from '../../text/duration.ts';
 import type { StaleClaim, Task, TaskProblem } from '../backend.ts';
-import type { ParsedTask } from '../task-file.ts';
+import { taskOf, type ParsedTask } from '../task-file.ts';
 import type { StoreClock } from './clock.ts';
 import type { ClaimRecord } from './records.ts';
 import type { ReadTask, Snapshot, TaskEntry } from './snapshot.ts';
@@ -45,28 +45,7 @@ function wallTime(seen: Seen | undefined, key: string): number {
 }
 
 export function toTask(entry: TaskEntry, parsed: ParsedTask, where: string, seen?: Seen): Task {
-  const fm = parsed.frontmatter;
-  const task: Task = {
-    id: fm.id,
-    title: fm.title,
-    role: fm.role,
-    files: fm.files,
-    reads: fm.reads,
-    depends_on: fm.depends_on,
-    attempts: fm.attempts,
-    max_attempts: fm.max_attempts,
-    estimate: fm.estimate,
-    plan: fm.plan,
-    commit: fm.commit,
-    summary: fm.summary,
-    completed_by: fm.completed_by,
-    completed_at: fm.completed_at,
-    last_error: fm.last_error,
-    base: typeof fm.base === 'string' ? fm.base : undefined,
-    body: parsed.body,
-    state: entry.record!.state,
-    file: where,
-  };
+  const task = taskOf(parsed, entry.record!.state, where);
   const claim: ClaimRecord | undefined = entry.record!.state === 'claimed' ? entry.record!.claim : undefined;
   if (claim) {
     // For display, the claimer's own stamp (its clock); staleness never reads it (staleness()).

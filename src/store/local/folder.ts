@@ -4,7 +4,7 @@ import { CliError } from '../../errors.ts';
 import { isMissing, type FsPort } from '../../fs/fs-port.ts';
 import { pathBelow } from '../../fs/path-inside.ts';
 import { TASK_STATES, type Task, type TaskProblem, type TaskState } from '../backend.ts';
-import { parseTaskText, type ParsedTask } from '../task-file.ts';
+import { parseTaskText, taskOf, type ParsedTask } from '../task-file.ts';
 import { claimFileName, idOfTaskFile, parseClaimFileName, taskFileName, type ClaimName } from './names.ts';
 
 // Reading the local store: one folder per state, one Markdown file per task. Anything that cannot
@@ -47,28 +47,7 @@ export class StoreFolder {
 
   /** The task a file holds; a claim's liveness comes from the file's times (a heartbeat touches them). */
   toTask(parsed: ParsedTask, where: TaskLocation): Task {
-    const fm = parsed.frontmatter;
-    const task: Task = {
-      id: fm.id,
-      title: fm.title,
-      role: fm.role,
-      files: fm.files,
-      reads: fm.reads,
-      depends_on: fm.depends_on,
-      attempts: fm.attempts,
-      max_attempts: fm.max_attempts,
-      estimate: fm.estimate,
-      check: fm.check,
-      plan: fm.plan,
-      commit: fm.commit,
-      summary: fm.summary,
-      completed_by: fm.completed_by,
-      completed_at: fm.completed_at,
-      last_error: fm.last_error,
-      body: parsed.body,
-      state: where.state,
-      file: where.path,
-    };
+    const task = taskOf(parsed, where.state, where.path);
     if (where.claim) {
       const claim = where.claim;
       let heartbeatAt = claim.claimedAt;
