@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,12 +7,12 @@ import { runGit, runGitAsync } from '../repo/run-git.ts';
 import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
 import type { IntegrationStep } from './integrate.ts';
 import { prepareWorktree } from './worktree-setup.ts';
+import { runShell, tailOf } from '../process/run-shell.ts';
 
 // The user's test command (their own input, run through `sh -c` like a Makefile line) runs in a
 // temporary detached worktree of the integration commit, never in the user's or an agent's tree.
 
 export const OUTPUT_TAIL_LINES = 40;
-const OUTPUT_KEEP_BYTES = 64 * 1024;
 
 export interface TestRun {
   /** The task whose merge produced the tested commit; "(target)" for the target itself. */
@@ -135,53 +134,12 @@ async function runTestAt(worktree: string, task: string, commit: string, options
   }
   options.onRun?.('start', { task, commit });
   const started = Date.now();
-  const outcome = await runShell(options.command, worktree, {
-    ...env,
-    PARALLEL_VERIFY_TASK: task,
-    PARALLEL_VERIFY_COMMIT: commit,
-  }, options.timeoutMs);
-  const run: TestRun = { task, commit, exit_code: outcome.exitCode, signal: outcome.signal, duration_ms: Date.now() - started, output_tail: tailLines(outcome.output, OUTPUT_TAIL_LINES) };
+  const outcome = await runShell(options.command, {
+    cwd: worktree,
+    env: { ...env, PARALLEL_VERIFY_TASK: task, PARALLEL_VERIFY_COMMIT: commit },
+    timeoutMs: options.timeoutMs,
+  });
+  const run: TestRun = { task, commit, exit_code: outcome.exitCode, signal: outcome.signal, duration_ms: Date.now() - started, output_tail: tailOf(outcome.output, OUTPUT_TAIL_LINES) };
   options.onRun?.('end', run);
   return run;
-}
-
-function runShell(command: string, cwd: string, extraEnv: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; signal: string | null; output: string }> {
-  return new Promise((resolve) => {
-    // Its own process group: a timeout must stop what the command started (npm, node, a server),
-    // not only the shell, or the pipes stay open and verify waits for them.
-    const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const killGroup = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    };
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => {
-      output += `\n[parallel-agents] test command timed out after ${Math.round(timeoutMs / 1000)} s\n`;
-      killGroup();
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ exitCode: 127, signal: null, output: `${output}\n${error.message}` });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      // Whatever the command left running in the background goes with it.
-      killGroup();
-      resolve({ exitCode: code ?? 128, signal: signal ?? null, output });
-    });
-  });
-}
-
-export function tailLines(text: string, lines: number): string {
-  const all = text.replace(/\s+$/, '').split('\n');
-  return all.slice(-lines).join('\n');
 }

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 
-// A command the user declared (a project's set-up or check, never task text) runs through `sh -c`
-// like a Makefile line, in its own process group: a timeout must stop everything it started (npm,
-// node, a dev server), not only the shell, or the pipes stay open and the caller waits for them.
+// A command the user declared (a project's set-up, a check, verify's test command; never task
+// text) runs through `sh -c` like a Makefile line, in its own process group: a timeout must stop
+// everything it started (npm, node, a dev server), not only the shell, or the pipes stay open and
+// the caller waits for them.
 
 const OUTPUT_KEEP_BYTES = 64 * 1024;
 
