@@ -4343,6 +4343,31 @@ function parseTaskText(text, file) {
   }
   return { frontmatter: result.data, body: split.body };
 }
+function taskOf(parsed, state, file) {
+  const fm = parsed.frontmatter;
+  return {
+    id: fm.id,
+    title: fm.title,
+    role: fm.role,
+    files: fm.files,
+    reads: fm.reads,
+    depends_on: fm.depends_on,
+    attempts: fm.attempts,
+    max_attempts: fm.max_attempts,
+    estimate: fm.estimate,
+    check: fm.check,
+    plan: fm.plan,
+    commit: fm.commit,
+    summary: fm.summary,
+    completed_by: fm.completed_by,
+    completed_at: fm.completed_at,
+    last_error: fm.last_error,
+    base: typeof fm.base === "string" ? fm.base : void 0,
+    body: parsed.body,
+    state,
+    file
+  };
+}
 function serializeTask(frontmatter, body) {
   const lines3 = ["---"];
   const seen = /* @__PURE__ */ new Set();
@@ -4526,28 +4551,7 @@ function wallTime(seen, key) {
   return first === void 0 ? now : now - (seen.clock.monotonic() - first);
 }
 function toTask(entry, parsed, where2, seen) {
-  const fm = parsed.frontmatter;
-  const task = {
-    id: fm.id,
-    title: fm.title,
-    role: fm.role,
-    files: fm.files,
-    reads: fm.reads,
-    depends_on: fm.depends_on,
-    attempts: fm.attempts,
-    max_attempts: fm.max_attempts,
-    estimate: fm.estimate,
-    plan: fm.plan,
-    commit: fm.commit,
-    summary: fm.summary,
-    completed_by: fm.completed_by,
-    completed_at: fm.completed_at,
-    last_error: fm.last_error,
-    base: typeof fm.base === "string" ? fm.base : void 0,
-    body: parsed.body,
-    state: entry.record.state,
-    file: where2
-  };
+  const task = taskOf(parsed, entry.record.state, where2);
   const claim2 = entry.record.state === "claimed" ? entry.record.claim : void 0;
   if (claim2) {
     const stamped = Date.parse(claim2.at);
@@ -4592,6 +4596,7 @@ var init_listing = __esm({
     "use strict";
     init_liveness();
     init_duration();
+    init_task_file();
   }
 });
 
@@ -5996,28 +6001,7 @@ var init_folder = __esm({
       }
       /** The task a file holds; a claim's liveness comes from the file's times (a heartbeat touches them). */
       toTask(parsed, where2) {
-        const fm = parsed.frontmatter;
-        const task = {
-          id: fm.id,
-          title: fm.title,
-          role: fm.role,
-          files: fm.files,
-          reads: fm.reads,
-          depends_on: fm.depends_on,
-          attempts: fm.attempts,
-          max_attempts: fm.max_attempts,
-          estimate: fm.estimate,
-          check: fm.check,
-          plan: fm.plan,
-          commit: fm.commit,
-          summary: fm.summary,
-          completed_by: fm.completed_by,
-          completed_at: fm.completed_at,
-          last_error: fm.last_error,
-          body: parsed.body,
-          state: where2.state,
-          file: where2.path
-        };
+        const task = taskOf(parsed, where2.state, where2.path);
         if (where2.claim) {
           const claim2 = where2.claim;
           let heartbeatAt = claim2.claimedAt;
@@ -12455,59 +12439,19 @@ async function runTestAt(worktree, task, commit, options, env, fresh) {
   }
   options.onRun?.("start", { task, commit });
   const started = Date.now();
-  const outcome = await runShell2(options.command, worktree, {
-    ...env,
-    PARALLEL_VERIFY_TASK: task,
-    PARALLEL_VERIFY_COMMIT: commit
-  }, options.timeoutMs);
-  const run = { task, commit, exit_code: outcome.exitCode, signal: outcome.signal, duration_ms: Date.now() - started, output_tail: tailLines(outcome.output, OUTPUT_TAIL_LINES) };
+  const outcome = await runShell(options.command, {
+    cwd: worktree,
+    env: { ...env, PARALLEL_VERIFY_TASK: task, PARALLEL_VERIFY_COMMIT: commit },
+    timeoutMs: options.timeoutMs
+  });
+  const run = { task, commit, exit_code: outcome.exitCode, signal: outcome.signal, duration_ms: Date.now() - started, output_tail: tailOf(outcome.output, OUTPUT_TAIL_LINES) };
   options.onRun?.("end", run);
   return run;
 }
-function runShell2(command26, cwd, extraEnv, timeoutMs) {
-  return new Promise((resolve11) => {
-    const child = (0, import_node_child_process2.spawn)("sh", ["-c", command26], { cwd, env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const killGroup2 = () => {
-      try {
-        if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-    };
-    let output = "";
-    const keep = (chunk) => {
-      output += chunk.toString("utf8");
-      if (output.length > OUTPUT_KEEP_BYTES2 * 2) output = output.slice(-OUTPUT_KEEP_BYTES2);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    const timer = setTimeout(() => {
-      output += `
-[parallel-agents] test command timed out after ${Math.round(timeoutMs / 1e3)} s
-`;
-      killGroup2();
-    }, timeoutMs);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolve11({ exitCode: 127, signal: null, output: `${output}
-${error.message}` });
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      killGroup2();
-      resolve11({ exitCode: code ?? 128, signal: signal ?? null, output });
-    });
-  });
-}
-function tailLines(text, lines3) {
-  const all = text.replace(/\s+$/, "").split("\n");
-  return all.slice(-lines3).join("\n");
-}
-var import_node_child_process2, import_node_fs31, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, OUTPUT_KEEP_BYTES2, TARGET_LABEL;
+var import_node_fs31, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
-    import_node_child_process2 = require("node:child_process");
     import_node_fs31 = require("node:fs");
     import_node_path39 = require("node:path");
     import_node_crypto2 = require("node:crypto");
@@ -12516,8 +12460,8 @@ var init_test_gate = __esm({
     init_run_git();
     init_worktree();
     init_worktree_setup();
+    init_run_shell();
     OUTPUT_TAIL_LINES = 40;
-    OUTPUT_KEEP_BYTES2 = 64 * 1024;
     TARGET_LABEL = "(target)";
   }
 });
@@ -12890,7 +12834,7 @@ function startAgentProcess(launch) {
   const started = Date.now();
   const [program, ...args] = launch.argv;
   if (program === void 0) throw new Error("agent command is empty");
-  const child = (0, import_node_child_process3.spawn)(program, args, {
+  const child = (0, import_node_child_process2.spawn)(program, args, {
     cwd: launch.cwd,
     env: { ...process.env, ...launch.env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -12975,11 +12919,11 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process3, import_node_fs32, STDERR_TAIL_BYTES;
+var import_node_child_process2, import_node_fs32, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
+    import_node_child_process2 = require("node:child_process");
     import_node_fs32 = require("node:fs");
     STDERR_TAIL_BYTES = 4096;
   }
