@@ -48,6 +48,8 @@ export interface RunPlanOptions {
   testTimeoutMs?: number;
   budgetUsd?: number | undefined;
   resume: boolean;
+  /** Publish even while unfinished tasks of another plan are in the store (publish-plan.ts). */
+  allowMixed?: boolean | undefined;
   /** Branch verify merges into; default the main worktree's current branch. */
   into?: string | undefined;
   /** What each task's worktree checks out (worktree-sparse.ts); default auto. */
@@ -107,7 +109,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     options.emit?.({ event: 'resume', reaped, recovered: recovered.recovered.map((claim) => claim.id) },
       `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ''}`);
   }
-  const published = await publishPlan(store, plan);
+  const published = await publishPlan(store, plan, { allowMixed: options.allowMixed, run: { maxAttempts: options.maxAttempts } });
   options.emit?.({ event: 'publish', plan: published.plan, published: published.published, skipped: published.skipped },
     `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`);
   const agents = options.agents ?? published.analysis.agents.recommended;
