@@ -42,11 +42,14 @@ export async function verifyStore(context: RepoContext, store: TaskBackend, opti
 /**
  * Once merged, the tasks' worktrees and branches go, judged against the local target (the
  * worktree-cleanup rules keep anything it lacks behind a backup ref). On a shared store the merge
- * is on the remote first: while the local target has not come along, they all stay.
+ * is on the remote first: while the local target has not come along, they all stay. There, a
+ * verify that finds every task's work already on the remote (another machine merged it) cleans
+ * up the same way, so a run ends alike on every machine.
  */
 async function removeMerged(context: RepoContext, report: StoreVerifyReport, options: StoreVerifyOptions): Promise<StoreVerifyReport> {
   const started = Date.now();
-  if (report.status !== 'merged' || options.keepWorktrees || report.cleanup.length === 0) return report;
+  const mergedElsewhere = report.status === 'nothing-to-merge' && report.remote !== undefined && !options.dryRun;
+  if ((report.status !== 'merged' && !mergedElsewhere) || options.keepWorktrees || report.cleanup.length === 0) return report;
   if (!gitTest(['merge-base', '--is-ancestor', report.target.after, branchRefName(options.target)], { cwd: context.repoRoot })) {
     report.cleanup = report.cleanup.map((entry) => ({ ...entry, reason: `the local ${options.target} does not have the merge yet (git pull --ff-only brings it, then remove it)` }));
     return report;

@@ -11,6 +11,8 @@ import type { Plan } from './plan-schema.ts';
 export interface PublishOptions extends CheckPlanOptions {
   /** Publish even while tasks of another plan are unfinished. */
   allowMixed?: boolean | undefined;
+  /** Set by `run`: its --max-attempts (undefined when not given) replaces every task's max_attempts. */
+  run?: { maxAttempts: number | undefined } | undefined;
   /** Set on the second look after losing a race to another publish. */
   raced?: boolean | undefined;
 }
@@ -41,6 +43,20 @@ function difference(existing: Task, input: TaskInput): string | undefined {
   if (existing.max_attempts !== input.max_attempts) return 'max_attempts';
   if (existing.body.trim() !== (input.body ?? '').trim()) return 'prompt';
   return undefined;
+}
+
+/**
+ * max_attempts differs most often because machines joining one shared run were started with
+ * different --max-attempts (it overrides the plan's value): the refusal names where each value came from.
+ */
+function maxAttemptsRefusal(existing: Task, input: TaskInput, options: PublishOptions): string {
+  const ours = input.max_attempts ?? 'the default';
+  const head = `task "${input.id}" already exists (${existing.state}) with max_attempts ${existing.max_attempts}`;
+  if (!options.run) {
+    return `${head}, but the plan gives ${ours} (a run with --max-attempts may have published it); set max_attempts: ${existing.max_attempts} on the task in the plan, or rename the task`;
+  }
+  const source = options.run.maxAttempts !== undefined ? `--max-attempts ${ours}` : `no --max-attempts, and the plan's max_attempts is ${ours}`;
+  return `${head}, but this run has ${source}; start every machine joining the run with the same --max-attempts (here --max-attempts ${existing.max_attempts})`;
 }
 
 export async function publishPlan(store: Pick<TaskBackend, 'list' | 'add' | 'description'>, plan: Plan, options: PublishOptions = {}): Promise<PublishResult> {
@@ -95,11 +111,10 @@ export async function publishPlan(store: Pick<TaskBackend, 'list' | 'add' | 'des
     }
     const differs = difference(current, input);
     if (differs !== undefined) {
-      throw new CliError(
-        'E_EXISTS',
-        `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.description}`,
-        { task: input.id, field: differs },
-      );
+      const message = differs === 'max_attempts'
+        ? maxAttemptsRefusal(current, input, options)
+        : `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.description}`;
+      throw new CliError('E_EXISTS', message, { task: input.id, field: differs });
     }
     skipped.push(input.id);
   }

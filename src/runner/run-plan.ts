@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CliError, EXIT } from '../errors.ts';
 import { branchRefName, currentBranch, openRepoContext } from '../git/repo-context.ts';
 import { resolveCommit } from '../repo/run-git.ts';
+import { fetchRemoteTarget } from '../git/remote-verify.ts';
 import type { StoreVerifyReport } from '../git/verify-store.ts';
 import { listWorktreeRecords } from '../git/worktree-registry.ts';
 import type { CheckoutMode } from '../git/worktree-sparse.ts';
@@ -47,6 +48,8 @@ export interface RunPlanOptions {
   testTimeoutMs?: number;
   budgetUsd?: number | undefined;
   resume: boolean;
+  /** Publish even while unfinished tasks of another plan are in the store (publish-plan.ts). */
+  allowMixed?: boolean | undefined;
   /** Branch verify merges into; default the main worktree's current branch. */
   into?: string | undefined;
   /** What each task's worktree checks out (worktree-sparse.ts); default auto. */
@@ -76,12 +79,15 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
   if (options.maxAttempts !== undefined) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
   const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, store: options.store, env: options.env });
-  if (!(await store.exists())) await store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   const target = options.into ?? currentBranch(context.repoRoot);
   if (!target) throw new CliError('E_GIT', `${context.repoRoot} is on a detached HEAD; check out the branch to merge into, or pass --into BRANCH`);
+  // On a shared store the plan's work merges into the remote's target: the run starts from it, and
+  // a local target with commits the remote lacks is refused before anything is published.
+  const remoteTarget = store.shared ? (await fetchRemoteTarget(context, store.shared, target, 'run the plan again')).remote : undefined;
+  if (!(await store.exists())) await store.init();
   const runBaseRef = plan.base ?? target;
-  const runBase = resolveCommit(runBaseRef === target ? branchRefName(target) : runBaseRef, context.repoRoot);
+  const runBase = runBaseRef === target ? remoteTarget ?? resolveCommit(branchRefName(target), context.repoRoot) : resolveCommit(runBaseRef, context.repoRoot);
   if (!runBase) throw new CliError('E_NOT_FOUND', `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
   // Read now: a malformed .parallel-agents.json would otherwise fail every task's worktree, one attempt at a time.
   readProjectConfig(context.repoRoot);
@@ -103,7 +109,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     options.emit?.({ event: 'resume', reaped, recovered: recovered.recovered.map((claim) => claim.id) },
       `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ''}`);
   }
-  const published = await publishPlan(store, plan);
+  const published = await publishPlan(store, plan, { allowMixed: options.allowMixed, run: { maxAttempts: options.maxAttempts } });
   options.emit?.({ event: 'publish', plan: published.plan, published: published.published, skipped: published.skipped },
     `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`);
   const agents = options.agents ?? published.analysis.agents.recommended;
@@ -175,7 +181,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     for (const violation of verify.violations) lines.push(`scope violation: ${violation.task} changed ${violation.files.join(', ')}`);
     if (verify.removed.length > 0) lines.push(`removed ${verify.removed.length} merged worktree(s) and their branches: ${verify.removed.map((entry) => entry.task).join(', ')} (--keep-worktrees keeps them)`);
     for (const entry of verify.removed) for (const ref of entry.backup_refs) lines.push(`backup of ${entry.task}'s work the target does not have: ${ref}`);
-    if (verify.status === 'merged') for (const entry of verify.cleanup) lines.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ''} (${entry.command})`);
+    if (verify.status === 'merged' || verify.status === 'nothing-to-merge') for (const entry of verify.cleanup) lines.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ''} (${entry.command})`);
   } else if (verifyNote) {
     lines.push(`verify: ${verifyNote}`);
   }

@@ -1,6 +1,5 @@
 import { CliError } from '../errors.ts';
-import { branchRefName, type RepoContext } from '../git/repo-context.ts';
-import { resolveCommit } from '../repo/run-git.ts';
+import type { RepoContext } from '../git/repo-context.ts';
 import { verifyStore, type StoreVerifyReport } from '../git/verify-store.ts';
 import { VERIFY_BUSY, type Task, type TaskBackend } from '../store/backend.ts';
 import type { ProgressView } from './progress-view.ts';
@@ -58,7 +57,7 @@ export async function verifyRun(context: RepoContext, store: TaskBackend, tasks:
         ...(options.test ? { test: options.test } : {}),
         ...(options.emit ? { emit: options.emit } : {}),
       });
-      return { verify, note: noteFor(context, verify, allDone, waited) };
+      return { verify, note: noteFor(verify, allDone, waited) };
     } catch (error) {
       if (!(error instanceof CliError) || error.details?.reason !== VERIFY_BUSY) throw error;
       if (!waited) options.view.event({ event: 'verify-wait', holder: String(error.details.holder ?? 'another machine') });
@@ -72,13 +71,14 @@ export async function verifyRun(context: RepoContext, store: TaskBackend, tasks:
   }
 }
 
-function noteFor(context: RepoContext, verify: StoreVerifyReport, allDone: boolean, waited: boolean): string | undefined {
+function noteFor(verify: StoreVerifyReport, allDone: boolean, waited: boolean): string | undefined {
   if (!allDone) return 'dry run: not every task completed, so the target was not moved';
   if (verify.status !== 'nothing-to-merge' || !verify.remote) return undefined;
   const { branch, after } = verify.target;
   const where = `${verify.remote.name}/${branch} at ${after.slice(0, 10)}`;
-  const behind = resolveCommit(branchRefName(branch), context.repoRoot) !== after ? ` (git pull --ff-only brings it to the local ${branch})` : '';
+  // verify brought the local target along when it could (remote-verify.ts), or says why not.
+  const local = verify.remote.local === 'unchanged' ? '' : `; local ${branch}: ${verify.remote.local}`;
   return waited
-    ? `another machine's verify merged the plan: ${where} has every task's work${behind}`
-    : `${where} already has every task's work (merged by an earlier verify, here or on another machine)${behind}`;
+    ? `another machine's verify merged the plan: ${where} has every task's work${local}`
+    : `${where} already has every task's work (merged by an earlier verify, here or on another machine)${local}`;
 }

@@ -71,6 +71,7 @@ export function renderReport(report: VerifyReport & Partial<Pick<StoreVerifyRepo
     if (report.test.failed_task && report.test.output_tail) lines.push(...report.test.output_tail.split('\n').map((line) => `  | ${line}`));
   }
   if (report.refusal) lines.push(`refused: ${report.refusal}`);
+  if (report.remote && !report.remote.pushed && report.remote.local !== 'unchanged') lines.push(`local ${report.target.branch}: ${report.remote.local} (${report.remote.name}/${report.target.branch} at ${short(report.remote.after)})`);
   if (report.remote?.pushed) lines.push(`pushed to ${report.remote.name}/${report.target.branch}: ${short(report.remote.before)} -> ${short(report.remote.after)}; local ${report.target.branch}: ${report.remote.local}`);
   for (const entry of report.reopened ?? []) lines.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines.push(`skipped ${entry.task}: ${entry.reason}`);
