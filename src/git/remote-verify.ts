@@ -22,14 +22,14 @@ export interface RemotePublication {
   local: string;
 }
 
-export async function verifyThroughRemote(context: RepoContext, shared: SharedRemote, options: { target: string; dryRun?: boolean | undefined }, verifyOn: (scratch: string) => Promise<StoreVerifyReport>): Promise<StoreVerifyReport> {
+export async function verifyThroughRemote(context: RepoContext, shared: SharedRemote, options: { target: string; dryRun?: boolean | undefined; lockLeaseMs?: number | undefined }, verifyOn: (scratch: string) => Promise<StoreVerifyReport>): Promise<StoreVerifyReport> {
   const { target } = options;
   const cwd = context.repoRoot;
   if (runGit(['check-ref-format', '--branch', target], { cwd, okExitCodes: [1, 128] }).exitCode !== 0 || target.startsWith('refs/')) {
     throw new CliError('E_USAGE', `--into "${target}" is not a branch name; name the branch of ${shared.remote} to merge into`);
   }
   // A dry run changes nothing on the remote, so it needs no lock: several machines' runs may end with one at once.
-  const lock = options.dryRun ? { release: async () => {} } : await shared.lockVerify();
+  const lock = options.dryRun ? { release: async () => {} } : await shared.lockVerify({ leaseMs: options.lockLeaseMs });
   try {
     const before = await shared.fetchBranch(target);
     if (!before) throw new CliError('E_USAGE', `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
