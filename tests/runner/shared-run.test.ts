@@ -170,4 +170,33 @@ describe('run --store git:origin on several machines', () => {
     const claim = gitIn(shared.bare, 'log', '--first-parent', '--format=%B', '--grep=^claim x', 'refs/parallel/store/tasks/x').trim().split('\n').pop()!;
     expect(JSON.parse(claim).claim.lease_ms).toBe(4000);
   });
+  it('wait_ms of a task held on another machine, then given back, counts only the time it was ready here', async () => {
+    const shared = await sharedPlan([{ id: 'x' }]);
+    const marks = join(shared.scratch, 'marks');
+    mkdirSync(marks);
+    // a's agent holds x until a is interrupted; b's agent notes when it starts (ms since the epoch).
+    const agent = agentScript(shared.scratch, 'agent.sh', `cat > /dev/null\n[ "$MACHINE" = a ] && { touch "${marks}/a"; exec sleep 60; }\ndate +%s%3N > "${marks}/b"\nmkdir -p out\necho x > out/x.txt`);
+    const args = ['run', shared.plan, '--store', 'git:origin', '--agents', '1', '--agent-cmd', agent, '--timeout', '60s', '--stale-after', '30s'];
+    const [a, b] = [shared.machine('a'), shared.machine('b')];
+    const holder = startCli(args, a, { MACHINE: 'a' });
+    onTestFinished(() => { holder.child.kill('SIGKILL'); });
+    await waitFor(() => existsSync(join(marks, 'a')), 'a to start x', 30_000);
+    const second = startCli(args, b, { MACHINE: 'b' });
+    let running = false;
+    second.child.stderr!.on('data', (chunk: string) => (running ||= /^run: \d+ of \d+ task/m.test(chunk)));
+    await waitFor(() => running, 'b to start its run (it has seen x held)', 30_000);
+    // The span measured: b's free agent sees x held elsewhere for 3 s, time that is no wait of x here.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    holder.child.kill('SIGINT'); // a gives x back
+    await holder.done;
+    const run = await second.done;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const released = gitIn(shared.bare, 'log', '--first-parent', '--format=%B', '--grep=^release x', 'refs/parallel/store/tasks/x').trim().split('\n').pop()!;
+    const releasedAt = Date.parse(JSON.parse(released).at);
+    const startedAt = Number(readFileSync(join(marks, 'b'), 'utf8'));
+    // x was ready on b at the earliest when a released it, and waited at most until b's agent started it.
+    const line = report(b).tasks.find((task: any) => task.id === 'x');
+    expect(line.wait_ms).toBeGreaterThanOrEqual(0);
+    expect(line.wait_ms).toBeLessThanOrEqual(startedAt - releasedAt);
+  });
 });
