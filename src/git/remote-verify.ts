@@ -49,12 +49,12 @@ export async function fetchRemoteTarget(context: RepoContext, shared: SharedRemo
   return { remote, local };
 }
 
-export async function verifyThroughRemote(context: RepoContext, shared: SharedRemote, options: { target: string; dryRun?: boolean | undefined }, verifyOn: (scratch: string) => Promise<StoreVerifyReport>): Promise<StoreVerifyReport> {
+export async function verifyThroughRemote(context: RepoContext, shared: SharedRemote, options: { target: string; dryRun?: boolean | undefined; lockLeaseMs?: number | undefined }, verifyOn: (scratch: string) => Promise<StoreVerifyReport>): Promise<StoreVerifyReport> {
   const { target } = options;
   const cwd = context.repoRoot;
   requireBranchName(cwd, shared, target);
   // A dry run changes nothing on the remote, so it needs no lock: several machines' runs may end with one at once.
-  const lock = options.dryRun ? { release: async () => {} } : await shared.lockVerify();
+  const lock = options.dryRun ? { release: async () => {} } : await shared.lockVerify({ leaseMs: options.lockLeaseMs });
   try {
     const { remote: before, local } = await fetchRemoteTarget(context, shared, target, 'verify again');
     const scratch = `parallel-verify/${randomHex(12)}`;

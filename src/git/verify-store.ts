@@ -19,6 +19,8 @@ export interface StoreVerifyOptions extends Omit<VerifyOptions, 'candidates' | '
   keepWorktrees?: boolean | undefined;
   /** The caller's directory: a worktree holding it is kept. */
   cwd?: string | undefined;
+  /** On a shared store, the lease the verify lock is held under (a run's --stale-after; default 30m). */
+  lockLeaseMs?: number | undefined;
 }
 
 export interface StoreVerifyReport extends VerifyReport {

@@ -12,10 +12,10 @@ export function isCode(error: unknown, ...codes: string[]): boolean {
   return error instanceof CliError && codes.includes(error.code);
 }
 
-export async function claimTask(state: RunState, store: TaskBackend, agent: string, wanted: string): Promise<ClaimResult | undefined> {
+export async function claimTask(state: RunState, store: TaskBackend, agent: string, wanted: string, leaseMs?: number): Promise<ClaimResult | undefined> {
   let claim: ClaimResult;
   try {
-    claim = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
+    claim = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted, leaseMs });
   } catch (error) {
     if (!isCode(error, 'E_NOTHING_CLAIMABLE', 'E_NO_WORK')) throw error;
     // Someone outside this run holds it (or finished it): leave it to them.

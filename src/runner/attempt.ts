@@ -25,6 +25,8 @@ export interface AttemptContext {
   runDir: string;
   timeoutMs: number;
   heartbeatMs: number;
+  /** The lease the claims are heartbeated under (a shared store's --stale-after): recorded in each claim. */
+  leaseMs?: number | undefined;
   signal: AbortSignal;
 }
 
@@ -44,7 +46,7 @@ export async function runAttempt(ctx: AttemptContext, agent: string, wanted: str
     }
   };
 
-  const claim = await timed('claimMs', () => claimTask(state, ctx.store, agent, wanted));
+  const claim = await timed('claimMs', () => claimTask(state, ctx.store, agent, wanted, ctx.leaseMs));
   if (!claim) return;
   const holder: Holder = { agent, task: claim.task.id, token: claim.token };
   const lease = keepClaimAlive(ctx.store, holder, ctx.heartbeatMs);

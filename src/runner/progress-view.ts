@@ -13,7 +13,7 @@ export type RunnerEvent =
   | { event: 'recovered'; task: string; from: string; reason: string; to: string }
   | { event: 'store-error'; reason: string }
   | { event: 'verify-start'; tasks: number }
-  | { event: 'verify-wait'; holder: string }
+  | { event: 'verify-wait'; holder: string; lease_ms?: number | undefined; takeover_in_ms?: number | undefined }
   | { event: 'run-end'; completed: number; total: number; makespan_ms: number };
 
 export interface ProgressView {
@@ -45,7 +45,10 @@ export function describeEvent(event: RunnerEvent): string {
     case 'recovered': return `store: took back ${event.task} from ${event.from} (${event.reason}); it is ${event.to}`;
     case 'store-error': return `store: could not re-list it (${event.reason}); trying again at the next look`;
     case 'verify-start': return `verify: merging ${event.tasks} completed task(s)`;
-    case 'verify-wait': return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged`;
+    case 'verify-wait': {
+      const takeover = event.takeover_in_ms !== undefined && event.lease_ms !== undefined ? `; taken over in ${seconds(event.takeover_in_ms)} if it shows no sign of life (its lease: ${seconds(event.lease_ms)})` : '';
+      return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged${takeover}`;
+    }
     case 'run-end': return `run: ${event.completed}/${event.total} completed in ${seconds(event.makespan_ms)}`;
   }
 }

@@ -153,6 +153,7 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
       view: options.view,
       signal: options.signal,
       pollMs: shared?.idlePollMs ?? 5_000,
+      lockLeaseMs: staleAfterMs,
     }));
   }
   const runEndedAt = Date.now();

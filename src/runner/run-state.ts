@@ -113,6 +113,7 @@ export class RunState {
   lose(id: string): void {
     if (this.shared) this.scheduler.hold(id);
     else this.scheduler.block(id);
+    this.noteReady();
   }
 
   hasFreeAgent(): boolean {
@@ -186,8 +187,19 @@ export class RunState {
     await Promise.allSettled(this.preparing.values());
   }
 
-  private noteReady(): void {
+  /**
+   * Opens the wait of every task that became ready and closes it for every task that stopped being
+   * ready without starting here (held or done elsewhere): a task waits only while it could start.
+   * Called after every change of the scheduler's states.
+   */
+  noteReady(): void {
     const now = this.now();
-    for (const id of this.scheduler.ready()) if (!this.readySince.has(id)) this.readySince.set(id, now);
+    const ready = new Set(this.scheduler.ready());
+    for (const id of ready) if (!this.readySince.has(id)) this.readySince.set(id, now);
+    for (const [id, since] of this.readySince) {
+      if (ready.has(id)) continue;
+      this.waitMs.set(id, (this.waitMs.get(id) ?? 0) + (now - since));
+      this.readySince.delete(id);
+    }
   }
 }

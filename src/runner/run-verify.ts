@@ -22,6 +22,8 @@ export interface RunVerifyOptions {
   signal: AbortSignal;
   /** How often to look again while another machine's verify holds the lock. */
   pollMs: number;
+  /** The lease this run holds the verify lock under (its --stale-after). */
+  lockLeaseMs?: number | undefined;
 }
 
 export interface RunVerifyResult {
@@ -44,6 +46,7 @@ function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
 export async function verifyRun(context: RepoContext, store: TaskBackend, tasks: readonly Task[], options: RunVerifyOptions): Promise<RunVerifyResult> {
   let current = tasks;
   let waited = false;
+  let lastHolder: string | undefined;
   options.view.event({ event: 'verify-start', tasks: current.filter((task) => task.state === 'completed').length });
   for (;;) {
     const allDone = current.every((task) => task.state === 'completed');
@@ -54,13 +57,17 @@ export async function verifyRun(context: RepoContext, store: TaskBackend, tasks:
         dryRun: !allDone,
         keepWorktrees: options.keepWorktrees,
         cwd: options.cwd,
+        lockLeaseMs: options.lockLeaseMs,
         ...(options.test ? { test: options.test } : {}),
         ...(options.emit ? { emit: options.emit } : {}),
       });
       return { verify, note: noteFor(verify, allDone, waited) };
     } catch (error) {
       if (!(error instanceof CliError) || error.details?.reason !== VERIFY_BUSY) throw error;
-      if (!waited) options.view.event({ event: 'verify-wait', holder: String(error.details.holder ?? 'another machine') });
+      const holder = String(error.details.holder ?? 'another machine');
+      // Said again when another holder takes the lock: who holds it now, and when it would be taken over.
+      if (holder !== lastHolder) options.view.event({ event: 'verify-wait', holder, ...takeover(error.details) });
+      lastHolder = holder;
       waited = true;
       await waitOrAbort(options.pollMs, options.signal);
       if (options.signal.aborted) return { note: 'not run: the run was interrupted while another verify was merging' };
@@ -69,6 +76,12 @@ export async function verifyRun(context: RepoContext, store: TaskBackend, tasks:
       current = (await store.list()).tasks.filter((task) => wanted.has(task.id));
     }
   }
+}
+
+function takeover(details: Record<string, unknown>): { lease_ms?: number; takeover_in_ms?: number } {
+  const lease = details.lease_ms;
+  const takeoverIn = details.takeover_in_ms;
+  return typeof lease === 'number' && typeof takeoverIn === 'number' ? { lease_ms: lease, takeover_in_ms: takeoverIn } : {};
 }
 
 function noteFor(verify: StoreVerifyReport, allDone: boolean, waited: boolean): string | undefined {

@@ -71,7 +71,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   watch?.apply(tasks);
   const runDir = join(deps.store.localDir, 'runner');
   mkdirSync(runDir, { recursive: true });
-  const ctx: AttemptContext = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
+  const ctx: AttemptContext = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, leaseMs: options.shared?.staleAfterMs, signal: options.signal };
 
   deps.view.event({ event: 'run-start', total: tasks.length, to_run: tasks.length - state.scheduler.count('done'), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener('abort', state.notify, { once: true });

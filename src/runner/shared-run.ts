@@ -101,6 +101,7 @@ export class StoreWatch {
         this.view.event({ event: 'elsewhere', task: task.id, state: task.state, by: task.completed_by ?? task.claim?.agent });
       }
     }
+    this.state.noteReady();
   }
 
   private async relist(): Promise<void> {

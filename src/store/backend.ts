@@ -86,6 +86,8 @@ export interface ClaimRequest {
   task?: string | undefined;
   /** The process that holds the claim; when it dies, recover takes the claim back at once. */
   holder?: HolderProcess | undefined;
+  /** The lease the holder heartbeats under (a run's --stale-after): a shared store records it, and its recoverers wait at least that long. */
+  leaseMs?: number | undefined;
 }
 
 export interface HolderRequest {
@@ -167,8 +169,11 @@ export interface SharedRemote {
   fetchBranch(branch: string): Promise<string | undefined>;
   /** Moves the branch on the remote from `expected` to its descendant `next` only if it still is `expected` (a lease); false when someone pushed meanwhile. */
   publishBranch(branch: string, expected: string, next: string): Promise<boolean>;
-  /** Takes the store-wide verify lock, or throws E_REFUSED naming who holds it (details: `reason` VERIFY_BUSY, `holder`). */
-  lockVerify(): Promise<{ release(): Promise<void> }>;
+  /**
+   * Takes the store-wide verify lock, renewed every third of `leaseMs` (default the 30-minute lease),
+   * or throws E_REFUSED naming who holds it (details: `reason` VERIFY_BUSY, `holder`, `takeover_in_ms`).
+   */
+  lockVerify(options?: { leaseMs?: number | undefined }): Promise<{ release(): Promise<void> }>;
 }
 
 /** The `reason` in the details of lockVerify's refusal: another verify holds the lock now. */

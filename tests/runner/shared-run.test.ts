@@ -135,4 +135,68 @@ describe('run --store git:origin on several machines', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/plan "shared-plan" already ran here \([23] task\(s\) not available.*--resume"$/m);
   });
+  it('a machine frozen holding the verify lock: the other run takes it over after the lease the lock records, saying when; claims and lock record their run\'s --stale-after', async () => {
+    const shared = await sharedPlan([{ id: 'x' }]);
+    const gate = join(shared.scratch, 'gate');
+    mkdirSync(gate);
+    const write = agentScript(shared.scratch, 'write.sh', WRITE.replace(/case[^]*esac\n/, ''));
+    // a's test gate hangs while a holds the lock; b's gate keeps the lock record it merges under.
+    const test = agentScript(shared.scratch, 'gate.sh', `[ "$MACHINE" = a ] && { echo $$ > "${gate}/a"; exec sleep 120; }\ngit --git-dir="${shared.bare}" log -1 --format=%B refs/parallel/store/locks/verify > "${gate}/b"`);
+    const args = ['run', shared.plan, '--store', 'git:origin', '--agents', '1', '--agent-cmd', write, '--timeout', '60s', '--test', test];
+    const [a, b] = [shared.machine('a'), shared.machine('b')];
+    const frozen = startCli([...args, '--stale-after', '4s'], a, { MACHINE: 'a' });
+    onTestFinished(() => {
+      frozen.child.kill('SIGKILL');
+      try { process.kill(Number(readFileSync(join(gate, 'a'), 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+    });
+    await waitFor(() => existsSync(join(gate, 'a')), 'a\'s verify to hold the lock and run its gate', 30_000);
+    frozen.child.kill('SIGSTOP'); // alive, so not a dead process's lock, but it renews nothing
+    const second = startCli([...args, '--stale-after', '3s'], b, { MACHINE: 'b' });
+    let waitLine: { at: number; line: string } | undefined;
+    second.child.stderr!.on('data', (chunk: string) => {
+      const line = /^verify: another verify is merging.*$/m.exec(chunk)?.[0];
+      if (line && !waitLine) waitLine = { at: Date.now(), line };
+    });
+    await waitFor(() => existsSync(join(gate, 'b')), 'b to take the lock over', 30_000);
+    const tookOverAt = Date.now();
+    const run = await second.done;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(report(b).verify.status).toBe('merged');
+    // The lease a recorded (4s), not b's own 3s, and the time it announced, checked against the wall clock.
+    const announced = /taken over in (\d+\.\d)s if it shows no sign of life \(its lease: 4\.0s\)$/.exec(waitLine?.line ?? '');
+    expect(announced, waitLine?.line).not.toBeNull();
+    expect(tookOverAt - waitLine!.at).toBeGreaterThanOrEqual(Number(announced![1]) * 1000 - 100);
+    expect(JSON.parse(readFileSync(join(gate, 'b'), 'utf8').trim().split('\n').pop()!).lease_ms).toBe(3000);
+    const claim = gitIn(shared.bare, 'log', '--first-parent', '--format=%B', '--grep=^claim x', 'refs/parallel/store/tasks/x').trim().split('\n').pop()!;
+    expect(JSON.parse(claim).claim.lease_ms).toBe(4000);
+  });
+  it('wait_ms of a task held on another machine, then given back, counts only the time it was ready here', async () => {
+    const shared = await sharedPlan([{ id: 'x' }]);
+    const marks = join(shared.scratch, 'marks');
+    mkdirSync(marks);
+    // a's agent holds x until a is interrupted; b's agent notes when it starts (ms since the epoch).
+    const agent = agentScript(shared.scratch, 'agent.sh', `cat > /dev/null\n[ "$MACHINE" = a ] && { touch "${marks}/a"; exec sleep 60; }\ndate +%s%3N > "${marks}/b"\nmkdir -p out\necho x > out/x.txt`);
+    const args = ['run', shared.plan, '--store', 'git:origin', '--agents', '1', '--agent-cmd', agent, '--timeout', '60s', '--stale-after', '30s'];
+    const [a, b] = [shared.machine('a'), shared.machine('b')];
+    const holder = startCli(args, a, { MACHINE: 'a' });
+    onTestFinished(() => { holder.child.kill('SIGKILL'); });
+    await waitFor(() => existsSync(join(marks, 'a')), 'a to start x', 30_000);
+    const second = startCli(args, b, { MACHINE: 'b' });
+    let running = false;
+    second.child.stderr!.on('data', (chunk: string) => (running ||= /^run: \d+ of \d+ task/m.test(chunk)));
+    await waitFor(() => running, 'b to start its run (it has seen x held)', 30_000);
+    // The span measured: b's free agent sees x held elsewhere for 3 s, time that is no wait of x here.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    holder.child.kill('SIGINT'); // a gives x back
+    await holder.done;
+    const run = await second.done;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const released = gitIn(shared.bare, 'log', '--first-parent', '--format=%B', '--grep=^release x', 'refs/parallel/store/tasks/x').trim().split('\n').pop()!;
+    const releasedAt = Date.parse(JSON.parse(released).at);
+    const startedAt = Number(readFileSync(join(marks, 'b'), 'utf8'));
+    // x was ready on b at the earliest when a released it, and waited at most until b's agent started it.
+    const line = report(b).tasks.find((task: any) => task.id === 'x');
+    expect(line.wait_ms).toBeGreaterThanOrEqual(0);
+    expect(line.wait_ms).toBeLessThanOrEqual(startedAt - releasedAt);
+  });
 });

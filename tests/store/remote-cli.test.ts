@@ -153,7 +153,7 @@ describe('the CLI with --store git:<remote>', () => {
     expect(outer.exitCode, outer.stdout + outer.stderr).toBe(0);
     expect(existsSync(record)).toBe(true);
     const inner = readFileSync(record, 'utf8');
-    expect(inner).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, since .*\): refusing to run a second one/);
+    expect(inner).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, renewed at .*\): refusing to run a second one/);
     expect(inner).toMatch(/exit 1\n$/);
     expect(gitIn(shared.bare, 'log', '--format=%s', 'main')).toBe('once: Once\ninitial');
   });

@@ -13,6 +13,7 @@ import { DEFAULT_LEASE_MS } from '../../src/store/rules.ts';
 import { cloneRepo, createBareRepo, gitIn, startGitDaemon, startProxy, type GitDaemon, type Proxy } from '../helpers/git-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../runner/fixtures.ts';
 import { countLines, raceRemoteWorkers } from './remote-workers.ts';
 
 let served: string;
@@ -250,9 +251,68 @@ describe('the git-remote store under faults', () => {
     const second = repo.machine();
     const refused = await codeOf(second.shared.lockVerify());
     expect(refused.code).toBe('E_REFUSED');
-    expect(refused.message).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, since .*\): refusing to run a second one/);
+    expect(refused.message).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, renewed at .*\): refusing to run a second one/);
     await lock.release();
     expect(gitIn(repo.bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
     await (await second.shared.lockVerify()).release();
   });
 });
+
+/** The JSON line of the latest commit on a store ref of the remote. */
+function recordOf(bare: string, ref: string): Record<string, any> {
+  return JSON.parse(gitIn(bare, 'log', '-1', '--format=%B', `refs/parallel/store/${ref}`).trim().split('\n').pop()!);
+}
+
+describe('leases recorded by their holders', () => {
+  it('a claim heartbeated under a longer lease than the recoverer\'s is given that lease; one without a recorded lease keeps the recoverer\'s', async () => {
+    const repo = sharedRepo();
+    const holder = repo.machine();
+    const clock = fakeClock();
+    const recoverer = repo.machine({ clock });
+    await holder.add([{ id: 'long', title: 'long lease' }, { id: 'old', title: 'no recorded lease' }]);
+    const long = await holder.claim({ agent: 'h', task: 'long', leaseMs: 60_000 });
+    await holder.claim({ agent: 'o', task: 'old' });
+    await holder.heartbeat({ agent: 'h', task: 'long', token: long.token });
+    expect(recordOf(repo.bare, 'tasks/long').claim.lease_ms).toBe(60_000); // heartbeats keep it
+    expect(recordOf(repo.bare, 'tasks/old').claim).not.toHaveProperty('lease_ms');
+    expect((await recoverer.recover({ staleAfterMs: 2000 })).recovered).toStrictEqual([]);
+    clock.advance(10_000);
+    expect((await recoverer.list({ staleAfterMs: 2000 })).tasks.map((task) => [task.id, task.claim?.stale?.kind])).toStrictEqual([['long', undefined], ['old', 'expired']]);
+    expect((await recoverer.recover({ staleAfterMs: 2000 })).recovered.map((item) => item.id)).toStrictEqual(['old']);
+    clock.advance(51_000);
+    const late = await recoverer.recover({ staleAfterMs: 2000 });
+    expect(late.recovered.map((item) => item.id)).toStrictEqual(['long']);
+    expect(late.recovered[0]!.reason).toMatch(/no sign of life seen for 1m\d+s on this machine \(limit 1m, the lease its holder heartbeats under\)/);
+  });
+
+  it('a verify lock is renewed every third of its recorded lease, and a silent one is taken over after that lease, saying when', async () => {
+    const repo = sharedRepo();
+    const holder = repo.machine();
+    await holder.init();
+    const lock = await holder.shared.lockVerify({ leaseMs: 600 });
+    const first = recordOf(repo.bare, 'locks/verify');
+    expect(first.lease_ms).toBe(600);
+    const renewed = (): string => gitIn(repo.bare, 'rev-parse', 'refs/parallel/store/locks/verify');
+    const before = renewed();
+    await waitFor(() => renewed() !== before, 'the holder to renew its lock', 10_000);
+    await lock.release();
+    expect(gitIn(repo.bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
+
+    // A machine that died holding the lock (on another host: its process cannot be checked here).
+    const dead = holder.writer().lock(undefined, { pid: 1, host: 'other-machine' }, 'dead', 3000);
+    await holder.transport.push([{ ref: 'refs/parallel/store/locks/verify', to: dead }], { atomic: true });
+    const clock = fakeClock();
+    const waiter = repo.machine({ clock });
+    const refused = await waiter.shared.lockVerify().catch((error: CliError) => error);
+    expect(refused).toBeInstanceOf(CliError);
+    expect((refused as CliError).details).toMatchObject({ holder: 'pid 1 on host other-machine', lease_ms: 3000, takeover_in_ms: expect.any(Number) });
+    expect((refused as CliError).message).toMatch(/its lease is 3s: left unchanged, the lock is taken over in \d+m?s\)/);
+    clock.advance(2000);
+    expect((await codeOf(waiter.shared.lockVerify())).code).toBe('E_REFUSED');
+    clock.advance(1100);
+    const taken = await waiter.shared.lockVerify();
+    expect(recordOf(repo.bare, 'locks/verify').lease_ms).toBe(30 * 60_000); // `verify` holds it under the default lease
+    await taken.release();
+  });
+});
+

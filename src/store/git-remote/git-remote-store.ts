@@ -24,6 +24,7 @@ import { META, RefLayout } from './layout.ts';
 import { listTasks, observationKeys, toTask, type Seen } from './listing.ts';
 import { ObjectWriter, type ObjectFormat } from './objects.ts';
 import { Observations } from './observations.ts';
+import { leaseMsOf } from './records.ts';
 import { recoverStep } from './recover-step.ts';
 import { reopenStep } from './reopen-step.ts';
 import { readSnapshot, readTaskFiles, type ReadTask, type Snapshot, type TaskEntry } from './snapshot.ts';
@@ -189,7 +190,7 @@ export class GitRemoteStore implements TaskBackend {
     if (request.role !== undefined) validateAgentName(request.role, '--role');
     if (request.task !== undefined) validateTaskId(request.task);
     const token = newHolderToken();
-    const claim = this.writer().newClaim(request.agent, proofOf(token), request.holder);
+    const claim = this.writer().newClaim(request.agent, proofOf(token), request.holder, leaseMsOf(request.leaseMs));
     const tried = new Map<string, string>();
     return this.cas.run<ClaimResult>({ what: `claim by ${request.agent}` }, (context) => claimStep(this, request, { claim, token, tried }, context));
   }

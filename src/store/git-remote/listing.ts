@@ -27,14 +27,22 @@ export interface Seen {
   clock: StoreClock;
 }
 
-/** Why recover would take this claim back now, judged on this machine's clock only. */
+/**
+ * Why recover would take this claim back now, judged on this machine's clock only. A claim that
+ * records the lease its holder heartbeats under is given at least that long, whatever this
+ * machine's own limit: a holder heartbeating every third of a longer lease is alive.
+ */
 export function staleness(entry: TaskEntry, seen: Seen, staleAfterMs: number): StaleClaim | undefined {
   const claim = entry.record?.claim;
   if (!claim) return undefined;
   if (claim.holder && processLiveness(claim.holder) === 'gone') return { kind: 'dead', reason: `holder process ${claim.holder.pid} is gone` };
+  const limit = Math.max(staleAfterMs, claim.lease_ms ?? 0);
   const first = seen.firstSeen.get(entry.commit);
   const silent = first === undefined ? 0 : seen.clock.monotonic() - first;
-  if (silent > staleAfterMs) return { kind: 'expired', reason: `no sign of life seen for ${formatDuration(silent)} on this machine (limit ${formatDuration(staleAfterMs)})` };
+  if (silent > limit) {
+    const whose = limit > staleAfterMs ? `, the lease its holder heartbeats under` : '';
+    return { kind: 'expired', reason: `no sign of life seen for ${formatDuration(silent)} on this machine (limit ${formatDuration(limit)}${whose})` };
+  }
   return undefined;
 }
 

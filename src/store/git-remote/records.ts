@@ -12,6 +12,8 @@ export interface ClaimRecord {
   /** Hash of the holder's secret token (holder-proof.ts). */
   proof: string;
   holder?: HolderProcess | undefined;
+  /** The lease its holder heartbeats under (ms): recoverers wait at least this long. Absent in older records. */
+  lease_ms?: number | undefined;
   /** When the claim was taken, by the claimer's own clock: for people only. */
   at: string;
 }
@@ -29,6 +31,11 @@ export interface TaskRecord {
 
 const HEX = /^[0-9a-f]+$/;
 
+/** A recorded lease in ms, or undefined when absent or not a positive whole number. */
+export function leaseMsOf(value: unknown): number | undefined {
+  return Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : undefined;
+}
+
 function claimOf(value: unknown): ClaimRecord | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const claim = value as Record<string, unknown>;
@@ -42,6 +49,7 @@ function claimOf(value: unknown): ClaimRecord | undefined {
     lease: claim.lease,
     proof: claim.proof,
     holder: validHolder ? { pid: holder.pid as number, host: holder.host as string, start: holder.start as string | undefined } : undefined,
+    lease_ms: leaseMsOf(claim.lease_ms),
     at: typeof claim.at === 'string' ? claim.at : '',
   };
 }
@@ -70,8 +78,8 @@ export function parseRecord(body: string): TaskRecord | undefined {
 export function formatMessage(subject: string, record: TaskRecord): string {
   const json: Record<string, unknown> = { state: record.state, event: record.event };
   if (record.claim) {
-    const { holder, ...claim } = record.claim;
-    json.claim = holder ? { ...claim, holder } : claim;
+    const { holder, lease_ms: leaseMs, ...claim } = record.claim;
+    json.claim = { ...claim, ...(holder ? { holder } : {}), ...(leaseMs !== undefined ? { lease_ms: leaseMs } : {}) };
   }
   json.at = record.at;
   json.nonce = record.nonce;

@@ -62,13 +62,13 @@ export class TransitionWriter {
   }
 
   /** A commit of the verify lock: who holds it (a child of the old value when taking over or renewing). */
-  lock(parent: string | undefined, holder: HolderProcess, nonce: string): string {
+  lock(parent: string | undefined, holder: HolderProcess, nonce: string, leaseMs: number): string {
     const now = this.clock.now();
-    const message = `verify lock held by pid ${holder.pid} on host ${holder.host}\n\n${JSON.stringify({ event: 'verify-lock', holder, at: new Date(now).toISOString(), nonce: `${nonce}-${randomHex(8)}` })}\n`;
+    const message = `verify lock held by pid ${holder.pid} on host ${holder.host}\n\n${JSON.stringify({ event: 'verify-lock', holder, lease_ms: leaseMs, at: new Date(now).toISOString(), nonce: `${nonce}-${randomHex(8)}` })}\n`;
     return this.writer.commit({ tree: this.writer.tree([]), parents: parent ? [parent] : [], message, time: Math.floor(now / 1000) });
   }
 
-  newClaim(agent: string, proof: string, holder: HolderProcess | undefined): ClaimRecord {
-    return { agent, lease: `${Math.floor(this.clock.now() / 1000).toString(36)}-${randomHex(8)}`, proof, holder, at: new Date(this.clock.now()).toISOString() };
+  newClaim(agent: string, proof: string, holder: HolderProcess | undefined, leaseMs: number | undefined): ClaimRecord {
+    return { agent, lease: `${Math.floor(this.clock.now() / 1000).toString(36)}-${randomHex(8)}`, proof, holder, lease_ms: leaseMs, at: new Date(this.clock.now()).toISOString() };
   }
 }

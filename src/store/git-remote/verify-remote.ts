@@ -7,18 +7,21 @@ import { VERIFY_BUSY, type SharedRemote } from '../backend.ts';
 import { DEFAULT_LEASE_MS } from '../rules.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
 import { VERIFY_LOCK } from './layout.ts';
+import { leaseMsOf } from './records.ts';
 import { backoff, RemoteUnreachable } from './transport.ts';
 
 // What verify needs from the remote: the target branch as the remote has it, a compare-and-swap
 // of the target (a lease on the value verify started from), and one store-wide lock so two
-// machines never merge at once. The lock is a ref created only if absent; its holder renews it
-// (a child commit) every third of the lease, so a lock seen unchanged for the lease on this
-// machine's clock, or whose holder process on this host is gone, is taken over.
+// machines never merge at once. The lock is a ref created only if absent; it records the lease its
+// holder renews it under (a child commit every third of it), so a lock seen unchanged for its
+// recorded lease on this machine's clock, or whose holder process on this host is gone, is taken over.
 
 const BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!-)[A-Za-z0-9._/-]{1,200}(?<![/.])$/;
 
 interface LockBody {
   holder?: ProcessIdentity;
+  /** The lease the holder renews under; absent in older locks (then the default lease). */
+  lease_ms?: unknown;
   at?: string;
   nonce?: string;
 }
@@ -77,8 +80,9 @@ export class VerifyRemote implements SharedRemote {
     throw new CliError('E_GIT', `${last!.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last!.details);
   }
 
-  async lockVerify(): Promise<{ release(): Promise<void> }> {
+  async lockVerify(options: { leaseMs?: number | undefined } = {}): Promise<{ release(): Promise<void> }> {
     const { store } = this;
+    const leaseMs = leaseMsOf(options.leaseMs) ?? DEFAULT_LEASE_MS;
     const ref = store.layout.remoteRef(VERIFY_LOCK);
     const me = describeProcess(process.pid);
     const nonce = randomHex(16);
@@ -87,29 +91,36 @@ export class VerifyRemote implements SharedRemote {
       if (held) {
         const body = parseLock(held.body);
         if (body.nonce?.startsWith(`${nonce}-`)) return { done: held.commit };
+        const lease = leaseMsOf(body.lease_ms) ?? DEFAULT_LEASE_MS;
         const first = store.seen(snapshot).firstSeen.get(`lock:${held.commit}`) ?? store.clock.monotonic();
         const silent = store.clock.monotonic() - first;
         const dead = body.holder !== undefined && processLiveness(body.holder) === 'gone';
-        if (!dead && silent <= DEFAULT_LEASE_MS) {
+        if (!dead && silent <= lease) {
           const who = body.holder ? `pid ${body.holder.pid} on host ${body.holder.host}` : 'an unknown process';
-          throw new CliError('E_REFUSED', `another verify is merging through ${this.remote} (${who}, since ${body.at ?? '?'} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`, { reason: VERIFY_BUSY, holder: who });
+          const takeoverIn = lease - silent;
+          throw new CliError('E_REFUSED', `another verify is merging through ${this.remote} (${who}, renewed at ${body.at ?? '?'} by its clock): refusing to run a second one; wait for it to finish (its lease is ${formatDuration(lease)}: left unchanged, the lock is taken over in ${formatDuration(takeoverIn)})`, { reason: VERIFY_BUSY, holder: who, lease_ms: lease, takeover_in_ms: takeoverIn });
         }
       }
-      const commit = store.writer().lock(held?.commit, me, nonce);
+      const commit = store.writer().lock(held?.commit, me, nonce, leaseMs);
       return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
     });
     let lost = false;
+    let inFlight: Promise<void> | undefined;
     const renew = setInterval(() => {
-      const next = store.writer().lock(current, me, nonce);
-      store.transport.push([{ ref, to: next }], { atomic: true }).then(
-        (outcomes) => (outcomes.get(ref)?.outcome === 'rejected' ? (lost = true) : (current = next)),
+      if (inFlight || lost) return;
+      const next = store.writer().lock(current, me, nonce, leaseMs);
+      // With a lease on its own value: a lock taken over (and perhaps deleted) is never brought back.
+      const was = current;
+      inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
+        (outcomes) => void (outcomes.get(ref)?.outcome === 'rejected' ? (lost = true) : (current = next)),
         () => undefined, // unanswered: the next renewal tries again
-      );
-    }, DEFAULT_LEASE_MS / 3);
+      ).finally(() => (inFlight = undefined));
+    }, Math.max(100, Math.floor(leaseMs / 3)));
     renew.unref();
     return {
       release: async () => {
         clearInterval(renew);
+        await inFlight; // a renewal landing after the delete would bring the lock back
         if (lost) return;
         try {
           await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
