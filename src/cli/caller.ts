@@ -1,7 +1,7 @@
 import { CliError } from '../errors.ts';
 import { checkCaller, type CallerCheck, type CallerIdentity } from '../hooks/identity-marker.ts';
-import { allSubagents, readSubagent, writeSubagent } from '../hooks/subagent-registry.ts';
-import { hostId, processLiveness } from '../process/liveness.ts';
+import { allSubagents, readSubagent, sessionOf, writeSubagent } from '../hooks/subagent-registry.ts';
+import { processLiveness } from '../process/liveness.ts';
 import { findRepo } from '../repo/locate.ts';
 import { locateStore } from '../store/location.ts';
 import { stringOption } from './args.ts';
@@ -24,10 +24,6 @@ export function callerIdentity(ctx: CommandContext, store: TaskBackend): CallerI
   return check.kind === 'verified' ? check.identity : undefined;
 }
 
-function hostOf(identity: CallerIdentity): HolderProcess {
-  return { pid: identity.hostPid, start: identity.hostStart, host: hostId() };
-}
-
 /**
  * Checks and records a claim by a subagent under `agent`; returns the process that holds the
  * claim (the Claude Code session of any hook-identified caller). Throws E_IDENTITY on a mismatch.
@@ -39,19 +35,19 @@ export async function bindClaimer(ctx: CommandContext, store: TaskBackend, agent
   }
   if (check.kind === 'none') return undefined;
   const identity = check.identity;
-  if (identity.agentId === 'main') return hostOf(identity);
+  if (identity.agentId === 'main') return sessionOf(identity);
   const bound = readSubagent(store.localDir, identity.agentId);
   if (bound && bound.agent !== agent) {
     throw new CliError('E_IDENTITY', `you (subagent ${identity.agentId}) already claim as agent "${bound.agent}"; keep using --agent ${bound.agent}: one name per agent, so your claims are released if you stop`);
   }
   if (!bound) {
     const clash = allSubagents(store.localDir).find((record) => record.agent === agent && record.agentId !== identity.agentId
-      && processLiveness({ pid: record.hostPid, start: record.hostStart, host: hostId() }) !== 'gone');
+      && processLiveness(sessionOf(record)) !== 'gone');
     if (clash) {
       throw new CliError('E_IDENTITY', `agent name "${agent}" is already used by another running agent (${clash.agentType ?? 'subagent'} ${clash.agentId}); claim with a unique --agent name, for example ${agent}-${identity.agentId.slice(0, 6)}`);
     }
   }
-  const unfinished = await store.heldBy(agent);
+  const unfinished = await store.heldBy(agent, sessionOf(identity));
   if (unfinished.length > 0) {
     throw new CliError('E_REFUSED', `finish what you hold before claiming again: agent "${agent}" still holds ${unfinished.map((task) => task.id).join(', ')}; run ${completeCommand(agent, unfinished[0]!.id)}, or fail it, then claim`);
   }
@@ -65,7 +61,7 @@ export async function bindClaimer(ctx: CommandContext, store: TaskBackend, agent
       recordedAt: new Date().toISOString(),
     });
   }
-  return hostOf(identity);
+  return sessionOf(identity);
 }
 
 /** The plugin's one subagent that orchestrates (it runs a confirmed plan for the user). */
@@ -97,5 +93,5 @@ export function holderRequest(ctx: CommandContext, store: TaskBackend, base: { a
   if (base.token !== undefined) return base;
   const identity = callerIdentity(ctx, store);
   const bound = identity && identity.agentId !== 'main' ? readSubagent(store.localDir, identity.agentId) : undefined;
-  return { ...base, identityVerified: bound?.agent === base.agent };
+  return { ...base, identityVerified: bound?.agent === base.agent, caller: identity ? sessionOf(identity) : undefined };
 }

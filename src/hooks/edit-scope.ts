@@ -10,7 +10,7 @@ import { readWorktreeRecord } from '../git/worktree-registry.ts';
 import { findRepo } from '../repo/locate.ts';
 import { runGit } from '../repo/run-git.ts';
 import { matchesScope } from '../scope/glob.ts';
-import type { Task, TaskBackend } from '../store/backend.ts';
+import type { HolderProcess, Task, TaskBackend } from '../store/backend.ts';
 import { claimCommand, failCommand } from '../store/next-steps.ts';
 
 export type EditDecision = { allow: true } | { allow: false; reason: string };
@@ -95,9 +95,10 @@ function insideGitDir(file: string, gitCommonDir: string): boolean {
   return pathBelow(realpathSync(gitCommonDir), physicalPath(file)) !== undefined;
 }
 
-export async function decideEdit(store: TaskBackend, request: EditRequest & { agent: string }): Promise<EditDecision> {
+/** `session`: the Claude Code process the agent runs in; a shared store counts only the claims it holds. */
+export async function decideEdit(store: TaskBackend, request: EditRequest & { agent: string; session?: HolderProcess | undefined }): Promise<EditDecision> {
   const { agent } = request;
-  const held = await store.heldBy(agent);
+  const held = await store.heldBy(agent, request.session);
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }

@@ -9,7 +9,7 @@ import { decideEdit, guardUnclaimed } from './edit-scope.ts';
 import { hookStore } from './hook-store.ts';
 import type { HookPayload } from './hook-payload.ts';
 import { markBash } from './mark-bash.ts';
-import { readSubagent } from './subagent-registry.ts';
+import { readSubagent, sessionOf } from './subagent-registry.ts';
 
 export const EDIT_TOOLS = new Set(['Edit', 'Write', 'MultiEdit', 'NotebookEdit']);
 
@@ -34,7 +34,7 @@ export async function preToolUse(payload: HookPayload, env: NodeJS.ProcessEnv, h
   if (!store) return {};
   const bound = readSubagent(store.localDir, agentId);
   const decision = bound
-    ? await decideEdit(store, { agent: bound.agent, file, cwd: payload.cwd })
+    ? await decideEdit(store, { agent: bound.agent, session: sessionOf(bound), file, cwd: payload.cwd })
     : await guardUnclaimed(store, { file, cwd: payload.cwd });
   return decision.allow ? {} : { deny: decision.reason };
 }

@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { hostId, type ProcessIdentity } from '../process/liveness.ts';
 
 export const SUBAGENTS_DIR = 'subagents';
 const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -23,6 +24,11 @@ export interface SubagentRecord {
   remindedAt?: string | undefined;
   /** The tasks that reminder was about: a task claimed later earns its own reminder. */
   remindedTasks?: string[] | undefined;
+}
+
+/** The Claude Code process a bound subagent runs in, as its claims record their holder. */
+export function sessionOf(record: Pick<SubagentRecord, 'hostPid' | 'hostStart'>): ProcessIdentity {
+  return { pid: record.hostPid, start: record.hostStart, host: hostId() };
 }
 
 function recordPath(localDir: string, agentId: string): string | undefined {

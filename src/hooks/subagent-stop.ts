@@ -6,7 +6,7 @@
 import { completeCommand, failCommand } from '../store/next-steps.ts';
 import { hookStore } from './hook-store.ts';
 import type { HookPayload } from './hook-payload.ts';
-import { forgetSubagent, readSubagent, writeSubagent } from './subagent-registry.ts';
+import { forgetSubagent, readSubagent, sessionOf, writeSubagent } from './subagent-registry.ts';
 
 export interface ReleasedClaim {
   task: string;
@@ -32,7 +32,8 @@ export async function subagentStop(payload: HookPayload, env: NodeJS.ProcessEnv)
   if (!store) return { released: [] };
   const record = readSubagent(store.localDir, agentId);
   if (!record) return { released: [] };
-  const held = await store.heldBy(record.agent);
+  // Only claims its own session holds: on a shared store another machine's agent may bear the same name.
+  const held = await store.heldBy(record.agent, sessionOf(record));
   // Our own record, not only stop_hook_active, decides "already reminded", once per held task: a
   // reminder can never loop, and a task claimed after an earlier reminder still gets one.
   const reminded = new Set(record.remindedTasks ?? []);
@@ -56,7 +57,7 @@ export async function subagentStop(payload: HookPayload, env: NodeJS.ProcessEnv)
       `without complete or fail${record.remindedAt ? ', even after a reminder' : ''}; released as failed by the SubagentStop hook.${last} Commits on the task's branch are kept.`;
     try {
       // The host named this subagent; its binding names the claim's agent: that is the proof.
-      const failed = await store.fail({ agent: record.agent, task: task.id, reason, identityVerified: true });
+      const failed = await store.fail({ agent: record.agent, task: task.id, reason, identityVerified: true, caller: sessionOf(record) });
       released.push({ task: task.id, agent: record.agent, to: failed.state });
     } catch {
       // Someone else finished or recovered it between the listing and now: nothing left to release.

@@ -1,14 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fingerprint } from '../text/fingerprint.ts';
 
 // Whether a process still runs, and whether it is still the same process. A pid means something
-// only on its own host and only until it is reused, so a process is named by its pid, its start
-// time (clock ticks since boot, from /proc) and a short hash of the host name.
+// only in its own pid namespace on its own machine, and only until it is reused, so a process is
+// named by its pid, its start time (clock ticks since boot, from /proc) and a short hash of where
+// its pid is valid (hostId). A process recorded anywhere else is never judged by its pid here.
 
 export interface ProcessIdentity {
   pid: number;
-  /** Short hash of the host name: a pid means nothing on another machine. */
+  /** Where the pid means something (hostId): a pid means nothing on another machine or in another pid namespace. */
   host: string;
   /** Start time in clock ticks since boot, so a reused pid is not mistaken for the process. */
   start?: string | undefined;
@@ -16,9 +17,37 @@ export interface ProcessIdentity {
 
 let cachedHost: string | undefined;
 
+function readOr(read: () => string): string {
+  try {
+    return read().trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * This machine and pid namespace, as a short hash of the host name, the kernel's boot id and the
+ * pid namespace's inode: machines (cloud VMs, containers) often share a host name, and a pid seen
+ * from another namespace or boot names another process. The hash of the host name alone (what
+ * older records carry) never equals it, so such records are judged by their lease, never by pid.
+ */
 export function hostId(): string {
-  cachedHost ??= fingerprint(hostname()).slice(0, 8);
+  cachedHost ??= fingerprint([
+    hostname(),
+    readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')) || readOr(() => readFileSync('/etc/machine-id', 'utf8')),
+    readOr(() => readlinkSync('/proc/self/ns/pid')),
+  ].join('\n')).slice(0, 8);
   return cachedHost;
+}
+
+/** Whether a process was recorded here: in this machine's pid namespace, since its last boot. */
+export function isOnThisHost(identity: Pick<ProcessIdentity, 'host'>): boolean {
+  return identity.host === hostId();
+}
+
+/** Whether two records name the same process (a record without a start time matches on pid and host). */
+export function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
+  return a.pid === b.pid && a.host === b.host && (a.start === undefined || b.start === undefined || a.start === b.start);
 }
 
 /** Fields of /proc/<pid>/stat after the command name, which may itself hold spaces and ")". */
@@ -79,7 +108,7 @@ export function describeProcess(pid: number): ProcessIdentity {
 
 /** 'alive', 'gone', or 'unknown' (another host: we cannot tell from here). */
 export function processLiveness(identity: ProcessIdentity): 'alive' | 'gone' | 'unknown' {
-  if (identity.host !== hostId()) return 'unknown';
+  if (!isOnThisHost(identity)) return 'unknown';
   if (!isProcessAlive(identity.pid)) return 'gone';
   if (identity.start !== undefined) {
     const start = processStartTime(identity.pid);

@@ -101,6 +101,11 @@ export interface HolderRequest {
    * it or a token, holder operations are refused.
    */
   identityVerified?: boolean | undefined;
+  /**
+   * The session process of that verified caller. A store shared across machines accepts the
+   * identity only for a claim this very process holds on this machine (holder-proof.ts heldHere).
+   */
+  caller?: HolderProcess | undefined;
 }
 
 export interface CompleteRequest extends HolderRequest {
@@ -193,8 +198,12 @@ export interface TaskBackend {
   /** Every task, plus what could not be read (which never blocks the rest); claims say whether they are stale after `staleAfterMs` (default: the lease). */
   list(options?: { staleAfterMs?: number }): Promise<{ tasks: Task[]; problems: TaskProblem[] }>;
   get(id: string): Promise<Task | undefined>;
-  /** The tasks an agent name holds right now. */
-  heldBy(agent: string): Promise<Task[]>;
+  /**
+   * The tasks an agent name holds right now, here. The local store's folder is this machine's, and
+   * live agents' names are unique in it. A shared store counts only claims held on this machine,
+   * by `caller` when given (the session process of a hook-verified agent): names repeat across machines.
+   */
+  heldBy(agent: string, caller?: HolderProcess): Promise<Task[]>;
   claim(request: ClaimRequest): Promise<ClaimResult>;
   heartbeat(request: HolderRequest): Promise<Task>;
   complete(request: CompleteRequest): Promise<Task>;

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { CliError } from '../errors.ts';
+import { isOnThisHost, sameProcess } from '../process/liveness.ts';
+import type { HolderProcess } from './backend.ts';
 
 // Holding a claim is proved by a secret only its claimer was given. The store keeps (and shows)
 // only a hash of it, so reading `_tasks/claimed/` or a task ref tells nobody how to act as the
@@ -46,4 +48,15 @@ export function randomSecret(): string {
 export function sameSecret(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * Whether a claim in a store shared across machines is held here: its holder process runs on this
+ * machine (process/liveness.ts decides "this machine") and, when `caller` is given, is that very
+ * process (the session of a hook-verified agent). Every machine names its agents alike
+ * (`<role>-<n>`), so on a shared store an agent name proves nothing; a claim recorded without a
+ * holder, or held elsewhere, is operated with its token only.
+ */
+export function heldHere(holder: HolderProcess | undefined, caller?: HolderProcess): boolean {
+  return holder !== undefined && isOnThisHost(holder) && (caller === undefined || sameProcess(holder, caller));
 }

@@ -56,3 +56,26 @@ export function runCliAsync(args: string[], options: CliOptions): Promise<CliRun
     child.stdin.end(options.input ?? '');
   });
 }
+
+// "Another machine with the same host name" (a container, a cloud VM named like the others): the
+// CLI in its own pid namespace, where this machine's pids name other processes or none.
+const ELSEWHERE = ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', '--kill-child'];
+
+/** Whether this kernel lets an unprivileged user make such a namespace (some hardened hosts do not). */
+export const canRunElsewhere = spawnSync('unshare', [...ELSEWHERE, 'true']).status === 0;
+
+/** The bundled CLI run in another pid namespace: its pids and this machine's mean different processes. */
+export function runCliElsewhere(args: string[], options: CliOptions): CliRun {
+  const result = spawnSync('unshare', [...ELSEWHERE, process.execPath, TEST_BUNDLE, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    input: options.input ?? '',
+    encoding: 'utf8',
+  });
+  return { exitCode: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, json: parse(result.stdout) };
+}
+
+/** The shell words that run the bundled CLI in another pid namespace, for a script. */
+export function elsewhereCommand(): string {
+  return ['unshare', ...ELSEWHERE, `'${process.execPath}'`, `'${TEST_BUNDLE}'`].join(' ');
+}

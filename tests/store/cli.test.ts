@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { gitRepo, git, writeFiles } from '../helpers/git-repo.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { canRunElsewhere, runCli, runCliElsewhere } from '../helpers/run-cli.ts';
 import { openStore } from '../../src/store/open-store.ts';
 
 function storeIn(cwd: string): (args: string[]) => ReturnType<typeof runCli> {
@@ -119,6 +119,23 @@ describe('protocol through the CLI', () => {
       expect(result.exitCode).toBe(5);
       expect(result.json.error.code).toBe('E_NOT_HOLDER');
     }
+  });
+
+  it.skipIf(!canRunElsewhere)('never judges a holder by a pid recorded in another pid namespace (a machine with the same host name): its lease decides', () => {
+    const repo = gitRepo();
+    const cli = storeIn(repo);
+    cli(['add', '--id', 'job', '--title', 'Job']);
+    const claim = cli(['claim', '--agent', 'far', '--holder-pid', String(process.pid), '--json']);
+    expect(claim.exitCode).toBe(0);
+    // There, this live process's pid names no process, or another one.
+    const there = runCliElsewhere(['recover', '--json'], { cwd: repo });
+    expect(there.exitCode, there.stderr).toBe(0);
+    expect(there.json.recovered).toStrictEqual([]);
+    expect(runCliElsewhere(['status', '--json'], { cwd: repo }).json.flags).toStrictEqual([]);
+    // Here the same claim is still judged by its pid, and there by its lease.
+    expect(cli(['recover', '--json']).json.recovered).toStrictEqual([]);
+    const expired = runCliElsewhere(['recover', '--stale-after', '1ms', '--json'], { cwd: repo }).json.recovered;
+    expect(expired).toMatchObject([{ id: 'job', agent: 'far', reason: expect.stringMatching(/no heartbeat for/) }]);
   });
 
   it('recovers a claim whose lease expired (heartbeat older than --stale-after)', async () => {

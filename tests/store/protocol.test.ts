@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
 import type { TaskBackend } from '../../src/store/backend.ts';
+import { describeProcess, processStartTime } from '../../src/process/liveness.ts';
 import { daemonBackend, fileBackend, localBackend, type BackendKind } from './protocol-backends.ts';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -128,12 +129,13 @@ describe.each(backends)('the task protocol on $name', (backend) => {
     const shared = await backend.create();
     const [a] = [shared.machine()];
     await addTasks(a.store, [{ id: 'proof' }]);
-    const claim = await a.store.claim({ agent: 'a' });
+    const session = describeProcess(process.pid);
+    const claim = await a.store.claim({ agent: 'a', holder: session });
     expect(await codeOf(a.store.heartbeat({ agent: 'a', task: 'proof' }))).toBe('E_NOT_HOLDER');
     expect(await codeOf(a.store.heartbeat({ agent: 'a', task: 'proof', token: '0'.repeat(32) }))).toBe('E_NOT_HOLDER');
     expect(await codeOf(a.store.heartbeat({ agent: 'a', task: 'proof', token: 'short' }))).toBe('E_INVALID');
-    expect(await codeOf(a.store.heartbeat({ agent: 'a', task: 'proof', identityVerified: true }))).toBe('ok');
-    expect((await a.store.heldBy('a')).map((task) => task.id)).toStrictEqual(['proof']);
+    expect(await codeOf(a.store.heartbeat({ agent: 'a', task: 'proof', identityVerified: true, caller: session }))).toBe('ok');
+    expect((await a.store.heldBy('a', session)).map((task) => task.id)).toStrictEqual(['proof']);
     expect(await codeOf(a.store.complete({ agent: 'a', task: 'proof', token: claim.token }))).toBe('ok');
     expect(await a.store.heldBy('a')).toStrictEqual([]);
   });
@@ -158,5 +160,30 @@ describe.each(backends)('the task protocol on $name', (backend) => {
     await a.store.add([{ id: 'dep', title: 'dependency' }, { ...spec, depends_on: ['dep'] }]);
     const read = await b.store.get('full');
     expect(read).toMatchObject({ ...spec, depends_on: ['dep'], attempts: 0, state: 'available' });
+  });
+});
+
+describe('a store shared across machines', () => {
+  it('lets a verified identity act only for a claim its own session holds on this machine: every machine names its agents alike', async () => {
+    const a = (await fileBackend.create()).machine();
+    const ids = ['mine', 'unheld', 'far', 'sibling'];
+    await addTasks(a.store, ids.map((id) => ({ id })));
+    const session = describeProcess(process.pid);
+    const holders = {
+      mine: session,
+      unheld: undefined, // a claim made without a holder: by hand, or on a machine that records none
+      far: { ...session, host: 'f0f0f0f0' }, // the same pid on another machine
+      sibling: { pid: process.ppid, start: processStartTime(process.ppid), host: session.host }, // another session here
+    };
+    const tokens = new Map<string, string>();
+    for (const id of ids) tokens.set(id, (await a.store.claim({ agent: 'dev-1', task: id, holder: holders[id as keyof typeof holders] })).token);
+    expect((await a.store.heldBy('dev-1', session)).map((task) => task.id)).toStrictEqual(['mine']);
+    expect((await a.store.heldBy('dev-1')).map((task) => task.id)).toStrictEqual(['mine', 'sibling']);
+    for (const id of ['unheld', 'far', 'sibling']) {
+      expect(await codeOf(a.store.fail({ agent: 'dev-1', task: id, reason: 'stopped', identityVerified: true, caller: session })), id).toBe('E_NOT_HOLDER');
+      expect(await codeOf(a.store.heartbeat({ agent: 'dev-1', task: id, token: tokens.get(id) })), id).toBe('ok');
+    }
+    expect(await codeOf(a.store.fail({ agent: 'dev-1', task: 'mine', reason: 'stopped', identityVerified: true, caller: session }))).toBe('ok');
+    expect(await codeOf(a.store.heartbeat({ agent: 'dev-1', task: 'sibling', identityVerified: true }))).toBe('E_NOT_HOLDER');
   });
 });

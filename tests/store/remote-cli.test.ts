@@ -1,13 +1,15 @@
 // The CLI on a store shared through a git remote: the same commands and exit codes as on the
 // local store, `status` naming the store it reads, a completion publishing its branch, and verify
 // merging through the remote: once, under a lock, and never over someone else's push.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { markBash } from '../../src/hooks/mark-bash.ts';
+import { processStartTime } from '../../src/process/liveness.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { canRunElsewhere, elsewhereCommand, runCli, runCliElsewhere } from '../helpers/run-cli.ts';
 import { TEST_BUNDLE } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -156,5 +158,51 @@ describe('the CLI with --store git:<remote>', () => {
     expect(inner).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, renewed at .*\): refusing to run a second one/);
     expect(inner).toMatch(/exit 1\n$/);
     expect(gitIn(shared.bare, 'log', '--format=%s', 'main')).toBe('once: Once\ninitial');
+  });
+
+  it.skipIf(!canRunElsewhere)('a machine with the same host name (another pid namespace) judges this one\'s claims and verify lock by their lease, not by pid', () => {
+    const shared = setup();
+    const a = shared.machine('a');
+    cli(a, 'add', '--id', 'held', '--title', 'Held');
+    cli(a, 'add', '--id', 'once', '--title', 'Once', '--files', 'src/once.txt');
+    expect(cli(a, 'claim', '--agent', 'agent-1', '--task', 'held', '--holder-pid', String(process.pid)).exitCode).toBe(0);
+    doTask(a, 'agent-1', 'once', 'src/once.txt', 'once\n');
+    const b = shared.machine('b');
+    const recovered = runCliElsewhere(['recover', '--json'], { cwd: b, env: STORE });
+    expect(recovered.json?.recovered, recovered.stderr).toStrictEqual([]);
+    // b's verify runs there while a's verify holds the lock here: refused, not merged twice.
+    const record = join(b, '..', 'inner.txt');
+    const script = join(b, '..', 'inner.sh');
+    writeFileSync(script, `cd '${b}' && PARALLEL_STORE=git:origin ${elsewhereCommand()} verify --into main > '${record}' 2>&1; echo "exit $?" >> '${record}'\n`);
+    const outer = cli(a, 'verify', '--into', 'main', '--test', `sh '${script}'`);
+    expect(outer.exitCode, outer.stdout + outer.stderr).toBe(0);
+    const inner = readFileSync(record, 'utf8');
+    expect(inner).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, since .*\): refusing to run a second one/);
+    expect(inner).toMatch(/exit 1\n$/);
+    expect(gitIn(shared.bare, 'log', '--format=%s', 'main')).toBe('once: Once\ninitial');
+  });
+
+  it('a SubagentStop hook fails only the claims its own session holds, never a same-named agent\'s on another machine or session', () => {
+    const shared = setup();
+    const [a, b] = [shared.machine('a'), shared.machine('b')];
+    for (const id of ['mine', 'theirs', 'session']) cli(a, 'add', '--id', id, '--title', id);
+    const agent = 'backend-developer-1';
+    // The hook's subagent runs in this process's session; its claim names it as the holder.
+    expect(cli(a, 'claim', '--agent', agent, '--task', 'mine', '--holder-pid', String(process.pid)).exitCode).toBe(0);
+    // Machine b's agent of the same name (no holder recorded here), and another session here.
+    expect(cli(b, 'claim', '--agent', agent, '--task', 'theirs').exitCode).toBe(0);
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    onTestFinished(() => { other.kill('SIGKILL'); });
+    expect(cli(b, 'claim', '--agent', agent, '--task', 'session', '--holder-pid', String(other.pid)).exitCode).toBe(0);
+    expect(cli(a, 'status').exitCode).toBe(0); // a's cache (what hooks read) now has b's claims
+    mkdirSync(join(a, '_tasks', 'subagents'), { recursive: true });
+    writeFileSync(join(a, '_tasks', 'subagents', 'sub1.json'), JSON.stringify({ agentId: 'sub1', agent, hostPid: process.pid, hostStart: processStartTime(process.pid), recordedAt: new Date().toISOString() }));
+    const payload = (active: boolean) => JSON.stringify({ session_id: 's', cwd: a, hook_event_name: 'SubagentStop', agent_id: 'sub1', agent_type: 'parallel:backend-developer', stop_hook_active: active, last_assistant_message: 'done' });
+    const hook = (active: boolean) => runCli(['hook', 'subagent-stop'], { cwd: a, env: { ...STORE, CLAUDE_PROJECT_DIR: a }, input: payload(active) });
+    expect(hook(false).stdout).toMatch(/you still hold mine\. /);
+    expect(hook(true).exitCode).toBe(0);
+    const state = (id: string) => cli(b, 'show', '--task', id, '--json').json.task;
+    expect(state('mine')).toMatchObject({ state: 'failed', last_error: expect.stringMatching(/stopped while still holding this task/) });
+    for (const id of ['theirs', 'session']) expect(state(id)).toMatchObject({ state: 'claimed', claim: { agent } });
   });
 });

@@ -6,10 +6,10 @@ import { hideLocalState } from '../../repo/git-exclude.ts';
 import { findRepo } from '../../repo/locate.ts';
 import { gitOutput, runGit } from '../../repo/run-git.ts';
 import type {
-  ClaimRequest, ClaimResult, CompleteRequest, FailRequest, HolderRequest, InitResult, RecoverOptions, RecoverReport, ReopenRequest,
+  ClaimRequest, ClaimResult, CompleteRequest, FailRequest, HolderProcess, HolderRequest, InitResult, RecoverOptions, RecoverReport, ReopenRequest,
   SharedRemote, Task, TaskBackend, TaskInput, TaskProblem,
 } from '../backend.ts';
-import { newHolderToken, proofOf } from '../holder-proof.ts';
+import { heldHere, newHolderToken, proofOf } from '../holder-proof.ts';
 import { DEFAULT_LEASE_MS } from '../rules.ts';
 import { afterFailure, afterRelease } from '../transitions.ts';
 import { parseTaskText, type ParsedTask } from '../task-file.ts';
@@ -175,11 +175,14 @@ export class GitRemoteStore implements TaskBackend {
     return toTask(entry, await this.parsed(snapshot, entry), this.where(id), this.seen(snapshot));
   }
 
-  /** From this clone's cache: hooks ask on every edit, and a holder's own claims reach the cache when it pushes them. */
-  async heldBy(agent: string): Promise<Task[]> {
+  /**
+   * From this clone's cache: hooks ask on every edit, and a holder's own claims reach the cache when
+   * it pushes them. Only claims held on this machine (by `caller` when given): agent names repeat.
+   */
+  async heldBy(agent: string, caller?: HolderProcess): Promise<Task[]> {
     validateAgentName(agent);
     const snapshot = await this.snapshot();
-    const held = [...snapshot.tasks.values()].filter((entry) => entry.record?.state === 'claimed' && entry.record.claim?.agent === agent);
+    const held = [...snapshot.tasks.values()].filter((entry) => entry.record?.state === 'claimed' && entry.record.claim?.agent === agent && heldHere(entry.record.claim.holder, caller));
     const tasks: Task[] = [];
     for (const entry of held.sort((a, b) => (a.id < b.id ? -1 : 1))) tasks.push(toTask(entry, await this.parsed(snapshot, entry), this.where(entry.id)));
     return tasks;

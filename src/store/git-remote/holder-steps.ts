@@ -1,6 +1,6 @@
 import { CliError } from '../../errors.ts';
 import type { HolderRequest, Task, TaskState } from '../backend.ts';
-import { proofOf, validateToken } from '../holder-proof.ts';
+import { heldHere, proofOf, validateToken } from '../holder-proof.ts';
 import type { ParsedTask } from '../task-file.ts';
 import { validateAgentName, validateTaskId } from '../task-schema.ts';
 import type { ProposedUpdate, Step, StepContext } from './compare-and-swap.ts';
@@ -50,7 +50,9 @@ export async function holderStep(store: GitRemoteStore, request: HolderRequest, 
   const entry = snapshot.tasks.get(request.task);
   const record = entry?.record;
   const claim = record?.claim;
-  const sameClaim = claim !== undefined && claim.agent === request.agent && (proof !== undefined ? claim.proof === proof : request.identityVerified === true);
+  // A verified identity speaks for a claim only its own session holds here: agent names repeat across machines.
+  const byIdentity = request.identityVerified === true && request.caller !== undefined && heldHere(claim?.holder, request.caller);
+  const sameClaim = claim !== undefined && claim.agent === request.agent && (proof !== undefined ? claim.proof === proof : byIdentity);
   if (entry && record?.state === 'claimed' && claim?.agent === request.agent) {
     if (proof === undefined && !request.identityVerified) {
       throw new CliError('E_NOT_HOLDER', `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
@@ -68,5 +70,8 @@ export async function holderStep(store: GitRemoteStore, request: HolderRequest, 
   }
   if (!fresh) return { refresh: true };
   store.requireStore(snapshot);
+  if (proof === undefined && record?.state === 'claimed' && claim?.agent === request.agent) {
+    throw new CliError('E_NOT_HOLDER', `task "${request.task}" is claimed as ${request.agent} by another machine or session, not by yours (every machine names its agents alike); if it is your claim, pass --token with the token claim printed (its JSON field "token")`);
+  }
   throw notHolder(store, request, entry);
 }
