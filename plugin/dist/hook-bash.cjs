@@ -35,7 +35,7 @@ __export(mark_bash_exports, {
   markBash: () => markBash
 });
 module.exports = __toCommonJS(mark_bash_exports);
-var import_node_fs3 = require("node:fs");
+var import_node_fs4 = require("node:fs");
 var import_node_path5 = require("node:path");
 
 // src/store/location.ts
@@ -211,13 +211,14 @@ function locateStore(options) {
 }
 
 // src/hooks/identity-marker.ts
-var import_node_fs2 = require("node:fs");
+var import_node_fs3 = require("node:fs");
 var import_node_path4 = require("node:path");
 
 // src/fs/atomic-write.ts
 var import_node_path3 = require("node:path");
 
 // src/process/liveness.ts
+var import_node_fs2 = require("node:fs");
 var import_node_os = require("node:os");
 
 // src/text/fingerprint.ts
@@ -239,8 +240,19 @@ function randomHex(length) {
 
 // src/process/liveness.ts
 var cachedHost;
+function readOr(read) {
+  try {
+    return read().trim();
+  } catch {
+    return "";
+  }
+}
 function hostId() {
-  cachedHost ??= fingerprint((0, import_node_os.hostname)()).slice(0, 8);
+  cachedHost ??= fingerprint([
+    (0, import_node_os.hostname)(),
+    readOr(() => (0, import_node_fs2.readFileSync)("/proc/sys/kernel/random/boot_id", "utf8")) || readOr(() => (0, import_node_fs2.readFileSync)("/etc/machine-id", "utf8")),
+    readOr(() => (0, import_node_fs2.readlinkSync)("/proc/self/ns/pid"))
+  ].join("\n")).slice(0, 8);
   return cachedHost;
 }
 
@@ -337,7 +349,7 @@ var KEY_FILE = (0, import_node_path4.join)("parallel-agents", "identity.key");
 function identityKey(gitCommonDir, create) {
   const path = (0, import_node_path4.join)(gitCommonDir, KEY_FILE);
   try {
-    return (0, import_node_fs2.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs3.readFileSync)(path, "utf8").trim();
   } catch {
     if (!create) return void 0;
   }
@@ -355,7 +367,7 @@ function identityKey(gitCommonDir, create) {
     }
   }
   try {
-    return (0, import_node_fs2.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs3.readFileSync)(path, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -377,7 +389,7 @@ function markBash(payload, env, hostPid) {
   if (typeof command !== "string" || command.startsWith(MARKER_PREFIX)) return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs3.existsSync)((0, import_node_path5.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs4.existsSync)((0, import_node_path5.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}

@@ -354,9 +354,26 @@ var init_fingerprint = __esm({
 });
 
 // src/process/liveness.ts
+function readOr(read) {
+  try {
+    return read().trim();
+  } catch {
+    return "";
+  }
+}
 function hostId() {
-  cachedHost ??= fingerprint((0, import_node_os.hostname)()).slice(0, 8);
+  cachedHost ??= fingerprint([
+    (0, import_node_os.hostname)(),
+    readOr(() => (0, import_node_fs.readFileSync)("/proc/sys/kernel/random/boot_id", "utf8")) || readOr(() => (0, import_node_fs.readFileSync)("/etc/machine-id", "utf8")),
+    readOr(() => (0, import_node_fs.readlinkSync)("/proc/self/ns/pid"))
+  ].join("\n")).slice(0, 8);
   return cachedHost;
+}
+function isOnThisHost(identity) {
+  return identity.host === hostId();
+}
+function sameProcess(a, b) {
+  return a.pid === b.pid && a.host === b.host && (a.start === void 0 || b.start === void 0 || a.start === b.start);
 }
 function statFields(pid) {
   try {
@@ -395,7 +412,7 @@ function describeProcess(pid) {
   return { pid, host: hostId(), start: processStartTime(pid) };
 }
 function processLiveness(identity) {
-  if (identity.host !== hostId()) return "unknown";
+  if (!isOnThisHost(identity)) return "unknown";
   if (!isProcessAlive(identity.pid)) return "gone";
   if (identity.start !== void 0) {
     const start = processStartTime(identity.pid);
@@ -812,12 +829,16 @@ function sameSecret(a, b) {
   if (a.length !== b.length) return false;
   return crypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
+function heldHere(holder, caller) {
+  return holder !== void 0 && isOnThisHost(holder) && (caller === void 0 || sameProcess(holder, caller));
+}
 var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
 var init_holder_proof = __esm({
   "src/store/holder-proof.ts"() {
     "use strict";
     import_node_module2 = require("node:module");
     init_errors();
+    init_liveness();
     import_meta2 = {};
     TOKEN_PATTERN = /^[0-9a-f]{32}$/;
     PROOF_LENGTH = 16;
@@ -4540,9 +4561,13 @@ function staleness(entry, seen, staleAfterMs) {
   const claim2 = entry.record?.claim;
   if (!claim2) return void 0;
   if (claim2.holder && processLiveness(claim2.holder) === "gone") return { kind: "dead", reason: `holder process ${claim2.holder.pid} is gone` };
+  const limit = Math.max(staleAfterMs, claim2.lease_ms ?? 0);
   const first = seen.firstSeen.get(entry.commit);
   const silent = first === void 0 ? 0 : seen.clock.monotonic() - first;
-  if (silent > staleAfterMs) return { kind: "expired", reason: `no sign of life seen for ${formatDuration(silent)} on this machine (limit ${formatDuration(staleAfterMs)})` };
+  if (silent > limit) {
+    const whose = limit > staleAfterMs ? `, the lease its holder heartbeats under` : "";
+    return { kind: "expired", reason: `no sign of life seen for ${formatDuration(silent)} on this machine (limit ${formatDuration(limit)}${whose})` };
+  }
   return void 0;
 }
 function wallTime(seen, key) {
@@ -4951,7 +4976,8 @@ async function holderStep(store, request, event, change, context) {
   const entry = snapshot2.tasks.get(request.task);
   const record = entry?.record;
   const claim2 = record?.claim;
-  const sameClaim = claim2 !== void 0 && claim2.agent === request.agent && (proof2 !== void 0 ? claim2.proof === proof2 : request.identityVerified === true);
+  const byIdentity = request.identityVerified === true && request.caller !== void 0 && heldHere(claim2?.holder, request.caller);
+  const sameClaim = claim2 !== void 0 && claim2.agent === request.agent && (proof2 !== void 0 ? claim2.proof === proof2 : byIdentity);
   if (entry && record?.state === "claimed" && claim2?.agent === request.agent) {
     if (proof2 === void 0 && !request.identityVerified) {
       throw new CliError("E_NOT_HOLDER", `prove that you are the agent ${request.agent} holding task "${request.task}": pass --token with the token claim printed (its JSON field "token")`);
@@ -4969,6 +4995,9 @@ async function holderStep(store, request, event, change, context) {
   }
   if (!fresh) return { refresh: true };
   store.requireStore(snapshot2);
+  if (proof2 === void 0 && record?.state === "claimed" && claim2?.agent === request.agent) {
+    throw new CliError("E_NOT_HOLDER", `task "${request.task}" is claimed as ${request.agent} by another machine or session, not by yours (every machine names its agents alike); if it is your claim, pass --token with the token claim printed (its JSON field "token")`);
+  }
   throw notHolder(store, request, entry);
 }
 var init_holder_steps = __esm({
@@ -5147,6 +5176,79 @@ var init_observations = __esm({
   }
 });
 
+// src/store/backend.ts
+var TASK_STATES, VERIFY_BUSY;
+var init_backend = __esm({
+  "src/store/backend.ts"() {
+    "use strict";
+    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
+    VERIFY_BUSY = "verify-busy";
+  }
+});
+
+// src/store/git-remote/records.ts
+function leaseMsOf(value) {
+  return Number.isSafeInteger(value) && value > 0 ? value : void 0;
+}
+function claimOf(value) {
+  if (!value || typeof value !== "object") return void 0;
+  const claim2 = value;
+  if (typeof claim2.agent !== "string" || !AGENT_NAME_PATTERN.test(claim2.agent)) return void 0;
+  if (typeof claim2.lease !== "string" || !/^[0-9a-z-]{1,64}$/.test(claim2.lease)) return void 0;
+  if (typeof claim2.proof !== "string" || !HEX.test(claim2.proof)) return void 0;
+  const holder = claim2.holder;
+  const validHolder = holder && Number.isSafeInteger(holder.pid) && typeof holder.host === "string" && (holder.start === void 0 || typeof holder.start === "string");
+  return {
+    agent: claim2.agent,
+    lease: claim2.lease,
+    proof: claim2.proof,
+    holder: validHolder ? { pid: holder.pid, host: holder.host, start: holder.start } : void 0,
+    lease_ms: leaseMsOf(claim2.lease_ms),
+    at: typeof claim2.at === "string" ? claim2.at : ""
+  };
+}
+function parseRecord(body) {
+  const line = body.trimEnd().split("\n").pop() ?? "";
+  let raw;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return void 0;
+  }
+  if (!raw || typeof raw !== "object" || !TASK_STATES.includes(raw.state)) return void 0;
+  const claim2 = claimOf(raw.claim);
+  if (raw.state === "claimed" && !claim2) return void 0;
+  return {
+    state: raw.state,
+    event: typeof raw.event === "string" ? raw.event : "",
+    claim: claim2,
+    at: typeof raw.at === "string" ? raw.at : "",
+    nonce: typeof raw.nonce === "string" ? raw.nonce : ""
+  };
+}
+function formatMessage(subject, record) {
+  const json = { state: record.state, event: record.event };
+  if (record.claim) {
+    const { holder, lease_ms: leaseMs, ...claim2 } = record.claim;
+    json.claim = { ...claim2, ...holder ? { holder } : {}, ...leaseMs !== void 0 ? { lease_ms: leaseMs } : {} };
+  }
+  json.at = record.at;
+  json.nonce = record.nonce;
+  return `${subject.replace(/\s+/g, " ").trim()}
+
+${JSON.stringify(json)}
+`;
+}
+var HEX;
+var init_records = __esm({
+  "src/store/git-remote/records.ts"() {
+    "use strict";
+    init_backend();
+    init_task_schema();
+    HEX = /^[0-9a-f]+$/;
+  }
+});
+
 // src/store/git-remote/recover-step.ts
 async function recoverStep(store, options, context) {
   const { snapshot: snapshot2 } = context;
@@ -5203,75 +5305,6 @@ var init_reopen_step = __esm({
     "use strict";
     init_errors();
     init_transitions();
-  }
-});
-
-// src/store/backend.ts
-var TASK_STATES, VERIFY_BUSY;
-var init_backend = __esm({
-  "src/store/backend.ts"() {
-    "use strict";
-    TASK_STATES = ["available", "claimed", "completed", "failed", "blocked"];
-    VERIFY_BUSY = "verify-busy";
-  }
-});
-
-// src/store/git-remote/records.ts
-function claimOf(value) {
-  if (!value || typeof value !== "object") return void 0;
-  const claim2 = value;
-  if (typeof claim2.agent !== "string" || !AGENT_NAME_PATTERN.test(claim2.agent)) return void 0;
-  if (typeof claim2.lease !== "string" || !/^[0-9a-z-]{1,64}$/.test(claim2.lease)) return void 0;
-  if (typeof claim2.proof !== "string" || !HEX.test(claim2.proof)) return void 0;
-  const holder = claim2.holder;
-  const validHolder = holder && Number.isSafeInteger(holder.pid) && typeof holder.host === "string" && (holder.start === void 0 || typeof holder.start === "string");
-  return {
-    agent: claim2.agent,
-    lease: claim2.lease,
-    proof: claim2.proof,
-    holder: validHolder ? { pid: holder.pid, host: holder.host, start: holder.start } : void 0,
-    at: typeof claim2.at === "string" ? claim2.at : ""
-  };
-}
-function parseRecord(body) {
-  const line = body.trimEnd().split("\n").pop() ?? "";
-  let raw;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    return void 0;
-  }
-  if (!raw || typeof raw !== "object" || !TASK_STATES.includes(raw.state)) return void 0;
-  const claim2 = claimOf(raw.claim);
-  if (raw.state === "claimed" && !claim2) return void 0;
-  return {
-    state: raw.state,
-    event: typeof raw.event === "string" ? raw.event : "",
-    claim: claim2,
-    at: typeof raw.at === "string" ? raw.at : "",
-    nonce: typeof raw.nonce === "string" ? raw.nonce : ""
-  };
-}
-function formatMessage(subject, record) {
-  const json = { state: record.state, event: record.event };
-  if (record.claim) {
-    const { holder, ...claim2 } = record.claim;
-    json.claim = holder ? { ...claim2, holder } : claim2;
-  }
-  json.at = record.at;
-  json.nonce = record.nonce;
-  return `${subject.replace(/\s+/g, " ").trim()}
-
-${JSON.stringify(json)}
-`;
-}
-var HEX;
-var init_records = __esm({
-  "src/store/git-remote/records.ts"() {
-    "use strict";
-    init_backend();
-    init_task_schema();
-    HEX = /^[0-9a-f]+$/;
   }
 });
 
@@ -5374,16 +5407,16 @@ ${JSON.stringify({ format: 1, at: new Date(now).toISOString(), nonce: randomHex(
 `, time: Math.floor(now / 1e3) });
       }
       /** A commit of the verify lock: who holds it (a child of the old value when taking over or renewing). */
-      lock(parent, holder, nonce) {
+      lock(parent, holder, nonce, leaseMs) {
         const now = this.clock.now();
         const message = `verify lock held by pid ${holder.pid} on host ${holder.host}
 
-${JSON.stringify({ event: "verify-lock", holder, at: new Date(now).toISOString(), nonce: `${nonce}-${randomHex(8)}` })}
+${JSON.stringify({ event: "verify-lock", holder, lease_ms: leaseMs, at: new Date(now).toISOString(), nonce: `${nonce}-${randomHex(8)}` })}
 `;
         return this.writer.commit({ tree: this.writer.tree([]), parents: parent ? [parent] : [], message, time: Math.floor(now / 1e3) });
       }
-      newClaim(agent, proof2, holder) {
-        return { agent, lease: `${Math.floor(this.clock.now() / 1e3).toString(36)}-${randomHex(8)}`, proof: proof2, holder, at: new Date(this.clock.now()).toISOString() };
+      newClaim(agent, proof2, holder, leaseMs) {
+        return { agent, lease: `${Math.floor(this.clock.now() / 1e3).toString(36)}-${randomHex(8)}`, proof: proof2, holder, lease_ms: leaseMs, at: new Date(this.clock.now()).toISOString() };
       }
     };
   }
@@ -5409,6 +5442,7 @@ var init_verify_remote = __esm({
     init_backend();
     init_rules();
     init_layout();
+    init_records();
     init_transport();
     BRANCH2 = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!-)[A-Za-z0-9._/-]{1,200}(?<![/.])$/;
     VerifyRemote = class {
@@ -5451,8 +5485,9 @@ var init_verify_remote = __esm({
         }
         throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last.details);
       }
-      async lockVerify() {
+      async lockVerify(options = {}) {
         const { store } = this;
+        const leaseMs = leaseMsOf(options.leaseMs) ?? DEFAULT_LEASE_MS;
         const ref = store.layout.remoteRef(VERIFY_LOCK);
         const me = describeProcess(process.pid);
         const nonce = randomHex(16);
@@ -5461,30 +5496,36 @@ var init_verify_remote = __esm({
           if (held) {
             const body = parseLock(held.body);
             if (body.nonce?.startsWith(`${nonce}-`)) return { done: held.commit };
+            const lease = leaseMsOf(body.lease_ms) ?? DEFAULT_LEASE_MS;
             const first = store.seen(snapshot2).firstSeen.get(`lock:${held.commit}`) ?? store.clock.monotonic();
             const silent = store.clock.monotonic() - first;
             const dead = body.holder !== void 0 && processLiveness(body.holder) === "gone";
-            if (!dead && silent <= DEFAULT_LEASE_MS) {
+            if (!dead && silent <= lease) {
               const who = body.holder ? `pid ${body.holder.pid} on host ${body.holder.host}` : "an unknown process";
-              throw new CliError("E_REFUSED", `another verify is merging through ${this.remote} (${who}, since ${body.at ?? "?"} by its clock): refusing to run a second one; wait for it to finish (a lock seen unchanged for ${formatDuration(DEFAULT_LEASE_MS)} is taken over)`, { reason: VERIFY_BUSY, holder: who });
+              const takeoverIn = lease - silent;
+              throw new CliError("E_REFUSED", `another verify is merging through ${this.remote} (${who}, renewed at ${body.at ?? "?"} by its clock): refusing to run a second one; wait for it to finish (its lease is ${formatDuration(lease)}: left unchanged, the lock is taken over in ${formatDuration(takeoverIn)})`, { reason: VERIFY_BUSY, holder: who, lease_ms: lease, takeover_in_ms: takeoverIn });
             }
           }
-          const commit = store.writer().lock(held?.commit, me, nonce);
+          const commit = store.writer().lock(held?.commit, me, nonce, leaseMs);
           return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
         });
         let lost = false;
+        let inFlight;
         const renew = setInterval(() => {
-          const next = store.writer().lock(current, me, nonce);
-          store.transport.push([{ ref, to: next }], { atomic: true }).then(
-            (outcomes) => outcomes.get(ref)?.outcome === "rejected" ? lost = true : current = next,
+          if (inFlight || lost) return;
+          const next = store.writer().lock(current, me, nonce, leaseMs);
+          const was = current;
+          inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
+            (outcomes) => void (outcomes.get(ref)?.outcome === "rejected" ? lost = true : current = next),
             () => void 0
             // unanswered: the next renewal tries again
-          );
-        }, DEFAULT_LEASE_MS / 3);
+          ).finally(() => inFlight = void 0);
+        }, Math.max(100, Math.floor(leaseMs / 3)));
         renew.unref();
         return {
           release: async () => {
             clearInterval(renew);
+            await inFlight;
             if (lost) return;
             try {
               await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
@@ -5524,6 +5565,7 @@ var init_git_remote_store = __esm({
     init_listing();
     init_objects();
     init_observations();
+    init_records();
     init_recover_step();
     init_reopen_step();
     init_snapshot();
@@ -5641,11 +5683,14 @@ var init_git_remote_store = __esm({
         if (!entry?.record) return void 0;
         return toTask(entry, await this.parsed(snapshot2, entry), this.where(id), this.seen(snapshot2));
       }
-      /** From this clone's cache: hooks ask on every edit, and a holder's own claims reach the cache when it pushes them. */
-      async heldBy(agent) {
+      /**
+       * From this clone's cache: hooks ask on every edit, and a holder's own claims reach the cache when
+       * it pushes them. Only claims held on this machine (by `caller` when given): agent names repeat.
+       */
+      async heldBy(agent, caller) {
         validateAgentName(agent);
         const snapshot2 = await this.snapshot();
-        const held = [...snapshot2.tasks.values()].filter((entry) => entry.record?.state === "claimed" && entry.record.claim?.agent === agent);
+        const held = [...snapshot2.tasks.values()].filter((entry) => entry.record?.state === "claimed" && entry.record.claim?.agent === agent && heldHere(entry.record.claim.holder, caller));
         const tasks = [];
         for (const entry of held.sort((a, b) => a.id < b.id ? -1 : 1)) tasks.push(toTask(entry, await this.parsed(snapshot2, entry), this.where(entry.id)));
         return tasks;
@@ -5655,7 +5700,7 @@ var init_git_remote_store = __esm({
         if (request.role !== void 0) validateAgentName(request.role, "--role");
         if (request.task !== void 0) validateTaskId(request.task);
         const token = newHolderToken();
-        const claim2 = this.writer().newClaim(request.agent, proofOf(token), request.holder);
+        const claim2 = this.writer().newClaim(request.agent, proofOf(token), request.holder, leaseMsOf(request.leaseMs));
         const tried = /* @__PURE__ */ new Map();
         return this.cas.run({ what: `claim by ${request.agent}` }, (context) => claimStep(this, request, { claim: claim2, token, tried }, context));
       }
@@ -6929,6 +6974,9 @@ var init_identity_marker = __esm({
 });
 
 // src/hooks/subagent-registry.ts
+function sessionOf(record) {
+  return { pid: record.hostPid, start: record.hostStart, host: hostId() };
+}
 function recordPath(localDir, agentId) {
   return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path15.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
 }
@@ -6977,6 +7025,7 @@ var init_subagent_registry = __esm({
     import_node_fs10 = require("node:fs");
     import_node_path15 = require("node:path");
     init_atomic_write();
+    init_liveness();
     SUBAGENTS_DIR = "subagents";
     AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
   }
@@ -7009,9 +7058,6 @@ function callerIdentity(ctx, store) {
   const check = checkCallerOf(ctx, store);
   return check.kind === "verified" ? check.identity : void 0;
 }
-function hostOf(identity) {
-  return { pid: identity.hostPid, start: identity.hostStart, host: hostId() };
-}
 async function bindClaimer(ctx, store, agent) {
   const check = checkCallerOf(ctx, store);
   if (check.kind === "unverified") {
@@ -7019,18 +7065,18 @@ async function bindClaimer(ctx, store, agent) {
   }
   if (check.kind === "none") return void 0;
   const identity = check.identity;
-  if (identity.agentId === "main") return hostOf(identity);
+  if (identity.agentId === "main") return sessionOf(identity);
   const bound = readSubagent(store.localDir, identity.agentId);
   if (bound && bound.agent !== agent) {
     throw new CliError("E_IDENTITY", `you (subagent ${identity.agentId}) already claim as agent "${bound.agent}"; keep using --agent ${bound.agent}: one name per agent, so your claims are released if you stop`);
   }
   if (!bound) {
-    const clash = allSubagents(store.localDir).find((record) => record.agent === agent && record.agentId !== identity.agentId && processLiveness({ pid: record.hostPid, start: record.hostStart, host: hostId() }) !== "gone");
+    const clash = allSubagents(store.localDir).find((record) => record.agent === agent && record.agentId !== identity.agentId && processLiveness(sessionOf(record)) !== "gone");
     if (clash) {
       throw new CliError("E_IDENTITY", `agent name "${agent}" is already used by another running agent (${clash.agentType ?? "subagent"} ${clash.agentId}); claim with a unique --agent name, for example ${agent}-${identity.agentId.slice(0, 6)}`);
     }
   }
-  const unfinished = await store.heldBy(agent);
+  const unfinished = await store.heldBy(agent, sessionOf(identity));
   if (unfinished.length > 0) {
     throw new CliError("E_REFUSED", `finish what you hold before claiming again: agent "${agent}" still holds ${unfinished.map((task) => task.id).join(", ")}; run ${completeCommand(agent, unfinished[0].id)}, or fail it, then claim`);
   }
@@ -7044,7 +7090,7 @@ async function bindClaimer(ctx, store, agent) {
       recordedAt: (/* @__PURE__ */ new Date()).toISOString()
     });
   }
-  return hostOf(identity);
+  return sessionOf(identity);
 }
 function requireOrchestrator(ctx, what) {
   const refuse = (who) => {
@@ -7062,7 +7108,7 @@ function holderRequest(ctx, store, base) {
   if (base.token !== void 0) return base;
   const identity = callerIdentity(ctx, store);
   const bound = identity && identity.agentId !== "main" ? readSubagent(store.localDir, identity.agentId) : void 0;
-  return { ...base, identityVerified: bound?.agent === base.agent };
+  return { ...base, identityVerified: bound?.agent === base.agent, caller: identity ? sessionOf(identity) : void 0 };
 }
 var ORCHESTRATING_AGENT;
 var init_caller = __esm({
@@ -9454,6 +9500,15 @@ function difference(existing, input) {
   if (existing.body.trim() !== (input.body ?? "").trim()) return "prompt";
   return void 0;
 }
+function maxAttemptsRefusal(existing, input, options) {
+  const ours = input.max_attempts ?? "the default";
+  const head = `task "${input.id}" already exists (${existing.state}) with max_attempts ${existing.max_attempts}`;
+  if (!options.run) {
+    return `${head}, but the plan gives ${ours} (a run with --max-attempts may have published it); set max_attempts: ${existing.max_attempts} on the task in the plan, or rename the task`;
+  }
+  const source = options.run.maxAttempts !== void 0 ? `--max-attempts ${ours}` : `no --max-attempts, and the plan's max_attempts is ${ours}`;
+  return `${head}, but this run has ${source}; start every machine joining the run with the same --max-attempts (here --max-attempts ${existing.max_attempts})`;
+}
 async function publishPlan(store, plan, options = {}) {
   const analysis = checkPlan(plan, options);
   const { tasks: existingTasks, problems } = await store.list();
@@ -9502,11 +9557,8 @@ async function publishPlan(store, plan, options = {}) {
     }
     const differs = difference(current, input);
     if (differs !== void 0) {
-      throw new CliError(
-        "E_EXISTS",
-        `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.description}`,
-        { task: input.id, field: differs }
-      );
+      const message = differs === "max_attempts" ? maxAttemptsRefusal(current, input, options) : `task "${input.id}" already exists (${current.state}) with a different ${differs}; rename the task in the plan or remove the old one from ${store.description}`;
+      throw new CliError("E_EXISTS", message, { task: input.id, field: differs });
     }
     skipped.push(input.id);
   }
@@ -12063,21 +12115,34 @@ var init_target_update = __esm({
 });
 
 // src/git/remote-verify.ts
-async function verifyThroughRemote(context, shared, options, verifyOn) {
-  const { target } = options;
-  const cwd = context.repoRoot;
+function requireBranchName(cwd, shared, target) {
   if (runGit(["check-ref-format", "--branch", target], { cwd, okExitCodes: [1, 128] }).exitCode !== 0 || target.startsWith("refs/")) {
     throw new CliError("E_USAGE", `--into "${target}" is not a branch name; name the branch of ${shared.remote} to merge into`);
   }
+}
+async function fetchRemoteTarget(context, shared, target, retry) {
+  const cwd = context.repoRoot;
+  requireBranchName(cwd, shared, target);
+  const remote = await shared.fetchBranch(target);
+  if (!remote) throw new CliError("E_USAGE", `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
+  const local = resolveCommit(branchRefName(target), cwd);
+  if (local && local !== remote && !gitTest(["merge-base", "--is-ancestor", local, remote], { cwd })) {
+    throw new CliError(
+      "E_REFUSED",
+      `${target} here (${local.slice(0, 12)}) has commits that ${shared.remote}/${target} (${remote.slice(0, 12)}) does not, and the plan's work merges into ${shared.remote}'s ${target}: push them (git push ${shared.remote} ${target}) or reset ${target} to ${shared.remote}/${target}, then ${retry}`,
+      { branch: target, local, remote }
+    );
+  }
+  return { remote, local };
+}
+async function verifyThroughRemote(context, shared, options, verifyOn) {
+  const { target } = options;
+  const cwd = context.repoRoot;
+  requireBranchName(cwd, shared, target);
   const lock = options.dryRun ? { release: async () => {
-  } } : await shared.lockVerify();
+  } } : await shared.lockVerify({ leaseMs: options.lockLeaseMs });
   try {
-    const before2 = await shared.fetchBranch(target);
-    if (!before2) throw new CliError("E_USAGE", `${shared.remote} has no branch ${target}; push it first (git push ${shared.remote} ${target}) or name another with --into`);
-    const local = resolveCommit(branchRefName(target), cwd);
-    if (local && local !== before2 && !gitTest(["merge-base", "--is-ancestor", local, before2], { cwd })) {
-      throw new CliError("E_REFUSED", `${target} here (${local.slice(0, 12)}) has commits that ${shared.remote}/${target} (${before2.slice(0, 12)}) does not: push or drop them first, then verify again; verify merges into ${shared.remote}'s ${target}`);
-    }
+    const { remote: before2, local } = await fetchRemoteTarget(context, shared, target, "verify again");
     const scratch = `parallel-verify/${randomHex(12)}`;
     runGit(["update-ref", branchRefName(scratch), before2, ""], { cwd });
     try {
@@ -12085,6 +12150,10 @@ async function verifyThroughRemote(context, shared, options, verifyOn) {
       report.target.branch = target;
       const publication = { name: shared.remote, before: before2, after: before2, pushed: false, local: "unchanged" };
       report.remote = publication;
+      if (report.status === "nothing-to-merge" && !options.dryRun && local !== before2) {
+        publication.local = await bringLocalAlong(context, target, local, before2);
+        report.target.updated_worktree = worktreeOf(publication.local);
+      }
       if (report.status !== "merged") return report;
       const next = report.target.after;
       if (!await shared.publishBranch(target, before2, next)) {
@@ -12099,7 +12168,7 @@ async function verifyThroughRemote(context, shared, options, verifyOn) {
       publication.after = next;
       publication.pushed = true;
       publication.local = await bringLocalAlong(context, target, local, next);
-      report.target.updated_worktree = publication.local.startsWith("fast-forwarded in ") ? publication.local.slice("fast-forwarded in ".length) : null;
+      report.target.updated_worktree = worktreeOf(publication.local);
       return report;
     } finally {
       runGit(["update-ref", "-d", branchRefName(scratch)], { cwd, okExitCodes: [1, 128] });
@@ -12107,6 +12176,9 @@ async function verifyThroughRemote(context, shared, options, verifyOn) {
   } finally {
     await lock.release();
   }
+}
+function worktreeOf(local) {
+  return local.startsWith("fast-forwarded in ") ? local.slice("fast-forwarded in ".length) : null;
 }
 async function bringLocalAlong(context, target, local, next) {
   try {
@@ -12591,7 +12663,8 @@ async function verifyStore(context, store, options) {
 }
 async function removeMerged(context, report, options) {
   const started = Date.now();
-  if (report.status !== "merged" || options.keepWorktrees || report.cleanup.length === 0) return report;
+  const mergedElsewhere = report.status === "nothing-to-merge" && report.remote !== void 0 && !options.dryRun;
+  if (report.status !== "merged" && !mergedElsewhere || options.keepWorktrees || report.cleanup.length === 0) return report;
   if (!gitTest(["merge-base", "--is-ancestor", report.target.after, branchRefName(options.target)], { cwd: context.repoRoot })) {
     report.cleanup = report.cleanup.map((entry) => ({ ...entry, reason: `the local ${options.target} does not have the merge yet (git pull --ff-only brings it, then remove it)` }));
     return report;
@@ -12672,6 +12745,7 @@ function renderReport(report, problemCount) {
     if (report.test.failed_task && report.test.output_tail) lines3.push(...report.test.output_tail.split("\n").map((line) => `  | ${line}`));
   }
   if (report.refusal) lines3.push(`refused: ${report.refusal}`);
+  if (report.remote && !report.remote.pushed && report.remote.local !== "unchanged") lines3.push(`local ${report.target.branch}: ${report.remote.local} (${report.remote.name}/${report.target.branch} at ${short(report.remote.after)})`);
   if (report.remote?.pushed) lines3.push(`pushed to ${report.remote.name}/${report.target.branch}: ${short(report.remote.before)} -> ${short(report.remote.after)}; local ${report.target.branch}: ${report.remote.local}`);
   for (const entry of report.reopened ?? []) lines3.push(`put back ${entry.task} to ${entry.state}: ${entry.reason}`);
   for (const entry of report.skipped) lines3.push(`skipped ${entry.task}: ${entry.reason}`);
@@ -13486,10 +13560,10 @@ var init_run_report = __esm({
 function isCode(error, ...codes) {
   return error instanceof CliError && codes.includes(error.code);
 }
-async function claimTask(state, store, agent, wanted) {
+async function claimTask(state, store, agent, wanted, leaseMs) {
   let claim2;
   try {
-    claim2 = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted });
+    claim2 = await store.claim({ agent, holder: describeProcess(process.pid), task: wanted, leaseMs });
   } catch (error) {
     if (!isCode(error, "E_NOTHING_CLAIMABLE", "E_NO_WORK")) throw error;
     state.lose(wanted);
@@ -13577,7 +13651,7 @@ async function runAttempt(ctx, agent, wanted) {
       phases[phase] += state.now() - from;
     }
   };
-  const claim2 = await timed("claimMs", () => claimTask(state, ctx.store, agent, wanted));
+  const claim2 = await timed("claimMs", () => claimTask(state, ctx.store, agent, wanted, ctx.leaseMs));
   if (!claim2) return;
   const holder = { agent, task: claim2.task.id, token: claim2.token };
   const lease = keepClaimAlive(ctx.store, holder, ctx.heartbeatMs);
@@ -13933,6 +14007,7 @@ var init_run_state = __esm({
       lose(id) {
         if (this.shared) this.scheduler.hold(id);
         else this.scheduler.block(id);
+        this.noteReady();
       }
       hasFreeAgent() {
         return this.freeAgents.length > 0;
@@ -13996,9 +14071,20 @@ var init_run_state = __esm({
       async settle() {
         await Promise.allSettled(this.preparing.values());
       }
+      /**
+       * Opens the wait of every task that became ready and closes it for every task that stopped being
+       * ready without starting here (held or done elsewhere): a task waits only while it could start.
+       * Called after every change of the scheduler's states.
+       */
       noteReady() {
         const now = this.now();
-        for (const id of this.scheduler.ready()) if (!this.readySince.has(id)) this.readySince.set(id, now);
+        const ready = new Set(this.scheduler.ready());
+        for (const id of ready) if (!this.readySince.has(id)) this.readySince.set(id, now);
+        for (const [id, since] of this.readySince) {
+          if (ready.has(id)) continue;
+          this.waitMs.set(id, (this.waitMs.get(id) ?? 0) + (now - since));
+          this.readySince.delete(id);
+        }
       }
     };
   }
@@ -14080,6 +14166,7 @@ var init_shared_run = __esm({
             this.view.event({ event: "elsewhere", task: task.id, state: task.state, by: task.completed_by ?? task.claim?.agent });
           }
         }
+        this.state.noteReady();
       }
       async relist() {
         const { staleAfterMs } = this.options;
@@ -14114,7 +14201,7 @@ async function runTasks(deps, options) {
   watch2?.apply(tasks);
   const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
   (0, import_node_fs35.mkdirSync)(runDir, { recursive: true });
-  const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, signal: options.signal };
+  const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, leaseMs: options.shared?.staleAfterMs, signal: options.signal };
   deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
   try {
@@ -14206,6 +14293,7 @@ function waitOrAbort(ms, signal) {
 async function verifyRun(context, store, tasks, options) {
   let current = tasks;
   let waited = false;
+  let lastHolder;
   options.view.event({ event: "verify-start", tasks: current.filter((task) => task.state === "completed").length });
   for (; ; ) {
     const allDone = current.every((task) => task.state === "completed");
@@ -14216,13 +14304,16 @@ async function verifyRun(context, store, tasks, options) {
         dryRun: !allDone,
         keepWorktrees: options.keepWorktrees,
         cwd: options.cwd,
+        lockLeaseMs: options.lockLeaseMs,
         ...options.test ? { test: options.test } : {},
         ...options.emit ? { emit: options.emit } : {}
       });
-      return { verify, note: noteFor(context, verify, allDone, waited) };
+      return { verify, note: noteFor(verify, allDone, waited) };
     } catch (error) {
       if (!(error instanceof CliError) || error.details?.reason !== VERIFY_BUSY) throw error;
-      if (!waited) options.view.event({ event: "verify-wait", holder: String(error.details.holder ?? "another machine") });
+      const holder = String(error.details.holder ?? "another machine");
+      if (holder !== lastHolder) options.view.event({ event: "verify-wait", holder, ...takeover(error.details) });
+      lastHolder = holder;
       waited = true;
       await waitOrAbort(options.pollMs, options.signal);
       if (options.signal.aborted) return { note: "not run: the run was interrupted while another verify was merging" };
@@ -14231,20 +14322,23 @@ async function verifyRun(context, store, tasks, options) {
     }
   }
 }
-function noteFor(context, verify, allDone, waited) {
+function takeover(details) {
+  const lease = details.lease_ms;
+  const takeoverIn = details.takeover_in_ms;
+  return typeof lease === "number" && typeof takeoverIn === "number" ? { lease_ms: lease, takeover_in_ms: takeoverIn } : {};
+}
+function noteFor(verify, allDone, waited) {
   if (!allDone) return "dry run: not every task completed, so the target was not moved";
   if (verify.status !== "nothing-to-merge" || !verify.remote) return void 0;
   const { branch, after } = verify.target;
   const where2 = `${verify.remote.name}/${branch} at ${after.slice(0, 10)}`;
-  const behind = resolveCommit(branchRefName(branch), context.repoRoot) !== after ? ` (git pull --ff-only brings it to the local ${branch})` : "";
-  return waited ? `another machine's verify merged the plan: ${where2} has every task's work${behind}` : `${where2} already has every task's work (merged by an earlier verify, here or on another machine)${behind}`;
+  const local = verify.remote.local === "unchanged" ? "" : `; local ${branch}: ${verify.remote.local}`;
+  return waited ? `another machine's verify merged the plan: ${where2} has every task's work${local}` : `${where2} already has every task's work (merged by an earlier verify, here or on another machine)${local}`;
 }
 var init_run_verify = __esm({
   "src/runner/run-verify.ts"() {
     "use strict";
     init_errors();
-    init_repo_context();
-    init_run_git();
     init_verify_store();
     init_backend();
   }
@@ -14308,12 +14402,13 @@ async function runPlan(options) {
   if (options.maxAttempts !== void 0) for (const task of plan.tasks) task.max_attempts = options.maxAttempts;
   options.adapter.checkTasks?.(plan.tasks, options.planPath);
   const store = openStore({ cwd: options.cwd, tasksDir: options.tasksDir, store: options.store, env: options.env });
-  if (!await store.exists()) await store.init();
   const context = openRepoContext({ cwd: options.cwd, tasksDir: options.tasksDir, env: options.env });
   const target = options.into ?? currentBranch(context.repoRoot);
   if (!target) throw new CliError("E_GIT", `${context.repoRoot} is on a detached HEAD; check out the branch to merge into, or pass --into BRANCH`);
+  const remoteTarget = store.shared ? (await fetchRemoteTarget(context, store.shared, target, "run the plan again")).remote : void 0;
+  if (!await store.exists()) await store.init();
   const runBaseRef = plan.base ?? target;
-  const runBase = resolveCommit(runBaseRef === target ? branchRefName(target) : runBaseRef, context.repoRoot);
+  const runBase = runBaseRef === target ? remoteTarget ?? resolveCommit(branchRefName(target), context.repoRoot) : resolveCommit(runBaseRef, context.repoRoot);
   if (!runBase) throw new CliError("E_NOT_FOUND", `the plan's base "${runBaseRef}" names no commit; fix "base" in ${options.planPath}`);
   readProjectConfig(context.repoRoot);
   const ids = plan.tasks.map((task) => task.id);
@@ -14331,7 +14426,7 @@ async function runPlan(options) {
       `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ""}`
     );
   }
-  const published = await publishPlan(store, plan);
+  const published = await publishPlan(store, plan, { allowMixed: options.allowMixed, run: { maxAttempts: options.maxAttempts } });
   options.emit?.(
     { event: "publish", plan: published.plan, published: published.published, skipped: published.skipped },
     `plan ${published.plan}: ${published.published.length} task(s) published, ${published.skipped.length} already there`
@@ -14374,7 +14469,8 @@ async function runPlan(options) {
       emit: options.emit,
       view: options.view,
       signal: options.signal,
-      pollMs: shared?.idlePollMs ?? 5e3
+      pollMs: shared?.idlePollMs ?? 5e3,
+      lockLeaseMs: staleAfterMs
     }));
   }
   const runEndedAt = Date.now();
@@ -14405,7 +14501,7 @@ async function runPlan(options) {
     for (const violation of verify.violations) lines3.push(`scope violation: ${violation.task} changed ${violation.files.join(", ")}`);
     if (verify.removed.length > 0) lines3.push(`removed ${verify.removed.length} merged worktree(s) and their branches: ${verify.removed.map((entry) => entry.task).join(", ")} (--keep-worktrees keeps them)`);
     for (const entry of verify.removed) for (const ref of entry.backup_refs) lines3.push(`backup of ${entry.task}'s work the target does not have: ${ref}`);
-    if (verify.status === "merged") for (const entry of verify.cleanup) lines3.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ""} (${entry.command})`);
+    if (verify.status === "merged" || verify.status === "nothing-to-merge") for (const entry of verify.cleanup) lines3.push(`kept the worktree of ${entry.task}${entry.reason ? `: ${entry.reason}` : ""} (${entry.command})`);
   } else if (verifyNote) {
     lines3.push(`verify: ${verifyNote}`);
   }
@@ -14421,6 +14517,7 @@ var init_run_plan = __esm({
     init_errors();
     init_repo_context();
     init_run_git();
+    init_remote_verify();
     init_worktree_registry();
     init_duration();
     init_load_plan();
@@ -14471,8 +14568,10 @@ function describeEvent(event) {
       return `store: could not re-list it (${event.reason}); trying again at the next look`;
     case "verify-start":
       return `verify: merging ${event.tasks} completed task(s)`;
-    case "verify-wait":
-      return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged`;
+    case "verify-wait": {
+      const takeover2 = event.takeover_in_ms !== void 0 && event.lease_ms !== void 0 ? `; taken over in ${seconds2(event.takeover_in_ms)} if it shows no sign of life (its lease: ${seconds2(event.lease_ms)})` : "";
+      return `verify: another verify is merging (${event.holder}); waiting for it, then checking what it merged${takeover2}`;
+    }
     case "run-end":
       return `run: ${event.completed}/${event.total} completed in ${seconds2(event.makespan_ms)}`;
   }
@@ -14639,6 +14738,7 @@ var init_run = __esm({
         into: { type: "string", value: "BRANCH", help: "the branch to merge into (default: the main worktree's branch)" },
         checkout: { type: "string", value: "auto|full|scoped", help: "what each task's worktree checks out (see worktree add; default auto)" },
         "keep-worktrees": { type: "boolean", help: "keep the merged tasks' worktrees and branches" },
+        "allow-mixed": { type: "boolean", help: "publish the plan even while unfinished (e.g. blocked) tasks of another plan are in the store" },
         resume: { type: "boolean", help: "continue a run whose plan is already published, recovering its stale claims" },
         heartbeat: { type: "string", value: "30s", help: "renew each running task's lease this often (default 30s; on a git-remote store 5m, or a third of --stale-after if shorter: each one is a push)" },
         backoff: { type: "string", value: "2s", help: "the first wait after a rate limit, doubled each time (default 2s)" },
@@ -14690,6 +14790,7 @@ var init_run = __esm({
             adapter,
             ...options,
             resume: ctx.values.resume === true,
+            allowMixed: ctx.values["allow-mixed"] === true,
             into: stringOption(ctx.values, "into"),
             checkout,
             keepWorktrees: ctx.values["keep-worktrees"] === true,
@@ -15270,7 +15371,7 @@ function controlDirsOf(repoRoot, store) {
   if (below) dirs.add(below);
   return [...dirs];
 }
-function worktreeOf(store, taskId) {
+function worktreeOf2(store, taskId) {
   try {
     return readWorktreeRecord(store.localDir, taskId)?.path;
   } catch {
@@ -15282,7 +15383,7 @@ function insideGitDir(file, gitCommonDir) {
 }
 async function decideEdit(store, request) {
   const { agent } = request;
-  const held = await store.heldBy(agent);
+  const held = await store.heldBy(agent, request.session);
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
@@ -15299,7 +15400,7 @@ async function decideEdit(store, request) {
   }
   const wrongWorktree = [];
   for (const task of held) {
-    const worktree = worktreeOf(store, task.id);
+    const worktree = worktreeOf2(store, task.id);
     const home = worktree ?? repo.repoRoot;
     if (!sameDir(home, location.toplevel)) {
       if (matchesScope(location.path, task.files)) wrongWorktree.push(`${task.id} (${worktree ? `worktree ${worktree}` : `the main checkout ${repo.repoRoot}`})`);
@@ -15323,7 +15424,7 @@ async function guardUnclaimed(store, request) {
   }
   const { tasks } = await store.list();
   for (const task of tasks.filter((candidate2) => candidate2.state === "claimed")) {
-    const worktree = worktreeOf(store, task.id);
+    const worktree = worktreeOf2(store, task.id);
     const inWorktree = worktree !== void 0 && location !== void 0 && sameDir(worktree, location.toplevel);
     const inScope = repo !== void 0 && location !== void 0 && sameDir(repo.repoRoot, location.toplevel) && matchesScope(location.path, task.files);
     if (inWorktree || inScope) {
@@ -15405,7 +15506,7 @@ async function preToolUse(payload, env, hostPid) {
   const store = await hookStore(payload, env);
   if (!store) return {};
   const bound = readSubagent(store.localDir, agentId);
-  const decision = bound ? await decideEdit(store, { agent: bound.agent, file, cwd: payload.cwd }) : await guardUnclaimed(store, { file, cwd: payload.cwd });
+  const decision = bound ? await decideEdit(store, { agent: bound.agent, session: sessionOf(bound), file, cwd: payload.cwd }) : await guardUnclaimed(store, { file, cwd: payload.cwd });
   return decision.allow ? {} : { deny: decision.reason };
 }
 var EDIT_TOOLS;
@@ -15436,7 +15537,7 @@ async function subagentStop(payload, env) {
   if (!store) return { released: [] };
   const record = readSubagent(store.localDir, agentId);
   if (!record) return { released: [] };
-  const held = await store.heldBy(record.agent);
+  const held = await store.heldBy(record.agent, sessionOf(record));
   const reminded = new Set(record.remindedTasks ?? []);
   const unreminded = held.filter((task) => !reminded.has(task.id));
   if (unreminded.length > 0 && !payload.stopHookActive) {
@@ -15452,7 +15553,7 @@ async function subagentStop(payload, env) {
   for (const task of held) {
     const reason = `agent ${record.agent} (${payload.agentType ?? record.agentType ?? "subagent"} ${agentId}) stopped while still holding this task, without complete or fail${record.remindedAt ? ", even after a reminder" : ""}; released as failed by the SubagentStop hook.${last} Commits on the task's branch are kept.`;
     try {
-      const failed = await store.fail({ agent: record.agent, task: task.id, reason, identityVerified: true });
+      const failed = await store.fail({ agent: record.agent, task: task.id, reason, identityVerified: true, caller: sessionOf(record) });
       released.push({ task: task.id, agent: record.agent, to: failed.state });
     } catch {
     }
