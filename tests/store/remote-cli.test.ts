@@ -177,7 +177,7 @@ describe('the CLI with --store git:<remote>', () => {
     const outer = cli(a, 'verify', '--into', 'main', '--test', `sh '${script}'`);
     expect(outer.exitCode, outer.stdout + outer.stderr).toBe(0);
     const inner = readFileSync(record, 'utf8');
-    expect(inner).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, since .*\): refusing to run a second one/);
+    expect(inner).toMatch(/another verify is merging through origin \(pid \d+ on host [0-9a-f]+, renewed at .*\): refusing to run a second one/);
     expect(inner).toMatch(/exit 1\n$/);
     expect(gitIn(shared.bare, 'log', '--format=%s', 'main')).toBe('once: Once\ninitial');
   });
