@@ -40,6 +40,12 @@ export function hostId(): string {
   return cachedHost;
 }
 
+/** When this machine last booted (ms since the epoch, /proc/stat's btime); undefined without /proc. */
+export function bootTimeMs(): number | undefined {
+  const match = /^btime (\d+)$/m.exec(readOr(() => readFileSync('/proc/stat', 'utf8')));
+  return match ? Number(match[1]) * 1000 : undefined;
+}
+
 /** Whether a process was recorded here: in this machine's pid namespace, since its last boot. */
 export function isOnThisHost(identity: Pick<ProcessIdentity, 'host'>): boolean {
   return identity.host === hostId();

@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, symlinkSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,9 @@ import { tempDir } from '../helpers/temp-dir.ts';
 import { gitRepo, git, writeFiles } from '../helpers/git-repo.ts';
 import { canRunElsewhere, runCli, runCliElsewhere } from '../helpers/run-cli.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { bootTimeMs } from '../../src/process/liveness.ts';
+import { moveFileName, parseClaimFileName } from '../../src/store/local/names.ts';
+import { serializeTask } from '../../src/store/task-file.ts';
 
 function storeIn(cwd: string): (args: string[]) => ReturnType<typeof runCli> {
   return (args) => runCli(args, { cwd });
@@ -136,6 +139,30 @@ describe('protocol through the CLI', () => {
     expect(cli(['recover', '--json']).json.recovered).toStrictEqual([]);
     const expired = runCliElsewhere(['recover', '--stale-after', '1ms', '--json'], { cwd: repo }).json.recovered;
     expect(expired).toMatchObject([{ id: 'job', agent: 'far', reason: expect.stringMatching(/no heartbeat for/) }]);
+  });
+
+  it('finishes a move whose writer ran before this boot (its pid names nothing now), but leaves one from another namespace of this boot to its lease', async () => {
+    const repo = gitRepo();
+    const cli = storeIn(repo);
+    cli(['add', '--id', 'moved', '--title', 'Moved']);
+    const claimed = cli(['claim', '--agent', 'ghost', '--json']);
+    const dir = join(repo, '_tasks');
+    const claimFile = join(dir, 'claimed', readdirSync(join(dir, 'claimed'))[0]!);
+    const lease = parseClaimFileName(claimFile.split('/').pop()!)!.lease;
+    // A writer tag from another boot of this machine: its host hash is not this boot's.
+    const writer = `${process.pid}-0badc0de-0badc0de`;
+    const pending = join(dir, 'failed', moveFileName('pending', 'moved', lease, writer));
+    const moving = join(dir, 'failed', moveFileName('moving', 'moved', lease, writer));
+    writeFileSync(pending, serializeTask({ id: 'moved', title: 'Moved', attempts: 1, max_attempts: 3, last_error: 'died in the crash' }, ''));
+    renameSync(claimFile, moving);
+    expect(claimed.exitCode).toBe(0);
+    // Written in this boot, by a writer this process cannot judge: left alone (its lease decides).
+    expect(cli(['recover', '--json']).json.repaired).toStrictEqual([]);
+    // Written before this boot: every process of that boot is gone.
+    const before = new Date(bootTimeMs()! - 3_600_000);
+    for (const file of [pending, moving]) utimesSync(file, before, before);
+    expect(cli(['recover', '--json']).json.repaired).toStrictEqual(['failed/moved: finished an interrupted move']);
+    expect(cli(['show', '--task', 'moved', '--json']).json.task).toMatchObject({ state: 'failed', attempts: 1, last_error: 'died in the crash' });
   });
 
   it('recovers a claim whose lease expired (heartbeat older than --stale-after)', async () => {

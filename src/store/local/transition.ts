@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { CliError } from '../../errors.ts';
 import { createFileWhole, parseTempName, writeFailure } from '../../fs/atomic-write.ts';
 import { errorCode, isMissing } from '../../fs/fs-port.ts';
-import { processLiveness } from '../../process/liveness.ts';
+import { bootTimeMs, processLiveness } from '../../process/liveness.ts';
 import { TASK_STATES, type TaskState } from '../backend.ts';
+import { DEFAULT_LEASE_MS } from '../rules.ts';
 import type { StoreFolder } from './folder.ts';
 import { moveFileName, parseMoveFileName, parseWriterTag, taskFileName, writerTag, type MoveFileName } from './names.ts';
 
@@ -98,9 +99,24 @@ export function moveTask(folder: StoreFolder, spec: MoveSpec): string {
   return dest;
 }
 
-/** Whether the process named by a writer tag or temp name is certainly dead on this host. */
-function writerGone(writer: { pid: number; host: string } | undefined): boolean {
-  return writer !== undefined && processLiveness({ pid: writer.pid, host: writer.host }) === 'gone';
+/**
+ * Whether the process named by a writer tag or temp name is certainly dead. One recorded in
+ * another boot or pid namespace cannot be judged by its pid here: it is gone when its file was
+ * last written before this machine booted (every process of that boot died with it), or has been
+ * left unchanged for a whole lease (a writer takes milliseconds).
+ */
+function writerGone(folder: StoreFolder, path: string, writer: { pid: number; host: string } | undefined): boolean {
+  if (writer === undefined) return false;
+  const liveness = processLiveness({ pid: writer.pid, host: writer.host });
+  if (liveness !== 'unknown') return liveness === 'gone';
+  let stat;
+  try {
+    stat = folder.fs.statSync(path);
+  } catch {
+    return false;
+  }
+  const boot = bootTimeMs();
+  return (boot !== undefined && stat.mtimeMs < boot) || Date.now() - Math.max(stat.mtimeMs, stat.ctimeMs) > DEFAULT_LEASE_MS;
 }
 
 /** Finishes or clears every move and write a dead process left behind; returns what it did. */
@@ -118,8 +134,8 @@ export function repairMoves(folder: StoreFolder, onRepaired: (state: TaskState, 
     const pendingKeys = new Set(moves.filter(({ move }) => move.kind === 'pending').map(({ move }) => key(move)));
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === 'moving').map(({ move }) => key(move)));
     for (const { name, move } of moves) {
-      if (!writerGone(parseWriterTag(move.writer))) continue;
       const path = join(dir, name);
+      if (!writerGone(folder, path, parseWriterTag(move.writer))) continue;
       if (move.kind === 'moving') {
         if (pendingKeys.has(key(move))) {
           const pending = join(dir, moveFileName('pending', move.id, move.lease, move.writer));
@@ -143,14 +159,14 @@ export function repairMoves(folder: StoreFolder, onRepaired: (state: TaskState, 
       }
     }
     for (const name of hidden) {
-      if (!name.startsWith('.tmp~') || !writerGone(parseTempName(name))) continue;
+      if (!name.startsWith('.tmp~') || !writerGone(folder, join(dir, name), parseTempName(name))) continue;
       ignoreGone(join(dir, name), () => fs.unlinkSync(join(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
-    if (!name.startsWith('.tmp~') || !writerGone(parseTempName(name))) continue;
+    if (!name.startsWith('.tmp~') || !writerGone(folder, join(top, name), parseTempName(name))) continue;
     ignoreGone(join(top, name), () => fs.unlinkSync(join(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
