@@ -2,7 +2,7 @@ import { defineCommand, type CommandContext } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { listWorktreeRecords } from '../../git/worktree-registry.ts';
 import type { Task, TaskBackend, TaskProblem } from '../../store/backend.ts';
-import { DEFAULT_LEASE_MS, isClaimable } from '../../store/rules.ts';
+import { DEFAULT_LEASE_MS, isClaimable, isOpen, stuckTasks } from '../../store/rules.ts';
 import { hostSubagentCap, launchNow } from '../../plan/launch-limit.ts';
 import { formatDuration } from '../../text/duration.ts';
 import { printable } from '../../text/printable.ts';
@@ -42,8 +42,12 @@ async function snapshot(store: TaskBackend, staleAfterMs: number): Promise<Statu
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));
   const claimable = (task: Task): boolean => isClaimable(task, (id) => stateById.get(id));
   const total = tasks.length;
-  const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked)`;
-  const done = counts.available + counts.claimed + counts.failed === 0;
+  // Done as claim judges it (exit 4): nothing held, and every open task waits on a blocked one.
+  const open = new Map(tasks.filter((task) => isOpen(task.state)).map((task) => [task.id, task.depends_on]));
+  const stuck = stuckTasks(open, (id) => stateById.get(id));
+  const waitingOnBlocked = stuck.size > 0 ? `, ${stuck.size} waiting on blocked tasks` : '';
+  const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked${waitingOnBlocked})`;
+  const done = counts.claimed === 0 && [...open.keys()].every((id) => stuck.has(id));
   return {
     store: store.description,
     summary,
@@ -66,7 +70,8 @@ function render(snap: StatusSnapshot, tasks: Task[]): string {
     printable(task.id),
     task.state,
     task.claim?.agent ?? task.completed_by ?? '',
-    `${task.attempts} of ${task.max_attempts}`,
+    // The store counts finished-badly attempts; the one held or completed is used too.
+    `${task.attempts + (task.state === 'claimed' || task.state === 'completed' ? 1 : 0)} of ${task.max_attempts}`,
     task.claim ? formatDuration(now - task.claim.claimedAt) : '',
     (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join('; ') || printable(task.state === 'blocked' || task.state === 'failed' ? task.last_error ?? '' : ''),
   ]);
