@@ -48,7 +48,13 @@ export function parseCommandArgs(
   } catch (error) {
     const raw = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(raw);
-    const message = unknown ? `unknown option ${unknown[1]}` : raw.split('\n')[0]!.replace(/\.$/, '');
+    const dashed = /Option '([^']+)' argument is ambiguous/.exec(raw);
+    const next = dashed ? argv[argv.indexOf(dashed[1]!) + 1] : undefined;
+    const message = unknown
+      ? `unknown option ${unknown[1]}`
+      : dashed && next !== undefined
+        ? `${dashed[1]} "${next}": a value starting with "-" must be written ${dashed[1]}=${next}`
+        : raw.split('\n')[0]!.replace(/\.$/, '');
     throw new CliError('E_USAGE', `${message}; usage: ${usage}`);
   }
 }

@@ -40,3 +40,19 @@ describe('terminal output', () => {
     expect(runCli(['--version'], { cwd: gitRepo() }).stdout).toBe(`${version}\n`);
   });
 });
+
+describe('a flag value that starts with "-"', () => {
+  for (const [flag, value] of [['--agents', '-1'], ['--timeout', '-5s'], ['--budget-usd', '-1']] as const) {
+    it(`run ${flag} ${value} is refused in one line that names the value and how to write it`, () => {
+      const repo = gitRepo();
+      const result = runCli(['run', 'plan.yaml', '--agent-cmd', 'true', flag, value], { cwd: repo });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(`${flag} "${value}": a value starting with "-" must be written ${flag}=${value}`);
+      // Written that way, the flag's own check says what the value must be.
+      const written = runCli(['run', 'plan.yaml', '--agent-cmd', 'true', `${flag}=${value}`], { cwd: repo });
+      expect(written.exitCode).toBe(2);
+      expect(written.stderr).toMatch(new RegExp(`^parallel-agents: ${flag} must be`));
+    });
+  }
+});

@@ -87,7 +87,7 @@ export const command = defineCommand('run', {
     try {
       const result = await runPlan({
         // The process's own start: the report's wall time is what the user waited for.
-        startedAt: Date.now() - process.uptime() * 1000,
+        startedAt: Math.round(Date.now() - process.uptime() * 1000),
         cwd: ctx.cwd,
         tasksDir: stringOption(ctx.values, 'tasks-dir'),
         store: stringOption(ctx.values, 'store'),
