@@ -162,7 +162,9 @@ function parseCommandArgs(argv, options, allowPositionals, usage) {
   } catch (error) {
     const raw = error.message;
     const unknown2 = /Unknown option '([^']+)'/.exec(raw);
-    const message = unknown2 ? `unknown option ${unknown2[1]}` : raw.split("\n")[0].replace(/\.$/, "");
+    const dashed = /Option '([^']+)' argument is ambiguous/.exec(raw);
+    const next = dashed ? argv[argv.indexOf(dashed[1]) + 1] : void 0;
+    const message = unknown2 ? `unknown option ${unknown2[1]}` : dashed && next !== void 0 ? `${dashed[1]} "${next}": a value starting with "-" must be written ${dashed[1]}=${next}` : raw.split("\n")[0].replace(/\.$/, "");
     throw new CliError("E_USAGE", `${message}; usage: ${usage}`);
   }
 }
@@ -368,6 +370,10 @@ function hostId() {
     readOr(() => (0, import_node_fs.readlinkSync)("/proc/self/ns/pid"))
   ].join("\n")).slice(0, 8);
   return cachedHost;
+}
+function bootTimeMs() {
+  const match = /^btime (\d+)$/m.exec(readOr(() => (0, import_node_fs.readFileSync)("/proc/stat", "utf8")));
+  return match ? Number(match[1]) * 1e3 : void 0;
 }
 function isOnThisHost(identity) {
   return identity.host === hostId();
@@ -6456,8 +6462,18 @@ function moveTask(folder, spec) {
   }
   return dest;
 }
-function writerGone(writer) {
-  return writer !== void 0 && processLiveness({ pid: writer.pid, host: writer.host }) === "gone";
+function writerGone(folder, path, writer) {
+  if (writer === void 0) return false;
+  const liveness = processLiveness({ pid: writer.pid, host: writer.host });
+  if (liveness !== "unknown") return liveness === "gone";
+  let stat;
+  try {
+    stat = folder.fs.statSync(path);
+  } catch {
+    return false;
+  }
+  const boot = bootTimeMs();
+  return boot !== void 0 && stat.mtimeMs < boot || Date.now() - Math.max(stat.mtimeMs, stat.ctimeMs) > DEFAULT_LEASE_MS;
 }
 function repairMoves(folder, onRepaired = () => {
 }) {
@@ -6478,8 +6494,8 @@ function repairMoves(folder, onRepaired = () => {
     const pendingKeys = new Set(moves.filter(({ move }) => move.kind === "pending").map(({ move }) => key(move)));
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
     for (const { name, move } of moves) {
-      if (!writerGone(parseWriterTag(move.writer))) continue;
       const path = (0, import_node_path11.join)(dir, name);
+      if (!writerGone(folder, path, parseWriterTag(move.writer))) continue;
       if (move.kind === "moving") {
         if (pendingKeys.has(key(move))) {
           const pending = (0, import_node_path11.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
@@ -6502,14 +6518,14 @@ function repairMoves(folder, onRepaired = () => {
       }
     }
     for (const name of hidden) {
-      if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
+      if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path11.join)(dir, name), parseTempName(name))) continue;
       ignoreGone((0, import_node_path11.join)(dir, name), () => fs.unlinkSync((0, import_node_path11.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
-    if (!name.startsWith(".tmp~") || !writerGone(parseTempName(name))) continue;
+    if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path11.join)(top, name), parseTempName(name))) continue;
     ignoreGone((0, import_node_path11.join)(top, name), () => fs.unlinkSync((0, import_node_path11.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
@@ -6533,6 +6549,7 @@ var init_transition = __esm({
     init_fs_port();
     init_liveness();
     init_backend();
+    init_rules();
     init_names();
     MoveLost = class extends Error {
       constructor() {
@@ -8198,8 +8215,11 @@ async function snapshot(store, staleAfterMs) {
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));
   const claimable2 = (task) => isClaimable(task, (id) => stateById.get(id));
   const total = tasks.length;
-  const summary = `${counts2.completed} completed / ${total} total (${counts2.claimed} in progress, ${counts2.failed} failed, ${counts2.blocked} blocked)`;
-  const done = counts2.available + counts2.claimed + counts2.failed === 0;
+  const open = new Map(tasks.filter((task) => isOpen(task.state)).map((task) => [task.id, task.depends_on]));
+  const stuck = stuckTasks(open, (id) => stateById.get(id));
+  const waitingOnBlocked = stuck.size > 0 ? `, ${stuck.size} waiting on blocked tasks` : "";
+  const summary = `${counts2.completed} completed / ${total} total (${counts2.claimed} in progress, ${counts2.failed} failed, ${counts2.blocked} blocked${waitingOnBlocked})`;
+  const done = counts2.claimed === 0 && [...open.keys()].every((id) => stuck.has(id));
   return {
     store: store.description,
     summary,
@@ -8221,7 +8241,8 @@ function render(snap, tasks) {
     printable(task.id),
     task.state,
     task.claim?.agent ?? task.completed_by ?? "",
-    `${task.attempts} of ${task.max_attempts}`,
+    // The store counts finished-badly attempts; the one held or completed is used too.
+    `${task.attempts + (task.state === "claimed" || task.state === "completed" ? 1 : 0)} of ${task.max_attempts}`,
     task.claim ? formatDuration(now - task.claim.claimedAt) : "",
     (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join("; ") || printable(task.state === "blocked" || task.state === "failed" ? task.last_error ?? "" : "")
   ]);
@@ -14780,7 +14801,7 @@ var init_run = __esm({
         try {
           const result = await runPlan2({
             // The process's own start: the report's wall time is what the user waited for.
-            startedAt: Date.now() - process.uptime() * 1e3,
+            startedAt: Math.round(Date.now() - process.uptime() * 1e3),
             cwd: ctx.cwd,
             tasksDir: stringOption(ctx.values, "tasks-dir"),
             store: stringOption(ctx.values, "store"),
