@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../errors.ts';
-import { parseDuration } from '../text/duration.ts';
+import { MAX_LEASE_MS } from '../store/rules.ts';
+import { formatDuration, parseDuration } from '../text/duration.ts';
 import type { OptionDef, OptionSpec, OptionValues } from './command.ts';
 
 /** Every command takes these; they are documented once (help.ts). */
@@ -103,10 +104,15 @@ export function integerOption(values: OptionValues, name: string, min: number, f
   return Number(value);
 }
 
-/** Parses `500ms`, `30s`, `30m`, `2h` (a bare number means seconds) into milliseconds. */
+/**
+ * Parses `500ms`, `30s`, `30m`, `2h` (a bare number means seconds) into milliseconds. No flag takes
+ * more than the longest lease: a lease flag above it would outlive every run, and every timer
+ * derived from a flag stays far below what a Node timer holds.
+ */
 export function durationFlag(text: string, flag: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new CliError('E_USAGE', `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
+  if (ms > MAX_LEASE_MS) throw new CliError('E_USAGE', `--${flag} must be at most ${formatDuration(MAX_LEASE_MS)} (7 days) (got "${text}"); give a shorter duration, such as 24h`);
   return ms;
 }
 

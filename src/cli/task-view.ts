@@ -30,6 +30,7 @@ export function taskJson(task: Task, now = Date.now(), worktree?: WorktreeRecord
       agent: task.claim.agent,
       lease: task.claim.lease,
       claimed_at: new Date(task.claim.claimedAt).toISOString(),
+      claimer_stamp: task.claim.claimerStamp,
       heartbeat_at: new Date(Math.max(task.claim.heartbeatAt, task.claim.claimedAt)).toISOString(),
       age_ms: Math.round(now - task.claim.claimedAt),
       heartbeat_age_ms: Math.round(now - task.claim.heartbeatAt),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { timerDelay } from '../text/duration.ts';
 
 // A command the user declared (a project's set-up, a check, verify's test command; never task
 // text) runs through `sh -c` like a Makefile line, in its own process group: a timeout must stop
@@ -46,7 +47,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       timedOut = true;
       output += `\n[parallel-agents] timed out after ${Math.round(options.timeoutMs / 1000)} s; the command and everything it started were killed\n`;
       killGroup();
-    }, options.timeoutMs);
+    }, timerDelay(options.timeoutMs));
     child.on('error', (error) => {
       clearTimeout(timer);
       resolve({ exitCode: 127, signal: null, timedOut, durationMs: Date.now() - started, output: `${output}\n${error.message}` });

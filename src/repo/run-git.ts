@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { CliError } from '../errors.ts';
+import { timerDelay } from '../text/duration.ts';
 
 // Every git call of the runtime goes through this file: an argument vector (never a shell), an
 // explicit cwd, and an environment where pagers, prompts and the user's locale cannot interfere.
@@ -99,7 +100,7 @@ export function runGitAsync(args: readonly string[], options: GitOptions): Promi
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
       // Answer now: a helper outside the group could keep the pipes open long after.
       reject(new GitTimeout(args, timeoutMs!, options.cwd));
-    }, timeoutMs);
+    }, timerDelay(timeoutMs));
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => {

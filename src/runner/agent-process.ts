@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { timerDelay } from '../text/duration.ts';
 
 // One agent attempt is one process group: agents start shells, test runners and language servers,
 // and killing only the direct child leaves those running (and holding the worktree) after a
@@ -152,7 +153,7 @@ export function startAgentProcess(launch: AgentLaunch): RunningAgent {
   const timeout = setTimeout(() => {
     timedOut = true;
     terminate();
-  }, launch.timeoutMs);
+  }, timerDelay(launch.timeoutMs));
   const onAbort = (): void => {
     interrupted = true;
     terminate();

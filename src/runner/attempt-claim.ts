@@ -1,6 +1,7 @@
 import { CliError } from '../errors.ts';
 import { describeProcess } from '../process/liveness.ts';
 import type { ClaimResult, HolderRequest, Task, TaskBackend } from '../store/backend.ts';
+import { timerDelay } from '../text/duration.ts';
 import type { RunState } from './run-state.ts';
 
 // An attempt's claim from start to settle: taking it (only the task the scheduler chose), keeping
@@ -43,7 +44,7 @@ export function keepClaimAlive(store: TaskBackend, holder: Holder, everyMs: numb
   let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
     inFlight ??= store.heartbeat(holder).then(() => undefined, () => undefined).finally(() => (inFlight = undefined));
-  }, everyMs);
+  }, timerDelay(everyMs));
   timer.unref();
   return {
     async stop() {

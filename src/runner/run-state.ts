@@ -1,4 +1,5 @@
 import type { Task } from '../store/backend.ts';
+import { timerDelay } from '../text/duration.ts';
 import { Budget } from './budget.ts';
 import { ConcurrencyController } from './rate-limit.ts';
 import type { AttemptRecord } from './run-report.ts';
@@ -99,7 +100,7 @@ export class RunState {
     if (delay === Number.POSITIVE_INFINITY) return this.wakeup;
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([this.wakeup, new Promise<void>((resolve) => (timer = setTimeout(resolve, delay)))]);
+      await Promise.race([this.wakeup, new Promise<void>((resolve) => (timer = setTimeout(resolve, timerDelay(delay))))]);
     } finally {
       clearTimeout(timer);
     }

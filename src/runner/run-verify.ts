@@ -2,6 +2,7 @@ import { CliError } from '../errors.ts';
 import type { RepoContext } from '../git/repo-context.ts';
 import { verifyStore, type StoreVerifyReport } from '../git/verify-store.ts';
 import { VERIFY_BUSY, type Task, type TaskBackend } from '../store/backend.ts';
+import { timerDelay } from '../text/duration.ts';
 import type { ProgressView } from './progress-view.ts';
 
 // The end of a run: one verify of the plan's tasks, merging only when every one is completed (a
@@ -38,7 +39,7 @@ function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerDelay(ms));
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -34,7 +34,10 @@ export interface ClaimInfo {
   agent: string;
   /** Public name of this claim generation (shown by status); the secret token proves holding it. */
   lease: string;
+  /** When the claim was taken (ms since epoch, this machine's clock; on a shared store, when this machine first saw it). */
   claimedAt: number;
+  /** On a shared store, when the claimer says it took the claim, by its own clock (ISO): for people only, never for ages. */
+  claimerStamp?: string | undefined;
   /** Last sign of life: the later of the claim and the last heartbeat (ms since epoch, this machine's clock). */
   heartbeatAt: number;
   holder?: HolderProcess | undefined;

@@ -6,6 +6,12 @@ import type { Task, TaskState } from './backend.ts';
 /** How long a claim may go without a sign of life before recover takes it back. */
 export const DEFAULT_LEASE_MS = 30 * 60_000;
 
+/**
+ * The longest lease a claim or the verify lock may carry (7 days): a longer one would let a record
+ * hold a task no run ever takes back. Flags refuse more; a lease read from a record is clamped to it.
+ */
+export const MAX_LEASE_MS = 7 * 24 * 3_600_000;
+
 /** Where a failed attempt sends a task: back to failed/ while attempts remain, else blocked/ for a person. */
 export function stateAfterFailure(attempts: number, maxAttempts: number): 'failed' | 'blocked' {
   return attempts >= maxAttempts ? 'blocked' : 'failed';

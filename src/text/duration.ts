@@ -25,3 +25,11 @@ export function formatDuration(ms: number): string {
   if (minutes > 0) return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
   return `${seconds}s`;
 }
+
+/** The longest delay a Node timer holds: past it Node warns and fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A delay for setTimeout/setInterval: a longer one (or Infinity) waits as long as a timer can. */
+export function timerDelay(ms: number): number {
+  return Math.min(ms, MAX_TIMER_MS);
+}

@@ -161,3 +161,18 @@ describe('errors a machine joining a shared run gets', () => {
     expect(gitIn(shared.bare, 'show', 'main:out/n1.txt')).toBe('n1 by a');
   });
 });
+
+describe('durations a shared run is given', () => {
+  it('a lease past 7 days, or any duration flag past it, is refused in one line naming the flag, the limit and the fix', () => {
+    const shared = sharedPlan([{ id: 'x' }]);
+    const agent = agentScript(shared.scratch, 'write.sh', WRITE);
+    const clone = shared.machine('a');
+    for (const flag of ['--stale-after', '--heartbeat', '--timeout']) {
+      const refused = runCli(['run', shared.plan, '--store', 'git:origin', '--agent-cmd', agent, flag, '2000h'], { cwd: clone });
+      expect(refused.exitCode, refused.stderr).toBe(2);
+      expect(refused.stderr.trim()).toBe(`parallel-agents: ${flag} must be at most 168h (7 days) (got "2000h"); give a shorter duration, such as 24h`);
+    }
+    expect(gitIn(shared.bare, 'for-each-ref', 'refs/parallel/')).toBe('');
+  });
+});
+

@@ -1,7 +1,7 @@
 // The CLI on a store shared through a git remote: the same commands and exit codes as on the
 // local store, `status` naming the store it reads, a completion publishing its branch, and verify
 // merging through the remote: once, under a lock, and never over someone else's push.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -204,5 +204,31 @@ describe('the CLI with --store git:<remote>', () => {
     const state = (id: string) => cli(b, 'show', '--task', id, '--json').json.task;
     expect(state('mine')).toMatchObject({ state: 'failed', last_error: expect.stringMatching(/stopped while still holding this task/) });
     for (const id of ['theirs', 'session']) expect(state(id)).toMatchObject({ state: 'claimed', claim: { agent } });
+  });
+
+  it('status ages a claim by this machine\'s clock: a claimer 5 hours behind or ahead shows a moment-old claim, its own stamp beside it', () => {
+    const shared = setup();
+    const [a, slow, fast] = [shared.machine('a'), shared.machine('slow'), shared.machine('fast')];
+    for (const id of ['s', 'f']) expect(cli(a, 'add', '--id', id, '--title', id).exitCode).toBe(0);
+    // A machine whose wall clock is off: Date is all node reads the wall time through.
+    const skewed = (cwd: string, skewMs: number, id: string): void => {
+      const preload = join(cwd, '..', `skew-${id}.cjs`);
+      writeFileSync(preload, `const Real = Date;\nglobalThis.Date = class extends Real { constructor(...a) { if (a.length === 0) super(Real.now() + ${skewMs}); else super(...a); } static now() { return Real.now() + ${skewMs}; } };\n`);
+      const claim = spawnSync(process.execPath, ['-r', preload, TEST_BUNDLE, 'claim', '--agent', 'agent-1', '--task', id], { cwd, env: { ...process.env, ...STORE }, encoding: 'utf8' });
+      expect(claim.status, claim.stderr).toBe(0);
+    };
+    skewed(slow, -5 * 3_600_000, 's');
+    skewed(fast, 5 * 3_600_000, 'f');
+    const status = cli(a, 'status', '--json');
+    expect(status.exitCode, status.stderr).toBe(0);
+    const claims = Object.fromEntries(status.json.tasks.map((task: any) => [task.id, task.claim]));
+    for (const id of ['s', 'f']) {
+      expect(claims[id].age_ms).toBeGreaterThanOrEqual(0);
+      expect(claims[id].age_ms).toBeLessThan(60_000);
+      expect(Date.parse(claims[id].heartbeat_at)).toBeLessThanOrEqual(Date.now());
+    }
+    expect(Date.parse(claims.s.claimer_stamp)).toBeLessThan(Date.now() - 4 * 3_600_000);
+    expect(Date.parse(claims.f.claimer_stamp)).toBeGreaterThan(Date.now() + 4 * 3_600_000);
+    expect(status.json.flags).toStrictEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
 import type { StoreClock } from '../../src/store/git-remote/clock.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
-import { DEFAULT_LEASE_MS } from '../../src/store/rules.ts';
+import { DEFAULT_LEASE_MS, MAX_LEASE_MS } from '../../src/store/rules.ts';
 import { cloneRepo, createBareRepo, gitIn, startGitDaemon, startProxy, type GitDaemon, type Proxy } from '../helpers/git-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -207,10 +207,15 @@ describe('the git-remote store under faults', () => {
     await a.add([{ id: 'on-a', title: 'a' }, { id: 'on-b', title: 'b' }]);
     const claimA = await a.claim({ agent: 'a', task: 'on-a' });
     const claimB = await b.claim({ agent: 'b', task: 'on-b' });
-    for (const machine of [a, b]) {
+    for (const [machine, clock] of [[a, ahead], [b, behind]] as const) {
       expect((await machine.recover({ staleAfterMs: DEFAULT_LEASE_MS })).recovered).toStrictEqual([]);
-      expect((await machine.list()).tasks.map((task) => task.claim?.stale)).toStrictEqual([undefined, undefined]);
+      const { tasks } = await machine.list();
+      expect(tasks.map((task) => task.claim?.stale)).toStrictEqual([undefined, undefined]);
+      // Both claims are seconds old by this machine's clock, whatever the claimer's clock said.
+      for (const task of tasks) expect(clock.now() - task.claim!.claimedAt).toBeGreaterThanOrEqual(0);
+      for (const task of tasks) expect(clock.now() - task.claim!.claimedAt).toBeLessThan(60_000);
     }
+    expect((await b.get('on-a'))!.claim!.claimerStamp).toBe(new Date(Date.parse(recordOf(repo.bare, 'tasks/on-a').claim.at)).toISOString());
     // 20 minutes on b's clock; a heartbeats; 20 more: on-a is 20 minutes silent, on-b 40.
     behind.advance(20 * 60_000);
     await b.list();
@@ -283,6 +288,31 @@ describe('leases recorded by their holders', () => {
     const late = await recoverer.recover({ staleAfterMs: 2000 });
     expect(late.recovered.map((item) => item.id)).toStrictEqual(['long']);
     expect(late.recovered[0]!.reason).toMatch(/no sign of life seen for 1m\d+s on this machine \(limit 1m, the lease its holder heartbeats under\)/);
+  });
+
+  it('a lease past the longest one counts as the longest: in a record read back, and on the renewal timer of the lock taking it', async () => {
+    const repo = sharedRepo();
+    const holder = repo.machine();
+    await holder.init();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const lock = await holder.shared.lockVerify({ leaseMs: 2 ** 40 });
+    await new Promise((resolve) => setImmediate(resolve)); // Node emits a timer's overflow warning on the next tick
+    process.off('warning', onWarning);
+    expect(recordOf(repo.bare, 'locks/verify').lease_ms).toBe(MAX_LEASE_MS);
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
+    await lock.release();
+    expect(gitIn(repo.bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
+
+    // Written by a writer that did not bound it (on another host: its process cannot be checked here).
+    const forever = holder.writer().lock(undefined, { pid: 1, host: 'other-machine' }, 'forever', 2 ** 40);
+    await holder.transport.push([{ ref: 'refs/parallel/store/locks/verify', to: forever }], { atomic: true });
+    const clock = fakeClock();
+    const waiter = repo.machine({ clock });
+    expect((await codeOf(waiter.shared.lockVerify())).message).toMatch(/its lease is 168h: left unchanged/);
+    clock.advance(MAX_LEASE_MS + 1000);
+    await (await waiter.shared.lockVerify()).release();
   });
 
   it('a verify lock is renewed every third of its recorded lease, and a silent one is taken over after that lease, saying when', async () => {

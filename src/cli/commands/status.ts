@@ -28,8 +28,8 @@ interface StatusSnapshot {
 }
 
 async function snapshot(store: TaskBackend, staleAfterMs: number): Promise<StatusSnapshot & { list: Task[] }> {
-  const now = Date.now();
   const { tasks, problems } = await store.list({ staleAfterMs });
+  const now = Date.now(); // after the listing: a shared store's claim times are when it saw them
   const counts = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
   const flags: { id: string; flag: string }[] = [];
   for (const task of tasks) {

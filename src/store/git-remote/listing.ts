@@ -6,9 +6,10 @@ import type { StoreClock } from './clock.ts';
 import type { ClaimRecord } from './records.ts';
 import type { ReadTask, Snapshot, TaskEntry } from './snapshot.ts';
 
-// From a snapshot to the Task objects every command shows. The latest sign of life is when this
-// machine first saw the claim's current commit (Observations); the claim time shown is the
-// claimer's own stamp, for people only: no decision compares it with this machine's clock.
+// From a snapshot to the Task objects every command shows. Every time is this machine's own
+// observation (Observations): the claim time is when it first saw the claim, the latest sign of
+// life when it first saw the claim's current commit. The claimer's stamp, on another machine's
+// clock, is passed along for people only: no age is computed from it.
 
 /** Observation keys: a claim's latest commit (its last sign of life) and its lease (the claim itself). */
 export function observationKeys(snapshot: Snapshot): string[] {
@@ -56,10 +57,13 @@ export function toTask(entry: TaskEntry, parsed: ParsedTask, where: string, seen
   const task = taskOf(parsed, entry.record!.state, where);
   const claim: ClaimRecord | undefined = entry.record!.state === 'claimed' ? entry.record!.claim : undefined;
   if (claim) {
-    // For display, the claimer's own stamp (its clock); staleness never reads it (staleness()).
+    // Ages are this machine's clock minus these, so they come from this machine's observations.
+    // Without them the caller is the claim's own holder (claim, heartbeat, heldBy): its stamp is
+    // this machine's clock.
     const stamped = Date.parse(claim.at);
-    const claimedAt = Number.isFinite(stamped) ? stamped : wallTime(seen, `lease:${claim.lease}`);
-    task.claim = { agent: claim.agent, lease: claim.lease, claimedAt, heartbeatAt: wallTime(seen, entry.commit), holder: claim.holder };
+    const claimerStamp = Number.isFinite(stamped) ? new Date(stamped).toISOString() : undefined;
+    const claimedAt = seen || !Number.isFinite(stamped) ? wallTime(seen, `lease:${claim.lease}`) : Math.min(stamped, Date.now());
+    task.claim = { agent: claim.agent, lease: claim.lease, claimedAt, heartbeatAt: wallTime(seen, entry.commit), holder: claim.holder, claimerStamp };
   }
   return task;
 }

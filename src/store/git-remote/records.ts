@@ -1,4 +1,5 @@
 import { TASK_STATES, type HolderProcess, type TaskState } from '../backend.ts';
+import { MAX_LEASE_MS } from '../rules.ts';
 import { AGENT_NAME_PATTERN } from '../task-schema.ts';
 
 // What each commit of a task's ref says, in its message: a subject for people (`git log
@@ -31,9 +32,12 @@ export interface TaskRecord {
 
 const HEX = /^[0-9a-f]+$/;
 
-/** A recorded lease in ms, or undefined when absent or not a positive whole number. */
+/**
+ * A recorded lease in ms, or undefined when absent or not a positive whole number. A longer lease
+ * than MAX_LEASE_MS counts as that: no record, whoever wrote it, holds a task for longer.
+ */
 export function leaseMsOf(value: unknown): number | undefined {
-  return Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : undefined;
+  return Number.isSafeInteger(value) && (value as number) > 0 ? Math.min(value as number, MAX_LEASE_MS) : undefined;
 }
 
 function claimOf(value: unknown): ClaimRecord | undefined {

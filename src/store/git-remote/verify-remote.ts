@@ -1,7 +1,7 @@
 import { CliError } from '../../errors.ts';
 import { describeProcess, processLiveness, type ProcessIdentity } from '../../process/liveness.ts';
 import { resolveCommit, runGitAsync } from '../../repo/run-git.ts';
-import { formatDuration } from '../../text/duration.ts';
+import { formatDuration, timerDelay } from '../../text/duration.ts';
 import { randomHex } from '../../text/fingerprint.ts';
 import { VERIFY_BUSY, type SharedRemote } from '../backend.ts';
 import { DEFAULT_LEASE_MS } from '../rules.ts';
@@ -115,7 +115,7 @@ export class VerifyRemote implements SharedRemote {
         (outcomes) => void (outcomes.get(ref)?.outcome === 'rejected' ? (lost = true) : (current = next)),
         () => undefined, // unanswered: the next renewal tries again
       ).finally(() => (inFlight = undefined));
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    }, timerDelay(Math.max(100, Math.floor(leaseMs / 3))));
     renew.unref();
     return {
       release: async () => {
