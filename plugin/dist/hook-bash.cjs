@@ -102,6 +102,9 @@ var EXIT_MEANINGS = {
   [EXIT.notHolder]: "refused: the caller does not hold that claim, or is not the agent it names"
 };
 
+// src/text/duration.ts
+var MAX_TIMER_MS = 2 ** 31 - 1;
+
 // src/repo/run-git.ts
 var import_meta = {};
 var childProcessModule;

@@ -115,6 +115,49 @@ var init_printable = __esm({
   }
 });
 
+// src/store/rules.ts
+function stateAfterFailure(attempts, maxAttempts) {
+  return attempts >= maxAttempts ? "blocked" : "failed";
+}
+function stateAfterRelease(attempts) {
+  return attempts > 0 ? "failed" : "available";
+}
+function isOpen(state) {
+  return state === "available" || state === "failed";
+}
+function isClaimable(task, stateOf2) {
+  return isOpen(task.state) && task.depends_on.every((dep) => stateOf2(dep) === "completed");
+}
+function stuckTasks(open, stateOf2) {
+  const verdict = /* @__PURE__ */ new Map();
+  const visit = (id, path) => {
+    const known = verdict.get(id);
+    if (known !== void 0) return known;
+    const deps = open.get(id);
+    if (deps === void 0) {
+      const state = stateOf2(id);
+      return state === void 0 || state === "blocked";
+    }
+    if (path.has(id)) return false;
+    path.add(id);
+    const stuck2 = deps.some((dep) => visit(dep, path));
+    path.delete(id);
+    verdict.set(id, stuck2);
+    return stuck2;
+  };
+  const stuck = /* @__PURE__ */ new Set();
+  for (const id of open.keys()) if (visit(id, /* @__PURE__ */ new Set())) stuck.add(id);
+  return stuck;
+}
+var DEFAULT_LEASE_MS, MAX_LEASE_MS;
+var init_rules = __esm({
+  "src/store/rules.ts"() {
+    "use strict";
+    DEFAULT_LEASE_MS = 30 * 6e4;
+    MAX_LEASE_MS = 7 * 24 * 36e5;
+  }
+});
+
 // src/text/duration.ts
 function parseDuration(text, options = {}) {
   const match = DURATION.exec(text.trim());
@@ -131,12 +174,16 @@ function formatDuration(ms) {
   if (minutes > 0) return seconds3 > 0 ? `${minutes}m${seconds3}s` : `${minutes}m`;
   return `${seconds3}s`;
 }
-var UNIT_MS, DURATION;
+function timerDelay(ms) {
+  return Math.min(ms, MAX_TIMER_MS);
+}
+var UNIT_MS, DURATION, MAX_TIMER_MS;
 var init_duration = __esm({
   "src/text/duration.ts"() {
     "use strict";
     UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
     DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+    MAX_TIMER_MS = 2 ** 31 - 1;
   }
 });
 
@@ -205,6 +252,7 @@ function integerOption(values, name, min, fallback) {
 function durationFlag(text, flag) {
   const ms = parseDuration(text);
   if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
+  if (ms > MAX_LEASE_MS) throw new CliError("E_USAGE", `--${flag} must be at most ${formatDuration(MAX_LEASE_MS)} (7 days) (got "${text}"); give a shorter duration, such as 24h`);
   return ms;
 }
 function durationOption(values, name, fallbackMs) {
@@ -217,6 +265,7 @@ var init_args = __esm({
     "use strict";
     import_node_util = require("node:util");
     init_errors();
+    init_rules();
     init_duration();
     GLOBAL_OPTIONS = {
       json: { type: "boolean", help: "print one JSON document on stdout; progress goes to stderr as JSON lines (status --watch --json streams on stdout)" },
@@ -658,7 +707,7 @@ function runGitAsync(args, options) {
         child.kill("SIGKILL");
       }
       reject(new GitTimeout(args, timeoutMs, options.cwd));
-    }, timeoutMs);
+    }, timerDelay(timeoutMs));
     child.stdout.on("data", (chunk) => stdout.push(chunk));
     child.stderr.on("data", (chunk) => stderr.push(chunk));
     child.on("error", (error) => {
@@ -721,6 +770,7 @@ var init_run_git = __esm({
     "use strict";
     import_node_module = require("node:module");
     init_errors();
+    init_duration();
     import_meta = {};
     GitError = class extends CliError {
       args;
@@ -848,48 +898,6 @@ var init_holder_proof = __esm({
     import_meta2 = {};
     TOKEN_PATTERN = /^[0-9a-f]{32}$/;
     PROOF_LENGTH = 16;
-  }
-});
-
-// src/store/rules.ts
-function stateAfterFailure(attempts, maxAttempts) {
-  return attempts >= maxAttempts ? "blocked" : "failed";
-}
-function stateAfterRelease(attempts) {
-  return attempts > 0 ? "failed" : "available";
-}
-function isOpen(state) {
-  return state === "available" || state === "failed";
-}
-function isClaimable(task, stateOf2) {
-  return isOpen(task.state) && task.depends_on.every((dep) => stateOf2(dep) === "completed");
-}
-function stuckTasks(open, stateOf2) {
-  const verdict = /* @__PURE__ */ new Map();
-  const visit = (id, path) => {
-    const known = verdict.get(id);
-    if (known !== void 0) return known;
-    const deps = open.get(id);
-    if (deps === void 0) {
-      const state = stateOf2(id);
-      return state === void 0 || state === "blocked";
-    }
-    if (path.has(id)) return false;
-    path.add(id);
-    const stuck2 = deps.some((dep) => visit(dep, path));
-    path.delete(id);
-    verdict.set(id, stuck2);
-    return stuck2;
-  };
-  const stuck = /* @__PURE__ */ new Set();
-  for (const id of open.keys()) if (visit(id, /* @__PURE__ */ new Set())) stuck.add(id);
-  return stuck;
-}
-var DEFAULT_LEASE_MS;
-var init_rules = __esm({
-  "src/store/rules.ts"() {
-    "use strict";
-    DEFAULT_LEASE_MS = 30 * 6e4;
   }
 });
 
@@ -4586,8 +4594,9 @@ function toTask(entry, parsed, where2, seen) {
   const claim2 = entry.record.state === "claimed" ? entry.record.claim : void 0;
   if (claim2) {
     const stamped = Date.parse(claim2.at);
-    const claimedAt = Number.isFinite(stamped) ? stamped : wallTime(seen, `lease:${claim2.lease}`);
-    task.claim = { agent: claim2.agent, lease: claim2.lease, claimedAt, heartbeatAt: wallTime(seen, entry.commit), holder: claim2.holder };
+    const claimerStamp = Number.isFinite(stamped) ? new Date(stamped).toISOString() : void 0;
+    const claimedAt = seen || !Number.isFinite(stamped) ? wallTime(seen, `lease:${claim2.lease}`) : Math.min(stamped, Date.now());
+    task.claim = { agent: claim2.agent, lease: claim2.lease, claimedAt, heartbeatAt: wallTime(seen, entry.commit), holder: claim2.holder, claimerStamp };
   }
   return task;
 }
@@ -5194,7 +5203,7 @@ var init_backend = __esm({
 
 // src/store/git-remote/records.ts
 function leaseMsOf(value) {
-  return Number.isSafeInteger(value) && value > 0 ? value : void 0;
+  return Number.isSafeInteger(value) && value > 0 ? Math.min(value, MAX_LEASE_MS) : void 0;
 }
 function claimOf(value) {
   if (!value || typeof value !== "object") return void 0;
@@ -5250,6 +5259,7 @@ var init_records = __esm({
   "src/store/git-remote/records.ts"() {
     "use strict";
     init_backend();
+    init_rules();
     init_task_schema();
     HEX = /^[0-9a-f]+$/;
   }
@@ -5526,7 +5536,7 @@ var init_verify_remote = __esm({
             () => void 0
             // unanswered: the next renewal tries again
           ).finally(() => inFlight = void 0);
-        }, Math.max(100, Math.floor(leaseMs / 3)));
+        }, timerDelay(Math.max(100, Math.floor(leaseMs / 3))));
         renew.unref();
         return {
           release: async () => {
@@ -6880,6 +6890,7 @@ function taskJson(task, now = Date.now(), worktree) {
       agent: task.claim.agent,
       lease: task.claim.lease,
       claimed_at: new Date(task.claim.claimedAt).toISOString(),
+      claimer_stamp: task.claim.claimerStamp,
       heartbeat_at: new Date(Math.max(task.claim.heartbeatAt, task.claim.claimedAt)).toISOString(),
       age_ms: Math.round(now - task.claim.claimedAt),
       heartbeat_age_ms: Math.round(now - task.claim.heartbeatAt),
@@ -8201,8 +8212,8 @@ __export(status_exports, {
   command: () => command9
 });
 async function snapshot(store, staleAfterMs) {
-  const now = Date.now();
   const { tasks, problems } = await store.list({ staleAfterMs });
+  const now = Date.now();
   const counts2 = { available: 0, claimed: 0, completed: 0, failed: 0, blocked: 0 };
   const flags = [];
   for (const task of tasks) {
@@ -10736,7 +10747,7 @@ function runShell(command26, options) {
 [parallel-agents] timed out after ${Math.round(options.timeoutMs / 1e3)} s; the command and everything it started were killed
 `;
       killGroup2();
-    }, options.timeoutMs);
+    }, timerDelay(options.timeoutMs));
     child.on("error", (error) => {
       clearTimeout(timer);
       resolve11({ exitCode: 127, signal: null, timedOut, durationMs: Date.now() - started, output: `${output}
@@ -10757,6 +10768,7 @@ var init_run_shell = __esm({
   "src/process/run-shell.ts"() {
     "use strict";
     import_node_child_process = require("node:child_process");
+    init_duration();
     OUTPUT_KEEP_BYTES = 64 * 1024;
   }
 });
@@ -12970,7 +12982,7 @@ function startAgentProcess(launch) {
   const timeout = setTimeout(() => {
     timedOut = true;
     terminate();
-  }, launch.timeoutMs);
+  }, timerDelay(launch.timeoutMs));
   const onAbort = () => {
     interrupted = true;
     terminate();
@@ -13020,6 +13032,7 @@ var init_agent_process = __esm({
     "use strict";
     import_node_child_process2 = require("node:child_process");
     import_node_fs32 = require("node:fs");
+    init_duration();
     STDERR_TAIL_BYTES = 4096;
   }
 });
@@ -13604,7 +13617,7 @@ function keepClaimAlive(store, holder, everyMs) {
   let inFlight;
   const timer = setInterval(() => {
     inFlight ??= store.heartbeat(holder).then(() => void 0, () => void 0).finally(() => inFlight = void 0);
-  }, everyMs);
+  }, timerDelay(everyMs));
   timer.unref();
   return {
     async stop() {
@@ -13626,6 +13639,7 @@ var init_attempt_claim = __esm({
     "use strict";
     init_errors();
     init_liveness();
+    init_duration();
   }
 });
 
@@ -13945,6 +13959,7 @@ var RunState;
 var init_run_state = __esm({
   "src/runner/run-state.ts"() {
     "use strict";
+    init_duration();
     init_budget();
     init_rate_limit();
     init_scheduler();
@@ -14015,7 +14030,7 @@ var init_run_state = __esm({
         if (delay === Number.POSITIVE_INFINITY) return this.wakeup;
         let timer;
         try {
-          await Promise.race([this.wakeup, new Promise((resolve11) => timer = setTimeout(resolve11, delay))]);
+          await Promise.race([this.wakeup, new Promise((resolve11) => timer = setTimeout(resolve11, timerDelay(delay)))]);
         } finally {
           clearTimeout(timer);
         }
@@ -14307,7 +14322,7 @@ function waitOrAbort(ms, signal) {
       signal.removeEventListener("abort", done);
       resolve11();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerDelay(ms));
     signal.addEventListener("abort", done, { once: true });
   });
 }
@@ -14362,6 +14377,7 @@ var init_run_verify = __esm({
     init_errors();
     init_verify_store();
     init_backend();
+    init_duration();
   }
 });
 
