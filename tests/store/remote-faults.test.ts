@@ -169,6 +169,15 @@ describe('the git-remote store under faults', () => {
     proxy = undefined;
   });
 
+  it('a limit below zero takes back a claim this machine has only just seen, whatever its clock (a claim without a recorded lease)', async () => {
+    const repo = sharedRepo();
+    // A monotonic clock that never moves: the claim is seen unchanged for exactly 0 ms, over -1 ms.
+    const recoverer = repo.machine({ clock: { now: () => Date.now(), monotonic: () => 1_000, bootId: () => 'frozen' } });
+    await recoverer.add([{ id: 'now', title: 'just claimed' }]);
+    await repo.machine().claim({ agent: 'h' });
+    expect((await recoverer.recover({ staleAfterMs: -1 })).recovered.map((item) => item.id)).toStrictEqual(['now']);
+  });
+
   it('a holder cut off from the remote loses its lease to a recoverer, and is refused (exit 5) when it comes back', async () => {
     const repo = sharedRepo();
     const clock = fakeClock();

@@ -37,7 +37,7 @@ export function staleness(entry: TaskEntry, seen: Seen, staleAfterMs: number): S
   const claim = entry.record?.claim;
   if (!claim) return undefined;
   if (claim.holder && processLiveness(claim.holder) === 'gone') return { kind: 'dead', reason: `holder process ${claim.holder.pid} is gone` };
-  const limit = Math.max(staleAfterMs, claim.lease_ms ?? 0);
+  const limit = Math.max(staleAfterMs, claim.lease_ms ?? staleAfterMs);
   const first = seen.firstSeen.get(entry.commit);
   const silent = first === undefined ? 0 : seen.clock.monotonic() - first;
   if (silent > limit) {
