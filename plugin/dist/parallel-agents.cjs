@@ -4575,7 +4575,7 @@ function staleness(entry, seen, staleAfterMs) {
   const claim2 = entry.record?.claim;
   if (!claim2) return void 0;
   if (claim2.holder && processLiveness(claim2.holder) === "gone") return { kind: "dead", reason: `holder process ${claim2.holder.pid} is gone` };
-  const limit = Math.max(staleAfterMs, claim2.lease_ms ?? 0);
+  const limit = Math.max(staleAfterMs, claim2.lease_ms ?? staleAfterMs);
   const first = seen.firstSeen.get(entry.commit);
   const silent = first === void 0 ? 0 : seen.clock.monotonic() - first;
   if (silent > limit) {
