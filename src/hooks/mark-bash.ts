@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateStore } from '../store/location.ts';
 import type { HookPayload } from './hook-payload.ts';
-import { identityKey, markerLine, MARKER_PREFIX } from './identity-marker.ts';
+import { identityKey, markerLine } from './identity-marker.ts';
 
 // The PreToolUse(Bash) half of identity-marker.ts. It runs on every Bash call of every session
 // with the plugin enabled, so hooks/run-hook.cjs loads it from its own small bundle
@@ -11,7 +11,10 @@ import { identityKey, markerLine, MARKER_PREFIX } from './identity-marker.ts';
 /** The Bash input with the identity marker line in front, or undefined when there is nothing to mark. */
 export function markBash(payload: Pick<HookPayload, 'toolInput' | 'agentId' | 'cwd'> & Partial<Pick<HookPayload, 'agentType'>>, env: NodeJS.ProcessEnv, hostPid: number): Record<string, unknown> | undefined {
   const command = payload.toolInput.command;
-  if (typeof command !== 'string' || command.startsWith(MARKER_PREFIX)) return undefined;
+  // Every command gets this call's own marker first, even one that already starts with a marker:
+  // the CLI believes the first one, and a line copied from another caller's command (visible in
+  // its /proc cmdline) must not stand in for this caller's.
+  if (typeof command !== 'string') return undefined;
   // Only where a parallel run has a store (a _tasks/ folder, or one shared through a git remote):
   // other projects' commands stay exactly as typed.
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });

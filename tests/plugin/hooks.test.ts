@@ -207,6 +207,23 @@ describe('identity: who may act as whom', () => {
     expect((await task(repo, 'api'))!.state).toBe('claimed');
   });
 
+  it('refuses a marker line copied from another caller\'s command (another subagent\'s, or the main thread\'s)', async () => {
+    const repo = gitRepo({ 'README.md': '# t\n' });
+    await openStore({ cwd: repo }).add([{ id: 'api', title: 'API', files: ['src/api/**'] }, { id: 'ui', title: 'UI', files: ['src/ui/**'] }]);
+    const host = { repo, plugin };
+    const { bashAs, markedCommand } = await import('../helpers/host-sim.ts');
+    expect(cliAs(host, 'agent-a', ['claim', '--agent', 'alice', '--json']).json.task.id).toBe('api');
+    expect(cliAs(host, 'agent-b', ['claim', '--agent', 'bob', '--json']).json.task.id).toBe('ui');
+    // Any running Bash call shows its command, marker included, in /proc/<pid>/cmdline.
+    const bobs = markedCommand(host, 'agent-b', 'npm test').split('\n')[0]!;
+    const asBob = bashAs(host, 'agent-a', `${bobs}\nparallel-agents fail --agent bob --task ui --reason sabotaged --json`);
+    expect(asBob.exitCode, asBob.stdout + asBob.stderr).toBe(5);
+    expect((await task(repo, 'ui'))!.state).toBe('claimed');
+    const mains = markedCommand(host, undefined, 'parallel-agents status').split('\n')[0]!;
+    const asMain = bashAs(host, 'agent-a', `${mains}\nparallel-agents add --id extra --title X --files '**' --json`);
+    expect((asMain.json as { error?: { code: string } } | undefined)?.error?.code, asMain.stdout + asMain.stderr).toBe('E_IDENTITY');
+  });
+
   it('keeps orchestration to the orchestrator: an implementer cannot add tasks, publish, verify, run or take claims', async () => {
     const { repo, host } = await runWithClaim();
     const { writeFileSync, existsSync: exists } = await import('node:fs');
