@@ -2,7 +2,7 @@
 // identity only (never from where its shell happens to be): inside the write scope of a task it
 // holds, in that task's worktree when it has one, and never in the runtime's control paths. This
 // turns "never two agents on one file" from a request in prose into a denial the agent can act on.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathBelow } from '../fs/path-inside.ts';
 import { isControlPath } from '../git/ownership.ts';
@@ -23,11 +23,28 @@ interface FileLocation {
   path: string;
 }
 
-/** realpath of the nearest existing ancestor, plus the not-yet-existing rest (a new file). */
-function physicalPath(path: string): string {
+/** How many dangling symlinks one path may pass through before it is judged a loop (Linux's own limit). */
+const MAX_LINK_HOPS = 40;
+
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a write to `path` lands: realpath of the nearest existing ancestor, plus the not-yet-existing
+ * rest (a new file). A dangling symlink on the way is followed to its target, since a write
+ * creates the file there, not at the link; undefined for a link loop.
+ */
+function physicalPath(path: string, hops = 0): string | undefined {
   const rest: string[] = [];
   let current = path;
   while (!existsSync(current)) {
+    const link = linkTarget(current);
+    if (link !== undefined) return hops >= MAX_LINK_HOPS ? undefined : physicalPath(join(resolve(dirname(current), link), ...rest), hops + 1);
     const parent = dirname(current);
     if (parent === current) break;
     rest.unshift(basename(current));
@@ -38,6 +55,7 @@ function physicalPath(path: string): string {
 
 function locateFile(file: string): FileLocation | undefined {
   const physical = physicalPath(file);
+  if (physical === undefined) return undefined;
   let dir = dirname(physical);
   while (!existsSync(dir)) dir = dirname(dir);
   try {
@@ -92,7 +110,8 @@ const CONTROL_DENIAL = (path: string): string =>
 
 /** Git's own folder is not a work tree, so git cannot place a file there: compare paths instead. */
 function insideGitDir(file: string, gitCommonDir: string): boolean {
-  return pathBelow(realpathSync(gitCommonDir), physicalPath(file)) !== undefined;
+  const physical = physicalPath(file);
+  return physical !== undefined && pathBelow(realpathSync(gitCommonDir), physical) !== undefined;
 }
 
 /** `session`: the Claude Code process the agent runs in; a shared store counts only the claims it holds. */

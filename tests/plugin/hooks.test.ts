@@ -4,7 +4,7 @@
 // marks the command and the command runs the way Claude Code runs it, so claims bind to the
 // subagent through the host, never through the command text.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.ts';
@@ -88,6 +88,28 @@ describe('hook pre-tool-use', () => {
       expect(denial(preWrite(repo, 'agent-a', join(repo, path))), path).toMatch(/runtime's own state/);
       expect(denial(preWrite(repo, 'agent-never-claimed', join(repo, path))), path).toMatch(/runtime's own state/);
     }
+  });
+
+  it('judges a write through a dangling symlink by where it lands: the link\'s target, not the link', async () => {
+    const repo = gitRepo({ 'README.md': '# t\n', 'src/api/a.ts': 'export {}\n' });
+    await openStore({ cwd: repo }).add([{ id: 'api', title: 'API', files: ['src/api/**'] }]);
+    const worktree = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo }).json.path as string;
+    expect(cliAs({ repo, plugin }, 'agent-a', ['claim', '--agent', 'backend-1', '--json']).exitCode).toBe(0);
+    const write = (file: string) => runCli(['hook', 'pre-tool-use'], {
+      cwd: repo,
+      env: { CLAUDE_PROJECT_DIR: repo },
+      input: JSON.stringify({ session_id: 's', cwd: repo, hook_event_name: 'PreToolUse', agent_id: 'agent-a', agent_type: 'parallel:backend-developer', tool_name: 'Write', tool_input: { file_path: file, content: 'x' } }),
+    }).stdout;
+    // In scope by name, but a write would create a task file in the store, or a file outside the scope.
+    symlinkSync(join(repo, '_tasks', 'available', 'injected.md'), join(worktree, 'src/api/into-store.ts'));
+    symlinkSync(join(worktree, 'src/ui/new.ts'), join(worktree, 'src/api/out-of-scope.ts'));
+    symlinkSync('hop.ts', join(worktree, 'src/api/loop.ts'));
+    symlinkSync('loop.ts', join(worktree, 'src/api/hop.ts'));
+    symlinkSync('fresh.ts', join(worktree, 'src/api/in-scope.ts'));
+    expect(write(join(worktree, 'src/api/into-store.ts'))).toMatch(/runtime's own state/);
+    expect(write(join(worktree, 'src/api/out-of-scope.ts'))).toMatch(/outside the write scope/);
+    expect(write(join(worktree, 'src/api/loop.ts'))).toMatch(/permissionDecision.*deny/);
+    expect(write(join(worktree, 'src/api/in-scope.ts'))).toBe('');
   });
 
   it('denies an edit in another checkout than the task worktree', async () => {
