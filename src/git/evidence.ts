@@ -119,7 +119,9 @@ async function checkBranchCommit(context: RepoContext, record: WorktreeRecord, t
 async function checkSharedCheckoutCommit(context: RepoContext, task: Pick<Task, 'id' | 'files'>, commit: string): Promise<string> {
   const full = await resolveCommitAsync(commit, context.repoRoot);
   if (!full) throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
-  const changed = (await gitOutputAsync(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', full], { cwd: context.repoRoot })).split('\0').filter(Boolean);
+  // A merge commit is judged by what it brings to its branch (the diff from its first parent): a
+  // plain diff-tree of a merge lists nothing, which let any change in through a merge.
+  const changed = (await gitOutputAsync(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', '-m', '--first-parent', full], { cwd: context.repoRoot })).split('\0').filter(Boolean);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });

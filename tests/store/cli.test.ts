@@ -50,6 +50,14 @@ describe('protocol through the CLI', () => {
     const stray = cli(['complete', '--agent', 'be', '--task', 'api', '--token', token, '--commit', git(repo, 'rev-parse', 'HEAD'), '--json']);
     expect(stray.exitCode).toBe(1);
     expect(stray.json.error).toMatchObject({ code: 'E_EVIDENCE', files: ['src/ui/stray.ts'] });
+    // The same change brought in by a merge commit is judged by what the merge brings (first parent).
+    git(repo, 'checkout', '-q', '-b', 'side');
+    git(repo, 'checkout', '-q', 'main');
+    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+    git(repo, 'merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    const merged = cli(['complete', '--agent', 'be', '--task', 'api', '--token', token, '--commit', git(repo, 'rev-parse', 'HEAD'), '--json']);
+    expect(merged.json.error).toMatchObject({ code: 'E_EVIDENCE', files: ['src/ui/stray.ts'] });
+    git(repo, 'branch', '-q', '-D', 'side');
     git(repo, 'reset', '-q', '--hard', 'HEAD~1');
     writeFiles(repo, { 'src/api/a.ts': 'a2\n' });
     git(repo, 'add', 'src/api/a.ts');
