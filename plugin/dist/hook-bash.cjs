@@ -389,7 +389,7 @@ function markerLine(key, agentId, hostPid, agentType) {
 // src/hooks/mark-bash.ts
 function markBash(payload, env, hostPid) {
   const command = payload.toolInput.command;
-  if (typeof command !== "string" || command.startsWith(MARKER_PREFIX)) return void 0;
+  if (typeof command !== "string") return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
   if (!location.gitCommonDir || !shared && !(0, import_node_fs4.existsSync)((0, import_node_path5.join)(location.dir, "available"))) return void 0;

@@ -7938,7 +7938,7 @@ async function checkBranchCommit(context, record, task, commit) {
 async function checkSharedCheckoutCommit(context, task, commit) {
   const full = await resolveCommitAsync(commit, context.repoRoot);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
-  const changed = (await gitOutputAsync(["diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", full], { cwd: context.repoRoot })).split("\0").filter(Boolean);
+  const changed = (await gitOutputAsync(["diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", "-m", "--first-parent", full], { cwd: context.repoRoot })).split("\0").filter(Boolean);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
@@ -15365,10 +15365,19 @@ var init_hook_payload = __esm({
 });
 
 // src/hooks/edit-scope.ts
-function physicalPath(path) {
+function linkTarget(path) {
+  try {
+    return (0, import_node_fs38.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs38.readlinkSync)(path) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function physicalPath(path, hops = 0) {
   const rest = [];
   let current = path;
   while (!(0, import_node_fs38.existsSync)(current)) {
+    const link = linkTarget(current);
+    if (link !== void 0) return hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path47.join)((0, import_node_path47.resolve)((0, import_node_path47.dirname)(current), link), ...rest), hops + 1);
     const parent = (0, import_node_path47.dirname)(current);
     if (parent === current) break;
     rest.unshift((0, import_node_path47.basename)(current));
@@ -15378,6 +15387,7 @@ function physicalPath(path) {
 }
 function locateFile(file) {
   const physical = physicalPath(file);
+  if (physical === void 0) return void 0;
   let dir = (0, import_node_path47.dirname)(physical);
   while (!(0, import_node_fs38.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
   try {
@@ -15416,7 +15426,8 @@ function worktreeOf2(store, taskId) {
   }
 }
 function insideGitDir(file, gitCommonDir) {
-  return pathBelow((0, import_node_fs38.realpathSync)(gitCommonDir), physicalPath(file)) !== void 0;
+  const physical = physicalPath(file);
+  return physical !== void 0 && pathBelow((0, import_node_fs38.realpathSync)(gitCommonDir), physical) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -15473,7 +15484,7 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs38, import_node_path47, CONTROL_DENIAL;
+var import_node_fs38, import_node_path47, MAX_LINK_HOPS, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
@@ -15486,6 +15497,7 @@ var init_edit_scope = __esm({
     init_run_git();
     init_glob();
     init_next_steps();
+    MAX_LINK_HOPS = 40;
     CONTROL_DENIAL = (path) => `parallel-agents: ${path} is part of the runtime's own state (the task store, .parallel/ or .git); no agent edits it. Use the parallel-agents commands instead.`;
   }
 });
@@ -15505,7 +15517,7 @@ var init_hook_store = __esm({
 // src/hooks/mark-bash.ts
 function markBash(payload, env, hostPid) {
   const command26 = payload.toolInput.command;
-  if (typeof command26 !== "string" || command26.startsWith(MARKER_PREFIX)) return void 0;
+  if (typeof command26 !== "string") return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
   if (!location.gitCommonDir || !shared && !(0, import_node_fs39.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
