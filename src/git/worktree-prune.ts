@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '../process/liveness.ts';
 import { runGit } from '../repo/run-git.ts';
@@ -6,8 +6,8 @@ import { INTEGRATION_REF_PREFIX, integrationRefOwner } from './integrate.ts';
 import { withRepoLock } from './repo-lock.ts';
 import type { RepoContext } from './repo-context.ts';
 import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
-import { REMOVING_PREFIX } from './worktree-remove.ts';
-import { deleteWorktreeRecord, listWorktreeRecords, readWorktreeRecord } from './worktree-registry.ts';
+import { deadLeftovers, finishDeadRemovals, pruneGitWorktrees, restoreDeadRemovals, type HeadBackup } from './removal-leftovers.ts';
+import { deleteWorktreeRecord, listWorktreeRecords } from './worktree-registry.ts';
 
 // What processes that died mid-way leave behind: verify's test worktrees and scratch refs, and
 // folders a removal had set aside. Each name carries its owner's pid, so only a dead owner's
@@ -20,13 +20,15 @@ export interface PruneResult {
   integration_worktrees_removed: string[];
   /** Scratch refs (refs/parallel/integration/...) left by a verify run that died. */
   integration_refs_removed: string[];
-  /** Folders a removal that died had set aside: deleted once it had decided, put back otherwise. */
+  /** Folders a removal that died had set aside: deleted once its backups existed, put back otherwise. */
   removals_finished: string[];
   removals_restored: string[];
+  /** Detached HEADs of worktrees whose folder is away, kept under a backup ref before git forgot them. */
+  head_backups: HeadBackup[];
 }
 
 export async function pruneWorktrees(context: RepoContext): Promise<PruneResult> {
-  const result: PruneResult = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [] };
+  const result: PruneResult = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [], head_backups: [] };
   await withRepoLock(context, () => {
     for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
       const path = join(context.worktreesDir, name);
@@ -35,27 +37,15 @@ export async function pruneWorktrees(context: RepoContext): Promise<PruneResult>
       rmSync(path, { recursive: true, force: true });
       result.integration_worktrees_removed.push(path);
     }
-    for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
-      const path = join(context.worktreesDir, name);
-      // .removing-<pid>-<hex>-<task>: the record is deleted only once the removal has decided
-      // (backups made, branch judged), so a record still there means the folder must come back.
-      const task = name.split('-').slice(3).join('-');
-      const record = task ? readWorktreeRecordQuietly(context, task) : undefined;
-      if (record && !existsSync(record.path)) {
-        renameSync(path, record.path);
-        result.removals_restored.push(record.path);
-      } else {
-        rmSync(path, { recursive: true, force: true });
-        result.removals_finished.push(path);
-      }
-    }
+    result.removals_finished.push(...finishDeadRemovals(context));
+    result.removals_restored.push(...restoreDeadRemovals(context));
     for (const ref of listIntegrationRefs(context)) {
       const owner = integrationRefOwner(ref);
       if (owner === undefined || isProcessAlive(owner)) continue;
       runGit(['update-ref', '-d', ref], { cwd: context.repoRoot, okExitCodes: [1, 128] });
       result.integration_refs_removed.push(ref);
     }
-    runGit(['worktree', 'prune'], { cwd: context.repoRoot });
+    result.head_backups.push(...pruneGitWorktrees(context));
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
     if (existsSync(record.path)) continue;
@@ -63,25 +53,6 @@ export async function pruneWorktrees(context: RepoContext): Promise<PruneResult>
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
   return result;
-}
-
-function readWorktreeRecordQuietly(context: RepoContext, task: string): ReturnType<typeof readWorktreeRecord> {
-  try {
-    return readWorktreeRecord(context.storeDir, task);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Entries of the worktrees folder named `<prefix><pid>-...` whose pid no longer runs. */
-function deadLeftovers(context: RepoContext, prefix: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(context.worktreesDir);
-  } catch {
-    return [];
-  }
-  return names.filter((name) => name.startsWith(prefix) && !isProcessAlive(Number(name.slice(prefix.length).split('-')[0])));
 }
 
 function listIntegrationRefs(context: RepoContext): string[] {

@@ -1,12 +1,11 @@
 import { existsSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CliError } from '../errors.ts';
 import { gitTest, resolveCommit, resolveCommitAsync, runGit, runGitAsync } from '../repo/run-git.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { createBackupRef } from './backup-ref.ts';
 import { requireBranch } from './branch-target.ts';
+import { asidePath, asideTag, pruneGitWorktrees, REMOVED_PREFIX, REMOVING_PREFIX, restoreDeadRemovals } from './removal-leftovers.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, currentBranch, type RepoContext } from './repo-context.ts';
 import { commitsNotIn, listGitWorktrees, snapshotWorkingTree, uncommittedPathsAsync } from './worktree-state.ts';
@@ -15,12 +14,10 @@ import { deleteWorktreeRecord, readWorktreeRecord, type WorktreeRecord } from '.
 // Removing a task's worktree and branch never loses a commit: a branch goes only when everything
 // on it is reachable from the target (a real branch other than its own) or from a backup ref
 // under refs/parallel/backup/. The folder is first renamed aside, so the judgement is made on a
-// tree nobody can reach by its path any more, and deleted after the repository lock is released:
+// tree nobody can reach by its path any more, renamed again once its backups exist (the mark that
+// it may go; removal-leftovers.ts), and deleted after the repository lock is released:
 // `git worktree remove` re-reads every file (status) and deletes them under the lock, which cost
 // seconds per worktree on a large repository (bench/RESULTS.md).
-
-/** Folders being deleted; the pid lets prune finish the job of a process that died. */
-export const REMOVING_PREFIX = '.removing-';
 
 /**
  * What happens to work the target does not have: `refuse` it (worktree remove), keep it under
@@ -76,6 +73,9 @@ export async function removeWorktrees(context: RepoContext, taskIds: readonly st
   const live = (): Removal[] => removals.filter((removal) => removal.error === undefined);
 
   await withRepoLock(context, async () => {
+    // A removal that died mid-judgement left its folder aside with work maybe nowhere else: it
+    // comes back first, so it is judged below and the prune further down keeps its registration.
+    restoreDeadRemovals(context);
     const targetCommit = resolveCommit(branchRefName(target), context.repoRoot)!;
     const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
     const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
@@ -83,7 +83,7 @@ export async function removeWorktrees(context: RepoContext, taskIds: readonly st
       // A folder git does not know is not judged as a worktree (git would answer for the
       // repository around it) and is left where it is; only its record goes.
       if (!existsSync(removal.record.path) || !known.has(removal.record.path)) continue;
-      removal.aside = join(context.worktreesDir, `${REMOVING_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}-${removal.task}`);
+      removal.aside = asidePath(context, REMOVING_PREFIX, removal.task);
       renameSync(removal.record.path, removal.aside);
     }
     await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error: unknown) => {
@@ -91,13 +91,13 @@ export async function removeWorktrees(context: RepoContext, taskIds: readonly st
       removal.error = error instanceof CliError ? error : new CliError('E_GIT', `could not check the worktree of task ${removal.task}: ${(error as Error).message}`);
     })));
     for (const removal of removals) {
-      if (removal.error && removal.aside) {
-        renameSync(removal.aside, removal.record.path);
-        removal.aside = undefined;
-      }
+      if (!removal.aside) continue;
+      const decided = removal.error ? removal.record.path : asidePath(context, REMOVED_PREFIX, removal.task, asideTag(removal.aside, REMOVING_PREFIX));
+      renameSync(removal.aside, decided);
+      removal.aside = removal.error ? undefined : decided;
     }
     // The renamed folders now point nowhere: prune forgets exactly those (and any other vanished one).
-    runGit(['worktree', 'prune'], { cwd: context.repoRoot });
+    pruneGitWorktrees(context);
     deleteBranches(context, live().filter((removal) => removal.deleteBranchAt !== undefined));
   });
   for (const removal of live()) deleteWorktreeRecord(context.storeDir, removal.task);

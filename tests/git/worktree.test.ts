@@ -375,19 +375,27 @@ describe('worktree prune', () => {
     expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/parallel/integration')).toBe(live);
   });
 
-  test('finishes a removal that died after deciding, and puts back one that died before', () => {
+  test('finishes a removal that died after its backups, and puts back one that died before', () => {
     const repo = gitRepo({ 'a.txt': 'a\n' });
     const keep = runCli(['worktree', 'add', '--task', 'undecided', '--json'], { cwd: repo }).json.path as string;
     writeFiles(keep, { 'work.txt': 'uncommitted\n' });
     const worktrees = join(repo, '.parallel', 'worktrees');
-    // What a kill -9 leaves: the folder set aside; its record still there (undecided) or gone (decided).
+    // What a kill -9 leaves: the folder set aside while judged (.removing-), or marked once backed up (.removed-).
     const aside = join(worktrees, `.removing-${deadPid()}-abcdef-undecided`);
     renameSync(keep, aside);
-    const decided = join(worktrees, `.removing-${deadPid()}-123456-gone`);
+    // Its record already gone (forgotten by an older prune): still not deleted, put back under a new name.
+    const orphan = join(worktrees, `.removing-${deadPid()}-654321-orphan`);
+    writeFiles(orphan, { 'notes.md': 'only copy\n' });
+    const decided = join(worktrees, `.removed-${deadPid()}-123456-gone`);
     mkdirSync(join(decided, 'src'), { recursive: true });
     const pruned = runCli(['worktree', 'prune', '--json'], { cwd: repo });
     expect(pruned.exitCode, pruned.stderr).toBe(0);
-    expect(pruned.json).toMatchObject({ removals_restored: [keep], removals_finished: [decided] });
+    expect(pruned.json.removals_finished).toEqual([decided]);
+    expect(pruned.json.removals_restored).toHaveLength(2);
+    expect(pruned.json.removals_restored).toContain(keep);
+    const recovered = pruned.json.removals_restored.find((path: string) => path !== keep);
+    expect(recovered).toMatch(/\/orphan\.recovered-[0-9a-f]{6}$/);
+    expect(readFileSync(join(recovered, 'notes.md'), 'utf8')).toBe('only copy\n');
     expect(readFileSync(join(keep, 'work.txt'), 'utf8')).toBe('uncommitted\n');
     expect(git(keep, 'status', '--porcelain')).toBe('?? work.txt');
     expect(existsSync(decided)).toBe(false);

@@ -20,7 +20,8 @@ export const command = defineCommand('worktree prune', {
       ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`),
       ...result.integration_refs_removed.map((ref) => `deleted leftover verify ref ${ref}`),
       ...result.removals_finished.map((path) => `finished an interrupted removal: deleted ${path}`),
-      ...result.removals_restored.map((path) => `put back ${path}: its removal was interrupted before it was decided`),
+      ...result.removals_restored.map((path) => `put back ${path}: its removal was interrupted before its work was backed up`),
+      ...result.head_backups.map((entry) => `kept the detached HEAD ${entry.commit.slice(0, 12)} of ${entry.path} (folder not found) under ${entry.ref}`),
     ];
     return { data: result, text: lines.length > 0 ? lines.join('\n') : 'nothing to prune' };
   },
