@@ -11472,6 +11472,81 @@ var init_branch_target = __esm({
   }
 });
 
+// src/git/removal-leftovers.ts
+function asidePath(context, prefix, task, tag = `${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`) {
+  return (0, import_node_path34.join)(context.worktreesDir, `${prefix}${tag}-${task}`);
+}
+function asideTag(path, prefix) {
+  return (0, import_node_path34.basename)(path).slice(prefix.length).split("-").slice(0, 2).join("-");
+}
+function restoreDeadRemovals(context) {
+  const restored = [];
+  for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
+    const task = name.split("-").slice(3).join("-");
+    const record = task ? readRecordQuietly(context, task) : void 0;
+    const home = record && !(0, import_node_fs25.existsSync)(record.path) ? record.path : (0, import_node_path34.join)(context.worktreesDir, `${task || "worktree"}.recovered-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+    (0, import_node_fs25.renameSync)((0, import_node_path34.join)(context.worktreesDir, name), home);
+    restored.push(home);
+  }
+  return restored;
+}
+function finishDeadRemovals(context) {
+  return deadLeftovers(context, REMOVED_PREFIX).map((name) => {
+    const path = (0, import_node_path34.join)(context.worktreesDir, name);
+    (0, import_node_fs25.rmSync)(path, { recursive: true, force: true });
+    return path;
+  });
+}
+function pruneGitWorktrees(context) {
+  const cwd = context.repoRoot;
+  const backups = [];
+  const vanished = listGitWorktrees(cwd).filter((worktree) => worktree.prunable && !worktree.locked && !worktree.branch && worktree.head);
+  if (vanished.length > 0) {
+    const tasks = new Map(listWorktreeRecords(context.storeDir).records.map((record) => [record.path, record.task]));
+    for (const { path, head } of vanished) {
+      const holders = runGit(["for-each-ref", "--count=1", "--format=%(refname)", "--contains", head, "refs/heads/", "refs/parallel/backup/"], { cwd, okExitCodes: [129] });
+      if (holders.exitCode !== 0 || holders.stdout.trim() !== "") continue;
+      const task = tasks.get(path) ?? (TASK_ID_PATTERN.test((0, import_node_path34.basename)(path)) ? (0, import_node_path34.basename)(path) : "worktree");
+      backups.push({ path, commit: head, ref: createBackupRef(cwd, task, head, "-head") });
+    }
+  }
+  runGit(["worktree", "prune"], { cwd });
+  return backups;
+}
+function deadLeftovers(context, prefix) {
+  let names;
+  try {
+    names = (0, import_node_fs25.readdirSync)(context.worktreesDir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => name.startsWith(prefix) && !isProcessAlive(Number(name.slice(prefix.length).split("-")[0])));
+}
+function readRecordQuietly(context, task) {
+  try {
+    return readWorktreeRecord(context.storeDir, task);
+  } catch {
+    return void 0;
+  }
+}
+var import_node_fs25, import_node_path34, import_node_crypto, REMOVING_PREFIX, REMOVED_PREFIX;
+var init_removal_leftovers = __esm({
+  "src/git/removal-leftovers.ts"() {
+    "use strict";
+    import_node_fs25 = require("node:fs");
+    import_node_path34 = require("node:path");
+    import_node_crypto = require("node:crypto");
+    init_liveness();
+    init_run_git();
+    init_task_schema();
+    init_backup_ref();
+    init_worktree_state();
+    init_worktree_registry();
+    REMOVING_PREFIX = ".removing-";
+    REMOVED_PREFIX = ".removed-";
+  }
+});
+
 // src/git/worktree-remove.ts
 async function removeWorktree(context, options) {
   const [outcome] = await removeWorktrees(context, [options.taskId], { target: options.target, unmerged: options.force ? "backup-keep-branch" : "refuse" });
@@ -11493,24 +11568,25 @@ async function removeWorktrees(context, taskIds, options) {
   });
   const live = () => removals.filter((removal) => removal.error === void 0);
   await withRepoLock(context, async () => {
+    restoreDeadRemovals(context);
     const targetCommit = resolveCommit(branchRefName(target), context.repoRoot);
     const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
     const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
     for (const removal of live()) {
-      if (!(0, import_node_fs25.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
-      removal.aside = (0, import_node_path34.join)(context.worktreesDir, `${REMOVING_PREFIX}${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}-${removal.task}`);
-      (0, import_node_fs25.renameSync)(removal.record.path, removal.aside);
+      if (!(0, import_node_fs26.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
+      removal.aside = asidePath(context, REMOVING_PREFIX, removal.task);
+      (0, import_node_fs26.renameSync)(removal.record.path, removal.aside);
     }
     await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error) => {
       removal.error = error instanceof CliError ? error : new CliError("E_GIT", `could not check the worktree of task ${removal.task}: ${error.message}`);
     })));
     for (const removal of removals) {
-      if (removal.error && removal.aside) {
-        (0, import_node_fs25.renameSync)(removal.aside, removal.record.path);
-        removal.aside = void 0;
-      }
+      if (!removal.aside) continue;
+      const decided = removal.error ? removal.record.path : asidePath(context, REMOVED_PREFIX, removal.task, asideTag(removal.aside, REMOVING_PREFIX));
+      (0, import_node_fs26.renameSync)(removal.aside, decided);
+      removal.aside = removal.error ? void 0 : decided;
     }
-    runGit(["worktree", "prune"], { cwd: context.repoRoot });
+    pruneGitWorktrees(context);
     deleteBranches(context, live().filter((removal) => removal.deleteBranchAt !== void 0));
   });
   for (const removal of live()) deleteWorktreeRecord(context.storeDir, removal.task);
@@ -11565,24 +11641,22 @@ async function judge(context, removal, target, targetCommit, branches, policy) {
   if (branchHead && (branchUnmerged === 0 || policy === "backup-delete-branch")) removal.deleteBranchAt = branchHead;
   removal.result = { task, path: record.path, branch: record.branch, target, uncommitted, unmerged_commits: unmerged, backup_refs: backupRefs, branch_deleted: false };
 }
-var import_node_fs25, import_promises4, import_node_path34, import_node_crypto, REMOVING_PREFIX;
+var import_node_fs26, import_promises4;
 var init_worktree_remove = __esm({
   "src/git/worktree-remove.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_promises4 = require("node:fs/promises");
-    import_node_path34 = require("node:path");
-    import_node_crypto = require("node:crypto");
     init_errors();
     init_run_git();
     init_task_schema();
     init_backup_ref();
     init_branch_target();
+    init_removal_leftovers();
     init_repo_lock();
     init_repo_context();
     init_worktree_state();
     init_worktree_registry();
-    REMOVING_PREFIX = ".removing-";
   }
 });
 
@@ -11722,72 +11796,46 @@ var init_integrate = __esm({
 
 // src/git/worktree-prune.ts
 async function pruneWorktrees(context) {
-  const result = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [] };
+  const result = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [], head_backups: [] };
   await withRepoLock(context, () => {
     for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
       const path = (0, import_node_path35.join)(context.worktreesDir, name);
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
       result.integration_worktrees_removed.push(path);
     }
-    for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
-      const path = (0, import_node_path35.join)(context.worktreesDir, name);
-      const task = name.split("-").slice(3).join("-");
-      const record = task ? readWorktreeRecordQuietly(context, task) : void 0;
-      if (record && !(0, import_node_fs26.existsSync)(record.path)) {
-        (0, import_node_fs26.renameSync)(path, record.path);
-        result.removals_restored.push(record.path);
-      } else {
-        (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
-        result.removals_finished.push(path);
-      }
-    }
+    result.removals_finished.push(...finishDeadRemovals(context));
+    result.removals_restored.push(...restoreDeadRemovals(context));
     for (const ref of listIntegrationRefs(context)) {
       const owner = integrationRefOwner(ref);
       if (owner === void 0 || isProcessAlive(owner)) continue;
       runGit(["update-ref", "-d", ref], { cwd: context.repoRoot, okExitCodes: [1, 128] });
       result.integration_refs_removed.push(ref);
     }
-    runGit(["worktree", "prune"], { cwd: context.repoRoot });
+    result.head_backups.push(...pruneGitWorktrees(context));
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs26.existsSync)(record.path)) continue;
+    if ((0, import_node_fs27.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
   return result;
 }
-function readWorktreeRecordQuietly(context, task) {
-  try {
-    return readWorktreeRecord(context.storeDir, task);
-  } catch {
-    return void 0;
-  }
-}
-function deadLeftovers(context, prefix) {
-  let names;
-  try {
-    names = (0, import_node_fs26.readdirSync)(context.worktreesDir);
-  } catch {
-    return [];
-  }
-  return names.filter((name) => name.startsWith(prefix) && !isProcessAlive(Number(name.slice(prefix.length).split("-")[0])));
-}
 function listIntegrationRefs(context) {
   return runGit(["for-each-ref", "--format=%(refname)", `${INTEGRATION_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
 }
-var import_node_fs26, import_node_path35;
+var import_node_fs27, import_node_path35;
 var init_worktree_prune = __esm({
   "src/git/worktree-prune.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_node_path35 = require("node:path");
     init_liveness();
     init_run_git();
     init_integrate();
     init_repo_lock();
     init_worktree();
-    init_worktree_remove();
+    init_removal_leftovers();
     init_worktree_registry();
   }
 });
@@ -11822,7 +11870,8 @@ var init_worktree_prune2 = __esm({
           ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`),
           ...result.integration_refs_removed.map((ref) => `deleted leftover verify ref ${ref}`),
           ...result.removals_finished.map((path) => `finished an interrupted removal: deleted ${path}`),
-          ...result.removals_restored.map((path) => `put back ${path}: its removal was interrupted before it was decided`)
+          ...result.removals_restored.map((path) => `put back ${path}: its removal was interrupted before its work was backed up`),
+          ...result.head_backups.map((entry) => `kept the detached HEAD ${entry.commit.slice(0, 12)} of ${entry.path} (folder not found) under ${entry.ref}`)
         ];
         return { data: result, text: lines3.length > 0 ? lines3.join("\n") : "nothing to prune" };
       }
@@ -11847,7 +11896,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs27.readFileSync)(path, "utf8");
+    text = (0, import_node_fs28.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -11861,7 +11910,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs27.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs28.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -11899,7 +11948,7 @@ function claudeUserConfigPath(env) {
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs27.realpathSync)(repoRoot);
+  const project = (0, import_node_fs28.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -11916,11 +11965,11 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs27, import_node_os4, import_node_path36;
+var import_node_fs28, import_node_os4, import_node_path36;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
+    import_node_fs28 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path36 = require("node:path");
     init_errors();
@@ -11938,7 +11987,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs28.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs29.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -11955,14 +12004,14 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path37, import_node_fs28, command20;
+var import_node_path37, import_node_fs29, command20;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
     import_node_path37 = require("node:path");
     init_args();
     init_command();
-    import_node_fs28 = require("node:fs");
+    import_node_fs29 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -12051,11 +12100,11 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command21
 });
-var import_node_fs29, CHECK_OUTPUT_TAIL_LINES, command21;
+var import_node_fs30, CHECK_OUTPUT_TAIL_LINES, command21;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs29 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     init_args();
     init_command();
     init_errors();
@@ -12080,7 +12129,7 @@ var init_check = __esm({
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs29.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs30.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -12355,19 +12404,19 @@ async function precheckConflicts(cwd, targetCommit, branches) {
 }
 async function withScratchObjects(cwd, run) {
   const objects = (0, import_node_path38.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs30.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
+  const scratch = (0, import_node_fs31.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
     return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path38.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs30.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs31.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs30.accessSync)("/dev/shm", import_node_fs30.constants.W_OK);
+    (0, import_node_fs31.accessSync)("/dev/shm", import_node_fs31.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os5.tmpdir)();
@@ -12448,11 +12497,11 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs30, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
+var import_node_fs31, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     import_node_os5 = require("node:os");
     import_node_path38 = require("node:path");
     init_run_git();
@@ -12522,7 +12571,7 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs31.mkdirSync)(context.worktreesDir, { recursive: true });
+  (0, import_node_fs32.mkdirSync)(context.worktreesDir, { recursive: true });
   const path = (0, import_node_path39.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
@@ -12535,7 +12584,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs31.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs32.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options, env, fresh) {
   if (!fresh) {
@@ -12553,11 +12602,11 @@ async function runTestAt(worktree, task, commit, options, env, fresh) {
   options.onRun?.("end", run);
   return run;
 }
-var import_node_fs31, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
+var import_node_fs32, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
-    import_node_fs31 = require("node:fs");
+    import_node_fs32 = require("node:fs");
     import_node_path39 = require("node:path");
     import_node_crypto2 = require("node:crypto");
     init_repo_lock();
@@ -12903,7 +12952,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs32.readdirSync)("/proc");
+    entries = (0, import_node_fs33.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -12912,7 +12961,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs32.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs33.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -13026,12 +13075,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process2, import_node_fs32, STDERR_TAIL_BYTES;
+var import_node_child_process2, import_node_fs33, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs32 = require("node:fs");
+    import_node_fs33 = require("node:fs");
     init_duration();
     STDERR_TAIL_BYTES = 4096;
   }
@@ -13145,8 +13194,8 @@ function agentRef(role) {
 }
 function pluginAgentNames(pluginDir) {
   const dir = (0, import_node_path40.join)(pluginDir, "agents");
-  if (!(0, import_node_fs33.existsSync)(dir)) return [];
-  return (0, import_node_fs33.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs33.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  if (!(0, import_node_fs34.existsSync)(dir)) return [];
+  return (0, import_node_fs34.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs34.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -13230,11 +13279,11 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs33, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs34, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs33 = require("node:fs");
+    import_node_fs34 = require("node:fs");
     import_node_path40 = require("node:path");
     init_errors();
     init_agent_process();
@@ -13269,13 +13318,13 @@ function recordAgentProcess(runDir, task, pid) {
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs34.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs34.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs35.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -13283,7 +13332,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs34.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs35.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -13291,7 +13340,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs34.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs35.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -13301,17 +13350,17 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs34.unlinkSync)((0, import_node_path41.join)(runDir, name));
+      (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs34, import_node_path41, SUFFIX;
+var import_node_fs35, import_node_path41, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs34 = require("node:fs");
+    import_node_fs35 = require("node:fs");
     import_node_path41 = require("node:path");
     init_atomic_write();
     init_liveness();
@@ -14236,7 +14285,7 @@ async function runTasks(deps, options) {
   const watch2 = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : void 0;
   watch2?.apply(tasks);
   const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
-  (0, import_node_fs35.mkdirSync)(runDir, { recursive: true });
+  (0, import_node_fs36.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, leaseMs: options.shared?.staleAfterMs, signal: options.signal };
   deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
@@ -14298,11 +14347,11 @@ function startAttempts(ctx, options) {
     state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
-var import_node_fs35, import_node_path43;
+var import_node_fs36, import_node_path43;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs35 = require("node:fs");
+    import_node_fs36 = require("node:fs");
     import_node_path43 = require("node:path");
     init_errors();
     init_attempt();
@@ -14852,8 +14901,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs36.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
-  (0, import_node_fs36.writeFileSync)((0, import_node_path45.join)(root, path), content);
+  (0, import_node_fs37.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
+  (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -14886,11 +14935,11 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs36, import_node_path45, lines, DEMO_SCRIPTS;
+var import_node_fs37, import_node_path45, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
+    import_node_fs37 = require("node:fs");
     import_node_path45 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
@@ -14928,11 +14977,11 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const path = (0, import_node_path45.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs36.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before2 = (0, import_node_fs36.readFileSync)(path, "utf8");
+          if (!(0, import_node_fs37.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs37.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs36.writeFileSync)(path, after);
+          (0, import_node_fs37.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -14967,7 +15016,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -14977,7 +15026,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -14999,7 +15048,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs36.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -15034,8 +15083,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs36.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
-          (0, import_node_fs36.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs37.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
+          (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -15202,12 +15251,12 @@ __export(demo_run_exports, {
   speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs37.realpathSync)((0, import_node_fs37.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs38.realpathSync)((0, import_node_fs38.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs37.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
-    (0, import_node_fs37.writeFileSync)((0, import_node_path46.join)(dir, path), content);
+    (0, import_node_fs38.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
+    (0, import_node_fs38.writeFileSync)((0, import_node_path46.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -15247,7 +15296,7 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs37.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs38.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
@@ -15258,12 +15307,12 @@ function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
   return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.work_ms)} of agent work in ${seconds3(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
-var import_node_fs37, import_node_os6, import_node_path46, PLAN_FILE;
+var import_node_fs38, import_node_os6, import_node_path46, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs37 = require("node:fs");
+    import_node_fs38 = require("node:fs");
     import_node_os6 = require("node:os");
     import_node_path46 = require("node:path");
     init_command_adapter();
@@ -15367,7 +15416,7 @@ var init_hook_payload = __esm({
 // src/hooks/edit-scope.ts
 function linkTarget(path) {
   try {
-    return (0, import_node_fs38.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs38.readlinkSync)(path) : void 0;
+    return (0, import_node_fs39.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs39.readlinkSync)(path) : void 0;
   } catch {
     return void 0;
   }
@@ -15375,7 +15424,7 @@ function linkTarget(path) {
 function physicalPath(path, hops = 0) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs38.existsSync)(current)) {
+  while (!(0, import_node_fs39.existsSync)(current)) {
     const link = linkTarget(current);
     if (link !== void 0) return hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path47.join)((0, import_node_path47.resolve)((0, import_node_path47.dirname)(current), link), ...rest), hops + 1);
     const parent = (0, import_node_path47.dirname)(current);
@@ -15383,28 +15432,28 @@ function physicalPath(path, hops = 0) {
     rest.unshift((0, import_node_path47.basename)(current));
     current = parent;
   }
-  return (0, import_node_path47.join)((0, import_node_fs38.realpathSync)(current), ...rest);
+  return (0, import_node_path47.join)((0, import_node_fs39.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   if (physical === void 0) return void 0;
   let dir = (0, import_node_path47.dirname)(physical);
-  while (!(0, import_node_fs38.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
+  while (!(0, import_node_fs39.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs38.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs39.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs38.realpathSync)(toplevel), commonDir: (0, import_node_fs38.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs39.realpathSync)(toplevel), commonDir: (0, import_node_fs39.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs38.realpathSync)(a) === (0, import_node_fs38.realpathSync)(b);
+    return (0, import_node_fs39.realpathSync)(a) === (0, import_node_fs39.realpathSync)(b);
   } catch {
     return false;
   }
@@ -15427,7 +15476,7 @@ function worktreeOf2(store, taskId) {
 }
 function insideGitDir(file, gitCommonDir) {
   const physical = physicalPath(file);
-  return physical !== void 0 && pathBelow((0, import_node_fs38.realpathSync)(gitCommonDir), physical) !== void 0;
+  return physical !== void 0 && pathBelow((0, import_node_fs39.realpathSync)(gitCommonDir), physical) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -15484,11 +15533,11 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs38, import_node_path47, MAX_LINK_HOPS, CONTROL_DENIAL;
+var import_node_fs39, import_node_path47, MAX_LINK_HOPS, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs38 = require("node:fs");
+    import_node_fs39 = require("node:fs");
     import_node_path47 = require("node:path");
     init_path_inside();
     init_ownership();
@@ -15520,17 +15569,17 @@ function markBash(payload, env, hostPid) {
   if (typeof command26 !== "string") return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs39.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs40.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command26}` };
 }
-var import_node_fs39, import_node_path48;
+var import_node_fs40, import_node_path48;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
+    import_node_fs40 = require("node:fs");
     import_node_path48 = require("node:path");
     init_location();
     init_identity_marker();
