@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { CliError } from '../errors.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CliError } from '../errors.ts';
 import { gitOutput, resolveCommit, runGit, runGitAsync } from '../repo/run-git.ts';
 
 export interface GitWorktree {
@@ -131,7 +131,7 @@ export function unbackedGitlinks(worktreePath: string, rawDiff: string): string[
 }
 
 export function nestedRepositoryMessage(folders: readonly string[]): string {
-  return `${folders.join(', ')} ${folders.length > 1 ? 'are git repositories' : 'is a git repository'} of its own (not a submodule): git would keep only a pointer to a commit that lives in its .git, not its files; remove its .git folder (its files then become ordinary work) or make it a proper submodule (git submodule add)`;
+  return `${folders.join(', ')} ${folders.length > 1 ? 'are git repositories of their own' : 'is a git repository of its own'} (not a submodule): git would keep only a pointer to a commit that lives in its .git, not its files; remove its .git folder (its files then become ordinary work) or make it a proper submodule (git submodule add)`;
 }
 
 function refuseNestedRepositories(folders: readonly string[]): void {

@@ -96,12 +96,15 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       startCommit = gitOutput(['merge-base', baseCommit, branchHead], { cwd: context.repoRoot });
       await runGitAsync(['worktree', 'add', '--no-checkout', path, branch], { cwd: context.repoRoot });
     }
-    // A mark left from an earlier life of the branch must not vouch for a later one.
-    await clearKeptMark(context, taskId);
     if (sparse) await ensureWorktreeConfig(context);
   });
-  if (sparse) await setSparseCone(path, sparse);
-  await checkOutFiles(path);
+  const checkout = async (): Promise<void> => {
+    if (sparse) await setSparseCone(path, sparse);
+    await checkOutFiles(path);
+  };
+  // The mark of a resumed branch goes, and so does one left from an earlier life of a fresh
+  // branch, which must not vouch for a later one: off the lock, beside the checkout.
+  await Promise.all([checkout(), clearKeptMark(context, taskId)]);
   const created = await record(startCommit);
   writeWorktreeRecord(context.storeDir, created);
   return created;
