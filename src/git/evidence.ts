@@ -6,7 +6,7 @@ import { validateTaskId } from '../store/task-schema.ts';
 import { ownershipViolations } from './ownership.ts';
 import { branchRefName, controlDirs, type RepoContext } from './repo-context.ts';
 import { readWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
-import { identityFallback } from './worktree-state.ts';
+import { identityFallback, nestedRepositoryMessage, STAGED_GITLINK_ARGS, unbackedGitlinks, untrackedRepositories } from './worktree-state.ts';
 
 // "Done" needs evidence, checked while the agent can still fix it: a task with a write scope
 // completes only with a commit on its own branch that is more than its base and changes nothing
@@ -59,22 +59,35 @@ async function commitTaskWorktree(context: RepoContext, record: WorktreeRecord |
   if (!existsSync(record.path)) {
     throw new CliError('E_EVIDENCE', `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
-  const changed = await changedInWorktree(record.path);
+  const { paths: changed, status } = await changedInWorktree(record.path);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `refusing to commit: the worktree changes ${outsideMessage(task, outside)}; undo those changes in ${record.path} (or fail the task) and complete again`, { files: outside });
   }
+  const nested = untrackedRepositories(record.path, status);
+  if (nested.length > 0) throw nestedRepositoryError(task, record, nested);
   // A clean worktree: the agent committed everything itself.
   if (changed.length > 0) {
     await runGitAsync(['add', '--all', '--', '.'], { cwd: record.path });
+    // What the agent staged itself, or a tracked gitlink now pointing at a new nested commit.
+    const links = unbackedGitlinks(record.path, (await runGitAsync(STAGED_GITLINK_ARGS, { cwd: record.path })).stdout);
+    if (links.length > 0) {
+      await runGitAsync(['reset', '--quiet', '--', ...links], { cwd: record.path });
+      throw nestedRepositoryError(task, record, links);
+    }
     await runGitAsync(['commit', '--quiet', '--no-verify', '-m', `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
   }
   return 'HEAD';
 }
 
-/** Every path `git add --all` would record, rename sources included. */
-async function changedInWorktree(path: string): Promise<string[]> {
-  const tokens = (await runGitAsync(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: path })).stdout.split('\0');
+function nestedRepositoryError(task: Pick<Task, 'id'>, record: WorktreeRecord, folders: readonly string[]): CliError {
+  return new CliError('E_EVIDENCE', `refusing to commit in ${record.path}: ${nestedRepositoryMessage(folders)}; then complete task ${task.id} again`, { nested_repositories: folders });
+}
+
+/** Every path `git add --all` would record, rename sources included, and the status they came from. */
+async function changedInWorktree(path: string): Promise<{ paths: string[]; status: string }> {
+  const status = (await runGitAsync(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: path })).stdout;
+  const tokens = status.split('\0');
   const paths: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const entry = tokens[i]!;
@@ -82,11 +95,13 @@ async function changedInWorktree(path: string): Promise<string[]> {
     paths.push(entry.slice(3));
     if (entry[0] === 'R' || entry[0] === 'C') paths.push(tokens[++i]!);
   }
-  return paths;
+  return { paths, status };
 }
 
-async function changedBetween(cwd: string, from: string, to: string): Promise<string[]> {
-  return (await gitOutputAsync(['diff', '--name-only', '--no-renames', '-z', from, to], { cwd })).split('\0').filter(Boolean);
+/** Paths changed between two commits, and the raw diff (with modes) they came from. */
+async function changedBetween(cwd: string, from: string, to: string): Promise<{ paths: string[]; raw: string }> {
+  const raw = await gitOutputAsync(['diff', '--raw', '--no-renames', '--no-abbrev', '-z', from, to], { cwd });
+  return { paths: raw.split('\0').filter((token, i) => i % 2 === 1 && token !== ''), raw };
 }
 
 /** A worktree task's commit: on its own branch, more than its base, and inside its scope. */
@@ -104,9 +119,13 @@ async function checkBranchCommit(context: RepoContext, record: WorktreeRecord, t
   if (isBase) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} is the base of task ${task.id} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
   }
-  const outside = ownershipViolations(changed, task.files, controlDirs(context));
+  const outside = ownershipViolations(changed.paths, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
+  }
+  const links = unbackedGitlinks(existsSync(record.path) ? record.path : repoRoot, changed.raw);
+  if (links.length > 0) {
+    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} on ${record.branch} records ${nestedRepositoryMessage(links)}; commit the fix on ${record.branch} and complete task ${task.id} again`, { commit: full, nested_repositories: links });
   }
   return full;
 }

@@ -1,13 +1,13 @@
 import { CliError } from '../errors.ts';
 import { withRepoLock } from './repo-lock.ts';
 import { branchRefName, type RepoContext } from './repo-context.ts';
-import { gitOutput, runGit } from '../repo/run-git.ts';
+import { GitError, gitOutput, runGit } from '../repo/run-git.ts';
 import { listGitWorktrees, uncommittedPaths } from './worktree-state.ts';
 
 /**
  * Moves the target branch from `expected` to `next`, which must descend from it. A target checked
  * out somewhere is updated with `merge --ff-only` there (its files follow), and refused when that
- * worktree has uncommitted tracked changes; otherwise the ref moves by compare-and-swap, so a target
+ * worktree has uncommitted tracked changes or an untracked file in the way; otherwise the ref moves by compare-and-swap, so a target
  * that moved since verify read it is never overwritten.
  */
 export async function fastForwardTarget(context: RepoContext, target: string, expected: string, next: string): Promise<{ worktree: string | undefined }> {
@@ -26,7 +26,15 @@ export async function fastForwardTarget(context: RepoContext, target: string, ex
     if (head !== expected) {
       throw new CliError('E_REFUSED', `${target} moved from ${expected.slice(0, 12)} to ${head.slice(0, 12)} while verify ran; run verify again`);
     }
-    runGit(['merge', '--ff-only', '--quiet', next], { cwd: checkedOut.path });
+    const args = ['merge', '--ff-only', '--quiet', next];
+    const merged = runGit(args, { cwd: checkedOut.path, okExitCodes: [1, 128] });
+    if (merged.exitCode !== 0) {
+      // Untracked files are git's to protect: it refuses and leaves everything as it was.
+      const inTheWay = /untracked working tree files would be (?:overwritten|removed)[^\n]*\n\s*(\S[^\n]*)/.exec(merged.stderr);
+      if (!inTheWay) throw new GitError(args, merged.exitCode, merged.stderr, checkedOut.path);
+      const file = inTheWay[1]!.trim();
+      throw new CliError('E_REFUSED', `${target} is checked out at ${checkedOut.path} with an untracked file the merge would overwrite (${file}); move or remove it, then run verify again`, { untracked: file });
+    }
     return { worktree: checkedOut.path };
   });
 }

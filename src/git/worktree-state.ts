@@ -1,7 +1,8 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gitOutput, runGit, runGitAsync } from '../repo/run-git.ts';
+import { CliError } from '../errors.ts';
+import { gitOutput, resolveCommit, runGit, runGitAsync } from '../repo/run-git.ts';
 
 export interface GitWorktree {
   path: string;
@@ -88,12 +89,53 @@ export function snapshotWorkingTree(worktreePath: string, message: string): stri
     const index = gitOutput(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: worktreePath });
     if (existsSync(index)) copyFileSync(index, env.GIT_INDEX_FILE);
     else runGit(['read-tree', head], { cwd: worktreePath, env });
+    refuseNestedRepositories(untrackedRepositories(worktreePath, runGit(statusArgs({}), { cwd: worktreePath }).stdout));
     runGit(['add', '--all', '--sparse', '--', '.'], { cwd: worktreePath, env });
+    refuseNestedRepositories(unbackedGitlinks(worktreePath, gitOutput(STAGED_GITLINK_ARGS, { cwd: worktreePath, env })));
     const tree = gitOutput(['write-tree'], { cwd: worktreePath, env });
     return gitOutput(['commit-tree', tree, '-p', head, '-m', message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+// A git repository inside a worktree that is not a declared submodule is recorded by `git add` as
+// a bare gitlink: a pointer to a commit that exists only in the nested .git. Committed or kept in a
+// backup, that pointer keeps none of its files, so the runtime refuses to treat it as saved work.
+
+/** Staged entries that differ from HEAD, with their modes: gitlinks are mode 160000. */
+export const STAGED_GITLINK_ARGS = ['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', 'HEAD'];
+
+/** Untracked folders that are repositories of their own: status lists them as `?? dir/` and does not look inside. */
+export function untrackedRepositories(worktreePath: string, statusOutput: string): string[] {
+  return statusOutput.split('\0')
+    .filter((entry) => entry.startsWith('?? ') && entry.endsWith('/') && existsSync(join(worktreePath, entry.slice(3), '.git')))
+    .map((entry) => entry.slice(3, -1));
+}
+
+/** Staged gitlinks (from STAGED_GITLINK_ARGS output) that no .gitmodules entry declares and whose commit this repository lacks. */
+export function unbackedGitlinks(worktreePath: string, rawDiff: string): string[] {
+  const tokens = rawDiff.split('\0');
+  const links: { path: string; commit: string }[] = [];
+  for (let i = 0; i + 1 < tokens.length; i += 2) {
+    const [, dstMode, , dstSha] = tokens[i]!.split(' ');
+    if (dstMode === '160000' && dstSha) links.push({ path: tokens[i + 1]!, commit: dstSha });
+  }
+  if (links.length === 0) return [];
+  const declared = existsSync(join(worktreePath, '.gitmodules'))
+    ? runGit(['config', '--file', '.gitmodules', '--get-regexp', '^submodule\\..*\\.path$'], { cwd: worktreePath, okExitCodes: [1] }).stdout.split('\n').map((line) => line.slice(line.indexOf(' ') + 1))
+    : [];
+  return links
+    .filter((link) => !declared.includes(link.path) && !resolveCommit(link.commit, worktreePath))
+    .map((link) => link.path);
+}
+
+export function nestedRepositoryMessage(folders: readonly string[]): string {
+  return `${folders.join(', ')} ${folders.length > 1 ? 'are git repositories of their own' : 'is a git repository of its own'} (not a submodule): git would keep only a pointer to a commit that lives in its .git, not its files; remove its .git folder (its files then become ordinary work) or make it a proper submodule (git submodule add)`;
+}
+
+function refuseNestedRepositories(folders: readonly string[]): void {
+  if (folders.length > 0) throw new CliError('E_REFUSED', `cannot back up the worktree: ${nestedRepositoryMessage(folders)}; the worktree is kept`, { nested_repositories: folders });
 }
 
 /** commit-tree refuses to run without an identity; the runtime's own commits get a neutral one. */

@@ -10,6 +10,7 @@ import { listGitWorktrees } from './worktree-state.ts';
 import { ensureWorktreeConfig, setSparseCone, validateSparseFolder } from './worktree-sparse.ts';
 import { listWorktreeRecords, readWorktreeRecord, writeWorktreeRecord, type WorktreeRecord } from './worktree-registry.ts';
 import { prepareWorktree } from './worktree-setup.ts';
+import { clearKeptMark, isKeptBranch } from './kept-branch.ts';
 
 export const TASK_BRANCH_PREFIX = 'parallel/';
 /** Temporary worktrees verify runs tests in; the pid lets prune tell a crashed run's leftovers. */
@@ -80,7 +81,6 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
     if (!isWorktreesExcluded(context)) ensureWorktreesExcluded(context);
     const fresh = await runGitAsync(['worktree', 'add', '--no-checkout', '-b', branch, path, baseCommit], { cwd: context.repoRoot, okExitCodes: [128, 255] });
     if (fresh.exitCode !== 0) {
-      // A branch kept by an earlier forced removal is resumed rather than forked a second time.
       const branchHead = await resolveCommitAsync(branchRefName(branch), context.repoRoot);
       if (!branchHead) {
         if (!(await resolveCommitAsync(baseCommit, context.repoRoot))) throw noBase();
@@ -88,13 +88,23 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
       }
       const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
       if (holder) throw new CliError('E_EXISTS', `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
+      // Only a branch the runtime itself kept (kept-branch.ts) is resumed rather than forked a
+      // second time; a branch of that name made by anyone else is not ours to merge and delete.
+      if (!(await isKeptBranch(context, taskId, branchHead))) {
+        throw new CliError('E_EXISTS', `branch ${branch} already exists and was not kept by parallel-agents for task ${taskId}; rename it (git branch -m ${branch} <new-name>) or delete it, then add the worktree again`, { branch });
+      }
       startCommit = gitOutput(['merge-base', baseCommit, branchHead], { cwd: context.repoRoot });
       await runGitAsync(['worktree', 'add', '--no-checkout', path, branch], { cwd: context.repoRoot });
     }
     if (sparse) await ensureWorktreeConfig(context);
   });
-  if (sparse) await setSparseCone(path, sparse);
-  await checkOutFiles(path);
+  const checkout = async (): Promise<void> => {
+    if (sparse) await setSparseCone(path, sparse);
+    await checkOutFiles(path);
+  };
+  // The mark of a resumed branch goes, and so does one left from an earlier life of a fresh
+  // branch, which must not vouch for a later one: off the lock, beside the checkout.
+  await Promise.all([checkout(), clearKeptMark(context, taskId)]);
   const created = await record(startCommit);
   writeWorktreeRecord(context.storeDir, created);
   return created;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { git, gitRepo } from '../helpers/git-repo.ts';
+import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
 import { openRepoContext } from '../../src/git/repo-context.ts';
 import { runVerify, type VerifyCandidate } from '../../src/git/verify-run.ts';
 import { commitOnBranch, lines } from './task-branches.ts';
@@ -187,5 +187,17 @@ describe('runVerify', () => {
     expect(report.refusal).toContain('uncommitted');
     expect(git(repo, 'rev-parse', 'main')).toBe(before);
     expect(readFileSync(join(repo, 'docs/readme.md'), 'utf8')).toBe('local edit\n');
+  });
+
+  test('refuses, naming the file, when an untracked file in the target checkout is in the way of the fast-forward', async () => {
+    const { repo, context } = setup();
+    commitOnBranch(repo, 'parallel/a', { 'src/new.ts': 'agent\n' });
+    const before = git(repo, 'rev-parse', 'main');
+    writeFiles(repo, { 'src/new.ts': "the user's draft\n" });
+    const report = await runVerify(context, { target: 'main', candidates: [candidate(repo, 'a', ['src/**'])] });
+    expect({ status: report.status, stopped: report.stopped_because }).toEqual({ status: 'stopped', stopped: ['target-refused'] });
+    expect(report.refusal).toMatch(/untracked file the merge would overwrite \(src\/new\.ts\); move or remove it/);
+    expect(git(repo, 'rev-parse', 'main')).toBe(before);
+    expect(readFileSync(join(repo, 'src/new.ts'), 'utf8')).toBe("the user's draft\n");
   });
 });

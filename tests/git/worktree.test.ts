@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { git, gitRepo, writeFiles } from '../helpers/git-repo.ts';
 import { runCli, runCliAsync } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { commitOnBranch } from './task-branches.ts';
 
 describe('worktree add', () => {
   test('creates a branch and worktree inside the project, hidden from git, and records it', () => {
@@ -70,6 +71,21 @@ describe('worktree add', () => {
     expect(runCli(['init'], { cwd: repo }).exitCode).toBe(0);
     const lines = readFileSync(join(repo, '.git', 'info', 'exclude'), 'utf8').split('\n').filter((line) => line.startsWith('/'));
     expect(lines.sort()).toEqual(['/.parallel/', '/_tasks/']);
+  });
+
+  test("refuses a parallel/<id> branch it did not keep itself: the user's branch is not adopted", () => {
+    const repo = gitRepo({ 'src/a.ts': 'a\n' });
+    const userCommit = commitOnBranch(repo, 'parallel/api', { 'src/a.ts': 'half done\n' });
+    const refused = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.json.error).toMatchObject({ code: 'E_EXISTS', branch: 'parallel/api' });
+    expect(refused.json.error.message).toContain('git branch -m parallel/api');
+    expect(git(repo, 'rev-parse', 'parallel/api')).toBe(userCommit);
+    expect(existsSync(join(repo, '.parallel', 'worktrees', 'api'))).toBe(false);
+    git(repo, 'branch', '-m', 'parallel/api', 'mine');
+    const fresh = runCli(['worktree', 'add', '--task', 'api', '--json'], { cwd: repo });
+    expect(fresh.exitCode, fresh.stderr).toBe(0);
+    expect(git(fresh.json.path, 'rev-parse', 'HEAD')).toBe(git(repo, 'rev-parse', 'main'));
   });
 
   test('16 concurrent worktree add calls all succeed', async () => {
@@ -173,6 +189,8 @@ describe('worktree remove', () => {
     const resumed = runCli(['worktree', 'add', '--task', 'w1', '--json'], { cwd: repo });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(git(resumed.json.path, 'rev-parse', 'HEAD')).toBe(workCommit);
+    // Resumed, the branch is in use again: its kept mark is gone.
+    expect(git(repo, 'for-each-ref', 'refs/parallel/kept/')).toBe('');
   });
 
   test('removes a clean, merged worktree and deletes its branch; prune forgets vanished folders', () => {
@@ -196,6 +214,8 @@ describe('worktree remove', () => {
     expect(pruned.json.forgotten).toMatchObject([{ task: 'gone', branch: 'parallel/gone' }]);
     expect(git(repo, 'rev-parse', '--verify', 'parallel/gone')).toMatch(/^[0-9a-f]{40}$/);
     expect(runCli(['worktree', 'list', '--json'], { cwd: repo }).json.worktrees).toEqual([]);
+    // The branch prune kept is the runtime's own: adding the task again resumes it.
+    expect(runCli(['worktree', 'add', '--task', 'gone'], { cwd: repo }).exitCode).toBe(0);
   });
 });
 
