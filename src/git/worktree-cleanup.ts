@@ -1,6 +1,5 @@
 import { isInside } from '../fs/path-inside.ts';
 import type { RepoContext } from './repo-context.ts';
-import { markKeptBranches } from './kept-branch.ts';
 import { removeWorktrees } from './worktree-remove.ts';
 
 // After verify merged a set of tasks, their worktrees and branches have done their job: the work
@@ -45,7 +44,5 @@ export async function removeMergedWorktrees(context: RepoContext, entries: reado
       cleanup.removed.push({ task, path, branch, branch_deleted: branchDeleted, backup_refs: backupRefs });
     }
   }
-  // A branch that moved while it was judged stays; the next worktree add for its task resumes it.
-  markKeptBranches(context, cleanup.removed.filter((entry) => !entry.branch_deleted));
   return cleanup;
 }

@@ -2,6 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '../process/liveness.ts';
 import { runGit } from '../repo/run-git.ts';
+import { markKeptBranches } from './kept-branch.ts';
 import { INTEGRATION_REF_PREFIX, integrationRefOwner } from './integrate.ts';
 import { withRepoLock } from './repo-lock.ts';
 import type { RepoContext } from './repo-context.ts';
@@ -52,6 +53,8 @@ export async function pruneWorktrees(context: RepoContext): Promise<PruneResult>
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
+  // Their branches stay, marked as the runtime's, for the next worktree add of the task to resume.
+  markKeptBranches(context, result.forgotten);
   return result;
 }
 

@@ -4,6 +4,7 @@ import { CliError } from '../errors.ts';
 import { gitTest, resolveCommit, resolveCommitAsync, runGit, runGitAsync } from '../repo/run-git.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { createBackupRef } from './backup-ref.ts';
+import { markKeptBranches } from './kept-branch.ts';
 import { requireBranch } from './branch-target.ts';
 import { asidePath, asideTag, pruneGitWorktrees, REMOVED_PREFIX, REMOVING_PREFIX, restoreDeadRemovals } from './removal-leftovers.ts';
 import { withRepoLock } from './repo-lock.ts';
@@ -99,6 +100,9 @@ export async function removeWorktrees(context: RepoContext, taskIds: readonly st
     // The renamed folders now point nowhere: prune forgets exactly those (and any other vanished one).
     pruneGitWorktrees(context);
     deleteBranches(context, live().filter((removal) => removal.deleteBranchAt !== undefined));
+    // A branch kept (unmerged commits under --force, or one that moved while it was judged) is
+    // marked, so the next worktree add for its task resumes it, and never a user's own branch.
+    markKeptBranches(context, live().filter((removal) => !removal.result!.branch_deleted).map((removal) => ({ task: removal.task, branch: removal.record.branch })));
   });
   for (const removal of live()) deleteWorktreeRecord(context.storeDir, removal.task);
   await Promise.all(live().map((removal) => (removal.aside ? rm(removal.aside, { recursive: true, force: true }) : undefined)));

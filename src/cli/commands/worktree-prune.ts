@@ -1,7 +1,6 @@
 import { WORKTREES_DIR_OPTION, stringOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
-import { markKeptBranches } from '../../git/kept-branch.ts';
 import { pruneWorktrees } from '../../git/worktree-prune.ts';
 
 export const command = defineCommand('worktree prune', {
@@ -16,7 +15,6 @@ export const command = defineCommand('worktree prune', {
       worktreesDir: stringOption(ctx.values, 'worktrees-dir'),
     });
     const result = await pruneWorktrees(context);
-    markKeptBranches(context, result.forgotten);
     const lines = [
       ...result.forgotten.map((entry) => `forgot task ${entry.task}: ${entry.path} is gone (branch ${entry.branch} kept)`),
       ...result.integration_worktrees_removed.map((path) => `removed leftover test worktree ${path}`),

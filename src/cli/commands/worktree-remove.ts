@@ -1,7 +1,6 @@
 import { requireString, stringOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
-import { markKeptBranches } from '../../git/kept-branch.ts';
 import { removeWorktree } from '../../git/worktree-remove.ts';
 import { requireOrchestrator } from '../caller.ts';
 
@@ -19,7 +18,6 @@ export const command = defineCommand('worktree remove', {
       target: stringOption(ctx.values, 'into'),
       force: ctx.values.force === true,
     });
-    if (!result.branch_deleted) markKeptBranches(context, [result]);
     const lines = [`removed the worktree of task ${result.task} (${result.path})`];
     if (result.branch_deleted) lines.push(`deleted branch ${result.branch}: all its commits are in ${result.target}`);
     else lines.push(`kept branch ${result.branch}${result.unmerged_commits > 0 ? `: ${result.unmerged_commits} commit(s) not in ${result.target}` : ''}`);
