@@ -7839,12 +7839,34 @@ function snapshotWorkingTree(worktreePath, message) {
     const index = gitOutput(["rev-parse", "--path-format=absolute", "--git-path", "index"], { cwd: worktreePath });
     if ((0, import_node_fs13.existsSync)(index)) (0, import_node_fs13.copyFileSync)(index, env.GIT_INDEX_FILE);
     else runGit(["read-tree", head], { cwd: worktreePath, env });
+    refuseNestedRepositories(untrackedRepositories(worktreePath, runGit(statusArgs({}), { cwd: worktreePath }).stdout));
     runGit(["add", "--all", "--sparse", "--", "."], { cwd: worktreePath, env });
+    refuseNestedRepositories(unbackedGitlinks(worktreePath, gitOutput(STAGED_GITLINK_ARGS, { cwd: worktreePath, env })));
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
     (0, import_node_fs13.rmSync)(scratch, { recursive: true, force: true });
   }
+}
+function untrackedRepositories(worktreePath, statusOutput) {
+  return statusOutput.split("\0").filter((entry) => entry.startsWith("?? ") && entry.endsWith("/") && (0, import_node_fs13.existsSync)((0, import_node_path19.join)(worktreePath, entry.slice(3), ".git"))).map((entry) => entry.slice(3, -1));
+}
+function unbackedGitlinks(worktreePath, rawDiff) {
+  const tokens = rawDiff.split("\0");
+  const links = [];
+  for (let i = 0; i + 1 < tokens.length; i += 2) {
+    const [, dstMode, , dstSha] = tokens[i].split(" ");
+    if (dstMode === "160000" && dstSha) links.push({ path: tokens[i + 1], commit: dstSha });
+  }
+  if (links.length === 0) return [];
+  const declared = (0, import_node_fs13.existsSync)((0, import_node_path19.join)(worktreePath, ".gitmodules")) ? runGit(["config", "--file", ".gitmodules", "--get-regexp", "^submodule\\..*\\.path$"], { cwd: worktreePath, okExitCodes: [1] }).stdout.split("\n").map((line) => line.slice(line.indexOf(" ") + 1)) : [];
+  return links.filter((link) => !declared.includes(link.path) && !resolveCommit(link.commit, worktreePath)).map((link) => link.path);
+}
+function nestedRepositoryMessage(folders) {
+  return `${folders.join(", ")} ${folders.length > 1 ? "are git repositories of their own" : "is a git repository of its own"} (not a submodule): git would keep only a pointer to a commit that lives in its .git, not its files; remove its .git folder (its files then become ordinary work) or make it a proper submodule (git submodule add)`;
+}
+function refuseNestedRepositories(folders) {
+  if (folders.length > 0) throw new CliError("E_REFUSED", `cannot back up the worktree: ${nestedRepositoryMessage(folders)}; the worktree is kept`, { nested_repositories: folders });
 }
 function identityFallback(cwd) {
   const configured = runGit(["config", "--get-regexp", "^user\\.(name|email)$"], { cwd, okExitCodes: [1] }).stdout;
@@ -7855,14 +7877,16 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs13, import_node_os3, import_node_path19;
+var import_node_fs13, import_node_os3, import_node_path19, STAGED_GITLINK_ARGS;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
     import_node_fs13 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path19 = require("node:path");
+    init_errors();
     init_run_git();
+    STAGED_GITLINK_ARGS = ["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "HEAD"];
   }
 });
 
@@ -7892,19 +7916,30 @@ async function commitTaskWorktree(context, record, task) {
   if (!(0, import_node_fs14.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
-  const changed = await changedInWorktree(record.path);
+  const { paths: changed, status } = await changedInWorktree(record.path);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `refusing to commit: the worktree changes ${outsideMessage(task, outside)}; undo those changes in ${record.path} (or fail the task) and complete again`, { files: outside });
   }
+  const nested = untrackedRepositories(record.path, status);
+  if (nested.length > 0) throw nestedRepositoryError(task, record, nested);
   if (changed.length > 0) {
     await runGitAsync(["add", "--all", "--", "."], { cwd: record.path });
+    const links = unbackedGitlinks(record.path, (await runGitAsync(STAGED_GITLINK_ARGS, { cwd: record.path })).stdout);
+    if (links.length > 0) {
+      await runGitAsync(["reset", "--quiet", "--", ...links], { cwd: record.path });
+      throw nestedRepositoryError(task, record, links);
+    }
     await runGitAsync(["commit", "--quiet", "--no-verify", "-m", `${task.id}: ${task.title}`], { cwd: record.path, env: identityFallback(record.path), okExitCodes: [1] });
   }
   return "HEAD";
 }
+function nestedRepositoryError(task, record, folders) {
+  return new CliError("E_EVIDENCE", `refusing to commit in ${record.path}: ${nestedRepositoryMessage(folders)}; then complete task ${task.id} again`, { nested_repositories: folders });
+}
 async function changedInWorktree(path) {
-  const tokens = (await runGitAsync(["status", "--porcelain=v1", "-z", "--untracked-files=all"], { cwd: path })).stdout.split("\0");
+  const status = (await runGitAsync(["status", "--porcelain=v1", "-z", "--untracked-files=all"], { cwd: path })).stdout;
+  const tokens = status.split("\0");
   const paths = [];
   for (let i = 0; i < tokens.length; i++) {
     const entry = tokens[i];
@@ -7912,10 +7947,11 @@ async function changedInWorktree(path) {
     paths.push(entry.slice(3));
     if (entry[0] === "R" || entry[0] === "C") paths.push(tokens[++i]);
   }
-  return paths;
+  return { paths, status };
 }
 async function changedBetween(cwd, from, to) {
-  return (await gitOutputAsync(["diff", "--name-only", "--no-renames", "-z", from, to], { cwd })).split("\0").filter(Boolean);
+  const raw = await gitOutputAsync(["diff", "--raw", "--no-renames", "--no-abbrev", "-z", from, to], { cwd });
+  return { paths: raw.split("\0").filter((token, i) => i % 2 === 1 && token !== ""), raw };
 }
 async function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
@@ -7929,9 +7965,13 @@ async function checkBranchCommit(context, record, task, commit) {
   if (isBase) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} is the base of task ${task.id} or older: nothing was committed on ${record.branch}; commit your work in ${record.path} (or pass --commit-worktree)`, { commit: full, branch: record.branch });
   }
-  const outside = ownershipViolations(changed, task.files, controlDirs(context));
+  const outside = ownershipViolations(changed.paths, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
+  }
+  const links = unbackedGitlinks((0, import_node_fs14.existsSync)(record.path) ? record.path : repoRoot, changed.raw);
+  if (links.length > 0) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} on ${record.branch} records ${nestedRepositoryMessage(links)}; commit the fix on ${record.branch} and complete task ${task.id} again`, { commit: full, nested_repositories: links });
   }
   return full;
 }
@@ -11165,6 +11205,41 @@ var init_worktree_setup = __esm({
   }
 });
 
+// src/git/kept-branch.ts
+function keptRefName(taskId) {
+  return `${KEPT_REF_PREFIX}/${validateTaskId(taskId)}`;
+}
+function markKeptBranches(context, entries) {
+  if (entries.length === 0) return;
+  const refs = entries.map((entry) => branchRefName(entry.branch));
+  const heads = /* @__PURE__ */ new Map();
+  for (const line of runGit(["for-each-ref", "--format=%(objectname) %(refname)", ...refs], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean)) {
+    const space = line.indexOf(" ");
+    heads.set(line.slice(space + 1), line.slice(0, space));
+  }
+  const updates = entries.filter((entry) => heads.has(branchRefName(entry.branch))).map((entry) => `update ${keptRefName(entry.task)} ${heads.get(branchRefName(entry.branch))}
+`);
+  if (updates.length > 0) runGit(["update-ref", "--stdin"], { cwd: context.repoRoot, input: updates.join("") });
+}
+async function isKeptBranch(context, taskId, branchHead) {
+  const mark = await resolveCommitAsync(keptRefName(taskId), context.repoRoot);
+  if (!mark) return false;
+  return mark === branchHead || gitTestAsync(["merge-base", "--is-ancestor", mark, branchHead], { cwd: context.repoRoot });
+}
+async function clearKeptMark(context, taskId) {
+  await runGitAsync(["update-ref", "-d", keptRefName(taskId)], { cwd: context.repoRoot, okExitCodes: [1, 128] });
+}
+var KEPT_REF_PREFIX;
+var init_kept_branch = __esm({
+  "src/git/kept-branch.ts"() {
+    "use strict";
+    init_run_git();
+    init_task_schema();
+    init_repo_context();
+    KEPT_REF_PREFIX = "refs/parallel/kept";
+  }
+});
+
 // src/git/worktree.ts
 function taskBranch(taskId) {
   return `${TASK_BRANCH_PREFIX}${validateTaskId(taskId)}`;
@@ -11219,13 +11294,19 @@ async function addWorktree(context, options) {
       }
       const holder = listGitWorktrees(context.repoRoot).find((worktree) => worktree.branch === branchRefName(branch));
       if (holder) throw new CliError("E_EXISTS", `branch ${branch} is already checked out at ${holder.path}; remove that worktree first`);
+      if (!await isKeptBranch(context, taskId, branchHead)) {
+        throw new CliError("E_EXISTS", `branch ${branch} already exists and was not kept by parallel-agents for task ${taskId}; rename it (git branch -m ${branch} <new-name>) or delete it, then add the worktree again`, { branch });
+      }
       startCommit = gitOutput(["merge-base", baseCommit, branchHead], { cwd: context.repoRoot });
       await runGitAsync(["worktree", "add", "--no-checkout", path, branch], { cwd: context.repoRoot });
     }
     if (sparse) await ensureWorktreeConfig(context);
   });
-  if (sparse) await setSparseCone(path, sparse);
-  await checkOutFiles(path);
+  const checkout = async () => {
+    if (sparse) await setSparseCone(path, sparse);
+    await checkOutFiles(path);
+  };
+  await Promise.all([checkout(), clearKeptMark(context, taskId)]);
   const created = await record(startCommit);
   writeWorktreeRecord(context.storeDir, created);
   return created;
@@ -11263,6 +11344,7 @@ var init_worktree = __esm({
     init_worktree_sparse();
     init_worktree_registry();
     init_worktree_setup();
+    init_kept_branch();
     TASK_BRANCH_PREFIX = "parallel/";
     INTEGRATION_WORKTREE_PREFIX = ".integration-";
     FULL_COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -11588,6 +11670,7 @@ async function removeWorktrees(context, taskIds, options) {
     }
     pruneGitWorktrees(context);
     deleteBranches(context, live().filter((removal) => removal.deleteBranchAt !== void 0));
+    markKeptBranches(context, live().filter((removal) => !removal.result.branch_deleted).map((removal) => ({ task: removal.task, branch: removal.record.branch })));
   });
   for (const removal of live()) deleteWorktreeRecord(context.storeDir, removal.task);
   await Promise.all(live().map((removal) => removal.aside ? (0, import_promises4.rm)(removal.aside, { recursive: true, force: true }) : void 0));
@@ -11651,6 +11734,7 @@ var init_worktree_remove = __esm({
     init_run_git();
     init_task_schema();
     init_backup_ref();
+    init_kept_branch();
     init_branch_target();
     init_removal_leftovers();
     init_repo_lock();
@@ -11819,6 +11903,7 @@ async function pruneWorktrees(context) {
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
+  markKeptBranches(context, result.forgotten);
   return result;
 }
 function listIntegrationRefs(context) {
@@ -11832,6 +11917,7 @@ var init_worktree_prune = __esm({
     import_node_path35 = require("node:path");
     init_liveness();
     init_run_git();
+    init_kept_branch();
     init_integrate();
     init_repo_lock();
     init_worktree();
@@ -12181,7 +12267,14 @@ async function fastForwardTarget(context, target, expected, next) {
     if (head !== expected) {
       throw new CliError("E_REFUSED", `${target} moved from ${expected.slice(0, 12)} to ${head.slice(0, 12)} while verify ran; run verify again`);
     }
-    runGit(["merge", "--ff-only", "--quiet", next], { cwd: checkedOut.path });
+    const args = ["merge", "--ff-only", "--quiet", next];
+    const merged = runGit(args, { cwd: checkedOut.path, okExitCodes: [1, 128] });
+    if (merged.exitCode !== 0) {
+      const inTheWay = /untracked working tree files would be (?:overwritten|removed)[^\n]*\n\s*(\S[^\n]*)/.exec(merged.stderr);
+      if (!inTheWay) throw new GitError(args, merged.exitCode, merged.stderr, checkedOut.path);
+      const file = inTheWay[1].trim();
+      throw new CliError("E_REFUSED", `${target} is checked out at ${checkedOut.path} with an untracked file the merge would overwrite (${file}); move or remove it, then run verify again`, { untracked: file });
+    }
     return { worktree: checkedOut.path };
   });
 }
