@@ -140,10 +140,15 @@ async function checkSharedCheckoutCommit(context: RepoContext, task: Pick<Task, 
   if (!full) throw new CliError('E_EVIDENCE', `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
   // A merge commit is judged by what it brings to its branch (the diff from its first parent): a
   // plain diff-tree of a merge lists nothing, which let any change in through a merge.
-  const changed = (await gitOutputAsync(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', '-m', '--first-parent', full], { cwd: context.repoRoot })).split('\0').filter(Boolean);
+  const raw = await gitOutputAsync(['diff-tree', '--no-commit-id', '--raw', '--no-renames', '--no-abbrev', '-r', '-z', '--root', '-m', '--first-parent', full], { cwd: context.repoRoot });
+  const changed = raw.split('\0').filter((token, i) => i % 2 === 1 && token !== '');
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
+  }
+  const links = unbackedGitlinks(context.repoRoot, raw);
+  if (links.length > 0) {
+    throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} records ${nestedRepositoryMessage(links)}; commit the fix and complete task ${task.id} again`, { commit: full, nested_repositories: links });
   }
   return full;
 }

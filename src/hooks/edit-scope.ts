@@ -44,7 +44,11 @@ function physicalPath(path: string, hops = 0): string | undefined {
   let current = path;
   while (!existsSync(current)) {
     const link = linkTarget(current);
-    if (link !== undefined) return hops >= MAX_LINK_HOPS ? undefined : physicalPath(join(resolve(dirname(current), link), ...rest), hops + 1);
+    if (link !== undefined) {
+      // The kernel reads a relative target from the folder the link really sits in.
+      const folder = hops >= MAX_LINK_HOPS ? undefined : physicalPath(dirname(current), hops + 1);
+      return folder === undefined ? undefined : physicalPath(join(resolve(folder, link), ...rest), hops + 1);
+    }
     const parent = dirname(current);
     if (parent === current) break;
     rest.unshift(basename(current));

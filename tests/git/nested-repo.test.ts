@@ -76,4 +76,22 @@ describe('a nested git repository in a worktree', () => {
     expect(readFileSync(join(path, 'src/api/plugin/draft.ts'), 'utf8')).toBe('uncommitted\n');
     expect(existsSync(join(path, 'src/api/plugin/.git'))).toBe(true);
   });
+
+  test('complete --commit in a shared checkout (no worktree) refuses a commit recording it as a gitlink', () => {
+    const repo = gitRepo({ 'src/api/index.ts': 'export const api = 1;\n' });
+    const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args, { cwd: repo });
+    cli(['add', '--id', 'api', '--title', 'API', '--files', 'src/api/**']);
+    const token = cli(['claim', '--agent', 'a', '--json']).json.token as string;
+    const nested = join(repo, 'src/api/plugin');
+    writeFiles(nested, { 'plugin.ts': 'export const plugin = 1;\n' });
+    git(nested, 'init', '-q', '-b', 'main');
+    git(nested, 'add', '-A');
+    git(nested, '-c', 'user.name=T', '-c', 'user.email=t@e', 'commit', '-qm', 'nested');
+    git(repo, 'add', 'src/api/plugin');
+    git(repo, 'commit', '-qm', 'vendored plugin');
+    expect(git(repo, 'ls-tree', 'HEAD', 'src/api/plugin')).toMatch(/^160000 commit /);
+    const done = cli(['complete', '--agent', 'a', '--task', 'api', '--token', token, '--commit', 'HEAD', '--json']);
+    expect(done.exitCode).toBe(1);
+    expect(done.json.error).toMatchObject({ code: 'E_EVIDENCE', nested_repositories: ['src/api/plugin'] });
+  });
 });

@@ -4,7 +4,7 @@
 // marks the command and the command runs the way Claude Code runs it, so claims bind to the
 // subagent through the host, never through the command text.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.ts';
@@ -106,6 +106,11 @@ describe('hook pre-tool-use', () => {
     symlinkSync('hop.ts', join(worktree, 'src/api/loop.ts'));
     symlinkSync('loop.ts', join(worktree, 'src/api/hop.ts'));
     symlinkSync('fresh.ts', join(worktree, 'src/api/in-scope.ts'));
+    // A relative target is read from the folder the link really sits in, reached here through a folder link.
+    mkdirSync(join(worktree, 'src/ui'), { recursive: true });
+    symlinkSync('../ui', join(worktree, 'src/api/ui-link'));
+    symlinkSync('../secret.ts', join(worktree, 'src/ui/dangle.ts'));
+    expect(write(join(worktree, 'src/api/ui-link/dangle.ts'))).toMatch(/outside the write scope/);
     expect(write(join(worktree, 'src/api/into-store.ts'))).toMatch(/runtime's own state/);
     expect(write(join(worktree, 'src/api/out-of-scope.ts'))).toMatch(/outside the write scope/);
     expect(write(join(worktree, 'src/api/loop.ts'))).toMatch(/permissionDecision.*deny/);
