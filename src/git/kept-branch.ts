@@ -1,4 +1,4 @@
-import { gitTestAsync, resolveCommitAsync, runGit, runGitAsync } from '../repo/run-git.ts';
+import { resolveCommitAsync, runGit, runGitAsync } from '../repo/run-git.ts';
 import { validateTaskId } from '../store/task-schema.ts';
 import { branchRefName, type RepoContext } from './repo-context.ts';
 
@@ -30,13 +30,31 @@ export function markKeptBranches(context: RepoContext, entries: readonly { task:
 }
 
 /**
- * Whether the existing branch of a task is one the runtime kept: its head is the marked commit or
- * descends from it (commits made on it since are the task's too).
+ * Whether the existing branch of a task is the one the runtime kept: its head is exactly the
+ * marked commit. A descendant is not enough: the mark is often the run's base, and a user's own
+ * branch made from the target later descends from it too.
  */
 export async function isKeptBranch(context: RepoContext, taskId: string, branchHead: string): Promise<boolean> {
-  const mark = await resolveCommitAsync(keptRefName(taskId), context.repoRoot);
-  if (!mark) return false;
-  return mark === branchHead || gitTestAsync(['merge-base', '--is-ancestor', mark, branchHead], { cwd: context.repoRoot });
+  return (await resolveCommitAsync(keptRefName(taskId), context.repoRoot)) === branchHead;
+}
+
+/** Drops the marks whose branch is gone (deleted outside the runtime); returns the tasks. */
+export function dropOrphanMarks(context: RepoContext, branchOf: (taskId: string) => string): string[] {
+  const marks = runGit(['for-each-ref', '--format=%(refname)', `${KEPT_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split('\n').filter(Boolean);
+  const dropped: string[] = [];
+  for (const ref of marks) {
+    const task = ref.slice(KEPT_REF_PREFIX.length + 1);
+    let branch: string | undefined;
+    try {
+      branch = branchOf(task);
+    } catch {
+      branch = undefined; // not a task id: no branch of ours to vouch for
+    }
+    if (branch && runGit(['rev-parse', '--verify', '--quiet', branchRefName(branch)], { cwd: context.repoRoot, okExitCodes: [1, 128] }).exitCode === 0) continue;
+    runGit(['update-ref', '-d', ref], { cwd: context.repoRoot, okExitCodes: [1, 128] });
+    dropped.push(task);
+  }
+  return dropped;
 }
 
 /** The mark goes once the branch is in use again (resumed, or created afresh). */

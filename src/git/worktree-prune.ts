@@ -2,11 +2,11 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '../process/liveness.ts';
 import { runGit } from '../repo/run-git.ts';
-import { markKeptBranches } from './kept-branch.ts';
+import { dropOrphanMarks, markKeptBranches } from './kept-branch.ts';
 import { INTEGRATION_REF_PREFIX, integrationRefOwner } from './integrate.ts';
 import { withRepoLock } from './repo-lock.ts';
 import type { RepoContext } from './repo-context.ts';
-import { INTEGRATION_WORKTREE_PREFIX } from './worktree.ts';
+import { INTEGRATION_WORKTREE_PREFIX, taskBranch } from './worktree.ts';
 import { deadLeftovers, finishDeadRemovals, pruneGitWorktrees, restoreDeadRemovals, type HeadBackup } from './removal-leftovers.ts';
 import { deleteWorktreeRecord, listWorktreeRecords } from './worktree-registry.ts';
 
@@ -53,8 +53,10 @@ export async function pruneWorktrees(context: RepoContext): Promise<PruneResult>
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
-  // Their branches stay, marked as the runtime's, for the next worktree add of the task to resume.
+  // Their branches stay, marked as the runtime's, for the next worktree add of the task to resume;
+  // a mark whose branch was deleted outside the runtime goes, so it vouches for nothing later.
   markKeptBranches(context, result.forgotten);
+  dropOrphanMarks(context, taskBranch);
   return result;
 }
 

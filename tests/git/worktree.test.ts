@@ -215,7 +215,42 @@ describe('worktree remove', () => {
     expect(git(repo, 'rev-parse', '--verify', 'parallel/gone')).toMatch(/^[0-9a-f]{40}$/);
     expect(runCli(['worktree', 'list', '--json'], { cwd: repo }).json.worktrees).toEqual([]);
     // The branch prune kept is the runtime's own: adding the task again resumes it.
-    expect(runCli(['worktree', 'add', '--task', 'gone'], { cwd: repo }).exitCode).toBe(0);
+    const keptAt = git(repo, 'rev-parse', 'parallel/gone');
+    const again = runCli(['worktree', 'add', '--task', 'gone', '--json'], { cwd: repo });
+    expect(again.exitCode).toBe(0);
+    // Kept again, then deleted by the user: prune drops the mark, so a branch the user makes later
+    // under that name (here from the very commit the mark named, with work of theirs on top) is
+    // refused, not resumed.
+    git(repo, 'worktree', 'remove', '--force', again.json.path);
+    expect(runCli(['worktree', 'prune'], { cwd: repo }).exitCode).toBe(0);
+    git(repo, 'branch', '-D', 'parallel/gone');
+    expect(runCli(['worktree', 'prune'], { cwd: repo }).exitCode).toBe(0);
+    expect(git(repo, 'for-each-ref', 'refs/parallel/kept/')).toBe('');
+    git(repo, 'branch', 'parallel/gone', keptAt);
+    git(repo, 'worktree', 'add', '-q', join(repo, '..', 'user-wip'), 'parallel/gone');
+    writeFiles(join(repo, '..', 'user-wip'), { 'src/a.ts': 'user unfinished\n' });
+    git(join(repo, '..', 'user-wip'), 'commit', '-qam', 'user WIP');
+    git(repo, 'worktree', 'remove', '--force', join(repo, '..', 'user-wip'));
+    const user = runCli(['worktree', 'add', '--task', 'gone', '--json'], { cwd: repo });
+    expect(user.exitCode).toBe(2);
+    expect(user.json.error.code).toBe('E_EXISTS');
+  });
+
+  test('a kept mark vouches only for the very commit it names: a user branch grown from it is refused', () => {
+    const repo = gitRepo({ 'src/a.ts': 'a\n' });
+    const add = runCli(['worktree', 'add', '--task', 'gone', '--json'], { cwd: repo });
+    git(repo, 'worktree', 'remove', '--force', add.json.path);
+    expect(runCli(['worktree', 'prune'], { cwd: repo }).exitCode).toBe(0);
+    expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/parallel/kept/')).toBe('refs/parallel/kept/gone');
+    // Deleted and made again by the user from main, with unfinished work, before any prune.
+    git(repo, 'branch', '-D', 'parallel/gone');
+    git(repo, 'checkout', '-q', '-b', 'parallel/gone');
+    writeFiles(repo, { 'src/a.ts': 'user unfinished\n' });
+    git(repo, 'commit', '-qam', 'user WIP');
+    git(repo, 'checkout', '-q', 'main');
+    const again = runCli(['worktree', 'add', '--task', 'gone', '--json'], { cwd: repo });
+    expect(again.exitCode).toBe(2);
+    expect(again.json.error.code).toBe('E_EXISTS');
   });
 });
 
