@@ -7978,10 +7978,15 @@ async function checkBranchCommit(context, record, task, commit) {
 async function checkSharedCheckoutCommit(context, task, commit) {
   const full = await resolveCommitAsync(commit, context.repoRoot);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
-  const changed = (await gitOutputAsync(["diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", "-m", "--first-parent", full], { cwd: context.repoRoot })).split("\0").filter(Boolean);
+  const raw = await gitOutputAsync(["diff-tree", "--no-commit-id", "--raw", "--no-renames", "--no-abbrev", "-r", "-z", "--root", "-m", "--first-parent", full], { cwd: context.repoRoot });
+  const changed = raw.split("\0").filter((token, i) => i % 2 === 1 && token !== "");
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
+  }
+  const links = unbackedGitlinks(context.repoRoot, raw);
+  if (links.length > 0) {
+    throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} records ${nestedRepositoryMessage(links)}; commit the fix and complete task ${task.id} again`, { commit: full, nested_repositories: links });
   }
   return full;
 }
@@ -11222,9 +11227,24 @@ function markKeptBranches(context, entries) {
   if (updates.length > 0) runGit(["update-ref", "--stdin"], { cwd: context.repoRoot, input: updates.join("") });
 }
 async function isKeptBranch(context, taskId, branchHead) {
-  const mark = await resolveCommitAsync(keptRefName(taskId), context.repoRoot);
-  if (!mark) return false;
-  return mark === branchHead || gitTestAsync(["merge-base", "--is-ancestor", mark, branchHead], { cwd: context.repoRoot });
+  return await resolveCommitAsync(keptRefName(taskId), context.repoRoot) === branchHead;
+}
+function dropOrphanMarks(context, branchOf) {
+  const marks = runGit(["for-each-ref", "--format=%(refname)", `${KEPT_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
+  const dropped = [];
+  for (const ref of marks) {
+    const task = ref.slice(KEPT_REF_PREFIX.length + 1);
+    let branch;
+    try {
+      branch = branchOf(task);
+    } catch {
+      branch = void 0;
+    }
+    if (branch && runGit(["rev-parse", "--verify", "--quiet", branchRefName(branch)], { cwd: context.repoRoot, okExitCodes: [1, 128] }).exitCode === 0) continue;
+    runGit(["update-ref", "-d", ref], { cwd: context.repoRoot, okExitCodes: [1, 128] });
+    dropped.push(task);
+  }
+  return dropped;
 }
 async function clearKeptMark(context, taskId) {
   await runGitAsync(["update-ref", "-d", keptRefName(taskId)], { cwd: context.repoRoot, okExitCodes: [1, 128] });
@@ -11904,6 +11924,7 @@ async function pruneWorktrees(context) {
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
   markKeptBranches(context, result.forgotten);
+  dropOrphanMarks(context, taskBranch);
   return result;
 }
 function listIntegrationRefs(context) {
@@ -15519,7 +15540,10 @@ function physicalPath(path, hops = 0) {
   let current = path;
   while (!(0, import_node_fs39.existsSync)(current)) {
     const link = linkTarget(current);
-    if (link !== void 0) return hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path47.join)((0, import_node_path47.resolve)((0, import_node_path47.dirname)(current), link), ...rest), hops + 1);
+    if (link !== void 0) {
+      const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path47.dirname)(current), hops + 1);
+      return folder === void 0 ? void 0 : physicalPath((0, import_node_path47.join)((0, import_node_path47.resolve)(folder, link), ...rest), hops + 1);
+    }
     const parent = (0, import_node_path47.dirname)(current);
     if (parent === current) break;
     rest.unshift((0, import_node_path47.basename)(current));
