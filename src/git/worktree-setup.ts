@@ -18,6 +18,8 @@ export interface WorktreeTarget {
   task?: string | undefined;
   /** Verify's test worktree: it lives only as long as this process, and so do its ports. */
   scratch?: boolean | undefined;
+  /** Stops the set-up command when it fires (the run was interrupted). */
+  signal?: AbortSignal | undefined;
 }
 
 /** What the worktree record keeps about its preparation. */
@@ -71,7 +73,10 @@ export async function prepareWorktree(context: RepoContext, target: WorktreeTarg
   const env = worktreeEnvironment(context.repoRoot, { path: target.path, task: target.task, ports });
   let setup: PreparedWorktree['setup'];
   if (config.setup) {
-    const run = await runShell(config.setup, { cwd: target.path, env, timeoutMs: config.setupTimeoutMs });
+    const run = await runShell(config.setup, { cwd: target.path, env, timeoutMs: config.setupTimeoutMs, signal: target.signal });
+    if (run.interrupted) {
+      throw new CliError('E_INTERRUPTED', `the set-up command of ${PROJECT_CONFIG_FILE} was stopped in ${target.path}: interrupted`, { path: target.path });
+    }
     if (run.exitCode !== 0) {
       const how = run.timedOut ? `timed out after ${formatDuration(config.setupTimeoutMs)}` : `exit ${run.exitCode}`;
       const last = tailOf(run.output, 1).trim();

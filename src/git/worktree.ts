@@ -28,6 +28,8 @@ export interface AddWorktreeOptions {
   base?: string | undefined;
   /** Cone folders of a sparse checkout (worktree-sparse.ts chooses them); undefined: full checkout. */
   sparse?: readonly string[] | undefined;
+  /** Stops the project's set-up command when it fires (an interrupted run). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function addWorktree(context: RepoContext, options: AddWorktreeOpti
   // Once its files are there, the worktree is made ready (.worktreeinclude, ports, set-up command).
   const record = async (base: string): Promise<WorktreeRecord> => ({
     task: taskId, path, branch, base, base_ref: baseRef, created_at: new Date().toISOString(), sparse: sparse ?? [], checkout: sparse ? 'sparse' : 'full',
-    ...(await prepareWorktree(context, { path, task: taskId })).record,
+    ...(await prepareWorktree(context, { path, task: taskId, signal: options.signal })).record,
   });
 
   if (existsSync(path)) {

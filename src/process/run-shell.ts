@@ -12,6 +12,8 @@ export interface ShellRun {
   exitCode: number;
   signal: string | null;
   timedOut: boolean;
+  /** Stopped because `signal` fired (the caller was interrupted). */
+  interrupted: boolean;
   durationMs: number;
   /** The last OUTPUT_KEEP_BYTES or so of stdout and stderr, interleaved as they came. */
   output: string;
@@ -22,6 +24,8 @@ export interface ShellOptions {
   /** Added to this process's environment. */
   env: Record<string, string>;
   timeoutMs: number;
+  /** Stops the command and everything it started (a run interrupted by Ctrl-C). */
+  signal?: AbortSignal | undefined;
 }
 
 export function runShell(command: string, options: ShellOptions): Promise<ShellRun> {
@@ -37,6 +41,14 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     };
     let output = '';
     let timedOut = false;
+    let interrupted = false;
+    const interrupt = (): void => {
+      interrupted = true;
+      output += '\n[parallel-agents] interrupted; the command and everything it started were killed\n';
+      killGroup();
+    };
+    if (options.signal?.aborted) interrupt();
+    else options.signal?.addEventListener('abort', interrupt, { once: true });
     const keep = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
@@ -50,13 +62,15 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     }, timerDelay(options.timeoutMs));
     child.on('error', (error) => {
       clearTimeout(timer);
-      resolve({ exitCode: 127, signal: null, timedOut, durationMs: Date.now() - started, output: `${output}\n${error.message}` });
+      options.signal?.removeEventListener('abort', interrupt);
+      resolve({ exitCode: 127, signal: null, timedOut, interrupted, durationMs: Date.now() - started, output: `${output}\n${error.message}` });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', interrupt);
       // Whatever the command left running in the background goes with it.
       killGroup();
-      resolve({ exitCode: code ?? 128, signal: signal ?? null, timedOut, durationMs: Date.now() - started, output });
+      resolve({ exitCode: code ?? 128, signal: signal ?? null, timedOut, interrupted, durationMs: Date.now() - started, output });
     });
   });
 }

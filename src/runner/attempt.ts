@@ -92,6 +92,15 @@ async function attemptClaimed(ctx: AttemptContext, task: Task, holder: Holder, c
     prepared = await timed('checkoutMs', () => state.awaitWorkspace(task.id));
   } catch (error) {
     const reason = `could not prepare the worktree: ${(error as Error).message}`;
+    if (ctx.signal.aborted) {
+      // Ctrl-C stopped the set-up: not the task's fault, so the claim goes back uncounted.
+      record('interrupted', reason);
+      await lease.stop();
+      await ctx.store.release(holder).catch(() => {});
+      state.released.push(task.id);
+      state.scheduler.requeue(task.id);
+      return;
+    }
     await fail(record('setup-failed', reason), reason);
     return;
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Task } from '../store/backend.ts';
 import { timerDelay } from '../text/duration.ts';
 import { Budget } from './budget.ts';
@@ -20,6 +21,8 @@ export interface RunStateOptions {
   now: () => number;
   /** The store is shared with runners on other machines (shared-run.ts). */
   shared?: boolean | undefined;
+  /** The run's interrupt: it stops worktree set-up commands under way. */
+  signal?: AbortSignal | undefined;
 }
 
 function shuffled<T>(items: readonly T[]): T[] {
@@ -38,6 +41,7 @@ export class RunState {
   readonly now: () => number;
   readonly tasks: ReadonlyMap<string, Task>;
   readonly shared: boolean;
+  private readonly signal: AbortSignal | undefined;
   /** Every attempt, in the order they ended. */
   readonly attempts: AttemptRecord[] = [];
   /** Tasks whose claim an interruption gave back. */
@@ -64,6 +68,7 @@ export class RunState {
     this.workspace = workspace;
     this.now = options.now;
     this.shared = options.shared === true;
+    this.signal = options.signal;
     this.tasks = new Map(tasks.map((task) => [task.id, task]));
     this.scheduler = new DependencyScheduler(
       tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: options.estimateOf(task) })),
@@ -153,7 +158,7 @@ export class RunState {
     if (!pending) {
       const task = this.tasks.get(id)!;
       const dependencies = task.depends_on.map((dep) => ({ id: dep, state: this.completedCommits.has(dep) ? 'completed' as const : 'available' as const, commit: this.completedCommits.get(dep) }));
-      pending = this.workspace.prepare(task, dependencies);
+      pending = this.workspace.prepare(task, dependencies, this.signal);
       this.preparing.set(id, pending);
       // A failed preparation is retried by the next attempt, not cached.
       pending.catch(() => this.preparing.delete(id));
@@ -164,6 +169,10 @@ export class RunState {
   /** What an attempt waits on for its worktree; preparing ahead pauses meanwhile. */
   async awaitWorkspace(id: string): Promise<PreparedWorkspace> {
     try {
+      const ready = await this.workspaceFor(id);
+      if (existsSync(ready.path)) return ready;
+      // Gone since it was prepared (an earlier attempt deleted it): prepared afresh from the branch.
+      this.preparing.delete(id);
       return await this.workspaceFor(id);
     } finally {
       this.awaitingCheckout.delete(id);

@@ -65,7 +65,7 @@ export async function runTasks(deps: RunnerDeps, options: RunnerOptions): Promis
   const tasks = await planTasks(deps.store, options.taskIds);
   const state = new RunState(tasks, deps.workspace, {
     agents: options.agents, budgetUsd: options.budgetUsd, backoffBaseMs: options.backoffBaseMs, backoffMaxMs: options.backoffMaxMs,
-    estimateOf: options.estimateOf ?? (() => 1), now, shared: options.shared !== undefined,
+    estimateOf: options.estimateOf ?? (() => 1), now, shared: options.shared !== undefined, signal: options.signal,
   });
   const watch = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : undefined;
   watch?.apply(tasks);

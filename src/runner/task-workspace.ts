@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import type { Task } from '../store/backend.ts';
 import { gatherEvidence } from '../git/evidence.ts';
 import type { RepoContext } from '../git/repo-context.ts';
 import { taskStart } from '../git/stacked-base.ts';
 import { addWorktree } from '../git/worktree.ts';
+import { pruneWorktrees } from '../git/worktree-prune.ts';
 import { readWorktreeRecord, type WorktreeRecord } from '../git/worktree-registry.ts';
 import { chooseCheckout, trackedFileCount, type CheckoutMode } from '../git/worktree-sparse.ts';
 import { identityFallback } from '../git/worktree-state.ts';
@@ -31,7 +33,8 @@ export interface PreparedWorkspace {
 export type DependencyState = Pick<Task, 'id' | 'state' | 'commit'>;
 
 export interface TaskWorkspace {
-  prepare(task: Task, dependencies: readonly DependencyState[]): Promise<PreparedWorkspace>;
+  /** `signal` stops the project's set-up command (an interrupted run). */
+  prepare(task: Task, dependencies: readonly DependencyState[], signal?: AbortSignal): Promise<PreparedWorkspace>;
   /**
    * The commit to complete with: commits what the agent left in its worktree and checks it against
    * the task's branch, base and scope. Throws E_EVIDENCE when there is none or it leaves the scope.
@@ -48,15 +51,18 @@ export function gitTaskWorkspace(context: RepoContext, runBase: string, checkout
     path: record.path, branch: record.branch, base: record.base, mainCheckout: context.repoRoot, ports: record.ports, ...(record.checkout === 'sparse' ? { sparse: record.sparse } : {}),
   });
   return {
-    async prepare(task, dependencies) {
+    async prepare(task, dependencies, signal) {
       const existing = readWorktreeRecord(context.storeDir, task.id);
-      if (existing) return prepared(existing);
+      if (existing && existsSync(existing.path)) return prepared(existing);
+      // Its folder is gone (deleted by an agent, or by hand): prune forgets the record and keeps and
+      // marks the branch, so the worktree added below resumes it with the earlier attempts' commits.
+      if (existing) await pruneWorktrees(context);
       const { base } = taskStart(context.repoRoot, runBase, dependencies);
       trackedFiles ??= trackedFileCount(context);
       // A task without any scope has nothing to scope its checkout to: it gets everything.
       const mode = checkout === 'scoped' && task.files.length + task.reads.length === 0 ? 'full' : checkout;
       const choice = chooseCheckout(context, { mode, files: task.files, reads: task.reads, trackedFiles });
-      const record = await addWorktree(context, { taskId: task.id, base, sparse: choice.sparse });
+      const record = await addWorktree(context, { taskId: task.id, base, sparse: choice.sparse, signal });
       return prepared(record);
     },
     evidence(task, _workspace) {

@@ -111,6 +111,37 @@ describe('parallel-agents run', () => {
     expect(events(repo).filter((event) => event.event === 'release')).toHaveLength(2);
   });
 
+  it('on SIGINT stops a worktree set-up command under way, releases the claim and exits', async () => {
+    const { repo, plan, scratch } = planFixture([{ id: 's1' }]);
+    const started = join(scratch, 'setup-started');
+    writeFileSync(join(repo, '.parallel-agents.json'), JSON.stringify({ setup: `echo $$ > "${started}"; while :; do sleep 0.05; done`, setup_timeout: '10m' }));
+    git(repo, 'add', '.parallel-agents.json');
+    git(repo, 'commit', '-q', '-m', 'config');
+    const agent = agentScript(scratch, 'agent.sh', `cat > /dev/null\n${WRITE_OUT}`);
+    const run = startCli(['run', plan, '--agent-cmd', agent, '--agents', '1'], repo);
+    await waitFor(() => existsSync(started) && readFileSync(started, 'utf8').trim() !== '', 'the set-up command to start');
+    run.child.kill('SIGINT');
+    // Without the interrupt reaching it, the set-up loops until its 10-minute timeout and the test times out.
+    const exit = await run.done;
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toContain('interrupted by SIGINT');
+    expect(isAlive(Number(readFileSync(started, 'utf8').trim()))).toBe(false);
+    expect(statesOf(repo)).toEqual({ s1: 'available' });
+  });
+
+  it('an agent that deletes its own worktree: the retry gets a worktree again, from the task branch', async () => {
+    const { repo, plan, scratch } = planFixture([{ id: 'del', max_attempts: 2 }]);
+    const first = join(scratch, 'first');
+    const agent = agentScript(scratch, 'agent.sh', [
+      'cat > /dev/null',
+      `if [ ! -e "${first}" ]; then touch "${first}"; d="$PWD"; cd /; rm -rf "$d"; exit 0; fi`,
+      WRITE_OUT,
+    ].join('\n'));
+    const result = await runCliAsync(['run', plan, '--agent-cmd', agent, '--agents', '1', '--json'], { cwd: repo });
+    expect({ code: result.exitCode, states: statesOf(repo) }).toEqual({ code: 0, states: { del: 'completed' } });
+    expect(readReport(repo).tasks[0]).toMatchObject({ id: 'del', attempts: 2 });
+  });
+
   it('after kill -9 of the runner, --resume finishes without redoing completed tasks', async () => {
     const { repo, plan, scratch } = planFixture([{ id: 'quick' }, { id: 'slow' }, { id: 'last', depends_on: ['quick', 'slow'] }]);
     const runs = join(scratch, 'runs');
