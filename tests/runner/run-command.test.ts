@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { progressEvents, runCli, runCliAsync } from '../helpers/run-cli.ts';
 import { git } from '../helpers/git-repo.ts';
 import { agentScript, events, isAlive, planFixture, readReport, startCli, statesOf, waitFor } from './fixtures.ts';
@@ -114,14 +114,17 @@ describe('parallel-agents run', () => {
   it('on SIGINT stops a worktree set-up command under way, releases the claim and exits', async () => {
     const { repo, plan, scratch } = planFixture([{ id: 's1' }]);
     const started = join(scratch, 'setup-started');
-    writeFileSync(join(repo, '.parallel-agents.json'), JSON.stringify({ setup: `echo $$ > "${started}"; while :; do sleep 0.05; done`, setup_timeout: '10m' }));
+    const release = join(scratch, 'release');
+    writeFileSync(join(repo, '.parallel-agents.json'), JSON.stringify({ setup: `echo $$ > "${started}"; while [ ! -e "${release}" ]; do sleep 0.05; done`, setup_timeout: '10m' }));
     git(repo, 'add', '.parallel-agents.json');
     git(repo, 'commit', '-q', '-m', 'config');
     const agent = agentScript(scratch, 'agent.sh', `cat > /dev/null\n${WRITE_OUT}`);
     const run = startCli(['run', plan, '--agent-cmd', agent, '--agents', '1'], repo);
     await waitFor(() => existsSync(started) && readFileSync(started, 'utf8').trim() !== '', 'the set-up command to start');
     run.child.kill('SIGINT');
-    // Without the interrupt reaching it, the set-up loops until its 10-minute timeout and the test times out.
+    // Without the interrupt reaching it, the set-up loops until its 10-minute timeout and the test
+    // times out; the release file then ends it, so nothing outlives a failed test.
+    onTestFinished(() => writeFileSync(release, ''));
     const exit = await run.done;
     expect(exit.code).toBe(1);
     expect(exit.stderr).toContain('interrupted by SIGINT');
