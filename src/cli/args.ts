@@ -54,10 +54,16 @@ export function parseCommandArgs(
     const message = unknown
       ? `unknown option ${unknown[1]}`
       : dashed && next !== undefined
-        ? `${dashed[1]} "${next}": a value starting with "-" must be written ${dashed[1]}=${next}`
+        ? dashedValueMessage(dashed[1]!, next)
         : raw.split('\n')[0]!.replace(/\.$/, '');
     throw new CliError('E_USAGE', `${message}; usage: ${usage}`);
   }
+}
+
+/** Shows the way to write the value when it can be shown as typed; a long or multi-line one as VALUE. */
+function dashedValueMessage(flag: string, value: string): string {
+  const shown = quoteValue(value);
+  return `${flag} ${shown}: a value starting with "-" must be written ${flag}=${shown === `"${value}"` ? value : 'VALUE'}`;
 }
 
 /**
@@ -69,7 +75,7 @@ function refuseConflictingRepeats(tokens: readonly { kind: string; name?: string
   for (const token of tokens) {
     if (token.kind !== 'option' || token.name === undefined) continue;
     if (seen.has(token.name) && seen.get(token.name) !== token.value) {
-      throw new CliError('E_USAGE', `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage}`);
+      throw new CliError('E_USAGE', `--${token.name} is given twice with different values (${quoteValue(seen.get(token.name) ?? '')} and ${quoteValue(token.value ?? '')}); give it once; usage: ${usage}`);
     }
     seen.set(token.name, token.value);
   }
@@ -88,6 +94,14 @@ export function requireString(values: OptionValues, name: string, usage: string)
   return value;
 }
 
+/**
+ * A flag value as an error shows it: quoted and escaped by JSON, so a newline or control character
+ * cannot break the one-line error, and cut to 60 characters, so a whole --body cannot flood it.
+ */
+export function quoteValue(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
 /** `a,b , c` -> ['a','b','c']; empty entries are dropped. */
 export function listOption(values: OptionValues, name: string): string[] {
   const value = stringOption(values, name);
@@ -99,7 +113,7 @@ export function integerOption(values: OptionValues, name: string, min: number, f
   const value = stringOption(values, name);
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new CliError('E_USAGE', `--${name} must be a whole number >= ${min} (got "${value}")`);
+    throw new CliError('E_USAGE', `--${name} must be a whole number >= ${min} (got ${quoteValue(value)})`);
   }
   return Number(value);
 }
@@ -111,8 +125,8 @@ export function integerOption(values: OptionValues, name: string, min: number, f
  */
 export function durationFlag(text: string, flag: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new CliError('E_USAGE', `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
-  if (ms > MAX_LEASE_MS) throw new CliError('E_USAGE', `--${flag} must be at most ${formatDuration(MAX_LEASE_MS)} (7 days) (got "${text}"); give a shorter duration, such as 24h`);
+  if (ms === undefined) throw new CliError('E_USAGE', `--${flag} must be a duration like 30s, 30m or 2h (got ${quoteValue(text)})`);
+  if (ms > MAX_LEASE_MS) throw new CliError('E_USAGE', `--${flag} must be at most ${formatDuration(MAX_LEASE_MS)} (7 days) (got ${quoteValue(text)}); give a shorter duration, such as 24h`);
   return ms;
 }
 

@@ -24,10 +24,50 @@ function failsBeforeEnd(text: string): boolean {
   }
 }
 
+/**
+ * The offset and name of the first key that appears twice in one object of `text`, which
+ * JSON.parse has accepted. JSON.parse keeps the last value silently (a second "tasks" would drop
+ * the first list); YAML plans refuse the same mistake. A loop with its own stack, not recursion,
+ * so nesting as deep as JSON.parse takes cannot overflow.
+ */
+export function firstDuplicateKey(text: string): { offset: number; key: string } | undefined {
+  const objects: (Set<string> | undefined)[] = []; // one entry per open bracket; undefined for a list
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '{') {
+      objects.push(new Set());
+      expectKey = true;
+    } else if (char === '[') objects.push(undefined);
+    else if (char === '}' || char === ']') {
+      objects.pop();
+      expectKey = false;
+    } else if (char === ',') expectKey = objects.at(-1) !== undefined;
+    else if (char === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (!expectKey) continue;
+      expectKey = false;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      const keys = objects.at(-1)!;
+      if (keys.has(key)) return { offset: start, key };
+      keys.add(key);
+    }
+  }
+  return undefined;
+}
+
 function parseJson(text: string, source: string): unknown {
   try {
-    return JSON.parse(text);
+    const data: unknown = JSON.parse(text);
+    const duplicate = firstDuplicateKey(text);
+    if (duplicate) {
+      const where = lineOfOffset(text, duplicate.offset);
+      throw new CliError('E_INVALID', `${source}:${where.line}:${where.column}: malformed JSON: duplicated key ${JSON.stringify(duplicate.key)}; keep one and run plan check again`);
+    }
+    return data;
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const message = (error as Error).message;
     const position = /at position (\d+)/.exec(message);
     let offset: number;

@@ -44,7 +44,7 @@ export const PLAN_FIELDS: FieldHelp<z.infer<typeof planSchema>> = {
 };
 
 export const PLAN_TASK_FIELDS: FieldHelp<PlanTask> = {
-  id: 'unique in the store: lowercase letters, digits, ".", "_", "-" (at most 64)',
+  id: 'unique in the store: lowercase letters, digits, ".", "_", "-" (at most 64; no "..", not ending in "." or ".lock", since it names the task\'s git branch)',
   title: 'one line saying what the task does',
   role: 'the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)',
   files: 'its write scope: repository paths or globs it may change, at least one',

@@ -5,11 +5,19 @@ import type { TaskInput } from './backend.ts';
 
 // zod/mini, not full zod: the full build adds tens of milliseconds to every CLI start (bench/RESULTS.md, CLI latency).
 
-export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/**
+ * A task id names its branch `parallel/<id>` and its refs, so it must be a ref component git
+ * accepts (git check-ref-format): the character set already excludes "/", "@", "~", "^", ":",
+ * "?", "*", "[", "\\", spaces and control characters, and the first character a leading ".";
+ * the lookaheads refuse the rest: "..", a trailing "." and a trailing ".lock".
+ */
+export const TASK_ID_PATTERN = /^(?!.*\.\.)(?!.*\.(?:lock)?$)[a-z0-9][a-z0-9._-]{0,63}$/;
+/** The id rule in words, for every message that refuses an id. */
+export const TASK_ID_RULE = 'lowercase letters, digits, ".", "_", "-", at most 64, starting with a letter or digit; no "/" or "..", not ending in "." or ".lock"';
 /** Agent and role names: like ids, but a `~` would break the claimed-file name. */
 export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
-export const taskIdSchema = z.string().check(z.regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
+export const taskIdSchema = z.string().check(z.regex(TASK_ID_PATTERN, `must be an id git can name a branch after: ${TASK_ID_RULE}`));
 export const roleSchema = z.string().check(z.regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
 
 /**
@@ -27,6 +35,11 @@ export const estimateSchema = z.string().check(z.regex(ESTIMATE_PATTERN, 'must b
 /** The task's check: a shell command the plan's author wrote (never task text), run by `parallel-agents check`. */
 export const checkCommandSchema = z.string().check(z.refine((text) => text.trim().length > 0, 'must be a shell command such as "npm test" (not empty)'));
 
+/** A whole number whose type error states the allowed range, so 1e400 (Infinity) or "2" is told what to write. */
+function wholeNumber(range: string) {
+  return z.int({ error: (issue) => (issue.input === undefined ? undefined : `must be a whole number ${range} (got ${kindOf(issue.input)})`) });
+}
+
 /** Fields a person or a plan writes. The same shapes back plan files (src/plan). */
 export const taskFieldsShape = {
   id: taskIdSchema,
@@ -35,7 +48,7 @@ export const taskFieldsShape = {
   files: z._default(scopeListSchema, []),
   reads: z._default(scopeListSchema, []),
   depends_on: z._default(z.array(taskIdSchema), []),
-  max_attempts: z._default(z.int().check(z.gte(1, 'must be at least 1'), z.lte(100, 'must be at most 100')), 2),
+  max_attempts: z._default(wholeNumber('from 1 to 100').check(z.gte(1, 'must be at least 1'), z.lte(100, 'must be at most 100')), 2),
   estimate: z.optional(estimateSchema),
   check: z.optional(checkCommandSchema),
   plan: z.optional(z.string()),
@@ -44,7 +57,7 @@ export const taskFieldsShape = {
 /** Frontmatter of a task file: the fields above plus what the protocol records. */
 export const taskFrontmatterSchema = z.looseObject({
   ...taskFieldsShape,
-  attempts: z._default(z.int().check(z.gte(0, 'must be 0 or more')), 0),
+  attempts: z._default(wholeNumber('of 0 or more').check(z.gte(0, 'must be 0 or more')), 0),
   commit: z.optional(z.string()),
   summary: z.optional(z.string()),
   completed_by: z.optional(z.string()),
@@ -98,8 +111,11 @@ const KIND_NAMES: Record<string, string> = {
 
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
+  // YAML and JSON read 1e400 as Infinity; "got a number" would contradict "must be a number".
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'not-a-number' : value > 0 ? 'infinity' : 'minus infinity';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'number' && Number.isInteger(value)) return 'a whole number';
+  if (typeof value === 'number') return String(value);
   return KIND_NAMES[typeof value] ?? typeof value;
 }
 
@@ -124,7 +140,7 @@ export function describeIssues(error: { issues: ReadonlyArray<{ path: ReadonlyAr
 
 export function validateTaskId(id: string, where = 'task id'): string {
   if (!TASK_ID_PATTERN.test(id)) {
-    throw new CliError('E_INVALID', `${where} "${id}" is invalid: use lowercase letters, digits, ".", "_" and "-" (at most 64, no "/" or "..")`);
+    throw new CliError('E_INVALID', `${where} ${JSON.stringify(id)} is invalid: use ${TASK_ID_RULE} (git names the task's branch after it)`);
   }
   return id;
 }

@@ -33,6 +33,10 @@ export function parseYaml(text: string, source: string, fix: string, lineOffset 
   try {
     return yamlEngine().parse(text);
   } catch (error) {
+    // js-yaml recurses once per nesting level, so a document of 100,000 "[" overflows the stack.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new CliError('E_INVALID', `${source}: malformed YAML: nesting too deep; ${fix}`);
+    }
     const mark = (error as { mark?: { line?: number; column?: number } }).mark;
     if ((error as { name?: string }).name !== 'YAMLException') throw error;
     const reason = ((error as { reason?: string }).reason ?? (error as Error).message).split('\n')[0];

@@ -55,4 +55,13 @@ describe('a flag value that starts with "-"', () => {
       expect(written.stderr).toMatch(new RegExp(`^parallel-agents: ${flag} must be`));
     });
   }
+
+  it('quotes and shortens a value that is long or holds newlines, so the error stays one line', () => {
+    const repo = gitRepo();
+    const body = `-x\n---\nid: evil\n${'y'.repeat(100)}`;
+    const result = runCli(['add', '--id', 'a', '--title', 'T', '--body', body], { cwd: repo });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.split('\n')).toEqual([expect.any(String), '']);
+    expect(result.stderr).toContain(`--body ${JSON.stringify(`${body.slice(0, 60)}…`)}: a value starting with "-" must be written --body=VALUE;`);
+  });
 });

@@ -103,6 +103,13 @@ describe('plan check: errors (exit 2, one line, no stack)', () => {
       text: '{\n  "name": "p",\n  "tasks": [\n    {"id": "a", "title": "A", "files": ["a.ts"] "prompt": "x"}\n  ]\n}\n',
       stderr: 'parallel-agents: p.json:4:49: malformed JSON: Expected \',\' or \'}\' after property value; fix the file and run plan check again\n',
     },
+    {
+      // js-yaml recurses once per level; the overflow is bad input, not an internal error.
+      name: 'YAML nested too deep for the parser',
+      file: 'deep.yaml',
+      text: `name: p\ntasks: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
+      stderr: 'parallel-agents: deep.yaml: malformed YAML: nesting too deep; fix the file and run plan check again\n',
+    },
   ])('$name', ({ file, text, stderr }) => {
     const dir = planDir({ [file]: text });
     expect(failure(['plan', 'check', file], dir)).toStrictEqual({ exitCode: 2, stderr });

@@ -218,6 +218,7 @@ describe('bad input: one line naming the file, field and fix, with a documented 
     { name: 'unknown command', args: ['clam'], exit: 2, message: /unknown command "clam"/ },
     { name: 'id with a slash', args: ['add', '--id', 'a/b', '--title', 'x'], exit: 2, message: /task id "a\/b" is invalid/ },
     { name: 'id with ..', args: ['add', '--id', '..', '--title', 'x'], exit: 2, message: /task id "\.\." is invalid/ },
+    { name: 'id git cannot name a branch after', args: ['add', '--id', 'a.lock', '--title', 'x'], exit: 2, message: /task id "a\.lock" is invalid: .*not ending in "\." or "\.lock"/ },
     { name: 'task id with .. on claim', args: ['claim', '--agent', 'a', '--task', '../x'], exit: 2, message: /task id "\.\.\/x" is invalid/ },
     { name: 'agent with ~', args: ['claim', '--agent', 'a~b'], exit: 2, message: /--agent "a~b" is invalid/ },
     { name: 'depends_on naming no task', args: ['add', '--id', 'x', '--title', 'x', '--depends-on', 'ghost'], exit: 2, message: /depends_on: "ghost" names no task/ },

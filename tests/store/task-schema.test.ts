@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
 import { parseTaskText } from '../../src/store/task-file.ts';
-import { quickParseFrontmatter, taskFrontmatterSchema } from '../../src/store/task-schema.ts';
+import { quickParseFrontmatter, TASK_ID_PATTERN, taskFrontmatterSchema, validateTaskId } from '../../src/store/task-schema.ts';
 
 // The quick check is an optimisation: it must never accept what the schema rejects, and must
 // produce the same data when it accepts.
@@ -13,6 +14,10 @@ const corpus: Record<string, unknown>[] = [
   { ...base, id: 'Bad' },
   { ...base, id: 'a/b' },
   { ...base, id: '..' },
+  { ...base, id: 'a..b' },
+  { ...base, id: 'a.lock' },
+  { ...base, id: 'x.' },
+  { ...base, depends_on: ['a.lock'] },
   { ...base, id: 7 },
   { ...base, title: '' },
   { ...base, title: 3 },
@@ -33,6 +38,8 @@ const corpus: Record<string, unknown>[] = [
   { ...base, max_attempts: 101 },
   { ...base, max_attempts: 1.5 },
   { ...base, max_attempts: '2' },
+  { ...base, max_attempts: Infinity },
+  { ...base, attempts: Number.NaN },
   { ...base, attempts: -1 },
   { ...base, attempts: 2.5 },
   { ...base, estimate: 'soon' },
@@ -68,7 +75,37 @@ describe('a task file with a missing or mistyped field', () => {
     const file = '_tasks/available/a.md';
     expect(() => parseTaskText('---\nid: a\n---\nDo it.\n', file)).toThrow(new CliError('E_INVALID', `${file}: title: is required; add it (text)`));
     expect(() => parseTaskText('---\nid: a\ntitle: A\nmax_attempts: "2"\nfiles: src/**\n---\n', file)).toThrow(
-      new CliError('E_INVALID', `${file}: files: must be a list (got text); max_attempts: must be a number (got text)`),
+      new CliError('E_INVALID', `${file}: files: must be a list (got text); max_attempts: must be a whole number from 1 to 100 (got text)`),
     );
+    expect(() => parseTaskText('---\nid: a\ntitle: A\nmax_attempts: 1e400\n---\n', file)).toThrow(
+      new CliError('E_INVALID', `${file}: max_attempts: must be a whole number from 1 to 100 (got infinity)`),
+    );
+  });
+});
+
+describe('task ids name git branches', () => {
+  // Every short id over the characters that matter, plus the ".lock" family: the id rule must
+  // agree with git's own check of the branch parallel/<id>, so an id the store accepts never
+  // fails later in `worktree add`.
+  const chars = ['a', '.', '-', '_'];
+  const ids = ['a.lock', 'a.lock.b', 'a.locks', 'alock', 'a-.lock', 'a..lock', 'lock', 'a'.repeat(64)];
+  for (const first of ['a', '0']) for (const x of chars) for (const y of chars) ids.push(first + x, first + x + y);
+
+  it('accepts exactly the ids git accepts as the branch parallel/<id>', () => {
+    const verdicts = ids.map((id) => ({
+      id,
+      ours: TASK_ID_PATTERN.test(id),
+      git: spawnSync('git', ['check-ref-format', `refs/heads/parallel/${id}`]).status === 0,
+    }));
+    expect(verdicts.filter((verdict) => verdict.ours !== verdict.git)).toEqual([]);
+    expect(verdicts.filter((verdict) => !verdict.ours).map((verdict) => verdict.id)).toEqual(expect.arrayContaining(['a.lock', 'a..lock', 'a.', 'a..']));
+  });
+
+  it.each(['a..b', 'a.lock', 'x.'])('refuses %s in one line that states the whole rule', (id) => {
+    expect(() => validateTaskId(id)).toThrow(new CliError('E_INVALID', `task id "${id}" is invalid: use lowercase letters, digits, ".", "_", "-", at most 64, starting with a letter or digit; no "/" or "..", not ending in "." or ".lock" (git names the task's branch after it)`));
+  });
+
+  it('keeps the ids in use valid', () => {
+    for (const id of ['task-1', 'y.z', 'db-schema', 'a.locks', 'v1.2_x']) expect(validateTaskId(id)).toBe(id);
   });
 });
