@@ -211,16 +211,20 @@ function parseCommandArgs(argv, options, allowPositionals, usage) {
     const unknown2 = /Unknown option '([^']+)'/.exec(raw);
     const dashed = /Option '([^']+)' argument is ambiguous/.exec(raw);
     const next = dashed ? argv[argv.indexOf(dashed[1]) + 1] : void 0;
-    const message = unknown2 ? `unknown option ${unknown2[1]}` : dashed && next !== void 0 ? `${dashed[1]} "${next}": a value starting with "-" must be written ${dashed[1]}=${next}` : raw.split("\n")[0].replace(/\.$/, "");
+    const message = unknown2 ? `unknown option ${unknown2[1]}` : dashed && next !== void 0 ? dashedValueMessage(dashed[1], next) : raw.split("\n")[0].replace(/\.$/, "");
     throw new CliError("E_USAGE", `${message}; usage: ${usage}`);
   }
+}
+function dashedValueMessage(flag, value) {
+  const shown = quoteValue(value);
+  return `${flag} ${shown}: a value starting with "-" must be written ${flag}=${shown === `"${value}"` ? value : "VALUE"}`;
 }
 function refuseConflictingRepeats(tokens, usage) {
   const seen = /* @__PURE__ */ new Map();
   for (const token of tokens) {
     if (token.kind !== "option" || token.name === void 0) continue;
     if (seen.has(token.name) && seen.get(token.name) !== token.value) {
-      throw new CliError("E_USAGE", `--${token.name} is given twice with different values ("${seen.get(token.name)}" and "${token.value}"); give it once; usage: ${usage}`);
+      throw new CliError("E_USAGE", `--${token.name} is given twice with different values (${quoteValue(seen.get(token.name) ?? "")} and ${quoteValue(token.value ?? "")}); give it once; usage: ${usage}`);
     }
     seen.set(token.name, token.value);
   }
@@ -236,6 +240,9 @@ function requireString(values, name, usage) {
   }
   return value;
 }
+function quoteValue(value) {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}\u2026` : value);
+}
 function listOption(values, name) {
   const value = stringOption(values, name);
   if (value === void 0) return [];
@@ -245,14 +252,14 @@ function integerOption(values, name, min, fallback) {
   const value = stringOption(values, name);
   if (value === void 0) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new CliError("E_USAGE", `--${name} must be a whole number >= ${min} (got "${value}")`);
+    throw new CliError("E_USAGE", `--${name} must be a whole number >= ${min} (got ${quoteValue(value)})`);
   }
   return Number(value);
 }
 function durationFlag(text, flag) {
   const ms = parseDuration(text);
-  if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got "${text}")`);
-  if (ms > MAX_LEASE_MS) throw new CliError("E_USAGE", `--${flag} must be at most ${formatDuration(MAX_LEASE_MS)} (7 days) (got "${text}"); give a shorter duration, such as 24h`);
+  if (ms === void 0) throw new CliError("E_USAGE", `--${flag} must be a duration like 30s, 30m or 2h (got ${quoteValue(text)})`);
+  if (ms > MAX_LEASE_MS) throw new CliError("E_USAGE", `--${flag} must be at most ${formatDuration(MAX_LEASE_MS)} (7 days) (got ${quoteValue(text)}); give a shorter duration, such as 24h`);
   return ms;
 }
 function durationOption(values, name, fallbackMs) {
@@ -956,6 +963,9 @@ function parseYaml(text, source, fix, lineOffset = 0) {
   try {
     return yamlEngine().parse(text);
   } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new CliError("E_INVALID", `${source}: malformed YAML: nesting too deep; ${fix}`);
+    }
     const mark = error.mark;
     if (error.name !== "YAMLException") throw error;
     const reason = (error.reason ?? error.message).split("\n")[0];
@@ -4195,6 +4205,9 @@ var init_scope_entry = __esm({
 });
 
 // src/store/task-schema.ts
+function wholeNumber(range) {
+  return int({ error: (issue2) => issue2.input === void 0 ? void 0 : `must be a whole number ${range} (got ${kindOf(issue2.input)})` });
+}
 function isScopeList(value) {
   return Array.isArray(value) && value.every((entry) => typeof entry === "string" && scopeEntryProblem(entry) === void 0);
 }
@@ -4223,8 +4236,10 @@ function quickParseFrontmatter(data) {
 }
 function kindOf(value) {
   if (value === null) return "null";
+  if (typeof value === "number" && !Number.isFinite(value)) return Number.isNaN(value) ? "not-a-number" : value > 0 ? "infinity" : "minus infinity";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "number" && Number.isInteger(value)) return "a whole number";
+  if (typeof value === "number") return String(value);
   return KIND_NAMES[typeof value] ?? typeof value;
 }
 function wordIssue(issue2) {
@@ -4237,7 +4252,7 @@ function describeIssues(error) {
 }
 function validateTaskId(id, where2 = "task id") {
   if (!TASK_ID_PATTERN.test(id)) {
-    throw new CliError("E_INVALID", `${where2} "${id}" is invalid: use lowercase letters, digits, ".", "_" and "-" (at most 64, no "/" or "..")`);
+    throw new CliError("E_INVALID", `${where2} ${JSON.stringify(id)} is invalid: use ${TASK_ID_RULE} (git names the task's branch after it)`);
   }
   return id;
 }
@@ -4280,16 +4295,17 @@ function normalizeTaskInputs(inputs, existing, where2) {
     return { id: input.id, frontmatter, body: input.body ?? "" };
   });
 }
-var TASK_ID_PATTERN, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS, KIND_NAMES;
+var TASK_ID_PATTERN, TASK_ID_RULE, AGENT_NAME_PATTERN, taskIdSchema, roleSchema, scopeEntrySchema, scopeListSchema, ESTIMATE_PATTERN, estimateSchema, checkCommandSchema, taskFieldsShape, taskFrontmatterSchema, OPTIONAL_TEXT_FIELDS, KIND_NAMES;
 var init_task_schema = __esm({
   "src/store/task-schema.ts"() {
     "use strict";
     init_mini();
     init_errors();
     init_scope_entry();
-    TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+    TASK_ID_PATTERN = /^(?!.*\.\.)(?!.*\.(?:lock)?$)[a-z0-9][a-z0-9._-]{0,63}$/;
+    TASK_ID_RULE = 'lowercase letters, digits, ".", "_", "-", at most 64, starting with a letter or digit; no "/" or "..", not ending in "." or ".lock"';
     AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-    taskIdSchema = string2().check(_regex(TASK_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase letters, digits, ".", "_", "-"; no "/" or "..")'));
+    taskIdSchema = string2().check(_regex(TASK_ID_PATTERN, `must be an id git can name a branch after: ${TASK_ID_RULE}`));
     roleSchema = string2().check(_regex(AGENT_NAME_PATTERN, 'must be a name like backend-developer (letters, digits, ".", "_", ":", "-")'));
     scopeEntrySchema = string2().check(
       refine((entry) => scopeEntryProblem(entry) === void 0, { error: (issue2) => scopeEntryMessage(String(issue2.input)) ?? "is not a valid scope entry" })
@@ -4305,14 +4321,14 @@ var init_task_schema = __esm({
       files: _default(scopeListSchema, []),
       reads: _default(scopeListSchema, []),
       depends_on: _default(array(taskIdSchema), []),
-      max_attempts: _default(int().check(_gte(1, "must be at least 1"), _lte(100, "must be at most 100")), 2),
+      max_attempts: _default(wholeNumber("from 1 to 100").check(_gte(1, "must be at least 1"), _lte(100, "must be at most 100")), 2),
       estimate: optional(estimateSchema),
       check: optional(checkCommandSchema),
       plan: optional(string2())
     };
     taskFrontmatterSchema = looseObject({
       ...taskFieldsShape,
-      attempts: _default(int().check(_gte(0, "must be 0 or more")), 0),
+      attempts: _default(wholeNumber("of 0 or more").check(_gte(0, "must be 0 or more")), 0),
       commit: optional(string2()),
       summary: optional(string2()),
       completed_by: optional(string2()),
@@ -9322,7 +9338,7 @@ var init_plan_schema = __esm({
       tasks: "the tasks, at least one; their order breaks ties when two tasks write the same files"
     };
     PLAN_TASK_FIELDS = {
-      id: 'unique in the store: lowercase letters, digits, ".", "_", "-" (at most 64)',
+      id: `unique in the store: lowercase letters, digits, ".", "_", "-" (at most 64; no "..", not ending in "." or ".lock", since it names the task's git branch)`,
       title: "one line saying what the task does",
       role: "the agent that works on it, e.g. backend-developer (default: none; a claim with --role skips it)",
       files: "its write scope: repository paths or globs it may change, at least one",
@@ -9353,10 +9369,43 @@ function failsBeforeEnd(text) {
     return !position || Number(position[1]) < text.length;
   }
 }
+function firstDuplicateKey(text) {
+  const objects = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === "{") {
+      objects.push(/* @__PURE__ */ new Set());
+      expectKey = true;
+    } else if (char === "[") objects.push(void 0);
+    else if (char === "}" || char === "]") {
+      objects.pop();
+      expectKey = false;
+    } else if (char === ",") expectKey = objects.at(-1) !== void 0;
+    else if (char === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      if (!expectKey) continue;
+      expectKey = false;
+      const key = JSON.parse(text.slice(start, i + 1));
+      const keys = objects.at(-1);
+      if (keys.has(key)) return { offset: start, key };
+      keys.add(key);
+    }
+  }
+  return void 0;
+}
 function parseJson(text, source) {
   try {
-    return JSON.parse(text);
+    const data = JSON.parse(text);
+    const duplicate = firstDuplicateKey(text);
+    if (duplicate) {
+      const where2 = lineOfOffset(text, duplicate.offset);
+      throw new CliError("E_INVALID", `${source}:${where2.line}:${where2.column}: malformed JSON: duplicated key ${JSON.stringify(duplicate.key)}; keep one and run plan check again`);
+    }
+    return data;
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const message = error.message;
     const position = /at position (\d+)/.exec(message);
     let offset;
@@ -10780,6 +10829,14 @@ function runShell(command26, options) {
     };
     let output = "";
     let timedOut = false;
+    let interrupted = false;
+    const interrupt = () => {
+      interrupted = true;
+      output += "\n[parallel-agents] interrupted; the command and everything it started were killed\n";
+      killGroup2();
+    };
+    if (options.signal?.aborted) interrupt();
+    else options.signal?.addEventListener("abort", interrupt, { once: true });
     const keep = (chunk) => {
       output += chunk.toString("utf8");
       if (output.length > OUTPUT_KEEP_BYTES * 2) output = output.slice(-OUTPUT_KEEP_BYTES);
@@ -10795,13 +10852,15 @@ function runShell(command26, options) {
     }, timerDelay(options.timeoutMs));
     child.on("error", (error) => {
       clearTimeout(timer);
-      resolve11({ exitCode: 127, signal: null, timedOut, durationMs: Date.now() - started, output: `${output}
+      options.signal?.removeEventListener("abort", interrupt);
+      resolve11({ exitCode: 127, signal: null, timedOut, interrupted, durationMs: Date.now() - started, output: `${output}
 ${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener("abort", interrupt);
       killGroup2();
-      resolve11({ exitCode: code ?? 128, signal: signal ?? null, timedOut, durationMs: Date.now() - started, output });
+      resolve11({ exitCode: code ?? 128, signal: signal ?? null, timedOut, interrupted, durationMs: Date.now() - started, output });
     });
   });
 }
@@ -11175,7 +11234,10 @@ async function prepareWorktree(context, target) {
   const env = worktreeEnvironment(context.repoRoot, { path: target.path, task: target.task, ports });
   let setup;
   if (config2.setup) {
-    const run = await runShell(config2.setup, { cwd: target.path, env, timeoutMs: config2.setupTimeoutMs });
+    const run = await runShell(config2.setup, { cwd: target.path, env, timeoutMs: config2.setupTimeoutMs, signal: target.signal });
+    if (run.interrupted) {
+      throw new CliError("E_INTERRUPTED", `the set-up command of ${PROJECT_CONFIG_FILE} was stopped in ${target.path}: interrupted`, { path: target.path });
+    }
     if (run.exitCode !== 0) {
       const how = run.timedOut ? `timed out after ${formatDuration(config2.setupTimeoutMs)}` : `exit ${run.exitCode}`;
       const last = tailOf(run.output, 1).trim();
@@ -11286,7 +11348,7 @@ async function addWorktree(context, options) {
     created_at: (/* @__PURE__ */ new Date()).toISOString(),
     sparse: sparse ?? [],
     checkout: sparse ? "sparse" : "full",
-    ...(await prepareWorktree(context, { path, task: taskId })).record
+    ...(await prepareWorktree(context, { path, task: taskId, signal: options.signal })).record
   });
   if ((0, import_node_fs24.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
@@ -13885,6 +13947,15 @@ async function attemptClaimed(ctx, task, holder, claimed) {
     prepared = await timed("checkoutMs", () => state.awaitWorkspace(task.id));
   } catch (error) {
     const reason = `could not prepare the worktree: ${error.message}`;
+    if (ctx.signal.aborted) {
+      record("interrupted", reason);
+      await lease.stop();
+      await ctx.store.release(holder).catch(() => {
+      });
+      state.released.push(task.id);
+      state.scheduler.requeue(task.id);
+      return;
+    }
     await fail2(record("setup-failed", reason), reason);
     return;
   }
@@ -14118,10 +14189,11 @@ function shuffled(items) {
   }
   return copy;
 }
-var RunState;
+var import_node_fs36, RunState;
 var init_run_state = __esm({
   "src/runner/run-state.ts"() {
     "use strict";
+    import_node_fs36 = require("node:fs");
     init_duration();
     init_budget();
     init_rate_limit();
@@ -14134,6 +14206,7 @@ var init_run_state = __esm({
       now;
       tasks;
       shared;
+      signal;
       /** Every attempt, in the order they ended. */
       attempts = [];
       /** Tasks whose claim an interruption gave back. */
@@ -14159,6 +14232,7 @@ var init_run_state = __esm({
         this.workspace = workspace;
         this.now = options.now;
         this.shared = options.shared === true;
+        this.signal = options.signal;
         this.tasks = new Map(tasks.map((task) => [task.id, task]));
         this.scheduler = new DependencyScheduler(
           tasks.map((task) => ({ id: task.id, dependsOn: task.depends_on, estimateMs: options.estimateOf(task) })),
@@ -14239,7 +14313,7 @@ var init_run_state = __esm({
         if (!pending) {
           const task = this.tasks.get(id);
           const dependencies = task.depends_on.map((dep) => ({ id: dep, state: this.completedCommits.has(dep) ? "completed" : "available", commit: this.completedCommits.get(dep) }));
-          pending = this.workspace.prepare(task, dependencies);
+          pending = this.workspace.prepare(task, dependencies, this.signal);
           this.preparing.set(id, pending);
           pending.catch(() => this.preparing.delete(id));
         }
@@ -14248,6 +14322,9 @@ var init_run_state = __esm({
       /** What an attempt waits on for its worktree; preparing ahead pauses meanwhile. */
       async awaitWorkspace(id) {
         try {
+          const ready = await this.workspaceFor(id);
+          if ((0, import_node_fs36.existsSync)(ready.path)) return ready;
+          this.preparing.delete(id);
           return await this.workspaceFor(id);
         } finally {
           this.awaitingCheckout.delete(id);
@@ -14394,12 +14471,13 @@ async function runTasks(deps, options) {
     backoffMaxMs: options.backoffMaxMs,
     estimateOf: options.estimateOf ?? (() => 1),
     now,
-    shared: options.shared !== void 0
+    shared: options.shared !== void 0,
+    signal: options.signal
   });
   const watch2 = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : void 0;
   watch2?.apply(tasks);
   const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
-  (0, import_node_fs36.mkdirSync)(runDir, { recursive: true });
+  (0, import_node_fs37.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, leaseMs: options.shared?.staleAfterMs, signal: options.signal };
   deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
@@ -14461,11 +14539,11 @@ function startAttempts(ctx, options) {
     state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
-var import_node_fs36, import_node_path43;
+var import_node_fs37, import_node_path43;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
+    import_node_fs37 = require("node:fs");
     import_node_path43 = require("node:path");
     init_errors();
     init_attempt();
@@ -14557,14 +14635,15 @@ function gitTaskWorkspace(context, runBase, checkout = "auto") {
     ...record.checkout === "sparse" ? { sparse: record.sparse } : {}
   });
   return {
-    async prepare(task, dependencies) {
+    async prepare(task, dependencies, signal) {
       const existing = readWorktreeRecord(context.storeDir, task.id);
-      if (existing) return prepared(existing);
+      if (existing && (0, import_node_fs38.existsSync)(existing.path)) return prepared(existing);
+      if (existing) await pruneWorktrees(context);
       const { base } = taskStart(context.repoRoot, runBase, dependencies);
       trackedFiles ??= trackedFileCount(context);
       const mode = checkout === "scoped" && task.files.length + task.reads.length === 0 ? "full" : checkout;
       const choice = chooseCheckout(context, { mode, files: task.files, reads: task.reads, trackedFiles });
-      const record = await addWorktree(context, { taskId: task.id, base, sparse: choice.sparse });
+      const record = await addWorktree(context, { taskId: task.id, base, sparse: choice.sparse, signal });
       return prepared(record);
     },
     evidence(task, _workspace) {
@@ -14577,12 +14656,15 @@ function gitTaskWorkspace(context, runBase, checkout = "auto") {
     }
   };
 }
+var import_node_fs38;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
+    import_node_fs38 = require("node:fs");
     init_evidence();
     init_stacked_base();
     init_worktree();
+    init_worktree_prune();
     init_worktree_registry();
     init_worktree_sparse();
     init_worktree_state();
@@ -15015,8 +15097,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs37.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
-  (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, path), content);
+  (0, import_node_fs39.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
+  (0, import_node_fs39.writeFileSync)((0, import_node_path45.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -15049,11 +15131,11 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs37, import_node_path45, lines, DEMO_SCRIPTS;
+var import_node_fs39, import_node_path45, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
+    import_node_fs39 = require("node:fs");
     import_node_path45 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
@@ -15091,11 +15173,11 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const path = (0, import_node_path45.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs37.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before2 = (0, import_node_fs37.readFileSync)(path, "utf8");
+          if (!(0, import_node_fs39.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs39.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs37.writeFileSync)(path, after);
+          (0, import_node_fs39.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -15130,7 +15212,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs39.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -15140,7 +15222,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs39.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -15162,7 +15244,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs37.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs39.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -15197,8 +15279,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs37.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
-          (0, import_node_fs37.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs39.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
+          (0, import_node_fs39.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -15365,12 +15447,12 @@ __export(demo_run_exports, {
   speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs38.realpathSync)((0, import_node_fs38.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs40.realpathSync)((0, import_node_fs40.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs38.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
-    (0, import_node_fs38.writeFileSync)((0, import_node_path46.join)(dir, path), content);
+    (0, import_node_fs40.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
+    (0, import_node_fs40.writeFileSync)((0, import_node_path46.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -15410,7 +15492,7 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs38.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs40.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
@@ -15421,12 +15503,12 @@ function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
   return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.work_ms)} of agent work in ${seconds3(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
-var import_node_fs38, import_node_os6, import_node_path46, PLAN_FILE;
+var import_node_fs40, import_node_os6, import_node_path46, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs38 = require("node:fs");
+    import_node_fs40 = require("node:fs");
     import_node_os6 = require("node:os");
     import_node_path46 = require("node:path");
     init_command_adapter();
@@ -15530,7 +15612,7 @@ var init_hook_payload = __esm({
 // src/hooks/edit-scope.ts
 function linkTarget(path) {
   try {
-    return (0, import_node_fs39.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs39.readlinkSync)(path) : void 0;
+    return (0, import_node_fs41.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs41.readlinkSync)(path) : void 0;
   } catch {
     return void 0;
   }
@@ -15538,7 +15620,7 @@ function linkTarget(path) {
 function physicalPath(path, hops = 0) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs39.existsSync)(current)) {
+  while (!(0, import_node_fs41.existsSync)(current)) {
     const link = linkTarget(current);
     if (link !== void 0) {
       const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path47.dirname)(current), hops + 1);
@@ -15549,28 +15631,28 @@ function physicalPath(path, hops = 0) {
     rest.unshift((0, import_node_path47.basename)(current));
     current = parent;
   }
-  return (0, import_node_path47.join)((0, import_node_fs39.realpathSync)(current), ...rest);
+  return (0, import_node_path47.join)((0, import_node_fs41.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   if (physical === void 0) return void 0;
   let dir = (0, import_node_path47.dirname)(physical);
-  while (!(0, import_node_fs39.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
+  while (!(0, import_node_fs41.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs39.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs41.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs39.realpathSync)(toplevel), commonDir: (0, import_node_fs39.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs41.realpathSync)(toplevel), commonDir: (0, import_node_fs41.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs39.realpathSync)(a) === (0, import_node_fs39.realpathSync)(b);
+    return (0, import_node_fs41.realpathSync)(a) === (0, import_node_fs41.realpathSync)(b);
   } catch {
     return false;
   }
@@ -15593,7 +15675,7 @@ function worktreeOf2(store, taskId) {
 }
 function insideGitDir(file, gitCommonDir) {
   const physical = physicalPath(file);
-  return physical !== void 0 && pathBelow((0, import_node_fs39.realpathSync)(gitCommonDir), physical) !== void 0;
+  return physical !== void 0 && pathBelow((0, import_node_fs41.realpathSync)(gitCommonDir), physical) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -15650,11 +15732,11 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs39, import_node_path47, MAX_LINK_HOPS, CONTROL_DENIAL;
+var import_node_fs41, import_node_path47, MAX_LINK_HOPS, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
+    import_node_fs41 = require("node:fs");
     import_node_path47 = require("node:path");
     init_path_inside();
     init_ownership();
@@ -15686,17 +15768,17 @@ function markBash(payload, env, hostPid) {
   if (typeof command26 !== "string") return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs40.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs42.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command26}` };
 }
-var import_node_fs40, import_node_path48;
+var import_node_fs42, import_node_path48;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs40 = require("node:fs");
+    import_node_fs42 = require("node:fs");
     import_node_path48 = require("node:path");
     init_location();
     init_identity_marker();
