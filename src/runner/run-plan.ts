@@ -108,6 +108,16 @@ export async function runPlan(options: RunPlanOptions): Promise<RunPlanResult> {
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.({ event: 'resume', reaped, recovered: recovered.recovered.map((claim) => claim.id) },
       `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ''}`);
+    // Claims still live after recovery belong to a run (or session) that is still going: resuming
+    // beside it would only end "0 completed". On a shared store other machines' claims are normal.
+    if (!store.shared) {
+      const live = (await store.list({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS })).tasks.filter((task) => ids.includes(task.id) && task.state === 'claimed' && !task.claim?.stale);
+      if (live.length > 0) {
+        const first = live[0]!;
+        const holder = first.claim?.holder ? ` (process ${first.claim.holder.pid})` : '';
+        throw new CliError('E_REFUSED', `plan "${plan.name}" is still being run: ${live.length} of its task(s) held by live agents, e.g. ${first.id} by ${first.claim?.agent}${holder}; wait for that run to end, or stop it, then resume`, { held: live.map((task) => task.id) });
+      }
+    }
   }
   const published = await publishPlan(store, plan, { allowMixed: options.allowMixed, run: { maxAttempts: options.maxAttempts } });
   options.emit?.({ event: 'publish', plan: published.plan, published: published.published, skipped: published.skipped },

@@ -145,6 +145,23 @@ describe('parallel-agents run', () => {
     expect(readReport(repo).tasks[0]).toMatchObject({ id: 'del', attempts: 2 });
   });
 
+  it('--resume beside a run still going is refused in one line naming a live claim; the first run finishes alone', async () => {
+    const { repo, plan, scratch } = planFixture([{ id: 'r1' }]);
+    const started = join(scratch, 'agent-started');
+    const release = join(scratch, 'release');
+    const agent = agentScript(scratch, 'agent.sh', `cat > /dev/null\ntouch "${started}"\nwhile [ ! -e "${release}" ]; do sleep 0.05; done\n${WRITE_OUT}`);
+    onTestFinished(() => writeFileSync(release, ''));
+    const first = startCli(['run', plan, '--agent-cmd', agent, '--agents', '1'], repo);
+    await waitFor(() => existsSync(started), 'the first run\'s agent to start');
+    const second = runCli(['run', plan, '--agent-cmd', agent, '--resume', '--json'], { cwd: repo });
+    expect(second.exitCode).toBe(1);
+    expect(second.json.error).toMatchObject({ code: 'E_REFUSED', held: ['r1'] });
+    expect(second.json.error.message).toMatch(/is still being run: 1 of its task\(s\) held by live agents, e\.g\. r1 by agent-1 \(process \d+\)/);
+    writeFileSync(release, '');
+    expect((await first.done).code).toBe(0);
+    expect(statesOf(repo)).toEqual({ r1: 'completed' });
+  });
+
   it('after kill -9 of the runner, --resume finishes without redoing completed tasks', async () => {
     const { repo, plan, scratch } = planFixture([{ id: 'quick' }, { id: 'slow' }, { id: 'last', depends_on: ['quick', 'slow'] }]);
     const runs = join(scratch, 'runs');

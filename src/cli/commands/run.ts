@@ -44,7 +44,7 @@ export const command = defineCommand('run', {
     checkout: { type: 'string', value: 'auto|full|scoped', help: "what each task's worktree checks out (see worktree add; default auto)" },
     'keep-worktrees': { type: 'boolean', help: "keep the merged tasks' worktrees and branches" },
     'allow-mixed': { type: 'boolean', help: 'publish the plan even while unfinished (e.g. blocked) tasks of another plan are in the store' },
-    resume: { type: 'boolean', help: 'continue a run whose plan is already published, recovering its stale claims' },
+    resume: { type: 'boolean', help: 'continue a run whose plan is already published, recovering its stale claims (refused while another run of the plan still holds live claims)' },
     heartbeat: { type: 'string', value: '30s', help: "renew each running task's lease this often (default 30s; on a git-remote store 5m, or a third of --stale-after if shorter: each one is a push)" },
     backoff: { type: 'string', value: '2s', help: 'the first wait after a rate limit, doubled each time (default 2s)' },
     'stale-after': { type: 'string', value: '30m', help: 'take back claims with no heartbeat for this long: with --resume, and on a git-remote store while the run works (default 30m; give every machine the same)' },
