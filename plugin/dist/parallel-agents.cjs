@@ -14707,6 +14707,14 @@ async function runPlan(options) {
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
       `resume: ${recovered.recovered.length} stale claim(s) recovered${reaped.length > 0 ? `, ${reaped.length} orphaned agent(s) stopped` : ""}`
     );
+    if (!store.shared) {
+      const live = (await store.list({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS })).tasks.filter((task) => ids.includes(task.id) && task.state === "claimed" && !task.claim?.stale);
+      if (live.length > 0) {
+        const first = live[0];
+        const holder = first.claim?.holder ? ` (process ${first.claim.holder.pid})` : "";
+        throw new CliError("E_REFUSED", `plan "${plan.name}" is still being run: ${live.length} of its task(s) held by live agents, e.g. ${first.id} by ${first.claim?.agent}${holder}; wait for that run to end, or stop it, then resume`, { held: live.map((task) => task.id) });
+      }
+    }
   }
   const published = await publishPlan(store, plan, { allowMixed: options.allowMixed, run: { maxAttempts: options.maxAttempts } });
   options.emit?.(
@@ -15021,7 +15029,7 @@ var init_run = __esm({
         checkout: { type: "string", value: "auto|full|scoped", help: "what each task's worktree checks out (see worktree add; default auto)" },
         "keep-worktrees": { type: "boolean", help: "keep the merged tasks' worktrees and branches" },
         "allow-mixed": { type: "boolean", help: "publish the plan even while unfinished (e.g. blocked) tasks of another plan are in the store" },
-        resume: { type: "boolean", help: "continue a run whose plan is already published, recovering its stale claims" },
+        resume: { type: "boolean", help: "continue a run whose plan is already published, recovering its stale claims (refused while another run of the plan still holds live claims)" },
         heartbeat: { type: "string", value: "30s", help: "renew each running task's lease this often (default 30s; on a git-remote store 5m, or a third of --stale-after if shorter: each one is a push)" },
         backoff: { type: "string", value: "2s", help: "the first wait after a rate limit, doubled each time (default 2s)" },
         "stale-after": { type: "string", value: "30m", help: "take back claims with no heartbeat for this long: with --resume, and on a git-remote store while the run works (default 30m; give every machine the same)" }
