@@ -100,6 +100,18 @@ describe('batch units: finding and grouping', () => {
     });
   });
 
+  it('says which files it had to leave out because their name holds a line break', () => {
+    const repo = gitRepo({ 'src/a/f.ts': 'f\n', 'src/b/g.ts': 'g\n', 'lib/x\ny.ts': 'x\n' });
+    writeFiles(repo, { 'src/c/we\nird.ts': 'w\n' });
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'a name with a line break');
+    const result = runCli(['batch', 'units', '--glob', 'src/**', '--min', '1', '--json'], { cwd: repo });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.json.files).toBe(2);
+    // Only the one the glob would select is named: lib/ is not part of this batch.
+    expect(result.json.warning).toBe('1 file(s) whose name holds a line break were left out (e.g. "src/c/we\\nird.ts"), since no glob or scope can name them; rename them to batch them');
+  });
+
   it('never lists .git, node_modules, _tasks, .parallel, .gitignore-d paths, --ignore matches or symlinks', () => {
     const dir = project();
     const outside = tempDir('pa-outside-');
