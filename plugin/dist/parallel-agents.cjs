@@ -10491,8 +10491,20 @@ async function findUnits(options) {
   }
   const groups = groupFiles(files, options.group);
   const units = buildUnits(groups, options.max, tree);
-  const warning = units.length < options.min ? `only ${units.length} unit${units.length === 1 ? "" : "s"} (fewer than --min ${options.min}): a fan-out may not pay off; try a finer --group${options.group.kind === "file" ? "" : " (file, or dir:N with a larger N)"} or a wider --glob, or do the work in one session` : null;
+  const few = units.length < options.min ? `only ${units.length} unit${units.length === 1 ? "" : "s"} (fewer than --min ${options.min}): a fan-out may not pay off; try a finer --group${options.group.kind === "file" ? "" : " (file, or dir:N with a larger N)"} or a wider --glob, or do the work in one session` : void 0;
+  const unnamed = lineBreakNames(tree, options.globs);
+  const leftOut = unnamed.length > 0 ? `${unnamed.length} file(s) whose name holds a line break were left out (e.g. ${JSON.stringify(unnamed[0])}), since no glob or scope can name them; rename them to batch them` : void 0;
+  const warning = [few, leftOut].filter((text) => text !== void 0).join("; ") || null;
   return { root, inGit, fileCount: files.length, groupCount: groups.length, units, warning };
+}
+function lineBreakNames(tree, globs) {
+  return tree.filter((path) => path.includes("\n") && globs.some((glob) => {
+    try {
+      return matchesScope(path, [glob]);
+    } catch {
+      return true;
+    }
+  }));
 }
 var init_find_units = __esm({
   "src/batch/find-units.ts"() {
@@ -10501,6 +10513,7 @@ var init_find_units = __esm({
     init_batch_root();
     init_batch_unit();
     init_file_group();
+    init_glob();
     init_list_batch_files();
   }
 });
