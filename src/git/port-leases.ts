@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { processLiveness, type ProcessIdentity } from '../process/liveness.ts';
 import type { PortRange } from '../repo/project-config.ts';
 import { withRepoLock, type RepoLockOptions } from './repo-lock.ts';
+import { createServer } from 'node:net';
 
 // Which worktree holds which ports, so the dev servers and tests of concurrent worktrees never
 // fight over one. One lease file per block under the repository's common git dir (ports belong to
@@ -66,7 +67,6 @@ function isLive(lease: Lease): boolean {
 
 /** Whether something on this machine already listens on the port (a server of another project). */
 async function portBusy(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(true));

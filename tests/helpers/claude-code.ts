@@ -18,6 +18,7 @@ export function buildTestPlugin(): string {
   }
   mkdirSync(join(root, 'dist'), { recursive: true });
   cpSync(TEST_BUNDLE, join(root, 'dist', 'parallel-agents.cjs'));
+  cpSync(join(dirname(TEST_BUNDLE), 'cli.cjs'), join(root, 'dist', 'cli.cjs'));
   cpSync(join(dirname(TEST_BUNDLE), 'hook-bash.cjs'), join(root, 'dist', 'hook-bash.cjs'));
   cpSync(join(dirname(TEST_BUNDLE), 'vendor'), join(root, 'dist', 'vendor'), { recursive: true });
   // The repository's marketplace entry installs ./plugin, its generated copy of these files; this
