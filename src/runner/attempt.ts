@@ -85,6 +85,15 @@ async function attemptClaimed(ctx: AttemptContext, task: Task, holder: Holder, c
     else state.scheduler.requeue(task.id);
     view.event({ event: 'task-fail', task: task.id, agent, attempt, ms: entry.endedAt - started, reason, blocked });
   };
+  // Ctrl-C: not the task's fault, so the claim goes back uncounted, and the worktree stays as it is
+  // for the resumed run.
+  const giveBack = async (reason: string | undefined, outcome?: AttemptOutcome): Promise<void> => {
+    record('interrupted', reason, outcome);
+    await lease.stop();
+    await ctx.store.release(holder).catch(() => {});
+    state.released.push(task.id);
+    state.scheduler.requeue(task.id);
+  };
   view.event({ event: 'task-start', task: task.id, agent, attempt });
 
   let prepared: PreparedWorkspace;
@@ -92,16 +101,8 @@ async function attemptClaimed(ctx: AttemptContext, task: Task, holder: Holder, c
     prepared = await timed('checkoutMs', () => state.awaitWorkspace(task.id));
   } catch (error) {
     const reason = `could not prepare the worktree: ${(error as Error).message}`;
-    if (ctx.signal.aborted) {
-      // Ctrl-C stopped the set-up: not the task's fault, so the claim goes back uncounted.
-      record('interrupted', reason);
-      await lease.stop();
-      await ctx.store.release(holder).catch(() => {});
-      state.released.push(task.id);
-      state.scheduler.requeue(task.id);
-      return;
-    }
-    await fail(record('setup-failed', reason), reason);
+    if (ctx.signal.aborted) await giveBack(reason);
+    else await fail(record('setup-failed', reason), reason);
     return;
   }
 
@@ -112,12 +113,7 @@ async function attemptClaimed(ctx: AttemptContext, task: Task, holder: Holder, c
   state.budget.record(outcome.usage.costUsd);
 
   if (outcome.status === 'interrupted') {
-    // Ctrl-C: the work in the worktree stays as it is for the resumed run.
-    record('interrupted', outcome.reason, outcome);
-    await lease.stop();
-    await ctx.store.release(holder).catch(() => {});
-    state.released.push(task.id);
-    state.scheduler.requeue(task.id);
+    await giveBack(outcome.reason, outcome);
     return;
   }
   if (outcome.status === 'rate-limited') {
