@@ -101,7 +101,12 @@ async function changedInWorktree(path: string): Promise<{ paths: string[]; statu
 /** Paths changed between two commits, and the raw diff (with modes) they came from. */
 async function changedBetween(cwd: string, from: string, to: string): Promise<{ paths: string[]; raw: string }> {
   const raw = await gitOutputAsync(['diff', '--raw', '--no-renames', '--no-abbrev', '-z', from, to], { cwd });
-  return { paths: raw.split('\0').filter((token, i) => i % 2 === 1 && token !== ''), raw };
+  return { paths: rawPaths(raw), raw };
+}
+
+/** The paths of a `--raw --no-renames -z` listing: each entry is its status fields, then one path. */
+function rawPaths(raw: string): string[] {
+  return raw.split('\0').filter((token, i) => i % 2 === 1 && token !== '');
 }
 
 /** A worktree task's commit: on its own branch, more than its base, and inside its scope. */
@@ -141,7 +146,7 @@ async function checkSharedCheckoutCommit(context: RepoContext, task: Pick<Task, 
   // A merge commit is judged by what it brings to its branch (the diff from its first parent): a
   // plain diff-tree of a merge lists nothing, which let any change in through a merge.
   const raw = await gitOutputAsync(['diff-tree', '--no-commit-id', '--raw', '--no-renames', '--no-abbrev', '-r', '-z', '--root', '-m', '--first-parent', full], { cwd: context.repoRoot });
-  const changed = raw.split('\0').filter((token, i) => i % 2 === 1 && token !== '');
+  const changed = rawPaths(raw);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError('E_EVIDENCE', `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
