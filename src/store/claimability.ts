@@ -1,6 +1,6 @@
 import { CliError } from '../errors.ts';
 import type { TaskState } from './backend.ts';
-import { isOpen, stuckTasks } from './rules.ts';
+import { openWork } from './rules.ts';
 
 // Why a claim found nothing: "wait, work remains" (exit 3) or "nothing will ever be claimable"
 // (exit 4). Every contender ends here once the queue drains, so the snapshot is built from names
@@ -26,7 +26,7 @@ export function nothingClaimable(snapshot: ClaimSnapshot, request: { task?: stri
   for (const state of stateOf.values()) counts[state]++;
   const readable = new Map([...openDeps].filter((entry): entry is [string, readonly string[]] => entry[1] !== undefined));
   const unreadable = [...openDeps].filter(([, deps]) => deps === undefined).map(([id]) => `${stateOf.get(id)}/${id}.md`);
-  const stuck = stuckTasks(readable, (id) => stateOf.get(id));
+  const { waiting, stuck } = openWork(readable, (id) => stateOf.get(id));
 
   if (request.task) {
     const state = stateOf.get(request.task);
@@ -35,7 +35,6 @@ export function nothingClaimable(snapshot: ClaimSnapshot, request: { task?: stri
     const why = state === 'claimed' ? `held by ${holders.get(request.task)}` : stuck.has(request.task) ? 'waiting on a blocked task' : 'waiting on depends_on or another role';
     return new CliError('E_NOTHING_CLAIMABLE', `task "${request.task}" is not claimable now (${why})`);
   }
-  const waiting = [...readable.keys()].filter((id) => isOpen(stateOf.get(id)!) && !stuck.has(id));
   if (waiting.length === 0 && counts.claimed === 0 && snapshot.moving === 0) {
     const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(', ')}): run parallel-agents status to see why` : '';
     return new CliError('E_NO_WORK', `no work left: ${counts.completed} completed, ${counts.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ''}${broken}`);

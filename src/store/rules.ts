@@ -56,3 +56,12 @@ export function stuckTasks(open: ReadonlyMap<string, readonly string[]>, stateOf
   for (const id of open.keys()) if (visit(id, new Set())) stuck.add(id);
   return stuck;
 }
+
+/**
+ * The work an open-task map still holds: the open tasks that can still become claimable, and the
+ * stuck ones. With nothing held and none waiting, no work is left (claim's exit 4, status's done).
+ */
+export function openWork(open: ReadonlyMap<string, readonly string[]>, stateOf: (id: string) => TaskState | undefined): { waiting: string[]; stuck: Set<string> } {
+  const stuck = stuckTasks(open, stateOf);
+  return { waiting: [...open.keys()].filter((id) => isOpen(stateOf(id)!) && !stuck.has(id)), stuck };
+}

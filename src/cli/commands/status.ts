@@ -2,7 +2,7 @@ import { defineCommand, type CommandContext } from '../command.ts';
 import { CliError } from '../../errors.ts';
 import { listWorktreeRecords } from '../../git/worktree-registry.ts';
 import type { Task, TaskBackend, TaskProblem } from '../../store/backend.ts';
-import { DEFAULT_LEASE_MS, isClaimable, isOpen, stuckTasks } from '../../store/rules.ts';
+import { DEFAULT_LEASE_MS, isClaimable, isOpen, openWork } from '../../store/rules.ts';
 import { hostSubagentCap, launchNow } from '../../plan/launch-limit.ts';
 import { formatDuration } from '../../text/duration.ts';
 import { printable } from '../../text/printable.ts';
@@ -44,10 +44,10 @@ async function snapshot(store: TaskBackend, staleAfterMs: number): Promise<Statu
   const total = tasks.length;
   // Done as claim judges it (exit 4): nothing held, and every open task waits on a blocked one.
   const open = new Map(tasks.filter((task) => isOpen(task.state)).map((task) => [task.id, task.depends_on]));
-  const stuck = stuckTasks(open, (id) => stateById.get(id));
+  const { waiting, stuck } = openWork(open, (id) => stateById.get(id));
   const waitingOnBlocked = stuck.size > 0 ? `, ${stuck.size} waiting on blocked tasks` : '';
   const summary = `${counts.completed} completed / ${total} total (${counts.claimed} in progress, ${counts.failed} failed, ${counts.blocked} blocked${waitingOnBlocked})`;
-  const done = counts.claimed === 0 && [...open.keys()].every((id) => stuck.has(id));
+  const done = counts.claimed === 0 && waiting.length === 0;
   return {
     store: store.description,
     summary,
