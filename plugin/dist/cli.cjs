@@ -149,6 +149,10 @@ function stuckTasks(open, stateOf2) {
   for (const id of open.keys()) if (visit(id, /* @__PURE__ */ new Set())) stuck.add(id);
   return stuck;
 }
+function openWork(open, stateOf2) {
+  const stuck = stuckTasks(open, stateOf2);
+  return { waiting: [...open.keys()].filter((id) => isOpen(stateOf2(id)) && !stuck.has(id)), stuck };
+}
 var DEFAULT_LEASE_MS, MAX_LEASE_MS;
 var init_rules = __esm({
   "src/store/rules.ts"() {
@@ -4500,7 +4504,7 @@ function nothingClaimable(snapshot2, request) {
   for (const state of stateOf2.values()) counts2[state]++;
   const readable = new Map([...openDeps].filter((entry) => entry[1] !== void 0));
   const unreadable = [...openDeps].filter(([, deps]) => deps === void 0).map(([id]) => `${stateOf2.get(id)}/${id}.md`);
-  const stuck = stuckTasks(readable, (id) => stateOf2.get(id));
+  const { waiting, stuck } = openWork(readable, (id) => stateOf2.get(id));
   if (request.task) {
     const state = stateOf2.get(request.task);
     if (!state) return new CliError("E_NOT_FOUND", `task "${request.task}" does not exist in ${snapshot2.where}`);
@@ -4508,7 +4512,6 @@ function nothingClaimable(snapshot2, request) {
     const why = state === "claimed" ? `held by ${holders.get(request.task)}` : stuck.has(request.task) ? "waiting on a blocked task" : "waiting on depends_on or another role";
     return new CliError("E_NOTHING_CLAIMABLE", `task "${request.task}" is not claimable now (${why})`);
   }
-  const waiting = [...readable.keys()].filter((id) => isOpen(stateOf2.get(id)) && !stuck.has(id));
   if (waiting.length === 0 && counts2.claimed === 0 && snapshot2.moving === 0) {
     const broken = unreadable.length > 0 ? `; ${unreadable.length} task file(s) cannot be read (${unreadable.join(", ")}): run parallel-agents status to see why` : "";
     return new CliError("E_NO_WORK", `no work left: ${counts2.completed} completed, ${counts2.blocked} blocked${stuck.size > 0 ? `; ${stuck.size} wait on blocked tasks` : ""}${broken}`);
@@ -7967,7 +7970,10 @@ async function changedInWorktree(path) {
 }
 async function changedBetween(cwd, from, to) {
   const raw = await gitOutputAsync(["diff", "--raw", "--no-renames", "--no-abbrev", "-z", from, to], { cwd });
-  return { paths: raw.split("\0").filter((token, i) => i % 2 === 1 && token !== ""), raw };
+  return { paths: rawPaths(raw), raw };
+}
+function rawPaths(raw) {
+  return raw.split("\0").filter((token, i) => i % 2 === 1 && token !== "");
 }
 async function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
@@ -7995,7 +8001,7 @@ async function checkSharedCheckoutCommit(context, task, commit) {
   const full = await resolveCommitAsync(commit, context.repoRoot);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work and pass its id (git rev-parse HEAD)`);
   const raw = await gitOutputAsync(["diff-tree", "--no-commit-id", "--raw", "--no-renames", "--no-abbrev", "-r", "-z", "--root", "-m", "--first-parent", full], { cwd: context.repoRoot });
-  const changed = raw.split("\0").filter((token, i) => i % 2 === 1 && token !== "");
+  const changed = rawPaths(raw);
   const outside = ownershipViolations(changed, task.files, controlDirs(context));
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; commit only your task's files`, { commit: full, files: outside });
@@ -8288,10 +8294,10 @@ async function snapshot(store, staleAfterMs) {
   const claimable2 = (task) => isClaimable(task, (id) => stateById.get(id));
   const total = tasks.length;
   const open = new Map(tasks.filter((task) => isOpen(task.state)).map((task) => [task.id, task.depends_on]));
-  const stuck = stuckTasks(open, (id) => stateById.get(id));
+  const { waiting, stuck } = openWork(open, (id) => stateById.get(id));
   const waitingOnBlocked = stuck.size > 0 ? `, ${stuck.size} waiting on blocked tasks` : "";
   const summary = `${counts2.completed} completed / ${total} total (${counts2.claimed} in progress, ${counts2.failed} failed, ${counts2.blocked} blocked${waitingOnBlocked})`;
-  const done = counts2.claimed === 0 && [...open.keys()].every((id) => stuck.has(id));
+  const done = counts2.claimed === 0 && waiting.length === 0;
   return {
     store: store.description,
     summary,
@@ -13954,22 +13960,22 @@ async function attemptClaimed(ctx, task, holder, claimed) {
     else state.scheduler.requeue(task.id);
     view.event({ event: "task-fail", task: task.id, agent, attempt, ms: entry.endedAt - started, reason, blocked });
   };
+  const giveBack = async (reason, outcome2) => {
+    record("interrupted", reason, outcome2);
+    await lease.stop();
+    await ctx.store.release(holder).catch(() => {
+    });
+    state.released.push(task.id);
+    state.scheduler.requeue(task.id);
+  };
   view.event({ event: "task-start", task: task.id, agent, attempt });
   let prepared;
   try {
     prepared = await timed("checkoutMs", () => state.awaitWorkspace(task.id));
   } catch (error) {
     const reason = `could not prepare the worktree: ${error.message}`;
-    if (ctx.signal.aborted) {
-      record("interrupted", reason);
-      await lease.stop();
-      await ctx.store.release(holder).catch(() => {
-      });
-      state.released.push(task.id);
-      state.scheduler.requeue(task.id);
-      return;
-    }
-    await fail2(record("setup-failed", reason), reason);
+    if (ctx.signal.aborted) await giveBack(reason);
+    else await fail2(record("setup-failed", reason), reason);
     return;
   }
   const agentStarted = state.now();
@@ -13977,12 +13983,7 @@ async function attemptClaimed(ctx, task, holder, claimed) {
   phases.agentMs = outcome.exit.durationMs > 0 ? outcome.exit.durationMs : state.now() - agentStarted;
   state.budget.record(outcome.usage.costUsd);
   if (outcome.status === "interrupted") {
-    record("interrupted", outcome.reason, outcome);
-    await lease.stop();
-    await ctx.store.release(holder).catch(() => {
-    });
-    state.released.push(task.id);
-    state.scheduler.requeue(task.id);
+    await giveBack(outcome.reason, outcome);
     return;
   }
   if (outcome.status === "rate-limited") {
