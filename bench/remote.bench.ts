@@ -237,6 +237,7 @@ async function main(): Promise<void> {
       console.log(`| ${variant} | ${median(best).toFixed(0)} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${cpu.toFixed(1)} | ${(2000 / cpu).toFixed(0)} | ${total('duplicates')} | ${total('lost')} | ${variant === 'local' ? '-' : (total('pushes') / REPS).toFixed(0)} | ${variant === 'local' ? '-' : (total('refused') / REPS).toFixed(0)} | ${variant === 'local' ? '-' : (total('fetches') / REPS).toFixed(0)} |`);
     }
     console.log(`\nload average after the claim runs: ${load()}\n`);
+    if (process.env.CLAIMS_ONLY === '1') return;
     console.log('### Round trips per transition (one process, no contention; a round trip = one git connection)\n');
     console.log('| remote | transition | fetches | pushes | round trips | median ms |');
     console.log('|---|---|---:|---:|---:|---:|');

@@ -742,6 +742,9 @@ function runGitAsync(args, options) {
     }
   });
 }
+function spawnGit(args, options) {
+  return childProcess().spawn("git", args, { cwd: options.cwd, env: { ...options.env ?? process.env, ...QUIET_ENV }, stdio: ["pipe", "pipe", "pipe"], detached: true });
+}
 function gitOutput(args, options) {
   return runGit(args, options).stdout.replace(/\n$/, "");
 }
@@ -4785,6 +4788,358 @@ var init_fetch_gate = __esm({
   }
 });
 
+// src/store/git-remote/layout.ts
+function validateRemoteName(remote) {
+  if (!REMOTE_NAME_PATTERN.test(remote) || remote.endsWith(".lock") || remote.includes("..")) {
+    throw new CliError("E_USAGE", `--store "git:${remote}" does not name a git remote; use git:<remote> with the name of a configured remote, e.g. git:origin`);
+  }
+  return remote;
+}
+var STORE_NAMESPACE, META, TASKS, VERIFY_LOCK, REMOTE_NAME_PATTERN, RefLayout;
+var init_layout = __esm({
+  "src/store/git-remote/layout.ts"() {
+    "use strict";
+    init_errors();
+    STORE_NAMESPACE = "refs/parallel/store/";
+    META = "meta";
+    TASKS = "tasks/";
+    VERIFY_LOCK = "locks/verify";
+    REMOTE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+    RefLayout = class {
+      remote;
+      /** Where this clone keeps the values it last saw. */
+      cachePrefix;
+      constructor(remote) {
+        this.remote = validateRemoteName(remote);
+        this.cachePrefix = `refs/parallel/cache/${remote}/`;
+      }
+      /** The remote ref of a name relative to the namespace (meta, tasks/<id>, locks/verify). */
+      remoteRef(name) {
+        return `${STORE_NAMESPACE}${name}`;
+      }
+      cacheRef(name) {
+        return `${this.cachePrefix}${name}`;
+      }
+      taskName(id) {
+        return `${TASKS}${id}`;
+      }
+      /** The one refspec a fetch uses: the whole namespace, pruned, into this clone's cache. */
+      fetchRefspec() {
+        return `+${STORE_NAMESPACE}*:${this.cachePrefix}*`;
+      }
+    };
+  }
+});
+
+// src/store/git-remote/cache-refs.ts
+async function moveCacheRefs(repoRoot, gitCommonDir, updates, filesBackend) {
+  const rest = filesBackend ? updates.filter((update) => update.to === null || !writeLooseRef(gitCommonDir, update.ref, update.to)) : updates;
+  if (rest.length === 0) return;
+  const input = rest.map((update) => update.to === null ? `delete ${update.ref}
+` : `update ${update.ref} ${update.to}
+`).join("");
+  await runGitAsync(["update-ref", "--stdin"], { cwd: repoRoot, input, okExitCodes: [128] });
+}
+function writeLooseRef(gitCommonDir, ref, to) {
+  const path = (0, import_node_path5.join)(gitCommonDir, ref);
+  const lock = `${path}.lock`;
+  let fd;
+  try {
+    (0, import_node_fs6.mkdirSync)((0, import_node_path5.dirname)(path), { recursive: true });
+    fd = (0, import_node_fs6.openSync)(lock, "wx");
+  } catch (error) {
+    return error.code === "EEXIST";
+  }
+  try {
+    (0, import_node_fs6.writeSync)(fd, `${to}
+`);
+    (0, import_node_fs6.closeSync)(fd);
+    (0, import_node_fs6.renameSync)(lock, path);
+    return true;
+  } catch {
+    try {
+      (0, import_node_fs6.closeSync)(fd);
+    } catch {
+    }
+    try {
+      (0, import_node_fs6.unlinkSync)(lock);
+    } catch {
+    }
+    return false;
+  }
+}
+var import_node_fs6, import_node_path5;
+var init_cache_refs = __esm({
+  "src/store/git-remote/cache-refs.ts"() {
+    "use strict";
+    import_node_fs6 = require("node:fs");
+    import_node_path5 = require("node:path");
+    init_run_git();
+  }
+});
+
+// src/store/git-remote/pack.ts
+function readLoose(objectsDir, id) {
+  let raw;
+  try {
+    raw = load("node:zlib").inflateSync((0, import_node_fs7.readFileSync)((0, import_node_path6.join)(objectsDir, id.slice(0, 2), id.slice(2))));
+  } catch {
+    return void 0;
+  }
+  const nul = raw.indexOf(0);
+  const [type, size] = raw.subarray(0, nul).toString("latin1").split(" ");
+  if (!(type in TYPES) || Number(size) !== raw.length - nul - 1) return void 0;
+  return { type, body: raw.subarray(nul + 1) };
+}
+function treeEntries(body) {
+  const entries = [];
+  let pos = 0;
+  while (pos < body.length) {
+    const nul = body.indexOf(0, pos);
+    const mode = body.subarray(pos, body.indexOf(32, pos)).toString("latin1");
+    entries.push({ mode, id: body.subarray(nul + 1, nul + 21).toString("hex") });
+    pos = nul + 21;
+  }
+  return entries;
+}
+function storePack(objectsDir, requests) {
+  const objects = /* @__PURE__ */ new Map();
+  const addTree = (id) => {
+    const tree = objects.get(id) ?? readLoose(objectsDir, id);
+    if (tree?.type !== "tree" || objects.has(id)) return;
+    objects.set(id, tree);
+    for (const entry of treeEntries(tree.body)) {
+      if (entry.mode === "40000") addTree(entry.id);
+      else if (entry.mode !== "160000" && !objects.has(entry.id)) {
+        const blob = readLoose(objectsDir, entry.id);
+        if (blob?.type === "blob") objects.set(entry.id, blob);
+      }
+    }
+  };
+  for (const { to, expected } of requests) {
+    const commit = objects.get(to) ?? readLoose(objectsDir, to);
+    if (commit?.type !== "commit") return void 0;
+    objects.set(to, commit);
+    const header = commit.body.subarray(0, commit.body.indexOf("\n\n")).toString("utf8").split("\n");
+    if (header.some((line) => line.startsWith("parent ") && line.slice(7) !== expected)) return void 0;
+    const tree = header.find((line) => line.startsWith("tree "))?.slice(5);
+    if (tree) addTree(tree);
+  }
+  return encodePack([...objects.values()]);
+}
+function encodePack(objects) {
+  const zlib2 = load("node:zlib");
+  const head = Buffer.alloc(12);
+  head.write("PACK", 0, "latin1");
+  head.writeUInt32BE(2, 4);
+  head.writeUInt32BE(objects.length, 8);
+  const parts = [head];
+  for (const object2 of objects) {
+    const bytes = [];
+    let size = object2.body.length;
+    let byte = TYPES[object2.type] << 4 | size & 15;
+    size = Math.floor(size / 16);
+    while (size > 0) {
+      bytes.push(byte | 128);
+      byte = size & 127;
+      size = Math.floor(size / 128);
+    }
+    bytes.push(byte);
+    parts.push(Buffer.from(bytes), zlib2.deflateSync(object2.body));
+  }
+  const body = Buffer.concat(parts);
+  return Buffer.concat([body, load("node:crypto").createHash("sha1").update(body).digest()]);
+}
+var import_node_fs7, import_node_module4, import_node_path6, import_meta4, load, TYPES;
+var init_pack = __esm({
+  "src/store/git-remote/pack.ts"() {
+    "use strict";
+    import_node_fs7 = require("node:fs");
+    import_node_module4 = require("node:module");
+    import_node_path6 = require("node:path");
+    import_meta4 = {};
+    load = (name) => typeof require === "function" ? require(name) : (0, import_node_module4.createRequire)(import_meta4.url)(name);
+    TYPES = { commit: 1, tree: 2, blob: 3 };
+  }
+});
+
+// src/store/git-remote/receive-pack.ts
+function directEndpoint(url, cwd) {
+  if (url.includes("%") || /[\0\n]/.test(url)) return void 0;
+  if (url.startsWith("file://")) return url.startsWith("file:///") ? { kind: "local", path: url.slice("file://".length) } : void 0;
+  const daemon = /^git:\/\/(127\.0\.0\.1|localhost|\[::1\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^?#]*)$/.exec(url);
+  if (daemon) return { kind: "daemon", host: daemon[1].replace(/^\[|\]$/g, ""), port: Number(daemon[2] ?? 9418), path: daemon[3] };
+  if ((0, import_node_path7.isAbsolute)(url) || url.startsWith("./") || url.startsWith("../")) return { kind: "local", path: (0, import_node_path7.resolve)(cwd, url) };
+  return void 0;
+}
+function pkt(line) {
+  const body = typeof line === "string" ? Buffer.from(line, "utf8") : line;
+  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, "0"), "latin1"), body]);
+}
+function openLocal(path, cwd) {
+  const env = { ...process.env };
+  for (const name of LOCAL_REPO_ENV) delete env[name];
+  const child = spawnGit(["receive-pack", path], { cwd, env });
+  const reader = new PktReader();
+  let stderr = "";
+  child.stdout.on("data", (chunk) => reader.push(chunk));
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk.toString("utf8");
+  });
+  child.stdin.on("error", () => {
+  });
+  child.on("error", (error) => reader.end(`could not run git receive-pack: ${error.message}`));
+  child.on("close", (code) => reader.end(stderr.split("\n").map((line) => line.replace(/^fatal: /, "").trim()).find((line) => line !== "") ?? `git receive-pack exited with code ${String(code)}`));
+  return {
+    reader,
+    write: (data) => child.stdin.write(data),
+    close: (abort) => {
+      child.stdin.end();
+      if (abort) try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+      }
+    }
+  };
+}
+function openDaemon(endpoint) {
+  const reader = new PktReader();
+  const socket = load2("node:net").connect({ host: endpoint.host, port: endpoint.port });
+  socket.on("data", (chunk) => reader.push(chunk));
+  socket.on("error", (error) => reader.end(`unable to connect to ${endpoint.host}:${endpoint.port}: ${error.code === "ECONNREFUSED" ? "Connection refused" : error.message}`));
+  socket.on("close", () => reader.end("the server closed the connection"));
+  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
+  socket.write(pkt(`git-receive-pack ${endpoint.path}\0host=${host}:${endpoint.port}\0`));
+  return { reader, write: (data) => socket.write(data), close: (abort) => abort ? socket.destroy() : socket.end() };
+}
+async function receivePack(endpoint, options, decide) {
+  const connection = endpoint.kind === "local" ? openLocal(endpoint.path, options.cwd) : openDaemon(endpoint);
+  const timer = setTimeout(() => {
+    connection.reader.end(`no answer within ${options.timeoutMs} ms`);
+    connection.close(true);
+  }, timerDelay(options.timeoutMs));
+  let finished = false;
+  try {
+    const advertised = { refs: /* @__PURE__ */ new Map(), capabilities: /* @__PURE__ */ new Set() };
+    for (let first = true; ; first = false) {
+      const line = await connection.reader.line();
+      if (line === null) break;
+      if (first && line.startsWith("version ")) {
+        first = true;
+        continue;
+      }
+      const [head, caps] = line.split("\0");
+      if (caps !== void 0) {
+        for (const cap of caps.split(" ")) if (cap !== "") advertised.capabilities.add(cap);
+      }
+      const match = /^([0-9a-f]{40}) (\S+)$/.exec(head);
+      if (!match) throw new SessionFailure(`the server's ref advertisement has a line git does not send: ${head.slice(0, 80)}`);
+      if (match[2] !== "capabilities^{}" && match[2] !== ".have") advertised.refs.set(match[2], match[1]);
+    }
+    const { commands, capabilities, pack } = decide(advertised);
+    if (commands.length === 0) {
+      connection.write(FLUSH);
+      finished = true;
+      return { advertised, report: void 0 };
+    }
+    commands.forEach((command26, index) => {
+      const text = `${command26.old ?? ZERO_ID} ${command26.new ?? ZERO_ID} ${command26.ref}`;
+      connection.write(pkt(index === 0 ? `${text}\0${capabilities.join(" ")}` : text));
+    });
+    connection.write(FLUSH);
+    if (commands.some((command26) => command26.new !== null) && pack) connection.write(pack);
+    const report = { unpack: "", refs: /* @__PURE__ */ new Map() };
+    for (; ; ) {
+      const line = await connection.reader.line();
+      if (line === null) break;
+      if (line.startsWith("unpack ")) report.unpack = line.slice("unpack ".length);
+      else if (line.startsWith("ok ")) report.refs.set(line.slice(3), void 0);
+      else if (line.startsWith("ng ")) {
+        const rest = line.slice(3);
+        const space = rest.indexOf(" ");
+        report.refs.set(space < 0 ? rest : rest.slice(0, space), space < 0 ? "rejected" : rest.slice(space + 1));
+      }
+    }
+    finished = true;
+    return { advertised, report };
+  } finally {
+    clearTimeout(timer);
+    connection.close(!finished);
+  }
+}
+var import_node_module5, import_node_path7, import_meta5, load2, LOCAL_REPO_ENV, ZERO_ID, SessionFailure, FLUSH, PktReader;
+var init_receive_pack = __esm({
+  "src/store/git-remote/receive-pack.ts"() {
+    "use strict";
+    import_node_module5 = require("node:module");
+    import_node_path7 = require("node:path");
+    init_run_git();
+    init_duration();
+    import_meta5 = {};
+    load2 = (name) => typeof require === "function" ? require(name) : (0, import_node_module5.createRequire)(import_meta5.url)(name);
+    LOCAL_REPO_ENV = [
+      "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+      "GIT_CONFIG",
+      "GIT_CONFIG_PARAMETERS",
+      "GIT_CONFIG_COUNT",
+      "GIT_OBJECT_DIRECTORY",
+      "GIT_DIR",
+      "GIT_WORK_TREE",
+      "GIT_IMPLICIT_WORK_TREE",
+      "GIT_GRAFT_FILE",
+      "GIT_INDEX_FILE",
+      "GIT_NO_REPLACE_OBJECTS",
+      "GIT_REPLACE_REF_BASE",
+      "GIT_PREFIX",
+      "GIT_SHALLOW_FILE",
+      "GIT_COMMON_DIR",
+      "GIT_NAMESPACE",
+      "GIT_QUARANTINE_PATH"
+    ];
+    ZERO_ID = "0".repeat(40);
+    SessionFailure = class extends Error {
+    };
+    FLUSH = Buffer.from("0000", "latin1");
+    PktReader = class {
+      buffered = Buffer.alloc(0);
+      ended;
+      wake;
+      push(chunk) {
+        this.buffered = Buffer.concat([this.buffered, chunk]);
+        this.wake?.();
+      }
+      end(why) {
+        this.ended ??= why;
+        this.wake?.();
+      }
+      /** The next line without its newline, or null for a flush. */
+      async line() {
+        for (; ; ) {
+          if (this.buffered.length >= 4) {
+            const size = Number.parseInt(this.buffered.subarray(0, 4).toString("latin1"), 16);
+            if (!Number.isInteger(size) || size > 0 && size < 4) throw new SessionFailure("the server sent something that is not a git protocol line");
+            if (size === 0) {
+              this.buffered = this.buffered.subarray(4);
+              return null;
+            }
+            if (this.buffered.length >= size) {
+              const text = this.buffered.subarray(4, size).toString("utf8").replace(/\n$/, "");
+              this.buffered = this.buffered.subarray(size);
+              if (text.startsWith("ERR ")) throw new SessionFailure(text.slice(4));
+              return text;
+            }
+          }
+          if (this.ended !== void 0) throw new SessionFailure(this.ended);
+          await new Promise((wake) => {
+            this.wake = wake;
+          });
+          this.wake = void 0;
+        }
+      }
+    };
+  }
+});
+
 // src/store/git-remote/transport.ts
 function causeOf(error) {
   if (error instanceof GitTimeout) return `no answer within ${String(error.details?.timeout_ms)} ms`;
@@ -4809,15 +5164,29 @@ function envNumber(env, name, fallback) {
 function networkOptions(env) {
   return { timeoutMs: envNumber(env, "PARALLEL_REMOTE_TIMEOUT_MS", 3e4), retries: envNumber(env, "PARALLEL_REMOTE_RETRIES", 3), backoffMs: 250 };
 }
-var import_node_path5, import_promises2, RemoteUnreachable, SAFE_PUSH, Transport;
+function expectedOf(update) {
+  return update.lease !== void 0 ? update.lease : update.was;
+}
+function sendable(updates) {
+  return updates.every((update) => expectedOf(update) !== void 0 && (update.to === null || update.to.length === 40));
+}
+function packFor(objectsDir, updates) {
+  const writes = updates.filter((update) => update.to !== null).map((update) => ({ to: update.to, expected: expectedOf(update) }));
+  return writes.length === 0 ? Buffer.alloc(0) : storePack(objectsDir, writes);
+}
+var import_node_path8, import_promises2, RemoteUnreachable, SAFE_PUSH, Transport;
 var init_transport = __esm({
   "src/store/git-remote/transport.ts"() {
     "use strict";
-    import_node_path5 = require("node:path");
+    import_node_path8 = require("node:path");
     import_promises2 = require("node:timers/promises");
     init_errors();
     init_run_git();
     init_fetch_gate();
+    init_layout();
+    init_cache_refs();
+    init_pack();
+    init_receive_pack();
     RemoteUnreachable = class extends CliError {
       constructor(target, what, cause) {
         super("E_GIT", `the ${what} of git remote ${target.layout.remote} (${target.url}) failed: ${cause}`, { remote: target.layout.remote, url: target.url });
@@ -4828,7 +5197,10 @@ var init_transport = __esm({
     Transport = class {
       target;
       options;
-      stats = { fetches: 0, pushes: 0, rejected: 0 };
+      stats = { fetches: 0, pushes: 0, direct: 0, rejected: 0 };
+      direct;
+      /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
+      filesBackend = false;
       constructor(target, options) {
         this.target = target;
         this.options = options;
@@ -4839,7 +5211,7 @@ var init_transport = __esm({
        */
       async fetch(extra = []) {
         if (extra.length > 0) return this.fetchNow(extra);
-        const name = (0, import_node_path5.join)(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
+        const name = (0, import_node_path8.join)(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
         return gatedFetch({ lock: `${name}.lock`, stamp: `${name}.stamp` }, () => this.fetchNow([]));
       }
       async fetchNow(extra) {
@@ -4870,6 +5242,99 @@ var init_transport = __esm({
        */
       async push(updates, options) {
         if (updates.length === 0) return /* @__PURE__ */ new Map();
+        const direct = await this.pushDirect(updates, options);
+        return direct ?? this.pushWithGit(updates, options);
+      }
+      /** The push URL when it can be spoken to directly (see receive-pack.ts), read from git's config once. */
+      async endpoint() {
+        this.direct ??= (async () => {
+          const { remote } = this.target.layout;
+          const out = (await runGitAsync(["config", "-z", "--get-regexp", `^(remote\\.${remote.replace(/\./g, "\\.")}\\.(pushurl|receivepack)|url\\..*|extensions\\.(objectformat|refstorage)|core\\.logallrefupdates)$`], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
+          const config2 = out.split("\0").filter((entry) => entry !== "").map((entry) => entry.includes("\n") ? [entry.slice(0, entry.indexOf("\n")), entry.slice(entry.indexOf("\n") + 1)] : [entry, ""]);
+          if (config2.some(([key, value]) => key.startsWith("url.") || key.endsWith(".receivepack") || key === "extensions.objectformat" && value !== "sha1")) return void 0;
+          this.filesBackend = !config2.some(([key, value]) => key === "extensions.refstorage" && value !== "files" || key === "core.logallrefupdates" && value === "always");
+          const pushUrl = config2.find(([key]) => key.endsWith(".pushurl"))?.[1] ?? this.target.url;
+          return directEndpoint(pushUrl, this.target.repoRoot);
+        })();
+        return this.direct;
+      }
+      /** The push spoken to receive-pack, or undefined when git push must do it (see pack.ts). */
+      async pushDirect(updates, options) {
+        if (!sendable(updates) || !packFor(this.objectsDir(), updates)) return void 0;
+        return (await this.pushLive(() => ({ updates, atomic: options.atomic })))?.outcomes;
+      }
+      /**
+       * A push whose updates are decided from the server's advertisement, inside the connection: the
+       * writer sees every ref's value at that moment, so it does not propose what would be refused.
+       * Undefined when the remote cannot be spoken to directly, or these updates need git push (see
+       * pack.ts); `outcomes` is undefined when `plan` proposed nothing.
+       */
+      async pushLive(plan) {
+        const endpoint = await this.endpoint();
+        if (!endpoint) return void 0;
+        let planned;
+        let unsendable = false;
+        const outcomes = /* @__PURE__ */ new Map();
+        this.stats.pushes++;
+        this.stats.direct++;
+        let session;
+        try {
+          session = await receivePack(endpoint, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs }, (advertised) => {
+            const none = { commands: [], capabilities: [], pack: void 0 };
+            planned = plan(advertised.refs);
+            if (!planned || planned.updates.length === 0) return none;
+            const { updates: updates2, atomic } = planned;
+            const pack = sendable(updates2) ? packFor(this.objectsDir(), updates2) : void 0;
+            const wanted = ["report-status", ...atomic ? ["atomic"] : [], ...updates2.some((update) => update.to === null) ? ["delete-refs"] : []];
+            const format = [...advertised.capabilities].find((cap) => cap.startsWith("object-format="));
+            if (!pack || wanted.some((cap) => !advertised.capabilities.has(cap)) || format !== void 0 && format !== "object-format=sha1") {
+              unsendable = true;
+              return none;
+            }
+            const commands = [];
+            for (const update of updates2) {
+              const now = advertised.refs.get(update.ref) ?? null;
+              if (now === update.to) outcomes.set(update.ref, { outcome: "uptodate", reason: "[up to date]" });
+              else if (now !== expectedOf(update)) outcomes.set(update.ref, { outcome: "rejected", reason: "[rejected] (stale info)" });
+              else commands.push({ ref: update.ref, old: now, new: update.to });
+            }
+            if (atomic && [...outcomes.values()].some((value) => value.outcome === "rejected")) {
+              for (const command26 of commands) outcomes.set(command26.ref, { outcome: "rejected", reason: "[rejected] (atomic push failed)" });
+              return none;
+            }
+            const quiet = advertised.capabilities.has("quiet") ? ["quiet"] : [];
+            return { commands, capabilities: [...wanted, ...quiet, "agent=parallel-agents"], pack: pack.length > 0 ? pack : void 0 };
+          });
+        } catch (error) {
+          if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, "push", error.message);
+          throw error;
+        }
+        if (unsendable) return void 0;
+        if (!planned || planned.updates.length === 0) return { advertised: session.advertised.refs, outcomes: void 0 };
+        const { updates } = planned;
+        if (session.report) {
+          const { report } = session;
+          for (const [ref, reason] of report.refs) {
+            if (report.unpack !== "ok" || reason?.includes("missing necessary objects")) return void 0;
+            outcomes.set(ref, reason === void 0 ? { outcome: "ok", reason: "[new]" } : { outcome: "rejected", reason: `[remote rejected] (${/atomic/.test(reason) ? "atomic push failed" : reason})` });
+          }
+        }
+        for (const value of outcomes.values()) if (value.outcome === "rejected") this.stats.rejected++;
+        if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, "push", "the answer did not name every ref");
+        await this.moveCache(updates.filter((update) => outcomes.get(update.ref).outcome !== "rejected"));
+        return { advertised: session.advertised.refs, outcomes };
+      }
+      objectsDir() {
+        return (0, import_node_path8.join)(this.target.gitCommonDir, "objects");
+      }
+      /** What a git push does for the fetch refspec: this clone's cache refs follow the store refs that landed. */
+      async moveCache(landed) {
+        const { layout } = this.target;
+        const updates = landed.filter((update) => update.ref.startsWith(STORE_NAMESPACE)).map((update) => ({ ref: layout.cacheRef(update.ref.slice(STORE_NAMESPACE.length)), to: update.to }));
+        if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, this.filesBackend);
+      }
+      /** The push by git: any transport, any objects. */
+      async pushWithGit(updates, options) {
         const { layout } = this.target;
         const args = ["-c", `remote.${layout.remote}.fetch=${layout.fetchRefspec()}`, "push", ...SAFE_PUSH, ...options.atomic ? ["--atomic"] : []];
         for (const update of updates) if (update.lease !== void 0) args.push(`--force-with-lease=${update.ref}:${update.lease ?? ""}`);
@@ -5043,62 +5508,103 @@ var init_holder_steps = __esm({
   }
 });
 
-// src/store/git-remote/layout.ts
-function validateRemoteName(remote) {
-  if (!REMOTE_NAME_PATTERN.test(remote) || remote.endsWith(".lock") || remote.includes("..")) {
-    throw new CliError("E_USAGE", `--store "git:${remote}" does not name a git remote; use git:<remote> with the name of a configured remote, e.g. git:origin`);
+// src/store/git-remote/live-claim.ts
+async function liveClaim(store, request, attempt) {
+  const { claim: claim2, token, tried } = attempt;
+  const stats = store.transport.stats;
+  const kept = views.get(store);
+  let current = kept === void 0 || kept.pushes !== stats.pushes;
+  let snapshot2 = current ? await store.snapshot() : kept.snapshot;
+  let fresh = false;
+  const keep = () => {
+    views.set(store, { snapshot: snapshot2, pushes: stats.pushes });
+  };
+  const built = /* @__PURE__ */ new Map();
+  const { retries, backoffMs } = store.transport.options;
+  let unanswered = 0;
+  for (let round2 = 0; round2 < ROUNDS; round2++) {
+    if (!snapshot2.meta && !fresh) {
+      snapshot2 = await store.fresh();
+      fresh = true;
+      continue;
+    }
+    store.requireStore(snapshot2);
+    await store.readFiles(snapshot2, openTrees(snapshot2));
+    const candidates = claimable(snapshot2, store.files, request);
+    const refOf = (id) => store.layout.remoteRef(store.layout.taskName(id));
+    let landed;
+    let pickedId;
+    let answer;
+    try {
+      answer = await store.transport.pushLive((advertised) => {
+        for (const [id, mine] of built) if (advertised.get(refOf(id)) === mine.commit) landed = mine.result();
+        if (landed) return void 0;
+        const live = candidates.filter((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit);
+        const pick2 = pickCandidate(live, /* @__PURE__ */ new Set());
+        if (!pick2) return void 0;
+        const file = store.files.get(pick2.tree);
+        if (!file || "problem" in file) return void 0;
+        const next = store.writer().build({ from: pick2, state: "claimed", event: "claim", subject: `claim ${pick2.id} by ${request.agent} (attempt ${file.frontmatter.attempts + 1} of ${file.frontmatter.max_attempts})`, claim: claim2 }, file);
+        tried.set(pick2.id, pick2.commit);
+        pickedId = pick2.id;
+        built.set(pick2.id, { commit: next.commit, result: () => ({ task: store.builtTask(pick2, next), token }) });
+        return { updates: [{ ref: refOf(pick2.id), to: next.commit, was: pick2.commit }], atomic: true };
+      });
+    } catch (error) {
+      if (!(error instanceof RemoteUnreachable)) throw error;
+      if (++unanswered > retries) {
+        throw new CliError("E_GIT", `${error.message}; tried ${retries + 1} times: the claim by ${request.agent} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, error.details);
+      }
+      await backoff(unanswered - 1, backoffMs);
+      continue;
+    }
+    if (!answer) return void 0;
+    if (landed) {
+      keep();
+      return landed;
+    }
+    if (answer.outcomes && pickedId !== void 0) {
+      if (answer.outcomes.get(refOf(pickedId)).outcome === "rejected") continue;
+      keep();
+      return built.get(pickedId).result();
+    }
+    if (fresh && candidates.length === 0) throw nothingClaimable(claimSnapshot(snapshot2, store.files, store.description), request);
+    if (!current) {
+      snapshot2 = await store.snapshot();
+      current = true;
+      continue;
+    }
+    snapshot2 = await store.fresh();
+    fresh = true;
   }
-  return remote;
+  throw new CliError("E_REFUSED", `claim by ${request.agent}: the remote ${store.layout.remote} kept changing under it (${ROUNDS} tries); nothing was changed; retry`);
 }
-var STORE_NAMESPACE, META, TASKS, VERIFY_LOCK, REMOTE_NAME_PATTERN, RefLayout;
-var init_layout = __esm({
-  "src/store/git-remote/layout.ts"() {
+var ROUNDS, views;
+var init_live_claim = __esm({
+  "src/store/git-remote/live-claim.ts"() {
     "use strict";
     init_errors();
-    STORE_NAMESPACE = "refs/parallel/store/";
-    META = "meta";
-    TASKS = "tasks/";
-    VERIFY_LOCK = "locks/verify";
-    REMOTE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-    RefLayout = class {
-      remote;
-      /** Where this clone keeps the values it last saw. */
-      cachePrefix;
-      constructor(remote) {
-        this.remote = validateRemoteName(remote);
-        this.cachePrefix = `refs/parallel/cache/${remote}/`;
-      }
-      /** The remote ref of a name relative to the namespace (meta, tasks/<id>, locks/verify). */
-      remoteRef(name) {
-        return `${STORE_NAMESPACE}${name}`;
-      }
-      cacheRef(name) {
-        return `${this.cachePrefix}${name}`;
-      }
-      taskName(id) {
-        return `${TASKS}${id}`;
-      }
-      /** The one refspec a fetch uses: the whole namespace, pruned, into this clone's cache. */
-      fetchRefspec() {
-        return `+${STORE_NAMESPACE}*:${this.cachePrefix}*`;
-      }
-    };
+    init_claimability();
+    init_claim_choice();
+    init_transport();
+    ROUNDS = 24;
+    views = /* @__PURE__ */ new WeakMap();
   }
 });
 
 // src/store/git-remote/objects.ts
-var import_node_module4, import_node_fs6, import_node_path6, import_meta4, load, zlib, crypto2, IDENT, ObjectWriter;
+var import_node_module6, import_node_fs8, import_node_path9, import_meta6, load3, zlib, crypto2, IDENT, ObjectWriter;
 var init_objects = __esm({
   "src/store/git-remote/objects.ts"() {
     "use strict";
-    import_node_module4 = require("node:module");
-    import_node_fs6 = require("node:fs");
-    import_node_path6 = require("node:path");
+    import_node_module6 = require("node:module");
+    import_node_fs8 = require("node:fs");
+    import_node_path9 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_atomic_write();
-    import_meta4 = {};
-    load = (name) => typeof require === "function" ? require(name) : (0, import_node_module4.createRequire)(import_meta4.url)(name);
+    import_meta6 = {};
+    load3 = (name) => typeof require === "function" ? require(name) : (0, import_node_module6.createRequire)(import_meta6.url)(name);
     IDENT = "parallel-agents <parallel-agents@localhost>";
     ObjectWriter = class {
       format;
@@ -5109,19 +5615,19 @@ var init_objects = __esm({
       }
       /** Writes one object (if absent) and returns its id. */
       write(type, body) {
-        crypto2 ??= load("node:crypto");
-        zlib ??= load("node:zlib");
+        crypto2 ??= load3("node:crypto");
+        zlib ??= load3("node:zlib");
         const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
         const id = crypto2.createHash(this.format).update(data).digest("hex");
-        const dir = (0, import_node_path6.join)(this.objectsDir, id.slice(0, 2));
-        const path = (0, import_node_path6.join)(dir, id.slice(2));
-        if ((0, import_node_fs6.existsSync)(path)) return id;
+        const dir = (0, import_node_path9.join)(this.objectsDir, id.slice(0, 2));
+        const path = (0, import_node_path9.join)(dir, id.slice(2));
+        if ((0, import_node_fs8.existsSync)(path)) return id;
         try {
-          (0, import_node_fs6.mkdirSync)(dir, { recursive: true });
+          (0, import_node_fs8.mkdirSync)(dir, { recursive: true });
         } catch (error) {
           throw writeFailure(error, path);
         }
-        const tmp = (0, import_node_path6.join)(dir, tempName(path));
+        const tmp = (0, import_node_path9.join)(dir, tempName(path));
         createFileWhole(NODE_FS, tmp, zlib.deflateSync(data), { fsync: true });
         try {
           NODE_FS.renameSync(tmp, path);
@@ -5156,11 +5662,11 @@ ${message}`, "utf8"));
 });
 
 // src/store/git-remote/observations.ts
-var import_node_fs7, Observations;
+var import_node_fs9, Observations;
 var init_observations = __esm({
   "src/store/git-remote/observations.ts"() {
     "use strict";
-    import_node_fs7 = require("node:fs");
+    import_node_fs9 = require("node:fs");
     init_atomic_write();
     Observations = class {
       path;
@@ -5172,7 +5678,7 @@ var init_observations = __esm({
       read() {
         const boot = this.clock.bootId();
         try {
-          const parsed = JSON.parse((0, import_node_fs7.readFileSync)(this.path, "utf8"));
+          const parsed = JSON.parse((0, import_node_fs9.readFileSync)(this.path, "utf8"));
           if (parsed && parsed.boot === boot && typeof parsed.seen === "object" && parsed.seen !== null) return parsed;
         } catch {
         }
@@ -5574,12 +6080,12 @@ var init_verify_remote = __esm({
 });
 
 // src/store/git-remote/git-remote-store.ts
-var import_node_fs8, import_node_path7, GitRemoteStore;
+var import_node_fs10, import_node_path10, GitRemoteStore;
 var init_git_remote_store = __esm({
   "src/store/git-remote/git-remote-store.ts"() {
     "use strict";
-    import_node_fs8 = require("node:fs");
-    import_node_path7 = require("node:path");
+    import_node_fs10 = require("node:fs");
+    import_node_path10 = require("node:path");
     init_errors();
     init_atomic_write();
     init_git_exclude();
@@ -5597,6 +6103,7 @@ var init_git_remote_store = __esm({
     init_complete_change();
     init_holder_steps();
     init_layout();
+    init_live_claim();
     init_listing();
     init_objects();
     init_observations();
@@ -5634,7 +6141,7 @@ var init_git_remote_store = __esm({
         this.localDir = options.localDir;
         this.clock = options.clock ?? SYSTEM_CLOCK;
         this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, networkOptions(options.env ?? process.env));
-        this.notes = new Observations((0, import_node_path7.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
+        this.notes = new Observations((0, import_node_path10.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
         this.cas = new CasRunner(this.transport, () => this.snapshot());
         this.shared = new VerifyRemote(this);
       }
@@ -5653,7 +6160,7 @@ var init_git_remote_store = __esm({
         if (!this.transitions) {
           const format = gitOutput(["rev-parse", "--show-object-format"], { cwd: this.repoRoot });
           if (format !== "sha1" && format !== "sha256") throw new CliError("E_GIT", `${this.repoRoot} uses object format "${format}", which the git-remote store cannot write`);
-          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path7.join)(this.gitCommonDir, "objects"), format), this.clock);
+          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path10.join)(this.gitCommonDir, "objects"), format), this.clock);
         }
         return this.transitions;
       }
@@ -5686,7 +6193,7 @@ var init_git_remote_store = __esm({
       }
       prepareLocalDir() {
         try {
-          (0, import_node_fs8.mkdirSync)(this.localDir, { recursive: true });
+          (0, import_node_fs10.mkdirSync)(this.localDir, { recursive: true });
         } catch (error) {
           throw writeFailure(error, this.localDir);
         }
@@ -5737,6 +6244,8 @@ var init_git_remote_store = __esm({
         const token = newHolderToken();
         const claim2 = this.writer().newClaim(request.agent, proofOf(token), request.holder, leaseMsOf(request.leaseMs));
         const tried = /* @__PURE__ */ new Map();
+        const live = await liveClaim(this, request, { claim: claim2, token, tried });
+        if (live) return live;
         return this.cas.run({ what: `claim by ${request.agent}` }, (context) => claimStep(this, request, { claim: claim2, token, tried }, context));
       }
       holder(request, event, change) {
@@ -5833,11 +6342,11 @@ var init_names = __esm({
 });
 
 // src/store/local/claiming.ts
-var import_node_path8, CLAIMABLE, Claimer;
+var import_node_path11, CLAIMABLE, Claimer;
 var init_claiming = __esm({
   "src/store/local/claiming.ts"() {
     "use strict";
-    import_node_path8 = require("node:path");
+    import_node_path11 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_holder_proof();
@@ -5880,7 +6389,7 @@ var init_claiming = __esm({
         const cached2 = this.meta.get(candidate2.id);
         if (cached2) return cached2;
         try {
-          const parsed = this.folder.read((0, import_node_path8.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id)));
+          const parsed = this.folder.read((0, import_node_path11.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id)));
           if (parsed.frontmatter.id !== candidate2.id) return void 0;
           const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
           this.meta.set(candidate2.id, meta2);
@@ -5926,7 +6435,7 @@ var init_claiming = __esm({
             gone.add(candidate2);
             const token = newHolderToken();
             const lease = formatLease(Date.now(), proofOf(token), request.holder);
-            const origin = (0, import_node_path8.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id));
+            const origin = (0, import_node_path11.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id));
             const claimPath = this.folder.claimPath(candidate2.id, request.agent, lease);
             try {
               fs.renameSync(origin, claimPath);
@@ -5971,7 +6480,7 @@ var init_claiming = __esm({
       /** A copy of the id in another state folder (made by hand since the listing): never hold it. */
       filedElsewhere(id, origin) {
         const { fs } = this.folder;
-        return ["available", "failed", "completed", "blocked"].some((state) => state !== origin && fs.existsSync((0, import_node_path8.join)(this.folder.stateDir(state), taskFileName(id))));
+        return ["available", "failed", "completed", "blocked"].some((state) => state !== origin && fs.existsSync((0, import_node_path11.join)(this.folder.stateDir(state), taskFileName(id))));
       }
       /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
       giveBack(claimPath, origin) {
@@ -6047,11 +6556,11 @@ var init_holding = __esm({
 });
 
 // src/store/local/folder.ts
-var import_node_path9, StoreFolder;
+var import_node_path12, StoreFolder;
 var init_folder = __esm({
   "src/store/local/folder.ts"() {
     "use strict";
-    import_node_path9 = require("node:path");
+    import_node_path12 = require("node:path");
     init_errors();
     init_fs_port();
     init_path_inside();
@@ -6066,7 +6575,7 @@ var init_folder = __esm({
         this.fs = fs;
       }
       stateDir(state) {
-        return (0, import_node_path9.join)(this.dir, state);
+        return (0, import_node_path12.join)(this.dir, state);
       }
       names(state) {
         try {
@@ -6098,9 +6607,9 @@ var init_folder = __esm({
       locationOf(state, name) {
         if (state === "claimed") {
           const claim2 = parseClaimFileName(name);
-          return claim2 ? { state, path: (0, import_node_path9.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
+          return claim2 ? { state, path: (0, import_node_path12.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
         }
-        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path9.join)(this.stateDir(state), name), name };
+        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path12.join)(this.stateDir(state), name), name };
       }
       /** Every place a task id is filed, by name only (no parsing): more than one is a problem. */
       locate(id) {
@@ -6112,14 +6621,14 @@ var init_folder = __esm({
               const where2 = this.locationOf("claimed", entry.name);
               if (where2?.claim?.id === id) found.push(where2);
             }
-          } else if (this.fs.existsSync((0, import_node_path9.join)(this.stateDir(state), taskFileName(id)))) {
-            found.push({ state, path: (0, import_node_path9.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
+          } else if (this.fs.existsSync((0, import_node_path12.join)(this.stateDir(state), taskFileName(id)))) {
+            found.push({ state, path: (0, import_node_path12.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
           }
         }
         return found;
       }
       claimPath(id, agent, lease) {
-        return (0, import_node_path9.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
+        return (0, import_node_path12.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
       }
       /** Why an entry cannot be a task file (a symlink, a folder), or undefined for a regular file. */
       entryProblem(entry, path) {
@@ -6145,7 +6654,7 @@ var init_folder = __esm({
           for (const entry of this.names(state)) {
             if (entry.name.startsWith(".")) continue;
             const where2 = this.locationOf(state, entry.name);
-            const path = (0, import_node_path9.join)(this.stateDir(state), entry.name);
+            const path = (0, import_node_path12.join)(this.stateDir(state), entry.name);
             if (!where2) {
               if (entry.name.endsWith(".md")) {
                 problems.push({ file: path, message: state === "claimed" ? `${path}: not a claim file name (<id>~<agent>~<lease>.md); move it back to available/` : `${path}: not a task file name (<id>.md with a valid id); rename it` });
@@ -6363,8 +6872,8 @@ function addTasks2(folder, inputs, journal) {
   const added = [];
   for (const { id, frontmatter, body } of normalizeTaskInputs(inputs, existing, folder.dir)) {
     const text = serializeTask(frontmatter, body);
-    const path = (0, import_node_path10.join)(folder.stateDir("available"), taskFileName(id));
-    const tmp = (0, import_node_path10.join)(folder.stateDir("available"), tempName(path));
+    const path = (0, import_node_path13.join)(folder.stateDir("available"), taskFileName(id));
+    const tmp = (0, import_node_path13.join)(folder.stateDir("available"), tempName(path));
     createFileWhole(fs, tmp, text, { fsync: true });
     const ours = fs.statSync(tmp).ino;
     try {
@@ -6407,7 +6916,7 @@ function refuseSecondCopy(folder, id, path, ours) {
   for (const state of TASK_STATES) {
     for (const entry of folder.names(state)) {
       const move = parseMoveFileName(entry.name);
-      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path10.join)(folder.stateDir(state), entry.name)));
+      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path13.join)(folder.stateDir(state), entry.name)));
     }
   }
   const inodes = [...copies.values()].filter((ino) => ino !== void 0);
@@ -6421,11 +6930,11 @@ function refuseSecondCopy(folder, id, path, ours) {
   }
   throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir} (added by another process meanwhile); choose another id`);
 }
-var import_node_path10;
+var import_node_path13;
 var init_adding = __esm({
   "src/store/local/adding.ts"() {
     "use strict";
-    import_node_path10 = require("node:path");
+    import_node_path13 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -6444,9 +6953,9 @@ function moveTask(folder, spec) {
   const { fs } = folder;
   const toDir = folder.stateDir(spec.to);
   const writer = writerTag();
-  const pending = (0, import_node_path11.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
-  const moving = (0, import_node_path11.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
-  const dest = (0, import_node_path11.join)(toDir, taskFileName(spec.id));
+  const pending = (0, import_node_path14.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
+  const moving = (0, import_node_path14.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
+  const dest = (0, import_node_path14.join)(toDir, taskFileName(spec.id));
   createFileWhole(fs, pending, spec.content, { fsync: true });
   const dropPending = () => {
     try {
@@ -6523,12 +7032,12 @@ function repairMoves(folder, onRepaired = () => {
     const pendingKeys = new Set(moves.filter(({ move }) => move.kind === "pending").map(({ move }) => key(move)));
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
     for (const { name, move } of moves) {
-      const path = (0, import_node_path11.join)(dir, name);
+      const path = (0, import_node_path14.join)(dir, name);
       if (!writerGone(folder, path, parseWriterTag(move.writer))) continue;
       if (move.kind === "moving") {
         if (pendingKeys.has(key(move))) {
-          const pending = (0, import_node_path11.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
-          const dest = (0, import_node_path11.join)(dir, taskFileName(move.id));
+          const pending = (0, import_node_path14.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
+          const dest = (0, import_node_path14.join)(dir, taskFileName(move.id));
           if (fs.existsSync(dest)) {
             if (fs.existsSync(pending)) {
               repaired.push(`${state}/${move.id}: an interrupted move cannot finish: ${duplicateError(dest, move.id).message}`);
@@ -6547,15 +7056,15 @@ function repairMoves(folder, onRepaired = () => {
       }
     }
     for (const name of hidden) {
-      if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path11.join)(dir, name), parseTempName(name))) continue;
-      ignoreGone((0, import_node_path11.join)(dir, name), () => fs.unlinkSync((0, import_node_path11.join)(dir, name)));
+      if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path14.join)(dir, name), parseTempName(name))) continue;
+      ignoreGone((0, import_node_path14.join)(dir, name), () => fs.unlinkSync((0, import_node_path14.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
-    if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path11.join)(top, name), parseTempName(name))) continue;
-    ignoreGone((0, import_node_path11.join)(top, name), () => fs.unlinkSync((0, import_node_path11.join)(top, name)));
+    if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path14.join)(top, name), parseTempName(name))) continue;
+    ignoreGone((0, import_node_path14.join)(top, name), () => fs.unlinkSync((0, import_node_path14.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;
@@ -6568,11 +7077,11 @@ function safeNames(folder, dir) {
     throw error;
   }
 }
-var import_node_path11, MoveLost;
+var import_node_path14, MoveLost;
 var init_transition = __esm({
   "src/store/local/transition.ts"() {
     "use strict";
-    import_node_path11 = require("node:path");
+    import_node_path14 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -6590,11 +7099,11 @@ var init_transition = __esm({
 });
 
 // src/store/local/local-store.ts
-var import_node_path12, LocalStore;
+var import_node_path15, LocalStore;
 var init_local_store = __esm({
   "src/store/local/local-store.ts"() {
     "use strict";
-    import_node_path12 = require("node:path");
+    import_node_path15 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -6634,7 +7143,7 @@ var init_local_store = __esm({
         this.claimer = new Claimer(this.folder);
       }
       get eventsPath() {
-        return (0, import_node_path12.join)(this.dir, "events.jsonl");
+        return (0, import_node_path15.join)(this.dir, "events.jsonl");
       }
       present() {
         return this.fs.existsSync(this.folder.stateDir("available"));
@@ -6763,7 +7272,7 @@ var init_local_store = __esm({
       async reopen(request) {
         validateTaskId(request.task);
         this.requireStore();
-        const source = (0, import_node_path12.join)(this.folder.stateDir("completed"), taskFileName(request.task));
+        const source = (0, import_node_path15.join)(this.folder.stateDir("completed"), taskFileName(request.task));
         const where2 = { state: "completed", path: source, name: taskFileName(request.task) };
         let parsed;
         try {
@@ -6807,19 +7316,19 @@ function locateStore(options) {
   const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
   if (override) {
     return {
-      dir: (0, import_node_path13.isAbsolute)(override) ? override : (0, import_node_path13.resolve)(options.cwd, override),
+      dir: (0, import_node_path16.isAbsolute)(override) ? override : (0, import_node_path16.resolve)(options.cwd, override),
       repoRoot: repo?.repoRoot,
       gitCommonDir: repo?.gitCommonDir
     };
   }
   const root = repo?.repoRoot ?? options.cwd;
-  return { dir: (0, import_node_path13.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+  return { dir: (0, import_node_path16.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_path13, STORE_DIR_NAME;
+var import_node_path16, STORE_DIR_NAME;
 var init_location = __esm({
   "src/store/location.ts"() {
     "use strict";
-    import_node_path13 = require("node:path");
+    import_node_path16 = require("node:path");
     init_locate();
     STORE_DIR_NAME = "_tasks";
   }
@@ -6948,15 +7457,15 @@ var init_task_view = __esm({
 
 // src/hooks/identity-marker.ts
 function identityKey(gitCommonDir, create) {
-  const path = (0, import_node_path14.join)(gitCommonDir, KEY_FILE);
+  const path = (0, import_node_path17.join)(gitCommonDir, KEY_FILE);
   try {
-    return (0, import_node_fs9.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs11.readFileSync)(path, "utf8").trim();
   } catch {
     if (!create) return void 0;
   }
-  const tmp = (0, import_node_path14.join)(gitCommonDir, "parallel-agents", tempName(path));
+  const tmp = (0, import_node_path17.join)(gitCommonDir, "parallel-agents", tempName(path));
   try {
-    NODE_FS.mkdirSync((0, import_node_path14.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    NODE_FS.mkdirSync((0, import_node_path17.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
     createFileWhole(NODE_FS, tmp, `${randomSecret()}
 `, { mode: 384 });
     NODE_FS.linkSync(tmp, path);
@@ -6968,7 +7477,7 @@ function identityKey(gitCommonDir, create) {
     }
   }
   try {
-    return (0, import_node_fs9.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs11.readFileSync)(path, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -6985,7 +7494,7 @@ function markerLine(key, agentId, hostPid, agentType) {
 }
 function cmdline(pid) {
   try {
-    return (0, import_node_fs9.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
+    return (0, import_node_fs11.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
   } catch {
     return void 0;
   }
@@ -7004,18 +7513,18 @@ function checkCaller(gitCommonDir) {
   }
   return { kind: "none" };
 }
-var import_node_fs9, import_node_path14, MARKER_PREFIX, KEY_FILE, MARKER;
+var import_node_fs11, import_node_path17, MARKER_PREFIX, KEY_FILE, MARKER;
 var init_identity_marker = __esm({
   "src/hooks/identity-marker.ts"() {
     "use strict";
-    import_node_fs9 = require("node:fs");
-    import_node_path14 = require("node:path");
+    import_node_fs11 = require("node:fs");
+    import_node_path17 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_liveness();
     init_holder_proof();
     MARKER_PREFIX = "# parallel-agents-identity ";
-    KEY_FILE = (0, import_node_path14.join)("parallel-agents", "identity.key");
+    KEY_FILE = (0, import_node_path17.join)("parallel-agents", "identity.key");
     MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32}) ([A-Za-z0-9_.:-]{1,128})/;
   }
 });
@@ -7025,13 +7534,13 @@ function sessionOf(record) {
   return { pid: record.hostPid, start: record.hostStart, host: hostId() };
 }
 function recordPath(localDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path15.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path18.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
 }
 function readSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
   if (!path) return void 0;
   try {
-    const data = JSON.parse((0, import_node_fs10.readFileSync)(path, "utf8"));
+    const data = JSON.parse((0, import_node_fs12.readFileSync)(path, "utf8"));
     return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
   } catch {
     return void 0;
@@ -7046,14 +7555,14 @@ function forgetSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
   if (!path) return;
   try {
-    (0, import_node_fs10.unlinkSync)(path);
+    (0, import_node_fs12.unlinkSync)(path);
   } catch {
   }
 }
 function allSubagents(localDir) {
   let names;
   try {
-    names = (0, import_node_fs10.readdirSync)((0, import_node_path15.join)(localDir, SUBAGENTS_DIR));
+    names = (0, import_node_fs12.readdirSync)((0, import_node_path18.join)(localDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
@@ -7065,12 +7574,12 @@ function allSubagents(localDir) {
   }
   return records;
 }
-var import_node_fs10, import_node_path15, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var import_node_fs12, import_node_path18, SUBAGENTS_DIR, AGENT_ID_PATTERN;
 var init_subagent_registry = __esm({
   "src/hooks/subagent-registry.ts"() {
     "use strict";
-    import_node_fs10 = require("node:fs");
-    import_node_path15 = require("node:path");
+    import_node_fs12 = require("node:fs");
+    import_node_path18 = require("node:path");
     init_atomic_write();
     init_liveness();
     SUBAGENTS_DIR = "subagents";
@@ -7178,12 +7687,12 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs11, import_node_path16, command2;
+var import_node_fs13, import_node_path19, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
-    import_node_path16 = require("node:path");
+    import_node_fs13 = require("node:fs");
+    import_node_path19 = require("node:path");
     init_errors();
     init_command();
     init_args();
@@ -7214,7 +7723,7 @@ var init_add = __esm({
         let body = bodyText ?? "";
         if (bodyFile !== void 0) {
           try {
-            body = (0, import_node_fs11.readFileSync)((0, import_node_path16.resolve)(ctx.cwd, bodyFile), "utf8");
+            body = (0, import_node_fs13.readFileSync)((0, import_node_path19.resolve)(ctx.cwd, bodyFile), "utf8");
           } catch (error) {
             throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
           }
@@ -7662,7 +8171,7 @@ function openRepoContext(options) {
     throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
   }
   const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
-  const worktreesDir = (0, import_node_path17.isAbsolute)(configured) ? configured : (0, import_node_path17.resolve)(location.repoRoot, configured);
+  const worktreesDir = (0, import_node_path20.isAbsolute)(configured) ? configured : (0, import_node_path20.resolve)(location.repoRoot, configured);
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
@@ -7686,33 +8195,33 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_path17, DEFAULT_WORKTREES_DIR;
+var import_node_path20, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
-    import_node_path17 = require("node:path");
+    import_node_path20 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path17.join)(RUNTIME_FOLDER, "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path20.join)(RUNTIME_FOLDER, "worktrees");
   }
 });
 
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
-  return (0, import_node_path18.join)(storeDir, WORKTREE_RECORDS_DIR);
+  return (0, import_node_path21.join)(storeDir, WORKTREE_RECORDS_DIR);
 }
 function recordFile(storeDir, taskId) {
   validateTaskId(taskId);
-  return (0, import_node_path18.join)(recordsDir(storeDir), `${taskId}.json`);
+  return (0, import_node_path21.join)(recordsDir(storeDir), `${taskId}.json`);
 }
 function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
   let text;
   try {
-    text = (0, import_node_fs12.readFileSync)(file, "utf8");
+    text = (0, import_node_fs14.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return void 0;
     throw error;
@@ -7738,7 +8247,7 @@ function writeWorktreeRecord(storeDir, record) {
 }
 function deleteWorktreeRecord(storeDir, taskId) {
   try {
-    (0, import_node_fs12.unlinkSync)(recordFile(storeDir, taskId));
+    (0, import_node_fs14.unlinkSync)(recordFile(storeDir, taskId));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
@@ -7747,7 +8256,7 @@ function listWorktreeRecords(storeDir) {
   const dir = recordsDir(storeDir);
   let names;
   try {
-    names = (0, import_node_fs12.readdirSync)(dir);
+    names = (0, import_node_fs14.readdirSync)(dir);
   } catch (error) {
     if (error.code === "ENOENT") return { records: [], problems: [] };
     throw error;
@@ -7756,21 +8265,21 @@ function listWorktreeRecords(storeDir) {
   const problems = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const file = (0, import_node_path18.join)(dir, name);
+    const file = (0, import_node_path21.join)(dir, name);
     try {
-      records.push(parseRecord2(file, (0, import_node_fs12.readFileSync)(file, "utf8")));
+      records.push(parseRecord2(file, (0, import_node_fs14.readFileSync)(file, "utf8")));
     } catch (error) {
       problems.push({ file, message: error.message });
     }
   }
   return { records, problems };
 }
-var import_node_fs12, import_node_path18, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs14, import_node_path21, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
-    import_node_path18 = require("node:path");
+    import_node_fs14 = require("node:fs");
+    import_node_path21 = require("node:path");
     init_mini();
     init_errors();
     init_atomic_write();
@@ -7778,7 +8287,7 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(refine((path) => (0, import_node_path18.isAbsolute)(path), "must be an absolute path")),
+      path: string2().check(refine((path) => (0, import_node_path21.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
@@ -7851,12 +8360,12 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs13.mkdtempSync)((0, import_node_path19.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path19.join)(scratch, "index") };
+  const scratch = (0, import_node_fs15.mkdtempSync)((0, import_node_path22.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path22.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     const index = gitOutput(["rev-parse", "--path-format=absolute", "--git-path", "index"], { cwd: worktreePath });
-    if ((0, import_node_fs13.existsSync)(index)) (0, import_node_fs13.copyFileSync)(index, env.GIT_INDEX_FILE);
+    if ((0, import_node_fs15.existsSync)(index)) (0, import_node_fs15.copyFileSync)(index, env.GIT_INDEX_FILE);
     else runGit(["read-tree", head], { cwd: worktreePath, env });
     refuseNestedRepositories(untrackedRepositories(worktreePath, runGit(statusArgs({}), { cwd: worktreePath }).stdout));
     runGit(["add", "--all", "--sparse", "--", "."], { cwd: worktreePath, env });
@@ -7864,11 +8373,11 @@ function snapshotWorkingTree(worktreePath, message) {
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
-    (0, import_node_fs13.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs15.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function untrackedRepositories(worktreePath, statusOutput) {
-  return statusOutput.split("\0").filter((entry) => entry.startsWith("?? ") && entry.endsWith("/") && (0, import_node_fs13.existsSync)((0, import_node_path19.join)(worktreePath, entry.slice(3), ".git"))).map((entry) => entry.slice(3, -1));
+  return statusOutput.split("\0").filter((entry) => entry.startsWith("?? ") && entry.endsWith("/") && (0, import_node_fs15.existsSync)((0, import_node_path22.join)(worktreePath, entry.slice(3), ".git"))).map((entry) => entry.slice(3, -1));
 }
 function unbackedGitlinks(worktreePath, rawDiff) {
   const tokens = rawDiff.split("\0");
@@ -7878,7 +8387,7 @@ function unbackedGitlinks(worktreePath, rawDiff) {
     if (dstMode === "160000" && dstSha) links.push({ path: tokens[i + 1], commit: dstSha });
   }
   if (links.length === 0) return [];
-  const declared = (0, import_node_fs13.existsSync)((0, import_node_path19.join)(worktreePath, ".gitmodules")) ? runGit(["config", "--file", ".gitmodules", "--get-regexp", "^submodule\\..*\\.path$"], { cwd: worktreePath, okExitCodes: [1] }).stdout.split("\n").map((line) => line.slice(line.indexOf(" ") + 1)) : [];
+  const declared = (0, import_node_fs15.existsSync)((0, import_node_path22.join)(worktreePath, ".gitmodules")) ? runGit(["config", "--file", ".gitmodules", "--get-regexp", "^submodule\\..*\\.path$"], { cwd: worktreePath, okExitCodes: [1] }).stdout.split("\n").map((line) => line.slice(line.indexOf(" ") + 1)) : [];
   return links.filter((link) => !declared.includes(link.path) && !resolveCommit(link.commit, worktreePath)).map((link) => link.path);
 }
 function nestedRepositoryMessage(folders) {
@@ -7896,13 +8405,13 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs13, import_node_os3, import_node_path19, STAGED_GITLINK_ARGS;
+var import_node_fs15, import_node_os3, import_node_path22, STAGED_GITLINK_ARGS;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     import_node_os3 = require("node:os");
-    import_node_path19 = require("node:path");
+    import_node_path22 = require("node:path");
     init_errors();
     init_run_git();
     STAGED_GITLINK_ARGS = ["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "HEAD"];
@@ -7932,7 +8441,7 @@ async function commitTaskWorktree(context, record, task) {
   if (!record) {
     throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
-  if (!(0, import_node_fs14.existsSync)(record.path)) {
+  if (!(0, import_node_fs16.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
   const { paths: changed, status } = await changedInWorktree(record.path);
@@ -7977,7 +8486,7 @@ function rawPaths(raw) {
 }
 async function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
-  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs14.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
+  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs16.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
   if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
   if (full !== head && !await gitTestAsync(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
@@ -7991,7 +8500,7 @@ async function checkBranchCommit(context, record, task, commit) {
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
   }
-  const links = unbackedGitlinks((0, import_node_fs14.existsSync)(record.path) ? record.path : repoRoot, changed.raw);
+  const links = unbackedGitlinks((0, import_node_fs16.existsSync)(record.path) ? record.path : repoRoot, changed.raw);
   if (links.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} on ${record.branch} records ${nestedRepositoryMessage(links)}; commit the fix on ${record.branch} and complete task ${task.id} again`, { commit: full, nested_repositories: links });
   }
@@ -8012,11 +8521,11 @@ async function checkSharedCheckoutCommit(context, task, commit) {
   }
   return full;
 }
-var import_node_fs14;
+var import_node_fs16;
 var init_evidence = __esm({
   "src/git/evidence.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     init_errors();
     init_run_git();
     init_task_schema();
@@ -8241,8 +8750,8 @@ function oneReadableLine(message, json) {
 }
 function sameDestination() {
   try {
-    const out = (0, import_node_fs15.fstatSync)(1);
-    const err = (0, import_node_fs15.fstatSync)(2);
+    const out = (0, import_node_fs17.fstatSync)(1);
+    const err = (0, import_node_fs17.fstatSync)(2);
     return out.dev === err.dev && out.ino === err.ino;
   } catch {
     return false;
@@ -8261,11 +8770,11 @@ function reportError(error, json, cause) {
 `);
   }
 }
-var import_node_fs15, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var import_node_fs17, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs17 = require("node:fs");
     init_errors();
     init_printable();
     JSON_SCHEMA_VERSION = 1;
@@ -8348,7 +8857,7 @@ async function watch(ctx, store, staleAfterMs) {
     }
     last = key;
     if (snap.done) return snap;
-    await new Promise((resolve11) => setTimeout(resolve11, 1e3));
+    await new Promise((resolve12) => setTimeout(resolve12, 1e3));
   }
 }
 var command9;
@@ -9433,7 +9942,7 @@ function parseJson(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path20.extname)(source).toLowerCase() === ".json" || (0, import_node_path20.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path23.extname)(source).toLowerCase() === ".json" || (0, import_node_path23.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? parseJson(text, source) : parseYaml(text, source, "fix the file and run plan check again");
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -9457,19 +9966,19 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs16.readFileSync)(path, "utf8");
+    text = (0, import_node_fs18.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs16, import_node_path20;
+var import_node_fs18, import_node_path23;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_fs18 = require("node:fs");
+    import_node_path23 = require("node:path");
     init_errors();
     init_task_schema();
     init_yaml();
@@ -9571,11 +10080,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path21, FORMATS, command11;
+var import_node_path24, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path21 = require("node:path");
+    import_node_path24 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -9603,7 +10112,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path21.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path24.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
@@ -9716,11 +10225,11 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path22, command12;
+var import_node_path25, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path22 = require("node:path");
+    import_node_path25 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -9740,7 +10249,7 @@ var init_plan_publish = __esm({
         requireOrchestrator(ctx, "publishing a plan");
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command12.usage}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path22.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path25.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
         const result = await publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -9855,14 +10364,14 @@ function batchPlanDocument(units, options) {
   };
 }
 function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs17.existsSync)(path) && !force) {
+  if ((0, import_node_fs19.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
   const checked = planSchema.safeParse(plan);
   if (!checked.success) {
     throw new CliError("E_INTERNAL", `internal error: the batch plan for ${source} does not pass the plan schema (${describeIssues(checked.error)}); please report it`);
   }
-  const text = (0, import_node_path23.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const text = (0, import_node_path26.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${stringifyYaml(plan)}`;
   try {
@@ -9872,12 +10381,12 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs17, import_node_path23, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
+var import_node_fs19, import_node_path26, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
-    import_node_path23 = require("node:path");
+    import_node_fs19 = require("node:fs");
+    import_node_path26 = require("node:path");
     init_errors();
     init_duration();
     init_yaml();
@@ -9971,18 +10480,18 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path24.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path24.resolve)(cwd); ; dir = (0, import_node_path24.dirname)(dir)) {
-    if ((0, import_node_fs18.existsSync)((0, import_node_path24.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path24.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path27.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path27.resolve)(cwd); ; dir = (0, import_node_path27.dirname)(dir)) {
+    if ((0, import_node_fs20.existsSync)((0, import_node_path27.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path27.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs18, import_node_path24;
+var import_node_fs20, import_node_path27;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
-    import_node_path24 = require("node:path");
+    import_node_fs20 = require("node:fs");
+    import_node_path27 = require("node:path");
     init_locate();
   }
 });
@@ -10347,18 +10856,18 @@ function listedReaddir(root, files) {
     entriesOf(slash < 0 ? "" : file.slice(0, slash)).push(new ListedEntry(file.slice(slash + 1), false));
   }
   const byPath = /* @__PURE__ */ new Map();
-  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path25.sep}${folder.split("/").join(import_node_path25.sep)}`, entries);
+  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path28.sep}${folder.split("/").join(import_node_path28.sep)}`, entries);
   return ((path, _options, callback) => {
     const entries = byPath.get(path);
     if (entries) process.nextTick(callback, null, entries);
     else process.nextTick(callback, Object.assign(new Error(`ENOENT: no such directory in the git listing, scandir '${path}'`), { code: "ENOENT" }));
   });
 }
-var import_node_path25, ListedEntry, REGULAR_MODES;
+var import_node_path28, ListedEntry, REGULAR_MODES;
 var init_git_tree = __esm({
   "src/batch/git-tree.ts"() {
     "use strict";
-    import_node_path25 = require("node:path");
+    import_node_path28 = require("node:path");
     init_run_git();
     ListedEntry = class {
       name;
@@ -10403,42 +10912,42 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs19.readFileSync)(path, "utf8");
+    return (0, import_node_fs21.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
 }
 function gitignoreRules(root, files) {
   return sortPaths(files).flatMap((file) => {
-    const folder = import_node_path26.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path26.join)(root, file)), folder === "." ? "" : folder);
+    const folder = import_node_path29.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path29.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs19.statSync)((0, import_node_path26.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs21.statSync)((0, import_node_path29.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
 }
 function isRegularFile(path) {
   try {
-    return (0, import_node_fs19.lstatSync)(path).isFile();
+    return (0, import_node_fs21.lstatSync)(path).isFile();
   } catch {
     return false;
   }
 }
 function realPathIs(root, realRoot, path) {
   try {
-    return import_node_fs19.realpathSync.native((0, import_node_path26.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path26.join)(realRoot, path));
+    return import_node_fs21.realpathSync.native((0, import_node_path29.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path29.join)(realRoot, path));
   } catch {
     return false;
   }
 }
 function withoutLinkedPaths(fastGlob, root, patterns2, ignore, files) {
-  const realRoot = import_node_fs19.realpathSync.native(root);
+  const realRoot = import_node_fs21.realpathSync.native(root);
   const linkedBases = [];
   const literals = /* @__PURE__ */ new Set();
   for (const task of fastGlob.generateTasks(patterns2, { ignore })) {
@@ -10456,7 +10965,7 @@ async function listBatchFiles(options) {
     const tree = await readGitTree(root);
     const ignore2 = [...ALWAYS_IGNORED, ...options.ignore];
     const found2 = await fastGlob(patterns2, { ...walk, ignore: ignore2, onlyFiles: true, unique: true, fs: { readdir: tree.readdir } });
-    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path26.join)(root, file))));
+    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path29.join)(root, file))));
     return { selected: sortPaths(selected2), tree: tree.paths };
   }
   const ignoreFiles = await fastGlob("**/.gitignore", { ...walk, ignore: [...ALWAYS_IGNORED] });
@@ -10470,12 +10979,12 @@ async function listBatchFiles(options) {
   const selected = withoutLinkedPaths(fastGlob, root, patterns2, ignore, found);
   return { selected: sortPaths(selected), tree: entries.filter((entry) => !entry.endsWith("/")) };
 }
-var import_node_fs19, import_node_path26, ALWAYS_IGNORED;
+var import_node_fs21, import_node_path29, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
-    import_node_path26 = require("node:path");
+    import_node_fs21 = require("node:fs");
+    import_node_path29 = require("node:path");
     init_glob();
     init_gitignore_patterns();
     init_git_tree();
@@ -10555,11 +11064,11 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? (slugForName((0, import_node_path27.basename)(source, (0, import_node_path27.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
+  const name = explicitName ?? (slugForName((0, import_node_path30.basename)(source, (0, import_node_path30.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path27.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path30.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 function renderText(found, plan, estimates) {
   const shown = found.units.slice(0, MAX_ROWS);
@@ -10579,11 +11088,11 @@ function renderText(found, plan, estimates) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path27, MAX_ROWS, command14;
+var import_node_path30, MAX_ROWS, command14;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path27 = require("node:path");
+    import_node_path30 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -10656,7 +11165,7 @@ var require_proper_lockfile = __commonJS({
 async function withRepoLock(options, critical) {
   const previous = queues.get(options.gitCommonDir) ?? Promise.resolve();
   let turnOver;
-  const turn = new Promise((resolve11) => turnOver = resolve11);
+  const turn = new Promise((resolve12) => turnOver = resolve12);
   const mine = previous.then(() => turn);
   queues.set(options.gitCommonDir, mine);
   await previous;
@@ -10669,7 +11178,7 @@ async function withRepoLock(options, critical) {
 }
 async function withFileLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path28.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path31.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -10709,11 +11218,11 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path28, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS, queues;
+var import_node_path31, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS, queues;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path28 = require("node:path");
+    import_node_path31 = require("node:path");
     import_promises3 = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
@@ -10771,12 +11280,12 @@ function alternatives(segment) {
 }
 function trackedFileCount(context) {
   try {
-    const fd = (0, import_node_fs20.openSync)((0, import_node_path29.join)(context.gitCommonDir, "index"), "r");
+    const fd = (0, import_node_fs22.openSync)((0, import_node_path32.join)(context.gitCommonDir, "index"), "r");
     try {
       const header = Buffer.alloc(12);
-      if ((0, import_node_fs20.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
+      if ((0, import_node_fs22.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
     } finally {
-      (0, import_node_fs20.closeSync)(fd);
+      (0, import_node_fs22.closeSync)(fd);
     }
   } catch {
   }
@@ -10819,12 +11328,12 @@ function sparseNote(folders, mainCheckout) {
   const scope = folders.length > 0 ? folders.join(", ") : "only the repository's top-level files";
   return `This worktree is a sparse checkout (${scope}, plus the files at the top of each parent folder). Read the rest of the repository in the main checkout at ${mainCheckout}, or at this branch's version with "git show HEAD:<path>".`;
 }
-var import_node_fs20, import_node_path29, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
+var import_node_fs22, import_node_path32, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
 var init_worktree_sparse = __esm({
   "src/git/worktree-sparse.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
-    import_node_path29 = require("node:path");
+    import_node_fs22 = require("node:fs");
+    import_node_path32 = require("node:path");
     init_errors();
     init_run_git();
     init_scope_entry();
@@ -10837,7 +11346,7 @@ var init_worktree_sparse = __esm({
 // src/process/run-shell.ts
 function runShell(command26, options) {
   const started = Date.now();
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     const child = (0, import_node_child_process.spawn)("sh", ["-c", command26], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const killGroup2 = () => {
       try {
@@ -10872,14 +11381,14 @@ function runShell(command26, options) {
     child.on("error", (error) => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", interrupt);
-      resolve11({ exitCode: 127, signal: null, timedOut, interrupted, durationMs: Date.now() - started, output: `${output}
+      resolve12({ exitCode: 127, signal: null, timedOut, interrupted, durationMs: Date.now() - started, output: `${output}
 ${error.message}` });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", interrupt);
       killGroup2();
-      resolve11({ exitCode: code ?? 128, signal: signal ?? null, timedOut, interrupted, durationMs: Date.now() - started, output });
+      resolve12({ exitCode: code ?? 128, signal: signal ?? null, timedOut, interrupted, durationMs: Date.now() - started, output });
     });
   });
 }
@@ -10901,10 +11410,10 @@ function fail(file, field, message) {
   throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
 }
 function readProjectConfig(repoRoot) {
-  const file = (0, import_node_path30.join)(repoRoot, PROJECT_CONFIG_FILE);
+  const file = (0, import_node_path33.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
-    text = (0, import_node_fs21.readFileSync)(file, "utf8");
+    text = (0, import_node_fs23.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
     return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
@@ -10944,12 +11453,12 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs21, import_node_path30, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs23, import_node_path33, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
-    import_node_path30 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_path33 = require("node:path");
     init_mini();
     init_errors();
     init_duration();
@@ -10980,19 +11489,19 @@ var init_project_config = __esm({
 
 // src/git/port-leases.ts
 function leasesDir(gitCommonDir) {
-  return (0, import_node_path31.join)(gitCommonDir, PORT_LEASES_DIR);
+  return (0, import_node_path34.join)(gitCommonDir, PORT_LEASES_DIR);
 }
 function readLeases(dir) {
   let names;
   try {
-    names = (0, import_node_fs22.readdirSync)(dir);
+    names = (0, import_node_fs24.readdirSync)(dir);
   } catch {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
-    const file = (0, import_node_path31.join)(dir, name);
+    const file = (0, import_node_path34.join)(dir, name);
     try {
-      const lease = JSON.parse((0, import_node_fs22.readFileSync)(file, "utf8"));
+      const lease = JSON.parse((0, import_node_fs24.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
       return { lease: valid ? lease : void 0, file };
     } catch {
@@ -11001,14 +11510,14 @@ function readLeases(dir) {
   });
 }
 function isLive(lease) {
-  if (!(0, import_node_fs22.existsSync)(lease.path)) return false;
+  if (!(0, import_node_fs24.existsSync)(lease.path)) return false;
   return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
 }
 async function portBusy(port2) {
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     const server = (0, import_node_net.createServer)();
-    server.once("error", () => resolve11(true));
-    server.listen({ port: port2, exclusive: true }, () => server.close(() => resolve11(false)));
+    server.once("error", () => resolve12(true));
+    server.listen({ port: port2, exclusive: true }, () => server.close(() => resolve12(false)));
   });
 }
 async function firstBusy(block) {
@@ -11024,11 +11533,11 @@ async function leasePorts(lock, request) {
     const live = [];
     for (const { lease, file } of readLeases(dir)) {
       if (lease && isLive(lease)) live.push(lease);
-      else (0, import_node_fs22.unlinkSync)(file);
+      else (0, import_node_fs24.unlinkSync)(file);
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs22.unlinkSync)((0, import_node_path31.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs24.unlinkSync)((0, import_node_path34.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -11043,25 +11552,25 @@ async function leasePorts(lock, request) {
         continue;
       }
       const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
-      writeFileAtomic((0, import_node_path31.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+      writeFileAtomic((0, import_node_path34.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
 `);
       return { from, count };
     }
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs22, import_node_path31, import_node_net, PORT_LEASES_DIR;
+var import_node_fs24, import_node_path34, import_node_net, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
-    import_node_path31 = require("node:path");
+    import_node_fs24 = require("node:fs");
+    import_node_path34 = require("node:path");
     init_errors();
     init_atomic_write();
     init_liveness();
     init_repo_lock();
     import_node_net = require("node:net");
-    PORT_LEASES_DIR = (0, import_node_path31.join)("parallel-agents", "ports");
+    PORT_LEASES_DIR = (0, import_node_path34.join)("parallel-agents", "ports");
   }
 });
 
@@ -11159,20 +11668,20 @@ function folderWanted(dir, patterns2, ignores) {
   return ignores(dir.slice(0, -1));
 }
 function escapesWorktree(destination, worktreeReal) {
-  let dir = (0, import_node_path32.dirname)(destination);
+  let dir = (0, import_node_path35.dirname)(destination);
   for (; ; ) {
     try {
-      if (!isInside((0, import_node_fs23.realpathSync)(dir), worktreeReal)) return true;
+      if (!isInside((0, import_node_fs25.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
-      const parent = (0, import_node_path32.dirname)(dir);
+      const parent = (0, import_node_path35.dirname)(dir);
       if (parent === dir) return true;
       dir = parent;
     }
   }
   try {
-    return (0, import_node_fs23.lstatSync)(destination).isSymbolicLink();
+    return (0, import_node_fs25.lstatSync)(destination).isSymbolicLink();
   } catch {
     return false;
   }
@@ -11181,7 +11690,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs23.readFileSync)((0, import_node_path32.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs25.readFileSync)((0, import_node_path35.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -11194,12 +11703,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   if (folders.length > 0) {
     for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
   }
-  const worktreeReal = (0, import_node_fs23.realpathSync)(worktree);
+  const worktreeReal = (0, import_node_fs25.realpathSync)(worktree);
   for (const file of files) {
-    const source = (0, import_node_path32.join)(mainRoot, file);
-    const destination = (0, import_node_path32.join)(worktree, file);
+    const source = (0, import_node_path35.join)(mainRoot, file);
+    const destination = (0, import_node_path35.join)(worktree, file);
     try {
-      if ((0, import_node_fs23.lstatSync)(source).isSymbolicLink()) {
+      if ((0, import_node_fs25.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
         continue;
       }
@@ -11207,8 +11716,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs23.mkdirSync)((0, import_node_path32.dirname)(destination), { recursive: true });
-      (0, import_node_fs23.copyFileSync)(source, destination);
+      (0, import_node_fs25.mkdirSync)((0, import_node_path35.dirname)(destination), { recursive: true });
+      (0, import_node_fs25.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
       result.skipped.push({ path: file, reason: error.message });
@@ -11216,12 +11725,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs23, import_node_path32, WORKTREE_INCLUDE_FILE;
+var import_node_fs25, import_node_path35, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
-    import_node_path32 = require("node:path");
+    import_node_fs25 = require("node:fs");
+    import_node_path35 = require("node:path");
     init_path_inside();
     init_run_git();
     init_ignore_rules();
@@ -11352,7 +11861,7 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path33.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path36.join)(context.worktreesDir, taskId);
   const branch = taskBranch(taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = FULL_COMMIT_ID.test(baseRef) ? baseRef : await resolveCommitAsync(baseRef, context.repoRoot);
@@ -11369,7 +11878,7 @@ async function addWorktree(context, options) {
     checkout: sparse ? "sparse" : "full",
     ...(await prepareWorktree(context, { path, task: taskId, signal: options.signal })).record
   });
-  if ((0, import_node_fs24.existsSync)(path)) {
+  if ((0, import_node_fs26.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -11422,19 +11931,19 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs24.existsSync)(record.path)
+    missing: !(0, import_node_fs26.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs24, import_node_path33, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
+var import_node_fs26, import_node_path36, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
-    import_node_path33 = require("node:path");
+    import_node_fs26 = require("node:fs");
+    import_node_path36 = require("node:path");
     init_path_inside();
     init_errors();
     init_task_schema();
@@ -11657,26 +12166,26 @@ var init_branch_target = __esm({
 
 // src/git/removal-leftovers.ts
 function asidePath(context, prefix, task, tag = `${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`) {
-  return (0, import_node_path34.join)(context.worktreesDir, `${prefix}${tag}-${task}`);
+  return (0, import_node_path37.join)(context.worktreesDir, `${prefix}${tag}-${task}`);
 }
 function asideTag(path, prefix) {
-  return (0, import_node_path34.basename)(path).slice(prefix.length).split("-").slice(0, 2).join("-");
+  return (0, import_node_path37.basename)(path).slice(prefix.length).split("-").slice(0, 2).join("-");
 }
 function restoreDeadRemovals(context) {
   const restored = [];
   for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
     const task = name.split("-").slice(3).join("-");
     const record = task ? readRecordQuietly(context, task) : void 0;
-    const home = record && !(0, import_node_fs25.existsSync)(record.path) ? record.path : (0, import_node_path34.join)(context.worktreesDir, `${task || "worktree"}.recovered-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
-    (0, import_node_fs25.renameSync)((0, import_node_path34.join)(context.worktreesDir, name), home);
+    const home = record && !(0, import_node_fs27.existsSync)(record.path) ? record.path : (0, import_node_path37.join)(context.worktreesDir, `${task || "worktree"}.recovered-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+    (0, import_node_fs27.renameSync)((0, import_node_path37.join)(context.worktreesDir, name), home);
     restored.push(home);
   }
   return restored;
 }
 function finishDeadRemovals(context) {
   return deadLeftovers(context, REMOVED_PREFIX).map((name) => {
-    const path = (0, import_node_path34.join)(context.worktreesDir, name);
-    (0, import_node_fs25.rmSync)(path, { recursive: true, force: true });
+    const path = (0, import_node_path37.join)(context.worktreesDir, name);
+    (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
     return path;
   });
 }
@@ -11689,7 +12198,7 @@ function pruneGitWorktrees(context) {
     for (const { path, head } of vanished) {
       const holders = runGit(["for-each-ref", "--count=1", "--format=%(refname)", "--contains", head, "refs/heads/", "refs/parallel/backup/"], { cwd, okExitCodes: [129] });
       if (holders.exitCode !== 0 || holders.stdout.trim() !== "") continue;
-      const task = tasks.get(path) ?? (TASK_ID_PATTERN.test((0, import_node_path34.basename)(path)) ? (0, import_node_path34.basename)(path) : "worktree");
+      const task = tasks.get(path) ?? (TASK_ID_PATTERN.test((0, import_node_path37.basename)(path)) ? (0, import_node_path37.basename)(path) : "worktree");
       backups.push({ path, commit: head, ref: createBackupRef(cwd, task, head, "-head") });
     }
   }
@@ -11699,7 +12208,7 @@ function pruneGitWorktrees(context) {
 function deadLeftovers(context, prefix) {
   let names;
   try {
-    names = (0, import_node_fs25.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs27.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
@@ -11712,12 +12221,12 @@ function readRecordQuietly(context, task) {
     return void 0;
   }
 }
-var import_node_fs25, import_node_path34, import_node_crypto, REMOVING_PREFIX, REMOVED_PREFIX;
+var import_node_fs27, import_node_path37, import_node_crypto, REMOVING_PREFIX, REMOVED_PREFIX;
 var init_removal_leftovers = __esm({
   "src/git/removal-leftovers.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
-    import_node_path34 = require("node:path");
+    import_node_fs27 = require("node:fs");
+    import_node_path37 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_liveness();
     init_run_git();
@@ -11756,9 +12265,9 @@ async function removeWorktrees(context, taskIds, options) {
     const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
     const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
     for (const removal of live()) {
-      if (!(0, import_node_fs26.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
+      if (!(0, import_node_fs28.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
       removal.aside = asidePath(context, REMOVING_PREFIX, removal.task);
-      (0, import_node_fs26.renameSync)(removal.record.path, removal.aside);
+      (0, import_node_fs28.renameSync)(removal.record.path, removal.aside);
     }
     await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error) => {
       removal.error = error instanceof CliError ? error : new CliError("E_GIT", `could not check the worktree of task ${removal.task}: ${error.message}`);
@@ -11766,7 +12275,7 @@ async function removeWorktrees(context, taskIds, options) {
     for (const removal of removals) {
       if (!removal.aside) continue;
       const decided = removal.error ? removal.record.path : asidePath(context, REMOVED_PREFIX, removal.task, asideTag(removal.aside, REMOVING_PREFIX));
-      (0, import_node_fs26.renameSync)(removal.aside, decided);
+      (0, import_node_fs28.renameSync)(removal.aside, decided);
       removal.aside = removal.error ? void 0 : decided;
     }
     pruneGitWorktrees(context);
@@ -11825,11 +12334,11 @@ async function judge(context, removal, target, targetCommit, branches, policy) {
   if (branchHead && (branchUnmerged === 0 || policy === "backup-delete-branch")) removal.deleteBranchAt = branchHead;
   removal.result = { task, path: record.path, branch: record.branch, target, uncommitted, unmerged_commits: unmerged, backup_refs: backupRefs, branch_deleted: false };
 }
-var import_node_fs26, import_promises4;
+var import_node_fs28, import_promises4;
 var init_worktree_remove = __esm({
   "src/git/worktree-remove.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
+    import_node_fs28 = require("node:fs");
     import_promises4 = require("node:fs/promises");
     init_errors();
     init_run_git();
@@ -11984,9 +12493,9 @@ async function pruneWorktrees(context) {
   const result = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [], head_backups: [] };
   await withRepoLock(context, () => {
     for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
-      const path = (0, import_node_path35.join)(context.worktreesDir, name);
+      const path = (0, import_node_path38.join)(context.worktreesDir, name);
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs29.rmSync)(path, { recursive: true, force: true });
       result.integration_worktrees_removed.push(path);
     }
     result.removals_finished.push(...finishDeadRemovals(context));
@@ -12000,7 +12509,7 @@ async function pruneWorktrees(context) {
     result.head_backups.push(...pruneGitWorktrees(context));
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs27.existsSync)(record.path)) continue;
+    if ((0, import_node_fs29.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -12011,12 +12520,12 @@ async function pruneWorktrees(context) {
 function listIntegrationRefs(context) {
   return runGit(["for-each-ref", "--format=%(refname)", `${INTEGRATION_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
 }
-var import_node_fs27, import_node_path35;
+var import_node_fs29, import_node_path38;
 var init_worktree_prune = __esm({
   "src/git/worktree-prune.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_fs29 = require("node:fs");
+    import_node_path38 = require("node:path");
     init_liveness();
     init_run_git();
     init_kept_branch();
@@ -12084,7 +12593,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs28.readFileSync)(path, "utf8");
+    text = (0, import_node_fs30.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -12098,7 +12607,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs28.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs30.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -12132,11 +12641,11 @@ function writeSettings(file, missing) {
 `, { mode: file.mode });
 }
 function claudeUserConfigPath(env) {
-  return (0, import_node_path36.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
+  return (0, import_node_path39.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs28.realpathSync)(repoRoot);
+  const project = (0, import_node_fs30.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -12153,13 +12662,13 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs28, import_node_os4, import_node_path36;
+var import_node_fs30, import_node_os4, import_node_path39;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path36 = require("node:path");
+    import_node_path39 = require("node:path");
     init_errors();
     init_atomic_write();
     init_path_inside();
@@ -12175,7 +12684,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs29.readFileSync)((0, import_node_path37.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs31.readFileSync)((0, import_node_path40.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -12192,14 +12701,14 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path37, import_node_fs29, command20;
+var import_node_path40, import_node_fs31, command20;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
-    import_node_path37 = require("node:path");
+    import_node_path40 = require("node:path");
     init_args();
     init_command();
-    import_node_fs29 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -12222,9 +12731,9 @@ var init_setup = __esm({
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const rules = unattendedRules(context);
-        const file = readJsonObject((0, import_node_path37.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const file = readJsonObject((0, import_node_path40.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
         const plan = planSettings(file, rules);
-        const shown = (0, import_node_path37.relative)(context.repoRoot, file.path);
+        const shown = (0, import_node_path40.relative)(context.repoRoot, file.path);
         const trust = trustState(ctx.env, context.repoRoot);
         const notes = [];
         let written = false;
@@ -12288,11 +12797,11 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command21
 });
-var import_node_fs30, CHECK_OUTPUT_TAIL_LINES, command21;
+var import_node_fs32, CHECK_OUTPUT_TAIL_LINES, command21;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
+    import_node_fs32 = require("node:fs");
     init_args();
     init_command();
     init_errors();
@@ -12317,7 +12826,7 @@ var init_check = __esm({
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs30.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs32.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -12598,20 +13107,20 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path38.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs31.mkdtempSync)((0, import_node_path38.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path41.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs33.mkdtempSync)((0, import_node_path41.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path38.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path41.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs31.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs33.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs31.accessSync)("/dev/shm", import_node_fs31.constants.W_OK);
+    (0, import_node_fs33.accessSync)("/dev/shm", import_node_fs33.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os5.tmpdir)();
@@ -12692,13 +13201,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs31, import_node_os5, import_node_path38, MERGES_PER_PROCESS;
+var import_node_fs33, import_node_os5, import_node_path41, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs31 = require("node:fs");
+    import_node_fs33 = require("node:fs");
     import_node_os5 = require("node:os");
-    import_node_path38 = require("node:path");
+    import_node_path41 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -12766,8 +13275,8 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs32.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path39.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
+  (0, import_node_fs34.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path42.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
     await runGitAsync(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -12779,7 +13288,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs32.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs34.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options, env, fresh) {
   if (!fresh) {
@@ -12797,12 +13306,12 @@ async function runTestAt(worktree, task, commit, options, env, fresh) {
   options.onRun?.("end", run);
   return run;
 }
-var import_node_fs32, import_node_path39, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
+var import_node_fs34, import_node_path42, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
-    import_node_fs32 = require("node:fs");
-    import_node_path39 = require("node:path");
+    import_node_fs34 = require("node:fs");
+    import_node_path42 = require("node:path");
     import_node_crypto2 = require("node:crypto");
     init_repo_lock();
     init_repo_context();
@@ -13147,7 +13656,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs33.readdirSync)("/proc");
+    entries = (0, import_node_fs35.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -13156,7 +13665,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs33.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs35.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -13233,7 +13742,7 @@ function startAgentProcess(launch) {
   };
   if (launch.signal?.aborted) onAbort();
   else launch.signal?.addEventListener("abort", onAbort, { once: true });
-  const done = new Promise((resolve11) => {
+  const done = new Promise((resolve12) => {
     let exited;
     let finished = false;
     const finish = () => {
@@ -13242,7 +13751,7 @@ function startAgentProcess(launch) {
       clearTimeout(timeout);
       if (killTimer) clearTimeout(killTimer);
       launch.signal?.removeEventListener("abort", onAbort);
-      resolve11({
+      resolve12({
         exitCode: exited?.code ?? null,
         signal: exited?.signal ?? null,
         timedOut,
@@ -13270,12 +13779,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process2, import_node_fs33, STDERR_TAIL_BYTES;
+var import_node_child_process2, import_node_fs35, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs33 = require("node:fs");
+    import_node_fs35 = require("node:fs");
     init_duration();
     STDERR_TAIL_BYTES = 4096;
   }
@@ -13388,9 +13897,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path40.join)(pluginDir, "agents");
-  if (!(0, import_node_fs34.existsSync)(dir)) return [];
-  return (0, import_node_fs34.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs34.readFileSync)((0, import_node_path40.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  const dir = (0, import_node_path43.join)(pluginDir, "agents");
+  if (!(0, import_node_fs36.existsSync)(dir)) return [];
+  return (0, import_node_fs36.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs36.readFileSync)((0, import_node_path43.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -13398,7 +13907,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path40.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path43.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -13474,12 +13983,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs34, import_node_path40, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs36, import_node_path43, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs34 = require("node:fs");
-    import_node_path40 = require("node:path");
+    import_node_fs36 = require("node:fs");
+    import_node_path43 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -13509,17 +14018,17 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path44.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs37.unlinkSync)((0, import_node_path44.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs35.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs37.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -13527,7 +14036,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs35.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs37.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -13535,7 +14044,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs35.readFileSync)((0, import_node_path41.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs37.readFileSync)((0, import_node_path44.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -13545,18 +14054,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs35.unlinkSync)((0, import_node_path41.join)(runDir, name));
+      (0, import_node_fs37.unlinkSync)((0, import_node_path44.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs35, import_node_path41, SUFFIX;
+var import_node_fs37, import_node_path44, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs35 = require("node:fs");
-    import_node_path41 = require("node:path");
+    import_node_fs37 = require("node:fs");
+    import_node_path44 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -14012,7 +14521,7 @@ async function attemptClaimed(ctx, task, holder, claimed) {
 }
 async function runAgent(ctx, task, attempt, prepared, holder) {
   const prompt = buildPrompt(task, prepared, ctx.adapter.finishInstructions);
-  const promptFile = (0, import_node_path42.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
+  const promptFile = (0, import_node_path45.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
   writeFileAtomic(promptFile, prompt);
   try {
     return await ctx.adapter.run({
@@ -14071,11 +14580,11 @@ function consecutiveRateLimits(attempts, id) {
   }
   return count;
 }
-var import_node_path42, MAX_FREE_RATE_LIMITS;
+var import_node_path45, MAX_FREE_RATE_LIMITS;
 var init_attempt = __esm({
   "src/runner/attempt.ts"() {
     "use strict";
-    import_node_path42 = require("node:path");
+    import_node_path45 = require("node:path");
     init_atomic_write();
     init_attempt_claim();
     init_orphan_agents();
@@ -14203,11 +14712,11 @@ function shuffled(items) {
   }
   return copy;
 }
-var import_node_fs36, RunState;
+var import_node_fs38, RunState;
 var init_run_state = __esm({
   "src/runner/run-state.ts"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
+    import_node_fs38 = require("node:fs");
     init_duration();
     init_budget();
     init_rate_limit();
@@ -14265,14 +14774,14 @@ var init_run_state = __esm({
         });
         this.budget = new Budget(options.budgetUsd);
         this.freeAgents = Array.from({ length: options.agents }, (_, index) => agentName(index + 1));
-        this.wakeup = new Promise((resolve11) => this.wake = resolve11);
+        this.wakeup = new Promise((resolve12) => this.wake = resolve12);
         this.noteReady();
       }
       /** Wakes the loop: an attempt ended, a worktree is ready, or the run was interrupted. */
       notify = () => {
         this.noteReady();
         this.wake();
-        this.wakeup = new Promise((resolve11) => this.wake = resolve11);
+        this.wakeup = new Promise((resolve12) => this.wake = resolve12);
       };
       /** Resolves at the next notify, when a rate-limit pause that holds back a start ends, or after `atMostMs`. */
       async nextEvent(atMostMs = Number.POSITIVE_INFINITY) {
@@ -14281,7 +14790,7 @@ var init_run_state = __esm({
         if (delay === Number.POSITIVE_INFINITY) return this.wakeup;
         let timer;
         try {
-          await Promise.race([this.wakeup, new Promise((resolve11) => timer = setTimeout(resolve11, timerDelay(delay)))]);
+          await Promise.race([this.wakeup, new Promise((resolve12) => timer = setTimeout(resolve12, timerDelay(delay)))]);
         } finally {
           clearTimeout(timer);
         }
@@ -14337,7 +14846,7 @@ var init_run_state = __esm({
       async awaitWorkspace(id) {
         try {
           const ready = await this.workspaceFor(id);
-          if ((0, import_node_fs36.existsSync)(ready.path)) return ready;
+          if ((0, import_node_fs38.existsSync)(ready.path)) return ready;
           this.preparing.delete(id);
           return await this.workspaceFor(id);
         } finally {
@@ -14490,8 +14999,8 @@ async function runTasks(deps, options) {
   });
   const watch2 = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : void 0;
   watch2?.apply(tasks);
-  const runDir = (0, import_node_path43.join)(deps.store.localDir, "runner");
-  (0, import_node_fs37.mkdirSync)(runDir, { recursive: true });
+  const runDir = (0, import_node_path46.join)(deps.store.localDir, "runner");
+  (0, import_node_fs39.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, leaseMs: options.shared?.staleAfterMs, signal: options.signal };
   deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
@@ -14553,12 +15062,12 @@ function startAttempts(ctx, options) {
     state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
-var import_node_fs37, import_node_path43;
+var import_node_fs39, import_node_path46;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
-    import_node_path43 = require("node:path");
+    import_node_fs39 = require("node:fs");
+    import_node_path46 = require("node:path");
     init_errors();
     init_attempt();
     init_run_report();
@@ -14571,11 +15080,11 @@ var init_runner = __esm({
 
 // src/runner/run-verify.ts
 function waitOrAbort(ms, signal) {
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
-      resolve11();
+      resolve12();
     };
     const timer = setTimeout(done, timerDelay(ms));
     signal.addEventListener("abort", done, { once: true });
@@ -14651,7 +15160,7 @@ function gitTaskWorkspace(context, runBase, checkout = "auto") {
   return {
     async prepare(task, dependencies, signal) {
       const existing = readWorktreeRecord(context.storeDir, task.id);
-      if (existing && (0, import_node_fs38.existsSync)(existing.path)) return prepared(existing);
+      if (existing && (0, import_node_fs40.existsSync)(existing.path)) return prepared(existing);
       if (existing) await pruneWorktrees(context);
       const { base } = taskStart(context.repoRoot, runBase, dependencies);
       trackedFiles ??= trackedFileCount(context);
@@ -14670,11 +15179,11 @@ function gitTaskWorkspace(context, runBase, checkout = "auto") {
     }
   };
 }
-var import_node_fs38;
+var import_node_fs40;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_fs38 = require("node:fs");
+    import_node_fs40 = require("node:fs");
     init_evidence();
     init_stacked_base();
     init_worktree();
@@ -14715,7 +15224,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path44.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path47.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -14794,7 +15303,7 @@ async function runPlan(options) {
     rateLimit: outcome.report.rate_limit
   });
   const report = { ...whole, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path44.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path47.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -14813,11 +15322,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path44, REPORT_FILE;
+var import_node_path47, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path44 = require("node:path");
+    import_node_path47 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -15119,19 +15628,19 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs39.mkdirSync)((0, import_node_path45.dirname)((0, import_node_path45.join)(root, path)), { recursive: true });
-  (0, import_node_fs39.writeFileSync)((0, import_node_path45.join)(root, path), content);
+  (0, import_node_fs41.mkdirSync)((0, import_node_path48.dirname)((0, import_node_path48.join)(root, path)), { recursive: true });
+  (0, import_node_fs41.writeFileSync)((0, import_node_path48.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
 }
 function readAllStdin() {
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     let text = "";
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk) => text += chunk);
-    process.stdin.on("end", () => resolve11(text));
-    process.stdin.on("error", () => resolve11(text));
+    process.stdin.on("end", () => resolve12(text));
+    process.stdin.on("error", () => resolve12(text));
   });
 }
 async function runScriptedAgent(env, cwd) {
@@ -15141,7 +15650,7 @@ async function runScriptedAgent(env, cwd) {
   const prompt = await readAllStdin();
   if (!prompt.includes(`Task ${taskId}`)) return { exitCode: 2, message: `scripted agent: the prompt on stdin does not name task ${taskId}` };
   const speed = Number(env.PARALLEL_DEMO_SPEED ?? "1");
-  await new Promise((resolve11) => setTimeout(resolve11, script.thinkMs * (Number.isFinite(speed) && speed > 0 ? speed : 1)));
+  await new Promise((resolve12) => setTimeout(resolve12, script.thinkMs * (Number.isFinite(speed) && speed > 0 ? speed : 1)));
   try {
     script.edit(cwd);
   } catch (error) {
@@ -15153,12 +15662,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs39, import_node_path45, lines, DEMO_SCRIPTS;
+var import_node_fs41, import_node_path48, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
-    import_node_path45 = require("node:path");
+    import_node_fs41 = require("node:fs");
+    import_node_path48 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -15194,12 +15703,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path45.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs39.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before2 = (0, import_node_fs39.readFileSync)(path, "utf8");
+          const path = (0, import_node_path48.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs41.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs41.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs39.writeFileSync)(path, after);
+          (0, import_node_fs41.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -15234,7 +15743,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs39.existsSync)((0, import_node_path45.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs41.existsSync)((0, import_node_path48.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -15244,7 +15753,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs39.existsSync)((0, import_node_path45.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs41.existsSync)((0, import_node_path48.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -15266,7 +15775,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs39.existsSync)((0, import_node_path45.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs41.existsSync)((0, import_node_path48.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -15301,8 +15810,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs39.readFileSync)((0, import_node_path45.join)(root, "README.md"), "utf8");
-          (0, import_node_fs39.writeFileSync)((0, import_node_path45.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs41.readFileSync)((0, import_node_path48.join)(root, "README.md"), "utf8");
+          (0, import_node_fs41.writeFileSync)((0, import_node_path48.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -15469,12 +15978,12 @@ __export(demo_run_exports, {
   speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs40.realpathSync)((0, import_node_fs40.mkdtempSync)((0, import_node_path46.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs42.realpathSync)((0, import_node_fs42.mkdtempSync)((0, import_node_path49.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs40.mkdirSync)((0, import_node_path46.dirname)((0, import_node_path46.join)(dir, path)), { recursive: true });
-    (0, import_node_fs40.writeFileSync)((0, import_node_path46.join)(dir, path), content);
+    (0, import_node_fs42.mkdirSync)((0, import_node_path49.dirname)((0, import_node_path49.join)(dir, path)), { recursive: true });
+    (0, import_node_fs42.writeFileSync)((0, import_node_path49.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -15497,7 +16006,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path46.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path49.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -15514,7 +16023,7 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs40.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs42.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
@@ -15525,14 +16034,14 @@ function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
   return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.work_ms)} of agent work in ${seconds3(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
-var import_node_fs40, import_node_os6, import_node_path46, PLAN_FILE;
+var import_node_fs42, import_node_os6, import_node_path49, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs40 = require("node:fs");
+    import_node_fs42 = require("node:fs");
     import_node_os6 = require("node:os");
-    import_node_path46 = require("node:path");
+    import_node_path49 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -15634,7 +16143,7 @@ var init_hook_payload = __esm({
 // src/hooks/edit-scope.ts
 function linkTarget(path) {
   try {
-    return (0, import_node_fs41.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs41.readlinkSync)(path) : void 0;
+    return (0, import_node_fs43.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs43.readlinkSync)(path) : void 0;
   } catch {
     return void 0;
   }
@@ -15642,39 +16151,39 @@ function linkTarget(path) {
 function physicalPath(path, hops = 0) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs41.existsSync)(current)) {
+  while (!(0, import_node_fs43.existsSync)(current)) {
     const link = linkTarget(current);
     if (link !== void 0) {
-      const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path47.dirname)(current), hops + 1);
-      return folder === void 0 ? void 0 : physicalPath((0, import_node_path47.join)((0, import_node_path47.resolve)(folder, link), ...rest), hops + 1);
+      const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path50.dirname)(current), hops + 1);
+      return folder === void 0 ? void 0 : physicalPath((0, import_node_path50.join)((0, import_node_path50.resolve)(folder, link), ...rest), hops + 1);
     }
-    const parent = (0, import_node_path47.dirname)(current);
+    const parent = (0, import_node_path50.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path47.basename)(current));
+    rest.unshift((0, import_node_path50.basename)(current));
     current = parent;
   }
-  return (0, import_node_path47.join)((0, import_node_fs41.realpathSync)(current), ...rest);
+  return (0, import_node_path50.join)((0, import_node_fs43.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   if (physical === void 0) return void 0;
-  let dir = (0, import_node_path47.dirname)(physical);
-  while (!(0, import_node_fs41.existsSync)(dir)) dir = (0, import_node_path47.dirname)(dir);
+  let dir = (0, import_node_path50.dirname)(physical);
+  while (!(0, import_node_fs43.existsSync)(dir)) dir = (0, import_node_path50.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs41.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs43.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs41.realpathSync)(toplevel), commonDir: (0, import_node_fs41.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs43.realpathSync)(toplevel), commonDir: (0, import_node_fs43.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs41.realpathSync)(a) === (0, import_node_fs41.realpathSync)(b);
+    return (0, import_node_fs43.realpathSync)(a) === (0, import_node_fs43.realpathSync)(b);
   } catch {
     return false;
   }
@@ -15697,7 +16206,7 @@ function worktreeOf2(store, taskId) {
 }
 function insideGitDir(file, gitCommonDir) {
   const physical = physicalPath(file);
-  return physical !== void 0 && pathBelow((0, import_node_fs41.realpathSync)(gitCommonDir), physical) !== void 0;
+  return physical !== void 0 && pathBelow((0, import_node_fs43.realpathSync)(gitCommonDir), physical) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -15705,7 +16214,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path47.isAbsolute)(request.file) ? request.file : (0, import_node_path47.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path50.isAbsolute)(request.file) ? request.file : (0, import_node_path50.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -15733,7 +16242,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path47.isAbsolute)(request.file) ? request.file : (0, import_node_path47.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path50.isAbsolute)(request.file) ? request.file : (0, import_node_path50.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -15754,12 +16263,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs41, import_node_path47, MAX_LINK_HOPS, CONTROL_DENIAL;
+var import_node_fs43, import_node_path50, MAX_LINK_HOPS, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs41 = require("node:fs");
-    import_node_path47 = require("node:path");
+    import_node_fs43 = require("node:fs");
+    import_node_path50 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -15790,18 +16299,18 @@ function markBash(payload, env, hostPid) {
   if (typeof command26 !== "string") return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs42.existsSync)((0, import_node_path48.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs44.existsSync)((0, import_node_path51.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command26}` };
 }
-var import_node_fs42, import_node_path48;
+var import_node_fs44, import_node_path51;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs42 = require("node:fs");
-    import_node_path48 = require("node:path");
+    import_node_fs44 = require("node:fs");
+    import_node_path51 = require("node:path");
     init_location();
     init_identity_marker();
   }
@@ -15895,29 +16404,29 @@ __export(hook_exports, {
   command: () => command25
 });
 function readStdin(limitMs) {
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     let text = "";
-    const timer = setTimeout(() => resolve11(text), limitMs);
+    const timer = setTimeout(() => resolve12(text), limitMs);
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk) => text += chunk);
     process.stdin.on("end", () => {
       clearTimeout(timer);
-      resolve11(text);
+      resolve12(text);
     });
     process.stdin.on("error", () => {
       clearTimeout(timer);
-      resolve11(text);
+      resolve12(text);
     });
   });
 }
 function withLimit(work, limitMs, what) {
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} took longer than ${limitMs} ms`)), limitMs);
     timer.unref();
     work.then(
       (value) => {
         clearTimeout(timer);
-        resolve11(value);
+        resolve12(value);
       },
       (error) => {
         clearTimeout(timer);

@@ -125,6 +125,14 @@ export function runGitAsync(args: readonly string[], options: GitOptions): Promi
   });
 }
 
+/**
+ * A git process to talk to over its pipes (a receive-pack on the other end of a push), in its own
+ * process group so a timeout can kill it with its helpers. The caller owns its lifetime.
+ */
+export function spawnGit(args: readonly string[], options: Pick<GitOptions, 'cwd' | 'env'>): import('node:child_process').ChildProcessWithoutNullStreams {
+  return childProcess().spawn('git', args, { cwd: options.cwd, env: { ...(options.env ?? process.env), ...QUIET_ENV }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+}
+
 /** stdout of a successful git call with the trailing newline removed. */
 export function gitOutput(args: readonly string[], options: GitOptions): string {
   return runGit(args, options).stdout.replace(/\n$/, '');

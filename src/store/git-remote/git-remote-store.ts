@@ -21,6 +21,7 @@ import { CasRunner, type ProposedUpdate } from './compare-and-swap.ts';
 import { completeChange } from './complete-change.ts';
 import { holderStep, type HolderChange } from './holder-steps.ts';
 import { META, RefLayout } from './layout.ts';
+import { liveClaim } from './live-claim.ts';
 import { listTasks, observationKeys, toTask, type Seen } from './listing.ts';
 import { ObjectWriter, type ObjectFormat } from './objects.ts';
 import { Observations } from './observations.ts';
@@ -195,6 +196,8 @@ export class GitRemoteStore implements TaskBackend {
     const token = newHolderToken();
     const claim = this.writer().newClaim(request.agent, proofOf(token), request.holder, leaseMsOf(request.leaseMs));
     const tried = new Map<string, string>();
+    const live = await liveClaim(this, request, { claim, token, tried });
+    if (live) return live;
     return this.cas.run<ClaimResult>({ what: `claim by ${request.agent}` }, (context) => claimStep(this, request, { claim, token, tried }, context));
   }
 

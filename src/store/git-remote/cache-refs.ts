@@ -1,0 +1,47 @@
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runGitAsync } from '../../repo/run-git.ts';
+
+// Moving this clone's cache refs after a direct push, as git push moves remote-tracking refs. In
+// a repository whose refs are files (git's default), a ref is updated the way git itself does
+// it: create <ref>.lock exclusively, write the id, rename it over the ref; a lock held by
+// someone else (a fetch of another process) means that writer has a view at least as recent, so
+// the ref is left to it. That spares a git process per transition (bench/RESULTS.md). Deletions,
+// reftable repositories and logged updates go through git update-ref.
+
+export interface CacheRefUpdate {
+  ref: string;
+  /** null: delete. */
+  to: string | null;
+}
+
+export async function moveCacheRefs(repoRoot: string, gitCommonDir: string, updates: readonly CacheRefUpdate[], filesBackend: boolean): Promise<void> {
+  const rest = filesBackend ? updates.filter((update) => update.to === null || !writeLooseRef(gitCommonDir, update.ref, update.to)) : updates;
+  if (rest.length === 0) return;
+  const input = rest.map((update) => (update.to === null ? `delete ${update.ref}\n` : `update ${update.ref} ${update.to}\n`)).join('');
+  // Like git push, a cache ref another process holds locked is left to the next fetch: the cache is a view.
+  await runGitAsync(['update-ref', '--stdin'], { cwd: repoRoot, input, okExitCodes: [128] });
+}
+
+/** False when git should do it (a folder where the ref would go, say); true when written or left to a lock holder. */
+function writeLooseRef(gitCommonDir: string, ref: string, to: string): boolean {
+  const path = join(gitCommonDir, ref);
+  const lock = `${path}.lock`;
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(lock, 'wx');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EEXIST';
+  }
+  try {
+    writeSync(fd, `${to}\n`);
+    closeSync(fd);
+    renameSync(lock, path);
+    return true;
+  } catch {
+    try { closeSync(fd); } catch { /* closed */ }
+    try { unlinkSync(lock); } catch { /* gone */ }
+    return false;
+  }
+}

@@ -1,0 +1,92 @@
+import { CliError } from '../../errors.ts';
+import type { ClaimRequest, ClaimResult } from '../backend.ts';
+import { nothingClaimable } from '../claimability.ts';
+import { claimable, claimSnapshot, openTrees, pickCandidate } from './claim-choice.ts';
+import type { ClaimAttempt } from './claim-step.ts';
+import type { GitRemoteStore } from './git-remote-store.ts';
+import type { Snapshot } from './snapshot.ts';
+import { backoff, RemoteUnreachable } from './transport.ts';
+
+// A claim decided inside the push, on a remote spoken to directly (transport.ts pushLive). The
+// server's advertisement says which refs still hold the commit this process last read: a task
+// whose ref is unchanged is in the state that commit records, so the claim goes for one of those
+// and the server's check of the old value almost never refuses it. Contenders on other machines
+// cost neither a refused push nor a fetch; a fetch happens only when no known task is left.
+// The view is kept between calls of a long-lived process (a runner): the advertisement corrects
+// it on every call, and a fetch refreshes it when it runs out.
+
+const ROUNDS = 24;
+/** The view a claim left, and the push count then: a push since (this process's own holder writes) makes it stale. */
+const views = new WeakMap<GitRemoteStore, { snapshot: Snapshot; pushes: number }>();
+
+/** The claim, or undefined when the remote is not spoken to directly (the caller takes the push-and-fetch path). */
+export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, attempt: ClaimAttempt): Promise<ClaimResult | undefined> {
+  const { claim, token, tried } = attempt;
+  const stats = store.transport.stats;
+  const kept = views.get(store);
+  let current = kept === undefined || kept.pushes !== stats.pushes;
+  let snapshot = current ? await store.snapshot() : kept!.snapshot;
+  let fresh = false;
+  const keep = (): void => { views.set(store, { snapshot, pushes: stats.pushes }); };
+  /** Commits this call built, by task: one that landed although its answer was lost is this call's claim. */
+  const built = new Map<string, { commit: string; result: () => ClaimResult }>();
+  const { retries, backoffMs } = store.transport.options;
+  let unanswered = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    if (!snapshot.meta && !fresh) {
+      snapshot = await store.fresh();
+      fresh = true;
+      continue;
+    }
+    store.requireStore(snapshot);
+    await store.readFiles(snapshot, openTrees(snapshot));
+    const candidates = claimable(snapshot, store.files, request);
+    const refOf = (id: string): string => store.layout.remoteRef(store.layout.taskName(id));
+    let landed: ClaimResult | undefined;
+    let pickedId: string | undefined;
+    let answer;
+    try {
+      answer = await store.transport.pushLive((advertised) => {
+        for (const [id, mine] of built) if (advertised.get(refOf(id)) === mine.commit) landed = mine.result();
+        if (landed) return undefined;
+        const live = candidates.filter((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit);
+        const pick = pickCandidate(live, new Set());
+        if (!pick) return undefined;
+        const file = store.files.get(pick.tree);
+        if (!file || 'problem' in file) return undefined;
+        const next = store.writer().build({ from: pick, state: 'claimed', event: 'claim', subject: `claim ${pick.id} by ${request.agent} (attempt ${file.frontmatter.attempts + 1} of ${file.frontmatter.max_attempts})`, claim }, file);
+        tried.set(pick.id, pick.commit);
+        pickedId = pick.id;
+        built.set(pick.id, { commit: next.commit, result: () => ({ task: store.builtTask(pick, next), token }) });
+        return { updates: [{ ref: refOf(pick.id), to: next.commit, was: pick.commit }], atomic: true };
+      });
+    } catch (error) {
+      if (!(error instanceof RemoteUnreachable)) throw error;
+      if (++unanswered > retries) {
+        throw new CliError('E_GIT', `${error.message}; tried ${retries + 1} times: the claim by ${request.agent} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, error.details);
+      }
+      await backoff(unanswered - 1, backoffMs);
+      continue;
+    }
+    if (!answer) return undefined;
+    if (landed) {
+      keep();
+      return landed;
+    }
+    if (answer.outcomes && pickedId !== undefined) {
+      if (answer.outcomes.get(refOf(pickedId))!.outcome === 'rejected') continue;
+      keep();
+      return built.get(pickedId)!.result();
+    }
+    // Nothing this view knows is still claimable: look at this clone's cache, then at the remote.
+    if (fresh && candidates.length === 0) throw nothingClaimable(claimSnapshot(snapshot, store.files, store.description), request);
+    if (!current) {
+      snapshot = await store.snapshot();
+      current = true;
+      continue;
+    }
+    snapshot = await store.fresh();
+    fresh = true;
+  }
+  throw new CliError('E_REFUSED', `claim by ${request.agent}: the remote ${store.layout.remote} kept changing under it (${ROUNDS} tries); nothing was changed; retry`);
+}

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+// The pack a store transition sends: the objects the writer just made (a commit, its tree, the
+// tree's blobs), read back from this clone's loose objects. A commit whose parents the server is
+// not known to have (anything but the value the same update expects to replace) has history to
+// send, and git pack-objects does that better: the caller then pushes with git (undefined here).
+
+type Zlib = typeof import('node:zlib');
+type Crypto = typeof import('node:crypto');
+const load = <T>(name: string): T => (typeof require === 'function' ? require(name) : createRequire(import.meta.url)(name)) as T;
+
+const TYPES = { commit: 1, tree: 2, blob: 3 } as const;
+type ObjectType = keyof typeof TYPES;
+
+interface LooseObject {
+  type: ObjectType;
+  body: Buffer;
+}
+
+function readLoose(objectsDir: string, id: string): LooseObject | undefined {
+  let raw: Buffer;
+  try {
+    raw = load<Zlib>('node:zlib').inflateSync(readFileSync(join(objectsDir, id.slice(0, 2), id.slice(2))));
+  } catch {
+    return undefined;
+  }
+  const nul = raw.indexOf(0);
+  const [type, size] = raw.subarray(0, nul).toString('latin1').split(' ');
+  if (!(type! in TYPES) || Number(size) !== raw.length - nul - 1) return undefined;
+  return { type: type as ObjectType, body: raw.subarray(nul + 1) };
+}
+
+/** Tree entries' ids: 20 binary bytes after "<mode> <name>\0". */
+function treeEntries(body: Buffer): { mode: string; id: string }[] {
+  const entries: { mode: string; id: string }[] = [];
+  let pos = 0;
+  while (pos < body.length) {
+    const nul = body.indexOf(0, pos);
+    const mode = body.subarray(pos, body.indexOf(0x20, pos)).toString('latin1');
+    entries.push({ mode, id: body.subarray(nul + 1, nul + 21).toString('hex') });
+    pos = nul + 21;
+  }
+  return entries;
+}
+
+export interface PackRequest {
+  /** New value of the ref. */
+  to: string;
+  /** The value the server must hold for the update to land (null: the ref must not exist). */
+  expected: string | null;
+}
+
+/**
+ * The objects of every new commit, as a version 2 pack (sha1 repositories only), or undefined
+ * when a new commit is not a loose object here or has a parent the server may lack. A tree or
+ * blob that is not loose here came from the remote (a transition that keeps the task file reuses
+ * the tree it read), so the server has it; if it has not, it refuses the update as missing
+ * objects, changing nothing, and the caller pushes with git.
+ */
+export function storePack(objectsDir: string, requests: readonly PackRequest[]): Buffer | undefined {
+  const objects = new Map<string, LooseObject>();
+  const addTree = (id: string): void => {
+    const tree = objects.get(id) ?? readLoose(objectsDir, id);
+    if (tree?.type !== 'tree' || objects.has(id)) return;
+    objects.set(id, tree);
+    for (const entry of treeEntries(tree.body)) {
+      if (entry.mode === '40000') addTree(entry.id);
+      else if (entry.mode !== '160000' && !objects.has(entry.id)) {
+        const blob = readLoose(objectsDir, entry.id);
+        if (blob?.type === 'blob') objects.set(entry.id, blob);
+      }
+    }
+  };
+  for (const { to, expected } of requests) {
+    const commit = objects.get(to) ?? readLoose(objectsDir, to);
+    if (commit?.type !== 'commit') return undefined;
+    objects.set(to, commit);
+    const header = commit.body.subarray(0, commit.body.indexOf('\n\n')).toString('utf8').split('\n');
+    if (header.some((line) => line.startsWith('parent ') && line.slice(7) !== expected)) return undefined;
+    const tree = header.find((line) => line.startsWith('tree '))?.slice(5);
+    if (tree) addTree(tree);
+  }
+  return encodePack([...objects.values()]);
+}
+
+function encodePack(objects: readonly LooseObject[]): Buffer {
+  const zlib = load<Zlib>('node:zlib');
+  const head = Buffer.alloc(12);
+  head.write('PACK', 0, 'latin1');
+  head.writeUInt32BE(2, 4);
+  head.writeUInt32BE(objects.length, 8);
+  const parts: Buffer[] = [head];
+  for (const object of objects) {
+    // Type and size: 3 type bits and 4 size bits, then 7 size bits per byte while the top bit says more.
+    const bytes: number[] = [];
+    let size = object.body.length;
+    let byte = (TYPES[object.type] << 4) | (size & 15);
+    size = Math.floor(size / 16);
+    while (size > 0) {
+      bytes.push(byte | 0x80);
+      byte = size & 0x7f;
+      size = Math.floor(size / 128);
+    }
+    bytes.push(byte);
+    parts.push(Buffer.from(bytes), zlib.deflateSync(object.body));
+  }
+  const body = Buffer.concat(parts);
+  return Buffer.concat([body, load<Crypto>('node:crypto').createHash('sha1').update(body).digest()]);
+}
