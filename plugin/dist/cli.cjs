@@ -5989,6 +5989,7 @@ var init_verify_remote = __esm({
     VerifyRemote = class {
       remote;
       store;
+      held;
       constructor(store) {
         this.store = store;
         this.remote = store.layout.remote;
@@ -6006,25 +6007,54 @@ var init_verify_remote = __esm({
         }
         return resolveCommit(this.trackingRef(branch), this.store.repoRoot);
       }
+      /**
+       * While this verify holds the lock, the target moves only together with a renewal of it, in one
+       * atomic push with a lease on each: a verify whose renewals stalled past its lease, and whose
+       * lock another verify took over meanwhile, can never move the target too.
+       */
       async publishBranch(branch, expected, next) {
         const ref = `refs/heads/${branch}`;
-        const { retries, backoffMs } = this.store.transport.options;
-        let last;
-        for (let attempt = 0; attempt <= retries; attempt++) {
-          if (attempt > 0) await backoff(attempt - 1, backoffMs);
-          let outcome;
-          try {
-            outcome = (await this.store.transport.push([{ ref, to: next, lease: expected }], { atomic: true })).get(ref).outcome;
-          } catch (error) {
-            if (!(error instanceof RemoteUnreachable)) throw error;
-            last = error;
-            continue;
-          }
-          const landed = outcome !== "rejected" || attempt > 0 && await this.fetchBranch(branch) === next;
-          if (landed) await runGitAsync(["update-ref", this.trackingRef(branch), next], { cwd: this.store.repoRoot });
-          return landed;
+        const held = this.held;
+        if (held) {
+          held.publishing = true;
+          await held.inFlight;
         }
-        throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last.details);
+        try {
+          if (held?.lost) throw this.lockLost();
+          const renewal = held ? { ref: held.ref, to: this.store.writer().lock(held.current, held.me, held.nonce, held.leaseMs), lease: held.current } : void 0;
+          const { retries, backoffMs } = this.store.transport.options;
+          let last;
+          for (let attempt = 0; attempt <= retries; attempt++) {
+            if (attempt > 0) await backoff(attempt - 1, backoffMs);
+            let outcomes;
+            try {
+              outcomes = await this.store.transport.push([{ ref, to: next, lease: expected }, ...renewal ? [renewal] : []], { atomic: true });
+            } catch (error) {
+              if (!(error instanceof RemoteUnreachable)) throw error;
+              last = error;
+              continue;
+            }
+            const target = outcomes.get(ref);
+            const landed = target.outcome !== "rejected" || attempt > 0 && await this.fetchBranch(branch) === next;
+            if (landed) {
+              if (renewal) held.current = renewal.to;
+              await runGitAsync(["update-ref", this.trackingRef(branch), next], { cwd: this.store.repoRoot });
+              return true;
+            }
+            const lock = renewal ? outcomes.get(renewal.ref) : void 0;
+            if (lock?.outcome === "rejected" && !lock.reason.includes("atomic push failed")) {
+              held.lost = true;
+              throw this.lockLost();
+            }
+            return false;
+          }
+          throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last.details);
+        } finally {
+          if (held) held.publishing = false;
+        }
+      }
+      lockLost() {
+        return new CliError("E_REFUSED", `verify lost the verify lock on ${this.remote} while it merged (its renewals did not land within its lease, and another verify took it over): nothing was pushed; run verify again`);
       }
       async lockVerify(options = {}) {
         const { store } = this;
@@ -6032,13 +6062,13 @@ var init_verify_remote = __esm({
         const ref = store.layout.remoteRef(VERIFY_LOCK);
         const me = describeProcess(process.pid);
         const nonce = randomHex(16);
-        let current = await store.cas.run({ what: `verify lock on ${this.remote}`, fetchFirst: true }, async ({ snapshot: snapshot2 }) => {
-          const held = snapshot2.verifyLock;
-          if (held) {
-            const body = parseLock(held.body);
-            if (body.nonce?.startsWith(`${nonce}-`)) return { done: held.commit };
+        const current = await store.cas.run({ what: `verify lock on ${this.remote}`, fetchFirst: true }, async ({ snapshot: snapshot2 }) => {
+          const held2 = snapshot2.verifyLock;
+          if (held2) {
+            const body = parseLock(held2.body);
+            if (body.nonce?.startsWith(`${nonce}-`)) return { done: held2.commit };
             const lease = leaseMsOf(body.lease_ms) ?? DEFAULT_LEASE_MS;
-            const first = store.seen(snapshot2).firstSeen.get(`lock:${held.commit}`) ?? store.clock.monotonic();
+            const first = store.seen(snapshot2).firstSeen.get(`lock:${held2.commit}`) ?? store.clock.monotonic();
             const silent = store.clock.monotonic() - first;
             const dead = body.holder !== void 0 && processLiveness(body.holder) === "gone";
             if (!dead && silent <= lease) {
@@ -6047,29 +6077,30 @@ var init_verify_remote = __esm({
               throw new CliError("E_REFUSED", `another verify is merging through ${this.remote} (${who}, renewed at ${body.at ?? "?"} by its clock): refusing to run a second one; wait for it to finish (its lease is ${formatDuration(lease)}: left unchanged, the lock is taken over in ${formatDuration(takeoverIn)})`, { reason: VERIFY_BUSY, holder: who, lease_ms: lease, takeover_in_ms: takeoverIn });
             }
           }
-          const commit = store.writer().lock(held?.commit, me, nonce, leaseMs);
-          return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
+          const commit = store.writer().lock(held2?.commit, me, nonce, leaseMs);
+          return { updates: [{ ref, to: commit, was: held2?.commit ?? null }], atomic: true, result: () => commit };
         });
-        let lost = false;
-        let inFlight;
+        const held = { ref, current, me, nonce, leaseMs, lost: false, inFlight: void 0, publishing: false };
+        this.held = held;
         const renew = setInterval(() => {
-          if (inFlight || lost) return;
-          const next = store.writer().lock(current, me, nonce, leaseMs);
-          const was = current;
-          inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
-            (outcomes) => void (outcomes.get(ref)?.outcome === "rejected" ? lost = true : current = next),
+          if (held.inFlight || held.lost || held.publishing) return;
+          const next = store.writer().lock(held.current, me, nonce, leaseMs);
+          const was = held.current;
+          held.inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
+            (outcomes) => void (outcomes.get(ref)?.outcome === "rejected" ? held.lost = true : held.current = next),
             () => void 0
             // unanswered: the next renewal tries again
-          ).finally(() => inFlight = void 0);
+          ).finally(() => held.inFlight = void 0);
         }, timerDelay(Math.max(100, Math.floor(leaseMs / 3))));
         renew.unref();
         return {
           release: async () => {
             clearInterval(renew);
-            await inFlight;
-            if (lost) return;
+            await held.inFlight;
+            if (this.held === held) this.held = void 0;
+            if (held.lost) return;
             try {
-              await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
+              await store.transport.push([{ ref, to: null, lease: held.current }], { atomic: true });
             } catch {
             }
           }

@@ -324,6 +324,34 @@ describe('leases recorded by their holders', () => {
     await (await waiter.shared.lockVerify()).release();
   });
 
+  it('a verify whose lock was taken over while it merged cannot move the target: the target moves only with a renewal of the lock', async () => {
+    const repo = sharedRepo();
+    const stalled = repo.machine();
+    await stalled.init();
+    const lock = await stalled.shared.lockVerify({ leaseMs: 600_000 });
+    // Its renewals do not land (a lease of 10 minutes, renewed every 200 s: none in this test); another machine watches the lock for that lease and takes it over.
+    const clock = fakeClock();
+    const other = repo.machine({ clock });
+    expect((await codeOf(other.shared.lockVerify())).code).toBe('E_REFUSED');
+    clock.advance(600_001);
+    const taken = await other.shared.lockVerify();
+    const before = gitIn(repo.bare, 'rev-parse', 'refs/heads/main');
+    const merge = (store: GitRemoteStore, message: string): string => gitIn(store.repoRoot, 'commit-tree', '-p', before, '-m', message, `${before}^{tree}`);
+    const refused = await codeOf(stalled.shared.publishBranch('main', before, merge(stalled, 'late merge')));
+    expect(refused.code).toBe('E_REFUSED');
+    expect(refused.message).toMatch(/lost the verify lock on origin while it merged/);
+    expect(gitIn(repo.bare, 'rev-parse', 'refs/heads/main')).toBe(before);
+    await lock.release();
+    // The lock's holder publishes, and its lock moves with the target.
+    const held = gitIn(repo.bare, 'rev-parse', 'refs/parallel/store/locks/verify');
+    const next = merge(other, 'merge');
+    expect(await other.shared.publishBranch('main', before, next)).toBe(true);
+    expect(gitIn(repo.bare, 'rev-parse', 'refs/heads/main')).toBe(next);
+    expect(gitIn(repo.bare, 'rev-parse', 'refs/parallel/store/locks/verify^')).toBe(held);
+    await taken.release();
+    expect(gitIn(repo.bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
+  });
+
   it('a verify lock is renewed every third of its recorded lease, and a silent one is taken over after that lease, saying when', async () => {
     const repo = sharedRepo();
     const holder = repo.machine();

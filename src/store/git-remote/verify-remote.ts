@@ -11,10 +11,11 @@ import { leaseMsOf } from './records.ts';
 import { backoff, RemoteUnreachable } from './transport.ts';
 
 // What verify needs from the remote: the target branch as the remote has it, a compare-and-swap
-// of the target (a lease on the value verify started from), and one store-wide lock so two
-// machines never merge at once. The lock is a ref created only if absent; it records the lease its
-// holder renews it under (a child commit every third of it), so a lock seen unchanged for its
-// recorded lease on this machine's clock, or whose holder process on this host is gone, is taken over.
+// of the target (a lease on the value verify started from, pushed together with a renewal of the
+// lock, leased on its own value), and one store-wide lock so two machines never merge at once.
+// The lock is a ref created only if absent; it records the lease its holder renews it under (a
+// child commit every third of it), so a lock seen unchanged for its recorded lease on this
+// machine's clock, or whose holder process on this host is gone, is taken over.
 
 const BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!-)[A-Za-z0-9._/-]{1,200}(?<![/.])$/;
 
@@ -34,9 +35,22 @@ function parseLock(body: string): LockBody {
   }
 }
 
+/** The verify lock while this process holds it: its latest value, and whether a renewal is under way or was refused. */
+interface HeldLock {
+  ref: string;
+  current: string;
+  me: ProcessIdentity;
+  nonce: string;
+  leaseMs: number;
+  lost: boolean;
+  inFlight: Promise<void> | undefined;
+  publishing: boolean;
+}
+
 export class VerifyRemote implements SharedRemote {
   readonly remote: string;
   private readonly store: GitRemoteStore;
+  private held: HeldLock | undefined;
 
   constructor(store: GitRemoteStore) {
     this.store = store;
@@ -58,26 +72,56 @@ export class VerifyRemote implements SharedRemote {
     return resolveCommit(this.trackingRef(branch), this.store.repoRoot);
   }
 
+  /**
+   * While this verify holds the lock, the target moves only together with a renewal of it, in one
+   * atomic push with a lease on each: a verify whose renewals stalled past its lease, and whose
+   * lock another verify took over meanwhile, can never move the target too.
+   */
   async publishBranch(branch: string, expected: string, next: string): Promise<boolean> {
     const ref = `refs/heads/${branch}`;
-    const { retries, backoffMs } = this.store.transport.options;
-    let last: RemoteUnreachable | undefined;
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await backoff(attempt - 1, backoffMs);
-      let outcome;
-      try {
-        outcome = (await this.store.transport.push([{ ref, to: next, lease: expected }], { atomic: true })).get(ref)!.outcome;
-      } catch (error) {
-        if (!(error instanceof RemoteUnreachable)) throw error;
-        last = error;
-        continue;
-      }
-      // Refused after an unanswered try: that try may be what moved it.
-      const landed = outcome !== 'rejected' || (attempt > 0 && (await this.fetchBranch(branch)) === next);
-      if (landed) await runGitAsync(['update-ref', this.trackingRef(branch), next], { cwd: this.store.repoRoot });
-      return landed;
+    const held = this.held;
+    if (held) {
+      held.publishing = true;
+      await held.inFlight;
     }
-    throw new CliError('E_GIT', `${last!.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last!.details);
+    try {
+      if (held?.lost) throw this.lockLost();
+      const renewal = held ? { ref: held.ref, to: this.store.writer().lock(held.current, held.me, held.nonce, held.leaseMs), lease: held.current } : undefined;
+      const { retries, backoffMs } = this.store.transport.options;
+      let last: RemoteUnreachable | undefined;
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        if (attempt > 0) await backoff(attempt - 1, backoffMs);
+        let outcomes;
+        try {
+          outcomes = await this.store.transport.push([{ ref, to: next, lease: expected }, ...(renewal ? [renewal] : [])], { atomic: true });
+        } catch (error) {
+          if (!(error instanceof RemoteUnreachable)) throw error;
+          last = error;
+          continue;
+        }
+        const target = outcomes.get(ref)!;
+        // Refused after an unanswered try: that try may be what moved it.
+        const landed = target.outcome !== 'rejected' || (attempt > 0 && (await this.fetchBranch(branch)) === next);
+        if (landed) {
+          if (renewal) held!.current = renewal.to;
+          await runGitAsync(['update-ref', this.trackingRef(branch), next], { cwd: this.store.repoRoot });
+          return true;
+        }
+        const lock = renewal ? outcomes.get(renewal.ref) : undefined;
+        if (lock?.outcome === 'rejected' && !lock.reason.includes('atomic push failed')) {
+          held!.lost = true;
+          throw this.lockLost();
+        }
+        return false;
+      }
+      throw new CliError('E_GIT', `${last!.message}; tried ${retries + 1} times: ${branch} on ${this.remote} may or may not have moved to ${next.slice(0, 12)} (git fetch ${this.remote} tells)`, last!.details);
+    } finally {
+      if (held) held.publishing = false;
+    }
+  }
+
+  private lockLost(): CliError {
+    return new CliError('E_REFUSED', `verify lost the verify lock on ${this.remote} while it merged (its renewals did not land within its lease, and another verify took it over): nothing was pushed; run verify again`);
   }
 
   async lockVerify(options: { leaseMs?: number | undefined } = {}): Promise<{ release(): Promise<void> }> {
@@ -86,7 +130,7 @@ export class VerifyRemote implements SharedRemote {
     const ref = store.layout.remoteRef(VERIFY_LOCK);
     const me = describeProcess(process.pid);
     const nonce = randomHex(16);
-    let current = await store.cas.run<string>({ what: `verify lock on ${this.remote}`, fetchFirst: true }, async ({ snapshot }) => {
+    const current = await store.cas.run<string>({ what: `verify lock on ${this.remote}`, fetchFirst: true }, async ({ snapshot }) => {
       const held = snapshot.verifyLock;
       if (held) {
         const body = parseLock(held.body);
@@ -104,26 +148,27 @@ export class VerifyRemote implements SharedRemote {
       const commit = store.writer().lock(held?.commit, me, nonce, leaseMs);
       return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
     });
-    let lost = false;
-    let inFlight: Promise<void> | undefined;
+    const held: HeldLock = { ref, current, me, nonce, leaseMs, lost: false, inFlight: undefined, publishing: false };
+    this.held = held;
     const renew = setInterval(() => {
-      if (inFlight || lost) return;
-      const next = store.writer().lock(current, me, nonce, leaseMs);
+      if (held.inFlight || held.lost || held.publishing) return;
+      const next = store.writer().lock(held.current, me, nonce, leaseMs);
       // With a lease on its own value: a lock taken over (and perhaps deleted) is never brought back.
-      const was = current;
-      inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
-        (outcomes) => void (outcomes.get(ref)?.outcome === 'rejected' ? (lost = true) : (current = next)),
+      const was = held.current;
+      held.inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
+        (outcomes) => void (outcomes.get(ref)?.outcome === 'rejected' ? (held.lost = true) : (held.current = next)),
         () => undefined, // unanswered: the next renewal tries again
-      ).finally(() => (inFlight = undefined));
+      ).finally(() => (held.inFlight = undefined));
     }, timerDelay(Math.max(100, Math.floor(leaseMs / 3))));
     renew.unref();
     return {
       release: async () => {
         clearInterval(renew);
-        await inFlight; // a renewal landing after the delete would bring the lock back
-        if (lost) return;
+        await held.inFlight; // a renewal landing after the delete would bring the lock back
+        if (this.held === held) this.held = undefined;
+        if (held.lost) return;
         try {
-          await store.transport.push([{ ref, to: null, lease: current }], { atomic: true });
+          await store.transport.push([{ ref, to: null, lease: held.current }], { atomic: true });
         } catch {
           // Left behind, it is taken over once its holder is gone or silent for the lease.
         }
