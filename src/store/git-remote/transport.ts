@@ -2,11 +2,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../../errors.ts';
 import { GitError, GitTimeout, runGitAsync } from '../../repo/run-git.ts';
+import { DirectPush, type LivePlan, type Outcomes } from './direct-push.ts';
 import { gatedFetch } from './fetch-gate.ts';
-import { STORE_NAMESPACE, type RefLayout } from './layout.ts';
-import { moveCacheRefs } from './cache-refs.ts';
-import { storePack } from './pack.ts';
-import { directEndpoint, receivePack, SessionFailure, type Command, type Endpoint } from './receive-pack.ts';
+import type { RefLayout } from './layout.ts';
+import { SessionFailure } from './receive-pack.ts';
 
 // The only two network calls of the git-remote store: fetch the whole store namespace into this
 // clone's cache, and push ref updates. Every push is a compare-and-swap the server decides: each
@@ -14,7 +13,8 @@ import { directEndpoint, receivePack, SessionFailure, type Command, type Endpoin
 // writer read (refused when the ref moved since: receive-pack checks the old value under the ref's
 // lock). Nothing here ever forces an update; a lease (--force-with-lease=<ref>:<old>) is used only
 // where the ref may be deleted or must be pinned to an exact old value (the verify lock, the
-// target branch).
+// target branch). A push goes straight to the server's receive-pack when direct-push.ts can send
+// it, naming each ref's expected old value itself; otherwise git push sends it.
 
 export interface RemoteTarget {
   repoRoot: string;
@@ -98,40 +98,16 @@ export function networkOptions(env: NodeJS.ProcessEnv): NetworkOptions {
   return { timeoutMs: envNumber(env, 'PARALLEL_REMOTE_TIMEOUT_MS', 30_000), retries: envNumber(env, 'PARALLEL_REMOTE_RETRIES', 3), backoffMs: 250 };
 }
 
-type Outcomes = Map<string, { outcome: RefOutcome; reason: string }>;
-
-export interface LivePlan {
-  updates: readonly RefUpdate[];
-  atomic: boolean;
-}
-
-/** The value the server must hold for an update to land: its lease, else the value its writer read. */
-function expectedOf(update: RefUpdate): string | null | undefined {
-  return update.lease !== undefined ? update.lease : update.was;
-}
-
-/** A direct push names the old value of every ref, so it needs one for each; and sha1 ids. */
-function sendable(updates: readonly RefUpdate[]): boolean {
-  return updates.every((update) => expectedOf(update) !== undefined && (update.to === null || update.to.length === 40));
-}
-
-/** The pack of the new commits (empty for deletions only), or undefined when git push must send them. */
-function packFor(objectsDir: string, updates: readonly RefUpdate[]): Buffer | undefined {
-  const writes = updates.filter((update) => update.to !== null).map((update) => ({ to: update.to!, expected: expectedOf(update)! }));
-  return writes.length === 0 ? Buffer.alloc(0) : storePack(objectsDir, writes);
-}
-
 export class Transport {
   readonly target: RemoteTarget;
   readonly options: NetworkOptions;
   readonly stats: NetworkStats = { fetches: 0, pushes: 0, direct: 0, rejected: 0 };
-  private direct: Promise<Endpoint | undefined> | undefined;
-  /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
-  private filesBackend = false;
+  private readonly direct: DirectPush;
 
   constructor(target: RemoteTarget, options: NetworkOptions) {
     this.target = target;
     this.options = options;
+    this.direct = new DirectPush(target, options, this.stats);
   }
 
   /**
@@ -174,103 +150,25 @@ export class Transport {
   async push(updates: readonly RefUpdate[], options: { atomic: boolean }): Promise<Map<string, { outcome: RefOutcome; reason: string }>> {
     // `git push <remote>` without a refspec would push the current branch: never.
     if (updates.length === 0) return new Map();
-    const direct = await this.pushDirect(updates, options);
+    const direct = await this.unanswered(this.direct.push(updates, options.atomic));
     return direct ?? this.pushWithGit(updates, options);
   }
 
-  /** The push URL when it can be spoken to directly (see receive-pack.ts), read from git's config once. */
-  private async endpoint(): Promise<Endpoint | undefined> {
-    this.direct ??= (async () => {
-      const { remote } = this.target.layout;
-      const out = (await runGitAsync(['config', '-z', '--get-regexp', `^(remote\\.${remote.replace(/\./g, '\\.')}\\.(pushurl|receivepack)|url\\..*|extensions\\.(objectformat|refstorage)|core\\.logallrefupdates)$`], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
-      const config = out.split('\0').filter((entry) => entry !== '').map((entry) => (entry.includes('\n') ? [entry.slice(0, entry.indexOf('\n')), entry.slice(entry.indexOf('\n') + 1)] as const : [entry, ''] as const));
-      // A rewritten URL, another receive-pack or object format: git push knows how; this does not.
-      if (config.some(([key, value]) => key.startsWith('url.') || key.endsWith('.receivepack') || (key === 'extensions.objectformat' && value !== 'sha1'))) return undefined;
-      this.filesBackend = !config.some(([key, value]) => (key === 'extensions.refstorage' && value !== 'files') || (key === 'core.logallrefupdates' && value === 'always'));
-      const pushUrl = config.find(([key]) => key.endsWith('.pushurl'))?.[1] ?? this.target.url;
-      return directEndpoint(pushUrl, this.target.repoRoot);
-    })();
-    return this.direct;
-  }
-
-  /** The push spoken to receive-pack, or undefined when git push must do it (see pack.ts). */
-  private async pushDirect(updates: readonly RefUpdate[], options: { atomic: boolean }): Promise<Outcomes | undefined> {
-    if (!sendable(updates) || !packFor(this.objectsDir(), updates)) return undefined;
-    return (await this.pushLive(() => ({ updates, atomic: options.atomic })))?.outcomes;
-  }
-
   /**
-   * A push whose updates are decided from the server's advertisement, inside the connection: the
-   * writer sees every ref's value at that moment, so it does not propose what would be refused.
-   * Undefined when the remote cannot be spoken to directly, or these updates need git push (see
-   * pack.ts); `outcomes` is undefined when `plan` proposed nothing.
+   * A push decided from the server's advertisement inside the connection (direct-push.ts), or
+   * undefined when this remote or these updates need git push.
    */
-  async pushLive(plan: (advertised: ReadonlyMap<string, string>) => LivePlan | undefined): Promise<{ advertised: ReadonlyMap<string, string>; outcomes: Outcomes | undefined } | undefined> {
-    const endpoint = await this.endpoint();
-    if (!endpoint) return undefined;
-    let planned: LivePlan | undefined;
-    let unsendable = false;
-    const outcomes: Outcomes = new Map();
-    this.stats.pushes++;
-    this.stats.direct++;
-    let session;
+  pushLive(plan: (advertised: ReadonlyMap<string, string>) => LivePlan | undefined): Promise<{ advertised: ReadonlyMap<string, string>; outcomes: Outcomes | undefined } | undefined> {
+    return this.unanswered(this.direct.live(plan));
+  }
+
+  private async unanswered<T>(push: Promise<T>): Promise<T> {
     try {
-      session = await receivePack(endpoint, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs }, (advertised) => {
-        const none = { commands: [], capabilities: [], pack: undefined };
-        planned = plan(advertised.refs);
-        if (!planned || planned.updates.length === 0) return none;
-        const { updates, atomic } = planned;
-        const pack = sendable(updates) ? packFor(this.objectsDir(), updates) : undefined;
-        const wanted = ['report-status', ...(atomic ? ['atomic'] : []), ...(updates.some((update) => update.to === null) ? ['delete-refs'] : [])];
-        const format = [...advertised.capabilities].find((cap) => cap.startsWith('object-format='));
-        if (!pack || wanted.some((cap) => !advertised.capabilities.has(cap)) || (format !== undefined && format !== 'object-format=sha1')) {
-          unsendable = true;
-          return none;
-        }
-        const commands: Command[] = [];
-        for (const update of updates) {
-          const now = advertised.refs.get(update.ref) ?? null;
-          if (now === update.to) outcomes.set(update.ref, { outcome: 'uptodate', reason: '[up to date]' });
-          else if (now !== expectedOf(update)) outcomes.set(update.ref, { outcome: 'rejected', reason: '[rejected] (stale info)' });
-          else commands.push({ ref: update.ref, old: now, new: update.to });
-        }
-        if (atomic && [...outcomes.values()].some((value) => value.outcome === 'rejected')) {
-          for (const command of commands) outcomes.set(command.ref, { outcome: 'rejected', reason: '[rejected] (atomic push failed)' });
-          return none;
-        }
-        const quiet = advertised.capabilities.has('quiet') ? ['quiet'] : [];
-        return { commands, capabilities: [...wanted, ...quiet, 'agent=parallel-agents'], pack: pack.length > 0 ? pack : undefined };
-      });
+      return await push;
     } catch (error) {
       if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, 'push', error.message);
       throw error;
     }
-    if (unsendable) return undefined;
-    if (!planned || planned.updates.length === 0) return { advertised: session.advertised.refs, outcomes: undefined };
-    const { updates } = planned;
-    if (session.report) {
-      const { report } = session;
-      for (const [ref, reason] of report.refs) {
-        // Objects the server lacks (a tree this clone holds only packed, say): nothing was applied; git push sends them.
-        if (report.unpack !== 'ok' || reason?.includes('missing necessary objects')) return undefined;
-        outcomes.set(ref, reason === undefined ? { outcome: 'ok', reason: '[new]' } : { outcome: 'rejected', reason: `[remote rejected] (${/atomic/.test(reason) ? 'atomic push failed' : reason})` });
-      }
-    }
-    for (const value of outcomes.values()) if (value.outcome === 'rejected') this.stats.rejected++;
-    if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, 'push', 'the answer did not name every ref');
-    await this.moveCache(updates.filter((update) => outcomes.get(update.ref)!.outcome !== 'rejected'));
-    return { advertised: session.advertised.refs, outcomes };
-  }
-
-  private objectsDir(): string {
-    return join(this.target.gitCommonDir, 'objects');
-  }
-
-  /** What a git push does for the fetch refspec: this clone's cache refs follow the store refs that landed. */
-  private async moveCache(landed: readonly RefUpdate[]): Promise<void> {
-    const { layout } = this.target;
-    const updates = landed.filter((update) => update.ref.startsWith(STORE_NAMESPACE)).map((update) => ({ ref: layout.cacheRef(update.ref.slice(STORE_NAMESPACE.length)), to: update.to }));
-    if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, this.filesBackend);
   }
 
   /** The push by git: any transport, any objects. */
