@@ -5597,7 +5597,7 @@ async function liveClaim(store, request, attempt) {
     }
     if (!answer) return void 0;
     if (landed) {
-      keep();
+      await store.transport.fetch();
       return landed;
     }
     if (answer.outcomes && pickedId !== void 0) {

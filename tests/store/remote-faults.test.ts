@@ -169,6 +169,27 @@ describe('the git-remote store under faults', () => {
     proxy = undefined;
   });
 
+  it('a claim whose answer was lost after it landed: the retry sees it in the advertisement, holds it once, and this clone's cache (what the hooks read) shows it', async () => {
+    const repo = sharedRepo();
+    await repo.machine().add([{ id: 'c1', title: 'one' }, { id: 'c2', title: 'two' }]);
+    proxy = await startProxy(daemon.port);
+    const claimer = repo.machine({ url: proxy.url(repo.name), env: FAST });
+    let dropped = false;
+    proxy.on('down', 'unpack ok', () => {
+      dropped = true;
+      proxy!.cut();
+      return false;
+    });
+    const claim = await claimer.claim({ agent: 'c' });
+    expect(dropped).toBe(true);
+    expect(journal(repo.bare, claim.task.id).filter((subject) => subject.startsWith('claim'))).toHaveLength(1);
+    expect(journal(repo.bare, claim.task.id === 'c1' ? 'c2' : 'c1')).toHaveLength(1);
+    expect(gitIn(claimer.repoRoot, 'rev-parse', `refs/parallel/cache/origin/tasks/${claim.task.id}`)).toBe(gitIn(repo.bare, 'rev-parse', `refs/parallel/store/tasks/${claim.task.id}`));
+    await claimer.heartbeat({ agent: 'c', task: claim.task.id, token: claim.token });
+    await proxy.close();
+    proxy = undefined;
+  });
+
   it('a limit below zero takes back a claim this machine has only just seen, whatever its clock (a claim without a recorded lease)', async () => {
     const repo = sharedRepo();
     // A monotonic clock that never moves: the claim is seen unchanged for exactly 0 ms, over -1 ms.

@@ -70,7 +70,8 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
     }
     if (!answer) return undefined;
     if (landed) {
-      keep();
+      // Its answer was lost, so this clone's cache never moved: the hooks read the claim from there.
+      await store.transport.fetch();
       return landed;
     }
     if (answer.outcomes && pickedId !== undefined) {
