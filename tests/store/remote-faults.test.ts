@@ -169,7 +169,7 @@ describe('the git-remote store under faults', () => {
     proxy = undefined;
   });
 
-  it('a claim whose answer was lost after it landed: the retry sees it in the advertisement, holds it once, and this clone's cache (what the hooks read) shows it', async () => {
+  it('a claim whose answer was lost after it landed: the retry sees it in the advertisement, holds it once, and the cache of this clone (what the hooks read) shows it', async () => {
     const repo = sharedRepo();
     await repo.machine().add([{ id: 'c1', title: 'one' }, { id: 'c2', title: 'two' }]);
     proxy = await startProxy(daemon.port);
