@@ -1,0 +1,58 @@
+// Adversarial review of the direct push (receive-pack.ts, direct-push.ts, live-claim.ts): each
+// test states what git push would do, and fails while the direct path does something else.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../../src/errors.ts';
+import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
+import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+function shared(): { bare: string; machine(env?: NodeJS.ProcessEnv): GitRemoteStore } {
+  const base = tempDir('pa-review-');
+  const bare = createBareRepo(base, 'shared');
+  let machines = 0;
+  return {
+    bare,
+    machine: (env = {}) => {
+      const clone = cloneRepo(`file://${bare}`, join(base, `m${machines++}`));
+      return new GitRemoteStore({ cwd: clone, remote: 'origin', localDir: join(clone, '_tasks'), env: { PARALLEL_REMOTE_RETRIES: '0', ...env } });
+    },
+  };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof CliError) return error.code;
+    throw error;
+  }
+}
+
+describe('direct push review', () => {
+  it('a server that cannot unpack the claim: the claim fails as the remote failing, never "nothing claimable"', async () => {
+    const { bare, machine } = shared();
+    const store = machine();
+    await store.add([{ id: 't1', title: 'one' }]);
+    // Any pack is now too big for the server: receive-pack answers "unpack <error>".
+    gitIn(bare, 'config', 'receive.maxInputSize', '1');
+    const code = await codeOf(store.claim({ agent: 'a' }));
+    expect(code).toBe('E_GIT');
+    gitIn(bare, 'config', '--unset', 'receive.maxInputSize');
+    // The task is still there, and claimable.
+    expect((await store.claim({ agent: 'a' })).task.id).toBe('t1');
+  });
+
+  it('protocol.file.allow=never is obeyed as git push obeys it: nothing is pushed', async () => {
+    const { bare, machine } = shared();
+    const store = machine();
+    await store.add([{ id: 't1', title: 'one' }]);
+    gitIn(store.repoRoot, 'config', 'protocol.file.allow', 'never');
+    const fresh = new GitRemoteStore({ cwd: store.repoRoot, remote: 'origin', localDir: join(store.repoRoot, '_tasks'), env: { PARALLEL_REMOTE_RETRIES: '0' } });
+    const before = gitIn(bare, 'rev-parse', 'refs/parallel/store/tasks/t1');
+    expect(await codeOf(fresh.claim({ agent: 'a' }))).not.toBe('ok');
+    expect(gitIn(bare, 'rev-parse', 'refs/parallel/store/tasks/t1')).toBe(before);
+  });
+});
