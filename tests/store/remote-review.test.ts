@@ -1,11 +1,11 @@
 // Adversarial review of the direct push (receive-pack.ts, direct-push.ts, live-claim.ts): each
 // test states what git push would do, and fails while the direct path does something else.
-import { execFileSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
-import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
+import { cloneRepo, createBareRepo, gitIn, startGitDaemon } from '../helpers/git-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 function shared(): { bare: string; machine(env?: NodeJS.ProcessEnv): GitRemoteStore } {
@@ -54,5 +54,26 @@ describe('direct push review', () => {
     const before = gitIn(bare, 'rev-parse', 'refs/parallel/store/tasks/t1');
     expect(await codeOf(fresh.claim({ agent: 'a' }))).not.toBe('ok');
     expect(gitIn(bare, 'rev-parse', 'refs/parallel/store/tasks/t1')).toBe(before);
+  });
+
+  it('core.gitProxy is how git reaches a git:// host: the direct push goes through it too, as git push does', async () => {
+    const served = tempDir('pa-review-proxy-');
+    const daemon = await startGitDaemon(served);
+    try {
+      const bare = createBareRepo(served, 'shared');
+      // The host name resolves nowhere; only the proxy command reaches the daemon.
+      const clone = cloneRepo(daemon.url('shared'), join(served, 'm0'));
+      const proxy = join(served, 'proxy.sh');
+      writeFileSync(proxy, `#!/bin/sh\nexec node -e 'const s = require("net").connect(${daemon.port}, "127.0.0.1"); process.stdin.pipe(s); s.pipe(process.stdout)'\n`);
+      chmodSync(proxy, 0o755);
+      gitIn(clone, 'config', 'core.gitProxy', proxy);
+      gitIn(clone, 'remote', 'set-url', 'origin', `git://no-such-host.invalid:${daemon.port}/shared.git`);
+      const store = new GitRemoteStore({ cwd: clone, remote: 'origin', localDir: join(clone, '_tasks'), env: { PARALLEL_REMOTE_RETRIES: '0' } });
+      await store.add([{ id: 't1', title: 'one' }]);
+      expect((await store.claim({ agent: 'a' })).task.id).toBe('t1');
+      expect(gitIn(bare, 'log', '-1', '--format=%s', 'refs/parallel/store/tasks/t1')).toMatch(/^claim t1 by a/);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
