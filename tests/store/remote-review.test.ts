@@ -1,6 +1,6 @@
 // Adversarial review of the direct push (receive-pack.ts, direct-push.ts, live-claim.ts): each
 // test states what git push would do, and fails while the direct path does something else.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
@@ -75,5 +75,30 @@ describe('direct push review', () => {
     } finally {
       await daemon.stop();
     }
+  });
+
+  it('a server-side receive-pack stalled while it holds the ref lock: the timeout stops it without leaving the lock, so the task stays claimable', async () => {
+    const { bare, machine } = shared();
+    const store = machine({ PARALLEL_REMOTE_TIMEOUT_MS: '1500' });
+    await store.add([{ id: 't1', title: 'one' }]);
+    // The first transaction stalls once its locks are taken ("prepared"), as a slow disk or a hung hook would.
+    const marker = join(bare, 'stalled-once');
+    writeFileSync(join(bare, 'hooks', 'reference-transaction'), `#!/bin/sh\ncat >/dev/null\nif [ "$1" = prepared ] && [ ! -e '${marker}' ]; then : > '${marker}'; exec sleep 3600; fi\n`);
+    chmodSync(join(bare, 'hooks', 'reference-transaction'), 0o755);
+    expect(await codeOf(store.claim({ agent: 'a' }))).toBe('E_GIT');
+    expect(existsSync(marker)).toBe(true);
+    // Nothing was applied; a second machine can claim the task.
+    expect((await machine().claim({ agent: 'b' })).task.id).toBe('t1');
+  });
+
+  it('a ref the server cannot lock (a lock file left behind): the claim reports the server\'s reason, not contention, and does not spin 24 rounds', async () => {
+    const { bare, machine } = shared();
+    const store = machine();
+    await store.add([{ id: 't1', title: 'one' }]);
+    writeFileSync(join(bare, 'refs', 'parallel', 'store', 'tasks', 't1.lock'), '');
+    const before = store.transport.stats.pushes;
+    const error = await store.claim({ agent: 'a' }).then(() => undefined, (caught: unknown) => caught as CliError);
+    expect(error?.message).toMatch(/lock/);
+    expect(store.transport.stats.pushes - before).toBeLessThan(5);
   });
 });
