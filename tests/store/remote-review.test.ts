@@ -1,6 +1,8 @@
 // Adversarial review of the direct push (receive-pack.ts, direct-push.ts, live-claim.ts): each
 // test states what git push would do, and fails while the direct path does something else.
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
@@ -100,5 +102,31 @@ describe('direct push review', () => {
     const error = await store.claim({ agent: 'a' }).then(() => undefined, (caught: unknown) => caught as CliError);
     expect(error?.message).toMatch(/lock/);
     expect(store.transport.stats.pushes - before).toBeLessThan(5);
+  });
+
+  it('git://host/~user/repo: the direct push asks the daemon for the same path git push asks for', async () => {
+    const requests: string[] = [];
+    const server = createServer((socket) => {
+      socket.once('data', (chunk: Buffer) => {
+        requests.push(chunk.subarray(4).toString('latin1').split('\0')[0]!);
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { machine } = shared();
+      const store = machine();
+      await store.add([{ id: 't1', title: 'one' }]);
+      const url = `git://127.0.0.1:${(server.address() as AddressInfo).port}/~someone/shared.git`;
+      gitIn(store.repoRoot, 'remote', 'set-url', 'origin', url);
+      await new Promise((resolve) => spawn('git', ['push', url, 'HEAD:refs/heads/probe'], { cwd: store.repoRoot, stdio: 'ignore' }).on('close', resolve));
+      const fresh = new GitRemoteStore({ cwd: store.repoRoot, remote: 'origin', localDir: join(store.repoRoot, '_tasks'), env: { PARALLEL_REMOTE_RETRIES: '0' } });
+      expect(await codeOf(fresh.claim({ agent: 'a' }))).toBe('E_GIT');
+      const pushes = requests.filter((line) => line.startsWith('git-receive-pack '));
+      // git strips the slash before ~ (git daemon's --user-path reads "~user/..."); git push sent pushes[0].
+      expect(pushes).toEqual(['git-receive-pack ~someone/shared.git', 'git-receive-pack ~someone/shared.git']);
+    } finally {
+      server.close();
+    }
   });
 });
