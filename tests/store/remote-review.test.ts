@@ -129,4 +129,15 @@ describe('direct push review', () => {
       server.close();
     }
   });
+
+  it('a cache ref lock left by a killed writer (a fetch stopped by its timeout, a kill -9): the view is not stuck for ever', async () => {
+    const { machine } = shared();
+    const a = machine();
+    const b = machine();
+    await a.add([{ id: 't1', title: 'one' }]);
+    writeFileSync(join(a.repoRoot, '.git', 'refs', 'parallel', 'cache', 'origin', 'tasks', 't1.lock'), '');
+    await b.claim({ agent: 'b' });
+    // "cannot lock ref" is taken for a peer of this clone writing a view as recent: nobody is writing.
+    expect((await a.get('t1'))?.state).toBe('claimed');
+  });
 });
