@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
+import { ObjectWriter } from '../../src/store/git-remote/objects.ts';
 import { cloneRepo, createBareRepo, gitIn, startGitDaemon } from '../helpers/git-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -139,5 +140,18 @@ describe('direct push review', () => {
     await b.claim({ agent: 'b' });
     // "cannot lock ref" is taken for a peer of this clone writing a view as recent: nobody is writing.
     expect((await a.get('t1'))?.state).toBe('claimed');
+  });
+
+  it('an update that is not a fast-forward (a parentless commit over the value read) is refused, as git push without force refuses it', async () => {
+    const { bare, machine } = shared();
+    const store = machine();
+    await store.add([{ id: 't1', title: 'one' }]);
+    const ref = 'refs/parallel/store/tasks/t1';
+    const was = gitIn(bare, 'rev-parse', ref);
+    const objects = join(store.transport.target.gitCommonDir, 'objects');
+    const root = new ObjectWriter(objects, 'sha1').commit({ tree: gitIn(store.repoRoot, 'rev-parse', `${was}^{tree}`), parents: [], message: 'unrelated\n', time: 1 });
+    const outcomes = await store.transport.push([{ ref, to: root, was }], { atomic: true });
+    expect(outcomes.get(ref)!.outcome).toBe('rejected');
+    expect(gitIn(bare, 'rev-parse', ref)).toBe(was);
   });
 });
