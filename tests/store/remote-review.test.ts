@@ -154,4 +154,15 @@ describe('direct push review', () => {
     expect(outcomes.get(ref)!.outcome).toBe('rejected');
     expect(gitIn(bare, 'rev-parse', ref)).toBe(was);
   });
+
+  it('a receive-pack killed mid-push: the one-line error says it was killed, not "exited with code null"', async () => {
+    const { bare, machine } = shared();
+    const store = machine();
+    await store.add([{ id: 't1', title: 'one' }]);
+    writeFileSync(join(bare, 'hooks', 'pre-receive'), '#!/bin/sh\ncat >/dev/null\nkill -9 $PPID\n');
+    chmodSync(join(bare, 'hooks', 'pre-receive'), 0o755);
+    const message = await store.claim({ agent: 'a' }).then(() => 'ok', (error: Error) => error.message);
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toMatch(/receive-pack was killed by SIGKILL/);
+  });
 });
