@@ -165,4 +165,17 @@ describe('direct push review', () => {
     expect(message.split('\n')).toHaveLength(1);
     expect(message).toMatch(/receive-pack was killed by SIGKILL/);
   });
+
+  it('two pushurl values: the push reaches both, as git push pushes to each', async () => {
+    const { bare, machine } = shared();
+    const store = machine();
+    await store.add([{ id: 't1', title: 'one' }]);
+    const mirror = createBareRepo(tempDir('pa-review-mirror-'), 'mirror');
+    gitIn(mirror, 'fetch', '-q', bare, '+refs/*:refs/*');
+    gitIn(store.repoRoot, 'config', '--add', 'remote.origin.pushurl', `file://${bare}`);
+    gitIn(store.repoRoot, 'config', '--add', 'remote.origin.pushurl', `file://${mirror}`);
+    const fresh = new GitRemoteStore({ cwd: store.repoRoot, remote: 'origin', localDir: join(store.repoRoot, '_tasks'), env: { PARALLEL_REMOTE_RETRIES: '0' } });
+    await fresh.add([{ id: 't2', title: 'two' }]);
+    expect(gitIn(mirror, 'rev-parse', '--verify', '-q', 'refs/parallel/store/tasks/t2')).toBe(gitIn(bare, 'rev-parse', 'refs/parallel/store/tasks/t2'));
+  });
 });
