@@ -123,7 +123,7 @@ function openLocal(path: string, cwd: string): Connection {
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
   child.stdin.on('error', () => {});
   child.on('error', (error) => reader.end(`could not run git receive-pack: ${error.message}`));
-  child.on('close', (code) => reader.end(stderr.split('\n').map((line) => line.replace(/^fatal: /, '').trim()).find((line) => line !== '') ?? `git receive-pack exited with code ${String(code)}`));
+  child.on('close', (code, signal) => reader.end(stderr.split('\n').map((line) => line.replace(/^fatal: /, '').trim()).find((line) => line !== '') ?? (signal ? `git receive-pack was killed by ${signal}` : `git receive-pack exited with code ${String(code)}`)));
   return {
     reader,
     write: (data) => child.stdin.write(data),
