@@ -713,10 +713,17 @@ function runGitAsync(args, options) {
     const timer = timeoutMs === void 0 ? void 0 : setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-child.pid, "SIGTERM");
       } catch {
-        child.kill("SIGKILL");
+        child.kill("SIGTERM");
       }
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+      }, STOP_GRACE_MS).unref();
       reject(new GitTimeout(args, timeoutMs, options.cwd));
     }, timerDelay(timeoutMs));
     child.stdout.on("data", (chunk) => stdout.push(chunk));
@@ -778,7 +785,7 @@ function requireMergeTreeSupport(cwd) {
   }
   mergeTreeChecked = true;
 }
-var import_node_module, import_meta, childProcessModule, GitError, GitTimeout, QUIET_ENV, mergeTreeChecked;
+var import_node_module, import_meta, childProcessModule, GitError, GitTimeout, STOP_GRACE_MS, QUIET_ENV, mergeTreeChecked;
 var init_run_git = __esm({
   "src/repo/run-git.ts"() {
     "use strict";
@@ -808,6 +815,7 @@ var init_run_git = __esm({
         this.name = "GitTimeout";
       }
     };
+    STOP_GRACE_MS = 2e3;
     QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
     mergeTreeChecked = false;
   }
@@ -878,10 +886,19 @@ function crypto() {
   return cryptoModule;
 }
 function newHolderToken() {
-  return crypto().randomBytes(16).toString("hex");
+  if (pool === void 0 || poolAt + TOKEN_BYTES > pool.length) {
+    pool = crypto().randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  const token = pool.toString("hex", poolAt, poolAt + TOKEN_BYTES);
+  pool.fill(0, poolAt, poolAt + TOKEN_BYTES);
+  poolAt += TOKEN_BYTES;
+  return token;
 }
 function proofOf(token) {
-  return crypto().createHash("sha256").update(token).digest("hex").slice(0, PROOF_LENGTH);
+  const { hash, createHash } = crypto();
+  const digest = typeof hash === "function" ? hash("sha256", token, "hex") : createHash("sha256").update(token).digest("hex");
+  return digest.slice(0, PROOF_LENGTH);
 }
 function validateToken(token) {
   if (!TOKEN_PATTERN.test(token)) {
@@ -902,7 +919,7 @@ function sameSecret(a, b) {
 function heldHere(holder, caller) {
   return holder !== void 0 && isOnThisHost(holder) && (caller === void 0 || sameProcess(holder, caller));
 }
-var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH;
+var import_node_module2, import_meta2, cryptoModule, TOKEN_PATTERN, PROOF_LENGTH, TOKEN_BYTES, POOL_BYTES, pool, poolAt;
 var init_holder_proof = __esm({
   "src/store/holder-proof.ts"() {
     "use strict";
@@ -912,6 +929,9 @@ var init_holder_proof = __esm({
     import_meta2 = {};
     TOKEN_PATTERN = /^[0-9a-f]{32}$/;
     PROOF_LENGTH = 16;
+    TOKEN_BYTES = 16;
+    POOL_BYTES = 256 * TOKEN_BYTES;
+    poolAt = POOL_BYTES;
   }
 });
 
@@ -4722,15 +4742,15 @@ var init_clock = __esm({
 });
 
 // src/store/git-remote/cache-refs.ts
-async function moveCacheRefs(repoRoot, gitCommonDir, updates, filesBackend) {
-  const rest = filesBackend ? updates.filter((update) => update.to === null || !writeLooseRef(gitCommonDir, update.ref, update.to)) : updates;
+async function moveCacheRefs(repoRoot, gitCommonDir, updates, options) {
+  const rest = options.filesBackend ? updates.filter((update) => update.to === null || !writeLooseRef(gitCommonDir, update.ref, update.to, options.staleLockMs)) : updates;
   if (rest.length === 0) return;
   const input = rest.map((update) => update.to === null ? `delete ${update.ref}
 ` : `update ${update.ref} ${update.to}
 `).join("");
   await runGitAsync(["update-ref", "--stdin"], { cwd: repoRoot, input, okExitCodes: [128] });
 }
-function writeLooseRef(gitCommonDir, ref, to) {
+function writeLooseRef(gitCommonDir, ref, to, staleLockMs) {
   const path = (0, import_node_path5.join)(gitCommonDir, ref);
   const lock = `${path}.lock`;
   let fd;
@@ -4738,7 +4758,8 @@ function writeLooseRef(gitCommonDir, ref, to) {
     (0, import_node_fs5.mkdirSync)((0, import_node_path5.dirname)(path), { recursive: true });
     fd = (0, import_node_fs5.openSync)(lock, "wx");
   } catch (error) {
-    return error.code === "EEXIST";
+    if (error.code !== "EEXIST") return false;
+    return clearStaleLock(lock, staleLockMs) ? writeLooseRef(gitCommonDir, ref, to, -1) : true;
   }
   try {
     (0, import_node_fs5.writeSync)(fd, `${to}
@@ -4755,6 +4776,16 @@ function writeLooseRef(gitCommonDir, ref, to) {
       (0, import_node_fs5.unlinkSync)(lock);
     } catch {
     }
+    return false;
+  }
+}
+function clearStaleLock(lock, maxAgeMs) {
+  if (maxAgeMs < 0) return false;
+  try {
+    if (Date.now() - (0, import_node_fs5.statSync)(lock).mtimeMs <= maxAgeMs) return false;
+    (0, import_node_fs5.unlinkSync)(lock);
+    return true;
+  } catch {
     return false;
   }
 }
@@ -4849,12 +4880,13 @@ function storePack(objectsDir, requests) {
       }
     }
   };
-  for (const { to, expected } of requests) {
+  for (const { to, expected, fastForward } of requests) {
     const commit = objects.get(to) ?? readLoose(objectsDir, to);
     if (commit?.type !== "commit") return void 0;
     objects.set(to, commit);
     const header = commit.body.subarray(0, commit.body.indexOf("\n\n")).toString("utf8").split("\n");
-    if (header.some((line) => line.startsWith("parent ") && line.slice(7) !== expected)) return void 0;
+    const parents = header.filter((line) => line.startsWith("parent ")).map((line) => line.slice(7));
+    if (parents.some((parent) => parent !== expected) || fastForward && expected !== null && !parents.includes(expected)) return void 0;
     const tree = header.find((line) => line.startsWith("tree "))?.slice(5);
     if (tree) addTree(tree);
   }
@@ -4901,7 +4933,7 @@ function directEndpoint(url, cwd) {
   if (url.includes("%") || /[\0\n]/.test(url)) return void 0;
   if (url.startsWith("file://")) return url.startsWith("file:///") ? { kind: "local", path: url.slice("file://".length) } : void 0;
   const daemon = /^git:\/\/(127\.0\.0\.1|localhost|\[::1\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^?#]*)$/.exec(url);
-  if (daemon) return { kind: "daemon", host: daemon[1].replace(/^\[|\]$/g, ""), port: Number(daemon[2] ?? 9418), path: daemon[3] };
+  if (daemon) return { kind: "daemon", host: daemon[1].replace(/^\[|\]$/g, ""), port: Number(daemon[2] ?? 9418), path: daemon[3].replace(/^\/~/, "~") };
   if ((0, import_node_path7.isAbsolute)(url) || url.startsWith("./") || url.startsWith("../")) return { kind: "local", path: (0, import_node_path7.resolve)(cwd, url) };
   return void 0;
 }
@@ -4922,16 +4954,23 @@ function openLocal(path, cwd) {
   child.stdin.on("error", () => {
   });
   child.on("error", (error) => reader.end(`could not run git receive-pack: ${error.message}`));
-  child.on("close", (code) => reader.end(stderr.split("\n").map((line) => line.replace(/^fatal: /, "").trim()).find((line) => line !== "") ?? `git receive-pack exited with code ${String(code)}`));
+  child.on("close", (code, signal) => reader.end(stderr.split("\n").map((line) => line.replace(/^fatal: /, "").trim()).find((line) => line !== "") ?? (signal ? `git receive-pack was killed by ${signal}` : `git receive-pack exited with code ${String(code)}`)));
   return {
     reader,
     write: (data) => child.stdin.write(data),
     close: (abort) => {
       child.stdin.end();
-      if (abort) try {
-        process.kill(-child.pid, "SIGKILL");
+      if (!abort) return;
+      try {
+        process.kill(-child.pid, "SIGTERM");
       } catch {
       }
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+        }
+      }, STOP_GRACE_MS2).unref();
     }
   };
 }
@@ -5000,7 +5039,7 @@ async function receivePack(endpoint, options, decide) {
     connection.close(!finished);
   }
 }
-var import_node_module5, import_node_path7, import_meta5, load2, LOCAL_REPO_ENV, ZERO_ID, SessionFailure, FLUSH, PktReader;
+var import_node_module5, import_node_path7, import_meta5, load2, LOCAL_REPO_ENV, STOP_GRACE_MS2, ZERO_ID, SessionFailure, FLUSH, PktReader;
 var init_receive_pack = __esm({
   "src/store/git-remote/receive-pack.ts"() {
     "use strict";
@@ -5025,10 +5064,9 @@ var init_receive_pack = __esm({
       "GIT_REPLACE_REF_BASE",
       "GIT_PREFIX",
       "GIT_SHALLOW_FILE",
-      "GIT_COMMON_DIR",
-      "GIT_NAMESPACE",
-      "GIT_QUARANTINE_PATH"
+      "GIT_COMMON_DIR"
     ];
+    STOP_GRACE_MS2 = 2e3;
     ZERO_ID = "0".repeat(40);
     SessionFailure = class extends Error {
     };
@@ -5049,8 +5087,9 @@ var init_receive_pack = __esm({
       async line() {
         for (; ; ) {
           if (this.buffered.length >= 4) {
-            const size = Number.parseInt(this.buffered.subarray(0, 4).toString("latin1"), 16);
-            if (!Number.isInteger(size) || size > 0 && size < 4) throw new SessionFailure("the server sent something that is not a git protocol line");
+            const head = this.buffered.subarray(0, 4).toString("latin1");
+            const size = Number.parseInt(head, 16);
+            if (!/^[0-9a-f]{4}$/.test(head) || size > 0 && size < 4) throw new SessionFailure("the server sent something that is not a git protocol line");
             if (size === 0) {
               this.buffered = this.buffered.subarray(4);
               return null;
@@ -5081,7 +5120,7 @@ function sendable(updates) {
   return updates.every((update) => expectedOf(update) !== void 0 && (update.to === null || update.to.length === 40));
 }
 function packFor(objectsDir, updates) {
-  const writes = updates.filter((update) => update.to !== null).map((update) => ({ to: update.to, expected: expectedOf(update) }));
+  const writes = updates.filter((update) => update.to !== null).map((update) => ({ to: update.to, expected: expectedOf(update), fastForward: update.lease === void 0 }));
   return writes.length === 0 ? Buffer.alloc(0) : storePack(objectsDir, writes);
 }
 var import_node_path8, DirectPush;
@@ -5101,25 +5140,31 @@ var init_direct_push = __esm({
       endpointRead;
       /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
       filesBackend = false;
-      constructor(target, options, stats) {
+      staleLockMs;
+      constructor(target, options, stats, staleLockMs) {
         this.target = target;
         this.options = options;
         this.stats = stats;
+        this.staleLockMs = staleLockMs;
       }
       /** The push URL when it can be spoken to directly, read from git's config once. */
       endpoint() {
         this.endpointRead ??= (async () => {
           const { remote } = this.target.layout;
-          const keys = `^(remote\\.${remote.replace(/\./g, "\\.")}\\.(pushurl|receivepack)|url\\..*|extensions\\.(objectformat|refstorage)|core\\.logallrefupdates)$`;
+          const keys = `^(remote\\.${remote.replace(/\./g, "\\.")}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates)|extensions\\.(objectformat|refstorage))$`;
           const out = (await runGitAsync(["config", "-z", "--get-regexp", keys], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
           const config2 = out.split("\0").filter((entry) => entry !== "").map((entry) => {
             const newline = entry.indexOf("\n");
             return newline < 0 ? [entry, ""] : [entry.slice(0, newline), entry.slice(newline + 1)];
           });
-          if (config2.some(([key, value]) => key.startsWith("url.") || key.endsWith(".receivepack") || key === "extensions.objectformat" && value !== "sha1")) return void 0;
+          const env = process.env;
+          const gitDecides = (key, value) => key.startsWith("url.") || /^protocol\.(.+\.)?allow$/.test(key) || key === "core.gitproxy" || key.endsWith(".receivepack") || key.endsWith(".vcs") || key === "extensions.objectformat" && value !== "sha1";
+          if (config2.some(([key, value]) => gitDecides(key, value)) || env.GIT_ALLOW_PROTOCOL !== void 0 || env.GIT_PROXY_COMMAND !== void 0 || env.GIT_PROTOCOL_FROM_USER !== void 0) return void 0;
           this.filesBackend = !config2.some(([key, value]) => key === "extensions.refstorage" && value !== "files" || key === "core.logallrefupdates" && value === "always");
-          const pushUrl = config2.find(([key]) => key.endsWith(".pushurl"))?.[1] ?? this.target.url;
-          return directEndpoint(pushUrl, this.target.repoRoot);
+          const pushUrls = config2.filter(([key]) => key.endsWith(".pushurl"));
+          const urls = pushUrls.length > 0 ? pushUrls : config2.filter(([key]) => key === `remote.${remote}.url`);
+          if (urls.length > 1) return void 0;
+          return directEndpoint(urls[0]?.[1] ?? this.target.url, this.target.repoRoot);
         })();
         return this.endpointRead;
       }
@@ -5173,7 +5218,8 @@ var init_direct_push = __esm({
         const { updates } = planned;
         const { report } = session;
         if (report) {
-          if (report.unpack !== "ok" || [...report.refs.values()].some((reason) => reason?.includes("missing necessary objects"))) return void 0;
+          if (report.unpack !== "ok") throw new SessionFailure(`the remote could not store the pushed objects (unpack ${report.unpack})`);
+          if ([...report.refs.values()].some((reason) => reason?.includes("missing necessary objects"))) return void 0;
           for (const [ref, reason] of report.refs) {
             outcomes.set(ref, reason === void 0 ? { outcome: "ok", reason: "[new]" } : { outcome: "rejected", reason: `[remote rejected] (${/atomic/.test(reason) ? "atomic push failed" : reason})` });
           }
@@ -5190,7 +5236,7 @@ var init_direct_push = __esm({
       async moveCache(landed) {
         const { layout } = this.target;
         const updates = landed.filter((update) => update.ref.startsWith(STORE_NAMESPACE)).map((update) => ({ ref: layout.cacheRef(update.ref.slice(STORE_NAMESPACE.length)), to: update.to }));
-        if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, this.filesBackend);
+        if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, { filesBackend: this.filesBackend, staleLockMs: this.staleLockMs() });
       }
     };
   }
@@ -5295,6 +5341,7 @@ var init_transport = __esm({
     import_promises2 = require("node:timers/promises");
     init_errors();
     init_run_git();
+    init_cache_refs();
     init_direct_push();
     init_fetch_gate();
     init_receive_pack();
@@ -5313,7 +5360,7 @@ var init_transport = __esm({
       constructor(target, options) {
         this.target = target;
         this.options = options;
-        this.direct = new DirectPush(target, options, this.stats);
+        this.direct = new DirectPush(target, options, this.stats, () => this.staleLockMs());
       }
       /**
        * Brings this clone's cache up to the remote's store (and any `extra` refspecs), retrying
@@ -5328,6 +5375,7 @@ var init_transport = __esm({
         const { layout } = this.target;
         const args = ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--recurse-submodules=no", layout.remote, layout.fetchRefspec(), ...extra];
         let last;
+        let clearedLock = false;
         for (let attempt = 0; attempt <= this.options.retries; attempt++) {
           if (attempt > 0) await backoff(attempt - 1, this.options.backoffMs);
           this.stats.fetches++;
@@ -5336,7 +5384,13 @@ var init_transport = __esm({
             return;
           } catch (error) {
             last = error;
-            if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) return;
+            if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) {
+              const locks = [...error.stderr.matchAll(/Unable to create '([^']+\.lock)'/g)].map((match) => match[1]);
+              if (clearedLock || !locks.some((lock) => clearStaleLock(lock, this.staleLockMs()))) return;
+              clearedLock = true;
+              attempt--;
+              continue;
+            }
             if (error instanceof GitError && /couldn't find remote ref/.test(error.stderr)) {
               throw new CliError("E_NOT_FOUND", `git remote ${layout.remote} (${this.target.url}) has no ${/couldn't find remote ref (\S+)/.exec(error.stderr)?.[1] ?? "such ref"}`);
             }
@@ -5354,6 +5408,10 @@ var init_transport = __esm({
         if (updates.length === 0) return /* @__PURE__ */ new Map();
         const direct = await this.unanswered(this.direct.push(updates, options.atomic));
         return direct ?? this.pushWithGit(updates, options);
+      }
+      /** A cache ref lock older than this has no live writer: one git call holds it at most until its timeout. */
+      staleLockMs() {
+        return Math.max(2 * this.options.timeoutMs, 1e4);
       }
       /**
        * A push decided from the server's advertisement inside the connection (direct-push.ts), or
@@ -5557,6 +5615,7 @@ async function liveClaim(store, request, attempt) {
     views.set(store, { snapshot: snapshot2, pushes: stats.pushes });
   };
   const built = /* @__PURE__ */ new Map();
+  const refusals = /* @__PURE__ */ new Map();
   const { retries, backoffMs } = store.transport.options;
   let unanswered = 0;
   for (let round2 = 0; round2 < ROUNDS; round2++) {
@@ -5595,17 +5654,28 @@ async function liveClaim(store, request, attempt) {
       await backoff(unanswered - 1, backoffMs);
       continue;
     }
-    if (!answer) return void 0;
+    if (!answer) {
+      if (pickedId !== void 0) tried.delete(pickedId);
+      return void 0;
+    }
     if (landed) {
       await store.transport.fetch();
       return landed;
     }
     if (answer.outcomes && pickedId !== void 0) {
-      if (answer.outcomes.get(refOf(pickedId)).outcome === "rejected") continue;
+      const outcome = answer.outcomes.get(refOf(pickedId));
+      if (outcome.outcome === "rejected") {
+        refusals.set(pickedId, { commit: tried.get(pickedId), reason: outcome.reason });
+        continue;
+      }
       keep();
       return built.get(pickedId).result();
     }
     if (fresh && candidates.length === 0) throw nothingClaimable(claimSnapshot(snapshot2, store.files, store.description), request);
+    const stuck = candidates.find((entry) => refusals.get(entry.id)?.commit === entry.commit);
+    if (fresh && stuck && candidates.every((entry) => refusals.get(entry.id)?.commit === entry.commit)) {
+      throw new CliError("E_GIT", `claim by ${request.agent}: ${store.layout.remote} refuses to update ${store.where(stuck.id)} although it still holds the value this clone read: ${refusals.get(stuck.id).reason}; look at the server (a ref lock left behind, a hook)`);
+    }
     if (!current) {
       snapshot2 = await store.snapshot();
       current = true;
@@ -6426,6 +6496,8 @@ var init_claiming = __esm({
       /** Completed is a final state until a reopen, which only verify makes: once seen, an id stays completed for a claim's purposes. */
       completed = /* @__PURE__ */ new Set();
       candidates;
+      /** Where the still-open part of `candidates` starts: winning the first open one moves this instead of copying the list. */
+      from = 0;
       constructor(folder) {
         this.folder = folder;
       }
@@ -6489,9 +6561,15 @@ var init_claiming = __esm({
         const { fs } = this.folder;
         for (let pass = 0; pass < 2; pass++) {
           const fresh = pass === 1 || this.candidates === void 0;
-          const candidates = fresh ? this.listCandidates() : this.candidates;
+          if (fresh) {
+            this.candidates = this.listCandidates();
+            this.from = 0;
+          }
+          const candidates = this.candidates;
+          const start = this.from;
           const gone = /* @__PURE__ */ new Set();
-          for (const candidate2 of candidates) {
+          for (let index = start; index < candidates.length; index++) {
+            const candidate2 = candidates[index];
             if (request.task !== void 0 && candidate2.id !== request.task) continue;
             const meta2 = this.metaOf(candidate2);
             if (!meta2) {
@@ -6511,7 +6589,7 @@ var init_claiming = __esm({
               if (isMissing(error)) continue;
               throw writeFailure(error, claimPath);
             }
-            this.candidates = candidates.filter((item) => !gone.has(item));
+            this.forget(candidates, start, index, gone);
             if (this.filedElsewhere(candidate2.id, candidate2.state)) {
               this.giveBack(claimPath, origin);
               continue;
@@ -6539,11 +6617,25 @@ var init_claiming = __esm({
             }
             return win;
           }
-          this.candidates = candidates.filter((item) => !gone.has(item));
+          this.forget(candidates, start, candidates.length - 1, gone);
           if (fresh) break;
         }
         this.candidates = void 0;
         return void 0;
+      }
+      /**
+       * Keeps the candidates from `start` on that were not found gone among those tried (up to
+       * `last`). When every one tried went, as when no role or dependency skipped any, that is moving
+       * `from`: copying the list per claim cost about 15 us with 1,000 open tasks (bench/RESULTS.md).
+       */
+      forget(candidates, start, last, gone) {
+        if (gone.size === last - start + 1) {
+          this.candidates = candidates;
+          this.from = last + 1;
+          return;
+        }
+        this.candidates = candidates.slice(start).filter((item) => !gone.has(item));
+        this.from = 0;
       }
       /** A copy of the id in another state folder (made by hand since the listing): never hold it. */
       filedElsewhere(id, origin) {

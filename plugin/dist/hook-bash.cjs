@@ -339,6 +339,8 @@ function crypto() {
   cryptoModule ??= typeof require === "function" ? require("node:crypto") : (0, import_node_module2.createRequire)(import_meta2.url)("node:crypto");
   return cryptoModule;
 }
+var TOKEN_BYTES = 16;
+var POOL_BYTES = 256 * TOKEN_BYTES;
 function hmacHex(key, value) {
   return crypto().createHmac("sha256", key).update(value).digest("hex");
 }

@@ -64,6 +64,9 @@ export class GitTimeout extends CliError {
   }
 }
 
+/** A git stopped by its timeout gets this long to remove its lock files (SIGTERM) before SIGKILL. */
+const STOP_GRACE_MS = 2000;
+
 const QUIET_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
 
 /** Runs git with an argument vector (never a shell), output captured. */
@@ -97,7 +100,11 @@ export function runGitAsync(args: readonly string[], options: GitOptions): Promi
     let timedOut = false;
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+      // SIGTERM first, so git removes its lock files (on a local remote, a receive-pack's ref locks); then SIGKILL.
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { child.kill('SIGTERM'); }
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+      }, STOP_GRACE_MS).unref();
       // Answer now: a helper outside the group could keep the pipes open long after.
       reject(new GitTimeout(args, timeoutMs!, options.cwd));
     }, timerDelay(timeoutMs));

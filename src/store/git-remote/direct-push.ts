@@ -28,9 +28,12 @@ function sendable(updates: readonly RefUpdate[]): boolean {
   return updates.every((update) => expectedOf(update) !== undefined && (update.to === null || update.to.length === 40));
 }
 
-/** The pack of the new commits (empty for deletions only), or undefined when git push must send them. */
+/**
+ * The pack of the new commits (empty for deletions only), or undefined when git push must send
+ * them. An update without a lease must be a fast-forward, as git push without force requires.
+ */
 function packFor(objectsDir: string, updates: readonly RefUpdate[]): Buffer | undefined {
-  const writes = updates.filter((update) => update.to !== null).map((update) => ({ to: update.to!, expected: expectedOf(update)! }));
+  const writes = updates.filter((update) => update.to !== null).map((update) => ({ to: update.to!, expected: expectedOf(update)!, fastForward: update.lease === undefined }));
   return writes.length === 0 ? Buffer.alloc(0) : storePack(objectsDir, writes);
 }
 
@@ -42,27 +45,36 @@ export class DirectPush {
   /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
   private filesBackend = false;
 
-  constructor(target: RemoteTarget, options: NetworkOptions, stats: NetworkStats) {
+  private readonly staleLockMs: () => number;
+
+  constructor(target: RemoteTarget, options: NetworkOptions, stats: NetworkStats, staleLockMs: () => number) {
     this.target = target;
     this.options = options;
     this.stats = stats;
+    this.staleLockMs = staleLockMs;
   }
 
   /** The push URL when it can be spoken to directly, read from git's config once. */
   private endpoint(): Promise<Endpoint | undefined> {
     this.endpointRead ??= (async () => {
       const { remote } = this.target.layout;
-      const keys = `^(remote\\.${remote.replace(/\./g, '\\.')}\\.(pushurl|receivepack)|url\\..*|extensions\\.(objectformat|refstorage)|core\\.logallrefupdates)$`;
+      const keys = `^(remote\\.${remote.replace(/\./g, '\\.')}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates)|extensions\\.(objectformat|refstorage))$`;
       const out = (await runGitAsync(['config', '-z', '--get-regexp', keys], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
       const config = out.split('\0').filter((entry) => entry !== '').map((entry) => {
         const newline = entry.indexOf('\n');
         return newline < 0 ? [entry, ''] as const : [entry.slice(0, newline), entry.slice(newline + 1)] as const;
       });
-      // A rewritten URL, another receive-pack or object format: git push knows how; this does not.
-      if (config.some(([key, value]) => key.startsWith('url.') || key.endsWith('.receivepack') || (key === 'extensions.objectformat' && value !== 'sha1'))) return undefined;
+      // What git push would do differently (rewrite the URL, run another receive-pack or a proxy,
+      // refuse a protocol, push to several URLs, another object format): left to git push.
+      const env = process.env;
+      const gitDecides = (key: string, value: string): boolean => key.startsWith('url.') || /^protocol\.(.+\.)?allow$/.test(key) || key === 'core.gitproxy'
+        || key.endsWith('.receivepack') || key.endsWith('.vcs') || (key === 'extensions.objectformat' && value !== 'sha1');
+      if (config.some(([key, value]) => gitDecides(key, value)) || env.GIT_ALLOW_PROTOCOL !== undefined || env.GIT_PROXY_COMMAND !== undefined || env.GIT_PROTOCOL_FROM_USER !== undefined) return undefined;
       this.filesBackend = !config.some(([key, value]) => (key === 'extensions.refstorage' && value !== 'files') || (key === 'core.logallrefupdates' && value === 'always'));
-      const pushUrl = config.find(([key]) => key.endsWith('.pushurl'))?.[1] ?? this.target.url;
-      return directEndpoint(pushUrl, this.target.repoRoot);
+      const pushUrls = config.filter(([key]) => key.endsWith('.pushurl'));
+      const urls = pushUrls.length > 0 ? pushUrls : config.filter(([key]) => key === `remote.${remote}.url`);
+      if (urls.length > 1) return undefined;
+      return directEndpoint(urls[0]?.[1] ?? this.target.url, this.target.repoRoot);
     })();
     return this.endpointRead;
   }
@@ -118,8 +130,10 @@ export class DirectPush {
     const { updates } = planned;
     const { report } = session;
     if (report) {
+      // The server could not store the pack (a full disk, a size limit): nothing was applied, and git push would fare no better.
+      if (report.unpack !== 'ok') throw new SessionFailure(`the remote could not store the pushed objects (unpack ${report.unpack})`);
       // Objects the server lacks (a tree this clone holds only packed, say): nothing was applied; git push sends them.
-      if (report.unpack !== 'ok' || [...report.refs.values()].some((reason) => reason?.includes('missing necessary objects'))) return undefined;
+      if ([...report.refs.values()].some((reason) => reason?.includes('missing necessary objects'))) return undefined;
       for (const [ref, reason] of report.refs) {
         outcomes.set(ref, reason === undefined ? { outcome: 'ok', reason: '[new]' } : { outcome: 'rejected', reason: `[remote rejected] (${/atomic/.test(reason) ? 'atomic push failed' : reason})` });
       }
@@ -138,6 +152,6 @@ export class DirectPush {
   private async moveCache(landed: readonly RefUpdate[]): Promise<void> {
     const { layout } = this.target;
     const updates = landed.filter((update) => update.ref.startsWith(STORE_NAMESPACE)).map((update) => ({ ref: layout.cacheRef(update.ref.slice(STORE_NAMESPACE.length)), to: update.to }));
-    if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, this.filesBackend);
+    if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, { filesBackend: this.filesBackend, staleLockMs: this.staleLockMs() });
   }
 }

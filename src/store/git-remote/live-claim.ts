@@ -30,6 +30,8 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
   const keep = (): void => { views.set(store, { snapshot, pushes: stats.pushes }); };
   /** Commits this call built, by task: one that landed although its answer was lost is this call's claim. */
   const built = new Map<string, { commit: string; result: () => ClaimResult }>();
+  /** The server's refusals, by task, with the value the claim started from. */
+  const refusals = new Map<string, { commit: string; reason: string }>();
   const { retries, backoffMs } = store.transport.options;
   let unanswered = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -68,19 +70,32 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
       await backoff(unanswered - 1, backoffMs);
       continue;
     }
-    if (!answer) return undefined;
+    if (!answer) {
+      // Nothing was applied: the push-and-fetch path may try the same task.
+      if (pickedId !== undefined) tried.delete(pickedId);
+      return undefined;
+    }
     if (landed) {
       // Its answer was lost, so this clone's cache never moved: the hooks read the claim from there.
       await store.transport.fetch();
       return landed;
     }
     if (answer.outcomes && pickedId !== undefined) {
-      if (answer.outcomes.get(refOf(pickedId))!.outcome === 'rejected') continue;
+      const outcome = answer.outcomes.get(refOf(pickedId))!;
+      if (outcome.outcome === 'rejected') {
+        refusals.set(pickedId, { commit: tried.get(pickedId)!, reason: outcome.reason });
+        continue;
+      }
       keep();
       return built.get(pickedId)!.result();
     }
     // Nothing this view knows is still claimable: look at this clone's cache, then at the remote.
     if (fresh && candidates.length === 0) throw nothingClaimable(claimSnapshot(snapshot, store.files, store.description), request);
+    const stuck = candidates.find((entry) => refusals.get(entry.id)?.commit === entry.commit);
+    if (fresh && stuck && candidates.every((entry) => refusals.get(entry.id)?.commit === entry.commit)) {
+      // Refused although the ref still holds the value read: not another machine's claim.
+      throw new CliError('E_GIT', `claim by ${request.agent}: ${store.layout.remote} refuses to update ${store.where(stuck.id)} although it still holds the value this clone read: ${refusals.get(stuck.id)!.reason}; look at the server (a ref lock left behind, a hook)`);
+    }
     if (!current) {
       snapshot = await store.snapshot();
       current = true;

@@ -50,6 +50,8 @@ export interface PackRequest {
   to: string;
   /** The value the server must hold for the update to land (null: the ref must not exist). */
   expected: string | null;
+  /** `to` must be a child of `expected` (an update git push would send without force). */
+  fastForward: boolean;
 }
 
 /**
@@ -73,12 +75,13 @@ export function storePack(objectsDir: string, requests: readonly PackRequest[]):
       }
     }
   };
-  for (const { to, expected } of requests) {
+  for (const { to, expected, fastForward } of requests) {
     const commit = objects.get(to) ?? readLoose(objectsDir, to);
     if (commit?.type !== 'commit') return undefined;
     objects.set(to, commit);
     const header = commit.body.subarray(0, commit.body.indexOf('\n\n')).toString('utf8').split('\n');
-    if (header.some((line) => line.startsWith('parent ') && line.slice(7) !== expected)) return undefined;
+    const parents = header.filter((line) => line.startsWith('parent ')).map((line) => line.slice(7));
+    if (parents.some((parent) => parent !== expected) || (fastForward && expected !== null && !parents.includes(expected))) return undefined;
     const tree = header.find((line) => line.startsWith('tree '))?.slice(5);
     if (tree) addTree(tree);
   }

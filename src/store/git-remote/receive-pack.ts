@@ -16,11 +16,14 @@ const load = <T>(name: string): T => (typeof require === 'function' ? require(na
 
 export type Endpoint = { kind: 'local'; path: string } | { kind: 'daemon'; host: string; port: number; path: string };
 
-/** Environment a local receive-pack must not inherit: it names this clone, not the remote. */
+/** What git's local transport clears before it starts a receive-pack (git's local_repo_env): it names this clone, not the remote. */
 const LOCAL_REPO_ENV = [
   'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT', 'GIT_OBJECT_DIRECTORY', 'GIT_DIR', 'GIT_WORK_TREE',
-  'GIT_IMPLICIT_WORK_TREE', 'GIT_GRAFT_FILE', 'GIT_INDEX_FILE', 'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX', 'GIT_SHALLOW_FILE', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_QUARANTINE_PATH',
+  'GIT_IMPLICIT_WORK_TREE', 'GIT_GRAFT_FILE', 'GIT_INDEX_FILE', 'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX', 'GIT_SHALLOW_FILE', 'GIT_COMMON_DIR',
 ];
+
+/** A stopped local receive-pack gets this long to remove its lock files (SIGTERM) before SIGKILL. */
+const STOP_GRACE_MS = 2000;
 
 /**
  * Where a push URL can be spoken to directly, or undefined (ssh, http, helpers, anything with
@@ -30,7 +33,8 @@ export function directEndpoint(url: string, cwd: string): Endpoint | undefined {
   if (url.includes('%') || /[\0\n]/.test(url)) return undefined;
   if (url.startsWith('file://')) return url.startsWith('file:///') ? { kind: 'local', path: url.slice('file://'.length) } : undefined;
   const daemon = /^git:\/\/(127\.0\.0\.1|localhost|\[::1\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^?#]*)$/.exec(url);
-  if (daemon) return { kind: 'daemon', host: daemon[1]!.replace(/^\[|\]$/g, ''), port: Number(daemon[2] ?? 9418), path: daemon[3]! };
+  // git asks for "~user/..." without the slash (git daemon's --user-path reads it so).
+  if (daemon) return { kind: 'daemon', host: daemon[1]!.replace(/^\[|\]$/g, ''), port: Number(daemon[2] ?? 9418), path: daemon[3]!.replace(/^\/~/, '~') };
   // git reads "host:path" before the first slash as ssh; a path is absolute or starts with ./ or ../
   if (isAbsolute(url) || url.startsWith('./') || url.startsWith('../')) return { kind: 'local', path: resolve(cwd, url) };
   return undefined;
@@ -86,8 +90,9 @@ class PktReader {
   async line(): Promise<string | null> {
     for (;;) {
       if (this.buffered.length >= 4) {
-        const size = Number.parseInt(this.buffered.subarray(0, 4).toString('latin1'), 16);
-        if (!Number.isInteger(size) || (size > 0 && size < 4)) throw new SessionFailure('the server sent something that is not a git protocol line');
+        const head = this.buffered.subarray(0, 4).toString('latin1');
+        const size = Number.parseInt(head, 16);
+        if (!/^[0-9a-f]{4}$/.test(head) || (size > 0 && size < 4)) throw new SessionFailure('the server sent something that is not a git protocol line');
         if (size === 0) {
           this.buffered = this.buffered.subarray(4);
           return null;
@@ -129,7 +134,12 @@ function openLocal(path: string, cwd: string): Connection {
     write: (data) => child.stdin.write(data),
     close: (abort) => {
       child.stdin.end();
-      if (abort) try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      if (!abort) return;
+      // SIGTERM first: git removes its lock files then (a SIGKILL would leave a ref locked on the server).
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      }, STOP_GRACE_MS).unref();
     },
   };
 }

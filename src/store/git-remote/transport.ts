@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../../errors.ts';
 import { GitError, GitTimeout, runGitAsync } from '../../repo/run-git.ts';
+import { clearStaleLock } from './cache-refs.ts';
 import { DirectPush, type LivePlan, type Outcomes } from './direct-push.ts';
 import { gatedFetch } from './fetch-gate.ts';
 import type { RefLayout } from './layout.ts';
@@ -107,7 +108,7 @@ export class Transport {
   constructor(target: RemoteTarget, options: NetworkOptions) {
     this.target = target;
     this.options = options;
-    this.direct = new DirectPush(target, options, this.stats);
+    this.direct = new DirectPush(target, options, this.stats, () => this.staleLockMs());
   }
 
   /**
@@ -124,6 +125,7 @@ export class Transport {
     const { layout } = this.target;
     const args = ['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--recurse-submodules=no', layout.remote, layout.fetchRefspec(), ...extra];
     let last: unknown;
+    let clearedLock = false;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       if (attempt > 0) await backoff(attempt - 1, this.options.backoffMs);
       this.stats.fetches++;
@@ -132,7 +134,14 @@ export class Transport {
         return;
       } catch (error) {
         last = error;
-        if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) return;
+        if (error instanceof GitError && onlyRacedPeers(error.stderr, layout.cachePrefix)) {
+          // A lock no live writer can still hold (one killed mid-write) would freeze that ref's view for ever.
+          const locks = [...error.stderr.matchAll(/Unable to create '([^']+\.lock)'/g)].map((match) => match[1]!);
+          if (clearedLock || !locks.some((lock) => clearStaleLock(lock, this.staleLockMs()))) return;
+          clearedLock = true;
+          attempt--; // the fetch again, once, whatever the retries left
+          continue;
+        }
         if (error instanceof GitError && /couldn't find remote ref/.test(error.stderr)) {
           throw new CliError('E_NOT_FOUND', `git remote ${layout.remote} (${this.target.url}) has no ${/couldn't find remote ref (\S+)/.exec(error.stderr)?.[1] ?? 'such ref'}`);
         }
@@ -152,6 +161,11 @@ export class Transport {
     if (updates.length === 0) return new Map();
     const direct = await this.unanswered(this.direct.push(updates, options.atomic));
     return direct ?? this.pushWithGit(updates, options);
+  }
+
+  /** A cache ref lock older than this has no live writer: one git call holds it at most until its timeout. */
+  staleLockMs(): number {
+    return Math.max(2 * this.options.timeoutMs, 10_000);
   }
 
   /**

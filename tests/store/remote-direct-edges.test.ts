@@ -1,6 +1,7 @@
-// Adversarial review of the direct push (receive-pack.ts, direct-push.ts, live-claim.ts): each
-// test states what git push would do, and fails while the direct path does something else.
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+// The direct push (receive-pack.ts, direct-push.ts, live-claim.ts) at its edges: each test states
+// what git push does (or what the store promises) where the direct path could do something else:
+// config git push obeys, servers that fail or stall, locks left behind, URLs git reads its own way.
+import { chmodSync, existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -136,8 +137,14 @@ describe('direct push review', () => {
     const a = machine();
     const b = machine();
     await a.add([{ id: 't1', title: 'one' }]);
-    writeFileSync(join(a.repoRoot, '.git', 'refs', 'parallel', 'cache', 'origin', 'tasks', 't1.lock'), '');
+    const lock = join(a.repoRoot, '.git', 'refs', 'parallel', 'cache', 'origin', 'tasks', 't1.lock');
+    writeFileSync(lock, '');
     await b.claim({ agent: 'b' });
+    // A lock as recent as a live writer's is left to that writer: the view waits.
+    expect((await a.get('t1'))?.state).toBe('available');
+    // One older than any git call could hold it (twice the network timeout) was left by a killed writer.
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(lock, old, old);
     // "cannot lock ref" is taken for a peer of this clone writing a view as recent: nobody is writing.
     expect((await a.get('t1'))?.state).toBe('claimed');
   });
