@@ -34,6 +34,8 @@ interface ClaimRun {
   perSecond: number;
   /** CPU of every process involved (contenders, their git processes, the server's), per claim. */
   cpuPerClaim: number;
+  /** CPU time of the whole VM during the race (/proc/stat), per claim: everything, the kernel's share included. */
+  machinePerClaim: number;
   latencies: number[];
   duplicates: number;
   lost: number;
@@ -42,7 +44,14 @@ interface ClaimRun {
   pushes: number;
 }
 
-async function race(worker: string, kind: 'local' | 'git', places: string[]): Promise<Omit<ClaimRun, 'lost' | 'cpuPerClaim'> & { won: number; cpuMs: number }> {
+/** CPU ms the whole machine has spent (all cores, user and system), from /proc/stat. */
+function machineCpuMs(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait, in 10 ms ticks.
+  return (fields[0]! + fields[1]! + fields[2]! + fields[5]! + fields[6]! + fields[7]!) * 10;
+}
+
+async function race(worker: string, kind: 'local' | 'git', places: string[]): Promise<Omit<ClaimRun, 'lost' | 'cpuPerClaim' | 'machinePerClaim'> & { won: number; cpuMs: number; machineMs: number }> {
   const children = Array.from({ length: CONTENDERS }, (_, i) => fork(worker, [kind, places[i % places.length]!, `a${i}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
   type Result = { won: string[]; latencies: number[]; doneAt: string; cpuMs: number; stats?: { fetches: number; pushes: number; rejected: number } };
@@ -51,12 +60,14 @@ async function race(worker: string, kind: 'local' | 'git', places: string[]): Pr
     child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`contender exited ${code}`))));
   }));
   const start = process.hrtime.bigint();
+  const machineBefore = machineCpuMs();
   for (const child of children) child.send('go');
   const done = await Promise.all(results);
+  const machineMs = machineCpuMs() - machineBefore;
   const end = done.reduce((max, result) => (BigInt(result.doneAt) > max ? BigInt(result.doneAt) : max), start);
   const all = done.flatMap((result) => result.won);
   const sum = (key: 'fetches' | 'pushes' | 'rejected'): number => done.reduce((total, result) => total + (result.stats?.[key] ?? 0), 0);
-  return { perSecond: all.length / (Number(end - start) / 1e9), cpuMs: done.reduce((total, result) => total + result.cpuMs, 0), latencies: done.flatMap((result) => result.latencies), duplicates: all.length - new Set(all).size, won: new Set(all).size, refused: sum('rejected'), fetches: sum('fetches'), pushes: sum('pushes') };
+  return { machineMs, perSecond: all.length / (Number(end - start) / 1e9), cpuMs: done.reduce((total, result) => total + result.cpuMs, 0), latencies: done.flatMap((result) => result.latencies), duplicates: all.length - new Set(all).size, won: new Set(all).size, refused: sum('rejected'), fetches: sum('fetches'), pushes: sum('pushes') };
 }
 
 async function claimRun(worker: string, variant: string, work: string, daemon: GitDaemon): Promise<ClaimRun> {
@@ -81,7 +92,7 @@ async function claimRun(worker: string, variant: string, work: string, daemon: G
     rmSync(bare, { recursive: true, force: true });
   }
   rmSync(dir, { recursive: true, force: true });
-  return { ...result, lost: TASKS - result.won, cpuPerClaim: result.cpuMs / result.won };
+  return { ...result, lost: TASKS - result.won, cpuPerClaim: result.cpuMs / result.won, machinePerClaim: result.machineMs / result.won };
 }
 
 let daemonDir = '';
@@ -128,7 +139,7 @@ async function roundTrips(url: (name: string) => string, work: string, label: st
   // Cache behind: another machine claimed and released the task since this clone last looked.
   const other = new GitRemoteStore({ cwd: cloneRepo(url(name), join(work, `trips-other-${label.replace(/\W/g, '')}`)), remote: 'origin', localDir: join(work, `other-${label.replace(/\W/g, '')}`) });
   let target = '';
-  await measure('claim (cache behind: push refused, fetch, push)', () => store.claim({ agent: 'a', task: target }), async () => {
+  await measure('claim (cache behind: one look, a fetch, the push)', () => store.claim({ agent: 'a', task: target }), async () => {
     await store.transport.fetch();
     const free = (await other.list()).tasks.find((task) => task.state === 'available')!;
     const taken = await other.claim({ agent: 'o', task: free.id });
@@ -212,6 +223,28 @@ function objectWrites(work: string): string[] {
   return [`| Node: deflate + hash + whole write (fsync) | ${node.toFixed(2)} |`, `| git hash-object + mktree + commit-tree | ${git.toFixed(2)} |`, `| ratio | ${(git / node).toFixed(1)}x |`];
 }
 
+/** Claims/s, latency and CPU per claim with CONTENDERS contenders, each variant REPS times in rotated order. */
+async function claimSection(worker: string, daemon: GitDaemon, work: string): Promise<void> {
+  const variants = (process.env.VARIANTS ?? 'local,file://,git daemon').split(',');
+  const runs = new Map<string, ClaimRun[]>(variants.map((variant) => [variant, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
+    for (const variant of order) runs.get(variant)!.push(await claimRun(worker, variant, work, daemon));
+  }
+  console.log(`### Claims, ${CONTENDERS} contenders (git: 4 clones x 4 processes), ${TASKS} tasks, median of ${REPS} rotated runs\n`);
+  console.log('| store | claims/s | p50 ms | p99 ms | CPU ms per claim (processes counted) | CPU ms per claim (whole VM) | claims/s the 2 cores could carry | duplicates | lost | pushes | refused | fetches |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [variant, list] of runs) {
+    const best = list.map((run) => run.perSecond);
+    const latencies = list.flatMap((run) => run.latencies);
+    const total = (key: 'duplicates' | 'lost' | 'pushes' | 'refused' | 'fetches'): number => list.reduce((sum, run) => sum + run[key], 0);
+    const cpu = median(list.map((run) => run.cpuPerClaim));
+    const machine = median(list.map((run) => run.machinePerClaim));
+    console.log(`| ${variant} | ${median(best).toFixed(0)} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${cpu.toFixed(1)} | ${machine.toFixed(1)} | ${(2000 / Math.max(cpu, machine)).toFixed(0)} | ${total('duplicates')} | ${total('lost')} | ${variant === 'local' ? '-' : (total('pushes') / REPS).toFixed(0)} | ${variant === 'local' ? '-' : (total('refused') / REPS).toFixed(0)} | ${variant === 'local' ? '-' : (total('fetches') / REPS).toFixed(0)} |`);
+  }
+  console.log(`\nload average after the claim runs: ${load()}\n`);
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'pa-bench-remote-'));
   daemonDir = mkdtempSync(join(tmpdir(), 'pa-bench-served-'));
@@ -220,37 +253,27 @@ async function main(): Promise<void> {
   buildSync({ entryPoints: [join(import.meta.dirname, 'fixtures', 'remote-claim-worker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: worker, logLevel: 'silent' });
   try {
     console.log(`load average at start: ${load()} (${new Date().toISOString()})\n`);
-    const variants = (process.env.VARIANTS ?? 'local,file://,git daemon').split(',');
-    const runs = new Map<string, ClaimRun[]>(variants.map((variant) => [variant, []]));
-    for (let rep = 0; rep < REPS; rep++) {
-      const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
-      for (const variant of order) runs.get(variant)!.push(await claimRun(worker, variant, work, daemon));
+    const sections = new Set((process.env.SECTIONS ?? 'claims,trips,listing,objects').split(','));
+    if (sections.has('claims')) await claimSection(worker, daemon, work);
+    if (sections.has('trips')) {
+      console.log('### Round trips per transition (one process, no contention; a round trip = one git connection)\n');
+      console.log('| remote | transition | fetches | pushes | round trips | median ms |');
+      console.log('|---|---|---:|---:|---:|---:|');
+      for (const line of await roundTrips((name) => `file://${join(daemonDir, `${name}.git`)}`, work, 'file://')) console.log(line);
+      for (const line of await roundTrips((name) => daemon.url(name), work, 'git daemon')) console.log(line);
     }
-    console.log(`### Claims, ${CONTENDERS} contenders (git: 4 clones x 4 processes), ${TASKS} tasks, median of ${REPS} rotated runs\n`);
-    console.log('| store | claims/s | p50 ms | p99 ms | CPU ms per claim (all processes) | claims/s the 2 cores could carry | duplicates | lost | pushes | refused | fetches |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const [variant, list] of runs) {
-      const best = list.map((run) => run.perSecond);
-      const latencies = list.flatMap((run) => run.latencies);
-      const total = (key: 'duplicates' | 'lost' | 'pushes' | 'refused' | 'fetches'): number => list.reduce((sum, run) => sum + run[key], 0);
-      const cpu = median(list.map((run) => run.cpuPerClaim));
-      console.log(`| ${variant} | ${median(best).toFixed(0)} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${cpu.toFixed(1)} | ${(2000 / cpu).toFixed(0)} | ${total('duplicates')} | ${total('lost')} | ${variant === 'local' ? '-' : (total('pushes') / REPS).toFixed(0)} | ${variant === 'local' ? '-' : (total('refused') / REPS).toFixed(0)} | ${variant === 'local' ? '-' : (total('fetches') / REPS).toFixed(0)} |`);
+    if (sections.has('listing')) {
+      console.log(`\n### Listing at ${LIST_TASKS} tasks (git daemon on loopback), median of 3\n`);
+      console.log('| operation | local store ms | git-remote store ms |');
+      console.log('|---|---:|---:|');
+      for (const line of await listing(work, daemon)) console.log(line);
     }
-    console.log(`\nload average after the claim runs: ${load()}\n`);
-    if (process.env.CLAIMS_ONLY === '1') return;
-    console.log('### Round trips per transition (one process, no contention; a round trip = one git connection)\n');
-    console.log('| remote | transition | fetches | pushes | round trips | median ms |');
-    console.log('|---|---|---:|---:|---:|---:|');
-    for (const line of await roundTrips((name) => `file://${join(daemonDir, `${name}.git`)}`, work, 'file://')) console.log(line);
-    for (const line of await roundTrips((name) => daemon.url(name), work, 'git daemon')) console.log(line);
-    console.log(`\n### Listing at ${LIST_TASKS} tasks (git daemon on loopback), median of 3\n`);
-    console.log('| operation | local store ms | git-remote store ms |');
-    console.log('|---|---:|---:|');
-    for (const line of await listing(work, daemon)) console.log(line);
-    console.log('\n### Writing one transition\'s objects (blob + tree + commit), mean of 100\n');
-    console.log('| how | ms per transition |');
-    console.log('|---|---:|');
-    for (const line of objectWrites(work)) console.log(line);
+    if (sections.has('objects')) {
+      console.log('\n### Writing one transition\'s objects (blob + tree + commit), mean of 100\n');
+      console.log('| how | ms per transition |');
+      console.log('|---|---:|');
+      for (const line of objectWrites(work)) console.log(line);
+    }
     console.log(`\nload average at the end: ${load()}`);
   } finally {
     await daemon.stop();

@@ -5679,7 +5679,9 @@ async function liveClaim(store, request, attempt) {
     if (!current) {
       snapshot2 = await store.snapshot();
       current = true;
-      continue;
+      await store.readFiles(snapshot2, openTrees(snapshot2));
+      const advertised = answer.advertised;
+      if (claimable(snapshot2, store.files, request).some((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit)) continue;
     }
     snapshot2 = await store.fresh();
     fresh = true;

@@ -192,4 +192,18 @@ describe('a long-lived claimer', () => {
     await other.release({ agent: 'o', task: 't3', token: back.token });
     expect((await runner.claim({ agent: 'r' })).task.id).toBe('t3');
   });
+
+  it('a task another machine claimed and released since: one connection sees it moved, one fetch, one connection claims it', async () => {
+    const { machine } = shared('git daemon');
+    const runner = machine();
+    const other = machine();
+    await other.add([{ id: 't1', title: 'one' }, { id: 't2', title: 'two' }]);
+    const first = await runner.claim({ agent: 'r' });
+    const left = first.task.id === 't1' ? 't2' : 't1';
+    const taken = await other.claim({ agent: 'o', task: left });
+    await other.release({ agent: 'o', task: left, token: taken.token });
+    const before = { ...runner.transport.stats };
+    expect((await runner.claim({ agent: 'r' })).task.id).toBe(left);
+    expect([runner.transport.stats.pushes - before.pushes, runner.transport.stats.fetches - before.fetches]).toEqual([2, 1]);
+  });
 });

@@ -99,7 +99,10 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
     if (!current) {
       snapshot = await store.snapshot();
       current = true;
-      continue;
+      // The cache knows a task whose ref the server just advertised unchanged: try it before fetching.
+      await store.readFiles(snapshot, openTrees(snapshot));
+      const advertised = answer.advertised;
+      if (claimable(snapshot, store.files, request).some((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit)) continue;
     }
     snapshot = await store.fresh();
     fresh = true;
