@@ -4852,7 +4852,7 @@ function readLoose(objectsDir, id) {
   }
   const nul = raw.indexOf(0);
   const [type, size] = raw.subarray(0, nul).toString("latin1").split(" ");
-  if (!(type in TYPES) || Number(size) !== raw.length - nul - 1) return void 0;
+  if (!Object.hasOwn(TYPES, type) || Number(size) !== raw.length - nul - 1) return void 0;
   return { type, body: raw.subarray(nul + 1) };
 }
 function treeEntries(body) {
@@ -4993,13 +4993,10 @@ async function receivePack(endpoint, options, decide) {
   let finished = false;
   try {
     const advertised = { refs: /* @__PURE__ */ new Map(), capabilities: /* @__PURE__ */ new Set() };
-    for (let first = true; ; first = false) {
+    for (let index = 0; ; index++) {
       const line = await connection.reader.line();
       if (line === null) break;
-      if (first && line.startsWith("version ")) {
-        first = true;
-        continue;
-      }
+      if (index === 0 && line.startsWith("version ")) continue;
       const [head, caps] = line.split("\0");
       if (caps !== void 0) {
         for (const cap of caps.split(" ")) if (cap !== "") advertised.capabilities.add(cap);

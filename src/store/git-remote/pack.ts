@@ -28,7 +28,7 @@ function readLoose(objectsDir: string, id: string): LooseObject | undefined {
   }
   const nul = raw.indexOf(0);
   const [type, size] = raw.subarray(0, nul).toString('latin1').split(' ');
-  if (!(type! in TYPES) || Number(size) !== raw.length - nul - 1) return undefined;
+  if (!Object.hasOwn(TYPES, type!) || Number(size) !== raw.length - nul - 1) return undefined;
   return { type: type as ObjectType, body: raw.subarray(nul + 1) };
 }
 

@@ -8,8 +8,8 @@ import { timerDelay } from '../../text/duration.ts';
 // path) and git://: one connection, the ref advertisement, commands whose old values the server
 // checks under each ref's lock, a pack of the few objects a transition makes, and the server's
 // per-ref report. A `git push` costs two more processes on this side (push, pack-objects) and reads
-// this clone's refs; for the store's small transitions that is most of the CPU of a claim
-// (bench/RESULTS.md). Every other remote (ssh, http, helpers) is pushed with git.
+// this clone's refs; for the store's small transitions that was most of the client's CPU per
+// claim (bench/RESULTS.md). Every other remote (ssh, http, helpers) is pushed with git.
 
 type Net = typeof import('node:net');
 const load = <T>(name: string): T => (typeof require === 'function' ? require(name) : createRequire(import.meta.url)(name)) as T;
@@ -174,10 +174,11 @@ export async function receivePack(endpoint: Endpoint, options: SessionOptions, d
   let finished = false;
   try {
     const advertised: Advertisement = { refs: new Map(), capabilities: new Set() };
-    for (let first = true; ; first = false) {
+    for (let index = 0; ; index++) {
       const line = await connection.reader.line();
       if (line === null) break;
-      if (first && line.startsWith('version ')) { first = true; continue; }
+      // A server asked for protocol v1 (never by us, but GIT_PROTOCOL may be set) says so first.
+      if (index === 0 && line.startsWith('version ')) continue;
       const [head, caps] = line.split('\0');
       if (caps !== undefined) for (const cap of caps.split(' ')) if (cap !== '') advertised.capabilities.add(cap);
       const match = /^([0-9a-f]{40}) (\S+)$/.exec(head!);
