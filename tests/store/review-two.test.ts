@@ -1,11 +1,12 @@
 // Review findings on the git-remote store's newest changes: each test is a defect found by
 // attacking the verify lock's renewals and the cache ref locks. Real git daemon, a real TCP proxy
 // in front of it, real processes.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
+import { GitTimeout, runGitAsync } from '../../src/repo/run-git.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { cloneRepo, createBareRepo, gitIn, startGitDaemon, startProxy, type GitDaemon } from '../helpers/git-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -81,6 +82,37 @@ describe('review two: the verify lock', () => {
       expect(gitIn(repo.bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('review two: a git call stopped by its timeout', () => {
+  it('a helper in its process group that does not die of SIGTERM (a stopped upload-pack) is still killed', async () => {
+    const repo = sharedRepo();
+    const clone = repo.machine().repoRoot;
+    const dir = tempDir('pa-review-two-stall-');
+    const pidFile = join(dir, 'upload-pack.pid');
+    const script = join(dir, 'stalled-upload-pack');
+    // The server side of a local fetch stops itself before it says anything: a hung server.
+    writeFileSync(script, `#!/bin/sh\necho $$ > '${pidFile}'\nkill -STOP $$\nexec git-upload-pack "$@"\n`, { mode: 0o755 });
+    gitIn(clone, 'config', 'remote.origin.uploadpack', script);
+    gitIn(clone, 'remote', 'set-url', 'origin', repo.bare);
+    const stopped = await runGitAsync(['fetch', 'origin'], { cwd: clone, timeoutMs: 300 }).then(() => undefined, (error: unknown) => error);
+    expect(stopped).toBeInstanceOf(GitTimeout);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const state = (): string => {
+      try {
+        return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))![1]!;
+      } catch {
+        return 'gone';
+      }
+    };
+    try {
+      // SIGTERM, then SIGKILL 2 s later: well within 8 s the helper is dead (gone, or a zombie nobody reaped yet).
+      await waitFor(() => state() === 'gone' || state() === 'Z', 'the stopped upload-pack to be killed', 8000).catch(() => undefined);
+      expect(state()).toMatch(/^(gone|Z)$/);
+    } finally {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
   });
 });
