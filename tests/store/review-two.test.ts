@@ -116,3 +116,27 @@ describe('review two: a git call stopped by its timeout', () => {
     }
   });
 });
+
+describe('review two: the live claim', () => {
+  it('a claim whose push was cut before the server applied it tries that task again: the only task, free, is claimed', async () => {
+    const repo = sharedRepo();
+    await repo.machine().add([{ id: 'solo', title: 'the only task' }]);
+    const proxy = await startProxy(daemon.port);
+    try {
+      const claimer = repo.machine({ url: proxy.url(repo.name), env: FAST });
+      let cut = false;
+      // The claim's commands go up; the connection dies before the server reads them: nothing applied.
+      proxy.on('up', 'report-status', () => {
+        cut = true;
+        proxy.cut();
+        return false;
+      });
+      const claimed = await codeOf(claimer.claim({ agent: 'c' }));
+      expect(cut).toBe(true);
+      expect(claimed).toStrictEqual({ code: 'ok', message: '' });
+      expect(gitIn(repo.bare, 'log', '--format=%s', 'refs/parallel/store/tasks/solo').split('\n')).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
