@@ -718,10 +718,9 @@ function runGitAsync(args, options) {
         child.kill("SIGTERM");
       }
       setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) try {
+        try {
           process.kill(-child.pid, "SIGKILL");
         } catch {
-          child.kill("SIGKILL");
         }
       }, STOP_GRACE_MS).unref();
       reject(new GitTimeout(args, timeoutMs, options.cwd));
@@ -4966,7 +4965,7 @@ function openLocal(path, cwd) {
       } catch {
       }
       setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) try {
+        try {
           process.kill(-child.pid, "SIGKILL");
         } catch {
         }
@@ -5627,10 +5626,11 @@ async function liveClaim(store, request, attempt) {
     const refOf = (id) => store.layout.remoteRef(store.layout.taskName(id));
     let landed;
     let pickedId;
+    let pickedCommit;
     let answer;
     try {
       answer = await store.transport.pushLive((advertised) => {
-        for (const [id, mine] of built) if (advertised.get(refOf(id)) === mine.commit) landed = mine.result();
+        for (const [commit, mine] of built) if (advertised.get(refOf(mine.id)) === commit) landed = mine.result();
         if (landed) return void 0;
         const live = candidates.filter((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit);
         const pick2 = pickCandidate(live, /* @__PURE__ */ new Set());
@@ -5640,11 +5640,13 @@ async function liveClaim(store, request, attempt) {
         const next = store.writer().build({ from: pick2, state: "claimed", event: "claim", subject: `claim ${pick2.id} by ${request.agent} (attempt ${file.frontmatter.attempts + 1} of ${file.frontmatter.max_attempts})`, claim: claim2 }, file);
         tried.set(pick2.id, pick2.commit);
         pickedId = pick2.id;
-        built.set(pick2.id, { commit: next.commit, result: () => ({ task: store.builtTask(pick2, next), token }) });
+        pickedCommit = next.commit;
+        built.set(next.commit, { id: pick2.id, result: () => ({ task: store.builtTask(pick2, next), token }) });
         return { updates: [{ ref: refOf(pick2.id), to: next.commit, was: pick2.commit }], atomic: true };
       });
     } catch (error) {
       if (!(error instanceof RemoteUnreachable)) throw error;
+      if (pickedId !== void 0) tried.delete(pickedId);
       if (++unanswered > retries) {
         throw new CliError("E_GIT", `${error.message}; tried ${retries + 1} times: the claim by ${request.agent} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, error.details);
       }
@@ -5666,7 +5668,7 @@ async function liveClaim(store, request, attempt) {
         continue;
       }
       keep();
-      return built.get(pickedId).result();
+      return built.get(pickedCommit).result();
     }
     if (fresh && candidates.length === 0) throw nothingClaimable(claimSnapshot(snapshot2, store.files, store.description), request);
     const stuck = candidates.find((entry) => refusals.get(entry.id)?.commit === entry.commit);
@@ -6126,6 +6128,8 @@ var init_verify_remote = __esm({
           await held.inFlight;
         }
         try {
+          if (held?.pending) await this.renew(held);
+          if (held?.pending) throw new CliError("E_GIT", `the remote ${this.remote} did not answer a renewal of the verify lock: nothing was pushed; run verify again once it answers`);
           if (held?.lost) throw this.lockLost();
           const renewal = held ? { ref: held.ref, to: this.store.writer().lock(held.current, held.me, held.nonce, held.leaseMs), lease: held.current } : void 0;
           const { retries, backoffMs } = this.store.transport.options;
@@ -6159,6 +6163,24 @@ var init_verify_remote = __esm({
           if (held) held.publishing = false;
         }
       }
+      /**
+       * One renewal: a child of the lock's value, leased on that value (a lock taken over, and perhaps
+       * deleted, is never brought back). An unanswered one is pushed again as the same commit, so one
+       * that had landed answers "up to date" instead of looking like a lock someone else moved.
+       */
+      async renew(held) {
+        const next = held.pending ?? this.store.writer().lock(held.current, held.me, held.nonce, held.leaseMs);
+        held.pending = next;
+        let outcome;
+        try {
+          outcome = (await this.store.transport.push([{ ref: held.ref, to: next, lease: held.current }], { atomic: true })).get(held.ref)?.outcome;
+        } catch {
+          return;
+        }
+        held.pending = void 0;
+        if (outcome === "rejected") held.lost = true;
+        else held.current = next;
+      }
       lockLost() {
         return new CliError("E_REFUSED", `verify lost the verify lock on ${this.remote} while it merged (its renewals did not land within its lease, and another verify took it over): nothing was pushed; run verify again`);
       }
@@ -6186,28 +6208,27 @@ var init_verify_remote = __esm({
           const commit = store.writer().lock(held2?.commit, me, nonce, leaseMs);
           return { updates: [{ ref, to: commit, was: held2?.commit ?? null }], atomic: true, result: () => commit };
         });
-        const held = { ref, current, me, nonce, leaseMs, lost: false, inFlight: void 0, publishing: false };
+        const held = { ref, current, pending: void 0, me, nonce, leaseMs, lost: false, inFlight: void 0, publishing: false };
         this.held = held;
         const renew = setInterval(() => {
           if (held.inFlight || held.lost || held.publishing) return;
-          const next = store.writer().lock(held.current, me, nonce, leaseMs);
-          const was = held.current;
-          held.inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
-            (outcomes) => void (outcomes.get(ref)?.outcome === "rejected" ? held.lost = true : held.current = next),
-            () => void 0
-            // unanswered: the next renewal tries again
-          ).finally(() => held.inFlight = void 0);
+          held.inFlight = this.renew(held).finally(() => held.inFlight = void 0);
         }, timerDelay(Math.max(100, Math.floor(leaseMs / 3))));
         renew.unref();
         return {
           release: async () => {
             clearInterval(renew);
             await held.inFlight;
+            if (held.pending) await this.renew(held);
             if (this.held === held) this.held = void 0;
             if (held.lost) return;
-            try {
-              await store.transport.push([{ ref, to: null, lease: held.current }], { atomic: true });
-            } catch {
+            for (const lease of [held.pending, held.current]) {
+              if (lease === void 0) continue;
+              try {
+                if ((await store.transport.push([{ ref, to: null, lease }], { atomic: true })).get(ref)?.outcome !== "rejected") return;
+              } catch {
+                return;
+              }
             }
           }
         };

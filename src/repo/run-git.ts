@@ -102,9 +102,8 @@ export function runGitAsync(args: readonly string[], options: GitOptions): Promi
       timedOut = true;
       // SIGTERM first, so git removes its lock files (on a local remote, a receive-pack's ref locks); then SIGKILL.
       try { process.kill(-child.pid!, 'SIGTERM'); } catch { child.kill('SIGTERM'); }
-      setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
-      }, STOP_GRACE_MS).unref();
+      // To the whole group even when git itself died of the SIGTERM: a helper of it may not have.
+      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* the group is gone */ } }, STOP_GRACE_MS).unref();
       // Answer now: a helper outside the group could keep the pipes open long after.
       reject(new GitTimeout(args, timeoutMs!, options.cwd));
     }, timerDelay(timeoutMs));

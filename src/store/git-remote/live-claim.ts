@@ -28,8 +28,8 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
   let snapshot = current ? await store.snapshot() : kept!.snapshot;
   let fresh = false;
   const keep = (): void => { views.set(store, { snapshot, pushes: stats.pushes }); };
-  /** Commits this call built, by task: one that landed although its answer was lost is this call's claim. */
-  const built = new Map<string, { commit: string; result: () => ClaimResult }>();
+  /** Commits this call built (each names its task): one that landed although its answer was lost is this call's claim. */
+  const built = new Map<string, { id: string; result: () => ClaimResult }>();
   /** The server's refusals, by task, with the value the claim started from. */
   const refusals = new Map<string, { commit: string; reason: string }>();
   const { retries, backoffMs } = store.transport.options;
@@ -46,10 +46,11 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
     const refOf = (id: string): string => store.layout.remoteRef(store.layout.taskName(id));
     let landed: ClaimResult | undefined;
     let pickedId: string | undefined;
+    let pickedCommit: string | undefined;
     let answer;
     try {
       answer = await store.transport.pushLive((advertised) => {
-        for (const [id, mine] of built) if (advertised.get(refOf(id)) === mine.commit) landed = mine.result();
+        for (const [commit, mine] of built) if (advertised.get(refOf(mine.id)) === commit) landed = mine.result();
         if (landed) return undefined;
         const live = candidates.filter((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit);
         const pick = pickCandidate(live, new Set());
@@ -59,11 +60,14 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
         const next = store.writer().build({ from: pick, state: 'claimed', event: 'claim', subject: `claim ${pick.id} by ${request.agent} (attempt ${file.frontmatter.attempts + 1} of ${file.frontmatter.max_attempts})`, claim }, file);
         tried.set(pick.id, pick.commit);
         pickedId = pick.id;
-        built.set(pick.id, { commit: next.commit, result: () => ({ task: store.builtTask(pick, next), token }) });
+        pickedCommit = next.commit;
+        built.set(next.commit, { id: pick.id, result: () => ({ task: store.builtTask(pick, next), token }) });
         return { updates: [{ ref: refOf(pick.id), to: next.commit, was: pick.commit }], atomic: true };
       });
     } catch (error) {
       if (!(error instanceof RemoteUnreachable)) throw error;
+      // Applied or not, the next advertisement tells (the commit is in `built`): the task may be tried again.
+      if (pickedId !== undefined) tried.delete(pickedId);
       if (++unanswered > retries) {
         throw new CliError('E_GIT', `${error.message}; tried ${retries + 1} times: the claim by ${request.agent} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, error.details);
       }
@@ -87,7 +91,7 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
         continue;
       }
       keep();
-      return built.get(pickedId)!.result();
+      return built.get(pickedCommit!)!.result();
     }
     // Nothing this view knows is still claimable: look at this clone's cache, then at the remote.
     if (fresh && candidates.length === 0) throw nothingClaimable(claimSnapshot(snapshot, store.files, store.description), request);

@@ -137,9 +137,8 @@ function openLocal(path: string, cwd: string): Connection {
       if (!abort) return;
       // SIGTERM first: git removes its lock files then (a SIGKILL would leave a ref locked on the server).
       try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-      setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-      }, STOP_GRACE_MS).unref();
+      // To the whole group even when receive-pack itself died of the SIGTERM: a hook of it may not have.
+      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* the group is gone */ } }, STOP_GRACE_MS).unref();
     },
   };
 }

@@ -39,6 +39,8 @@ function parseLock(body: string): LockBody {
 interface HeldLock {
   ref: string;
   current: string;
+  /** A renewal pushed without an answer: it may be the lock's value now. */
+  pending: string | undefined;
   me: ProcessIdentity;
   nonce: string;
   leaseMs: number;
@@ -85,6 +87,8 @@ export class VerifyRemote implements SharedRemote {
       await held.inFlight;
     }
     try {
+      if (held?.pending) await this.renew(held);
+      if (held?.pending) throw new CliError('E_GIT', `the remote ${this.remote} did not answer a renewal of the verify lock: nothing was pushed; run verify again once it answers`);
       if (held?.lost) throw this.lockLost();
       const renewal = held ? { ref: held.ref, to: this.store.writer().lock(held.current, held.me, held.nonce, held.leaseMs), lease: held.current } : undefined;
       const { retries, backoffMs } = this.store.transport.options;
@@ -120,6 +124,25 @@ export class VerifyRemote implements SharedRemote {
     }
   }
 
+  /**
+   * One renewal: a child of the lock's value, leased on that value (a lock taken over, and perhaps
+   * deleted, is never brought back). An unanswered one is pushed again as the same commit, so one
+   * that had landed answers "up to date" instead of looking like a lock someone else moved.
+   */
+  private async renew(held: HeldLock): Promise<void> {
+    const next = held.pending ?? this.store.writer().lock(held.current, held.me, held.nonce, held.leaseMs);
+    held.pending = next;
+    let outcome;
+    try {
+      outcome = (await this.store.transport.push([{ ref: held.ref, to: next, lease: held.current }], { atomic: true })).get(held.ref)?.outcome;
+    } catch {
+      return; // unanswered: the next renewal sends the same commit
+    }
+    held.pending = undefined;
+    if (outcome === 'rejected') held.lost = true;
+    else held.current = next;
+  }
+
   private lockLost(): CliError {
     return new CliError('E_REFUSED', `verify lost the verify lock on ${this.remote} while it merged (its renewals did not land within its lease, and another verify took it over): nothing was pushed; run verify again`);
   }
@@ -148,29 +171,29 @@ export class VerifyRemote implements SharedRemote {
       const commit = store.writer().lock(held?.commit, me, nonce, leaseMs);
       return { updates: [{ ref, to: commit, was: held?.commit ?? null }], atomic: true, result: () => commit };
     });
-    const held: HeldLock = { ref, current, me, nonce, leaseMs, lost: false, inFlight: undefined, publishing: false };
+    const held: HeldLock = { ref, current, pending: undefined, me, nonce, leaseMs, lost: false, inFlight: undefined, publishing: false };
     this.held = held;
     const renew = setInterval(() => {
       if (held.inFlight || held.lost || held.publishing) return;
-      const next = store.writer().lock(held.current, me, nonce, leaseMs);
-      // With a lease on its own value: a lock taken over (and perhaps deleted) is never brought back.
-      const was = held.current;
-      held.inFlight = store.transport.push([{ ref, to: next, lease: was }], { atomic: true }).then(
-        (outcomes) => void (outcomes.get(ref)?.outcome === 'rejected' ? (held.lost = true) : (held.current = next)),
-        () => undefined, // unanswered: the next renewal tries again
-      ).finally(() => (held.inFlight = undefined));
+      held.inFlight = this.renew(held).finally(() => (held.inFlight = undefined));
     }, timerDelay(Math.max(100, Math.floor(leaseMs / 3))));
     renew.unref();
     return {
       release: async () => {
         clearInterval(renew);
         await held.inFlight; // a renewal landing after the delete would bring the lock back
+        if (held.pending) await this.renew(held);
         if (this.held === held) this.held = undefined;
         if (held.lost) return;
-        try {
-          await store.transport.push([{ ref, to: null, lease: held.current }], { atomic: true });
-        } catch {
-          // Left behind, it is taken over once its holder is gone or silent for the lease.
+        // A renewal still unanswered may or may not have landed: the delete is leased on each value in turn.
+        for (const lease of [held.pending, held.current]) {
+          if (lease === undefined) continue;
+          try {
+            if ((await store.transport.push([{ ref, to: null, lease }], { atomic: true })).get(ref)?.outcome !== 'rejected') return;
+          } catch {
+            // Left behind, it is taken over once its holder is gone or silent for the lease.
+            return;
+          }
         }
       },
     };

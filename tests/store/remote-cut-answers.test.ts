@@ -1,6 +1,6 @@
-// Review findings on the git-remote store's newest changes: each test is a defect found by
-// attacking the verify lock's renewals and the cache ref locks. Real git daemon, a real TCP proxy
-// in front of it, real processes.
+// Writes whose answer, or whose process, was cut at the worst moment: a verify lock renewal that
+// landed unanswered, a claim cut before the server applied it, a git helper that outlives its
+// timeout. Real git daemon, a real TCP proxy in front of it, real processes.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code: string; messag
   }
 }
 
-describe('review two: the verify lock', () => {
+describe('the verify lock', () => {
   it('a renewal that landed although its answer was lost is still this verify\'s lock: the publish goes through and the release removes it', async () => {
     const repo = sharedRepo();
     await repo.machine().init();
@@ -86,7 +86,7 @@ describe('review two: the verify lock', () => {
   });
 });
 
-describe('review two: a git call stopped by its timeout', () => {
+describe('a git call stopped by its timeout', () => {
   it('a helper in its process group that does not die of SIGTERM (a stopped upload-pack) is still killed', async () => {
     const repo = sharedRepo();
     const clone = repo.machine().repoRoot;
@@ -117,7 +117,7 @@ describe('review two: a git call stopped by its timeout', () => {
   });
 });
 
-describe('review two: the live claim', () => {
+describe('the live claim', () => {
   it('a claim whose push was cut before the server applied it tries that task again: the only task, free, is claimed', async () => {
     const repo = sharedRepo();
     await repo.machine().add([{ id: 'solo', title: 'the only task' }]);
