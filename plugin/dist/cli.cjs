@@ -5600,6 +5600,10 @@ var init_holder_steps = __esm({
 });
 
 // src/store/git-remote/live-claim.ts
+function unchangedCandidates(store, snapshot2, candidates, advertised, tried) {
+  const unchanged = (id) => advertised.get(store.layout.remoteRef(store.layout.taskName(id))) === snapshot2.tasks.get(id)?.commit;
+  return candidates.filter((entry) => unchanged(entry.id) && tried.get(entry.id) !== entry.commit && store.files.get(entry.tree).frontmatter.depends_on.every(unchanged));
+}
 async function liveClaim(store, request, attempt) {
   const { claim: claim2, token, tried } = attempt;
   const stats = store.transport.stats;
@@ -5632,7 +5636,7 @@ async function liveClaim(store, request, attempt) {
       answer = await store.transport.pushLive((advertised) => {
         for (const [commit, mine] of built) if (advertised.get(refOf(mine.id)) === commit) landed = mine.result();
         if (landed) return void 0;
-        const live = candidates.filter((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit);
+        const live = unchangedCandidates(store, snapshot2, candidates, advertised, tried);
         const pick2 = pickCandidate(live, /* @__PURE__ */ new Set());
         if (!pick2) return void 0;
         const file = store.files.get(pick2.tree);
@@ -5679,8 +5683,7 @@ async function liveClaim(store, request, attempt) {
       snapshot2 = await store.snapshot();
       current = true;
       await store.readFiles(snapshot2, openTrees(snapshot2));
-      const advertised = answer.advertised;
-      if (claimable(snapshot2, store.files, request).some((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit)) continue;
+      if (unchangedCandidates(store, snapshot2, claimable(snapshot2, store.files, request), answer.advertised, tried).length > 0) continue;
     }
     snapshot2 = await store.fresh();
     fresh = true;

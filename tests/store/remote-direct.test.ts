@@ -193,6 +193,21 @@ describe('a long-lived claimer', () => {
     expect((await runner.claim({ agent: 'r' })).task.id).toBe('t3');
   });
 
+  it('a dependency completed in its view but reopened on another machine since holds its dependents back', async () => {
+    const { machine } = shared('git daemon');
+    const runner = machine();
+    const other = machine();
+    await other.add([{ id: 'd', title: 'dependency' }, { id: 'x', title: 'needs d', depends_on: ['d'] }, { id: 'z', title: 'free' }]);
+    const dep = await other.claim({ agent: 'o', task: 'd' });
+    await other.complete({ agent: 'o', task: 'd', token: dep.token });
+    // The runner's view: d completed, so x is claimable in it.
+    await runner.claim({ agent: 'r', task: 'z' });
+    await other.reopen({ task: 'd', commit: undefined, reason: 'verify refused it' });
+    // d is back to failed: d is what can be claimed, never x.
+    expect((await runner.claim({ agent: 'r' })).task.id).toBe('d');
+    expect((await other.get('x'))?.state).toBe('available');
+  });
+
   it('a task another machine claimed and released since: one connection sees it moved, one fetch, one connection claims it', async () => {
     const { machine } = shared('git daemon');
     const runner = machine();

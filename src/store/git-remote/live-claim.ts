@@ -4,7 +4,8 @@ import { nothingClaimable } from '../claimability.ts';
 import { claimable, claimSnapshot, openTrees, pickCandidate } from './claim-choice.ts';
 import type { ClaimAttempt } from './claim-step.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
-import type { Snapshot } from './snapshot.ts';
+import type { ParsedTask } from '../task-file.ts';
+import type { Snapshot, TaskEntry } from './snapshot.ts';
 import { backoff, RemoteUnreachable } from './transport.ts';
 
 // A claim decided inside the push, on a remote spoken to directly (transport.ts pushLive). The
@@ -18,6 +19,16 @@ import { backoff, RemoteUnreachable } from './transport.ts';
 const ROUNDS = 24;
 /** The view a claim left, and the push count then: a push since (this process's own holder writes) makes it stale. */
 const views = new WeakMap<GitRemoteStore, { snapshot: Snapshot; pushes: number }>();
+
+/**
+ * The candidates whose refs the server advertises as this view has them, and whose dependencies'
+ * refs too (one completed in the view but reopened since holds its dependents back), not already
+ * tried from that value.
+ */
+function unchangedCandidates(store: GitRemoteStore, snapshot: Snapshot, candidates: readonly TaskEntry[], advertised: ReadonlyMap<string, string>, tried: ReadonlyMap<string, string>): TaskEntry[] {
+  const unchanged = (id: string): boolean => advertised.get(store.layout.remoteRef(store.layout.taskName(id))) === snapshot.tasks.get(id)?.commit;
+  return candidates.filter((entry) => unchanged(entry.id) && tried.get(entry.id) !== entry.commit && (store.files.get(entry.tree) as ParsedTask).frontmatter.depends_on.every(unchanged));
+}
 
 /** The claim, or undefined when the remote is not spoken to directly (the caller takes the push-and-fetch path). */
 export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, attempt: ClaimAttempt): Promise<ClaimResult | undefined> {
@@ -52,7 +63,7 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
       answer = await store.transport.pushLive((advertised) => {
         for (const [commit, mine] of built) if (advertised.get(refOf(mine.id)) === commit) landed = mine.result();
         if (landed) return undefined;
-        const live = candidates.filter((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit);
+        const live = unchangedCandidates(store, snapshot, candidates, advertised, tried);
         const pick = pickCandidate(live, new Set());
         if (!pick) return undefined;
         const file = store.files.get(pick.tree);
@@ -105,8 +116,7 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
       current = true;
       // The cache knows a task whose ref the server just advertised unchanged: try it before fetching.
       await store.readFiles(snapshot, openTrees(snapshot));
-      const advertised = answer.advertised;
-      if (claimable(snapshot, store.files, request).some((entry) => advertised.get(refOf(entry.id)) === entry.commit && tried.get(entry.id) !== entry.commit)) continue;
+      if (unchangedCandidates(store, snapshot, claimable(snapshot, store.files, request), answer.advertised, tried).length > 0) continue;
     }
     snapshot = await store.fresh();
     fresh = true;
