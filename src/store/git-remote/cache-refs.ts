@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runGitAsync } from '../../repo/run-git.ts';
 
@@ -29,6 +29,8 @@ export async function moveCacheRefs(repoRoot: string, gitCommonDir: string, upda
 function writeLooseRef(gitCommonDir: string, ref: string, to: string, staleLockMs: number): boolean {
   const path = join(gitCommonDir, ref);
   const lock = `${path}.lock`;
+  // A ref with a reflog gets its entry appended by git whatever core.logAllRefUpdates says.
+  if (existsSync(join(gitCommonDir, 'logs', ref))) return false;
   let fd: number;
   try {
     mkdirSync(dirname(path), { recursive: true });
