@@ -78,7 +78,7 @@ describe('the git-remote store through the CLI, on clones as users leave them', 
       gitIn(a, ...gc);
       const done = cli(a, ['complete', '--agent', 'w1', '--task', 'g', '--token', claim.json.token, '--commit-worktree', '--summary', 'did']);
       expect(done.exitCode, done.stderr).toBe(0);
-      expect(gitIn(bare, 'fsck', '--connectivity-only', '--no-progress')).toBe('');
+      expect(gitIn(bare, 'fsck', '--connectivity-only', '--no-dangling', '--no-progress')).toBe('');
       const b = cloneRepo(url, join(base, 'b'));
       gitIn(b, ...gc);
       const verify = cli(b, ['verify', '--into', 'main']);
@@ -88,6 +88,25 @@ describe('the git-remote store through the CLI, on clones as users leave them', 
       expect(cli(a, ['verify', '--into', 'main']).stdout).toMatch(/nothing to merge into main/);
     });
   }
+
+  it('git gc --prune=now run by verify\'s own test gate: the merge it pushes (and the lock renewal with it) still lands whole', () => {
+    const { base, bare, url } = setup();
+    const a = cloneRepo(url, join(base, 'a'));
+    for (const id of ['t', 'u']) {
+      expect(cli(a, ['add', '--id', id, '--title', id, '--files', `src/${id}.txt`]).exitCode).toBe(0);
+      const claim = cli(a, ['claim', '--agent', 'w1', '--task', id, '--json']);
+      expect(cli(a, ['worktree', 'add', '--task', id]).exitCode).toBe(0);
+      mkdirSync(join(a, '.parallel', 'worktrees', id, 'src'), { recursive: true });
+      writeFileSync(join(a, '.parallel', 'worktrees', id, 'src', `${id}.txt`), `${id}\n`);
+      expect(cli(a, ['complete', '--agent', 'w1', '--task', id, '--token', claim.json.token, '--commit-worktree']).exitCode).toBe(0);
+    }
+    const b = cloneRepo(url, join(base, 'b'));
+    const verify = cli(b, ['verify', '--into', 'main', '--test', 'git gc -q --aggressive --prune=now']);
+    expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
+    expect(gitIn(bare, 'ls-tree', '-r', '--name-only', 'main')).toBe('src/t.txt\nsrc/u.txt');
+    expect(gitIn(bare, 'fsck', '--connectivity-only', '--no-dangling', '--no-progress')).toBe('');
+    expect(gitIn(bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
+  });
 
   it('core.logAllRefUpdates=always: the cache refs a direct push moves get their reflog entries, as git push writes them', () => {
     const { base, url } = setup();
