@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { processStartTime } from '../../src/process/liveness.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const STORE = { PARALLEL_STORE: 'git:origin' };
@@ -106,6 +107,26 @@ describe('the git-remote store through the CLI, on clones as users leave them', 
     expect(gitIn(bare, 'ls-tree', '-r', '--name-only', 'main')).toBe('src/t.txt\nsrc/u.txt');
     expect(gitIn(bare, 'fsck', '--connectivity-only', '--no-dangling', '--no-progress')).toBe('');
     expect(gitIn(bare, 'for-each-ref', 'refs/parallel/store/locks/')).toBe('');
+  });
+
+  it('hooks see a claim the moment its direct push answered: no status or fetch in between', () => {
+    const { base, url } = setup();
+    const a = cloneRepo(url, join(base, 'a'));
+    const b = cloneRepo(url, join(base, 'b'));
+    expect(cli(b, ['add', '--id', 'mine', '--title', 'Mine']).exitCode).toBe(0);
+    expect(cli(a, ['status']).exitCode).toBe(0);
+    // b changes the task after a's last fetch; a's claim is then decided from the server's advertisement.
+    const taken = cli(b, ['claim', '--agent', 'other', '--task', 'mine', '--json']);
+    expect(cli(b, ['release', '--agent', 'other', '--task', 'mine', '--token', taken.json.token]).exitCode).toBe(0);
+    const agent = 'backend-developer-1';
+    const { run: claim, git } = traced(a, ['claim', '--agent', agent, '--task', 'mine', '--holder-pid', String(process.pid)]);
+    expect(claim.exitCode, claim.stderr).toBe(0);
+    expect(git).toMatch(/receive-pack/);
+    mkdirSync(join(a, '_tasks', 'subagents'), { recursive: true });
+    writeFileSync(join(a, '_tasks', 'subagents', 'sub1.json'), JSON.stringify({ agentId: 'sub1', agent, hostPid: process.pid, hostStart: processStartTime(process.pid), recordedAt: new Date().toISOString() }));
+    const payload = JSON.stringify({ session_id: 's', cwd: a, hook_event_name: 'SubagentStop', agent_id: 'sub1', agent_type: 'parallel:backend-developer', stop_hook_active: false, last_assistant_message: 'done' });
+    const hook = runCli(['hook', 'subagent-stop'], { cwd: a, env: { ...STORE, CLAUDE_PROJECT_DIR: a }, input: payload });
+    expect(hook.stdout).toMatch(/you still hold mine\. /);
   });
 
   it('core.logAllRefUpdates=always: the cache refs a direct push moves get their reflog entries, as git push writes them', () => {
