@@ -68,3 +68,17 @@ describe.each(['file', 'git'])('two clones over %s://, each acting on a stale ca
     expect(done.json.tasks[0]).toMatchObject({ state: 'completed', completed_by: 'alice' });
   });
 });
+
+describe('a push URL other than the fetch URL', () => {
+  it('a push that fails names the URL it was sent to, in one line with exit 1', () => {
+    const base = tempDir('pa-pushurl-');
+    const bare = createBareRepo(base);
+    const a = cloneRepo(`file://${bare}`, join(base, 'a'));
+    expect(cli(a, 'add', '--id', 't', '--title', 'T').exitCode).toBe(0);
+    const missing = join(base, 'moved.git');
+    gitIn(a, 'remote', 'set-url', '--push', 'origin', `file://${missing}`);
+    const claim = runCli(['claim', '--agent', 'alice', '--task', 't'], { cwd: a, env: { PARALLEL_STORE: 'git:origin', PARALLEL_REMOTE_RETRIES: '0' } });
+    oneLine(claim, 1);
+    expect(claim.stderr).toContain(`the push of git remote origin (file://${missing}) failed`);
+  });
+});
