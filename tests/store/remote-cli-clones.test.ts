@@ -1,7 +1,7 @@
 // The git-remote store's push path driven through the real CLI on clones the way users leave them:
 // a linked worktree or a subdirectory as the cwd with a relative remote URL, objects gc'd or
 // repacked between claim and complete, reflogs that git push would have written.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
@@ -127,6 +127,17 @@ describe('the git-remote store through the CLI, on clones as users leave them', 
     const payload = JSON.stringify({ session_id: 's', cwd: a, hook_event_name: 'SubagentStop', agent_id: 'sub1', agent_type: 'parallel:backend-developer', stop_hook_active: false, last_assistant_message: 'done' });
     const hook = runCli(['hook', 'subagent-stop'], { cwd: a, env: { ...STORE, CLAUDE_PROJECT_DIR: a }, input: payload });
     expect(hook.stdout).toMatch(/you still hold mine\. /);
+  });
+
+  it('core.sharedRepository=group: cache refs a direct push writes are group-writable, as git writes them, so the group\'s other users can fetch', () => {
+    const { base, url } = setup();
+    const a = cloneRepo(url, join(base, 'a'));
+    gitIn(a, 'config', 'core.sharedRepository', 'group');
+    expect(cli(a, ['add', '--id', 'r', '--title', 'R']).exitCode).toBe(0);
+    expect(cli(a, ['claim', '--agent', 'w1', '--task', 'r']).exitCode).toBe(0);
+    const cache = join(a, '.git', 'refs', 'parallel', 'cache', 'origin', 'tasks');
+    expect(statSync(cache).mode & 0o2070).toBe(0o2070);
+    expect(statSync(join(cache, 'r')).mode & 0o060).toBe(0o060);
   });
 
   it('core.logAllRefUpdates=always: the cache refs a direct push moves get their reflog entries, as git push writes them', () => {
