@@ -8,8 +8,8 @@ import { runGitAsync } from '../../repo/run-git.ts';
 // someone else (a fetch of another process) means that writer has a view at least as recent, so
 // the ref is left to it; a lock older than any live writer could hold it (one killed mid-write)
 // is removed, or that ref's view would never move again. That spares a git process per
-// transition (bench/RESULTS.md). Deletions, reftable repositories and logged updates go through
-// git update-ref.
+// transition (bench/RESULTS.md). Deletions, reftable repositories, logged updates (a ref with a
+// reflog) and repositories shared by a group (core.sharedRepository) go through git update-ref.
 
 export interface CacheRefUpdate {
   ref: string;
