@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runGitAsync } from '../../repo/run-git.ts';
 
@@ -8,8 +8,8 @@ import { runGitAsync } from '../../repo/run-git.ts';
 // someone else (a fetch of another process) means that writer has a view at least as recent, so
 // the ref is left to it; a lock older than any live writer could hold it (one killed mid-write)
 // is removed, or that ref's view would never move again. That spares a git process per
-// transition (bench/RESULTS.md). Deletions, reftable repositories and logged updates go through
-// git update-ref.
+// transition (bench/RESULTS.md). Deletions, reftable repositories, logged updates (a ref with a
+// reflog) and repositories shared by a group (core.sharedRepository) go through git update-ref.
 
 export interface CacheRefUpdate {
   ref: string;
@@ -29,6 +29,8 @@ export async function moveCacheRefs(repoRoot: string, gitCommonDir: string, upda
 function writeLooseRef(gitCommonDir: string, ref: string, to: string, staleLockMs: number): boolean {
   const path = join(gitCommonDir, ref);
   const lock = `${path}.lock`;
+  // A ref with a reflog gets its entry appended by git whatever core.logAllRefUpdates says.
+  if (existsSync(join(gitCommonDir, 'logs', ref))) return false;
   let fd: number;
   try {
     mkdirSync(dirname(path), { recursive: true });

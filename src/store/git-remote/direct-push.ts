@@ -58,7 +58,7 @@ export class DirectPush {
   private endpoint(): Promise<Endpoint | undefined> {
     this.endpointRead ??= (async () => {
       const { remote } = this.target.layout;
-      const keys = `^(remote\\.${remote.replace(/\./g, '\\.')}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates)|extensions\\.(objectformat|refstorage))$`;
+      const keys = `^(remote\\.${remote.replace(/\./g, '\\.')}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates|sharedrepository)|extensions\\.(objectformat|refstorage))$`;
       const out = (await runGitAsync(['config', '-z', '--get-regexp', keys], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
       const config = out.split('\0').filter((entry) => entry !== '').map((entry) => {
         const newline = entry.indexOf('\n');
@@ -70,7 +70,8 @@ export class DirectPush {
       const gitDecides = (key: string, value: string): boolean => key.startsWith('url.') || /^protocol\.(.+\.)?allow$/.test(key) || key === 'core.gitproxy'
         || key.endsWith('.receivepack') || key.endsWith('.vcs') || (key === 'extensions.objectformat' && value !== 'sha1');
       if (config.some(([key, value]) => gitDecides(key, value)) || env.GIT_ALLOW_PROTOCOL !== undefined || env.GIT_PROXY_COMMAND !== undefined || env.GIT_PROTOCOL_FROM_USER !== undefined) return undefined;
-      this.filesBackend = !config.some(([key, value]) => (key === 'extensions.refstorage' && value !== 'files') || (key === 'core.logallrefupdates' && value === 'always'));
+      this.filesBackend = !config.some(([key, value]) => (key === 'extensions.refstorage' && value !== 'files') || (key === 'core.logallrefupdates' && value === 'always')
+        || (key === 'core.sharedrepository' && !/^(false|umask|0|no|off|)$/i.test(value)));
       const pushUrls = config.filter(([key]) => key.endsWith('.pushurl'));
       const urls = pushUrls.length > 0 ? pushUrls : config.filter(([key]) => key === `remote.${remote}.url`);
       if (urls.length > 1) return undefined;
