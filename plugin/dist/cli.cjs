@@ -4752,6 +4752,7 @@ async function moveCacheRefs(repoRoot, gitCommonDir, updates, options) {
 function writeLooseRef(gitCommonDir, ref, to, staleLockMs) {
   const path = (0, import_node_path5.join)(gitCommonDir, ref);
   const lock = `${path}.lock`;
+  if ((0, import_node_fs5.existsSync)((0, import_node_path5.join)(gitCommonDir, "logs", ref))) return false;
   let fd;
   try {
     (0, import_node_fs5.mkdirSync)((0, import_node_path5.dirname)(path), { recursive: true });
@@ -4990,6 +4991,7 @@ async function receivePack(endpoint, options, decide) {
     connection.close(true);
   }, timerDelay(options.timeoutMs));
   let finished = false;
+  let sent = false;
   try {
     const advertised = { refs: /* @__PURE__ */ new Map(), capabilities: /* @__PURE__ */ new Set() };
     for (let index = 0; ; index++) {
@@ -5010,6 +5012,7 @@ async function receivePack(endpoint, options, decide) {
       finished = true;
       return { advertised, report: void 0 };
     }
+    sent = true;
     commands.forEach((command26, index) => {
       const text = `${command26.old ?? ZERO_ID} ${command26.new ?? ZERO_ID} ${command26.ref}`;
       connection.write(pkt(index === 0 ? `${text}\0${capabilities.join(" ")}` : text));
@@ -5030,6 +5033,9 @@ async function receivePack(endpoint, options, decide) {
     }
     finished = true;
     return { advertised, report };
+  } catch (error) {
+    if (error instanceof SessionFailure) error.sent = sent;
+    throw error;
   } finally {
     clearTimeout(timer);
     connection.close(!finished);
@@ -5065,6 +5071,7 @@ var init_receive_pack = __esm({
     STOP_GRACE_MS2 = 2e3;
     ZERO_ID = "0".repeat(40);
     SessionFailure = class extends Error {
+      sent = false;
     };
     FLUSH = Buffer.from("0000", "latin1");
     PktReader = class {
@@ -5134,6 +5141,7 @@ var init_direct_push = __esm({
       options;
       stats;
       endpointRead;
+      pushUrlSeen;
       /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
       filesBackend = false;
       staleLockMs;
@@ -5143,20 +5151,26 @@ var init_direct_push = __esm({
         this.stats = stats;
         this.staleLockMs = staleLockMs;
       }
+      /** Where pushes go (remote.<name>.pushurl, else its url), for messages. */
+      async pushUrl() {
+        await this.endpoint();
+        return this.pushUrlSeen ?? this.target.url;
+      }
       /** The push URL when it can be spoken to directly, read from git's config once. */
       endpoint() {
         this.endpointRead ??= (async () => {
           const { remote } = this.target.layout;
-          const keys = `^(remote\\.${remote.replace(/\./g, "\\.")}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates)|extensions\\.(objectformat|refstorage))$`;
+          const keys = `^(remote\\.${remote.replace(/\./g, "\\.")}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates|sharedrepository)|extensions\\.(objectformat|refstorage))$`;
           const out = (await runGitAsync(["config", "-z", "--get-regexp", keys], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
           const config2 = out.split("\0").filter((entry) => entry !== "").map((entry) => {
             const newline = entry.indexOf("\n");
             return newline < 0 ? [entry, ""] : [entry.slice(0, newline), entry.slice(newline + 1)];
           });
+          this.pushUrlSeen = config2.find(([key]) => key === `remote.${remote}.pushurl`)?.[1];
           const env = process.env;
           const gitDecides = (key, value) => key.startsWith("url.") || /^protocol\.(.+\.)?allow$/.test(key) || key === "core.gitproxy" || key.endsWith(".receivepack") || key.endsWith(".vcs") || key === "extensions.objectformat" && value !== "sha1";
           if (config2.some(([key, value]) => gitDecides(key, value)) || env.GIT_ALLOW_PROTOCOL !== void 0 || env.GIT_PROXY_COMMAND !== void 0 || env.GIT_PROTOCOL_FROM_USER !== void 0) return void 0;
-          this.filesBackend = !config2.some(([key, value]) => key === "extensions.refstorage" && value !== "files" || key === "core.logallrefupdates" && value === "always");
+          this.filesBackend = !config2.some(([key, value]) => key === "extensions.refstorage" && value !== "files" || key === "core.logallrefupdates" && value === "always" || key === "core.sharedrepository" && !/^(false|umask|0|no|off|)$/i.test(value));
           const pushUrls = config2.filter(([key]) => key.endsWith(".pushurl"));
           const urls = pushUrls.length > 0 ? pushUrls : config2.filter(([key]) => key === `remote.${remote}.url`);
           if (urls.length > 1) return void 0;
@@ -5306,6 +5320,11 @@ var init_fetch_gate = __esm({
 });
 
 // src/store/git-remote/transport.ts
+function unanswered(what, tries, errors) {
+  const last = errors[errors.length - 1];
+  const fate = errors.some((error) => error.mayHaveLanded) ? `the ${what} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)` : `the ${what} did not reach it: nothing was changed`;
+  return new CliError("E_GIT", `${last.message}; tried ${tries} times: ${fate}`, last.details);
+}
 function causeOf(error) {
   if (error instanceof GitTimeout) return `no answer within ${String(error.details?.timeout_ms)} ms`;
   if (error instanceof GitError) {
@@ -5342,9 +5361,13 @@ var init_transport = __esm({
     init_fetch_gate();
     init_receive_pack();
     RemoteUnreachable = class extends CliError {
-      constructor(target, what, cause) {
-        super("E_GIT", `the ${what} of git remote ${target.layout.remote} (${target.url}) failed: ${cause}`, { remote: target.layout.remote, url: target.url });
+      /** False when nothing reached the server (no connection, or it failed before any command went out). */
+      mayHaveLanded;
+      constructor(target, what, cause, options = {}) {
+        const url = options.url ?? target.url;
+        super("E_GIT", `the ${what} of git remote ${target.layout.remote} (${url}) failed: ${cause}`, { remote: target.layout.remote, url });
         this.name = "RemoteUnreachable";
+        this.mayHaveLanded = options.mayHaveLanded ?? true;
       }
     };
     SAFE_PUSH = ["--porcelain", "--no-verify", "--no-follow-tags", "--no-signed", "--recurse-submodules=no"];
@@ -5420,7 +5443,7 @@ var init_transport = __esm({
         try {
           return await push;
         } catch (error) {
-          if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, "push", error.message);
+          if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, "push", error.message, { url: await this.direct.pushUrl(), mayHaveLanded: error.sent });
           throw error;
         }
       }
@@ -5435,7 +5458,7 @@ var init_transport = __esm({
         try {
           stdout = (await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs, okExitCodes: [1] })).stdout;
         } catch (error) {
-          if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, "push", causeOf(error));
+          if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, "push", causeOf(error), { url: await this.direct.pushUrl() });
           throw error;
         }
         const outcomes = /* @__PURE__ */ new Map();
@@ -5447,7 +5470,7 @@ var init_transport = __esm({
           if (outcome === "rejected") this.stats.rejected++;
           outcomes.set(ref, { outcome, reason: summary });
         }
-        if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, "push", "the answer did not name every ref");
+        if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, "push", "the answer did not name every ref", { url: await this.direct.pushUrl() });
         return outcomes;
       }
     };
@@ -5495,17 +5518,17 @@ var init_compare_and_swap = __esm({
       /** The push, repeated while the server does not answer. */
       async pushWhole(proposal, what) {
         const { retries, backoffMs } = this.transport.options;
-        let last;
+        const errors = [];
         for (let attempt = 0; attempt <= retries; attempt++) {
           if (attempt > 0) await backoff(attempt - 1, backoffMs);
           try {
             return await this.transport.push(proposal.updates, { atomic: proposal.atomic });
           } catch (error) {
             if (!(error instanceof RemoteUnreachable)) throw error;
-            last = error;
+            errors.push(error);
           }
         }
-        throw new CliError("E_GIT", `${last.message}; tried ${retries + 1} times: the ${what} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, last.details);
+        throw unanswered(what, retries + 1, errors);
       }
     };
   }
@@ -5617,7 +5640,7 @@ async function liveClaim(store, request, attempt) {
   const built = /* @__PURE__ */ new Map();
   const refusals = /* @__PURE__ */ new Map();
   const { retries, backoffMs } = store.transport.options;
-  let unanswered = 0;
+  const errors = [];
   for (let round2 = 0; round2 < ROUNDS; round2++) {
     if (!snapshot2.meta && !fresh) {
       snapshot2 = await store.fresh();
@@ -5651,10 +5674,9 @@ async function liveClaim(store, request, attempt) {
     } catch (error) {
       if (!(error instanceof RemoteUnreachable)) throw error;
       if (pickedId !== void 0) tried.delete(pickedId);
-      if (++unanswered > retries) {
-        throw new CliError("E_GIT", `${error.message}; tried ${retries + 1} times: the claim by ${request.agent} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, error.details);
-      }
-      await backoff(unanswered - 1, backoffMs);
+      errors.push(error);
+      if (errors.length > retries) throw unanswered(`claim by ${request.agent}`, errors.length, errors);
+      await backoff(errors.length - 1, backoffMs);
       continue;
     }
     if (!answer) {

@@ -1,6 +1,6 @@
 import { CliError } from '../../errors.ts';
 import type { Snapshot } from './snapshot.ts';
-import { backoff, RemoteUnreachable, type RefOutcome, type RefUpdate, type Transport } from './transport.ts';
+import { backoff, RemoteUnreachable, unanswered, type RefOutcome, type RefUpdate, type Transport } from './transport.ts';
 
 // The loop every write goes through. A step reads the store as this clone last saw it and
 // proposes ref updates; the push is the compare-and-swap. Uncontended, that is one round trip.
@@ -80,16 +80,16 @@ export class CasRunner {
   /** The push, repeated while the server does not answer. */
   private async pushWhole<T>(proposal: Proposal<T>, what: string): Promise<Map<string, { outcome: RefOutcome; reason: string }>> {
     const { retries, backoffMs } = this.transport.options;
-    let last: RemoteUnreachable | undefined;
+    const errors: RemoteUnreachable[] = [];
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await backoff(attempt - 1, backoffMs);
       try {
         return await this.transport.push(proposal.updates, { atomic: proposal.atomic });
       } catch (error) {
         if (!(error instanceof RemoteUnreachable)) throw error;
-        last = error;
+        errors.push(error);
       }
     }
-    throw new CliError('E_GIT', `${last!.message}; tried ${retries + 1} times: the ${what} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, last!.details);
+    throw unanswered(what, retries + 1, errors);
   }
 }

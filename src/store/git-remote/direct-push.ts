@@ -42,6 +42,7 @@ export class DirectPush {
   private readonly options: NetworkOptions;
   private readonly stats: NetworkStats;
   private endpointRead: Promise<Endpoint | undefined> | undefined;
+  private pushUrlSeen: string | undefined;
   /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
   private filesBackend = false;
 
@@ -54,6 +55,12 @@ export class DirectPush {
     this.staleLockMs = staleLockMs;
   }
 
+  /** Where pushes go (remote.<name>.pushurl, else its url), for messages. */
+  async pushUrl(): Promise<string> {
+    await this.endpoint();
+    return this.pushUrlSeen ?? this.target.url;
+  }
+
   /** The push URL when it can be spoken to directly, read from git's config once. */
   private endpoint(): Promise<Endpoint | undefined> {
     this.endpointRead ??= (async () => {
@@ -64,6 +71,7 @@ export class DirectPush {
         const newline = entry.indexOf('\n');
         return newline < 0 ? [entry, ''] as const : [entry.slice(0, newline), entry.slice(newline + 1)] as const;
       });
+      this.pushUrlSeen = config.find(([key]) => key === `remote.${remote}.pushurl`)?.[1];
       // What git push would do differently (rewrite the URL, run another receive-pack or a proxy,
       // refuse a protocol, push to several URLs, another object format): left to git push.
       const env = process.env;

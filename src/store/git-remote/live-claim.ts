@@ -6,7 +6,7 @@ import type { ClaimAttempt } from './claim-step.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
 import type { ParsedTask } from '../task-file.ts';
 import type { Snapshot, TaskEntry } from './snapshot.ts';
-import { backoff, RemoteUnreachable } from './transport.ts';
+import { backoff, RemoteUnreachable, unanswered } from './transport.ts';
 
 // A claim decided inside the push, on a remote spoken to directly (transport.ts pushLive). The
 // server's advertisement says which refs still hold the commit this process last read: a task
@@ -44,7 +44,7 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
   /** The server's refusals, by task, with the value the claim started from. */
   const refusals = new Map<string, { commit: string; reason: string }>();
   const { retries, backoffMs } = store.transport.options;
-  let unanswered = 0;
+  const errors: RemoteUnreachable[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     if (!snapshot.meta && !fresh) {
       snapshot = await store.fresh();
@@ -79,10 +79,9 @@ export async function liveClaim(store: GitRemoteStore, request: ClaimRequest, at
       if (!(error instanceof RemoteUnreachable)) throw error;
       // Applied or not, the next advertisement tells (the commit is in `built`): the task may be tried again.
       if (pickedId !== undefined) tried.delete(pickedId);
-      if (++unanswered > retries) {
-        throw new CliError('E_GIT', `${error.message}; tried ${retries + 1} times: the claim by ${request.agent} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`, error.details);
-      }
-      await backoff(unanswered - 1, backoffMs);
+      errors.push(error);
+      if (errors.length > retries) throw unanswered(`claim by ${request.agent}`, errors.length, errors);
+      await backoff(errors.length - 1, backoffMs);
       continue;
     }
     if (!answer) {

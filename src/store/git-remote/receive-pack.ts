@@ -61,8 +61,10 @@ export interface Report {
   refs: Map<string, string | undefined>;
 }
 
-/** The connection failed or the server broke the protocol: nobody knows whether commands were applied. */
-export class SessionFailure extends Error {}
+/** The connection failed or the server broke the protocol; `sent`: commands had gone out, so nobody knows whether they were applied. */
+export class SessionFailure extends Error {
+  sent = false;
+}
 
 function pkt(line: string | Buffer): Buffer {
   const body = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
@@ -171,6 +173,7 @@ export async function receivePack(endpoint: Endpoint, options: SessionOptions, d
     connection.close(true);
   }, timerDelay(options.timeoutMs));
   let finished = false;
+  let sent = false;
   try {
     const advertised: Advertisement = { refs: new Map(), capabilities: new Set() };
     for (let index = 0; ; index++) {
@@ -190,6 +193,7 @@ export async function receivePack(endpoint: Endpoint, options: SessionOptions, d
       finished = true;
       return { advertised, report: undefined };
     }
+    sent = true;
     commands.forEach((command, index) => {
       const text = `${command.old ?? ZERO_ID} ${command.new ?? ZERO_ID} ${command.ref}`;
       connection.write(pkt(index === 0 ? `${text}\0${capabilities.join(' ')}` : text));
@@ -210,6 +214,9 @@ export async function receivePack(endpoint: Endpoint, options: SessionOptions, d
     }
     finished = true;
     return { advertised, report };
+  } catch (error) {
+    if (error instanceof SessionFailure) error.sent = sent;
+    throw error;
   } finally {
     clearTimeout(timer);
     connection.close(!finished);

@@ -48,10 +48,24 @@ export type RefOutcome = 'ok' | 'uptodate' | 'rejected';
 
 /** A network call that failed without a per-ref answer: for a push, nobody knows whether it was applied. */
 export class RemoteUnreachable extends CliError {
-  constructor(target: RemoteTarget, what: string, cause: string) {
-    super('E_GIT', `the ${what} of git remote ${target.layout.remote} (${target.url}) failed: ${cause}`, { remote: target.layout.remote, url: target.url });
+  /** False when nothing reached the server (no connection, or it failed before any command went out). */
+  readonly mayHaveLanded: boolean;
+
+  constructor(target: RemoteTarget, what: string, cause: string, options: { url?: string | undefined; mayHaveLanded?: boolean } = {}) {
+    const url = options.url ?? target.url;
+    super('E_GIT', `the ${what} of git remote ${target.layout.remote} (${url}) failed: ${cause}`, { remote: target.layout.remote, url });
     this.name = 'RemoteUnreachable';
+    this.mayHaveLanded = options.mayHaveLanded ?? true;
   }
+}
+
+/** How a write's last words read after every try went unanswered. */
+export function unanswered(what: string, tries: number, errors: readonly RemoteUnreachable[]): CliError {
+  const last = errors[errors.length - 1]!;
+  const fate = errors.some((error) => error.mayHaveLanded)
+    ? `the ${what} may or may not have reached it, and is whole either way (run parallel-agents status once it answers)`
+    : `the ${what} did not reach it: nothing was changed`;
+  return new CliError('E_GIT', `${last.message}; tried ${tries} times: ${fate}`, last.details);
 }
 
 export interface NetworkStats {
@@ -180,7 +194,7 @@ export class Transport {
     try {
       return await push;
     } catch (error) {
-      if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, 'push', error.message);
+      if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, 'push', error.message, { url: await this.direct.pushUrl(), mayHaveLanded: error.sent });
       throw error;
     }
   }
@@ -198,7 +212,7 @@ export class Transport {
     try {
       stdout = (await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs, okExitCodes: [1] })).stdout;
     } catch (error) {
-      if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, 'push', causeOf(error));
+      if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, 'push', causeOf(error), { url: await this.direct.pushUrl() });
       throw error;
     }
     const outcomes = new Map<string, { outcome: RefOutcome; reason: string }>();
@@ -210,7 +224,7 @@ export class Transport {
       if (outcome === 'rejected') this.stats.rejected++;
       outcomes.set(ref, { outcome, reason: summary });
     }
-    if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, 'push', 'the answer did not name every ref');
+    if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, 'push', 'the answer did not name every ref', { url: await this.direct.pushUrl() });
     return outcomes;
   }
 }
