@@ -1,10 +1,10 @@
 import { CliError } from '../../errors.ts';
 import type { ClaimRequest, ClaimResult } from '../backend.ts';
 import { nothingClaimable } from '../claimability.ts';
+import type { ParsedTask } from '../task-file.ts';
 import { claimable, claimSnapshot, openTrees, pickCandidate } from './claim-choice.ts';
 import type { ClaimAttempt } from './claim-step.ts';
 import type { GitRemoteStore } from './git-remote-store.ts';
-import type { ParsedTask } from '../task-file.ts';
 import type { Snapshot, TaskEntry } from './snapshot.ts';
 import { backoff, RemoteUnreachable, unanswered } from './transport.ts';
 
