@@ -1,6 +1,7 @@
 // The git-remote store against the local store, measured side by side in one run:
 //   1. claims/s and claim latency (p50/p99) with 16 contenders: the local _tasks/ folder, a remote
-//      over file://, a remote served by git daemon on loopback (4 clones x 4 processes);
+//      over file://, a remote served by git daemon on loopback (4 clones x 4 processes), and with
+//      VARIANTS including "git daemon (maintained)", one whose refs were packed before the run;
 //   2. network round trips (git connections) per transition, uncontended;
 //   3. listing cost at 10,000 tasks, against the local store at the same size;
 //   4. writing a transition's objects from Node against git hash-object + mktree + commit-tree.
@@ -81,14 +82,17 @@ async function claimRun(worker: string, variant: string, work: string, daemon: G
   } else {
     const name = `claims-${Math.random().toString(36).slice(2)}`;
     const bare = createBareRepo(daemonDir, name);
-    const url = variant === 'git daemon' ? daemon.url(name) : `file://${bare}`;
+    const served = variant.startsWith('git daemon');
+    const url = served ? daemon.url(name) : `file://${bare}`;
     const clones = [0, 1, 2, 3].map((i) => cloneRepo(url, join(dir, `clone-${i}`)));
     await new GitRemoteStore({ cwd: clones[0]!, remote: 'origin', localDir: join(clones[0]!, '_tasks') }).add(tasks);
     // Warm every clone's cache, as machines that have been following the plan would have it.
     for (const clone of clones) execFileSync('git', ['fetch', '-q', 'origin', '+refs/parallel/store/*:refs/parallel/cache/origin/*'], { cwd: clone });
+    // "git daemon (maintained)": the server's refs packed and a commit-graph written before the run, as a host's maintenance leaves them.
+    if (variant.endsWith('(maintained)')) for (const args of [['pack-refs', '--all'], ['commit-graph', 'write', '--reachable']]) execFileSync('git', args, { cwd: bare, stdio: 'ignore' });
     const serverBefore = childrenCpuMs(daemon.pid);
     result = await race(worker, 'git', clones);
-    if (variant === 'git daemon') result.cpuMs += childrenCpuMs(daemon.pid) - serverBefore;
+    if (served) result.cpuMs += childrenCpuMs(daemon.pid) - serverBefore;
     rmSync(bare, { recursive: true, force: true });
   }
   rmSync(dir, { recursive: true, force: true });
