@@ -109,8 +109,13 @@ describe('direct push review', () => {
   it('git://host/~user/repo: the direct push asks the daemon for the same path git push asks for', async () => {
     const requests: string[] = [];
     const server = createServer((socket) => {
-      socket.once('data', (chunk: Buffer) => {
-        requests.push(chunk.subarray(4).toString('latin1').split('\0')[0]!);
+      // The request is one pkt-line: read all of it, however TCP splits it, then hang up.
+      let got = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        got = Buffer.concat([got, chunk]);
+        const size = got.length >= 4 ? Number.parseInt(got.subarray(0, 4).toString('latin1'), 16) : Infinity;
+        if (got.length < size) return;
+        requests.push(got.subarray(4, size).toString('latin1').split('\0')[0]!);
         socket.destroy();
       });
     });
@@ -122,11 +127,12 @@ describe('direct push review', () => {
       const url = `git://127.0.0.1:${(server.address() as AddressInfo).port}/~someone/shared.git`;
       gitIn(store.repoRoot, 'remote', 'set-url', 'origin', url);
       await new Promise((resolve) => spawn('git', ['push', url, 'HEAD:refs/heads/probe'], { cwd: store.repoRoot, stdio: 'ignore' }).on('close', resolve));
+      // git strips the slash before ~ (git daemon's --user-path reads "~user/...").
+      expect(requests, 'what git push asked for').toEqual(['git-receive-pack ~someone/shared.git']);
       const fresh = new GitRemoteStore({ cwd: store.repoRoot, remote: 'origin', localDir: join(store.repoRoot, '_tasks'), env: { PARALLEL_REMOTE_RETRIES: '0' } });
-      expect(await codeOf(fresh.claim({ agent: 'a' }))).toBe('E_GIT');
-      const pushes = requests.filter((line) => line.startsWith('git-receive-pack '));
-      // git strips the slash before ~ (git daemon's --user-path reads "~user/..."); git push sent pushes[0].
-      expect(pushes).toEqual(['git-receive-pack ~someone/shared.git', 'git-receive-pack ~someone/shared.git']);
+      const error = await fresh.claim({ agent: 'a' }).then(() => undefined, (caught: unknown) => caught as CliError);
+      expect(error?.code, error?.message).toBe('E_GIT');
+      expect(requests.slice(1), 'what the direct push asked for').toEqual(['git-receive-pack ~someone/shared.git']);
     } finally {
       server.close();
     }
