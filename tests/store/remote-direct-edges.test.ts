@@ -35,7 +35,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-describe('direct push review', () => {
+describe('the direct push where git push would act otherwise', () => {
   it('a server that cannot unpack the claim: the claim fails as the remote failing, never "nothing claimable"', async () => {
     const { bare, machine } = shared();
     const store = machine();
