@@ -5131,7 +5131,6 @@ var init_direct_push = __esm({
   "src/store/git-remote/direct-push.ts"() {
     "use strict";
     import_node_path8 = require("node:path");
-    init_run_git();
     init_cache_refs();
     init_layout();
     init_pack();
@@ -5140,43 +5139,30 @@ var init_direct_push = __esm({
       target;
       options;
       stats;
-      endpointRead;
-      pushUrlSeen;
-      /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
-      filesBackend = false;
+      config;
       staleLockMs;
-      constructor(target, options, stats, staleLockMs) {
+      constructor(target, config2, options, stats, staleLockMs) {
         this.target = target;
+        this.config = config2;
         this.options = options;
         this.stats = stats;
         this.staleLockMs = staleLockMs;
       }
       /** Where pushes go (remote.<name>.pushurl, else its url), for messages. */
-      async pushUrl() {
-        await this.endpoint();
-        return this.pushUrlSeen ?? this.target.url;
+      pushUrl() {
+        return this.config.pushUrls[0] ?? this.target.url;
       }
-      /** The push URL when it can be spoken to directly, read from git's config once. */
+      /**
+       * The push URL when it can be spoken to directly: never when git push would do something else
+       * with it (rewrite it, run another receive-pack or a proxy, refuse a protocol, push to several
+       * URLs, another object format).
+       */
       endpoint() {
-        this.endpointRead ??= (async () => {
-          const { remote } = this.target.layout;
-          const keys = `^(remote\\.${remote.replace(/\./g, "\\.")}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates|sharedrepository)|extensions\\.(objectformat|refstorage))$`;
-          const out = (await runGitAsync(["config", "-z", "--get-regexp", keys], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
-          const config2 = out.split("\0").filter((entry) => entry !== "").map((entry) => {
-            const newline = entry.indexOf("\n");
-            return newline < 0 ? [entry, ""] : [entry.slice(0, newline), entry.slice(newline + 1)];
-          });
-          this.pushUrlSeen = config2.find(([key]) => key === `remote.${remote}.pushurl`)?.[1];
-          const env = process.env;
-          const gitDecides = (key, value) => key.startsWith("url.") || /^protocol\.(.+\.)?allow$/.test(key) || key === "core.gitproxy" || key.endsWith(".receivepack") || key.endsWith(".vcs") || key === "extensions.objectformat" && value !== "sha1";
-          if (config2.some(([key, value]) => gitDecides(key, value)) || env.GIT_ALLOW_PROTOCOL !== void 0 || env.GIT_PROXY_COMMAND !== void 0 || env.GIT_PROTOCOL_FROM_USER !== void 0) return void 0;
-          this.filesBackend = !config2.some(([key, value]) => key === "extensions.refstorage" && value !== "files" || key === "core.logallrefupdates" && value === "always" || key === "core.sharedrepository" && !/^(false|umask|0|no|off|)$/i.test(value));
-          const pushUrls = config2.filter(([key]) => key.endsWith(".pushurl"));
-          const urls = pushUrls.length > 0 ? pushUrls : config2.filter(([key]) => key === `remote.${remote}.url`);
-          if (urls.length > 1) return void 0;
-          return directEndpoint(urls[0]?.[1] ?? this.target.url, this.target.repoRoot);
-        })();
-        return this.endpointRead;
+        const { config: config2 } = this;
+        const env = process.env;
+        if (config2.gitDecides || config2.objectFormat !== "sha1" || config2.pushUrls.length > 1) return void 0;
+        if (env.GIT_ALLOW_PROTOCOL !== void 0 || env.GIT_PROXY_COMMAND !== void 0 || env.GIT_PROTOCOL_FROM_USER !== void 0) return void 0;
+        return directEndpoint(this.pushUrl(), this.target.repoRoot);
       }
       /** These updates pushed directly, or undefined when git push must do it. */
       async push(updates, atomic) {
@@ -5190,7 +5176,7 @@ var init_direct_push = __esm({
        * `outcomes` is undefined when `plan` proposed nothing.
        */
       async live(plan) {
-        const endpoint = await this.endpoint();
+        const endpoint = this.endpoint();
         if (!endpoint) return void 0;
         let planned;
         let unsendable = false;
@@ -5246,7 +5232,7 @@ var init_direct_push = __esm({
       async moveCache(landed) {
         const { layout } = this.target;
         const updates = landed.filter((update) => update.ref.startsWith(STORE_NAMESPACE)).map((update) => ({ ref: layout.cacheRef(update.ref.slice(STORE_NAMESPACE.length)), to: update.to }));
-        if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, { filesBackend: this.filesBackend, staleLockMs: this.staleLockMs() });
+        if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, { filesBackend: this.config.filesBackend, staleLockMs: this.staleLockMs() });
       }
     };
   }
@@ -5376,10 +5362,10 @@ var init_transport = __esm({
       options;
       stats = { fetches: 0, pushes: 0, direct: 0, rejected: 0 };
       direct;
-      constructor(target, options) {
+      constructor(target, config2, options) {
         this.target = target;
         this.options = options;
-        this.direct = new DirectPush(target, options, this.stats, () => this.staleLockMs());
+        this.direct = new DirectPush(target, config2, options, this.stats, () => this.staleLockMs());
       }
       /**
        * Brings this clone's cache up to the remote's store (and any `extra` refspecs), retrying
@@ -5443,7 +5429,7 @@ var init_transport = __esm({
         try {
           return await push;
         } catch (error) {
-          if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, "push", error.message, { url: await this.direct.pushUrl(), mayHaveLanded: error.sent });
+          if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, "push", error.message, { url: this.direct.pushUrl(), mayHaveLanded: error.sent });
           throw error;
         }
       }
@@ -5458,7 +5444,7 @@ var init_transport = __esm({
         try {
           stdout = (await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs, okExitCodes: [1] })).stdout;
         } catch (error) {
-          if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, "push", causeOf(error), { url: await this.direct.pushUrl() });
+          if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, "push", causeOf(error), { url: this.direct.pushUrl() });
           throw error;
         }
         const outcomes = /* @__PURE__ */ new Map();
@@ -5470,7 +5456,7 @@ var init_transport = __esm({
           if (outcome === "rejected") this.stats.rejected++;
           outcomes.set(ref, { outcome, reason: summary });
         }
-        if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, "push", "the answer did not name every ref", { url: await this.direct.pushUrl() });
+        if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, "push", "the answer did not name every ref", { url: this.direct.pushUrl() });
         return outcomes;
       }
     };
@@ -5982,6 +5968,33 @@ var init_reopen_step = __esm({
   }
 });
 
+// src/store/git-remote/remote-config.ts
+function readRemoteConfig(repoRoot, remote) {
+  const name = remote.replace(/\./g, "\\.");
+  const keys = `^(remote\\.${name}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates|sharedrepository)|extensions\\.(objectformat|refstorage))$`;
+  const out = runGit(["config", "-z", "--get-regexp", keys], { cwd: repoRoot, okExitCodes: [1] }).stdout;
+  const entries = out.split("\0").filter((entry) => entry !== "").map((entry) => {
+    const newline = entry.indexOf("\n");
+    return newline < 0 ? [entry, ""] : [entry.slice(0, newline), entry.slice(newline + 1)];
+  });
+  const values = (key) => entries.filter(([found]) => found === key).map(([, value]) => value);
+  const urls = values(`remote.${remote}.url`);
+  const pushUrls = values(`remote.${remote}.pushurl`);
+  return {
+    url: urls[urls.length - 1],
+    pushUrls: pushUrls.length > 0 ? pushUrls : urls,
+    gitDecides: entries.some(([key]) => key.startsWith("url.") || /^protocol\.(.+\.)?allow$/.test(key) || key === "core.gitproxy" || key === `remote.${remote}.receivepack` || key === `remote.${remote}.vcs`),
+    filesBackend: !entries.some(([key, value]) => key === "extensions.refstorage" && value !== "files" || key === "core.logallrefupdates" && value === "always" || key === "core.sharedrepository" && !/^(false|umask|0|no|off|)$/i.test(value)),
+    objectFormat: values("extensions.objectformat").pop() ?? "sha1"
+  };
+}
+var init_remote_config = __esm({
+  "src/store/git-remote/remote-config.ts"() {
+    "use strict";
+    init_run_git();
+  }
+});
+
 // src/store/git-remote/snapshot.ts
 async function readSnapshot(repoRoot, layout) {
   const out = (await runGitAsync(["for-each-ref", `--format=${FORMAT}`, layout.cachePrefix], { cwd: repoRoot })).stdout;
@@ -6273,7 +6286,6 @@ var init_git_remote_store = __esm({
     init_atomic_write();
     init_git_exclude();
     init_locate();
-    init_run_git();
     init_holder_proof();
     init_rules();
     init_transitions();
@@ -6293,6 +6305,7 @@ var init_git_remote_store = __esm({
     init_records();
     init_recover_step();
     init_reopen_step();
+    init_remote_config();
     init_snapshot();
     init_transition_writer();
     init_transport();
@@ -6307,6 +6320,7 @@ var init_git_remote_store = __esm({
       repoRoot;
       gitCommonDir;
       notes;
+      config;
       cas;
       /** Parsed task files by tree id (a tree never changes, so neither does its file). */
       files = /* @__PURE__ */ new Map();
@@ -6318,12 +6332,13 @@ var init_git_remote_store = __esm({
         if (!repo) throw new CliError("E_USAGE", `--store git:${remote} needs a git repository, and ${options.cwd} is not inside one; run from the project's clone, or use --store local`);
         this.repoRoot = repo.repoRoot;
         this.gitCommonDir = repo.gitCommonDir;
-        const url = runGit(["config", "--get", `remote.${remote}.url`], { cwd: repo.repoRoot, okExitCodes: [1] }).stdout.trim();
+        this.config = readRemoteConfig(repo.repoRoot, remote);
+        const url = this.config.url;
         if (!url) throw new CliError("E_USAGE", `git remote "${remote}" is not configured in ${repo.repoRoot}; add it (git remote add ${remote} <url>) or use --store local`);
         this.description = `git:${remote} (${url})`;
         this.localDir = options.localDir;
         this.clock = options.clock ?? SYSTEM_CLOCK;
-        this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, networkOptions(options.env ?? process.env));
+        this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, this.config, networkOptions(options.env ?? process.env));
         this.notes = new Observations((0, import_node_path11.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
         this.cas = new CasRunner(this.transport, () => this.snapshot());
         this.shared = new VerifyRemote(this);
@@ -6341,7 +6356,7 @@ var init_git_remote_store = __esm({
       }
       writer() {
         if (!this.transitions) {
-          const format = gitOutput(["rev-parse", "--show-object-format"], { cwd: this.repoRoot });
+          const format = this.config.objectFormat;
           if (format !== "sha1" && format !== "sha256") throw new CliError("E_GIT", `${this.repoRoot} uses object format "${format}", which the git-remote store cannot write`);
           this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path11.join)(this.gitCommonDir, "objects"), format), this.clock);
         }

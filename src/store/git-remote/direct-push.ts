@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { runGitAsync } from '../../repo/run-git.ts';
 import { moveCacheRefs } from './cache-refs.ts';
 import { STORE_NAMESPACE } from './layout.ts';
 import { storePack } from './pack.ts';
+import type { RemoteConfig } from './remote-config.ts';
 import { directEndpoint, receivePack, SessionFailure, type Command, type Endpoint } from './receive-pack.ts';
 import type { NetworkOptions, NetworkStats, RefOutcome, RefUpdate, RemoteTarget } from './transport.ts';
 
@@ -41,51 +41,34 @@ export class DirectPush {
   private readonly target: RemoteTarget;
   private readonly options: NetworkOptions;
   private readonly stats: NetworkStats;
-  private endpointRead: Promise<Endpoint | undefined> | undefined;
-  private pushUrlSeen: string | undefined;
-  /** Refs are files and updates unlogged: cache refs can be written as git writes them (cache-refs.ts). */
-  private filesBackend = false;
+  private readonly config: RemoteConfig;
 
   private readonly staleLockMs: () => number;
 
-  constructor(target: RemoteTarget, options: NetworkOptions, stats: NetworkStats, staleLockMs: () => number) {
+  constructor(target: RemoteTarget, config: RemoteConfig, options: NetworkOptions, stats: NetworkStats, staleLockMs: () => number) {
     this.target = target;
+    this.config = config;
     this.options = options;
     this.stats = stats;
     this.staleLockMs = staleLockMs;
   }
 
   /** Where pushes go (remote.<name>.pushurl, else its url), for messages. */
-  async pushUrl(): Promise<string> {
-    await this.endpoint();
-    return this.pushUrlSeen ?? this.target.url;
+  pushUrl(): string {
+    return this.config.pushUrls[0] ?? this.target.url;
   }
 
-  /** The push URL when it can be spoken to directly, read from git's config once. */
-  private endpoint(): Promise<Endpoint | undefined> {
-    this.endpointRead ??= (async () => {
-      const { remote } = this.target.layout;
-      const keys = `^(remote\\.${remote.replace(/\./g, '\\.')}\\.(url|pushurl|receivepack|vcs)|url\\..*|protocol\\..*|core\\.(gitproxy|logallrefupdates|sharedrepository)|extensions\\.(objectformat|refstorage))$`;
-      const out = (await runGitAsync(['config', '-z', '--get-regexp', keys], { cwd: this.target.repoRoot, okExitCodes: [1] })).stdout;
-      const config = out.split('\0').filter((entry) => entry !== '').map((entry) => {
-        const newline = entry.indexOf('\n');
-        return newline < 0 ? [entry, ''] as const : [entry.slice(0, newline), entry.slice(newline + 1)] as const;
-      });
-      this.pushUrlSeen = config.find(([key]) => key === `remote.${remote}.pushurl`)?.[1];
-      // What git push would do differently (rewrite the URL, run another receive-pack or a proxy,
-      // refuse a protocol, push to several URLs, another object format): left to git push.
-      const env = process.env;
-      const gitDecides = (key: string, value: string): boolean => key.startsWith('url.') || /^protocol\.(.+\.)?allow$/.test(key) || key === 'core.gitproxy'
-        || key.endsWith('.receivepack') || key.endsWith('.vcs') || (key === 'extensions.objectformat' && value !== 'sha1');
-      if (config.some(([key, value]) => gitDecides(key, value)) || env.GIT_ALLOW_PROTOCOL !== undefined || env.GIT_PROXY_COMMAND !== undefined || env.GIT_PROTOCOL_FROM_USER !== undefined) return undefined;
-      this.filesBackend = !config.some(([key, value]) => (key === 'extensions.refstorage' && value !== 'files') || (key === 'core.logallrefupdates' && value === 'always')
-        || (key === 'core.sharedrepository' && !/^(false|umask|0|no|off|)$/i.test(value)));
-      const pushUrls = config.filter(([key]) => key.endsWith('.pushurl'));
-      const urls = pushUrls.length > 0 ? pushUrls : config.filter(([key]) => key === `remote.${remote}.url`);
-      if (urls.length > 1) return undefined;
-      return directEndpoint(urls[0]?.[1] ?? this.target.url, this.target.repoRoot);
-    })();
-    return this.endpointRead;
+  /**
+   * The push URL when it can be spoken to directly: never when git push would do something else
+   * with it (rewrite it, run another receive-pack or a proxy, refuse a protocol, push to several
+   * URLs, another object format).
+   */
+  private endpoint(): Endpoint | undefined {
+    const { config } = this;
+    const env = process.env;
+    if (config.gitDecides || config.objectFormat !== 'sha1' || config.pushUrls.length > 1) return undefined;
+    if (env.GIT_ALLOW_PROTOCOL !== undefined || env.GIT_PROXY_COMMAND !== undefined || env.GIT_PROTOCOL_FROM_USER !== undefined) return undefined;
+    return directEndpoint(this.pushUrl(), this.target.repoRoot);
   }
 
   /** These updates pushed directly, or undefined when git push must do it. */
@@ -101,7 +84,7 @@ export class DirectPush {
    * `outcomes` is undefined when `plan` proposed nothing.
    */
   async live(plan: (advertised: ReadonlyMap<string, string>) => LivePlan | undefined): Promise<{ advertised: ReadonlyMap<string, string>; outcomes: Outcomes | undefined } | undefined> {
-    const endpoint = await this.endpoint();
+    const endpoint = this.endpoint();
     if (!endpoint) return undefined;
     let planned: LivePlan | undefined;
     let unsendable = false;
@@ -161,6 +144,6 @@ export class DirectPush {
   private async moveCache(landed: readonly RefUpdate[]): Promise<void> {
     const { layout } = this.target;
     const updates = landed.filter((update) => update.ref.startsWith(STORE_NAMESPACE)).map((update) => ({ ref: layout.cacheRef(update.ref.slice(STORE_NAMESPACE.length)), to: update.to }));
-    if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, { filesBackend: this.filesBackend, staleLockMs: this.staleLockMs() });
+    if (updates.length > 0) await moveCacheRefs(this.target.repoRoot, this.target.gitCommonDir, updates, { filesBackend: this.config.filesBackend, staleLockMs: this.staleLockMs() });
   }
 }

@@ -4,7 +4,6 @@ import { CliError } from '../../errors.ts';
 import { writeFailure } from '../../fs/atomic-write.ts';
 import { hideLocalState } from '../../repo/git-exclude.ts';
 import { findRepo } from '../../repo/locate.ts';
-import { gitOutput, runGit } from '../../repo/run-git.ts';
 import type {
   ClaimRequest, ClaimResult, CompleteRequest, FailRequest, HolderProcess, HolderRequest, InitResult, RecoverOptions, RecoverReport, ReopenRequest,
   SharedRemote, Task, TaskBackend, TaskInput, TaskProblem,
@@ -28,6 +27,7 @@ import { Observations } from './observations.ts';
 import { leaseMsOf } from './records.ts';
 import { recoverStep } from './recover-step.ts';
 import { reopenStep } from './reopen-step.ts';
+import { readRemoteConfig, type RemoteConfig } from './remote-config.ts';
 import { readSnapshot, readTaskFiles, type ReadTask, type Snapshot, type TaskEntry } from './snapshot.ts';
 import { TransitionWriter } from './transition-writer.ts';
 import { networkOptions, Transport } from './transport.ts';
@@ -56,6 +56,7 @@ export class GitRemoteStore implements TaskBackend {
   readonly repoRoot: string;
   private readonly gitCommonDir: string;
   private readonly notes: Observations;
+  private readonly config: RemoteConfig;
   readonly cas: CasRunner;
   /** Parsed task files by tree id (a tree never changes, so neither does its file). */
   readonly files = new Map<string, ReadTask>();
@@ -68,12 +69,13 @@ export class GitRemoteStore implements TaskBackend {
     if (!repo) throw new CliError('E_USAGE', `--store git:${remote} needs a git repository, and ${options.cwd} is not inside one; run from the project's clone, or use --store local`);
     this.repoRoot = repo.repoRoot;
     this.gitCommonDir = repo.gitCommonDir;
-    const url = runGit(['config', '--get', `remote.${remote}.url`], { cwd: repo.repoRoot, okExitCodes: [1] }).stdout.trim();
+    this.config = readRemoteConfig(repo.repoRoot, remote);
+    const url = this.config.url;
     if (!url) throw new CliError('E_USAGE', `git remote "${remote}" is not configured in ${repo.repoRoot}; add it (git remote add ${remote} <url>) or use --store local`);
     this.description = `git:${remote} (${url})`;
     this.localDir = options.localDir;
     this.clock = options.clock ?? SYSTEM_CLOCK;
-    this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, networkOptions(options.env ?? process.env));
+    this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, this.config, networkOptions(options.env ?? process.env));
     this.notes = new Observations(join(options.localDir, 'remote-observed', `${remote}.json`), this.clock);
     this.cas = new CasRunner(this.transport, () => this.snapshot());
     this.shared = new VerifyRemote(this);
@@ -95,7 +97,7 @@ export class GitRemoteStore implements TaskBackend {
 
   writer(): TransitionWriter {
     if (!this.transitions) {
-      const format = gitOutput(['rev-parse', '--show-object-format'], { cwd: this.repoRoot }) as ObjectFormat;
+      const format = this.config.objectFormat as ObjectFormat;
       if (format !== 'sha1' && format !== 'sha256') throw new CliError('E_GIT', `${this.repoRoot} uses object format "${format}", which the git-remote store cannot write`);
       this.transitions = new TransitionWriter(new ObjectWriter(join(this.gitCommonDir, 'objects'), format), this.clock);
     }

@@ -6,6 +6,7 @@ import { clearStaleLock } from './cache-refs.ts';
 import { DirectPush, type LivePlan, type Outcomes } from './direct-push.ts';
 import { gatedFetch } from './fetch-gate.ts';
 import type { RefLayout } from './layout.ts';
+import type { RemoteConfig } from './remote-config.ts';
 import { SessionFailure } from './receive-pack.ts';
 
 // The only two network calls of the git-remote store: fetch the whole store namespace into this
@@ -119,10 +120,10 @@ export class Transport {
   readonly stats: NetworkStats = { fetches: 0, pushes: 0, direct: 0, rejected: 0 };
   private readonly direct: DirectPush;
 
-  constructor(target: RemoteTarget, options: NetworkOptions) {
+  constructor(target: RemoteTarget, config: RemoteConfig, options: NetworkOptions) {
     this.target = target;
     this.options = options;
-    this.direct = new DirectPush(target, options, this.stats, () => this.staleLockMs());
+    this.direct = new DirectPush(target, config, options, this.stats, () => this.staleLockMs());
   }
 
   /**
@@ -194,7 +195,7 @@ export class Transport {
     try {
       return await push;
     } catch (error) {
-      if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, 'push', error.message, { url: await this.direct.pushUrl(), mayHaveLanded: error.sent });
+      if (error instanceof SessionFailure) throw new RemoteUnreachable(this.target, 'push', error.message, { url: this.direct.pushUrl(), mayHaveLanded: error.sent });
       throw error;
     }
   }
@@ -212,7 +213,7 @@ export class Transport {
     try {
       stdout = (await runGitAsync(args, { cwd: this.target.repoRoot, timeoutMs: this.options.timeoutMs, okExitCodes: [1] })).stdout;
     } catch (error) {
-      if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, 'push', causeOf(error), { url: await this.direct.pushUrl() });
+      if (error instanceof GitError || error instanceof GitTimeout) throw new RemoteUnreachable(this.target, 'push', causeOf(error), { url: this.direct.pushUrl() });
       throw error;
     }
     const outcomes = new Map<string, { outcome: RefOutcome; reason: string }>();
@@ -224,7 +225,7 @@ export class Transport {
       if (outcome === 'rejected') this.stats.rejected++;
       outcomes.set(ref, { outcome, reason: summary });
     }
-    if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, 'push', 'the answer did not name every ref', { url: await this.direct.pushUrl() });
+    if (updates.some((update) => !outcomes.has(update.ref))) throw new RemoteUnreachable(this.target, 'push', 'the answer did not name every ref', { url: this.direct.pushUrl() });
     return outcomes;
   }
 }
