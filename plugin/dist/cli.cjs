@@ -680,6 +680,27 @@ var init_git_exclude = __esm({
   }
 });
 
+// src/process/stop-group.ts
+function stopGroup(pid, graceMs = STOP_GRACE_MS) {
+  try {
+    process.kill(-pid, "SIGTERM");
+  } catch {
+  }
+  setTimeout(() => {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+    }
+  }, graceMs).unref();
+}
+var STOP_GRACE_MS;
+var init_stop_group = __esm({
+  "src/process/stop-group.ts"() {
+    "use strict";
+    STOP_GRACE_MS = 2e3;
+  }
+});
+
 // src/repo/run-git.ts
 function childProcess() {
   childProcessModule ??= typeof require === "function" ? require("node:child_process") : (0, import_node_module.createRequire)(import_meta.url)("node:child_process");
@@ -712,17 +733,7 @@ function runGitAsync(args, options) {
     let timedOut = false;
     const timer = timeoutMs === void 0 ? void 0 : setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        child.kill("SIGTERM");
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-        }
-      }, STOP_GRACE_MS).unref();
+      stopGroup(child.pid);
       reject(new GitTimeout(args, timeoutMs, options.cwd));
     }, timerDelay(timeoutMs));
     child.stdout.on("data", (chunk) => stdout.push(chunk));
@@ -784,12 +795,13 @@ function requireMergeTreeSupport(cwd) {
   }
   mergeTreeChecked = true;
 }
-var import_node_module, import_meta, childProcessModule, GitError, GitTimeout, STOP_GRACE_MS, QUIET_ENV, mergeTreeChecked;
+var import_node_module, import_meta, childProcessModule, GitError, GitTimeout, QUIET_ENV, mergeTreeChecked;
 var init_run_git = __esm({
   "src/repo/run-git.ts"() {
     "use strict";
     import_node_module = require("node:module");
     init_errors();
+    init_stop_group();
     init_duration();
     import_meta = {};
     GitError = class extends CliError {
@@ -814,7 +826,6 @@ var init_run_git = __esm({
         this.name = "GitTimeout";
       }
     };
-    STOP_GRACE_MS = 2e3;
     QUIET_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
     mergeTreeChecked = false;
   }
@@ -4960,17 +4971,7 @@ function openLocal(path, cwd) {
     write: (data) => child.stdin.write(data),
     close: (abort) => {
       child.stdin.end();
-      if (!abort) return;
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-        }
-      }, STOP_GRACE_MS2).unref();
+      if (abort) stopGroup(child.pid);
     }
   };
 }
@@ -5041,12 +5042,13 @@ async function receivePack(endpoint, options, decide) {
     connection.close(!finished);
   }
 }
-var import_node_module5, import_node_path7, import_meta5, load2, LOCAL_REPO_ENV, STOP_GRACE_MS2, ZERO_ID, SessionFailure, FLUSH, PktReader;
+var import_node_module5, import_node_path7, import_meta5, load2, LOCAL_REPO_ENV, ZERO_ID, SessionFailure, FLUSH, PktReader;
 var init_receive_pack = __esm({
   "src/store/git-remote/receive-pack.ts"() {
     "use strict";
     import_node_module5 = require("node:module");
     import_node_path7 = require("node:path");
+    init_stop_group();
     init_run_git();
     init_duration();
     import_meta5 = {};
@@ -5068,7 +5070,6 @@ var init_receive_pack = __esm({
       "GIT_SHALLOW_FILE",
       "GIT_COMMON_DIR"
     ];
-    STOP_GRACE_MS2 = 2e3;
     ZERO_ID = "0".repeat(40);
     SessionFailure = class extends Error {
       sent = false;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { CliError } from '../errors.ts';
+import { stopGroup } from '../process/stop-group.ts';
 import { timerDelay } from '../text/duration.ts';
 
 // Every git call of the runtime goes through this file: an argument vector (never a shell), an
@@ -64,9 +65,6 @@ export class GitTimeout extends CliError {
   }
 }
 
-/** A git stopped by its timeout gets this long to remove its lock files (SIGTERM) before SIGKILL. */
-const STOP_GRACE_MS = 2000;
-
 const QUIET_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
 
 /** Runs git with an argument vector (never a shell), output captured. */
@@ -100,10 +98,7 @@ export function runGitAsync(args: readonly string[], options: GitOptions): Promi
     let timedOut = false;
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       timedOut = true;
-      // SIGTERM first, so git removes its lock files (on a local remote, a receive-pack's ref locks); then SIGKILL.
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { child.kill('SIGTERM'); }
-      // To the whole group even when git itself died of the SIGTERM: a helper of it may not have.
-      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* the group is gone */ } }, STOP_GRACE_MS).unref();
+      stopGroup(child.pid!);
       // Answer now: a helper outside the group could keep the pipes open long after.
       reject(new GitTimeout(args, timeoutMs!, options.cwd));
     }, timerDelay(timeoutMs));

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import type { Socket } from 'node:net';
+import { stopGroup } from '../../process/stop-group.ts';
 import { spawnGit } from '../../repo/run-git.ts';
 import { timerDelay } from '../../text/duration.ts';
 
@@ -21,9 +22,6 @@ const LOCAL_REPO_ENV = [
   'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT', 'GIT_OBJECT_DIRECTORY', 'GIT_DIR', 'GIT_WORK_TREE',
   'GIT_IMPLICIT_WORK_TREE', 'GIT_GRAFT_FILE', 'GIT_INDEX_FILE', 'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX', 'GIT_SHALLOW_FILE', 'GIT_COMMON_DIR',
 ];
-
-/** A stopped local receive-pack gets this long to remove its lock files (SIGTERM) before SIGKILL. */
-const STOP_GRACE_MS = 2000;
 
 /**
  * Where a push URL can be spoken to directly, or undefined (ssh, http, helpers, anything with
@@ -136,11 +134,7 @@ function openLocal(path: string, cwd: string): Connection {
     write: (data) => child.stdin.write(data),
     close: (abort) => {
       child.stdin.end();
-      if (!abort) return;
-      // SIGTERM first: git removes its lock files then (a SIGKILL would leave a ref locked on the server).
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-      // To the whole group even when receive-pack itself died of the SIGTERM: a hook of it may not have.
-      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* the group is gone */ } }, STOP_GRACE_MS).unref();
+      if (abort) stopGroup(child.pid!);
     },
   };
 }
