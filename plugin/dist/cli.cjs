@@ -4853,19 +4853,97 @@ var init_layout = __esm({
   }
 });
 
-// src/store/git-remote/pack.ts
-function readLoose(objectsDir, id) {
+// src/store/git-remote/objects.ts
+function zlibModule() {
+  zlib ??= load("node:zlib");
+  return zlib;
+}
+function cryptoModule2() {
+  crypto2 ??= load("node:crypto");
+  return crypto2;
+}
+function loosePath(objectsDir, id) {
+  return (0, import_node_path6.join)(objectsDir, id.slice(0, 2), id.slice(2));
+}
+function readLooseObject(objectsDir, id) {
   let raw;
   try {
-    raw = load("node:zlib").inflateSync((0, import_node_fs6.readFileSync)((0, import_node_path6.join)(objectsDir, id.slice(0, 2), id.slice(2))));
+    raw = zlibModule().inflateSync((0, import_node_fs6.readFileSync)(loosePath(objectsDir, id)));
   } catch {
     return void 0;
   }
   const nul = raw.indexOf(0);
   const [type, size] = raw.subarray(0, nul).toString("latin1").split(" ");
-  if (!Object.hasOwn(TYPES, type) || Number(size) !== raw.length - nul - 1) return void 0;
+  if (type !== "blob" && type !== "tree" && type !== "commit" || Number(size) !== raw.length - nul - 1) return void 0;
   return { type, body: raw.subarray(nul + 1) };
 }
+var import_node_module4, import_node_fs6, import_node_path6, import_meta4, load, zlib, crypto2, IDENT, ObjectWriter;
+var init_objects = __esm({
+  "src/store/git-remote/objects.ts"() {
+    "use strict";
+    import_node_module4 = require("node:module");
+    import_node_fs6 = require("node:fs");
+    import_node_path6 = require("node:path");
+    init_atomic_write();
+    init_fs_port();
+    init_atomic_write();
+    import_meta4 = {};
+    load = (name) => typeof require === "function" ? require(name) : (0, import_node_module4.createRequire)(import_meta4.url)(name);
+    IDENT = "parallel-agents <parallel-agents@localhost>";
+    ObjectWriter = class {
+      format;
+      objectsDir;
+      constructor(objectsDir, format) {
+        this.objectsDir = objectsDir;
+        this.format = format;
+      }
+      /** Writes one object (if absent) and returns its id. */
+      write(type, body) {
+        const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+        const id = cryptoModule2().createHash(this.format).update(data).digest("hex");
+        const path = loosePath(this.objectsDir, id);
+        const dir = (0, import_node_path6.dirname)(path);
+        if ((0, import_node_fs6.existsSync)(path)) return id;
+        try {
+          (0, import_node_fs6.mkdirSync)(dir, { recursive: true });
+        } catch (error) {
+          throw writeFailure(error, path);
+        }
+        const tmp = (0, import_node_path6.join)(dir, tempName(path));
+        createFileWhole(NODE_FS, tmp, zlibModule().deflateSync(data), { fsync: true });
+        try {
+          NODE_FS.renameSync(tmp, path);
+        } catch (error) {
+          try {
+            NODE_FS.unlinkSync(tmp);
+          } catch {
+          }
+          throw writeFailure(error, path);
+        }
+        return id;
+      }
+      blob(text) {
+        return this.write("blob", Buffer.from(text, "utf8"));
+      }
+      /** Entries must have distinct names; git orders a tree's entries by name. */
+      tree(entries) {
+        const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+        const parts = sorted.map((entry) => Buffer.concat([Buffer.from(`${entry.mode} ${entry.name}\0`), Buffer.from(entry.id, "hex")]));
+        return this.write("tree", Buffer.concat(parts));
+      }
+      commit(spec) {
+        const lines3 = [`tree ${spec.tree}`, ...spec.parents.map((parent) => `parent ${parent}`), `author ${IDENT} ${spec.time} +0000`, `committer ${IDENT} ${spec.time} +0000`];
+        const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}
+`;
+        return this.write("commit", Buffer.from(`${lines3.join("\n")}
+
+${message}`, "utf8"));
+      }
+    };
+  }
+});
+
+// src/store/git-remote/pack.ts
 function treeEntries(body) {
   const entries = [];
   let pos = 0;
@@ -4880,19 +4958,19 @@ function treeEntries(body) {
 function storePack(objectsDir, requests) {
   const objects = /* @__PURE__ */ new Map();
   const addTree = (id) => {
-    const tree = objects.get(id) ?? readLoose(objectsDir, id);
+    const tree = objects.get(id) ?? readLooseObject(objectsDir, id);
     if (tree?.type !== "tree" || objects.has(id)) return;
     objects.set(id, tree);
     for (const entry of treeEntries(tree.body)) {
       if (entry.mode === "40000") addTree(entry.id);
       else if (entry.mode !== "160000" && !objects.has(entry.id)) {
-        const blob = readLoose(objectsDir, entry.id);
+        const blob = readLooseObject(objectsDir, entry.id);
         if (blob?.type === "blob") objects.set(entry.id, blob);
       }
     }
   };
   for (const { to, expected, fastForward } of requests) {
-    const commit = objects.get(to) ?? readLoose(objectsDir, to);
+    const commit = objects.get(to) ?? readLooseObject(objectsDir, to);
     if (commit?.type !== "commit") return void 0;
     objects.set(to, commit);
     const header = commit.body.subarray(0, commit.body.indexOf("\n\n")).toString("utf8").split("\n");
@@ -4904,7 +4982,7 @@ function storePack(objectsDir, requests) {
   return encodePack([...objects.values()]);
 }
 function encodePack(objects) {
-  const zlib2 = load("node:zlib");
+  const zlib2 = zlibModule();
   const head = Buffer.alloc(12);
   head.write("PACK", 0, "latin1");
   head.writeUInt32BE(2, 4);
@@ -4924,17 +5002,13 @@ function encodePack(objects) {
     parts.push(Buffer.from(bytes), zlib2.deflateSync(object2.body));
   }
   const body = Buffer.concat(parts);
-  return Buffer.concat([body, load("node:crypto").createHash("sha1").update(body).digest()]);
+  return Buffer.concat([body, cryptoModule2().createHash("sha1").update(body).digest()]);
 }
-var import_node_fs6, import_node_module4, import_node_path6, import_meta4, load, TYPES;
+var TYPES;
 var init_pack = __esm({
   "src/store/git-remote/pack.ts"() {
     "use strict";
-    import_node_fs6 = require("node:fs");
-    import_node_module4 = require("node:module");
-    import_node_path6 = require("node:path");
-    import_meta4 = {};
-    load = (name) => typeof require === "function" ? require(name) : (0, import_node_module4.createRequire)(import_meta4.url)(name);
+    init_objects();
     TYPES = { commit: 1, tree: 2, blob: 3 };
   }
 });
@@ -5712,81 +5786,12 @@ var init_live_claim = __esm({
   }
 });
 
-// src/store/git-remote/objects.ts
-var import_node_module6, import_node_fs8, import_node_path10, import_meta6, load3, zlib, crypto2, IDENT, ObjectWriter;
-var init_objects = __esm({
-  "src/store/git-remote/objects.ts"() {
-    "use strict";
-    import_node_module6 = require("node:module");
-    import_node_fs8 = require("node:fs");
-    import_node_path10 = require("node:path");
-    init_atomic_write();
-    init_fs_port();
-    init_atomic_write();
-    import_meta6 = {};
-    load3 = (name) => typeof require === "function" ? require(name) : (0, import_node_module6.createRequire)(import_meta6.url)(name);
-    IDENT = "parallel-agents <parallel-agents@localhost>";
-    ObjectWriter = class {
-      format;
-      objectsDir;
-      constructor(objectsDir, format) {
-        this.objectsDir = objectsDir;
-        this.format = format;
-      }
-      /** Writes one object (if absent) and returns its id. */
-      write(type, body) {
-        crypto2 ??= load3("node:crypto");
-        zlib ??= load3("node:zlib");
-        const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
-        const id = crypto2.createHash(this.format).update(data).digest("hex");
-        const dir = (0, import_node_path10.join)(this.objectsDir, id.slice(0, 2));
-        const path = (0, import_node_path10.join)(dir, id.slice(2));
-        if ((0, import_node_fs8.existsSync)(path)) return id;
-        try {
-          (0, import_node_fs8.mkdirSync)(dir, { recursive: true });
-        } catch (error) {
-          throw writeFailure(error, path);
-        }
-        const tmp = (0, import_node_path10.join)(dir, tempName(path));
-        createFileWhole(NODE_FS, tmp, zlib.deflateSync(data), { fsync: true });
-        try {
-          NODE_FS.renameSync(tmp, path);
-        } catch (error) {
-          try {
-            NODE_FS.unlinkSync(tmp);
-          } catch {
-          }
-          throw writeFailure(error, path);
-        }
-        return id;
-      }
-      blob(text) {
-        return this.write("blob", Buffer.from(text, "utf8"));
-      }
-      /** Entries must have distinct names; git orders a tree's entries by name. */
-      tree(entries) {
-        const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-        const parts = sorted.map((entry) => Buffer.concat([Buffer.from(`${entry.mode} ${entry.name}\0`), Buffer.from(entry.id, "hex")]));
-        return this.write("tree", Buffer.concat(parts));
-      }
-      commit(spec) {
-        const lines3 = [`tree ${spec.tree}`, ...spec.parents.map((parent) => `parent ${parent}`), `author ${IDENT} ${spec.time} +0000`, `committer ${IDENT} ${spec.time} +0000`];
-        const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}
-`;
-        return this.write("commit", Buffer.from(`${lines3.join("\n")}
-
-${message}`, "utf8"));
-      }
-    };
-  }
-});
-
 // src/store/git-remote/observations.ts
-var import_node_fs9, Observations;
+var import_node_fs8, Observations;
 var init_observations = __esm({
   "src/store/git-remote/observations.ts"() {
     "use strict";
-    import_node_fs9 = require("node:fs");
+    import_node_fs8 = require("node:fs");
     init_atomic_write();
     Observations = class {
       path;
@@ -5798,7 +5803,7 @@ var init_observations = __esm({
       read() {
         const boot = this.clock.bootId();
         try {
-          const parsed = JSON.parse((0, import_node_fs9.readFileSync)(this.path, "utf8"));
+          const parsed = JSON.parse((0, import_node_fs8.readFileSync)(this.path, "utf8"));
           if (parsed && parsed.boot === boot && typeof parsed.seen === "object" && parsed.seen !== null) return parsed;
         } catch {
         }
@@ -6277,12 +6282,12 @@ var init_verify_remote = __esm({
 });
 
 // src/store/git-remote/git-remote-store.ts
-var import_node_fs10, import_node_path11, GitRemoteStore;
+var import_node_fs9, import_node_path10, GitRemoteStore;
 var init_git_remote_store = __esm({
   "src/store/git-remote/git-remote-store.ts"() {
     "use strict";
-    import_node_fs10 = require("node:fs");
-    import_node_path11 = require("node:path");
+    import_node_fs9 = require("node:fs");
+    import_node_path10 = require("node:path");
     init_errors();
     init_atomic_write();
     init_git_exclude();
@@ -6340,7 +6345,7 @@ var init_git_remote_store = __esm({
         this.localDir = options.localDir;
         this.clock = options.clock ?? SYSTEM_CLOCK;
         this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, this.config, networkOptions(options.env ?? process.env));
-        this.notes = new Observations((0, import_node_path11.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
+        this.notes = new Observations((0, import_node_path10.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
         this.cas = new CasRunner(this.transport, () => this.snapshot());
         this.shared = new VerifyRemote(this);
       }
@@ -6359,7 +6364,7 @@ var init_git_remote_store = __esm({
         if (!this.transitions) {
           const format = this.config.objectFormat;
           if (format !== "sha1" && format !== "sha256") throw new CliError("E_GIT", `${this.repoRoot} uses object format "${format}", which the git-remote store cannot write`);
-          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path11.join)(this.gitCommonDir, "objects"), format), this.clock);
+          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path10.join)(this.gitCommonDir, "objects"), format), this.clock);
         }
         return this.transitions;
       }
@@ -6392,7 +6397,7 @@ var init_git_remote_store = __esm({
       }
       prepareLocalDir() {
         try {
-          (0, import_node_fs10.mkdirSync)(this.localDir, { recursive: true });
+          (0, import_node_fs9.mkdirSync)(this.localDir, { recursive: true });
         } catch (error) {
           throw writeFailure(error, this.localDir);
         }
@@ -6541,11 +6546,11 @@ var init_names = __esm({
 });
 
 // src/store/local/claiming.ts
-var import_node_path12, CLAIMABLE, Claimer;
+var import_node_path11, CLAIMABLE, Claimer;
 var init_claiming = __esm({
   "src/store/local/claiming.ts"() {
     "use strict";
-    import_node_path12 = require("node:path");
+    import_node_path11 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_holder_proof();
@@ -6590,7 +6595,7 @@ var init_claiming = __esm({
         const cached2 = this.meta.get(candidate2.id);
         if (cached2) return cached2;
         try {
-          const parsed = this.folder.read((0, import_node_path12.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id)));
+          const parsed = this.folder.read((0, import_node_path11.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id)));
           if (parsed.frontmatter.id !== candidate2.id) return void 0;
           const meta2 = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
           this.meta.set(candidate2.id, meta2);
@@ -6642,7 +6647,7 @@ var init_claiming = __esm({
             gone.add(candidate2);
             const token = newHolderToken();
             const lease = formatLease(Date.now(), proofOf(token), request.holder);
-            const origin = (0, import_node_path12.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id));
+            const origin = (0, import_node_path11.join)(this.folder.stateDir(candidate2.state), taskFileName(candidate2.id));
             const claimPath = this.folder.claimPath(candidate2.id, request.agent, lease);
             try {
               fs.renameSync(origin, claimPath);
@@ -6701,7 +6706,7 @@ var init_claiming = __esm({
       /** A copy of the id in another state folder (made by hand since the listing): never hold it. */
       filedElsewhere(id, origin) {
         const { fs } = this.folder;
-        return ["available", "failed", "completed", "blocked"].some((state) => state !== origin && fs.existsSync((0, import_node_path12.join)(this.folder.stateDir(state), taskFileName(id))));
+        return ["available", "failed", "completed", "blocked"].some((state) => state !== origin && fs.existsSync((0, import_node_path11.join)(this.folder.stateDir(state), taskFileName(id))));
       }
       /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
       giveBack(claimPath, origin) {
@@ -6777,11 +6782,11 @@ var init_holding = __esm({
 });
 
 // src/store/local/folder.ts
-var import_node_path13, StoreFolder;
+var import_node_path12, StoreFolder;
 var init_folder = __esm({
   "src/store/local/folder.ts"() {
     "use strict";
-    import_node_path13 = require("node:path");
+    import_node_path12 = require("node:path");
     init_errors();
     init_fs_port();
     init_path_inside();
@@ -6796,7 +6801,7 @@ var init_folder = __esm({
         this.fs = fs;
       }
       stateDir(state) {
-        return (0, import_node_path13.join)(this.dir, state);
+        return (0, import_node_path12.join)(this.dir, state);
       }
       names(state) {
         try {
@@ -6828,9 +6833,9 @@ var init_folder = __esm({
       locationOf(state, name) {
         if (state === "claimed") {
           const claim2 = parseClaimFileName(name);
-          return claim2 ? { state, path: (0, import_node_path13.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
+          return claim2 ? { state, path: (0, import_node_path12.join)(this.stateDir(state), name), name, claim: claim2 } : void 0;
         }
-        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path13.join)(this.stateDir(state), name), name };
+        return idOfTaskFile(name) === void 0 ? void 0 : { state, path: (0, import_node_path12.join)(this.stateDir(state), name), name };
       }
       /** Every place a task id is filed, by name only (no parsing): more than one is a problem. */
       locate(id) {
@@ -6842,14 +6847,14 @@ var init_folder = __esm({
               const where2 = this.locationOf("claimed", entry.name);
               if (where2?.claim?.id === id) found.push(where2);
             }
-          } else if (this.fs.existsSync((0, import_node_path13.join)(this.stateDir(state), taskFileName(id)))) {
-            found.push({ state, path: (0, import_node_path13.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
+          } else if (this.fs.existsSync((0, import_node_path12.join)(this.stateDir(state), taskFileName(id)))) {
+            found.push({ state, path: (0, import_node_path12.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
           }
         }
         return found;
       }
       claimPath(id, agent, lease) {
-        return (0, import_node_path13.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
+        return (0, import_node_path12.join)(this.stateDir("claimed"), claimFileName(id, agent, lease));
       }
       /** Why an entry cannot be a task file (a symlink, a folder), or undefined for a regular file. */
       entryProblem(entry, path) {
@@ -6875,7 +6880,7 @@ var init_folder = __esm({
           for (const entry of this.names(state)) {
             if (entry.name.startsWith(".")) continue;
             const where2 = this.locationOf(state, entry.name);
-            const path = (0, import_node_path13.join)(this.stateDir(state), entry.name);
+            const path = (0, import_node_path12.join)(this.stateDir(state), entry.name);
             if (!where2) {
               if (entry.name.endsWith(".md")) {
                 problems.push({ file: path, message: state === "claimed" ? `${path}: not a claim file name (<id>~<agent>~<lease>.md); move it back to available/` : `${path}: not a task file name (<id>.md with a valid id); rename it` });
@@ -7093,8 +7098,8 @@ function addTasks2(folder, inputs, journal) {
   const added = [];
   for (const { id, frontmatter, body } of normalizeTaskInputs(inputs, existing, folder.dir)) {
     const text = serializeTask(frontmatter, body);
-    const path = (0, import_node_path14.join)(folder.stateDir("available"), taskFileName(id));
-    const tmp = (0, import_node_path14.join)(folder.stateDir("available"), tempName(path));
+    const path = (0, import_node_path13.join)(folder.stateDir("available"), taskFileName(id));
+    const tmp = (0, import_node_path13.join)(folder.stateDir("available"), tempName(path));
     createFileWhole(fs, tmp, text, { fsync: true });
     const ours = fs.statSync(tmp).ino;
     try {
@@ -7137,7 +7142,7 @@ function refuseSecondCopy(folder, id, path, ours) {
   for (const state of TASK_STATES) {
     for (const entry of folder.names(state)) {
       const move = parseMoveFileName(entry.name);
-      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path14.join)(folder.stateDir(state), entry.name)));
+      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path13.join)(folder.stateDir(state), entry.name)));
     }
   }
   const inodes = [...copies.values()].filter((ino) => ino !== void 0);
@@ -7151,11 +7156,11 @@ function refuseSecondCopy(folder, id, path, ours) {
   }
   throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir} (added by another process meanwhile); choose another id`);
 }
-var import_node_path14;
+var import_node_path13;
 var init_adding = __esm({
   "src/store/local/adding.ts"() {
     "use strict";
-    import_node_path14 = require("node:path");
+    import_node_path13 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -7174,9 +7179,9 @@ function moveTask(folder, spec) {
   const { fs } = folder;
   const toDir = folder.stateDir(spec.to);
   const writer = writerTag();
-  const pending = (0, import_node_path15.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
-  const moving = (0, import_node_path15.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
-  const dest = (0, import_node_path15.join)(toDir, taskFileName(spec.id));
+  const pending = (0, import_node_path14.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
+  const moving = (0, import_node_path14.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
+  const dest = (0, import_node_path14.join)(toDir, taskFileName(spec.id));
   createFileWhole(fs, pending, spec.content, { fsync: true });
   const dropPending = () => {
     try {
@@ -7253,12 +7258,12 @@ function repairMoves(folder, onRepaired = () => {
     const pendingKeys = new Set(moves.filter(({ move }) => move.kind === "pending").map(({ move }) => key(move)));
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
     for (const { name, move } of moves) {
-      const path = (0, import_node_path15.join)(dir, name);
+      const path = (0, import_node_path14.join)(dir, name);
       if (!writerGone(folder, path, parseWriterTag(move.writer))) continue;
       if (move.kind === "moving") {
         if (pendingKeys.has(key(move))) {
-          const pending = (0, import_node_path15.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
-          const dest = (0, import_node_path15.join)(dir, taskFileName(move.id));
+          const pending = (0, import_node_path14.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
+          const dest = (0, import_node_path14.join)(dir, taskFileName(move.id));
           if (fs.existsSync(dest)) {
             if (fs.existsSync(pending)) {
               repaired.push(`${state}/${move.id}: an interrupted move cannot finish: ${duplicateError(dest, move.id).message}`);
@@ -7277,15 +7282,15 @@ function repairMoves(folder, onRepaired = () => {
       }
     }
     for (const name of hidden) {
-      if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path15.join)(dir, name), parseTempName(name))) continue;
-      ignoreGone((0, import_node_path15.join)(dir, name), () => fs.unlinkSync((0, import_node_path15.join)(dir, name)));
+      if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path14.join)(dir, name), parseTempName(name))) continue;
+      ignoreGone((0, import_node_path14.join)(dir, name), () => fs.unlinkSync((0, import_node_path14.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
-    if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path15.join)(top, name), parseTempName(name))) continue;
-    ignoreGone((0, import_node_path15.join)(top, name), () => fs.unlinkSync((0, import_node_path15.join)(top, name)));
+    if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path14.join)(top, name), parseTempName(name))) continue;
+    ignoreGone((0, import_node_path14.join)(top, name), () => fs.unlinkSync((0, import_node_path14.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;
@@ -7298,11 +7303,11 @@ function safeNames(folder, dir) {
     throw error;
   }
 }
-var import_node_path15, MoveLost;
+var import_node_path14, MoveLost;
 var init_transition = __esm({
   "src/store/local/transition.ts"() {
     "use strict";
-    import_node_path15 = require("node:path");
+    import_node_path14 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -7320,11 +7325,11 @@ var init_transition = __esm({
 });
 
 // src/store/local/local-store.ts
-var import_node_path16, LocalStore;
+var import_node_path15, LocalStore;
 var init_local_store = __esm({
   "src/store/local/local-store.ts"() {
     "use strict";
-    import_node_path16 = require("node:path");
+    import_node_path15 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -7364,7 +7369,7 @@ var init_local_store = __esm({
         this.claimer = new Claimer(this.folder);
       }
       get eventsPath() {
-        return (0, import_node_path16.join)(this.dir, "events.jsonl");
+        return (0, import_node_path15.join)(this.dir, "events.jsonl");
       }
       present() {
         return this.fs.existsSync(this.folder.stateDir("available"));
@@ -7493,7 +7498,7 @@ var init_local_store = __esm({
       async reopen(request) {
         validateTaskId(request.task);
         this.requireStore();
-        const source = (0, import_node_path16.join)(this.folder.stateDir("completed"), taskFileName(request.task));
+        const source = (0, import_node_path15.join)(this.folder.stateDir("completed"), taskFileName(request.task));
         const where2 = { state: "completed", path: source, name: taskFileName(request.task) };
         let parsed;
         try {
@@ -7537,19 +7542,19 @@ function locateStore(options) {
   const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
   if (override) {
     return {
-      dir: (0, import_node_path17.isAbsolute)(override) ? override : (0, import_node_path17.resolve)(options.cwd, override),
+      dir: (0, import_node_path16.isAbsolute)(override) ? override : (0, import_node_path16.resolve)(options.cwd, override),
       repoRoot: repo?.repoRoot,
       gitCommonDir: repo?.gitCommonDir
     };
   }
   const root = repo?.repoRoot ?? options.cwd;
-  return { dir: (0, import_node_path17.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+  return { dir: (0, import_node_path16.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_path17, STORE_DIR_NAME;
+var import_node_path16, STORE_DIR_NAME;
 var init_location = __esm({
   "src/store/location.ts"() {
     "use strict";
-    import_node_path17 = require("node:path");
+    import_node_path16 = require("node:path");
     init_locate();
     STORE_DIR_NAME = "_tasks";
   }
@@ -7678,15 +7683,15 @@ var init_task_view = __esm({
 
 // src/hooks/identity-marker.ts
 function identityKey(gitCommonDir, create) {
-  const path = (0, import_node_path18.join)(gitCommonDir, KEY_FILE);
+  const path = (0, import_node_path17.join)(gitCommonDir, KEY_FILE);
   try {
-    return (0, import_node_fs11.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs10.readFileSync)(path, "utf8").trim();
   } catch {
     if (!create) return void 0;
   }
-  const tmp = (0, import_node_path18.join)(gitCommonDir, "parallel-agents", tempName(path));
+  const tmp = (0, import_node_path17.join)(gitCommonDir, "parallel-agents", tempName(path));
   try {
-    NODE_FS.mkdirSync((0, import_node_path18.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    NODE_FS.mkdirSync((0, import_node_path17.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
     createFileWhole(NODE_FS, tmp, `${randomSecret()}
 `, { mode: 384 });
     NODE_FS.linkSync(tmp, path);
@@ -7698,7 +7703,7 @@ function identityKey(gitCommonDir, create) {
     }
   }
   try {
-    return (0, import_node_fs11.readFileSync)(path, "utf8").trim();
+    return (0, import_node_fs10.readFileSync)(path, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -7715,7 +7720,7 @@ function markerLine(key, agentId, hostPid, agentType) {
 }
 function cmdline(pid) {
   try {
-    return (0, import_node_fs11.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
+    return (0, import_node_fs10.readFileSync)(`/proc/${pid}/cmdline`, "latin1");
   } catch {
     return void 0;
   }
@@ -7734,18 +7739,18 @@ function checkCaller(gitCommonDir) {
   }
   return { kind: "none" };
 }
-var import_node_fs11, import_node_path18, MARKER_PREFIX, KEY_FILE, MARKER;
+var import_node_fs10, import_node_path17, MARKER_PREFIX, KEY_FILE, MARKER;
 var init_identity_marker = __esm({
   "src/hooks/identity-marker.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
-    import_node_path18 = require("node:path");
+    import_node_fs10 = require("node:fs");
+    import_node_path17 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_liveness();
     init_holder_proof();
     MARKER_PREFIX = "# parallel-agents-identity ";
-    KEY_FILE = (0, import_node_path18.join)("parallel-agents", "identity.key");
+    KEY_FILE = (0, import_node_path17.join)("parallel-agents", "identity.key");
     MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32}) ([A-Za-z0-9_.:-]{1,128})/;
   }
 });
@@ -7755,13 +7760,13 @@ function sessionOf(record) {
   return { pid: record.hostPid, start: record.hostStart, host: hostId() };
 }
 function recordPath(localDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path19.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path18.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
 }
 function readSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
   if (!path) return void 0;
   try {
-    const data = JSON.parse((0, import_node_fs12.readFileSync)(path, "utf8"));
+    const data = JSON.parse((0, import_node_fs11.readFileSync)(path, "utf8"));
     return typeof data.agent === "string" && typeof data.agentId === "string" ? data : void 0;
   } catch {
     return void 0;
@@ -7776,14 +7781,14 @@ function forgetSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
   if (!path) return;
   try {
-    (0, import_node_fs12.unlinkSync)(path);
+    (0, import_node_fs11.unlinkSync)(path);
   } catch {
   }
 }
 function allSubagents(localDir) {
   let names;
   try {
-    names = (0, import_node_fs12.readdirSync)((0, import_node_path19.join)(localDir, SUBAGENTS_DIR));
+    names = (0, import_node_fs11.readdirSync)((0, import_node_path18.join)(localDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
@@ -7795,12 +7800,12 @@ function allSubagents(localDir) {
   }
   return records;
 }
-var import_node_fs12, import_node_path19, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var import_node_fs11, import_node_path18, SUBAGENTS_DIR, AGENT_ID_PATTERN;
 var init_subagent_registry = __esm({
   "src/hooks/subagent-registry.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
-    import_node_path19 = require("node:path");
+    import_node_fs11 = require("node:fs");
+    import_node_path18 = require("node:path");
     init_atomic_write();
     init_liveness();
     SUBAGENTS_DIR = "subagents";
@@ -7908,12 +7913,12 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs13, import_node_path20, command2;
+var import_node_fs12, import_node_path19, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_fs12 = require("node:fs");
+    import_node_path19 = require("node:path");
     init_errors();
     init_command();
     init_args();
@@ -7944,7 +7949,7 @@ var init_add = __esm({
         let body = bodyText ?? "";
         if (bodyFile !== void 0) {
           try {
-            body = (0, import_node_fs13.readFileSync)((0, import_node_path20.resolve)(ctx.cwd, bodyFile), "utf8");
+            body = (0, import_node_fs12.readFileSync)((0, import_node_path19.resolve)(ctx.cwd, bodyFile), "utf8");
           } catch (error) {
             throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
           }
@@ -8392,7 +8397,7 @@ function openRepoContext(options) {
     throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
   }
   const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
-  const worktreesDir = (0, import_node_path21.isAbsolute)(configured) ? configured : (0, import_node_path21.resolve)(location.repoRoot, configured);
+  const worktreesDir = (0, import_node_path20.isAbsolute)(configured) ? configured : (0, import_node_path20.resolve)(location.repoRoot, configured);
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
@@ -8416,33 +8421,33 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_path21, DEFAULT_WORKTREES_DIR;
+var import_node_path20, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
-    import_node_path21 = require("node:path");
+    import_node_path20 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path21.join)(RUNTIME_FOLDER, "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path20.join)(RUNTIME_FOLDER, "worktrees");
   }
 });
 
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
-  return (0, import_node_path22.join)(storeDir, WORKTREE_RECORDS_DIR);
+  return (0, import_node_path21.join)(storeDir, WORKTREE_RECORDS_DIR);
 }
 function recordFile(storeDir, taskId) {
   validateTaskId(taskId);
-  return (0, import_node_path22.join)(recordsDir(storeDir), `${taskId}.json`);
+  return (0, import_node_path21.join)(recordsDir(storeDir), `${taskId}.json`);
 }
 function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
   let text;
   try {
-    text = (0, import_node_fs14.readFileSync)(file, "utf8");
+    text = (0, import_node_fs13.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return void 0;
     throw error;
@@ -8468,7 +8473,7 @@ function writeWorktreeRecord(storeDir, record) {
 }
 function deleteWorktreeRecord(storeDir, taskId) {
   try {
-    (0, import_node_fs14.unlinkSync)(recordFile(storeDir, taskId));
+    (0, import_node_fs13.unlinkSync)(recordFile(storeDir, taskId));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
@@ -8477,7 +8482,7 @@ function listWorktreeRecords(storeDir) {
   const dir = recordsDir(storeDir);
   let names;
   try {
-    names = (0, import_node_fs14.readdirSync)(dir);
+    names = (0, import_node_fs13.readdirSync)(dir);
   } catch (error) {
     if (error.code === "ENOENT") return { records: [], problems: [] };
     throw error;
@@ -8486,21 +8491,21 @@ function listWorktreeRecords(storeDir) {
   const problems = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const file = (0, import_node_path22.join)(dir, name);
+    const file = (0, import_node_path21.join)(dir, name);
     try {
-      records.push(parseRecord2(file, (0, import_node_fs14.readFileSync)(file, "utf8")));
+      records.push(parseRecord2(file, (0, import_node_fs13.readFileSync)(file, "utf8")));
     } catch (error) {
       problems.push({ file, message: error.message });
     }
   }
   return { records, problems };
 }
-var import_node_fs14, import_node_path22, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs13, import_node_path21, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
-    import_node_path22 = require("node:path");
+    import_node_fs13 = require("node:fs");
+    import_node_path21 = require("node:path");
     init_mini();
     init_errors();
     init_atomic_write();
@@ -8508,7 +8513,7 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(refine((path) => (0, import_node_path22.isAbsolute)(path), "must be an absolute path")),
+      path: string2().check(refine((path) => (0, import_node_path21.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
@@ -8581,12 +8586,12 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs15.mkdtempSync)((0, import_node_path23.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path23.join)(scratch, "index") };
+  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path22.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path22.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     const index = gitOutput(["rev-parse", "--path-format=absolute", "--git-path", "index"], { cwd: worktreePath });
-    if ((0, import_node_fs15.existsSync)(index)) (0, import_node_fs15.copyFileSync)(index, env.GIT_INDEX_FILE);
+    if ((0, import_node_fs14.existsSync)(index)) (0, import_node_fs14.copyFileSync)(index, env.GIT_INDEX_FILE);
     else runGit(["read-tree", head], { cwd: worktreePath, env });
     refuseNestedRepositories(untrackedRepositories(worktreePath, runGit(statusArgs({}), { cwd: worktreePath }).stdout));
     runGit(["add", "--all", "--sparse", "--", "."], { cwd: worktreePath, env });
@@ -8594,11 +8599,11 @@ function snapshotWorkingTree(worktreePath, message) {
     const tree = gitOutput(["write-tree"], { cwd: worktreePath, env });
     return gitOutput(["commit-tree", tree, "-p", head, "-m", message], { cwd: worktreePath, env: identityFallback(worktreePath) });
   } finally {
-    (0, import_node_fs15.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs14.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function untrackedRepositories(worktreePath, statusOutput) {
-  return statusOutput.split("\0").filter((entry) => entry.startsWith("?? ") && entry.endsWith("/") && (0, import_node_fs15.existsSync)((0, import_node_path23.join)(worktreePath, entry.slice(3), ".git"))).map((entry) => entry.slice(3, -1));
+  return statusOutput.split("\0").filter((entry) => entry.startsWith("?? ") && entry.endsWith("/") && (0, import_node_fs14.existsSync)((0, import_node_path22.join)(worktreePath, entry.slice(3), ".git"))).map((entry) => entry.slice(3, -1));
 }
 function unbackedGitlinks(worktreePath, rawDiff) {
   const tokens = rawDiff.split("\0");
@@ -8608,7 +8613,7 @@ function unbackedGitlinks(worktreePath, rawDiff) {
     if (dstMode === "160000" && dstSha) links.push({ path: tokens[i + 1], commit: dstSha });
   }
   if (links.length === 0) return [];
-  const declared = (0, import_node_fs15.existsSync)((0, import_node_path23.join)(worktreePath, ".gitmodules")) ? runGit(["config", "--file", ".gitmodules", "--get-regexp", "^submodule\\..*\\.path$"], { cwd: worktreePath, okExitCodes: [1] }).stdout.split("\n").map((line) => line.slice(line.indexOf(" ") + 1)) : [];
+  const declared = (0, import_node_fs14.existsSync)((0, import_node_path22.join)(worktreePath, ".gitmodules")) ? runGit(["config", "--file", ".gitmodules", "--get-regexp", "^submodule\\..*\\.path$"], { cwd: worktreePath, okExitCodes: [1] }).stdout.split("\n").map((line) => line.slice(line.indexOf(" ") + 1)) : [];
   return links.filter((link) => !declared.includes(link.path) && !resolveCommit(link.commit, worktreePath)).map((link) => link.path);
 }
 function nestedRepositoryMessage(folders) {
@@ -8626,13 +8631,13 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs15, import_node_os3, import_node_path23, STAGED_GITLINK_ARGS;
+var import_node_fs14, import_node_os3, import_node_path22, STAGED_GITLINK_ARGS;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs14 = require("node:fs");
     import_node_os3 = require("node:os");
-    import_node_path23 = require("node:path");
+    import_node_path22 = require("node:path");
     init_errors();
     init_run_git();
     STAGED_GITLINK_ARGS = ["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "HEAD"];
@@ -8662,7 +8667,7 @@ async function commitTaskWorktree(context, record, task) {
   if (!record) {
     throw new CliError("E_EVIDENCE", `task ${task.id} has no worktree; commit your work yourself and pass --commit <sha> (or create one with parallel-agents worktree add --task ${task.id})`);
   }
-  if (!(0, import_node_fs16.existsSync)(record.path)) {
+  if (!(0, import_node_fs15.existsSync)(record.path)) {
     throw new CliError("E_EVIDENCE", `the worktree of task ${task.id} is gone (${record.path}); run parallel-agents worktree prune and add it again`);
   }
   const { paths: changed, status } = await changedInWorktree(record.path);
@@ -8707,7 +8712,7 @@ function rawPaths(raw) {
 }
 async function checkBranchCommit(context, record, task, commit) {
   const repoRoot = context.repoRoot;
-  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs16.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
+  const [full, head] = await Promise.all([resolveCommitAsync(commit, (0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot), resolveCommitAsync(branchRefName(record.branch), repoRoot)]);
   if (!full) throw new CliError("E_EVIDENCE", `--commit "${commit}" names no commit in the repository; commit your work in ${record.path} and pass its id (git rev-parse HEAD)`);
   if (!head) throw new CliError("E_EVIDENCE", `branch ${record.branch} of task ${task.id} no longer exists; the commit cannot be checked against it`);
   if (full !== head && !await gitTestAsync(["merge-base", "--is-ancestor", full, head], { cwd: repoRoot })) {
@@ -8721,7 +8726,7 @@ async function checkBranchCommit(context, record, task, commit) {
   if (outside.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} changes ${outsideMessage(task, outside)}; revert those changes on ${record.branch} and complete again, or fail the task`, { commit: full, files: outside });
   }
-  const links = unbackedGitlinks((0, import_node_fs16.existsSync)(record.path) ? record.path : repoRoot, changed.raw);
+  const links = unbackedGitlinks((0, import_node_fs15.existsSync)(record.path) ? record.path : repoRoot, changed.raw);
   if (links.length > 0) {
     throw new CliError("E_EVIDENCE", `commit ${full.slice(0, 12)} on ${record.branch} records ${nestedRepositoryMessage(links)}; commit the fix on ${record.branch} and complete task ${task.id} again`, { commit: full, nested_repositories: links });
   }
@@ -8742,11 +8747,11 @@ async function checkSharedCheckoutCommit(context, task, commit) {
   }
   return full;
 }
-var import_node_fs16;
+var import_node_fs15;
 var init_evidence = __esm({
   "src/git/evidence.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     init_errors();
     init_run_git();
     init_task_schema();
@@ -8971,8 +8976,8 @@ function oneReadableLine(message, json) {
 }
 function sameDestination() {
   try {
-    const out = (0, import_node_fs17.fstatSync)(1);
-    const err = (0, import_node_fs17.fstatSync)(2);
+    const out = (0, import_node_fs16.fstatSync)(1);
+    const err = (0, import_node_fs16.fstatSync)(2);
     return out.dev === err.dev && out.ino === err.ino;
   } catch {
     return false;
@@ -8991,11 +8996,11 @@ function reportError(error, json, cause) {
 `);
   }
 }
-var import_node_fs17, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
+var import_node_fs16, JSON_SCHEMA_VERSION, MAX_ERROR_LINE;
 var init_output = __esm({
   "src/cli/output.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     init_errors();
     init_printable();
     JSON_SCHEMA_VERSION = 1;
@@ -10163,7 +10168,7 @@ function parseJson(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path24.extname)(source).toLowerCase() === ".json" || (0, import_node_path24.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path23.extname)(source).toLowerCase() === ".json" || (0, import_node_path23.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? parseJson(text, source) : parseYaml(text, source, "fix the file and run plan check again");
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -10187,19 +10192,19 @@ async function loadPlan(path, options = {}) {
   const source = options.source ?? path;
   let text;
   try {
-    text = (0, import_node_fs18.readFileSync)(path, "utf8");
+    text = (0, import_node_fs17.readFileSync)(path, "utf8");
   } catch (error) {
     const code = error.code;
     throw new CliError("E_INVALID", `${source}: cannot read the plan file (${code ?? error.message}); give the path of a YAML or JSON plan`);
   }
   return parsePlanText(text, source);
 }
-var import_node_fs18, import_node_path24;
+var import_node_fs17, import_node_path23;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
-    import_node_path24 = require("node:path");
+    import_node_fs17 = require("node:fs");
+    import_node_path23 = require("node:path");
     init_errors();
     init_task_schema();
     init_yaml();
@@ -10301,11 +10306,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path25, FORMATS, command11;
+var import_node_path24, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path25 = require("node:path");
+    import_node_path24 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -10333,7 +10338,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path25.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path24.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
@@ -10446,11 +10451,11 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path26, command12;
+var import_node_path25, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path26 = require("node:path");
+    import_node_path25 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -10470,7 +10475,7 @@ var init_plan_publish = __esm({
         requireOrchestrator(ctx, "publishing a plan");
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command12.usage}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path26.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path25.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
         const result = await publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -10585,14 +10590,14 @@ function batchPlanDocument(units, options) {
   };
 }
 function writeBatchPlan(path, source, plan, force) {
-  if ((0, import_node_fs19.existsSync)(path) && !force) {
+  if ((0, import_node_fs18.existsSync)(path) && !force) {
     throw new CliError("E_EXISTS", `--plan-out ${source} already exists; pass --force to replace it or choose another file`);
   }
   const checked = planSchema.safeParse(plan);
   if (!checked.success) {
     throw new CliError("E_INTERNAL", `internal error: the batch plan for ${source} does not pass the plan schema (${describeIssues(checked.error)}); please report it`);
   }
-  const text = (0, import_node_path27.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const text = (0, import_node_path26.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${stringifyYaml(plan)}`;
   try {
@@ -10602,12 +10607,12 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs19, import_node_path27, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
+var import_node_fs18, import_node_path26, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
-    import_node_path27 = require("node:path");
+    import_node_fs18 = require("node:fs");
+    import_node_path26 = require("node:path");
     init_errors();
     init_duration();
     init_yaml();
@@ -10701,18 +10706,18 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path28.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path28.resolve)(cwd); ; dir = (0, import_node_path28.dirname)(dir)) {
-    if ((0, import_node_fs20.existsSync)((0, import_node_path28.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path28.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path27.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path27.resolve)(cwd); ; dir = (0, import_node_path27.dirname)(dir)) {
+    if ((0, import_node_fs19.existsSync)((0, import_node_path27.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path27.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs20, import_node_path28;
+var import_node_fs19, import_node_path27;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
-    import_node_path28 = require("node:path");
+    import_node_fs19 = require("node:fs");
+    import_node_path27 = require("node:path");
     init_locate();
   }
 });
@@ -11077,18 +11082,18 @@ function listedReaddir(root, files) {
     entriesOf(slash < 0 ? "" : file.slice(0, slash)).push(new ListedEntry(file.slice(slash + 1), false));
   }
   const byPath = /* @__PURE__ */ new Map();
-  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path29.sep}${folder.split("/").join(import_node_path29.sep)}`, entries);
+  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path28.sep}${folder.split("/").join(import_node_path28.sep)}`, entries);
   return ((path, _options, callback) => {
     const entries = byPath.get(path);
     if (entries) process.nextTick(callback, null, entries);
     else process.nextTick(callback, Object.assign(new Error(`ENOENT: no such directory in the git listing, scandir '${path}'`), { code: "ENOENT" }));
   });
 }
-var import_node_path29, ListedEntry, REGULAR_MODES;
+var import_node_path28, ListedEntry, REGULAR_MODES;
 var init_git_tree = __esm({
   "src/batch/git-tree.ts"() {
     "use strict";
-    import_node_path29 = require("node:path");
+    import_node_path28 = require("node:path");
     init_run_git();
     ListedEntry = class {
       name;
@@ -11133,42 +11138,42 @@ var require_fast_glob = __commonJS({
 // src/batch/list-batch-files.ts
 function readText(path) {
   try {
-    return (0, import_node_fs21.readFileSync)(path, "utf8");
+    return (0, import_node_fs20.readFileSync)(path, "utf8");
   } catch {
     return "";
   }
 }
 function gitignoreRules(root, files) {
   return sortPaths(files).flatMap((file) => {
-    const folder = import_node_path30.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path30.join)(root, file)), folder === "." ? "" : folder);
+    const folder = import_node_path29.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path29.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs21.statSync)((0, import_node_path30.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs20.statSync)((0, import_node_path29.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
 }
 function isRegularFile(path) {
   try {
-    return (0, import_node_fs21.lstatSync)(path).isFile();
+    return (0, import_node_fs20.lstatSync)(path).isFile();
   } catch {
     return false;
   }
 }
 function realPathIs(root, realRoot, path) {
   try {
-    return import_node_fs21.realpathSync.native((0, import_node_path30.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path30.join)(realRoot, path));
+    return import_node_fs20.realpathSync.native((0, import_node_path29.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path29.join)(realRoot, path));
   } catch {
     return false;
   }
 }
 function withoutLinkedPaths(fastGlob, root, patterns2, ignore, files) {
-  const realRoot = import_node_fs21.realpathSync.native(root);
+  const realRoot = import_node_fs20.realpathSync.native(root);
   const linkedBases = [];
   const literals = /* @__PURE__ */ new Set();
   for (const task of fastGlob.generateTasks(patterns2, { ignore })) {
@@ -11186,7 +11191,7 @@ async function listBatchFiles(options) {
     const tree = await readGitTree(root);
     const ignore2 = [...ALWAYS_IGNORED, ...options.ignore];
     const found2 = await fastGlob(patterns2, { ...walk, ignore: ignore2, onlyFiles: true, unique: true, fs: { readdir: tree.readdir } });
-    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path30.join)(root, file))));
+    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path29.join)(root, file))));
     return { selected: sortPaths(selected2), tree: tree.paths };
   }
   const ignoreFiles = await fastGlob("**/.gitignore", { ...walk, ignore: [...ALWAYS_IGNORED] });
@@ -11200,12 +11205,12 @@ async function listBatchFiles(options) {
   const selected = withoutLinkedPaths(fastGlob, root, patterns2, ignore, found);
   return { selected: sortPaths(selected), tree: entries.filter((entry) => !entry.endsWith("/")) };
 }
-var import_node_fs21, import_node_path30, ALWAYS_IGNORED;
+var import_node_fs20, import_node_path29, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
-    import_node_path30 = require("node:path");
+    import_node_fs20 = require("node:fs");
+    import_node_path29 = require("node:path");
     init_glob();
     init_gitignore_patterns();
     init_git_tree();
@@ -11285,11 +11290,11 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? (slugForName((0, import_node_path31.basename)(source, (0, import_node_path31.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
+  const name = explicitName ?? (slugForName((0, import_node_path30.basename)(source, (0, import_node_path30.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path31.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path30.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 function renderText(found, plan, estimates) {
   const shown = found.units.slice(0, MAX_ROWS);
@@ -11309,11 +11314,11 @@ function renderText(found, plan, estimates) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path31, MAX_ROWS, command14;
+var import_node_path30, MAX_ROWS, command14;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path31 = require("node:path");
+    import_node_path30 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -11399,7 +11404,7 @@ async function withRepoLock(options, critical) {
 }
 async function withFileLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path32.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path31.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -11439,11 +11444,11 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path32, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS, queues;
+var import_node_path31, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS, queues;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path32 = require("node:path");
+    import_node_path31 = require("node:path");
     import_promises3 = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
@@ -11501,12 +11506,12 @@ function alternatives(segment) {
 }
 function trackedFileCount(context) {
   try {
-    const fd = (0, import_node_fs22.openSync)((0, import_node_path33.join)(context.gitCommonDir, "index"), "r");
+    const fd = (0, import_node_fs21.openSync)((0, import_node_path32.join)(context.gitCommonDir, "index"), "r");
     try {
       const header = Buffer.alloc(12);
-      if ((0, import_node_fs22.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
+      if ((0, import_node_fs21.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
     } finally {
-      (0, import_node_fs22.closeSync)(fd);
+      (0, import_node_fs21.closeSync)(fd);
     }
   } catch {
   }
@@ -11549,12 +11554,12 @@ function sparseNote(folders, mainCheckout) {
   const scope = folders.length > 0 ? folders.join(", ") : "only the repository's top-level files";
   return `This worktree is a sparse checkout (${scope}, plus the files at the top of each parent folder). Read the rest of the repository in the main checkout at ${mainCheckout}, or at this branch's version with "git show HEAD:<path>".`;
 }
-var import_node_fs22, import_node_path33, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
+var import_node_fs21, import_node_path32, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
 var init_worktree_sparse = __esm({
   "src/git/worktree-sparse.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
-    import_node_path33 = require("node:path");
+    import_node_fs21 = require("node:fs");
+    import_node_path32 = require("node:path");
     init_errors();
     init_run_git();
     init_scope_entry();
@@ -11631,10 +11636,10 @@ function fail(file, field, message) {
   throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
 }
 function readProjectConfig(repoRoot) {
-  const file = (0, import_node_path34.join)(repoRoot, PROJECT_CONFIG_FILE);
+  const file = (0, import_node_path33.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
-    text = (0, import_node_fs23.readFileSync)(file, "utf8");
+    text = (0, import_node_fs22.readFileSync)(file, "utf8");
   } catch (error) {
     if (error.code !== "ENOENT") throw new CliError("E_IO", `cannot read ${file}: ${error.message}`);
     return { file, exists: false, setup: void 0, setupTimeoutMs: DEFAULT_SETUP_TIMEOUT_MS, check: void 0, checkTimeoutMs: DEFAULT_CHECK_TIMEOUT_MS, ports: void 0 };
@@ -11674,12 +11679,12 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs23, import_node_path34, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs22, import_node_path33, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
-    import_node_path34 = require("node:path");
+    import_node_fs22 = require("node:fs");
+    import_node_path33 = require("node:path");
     init_mini();
     init_errors();
     init_duration();
@@ -11710,19 +11715,19 @@ var init_project_config = __esm({
 
 // src/git/port-leases.ts
 function leasesDir(gitCommonDir) {
-  return (0, import_node_path35.join)(gitCommonDir, PORT_LEASES_DIR);
+  return (0, import_node_path34.join)(gitCommonDir, PORT_LEASES_DIR);
 }
 function readLeases(dir) {
   let names;
   try {
-    names = (0, import_node_fs24.readdirSync)(dir);
+    names = (0, import_node_fs23.readdirSync)(dir);
   } catch {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
-    const file = (0, import_node_path35.join)(dir, name);
+    const file = (0, import_node_path34.join)(dir, name);
     try {
-      const lease = JSON.parse((0, import_node_fs24.readFileSync)(file, "utf8"));
+      const lease = JSON.parse((0, import_node_fs23.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
       return { lease: valid ? lease : void 0, file };
     } catch {
@@ -11731,7 +11736,7 @@ function readLeases(dir) {
   });
 }
 function isLive(lease) {
-  if (!(0, import_node_fs24.existsSync)(lease.path)) return false;
+  if (!(0, import_node_fs23.existsSync)(lease.path)) return false;
   return lease.holder === void 0 || processLiveness(lease.holder) !== "gone";
 }
 async function portBusy(port2) {
@@ -11754,11 +11759,11 @@ async function leasePorts(lock, request) {
     const live = [];
     for (const { lease, file } of readLeases(dir)) {
       if (lease && isLive(lease)) live.push(lease);
-      else (0, import_node_fs24.unlinkSync)(file);
+      else (0, import_node_fs23.unlinkSync)(file);
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs24.unlinkSync)((0, import_node_path35.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs23.unlinkSync)((0, import_node_path34.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -11773,25 +11778,25 @@ async function leasePorts(lock, request) {
         continue;
       }
       const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
-      writeFileAtomic((0, import_node_path35.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+      writeFileAtomic((0, import_node_path34.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
 `);
       return { from, count };
     }
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs24, import_node_path35, import_node_net, PORT_LEASES_DIR;
+var import_node_fs23, import_node_path34, import_node_net, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_fs23 = require("node:fs");
+    import_node_path34 = require("node:path");
     init_errors();
     init_atomic_write();
     init_liveness();
     init_repo_lock();
     import_node_net = require("node:net");
-    PORT_LEASES_DIR = (0, import_node_path35.join)("parallel-agents", "ports");
+    PORT_LEASES_DIR = (0, import_node_path34.join)("parallel-agents", "ports");
   }
 });
 
@@ -11889,20 +11894,20 @@ function folderWanted(dir, patterns2, ignores) {
   return ignores(dir.slice(0, -1));
 }
 function escapesWorktree(destination, worktreeReal) {
-  let dir = (0, import_node_path36.dirname)(destination);
+  let dir = (0, import_node_path35.dirname)(destination);
   for (; ; ) {
     try {
-      if (!isInside((0, import_node_fs25.realpathSync)(dir), worktreeReal)) return true;
+      if (!isInside((0, import_node_fs24.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
-      const parent = (0, import_node_path36.dirname)(dir);
+      const parent = (0, import_node_path35.dirname)(dir);
       if (parent === dir) return true;
       dir = parent;
     }
   }
   try {
-    return (0, import_node_fs25.lstatSync)(destination).isSymbolicLink();
+    return (0, import_node_fs24.lstatSync)(destination).isSymbolicLink();
   } catch {
     return false;
   }
@@ -11911,7 +11916,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs25.readFileSync)((0, import_node_path36.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs24.readFileSync)((0, import_node_path35.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -11924,12 +11929,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   if (folders.length > 0) {
     for (const file of gitList(["--others", "--ignored", "--exclude-standard", "--", ...folders], mainRoot)) if (rules.ignores(file)) files.add(file);
   }
-  const worktreeReal = (0, import_node_fs25.realpathSync)(worktree);
+  const worktreeReal = (0, import_node_fs24.realpathSync)(worktree);
   for (const file of files) {
-    const source = (0, import_node_path36.join)(mainRoot, file);
-    const destination = (0, import_node_path36.join)(worktree, file);
+    const source = (0, import_node_path35.join)(mainRoot, file);
+    const destination = (0, import_node_path35.join)(worktree, file);
     try {
-      if ((0, import_node_fs25.lstatSync)(source).isSymbolicLink()) {
+      if ((0, import_node_fs24.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
         continue;
       }
@@ -11937,8 +11942,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs25.mkdirSync)((0, import_node_path36.dirname)(destination), { recursive: true });
-      (0, import_node_fs25.copyFileSync)(source, destination);
+      (0, import_node_fs24.mkdirSync)((0, import_node_path35.dirname)(destination), { recursive: true });
+      (0, import_node_fs24.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
       result.skipped.push({ path: file, reason: error.message });
@@ -11946,12 +11951,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs25, import_node_path36, WORKTREE_INCLUDE_FILE;
+var import_node_fs24, import_node_path35, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
-    import_node_path36 = require("node:path");
+    import_node_fs24 = require("node:fs");
+    import_node_path35 = require("node:path");
     init_path_inside();
     init_run_git();
     init_ignore_rules();
@@ -12082,7 +12087,7 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path37.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path36.join)(context.worktreesDir, taskId);
   const branch = taskBranch(taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = FULL_COMMIT_ID.test(baseRef) ? baseRef : await resolveCommitAsync(baseRef, context.repoRoot);
@@ -12099,7 +12104,7 @@ async function addWorktree(context, options) {
     checkout: sparse ? "sparse" : "full",
     ...(await prepareWorktree(context, { path, task: taskId, signal: options.signal })).record
   });
-  if ((0, import_node_fs26.existsSync)(path)) {
+  if ((0, import_node_fs25.existsSync)(path)) {
     const orphan = listGitWorktrees(context.repoRoot).find((worktree) => worktree.path === path && worktree.branch === branchRefName(branch));
     if (!orphan) {
       throw new CliError("E_REFUSED", `${path} already exists but no worktree record names it and git does not know it as ${branch}; move it away or run "parallel-agents worktree prune"`);
@@ -12152,19 +12157,19 @@ function listWorktrees(context) {
     ...record,
     head: resolveCommit(branchRefName(record.branch), context.repoRoot),
     registered: known.has(record.path),
-    missing: !(0, import_node_fs26.existsSync)(record.path)
+    missing: !(0, import_node_fs25.existsSync)(record.path)
   }));
   return { worktrees, problems };
 }
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs26, import_node_path37, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
+var import_node_fs25, import_node_path36, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
-    import_node_path37 = require("node:path");
+    import_node_fs25 = require("node:fs");
+    import_node_path36 = require("node:path");
     init_path_inside();
     init_errors();
     init_task_schema();
@@ -12387,26 +12392,26 @@ var init_branch_target = __esm({
 
 // src/git/removal-leftovers.ts
 function asidePath(context, prefix, task, tag = `${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`) {
-  return (0, import_node_path38.join)(context.worktreesDir, `${prefix}${tag}-${task}`);
+  return (0, import_node_path37.join)(context.worktreesDir, `${prefix}${tag}-${task}`);
 }
 function asideTag(path, prefix) {
-  return (0, import_node_path38.basename)(path).slice(prefix.length).split("-").slice(0, 2).join("-");
+  return (0, import_node_path37.basename)(path).slice(prefix.length).split("-").slice(0, 2).join("-");
 }
 function restoreDeadRemovals(context) {
   const restored = [];
   for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
     const task = name.split("-").slice(3).join("-");
     const record = task ? readRecordQuietly(context, task) : void 0;
-    const home = record && !(0, import_node_fs27.existsSync)(record.path) ? record.path : (0, import_node_path38.join)(context.worktreesDir, `${task || "worktree"}.recovered-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
-    (0, import_node_fs27.renameSync)((0, import_node_path38.join)(context.worktreesDir, name), home);
+    const home = record && !(0, import_node_fs26.existsSync)(record.path) ? record.path : (0, import_node_path37.join)(context.worktreesDir, `${task || "worktree"}.recovered-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+    (0, import_node_fs26.renameSync)((0, import_node_path37.join)(context.worktreesDir, name), home);
     restored.push(home);
   }
   return restored;
 }
 function finishDeadRemovals(context) {
   return deadLeftovers(context, REMOVED_PREFIX).map((name) => {
-    const path = (0, import_node_path38.join)(context.worktreesDir, name);
-    (0, import_node_fs27.rmSync)(path, { recursive: true, force: true });
+    const path = (0, import_node_path37.join)(context.worktreesDir, name);
+    (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
     return path;
   });
 }
@@ -12419,7 +12424,7 @@ function pruneGitWorktrees(context) {
     for (const { path, head } of vanished) {
       const holders = runGit(["for-each-ref", "--count=1", "--format=%(refname)", "--contains", head, "refs/heads/", "refs/parallel/backup/"], { cwd, okExitCodes: [129] });
       if (holders.exitCode !== 0 || holders.stdout.trim() !== "") continue;
-      const task = tasks.get(path) ?? (TASK_ID_PATTERN.test((0, import_node_path38.basename)(path)) ? (0, import_node_path38.basename)(path) : "worktree");
+      const task = tasks.get(path) ?? (TASK_ID_PATTERN.test((0, import_node_path37.basename)(path)) ? (0, import_node_path37.basename)(path) : "worktree");
       backups.push({ path, commit: head, ref: createBackupRef(cwd, task, head, "-head") });
     }
   }
@@ -12429,7 +12434,7 @@ function pruneGitWorktrees(context) {
 function deadLeftovers(context, prefix) {
   let names;
   try {
-    names = (0, import_node_fs27.readdirSync)(context.worktreesDir);
+    names = (0, import_node_fs26.readdirSync)(context.worktreesDir);
   } catch {
     return [];
   }
@@ -12442,12 +12447,12 @@ function readRecordQuietly(context, task) {
     return void 0;
   }
 }
-var import_node_fs27, import_node_path38, import_node_crypto, REMOVING_PREFIX, REMOVED_PREFIX;
+var import_node_fs26, import_node_path37, import_node_crypto, REMOVING_PREFIX, REMOVED_PREFIX;
 var init_removal_leftovers = __esm({
   "src/git/removal-leftovers.ts"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
-    import_node_path38 = require("node:path");
+    import_node_fs26 = require("node:fs");
+    import_node_path37 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_liveness();
     init_run_git();
@@ -12486,9 +12491,9 @@ async function removeWorktrees(context, taskIds, options) {
     const known = new Set(listGitWorktrees(context.repoRoot).map((worktree) => worktree.path));
     const branches = await branchHeads(context, live().map((removal) => removal.record.branch), targetCommit);
     for (const removal of live()) {
-      if (!(0, import_node_fs28.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
+      if (!(0, import_node_fs27.existsSync)(removal.record.path) || !known.has(removal.record.path)) continue;
       removal.aside = asidePath(context, REMOVING_PREFIX, removal.task);
-      (0, import_node_fs28.renameSync)(removal.record.path, removal.aside);
+      (0, import_node_fs27.renameSync)(removal.record.path, removal.aside);
     }
     await Promise.all(live().map((removal) => judge(context, removal, target, targetCommit, branches, options.unmerged).catch((error) => {
       removal.error = error instanceof CliError ? error : new CliError("E_GIT", `could not check the worktree of task ${removal.task}: ${error.message}`);
@@ -12496,7 +12501,7 @@ async function removeWorktrees(context, taskIds, options) {
     for (const removal of removals) {
       if (!removal.aside) continue;
       const decided = removal.error ? removal.record.path : asidePath(context, REMOVED_PREFIX, removal.task, asideTag(removal.aside, REMOVING_PREFIX));
-      (0, import_node_fs28.renameSync)(removal.aside, decided);
+      (0, import_node_fs27.renameSync)(removal.aside, decided);
       removal.aside = removal.error ? void 0 : decided;
     }
     pruneGitWorktrees(context);
@@ -12555,11 +12560,11 @@ async function judge(context, removal, target, targetCommit, branches, policy) {
   if (branchHead && (branchUnmerged === 0 || policy === "backup-delete-branch")) removal.deleteBranchAt = branchHead;
   removal.result = { task, path: record.path, branch: record.branch, target, uncommitted, unmerged_commits: unmerged, backup_refs: backupRefs, branch_deleted: false };
 }
-var import_node_fs28, import_promises4;
+var import_node_fs27, import_promises4;
 var init_worktree_remove = __esm({
   "src/git/worktree-remove.ts"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_promises4 = require("node:fs/promises");
     init_errors();
     init_run_git();
@@ -12714,9 +12719,9 @@ async function pruneWorktrees(context) {
   const result = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [], head_backups: [] };
   await withRepoLock(context, () => {
     for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
-      const path = (0, import_node_path39.join)(context.worktreesDir, name);
+      const path = (0, import_node_path38.join)(context.worktreesDir, name);
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
-      (0, import_node_fs29.rmSync)(path, { recursive: true, force: true });
+      (0, import_node_fs28.rmSync)(path, { recursive: true, force: true });
       result.integration_worktrees_removed.push(path);
     }
     result.removals_finished.push(...finishDeadRemovals(context));
@@ -12730,7 +12735,7 @@ async function pruneWorktrees(context) {
     result.head_backups.push(...pruneGitWorktrees(context));
   });
   for (const record of listWorktreeRecords(context.storeDir).records) {
-    if ((0, import_node_fs29.existsSync)(record.path)) continue;
+    if ((0, import_node_fs28.existsSync)(record.path)) continue;
     deleteWorktreeRecord(context.storeDir, record.task);
     result.forgotten.push({ task: record.task, path: record.path, branch: record.branch });
   }
@@ -12741,12 +12746,12 @@ async function pruneWorktrees(context) {
 function listIntegrationRefs(context) {
   return runGit(["for-each-ref", "--format=%(refname)", `${INTEGRATION_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
 }
-var import_node_fs29, import_node_path39;
+var import_node_fs28, import_node_path38;
 var init_worktree_prune = __esm({
   "src/git/worktree-prune.ts"() {
     "use strict";
-    import_node_fs29 = require("node:fs");
-    import_node_path39 = require("node:path");
+    import_node_fs28 = require("node:fs");
+    import_node_path38 = require("node:path");
     init_liveness();
     init_run_git();
     init_kept_branch();
@@ -12814,7 +12819,7 @@ function unattendedRules(context) {
 function readJsonObject(path) {
   let text;
   try {
-    text = (0, import_node_fs30.readFileSync)(path, "utf8");
+    text = (0, import_node_fs29.readFileSync)(path, "utf8");
   } catch (error) {
     if (error.code === "ENOENT") return { path, exists: false, data: {}, mode: void 0 };
     throw new CliError("E_IO", `cannot read ${path}: ${error.message}`);
@@ -12828,7 +12833,7 @@ function readJsonObject(path) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new CliError("E_INVALID", `${path} must hold a JSON object; fix or remove it, nothing was written`, { file: path });
   }
-  return { path, exists: true, data, mode: (0, import_node_fs30.statSync)(path).mode & 511 };
+  return { path, exists: true, data, mode: (0, import_node_fs29.statSync)(path).mode & 511 };
 }
 function objectField(file, value, field) {
   if (value === void 0) return {};
@@ -12862,11 +12867,11 @@ function writeSettings(file, missing) {
 `, { mode: file.mode });
 }
 function claudeUserConfigPath(env) {
-  return (0, import_node_path40.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
+  return (0, import_node_path39.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
-  const project = (0, import_node_fs30.realpathSync)(repoRoot);
+  const project = (0, import_node_fs29.realpathSync)(repoRoot);
   try {
     const config2 = readJsonObject(file);
     const entry = config2.data.projects?.[project];
@@ -12883,13 +12888,13 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs30, import_node_os4, import_node_path40;
+var import_node_fs29, import_node_os4, import_node_path39;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
+    import_node_fs29 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path40 = require("node:path");
+    import_node_path39 = require("node:path");
     init_errors();
     init_atomic_write();
     init_path_inside();
@@ -12905,7 +12910,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs31.readFileSync)((0, import_node_path41.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs30.readFileSync)((0, import_node_path40.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -12922,14 +12927,14 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path41, import_node_fs31, command20;
+var import_node_path40, import_node_fs30, command20;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
-    import_node_path41 = require("node:path");
+    import_node_path40 = require("node:path");
     init_args();
     init_command();
-    import_node_fs31 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     init_claude_settings();
     init_repo_context();
     init_repo_lock();
@@ -12952,9 +12957,9 @@ var init_setup = __esm({
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const rules = unattendedRules(context);
-        const file = readJsonObject((0, import_node_path41.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const file = readJsonObject((0, import_node_path40.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
         const plan = planSettings(file, rules);
-        const shown = (0, import_node_path41.relative)(context.repoRoot, file.path);
+        const shown = (0, import_node_path40.relative)(context.repoRoot, file.path);
         const trust = trustState(ctx.env, context.repoRoot);
         const notes = [];
         let written = false;
@@ -13018,11 +13023,11 @@ __export(check_exports, {
   CHECK_OUTPUT_TAIL_LINES: () => CHECK_OUTPUT_TAIL_LINES,
   command: () => command21
 });
-var import_node_fs32, CHECK_OUTPUT_TAIL_LINES, command21;
+var import_node_fs31, CHECK_OUTPUT_TAIL_LINES, command21;
 var init_check = __esm({
   "src/cli/commands/check.ts"() {
     "use strict";
-    import_node_fs32 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     init_args();
     init_command();
     init_errors();
@@ -13047,7 +13052,7 @@ var init_check = __esm({
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const record = readWorktreeRecord(context.storeDir, taskId);
         if (!record) throw new CliError("E_NOT_FOUND", `task ${taskId} has no worktree; create it with "parallel-agents worktree add --task ${taskId}", then check again`);
-        if (!(0, import_node_fs32.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
+        if (!(0, import_node_fs31.existsSync)(record.path)) throw new CliError("E_NOT_FOUND", `the worktree of task ${taskId} (${record.path}) is gone; run "parallel-agents worktree prune", then "parallel-agents worktree add --task ${taskId}"`);
         const store = openStore2(ctx);
         const task = await store.exists() ? await store.get(taskId) : void 0;
         const config2 = readProjectConfig(context.repoRoot);
@@ -13328,20 +13333,20 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path42.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs33.mkdtempSync)((0, import_node_path42.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path41.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs32.mkdtempSync)((0, import_node_path41.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path42.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path41.delimiter}${inherited}` : objects });
   } finally {
-    (0, import_node_fs33.rmSync)(scratch, { recursive: true, force: true });
+    (0, import_node_fs32.rmSync)(scratch, { recursive: true, force: true });
   }
 }
 function scratchParent() {
   const configured = process.env.PARALLEL_SCRATCH_DIR;
   if (configured) return configured;
   try {
-    (0, import_node_fs33.accessSync)("/dev/shm", import_node_fs33.constants.W_OK);
+    (0, import_node_fs32.accessSync)("/dev/shm", import_node_fs32.constants.W_OK);
     return "/dev/shm";
   } catch {
     return (0, import_node_os5.tmpdir)();
@@ -13422,13 +13427,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs33, import_node_os5, import_node_path42, MERGES_PER_PROCESS;
+var import_node_fs32, import_node_os5, import_node_path41, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
-    import_node_fs33 = require("node:fs");
+    import_node_fs32 = require("node:fs");
     import_node_os5 = require("node:os");
-    import_node_path42 = require("node:path");
+    import_node_path41 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -13496,8 +13501,8 @@ async function runTestGate(context, targetCommit, steps, options) {
   return result;
 }
 async function createTestWorktree(context, commit) {
-  (0, import_node_fs34.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path43.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
+  (0, import_node_fs33.mkdirSync)(context.worktreesDir, { recursive: true });
+  const path = (0, import_node_path42.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
     await runGitAsync(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -13509,7 +13514,7 @@ async function removeTestWorktree(context, path) {
   await withRepoLock(context, () => {
     runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
   });
-  (0, import_node_fs34.rmSync)(path, { recursive: true, force: true });
+  (0, import_node_fs33.rmSync)(path, { recursive: true, force: true });
 }
 async function runTestAt(worktree, task, commit, options, env, fresh) {
   if (!fresh) {
@@ -13527,12 +13532,12 @@ async function runTestAt(worktree, task, commit, options, env, fresh) {
   options.onRun?.("end", run);
   return run;
 }
-var import_node_fs34, import_node_path43, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
+var import_node_fs33, import_node_path42, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
-    import_node_fs34 = require("node:fs");
-    import_node_path43 = require("node:path");
+    import_node_fs33 = require("node:fs");
+    import_node_path42 = require("node:path");
     import_node_crypto2 = require("node:crypto");
     init_repo_lock();
     init_repo_context();
@@ -13877,7 +13882,7 @@ function killGroup(pid, signal) {
 function descendantPids(root) {
   let entries;
   try {
-    entries = (0, import_node_fs35.readdirSync)("/proc");
+    entries = (0, import_node_fs34.readdirSync)("/proc");
   } catch {
     return [];
   }
@@ -13886,7 +13891,7 @@ function descendantPids(root) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
     try {
-      stat = (0, import_node_fs35.readFileSync)(`/proc/${entry}/stat`, "utf8");
+      stat = (0, import_node_fs34.readFileSync)(`/proc/${entry}/stat`, "utf8");
     } catch {
       continue;
     }
@@ -14000,12 +14005,12 @@ function startAgentProcess(launch) {
   });
   return { pid: child.pid, done, terminate };
 }
-var import_node_child_process2, import_node_fs35, STDERR_TAIL_BYTES;
+var import_node_child_process2, import_node_fs34, STDERR_TAIL_BYTES;
 var init_agent_process = __esm({
   "src/runner/agent-process.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs35 = require("node:fs");
+    import_node_fs34 = require("node:fs");
     init_duration();
     STDERR_TAIL_BYTES = 4096;
   }
@@ -14118,9 +14123,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path44.join)(pluginDir, "agents");
-  if (!(0, import_node_fs36.existsSync)(dir)) return [];
-  return (0, import_node_fs36.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs36.readFileSync)((0, import_node_path44.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  const dir = (0, import_node_path43.join)(pluginDir, "agents");
+  if (!(0, import_node_fs35.existsSync)(dir)) return [];
+  return (0, import_node_fs35.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs35.readFileSync)((0, import_node_path43.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -14128,7 +14133,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path44.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path43.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -14204,12 +14209,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs36, import_node_path44, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs35, import_node_path43, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
-    import_node_path44 = require("node:path");
+    import_node_fs35 = require("node:fs");
+    import_node_path43 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -14239,17 +14244,17 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path45.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path44.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs37.unlinkSync)((0, import_node_path45.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs36.unlinkSync)((0, import_node_path44.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
 function runsTask(pid, task) {
   try {
-    return (0, import_node_fs37.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
+    return (0, import_node_fs36.readFileSync)(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PARALLEL_TASK_ID=${task}`);
   } catch {
     return process.platform !== "linux" && isProcessAlive(pid);
   }
@@ -14257,7 +14262,7 @@ function runsTask(pid, task) {
 function reapOrphanAgents(runDir) {
   let names;
   try {
-    names = (0, import_node_fs37.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
+    names = (0, import_node_fs36.readdirSync)(runDir).filter((name) => name.endsWith(SUFFIX));
   } catch {
     return [];
   }
@@ -14265,7 +14270,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs37.readFileSync)((0, import_node_path45.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs36.readFileSync)((0, import_node_path44.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -14275,18 +14280,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs37.unlinkSync)((0, import_node_path45.join)(runDir, name));
+      (0, import_node_fs36.unlinkSync)((0, import_node_path44.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs37, import_node_path45, SUFFIX;
+var import_node_fs36, import_node_path44, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
-    import_node_path45 = require("node:path");
+    import_node_fs36 = require("node:fs");
+    import_node_path44 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -14742,7 +14747,7 @@ async function attemptClaimed(ctx, task, holder, claimed) {
 }
 async function runAgent(ctx, task, attempt, prepared, holder) {
   const prompt = buildPrompt(task, prepared, ctx.adapter.finishInstructions);
-  const promptFile = (0, import_node_path46.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
+  const promptFile = (0, import_node_path45.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
   writeFileAtomic(promptFile, prompt);
   try {
     return await ctx.adapter.run({
@@ -14801,11 +14806,11 @@ function consecutiveRateLimits(attempts, id) {
   }
   return count;
 }
-var import_node_path46, MAX_FREE_RATE_LIMITS;
+var import_node_path45, MAX_FREE_RATE_LIMITS;
 var init_attempt = __esm({
   "src/runner/attempt.ts"() {
     "use strict";
-    import_node_path46 = require("node:path");
+    import_node_path45 = require("node:path");
     init_atomic_write();
     init_attempt_claim();
     init_orphan_agents();
@@ -14933,11 +14938,11 @@ function shuffled(items) {
   }
   return copy;
 }
-var import_node_fs38, RunState;
+var import_node_fs37, RunState;
 var init_run_state = __esm({
   "src/runner/run-state.ts"() {
     "use strict";
-    import_node_fs38 = require("node:fs");
+    import_node_fs37 = require("node:fs");
     init_duration();
     init_budget();
     init_rate_limit();
@@ -15067,7 +15072,7 @@ var init_run_state = __esm({
       async awaitWorkspace(id) {
         try {
           const ready = await this.workspaceFor(id);
-          if ((0, import_node_fs38.existsSync)(ready.path)) return ready;
+          if ((0, import_node_fs37.existsSync)(ready.path)) return ready;
           this.preparing.delete(id);
           return await this.workspaceFor(id);
         } finally {
@@ -15220,8 +15225,8 @@ async function runTasks(deps, options) {
   });
   const watch2 = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : void 0;
   watch2?.apply(tasks);
-  const runDir = (0, import_node_path47.join)(deps.store.localDir, "runner");
-  (0, import_node_fs39.mkdirSync)(runDir, { recursive: true });
+  const runDir = (0, import_node_path46.join)(deps.store.localDir, "runner");
+  (0, import_node_fs38.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, leaseMs: options.shared?.staleAfterMs, signal: options.signal };
   deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
   options.signal.addEventListener("abort", state.notify, { once: true });
@@ -15283,12 +15288,12 @@ function startAttempts(ctx, options) {
     state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
-var import_node_fs39, import_node_path47;
+var import_node_fs38, import_node_path46;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
-    import_node_path47 = require("node:path");
+    import_node_fs38 = require("node:fs");
+    import_node_path46 = require("node:path");
     init_errors();
     init_attempt();
     init_run_report();
@@ -15381,7 +15386,7 @@ function gitTaskWorkspace(context, runBase, checkout = "auto") {
   return {
     async prepare(task, dependencies, signal) {
       const existing = readWorktreeRecord(context.storeDir, task.id);
-      if (existing && (0, import_node_fs40.existsSync)(existing.path)) return prepared(existing);
+      if (existing && (0, import_node_fs39.existsSync)(existing.path)) return prepared(existing);
       if (existing) await pruneWorktrees(context);
       const { base } = taskStart(context.repoRoot, runBase, dependencies);
       trackedFiles ??= trackedFileCount(context);
@@ -15400,11 +15405,11 @@ function gitTaskWorkspace(context, runBase, checkout = "auto") {
     }
   };
 }
-var import_node_fs40;
+var import_node_fs39;
 var init_task_workspace = __esm({
   "src/runner/task-workspace.ts"() {
     "use strict";
-    import_node_fs40 = require("node:fs");
+    import_node_fs39 = require("node:fs");
     init_evidence();
     init_stacked_base();
     init_worktree();
@@ -15445,7 +15450,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path48.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path47.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -15524,7 +15529,7 @@ async function runPlan(options) {
     rateLimit: outcome.report.rate_limit
   });
   const report = { ...whole, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path48.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path47.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -15543,11 +15548,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path48, REPORT_FILE;
+var import_node_path47, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path48 = require("node:path");
+    import_node_path47 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -15849,8 +15854,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs41.mkdirSync)((0, import_node_path49.dirname)((0, import_node_path49.join)(root, path)), { recursive: true });
-  (0, import_node_fs41.writeFileSync)((0, import_node_path49.join)(root, path), content);
+  (0, import_node_fs40.mkdirSync)((0, import_node_path48.dirname)((0, import_node_path48.join)(root, path)), { recursive: true });
+  (0, import_node_fs40.writeFileSync)((0, import_node_path48.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -15883,12 +15888,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs41, import_node_path49, lines, DEMO_SCRIPTS;
+var import_node_fs40, import_node_path48, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
-    import_node_fs41 = require("node:fs");
-    import_node_path49 = require("node:path");
+    import_node_fs40 = require("node:fs");
+    import_node_path48 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -15924,12 +15929,12 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path49.join)(root, "src/slugify.js");
-          if (!(0, import_node_fs41.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
-          const before2 = (0, import_node_fs41.readFileSync)(path, "utf8");
+          const path = (0, import_node_path48.join)(root, "src/slugify.js");
+          if (!(0, import_node_fs40.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
+          const before2 = (0, import_node_fs40.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
           if (after === before2) throw new Error("src/slugify.js does not look like the slugify task left it");
-          (0, import_node_fs41.writeFileSync)(path, after);
+          (0, import_node_fs40.writeFileSync)(path, after);
           write(root, "test/slugify-accents.test.js", test("foldsAccents", ["assert.equal(slugify('Caf\xE9 d\xE9j\xE0 vu'), 'cafe-deja-vu');"], ["const { slugify } = require('../src/slugify.js');"]));
         }
       },
@@ -15964,7 +15969,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs41.existsSync)((0, import_node_path49.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs40.existsSync)((0, import_node_path48.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -15974,7 +15979,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs41.existsSync)((0, import_node_path49.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs40.existsSync)((0, import_node_path48.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -15996,7 +16001,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs41.existsSync)((0, import_node_path49.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs40.existsSync)((0, import_node_path48.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -16031,8 +16036,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs41.readFileSync)((0, import_node_path49.join)(root, "README.md"), "utf8");
-          (0, import_node_fs41.writeFileSync)((0, import_node_path49.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs40.readFileSync)((0, import_node_path48.join)(root, "README.md"), "utf8");
+          (0, import_node_fs40.writeFileSync)((0, import_node_path48.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -16199,12 +16204,12 @@ __export(demo_run_exports, {
   speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs42.realpathSync)((0, import_node_fs42.mkdtempSync)((0, import_node_path50.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs41.realpathSync)((0, import_node_fs41.mkdtempSync)((0, import_node_path49.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs42.mkdirSync)((0, import_node_path50.dirname)((0, import_node_path50.join)(dir, path)), { recursive: true });
-    (0, import_node_fs42.writeFileSync)((0, import_node_path50.join)(dir, path), content);
+    (0, import_node_fs41.mkdirSync)((0, import_node_path49.dirname)((0, import_node_path49.join)(dir, path)), { recursive: true });
+    (0, import_node_fs41.writeFileSync)((0, import_node_path49.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -16227,7 +16232,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path50.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path49.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -16244,7 +16249,7 @@ async function runDemo(options) {
     throw error;
   }
   const kept = options.keep || result.exitCode !== 0 || options.signal.aborted;
-  if (!kept) (0, import_node_fs42.rmSync)(repo, { recursive: true, force: true });
+  if (!kept) (0, import_node_fs41.rmSync)(repo, { recursive: true, force: true });
   const where2 = kept ? `demo repository kept at ${repo} (look around: git log --graph --oneline --all; parallel-agents status)` : "demo repository removed (pass --keep to look around)";
   const text = kept ? result.text : result.text.split("\n").filter((line) => !line.startsWith("report: ")).join("\n");
   return { ...result, text: `${text}
@@ -16255,14 +16260,14 @@ function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
   return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.work_ms)} of agent work in ${seconds3(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
-var import_node_fs42, import_node_os6, import_node_path50, PLAN_FILE;
+var import_node_fs41, import_node_os6, import_node_path49, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
-    import_node_fs42 = require("node:fs");
+    import_node_fs41 = require("node:fs");
     import_node_os6 = require("node:os");
-    import_node_path50 = require("node:path");
+    import_node_path49 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -16364,7 +16369,7 @@ var init_hook_payload = __esm({
 // src/hooks/edit-scope.ts
 function linkTarget(path) {
   try {
-    return (0, import_node_fs43.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs43.readlinkSync)(path) : void 0;
+    return (0, import_node_fs42.lstatSync)(path).isSymbolicLink() ? (0, import_node_fs42.readlinkSync)(path) : void 0;
   } catch {
     return void 0;
   }
@@ -16372,39 +16377,39 @@ function linkTarget(path) {
 function physicalPath(path, hops = 0) {
   const rest = [];
   let current = path;
-  while (!(0, import_node_fs43.existsSync)(current)) {
+  while (!(0, import_node_fs42.existsSync)(current)) {
     const link = linkTarget(current);
     if (link !== void 0) {
-      const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path51.dirname)(current), hops + 1);
-      return folder === void 0 ? void 0 : physicalPath((0, import_node_path51.join)((0, import_node_path51.resolve)(folder, link), ...rest), hops + 1);
+      const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path50.dirname)(current), hops + 1);
+      return folder === void 0 ? void 0 : physicalPath((0, import_node_path50.join)((0, import_node_path50.resolve)(folder, link), ...rest), hops + 1);
     }
-    const parent = (0, import_node_path51.dirname)(current);
+    const parent = (0, import_node_path50.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path51.basename)(current));
+    rest.unshift((0, import_node_path50.basename)(current));
     current = parent;
   }
-  return (0, import_node_path51.join)((0, import_node_fs43.realpathSync)(current), ...rest);
+  return (0, import_node_path50.join)((0, import_node_fs42.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   if (physical === void 0) return void 0;
-  let dir = (0, import_node_path51.dirname)(physical);
-  while (!(0, import_node_fs43.existsSync)(dir)) dir = (0, import_node_path51.dirname)(dir);
+  let dir = (0, import_node_path50.dirname)(physical);
+  while (!(0, import_node_fs42.existsSync)(dir)) dir = (0, import_node_path50.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
     const [commonDir, toplevel] = result.stdout.trim().split("\n");
     if (!commonDir || !toplevel) return void 0;
-    const path = pathBelow((0, import_node_fs43.realpathSync)(toplevel), physical);
+    const path = pathBelow((0, import_node_fs42.realpathSync)(toplevel), physical);
     if (path === void 0) return void 0;
-    return { toplevel: (0, import_node_fs43.realpathSync)(toplevel), commonDir: (0, import_node_fs43.realpathSync)(commonDir), path };
+    return { toplevel: (0, import_node_fs42.realpathSync)(toplevel), commonDir: (0, import_node_fs42.realpathSync)(commonDir), path };
   } catch {
     return void 0;
   }
 }
 function sameDir(a, b) {
   try {
-    return (0, import_node_fs43.realpathSync)(a) === (0, import_node_fs43.realpathSync)(b);
+    return (0, import_node_fs42.realpathSync)(a) === (0, import_node_fs42.realpathSync)(b);
   } catch {
     return false;
   }
@@ -16427,7 +16432,7 @@ function worktreeOf2(store, taskId) {
 }
 function insideGitDir(file, gitCommonDir) {
   const physical = physicalPath(file);
-  return physical !== void 0 && pathBelow((0, import_node_fs43.realpathSync)(gitCommonDir), physical) !== void 0;
+  return physical !== void 0 && pathBelow((0, import_node_fs42.realpathSync)(gitCommonDir), physical) !== void 0;
 }
 async function decideEdit(store, request) {
   const { agent } = request;
@@ -16435,7 +16440,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path51.isAbsolute)(request.file) ? request.file : (0, import_node_path51.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path50.isAbsolute)(request.file) ? request.file : (0, import_node_path50.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -16463,7 +16468,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path51.isAbsolute)(request.file) ? request.file : (0, import_node_path51.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path50.isAbsolute)(request.file) ? request.file : (0, import_node_path50.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -16484,12 +16489,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs43, import_node_path51, MAX_LINK_HOPS, CONTROL_DENIAL;
+var import_node_fs42, import_node_path50, MAX_LINK_HOPS, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
-    import_node_fs43 = require("node:fs");
-    import_node_path51 = require("node:path");
+    import_node_fs42 = require("node:fs");
+    import_node_path50 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -16520,18 +16525,18 @@ function markBash(payload, env, hostPid) {
   if (typeof command26 !== "string") return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs44.existsSync)((0, import_node_path52.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs43.existsSync)((0, import_node_path51.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command26}` };
 }
-var import_node_fs44, import_node_path52;
+var import_node_fs43, import_node_path51;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
-    import_node_fs44 = require("node:fs");
-    import_node_path52 = require("node:path");
+    import_node_fs43 = require("node:fs");
+    import_node_path51 = require("node:path");
     init_location();
     init_identity_marker();
   }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createFileWhole, writeFailure } from '../../fs/atomic-write.ts';
 import { NODE_FS } from '../../fs/fs-port.ts';
 import { tempName } from '../../fs/atomic-write.ts';
@@ -16,6 +16,37 @@ type Crypto = typeof import('node:crypto');
 const load = <T>(name: string): T => (typeof require === 'function' ? require(name) : createRequire(import.meta.url)(name)) as T;
 let zlib: Zlib | undefined;
 let crypto: Crypto | undefined;
+
+/** node:zlib and node:crypto, loaded on first use (pack.ts encodes with them too). */
+export function zlibModule(): Zlib {
+  zlib ??= load<Zlib>('node:zlib');
+  return zlib;
+}
+
+export function cryptoModule(): Crypto {
+  crypto ??= load<Crypto>('node:crypto');
+  return crypto;
+}
+
+export type ObjectType = 'blob' | 'tree' | 'commit';
+
+function loosePath(objectsDir: string, id: string): string {
+  return join(objectsDir, id.slice(0, 2), id.slice(2));
+}
+
+/** A loose object as the writer stores it ("<type> <size>\0<body>", deflated), or undefined when it is not loose here. */
+export function readLooseObject(objectsDir: string, id: string): { type: ObjectType; body: Buffer } | undefined {
+  let raw: Buffer;
+  try {
+    raw = zlibModule().inflateSync(readFileSync(loosePath(objectsDir, id)));
+  } catch {
+    return undefined;
+  }
+  const nul = raw.indexOf(0);
+  const [type, size] = raw.subarray(0, nul).toString('latin1').split(' ');
+  if ((type !== 'blob' && type !== 'tree' && type !== 'commit') || Number(size) !== raw.length - nul - 1) return undefined;
+  return { type, body: raw.subarray(nul + 1) };
+}
 
 export type ObjectFormat = 'sha1' | 'sha256';
 
@@ -50,13 +81,11 @@ export class ObjectWriter {
   }
 
   /** Writes one object (if absent) and returns its id. */
-  write(type: 'blob' | 'tree' | 'commit', body: Buffer): string {
-    crypto ??= load<Crypto>('node:crypto');
-    zlib ??= load<Zlib>('node:zlib');
+  write(type: ObjectType, body: Buffer): string {
     const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
-    const id = crypto.createHash(this.format).update(data).digest('hex');
-    const dir = join(this.objectsDir, id.slice(0, 2));
-    const path = join(dir, id.slice(2));
+    const id = cryptoModule().createHash(this.format).update(data).digest('hex');
+    const path = loosePath(this.objectsDir, id);
+    const dir = dirname(path);
     if (existsSync(path)) return id;
     try {
       mkdirSync(dir, { recursive: true });
@@ -64,7 +93,7 @@ export class ObjectWriter {
       throw writeFailure(error, path);
     }
     const tmp = join(dir, tempName(path));
-    createFileWhole(NODE_FS, tmp, zlib.deflateSync(data), { fsync: true });
+    createFileWhole(NODE_FS, tmp, zlibModule().deflateSync(data), { fsync: true });
     try {
       NODE_FS.renameSync(tmp, path);
     } catch (error) {

@@ -1,35 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { cryptoModule, readLooseObject, zlibModule, type ObjectType } from './objects.ts';
 
 // The pack a store transition sends: the objects the writer just made (a commit, its tree, the
 // tree's blobs), read back from this clone's loose objects. A commit whose parents the server is
 // not known to have (anything but the value the same update expects to replace) has history to
 // send, and git pack-objects does that better: the caller then pushes with git (undefined here).
 
-type Zlib = typeof import('node:zlib');
-type Crypto = typeof import('node:crypto');
-const load = <T>(name: string): T => (typeof require === 'function' ? require(name) : createRequire(import.meta.url)(name)) as T;
-
 const TYPES = { commit: 1, tree: 2, blob: 3 } as const;
-type ObjectType = keyof typeof TYPES;
 
 interface LooseObject {
   type: ObjectType;
   body: Buffer;
-}
-
-function readLoose(objectsDir: string, id: string): LooseObject | undefined {
-  let raw: Buffer;
-  try {
-    raw = load<Zlib>('node:zlib').inflateSync(readFileSync(join(objectsDir, id.slice(0, 2), id.slice(2))));
-  } catch {
-    return undefined;
-  }
-  const nul = raw.indexOf(0);
-  const [type, size] = raw.subarray(0, nul).toString('latin1').split(' ');
-  if (!Object.hasOwn(TYPES, type!) || Number(size) !== raw.length - nul - 1) return undefined;
-  return { type: type as ObjectType, body: raw.subarray(nul + 1) };
 }
 
 /** Tree entries' ids: 20 binary bytes after "<mode> <name>\0". */
@@ -64,19 +44,19 @@ export interface PackRequest {
 export function storePack(objectsDir: string, requests: readonly PackRequest[]): Buffer | undefined {
   const objects = new Map<string, LooseObject>();
   const addTree = (id: string): void => {
-    const tree = objects.get(id) ?? readLoose(objectsDir, id);
+    const tree = objects.get(id) ?? readLooseObject(objectsDir, id);
     if (tree?.type !== 'tree' || objects.has(id)) return;
     objects.set(id, tree);
     for (const entry of treeEntries(tree.body)) {
       if (entry.mode === '40000') addTree(entry.id);
       else if (entry.mode !== '160000' && !objects.has(entry.id)) {
-        const blob = readLoose(objectsDir, entry.id);
+        const blob = readLooseObject(objectsDir, entry.id);
         if (blob?.type === 'blob') objects.set(entry.id, blob);
       }
     }
   };
   for (const { to, expected, fastForward } of requests) {
-    const commit = objects.get(to) ?? readLoose(objectsDir, to);
+    const commit = objects.get(to) ?? readLooseObject(objectsDir, to);
     if (commit?.type !== 'commit') return undefined;
     objects.set(to, commit);
     const header = commit.body.subarray(0, commit.body.indexOf('\n\n')).toString('utf8').split('\n');
@@ -89,7 +69,7 @@ export function storePack(objectsDir: string, requests: readonly PackRequest[]):
 }
 
 function encodePack(objects: readonly LooseObject[]): Buffer {
-  const zlib = load<Zlib>('node:zlib');
+  const zlib = zlibModule();
   const head = Buffer.alloc(12);
   head.write('PACK', 0, 'latin1');
   head.writeUInt32BE(2, 4);
@@ -110,5 +90,5 @@ function encodePack(objects: readonly LooseObject[]): Buffer {
     parts.push(Buffer.from(bytes), zlib.deflateSync(object.body));
   }
   const body = Buffer.concat(parts);
-  return Buffer.concat([body, load<Crypto>('node:crypto').createHash('sha1').update(body).digest()]);
+  return Buffer.concat([body, cryptoModule().createHash('sha1').update(body).digest()]);
 }
