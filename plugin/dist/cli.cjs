@@ -5241,8 +5241,9 @@ var init_direct_push = __esm({
       }
       /** These updates pushed directly, or undefined when git push must do it. */
       async push(updates, atomic) {
-        if (!sendable(updates) || !packFor(this.objectsDir(), updates)) return void 0;
-        return (await this.live(() => ({ updates, atomic })))?.outcomes;
+        const pack = sendable(updates) ? packFor(this.objectsDir(), updates) : void 0;
+        if (!pack) return void 0;
+        return (await this.live(() => ({ updates, atomic, pack })))?.outcomes;
       }
       /**
        * A push whose updates are decided from the server's advertisement, inside the connection: the
@@ -5263,7 +5264,7 @@ var init_direct_push = __esm({
           planned = plan(advertised.refs);
           if (!planned || planned.updates.length === 0) return none;
           const { updates: updates2, atomic } = planned;
-          const pack = sendable(updates2) ? packFor(this.objectsDir(), updates2) : void 0;
+          const pack = planned.pack ?? (sendable(updates2) ? packFor(this.objectsDir(), updates2) : void 0);
           const wanted = ["report-status", ...atomic ? ["atomic"] : [], ...updates2.some((update) => update.to === null) ? ["delete-refs"] : []];
           const format = [...advertised.capabilities].find((cap) => cap.startsWith("object-format="));
           if (!pack || wanted.some((cap) => !advertised.capabilities.has(cap)) || format !== void 0 && format !== "object-format=sha1") {

@@ -15,6 +15,8 @@ export type Outcomes = Map<string, { outcome: RefOutcome; reason: string }>;
 
 export interface LivePlan {
   updates: readonly RefUpdate[];
+  /** Their pack, when the caller built it already. */
+  pack?: Buffer | undefined;
   atomic: boolean;
 }
 
@@ -73,8 +75,9 @@ export class DirectPush {
 
   /** These updates pushed directly, or undefined when git push must do it. */
   async push(updates: readonly RefUpdate[], atomic: boolean): Promise<Outcomes | undefined> {
-    if (!sendable(updates) || !packFor(this.objectsDir(), updates)) return undefined;
-    return (await this.live(() => ({ updates, atomic })))?.outcomes;
+    const pack = sendable(updates) ? packFor(this.objectsDir(), updates) : undefined;
+    if (!pack) return undefined;
+    return (await this.live(() => ({ updates, atomic, pack })))?.outcomes;
   }
 
   /**
@@ -96,7 +99,7 @@ export class DirectPush {
       planned = plan(advertised.refs);
       if (!planned || planned.updates.length === 0) return none;
       const { updates, atomic } = planned;
-      const pack = sendable(updates) ? packFor(this.objectsDir(), updates) : undefined;
+      const pack = planned.pack ?? (sendable(updates) ? packFor(this.objectsDir(), updates) : undefined);
       const wanted = ['report-status', ...(atomic ? ['atomic'] : []), ...(updates.some((update) => update.to === null) ? ['delete-refs'] : [])];
       const format = [...advertised.capabilities].find((cap) => cap.startsWith('object-format='));
       if (!pack || wanted.some((cap) => !advertised.capabilities.has(cap)) || (format !== undefined && format !== 'object-format=sha1')) {
