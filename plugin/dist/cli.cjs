@@ -4955,6 +4955,10 @@ function treeEntries(body) {
   }
   return entries;
 }
+function treeOf(commit) {
+  if (commit?.type !== "commit" || commit.body.toString("latin1", 0, 5) !== "tree ") return void 0;
+  return commit.body.toString("latin1", 5, 45);
+}
 function storePack(objectsDir, requests) {
   const objects = /* @__PURE__ */ new Map();
   const addTree = (id) => {
@@ -4977,7 +4981,7 @@ function storePack(objectsDir, requests) {
     const parents = header.filter((line) => line.startsWith("parent ")).map((line) => line.slice(7));
     if (parents.some((parent) => parent !== expected) || fastForward && expected !== null && !parents.includes(expected)) return void 0;
     const tree = header.find((line) => line.startsWith("tree "))?.slice(5);
-    if (tree) addTree(tree);
+    if (tree && !(expected !== null && treeOf(readLooseObject(objectsDir, expected)) === tree)) addTree(tree);
   }
   return encodePack([...objects.values()]);
 }

@@ -75,6 +75,21 @@ describe.each<Via>(['file://', 'git daemon'])('direct pushes over %s', (via) => 
     expect((await machine().get(held.task.id))?.state).toBe('failed');
   });
 
+  it('a transition that keeps the task file sends its commit alone, even from the clone that wrote the file', async () => {
+    const { bare, machine } = shared(via);
+    // Every push is kept as the pack it came in, so the server's packed objects count what was sent.
+    gitIn(bare, 'config', 'receive.unpackLimit', '1');
+    const store = machine();
+    await store.add([{ id: 't1', title: 'one' }]);
+    const inPack = (): number => Number(/^in-pack: (\d+)$/m.exec(gitIn(bare, 'count-objects', '-v'))![1]);
+    const before = inPack();
+    const held = await store.claim({ agent: 'a' });
+    expect(inPack() - before).toBe(1);
+    await store.heartbeat({ agent: 'a', task: held.task.id, token: held.token });
+    expect(inPack() - before).toBe(2);
+    execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: bare, stdio: 'pipe' });
+  });
+
   it('the server checks every old value: a stale read, an existing ref created, a deletion without its lease are refused and change nothing', async () => {
     const { bare, machine } = shared(via);
     const store = machine();

@@ -25,6 +25,12 @@ function treeEntries(body: Buffer): { mode: string; id: string }[] {
   return entries;
 }
 
+function treeOf(commit: LooseObject | undefined): string | undefined {
+  // A commit's first header line is always its tree.
+  if (commit?.type !== 'commit' || commit.body.toString('latin1', 0, 5) !== 'tree ') return undefined;
+  return commit.body.toString('latin1', 5, 45);
+}
+
 export interface PackRequest {
   /** New value of the ref. */
   to: string;
@@ -63,7 +69,8 @@ export function storePack(objectsDir: string, requests: readonly PackRequest[]):
     const parents = header.filter((line) => line.startsWith('parent ')).map((line) => line.slice(7));
     if (parents.some((parent) => parent !== expected) || (fastForward && expected !== null && !parents.includes(expected))) return undefined;
     const tree = header.find((line) => line.startsWith('tree '))?.slice(5);
-    if (tree) addTree(tree);
+    // A transition that keeps the task file keeps its parent's tree: the server has it already.
+    if (tree && !(expected !== null && treeOf(readLooseObject(objectsDir, expected)) === tree)) addTree(tree);
   }
   return encodePack([...objects.values()]);
 }
