@@ -54,6 +54,14 @@ export interface GitDaemon {
   stop(): Promise<void>;
 }
 
+/**
+ * git-daemon itself: `git daemon` runs it as a child and waits, so the CPU of the receive-packs
+ * the daemon reaps would reach the `git` process's children's time only when the daemon exits.
+ */
+function daemonProgram(): string {
+  return join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-daemon');
+}
+
 /** Starts `git daemon` serving every repository under `base`; resolves once it accepts connections ("Ready to rumble"). */
 export async function startGitDaemon(base: string): Promise<GitDaemon> {
   let child: ChildProcess | undefined;
@@ -62,7 +70,7 @@ export async function startGitDaemon(base: string): Promise<GitDaemon> {
   const launch = async (): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       port = port || (await freePort());
-      const started = spawn('git', ['daemon', '--verbose', '--reuseaddr', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${base}`, '--export-all', '--enable=receive-pack', '--informative-errors', base], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+      const started = spawn(daemonProgram(), ['--verbose', '--reuseaddr', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${base}`, '--export-all', '--enable=receive-pack', '--informative-errors', base], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
       const ready = await new Promise<boolean>((resolve) => {
         let partial = '';
         started.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
