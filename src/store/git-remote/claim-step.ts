@@ -9,6 +9,8 @@ import type { ClaimRecord } from './records.ts';
 // One round of a claim: from the clone's view of the store, a claimable task and the child commit
 // that claims it. The cache may be behind: an empty answer from it is checked against a fetch
 // before anyone hears "nothing claimable", and a refused push brings a fresh view for the next round.
+// Each dependency's ref is pinned in the same atomic push at the completed value the cache judged
+// it by (an update to that same value, leased on it): a dependency reopened since refuses the claim.
 
 export interface ClaimAttempt {
   /** The same claim (lease, token hash) for every round of one call. */
@@ -37,8 +39,12 @@ export async function claimStep(store: GitRemoteStore, request: ClaimRequest, at
   const parsed = await store.parsed(snapshot, pick);
   const attemptText = `attempt ${parsed.frontmatter.attempts + 1} of ${parsed.frontmatter.max_attempts}`;
   const built = store.writer().build({ from: pick, state: 'claimed', event: 'claim', subject: `claim ${pick.id} by ${request.agent} (${attemptText})`, claim }, parsed);
+  const pins = parsed.frontmatter.depends_on.map((dep) => {
+    const commit = snapshot.tasks.get(dep)!.commit;
+    return { ref: store.layout.remoteRef(store.layout.taskName(dep)), to: commit, was: commit, lease: commit };
+  });
   return {
-    updates: [{ ref: store.layout.remoteRef(store.layout.taskName(pick.id)), to: built.commit, was: pick.commit }],
+    updates: [{ ref: store.layout.remoteRef(store.layout.taskName(pick.id)), to: built.commit, was: pick.commit }, ...pins],
     atomic: true,
     result: () => ({ task: store.builtTask(pick, built), token }),
   };
