@@ -947,9 +947,12 @@ var init_holder_proof = __esm({
 
 // src/store/transitions.ts
 function afterComplete(fm, who, now = /* @__PURE__ */ new Date()) {
-  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
+  const frontmatter = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString(), completed_proof: who.proof };
   delete frontmatter.last_error;
   return { to: "completed", frontmatter, event: { event: "complete", task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: "completed", attempts: fm.attempts } };
+}
+function completedByClaim(task, who) {
+  return task.state === "completed" && who.token !== void 0 && task.completed_by === who.agent && task.completed_proof === proofOf(validateToken(who.token));
 }
 function afterFailure(fm, who) {
   const attempts = fm.attempts + 1;
@@ -968,13 +971,14 @@ function afterReopen(fm, request) {
   const attempts = fm.attempts + 1;
   const to = stateAfterFailure(attempts, fm.max_attempts);
   const frontmatter = { ...fm, attempts, last_error: request.reason };
-  for (const key of ["commit", "summary", "completed_by", "completed_at", "base", "branch"]) delete frontmatter[key];
+  for (const key of ["commit", "summary", "completed_by", "completed_at", "completed_proof", "base", "branch"]) delete frontmatter[key];
   return { to, frontmatter, event: { event: "reopen", task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
 }
 var init_transitions = __esm({
   "src/store/transitions.ts"() {
     "use strict";
     init_errors();
+    init_holder_proof();
     init_rules();
   }
 });
@@ -4370,9 +4374,10 @@ var init_task_schema = __esm({
       summary: optional(string2()),
       completed_by: optional(string2()),
       completed_at: optional(string2()),
+      completed_proof: optional(string2()),
       last_error: optional(string2())
     });
-    OPTIONAL_TEXT_FIELDS = ["plan", "commit", "summary", "completed_by", "completed_at", "last_error"];
+    OPTIONAL_TEXT_FIELDS = ["plan", "commit", "summary", "completed_by", "completed_at", "completed_proof", "last_error"];
     KIND_NAMES = {
       string: "text",
       number: "a number",
@@ -4449,6 +4454,7 @@ function taskOf(parsed, state, file) {
     summary: fm.summary,
     completed_by: fm.completed_by,
     completed_at: fm.completed_at,
+    completed_proof: fm.completed_proof,
     last_error: fm.last_error,
     base: typeof fm.base === "string" ? fm.base : void 0,
     body: parsed.body,
@@ -4496,7 +4502,8 @@ var init_task_file = __esm({
       "commit",
       "summary",
       "completed_by",
-      "completed_at"
+      "completed_at",
+      "completed_proof"
     ];
   }
 });
@@ -4711,8 +4718,12 @@ async function claimStep(store, request, attempt, context) {
   const parsed = await store.parsed(snapshot2, pick2);
   const attemptText = `attempt ${parsed.frontmatter.attempts + 1} of ${parsed.frontmatter.max_attempts}`;
   const built = store.writer().build({ from: pick2, state: "claimed", event: "claim", subject: `claim ${pick2.id} by ${request.agent} (${attemptText})`, claim: claim2 }, parsed);
+  const pins = parsed.frontmatter.depends_on.map((dep) => {
+    const commit = snapshot2.tasks.get(dep).commit;
+    return { ref: store.layout.remoteRef(store.layout.taskName(dep)), to: commit, was: commit, lease: commit };
+  });
   return {
-    updates: [{ ref: store.layout.remoteRef(store.layout.taskName(pick2.id)), to: built.commit, was: pick2.commit }],
+    updates: [{ ref: store.layout.remoteRef(store.layout.taskName(pick2.id)), to: built.commit, was: pick2.commit }, ...pins],
     atomic: true,
     result: () => ({ task: store.builtTask(pick2, built), token })
   };
@@ -5609,10 +5620,10 @@ function completeChange(store, request) {
   }
   const branch = request.evidence?.branch;
   if (branch !== void 0 && !BRANCH.test(branch)) throw new CliError("E_INVALID", `evidence branch "${branch}" is not a branch name git accepts`);
-  return ({ parsed, refused }) => {
+  return ({ parsed, refused, claim: claim2 }) => {
     const branchRef = branch !== void 0 ? `refs/heads/${branch}` : void 0;
     const branchRefused = branchRef !== void 0 && refused.has(branchRef) && !refused.get(branchRef).includes("atomic push failed");
-    const { frontmatter } = afterComplete(parsed.frontmatter, { ...request, commit }, new Date(store.clock.now()));
+    const { frontmatter } = afterComplete(parsed.frontmatter, { ...request, commit, proof: claim2.proof }, new Date(store.clock.now()));
     if (commit && request.evidence) {
       frontmatter.base = request.evidence.base;
       frontmatter.branch = branchRefused ? void 0 : request.evidence.branch;
@@ -7488,7 +7499,7 @@ var init_local_store = __esm({
       }
       async complete(request) {
         const where2 = this.findClaim(request);
-        return this.moveClaim(where2, request, (fm) => afterComplete(fm, request));
+        return this.moveClaim(where2, request, (fm) => afterComplete(fm, { ...request, proof: where2.claim.proof }));
       }
       async fail(request) {
         const reason = request.reason.trim();
@@ -8772,6 +8783,16 @@ var complete_exports = {};
 __export(complete_exports, {
   command: () => command5
 });
+function alreadyCompleted(task, commit, agent) {
+  const same = commit === void 0 ? task.commit === void 0 : task.commit !== void 0 && (task.commit.startsWith(commit) || commit.startsWith(task.commit));
+  if (!same) {
+    throw new CliError("E_REFUSED", `task "${task.id}" is already completed by your claim${task.commit ? ` at ${task.commit}` : " with no commit"} (an earlier complete landed; its answer was lost); ${commit ?? "no commit"} is not part of it and will not be merged: keep that work for another task`);
+  }
+  return {
+    data: { task: taskJson(task), already_completed: true },
+    text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ""} (by an earlier complete of yours, whose answer was lost); claim the next task with ${claimCommand(agent, task.role)}`
+  };
+}
 var command5;
 var init_complete = __esm({
   "src/cli/commands/complete.ts"() {
@@ -8782,6 +8803,7 @@ var init_complete = __esm({
     init_repo_context();
     init_worktree_registry();
     init_next_steps();
+    init_transitions();
     init_args();
     init_caller();
     init_open_store2();
@@ -8804,7 +8826,15 @@ var init_complete = __esm({
         if (commit !== void 0 && !/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(commit)) {
           throw new CliError("E_INVALID", `--commit "${commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
         }
-        const held = await store.heartbeat(proof2);
+        let held;
+        let earlier;
+        try {
+          held = await store.heartbeat(proof2);
+        } catch (error) {
+          earlier = error instanceof CliError && error.code === "E_NOT_HOLDER" ? await store.get(proof2.task) : void 0;
+          if (!earlier || !completedByClaim(earlier, proof2)) throw error;
+          held = earlier;
+        }
         const needsRepo = commitWorktree || commit !== void 0 || held.files.length > 0;
         let evidence;
         if (needsRepo) {
@@ -8813,6 +8843,7 @@ var init_complete = __esm({
           const record = readWorktreeRecord(context.storeDir, held.id);
           if (record && commit) evidence = { branch: record.branch, base: record.base };
         }
+        if (earlier) return alreadyCompleted(earlier, commit, proof2.agent);
         const task = await store.complete({ ...proof2, commit, summary: stringOption(ctx.values, "summary"), evidence });
         return {
           data: { task: taskJson(task) },

@@ -67,6 +67,8 @@ export interface Task {
   summary?: string | undefined;
   completed_by?: string | undefined;
   completed_at?: string | undefined;
+  /** The proof (token hash) of the claim a completion was made under: a complete retried after its answer was lost is recognised by it. */
+  completed_proof?: string | undefined;
   last_error?: string | undefined;
   /** The commit the completed work started from, when the store keeps it (a shared store: verify on another machine has no worktree record). */
   base?: string | undefined;

@@ -10,7 +10,7 @@ import { describeIssues, quickParseFrontmatter, taskFrontmatterSchema, type Task
 
 const FIELD_ORDER = [
   'id', 'title', 'role', 'plan', 'files', 'reads', 'depends_on', 'estimate', 'check', 'attempts', 'max_attempts',
-  'last_error', 'commit', 'summary', 'completed_by', 'completed_at',
+  'last_error', 'commit', 'summary', 'completed_by', 'completed_at', 'completed_proof',
 ] as const;
 
 interface Split {
@@ -94,6 +94,7 @@ export function taskOf(parsed: ParsedTask, state: TaskState, file: string): Task
     summary: fm.summary,
     completed_by: fm.completed_by,
     completed_at: fm.completed_at,
+    completed_proof: fm.completed_proof,
     last_error: fm.last_error,
     base: typeof fm.base === 'string' ? fm.base : undefined,
     body: parsed.body,

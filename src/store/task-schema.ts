@@ -62,12 +62,13 @@ export const taskFrontmatterSchema = z.looseObject({
   summary: z.optional(z.string()),
   completed_by: z.optional(z.string()),
   completed_at: z.optional(z.string()),
+  completed_proof: z.optional(z.string()),
   last_error: z.optional(z.string()),
 });
 
 export type TaskFrontmatter = z.infer<typeof taskFrontmatterSchema>;
 
-const OPTIONAL_TEXT_FIELDS = ['plan', 'commit', 'summary', 'completed_by', 'completed_at', 'last_error'] as const;
+const OPTIONAL_TEXT_FIELDS = ['plan', 'commit', 'summary', 'completed_by', 'completed_at', 'completed_proof', 'last_error'] as const;
 
 function isScopeList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((entry) => typeof entry === 'string' && scopeEntryProblem(entry) === undefined);

@@ -1,5 +1,6 @@
 import { CliError } from '../errors.ts';
-import type { TaskEvent, TaskState } from './backend.ts';
+import type { Task, TaskEvent, TaskState } from './backend.ts';
+import { proofOf, validateToken } from './holder-proof.ts';
 import { stateAfterFailure, stateAfterRelease } from './rules.ts';
 import type { TaskFrontmatter } from './task-schema.ts';
 
@@ -14,10 +15,18 @@ export interface NextTask {
   event: NewEvent;
 }
 
-export function afterComplete(fm: TaskFrontmatter, who: { agent: string; task: string; commit?: string | undefined; summary?: string | undefined }, now = new Date()): NextTask {
-  const frontmatter: Record<string, unknown> = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString() };
+export function afterComplete(fm: TaskFrontmatter, who: { agent: string; task: string; proof: string; commit?: string | undefined; summary?: string | undefined }, now = new Date()): NextTask {
+  const frontmatter: Record<string, unknown> = { ...fm, commit: who.commit, summary: who.summary, completed_by: who.agent, completed_at: now.toISOString(), completed_proof: who.proof };
   delete frontmatter.last_error;
   return { to: 'completed', frontmatter, event: { event: 'complete', task: who.task, agent: who.agent, attempt: fm.attempts + 1, commit: who.commit, to: 'completed', attempts: fm.attempts } };
+}
+
+/**
+ * Whether a completed task was completed under the claim this token proves, by this agent: a
+ * complete retried after the first one landed and its answer was lost (a kill, a timeout).
+ */
+export function completedByClaim(task: Pick<Task, 'state' | 'completed_by' | 'completed_proof'>, who: { agent: string; token?: string | undefined }): boolean {
+  return task.state === 'completed' && who.token !== undefined && task.completed_by === who.agent && task.completed_proof === proofOf(validateToken(who.token));
 }
 
 /** A failed attempt, by the holder (`fail`) or by recovery (`recover`): one more attempt counted. */
@@ -42,6 +51,6 @@ export function afterReopen(fm: TaskFrontmatter, request: { task: string; commit
   const to = stateAfterFailure(attempts, fm.max_attempts);
   const frontmatter: Record<string, unknown> = { ...fm, attempts, last_error: request.reason };
   // The evidence of the refused completion goes (base and branch are where a shared store keeps it).
-  for (const key of ['commit', 'summary', 'completed_by', 'completed_at', 'base', 'branch']) delete frontmatter[key];
+  for (const key of ['commit', 'summary', 'completed_by', 'completed_at', 'completed_proof', 'base', 'branch']) delete frontmatter[key];
   return { to, frontmatter, event: { event: 'reopen', task: request.task, reason: request.reason, commit: fm.commit, attempt: attempts, to, attempts } };
 }

@@ -99,6 +99,30 @@ describe('protocol through the CLI', () => {
     expect(git(path, 'status', '--porcelain')).toBe('');
   });
 
+  it('a complete retried after it landed (its answer lost) is told its completion stands; other work or another claim is not', () => {
+    const repo = gitRepo();
+    const cli = storeIn(repo);
+    cli(['add', '--id', 'docs', '--title', 'Docs', '--files', 'docs/**']);
+    cli(['add', '--id', 'more', '--title', 'More']);
+    const path = cli(['worktree', 'add', '--task', 'docs', '--json']).json.path as string;
+    const token = cli(['claim', '--agent', 'writer', '--task', 'docs', '--json']).json.token as string;
+    const otherToken = cli(['claim', '--agent', 'writer', '--task', 'more', '--json']).json.token as string;
+    writeFiles(path, { 'docs/guide.md': '# Guide\n' });
+    const args = ['complete', '--agent', 'writer', '--task', 'docs', '--token', token, '--commit-worktree', '--json'];
+    const done = cli(args);
+    expect(done.exitCode).toBe(0);
+    const again = cli(args);
+    expect(again.exitCode).toBe(0);
+    expect(again.json).toMatchObject({ already_completed: true, task: { id: 'docs', state: 'completed', commit: done.json.task.commit } });
+    expect(cli(['complete', '--agent', 'writer', '--task', 'docs', '--token', otherToken]).stderr).toMatch(/does not hold task "docs": it is completed; do not merge this work/);
+    writeFiles(path, { 'docs/later.md': 'later\n' });
+    const later = cli(args);
+    expect(later.exitCode).toBe(1);
+    expect(later.json.error.message).toMatch(/already completed by your claim at [0-9a-f]{40} .*is not part of it/);
+    const journal = readFileSync(join(repo, '_tasks', 'events.jsonl'), 'utf8').split('\n').filter((line) => line.includes('"event":"complete"'));
+    expect(journal).toHaveLength(1);
+  });
+
   it('fails twice then blocks, and reports no work left with exit 4', () => {
     const cli = storeIn(gitRepo());
     cli(['add', '--id', 'flaky', '--title', 'Flaky']);

@@ -46,11 +46,9 @@ describe('a claim over git push (ssh, https, a rewritten URL)', () => {
 describe('a holder\'s CLI killed (kill -9) after its transition reached the remote, before the answer', () => {
   // The server's post-receive hook kills the CLI once the completion is applied: the answer never
   // comes. The agent retries, as the error of an unanswered push tells it to. Its completion is on
-  // the remote under its own claim (the record keeps the claim's proof), and verify will merge it;
-  // yet the retry is told "do not merge this work, claim again" (exit 5), as on the local store.
-  // Fix (both backends, so not done here): a complete whose task is completed under the caller's
-  // own proven claim, at the commit it would record, answers as the completion it is (exit 0).
-  it.fails('the retried complete is told its own completion stands, not "do not merge this work"', async () => {
+  // the remote under its own claim (the record keeps the claim's proof), and verify will merge it:
+  // the retry must say so (exit 0), not "do not merge this work, claim again".
+  it('the retried complete is told its own completion stands, not "do not merge this work"', async () => {
     const { bare, clone } = shared();
     const a = clone('a');
     const cli = (...args: string[]) => runCli(args, { cwd: a, env: STORE });

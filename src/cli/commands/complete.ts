@@ -3,7 +3,9 @@ import { CliError } from '../../errors.ts';
 import { gatherEvidence } from '../../git/evidence.ts';
 import { openRepoContext } from '../../git/repo-context.ts';
 import { readWorktreeRecord } from '../../git/worktree-registry.ts';
+import type { Task } from '../../store/backend.ts';
 import { claimCommand } from '../../store/next-steps.ts';
+import { completedByClaim } from '../../store/transitions.ts';
 import { requireString, stringOption } from '../args.ts';
 import { holderRequest } from '../caller.ts';
 import { openStore } from '../open-store.ts';
@@ -29,8 +31,17 @@ export const command = defineCommand('complete', {
       throw new CliError('E_INVALID', `--commit "${commit}" is not a commit id; pass the full or abbreviated hex sha (git rev-parse HEAD)`);
     }
     // Only the holder may commit in the task's worktree or have its evidence checked: a stale
-    // holder hears "not yours" (exit 5) before anything else.
-    const held = await store.heartbeat(proof);
+    // holder hears "not yours" (exit 5) before anything else. A holder whose earlier complete
+    // landed but whose answer was lost (a kill, a timeout) is told its completion stands.
+    let held: Task;
+    let earlier: Task | undefined;
+    try {
+      held = await store.heartbeat(proof);
+    } catch (error) {
+      earlier = error instanceof CliError && error.code === 'E_NOT_HOLDER' ? await store.get(proof.task) : undefined;
+      if (!earlier || !completedByClaim(earlier, proof)) throw error;
+      held = earlier;
+    }
     const needsRepo = commitWorktree || commit !== undefined || held.files.length > 0;
     let evidence: { branch: string; base: string } | undefined;
     if (needsRepo) {
@@ -40,6 +51,7 @@ export const command = defineCommand('complete', {
       const record = readWorktreeRecord(context.storeDir, held.id);
       if (record && commit) evidence = { branch: record.branch, base: record.base };
     }
+    if (earlier) return alreadyCompleted(earlier, commit, proof.agent);
     const task = await store.complete({ ...proof, commit, summary: stringOption(ctx.values, 'summary'), evidence });
     return {
       data: { task: taskJson(task) },
@@ -47,3 +59,15 @@ export const command = defineCommand('complete', {
     };
   },
 });
+
+/** The answer to a retried complete whose first try landed: the same completion, or a refusal when this try brings other work. */
+function alreadyCompleted(task: Task, commit: string | undefined, agent: string): { data: Record<string, unknown>; text: string } {
+  const same = commit === undefined ? task.commit === undefined : task.commit !== undefined && (task.commit.startsWith(commit) || commit.startsWith(task.commit));
+  if (!same) {
+    throw new CliError('E_REFUSED', `task "${task.id}" is already completed by your claim${task.commit ? ` at ${task.commit}` : ' with no commit'} (an earlier complete landed; its answer was lost); ${commit ?? 'no commit'} is not part of it and will not be merged: keep that work for another task`);
+  }
+  return {
+    data: { task: taskJson(task), already_completed: true },
+    text: `completed ${task.id}${task.commit ? ` at ${task.commit}` : ''} (by an earlier complete of yours, whose answer was lost); claim the next task with ${claimCommand(agent, task.role)}`,
+  };
+}

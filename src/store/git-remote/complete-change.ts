@@ -21,10 +21,10 @@ export function completeChange(store: GitRemoteStore, request: CompleteRequest):
   }
   const branch = request.evidence?.branch;
   if (branch !== undefined && !BRANCH.test(branch)) throw new CliError('E_INVALID', `evidence branch "${branch}" is not a branch name git accepts`);
-  return ({ parsed, refused }) => {
+  return ({ parsed, refused, claim }) => {
     const branchRef = branch !== undefined ? `refs/heads/${branch}` : undefined;
     const branchRefused = branchRef !== undefined && refused.has(branchRef) && !refused.get(branchRef)!.includes('atomic push failed');
-    const { frontmatter } = afterComplete(parsed.frontmatter, { ...request, commit }, new Date(store.clock.now()));
+    const { frontmatter } = afterComplete(parsed.frontmatter, { ...request, commit, proof: claim.proof }, new Date(store.clock.now()));
     if (commit && request.evidence) {
       frontmatter.base = request.evidence.base;
       frontmatter.branch = branchRefused ? undefined : request.evidence.branch;

@@ -178,7 +178,7 @@ export class LocalStore implements TaskBackend {
 
   async complete(request: CompleteRequest): Promise<Task> {
     const where = this.findClaim(request);
-    return this.moveClaim(where, request, (fm) => afterComplete(fm, request));
+    return this.moveClaim(where, request, (fm) => afterComplete(fm, { ...request, proof: where.claim!.proof }));
   }
 
   async fail(request: FailRequest): Promise<Task> {
