@@ -51,7 +51,8 @@ describe('strace -f -e inject against the CLI bundle', () => {
     expect(holdersOf(dir, 't0')).toStrictEqual(['bob']);
     const done = cli('complete', '--agent', 'bob', '--task', 't0', '--token', bob.json.token, '--summary', 'bob did it');
     expect(done.exitCode, done.stderr).toBe(0);
-    expect(cli('complete', '--agent', 'bob', '--task', 't0', '--token', bob.json.token).exitCode).toBe(5);
+    // Bob's retry is told his completion stands and changes nothing; alice's old claim is spent.
+    expect(cli('complete', '--agent', 'bob', '--task', 't0', '--token', bob.json.token).json).toMatchObject({ already_completed: true, task: { completed_by: 'bob', summary: 'bob did it' } });
     expect(cli('complete', '--agent', 'alice', '--task', 't0', '--token', alice).exitCode).toBe(5);
     expect(cli('recover').json).toMatchObject({ recovered: [], repaired: [], reconciled: [] });
     expect(cli('show', '--task', 't0').json.task).toMatchObject({ state: 'completed', attempts: 1, completed_by: 'bob', summary: 'bob did it' });
@@ -78,9 +79,10 @@ describe('strace -f -e inject against the CLI bundle', () => {
         expect(holdersOf(dir, 't0')).toStrictEqual(['alice']);
         expect(cli('complete', '--agent', 'alice', '--task', 't0', '--token', token, '--summary', 'whole').exitCode).toBe(0);
       } else {
-        // Ownership was taken: recover finishes the move, and the claim is spent.
+        // Ownership was taken: recover finishes the move, and alice's retry is told her completion stands.
         expect(report.json.repaired.join('\n')).toContain('completed/t0: finished an interrupted move');
-        expect(cli('complete', '--agent', 'alice', '--task', 't0', '--token', token).exitCode).toBe(5);
+        const retry = cli('complete', '--agent', 'alice', '--task', 't0', '--token', token);
+        expect([retry.exitCode, retry.json.already_completed]).toStrictEqual([0, true]);
       }
       expect(cli('show', '--task', 't0').json.task).toMatchObject({ state: 'completed', summary: 'whole', completed_by: 'alice' });
       if (at === 'the journal write') expect(report.json.reconciled.join('\n')).toContain('t0: the journal said claimed');
