@@ -50,14 +50,12 @@ export class Claimer {
   /**
    * The open tasks, in claim order. An id filed twice (a hand-made copy in the other open folder,
    * or also in claimed/) is left out here, once per listing: reading claimed/ for every claim
-   * would cost a readdir as long as the number of held tasks.
+   * would cost a readdir as long as the number of held tasks. claimed/ is read only when there is
+   * an open task to check, and only names that start with an open id are parsed: every contender
+   * lists again when the queue drains, and parsing 2,000 held names there cost more than its
+   * claims' renames (bench/RESULTS.md).
    */
   private listCandidates(): Candidate[] {
-    const held = new Set<string>();
-    for (const entry of this.folder.names('claimed')) {
-      const claim = parseClaimFileName(entry.name);
-      if (claim) held.add(claim.id);
-    }
     const found: Candidate[] = [];
     const seen = new Set<string>();
     const twice = new Set<string>();
@@ -68,6 +66,15 @@ export class Claimer {
         seen.add(id);
         found.push({ state, id });
       }
+    }
+    if (found.length === 0) return found;
+    const held = new Set<string>();
+    for (const name of this.folder.fileNames('claimed')) {
+      // A claim's name starts with its id and "~" (names.ts): anything else cannot hold an open id.
+      const cut = name.indexOf('~');
+      if (cut <= 0 || !seen.has(name.slice(0, cut))) continue;
+      const claim = parseClaimFileName(name);
+      if (claim) held.add(claim.id);
     }
     return found.filter((candidate) => !held.has(candidate.id) && !twice.has(candidate.id));
   }
@@ -210,16 +217,21 @@ export class Claimer {
     const holders = new Map<string, string>();
     let moving = 0;
     for (const state of ['available', 'claimed', 'completed', 'failed', 'blocked'] as const) {
-      for (const entry of this.folder.names(state)) {
-        if (entry.name.startsWith('.')) {
-          if (state !== 'completed' && parseMoveFileName(entry.name)?.kind === 'moving') moving++;
+      // Names only (no paths, no file types): every contender builds this once the queue drains.
+      for (const name of this.folder.fileNames(state)) {
+        if (name.startsWith('.')) {
+          if (state !== 'completed' && parseMoveFileName(name)?.kind === 'moving') moving++;
           continue;
         }
-        const location = this.folder.locationOf(state, entry.name);
-        if (!location) continue;
-        const id = location.claim?.id ?? idOfTaskFile(entry.name)!;
-        stateOf.set(id, state);
-        if (location.claim) holders.set(id, location.claim.agent);
+        if (state === 'claimed') {
+          const claim = parseClaimFileName(name);
+          if (!claim) continue;
+          stateOf.set(claim.id, state);
+          holders.set(claim.id, claim.agent);
+        } else {
+          const id = idOfTaskFile(name);
+          if (id !== undefined) stateOf.set(id, state);
+        }
       }
     }
     const openDeps = new Map<string, readonly string[] | undefined>();

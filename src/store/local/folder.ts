@@ -41,6 +41,16 @@ export class StoreFolder {
     }
   }
 
+  /** The names alone: no file type per entry, for readers that judge a file by its name. */
+  fileNames(state: TaskState): string[] {
+    try {
+      return this.fs.readdirSync(this.stateDir(state));
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
   read(path: string): ParsedTask {
     return parseTaskText(this.fs.readFileSync(path, 'utf8') as string, path);
   }
