@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing } from '../../fs/fs-port.ts';
 import type { ClaimRequest, TaskState } from '../backend.ts';
@@ -82,8 +81,12 @@ export class Claimer {
   private metaOf(candidate: Candidate): ClaimMeta | undefined {
     const cached = this.meta.get(candidate.id);
     if (cached) return cached;
+    const path = this.folder.entryPath(candidate.state, taskFileName(candidate.id));
+    // Under contention most candidates reached were just taken by another claimer: checking that
+    // the file is there costs about 1 us, where a failed read throws an error costing about 8 us.
+    if (!this.folder.fs.existsSync(path)) return undefined;
     try {
-      const parsed = this.folder.read(join(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
+      const parsed = this.folder.read(path);
       if (parsed.frontmatter.id !== candidate.id) return undefined;
       const meta = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
       this.meta.set(candidate.id, meta);
@@ -139,7 +142,7 @@ export class Claimer {
         gone.add(candidate);
         const token = newHolderToken();
         const lease = formatLease(Date.now(), proofOf(token), request.holder);
-        const origin = join(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
+        const origin = this.folder.entryPath(candidate.state, taskFileName(candidate.id));
         const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
         try {
           fs.renameSync(origin, claimPath);
@@ -201,7 +204,7 @@ export class Claimer {
   /** A copy of the id in another state folder (made by hand since the listing): never hold it. */
   private filedElsewhere(id: string, origin: TaskState): boolean {
     const { fs } = this.folder;
-    return (['available', 'failed', 'completed', 'blocked'] as const).some((state) => state !== origin && fs.existsSync(join(this.folder.stateDir(state), taskFileName(id))));
+    return (['available', 'failed', 'completed', 'blocked'] as const).some((state) => state !== origin && fs.existsSync(this.folder.entryPath(state, taskFileName(id))));
   }
 
   /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
