@@ -33,6 +33,11 @@ export interface ClaimWin {
   token: string;
 }
 
+function newSecret(): { token: string; proof: string } {
+  const token = newHolderToken();
+  return { token, proof: proofOf(token) };
+}
+
 export class Claimer {
   private readonly folder: StoreFolder;
   private readonly meta = new Map<string, ClaimMeta>();
@@ -41,6 +46,12 @@ export class Claimer {
   private candidates: Candidate[] | undefined;
   /** Where the still-open part of `candidates` starts: winning the first open one moves this instead of copying the list. */
   private from = 0;
+  /**
+   * A token no claim name has carried yet. A lost race (the rename found the task gone) leaves it
+   * unseen, so the next attempt reuses it instead of drawing a token and hashing it again; a
+   * rename that took the task publishes its proof and drops it.
+   */
+  private unpublished: { token: string; proof: string } | undefined;
 
   constructor(folder: StoreFolder) {
     this.folder = folder;
@@ -140,16 +151,20 @@ export class Claimer {
         if (request.role !== undefined && meta.role !== request.role) continue;
         if (!this.dependenciesMet(meta)) continue;
         gone.add(candidate);
-        const token = newHolderToken();
-        const lease = formatLease(Date.now(), proofOf(token), request.holder);
+        this.unpublished ??= newSecret();
+        const { token, proof } = this.unpublished;
+        const lease = formatLease(Date.now(), proof, request.holder);
         const origin = this.folder.entryPath(candidate.state, taskFileName(candidate.id));
         const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
         try {
           fs.renameSync(origin, claimPath);
         } catch (error) {
+          // The task was gone: no file was named after this token, so the next attempt may use it.
           if (isMissing(error)) continue;
+          this.unpublished = undefined;
           throw writeFailure(error, claimPath);
         }
+        this.unpublished = undefined;
         this.forget(candidates, start, index, gone);
         // A hand-made second copy of the id (in any state) makes the task ambiguous: never hold it.
         if (this.filedElsewhere(candidate.id, candidate.state)) {
