@@ -2,7 +2,7 @@ import { writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing } from '../../fs/fs-port.ts';
 import type { ClaimRequest, TaskState } from '../backend.ts';
 import type { ClaimSnapshot } from '../claimability.ts';
-import { newHolderToken, proofOf } from '../holder-proof.ts';
+import { newHolderSecret } from '../holder-proof.ts';
 import type { ParsedTask } from '../task-file.ts';
 import type { StoreFolder, TaskLocation } from './folder.ts';
 import { claimFileName, formatLease, idOfTaskFile, parseClaimFileName, parseMoveFileName, taskFileName } from './names.ts';
@@ -33,11 +33,6 @@ export interface ClaimWin {
   token: string;
 }
 
-function newSecret(): { token: string; proof: string } {
-  const token = newHolderToken();
-  return { token, proof: proofOf(token) };
-}
-
 export class Claimer {
   private readonly folder: StoreFolder;
   private readonly meta = new Map<string, ClaimMeta>();
@@ -46,11 +41,7 @@ export class Claimer {
   private candidates: Candidate[] | undefined;
   /** Where the still-open part of `candidates` starts: winning the first open one moves this instead of copying the list. */
   private from = 0;
-  /**
-   * A token no claim name has carried yet. A lost race (the rename found the task gone) leaves it
-   * unseen, so the next attempt reuses it instead of drawing a token and hashing it again; a
-   * rename that took the task publishes its proof and drops it.
-   */
+  /** A token whose proof no claim name has carried: a lost race leaves it unseen, so the next attempt reuses it. */
   private unpublished: { token: string; proof: string } | undefined;
 
   constructor(folder: StoreFolder) {
@@ -151,7 +142,7 @@ export class Claimer {
         if (request.role !== undefined && meta.role !== request.role) continue;
         if (!this.dependenciesMet(meta)) continue;
         gone.add(candidate);
-        this.unpublished ??= newSecret();
+        this.unpublished ??= newHolderSecret();
         const { token, proof } = this.unpublished;
         const lease = formatLease(Date.now(), proof, request.holder);
         const origin = this.folder.entryPath(candidate.state, taskFileName(candidate.id));
@@ -235,21 +226,17 @@ export class Claimer {
     const holders = new Map<string, string>();
     let moving = 0;
     for (const state of ['available', 'claimed', 'completed', 'failed', 'blocked'] as const) {
-      // Names only (no paths, no file types): every contender builds this once the queue drains.
+      // Names only, no file types: every contender builds this once the queue drains.
       for (const name of this.folder.fileNames(state)) {
         if (name.startsWith('.')) {
           if (state !== 'completed' && parseMoveFileName(name)?.kind === 'moving') moving++;
           continue;
         }
-        if (state === 'claimed') {
-          const claim = parseClaimFileName(name);
-          if (!claim) continue;
-          stateOf.set(claim.id, state);
-          holders.set(claim.id, claim.agent);
-        } else {
-          const id = idOfTaskFile(name);
-          if (id !== undefined) stateOf.set(id, state);
-        }
+        const location = this.folder.locationOf(state, name);
+        if (!location) continue;
+        const id = location.claim?.id ?? idOfTaskFile(name)!;
+        stateOf.set(id, state);
+        if (location.claim) holders.set(id, location.claim.agent);
       }
     }
     const openDeps = new Map<string, readonly string[] | undefined>();
