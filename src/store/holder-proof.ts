@@ -38,6 +38,12 @@ export function newHolderToken(): string {
   return token;
 }
 
+/** A new token with its proof. */
+export function newHolderSecret(): { token: string; proof: string } {
+  const token = newHolderToken();
+  return { token, proof: proofOf(token) };
+}
+
 /** The public half: what the store records of a token. */
 export function proofOf(token: string): string {
   const { hash, createHash } = crypto();

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { writeFailure } from '../../fs/atomic-write.ts';
 import { isMissing } from '../../fs/fs-port.ts';
 import type { ClaimRequest, TaskState } from '../backend.ts';
 import type { ClaimSnapshot } from '../claimability.ts';
-import { newHolderToken, proofOf } from '../holder-proof.ts';
+import { newHolderSecret } from '../holder-proof.ts';
 import type { ParsedTask } from '../task-file.ts';
 import type { StoreFolder, TaskLocation } from './folder.ts';
 import { claimFileName, formatLease, idOfTaskFile, parseClaimFileName, parseMoveFileName, taskFileName } from './names.ts';
@@ -42,6 +41,8 @@ export class Claimer {
   private candidates: Candidate[] | undefined;
   /** Where the still-open part of `candidates` starts: winning the first open one moves this instead of copying the list. */
   private from = 0;
+  /** A token whose proof no claim name has carried: a lost race leaves it unseen, so the next attempt reuses it. */
+  private unpublished: { token: string; proof: string } | undefined;
 
   constructor(folder: StoreFolder) {
     this.folder = folder;
@@ -50,14 +51,12 @@ export class Claimer {
   /**
    * The open tasks, in claim order. An id filed twice (a hand-made copy in the other open folder,
    * or also in claimed/) is left out here, once per listing: reading claimed/ for every claim
-   * would cost a readdir as long as the number of held tasks.
+   * would cost a readdir as long as the number of held tasks. claimed/ is read only when there is
+   * an open task to check, and only names that start with an open id are parsed: every contender
+   * lists again when the queue drains, and parsing 2,000 held names there cost more than its
+   * claims' renames (bench/RESULTS.md).
    */
   private listCandidates(): Candidate[] {
-    const held = new Set<string>();
-    for (const entry of this.folder.names('claimed')) {
-      const claim = parseClaimFileName(entry.name);
-      if (claim) held.add(claim.id);
-    }
     const found: Candidate[] = [];
     const seen = new Set<string>();
     const twice = new Set<string>();
@@ -69,14 +68,27 @@ export class Claimer {
         found.push({ state, id });
       }
     }
+    if (found.length === 0) return found;
+    const held = new Set<string>();
+    for (const name of this.folder.fileNames('claimed')) {
+      // A claim's name starts with its id and "~" (names.ts): anything else cannot hold an open id.
+      const cut = name.indexOf('~');
+      if (cut <= 0 || !seen.has(name.slice(0, cut))) continue;
+      const claim = parseClaimFileName(name);
+      if (claim) held.add(claim.id);
+    }
     return found.filter((candidate) => !held.has(candidate.id) && !twice.has(candidate.id));
   }
 
   private metaOf(candidate: Candidate): ClaimMeta | undefined {
     const cached = this.meta.get(candidate.id);
     if (cached) return cached;
+    const path = this.folder.entryPath(candidate.state, taskFileName(candidate.id));
+    // Under contention most candidates reached were just taken by another claimer: checking that
+    // the file is there costs about 1 us, where a failed read throws an error costing about 8 us.
+    if (!this.folder.fs.existsSync(path)) return undefined;
     try {
-      const parsed = this.folder.read(join(this.folder.stateDir(candidate.state), taskFileName(candidate.id)));
+      const parsed = this.folder.read(path);
       if (parsed.frontmatter.id !== candidate.id) return undefined;
       const meta = { role: parsed.frontmatter.role, depends_on: parsed.frontmatter.depends_on, parsed };
       this.meta.set(candidate.id, meta);
@@ -130,16 +142,20 @@ export class Claimer {
         if (request.role !== undefined && meta.role !== request.role) continue;
         if (!this.dependenciesMet(meta)) continue;
         gone.add(candidate);
-        const token = newHolderToken();
-        const lease = formatLease(Date.now(), proofOf(token), request.holder);
-        const origin = join(this.folder.stateDir(candidate.state), taskFileName(candidate.id));
+        this.unpublished ??= newHolderSecret();
+        const { token, proof } = this.unpublished;
+        const lease = formatLease(Date.now(), proof, request.holder);
+        const origin = this.folder.entryPath(candidate.state, taskFileName(candidate.id));
         const claimPath = this.folder.claimPath(candidate.id, request.agent, lease);
         try {
           fs.renameSync(origin, claimPath);
         } catch (error) {
+          // The task was gone: no file was named after this token, so the next attempt may use it.
           if (isMissing(error)) continue;
+          this.unpublished = undefined;
           throw writeFailure(error, claimPath);
         }
+        this.unpublished = undefined;
         this.forget(candidates, start, index, gone);
         // A hand-made second copy of the id (in any state) makes the task ambiguous: never hold it.
         if (this.filedElsewhere(candidate.id, candidate.state)) {
@@ -194,7 +210,7 @@ export class Claimer {
   /** A copy of the id in another state folder (made by hand since the listing): never hold it. */
   private filedElsewhere(id: string, origin: TaskState): boolean {
     const { fs } = this.folder;
-    return (['available', 'failed', 'completed', 'blocked'] as const).some((state) => state !== origin && fs.existsSync(join(this.folder.stateDir(state), taskFileName(id))));
+    return (['available', 'failed', 'completed', 'blocked'] as const).some((state) => state !== origin && fs.existsSync(this.folder.entryPath(state, taskFileName(id))));
   }
 
   /** Puts a just-won claim back where it came from (nobody else can have filed that name since). */
@@ -210,14 +226,15 @@ export class Claimer {
     const holders = new Map<string, string>();
     let moving = 0;
     for (const state of ['available', 'claimed', 'completed', 'failed', 'blocked'] as const) {
-      for (const entry of this.folder.names(state)) {
-        if (entry.name.startsWith('.')) {
-          if (state !== 'completed' && parseMoveFileName(entry.name)?.kind === 'moving') moving++;
+      // Names only, no file types: every contender builds this once the queue drains.
+      for (const name of this.folder.fileNames(state)) {
+        if (name.startsWith('.')) {
+          if (state !== 'completed' && parseMoveFileName(name)?.kind === 'moving') moving++;
           continue;
         }
-        const location = this.folder.locationOf(state, entry.name);
+        const location = this.folder.locationOf(state, name);
         if (!location) continue;
-        const id = location.claim?.id ?? idOfTaskFile(entry.name)!;
+        const id = location.claim?.id ?? idOfTaskFile(name)!;
         stateOf.set(id, state);
         if (location.claim) holders.set(id, location.claim.agent);
       }

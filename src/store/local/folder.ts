@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { CliError } from '../../errors.ts';
 import { isMissing, type FsPort } from '../../fs/fs-port.ts';
 import { pathBelow } from '../../fs/path-inside.ts';
@@ -22,19 +22,40 @@ export interface TaskLocation {
 export class StoreFolder {
   readonly dir: string;
   readonly fs: FsPort;
+  private readonly stateDirs: Record<TaskState, string>;
 
   constructor(dir: string, fs: FsPort) {
     this.dir = dir;
     this.fs = fs;
+    this.stateDirs = Object.fromEntries(TASK_STATES.map((state) => [state, join(dir, state)])) as Record<TaskState, string>;
   }
 
   stateDir(state: TaskState): string {
-    return join(this.dir, state);
+    return this.stateDirs[state];
+  }
+
+  /**
+   * <state>/<name> for a name from a listing or from names.ts, which never holds a separator or
+   * is "." or "..": the same string path.join gives, without its normalising pass (a contended
+   * claim builds several per task it reaches).
+   */
+  entryPath(state: TaskState, name: string): string {
+    return this.stateDirs[state] + sep + name;
   }
 
   names(state: TaskState): Dirent[] {
     try {
       return this.fs.readdirSync(this.stateDir(state), { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
+  /** The names alone: no file type per entry, for readers that judge a file by its name. */
+  fileNames(state: TaskState): string[] {
+    try {
+      return this.fs.readdirSync(this.stateDir(state));
     } catch (error) {
       if (isMissing(error)) return [];
       throw error;
@@ -66,9 +87,9 @@ export class StoreFolder {
   locationOf(state: TaskState, name: string): TaskLocation | undefined {
     if (state === 'claimed') {
       const claim = parseClaimFileName(name);
-      return claim ? { state, path: join(this.stateDir(state), name), name, claim } : undefined;
+      return claim ? { state, path: this.entryPath(state, name), name, claim } : undefined;
     }
-    return idOfTaskFile(name) === undefined ? undefined : { state, path: join(this.stateDir(state), name), name };
+    return idOfTaskFile(name) === undefined ? undefined : { state, path: this.entryPath(state, name), name };
   }
 
   /** Every place a task id is filed, by name only (no parsing): more than one is a problem. */
@@ -89,7 +110,7 @@ export class StoreFolder {
   }
 
   claimPath(id: string, agent: string, lease: string): string {
-    return join(this.stateDir('claimed'), claimFileName(id, agent, lease));
+    return this.entryPath('claimed', claimFileName(id, agent, lease));
   }
 
   /** Why an entry cannot be a task file (a symlink, a folder), or undefined for a regular file. */
