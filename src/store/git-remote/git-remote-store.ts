@@ -121,10 +121,12 @@ export class GitRemoteStore implements TaskBackend {
     return file;
   }
 
-  /** The task a just-built commit holds. */
+  /** The task a just-built commit holds, once its push landed: a claim it holds is dated now. */
   builtTask(entry: TaskEntry, built: { commit: string; tree: string; record: TaskEntry['record']; text: string }): Task {
     const parsed = parseTaskText(built.text, this.where(entry.id));
     this.files.set(built.tree, parsed);
+    const claim = built.record?.state === 'claimed' ? built.record.claim : undefined;
+    if (claim) this.notes.note([built.commit, `lease:${claim.lease}`]);
     return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id));
   }
 

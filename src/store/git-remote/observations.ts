@@ -39,6 +39,31 @@ export class Observations {
   }
 
   /**
+   * Notes keys this machine has just made current (its own pushes landed) at the current monotonic
+   * time, keeping every other note: a value this machine wrote needs no later look to be dated,
+   * and a later look would date it late. Called after the push answered, so never too early.
+   */
+  note(keys: readonly string[]): void {
+    const now = this.clock.monotonic();
+    const notes = this.read();
+    let changed = false;
+    for (const key of keys) {
+      if (typeof notes.seen[key] === 'number' && notes.seen[key] <= now) continue;
+      notes.seen[key] = now;
+      changed = true;
+    }
+    if (changed) this.write(notes);
+  }
+
+  private write(notes: NotesFile): void {
+    try {
+      writeFileAtomic(this.path, `${JSON.stringify(notes)}\n`);
+    } catch {
+      // A note not written is taken again at the next look: recovery only comes later.
+    }
+  }
+
+  /**
    * Notes every key not seen before at the current monotonic time and forgets keys no longer
    * current; returns when each key was first seen. Call it with every claimed value of a
    * snapshot, taken after the snapshot was read.
@@ -57,13 +82,7 @@ export class Observations {
       }
     }
     if (Object.keys(notes.seen).length !== current.size) changed = true;
-    if (changed) {
-      try {
-        writeFileAtomic(this.path, `${JSON.stringify({ boot: notes.boot, seen: Object.fromEntries(current) })}\n`);
-      } catch {
-        // A note not written is taken again at the next look: recovery only comes later.
-      }
-    }
+    if (changed) this.write({ boot: notes.boot, seen: Object.fromEntries(current) });
     return current;
   }
 }

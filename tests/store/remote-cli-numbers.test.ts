@@ -1,0 +1,73 @@
+// The ages the CLI prints about claims on a git-remote store, checked against the wall clock this
+// test reads around each command. A clone dates a claim by its own observations; the clone whose
+// push made a value current saw it then, and must not date it by a later look.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cloneRepo, createBareRepo } from '../helpers/git-server.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const STORE = { PARALLEL_STORE: 'git:origin' };
+
+function cli(cwd: string, ...args: string[]): ReturnType<typeof runCli> {
+  const run = runCli(args, { cwd, env: STORE });
+  expect(run.exitCode, run.stderr).toBe(0);
+  return run;
+}
+
+/** Resolves once `ms` of wall time have passed since `from`: the ages under test need time to pass. */
+async function until(from: number, ms: number): Promise<void> {
+  while (Date.now() - from < ms) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** A command's claim of `id` and the wall-clock window the command ran in. */
+function claimOf(cwd: string, id: string): { claim: any; start: number; end: number; text: string } {
+  const start = Date.now();
+  const show = cli(cwd, 'show', '--task', id, '--json');
+  const end = Date.now();
+  const text = cli(cwd, 'show', '--task', id).stdout;
+  return { claim: show.json.task.claim, start, end, text };
+}
+
+describe('claim ages on a git-remote store, against the wall clock', () => {
+  it('the clone that pushed a claim or heartbeat dates it by that push, not by its next look', async () => {
+    const base = tempDir('pa-remote-numbers-');
+    const url = `file://${createBareRepo(base)}`;
+    const a = cloneRepo(url, join(base, 'a'));
+    const b = cloneRepo(url, join(base, 'b'));
+    cli(a, 'init');
+    cli(a, 'add', '--id', 't', '--title', 'T');
+    const claimStart = Date.now();
+    const claimed = cli(a, 'claim', '--agent', 'alice', '--task', 't', '--json');
+    const claimEnd = Date.now();
+    expect(Date.parse(claimed.json.task.claim.claimed_at)).toBeGreaterThanOrEqual(claimStart - 5);
+    // b looks for the first time: it cannot know the claim's age, and may only under-state it.
+    const firstLook = claimOf(b, 't');
+    expect(firstLook.claim.age_ms).toBeLessThanOrEqual(firstLook.end - claimStart);
+
+    await until(claimEnd, 1100);
+    const later = claimOf(a, 't');
+    // The truth: claimed between claimStart and claimEnd, shown between later.start and later.end.
+    expect(later.claim.age_ms).toBeGreaterThanOrEqual(later.start - claimEnd - 5);
+    expect(later.claim.age_ms).toBeLessThanOrEqual(later.end - claimStart + 5);
+    expect(Math.abs(Date.parse(later.claim.claimed_at) - Date.parse(claimed.json.task.claim.claimed_at))).toBeLessThan(claimEnd - claimStart + 10);
+    expect(later.claim.heartbeat_age_ms).toBeGreaterThanOrEqual(later.start - claimEnd - 5);
+    expect(later.text).toMatch(/claimed by alice [12]s ago/);
+    // b's second look: at least as old as the time since its first, never older than the truth.
+    const second = claimOf(b, 't');
+    expect(second.claim.age_ms).toBeGreaterThanOrEqual(second.start - firstLook.end - 5);
+    expect(second.claim.age_ms).toBeLessThanOrEqual(second.end - claimStart + 5);
+
+    // A heartbeat is a new sign of life: a's next look dates it by the heartbeat's push.
+    const beatStart = Date.now();
+    cli(a, 'heartbeat', '--agent', 'alice', '--task', 't', '--token', claimed.json.token);
+    const beatEnd = Date.now();
+    await until(beatEnd, 800);
+    const afterBeat = claimOf(a, 't');
+    expect(afterBeat.claim.heartbeat_age_ms).toBeGreaterThanOrEqual(afterBeat.start - beatEnd - 5);
+    expect(afterBeat.claim.heartbeat_age_ms).toBeLessThanOrEqual(afterBeat.end - beatStart + 5);
+    expect(afterBeat.claim.age_ms).toBeGreaterThanOrEqual(afterBeat.start - claimEnd - 5);
+    const status = cli(a, 'status', '--json').json.tasks.find((task: any) => task.id === 't').claim;
+    expect(status.age_ms).toBeGreaterThanOrEqual(afterBeat.start - claimEnd - 5);
+  });
+});
