@@ -70,4 +70,25 @@ describe('claim ages on a git-remote store, against the wall clock', () => {
     const status = cli(a, 'status', '--json').json.tasks.find((task: any) => task.id === 't').claim;
     expect(status.age_ms).toBeGreaterThanOrEqual(afterBeat.start - claimEnd - 5);
   });
+
+  it('attempt numbers agree between the claimer\'s words and another clone\'s show and status', () => {
+    const base = tempDir('pa-remote-numbers-');
+    const url = `file://${createBareRepo(base)}`;
+    const a = cloneRepo(url, join(base, 'a'));
+    const b = cloneRepo(url, join(base, 'b'));
+    cli(a, 'init');
+    cli(a, 'add', '--id', 't', '--title', 'T');
+    const used = (cwd: string): string[] => [
+      /attempts: (\d+ of \d+) used/.exec(cli(cwd, 'show', '--task', 't').stdout)?.[1] ?? '',
+      /^t\s+\w+\s+\S*\s+(\d+ of \d+)/m.exec(cli(cwd, 'status').stdout)?.[1] ?? '',
+    ];
+    const first = cli(a, 'claim', '--agent', 'alice', '--task', 't', '--json');
+    expect(cli(b, 'show', '--task', 't', '--json').json.task).toMatchObject({ attempts: first.json.task.attempts, claim: { agent: 'alice', lease: first.json.task.claim.lease } });
+    expect(used(b)).toStrictEqual(['1 of 2', '1 of 2']);
+    cli(b, 'recover', '--force', '--task', 't');
+    expect(used(a)).toStrictEqual(['1 of 2', '1 of 2']); // failed: one attempt used, none held
+    const second = cli(b, 'claim', '--agent', 'bob', '--task', 't');
+    expect(second.stdout).toMatch(/^claimed t \(attempt 2 of 2\) as bob\n(.*\n)*attempts: 2 of 2 used$/m);
+    expect(used(a)).toStrictEqual(['2 of 2', '2 of 2']);
+  });
 });
