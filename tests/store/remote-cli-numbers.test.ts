@@ -1,10 +1,13 @@
 // The ages the CLI prints about claims on a git-remote store, checked against the wall clock this
 // test reads around each command. A clone dates a claim by its own observations; the clone whose
 // push made a value current saw it then, and must not date it by a later look.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloneRepo, createBareRepo } from '../helpers/git-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { TEST_BUNDLE } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const STORE = { PARALLEL_STORE: 'git:origin' };
@@ -90,5 +93,26 @@ describe('claim ages on a git-remote store, against the wall clock', () => {
     const second = cli(b, 'claim', '--agent', 'bob', '--task', 't');
     expect(second.stdout).toMatch(/^claimed t \(attempt 2 of 2\) as bob\n(.*\n)*attempts: 2 of 2 used$/m);
     expect(used(a)).toStrictEqual(['2 of 2', '2 of 2']);
+  });
+
+  it('a heartbeat sent with the token from another clone prints no age from the claimer\'s clock, 5 hours behind', () => {
+    const base = tempDir('pa-remote-numbers-');
+    const url = `file://${createBareRepo(base)}`;
+    const slow = cloneRepo(url, join(base, 'slow'));
+    const b = cloneRepo(url, join(base, 'b'));
+    cli(slow, 'init');
+    cli(slow, 'add', '--id', 't', '--title', 'T');
+    // A machine whose wall clock is 5 hours behind: Date is all node reads the wall time through.
+    const preload = join(base, 'skew.cjs');
+    writeFileSync(preload, `const Real = Date;\nglobalThis.Date = class extends Real { constructor(...a) { if (a.length === 0) super(Real.now() - 5 * 3600000); else super(...a); } static now() { return Real.now() - 5 * 3600000; } };\n`);
+    const claimStart = Date.now();
+    const claim = spawnSync(process.execPath, ['-r', preload, TEST_BUNDLE, 'claim', '--agent', 'alice', '--task', 't', '--json'], { cwd: slow, env: { ...process.env, ...STORE }, encoding: 'utf8' });
+    expect(claim.status, claim.stderr).toBe(0);
+    const beat = cli(b, 'heartbeat', '--agent', 'alice', '--task', 't', '--token', JSON.parse(claim.stdout).token, '--json');
+    const { claim: seen } = beat.json.task;
+    expect(seen.age_ms).toBeGreaterThanOrEqual(0);
+    expect(seen.age_ms).toBeLessThanOrEqual(Date.now() - claimStart);
+    expect(Date.parse(seen.claimed_at)).toBeGreaterThanOrEqual(claimStart - 5);
+    expect(Date.parse(seen.claimer_stamp)).toBeLessThan(claimStart - 4 * 3_600_000);
   });
 });

@@ -126,8 +126,9 @@ export class GitRemoteStore implements TaskBackend {
     const parsed = parseTaskText(built.text, this.where(entry.id));
     this.files.set(built.tree, parsed);
     const claim = built.record?.state === 'claimed' ? built.record.claim : undefined;
-    if (claim) this.notes.note([built.commit, `lease:${claim.lease}`]);
-    return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id));
+    // Dated by this machine's notes: a heartbeat with the token may come from another machine than the claim's.
+    const seen = claim ? { firstSeen: this.notes.note([built.commit, `lease:${claim.lease}`]), clock: this.clock } : undefined;
+    return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id), seen);
   }
 
   requireStore(snapshot: Snapshot): void {

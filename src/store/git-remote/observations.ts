@@ -42,17 +42,25 @@ export class Observations {
    * Notes keys this machine has just made current (its own pushes landed) at the current monotonic
    * time, keeping every other note: a value this machine wrote needs no later look to be dated,
    * and a later look would date it late. Called after the push answered, so never too early.
+   * Returns when each key was first seen.
    */
-  note(keys: readonly string[]): void {
+  note(keys: readonly string[]): Map<string, number> {
     const now = this.clock.monotonic();
     const notes = this.read();
+    const first = new Map<string, number>();
     let changed = false;
     for (const key of keys) {
-      if (typeof notes.seen[key] === 'number' && notes.seen[key] <= now) continue;
+      const seen = notes.seen[key];
+      if (typeof seen === 'number' && seen <= now) {
+        first.set(key, seen);
+        continue;
+      }
       notes.seen[key] = now;
+      first.set(key, now);
       changed = true;
     }
     if (changed) this.write(notes);
+    return first;
   }
 
   private write(notes: NotesFile): void {
