@@ -3,6 +3,14 @@ import { formatDuration } from '../text/duration.ts';
 import { printable } from '../text/printable.ts';
 import type { WorktreeRecord } from '../git/worktree-registry.ts';
 
+/**
+ * Attempts used, for people: the store counts the attempts that ended badly, and the one held or
+ * completed is used too (claim says "attempt 1 of 2" of a task whose counter is 0).
+ */
+export function attemptsUsed(task: Task): number {
+  return task.attempts + (task.state === 'claimed' || task.state === 'completed' ? 1 : 0);
+}
+
 /** The JSON shape of a task in every command's output (snake_case keys, like the task files). */
 export function taskJson(task: Task, now = Date.now(), worktree?: WorktreeRecord): Record<string, unknown> {
   const view: Record<string, unknown> = {
@@ -49,7 +57,7 @@ export function taskText(task: Task, now = Date.now(), worktree?: WorktreeRecord
   if (task.role) lines.push(`role: ${task.role}`);
   if (task.files.length > 0) lines.push(`files: ${printable(task.files.join(', '))}`);
   if (task.depends_on.length > 0) lines.push(`depends on: ${task.depends_on.join(', ')}`);
-  lines.push(`attempts: ${task.attempts} of ${task.max_attempts} used`);
+  lines.push(`attempts: ${attemptsUsed(task)} of ${task.max_attempts} used`);
   if (task.claim) {
     lines.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (lease ${task.claim.lease})`);
     if (task.claim.stale) lines.push(`${task.claim.stale.kind === 'dead' ? 'dead' : 'stale'}: ${task.claim.stale.reason}; parallel-agents recover takes it back`);

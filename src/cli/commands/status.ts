@@ -9,7 +9,7 @@ import { printable } from '../../text/printable.ts';
 import { durationOption, integerOption } from '../args.ts';
 import { openStore } from '../open-store.ts';
 import { writeJson } from '../output.ts';
-import { taskJson } from '../task-view.ts';
+import { attemptsUsed, taskJson } from '../task-view.ts';
 
 // "N completed / M total (K in progress, F failed)", one row per task, and every claim flagged
 // that recover would take back now (dead holder, lease run out) or that has been held longer than
@@ -70,8 +70,7 @@ function render(snap: StatusSnapshot, tasks: Task[]): string {
     printable(task.id),
     task.state,
     task.claim?.agent ?? task.completed_by ?? '',
-    // The store counts finished-badly attempts; the one held or completed is used too.
-    `${task.attempts + (task.state === 'claimed' || task.state === 'completed' ? 1 : 0)} of ${task.max_attempts}`,
+    `${attemptsUsed(task)} of ${task.max_attempts}`,
     task.claim ? formatDuration(now - task.claim.claimedAt) : '',
     (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join('; ') || printable(task.state === 'blocked' || task.state === 'failed' ? task.last_error ?? '' : ''),
   ]);

@@ -121,11 +121,14 @@ export class GitRemoteStore implements TaskBackend {
     return file;
   }
 
-  /** The task a just-built commit holds. */
+  /** The task a just-built commit holds, once its push landed: a claim it holds is dated now. */
   builtTask(entry: TaskEntry, built: { commit: string; tree: string; record: TaskEntry['record']; text: string }): Task {
     const parsed = parseTaskText(built.text, this.where(entry.id));
     this.files.set(built.tree, parsed);
-    return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id));
+    const claim = built.record?.state === 'claimed' ? built.record.claim : undefined;
+    // Dated by this machine's notes: a heartbeat with the token may come from another machine than the claim's.
+    const seen = claim ? { firstSeen: this.notes.note([built.commit, `lease:${claim.lease}`]), clock: this.clock } : undefined;
+    return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id), seen);
   }
 
   requireStore(snapshot: Snapshot): void {

@@ -58,7 +58,7 @@ export function toTask(entry: TaskEntry, parsed: ParsedTask, where: string, seen
   const claim: ClaimRecord | undefined = entry.record!.state === 'claimed' ? entry.record!.claim : undefined;
   if (claim) {
     // Ages are this machine's clock minus these, so they come from this machine's observations.
-    // Without them the caller is the claim's own holder (claim, heartbeat, heldBy): its stamp is
+    // Without them (heldBy, from the cache: claims held on this machine) the claim's stamp is
     // this machine's clock.
     const stamped = Date.parse(claim.at);
     const claimerStamp = Number.isFinite(stamped) ? new Date(stamped).toISOString() : undefined;

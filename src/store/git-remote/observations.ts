@@ -39,6 +39,39 @@ export class Observations {
   }
 
   /**
+   * Notes keys this machine has just made current (its own pushes landed) at the current monotonic
+   * time, keeping every other note: a value this machine wrote needs no later look to be dated,
+   * and a later look would date it late. Called after the push answered, so never too early.
+   * Returns when each key was first seen.
+   */
+  note(keys: readonly string[]): Map<string, number> {
+    const now = this.clock.monotonic();
+    const notes = this.read();
+    const first = new Map<string, number>();
+    let changed = false;
+    for (const key of keys) {
+      const seen = notes.seen[key];
+      if (typeof seen === 'number' && seen <= now) {
+        first.set(key, seen);
+        continue;
+      }
+      notes.seen[key] = now;
+      first.set(key, now);
+      changed = true;
+    }
+    if (changed) this.write(notes);
+    return first;
+  }
+
+  private write(notes: NotesFile): void {
+    try {
+      writeFileAtomic(this.path, `${JSON.stringify(notes)}\n`);
+    } catch {
+      // A note not written is taken again at the next look: recovery only comes later.
+    }
+  }
+
+  /**
    * Notes every key not seen before at the current monotonic time and forgets keys no longer
    * current; returns when each key was first seen. Call it with every claimed value of a
    * snapshot, taken after the snapshot was read.
@@ -57,13 +90,7 @@ export class Observations {
       }
     }
     if (Object.keys(notes.seen).length !== current.size) changed = true;
-    if (changed) {
-      try {
-        writeFileAtomic(this.path, `${JSON.stringify({ boot: notes.boot, seen: Object.fromEntries(current) })}\n`);
-      } catch {
-        // A note not written is taken again at the next look: recovery only comes later.
-      }
-    }
+    if (changed) this.write({ boot: notes.boot, seen: Object.fromEntries(current) });
     return current;
   }
 }
