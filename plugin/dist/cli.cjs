@@ -5830,6 +5830,37 @@ var init_observations = __esm({
         return { boot, seen: {} };
       }
       /**
+       * Notes keys this machine has just made current (its own pushes landed) at the current monotonic
+       * time, keeping every other note: a value this machine wrote needs no later look to be dated,
+       * and a later look would date it late. Called after the push answered, so never too early.
+       * Returns when each key was first seen.
+       */
+      note(keys) {
+        const now = this.clock.monotonic();
+        const notes = this.read();
+        const first = /* @__PURE__ */ new Map();
+        let changed = false;
+        for (const key of keys) {
+          const seen = notes.seen[key];
+          if (typeof seen === "number" && seen <= now) {
+            first.set(key, seen);
+            continue;
+          }
+          notes.seen[key] = now;
+          first.set(key, now);
+          changed = true;
+        }
+        if (changed) this.write(notes);
+        return first;
+      }
+      write(notes) {
+        try {
+          writeFileAtomic(this.path, `${JSON.stringify(notes)}
+`);
+        } catch {
+        }
+      }
+      /**
        * Notes every key not seen before at the current monotonic time and forgets keys no longer
        * current; returns when each key was first seen. Call it with every claimed value of a
        * snapshot, taken after the snapshot was read.
@@ -5848,13 +5879,7 @@ var init_observations = __esm({
           }
         }
         if (Object.keys(notes.seen).length !== current.size) changed = true;
-        if (changed) {
-          try {
-            writeFileAtomic(this.path, `${JSON.stringify({ boot: notes.boot, seen: Object.fromEntries(current) })}
-`);
-          } catch {
-          }
-        }
+        if (changed) this.write({ boot: notes.boot, seen: Object.fromEntries(current) });
         return current;
       }
     };
@@ -6402,11 +6427,13 @@ var init_git_remote_store = __esm({
         if ("problem" in file) throw new CliError("E_INVALID", file.problem);
         return file;
       }
-      /** The task a just-built commit holds. */
+      /** The task a just-built commit holds, once its push landed: a claim it holds is dated now. */
       builtTask(entry, built) {
         const parsed = parseTaskText(built.text, this.where(entry.id));
         this.files.set(built.tree, parsed);
-        return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id));
+        const claim2 = built.record?.state === "claimed" ? built.record.claim : void 0;
+        const seen = claim2 ? { firstSeen: this.notes.note([built.commit, `lease:${claim2.lease}`]), clock: this.clock } : void 0;
+        return toTask({ ...entry, commit: built.commit, tree: built.tree, record: built.record }, parsed, this.where(entry.id), seen);
       }
       requireStore(snapshot2) {
         if (!snapshot2.meta) throw new CliError("E_NOT_FOUND", `no task store on ${this.description}; run \`parallel-agents init --store git:${this.layout.remote}\` (or plan publish) first`);
@@ -7669,6 +7696,9 @@ var init_init = __esm({
 });
 
 // src/cli/task-view.ts
+function attemptsUsed(task) {
+  return task.attempts + (task.state === "claimed" || task.state === "completed" ? 1 : 0);
+}
 function taskJson(task, now = Date.now(), worktree) {
   const view = {
     id: task.id,
@@ -7713,7 +7743,7 @@ function taskText(task, now = Date.now(), worktree) {
   if (task.role) lines3.push(`role: ${task.role}`);
   if (task.files.length > 0) lines3.push(`files: ${printable(task.files.join(", "))}`);
   if (task.depends_on.length > 0) lines3.push(`depends on: ${task.depends_on.join(", ")}`);
-  lines3.push(`attempts: ${task.attempts} of ${task.max_attempts} used`);
+  lines3.push(`attempts: ${attemptsUsed(task)} of ${task.max_attempts} used`);
   if (task.claim) {
     lines3.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (lease ${task.claim.lease})`);
     if (task.claim.stale) lines3.push(`${task.claim.stale.kind === "dead" ? "dead" : "stale"}: ${task.claim.stale.reason}; parallel-agents recover takes it back`);
@@ -9125,8 +9155,7 @@ function render(snap, tasks) {
     printable(task.id),
     task.state,
     task.claim?.agent ?? task.completed_by ?? "",
-    // The store counts finished-badly attempts; the one held or completed is used too.
-    `${task.attempts + (task.state === "claimed" || task.state === "completed" ? 1 : 0)} of ${task.max_attempts}`,
+    `${attemptsUsed(task)} of ${task.max_attempts}`,
     task.claim ? formatDuration(now - task.claim.claimedAt) : "",
     (flagged.get(task.id) ?? []).map((flag) => `! ${flag}`).join("; ") || printable(task.state === "blocked" || task.state === "failed" ? task.last_error ?? "" : "")
   ]);
