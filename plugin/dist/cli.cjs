@@ -7745,7 +7745,8 @@ function taskText(task, now = Date.now(), worktree) {
   if (task.depends_on.length > 0) lines3.push(`depends on: ${task.depends_on.join(", ")}`);
   lines3.push(`attempts: ${attemptsUsed(task)} of ${task.max_attempts} used`);
   if (task.claim) {
-    lines3.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (lease ${task.claim.lease})`);
+    const age = formatDuration(now - task.claim.claimedAt);
+    lines3.push(task.claim.claimerStamp === void 0 ? `claimed by ${task.claim.agent} ${age} ago (lease ${task.claim.lease})` : `claimed by ${task.claim.agent} at least ${age} ago, as this clone saw it (the claimer's clock: ${task.claim.claimerStamp}; lease ${task.claim.lease})`);
     if (task.claim.stale) lines3.push(`${task.claim.stale.kind === "dead" ? "dead" : "stale"}: ${task.claim.stale.reason}; parallel-agents recover takes it back`);
   }
   if (task.commit) lines3.push(`commit: ${task.commit}`);
@@ -9123,7 +9124,7 @@ async function snapshot(store, staleAfterMs) {
     counts2[task.state]++;
     if (!task.claim) continue;
     if (task.claim.stale) flags.push({ id: task.id, flag: `${task.claim.stale.kind === "dead" ? "dead" : "stale"}: ${task.claim.stale.reason}` });
-    else if (now - task.claim.claimedAt > staleAfterMs) flags.push({ id: task.id, flag: `claimed ${formatDuration(now - task.claim.claimedAt)} ago` });
+    else if (now - task.claim.claimedAt > staleAfterMs) flags.push({ id: task.id, flag: `claimed ${task.claim.claimerStamp === void 0 ? "" : "at least "}${formatDuration(now - task.claim.claimedAt)} ago` });
   }
   const worktrees = new Map(listWorktreeRecords(store.localDir).records.map((record) => [record.task, record]));
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));

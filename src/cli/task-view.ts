@@ -59,7 +59,11 @@ export function taskText(task: Task, now = Date.now(), worktree?: WorktreeRecord
   if (task.depends_on.length > 0) lines.push(`depends on: ${task.depends_on.join(', ')}`);
   lines.push(`attempts: ${attemptsUsed(task)} of ${task.max_attempts} used`);
   if (task.claim) {
-    lines.push(`claimed by ${task.claim.agent} ${formatDuration(now - task.claim.claimedAt)} ago (lease ${task.claim.lease})`);
+    // On a shared store the time is when this clone first saw the claim (or pushed it): a lower bound.
+    const age = formatDuration(now - task.claim.claimedAt);
+    lines.push(task.claim.claimerStamp === undefined
+      ? `claimed by ${task.claim.agent} ${age} ago (lease ${task.claim.lease})`
+      : `claimed by ${task.claim.agent} at least ${age} ago, as this clone saw it (the claimer's clock: ${task.claim.claimerStamp}; lease ${task.claim.lease})`);
     if (task.claim.stale) lines.push(`${task.claim.stale.kind === 'dead' ? 'dead' : 'stale'}: ${task.claim.stale.reason}; parallel-agents recover takes it back`);
   }
   if (task.commit) lines.push(`commit: ${task.commit}`);

@@ -36,7 +36,7 @@ async function snapshot(store: TaskBackend, staleAfterMs: number): Promise<Statu
     counts[task.state]++;
     if (!task.claim) continue;
     if (task.claim.stale) flags.push({ id: task.id, flag: `${task.claim.stale.kind === 'dead' ? 'dead' : 'stale'}: ${task.claim.stale.reason}` });
-    else if (now - task.claim.claimedAt > staleAfterMs) flags.push({ id: task.id, flag: `claimed ${formatDuration(now - task.claim.claimedAt)} ago` });
+    else if (now - task.claim.claimedAt > staleAfterMs) flags.push({ id: task.id, flag: `claimed ${task.claim.claimerStamp === undefined ? '' : 'at least '}${formatDuration(now - task.claim.claimedAt)} ago` });
   }
   const worktrees = new Map(listWorktreeRecords(store.localDir).records.map((record) => [record.task, record]));
   const stateById = new Map(tasks.map((task) => [task.id, task.state]));
