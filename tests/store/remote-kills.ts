@@ -60,7 +60,10 @@ export function stepsOf(trace: string, root: string): Step[] {
   const spawned = new Map<number, string>();
   for (const line of lines) {
     const exec = /^(\d+) execve\("[^"]*", \[((?:"[^"]*"(?:, )?)+)/.exec(line);
-    if (exec && /\) = 0$/.test(line) && !spawned.has(Number(exec[1]))) spawned.set(Number(exec[1]), [...exec[2]!.matchAll(/"([^"]*)"/g)].slice(0, 2).map((word) => word[1]).join(' ').replace(/^\S*\/git /, 'git '));
+    if (!exec || !/\) = 0$/.test(line) || spawned.has(Number(exec[1]))) continue;
+    // "git -c name=value push ...": the program and its subcommand.
+    const words = [...exec[2]!.matchAll(/"([^"]*)"/g)].map((word) => word[1]!).filter((word, index, all) => word !== '-c' && all[index - 1] !== '-c');
+    spawned.set(Number(exec[1]), words.slice(0, 2).join(' ').replace(/^\S*\/git /, 'git '));
   }
   const counts = new Map<string, number>();
   const steps: Step[] = [];
