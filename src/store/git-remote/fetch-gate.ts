@@ -1,6 +1,7 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFileAtomic } from '../../fs/atomic-write.ts';
+import { tempName, writeFileAtomic } from '../../fs/atomic-write.ts';
 import { processLiveness, describeProcess, type ProcessIdentity } from '../../process/liveness.ts';
 import { SYSTEM_CLOCK } from './clock.ts';
 
@@ -23,7 +24,31 @@ function readStamp(path: string): number {
   }
 }
 
+/**
+ * Takes the lock whole: its holder's identity is written to a temp file first, then linked to the
+ * lock's name (which fails if it exists). A lock opened and then written could be left empty by a
+ * holder killed in between, naming nobody, and every later fetch of this clone would wait for it.
+ */
 function tryLock(path: string): boolean {
+  const identity = JSON.stringify(describeProcess(process.pid));
+  const temp = join(dirname(path), tempName(`${path}-new`));
+  try {
+    writeFileSync(temp, identity, { flag: 'wx' });
+  } catch {
+    return openLock(path, identity);
+  }
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (error) {
+    // A file system without hard links: the lock is opened and written in place.
+    return (error as NodeJS.ErrnoException).code === 'EEXIST' ? false : openLock(path, identity);
+  } finally {
+    try { unlinkSync(temp); } catch { /* gone */ }
+  }
+}
+
+function openLock(path: string, identity: string): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx');
@@ -31,18 +56,23 @@ function tryLock(path: string): boolean {
     return false;
   }
   try {
-    writeSync(fd, JSON.stringify(describeProcess(process.pid)));
+    writeSync(fd, identity);
   } finally {
     closeSync(fd);
   }
   return true;
 }
 
+const TORN_LOCK_MS = 5_000;
+
 /** Removes the lock of a holder that died (a killed fetch must not stop every later one). */
 function clearDeadHolder(path: string): void {
   try {
-    const holder = JSON.parse(readFileSync(path, 'utf8')) as ProcessIdentity;
-    if (processLiveness(holder) === 'gone') unlinkSync(path);
+    const text = readFileSync(path, 'utf8');
+    let holder: ProcessIdentity | undefined;
+    try { holder = JSON.parse(text) as ProcessIdentity; } catch { /* torn: written in place by a holder killed mid-write */ }
+    // A lock naming nobody is a holder's that died between creating and writing it, once older than that instant.
+    if (holder ? processLiveness(holder) === 'gone' : Date.now() - statSync(path).mtimeMs > TORN_LOCK_MS) unlinkSync(path);
   } catch {
     // Gone already, or being written this instant: look again on the next round.
   }
