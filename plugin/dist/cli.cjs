@@ -5343,6 +5343,26 @@ function readStamp(path) {
   }
 }
 function tryLock(path) {
+  const identity = JSON.stringify(describeProcess(process.pid));
+  const temp = (0, import_node_path9.join)((0, import_node_path9.dirname)(path), tempName(`${path}-new`));
+  try {
+    (0, import_node_fs7.writeFileSync)(temp, identity, { flag: "wx" });
+  } catch {
+    return openLock(path, identity);
+  }
+  try {
+    (0, import_node_fs7.linkSync)(temp, path);
+    return true;
+  } catch (error) {
+    return error.code === "EEXIST" ? false : openLock(path, identity);
+  } finally {
+    try {
+      (0, import_node_fs7.unlinkSync)(temp);
+    } catch {
+    }
+  }
+}
+function openLock(path, identity) {
   let fd;
   try {
     fd = (0, import_node_fs7.openSync)(path, "wx");
@@ -5350,7 +5370,7 @@ function tryLock(path) {
     return false;
   }
   try {
-    (0, import_node_fs7.writeSync)(fd, JSON.stringify(describeProcess(process.pid)));
+    (0, import_node_fs7.writeSync)(fd, identity);
   } finally {
     (0, import_node_fs7.closeSync)(fd);
   }
@@ -5358,8 +5378,13 @@ function tryLock(path) {
 }
 function clearDeadHolder(path) {
   try {
-    const holder = JSON.parse((0, import_node_fs7.readFileSync)(path, "utf8"));
-    if (processLiveness(holder) === "gone") (0, import_node_fs7.unlinkSync)(path);
+    const text = (0, import_node_fs7.readFileSync)(path, "utf8");
+    let holder;
+    try {
+      holder = JSON.parse(text);
+    } catch {
+    }
+    if (holder ? processLiveness(holder) === "gone" : Date.now() - (0, import_node_fs7.statSync)(path).mtimeMs > TORN_LOCK_MS) (0, import_node_fs7.unlinkSync)(path);
   } catch {
   }
 }
@@ -5388,15 +5413,17 @@ async function gatedFetch(files, fetch) {
     await (0, import_promises.setTimeout)(Math.min(2 + round2, 15));
   }
 }
-var import_node_fs7, import_promises;
+var import_node_fs7, import_node_path9, import_promises, TORN_LOCK_MS;
 var init_fetch_gate = __esm({
   "src/store/git-remote/fetch-gate.ts"() {
     "use strict";
     import_node_fs7 = require("node:fs");
+    import_node_path9 = require("node:path");
     import_promises = require("node:timers/promises");
     init_atomic_write();
     init_liveness();
     init_clock();
+    TORN_LOCK_MS = 5e3;
   }
 });
 
@@ -5429,11 +5456,11 @@ function envNumber(env, name, fallback) {
 function networkOptions(env) {
   return { timeoutMs: envNumber(env, "PARALLEL_REMOTE_TIMEOUT_MS", 3e4), retries: envNumber(env, "PARALLEL_REMOTE_RETRIES", 3), backoffMs: 250 };
 }
-var import_node_path9, import_promises2, RemoteUnreachable, SAFE_PUSH, Transport;
+var import_node_path10, import_promises2, RemoteUnreachable, SAFE_PUSH, Transport;
 var init_transport = __esm({
   "src/store/git-remote/transport.ts"() {
     "use strict";
-    import_node_path9 = require("node:path");
+    import_node_path10 = require("node:path");
     import_promises2 = require("node:timers/promises");
     init_errors();
     init_run_git();
@@ -5468,7 +5495,7 @@ var init_transport = __esm({
        */
       async fetch(extra = []) {
         if (extra.length > 0) return this.fetchNow(extra);
-        const name = (0, import_node_path9.join)(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
+        const name = (0, import_node_path10.join)(this.target.gitCommonDir, `parallel-agents-fetch-${this.target.layout.remote}`);
         return gatedFetch({ lock: `${name}.lock`, stamp: `${name}.stamp` }, () => this.fetchNow([]));
       }
       async fetchNow(extra) {
@@ -6327,12 +6354,12 @@ var init_verify_remote = __esm({
 });
 
 // src/store/git-remote/git-remote-store.ts
-var import_node_fs9, import_node_path10, GitRemoteStore;
+var import_node_fs9, import_node_path11, GitRemoteStore;
 var init_git_remote_store = __esm({
   "src/store/git-remote/git-remote-store.ts"() {
     "use strict";
     import_node_fs9 = require("node:fs");
-    import_node_path10 = require("node:path");
+    import_node_path11 = require("node:path");
     init_errors();
     init_atomic_write();
     init_git_exclude();
@@ -6390,7 +6417,7 @@ var init_git_remote_store = __esm({
         this.localDir = options.localDir;
         this.clock = options.clock ?? SYSTEM_CLOCK;
         this.transport = new Transport({ repoRoot: repo.repoRoot, gitCommonDir: repo.gitCommonDir, layout: this.layout, url }, this.config, networkOptions(options.env ?? process.env));
-        this.notes = new Observations((0, import_node_path10.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
+        this.notes = new Observations((0, import_node_path11.join)(options.localDir, "remote-observed", `${remote}.json`), this.clock);
         this.cas = new CasRunner(this.transport, () => this.snapshot());
         this.shared = new VerifyRemote(this);
       }
@@ -6409,7 +6436,7 @@ var init_git_remote_store = __esm({
         if (!this.transitions) {
           const format = this.config.objectFormat;
           if (format !== "sha1" && format !== "sha256") throw new CliError("E_GIT", `${this.repoRoot} uses object format "${format}", which the git-remote store cannot write`);
-          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path10.join)(this.gitCommonDir, "objects"), format), this.clock);
+          this.transitions = new TransitionWriter(new ObjectWriter((0, import_node_path11.join)(this.gitCommonDir, "objects"), format), this.clock);
         }
         return this.transitions;
       }
@@ -6841,11 +6868,11 @@ var init_holding = __esm({
 });
 
 // src/store/local/folder.ts
-var import_node_path11, StoreFolder;
+var import_node_path12, StoreFolder;
 var init_folder = __esm({
   "src/store/local/folder.ts"() {
     "use strict";
-    import_node_path11 = require("node:path");
+    import_node_path12 = require("node:path");
     init_errors();
     init_fs_port();
     init_path_inside();
@@ -6859,7 +6886,7 @@ var init_folder = __esm({
       constructor(dir, fs) {
         this.dir = dir;
         this.fs = fs;
-        this.stateDirs = Object.fromEntries(TASK_STATES.map((state) => [state, (0, import_node_path11.join)(dir, state)]));
+        this.stateDirs = Object.fromEntries(TASK_STATES.map((state) => [state, (0, import_node_path12.join)(dir, state)]));
       }
       stateDir(state) {
         return this.stateDirs[state];
@@ -6870,7 +6897,7 @@ var init_folder = __esm({
        * claim builds several per task it reaches).
        */
       entryPath(state, name) {
-        return this.stateDirs[state] + import_node_path11.sep + name;
+        return this.stateDirs[state] + import_node_path12.sep + name;
       }
       names(state) {
         try {
@@ -6925,8 +6952,8 @@ var init_folder = __esm({
               const where2 = this.locationOf("claimed", entry.name);
               if (where2?.claim?.id === id) found.push(where2);
             }
-          } else if (this.fs.existsSync((0, import_node_path11.join)(this.stateDir(state), taskFileName(id)))) {
-            found.push({ state, path: (0, import_node_path11.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
+          } else if (this.fs.existsSync((0, import_node_path12.join)(this.stateDir(state), taskFileName(id)))) {
+            found.push({ state, path: (0, import_node_path12.join)(this.stateDir(state), taskFileName(id)), name: taskFileName(id) });
           }
         }
         return found;
@@ -6958,7 +6985,7 @@ var init_folder = __esm({
           for (const entry of this.names(state)) {
             if (entry.name.startsWith(".")) continue;
             const where2 = this.locationOf(state, entry.name);
-            const path = (0, import_node_path11.join)(this.stateDir(state), entry.name);
+            const path = (0, import_node_path12.join)(this.stateDir(state), entry.name);
             if (!where2) {
               if (entry.name.endsWith(".md")) {
                 problems.push({ file: path, message: state === "claimed" ? `${path}: not a claim file name (<id>~<agent>~<lease>.md); move it back to available/` : `${path}: not a task file name (<id>.md with a valid id); rename it` });
@@ -7176,8 +7203,8 @@ function addTasks2(folder, inputs, journal) {
   const added = [];
   for (const { id, frontmatter, body } of normalizeTaskInputs(inputs, existing, folder.dir)) {
     const text = serializeTask(frontmatter, body);
-    const path = (0, import_node_path12.join)(folder.stateDir("available"), taskFileName(id));
-    const tmp = (0, import_node_path12.join)(folder.stateDir("available"), tempName(path));
+    const path = (0, import_node_path13.join)(folder.stateDir("available"), taskFileName(id));
+    const tmp = (0, import_node_path13.join)(folder.stateDir("available"), tempName(path));
     createFileWhole(fs, tmp, text, { fsync: true });
     const ours = fs.statSync(tmp).ino;
     try {
@@ -7220,7 +7247,7 @@ function refuseSecondCopy(folder, id, path, ours) {
   for (const state of TASK_STATES) {
     for (const entry of folder.names(state)) {
       const move = parseMoveFileName(entry.name);
-      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path12.join)(folder.stateDir(state), entry.name)));
+      if (move?.kind === "moving" && move.id === id) copies.set(state, inodeOf((0, import_node_path13.join)(folder.stateDir(state), entry.name)));
     }
   }
   const inodes = [...copies.values()].filter((ino) => ino !== void 0);
@@ -7234,11 +7261,11 @@ function refuseSecondCopy(folder, id, path, ours) {
   }
   throw new CliError("E_EXISTS", `task "${id}" already exists in ${folder.dir} (added by another process meanwhile); choose another id`);
 }
-var import_node_path12;
+var import_node_path13;
 var init_adding = __esm({
   "src/store/local/adding.ts"() {
     "use strict";
-    import_node_path12 = require("node:path");
+    import_node_path13 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -7257,9 +7284,9 @@ function moveTask(folder, spec) {
   const { fs } = folder;
   const toDir = folder.stateDir(spec.to);
   const writer = writerTag();
-  const pending = (0, import_node_path13.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
-  const moving = (0, import_node_path13.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
-  const dest = (0, import_node_path13.join)(toDir, taskFileName(spec.id));
+  const pending = (0, import_node_path14.join)(toDir, moveFileName("pending", spec.id, spec.lease, writer));
+  const moving = (0, import_node_path14.join)(toDir, moveFileName("moving", spec.id, spec.lease, writer));
+  const dest = (0, import_node_path14.join)(toDir, taskFileName(spec.id));
   createFileWhole(fs, pending, spec.content, { fsync: true });
   const dropPending = () => {
     try {
@@ -7336,12 +7363,12 @@ function repairMoves(folder, onRepaired = () => {
     const pendingKeys = new Set(moves.filter(({ move }) => move.kind === "pending").map(({ move }) => key(move)));
     const movingKeys = new Set(moves.filter(({ move }) => move.kind === "moving").map(({ move }) => key(move)));
     for (const { name, move } of moves) {
-      const path = (0, import_node_path13.join)(dir, name);
+      const path = (0, import_node_path14.join)(dir, name);
       if (!writerGone(folder, path, parseWriterTag(move.writer))) continue;
       if (move.kind === "moving") {
         if (pendingKeys.has(key(move))) {
-          const pending = (0, import_node_path13.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
-          const dest = (0, import_node_path13.join)(dir, taskFileName(move.id));
+          const pending = (0, import_node_path14.join)(dir, moveFileName("pending", move.id, move.lease, move.writer));
+          const dest = (0, import_node_path14.join)(dir, taskFileName(move.id));
           if (fs.existsSync(dest)) {
             if (fs.existsSync(pending)) {
               repaired.push(`${state}/${move.id}: an interrupted move cannot finish: ${duplicateError(dest, move.id).message}`);
@@ -7360,15 +7387,15 @@ function repairMoves(folder, onRepaired = () => {
       }
     }
     for (const name of hidden) {
-      if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path13.join)(dir, name), parseTempName(name))) continue;
-      ignoreGone((0, import_node_path13.join)(dir, name), () => fs.unlinkSync((0, import_node_path13.join)(dir, name)));
+      if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path14.join)(dir, name), parseTempName(name))) continue;
+      ignoreGone((0, import_node_path14.join)(dir, name), () => fs.unlinkSync((0, import_node_path14.join)(dir, name)));
       repaired.push(`${state}/${name}: removed a dead writer's temp file`);
     }
   }
   const top = folder.dir;
   for (const name of safeNames(folder, top)) {
-    if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path13.join)(top, name), parseTempName(name))) continue;
-    ignoreGone((0, import_node_path13.join)(top, name), () => fs.unlinkSync((0, import_node_path13.join)(top, name)));
+    if (!name.startsWith(".tmp~") || !writerGone(folder, (0, import_node_path14.join)(top, name), parseTempName(name))) continue;
+    ignoreGone((0, import_node_path14.join)(top, name), () => fs.unlinkSync((0, import_node_path14.join)(top, name)));
     repaired.push(`${name}: removed a dead writer's temp file`);
   }
   return repaired;
@@ -7381,11 +7408,11 @@ function safeNames(folder, dir) {
     throw error;
   }
 }
-var import_node_path13, MoveLost;
+var import_node_path14, MoveLost;
 var init_transition = __esm({
   "src/store/local/transition.ts"() {
     "use strict";
-    import_node_path13 = require("node:path");
+    import_node_path14 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -7403,11 +7430,11 @@ var init_transition = __esm({
 });
 
 // src/store/local/local-store.ts
-var import_node_path14, LocalStore;
+var import_node_path15, LocalStore;
 var init_local_store = __esm({
   "src/store/local/local-store.ts"() {
     "use strict";
-    import_node_path14 = require("node:path");
+    import_node_path15 = require("node:path");
     init_errors();
     init_atomic_write();
     init_fs_port();
@@ -7447,7 +7474,7 @@ var init_local_store = __esm({
         this.claimer = new Claimer(this.folder);
       }
       get eventsPath() {
-        return (0, import_node_path14.join)(this.dir, "events.jsonl");
+        return (0, import_node_path15.join)(this.dir, "events.jsonl");
       }
       present() {
         return this.fs.existsSync(this.folder.stateDir("available"));
@@ -7576,7 +7603,7 @@ var init_local_store = __esm({
       async reopen(request) {
         validateTaskId(request.task);
         this.requireStore();
-        const source = (0, import_node_path14.join)(this.folder.stateDir("completed"), taskFileName(request.task));
+        const source = (0, import_node_path15.join)(this.folder.stateDir("completed"), taskFileName(request.task));
         const where2 = { state: "completed", path: source, name: taskFileName(request.task) };
         let parsed;
         try {
@@ -7620,19 +7647,19 @@ function locateStore(options) {
   const override = options.tasksDir ?? options.env?.PARALLEL_TASKS_DIR;
   if (override) {
     return {
-      dir: (0, import_node_path15.isAbsolute)(override) ? override : (0, import_node_path15.resolve)(options.cwd, override),
+      dir: (0, import_node_path16.isAbsolute)(override) ? override : (0, import_node_path16.resolve)(options.cwd, override),
       repoRoot: repo?.repoRoot,
       gitCommonDir: repo?.gitCommonDir
     };
   }
   const root = repo?.repoRoot ?? options.cwd;
-  return { dir: (0, import_node_path15.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
+  return { dir: (0, import_node_path16.resolve)(root, STORE_DIR_NAME), repoRoot: repo?.repoRoot, gitCommonDir: repo?.gitCommonDir };
 }
-var import_node_path15, STORE_DIR_NAME;
+var import_node_path16, STORE_DIR_NAME;
 var init_location = __esm({
   "src/store/location.ts"() {
     "use strict";
-    import_node_path15 = require("node:path");
+    import_node_path16 = require("node:path");
     init_locate();
     STORE_DIR_NAME = "_tasks";
   }
@@ -7765,15 +7792,15 @@ var init_task_view = __esm({
 
 // src/hooks/identity-marker.ts
 function identityKey(gitCommonDir, create) {
-  const path = (0, import_node_path16.join)(gitCommonDir, KEY_FILE);
+  const path = (0, import_node_path17.join)(gitCommonDir, KEY_FILE);
   try {
     return (0, import_node_fs10.readFileSync)(path, "utf8").trim();
   } catch {
     if (!create) return void 0;
   }
-  const tmp = (0, import_node_path16.join)(gitCommonDir, "parallel-agents", tempName(path));
+  const tmp = (0, import_node_path17.join)(gitCommonDir, "parallel-agents", tempName(path));
   try {
-    NODE_FS.mkdirSync((0, import_node_path16.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
+    NODE_FS.mkdirSync((0, import_node_path17.join)(gitCommonDir, "parallel-agents"), { recursive: true, mode: 448 });
     createFileWhole(NODE_FS, tmp, `${randomSecret()}
 `, { mode: 384 });
     NODE_FS.linkSync(tmp, path);
@@ -7821,18 +7848,18 @@ function checkCaller(gitCommonDir) {
   }
   return { kind: "none" };
 }
-var import_node_fs10, import_node_path16, MARKER_PREFIX, KEY_FILE, MARKER;
+var import_node_fs10, import_node_path17, MARKER_PREFIX, KEY_FILE, MARKER;
 var init_identity_marker = __esm({
   "src/hooks/identity-marker.ts"() {
     "use strict";
     import_node_fs10 = require("node:fs");
-    import_node_path16 = require("node:path");
+    import_node_path17 = require("node:path");
     init_atomic_write();
     init_fs_port();
     init_liveness();
     init_holder_proof();
     MARKER_PREFIX = "# parallel-agents-identity ";
-    KEY_FILE = (0, import_node_path16.join)("parallel-agents", "identity.key");
+    KEY_FILE = (0, import_node_path17.join)("parallel-agents", "identity.key");
     MARKER = /# parallel-agents-identity ([A-Za-z0-9_-]{1,128}) (\d{1,10}) ([0-9a-f]{32}) ([A-Za-z0-9_.:-]{1,128})/;
   }
 });
@@ -7842,7 +7869,7 @@ function sessionOf(record) {
   return { pid: record.hostPid, start: record.hostStart, host: hostId() };
 }
 function recordPath(localDir, agentId) {
-  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path17.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
+  return AGENT_ID_PATTERN.test(agentId) ? (0, import_node_path18.join)(localDir, SUBAGENTS_DIR, `${agentId}.json`) : void 0;
 }
 function readSubagent(localDir, agentId) {
   const path = recordPath(localDir, agentId);
@@ -7870,7 +7897,7 @@ function forgetSubagent(localDir, agentId) {
 function allSubagents(localDir) {
   let names;
   try {
-    names = (0, import_node_fs11.readdirSync)((0, import_node_path17.join)(localDir, SUBAGENTS_DIR));
+    names = (0, import_node_fs11.readdirSync)((0, import_node_path18.join)(localDir, SUBAGENTS_DIR));
   } catch {
     return [];
   }
@@ -7882,12 +7909,12 @@ function allSubagents(localDir) {
   }
   return records;
 }
-var import_node_fs11, import_node_path17, SUBAGENTS_DIR, AGENT_ID_PATTERN;
+var import_node_fs11, import_node_path18, SUBAGENTS_DIR, AGENT_ID_PATTERN;
 var init_subagent_registry = __esm({
   "src/hooks/subagent-registry.ts"() {
     "use strict";
     import_node_fs11 = require("node:fs");
-    import_node_path17 = require("node:path");
+    import_node_path18 = require("node:path");
     init_atomic_write();
     init_liveness();
     SUBAGENTS_DIR = "subagents";
@@ -7995,12 +8022,12 @@ var add_exports = {};
 __export(add_exports, {
   command: () => command2
 });
-var import_node_fs12, import_node_path18, command2;
+var import_node_fs12, import_node_path19, command2;
 var init_add = __esm({
   "src/cli/commands/add.ts"() {
     "use strict";
     import_node_fs12 = require("node:fs");
-    import_node_path18 = require("node:path");
+    import_node_path19 = require("node:path");
     init_errors();
     init_command();
     init_args();
@@ -8031,7 +8058,7 @@ var init_add = __esm({
         let body = bodyText ?? "";
         if (bodyFile !== void 0) {
           try {
-            body = (0, import_node_fs12.readFileSync)((0, import_node_path18.resolve)(ctx.cwd, bodyFile), "utf8");
+            body = (0, import_node_fs12.readFileSync)((0, import_node_path19.resolve)(ctx.cwd, bodyFile), "utf8");
           } catch (error) {
             throw new CliError("E_INVALID", `--body-file ${bodyFile}: cannot read it (${error.code ?? "error"}); pass an existing file`);
           }
@@ -8479,7 +8506,7 @@ function openRepoContext(options) {
     throw new CliError("E_GIT", `${options.cwd} is not inside a git repository; run the command from the project (or "git init" it first)`);
   }
   const configured = options.worktreesDir ?? env.PARALLEL_WORKTREES_DIR ?? DEFAULT_WORKTREES_DIR;
-  const worktreesDir = (0, import_node_path19.isAbsolute)(configured) ? configured : (0, import_node_path19.resolve)(location.repoRoot, configured);
+  const worktreesDir = (0, import_node_path20.isAbsolute)(configured) ? configured : (0, import_node_path20.resolve)(location.repoRoot, configured);
   return { repoRoot: location.repoRoot, gitCommonDir: location.gitCommonDir, storeDir: location.dir, worktreesDir };
 }
 function controlDirs(context) {
@@ -8503,27 +8530,27 @@ function currentBranch(repoRoot) {
 function branchRefName(branch) {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
-var import_node_path19, DEFAULT_WORKTREES_DIR;
+var import_node_path20, DEFAULT_WORKTREES_DIR;
 var init_repo_context = __esm({
   "src/git/repo-context.ts"() {
     "use strict";
-    import_node_path19 = require("node:path");
+    import_node_path20 = require("node:path");
     init_path_inside();
     init_errors();
     init_git_exclude();
     init_location();
     init_run_git();
-    DEFAULT_WORKTREES_DIR = (0, import_node_path19.join)(RUNTIME_FOLDER, "worktrees");
+    DEFAULT_WORKTREES_DIR = (0, import_node_path20.join)(RUNTIME_FOLDER, "worktrees");
   }
 });
 
 // src/git/worktree-registry.ts
 function recordsDir(storeDir) {
-  return (0, import_node_path20.join)(storeDir, WORKTREE_RECORDS_DIR);
+  return (0, import_node_path21.join)(storeDir, WORKTREE_RECORDS_DIR);
 }
 function recordFile(storeDir, taskId) {
   validateTaskId(taskId);
-  return (0, import_node_path20.join)(recordsDir(storeDir), `${taskId}.json`);
+  return (0, import_node_path21.join)(recordsDir(storeDir), `${taskId}.json`);
 }
 function readWorktreeRecord(storeDir, taskId) {
   const file = recordFile(storeDir, taskId);
@@ -8573,7 +8600,7 @@ function listWorktreeRecords(storeDir) {
   const problems = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".json") || name.startsWith(".")) continue;
-    const file = (0, import_node_path20.join)(dir, name);
+    const file = (0, import_node_path21.join)(dir, name);
     try {
       records.push(parseRecord2(file, (0, import_node_fs13.readFileSync)(file, "utf8")));
     } catch (error) {
@@ -8582,12 +8609,12 @@ function listWorktreeRecords(storeDir) {
   }
   return { records, problems };
 }
-var import_node_fs13, import_node_path20, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
+var import_node_fs13, import_node_path21, WORKTREE_RECORDS_DIR, worktreeRecordSchema;
 var init_worktree_registry = __esm({
   "src/git/worktree-registry.ts"() {
     "use strict";
     import_node_fs13 = require("node:fs");
-    import_node_path20 = require("node:path");
+    import_node_path21 = require("node:path");
     init_mini();
     init_errors();
     init_atomic_write();
@@ -8595,7 +8622,7 @@ var init_worktree_registry = __esm({
     WORKTREE_RECORDS_DIR = "worktrees";
     worktreeRecordSchema = object({
       task: taskIdSchema,
-      path: string2().check(refine((path) => (0, import_node_path20.isAbsolute)(path), "must be an absolute path")),
+      path: string2().check(refine((path) => (0, import_node_path21.isAbsolute)(path), "must be an absolute path")),
       branch: string2().check(_minLength(1)),
       /** Commit the branch started from. */
       base: string2().check(_regex(/^[0-9a-f]{40,64}$/)),
@@ -8668,8 +8695,8 @@ function commitsNotIn(cwd, target, head) {
   return Number(gitOutput(["rev-list", "--count", head, "--not", target], { cwd }));
 }
 function snapshotWorkingTree(worktreePath, message) {
-  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path21.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
-  const env = { GIT_INDEX_FILE: (0, import_node_path21.join)(scratch, "index") };
+  const scratch = (0, import_node_fs14.mkdtempSync)((0, import_node_path22.join)((0, import_node_os3.tmpdir)(), "pa-snapshot-"));
+  const env = { GIT_INDEX_FILE: (0, import_node_path22.join)(scratch, "index") };
   try {
     const head = gitOutput(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath });
     const index = gitOutput(["rev-parse", "--path-format=absolute", "--git-path", "index"], { cwd: worktreePath });
@@ -8685,7 +8712,7 @@ function snapshotWorkingTree(worktreePath, message) {
   }
 }
 function untrackedRepositories(worktreePath, statusOutput) {
-  return statusOutput.split("\0").filter((entry) => entry.startsWith("?? ") && entry.endsWith("/") && (0, import_node_fs14.existsSync)((0, import_node_path21.join)(worktreePath, entry.slice(3), ".git"))).map((entry) => entry.slice(3, -1));
+  return statusOutput.split("\0").filter((entry) => entry.startsWith("?? ") && entry.endsWith("/") && (0, import_node_fs14.existsSync)((0, import_node_path22.join)(worktreePath, entry.slice(3), ".git"))).map((entry) => entry.slice(3, -1));
 }
 function unbackedGitlinks(worktreePath, rawDiff) {
   const tokens = rawDiff.split("\0");
@@ -8695,7 +8722,7 @@ function unbackedGitlinks(worktreePath, rawDiff) {
     if (dstMode === "160000" && dstSha) links.push({ path: tokens[i + 1], commit: dstSha });
   }
   if (links.length === 0) return [];
-  const declared = (0, import_node_fs14.existsSync)((0, import_node_path21.join)(worktreePath, ".gitmodules")) ? runGit(["config", "--file", ".gitmodules", "--get-regexp", "^submodule\\..*\\.path$"], { cwd: worktreePath, okExitCodes: [1] }).stdout.split("\n").map((line) => line.slice(line.indexOf(" ") + 1)) : [];
+  const declared = (0, import_node_fs14.existsSync)((0, import_node_path22.join)(worktreePath, ".gitmodules")) ? runGit(["config", "--file", ".gitmodules", "--get-regexp", "^submodule\\..*\\.path$"], { cwd: worktreePath, okExitCodes: [1] }).stdout.split("\n").map((line) => line.slice(line.indexOf(" ") + 1)) : [];
   return links.filter((link) => !declared.includes(link.path) && !resolveCommit(link.commit, worktreePath)).map((link) => link.path);
 }
 function nestedRepositoryMessage(folders) {
@@ -8713,13 +8740,13 @@ function identityFallback(cwd) {
     ...hasEmail || process.env.GIT_AUTHOR_EMAIL ? {} : { GIT_AUTHOR_EMAIL: "parallel-agents@localhost", GIT_COMMITTER_EMAIL: "parallel-agents@localhost" }
   };
 }
-var import_node_fs14, import_node_os3, import_node_path21, STAGED_GITLINK_ARGS;
+var import_node_fs14, import_node_os3, import_node_path22, STAGED_GITLINK_ARGS;
 var init_worktree_state = __esm({
   "src/git/worktree-state.ts"() {
     "use strict";
     import_node_fs14 = require("node:fs");
     import_node_os3 = require("node:os");
-    import_node_path21 = require("node:path");
+    import_node_path22 = require("node:path");
     init_errors();
     init_run_git();
     STAGED_GITLINK_ARGS = ["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "HEAD"];
@@ -10269,7 +10296,7 @@ function parseJson(text, source) {
   }
 }
 async function parsePlanText(text, source) {
-  const json = (0, import_node_path22.extname)(source).toLowerCase() === ".json" || (0, import_node_path22.extname)(source) === "" && text.trimStart().startsWith("{");
+  const json = (0, import_node_path23.extname)(source).toLowerCase() === ".json" || (0, import_node_path23.extname)(source) === "" && text.trimStart().startsWith("{");
   const raw = json ? parseJson(text, source) : parseYaml(text, source, "fix the file and run plan check again");
   if (raw === null || raw === void 0 || typeof raw !== "object" || Array.isArray(raw)) {
     throw new CliError("E_INVALID", `${source}: a plan must be a mapping with name and tasks (got ${raw === null || raw === void 0 ? "an empty file" : Array.isArray(raw) ? "a list" : typeof raw})`);
@@ -10300,12 +10327,12 @@ async function loadPlan(path, options = {}) {
   }
   return parsePlanText(text, source);
 }
-var import_node_fs17, import_node_path22;
+var import_node_fs17, import_node_path23;
 var init_load_plan = __esm({
   "src/plan/load-plan.ts"() {
     "use strict";
     import_node_fs17 = require("node:fs");
-    import_node_path22 = require("node:path");
+    import_node_path23 = require("node:path");
     init_errors();
     init_task_schema();
     init_yaml();
@@ -10407,11 +10434,11 @@ var plan_check_exports = {};
 __export(plan_check_exports, {
   command: () => command11
 });
-var import_node_path23, FORMATS, command11;
+var import_node_path24, FORMATS, command11;
 var init_plan_check = __esm({
   "src/cli/commands/plan-check.ts"() {
     "use strict";
-    import_node_path23 = require("node:path");
+    import_node_path24 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -10439,7 +10466,7 @@ var init_plan_check = __esm({
         }
         const maxAgents = integerOption(ctx.values, "max-agents", 1, DEFAULT_MAX_AGENTS);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path23.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path24.resolve)(ctx.cwd, path), { source: path });
         const analysis = checkPlan(plan, { maxAgents });
         const launch = { launch_limit: launchLimit(analysis.agents.recommended, ctx.env), host_subagent_cap: hostSubagentCap(ctx.env) ?? null };
         const build = () => ({ schema: JSON_SCHEMA_VERSION, ...planJson(analysis), ...launch, ...format === "mermaid" ? { mermaid: renderPlanMermaid(analysis) } : {} });
@@ -10552,11 +10579,11 @@ var plan_publish_exports = {};
 __export(plan_publish_exports, {
   command: () => command12
 });
-var import_node_path24, command12;
+var import_node_path25, command12;
 var init_plan_publish = __esm({
   "src/cli/commands/plan-publish.ts"() {
     "use strict";
-    import_node_path24 = require("node:path");
+    import_node_path25 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -10576,7 +10603,7 @@ var init_plan_publish = __esm({
         requireOrchestrator(ctx, "publishing a plan");
         if (ctx.positionals.length !== 1) throw new CliError("E_USAGE", `give exactly one plan file; usage: ${command12.usage}`);
         const path = ctx.positionals[0];
-        const plan = await loadPlan((0, import_node_path24.resolve)(ctx.cwd, path), { source: path });
+        const plan = await loadPlan((0, import_node_path25.resolve)(ctx.cwd, path), { source: path });
         const store = openStore2(ctx);
         const result = await publishPlan(store, plan, {
           allowMixed: ctx.values["allow-mixed"] === true,
@@ -10698,7 +10725,7 @@ function writeBatchPlan(path, source, plan, force) {
   if (!checked.success) {
     throw new CliError("E_INTERNAL", `internal error: the batch plan for ${source} does not pass the plan schema (${describeIssues(checked.error)}); please report it`);
   }
-  const text = (0, import_node_path25.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
+  const text = (0, import_node_path26.extname)(path).toLowerCase() === ".json" ? `${JSON.stringify(plan, null, 2)}
 ` : `# Written by "parallel-agents batch units": one task per unit. Review it, then check it with "plan check".
 ${stringifyYaml(plan)}`;
   try {
@@ -10708,12 +10735,12 @@ ${stringifyYaml(plan)}`;
     throw new CliError("E_INVALID", `--plan-out ${source}: cannot write the plan (${code}); choose a file in a writable folder`);
   }
 }
-var import_node_fs18, import_node_path25, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
+var import_node_fs18, import_node_path26, TITLE_INSTRUCTION_LENGTH, LISTED_ENTRIES;
 var init_batch_plan = __esm({
   "src/batch/batch-plan.ts"() {
     "use strict";
     import_node_fs18 = require("node:fs");
-    import_node_path25 = require("node:path");
+    import_node_path26 = require("node:path");
     init_errors();
     init_duration();
     init_yaml();
@@ -10807,18 +10834,18 @@ var init_file_group = __esm({
 // src/batch/batch-root.ts
 function batchRoot(cwd) {
   const repo = findRepo(cwd);
-  if (!repo) return { root: (0, import_node_path26.resolve)(cwd), inGit: false };
-  for (let dir = (0, import_node_path26.resolve)(cwd); ; dir = (0, import_node_path26.dirname)(dir)) {
-    if ((0, import_node_fs19.existsSync)((0, import_node_path26.join)(dir, ".git"))) return { root: dir, inGit: true };
-    if ((0, import_node_path26.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
+  if (!repo) return { root: (0, import_node_path27.resolve)(cwd), inGit: false };
+  for (let dir = (0, import_node_path27.resolve)(cwd); ; dir = (0, import_node_path27.dirname)(dir)) {
+    if ((0, import_node_fs19.existsSync)((0, import_node_path27.join)(dir, ".git"))) return { root: dir, inGit: true };
+    if ((0, import_node_path27.dirname)(dir) === dir) return { root: repo.repoRoot, inGit: true };
   }
 }
-var import_node_fs19, import_node_path26;
+var import_node_fs19, import_node_path27;
 var init_batch_root = __esm({
   "src/batch/batch-root.ts"() {
     "use strict";
     import_node_fs19 = require("node:fs");
-    import_node_path26 = require("node:path");
+    import_node_path27 = require("node:path");
     init_locate();
   }
 });
@@ -11183,18 +11210,18 @@ function listedReaddir(root, files) {
     entriesOf(slash < 0 ? "" : file.slice(0, slash)).push(new ListedEntry(file.slice(slash + 1), false));
   }
   const byPath = /* @__PURE__ */ new Map();
-  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path27.sep}${folder.split("/").join(import_node_path27.sep)}`, entries);
+  for (const [folder, entries] of folders) byPath.set(folder === "" ? root : `${root}${import_node_path28.sep}${folder.split("/").join(import_node_path28.sep)}`, entries);
   return ((path, _options, callback) => {
     const entries = byPath.get(path);
     if (entries) process.nextTick(callback, null, entries);
     else process.nextTick(callback, Object.assign(new Error(`ENOENT: no such directory in the git listing, scandir '${path}'`), { code: "ENOENT" }));
   });
 }
-var import_node_path27, ListedEntry, REGULAR_MODES;
+var import_node_path28, ListedEntry, REGULAR_MODES;
 var init_git_tree = __esm({
   "src/batch/git-tree.ts"() {
     "use strict";
-    import_node_path27 = require("node:path");
+    import_node_path28 = require("node:path");
     init_run_git();
     ListedEntry = class {
       name;
@@ -11246,15 +11273,15 @@ function readText(path) {
 }
 function gitignoreRules(root, files) {
   return sortPaths(files).flatMap((file) => {
-    const folder = import_node_path28.posix.dirname(file);
-    return gitignorePatterns(readText((0, import_node_path28.join)(root, file)), folder === "." ? "" : folder);
+    const folder = import_node_path29.posix.dirname(file);
+    return gitignorePatterns(readText((0, import_node_path29.join)(root, file)), folder === "." ? "" : folder);
   });
 }
 function expandFolder(root, pattern) {
   if (isGlob(pattern)) return pattern;
   const path = pattern.replace(/\/+$/, "");
   try {
-    return (0, import_node_fs20.statSync)((0, import_node_path28.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
+    return (0, import_node_fs20.statSync)((0, import_node_path29.join)(root, path)).isDirectory() ? `${path}/**` : pattern;
   } catch {
     return pattern;
   }
@@ -11268,7 +11295,7 @@ function isRegularFile(path) {
 }
 function realPathIs(root, realRoot, path) {
   try {
-    return import_node_fs20.realpathSync.native((0, import_node_path28.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path28.join)(realRoot, path));
+    return import_node_fs20.realpathSync.native((0, import_node_path29.join)(root, path)) === (path === "." ? realRoot : (0, import_node_path29.join)(realRoot, path));
   } catch {
     return false;
   }
@@ -11292,7 +11319,7 @@ async function listBatchFiles(options) {
     const tree = await readGitTree(root);
     const ignore2 = [...ALWAYS_IGNORED, ...options.ignore];
     const found2 = await fastGlob(patterns2, { ...walk, ignore: ignore2, onlyFiles: true, unique: true, fs: { readdir: tree.readdir } });
-    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path28.join)(root, file))));
+    const selected2 = found2.filter((file) => tree.selectable.has(file) && (!tree.untracked.has(file) || isRegularFile((0, import_node_path29.join)(root, file))));
     return { selected: sortPaths(selected2), tree: tree.paths };
   }
   const ignoreFiles = await fastGlob("**/.gitignore", { ...walk, ignore: [...ALWAYS_IGNORED] });
@@ -11306,12 +11333,12 @@ async function listBatchFiles(options) {
   const selected = withoutLinkedPaths(fastGlob, root, patterns2, ignore, found);
   return { selected: sortPaths(selected), tree: entries.filter((entry) => !entry.endsWith("/")) };
 }
-var import_node_fs20, import_node_path28, ALWAYS_IGNORED;
+var import_node_fs20, import_node_path29, ALWAYS_IGNORED;
 var init_list_batch_files = __esm({
   "src/batch/list-batch-files.ts"() {
     "use strict";
     import_node_fs20 = require("node:fs");
-    import_node_path28 = require("node:path");
+    import_node_path29 = require("node:path");
     init_glob();
     init_gitignore_patterns();
     init_git_tree();
@@ -11391,11 +11418,11 @@ function planRequest(values, cwd) {
   const estimate = stringOption(values, "estimate") ?? "10m";
   if (!estimateSchema.safeParse(estimate).success) throw new CliError("E_USAGE", `--estimate must be a duration such as 90s, 10m or 1.5h (got "${estimate}")`);
   const explicitName = stringOption(values, "name");
-  const name = explicitName ?? (slugForName((0, import_node_path29.basename)(source, (0, import_node_path29.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
+  const name = explicitName ?? (slugForName((0, import_node_path30.basename)(source, (0, import_node_path30.extname)(source))).slice(0, 64).replace(/[._-]+$/, "") || "batch");
   if (!planSchema.shape.name.safeParse(name).success) {
     throw new CliError("E_USAGE", `--name "${name}" is invalid: use a name like batch-tests (lowercase letters, digits, ".", "_", "-"; at most 64)`);
   }
-  return { path: (0, import_node_path29.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
+  return { path: (0, import_node_path30.resolve)(cwd, source), source, name, instruction, role, estimate, force: values.force === true };
 }
 function renderText(found, plan, estimates) {
   const shown = found.units.slice(0, MAX_ROWS);
@@ -11415,11 +11442,11 @@ function renderText(found, plan, estimates) {
   if (plan) lines3.push("", `wrote ${plan.source} (${found.units.length} task${found.units.length === 1 ? "" : "s"}); next: parallel-agents plan check ${plan.source}`);
   return lines3.join("\n");
 }
-var import_node_path29, MAX_ROWS, command14;
+var import_node_path30, MAX_ROWS, command14;
 var init_batch_units = __esm({
   "src/cli/commands/batch-units.ts"() {
     "use strict";
-    import_node_path29 = require("node:path");
+    import_node_path30 = require("node:path");
     init_errors();
     init_args();
     init_command();
@@ -11505,7 +11532,7 @@ async function withRepoLock(options, critical) {
 }
 async function withFileLock(options, critical) {
   const { lock } = await Promise.resolve().then(() => __toESM(require_proper_lockfile()));
-  const lockfilePath = (0, import_node_path30.join)(options.gitCommonDir, REPO_LOCK_NAME);
+  const lockfilePath = (0, import_node_path31.join)(options.gitCommonDir, REPO_LOCK_NAME);
   const deadline = Date.now() + (options.waitMs ?? lockWaitFromEnv());
   let compromised;
   let release;
@@ -11545,11 +11572,11 @@ function lockWaitFromEnv() {
   const value = raw === void 0 ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_WAIT_MS;
 }
-var import_node_path30, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS, queues;
+var import_node_path31, import_promises3, REPO_LOCK_NAME, DEFAULT_WAIT_MS, STALE_MS, queues;
 var init_repo_lock = __esm({
   "src/git/repo-lock.ts"() {
     "use strict";
-    import_node_path30 = require("node:path");
+    import_node_path31 = require("node:path");
     import_promises3 = require("node:timers/promises");
     init_errors();
     REPO_LOCK_NAME = "parallel-agents.lock";
@@ -11607,7 +11634,7 @@ function alternatives(segment) {
 }
 function trackedFileCount(context) {
   try {
-    const fd = (0, import_node_fs21.openSync)((0, import_node_path31.join)(context.gitCommonDir, "index"), "r");
+    const fd = (0, import_node_fs21.openSync)((0, import_node_path32.join)(context.gitCommonDir, "index"), "r");
     try {
       const header = Buffer.alloc(12);
       if ((0, import_node_fs21.readSync)(fd, header, 0, 12, 0) === 12 && header.toString("latin1", 0, 4) === "DIRC") return header.readUInt32BE(8);
@@ -11655,12 +11682,12 @@ function sparseNote(folders, mainCheckout) {
   const scope = folders.length > 0 ? folders.join(", ") : "only the repository's top-level files";
   return `This worktree is a sparse checkout (${scope}, plus the files at the top of each parent folder). Read the rest of the repository in the main checkout at ${mainCheckout}, or at this branch's version with "git show HEAD:<path>".`;
 }
-var import_node_fs21, import_node_path31, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
+var import_node_fs21, import_node_path32, SPARSE_ABOVE_FILES, CHECKOUT_MODES, worktreeConfigOn;
 var init_worktree_sparse = __esm({
   "src/git/worktree-sparse.ts"() {
     "use strict";
     import_node_fs21 = require("node:fs");
-    import_node_path31 = require("node:path");
+    import_node_path32 = require("node:path");
     init_errors();
     init_run_git();
     init_scope_entry();
@@ -11737,7 +11764,7 @@ function fail(file, field, message) {
   throw new CliError("E_INVALID", `${file}: ${field}: ${message}; fix the file (the README's "Worktrees ready to work in" lists the fields)`, { file, field });
 }
 function readProjectConfig(repoRoot) {
-  const file = (0, import_node_path32.join)(repoRoot, PROJECT_CONFIG_FILE);
+  const file = (0, import_node_path33.join)(repoRoot, PROJECT_CONFIG_FILE);
   let text;
   try {
     text = (0, import_node_fs22.readFileSync)(file, "utf8");
@@ -11780,12 +11807,12 @@ function readProjectConfig(repoRoot) {
     ports
   };
 }
-var import_node_fs22, import_node_path32, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
+var import_node_fs22, import_node_path33, PROJECT_CONFIG_FILE, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_PORT_FROM, DEFAULT_PORT_SPAN, command15, duration2, port, portsSchema, configSchema, KNOWN_FIELDS;
 var init_project_config = __esm({
   "src/repo/project-config.ts"() {
     "use strict";
     import_node_fs22 = require("node:fs");
-    import_node_path32 = require("node:path");
+    import_node_path33 = require("node:path");
     init_mini();
     init_errors();
     init_duration();
@@ -11816,7 +11843,7 @@ var init_project_config = __esm({
 
 // src/git/port-leases.ts
 function leasesDir(gitCommonDir) {
-  return (0, import_node_path33.join)(gitCommonDir, PORT_LEASES_DIR);
+  return (0, import_node_path34.join)(gitCommonDir, PORT_LEASES_DIR);
 }
 function readLeases(dir) {
   let names;
@@ -11826,7 +11853,7 @@ function readLeases(dir) {
     return [];
   }
   return names.filter((name) => /^\d+\.json$/.test(name)).map((name) => {
-    const file = (0, import_node_path33.join)(dir, name);
+    const file = (0, import_node_path34.join)(dir, name);
     try {
       const lease = JSON.parse((0, import_node_fs23.readFileSync)(file, "utf8"));
       const valid = Number.isInteger(lease.from) && Number.isInteger(lease.count) && typeof lease.path === "string";
@@ -11864,7 +11891,7 @@ async function leasePorts(lock, request) {
     }
     const own2 = live.find((lease) => lease.path === request.path);
     if (own2 && own2.count === count && own2.from >= rangeFrom && own2.from + own2.count - 1 <= rangeTo) return { from: own2.from, count: own2.count };
-    if (own2) (0, import_node_fs23.unlinkSync)((0, import_node_path33.join)(dir, `${own2.from}.json`));
+    if (own2) (0, import_node_fs23.unlinkSync)((0, import_node_path34.join)(dir, `${own2.from}.json`));
     const others = live.filter((lease) => lease !== own2);
     let from = rangeFrom;
     while (from + count - 1 <= rangeTo) {
@@ -11879,25 +11906,25 @@ async function leasePorts(lock, request) {
         continue;
       }
       const lease = { from, count, path: request.path, task: request.task, holder: request.holder, created_at: (/* @__PURE__ */ new Date()).toISOString() };
-      writeFileAtomic((0, import_node_path33.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
+      writeFileAtomic((0, import_node_path34.join)(dir, `${from}.json`), `${JSON.stringify(lease, null, 2)}
 `);
       return { from, count };
     }
     throw new CliError("E_REFUSED", `no ${count} free consecutive port(s) left in ${rangeFrom}-${rangeTo} (${others.length} worktree(s) hold ports, the rest are in use on this machine); raise "ports.to" in .parallel-agents.json or remove finished worktrees with "parallel-agents worktree remove"`, { range: request.range });
   });
 }
-var import_node_fs23, import_node_path33, import_node_net, PORT_LEASES_DIR;
+var import_node_fs23, import_node_path34, import_node_net, PORT_LEASES_DIR;
 var init_port_leases = __esm({
   "src/git/port-leases.ts"() {
     "use strict";
     import_node_fs23 = require("node:fs");
-    import_node_path33 = require("node:path");
+    import_node_path34 = require("node:path");
     init_errors();
     init_atomic_write();
     init_liveness();
     init_repo_lock();
     import_node_net = require("node:net");
-    PORT_LEASES_DIR = (0, import_node_path33.join)("parallel-agents", "ports");
+    PORT_LEASES_DIR = (0, import_node_path34.join)("parallel-agents", "ports");
   }
 });
 
@@ -11995,14 +12022,14 @@ function folderWanted(dir, patterns2, ignores) {
   return ignores(dir.slice(0, -1));
 }
 function escapesWorktree(destination, worktreeReal) {
-  let dir = (0, import_node_path34.dirname)(destination);
+  let dir = (0, import_node_path35.dirname)(destination);
   for (; ; ) {
     try {
       if (!isInside((0, import_node_fs24.realpathSync)(dir), worktreeReal)) return true;
       break;
     } catch (error) {
       if (error.code !== "ENOENT") return true;
-      const parent = (0, import_node_path34.dirname)(dir);
+      const parent = (0, import_node_path35.dirname)(dir);
       if (parent === dir) return true;
       dir = parent;
     }
@@ -12017,7 +12044,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   const result = { copied: [], skipped: [] };
   let text;
   try {
-    text = (0, import_node_fs24.readFileSync)((0, import_node_path34.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
+    text = (0, import_node_fs24.readFileSync)((0, import_node_path35.join)(mainRoot, WORKTREE_INCLUDE_FILE), "utf8");
   } catch {
     return result;
   }
@@ -12032,8 +12059,8 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   const worktreeReal = (0, import_node_fs24.realpathSync)(worktree);
   for (const file of files) {
-    const source = (0, import_node_path34.join)(mainRoot, file);
-    const destination = (0, import_node_path34.join)(worktree, file);
+    const source = (0, import_node_path35.join)(mainRoot, file);
+    const destination = (0, import_node_path35.join)(worktree, file);
     try {
       if ((0, import_node_fs24.lstatSync)(source).isSymbolicLink()) {
         result.skipped.push({ path: file, reason: "a symlink" });
@@ -12043,7 +12070,7 @@ function copyWorktreeIncludes(mainRoot, worktree) {
         result.skipped.push({ path: file, reason: "a committed symlink would send it outside the worktree" });
         continue;
       }
-      (0, import_node_fs24.mkdirSync)((0, import_node_path34.dirname)(destination), { recursive: true });
+      (0, import_node_fs24.mkdirSync)((0, import_node_path35.dirname)(destination), { recursive: true });
       (0, import_node_fs24.copyFileSync)(source, destination);
       result.copied.push(file);
     } catch (error) {
@@ -12052,12 +12079,12 @@ function copyWorktreeIncludes(mainRoot, worktree) {
   }
   return result;
 }
-var import_node_fs24, import_node_path34, WORKTREE_INCLUDE_FILE;
+var import_node_fs24, import_node_path35, WORKTREE_INCLUDE_FILE;
 var init_worktree_include = __esm({
   "src/git/worktree-include.ts"() {
     "use strict";
     import_node_fs24 = require("node:fs");
-    import_node_path34 = require("node:path");
+    import_node_path35 = require("node:path");
     init_path_inside();
     init_run_git();
     init_ignore_rules();
@@ -12188,7 +12215,7 @@ async function addWorktree(context, options) {
   if (existing) {
     throw new CliError("E_EXISTS", `task ${taskId} already has a worktree at ${existing.path} (branch ${existing.branch}); use it, or "parallel-agents worktree remove --task ${taskId}" first`, { path: existing.path, branch: existing.branch });
   }
-  const path = (0, import_node_path35.join)(context.worktreesDir, taskId);
+  const path = (0, import_node_path36.join)(context.worktreesDir, taskId);
   const branch = taskBranch(taskId);
   const baseRef = options.base ?? "HEAD";
   const baseCommit = FULL_COMMIT_ID.test(baseRef) ? baseRef : await resolveCommitAsync(baseRef, context.repoRoot);
@@ -12265,12 +12292,12 @@ function listWorktrees(context) {
 function displayPath(context, path) {
   return pathBelow(context.repoRoot, path) ?? path;
 }
-var import_node_fs25, import_node_path35, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
+var import_node_fs25, import_node_path36, TASK_BRANCH_PREFIX, INTEGRATION_WORKTREE_PREFIX, FULL_COMMIT_ID;
 var init_worktree = __esm({
   "src/git/worktree.ts"() {
     "use strict";
     import_node_fs25 = require("node:fs");
-    import_node_path35 = require("node:path");
+    import_node_path36 = require("node:path");
     init_path_inside();
     init_errors();
     init_task_schema();
@@ -12493,25 +12520,25 @@ var init_branch_target = __esm({
 
 // src/git/removal-leftovers.ts
 function asidePath(context, prefix, task, tag = `${process.pid}-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`) {
-  return (0, import_node_path36.join)(context.worktreesDir, `${prefix}${tag}-${task}`);
+  return (0, import_node_path37.join)(context.worktreesDir, `${prefix}${tag}-${task}`);
 }
 function asideTag(path, prefix) {
-  return (0, import_node_path36.basename)(path).slice(prefix.length).split("-").slice(0, 2).join("-");
+  return (0, import_node_path37.basename)(path).slice(prefix.length).split("-").slice(0, 2).join("-");
 }
 function restoreDeadRemovals(context) {
   const restored = [];
   for (const name of deadLeftovers(context, REMOVING_PREFIX)) {
     const task = name.split("-").slice(3).join("-");
     const record = task ? readRecordQuietly(context, task) : void 0;
-    const home = record && !(0, import_node_fs26.existsSync)(record.path) ? record.path : (0, import_node_path36.join)(context.worktreesDir, `${task || "worktree"}.recovered-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
-    (0, import_node_fs26.renameSync)((0, import_node_path36.join)(context.worktreesDir, name), home);
+    const home = record && !(0, import_node_fs26.existsSync)(record.path) ? record.path : (0, import_node_path37.join)(context.worktreesDir, `${task || "worktree"}.recovered-${(0, import_node_crypto.randomBytes)(3).toString("hex")}`);
+    (0, import_node_fs26.renameSync)((0, import_node_path37.join)(context.worktreesDir, name), home);
     restored.push(home);
   }
   return restored;
 }
 function finishDeadRemovals(context) {
   return deadLeftovers(context, REMOVED_PREFIX).map((name) => {
-    const path = (0, import_node_path36.join)(context.worktreesDir, name);
+    const path = (0, import_node_path37.join)(context.worktreesDir, name);
     (0, import_node_fs26.rmSync)(path, { recursive: true, force: true });
     return path;
   });
@@ -12525,7 +12552,7 @@ function pruneGitWorktrees(context) {
     for (const { path, head } of vanished) {
       const holders = runGit(["for-each-ref", "--count=1", "--format=%(refname)", "--contains", head, "refs/heads/", "refs/parallel/backup/"], { cwd, okExitCodes: [129] });
       if (holders.exitCode !== 0 || holders.stdout.trim() !== "") continue;
-      const task = tasks.get(path) ?? (TASK_ID_PATTERN.test((0, import_node_path36.basename)(path)) ? (0, import_node_path36.basename)(path) : "worktree");
+      const task = tasks.get(path) ?? (TASK_ID_PATTERN.test((0, import_node_path37.basename)(path)) ? (0, import_node_path37.basename)(path) : "worktree");
       backups.push({ path, commit: head, ref: createBackupRef(cwd, task, head, "-head") });
     }
   }
@@ -12548,12 +12575,12 @@ function readRecordQuietly(context, task) {
     return void 0;
   }
 }
-var import_node_fs26, import_node_path36, import_node_crypto, REMOVING_PREFIX, REMOVED_PREFIX;
+var import_node_fs26, import_node_path37, import_node_crypto, REMOVING_PREFIX, REMOVED_PREFIX;
 var init_removal_leftovers = __esm({
   "src/git/removal-leftovers.ts"() {
     "use strict";
     import_node_fs26 = require("node:fs");
-    import_node_path36 = require("node:path");
+    import_node_path37 = require("node:path");
     import_node_crypto = require("node:crypto");
     init_liveness();
     init_run_git();
@@ -12820,7 +12847,7 @@ async function pruneWorktrees(context) {
   const result = { forgotten: [], integration_worktrees_removed: [], integration_refs_removed: [], removals_finished: [], removals_restored: [], head_backups: [] };
   await withRepoLock(context, () => {
     for (const name of deadLeftovers(context, INTEGRATION_WORKTREE_PREFIX)) {
-      const path = (0, import_node_path37.join)(context.worktreesDir, name);
+      const path = (0, import_node_path38.join)(context.worktreesDir, name);
       runGit(["worktree", "remove", "--force", path], { cwd: context.repoRoot, okExitCodes: [128] });
       (0, import_node_fs28.rmSync)(path, { recursive: true, force: true });
       result.integration_worktrees_removed.push(path);
@@ -12847,12 +12874,12 @@ async function pruneWorktrees(context) {
 function listIntegrationRefs(context) {
   return runGit(["for-each-ref", "--format=%(refname)", `${INTEGRATION_REF_PREFIX}/`], { cwd: context.repoRoot }).stdout.split("\n").filter(Boolean);
 }
-var import_node_fs28, import_node_path37;
+var import_node_fs28, import_node_path38;
 var init_worktree_prune = __esm({
   "src/git/worktree-prune.ts"() {
     "use strict";
     import_node_fs28 = require("node:fs");
-    import_node_path37 = require("node:path");
+    import_node_path38 = require("node:path");
     init_liveness();
     init_run_git();
     init_kept_branch();
@@ -12968,7 +12995,7 @@ function writeSettings(file, missing) {
 `, { mode: file.mode });
 }
 function claudeUserConfigPath(env) {
-  return (0, import_node_path38.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
+  return (0, import_node_path39.join)(env.CLAUDE_CONFIG_DIR || env.HOME || (0, import_node_os4.homedir)(), ".claude.json");
 }
 function trustState(env, repoRoot) {
   const file = claudeUserConfigPath(env);
@@ -12989,13 +13016,13 @@ function prepareTrustWrite(state) {
   return () => writeFileAtomic(state.file, `${JSON.stringify(merged, null, 2)}
 `, { mode: config2.mode ?? 384 });
 }
-var import_node_fs29, import_node_os4, import_node_path38;
+var import_node_fs29, import_node_os4, import_node_path39;
 var init_claude_settings = __esm({
   "src/cli/claude-settings.ts"() {
     "use strict";
     import_node_fs29 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path38 = require("node:path");
+    import_node_path39 = require("node:path");
     init_errors();
     init_atomic_write();
     init_path_inside();
@@ -13011,7 +13038,7 @@ function projectSummary(repoRoot) {
   const config2 = readProjectConfig(repoRoot);
   let include = null;
   try {
-    include = (0, import_node_fs30.readFileSync)((0, import_node_path39.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
+    include = (0, import_node_fs30.readFileSync)((0, import_node_path40.join)(repoRoot, WORKTREE_INCLUDE_FILE), "utf8").split(/\r?\n/).filter((line) => line.trim() !== "" && !line.trim().startsWith("#")).length;
   } catch {
   }
   const data = {
@@ -13028,11 +13055,11 @@ function projectSummary(repoRoot) {
   ].join(", ") : "no .parallel-agents.json (no set-up, default check or ports for worktrees)";
   return { data, text: `project: ${parts}; ${include === null ? "no .worktreeinclude" : `.worktreeinclude: ${include} pattern(s)`}` };
 }
-var import_node_path39, import_node_fs30, command20;
+var import_node_path40, import_node_fs30, command20;
 var init_setup = __esm({
   "src/cli/commands/setup.ts"() {
     "use strict";
-    import_node_path39 = require("node:path");
+    import_node_path40 = require("node:path");
     init_args();
     init_command();
     import_node_fs30 = require("node:fs");
@@ -13058,9 +13085,9 @@ var init_setup = __esm({
         const wantTrust = ctx.values.trust === true;
         const context = openRepoContext({ cwd: ctx.cwd, env: ctx.env, tasksDir: stringOption(ctx.values, "tasks-dir"), worktreesDir: stringOption(ctx.values, "worktrees-dir") });
         const rules = unattendedRules(context);
-        const file = readJsonObject((0, import_node_path39.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
+        const file = readJsonObject((0, import_node_path40.join)(context.repoRoot, ".claude", shared ? "settings.json" : "settings.local.json"));
         const plan = planSettings(file, rules);
-        const shown = (0, import_node_path39.relative)(context.repoRoot, file.path);
+        const shown = (0, import_node_path40.relative)(context.repoRoot, file.path);
         const trust = trustState(ctx.env, context.repoRoot);
         const notes = [];
         let written = false;
@@ -13434,11 +13461,11 @@ async function precheckConflicts(cwd, targetCommit, branches) {
   return withScratchObjects(cwd, (env) => precheckWith(cwd, env, targetCommit, branches));
 }
 async function withScratchObjects(cwd, run) {
-  const objects = (0, import_node_path40.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
-  const scratch = (0, import_node_fs32.mkdtempSync)((0, import_node_path40.join)(scratchParent(), "pa-precheck-objects-"));
+  const objects = (0, import_node_path41.resolve)(cwd, gitOutput(["rev-parse", "--git-path", "objects"], { cwd }));
+  const scratch = (0, import_node_fs32.mkdtempSync)((0, import_node_path41.join)(scratchParent(), "pa-precheck-objects-"));
   const inherited = process.env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   try {
-    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path40.delimiter}${inherited}` : objects });
+    return await run({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: inherited ? `${objects}${import_node_path41.delimiter}${inherited}` : objects });
   } finally {
     (0, import_node_fs32.rmSync)(scratch, { recursive: true, force: true });
   }
@@ -13528,13 +13555,13 @@ function parseBatchOutput(output) {
   }
   return outcomes;
 }
-var import_node_fs32, import_node_os5, import_node_path40, MERGES_PER_PROCESS;
+var import_node_fs32, import_node_os5, import_node_path41, MERGES_PER_PROCESS;
 var init_conflict_precheck = __esm({
   "src/git/conflict-precheck.ts"() {
     "use strict";
     import_node_fs32 = require("node:fs");
     import_node_os5 = require("node:os");
-    import_node_path40 = require("node:path");
+    import_node_path41 = require("node:path");
     init_run_git();
     init_ownership();
     MERGES_PER_PROCESS = 128;
@@ -13603,7 +13630,7 @@ async function runTestGate(context, targetCommit, steps, options) {
 }
 async function createTestWorktree(context, commit) {
   (0, import_node_fs33.mkdirSync)(context.worktreesDir, { recursive: true });
-  const path = (0, import_node_path41.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
+  const path = (0, import_node_path42.join)(context.worktreesDir, `${INTEGRATION_WORKTREE_PREFIX}${process.pid}-${(0, import_node_crypto2.randomBytes)(3).toString("hex")}`);
   await withRepoLock(context, async () => {
     ensureWorktreesExcluded(context);
     await runGitAsync(["worktree", "add", "--detach", "--no-checkout", path, commit], { cwd: context.repoRoot });
@@ -13633,12 +13660,12 @@ async function runTestAt(worktree, task, commit, options, env, fresh) {
   options.onRun?.("end", run);
   return run;
 }
-var import_node_fs33, import_node_path41, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
+var import_node_fs33, import_node_path42, import_node_crypto2, OUTPUT_TAIL_LINES, TARGET_LABEL;
 var init_test_gate = __esm({
   "src/git/test-gate.ts"() {
     "use strict";
     import_node_fs33 = require("node:fs");
-    import_node_path41 = require("node:path");
+    import_node_path42 = require("node:path");
     import_node_crypto2 = require("node:crypto");
     init_repo_lock();
     init_repo_context();
@@ -14224,9 +14251,9 @@ function agentRef(role) {
   return role.includes(":") ? role : `${PLUGIN_NAME}:${role}`;
 }
 function pluginAgentNames(pluginDir) {
-  const dir = (0, import_node_path42.join)(pluginDir, "agents");
+  const dir = (0, import_node_path43.join)(pluginDir, "agents");
   if (!(0, import_node_fs35.existsSync)(dir)) return [];
-  return (0, import_node_fs35.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs35.readFileSync)((0, import_node_path42.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
+  return (0, import_node_fs35.readdirSync)(dir).filter((file) => file.endsWith(".md")).map((file) => /^name:\s*["']?([A-Za-z0-9._-]+)/m.exec((0, import_node_fs35.readFileSync)((0, import_node_path43.join)(dir, file), "utf8"))?.[1] ?? file.slice(0, -3)).sort();
 }
 function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
   const agents = pluginAgentNames(pluginDir);
@@ -14234,7 +14261,7 @@ function checkRolesAgainstPlugin(pluginDir, tasks, planPath) {
     if (task.role === void 0) continue;
     const [namespace, name] = agentRef(task.role).split(":", 2);
     if (namespace !== PLUGIN_NAME || agents.includes(name)) continue;
-    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path42.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
+    throw new CliError("E_INVALID", `task "${task.id}" in ${planPath} has role "${task.role}", but ${(0, import_node_path43.join)(pluginDir, "agents")} defines no such agent (${agents.join(", ") || "none"}); set its role to one of them`);
   }
 }
 function claudeArgv(attempt, options = {}) {
@@ -14310,12 +14337,12 @@ function claudeAdapter(options = {}) {
     }
   };
 }
-var import_node_fs35, import_node_path42, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
+var import_node_fs35, import_node_path43, DEFAULT_ALLOWED_TOOLS, CLAUDE_FINISH_INSTRUCTIONS, PLUGIN_NAME;
 var init_claude_adapter = __esm({
   "src/runner/adapters/claude-adapter.ts"() {
     "use strict";
     import_node_fs35 = require("node:fs");
-    import_node_path42 = require("node:path");
+    import_node_path43 = require("node:path");
     init_errors();
     init_agent_process();
     init_agent_adapter();
@@ -14345,11 +14372,11 @@ var init_claude_adapter = __esm({
 
 // src/runner/orphan-agents.ts
 function recordAgentProcess(runDir, task, pid) {
-  writeFileAtomic((0, import_node_path43.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
+  writeFileAtomic((0, import_node_path44.join)(runDir, `${task}${SUFFIX}`), JSON.stringify({ pid, runner: process.pid, task }));
 }
 function forgetAgentProcess(runDir, task) {
   try {
-    (0, import_node_fs36.unlinkSync)((0, import_node_path43.join)(runDir, `${task}${SUFFIX}`));
+    (0, import_node_fs36.unlinkSync)((0, import_node_path44.join)(runDir, `${task}${SUFFIX}`));
   } catch {
   }
 }
@@ -14371,7 +14398,7 @@ function reapOrphanAgents(runDir) {
   for (const name of names) {
     let record;
     try {
-      record = JSON.parse((0, import_node_fs36.readFileSync)((0, import_node_path43.join)(runDir, name), "utf8"));
+      record = JSON.parse((0, import_node_fs36.readFileSync)((0, import_node_path44.join)(runDir, name), "utf8"));
     } catch {
       continue;
     }
@@ -14381,18 +14408,18 @@ function reapOrphanAgents(runDir) {
       reaped.push(record.task);
     }
     try {
-      (0, import_node_fs36.unlinkSync)((0, import_node_path43.join)(runDir, name));
+      (0, import_node_fs36.unlinkSync)((0, import_node_path44.join)(runDir, name));
     } catch {
     }
   }
   return reaped;
 }
-var import_node_fs36, import_node_path43, SUFFIX;
+var import_node_fs36, import_node_path44, SUFFIX;
 var init_orphan_agents = __esm({
   "src/runner/orphan-agents.ts"() {
     "use strict";
     import_node_fs36 = require("node:fs");
-    import_node_path43 = require("node:path");
+    import_node_path44 = require("node:path");
     init_atomic_write();
     init_liveness();
     init_agent_process();
@@ -14848,7 +14875,7 @@ async function attemptClaimed(ctx, task, holder, claimed) {
 }
 async function runAgent(ctx, task, attempt, prepared, holder) {
   const prompt = buildPrompt(task, prepared, ctx.adapter.finishInstructions);
-  const promptFile = (0, import_node_path44.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
+  const promptFile = (0, import_node_path45.join)(ctx.runDir, `${task.id}.attempt-${attempt}.prompt.md`);
   writeFileAtomic(promptFile, prompt);
   try {
     return await ctx.adapter.run({
@@ -14907,11 +14934,11 @@ function consecutiveRateLimits(attempts, id) {
   }
   return count;
 }
-var import_node_path44, MAX_FREE_RATE_LIMITS;
+var import_node_path45, MAX_FREE_RATE_LIMITS;
 var init_attempt = __esm({
   "src/runner/attempt.ts"() {
     "use strict";
-    import_node_path44 = require("node:path");
+    import_node_path45 = require("node:path");
     init_atomic_write();
     init_attempt_claim();
     init_orphan_agents();
@@ -15326,7 +15353,7 @@ async function runTasks(deps, options) {
   });
   const watch2 = options.shared ? new StoreWatch(deps.store, state, deps.view, options.shared) : void 0;
   watch2?.apply(tasks);
-  const runDir = (0, import_node_path45.join)(deps.store.localDir, "runner");
+  const runDir = (0, import_node_path46.join)(deps.store.localDir, "runner");
   (0, import_node_fs38.mkdirSync)(runDir, { recursive: true });
   const ctx = { state, store: deps.store, workspace: deps.workspace, adapter: deps.adapter, view: deps.view, runDir, timeoutMs: options.timeoutMs, heartbeatMs: options.heartbeatMs, leaseMs: options.shared?.staleAfterMs, signal: options.signal };
   deps.view.event({ event: "run-start", total: tasks.length, to_run: tasks.length - state.scheduler.count("done"), agents: options.agents, adapter: deps.adapter.name });
@@ -15389,12 +15416,12 @@ function startAttempts(ctx, options) {
     state.track(agent, next, runAttempt(ctx, agent, next));
   }
 }
-var import_node_fs38, import_node_path45;
+var import_node_fs38, import_node_path46;
 var init_runner = __esm({
   "src/runner/runner.ts"() {
     "use strict";
     import_node_fs38 = require("node:fs");
-    import_node_path45 = require("node:path");
+    import_node_path46 = require("node:path");
     init_errors();
     init_attempt();
     init_run_report();
@@ -15551,7 +15578,7 @@ async function runPlan(options) {
     throw new CliError("E_REFUSED", `plan "${plan.name}" already ran here (${started.length} task(s) not available, e.g. ${started.slice(0, 3).join(", ")}); continue it with "parallel-agents run ${options.planPath} --resume"`);
   }
   if (options.resume) {
-    const reaped = reapOrphanAgents((0, import_node_path46.join)(store.localDir, "runner"));
+    const reaped = reapOrphanAgents((0, import_node_path47.join)(store.localDir, "runner"));
     const recovered = await store.recover({ staleAfterMs: options.staleAfterMs ?? DEFAULT_LEASE_MS });
     options.emit?.(
       { event: "resume", reaped, recovered: recovered.recovered.map((claim2) => claim2.id) },
@@ -15630,7 +15657,7 @@ async function runPlan(options) {
     rateLimit: outcome.report.rate_limit
   });
   const report = { ...whole, verify: verify ? { ...verify, ...verifyNote ? { note: verifyNote } : {} } : { note: verifyNote } };
-  const reportPath = (0, import_node_path46.join)(store.localDir, REPORT_FILE);
+  const reportPath = (0, import_node_path47.join)(store.localDir, REPORT_FILE);
   writeRunReport(reportPath, report);
   const lines3 = [formatRunReport(report), ""];
   if (verify) {
@@ -15649,11 +15676,11 @@ async function runPlan(options) {
   const success = !outcome.interrupted && verify !== void 0 && (verify.status === "merged" || verify.status === "nothing-to-merge") && report.counts.completed === report.counts.total;
   return { report, reportPath, exitCode: success ? EXIT.ok : EXIT.failed, text: lines3.join("\n") };
 }
-var import_node_path46, REPORT_FILE;
+var import_node_path47, REPORT_FILE;
 var init_run_plan = __esm({
   "src/runner/run-plan.ts"() {
     "use strict";
-    import_node_path46 = require("node:path");
+    import_node_path47 = require("node:path");
     init_errors();
     init_repo_context();
     init_run_git();
@@ -15955,8 +15982,8 @@ __export(scripted_agent_exports, {
   runScriptedAgent: () => runScriptedAgent
 });
 function write(root, path, content) {
-  (0, import_node_fs40.mkdirSync)((0, import_node_path47.dirname)((0, import_node_path47.join)(root, path)), { recursive: true });
-  (0, import_node_fs40.writeFileSync)((0, import_node_path47.join)(root, path), content);
+  (0, import_node_fs40.mkdirSync)((0, import_node_path48.dirname)((0, import_node_path48.join)(root, path)), { recursive: true });
+  (0, import_node_fs40.writeFileSync)((0, import_node_path48.join)(root, path), content);
 }
 function test(name, body, requires) {
   return lines("'use strict';", "const assert = require('node:assert/strict');", ...requires, "", `exports.${name} = () => {`, ...body.map((line) => `  ${line}`), "};");
@@ -15989,12 +16016,12 @@ async function runScriptedAgent(env, cwd) {
   }
   return { exitCode: 0, message: `scripted agent: ${taskId} done${script.commit ? " and committed" : " (left uncommitted)"}` };
 }
-var import_node_fs40, import_node_path47, lines, DEMO_SCRIPTS;
+var import_node_fs40, import_node_path48, lines, DEMO_SCRIPTS;
 var init_scripted_agent = __esm({
   "src/demo/scripted-agent.ts"() {
     "use strict";
     import_node_fs40 = require("node:fs");
-    import_node_path47 = require("node:path");
+    import_node_path48 = require("node:path");
     init_run_git();
     lines = (...text) => `${text.join("\n")}
 `;
@@ -16030,7 +16057,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          const path = (0, import_node_path47.join)(root, "src/slugify.js");
+          const path = (0, import_node_path48.join)(root, "src/slugify.js");
           if (!(0, import_node_fs40.existsSync)(path)) throw new Error("src/slugify.js does not exist: the slugify task has not been merged into this worktree");
           const before2 = (0, import_node_fs40.readFileSync)(path, "utf8");
           const after = before2.replace("  return text\n", "  return text\n    .normalize('NFD')\n    .replace(/[\\u0300-\\u036f]/g, '')\n");
@@ -16070,7 +16097,7 @@ var init_scripted_agent = __esm({
         thinkMs: 2e3,
         commit: true,
         edit(root) {
-          if (!(0, import_node_fs40.existsSync)((0, import_node_path47.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
+          if (!(0, import_node_fs40.existsSync)((0, import_node_path48.join)(root, "src/capitalize.js"))) throw new Error("src/capitalize.js is missing: title-case builds on the capitalize task");
           write(root, "src/title-case.js", lines("'use strict';", "const { capitalize } = require('./capitalize.js');", "", "function titleCase(text) {", "  return text.split(' ').map(capitalize).join(' ');", "}", "", "module.exports = { titleCase };"));
           write(root, "test/title-case.test.js", test("titleCases", ["assert.equal(titleCase('a tale of two cities'), 'A Tale Of Two Cities');"], ["const { titleCase } = require('../src/title-case.js');"]));
         }
@@ -16080,7 +16107,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           for (const needed of ["src/truncate.js", "src/word-count.js"]) {
-            if (!(0, import_node_fs40.existsSync)((0, import_node_path47.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
+            if (!(0, import_node_fs40.existsSync)((0, import_node_path48.join)(root, needed))) throw new Error(`${needed} is missing: excerpt builds on it`);
           }
           write(root, "src/excerpt.js", lines(
             "'use strict';",
@@ -16102,7 +16129,7 @@ var init_scripted_agent = __esm({
         commit: true,
         edit(root) {
           const modules = ["capitalize", "slugify", "truncate", "word-count", "title-case", "excerpt"];
-          const missing = modules.filter((name) => !(0, import_node_fs40.existsSync)((0, import_node_path47.join)(root, `src/${name}.js`)));
+          const missing = modules.filter((name) => !(0, import_node_fs40.existsSync)((0, import_node_path48.join)(root, `src/${name}.js`)));
           if (missing.length > 0) throw new Error(`missing modules: ${missing.join(", ")}`);
           write(root, "src/index.js", lines("'use strict';", "", "module.exports = {", ...modules.map((name) => `  ...require('./${name}.js'),`), "};"));
           write(root, "test/index.test.js", test("exportsEverything", [
@@ -16137,8 +16164,8 @@ var init_scripted_agent = __esm({
         thinkMs: 1500,
         commit: false,
         edit(root) {
-          const readme = (0, import_node_fs40.readFileSync)((0, import_node_path47.join)(root, "README.md"), "utf8");
-          (0, import_node_fs40.writeFileSync)((0, import_node_path47.join)(root, "README.md"), `${readme}
+          const readme = (0, import_node_fs40.readFileSync)((0, import_node_path48.join)(root, "README.md"), "utf8");
+          (0, import_node_fs40.writeFileSync)((0, import_node_path48.join)(root, "README.md"), `${readme}
 ## Usage
 
 \`\`\`sh
@@ -16305,12 +16332,12 @@ __export(demo_run_exports, {
   speedupMeaning: () => speedupMeaning
 });
 function createDemoRepo() {
-  const dir = (0, import_node_fs41.realpathSync)((0, import_node_fs41.mkdtempSync)((0, import_node_path48.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
+  const dir = (0, import_node_fs41.realpathSync)((0, import_node_fs41.mkdtempSync)((0, import_node_path49.join)((0, import_node_os6.tmpdir)(), "parallel-agents-demo-")));
   const files = { ...sampleProjectFiles(), [PLAN_FILE]: `${JSON.stringify(demoPlan(), null, 2)}
 ` };
   for (const [path, content] of Object.entries(files)) {
-    (0, import_node_fs41.mkdirSync)((0, import_node_path48.dirname)((0, import_node_path48.join)(dir, path)), { recursive: true });
-    (0, import_node_fs41.writeFileSync)((0, import_node_path48.join)(dir, path), content);
+    (0, import_node_fs41.mkdirSync)((0, import_node_path49.dirname)((0, import_node_path49.join)(dir, path)), { recursive: true });
+    (0, import_node_fs41.writeFileSync)((0, import_node_path49.join)(dir, path), content);
   }
   const git = (...args) => {
     runGit(args, { cwd: dir });
@@ -16333,7 +16360,7 @@ async function runDemo(options) {
     result = await runPlan({
       cwd: repo,
       env,
-      planPath: (0, import_node_path48.join)(repo, PLAN_FILE),
+      planPath: (0, import_node_path49.join)(repo, PLAN_FILE),
       agents: options.agents,
       adapter: commandAdapter([...options.selfArgv, "demo", "agent"]),
       timeoutMs: 6e4,
@@ -16361,14 +16388,14 @@ function speedupMeaning(report) {
   const seconds3 = (ms) => `${(ms / 1e3).toFixed(1)} s`;
   return `speedup ${report.speedup.toFixed(2)}x: ${report.agents} agents did ${seconds3(report.work_ms)} of agent work in ${seconds3(report.makespan_ms)} of wall time (1.00x = one agent working without a pause; orchestration and idle time count against it).`;
 }
-var import_node_fs41, import_node_os6, import_node_path48, PLAN_FILE;
+var import_node_fs41, import_node_os6, import_node_path49, PLAN_FILE;
 var init_demo_run = __esm({
   "src/demo/demo-run.ts"() {
     "use strict";
     init_run_git();
     import_node_fs41 = require("node:fs");
     import_node_os6 = require("node:os");
-    import_node_path48 = require("node:path");
+    import_node_path49 = require("node:path");
     init_command_adapter();
     init_run_plan();
     init_sample_project();
@@ -16481,21 +16508,21 @@ function physicalPath(path, hops = 0) {
   while (!(0, import_node_fs42.existsSync)(current)) {
     const link = linkTarget(current);
     if (link !== void 0) {
-      const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path49.dirname)(current), hops + 1);
-      return folder === void 0 ? void 0 : physicalPath((0, import_node_path49.join)((0, import_node_path49.resolve)(folder, link), ...rest), hops + 1);
+      const folder = hops >= MAX_LINK_HOPS ? void 0 : physicalPath((0, import_node_path50.dirname)(current), hops + 1);
+      return folder === void 0 ? void 0 : physicalPath((0, import_node_path50.join)((0, import_node_path50.resolve)(folder, link), ...rest), hops + 1);
     }
-    const parent = (0, import_node_path49.dirname)(current);
+    const parent = (0, import_node_path50.dirname)(current);
     if (parent === current) break;
-    rest.unshift((0, import_node_path49.basename)(current));
+    rest.unshift((0, import_node_path50.basename)(current));
     current = parent;
   }
-  return (0, import_node_path49.join)((0, import_node_fs42.realpathSync)(current), ...rest);
+  return (0, import_node_path50.join)((0, import_node_fs42.realpathSync)(current), ...rest);
 }
 function locateFile(file) {
   const physical = physicalPath(file);
   if (physical === void 0) return void 0;
-  let dir = (0, import_node_path49.dirname)(physical);
-  while (!(0, import_node_fs42.existsSync)(dir)) dir = (0, import_node_path49.dirname)(dir);
+  let dir = (0, import_node_path50.dirname)(physical);
+  while (!(0, import_node_fs42.existsSync)(dir)) dir = (0, import_node_path50.dirname)(dir);
   try {
     const result = runGit(["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-toplevel"], { cwd: dir, okExitCodes: [128] });
     if (result.exitCode !== 0) return void 0;
@@ -16541,7 +16568,7 @@ async function decideEdit(store, request) {
   if (held.length === 0) {
     return { allow: false, reason: `parallel-agents: you (agent "${agent}") hold no task, so you may not edit files. Claim one first: ${claimCommand(agent)}; when claim exits 3 or 4 there is nothing for you to do, so report and stop.` };
   }
-  const file = (0, import_node_path49.isAbsolute)(request.file) ? request.file : (0, import_node_path49.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path50.isAbsolute)(request.file) ? request.file : (0, import_node_path50.resolve)(request.cwd, request.file);
   const location = locateFile(file);
   const repo = findRepo(store.localDir);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -16569,7 +16596,7 @@ async function decideEdit(store, request) {
   return { allow: false, reason: `parallel-agents: ${location.path} is outside the write scope of the task you hold (${scopes}). Another task may own it, and two agents must never edit one file. Edit only files in your scope. ${failHint(location.path)}` };
 }
 async function guardUnclaimed(store, request) {
-  const file = (0, import_node_path49.isAbsolute)(request.file) ? request.file : (0, import_node_path49.resolve)(request.cwd, request.file);
+  const file = (0, import_node_path50.isAbsolute)(request.file) ? request.file : (0, import_node_path50.resolve)(request.cwd, request.file);
   const repo = findRepo(store.localDir);
   const location = locateFile(file);
   if (repo && insideGitDir(file, repo.gitCommonDir)) return { allow: false, reason: CONTROL_DENIAL(file) };
@@ -16590,12 +16617,12 @@ async function guardUnclaimed(store, request) {
   }
   return { allow: true };
 }
-var import_node_fs42, import_node_path49, MAX_LINK_HOPS, CONTROL_DENIAL;
+var import_node_fs42, import_node_path50, MAX_LINK_HOPS, CONTROL_DENIAL;
 var init_edit_scope = __esm({
   "src/hooks/edit-scope.ts"() {
     "use strict";
     import_node_fs42 = require("node:fs");
-    import_node_path49 = require("node:path");
+    import_node_path50 = require("node:path");
     init_path_inside();
     init_ownership();
     init_worktree_registry();
@@ -16626,18 +16653,18 @@ function markBash(payload, env, hostPid) {
   if (typeof command26 !== "string") return void 0;
   const location = locateStore({ cwd: env.CLAUDE_PROJECT_DIR || payload.cwd, env });
   const shared = env.PARALLEL_STORE?.startsWith("git:") === true;
-  if (!location.gitCommonDir || !shared && !(0, import_node_fs43.existsSync)((0, import_node_path50.join)(location.dir, "available"))) return void 0;
+  if (!location.gitCommonDir || !shared && !(0, import_node_fs43.existsSync)((0, import_node_path51.join)(location.dir, "available"))) return void 0;
   const key = identityKey(location.gitCommonDir, true);
   if (!key) return void 0;
   return { ...payload.toolInput, command: `${markerLine(key, payload.agentId ?? "main", hostPid, payload.agentType)}
 ${command26}` };
 }
-var import_node_fs43, import_node_path50;
+var import_node_fs43, import_node_path51;
 var init_mark_bash = __esm({
   "src/hooks/mark-bash.ts"() {
     "use strict";
     import_node_fs43 = require("node:fs");
-    import_node_path50 = require("node:path");
+    import_node_path51 = require("node:path");
     init_location();
     init_identity_marker();
   }
