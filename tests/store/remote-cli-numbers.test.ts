@@ -32,14 +32,19 @@ function claimOf(cwd: string, id: string): { claim: any; start: number; end: num
   return { claim: show.json.task.claim, start, end, text };
 }
 
+/** A shared store with task t, and two clones of it: the first made the store. */
+function twoClones(first: string, second: string): { base: string; clones: [string, string] } {
+  const base = tempDir('pa-remote-numbers-');
+  const url = `file://${createBareRepo(base)}`;
+  const clones: [string, string] = [cloneRepo(url, join(base, first)), cloneRepo(url, join(base, second))];
+  cli(clones[0], 'init');
+  cli(clones[0], 'add', '--id', 't', '--title', 'T');
+  return { base, clones };
+}
+
 describe('claim ages on a git-remote store, against the wall clock', () => {
   it('the clone that pushed a claim or heartbeat dates it by that push, not by its next look', async () => {
-    const base = tempDir('pa-remote-numbers-');
-    const url = `file://${createBareRepo(base)}`;
-    const a = cloneRepo(url, join(base, 'a'));
-    const b = cloneRepo(url, join(base, 'b'));
-    cli(a, 'init');
-    cli(a, 'add', '--id', 't', '--title', 'T');
+    const { clones: [a, b] } = twoClones('a', 'b');
     const claimStart = Date.now();
     const claimed = cli(a, 'claim', '--agent', 'alice', '--task', 't', '--json');
     const claimEnd = Date.now();
@@ -75,12 +80,7 @@ describe('claim ages on a git-remote store, against the wall clock', () => {
   });
 
   it('attempt numbers agree between the claimer\'s words and another clone\'s show and status', () => {
-    const base = tempDir('pa-remote-numbers-');
-    const url = `file://${createBareRepo(base)}`;
-    const a = cloneRepo(url, join(base, 'a'));
-    const b = cloneRepo(url, join(base, 'b'));
-    cli(a, 'init');
-    cli(a, 'add', '--id', 't', '--title', 'T');
+    const { clones: [a, b] } = twoClones('a', 'b');
     const used = (cwd: string): string[] => [
       /attempts: (\d+ of \d+) used/.exec(cli(cwd, 'show', '--task', 't').stdout)?.[1] ?? '',
       /^t\s+\w+\s+\S*\s+(\d+ of \d+)/m.exec(cli(cwd, 'status').stdout)?.[1] ?? '',
@@ -96,12 +96,7 @@ describe('claim ages on a git-remote store, against the wall clock', () => {
   });
 
   it('a heartbeat sent with the token from another clone prints no age from the claimer\'s clock, 5 hours behind', () => {
-    const base = tempDir('pa-remote-numbers-');
-    const url = `file://${createBareRepo(base)}`;
-    const slow = cloneRepo(url, join(base, 'slow'));
-    const b = cloneRepo(url, join(base, 'b'));
-    cli(slow, 'init');
-    cli(slow, 'add', '--id', 't', '--title', 'T');
+    const { base, clones: [slow, b] } = twoClones('slow', 'b');
     // A machine whose wall clock is 5 hours behind: Date is all node reads the wall time through.
     const preload = join(base, 'skew.cjs');
     writeFileSync(preload, `const Real = Date;\nglobalThis.Date = class extends Real { constructor(...a) { if (a.length === 0) super(Real.now() - 5 * 3600000); else super(...a); } static now() { return Real.now() - 5 * 3600000; } };\n`);
