@@ -160,7 +160,6 @@ const every = (steps: Step[]): Step[] => steps;
 const sample = (steps: Step[]): Step[] => (FULL ? steps : steps.filter((step, index) => steps.findIndex((other) => other.syscall === step.syscall && other.label === step.label) === index));
 
 describe('the CLI killed at each step of a transition on a git-remote store (file://)', () => {
-  // In CI, claim's steps from its commit's write on (before them: reads, and the fetch gate, which has its test below).
   // CI keeps claim's steps around the push (the commands and pack sent, the cache ref moved, the answer): the suite's time is short.
   it('claim: each step', { timeout: 120_000 }, () => matrix(TRANSITIONS.claim!, (steps) => (FULL ? steps : sample(steps).filter((step) => /the commands|the pack|\/cache\/|the answer/.test(step.label)))));
   // In CI, complete's steps from its git push on (before it: a lease renewal, the same code as claim's push, and the worktree's commit).
