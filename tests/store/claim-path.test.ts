@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/errors.ts';
 import { newHolderToken, proofOf, validateToken } from '../../src/store/holder-proof.ts';
 import { openTestStore } from '../helpers/store-fixtures.ts';
+import { codeOf } from '../helpers/outcome.ts';
 
 // The claim path's shortcuts: tokens drawn from a pool of random bytes, a one-shot hash, and a
 // claimer that moves past the tasks it took instead of copying its list. Each must hand out what
@@ -15,16 +15,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CliError) return error.code;
-    throw error;
-  }
-  return 'ok';
-}
 
 describe('holder tokens', () => {
   it('are 32 hex characters, never repeat across pool refills, and prove by the SHA-256 of the token', () => {

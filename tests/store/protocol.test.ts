@@ -7,16 +7,7 @@ import { CliError } from '../../src/errors.ts';
 import type { TaskBackend } from '../../src/store/backend.ts';
 import { describeProcess, processStartTime } from '../../src/process/liveness.ts';
 import { daemonBackend, fileBackend, localBackend, type BackendKind } from './protocol-backends.ts';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CliError) return error.code;
-    throw error;
-  }
-  return 'ok';
-}
+import { codeOf } from '../helpers/outcome.ts';
 
 async function addTasks(store: TaskBackend, specs: { id: string; depends_on?: string[]; max_attempts?: number; role?: string }[]): Promise<void> {
   await store.add(specs.map((spec) => ({ title: `task ${spec.id}`, ...spec })));

@@ -1,62 +1,43 @@
 // Writes whose answer, or whose process, was cut at the worst moment: a verify lock renewal that
 // landed unanswered, a claim cut before the server applied it, a git helper that outlives its
 // timeout. Real git daemon, a real TCP proxy in front of it, real processes.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/errors.ts';
+import { describe, expect, it } from 'vitest';
 import { GitTimeout, runGitAsync } from '../../src/repo/run-git.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
-import { cloneRepo, createBareRepo, gitIn, startGitDaemon, startProxy, type GitDaemon } from '../helpers/git-server.ts';
+import { cloneRepo, createBareRepo, gitIn, startProxy } from '../helpers/git-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../runner/fixtures.ts';
+import { outcomeOf as codeOf } from '../helpers/outcome.ts';
+import { servedByGitDaemon } from '../helpers/served-daemon.ts';
 
-let served: string;
-let daemon: GitDaemon;
+const server = servedByGitDaemon('pa-review-two-');
 let repos = 0;
-beforeAll(async () => {
-  served = mkdtempSync(join(tmpdir(), 'pa-review-two-'));
-  daemon = await startGitDaemon(served);
-});
-afterAll(async () => {
-  await daemon.stop();
-  rmSync(served, { recursive: true, force: true });
-});
 
 const FAST = { PARALLEL_REMOTE_TIMEOUT_MS: '1500', PARALLEL_REMOTE_RETRIES: '1' };
 
 function sharedRepo(): { name: string; bare: string; machine(options?: { url?: string; env?: Record<string, string> }): GitRemoteStore } {
   const name = `repo${repos++}`;
-  const bare = createBareRepo(served, name);
+  const bare = createBareRepo(server.dir, name);
   const base = tempDir('pa-review-two-');
   let machines = 0;
   return {
     name,
     bare,
     machine: (options = {}) => {
-      const clone = cloneRepo(daemon.url(name), join(base, `machine-${machines++}`));
+      const clone = cloneRepo(server.daemon.url(name), join(base, `machine-${machines++}`));
       if (options.url) gitIn(clone, 'remote', 'set-url', 'origin', options.url);
       return new GitRemoteStore({ cwd: clone, remote: 'origin', localDir: join(clone, '_tasks'), env: options.env ?? {} });
     },
   };
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-    return { code: 'ok', message: '' };
-  } catch (error) {
-    if (error instanceof CliError) return { code: error.code, message: error.message };
-    throw error;
-  }
-}
-
 describe('the verify lock', () => {
   it('a renewal that landed although its answer was lost is still this verify\'s lock: the publish goes through and the release removes it', async () => {
     const repo = sharedRepo();
     await repo.machine().init();
-    const proxy = await startProxy(daemon.port);
+    const proxy = await startProxy(server.daemon.port);
     try {
       const holder = repo.machine({ url: proxy.url(repo.name), env: FAST });
       const lock = await holder.shared.lockVerify({ leaseMs: 600 });
@@ -121,7 +102,7 @@ describe('the live claim', () => {
   it('a claim whose push was cut before the server applied it tries that task again: the only task, free, is claimed', async () => {
     const repo = sharedRepo();
     await repo.machine().add([{ id: 'solo', title: 'the only task' }]);
-    const proxy = await startProxy(daemon.port);
+    const proxy = await startProxy(server.daemon.port);
     try {
       const claimer = repo.machine({ url: proxy.url(repo.name), env: FAST });
       let cut = false;

@@ -11,6 +11,7 @@ import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { ObjectWriter } from '../../src/store/git-remote/objects.ts';
 import { cloneRepo, createBareRepo, gitIn, startGitDaemon } from '../helpers/git-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { codeOf } from '../helpers/outcome.ts';
 
 function shared(): { bare: string; machine(env?: NodeJS.ProcessEnv): GitRemoteStore } {
   const base = tempDir('pa-review-');
@@ -23,16 +24,6 @@ function shared(): { bare: string; machine(env?: NodeJS.ProcessEnv): GitRemoteSt
       return new GitRemoteStore({ cwd: clone, remote: 'origin', localDir: join(clone, '_tasks'), env: { PARALLEL_REMOTE_RETRIES: '0', ...env } });
     },
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof CliError) return error.code;
-    throw error;
-  }
 }
 
 describe('the direct push where git push would act otherwise', () => {

@@ -2,39 +2,30 @@
 // what the server ends up with is checked with git on the server (fsck, the refs), never by
 // trusting the client's answer. Real git daemon, real receive-pack processes.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/errors.ts';
+import { describe, expect, it } from 'vitest';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { ObjectWriter } from '../../src/store/git-remote/objects.ts';
-import { cloneRepo, createBareRepo, gitIn, startGitDaemon, type GitDaemon } from '../helpers/git-server.ts';
+import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { codeOf } from '../helpers/outcome.ts';
+import { servedByGitDaemon } from '../helpers/served-daemon.ts';
 
-let served: string;
-let daemon: GitDaemon;
+const server = servedByGitDaemon('pa-direct-daemon-');
 let repos = 0;
-beforeAll(async () => {
-  served = mkdtempSync(join(tmpdir(), 'pa-direct-daemon-'));
-  daemon = await startGitDaemon(served);
-});
-afterAll(async () => {
-  await daemon.stop();
-  rmSync(served, { recursive: true, force: true });
-});
 
 type Via = 'file://' | 'git daemon';
 
 function shared(via: Via): { bare: string; machine(): GitRemoteStore } {
   const name = `direct${repos++}`;
-  const bare = createBareRepo(served, name);
+  const bare = createBareRepo(server.dir, name);
   const base = tempDir('pa-direct-');
   let machines = 0;
   return {
     bare,
     machine: () => {
-      const clone = cloneRepo(via === 'file://' ? `file://${bare}` : daemon.url(name), join(base, `m${machines++}`));
+      const clone = cloneRepo(via === 'file://' ? `file://${bare}` : server.daemon.url(name), join(base, `m${machines++}`));
       return new GitRemoteStore({ cwd: clone, remote: 'origin', localDir: join(clone, '_tasks'), env: {} });
     },
   };
@@ -43,16 +34,6 @@ function shared(via: Via): { bare: string; machine(): GitRemoteStore } {
 const TASK_REF = (id: string): string => `refs/parallel/store/tasks/${id}`;
 const serverRef = (bare: string, ref: string): string => gitIn(bare, 'rev-parse', '--verify', '-q', ref);
 const cacheRef = (store: GitRemoteStore, id: string): string => gitIn(store.repoRoot, 'rev-parse', '--verify', '-q', `refs/parallel/cache/origin/tasks/${id}`);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof CliError) return error.code;
-    throw error;
-  }
-}
 
 describe.each<Via>(['file://', 'git daemon'])('direct pushes over %s', (via) => {
   it('every holder transition is one direct connection; the server holds whole, connected objects and the cache follows', async () => {

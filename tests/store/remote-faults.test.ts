@@ -2,59 +2,41 @@
 // a server killed in the middle of a push, an answer lost after the server applied the push, a
 // holder cut off until its lease ran out, clocks hours apart, recoverers racing on four machines.
 // Real git daemon, a real TCP proxy in front of it, real processes; no mocks of git.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.ts';
 import type { StoreClock } from '../../src/store/git-remote/clock.ts';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
 import { DEFAULT_LEASE_MS, MAX_LEASE_MS } from '../../src/store/rules.ts';
-import { cloneRepo, createBareRepo, gitIn, startGitDaemon, startProxy, type GitDaemon, type Proxy } from '../helpers/git-server.ts';
+import { cloneRepo, createBareRepo, gitIn, startProxy, type Proxy } from '../helpers/git-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../runner/fixtures.ts';
 import { countLines, raceRemoteWorkers } from './remote-workers.ts';
+import { outcomeOf as codeOf } from '../helpers/outcome.ts';
+import { servedByGitDaemon } from '../helpers/served-daemon.ts';
 
-let served: string;
-let daemon: GitDaemon;
+const server = servedByGitDaemon('pa-faults-daemon-');
 let repos = 0;
-beforeAll(async () => {
-  served = mkdtempSync(join(tmpdir(), 'pa-faults-daemon-'));
-  daemon = await startGitDaemon(served);
-});
-afterAll(async () => {
-  await daemon.stop();
-  rmSync(served, { recursive: true, force: true });
-});
 
 const FAST = { PARALLEL_REMOTE_TIMEOUT_MS: '1500', PARALLEL_REMOTE_RETRIES: '1' };
 
 /** A fresh shared repository and a way to open machines on it (optionally through a URL of their own). */
 function sharedRepo(): { name: string; bare: string; machine(options?: { url?: string; clock?: StoreClock; env?: Record<string, string> }): GitRemoteStore } {
   const name = `repo${repos++}`;
-  const bare = createBareRepo(served, name);
+  const bare = createBareRepo(server.dir, name);
   const base = tempDir('pa-faults-');
   let machines = 0;
   return {
     name,
     bare,
     machine: (options = {}) => {
-      const clone = cloneRepo(daemon.url(name), join(base, `machine-${machines++}`));
+      const clone = cloneRepo(server.daemon.url(name), join(base, `machine-${machines++}`));
       if (options.url) gitIn(clone, 'remote', 'set-url', 'origin', options.url);
       return new GitRemoteStore({ cwd: clone, remote: 'origin', localDir: join(clone, '_tasks'), clock: options.clock, env: options.env ?? {} });
     },
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-    return { code: 'ok', message: '' };
-  } catch (error) {
-    if (error instanceof CliError) return { code: error.code, message: error.message };
-    throw error;
-  }
 }
 
 /** A machine whose monotonic clock a test moves forward, and whose wall clock may be hours off. */
@@ -83,7 +65,7 @@ describe('the git-remote store under faults', () => {
   it('a remote that is not there: one line naming it, exit 1, after a bounded number of tries', async () => {
     const repo = sharedRepo();
     const clone = tempDir('pa-unreachable-');
-    cloneRepo(daemon.url(repo.name), clone);
+    cloneRepo(server.daemon.url(repo.name), clone);
     const closed = await startProxy(1); // forwards to a port nobody listens on
     gitIn(clone, 'remote', 'set-url', 'origin', closed.url(repo.name));
     const started = Date.now();
@@ -100,7 +82,7 @@ describe('the git-remote store under faults', () => {
     const repo = sharedRepo();
     const direct = repo.machine();
     await direct.add([{ id: 'slow', title: 'slow' }]);
-    proxy = await startProxy(daemon.port);
+    proxy = await startProxy(server.daemon.port);
     const holder = repo.machine({ url: proxy.url(repo.name), env: FAST });
     const claim = await holder.claim({ agent: 'h' });
     proxy.pause();
@@ -123,21 +105,21 @@ describe('the git-remote store under faults', () => {
     const repo = sharedRepo();
     const seeder = repo.machine();
     await seeder.add([{ id: 'mid', title: 'mid push' }]);
-    proxy = await startProxy(daemon.port);
+    proxy = await startProxy(server.daemon.port);
     const holder = repo.machine({ url: proxy.url(repo.name), env: FAST });
     const claim = await holder.claim({ agent: 'h' });
     const work = gitIn(holder.repoRoot, 'commit-tree', gitIn(holder.repoRoot, 'mktree'), '-p', 'HEAD', '-m', 'work');
     let killed = false;
     proxy.on('up', 'PACK', () => {
       killed = true;
-      daemon.kill();
+      server.daemon.kill();
       return false;
     });
     const result = await codeOf(holder.complete({ agent: 'h', task: 'mid', token: claim.token, commit: work, evidence: { branch: 'parallel/mid', base: gitIn(holder.repoRoot, 'rev-parse', 'HEAD') } }));
     expect(killed).toBe(true);
     expect(result.code).toBe('E_GIT');
     expect(result.message).toMatch(/may or may not have reached it, and is whole either way/);
-    await daemon.restart();
+    await server.daemon.restart();
     // All or nothing, on the server itself: still claimed, no branch.
     expect(journal(repo.bare, 'mid')).toStrictEqual(['add mid: mid push', 'claim mid by h (attempt 1 of 2)']);
     expect(gitIn(repo.bare, 'for-each-ref', 'refs/heads/parallel/')).toBe('');
@@ -152,7 +134,7 @@ describe('the git-remote store under faults', () => {
     const repo = sharedRepo();
     const seeder = repo.machine();
     await seeder.add([{ id: 'lost', title: 'lost answer' }]);
-    proxy = await startProxy(daemon.port);
+    proxy = await startProxy(server.daemon.port);
     const holder = repo.machine({ url: proxy.url(repo.name), env: FAST });
     const claim = await holder.claim({ agent: 'h' });
     let dropped = false;
@@ -172,7 +154,7 @@ describe('the git-remote store under faults', () => {
   it('a claim whose answer was lost after it landed: the retry sees it in the advertisement, holds it once, and the cache of this clone (what the hooks read) shows it', async () => {
     const repo = sharedRepo();
     await repo.machine().add([{ id: 'c1', title: 'one' }, { id: 'c2', title: 'two' }]);
-    proxy = await startProxy(daemon.port);
+    proxy = await startProxy(server.daemon.port);
     const claimer = repo.machine({ url: proxy.url(repo.name), env: FAST });
     let dropped = false;
     proxy.on('down', 'unpack ok', () => {
@@ -204,7 +186,7 @@ describe('the git-remote store under faults', () => {
     const clock = fakeClock();
     const recoverer = repo.machine({ clock });
     await recoverer.add([{ id: 'cut', title: 'cut off', max_attempts: 3 }]);
-    proxy = await startProxy(daemon.port);
+    proxy = await startProxy(server.daemon.port);
     const holder = repo.machine({ url: proxy.url(repo.name), env: FAST });
     const claim = await holder.claim({ agent: 'h' });
     proxy.pause();
@@ -262,7 +244,7 @@ describe('the git-remote store under faults', () => {
     await owner.add(Array.from({ length: 20 }, (_, i) => ({ id: `s${i}`, title: `stale ${i}` })));
     for (let i = 0; i < 20; i++) await owner.claim({ agent: `holder-${i}` });
     const base = tempDir('pa-recoverers-');
-    const jobs = [0, 1, 2, 3].map((i) => ({ clone: cloneRepo(daemon.url(repo.name), join(base, `r${i}`)), agent: `r${i}`, log: join(base, `r${i}.log`) }));
+    const jobs = [0, 1, 2, 3].map((i) => ({ clone: cloneRepo(server.daemon.url(repo.name), join(base, `r${i}`)), agent: `r${i}`, log: join(base, `r${i}.log`) }));
     const runs = await raceRemoteWorkers(jobs, { WORKER_MODE: 'recover' });
     expect(runs.map((run) => run.code)).toStrictEqual([0, 0, 0, 0]);
     const recovered = countLines(jobs.map((job) => { try { return readFileSync(job.log, 'utf8'); } catch { return ''; } }), 'recovered');
@@ -278,7 +260,7 @@ describe('the git-remote store under faults', () => {
     const first = repo.machine();
     await first.init();
     const base = tempDir('pa-lock-');
-    const clone = cloneRepo(daemon.url(repo.name), join(base, 'dies'));
+    const clone = cloneRepo(server.daemon.url(repo.name), join(base, 'dies'));
     const runs = await raceRemoteWorkers([{ clone, agent: 'v', log: join(base, 'v.log') }], { WORKER_MODE: 'lock' });
     expect(runs[0]!.code).toBe(null); // killed while holding the lock
     expect(gitIn(repo.bare, 'for-each-ref', '--format=%(refname)', 'refs/parallel/store/locks/')).toBe('refs/parallel/store/locks/verify');

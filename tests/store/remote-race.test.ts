@@ -1,35 +1,26 @@
 // Many machines, one remote: 4 clones x 4 processes claim and complete 500 tasks through a real
 // git daemon on loopback. Every task is completed exactly once, none is lost, and every task's
 // evidence (its branch, and the done commit's second parent) is on the remote.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GitRemoteStore } from '../../src/store/git-remote/git-remote-store.ts';
-import { cloneRepo, createBareRepo, gitIn, startGitDaemon, type GitDaemon } from '../helpers/git-server.ts';
+import { cloneRepo, createBareRepo, gitIn } from '../helpers/git-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { countLines, raceRemoteWorkers } from './remote-workers.ts';
+import { servedByGitDaemon } from '../helpers/served-daemon.ts';
 
 describe('claim race across machines through git daemon', () => {
-  let served: string;
-  let daemon: GitDaemon;
-  beforeAll(async () => {
-    served = mkdtempSync(join(tmpdir(), 'pa-race-daemon-'));
-    daemon = await startGitDaemon(served);
-  });
-  afterAll(async () => {
-    await daemon.stop();
-    rmSync(served, { recursive: true, force: true });
-  });
+  const server = servedByGitDaemon('pa-race-daemon-');
 
   // CI runs 120 tasks over git daemon (about 30 s on 2 shared cores); `npm run soak` runs 500 over
   // both transports.
   const soak = process.env.SOAK === '1';
   const cases: (readonly [string, number])[] = soak ? [['git daemon', 500], ['file://', 500]] : [['git daemon', 120]];
   it.each(cases)('4 clones x 4 processes over %s complete %i tasks: each exactly once, none lost, evidence on the remote', async (transport, TASKS) => {
-    const bare = createBareRepo(served, `race-${transport === 'file://' ? 'file' : 'daemon'}`);
+    const bare = createBareRepo(server.dir, `race-${transport === 'file://' ? 'file' : 'daemon'}`);
     const base = tempDir('pa-race-');
-    const url = transport === 'file://' ? `file://${bare}` : daemon.url(`race-daemon`);
+    const url = transport === 'file://' ? `file://${bare}` : server.daemon.url(`race-daemon`);
     const clones = [0, 1, 2, 3].map((i) => cloneRepo(url, join(base, `clone-${i}`)));
     const seeder = new GitRemoteStore({ cwd: clones[0]!, remote: 'origin', localDir: join(clones[0]!, '_tasks') });
     const ids = Array.from({ length: TASKS }, (_, i) => `t${String(i).padStart(4, '0')}`);
